@@ -1,0 +1,41 @@
+"""datasette-llm: ask questions of your SQLite data in plain English and search it by meaning.
+
+Datasette hooks only: each is a few lines that call into the modules that do the work.
+"""
+
+from datasette import hookimpl
+
+from . import cli as commands
+from .web import routes as web_routes
+
+
+@hookimpl
+def register_routes():
+    return web_routes.all_routes()
+
+
+@hookimpl
+def register_commands(cli):
+    cli.add_command(commands.llm)
+
+
+@hookimpl
+def database_actions(datasette, actor, database):
+    return web_routes.database_actions(datasette, actor, database)
+
+
+@hookimpl
+def table_actions(datasette, actor, database, table):
+    return web_routes.table_actions(datasette, actor, database, table)
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    return web_routes.menu_links(datasette, actor)
+
+
+@hookimpl
+def prepare_connection(conn):
+    from .sql_functions import register_functions
+
+    register_functions(conn)

@@ -1,0 +1,119 @@
+"""The plugin's settings, read once into a typed object.
+
+Sources, highest first: the `plugins: datasette-llm:` block of datasette.yaml / metadata (secrets through
+Datasette's `{"$env": ...}`), then environment variables, then defaults that work with nothing set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+PLUGIN_NAME = "datasette-llm"
+
+
+def default_models_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "datasette-llm" / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Models. "default" is the embedded local model; see models/registry.py for the other forms.
+    chat_model: str = "default"
+    embedding_model: str = "default"
+    models_dir: Path = field(default_factory=default_models_dir)
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    # Local model runtime.
+    n_ctx: int = 8192
+    n_threads: int | None = None
+    # Limits.
+    queue_limit: int = 4
+    model_timeout: float = 180.0
+    max_question_chars: int = 2000
+    max_rows: int = 1000
+    answer_max_tokens: int = 384
+    sql_max_tokens: int = 384
+    sql_time_limit_ms: int | None = None
+    repair_attempts: int = 3
+    candidates: int = 1
+    max_cell_chars: int = 200
+    # Which databases get Ask and search: None means every database.
+    databases: tuple[str, ...] | None = None
+    example_questions: dict = field(default_factory=dict)
+    # Embeddings storage.
+    table_prefix: str = ""
+    # Agents (manifest, OpenAPI, MCP).
+    query_max_rows: int = 100
+    query_max_chars: int = 20000
+    manifest: dict = field(default_factory=dict)
+
+    def enabled_for(self, database: str) -> bool:
+        return self.databases is None or database in self.databases
+
+
+_INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
+_FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
+
+_ENV = {
+    "DATASETTE_LLM_MODELS_DIR": "models_dir",
+    "DATASETTE_LLM_CHAT_MODEL": "chat_model",
+    "DATASETTE_LLM_EMBEDDING_MODEL": "embedding_model",
+    "DATASETTE_LLM_OPENAI_BASE_URL": "openai_base_url",
+    "OPENAI_BASE_URL": "openai_base_url",
+    "OPENAI_API_KEY": "openai_api_key",
+    "DATASETTE_LLM_N_CTX": "n_ctx",
+    "DATASETTE_LLM_N_THREADS": "n_threads",
+}
+
+
+def _coerce(name: str, value):
+    if value is None:
+        return None
+    try:
+        if name in _INT:
+            return int(value)
+        if name in _FLOAT:
+            return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"Setting {name!r} must be a number, got {value!r}") from None
+    if name == "models_dir":
+        return Path(os.path.expanduser(str(value)))
+    if name == "databases":
+        if isinstance(value, str):
+            value = [value]
+        return tuple(value)
+    return value
+
+
+def load_settings(plugin_config: dict | None = None, environ: dict | None = None) -> Settings:
+    """Build Settings from a plugin config dict (already secret-resolved) and the environment."""
+    environ = os.environ if environ is None else environ
+    known = {f.name for f in fields(Settings)}
+    values: dict = {}
+    # Later environment names win over earlier ones only when the earlier one is unset.
+    for env_name, setting in _ENV.items():
+        if environ.get(env_name) and setting not in values:
+            values[setting] = _coerce(setting, environ[env_name])
+    for key, value in (plugin_config or {}).items():
+        if key not in known:
+            raise ConfigError(
+                f"Unknown datasette-llm setting {key!r}. Known settings: {', '.join(sorted(known))}"
+            )
+        if isinstance(value, dict) and ("$env" in value or "$file" in value):
+            raise ConfigError(f"Setting {key!r}: secret reference {value} could not be resolved")
+        values[key] = _coerce(key, value)
+    return replace(Settings(), **values)
+
+
+def settings_for(datasette) -> Settings:
+    """Settings for a Datasette instance, cached on it (configuration does not change at runtime)."""
+    cached = getattr(datasette, "_datasette_llm_settings", None)
+    if cached is None:
+        cached = load_settings(datasette.plugin_config(PLUGIN_NAME) or {})
+        datasette._datasette_llm_settings = cached
+    return cached

@@ -1,0 +1,95 @@
+"""One exception family: every error carries a message a user can act on and an HTTP status."""
+
+from __future__ import annotations
+
+
+class DatasetteLLMError(Exception):
+    """Base class. `message` is shown to users as is; `status` is the HTTP status for web surfaces."""
+
+    status = 500
+    code = "error"
+
+    def __init__(self, message: str, *, status: int | None = None, **details):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.details = details
+
+    def to_json(self) -> dict:
+        data = {"ok": False, "error": self.message, "code": self.code, "status": self.status}
+        data.update({k: v for k, v in self.details.items() if v is not None})
+        return data
+
+
+class BadRequest(DatasetteLLMError):
+    status = 400
+    code = "bad_request"
+
+
+class Forbidden(DatasetteLLMError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DatasetteLLMError):
+    status = 404
+    code = "not_found"
+
+
+class ConfigError(DatasetteLLMError):
+    """The plugin settings are wrong (unknown model name, missing key...)."""
+
+    status = 500
+    code = "config_error"
+
+
+class ModelError(DatasetteLLMError):
+    """A model backend failed (server error, bad response)."""
+
+    status = 502
+    code = "model_error"
+
+
+class ModelNotReady(ModelError):
+    """Weights missing or failing verification; the message names the set-up command that fixes it."""
+
+    status = 503
+    code = "model_not_ready"
+
+
+class ModelUnavailable(ModelError):
+    """The model server cannot be reached."""
+
+    status = 502
+    code = "model_unavailable"
+
+
+class ModelTimeout(ModelError):
+    status = 504
+    code = "model_timeout"
+
+
+class ModelBusy(ModelError):
+    """The model queue is full; retry later."""
+
+    status = 503
+    code = "model_busy"
+
+    def __init__(self, message: str, *, retry_after: int = 5, **details):
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
+class ContextOverflow(ModelError):
+    """The prompt does not fit the model's context window."""
+
+    status = 400
+    code = "context_overflow"
+
+
+class SQLRejected(DatasetteLLMError):
+    """The SQL guard refused a statement. Carries the reason, the offending identifier, suggestions."""
+
+    status = 400
+    code = "sql_rejected"

@@ -1,0 +1,114 @@
+"""Pick a model from a settings string; instances are cached so a loaded model is reused.
+
+Chat model forms:      "default" (embedded Qwen2.5-Coder-1.5B-Instruct), "llama_cpp:/path/model.gguf" or
+                       "/path/model.gguf", "openai:MODEL_ID" (OpenAI or `openai_base_url`).
+Embedding model forms: "default" (embedded all-MiniLM-L6-v2 int8), "onnx:/dir" (model.onnx + tokenizer.json),
+                       "openai:MODEL_ID".
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import ConfigError
+from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, ModelStatus
+from .provision import CHAT_GGUF, EMBEDDING_ONNX, EMBEDDING_TOKENIZER, require_file
+
+__all__ = ["ChatModel", "ChatOptions", "ChatResult", "EmbeddingModel", "ModelStatus", "chat_model_for",
+           "embedding_model_for"]
+
+DEFAULT_CHAT_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+DEFAULT_EMBEDDING_NAME = "all-MiniLM-L6-v2"
+
+_cache: dict = {}
+_lock = threading.Lock()
+
+
+def _unknown(kind: str, spec: str) -> ConfigError:
+    forms = ('"default", "llama_cpp:/path/model.gguf", "/path/model.gguf", "openai:MODEL_ID"' if kind == "chat"
+             else '"default", "onnx:/directory", "openai:MODEL_ID"')
+    return ConfigError(f"Unknown {kind} model {spec!r}. Use one of: {forms}.")
+
+
+def _build_chat(spec: str, settings: Settings) -> ChatModel:
+    common = dict(queue_limit=settings.queue_limit, timeout=settings.model_timeout)
+    if spec == "default":
+        from .llama_cpp import LlamaCppChatModel
+
+        models_dir = settings.models_dir
+        return LlamaCppChatModel(
+            DEFAULT_CHAT_NAME, models_dir / CHAT_GGUF.relative_path, n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads, resolve_path=lambda: require_file(models_dir, CHAT_GGUF), **common,
+        )
+    if spec.startswith("llama_cpp:") or spec.endswith(".gguf"):
+        from .llama_cpp import LlamaCppChatModel
+
+        path = Path(spec.removeprefix("llama_cpp:")).expanduser()
+        return LlamaCppChatModel(path.stem, path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, **common)
+    if spec.startswith("openai:"):
+        from .openai import OpenAIChatModel
+
+        model_id = spec.removeprefix("openai:")
+        if not model_id:
+            raise _unknown("chat", spec)
+        return OpenAIChatModel(spec, model_id, base_url=settings.openai_base_url,
+                               api_key=settings.openai_api_key, context_window=None, **common)
+    raise _unknown("chat", spec)
+
+
+def _build_embedding(spec: str, settings: Settings) -> EmbeddingModel:
+    if spec == "default":
+        from .onnx import OnnxEmbeddingModel
+
+        models_dir = settings.models_dir
+
+        def verify():
+            require_file(models_dir, EMBEDDING_ONNX)
+            require_file(models_dir, EMBEDDING_TOKENIZER)
+
+        return OnnxEmbeddingModel(DEFAULT_EMBEDDING_NAME, (models_dir / EMBEDDING_ONNX.relative_path).parent,
+                                  resolve=verify, n_threads=settings.n_threads)
+    if spec.startswith("onnx:"):
+        from .onnx import OnnxEmbeddingModel
+
+        directory = Path(spec.removeprefix("onnx:")).expanduser()
+        return OnnxEmbeddingModel(directory.name, directory, n_threads=settings.n_threads)
+    if spec.startswith("openai:"):
+        from .openai import OpenAIEmbeddingModel
+
+        model_id = spec.removeprefix("openai:")
+        if not model_id:
+            raise _unknown("embedding", spec)
+        return OpenAIEmbeddingModel(spec, model_id, base_url=settings.openai_base_url,
+                                    api_key=settings.openai_api_key, timeout=settings.model_timeout)
+    raise _unknown("embedding", spec)
+
+
+def _key(kind: str, spec: str, settings: Settings) -> tuple:
+    return (kind, spec, str(settings.models_dir), settings.openai_base_url, settings.openai_api_key,
+            settings.n_ctx, settings.n_threads, settings.queue_limit, settings.model_timeout)
+
+
+def chat_model_for(settings: Settings, spec: str | None = None) -> ChatModel:
+    spec = (spec or settings.chat_model or "default").strip()
+    key = _key("chat", spec, settings)
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _build_chat(spec, settings)
+        return _cache[key]
+
+
+def embedding_model_for(settings: Settings, spec: str | None = None) -> EmbeddingModel:
+    spec = (spec or settings.embedding_model or "default").strip()
+    key = _key("embedding", spec, settings)
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _build_embedding(spec, settings)
+        return _cache[key]
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()

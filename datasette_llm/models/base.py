@@ -1,0 +1,249 @@
+"""The one model interface every backend implements: chat (with streaming) and embeddings.
+
+Backends implement the blocking methods (`_complete`, `_stream`, `_embed`); this module adds the async
+wrappers that keep Datasette's event loop free, serialise access where a backend needs it, bound the queue
+and enforce timeouts, so every backend behaves the same under load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ContextOverflow, ModelBusy, ModelTimeout
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    max_tokens: int = 512
+    temperature: float = 0.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = 0
+    top_p: float = 1.0
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    model: str
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    backend: str
+    kind: str  # "chat" or "embedding"
+    ready: bool
+    detail: str
+    context_window: int | None = None
+
+
+Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
+
+
+class _Gate:
+    """Bounded admission + a worker pool. `workers=1` serialises (a llama.cpp context is not thread-safe)."""
+
+    def __init__(self, workers: int, queue_limit: int):
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datasette-llm")
+        self.queue_limit = max(1, queue_limit)
+        self.waiting = 0
+        self.lock = threading.Lock()
+
+    def admit(self, name: str):
+        with self.lock:
+            if self.waiting >= self.queue_limit:
+                raise ModelBusy(
+                    f"The model {name} is busy with {self.waiting} requests; try again in a few seconds.",
+                    retry_after=5,
+                )
+            self.waiting += 1
+
+    def release(self):
+        with self.lock:
+            self.waiting -= 1
+
+
+class ChatModel(ABC):
+    backend: str = "?"
+    workers: int = 1
+
+    def __init__(self, name: str, *, queue_limit: int = 4, timeout: float = 180.0):
+        self.name = name
+        self.timeout = timeout
+        self._gate = _Gate(self.workers, queue_limit)
+
+    # -- what a backend implements ---------------------------------------------------------------
+    @abstractmethod
+    def context_window(self) -> int: ...
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int: ...
+
+    @abstractmethod
+    def _complete(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> ChatResult: ...
+
+    def _stream(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> Iterator[str]:
+        yield self._complete(messages, options, cancel).text
+
+    @abstractmethod
+    def status(self) -> ModelStatus: ...
+
+    # -- shared behaviour ------------------------------------------------------------------------
+    def count_message_tokens(self, messages: Sequence[Message]) -> int:
+        # ChatML wraps each message in about 4 template tokens; the reply header adds 3.
+        return sum(self.count_tokens(m["content"]) + 4 for m in messages) + 3
+
+    def check_fits(self, messages: Sequence[Message], options: ChatOptions) -> int:
+        prompt = self.count_message_tokens(messages)
+        window = self.context_window()
+        if prompt + options.max_tokens > window:
+            raise ContextOverflow(
+                f"The prompt is {prompt} tokens and the reply needs up to {options.max_tokens}, "
+                f"but {self.name} has a context window of {window} tokens.",
+                prompt_tokens=prompt,
+                context_window=window,
+            )
+        return prompt
+
+    def complete(self, messages: list[Message], options: ChatOptions = ChatOptions()) -> ChatResult:
+        """Blocking call for scripts and the CLI (no queue)."""
+        self.check_fits(messages, options)
+        return self._complete(messages, options, threading.Event())
+
+    async def chat(self, messages: list[Message], options: ChatOptions = ChatOptions()) -> ChatResult:
+        """Run a completion off the event loop, queued behind at most `queue_limit` requests."""
+        self.check_fits(messages, options)
+        cancel = threading.Event()
+        self._gate.admit(self.name)
+        try:
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(self._gate.executor, self._complete, messages, options, cancel)
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), self.timeout)
+            except asyncio.TimeoutError:
+                cancel.set()
+                raise ModelTimeout(
+                    f"The model {self.name} did not answer within {self.timeout:.0f} seconds."
+                ) from None
+            except asyncio.CancelledError:
+                cancel.set()
+                raise
+        finally:
+            self._gate.release()
+
+    async def stream(self, messages: list[Message], options: ChatOptions = ChatOptions()) -> AsyncIterator[str]:
+        """Yield text pieces as the model produces them."""
+        self.check_fits(messages, options)
+        cancel = threading.Event()
+        self._gate.admit(self.name)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        done = object()
+
+        def produce():
+            try:
+                for piece in self._stream(messages, options, cancel):
+                    if cancel.is_set():
+                        break
+                    loop.call_soon_threadsafe(queue.put_nowait, piece)
+            except BaseException as error:  # handed to the consumer, raised there
+                loop.call_soon_threadsafe(queue.put_nowait, error)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, done)
+
+        deadline = time.monotonic() + self.timeout
+        future = loop.run_in_executor(self._gate.executor, produce)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    item = await asyncio.wait_for(queue.get(), max(0.01, remaining))
+                except asyncio.TimeoutError:
+                    raise ModelTimeout(
+                        f"The model {self.name} did not finish within {self.timeout:.0f} seconds."
+                    ) from None
+                if item is done:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            cancel.set()
+            self._gate.release()
+            del future
+
+
+class EmbeddingModel(ABC):
+    backend: str = "?"
+
+    def __init__(self, name: str, *, queue_limit: int = 8, timeout: float = 60.0):
+        self.name = name
+        self.timeout = timeout
+        self._gate = _Gate(1, queue_limit)
+
+    @property
+    @abstractmethod
+    def dimensions(self) -> int: ...
+
+    @abstractmethod
+    def _embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    @abstractmethod
+    def status(self) -> ModelStatus: ...
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Blocking: texts in, L2-normalised float32 vectors out, shape (len(texts), dimensions)."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        parts = [self._embed(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return normalise(np.vstack(parts))
+
+    async def aembed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        self._gate.admit(self.name)
+        try:
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(self._gate.executor, self.embed, list(texts), batch_size)
+            try:
+                return await asyncio.wait_for(future, self.timeout)
+            except asyncio.TimeoutError:
+                raise ModelTimeout(f"The embedding model {self.name} timed out.") from None
+        finally:
+            self._gate.release()
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32, copy=False)
+
+
+@dataclass
+class Timer:
+    """Collects named durations in seconds."""
+
+    timings: dict = field(default_factory=dict)
+
+    def __call__(self, name: str):
+        timer = self
+
+        class _Span:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.timings[name] = round(timer.timings.get(name, 0) + time.perf_counter() - self.start, 4)
+
+        return _Span()

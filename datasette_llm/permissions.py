@@ -1,0 +1,106 @@
+"""The one place that asks Datasette whether an actor may do something.
+
+Datasette 0.65 cascades: a table is visible when the first of view-table, view-database, view-instance that
+has an opinion allows it (or none objects). Running SQL needs execute-sql on top of seeing the database.
+Datasette 1.0 alphas replace `permission_allowed` with `allowed(action=, resource=, actor=)`; both go
+through `_allowed` so nothing else in the package knows which one is in use.
+"""
+
+from __future__ import annotations
+
+from .errors import Forbidden, NotFound
+
+# Tables this plugin writes (llm-compatible embeddings storage); never shown to a model or a user as data.
+PLUGIN_TABLE_NAMES = ("collections", "embeddings", "_llm_migrations")
+
+
+async def _check(datasette, actor, action: str, resource) -> bool | None:
+    if hasattr(datasette, "allowed") and not hasattr(datasette, "permission_allowed"):  # 1.0 alpha
+        return await datasette.allowed(action=action, resource=resource, actor=actor)
+    return await datasette.permission_allowed(actor, action, resource=resource, default=None)
+
+
+async def _allowed(datasette, actor, checks) -> bool:
+    """First check with an opinion decides; no opinion at all means allowed (Datasette's default)."""
+    for action, resource in checks:
+        verdict = await _check(datasette, actor, action, resource)
+        if verdict is not None:
+            return bool(verdict)
+    return True
+
+
+async def can_view_instance(datasette, actor) -> bool:
+    return await _allowed(datasette, actor, [("view-instance", None)])
+
+
+async def can_view_database(datasette, actor, database: str) -> bool:
+    return await _allowed(datasette, actor, [("view-database", database), ("view-instance", None)])
+
+
+async def can_view_table(datasette, actor, database: str, table: str) -> bool:
+    return await _allowed(
+        datasette, actor,
+        [("view-table", (database, table)), ("view-database", database), ("view-instance", None)],
+    )
+
+
+async def can_execute_sql(datasette, actor, database: str) -> bool:
+    if not await can_view_database(datasette, actor, database):
+        return False
+    verdict = await _check(datasette, actor, "execute-sql", database)
+    return verdict is not False
+
+
+def get_database(datasette, database: str):
+    """The Database object, or a 404 that lists the databases that exist (only called after a view check)."""
+    try:
+        return datasette.get_database(database)
+    except KeyError:
+        names = [name for name in datasette.databases if name != "_internal"]
+        raise NotFound(f"Database {database!r} does not exist. Databases: {', '.join(names) or 'none'}.",
+                       databases=names) from None
+
+
+async def visible_databases(datasette, actor) -> list[str]:
+    names = []
+    for name in datasette.databases:
+        if name != "_internal" and await can_view_database(datasette, actor, name):
+            names.append(name)
+    return names
+
+
+async def visible_tables(datasette, actor, database: str, *, include_views: bool = True,
+                         table_prefix: str = "") -> list[str]:
+    """Tables (and views) the actor may see, without FTS shadow tables, hidden tables or our own tables."""
+    db = get_database(datasette, database)
+    hidden = set(await db.hidden_table_names())
+    own = {table_prefix + name for name in PLUGIN_TABLE_NAMES}
+    names = [t for t in await db.table_names() if t not in hidden and t not in own]
+    if include_views:
+        names += await db.view_names()
+    return [t for t in names if await can_view_table(datasette, actor, database, t)]
+
+
+async def require_view_database(datasette, actor, database: str):
+    db = get_database(datasette, database)
+    if not await can_view_database(datasette, actor, database):
+        raise Forbidden(f"You do not have permission to view the database {database!r}.")
+    return db
+
+
+async def require_execute_sql(datasette, actor, database: str):
+    """The Database, after checking the actor may view it and run SQL against it (404 before 403)."""
+    db = get_database(datasette, database)
+    if not await can_execute_sql(datasette, actor, database):
+        raise Forbidden(f"You do not have permission to run SQL against the database {database!r}.")
+    return db
+
+
+async def require_view_table(datasette, actor, database: str, table: str):
+    db = await require_view_database(datasette, actor, database)
+    exists = table in await db.table_names() or table in await db.view_names()
+    if not exists or not await can_view_table(datasette, actor, database, table):
+        shown = await visible_tables(datasette, actor, database)
+        raise NotFound(f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(shown) or 'none'}.",
+                       tables=shown)
+    return db

@@ -1,0 +1,238 @@
+"""The model interface on real backends: local llama.cpp, ONNX embeddings, an OpenAI-compatible server."""
+
+import asyncio
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from datasette_llm.config import load_settings
+from datasette_llm.errors import (
+    ConfigError, ContextOverflow, ModelBusy, ModelError, ModelNotReady, ModelTimeout, ModelUnavailable,
+)
+from datasette_llm.models import ChatOptions, chat_model_for, embedding_model_for
+from datasette_llm.models.base import ChatModel, ChatResult, ModelStatus
+from datasette_llm.models.llama_cpp import LlamaCppChatModel
+from datasette_llm.models.openai import OpenAIChatModel
+
+HELLO = [{"role": "system", "content": "You are terse."},
+         {"role": "user", "content": "Reply with exactly the single word: pineapple"}]
+
+
+def test_llama_cpp_short_completion(chat_model):
+    result = chat_model.complete(HELLO, ChatOptions(max_tokens=8))
+    assert "pineapple" in result.text.lower()
+    assert 0 < result.completion_tokens <= 8
+    assert result.prompt_tokens > 10
+
+
+def test_llama_cpp_streaming_matches_completion(chat_model):
+    async def collect():
+        return [piece async for piece in chat_model.stream(HELLO, ChatOptions(max_tokens=8))]
+
+    pieces = asyncio.run(collect())
+    assert len([p for p in pieces if p]) >= 2  # really streamed, token by token
+    assert "".join(pieces) == chat_model.complete(HELLO, ChatOptions(max_tokens=8)).text
+
+
+def test_llama_cpp_stop_sequence_and_max_tokens(chat_model):
+    messages = [{"role": "user", "content": "Count from 1 to 20 separated by commas."}]
+    stopped = chat_model.complete(messages, ChatOptions(max_tokens=60, stop=("5",)))
+    assert "5" not in stopped.text and "4" in stopped.text
+    short = chat_model.complete(messages, ChatOptions(max_tokens=3))
+    assert short.completion_tokens <= 3
+
+
+def test_llama_cpp_token_counting(chat_model):
+    one = chat_model.count_tokens("hello")
+    many = chat_model.count_tokens("hello " * 100)
+    assert 1 <= one <= 2
+    assert 95 <= many <= 105
+    assert chat_model.context_window() == load_settings().n_ctx
+
+
+def test_llama_cpp_context_overflow(chat_model):
+    huge = [{"role": "user", "content": "word " * (chat_model.context_window() + 100)}]
+    with pytest.raises(ContextOverflow) as info:
+        chat_model.complete(huge, ChatOptions(max_tokens=16))
+    assert "context window" in info.value.message
+
+
+def test_llama_cpp_async_chat_runs_off_the_event_loop(chat_model):
+    async def main():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        result = await chat_model.chat(HELLO, ChatOptions(max_tokens=8))
+        task.cancel()
+        return result, ticks
+
+    result, ticks = asyncio.run(main())
+    assert "pineapple" in result.text.lower()
+    assert ticks > 5  # the loop kept running while the model worked
+
+
+def test_missing_gguf_file_says_how_to_fix(tmp_path):
+    model = chat_model_for(load_settings({"chat_model": str(tmp_path / "nope.gguf")}, {}))
+    with pytest.raises(ModelNotReady) as info:
+        model.complete(HELLO)
+    assert "nope.gguf" in info.value.message
+    status = model.status()
+    assert not status.ready and "missing" in status.detail
+
+
+def test_default_model_missing_names_the_setup_command(tmp_path):
+    settings = load_settings({"models_dir": str(tmp_path)}, {})
+    with pytest.raises(ModelNotReady) as info:
+        chat_model_for(settings).complete(HELLO)
+    assert "setup-scripts/models.sh" in info.value.message
+    with pytest.raises(ModelNotReady):
+        embedding_model_for(settings).embed(["x"])
+
+
+def test_unknown_model_name():
+    with pytest.raises(ConfigError) as info:
+        chat_model_for(load_settings({"chat_model": "gpt-9000"}, {}))
+    assert "openai:MODEL_ID" in info.value.message
+
+
+def test_custom_gguf_path_loads(default_gguf):
+    model = LlamaCppChatModel("custom", default_gguf, n_ctx=512)
+    assert model.context_window() == 512
+    assert "pineapple" in model.complete(HELLO, ChatOptions(max_tokens=8)).text.lower()
+    with pytest.raises(ContextOverflow):
+        model.complete([{"role": "user", "content": "word " * 600}], ChatOptions(max_tokens=8))
+
+
+# --- embeddings -----------------------------------------------------------------------------------
+
+def test_onnx_paraphrase_beats_unrelated(embedding_model):
+    vectors = embedding_model.embed(["my happy puppy", "a fun-loving hound", "quarterly tax filing deadline"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+def test_onnx_batching_is_order_preserving(embedding_model):
+    texts = ["short", "a much longer sentence about databases and SQL", "", "medium length text here"]
+    batched = embedding_model.embed(texts, batch_size=3)
+    single = np.vstack([embedding_model.embed([t]) for t in texts])
+    assert np.allclose(batched, single, atol=1e-4)
+
+
+def test_onnx_truncates_long_text(embedding_model):
+    vector = embedding_model.embed(["word " * 5000])
+    assert vector.shape == (1, 384) and np.isfinite(vector).all()
+
+
+# --- the shared async behaviour (a scripted backend: timing and queueing logic only) ---------------
+
+class SlowModel(ChatModel):
+    backend = "scripted"
+
+    def __init__(self, delay, **kwargs):
+        self.delay = delay
+        super().__init__("slow", **kwargs)
+
+    def context_window(self):
+        return 1000
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+    def _complete(self, messages, options, cancel: threading.Event):
+        deadline = time.monotonic() + self.delay
+        while time.monotonic() < deadline and not cancel.is_set():
+            time.sleep(0.01)
+        return ChatResult("done", 1, 1, self.delay, self.name)
+
+    def status(self):
+        return ModelStatus(self.name, self.backend, "chat", True, "")
+
+
+def test_queue_limit_fails_fast_with_busy():
+    model = SlowModel(0.5, queue_limit=2)
+
+    async def main():
+        return await asyncio.gather(*(model.chat(HELLO) for _ in range(4)), return_exceptions=True)
+
+    started = time.monotonic()
+    results = asyncio.run(main())
+    busy = [r for r in results if isinstance(r, ModelBusy)]
+    assert len(busy) == 2 and busy[0].retry_after > 0 and busy[0].status == 503
+    assert sum(isinstance(r, ChatResult) for r in results) == 2
+    assert time.monotonic() - started < 2.5
+
+
+def test_timeout_raises_and_next_request_works():
+    model = SlowModel(5, timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(ModelTimeout):
+        asyncio.run(model.chat(HELLO))
+    assert time.monotonic() - started < 1.5
+    model.delay = 0.01
+    assert asyncio.run(model.chat(HELLO)).text == "done"
+
+
+# --- OpenAI-compatible backend against a real server ---------------------------------------------
+
+def openai_settings(server, **extra):
+    return load_settings({"chat_model": f"openai:{server['model']}", "openai_base_url": server["base_url"],
+                          "openai_api_key": server["api_key"], **extra}, {})
+
+
+def test_openai_backend_chat(openai_server):
+    model = chat_model_for(openai_settings(openai_server))
+    assert isinstance(model, OpenAIChatModel)
+    result = model.complete(HELLO, ChatOptions(max_tokens=8))
+    assert "pineapple" in result.text.lower()
+    assert result.prompt_tokens > 0 and result.completion_tokens > 0
+    assert model.status().ready
+
+
+def test_openai_backend_streams(openai_server):
+    model = chat_model_for(openai_settings(openai_server))
+
+    async def collect():
+        return [piece async for piece in model.stream(HELLO, ChatOptions(max_tokens=8))]
+
+    pieces = asyncio.run(collect())
+    assert len(pieces) >= 2 and "pineapple" in "".join(pieces).lower()
+
+
+def test_openai_backend_bad_key(openai_server):
+    settings = load_settings({"chat_model": f"openai:{openai_server['model']}",
+                              "openai_base_url": openai_server["base_url"], "openai_api_key": "wrong"}, {})
+    model = chat_model_for(settings)
+    with pytest.raises(ModelError) as info:
+        model.complete(HELLO, ChatOptions(max_tokens=4))
+    assert "401" in info.value.message or "key" in info.value.message
+    assert not model.status().ready
+
+
+def test_openai_backend_dead_server():
+    from conftest import free_port
+
+    settings = load_settings({"chat_model": "openai:x", "openai_base_url": f"http://127.0.0.1:{free_port()}/v1",
+                              "openai_api_key": "k", "model_timeout": 5}, {})
+    model = chat_model_for(settings)
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailable) as info:
+        model.complete(HELLO)
+    assert "Could not reach" in info.value.message
+    assert time.monotonic() - started < 15
+    assert not model.status().ready
+
+
+def test_openai_backend_needs_a_key():
+    model = chat_model_for(load_settings({"chat_model": "openai:gpt-4o-mini"}, {}))
+    with pytest.raises(ConfigError) as info:
+        model.complete(HELLO)
+    assert "OPENAI_API_KEY" in info.value.message
