@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ContextOverflow, ModelError, ModelNotReady
 from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus
+
+
+_LOADED: "weakref.WeakSet[LlamaCppChatModel]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all():
+    # Free llama.cpp contexts while the interpreter is intact (its finaliser fails at shutdown otherwise).
+    for model in list(_LOADED):
+        model.close()
 
 
 class LlamaCppChatModel(ChatModel):
@@ -55,7 +67,14 @@ class LlamaCppChatModel(ChatModel):
                 except (ValueError, RuntimeError, OSError) as error:
                     raise ModelNotReady(f"llama.cpp could not load {path}: {error}") from None
                 self.load_seconds = time.perf_counter() - started
+                _LOADED.add(self)
             return self._llama
+
+    def close(self):
+        with self._load_lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
 
     def context_window(self) -> int:
         return self.n_ctx

@@ -1,0 +1,220 @@
+"""Execution accuracy of Ask on Spider 1.0 dev (open part), against a one-prompt baseline, in one run.
+
+    .venv/bin/python benchmarks/spider.py [--limit N] [--db car_1 --db pets_1] [--candidates K]
+
+Method: the full Ask pipeline up to the rows (`sql_only=True`): schema with example rows and rules, sqlglot
+validation, repair loop. Baseline: the same model and weights, one prompt in Qwen2.5-Coder's evaluation
+layout (CREATE TABLE + 3 example rows + question), no validation, no repair; its SQL runs as written.
+Each has its own llama.cpp context so both keep their cached schema prefix.
+
+Scoring follows test-suite-sql-eval: result multisets compared, row order only when the gold SQL has
+ORDER BY, column order ignored, DISTINCT ignored, a failing query scores 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import re
+import sqlite3
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPIDER = ROOT.parent / "shared" / "eval" / "spider"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+# --- scoring ---------------------------------------------------------------------------------------
+
+def strip_distinct(sql: str) -> str:
+    return re.sub(r"\bdistinct\b", " ", sql, flags=re.I)
+
+
+def execute(path: Path, sql: str, timeout_s: float = 10.0):
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn.text_factory = lambda b: b.decode("utf-8", errors="replace")
+    deadline = time.monotonic() + timeout_s
+    conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10000)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _norm(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def results_match(gold_rows, pred_rows, ordered: bool) -> bool:
+    if len(gold_rows) != len(pred_rows):
+        return False
+    if not gold_rows:
+        return True
+    gold = [tuple(_norm(v) for v in row) for row in gold_rows]
+    pred = [tuple(_norm(v) for v in row) for row in pred_rows]
+    width = len(gold[0])
+    if any(len(row) != width for row in pred):
+        return False
+    gold_columns = [Counter(row[i] for row in gold) for i in range(width)]
+    pred_columns = [Counter(row[i] for row in pred) for i in range(width)]
+    # Candidate positions for each gold column: pred columns holding the same multiset of values.
+    options = [[j for j in range(width) if pred_columns[j] == gold_columns[i]] for i in range(width)]
+    if any(not o for o in options):
+        return False
+    for permutation in itertools.islice(itertools.product(*options), 2000):
+        if len(set(permutation)) != width:
+            continue
+        permuted = [tuple(row[j] for j in permutation) for row in pred]
+        if ordered and permuted == gold:
+            return True
+        if not ordered and Counter(permuted) == Counter(gold):
+            return True
+    return False
+
+
+def score(db_path: Path, gold_sql: str, pred_sql: str | None) -> bool:
+    if not pred_sql:
+        return False
+    try:
+        gold = execute(db_path, strip_distinct(gold_sql))
+    except sqlite3.Error:
+        return False
+    try:
+        pred = execute(db_path, strip_distinct(pred_sql))
+    except (sqlite3.Error, sqlite3.Warning, ValueError):
+        return False
+    return results_match(gold, pred, ordered=bool(re.search(r"\border\s+by\b", gold_sql, re.I)))
+
+
+# --- the two systems -------------------------------------------------------------------------------
+
+async def baseline_sql(model, schema_text: str, question: str) -> tuple[str, float]:
+    from datasette_llm.models import ChatOptions
+    from datasette_llm.sql_guard import extract_sql
+
+    prompt = (f"{schema_text}\n\n-- Using valid SQLite, answer the following questions for the tables "
+              f"provided above.\nQuestion: {question}")
+    started = time.perf_counter()
+    reply = await model.chat([{"role": "user", "content": prompt}], ChatOptions(max_tokens=384))
+    return extract_sql(reply.text), time.perf_counter() - started
+
+
+async def run(args) -> dict:
+    from datasette.app import Datasette
+
+    from datasette_llm.ask import ask
+    from datasette_llm.config import load_settings
+    from datasette_llm.models import chat_model_for
+    from datasette_llm.models.llama_cpp import LlamaCppChatModel
+    from datasette_llm.models.provision import CHAT_GGUF
+    from datasette_llm.schema import load_tables, render_schema
+
+    questions = json.loads((SPIDER / "dev.json").read_text())
+    if args.db:
+        questions = [q for q in questions if q["db_id"] in args.db]
+    by_db = defaultdict(list)
+    for index, q in enumerate(questions):
+        by_db[q["db_id"]].append((index, q))
+    if args.limit:  # spread a quick run over every database
+        per_db = max(1, args.limit // len(by_db))
+        by_db = {db: items[:per_db] for db, items in by_db.items()}
+
+    settings = load_settings({"max_rows": 100000, "candidates": args.candidates,
+                              "repair_attempts": args.attempts, "model_timeout": 600}, {})
+    method_model = chat_model_for(settings)
+    baseline_model = LlamaCppChatModel("baseline", settings.models_dir / CHAT_GGUF.relative_path,
+                                       n_ctx=settings.n_ctx, timeout=600, queue_limit=10)
+    records = []
+    for db_id, items in by_db.items():
+        path = SPIDER / "database" / db_id / f"{db_id}.sqlite"
+        datasette = Datasette(immutables=[str(path)], settings={"sql_time_limit_ms": 10000})
+        await datasette.invoke_startup()
+        tables = await load_tables(datasette, db_id, None)
+        baseline_schema = render_schema(db_id, tables, baseline_model.count_tokens, 100000).text
+        for index, q in items:
+            gold = q["query"]
+            b_sql, b_seconds = await baseline_sql(baseline_model, baseline_schema, q["question"])
+            started = time.perf_counter()
+            try:
+                result = await ask(datasette, db_id, q["question"], model=method_model, settings=settings,
+                                   sql_only=True)
+                m_sql, attempts, error = result.sql, len(result.attempts), result.error
+            except Exception as exc:  # a crash is a failure to answer, and must be visible
+                m_sql, attempts, error = None, 0, f"{type(exc).__name__}: {exc}"
+            m_seconds = time.perf_counter() - started
+            record = {
+                "index": index, "db": db_id, "question": q["question"], "gold": gold,
+                "baseline_sql": b_sql, "baseline_ok": score(path, gold, b_sql), "baseline_s": round(b_seconds, 2),
+                "method_sql": m_sql, "method_ok": score(path, gold, m_sql), "method_s": round(m_seconds, 2),
+                "attempts": attempts, "error": error,
+            }
+            records.append(record)
+            if args.verbose:
+                print(f"[{len(records)}] {db_id} base={int(record['baseline_ok'])} "
+                      f"method={int(record['method_ok'])} {m_seconds:.1f}s att={attempts} | {q['question'][:60]}",
+                      flush=True)
+    return {"records": records, "settings": {"candidates": args.candidates, "attempts": args.attempts,
+                                             "model": method_model.name, "n_ctx": settings.n_ctx}}
+
+
+def report(data: dict) -> str:
+    records = data["records"]
+    lines = [f"Spider dev (open part): {len(records)} questions, model {data['settings']['model']}, "
+             f"candidates={data['settings']['candidates']}, attempts={data['settings']['attempts']}"]
+    lines.append(f"{'database':<32}{'n':>5}{'baseline EX':>13}{'method EX':>11}")
+    by_db = defaultdict(list)
+    for r in records:
+        by_db[r["db"]].append(r)
+    for db, rs in sorted(by_db.items()):
+        lines.append(f"{db:<32}{len(rs):>5}{100 * sum(r['baseline_ok'] for r in rs) / len(rs):>12.1f}%"
+                     f"{100 * sum(r['method_ok'] for r in rs) / len(rs):>10.1f}%")
+    n = len(records)
+    base = 100 * sum(r["baseline_ok"] for r in records) / n
+    method = 100 * sum(r["method_ok"] for r in records) / n
+    lines.append(f"{'overall':<32}{n:>5}{base:>12.1f}%{method:>10.1f}%   (method - baseline: {method - base:+.1f} points)")
+
+    def pct(values, p):
+        values = sorted(values)
+        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+    for key, label in (("method_s", "method"), ("baseline_s", "baseline")):
+        values = [r[key] for r in records]
+        lines.append(f"{label} seconds per question: p50 {pct(values, 50):.2f}  p95 {pct(values, 95):.2f}  "
+                     f"mean {statistics.mean(values):.2f}")
+    attempts = Counter(r["attempts"] for r in records)
+    lines.append("method attempts per question: mean "
+                 f"{statistics.mean(r['attempts'] for r in records):.2f}; distribution "
+                 + ", ".join(f"{k}: {v}" for k, v in sorted(attempts.items())))
+    lines.append(f"method errors (no valid SQL): {sum(1 for r in records if r['error'])}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, help="about N questions, spread over the databases")
+    parser.add_argument("--db", action="append", help="only this database (repeatable)")
+    parser.add_argument("--candidates", type=int, default=1)
+    parser.add_argument("--attempts", type=int, default=3)
+    parser.add_argument("--verbose", "-v", action="store_true")
+    parser.add_argument("--out", default=str(RESULTS / "spider.json"))
+    args = parser.parse_args()
+    data = asyncio.run(run(args))
+    text = report(data)
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({**data, "report": text}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

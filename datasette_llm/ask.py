@@ -1,0 +1,311 @@
+"""The Ask pipeline: question -> schema -> SQL (validated, repaired) -> rows -> grounded answer.
+
+`ask()` is the Python API; the CLI, the JSON API, the page and MCP all call it and share `AskResult.to_json`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from . import permissions, prompts
+from .config import Settings, settings_for
+from .context import FittedRows, fit_rows
+from .errors import BadRequest, NotFound
+from .execute import QueryFailed, QueryResult, run_select, time_limit_for
+from .models import ChatModel, ChatOptions, chat_model_for
+from .schema import PromptSchema, TableSchema, load_tables, render_schema
+from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
+
+EventCallback = Callable[[str, dict], Awaitable[None]]
+
+SCHEMA_SHARE = 0.6  # of the context window, at most, for the schema in the SQL prompt
+MAX_HISTORY_TURNS = 6
+
+
+@dataclass(frozen=True)
+class Attempt:
+    reply: str
+    sql: str | None
+    error: str | None = None
+    error_kind: str | None = None
+    suggestions: tuple[str, ...] = ()
+    row_count: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class AskResult:
+    question: str
+    database: str
+    path: str
+    sql: str | None
+    attempts: tuple[Attempt, ...]
+    columns: tuple[str, ...]
+    rows: tuple[tuple, ...]
+    row_count: int
+    truncated: bool
+    notes: tuple[str, ...]
+    answer: str | None
+    model: str
+    timings: dict = field(default_factory=dict)
+    tokens: dict = field(default_factory=dict)
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["rows"] = [list(row) for row in self.rows]
+        data["attempts"] = [asdict(a) for a in self.attempts]
+        for row in data["rows"]:
+            for i, value in enumerate(row):
+                if isinstance(value, bytes):
+                    row[i] = {"$base64": True, "encoded": __import__("base64").b64encode(value).decode()}
+        return data
+
+
+def check_question(question, settings: Settings) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise BadRequest("Please enter a question.")
+    question = question.strip()
+    if len(question) > settings.max_question_chars:
+        raise BadRequest(f"The question is {len(question):,} characters long; the limit is "
+                         f"{settings.max_question_chars:,}.")
+    if "\x00" in question:
+        raise BadRequest("The question contains a NUL character.")
+    return question
+
+
+def normalise_history(history) -> list[dict]:
+    """Earlier turns as [{"question": str, "sql": str | None}], newest last; rows are never carried over."""
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise BadRequest("history must be a list of {question, sql} objects.")
+    turns = []
+    for item in history[-MAX_HISTORY_TURNS:]:
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise BadRequest("Each history item needs a 'question' string (and optionally 'sql').")
+        sql = item.get("sql")
+        turns.append({"question": item["question"][:2000], "sql": sql[:4000] if isinstance(sql, str) else None})
+    return turns
+
+
+def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict]) -> list[dict]:
+    """System + schema first (constant per database, so llama.cpp reuses the cached prefix), then turns."""
+    messages = [{"role": "system", "content": prompts.SQL_SYSTEM}]
+    turns = [turn for turn in history if turn.get("sql")]
+    first = turns[0]["question"] if turns else question
+    messages.append({"role": "user", "content": prompts.SQL_QUESTION.format(schema=schema.text, question=first)})
+    if turns:
+        messages.append({"role": "assistant", "content": f"```sql\n{turns[0]['sql']}\n```"})
+        for turn in turns[1:]:
+            messages.append({"role": "user", "content": prompts.SQL_FOLLOWUP.format(question=turn["question"])})
+            messages.append({"role": "assistant", "content": f"```sql\n{turn['sql']}\n```"})
+        messages.append({"role": "user", "content": prompts.SQL_FOLLOWUP.format(question=question)})
+    return messages
+
+
+def repair_message(error: str, suggestions: Sequence[str]) -> dict:
+    hints = f"Closest valid names: {', '.join(suggestions)}.\n" if suggestions else ""
+    return {"role": "user", "content": prompts.SQL_REPAIR.format(error=error, hints=hints)}
+
+
+def result_signature(result: QueryResult) -> tuple:
+    """Order-insensitive fingerprint of a result, for voting between candidate queries."""
+    return tuple(sorted(Counter(tuple(map(repr, row)) for row in result.rows).items()))
+
+
+NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
+NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+                "eight": "8", "nine": "9", "ten": "10", "twenty": "20", "hundred": "100"}
+
+
+def _numbers(text: str) -> set[str]:
+    found = set()
+    for raw in NUMBER.findall(text):
+        number = raw.replace(",", "").rstrip(".")
+        found.add(number)
+        if "." in number:  # 12.0 in the rows supports "12" in the answer, 3.14159 supports 3.14
+            whole, fraction = number.split(".", 1)
+            found.add(whole)
+            found.update(f"{whole}.{fraction[:n]}" for n in range(1, len(fraction)))
+            try:
+                found.add(str(round(float(number))))
+                found.update(f"{float(number):.{n}f}" for n in range(1, 3))
+            except ValueError:
+                pass
+    return found
+
+
+def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
+    """Numbers in the answer that appear neither in the rows shown, the question, nor the row counts."""
+    seen = _numbers(shown_text) | _numbers(question) | {str(c) for c in counts}
+    seen |= {digit for word, digit in NUMBER_WORDS.items() if re.search(rf"\b{word}\b", question, re.I)}
+    return sorted(_numbers(answer) - seen, key=lambda n: float(n) if n.lstrip("-").replace(".", "", 1).isdigit() else 0)
+
+
+class AskPipeline:
+    """One question's run. Methods are the stages; `run` ties them together."""
+
+    def __init__(self, datasette, database: str, question: str, *, actor=None, history=None,
+                 model: ChatModel | None = None, settings: Settings | None = None, tables: Sequence[str] = (),
+                 sql_only: bool = False, on_event: EventCallback | None = None, attempts: int | None = None):
+        self.datasette = datasette
+        self.database = database
+        self.settings = settings or settings_for(datasette)
+        self.question = check_question(question, self.settings)
+        self.actor = actor
+        self.history = normalise_history(history)
+        self.model = model or chat_model_for(self.settings)
+        self.focus = tuple(tables)
+        self.sql_only = sql_only
+        self.on_event = on_event
+        self.max_attempts = max(1, attempts or self.settings.repair_attempts)
+        self.timings: dict = {}
+        self.tokens = {"sql_prompt": 0, "sql_completion": 0, "answer_prompt": 0, "answer_completion": 0}
+        self.notes: list[str] = []
+        self.attempts: list[Attempt] = []
+
+    async def emit(self, stage: str, **data):
+        if self.on_event is not None:
+            await self.on_event(stage, data)
+
+    def _clock(self, name, started):
+        self.timings[name] = round(self.timings.get(name, 0) + time.perf_counter() - started, 3)
+
+    async def prepare(self):
+        started = time.perf_counter()
+        self.db = await permissions.require_execute_sql(self.datasette, self.actor, self.database)
+        self.tables: list[TableSchema] = await load_tables(
+            self.datasette, self.database, self.actor, table_prefix=self.settings.table_prefix)
+        if self.focus:
+            missing = [t for t in self.focus if t not in {x.name for x in self.tables}]
+            if missing:
+                raise NotFound(f"Table {missing[0]!r} does not exist in {self.database!r} (or you may not view it).")
+        budget = int(self.model.context_window() * SCHEMA_SHARE)
+        self.schema = render_schema(self.database, self.tables, self.model.count_tokens, budget,
+                                    question=self.question, focus=self.focus)
+        self.notes.extend(self.schema.notes)
+        # The guard knows every visible table; the prompt may show fewer when the schema was cut.
+        self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables})
+        self.allowed = {t.name for t in self.tables}
+        self.time_limit_ms = time_limit_for(self.datasette, self.settings.sql_time_limit_ms)
+        self._clock("schema", started)
+
+    async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
+        messages = sql_messages(self.schema, self.question, self.history)
+        options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0)
+        for number in range(1, self.max_attempts + 1):
+            await self.emit("writing_sql", attempt=number)
+            started = time.perf_counter()
+            reply = await self.model.chat(messages, options)
+            self._clock("sql_generation", started)
+            self.tokens["sql_prompt"] += reply.prompt_tokens
+            self.tokens["sql_completion"] += reply.completion_tokens
+            sql = extract_sql(reply.text)
+            await self.emit("checking", attempt=number, sql=sql)
+            checked = check_select(sql, self.guard_schema, max_rows=self.settings.max_rows,
+                                   allowed_tables=self.allowed) if sql else Rejection(
+                "the reply contained no SQL query", "empty", None, ())
+            if isinstance(checked, Rejection):
+                self.attempts.append(Attempt(reply.text, sql or None, checked.reason, checked.kind,
+                                             tuple(checked.suggestions), None, reply.seconds))
+                messages = messages + [{"role": "assistant", "content": reply.text},
+                                       repair_message(checked.reason, checked.suggestions)]
+                continue
+            await self.emit("running", attempt=number, sql=checked.sql)
+            started = time.perf_counter()
+            try:
+                result = await run_select(self.db, checked.sql, allowed_tables=self.allowed,
+                                          max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
+            except QueryFailed as error:
+                self._clock("sql_execution", started)
+                self.attempts.append(Attempt(reply.text, checked.sql, error.message, error.code, (), None,
+                                             reply.seconds))
+                messages = messages + [{"role": "assistant", "content": reply.text},
+                                       repair_message(error.message, ())]
+                continue
+            self._clock("sql_execution", started)
+            self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds))
+            return checked, result
+        return None, None
+
+    async def answer(self, guarded: GuardedSQL, result: QueryResult) -> tuple[str, FittedRows]:
+        options = ChatOptions(max_tokens=self.settings.answer_max_tokens, temperature=0.0)
+        base_messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
+                         {"role": "user", "content": prompts.ANSWER_USER.format(
+                             question=self.question, sql=guarded.sql, shown="", rows="", notes="")}]
+        overhead = self.model.count_message_tokens(base_messages) + 64
+        budget = self.model.context_window() - overhead - options.max_tokens
+        fitted = fit_rows(result.columns, result.rows, count_tokens=self.model.count_tokens,
+                          budget_tokens=budget, max_cell_chars=self.settings.max_cell_chars,
+                          hit_row_cap=result.hit_row_cap)
+        shown = (f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows" if fitted.total_rows is not None
+                 else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows")
+        notes = ("Notes: " + "; ".join(fitted.notes) + "\n") if fitted.notes else ""
+        messages = [base_messages[0], {"role": "user", "content": prompts.ANSWER_USER.format(
+            question=self.question, sql=guarded.sql, shown=shown, rows=fitted.text, notes=notes)}]
+        await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
+        started = time.perf_counter()
+        pieces = []
+        async for piece in self.model.stream(messages, options):
+            pieces.append(piece)
+            await self.emit("answer_token", text=piece)
+        self._clock("answer", started)
+        text = "".join(pieces).strip()
+        self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
+        self.tokens["answer_completion"] += self.model.count_tokens(text) if text else 0
+        return text, fitted
+
+    async def run(self) -> AskResult:
+        started = time.perf_counter()
+        await self.emit("started", question=self.question)
+        await self.prepare()
+        guarded, result = await self.generate_sql()
+        if guarded is None:
+            self.timings["total"] = round(time.perf_counter() - started, 3)
+            last = self.attempts[-1].error if self.attempts else "no attempt"
+            return self._result(None, None, None, error=(
+                f"Could not write a valid query after {len(self.attempts)} attempts. Last problem: {last}"))
+        answer, fitted, warnings = None, None, ()
+        if not self.sql_only:
+            answer, fitted = await self.answer(guarded, result)
+            unsupported = unverified_numbers(answer, fitted.text, self.question,
+                                             (fitted.rows_shown, fitted.rows_fetched))
+            if unsupported:
+                warnings = (f"The answer mentions {', '.join(unsupported)}, which do not appear in the rows "
+                            "the model was shown; check them against the table below.",)
+        else:
+            if result.hit_row_cap:
+                self.notes.append(f"the query returned more than {len(result.rows):,} rows; the first "
+                                  f"{len(result.rows):,} are shown")
+        self.timings["total"] = round(time.perf_counter() - started, 3)
+        return self._result(guarded, result, fitted, answer=answer, warnings=warnings)
+
+    def _result(self, guarded, result, fitted, *, answer=None, error=None, warnings=()) -> AskResult:
+        notes = list(self.notes) + (list(fitted.notes) if fitted else [])
+        if guarded is not None and guarded.limit_added:
+            notes.append(f"LIMIT {self.settings.max_rows} added to the query")
+        truncated = bool(result and result.hit_row_cap) or bool(fitted and fitted.truncated)
+        return AskResult(
+            question=self.question, database=self.database, path="sql",
+            sql=guarded.sql if guarded else None, attempts=tuple(self.attempts),
+            columns=result.columns if result else (), rows=result.rows if result else (),
+            row_count=len(result.rows) if result else 0, truncated=truncated, notes=tuple(notes),
+            answer=answer, model=self.model.name, timings=dict(self.timings), tokens=dict(self.tokens),
+            error=error, warnings=tuple(warnings),
+        )
+
+
+async def ask(datasette, database: str, question: str, actor=None, **options) -> AskResult:
+    """Answer `question` from `database` as `actor` sees it. See AskPipeline for the options."""
+    return await AskPipeline(datasette, database, question, actor=actor, **options).run()

@@ -1,0 +1,73 @@
+"""`datasette llm ask PATH.db "question"`: the SQL, the rows as a table, the answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .cli import make_datasette, run, settings_options
+
+
+def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
+    def cell(value):
+        text = "NULL" if value is None else str(value).replace("\n", " ")
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    shown = [[cell(v) for v in row] for row in rows[:max_rows]]
+    widths = [max([len(str(c))] + [len(r[i]) for r in shown]) for i, c in enumerate(columns)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(columns, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in shown]
+    if len(rows) > max_rows:
+        lines.append(f"... {len(rows) - max_rows:,} more rows")
+    return "\n".join(lines)
+
+
+@click.command(name="ask")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("question")
+@settings_options
+@click.option("--model", help="Chat model: default, /path/model.gguf or openai:MODEL_ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the HTTP API's shape)")
+@click.option("--sql-only", is_flag=True, help="Stop after running the SQL; do not write an answer")
+@click.option("--table", "tables", multiple=True, help="Scope the question to this table (repeatable)")
+def ask_command(path, question, metadata, model, as_json, sql_only, tables):
+    """Ask QUESTION of the SQLite database at PATH."""
+    from .ask import ask
+    from .config import settings_for
+    from .models import chat_model_for
+
+    async def inner():
+        datasette = make_datasette([path], metadata=metadata)
+        await datasette.invoke_startup()
+        settings = settings_for(datasette)
+        chat = chat_model_for(settings, model) if model else None
+        return await ask(datasette, Path(path).stem, question, actor=None, model=chat, sql_only=sql_only,
+                         tables=tables)
+
+    result = run(inner())
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        for number, attempt in enumerate(result.attempts, 1):
+            if attempt.error:
+                click.echo(click.style(f"Attempt {number} rejected: {attempt.error}", fg="yellow"), err=True)
+        if result.sql:
+            click.echo(click.style("SQL:", bold=True))
+            click.echo(result.sql + "\n")
+            click.echo(format_table(result.columns, result.rows) + "\n")
+        for note in result.notes:
+            click.echo(click.style(f"Note: {note}", dim=True))
+        if result.answer is not None:
+            click.echo(click.style("Answer: ", bold=True) + result.answer)
+        for warning in result.warnings:
+            click.echo(click.style(f"Warning: {warning}", fg="yellow"))
+        if result.error:
+            click.echo(click.style(f"Error: {result.error}", fg="red"), err=True)
+    if result.error:
+        raise SystemExit(1)
+
+
+COMMANDS = [ask_command]

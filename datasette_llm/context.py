@@ -1,0 +1,104 @@
+"""Fit query results into the model's token budget, cutting at row boundaries, with explicit notes.
+
+The talk's failure was a result bigger than the context window, after which the model invented rows. Here
+the model only ever sees whole rows that fit, long cells are clipped with a visible marker, and the notes
+say exactly what was left out, so the answer can say so too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+CLIP_MARKER = "…[clipped]"
+MIN_CELL_CHARS = 24
+
+
+@dataclass(frozen=True)
+class FittedRows:
+    text: str  # what the model is shown
+    rows_shown: int
+    rows_fetched: int
+    total_rows: int | None  # None when the query was cut at the row cap and the true count is unknown
+    clipped: dict  # column -> (limit in characters, number of cells clipped)
+    notes: tuple[str, ...]
+    tokens: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.rows_shown < self.rows_fetched or bool(self.clipped) or self.total_rows is None
+
+
+def render_cell(value, limit: int) -> tuple[str, bool]:
+    if value is None:
+        return "NULL", False
+    if isinstance(value, bytes):
+        return f"<binary, {len(value)} bytes>", False
+    if isinstance(value, float):
+        text = repr(value) if abs(value) >= 1e-4 or value == 0 else f"{value:.6g}"
+    else:
+        text = str(value)
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ").replace("|", "¦")
+    if len(text) > limit:
+        return text[:limit] + CLIP_MARKER, True
+    return text, False
+
+
+def _render(columns, rows, limit):
+    lines = [" | ".join(columns)]
+    clipped: dict[str, int] = {}
+    for row in rows:
+        cells = []
+        for column, value in zip(columns, row):
+            text, was_clipped = render_cell(value, limit)
+            if was_clipped:
+                clipped[column] = clipped.get(column, 0) + 1
+            cells.append(text)
+        lines.append(" | ".join(cells))
+    return lines, clipped
+
+
+def fit_rows(columns: Sequence[str], rows: Sequence[Sequence], *, count_tokens: Callable[[str], int],
+             budget_tokens: int, max_cell_chars: int = 200, hit_row_cap: bool = False) -> FittedRows:
+    """Whole rows, in order, as many as fit in `budget_tokens`; long cells clipped to `max_cell_chars`.
+
+    If not even one row fits, cells are clipped harder (down to MIN_CELL_CHARS) before giving up on rows.
+    `hit_row_cap` means the query itself returned more rows than were fetched.
+    """
+    columns = [str(c) for c in columns]
+    limit = max(MIN_CELL_CHARS, max_cell_chars)
+    while True:
+        header_lines, _ = _render(columns, [], limit)
+        used = count_tokens(header_lines[0]) + 1
+        if used > budget_tokens:
+            raise ValueError("the context budget is too small for even the column names")
+        shown_lines = [header_lines[0]]
+        clipped: dict[str, int] = {}
+        for row in rows:
+            lines, row_clipped = _render(columns, [row], limit)
+            cost = count_tokens(lines[1]) + 1
+            if used + cost > budget_tokens:
+                break
+            used += cost
+            shown_lines.append(lines[1])
+            for column, n in row_clipped.items():
+                clipped[column] = clipped.get(column, 0) + n
+        rows_shown = len(shown_lines) - 1
+        if rows_shown > 0 or not rows or limit <= MIN_CELL_CHARS:
+            break
+        limit = max(MIN_CELL_CHARS, limit // 2)
+
+    total = None if hit_row_cap else len(rows)
+    notes = []
+    if total is None:
+        notes.append(f"{rows_shown:,} of more than {len(rows):,} rows shown (the query was cut at "
+                     f"{len(rows):,} rows)")
+    elif rows_shown < len(rows):
+        notes.append(f"{rows_shown:,} of {len(rows):,} rows shown; the rest did not fit in the model's context")
+    for column, count in clipped.items():
+        notes.append(f"{column} clipped to {limit:,} characters in {count:,} of {rows_shown:,} rows")
+    return FittedRows(
+        text="\n".join(shown_lines), rows_shown=rows_shown, rows_fetched=len(rows), total_rows=total,
+        clipped={column: (limit, count) for column, count in clipped.items()}, notes=tuple(notes),
+        tokens=used,
+    )

@@ -1,0 +1,196 @@
+"""Describe a database for a prompt: CREATE TABLE statements with keys, and example rows, within a budget.
+
+The layout follows Qwen2.5-Coder's own text-to-SQL evaluation (after Rajkumar et al. 2022):
+
+    CREATE TABLE t (...);
+    /*
+    3 example rows:
+    SELECT * FROM t LIMIT 3;
+    a	b
+    1	x
+    */
+
+The rendering depends only on the database and the tables the actor may see, never on the question, so the
+prompt prefix stays identical across questions and llama.cpp reuses its cached prefix. Only when the schema
+exceeds its budget does the question pick which tables stay, and what was left out is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from . import permissions
+
+EXAMPLE_ROWS = 3
+EXAMPLE_CELL_CHARS = 60
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: tuple[str, ...]
+    create_sql: str
+    example_rows: tuple[tuple, ...]
+    foreign_tables: tuple[str, ...]
+    row_count: int | None = None
+    is_view: bool = False
+
+    def render(self, with_examples: bool = True) -> str:
+        text = self.create_sql.strip().rstrip(";") + ";"
+        if with_examples and self.example_rows:
+            header = "\t".join(self.columns)
+            lines = ["\t".join(clip_cell(value, EXAMPLE_CELL_CHARS) for value in row) for row in self.example_rows]
+            text += (f"\n/*\n{len(self.example_rows)} example rows:\nSELECT * FROM {quote_name(self.name)} "
+                     f"LIMIT {EXAMPLE_ROWS};\n{header}\n" + "\n".join(lines) + "\n*/")
+        return text
+
+
+@dataclass(frozen=True)
+class PromptSchema:
+    """What the model is shown, and what it is not."""
+
+    database: str
+    text: str
+    tables: tuple[str, ...]  # tables described in `text`
+    omitted_tables: tuple[str, ...] = ()
+    examples_omitted: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def quote_name(name: str) -> str:
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def clip_cell(value, limit: int) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    text = str(value).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    if len(text) > limit:
+        return text[:limit] + "…"
+    return text
+
+
+def _table_details(conn, table: str, is_view: bool) -> TableSchema:
+    """Runs inside Datasette's read thread (db.execute_fn)."""
+    (create_sql,) = conn.execute(
+        "select sql from sqlite_master where name = ? and type in ('table', 'view')", [table]
+    ).fetchone() or ("",)
+    columns = tuple(row[1] for row in conn.execute(f"pragma table_info({quote_name(table)})"))
+    foreign = () if is_view else tuple(
+        {row[2] for row in conn.execute(f"pragma foreign_key_list({quote_name(table)})")}
+    )
+    try:
+        rows = tuple(tuple(row) for row in conn.execute(f"select * from {quote_name(table)} limit {EXAMPLE_ROWS}"))
+    except Exception:  # a broken view must not break the whole schema
+        rows = ()
+    return TableSchema(table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, foreign,
+                       None, is_view)
+
+
+async def load_tables(datasette, database: str, actor, *, table_prefix: str = "") -> list[TableSchema]:
+    """Every table and view the actor may see, in database order, with example rows."""
+    db = permissions.get_database(datasette, database)
+    names = await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix)
+    views = set(await db.view_names())
+
+    def details(conn):
+        return [_table_details(conn, name, name in views) for name in names]
+
+    return await db.execute_fn(details)
+
+
+def _words(text: str) -> set[str]:
+    words = set()
+    for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text)):
+        word = word.lower()
+        words.add(word)
+        if word.endswith("s") and len(word) > 3:
+            words.add(word[:-1])
+    return words
+
+
+def relevance(table: TableSchema, question_words: set[str]) -> float:
+    """How strongly a question points at a table: its name counts most, then its columns."""
+    name_hits = len(_words(table.name) & question_words)
+    column_hits = sum(1 for column in table.columns if _words(column) & question_words)
+    return 3.0 * name_hits + column_hits
+
+
+def render_schema(database: str, tables: Sequence[TableSchema], count_tokens: Callable[[str], int],
+                  budget_tokens: int, question: str = "", focus: Sequence[str] = ()) -> PromptSchema:
+    """The schema text for the prompt, fitted to `budget_tokens`.
+
+    When everything fits, the text does not depend on the question. Otherwise example rows go first (from
+    the least relevant tables), then whole tables, keeping `focus` tables and the foreign-key neighbours
+    of relevant tables.
+    """
+    def text_of(chosen, with_examples):
+        return "\n\n".join(t.render(t.name in with_examples) for t in chosen)
+
+    scope_notes = []
+    if focus:
+        tables = scope_to(tables, focus)
+        scope_notes.append("schema: scoped to " + ", ".join(t.name for t in tables))
+    all_names = {t.name for t in tables}
+    full = text_of(tables, all_names)
+    if count_tokens(full) <= budget_tokens:
+        return PromptSchema(database, full, tuple(t.name for t in tables), notes=tuple(scope_notes))
+
+    question_words = _words(question)
+    scores = {t.name: relevance(t, question_words) + (100.0 if t.name in focus else 0.0) for t in tables}
+    # Neighbours of relevant tables inherit part of their score: joins need them.
+    for t in tables:
+        if scores[t.name] > 0:
+            for other in t.foreign_tables:
+                if other in scores:
+                    scores[other] = max(scores[other], scores[t.name] * 0.5 + 0.1)
+    for t in tables:
+        for other in t.foreign_tables:
+            if other in scores and scores[other] > 0 and scores[t.name] == 0:
+                scores[t.name] = 0.05
+    ranked = sorted(tables, key=lambda t: -scores[t.name])
+
+    chosen = list(ranked)
+    with_examples = {t.name for t in chosen}
+    # 1. drop example rows, least relevant first
+    for t in reversed(ranked):
+        if count_tokens(text_of(chosen, with_examples)) <= budget_tokens:
+            break
+        with_examples.discard(t.name)
+    # 2. drop tables, least relevant first (keep at least one)
+    while len(chosen) > 1 and count_tokens(text_of(chosen, with_examples)) > budget_tokens:
+        chosen.pop()
+    order = {t.name: i for i, t in enumerate(tables)}
+    chosen.sort(key=lambda t: order[t.name])
+    omitted = tuple(sorted(all_names - {t.name for t in chosen}))
+    no_examples = tuple(sorted({t.name for t in chosen} - with_examples))
+    notes = list(scope_notes)
+    if omitted:
+        notes.append(f"schema: {len(omitted)} of {len(tables)} tables left out of the prompt to fit its budget: "
+                     + ", ".join(omitted[:20]) + ("…" if len(omitted) > 20 else ""))
+    if no_examples:
+        notes.append(f"schema: example rows left out for {len(no_examples)} tables")
+    return PromptSchema(database, text_of(chosen, with_examples), tuple(t.name for t in chosen), omitted,
+                        no_examples, tuple(notes))
+
+
+def scope_to(tables: Sequence[TableSchema], focus: Sequence[str]) -> list[TableSchema]:
+    """The focus tables and their foreign-key neighbours in both directions."""
+    focus_set = set(focus)
+    keep = set(focus_set)
+    for t in tables:
+        if t.name in focus_set:
+            keep.update(t.foreign_tables)
+        elif focus_set & set(t.foreign_tables):
+            keep.add(t.name)
+    return [t for t in tables if t.name in keep]
+
+
+def columns_by_table(tables: Sequence[TableSchema]) -> dict[str, tuple[str, ...]]:
+    return {t.name: t.columns for t in tables}

@@ -1,0 +1,73 @@
+"""The context budget: whole rows that fit, clipped cells with markers, notes that say what was cut."""
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from datasette_llm.context import CLIP_MARKER, fit_rows
+
+
+def count_words(text):  # a stand-in tokenizer: one token per 4 characters, rounded up
+    return (len(text) + 3) // 4
+
+
+def test_everything_fits_no_notes():
+    fitted = fit_rows(["a", "b"], [(1, "x"), (2, "y")], count_tokens=count_words, budget_tokens=1000)
+    assert fitted.rows_shown == 2 and fitted.notes == () and not fitted.truncated
+    assert fitted.text.splitlines() == ["a | b", "1 | x", "2 | y"]
+
+
+def test_huge_text_cells_never_overflow_and_are_noted():
+    rows = [(i, "readme " * 20000) for i in range(2385)]
+    fitted = fit_rows(["id", "readme"], rows, count_tokens=count_words, budget_tokens=3000, max_cell_chars=200)
+    assert fitted.tokens <= 3000 and count_words(fitted.text) <= 3000
+    assert 0 < fitted.rows_shown < 2385
+    assert fitted.text.count(CLIP_MARKER) == fitted.rows_shown
+    assert f"{fitted.rows_shown:,} of 2,385 rows shown" in fitted.notes[0]
+    assert any(note.startswith("readme clipped to 200 characters") for note in fitted.notes)
+    assert fitted.truncated
+
+
+def test_rows_are_cut_at_row_boundaries():
+    rows = [(i, f"name {i}") for i in range(500)]
+    fitted = fit_rows(["id", "name"], rows, count_tokens=count_words, budget_tokens=200)
+    lines = fitted.text.splitlines()[1:]
+    assert lines == [f"{i} | name {i}" for i in range(len(lines))]  # whole rows, in order, no half row
+
+
+def test_a_single_enormous_row_is_clipped_harder_instead_of_dropped():
+    fitted = fit_rows(["a", "b", "c"], [("x" * 5000, "y" * 5000, "z" * 5000)], count_tokens=count_words,
+                      budget_tokens=60, max_cell_chars=500)
+    assert fitted.rows_shown == 1 and fitted.tokens <= 60
+    assert any("clipped to" in note for note in fitted.notes)
+
+
+def test_row_cap_is_reported():
+    fitted = fit_rows(["a"], [(i,) for i in range(1000)], count_tokens=count_words, budget_tokens=100000,
+                      hit_row_cap=True)
+    assert fitted.total_rows is None and fitted.truncated
+    assert "more than 1,000 rows" in fitted.notes[0]
+
+
+def test_cells_cannot_forge_rows_or_columns():
+    fitted = fit_rows(["a", "b"], [("evil\n99 | forged", "x|y")], count_tokens=count_words, budget_tokens=1000)
+    assert fitted.text.splitlines() == ["a | b", "evil 99 ¦ forged | x¦y"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    widths=st.lists(st.integers(0, 3000), min_size=1, max_size=6),
+    n_rows=st.integers(0, 300),
+    budget=st.integers(40, 4000),
+    seed=st.integers(0, 1000),
+)
+def test_budget_is_never_exceeded(widths, n_rows, budget, seed):
+    rng = random.Random(seed)
+    columns = [f"c{i}" for i in range(len(widths))]
+    rows = [tuple("w" * rng.randint(0, w) for w in widths) for _ in range(n_rows)]
+    fitted = fit_rows(columns, rows, count_tokens=count_words, budget_tokens=budget, max_cell_chars=200)
+    assert fitted.tokens <= budget
+    assert sum(count_words(line) + 1 for line in fitted.text.splitlines()) <= budget
+    if fitted.rows_shown < n_rows:
+        assert fitted.notes and "rows shown" in fitted.notes[0]
