@@ -55,6 +55,9 @@ class AskResult:
     tokens: dict = field(default_factory=dict)
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    route: dict = field(default_factory=dict)
+    citations: tuple[dict, ...] = ()
+    passages: tuple[dict, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -158,7 +161,8 @@ class AskPipeline:
 
     def __init__(self, datasette, database: str, question: str, *, actor=None, history=None,
                  model: ChatModel | None = None, settings: Settings | None = None, tables: Sequence[str] = (),
-                 sql_only: bool = False, on_event: EventCallback | None = None, attempts: int | None = None):
+                 sql_only: bool = False, on_event: EventCallback | None = None, attempts: int | None = None,
+                 mode: str = "auto"):
         self.datasette = datasette
         self.database = database
         self.settings = settings or settings_for(datasette)
@@ -174,6 +178,10 @@ class AskPipeline:
         self.tokens = {"sql_prompt": 0, "sql_completion": 0, "answer_prompt": 0, "answer_completion": 0}
         self.notes: list[str] = []
         self.attempts: list[Attempt] = []
+        self.mode = mode or "auto"
+        self.route = None
+        self.passages: list = []
+        self.citations: list = []
 
     async def emit(self, stage: str, **data):
         if self.on_event is not None:
@@ -266,10 +274,71 @@ class AskPipeline:
         self.tokens["answer_completion"] += self.model.count_tokens(text) if text else 0
         return text, fitted
 
+    async def choose_route(self):
+        from .answer_text import text_collections
+        from .route import choose_path
+
+        self.collections = await text_collections(self.datasette, self.actor, self.database,
+                                                  self.settings.table_prefix)
+        if self.focus:
+            self.collections = [c for c in self.collections if c.table in self.schema.tables]
+        self.route = choose_path(self.question, has_text_index=bool(self.collections), forced=self.mode)
+        if self.route.path != "sql" and not self.collections:
+            raise BadRequest(f"No table in {self.database!r} has embeddings, so the question cannot be answered "
+                             "from text. Build them with `datasette llm embed`, or ask with mode=sql.")
+        await self.emit("route", **self.route.to_json())
+
+    async def answer_from_text(self, restrict=None):
+        from .answer_text import NOT_FOUND, answer_from_passages, build_passages, cited_numbers, is_not_found
+        from .models import embedding_model_for
+
+        await self.emit("retrieving")
+        started = time.perf_counter()
+        embedder = embedding_model_for(self.settings)
+        overhead = self.model.count_message_tokens(
+            [{"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},
+             {"role": "user", "content": prompts.TEXT_ANSWER_USER.format(question=self.question, passages="",
+                                                                        notes="")}]) + 200
+        budget = self.model.context_window() - overhead - self.settings.answer_max_tokens
+        passages, notes = await build_passages(
+            self.datasette, self.actor, self.database, self.question, chat=self.model, embed=embedder.embed,
+            budget_tokens=min(budget, 3000), restrict=restrict)
+        self._clock("retrieval", started)
+        self.passages = passages
+        self.notes.extend(notes)
+        if not passages:
+            return NOT_FOUND, ()
+        await self.emit("answering", passages=len(passages), notes=list(notes))
+        started = time.perf_counter()
+
+        async def on_token(piece):
+            await self.emit("answer_token", text=piece)
+
+        answer, messages = await answer_from_passages(self.model, self.question, passages, notes,
+                                                      self.settings.answer_max_tokens, on_token)
+        self._clock("answer", started)
+        self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
+        warnings = []
+        if is_not_found(answer):
+            return NOT_FOUND, ()
+        valid, invalid = cited_numbers(answer, len(passages))
+        if invalid:
+            warnings.append(f"The answer cites passage(s) {', '.join(map(str, invalid))}, which do not exist; "
+                            "those citations were ignored.")
+        if not valid:
+            warnings.append("The answer cites no passage; check it against the passages below.")
+        self.citations = [passages[n - 1] for n in valid]
+        return answer, tuple(warnings)
+
     async def run(self) -> AskResult:
         started = time.perf_counter()
         await self.emit("started", question=self.question)
         await self.prepare()
+        await self.choose_route()
+        if self.route.path == "text":
+            answer, warnings = await self.answer_from_text()
+            self.timings["total"] = round(time.perf_counter() - started, 3)
+            return self._result(None, None, None, answer=answer, warnings=warnings)
         guarded, result = await self.generate_sql()
         if guarded is None:
             self.timings["total"] = round(time.perf_counter() - started, 3)
@@ -277,7 +346,15 @@ class AskPipeline:
             return self._result(None, None, None, error=(
                 f"Could not write a valid query after {len(self.attempts)} attempts. Last problem: {last}"))
         answer, fitted, warnings = None, None, ()
-        if not self.sql_only:
+        if self.route.path == "both":
+            from .answer_text import restrict_from_rows
+
+            restrict = await restrict_from_rows(self.datasette, self.database, self.collections, result)
+            if not restrict:
+                self.notes.append("the query's rows could not be matched to rows with embeddings; "
+                                  "searched all of them instead")
+            answer, warnings = await self.answer_from_text(restrict or None)
+        elif not self.sql_only:
             answer, fitted = await self.answer(guarded, result)
             unsupported = unverified_numbers(answer, fitted.text, self.question,
                                              (fitted.rows_shown, fitted.rows_fetched))
@@ -297,12 +374,15 @@ class AskPipeline:
             notes.append(f"LIMIT {self.settings.max_rows} added to the query")
         truncated = bool(result and result.hit_row_cap) or bool(fitted and fitted.truncated)
         return AskResult(
-            question=self.question, database=self.database, path="sql",
+            question=self.question, database=self.database, path=self.route.path if self.route else "sql",
             sql=guarded.sql if guarded else None, attempts=tuple(self.attempts),
             columns=result.columns if result else (), rows=result.rows if result else (),
             row_count=len(result.rows) if result else 0, truncated=truncated, notes=tuple(notes),
             answer=answer, model=self.model.name, timings=dict(self.timings), tokens=dict(self.tokens),
             error=error, warnings=tuple(warnings),
+            route=self.route.to_json() if self.route else {},
+            citations=tuple(p.to_json() for p in self.citations),
+            passages=tuple(p.to_json() for p in self.passages),
         )
 
 

@@ -1,0 +1,107 @@
+"""Passages for retrieval-augmented answers: the best-matching part of each retrieved row, within a budget.
+
+A README is far longer than a model's share of the context, so each row's text is split into chunks, the
+chunks are ranked against the question (embedding similarity plus shared words), and the passage grows
+around the best chunk until its token budget is spent. What was cut is recorded, as for SQL results.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+CHUNK_CHARS = 500
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Passage:
+    number: int  # [1], [2]... as cited in the answer
+    database: str
+    table: str
+    pk: tuple
+    label: str  # a human name for the row (its title-like column or its primary key)
+    url: str | None
+    text: str  # what the model is shown
+    full_chars: int
+    shown_chars: int
+    score: float
+
+    @property
+    def clipped(self) -> bool:
+        return self.shown_chars < self.full_chars
+
+    def to_json(self) -> dict:
+        return {"number": self.number, "database": self.database, "table": self.table, "pk": list(self.pk),
+                "label": self.label, "url": self.url, "text": self.text, "full_chars": self.full_chars,
+                "shown_chars": self.shown_chars, "clipped": self.clipped, "score": round(self.score, 4)}
+
+
+def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
+    """Paragraph-aligned chunks of at most about `size` characters (long paragraphs split on sentences)."""
+    pieces = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        paragraph = paragraph.strip()
+        while len(paragraph) > size:
+            cut = paragraph.rfind(". ", 0, size)
+            cut = cut + 1 if cut > size // 3 else size
+            pieces.append(paragraph[:cut].strip())
+            paragraph = paragraph[cut:].strip()
+        if paragraph:
+            pieces.append(paragraph)
+    chunks, current = [], ""
+    for piece in pieces:
+        if current and len(current) + len(piece) + 2 > size:
+            chunks.append(current)
+            current = piece
+        else:
+            current = f"{current}\n\n{piece}" if current else piece
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9][a-z0-9_-]+", text.lower()) if len(w) > 2}
+
+
+def best_window(chunks: Sequence[str], scores: Sequence[float], count_tokens: Callable[[str], int],
+                budget_tokens: int) -> tuple[str, int]:
+    """The best chunk, grown with its neighbours while the budget allows. Returns (text, first chunk index)."""
+    if not chunks:
+        return "", 0
+    best = int(np.argmax(scores))
+    start = end = best
+    text = chunks[best]
+    if count_tokens(text) > budget_tokens:  # one chunk alone is too long: cut it by characters
+        while text and count_tokens(text + ELLIPSIS) > budget_tokens:
+            text = text[: int(len(text) * 0.8)]
+        return (text.rstrip() + ELLIPSIS) if text else "", best
+    while True:
+        grown = False
+        for candidate in (end + 1, start - 1):  # prefer what follows the best chunk
+            if 0 <= candidate < len(chunks) and not (start <= candidate <= end):
+                lo, hi = min(start, candidate), max(end, candidate)
+                trial = "\n\n".join(chunks[lo: hi + 1])
+                if count_tokens(trial) + 2 <= budget_tokens:
+                    start, end, text, grown = lo, hi, trial, True
+                    break
+        if not grown:
+            break
+    prefix = ELLIPSIS if start > 0 else ""
+    suffix = ELLIPSIS if end < len(chunks) - 1 else ""
+    return prefix + text + suffix, start
+
+
+def rank_chunks(question: str, chunks: Sequence[str], question_vector, embed) -> list[float]:
+    """Cosine similarity of each chunk to the question plus a small bonus for shared words."""
+    if not chunks:
+        return []
+    vectors = embed(list(chunks))
+    similarity = vectors @ np.asarray(question_vector, dtype=np.float32)
+    question_words = _words(question)
+    bonus = [0.05 * len(question_words & _words(chunk)) for chunk in chunks]
+    return [float(s + b) for s, b in zip(similarity, bonus)]
