@@ -87,7 +87,7 @@ class OpenAIChatModel(ChatModel):
                 temperature=options.temperature, top_p=options.top_p,
                 stop=list(options.stop) or None, seed=options.seed, stream=stream,
             )
-        except openai.OpenAIError as error:
+        except (openai.OpenAIError, ValueError) as error:  # ValueError: a body that is not JSON
             raise translate_error(error, self.model_id, self.base_url) from None
 
     def _complete(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> ChatResult:
@@ -115,7 +115,7 @@ class OpenAIChatModel(ChatModel):
                     return
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
-        except openai.OpenAIError as error:
+        except (openai.OpenAIError, ValueError) as error:
             raise translate_error(error, self.model_id, self.base_url) from None
 
     def status(self) -> ModelStatus:
@@ -156,7 +156,7 @@ class OpenAIEmbeddingModel(EmbeddingModel):
             return np.array([item.embedding for item in response.data], dtype=np.float32)
         except openai.OpenAIError as error:
             raise translate_error(error, self.model_id, self.base_url) from None
-        except (AttributeError, TypeError, ValueError) as error:
+        except (AttributeError, TypeError, ValueError) as error:  # includes a body that is not JSON
             raise ModelError(f"The embedding server returned an unexpected response: {error}") from None
 
     def status(self) -> ModelStatus:

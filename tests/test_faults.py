@@ -1,0 +1,111 @@
+"""Model faults: the user gets a clear error, nothing hangs past its timeout, and the next request works."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ARTIFACTS, free_port, stop, wait_for_http
+from fault_server import FaultServer
+
+from datasette_llm.config import load_settings
+from datasette_llm.errors import ModelError, ModelNotReady, ModelTimeout, ModelUnavailable
+from datasette_llm.models import ChatOptions, chat_model_for
+from datasette_llm.models.llama_cpp import LlamaCppChatModel
+
+HELLO = [{"role": "user", "content": "Reply with exactly the word: pineapple"}]
+
+
+def model_for(base_url, timeout=3.0):
+    return chat_model_for(load_settings({"chat_model": "openai:m", "openai_base_url": base_url,
+                                         "openai_api_key": "k", "model_timeout": timeout}, {}))
+
+
+def test_hanging_server_times_out_then_recovers():
+    with FaultServer("hang") as server:
+        model = model_for(server.base_url, timeout=1.5)
+        started = time.monotonic()
+        with pytest.raises(ModelTimeout) as info:
+            asyncio.run(model.chat(HELLO))
+        assert time.monotonic() - started < 3.0
+        assert "did not answer within" in info.value.message and info.value.status == 504
+        server.behaviour = "ok"
+        assert "select 1" in asyncio.run(model.chat(HELLO)).text
+
+
+def test_invalid_json_is_a_clear_model_error():
+    with FaultServer("invalid_json") as server:
+        with pytest.raises(ModelError) as info:
+            asyncio.run(model_for(server.base_url).chat(HELLO))
+        assert info.value.status == 502 and "unusable response" in info.value.message
+
+
+def test_429_is_retried_with_backoff_then_reported():
+    with FaultServer("429") as server:
+        with pytest.raises(ModelError) as info:
+            asyncio.run(model_for(server.base_url, timeout=20).chat(HELLO))
+        assert "429" in info.value.message and info.value.status == 503
+        assert server.requests == 3  # the first try and two retries
+
+
+def test_500_is_retried_then_reported_and_next_request_works():
+    with FaultServer("500") as server:
+        model = model_for(server.base_url, timeout=20)
+        with pytest.raises(ModelError) as info:
+            asyncio.run(model.chat(HELLO))
+        assert "HTTP 500" in info.value.message and server.requests == 3
+        server.behaviour = "ok"
+        assert asyncio.run(model.chat(HELLO)).text
+
+
+def test_real_server_killed_mid_request(default_gguf):
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def start():
+        log = open(ARTIFACTS / "killed_server.log", "a")
+        process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf),
+                                    "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024",
+                                    "--model_alias", "m"], stdout=log, stderr=subprocess.STDOUT)
+        wait_for_http(f"http://127.0.0.1:{port}/v1/models", process)
+        return process
+
+    process = start()
+    model = model_for(f"http://127.0.0.1:{port}/v1", timeout=60)
+    long_request = [{"role": "user", "content": "Write the numbers from 1 to 500, one per line."}]
+
+    async def kill_during():
+        task = asyncio.create_task(model.chat(long_request, ChatOptions(max_tokens=400)))
+        await asyncio.sleep(2.0)
+        process.kill()
+        return await task
+
+    started = time.monotonic()
+    try:
+        with pytest.raises((ModelUnavailable, ModelError)) as info:
+            asyncio.run(kill_during())
+        assert time.monotonic() - started < 60
+        assert "127.0.0.1" in info.value.message
+    finally:
+        stop(process)
+    process = start()
+    try:
+        assert "pineapple" in asyncio.run(model.chat(HELLO, ChatOptions(max_tokens=8))).text.lower()
+    finally:
+        stop(process)
+
+
+def test_local_model_file_deleted_while_serving(default_gguf, tmp_path):
+    link = tmp_path / "model.gguf"
+    os.link(default_gguf, link)  # a second name for the same file: deleting it costs nothing
+    model = LlamaCppChatModel("linked", link, n_ctx=512)
+    assert "pineapple" in model.complete(HELLO, ChatOptions(max_tokens=8)).text.lower()
+    link.unlink()
+    started = time.monotonic()
+    with pytest.raises(ModelNotReady) as info:
+        asyncio.run(model.chat(HELLO, ChatOptions(max_tokens=8)))
+    assert "does not exist" in info.value.message and time.monotonic() - started < 5
+    os.link(default_gguf, link)
+    assert "pineapple" in asyncio.run(model.chat(HELLO, ChatOptions(max_tokens=8))).text.lower()
