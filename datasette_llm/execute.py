@@ -17,9 +17,12 @@ DENIED_FUNCTIONS = frozenset({
     "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "fsdir", "lsdir", "zipfile",
     "sqlite_dbpage", "sqlite_dbdata", "sqlar_compress", "sqlar_uncompress",
 })
+TABLE_PRAGMAS = frozenset({"table_info", "table_xinfo", "index_list", "foreign_key_list"})
+TABLE_FUNCTIONS = frozenset({"json_each", "json_tree", "generate_series"})
+SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"})
 READ_ONLY_PRAGMAS = frozenset({
-    "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list",
-    "database_list", "function_list", "module_list", "pragma_list", "collation_list", "table_list",
+    "data_version", "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+    "function_list", "module_list", "pragma_list", "collation_list",
 })
 
 
@@ -50,8 +53,16 @@ def make_authorizer(allowed_tables: set[str]):
         if action == sqlite3.SQLITE_SELECT or action == getattr(sqlite3, "SQLITE_RECURSIVE", 33):
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_READ:
-            if db_name not in (None, "main") and trigger is None:
+            if db_name is None:
+                return sqlite3.SQLITE_OK  # a CTE or subquery, not a stored table
+            if db_name != "main":
                 return sqlite3.SQLITE_DENY
+            if (arg1 or "").lower() in SCHEMA_TABLES:
+                # FTS5's constructor looks at the schema; IGNORE reads NULL, so nothing can leak through it.
+                return sqlite3.SQLITE_IGNORE
+            name = (arg1 or "").lower()
+            if name in TABLE_FUNCTIONS or (name.startswith("pragma_") and name[7:] in READ_ONLY_PRAGMAS):
+                return sqlite3.SQLITE_OK
             # Reads on behalf of a virtual table (FTS shadow tables) or view come with the table name.
             if arg1 and arg1.lower() in allowed:
                 return sqlite3.SQLITE_OK
@@ -60,8 +71,16 @@ def make_authorizer(allowed_tables: set[str]):
             return sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_FUNCTION:
             return sqlite3.SQLITE_DENY if (arg2 or "").lower() in DENIED_FUNCTIONS else sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_UPDATE and (arg1 or "").lower() in SCHEMA_TABLES:
+            # FTS5's constructor prepares (never runs) an UPDATE of the schema; IGNORE leaves every column
+            # unchanged, so even a statement that ran would write nothing.
+            return sqlite3.SQLITE_IGNORE
         if action == sqlite3.SQLITE_PRAGMA:
-            if (arg1 or "").lower() in READ_ONLY_PRAGMAS and arg2 is None:
+            # Only informational pragmas are listed; an argument (a table name) cannot make them write.
+            if (arg1 or "").lower() in READ_ONLY_PRAGMAS:
+                # ...but describing a table the actor may not see would reveal it.
+                if arg2 is not None and (arg1 or "").lower() in TABLE_PRAGMAS and arg2.lower() not in allowed:
+                    return sqlite3.SQLITE_DENY
                 return sqlite3.SQLITE_OK
             return sqlite3.SQLITE_DENY
         return sqlite3.SQLITE_DENY  # every write, DDL, ATTACH, transaction control...
