@@ -73,8 +73,7 @@ def models_command(metadata, as_json):
     statuses = run(inner())
     if as_json:
         click.echo(json.dumps([status.__dict__ for status in statuses], indent=2))
-        return
-    for status in statuses:
+    for status in statuses if not as_json else ():
         mark = "ready" if status.ready else "NOT READY"
         context = f"context {status.context_window} tokens" if status.context_window else ""
         click.echo(f"{status.kind:<10} {status.name}  [{status.backend}]  {mark}  {context}")

@@ -1,0 +1,165 @@
+"""The MCP tools: each is a plain async function (datasette, actor, arguments) -> JSON-ready dict.
+
+Every result that can carry rows is capped by the same rule as the query API (rows and characters, with a
+note), so an assistant connected over MCP cannot be flooded either. Failures a model can act on (rejected
+SQL, unknown table, missing permission) raise DatasetteLLMError and become `isError: true` results.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from ..config import settings_for
+from ..errors import BadRequest, DatasetteLLMError, NotFound
+from .query_api import cap_rows, run_capped_query
+from .schema_api import describe_databases, describe_table, resolve_database, resolve_table
+
+ToolFunction = Callable[[object, dict | None, dict], Awaitable[dict]]
+
+DATABASE = {"type": "string", "description": "Database name from list_tables (optional when there is only one)."}
+
+
+class SearchUnavailable(DatasetteLLMError):
+    status = 501
+    code = "not_implemented"
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    title: str
+    description: str
+    input_schema: dict
+    run: ToolFunction
+
+    def definition(self, *, with_title: bool, with_annotations: bool) -> dict:
+        data = {"name": self.name, "description": self.description, "inputSchema": self.input_schema}
+        if with_title:
+            data["title"] = self.title
+        if with_annotations:
+            data["annotations"] = {"title": self.title, "readOnlyHint": True, "destructiveHint": False,
+                                   "idempotentHint": True, "openWorldHint": False}
+        return data
+
+
+def _string(arguments: dict, name: str, *, required: bool = False) -> str | None:
+    value = arguments.get(name)
+    if value is None or value == "":
+        if required:
+            raise BadRequest(f"The {name!r} argument is required.")
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"The {name!r} argument must be a string, got {type(value).__name__}.")
+    return value
+
+
+async def list_tables(datasette, actor, arguments: dict) -> dict:
+    return await describe_databases(datasette, actor, _string(arguments, "database"), brief=True)
+
+
+async def describe_table_tool(datasette, actor, arguments: dict) -> dict:
+    return await describe_table(datasette, actor, _string(arguments, "database"),
+                                _string(arguments, "table", required=True))
+
+
+async def query(datasette, actor, arguments: dict) -> dict:
+    result = await run_capped_query(datasette, actor, _string(arguments, "database"),
+                                    _string(arguments, "sql", required=True))
+    return result.to_json()
+
+
+async def ask_tool(datasette, actor, arguments: dict) -> dict:
+    from ..ask import ask  # loads the model stack only when asked
+
+    settings = settings_for(datasette)
+    database = await resolve_database(datasette, actor, _string(arguments, "database"))
+    if not settings.enabled_for(database):
+        raise NotFound(f"Ask is not enabled for the database {database!r}.")
+    table = _string(arguments, "table")
+    tables = [await resolve_table(datasette, actor, database, table)] if table else []
+    result = await ask(datasette, database, _string(arguments, "question", required=True), actor=actor,
+                       history=arguments.get("history"), tables=tables, settings=settings)
+    data = result.to_json()
+    capped = cap_rows(result.columns, result.rows, max_rows=settings.query_max_rows,
+                      max_chars=settings.query_max_chars)
+    data.update(rows=list(capped.rows), rows_truncated=capped.truncated, rows_note=capped.note)
+    data.pop("attempts", None)  # the model's raw replies: noise for another assistant
+    if not result.ok:
+        raise DatasetteLLMError(result.error or "The question could not be answered.", status=422,
+                                sql=result.sql, notes=list(result.notes))
+    return data
+
+
+def _semantic_search_function():
+    try:
+        module = importlib.import_module("datasette_llm.embeddings")
+        return module.semantic_search
+    except (ImportError, AttributeError):
+        raise SearchUnavailable("Semantic search is not available in this installation.") from None
+
+
+def _cap_hits(data: dict, max_chars: int) -> dict:
+    hits = data.get("hits") or []
+    kept, used = [], 0
+    for hit in hits:
+        cost = len(json.dumps(hit, ensure_ascii=False, default=str)) + 2
+        if kept and used + cost > max_chars:
+            break
+        kept.append(hit)
+        used += cost
+    if len(kept) < len(hits):
+        data["hits"] = kept
+        data["truncated"] = True
+        data["note"] = (f"Showing {len(kept)} of {len(hits)} hits (the rest did not fit in {max_chars:,} "
+                        "characters); ask for fewer with limit.")
+    else:
+        data.setdefault("truncated", False)
+    return data
+
+
+async def semantic_search_tool(datasette, actor, arguments: dict) -> dict:
+    search = _semantic_search_function()
+    limit = arguments.get("limit", 10)
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise BadRequest("The 'limit' argument must be a whole number from 1 to 100.")
+    result = await search(datasette, actor, _string(arguments, "q", required=True),
+                          database=_string(arguments, "database"), table=_string(arguments, "table"),
+                          limit=limit, mode=_string(arguments, "mode") or "hybrid")
+    return _cap_hits(result.to_json(), settings_for(datasette).query_max_chars)
+
+
+def _schema(properties: dict, required: list[str]) -> dict:
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+TOOLS = {tool.name: tool for tool in (
+    Tool("list_tables", "List tables",
+         "List the databases and tables you may query, with column names and row counts. Call this first.",
+         _schema({"database": DATABASE}, []), list_tables),
+    Tool("describe_table", "Describe a table",
+         "One table's columns with types, primary and foreign keys, row count and three example rows.",
+         _schema({"database": DATABASE, "table": {"type": "string"}}, ["table"]), describe_table_tool),
+    Tool("query", "Run a read-only SQL query",
+         "Run one read-only SQLite SELECT and get rows back. Always use LIMIT and only the columns you need. "
+         "Results are capped by rows and characters: when truncated is true, note says what was cut; never "
+         "invent rows you were not shown. Rejected SQL comes back with the reason and the nearest real names.",
+         _schema({"database": DATABASE, "sql": {"type": "string", "description": "One SQLite SELECT."}},
+                 ["sql"]), query),
+    Tool("ask", "Ask a question",
+         "Answer a plain-English question from one database using this server's own model (slow; prefer "
+         "query when you can write SQL). Returns the answer, the SQL it ran and capped rows.",
+         _schema({"database": DATABASE, "question": {"type": "string"},
+                  "table": {"type": "string", "description": "Focus on this table (optional)."},
+                  "history": {"type": "array", "items": {"type": "object"},
+                              "description": "Earlier turns: [{question, sql}], newest last."}},
+                 ["question"]), ask_tool),
+    Tool("semantic_search", "Search by meaning",
+         "Find rows by meaning (and keywords) in tables that have embeddings.",
+         _schema({"q": {"type": "string"}, "database": DATABASE, "table": {"type": "string"},
+                  "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                  "mode": {"type": "string", "enum": ["hybrid", "semantic", "keyword"], "default": "hybrid"}},
+                 ["q"]), semantic_search_tool),
+)}

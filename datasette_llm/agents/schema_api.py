@@ -1,0 +1,149 @@
+"""Describe the databases and tables an actor may see: columns with types, keys, row counts.
+
+Only what the actor may view is described, and nothing points outside it: foreign keys to tables the actor
+cannot see are left out, and no CREATE statement is shown (a view's SQL or a REFERENCES clause would name
+hidden tables).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from datasette.database import QueryInterrupted
+from datasette.utils import escape_sqlite, get_outbound_foreign_keys, table_column_details
+
+from .. import permissions
+from ..config import settings_for
+from ..errors import BadRequest, NotFound
+
+COUNT_TIME_LIMIT_MS = 50  # per table; a table too big to count this fast gets row_count null
+EXAMPLE_ROWS = 3
+EXAMPLE_MAX_CHARS = 3000
+
+
+async def resolve_database(datasette, actor, database: str | None) -> str:
+    """The database to use: the one named (if the actor may see it) or the only visible one.
+
+    An unknown or hidden database is a 404 that lists only the databases the actor may see.
+    """
+    visible = await permissions.visible_databases(datasette, actor)
+    if database is None or database == "":
+        if len(visible) == 1:
+            return visible[0]
+        raise BadRequest(f"Say which database to use. Databases: {', '.join(visible) or 'none'}.",
+                         databases=visible)
+    if not isinstance(database, str):
+        raise BadRequest("database must be a string.")
+    if database not in visible:
+        raise NotFound(f"Database {database!r} does not exist. Databases: {', '.join(visible) or 'none'}.",
+                       databases=visible)
+    return database
+
+
+async def visible_table_names(datasette, actor, database: str) -> list[str]:
+    settings = settings_for(datasette)
+    return await permissions.visible_tables(datasette, actor, database, table_prefix=settings.table_prefix)
+
+
+async def resolve_table(datasette, actor, database: str, table) -> str:
+    if not isinstance(table, str) or not table:
+        raise BadRequest("Say which table to describe.")
+    names = await visible_table_names(datasette, actor, database)
+    if table not in names:
+        raise NotFound(f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(names) or 'none'}.",
+                       tables=names)
+    return table
+
+
+def _table_details(conn, name: str, is_view: bool, visible: set[str]) -> dict:
+    """Runs in Datasette's read thread."""
+    columns = [
+        {"name": c.name, "type": c.type or None, "primary_key": bool(c.is_pk), "not_null": bool(c.notnull)}
+        for c in table_column_details(conn, name) if c.hidden != 1  # 1: virtual-table hidden columns
+    ]
+    foreign_keys = [] if is_view else [
+        {"column": fk["column"], "other_table": fk["other_table"], "other_column": fk["other_column"]}
+        for fk in get_outbound_foreign_keys(conn, name) if fk["other_table"] in visible
+    ]
+    primary_keys = [c["name"] for c in columns if c["primary_key"]]
+    return {"name": name, "type": "view" if is_view else "table", "columns": columns,
+            "primary_keys": primary_keys, "foreign_keys": foreign_keys}
+
+
+async def _row_counts(db, names: list[str]) -> dict:
+    cached = None if db.is_mutable else db.cached_table_counts
+    counts = {}
+    for name in names:
+        if cached is not None and name in cached:
+            counts[name] = cached[name]
+            continue
+        try:
+            result = await db.execute(f"select count(*) from {escape_sqlite(name)}",
+                                      custom_time_limit=COUNT_TIME_LIMIT_MS)
+            counts[name] = result.rows[0][0]
+        except (QueryInterrupted, sqlite3.DatabaseError):  # too slow to count, or broken: unknown
+            counts[name] = None
+    return counts
+
+
+async def describe_tables(datasette, actor, database: str, only: list[str] | None = None) -> list[dict]:
+    """Every visible table and view of `database` (or just `only`), in database order."""
+    db = permissions.get_database(datasette, database)
+    names = await visible_table_names(datasette, actor, database)
+    chosen = [n for n in names if only is None or n in only]
+    views = set(await db.view_names())
+    visible = set(names)
+
+    def details(conn):
+        return [_table_details(conn, name, name in views, visible) for name in chosen]
+
+    tables = await db.execute_fn(details)
+    counts = await _row_counts(db, [t["name"] for t in tables if t["type"] == "table"])
+    for table in tables:
+        table["row_count"] = counts.get(table["name"])
+    return tables
+
+
+async def describe_database(datasette, actor, database: str, *, brief: bool = False) -> dict:
+    tables = await describe_tables(datasette, actor, database)
+    if brief:  # names, types and counts only: a directory for a model that will ask for details
+        tables = [{"name": t["name"], "type": t["type"], "row_count": t["row_count"],
+                   "columns": [c["name"] for c in t["columns"]]} for t in tables]
+    return {"name": database, "can_execute_sql": await permissions.can_execute_sql(datasette, actor, database),
+            "tables": tables}
+
+
+async def describe_databases(datasette, actor, database: str | None = None, *, brief: bool = False) -> dict:
+    """{"databases": [...]} for every database the actor may see, or only `database` (404 if hidden)."""
+    settings = settings_for(datasette)
+    if database:
+        names = [await resolve_database(datasette, actor, database)]
+    else:
+        names = await permissions.visible_databases(datasette, actor)
+    return {
+        "ok": True,
+        "databases": [await describe_database(datasette, actor, name, brief=brief) for name in names],
+        "limits": {"query_max_rows": settings.query_max_rows, "query_max_chars": settings.query_max_chars},
+    }
+
+
+async def describe_table(datasette, actor, database: str | None, table: str, *, example_rows: bool = True) -> dict:
+    """One table's columns, keys and row count, with a few example rows (cells clipped)."""
+    from .query_api import cap_rows  # query_api imports this module
+
+    database = await resolve_database(datasette, actor, database)
+    table = await resolve_table(datasette, actor, database, table)
+    (details,) = await describe_tables(datasette, actor, database, only=[table])
+    details = {"ok": True, "database": database, **details}
+    if example_rows:
+        db = permissions.get_database(datasette, database)
+        try:
+            result = await db.execute(f"select * from {escape_sqlite(table)} limit {EXAMPLE_ROWS}",
+                                      custom_time_limit=COUNT_TIME_LIMIT_MS * 4)
+            capped = cap_rows(tuple(result.columns), [tuple(r) for r in result.rows], max_rows=EXAMPLE_ROWS,
+                              max_chars=EXAMPLE_MAX_CHARS, cell_chars=200)
+            details["example_rows"] = {"columns": list(capped.columns), "rows": list(capped.rows),
+                                       "note": capped.note}
+        except (QueryInterrupted, sqlite3.DatabaseError):  # a slow or broken view must not break this
+            details["example_rows"] = None
+    return details

@@ -1,0 +1,150 @@
+"""Helpers shared by the agents tests (manifest, OpenAPI, query API, MCP). No tests live here.
+
+Two test-only hooks stand in for things outside this surface: `skip_csrf` (until the lead adds the hook line
+to datasette_llm/__init__.py) and a bearer-token `actor_from_request` like datasette-auth-tokens provides
+(Datasette 0.65 has no built-in API tokens): `Authorization: Bearer dstok_<id>` signs in as {"id": <id>}.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from conftest import ARTIFACTS, free_port, stop, wait_for_http
+from datasette import hookimpl
+from datasette.app import Datasette
+from datasette.plugins import pm
+
+import datasette_llm
+from datasette_llm.web import agents as web_agents
+
+HIDE_SECRET = {"databases": {"db": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
+NO_SQL = {"databases": {"db": {"allow_sql": {"id": "admin"}}}}
+BIG_CELL = 100_000
+BIG_ROWS = 50
+TOKEN_PREFIX = "dstok_"
+
+PLUGIN_SOURCE = '''
+from datasette import hookimpl
+
+@hookimpl
+def actor_from_request(datasette, request):
+    auth = request.headers.get("authorization") or ""
+    if auth.startswith("Bearer dstok_"):
+        return {"id": auth[len("Bearer dstok_"):]}
+
+@hookimpl
+def skip_csrf(datasette, scope):
+    import datasette_llm
+    if hasattr(datasette_llm, "skip_csrf"):
+        return None  # the plugin's own hook answers
+    from datasette_llm.web.agents import skip_csrf
+    return skip_csrf(datasette, scope)
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    import datasette_llm
+    if hasattr(datasette_llm, "get_metadata"):
+        return {}
+    from datasette_llm.embeddings import hidden_tables_metadata
+    return hidden_tables_metadata(datasette, key, database, table)
+'''
+
+
+def _test_hooks_module():
+    module = types.ModuleType("datasette_llm_agents_test_hooks")
+
+    @hookimpl
+    def actor_from_request(datasette, request):
+        auth = request.headers.get("authorization") or ""
+        if auth.startswith("Bearer " + TOKEN_PREFIX):
+            return {"id": auth[len("Bearer " + TOKEN_PREFIX):]}
+        return None
+
+    module.actor_from_request = actor_from_request
+    if not hasattr(datasette_llm, "skip_csrf"):
+        @hookimpl
+        def skip_csrf(datasette, scope):
+            return web_agents.skip_csrf(datasette, scope)
+
+        module.skip_csrf = skip_csrf
+    return module
+
+
+@pytest.fixture(autouse=True, scope="module")
+def agents_test_hooks():
+    module = _test_hooks_module()
+    pm.register(module, name=module.__name__)
+    yield
+    pm.unregister(module)
+
+
+def bearer(actor_id: str) -> dict:
+    return {"Authorization": f"Bearer {TOKEN_PREFIX}{actor_id}"}
+
+
+def build_db(path: Path, *, big: bool = True) -> Path:
+    """users <- repos (foreign key), docs (huge text cells), secret (admin only), a view."""
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        create table users (id integer primary key, name text not null);
+        create table repos (id integer primary key, name text, owner integer references users(id),
+                            stars integer, readme text);
+        create table secret (id integer primary key, code text, owner integer references users(id));
+        create table docs (id integer primary key, title text, body text);
+        create view popular as select name, stars from repos where stars > 10;
+        insert into users values (1, 'simon'), (2, 'natalie');
+        insert into repos values (1, 'datasette', 1, 9000, 'An open source multi-tool'),
+                                 (2, 'sqlite-utils', 1, 1500, 'CLI tool and library'),
+                                 (3, 'dogsheep', 2, 5, 'Personal analytics');
+        insert into secret values (1, 'hunter2', 1);
+    """)
+    rows = BIG_ROWS if big else 3
+    size = BIG_CELL if big else 50
+    conn.executemany("insert into docs (title, body) values (?, ?)",
+                     [(f"doc {i}", (f"row {i} " + "lorem ipsum " * (size // 12 + 1))[:size]) for i in range(rows)])
+    conn.commit()
+    conn.close()
+    return path
+
+
+def datasette_for(path: Path, metadata: dict | None = None, plugin_config: dict | None = None,
+                  **settings) -> Datasette:
+    metadata = json.loads(json.dumps(metadata or {}))
+    if plugin_config:
+        metadata.setdefault("plugins", {})["datasette-llm"] = plugin_config
+    return Datasette([str(path)], metadata=metadata, settings=settings or None)
+
+
+def actor_cookies(ds: Datasette, actor: dict | None) -> dict:
+    return {"ds_actor": ds.sign({"a": actor}, "actor")} if actor else {}
+
+
+@contextlib.contextmanager
+def served(tmp_path: Path, db_path: Path, metadata: dict | None = None, *extra: str):
+    """`datasette serve` on 127.0.0.1 (a free port) with the test hooks; yields the base URL."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / "agents_test_hooks.py").write_text(PLUGIN_SOURCE)
+    metadata_path = tmp_path / "metadata.json"
+    metadata_path.write_text(json.dumps(metadata or {}))
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / f"agents_datasette_{port}.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "datasette", "serve", str(db_path), "--host", "127.0.0.1", "--port",
+             str(port), "--metadata", str(metadata_path), "--plugins-dir", str(plugins), *extra],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for_http(base + "/-/versions.json", process, timeout=60)
+            yield base
+        finally:
+            stop(process)
