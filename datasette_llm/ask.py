@@ -19,6 +19,7 @@ from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
+from .value_hints import value_hints
 
 EventCallback = Callable[[str, dict], Awaitable[None]]
 
@@ -212,6 +213,7 @@ class AskPipeline:
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
         messages = sql_messages(self.schema, self.question, self.history)
         options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0)
+        hinted = False
         for number in range(1, self.max_attempts + 1):
             await self.emit("writing_sql", attempt=number)
             started = time.perf_counter()
@@ -243,6 +245,18 @@ class AskPipeline:
                                        repair_message(error.message, ())]
                 continue
             self._clock("sql_execution", started)
+            if not result.rows and number < self.max_attempts and not hinted:
+                hints = await value_hints(self.db, checked.sql, {t: self.guard_schema.tables[t] for t in
+                                                                 checked.tables if t in self.guard_schema.tables},
+                                          allowed=self.allowed, time_limit_ms=self.time_limit_ms)
+                if hints:
+                    hinted = True
+                    error = "the query returned no rows. " + "; ".join(hints)
+                    self.attempts.append(Attempt(reply.text, checked.sql, error, "no_rows_value_mismatch", (), 0,
+                                                 reply.seconds))
+                    messages = messages + [{"role": "assistant", "content": reply.text},
+                                           repair_message(error, ())]
+                    continue
             self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds))
             return checked, result
         return None, None

@@ -181,3 +181,20 @@ async def test_table_scope_limits_the_schema(db_path):
     assert "CREATE TABLE [owners]" in schema or 'CREATE TABLE "owners"' in schema or "owners" in schema
     assert "[dogs]" in schema or '"dogs"' in schema  # the foreign-key neighbour stays
     assert "secret" not in schema
+
+
+@pytest.mark.asyncio
+async def test_empty_result_with_a_misspelt_value_gets_a_value_hint(db_path):
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'rex'"),
+                           sql_reply("select age from dogs where name = 'Rex'"), "Rex is 9."])
+    result = await ask(make_datasette(db_path), "pets", "How old is rex?", model=model)
+    assert result.rows == ((9,),)
+    assert result.attempts[0].error_kind == "no_rows_value_mismatch"
+    assert "'Rex'" in model.calls[1][-1]["content"]
+
+
+@pytest.mark.asyncio
+async def test_empty_result_without_a_close_value_is_accepted(db_path):
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'Zorro'"), "No such dog."])
+    result = await ask(make_datasette(db_path), "pets", "How old is Zorro?", model=model)
+    assert result.ok and result.rows == () and len(result.attempts) == 1
