@@ -149,14 +149,16 @@ async def run(args) -> dict:
                 result = await ask(datasette, db_id, q["question"], model=method_model, settings=settings,
                                    sql_only=True)
                 m_sql, attempts, error = result.sql, len(result.attempts), result.error
+                trail = [{"sql": a.sql, "error": a.error, "kind": a.error_kind} for a in result.attempts]
             except Exception as exc:  # a crash is a failure to answer, and must be visible
                 m_sql, attempts, error = None, 0, f"{type(exc).__name__}: {exc}"
+                trail = []
             m_seconds = time.perf_counter() - started
             record = {
                 "index": index, "db": db_id, "question": q["question"], "gold": gold,
                 "baseline_sql": b_sql, "baseline_ok": score(path, gold, b_sql), "baseline_s": round(b_seconds, 2),
                 "method_sql": m_sql, "method_ok": score(path, gold, m_sql), "method_s": round(m_seconds, 2),
-                "attempts": attempts, "error": error,
+                "attempts": attempts, "error": error, "trail": trail,
             }
             records.append(record)
             if args.verbose:
