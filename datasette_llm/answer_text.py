@@ -4,6 +4,7 @@ only from them with numbered citations, or say the data does not hold the answer
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -94,7 +95,7 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
         pks = await db.primary_keys(collection.table) or ["rowid"]
         for position, score in zip(positions, scores):
             id_ = index.ids[position]
-            pk = tuple(__import__("json").loads(id_)) if len(pks) > 1 else (id_,)
+            pk = tuple(json.loads(id_)) if len(pks) > 1 else (id_,)
             url = datasette.urls.row(database, collection.table, ",".join(str(v) for v in pk))
             found.append((collection.table, pk, url, float(score)))
     found.sort(key=lambda item: -item[3])
@@ -157,9 +158,11 @@ def passage_messages(question: str, passages, notes) -> list[dict]:
 
 async def answer_from_passages(chat: ChatModel, question: str, passages, notes, max_tokens: int, on_token=None):
     messages = passage_messages(question, passages, notes)
-    options = ChatOptions(max_tokens=max_tokens, temperature=0.0)
+    options = ChatOptions(max_tokens=max_tokens, temperature=0.0, cache_slot="answer")
     pieces = []
     async for piece in chat.stream(messages, options):
+        if not piece:
+            continue
         pieces.append(piece)
         if on_token is not None:
             await on_token(piece)

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import re
 import time
 from collections import Counter
@@ -19,6 +21,7 @@ from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
+from .sql_fix import MAX_FIXES, auto_fix
 from .value_hints import value_hints
 
 EventCallback = Callable[[str, dict], Awaitable[None]]
@@ -36,6 +39,7 @@ class Attempt:
     suggestions: tuple[str, ...] = ()
     row_count: int | None = None
     seconds: float = 0.0
+    fixes: tuple[str, ...] = ()  # names corrected without asking the model again
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class AskResult:
         for row in data["rows"]:
             for i, value in enumerate(row):
                 if isinstance(value, bytes):
-                    row[i] = {"$base64": True, "encoded": __import__("base64").b64encode(value).decode()}
+                    row[i] = {"$base64": True, "encoded": base64.b64encode(value).decode()}
         return data
 
 
@@ -201,8 +205,9 @@ class AskPipeline:
             if missing:
                 raise NotFound(f"Table {missing[0]!r} does not exist in {self.database!r} (or you may not view it).")
         budget = int(self.model.context_window() * SCHEMA_SHARE)
-        self.schema = render_schema(self.database, self.tables, self.model.count_tokens, budget,
-                                    question=self.question, focus=self.focus)
+        # Off the event loop: counting tokens may load the model file the first time.
+        self.schema = await asyncio.to_thread(render_schema, self.database, self.tables, self.model.count_tokens,
+                                              budget, question=self.question, focus=self.focus)
         self.notes.extend(self.schema.notes)
         # The guard knows every visible table; the prompt may show fewer when the schema was cut.
         self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables})
@@ -210,9 +215,28 @@ class AskPipeline:
         self.time_limit_ms = time_limit_for(self.datasette, self.settings.sql_time_limit_ms)
         self._clock("schema", started)
 
+    def check_and_fix(self, sql: str) -> tuple[GuardedSQL | Rejection, tuple[str, ...]]:
+        """Validate; when a name is almost right and only one real name fits, fix it and validate again."""
+        if not sql:
+            return Rejection("the reply contained no SQL query", "empty", None, ()), ()
+        fixes = []
+        checked = check_select(sql, self.guard_schema, max_rows=self.settings.max_rows, allowed_tables=self.allowed)
+        while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES:
+            fixed = auto_fix(sql, checked, self.guard_schema, self.allowed)
+            if fixed is None:
+                break
+            sql, change = fixed
+            fixes.append(change)
+            retry = check_select(sql, self.guard_schema, max_rows=self.settings.max_rows,
+                                 allowed_tables=self.allowed)
+            if isinstance(retry, Rejection) and retry.identifier == checked.identifier:
+                break  # the fix did not help; report the model's own error
+            checked = retry
+        return checked, tuple(fixes)
+
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
         messages = sql_messages(self.schema, self.question, self.history)
-        options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0)
+        options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql")
         hinted = False
         for number in range(1, self.max_attempts + 1):
             await self.emit("writing_sql", attempt=number)
@@ -223,9 +247,7 @@ class AskPipeline:
             self.tokens["sql_completion"] += reply.completion_tokens
             sql = extract_sql(reply.text)
             await self.emit("checking", attempt=number, sql=sql)
-            checked = check_select(sql, self.guard_schema, max_rows=self.settings.max_rows,
-                                   allowed_tables=self.allowed) if sql else Rejection(
-                "the reply contained no SQL query", "empty", None, ())
+            checked, fixes = self.check_and_fix(sql)
             if isinstance(checked, Rejection):
                 self.attempts.append(Attempt(reply.text, sql or None, checked.reason, checked.kind,
                                              tuple(checked.suggestions), None, reply.seconds))
@@ -257,20 +279,21 @@ class AskPipeline:
                     messages = messages + [{"role": "assistant", "content": reply.text},
                                            repair_message(error, ())]
                     continue
-            self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds))
+            self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds,
+                                         fixes))
             return checked, result
         return None, None
 
     async def answer(self, guarded: GuardedSQL, result: QueryResult) -> tuple[str, FittedRows]:
-        options = ChatOptions(max_tokens=self.settings.answer_max_tokens, temperature=0.0)
+        options = ChatOptions(max_tokens=self.settings.answer_max_tokens, temperature=0.0, cache_slot="answer")
         base_messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
                          {"role": "user", "content": prompts.ANSWER_USER.format(
                              question=self.question, sql=guarded.sql, shown="", rows="", notes="")}]
         overhead = self.model.count_message_tokens(base_messages) + 64
         budget = self.model.context_window() - overhead - options.max_tokens
-        fitted = fit_rows(result.columns, result.rows, count_tokens=self.model.count_tokens,
-                          budget_tokens=budget, max_cell_chars=self.settings.max_cell_chars,
-                          hit_row_cap=result.hit_row_cap)
+        fitted = await asyncio.to_thread(
+            fit_rows, result.columns, result.rows, count_tokens=self.model.count_tokens, budget_tokens=budget,
+            max_cell_chars=self.settings.max_cell_chars, hit_row_cap=result.hit_row_cap)
         shown = (f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows" if fitted.total_rows is not None
                  else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows")
         notes = ("Notes: " + "; ".join(fitted.notes) + "\n") if fitted.notes else ""
@@ -280,8 +303,9 @@ class AskPipeline:
         started = time.perf_counter()
         pieces = []
         async for piece in self.model.stream(messages, options):
-            pieces.append(piece)
-            await self.emit("answer_token", text=piece)
+            if piece:
+                pieces.append(piece)
+                await self.emit("answer_token", text=piece)
         self._clock("answer", started)
         text = "".join(pieces).strip()
         self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)

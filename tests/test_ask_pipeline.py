@@ -198,3 +198,13 @@ async def test_empty_result_without_a_close_value_is_accepted(db_path):
     model = ScriptedModel([sql_reply("select age from dogs where name = 'Zorro'"), "No such dog."])
     result = await ask(make_datasette(db_path), "pets", "How old is Zorro?", model=model)
     assert result.ok and result.rows == () and len(result.attempts) == 1
+
+
+@pytest.mark.asyncio
+async def test_near_miss_names_are_fixed_without_another_model_call(db_path):
+    model = ScriptedModel([sql_reply("select T2.name, T2.ownerid from dog as T1 join owners as T2 on T1.owner_id = "
+                                     "T2.id where T1.Age > 4 order by T1.age"), "Ana owns Bella and Rex."])
+    result = await ask(make_datasette(db_path), "pets", "Who owns the dogs older than 4?", model=model)
+    assert result.ok and len(model.calls) == 2
+    assert result.attempts[0].fixes == ("dog → dogs", "ownerid → owner_id", "owner_id belongs to dogs")
+    assert result.rows == (("Ana", 1), ("Ana", 1))

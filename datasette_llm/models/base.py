@@ -27,6 +27,9 @@ class ChatOptions:
     stop: tuple[str, ...] = ()
     seed: int | None = 0
     top_p: float = 1.0
+    # Backends with a prompt cache (llama.cpp) keep one cache per slot, so SQL prompts (which share the
+    # schema prefix) and answer prompts do not evict each other.
+    cache_slot: str = "default"
 
 
 @dataclass(frozen=True)

@@ -36,16 +36,20 @@ class LlamaCppChatModel(ChatModel):
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
         # `resolve_path` verifies the default model (hash) before loading; custom GGUF files are used as is.
         self._resolve_path = resolve_path
-        self._llama = None
+        self._contexts: dict = {}  # cache slot -> Llama (the weights are memory-mapped once, shared)
         self._load_lock = threading.Lock()
         self.load_seconds: float | None = None
 
-    def _model(self):
+    MAX_SLOTS = 2
+
+    def _model(self, slot: str = "default"):
         with self._load_lock:
-            if self._llama is not None and not self.path.exists():
+            if self._contexts and not self.path.exists():
                 # The file was removed while serving: drop the model so the error is reported, not hidden.
-                self._llama = None
-            if self._llama is None:
+                self._close_contexts()
+            if slot not in self._contexts and len(self._contexts) >= self.MAX_SLOTS:
+                slot = next(iter(self._contexts))  # share a context rather than grow without bound
+            if slot not in self._contexts:
                 path = self._resolve_path() if self._resolve_path else self.path
                 if not Path(path).is_file():
                     raise ModelNotReady(
@@ -60,27 +64,32 @@ class LlamaCppChatModel(ChatModel):
                     ) from None
                 started = time.perf_counter()
                 try:
-                    self._llama = Llama(
+                    self._contexts[slot] = Llama(
                         model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads,
                         n_threads_batch=self.n_threads, n_batch=512, seed=0, verbose=False,
                     )
                 except (ValueError, RuntimeError, OSError) as error:
                     raise ModelNotReady(f"llama.cpp could not load {path}: {error}") from None
-                self.load_seconds = time.perf_counter() - started
+                if self.load_seconds is None:
+                    self.load_seconds = time.perf_counter() - started
                 _LOADED.add(self)
-            return self._llama
+            return self._contexts[slot]
+
+    def _close_contexts(self):
+        for llama in self._contexts.values():
+            llama.close()
+        self._contexts.clear()
 
     def close(self):
         with self._load_lock:
-            if self._llama is not None:
-                self._llama.close()
-                self._llama = None
+            self._close_contexts()
 
     def context_window(self) -> int:
         return self.n_ctx
 
     def count_tokens(self, text: str) -> int:
-        return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        llama = next(iter(self._contexts.values()), None) or self._model()
+        return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def _kwargs(self, options: ChatOptions) -> dict:
         return dict(
@@ -105,7 +114,7 @@ class LlamaCppChatModel(ChatModel):
             yield piece
 
     def _generate(self, messages, options, cancel):
-        llama = self._model()
+        llama = self._model(options.cache_slot)
         prompt_tokens = self.count_message_tokens(messages)
         if prompt_tokens + options.max_tokens > self.n_ctx:
             raise ContextOverflow(

@@ -1,0 +1,100 @@
+"""Deterministic repairs of names the model got almost right, before asking the model again.
+
+Small models mostly fail on names: `pet_type` for `PetType`, or `T2.Document_Name` when the column lives in
+T1's table. When a rejection names an identifier and exactly one real name fits, the SQL is rewritten on
+its AST (sqlglot, no string surgery) and validated again by the caller. Anything ambiguous is left to the
+model's repair turn.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+
+from .sql_guard import Rejection, SchemaInfo
+
+MAX_FIXES = 4
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", name.lower())
+
+
+def _tables_in(tree) -> dict[str, str]:
+    """alias-or-name (lower) -> real table name, for every table in the query."""
+    found = {}
+    for table in tree.find_all(exp.Table):
+        found[(table.alias or table.name).lower()] = table.name
+        found[table.name.lower()] = table.name
+    return found
+
+
+def _real_table(schema: SchemaInfo, name: str) -> str | None:
+    lower = name.lower()
+    return next((t for t in schema.tables if t.lower() == lower), None)
+
+
+def fix_column(tree, identifier: str, schema: SchemaInfo) -> str | None:
+    """Rewrite references to an unknown column; returns a description of the fix, or None."""
+    in_query = _tables_in(tree)
+    tables = {real for real in (_real_table(schema, t) for t in in_query.values()) if real}
+    columns = [node for node in tree.find_all(exp.Column) if node.name.lower() == identifier.lower()]
+    if not columns or not tables:
+        return None
+    # 1. The exact column exists in exactly one other table of the query: fix the qualifier.
+    owners = [t for t in tables if identifier.lower() in {c.lower() for c in schema.tables[t]}]
+    if len(owners) == 1:
+        owner = owners[0]
+        alias = next((a for a, real in in_query.items() if real.lower() == owner.lower() and a != owner.lower()),
+                     None) or owner
+        changed = False
+        for node in columns:
+            if node.table and node.table.lower() != alias.lower() and node.table.lower() != owner.lower():
+                node.set("table", exp.to_identifier(alias))
+                changed = True
+        if changed:
+            return f"{identifier} belongs to {owner}"
+    # 2. Exactly one column of the query's tables has the same name apart from case, spaces and underscores.
+    matches = {c for t in tables for c in schema.tables[t] if _norm(c) == _norm(identifier)}
+    if len(matches) == 1:
+        real = matches.pop()
+        for node in columns:
+            node.set("this", exp.to_identifier(real, quoted=not re.fullmatch(r"[A-Za-z_]\w*", real)))
+        return f"{identifier} → {real}"
+    return None
+
+
+def fix_table(tree, identifier: str, schema: SchemaInfo, allowed: set[str] | None) -> str | None:
+    visible = [t for t in schema.tables if allowed is None or t in allowed]
+    candidates = [t for t in visible if _norm(t) == _norm(identifier)]
+    if not candidates:  # singular / plural: pet -> Pets
+        candidates = [t for t in visible if _norm(t).rstrip("s") == _norm(identifier).rstrip("s")]
+    if len(candidates) != 1:
+        return None
+    real = candidates[0]
+    changed = False
+    for node in tree.find_all(exp.Table):
+        if node.name.lower() == identifier.lower():
+            node.set("this", exp.to_identifier(real, quoted=not re.fullmatch(r"[A-Za-z_]\w*", real)))
+            changed = True
+    return f"{identifier} → {real}" if changed else None
+
+
+def auto_fix(sql: str, rejection: Rejection, schema: SchemaInfo, allowed: set[str] | None = None) -> tuple[str, str] | None:
+    """(fixed SQL, what was changed) for a name rejection with exactly one plausible fix, else None."""
+    if rejection.kind not in ("unknown_column", "unknown_table") or not rejection.identifier:
+        return None
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return None
+    if rejection.kind == "unknown_column":
+        name = rejection.identifier.rsplit(".", 1)[-1].strip('"[]`')  # "T2.Document_Name" -> Document_Name
+        change = fix_column(tree, name, schema)
+    else:
+        change = fix_table(tree, rejection.identifier, schema, allowed)
+    if change is None:
+        return None
+    return tree.sql(dialect="sqlite"), change

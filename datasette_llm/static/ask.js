@@ -1,0 +1,467 @@
+/* datasette-llm: the Ask page. Streams one question at a time from {database}/-/ask.stream (server-sent
+   events over fetch, so the POST carries the CSRF token and Cancel can abort it) and keeps the conversation
+   (questions and their SQL, never rows) for follow-up questions. All text goes into the page as text. */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("ask-form");
+  if (!form) {
+    return;
+  }
+  var box = document.getElementById("ask-question");
+  var submit = document.getElementById("ask-submit");
+  var cancelButton = document.getElementById("ask-cancel");
+  var resetButton = document.getElementById("ask-reset");
+  var label = form.querySelector("label[for=ask-question]");
+  var examples = document.getElementById("ask-examples");
+  var conversation = document.getElementById("ask-conversation");
+  var progress = document.getElementById("ask-progress");
+  var stageText = document.getElementById("ask-stage");
+  var elapsedText = document.getElementById("ask-elapsed");
+  var progressSql = document.getElementById("ask-progress-sql");
+  var firstLabel = label.innerHTML;
+  var firstPlaceholder = box.placeholder;
+  var modeSelect = document.getElementById("ask-mode");
+
+  var STAGES = {
+    started: "Reading the schema",
+    route: "Choosing how to answer",
+    retrieving: "Finding relevant passages",
+    writing_sql: "Writing SQL",
+    checking: "Checking the SQL",
+    running: "Running the query",
+    answering: "Writing the answer"
+  };
+  var TIMINGS = [
+    ["schema", "schema"], ["sql_generation", "writing SQL"], ["sql_execution", "running SQL"],
+    ["retrieval", "finding passages"], ["answer", "answering"], ["total", "total"]
+  ];
+  var PATHS = {sql: "a SQL query", text: "text passages", both: "a SQL query, then text passages"};
+
+  var state = {turns: [], controller: null, timer: null, started: 0};
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = String(text);
+    }
+    return node;
+  }
+
+  function plural(n, word) {
+    return n.toLocaleString() + " " + word + (n === 1 ? "" : "s");
+  }
+
+  /* Model text with **bold** and `code` shown as such; everything else stays plain text. */
+  function richText(node, text) {
+    node.textContent = "";
+    var parts = String(text).split(/(\*\*[^*\n]+\*\*|`[^`\n]+`)/);
+    parts.forEach(function (part) {
+      if (/^\*\*[^*]+\*\*$/.test(part)) {
+        node.appendChild(el("strong", null, part.slice(2, -2)));
+      } else if (/^`[^`]+`$/.test(part)) {
+        node.appendChild(el("code", null, part.slice(1, -1)));
+      } else if (part) {
+        node.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+
+  /* ---- progress ---------------------------------------------------------------------------------- */
+
+  function setBusy(busy) {
+    submit.disabled = busy;
+    if (modeSelect) {
+      modeSelect.disabled = busy;
+    }
+    cancelButton.hidden = !busy;
+    resetButton.hidden = busy || conversation.children.length === 0;
+    document.querySelectorAll(".ask-example").forEach(function (button) {
+      button.disabled = busy;
+    });
+  }
+
+  function showStage(name, data) {
+    var text = STAGES[name] || name;
+    if (data && data.attempt > 1 && (name === "writing_sql" || name === "checking" || name === "running")) {
+      text += " (attempt " + data.attempt + ")";
+    }
+    stageText.textContent = text + "…";
+    progress.dataset.stage = name;
+    if (name === "running" && data && data.sql) {
+      progressSql.textContent = data.sql;
+      progressSql.hidden = false;
+    } else if (name === "writing_sql") {
+      progressSql.hidden = true;
+    }
+  }
+
+  function startProgress(turn) {
+    turn.appendChild(progress);
+    progress.hidden = false;
+    progressSql.hidden = true;
+    state.started = performance.now();
+    elapsedText.textContent = "0.0 s";
+    showStage("started");
+    state.timer = window.setInterval(function () {
+      elapsedText.textContent = ((performance.now() - state.started) / 1000).toFixed(1) + " s";
+    }, 100);
+  }
+
+  function stopProgress() {
+    window.clearInterval(state.timer);
+    progress.hidden = true;
+    delete progress.dataset.stage;
+  }
+
+  /* ---- the event stream ------------------------------------------------------------------------ */
+
+  function parseEvent(block) {
+    var name = "message";
+    var data = [];
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event:") === 0) {
+        name = line.slice(6).trim();
+      } else if (line.indexOf("data:") === 0) {
+        data.push(line.slice(5).replace(/^ /, ""));
+      }
+    });
+    return data.length ? {name: name, data: JSON.parse(data.join("\n"))} : null;
+  }
+
+  async function readEvents(body, onEvent) {
+    var reader = body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    for (;;) {
+      var chunk = await reader.read();
+      if (chunk.done) {
+        break;
+      }
+      buffer = (buffer + decoder.decode(chunk.value, {stream: true})).replace(/\r\n/g, "\n");
+      var end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        var event = parseEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        if (event) {
+          onEvent(event.name, event.data);
+        }
+      }
+    }
+  }
+
+  async function errorFromResponse(response) {
+    try {
+      return await response.json();
+    } catch (e) {
+      return {error: "The server answered " + response.status + " " + response.statusText + "."};
+    }
+  }
+
+  /* ---- rendering a turn -------------------------------------------------------------------------- */
+
+  function newTurn(question) {
+    var turn = el("section", "ask-turn");
+    turn.appendChild(el("h2", "ask-question", question));
+    var answer = el("div", "ask-answer");
+    turn.appendChild(answer);
+    conversation.appendChild(turn);
+    return {node: turn, answer: answer, tokens: ""};
+  }
+
+  function showError(turn, data) {
+    var message = (data && data.error) || "Something went wrong.";
+    if (data && data.retry_after) {
+      message += " (The server suggests trying again in " + data.retry_after + " seconds.)";
+    }
+    var p = el("p", "message-error ask-error", message);
+    p.setAttribute("role", "alert");
+    turn.node.appendChild(p);
+  }
+
+  function cellFor(column, value) {
+    var td = el("td");
+    td.dataset.column = column;
+    if (value === null || value === undefined) {
+      td.className = "type-none";
+    } else if (typeof value === "number") {
+      td.className = Number.isInteger(value) ? "type-int" : "type-float";
+      td.textContent = String(value);
+    } else if (typeof value === "object" && value.$base64) {
+      td.className = "type-bytes";
+      td.appendChild(el("em", null, "<Binary: " + atob(value.encoded).length + " bytes>"));
+    } else {
+      td.className = "type-str";
+      td.textContent = String(value);
+    }
+    return td;
+  }
+
+  function rowsTable(columns, rows) {
+    var wrapper = el("div", "table-wrapper");
+    var table = el("table", "rows-and-columns");
+    var headRow = el("tr");
+    columns.forEach(function (column) {
+      var th = el("th", null, column);
+      th.scope = "col";
+      headRow.appendChild(th);
+    });
+    var thead = el("thead");
+    thead.appendChild(headRow);
+    var tbody = el("tbody");
+    rows.forEach(function (row) {
+      var tr = el("tr");
+      row.forEach(function (value, i) {
+        tr.appendChild(cellFor(columns[i], value));
+      });
+      tbody.appendChild(tr);
+    });
+    table.appendChild(thead);
+    table.appendChild(tbody);
+    wrapper.appendChild(table);
+    return wrapper;
+  }
+
+  function attemptsDetails(attempts, open) {
+    var details = el("details", "ask-attempts");
+    details.open = open;
+    var failed = attempts.filter(function (a) { return a.error; }).length;
+    details.appendChild(el("summary", null, plural(attempts.length, "attempt") +
+      (failed ? " (" + failed + " rejected)" : "")));
+    var list = el("ol");
+    attempts.forEach(function (attempt) {
+      var item = el("li");
+      if (attempt.sql) {
+        item.appendChild(el("pre", "ask-sql", attempt.sql));
+      } else {
+        item.appendChild(el("pre", "ask-reply", attempt.reply));
+      }
+      if (attempt.error) {
+        var why = "Rejected: " + attempt.error;
+        if (attempt.suggestions && attempt.suggestions.length) {
+          why += " (did you mean " + attempt.suggestions.join(", ") + "?)";
+        }
+        item.appendChild(el("p", "ask-attempt-error", why));
+      } else {
+        item.appendChild(el("p", "ask-meta", "Ran: " + plural(attempt.row_count || 0, "row")));
+      }
+      list.appendChild(item);
+    });
+    details.appendChild(list);
+    return details;
+  }
+
+  function sourcesList(passages, citations) {
+    var cited = citations.map(function (c) { return c.number; });
+    var list = el("ol", "ask-sources");
+    passages.forEach(function (passage) {
+      var item = el("li", cited.indexOf(passage.number) >= 0 ? "ask-cited" : null);
+      item.value = passage.number;
+      var name = el(passage.url ? "a" : "strong", null, passage.label);
+      if (passage.url) {
+        name.href = passage.url;
+      }
+      item.appendChild(name);
+      item.appendChild(el("span", "ask-meta", " " + passage.table +
+        (cited.indexOf(passage.number) >= 0 ? " · cited" : "")));
+      var details = el("details");
+      details.appendChild(el("summary", "ask-meta", passage.clipped ?
+        "Passage shown to the model (" + passage.shown_chars.toLocaleString() + " of " +
+        passage.full_chars.toLocaleString() + " characters)" : "Passage shown to the model"));
+      details.appendChild(el("pre", "ask-reply", passage.text));
+      item.appendChild(details);
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  function timingsLine(result) {
+    var bits = [];
+    TIMINGS.forEach(function (pair) {
+      if (typeof result.timings[pair[0]] === "number") {
+        bits.push(pair[1] + " " + result.timings[pair[0]].toFixed(2) + " s");
+      }
+    });
+    return "Model " + result.model + (bits.length ? " · " + bits.join(" · ") : "");
+  }
+
+  function showResult(turn, result) {
+    var node = turn.node;
+    node.dataset.ok = result.ok ? "1" : "0";
+    node.dataset.sql = result.sql || "";
+    if (result.answer) {
+      richText(turn.answer, result.answer);
+    } else {
+      turn.answer.remove();
+    }
+    if (result.error) {
+      showError(turn, result);
+    }
+    (result.warnings || []).forEach(function (warning) {
+      node.appendChild(el("p", "message-warning ask-warning", warning));
+    });
+    if (result.sql) {
+      node.appendChild(el("h3", null, "SQL"));
+      node.appendChild(el("pre", "ask-sql ask-final-sql", result.sql_formatted || result.sql));
+      var links = el("p", "ask-links");
+      var edit = el("a", "ask-edit-sql", "Edit this SQL");
+      edit.href = result.edit_sql_url;
+      links.appendChild(edit);
+      node.appendChild(links);
+      var count = result.truncated ? "at least " + plural(result.row_count, "row") : plural(result.row_count, "row");
+      node.appendChild(el("h3", null, "Returned " + count));
+      if (result.row_count) {
+        node.appendChild(rowsTable(result.columns, result.rows));
+      } else {
+        node.appendChild(el("p", "zero-results", "0 records"));
+      }
+    }
+    if (result.passages && result.passages.length) {
+      node.appendChild(el("h3", null, "Sources"));
+      node.appendChild(sourcesList(result.passages, result.citations || []));
+    }
+    if (result.notes && result.notes.length) {
+      var notes = el("ul", "ask-notes");
+      result.notes.forEach(function (note) {
+        notes.appendChild(el("li", null, note));
+      });
+      node.appendChild(notes);
+    }
+    if (result.attempts && result.attempts.length) {
+      node.appendChild(attemptsDetails(result.attempts, !result.ok));
+    }
+    if (result.route && result.route.path) {
+      node.appendChild(el("p", "ask-meta ask-route", "Answered with " + (PATHS[result.route.path] ||
+        result.route.path) + (result.route.reason ? ": " + result.route.reason : "") + "."));
+    }
+    node.appendChild(el("p", "ask-meta ask-timings", timingsLine(result)));
+  }
+
+  /* ---- asking ---------------------------------------------------------------------------------- */
+
+  function history() {
+    return state.turns.map(function (turn) {
+      return {question: turn.question, sql: turn.sql};
+    });
+  }
+
+  async function ask(question) {
+    question = question.trim();
+    if (!question || state.controller) {
+      return;
+    }
+    var turn = newTurn(question);
+    var payload = {question: question, history: history()};
+    if (form.dataset.table) {
+      payload.table = form.dataset.table;
+    }
+    if (modeSelect && modeSelect.value !== "auto") {
+      payload.mode = modeSelect.value;
+    }
+    var finished = false;
+    state.controller = new AbortController();
+    setBusy(true);
+    startProgress(turn.node);
+    if (examples) {
+      examples.hidden = true;
+    }
+    box.value = "";
+    try {
+      var response = await fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {"content-type": "application/json", "accept": "text/event-stream",
+                  "x-csrftoken": form.dataset.csrftoken},
+        body: JSON.stringify(payload),
+        signal: state.controller.signal
+      });
+      if (!response.ok) {
+        showError(turn, await errorFromResponse(response));
+        finished = true;
+        return;
+      }
+      await readEvents(response.body, function (name, data) {
+        if (name === "answer_token") {
+          turn.tokens += data.text;
+          turn.answer.textContent = turn.tokens;
+        } else if (name === "result") {
+          finished = true;
+          stopProgress();
+          showResult(turn, data);
+          state.turns.push({question: data.question, sql: data.sql});
+        } else if (name === "error") {
+          finished = true;
+          showError(turn, data);
+        } else {
+          showStage(name, data);
+        }
+      });
+      if (!finished) {
+        showError(turn, {error: "The connection closed before the answer was complete."});
+      }
+    } catch (error) {
+      if (error.name === "AbortError") {
+        turn.node.appendChild(el("p", "ask-meta ask-cancelled", "Cancelled."));
+      } else if (!finished) {
+        showError(turn, {error: "Could not get an answer: " + error.message});
+      }
+    } finally {
+      stopProgress();
+      state.controller = null;
+      setBusy(false);
+      if (turn.node.dataset.ok !== "1" && !box.value) {
+        box.value = question;  // not answered: ready to be edited and asked again
+      }
+      if (state.turns.length) {
+        label.textContent = "Ask a follow-up question";
+        box.placeholder = "A follow-up, or Start over for a new topic";
+      } else if (examples) {
+        examples.hidden = false;
+      }
+      box.focus();
+    }
+  }
+
+  function startOver() {
+    state.turns = [];
+    conversation.textContent = "";
+    label.innerHTML = firstLabel;
+    box.placeholder = firstPlaceholder;
+    if (examples) {
+      examples.hidden = false;
+    }
+    setBusy(false);
+    box.focus();
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    ask(box.value);
+  });
+  box.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      ask(box.value);
+    }
+  });
+  cancelButton.addEventListener("click", function () {
+    if (state.controller) {
+      state.controller.abort();
+    }
+  });
+  resetButton.addEventListener("click", startOver);
+  document.querySelectorAll(".ask-example").forEach(function (button) {
+    button.addEventListener("click", function () {
+      box.value = button.textContent;
+      ask(button.textContent);
+    });
+  });
+
+  if (form.dataset.question) {
+    box.value = form.dataset.question;
+    ask(form.dataset.question);
+  }
+})();

@@ -1,0 +1,370 @@
+"""Ask on the web: the page, the JSON API, the server-sent event stream the page reads, and the links to them.
+
+Views are thin: `read_ask_request` turns an HTTP request into an `AskRequest` (or raises BadRequest),
+`new_pipeline` checks permissions and builds the `AskPipeline`, and `ask_payload` is the JSON both the API
+and the stream's final `result` event carry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+import sqlglot
+from datasette.utils import tilde_decode
+from datasette.utils.asgi import Forbidden as DatasetteForbidden
+from datasette.utils.asgi import NotFound as DatasetteNotFound
+from datasette.utils.asgi import Response
+
+from .. import permissions
+from ..answer_text import text_collections
+from ..ask import AskPipeline, AskResult, check_question, normalise_history
+from ..config import Settings, settings_for
+from ..errors import BadRequest, DatasetteLLMError, NotFound
+from ..models import chat_model_for
+from ..route import PATHS
+from .responses import error_response, json_response
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_EXAMPLES = 4
+MODES = ("auto", *PATHS)
+NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUM", "DEC")
+INTERNAL_ERROR = "Something went wrong while answering; the server log has the details."
+# Datasette 0.65 draws every database heading with this colour (BaseView.database_color).
+DATABASE_COLOR = "ff0000"
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    database: str
+    question: str
+    history: tuple[dict, ...] = ()
+    table: str | None = None
+    mode: str = "auto"  # "auto", or force a path: "sql", "text" (retrieval over embedded text) or "both"
+
+
+# -- request parsing -------------------------------------------------------------------------------------
+
+def parse_body(body: bytes, content_type: str) -> dict:
+    """A POST body as a dict: JSON (the default) or an HTML form, where `history` is a JSON string."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8.") from None
+    if content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
+        data = dict(parse_qsl(text, keep_blank_values=True))
+        if data.get("history"):
+            data["history"] = _loads(data["history"], "The history field")
+        return data
+    if not text.strip():
+        return {}
+    data = _loads(text, "The request body")
+    if not isinstance(data, dict):
+        raise BadRequest('The request body must be a JSON object such as {"question": "..."}.')
+    return data
+
+
+def _loads(text: str, what: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadRequest(f"{what} is not valid JSON: {error}.") from None
+
+
+def build_ask_request(database: str, data: dict, settings: Settings) -> AskRequest:
+    """Validate the fields of a request (query string or body) into an AskRequest."""
+    question = data.get("question", data.get("q"))
+    table = data.get("table") or None
+    if table is not None and not isinstance(table, str):
+        raise BadRequest("table must be a string: the name of a table.")
+    mode = data.get("mode") or "auto"
+    if mode not in MODES:
+        raise BadRequest(f"mode must be one of {', '.join(MODES)}; got {mode!r}.")
+    return AskRequest(database=database, question=check_question(question, settings),
+                      history=tuple(normalise_history(data.get("history"))), table=table, mode=mode)
+
+
+async def read_body(receive) -> bytes:
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise BadRequest("The client disconnected before sending the whole request.")
+        body += message.get("body", b"")
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(f"The request body is larger than {MAX_BODY_BYTES:,} bytes.", status=413)
+        more = message.get("more_body", False)
+    return body
+
+
+async def read_ask_request(request, settings: Settings) -> AskRequest:
+    """The AskRequest in an HTTP request: GET ?q= / ?question= (&table=&mode=), or a POST body (JSON or form)."""
+    database = tilde_decode(request.url_vars["database"])
+    data = {key: request.args.get(key) for key in request.args}
+    if request.method == "POST":
+        body = await read_body(request.receive)
+        data.update(parse_body(body, request.headers.get("content-type", "")))
+    return build_ask_request(database, data, settings)
+
+
+# -- the pipeline and its result ---------------------------------------------------------------------------
+
+def require_enabled(settings: Settings, database: str) -> None:
+    if not settings.enabled_for(database):
+        raise NotFound(f"Ask is not enabled for the database {database!r}.")
+
+
+async def new_pipeline(datasette, actor, ask_request: AskRequest, on_event=None) -> AskPipeline:
+    """Check the actor may ask this database (404 before 403), then build its pipeline."""
+    settings = settings_for(datasette)
+    await permissions.require_execute_sql(datasette, actor, ask_request.database)
+    require_enabled(settings, ask_request.database)
+    if ask_request.table:
+        await permissions.require_view_table(datasette, actor, ask_request.database, ask_request.table)
+    tables = [ask_request.table] if ask_request.table else []
+    return AskPipeline(datasette, ask_request.database, ask_request.question, actor=actor,
+                       history=list(ask_request.history), tables=tables, settings=settings,
+                       model=chat_model_for(settings), on_event=on_event, mode=ask_request.mode)
+
+
+def format_sql(sql: str) -> str:
+    """SQL laid out one clause per line, for reading; the original when sqlglot cannot parse it."""
+    try:
+        return sqlglot.transpile(sql, read="sqlite", write="sqlite", pretty=True)[0]
+    except (sqlglot.errors.SqlglotError, IndexError):
+        return sql
+
+
+def ask_payload(datasette, result: AskResult) -> dict:
+    """AskResult.to_json() plus the SQL formatted for reading and a link to edit it in Datasette."""
+    data = result.to_json()
+    data["sql_formatted"] = format_sql(result.sql) if result.sql else None
+    data["edit_sql_url"] = (datasette.urls.database(result.database) + "?"
+                            + urlencode({"sql": data["sql_formatted"]})) if result.sql else None
+    return data
+
+
+def internal_error_json() -> dict:
+    return {"ok": False, "error": INTERNAL_ERROR, "code": "internal_error", "status": 500}
+
+
+def api_errors(handler):
+    """Decorator for JSON views: our errors keep their status; anything else is logged and becomes a 500."""
+
+    @functools.wraps(handler)  # keeps the signature: Datasette passes view arguments by name
+    async def view(*args, **kwargs):
+        try:
+            return await handler(*args, **kwargs)
+        except DatasetteLLMError as error:
+            return error_response(error)
+        except Exception:
+            logger.exception("datasette-llm: unexpected error in %s", handler.__name__)
+            return json_response(internal_error_json(), status=500)
+
+    return view
+
+
+# -- server-sent events --------------------------------------------------------------------------------
+
+def sse_event(event: str, data) -> bytes:
+    """One server-sent event; JSON has no raw newlines, so the data fits on one `data:` line."""
+    return f"event: {event}\ndata: {json.dumps(data, default=str, ensure_ascii=False)}\n\n".encode()
+
+
+class EventStream:
+    """A text/event-stream response written with the raw ASGI `send`."""
+
+    def __init__(self, send):
+        self.send = send
+
+    async def start(self):
+        await self.send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/event-stream; charset=utf-8"),
+            (b"cache-control", b"no-cache"),
+            (b"x-accel-buffering", b"no"),  # ask nginx not to buffer the stream
+        ]})
+
+    async def event(self, name: str, data: dict):
+        await self.send({"type": "http.response.body", "body": sse_event(name, data), "more_body": True})
+
+    async def close(self):
+        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def wait_for_disconnect(receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class ClientGone(Exception):
+    """The client disconnected before the work finished; the work was cancelled."""
+
+
+async def run_unless_disconnected(coroutine, receive):
+    """Await `coroutine`, but cancel it as soon as the client disconnects (then raise ClientGone)."""
+    task = asyncio.ensure_future(coroutine)
+    watcher = asyncio.ensure_future(wait_for_disconnect(receive))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+    if task.done() and not task.cancelled():
+        return task.result()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    except Exception:  # it failed while being cancelled; nobody is listening any more
+        logger.debug("datasette-llm: a cancelled question failed", exc_info=True)
+    raise ClientGone()
+
+
+# -- views -----------------------------------------------------------------------------------------------
+
+@api_errors
+async def json_view(request, datasette):
+    """GET ?q= or POST {"question", "history", "table", "mode"} to /{database}/-/ask.json -> AskResult JSON."""
+    if request.method not in ("GET", "POST"):
+        return json_response({"ok": False, "error": "Use GET or POST.", "status": 405}, status=405)
+    ask_request = await read_ask_request(request, settings_for(datasette))
+    pipeline = await new_pipeline(datasette, request.actor, ask_request)
+    result = await pipeline.run()
+    return json_response(ask_payload(datasette, result), status=200 if result.ok else 422)
+
+
+@api_errors
+async def stream_view(request, datasette, send):
+    """POST to /{database}/-/ask.stream: stage events, answer tokens, then `result` (or `error`)."""
+    ask_request = await read_ask_request(request, settings_for(datasette))
+    stream = EventStream(send)
+    pipeline = await new_pipeline(datasette, request.actor, ask_request, on_event=stream.event)
+    # From here on the status is 200 and problems travel as `error` events.
+    await stream.start()
+    try:
+        result = await run_unless_disconnected(pipeline.run(), request.receive)
+        name, data = "result", ask_payload(datasette, result)
+    except ClientGone:
+        logger.info("datasette-llm: client disconnected; cancelled the question on %s", ask_request.database)
+        return
+    except DatasetteLLMError as error:
+        name, data = "error", error.to_json()
+    except Exception:
+        logger.exception("datasette-llm: unexpected error while streaming an answer")
+        name, data = "error", internal_error_json()
+    await stream.event(name, data)
+    await stream.close()
+
+
+async def page_view(request, datasette):
+    """GET /{database}/-/ask(?table=&q=): the Ask page. Errors use Datasette's own error pages."""
+    database = tilde_decode(request.url_vars["database"])
+    settings = settings_for(datasette)
+    table = request.args.get("table") or None
+    try:
+        await permissions.require_execute_sql(datasette, request.actor, database)
+        require_enabled(settings, database)
+        if table:
+            await permissions.require_view_table(datasette, request.actor, database, table)
+    except DatasetteLLMError as error:
+        raise (DatasetteForbidden if error.status == 403 else DatasetteNotFound)(error.message) from None
+    base = datasette.urls.database(database)
+    context = {
+        "database": database, "table": table, "database_url": base,
+        "table_url": datasette.urls.table(database, table) if table else None,
+        "examples": await example_questions(datasette, request.actor, database, settings, table),
+        "has_text": bool(await text_collections(datasette, request.actor, database, settings.table_prefix)),
+        "question": request.args.get("q") or request.args.get("question") or "",
+        "database_color": DATABASE_COLOR, "max_question_chars": settings.max_question_chars,
+        "stream_url": base + "/-/ask.stream",
+        "ask_css": datasette.urls.static_plugins("datasette-llm", "ask.css"),
+        "ask_js": datasette.urls.static_plugins("datasette-llm", "ask.js"),
+    }
+    html = await datasette.render_template("ask.html", context, request=request)
+    return Response.html(html)
+
+
+async def index_view(request, datasette):
+    """GET /-/ask: the databases the actor may ask, or a redirect when there is only one."""
+    databases = await askable_databases(datasette, request.actor)
+    if len(databases) == 1:
+        return Response.redirect(datasette.urls.database(databases[0]) + "/-/ask")
+    links = [{"name": name, "href": datasette.urls.database(name) + "/-/ask"} for name in databases]
+    html = await datasette.render_template("ask_index.html", {"databases": links}, request=request)
+    return Response.html(html)
+
+
+# -- what to suggest, and where to link from ---------------------------------------------------------------
+
+async def askable_databases(datasette, actor) -> list[str]:
+    settings = settings_for(datasette)
+    return [name for name in datasette.databases
+            if name != "_internal" and settings.enabled_for(name)
+            and await permissions.can_execute_sql(datasette, actor, name)]
+
+
+def questions_for_table(table: str, columns: list) -> list[str]:
+    """Two starter questions for a table: its size, and its top rows by a numeric column (if any)."""
+    questions = [f"How many rows are in {table}?"]
+    numeric = [c.name for c in columns
+               if not c.is_pk and c.name.lower() != "id" and not c.name.lower().endswith("_id")
+               and any(kind in (c.type or "").upper() for kind in NUMERIC_TYPES)]
+    if numeric:
+        questions.append(f"Show 10 {table} with the highest {numeric[0]}")
+    return questions
+
+
+async def example_questions(datasette, actor, database: str, settings: Settings,
+                            table: str | None = None) -> list[str]:
+    """The configured `example_questions` for the database, else questions made from its first tables."""
+    configured = settings.example_questions.get(database)
+    if configured and not table:
+        return [configured] if isinstance(configured, str) else list(configured)
+    db = permissions.get_database(datasette, database)
+    hidden = set(await db.hidden_table_names())
+    names = [table] if table else [t for t in await db.table_names() if t not in hidden]
+    questions: list[str] = []
+    for name in names:
+        if len(questions) >= MAX_EXAMPLES:
+            break
+        if table or await permissions.can_view_table(datasette, actor, database, name):
+            questions.extend(questions_for_table(name, await db.table_column_details(name)))
+    return questions[:MAX_EXAMPLES]
+
+
+async def database_actions(datasette, actor, database) -> list[dict]:
+    if not settings_for(datasette).enabled_for(database):
+        return []
+    if not await permissions.can_execute_sql(datasette, actor, database):
+        return []
+    return [{"href": datasette.urls.database(database) + "/-/ask", "label": "Ask a question"}]
+
+
+async def table_actions(datasette, actor, database, table) -> list[dict]:
+    if not settings_for(datasette).enabled_for(database):
+        return []
+    if not await permissions.can_execute_sql(datasette, actor, database):
+        return []
+    href = datasette.urls.database(database) + "/-/ask?" + urlencode({"table": table})
+    return [{"href": href, "label": "Ask about this table"}]
+
+
+async def menu_links(datasette, actor) -> list[dict]:
+    if not await askable_databases(datasette, actor):
+        return []
+    return [{"href": datasette.urls.path("/-/ask"), "label": "Ask a question"}]
+
+
+ROUTES = [
+    (r"^/-/ask$", index_view),
+    (r"^/(?P<database>[^/]+)/-/ask$", page_view),
+    (r"^/(?P<database>[^/]+)/-/ask\.json$", json_view),
+    (r"^/(?P<database>[^/]+)/-/ask\.stream$", stream_view),
+]

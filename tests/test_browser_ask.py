@@ -1,0 +1,146 @@
+"""The Ask page in a real browser: Datasette serving the demo database with the real default model, driven
+by headless Chromium (Debian's /usr/bin/chromium through Python Playwright). Screenshots go to test-artifacts/.
+"""
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ARTIFACTS, ROOT, free_port, stop, wait_for_http
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DEMO_DB = ROOT / "demo-db" / "build" / "simonw_releases.db"
+QUESTION = "Which five repos have the most releases?"
+FOLLOW_UP = "and only those owned by datasette?"
+ANSWER_TIMEOUT_MS = 300_000  # the local model shares two cores with everything else on the machine
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+
+@pytest.fixture(scope="module")
+def demo_server(default_gguf):
+    if not DEMO_DB.exists():
+        subprocess.run([sys.executable, str(ROOT / "setup-scripts" / "build_demo_db.py")], check=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    with open(ARTIFACTS / "datasette-ask-browser.log", "w") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "datasette"), "serve", str(DEMO_DB),
+             "-m", str(ROOT / "demo-db" / "metadata.yml"), "-h", "127.0.0.1", "-p", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        )
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/-/versions.json", process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (setup-scripts/test.sh does this)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def true_top_five() -> list[tuple[str, str]]:
+    """(full_name, name) of the five repos with the most releases, straight from SQLite."""
+    with sqlite3.connect(DEMO_DB) as conn:
+        return conn.execute("""
+            select repos.full_name, repos.name from releases join repos on repos.full_name = releases.repo
+            group by releases.repo order by count(*) desc limit 5""").fetchall()
+
+
+def record_stages(page):
+    """Keep every progress label the page shows, in order, in window.askStages."""
+    page.evaluate("""() => {
+        window.askStages = [];
+        const stage = document.getElementById("ask-stage");
+        new MutationObserver(() => window.askStages.push(stage.textContent))
+            .observe(stage, {childList: true, characterData: true, subtree: true});
+    }""")
+
+
+def ask_and_wait(page, question: str, turn: int) -> float:
+    """Type a question, press Enter, wait for the turn's result; returns the seconds it took."""
+    page.fill("#ask-question", question)
+    started = time.monotonic()
+    page.press("#ask-question", "Enter")
+    page.wait_for_selector(f".ask-turn:nth-child({turn}) .ask-timings", timeout=ANSWER_TIMEOUT_MS)
+    return time.monotonic() - started
+
+
+def test_ask_in_the_browser(demo_server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    stream_requests = []
+    page.on("request", lambda r: stream_requests.append(r.post_data) if r.url.endswith("/-/ask.stream") else None)
+
+    # From the database page, through the database action, to the Ask page.
+    page.goto(f"{demo_server}/simonw_releases")
+    page.click(".page-header details.actions-menu-links summary")
+    page.click(".actions-menu-links a:has-text('Ask a question')")
+    page.wait_for_url(f"{demo_server}/simonw_releases/-/ask")
+    assert page.is_visible("button.ask-example:has-text('What is shot-scraper?')")
+    record_stages(page)
+
+    seconds = ask_and_wait(page, QUESTION, 1)
+    (ARTIFACTS / "ask-browser-timing.txt").write_text(f"{QUESTION}\t{seconds:.1f} s\n")
+    print(f"\n{QUESTION!r} answered in the browser in {seconds:.1f} s")
+    stages = page.evaluate("window.askStages")
+    assert "Writing SQL…" in stages and stages.index("Writing SQL…") < len(stages) - 1
+    assert page.is_hidden("#ask-progress")
+    first = page.locator(".ask-turn").nth(0)
+    assert first.locator(".ask-error").count() == 0, first.inner_text()
+    assert first.locator(".ask-answer").inner_text().strip()
+    sql = first.locator(".ask-final-sql").inner_text()
+    assert sql.startswith("SELECT")
+
+    rows = first.locator("table.rows-and-columns tbody tr")
+    assert rows.count() == 5
+    cells = [set(rows.nth(i).locator("td").all_inner_texts()) for i in range(5)]
+    shown = {full_name for full_name, name in true_top_five() for row in cells if {full_name, name} & row}
+    assert shown == {full_name for full_name, _ in true_top_five()}, cells
+    page.screenshot(path=str(ARTIFACTS / "ask-answer.png"), full_page=True)
+
+    # A follow-up carries the first question and its SQL (not its rows) as history.
+    ask_and_wait(page, FOLLOW_UP, 2)
+    payload = json.loads(stream_requests[-1])
+    assert payload["question"] == FOLLOW_UP
+    assert first.get_attribute("data-sql")
+    assert payload["history"] == [{"question": QUESTION, "sql": first.get_attribute("data-sql")}]
+    assert "rows" not in json.dumps(payload["history"])
+    second = page.locator(".ask-turn").nth(1)
+    assert second.locator(".ask-timings").count() == 1
+    assert page.locator("#ask-reset").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "ask-followup.png"), full_page=True)
+
+    # "Edit this SQL" opens Datasette's own query page with the same SQL.
+    first.locator("a.ask-edit-sql").click()
+    page.wait_for_url(f"{demo_server}/simonw_releases?sql=*")
+    assert page.input_value("textarea#sql-editor") == sql
+    page.screenshot(path=str(ARTIFACTS / "ask-edit-sql.png"), full_page=True)
+
+    # Cancel: the fetch is aborted and the page is ready for the next question.
+    page.go_back()
+    page.wait_for_selector("#ask-question")
+    page.fill("#ask-question", "How many releases were published in 2024?")
+    page.press("#ask-question", "Enter")
+    page.wait_for_selector("#ask-stage:has-text('Writing SQL')", timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "ask-progress.png"), full_page=True)
+    page.click("#ask-cancel")
+    page.wait_for_selector(".ask-cancelled", timeout=5_000)
+    assert page.is_hidden("#ask-progress") and page.is_enabled("#ask-submit")
+    page.close()

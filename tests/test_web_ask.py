@@ -1,0 +1,623 @@
+"""Ask over HTTP: the page, the JSON API, the event stream, their errors, permissions, CSRF and cancelling.
+
+Most tests inject a scripted model (`ScriptedModel`) through `datasette_llm.web.ask.chat_model_for`; the
+tests marked `model` use the real default local model.
+"""
+
+import asyncio
+import json
+import re
+import sqlite3
+import threading
+import time
+from html import unescape
+
+import pytest
+from datasette import hookimpl
+from datasette.app import Datasette
+from datasette.database import Database
+from datasette.plugins import pm
+from itsdangerous import URLSafeSerializer
+
+import datasette_llm.web.ask as web_ask
+from datasette_llm.errors import ModelError, ModelUnavailable
+from datasette_llm.models.base import ChatModel, ChatResult, ModelStatus
+
+SECRET = "test-secret"
+GOOD_SQL = "```sql\nselect name, stars from repos order by stars desc limit 2\n```"
+ANSWER = "The top repos are datasette and llm, with 30 and 20 stars."
+
+
+class ScriptedModel(ChatModel):
+    """A test double: SQL replies from a script, an answer streamed word by word, optional faults."""
+
+    backend = "scripted"
+
+    def __init__(self, replies=(GOOD_SQL,), answer=ANSWER, *, error=None, block=False, token_delay=0.0,
+                 queue_limit=4, timeout=30.0):
+        super().__init__("scripted", queue_limit=queue_limit, timeout=timeout)
+        self.replies, self.answer, self.error = list(replies), answer, error
+        self.block, self.token_delay = block, token_delay
+        self.calls = []  # the messages of every chat() call
+        self.started = threading.Event()  # a chat() call reached the backend
+        self.release = threading.Event()  # lets a blocked chat() call finish
+        self.saw_cancel = threading.Event()  # the backend noticed the cancel flag
+        self.tokens_sent = 0
+
+    def context_window(self):
+        return 8192
+
+    def count_tokens(self, text):
+        return len(text) // 4 + 1
+
+    def status(self):
+        return ModelStatus(self.name, self.backend, "chat", True, "scripted")
+
+    def _complete(self, messages, options, cancel):
+        self.calls.append(messages)
+        self.started.set()
+        if self.error is not None:
+            raise self.error
+        while self.block and not self.release.is_set():
+            if cancel.wait(0.02):
+                self.saw_cancel.set()
+                return ChatResult("", 0, 0, 0.0, self.name)
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        return ChatResult(reply, 10, 10, 0.01, self.name)
+
+    def _stream(self, messages, options, cancel):
+        for word in self.answer.split(" "):
+            time.sleep(self.token_delay)
+            if cancel.is_set():
+                self.saw_cancel.set()
+                return
+            self.tokens_sent += 1
+            yield word + " "
+
+
+def make_db(path):
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        create table owners (id integer primary key, name text);
+        create table repos (id integer primary key, name text, owner_id integer references owners(id),
+                            stars integer);
+        create table notes (id integer primary key, body text);
+        insert into owners values (1, 'simonw'), (2, 'datasette');
+        insert into repos values (1, 'datasette', 1, 30), (2, 'llm', 1, 20), (3, '<b>paper</b>', 2, 5);
+        insert into notes values (1, 'unrelated');
+    """)
+    conn.commit()
+    conn.close()
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    path = tmp_path / "db.db"
+    make_db(path)
+    return path
+
+
+@pytest.fixture
+def make_ds(db_path, monkeypatch):
+    """Build a Datasette on db.db whose Ask views use `model` (a ScriptedModel), or the real model."""
+
+    def build(model=None, *, plugin=None, metadata=None):
+        if model is not None:
+            monkeypatch.setattr(web_ask, "chat_model_for", lambda settings: model)
+        metadata = dict(metadata or {})
+        if plugin:
+            metadata["plugins"] = {"datasette-llm": plugin}
+        return Datasette([str(db_path)], metadata=metadata, secret=SECRET)
+
+    return build
+
+
+DENY_SQL = {"databases": {"db": {"allow_sql": {"id": "admin"}}}}
+
+
+def actor_cookies(ds, actor_id):
+    return {"ds_actor": ds.sign({"a": {"id": actor_id}}, "actor")}
+
+
+def csrf_pair():
+    """A valid ds_csrftoken cookie value; the same string is what the page puts in `csrftoken()`."""
+    return URLSafeSerializer(SECRET).dumps("test-token", "csrftoken")
+
+
+def parse_sse(text):
+    events = []
+    for block in text.strip().split("\n\n"):
+        name = re.search(r"^event: (.*)$", block, re.MULTILINE).group(1)
+        data = json.loads(re.search(r"^data: (.*)$", block, re.MULTILINE).group(1))
+        events.append((name, data))
+    return events
+
+
+# -- the page and its entry points -----------------------------------------------------------------
+
+@pytest.mark.asyncio
+async def test_page_renders_question_box_examples_and_stream_url(make_ds):
+    ds = make_ds(ScriptedModel())
+    response = await ds.client.get("/db/-/ask")
+    assert response.status_code == 200
+    html = response.text
+    assert '<textarea id="ask-question" name="question"' in html
+    assert '<label for="ask-question">Ask a question</label>' in html
+    assert 'action="/db/-/ask.stream"' in html
+    assert "/-/static-plugins/datasette-llm/ask.js" in html
+    assert "/-/static-plugins/datasette-llm/ask.css" in html
+    # Generated from the schema: first tables, size and top rows by a numeric (non-key) column.
+    examples = re.findall(r'<button type="button" class="ask-example">(.*?)</button>', html)
+    assert examples == ["How many rows are in owners?", "How many rows are in repos?",
+                        "Show 10 repos with the highest stars", "How many rows are in notes?"]
+    # Looks like Datasette: crumbs and the database heading.
+    assert '<p class="crumbs">' in html and 'border-left: 10px solid #ff0000">db</h1>' in html
+    token = re.search(r'data-csrftoken="([^"]+)"', html).group(1)
+    assert token == response.cookies["ds_csrftoken"]
+
+
+@pytest.mark.asyncio
+async def test_static_assets_are_served(make_ds):
+    ds = make_ds(ScriptedModel())
+    for name in ("ask.js", "ask.css"):
+        response = await ds.client.get(f"/-/static-plugins/datasette-llm/{name}")
+        assert response.status_code == 200 and len(response.text) > 500
+
+
+@pytest.mark.asyncio
+async def test_page_uses_configured_examples_and_escapes_question(make_ds):
+    ds = make_ds(ScriptedModel(), plugin={"example_questions": {"db": ["Which repo has <most> stars?"]}})
+    response = await ds.client.get("/db/-/ask", params={"q": '"><script>alert(1)</script>'})
+    html = response.text
+    assert '<button type="button" class="ask-example">Which repo has &lt;most&gt; stars?</button>' in html
+    assert "<script>alert(1)" not in html
+    assert 'data-question="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+
+
+@pytest.mark.asyncio
+async def test_page_for_table_scopes_question_and_examples(make_ds):
+    ds = make_ds(ScriptedModel())
+    html = (await ds.client.get("/db/-/ask?table=repos")).text
+    assert 'about <a href="/db/repos">repos</a>' in html
+    assert 'data-table="repos"' in html
+    assert re.findall(r'class="ask-example">(.*?)<', html) == [
+        "How many rows are in repos?", "Show 10 repos with the highest stars"]
+    assert (await ds.client.get("/db/-/ask?table=missing")).status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_page_errors_use_datasette_pages(make_ds):
+    ds = make_ds(ScriptedModel(), metadata=DENY_SQL)
+    assert (await ds.client.get("/db/-/ask")).status_code == 403
+    assert (await ds.client.get("/db/-/ask", cookies=actor_cookies(ds, "admin"))).status_code == 200
+    assert (await ds.client.get("/nope/-/ask")).status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_database_and_table_actions_only_for_actors_who_may_run_sql(make_ds):
+    ds = make_ds(ScriptedModel(), metadata=DENY_SQL)
+    admin, bob = actor_cookies(ds, "admin"), actor_cookies(ds, "bob")
+    page = (await ds.client.get("/db", cookies=admin)).text
+    assert '<a href="/db/-/ask">Ask a question</a>' in page
+    assert '<a href="/db/-/ask">' not in (await ds.client.get("/db", cookies=bob)).text
+    table_page = (await ds.client.get("/db/repos", cookies=admin)).text
+    assert '<a href="/db/-/ask?table=repos">Ask about this table</a>' in table_page
+    assert "Ask about this table" not in (await ds.client.get("/db/repos", cookies=bob)).text
+    # The menu links to /-/ask, which redirects when there is one database to ask.
+    assert '<a href="/-/ask">Ask a question</a>' in page
+    assert '<a href="/-/ask">' not in (await ds.client.get("/db", cookies=bob)).text
+    response = await ds.client.get("/-/ask", cookies=admin)
+    assert response.status_code == 302 and response.headers["location"] == "/db/-/ask"
+    response = await ds.client.get("/-/ask", cookies=bob)
+    assert response.status_code == 200 and "There are no databases you can ask" in response.text
+
+
+@pytest.mark.asyncio
+async def test_index_lists_databases_and_settings_databases_limits_them(tmp_path, make_ds):
+    ds = make_ds(ScriptedModel())
+    make_db(tmp_path / "other.db")
+    ds.add_database(Database(ds, path=str(tmp_path / "other.db")), name="other")
+    html = (await ds.client.get("/-/ask")).text
+    assert '<a href="/db/-/ask">db</a>' in html and '<a href="/other/-/ask">other</a>' in html
+
+    ds = make_ds(ScriptedModel(), plugin={"databases": ["other"]})
+    assert "Ask a question" not in (await ds.client.get("/db")).text
+    assert "Ask about this table" not in (await ds.client.get("/db/repos")).text
+    assert (await ds.client.get("/db/-/ask")).status_code == 404
+    response = await ds.client.post("/db/-/ask.json", json={"question": "How many repos?"})
+    assert response.status_code == 404 and "not enabled" in response.json()["error"]
+
+
+# -- the JSON API ---------------------------------------------------------------------------------
+
+@pytest.mark.asyncio
+async def test_json_api_returns_ask_result(make_ds):
+    model = ScriptedModel()
+    ds = make_ds(model)
+    response = await ds.client.post("/db/-/ask.json", json={"question": "Which repos have most stars?"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    data = response.json()
+    assert data["ok"] is True and data["error"] is None
+    assert data["question"] == "Which repos have most stars?" and data["database"] == "db"
+    assert data["columns"] == ["name", "stars"] and data["rows"] == [["datasette", 30], ["llm", 20]]
+    assert data["row_count"] == 2 and data["truncated"] is False
+    assert data["answer"] == ANSWER and data["model"] == "scripted"
+    assert len(data["attempts"]) == 1 and data["attempts"][0]["row_count"] == 2
+    assert set(data["timings"]) >= {"schema", "sql_generation", "sql_execution", "answer", "total"}
+    assert data["sql_formatted"] == "SELECT\n  name,\n  stars\nFROM repos\nORDER BY\n  stars DESC\nLIMIT 2"
+    assert data["edit_sql_url"].startswith("/db?sql=SELECT%0A")
+    # "Edit this SQL" opens Datasette's query page with that SQL in the editor.
+    page = await ds.client.get(data["edit_sql_url"])
+    assert page.status_code == 200
+    textarea = re.search(r'<textarea id="sql-editor" name="sql"[^>]*>(.*?)</textarea>', page.text, re.DOTALL)
+    assert unescape(textarea.group(1)) == data["sql_formatted"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("param", ["q", "question"])
+async def test_json_api_get(make_ds, param):
+    ds = make_ds(ScriptedModel())
+    response = await ds.client.get("/db/-/ask.json", params={param: "Top repos?"})
+    assert response.status_code == 200 and response.json()["question"] == "Top repos?"
+
+
+@pytest.mark.asyncio
+async def test_json_api_sends_history_and_table_to_the_model(make_ds):
+    model = ScriptedModel()
+    ds = make_ds(model)
+    history = [{"question": "Which repos have most stars?", "sql": "select name from repos order by stars desc"},
+               {"question": "Rows please", "sql": None, "rows": [[1, 2]]}]
+    response = await ds.client.post("/db/-/ask.json", json={
+        "question": "and only those owned by simonw?", "history": history, "table": "repos"})
+    assert response.status_code == 200
+    messages = model.calls[0]
+    assert {"role": "assistant", "content": "```sql\nselect name from repos order by stars desc\n```"} in messages
+    assert "owned by simonw" in messages[-1]["content"]
+    prompt = "\n".join(m["content"] for m in messages)
+    # Scoped to repos and its foreign-key neighbour; the unrelated table is not shown.
+    assert "CREATE TABLE owners" in prompt and "create table repos" in prompt.lower()
+    assert "notes" not in prompt
+    assert "[1, 2]" not in prompt  # rows of earlier turns are never carried over
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"json": {"question": ""}}, "Please enter a question"),
+    ({"json": {"question": "   "}}, "Please enter a question"),
+    ({"json": {}}, "Please enter a question"),
+    ({"json": {"question": "x" * 61}}, "the limit is 60"),
+    ({"content": b"{not json", "headers": {"content-type": "application/json"}}, "not valid JSON"),
+    ({"content": b'{"question": "caf\xe9"}', "headers": {"content-type": "application/json"}}, "UTF-8"),
+    ({"json": ["a list"]}, "must be a JSON object"),
+    ({"json": {"question": "Top?", "history": "not a list"}}, "history must be a list"),
+    ({"json": {"question": "Top?", "history": [{"sql": "select 1"}]}}, "needs a 'question'"),
+    ({"json": {"question": "Top?", "history": [1]}}, "needs a 'question'"),
+    ({"json": {"question": "Top?", "table": ["repos"]}}, "table must be a string"),
+    ({"json": {"question": "Top?", "mode": "guess"}}, "mode must be one of auto, sql, text, both"),
+    ({"content": "question=Top%3F&history=%5B", "headers": {"content-type": "application/x-www-form-urlencoded"}},
+     "history field is not valid JSON"),
+])
+async def test_json_api_bad_requests(make_ds, kwargs, fragment):
+    model = ScriptedModel()
+    ds = make_ds(model, plugin={"max_question_chars": 60})
+    response = await ds.client.post("/db/-/ask.json", **kwargs)
+    assert response.status_code == 400, response.text
+    data = response.json()
+    assert data["ok"] is False and data["status"] == 400 and data["code"] == "bad_request"
+    assert fragment in data["error"]
+    assert model.calls == []
+
+
+@pytest.mark.asyncio
+async def test_json_api_too_large_body(make_ds):
+    ds = make_ds(ScriptedModel())
+    response = await ds.client.post("/db/-/ask.json", content=b"{" + b" " * 300_000 + b"}")
+    assert response.status_code == 413 and "larger than" in response.json()["error"]
+
+
+@pytest.mark.asyncio
+async def test_json_api_not_found_and_forbidden(make_ds):
+    model = ScriptedModel()
+    ds = make_ds(model, metadata=DENY_SQL)
+    response = await ds.client.post("/nope/-/ask.json", json={"question": "Top?"})
+    assert response.status_code == 404 and "does not exist" in response.json()["error"]
+    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
+    assert response.status_code == 403
+    assert response.json()["error"] == "You do not have permission to run SQL against the database 'db'."
+    assert model.calls == []
+    cookies = {**actor_cookies(ds, "admin"), "ds_csrftoken": csrf_pair()}
+    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?", "table": "missing"},
+                                    cookies=cookies, headers={"x-csrftoken": csrf_pair()})
+    assert response.status_code == 404 and "'missing' does not exist" in response.json()["error"]
+
+
+@pytest.mark.asyncio
+async def test_model_queue_full_is_503_with_retry_after(make_ds):
+    model = ScriptedModel(block=True, queue_limit=1)
+    ds = make_ds(model)
+    first = asyncio.ensure_future(ds.client.post("/db/-/ask.json", json={"question": "Top?"}))
+    assert await asyncio.to_thread(model.started.wait, 10)
+    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    data = response.json()
+    assert data["code"] == "model_busy" and data["retry_after"] == 5 and "busy" in data["error"]
+    model.release.set()
+    assert (await first).status_code == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("error, status, code", [
+    (ModelError("The model server answered 500: out of memory"), 502, "model_error"),
+    (ModelUnavailable("Could not reach http://127.0.0.1:9/v1"), 502, "model_unavailable"),
+])
+async def test_model_failures_keep_their_status(make_ds, error, status, code):
+    ds = make_ds(ScriptedModel(error=error))
+    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
+    assert response.status_code == status
+    assert response.json()["code"] == code and response.json()["error"] == error.message
+
+
+@pytest.mark.asyncio
+async def test_model_timeout_is_504(make_ds):
+    model = ScriptedModel(block=True, timeout=0.3)
+    ds = make_ds(model)
+    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
+    assert response.status_code == 504
+    assert response.json()["code"] == "model_timeout" and "did not answer within" in response.json()["error"]
+    assert await asyncio.to_thread(model.saw_cancel.wait, 5)  # the backend was told to stop
+
+
+@pytest.mark.asyncio
+async def test_unexpected_error_is_a_generic_json_500_and_logged(make_ds, caplog):
+    ds = make_ds(ScriptedModel(error=RuntimeError("secret internals /etc/passwd")))
+    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
+    assert response.status_code == 500
+    assert response.json() == {"ok": False, "error": web_ask.INTERNAL_ERROR, "code": "internal_error",
+                               "status": 500}
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+    assert "secret internals" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_no_valid_sql_is_422_with_the_attempts(make_ds):
+    ds = make_ds(ScriptedModel(replies=["I cannot answer that."]))
+    response = await ds.client.post("/db/-/ask.json", json={"question": "What is the meaning of life?"})
+    assert response.status_code == 422
+    data = response.json()
+    assert data["ok"] is False and "Could not write a valid query after 3 attempts" in data["error"]
+    assert len(data["attempts"]) == 3 and data["rows"] == [] and data["sql"] is None
+
+
+# -- CSRF and API tokens ---------------------------------------------------------------------------
+
+class BearerTokens:
+    """What an API-token plugin does (Datasette 0.65 has no built-in signed API tokens)."""
+
+    __name__ = "BearerTokens"  # Datasette lists plugins by name
+
+    @hookimpl
+    def actor_from_request(self, datasette, request):
+        if request.headers.get("authorization") == "Bearer dstok_test-token":
+            return {"id": "admin"}
+
+
+@pytest.fixture
+def bearer_tokens():
+    plugin = BearerTokens()
+    pm.register(plugin, name="test-bearer-tokens")
+    try:
+        yield
+    finally:
+        pm.unregister(plugin, name="test-bearer-tokens")
+
+
+@pytest.mark.asyncio
+async def test_cookie_post_needs_csrf_token(make_ds):
+    model = ScriptedModel()
+    ds = make_ds(model, metadata=DENY_SQL)
+    page = await ds.client.get("/db/-/ask", cookies=actor_cookies(ds, "admin"))
+    token = re.search(r'data-csrftoken="([^"]+)"', page.text).group(1)
+    cookies = {**actor_cookies(ds, "admin"), "ds_csrftoken": page.cookies["ds_csrftoken"]}
+    for path in ("/db/-/ask.json", "/db/-/ask.stream"):
+        refused = await ds.client.post(path, json={"question": "Top?"}, cookies=cookies)
+        assert refused.status_code == 403 and "content-type" in refused.text.lower()
+        wrong = await ds.client.post(path, json={"question": "Top?"}, cookies=cookies,
+                                     headers={"x-csrftoken": "forged"})
+        assert wrong.status_code == 403
+    assert model.calls == []
+    # What the page does: the token in the x-csrftoken header ...
+    response = await ds.client.post("/db/-/ask.stream", json={"question": "Top?"}, cookies=cookies,
+                                    headers={"x-csrftoken": token})
+    assert response.status_code == 200 and parse_sse(response.text)[-1][0] == "result"
+    # ... or as the csrftoken field of a form.
+    response = await ds.client.post("/db/-/ask.json", data={"question": "Top?", "csrftoken": token},
+                                    cookies=cookies)
+    assert response.status_code == 200 and response.json()["ok"] is True
+
+
+@pytest.mark.asyncio
+async def test_bearer_token_post_works_without_csrf(make_ds, bearer_tokens):
+    ds = make_ds(ScriptedModel(), metadata=DENY_SQL)
+    # Even with cookies present, asgi-csrf lets "Authorization: Bearer" requests through.
+    cookies = {"ds_csrftoken": csrf_pair()}
+    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"}, cookies=cookies,
+                                    headers={"Authorization": "Bearer dstok_test-token"})
+    assert response.status_code == 200 and response.json()["rows"] == [["datasette", 30], ["llm", 20]]
+    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"},
+                                    headers={"Authorization": "Bearer dstok_wrong"})
+    assert response.status_code == 403
+
+
+# -- the event stream ------------------------------------------------------------------------------
+
+@pytest.mark.asyncio
+async def test_stream_events_in_order(make_ds):
+    model = ScriptedModel(replies=["```sql\nselect name from no_such_table\n```", GOOD_SQL])
+    ds = make_ds(model)
+    response = await ds.client.post("/db/-/ask.stream", json={"question": "Which repos have most stars?"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert response.headers["cache-control"] == "no-cache"
+    events = parse_sse(response.text)
+    stages = [name for name, _ in events if name != "answer_token"]
+    assert stages == ["started", "route", "writing_sql", "checking", "writing_sql", "checking", "running",
+                      "answering", "result"]
+    assert events[1][1]["path"] == "sql"
+    assert [data.get("attempt") for name, data in events if name == "writing_sql"] == [1, 2]
+    tokens = [data["text"] for name, data in events if name == "answer_token"]
+    first_token = next(i for i, (name, _) in enumerate(events) if name == "answer_token")
+    assert events[first_token - 1][0] == "answering" and events[-1][0] == "result"
+    assert "".join(tokens).strip() == ANSWER
+    result = events[-1][1]
+    assert result["ok"] and result["rows"] == [["datasette", 30], ["llm", 20]]
+    assert result["attempts"][0]["error"] and result["sql_formatted"].startswith("SELECT")
+
+
+@pytest.mark.asyncio
+async def test_stream_errors_before_and_after_it_starts(make_ds):
+    ds = make_ds(ScriptedModel(error=ModelError("backend down")), metadata=DENY_SQL)
+    # Before streaming: an ordinary JSON error with its status.
+    response = await ds.client.post("/db/-/ask.stream", json={"question": "Top?"})
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    response = await ds.client.post("/db/-/ask.stream", json={"question": ""})
+    assert response.status_code == 400
+    # After the stream has started: an `error` event carrying the same JSON.
+    cookies = {**actor_cookies(ds, "admin"), "ds_csrftoken": csrf_pair()}
+    response = await ds.client.post("/db/-/ask.stream", json={"question": "Top?"}, cookies=cookies,
+                                    headers={"x-csrftoken": csrf_pair()})
+    assert response.status_code == 200
+    events = parse_sse(response.text)
+    assert [name for name, _ in events] == ["started", "route", "writing_sql", "error"]
+    assert events[-1][1] == {"ok": False, "error": "backend down", "code": "model_error", "status": 502}
+
+
+@pytest.mark.asyncio
+async def test_stream_unexpected_error_event_is_generic(make_ds):
+    ds = make_ds(ScriptedModel(error=KeyError("internal detail")))
+    events = parse_sse((await ds.client.post("/db/-/ask.stream", json={"question": "Top?"})).text)
+    assert events[-1] == ("error", web_ask.internal_error_json())
+
+
+async def stream_until(ds, question, stop_after):
+    """Drive the ASGI app directly; disconnect once an event named `stop_after` has been sent."""
+    body = json.dumps({"question": question}).encode()
+    disconnect = asyncio.Event()
+    sent_events = []
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive():
+        if messages:
+            return messages.pop(0)
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        if message["type"] == "http.response.body" and message.get("body"):
+            sent_events.extend(name for name, _ in parse_sse(message["body"].decode()))
+            if stop_after in sent_events:
+                disconnect.set()
+
+    scope = {"type": "http", "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/db/-/ask.stream", "raw_path": b"/db/-/ask.stream", "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"localhost"), (b"content-type", b"application/json")],
+             "client": ("127.0.0.1", 5000), "server": ("localhost", 80)}
+    started = time.monotonic()
+    await asyncio.wait_for(ds.app()(scope, receive, send), 10)
+    return sent_events, time.monotonic() - started
+
+
+@pytest.mark.asyncio
+async def test_disconnect_while_writing_sql_cancels_the_model_call(make_ds):
+    model = ScriptedModel(block=True)  # would never finish on its own
+    ds = make_ds(model)
+    events, seconds = await stream_until(ds, "Top?", stop_after="writing_sql")
+    assert events == ["started", "route", "writing_sql"] and seconds < 5
+    assert await asyncio.to_thread(model.saw_cancel.wait, 5)
+    assert model._gate.waiting == 0  # its place in the queue was given back
+
+
+@pytest.mark.asyncio
+async def test_disconnect_while_answering_stops_generation(make_ds):
+    model = ScriptedModel(answer=" ".join(["word"] * 200), token_delay=0.02)
+    ds = make_ds(model)
+    events, seconds = await stream_until(ds, "Top?", stop_after="answer_token")
+    assert "result" not in events and seconds < 4
+    assert await asyncio.to_thread(model.saw_cancel.wait, 5)
+    assert model.tokens_sent < 50
+    assert model._gate.waiting == 0
+
+
+# -- answers from text (retrieval over embeddings) ----------------------------------------------------
+
+@pytest.fixture
+def text_db(tmp_path, embedding_model):
+    """A database whose `tools` table has embeddings (built with the real small embedding model)."""
+    from datasette_llm.embeddings import embed_table
+
+    path = tmp_path / "tools.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table tools (full_name text primary key, name text, readme text)")
+        conn.executemany("insert into tools values (?, ?, ?)", [
+            ("simonw/shot-scraper", "shot-scraper", "A command-line utility for taking screenshots of websites."),
+            ("simonw/ttok", "ttok", "Count and truncate text based on tokens."),
+        ])
+    embed_table(path, "tools", columns=["name", "readme"], model=embedding_model)
+    return path
+
+
+@pytest.mark.asyncio
+async def test_text_path_streams_retrieval_and_returns_sources(text_db, monkeypatch):
+    model = ScriptedModel(answer="shot-scraper takes screenshots of websites [1].")
+    monkeypatch.setattr(web_ask, "chat_model_for", lambda settings: model)
+    ds = Datasette([str(text_db)])
+    page = (await ds.client.get("/tools/-/ask")).text
+    assert '<select id="ask-mode" name="mode">' in page  # offered only where there is text to search
+    without_text = await Datasette(memory=True).client.get("/_memory/-/ask")
+    assert without_text.status_code == 200 and '<select id="ask-mode"' not in without_text.text
+
+    response = await ds.client.post("/tools/-/ask.stream", json={"question": "What is shot-scraper?"})
+    events = parse_sse(response.text)
+    stages = [name for name, _ in events if name != "answer_token"]
+    assert stages == ["started", "route", "retrieving", "answering", "result"]
+    result = events[-1][1]
+    assert result["path"] == "text" and result["sql"] is None and result["edit_sql_url"] is None
+    assert result["passages"][0]["label"] == "simonw/shot-scraper"
+    assert [c["label"] for c in result["citations"]] == ["simonw/shot-scraper"]
+
+    # The mode forces a path: SQL for the same question.
+    model.replies = ["```sql\nselect name from tools where name = 'shot-scraper'\n```"]
+    response = await ds.client.post("/tools/-/ask.json", json={"question": "What is shot-scraper?", "mode": "sql"})
+    assert response.json()["route"]["forced"] is True and response.json()["rows"] == [["shot-scraper"]]
+
+
+@pytest.mark.asyncio
+async def test_text_mode_without_embeddings_is_400(make_ds):
+    ds = make_ds(ScriptedModel())
+    response = await ds.client.post("/db/-/ask.json", json={"question": "What is llm?", "mode": "text"})
+    assert response.status_code == 400 and "has embeddings" in response.json()["error"]
+
+
+# -- with the real default model -------------------------------------------------------------------
+
+@pytest.mark.model
+@pytest.mark.asyncio
+@pytest.mark.timeout(600)
+async def test_real_model_json_and_stream(make_ds, db_path, chat_model):
+    ds = make_ds()  # chat_model_for is not replaced: the views load the default model
+    response = await ds.client.get("/db/-/ask.json", params={"q": "How many repos are there?"}, timeout=600)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["ok"] and data["model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    assert data["rows"] == [[3]] and ("3" in data["answer"] or "three" in data["answer"].lower())
+
+    response = await ds.client.post("/db/-/ask.stream", json={"question": "Which repo has the most stars?"},
+                                    timeout=600)
+    events = parse_sse(response.text)
+    stages = [name for name, _ in events if name != "answer_token"]
+    assert stages[:3] == ["started", "route", "writing_sql"] and stages[-2:] == ["answering", "result"]
+    assert any(name == "answer_token" for name, _ in events)
+    result = events[-1][1]
+    truth = sqlite3.connect(db_path).execute("select name from repos order by stars desc limit 1").fetchone()[0]
+    assert result["ok"] and truth in [cell for row in result["rows"] for cell in row]
