@@ -33,7 +33,9 @@ def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the HTTP API's shape)")
 @click.option("--sql-only", is_flag=True, help="Stop after running the SQL; do not write an answer")
 @click.option("--table", "tables", multiple=True, help="Scope the question to this table (repeatable)")
-def ask_command(path, question, metadata, model, as_json, sql_only, tables):
+@click.option("--mode", type=click.Choice(["auto", "sql", "text", "both"]), default="auto", show_default=True,
+              help="Answer with SQL, from text (retrieval), both, or let the question decide")
+def ask_command(path, question, metadata, model, as_json, sql_only, tables, mode):
     """Ask QUESTION of the SQLite database at PATH."""
     from .ask import ask
     from .config import settings_for
@@ -45,7 +47,7 @@ def ask_command(path, question, metadata, model, as_json, sql_only, tables):
         settings = settings_for(datasette)
         chat = chat_model_for(settings, model) if model else None
         return await ask(datasette, Path(path).stem, question, actor=None, model=chat, sql_only=sql_only,
-                         tables=tables)
+                         tables=tables, mode=mode)
 
     result = run(inner())
     if as_json:
@@ -58,10 +60,14 @@ def ask_command(path, question, metadata, model, as_json, sql_only, tables):
             click.echo(click.style("SQL:", bold=True))
             click.echo(result.sql + "\n")
             click.echo(format_table(result.columns, result.rows) + "\n")
+        if result.route:
+            click.echo(click.style(f"Path: {result.path} ({result.route.get('reason')})", dim=True))
         for note in result.notes:
             click.echo(click.style(f"Note: {note}", dim=True))
         if result.answer is not None:
             click.echo(click.style("Answer: ", bold=True) + result.answer)
+        for citation in result.citations:
+            click.echo(f"  [{citation['number']}] {citation['table']}: {citation['label']}")
         for warning in result.warnings:
             click.echo(click.style(f"Warning: {warning}", fg="yellow"))
         if result.error:
