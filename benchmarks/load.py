@@ -50,7 +50,8 @@ def build_vectors_db(path: Path, count: int) -> None:
             conn.executemany("insert into docs (id, title) values (?, ?)",
                              [(start + i, f"document {start + i}") for i in range(n)])
             conn.executemany(
-                "insert into embeddings (collection_id, id, embedding, content_hash, updated) values (?, ?, ?, ?, ?)",
+                "insert into embeddings (collection_id, id, embedding, content_hash, updated) "
+                "values (?, ?, ?, ?, ?)",
                 [(collection.id, str(start + i), encode(vectors[i]), None, 0) for i in range(n)])
     conn.close()
 
@@ -67,7 +68,8 @@ class RSSSampler(threading.Thread):
         started = time.monotonic()
         while self.running:
             try:
-                rss = self.process.memory_info().rss + sum(c.memory_info().rss for c in self.process.children(True))
+                children = self.process.children(recursive=True)
+                rss = self.process.memory_info().rss + sum(c.memory_info().rss for c in children)
             except psutil.Error:
                 break
             self.samples.append((time.monotonic() - started, rss / 1e6))
@@ -168,7 +170,8 @@ def main() -> int:
         httpx.get(f"{base}/-/semantic-search", params={"q": "warm", "database": "vectors", "table": "docs",
                                                         "mode": "semantic"}, timeout=120)
         t = time.monotonic()
-        summarise(f"{args.asks} concurrent asks (local model)", asyncio.run(burst_asks(base, args.asks, args.timeout)))
+        asks = asyncio.run(burst_asks(base, args.asks, args.timeout))
+        summarise(f"{args.asks} concurrent asks (local model)", asks)
         print(f"    wall {time.monotonic() - t:.1f}s; server alive: {server.poll() is None}")
         t = time.monotonic()
         summarise(f"{args.searches} concurrent semantic searches over {args.vectors:,} vectors",

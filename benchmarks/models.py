@@ -26,7 +26,7 @@ def peak_rss_mb() -> float:
 
 def bench_chat(runs: int) -> dict:
     from datasette_llm.config import load_settings
-    from datasette_llm.models import ChatOptions, chat_model_for
+    from datasette_llm.models import chat_model_for
 
     model = chat_model_for(load_settings())
     started = time.perf_counter()

@@ -183,7 +183,8 @@ def report(data: dict) -> str:
     n = len(records)
     base = 100 * sum(r["baseline_ok"] for r in records) / n
     method = 100 * sum(r["method_ok"] for r in records) / n
-    lines.append(f"{'overall':<32}{n:>5}{base:>12.1f}%{method:>10.1f}%   (method - baseline: {method - base:+.1f} points)")
+    lines.append(f"{'overall':<32}{n:>5}{base:>12.1f}%{method:>10.1f}%   "
+                 f"(method - baseline: {method - base:+.1f} points)")
 
     def pct(values, p):
         values = sorted(values)

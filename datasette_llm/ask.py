@@ -20,8 +20,8 @@ from .errors import BadRequest, NotFound
 from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
-from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_fix import MAX_FIXES, auto_fix
+from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .value_hints import value_hints
 
 EventCallback = Callable[[str, dict], Awaitable[None]]

@@ -82,7 +82,8 @@ def fix_table(tree, identifier: str, schema: SchemaInfo, allowed: set[str] | Non
     return f"{identifier} → {real}" if changed else None
 
 
-def auto_fix(sql: str, rejection: Rejection, schema: SchemaInfo, allowed: set[str] | None = None) -> tuple[str, str] | None:
+def auto_fix(sql: str, rejection: Rejection, schema: SchemaInfo,
+             allowed: set[str] | None = None) -> tuple[str, str] | None:
     """(fixed SQL, what was changed) for a name rejection with exactly one plausible fix, else None."""
     if rejection.kind not in ("unknown_column", "unknown_table") or not rejection.identifier:
         return None

@@ -9,7 +9,13 @@ import pytest
 
 from datasette_llm.config import load_settings
 from datasette_llm.errors import (
-    ConfigError, ContextOverflow, ModelBusy, ModelError, ModelNotReady, ModelTimeout, ModelUnavailable,
+    ConfigError,
+    ContextOverflow,
+    ModelBusy,
+    ModelError,
+    ModelNotReady,
+    ModelTimeout,
+    ModelUnavailable,
 )
 from datasette_llm.models import ChatOptions, chat_model_for, embedding_model_for
 from datasette_llm.models.base import ChatModel, ChatResult, ModelStatus

@@ -112,7 +112,7 @@ def test_schema_from_connection_include_and_views():
 def test_allowed_pragmas_match_datasette():
     datasette_utils = pytest.importorskip("datasette.utils")
     expected = {f"pragma_{name}" for name in datasette_utils.allowed_pragmas}
-    assert ALLOWED_PRAGMA_FUNCTIONS == expected
+    assert expected == ALLOWED_PRAGMA_FUNCTIONS
 
 
 # --------------------------------------------------------------------------------------------

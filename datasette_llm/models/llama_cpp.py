@@ -13,8 +13,7 @@ from pathlib import Path
 from ..errors import ContextOverflow, ModelError, ModelNotReady
 from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus
 
-
-_LOADED: "weakref.WeakSet[LlamaCppChatModel]" = weakref.WeakSet()
+_LOADED: weakref.WeakSet[LlamaCppChatModel] = weakref.WeakSet()
 
 
 @atexit.register
@@ -101,8 +100,9 @@ class LlamaCppChatModel(ChatModel):
         started = time.perf_counter()
         pieces = []
         usage = {}
-        for piece, usage in self._generate(messages, options, cancel):
+        for piece, latest in self._generate(messages, options, cancel):
             pieces.append(piece)
+            usage = latest
         return ChatResult(
             text="".join(pieces), prompt_tokens=usage.get("prompt_tokens", 0),
             completion_tokens=usage.get("completion_tokens", 0),
