@@ -87,7 +87,8 @@ class LlamaCppChatModel(ChatModel):
         return self.n_ctx
 
     def count_tokens(self, text: str) -> int:
-        llama = next(iter(self._contexts.values()), None) or self._model()
+        # Any loaded context will do; the first one is the one SQL prompts use.
+        llama = next(iter(self._contexts.values()), None) or self._model("sql")
         return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def _kwargs(self, options: ChatOptions) -> dict:
