@@ -82,7 +82,8 @@ async def test_no_surface_leaks(db_path, scenario, actor, monkeypatch):
     monkeypatch.setattr(datasette_llm.ask, "chat_model_for", lambda *a, **k: attacker_model())
     ds = Datasette([str(db_path)], metadata=SCENARIOS[scenario])
     cookies = cookies_for(ds, actor)
-    secret_ok, db_ok, sql_ok = may_view_secret(scenario, actor), may_view_db(scenario, actor), may_run_sql(scenario, actor)
+    secret_ok = may_view_secret(scenario, actor)
+    db_ok, sql_ok = may_view_db(scenario, actor), may_run_sql(scenario, actor)
     responses = {}
 
     page = await ds.client.get("/db/-/ask", cookies=cookies)
@@ -127,9 +128,10 @@ async def test_no_surface_leaks(db_path, scenario, actor, monkeypatch):
         responses[path] = response
         assert response.status_code == 200
 
-    for tool, arguments in (("list_tables", {"database": "db"}), ("describe_table", {"database": "db", "table": "secret"}),
-                            ("query", {"database": "db", "sql": f"select {SECRET_COLUMN} from secret"}),
-                            ("semantic_search", {"q": "rocket launch secret", "database": "db"})):
+    tools = (("list_tables", {"database": "db"}), ("describe_table", {"database": "db", "table": "secret"}),
+             ("query", {"database": "db", "sql": f"select {SECRET_COLUMN} from secret"}),
+             ("semantic_search", {"q": "rocket launch secret", "database": "db"}))
+    for tool, arguments in tools:
         response = await mcp(ds, cookies, tool, arguments)
         responses[f"mcp {tool}"] = response
         assert response.status_code == 200
