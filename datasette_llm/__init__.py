@@ -46,3 +46,10 @@ def skip_csrf(datasette, scope):
     from .web import agents
 
     return agents.skip_csrf(datasette, scope)
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    from .embeddings import hidden_tables_metadata
+
+    return hidden_tables_metadata(datasette, key, database, table)

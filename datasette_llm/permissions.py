@@ -11,7 +11,7 @@ from __future__ import annotations
 from .errors import Forbidden, NotFound
 
 # Tables this plugin writes (llm-compatible embeddings storage); never shown to a model or a user as data.
-PLUGIN_TABLE_NAMES = ("collections", "embeddings", "_llm_migrations")
+PLUGIN_TABLE_NAMES = ("collections", "embeddings", "_sqlite_migrations")
 
 
 async def _check(datasette, actor, action: str, resource) -> bool | None:

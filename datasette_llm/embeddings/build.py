@@ -1,0 +1,291 @@
+"""Build (and incrementally refresh) the embeddings collection of a table.
+
+One collection per table: name = table name, model = the embedding model's name, and each embedding's id is
+the row's primary key (a plain string for one key column, a JSON list for a compound key, the rowid when the
+table has none). Rows are embedded in batches and every batch is committed on its own, so an interrupted
+build keeps its work and the next run resumes: rows whose content hash is unchanged are skipped, rows that
+no longer exist are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import BadRequest, NotFound
+from .store import (
+    ModelMismatch,
+    StoreTables,
+    content_hash,
+    create_collection,
+    encode,
+    quote,
+    read_hashes,
+    set_collection_model,
+    store_state,
+)
+
+Progress = Callable[[int, int], None]  # (rows processed so far, total rows)
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    database: str
+    table: str
+    collection: str
+    model: str
+    total: int
+    embedded: int
+    unchanged: int
+    removed: int
+    skipped: int  # rows with no text to embed
+    seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.embedded / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "rows_per_second": round(self.rows_per_second, 1)}
+
+
+class BuildInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a build: every committed batch is kept; `summary` says how far it got."""
+
+    def __init__(self, summary: BuildSummary):
+        super().__init__(f"Interrupted after embedding {summary.embedded} rows")
+        self.summary = summary
+
+
+def _connect(path_or_conn) -> tuple[sqlite3.Connection, bool]:
+    """A sqlite3 connection and whether we opened it (and so must close it)."""
+    if isinstance(path_or_conn, sqlite3.Connection):
+        return path_or_conn, False
+    if hasattr(path_or_conn, "conn"):  # sqlite_utils.Database
+        return path_or_conn.conn, False
+    path = Path(path_or_conn)
+    if not path.exists():
+        raise NotFound(f"Database file {str(path)!r} does not exist.")
+    return sqlite3.connect(str(path)), True
+
+
+def _database_name(conn: sqlite3.Connection) -> str:
+    row = conn.execute("pragma database_list").fetchone()
+    return Path(row[2]).stem if row and row[2] else "memory"
+
+
+def user_tables(conn: sqlite3.Connection, tables: StoreTables | None = None) -> list[str]:
+    """Tables a user would build a collection for: no SQLite internals, FTS shadows or our storage."""
+    own = set((tables or StoreTables()).names)
+    names = [row[0] for row in conn.execute(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")]
+    fts = {row[0] for row in conn.execute(
+        "select name from sqlite_master where type = 'table' and sql like '%VIRTUAL TABLE%USING FTS%'")}
+    shadow = {name for name in names for f in fts if name.startswith(f + "_")}
+    return [name for name in names if name not in own and name not in fts and name not in shadow]
+
+
+def _table_info(conn: sqlite3.Connection, table: str) -> list[tuple]:
+    return conn.execute(f"pragma table_info({quote(table)})").fetchall()
+
+
+def primary_keys(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Primary key columns in key order; empty when the table only has a rowid."""
+    info = [row for row in _table_info(conn, table) if row[5]]
+    return [row[1] for row in sorted(info, key=lambda row: row[5])]
+
+
+def text_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Columns with TEXT affinity (SQLite's rule: a declared type containing CHAR, CLOB or TEXT)."""
+    return [row[1] for row in _table_info(conn, table)
+            if any(word in (row[2] or "").upper() for word in ("CHAR", "CLOB", "TEXT"))]
+
+
+def row_id(values) -> str:
+    """The embeddings id for a row's key values: the value itself for one column, a JSON list for several."""
+    values = list(values)
+    if len(values) == 1:
+        return str(values[0])
+    return json.dumps(values, ensure_ascii=False)
+
+
+def row_text(values) -> str:
+    return " ".join(str(value) for value in values if value is not None and str(value).strip()).strip()
+
+
+def _source(conn: sqlite3.Connection, table: str, columns, sql: str | None) -> tuple[sqlite3.Cursor, int, int]:
+    """(cursor, number of key columns, row count): rows are the key columns then the text columns."""
+    if sql:
+        try:
+            total = conn.execute(f"select count(*) from ({sql})").fetchone()[0]
+            cursor = conn.execute(sql)
+        except sqlite3.Error as error:
+            raise BadRequest(f"The --sql query failed: {error}") from None
+        if len(cursor.description) < 2:
+            raise BadRequest("The --sql query must select an id column followed by one or more text columns.")
+        return cursor, 1, total
+    if table not in user_tables(conn):
+        raise NotFound(f"Table {table!r} does not exist. Tables: {', '.join(user_tables(conn)) or 'none'}.")
+    existing = [row[1] for row in _table_info(conn, table)]
+    keys = primary_keys(conn, table) or ["rowid"]
+    if columns:
+        unknown = [c for c in columns if c not in existing]
+        if unknown:
+            raise BadRequest(f"Table {table!r} has no column {', '.join(map(repr, unknown))}. "
+                             f"Columns: {', '.join(existing)}.")
+    else:
+        found = text_columns(conn, table)
+        columns = [c for c in found if c not in keys] or found
+        if not columns:
+            raise BadRequest(f"Table {table!r} has no text columns; choose columns with --column. "
+                             f"Columns: {', '.join(existing)}.")
+    select = ", ".join(quote(c) for c in [*keys, *columns])
+    total = conn.execute(f"select count(*) from {quote(table)}").fetchone()[0]
+    cursor = conn.execute(f"select {select} from {quote(table)}")
+    return cursor, len(keys), total
+
+
+def _resolve_model(model, settings):
+    if model is not None and not isinstance(model, str):
+        return model
+    from ..config import load_settings
+    from ..models import embedding_model_for
+
+    return embedding_model_for(settings or load_settings(), model)
+
+
+def embed_table(path_or_conn, table: str, columns=None, sql: str | None = None, model=None,
+                batch_size: int = 32, progress: Progress | None = None, *, settings=None,
+                table_prefix: str | None = None, collection: str | None = None, store: bool = False,
+                replace: bool = False) -> BuildSummary:
+    """Embed a table's rows into the collection named after it (or `collection`) and return what changed.
+
+    `path_or_conn`: a database path, a sqlite3 connection or a sqlite_utils Database. `columns`: the text
+    columns (default: every TEXT column that is not the key). `sql`: instead, a query selecting an id followed
+    by text columns. `model`: an EmbeddingModel, a model spec or None for the configured one. `store` keeps
+    the text in the `content` column as `llm embed --store` does. `replace` re-embeds a collection that was
+    built with another model. `progress(done, total)` is called after every committed batch; raising
+    KeyboardInterrupt there (or Ctrl-C) stops the build with BuildInterrupted, keeping committed batches.
+    """
+    if batch_size < 1:
+        raise BadRequest("batch_size must be at least 1.")
+    conn, opened = _connect(path_or_conn)
+    try:
+        return _build(conn, table, columns, sql, _resolve_model(model, settings), batch_size, progress,
+                      StoreTables(table_prefix if table_prefix is not None else
+                                  getattr(settings, "table_prefix", "") or ""),
+                      collection or table, store, replace)
+    finally:
+        if opened:
+            conn.close()
+
+
+def _build(conn, table, columns, sql, model, batch_size, progress, tables, name, store, replace) -> BuildSummary:
+    start = time.perf_counter()
+    store_state(conn, tables, write=True)  # a user's own `embeddings` table stops us before any work
+    cursor, keys, total = _source(conn, table, columns, sql)
+    rows = ((row_id(row[:keys]), row_text(row[keys:])) for row in cursor)
+    try:
+        return _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, name, store, replace,
+                           start)
+    finally:
+        # An open cursor (say, kept alive by an interrupt's traceback) would hold a read lock on the file.
+        cursor.close()
+
+
+def _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, name, store, replace,
+                start) -> BuildSummary:
+    coll = create_collection(conn, tables, name, model.name)
+    if coll.model != model.name:
+        if not replace:
+            raise ModelMismatch(
+                f"Collection {name!r} was embedded with model {coll.model!r}, not {model.name!r}. Use --model "
+                f"{coll.model} to update it, or --replace to re-embed every row with {model.name}."
+            )
+        coll = set_collection_model(conn, tables, coll, model.name)
+    known = read_hashes(conn, tables, coll.id)
+    counts = {"embedded": 0, "unchanged": 0, "skipped": 0, "removed": 0}
+    seen: set[str] = set()
+    insert = (f"insert or replace into {quote(tables.embeddings)} (collection_id, id, embedding, content, "
+              "content_blob, content_hash, metadata, updated) values (?, ?, ?, ?, null, ?, null, ?)")
+
+    def summary() -> BuildSummary:
+        return BuildSummary(_database_name(conn), table, name, model.name, total, counts["embedded"],
+                            counts["unchanged"], counts["removed"], counts["skipped"],
+                            round(time.perf_counter() - start, 3))
+
+    def flush(batch):
+        vectors = model.embed([text for _, text, _ in batch], batch_size=batch_size)
+        now = int(time.time())
+        with conn:  # one transaction per batch: Ctrl-C loses at most the batch in flight
+            conn.executemany(insert, [
+                (coll.id, id_, encode(vector), text if store else None, digest, now)
+                for (id_, text, digest), vector in zip(batch, vectors)
+            ])
+        counts["embedded"] += len(batch)
+
+    try:
+        batch: list = []
+        processed = 0
+        for id_, text in rows:
+            processed += 1
+            if id_ in seen:  # a --sql query may repeat an id; the first row wins, as a primary key would
+                continue
+            seen.add(id_)
+            if not text:
+                counts["skipped"] += 1
+                seen.discard(id_)  # no text, no embedding: a stale one is removed below
+                continue
+            digest = content_hash(text)
+            if known.get(id_) == digest:
+                counts["unchanged"] += 1
+                if progress and counts["unchanged"] % (batch_size * 8) == 0:
+                    progress(processed, total)
+                continue
+            batch.append((id_, text, digest))
+            if len(batch) >= batch_size:
+                flush(batch)
+                batch = []
+                if progress:
+                    progress(processed, total)
+        if batch:
+            flush(batch)
+        stale = [id_ for id_ in known if id_ not in seen]
+        with conn:
+            conn.executemany(f"delete from {quote(tables.embeddings)} where collection_id = ? and id = ?",
+                             [(coll.id, id_) for id_ in stale])
+        counts["removed"] = len(stale)
+        if progress:
+            progress(processed, total)
+    except KeyboardInterrupt:
+        if conn.in_transaction:
+            conn.rollback()
+        raise BuildInterrupted(summary()) from None
+    return summary()
+
+
+def enable_fts(path_or_conn, table: str, columns=None, *, fts_version: str = "FTS5",
+               create_triggers: bool = True, replace: bool = False) -> str:
+    """Give a table SQLite full-text search (what hybrid search fuses with), kept in sync by triggers.
+
+    `columns` defaults to the table's text columns. Returns the name of the FTS table.
+    """
+    import sqlite_utils
+
+    conn, opened = _connect(path_or_conn)
+    try:
+        if table not in user_tables(conn):
+            raise NotFound(f"Table {table!r} does not exist. Tables: {', '.join(user_tables(conn)) or 'none'}.")
+        columns = list(columns or text_columns(conn, table))
+        if not columns:
+            raise BadRequest(f"Table {table!r} has no text columns to index.")
+        db = sqlite_utils.Database(conn)
+        db[table].enable_fts(columns, fts_version=fts_version, create_triggers=create_triggers, replace=replace)
+        return f"{table}_fts"
+    finally:
+        if opened:
+            conn.close()

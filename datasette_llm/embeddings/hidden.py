@@ -1,0 +1,92 @@
+"""Keep the embeddings storage out of Datasette's table lists, through the `get_metadata` hook.
+
+Datasette 0.65 hides a table when metadata says `hidden: true` for it. The hook is synchronous and called
+for every metadata lookup, so the answer (which of our tables a database holds) is read with a short
+read-only sqlite3 connection and cached until the database file changes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from .. import permissions
+from ..errors import DatasetteLLMError
+from .index import file_stamp
+from .store import LLM_MIGRATION_SET, MIGRATIONS_TABLE, StoreTables, store_state
+
+_cache: dict = {}
+_cache_lock = threading.Lock()
+_inside = threading.local()
+MEMORY_TTL = 1.0  # seconds an in-memory database's answer is reused (it has no file to stat)
+
+
+def hidden_tables_metadata(datasette, key, database, table) -> dict:
+    """`get_metadata` hook body: `{"databases": {db: {"tables": {name: {"hidden": True}}}}}` for our tables."""
+    if database in (None, "_internal") or key not in (None, "tables", "hidden") or getattr(_inside, "active", False):
+        return {}
+    _inside.active = True  # settings_for() reads metadata, which calls this hook again
+    try:
+        names = storage_tables(datasette, database)
+    finally:
+        _inside.active = False
+    if not names:
+        return {}
+    return {"databases": {database: {"tables": {name: {"hidden": True} for name in names}}}}
+
+
+def storage_tables(datasette, database: str) -> tuple[str, ...]:
+    """Names of the plugin's storage tables present in a database (cached until the file changes)."""
+    from ..config import settings_for
+
+    try:
+        db = permissions.get_database(datasette, database)
+        prefix = settings_for(datasette).table_prefix or ""
+    except DatasetteLLMError:
+        return ()
+    stamp = file_stamp(db)
+    cache_key = (id(datasette), database, prefix)
+    with _cache_lock:
+        cached = _cache.get(cache_key)
+    if cached and cached[0] == (getattr(db, "path", None), stamp) and (
+            stamp is not None or time.monotonic() - cached[1] < MEMORY_TTL):
+        return cached[2]
+    names = _detect(db, StoreTables(prefix))
+    with _cache_lock:
+        _cache[cache_key] = ((getattr(db, "path", None), stamp), time.monotonic(), names)
+    return names
+
+
+def _connect(db) -> sqlite3.Connection | None:
+    if getattr(db, "memory_name", None):
+        return sqlite3.connect(f"file:{db.memory_name}?mode=memory&cache=shared", uri=True)
+    if getattr(db, "path", None) and not getattr(db, "is_memory", False):
+        return sqlite3.connect(Path(db.path).resolve().as_uri() + "?mode=ro", uri=True)
+    return None
+
+
+def _detect(db, tables: StoreTables) -> tuple[str, ...]:
+    try:
+        conn = _connect(db)
+    except sqlite3.Error:
+        return ()
+    if conn is None:
+        return ()
+    try:
+        if not store_state(conn, tables):
+            return ()
+        names = [tables.collections, tables.embeddings]
+        if not tables.prefix:
+            # The migrations table is shared with other sqlite-utils users: hide it only when it is llm's alone.
+            sets = conn.execute(f"select distinct migration_set from {MIGRATIONS_TABLE}").fetchall() \
+                if conn.execute("select 1 from sqlite_master where name = ?", [MIGRATIONS_TABLE]).fetchone() \
+                else None
+            if sets is not None and {row[0] for row in sets} <= {LLM_MIGRATION_SET}:
+                names.append(MIGRATIONS_TABLE)
+        return tuple(names)
+    except (sqlite3.Error, DatasetteLLMError):
+        return ()
+    finally:
+        conn.close()

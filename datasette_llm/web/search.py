@@ -1,0 +1,72 @@
+"""Semantic search on the web: the JSON API, the per-table search page and the table action linking to it."""
+
+from __future__ import annotations
+
+from datasette.utils import tilde_decode
+from datasette.utils.asgi import Response
+
+from .. import permissions
+from ..config import settings_for
+from ..embeddings import MODES, semantic_search
+from ..embeddings.search import has_collection
+from ..errors import DatasetteLLMError
+from .responses import json_errors, json_response
+
+
+def _search_args(request) -> dict:
+    args = request.args
+    return {"q": args.get("q"), "limit": args.get("limit", "10"), "mode": args.get("mode") or "hybrid"}
+
+
+@json_errors
+async def view(request, datasette):
+    """GET /-/semantic-search?q=&database=&table=&limit=&mode= -> JSON hits."""
+    result = await semantic_search(
+        datasette, request.actor, database=request.args.get("database") or None,
+        table=request.args.get("table") or None, **_search_args(request),
+    )
+    return json_response(result.to_json())
+
+
+async def page_view(request, datasette):
+    """GET /{database}/{table}/-/semantic-search: the search page for one table."""
+    database = tilde_decode(request.url_vars["database"])
+    table = tilde_decode(request.url_vars["table"])
+    args = _search_args(request)
+    result, error, status, has_fts = None, None, 200, False
+    try:
+        db = await permissions.require_view_table(datasette, request.actor, database, table)
+        has_fts = bool(await db.fts_table(table))
+        if (args["q"] or "").strip():
+            result = await semantic_search(datasette, request.actor, database=database, table=table, **args)
+    except DatasetteLLMError as caught:
+        error, status = caught.message, caught.status
+    context = {
+        "database": database, "table": table, "q": args["q"] or "", "mode": args["mode"], "modes": MODES,
+        "limit": args["limit"], "has_fts": has_fts, "error": error,
+        "result": result.to_json() if result else None,
+        "table_url": datasette.urls.table(database, table) if status != 404 else None,
+        "action": datasette.urls.table(database, table) + "/-/semantic-search",
+    }
+    html = await datasette.render_template("semantic_search.html", context, request=request)
+    return Response.html(html, status=status)
+
+
+async def table_actions(datasette, actor, database, table) -> list[dict]:
+    """A "Semantic search" link on tables that have a collection and that the actor may view."""
+    if not settings_for(datasette).enabled_for(database):
+        return []
+    try:
+        if not await has_collection(datasette, database, table):
+            return []
+    except DatasetteLLMError:
+        return []
+    if not await permissions.can_view_table(datasette, actor, database, table):
+        return []
+    return [{"href": datasette.urls.table(database, table) + "/-/semantic-search", "label": "Semantic search"}]
+
+
+ROUTES = [
+    (r"^/-/semantic-search$", view),
+    (r"^/(?P<database>[^/]+)/(?P<table>[^/]+)/-/semantic-search$", page_view),
+]

@@ -1,0 +1,213 @@
+"""Storage compatibility with llm: schema, encoding, hashes, migrations, hand-written collections, conflicts."""
+
+import hashlib
+import sqlite3
+import struct
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlite_utils
+from datasette.app import Datasette
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest_search import (
+    FakeEmbeddingModel,
+    columns_of,
+    make_table,
+    unpack,
+    use_fake_model,
+    use_hidden_tables_hook,
+    word_vector,
+)
+
+from datasette_llm.embeddings import (
+    SchemaConflict,
+    cosine,
+    decode,
+    embed_table,
+    encode,
+    register_sql_functions,
+    semantic_search,
+)
+
+LLM_EMBEDDING_COLUMNS = ["collection_id", "id", "embedding", "content", "content_blob", "content_hash",
+                         "metadata", "updated"]
+ROWS = [{"id": 1, "text": "red apples and green pears"}, {"id": 2, "text": "a rusty old bicycle"},
+        {"id": 3, "text": "fresh green pears from the market"}]
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    yield from use_fake_model(monkeypatch)
+
+
+@pytest.fixture
+def hidden_tables_hook():
+    yield from use_hidden_tables_hook()
+
+
+def llm_like_migrations(fail: bool = False) -> sqlite_utils.Migrations:
+    """llm's embeddings migration set (same names, same resulting schema), written with sqlite-utils.
+
+    With fail=True every step raises: applying it to a database must find nothing pending.
+    """
+    migrations = sqlite_utils.Migrations("llm.embeddings")
+
+    def step(function):
+        def run(db):
+            if fail:
+                raise AssertionError(f"llm would re-run {function.__name__}")
+            function(db)
+
+        run.__name__ = function.__name__
+        return migrations()(run)
+
+    @step
+    def m001_create_tables(db):
+        db["collections"].create({"id": int, "name": str, "model": str}, pk="id")
+        db["collections"].create_index(["name"], unique=True)
+        db["embeddings"].create({"collection_id": int, "id": str, "embedding": bytes, "content": str,
+                                 "metadata": str}, pk=("collection_id", "id"))
+
+    @step
+    def m002_foreign_key(db):
+        db["embeddings"].add_foreign_key("collection_id", "collections", "id")
+
+    @step
+    def m003_add_updated(db):
+        db["embeddings"].add_column("updated", int)
+
+    @step
+    def m004_store_content_hash(db):
+        db["embeddings"].add_column("content_hash", bytes)
+        db["embeddings"].transform(column_order=("collection_id", "id", "embedding", "content", "content_hash",
+                                                 "metadata", "updated"))
+        db["embeddings"].create_index(["content_hash"])
+
+    @step
+    def m005_add_content_blob(db):
+        db["embeddings"].add_column("content_blob", bytes)
+        db["embeddings"].transform(column_order=("collection_id", "id", "embedding", "content", "content_blob"))
+
+    return migrations
+
+
+def test_encoding_is_llms_little_endian_float32():
+    vector = [0.5, -1.25, 3.0e-7, 42.0]
+    assert encode(vector) == struct.pack("<" + "f" * 4, *vector)
+    assert list(decode(struct.pack("<ffff", *vector))) == pytest.approx(vector)
+    assert cosine(encode([1, 0]), encode([0, 2])) == pytest.approx(0.0)
+    assert cosine(encode([1, 1]), encode([2, 2])) == pytest.approx(1.0)
+    assert cosine(encode([1, 1]), encode([1, 1, 1])) is None
+    assert cosine(None, encode([1])) is None
+
+
+def test_round_trip_in_llm_format(tmp_path, fake_model):
+    path = tmp_path / "data.db"
+    make_table(path, "docs", ROWS)
+    summary = embed_table(str(path), "docs", model=fake_model, store=True)
+    assert summary.embedded == 3
+    assert columns_of(path, "embeddings") == LLM_EMBEDDING_COLUMNS
+    assert columns_of(path, "collections") == ["id", "name", "model"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("select name, model from collections").fetchall() == [("docs", "fake-bow")]
+    rows = conn.execute("select id, embedding, content, content_hash, updated from embeddings order by id").fetchall()
+    assert [row[0] for row in rows] == ["1", "2", "3"]
+    for (_, blob, content, digest, updated), source in zip(rows, ROWS):
+        expected = word_vector(source["text"])
+        expected = expected / np.linalg.norm(expected)
+        assert np.allclose(unpack(blob), expected, atol=1e-6)  # struct decoding, as `llm similar` does
+        assert content == source["text"]
+        assert digest == hashlib.md5(source["text"].encode("utf8")).digest()
+        assert abs(updated - time.time()) < 60
+    # llm's migration runner finds its whole set applied, so it will not try to create the tables again.
+    llm_like_migrations(fail=True).apply(sqlite_utils.Database(path))
+
+
+def test_llm_cosine_sql_function(tmp_path, fake_model):
+    path = tmp_path / "data.db"
+    make_table(path, "docs", ROWS)
+    embed_table(str(path), "docs", model=fake_model)
+    conn = sqlite3.connect(path)
+    register_sql_functions(conn)
+    (score,) = conn.execute("select llm_cosine(a.embedding, b.embedding) from embeddings a, embeddings b "
+                            "where a.id = '1' and b.id = '3'").fetchone()
+    a, b = word_vector(ROWS[0]["text"]), word_vector(ROWS[2]["text"])
+    assert score == pytest.approx(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)), abs=1e-5)
+
+
+@pytest.mark.asyncio
+async def test_serves_a_collection_written_by_llm(tmp_path, fake_model):
+    path = tmp_path / "llm.db"
+    make_table(path, "docs", ROWS)
+    db = sqlite_utils.Database(path)
+    llm_like_migrations().apply(db)
+    # What `llm embed-multi docs --sql 'select id, text from docs'` writes (vectors not normalised).
+    db["collections"].insert({"name": "docs", "model": "fake-bow"})
+    db["collections"].insert({"name": "notes", "model": "fake-bow"})
+    for row in ROWS:
+        vector = word_vector(row["text"]) * 3.0
+        db["embeddings"].insert({"collection_id": 1, "id": str(row["id"]), "embedding": struct.pack(
+            "<" + "f" * len(vector), *vector), "content": None, "content_hash": hashlib.md5(
+            row["text"].encode()).digest(), "metadata": None, "updated": int(time.time())})
+    db["embeddings"].insert({"collection_id": 2, "id": "note-1", "embedding": encode(word_vector("green pears")),
+                             "content": "a note about green pears", "updated": 1})
+    db.close()
+    ds = Datasette([str(path)])
+    result = await semantic_search(ds, None, "green pears", database="llm", table="docs", mode="semantic")
+    assert [hit.id for hit in result.hits][:2] == ["3", "1"]
+    assert result.hits[0].row["text"] == "fresh green pears from the market"
+    assert result.hits[0].url == "/llm/docs/3"
+    loose = await semantic_search(ds, None, "green pears", database="llm", table="notes", mode="semantic")
+    assert loose.hits[0].row["content"] == "a note about green pears" and loose.hits[0].url is None
+    # Incremental builds over llm's collection reuse its hashes: nothing to re-embed.
+    summary = embed_table(str(path), "docs", model=fake_model)
+    assert (summary.embedded, summary.unchanged) == (0, 3)
+
+
+@pytest.mark.asyncio
+async def test_user_tables_with_our_names_are_never_touched(tmp_path, fake_model, hidden_tables_hook):
+    path = tmp_path / "mine.db"
+    make_table(path, "docs", ROWS)
+    make_table(path, "embeddings", [{"id": 1, "vector": b"\x00", "note": "mine"}])
+    before = sqlite3.connect(path).execute("select sql from sqlite_master where name = 'embeddings'").fetchone()
+    with pytest.raises(SchemaConflict) as error:
+        embed_table(str(path), "docs", model=fake_model)
+    assert "table_prefix" in error.value.message and "'embeddings'" in error.value.message
+    conn = sqlite3.connect(path)
+    assert conn.execute("select sql from sqlite_master where name = 'embeddings'").fetchone() == before
+    assert conn.execute("select * from embeddings").fetchall() == [(1, b"\x00", "mine")]
+    assert conn.execute("select count(*) from sqlite_master where name = 'collections'").fetchone() == (0,)
+    conn.close()
+
+    summary = embed_table(str(path), "docs", model=fake_model, table_prefix="llm_")
+    assert summary.embedded == 3
+    assert columns_of(path, "llm_embeddings") == LLM_EMBEDDING_COLUMNS
+
+    ds = Datasette([str(path)], metadata={"plugins": {"datasette-llm": {"table_prefix": "llm_"}}})
+    result = await semantic_search(ds, None, "rusty bicycle", mode="semantic")
+    assert result.hits[0].id == "2"
+    hidden = await ds.get_database("mine").hidden_table_names()
+    assert {"llm_collections", "llm_embeddings"} <= set(hidden) and "embeddings" not in hidden
+    # Without the prefix setting the user's table is simply not a collection store: no error, no hits.
+    plain = Datasette([str(path)])
+    result = await semantic_search(plain, None, "rusty bicycle", mode="semantic")
+    assert result.hits == () and any("embeddings" in note for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_storage_tables_hidden_from_datasette(tmp_path, fake_model, hidden_tables_hook):
+    path = tmp_path / "data.db"
+    make_table(path, "docs", ROWS)
+    ds = Datasette([str(path)])
+    assert "embeddings" not in await ds.get_database("data").hidden_table_names()
+    embed_table(str(path), "docs", model=FakeEmbeddingModel())
+    hidden = set(await ds.get_database("data").hidden_table_names())
+    assert {"collections", "embeddings", "_sqlite_migrations"} <= hidden
+    assert "docs" not in hidden
+    response = await ds.client.get("/data")
+    assert response.status_code == 200
+    assert 'href="/data/docs"' in response.text and 'href="/data/embeddings"' not in response.text

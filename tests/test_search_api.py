@@ -1,0 +1,195 @@
+"""Semantic search through Datasette: ordering, hybrid, permissions, errors, the page, the table action."""
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasette.app import Datasette
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest_search import actor_cookies, make_table, unpack, use_fake_model
+
+from datasette_llm.embeddings import INDEXES, VectorIndex, embed_table, enable_fts, fts_query, fuse
+from datasette_llm.web.search import table_actions
+
+WORDS = ["apple", "banana", "cherry", "dolphin", "eagle", "falcon", "giraffe", "harbor", "island",
+         "jungle", "kettle", "lemon", "mango", "nectar", "orchid", "pepper", "quartz", "river",
+         "salmon", "tiger", "umbrella", "violet", "walrus", "xylophone", "yacht", "zebra"]
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    yield from use_fake_model(monkeypatch)
+
+
+def sentences(n: int, seed: int = 1) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    return [{"id": i, "text": " ".join(rng.choice(WORDS, size=5))} for i in range(n)]
+
+
+@pytest.fixture
+def data_db(tmp_path, fake_model):
+    path = tmp_path / "data.db"
+    make_table(path, "docs", sentences(60))
+    make_table(path, "notes", sentences(20, seed=2))
+    make_table(path, "secret", [{"id": 1, "text": "zebra zebra classified"}, {"id": 2, "text": "tiger report"}])
+    make_table(path, "plain", [{"id": 1, "text": "no collection here"}])
+    for table in ("docs", "notes", "secret"):
+        embed_table(str(path), table, model=fake_model)
+    enable_fts(str(path), "docs")
+    return path
+
+
+def datasette(path, **metadata) -> Datasette:
+    tables = {"secret": {"allow": {"id": "admin"}}}
+    return Datasette([str(path)], metadata={"databases": {"data": {"tables": tables}}, **metadata})
+
+
+@pytest.mark.asyncio
+async def test_semantic_hits_follow_true_cosine(data_db, fake_model):
+    ds = datasette(data_db)
+    response = await ds.client.get("/-/semantic-search?q=zebra+river+mango&database=data&table=docs"
+                                   "&mode=semantic&limit=10")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["ok"] is True and data["model"] == "fake-bow" and data["timings_ms"]["total"] > 0
+    with sqlite3.connect(data_db) as conn:
+        rows = conn.execute("select e.id, e.embedding from embeddings e join collections c "
+                            "on c.id = e.collection_id where c.name = 'docs'").fetchall()
+    matrix = np.array([unpack(blob) for _, blob in rows])
+    query = fake_model.embed(["zebra river mango"])[0]
+    cosines = matrix @ query / np.linalg.norm(matrix, axis=1) / np.linalg.norm(query)
+    expected = [rows[i][0] for i in np.argsort(-cosines)[:10]]
+    assert [hit["id"] for hit in data["hits"]] == expected
+    assert [hit["score"] for hit in data["hits"]] == pytest.approx(sorted(cosines, reverse=True)[:10], abs=1e-5)
+    hit = data["hits"][0]
+    assert hit["url"] == f"/data/docs/{hit['id']}" and hit["row"]["id"] == int(hit["id"])
+
+
+@pytest.mark.asyncio
+async def test_hybrid_with_and_without_fts(data_db):
+    ds = datasette(data_db)
+    with_fts = (await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=docs")).json()
+    assert with_fts["mode"] == "hybrid"
+    assert any(hit["keyword_rank"] for hit in with_fts["hits"])
+    assert all(hit["semantic_rank"] or hit["keyword_rank"] for hit in with_fts["hits"])
+    keyword = (await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=docs"
+                                   "&mode=keyword")).json()
+    assert keyword["hits"] and all("zebra" in h["row"]["text"] or "walrus" in h["row"]["text"]
+                                   for h in keyword["hits"])
+    no_fts = (await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=notes")).json()
+    assert no_fts["hits"] and all(hit["keyword_rank"] is None for hit in no_fts["hits"])
+    semantic = (await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=notes"
+                                    "&mode=semantic")).json()
+    assert [h["id"] for h in no_fts["hits"]] == [h["id"] for h in semantic["hits"]]
+    # FTS syntax in the query is quoted, never interpreted.
+    tricky = await ds.client.get('/-/semantic-search?q=NEAR(%22zebra%22+-x*+text:AND)&table=docs&mode=keyword'
+                                 "&database=data")
+    assert tricky.status_code == 200
+
+
+def test_fusion_and_fts_query():
+    assert fts_query('zebra NEAR(x) "quoted" -not col:val') == \
+        '"zebra" OR "near" OR "x" OR "quoted" OR "not" OR "col" OR "val"'
+    assert fts_query("  ?! ") is None
+    fused = fuse([("a", 0.9), ("b", 0.8)], [("c", 5.0), ("b", 4.0)], method="rrf", k=60)
+    assert [f.key for f in fused] == ["b", "a", "c"]  # second in both beats first in one
+    assert (fused[0].semantic_rank, fused[0].keyword_rank) == (2, 2)
+    assert [f.key for f in fuse([("a", 0.9)], [("z", 3.0)], method="rrf", weight=0.9)] == ["a", "z"]
+    # The default: min-max scaled scores, half each (b: .25 + .5, a: .5 + 0, c: 0 + .45, d: 0).
+    default = fuse([("a", 0.9), ("b", 0.5), ("c", 0.1)], [("b", 2.0), ("c", 1.9), ("d", 1.0)])
+    assert [f.key for f in default] == ["b", "a", "c", "d"]
+    assert [round(f.score, 3) for f in default] == [0.75, 0.5, 0.45, 0.0]
+    assert [f.key for f in fuse([("a", 0.9), ("b", 0.8), ("c", 0.1)], [("b", 3.0)], method="minmax")][:2] == ["b", "a"]
+
+
+@pytest.mark.asyncio
+async def test_hidden_tables_never_in_hits(data_db):
+    ds = datasette(data_db)
+    anonymous = (await ds.client.get("/-/semantic-search?q=zebra+classified&mode=semantic&limit=100")).json()
+    assert anonymous["hits"] and {h["table"] for h in anonymous["hits"]} <= {"docs", "notes"}
+    assert "data/secret" not in anonymous["searched"]
+    admin = (await ds.client.get("/-/semantic-search?q=zebra+classified&mode=semantic&limit=100",
+                                 cookies=actor_cookies(ds, {"id": "admin"}))).json()
+    assert admin["hits"][0]["table"] == "secret"
+    denied = await ds.client.get("/-/semantic-search?q=zebra&database=data&table=secret")
+    assert denied.status_code == 404 and "secret" not in denied.json()["error"].split("Tables:")[1]
+    assert await table_actions(ds, None, "data", "secret") == []
+    assert await table_actions(ds, {"id": "admin"}, "data", "secret") == [
+        {"href": "/data/secret/-/semantic-search", "label": "Semantic search"}]
+    assert await table_actions(ds, None, "data", "plain") == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("query, status, needle", [
+    ("q=", 400, "query is empty"),
+    ("q=+++", 400, "query is empty"),
+    ("q=x&database=nope", 404, "Databases: data"),
+    ("q=x&database=data&table=nope", 404, "Tables: docs"),
+    ("q=x&database=data&table=plain", 404, "Collections: docs, notes"),
+    ("q=x&table=nope", 404, "Collections: data/docs, data/notes"),
+    ("q=x&limit=0", 400, "limit"),
+    ("q=x&limit=101", 400, "limit"),
+    ("q=x&limit=ten", 400, "limit"),
+    ("q=x&mode=fuzzy", 400, "semantic, keyword, hybrid"),
+    ("q=x&database=data&table=notes&mode=keyword", 400, "full-text"),
+])
+async def test_errors_are_json_with_status(data_db, query, status, needle):
+    ds = datasette(data_db)
+    response = await ds.client.get(f"/-/semantic-search?{query}")
+    assert response.status_code == status
+    data = response.json()
+    assert data["ok"] is False and needle in data["error"]
+
+
+@pytest.mark.asyncio
+async def test_index_refreshes_when_the_collection_changes(data_db, fake_model):
+    ds = datasette(data_db)
+    url = "/-/semantic-search?q=brand+new+words&database=data&table=docs&mode=semantic&limit=1"
+    first = (await ds.client.get(url)).json()["hits"][0]
+    loads = INDEXES.loads
+    assert (await ds.client.get(url)).json()["hits"][0]["id"] == first["id"]
+    assert INDEXES.loads == loads  # warm: no decoding
+    with sqlite3.connect(data_db) as conn:
+        conn.execute("insert into docs (id, text) values (500, 'brand new words')")
+    embed_table(str(data_db), "docs", model=fake_model)
+    assert (await ds.client.get(url)).json()["hits"][0]["id"] == "500"
+    assert INDEXES.loads == loads + 1
+    with sqlite3.connect(data_db) as conn:
+        conn.execute("delete from docs where id = 500")
+    embed_table(str(data_db), "docs", model=fake_model)
+    assert (await ds.client.get(url)).json()["hits"][0]["id"] != "500"
+
+
+@pytest.mark.asyncio
+async def test_search_page_and_long_values(data_db, fake_model):
+    with sqlite3.connect(data_db) as conn:
+        conn.execute("insert into docs (id, text) values (900, ?)", ["zebra " * 200])
+    embed_table(str(data_db), "docs", model=fake_model)
+    ds = datasette(data_db)
+    page = await ds.client.get("/data/docs/-/semantic-search?q=zebra&mode=semantic")
+    assert page.status_code == 200
+    assert 'href="/data/docs/900"' in page.text and "<option value=\"semantic\" selected>" in page.text
+    data = (await ds.client.get("/-/semantic-search?q=zebra&database=data&table=docs&mode=semantic")).json()
+    long_hit = next(h for h in data["hits"] if h["id"] == "900")
+    assert len(long_hit["row"]["text"]) < 320 and long_hit["row"]["text"].endswith("…[clipped]")
+    empty = await ds.client.get("/data/docs/-/semantic-search")
+    assert empty.status_code == 200 and "Semantic search: docs" in empty.text
+    missing = await ds.client.get("/data/nope/-/semantic-search?q=x")
+    assert missing.status_code == 404 and "Tables: docs" in missing.text
+    table_page = await ds.client.get("/data/docs")
+    assert "/data/docs/-/semantic-search" in table_page.text
+
+
+def test_vector_index_top_k_matches_brute_force():
+    rng = np.random.default_rng(3)
+    matrix = rng.standard_normal((2000, 16)).astype(np.float32)
+    query = rng.standard_normal(16).astype(np.float32)
+    index = VectorIndex([str(i) for i in range(2000)], matrix.copy())
+    cosines = matrix @ query / np.linalg.norm(matrix, axis=1) / np.linalg.norm(query)
+    top = index.top_k(query, 300)
+    assert [id_ for id_, _ in top] == [str(i) for i in np.argsort(-cosines)[:300]]
+    assert [score for _, score in top] == pytest.approx(sorted(cosines, reverse=True)[:300], abs=1e-5)
+    assert len(index.top_k(query, 5000)) == 2000 and index.top_k(query, 0) == []

@@ -1,0 +1,59 @@
+"""`datasette llm embed` and `datasette llm search` through click's CliRunner."""
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest_search import make_table, use_fake_model
+
+from datasette_llm.cli import llm
+
+ROWS = [{"id": 1, "text": "walrus on the ice"}, {"id": 2, "text": "mango smoothie recipe"},
+        {"id": 3, "text": "ice hockey results"}]
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    yield from use_fake_model(monkeypatch)
+
+
+def test_embed_then_search(tmp_path, fake_model):
+    path = str(tmp_path / "data.db")
+    make_table(path, "docs", ROWS)
+    runner = CliRunner()
+    result = runner.invoke(llm, ["embed", path, "docs", "--batch-size", "2"])
+    assert result.exit_code == 0, result.output
+    assert "docs: 3 embedded, 0 unchanged, 0 removed" in result.output and "rows/s" in result.output
+    again = runner.invoke(llm, ["embed", path, "docs", "--json"])
+    assert json.loads(again.output)["unchanged"] == 3
+
+    found = runner.invoke(llm, ["search", path, "mango smoothie", "-n", "2", "--json", "--mode", "semantic"])
+    assert found.exit_code == 0, found.output
+    data = json.loads(found.output)
+    assert data["hits"][0]["id"] == "2" and len(data["hits"]) == 2
+    text = runner.invoke(llm, ["search", path, "walrus ice", "--table", "docs", "--mode", "semantic"])
+    assert text.exit_code == 0 and text.output.splitlines()[0].split()[1:3] == ["docs", "1"]
+
+    missing = runner.invoke(llm, ["search", path, "walrus", "--table", "nope"])
+    assert missing.exit_code == 1 and "Tables: docs" in missing.output
+    empty = runner.invoke(llm, ["search", path, "  "])
+    assert empty.exit_code == 1 and "Error: The search query is empty" in empty.output
+
+
+def test_embed_refuses_a_user_embeddings_table_then_uses_a_prefix(tmp_path, fake_model):
+    path = str(tmp_path / "data.db")
+    make_table(path, "docs", ROWS)
+    make_table(path, "embeddings", [{"id": 1, "what": "user data"}])
+    runner = CliRunner()
+    refused = runner.invoke(llm, ["embed", path, "docs"])
+    assert refused.exit_code == 1 and "table_prefix" in refused.output and "left untouched" in refused.output
+    ok = runner.invoke(llm, ["embed", path, "docs", "--table-prefix", "llm_"])
+    assert ok.exit_code == 0, ok.output
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("select count(*) from llm_embeddings").fetchone() == (3,)
+        assert conn.execute("select * from embeddings").fetchall() == [(1, "user data")]
