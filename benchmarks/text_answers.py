@@ -1,0 +1,149 @@
+"""Answers from text: citation recall on SciFact and checked answers on the demo database.
+
+    .venv/bin/python benchmarks/text_answers.py [--claims 40] [--skip-scifact]
+
+SciFact (BEIR, train claims): each claim is asked as "What does the literature say about: <claim>" in text
+mode; citation recall@k is the share of claims whose cited rows include a relevant abstract (qrels), next to
+the share whose retrieved passages include one (the ceiling the answer step can reach). The corpus database
+with embeddings comes from benchmarks/search.py (benchmarks/results/scifact.db); it is built if missing.
+Demo: text questions written for the demo database whose answers are in README texts; an answer counts
+when it cites the expected repository and most of its content words appear in the README it cites.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCIFACT = ROOT.parent / "shared" / "eval" / "retrieval" / "scifact"
+RESULTS = ROOT / "benchmarks" / "results"
+DEMO = ROOT / "demo-db" / "build" / "simonw_releases.db"
+
+DEMO_QUESTIONS = [
+    ("What is shot-scraper?", "simonw/shot-scraper"),
+    ("What does datasette-cluster-map do?", "simonw/datasette-cluster-map"),
+    ("Which tool converts CSV files into a SQLite database?", "simonw/csvs-to-sqlite"),
+    ("What is Datasette Lite?", "simonw/datasette-lite"),
+    ("What does ttok do?", "simonw/ttok"),
+    ("What is strip-tags for?", "simonw/strip-tags"),
+    ("What does datasette-graphql provide?", "simonw/datasette-graphql"),
+    ("What is files-to-prompt used for?", "simonw/files-to-prompt"),
+    ("What does twitter-to-sqlite do?", "dogsheep/twitter-to-sqlite"),
+    ("What is s3-credentials?", "simonw/s3-credentials"),
+]
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def content_words(text):
+    return {w for w in re.findall(r"[a-z][a-z0-9-]{4,}", text.lower())}
+
+
+async def run_demo(model):
+    from datasette.app import Datasette
+
+    from datasette_llm.ask import ask
+
+    datasette = Datasette([str(DEMO)])
+    conn = sqlite3.connect(DEMO)
+    rows = []
+    for question, expected in DEMO_QUESTIONS:
+        started = time.perf_counter()
+        result = await ask(datasette, "simonw_releases", question, model=model)
+        seconds = time.perf_counter() - started
+        cited = [c["label"] for c in result.citations]
+        readme = " ".join((conn.execute("select coalesce(description, '') || ' ' || coalesce(readme, '') from repos "
+                                        "where full_name = ?", [label]).fetchone() or [""])[0] for label in cited)
+        words = content_words(re.sub(r"\[\d+\]", "", result.answer or ""))
+        support = len(words & content_words(readme)) / len(words) if words else 0.0
+        ok = expected in cited and support >= 0.5
+        rows.append({"question": question, "expected": expected, "path": result.path, "cited": cited,
+                     "support": round(support, 2), "ok": ok, "seconds": round(seconds, 2), "answer": result.answer})
+        print(f"  {'OK ' if ok else 'BAD'} {seconds:5.1f}s path={result.path} cited={cited} support={support:.2f} "
+              f"| {question}", flush=True)
+    return rows
+
+
+async def run_scifact(model, n_claims, k):
+    from datasette.app import Datasette
+
+    from datasette_llm.ask import ask
+
+    db_path = RESULTS / "scifact.db"
+    if not db_path.exists():
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "search.py"), "--skip-speed"], check=True)
+    qrels = {}
+    for line in (SCIFACT / "qrels" / "train.tsv").read_text().splitlines()[1:]:
+        query_id, corpus_id, _ = line.split("\t")
+        qrels.setdefault(query_id, set()).add(corpus_id)
+    claims = [json.loads(line) for line in (SCIFACT / "queries.jsonl").read_text().splitlines()]
+    claims = [c for c in claims if c["_id"] in qrels]
+    random.Random(0).shuffle(claims)
+    claims = claims[:n_claims]
+    datasette = Datasette([str(db_path)])
+    rows = []
+    for claim in claims:
+        started = time.perf_counter()
+        result = await ask(datasette, "scifact", f"What does the literature say about this claim: {claim['text']}",
+                           model=model, mode="text")
+        seconds = time.perf_counter() - started
+        relevant = qrels[claim["_id"]]
+        cited = {str(c["pk"][0]) for c in result.citations}
+        retrieved = {str(p["pk"][0]) for p in result.passages}
+        rows.append({"claim": claim["text"], "cited_hit": bool(cited & relevant),
+                     "retrieved_hit": bool(retrieved & relevant), "n_cited": len(cited), "seconds": round(seconds, 2),
+                     "not_found": result.answer == "Not found in the data."})
+        print(f"  cited_hit={int(rows[-1]['cited_hit'])} retrieved_hit={int(rows[-1]['retrieved_hit'])} "
+              f"{seconds:5.1f}s | {claim['text'][:70]}", flush=True)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=40)
+    parser.add_argument("--skip-scifact", action="store_true")
+    parser.add_argument("--skip-demo", action="store_true")
+    args = parser.parse_args()
+    from datasette_llm.config import load_settings
+    from datasette_llm.models import chat_model_for
+
+    model = chat_model_for(load_settings())
+    report = {}
+    if not args.skip_demo:
+        print("Demo database text questions:")
+        demo = asyncio.run(run_demo(model))
+        report["demo"] = demo
+        print(f"demo: {sum(r['ok'] for r in demo)}/{len(demo)} cite the expected README and are supported by it; "
+              f"p50 {pct([r['seconds'] for r in demo], 50):.1f}s p95 {pct([r['seconds'] for r in demo], 95):.1f}s")
+    if not args.skip_scifact:
+        print(f"SciFact train claims (random {args.claims}, seed 0), text mode, 4 passages:")
+        rows = asyncio.run(run_scifact(model, args.claims, 4))
+        report["scifact"] = rows
+        n = len(rows)
+        cited = sum(r["cited_hit"] for r in rows) / n
+        retrieved = sum(r["retrieved_hit"] for r in rows) / n
+        seconds = [r["seconds"] for r in rows]
+        print(f"scifact: citation recall@4 {cited:.3f} (retrieved passages contain a relevant abstract: "
+              f"{retrieved:.3f}); not found {sum(r['not_found'] for r in rows)}/{n}; mean citations "
+              f"{statistics.mean(r['n_cited'] for r in rows):.2f}; latency p50 {pct(seconds, 50):.1f}s "
+              f"p95 {pct(seconds, 95):.1f}s")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "text_answers.json").write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
