@@ -37,6 +37,21 @@ class NotFound(DatasetteLLMError):
     code = "not_found"
 
 
+class MethodNotAllowed(DatasetteLLMError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class PayloadTooLarge(DatasetteLLMError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DatasetteLLMError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class ConfigError(DatasetteLLMError):
     """The plugin settings are wrong (unknown model name, missing key...)."""
 

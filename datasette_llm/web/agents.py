@@ -18,7 +18,13 @@ from ..agents.openapi import build_openapi
 from ..agents.query_api import MAX_SQL_CHARS, run_capped_query
 from ..agents.schema_api import describe_databases, describe_table
 from ..config import settings_for
-from ..errors import BadRequest, DatasetteLLMError, Forbidden
+from ..errors import (
+    BadRequest,
+    Forbidden,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from .responses import json_errors, json_response
 
 LOGO = Path(__file__).resolve().parent.parent / "static" / "logo.svg"
@@ -27,20 +33,6 @@ VARY = {"Vary": "X-Forwarded-Host, X-Forwarded-Proto"}
 CSRF_EXEMPT_JSON_PATHS = ("/-/mcp", "/-/llm/query.json")
 QUERY_BODY_BYTES = MAX_SQL_CHARS * 4 + 4096
 
-
-class MethodNotAllowed(DatasetteLLMError):
-    status = 405
-    code = "method_not_allowed"
-
-
-class UnsupportedMediaType(DatasetteLLMError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class PayloadTooLarge(DatasetteLLMError):
-    status = 413
-    code = "payload_too_large"
 
 
 def public_base_url(datasette, request) -> str:
