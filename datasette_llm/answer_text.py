@@ -109,6 +109,7 @@ async def build_passages(datasette, actor, database: str, question: str, *, chat
     db = permissions.get_database(datasette, database)
     if not hits:
         return [], notes
+    hits = sorted(hits, key=lambda hit: not names_in_question(hit, question))  # stable: exact names first
     per_passage = max(64, budget_tokens // len(hits))
     question_vector = embed([question])[0]
     passages = []
@@ -128,6 +129,26 @@ async def build_passages(datasette, actor, database: str, question: str, *, chat
             notes.append(f"passage [{p.number}] ({p.label}) is {p.shown_chars:,} of {p.full_chars:,} characters, "
                          "around the best-matching part")
     return passages, notes
+
+
+def names_in_question(hit, question: str) -> bool:
+    """Whether the question names the row itself (its key's last part, e.g. "shot-scraper")."""
+    words = set(re.findall(r"[\w.-]+", question.lower()))
+    return any(str(value).lower().rsplit("/", 1)[-1] in words for value in hit[1])
+
+
+def attribute(answer: str, passages, threshold: float = 0.6) -> list:
+    """Passages that contain most of the answer's content words: for answers that forgot their [n] markers.
+    Reported as matched, not cited, so nobody mistakes it for the model's own citation."""
+    words = {w for w in re.findall(r"[a-z][a-z0-9-]{3,}", answer.lower())}
+    if not words:
+        return []
+    scored = []
+    for passage in passages:
+        overlap = len(words & set(re.findall(r"[a-z][a-z0-9-]{3,}", passage.text.lower()))) / len(words)
+        if overlap >= threshold:
+            scored.append((overlap, passage))
+    return [p for _, p in sorted(scored, key=lambda item: -item[0])[:2]]
 
 
 CITATION = re.compile(r"\[(\d{1,2})\]")

@@ -187,6 +187,7 @@ class AskPipeline:
         self.route = None
         self.passages: list = []
         self.citations: list = []
+        self.citation_kind = "cited"  # or "matched": attributed by text overlap when the model gave no [n]
 
     async def emit(self, stage: str, **data):
         if self.on_event is not None:
@@ -327,7 +328,14 @@ class AskPipeline:
         await self.emit("route", **self.route.to_json())
 
     async def answer_from_text(self, restrict=None):
-        from .answer_text import NOT_FOUND, answer_from_passages, build_passages, cited_numbers, is_not_found
+        from .answer_text import (
+            NOT_FOUND,
+            answer_from_passages,
+            attribute,
+            build_passages,
+            cited_numbers,
+            is_not_found,
+        )
         from .models import embedding_model_for
 
         await self.emit("retrieving")
@@ -363,9 +371,14 @@ class AskPipeline:
         if invalid:
             warnings.append(f"The answer cites passage(s) {', '.join(map(str, invalid))}, which do not exist; "
                             "those citations were ignored.")
-        if not valid:
-            warnings.append("The answer cites no passage; check it against the passages below.")
         self.citations = [passages[n - 1] for n in valid]
+        if not valid:
+            matched = attribute(answer, passages)
+            self.citations = matched
+            self.citation_kind = "matched"
+            warnings.append("The model did not mark its sources; the passages listed are those whose text "
+                            "contains most of the answer." if matched else
+                            "The answer cites no passage and matches none; check it against the passages below.")
         return answer, tuple(warnings)
 
     async def run(self) -> AskResult:
@@ -419,7 +432,7 @@ class AskPipeline:
             answer=answer, model=self.model.name, timings=dict(self.timings), tokens=dict(self.tokens),
             error=error, warnings=tuple(warnings),
             route=self.route.to_json() if self.route else {},
-            citations=tuple(p.to_json() for p in self.citations),
+            citations=tuple({**p.to_json(), "how": self.citation_kind} for p in self.citations),
             passages=tuple(p.to_json() for p in self.passages),
         )
 

@@ -117,3 +117,13 @@ async def test_hidden_table_rows_are_never_retrieved(tools_db):
     with pytest.raises(BadRequest):  # for anonymous users there is no visible text to search
         await ask(Datasette([str(tools_db)], metadata=metadata), "tools", "What is shot-scraper?",
                   model=ScriptedModel([]), mode="text")
+
+
+@pytest.mark.asyncio
+async def test_answer_without_markers_is_attributed_by_text_and_says_so(tools_db):
+    model = ScriptedModel(["shot-scraper is a command-line utility for taking automated screenshots of websites."])
+    result = await ask(Datasette([str(tools_db)]), "tools", "What is shot-scraper?", model=model)
+    assert [c["label"] for c in result.citations] == ["simonw/shot-scraper"]
+    assert result.citations[0]["how"] == "matched"
+    assert any("did not mark its sources" in w for w in result.warnings)
+    assert result.passages[0]["label"] == "simonw/shot-scraper"  # the row the question names comes first
