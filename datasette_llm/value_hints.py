@@ -72,7 +72,32 @@ async def value_hints(db, sql: str, tables: dict[str, tuple[str, ...]], *, allow
             if values:
                 shown = ", ".join(repr(v) for v in values[:5])
                 hints.append(f"{literal!r} is not a value of {table}.{real}; values that exist: {shown}")
+            else:
+                elsewhere = await _columns_holding(db, pattern, tables, allowed, time_limit_ms, skip=(table, real))
+                if elsewhere:
+                    hints.append(f"{literal!r} is not a value of {table}.{real}, but it is a value of "
+                                 + " and ".join(elsewhere))
     return hints
+
+
+async def _columns_holding(db, value: str, tables, allowed, time_limit_ms, skip) -> list[str]:
+    """Other columns of the query's tables where `value` is stored (case-insensitive), e.g. animals.species."""
+    found = []
+    for table, columns in tables.items():
+        for column in columns:
+            if (table, column) == skip:
+                continue
+            probe = (f"select 1 from {_quote(table)} where lower(cast({_quote(column)} as text)) = "
+                     f"lower({_literal(value)}) limit 1")
+            try:
+                if (await run_select(db, probe, allowed_tables=allowed, max_rows=1,
+                                     time_limit_ms=time_limit_ms)).rows:
+                    found.append(f"{table}.{column}")
+            except QueryFailed:
+                continue
+            if len(found) >= 3:
+                return found
+    return found
 
 
 def _literal(text: str) -> str:

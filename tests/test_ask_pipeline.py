@@ -208,3 +208,12 @@ async def test_near_miss_names_are_fixed_without_another_model_call(db_path):
     assert result.ok and len(model.calls) == 2
     assert result.attempts[0].fixes == ("dog → dogs", "ownerid → owner_id", "owner_id belongs to dogs")
     assert result.rows == (("Ana", 1), ("Ana", 1))
+
+
+@pytest.mark.asyncio
+async def test_value_in_the_wrong_column_gets_a_hint_naming_the_right_one(db_path):
+    model = ScriptedModel([sql_reply("select name from dogs where notes = 'Rex'"),
+                           sql_reply("select age from dogs where name = 'Rex'"), "9"])
+    result = await ask(make_datasette(db_path), "pets", "How old is Rex?", model=model)
+    assert result.rows == ((9,),)
+    assert "it is a value of dogs.name" in model.calls[1][-1]["content"]
