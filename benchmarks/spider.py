@@ -1,6 +1,6 @@
 """Execution accuracy of Ask on Spider 1.0 dev (open part), against a one-prompt baseline, in one run.
 
-    .venv/bin/python benchmarks/spider.py [--limit N] [--db car_1 --db pets_1] [--candidates K]
+    .venv/bin/python benchmarks/spider.py [--limit N] [--db car_1 --db pets_1]
 
 Method: the full Ask pipeline up to the rows (`sql_only=True`): schema with example rows and rules, sqlglot
 validation, repair loop. Baseline: the same model and weights, one prompt in Qwen2.5-Coder's evaluation
@@ -129,8 +129,7 @@ async def run(args) -> dict:
         per_db = max(1, args.limit // len(by_db))
         by_db = {db: items[:per_db] for db, items in by_db.items()}
 
-    settings = load_settings({"max_rows": 100000, "candidates": args.candidates,
-                              "repair_attempts": args.attempts, "model_timeout": 600}, {})
+    settings = load_settings({"max_rows": 100000, "repair_attempts": args.attempts, "model_timeout": 600}, {})
     method_model = chat_model_for(settings)
     baseline_model = LlamaCppChatModel("baseline", settings.models_dir / CHAT_GGUF.relative_path,
                                        n_ctx=settings.n_ctx, timeout=600, queue_limit=10)
@@ -165,14 +164,14 @@ async def run(args) -> dict:
                 print(f"[{len(records)}] {db_id} base={int(record['baseline_ok'])} "
                       f"method={int(record['method_ok'])} {m_seconds:.1f}s att={attempts} | {q['question'][:60]}",
                       flush=True)
-    return {"records": records, "settings": {"candidates": args.candidates, "attempts": args.attempts,
+    return {"records": records, "settings": {"attempts": args.attempts,
                                              "model": method_model.name, "n_ctx": settings.n_ctx}}
 
 
 def report(data: dict) -> str:
     records = data["records"]
     lines = [f"Spider dev (open part): {len(records)} questions, model {data['settings']['model']}, "
-             f"candidates={data['settings']['candidates']}, attempts={data['settings']['attempts']}"]
+             f"attempts={data['settings']['attempts']}"]
     lines.append(f"{'database':<32}{'n':>5}{'baseline EX':>13}{'method EX':>11}")
     by_db = defaultdict(list)
     for r in records:
@@ -206,7 +205,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="about N questions, spread over the databases")
     parser.add_argument("--db", action="append", help="only this database (repeatable)")
-    parser.add_argument("--candidates", type=int, default=1)
     parser.add_argument("--attempts", type=int, default=3)
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))

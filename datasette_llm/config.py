@@ -40,7 +40,6 @@ class Settings:
     sql_max_tokens: int = 384
     sql_time_limit_ms: int | None = None
     repair_attempts: int = 3
-    candidates: int = 1
     max_cell_chars: int = 200
     # Which databases get Ask and search: None means every database.
     databases: tuple[str, ...] | None = None
