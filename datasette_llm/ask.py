@@ -348,7 +348,8 @@ class AskPipeline:
         budget = self.model.context_window() - overhead - self.settings.answer_max_tokens
         passages, notes = await build_passages(
             self.datasette, self.actor, self.database, self.question, chat=self.model, embed=embedder.embed,
-            budget_tokens=min(budget, 3000), restrict=restrict)
+            budget_tokens=min(budget, self.settings.text_budget_tokens), k=self.settings.text_passages,
+            restrict=restrict)
         self._clock("retrieval", started)
         self.passages = passages
         self.notes.extend(notes)

@@ -41,6 +41,10 @@ class Settings:
     sql_time_limit_ms: int | None = None
     repair_attempts: int = 3
     max_cell_chars: int = 200
+    # Tokens of retrieved passages for answers from text. The local model reads about 40 prompt tokens a
+    # second on 2 cores, so this is a latency budget as much as a context budget.
+    text_budget_tokens: int = 1200
+    text_passages: int = 4
     # Which databases get Ask and search: None means every database.
     databases: tuple[str, ...] | None = None
     example_questions: dict = field(default_factory=dict)
