@@ -13,6 +13,7 @@ import sqlglot
 from sqlglot import exp
 
 from .execute import QueryFailed, run_select
+from .schema import quote_name as _quote
 
 MAX_LITERALS = 4
 
@@ -35,10 +36,6 @@ def literal_comparisons(sql: str) -> list[tuple[str, str]]:
     return pairs[:MAX_LITERALS]
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 async def value_hints(db, sql: str, tables: dict[str, tuple[str, ...]], *, allowed: set[str],
                       time_limit_ms: int) -> list[str]:
     """Messages like: 'france' is not a value of singer.Country; close values: 'France'."""
@@ -51,9 +48,10 @@ async def value_hints(db, sql: str, tables: dict[str, tuple[str, ...]], *, allow
             real = next((c for c in columns if c.lower() == column.lower()), None)
             if real is None:
                 continue
-            probe = (f"select distinct {_quote(real)} from {_quote(table)} where {_quote(real)} = ? limit 1")
+            probe = (f"select distinct {_quote(real)} from {_quote(table)} where {_quote(real)} = "
+                     f"{_literal(pattern)} limit 1")
             try:
-                exact = await run_select(db, probe.replace("?", _literal(pattern)), allowed_tables=allowed,
+                exact = await run_select(db, probe, allowed_tables=allowed,
                                          max_rows=1, time_limit_ms=time_limit_ms)
                 if exact.rows:
                     continue

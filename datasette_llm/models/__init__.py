@@ -91,22 +91,21 @@ def _key(kind: str, spec: str, settings: Settings) -> tuple:
             settings.n_ctx, settings.n_threads, settings.queue_limit, settings.model_timeout)
 
 
-def chat_model_for(settings: Settings, spec: str | None = None) -> ChatModel:
-    spec = (spec or settings.chat_model or "default").strip()
-    key = _key("chat", spec, settings)
+def _cached(kind: str, spec: str, settings: Settings, build):
+    key = _key(kind, spec, settings)
     with _lock:
         if key not in _cache:
-            _cache[key] = _build_chat(spec, settings)
+            _cache[key] = build(spec, settings)
         return _cache[key]
+
+
+def chat_model_for(settings: Settings, spec: str | None = None) -> ChatModel:
+    return _cached("chat", (spec or settings.chat_model or "default").strip(), settings, _build_chat)
 
 
 def embedding_model_for(settings: Settings, spec: str | None = None) -> EmbeddingModel:
-    spec = (spec or settings.embedding_model or "default").strip()
-    key = _key("embedding", spec, settings)
-    with _lock:
-        if key not in _cache:
-            _cache[key] = _build_embedding(spec, settings)
-        return _cache[key]
+    return _cached("embedding", (spec or settings.embedding_model or "default").strip(), settings,
+                   _build_embedding)
 
 
 def clear_cache() -> None:
