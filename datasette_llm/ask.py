@@ -122,9 +122,11 @@ def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict]) -
     return messages
 
 
-def repair_message(error: str, suggestions: Sequence[str]) -> dict:
+def repair_turn(reply: str, error: str, suggestions: Sequence[str] = ()) -> list[dict]:
+    """The failed reply and the request to fix it, appended to the SQL conversation."""
     hints = f"Closest valid names: {', '.join(suggestions)}.\n" if suggestions else ""
-    return {"role": "user", "content": prompts.SQL_REPAIR.format(error=error, hints=hints)}
+    return [{"role": "assistant", "content": reply},
+            {"role": "user", "content": prompts.SQL_REPAIR.format(error=error, hints=hints)}]
 
 
 def result_signature(result: QueryResult) -> tuple:
@@ -252,8 +254,7 @@ class AskPipeline:
             if isinstance(checked, Rejection):
                 self.attempts.append(Attempt(reply.text, sql or None, checked.reason, checked.kind,
                                              tuple(checked.suggestions), None, reply.seconds))
-                messages = messages + [{"role": "assistant", "content": reply.text},
-                                       repair_message(checked.reason, checked.suggestions)]
+                messages = messages + repair_turn(reply.text, checked.reason, checked.suggestions)
                 continue
             await self.emit("running", attempt=number, sql=checked.sql)
             started = time.perf_counter()
@@ -264,8 +265,7 @@ class AskPipeline:
                 self._clock("sql_execution", started)
                 self.attempts.append(Attempt(reply.text, checked.sql, error.message, error.code, (), None,
                                              reply.seconds))
-                messages = messages + [{"role": "assistant", "content": reply.text},
-                                       repair_message(error.message, ())]
+                messages = messages + repair_turn(reply.text, error.message, ())
                 continue
             self._clock("sql_execution", started)
             if not result.rows and number < self.max_attempts and not hinted:
@@ -277,8 +277,7 @@ class AskPipeline:
                     error = "the query returned no rows. " + "; ".join(hints)
                     self.attempts.append(Attempt(reply.text, checked.sql, error, "no_rows_value_mismatch", (), 0,
                                                  reply.seconds))
-                    messages = messages + [{"role": "assistant", "content": reply.text},
-                                           repair_message(error, ())]
+                    messages = messages + repair_turn(reply.text, error, ())
                     continue
             self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds,
                                          fixes))
