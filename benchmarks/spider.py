@@ -164,6 +164,8 @@ async def run(args) -> dict:
                 print(f"[{len(records)}] {db_id} base={int(record['baseline_ok'])} "
                       f"method={int(record['method_ok'])} {m_seconds:.1f}s att={attempts} | {q['question'][:60]}",
                       flush=True)
+        # keep what a long run has measured so far, in case it is interrupted
+        Path(args.out + ".partial").write_text(json.dumps({"records": records}))
     return {"records": records, "settings": {"attempts": args.attempts,
                                              "model": method_model.name, "n_ctx": settings.n_ctx}}
 

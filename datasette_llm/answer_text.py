@@ -73,7 +73,10 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
 
     if not restrict:
         result = await semantic_search(datasette, actor, question, database=database, limit=k, mode="hybrid")
-        return [(h.table, tuple(h.pk), h.url, h.score) for h in result.hits], list(result.notes)
+        hits = [(h.table, tuple(h.pk), h.url, h.score) for h in result.hits]
+        named = await _named_hits(datasette, actor, database, question)
+        seen = {(table, pk) for table, pk, _, _ in named}
+        return (named + [hit for hit in hits if (hit[0], hit[1]) not in seen])[:k], list(result.notes)
     from .config import settings_for
     from .embeddings import INDEXES, QUERY_EMBEDDINGS
     from .embeddings.search import query_model
@@ -100,6 +103,23 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
             found.append((collection.table, pk, url, float(score)))
     found.sort(key=lambda item: -item[3])
     return found[:k], []
+
+
+async def _named_hits(datasette, actor, database: str, question: str) -> list[tuple]:
+    """Rows the question names outright ("What is Datasette Lite?"), first; score 1.0 marks them."""
+    from datasette.utils import path_from_row_pks
+
+    from .config import settings_for
+    from .name_match import named_rows
+
+    db = permissions.get_database(datasette, database)
+    found = []
+    for collection in await text_collections(datasette, actor, database, settings_for(datasette).table_prefix):
+        pks = await db.primary_keys(collection.table)
+        for pk in await named_rows(db, collection.table, question):
+            path = path_from_row_pks(dict(zip(pks or ["rowid"], pk)), pks, not pks)
+            found.append((collection.table, pk, datasette.urls.row(database, collection.table, path), 1.0))
+    return found[:2]
 
 
 async def build_passages(datasette, actor, database: str, question: str, *, chat: ChatModel, embed,

@@ -27,6 +27,9 @@ TEXT_CUES = [
     (r"^\s*(what|who)\s+(is|are|was|were)\s+(?!the\s+(number|total|average|count|most|least))", "what-is"),
     (r"\bwhat does\b|\bwhat do\b|\bwhat can\b", "what-does"),
     (r"^\s*which\s+\w+\s+(can|could|should|would|will|lets|helps|does|do)\b", "which-can"),
+    (r"^\s*(which|what)\s+(tools?|plugins?|librar(y|ies)|projects?|packages?|utilit(y|ies)|apps?|programs?|"
+     r"commands?|scripts?|modules?|repos?|repositories)\s+(?!(has|have|had|is|are|was|were)\b)\w+s\b",
+     "which tool does"),
     (r"^\s*(how|why)\b(?!\s+many|\s+much|\s+long|\s+often)", "how / why"),
     (r"\b(explain|describe|summari[sz]e|tell me about|overview|purpose|used for|documentation)\b", "describe"),
     (r"\b(mention|mentions|mentioned|talks? about|supports?|lets? you|allows?|added|adds|introduc\w+|"

@@ -127,3 +127,16 @@ async def test_answer_without_markers_is_attributed_by_text_and_says_so(tools_db
     assert result.citations[0]["how"] == "matched"
     assert any("did not mark its sources" in w for w in result.warnings)
     assert result.passages[0]["label"] == "simonw/shot-scraper"  # the row the question names comes first
+
+
+@pytest.mark.asyncio
+async def test_a_row_the_question_names_is_retrieved_first(tools_db):
+    from datasette_llm.answer_text import hits_for
+
+    ds = Datasette([str(tools_db)])
+    question = "Does ttok take automated screenshots of websites with a headless browser?"
+    ranked, _ = await hits_for(ds, None, "tools", question.replace("ttok", "the tool"), 4, None)
+    assert ranked[0][1] == ("simonw/shot-scraper",)  # the search alone prefers shot-scraper
+    hits, _ = await hits_for(ds, None, "tools", question, 4, None)
+    assert hits[0][1] == ("simonw/ttok",) and hits[0][2].endswith("/tools/repos/simonw~2Fttok")
+    assert len(hits) == len({h[1] for h in hits}) <= 4  # named row not repeated

@@ -24,6 +24,10 @@ LABELLED = [
     ("Tell me about the dogsheep project", "text"),
     ("Which tool can take screenshots of web pages?", "text"),
     ("What is a tool for converting CSV files to SQLite?", "text"),
+    ("Which tool converts CSV files into a SQLite database?", "text"),
+    ("What plugin renders rows on a map?", "text"),
+    ("Which plugin has the most releases?", "sql"),
+    ("Which repos were created in 2023?", "sql"),
     ("Which of the 2024 releases added plugin hooks?", "both"),
     ("Which repos released since 2023 mention embeddings?", "both"),
 ]
