@@ -127,9 +127,12 @@ async def run(args) -> dict:
         by_db[q["db_id"]].append((index, q))
     if args.limit:  # spread a quick run over every database
         per_db = max(1, args.limit // len(by_db))
-        by_db = {db: items[:per_db] for db, items in by_db.items()}
+        by_db = {db: items[args.skip:args.skip + per_db] for db, items in by_db.items()}
+    elif args.skip:
+        by_db = {db: items[args.skip:] for db, items in by_db.items()}
 
-    settings = load_settings({"max_rows": 100000, "repair_attempts": args.attempts, "model_timeout": 600}, {})
+    settings = load_settings({"max_rows": 100000, "repair_attempts": args.attempts, "model_timeout": 600,
+                              "sql_candidates": args.candidates}, {})
     method_model = chat_model_for(settings)
     baseline_model = LlamaCppChatModel("baseline", settings.models_dir / CHAT_GGUF.relative_path,
                                        n_ctx=settings.n_ctx, timeout=600, queue_limit=10)
@@ -149,6 +152,8 @@ async def run(args) -> dict:
                                    sql_only=True)
                 m_sql, attempts, error = result.sql, len(result.attempts), result.error
                 trail = [{"sql": a.sql, "error": a.error, "kind": a.error_kind} for a in result.attempts]
+                trail += [{"candidate": c.sql, "error": c.error, "votes": c.votes, "chosen": c.chosen}
+                          for c in result.candidates]
             except Exception as exc:  # a crash is a failure to answer, and must be visible
                 m_sql, attempts, error = None, 0, f"{type(exc).__name__}: {exc}"
                 trail = []
@@ -166,7 +171,7 @@ async def run(args) -> dict:
                       flush=True)
         # keep what a long run has measured so far, in case it is interrupted
         Path(args.out + ".partial").write_text(json.dumps({"records": records}))
-    return {"records": records, "settings": {"attempts": args.attempts,
+    return {"records": records, "settings": {"attempts": args.attempts, "candidates": args.candidates,
                                              "model": method_model.name, "n_ctx": settings.n_ctx}}
 
 
@@ -208,6 +213,9 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="about N questions, spread over the databases")
     parser.add_argument("--db", action="append", help="only this database (repeatable)")
     parser.add_argument("--attempts", type=int, default=3)
+    parser.add_argument("--candidates", type=int, default=1,
+                        help="queries sampled per question for self-consistency voting (1: off)")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N questions of each database")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))
     args = parser.parse_args()

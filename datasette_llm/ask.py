@@ -9,7 +9,6 @@ import asyncio
 import base64
 import re
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -22,6 +21,7 @@ from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
 from .sql_fix import MAX_FIXES, auto_fix
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
+from .sql_vote import choose, result_signature
 from .value_hints import value_hints
 
 EventCallback = Callable[[str, dict], Awaitable[None]]
@@ -40,6 +40,16 @@ class Attempt:
     row_count: int | None = None
     seconds: float = 0.0
     fixes: tuple[str, ...] = ()  # names corrected without asking the model again
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sampled query when several vote (setting sql_candidates): the chosen one is the answer's SQL."""
+    sql: str | None
+    error: str | None
+    row_count: int | None
+    votes: int
+    chosen: bool
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class AskResult:
     route: dict = field(default_factory=dict)
     citations: tuple[dict, ...] = ()
     passages: tuple[dict, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -73,6 +84,7 @@ class AskResult:
         data["ok"] = self.ok
         data["rows"] = [list(row) for row in self.rows]
         data["attempts"] = [asdict(a) for a in self.attempts]
+        data["candidates"] = [asdict(c) for c in self.candidates]
         for row in data["rows"]:
             for i, value in enumerate(row):
                 if isinstance(value, bytes):
@@ -127,11 +139,6 @@ def repair_turn(reply: str, error: str, suggestions: Sequence[str] = ()) -> list
     hints = f"Closest valid names: {', '.join(suggestions)}.\n" if suggestions else ""
     return [{"role": "assistant", "content": reply},
             {"role": "user", "content": prompts.SQL_REPAIR.format(error=error, hints=hints)}]
-
-
-def result_signature(result: QueryResult) -> tuple:
-    """Order-insensitive fingerprint of a result, for voting between candidate queries."""
-    return tuple(sorted(Counter(tuple(map(repr, row)) for row in result.rows).items()))
 
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
@@ -190,6 +197,7 @@ class AskPipeline:
         self.passages: list = []
         self.citations: list = []
         self.citation_kind = "cited"  # or "matched": attributed by text overlap when the model gave no [n]
+        self.candidates: list[Candidate] = []
 
     async def emit(self, stage: str, **data):
         if self.on_event is not None:
@@ -237,8 +245,48 @@ class AskPipeline:
             checked = retry
         return checked, tuple(fixes)
 
+    async def run_checked(self, sql: str) -> tuple[GuardedSQL | None, QueryResult | None, str | None]:
+        """Validate (with name fixes) and run one candidate: (guarded, result, None) or (.., .., error)."""
+        checked, _ = self.check_and_fix(sql)
+        if isinstance(checked, Rejection):
+            return None, None, checked.reason
+        try:
+            result = await run_select(self.db, checked.sql, allowed_tables=self.allowed,
+                                      max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
+        except QueryFailed as error:
+            return checked, None, error.message
+        return checked, result, None
+
+    async def vote(self, messages, guarded: GuardedSQL, result: QueryResult):
+        """Sample more queries from the first prompt (its prefix is cached) and keep the result most agree on."""
+        count = self.settings.sql_candidates
+        pool = [(guarded, result, None)]
+        for seed in range(1, count):
+            await self.emit("writing_sql", candidate=seed + 1, of=count)
+            options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.8, top_p=0.95,
+                                  seed=seed, cache_slot="sql")
+            started = time.perf_counter()
+            reply = await self.model.chat(messages, options)
+            self._clock("sql_generation", started)
+            self.tokens["sql_prompt"] += reply.prompt_tokens
+            self.tokens["sql_completion"] += reply.completion_tokens
+            started = time.perf_counter()
+            pool.append(await self.run_checked(extract_sql(reply.text)))
+            self._clock("sql_execution", started)
+        signatures = [result_signature(r) if r is not None else None for _, r, _ in pool]
+        chosen, _ = choose(signatures)
+        self.candidates = [
+            Candidate(g.sql if g else None, error, len(r.rows) if r else None,
+                      signatures.count(signature) if signature is not None else 0, index == chosen)
+            for index, ((g, r, error), signature) in enumerate(zip(pool, signatures))]
+        if chosen:
+            self.notes.append(f"{self.candidates[chosen].votes} of {count} sampled queries agreed on this result; "
+                              "the first query written disagreed")
+        return pool[chosen][0], pool[chosen][1]
+
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
         messages = sql_messages(self.schema, self.question, self.history)
+        first_messages = messages
         options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql")
         hinted = False
         for number in range(1, self.max_attempts + 1):
@@ -281,6 +329,8 @@ class AskPipeline:
                     continue
             self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds,
                                          fixes))
+            if self.settings.sql_candidates > 1:
+                return await self.vote(first_messages, checked, result)
             return checked, result
         return None, None
 
@@ -433,7 +483,7 @@ class AskPipeline:
             error=error, warnings=tuple(warnings),
             route=self.route.to_json() if self.route else {},
             citations=tuple({**p.to_json(), "how": self.citation_kind} for p in self.citations),
-            passages=tuple(p.to_json() for p in self.passages),
+            passages=tuple(p.to_json() for p in self.passages), candidates=tuple(self.candidates),
         )
 
 

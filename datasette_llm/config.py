@@ -40,6 +40,9 @@ class Settings:
     sql_max_tokens: int = 384
     sql_time_limit_ms: int | None = None
     repair_attempts: int = 3
+    # Self-consistency: write this many queries (the first greedy, the rest sampled) and keep the result
+    # most of them agree on. 1 turns it off; see benchmarks/spider.py --candidates for what it buys.
+    sql_candidates: int = 1
     max_cell_chars: int = 200
     # Tokens of retrieved passages for answers from text. The local model reads about 40 prompt tokens a
     # second on 2 cores, so this is a latency budget as much as a context budget.
@@ -60,6 +63,7 @@ class Settings:
 
 
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
+_AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
 _FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
 
 _ENV = {
@@ -78,6 +82,8 @@ def _coerce(name: str, value):
     if value is None:
         return None
     try:
+        if name in _AT_LEAST_ONE and int(value) < 1:
+            raise ConfigError(f"Setting {name!r} must be at least 1, got {value!r}")
         if name in _INT:
             return int(value)
         if name in _FLOAT:

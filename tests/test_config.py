@@ -49,3 +49,11 @@ def test_settings_from_datasette_metadata_with_env_secret(monkeypatch):
     assert settings.openai_api_key == "sk-secret" and settings.max_rows == 50
     assert settings_for(datasette) is settings  # read once
     assert Path(settings.models_dir)
+
+
+@pytest.mark.parametrize("name", ["sql_candidates", "repair_attempts", "max_rows"])
+def test_counts_below_one_are_an_error(name):
+    with pytest.raises(ConfigError) as info:
+        load_settings({name: 0}, {})
+    assert name in info.value.message and "at least 1" in info.value.message
+    assert getattr(load_settings({name: "3"}, {}), name) == 3
