@@ -13,6 +13,7 @@ import numpy as np
 from . import permissions, prompts
 from .models import ChatModel, ChatOptions
 from .passages import Passage, best_window, rank_chunks, split_chunks
+from .schema import quote_name
 
 NOT_FOUND = "Not found in the data."
 TITLE_COLUMNS = ("full_name", "name", "title", "label", "heading", "subject")
@@ -44,9 +45,9 @@ async def text_collections(datasette, actor, database: str, table_prefix: str = 
 
 async def _full_row(db, table: str, pk_values) -> dict | None:
     pks = await db.primary_keys(table) or ["rowid"]
-    where = " and ".join(f"[{pk}] = ?" for pk in pks)
+    where = " and ".join(f"{quote_name(pk)} = ?" for pk in pks)
     select = "rowid, *" if pks == ["rowid"] else "*"
-    rows = (await db.execute(f"select {select} from [{table}] where {where}", list(pk_values))).rows
+    rows = (await db.execute(f"select {select} from {quote_name(table)} where {where}", list(pk_values))).rows
     return dict(rows[0]) if rows else None
 
 

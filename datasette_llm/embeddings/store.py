@@ -80,6 +80,7 @@ class Collection:
 
 
 def quote(name: str) -> str:
+    """Always double-quoted: store SQL is never shown to a model, so readability does not matter here."""
     return '"' + name.replace('"', '""') + '"'
 
 
