@@ -164,6 +164,9 @@ async def run(args) -> dict:
                 "method_sql": m_sql, "method_ok": score(path, gold, m_sql), "method_s": round(m_seconds, 2),
                 "attempts": attempts, "error": error, "trail": trail,
             }
+            greedy = [t for t in trail if "candidate" in t][:1]
+            if greedy:  # voting on: the first candidate is what the method returns without voting
+                record["greedy_ok"] = score(path, gold, greedy[0]["candidate"])
             records.append(record)
             if args.verbose:
                 print(f"[{len(records)}] {db_id} base={int(record['baseline_ok'])} "
@@ -200,6 +203,14 @@ def report(data: dict) -> str:
         values = [r[key] for r in records]
         lines.append(f"{label} seconds per question: p50 {pct(values, 50):.2f}  p95 {pct(values, 95):.2f}  "
                      f"mean {statistics.mean(values):.2f}")
+    voted = [r for r in records if "greedy_ok" in r]
+    if voted:
+        greedy = 100 * sum(r["greedy_ok"] for r in voted) / len(voted)
+        chosen = 100 * sum(r["method_ok"] for r in voted) / len(voted)
+        changed = sum(1 for r in voted if not next(t for t in r["trail"] if "candidate" in t)["chosen"])
+        lines.append(f"voting ({data['settings']['candidates']} candidates) on {len(voted)} questions: first "
+                     f"query alone {greedy:.1f}%, voted {chosen:.1f}% ({chosen - greedy:+.1f} points); "
+                     f"the vote overruled the first query {changed} times")
     attempts = Counter(r["attempts"] for r in records)
     lines.append("method attempts per question: mean "
                  f"{statistics.mean(r['attempts'] for r in records):.2f}; distribution "
