@@ -254,6 +254,24 @@
     return details;
   }
 
+  function candidatesDetails(candidates) {
+    var details = el("details", "ask-candidates");
+    var chosen = candidates.filter(function (c) { return c.chosen; })[0];
+    details.appendChild(el("summary", null, plural(candidates.length, "candidate") +
+      (chosen ? ", " + chosen.votes + " agreed on the result shown" : "")));
+    var list = el("ol");
+    candidates.forEach(function (candidate) {
+      var item = el("li", candidate.chosen ? "ask-candidate-chosen" : null);
+      item.appendChild(el("pre", "ask-sql", candidate.sql || "(no SQL)"));
+      item.appendChild(el("p", candidate.error ? "ask-attempt-error" : "ask-meta", candidate.error ?
+        "Failed: " + candidate.error : plural(candidate.row_count || 0, "row") + ", " +
+        plural(candidate.votes, "vote") + (candidate.chosen ? " (chosen)" : "")));
+      list.appendChild(item);
+    });
+    details.appendChild(list);
+    return details;
+  }
+
   function sourcesList(passages, citations) {
     var cited = citations.map(function (c) { return c.number; });
     var list = el("ol", "ask-sources");
@@ -332,6 +350,9 @@
     }
     if (result.attempts && result.attempts.length) {
       node.appendChild(attemptsDetails(result.attempts, !result.ok));
+    }
+    if (result.candidates && result.candidates.length) {
+      node.appendChild(candidatesDetails(result.candidates));
     }
     if (result.route && result.route.path) {
       node.appendChild(el("p", "ask-meta ask-route", "Answered with " + (PATHS[result.route.path] ||
