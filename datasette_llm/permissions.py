@@ -2,8 +2,14 @@
 
 Datasette 0.65 cascades: a table is visible when the first of view-table, view-database, view-instance that
 has an opinion allows it (or none objects). Running SQL needs execute-sql on top of seeing the database.
-Datasette 1.0 alphas replace `permission_allowed` with `allowed(action=, resource=, actor=)`; both go
-through `_allowed` so nothing else in the package knows which one is in use.
+
+Datasette 1.0a20 and later replace `permission_allowed(actor, action, resource=, default=)` with
+`allowed(action=, resource=, actor=)`, where the resource is a `datasette.resources` object (`DatabaseResource`,
+`TableResource`) or None for instance-wide actions. `allowed` always answers True or False: the cascade
+(table rules, then database `allow`, then root `allow`, then the built-in defaults) is resolved inside
+Datasette, so the first check in `_allowed` decides, exactly as Datasette's own table and database pages
+decide. Only `_check` knows which API is in use; callers keep passing None, a database name or a
+(database, table) tuple.
 """
 
 from __future__ import annotations
@@ -14,9 +20,22 @@ from .errors import Forbidden, NotFound
 PLUGIN_TABLE_NAMES = ("collections", "embeddings", "_sqlite_migrations")
 
 
+def _resource_object(resource):
+    """None, "db" or ("db", "table") as the Resource object Datasette 1.0 alphas expect."""
+    from datasette.resources import DatabaseResource, TableResource
+
+    if resource is None:
+        return None
+    if isinstance(resource, tuple):
+        database, table = resource
+        return TableResource(database=database, table=table)
+    return DatabaseResource(database=resource)
+
+
 async def _check(datasette, actor, action: str, resource) -> bool | None:
-    if hasattr(datasette, "allowed") and not hasattr(datasette, "permission_allowed"):  # 1.0 alpha
-        return await datasette.allowed(action=action, resource=resource, actor=actor)
+    """True/False, or None for no opinion (0.65 only). `resource`: None, "db" or ("db", "table")."""
+    if not hasattr(datasette, "permission_allowed"):  # 1.0a20+: resource objects, always a verdict
+        return await datasette.allowed(action=action, resource=_resource_object(resource), actor=actor)
     return await datasette.permission_allowed(actor, action, resource=resource, default=None)
 
 

@@ -288,3 +288,19 @@ async def test_modern_envelope_errors(ds):
     assert note.status_code == 202
     batch = await post(ds, [request("tools/list", {"_meta": CLIENT_META})], version=MODERN)
     assert batch.status_code == 400
+
+
+@pytest.mark.asyncio
+async def test_ask_tool_takes_a_mode(ds, monkeypatch):
+    from ask_helpers import ScriptedModel
+
+    import datasette_llm.ask
+
+    monkeypatch.setattr(datasette_llm.ask, "chat_model_for", lambda *a, **k: ScriptedModel([]))
+    text = await call(ds, "ask", {"database": "db", "question": "How many users?", "mode": "text"})
+    assert text["isError"] is True and "has embeddings" in text["structuredContent"]["error"]
+    bogus = await call(ds, "ask", {"database": "db", "question": "How many users?", "mode": "magic"})
+    assert bogus["isError"] is True and "mode must be one of" in bogus["structuredContent"]["error"]
+    listed = await post(ds, request("tools/list"))
+    ask_tool = next(t for t in listed.json()["result"]["tools"] if t["name"] == "ask")
+    assert ask_tool["inputSchema"]["properties"]["mode"]["enum"] == ["auto", "sql", "text", "both"]

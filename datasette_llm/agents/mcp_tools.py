@@ -81,7 +81,8 @@ async def ask_tool(datasette, actor, arguments: dict) -> dict:
     table = _string(arguments, "table")
     tables = [await resolve_table(datasette, actor, database, table)] if table else []
     result = await ask(datasette, database, _string(arguments, "question", required=True), actor=actor,
-                       history=arguments.get("history"), tables=tables, settings=settings)
+                       history=arguments.get("history"), tables=tables, settings=settings,
+                       mode=_string(arguments, "mode") or "auto")
     data = result.to_json()
     capped = cap_rows(result.columns, result.rows, max_rows=settings.query_max_rows,
                       max_chars=settings.query_max_chars)
@@ -154,7 +155,10 @@ TOOLS = {tool.name: tool for tool in (
          _schema({"database": DATABASE, "question": {"type": "string"},
                   "table": {"type": "string", "description": "Focus on this table (optional)."},
                   "history": {"type": "array", "items": {"type": "object"},
-                              "description": "Earlier turns: [{question, sql}], newest last."}},
+                              "description": "Earlier turns: [{question, sql}], newest last."},
+                  "mode": {"type": "string", "enum": ["auto", "sql", "text", "both"], "default": "auto",
+                           "description": "sql: write a query; text: answer from retrieved text rows with "
+                                          "citations; both: filter with SQL, then retrieve; auto: decide."}},
                  ["question"]), ask_tool),
     Tool("semantic_search", "Search by meaning",
          "Find rows by meaning (and keywords) in tables that have embeddings.",
