@@ -673,7 +673,7 @@ class _ColumnChecker:
                 return
             table_label = _source_label(entry[1], column.table)
             raise _reject(
-                f'no such column "{column.name}" in table "{table_label}"',
+                f'no such column "{column.name}" in table "{table_label}"' + self._elsewhere(column.name, scope),
                 "unknown_column",
                 f"{column.table}.{column.name}",
                 self._suggest(column.name, scope, only=column.table),
@@ -709,7 +709,8 @@ class _ColumnChecker:
         if _quote_char(self.sql, column.this) == '"':
             hint = "; write text values in single quotes ('like this')"
         raise _reject(
-            f'no such column "{column.name}"' + (f" in {where}" if where else "") + hint,
+            f'no such column "{column.name}"' + (f" in {where}" if where else "") + hint
+            + self._elsewhere(column.name, scope),
             "unknown_column",
             column.name,
             self._suggest(column.name, scope),
@@ -719,6 +720,19 @@ class _ColumnChecker:
         if _quote_char(self.sql, column.this) != '"':
             return False
         return isinstance(column.parent, _VALUE_POSITION_PARENTS)
+
+    def _elsewhere(self, name: str, scope: Scope) -> str:
+        """'; "x" is a column of t1, t2' naming the tables outside the query that hold the column: the
+        model picked the wrong table, and a join (or the other table) is what it needs."""
+        in_query = {source.name.lower() for outer in self._scope_chain(scope)
+                    for _, source in outer.selected_sources.values() if isinstance(source, exp.Table)}
+        homes = [table for table, columns in self.schema.tables.items()
+                 if table.lower() not in in_query and (self.allowed is None or table.lower() in self.allowed)
+                 and name.lower() in {c.lower() for c in columns}]
+        if not homes:
+            return ""
+        listed = ", ".join(homes[:MAX_SUGGESTIONS]) + (" …" if len(homes) > MAX_SUGGESTIONS else "")
+        return f'; "{name}" is a column of {listed} (join it through the foreign keys)'
 
     def _suggest(self, name: str, scope: Scope, only: str | None = None) -> tuple[str, ...]:
         plain: dict[str, list[str]] = {}  # column -> qualified forms

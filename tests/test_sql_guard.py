@@ -346,6 +346,17 @@ def test_unknown_column_suggestions_span_joined_tables():
     )
 
 
+def test_unknown_column_names_the_tables_that_hold_it():
+    rejection = check_select("select city from dogs", SCHEMA)
+    assert rejection.reason == ('no such column "city" in table "dogs"; "city" is a column of owners '
+                                "(join it through the foreign keys)")
+    qualified = check_select("select d.CITY from dogs d", SCHEMA)
+    assert '"CITY" is a column of owners' in qualified.reason
+    assert isinstance(check_select("select city from dogs join owners on 0", SCHEMA), GuardedSQL)
+    hidden = check_select("select city from dogs", SCHEMA, allowed_tables={"dogs"})
+    assert "owners" not in hidden.reason  # tables the actor may not use are never named
+
+
 def test_unknown_column_case_insensitive_suggestion():
     rejection = check_select("select AGEE from dogs", SCHEMA)
     assert rejection.suggestions[0] == "age"
