@@ -10,7 +10,7 @@ import base64
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from . import permissions, prompts
 from .config import Settings, settings_for
@@ -287,22 +287,30 @@ class AskPipeline:
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
         messages = sql_messages(self.schema, self.question, self.history)
         first_messages = messages
+        failed: set[str] = set()  # queries that were rejected or failed, as the model wrote them
         options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql")
         hinted = False
         for number in range(1, self.max_attempts + 1):
             await self.emit("writing_sql", attempt=number)
             started = time.perf_counter()
             reply = await self.model.chat(messages, options)
+            sql = extract_sql(reply.text)
+            if sql and sql in failed:
+                # Greedy decoding tends to repeat a query that was just rejected; sample a different one.
+                self.tokens["sql_prompt"] += reply.prompt_tokens
+                self.tokens["sql_completion"] += reply.completion_tokens
+                reply = await self.model.chat(messages, replace(options, temperature=0.7, seed=number))
+                sql = extract_sql(reply.text)
             self._clock("sql_generation", started)
             self.tokens["sql_prompt"] += reply.prompt_tokens
             self.tokens["sql_completion"] += reply.completion_tokens
-            sql = extract_sql(reply.text)
             await self.emit("checking", attempt=number, sql=sql)
             checked, fixes = self.check_and_fix(sql)
             if isinstance(checked, Rejection):
                 self.attempts.append(Attempt(reply.text, sql or None, checked.reason, checked.kind,
                                              tuple(checked.suggestions), None, reply.seconds))
                 messages = messages + repair_turn(reply.text, checked.reason, checked.suggestions)
+                failed.add(sql)
                 continue
             await self.emit("running", attempt=number, sql=checked.sql)
             started = time.perf_counter()
@@ -314,6 +322,7 @@ class AskPipeline:
                 self.attempts.append(Attempt(reply.text, checked.sql, error.message, error.code, (), None,
                                              reply.seconds))
                 messages = messages + repair_turn(reply.text, error.message, ())
+                failed.add(sql)
                 continue
             self._clock("sql_execution", started)
             if not result.rows and number < self.max_attempts and not hinted:

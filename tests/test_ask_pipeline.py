@@ -70,6 +70,15 @@ async def test_sqlite_runtime_error_is_repaired(db_path):
 
 
 @pytest.mark.asyncio
+async def test_a_repeated_failed_query_is_resampled_within_the_same_attempt(db_path):
+    model = ScriptedModel([sql_reply("select city from dogs"), sql_reply("select city from dogs"),
+                           sql_reply("select count(*) from dogs"), "3"])
+    result = await ask(make_datasette(db_path), "pets", "How many dogs?", model=model, attempts=2)
+    assert result.ok and result.rows == ((3,),) and len(result.attempts) == 2
+    assert model.calls[2] == model.calls[1]  # the same conversation, asked again (sampled)
+
+
+@pytest.mark.asyncio
 async def test_gives_up_after_the_configured_attempts_without_answering(db_path):
     model = ScriptedModel([sql_reply("drop table dogs"), "I refuse", sql_reply("delete from dogs")])
     before = sha(db_path)
