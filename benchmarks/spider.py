@@ -109,6 +109,11 @@ async def baseline_sql(model, schema_text: str, question: str) -> tuple[str, flo
     return extract_sql(reply.text), time.perf_counter() - started
 
 
+def needed_repair(record: dict) -> bool:
+    """Whether the method hit a rejection or an SQLite error on the way (or gave up) for this question."""
+    return bool(record["error"]) or any(t.get("error") and "candidate" not in t for t in record["trail"])
+
+
 async def run(args) -> dict:
     from datasette.app import Datasette
 
@@ -119,11 +124,14 @@ async def run(args) -> dict:
     from datasette_llm.models.provision import CHAT_GGUF
     from datasette_llm.schema import load_tables, render_schema
 
-    questions = json.loads((SPIDER / "dev.json").read_text())
+    questions = list(enumerate(json.loads((SPIDER / "dev.json").read_text())))  # index: place in dev.json
     if args.db:
-        questions = [q for q in questions if q["db_id"] in args.db]
+        questions = [(i, q) for i, q in questions if q["db_id"] in args.db]
+    if args.rerun:
+        earlier = {r["index"]: r for r in json.loads(Path(args.rerun).read_text())["records"]}
+        questions = [(i, q) for i, q in questions if i in earlier and needed_repair(earlier[i])]
     by_db = defaultdict(list)
-    for index, q in enumerate(questions):
+    for index, q in questions:
         by_db[q["db_id"]].append((index, q))
     if args.limit:  # spread a quick run over every database
         per_db = max(1, args.limit // len(by_db))
@@ -227,11 +235,23 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=1,
                         help="queries sampled per question for self-consistency voting (1: off)")
     parser.add_argument("--skip", type=int, default=0, help="leave out the first N questions of each database")
+    parser.add_argument("--rerun", metavar="RESULTS_JSON",
+                        help="only the questions that needed a repair in an earlier run (changes to the repair "
+                             "loop affect no other question); the report compares the two runs on them")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))
     args = parser.parse_args()
     data = asyncio.run(run(args))
     text = report(data)
+    if args.rerun:
+        earlier = {r["index"]: r for r in json.loads(Path(args.rerun).read_text())["records"]}
+        rs = data["records"]
+        then = [earlier[r["index"]]["method_ok"] for r in rs]
+        now = [r["method_ok"] for r in rs]
+        fixed = sum(1 for a, b in zip(then, now) if b and not a)
+        broken = sum(1 for a, b in zip(then, now) if a and not b)
+        text += (f"\nrerun of the {len(rs)} questions that needed a repair in {args.rerun}: method correct "
+                 f"{sum(then)} then, {sum(now)} now ({sum(now) - sum(then):+d}); fixed {fixed}, broken {broken}")
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({**data, "report": text}, indent=1))
