@@ -496,6 +496,18 @@ class AskPipeline:
         )
 
 
+async def warm_up(datasette, database: str, actor=None, *, tables: Sequence[str] = (),
+                  model: ChatModel | None = None) -> bool:
+    """Read the SQL prompt's constant part (instructions + schema) into the model's prompt cache ahead of
+    the first question, e.g. while someone types it. Same permission checks as a question."""
+    pipeline = AskPipeline(datasette, database, "warm-up", actor=actor, tables=tables, model=model)
+    if not pipeline.model.prompt_cache:
+        return False
+    await pipeline.prepare()
+    options = ChatOptions(max_tokens=1, cache_slot="sql")
+    return await pipeline.model.warm(sql_messages(pipeline.schema, "", ()), options)
+
+
 async def ask(datasette, database: str, question: str, actor=None, **options) -> AskResult:
     """Answer `question` from `database` as `actor` sees it. See AskPipeline for the options."""
     return await AskPipeline(datasette, database, question, actor=actor, **options).run()

@@ -43,6 +43,9 @@ class Settings:
     # Self-consistency: write this many queries (the first greedy, the rest sampled) and keep the result
     # most of them agree on. 1 turns it off; see benchmarks/spider.py --candidates for what it buys.
     sql_candidates: int = 1
+    # Read a database's schema into the local model's prompt cache when its Ask page opens, so the first
+    # question does not wait for it.
+    warm_up: bool = True
     max_cell_chars: int = 200
     # Tokens of retrieved passages for answers from text. The local model reads about 40 prompt tokens a
     # second on 2 cores, so this is a latency budget as much as a context budget.

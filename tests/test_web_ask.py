@@ -156,6 +156,53 @@ async def test_page_renders_question_box_examples_and_stream_url(make_ds):
     assert token == response.cookies["ds_csrftoken"]
 
 
+class CachingModel(ScriptedModel):
+    prompt_cache = True
+
+
+async def warmed(ds, path, **kwargs):
+    """GET the page, then wait for the warm-up it started (if any)."""
+    started, original = [], web_ask.start_warm_up
+    web_ask.start_warm_up = lambda *args: started.append(original(*args)) or started[-1]
+    try:
+        response = await ds.client.get(path, **kwargs)
+    finally:
+        web_ask.start_warm_up = original
+    return response, list(await asyncio.gather(*started))
+
+
+@pytest.mark.asyncio
+async def test_page_warms_the_schema_prefix_while_the_visitor_types(make_ds):
+    model = CachingModel()
+    ds = make_ds(model)
+    response, results = await warmed(ds, "/db/-/ask")
+    assert response.status_code == 200 and results == [True]
+    (messages,) = model.calls
+    assert messages[0]["role"] == "system" and "CREATE TABLE repos" in messages[1]["content"]
+    assert messages[1]["content"].endswith("Question: ")  # the constant prefix, no question yet
+    model.calls.clear()  # a real question starts with exactly that prefix
+    await ds.client.get("/db/-/ask.json?q=Top+repos")
+    assert model.calls[0][1]["content"].startswith(messages[1]["content"])
+
+
+@pytest.mark.asyncio
+async def test_warm_up_only_when_idle_allowed_and_enabled(make_ds):
+    from datasette_llm.ask import warm_up
+
+    model = CachingModel()
+    ds = make_ds(model)
+    model._gate.waiting = 1  # somebody's question is running: never queue a warm-up behind it
+    assert await warm_up(ds, "db", model=model) is False
+    model._gate.waiting = 0
+    denied = make_ds(model, metadata=DENY_SQL)
+    response, results = await warmed(denied, "/db/-/ask")
+    assert response.status_code == 403 and results == []
+    off = make_ds(model, plugin={"warm_up": False})
+    response, results = await warmed(off, "/db/-/ask")
+    assert response.status_code == 200 and results == []
+    assert model.calls == [] and await warm_up(ds, "db", model=ScriptedModel()) is False  # no prompt cache
+
+
 @pytest.mark.asyncio
 async def test_static_assets_are_served(make_ds):
     ds = make_ds(ScriptedModel())

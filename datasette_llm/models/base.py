@@ -80,6 +80,8 @@ class _Gate:
 class ChatModel(ABC):
     backend: str = "?"
     workers: int = 1
+    # Whether the backend keeps a prompt cache that a warm-up can fill (llama.cpp does; HTTP APIs do not).
+    prompt_cache: bool = False
 
     def __init__(self, name: str, *, queue_limit: int = 4, timeout: float = 180.0):
         self.name = name
@@ -144,6 +146,15 @@ class ChatModel(ABC):
                 raise
         finally:
             self._gate.release()
+
+    async def warm(self, messages: list[Message], options: ChatOptions) -> bool:
+        """Read `messages` into the prompt cache of `options.cache_slot` (one token generated), so a request
+        that starts with the same prefix skips that work. Only when idle: a warm-up never queues ahead of or
+        behind real work. Returns whether it ran."""
+        if not self.prompt_cache or self._gate.waiting:
+            return False
+        await self.chat(messages, ChatOptions(max_tokens=1, cache_slot=options.cache_slot))
+        return True
 
     async def stream(self, messages: list[Message], options: ChatOptions = ChatOptions()) -> AsyncIterator[str]:
         """Yield text pieces as the model produces them."""

@@ -26,6 +26,7 @@ def _close_all():
 class LlamaCppChatModel(ChatModel):
     backend = "llama_cpp"
     workers = 1  # a llama.cpp context is not thread-safe
+    prompt_cache = True  # llama-cpp-python reuses the longest common token prefix of the previous prompt
 
     def __init__(self, name: str, path: Path, *, n_ctx: int = 8192, n_threads: int | None = None,
                  resolve_path=None, **kwargs):

@@ -22,7 +22,7 @@ from datasette.utils.asgi import Response
 
 from .. import permissions
 from ..answer_text import text_collections
-from ..ask import AskPipeline, AskResult, check_question, normalise_history
+from ..ask import AskPipeline, AskResult, check_question, normalise_history, warm_up
 from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..models import chat_model_for
@@ -275,6 +275,8 @@ async def page_view(request, datasette):
             await permissions.require_view_table(datasette, request.actor, database, table)
     except DatasetteLLMError as error:
         raise (DatasetteForbidden if error.status == 403 else DatasetteNotFound)(error.message) from None
+    if settings.warm_up:
+        start_warm_up(datasette, request.actor, database, [table] if table else [])
     base = datasette.urls.database(database)
     context = {
         "database": database, "table": table, "database_url": base,
@@ -289,6 +291,25 @@ async def page_view(request, datasette):
     }
     html = await datasette.render_template("ask.html", context, request=request)
     return Response.html(html)
+
+
+_WARMING: set[asyncio.Task] = set()  # strong references: the event loop keeps only weak ones
+
+
+def start_warm_up(datasette, actor, database: str, tables: list[str]) -> asyncio.Task:
+    """Read the schema into the model's prompt cache in the background while the visitor types."""
+    async def run():
+        try:
+            return await warm_up(datasette, database, actor, tables=tables,
+                                 model=chat_model_for(settings_for(datasette)))
+        except Exception:  # a warm-up is an optimisation: the question itself reports real problems
+            logger.debug("datasette-llm: warm-up of %s failed", database, exc_info=True)
+            return False
+
+    task = asyncio.create_task(run())
+    _WARMING.add(task)
+    task.add_done_callback(_WARMING.discard)
+    return task
 
 
 async def index_view(request, datasette):
