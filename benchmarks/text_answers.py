@@ -108,6 +108,7 @@ async def run_scifact(model, n_claims, k):
                      "not_found": result.answer == "Not found in the data."})
         print(f"  cited_hit={int(rows[-1]['cited_hit'])} retrieved_hit={int(rows[-1]['retrieved_hit'])} "
               f"{seconds:5.1f}s | {claim['text'][:70]}", flush=True)
+        (RESULTS / "text_answers.scifact.partial.json").write_text(json.dumps(rows))  # survives an interruption
     return rows
 
 
