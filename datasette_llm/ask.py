@@ -203,6 +203,10 @@ class AskPipeline:
         if self.on_event is not None:
             await self.on_event(stage, data)
 
+    def _count_sql_tokens(self, reply):
+        self.tokens["sql_prompt"] += reply.prompt_tokens
+        self.tokens["sql_completion"] += reply.completion_tokens
+
     def _clock(self, name, started):
         self.timings[name] = round(self.timings.get(name, 0) + time.perf_counter() - started, 3)
 
@@ -268,8 +272,7 @@ class AskPipeline:
             started = time.perf_counter()
             reply = await self.model.chat(messages, options)
             self._clock("sql_generation", started)
-            self.tokens["sql_prompt"] += reply.prompt_tokens
-            self.tokens["sql_completion"] += reply.completion_tokens
+            self._count_sql_tokens(reply)
             started = time.perf_counter()
             pool.append(await self.run_checked(extract_sql(reply.text)))
             self._clock("sql_execution", started)
@@ -297,13 +300,11 @@ class AskPipeline:
             sql = extract_sql(reply.text)
             if sql and sql in failed:
                 # Greedy decoding tends to repeat a query that was just rejected; sample a different one.
-                self.tokens["sql_prompt"] += reply.prompt_tokens
-                self.tokens["sql_completion"] += reply.completion_tokens
+                self._count_sql_tokens(reply)
                 reply = await self.model.chat(messages, replace(options, temperature=0.7, seed=number))
                 sql = extract_sql(reply.text)
             self._clock("sql_generation", started)
-            self.tokens["sql_prompt"] += reply.prompt_tokens
-            self.tokens["sql_completion"] += reply.completion_tokens
+            self._count_sql_tokens(reply)
             await self.emit("checking", attempt=number, sql=sql)
             checked, fixes = self.check_and_fix(sql)
             if isinstance(checked, Rejection):
