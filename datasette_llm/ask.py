@@ -17,12 +17,13 @@ from .config import Settings, settings_for
 from .context import FittedRows, fit_rows
 from .errors import BadRequest, NotFound
 from .execute import QueryFailed, QueryResult, run_select, time_limit_for
+from .join_links import check_joins, foreign_links
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
 from .sql_fix import MAX_FIXES, auto_fix
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
-from .value_hints import value_hints
+from .value_hints import ValueHint, looks_empty, replace_literal, value_hints
 
 EventCallback = Callable[[str, dict], Awaitable[None]]
 
@@ -225,15 +226,19 @@ class AskPipeline:
                                               budget, question=self.question, focus=self.focus)
         self.notes.extend(self.schema.notes)
         # The guard knows every visible table; the prompt may show fewer when the schema was cut.
-        self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables})
+        self.links = foreign_links(self.tables)
+        self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables}, links=self.links)
         self.allowed = {t.name for t in self.tables}
         self.time_limit_ms = time_limit_for(self.datasette, self.settings.sql_time_limit_ms)
         self._clock("schema", started)
 
-    def check_and_fix(self, sql: str) -> tuple[GuardedSQL | Rejection, tuple[str, ...]]:
-        """Validate; when a name is almost right and only one real name fits, fix it and validate again."""
+    def check_and_fix(self, sql: str) -> tuple[GuardedSQL | Rejection, tuple[str, ...], tuple[str, ...]]:
+        """Validate; when a name is almost right and only one real name fits, fix it and validate again.
+
+        Returns (checked, fixes, doubts): doubts describe JOINs that link nothing and could not be fixed.
+        """
         if not sql:
-            return Rejection("the reply contained no SQL query", "empty", None, ()), ()
+            return Rejection("the reply contained no SQL query", "empty", None, ()), (), ()
         fixes = []
         checked = check_select(sql, self.guard_schema, max_rows=self.settings.max_rows, allowed_tables=self.allowed)
         while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES:
@@ -247,13 +252,24 @@ class AskPipeline:
             if isinstance(retry, Rejection) and retry.identifier == checked.identifier:
                 break  # the fix did not help; report the model's own error
             checked = retry
-        return checked, tuple(fixes)
+        if isinstance(checked, Rejection):
+            return checked, tuple(fixes), ()
+        joins = check_joins(checked.sql, self.guard_schema.tables, self.links)
+        if joins.changes:
+            relinked = check_select(joins.sql, self.guard_schema, max_rows=self.settings.max_rows,
+                                    allowed_tables=self.allowed)
+            if isinstance(relinked, GuardedSQL):
+                checked = relinked
+                fixes.extend(joins.changes)
+        return checked, tuple(fixes), tuple(joins.problems)
 
     async def run_checked(self, sql: str) -> tuple[GuardedSQL | None, QueryResult | None, str | None]:
         """Validate (with name fixes) and run one candidate: (guarded, result, None) or (.., .., error)."""
-        checked, _ = self.check_and_fix(sql)
+        checked, _, doubts = self.check_and_fix(sql)
         if isinstance(checked, Rejection):
             return None, None, checked.reason
+        if doubts:
+            return None, None, "; ".join(doubts)
         try:
             result = await run_select(self.db, checked.sql, allowed_tables=self.allowed,
                                       max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
@@ -287,6 +303,43 @@ class AskPipeline:
                               "the first query written disagreed")
         return pool[chosen][0], pool[chosen][1]
 
+    async def check_values(self, checked: GuardedSQL) -> list[ValueHint]:
+        """Literals of a query that matched nothing, checked against the values really stored."""
+        started = time.perf_counter()
+        own = {t: self.guard_schema.tables[t] for t in checked.tables if t in self.guard_schema.tables}
+        hints = await value_hints(self.db, checked.sql, own, allowed=self.allowed, time_limit_ms=self.time_limit_ms,
+                                  other_tables=self.guard_schema.tables, question=self.question, links=self.links)
+        self._clock("sql_execution", started)
+        return hints
+
+    async def substitute_values(self, checked: GuardedSQL, hints: Sequence[ValueHint]):
+        """Put the stored spelling in place of literals that differ from it only in case, spaces or punctuation.
+
+        Returns (guarded, result, fixes) when the rewritten query finds something, else None.
+        """
+        sql, changes = checked.sql, []
+        for hint in hints:
+            if hint.replacement is None:
+                continue
+            rewritten = replace_literal(sql, hint.column, hint.literal, hint.replacement)
+            if rewritten is not None:
+                sql = rewritten
+                changes.append(f"{hint.literal!r} → {hint.replacement!r} (as stored in {hint.table}.{hint.column})")
+        if not changes:
+            return None
+        guarded = check_select(sql, self.guard_schema, max_rows=self.settings.max_rows, allowed_tables=self.allowed)
+        if isinstance(guarded, Rejection):
+            return None
+        started = time.perf_counter()
+        try:
+            result = await run_select(self.db, guarded.sql, allowed_tables=self.allowed,
+                                      max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
+        except QueryFailed:
+            return None
+        finally:
+            self._clock("sql_execution", started)
+        return None if looks_empty(result) else (guarded, result, tuple(changes))
+
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
         messages = sql_messages(self.schema, self.question, self.history)
         first_messages = messages
@@ -306,7 +359,9 @@ class AskPipeline:
             self._clock("sql_generation", started)
             self._count_sql_tokens(reply)
             await self.emit("checking", attempt=number, sql=sql)
-            checked, fixes = self.check_and_fix(sql)
+            checked, fixes, doubts = self.check_and_fix(sql)
+            if doubts and number < self.max_attempts:
+                checked = Rejection("; ".join(doubts), "unlinked_join")
             if isinstance(checked, Rejection):
                 self.attempts.append(Attempt(reply.text, sql or None, checked.reason, checked.kind,
                                              tuple(checked.suggestions), None, reply.seconds))
@@ -326,19 +381,23 @@ class AskPipeline:
                 failed.add(sql)
                 continue
             self._clock("sql_execution", started)
-            if not result.rows and number < self.max_attempts and not hinted:
-                hints = await value_hints(self.db, checked.sql, {t: self.guard_schema.tables[t] for t in
-                                                                 checked.tables if t in self.guard_schema.tables},
-                                          allowed=self.allowed, time_limit_ms=self.time_limit_ms)
-                if hints:
-                    hinted = True
-                    error = "the query returned no rows. " + "; ".join(hints)
-                    self.attempts.append(Attempt(reply.text, checked.sql, error, "no_rows_value_mismatch", (), 0,
-                                                 reply.seconds))
+            if looks_empty(result) and not hinted:
+                hinted = True
+                hints = await self.check_values(checked)
+                substituted = await self.substitute_values(checked, hints)
+                if substituted is not None:
+                    checked, result, changes = substituted
+                    fixes = fixes + changes
+                elif hints and number < self.max_attempts:
+                    error = ("the query returned no rows. " if not result.rows else "the query matched no rows. ")
+                    error += "; ".join(hint.message() for hint in hints)
+                    self.attempts.append(Attempt(reply.text, checked.sql, error, "no_rows_value_mismatch", (),
+                                                 len(result.rows), reply.seconds))
                     messages = messages + repair_turn(reply.text, error, ())
                     continue
             self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds,
                                          fixes))
+            self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in doubts)
             if self.settings.sql_candidates > 1:
                 return await self.vote(first_messages, checked, result)
             return checked, result

@@ -36,6 +36,8 @@ class TableSchema:
     foreign_tables: tuple[str, ...]
     row_count: int | None = None
     is_view: bool = False
+    # (column, referenced table, referenced column): the pairs a JOIN of the two tables should compare.
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
 
     def render(self, with_examples: bool = True) -> str:
         text = self.create_sql.strip().rstrip(";") + ";"
@@ -97,15 +99,27 @@ def _table_details(conn, table: str, is_view: bool) -> TableSchema:
         "select sql from sqlite_master where name = ? and type in ('table', 'view')", [table]
     ).fetchone() or ("",)
     columns = tuple(row[1] for row in conn.execute(f"pragma table_info({quote_name(table)})"))
-    foreign = () if is_view else tuple(
-        {row[2] for row in conn.execute(f"pragma foreign_key_list({quote_name(table)})")}
-    )
+    keys = () if is_view else _foreign_keys(conn, table)
+    foreign = tuple(dict.fromkeys(other for _, other, _ in keys))
     try:
         rows = tuple(tuple(row) for row in conn.execute(f"select * from {quote_name(table)} limit {EXAMPLE_ROWS}"))
     except Exception:  # a broken view must not break the whole schema
         rows = ()
     return TableSchema(table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, foreign,
-                       None, is_view)
+                       None, is_view, keys)
+
+
+def _foreign_keys(conn, table: str) -> tuple[tuple[str, str, str], ...]:
+    keys = []
+    for row in conn.execute(f"pragma foreign_key_list({quote_name(table)})"):
+        column, other, other_column = row[3], row[2], row[4]
+        if other_column is None:  # REFERENCES other: its primary key
+            primary = [r[1] for r in conn.execute(f"pragma table_info({quote_name(other)})") if r[5]]
+            if len(primary) != 1:
+                continue
+            other_column = primary[0]
+        keys.append((column, other, other_column))
+    return tuple(keys)
 
 
 async def load_tables(datasette, database: str, actor, *, table_prefix: str = "") -> list[TableSchema]:

@@ -28,6 +28,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.tokens import TokenType
 
 from .errors import SQLRejected
+from .join_links import Link, path_between
 
 DIALECT = "sqlite"
 
@@ -135,6 +136,7 @@ class SchemaInfo:
 
     tables: dict[str, tuple[str, ...]]
     views: frozenset[str] = field(default_factory=frozenset)
+    links: tuple[Link, ...] = ()  # foreign keys, for hints that say how to reach a column's table
 
     @classmethod
     def from_connection(
@@ -732,7 +734,10 @@ class _ColumnChecker:
         if not homes:
             return ""
         listed = ", ".join(homes[:MAX_SUGGESTIONS]) + (" …" if len(homes) > MAX_SUGGESTIONS else "")
-        return f'; "{name}" is a column of {listed} (join it through the foreign keys)'
+        route = path_between(homes[0], in_query, self.schema.links) if in_query else []
+        how = ("join " + homes[0] + " through " + ", ".join(link.text() for link in reversed(route)) if route
+               else "join it through the foreign keys")
+        return f'; "{name}" is a column of {listed} ({how})'
 
     def _suggest(self, name: str, scope: Scope, only: str | None = None) -> tuple[str, ...]:
         plain: dict[str, list[str]] = {}  # column -> qualified forms

@@ -1,21 +1,64 @@
 """Hints for literal values: small models write `country = 'france'` when the data says 'France'.
 
-When a query returns no rows, each `column = 'literal'` comparison (and IN lists, LIKE) is checked against
-the values really stored in that column; close matches become a repair hint. Only tables the query already
-reads are touched, through the same guarded execution path.
+When a query returns nothing (no rows, or only a zero / NULL aggregate such as `count(*) = 0`), each
+`column = 'literal'` comparison (and IN lists, LIKE) is checked against the values really stored in that
+column. The result is a hint for the repair turn: the close values that exist (values the question itself
+mentions first), or the other columns that hold the literal, with the foreign keys that reach them. When
+exactly one stored value equals the literal apart from case, spaces and punctuation ('North Carolina' for
+'NorthCarolina'), the caller can substitute it without another model call. Probes run through the same
+guarded execution path and only read tables the actor may see.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 
-from .execute import QueryFailed, run_select
+from .execute import QueryFailed, QueryResult, run_select
+from .join_links import Link, path_between
 from .schema import quote_name as _quote
 
 MAX_LITERALS = 4
+MAX_ELSEWHERE = 3
+MAX_ELSEWHERE_PROBES = 60
+
+
+@dataclass(frozen=True)
+class ValueHint:
+    literal: str
+    table: str
+    column: str
+    values: tuple[str, ...] = ()  # close values stored in table.column
+    elsewhere: tuple[str, ...] = ()  # "table.column" names that store the literal
+    route: tuple[str, ...] = ()  # foreign keys from the query's tables to those columns
+
+    @property
+    def replacement(self) -> str | None:
+        """The one stored value that is the literal apart from case, spaces and punctuation."""
+        same = [v for v in self.values if _squash(v) == _squash(self.literal.strip("%"))]
+        return same[0] if len(same) == 1 and "%" not in self.literal else None
+
+    def message(self) -> str:
+        where = f"{self.table}.{self.column}"
+        if self.values:
+            shown = ", ".join(repr(v) for v in self.values[:5])
+            return f"{self.literal!r} is not a value of {where}; values that exist: {shown}"
+        text = f"{self.literal!r} is not a value of {where}, but it is a value of " + " and ".join(self.elsewhere)
+        if self.route:
+            text += " (join through " + ", ".join(self.route) + ")"
+        return text
+
+
+def looks_empty(result: QueryResult) -> bool:
+    """No rows, or one row of zeros / NULLs (what count(*) or sum() give when the WHERE matched nothing)."""
+    if not result.rows:
+        return True
+    return len(result.rows) == 1 and all(value in (None, 0) for value in result.rows[0])
 
 
 def literal_comparisons(sql: str) -> list[tuple[str, str]]:
@@ -36,9 +79,45 @@ def literal_comparisons(sql: str) -> list[tuple[str, str]]:
     return pairs[:MAX_LITERALS]
 
 
-async def value_hints(db, sql: str, tables: dict[str, tuple[str, ...]], *, allowed: set[str],
-                      time_limit_ms: int) -> list[str]:
-    """Messages like: 'france' is not a value of singer.Country; close values: 'France'."""
+def replace_literal(sql: str, column: str, literal: str, value: str) -> str | None:
+    """The query with `column = 'literal'` (or IN / LIKE) comparing to `value` instead; None if not found."""
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return None
+    changed = False
+    for node in tree.find_all(exp.EQ, exp.Like, exp.In):
+        if not (isinstance(node.this, exp.Column) and node.this.name.lower() == column.lower()):
+            continue
+        literals = [node.expression] if not isinstance(node, exp.In) else list(node.expressions)
+        for found in literals:
+            if isinstance(found, exp.Literal) and found.is_string and found.this == literal:
+                found.replace(exp.Literal.string(value))
+                changed = True
+    return tree.sql(dialect="sqlite") if changed else None
+
+
+class _Probe:
+    """Runs the small lookup queries, all through the guarded path."""
+
+    def __init__(self, db, allowed: set[str], time_limit_ms: int):
+        self.db, self.allowed, self.time_limit_ms = db, allowed, time_limit_ms
+
+    async def values(self, sql: str, limit: int) -> list[str]:
+        result = await run_select(self.db, sql, allowed_tables=self.allowed, max_rows=limit,
+                                  time_limit_ms=self.time_limit_ms)
+        return [str(row[0]) for row in result.rows if row[0] is not None]
+
+
+async def value_hints(db, sql: str, tables: dict[str, Sequence[str]], *, allowed: set[str], time_limit_ms: int,
+                      other_tables: dict[str, Sequence[str]] | None = None, question: str = "",
+                      links: Sequence[Link] = ()) -> list[ValueHint]:
+    """What is wrong with the query's string literals, for the ones that match nothing in their column.
+
+    `tables` are the query's tables; `other_tables` the rest of the visible schema, searched (after the
+    query's own tables) for a column that does store the literal.
+    """
+    probe = _Probe(db, allowed, time_limit_ms)
     hints = []
     for column, literal in literal_comparisons(sql):
         pattern = literal.strip("%")
@@ -48,54 +127,71 @@ async def value_hints(db, sql: str, tables: dict[str, tuple[str, ...]], *, allow
             real = next((c for c in columns if c.lower() == column.lower()), None)
             if real is None:
                 continue
-            probe = (f"select distinct {_quote(real)} from {_quote(table)} where {_quote(real)} = "
-                     f"{_literal(pattern)} limit 1")
             try:
-                exact = await run_select(db, probe, allowed_tables=allowed,
-                                         max_rows=1, time_limit_ms=time_limit_ms)
-                if exact.rows:
-                    continue
-                candidates = await run_select(
-                    db, f"select distinct {_quote(real)} from {_quote(table)} where {_quote(real)} like "
-                        f"{_literal('%' + pattern[:24] + '%')} or lower({_quote(real)}) = lower({_literal(pattern)})"
-                        " limit 20", allowed_tables=allowed, max_rows=20, time_limit_ms=time_limit_ms)
-                values = [str(r[0]) for r in candidates.rows if r[0] is not None]
-                if not values:
-                    sample = await run_select(db, f"select distinct {_quote(real)} from {_quote(table)} limit 200",
-                                              allowed_tables=allowed, max_rows=200, time_limit_ms=time_limit_ms)
-                    pool = [str(r[0]) for r in sample.rows if r[0] is not None]
-                    values = difflib.get_close_matches(pattern, pool, n=5, cutoff=0.6)
+                values = await _close_values(probe, table, real, pattern, question)
             except QueryFailed:
                 continue
+            if values is None:
+                continue  # the literal is stored there: not the problem
             if values:
-                shown = ", ".join(repr(v) for v in values[:5])
-                hints.append(f"{literal!r} is not a value of {table}.{real}; values that exist: {shown}")
-            else:
-                elsewhere = await _columns_holding(db, pattern, tables, allowed, time_limit_ms, skip=(table, real))
-                if elsewhere:
-                    hints.append(f"{literal!r} is not a value of {table}.{real}, but it is a value of "
-                                 + " and ".join(elsewhere))
+                hints.append(ValueHint(literal, table, real, tuple(values)))
+                continue
+            elsewhere = await _columns_holding(probe, pattern, tables, other_tables or {}, skip=(table, real))
+            if elsewhere:
+                route = path_between(table, {name.split(".")[0] for name in elsewhere}, links)
+                hints.append(ValueHint(literal, table, real, (), tuple(elsewhere),
+                                       tuple(link.text() for link in route)))
     return hints
 
 
-async def _columns_holding(db, value: str, tables, allowed, time_limit_ms, skip) -> list[str]:
-    """Other columns of the query's tables where `value` is stored (case-insensitive), e.g. animals.species."""
-    found = []
-    for table, columns in tables.items():
-        for column in columns:
-            if (table, column) == skip:
-                continue
-            probe = (f"select 1 from {_quote(table)} where lower(cast({_quote(column)} as text)) = "
-                     f"lower({_literal(value)}) limit 1")
-            try:
-                if (await run_select(db, probe, allowed_tables=allowed, max_rows=1,
-                                     time_limit_ms=time_limit_ms)).rows:
-                    found.append(f"{table}.{column}")
-            except QueryFailed:
-                continue
-            if len(found) >= 3:
-                return found
+async def _close_values(probe: _Probe, table: str, column: str, pattern: str, question: str) -> list[str] | None:
+    """None when `pattern` is stored in table.column; else the stored values that look like it."""
+    q_table, q_column = _quote(table), _quote(column)
+    if await probe.values(f"select {q_column} from {q_table} where {q_column} = {_literal(pattern)} limit 1", 1):
+        return None
+    mentioned = []
+    if question:  # values of this column the question spells out, e.g. 'amc hornet sportabout (sw)'
+        mentioned = await probe.values(
+            f"select distinct {q_column} from {q_table} where length({q_column}) >= 3 and "
+            f"instr(lower({_literal(question)}), lower({q_column})) > 0 "
+            f"order by length({q_column}) desc limit 3", 3)
+        mentioned = [v for v in mentioned if pattern.lower() in v.lower() or v.lower() in pattern.lower()]
+    like = await probe.values(
+        f"select distinct {q_column} from {q_table} where {q_column} like {_literal('%' + pattern[:24] + '%')} "
+        f"or lower({q_column}) = lower({_literal(pattern)}) limit 20", 20)
+    values = list(dict.fromkeys(mentioned + like))
+    if not values:
+        pool = await probe.values(f"select distinct {q_column} from {q_table} limit 200", 200)
+        squashed = [v for v in pool if _squash(v) == _squash(pattern)]
+        values = squashed or difflib.get_close_matches(pattern, pool, n=5, cutoff=0.6)
+    return values
+
+
+async def _columns_holding(probe: _Probe, value: str, tables, other_tables, skip) -> list[str]:
+    """Columns where `value` is stored (case-insensitive): the query's tables first, then the others."""
+    found, probes = [], 0
+    for group in (tables, {t: c for t, c in other_tables.items() if t not in tables}):
+        for table, columns in group.items():
+            for column in columns:
+                if (table, column) == skip or probes >= MAX_ELSEWHERE_PROBES:
+                    continue
+                probes += 1
+                sql = (f"select 1 from {_quote(table)} where lower(cast({_quote(column)} as text)) = "
+                       f"lower({_literal(value)}) limit 1")
+                try:
+                    if await probe.values(sql, 1):
+                        found.append(f"{table}.{column}")
+                except QueryFailed:
+                    continue
+                if len(found) >= MAX_ELSEWHERE:
+                    return found
+        if found:
+            return found
     return found
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
 
 
 def _literal(text: str) -> str:

@@ -27,6 +27,19 @@ def db_path(tmp_path):
     return path
 
 
+@pytest.fixture
+def shop_path(tmp_path):
+    """sales -> models -> makers: no direct foreign key between sales and makers."""
+    path = tmp_path / "shop.db"
+    db = sqlite_utils.Database(path)
+    db["makers"].insert({"id": 1, "name": "Acme"}, pk="id")
+    db["models"].insert({"id": 1, "title": "Rocket", "maker_id": 1}, pk="id",
+                        foreign_keys=[("maker_id", "makers", "id")])
+    db["sales"].insert({"id": 1, "model_id": 1, "qty": 3}, pk="id", foreign_keys=[("model_id", "models", "id")])
+    db.close()
+    return path
+
+
 def make_datasette(db_path, metadata=None):
     return Datasette([str(db_path)], metadata=metadata or {})
 
@@ -193,13 +206,84 @@ async def test_table_scope_limits_the_schema(db_path):
 
 
 @pytest.mark.asyncio
-async def test_empty_result_with_a_misspelt_value_gets_a_value_hint(db_path):
-    model = ScriptedModel([sql_reply("select age from dogs where name = 'rex'"),
-                           sql_reply("select age from dogs where name = 'Rex'"), "Rex is 9."])
+async def test_a_value_spelt_differently_is_replaced_by_the_stored_one_without_a_model_call(db_path):
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'r e x'"), "Rex is 9."])
     result = await ask(make_datasette(db_path), "pets", "How old is rex?", model=model)
+    assert result.rows == ((9,),) and len(model.calls) == 2 and len(result.attempts) == 1
+    assert result.sql == "SELECT age FROM dogs WHERE name = 'Rex' LIMIT 1000"
+    assert result.attempts[0].fixes == ("'r e x' → 'Rex' (as stored in dogs.name)",)
+
+
+@pytest.mark.asyncio
+async def test_empty_result_with_a_close_value_gets_a_value_hint(db_path):
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'Re'"),
+                           sql_reply("select age from dogs where name = 'Rex'"), "Rex is 9."])
+    result = await ask(make_datasette(db_path), "pets", "How old is Re?", model=model)
     assert result.rows == ((9,),)
     assert result.attempts[0].error_kind == "no_rows_value_mismatch"
-    assert "'Rex'" in model.calls[1][-1]["content"]
+    assert "'Re' is not a value of dogs.name; values that exist: 'Rex'" in model.calls[1][-1]["content"]
+
+
+@pytest.mark.asyncio
+async def test_a_zero_count_is_checked_like_an_empty_result(db_path):
+    model = ScriptedModel([sql_reply("select count(*) from dogs where notes = 'Rex'"),
+                           sql_reply("select count(*) from dogs where name = 'Rex'"), "One."])
+    result = await ask(make_datasette(db_path), "pets", "How many dogs are called Rex?", model=model)
+    assert result.rows == ((1,),)
+    assert result.attempts[0].error_kind == "no_rows_value_mismatch" and result.attempts[0].row_count == 1
+    assert "matched no rows. 'Rex' is not a value of dogs.notes, but it is a value of dogs.name" in \
+        model.calls[1][-1]["content"]
+
+
+@pytest.mark.asyncio
+async def test_a_true_zero_count_is_accepted(db_path):
+    model = ScriptedModel([sql_reply("select count(*) from dogs where name = 'Zorro'"), "None."])
+    result = await ask(make_datasette(db_path), "pets", "How many dogs are called Zorro?", model=model)
+    assert result.ok and result.rows == ((0,),) and len(result.attempts) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_value_stored_in_another_table_is_named_with_the_join_that_reaches_it(db_path):
+    model = ScriptedModel([sql_reply("select name from dogs where name = 'Ana'"),
+                           sql_reply("select dogs.name from dogs join owners on dogs.owner_id = owners.id "
+                                     "where owners.name = 'Ana'"), "Rex and Bella."])
+    result = await ask(make_datasette(db_path), "pets", "Which dogs does Ana own?", model=model)
+    assert sorted(result.rows) == [("Bella",), ("Rex",)]
+    assert ("'Ana' is not a value of dogs.name, but it is a value of owners.name (join through "
+            "dogs.owner_id = owners.id)") in model.calls[1][-1]["content"]
+
+
+@pytest.mark.asyncio
+async def test_a_join_that_links_nothing_is_joined_on_the_foreign_key(db_path):
+    model = ScriptedModel([sql_reply("select T1.name, T2.name from dogs as T1 join owners as T2 on T2.id = T2.id "
+                                     "order by T1.id"), "Rex: Ana."])
+    result = await ask(make_datasette(db_path), "pets", "Who owns each dog?", model=model)
+    assert result.rows == (("Rex", "Ana"), ("Fido", "Ben"), ("Bella", "Ana")) and len(model.calls) == 2
+    assert result.attempts[0].fixes == (
+        "JOIN owners ON T2.id = T2.id linked no tables; joined on the foreign key T1.owner_id = T2.id",)
+
+
+@pytest.mark.asyncio
+async def test_a_join_without_a_foreign_key_to_follow_goes_back_to_the_model(shop_path):
+    first = "select makers.name, sum(qty) from sales join makers on makers.id = makers.id group by makers.name"
+    second = ("select makers.name, sum(qty) from sales join models on sales.model_id = models.id "
+              "join makers on models.maker_id = makers.id group by makers.name")
+    model = ScriptedModel([sql_reply(first), sql_reply(second), "Acme sold 3."])
+    result = await ask(make_datasette(shop_path), "shop", "Sales per maker?", model=model, attempts=3)
+    assert result.rows == (("Acme", 3),)
+    assert result.attempts[0].error_kind == "unlinked_join"
+    assert ("does not link makers to the other tables in FROM, so every row is paired with every row; the "
+            "foreign keys go sales.model_id = models.id, models.maker_id = makers.id") in model.calls[1][-1]["content"]
+
+
+@pytest.mark.asyncio
+async def test_an_unlinked_join_on_the_last_attempt_runs_with_a_warning(shop_path):
+    unlinked = "select makers.name, sum(qty) from sales join makers on makers.id = makers.id group by makers.name"
+    model = ScriptedModel([sql_reply(unlinked), "Acme sold 3."])
+    result = await ask(make_datasette(shop_path), "shop", "Sales per maker?", model=model, attempts=1)
+    assert result.rows == (("Acme", 3),)
+    assert any(note.startswith("warning: JOIN makers ON makers.id = makers.id does not link makers")
+               for note in result.notes)
 
 
 @pytest.mark.asyncio

@@ -1,0 +1,176 @@
+"""Joins that link nothing: `FROM cars_data AS T1 JOIN car_names AS T2 ON T2.MakeId = T2.MakeId`.
+
+Small models often write an ON clause that mentions only one of the two tables (the same column on both
+sides, or two columns of one table). SQLite accepts it and pairs every row with every row, so the result
+looks plausible and is wrong. On Spider's car_1 this was the most common wrong query left after repair.
+
+For each `JOIN t ON ...` whose condition does not link `t` to a table before it:
+- when the foreign keys give exactly one pair of columns between `t` and the earlier tables, the ON clause
+  is rewritten to compare that pair (a fix, reported like the name fixes);
+- otherwise the problem is described with the foreign keys that would link it, for the repair turn.
+Joins without ON (comma joins, CROSS JOIN, USING) and anything that cannot be resolved are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+MAX_PATH_HOPS = 3
+
+
+@dataclass(frozen=True)
+class Link:
+    """One foreign key: table.column references other.other_column."""
+
+    table: str
+    column: str
+    other: str
+    other_column: str
+
+    def column_of(self, table: str) -> str:
+        return self.column if table.lower() == self.table.lower() else self.other_column
+
+    def text(self) -> str:
+        return f"{self.table}.{self.column} = {self.other}.{self.other_column}"
+
+
+@dataclass
+class JoinCheck:
+    sql: str
+    changes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def foreign_links(tables: Iterable) -> tuple[Link, ...]:
+    """Links from TableSchema objects (their foreign_keys) to tables that are also in the list."""
+    tables = list(tables)
+    names = {t.name.lower(): t.name for t in tables}
+    return tuple(Link(t.name, column, names[other.lower()], other_column)
+                 for t in tables for column, other, other_column in t.foreign_keys
+                 if other.lower() in names)
+
+
+@dataclass(frozen=True)
+class _Source:
+    alias: str  # lower case, for matching
+    label: str  # as written
+    table: str | None  # real table name, None for subqueries, CTEs and unknown tables
+
+
+def check_joins(sql: str, columns: dict[str, Sequence[str]], links: Sequence[Link]) -> JoinCheck:
+    """Find (and where exactly one foreign key fits, fix) ON clauses that do not link the joined table."""
+    result = JoinCheck(sql)
+    if not links:
+        return result
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return result
+    real = {name.lower(): name for name in columns}
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    for select in list(tree.find_all(exp.Select)):
+        first = select.args.get("from_")
+        if first is None:
+            continue
+        sources = [_source(first.this, real, ctes)]
+        for join in select.args.get("joins") or []:
+            sources.append(_source(join.this, real, ctes))
+            condition = join.args.get("on")
+            if condition is None or sources[-1].table is None:
+                continue
+            referenced = _referenced_sources(condition, sources, columns)
+            new = len(sources) - 1
+            if not referenced or (new in referenced and len(referenced) > 1):
+                continue  # linked, or not resolvable (left to the guard and SQLite)
+            _repair(join, condition, sources, links, result)
+    if result.changes:
+        result.sql = tree.sql(dialect="sqlite")
+    return result
+
+
+def _source(node, real: dict[str, str], ctes: set[str]) -> _Source:
+    if isinstance(node, exp.Table) and not node.args.get("db"):
+        name = node.name.lower()
+        table = None if name in ctes else real.get(name)
+        return _Source((node.alias or node.name).lower(), node.alias or node.name, table)
+    return _Source(node.alias_or_name.lower(), node.alias_or_name, None)
+
+
+def _referenced_sources(condition, sources: list[_Source], columns) -> set[int] | None:
+    """Indexes of the sources the ON clause's columns belong to; empty when any column is unresolvable."""
+    found = set()
+    for column in condition.find_all(exp.Column):
+        if column.find_ancestor(exp.Subquery, exp.Join) is not condition.find_ancestor(exp.Subquery, exp.Join):
+            continue  # inside a subquery of the ON clause
+        qualifier = column.table.lower()
+        if qualifier:
+            matches = [i for i, s in enumerate(sources) if s.alias == qualifier]
+        else:
+            name = column.name.lower()
+            matches = [i for i, s in enumerate(sources)
+                       if s.table and name in {c.lower() for c in columns[s.table]}]
+        if len(matches) != 1:
+            return set()
+        found.add(matches[0])
+    return found
+
+
+def _repair(join, condition, sources: list[_Source], links: Sequence[Link], result: JoinCheck) -> None:
+    new = sources[-1]
+    before = condition.sql(dialect="sqlite")
+    options = [(source, link) for source in sources[:-1] if source.table and source.table != new.table
+               for link in links if {link.table.lower(), link.other.lower()}
+               == {source.table.lower(), new.table.lower()}]
+    if len(options) == 1:
+        source, link = options[0]
+        pair = exp.EQ(this=_column(source.label, link.column_of(source.table)),
+                      expression=_column(new.label, link.column_of(new.table)))
+        join.set("on", pair)
+        result.changes.append(f"JOIN {new.table} ON {before} linked no tables; joined on the foreign key "
+                              f"{pair.sql(dialect='sqlite')}")
+        return
+    problem = (f"JOIN {new.table} ON {before} does not link {new.table} to the other tables in FROM, "
+               "so every row is paired with every row")
+    if options:
+        problem += "; the foreign keys that link it: " + ", ".join(link.text() for _, link in options)
+    else:
+        path = path_between(new.table, {s.table for s in sources[:-1] if s.table and s.table != new.table}, links)
+        if path:
+            problem += "; the foreign keys go " + ", ".join(link.text() for link in reversed(path))
+    result.problems.append(problem)
+
+
+def _column(alias: str, name: str) -> exp.Column:
+    return exp.column(_identifier(name), table=_identifier(alias))
+
+
+def _identifier(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=not re.fullmatch(r"[A-Za-z_]\w*", name))
+
+
+def path_between(start: str, targets: set[str], links: Sequence[Link]) -> list[Link]:
+    """Shortest chain of foreign keys from start to any target table (at most MAX_PATH_HOPS links)."""
+    goal = {t.lower() for t in targets}
+    queue = deque([(start.lower(), [])])
+    seen = {start.lower()}
+    while queue:
+        table, path = queue.popleft()
+        if table in goal and path:
+            return path
+        if len(path) >= MAX_PATH_HOPS:
+            continue
+        for link in links:
+            ends = (link.table.lower(), link.other.lower())
+            if table not in ends:
+                continue
+            other = ends[1] if ends[0] == table else ends[0]
+            if other not in seen:
+                seen.add(other)
+                queue.append((other, path + [link]))
+    return []

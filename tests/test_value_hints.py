@@ -1,0 +1,46 @@
+"""Value hints' pure parts: what counts as an empty result, literal replacement, the safe substitution."""
+
+from datasette_llm.execute import QueryResult
+from datasette_llm.value_hints import ValueHint, literal_comparisons, looks_empty, replace_literal
+
+
+def result(*rows):
+    return QueryResult("select 1", ("x",), tuple(rows), False, 0.0)
+
+
+def test_empty_means_no_rows_or_one_row_of_zeros_and_nulls():
+    assert looks_empty(result())
+    assert looks_empty(result((0,))) and looks_empty(result((None, 0)))
+    assert not looks_empty(result((1,))) and not looks_empty(result((0,), (0,))) and not looks_empty(result(("",)))
+
+
+def test_replace_literal_touches_only_that_column_and_literal():
+    sql = ("SELECT a FROM t WHERE state = 'North Carolina' AND city = 'North Carolina' "
+           "OR state IN ('x', 'North Carolina')")
+    assert replace_literal(sql, "STATE", "North Carolina", "NorthCarolina") == (
+        "SELECT a FROM t WHERE state = 'NorthCarolina' AND city = 'North Carolina' OR state IN ('x', 'NorthCarolina')")
+    assert replace_literal(sql, "state", "nowhere", "x") is None
+    assert replace_literal("select (", "a", "b", "c") is None
+    assert replace_literal("SELECT 1 FROM t WHERE name = 'O''Hara'", "name", "O'Hara", "o'hara") == \
+        "SELECT 1 FROM t WHERE name = 'o''hara'"
+
+
+def test_only_a_single_same_but_for_spelling_value_is_substituted():
+    assert ValueHint("North Carolina", "a", "s", ("NorthCarolina", "South Carolina")).replacement == "NorthCarolina"
+    assert ValueHint("usa", "a", "s", ("USA", "U.S.A.")).replacement is None  # two fit: the model chooses
+    assert ValueHint("amc", "a", "s", ("amc hornet",)).replacement is None
+    assert ValueHint("%rex%", "a", "s", ("REX",)).replacement is None  # LIKE patterns are left to the model
+
+
+def test_messages_name_values_or_the_columns_and_route():
+    assert ValueHint("re", "dogs", "name", ("Rex", "Reg")).message() == \
+        "'re' is not a value of dogs.name; values that exist: 'Rex', 'Reg'"
+    assert ValueHint("usa", "car_names", "Make", (), ("countries.CountryName",),
+                     ("car_names.Model = model_list.Model",)).message() == (
+        "'usa' is not a value of car_names.Make, but it is a value of countries.CountryName "
+        "(join through car_names.Model = model_list.Model)")
+
+
+def test_literal_comparisons_finds_equals_in_and_like():
+    assert sorted(literal_comparisons("select * from t where a = 'x' and b like '%y%' and c in ('z', 3)")) == [
+        ("a", "x"), ("b", "%y%"), ("c", "z")]
