@@ -20,7 +20,7 @@ from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .join_links import check_joins, foreign_links
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
-from .sql_fix import MAX_FIXES, auto_fix
+from .sql_fix import MAX_FIXES, auto_fix, fix_outer_aggregates
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
 from .value_hints import ValueHint, looks_empty, replace_literal, value_hints
@@ -303,6 +303,17 @@ class AskPipeline:
                               "the first query written disagreed")
         return pool[chosen][0], pool[chosen][1]
 
+    def mend_failed(self, checked: GuardedSQL, error: QueryFailed) -> tuple[GuardedSQL, str] | None:
+        """A deterministic fix for an SQLite error whose cause is unambiguous, validated again; else None."""
+        if "misuse of aggregate" not in error.message:
+            return None
+        fixed = fix_outer_aggregates(checked.sql)
+        if fixed is None:
+            return None
+        guarded = check_select(fixed[0], self.guard_schema, max_rows=self.settings.max_rows,
+                               allowed_tables=self.allowed)
+        return None if isinstance(guarded, Rejection) else (guarded, fixed[1])
+
     async def check_values(self, checked: GuardedSQL) -> list[ValueHint]:
         """Literals of a query that matched nothing, checked against the values really stored."""
         started = time.perf_counter()
@@ -371,8 +382,17 @@ class AskPipeline:
             await self.emit("running", attempt=number, sql=checked.sql)
             started = time.perf_counter()
             try:
-                result = await run_select(self.db, checked.sql, allowed_tables=self.allowed,
-                                          max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
+                try:
+                    result = await run_select(self.db, checked.sql, allowed_tables=self.allowed,
+                                              max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
+                except QueryFailed as error:
+                    mended = self.mend_failed(checked, error)
+                    if mended is None:
+                        raise
+                    checked, change = mended
+                    result = await run_select(self.db, checked.sql, allowed_tables=self.allowed,
+                                              max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
+                    fixes = fixes + (change,)
             except QueryFailed as error:
                 self._clock("sql_execution", started)
                 self.attempts.append(Attempt(reply.text, checked.sql, error.message, error.code, (), None,

@@ -99,3 +99,50 @@ def auto_fix(sql: str, rejection: Rejection, schema: SchemaInfo,
     if change is None:
         return None
     return tree.sql(dialect="sqlite"), change
+
+
+def fix_outer_aggregates(sql: str) -> tuple[str, str] | None:
+    """`WHERE T2.Weight < (SELECT AVG(T2.Weight) FROM cars_data)`: SQLite reads T2 as the outer query's row
+    and fails with "misuse of aggregate". When the subquery reads the same table, the model meant that one.
+    Called only after SQLite has reported the misuse."""
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return None
+    changes = []
+    for inner in tree.find_all(exp.Select):
+        outer_select = inner.parent_select
+        if outer_select is None:
+            continue
+        mine = _sources(inner)
+        outer = {}
+        while outer_select is not None:
+            outer = {**_sources(outer_select), **outer}
+            outer_select = outer_select.parent_select
+        for aggregate in inner.find_all(exp.AggFunc):
+            if aggregate.parent_select is not inner:
+                continue
+            for column in aggregate.find_all(exp.Column):
+                qualifier = column.table.lower()
+                if not qualifier or qualifier in mine or qualifier not in outer:
+                    continue
+                same = [label for label, table in mine.values() if table == outer[qualifier][1]]
+                if len(same) == 1:
+                    changes.append(f"{column.sql(dialect='sqlite')} inside {aggregate.key.upper()}() → "
+                                   f"{same[0]}.{column.name} (the subquery's own table)")
+                    column.set("table", exp.to_identifier(same[0]))
+    if not changes:
+        return None
+    return tree.sql(dialect="sqlite"), "; ".join(changes)
+
+
+def _sources(select) -> dict[str, tuple[str, str]]:
+    """alias (lower) -> (alias as written, table name lower) for the tables in one SELECT's FROM and JOINs."""
+    found = {}
+    nodes = [select.args.get("from_")] + list(select.args.get("joins") or [])
+    for node in nodes:
+        table = node.this if node is not None else None
+        if isinstance(table, exp.Table):
+            label = table.alias or table.name
+            found[label.lower()] = (label, table.name.lower())
+    return found

@@ -310,3 +310,23 @@ async def test_value_in_the_wrong_column_gets_a_hint_naming_the_right_one(db_pat
     result = await ask(make_datasette(db_path), "pets", "How old is Rex?", model=model)
     assert result.rows == ((9,),)
     assert "it is a value of dogs.name" in model.calls[1][-1]["content"]
+
+
+@pytest.mark.asyncio
+async def test_an_aggregate_over_the_outer_alias_is_mended_after_sqlite_reports_the_misuse(db_path):
+    model = ScriptedModel([sql_reply("select T1.name from dogs as T1 where T1.age > (select avg(T1.age) from dogs) "
+                                     "order by T1.name"), "Rex."])
+    result = await ask(make_datasette(db_path), "pets", "Which dogs are older than average?", model=model)
+    assert result.rows == (("Rex",),) and len(model.calls) == 2
+    assert result.sql == ("SELECT T1.name FROM dogs AS T1 WHERE T1.age > (SELECT AVG(dogs.age) FROM dogs) "
+                          "ORDER BY T1.name LIMIT 1000")
+    assert result.attempts[0].fixes == ("T1.age inside AVG() → dogs.age (the subquery's own table)",)
+
+
+@pytest.mark.asyncio
+async def test_other_sqlite_errors_still_go_back_to_the_model(db_path):
+    model = ScriptedModel([sql_reply("select name from dogs order by count(*)"),
+                           sql_reply("select name from dogs order by name"), "Bella, Fido, Rex."])
+    result = await ask(make_datasette(db_path), "pets", "List the dogs", model=model)
+    assert result.attempts[0].error.startswith("SQLite error: misuse of aggregate")
+    assert result.rows == (("Bella",), ("Fido",), ("Rex",))
