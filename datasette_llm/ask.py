@@ -54,6 +54,18 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What became of one query the model wrote: validated, mended, run, or the reason it could not be."""
+    guarded: GuardedSQL | None = None
+    result: QueryResult | None = None
+    error: str | None = None
+    kind: str | None = None
+    suggestions: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+    doubts: tuple[str, ...] = ()  # JOINs that link nothing, when the query ran anyway (last attempt)
+
+
+@dataclass(frozen=True)
 class AskResult:
     question: str
     database: str
@@ -240,15 +252,14 @@ class AskPipeline:
         if not sql:
             return Rejection("the reply contained no SQL query", "empty", None, ()), (), ()
         fixes = []
-        checked = check_select(sql, self.guard_schema, max_rows=self.settings.max_rows, allowed_tables=self.allowed)
+        checked = self.guard(sql)
         while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES:
             fixed = auto_fix(sql, checked, self.guard_schema, self.allowed)
             if fixed is None:
                 break
             sql, change = fixed
             fixes.append(change)
-            retry = check_select(sql, self.guard_schema, max_rows=self.settings.max_rows,
-                                 allowed_tables=self.allowed)
+            retry = self.guard(sql)
             if isinstance(retry, Rejection) and retry.identifier == checked.identifier:
                 break  # the fix did not help; report the model's own error
             checked = retry
@@ -256,31 +267,53 @@ class AskPipeline:
             return checked, tuple(fixes), ()
         joins = check_joins(checked.sql, self.guard_schema.tables, self.links)
         if joins.changes:
-            relinked = check_select(joins.sql, self.guard_schema, max_rows=self.settings.max_rows,
-                                    allowed_tables=self.allowed)
+            relinked = self.guard(joins.sql)
             if isinstance(relinked, GuardedSQL):
                 checked = relinked
                 fixes.extend(joins.changes)
         return checked, tuple(fixes), tuple(joins.problems)
 
-    async def run_checked(self, sql: str) -> tuple[GuardedSQL | None, QueryResult | None, str | None]:
-        """Validate (with name fixes) and run one candidate: (guarded, result, None) or (.., .., error)."""
-        checked, _, doubts = self.check_and_fix(sql)
-        if isinstance(checked, Rejection):
-            return None, None, checked.reason
-        if doubts:
-            return None, None, "; ".join(doubts)
-        try:
-            result = await run_select(self.db, checked.sql, allowed_tables=self.allowed,
-                                      max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
-        except QueryFailed as error:
-            return checked, None, error.message
-        return checked, result, None
+    async def try_sql(self, sql: str, *, final: bool = False, attempt: int | None = None) -> Outcome:
+        """Validate (with deterministic fixes) and run one query the model wrote.
 
-    async def vote(self, messages, guarded: GuardedSQL, result: QueryResult):
+        A JOIN that links nothing is an error unless this is the `final` attempt, when the query runs and the
+        doubt is kept for a warning. `attempt` numbers the progress event sent before the query runs.
+        """
+        checked, fixes, doubts = self.check_and_fix(sql)
+        if isinstance(checked, Rejection):
+            return Outcome(error=checked.reason, kind=checked.kind, suggestions=tuple(checked.suggestions))
+        if doubts and not final:
+            return Outcome(error="; ".join(doubts), kind="unlinked_join")
+        if attempt is not None:
+            await self.emit("running", attempt=attempt, sql=checked.sql)
+        started = time.perf_counter()
+        try:
+            try:
+                result = await self.run_query(checked)
+            except QueryFailed as error:
+                mended = self.mend_failed(checked, error)
+                if mended is None:
+                    raise
+                checked, change = mended
+                fixes = fixes + (change,)
+                result = await self.run_query(checked)
+        except QueryFailed as error:
+            return Outcome(checked, error=error.message, kind=error.code, fixes=fixes)
+        finally:
+            self._clock("sql_execution", started)
+        return Outcome(checked, result, fixes=fixes, doubts=doubts)
+
+    def guard(self, sql: str) -> GuardedSQL | Rejection:
+        return check_select(sql, self.guard_schema, max_rows=self.settings.max_rows, allowed_tables=self.allowed)
+
+    async def run_query(self, guarded: GuardedSQL) -> QueryResult:
+        return await run_select(self.db, guarded.sql, allowed_tables=self.allowed,
+                                max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
+
+    async def vote(self, messages, first: Outcome) -> tuple[GuardedSQL, QueryResult]:
         """Sample more queries from the first prompt (its prefix is cached) and keep the result most agree on."""
         count = self.settings.sql_candidates
-        pool = [(guarded, result, None)]
+        pool = [first]
         for seed in range(1, count):
             await self.emit("writing_sql", candidate=seed + 1, of=count)
             options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.8, top_p=0.95,
@@ -289,19 +322,17 @@ class AskPipeline:
             reply = await self.model.chat(messages, options)
             self._clock("sql_generation", started)
             self._count_sql_tokens(reply)
-            started = time.perf_counter()
-            pool.append(await self.run_checked(extract_sql(reply.text)))
-            self._clock("sql_execution", started)
-        signatures = [result_signature(r) if r is not None else None for _, r, _ in pool]
+            pool.append(await self.try_sql(extract_sql(reply.text)))
+        signatures = [result_signature(o.result) if o.result is not None else None for o in pool]
         chosen, _ = choose(signatures)
         self.candidates = [
-            Candidate(g.sql if g else None, error, len(r.rows) if r else None,
+            Candidate(o.guarded.sql if o.guarded else None, o.error, len(o.result.rows) if o.result else None,
                       signatures.count(signature) if signature is not None else 0, index == chosen)
-            for index, ((g, r, error), signature) in enumerate(zip(pool, signatures))]
+            for index, (o, signature) in enumerate(zip(pool, signatures))]
         if chosen:
             self.notes.append(f"{self.candidates[chosen].votes} of {count} sampled queries agreed on this result; "
                               "the first query written disagreed")
-        return pool[chosen][0], pool[chosen][1]
+        return pool[chosen].guarded, pool[chosen].result
 
     def mend_failed(self, checked: GuardedSQL, error: QueryFailed) -> tuple[GuardedSQL, str] | None:
         """A deterministic fix for an SQLite error whose cause is unambiguous, validated again; else None."""
@@ -310,8 +341,7 @@ class AskPipeline:
         fixed = fix_outer_aggregates(checked.sql)
         if fixed is None:
             return None
-        guarded = check_select(fixed[0], self.guard_schema, max_rows=self.settings.max_rows,
-                               allowed_tables=self.allowed)
+        guarded = self.guard(fixed[0])
         return None if isinstance(guarded, Rejection) else (guarded, fixed[1])
 
     async def check_values(self, checked: GuardedSQL) -> list[ValueHint]:
@@ -338,13 +368,12 @@ class AskPipeline:
                 changes.append(f"{hint.literal!r} → {hint.replacement!r} (as stored in {hint.table}.{hint.column})")
         if not changes:
             return None
-        guarded = check_select(sql, self.guard_schema, max_rows=self.settings.max_rows, allowed_tables=self.allowed)
+        guarded = self.guard(sql)
         if isinstance(guarded, Rejection):
             return None
         started = time.perf_counter()
         try:
-            result = await run_select(self.db, guarded.sql, allowed_tables=self.allowed,
-                                      max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
+            result = await self.run_query(guarded)
         except QueryFailed:
             return None
         finally:
@@ -370,37 +399,14 @@ class AskPipeline:
             self._clock("sql_generation", started)
             self._count_sql_tokens(reply)
             await self.emit("checking", attempt=number, sql=sql)
-            checked, fixes, doubts = self.check_and_fix(sql)
-            if doubts and number < self.max_attempts:
-                checked = Rejection("; ".join(doubts), "unlinked_join")
-            if isinstance(checked, Rejection):
-                self.attempts.append(Attempt(reply.text, sql or None, checked.reason, checked.kind,
-                                             tuple(checked.suggestions), None, reply.seconds))
-                messages = messages + repair_turn(reply.text, checked.reason, checked.suggestions)
+            outcome = await self.try_sql(sql, final=number == self.max_attempts, attempt=number)
+            if outcome.error is not None:
+                self.attempts.append(Attempt(reply.text, outcome.guarded.sql if outcome.guarded else sql or None,
+                                             outcome.error, outcome.kind, outcome.suggestions, None, reply.seconds))
+                messages = messages + repair_turn(reply.text, outcome.error, outcome.suggestions)
                 failed.add(sql)
                 continue
-            await self.emit("running", attempt=number, sql=checked.sql)
-            started = time.perf_counter()
-            try:
-                try:
-                    result = await run_select(self.db, checked.sql, allowed_tables=self.allowed,
-                                              max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
-                except QueryFailed as error:
-                    mended = self.mend_failed(checked, error)
-                    if mended is None:
-                        raise
-                    checked, change = mended
-                    result = await run_select(self.db, checked.sql, allowed_tables=self.allowed,
-                                              max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
-                    fixes = fixes + (change,)
-            except QueryFailed as error:
-                self._clock("sql_execution", started)
-                self.attempts.append(Attempt(reply.text, checked.sql, error.message, error.code, (), None,
-                                             reply.seconds))
-                messages = messages + repair_turn(reply.text, error.message, ())
-                failed.add(sql)
-                continue
-            self._clock("sql_execution", started)
+            checked, result, fixes = outcome.guarded, outcome.result, outcome.fixes
             if looks_empty(result) and not hinted:
                 hinted = True
                 hints = await self.check_values(checked)
@@ -417,9 +423,9 @@ class AskPipeline:
                     continue
             self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds,
                                          fixes))
-            self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in doubts)
+            self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in outcome.doubts)
             if self.settings.sql_candidates > 1:
-                return await self.vote(first_messages, checked, result)
+                return await self.vote(first_messages, replace(outcome, guarded=checked, result=result))
             return checked, result
         return None, None
 
