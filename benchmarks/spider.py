@@ -130,6 +130,10 @@ async def run(args) -> dict:
     if args.rerun:
         earlier = {r["index"]: r for r in json.loads(Path(args.rerun).read_text())["records"]}
         questions = [(i, q) for i, q in questions if i in earlier and needed_repair(earlier[i])]
+        if args.with_error:  # narrower still: a change that only alters these messages affects no other question
+            questions = [(i, q) for i, q in questions
+                         if any(text in (step.get("error") or "") for step in earlier[i]["trail"]
+                                for text in args.with_error)]
     reused_baseline = {}
     if args.baseline_from:
         reused_baseline = {r["index"]: r for r in json.loads(Path(args.baseline_from).read_text())["records"]}
@@ -246,6 +250,8 @@ def main() -> int:
     parser.add_argument("--rerun", metavar="RESULTS_JSON",
                         help="only the questions that needed a repair in an earlier run (changes to the repair "
                              "loop affect no other question); the report compares the two runs on them")
+    parser.add_argument("--with-error", action="append", metavar="TEXT",
+                        help="with --rerun: only questions where an earlier attempt's error contains TEXT")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))
     args = parser.parse_args()
@@ -258,7 +264,8 @@ def main() -> int:
         now = [r["method_ok"] for r in rs]
         fixed = sum(1 for a, b in zip(then, now) if b and not a)
         broken = sum(1 for a, b in zip(then, now) if a and not b)
-        text += (f"\nrerun of the {len(rs)} questions that needed a repair in {args.rerun}: method correct "
+        which = f" with an error containing {' or '.join(map(repr, args.with_error))}" if args.with_error else ""
+        text += (f"\nrerun of the {len(rs)} questions that needed a repair{which} in {args.rerun}: method correct "
                  f"{sum(then)} then, {sum(now)} now ({sum(now) - sum(then):+d}); fixed {fixed}, broken {broken}")
         # Every other question runs exactly as before (no rejection, no repair), so the earlier records
         # with these substituted are the whole benchmark for the current method.

@@ -20,7 +20,7 @@ from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .join_links import check_joins, foreign_links
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
-from .sql_fix import MAX_FIXES, auto_fix, fix_outer_aggregates
+from .sql_fix import MAX_FIXES, auto_fix, fix_ambiguous, fix_outer_aggregates
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
 from .value_hints import ValueHint, looks_empty, replace_literal, value_hints
@@ -336,9 +336,13 @@ class AskPipeline:
 
     def mend_failed(self, checked: GuardedSQL, error: QueryFailed) -> tuple[GuardedSQL, str] | None:
         """A deterministic fix for an SQLite error whose cause is unambiguous, validated again; else None."""
-        if "misuse of aggregate" not in error.message:
+        if "misuse of aggregate" in error.message:
+            fixed = fix_outer_aggregates(checked.sql)
+        elif "ambiguous column name: " in error.message:
+            name = error.message.split("ambiguous column name: ", 1)[1].strip()
+            fixed = fix_ambiguous(checked.sql, name, self.guard_schema.tables)
+        else:
             return None
-        fixed = fix_outer_aggregates(checked.sql)
         if fixed is None:
             return None
         guarded = self.guard(fixed[0])

@@ -146,3 +146,43 @@ def _sources(select) -> dict[str, tuple[str, str]]:
             label = table.alias or table.name
             found[label.lower()] = (label, table.name.lower())
     return found
+
+
+def fix_ambiguous(sql: str, name: str, columns: dict[str, tuple[str, ...]]) -> tuple[str, str] | None:
+    """`SELECT document_id ... FROM paragraphs JOIN documents ON paragraphs.document_id = documents.document_id`:
+    SQLite reports "ambiguous column name". When the JOIN makes the tables agree on that column, either
+    qualifier gives the same value, so the first table's is used. Called only after SQLite has reported it."""
+    if "." in name:
+        return None
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return None
+    lower = name.lower()
+    has_column = {table.lower(): {c.lower() for c in cols} for table, cols in columns.items()}
+    changes = []
+    for select in tree.find_all(exp.Select):
+        sources = _sources(select)
+        holders = [alias for alias, (_, table) in sources.items() if lower in has_column.get(table, ())]
+        if len(holders) < 2 or not _equated(select, lower, set(holders)):
+            continue
+        label = sources[holders[0]][0]
+        for column in select.find_all(exp.Column):
+            if column.parent_select is select and not column.table and column.name.lower() == lower:
+                column.set("table", exp.to_identifier(label))
+                changes.append(column.name)
+    if not changes:
+        return None
+    return tree.sql(dialect="sqlite"), f"{changes[0]} → {label}.{changes[0]} (the JOIN makes the tables agree on it)"
+
+
+def _equated(select, column: str, aliases: set[str]) -> bool:
+    """Whether an ON clause of this SELECT compares `column` of two of these tables for equality."""
+    for join in select.args.get("joins") or []:
+        condition = join.args.get("on")
+        for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
+            sides = (eq.this, eq.expression)
+            if all(isinstance(side, exp.Column) and side.name.lower() == column and side.table.lower() in aliases
+                   for side in sides) and sides[0].table.lower() != sides[1].table.lower():
+                return True
+    return False

@@ -725,19 +725,29 @@ class _ColumnChecker:
 
     def _elsewhere(self, name: str, scope: Scope) -> str:
         """'; "x" is a column of t1, t2' naming the tables outside the query that hold the column: the
-        model picked the wrong table, and a join (or the other table) is what it needs."""
-        in_query = {source.name.lower() for outer in self._scope_chain(scope)
-                    for _, source in outer.selected_sources.values() if isinstance(source, exp.Table)}
+        model picked the wrong table, and a join (or the other table) is what it needs. With foreign keys,
+        the JOIN that reaches the first of them, written with the query's own aliases."""
+        labels = {}  # table (lower) -> how the query names it
+        for outer in self._scope_chain(scope):
+            for alias, (_, source) in outer.selected_sources.items():
+                if isinstance(source, exp.Table):
+                    labels.setdefault(source.name.lower(), alias)
         homes = [table for table, columns in self.schema.tables.items()
-                 if table.lower() not in in_query and (self.allowed is None or table.lower() in self.allowed)
+                 if table.lower() not in labels and (self.allowed is None or table.lower() in self.allowed)
                  and name.lower() in {c.lower() for c in columns}]
         if not homes:
             return ""
         listed = ", ".join(homes[:MAX_SUGGESTIONS]) + (" …" if len(homes) > MAX_SUGGESTIONS else "")
-        route = path_between(homes[0], in_query, self.schema.links) if in_query else []
-        how = ("join " + homes[0] + " through " + ", ".join(link.text() for link in reversed(route)) if route
-               else "join it through the foreign keys")
-        return f'; "{name}" is a column of {listed} ({how})'
+        route = path_between(homes[0], set(labels), self.schema.links) if labels else []
+        if not route:
+            return f'; "{name}" is a column of {listed} (join it through the foreign keys)'
+        joins = []
+        for link in reversed(route):  # from the query's tables outwards
+            new, old = (link.other, link.table) if link.table.lower() in labels else (link.table, link.other)
+            labels.setdefault(new.lower(), new)
+            joins.append(f"JOIN {new} ON {labels[old.lower()]}.{link.column_of(old)} = "
+                         f"{new}.{link.column_of(new)}")
+        return f'; "{name}" is a column of {listed}: add {" ".join(joins)}'
 
     def _suggest(self, name: str, scope: Scope, only: str | None = None) -> tuple[str, ...]:
         plain: dict[str, list[str]] = {}  # column -> qualified forms

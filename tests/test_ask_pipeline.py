@@ -330,3 +330,22 @@ async def test_other_sqlite_errors_still_go_back_to_the_model(db_path):
     result = await ask(make_datasette(db_path), "pets", "List the dogs", model=model)
     assert result.attempts[0].error.startswith("SQLite error: misuse of aggregate")
     assert result.rows == (("Bella",), ("Fido",), ("Rex",))
+
+
+@pytest.mark.asyncio
+async def test_an_ambiguous_column_the_join_equates_is_qualified_after_sqlite_reports_it(db_path):
+    model = ScriptedModel([sql_reply("select id, owners.name, count(*) from owners join dogs on owners.id = dogs.id "
+                                     "group by id order by id"), "Two owners."])
+    result = await ask(make_datasette(db_path), "pets", "Owners and dogs?", model=model)
+    assert result.rows == ((1, "Ana", 1), (2, "Ben", 1)) and len(model.calls) == 2
+    assert result.attempts[0].fixes == ("id → owners.id (the JOIN makes the tables agree on it)",)
+
+
+@pytest.mark.asyncio
+async def test_an_ambiguous_column_the_join_does_not_equate_goes_back_to_the_model(db_path):
+    model = ScriptedModel([sql_reply("select name from owners join dogs on owners.id = dogs.owner_id"),
+                           sql_reply("select dogs.name from owners join dogs on owners.id = dogs.owner_id "
+                                     "order by dogs.id"), "Rex, Fido, Bella."])
+    result = await ask(make_datasette(db_path), "pets", "Dog names?", model=model)
+    assert result.attempts[0].error == "SQLite error: ambiguous column name: name"
+    assert result.rows == (("Rex",), ("Fido",), ("Bella",))

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.errors import SQLRejected
+from datasette_llm.join_links import Link
 from datasette_llm.sql_guard import (
     ALLOWED_PRAGMA_FUNCTIONS,
     FORBIDDEN_FUNCTIONS,
@@ -355,6 +356,17 @@ def test_unknown_column_names_the_tables_that_hold_it():
     assert isinstance(check_select("select city from dogs join owners on 0", SCHEMA), GuardedSQL)
     hidden = check_select("select city from dogs", SCHEMA, allowed_tables={"dogs"})
     assert "owners" not in hidden.reason  # tables the actor may not use are never named
+
+
+def test_unknown_column_hint_writes_the_join_with_the_querys_aliases():
+    links = (Link("dogs", "owner_id", "owners", "id"), Link("owners", "id", "clubs", "owner_id"))
+    schema = SchemaInfo(tables={**SCHEMA.tables, "clubs": ("owner_id", "club")}, links=links)
+    assert check_select("select d.city from dogs d", schema).reason == (
+        'no such column "city" in table "dogs"; "city" is a column of owners: add JOIN owners ON '
+        "d.owner_id = owners.id")
+    assert check_select("select club from dogs", schema).reason.endswith(
+        '"club" is a column of clubs: add JOIN owners ON dogs.owner_id = owners.id '
+        "JOIN clubs ON owners.id = clubs.owner_id")
 
 
 def test_unknown_column_case_insensitive_suggestion():
