@@ -52,6 +52,8 @@ def fix_column(tree, identifier: str, schema: SchemaInfo) -> str | None:
         changed = False
         for node in columns:
             if node.table and node.table.lower() != alias.lower() and node.table.lower() != owner.lower():
+                if _would_compare_with_itself(node, alias):
+                    continue  # `ON T1.Model = T2.Model` must not become `T2.Model = T2.Model`: a missing JOIN
                 node.set("table", exp.to_identifier(alias))
                 changed = True
         if changed:
@@ -64,6 +66,15 @@ def fix_column(tree, identifier: str, schema: SchemaInfo) -> str | None:
             node.set("this", exp.to_identifier(real, quoted=not re.fullmatch(r"[A-Za-z_]\w*", real)))
         return f"{identifier} → {real}"
     return None
+
+
+def _would_compare_with_itself(node: exp.Column, alias: str) -> bool:
+    parent = node.parent
+    if not isinstance(parent, exp.EQ):
+        return False
+    other = parent.expression if parent.this is node else parent.this
+    return (isinstance(other, exp.Column) and other.name.lower() == node.name.lower()
+            and other.table.lower() == alias.lower())
 
 
 def fix_table(tree, identifier: str, schema: SchemaInfo, allowed: set[str] | None) -> str | None:

@@ -747,7 +747,7 @@ class _ColumnChecker:
             labels.setdefault(new.lower(), new)
             joins.append(f"JOIN {new} ON {labels[old.lower()]}.{link.column_of(old)} = "
                          f"{new}.{link.column_of(new)}")
-        return f'; "{name}" is a column of {listed}: add {" ".join(joins)}'
+        return f'; "{name}" is a column of {listed} (to use it: {" ".join(joins)})'
 
     def _suggest(self, name: str, scope: Scope, only: str | None = None) -> tuple[str, ...]:
         plain: dict[str, list[str]] = {}  # column -> qualified forms

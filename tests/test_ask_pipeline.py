@@ -349,3 +349,14 @@ async def test_an_ambiguous_column_the_join_does_not_equate_goes_back_to_the_mod
     result = await ask(make_datasette(db_path), "pets", "Dog names?", model=model)
     assert result.attempts[0].error == "SQLite error: ambiguous column name: name"
     assert result.rows == (("Rex",), ("Fido",), ("Bella",))
+
+
+@pytest.mark.asyncio
+async def test_a_wrong_alias_in_a_join_condition_is_not_fixed_into_a_self_comparison(shop_path):
+    # sales has no model_id on makers' side: re-qualifying T1.id as T2.id would make `T2.id = T2.id`.
+    model = ScriptedModel([sql_reply("select T2.name from sales as T1 join makers as T2 on T1.name = T2.name"),
+                           sql_reply("select makers.name from sales join models on sales.model_id = models.id "
+                                     "join makers on models.maker_id = makers.id"), "Acme."])
+    result = await ask(make_datasette(shop_path), "shop", "Who made what was sold?", model=model)
+    assert result.attempts[0].error_kind == "unknown_column" and result.attempts[0].fixes == ()
+    assert result.rows == (("Acme",),)
