@@ -747,7 +747,9 @@ class _ColumnChecker:
             labels.setdefault(new.lower(), new)
             joins.append(f"JOIN {new} ON {labels[old.lower()]}.{link.column_of(old)} = "
                          f"{new}.{link.column_of(new)}")
-        return f'; "{name}" is a column of {listed} (to use it: {" ".join(joins)})'
+        # Measured on Spider (48 questions that saw this hint, same run otherwise): this imperative form 24
+        # correct; "(to use it: JOIN ...)" 17; "(join t through a = b, ...)" 17.
+        return f'; "{name}" is a column of {listed}: add {" ".join(joins)}'
 
     def _suggest(self, name: str, scope: Scope, only: str | None = None) -> tuple[str, ...]:
         plain: dict[str, list[str]] = {}  # column -> qualified forms

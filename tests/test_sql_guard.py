@@ -362,11 +362,11 @@ def test_unknown_column_hint_writes_the_join_with_the_querys_aliases():
     links = (Link("dogs", "owner_id", "owners", "id"), Link("owners", "id", "clubs", "owner_id"))
     schema = SchemaInfo(tables={**SCHEMA.tables, "clubs": ("owner_id", "club")}, links=links)
     assert check_select("select d.city from dogs d", schema).reason == (
-        'no such column "city" in table "dogs"; "city" is a column of owners (to use it: JOIN owners ON '
-        "d.owner_id = owners.id)")
+        'no such column "city" in table "dogs"; "city" is a column of owners: add JOIN owners ON '
+        "d.owner_id = owners.id")
     assert check_select("select club from dogs", schema).reason.endswith(
-        '"club" is a column of clubs (to use it: JOIN owners ON dogs.owner_id = owners.id '
-        "JOIN clubs ON owners.id = clubs.owner_id)")
+        '"club" is a column of clubs: add JOIN owners ON dogs.owner_id = owners.id '
+        "JOIN clubs ON owners.id = clubs.owner_id")
 
 
 def test_unknown_column_case_insensitive_suggestion():
