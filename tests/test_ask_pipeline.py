@@ -360,3 +360,13 @@ async def test_a_wrong_alias_in_a_join_condition_is_not_fixed_into_a_self_compar
     result = await ask(make_datasette(shop_path), "shop", "Who made what was sold?", model=model)
     assert result.attempts[0].error_kind == "unknown_column" and result.attempts[0].fixes == ()
     assert result.rows == (("Acme",),)
+
+
+@pytest.mark.asyncio
+async def test_a_wrong_alias_in_a_join_condition_is_relinked_when_a_foreign_key_fits(shop_path):
+    model = ScriptedModel([sql_reply("select T1.title, T2.name from models as T1 join makers as T2 "
+                                     "on T1.name = T2.name"), "Rocket, by Acme."])
+    result = await ask(make_datasette(shop_path), "shop", "Who makes each model?", model=model)
+    assert result.rows == (("Rocket", "Acme"),) and len(model.calls) == 2
+    assert result.sql == ("SELECT T1.title, T2.name FROM models AS T1 JOIN makers AS T2 ON T1.maker_id = T2.id "
+                          "LIMIT 1000")
