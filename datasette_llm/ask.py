@@ -411,14 +411,16 @@ class AskPipeline:
                 failed.add(sql)
                 continue
             checked, result, fixes = outcome.guarded, outcome.result, outcome.fixes
-            if looks_empty(result) and not hinted:
-                hinted = True
+            if looks_empty(result):
+                # Substituting a stored spelling costs no model call, so it is tried on every attempt (a repair
+                # often fixes the column and keeps the misspelt value); the hint goes to the model once.
                 hints = await self.check_values(checked)
                 substituted = await self.substitute_values(checked, hints)
                 if substituted is not None:
                     checked, result, changes = substituted
                     fixes = fixes + changes
-                elif hints and number < self.max_attempts:
+                elif hints and number < self.max_attempts and not hinted:
+                    hinted = True
                     error = ("the query returned no rows. " if not result.rows else "the query matched no rows. ")
                     error += "; ".join(hint.message() for hint in hints)
                     self.attempts.append(Attempt(reply.text, checked.sql, error, "no_rows_value_mismatch", (),

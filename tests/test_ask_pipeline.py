@@ -370,3 +370,12 @@ async def test_a_wrong_alias_in_a_join_condition_is_relinked_when_a_foreign_key_
     assert result.rows == (("Rocket", "Acme"),) and len(model.calls) == 2
     assert result.sql == ("SELECT T1.title, T2.name FROM models AS T1 JOIN makers AS T2 ON T1.maker_id = T2.id "
                           "LIMIT 1000")
+
+
+@pytest.mark.asyncio
+async def test_a_misspelt_value_is_substituted_after_a_hint_too(db_path):
+    model = ScriptedModel([sql_reply("select count(*) from dogs where notes = 'rex'"),
+                           sql_reply("select count(*) from dogs where name = 'rex'"), "One."])
+    result = await ask(make_datasette(db_path), "pets", "How many dogs are called rex?", model=model)
+    assert result.attempts[0].error_kind == "no_rows_value_mismatch"
+    assert result.rows == ((1,),) and result.attempts[1].fixes == ("'rex' → 'Rex' (as stored in dogs.name)",)
