@@ -429,6 +429,8 @@ class AskPipeline:
                     continue
             self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds,
                                          fixes))
+            if fixes:  # what ran differs from what the model wrote: say so wherever the result is shown
+                self.notes.append("the query was mended before it ran: " + "; ".join(fixes))
             self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in outcome.doubts)
             if self.settings.sql_candidates > 1:
                 return await self.vote(first_messages, replace(outcome, guarded=checked, result=result))

@@ -212,6 +212,7 @@ async def test_a_value_spelt_differently_is_replaced_by_the_stored_one_without_a
     assert result.rows == ((9,),) and len(model.calls) == 2 and len(result.attempts) == 1
     assert result.sql == "SELECT age FROM dogs WHERE name = 'Rex' LIMIT 1000"
     assert result.attempts[0].fixes == ("'r e x' → 'Rex' (as stored in dogs.name)",)
+    assert "the query was mended before it ran: 'r e x' → 'Rex' (as stored in dogs.name)" in result.notes
 
 
 @pytest.mark.asyncio

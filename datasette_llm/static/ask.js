@@ -247,6 +247,9 @@
         item.appendChild(el("p", "ask-attempt-error", why));
       } else {
         item.appendChild(el("p", "ask-meta", "Ran: " + plural(attempt.row_count || 0, "row")));
+        if (attempt.fixes && attempt.fixes.length) {
+          item.appendChild(el("p", "ask-meta", "Mended before it ran: " + attempt.fixes.join("; ")));
+        }
       }
       list.appendChild(item);
     });
