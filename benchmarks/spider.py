@@ -1,6 +1,9 @@
 """Execution accuracy of Ask on Spider 1.0 dev (open part), against a one-prompt baseline, in one run.
 
     .venv/bin/python benchmarks/spider.py [--limit N] [--db car_1 --db pets_1]
+    .venv/bin/python benchmarks/spider.py --baseline-from earlier.json        # the method only; baseline reused
+    .venv/bin/python benchmarks/spider.py --rerun earlier.json [--with-error TEXT]  # after a repair-loop change
+    .venv/bin/python benchmarks/spider.py --report results.json               # print a saved run's report
 
 Method: the full Ask pipeline up to the rows (`sql_only=True`): schema with example rows and rules, sqlglot
 validation, repair loop. Baseline: the same model and weights, one prompt in Qwen2.5-Coder's evaluation
