@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 
-from .execute import QueryFailed, QueryResult, run_select
+from .execute import QueryFailed, QueryResult, QueryTimeout, run_select
 from .join_links import Link, path_between
 from .schema import quote_name as _quote
 
 MAX_LITERALS = 4
 MAX_ELSEWHERE = 3
 MAX_ELSEWHERE_PROBES = 60
+PROBE_BUDGET_MIN_MS = 1000  # all probes for one query share max(time limit, this)
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,19 @@ def replace_literal(sql: str, column: str, literal: str, value: str) -> str | No
 
 
 class _Probe:
-    """Runs the small lookup queries, all through the guarded path."""
+    """Runs the small lookup queries, all through the guarded path, within one shared time budget: on a big
+    database each probe may scan a column, and a hint must not cost more than a query may."""
 
     def __init__(self, db, allowed: set[str], time_limit_ms: int):
-        self.db, self.allowed, self.time_limit_ms = db, allowed, time_limit_ms
+        self.db, self.allowed = db, allowed
+        self.deadline = time.monotonic() + max(time_limit_ms, PROBE_BUDGET_MIN_MS) / 1000
 
     async def values(self, sql: str, limit: int) -> list[str]:
+        remaining_ms = int((self.deadline - time.monotonic()) * 1000)
+        if remaining_ms <= 0:
+            raise QueryTimeout("no time left for value hints")
         result = await run_select(self.db, sql, allowed_tables=self.allowed, max_rows=limit,
-                                  time_limit_ms=self.time_limit_ms)
+                                  time_limit_ms=remaining_ms)
         return [str(row[0]) for row in result.rows if row[0] is not None]
 
 

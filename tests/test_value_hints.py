@@ -1,4 +1,6 @@
-"""Value hints' pure parts: what counts as an empty result, literal replacement, the safe substitution."""
+"""Value hints: what counts as an empty result, literal replacement, the safe substitution, the probe budget."""
+
+import pytest
 
 from datasette_llm.execute import QueryResult
 from datasette_llm.value_hints import ValueHint, literal_comparisons, looks_empty, replace_literal
@@ -44,3 +46,21 @@ def test_messages_name_values_or_the_columns_and_route():
 def test_literal_comparisons_finds_equals_in_and_like():
     assert sorted(literal_comparisons("select * from t where a = 'x' and b like '%y%' and c in ('z', 3)")) == [
         ("a", "x"), ("b", "%y%"), ("c", "z")]
+
+
+@pytest.mark.asyncio
+async def test_probes_share_one_time_budget_and_stop_quietly_when_it_is_spent(tmp_path, monkeypatch):
+    import sqlite_utils
+    from datasette.app import Datasette
+
+    from datasette_llm import value_hints as module
+
+    path = tmp_path / "pets.db"
+    sqlite_utils.Database(path)["dogs"].insert({"id": 1, "name": "Rex"})
+    db = Datasette([str(path)]).get_database("pets")
+    sql = "select * from dogs where name = 'rex'"
+    tables = {"dogs": ("id", "name")}
+    hints = await module.value_hints(db, sql, tables, allowed={"dogs"}, time_limit_ms=1000)
+    assert hints[0].replacement == "Rex"
+    monkeypatch.setattr(module, "PROBE_BUDGET_MIN_MS", 0)
+    assert await module.value_hints(db, sql, tables, allowed={"dogs"}, time_limit_ms=0) == []
