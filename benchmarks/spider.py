@@ -103,15 +103,14 @@ def gold_empty_by_spelling(db_path: Path, gold_sql: str) -> bool:
     """Whether the gold result is empty (or a lone 0 / NULL) only because a literal in the gold SQL is not stored
     as written: flight_2 stores ' APG' and 'Aberdeen ' while its gold SQL asks for 'APG' and 'Aberdeen'.
     Ask substitutes the stored spelling and returns the real rows, which cannot match such a gold result."""
-    from datasette_llm.value_hints import literal_comparisons
+    from datasette_llm.value_hints import literal_comparisons, nothing_found, spelling_key
 
     try:
         rows = execute(db_path, gold_sql)
     except sqlite3.Error:
         return False
-    if rows and not (len(rows) == 1 and all(v in (None, 0) for v in rows[0])):
+    if not nothing_found(rows):
         return False
-    squash = lambda text: re.sub(r"[\W_]+", "", str(text).lower())  # noqa: E731
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     conn.text_factory = lambda b: b.decode("utf-8", errors="replace")
     try:
@@ -122,7 +121,7 @@ def gold_empty_by_spelling(db_path: Path, gold_sql: str) -> bool:
                 if not real:
                     continue
                 stored = [v for (v,) in conn.execute(f'select distinct "{real[0]}" from "{table}"') if v is not None]
-                if literal not in stored and any(squash(v) == squash(literal) for v in stored):
+                if literal not in stored and any(spelling_key(v) == spelling_key(literal) for v in stored):
                     return True
     finally:
         conn.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlglot
@@ -42,7 +42,7 @@ class ValueHint:
     @property
     def replacement(self) -> str | None:
         """The one stored value that is the literal apart from case, spaces and punctuation."""
-        same = [v for v in self.values if _squash(v) == _squash(self.literal.strip("%"))]
+        same = [v for v in self.values if spelling_key(v) == spelling_key(self.literal.strip("%"))]
         return same[0] if len(same) == 1 and "%" not in self.literal else None
 
     def message(self) -> str:
@@ -57,10 +57,28 @@ class ValueHint:
 
 
 def looks_empty(result: QueryResult) -> bool:
+    return nothing_found(result.rows)
+
+
+def nothing_found(rows: Sequence[tuple]) -> bool:
     """No rows, or one row of zeros / NULLs (what count(*) or sum() give when the WHERE matched nothing)."""
-    if not result.rows:
-        return True
-    return len(result.rows) == 1 and all(value in (None, 0) for value in result.rows[0])
+    return not rows or (len(rows) == 1 and all(value in (None, 0) for value in rows[0]))
+
+
+def spelling_key(text) -> str:
+    """What is left of a value without case, spaces and punctuation: equal keys differ only in spelling."""
+    return re.sub(r"[\W_]+", "", str(text).lower())
+
+
+def _string_comparisons(tree) -> Iterator[tuple[exp.Column, exp.Literal]]:
+    """(column, string literal) nodes compared with =, IN or LIKE, in the order of the tree walk."""
+    for node in tree.find_all(exp.EQ, exp.Like, exp.In):
+        if not isinstance(node.this, exp.Column):
+            continue
+        literals = [node.expression] if not isinstance(node, exp.In) else list(node.expressions)
+        for literal in literals:
+            if isinstance(literal, exp.Literal) and literal.is_string:
+                yield node.this, literal
 
 
 def literal_comparisons(sql: str) -> list[tuple[str, str]]:
@@ -69,16 +87,7 @@ def literal_comparisons(sql: str) -> list[tuple[str, str]]:
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.ParseError:
         return []
-    pairs = []
-    for node in tree.find_all(exp.EQ, exp.Like, exp.In):
-        column = node.this if isinstance(node.this, exp.Column) else None
-        if column is None:
-            continue
-        literals = [node.expression] if not isinstance(node, exp.In) else list(node.expressions)
-        for literal in literals:
-            if isinstance(literal, exp.Literal) and literal.is_string:
-                pairs.append((column.name, literal.this))
-    return pairs[:MAX_LITERALS]
+    return [(column.name, literal.this) for column, literal in _string_comparisons(tree)][:MAX_LITERALS]
 
 
 def replace_literal(sql: str, column: str, literal: str, value: str) -> str | None:
@@ -87,16 +96,11 @@ def replace_literal(sql: str, column: str, literal: str, value: str) -> str | No
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.ParseError:
         return None
-    changed = False
-    for node in tree.find_all(exp.EQ, exp.Like, exp.In):
-        if not (isinstance(node.this, exp.Column) and node.this.name.lower() == column.lower()):
-            continue
-        literals = [node.expression] if not isinstance(node, exp.In) else list(node.expressions)
-        for found in literals:
-            if isinstance(found, exp.Literal) and found.is_string and found.this == literal:
-                found.replace(exp.Literal.string(value))
-                changed = True
-    return tree.sql(dialect="sqlite") if changed else None
+    found = [node for compared, node in _string_comparisons(tree)
+             if compared.name.lower() == column.lower() and node.this == literal]
+    for node in found:
+        node.replace(exp.Literal.string(value))
+    return tree.sql(dialect="sqlite") if found else None
 
 
 class _Probe:
@@ -169,7 +173,7 @@ async def _close_values(probe: _Probe, table: str, column: str, pattern: str, qu
     values = list(dict.fromkeys(mentioned + like))
     if not values:
         pool = await probe.values(f"select distinct {q_column} from {q_table} limit 200", 200)
-        squashed = [v for v in pool if _squash(v) == _squash(pattern)]
+        squashed = [v for v in pool if spelling_key(v) == spelling_key(pattern)]
         values = squashed or difflib.get_close_matches(pattern, pool, n=5, cutoff=0.6)
     return values
 
@@ -180,8 +184,10 @@ async def _columns_holding(probe: _Probe, value: str, tables, other_tables, skip
     for group in (tables, {t: c for t, c in other_tables.items() if t not in tables}):
         for table, columns in group.items():
             for column in columns:
-                if (table, column) == skip or probes >= MAX_ELSEWHERE_PROBES:
+                if (table, column) == skip:
                     continue
+                if probes >= MAX_ELSEWHERE_PROBES:
+                    return found
                 probes += 1
                 sql = (f"select 1 from {_quote(table)} where lower(cast({_quote(column)} as text)) = "
                        f"lower({_literal(value)}) limit 1")
@@ -195,10 +201,6 @@ async def _columns_holding(probe: _Probe, value: str, tables, other_tables, skip
         if found:
             return found
     return found
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.lower())
 
 
 def _literal(text: str) -> str:
