@@ -125,8 +125,7 @@ def _repair(join, condition, sources: list[_Source], links: Sequence[Link], resu
     new = sources[-1]
     before = condition.sql(dialect="sqlite")
     options = [(source, link) for source in sources[:-1] if source.table and source.table != new.table
-               for link in links if {link.table.lower(), link.other.lower()}
-               == {source.table.lower(), new.table.lower()}]
+               for link in links_between(source.table, new.table, links)]
     if len(options) == 1:
         source, link = options[0]
         pair = exp.EQ(this=_column(source.label, link.column_of(source.table)),
@@ -152,6 +151,12 @@ def _column(alias: str, name: str) -> exp.Column:
 
 def _identifier(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=not re.fullmatch(r"[A-Za-z_]\w*", name))
+
+
+def links_between(table: str, other: str, links: Sequence[Link]) -> list[Link]:
+    """The foreign keys that join these two tables directly, in either direction."""
+    pair = {table.lower(), other.lower()}
+    return [link for link in links if {link.table.lower(), link.other.lower()} == pair]
 
 
 def path_between(start: str, targets: set[str], links: Sequence[Link]) -> list[Link]:

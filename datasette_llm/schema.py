@@ -33,11 +33,14 @@ class TableSchema:
     columns: tuple[str, ...]
     create_sql: str
     example_rows: tuple[tuple, ...]
-    foreign_tables: tuple[str, ...]
-    row_count: int | None = None
-    is_view: bool = False
     # (column, referenced table, referenced column): the pairs a JOIN of the two tables should compare.
     foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    row_count: int | None = None
+    is_view: bool = False
+
+    @property
+    def foreign_tables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(other for _, other, _ in self.foreign_keys))
 
     def render(self, with_examples: bool = True) -> str:
         text = self.create_sql.strip().rstrip(";") + ";"
@@ -100,13 +103,12 @@ def _table_details(conn, table: str, is_view: bool) -> TableSchema:
     ).fetchone() or ("",)
     columns = tuple(row[1] for row in conn.execute(f"pragma table_info({quote_name(table)})"))
     keys = () if is_view else _foreign_keys(conn, table)
-    foreign = tuple(dict.fromkeys(other for _, other, _ in keys))
     try:
         rows = tuple(tuple(row) for row in conn.execute(f"select * from {quote_name(table)} limit {EXAMPLE_ROWS}"))
     except Exception:  # a broken view must not break the whole schema
         rows = ()
-    return TableSchema(table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, foreign,
-                       None, is_view, keys)
+    return TableSchema(table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, keys,
+                       None, is_view)
 
 
 def _foreign_keys(conn, table: str) -> tuple[tuple[str, str, str], ...]:

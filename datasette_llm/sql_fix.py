@@ -13,6 +13,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
+from .join_links import links_between
 from .sql_guard import Rejection, SchemaInfo
 
 MAX_FIXES = 4
@@ -52,8 +53,8 @@ def fix_column(tree, identifier: str, schema: SchemaInfo) -> str | None:
         changed = False
         for node in columns:
             if node.table and node.table.lower() != alias.lower() and node.table.lower() != owner.lower():
-                if _would_compare_with_itself(node, alias) and not _linked(
-                        schema, in_query.get(node.table.lower(), node.table), owner):
+                if _would_compare_with_itself(node, alias) and not links_between(
+                        in_query.get(node.table.lower(), node.table), owner, schema.links):
                     # `ON T1.Model = T2.Model` must not become `T2.Model = T2.Model` when no foreign key can
                     # relink the two tables (join_links does that when one can): a table is missing.
                     continue
@@ -69,11 +70,6 @@ def fix_column(tree, identifier: str, schema: SchemaInfo) -> str | None:
             node.set("this", exp.to_identifier(real, quoted=not re.fullmatch(r"[A-Za-z_]\w*", real)))
         return f"{identifier} → {real}"
     return None
-
-
-def _linked(schema: SchemaInfo, table: str, other: str) -> bool:
-    pair = {table.lower(), other.lower()}
-    return any({link.table.lower(), link.other.lower()} == pair for link in schema.links)
 
 
 def _would_compare_with_itself(node: exp.Column, alias: str) -> bool:
