@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/spider.py [--limit N] [--db car_1 --db pets_1]
     .venv/bin/python benchmarks/spider.py --baseline-from earlier.json        # the method only; baseline reused
     .venv/bin/python benchmarks/spider.py --rerun earlier.json [--with-error TEXT]  # after a repair-loop change
+    .venv/bin/python benchmarks/spider.py --rerun earlier.json --index 12,41  # only these questions
     .venv/bin/python benchmarks/spider.py --report results.json               # print a saved run's report
 
 Method: the full Ask pipeline up to the rows (`sql_only=True`): schema with example rows and rules, sqlglot
@@ -159,7 +160,9 @@ async def run(args) -> dict:
     questions = list(enumerate(json.loads((SPIDER / "dev.json").read_text())))  # index: place in dev.json
     if args.db:
         questions = [(i, q) for i, q in questions if q["db_id"] in args.db]
-    if args.rerun:
+    if args.index:
+        questions = [(i, q) for i, q in questions if i in args.index]
+    elif args.rerun:
         earlier = {r["index"]: r for r in json.loads(Path(args.rerun).read_text())["records"]}
         questions = [(i, q) for i, q in questions if i in earlier and needed_repair(earlier[i])]
         if args.with_error:  # narrower still: a change that only alters these messages affects no other question
@@ -294,6 +297,9 @@ def main() -> int:
                              "loop affect no other question); the report compares the two runs on them")
     parser.add_argument("--with-error", action="append", metavar="TEXT",
                         help="with --rerun: only questions where an earlier attempt's error contains TEXT")
+    parser.add_argument("--index", type=lambda text: {int(n) for n in text.split(",")}, default=set(),
+                        metavar="N,N,...", help="only these questions (places in dev.json); with --rerun, instead of "
+                        "those that needed a repair: e.g. the questions a new check fires on, found offline")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))
     parser.add_argument("--report", metavar="RESULTS_JSON",
@@ -318,7 +324,8 @@ def main() -> int:
         fixed = sum(1 for a, b in zip(then, now) if b and not a)
         broken = sum(1 for a, b in zip(then, now) if a and not b)
         which = f" with an error containing {' or '.join(map(repr, args.with_error))}" if args.with_error else ""
-        text += (f"\nrerun of the {len(rs)} questions that needed a repair{which} in {args.rerun}: method correct "
+        chosen = "chosen" if args.index else "that needed a repair"
+        text += (f"\nrerun of the {len(rs)} questions {chosen}{which} in {args.rerun}: method correct "
                  f"{sum(then)} then, {sum(now)} now ({sum(now) - sum(then):+d}); fixed {fixed}, broken {broken}")
         # Every other question runs exactly as before (no rejection, no repair), so the earlier records
         # with these substituted are the whole benchmark for the current method.
