@@ -18,9 +18,10 @@ from .context import FittedRows, fit_rows
 from .errors import BadRequest, NotFound
 from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .join_links import check_joins, foreign_links
+from .logic_checks import logic_doubts
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
-from .sql_fix import MAX_FIXES, auto_fix, fix_ambiguous, fix_outer_aggregates
+from .sql_fix import MAX_FIXES, auto_fix, fix_ambiguous, fix_outer_aggregates, join_missing_table
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
 from .value_hints import ValueHint, looks_empty, replace_literal, value_hints
@@ -147,11 +148,21 @@ def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict]) -
     return messages
 
 
+def _same_problem(retry: GuardedSQL | Rejection, rejection: Rejection) -> bool:
+    return isinstance(retry, Rejection) and retry.identifier == rejection.identifier
+
+
 def repair_turn(reply: str, error: str, suggestions: Sequence[str] = ()) -> list[dict]:
     """The failed reply and the request to fix it, appended to the SQL conversation."""
     hints = f"Closest valid names: {', '.join(suggestions)}.\n" if suggestions else ""
     return [{"role": "assistant", "content": reply},
             {"role": "user", "content": prompts.SQL_REPAIR.format(error=error, hints=hints)}]
+
+
+def reconsider_turn(reply: str, doubts: Sequence[str]) -> list[dict]:
+    """The reply whose query ran but looks wrong, and what looks wrong about it."""
+    return [{"role": "assistant", "content": reply},
+            {"role": "user", "content": prompts.SQL_RECONSIDER.format(doubts="; ".join(doubts))}]
 
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
@@ -244,10 +255,13 @@ class AskPipeline:
         self.time_limit_ms = time_limit_for(self.datasette, self.settings.sql_time_limit_ms)
         self._clock("schema", started)
 
-    def check_and_fix(self, sql: str) -> tuple[GuardedSQL | Rejection, tuple[str, ...], tuple[str, ...]]:
+    def check_and_fix(self, sql: str, *, final: bool = False
+                      ) -> tuple[GuardedSQL | Rejection, tuple[str, ...], tuple[str, ...]]:
         """Validate; when a name is almost right and only one real name fits, fix it and validate again.
 
-        Returns (checked, fixes, doubts): doubts describe JOINs that link nothing and could not be fixed.
+        On the `final` attempt a column that lives in one other table the foreign keys reach is also mended by
+        joining that table (the repair turns showed the model that JOIN). Returns (checked, fixes, doubts):
+        doubts describe JOINs that link nothing and could not be fixed.
         """
         if not sql:
             return Rejection("the reply contained no SQL query", "empty", None, ()), (), ()
@@ -255,13 +269,15 @@ class AskPipeline:
         checked = self.guard(sql)
         while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES:
             fixed = auto_fix(sql, checked, self.guard_schema, self.allowed)
-            if fixed is None:
-                break
+            retry = self.guard(fixed[0]) if fixed else None
+            if final and (retry is None or _same_problem(retry, checked)):
+                joined = join_missing_table(sql, checked, self.guard_schema, self.allowed)
+                if joined is not None:
+                    fixed, retry = joined, self.guard(joined[0])
+            if fixed is None or _same_problem(retry, checked):
+                break  # no fix, or it did not help: report the model's own error
             sql, change = fixed
             fixes.append(change)
-            retry = self.guard(sql)
-            if isinstance(retry, Rejection) and retry.identifier == checked.identifier:
-                break  # the fix did not help; report the model's own error
             checked = retry
         if isinstance(checked, Rejection):
             return checked, tuple(fixes), ()
@@ -279,7 +295,7 @@ class AskPipeline:
         A JOIN that links nothing is an error unless this is the `final` attempt, when the query runs and the
         doubt is kept for a warning. `attempt` numbers the progress event sent before the query runs.
         """
-        checked, fixes, doubts = self.check_and_fix(sql)
+        checked, fixes, doubts = self.check_and_fix(sql, final=final)
         if isinstance(checked, Rejection):
             return Outcome(error=checked.reason, kind=checked.kind, suggestions=tuple(checked.suggestions))
         if doubts and not final:
@@ -389,7 +405,7 @@ class AskPipeline:
         first_messages = messages
         failed: set[str] = set()  # queries that were rejected or failed, as the model wrote them
         options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql")
-        hinted = False
+        hinted = reconsidered = False
         for number in range(1, self.max_attempts + 1):
             await self.emit("writing_sql", attempt=number)
             started = time.perf_counter()
@@ -427,11 +443,19 @@ class AskPipeline:
                                                  len(result.rows), reply.seconds))
                     messages = messages + repair_turn(reply.text, error, ())
                     continue
+            doubts = logic_doubts(checked.sql, self.question, self.guard_schema.tables, self.links)
+            if doubts and number < self.max_attempts and not reconsidered:
+                # Once: a query that still raises a doubt after the model reconsidered runs, with a warning.
+                reconsidered = True
+                self.attempts.append(Attempt(reply.text, checked.sql, "; ".join(doubts), "doubtful_logic", (),
+                                             len(result.rows), reply.seconds, fixes))
+                messages = messages + reconsider_turn(reply.text, doubts)
+                continue
             self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds,
                                          fixes))
             if fixes:  # what ran differs from what the model wrote: say so wherever the result is shown
                 self.notes.append("the query was mended before it ran: " + "; ".join(fixes))
-            self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in outcome.doubts)
+            self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in outcome.doubts + tuple(doubts))
             if self.settings.sql_candidates > 1:
                 return await self.vote(first_messages, replace(outcome, guarded=checked, result=result))
             return checked, result

@@ -55,7 +55,8 @@ def ask_command(path, question, metadata, model, as_json, sql_only, tables, mode
     else:
         for number, attempt in enumerate(result.attempts, 1):
             if attempt.error:
-                click.echo(click.style(f"Attempt {number} rejected: {attempt.error}", fg="yellow"), err=True)
+                how = "rejected" if attempt.row_count is None else f"ran ({attempt.row_count} rows), sent back"
+                click.echo(click.style(f"Attempt {number} {how}: {attempt.error}", fg="yellow"), err=True)
         if result.sql:
             click.echo(click.style("SQL:", bold=True))
             click.echo(result.sql + "\n")

@@ -32,6 +32,7 @@ class Link:
     column: str
     other: str
     other_column: str
+    one_to_one: bool = False  # the column is its table's whole primary key: one row per referenced row
 
     def column_of(self, table: str) -> str:
         return self.column if table.lower() == self.table.lower() else self.other_column
@@ -51,7 +52,8 @@ def foreign_links(tables: Iterable) -> tuple[Link, ...]:
     """Links from TableSchema objects (their foreign_keys) to tables that are also in the list."""
     tables = list(tables)
     names = {t.name.lower(): t.name for t in tables}
-    return tuple(Link(t.name, column, names[other.lower()], other_column)
+    return tuple(Link(t.name, column, names[other.lower()], other_column,
+                      [c.lower() for c in getattr(t, "primary_key", ())] == [column.lower()])
                  for t in tables for column, other, other_column in t.foreign_keys
                  if other.lower() in names)
 
@@ -128,8 +130,8 @@ def _repair(join, condition, sources: list[_Source], links: Sequence[Link], resu
                for link in links_between(source.table, new.table, links)]
     if len(options) == 1:
         source, link = options[0]
-        pair = exp.EQ(this=_column(source.label, link.column_of(source.table)),
-                      expression=_column(new.label, link.column_of(new.table)))
+        pair = exp.EQ(this=column_ref(source.label, link.column_of(source.table)),
+                      expression=column_ref(new.label, link.column_of(new.table)))
         join.set("on", pair)
         result.changes.append(f"JOIN {new.table} ON {before} linked no tables; joined on the foreign key "
                               f"{pair.sql(dialect='sqlite')}")
@@ -145,11 +147,12 @@ def _repair(join, condition, sources: list[_Source], links: Sequence[Link], resu
     result.problems.append(problem)
 
 
-def _column(alias: str, name: str) -> exp.Column:
-    return exp.column(_identifier(name), table=_identifier(alias))
+def column_ref(alias: str, name: str) -> exp.Column:
+    """`alias.name`, quoting either part only when it needs it."""
+    return exp.column(name_node(name), table=name_node(alias))
 
 
-def _identifier(name: str) -> exp.Identifier:
+def name_node(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=not re.fullmatch(r"[A-Za-z_]\w*", name))
 
 

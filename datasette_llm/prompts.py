@@ -25,6 +25,10 @@ SQL_REPAIR = """\
 That query cannot be used: {error}
 {hints}Write a corrected SQLite query for the same question. Reply with the SQL in a ```sql code block."""
 
+SQL_RECONSIDER = """\
+That query runs, but it may not answer the question: {doubts}
+Write the SQLite query that answers the question. Reply with the SQL in a ```sql code block."""
+
 ANSWER_SYSTEM = """\
 You answer questions about a database using only the query result you are given. Rules:
 - Use only values that appear in the result rows. Never invent rows, names or numbers.

@@ -37,6 +37,7 @@ class TableSchema:
     foreign_keys: tuple[tuple[str, str, str], ...] = ()
     row_count: int | None = None
     is_view: bool = False
+    primary_key: tuple[str, ...] = ()
 
     @property
     def foreign_tables(self) -> tuple[str, ...]:
@@ -101,14 +102,16 @@ def _table_details(conn, table: str, is_view: bool) -> TableSchema:
     (create_sql,) = conn.execute(
         "select sql from sqlite_master where name = ? and type in ('table', 'view')", [table]
     ).fetchone() or ("",)
-    columns = tuple(row[1] for row in conn.execute(f"pragma table_info({quote_name(table)})"))
+    info = list(conn.execute(f"pragma table_info({quote_name(table)})"))
+    columns = tuple(row[1] for row in info)
+    primary_key = tuple(row[1] for row in sorted((row for row in info if row[5]), key=lambda row: row[5]))
     keys = () if is_view else _foreign_keys(conn, table)
     try:
         rows = tuple(tuple(row) for row in conn.execute(f"select * from {quote_name(table)} limit {EXAMPLE_ROWS}"))
     except Exception:  # a broken view must not break the whole schema
         rows = ()
     return TableSchema(table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, keys,
-                       None, is_view)
+                       None, is_view, primary_key)
 
 
 def _foreign_keys(conn, table: str) -> tuple[tuple[str, str, str], ...]:

@@ -13,7 +13,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
-from .join_links import links_between
+from .join_links import column_ref, links_between, name_node, path_between
 from .sql_guard import Rejection, SchemaInfo
 
 MAX_FIXES = 4
@@ -64,10 +64,10 @@ def fix_column(tree, identifier: str, schema: SchemaInfo) -> str | None:
             return f"{identifier} belongs to {owner}"
     # 2. Exactly one column of the query's tables has the same name apart from case, spaces and underscores.
     matches = {c for t in tables for c in schema.tables[t] if _norm(c) == _norm(identifier)}
-    if len(matches) == 1:
+    if len(matches) == 1 and next(iter(matches)).lower() != identifier.lower():  # the same name: the table is wrong
         real = matches.pop()
         for node in columns:
-            node.set("this", exp.to_identifier(real, quoted=not re.fullmatch(r"[A-Za-z_]\w*", real)))
+            node.set("this", name_node(real))
         return f"{identifier} → {real}"
     return None
 
@@ -92,7 +92,7 @@ def fix_table(tree, identifier: str, schema: SchemaInfo, allowed: set[str] | Non
     changed = False
     for node in tree.find_all(exp.Table):
         if node.name.lower() == identifier.lower():
-            node.set("this", exp.to_identifier(real, quoted=not re.fullmatch(r"[A-Za-z_]\w*", real)))
+            node.set("this", name_node(real))
             changed = True
     return f"{identifier} → {real}" if changed else None
 
@@ -114,6 +114,63 @@ def auto_fix(sql: str, rejection: Rejection, schema: SchemaInfo,
     if change is None:
         return None
     return tree.sql(dialect="sqlite"), change
+
+
+def join_missing_table(sql: str, rejection: Rejection, schema: SchemaInfo,
+                       allowed: set[str] | None = None) -> tuple[str, str] | None:
+    """`SELECT Model FROM model_list WHERE Horsepower = ...`: the column is in no table of its SELECT but in
+    exactly one other visible table the foreign keys reach. JOIN that table (through any table between) and
+    read the column from it. Used on the last attempt only, after the model was shown the same JOIN and did
+    not write it; (fixed SQL, what was changed) or None."""
+    if rejection.kind != "unknown_column" or not rejection.identifier:
+        return None
+    qualifier, _, name = rejection.identifier.rpartition(".")
+    qualifier, name = qualifier.strip('"[]`').lower(), name.strip('"[]`').lower()
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return None
+    holders = {table.lower() for table, columns in schema.tables.items() if name in {c.lower() for c in columns}}
+    real = {table.lower(): table for table in schema.tables}
+    for select in tree.find_all(exp.Select):
+        sources = _sources(select)
+        missing = [column for column in select.find_all(exp.Column)
+                   if column.parent_select is select and column.name.lower() == name
+                   and _lacks(column, qualifier, sources, holders)]
+        in_select = {table for _, table in sources.values()}
+        homes = [t for t in holders - in_select if allowed is None or real[t] in allowed]
+        if not missing or len(homes) != 1 or real[homes[0]].lower() in sources:
+            continue
+        route = path_between(homes[0], in_select, schema.links)
+        if not route:
+            continue
+        labels = {table: label for label, table in reversed(list(sources.values()))}  # first label of each
+        for link in reversed(route):  # from the query's tables outwards
+            new, old = (link.other, link.table) if link.table.lower() in labels else (link.table, link.other)
+            condition = exp.EQ(this=column_ref(labels[old.lower()], link.column_of(old)),
+                               expression=column_ref(new, link.column_of(new)))
+            select.append("joins", exp.Join(this=exp.to_table(name_node(new)), on=condition))
+            labels[new.lower()] = new
+        home = real[homes[0]]
+        for column in missing:
+            column.set("table", name_node(home))
+        joined = ", ".join(link.text() for link in reversed(route))
+        return tree.sql(dialect="sqlite"), f"{missing[0].name} is a column of {home}: joined it through {joined}"
+    return None
+
+
+def _lacks(column: exp.Column, qualifier: str, sources: dict, holders: set[str]) -> bool:
+    """Whether this reference is the rejected one: its table (or, unqualified, every table in reach) lacks it."""
+    if column.table:
+        return column.table.lower() == qualifier and qualifier in sources and sources[qualifier][1] not in holders
+    if qualifier:
+        return False
+    select = column.parent_select
+    while select is not None:  # an unqualified name may be a correlated reference to an outer SELECT
+        if any(table in holders for _, table in _sources(select).values()):
+            return False
+        select = select.parent_select
+    return True
 
 
 def fix_outer_aggregates(sql: str) -> tuple[str, str] | None:

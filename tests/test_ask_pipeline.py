@@ -380,3 +380,81 @@ async def test_a_misspelt_value_is_substituted_after_a_hint_too(db_path):
     result = await ask(make_datasette(db_path), "pets", "How many dogs are called rex?", model=model)
     assert result.attempts[0].error_kind == "no_rows_value_mismatch"
     assert result.rows == ((1,),) and result.attempts[1].fixes == ("'rex' → 'Rex' (as stored in dogs.name)",)
+
+
+@pytest.mark.asyncio
+async def test_a_column_of_an_unjoined_table_is_joined_on_the_last_attempt(shop_path):
+    unjoined = "select name, sum(qty) from sales group by name"  # name is a column of makers, two joins away
+    model = ScriptedModel([sql_reply(unjoined), sql_reply(unjoined), sql_reply(unjoined), "Acme sold 3."])
+    result = await ask(make_datasette(shop_path), "shop", "Sales per maker?", model=model, attempts=2)
+    first, last = result.attempts
+    assert first.error_kind == "unknown_column" and first.fixes == ()  # the model is shown the JOIN first
+    assert "add JOIN models ON sales.model_id = models.id JOIN makers ON models.maker_id = makers.id" in first.error
+    assert last.fixes == ("name is a column of makers: joined it through sales.model_id = models.id, "
+                          "models.maker_id = makers.id",)
+    assert result.sql == ("SELECT makers.name, SUM(qty) FROM sales JOIN models ON sales.model_id = models.id "
+                          "JOIN makers ON models.maker_id = makers.id GROUP BY makers.name LIMIT 1000")
+    assert result.rows == (("Acme", 3),)
+    assert any(note.startswith("the query was mended before it ran: name is a column of makers")
+               for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_a_query_that_runs_but_looks_wrong_is_reconsidered_once(db_path):
+    keeps_ana = "select owners.name from owners join dogs on dogs.owner_id = owners.id where dogs.name != 'Rex'"
+    right = "select name from owners where id not in (select owner_id from dogs where name = 'Rex')"
+    model = ScriptedModel([sql_reply(keeps_ana), sql_reply(right), "Ben."])
+    result = await ask(make_datasette(db_path), "pets", "Which owners do not have a dog called Rex?", model=model)
+    assert result.rows == (("Ben",),) and result.warnings == ()
+    first = result.attempts[0]
+    assert first.error_kind == "doubtful_logic" and first.row_count == 2
+    assert first.error.startswith("dogs.name <> 'Rex' is tested on each joined dogs row, so a owners row with "
+                                  "dogs.name = 'Rex' and also another dogs row is still kept")
+    assert model.calls[1][-1]["content"].startswith("That query runs, but it may not answer the question: dogs.name")
+    assert not any(note.startswith("warning") for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_a_doubt_the_model_keeps_runs_with_a_warning(db_path):
+    keeps_ana = "select owners.name from owners join dogs on dogs.owner_id = owners.id where dogs.name != 'Rex'"
+    model = ScriptedModel([sql_reply(keeps_ana), sql_reply(keeps_ana), "Ana and Ben."])
+    result = await ask(make_datasette(db_path), "pets", "Which owners do not have a dog called Rex?", model=model,
+                       attempts=3)
+    assert [a.error_kind for a in result.attempts] == ["doubtful_logic", None]  # asked once, not on every attempt
+    assert sorted(result.rows) == [("Ana",), ("Ben",)]
+    assert any(note.startswith("warning: dogs.name <> 'Rex' is tested on each joined dogs row")
+               and note.endswith("; the result may be wrong") for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_a_doubt_on_the_only_attempt_runs_with_a_warning(db_path):
+    both = "select owners.name from owners join dogs on dogs.owner_id = owners.id where dogs.name in ('Rex', 'Bella')"
+    model = ScriptedModel([sql_reply(both), "Ana."])
+    result = await ask(make_datasette(db_path), "pets", "Who owns both Rex and Bella?", model=model, attempts=1)
+    assert len(result.attempts) == 1 and result.rows == (("Ana",), ("Ana",))
+    assert any("keeps rows that match either value, but the question asks for both" in note for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_a_column_whose_table_is_only_in_a_subquery_is_joined_in_the_outer_query(shop_path):
+    # makers is in the query (in the subquery), so no near-miss fix applies: the outer SELECT needs the JOIN.
+    model = ScriptedModel([sql_reply("select name, qty from sales where model_id in (select id from makers)"),
+                           "Acme, 3."])
+    result = await ask(make_datasette(shop_path), "shop", "Who made what was sold?", model=model, attempts=1)
+    assert result.rows == (("Acme", 3),)
+    assert result.sql == ("SELECT makers.name, qty FROM sales JOIN models ON sales.model_id = models.id JOIN makers "
+                          "ON models.maker_id = makers.id WHERE model_id IN (SELECT id FROM makers) LIMIT 1000")
+
+
+@pytest.mark.asyncio
+async def test_a_column_held_by_two_unjoined_tables_is_not_guessed(tmp_path):
+    db = sqlite_utils.Database(tmp_path / "two.db")
+    db["colours"].insert({"id": 1, "label": "red"}, pk="id")
+    db["sizes"].insert({"id": 1, "label": "big"}, pk="id")
+    db["items"].insert({"id": 1, "colour_id": 1, "size_id": 1}, pk="id",
+                       foreign_keys=[("colour_id", "colours", "id"), ("size_id", "sizes", "id")])
+    db.close()
+    model = ScriptedModel([sql_reply("select label from items")])
+    result = await ask(make_datasette(tmp_path / "two.db"), "two", "Labels?", model=model, attempts=1,
+                       sql_only=True)
+    assert not result.ok and result.attempts[0].error_kind == "unknown_column" and result.attempts[0].fixes == ()

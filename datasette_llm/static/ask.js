@@ -230,7 +230,7 @@
     details.open = open;
     var failed = attempts.filter(function (a) { return a.error; }).length;
     details.appendChild(el("summary", null, plural(attempts.length, "attempt") +
-      (failed ? " (" + failed + " rejected)" : "")));
+      (failed ? " (" + failed + " sent back)" : "")));
     var list = el("ol");
     attempts.forEach(function (attempt) {
       var item = el("li");
@@ -240,7 +240,9 @@
         item.appendChild(el("pre", "ask-reply", attempt.reply));
       }
       if (attempt.error) {
-        var why = "Rejected: " + attempt.error;
+        // A query that ran and was sent back (no rows, or logic that looks wrong) differs from a rejected one.
+        var why = (attempt.row_count === null || attempt.row_count === undefined ? "Rejected: " :
+          "Ran: " + plural(attempt.row_count, "row") + ", then sent back: ") + attempt.error;
         if (attempt.suggestions && attempt.suggestions.length) {
           why += " (did you mean " + attempt.suggestions.join(", ") + "?)";
         }

@@ -1,0 +1,286 @@
+"""Valid queries whose logic small models commonly get wrong, found before the result is trusted.
+
+The guard checks names; SQLite checks syntax. Neither notices a query that runs and answers a different
+question. These checks read the query's AST (with the question, for two of them) and describe the doubt in
+words the model can act on. The pipeline sends a doubt back to the model once; a query that still raises one
+runs, and the doubt is shown with the result as a warning. None of them rewrites SQL.
+
+- a WHERE that can never hold for one row: `Year = 2014 AND Year = 2015`, `Open_Year < 2009 AND Open_Year > 2011`;
+- `PetType = 'dog' AND PetType != 'cat'`: the `!=` tests the same joined row, so it changes nothing;
+- "both 2014 and 2015" answered with `Year IN (2014, 2015)` (either, not both);
+- "students who do not have a cat" answered with `PetType != 'cat'` on a joined row: a student with a cat and a
+  dog is still kept through the dog;
+- a JOIN to a table whose rows repeat each result row (one per related row) while none of its columns is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import sqlglot
+from sqlglot import exp
+
+from .join_links import Link
+
+NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
+BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
+
+
+def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], links: Sequence[Link]) -> list[str]:
+    """Descriptions of what in this (valid) query probably does not answer the question; empty if none."""
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return []
+    has_set_operation = tree.find(exp.Intersect, exp.Except) is not None
+    doubts: list[str] = []
+    for select in tree.find_all(exp.Select):
+        sources = _sources(select, columns)
+        conditions = _conjuncts(select.args.get("where"))
+        doubts += _impossible_or_redundant(conditions)
+        if BOTH.search(question) and not has_set_operation and not select.args.get("having"):
+            doubts += _either_for_both(select)
+        if sources:
+            tree_of_joins = _join_tree(select, sources, links)
+            fans_out = _fan_out(tree_of_joins, sources)
+            if NEGATION.search(question):
+                doubts += _negated_joined_row(conditions, sources, fans_out, columns)
+            if select is tree:  # rows of a set operation or an IN (SELECT ...) may repeat harmlessly
+                doubts += _repeating_joins(select, sources, tree_of_joins, fans_out, columns)
+    return list(dict.fromkeys(doubts))
+
+
+# -- one row cannot hold two values ---------------------------------------------------------------------
+
+def _conjuncts(where) -> list[exp.Expression]:
+    """The AND-ed conditions of a WHERE (an OR is one condition)."""
+    if where is None:
+        return []
+    found, stack = [], [where.this]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.Paren):
+            stack.append(node.this)
+        elif isinstance(node, exp.And):
+            stack += [node.expression, node.this]
+        else:
+            found.append(node)
+    return found
+
+
+def _column_and_literal(node) -> tuple[exp.Column, exp.Literal] | None:
+    left, right = node.this, node.expression
+    if isinstance(left, exp.Column) and isinstance(right, exp.Literal):
+        return left, right
+    if isinstance(right, exp.Column) and isinstance(left, exp.Literal):
+        return right, left
+    return None
+
+
+def _number(literal: exp.Literal) -> float | None:
+    try:
+        return float(literal.this)
+    except ValueError:
+        return None
+
+
+def _impossible_or_redundant(conditions) -> list[str]:
+    equal: dict[str, list[exp.Expression]] = {}
+    unequal: dict[str, list[exp.Expression]] = {}
+    below: dict[str, list[tuple[float, exp.Expression]]] = {}  # column < n
+    above: dict[str, list[tuple[float, exp.Expression]]] = {}  # column > n
+    for node in conditions:
+        pair = _column_and_literal(node) if isinstance(node, exp.Binary) else None
+        if pair is None:
+            continue
+        column, literal = pair
+        key = column.sql(dialect="sqlite").lower()
+        flipped = node.this is literal  # `5 < x` reads as x > 5
+        if isinstance(node, exp.EQ):
+            equal.setdefault(key, []).append(node)
+        elif isinstance(node, exp.NEQ):
+            unequal.setdefault(key, []).append(node)
+        elif isinstance(node, (exp.LT, exp.LTE, exp.GT, exp.GTE)) and _number(literal) is not None:
+            upper = isinstance(node, (exp.LT, exp.LTE)) != flipped
+            (below if upper else above).setdefault(key, []).append((_number(literal), node))
+    doubts = []
+    for key, nodes in equal.items():
+        values = {n.sql(dialect="sqlite") for n in nodes}
+        if len(values) > 1:
+            doubts.append(_one_row(" AND ".join(sorted(values)), nodes[0]))
+        elif key in unequal:
+            kept, dropped = nodes[0].sql(dialect="sqlite"), unequal[key][0]
+            wanted = exp.EQ(this=dropped.this.copy(), expression=dropped.expression.copy()).sql(dialect="sqlite")
+            doubts.append(f"{dropped.sql(dialect='sqlite')} changes nothing once {kept} (both test the same row); "
+                          f"to leave out those that also have a row where {wanted}, use NOT IN (SELECT ... WHERE "
+                          f"{wanted})")
+    for key, uppers in below.items():
+        for limit, upper_node in uppers:
+            for start, lower_node in above.get(key, ()):
+                if start >= limit:
+                    both = f"{lower_node.sql(dialect='sqlite')} AND {upper_node.sql(dialect='sqlite')}"
+                    doubts.append(_one_row(both, upper_node))
+    return doubts
+
+
+def _one_row(conditions: str, comparison: exp.Binary) -> str:
+    column = _column_and_literal(comparison)[0].sql(dialect="sqlite")
+    return (f"{conditions} can never hold for one row ({column} has one value per row), so the query finds "
+            "nothing; for things related to rows of both kinds, INTERSECT two queries")
+
+
+# -- "both": either is not both --------------------------------------------------------------------------
+
+def _either_for_both(select) -> list[str]:
+    return [f"{node.sql(dialect='sqlite')} keeps rows that match either value, but the question asks for both: "
+            "INTERSECT a query for each value (or GROUP BY ... HAVING COUNT(DISTINCT ...) = 2)"
+            for node in select.find_all(exp.In, exp.Or)
+            if node.parent_select is select and not node.find_ancestor(exp.Join) and _is_either(node)]
+
+
+def _is_either(node) -> bool:
+    """`x IN (a, b)` or `x = a OR x = b`."""
+    if isinstance(node, exp.In):
+        return (not node.args.get("query") and len(node.expressions) > 1 and isinstance(node.this, exp.Column)
+                and not isinstance(node.parent, exp.Not))
+    return not isinstance(node.parent, exp.Or) and _same_column_equalities(node)
+
+
+def _same_column_equalities(node: exp.Or) -> bool:
+    parts, stack = [], [node]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, exp.Paren):
+            stack.append(part.this)
+        elif isinstance(part, exp.Or):
+            stack += [part.this, part.expression]
+        else:
+            parts.append(part)
+    keys = set()
+    for part in parts:
+        pair = _column_and_literal(part) if isinstance(part, exp.EQ) else None
+        if pair is None:
+            return False
+        keys.add(pair[0].sql(dialect="sqlite").lower())
+    return len(keys) == 1
+
+
+# -- joins that repeat rows --------------------------------------------------------------------------------
+
+def _sources(select, columns: dict[str, Sequence[str]]) -> dict[str, str]:
+    """alias (lower) -> real table name, in FROM-then-JOIN order, for the real tables of one SELECT."""
+    real = {name.lower(): name for name in columns}
+    found = {}
+    for node in [select.args.get("from_")] + list(select.args.get("joins") or []):
+        table = node.this if node is not None else None
+        if isinstance(table, exp.Table) and table.name.lower() in real:
+            found[(table.alias or table.name).lower()] = real[table.name.lower()]
+    return found
+
+
+def _join_tree(select, sources: dict[str, str], links: Sequence[Link]) -> dict[str, tuple[str, bool]]:
+    """alias -> (the alias it is joined to on the way from the FROM table, whether that step fans out), for the
+    joined tables the foreign keys in the ON clauses reach. A step fans out when it follows a foreign key
+    backwards: one student, many has_pet rows."""
+    keys = {(link.table.lower(), link.column.lower(), link.other.lower(), link.other_column.lower()): link
+            for link in links}
+    edges: dict[str, list[tuple[str, bool]]] = {alias: [] for alias in sources}
+    for join in select.args.get("joins") or []:
+        condition = join.args.get("on")
+        for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
+            left, right = eq.this, eq.expression
+            if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+                continue
+            a, b = left.table.lower(), right.table.lower()
+            if a not in sources or b not in sources or a == b:
+                continue
+            forward = keys.get((sources[a].lower(), left.name.lower(), sources[b].lower(), right.name.lower()))
+            backward = keys.get((sources[b].lower(), right.name.lower(), sources[a].lower(), left.name.lower()))
+            if forward:  # a references b: from b, a fans out (unless a holds one row per b row)
+                edges[b].append((a, not forward.one_to_one)), edges[a].append((b, False))
+            elif backward:
+                edges[a].append((b, not backward.one_to_one)), edges[b].append((a, False))
+    tree: dict[str, tuple[str, bool]] = {}
+    first = next(iter(sources))
+    queue, seen = [first], {first}
+    while queue:
+        alias = queue.pop(0)
+        for other, fans in edges[alias]:
+            if other not in seen:
+                seen.add(other)
+                tree[other] = (alias, fans)
+                queue.append(other)
+    return tree
+
+
+def _fan_out(tree: dict[str, tuple[str, bool]], sources: dict[str, str]) -> dict[str, str]:
+    """alias -> the table whose rows it repeats, for joined tables reached through a step that fans out."""
+    repeats = {}
+    for alias in tree:
+        step, origin = alias, None
+        while step in tree:
+            parent, fans = tree[step]
+            if fans:
+                origin = parent
+            step = parent
+        if origin is not None:
+            repeats[alias] = sources[origin]
+    return repeats
+
+
+def _negated_joined_row(conditions, sources, fans_out: dict[str, str], columns) -> list[str]:
+    doubts = []
+    for node in conditions:
+        if isinstance(node, exp.NEQ):
+            target, wanted = node.this, exp.EQ(this=node.this.copy(), expression=node.expression.copy())
+        elif isinstance(node, exp.Not) and isinstance(node.this, (exp.In, exp.Like)):
+            target, wanted = node.this.this, node.this
+        else:
+            continue
+        alias = _alias_of(target, sources, columns) if isinstance(target, exp.Column) else None
+        if alias not in fans_out:
+            continue
+        table, owner, wanted = sources[alias], fans_out[alias], wanted.sql(dialect="sqlite")
+        doubts.append(f"{node.sql(dialect='sqlite')} is tested on each joined {table} row, so a {owner} row with "
+                      f"{wanted} and also another {table} row is still kept through the other; to leave out every "
+                      f"{owner} row that has one, use NOT IN (SELECT ... WHERE {wanted})")
+    return doubts
+
+
+def _alias_of(column: exp.Column, sources: dict[str, str], columns) -> str | None:
+    if column.table:
+        return column.table.lower() if column.table.lower() in sources else None
+    holders = [alias for alias, table in sources.items() if column.name.lower() in {c.lower() for c in columns[table]}]
+    return holders[0] if len(holders) == 1 else None
+
+
+def _repeating_joins(select, sources, tree, fans_out: dict[str, str], columns) -> list[str]:
+    """Joined tables that repeat rows yet give the query nothing but their ON clause."""
+    if select.args.get("distinct") or select.args.get("group") or _limit_one(select) or any(
+            aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc)):
+        return []
+    used = set()
+    for column in select.find_all(exp.Column):
+        if column.parent_select is not select or column.find_ancestor(exp.Join):
+            continue
+        if column.table:
+            used.add(column.table.lower())
+        else:  # unqualified: every table that has it, to stay on the safe side
+            used |= {alias for alias, table in sources.items()
+                     if column.name.lower() in {c.lower() for c in columns[table]}}
+    needed = set()
+    for alias in used:
+        while alias in sources and alias not in needed:
+            needed.add(alias)
+            alias = tree[alias][0] if alias in tree else None
+    return [f"the JOIN with {sources[alias]} uses none of its columns but repeats each {repeated} row once per "
+            f"related {sources[alias]} row (and drops those with none); leave it out, or use DISTINCT if only "
+            "those with a related row are wanted"
+            for alias, repeated in fans_out.items() if alias not in needed]
+
+
+def _limit_one(select) -> bool:
+    limit = select.args.get("limit")
+    value = limit.expression if limit is not None else None
+    return isinstance(value, exp.Literal) and value.this == "1"

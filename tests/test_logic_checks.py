@@ -1,0 +1,144 @@
+"""Valid queries whose logic does not answer the question: the doubts the model is asked to reconsider."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from datasette_llm.join_links import Link, foreign_links
+from datasette_llm.logic_checks import logic_doubts
+from datasette_llm.schema import _table_details
+
+SPIDER = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "spider"
+
+PETS = {
+    "Student": ("StuID", "LName", "Fname", "Age", "Major"),
+    "Has_Pet": ("StuID", "PetID"),
+    "Pets": ("PetID", "PetType", "pet_age"),
+}
+PET_LINKS = (Link("Has_Pet", "StuID", "Student", "StuID"), Link("Has_Pet", "PetID", "Pets", "PetID"))
+FLIGHTS = {
+    "flights": ("Airline", "FlightNo", "SourceAirport"),
+    "airlines": ("uid", "Airline", "Country"),
+    "airports": ("AirportCode", "City"),
+}
+FLIGHT_LINKS = (Link("flights", "Airline", "airlines", "uid"), Link("flights", "SourceAirport", "airports",
+                                                                     "AirportCode"))
+STUDENT_PETS = "FROM Student AS T1 JOIN Has_Pet AS T2 ON T1.StuID = T2.StuID JOIN Pets AS T3 ON T2.PetID = T3.PetID"
+
+
+def doubts(sql, question="Which ones?", columns=PETS, links=PET_LINKS):
+    return logic_doubts(sql, question, columns, links)
+
+
+def test_two_values_of_one_column_in_one_row_can_never_match():
+    found = doubts(f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType = 'cat' AND T3.PetType = 'dog'")
+    assert found == ["T3.PetType = 'cat' AND T3.PetType = 'dog' can never hold for one row (T3.PetType has one value "
+                     "per row), so the query finds nothing; for things related to rows of both kinds, INTERSECT two "
+                     "queries"]
+
+
+def test_a_range_that_excludes_itself_can_never_match():
+    found = doubts("SELECT Fname FROM Student WHERE Age < 18 AND Age > 21")
+    assert len(found) == 1 and found[0].startswith("Age > 21 AND Age < 18 can never hold for one row")
+    assert doubts("SELECT Fname FROM Student WHERE Age > 18 AND Age < 21") == []
+    assert doubts("SELECT Fname FROM Student WHERE Age < 18 OR Age > 21") == []
+
+
+def test_an_inequality_beside_an_equality_on_the_same_column_changes_nothing():
+    found = doubts(f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType = 'dog' AND T3.PetType != 'cat'",
+                   "Students with a dog but no cat?")
+    assert found[0] == ("T3.PetType <> 'cat' changes nothing once T3.PetType = 'dog' (both test the same row); to "
+                        "leave out those that also have a row where T3.PetType = 'cat', use NOT IN (SELECT ... WHERE "
+                        "T3.PetType = 'cat')")
+
+
+def test_either_value_is_not_both():
+    sql = f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType IN ('cat', 'dog')"
+    expected = ("T3.PetType IN ('cat', 'dog') keeps rows that match either value, but the question asks for both: "
+                "INTERSECT a query for each value (or GROUP BY ... HAVING COUNT(DISTINCT ...) = 2)")
+    assert doubts(sql, "Students who have both a cat and a dog?") == [expected]
+    assert doubts(sql, "Students who have a cat or a dog?") == []
+    either = f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType = 'cat' OR T3.PetType = 'dog'"
+    assert len(doubts(either, "Students with both a cat and a dog")) == 1
+    intersect = (f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType = 'cat' INTERSECT "
+                 f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType = 'dog'")
+    assert doubts(intersect, "Students who have both a cat and a dog?") == []
+    grouped = (f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType IN ('cat', 'dog') GROUP BY T1.StuID "
+               "HAVING COUNT(DISTINCT T3.PetType) = 2")
+    assert doubts(grouped, "Students who have both a cat and a dog?") == []
+
+
+def test_a_negation_tested_on_a_joined_row_keeps_those_with_other_rows():
+    sql = f"SELECT T1.Major, T1.Age {STUDENT_PETS} WHERE T3.PetType != 'cat'"
+    assert doubts(sql, "Major and age of students who do not have a cat?") == [
+        "T3.PetType <> 'cat' is tested on each joined Pets row, so a Student row with T3.PetType = 'cat' and also "
+        "another Pets row is still kept through the other; to leave out every Student row that has one, use NOT IN "
+        "(SELECT ... WHERE T3.PetType = 'cat')"]
+    assert doubts(sql, "Major and age of students with pets other than cats") == []  # no negation asked for
+    not_like = f"SELECT T1.Major {STUDENT_PETS} WHERE NOT T3.PetType LIKE 'c%'"
+    assert len(doubts(not_like, "Students who don't have a cat")) == 1
+
+
+def test_a_negation_on_the_row_itself_or_on_a_row_it_references_is_fine():
+    assert doubts("SELECT Fname FROM Student WHERE Major != 600", "Students not in major 600") == []
+    flights = ("SELECT T1.FlightNo FROM flights AS T1 JOIN airlines AS T2 ON T1.Airline = T2.uid "
+               "WHERE T2.Airline != 'United'")
+    assert doubts(flights, "Flights not run by United", FLIGHTS, FLIGHT_LINKS) == []
+
+
+def test_a_join_that_only_repeats_rows_is_questioned():
+    sql = "SELECT T1.Fname FROM Student AS T1 JOIN Has_Pet AS T2 ON T1.StuID = T2.StuID WHERE T1.Age > 20"
+    assert doubts(sql) == [
+        "the JOIN with Has_Pet uses none of its columns but repeats each Student row once per related Has_Pet row "
+        "(and drops those with none); leave it out, or use DISTINCT if only those with a related row are wanted"]
+    for fine in (sql.replace("SELECT", "SELECT DISTINCT"),
+                 sql.replace("T1.Fname", "T1.Fname, T2.PetID"),
+                 sql + " GROUP BY T1.Fname",
+                 sql.replace("T1.Fname", "COUNT(*)"),
+                 sql + " ORDER BY T1.Age LIMIT 1",
+                 f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.pet_age > 2",  # Has_Pet leads to a used table
+                 "SELECT Fname FROM Student WHERE StuID IN (SELECT T1.StuID FROM Student AS T1 JOIN Has_Pet AS T2 "
+                 "ON T1.StuID = T2.StuID)"):
+        assert doubts(fine) == [], fine
+    many_to_one = "SELECT T1.FlightNo FROM flights AS T1 JOIN airlines AS T2 ON T1.Airline = T2.uid"
+    assert doubts(many_to_one, columns=FLIGHTS, links=FLIGHT_LINKS) == []
+
+
+def test_a_table_keyed_by_its_foreign_key_does_not_repeat_rows(tmp_path):
+    conn = sqlite3.connect(tmp_path / "cars.db")
+    conn.executescript("create table car_names (MakeId integer primary key, Model text); "
+                       "create table cars_data (Id integer primary key references car_names(MakeId), MPG real); "
+                       "create table sales (id integer primary key, MakeId integer references car_names(MakeId))")
+    tables = [_table_details(conn, name, False) for name in ("car_names", "cars_data", "sales")]
+    columns, links = {t.name: t.columns for t in tables}, foreign_links(tables)
+    assert [link.one_to_one for link in links] == [True, False]
+    one_to_one = "SELECT T1.Model FROM car_names AS T1 JOIN cars_data AS T2 ON T1.MakeId = T2.Id"
+    assert logic_doubts(one_to_one, "Models?", columns, links) == []
+    one_to_many = "SELECT T1.Model FROM car_names AS T1 JOIN sales AS T2 ON T1.MakeId = T2.MakeId"
+    assert len(logic_doubts(one_to_many, "Models?", columns, links)) == 1
+
+
+def test_unparseable_sql_raises_no_doubt():
+    assert doubts("SELECT FROM WHERE") == []
+
+
+def _spider_gold():
+    path = SPIDER / "dev.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+@pytest.mark.skipif(not _spider_gold(), reason="Spider dev set not available")
+def test_no_spider_gold_query_raises_a_doubt():
+    schemas, doubted = {}, []
+    for item in _spider_gold():
+        db_id = item["db_id"]
+        if db_id not in schemas:
+            conn = sqlite3.connect(SPIDER / "database" / db_id / f"{db_id}.sqlite")
+            names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
+            tables = [_table_details(conn, name, False) for name in names]
+            schemas[db_id] = ({t.name: t.columns for t in tables}, foreign_links(tables))
+        if logic_doubts(item["query"], item["question"], *schemas[db_id]):
+            doubted.append(item["query"])
+    assert len(schemas) == 10 and doubted == []
