@@ -142,6 +142,12 @@ async def baseline_sql(model, schema_text: str, question: str) -> tuple[str, flo
     return extract_sql(reply.text), time.perf_counter() - started
 
 
+def earlier_records(path: str) -> list[dict]:
+    """The records of a saved run: the whole benchmark (its merged records, when it was itself a rerun)."""
+    saved = json.loads(Path(path).read_text())
+    return saved.get("merged") or saved["records"]
+
+
 def needed_repair(record: dict) -> bool:
     """Whether the method hit a rejection or an SQLite error on the way (or gave up) for this question."""
     return bool(record["error"]) or any(t.get("error") and "candidate" not in t for t in record["trail"])
@@ -163,7 +169,7 @@ async def run(args) -> dict:
     if args.index:
         questions = [(i, q) for i, q in questions if i in args.index]
     elif args.rerun:
-        earlier = {r["index"]: r for r in json.loads(Path(args.rerun).read_text())["records"]}
+        earlier = {r["index"]: r for r in earlier_records(args.rerun)}
         questions = [(i, q) for i, q in questions if i in earlier and needed_repair(earlier[i])]
         if args.with_error:  # narrower still: a change that only alters these messages affects no other question
             questions = [(i, q) for i, q in questions
@@ -307,7 +313,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.report:
         saved = json.loads(Path(args.report).read_text())
-        records = saved.get("merged") or saved["records"]
+        records = earlier_records(args.report)
         for r in records:
             if "gold_empty_by_spelling" not in r:  # runs from before the flag was recorded
                 r["gold_empty_by_spelling"] = gold_empty_by_spelling(
@@ -317,7 +323,7 @@ def main() -> int:
     data = asyncio.run(run(args))
     text = report(data)
     if args.rerun:
-        earlier = {r["index"]: r for r in json.loads(Path(args.rerun).read_text())["records"]}
+        earlier = {r["index"]: r for r in earlier_records(args.rerun)}
         rs = data["records"]
         then = [earlier[r["index"]]["method_ok"] for r in rs]
         now = [r["method_ok"] for r in rs]

@@ -10,7 +10,9 @@ runs, and the doubt is shown with the result as a warning. None of them rewrites
 - "both 2014 and 2015" answered with `Year IN (2014, 2015)` (either, not both);
 - "students who do not have a cat" answered with `PetType != 'cat'` on a joined row: a student with a cat and a
   dog is still kept through the dog;
-- a JOIN to a table whose rows repeat each result row (one per related row) while none of its columns is used.
+- a JOIN to a table whose rows repeat each result row (one per related row) while none of its columns is used;
+- a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
+- `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
-from .join_links import Link
+from .join_links import Link, path_between
 
 NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
@@ -39,9 +41,11 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
         sources = _sources(select, columns)
         conditions = _conjuncts(select.args.get("where"))
         doubts += _impossible_or_redundant(conditions)
+        doubts += _extreme_of_another_column(select)
         if BOTH.search(question) and not has_set_operation and not select.args.get("having"):
             doubts += _either_for_both(select)
         if sources:
+            doubts += _joins_off_the_keys(select, sources, links)
             tree_of_joins = _join_tree(select, sources, links)
             fans_out = _fan_out(tree_of_joins, sources)
             if NEGATION.search(question):
@@ -130,6 +134,34 @@ def _one_row(conditions: str, comparison: exp.Binary) -> str:
             "nothing; for things related to rows of both kinds, INTERSECT two queries")
 
 
+def _extreme_of_another_column(select) -> list[str]:
+    doubts = []
+    for node in select.find_all(exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ, exp.NEQ):
+        if node.parent_select is not select:
+            continue
+        column, subquery = node.this, node.expression
+        if isinstance(column, exp.Subquery):
+            column, subquery = subquery, column
+        if not (isinstance(column, exp.Column) and isinstance(subquery, exp.Subquery)):
+            continue
+        inner = subquery.this
+        if not isinstance(inner, exp.Select) or len(inner.expressions) != 1:
+            continue
+        extreme = inner.expressions[0].unalias()
+        other = extreme.this if isinstance(extreme, (exp.Max, exp.Min)) else None
+        if not isinstance(other, exp.Column) or other.name.lower() == column.name.lower():
+            continue
+        source = inner.args.get("from_")
+        order = "DESC" if isinstance(extreme, exp.Max) else "ASC"
+        where = inner.args.get("where")
+        where = f" {where.sql(dialect='sqlite')}" if where is not None else ""
+        doubts.append(f"{node.sql(dialect='sqlite')} compares {column.name} with a value of {other.name}; to compare "
+                      f"with the {column.name} of the row with the {'largest' if order == 'DESC' else 'smallest'} "
+                      f"{other.name}, use (SELECT {column.name} {source.sql(dialect='sqlite')}{where} "
+                      f"ORDER BY {other.name} {order} LIMIT 1)")
+    return doubts
+
+
 # -- "both": either is not both --------------------------------------------------------------------------
 
 def _either_for_both(select) -> list[str]:
@@ -177,6 +209,31 @@ def _sources(select, columns: dict[str, Sequence[str]]) -> dict[str, str]:
         if isinstance(table, exp.Table) and table.name.lower() in real:
             found[(table.alias or table.name).lower()] = real[table.name.lower()]
     return found
+
+
+def _joins_off_the_keys(select, sources: dict[str, str], links: Sequence[Link]) -> list[str]:
+    """`ON car_makers.Id = car_names.Make`: equal columns that no foreign key pairs, between tables that the
+    foreign keys do connect (directly through other columns, or through other tables)."""
+    pairs = {frozenset({(link.table.lower(), link.column.lower()), (link.other.lower(), link.other_column.lower())})
+             for link in links}
+    doubts = []
+    for join in select.args.get("joins") or []:
+        condition = join.args.get("on")
+        for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
+            left, right = eq.this, eq.expression
+            if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+                continue
+            a, b = sources.get(left.table.lower()), sources.get(right.table.lower())
+            if a is None or b is None or a.lower() == b.lower():
+                continue
+            if frozenset({(a.lower(), left.name.lower()), (b.lower(), right.name.lower())}) in pairs:
+                continue
+            route = path_between(a, {b}, links)
+            if route:
+                doubts.append(f"ON {eq.sql(dialect='sqlite')} compares {a}.{left.name} with {b}.{right.name}, which "
+                              f"no foreign key links; the foreign keys go "
+                              + ", ".join(link.text() for link in route))
+    return doubts
 
 
 def _join_tree(select, sources: dict[str, str], links: Sequence[Link]) -> dict[str, tuple[str, bool]]:
@@ -234,7 +291,8 @@ def _negated_joined_row(conditions, sources, fans_out: dict[str, str], columns) 
     for node in conditions:
         if isinstance(node, exp.NEQ):
             target, wanted = node.this, exp.EQ(this=node.this.copy(), expression=node.expression.copy())
-        elif isinstance(node, exp.Not) and isinstance(node.this, (exp.In, exp.Like)):
+        elif (isinstance(node, exp.Not) and isinstance(node.this, (exp.In, exp.Like))
+              and not node.this.args.get("query")):  # NOT IN (SELECT ...) is the form the doubt asks for
             target, wanted = node.this.this, node.this
         else:
             continue
