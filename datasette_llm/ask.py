@@ -427,6 +427,7 @@ class AskPipeline:
                 failed.add(sql)
                 continue
             checked, result, fixes = outcome.guarded, outcome.result, outcome.fixes
+            unmatched: tuple[str, ...] = ()  # literals that match no stored value, when the query runs anyway
             if looks_empty(result):
                 # Substituting a stored spelling costs no model call, so it is tried on every attempt (a repair
                 # often fixes the column and keeps the misspelt value); the hint goes to the model once.
@@ -443,6 +444,8 @@ class AskPipeline:
                                                  len(result.rows), reply.seconds))
                     messages = messages + repair_turn(reply.text, error, ())
                     continue
+                else:
+                    unmatched = tuple(hint.message() for hint in hints)
             doubts = logic_doubts(checked.sql, self.question, self.guard_schema.tables, self.links)
             if doubts and number < self.max_attempts and not reconsidered:
                 # Once: a query that still raises a doubt after the model reconsidered runs, with a warning.
@@ -455,7 +458,8 @@ class AskPipeline:
                                          fixes))
             if fixes:  # what ran differs from what the model wrote: say so wherever the result is shown
                 self.notes.append("the query was mended before it ran: " + "; ".join(fixes))
-            self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in outcome.doubts + tuple(doubts))
+            self.notes.extend(f"warning: {doubt}; the result may be wrong"
+                              for doubt in outcome.doubts + tuple(doubts) + unmatched)
             if self.settings.sql_candidates > 1:
                 return await self.vote(first_messages, replace(outcome, guarded=checked, result=result))
             return checked, result

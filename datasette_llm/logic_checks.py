@@ -152,6 +152,8 @@ def _extreme_of_another_column(select) -> list[str]:
         if not isinstance(other, exp.Column) or other.name.lower() == column.name.lower():
             continue
         source = inner.args.get("from_")
+        if source is None:
+            continue
         order = "DESC" if isinstance(extreme, exp.Max) else "ASC"
         where = inner.args.get("where")
         where = f" {where.sql(dialect='sqlite')}" if where is not None else ""
@@ -198,7 +200,7 @@ def _same_column_equalities(node: exp.Or) -> bool:
     return len(keys) == 1
 
 
-# -- joins that repeat rows --------------------------------------------------------------------------------
+# -- joins: off the foreign keys, repeating rows, negations tested on joined rows ---------------------------
 
 def _sources(select, columns: dict[str, Sequence[str]]) -> dict[str, str]:
     """alias (lower) -> real table name, in FROM-then-JOIN order, for the real tables of one SELECT."""
@@ -254,10 +256,11 @@ def _join_tree(select, sources: dict[str, str], links: Sequence[Link]) -> dict[s
                 continue
             forward = keys.get((sources[a].lower(), left.name.lower(), sources[b].lower(), right.name.lower()))
             backward = keys.get((sources[b].lower(), right.name.lower(), sources[a].lower(), left.name.lower()))
-            if forward:  # a references b: from b, a fans out (unless a holds one row per b row)
-                edges[b].append((a, not forward.one_to_one)), edges[a].append((b, False))
-            elif backward:
-                edges[a].append((b, not backward.one_to_one)), edges[b].append((a, False))
+            if backward:  # b references a: seen from a, b fans out (unless b holds one row per a row)
+                a, b, forward = b, a, backward
+            if forward:  # a references b: seen from b, a fans out
+                edges[b].append((a, not forward.one_to_one))
+                edges[a].append((b, False))
     tree: dict[str, tuple[str, bool]] = {}
     first = next(iter(sources))
     queue, seen = [first], {first}

@@ -461,3 +461,14 @@ async def test_a_column_held_by_two_unjoined_tables_is_not_guessed(tmp_path):
     result = await ask(make_datasette(tmp_path / "two.db"), "two", "Labels?", model=model, attempts=1,
                        sql_only=True)
     assert not result.ok and result.attempts[0].error_kind == "unknown_column" and result.attempts[0].fixes == ()
+
+
+@pytest.mark.asyncio
+async def test_a_value_in_the_wrong_column_that_the_model_keeps_is_a_warning_not_a_silent_zero(db_path):
+    wrong_column = sql_reply("select count(*) from dogs where notes = 'Rex'")
+    model = ScriptedModel([wrong_column, wrong_column, "None."])
+    result = await ask(make_datasette(db_path), "pets", "How many dogs are called Rex?", model=model)
+    assert result.rows == ((0,),) and result.attempts[0].error_kind == "no_rows_value_mismatch"
+    assert result.answer == "None." and len(result.attempts) == 2
+    assert ("warning: 'Rex' is not a value of dogs.notes, but it is a value of dogs.name; the result may be wrong"
+            in result.notes)
