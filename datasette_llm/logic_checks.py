@@ -59,14 +59,17 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
 
 def _conjuncts(where) -> list[exp.Expression]:
     """The AND-ed conditions of a WHERE (an OR is one condition)."""
-    if where is None:
-        return []
-    found, stack = [], [where.this]
+    return [] if where is None else _operands(where.this, exp.And)
+
+
+def _operands(node, connective: type[exp.Connector]) -> list[exp.Expression]:
+    """`a AND (b AND c)` -> [a, b, c] for exp.And (likewise for exp.Or), in order, parentheses dropped."""
+    found, stack = [], [node]
     while stack:
         node = stack.pop()
         if isinstance(node, exp.Paren):
             stack.append(node.this)
-        elif isinstance(node, exp.And):
+        elif isinstance(node, connective):
             stack += [node.expression, node.this]
         else:
             found.append(node)
@@ -182,17 +185,8 @@ def _is_either(node) -> bool:
 
 
 def _same_column_equalities(node: exp.Or) -> bool:
-    parts, stack = [], [node]
-    while stack:
-        part = stack.pop()
-        if isinstance(part, exp.Paren):
-            stack.append(part.this)
-        elif isinstance(part, exp.Or):
-            stack += [part.this, part.expression]
-        else:
-            parts.append(part)
     keys = set()
-    for part in parts:
+    for part in _operands(node, exp.Or):
         pair = _column_and_literal(part) if isinstance(part, exp.EQ) else None
         if pair is None:
             return False
