@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import sqlglot
 from sqlglot import exp
@@ -39,19 +40,18 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
     doubts: list[str] = []
     for select in tree.find_all(exp.Select):
         sources = _sources(select, columns)
+        joins = _Joins(select, sources, links, columns) if sources else None
         conditions = _conjuncts(select.args.get("where"))
-        doubts += _impossible_or_redundant(conditions)
+        doubts += _impossible_or_redundant(conditions, joins)
         doubts += _extreme_of_another_column(select)
         if BOTH.search(question) and not has_set_operation and not select.args.get("having"):
             doubts += _either_for_both(select)
-        if sources:
+        if joins is not None:
             doubts += _joins_off_the_keys(select, sources, links)
-            tree_of_joins = _join_tree(select, sources, links)
-            fans_out = _fan_out(tree_of_joins, sources)
             if NEGATION.search(question):
-                doubts += _negated_joined_row(conditions, sources, fans_out, columns)
+                doubts += _negated_joined_row(conditions, joins)
             if select is tree:  # rows of a set operation or an IN (SELECT ...) may repeat harmlessly
-                doubts += _repeating_joins(select, sources, tree_of_joins, fans_out, columns)
+                doubts += _repeating_joins(select, joins)
     return list(dict.fromkeys(doubts))
 
 
@@ -92,7 +92,7 @@ def _number(literal: exp.Literal) -> float | None:
         return None
 
 
-def _impossible_or_redundant(conditions) -> list[str]:
+def _impossible_or_redundant(conditions, joins: _Joins | None) -> list[str]:
     equal: dict[str, list[exp.Expression]] = {}
     unequal: dict[str, list[exp.Expression]] = {}
     below: dict[str, list[tuple[float, exp.Expression]]] = {}  # column < n
@@ -119,9 +119,10 @@ def _impossible_or_redundant(conditions) -> list[str]:
         elif key in unequal:
             kept, dropped = nodes[0].sql(dialect="sqlite"), unequal[key][0]
             wanted = exp.EQ(this=dropped.this.copy(), expression=dropped.expression.copy()).sql(dialect="sqlite")
+            exclusion = joins.exclusion(_column_and_literal(dropped)[0], wanted) if joins is not None else None
             doubts.append(f"{dropped.sql(dialect='sqlite')} changes nothing once {kept} (both test the same row); "
-                          f"to leave out those that also have a row where {wanted}, use NOT IN (SELECT ... WHERE "
-                          f"{wanted})")
+                          f"to leave out those that also have a row where {wanted}, write "
+                          + (f"{exclusion} in its place" if exclusion else f"NOT IN (SELECT ... WHERE {wanted})"))
     for key, uppers in below.items():
         for limit, upper_node in uppers:
             for start, lower_node in above.get(key, ()):
@@ -232,58 +233,136 @@ def _joins_off_the_keys(select, sources: dict[str, str], links: Sequence[Link]) 
     return doubts
 
 
-def _join_tree(select, sources: dict[str, str], links: Sequence[Link]) -> dict[str, tuple[str, bool]]:
-    """alias -> (the alias it is joined to on the way from the FROM table, whether that step fans out), for the
-    joined tables the foreign keys in the ON clauses reach. A step fans out when it follows a foreign key
-    backwards: one student, many has_pet rows."""
-    keys = {(link.table.lower(), link.column.lower(), link.other.lower(), link.other_column.lower()): link
-            for link in links}
-    edges: dict[str, list[tuple[str, bool]]] = {alias: [] for alias in sources}
-    for join in select.args.get("joins") or []:
-        condition = join.args.get("on")
-        for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
-            left, right = eq.this, eq.expression
-            if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
-                continue
-            a, b = left.table.lower(), right.table.lower()
-            if a not in sources or b not in sources or a == b:
-                continue
-            forward = keys.get((sources[a].lower(), left.name.lower(), sources[b].lower(), right.name.lower()))
-            backward = keys.get((sources[b].lower(), right.name.lower(), sources[a].lower(), left.name.lower()))
-            if backward:  # b references a: seen from a, b fans out (unless b holds one row per a row)
-                a, b, forward = b, a, backward
-            if forward:  # a references b: seen from b, a fans out
-                edges[b].append((a, not forward.one_to_one))
-                edges[a].append((b, False))
-    tree: dict[str, tuple[str, bool]] = {}
-    first = next(iter(sources))
-    queue, seen = [first], {first}
-    while queue:
-        alias = queue.pop(0)
-        for other, fans in edges[alias]:
-            if other not in seen:
-                seen.add(other)
-                tree[other] = (alias, fans)
-                queue.append(other)
-    return tree
+class _Step(NamedTuple):
+    parent: str  # alias of the table this one is joined to, on the way from the FROM table
+    fans_out: bool  # the step follows a foreign key backwards: one student, many has_pet rows
+    condition: exp.EQ
 
 
-def _fan_out(tree: dict[str, tuple[str, bool]], sources: dict[str, str]) -> dict[str, str]:
-    """alias -> the table whose rows it repeats, for joined tables reached through a step that fans out."""
-    repeats = {}
-    for alias in tree:
-        step, origin = alias, None
-        while step in tree:
-            parent, fans = tree[step]
-            if fans:
-                origin = parent
-            step = parent
-        if origin is not None:
-            repeats[alias] = sources[origin]
-    return repeats
+class _Joins:
+    """How the tables of one SELECT hang together through the foreign keys in its ON clauses."""
+
+    def __init__(self, select, sources: dict[str, str], links: Sequence[Link], columns):
+        self.select, self.sources, self.columns = select, sources, columns
+        self.steps = self._steps(links)
+        self.repeats = {alias: origin for alias in self.steps if (origin := self._origin(alias)) is not None}
+
+    def _steps(self, links: Sequence[Link]) -> dict[str, _Step]:
+        keys = {(link.table.lower(), link.column.lower(), link.other.lower(), link.other_column.lower()): link
+                for link in links}
+        sources = self.sources
+        edges: dict[str, list[tuple[str, bool, exp.EQ]]] = {alias: [] for alias in sources}
+        for join in self.select.args.get("joins") or []:
+            condition = join.args.get("on")
+            for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
+                left, right = eq.this, eq.expression
+                if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+                    continue
+                a, b = left.table.lower(), right.table.lower()
+                if a not in sources or b not in sources or a == b:
+                    continue
+                forward = keys.get((sources[a].lower(), left.name.lower(), sources[b].lower(), right.name.lower()))
+                backward = keys.get((sources[b].lower(), right.name.lower(), sources[a].lower(), left.name.lower()))
+                if backward:  # b references a: seen from a, b fans out (unless b holds one row per a row)
+                    a, b, forward = b, a, backward
+                if forward:  # a references b: seen from b, a fans out
+                    edges[b].append((a, not forward.one_to_one, eq))
+                    edges[a].append((b, False, eq))
+        steps: dict[str, _Step] = {}
+        first = next(iter(sources))
+        queue, seen = [first], {first}
+        while queue:
+            alias = queue.pop(0)
+            for other, fans, eq in edges[alias]:
+                if other not in seen:
+                    seen.add(other)
+                    steps[other] = _Step(alias, fans, eq)
+                    queue.append(other)
+        return steps
+
+    def _origin(self, alias: str) -> str | None:
+        """The alias whose rows this joined table repeats (the top of its highest step that fans out)."""
+        origin = None
+        while alias in self.steps:
+            step = self.steps[alias]
+            if step.fans_out:
+                origin = step.parent
+            alias = step.parent
+        return origin
+
+    def alias_of(self, column: exp.Column) -> str | None:
+        if column.table:
+            return column.table.lower() if column.table.lower() in self.sources else None
+        holders = [alias for alias, table in self.sources.items()
+                   if column.name.lower() in {c.lower() for c in self.columns[table]}]
+        return holders[0] if len(holders) == 1 else None
+
+    def chain(self, alias: str) -> list[str]:
+        """The aliases from `alias` up to (not including) the alias whose rows it repeats."""
+        found, origin = [], self.repeats[alias]
+        while alias != origin:
+            found.append(alias)
+            alias = self.steps[alias].parent
+        return found
+
+    def exclusion(self, column, wanted: str) -> str | None:
+        """`T1.StuID NOT IN (SELECT T2.StuID FROM Has_Pet AS T2 JOIN Pets AS T3 ON ... WHERE wanted)`: the rows
+        of the repeated table that have no related row where `wanted` holds. None when the column is not on a
+        joined table that repeats rows."""
+        alias = self.alias_of(column) if isinstance(column, exp.Column) else None
+        if alias not in self.repeats:
+            return None
+        chain = self.chain(alias)
+        top, origin = chain[-1], self.repeats[alias]
+        link = self.steps[top].condition
+        mine, theirs = (link.this, link.expression) if link.this.table.lower() == origin else (link.expression,
+                                                                                                link.this)
+        tables = self._table_sql()
+        joined = "".join(f" JOIN {tables[child]} ON {self.steps[child].condition.sql(dialect='sqlite')}"
+                         for child in reversed(chain[:-1]))
+        return (f"{mine.sql(dialect='sqlite')} NOT IN (SELECT {theirs.sql(dialect='sqlite')} FROM {tables[top]}"
+                f"{joined} WHERE {wanted})")
+
+    def without(self, condition, replacement: str, chain: list[str]) -> str | None:
+        """The whole query with `condition` replaced and the JOINs of `chain` dropped, when nothing else uses
+        them; else None (and for a SELECT inside another statement, which this would not show whole)."""
+        if self.select.parent is not None:
+            return None
+        dropped = set(chain)
+        if any(column.table.lower() in dropped for column in self.select.find_all(exp.Column)
+               if column.parent_select is self.select and not column.find_ancestor(exp.Join)
+               and not _inside(column, condition)):
+            return None
+        if any(step.parent in dropped for alias, step in self.steps.items() if alias not in dropped):
+            return None
+        rewritten = self.select.copy()
+        joins = [join for join in rewritten.args.get("joins") or []
+                 if (join.this.alias_or_name or "").lower() not in dropped]
+        rewritten.set("joins", joins or None)
+        for node in rewritten.find_all(type(condition)):
+            if node == condition:
+                node.replace(sqlglot.parse_one(replacement, read="sqlite"))
+                break
+        return rewritten.sql(dialect="sqlite")
+
+    def _table_sql(self) -> dict[str, str]:
+        found = {}
+        for node in [self.select.args.get("from_")] + list(self.select.args.get("joins") or []):
+            table = node.this if node is not None else None
+            if isinstance(table, exp.Table):
+                found[(table.alias or table.name).lower()] = table.sql(dialect="sqlite")
+        return found
 
 
-def _negated_joined_row(conditions, sources, fans_out: dict[str, str], columns) -> list[str]:
+def _inside(node, ancestor) -> bool:
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.parent
+    return False
+
+
+def _negated_joined_row(conditions, joins: _Joins) -> list[str]:
     doubts = []
     for node in conditions:
         if isinstance(node, exp.NEQ):
@@ -293,28 +372,25 @@ def _negated_joined_row(conditions, sources, fans_out: dict[str, str], columns) 
             target, wanted = node.this.this, node.this
         else:
             continue
-        alias = _alias_of(target, sources, columns) if isinstance(target, exp.Column) else None
-        if alias not in fans_out:
+        alias = joins.alias_of(target) if isinstance(target, exp.Column) else None
+        if alias not in joins.repeats:
             continue
-        table, owner, wanted = sources[alias], fans_out[alias], wanted.sql(dialect="sqlite")
+        table, owner, wanted = joins.sources[alias], joins.sources[joins.repeats[alias]], wanted.sql(dialect="sqlite")
+        exclusion = joins.exclusion(target, wanted)
+        whole = joins.without(node, exclusion, joins.chain(alias))
         doubts.append(f"{node.sql(dialect='sqlite')} is tested on each joined {table} row, so a {owner} row with "
                       f"{wanted} and also another {table} row is still kept through the other; to leave out every "
-                      f"{owner} row that has one, use NOT IN (SELECT ... WHERE {wanted})")
+                      f"{owner} row that has one, write "
+                      + (whole if whole else f"{exclusion} in place of {node.sql(dialect='sqlite')}"))
     return doubts
 
 
-def _alias_of(column: exp.Column, sources: dict[str, str], columns) -> str | None:
-    if column.table:
-        return column.table.lower() if column.table.lower() in sources else None
-    holders = [alias for alias, table in sources.items() if column.name.lower() in {c.lower() for c in columns[table]}]
-    return holders[0] if len(holders) == 1 else None
-
-
-def _repeating_joins(select, sources, tree, fans_out: dict[str, str], columns) -> list[str]:
+def _repeating_joins(select, joins: _Joins) -> list[str]:
     """Joined tables that repeat rows yet give the query nothing but their ON clause."""
     if select.args.get("distinct") or select.args.get("group") or _limit_one(select) or any(
             aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc)):
         return []
+    sources = joins.sources
     used = set()
     for column in select.find_all(exp.Column):
         if column.parent_select is not select or column.find_ancestor(exp.Join):
@@ -323,16 +399,16 @@ def _repeating_joins(select, sources, tree, fans_out: dict[str, str], columns) -
             used.add(column.table.lower())
         else:  # unqualified: every table that has it, to stay on the safe side
             used |= {alias for alias, table in sources.items()
-                     if column.name.lower() in {c.lower() for c in columns[table]}}
+                     if column.name.lower() in {c.lower() for c in joins.columns[table]}}
     needed = set()
     for alias in used:
         while alias in sources and alias not in needed:
             needed.add(alias)
-            alias = tree[alias][0] if alias in tree else None
-    return [f"the JOIN with {sources[alias]} uses none of its columns but repeats each {repeated} row once per "
-            f"related {sources[alias]} row (and drops those with none); leave it out, or use DISTINCT if only "
+            alias = joins.steps[alias].parent if alias in joins.steps else None
+    return [f"the JOIN with {sources[alias]} uses none of its columns but repeats each {sources[origin]} row once "
+            f"per related {sources[alias]} row (and drops those with none); leave it out, or use DISTINCT if only "
             "those with a related row are wanted"
-            for alias, repeated in fans_out.items() if alias not in needed]
+            for alias, origin in joins.repeats.items() if alias not in needed]
 
 
 def _limit_one(select) -> bool:

@@ -413,6 +413,8 @@ async def test_a_query_that_runs_but_looks_wrong_is_reconsidered_once(db_path):
     assert first.error_kind == "doubtful_logic" and first.row_count == 2
     assert first.error.startswith("dogs.name <> 'Rex' is tested on each joined dogs row, so a owners row with "
                                   "dogs.name = 'Rex' and also another dogs row is still kept")
+    assert first.error.endswith("write SELECT owners.name FROM owners WHERE NOT owners.id IN (SELECT dogs.owner_id "
+                                "FROM dogs WHERE dogs.name = 'Rex') LIMIT 1000")
     assert model.calls[1][-1]["content"].startswith("That query runs, but it may not answer the question: dogs.name")
     assert not any(note.startswith("warning") for note in result.notes)
 

@@ -50,8 +50,11 @@ def test_an_inequality_beside_an_equality_on_the_same_column_changes_nothing():
     found = doubts(f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType = 'dog' AND T3.PetType != 'cat'",
                    "Students with a dog but no cat?")
     assert found[0] == ("T3.PetType <> 'cat' changes nothing once T3.PetType = 'dog' (both test the same row); to "
-                        "leave out those that also have a row where T3.PetType = 'cat', use NOT IN (SELECT ... WHERE "
-                        "T3.PetType = 'cat')")
+                        "leave out those that also have a row where T3.PetType = 'cat', write T1.StuID NOT IN (SELECT "
+                        "T2.StuID FROM Has_Pet AS T2 JOIN Pets AS T3 ON T2.PetID = T3.PetID WHERE T3.PetType = 'cat') "
+                        "in its place")
+    assert doubts("SELECT Fname FROM Student WHERE Major = 600 AND Major != 50")[0].endswith(
+        "write NOT IN (SELECT ... WHERE Major = 50)")  # no joined rows: no concrete form to offer
 
 
 def test_either_value_is_not_both():
@@ -74,8 +77,13 @@ def test_a_negation_tested_on_a_joined_row_keeps_those_with_other_rows():
     sql = f"SELECT T1.Major, T1.Age {STUDENT_PETS} WHERE T3.PetType != 'cat'"
     assert doubts(sql, "Major and age of students who do not have a cat?") == [
         "T3.PetType <> 'cat' is tested on each joined Pets row, so a Student row with T3.PetType = 'cat' and also "
-        "another Pets row is still kept through the other; to leave out every Student row that has one, use NOT IN "
-        "(SELECT ... WHERE T3.PetType = 'cat')"]
+        "another Pets row is still kept through the other; to leave out every Student row that has one, write "
+        "SELECT T1.Major, T1.Age FROM Student AS T1 WHERE NOT T1.StuID IN (SELECT T2.StuID FROM Has_Pet AS T2 JOIN "
+        "Pets AS T3 ON T2.PetID = T3.PetID WHERE T3.PetType = 'cat')"]
+    uses_the_pet = f"SELECT T1.Major, T3.pet_age {STUDENT_PETS} WHERE T3.PetType != 'cat'"
+    assert doubts(uses_the_pet, "Students who do not have a cat, with their pets' ages")[0].endswith(
+        "write T1.StuID NOT IN (SELECT T2.StuID FROM Has_Pet AS T2 JOIN Pets AS T3 ON T2.PetID = T3.PetID WHERE "
+        "T3.PetType = 'cat') in place of T3.PetType <> 'cat'")  # the JOINs stay: the query reads the pets
     assert doubts(sql, "Major and age of students with pets other than cats") == []  # no negation asked for
     not_like = f"SELECT T1.Major {STUDENT_PETS} WHERE NOT T3.PetType LIKE 'c%'"
     assert len(doubts(not_like, "Students who don't have a cat")) == 1
