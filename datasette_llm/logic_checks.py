@@ -3,7 +3,9 @@
 The guard checks names; SQLite checks syntax. Neither notices a query that runs and answers a different
 question. These checks read the query's AST (with the question, for two of them) and describe the doubt in
 words the model can act on. The pipeline sends a doubt back to the model once; a query that still raises one
-runs, and the doubt is shown with the result as a warning. None of them rewrites SQL.
+runs, and the doubt is shown with the result as a warning. None of them changes the SQL that runs; where
+the fix is mechanical (a negation moved into NOT IN over the related rows) the doubt spells out the query
+to write, and the model decides.
 
 - a WHERE that can never hold for one row: `Year = 2014 AND Year = 2015`, `Open_Year < 2009 AND Open_Year > 2011`;
 - `PetType = 'dog' AND PetType != 'cat'`: the `!=` tests the same joined row, so it changes nothing;
@@ -34,7 +36,7 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
     """Descriptions of what in this (valid) query probably does not answer the question; empty if none."""
     try:
         tree = sqlglot.parse_one(sql, read="sqlite")
-    except sqlglot.errors.ParseError:
+    except sqlglot.errors.SqlglotError:  # parse and tokenizer errors alike
         return []
     has_set_operation = tree.find(exp.Intersect, exp.Except) is not None
     doubts: list[str] = []

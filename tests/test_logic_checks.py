@@ -178,3 +178,13 @@ def test_a_column_compared_with_the_extreme_of_another_column_is_questioned():
     assert logic_doubts(same, "?", cars, ()) == []
     average = "SELECT COUNT(*) FROM cars_data WHERE Accelerate > (SELECT AVG(Horsepower) FROM cars_data)"
     assert logic_doubts(average, "?", cars, ()) == []
+
+
+def test_hostile_and_malformed_sql_never_breaks_the_checks():
+    from hostile_sql import HOSTILE_SQL
+
+    columns = {"dogs": ("id", "name", "age", "owner_id"), "owners": ("id", "name", "city")}
+    links = (Link("dogs", "owner_id", "owners", "id"),)
+    for _, sql, _ in HOSTILE_SQL:
+        for question in ("Which dogs have both a name and no owner?", "Which dogs?"):
+            assert isinstance(logic_doubts(sql, question, columns, links), list), sql
