@@ -1,15 +1,11 @@
 """JOINs whose ON clause links nothing: found, fixed on the one foreign key that fits, or explained."""
 
-import json
 import sqlite3
-from pathlib import Path
 
 import pytest
+from schema_helpers import schema_of, spider_gold, spider_schema
 
-from datasette_llm.join_links import Link, check_joins, foreign_links, path_between
-from datasette_llm.schema import _table_details
-
-SPIDER = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "spider"
+from datasette_llm.join_links import Link, check_joins, path_between
 
 COLUMNS = {
     "cars_data": ("Id", "MPG", "Horsepower", "Weight", "Year"),
@@ -106,26 +102,14 @@ def test_foreign_links_come_from_the_schema(tmp_path):
     conn.executescript("create table a (id integer primary key); create table b (id integer primary key, "
                        "a_id integer references a); create table c (b_id integer references b(id), "
                        "z integer references missing(id))")
-    tables = [_table_details(conn, name, False) for name in ("a", "b", "c")]
-    assert foreign_links(tables) == (Link("b", "a_id", "a", "id"), Link("c", "b_id", "b", "id"))
+    assert schema_of(conn, ("a", "b", "c"))[1] == (Link("b", "a_id", "a", "id"), Link("c", "b_id", "b", "id"))
 
 
-def _spider_gold():
-    path = SPIDER / "dev.json"
-    return [(item["db_id"], item["query"]) for item in json.loads(path.read_text())] if path.exists() else []
-
-
-@pytest.mark.skipif(not _spider_gold(), reason="Spider dev set not available")
+@pytest.mark.skipif(not spider_gold(), reason="Spider dev set not available")
 def test_no_spider_gold_query_is_flagged():
-    schemas = {}
     flagged = []
-    for db_id, sql in _spider_gold():
-        if db_id not in schemas:
-            conn = sqlite3.connect(SPIDER / "database" / db_id / f"{db_id}.sqlite")
-            names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
-            tables = [_table_details(conn, name, False) for name in names]
-            schemas[db_id] = ({t.name: t.columns for t in tables}, foreign_links(tables))
-        checked = check_joins(sql, *schemas[db_id])
+    for item in spider_gold():
+        checked = check_joins(item["query"], *spider_schema(item["db_id"]))
         if checked.changes or checked.problems:
-            flagged.append(sql)
-    assert len(schemas) == 10 and flagged == []
+            flagged.append(item["query"])
+    assert len({item["db_id"] for item in spider_gold()}) == 10 and flagged == []

@@ -1,0 +1,30 @@
+"""Schemas for tests that read SQLite files directly: columns and foreign-key links, and Spider's dev set."""
+
+import json
+import sqlite3
+from functools import cache
+from pathlib import Path
+
+from datasette_llm.join_links import foreign_links
+from datasette_llm.schema import _table_details
+
+SPIDER = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "spider"
+
+
+def schema_of(conn: sqlite3.Connection, names=None):
+    """(columns by table, foreign-key links) for these tables (default: every table), as Ask reads them."""
+    if names is None:
+        names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
+    tables = [_table_details(conn, name, False) for name in names]
+    return {t.name: t.columns for t in tables}, foreign_links(tables)
+
+
+def spider_gold() -> list[dict]:
+    """Spider dev's questions with their gold SQL; empty when the data is not beside the checkout."""
+    path = SPIDER / "dev.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+@cache
+def spider_schema(db_id: str):
+    return schema_of(sqlite3.connect(SPIDER / "database" / db_id / f"{db_id}.sqlite"))
