@@ -142,3 +142,32 @@ def test_hostile_and_malformed_sql_never_breaks_the_checks():
     for _, sql, _ in HOSTILE_SQL:
         for question in ("Which dogs have both a name and no owner?", "Which dogs?"):
             assert isinstance(logic_doubts(sql, question, columns, links), list), sql
+
+
+def test_a_join_on_columns_no_foreign_key_links_is_questioned():
+    cars = {"car_makers": ("Id", "Maker", "FullName"), "model_list": ("ModelId", "Maker", "Model"),
+            "car_names": ("MakeId", "Model", "Make")}
+    links = (Link("model_list", "Maker", "car_makers", "Id"), Link("car_names", "Model", "model_list", "Model"))
+    off_key = "SELECT DISTINCT T1.FullName FROM car_makers AS T1 JOIN car_names AS T2 ON T1.Id = T2.Make"
+    assert logic_doubts(off_key, "Makers?", cars, links) == [
+        "ON T1.Id = T2.Make compares car_makers.Id with car_names.Make, which no foreign key links; the foreign keys "
+        "go model_list.Maker = car_makers.Id, car_names.Model = model_list.Model"]
+    on_key = ("SELECT DISTINCT T1.FullName FROM car_makers AS T1 JOIN model_list AS T2 ON T2.Maker = T1.Id "
+              "JOIN car_names AS T3 ON T2.Model = T3.Model")
+    assert logic_doubts(on_key, "Makers?", cars, links) == []
+    unrelated = {"a": ("id", "x"), "b": ("id", "x")}  # no foreign keys at all: nothing to compare with
+    assert logic_doubts("SELECT a.id FROM a JOIN b ON a.x = b.x", "?", unrelated, ()) == []
+
+
+def test_a_column_compared_with_the_extreme_of_another_column_is_questioned():
+    cars = {"cars_data": ("Id", "Accelerate", "Horsepower")}
+    sql = "SELECT COUNT(*) FROM cars_data WHERE Accelerate > (SELECT MAX(Horsepower) FROM cars_data)"
+    assert logic_doubts(sql, "?", cars, ()) == [
+        "Accelerate > (SELECT MAX(Horsepower) FROM cars_data) compares Accelerate with a value of Horsepower; to "
+        "compare with the Accelerate of the row with the largest Horsepower, use (SELECT Accelerate FROM cars_data "
+        "ORDER BY Horsepower DESC LIMIT 1)"]
+    same = "SELECT COUNT(*) FROM cars_data WHERE Accelerate > (SELECT MIN(Accelerate) FROM cars_data)"
+    assert logic_doubts(same, "?", cars, ()) == []
+    average = "SELECT COUNT(*) FROM cars_data WHERE Accelerate > (SELECT AVG(Horsepower) FROM cars_data)"
+    assert logic_doubts(average, "?", cars, ()) == []
+
