@@ -53,7 +53,7 @@ def foreign_links(tables: Iterable) -> tuple[Link, ...]:
     tables = list(tables)
     names = {t.name.lower(): t.name for t in tables}
     return tuple(Link(t.name, column, names[other.lower()], other_column,
-                      [c.lower() for c in getattr(t, "primary_key", ())] == [column.lower()])
+                      [c.lower() for c in t.primary_key] == [column.lower()])
                  for t in tables for column, other, other_column in t.foreign_keys
                  if other.lower() in names)
 
@@ -154,6 +154,24 @@ def column_ref(alias: str, name: str) -> exp.Column:
 
 def name_node(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=not re.fullmatch(r"[A-Za-z_]\w*", name))
+
+
+def select_tables(select) -> list[exp.Table]:
+    """The table nodes of one SELECT's FROM and JOINs, in that order (subqueries and functions left out)."""
+    nodes = [select.args.get("from_")] + list(select.args.get("joins") or [])
+    return [node.this for node in nodes if node is not None and isinstance(node.this, exp.Table)]
+
+
+def hops(route: Sequence[Link], labels: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """The JOINs that follow `route` outwards from the query's tables, as (new table, label of the table it joins
+    to, that table's column, the new table's column). `labels` maps each table already in the query (lower case)
+    to how the query names it; the new tables are added to it under their own names."""
+    found = []
+    for link in reversed(route):
+        new, old = (link.other, link.table) if link.table.lower() in labels else (link.table, link.other)
+        labels.setdefault(new.lower(), new)
+        found.append((new, labels[old.lower()], link.column_of(old), link.column_of(new)))
+    return found
 
 
 def links_between(table: str, other: str, links: Sequence[Link]) -> list[Link]:

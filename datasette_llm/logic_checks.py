@@ -26,7 +26,7 @@ from typing import NamedTuple
 import sqlglot
 from sqlglot import exp
 
-from .join_links import Link, path_between
+from .join_links import Link, path_between, select_tables
 
 NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
@@ -49,7 +49,7 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
         if BOTH.search(question) and not has_set_operation and not select.args.get("having"):
             doubts += _either_for_both(select)
         if joins is not None:
-            doubts += _joins_off_the_keys(select, sources, links)
+            doubts += _joins_off_the_keys(joins, links)
             if NEGATION.search(question):
                 doubts += _negated_joined_row(conditions, joins)
             if select is tree:  # rows of a set operation or an IN (SELECT ...) may repeat harmlessly
@@ -202,37 +202,34 @@ def _same_column_equalities(node: exp.Or) -> bool:
 def _sources(select, columns: dict[str, Sequence[str]]) -> dict[str, str]:
     """alias (lower) -> real table name, in FROM-then-JOIN order, for the real tables of one SELECT."""
     real = {name.lower(): name for name in columns}
-    found = {}
-    for node in [select.args.get("from_")] + list(select.args.get("joins") or []):
-        table = node.this if node is not None else None
-        if isinstance(table, exp.Table) and table.name.lower() in real:
-            found[(table.alias or table.name).lower()] = real[table.name.lower()]
-    return found
+    return {(table.alias or table.name).lower(): real[table.name.lower()] for table in select_tables(select)
+            if table.name.lower() in real}
 
 
-def _joins_off_the_keys(select, sources: dict[str, str], links: Sequence[Link]) -> list[str]:
+def _joins_off_the_keys(joins: _Joins, links: Sequence[Link]) -> list[str]:
     """`ON car_makers.Id = car_names.Make`: equal columns that no foreign key pairs, between tables that the
     foreign keys do connect (directly through other columns, or through other tables)."""
-    pairs = {frozenset({(link.table.lower(), link.column.lower()), (link.other.lower(), link.other_column.lower())})
-             for link in links}
     doubts = []
-    for join in select.args.get("joins") or []:
-        condition = join.args.get("on")
-        for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
-            left, right = eq.this, eq.expression
-            if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
-                continue
-            a, b = sources.get(left.table.lower()), sources.get(right.table.lower())
-            if a is None or b is None or a.lower() == b.lower():
-                continue
-            if frozenset({(a.lower(), left.name.lower()), (b.lower(), right.name.lower())}) in pairs:
-                continue
-            route = path_between(a, {b}, links)
-            if route:
-                doubts.append(f"ON {eq.sql(dialect='sqlite')} compares {a}.{left.name} with {b}.{right.name}, which "
-                              f"no foreign key links; the foreign keys go "
-                              + ", ".join(link.text() for link in route))
+    for equality in joins.equalities:
+        if equality.link is not None:
+            continue
+        a, b = joins.sources[equality.left], joins.sources[equality.right]
+        route = path_between(a, {b}, links) if a.lower() != b.lower() else []
+        if route:
+            eq = equality.condition
+            doubts.append(f"ON {eq.sql(dialect='sqlite')} compares {a}.{eq.this.name} with "
+                          f"{b}.{eq.expression.name}, which no foreign key links; the foreign keys go "
+                          + ", ".join(link.text() for link in route))
     return doubts
+
+
+class _Equality(NamedTuple):
+    """`left.x = right.y` in an ON clause, between two tables of the SELECT, and the foreign key it follows."""
+    condition: exp.EQ
+    left: str  # alias (lower)
+    right: str
+    link: Link | None
+    left_references_right: bool  # the link's column is on the left
 
 
 class _Step(NamedTuple):
@@ -246,14 +243,14 @@ class _Joins:
 
     def __init__(self, select, sources: dict[str, str], links: Sequence[Link], columns):
         self.select, self.sources, self.columns = select, sources, columns
-        self.steps = self._steps(links)
+        self.equalities = self._equalities(links)
+        self.steps = self._steps()
         self.repeats = {alias: origin for alias in self.steps if (origin := self._origin(alias)) is not None}
 
-    def _steps(self, links: Sequence[Link]) -> dict[str, _Step]:
+    def _equalities(self, links: Sequence[Link]) -> list[_Equality]:
         keys = {(link.table.lower(), link.column.lower(), link.other.lower(), link.other_column.lower()): link
                 for link in links}
-        sources = self.sources
-        edges: dict[str, list[tuple[str, bool, exp.EQ]]] = {alias: [] for alias in sources}
+        sources, found = self.sources, []
         for join in self.select.args.get("joins") or []:
             condition = join.args.get("on")
             for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
@@ -265,13 +262,21 @@ class _Joins:
                     continue
                 forward = keys.get((sources[a].lower(), left.name.lower(), sources[b].lower(), right.name.lower()))
                 backward = keys.get((sources[b].lower(), right.name.lower(), sources[a].lower(), left.name.lower()))
-                if backward:  # b references a: seen from a, b fans out (unless b holds one row per a row)
-                    a, b, forward = b, a, backward
-                if forward:  # a references b: seen from b, a fans out
-                    edges[b].append((a, not forward.one_to_one, eq))
-                    edges[a].append((b, False, eq))
+                found.append(_Equality(eq, a, b, backward or forward, backward is None and forward is not None))
+        return found
+
+    def _steps(self) -> dict[str, _Step]:
+        edges: dict[str, list[tuple[str, bool, exp.EQ]]] = {alias: [] for alias in self.sources}
+        for equality in self.equalities:
+            if equality.link is None:
+                continue
+            referencing, referenced = ((equality.left, equality.right) if equality.left_references_right
+                                       else (equality.right, equality.left))
+            # Seen from the referenced table, the referencing one fans out (unless it holds one row per row).
+            edges[referenced].append((referencing, not equality.link.one_to_one, equality.condition))
+            edges[referencing].append((referenced, False, equality.condition))
         steps: dict[str, _Step] = {}
-        first = next(iter(sources))
+        first = next(iter(self.sources))
         queue, seen = [first], {first}
         while queue:
             alias = queue.pop(0)
@@ -348,12 +353,8 @@ class _Joins:
         return rewritten.sql(dialect="sqlite")
 
     def _table_sql(self) -> dict[str, str]:
-        found = {}
-        for node in [self.select.args.get("from_")] + list(self.select.args.get("joins") or []):
-            table = node.this if node is not None else None
-            if isinstance(table, exp.Table):
-                found[(table.alias or table.name).lower()] = table.sql(dialect="sqlite")
-        return found
+        return {(table.alias or table.name).lower(): table.sql(dialect="sqlite")
+                for table in select_tables(self.select)}
 
 
 def _inside(node, ancestor) -> bool:

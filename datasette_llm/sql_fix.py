@@ -13,7 +13,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
-from .join_links import column_ref, links_between, name_node, path_between
+from .join_links import column_ref, hops, links_between, name_node, path_between, select_tables
 from .sql_guard import Rejection, SchemaInfo
 
 MAX_FIXES = 4
@@ -145,12 +145,9 @@ def join_missing_table(sql: str, rejection: Rejection, schema: SchemaInfo,
         if not route:
             continue
         labels = {table: label for label, table in reversed(list(sources.values()))}  # first label of each
-        for link in reversed(route):  # from the query's tables outwards
-            new, old = (link.other, link.table) if link.table.lower() in labels else (link.table, link.other)
-            condition = exp.EQ(this=column_ref(labels[old.lower()], link.column_of(old)),
-                               expression=column_ref(new, link.column_of(new)))
+        for new, label, column, new_column in hops(route, labels):
+            condition = exp.EQ(this=column_ref(label, column), expression=column_ref(new, new_column))
             select.append("joins", exp.Join(this=exp.to_table(name_node(new)), on=condition))
-            labels[new.lower()] = new
         home = real[homes[0]]
         for column in missing:
             column.set("table", name_node(home))
@@ -211,12 +208,9 @@ def fix_outer_aggregates(sql: str) -> tuple[str, str] | None:
 def _sources(select) -> dict[str, tuple[str, str]]:
     """alias (lower) -> (alias as written, table name lower) for the tables in one SELECT's FROM and JOINs."""
     found = {}
-    nodes = [select.args.get("from_")] + list(select.args.get("joins") or [])
-    for node in nodes:
-        table = node.this if node is not None else None
-        if isinstance(table, exp.Table):
-            label = table.alias or table.name
-            found[label.lower()] = (label, table.name.lower())
+    for table in select_tables(select):
+        label = table.alias or table.name
+        found[label.lower()] = (label, table.name.lower())
     return found
 
 
