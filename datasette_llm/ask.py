@@ -17,14 +17,16 @@ from .config import Settings, settings_for
 from .context import FittedRows, fit_rows
 from .errors import BadRequest, NotFound
 from .execute import QueryFailed, QueryResult, run_select, time_limit_for
+from .implicit_keys import implicit_links
 from .join_links import check_joins, foreign_links
-from .logic_checks import logic_doubts
+from .key_literals import mend_key_literals
+from .logic_checks import drop_unasked_joins, logic_doubts
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
 from .sql_fix import MAX_FIXES, auto_fix, fix_ambiguous, fix_outer_aggregates, join_missing_table
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
-from .value_hints import ValueHint, looks_empty, replace_literal, value_hints
+from .value_hints import Probe, ValueHint, looks_empty, replace_literal, value_hints
 
 EventCallback = Callable[[str, dict], Awaitable[None]]
 
@@ -249,10 +251,13 @@ class AskPipeline:
                                               budget, question=self.question, focus=self.focus)
         self.notes.extend(self.schema.notes)
         # The guard knows every visible table; the prompt may show fewer when the schema was cut.
-        self.links = foreign_links(self.tables)
-        self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables}, links=self.links)
         self.allowed = {t.name for t in self.tables}
         self.time_limit_ms = time_limit_for(self.datasette, self.settings.sql_time_limit_ms)
+        declared = foreign_links(self.tables)
+        # Links the database does not declare but its names and data show serve the checks, mends and hints.
+        self.links = declared + await implicit_links(Probe(self.db, self.allowed, self.time_limit_ms), self.tables,
+                                                     declared)
+        self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables}, links=self.links)
         self._clock("schema", started)
 
     def check_and_fix(self, sql: str, *, final: bool = False
@@ -373,6 +378,36 @@ class AskPipeline:
         self._clock("sql_execution", started)
         return hints
 
+    async def look_up_key_names(self, checked: GuardedSQL):
+        """Names compared with foreign-key columns, looked up through the table the key references (no model
+        call). Returns (guarded, result, fixes) when that mend applies and the mended query runs, else None."""
+        started = time.perf_counter()
+        try:
+            probe = Probe(self.db, self.allowed, self.time_limit_ms)
+            mended = await mend_key_literals(probe, checked.sql, self.guard_schema.tables, self.links)
+        finally:
+            self._clock("sql_execution", started)
+        return await self.run_mended(mended[0], mended[1]) if mended else None
+
+    async def drop_unasked_joins(self, checked: GuardedSQL):
+        """The query without JOINs that only repeat rows of a table the question does not name (no model call).
+        Returns (guarded, result, fixes) when there is one to drop and the mended query runs, else None."""
+        dropped = drop_unasked_joins(checked.sql, self.question, self.guard_schema.tables, self.links)
+        return await self.run_mended(dropped[0], (dropped[1],)) if dropped else None
+
+    async def run_mended(self, sql: str, changes: tuple[str, ...]):
+        """Validate and run a mended query: (guarded, result, changes), or None if it fails either."""
+        guarded = self.guard(sql)
+        if isinstance(guarded, Rejection):
+            return None
+        started = time.perf_counter()
+        try:
+            return guarded, await self.run_query(guarded), changes
+        except QueryFailed:
+            return None
+        finally:
+            self._clock("sql_execution", started)
+
     async def substitute_values(self, checked: GuardedSQL, hints: Sequence[ValueHint]):
         """Put the stored spelling in place of literals that differ from it only in case, spaces or punctuation.
 
@@ -386,19 +421,8 @@ class AskPipeline:
             if rewritten is not None:
                 sql = rewritten
                 changes.append(f"{hint.literal!r} → {hint.replacement!r} (as stored in {hint.table}.{hint.column})")
-        if not changes:
-            return None
-        guarded = self.guard(sql)
-        if isinstance(guarded, Rejection):
-            return None
-        started = time.perf_counter()
-        try:
-            result = await self.run_query(guarded)
-        except QueryFailed:
-            return None
-        finally:
-            self._clock("sql_execution", started)
-        return None if looks_empty(result) else (guarded, result, tuple(changes))
+        mended = await self.run_mended(sql, tuple(changes)) if changes else None
+        return None if mended is None or looks_empty(mended[1]) else mended
 
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
         messages = sql_messages(self.schema, self.question, self.history)
@@ -427,6 +451,11 @@ class AskPipeline:
                 failed.add(sql)
                 continue
             checked, result, fixes = outcome.guarded, outcome.result, outcome.fixes
+            for mend in (self.look_up_key_names, self.drop_unasked_joins):  # no model call: on every attempt
+                mended = await mend(checked)
+                if mended is not None:
+                    checked, result, changes = mended
+                    fixes = fixes + changes
             unmatched: tuple[str, ...] = ()  # literals that match no stored value, when the query runs anyway
             if looks_empty(result):
                 # Substituting a stored spelling costs no model call, so it is tried on every attempt (a repair

@@ -46,8 +46,9 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
         conditions = _conjuncts(select.args.get("where"))
         doubts += _impossible_or_redundant(conditions, joins)
         doubts += _extreme_of_another_column(select)
-        if BOTH.search(question) and not has_set_operation and not select.args.get("having"):
-            doubts += _either_for_both(select)
+        doubts += _count_of_one_row_groups(select, sources, links)
+        if not has_set_operation and not select.args.get("having"):
+            doubts += _either_for_both(select, question)
         if joins is not None:
             doubts += _joins_off_the_keys(joins, links)
             if NEGATION.search(question):
@@ -172,29 +173,65 @@ def _extreme_of_another_column(select) -> list[str]:
 
 # -- "both": either is not both --------------------------------------------------------------------------
 
-def _either_for_both(select) -> list[str]:
+def _count_of_one_row_groups(select, sources: dict[str, str], links: Sequence[Link]) -> list[str]:
+    """`SELECT name FROM documents GROUP BY document_id ORDER BY count(*)`: grouped by a key of the only table,
+    every group is one row and the count is always 1; what was meant counts the rows that refer to it."""
+    if len(sources) != 1 or select.args.get("joins") or not any(
+            count.parent_select is select for count in select.find_all(exp.Count)):
+        return []
+    table = next(iter(sources.values()))
+    group = select.args.get("group")
+    grouped = {c.name.lower() for c in (group.expressions if group else []) if isinstance(c, exp.Column)}
+    referring = [link for link in links if link.other.lower() == table.lower()
+                 and link.other_column.lower() in grouped and link.table.lower() != table.lower()]
+    if not referring:
+        return []
+    key = referring[0].other_column
+    return [f"GROUP BY {key} makes every group one {table} row ({key} is a key other tables refer to), so COUNT "
+            f"is 1 in each; to count the related rows, JOIN the table that refers to it: "
+            + ", ".join(f"{link.table} ON {link.text()}" for link in referring)]
+
+
+def _either_for_both(select, question: str) -> list[str]:
+    """`x IN (a, b)` / `x = a OR x = b` where the question says "both", or names the two values joined by
+    "and" ("paragraph text 'Brazil' and 'Ireland'")."""
     return [f"{node.sql(dialect='sqlite')} keeps rows that match either value, but the question asks for both: "
             "INTERSECT a query for each value (or GROUP BY ... HAVING COUNT(DISTINCT ...) = 2)"
             for node in select.find_all(exp.In, exp.Or)
-            if node.parent_select is select and not node.find_ancestor(exp.Join) and _is_either(node)]
+            if node.parent_select is select and not node.find_ancestor(exp.Join)
+            and (values := _either_values(node)) and (BOTH.search(question) or _joined_by_and(question, values))]
 
 
-def _is_either(node) -> bool:
-    """`x IN (a, b)` or `x = a OR x = b`."""
+def _either_values(node) -> list[str]:
+    """The values of `x IN (a, b)` or `x = a OR x = b` (or `x LIKE a OR x LIKE b`); empty for anything else."""
     if isinstance(node, exp.In):
-        return (not node.args.get("query") and len(node.expressions) > 1 and isinstance(node.this, exp.Column)
-                and not isinstance(node.parent, exp.Not))
-    return not isinstance(node.parent, exp.Or) and _same_column_equalities(node)
-
-
-def _same_column_equalities(node: exp.Or) -> bool:
-    keys = set()
+        if (node.args.get("query") or len(node.expressions) < 2 or not isinstance(node.this, exp.Column)
+                or isinstance(node.parent, exp.Not)):
+            return []
+        return [value.this if isinstance(value, exp.Literal) else value.sql(dialect="sqlite")
+                for value in node.expressions]
+    if isinstance(node.parent, exp.Or):
+        return []
+    keys, values = set(), []
     for part in _operands(node, exp.Or):
-        pair = _column_and_literal(part) if isinstance(part, exp.EQ) else None
+        pair = _column_and_literal(part) if isinstance(part, (exp.EQ, exp.Like)) else None
         if pair is None:
-            return False
+            return []
         keys.add(pair[0].sql(dialect="sqlite").lower())
-    return len(keys) == 1
+        values.append(pair[1].this)
+    return values if len(keys) == 1 else []
+
+
+def _joined_by_and(question: str, values: Sequence[str]) -> bool:
+    """Two values the question names with "and" (and no "or") between them."""
+    if len(values) != 2:
+        return False
+    text = question.lower()
+    places = sorted((text.find(v.strip("%").lower()), len(v.strip("%"))) for v in values if v.strip("%"))
+    if len(places) != 2 or places[0][0] < 0:
+        return False
+    between = f" {text[places[0][0] + places[0][1]:places[1][0]]} "
+    return re.search(r"\band\b", between) is not None and re.search(r"\bor\b", between) is None
 
 
 # -- joins: off the foreign keys, repeating rows, negations tested on joined rows ---------------------------
@@ -390,9 +427,24 @@ def _negated_joined_row(conditions, joins: _Joins) -> list[str]:
 
 def _repeating_joins(select, joins: _Joins) -> list[str]:
     """Joined tables that repeat rows yet give the query nothing but their ON clause."""
-    if select.args.get("distinct") or select.args.get("group") or _limit_one(select) or any(
-            aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc)):
+    if select.args.get("distinct") or _summarised(select):
         return []
+    sources = joins.sources
+    return [f"the JOIN with {sources[alias]} uses none of its columns but repeats each {sources[origin]} row once "
+            f"per related {sources[alias]} row (and drops those with none); leave it out, or use DISTINCT if only "
+            "those with a related row are wanted"
+            for alias, origin in _unused_repeats(select, joins).items()]
+
+
+def _summarised(select) -> bool:
+    """GROUP BY, an aggregate or LIMIT 1: joined rows that repeat may be what is counted or ranked."""
+    return bool(select.args.get("group")) or _limit_one(select) or any(
+        aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc))
+
+
+def _unused_repeats(select, joins: _Joins) -> dict[str, str]:
+    """alias -> the alias whose rows it repeats, for joined tables none of whose columns the SELECT uses
+    (outside ON clauses) and that no used table is joined through."""
     sources = joins.sources
     used = set()
     for column in select.find_all(exp.Column):
@@ -408,10 +460,88 @@ def _repeating_joins(select, joins: _Joins) -> list[str]:
         while alias in sources and alias not in needed:
             needed.add(alias)
             alias = joins.steps[alias].parent if alias in joins.steps else None
-    return [f"the JOIN with {sources[alias]} uses none of its columns but repeats each {sources[origin]} row once "
-            f"per related {sources[alias]} row (and drops those with none); leave it out, or use DISTINCT if only "
-            "those with a related row are wanted"
-            for alias, origin in joins.repeats.items() if alias not in needed]
+    return {alias: origin for alias, origin in joins.repeats.items() if alias not in needed}
+
+
+def drop_unasked_joins(sql: str, question: str, columns: dict[str, Sequence[str]],
+                       links: Sequence[Link]) -> tuple[str, str] | None:
+    """The query without JOINs that only repeat (and filter) rows, use none of their columns, and join a table
+    the question does not name; with a description of the change. None when there is none to drop.
+
+    `SELECT T1.Song_Name FROM singer AS T1 JOIN singer_in_concert AS T2 ON ... WHERE T1.Age > ...` for "song
+    names by singers above the average age" lists a singer once per concert and leaves out singers without
+    one. Only for a plain top-level SELECT (DISTINCT allowed): with GROUP BY, an aggregate or LIMIT 1 the
+    repeated rows may be what is counted.
+    """
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return None
+    if not isinstance(tree, exp.Select) or _summarised(tree):
+        return None
+    sources = _sources(tree, columns)
+    if len(sources) < 2:
+        return None
+    joins = _Joins(tree, sources, links, columns)
+    unused = _unused_repeats(tree, joins)
+    kept_words = set().union(*(_name_words(table) for alias, table in sources.items() if alias not in unused))
+    dropped = {alias for alias in unused
+               if (words := _name_words(sources[alias]) - kept_words) and not any(_names(question, w) for w in words)}
+    dropped |= {alias for alias in joins.steps if any(a in dropped for a in _ancestors(alias, joins))}
+    if not dropped or not dropped <= set(unused) or not _only_in_own_joins(tree, dropped) or not all(
+            _links_only(join) for join in tree.args.get("joins") or [] if _join_alias(join) in dropped):
+        return None
+    remaining = [join for join in tree.args.get("joins") or [] if _join_alias(join) not in dropped]
+    tree.set("joins", remaining or None)
+    names = ", ".join(sources[alias] for alias in unused if alias in dropped)
+    return tree.sql(dialect="sqlite"), (f"left out the JOIN with {names}: the query uses none of its columns, the "
+                                         "question does not mention it, and it only repeated (and filtered) rows")
+
+
+NAME_FILLER = {"in", "of", "and", "the", "has", "have", "ref", "to", "by", "for", "a", "an", "on"}
+
+
+def _name_words(table: str) -> set[str]:
+    """`Student_Enrolment_Courses` -> {'student', 'enrolment', 'courses'}; `hasPet` -> {'pet'}."""
+    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", table)
+    return {word.lower() for word in words} - NAME_FILLER
+
+
+def _names(question: str, word: str) -> bool:
+    """Whether the question uses the word, loosely ('concerts' for concert, 'enrolled' for enrolment)."""
+    return any(_stem(w) == _stem(word) for w in re.findall(r"[a-z]+", question.lower()))
+
+
+def _stem(word: str) -> str:
+    return word[:5] if len(word) >= 5 else re.sub(r"(es|s)$", "", word)
+
+
+def _ancestors(alias: str, joins: _Joins) -> list[str]:
+    found = []
+    while alias in joins.steps:
+        alias = joins.steps[alias].parent
+        found.append(alias)
+    return found
+
+
+def _join_alias(join) -> str:
+    return (join.this.alias_or_name or "").lower()
+
+
+def _links_only(join) -> bool:
+    """`JOIN t ON a.x = t.y` and nothing else: dropping it drops no condition of the question's."""
+    condition = join.args.get("on")
+    return (isinstance(condition, exp.EQ) and isinstance(condition.this, exp.Column)
+            and isinstance(condition.expression, exp.Column))
+
+
+def _only_in_own_joins(select, dropped: set[str]) -> bool:
+    """No column of a dropped table appears outside the ON clauses of the dropped JOINs."""
+    for column in select.find_all(exp.Column):
+        join = column.find_ancestor(exp.Join)
+        if column.table.lower() in dropped and (join is None or _join_alias(join) not in dropped):
+            return False
+    return True
 
 
 def _limit_one(select) -> bool:

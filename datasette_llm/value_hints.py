@@ -103,7 +103,7 @@ def replace_literal(sql: str, column: str, literal: str, value: str) -> str | No
     return tree.sql(dialect="sqlite") if found else None
 
 
-class _Probe:
+class Probe:
     """Runs the small lookup queries, all through the guarded path, within one shared time budget: on a big
     database each probe may scan a column, and a hint must not cost more than a query may."""
 
@@ -128,7 +128,7 @@ async def value_hints(db, sql: str, tables: dict[str, Sequence[str]], *, allowed
     `tables` are the query's tables; `other_tables` the rest of the visible schema, searched (after the
     query's own tables) for a column that does store the literal.
     """
-    probe = _Probe(db, allowed, time_limit_ms)
+    probe = Probe(db, allowed, time_limit_ms)
     hints = []
     for column, literal in literal_comparisons(sql):
         pattern = literal.strip("%")
@@ -155,21 +155,21 @@ async def value_hints(db, sql: str, tables: dict[str, Sequence[str]], *, allowed
     return hints
 
 
-async def _close_values(probe: _Probe, table: str, column: str, pattern: str, question: str) -> list[str] | None:
+async def _close_values(probe: Probe, table: str, column: str, pattern: str, question: str) -> list[str] | None:
     """None when `pattern` is stored in table.column; else the stored values that look like it."""
     q_table, q_column = _quote(table), _quote(column)
-    if await probe.values(f"select {q_column} from {q_table} where {q_column} = {_literal(pattern)} limit 1", 1):
+    if await probe.values(f"select {q_column} from {q_table} where {q_column} = {sql_literal(pattern)} limit 1", 1):
         return None
     mentioned = []
     if question:  # values of this column the question spells out, e.g. 'amc hornet sportabout (sw)'
         mentioned = await probe.values(
             f"select distinct {q_column} from {q_table} where length({q_column}) >= 3 and "
-            f"instr(lower({_literal(question)}), lower({q_column})) > 0 "
+            f"instr(lower({sql_literal(question)}), lower({q_column})) > 0 "
             f"order by length({q_column}) desc limit 3", 3)
         mentioned = [v for v in mentioned if pattern.lower() in v.lower() or v.lower() in pattern.lower()]
     like = await probe.values(
-        f"select distinct {q_column} from {q_table} where {q_column} like {_literal('%' + pattern[:24] + '%')} "
-        f"or lower({q_column}) = lower({_literal(pattern)}) limit 20", 20)
+        f"select distinct {q_column} from {q_table} where {q_column} like {sql_literal('%' + pattern[:24] + '%')} "
+        f"or lower({q_column}) = lower({sql_literal(pattern)}) limit 20", 20)
     values = list(dict.fromkeys(mentioned + like))
     if not values:
         pool = await probe.values(f"select distinct {q_column} from {q_table} limit 200", 200)
@@ -178,7 +178,7 @@ async def _close_values(probe: _Probe, table: str, column: str, pattern: str, qu
     return values
 
 
-async def _columns_holding(probe: _Probe, value: str, tables, other_tables, skip) -> list[str]:
+async def _columns_holding(probe: Probe, value: str, tables, other_tables, skip) -> list[str]:
     """Columns where `value` is stored (case-insensitive): the query's tables first, then the others."""
     found, probes = [], 0
     for group in (tables, {t: c for t, c in other_tables.items() if t not in tables}):
@@ -190,7 +190,7 @@ async def _columns_holding(probe: _Probe, value: str, tables, other_tables, skip
                     return found
                 probes += 1
                 sql = (f"select 1 from {_quote(table)} where lower(cast({_quote(column)} as text)) = "
-                       f"lower({_literal(value)}) limit 1")
+                       f"lower({sql_literal(value)}) limit 1")
                 try:
                     if await probe.values(sql, 1):
                         found.append(f"{table}.{column}")
@@ -203,5 +203,6 @@ async def _columns_holding(probe: _Probe, value: str, tables, other_tables, skip
     return found
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """A string as an SQL literal."""
     return "'" + text.replace("'", "''") + "'"

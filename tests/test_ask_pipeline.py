@@ -474,3 +474,30 @@ async def test_a_value_in_the_wrong_column_that_the_model_keeps_is_a_warning_not
     assert result.answer == "None." and len(result.attempts) == 2
     assert ("warning: 'Rex' is not a value of dogs.notes, but it is a value of dogs.name; the result may be wrong"
             in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_a_name_compared_with_a_foreign_key_is_looked_up_without_another_model_call(db_path):
+    model = ScriptedModel([sql_reply("select name from dogs where owner_id = 'Ana' order by name"), "Bella and Rex."])
+    result = await ask(make_datasette(db_path), "pets", "Which dogs does Ana own?", model=model)
+    assert result.rows == (("Bella",), ("Rex",)) and len(result.attempts) == 1
+    assert result.sql.startswith("SELECT name FROM dogs WHERE owner_id IN (SELECT id FROM owners WHERE name = 'Ana')")
+    assert result.attempts[0].fixes == (
+        "owner_id = 'Ana' → owner_id IN (SELECT id FROM owners WHERE name = 'Ana') (dogs.owner_id holds owners ids, "
+        "not names)",)
+    assert any(note.startswith("the query was mended before it ran: owner_id = 'Ana'") for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_a_join_that_only_repeats_rows_of_a_table_the_question_does_not_name_is_left_out(db_path):
+    repeats = "select owners.name from owners join dogs on dogs.owner_id = owners.id order by owners.name"
+    model = ScriptedModel([sql_reply(repeats), "Ana and Ben."])
+    result = await ask(make_datasette(db_path), "pets", "List the owners' names", model=model)
+    assert result.rows == (("Ana",), ("Ben",)) and len(model.calls) == 2  # no reconsider turn needed
+    assert result.sql.startswith("SELECT owners.name FROM owners ORDER BY owners.name")
+    assert result.attempts[0].fixes[0].startswith("left out the JOIN with dogs")
+    # the question names the joined table: the JOIN may be the point (owners with a dog), so the model decides
+    model = ScriptedModel([sql_reply(repeats), sql_reply(repeats), "Ana and Ben."])
+    result = await ask(make_datasette(db_path), "pets", "List the names of owners of dogs", model=model)
+    assert [a.error_kind for a in result.attempts] == ["doubtful_logic", None]
+    assert result.rows == (("Ana",), ("Ana",), ("Ben",))

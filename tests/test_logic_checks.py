@@ -6,7 +6,7 @@ import pytest
 from schema_helpers import schema_of, spider_gold, spider_schema
 
 from datasette_llm.join_links import Link
-from datasette_llm.logic_checks import logic_doubts
+from datasette_llm.logic_checks import drop_unasked_joins, logic_doubts
 
 PETS = {
     "Student": ("StuID", "LName", "Fname", "Age", "Major"),
@@ -69,6 +69,30 @@ def test_either_value_is_not_both():
     assert doubts(grouped, "Students who have both a cat and a dog?") == []
 
 
+def test_two_values_the_question_joins_with_and_are_not_either():
+    listed = "SELECT Fname FROM Student WHERE Major IN ('Art', 'Law')"
+    assert len(doubts(listed, "Which student has majored in 'Art' and 'Law'?")) == 1
+    liked = "SELECT Fname FROM Student WHERE Major LIKE '%Art%' OR Major LIKE '%Law%'"
+    assert doubts(liked, "Students with majors Art and Law")[0].startswith(
+        "Major LIKE '%Art%' OR Major LIKE '%Law%' keeps rows that match either value")
+    assert doubts(listed, "Students in 'Art' or 'Law'") == []
+    assert doubts(listed, "Students in Art and, or, Law") == []  # an "or" between them: either
+    assert doubts(listed, "Students majoring in Art") == []  # the question names one value
+    assert doubts("SELECT Fname FROM Student WHERE Major IN ('Art', 'Law', 'Med')", "Art and Law and Med") == []
+
+
+def test_counting_groups_of_one_row_is_questioned():
+    sql = "SELECT Fname FROM Student GROUP BY StuID ORDER BY COUNT(*) DESC LIMIT 1"
+    assert doubts(sql, "Which student has the most pets?") == [
+        "GROUP BY StuID makes every group one Student row (StuID is a key other tables refer to), so COUNT is 1 in "
+        "each; to count the related rows, JOIN the table that refers to it: Has_Pet ON Has_Pet.StuID = Student.StuID"]
+    for fine in ("SELECT Major, COUNT(*) FROM Student GROUP BY Major",  # not a key: groups of many rows
+                 "SELECT Fname FROM Student GROUP BY StuID",  # no count
+                 "SELECT T1.Fname FROM Student AS T1 JOIN Has_Pet AS T2 ON T1.StuID = T2.StuID GROUP BY T1.StuID "
+                 "ORDER BY COUNT(*) DESC LIMIT 1"):
+        assert doubts(fine) == [], fine
+
+
 def test_a_negation_tested_on_a_joined_row_keeps_those_with_other_rows():
     sql = f"SELECT T1.Major, T1.Age {STUDENT_PETS} WHERE T3.PetType != 'cat'"
     assert doubts(sql, "Major and age of students who do not have a cat?") == [
@@ -110,6 +134,27 @@ def test_a_join_that_only_repeats_rows_is_questioned():
     assert doubts(many_to_one, columns=FLIGHTS, links=FLIGHT_LINKS) == []
 
 
+def test_a_join_that_only_repeats_rows_of_a_table_the_question_does_not_name_is_dropped():
+    sql = "SELECT T1.Fname FROM Student AS T1 JOIN Has_Pet AS T2 ON T1.StuID = T2.StuID WHERE T1.Age > 20"
+    assert drop_unasked_joins(sql, "Students older than 20?", PETS, PET_LINKS) == (
+        "SELECT T1.Fname FROM Student AS T1 WHERE T1.Age > 20",
+        "left out the JOIN with Has_Pet: the query uses none of its columns, the question does not mention it, and "
+        "it only repeated (and filtered) rows")
+    distinct = f"SELECT DISTINCT T1.Fname {STUDENT_PETS}"  # the whole unused chain goes
+    assert drop_unasked_joins(distinct, "First names of students?", PETS, PET_LINKS)[0] == \
+        "SELECT DISTINCT T1.Fname FROM Student AS T1"
+    for question in ("Students older than 20 who have pets?", "Students with a pet?"):  # named: kept
+        assert drop_unasked_joins(sql, question, PETS, PET_LINKS) is None
+    for kept in (sql.replace("T1.Fname", "COUNT(*)"), sql + " GROUP BY T1.Fname", sql + " LIMIT 1",
+                 sql.replace("T1.Fname", "T1.Fname, T2.PetID"),
+                 f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.pet_age > 2",
+                 sql + " UNION SELECT Fname FROM Student",
+                 "SELECT T1.Fname FROM Student AS T1 JOIN Has_Pet AS T2 ON T1.StuID = T2.StuID AND T2.PetID > 1"):
+        assert drop_unasked_joins(kept, "Students older than 20?", PETS, PET_LINKS) is None, kept
+    many_to_one = "SELECT T1.FlightNo FROM flights AS T1 JOIN airlines AS T2 ON T1.Airline = T2.uid"
+    assert drop_unasked_joins(many_to_one, "Flight numbers?", FLIGHTS, FLIGHT_LINKS) is None  # filters only
+
+
 def test_a_table_keyed_by_its_foreign_key_does_not_repeat_rows(tmp_path):
     conn = sqlite3.connect(tmp_path / "cars.db")
     conn.executescript("create table car_names (MakeId integer primary key, Model text); "
@@ -132,6 +177,12 @@ def test_no_spider_gold_query_raises_a_doubt():
     doubted = [item["query"] for item in spider_gold()
                if logic_doubts(item["query"], item["question"], *spider_schema(item["db_id"]))]
     assert len({item["db_id"] for item in spider_gold()}) == 10 and doubted == []
+
+
+@pytest.mark.skipif(not spider_gold(), reason="Spider dev set not available")
+def test_no_join_of_a_spider_gold_query_is_dropped():
+    assert [item["query"] for item in spider_gold()
+            if drop_unasked_joins(item["query"], item["question"], *spider_schema(item["db_id"]))] == []
 
 
 def test_hostile_and_malformed_sql_never_breaks_the_checks():
