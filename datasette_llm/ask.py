@@ -23,7 +23,14 @@ from .key_literals import mend_key_literals
 from .logic_checks import drop_unasked_joins, logic_doubts
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
-from .sql_fix import MAX_FIXES, auto_fix, fix_ambiguous, fix_outer_aggregates, join_missing_table
+from .sql_fix import (
+    MAX_FIXES,
+    auto_fix,
+    drop_broken_join,
+    fix_ambiguous,
+    fix_outer_aggregates,
+    join_missing_table,
+)
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
 from .value_hints import Probe, ValueHint, looks_empty, replace_literal, value_hints
@@ -276,7 +283,8 @@ class AskPipeline:
             fixed = auto_fix(sql, checked, self.guard_schema, self.allowed)
             retry = self.guard(fixed[0]) if fixed else None
             if final and (retry is None or _same_problem(retry, checked)):
-                joined = join_missing_table(sql, checked, self.guard_schema, self.allowed)
+                joined = (join_missing_table(sql, checked, self.guard_schema, self.allowed)
+                          or drop_broken_join(sql, checked, self.guard_schema))
                 if joined is not None:
                     fixed, retry = joined, self.guard(joined[0])
             if fixed is None or _same_problem(retry, checked):
@@ -475,7 +483,8 @@ class AskPipeline:
                     continue
                 else:
                     unmatched = tuple(hint.message() for hint in hints)
-            doubts = logic_doubts(checked.sql, self.question, self.guard_schema.tables, self.links)
+            doubts = logic_doubts(checked.sql, self.question, self.guard_schema.tables, self.links,
+                                  row_cap=self.settings.max_rows)
             if doubts and number < self.max_attempts and not reconsidered:
                 # Once: a query that still raises a doubt after the model reconsidered runs, with a warning.
                 reconsidered = True

@@ -1,20 +1,25 @@
 """Valid queries whose logic small models commonly get wrong, found before the result is trusted.
 
 The guard checks names; SQLite checks syntax. Neither notices a query that runs and answers a different
-question. These checks read the query's AST (with the question, for two of them) and describe the doubt in
+question. These checks read the query's AST (with the question, for some of them) and describe the doubt in
 words the model can act on. The pipeline sends a doubt back to the model once; a query that still raises one
-runs, and the doubt is shown with the result as a warning. None of them changes the SQL that runs; where
-the fix is mechanical (a negation moved into NOT IN over the related rows) the doubt spells out the query
-to write, and the model decides.
+runs, and the doubt is shown with the result as a warning. The doubts change no SQL; where the fix is
+mechanical (a negation moved into NOT IN over the related rows) the doubt spells out the query to write, and
+the model decides.
 
 - a WHERE that can never hold for one row: `Year = 2014 AND Year = 2015`, `Open_Year < 2009 AND Open_Year > 2011`;
 - `PetType = 'dog' AND PetType != 'cat'`: the `!=` tests the same joined row, so it changes nothing;
-- "both 2014 and 2015" answered with `Year IN (2014, 2015)` (either, not both);
+- "both 2014 and 2015" (or "'Brazil' and 'Ireland'") answered with `Year IN (2014, 2015)` (either, not both);
 - "students who do not have a cat" answered with `PetType != 'cat'` on a joined row: a student with a cat and a
   dog is still kept through the dog;
 - a JOIN to a table whose rows repeat each result row (one per related row) while none of its columns is used;
 - a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
-- `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column.
+- `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
+- `GROUP BY document_id ORDER BY COUNT(*)` over documents alone: every group is one row;
+- `LIMIT 2` when the question gives no number of rows.
+
+One mend lives here too, because it reads the same join tree: `drop_unasked_joins` leaves out a JOIN that
+only repeats rows of a table the question does not name (the pipeline lists it as a mend).
 """
 
 from __future__ import annotations
@@ -32,8 +37,11 @@ NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
 
 
-def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], links: Sequence[Link]) -> list[str]:
-    """Descriptions of what in this (valid) query probably does not answer the question; empty if none."""
+def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], links: Sequence[Link],
+                 row_cap: int | None = None) -> list[str]:
+    """Descriptions of what in this (valid) query probably does not answer the question; empty if none.
+
+    `row_cap` is the LIMIT the guard adds to a query without one (not the model's)."""
     try:
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.SqlglotError:  # parse and tokenizer errors alike
@@ -55,6 +63,8 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
                 doubts += _negated_joined_row(conditions, joins)
             if select is tree:  # rows of a set operation or an IN (SELECT ...) may repeat harmlessly
                 doubts += _repeating_joins(select, joins)
+        if select is tree:
+            doubts += _unasked_row_limit(select, question, row_cap)
     return list(dict.fromkeys(doubts))
 
 
@@ -172,6 +182,23 @@ def _extreme_of_another_column(select) -> list[str]:
 
 
 # -- "both": either is not both --------------------------------------------------------------------------
+
+NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _unasked_row_limit(select, question: str, row_cap: int | None) -> list[str]:
+    """`LIMIT 2` for "the first and second line of all addresses": a count of rows the question never gives."""
+    limit = select.args.get("limit")
+    value = limit.expression if limit is not None else None
+    if not (isinstance(value, exp.Literal) and value.is_int) or int(value.this) == row_cap:
+        return []
+    count = int(value.this)
+    if not 2 <= count <= 100 or re.search(rf"\b{count}\b", question) or (
+            count <= 10 and re.search(rf"\b{NUMBER_WORDS[count - 2]}\b", question, re.IGNORECASE)):
+        return []
+    return [f"LIMIT {count} keeps only {count} rows, but the question gives no number of rows: leave the LIMIT "
+            "out unless the question asks for that many"]
+
 
 def _count_of_one_row_groups(select, sources: dict[str, str], links: Sequence[Link]) -> list[str]:
     """`SELECT name FROM documents GROUP BY document_id ORDER BY count(*)`: grouped by a key of the only table,

@@ -156,6 +156,44 @@ def join_missing_table(sql: str, rejection: Rejection, schema: SchemaInfo,
     return None
 
 
+def drop_broken_join(sql: str, rejection: Rejection, schema: SchemaInfo) -> tuple[str, str] | None:
+    """`FROM stadium JOIN singer_in_concert ON stadium.Stadium_ID = singer_in_concert.Stadium_ID JOIN concert ON
+    concert.Stadium_ID = stadium.Stadium_ID`: the ON clause reads a column the joined table does not have, nothing
+    else in the query reads that table, and another JOIN remains. Drop the broken JOIN. Used on the last attempt
+    only, after the model was shown the error and kept it; (fixed SQL, what was changed) or None."""
+    if rejection.kind != "unknown_column" or not rejection.identifier:
+        return None
+    qualifier, _, name = rejection.identifier.rpartition(".")
+    qualifier, name = qualifier.strip('"[]`').lower(), name.strip('"[]`').lower()
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return None
+    for select in tree.find_all(exp.Select):
+        joins = select.args.get("joins") or []
+        for join in joins:
+            label, table = (join.this.alias_or_name or "").lower(), _real_table(schema, join.this.name or "")
+            condition = join.args.get("on")
+            if label != qualifier or table is None or condition is None or len(joins) < 2:
+                continue
+            own = {c.lower() for c in schema.tables[table]}
+            if name in own or not any(c.name.lower() == name and c.table.lower() == label
+                                      for c in condition.find_all(exp.Column)):
+                continue
+            if any(_reads(column, label, own) for column in select.find_all(exp.Column)
+                   if column.parent_select is select and column.find_ancestor(exp.Join) is not join):
+                continue
+            select.set("joins", [other for other in joins if other is not join])
+            return tree.sql(dialect="sqlite"), (f"left out the JOIN with {table}: its ON clause reads "
+                                                f"{rejection.identifier}, which does not exist, and nothing else "
+                                                "in the query reads that table")
+    return None
+
+
+def _reads(column: exp.Column, label: str, own: set[str]) -> bool:
+    return column.table.lower() == label if column.table else column.name.lower() in own
+
+
 def _lacks(column: exp.Column, qualifier: str, sources: dict, holders: set[str]) -> bool:
     """Whether this reference is the rejected one: its table (or, unqualified, every table in reach) lacks it."""
     if column.table:

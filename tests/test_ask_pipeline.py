@@ -501,3 +501,22 @@ async def test_a_join_that_only_repeats_rows_of_a_table_the_question_does_not_na
     result = await ask(make_datasette(db_path), "pets", "List the names of owners of dogs", model=model)
     assert [a.error_kind for a in result.attempts] == ["doubtful_logic", None]
     assert result.rows == (("Ana",), ("Ana",), ("Ben",))
+
+
+@pytest.mark.asyncio
+async def test_a_join_whose_on_clause_reads_a_missing_column_is_dropped_on_the_last_attempt(shop_path):
+    broken = ("select models.title, sum(sales.qty) from sales join makers on makers.model_id = sales.model_id "
+              "join models on models.id = sales.model_id group by models.title")
+    model = ScriptedModel([sql_reply(broken), sql_reply(broken), sql_reply(broken), "Rocket: 3."])
+    result = await ask(make_datasette(shop_path), "shop", "Sales per model title?", model=model, attempts=2)
+    first, last = result.attempts
+    assert first.error_kind == "unknown_column" and first.fixes == ()  # the model sees its error first
+    assert last.fixes == ("left out the JOIN with makers: its ON clause reads makers.model_id, which does not "
+                          "exist, and nothing else in the query reads that table",)
+    assert result.rows == (("Rocket", 3),)
+    # nothing to fall back on (no other JOIN), or the table is read elsewhere: the error stands
+    for kept in ("select sum(sales.qty) from sales join makers on makers.model_id = sales.model_id",
+                 broken.replace("models.title, sum", "makers.name, models.title, sum")):
+        model = ScriptedModel([sql_reply(kept)] * 4)
+        result = await ask(make_datasette(shop_path), "shop", "Sales?", model=model, attempts=2)
+        assert not result.ok and result.attempts[-1].error_kind == "unknown_column", kept

@@ -81,6 +81,18 @@ def test_two_values_the_question_joins_with_and_are_not_either():
     assert doubts("SELECT Fname FROM Student WHERE Major IN ('Art', 'Law', 'Med')", "Art and Law and Med") == []
 
 
+def test_a_row_limit_the_question_does_not_ask_for_is_questioned():
+    sql = "SELECT Fname, LName FROM Student LIMIT 2"
+    assert doubts(sql, "What are the first and last names of all students?") == [
+        "LIMIT 2 keeps only 2 rows, but the question gives no number of rows: leave the LIMIT out unless the "
+        "question asks for that many"]
+    for question in ("Names of the 2 oldest students?", "Names of the two oldest students?", "Top Two students"):
+        assert doubts(sql, question) == [], question
+    assert doubts("SELECT Fname FROM Student ORDER BY Age LIMIT 1", "Youngest student?") == []
+    assert logic_doubts("SELECT Fname FROM Student LIMIT 50", "Students?", PETS, PET_LINKS, row_cap=50) == []
+    assert doubts("SELECT Fname FROM Student WHERE StuID IN (SELECT StuID FROM Has_Pet LIMIT 5)", "Who?") == []
+
+
 def test_counting_groups_of_one_row_is_questioned():
     sql = "SELECT Fname FROM Student GROUP BY StuID ORDER BY COUNT(*) DESC LIMIT 1"
     assert doubts(sql, "Which student has the most pets?") == [
