@@ -179,8 +179,11 @@ async def _close_values(probe: Probe, table: str, column: str, pattern: str, que
 
 
 async def _columns_holding(probe: Probe, value: str, tables, other_tables, skip) -> list[str]:
-    """Columns where `value` is stored (case-insensitive): the query's tables first, then the others."""
-    found, probes = [], 0
+    """Columns where `value` is stored (apart from case, spaces and punctuation such as '_' and '-'): the query's
+    tables first, then the others."""
+    found, probes, key = [], 0, spelling_key(value)
+    if not key:
+        return found
     for group in (tables, {t: c for t, c in other_tables.items() if t not in tables}):
         for table, columns in group.items():
             for column in columns:
@@ -189,8 +192,9 @@ async def _columns_holding(probe: Probe, value: str, tables, other_tables, skip)
                 if probes >= MAX_ELSEWHERE_PROBES:
                     return found
                 probes += 1
-                sql = (f"select 1 from {_quote(table)} where lower(cast({_quote(column)} as text)) = "
-                       f"lower({sql_literal(value)}) limit 1")
+                q_column = _quote(column)
+                sql = (f"select 1 from {_quote(table)} where lower(cast({q_column} as text)) = "
+                       f"lower({sql_literal(value)}) or {_squashed(q_column)} = {sql_literal(key)} limit 1")
                 try:
                     if await probe.values(sql, 1):
                         found.append(f"{table}.{column}")
@@ -201,6 +205,14 @@ async def _columns_holding(probe: Probe, value: str, tables, other_tables, skip)
         if found:
             return found
     return found
+
+
+def _squashed(column_sql: str) -> str:
+    """SQL for a column's text in lower case without spaces and the usual punctuation (see spelling_key)."""
+    text = f"lower(cast({column_sql} as text))"
+    for mark in " _-.,'/()&:;!?\"":
+        text = f"replace({text}, {sql_literal(mark)}, '')"
+    return text
 
 
 def sql_literal(text: str) -> str:

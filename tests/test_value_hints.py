@@ -64,3 +64,23 @@ async def test_probes_share_one_time_budget_and_stop_quietly_when_it_is_spent(tm
     assert hints[0].replacement == "Rex"
     monkeypatch.setattr(module, "PROBE_BUDGET_MIN_MS", 0)
     assert await module.value_hints(db, sql, tables, allowed={"dogs"}, time_limit_ms=0) == []
+
+
+@pytest.mark.asyncio
+async def test_a_value_stored_in_another_column_with_other_spacing_is_found_there(tmp_path):
+    import sqlite_utils
+    from datasette.app import Datasette
+
+    from datasette_llm.value_hints import value_hints
+
+    path = tmp_path / "people.db"
+    sqlite_utils.Database(path)["addresses"].insert_all([
+        {"id": 1, "country": "USA", "state": "NorthCarolina"}, {"id": 2, "country": "USA", "state": "Texas"}])
+    db = Datasette([str(path)]).get_database("people")
+    tables = {"addresses": ("id", "country", "state")}
+    hints = await value_hints(db, "select id from addresses where country = 'North Carolina'", tables,
+                              allowed={"addresses"}, time_limit_ms=1000)
+    assert [h.message() for h in hints] == [
+        "'North Carolina' is not a value of addresses.country, but it is a value of addresses.state"]
+    assert await value_hints(db, "select id from addresses where country = 'Carolina'", tables,
+                             allowed={"addresses"}, time_limit_ms=1000) == []  # a part of a value is not it
