@@ -16,7 +16,7 @@ the model decides.
 - a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
 - `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
 - `GROUP BY document_id ORDER BY COUNT(*)` over documents alone: every group is one row;
-- `LIMIT 2` when the question gives no number of rows.
+- `LIMIT 2` without ORDER BY when the question gives no number of rows.
 
 One mend lives here too, because it reads the same join tree: `drop_unasked_joins` leaves out a JOIN that
 only repeats rows of a table the question does not name (the pipeline lists it as a mend).
@@ -187,17 +187,19 @@ NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine",
 
 
 def _unasked_row_limit(select, question: str, row_cap: int | None) -> list[str]:
-    """`LIMIT 2` for "the first and second line of all addresses": a count of rows the question never gives."""
+    """`LIMIT 2` for "the first and second line of all addresses": without ORDER BY, a count of arbitrary rows
+    the question never gives. (With ORDER BY it is a ranking cut-off, "the repos with most stars".)"""
     limit = select.args.get("limit")
     value = limit.expression if limit is not None else None
-    if not (isinstance(value, exp.Literal) and value.is_int) or int(value.this) == row_cap:
+    if (not (isinstance(value, exp.Literal) and value.is_int) or int(value.this) == row_cap
+            or select.args.get("order")):
         return []
     count = int(value.this)
     if not 2 <= count <= 100 or re.search(rf"\b{count}\b", question) or (
             count <= 10 and re.search(rf"\b{NUMBER_WORDS[count - 2]}\b", question, re.IGNORECASE)):
         return []
-    return [f"LIMIT {count} keeps only {count} rows, but the question gives no number of rows: leave the LIMIT "
-            "out unless the question asks for that many"]
+    return [f"LIMIT {count} without ORDER BY keeps {count} arbitrary rows, but the question gives no number of "
+            "rows: leave the LIMIT out unless the question asks for that many"]
 
 
 def _count_of_one_row_groups(select, sources: dict[str, str], links: Sequence[Link]) -> list[str]:

@@ -84,8 +84,9 @@ def test_two_values_the_question_joins_with_and_are_not_either():
 def test_a_row_limit_the_question_does_not_ask_for_is_questioned():
     sql = "SELECT Fname, LName FROM Student LIMIT 2"
     assert doubts(sql, "What are the first and last names of all students?") == [
-        "LIMIT 2 keeps only 2 rows, but the question gives no number of rows: leave the LIMIT out unless the "
-        "question asks for that many"]
+        "LIMIT 2 without ORDER BY keeps 2 arbitrary rows, but the question gives no number of rows: leave the "
+        "LIMIT out unless the question asks for that many"]
+    assert doubts("SELECT Fname FROM Student ORDER BY Age LIMIT 2", "Which students are oldest?") == []
     for question in ("Names of the 2 oldest students?", "Names of the two oldest students?", "Top Two students"):
         assert doubts(sql, question) == [], question
     assert doubts("SELECT Fname FROM Student ORDER BY Age LIMIT 1", "Youngest student?") == []
