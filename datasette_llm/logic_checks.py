@@ -12,6 +12,7 @@ the model decides.
 - "both 2014 and 2015" (or "'Brazil' and 'Ireland'") answered with `Year IN (2014, 2015)` (either, not both);
 - "students who do not have a cat" answered with `PetType != 'cat'` on a joined row: a student with a cat and a
   dog is still kept through the dog;
+- "semesters with no students" answered with an INNER JOIN and `T2.student_id IS NULL`;
 - a JOIN to a table whose rows repeat each result row (one per related row) while none of its columns is used;
 - a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
 - `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
@@ -60,7 +61,7 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
         if joins is not None:
             doubts += _joins_off_the_keys(joins, links)
             if NEGATION.search(question):
-                doubts += _negated_joined_row(conditions, joins)
+                doubts += _negated_joined_row(conditions, joins) + _null_on_an_inner_join(conditions, joins)
             if select is tree:  # rows of a set operation or an IN (SELECT ...) may repeat harmlessly
                 doubts += _repeating_joins(select, joins)
         if select is tree:
@@ -378,10 +379,10 @@ class _Joins:
             alias = self.steps[alias].parent
         return found
 
-    def exclusion(self, column, wanted: str) -> str | None:
+    def exclusion(self, column, wanted: str | None) -> str | None:
         """`T1.StuID NOT IN (SELECT T2.StuID FROM Has_Pet AS T2 JOIN Pets AS T3 ON ... WHERE wanted)`: the rows
-        of the repeated table that have no related row where `wanted` holds. None when the column is not on a
-        joined table that repeats rows."""
+        of the repeated table that have no related row where `wanted` holds (no related row at all when
+        `wanted` is None). None when the column is not on a joined table that repeats rows."""
         alias = self.alias_of(column) if isinstance(column, exp.Column) else None
         if alias not in self.repeats:
             return None
@@ -393,8 +394,9 @@ class _Joins:
         tables = self._table_sql()
         joined = "".join(f" JOIN {tables[child]} ON {self.steps[child].condition.sql(dialect='sqlite')}"
                          for child in reversed(chain[:-1]))
+        where = f" WHERE {wanted}" if wanted is not None else ""
         return (f"{mine.sql(dialect='sqlite')} NOT IN (SELECT {theirs.sql(dialect='sqlite')} FROM {tables[top]}"
-                f"{joined} WHERE {wanted})")
+                f"{joined}{where})")
 
     def without(self, condition, replacement: str, chain: list[str]) -> str | None:
         """The whole query with `condition` replaced and the JOINs of `chain` dropped, when nothing else uses
@@ -450,6 +452,28 @@ def _negated_joined_row(conditions, joins: _Joins) -> list[str]:
         doubts.append(f"{node.sql(dialect='sqlite')} is tested on each joined {table} row, so a {owner} row with "
                       f"{wanted} and also another {table} row is still kept through the other; to leave out every "
                       f"{owner} row that has one, write "
+                      + (whole if whole else f"{exclusion} in place of {node.sql(dialect='sqlite')}"))
+    return doubts
+
+
+def _null_on_an_inner_join(conditions, joins: _Joins) -> list[str]:
+    """"the semester with no students enrolled" answered with `JOIN Student_Enrolment ... WHERE T2.student_id IS
+    NULL`: an INNER JOIN only finds rows that have a related row, so those with none are not there to test."""
+    doubts = []
+    inner = {(join.this.alias_or_name or "").lower() for join in joins.select.args.get("joins") or []
+             if not join.side and join.kind.upper() in ("", "INNER")}
+    for node in conditions:
+        if not (isinstance(node, exp.Is) and isinstance(node.expression, exp.Null)
+                and isinstance(node.this, exp.Column)):
+            continue
+        alias = joins.alias_of(node.this)
+        if alias not in joins.repeats or not set(joins.chain(alias)) <= inner:
+            continue
+        table, owner = joins.sources[alias], joins.sources[joins.repeats[alias]]
+        exclusion = joins.exclusion(node.this, None)
+        whole = joins.without(node, exclusion, joins.chain(alias))
+        doubts.append(f"{node.sql(dialect='sqlite')} is tested on the rows the JOIN found, so a {owner} row with no "
+                      f"{table} row is not there to test; to keep the {owner} rows that have none, write "
                       + (whole if whole else f"{exclusion} in place of {node.sql(dialect='sqlite')}"))
     return doubts
 

@@ -81,6 +81,16 @@ def test_two_values_the_question_joins_with_and_are_not_either():
     assert doubts("SELECT Fname FROM Student WHERE Major IN ('Art', 'Law', 'Med')", "Art and Law and Med") == []
 
 
+def test_a_null_tested_on_an_inner_join_for_rows_without_one_is_questioned():
+    sql = "SELECT T1.Fname FROM Student AS T1 JOIN Has_Pet AS T2 ON T1.StuID = T2.StuID WHERE T2.PetID IS NULL"
+    assert doubts(sql, "Which students have no pet?") == [
+        "T2.PetID IS NULL is tested on the rows the JOIN found, so a Student row with no Has_Pet row is not there to "
+        "test; to keep the Student rows that have none, write SELECT T1.Fname FROM Student AS T1 WHERE NOT T1.StuID "
+        "IN (SELECT T2.StuID FROM Has_Pet AS T2)"]
+    assert doubts(sql.replace(" JOIN ", " LEFT JOIN "), "Which students have no pet?") == []  # the anti-join form
+    assert doubts(sql, "Which students have a pet with an unknown id?") == []  # not a negation
+
+
 def test_a_row_limit_the_question_does_not_ask_for_is_questioned():
     sql = "SELECT Fname, LName FROM Student LIMIT 2"
     assert doubts(sql, "What are the first and last names of all students?") == [
