@@ -116,20 +116,28 @@ def auto_fix(sql: str, rejection: Rejection, schema: SchemaInfo,
     return tree.sql(dialect="sqlite"), change
 
 
+def _rejected_column(sql: str, rejection: Rejection):
+    """(parsed query, qualifier, column name), both lower case, of an unknown-column rejection; else None."""
+    if rejection.kind != "unknown_column" or not rejection.identifier:
+        return None
+    qualifier, _, name = rejection.identifier.rpartition(".")
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return None
+    return tree, qualifier.strip('"[]`').lower(), name.strip('"[]`').lower()
+
+
 def join_missing_table(sql: str, rejection: Rejection, schema: SchemaInfo,
                        allowed: set[str] | None = None) -> tuple[str, str] | None:
     """`SELECT Model FROM model_list WHERE Horsepower = ...`: the column is in no table of its SELECT but in
     exactly one other visible table the foreign keys reach. JOIN that table (through any table between) and
     read the column from it. Used on the last attempt only, after the model was shown the same JOIN and did
     not write it; (fixed SQL, what was changed) or None."""
-    if rejection.kind != "unknown_column" or not rejection.identifier:
+    parsed = _rejected_column(sql, rejection)
+    if parsed is None:
         return None
-    qualifier, _, name = rejection.identifier.rpartition(".")
-    qualifier, name = qualifier.strip('"[]`').lower(), name.strip('"[]`').lower()
-    try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
-    except sqlglot.errors.ParseError:
-        return None
+    tree, qualifier, name = parsed
     holders = {table.lower() for table, columns in schema.tables.items() if name in {c.lower() for c in columns}}
     real = {table.lower(): table for table in schema.tables}
     for select in tree.find_all(exp.Select):
@@ -161,14 +169,10 @@ def drop_broken_join(sql: str, rejection: Rejection, schema: SchemaInfo) -> tupl
     concert.Stadium_ID = stadium.Stadium_ID`: the ON clause reads a column the joined table does not have, nothing
     else in the query reads that table, and another JOIN remains. Drop the broken JOIN. Used on the last attempt
     only, after the model was shown the error and kept it; (fixed SQL, what was changed) or None."""
-    if rejection.kind != "unknown_column" or not rejection.identifier:
+    parsed = _rejected_column(sql, rejection)
+    if parsed is None:
         return None
-    qualifier, _, name = rejection.identifier.rpartition(".")
-    qualifier, name = qualifier.strip('"[]`').lower(), name.strip('"[]`').lower()
-    try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
-    except sqlglot.errors.ParseError:
-        return None
+    tree, qualifier, name = parsed
     for select in tree.find_all(exp.Select):
         joins = select.args.get("joins") or []
         for join in joins:
