@@ -17,6 +17,7 @@ the model decides.
 - a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
 - `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
 - `GROUP BY document_id ORDER BY COUNT(*)` over documents alone: every group is one row;
+- `SELECT Airline ... GROUP BY Airline` where flights.Airline holds airlines ids and airlines.Airline the names;
 - `LIMIT 2` without ORDER BY when the question gives no number of rows.
 
 One mend lives here too, because it reads the same join tree: `drop_unasked_joins` leaves out a JOIN that
@@ -66,6 +67,7 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
                 doubts += _repeating_joins(select, joins)
         if select is tree:
             doubts += _unasked_row_limit(select, question, row_cap)
+            doubts += _grouped_ids_shown_for_names(select, sources, links, columns)
     return list(dict.fromkeys(doubts))
 
 
@@ -183,6 +185,30 @@ def _extreme_of_another_column(select) -> list[str]:
 
 
 # -- "both": either is not both --------------------------------------------------------------------------
+
+def _grouped_ids_shown_for_names(select, sources: dict[str, str], links: Sequence[Link], columns) -> list[str]:
+    """`SELECT Airline FROM flights GROUP BY Airline` when flights.Airline holds airlines.uid and the names are in
+    airlines.Airline: the result lists ids under a name column's name."""
+    group = select.args.get("group")
+    grouped = {c.name.lower() for c in (group.expressions if group else []) if isinstance(c, exp.Column)}
+    doubts = []
+    for expression in select.expressions:
+        column = expression.unalias()
+        if not isinstance(column, exp.Column) or column.name.lower() not in grouped:
+            continue
+        holders = ([sources[column.table.lower()]] if column.table.lower() in sources else []) if column.table else [
+            table for table in sources.values() if column.name.lower() in {c.lower() for c in columns[table]}]
+        for link in links:
+            if (len(holders) == 1 and link.table.lower() == holders[0].lower()
+                    and link.column.lower() == column.name.lower() != link.other_column.lower()
+                    and column.name.lower() in {c.lower() for c in columns[link.other]}):
+                name = next(c for c in columns[link.other] if c.lower() == column.name.lower())
+                doubts.append(f"{column.sql(dialect='sqlite')} is {link.table}.{link.column}, which holds "
+                              f"{link.other}.{link.other_column} values (ids), not {link.other}.{name}: to show "
+                              f"{link.other}, select and group by {link.other}.{name} (JOIN {link.other} ON "
+                              f"{link.text()} if it is not joined)")
+    return doubts
+
 
 NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 

@@ -91,6 +91,20 @@ def test_a_null_tested_on_an_inner_join_for_rows_without_one_is_questioned():
     assert doubts(sql, "Which students have a pet with an unknown id?") == []  # not a negation
 
 
+def test_ids_grouped_and_shown_under_the_name_of_a_name_column_are_questioned():
+    ids = "SELECT Airline FROM flights GROUP BY Airline HAVING COUNT(*) < 200"
+    assert doubts(ids, "Which airlines have less than 200 flights?", FLIGHTS, FLIGHT_LINKS) == [
+        "Airline is flights.Airline, which holds airlines.uid values (ids), not airlines.Airline: to show airlines, "
+        "select and group by airlines.Airline (JOIN airlines ON flights.Airline = airlines.uid if it is not joined)"]
+    joined = ("SELECT T1.Airline FROM flights AS T1 JOIN airlines AS T2 ON T1.Airline = T2.uid GROUP BY T1.Airline "
+              "ORDER BY COUNT(*) DESC LIMIT 1")
+    assert len(doubts(joined, "Which airline has most flights?", FLIGHTS, FLIGHT_LINKS)) == 1
+    for fine in (joined.replace("T1.Airline FROM", "T2.Airline FROM").replace("BY T1.Airline", "BY T2.Airline"),
+                 "SELECT Airline, FlightNo FROM flights",  # not grouped: may be what was asked
+                 "SELECT SourceAirport FROM flights GROUP BY SourceAirport"):  # airports has no SourceAirport
+        assert doubts(fine, "Which airlines?", FLIGHTS, FLIGHT_LINKS) == [], fine
+
+
 def test_a_row_limit_the_question_does_not_ask_for_is_questioned():
     sql = "SELECT Fname, LName FROM Student LIMIT 2"
     assert doubts(sql, "What are the first and last names of all students?") == [
