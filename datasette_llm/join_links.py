@@ -162,6 +162,25 @@ def select_tables(select) -> list[exp.Table]:
     return [node.this for node in nodes if node is not None and isinstance(node.this, exp.Table)]
 
 
+def column_table(column: exp.Column, columns: dict[str, Sequence[str]]) -> str | None:
+    """The real table a column belongs to: by its qualifier, or the one table of its SELECT that has it; a name
+    no table of its SELECT has is looked up in the enclosing SELECTs (a correlated reference). None if unsure."""
+    real = {name.lower(): name for name in columns}
+    select = column.parent_select
+    while select is not None:
+        sources = {(t.alias or t.name).lower(): real[t.name.lower()] for t in select_tables(select)
+                   if t.name.lower() in real}
+        if column.table:
+            if column.table.lower() in sources:
+                return sources[column.table.lower()]
+        else:
+            holders = {t for t in sources.values() if column.name.lower() in {c.lower() for c in columns[t]}}
+            if holders:
+                return holders.pop() if len(holders) == 1 else None
+        select = select.parent_select
+    return None
+
+
 def hops(route: Sequence[Link], labels: dict[str, str]) -> list[tuple[str, str, str, str]]:
     """The JOINs that follow `route` outwards from the query's tables, as (new table, label of the table it joins
     to, that table's column, the new table's column). `labels` maps each table already in the query (lower case)

@@ -22,7 +22,7 @@ import sqlglot
 from sqlglot import exp
 
 from .execute import QueryFailed, QueryTimeout
-from .join_links import Link, select_tables
+from .join_links import Link, column_table
 from .schema import quote_name
 from .value_hints import Probe, sql_literal
 
@@ -49,7 +49,7 @@ def key_comparisons(tree, columns: dict[str, Sequence[str]], links: Sequence[Lin
         column, literals = node.this, _string_literals(node)
         if not isinstance(column, exp.Column) or not literals:
             continue
-        table = _table_of(column, columns)
+        table = column_table(column, columns)
         link = keys.get((table.lower(), column.name.lower())) if table else None
         if link is None:
             continue
@@ -74,20 +74,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _table_of(column: exp.Column, columns: dict[str, Sequence[str]]) -> str | None:
-    """The real table a column of one SELECT belongs to (by its alias, or by the only table that has it)."""
-    select = column.parent_select
-    if select is None:
-        return None
-    real = {name.lower(): name for name in columns}
-    sources = {(t.alias or t.name).lower(): real[t.name.lower()] for t in select_tables(select)
-               if t.name.lower() in real}
-    if column.table:
-        return sources.get(column.table.lower())
-    holders = [table for table in sources.values() if column.name.lower() in {c.lower() for c in columns[table]}]
-    return holders[0] if len(set(holders)) == 1 else None
 
 
 async def mend_key_literals(probe: Probe, sql: str, columns: dict[str, Sequence[str]],

@@ -17,6 +17,7 @@ the model decides.
 - a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
 - `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
 - `GROUP BY document_id ORDER BY COUNT(*)` over documents alone: every group is one row;
+- `battle.id IN (SELECT caused_by_ship_id ...)`: ids of one table compared with ids of another;
 - `SELECT Airline ... GROUP BY Airline` where flights.Airline holds airlines ids and airlines.Airline the names;
 - `LIMIT 2` without ORDER BY when the question gives no number of rows.
 
@@ -33,7 +34,7 @@ from typing import NamedTuple
 import sqlglot
 from sqlglot import exp
 
-from .join_links import Link, path_between, select_tables
+from .join_links import Link, column_table, path_between, select_tables
 
 NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
@@ -49,7 +50,7 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
     except sqlglot.errors.SqlglotError:  # parse and tokenizer errors alike
         return []
     has_set_operation = tree.find(exp.Intersect, exp.Except) is not None
-    doubts: list[str] = []
+    doubts: list[str] = _ids_of_different_tables(tree, columns, links)
     for select in tree.find_all(exp.Select):
         sources = _sources(select, columns)
         joins = _Joins(select, sources, links, columns) if sources else None
@@ -185,6 +186,40 @@ def _extreme_of_another_column(select) -> list[str]:
 
 
 # -- "both": either is not both --------------------------------------------------------------------------
+
+def _ids_of_different_tables(tree, columns, links: Sequence[Link]) -> list[str]:
+    """`battle.id IN (SELECT caused_by_ship_id FROM death ...)`: battle ids compared with ship ids. Each side's
+    ids are known from the foreign keys (a foreign key holds its referenced table's ids; a column other tables
+    refer to holds its own table's). JOIN conditions are left to the off-key check."""
+    pairs = [(node.this, node.args["query"].this.expressions[0].unalias()) for node in tree.find_all(exp.In)
+             if isinstance(node.this, exp.Column) and isinstance(node.args.get("query"), exp.Subquery)
+             and isinstance(node.args["query"].this, exp.Select) and len(node.args["query"].this.expressions) == 1]
+    pairs += [(node.this, node.expression) for node in tree.find_all(exp.EQ) if not node.find_ancestor(exp.Join)]
+    doubts = []
+    for left, right in pairs:
+        if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
+            continue
+        sides = [(column, table, _ids_held(table, column.name, links))
+                 for column in (left, right) if (table := column_table(column, columns))]
+        if len(sides) != 2 or None in (sides[0][2], sides[1][2]) or sides[0][2].lower() == sides[1][2].lower():
+            continue
+        (_, a, a_ids), (_, b, b_ids) = sides
+        route = path_between(a_ids, {b_ids}, links)
+        doubts.append(f"{left.parent.sql(dialect='sqlite')[:120]} compares {a}.{left.name} ({a_ids} ids) with "
+                      f"{b}.{right.name} ({b_ids} ids)" + ("; the foreign keys link them through "
+                                                          + ", ".join(link.text() for link in route) if route else ""))
+    return doubts
+
+
+def _ids_held(table: str, column: str, links: Sequence[Link]) -> str | None:
+    """Whose ids a column holds: the referenced table's for a foreign key, its own when other tables refer to it."""
+    for link in links:
+        if link.table.lower() == table.lower() and link.column.lower() == column.lower():
+            return link.other
+    if any(link.other.lower() == table.lower() and link.other_column.lower() == column.lower() for link in links):
+        return table
+    return None
+
 
 def _grouped_ids_shown_for_names(select, sources: dict[str, str], links: Sequence[Link], columns) -> list[str]:
     """`SELECT Airline FROM flights GROUP BY Airline` when flights.Airline holds airlines.uid and the names are in

@@ -105,6 +105,23 @@ def test_ids_grouped_and_shown_under_the_name_of_a_name_column_are_questioned():
         assert doubts(fine, "Which airlines?", FLIGHTS, FLIGHT_LINKS) == [], fine
 
 
+def test_ids_of_one_table_compared_with_ids_of_another_are_questioned():
+    columns = {"battle": ("id", "name"), "ship": ("id", "lost_in_battle"), "death": ("id", "caused_by_ship_id")}
+    links = (Link("ship", "lost_in_battle", "battle", "id"), Link("death", "caused_by_ship_id", "ship", "id"))
+    wrong = "SELECT name FROM battle WHERE id IN (SELECT caused_by_ship_id FROM death)"
+    assert logic_doubts(wrong, "Battles with deaths?", columns, links) == [
+        "id IN (SELECT caused_by_ship_id FROM death) compares battle.id (battle ids) with death.caused_by_ship_id "
+        "(ship ids); the foreign keys link them through ship.lost_in_battle = battle.id"]
+    correlated = ("SELECT b.name FROM battle AS b WHERE EXISTS "
+                  "(SELECT 1 FROM death AS d WHERE d.caused_by_ship_id = b.id)")
+    assert len(logic_doubts(correlated, "Battles with deaths?", columns, links)) == 1
+    for fine in ("SELECT name FROM battle WHERE id IN (SELECT lost_in_battle FROM ship)",
+                 "SELECT name FROM battle WHERE id IN (SELECT lost_in_battle FROM ship WHERE id IN "
+                 "(SELECT caused_by_ship_id FROM death))",
+                 "SELECT name FROM battle WHERE name IN (SELECT id FROM death)"):  # name: nobody's ids
+        assert logic_doubts(fine, "Battles with deaths?", columns, links) == [], fine
+
+
 def test_a_row_limit_the_question_does_not_ask_for_is_questioned():
     sql = "SELECT Fname, LName FROM Student LIMIT 2"
     assert doubts(sql, "What are the first and last names of all students?") == [
