@@ -276,3 +276,33 @@ def test_a_column_compared_with_the_extreme_of_another_column_is_questioned():
     average = "SELECT COUNT(*) FROM cars_data WHERE Accelerate > (SELECT AVG(Horsepower) FROM cars_data)"
     assert logic_doubts(average, "?", cars, ()) == []
 
+
+
+@pytest.mark.skipif(not spider_gold(), reason="Spider dev set not available")
+@pytest.mark.asyncio
+async def test_spider_gold_with_the_links_ask_infers_raises_no_doubt_and_needs_no_key_mend():
+    """As Ask sees the databases: declared foreign keys plus those inferred from the data (flight_2's Airline)."""
+    from datasette.app import Datasette
+    from schema_helpers import SPIDER
+
+    from datasette_llm.implicit_keys import implicit_links
+    from datasette_llm.join_links import foreign_links
+    from datasette_llm.key_literals import mend_key_literals
+    from datasette_llm.schema import load_tables
+    from datasette_llm.value_hints import Probe
+
+    flagged, inferred = [], 0
+    for db_id in sorted({item["db_id"] for item in spider_gold()}):
+        datasette = Datasette([str(SPIDER / "database" / db_id / f"{db_id}.sqlite")])
+        tables = await load_tables(datasette, db_id, None)
+        db, allowed = datasette.get_database(db_id), {t.name for t in tables}
+        columns = {t.name: t.columns for t in tables}
+        declared = foreign_links(tables)
+        found = await implicit_links(Probe(db, allowed, 5000), tables, declared)
+        inferred += len(found)
+        for item in (i for i in spider_gold() if i["db_id"] == db_id):
+            sql = item["query"].replace('"', "'")
+            if (logic_doubts(sql, item["question"], columns, declared + found)
+                    or await mend_key_literals(Probe(db, allowed, 5000), sql, columns, declared + found)):
+                flagged.append(item["query"])
+    assert inferred == 1 and flagged == []  # flights.Airline -> airlines.uid
