@@ -17,6 +17,7 @@ the model decides.
 - a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
 - `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
 - `GROUP BY document_id ORDER BY COUNT(*)` over documents alone: every group is one row;
+- `code NOT IN (SELECT Template_Type_Code FROM Documents)` where Documents has no such column (the outer row's);
 - `battle.id IN (SELECT caused_by_ship_id ...)`: ids of one table compared with ids of another;
 - `SELECT Airline ... GROUP BY Airline` where flights.Airline holds airlines ids and airlines.Airline the names;
 - `LIMIT 2` without ORDER BY when the question gives no number of rows.
@@ -50,7 +51,7 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
     except sqlglot.errors.SqlglotError:  # parse and tokenizer errors alike
         return []
     has_set_operation = tree.find(exp.Intersect, exp.Except) is not None
-    doubts: list[str] = _ids_of_different_tables(tree, columns, links)
+    doubts: list[str] = _ids_of_different_tables(tree, columns, links) + _outer_column_selected(tree, columns, links)
     for select in tree.find_all(exp.Select):
         sources = _sources(select, columns)
         joins = _Joins(select, sources, links, columns) if sources else None
@@ -208,6 +209,33 @@ def _ids_of_different_tables(tree, columns, links: Sequence[Link]) -> list[str]:
         doubts.append(f"{left.parent.sql(dialect='sqlite')[:120]} compares {a}.{left.name} ({a_ids} ids) with "
                       f"{b}.{right.name} ({b_ids} ids)" + ("; the foreign keys link them through "
                                                           + ", ".join(link.text() for link in route) if route else ""))
+    return doubts
+
+
+def _outer_column_selected(tree, columns, links: Sequence[Link]) -> list[str]:
+    """`code NOT IN (SELECT Template_Type_Code FROM Documents)` where Documents has no such column: SQLite reads
+    the outer query's row, so the subquery yields that row's own value once per Documents row."""
+    real = {name.lower(): name for name in columns}
+    doubts = []
+    for select in tree.find_all(exp.Select):
+        tables = select_tables(select)
+        if select.parent_select is None or not tables or any(t.name.lower() not in real for t in tables):
+            continue
+        own = [real[t.name.lower()] for t in tables]
+        for expression in select.expressions:
+            column = expression.unalias()
+            if not isinstance(column, exp.Column) or column.table or any(
+                    column.name.lower() in {c.lower() for c in columns[t]} for t in own):
+                continue
+            outer = column_table(column, columns)
+            if outer is None:
+                continue
+            holders = {t for t in columns if t not in own and column.name.lower() in {c.lower() for c in columns[t]}}
+            route = path_between(own[0], holders, links) if holders else []
+            through = ", ".join(link.text() for link in route)
+            doubts.append(f"the subquery selects {column.name}, which {', '.join(own)} does not have, so it reads the "
+                          f"outer {outer} row: the same value for every row of the subquery"
+                          + (f"; to read it from the subquery's rows, join through {through}" if route else ""))
     return doubts
 
 

@@ -122,6 +122,18 @@ def test_ids_of_one_table_compared_with_ids_of_another_are_questioned():
         assert logic_doubts(fine, "Battles with deaths?", columns, links) == [], fine
 
 
+def test_a_subquery_that_selects_a_column_of_the_outer_query_is_questioned():
+    sql = "SELECT Fname FROM Student WHERE Fname NOT IN (SELECT Fname FROM Has_Pet)"
+    assert doubts(sql, "Students without pets?") == [
+        "the subquery selects Fname, which Has_Pet does not have, so it reads the outer Student row: the same value "
+        "for every row of the subquery; to read it from the subquery's rows, join through Has_Pet.StuID = "
+        "Student.StuID"]
+    for fine in ("SELECT Fname FROM Student WHERE StuID NOT IN (SELECT StuID FROM Has_Pet)",
+                 "SELECT Fname FROM Student AS s WHERE EXISTS (SELECT 1 FROM Has_Pet AS h WHERE h.StuID = s.StuID)",
+                 "SELECT Fname FROM Student WHERE StuID IN (SELECT x.StuID FROM (SELECT StuID FROM Has_Pet) AS x)"):
+        assert doubts(fine, "Students without pets?") == [], fine
+
+
 def test_a_row_limit_the_question_does_not_ask_for_is_questioned():
     sql = "SELECT Fname, LName FROM Student LIMIT 2"
     assert doubts(sql, "What are the first and last names of all students?") == [
