@@ -20,7 +20,7 @@ from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .implicit_keys import implicit_links
 from .join_links import check_joins, foreign_links
 from .key_literals import mend_key_literals
-from .logic_checks import drop_unasked_joins, logic_doubts
+from .logic_checks import logic_doubts
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
 from .sql_fix import (
@@ -33,6 +33,7 @@ from .sql_fix import (
 )
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
+from .unasked_joins import drop_unasked_joins
 from .value_hints import Probe, ValueHint, looks_empty, replace_literal, value_hints
 
 EventCallback = Callable[[str, dict], Awaitable[None]]

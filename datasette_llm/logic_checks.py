@@ -22,20 +22,20 @@ the model decides.
 - `SELECT Airline ... GROUP BY Airline` where flights.Airline holds airlines ids and airlines.Airline the names;
 - `LIMIT 2` without ORDER BY when the question gives no number of rows.
 
-One mend lives here too, because it reads the same join tree: `drop_unasked_joins` leaves out a JOIN that
-only repeats rows of a table the question does not name (the pipeline lists it as a mend).
+The join tree they read (which table repeats which rows) is `join_tree`; the one mend that acts on it, a JOIN
+the question never asked for, is `unasked_joins`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import sqlglot
 from sqlglot import exp
 
 from .join_links import Link, column_table, path_between, select_tables
+from .join_tree import JoinTree, aliases, summarised, unused_repeats
 
 NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
@@ -53,8 +53,8 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
     has_set_operation = tree.find(exp.Intersect, exp.Except) is not None
     doubts: list[str] = _ids_of_different_tables(tree, columns, links) + _outer_column_selected(tree, columns, links)
     for select in tree.find_all(exp.Select):
-        sources = _sources(select, columns)
-        joins = _Joins(select, sources, links, columns) if sources else None
+        sources = aliases(select, columns)
+        joins = JoinTree(select, sources, links, columns) if sources else None
         conditions = _conjuncts(select.args.get("where"))
         doubts += _impossible_or_redundant(conditions, joins)
         doubts += _extreme_of_another_column(select)
@@ -110,7 +110,7 @@ def _number(literal: exp.Literal) -> float | None:
         return None
 
 
-def _impossible_or_redundant(conditions, joins: _Joins | None) -> list[str]:
+def _impossible_or_redundant(conditions, joins: JoinTree | None) -> list[str]:
     equal: dict[str, list[exp.Expression]] = {}
     unequal: dict[str, list[exp.Expression]] = {}
     below: dict[str, list[tuple[float, exp.Expression]]] = {}  # column < n
@@ -355,14 +355,7 @@ def _joined_by_and(question: str, values: Sequence[str]) -> bool:
 
 # -- joins: off the foreign keys, repeating rows, negations tested on joined rows ---------------------------
 
-def _sources(select, columns: dict[str, Sequence[str]]) -> dict[str, str]:
-    """alias (lower) -> real table name, in FROM-then-JOIN order, for the real tables of one SELECT."""
-    real = {name.lower(): name for name in columns}
-    return {(table.alias or table.name).lower(): real[table.name.lower()] for table in select_tables(select)
-            if table.name.lower() in real}
-
-
-def _joins_off_the_keys(joins: _Joins, links: Sequence[Link]) -> list[str]:
+def _joins_off_the_keys(joins: JoinTree, links: Sequence[Link]) -> list[str]:
     """`ON car_makers.Id = car_names.Make`: equal columns that no foreign key pairs, between tables that the
     foreign keys do connect (directly through other columns, or through other tables)."""
     doubts = []
@@ -379,150 +372,7 @@ def _joins_off_the_keys(joins: _Joins, links: Sequence[Link]) -> list[str]:
     return doubts
 
 
-class _Equality(NamedTuple):
-    """`left.x = right.y` in an ON clause, between two tables of the SELECT, and the foreign key it follows."""
-    condition: exp.EQ
-    left: str  # alias (lower)
-    right: str
-    link: Link | None
-    left_references_right: bool  # the link's column is on the left
-
-
-class _Step(NamedTuple):
-    parent: str  # alias of the table this one is joined to, on the way from the FROM table
-    fans_out: bool  # the step follows a foreign key backwards: one student, many has_pet rows
-    condition: exp.EQ
-
-
-class _Joins:
-    """How the tables of one SELECT hang together through the foreign keys in its ON clauses."""
-
-    def __init__(self, select, sources: dict[str, str], links: Sequence[Link], columns):
-        self.select, self.sources, self.columns = select, sources, columns
-        self.equalities = self._equalities(links)
-        self.steps = self._steps()
-        self.repeats = {alias: origin for alias in self.steps if (origin := self._origin(alias)) is not None}
-
-    def _equalities(self, links: Sequence[Link]) -> list[_Equality]:
-        keys = {(link.table.lower(), link.column.lower(), link.other.lower(), link.other_column.lower()): link
-                for link in links}
-        sources, found = self.sources, []
-        for join in self.select.args.get("joins") or []:
-            condition = join.args.get("on")
-            for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
-                left, right = eq.this, eq.expression
-                if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
-                    continue
-                a, b = left.table.lower(), right.table.lower()
-                if a not in sources or b not in sources or a == b:
-                    continue
-                forward = keys.get((sources[a].lower(), left.name.lower(), sources[b].lower(), right.name.lower()))
-                backward = keys.get((sources[b].lower(), right.name.lower(), sources[a].lower(), left.name.lower()))
-                found.append(_Equality(eq, a, b, backward or forward, backward is None and forward is not None))
-        return found
-
-    def _steps(self) -> dict[str, _Step]:
-        edges: dict[str, list[tuple[str, bool, exp.EQ]]] = {alias: [] for alias in self.sources}
-        for equality in self.equalities:
-            if equality.link is None:
-                continue
-            referencing, referenced = ((equality.left, equality.right) if equality.left_references_right
-                                       else (equality.right, equality.left))
-            # Seen from the referenced table, the referencing one fans out (unless it holds one row per row).
-            edges[referenced].append((referencing, not equality.link.one_to_one, equality.condition))
-            edges[referencing].append((referenced, False, equality.condition))
-        steps: dict[str, _Step] = {}
-        first = next(iter(self.sources))
-        queue, seen = [first], {first}
-        while queue:
-            alias = queue.pop(0)
-            for other, fans, eq in edges[alias]:
-                if other not in seen:
-                    seen.add(other)
-                    steps[other] = _Step(alias, fans, eq)
-                    queue.append(other)
-        return steps
-
-    def _origin(self, alias: str) -> str | None:
-        """The alias whose rows this joined table repeats (the top of its highest step that fans out)."""
-        origin = None
-        while alias in self.steps:
-            step = self.steps[alias]
-            if step.fans_out:
-                origin = step.parent
-            alias = step.parent
-        return origin
-
-    def alias_of(self, column: exp.Column) -> str | None:
-        if column.table:
-            return column.table.lower() if column.table.lower() in self.sources else None
-        holders = [alias for alias, table in self.sources.items()
-                   if column.name.lower() in {c.lower() for c in self.columns[table]}]
-        return holders[0] if len(holders) == 1 else None
-
-    def chain(self, alias: str) -> list[str]:
-        """The aliases from `alias` up to (not including) the alias whose rows it repeats."""
-        found, origin = [], self.repeats[alias]
-        while alias != origin:
-            found.append(alias)
-            alias = self.steps[alias].parent
-        return found
-
-    def exclusion(self, column, wanted: str | None) -> str | None:
-        """`T1.StuID NOT IN (SELECT T2.StuID FROM Has_Pet AS T2 JOIN Pets AS T3 ON ... WHERE wanted)`: the rows
-        of the repeated table that have no related row where `wanted` holds (no related row at all when
-        `wanted` is None). None when the column is not on a joined table that repeats rows."""
-        alias = self.alias_of(column) if isinstance(column, exp.Column) else None
-        if alias not in self.repeats:
-            return None
-        chain = self.chain(alias)
-        top, origin = chain[-1], self.repeats[alias]
-        link = self.steps[top].condition
-        mine, theirs = (link.this, link.expression) if link.this.table.lower() == origin else (link.expression,
-                                                                                                link.this)
-        tables = self._table_sql()
-        joined = "".join(f" JOIN {tables[child]} ON {self.steps[child].condition.sql(dialect='sqlite')}"
-                         for child in reversed(chain[:-1]))
-        where = f" WHERE {wanted}" if wanted is not None else ""
-        return (f"{mine.sql(dialect='sqlite')} NOT IN (SELECT {theirs.sql(dialect='sqlite')} FROM {tables[top]}"
-                f"{joined}{where})")
-
-    def without(self, condition, replacement: str, chain: list[str]) -> str | None:
-        """The whole query with `condition` replaced and the JOINs of `chain` dropped, when nothing else uses
-        them; else None (and for a SELECT inside another statement, which this would not show whole)."""
-        if self.select.parent is not None:
-            return None
-        dropped = set(chain)
-        if any(column.table.lower() in dropped for column in self.select.find_all(exp.Column)
-               if column.parent_select is self.select and not column.find_ancestor(exp.Join)
-               and not _inside(column, condition)):
-            return None
-        if any(step.parent in dropped for alias, step in self.steps.items() if alias not in dropped):
-            return None
-        rewritten = self.select.copy()
-        joins = [join for join in rewritten.args.get("joins") or []
-                 if (join.this.alias_or_name or "").lower() not in dropped]
-        rewritten.set("joins", joins or None)
-        for node in rewritten.find_all(type(condition)):
-            if node == condition:
-                node.replace(sqlglot.parse_one(replacement, read="sqlite"))
-                break
-        return rewritten.sql(dialect="sqlite")
-
-    def _table_sql(self) -> dict[str, str]:
-        return {(table.alias or table.name).lower(): table.sql(dialect="sqlite")
-                for table in select_tables(self.select)}
-
-
-def _inside(node, ancestor) -> bool:
-    while node is not None:
-        if node is ancestor:
-            return True
-        node = node.parent
-    return False
-
-
-def _negated_joined_row(conditions, joins: _Joins) -> list[str]:
+def _negated_joined_row(conditions, joins: JoinTree) -> list[str]:
     doubts = []
     for node in conditions:
         if isinstance(node, exp.NEQ):
@@ -545,7 +395,7 @@ def _negated_joined_row(conditions, joins: _Joins) -> list[str]:
     return doubts
 
 
-def _null_on_an_inner_join(conditions, joins: _Joins) -> list[str]:
+def _null_on_an_inner_join(conditions, joins: JoinTree) -> list[str]:
     """"the semester with no students enrolled" answered with `JOIN Student_Enrolment ... WHERE T2.student_id IS
     NULL`: an INNER JOIN only finds rows that have a related row, so those with none are not there to test."""
     doubts = []
@@ -567,126 +417,12 @@ def _null_on_an_inner_join(conditions, joins: _Joins) -> list[str]:
     return doubts
 
 
-def _repeating_joins(select, joins: _Joins) -> list[str]:
+def _repeating_joins(select, joins: JoinTree) -> list[str]:
     """Joined tables that repeat rows yet give the query nothing but their ON clause."""
-    if select.args.get("distinct") or _summarised(select):
+    if select.args.get("distinct") or summarised(select):
         return []
     sources = joins.sources
     return [f"the JOIN with {sources[alias]} uses none of its columns but repeats each {sources[origin]} row once "
             f"per related {sources[alias]} row (and drops those with none); leave it out, or use DISTINCT if only "
             "those with a related row are wanted"
-            for alias, origin in _unused_repeats(select, joins).items()]
-
-
-def _summarised(select) -> bool:
-    """GROUP BY, an aggregate or LIMIT 1: joined rows that repeat may be what is counted or ranked."""
-    return bool(select.args.get("group")) or _limit_one(select) or any(
-        aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc))
-
-
-def _unused_repeats(select, joins: _Joins) -> dict[str, str]:
-    """alias -> the alias whose rows it repeats, for joined tables none of whose columns the SELECT uses
-    (outside ON clauses) and that no used table is joined through."""
-    sources = joins.sources
-    used = set()
-    for column in select.find_all(exp.Column):
-        if column.parent_select is not select or column.find_ancestor(exp.Join):
-            continue
-        if column.table:
-            used.add(column.table.lower())
-        else:  # unqualified: every table that has it, to stay on the safe side
-            used |= {alias for alias, table in sources.items()
-                     if column.name.lower() in {c.lower() for c in joins.columns[table]}}
-    needed = set()
-    for alias in used:
-        while alias in sources and alias not in needed:
-            needed.add(alias)
-            alias = joins.steps[alias].parent if alias in joins.steps else None
-    return {alias: origin for alias, origin in joins.repeats.items() if alias not in needed}
-
-
-def drop_unasked_joins(sql: str, question: str, columns: dict[str, Sequence[str]],
-                       links: Sequence[Link]) -> tuple[str, str] | None:
-    """The query without JOINs that only repeat (and filter) rows, use none of their columns, and join a table
-    the question does not name; with a description of the change. None when there is none to drop.
-
-    `SELECT T1.Song_Name FROM singer AS T1 JOIN singer_in_concert AS T2 ON ... WHERE T1.Age > ...` for "song
-    names by singers above the average age" lists a singer once per concert and leaves out singers without
-    one. Only for a plain top-level SELECT (DISTINCT allowed): with GROUP BY, an aggregate or LIMIT 1 the
-    repeated rows may be what is counted.
-    """
-    try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
-    except sqlglot.errors.SqlglotError:
-        return None
-    if not isinstance(tree, exp.Select) or _summarised(tree):
-        return None
-    sources = _sources(tree, columns)
-    if len(sources) < 2:
-        return None
-    joins = _Joins(tree, sources, links, columns)
-    unused = _unused_repeats(tree, joins)
-    kept_words = set().union(*(_name_words(table) for alias, table in sources.items() if alias not in unused))
-    dropped = {alias for alias in unused
-               if (words := _name_words(sources[alias]) - kept_words) and not any(_names(question, w) for w in words)}
-    dropped |= {alias for alias in joins.steps if any(a in dropped for a in _ancestors(alias, joins))}
-    if not dropped or not dropped <= set(unused) or not _only_in_own_joins(tree, dropped) or not all(
-            _links_only(join) for join in tree.args.get("joins") or [] if _join_alias(join) in dropped):
-        return None
-    remaining = [join for join in tree.args.get("joins") or [] if _join_alias(join) not in dropped]
-    tree.set("joins", remaining or None)
-    names = ", ".join(sources[alias] for alias in unused if alias in dropped)
-    return tree.sql(dialect="sqlite"), (f"left out the JOIN with {names}: the query uses none of its columns, the "
-                                         "question does not mention it, and it only repeated (and filtered) rows")
-
-
-NAME_FILLER = {"in", "of", "and", "the", "has", "have", "ref", "to", "by", "for", "a", "an", "on"}
-
-
-def _name_words(table: str) -> set[str]:
-    """`Student_Enrolment_Courses` -> {'student', 'enrolment', 'courses'}; `hasPet` -> {'pet'}."""
-    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", table)
-    return {word.lower() for word in words} - NAME_FILLER
-
-
-def _names(question: str, word: str) -> bool:
-    """Whether the question uses the word, loosely ('concerts' for concert, 'enrolled' for enrolment)."""
-    return any(_stem(w) == _stem(word) for w in re.findall(r"[a-z]+", question.lower()))
-
-
-def _stem(word: str) -> str:
-    return word[:5] if len(word) >= 5 else re.sub(r"(es|s)$", "", word)
-
-
-def _ancestors(alias: str, joins: _Joins) -> list[str]:
-    found = []
-    while alias in joins.steps:
-        alias = joins.steps[alias].parent
-        found.append(alias)
-    return found
-
-
-def _join_alias(join) -> str:
-    return (join.this.alias_or_name or "").lower()
-
-
-def _links_only(join) -> bool:
-    """`JOIN t ON a.x = t.y` and nothing else: dropping it drops no condition of the question's."""
-    condition = join.args.get("on")
-    return (isinstance(condition, exp.EQ) and isinstance(condition.this, exp.Column)
-            and isinstance(condition.expression, exp.Column))
-
-
-def _only_in_own_joins(select, dropped: set[str]) -> bool:
-    """No column of a dropped table appears outside the ON clauses of the dropped JOINs."""
-    for column in select.find_all(exp.Column):
-        join = column.find_ancestor(exp.Join)
-        if column.table.lower() in dropped and (join is None or _join_alias(join) not in dropped):
-            return False
-    return True
-
-
-def _limit_one(select) -> bool:
-    limit = select.args.get("limit")
-    value = limit.expression if limit is not None else None
-    return isinstance(value, exp.Literal) and value.this == "1"
+            for alias, origin in unused_repeats(select, joins).items()]

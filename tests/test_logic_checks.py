@@ -6,7 +6,8 @@ import pytest
 from schema_helpers import schema_of, spider_gold, spider_schema
 
 from datasette_llm.join_links import Link
-from datasette_llm.logic_checks import drop_unasked_joins, logic_doubts
+from datasette_llm.logic_checks import logic_doubts
+from datasette_llm.unasked_joins import drop_unasked_joins
 
 PETS = {
     "Student": ("StuID", "LName", "Fname", "Age", "Major"),
