@@ -34,6 +34,7 @@ from .sql_fix import (
 from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
 from .unasked_joins import drop_unasked_joins
+from .unasked_values import unasked_values
 from .value_hints import Probe, ValueHint, looks_empty, replace_literal, value_hints
 
 EventCallback = Callable[[str, dict], Awaitable[None]]
@@ -404,6 +405,16 @@ class AskPipeline:
         dropped = drop_unasked_joins(checked.sql, self.question, self.guard_schema.tables, self.links)
         return await self.run_mended(dropped[0], (dropped[1],)) if dropped else None
 
+    async def values_not_asked_for(self, checked: GuardedSQL, offered: set[str]) -> list[str]:
+        """A doubt naming the query's literals that the question does not mention (nor reaches through their rows),
+        leaving out the stored values a value hint offered for the question's own words."""
+        started = time.perf_counter()
+        try:
+            return await unasked_values(Probe(self.db, self.allowed, self.time_limit_ms), checked.sql, self.question,
+                                        self.guard_schema.tables, self.links, offered=offered)
+        finally:
+            self._clock("sql_execution", started)
+
     async def run_mended(self, sql: str, changes: tuple[str, ...]):
         """Validate and run a mended query: (guarded, result, changes), or None if it fails either."""
         guarded = self.guard(sql)
@@ -439,6 +450,7 @@ class AskPipeline:
         failed: set[str] = set()  # queries that were rejected or failed, as the model wrote them
         options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql")
         hinted = reconsidered = False
+        offered: set[str] = set()  # stored values a hint showed the model: asked for, in the question's words
         for number in range(1, self.max_attempts + 1):
             await self.emit("writing_sql", attempt=number)
             started = time.perf_counter()
@@ -476,6 +488,7 @@ class AskPipeline:
                     fixes = fixes + changes
                 elif hints and number < self.max_attempts and not hinted:
                     hinted = True
+                    offered.update(value for hint in hints for value in hint.values)
                     error = ("the query returned no rows. " if not result.rows else "the query matched no rows. ")
                     error += "; ".join(hint.message() for hint in hints)
                     self.attempts.append(Attempt(reply.text, checked.sql, error, "no_rows_value_mismatch", (),
@@ -485,7 +498,7 @@ class AskPipeline:
                 else:
                     unmatched = tuple(hint.message() for hint in hints)
             doubts = logic_doubts(checked.sql, self.question, self.guard_schema.tables, self.links,
-                                  row_cap=self.settings.max_rows)
+                                  row_cap=self.settings.max_rows) + await self.values_not_asked_for(checked, offered)
             if doubts and number < self.max_attempts and not reconsidered:
                 # Once: a query that still raises a doubt after the model reconsidered runs, with a warning.
                 reconsidered = True

@@ -70,7 +70,7 @@ def spelling_key(text) -> str:
     return re.sub(r"[\W_]+", "", str(text).lower())
 
 
-def _string_comparisons(tree) -> Iterator[tuple[exp.Column, exp.Literal]]:
+def string_comparisons(tree) -> Iterator[tuple[exp.Column, exp.Literal]]:
     """(column, string literal) nodes compared with =, IN or LIKE, in the order of the tree walk."""
     for node in tree.find_all(exp.EQ, exp.Like, exp.In):
         if not isinstance(node.this, exp.Column):
@@ -87,7 +87,7 @@ def literal_comparisons(sql: str) -> list[tuple[str, str]]:
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.ParseError:
         return []
-    return [(column.name, literal.this) for column, literal in _string_comparisons(tree)][:MAX_LITERALS]
+    return [(column.name, literal.this) for column, literal in string_comparisons(tree)][:MAX_LITERALS]
 
 
 def replace_literal(sql: str, column: str, literal: str, value: str) -> str | None:
@@ -96,7 +96,7 @@ def replace_literal(sql: str, column: str, literal: str, value: str) -> str | No
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.ParseError:
         return None
-    found = [node for compared, node in _string_comparisons(tree)
+    found = [node for compared, node in string_comparisons(tree)
              if compared.name.lower() == column.lower() and node.this == literal]
     for node in found:
         node.replace(exp.Literal.string(value))
@@ -112,12 +112,16 @@ class Probe:
         self.deadline = time.monotonic() + max(time_limit_ms, PROBE_BUDGET_MIN_MS) / 1000
 
     async def values(self, sql: str, limit: int) -> list[str]:
+        """The first column of the rows, as text, NULLs left out."""
+        return [str(row[0]) for row in await self.rows(sql, limit) if row[0] is not None]
+
+    async def rows(self, sql: str, limit: int) -> tuple[tuple, ...]:
         remaining_ms = int((self.deadline - time.monotonic()) * 1000)
         if remaining_ms <= 0:
             raise QueryTimeout("no time left for value hints")
         result = await run_select(self.db, sql, allowed_tables=self.allowed, max_rows=limit,
                                   time_limit_ms=remaining_ms)
-        return [str(row[0]) for row in result.rows if row[0] is not None]
+        return result.rows
 
 
 async def value_hints(db, sql: str, tables: dict[str, Sequence[str]], *, allowed: set[str], time_limit_ms: int,
