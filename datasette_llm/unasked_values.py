@@ -31,16 +31,21 @@ MIN_CELL_KEY = 4  # shorter cells ("a", "yes") say nothing about what the questi
 async def unasked_values(probe: Probe, sql: str, question: str, columns: dict[str, Sequence[str]],
                          links: Sequence[Link] = (), offered: Collection[str] = ()) -> list[str]:
     """Doubts for string literals the question neither spells nor reaches through their rows; empty if none.
-    `offered` values count as asked for: the stored spellings a value hint gave for the question's words."""
+    `offered` values count as asked for (the stored spellings a value hint gave for the question's words),
+    unless the same column is also compared with a value the question spells."""
     try:
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.SqlglotError:
         return []
+    comparisons = list(string_comparisons(tree))[:MAX_VALUES]
+    # A column compared with a value the question spells takes no other offered value on trust: the model that
+    # was shown 'amc hornet', 'amc rebel sst', ... for "amc hornet sportabout (sw)" must not OR them all in.
+    spelt = {column.sql().lower() for column, literal in comparisons if spelt_in(literal.this, question)}
     unasked = []
     try:
-        for column, literal in list(string_comparisons(tree))[:MAX_VALUES]:
+        for column, literal in comparisons:
             text = literal.this
-            if text in offered or spelt_in(text, question):
+            if spelt_in(text, question) or (text in offered and column.sql().lower() not in spelt):
                 continue
             table = column_table(column, columns)
             if table is None or await _row_mentioned(probe, table, column.name, literal, question, links):

@@ -50,6 +50,9 @@ async def test_values_the_question_names_or_reaches_through_their_rows_are_asked
     # flights.airline is no foreign key and its row names no airline: 'UAL' stays unexplained
     assert len(await doubts(db, "SELECT no FROM flights WHERE airline IN ('UAL')", "Flights of United Airlines?")) == 1
     assert await doubts(db, "SELECT id FROM paragraphs WHERE text = 'Korea'", "Which text?", offered={"Korea"}) == []
+    # an offered value beside one the question spells is an extra, not the question's
+    assert len(await doubts(db, "SELECT id FROM paragraphs WHERE text IN ('Korea', 'Brazil')", "Korea texts?",
+                            offered={"Korea", "Brazil"})) == 1
     assert await doubts(db, "SELECT id FROM paragraphs WHERE", "Which?") == []  # does not parse: no doubt
 
 
