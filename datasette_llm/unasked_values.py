@@ -7,8 +7,9 @@ with a column (=, IN, LIKE) is taken as asked for when the question spells it (a
 punctuation, or word by word: 'spring 2010' in "in the spring of 2010"), or when a row that holds it also
 holds a value the question spells (for a foreign key, the row it references): `SourceAirport = 'APG'` for
 "flights from Aberdeen" is the Aberdeen airport's code, `Abbreviation = 'UAL'` for "United Airlines" that
-airline's. Anything else is a doubt for the repair turn. Probes go through the guarded path
-(value_hints.Probe).
+airline's. Anything else is shown with the result as a warning. It is not sent back to the model: on Spider
+that fixed none of 9 such queries and made the model drop a right `Country = 'France'` for "French singers"
+(a demonym is not recognised as the country's name). Probes go through the guarded path (value_hints.Probe).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ async def unasked_values(probe: Probe, sql: str, question: str, columns: dict[st
         return []
     values = " and ".join(dict.fromkeys(unasked))
     return [f"the question does not mention {values}: a condition it does not ask for answers a narrower "
-            "question; leave it out unless the question implies it"]
+            "question"]
 
 
 def spelt_in(literal: str, question: str) -> bool:

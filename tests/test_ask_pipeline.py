@@ -520,3 +520,15 @@ async def test_a_join_whose_on_clause_reads_a_missing_column_is_dropped_on_the_l
         model = ScriptedModel([sql_reply(kept)] * 4)
         result = await ask(make_datasette(shop_path), "shop", "Sales?", model=model, attempts=2)
         assert not result.ok and result.attempts[-1].error_kind == "unknown_column", kept
+
+
+@pytest.mark.asyncio
+async def test_a_value_the_question_never_mentions_is_shown_as_a_warning_not_sent_back(db_path):
+    model = ScriptedModel([sql_reply("select count(*) from dogs where notes = 'Good boy'"), "One."])
+    result = await ask(make_datasette(db_path), "pets", "How many dogs are there?", model=model)
+    assert result.rows == ((1,),) and len(result.attempts) == 1 and len(model.calls) == 2
+    assert ("warning: the question does not mention 'Good boy': a condition it does not ask for answers a narrower "
+            "question; the result may be wrong") in result.notes
+    model = ScriptedModel([sql_reply("select count(*) from dogs where name = 'Rex'"), "One."])
+    result = await ask(make_datasette(db_path), "pets", "How many dogs are called Rex?", model=model)
+    assert not any("does not mention" in note for note in result.notes)
