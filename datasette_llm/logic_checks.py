@@ -17,6 +17,7 @@ the model decides.
 - a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
 - `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
 - `GROUP BY document_id ORDER BY COUNT(*)` over documents alone: every group is one row;
+- "the most frequent source airport" answered without flights.SourceAirport, a column the question names;
 - `code NOT IN (SELECT Template_Type_Code FROM Documents)` where Documents has no such column (the outer row's);
 - `battle.id IN (SELECT caused_by_ship_id ...)`: ids of one table compared with ids of another;
 - `SELECT Airline ... GROUP BY Airline` where flights.Airline holds airlines ids and airlines.Airline the names;
@@ -51,7 +52,8 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
     except sqlglot.errors.SqlglotError:  # parse and tokenizer errors alike
         return []
     has_set_operation = tree.find(exp.Intersect, exp.Except) is not None
-    doubts: list[str] = _ids_of_different_tables(tree, columns, links) + _outer_column_selected(tree, columns, links)
+    doubts: list[str] = (_ids_of_different_tables(tree, columns, links) + _outer_column_selected(tree, columns, links)
+                         + _named_column_left_out(tree, question, columns, links))
     for select in tree.find_all(exp.Select):
         sources = aliases(select, columns)
         joins = JoinTree(select, sources, links, columns) if sources else None
@@ -237,6 +239,47 @@ def _outer_column_selected(tree, columns, links: Sequence[Link]) -> list[str]:
                           f"outer {outer} row: the same value for every row of the subquery"
                           + (f"; to read it from the subquery's rows, join through {through}" if route else ""))
     return doubts
+
+
+def _named_column_left_out(tree, question: str, columns, links: Sequence[Link]) -> list[str]:
+    """"Which city is the most frequent source airport?" answered from airports alone: the question spells a
+    column of another table (flights.SourceAirport, word by word) that the query never reads. Only for names of
+    two or more words that one table alone has."""
+    in_query = {table.name.lower() for table in tree.find_all(exp.Table)}
+    read = {column.name.lower() for column in tree.find_all(exp.Column)}
+    asked = [_stem(word) for word in re.findall(r"[a-z]+", question.lower())]
+    holders: dict[str, list[str]] = {}
+    for table, names in columns.items():
+        for name in names:
+            holders.setdefault(name.lower(), []).append(table)
+    doubts = []
+    for name, tables in holders.items():
+        if len(tables) != 1 or tables[0].lower() in in_query or name in read:
+            continue
+        table, real = tables[0], _real(name, tables[0], columns)
+        spelled = [word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", real)]
+        words = [_stem(word) for word in spelled]
+        if len(words) < 2 or "id" in spelled or any(len(w) < 3 for w in spelled) or not _in_order(words, asked):
+            continue
+        own = [link for link in links if link.table == table and link.column == real
+               and link.other.lower() in in_query]
+        route = own[:1] or path_between(table, {t for t in columns if t.lower() in in_query}, links)
+        through = f" (join through {', '.join(link.text() for link in route)})" if route else ""
+        doubts.append(f"the question names {' '.join(spelled)}: that is {table}.{real}, which the query does not "
+                      f"read{through}")
+    return doubts
+
+
+def _real(name: str, table: str, columns) -> str:
+    return next(c for c in columns[table] if c.lower() == name)
+
+
+def _stem(word: str) -> str:
+    return word[:5] if len(word) >= 5 else re.sub(r"(es|s)$", "", word)
+
+
+def _in_order(words: list[str], asked: list[str]) -> bool:
+    return any(asked[i:i + len(words)] == words for i in range(len(asked) - len(words) + 1))
 
 
 def _ids_held(table: str, column: str, links: Sequence[Link]) -> str | None:

@@ -135,6 +135,20 @@ def test_a_subquery_that_selects_a_column_of_the_outer_query_is_questioned():
         assert doubts(fine, "Students without pets?") == [], fine
 
 
+def test_a_column_of_another_table_the_question_names_word_by_word_is_questioned():
+    sql = "SELECT City FROM airports GROUP BY City ORDER BY COUNT(*) DESC LIMIT 1"
+    assert doubts(sql, "Which city is the most frequent source airport?", FLIGHTS, FLIGHT_LINKS) == [
+        "the question names source airport: that is flights.SourceAirport, which the query does not read (join "
+        "through flights.SourceAirport = airports.AirportCode)"]
+    for fine, question in [
+        ("SELECT T1.City, T2.FlightNo FROM airports AS T1 JOIN flights AS T2 ON T1.AirportCode = T2.SourceAirport",
+         "Source airport cities?"),  # read
+        (sql, "Which city has the most airports?"),  # not named
+        ("SELECT City FROM airports", "Which airport is a source, which city?"),  # not word by word in order
+        ("SELECT Country FROM airlines", "Which flight no?")]:  # FlightNo: 'no' is too short to tell
+        assert doubts(fine, question, FLIGHTS, FLIGHT_LINKS) == [], fine
+
+
 def test_a_row_limit_the_question_does_not_ask_for_is_questioned():
     sql = "SELECT Fname, LName FROM Student LIMIT 2"
     assert doubts(sql, "What are the first and last names of all students?") == [
