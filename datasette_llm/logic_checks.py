@@ -37,6 +37,7 @@ from sqlglot import exp
 
 from .join_links import Link, column_table, path_between, select_tables
 from .join_tree import JoinTree, aliases, summarised, unused_repeats
+from .name_words import identifier_words, question_stems, stem
 
 NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
@@ -71,7 +72,7 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
                 doubts += _repeating_joins(select, joins)
         if select is tree:
             doubts += _unasked_row_limit(select, question, row_cap)
-            doubts += _grouped_ids_shown_for_names(select, sources, links, columns)
+            doubts += _grouped_ids_shown_for_names(select, links, columns)
     return list(dict.fromkeys(doubts))
 
 
@@ -188,7 +189,7 @@ def _extreme_of_another_column(select) -> list[str]:
     return doubts
 
 
-# -- "both": either is not both --------------------------------------------------------------------------
+# -- columns of the wrong table: ids of another, the outer query's, one the question names ----------------
 
 def _ids_of_different_tables(tree, columns, links: Sequence[Link]) -> list[str]:
     """`battle.id IN (SELECT caused_by_ship_id FROM death ...)`: battle ids compared with ship ids. Each side's
@@ -247,18 +248,18 @@ def _named_column_left_out(tree, question: str, columns, links: Sequence[Link]) 
     two or more words that one table alone has."""
     in_query = {table.name.lower() for table in tree.find_all(exp.Table)}
     read = {column.name.lower() for column in tree.find_all(exp.Column)}
-    asked = [_stem(word) for word in re.findall(r"[a-z]+", question.lower())]
-    holders: dict[str, list[str]] = {}
+    asked = question_stems(question)
+    holders: dict[str, list[tuple[str, str]]] = {}  # column name (lower) -> (table, name as declared)
     for table, names in columns.items():
         for name in names:
-            holders.setdefault(name.lower(), []).append(table)
+            holders.setdefault(name.lower(), []).append((table, name))
     doubts = []
     for name, tables in holders.items():
-        if len(tables) != 1 or tables[0].lower() in in_query or name in read:
+        if len(tables) != 1 or tables[0][0].lower() in in_query or name in read:
             continue
-        table, real = tables[0], _real(name, tables[0], columns)
-        spelled = [word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", real)]
-        words = [_stem(word) for word in spelled]
+        table, real = tables[0]
+        spelled = identifier_words(real)
+        words = [stem(word) for word in spelled]
         if len(words) < 2 or "id" in spelled or any(len(w) < 3 for w in spelled) or not _in_order(words, asked):
             continue
         own = [link for link in links if link.table == table and link.column == real
@@ -268,14 +269,6 @@ def _named_column_left_out(tree, question: str, columns, links: Sequence[Link]) 
         doubts.append(f"the question names {' '.join(spelled)}: that is {table}.{real}, which the query does not "
                       f"read{through}")
     return doubts
-
-
-def _real(name: str, table: str, columns) -> str:
-    return next(c for c in columns[table] if c.lower() == name)
-
-
-def _stem(word: str) -> str:
-    return word[:5] if len(word) >= 5 else re.sub(r"(es|s)$", "", word)
 
 
 def _in_order(words: list[str], asked: list[str]) -> bool:
@@ -292,7 +285,7 @@ def _ids_held(table: str, column: str, links: Sequence[Link]) -> str | None:
     return None
 
 
-def _grouped_ids_shown_for_names(select, sources: dict[str, str], links: Sequence[Link], columns) -> list[str]:
+def _grouped_ids_shown_for_names(select, links: Sequence[Link], columns) -> list[str]:
     """`SELECT Airline FROM flights GROUP BY Airline` when flights.Airline holds airlines.uid and the names are in
     airlines.Airline: the result lists ids under a name column's name."""
     group = select.args.get("group")
@@ -302,10 +295,9 @@ def _grouped_ids_shown_for_names(select, sources: dict[str, str], links: Sequenc
         column = expression.unalias()
         if not isinstance(column, exp.Column) or column.name.lower() not in grouped:
             continue
-        holders = ([sources[column.table.lower()]] if column.table.lower() in sources else []) if column.table else [
-            table for table in sources.values() if column.name.lower() in {c.lower() for c in columns[table]}]
+        table = column_table(column, columns)
         for link in links:
-            if (len(holders) == 1 and link.table.lower() == holders[0].lower()
+            if (table is not None and link.table.lower() == table.lower()
                     and link.column.lower() == column.name.lower() != link.other_column.lower()
                     and column.name.lower() in {c.lower() for c in columns[link.other]}):
                 name = next(c for c in columns[link.other] if c.lower() == column.name.lower())
@@ -315,6 +307,8 @@ def _grouped_ids_shown_for_names(select, sources: dict[str, str], links: Sequenc
                               f"{link.text()} if it is not joined)")
     return doubts
 
+
+# -- how many rows: a LIMIT nobody asked for, groups of one row ----------------------------------------------
 
 NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
@@ -353,6 +347,8 @@ def _count_of_one_row_groups(select, sources: dict[str, str], links: Sequence[Li
             f"is 1 in each; to count the related rows, JOIN the table that refers to it: "
             + ", ".join(f"{link.table} ON {link.text()}" for link in referring)]
 
+
+# -- "both": either is not both --------------------------------------------------------------------------
 
 def _either_for_both(select, question: str) -> list[str]:
     """`x IN (a, b)` / `x = a OR x = b` where the question says "both", or names the two values joined by

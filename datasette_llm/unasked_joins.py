@@ -9,7 +9,6 @@ aggregate or LIMIT 1 the repeated rows may be what is counted or ranked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import sqlglot
@@ -17,6 +16,7 @@ from sqlglot import exp
 
 from .join_links import Link
 from .join_tree import JoinTree, aliases, summarised, unused_repeats
+from .name_words import identifier_words, question_stems, stem
 
 
 def drop_unasked_joins(sql: str, question: str, columns: dict[str, Sequence[str]],
@@ -54,17 +54,12 @@ NAME_FILLER = {"in", "of", "and", "the", "has", "have", "ref", "to", "by", "for"
 
 def _name_words(table: str) -> set[str]:
     """`Student_Enrolment_Courses` -> {'student', 'enrolment', 'courses'}; `hasPet` -> {'pet'}."""
-    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", table)
-    return {word.lower() for word in words} - NAME_FILLER
+    return set(identifier_words(table)) - NAME_FILLER
 
 
 def _names(question: str, word: str) -> bool:
     """Whether the question uses the word, loosely ('concerts' for concert, 'enrolled' for enrolment)."""
-    return any(_stem(w) == _stem(word) for w in re.findall(r"[a-z]+", question.lower()))
-
-
-def _stem(word: str) -> str:
-    return word[:5] if len(word) >= 5 else re.sub(r"(es|s)$", "", word)
+    return stem(word) in question_stems(question)
 
 
 def _ancestors(alias: str, joins: JoinTree) -> list[str]:
