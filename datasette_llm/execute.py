@@ -11,20 +11,15 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from .context import CLIP_MARKER
 from .errors import DatasetteLLMError
-
-DENIED_FUNCTIONS = frozenset({
-    "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "fsdir", "lsdir", "zipfile",
-    "sqlite_dbpage", "sqlite_dbdata", "sqlar_compress", "sqlar_uncompress",
-})
-TABLE_PRAGMAS = frozenset({"table_info", "table_xinfo", "index_list", "foreign_key_list"})
-TABLE_FUNCTIONS = frozenset({"json_each", "json_tree", "generate_series"})
-SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"})
-READ_ONLY_PRAGMAS = frozenset({
-    "data_version", "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list",
-    "function_list", "module_list", "pragma_list", "collation_list",
-})
-
+from .sql.policy import (
+    MAX_VALUE_BYTES,
+    SYSTEM_TABLES,
+    ReadPolicy,
+    may_call,
+    may_call_table_function,
+)
 
 class QueryFailed(DatasetteLLMError):
     """SQLite refused or failed the statement (syntax, time limit, authorizer)."""
@@ -42,55 +37,101 @@ class QueryResult:
     sql: str
     columns: tuple[str, ...]
     rows: tuple[tuple, ...]
-    hit_row_cap: bool  # the query returned more rows than max_rows
+    hit_row_cap: bool  # the query returned more rows than max_rows (or more than could be held)
     seconds: float
+    clipped_cells: int = 0  # cells longer than MAX_CELL_CHARS, cut as they were fetched
 
 
-def make_authorizer(allowed_tables: set[str]):
-    allowed = {t.lower() for t in allowed_tables}
+def make_authorizer(policy: ReadPolicy):
+    """SQLite's own check of every table, function and pragma a statement compiles to, against `policy`.
 
-    def authorize(action, arg1, arg2, db_name, trigger):
-        if action == sqlite3.SQLITE_SELECT or action == getattr(sqlite3, "SQLITE_RECURSIVE", 33):
+    Reads are allowed by exact table name only: the view-or-trigger argument is ignored, because SQLite reports
+    a CTE's name there too (`WITH visible_view AS (SELECT * FROM hidden)` would pass as the view's own read).
+    A read that names no column (`count(*)`, `EXISTS`) still names its table and is checked the same way.
+    """
+
+    def authorize(action, arg1, arg2, db_name, source):
+        if action in (sqlite3.SQLITE_SELECT, SQLITE_RECURSIVE):
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_READ:
-            if db_name is None:
-                return sqlite3.SQLITE_OK  # a CTE or subquery, not a stored table
-            if db_name != "main":
+            if db_name not in (None, "main") or not arg1:
                 return sqlite3.SQLITE_DENY
-            if (arg1 or "").lower() in SCHEMA_TABLES:
-                # FTS5's constructor looks at the schema; IGNORE reads NULL, so nothing can leak through it.
-                return sqlite3.SQLITE_IGNORE
-            name = (arg1 or "").lower()
-            if name in TABLE_FUNCTIONS or (name.startswith("pragma_") and name[7:] in READ_ONLY_PRAGMAS):
+            if arg1.lower() in SYSTEM_TABLES:
+                # Table-valued pragmas and FTS5's constructor look at the schema: IGNORE reads NULL, so nothing
+                # leaks through them; a read of no column (a row count of the schema) is refused.
+                return sqlite3.SQLITE_IGNORE if arg2 else sqlite3.SQLITE_DENY
+            if policy.may_read_internally(arg1) or may_call_table_function(arg1):
                 return sqlite3.SQLITE_OK
-            # Reads on behalf of a virtual table (FTS shadow tables) or view come with the table name.
-            if arg1 and arg1.lower() in allowed:
+            if not arg2 and policy.may_count(arg1):
                 return sqlite3.SQLITE_OK
-            if arg1 and any(arg1.lower().startswith(name + "_") for name in allowed):
-                return sqlite3.SQLITE_OK  # FTS shadow tables of a visible FTS table
             return sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_FUNCTION:
-            return sqlite3.SQLITE_DENY if (arg2 or "").lower() in DENIED_FUNCTIONS else sqlite3.SQLITE_OK
-        if action == sqlite3.SQLITE_UPDATE and (arg1 or "").lower() in SCHEMA_TABLES:
+            return sqlite3.SQLITE_OK if may_call(arg2 or "") else sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_PRAGMA:
+            if db_name not in (None, "main"):
+                return sqlite3.SQLITE_DENY
+            return sqlite3.SQLITE_OK if policy.may_pragma(arg1 or "", arg2) else sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_UPDATE and (arg1 or "").lower() in SYSTEM_TABLES:
             # FTS5's constructor prepares (never runs) an UPDATE of the schema; IGNORE leaves every column
             # unchanged, so even a statement that ran would write nothing.
             return sqlite3.SQLITE_IGNORE
-        if action == sqlite3.SQLITE_PRAGMA:
-            # Only informational pragmas are listed; an argument (a table name) cannot make them write.
-            if (arg1 or "").lower() in READ_ONLY_PRAGMAS:
-                # ...but describing a table the actor may not see would reveal it.
-                if arg2 is not None and (arg1 or "").lower() in TABLE_PRAGMAS and arg2.lower() not in allowed:
-                    return sqlite3.SQLITE_DENY
-                return sqlite3.SQLITE_OK
-            return sqlite3.SQLITE_DENY
         return sqlite3.SQLITE_DENY  # every write, DDL, ATTACH, transaction control...
 
     return authorize
 
 
-async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, time_limit_ms: int) -> QueryResult:
-    """Execute one guarded SELECT on Datasette's read connection for `db`."""
+SQLITE_RECURSIVE = getattr(sqlite3, "SQLITE_RECURSIVE", 33)
+_POLICIES: dict = {}  # (database, schema version, visible tables) -> ReadPolicy
+MAX_CELL_CHARS = 100_000  # a longer cell is clipped as it is fetched (with CLIP_MARKER)
+MAX_FETCH_CHARS = 20_000_000  # fetching stops once the rows held reach this size
 
+
+def read_policy(conn, db, allowed_tables) -> ReadPolicy:
+    """The policy for these tables of Datasette database `db` (on its connection `conn`), rebuilt when the
+    schema changes."""
+    version = conn.execute("pragma schema_version").fetchone()[0]
+    cache_key = (db.name, getattr(db, "path", None), id(db), version, frozenset(t.lower() for t in allowed_tables))
+    policy = _POLICIES.get(cache_key)
+    if policy is None:
+        if len(_POLICIES) > 256:
+            _POLICIES.clear()
+        policy = _POLICIES[cache_key] = ReadPolicy.from_connection(conn, allowed_tables)
+    return policy
+
+
+# SQLite's words when a name does not resolve or the authorizer refuses one: "access to secret.pw is prohibited"
+# would confirm that a hidden table and its column exist, so all of them read the same.
+_NAME_ERRORS = ("no such table", "no such column", "prohibited", "not authorized", "no such index",
+                "no such function", "no such module", "circular reference")
+NAME_REFUSED = ("it names a table, column, index or function that does not exist or that you may not use "
+                "(only the tables in the schema can be read)")
+
+
+def _public(error: sqlite3.Error) -> str:
+    text = str(error)
+    return NAME_REFUSED if any(words in text for words in _NAME_ERRORS) else text
+
+
+def _clip_cell(value):
+    """(value, clipped?): text or blobs longer than MAX_CELL_CHARS are cut before they are held."""
+    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        return value[:MAX_CELL_CHARS] + CLIP_MARKER, True
+    if isinstance(value, bytes) and len(value) > MAX_CELL_CHARS:
+        return value[:MAX_CELL_CHARS], True
+    return value, False
+
+
+def _size(value) -> int:
+    return len(value) if isinstance(value, (str, bytes)) else 16
+
+
+async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, time_limit_ms: int) -> QueryResult:
+    """Execute one guarded SELECT on Datasette's read connection for `db`.
+
+    Bounds that hold for any statement: the time limit (a progress handler), no value longer than
+    MAX_VALUE_BYTES (SQLite's length limit, restored afterwards), cells clipped to MAX_CELL_CHARS as they are
+    fetched, and fetching stops at `max_rows` rows or MAX_FETCH_CHARS characters.
+    """
     def work(conn):
         deadline = time.monotonic() + time_limit_ms / 1000
 
@@ -98,27 +139,52 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
             return 1 if time.monotonic() > deadline else 0
 
         started = time.perf_counter()
-        conn.set_authorizer(make_authorizer(allowed_tables))
+        policy = read_policy(conn, db, allowed_tables)
+        length_limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        conn.set_authorizer(make_authorizer(policy))
         conn.set_progress_handler(progress, 1000)
+        rows, clipped, held, cut_short = [], 0, 0, False
         try:
             cursor = conn.execute(sql)
-            rows = cursor.fetchmany(max_rows + 1)
             columns = tuple(d[0] for d in cursor.description or ())
+            while len(rows) <= max_rows:
+                row = cursor.fetchone()
+                if row is None:
+                    break
+                cells = []
+                for value in row:
+                    value, was_clipped = _clip_cell(value)
+                    clipped += was_clipped
+                    held += _size(value)
+                    cells.append(value)
+                rows.append(tuple(cells))
+                if held > MAX_FETCH_CHARS:
+                    cut_short = True
+                    break
             cursor.close()
         except sqlite3.OperationalError as error:
             if "interrupted" in str(error):
                 raise QueryTimeout(
                     f"The query took longer than the time limit of {time_limit_ms} ms and was stopped."
                 ) from None
+            raise QueryFailed(f"SQLite error: {_public(error)}") from None
+        except sqlite3.DataError as error:
+            if "too big" in str(error):
+                raise QueryFailed(
+                    f"SQLite error: {error}: no value may be longer than {MAX_VALUE_BYTES:,} bytes here; "
+                    "select a part of it with substr() or its length()."
+                ) from None
             raise QueryFailed(f"SQLite error: {error}") from None
         except sqlite3.DatabaseError as error:
-            raise QueryFailed(f"SQLite error: {error}") from None
+            raise QueryFailed(f"SQLite error: {_public(error)}") from None
         finally:
             conn.set_progress_handler(None, 1000)
             conn.set_authorizer(None)
-        hit_cap = len(rows) > max_rows
-        return QueryResult(sql, columns, tuple(tuple(r) for r in rows[:max_rows]), hit_cap,
-                           time.perf_counter() - started)
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)
+        hit_cap = len(rows) > max_rows or cut_short
+        return QueryResult(sql, columns, tuple(rows[:max_rows]), hit_cap, time.perf_counter() - started,
+                           clipped_cells=clipped)
 
     return await db.execute_fn(work)
 

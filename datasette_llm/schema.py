@@ -97,21 +97,46 @@ def clip_cell(value, limit: int) -> str:
     return text
 
 
-def _table_details(conn, table: str, is_view: bool) -> TableSchema:
-    """Runs inside Datasette's read thread (db.execute_fn)."""
+def _table_details(conn, table: str, is_view: bool, hidden: frozenset[str] = frozenset()) -> TableSchema:
+    """Runs inside Datasette's read thread (db.execute_fn). `hidden`: lower-case names the actor may not see."""
     (create_sql,) = conn.execute(
         "select sql from sqlite_master where name = ? and type in ('table', 'view')", [table]
     ).fetchone() or ("",)
     info = list(conn.execute(f"pragma table_info({quote_name(table)})"))
     columns = tuple(row[1] for row in info)
     primary_key = tuple(row[1] for row in sorted((row for row in info if row[5]), key=lambda row: row[5]))
-    keys = () if is_view else _foreign_keys(conn, table)
+    keys = () if is_view else tuple(key for key in _foreign_keys(conn, table) if key[1].lower() not in hidden)
+    if create_sql and _names_any(create_sql, hidden):
+        # `REFERENCES hidden(id)` (or a hidden name in a CHECK or comment) must not reach a prompt: describe the
+        # table from its columns and its visible keys instead of its own text.
+        create_sql = _create_from_columns(table, info, keys)
     try:
         rows = tuple(tuple(row) for row in conn.execute(f"select * from {quote_name(table)} limit {EXAMPLE_ROWS}"))
     except Exception:  # a broken view must not break the whole schema
         rows = ()
     return TableSchema(table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, keys,
                        None, is_view, primary_key)
+
+
+def _names_any(sql: str, names: frozenset[str]) -> bool:
+    words = {word.lower() for word in re.findall(r"[^\s\"'`\[\]().,;=<>]+", sql)}
+    return bool(words & names)
+
+
+def _create_from_columns(table: str, info: list, keys) -> str:
+    references = {column: (other, other_column) for column, other, other_column in keys}
+    parts = []
+    for _, name, kind, notnull, default, pk in info:
+        part = " ".join(p for p in (quote_name(name), kind or "") if p)
+        if pk and sum(1 for row in info if row[5]) == 1:
+            part += " PRIMARY KEY"
+        if notnull:
+            part += " NOT NULL"
+        if name in references:
+            other, other_column = references[name]
+            part += f" REFERENCES {quote_name(other)}({quote_name(other_column)})"
+        parts.append(part)
+    return f"CREATE TABLE {quote_name(table)} (" + ", ".join(parts) + ")"
 
 
 def _foreign_keys(conn, table: str) -> tuple[tuple[str, str, str], ...]:
@@ -134,7 +159,9 @@ async def load_tables(datasette, database: str, actor, *, table_prefix: str = ""
     views = set(await db.view_names())
 
     def details(conn):
-        return [_table_details(conn, name, name in views) for name in names]
+        every = {row[0].lower() for row in conn.execute("select name from sqlite_master")}
+        hidden = frozenset(every - {name.lower() for name in names})
+        return [_table_details(conn, name, name in views, hidden) for name in names]
 
     return await db.execute_fn(details)
 

@@ -29,6 +29,16 @@ from sqlglot.tokens import TokenType
 
 from .errors import SQLRejected
 from .join_links import Link, hops, path_between
+from .sql.policy import (
+    ALLOWED_FUNCTIONS,
+    MAX_RESULT_COLUMNS,
+    PRAGMA_ARGUMENT,
+    PRAGMA_FUNCTIONS,
+    TABLE_FUNCTIONS,
+    ReadPolicy,
+    pragma_name,
+)
+from .sql.policy import SYSTEM_TABLES as SYSTEM_TABLES
 
 DIALECT = "sqlite"
 
@@ -64,28 +74,7 @@ FORBIDDEN_FUNCTIONS = frozenset(
     }
 )
 
-# Same list as datasette.utils.allowed_pragmas (0.65); used when Datasette is not importable.
-_FALLBACK_ALLOWED_PRAGMAS = (
-    "database_list",
-    "foreign_key_list",
-    "function_list",
-    "index_info",
-    "index_list",
-    "index_xinfo",
-    "page_count",
-    "max_page_count",
-    "page_size",
-    "schema_version",
-    "table_info",
-    "table_xinfo",
-)
-
-# Read-only, built-in table-valued functions a model may reasonably use.
-SAFE_TABLE_FUNCTIONS = frozenset({"json_each", "json_tree", "generate_series"})
-
-SYSTEM_TABLES = frozenset(
-    {"sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"}
-)
+SAFE_TABLE_FUNCTIONS = TABLE_FUNCTIONS
 
 ROWID_ALIASES = frozenset({"rowid", "oid", "_rowid_"})
 
@@ -113,16 +102,8 @@ _VALUE_POSITION_PARENTS = (
 MAX_SUGGESTIONS = 5
 
 
-def allowed_pragma_functions() -> frozenset[str]:
-    """Table-valued `pragma_*` functions Datasette itself allows in SELECTs."""
-    try:
-        from datasette.utils import allowed_pragmas
-    except ImportError:  # Datasette missing or moved: the guard must still work
-        allowed_pragmas = _FALLBACK_ALLOWED_PRAGMAS
-    return frozenset(f"pragma_{name}".lower() for name in allowed_pragmas)
-
-
-ALLOWED_PRAGMA_FUNCTIONS = allowed_pragma_functions()
+# Table-valued `pragma_*` functions (each refused unless its argument is a visible table or one's index).
+ALLOWED_PRAGMA_FUNCTIONS = PRAGMA_FUNCTIONS
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,6 +118,8 @@ class SchemaInfo:
     tables: dict[str, tuple[str, ...]]
     views: frozenset[str] = field(default_factory=frozenset)
     links: tuple[Link, ...] = ()  # foreign keys, for hints that say how to reach a column's table
+    # Indexes and foreign-key targets the actor may see (pragma arguments, INDEXED BY); None: refuse those.
+    policy: ReadPolicy | None = None
 
     @classmethod
     def from_connection(
@@ -148,13 +131,15 @@ class SchemaInfo:
         ).fetchall()
         tables: dict[str, tuple[str, ...]] = {}
         views = set()
+        policy = ReadPolicy.from_connection(conn, [name for name, _ in rows if wanted is None
+                                                   or name.lower() in wanted])
         for name, kind in rows:
-            if wanted is not None and name.lower() not in wanted:
+            if not policy.may_read(name):  # not asked for, or a view that reads a hidden table
                 continue
             tables[name] = _columns_of(conn, name)
             if kind == "view":
                 views.add(name)
-        return cls(tables=tables, views=frozenset(views))
+        return cls(tables=tables, views=frozenset(views), policy=policy)
 
     @cached_property
     def _by_lower(self) -> dict[str, str]:
@@ -318,6 +303,7 @@ def _analyse(sql: str, schema: SchemaInfo, allowed_tables: set[str] | None) -> _
     _check_nodes(tree)
     _check_functions(tree)
     tables = _check_tables(tree, schema, allowed_tables)
+    _check_result_width(tree, schema)
     string_spans = _check_columns(sql, tree, schema, allowed_tables)
     return _Analysis(
         body=_without_trailing(sql, lexemes).strip(),
@@ -447,21 +433,65 @@ def function_name(node: exp.Func) -> str:
 
 
 def _check_functions(tree: exp.Expression) -> None:
+    """Every function call must be on the policy's allow-list (table-valued ones are checked with tables)."""
     for node in tree.find_all(exp.Func):
+        if isinstance(node.parent, exp.Table) and node.arg_key == "this":
+            continue  # a table-valued function: _check_table_function
         name = function_name(node)
-        if name in FORBIDDEN_FUNCTIONS:
+        if name in FORBIDDEN_FUNCTIONS or name in PRAGMA_FUNCTIONS or name.startswith("pragma_"):
             raise _reject(f"function {name}() is not allowed", "forbidden_function", name)
-        if name.startswith("pragma_") and name not in ALLOWED_PRAGMA_FUNCTIONS:
-            raise _reject(
-                f"{name}() is not allowed; allowed pragma functions: "
-                + ", ".join(sorted(ALLOWED_PRAGMA_FUNCTIONS)),
-                "forbidden_function",
-                name,
-            )
+        if isinstance(node, exp.Anonymous):
+            allowed = name in ALLOWED_FUNCTIONS
+        else:  # operators (AND, =, LIKE, EXISTS ...) are Func nodes in sqlglot too
+            allowed = isinstance(node, _OPERATOR_NODES) or type(node) in _allowed_function_nodes()
+        if not allowed:
+            raise _reject(f"function {name}() is not allowed", "forbidden_function", name)
 
 
-def _cte_names(tree: exp.Expression) -> set[str]:
-    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+_OPERATOR_NODES = tuple(getattr(exp, name) for name in ("Binary", "Unary", "Connector", "Predicate", "Exists")
+                        if hasattr(exp, name))
+_SYNTAX_FUNCTION_NODES = ("Cast", "TryCast", "Case", "If", "Collate", "Extract", "Bracket")
+
+
+def _allowed_function_nodes() -> frozenset[type]:
+    """The sqlglot node types that the allowed SQLite functions (and SQL syntax such as CAST) parse into."""
+    global _ALLOWED_NODES
+    if _ALLOWED_NODES is None:
+        dialect = sqlglot.Dialect.get_or_raise(DIALECT)
+        types: set[type] = {getattr(exp, name) for name in _SYNTAX_FUNCTION_NODES if hasattr(exp, name)}
+        for function in ALLOWED_FUNCTIONS:
+            if not function.isidentifier():
+                continue  # -> and ->> are operators
+            for args in ("x", "x, y", "x, y, z", ""):
+                try:
+                    node = dialect.parse(f"select {function}({args})")[0].expressions[0]
+                except Exception:  # noqa: BLE001 - arities sqlglot refuses
+                    continue
+                # sqlglot may build several nodes for one call (julianday -> TimeToUnix(TsOrDsToTimestamp)).
+                types.update(type(n) for n in node.walk() if isinstance(n, exp.Func) and not isinstance(n, exp.Anonymous))
+        for operator in ("x -> '$.a'", "x ->> '$.a'"):
+            types.add(type(dialect.parse(f"select {operator}")[0].expressions[0]))
+        _ALLOWED_NODES = frozenset(types)
+    return _ALLOWED_NODES
+
+
+_ALLOWED_NODES: frozenset[type] | None = None
+
+
+def _cte_in_scope(node: exp.Expression, name: str) -> bool:
+    """Whether `name` at `node` means a CTE: one defined by a WITH of a statement that encloses the node.
+
+    SQLite lets every CTE of a WITH clause see all of that clause's names (a CTE naming itself is recursive or
+    an error, never the stored table); a CTE is invisible outside the statement that defines it.
+    """
+    name = name.lower()
+    parent = node.parent
+    while parent is not None:
+        with_ = parent.args.get("with") or parent.args.get("with_")
+        if isinstance(with_, exp.With) and any(cte.alias_or_name.lower() == name for cte in with_.expressions):
+            return True
+        parent = parent.parent
+    return False
 
 
 def _visible_tables(schema: SchemaInfo, allowed_tables: set[str] | None) -> list[str]:
@@ -471,64 +501,134 @@ def _visible_tables(schema: SchemaInfo, allowed_tables: set[str] | None) -> list
     return [name for name in schema.tables if name.lower() in allowed]
 
 
+def _in_table_references(tree: exp.Expression) -> Iterator[tuple[exp.Expression, str, str]]:
+    """`x IN name`, `x IN 'name'`, `x IN main.name`: SQLite reads a table there (node, schema, name)."""
+    for node in tree.find_all(exp.In):
+        field = node.args.get("field")
+        if field is None:
+            continue
+        if isinstance(field, exp.Literal) and field.is_string:
+            yield node, "", field.this
+        elif isinstance(field, exp.Column) and not isinstance(field.this, exp.Star):
+            yield node, field.table, field.name
+        elif isinstance(field, exp.Table):
+            yield node, field.db, field.name
+        else:
+            raise _reject("IN must be followed by a parenthesised list or subquery", "parse_error")
+
+
 def _check_tables(
     tree: exp.Expression, schema: SchemaInfo, allowed_tables: set[str] | None
 ) -> tuple[str, ...]:
-    ctes = _cte_names(tree)
     allowed = None if allowed_tables is None else {name.lower() for name in allowed_tables}
     used: list[str] = []
-    for table in tree.find_all(exp.Table):
-        if table.arg_key == "indexed":  # INDEXED BY names an index, not a table
-            continue
-        if isinstance(table.this, exp.Func):
-            _check_table_function(table.this)
-            continue
-        name = table.name
-        if table.args.get("catalog") is not None:
-            raise _reject(f'"{table.sql(DIALECT)}" is not a table name', "forbidden_table", name)
-        schema_name = table.db
+    references = [(table, table.db, table.name) for table in tree.find_all(exp.Table)]
+    references += list(_in_table_references(tree))
+    for node, schema_name, name in references:
+        if isinstance(node, exp.Table):
+            if node.arg_key == "indexed":
+                continue  # INDEXED BY names an index: checked with its table below
+            if isinstance(node.this, exp.Func):
+                _check_table_function(node.this, schema)
+                continue
+            if node.args.get("catalog") is not None:
+                raise _reject(f'"{node.sql(DIALECT)}" is not a table name', "forbidden_table", name)
         if schema_name and schema_name.lower() != "main":
             dotted = schema.real_name(f"{schema_name}.{name}")
             visible = dotted is not None and (allowed is None or dotted.lower() in allowed)
             raise _reject(
                 f'only the main database can be queried, not "{schema_name}"'
-                + (
-                    f'; to use the table "{dotted}", put its name in double quotes'
-                    if visible
-                    else ""
-                ),
+                + (f'; to use the table "{dotted}", put its name in double quotes' if visible else ""),
                 "forbidden_table",
                 f"{schema_name}.{name}",
                 (f'"{dotted}"',) if visible else (),
             )
-        if not schema_name and name.lower() in ctes:
+        if not schema_name and _cte_in_scope(node, name):
             continue
         real = schema.real_name(name)
         if real is not None and (allowed is None or real.lower() in allowed):
+            if isinstance(node, exp.Table):
+                _check_indexed_by(node, real, schema)
             if real not in used:
                 used.append(real)
             continue
         lower = name.lower()
-        if real is None and (lower in SYSTEM_TABLES or lower.startswith("sqlite_")):
+        if lower in SYSTEM_TABLES or lower.startswith("sqlite_"):
             raise _reject(f'reading "{name}" is not allowed', "forbidden_table", name)
-        if real is None and lower.startswith("pragma_") and lower not in ALLOWED_PRAGMA_FUNCTIONS:
-            raise _reject(f'"{name}" is not allowed', "forbidden_function", name)
-        if real is None and lower in ALLOWED_PRAGMA_FUNCTIONS:
-            continue
-        candidates = _visible_tables(schema, allowed_tables) + sorted(ctes)
+        if lower.startswith("pragma_"):
+            raise _reject(f'"{name}" is not allowed; call it as {lower}(\'table name\')', "forbidden_function",
+                          name)
+        candidates = _visible_tables(schema, allowed_tables) + sorted(_cte_names(tree))
         raise _reject(
             f'no such table "{name}"', "unknown_table", name, closest_names(name, candidates)
         )
     return tuple(used)
 
 
-def _check_table_function(func: exp.Func) -> None:
-    name = function_name(func)
-    if name in ALLOWED_PRAGMA_FUNCTIONS or name in SAFE_TABLE_FUNCTIONS:
+def _cte_names(tree: exp.Expression) -> set[str]:
+    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+
+
+def _check_indexed_by(table: exp.Table, real: str, schema: SchemaInfo) -> None:
+    index = table.args.get("indexed")
+    if not isinstance(index, exp.Table):
         return
-    if name in FORBIDDEN_FUNCTIONS or name.startswith("pragma_"):
-        raise _reject(f"table function {name}() is not allowed", "forbidden_function", name)
-    raise _reject(f'no such table-valued function "{name}"', "unknown_table", name)
+    if schema.policy is None or index.name.lower() not in schema.policy.indexes:
+        raise _reject(f'no such index "{index.name}"', "unknown_table", index.name)
+
+
+def _literal_arguments(func: exp.Func) -> list[str]:
+    """The arguments of a table-valued function, which must be plain 'strings' (so both walls see them)."""
+    values = []
+    for argument in func.expressions:
+        if not (isinstance(argument, exp.Literal) and argument.is_string):
+            raise _reject(f"the arguments of {function_name(func)}() must be 'quoted' names", "forbidden_function",
+                          function_name(func))
+        values.append(argument.this)
+    return values
+
+
+def _check_table_function(func: exp.Func, schema: SchemaInfo) -> None:
+    name = function_name(func)
+    if name in SAFE_TABLE_FUNCTIONS:
+        return
+    pragma = pragma_name(name)
+    if pragma is None or pragma not in PRAGMA_ARGUMENT:
+        if name in FORBIDDEN_FUNCTIONS or pragma is not None:
+            raise _reject(f"table function {name}() is not allowed", "forbidden_function", name)
+        raise _reject(f'no such table-valued function "{name}"', "unknown_table", name)
+    arguments = _literal_arguments(func)
+    if not arguments or len(arguments) > 2 or (len(arguments) == 2 and arguments[1].lower() != "main"):
+        raise _reject(f"{name}() takes one 'quoted' {PRAGMA_ARGUMENT[pragma]} name", "forbidden_function", name)
+    if schema.policy is None:
+        allowed = PRAGMA_ARGUMENT[pragma] == "table" and pragma != "foreign_key_list" \
+            and schema.real_name(arguments[0]) is not None
+    else:
+        allowed = schema.policy.may_pragma(pragma, arguments[0])
+    if not allowed:
+        # The same words whether the name is hidden, missing or (foreign_key_list) references a hidden table.
+        raise _reject(f'{name}(): "{arguments[0]}" is not a {PRAGMA_ARGUMENT[pragma]} you may describe',
+                      "unknown_table", arguments[0])
+
+
+def _check_result_width(tree: exp.Expression, schema: SchemaInfo) -> None:
+    """At most MAX_RESULT_COLUMNS columns per SELECT (`*` counted as the columns it expands to)."""
+    for select in tree.find_all(exp.Select):
+        width = 0
+        for projection in select.expressions:
+            if isinstance(projection, exp.Star) or (
+                isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+            ):
+                sources = [select.args.get("from") or select.args.get("from_")] + list(select.args.get("joins") or [])
+                for source in sources:
+                    table = source.this if source is not None else None
+                    real = schema.real_name(table.name) if isinstance(table, exp.Table) else None
+                    width += len(schema.tables[real]) if real else MAX_RESULT_COLUMNS // 4
+            else:
+                width += 1
+        if width > MAX_RESULT_COLUMNS:
+            raise _reject(f"a SELECT may return at most {MAX_RESULT_COLUMNS} columns (this one: {width})",
+                          "not_select")
 
 
 def closest_names(name: str, candidates: Iterable[str], n: int = MAX_SUGGESTIONS) -> tuple:

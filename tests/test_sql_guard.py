@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from datasette_llm.errors import SQLRejected
 from datasette_llm.join_links import Link
+from datasette_llm.sql.policy import ReadPolicy
 from datasette_llm.sql_guard import (
     ALLOWED_PRAGMA_FUNCTIONS,
     FORBIDDEN_FUNCTIONS,
@@ -53,7 +54,12 @@ SCHEMA = SchemaInfo(
         "dogs": ("id", "name", "age", "owner_id"),
         "my table": ("id", "Name With Space"),
         "my.table": ("id", "value"),
-    }
+    },
+    policy=ReadPolicy(
+        tables=frozenset({"owners", "dogs", "my table", "my.table"}),
+        indexes=frozenset({"sqlite_autoindex_dogs_1"}),
+        closed_keys=frozenset({"owners", "dogs", "my table", "my.table"}),
+    ),
 )
 
 
@@ -110,10 +116,13 @@ def test_schema_from_connection_include_and_views():
     assert isinstance(check_select("select rowid, oid, _rowid_ from dogs", schema), GuardedSQL)
 
 
-def test_allowed_pragmas_match_datasette():
+def test_allowed_pragmas_are_a_subset_of_datasettes():
+    # Never broader than Datasette's own SQL page; narrower on purpose: database_list names files, and the
+    # remaining ones describe one object that the policy checks against the actor's visible tables.
     datasette_utils = pytest.importorskip("datasette.utils")
     expected = {f"pragma_{name}" for name in datasette_utils.allowed_pragmas}
-    assert expected == ALLOWED_PRAGMA_FUNCTIONS
+    assert ALLOWED_PRAGMA_FUNCTIONS <= expected
+    assert "pragma_database_list" not in ALLOWED_PRAGMA_FUNCTIONS
 
 
 # --------------------------------------------------------------------------------------------

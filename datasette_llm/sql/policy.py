@@ -1,0 +1,195 @@
+"""The one read policy for SQL the plugin runs on behalf of an actor (model-written or sent to the query API).
+
+Both walls read this module and nothing else decides what may be touched:
+
+- the guard (`sql_guard.py`) refuses a statement before it runs, with a message the model can act on;
+- the SQLite authorizer (`execute.py`) refuses it again while SQLite compiles it, seeing the tables and
+  functions SQLite itself resolved, so a statement the guard misread still cannot read a hidden table.
+
+Everything here is an allow-list: a function, table-valued function or pragma that is not listed is refused.
+`ReadPolicy` is built from `sqlite_master` for one actor's visible tables: FTS shadow tables are the real
+shadow tables of the visible FTS virtual tables (never guessed from a name prefix), and indexes are the indexes
+of visible tables.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+# Scalar, aggregate and window functions a query may call: SQLite's built-ins that neither write, nor reach
+# files, nor expose internals, plus this plugin's own (`llm_cosine`, `rank_bm25`). Anything else, including a
+# function another plugin registers, is refused by both walls.
+ALLOWED_FUNCTIONS = frozenset({
+    # core scalar
+    "abs", "changes", "char", "coalesce", "concat", "concat_ws", "format", "glob", "hex", "ifnull", "iif",
+    "instr", "last_insert_rowid", "length", "like", "likelihood", "likely", "lower", "ltrim", "max", "min",
+    "nullif", "octet_length", "printf", "quote", "random", "randomblob", "replace", "round", "rtrim", "sign",
+    "soundex", "sqlite_source_id", "sqlite_version", "substr", "substring", "total_changes", "trim", "typeof",
+    "unhex", "unicode", "unlikely", "upper", "zeroblob", "subtype", "regexp",
+    # dates
+    "date", "time", "datetime", "julianday", "unixepoch", "strftime", "timediff", "current_date",
+    "current_time", "current_timestamp",
+    # math
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "ceiling", "cos", "cosh", "degrees",
+    "exp", "floor", "ln", "log", "log10", "log2", "mod", "pi", "pow", "power", "radians", "sin", "sinh", "sqrt",
+    "tan", "tanh", "trunc",
+    # aggregates
+    "avg", "count", "group_concat", "string_agg", "sum", "total", "median",
+    # window
+    "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value",
+    "last_value", "nth_value",
+    # JSON
+    "json", "json_array", "json_array_length", "json_error_position", "json_extract", "json_insert",
+    "json_object", "json_patch", "json_pretty", "json_quote", "json_remove", "json_replace", "json_set",
+    "json_type", "json_valid", "json_group_array", "json_group_object", "->", "->>",
+    # full-text search
+    "match", "bm25", "highlight", "snippet", "matchinfo", "offsets",
+    # this plugin
+    "llm_cosine", "rank_bm25",
+})  # fmt: skip
+
+# Eponymous table-valued functions (they read only their arguments).
+TABLE_FUNCTIONS = frozenset({"json_each", "json_tree"})
+
+# Read-only pragmas callable as `pragma_<name>(arg)`, with what their argument names. Each result describes
+# only that object: so the argument must be a visible table, or an index of one. `foreign_key_list` also names
+# the tables a key references, so it is allowed only for tables whose every reference is visible.
+PRAGMA_ARGUMENT = {
+    "table_info": "table",
+    "table_xinfo": "table",
+    "index_list": "table",
+    "foreign_key_list": "table",
+    "index_info": "index",
+    "index_xinfo": "index",
+}
+PRAGMA_FUNCTIONS = frozenset(f"pragma_{name}" for name in PRAGMA_ARGUMENT)
+# Pragmas SQLite runs on its own while compiling FTS queries (no argument, nothing to reveal).
+INTERNAL_PRAGMAS = frozenset({"data_version"})
+
+SYSTEM_TABLES = frozenset({"sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"})
+
+# Shadow tables each FTS module creates next to its virtual table.
+_SHADOW_SUFFIXES = {
+    "fts5": ("data", "idx", "content", "docsize", "config"),
+    "fts4": ("content", "segments", "segdir", "docsize", "stat"),
+    "fts3": ("content", "segments", "segdir", "docsize", "stat"),
+}
+_USING = re.compile(r"\bUSING\s+(\w+)", re.IGNORECASE)
+
+# No single value a plugin query computes or reads may be longer than this (SQLite's SQLITE_LIMIT_LENGTH on
+# the plugin's connection while its query runs): `randomblob(1000000000)` fails at once instead of allocating.
+MAX_VALUE_BYTES = 1_000_000
+# ... and no result may have more columns than this (a row of 1,000 copies of a 1 MB value is 1 GB).
+MAX_RESULT_COLUMNS = 100
+
+
+def pragma_name(function: str) -> str | None:
+    """'pragma_table_info' -> 'table_info'; None for other names."""
+    function = function.lower()
+    return function[len("pragma_"):] if function.startswith("pragma_") else None
+
+
+@dataclass(frozen=True)
+class ReadPolicy:
+    """What one actor's plugin query may read in one database (all names lower case)."""
+
+    tables: frozenset[str]  # visible tables and views
+    shadow_tables: frozenset[str] = frozenset()  # real shadow tables of visible FTS virtual tables
+    indexes: frozenset[str] = frozenset()  # indexes of visible tables
+    closed_keys: frozenset[str] = frozenset()  # visible tables whose foreign keys reference visible tables only
+    stored: frozenset[str] = frozenset()  # every table and view in the database, visible or not
+
+    @classmethod
+    def from_connection(cls, conn: sqlite3.Connection, visible) -> ReadPolicy:
+        visible = frozenset(name.lower() for name in visible)
+        rows = conn.execute("select type, name, tbl_name, sql from sqlite_master").fetchall()
+        real_tables = {name.lower() for kind, name, _, _ in rows if kind == "table"}
+        shadow, indexes = set(), set()
+        for kind, name, table, sql in rows:
+            if kind == "index" and (table or "").lower() in visible:
+                indexes.add(name.lower())
+            if kind == "table" and name.lower() in visible and sql:
+                module = _USING.search(sql)
+                for suffix in _SHADOW_SUFFIXES.get(module.group(1).lower() if module else "", ()):
+                    candidate = f"{name}_{suffix}".lower()
+                    if candidate in real_tables:
+                        shadow.add(candidate)
+        views = {name.lower() for kind, name, _, _ in rows if kind == "view"}
+        closed = set(visible - real_tables)  # views have no foreign keys
+        for name in visible & real_tables:
+            try:
+                targets = {row[2].lower() for row in conn.execute("select * from pragma_foreign_key_list(?)",
+                                                                  (name,))}
+            except sqlite3.Error:
+                continue
+            if targets <= visible:
+                closed.add(name)
+        # A view is readable only when everything SQLite reads to compute it is readable: the authorizer cannot
+        # tell a view from a CTE of the same name, so it never lets a view read what the actor may not.
+        readable = visible - {view for view in visible & views
+                              if not _reads_of(conn, view) <= visible | shadow}
+        stored = frozenset(name.lower() for kind, name, _, _ in rows if kind in ("table", "view"))
+        return cls(frozenset(readable), frozenset(shadow - visible), frozenset(indexes), frozenset(closed), stored)
+
+    def with_tables(self, tables) -> ReadPolicy:
+        """The same policy narrowed to `tables` (e.g. the tables one Ask question may use)."""
+        keep = self.tables & {name.lower() for name in tables}
+        return ReadPolicy(keep, self.shadow_tables, self.indexes, self.closed_keys & keep, self.stored)
+
+    # -- the questions both walls ask ------------------------------------------------------------------------
+
+    def may_read(self, table: str) -> bool:
+        """A stored table or view the actor may read (shadow tables only on behalf of their FTS table)."""
+        return table.lower() in self.tables
+
+    def may_read_internally(self, table: str) -> bool:
+        """What SQLite may read while running a visible FTS table: its shadow tables."""
+        return table.lower() in self.tables or table.lower() in self.shadow_tables
+
+    def may_count(self, name: str) -> bool:
+        """A read of no column (`count(*)`, `EXISTS`): SQLite names the FROM item, which may be a CTE or a
+        subquery; those are fine, a stored table only when readable (a CTE named like a hidden table is refused)."""
+        return self.may_read_internally(name) or name.lower() not in self.stored
+
+    def may_pragma(self, pragma: str, argument: str | None) -> bool:
+        pragma = pragma.lower()
+        kind = PRAGMA_ARGUMENT.get(pragma)
+        if kind is None:
+            return pragma in INTERNAL_PRAGMAS and argument is None
+        if argument is None:
+            return False
+        argument = argument.lower()
+        if kind == "index":
+            return argument in self.indexes
+        if pragma == "foreign_key_list":
+            return argument in self.closed_keys
+        return argument in self.tables
+
+
+def may_call(function: str) -> bool:
+    return function.lower() in ALLOWED_FUNCTIONS
+
+
+def may_call_table_function(function: str) -> bool:
+    return function.lower() in TABLE_FUNCTIONS or function.lower() in PRAGMA_FUNCTIONS
+
+
+def _reads_of(conn: sqlite3.Connection, view: str) -> set[str]:
+    """The stored tables SQLite reads to compute `view` (lower case), found by compiling a SELECT of it."""
+    reads: set[str] = set()
+
+    def record(action, table, column, database, source):
+        if action == sqlite3.SQLITE_READ and table:
+            reads.add(table.lower())
+        return sqlite3.SQLITE_OK
+
+    conn.set_authorizer(record)
+    try:
+        conn.execute('select * from "' + view.replace('"', '""') + '" limit 0').fetchall()
+    except sqlite3.Error:
+        reads.add("\0unreadable")
+    finally:
+        conn.set_authorizer(None)
+    return reads - {view.lower()} - SYSTEM_TABLES
