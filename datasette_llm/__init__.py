@@ -53,3 +53,25 @@ def get_metadata(datasette, key, database, table):
     from .embeddings import hidden_tables_metadata
 
     return hidden_tables_metadata(datasette, key, database, table)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    from .web import body_limits
+
+    return body_limits.wrap(datasette)
+
+
+@hookimpl
+def permission_allowed(datasette, actor, action, resource):
+    from . import permissions
+
+    return permissions.permission_allowed(datasette, actor, action, resource)
+
+
+@hookimpl
+def register_actions(datasette):
+    # Datasette 1.0a20+ only; 0.65 has no such hook and never calls this.
+    from . import permissions
+
+    return permissions.registered_actions()

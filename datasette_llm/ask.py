@@ -247,7 +247,7 @@ class AskPipeline:
 
     async def prepare(self):
         started = time.perf_counter()
-        self.db = await permissions.require_execute_sql(self.datasette, self.actor, self.database)
+        self.db = await permissions.require_ask(self.datasette, self.actor, self.database)
         self.tables: list[TableSchema] = await load_tables(
             self.datasette, self.database, self.actor, table_prefix=self.settings.table_prefix)
         if self.focus:

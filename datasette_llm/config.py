@@ -60,6 +60,13 @@ class Settings:
     query_max_rows: int = 100
     query_max_chars: int = 20000
     manifest: dict = field(default_factory=dict)
+    # Take the public host and scheme of the manifest and OpenAPI URLs from X-Forwarded-Host/-Proto. Only
+    # behind a proxy that sets them: otherwise any client can make the spec point at another server.
+    trust_forwarded_headers: bool = False
+    # Who may ask questions without execute-sql: a Datasette allow block ({"id": "alice"}, true, false),
+    # here for every database or under `databases: <name>: plugins: datasette-llm:` for one. None: asking
+    # follows execute-sql. See permissions.py and SECURITY.md.
+    allow_ask: dict | bool | None = None
 
     def enabled_for(self, database: str) -> bool:
         return self.databases is None or database in self.databases
@@ -68,6 +75,7 @@ class Settings:
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
 _AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
 _FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
+_BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
 
 _ENV = {
     "DATASETTE_LLM_MODELS_DIR": "models_dir",
@@ -93,6 +101,10 @@ def _coerce(name: str, value):
             return float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"Setting {name!r} must be a number, got {value!r}") from None
+    if name in _BOOL and not isinstance(value, bool):
+        raise ConfigError(f"Setting {name!r} must be true or false, got {value!r}")
+    if name == "allow_ask":
+        return check_allow_block(name, value)
     if name == "models_dir":
         return Path(os.path.expanduser(str(value)))
     if name == "databases":
@@ -100,6 +112,14 @@ def _coerce(name: str, value):
             value = [value]
         return tuple(value)
     return value
+
+
+def check_allow_block(name: str, value):
+    """A Datasette allow block: true, false or an object such as {"id": ["alice", "bob"]}."""
+    if value is None or isinstance(value, (bool, dict)):
+        return value
+    raise ConfigError(f"Setting {name!r} must be true, false or an allow block such as "
+                      f'{{"id": "alice"}}, got {value!r}')
 
 
 def load_settings(plugin_config: dict | None = None, environ: dict | None = None) -> Settings:
@@ -129,3 +149,11 @@ def settings_for(datasette) -> Settings:
         cached = load_settings(datasette.plugin_config(PLUGIN_NAME) or {})
         datasette._datasette_llm_settings = cached
     return cached
+
+
+def allow_ask_block(datasette, database: str):
+    """The `allow_ask` block for one database: its own plugin block first, then the instance's setting."""
+    own = datasette.plugin_config(PLUGIN_NAME, database=database, fallback=False) or {}
+    if "allow_ask" in own:
+        return check_allow_block("allow_ask", own["allow_ask"])
+    return settings_for(datasette).allow_ask

@@ -10,11 +10,23 @@ Datasette 1.0a20 and later replace `permission_allowed(actor, action, resource=,
 Datasette, so the first check in `_allowed` decides, exactly as Datasette's own table and database pages
 decide. Only `_check` knows which API is in use; callers keep passing None, a database name or a
 (database, table) tuple.
+
+Asking questions is its own permission, `llm-ask`, so that an admin can let actors ask about the tables they
+may see without giving them `execute-sql` (which opens Datasette's SQL page, where every table can be read).
+With no rule for `llm-ask`, asking follows `execute-sql` as it always did. On 0.65 the rule comes from the
+plugin's `allow_ask` setting (an allow block, per database or for the instance) through our
+`permission_allowed` hook; Datasette 1.0a20+ registers the action and reads `permissions: llm-ask:` blocks.
+
+A database the actor may not view and a database that does not exist get the same 404, which lists only the
+databases the actor may view.
 """
 
 from __future__ import annotations
 
+from .config import allow_ask_block
 from .errors import Forbidden, NotFound
+
+LLM_ASK = "llm-ask"
 
 # Tables this plugin writes (llm-compatible embeddings storage); never shown to a model or a user as data.
 PLUGIN_TABLE_NAMES = ("collections", "embeddings", "_sqlite_migrations")
@@ -70,14 +82,51 @@ async def can_execute_sql(datasette, actor, database: str) -> bool:
     return verdict is not False
 
 
+async def can_ask(datasette, actor, database: str) -> bool:
+    """llm-ask decides when a rule has an opinion; without one, asking follows execute-sql."""
+    if not await can_view_database(datasette, actor, database):
+        return False
+    if not hasattr(datasette, "permission_allowed"):  # 1.0a20+: no "no opinion", so either one suffices
+        return await _check(datasette, actor, LLM_ASK, database) or await can_execute_sql(datasette, actor, database)
+    verdict = await _check(datasette, actor, LLM_ASK, database)
+    if verdict is not None:
+        return bool(verdict)
+    return await can_execute_sql(datasette, actor, database)
+
+
+def permission_allowed(datasette, actor, action: str, resource):
+    """Datasette 0.65 hook body: the `allow_ask` setting's verdict on llm-ask (None: no opinion)."""
+    if action != LLM_ASK or not isinstance(resource, str):
+        return None
+    block = allow_ask_block(datasette, resource)
+    if block is None:
+        return None
+    from datasette.utils import actor_matches_allow
+
+    return actor_matches_allow(actor, block)
+
+
+def registered_actions() -> list:
+    """llm-ask for Datasette 1.0a20+ (register_actions); 0.65 has no registry and calls no such hook."""
+    from datasette.permissions import Action
+    from datasette.resources import DatabaseResource
+
+    return [Action(name=LLM_ASK, abbr=None, resource_class=DatabaseResource,
+                   description="Ask questions of the tables you may view with datasette-llm")]
+
+
 def get_database(datasette, database: str):
-    """The Database object, or a 404 that lists the databases that exist (only called after a view check)."""
+    """The Database object, or a 404 naming no other database (callers with an actor check views first)."""
     try:
         return datasette.get_database(database)
     except KeyError:
-        names = [name for name in datasette.databases if name != "_internal"]
-        raise NotFound(f"Database {database!r} does not exist. Databases: {', '.join(names) or 'none'}.",
-                       databases=names) from None
+        raise NotFound(f"Database {database!r} does not exist.") from None
+
+
+def database_not_found(database, visible: list[str]) -> NotFound:
+    """The one 404 for a database that is missing or hidden: it lists only what the actor may view."""
+    return NotFound(f"Database {database!r} does not exist. Databases: {', '.join(visible) or 'none'}.",
+                    databases=visible)
 
 
 async def visible_databases(datasette, actor) -> list[str]:
@@ -101,17 +150,26 @@ async def visible_tables(datasette, actor, database: str, *, include_views: bool
 
 
 async def require_view_database(datasette, actor, database: str):
-    db = get_database(datasette, database)
-    if not await can_view_database(datasette, actor, database):
-        raise Forbidden(f"You do not have permission to view the database {database!r}.")
-    return db
+    """The Database, or the same 404 whether it is missing or hidden from the actor."""
+    visible = await visible_databases(datasette, actor)
+    if database not in visible:
+        raise database_not_found(database, visible)
+    return datasette.get_database(database)
 
 
 async def require_execute_sql(datasette, actor, database: str):
-    """The Database, after checking the actor may view it and run SQL against it (404 before 403)."""
-    db = get_database(datasette, database)
+    """The Database, after checking the actor may view it (404) and run SQL against it (403)."""
+    db = await require_view_database(datasette, actor, database)
     if not await can_execute_sql(datasette, actor, database):
         raise Forbidden(f"You do not have permission to run SQL against the database {database!r}.")
+    return db
+
+
+async def require_ask(datasette, actor, database: str):
+    """The Database, after checking the actor may view it (404) and ask about it (403)."""
+    db = await require_view_database(datasette, actor, database)
+    if not await can_ask(datasette, actor, database):
+        raise Forbidden(f"You do not have permission to ask questions of the database {database!r}.")
     return db
 
 

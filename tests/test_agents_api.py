@@ -56,7 +56,7 @@ async def test_manifest_fields_and_urls(ds):
     assert len(model_text) <= 8000
     for taught in ("getSchema first", "LIMIT", "truncated", "note", "Never invent rows", "100 rows", "20,000"):
         assert taught in model_text
-    assert "X-Forwarded-Host" in response.headers["vary"]
+    assert "X-Forwarded" not in response.headers.get("vary", "")  # not read, so they change nothing
     logo = await ds.client.get("/-/llm/logo.svg")
     assert logo.status_code == 200 and logo.headers["content-type"].startswith("image/svg+xml")
     assert logo.text.lstrip().startswith("<svg")
@@ -64,9 +64,17 @@ async def test_manifest_fields_and_urls(ds):
 
 @pytest.mark.asyncio
 async def test_manifest_honours_base_url_and_forwarded_headers(db_path):
-    ds = datasette_for(db_path, base_url="/prefix/")
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "data.example.com"}
-    manifest = (await ds.client.get("/.well-known/ai-plugin.json", headers=headers)).json()
+    untrusted = datasette_for(db_path, base_url="/prefix/")
+    for path in ("/.well-known/ai-plugin.json", "/-/llm/openapi.json", "/-/llm/openapi.yaml"):
+        response = await untrusted.client.get(path, headers=headers)
+        assert response.status_code == 200 and "data.example.com" not in response.text  # any client can send them
+    manifest = (await untrusted.client.get("/.well-known/ai-plugin.json", headers=headers)).json()
+    assert manifest["api"]["url"] == "http://localhost/prefix/-/llm/openapi.json"
+    ds = datasette_for(db_path, plugin_config={"trust_forwarded_headers": True}, base_url="/prefix/")
+    response = await ds.client.get("/.well-known/ai-plugin.json", headers=headers)
+    assert "X-Forwarded-Host" in response.headers["vary"]
+    manifest = response.json()
     assert manifest["api"]["url"] == "https://data.example.com/prefix/-/llm/openapi.json"
     assert manifest["logo_url"] == "https://data.example.com/prefix/-/llm/logo.svg"
     spec = (await ds.client.get("/-/llm/openapi.json", headers=headers)).json()

@@ -300,7 +300,7 @@ async def test_ask_tool_takes_a_mode(ds, monkeypatch):
     text = await call(ds, "ask", {"database": "db", "question": "How many users?", "mode": "text"})
     assert text["isError"] is True and "has embeddings" in text["structuredContent"]["error"]
     bogus = await call(ds, "ask", {"database": "db", "question": "How many users?", "mode": "magic"})
-    assert bogus["isError"] is True and "mode must be one of" in bogus["structuredContent"]["error"]
+    assert bogus["isError"] is True and "'mode' argument must be one of" in bogus["structuredContent"]["error"]
     listed = await post(ds, request("tools/list"))
     ask_tool = next(t for t in listed.json()["result"]["tools"] if t["name"] == "ask")
     assert ask_tool["inputSchema"]["properties"]["mode"]["enum"] == ["auto", "sql", "text", "both"]

@@ -64,7 +64,7 @@ async def test_get_surfaces_bad_parameters(ds, path):
 
 @pytest.mark.asyncio
 async def test_unknown_database_lists_what_exists(ds):
-    body = json_error(await ds.client.get("/nope/-/ask.json?q=hi"))
+    body = json_error(await ds.client.post("/nope/-/ask.json", json={"question": "hi"}))
     assert body["status"] == 404 and "db" in body["error"]
 
 

@@ -20,6 +20,7 @@ from datasette.plugins import pm
 from itsdangerous import URLSafeSerializer
 
 import datasette_llm.web.ask as web_ask
+from datasette_llm.web.responses import INTERNAL_ERROR
 from datasette_llm.errors import ModelError, ModelUnavailable
 from datasette_llm.models.base import ChatModel, ChatResult, ModelStatus
 
@@ -181,7 +182,7 @@ async def test_page_warms_the_schema_prefix_while_the_visitor_types(make_ds):
     assert messages[0]["role"] == "system" and "CREATE TABLE repos" in messages[1]["content"]
     assert messages[1]["content"].endswith("Question: ")  # the constant prefix, no question yet
     model.calls.clear()  # a real question starts with exactly that prefix
-    await ds.client.get("/db/-/ask.json?q=Top+repos")
+    await ds.client.post("/db/-/ask.json", json={"question": "Top repos"})
     assert model.calls[0][1]["content"].startswith(messages[1]["content"])
 
 
@@ -303,10 +304,13 @@ async def test_json_api_returns_ask_result(make_ds):
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("param", ["q", "question"])
-async def test_json_api_get(make_ds, param):
-    ds = make_ds(ScriptedModel())
+async def test_json_api_get_never_starts_a_model(make_ds, param):
+    # Any page on any site can make a browser send a GET: it gets a 405 pointing at POST, not an answer.
+    model = ScriptedModel()
+    ds = make_ds(model)
     response = await ds.client.get("/db/-/ask.json", params={param: "Top repos?"})
-    assert response.status_code == 200 and response.json()["question"] == "Top repos?"
+    assert response.status_code == 405 and "POST" in response.json()["error"]
+    assert model.calls == []
 
 
 @pytest.mark.asyncio
@@ -342,8 +346,10 @@ async def test_json_api_sends_history_and_table_to_the_model(make_ds):
     ({"json": {"question": "Top?", "history": [1]}}, "needs a 'question'"),
     ({"json": {"question": "Top?", "table": ["repos"]}}, "table must be a string"),
     ({"json": {"question": "Top?", "mode": "guess"}}, "mode must be one of auto, sql, text, both"),
-    ({"content": "question=Top%3F&history=%5B", "headers": {"content-type": "application/x-www-form-urlencoded"}},
+    ({"content": "question=Top%3F&history=%5B", "cookies": {"ds_csrftoken": csrf_pair()},
+      "headers": {"content-type": "application/x-www-form-urlencoded", "x-csrftoken": csrf_pair()}},
      "history field is not valid JSON"),
+    ({"content": '{"question": "Top\\ud800?"}', "headers": {"content-type": "application/json"}}, "lone surrogate"),
 ])
 async def test_json_api_bad_requests(make_ds, kwargs, fragment):
     model = ScriptedModel()
@@ -371,7 +377,7 @@ async def test_json_api_not_found_and_forbidden(make_ds):
     assert response.status_code == 404 and "does not exist" in response.json()["error"]
     response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
     assert response.status_code == 403
-    assert response.json()["error"] == "You do not have permission to run SQL against the database 'db'."
+    assert response.json()["error"] == "You do not have permission to ask questions of the database 'db'."
     assert model.calls == []
     cookies = {**actor_cookies(ds, "admin"), "ds_csrftoken": csrf_pair()}
     response = await ds.client.post("/db/-/ask.json", json={"question": "Top?", "table": "missing"},
@@ -421,7 +427,7 @@ async def test_unexpected_error_is_a_generic_json_500_and_logged(make_ds, caplog
     ds = make_ds(ScriptedModel(error=RuntimeError("secret internals /etc/passwd")))
     response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
     assert response.status_code == 500
-    assert response.json() == {"ok": False, "error": web_ask.INTERNAL_ERROR, "code": "internal_error",
+    assert response.json() == {"ok": False, "error": INTERNAL_ERROR, "code": "internal_error",
                                "status": 500}
     assert "secret internals" not in response.text and "Traceback" not in response.text
     assert "secret internals" in caplog.text

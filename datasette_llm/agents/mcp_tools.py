@@ -12,13 +12,16 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
+from ..route import PATHS
 from .query_api import cap_rows, run_capped_query
 from .schema_api import describe_databases, describe_table, resolve_database, resolve_table
 
 ToolFunction = Callable[[object, dict | None, dict], Awaitable[dict]]
 
+ASK_MODES = ("auto", *PATHS)
 DATABASE = {"type": "string", "description": "Database name from list_tables (optional when there is only one)."}
 
 
@@ -72,17 +75,23 @@ async def query(datasette, actor, arguments: dict) -> dict:
 
 
 async def ask_tool(datasette, actor, arguments: dict) -> dict:
-    from ..ask import ask  # loads the model stack only when asked
+    # Every argument and permission is checked before the model stack is touched.
+    from ..ask import ask, check_question, normalise_history
 
     settings = settings_for(datasette)
+    question = check_question(_string(arguments, "question", required=True), settings)
+    history = normalise_history(arguments.get("history"))
+    mode = _string(arguments, "mode") or "auto"
+    if mode not in ASK_MODES:
+        raise BadRequest(f"The 'mode' argument must be one of {', '.join(ASK_MODES)}; got {mode!r}.")
+    table = _string(arguments, "table")
     database = await resolve_database(datasette, actor, _string(arguments, "database"))
+    await permissions.require_ask(datasette, actor, database)
     if not settings.enabled_for(database):
         raise NotFound(f"Ask is not enabled for the database {database!r}.")
-    table = _string(arguments, "table")
     tables = [await resolve_table(datasette, actor, database, table)] if table else []
-    result = await ask(datasette, database, _string(arguments, "question", required=True), actor=actor,
-                       history=arguments.get("history"), tables=tables, settings=settings,
-                       mode=_string(arguments, "mode") or "auto")
+    result = await ask(datasette, database, question, actor=actor, history=history, tables=tables,
+                       settings=settings, mode=mode)
     data = result.to_json()
     capped = cap_rows(result.columns, result.rows, max_rows=settings.query_max_rows,
                       max_chars=settings.query_max_chars)
@@ -126,8 +135,11 @@ async def semantic_search_tool(datasette, actor, arguments: dict) -> dict:
     limit = arguments.get("limit", 10)
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise BadRequest("The 'limit' argument must be a whole number from 1 to 100.")
-    result = await search(datasette, actor, _string(arguments, "q", required=True),
-                          database=_string(arguments, "database"), table=_string(arguments, "table"),
+    q = _string(arguments, "q", required=True)
+    database = _string(arguments, "database")
+    if database is not None:  # a hidden database gets the same 404 as a missing one
+        database = await resolve_database(datasette, actor, database)
+    result = await search(datasette, actor, q, database=database, table=_string(arguments, "table"),
                           limit=limit, mode=_string(arguments, "mode") or "hybrid")
     return _cap_hits(result.to_json(), settings_for(datasette).query_max_chars)
 

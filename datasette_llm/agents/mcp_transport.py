@@ -41,6 +41,7 @@ from .mcp import (
 )
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_BATCH_MESSAGES = 20  # each message may run a query or a model: a batch must not multiply that unbounded
 SESSION_NAMESPACE = "datasette-llm-mcp-session"
 ENDED_SESSIONS_KEPT = 10_000
 BATCH_VERSIONS = ("2024-11-05", "2025-03-26")  # JSON-RPC batches were removed in 2025-06-18
@@ -58,7 +59,10 @@ class Reply:
     headers: dict = field(default_factory=dict)
 
     def body(self) -> bytes:
-        return b"" if self.data is None else json.dumps(self.data, ensure_ascii=False).encode("utf-8")
+        """UTF-8 JSON; a lone surrogate echoed from a request is written as its \\uXXXX escape."""
+        if self.data is None:
+            return b""
+        return json.dumps(self.data, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def _is_loopback_name(hostname: str) -> bool:
@@ -106,6 +110,15 @@ def _accepts_json(accept: str | None) -> bool:
         return True
     types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
     return bool(types & {"application/json", "application/*", "*/*"})
+
+
+def is_text(value) -> bool:
+    """Whether every string in a parsed JSON value is valid Unicode ("\\ud800" alone parses, but is not)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _http_error(status: int, code: int, message: str, headers: dict | None = None) -> Reply:
@@ -185,6 +198,9 @@ async def handle_http(datasette, actor, *, method: str, headers: dict, raw_heade
         message = json.loads(body)
     except (ValueError, RecursionError):
         return _http_error(400, PARSE_ERROR, "Parse error: the body is not valid JSON")
+    if not is_text(message):
+        return _http_error(400, PARSE_ERROR, "Parse error: the body contains a lone surrogate escape "
+                           "(\\ud800-\\udfff), which is not text")
 
     header_version = headers.get("mcp-protocol-version")
     if header_version in MODERN_VERSIONS or (header_version not in HANDSHAKE_VERSIONS
@@ -209,6 +225,9 @@ async def _handle_handshake_era(datasette, actor, message, header_version, sessi
                                "allow JSON-RPC batches; send one message per POST")
         if not message:
             return _http_error(400, INVALID_REQUEST, "Invalid Request: empty batch")
+        if len(message) > MAX_BATCH_MESSAGES:
+            return _http_error(400, INVALID_REQUEST, f"Invalid Request: a batch holds at most "
+                               f"{MAX_BATCH_MESSAGES} messages; got {len(message)}")
         responses = []
         for item in message:
             if isinstance(item, dict) and item.get("method") == "initialize":

@@ -35,8 +35,7 @@ async def resolve_database(datasette, actor, database: str | None) -> str:
     if not isinstance(database, str):
         raise BadRequest("database must be a string.")
     if database not in visible:
-        raise NotFound(f"Database {database!r} does not exist. Databases: {', '.join(visible) or 'none'}.",
-                       databases=visible)
+        raise permissions.database_not_found(database, visible)
     return database
 
 

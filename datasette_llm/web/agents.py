@@ -5,79 +5,31 @@ Views only translate HTTP to the functions in `datasette_llm.agents`; errors bec
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import yaml
 from datasette.utils.asgi import Response
 
 from ..agents.manifest import build_manifest
-from ..agents.mcp_transport import MAX_BODY_BYTES, handle_http, origin_allowed
+from ..agents.mcp_transport import MAX_BODY_BYTES, handle_http
 from ..agents.openapi import build_openapi
 from ..agents.query_api import MAX_SQL_CHARS, run_capped_query
 from ..agents.schema_api import describe_databases, describe_table
 from ..config import settings_for
-from ..errors import (
-    BadRequest,
-    Forbidden,
-    MethodNotAllowed,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-)
+from ..errors import DatasetteLLMError, MethodNotAllowed
+from .origins import public_base_url, require_allowed_origin, vary_headers
+from .request_body import JSON, content_type, read_body, read_object
 from .responses import json_errors, json_response
 
 LOGO = Path(__file__).resolve().parent.parent / "static" / "logo.svg"
-HOST = re.compile(r"^(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
-VARY = {"Vary": "X-Forwarded-Host, X-Forwarded-Proto"}
 CSRF_EXEMPT_JSON_PATHS = ("/-/mcp", "/-/llm/query.json")
 QUERY_BODY_BYTES = MAX_SQL_CHARS * 4 + 4096
-
-
-
-def public_base_url(datasette, request) -> str:
-    """The instance's public root ("https://host/base/"), honouring base_url and X-Forwarded-Proto/-Host."""
-    headers = request.headers
-    proto = (headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
-    scheme = proto if proto in ("http", "https") else request.scheme
-    if datasette.setting("force_https_urls"):
-        scheme = "https"
-    host = (headers.get("x-forwarded-host") or "").split(",")[0].strip()
-    if not HOST.match(host):
-        host = request.host if HOST.match(request.host) else "localhost"
-    base = "/" + (datasette.setting("base_url") or "/").strip("/") + "/"
-    return f"{scheme}://{host}{base.replace('//', '/')}"
-
-
-def _content_type(request) -> str:
-    return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+QUERY_EXAMPLE = '{"database": "...", "sql": "select ..."}'
 
 
 def _require_method(request, *allowed: str) -> None:
     if request.method not in allowed:
         raise MethodNotAllowed(f"Use {' or '.join(allowed)}.")
-
-
-async def read_body(request, limit: int) -> bytes:
-    """The request body, refusing (413) to hold more than `limit` bytes."""
-    chunks, size, more = [], 0, True
-    while more:
-        message = await request.receive()
-        if message.get("type") != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit:,} bytes.")
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def _check_origin(request) -> None:
-    server = request.scope.get("server")
-    if not origin_allowed(request.headers.get("origin"), request.host, server[0] if server else None):
-        raise Forbidden("Requests from this Origin are not allowed.")
 
 
 @json_errors
@@ -86,7 +38,7 @@ async def manifest_view(request, datasette):
     _require_method(request, "GET", "HEAD")
     manifest = build_manifest(public_base_url(datasette, request), settings_for(datasette),
                               title=datasette.metadata("title"), license_url=datasette.metadata("license_url"))
-    return json_response(manifest, headers=VARY)
+    return json_response(manifest, headers=vary_headers(datasette))
 
 
 @json_errors
@@ -96,9 +48,9 @@ async def openapi_view(request, datasette):
     spec = build_openapi(public_base_url(datasette, request), settings_for(datasette),
                          title=datasette.metadata("title") or "Datasette")
     if request.url_vars.get("format") == "yaml":
-        return Response(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), headers=VARY,
-                        content_type="application/yaml; charset=utf-8")
-    return json_response(spec, headers=VARY)
+        return Response(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True),
+                        headers=vary_headers(datasette), content_type="application/yaml; charset=utf-8")
+    return json_response(spec, headers=vary_headers(datasette))
 
 
 async def logo_view(request, datasette):
@@ -119,22 +71,13 @@ async def schema_view(request, datasette):
 
 
 async def _query_arguments(request) -> tuple:
+    """(database, sql) from the query string (GET) or a JSON or url-encoded body (POST)."""
     if request.method in ("GET", "HEAD"):
         return request.args.get("database") or None, request.args.get("sql")
-    content_type = _content_type(request)
-    if content_type == "application/json":
-        _check_origin(request)  # CSRF is skipped for JSON bodies; DNS rebinding is not
-        try:
-            data = json.loads(await read_body(request, QUERY_BODY_BYTES))
-        except (ValueError, RecursionError):
-            raise BadRequest("The body is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise BadRequest('The body must be a JSON object: {"database": ..., "sql": ...}.')
-        return data.get("database") or None, data.get("sql")
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post_vars()
-        return form.get("database") or None, form.get("sql")
-    raise UnsupportedMediaType("Send the query as application/json: {\"database\": ..., \"sql\": ...}.")
+    if content_type(request.headers) == JSON:
+        require_allowed_origin(request)  # CSRF is skipped for JSON bodies; DNS rebinding is not
+    data = await read_object(request, QUERY_BODY_BYTES, example=QUERY_EXAMPLE)
+    return data.get("database") or None, data.get("sql")
 
 
 @json_errors
@@ -151,16 +94,16 @@ async def mcp_view(request, datasette):
     body = b""
     if request.method == "POST":
         try:
-            body = await read_body(request, MAX_BODY_BYTES)
-        except PayloadTooLarge as error:
+            body = await read_body(request.receive, MAX_BODY_BYTES)
+        except DatasetteLLMError as error:
             return json_response({"jsonrpc": "2.0", "id": None,
-                                  "error": {"code": -32600, "message": error.message}}, status=413)
+                                  "error": {"code": -32600, "message": error.message}}, status=error.status)
     server = request.scope.get("server")
     raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope.get("headers") or []]
     reply = await handle_http(datasette, request.actor, method=request.method, headers=request.headers,
                               raw_headers=raw_headers, body=body, host=request.host,
                               server_address=server[0] if server else None)
-    return Response(reply.body().decode("utf-8"), status=reply.status, headers=reply.headers,
+    return Response(reply.body(), status=reply.status, headers=reply.headers,
                     content_type="application/json; charset=utf-8")
 
 

@@ -8,11 +8,9 @@ and the stream's final `result` event carry.
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import logging
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import sqlglot
 from datasette.utils import tilde_decode
@@ -27,7 +25,9 @@ from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..models import chat_model_for
 from ..route import PATHS
-from .responses import error_response, json_response
+from .origins import require_model_request
+from .request_body import FORM, content_type, loads_json, read_object
+from .responses import internal_error_json, json_bytes, json_errors, json_response
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_EXAMPLES = 4
 MODES = ("auto", *PATHS)
 NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUM", "DEC")
-INTERNAL_ERROR = "Something went wrong while answering; the server log has the details."
 # Datasette 0.65 draws every database heading with this colour (BaseView.database_color).
 DATABASE_COLOR = "ff0000"
 
@@ -51,34 +50,8 @@ class AskRequest:
 
 # -- request parsing -------------------------------------------------------------------------------------
 
-def parse_body(body: bytes, content_type: str) -> dict:
-    """A POST body as a dict: JSON (the default) or an HTML form, where `history` is a JSON string."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("The request body is not valid UTF-8.") from None
-    if content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
-        data = dict(parse_qsl(text, keep_blank_values=True))
-        if data.get("history"):
-            data["history"] = _loads(data["history"], "The history field")
-        return data
-    if not text.strip():
-        return {}
-    data = _loads(text, "The request body")
-    if not isinstance(data, dict):
-        raise BadRequest('The request body must be a JSON object such as {"question": "..."}.')
-    return data
-
-
-def _loads(text: str, what: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BadRequest(f"{what} is not valid JSON: {error}.") from None
-
-
 def build_ask_request(database: str, data: dict, settings: Settings) -> AskRequest:
-    """Validate the fields of a request (query string or body) into an AskRequest."""
+    """Validate the fields of a request body into an AskRequest (everything, before any model is touched)."""
     question = data.get("question", data.get("q"))
     table = data.get("table") or None
     if table is not None and not isinstance(table, str):
@@ -90,26 +63,13 @@ def build_ask_request(database: str, data: dict, settings: Settings) -> AskReque
                       history=tuple(normalise_history(data.get("history"))), table=table, mode=mode)
 
 
-async def read_body(receive) -> bytes:
-    body, more = b"", True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise BadRequest("The client disconnected before sending the whole request.")
-        body += message.get("body", b"")
-        if len(body) > MAX_BODY_BYTES:
-            raise BadRequest(f"The request body is larger than {MAX_BODY_BYTES:,} bytes.", status=413)
-        more = message.get("more_body", False)
-    return body
-
-
-async def read_ask_request(request, settings: Settings) -> AskRequest:
-    """The AskRequest in an HTTP request: GET ?q= / ?question= (&table=&mode=), or a POST body (JSON or form)."""
+async def read_ask_request(datasette, request, settings: Settings) -> AskRequest:
+    """The AskRequest in a POST (JSON, or a form with the page's CSRF token): see origins.require_model_request."""
+    require_model_request(datasette, request)
     database = tilde_decode(request.url_vars["database"])
-    data = {key: request.args.get(key) for key in request.args}
-    if request.method == "POST":
-        body = await read_body(request.receive)
-        data.update(parse_body(body, request.headers.get("content-type", "")))
+    data = await read_object(request, MAX_BODY_BYTES, example='{"question": "..."}')
+    if content_type(request.headers) == FORM:  # a form carries the history as a JSON string
+        data["history"] = loads_json(data["history"], "The history field") if data.get("history") else None
     return build_ask_request(database, data, settings)
 
 
@@ -123,7 +83,7 @@ def require_enabled(settings: Settings, database: str) -> None:
 async def new_pipeline(datasette, actor, ask_request: AskRequest, on_event=None) -> AskPipeline:
     """Check the actor may ask this database (404 before 403), then build its pipeline."""
     settings = settings_for(datasette)
-    await permissions.require_execute_sql(datasette, actor, ask_request.database)
+    await permissions.require_ask(datasette, actor, ask_request.database)
     require_enabled(settings, ask_request.database)
     if ask_request.table:
         await permissions.require_view_table(datasette, actor, ask_request.database, ask_request.table)
@@ -141,40 +101,22 @@ def format_sql(sql: str) -> str:
         return sql
 
 
-def ask_payload(datasette, result: AskResult) -> dict:
-    """AskResult.to_json() plus the SQL formatted for reading and a link to edit it in Datasette."""
+async def ask_payload(datasette, actor, result: AskResult) -> dict:
+    """AskResult.to_json() plus the SQL formatted for reading and, for actors who may run SQL, a link to
+    edit it on Datasette's SQL page."""
     data = result.to_json()
     data["sql_formatted"] = format_sql(result.sql) if result.sql else None
+    may_edit = result.sql and await permissions.can_execute_sql(datasette, actor, result.database)
     data["edit_sql_url"] = (datasette.urls.database(result.database) + "?"
-                            + urlencode({"sql": data["sql_formatted"]})) if result.sql else None
+                            + urlencode({"sql": data["sql_formatted"]})) if may_edit else None
     return data
-
-
-def internal_error_json() -> dict:
-    return {"ok": False, "error": INTERNAL_ERROR, "code": "internal_error", "status": 500}
-
-
-def api_errors(handler):
-    """Decorator for JSON views: our errors keep their status; anything else is logged and becomes a 500."""
-
-    @functools.wraps(handler)  # keeps the signature: Datasette passes view arguments by name
-    async def view(*args, **kwargs):
-        try:
-            return await handler(*args, **kwargs)
-        except DatasetteLLMError as error:
-            return error_response(error)
-        except Exception:
-            logger.exception("datasette-llm: unexpected error in %s", handler.__name__)
-            return json_response(internal_error_json(), status=500)
-
-    return view
 
 
 # -- server-sent events --------------------------------------------------------------------------------
 
 def sse_event(event: str, data) -> bytes:
     """One server-sent event; JSON has no raw newlines, so the data fits on one `data:` line."""
-    return f"event: {event}\ndata: {json.dumps(data, default=str, ensure_ascii=False)}\n\n".encode()
+    return f"event: {event}\ndata: ".encode() + json_bytes(data) + b"\n\n"
 
 
 class EventStream:
@@ -229,28 +171,26 @@ async def run_unless_disconnected(coroutine, receive):
 
 # -- views -----------------------------------------------------------------------------------------------
 
-@api_errors
+@json_errors
 async def json_view(request, datasette):
-    """GET ?q= or POST {"question", "history", "table", "mode"} to /{database}/-/ask.json -> AskResult JSON."""
-    if request.method not in ("GET", "POST"):
-        return json_response({"ok": False, "error": "Use GET or POST.", "status": 405}, status=405)
-    ask_request = await read_ask_request(request, settings_for(datasette))
+    """POST {"question", "history", "table", "mode"} to /{database}/-/ask.json -> AskResult JSON."""
+    ask_request = await read_ask_request(datasette, request, settings_for(datasette))
     pipeline = await new_pipeline(datasette, request.actor, ask_request)
     result = await pipeline.run()
-    return json_response(ask_payload(datasette, result), status=200 if result.ok else 422)
+    return json_response(await ask_payload(datasette, request.actor, result), status=200 if result.ok else 422)
 
 
-@api_errors
+@json_errors
 async def stream_view(request, datasette, send):
     """POST to /{database}/-/ask.stream: stage events, answer tokens, then `result` (or `error`)."""
-    ask_request = await read_ask_request(request, settings_for(datasette))
+    ask_request = await read_ask_request(datasette, request, settings_for(datasette))
     stream = EventStream(send)
     pipeline = await new_pipeline(datasette, request.actor, ask_request, on_event=stream.event)
     # From here on the status is 200 and problems travel as `error` events.
     await stream.start()
     try:
         result = await run_unless_disconnected(pipeline.run(), request.receive)
-        name, data = "result", ask_payload(datasette, result)
+        name, data = "result", await ask_payload(datasette, request.actor, result)
     except ClientGone:
         logger.info("datasette-llm: client disconnected; cancelled the question on %s", ask_request.database)
         return
@@ -269,7 +209,7 @@ async def page_view(request, datasette):
     settings = settings_for(datasette)
     table = request.args.get("table") or None
     try:
-        await permissions.require_execute_sql(datasette, request.actor, database)
+        await permissions.require_ask(datasette, request.actor, database)
         require_enabled(settings, database)
         if table:
             await permissions.require_view_table(datasette, request.actor, database, table)
@@ -328,7 +268,7 @@ async def askable_databases(datasette, actor) -> list[str]:
     settings = settings_for(datasette)
     return [name for name in datasette.databases
             if name != "_internal" and settings.enabled_for(name)
-            and await permissions.can_execute_sql(datasette, actor, name)]
+            and await permissions.can_ask(datasette, actor, name)]
 
 
 def questions_for_table(table: str, columns: list) -> list[str]:
@@ -363,7 +303,7 @@ async def example_questions(datasette, actor, database: str, settings: Settings,
 async def database_actions(datasette, actor, database) -> list[dict]:
     if not settings_for(datasette).enabled_for(database):
         return []
-    if not await permissions.can_execute_sql(datasette, actor, database):
+    if not await permissions.can_ask(datasette, actor, database):
         return []
     return [{"href": datasette.urls.database(database) + "/-/ask", "label": "Ask a question"}]
 
@@ -371,7 +311,7 @@ async def database_actions(datasette, actor, database) -> list[dict]:
 async def table_actions(datasette, actor, database, table) -> list[dict]:
     if not settings_for(datasette).enabled_for(database):
         return []
-    if not await permissions.can_execute_sql(datasette, actor, database):
+    if not await permissions.can_ask(datasette, actor, database):
         return []
     href = datasette.urls.database(database) + "/-/ask?" + urlencode({"table": table})
     return [{"href": href, "label": "Ask about this table"}]

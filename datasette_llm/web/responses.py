@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 
 from datasette.utils.asgi import Response
 
 from ..errors import DatasetteLLMError, ModelBusy
 
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "Something went wrong; the server log has the details."
+
+
+def json_bytes(data) -> bytes:
+    """JSON as UTF-8. A lone surrogate in a string (echoed from input) is written as its \\uXXXX escape."""
+    return json.dumps(data, default=str, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(
-        json.dumps(data, default=str, ensure_ascii=False), status=status,
-        headers=headers or {}, content_type="application/json; charset=utf-8",
-    )
+    return Response(json_bytes(data), status=status, headers=headers or {},
+                    content_type="application/json; charset=utf-8")
 
 
 def error_response(error: DatasetteLLMError) -> Response:
@@ -24,15 +32,21 @@ def error_response(error: DatasetteLLMError) -> Response:
     return json_response(error.to_json(), status=error.status, headers=headers)
 
 
-def json_errors(handler):
-    """Decorator for JSON views: any DatasetteLLMError becomes a JSON error with its status."""
+def internal_error_json() -> dict:
+    return {"ok": False, "error": INTERNAL_ERROR, "code": "internal_error", "status": 500}
 
-    # functools.wraps keeps the signature: Datasette passes view arguments by their names.
-    @functools.wraps(handler)
+
+def json_errors(handler):
+    """Decorator for JSON views: our errors keep their status; anything else is logged and becomes a 500."""
+
+    @functools.wraps(handler)  # keeps the signature: Datasette passes view arguments by their names
     async def view(*args, **kwargs):
         try:
             return await handler(*args, **kwargs)
         except DatasetteLLMError as error:
             return error_response(error)
+        except Exception:
+            logger.exception("datasette-llm: unexpected error in %s", handler.__name__)
+            return json_response(internal_error_json(), status=500)
 
     return view

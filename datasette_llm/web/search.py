@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datasette.utils import tilde_decode
+from datasette.utils.asgi import Forbidden as DatasetteForbidden
+from datasette.utils.asgi import NotFound as DatasetteNotFound
 from datasette.utils.asgi import Response
 
 from .. import permissions
@@ -10,6 +12,7 @@ from ..config import settings_for
 from ..embeddings import MODES, semantic_search
 from ..embeddings.search import has_collection
 from ..errors import DatasetteLLMError
+from .origins import refuse_cross_site_fetch
 from .responses import json_errors, json_response
 
 
@@ -21,10 +24,12 @@ def _search_args(request) -> dict:
 @json_errors
 async def view(request, datasette):
     """GET /-/semantic-search?q=&database=&table=&limit=&mode= -> JSON hits."""
-    result = await semantic_search(
-        datasette, request.actor, database=request.args.get("database") or None,
-        table=request.args.get("table") or None, **_search_args(request),
-    )
+    refuse_cross_site_fetch(request)
+    database = request.args.get("database") or None
+    if database is not None:  # a hidden database gets the same 404 as a missing one
+        await permissions.require_view_database(datasette, request.actor, database)
+    result = await semantic_search(datasette, request.actor, database=database,
+                                   table=request.args.get("table") or None, **_search_args(request))
     return json_response(result.to_json())
 
 
@@ -33,19 +38,22 @@ async def page_view(request, datasette):
     database = tilde_decode(request.url_vars["database"])
     table = tilde_decode(request.url_vars["table"])
     args = _search_args(request)
-    result, error, status, has_fts = None, None, 200, False
-    try:
+    try:  # a missing or hidden table (or database) gets Datasette's own error page, the same for both
         db = await permissions.require_view_table(datasette, request.actor, database, table)
-        has_fts = bool(await db.fts_table(table))
+    except DatasetteLLMError as caught:
+        raise (DatasetteForbidden if caught.status == 403 else DatasetteNotFound)(caught.message) from None
+    result, error, status = None, None, 200
+    try:
         if (args["q"] or "").strip():
+            refuse_cross_site_fetch(request)
             result = await semantic_search(datasette, request.actor, database=database, table=table, **args)
     except DatasetteLLMError as caught:
         error, status = caught.message, caught.status
     context = {
         "database": database, "table": table, "q": args["q"] or "", "mode": args["mode"], "modes": MODES,
-        "limit": args["limit"], "has_fts": has_fts, "error": error,
+        "limit": args["limit"], "has_fts": bool(await db.fts_table(table)), "error": error,
         "result": result.to_json() if result else None,
-        "table_url": datasette.urls.table(database, table) if status != 404 else None,
+        "table_url": datasette.urls.table(database, table),
         "action": datasette.urls.table(database, table) + "/-/semantic-search",
     }
     html = await datasette.render_template("semantic_search.html", context, request=request)

@@ -1,0 +1,84 @@
+"""An ASGI wrapper that bounds the bodies of the plugin's POST routes before anything parses them.
+
+It sits outside Datasette's CSRF layer (asgi-csrf), which reads a whole url-encoded form into memory, and
+fails with a 500 on a multipart body without a proper boundary, whenever the request carries a cookie. Here
+every POST to our routes is read up to its route's limit (413 beyond it) and then replayed; multipart
+bodies, which no route of ours reads, are refused with a 415.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import DatasetteLLMError, UnsupportedMediaType
+from .request_body import MULTIPART, read_body
+from .responses import json_bytes
+
+
+def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
+    """(path pattern, body limit in bytes, whether errors are JSON-RPC) for each POST route."""
+    from ..agents.mcp_transport import MAX_BODY_BYTES as MCP_BYTES
+    from .agents import QUERY_BODY_BYTES
+    from .ask import MAX_BODY_BYTES as ASK_BYTES
+
+    return [(re.compile(r"^/-/mcp$"), MCP_BYTES, True),
+            (re.compile(r"^/-/llm/query\.json$"), QUERY_BODY_BYTES, False),
+            (re.compile(r"^/[^/]+/-/ask\.(?:json|stream)$"), ASK_BYTES, False)]
+
+
+def _error_body(error: DatasetteLLMError, json_rpc: bool) -> bytes:
+    if json_rpc:
+        return json_bytes({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": error.message}})
+    return json_bytes(error.to_json())
+
+
+async def _send_error(send, error: DatasetteLLMError, json_rpc: bool) -> None:
+    await send({"type": "http.response.start", "status": error.status,
+                "headers": [(b"content-type", b"application/json; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": _error_body(error, json_rpc)})
+
+
+def _replay(body: bytes, receive):
+    """A `receive` that hands over the body once, then waits on the client (for disconnects)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def wrap(datasette):
+    """The asgi_wrapper hook's wrapper for this Datasette instance."""
+    routes = _route_limits()
+
+    def wrapper(app):
+        async def bounded(scope, receive, send):
+            if scope.get("type") != "http" or scope.get("method") != "POST":
+                return await app(scope, receive, send)
+            path = scope.get("path") or ""
+            base = datasette.setting("base_url") or "/"
+            if base != "/" and path.startswith(base):
+                path = "/" + path[len(base):]
+            route = next(((limit, rpc) for pattern, limit, rpc in routes if pattern.match(path)), None)
+            if route is None:
+                return await app(scope, receive, send)
+            limit, json_rpc = route
+            headers = dict(scope.get("headers") or [])
+            kind = headers.get(b"content-type", b"").decode("latin-1").split(";", 1)[0].strip().lower()
+            try:
+                if kind == MULTIPART:
+                    raise UnsupportedMediaType("multipart/form-data is not accepted here; send "
+                                               "application/json (or a url-encoded form where documented).")
+                body = await read_body(receive, limit)
+            except DatasetteLLMError as error:
+                return await _send_error(send, error, json_rpc)
+            return await app(scope, _replay(body, receive), send)
+
+        return bounded
+
+    return wrapper

@@ -1,0 +1,103 @@
+"""Where a request comes from, and where this server says it lives.
+
+- `public_base_url`: the root URL the manifest and OpenAPI spec advertise. X-Forwarded-Host/-Proto are only
+  read when the `trust_forwarded_headers` setting is on: otherwise any client could make the spec point
+  assistants at another server.
+- `require_model_request`: the rule for anything that starts a model run (see SECURITY.md, "Cross-site
+  requests"): POST only; a JSON body (a page on another site cannot send one without a CORS preflight,
+  which Datasette never grants for it) or a form that went through Datasette's CSRF token check; and no
+  browser request marked as coming from another site.
+- `refuse_cross_site_fetch`: GET APIs that embed the query (semantic search) may be linked to, but another
+  site's page may not fetch or frame them.
+- `require_allowed_origin`: the Origin check of the agent APIs (MCP, query API) against DNS rebinding.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from ..agents.mcp_transport import origin_allowed
+from ..config import settings_for
+from ..errors import Forbidden, MethodNotAllowed, UnsupportedMediaType
+from .request_body import FORM, JSON, content_type
+
+HOST = re.compile(r"^(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
+FORWARDED_VARY = {"Vary": "X-Forwarded-Host, X-Forwarded-Proto"}
+CSRF_COOKIE = "ds_csrftoken"
+CROSS_SITE = "Requests from another site may not start a model run."
+
+
+def _forwarded(request, name: str) -> str:
+    return (request.headers.get(name) or "").split(",")[0].strip()
+
+
+def public_host(datasette, request) -> str:
+    """host[:port] of this server as the client sees it; X-Forwarded-Host only when trusted."""
+    if settings_for(datasette).trust_forwarded_headers:
+        forwarded = _forwarded(request, "x-forwarded-host")
+        if HOST.match(forwarded):
+            return forwarded
+    return request.host if HOST.match(request.host or "") else "localhost"
+
+
+def public_base_url(datasette, request) -> str:
+    """The instance's public root ("https://host/base/"), honouring base_url and, when trusted, X-Forwarded-*."""
+    scheme = request.scheme
+    if settings_for(datasette).trust_forwarded_headers:
+        proto = _forwarded(request, "x-forwarded-proto").lower()
+        scheme = proto if proto in ("http", "https") else scheme
+    if datasette.setting("force_https_urls"):
+        scheme = "https"
+    base = "/" + (datasette.setting("base_url") or "/").strip("/") + "/"
+    return f"{scheme}://{public_host(datasette, request)}{base.replace('//', '/')}"
+
+
+def vary_headers(datasette) -> dict:
+    """Caches must key on the forwarded headers only when they change the response."""
+    return FORWARDED_VARY if settings_for(datasette).trust_forwarded_headers else {}
+
+
+def from_this_site(datasette, request) -> bool:
+    """False when a browser says the request comes from a page on another site (Fetch Metadata or Origin)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")  # "none": typed, bookmarked, or not a web page
+    origin = request.headers.get("origin")
+    if not origin:
+        return True  # not a browser (browsers send Origin on every cross-origin POST and fetch)
+    netloc = urlsplit(origin).netloc.lower()
+    return bool(netloc) and netloc == public_host(datasette, request).lower()
+
+
+def require_model_request(datasette, request) -> None:
+    """Refuse any request that another site's page could make to start a model run (405, 415 or 403)."""
+    if request.method != "POST":
+        raise MethodNotAllowed("Questions start a model run, so they must be sent with POST, as JSON: "
+                               'curl -X POST -H "Content-Type: application/json" '
+                               "-d '{\"question\": \"...\"}' " + request.path)
+    kind = content_type(request.headers)
+    if kind == FORM:
+        # asgi-csrf checks the form's csrftoken only when the request carries cookies; a cookie-less form
+        # from another site would skip it, so a form must come with Datasette's CSRF cookie.
+        bearer = (request.headers.get("authorization") or "").startswith("Bearer ")
+        if CSRF_COOKIE not in request.cookies and not bearer:
+            raise Forbidden("A form must carry the page's CSRF token (csrftoken field and ds_csrftoken "
+                            "cookie); API clients send application/json.")
+    elif kind != JSON:
+        raise UnsupportedMediaType('Send the question as application/json: {"question": "..."}.')
+    if not from_this_site(datasette, request):
+        raise Forbidden(CROSS_SITE)
+
+
+def refuse_cross_site_fetch(request) -> None:
+    """Links from anywhere are fine; fetches, frames and images from another site's page are not."""
+    site = request.headers.get("sec-fetch-site")
+    if site in ("cross-site", "same-site") and request.headers.get("sec-fetch-dest") != "document":
+        raise Forbidden("Pages on another site may not call this API.")
+
+
+def require_allowed_origin(request) -> None:
+    server = request.scope.get("server")
+    if not origin_allowed(request.headers.get("origin"), request.host, server[0] if server else None):
+        raise Forbidden("Requests from this Origin are not allowed.")

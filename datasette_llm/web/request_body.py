@@ -1,0 +1,82 @@
+"""Reading request bodies: a size cap for every content type, JSON and forms parsed into plain text only.
+
+A string that cannot be encoded as UTF-8 (a lone surrogate sent as the JSON escape "\\ud800") is refused here,
+so it never reaches SQLite, a model or a response encoder.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from ..agents.mcp_transport import is_text
+from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+def content_type(headers) -> str:
+    """The media type of a request, lower case, without parameters ("" when there is none)."""
+    return (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+
+
+async def read_body(receive, limit: int) -> bytes:
+    """The whole body, refusing (413) to hold more than `limit` bytes."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message.get("type") != "http.request":
+            raise BadRequest("The client disconnected before sending the whole request.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit:,} bytes.")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _decode(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8.") from None
+
+
+def loads_json(text: str | bytes, what: str = "The request body"):
+    """Parsed JSON, or BadRequest for invalid JSON, nesting too deep or a lone surrogate escape."""
+    if isinstance(text, bytes):
+        text = _decode(text)
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        detail = f": {error}" if isinstance(error, json.JSONDecodeError) else ""
+        raise BadRequest(f"{what} is not valid JSON{detail}.") from None
+    if not is_text(value):
+        raise BadRequest(f"{what} contains a lone surrogate escape (\\ud800-\\udfff), which is not text.")
+    return value
+
+
+def parse_form(body: bytes) -> dict:
+    """An application/x-www-form-urlencoded body as {name: last value}."""
+    return dict(parse_qsl(_decode(body), keep_blank_values=True))
+
+
+async def read_object(request, limit: int, *, example: str, forms: bool = True) -> dict:
+    """A POST body as a dict: a JSON object, or (if `forms`) a url-encoded form; other types are a 415."""
+    kind = content_type(request.headers)
+    if kind == JSON:
+        body = await read_body(request.receive, limit)
+        if not body.strip():
+            return {}
+        data = loads_json(body)
+        if not isinstance(data, dict):
+            raise BadRequest(f"The request body must be a JSON object such as {example}.")
+        return data
+    if kind == FORM and forms:
+        return parse_form(await read_body(request.receive, limit))
+    accepted = f"{JSON} or {FORM}" if forms else JSON
+    raise UnsupportedMediaType(f"Send the body as {accepted}, such as {example}.")
+
