@@ -21,6 +21,7 @@ from .sql.policy import (
     may_call_table_function,
 )
 
+
 class QueryFailed(DatasetteLLMError):
     """SQLite refused or failed the statement (syntax, time limit, authorizer)."""
 

@@ -126,7 +126,7 @@ def _names_any(sql: str, names: frozenset[str]) -> bool:
 def _create_from_columns(table: str, info: list, keys) -> str:
     references = {column: (other, other_column) for column, other, other_column in keys}
     parts = []
-    for _, name, kind, notnull, default, pk in info:
+    for _, name, kind, notnull, _default, pk in info:
         part = " ".join(p for p in (quote_name(name), kind or "") if p)
         if pk and sum(1 for row in info if row[5]) == 1:
             part += " PRIMARY KEY"

@@ -14,10 +14,13 @@ the statement, function and table checks are the security boundary.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import functools
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -27,7 +30,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.tokens import TokenType
 
-from .errors import SQLRejected
+from .errors import DatasetteLLMError, SQLRejected
 from .join_links import Link, hops, path_between
 from .sql.policy import (
     ALLOWED_FUNCTIONS,
@@ -468,7 +471,8 @@ def _allowed_function_nodes() -> frozenset[type]:
                 except Exception:  # noqa: BLE001 - arities sqlglot refuses
                     continue
                 # sqlglot may build several nodes for one call (julianday -> TimeToUnix(TsOrDsToTimestamp)).
-                types.update(type(n) for n in node.walk() if isinstance(n, exp.Func) and not isinstance(n, exp.Anonymous))
+                types.update(type(n) for n in node.walk()
+                             if isinstance(n, exp.Func) and not isinstance(n, exp.Anonymous))
         for operator in ("x -> '$.a'", "x ->> '$.a'"):
             types.add(type(dialect.parse(f"select {operator}")[0].expressions[0]))
         _ALLOWED_NODES = frozenset(types)
@@ -1250,3 +1254,33 @@ def _cut_trailing_prose(text: str) -> str:
             break
         kept.append(line)
     return "".join(kept)
+
+
+# --------------------------------------------------------------------------------------------
+# Off the event loop
+# --------------------------------------------------------------------------------------------
+
+# Parsing is pure Python: a long hostile statement costs a second of CPU. Requests check SQL on one worker
+# thread, so the event loop keeps answering (other requests, health checks) while it runs, and a burst of
+# hostile statements waits in a short queue instead of multiplying: beyond it, 503.
+GUARD_QUEUE = 8
+_GUARD_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="datasette-llm-guard")
+_guard_waiting = 0
+
+
+class GuardBusy(DatasetteLLMError):
+    status = 503
+    code = "guard_busy"
+
+
+async def check_select_off_loop(sql: str, schema: SchemaInfo, **kwargs) -> GuardedSQL | Rejection:
+    """check_select on the guard's worker thread; GuardBusy (503) when too many statements are waiting."""
+    global _guard_waiting
+    if _guard_waiting >= GUARD_QUEUE:
+        raise GuardBusy("Too many queries are being checked right now; try again in a few seconds.")
+    _guard_waiting += 1
+    try:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_GUARD_POOL, functools.partial(check_select, sql, schema, **kwargs))
+    finally:
+        _guard_waiting -= 1

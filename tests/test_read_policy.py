@@ -1,0 +1,248 @@
+"""The one read policy (datasette_llm/sql/policy.py): both walls agree on it, and each wall holds on its own.
+
+The guard is checked against the authorizer entry by entry (functions, table-valued pragmas and their
+arguments, tables), and every attack class of issue 15 is run past the authorizer alone (no guard), so a guard
+bug cannot be what keeps it out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from datasette_llm.execute import QueryFailed, make_authorizer, read_policy, run_select
+from datasette_llm.schema import _table_details
+from datasette_llm.sql.policy import (
+    ALLOWED_FUNCTIONS,
+    MAX_RESULT_COLUMNS,
+    MAX_VALUE_BYTES,
+    PRAGMA_ARGUMENT,
+    ReadPolicy,
+)
+from datasette_llm.sql_guard import FORBIDDEN_FUNCTIONS, GuardedSQL, SchemaInfo, check_select
+
+DDL = """
+create table pub (id integer primary key, name text, sid integer references secret(id));
+create table dogs (id integer primary key, name text, owner text);
+create index dogs_name on dogs(name);
+create table secret (id integer primary key, pw text);
+create index secret_pw on secret(pw);
+create table pub_secret (id integer, v text);
+create virtual table dogs_fts using fts5(name, content=dogs, content_rowid=id);
+create view dogs_view as select id, name from dogs;
+create view secret_view as select * from secret;
+insert into pub values (1, 'a', 1), (2, 'b', 2);
+insert into dogs values (1, 'Rex', 'Ann'), (2, 'Fido', 'Bob');
+insert into dogs_fts(rowid, name) select id, name from dogs;
+insert into secret values (1, 'hunter2'), (2, 'swordfish');
+insert into pub_secret values (1, 'LEAK');
+"""
+VISIBLE = {"pub", "dogs", "dogs_fts", "dogs_view", "secret_view"}
+
+
+@pytest.fixture(scope="module")
+def conn():
+    connection = sqlite3.connect(":memory:", check_same_thread=False)
+    connection.executescript(DDL)
+    return connection
+
+
+class FakeDatabase:
+    name = "data"
+    path = None
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    async def execute_fn(self, fn):
+        return fn(self.connection)
+
+
+@pytest.fixture(scope="module")
+def policy(conn) -> ReadPolicy:
+    return ReadPolicy.from_connection(conn, VISIBLE)
+
+
+@pytest.fixture(scope="module")
+def schema(conn) -> SchemaInfo:
+    return SchemaInfo.from_connection(conn, include=VISIBLE)
+
+
+def guard_accepts(sql: str, schema: SchemaInfo) -> bool:
+    return isinstance(check_select(sql, schema), GuardedSQL)
+
+
+def run(conn, sql: str, allowed=VISIBLE):
+    return asyncio.run(run_select(FakeDatabase(conn), sql, allowed_tables=set(allowed), max_rows=100,
+                                  time_limit_ms=2000))
+
+
+# -- the policy itself ---------------------------------------------------------------------------------------
+
+def test_policy_reads_shadow_tables_and_indexes_from_the_schema(policy):
+    assert policy.shadow_tables == {"dogs_fts_data", "dogs_fts_idx", "dogs_fts_docsize", "dogs_fts_config"}
+    assert "pub_secret" not in policy.shadow_tables  # a name prefix is not a shadow table
+    assert policy.indexes == {"dogs_name"}
+    assert "pub" not in policy.closed_keys  # pub references the hidden secret table
+    assert {"dogs", "dogs_fts"} <= policy.closed_keys
+
+
+def test_a_view_over_a_hidden_table_is_not_readable(policy, schema):
+    assert policy.may_read("dogs_view")
+    assert not policy.may_read("secret_view")
+    assert "secret_view" not in schema.tables
+
+
+# -- the two walls agree ---------------------------------------------------------------------------------------
+
+def _function_names(conn) -> set[str]:
+    builtin = {row[0] for row in conn.execute("select name from pragma_function_list")}
+    return {name for name in builtin | set(ALLOWED_FUNCTIONS) | set(FORBIDDEN_FUNCTIONS) if name.isidentifier()}
+
+
+def test_guard_and_authorizer_agree_on_every_function(conn, policy, schema):
+    authorize = make_authorizer(policy)
+    disagreements, unparsed = [], []
+    for name in sorted(_function_names(conn)):
+        by_authorizer = authorize(sqlite3.SQLITE_FUNCTION, None, name, None, None) == sqlite3.SQLITE_OK
+        verdicts = [check_select(f"select {name}({args}) from dogs", schema)
+                    for args in ("", "name", "name, 1", "name, 1, 2", "name, 1, 2, 3")]
+        if not any(isinstance(v, GuardedSQL) or v.kind == "forbidden_function" for v in verdicts):
+            unparsed.append(name)
+            continue
+        by_guard = any(isinstance(v, GuardedSQL) for v in verdicts)
+        if by_guard != by_authorizer:
+            disagreements.append((name, by_guard, by_authorizer))
+    assert disagreements == []
+    assert unparsed == ["match"]  # sqlglot reads match(...) as a column; x MATCH 'q' is the form SQL uses
+
+
+@pytest.mark.parametrize("pragma", sorted(PRAGMA_ARGUMENT))
+@pytest.mark.parametrize("argument", ["dogs", "pub", "secret", "pub_secret", "dogs_name", "secret_pw", "nothing",
+                                      "dogs_view", "secret_view", "dogs_fts_data"])
+def test_guard_and_authorizer_agree_on_every_pragma_argument(pragma, argument, policy, schema):
+    authorize = make_authorizer(policy)
+    by_authorizer = authorize(sqlite3.SQLITE_PRAGMA, pragma, argument, None, None) == sqlite3.SQLITE_OK
+    assert guard_accepts(f"select * from pragma_{pragma}('{argument}')", schema) == by_authorizer
+
+
+def test_guard_and_authorizer_agree_on_every_stored_table(conn, policy, schema):
+    authorize = make_authorizer(policy)
+    for (name,) in conn.execute("select name from sqlite_master where type in ('table', 'view')"):
+        quoted = '"' + name.replace('"', '""') + '"'
+        by_guard = guard_accepts(f"select * from {quoted}", schema)
+        by_authorizer = authorize(sqlite3.SQLITE_READ, name, "id", "main", None) == sqlite3.SQLITE_OK
+        # The guard is stricter in one place only: shadow tables are read by their FTS table, not by queries.
+        assert by_guard == (by_authorizer and name.lower() not in policy.shadow_tables), name
+        if name.lower() in ("secret", "pub_secret", "secret_view"):
+            assert not by_guard and not by_authorizer
+
+
+# -- every class of issue 15, past the authorizer alone ----------------------------------------------------------
+
+ATTACKS = [
+    # 1. a CTE named like the hidden table in one scope, the real table in another; a prefix-named table
+    "select * from (with secret as (select 1 as id) select * from secret), secret",
+    "with secret as (select 1) select * from (select * from main.secret)",
+    "with dogs_view as (select * from secret) select * from dogs_view",
+    "select * from pub_secret",
+    # 2. existence and row counts
+    "select count(*) from secret",
+    "select exists(select 1 from secret)",
+    "select count(*) from secret indexed by secret_pw",
+    "select count(*) from secret_view",
+    # 3. a table named by a string literal
+    "select 1 from dogs where 1 in 'secret'",
+    "select * from 'secret'",
+    # 4. hidden schema through pragma functions
+    "select * from pragma_index_info('secret_pw')",
+    "select * from pragma_foreign_key_list('pub')",
+    "select * from pragma_table_info('secret')",
+    "select p.* from dogs, pragma_table_info(dogs.owner || 'x') p",
+    "select * from pragma_table_info((select 'sec' || 'ret'))",
+    "select count(*) from sqlite_master",
+    "select name from sqlite_master",
+]
+
+
+@pytest.mark.parametrize("sql", ATTACKS)
+def test_the_authorizer_alone_refuses_every_attack(conn, sql):
+    conn.execute("update dogs set owner = 'secr' where id = 1")
+    try:
+        rows = run(conn, sql).rows
+    except QueryFailed as error:
+        assert "secret" not in str(error).lower().replace(sql.lower(), "")
+        return
+    # sqlite_master columns read as NULL rather than failing: nothing is revealed
+    assert all(value is None for row in rows for value in row), rows
+
+
+@pytest.mark.parametrize("sql", ATTACKS)
+def test_the_guard_refuses_every_attack(schema, sql):
+    assert not guard_accepts(sql, schema)
+
+
+def test_refusals_do_not_name_what_was_refused(conn):
+    with pytest.raises(QueryFailed) as hidden:
+        run(conn, "select pw from secret")
+    with pytest.raises(QueryFailed) as missing:
+        run(conn, "select pw from no_such_table")
+    assert str(hidden.value) == str(missing.value)
+
+
+def test_visible_reads_still_work_past_the_authorizer(conn):
+    assert run(conn, "select count(*) from dogs").rows == ((2,),)
+    assert run(conn, "select name from dogs_fts where dogs_fts match 'rex'").rows == (("Rex",),)
+    assert run(conn, "select count(*) from dogs_view").rows == ((2,),)
+    assert run(conn, "with recursive c(n) as (select 1 union all select n + 1 from c where n < 5) "
+                     "select count(*) from c").rows == ((5,),)
+    assert run(conn, "select name from pragma_table_info('dogs')").rows == (("id",), ("name",), ("owner",))
+
+
+# -- bounds ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sql", [
+    "select randomblob(1000000000)",
+    "select hex(zeroblob(600000))",
+    "select length(group_concat(hex(randomblob(1000)))) from (with recursive r(i) as "
+    "(select 1 union all select i + 1 from r where i < 2000) select i from r)",
+])
+def test_no_value_may_exceed_the_length_limit(conn, sql):
+    with pytest.raises(QueryFailed, match="longer than"):
+        run(conn, sql)
+    # ...and the connection's own limit is restored for Datasette's queries
+    assert conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH) > MAX_VALUE_BYTES
+
+
+def test_long_cells_are_clipped_as_they_are_fetched(conn):
+    result = run(conn, "select hex(zeroblob(200000))")
+    assert len(result.rows[0][0]) < 110_000 and result.clipped_cells == 1
+
+
+def test_a_select_may_not_return_too_many_columns(schema):
+    wide = "select " + ", ".join(["name"] * (MAX_RESULT_COLUMNS + 1)) + " from dogs"
+    assert not guard_accepts(wide, schema)
+    assert guard_accepts("select " + ", ".join(["name"] * MAX_RESULT_COLUMNS) + " from dogs", schema)
+
+
+# -- prompts ------------------------------------------------------------------------------------------------------
+
+def test_a_visible_tables_reference_to_a_hidden_one_never_reaches_the_schema_text(conn):
+    every = {row[0].lower() for row in conn.execute("select name from sqlite_master")}
+    described = _table_details(conn, "pub", False, frozenset(every - {n.lower() for n in VISIBLE}))
+    assert "secret" not in described.create_sql.lower()
+    assert described.foreign_keys == ()
+    assert described.columns == ("id", "name", "sid")
+
+
+def test_read_policy_is_cached_until_the_schema_changes(conn):
+    db = FakeDatabase(conn)
+    first = read_policy(conn, db, VISIBLE)
+    assert read_policy(conn, db, VISIBLE) is first
+    conn.execute("create table later (x)")
+    try:
+        assert read_policy(conn, db, VISIBLE) is not first
+    finally:
+        conn.execute("drop table later")
