@@ -193,3 +193,23 @@ def test_vector_index_top_k_matches_brute_force():
     assert [id_ for id_, _ in top] == [str(i) for i in np.argsort(-cosines)[:300]]
     assert [score for _, score in top] == pytest.approx(sorted(cosines, reverse=True)[:300], abs=1e-5)
     assert len(index.top_k(query, 5000)) == 2000 and index.top_k(query, 0) == []
+
+
+@pytest.mark.asyncio
+async def test_a_collection_attached_to_a_denied_view_is_as_hidden_as_the_view(tmp_path, fake_model):
+    path = tmp_path / "data.db"
+    make_table(path, "docs", sentences(10))
+    make_table(path, "Private_View", [{"id": 1, "text": "zebra zebra classified"}])
+    embed_table(str(path), "Private_View", model=fake_model)
+    with sqlite3.connect(path) as conn:  # the collection now names a view, not a table
+        conn.execute("alter table Private_View rename to private_base")
+        conn.execute("create view private_view as select * from private_base")
+    tables = {"private_view": {"allow": False}, "private_base": {"allow": False}}
+    ds = Datasette([str(path)], metadata={"databases": {"data": {"tables": tables}}})
+    response = await ds.client.get("/-/semantic-search?q=zebra+classified&database=data&mode=semantic")
+    assert response.status_code in (200, 404), response.text
+    assert response.status_code == 200 and response.json()["hits"] == []
+    assert response.json()["searched"] == []  # not searched at all (it was, as an unattached collection)
+    shown = Datasette([str(path)])
+    visible = await shown.client.get("/-/semantic-search?q=zebra+classified&database=data&mode=semantic")
+    assert visible.json()["searched"] == ["data/Private_View"]  # searched when the view may be seen

@@ -207,11 +207,14 @@ async def _database_targets(datasette, actor, database: str, store: StoreTables,
     collections = await _collections(db, store, notes)
     if not collections:
         return []
-    tables = set(await db.table_names())
+    # Tables and views, by SQLite's case-insensitive names: a collection named after either is attached to it
+    # and exactly as visible as it.
+    tables = {name.lower(): name for name in await db.table_names() + await db.view_names()}
     targets = []
     for collection in collections:
-        if collection.name in tables:
-            if await permissions.can_view_table(datasette, actor, database, collection.name):
+        real = tables.get(collection.name.lower())
+        if real is not None:
+            if await permissions.can_view_table(datasette, actor, database, real):
                 targets.append(_Target(database, collection.name, collection, store))
         # A collection that matches no table is as visible as the storage table holding it.
         elif await permissions.can_view_table(datasette, actor, database, store.embeddings):
