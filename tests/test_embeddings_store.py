@@ -137,6 +137,9 @@ def test_llm_cosine_sql_function(tmp_path, fake_model):
                             "where a.id = '1' and b.id = '3'").fetchone()
     a, b = word_vector(ROWS[0]["text"]), word_vector(ROWS[2]["text"])
     assert score == pytest.approx(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)), abs=1e-5)
+    # Blobs longer than any embedding are not vectors: no score, and no gigabytes of floats.
+    assert conn.execute("select llm_cosine(zeroblob(65540), zeroblob(65540))").fetchone() == (None,)
+    assert conn.execute("select llm_cosine(zeroblob(65536), zeroblob(65536))").fetchone() == (0.0,)
 
 
 @pytest.mark.asyncio

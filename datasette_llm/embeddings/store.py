@@ -100,9 +100,15 @@ def content_hash(content: str | bytes) -> bytes:
     return hashlib.md5(content).digest()
 
 
+MAX_VECTOR_BYTES = 65_536  # 16,384 float32 dimensions: more than any embedding model writes
+
+
 def cosine(blob_a: bytes | None, blob_b: bytes | None) -> float | None:
-    """Cosine similarity of two stored vectors; None when either is missing or their lengths differ."""
+    """Cosine similarity of two stored vectors; None when either is missing, their lengths differ or they are
+    longer than any embedding (`llm_cosine(randomblob(1e9), ...)` must not cost gigabytes)."""
     if blob_a is None or blob_b is None or len(blob_a) != len(blob_b) or len(blob_a) % 4:
+        return None
+    if len(blob_a) > MAX_VECTOR_BYTES or not isinstance(blob_a, bytes) or not isinstance(blob_b, bytes):
         return None
     a, b = decode(blob_a).astype(np.float64), decode(blob_b).astype(np.float64)
     norm = float(np.linalg.norm(a) * np.linalg.norm(b))
