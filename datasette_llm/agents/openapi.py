@@ -284,12 +284,17 @@ def build_openapi(base_url: str, settings: Settings, *, title: str = "Datasette"
                 "post": {
                     "operationId": "runQueryPost",
                     "summary": "runQuery with a JSON body, for long SQL.",
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": _ref("QueryRequest"),
-                        "examples": {"count": {"value": {"database": "github",
-                                                         "sql": "select count(*) from repos"}}},
-                    }}},
-                    "responses": {**query_responses, "415": _error("The body must be application/json.")},
+                    "requestBody": {"required": True, "content": {
+                        "application/json": {
+                            "schema": _ref("QueryRequest"),
+                            "examples": {"count": {"value": {"database": "github",
+                                                             "sql": "select count(*) from repos"}}},
+                        },
+                        "application/x-www-form-urlencoded": {"schema": _ref("QueryRequest")},
+                    }},
+                    "responses": {**query_responses,
+                                  "413": _error("The body is too large for one query."),
+                                  "415": _error("The body must be application/json (or a url-encoded form).")},
                 },
             },
             "/{database}/-/ask.json": {"post": {
@@ -304,8 +309,12 @@ def build_openapi(base_url: str, settings: Settings, *, title: str = "Datasette"
                 "responses": {
                     "200": _json(_ref("AskResult"), "The answer, the SQL that produced it and its rows."),
                     "400": _error("Bad question."),
-                    "403": _error("You may not run SQL against this database."),
-                    "404": _error("No such database."),
+                    "403": _error("You may not ask about this database (llm-ask, or execute-sql when no rule "
+                                  "says), or a browser sent the request from another site."),
+                    "404": _error("No such database (the response lists the ones you may use)."),
+                    "405": _error("Only POST: a question starts a model run, so GET is refused."),
+                    "413": _error("The body is too large for one question."),
+                    "415": _error("The body must be application/json."),
                     "503": _error("The model is busy or not installed; retry later."),
                 },
             }},

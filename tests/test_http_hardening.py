@@ -1,0 +1,425 @@
+"""HTTP hardening (issue 15): hidden databases look missing, no 5xx on hostile input, bounded bodies, no
+cross-site model runs, forwarded headers only when trusted, and the llm-ask permission.
+
+Every surface is called in-process; a scripted model stands in for the real one and records whether a model
+was ever requested, so "refused before any model ran" is asserted, not assumed.
+"""
+
+import json
+
+import pytest
+import sqlite_utils
+from ask_helpers import ScriptedModel, sql_reply
+from datasette.app import Datasette
+
+from datasette_llm.agents.mcp_transport import MAX_BATCH_MESSAGES
+from datasette_llm.config import load_settings
+from datasette_llm.errors import ConfigError
+
+SECRET = "hardening-secret"
+ADMIN, BOB = {"id": "admin"}, {"id": "bob"}
+HIDE_DATABASE = {"databases": {"private": {"allow": ADMIN}}}
+MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+               "MCP-Protocol-Version": "2025-06-18"}
+BATCH_HEADERS = {**MCP_HEADERS, "MCP-Protocol-Version": "2025-03-26"}
+
+
+@pytest.fixture
+def paths(tmp_path):
+    public, private = tmp_path / "db.db", tmp_path / "private.db"
+    db = sqlite_utils.Database(public)
+    db["items"].insert_all([{"id": i, "title": f"item {i}"} for i in range(3)], pk="id")
+    db["secret"].insert({"id": 1, "code": "hunter2"}, pk="id")
+    sqlite_utils.Database(private)["payroll"].insert({"id": 1, "salary": 99}, pk="id")
+    return public, private
+
+
+class ModelRequests:
+    """Stands in for chat_model_for: counts how often a model was asked for, hands out scripted ones."""
+
+    def __init__(self, replies=()):
+        self.requested = 0
+        self.replies = list(replies)
+
+    def __call__(self, *args, **kwargs):
+        self.requested += 1
+        return ScriptedModel(list(self.replies))
+
+
+@pytest.fixture
+def models(monkeypatch):
+    import datasette_llm.ask
+    import datasette_llm.web.ask
+
+    requests = ModelRequests([sql_reply("select count(*) as n from items"), "There are 3 items."] * 4)
+    monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", requests)
+    monkeypatch.setattr(datasette_llm.ask, "chat_model_for", requests)
+    return requests
+
+
+def make_ds(paths, metadata=None, plugin=None):
+    metadata = json.loads(json.dumps(metadata or {}))
+    if plugin:
+        metadata.setdefault("plugins", {})["datasette-llm"] = plugin
+    return Datasette([str(p) for p in paths], metadata=metadata, secret=SECRET)
+
+
+def signed_in(ds, actor):
+    """Cookies and headers of a signed-in browser that passed Datasette's CSRF check."""
+    token = ds.sign("token", "csrftoken")
+    return {"cookies": {"ds_actor": ds.sign({"a": actor}, "actor"), "ds_csrftoken": token},
+            "headers": {"x-csrftoken": token}}
+
+
+async def mcp(ds, message, headers=MCP_HEADERS, **kwargs):
+    body = message if isinstance(message, bytes) else json.dumps(message).encode()
+    return await ds.client.post("/-/mcp", content=body, headers={**MCP_HEADERS, **headers}, **kwargs)
+
+
+async def mcp_tool(ds, name, arguments, **kwargs):
+    response = await mcp(ds, {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                              "params": {"name": name, "arguments": arguments}}, **kwargs)
+    assert response.status_code == 200, response.text
+    return response.json()["result"]["structuredContent"]
+
+
+# -- 1. a hidden database looks exactly like a missing one ---------------------------------------------
+
+async def not_found_answers(ds, database):
+    """(surface, status, JSON body) of every surface asked about `database` by an anonymous actor."""
+    get = ds.client.get
+    answers = [
+        ("ask json", await ds.client.post(f"/{database}/-/ask.json", json={"question": "How many?"})),
+        ("ask stream", await ds.client.post(f"/{database}/-/ask.stream", json={"question": "How many?"})),
+        ("search", await get(f"/-/semantic-search?q=x&database={database}")),
+        ("schema", await get(f"/-/llm/schema.json?database={database}")),
+        ("schema table", await get(f"/-/llm/schema.json?database={database}&table=payroll")),
+        ("query", await get(f"/-/llm/query.json?database={database}&sql=select+1")),
+    ]
+    result = [(name, r.status_code, r.json()) for name, r in answers]
+    for tool, arguments in (("list_tables", {}), ("describe_table", {"table": "payroll"}),
+                            ("query", {"sql": "select 1"}), ("ask", {"question": "How many?"}),
+                            ("semantic_search", {"q": "x"})):
+        data = await mcp_tool(ds, tool, {"database": database, **arguments})
+        result.append((f"mcp {tool}", data["status"], data))
+    for page in (f"/{database}/-/ask", f"/{database}/payroll/-/semantic-search"):
+        response = await get(page)
+        result.append((page.replace(database, "{db}"), response.status_code, None))
+    return result
+
+
+@pytest.mark.asyncio
+async def test_hidden_database_gets_the_same_404_as_a_missing_one(paths, models):
+    ds = make_ds(paths, HIDE_DATABASE)
+    hidden = await not_found_answers(ds, "private")
+    missing = await not_found_answers(ds, "nowhere")
+    for (surface, status, body), (_, other_status, other_body) in zip(hidden, missing):
+        assert status == other_status == 404, (surface, status, other_status)
+        if body is not None:
+            assert body == json.loads(json.dumps(other_body).replace("nowhere", "private")), surface
+            assert body["databases"] == ["db"] and "Databases: db." in body["error"], surface
+    assert models.requested == 0
+    # Allowed to see it, the admin is told about it, and the lists name it.
+    admin = signed_in(ds, ADMIN)
+    schema = await ds.client.get("/-/llm/schema.json?database=nowhere", **admin)
+    assert schema.status_code == 404 and schema.json()["databases"] == ["db", "private"]
+
+
+@pytest.mark.asyncio
+async def test_database_lists_in_404s_name_only_visible_databases(paths, models):
+    ds = make_ds(paths, HIDE_DATABASE)
+    for response in (await ds.client.post("/nowhere/-/ask.json", json={"question": "How many?"}),
+                     await ds.client.get("/-/semantic-search?q=x&database=nowhere"),
+                     await ds.client.get("/-/llm/query.json?database=nowhere&sql=select+1")):
+        assert response.status_code == 404 and "private" not in response.text
+
+
+# -- 2. hostile input is a 4xx, never a 5xx --------------------------------------------------------
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/nowhere/items/-/semantic-search", "/db/nowhere/-/semantic-search",
+                                  "/nowhere/items/-/semantic-search?q=anything", "/db/secret/-/semantic-search"])
+async def test_search_page_of_a_missing_table_or_database_is_a_404(paths, path):
+    ds = make_ds(paths, {"databases": {"db": {"tables": {"secret": {"allow": ADMIN}}}}})
+    response = await ds.client.get(path)
+    assert response.status_code == 404
+    assert "hunter2" not in response.text
+
+
+LONE_SURROGATE_SQL = b'{"database": "db", "sql": "select \'\\ud800\'"}'
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("body", [
+    b'{"jsonrpc": "2.0", "id": "\\ud800", "method": "ping"}',
+    b'{"jsonrpc": "2.0", "id": 1, "method": "\\udfff"}',
+    b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "query", "arguments": '
+    b'{"database": "db", "sql": "select \'\\ud800\'"}}}',
+    b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "\\ud83d"}}',
+])
+async def test_lone_surrogates_in_mcp_are_a_parse_error(paths, models, body):
+    ds = make_ds(paths)
+    response = await mcp(ds, body)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32700 and "surrogate" in response.json()["error"]["message"]
+
+
+@pytest.mark.asyncio
+async def test_lone_surrogates_in_json_bodies_are_a_400(paths, models):
+    ds = make_ds(paths)
+    query = await ds.client.post("/-/llm/query.json", content=LONE_SURROGATE_SQL,
+                                 headers={"Content-Type": "application/json"})
+    assert query.status_code == 400 and "surrogate" in query.json()["error"]
+    for path in ("/db/-/ask.json", "/db/-/ask.stream"):
+        ask = await ds.client.post(path, content=b'{"question": "How many \\udc00?"}',
+                                   headers={"Content-Type": "application/json"})
+        assert ask.status_code == 400 and "surrogate" in ask.json()["error"]
+    # A surrogate in a query string arrives percent-encoded and can only decode to U+FFFD: no error at all.
+    response = await ds.client.get("/-/llm/query.json?database=db&sql=select+%27%ED%A0%80%27")
+    assert response.status_code < 500
+    assert models.requested == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/-/llm/query.json", "/db/-/ask.json", "/db/-/ask.stream", "/-/mcp"])
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=x",
+                                          "multipart/form-data;boundary=x"])
+async def test_multipart_with_a_cookie_is_a_415_not_a_500(paths, models, path, content_type):
+    # asgi-csrf parses multipart bodies of requests with cookies, and raised on a missing "; boundary=".
+    ds = make_ds(paths)
+    response = await ds.client.post(path, content=b"--x\r\nContent-Disposition: form-data; name=\"sql\"\r\n\r\n"
+                                    b"select 1\r\n--x--\r\n", headers={"Content-Type": content_type},
+                                    cookies={"ds_csrftoken": ds.sign("t", "csrftoken")})
+    assert response.status_code == 415, response.text
+    assert "multipart" in response.text and models.requested == 0
+
+
+# -- 3. body caps for every content type, and MCP batches ------------------------------------------
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/-/llm/query.json", "/db/-/ask.json", "/db/-/ask.stream", "/-/mcp"])
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded", "text/plain",
+                                          None])
+@pytest.mark.parametrize("with_cookie", [False, True])
+async def test_every_post_body_is_capped(paths, models, path, content_type, with_cookie):
+    ds = make_ds(paths)
+    headers = {"Content-Type": content_type} if content_type else {}
+    cookies = {"ds_csrftoken": ds.sign("t", "csrftoken")} if with_cookie else {}
+    body = b"sql=" + b"x" * (5 * 1024 * 1024)  # past every route's limit, the MCP one included
+    response = await ds.client.post(path, content=body, headers=headers, cookies=cookies)
+    assert response.status_code == 413, (response.status_code, response.text[:200])
+    assert "larger than" in response.text and models.requested == 0
+
+
+@pytest.mark.asyncio
+async def test_form_encoded_query_is_capped_and_still_works(paths):
+    ds = make_ds(paths)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    ok = await ds.client.post("/-/llm/query.json", content=b"database=db&sql=select+count(*)+as+n+from+items",
+                              headers=form)
+    assert ok.status_code == 200 and ok.json()["rows"] == [[3]]
+    big = await ds.client.post("/-/llm/query.json", content=b"database=db&sql=" + b"x" * 200_000, headers=form)
+    assert big.status_code == 413
+    bad = await ds.client.post("/-/llm/query.json", content=b"sql=\xff\xfe", headers=form)
+    assert bad.status_code == 400 and "UTF-8" in bad.json()["error"]
+
+
+@pytest.mark.asyncio
+async def test_mcp_batches_are_capped(paths):
+    ds = make_ds(paths)
+    ping = [{"jsonrpc": "2.0", "id": i, "method": "ping"} for i in range(MAX_BATCH_MESSAGES + 1)]
+    refused = await mcp(ds, ping, headers=BATCH_HEADERS)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == -32600 and f"at most {MAX_BATCH_MESSAGES}" in refused.text
+    accepted = await mcp(ds, ping[:MAX_BATCH_MESSAGES], headers=BATCH_HEADERS)
+    assert accepted.status_code == 200 and len(accepted.json()) == MAX_BATCH_MESSAGES
+
+
+# -- 4. no cross-site request can start a model run ----------------------------------------------
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/db/-/ask.json", "/db/-/ask.stream"])
+@pytest.mark.parametrize("request_kwargs, status", [
+    ({"method": "GET", "params": {"q": "How many?"}}, 405),
+    ({"method": "PUT", "json": {"question": "How many?"}}, 405),
+    # What a page on any site can send without a CORS preflight:
+    ({"content": '{"question": "How many?"}', "headers": {"Content-Type": "text/plain"}}, 415),
+    ({"content": '{"question": "How many?"}'}, 415),  # a Blob without a type: no Content-Type at all
+    ({"data": {"question": "How many?"}}, 403),  # a form from a browser with no cookie for this site
+    # A JSON POST that a browser marks as coming from another site (only possible if CORS let it through):
+    ({"json": {"question": "How many?"}, "headers": {"Origin": "https://evil.example"}}, 403),
+    ({"json": {"question": "How many?"}, "headers": {"Sec-Fetch-Site": "cross-site"}}, 403),
+    ({"json": {"question": "How many?"}, "headers": {"Sec-Fetch-Site": "same-site"}}, 403),
+    ({"json": {"question": "How many?"}, "headers": {"Origin": "null"}}, 403),
+])
+async def test_cross_site_requests_never_reach_a_model(paths, models, path, request_kwargs, status):
+    ds = make_ds(paths)
+    request_kwargs = dict(request_kwargs)
+    response = await ds.client.request(request_kwargs.pop("method", "POST"), path, **request_kwargs)
+    assert response.status_code == status, response.text
+    assert response.json()["ok"] is False and models.requested == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("headers", [
+    {}, {"Origin": "http://localhost"}, {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+    {"Sec-Fetch-Site": "none"},
+])
+async def test_same_site_and_api_clients_still_ask(paths, models, headers):
+    ds = make_ds(paths)
+    response = await ds.client.post("/db/-/ask.json", json={"question": "How many?"}, headers=headers)
+    assert response.status_code == 200 and response.json()["rows"] == [[3]]
+
+
+@pytest.mark.asyncio
+async def test_forms_need_the_csrf_token(paths, models):
+    ds = make_ds(paths)
+    browser = signed_in(ds, None)
+    token = browser["headers"]["x-csrftoken"]
+    ok = await ds.client.post("/db/-/ask.json", data={"question": "How many?", "csrftoken": token},
+                              cookies={"ds_csrftoken": token})
+    assert ok.status_code == 200
+    forged = await ds.client.post("/db/-/ask.json", data={"question": "How many?", "csrftoken": "forged"},
+                                  cookies={"ds_csrftoken": token})
+    assert forged.status_code == 403
+    assert models.requested == 1
+
+
+@pytest.mark.asyncio
+async def test_the_ask_page_names_post_not_get(paths, models):
+    html = (await make_ds(paths).client.get("/db/-/ask")).text
+    assert "ask.json?q=" not in html and "POST" in html
+
+
+@pytest.mark.asyncio
+async def test_openapi_documents_post_only_questions(paths):
+    spec = (await make_ds(paths).client.get("/-/llm/openapi.json")).json()
+    ask = spec["paths"]["/{database}/-/ask.json"]
+    assert set(ask) == {"post"} and {"405", "413", "415"} <= set(ask["post"]["responses"])
+    query_post = spec["paths"]["/-/llm/query.json"]["post"]["requestBody"]["content"]
+    assert set(query_post) == {"application/json", "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("headers, status", [
+    ({}, 200), ({"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "empty"}, 200),
+    ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document"}, 200),  # someone followed a link
+    ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "empty"}, 403),  # another site's fetch()
+    ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "iframe"}, 403),
+])
+async def test_search_api_refuses_other_sites_fetches(paths, headers, status, monkeypatch):
+    import datasette_llm.web.search as web_search
+
+    async def no_search(*args, **kwargs):
+        class Empty:
+            def to_json(self):
+                return {"ok": True, "hits": []}
+        return Empty()
+
+    monkeypatch.setattr(web_search, "semantic_search", no_search)
+    response = await make_ds(paths).client.get("/-/semantic-search?q=x&database=db", headers=headers)
+    assert response.status_code == status
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("arguments, fragment", [
+    ({"question": ""}, "'question' argument is required"),
+    ({"question": "   "}, "Please enter a question"),
+    ({"question": "x" * 5000}, "the limit is"),
+    ({"question": "How many?", "mode": "magic"}, "'mode' argument must be one of"),
+    ({"question": "How many?", "history": "nope"}, "history must be a list"),
+    ({"question": "How many?", "history": [{"sql": 1}]}, "needs a 'question'"),
+    ({"question": "How many?", "table": 5}, "must be a string"),
+    ({"question": "How many?", "table": "secret"}, "does not exist"),
+    ({"question": "How many?", "database": "private"}, "does not exist"),
+    ({"question": "How many?", "database": 7}, "must be a string"),
+])
+async def test_mcp_ask_validates_everything_before_loading_a_model(paths, models, arguments, fragment):
+    ds = make_ds(paths, {**HIDE_DATABASE, "databases": {**HIDE_DATABASE["databases"], "db": {
+        "tables": {"secret": {"allow": ADMIN}}}}})
+    data = await mcp_tool(ds, "ask", {"database": "db", **arguments})
+    assert data["ok"] is False and fragment in data["error"], data
+    assert models.requested == 0
+
+
+# -- 5. forwarded headers only when configured -----------------------------------------------------
+
+def test_trust_forwarded_headers_is_a_boolean_setting():
+    assert load_settings({}).trust_forwarded_headers is False
+    assert load_settings({"trust_forwarded_headers": True}).trust_forwarded_headers is True
+    with pytest.raises(ConfigError, match="true or false"):
+        load_settings({"trust_forwarded_headers": "yes"})
+
+
+@pytest.mark.asyncio
+async def test_forwarded_host_is_ignored_unless_trusted(paths):
+    headers = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+    for path in ("/.well-known/ai-plugin.json", "/-/llm/openapi.json", "/-/llm/openapi.yaml"):
+        response = await make_ds(paths).client.get(path, headers=headers)
+        assert "evil.example" not in response.text and "http://localhost" in response.text
+        trusted = await make_ds(paths, plugin={"trust_forwarded_headers": True}).client.get(path, headers=headers)
+        assert "https://evil.example" in trusted.text and "http://localhost" not in trusted.text
+
+
+# -- 6. llm-ask: asking without execute-sql --------------------------------------------------------
+
+ASK_WITHOUT_SQL = {"allow_sql": ADMIN, "tables": {"secret": {"allow": ADMIN}},
+                   "plugins": {"datasette-llm": {"allow_ask": BOB}}}
+
+
+@pytest.mark.asyncio
+async def test_llm_ask_without_execute_sql(paths, models):
+    ds = make_ds(paths, {"databases": {"db": ASK_WITHOUT_SQL}})
+    bob = signed_in(ds, BOB)
+    # Bob may ask, on every surface that asks ...
+    assert (await ds.client.get("/db/-/ask", **bob)).status_code == 200
+    ask = await ds.client.post("/db/-/ask.json", json={"question": "How many items?"}, **bob)
+    assert ask.status_code == 200 and ask.json()["rows"] == [[3]]
+    assert ask.json()["edit_sql_url"] is None  # Datasette's SQL page would refuse him anyway
+    stream = await ds.client.post("/db/-/ask.stream", json={"question": "How many items?"}, **bob)
+    assert stream.status_code == 200 and "event: result" in stream.text
+    assert (await mcp_tool(ds, "ask", {"database": "db", "question": "How many items?"}, **bob))["ok"] is True
+    assert "Ask a question" in (await ds.client.get("/db", **bob)).text
+    # ... but may not run SQL of his own, here or on Datasette's own SQL page.
+    query = await ds.client.get("/-/llm/query.json?database=db&sql=select+count(*)+from+items", **bob)
+    assert query.status_code == 403
+    assert (await mcp_tool(ds, "query", {"database": "db", "sql": "select 1"}, **bob))["status"] == 403
+    assert (await ds.client.get("/db?sql=select+*+from+secret", **bob)).status_code == 403
+    # Someone else gets neither.
+    carol = signed_in(ds, {"id": "carol"})
+    assert (await ds.client.post("/db/-/ask.json", json={"question": "How many?"}, **carol)).status_code == 403
+    assert (await ds.client.get("/db/-/ask", **carol)).status_code == 403
+
+
+@pytest.mark.asyncio
+async def test_llm_ask_answers_only_from_visible_tables(paths, monkeypatch):
+    import datasette_llm.ask
+    import datasette_llm.web.ask
+
+    attacker = ModelRequests([sql_reply("select code from secret")] * 3 + ["answer"] * 3)
+    monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", attacker)
+    monkeypatch.setattr(datasette_llm.ask, "chat_model_for", attacker)
+    ds = make_ds(paths, {"databases": {"db": ASK_WITHOUT_SQL}})
+    response = await ds.client.post("/db/-/ask.json", json={"question": "What is the code?", "mode": "sql"},
+                                    **signed_in(ds, BOB))
+    assert attacker.requested == 1 and "hunter2" not in response.text
+    assert response.json()["attempts"][0]["error_kind"] == "unknown_table"
+
+
+@pytest.mark.asyncio
+async def test_llm_ask_default_follows_execute_sql_and_can_be_denied(paths, models):
+    default = make_ds(paths, {"databases": {"db": {"allow_sql": ADMIN}}})
+    assert (await default.client.post("/db/-/ask.json", json={"question": "How many?"},
+                                      **signed_in(default, BOB))).status_code == 403
+    assert (await default.client.post("/db/-/ask.json", json={"question": "How many?"},
+                                      **signed_in(default, ADMIN))).status_code == 200
+    # An instance-wide allow_ask: false stops asking even for actors who may run SQL.
+    denied = make_ds(paths, plugin={"allow_ask": False})
+    assert (await denied.client.post("/db/-/ask.json", json={"question": "How many?"})).status_code == 403
+    assert (await denied.client.get("/-/llm/query.json?database=db&sql=select+1")).status_code == 200
+
+
+def test_allow_ask_must_be_an_allow_block():
+    assert load_settings({"allow_ask": {"id": ["alice"]}}).allow_ask == {"id": ["alice"]}
+    with pytest.raises(ConfigError, match="allow block"):
+        load_settings({"allow_ask": "alice"})
