@@ -27,7 +27,9 @@ Each attempt is classified:
   refused  4xx, or a JSON-RPC error / isError tool result.
   ok       anything else.
 Resource cases run one at a time while the server's RSS (/proc/<pid>/status VmRSS) is sampled every 20 ms
-and GET /-/versions.json is timed every 50 ms; a case fails above 256 MB extra RSS or 100 ms health latency.
+and GET /-/versions.json is timed every 50 ms; a case fails above 256 MB extra RSS or 100 ms health latency,
+when one of its requests takes over 10 s (the time limit was ignored), or on a 5xx. A case past 3.5 GB extra
+is stopped by killing the server (it is restarted for the next case).
 Exit status 1 when anything leaked, answered 5xx, was unsafe, or a resource case failed.
 """
 
@@ -88,6 +90,7 @@ FAKE_DIMENSIONS = 16
 
 RSS_LIMIT_MB = 256
 HEALTH_LIMIT_MS = 100
+SLOW_LIMIT_S = 10  # one request holding a read thread 10x Datasette's default sql_time_limit_ms ignored it
 SAFETY_KILL_MB = 3500  # a case that takes more than this is stopped by killing the server (shared machine)
 
 
@@ -1211,8 +1214,11 @@ def run_resources(server: Server, cases, log) -> list[ResourceRow]:
         if codes:
             status += " " + "/".join(sorted(set(codes)))[:60]
         extra = monitor.peak - monitor.baseline
+        slowest = max((r.seconds for r in responses), default=0.0)
+        if slowest > SLOW_LIMIT_S:
+            status += f" SLOW: one request took {slowest:.1f} s"
         failed = (extra > RSS_LIMIT_MB or monitor.health_max > HEALTH_LIMIT_MS or monitor.killed
-                  or any(r.status >= 500 or r.status == 0 for r in responses))
+                  or slowest > SLOW_LIMIT_S or any(r.status >= 500 or r.status == 0 for r in responses))
         row = ResourceRow(case, description, extra, monitor.health_max, status, seconds, failed)
         rows.append(row)
         log(f"  {case}: +{extra:.0f} MB, health max {monitor.health_max:.0f} ms, {status}, {seconds:.1f} s")
