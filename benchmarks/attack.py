@@ -570,6 +570,24 @@ def sql_attacks() -> list[tuple[str, str, str]]:
         (c4, "sqlite_schema", f"SELECT count(*) FROM sqlite_schema WHERE tbl_name = '{v}'"),
         (c4, "table_list", f"SELECT * FROM pragma_table_list WHERE name = '{v}'"),
         (c4, "index_info built name", f"SELECT * FROM pragma_index_info('hm_idx_' || 'vault_{TAG}')"),
+        (c1, "hidden aliased as visible", f"SELECT body FROM {s} AS {PUBLIC}"),
+        (c1, "derived table aliased", f"SELECT * FROM (SELECT * FROM {s}) AS {PUBLIC}"),
+        (c1, "natural join", f"SELECT body FROM {s} NATURAL JOIN {PUBLIC}"),
+        (c1, "comment before name", f"SELECT body FROM/**/{s}"),
+        (c1, "temp schema", f"SELECT * FROM temp.{s}"),
+        (c1, "recursive cte named as hidden",
+         f"WITH RECURSIVE {s}(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM {s} WHERE id < 3) SELECT * FROM {s}"),
+        (c1, "cte then qualified table",
+         f"WITH {s} AS (SELECT 1 AS body) SELECT body FROM {s} UNION ALL SELECT body FROM main.{s}"),
+        (c2, "rowid in", f"SELECT count(*) FROM {PUBLIC} WHERE rowid IN (SELECT rowid FROM {s})"),
+        (c2, "limit 0", f"SELECT 1 FROM {v} LIMIT 0"),
+        (c2, "typeof scalar", f"SELECT typeof((SELECT 1 FROM {v}))"),
+        (c3, "in double-quoted", f'SELECT title FROM {PUBLIC} WHERE id IN "{s}"'),
+        (c3, "from string, join", f"SELECT * FROM {PUBLIC}, '{s}' LIMIT 3"),
+        (c3, "join string using", f"SELECT * FROM {PUBLIC} JOIN '{s}' USING (id) LIMIT 3"),
+        (c4, "index_list upper", f"SELECT * FROM pragma_index_list('{v.upper()}')"),
+        (c4, "index_list with schema", f"SELECT * FROM pragma_index_list('{v}', 'main')"),
+        (c4, "table_info runtime argument", f"SELECT p.* FROM (SELECT '{s}' AS n) x, pragma_table_info(x.n) p"),
     ]
 
 
@@ -591,6 +609,13 @@ def no_name_sql() -> list[tuple[str, str, str]]:
         (c1, "embeddings storage", "SELECT content FROM embeddings"),
         (c1, "collections storage", "SELECT * FROM collections"),
         (c1, "built table name in string", f"SELECT count(*) FROM {PUBLIC} WHERE id IN ('docs' || '_secret')"),
+        (c4, "table_info built runtime argument",
+         "SELECT p.* FROM (SELECT 'docs' || '_secret' AS n) x, pragma_table_info(x.n) p"),
+        (c4, "index_list over every table", "SELECT p.* FROM pragma_table_list t, pragma_index_list(t.name) p"),
+        (c4, "json_each over the schema",
+         "SELECT * FROM json_each((SELECT json_group_array(name) FROM sqlite_master))"),
+        (c4, "foreign keys of every table",
+         "SELECT f.* FROM pragma_table_list t, pragma_foreign_key_list(t.name) f"),
     ]
 
 
