@@ -1187,6 +1187,9 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
         ("randomblob(1e9)", *query_get("SELECT randomblob(1000000000) AS b")),
         ("printf('%.*c', 1e9)", *query_get("SELECT printf('%.*c', 1000000000, 'x') AS s")),
         ("20,000-char statement x4 parallel", *parallel(long_statement(), 4)),
+        # Just under the plugin's statement and batch caps (10,000 characters, 20 messages at 768d402), so
+        # the guard's own work is measured even when the larger requests are refused for their size.
+        ("10,000-char statement x4 parallel", *parallel(long_statement(9_990), 4)),
     ]
     if not quick:
         cases += [
@@ -1202,7 +1205,8 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
              *query_get(f"SELECT length(group_concat(a.body || b.body || c.body)) FROM {PUBLIC} a, {PUBLIC} b, "
                         f"{PUBLIC} c, {PUBLIC} d")),
             ("huge form body (200 MB)", *form_body(200)),
-            ("MCP batch", *mcp_batch(40, 6000)),
+            ("MCP batch of 40", *mcp_batch(40, 6000)),
+            ("MCP batch of 20 x 10,000 chars", *mcp_batch(20, 9_990)),
         ]
     return cases
 
