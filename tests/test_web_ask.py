@@ -20,9 +20,9 @@ from datasette.plugins import pm
 from itsdangerous import URLSafeSerializer
 
 import datasette_llm.web.ask as web_ask
-from datasette_llm.web.responses import INTERNAL_ERROR
 from datasette_llm.errors import ModelError, ModelUnavailable
 from datasette_llm.models.base import ChatModel, ChatResult, ModelStatus
+from datasette_llm.web.responses import INTERNAL_ERROR
 
 SECRET = "test-secret"
 GOOD_SQL = "```sql\nselect name, stars from repos order by stars desc limit 2\n```"
