@@ -329,11 +329,13 @@
     if (result.sql) {
       node.appendChild(el("h3", null, "SQL"));
       node.appendChild(el("pre", "ask-sql ask-final-sql", result.sql_formatted || result.sql));
-      var links = el("p", "ask-links");
-      var edit = el("a", "ask-edit-sql", "Edit this SQL");
-      edit.href = result.edit_sql_url;
-      links.appendChild(edit);
-      node.appendChild(links);
+      if (result.edit_sql_url) {  /* only for actors who may use Datasette's SQL page */
+        var links = el("p", "ask-links");
+        var edit = el("a", "ask-edit-sql", "Edit this SQL");
+        edit.href = result.edit_sql_url;
+        links.appendChild(edit);
+        node.appendChild(links);
+      }
       var count = result.truncated ? "at least " + plural(result.row_count, "row") : plural(result.row_count, "row");
       node.appendChild(el("h3", null, "Returned " + count));
       if (result.row_count) {
