@@ -1183,7 +1183,12 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
         return (f"POST /-/mcp batch of {items} tools/call query ({chars:,}-char SQL each, {len(body):,} bytes)",
                 lambda port: [hit(port, "POST", "/-/mcp", JSON, body, timeout=300)])
 
+    def idle(port):
+        time.sleep(3)
+        return []
+
     cases = [
+        ("idle (no attack, 3 s: noise floor)", "nothing", idle),
         ("randomblob(1e9)", *query_get("SELECT randomblob(1000000000) AS b")),
         ("printf('%.*c', 1e9)", *query_get("SELECT printf('%.*c', 1000000000, 'x') AS s")),
         ("20,000-char statement x4 parallel", *parallel(long_statement(), 4)),
@@ -1224,7 +1229,7 @@ def run_resources(server: Server, cases, log) -> list[ResourceRow]:
             time.sleep(0.3)
         seconds = time.perf_counter() - started
         statuses = sorted({r.status for r in responses})
-        status = ",".join(str(s) if s else "no response" for s in statuses)
+        status = ",".join(str(s) if s else "no response" for s in statuses) or "-"
         if monitor.killed:
             status = f"KILLED at +{SAFETY_KILL_MB} MB"
         codes = []
