@@ -61,8 +61,10 @@ def make_authorizer(policy: ReadPolicy):
                 # Table-valued pragmas and FTS5's constructor look at the schema: IGNORE reads NULL, so nothing
                 # leaks through them; a read of no column (a row count of the schema) is refused.
                 return sqlite3.SQLITE_IGNORE if arg2 else sqlite3.SQLITE_DENY
-            if policy.may_read_internally(arg1) or may_call_table_function(arg1):
+            if policy.may_read_internally(arg1):
                 return sqlite3.SQLITE_OK
+            if may_call_table_function(arg1) and arg1.lower() not in policy.stored:
+                return sqlite3.SQLITE_OK  # json_each, pragma_*: unless a stored table took that name
             if not arg2 and policy.may_count(arg1):
                 return sqlite3.SQLITE_OK
             return sqlite3.SQLITE_DENY

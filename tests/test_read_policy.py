@@ -246,3 +246,12 @@ def test_read_policy_is_cached_until_the_schema_changes(conn):
         assert read_policy(conn, db, VISIBLE) is not first
     finally:
         conn.execute("drop table later")
+
+
+def test_a_stored_table_named_like_a_table_function_is_a_table(tmp_path):
+    connection = sqlite3.connect(":memory:", check_same_thread=False)
+    connection.executescript("create table dogs (id); create table json_each (secret); insert into json_each "
+                             "values ('LEAK')")
+    with pytest.raises(QueryFailed):
+        run(connection, "select * from json_each", allowed={"dogs"})
+    assert run(connection, "select count(*) from dogs", allowed={"dogs"}).rows == ((0,),)
