@@ -1251,8 +1251,9 @@ def run_resources(server: Server, cases, log) -> list[ResourceRow]:
         slowest = max((r.seconds for r in responses), default=0.0)
         if slowest > SLOW_LIMIT_S:
             status += f" SLOW: one request took {slowest:.1f} s"
-        failed = (extra > RSS_LIMIT_MB or monitor.health_max > HEALTH_LIMIT_MS or monitor.killed
-                  or slowest > SLOW_LIMIT_S or any(r.status >= 500 or r.status == 0 for r in responses))
+        failed = responses != [] and (
+            extra > RSS_LIMIT_MB or monitor.health_max > HEALTH_LIMIT_MS or monitor.killed
+            or slowest > SLOW_LIMIT_S or any(r.status >= 500 or r.status == 0 for r in responses))
         row = ResourceRow(case, description, extra, monitor.health_max, status, seconds, failed)
         rows.append(row)
         log(f"  {case}: +{extra:.0f} MB, health max {monitor.health_max:.0f} ms, {status}, {seconds:.1f} s")
