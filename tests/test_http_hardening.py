@@ -286,6 +286,23 @@ async def test_forms_need_the_csrf_token(paths, models):
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("method, headers, warms", [
+    ("GET", {}, True), ("GET", {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "document"}, True),
+    ("GET", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document"}, True),  # a link was followed
+    ("GET", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "iframe"}, False),
+    ("GET", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "image"}, False),
+    ("HEAD", {}, False), ("DELETE", {}, False),
+])
+async def test_only_a_visit_to_the_ask_page_warms_the_model(paths, models, monkeypatch, method, headers, warms):
+    import datasette_llm.web.ask as web_ask
+
+    started = []
+    monkeypatch.setattr(web_ask, "start_warm_up", lambda *args: started.append(args))
+    await make_ds(paths).client.request(method, "/db/-/ask", headers=headers)
+    assert bool(started) == warms
+
+
+@pytest.mark.asyncio
 async def test_the_ask_page_names_post_not_get(paths, models):
     html = (await make_ds(paths).client.get("/db/-/ask")).text
     assert "ask.json?q=" not in html and "POST" in html
@@ -423,3 +440,36 @@ def test_allow_ask_must_be_an_allow_block():
     assert load_settings({"allow_ask": {"id": ["alice"]}}).allow_ask == {"id": ["alice"]}
     with pytest.raises(ConfigError, match="allow block"):
         load_settings({"allow_ask": "alice"})
+
+
+# -- every route, odd methods and odd input: never a 5xx ------------------------------------------
+
+ROUTES = ["/-/ask", "/db/-/ask", "/db/-/ask.json", "/db/-/ask.stream", "/-/semantic-search",
+          "/db/items/-/semantic-search", "/.well-known/ai-plugin.json", "/-/llm/openapi.json", "/-/llm/openapi.yaml",
+          "/-/llm/logo.svg", "/-/llm/schema.json", "/-/llm/query.json", "/-/mcp",
+          "/~ff/-/ask.json", "/%00/-/ask.json", "/db/%ff/-/semantic-search", "/private/-/ask.stream"]
+QUERIES = ["", "?q=%ff%fe", "?q=%00&database=%00&table=%00", "?database=db&table=items&limit=1e999&mode=%ff",
+           "?sql=select+%27%ED%A0%80%27&database=db", "?q=x&q=y&database=db&database=private"]
+BODIES = [(None, b""), ("application/json", b"\xff"), ("application/json", b"[" * 50_000),
+          ("application/json", b'{"question": {"a": 1}, "sql": ["x"], "database": 5}'),
+          ("application/x-www-form-urlencoded", b"%ff=%fe&question=%00"), ("text/plain", b"x"),
+          ("multipart/form-data; boundary=", b"--\r\n"), ("application/json; charset=latin-1", b"{}")]
+
+
+@pytest.mark.asyncio
+async def test_no_route_answers_5xx_to_odd_input(paths, models):
+    ds = make_ds(paths, HIDE_DATABASE, plugin={"warm_up": False})  # warm-ups are tested below
+    seen = []
+    for route in ROUTES:
+        for query in QUERIES:
+            for method in ("GET", "HEAD", "OPTIONS", "DELETE", "PATCH"):
+                response = await ds.client.request(method, route + query)
+                seen.append((method, route + query, response.status_code, response.text[:120]))
+        for content_type, body in BODIES:
+            headers = {"Content-Type": content_type} if content_type else {}
+            for cookies in ({}, {"ds_csrftoken": ds.sign("t", "csrftoken")}):
+                response = await ds.client.post(route, content=body, headers=headers, cookies=cookies)
+                seen.append(("POST", route, response.status_code, response.text[:120]))
+    errors = [row for row in seen if row[2] >= 500]
+    assert not errors, errors[:5]
+    assert models.requested == 0

@@ -25,7 +25,7 @@ from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..models import chat_model_for
 from ..route import PATHS
-from .origins import require_model_request
+from .origins import is_cross_site_fetch, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
 from .responses import internal_error_json, json_bytes, json_errors, json_response
 
@@ -215,7 +215,7 @@ async def page_view(request, datasette):
             await permissions.require_view_table(datasette, request.actor, database, table)
     except DatasetteLLMError as error:
         raise (DatasetteForbidden if error.status == 403 else DatasetteNotFound)(error.message) from None
-    if settings.warm_up:
+    if settings.warm_up and request.method == "GET" and not is_cross_site_fetch(request):
         start_warm_up(datasette, request.actor, database, [table] if table else [])
     base = datasette.urls.database(database)
     context = {

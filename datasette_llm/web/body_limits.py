@@ -1,9 +1,9 @@
-"""An ASGI wrapper that bounds the bodies of the plugin's POST routes before anything parses them.
+"""An ASGI wrapper that bounds the body of every POST to the plugin's routes before anything parses it.
 
 It sits outside Datasette's CSRF layer (asgi-csrf), which reads a whole url-encoded form into memory, and
-fails with a 500 on a multipart body without a proper boundary, whenever the request carries a cookie. Here
-every POST to our routes is read up to its route's limit (413 beyond it) and then replayed; multipart
-bodies, which no route of ours reads, are refused with a 415.
+fails with a 500 on any multipart body (no proper boundary; or a python-multipart it does not fit), whenever
+the request carries a cookie. Here every POST to our routes is read up to its route's limit (413 beyond
+it) and then replayed; multipart bodies, which no route of ours reads, are refused with a 415.
 """
 
 from __future__ import annotations
@@ -14,16 +14,19 @@ from ..errors import DatasetteLLMError, UnsupportedMediaType
 from .request_body import MULTIPART, read_body
 from .responses import json_bytes
 
+OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) answer POSTs with an error
+
 
 def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
-    """(path pattern, body limit in bytes, whether errors are JSON-RPC) for each POST route."""
+    """(path pattern, body limit in bytes, whether errors are JSON-RPC) for every route of the plugin."""
     from ..agents.mcp_transport import MAX_BODY_BYTES as MCP_BYTES
-    from .agents import QUERY_BODY_BYTES
-    from .ask import MAX_BODY_BYTES as ASK_BYTES
+    from . import agents, ask
+    from .routes import all_routes
 
-    return [(re.compile(r"^/-/mcp$"), MCP_BYTES, True),
-            (re.compile(r"^/-/llm/query\.json$"), QUERY_BODY_BYTES, False),
-            (re.compile(r"^/[^/]+/-/ask\.(?:json|stream)$"), ASK_BYTES, False)]
+    limits = {agents.mcp_view: MCP_BYTES, agents.query_view: agents.QUERY_BODY_BYTES,
+              ask.json_view: ask.MAX_BODY_BYTES, ask.stream_view: ask.MAX_BODY_BYTES}
+    return [(re.compile(pattern), limits.get(view, OTHER_ROUTES_BYTES), view is agents.mcp_view)
+            for pattern, view in all_routes()]
 
 
 def _error_body(error: DatasetteLLMError, json_rpc: bool) -> bytes:

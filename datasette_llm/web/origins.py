@@ -8,7 +8,7 @@
   which Datasette never grants for it) or a form that went through Datasette's CSRF token check; and no
   browser request marked as coming from another site.
 - `refuse_cross_site_fetch`: GET APIs that embed the query (semantic search) may be linked to, but another
-  site's page may not fetch or frame them.
+  site's page may not fetch or frame them (nor make the Ask page warm the model up).
 - `require_allowed_origin`: the Origin check of the agent APIs (MCP, query API) against DNS rebinding.
 """
 
@@ -90,10 +90,15 @@ def require_model_request(datasette, request) -> None:
         raise Forbidden(CROSS_SITE)
 
 
+def is_cross_site_fetch(request) -> bool:
+    """A browser says another site's page made this request as a fetch, frame or image (not a link)."""
+    site = request.headers.get("sec-fetch-site")
+    return site in ("cross-site", "same-site") and request.headers.get("sec-fetch-dest") != "document"
+
+
 def refuse_cross_site_fetch(request) -> None:
     """Links from anywhere are fine; fetches, frames and images from another site's page are not."""
-    site = request.headers.get("sec-fetch-site")
-    if site in ("cross-site", "same-site") and request.headers.get("sec-fetch-dest") != "document":
+    if is_cross_site_fetch(request):
         raise Forbidden("Pages on another site may not call this API.")
 
 
