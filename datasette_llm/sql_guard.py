@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import functools
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -449,6 +450,25 @@ def _check_functions(tree: exp.Expression) -> None:
             allowed = isinstance(node, _OPERATOR_NODES) or type(node) in _allowed_function_nodes()
         if not allowed:
             raise _reject(f"function {name}() is not allowed", "forbidden_function", name)
+        if name in ("printf", "format") or isinstance(node, exp.Format):
+            _check_format(node, name)
+
+
+# printf's width and precision make one call write any number of characters, and SQLite cannot interrupt a
+# function call: `printf('%.*c', 1000000000, 'x')` ran for 17 s. The format must be a literal with small numbers.
+MAX_FORMAT_WIDTH = 1000
+_FORMAT_SPEC = re.compile(r"%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _check_format(node: exp.Func, name: str) -> None:
+    first = node.expressions[0] if isinstance(node, exp.Anonymous) and node.expressions else node.this
+    if not (isinstance(first, exp.Literal) and first.is_string):
+        raise _reject(f"{name}() needs a 'literal' format string", "forbidden_function", name)
+    for width, precision in _FORMAT_SPEC.findall(first.this):
+        for number in (width, precision):
+            if number == "*" or (number and int(number) > MAX_FORMAT_WIDTH):
+                raise _reject(f"{name}(): widths and precisions must be numbers up to {MAX_FORMAT_WIDTH}",
+                              "forbidden_function", name)
 
 
 _OPERATOR_NODES = tuple(getattr(exp, name) for name in ("Binary", "Unary", "Connector", "Predicate", "Exists")

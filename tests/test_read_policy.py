@@ -108,7 +108,7 @@ def test_guard_and_authorizer_agree_on_every_function(conn, policy, schema):
     for name in sorted(_function_names(conn)):
         by_authorizer = authorize(sqlite3.SQLITE_FUNCTION, None, name, None, None) == sqlite3.SQLITE_OK
         verdicts = [check_select(f"select {name}({args}) from dogs", schema)
-                    for args in ("", "name", "name, 1", "name, 1, 2", "name, 1, 2, 3")]
+                    for args in ("", "name", "name, 1", "name, 1, 2", "name, 1, 2, 3", "'x'", "'x', 1")]
         if not any(isinstance(v, GuardedSQL) or v.kind == "forbidden_function" for v in verdicts):
             unparsed.append(name)
             continue
@@ -255,3 +255,15 @@ def test_a_stored_table_named_like_a_table_function_is_a_table(tmp_path):
     with pytest.raises(QueryFailed):
         run(connection, "select * from json_each", allowed={"dogs"})
     assert run(connection, "select count(*) from dogs", allowed={"dogs"}).rows == ((0,),)
+
+
+@pytest.mark.parametrize("sql, accepted", [
+    ("select printf('%.*c', 1000000000, 'x')", False),
+    ("select printf('%1000000c', 'x')", False),
+    ("select format('%.2000000f', 1.5)", False),
+    ("select printf(name, 1) from dogs", False),
+    ("select printf('%.2f and %5d%%', 1.5, 3)", True),
+    ("select format('%s-%s', name, id) from dogs", True),
+])
+def test_printf_formats_are_literal_and_small(schema, sql, accepted):
+    assert guard_accepts(sql, schema) == accepted
