@@ -14,14 +14,11 @@ the statement, function and table checks are the security boundary.
 
 from __future__ import annotations
 
-import asyncio
 import difflib
-import functools
 import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -31,8 +28,9 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.tokens import TokenType
 
-from .errors import DatasetteLLMError, SQLRejected
+from .errors import SQLRejected
 from .join_links import Link, hops, path_between
+from .sql.guard_worker import GUARD_SECONDS, GuardBusy, check_in_worker  # noqa: F401 - GuardBusy re-exported
 from .sql.policy import (
     ALLOWED_FUNCTIONS,
     MAX_RESULT_COLUMNS,
@@ -1280,27 +1278,11 @@ def _cut_trailing_prose(text: str) -> str:
 # Off the event loop
 # --------------------------------------------------------------------------------------------
 
-# Parsing is pure Python: a long hostile statement costs a second of CPU. Requests check SQL on one worker
-# thread, so the event loop keeps answering (other requests, health checks) while it runs, and a burst of
-# hostile statements waits in a short queue instead of multiplying: beyond it, 503.
-GUARD_QUEUE = 8
-_GUARD_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="datasette-llm-guard")
-_guard_waiting = 0
-
-
-class GuardBusy(DatasetteLLMError):
-    status = 503
-    code = "guard_busy"
-
 
 async def check_select_off_loop(sql: str, schema: SchemaInfo, **kwargs) -> GuardedSQL | Rejection:
-    """check_select on the guard's worker thread; GuardBusy (503) when too many statements are waiting."""
-    global _guard_waiting
-    if _guard_waiting >= GUARD_QUEUE:
-        raise GuardBusy("Too many queries are being checked right now; try again in a few seconds.")
-    _guard_waiting += 1
+    """check_select in the guard's worker process (sql/guard_worker.py): GuardBusy (503) when too many
+    statements are waiting; a statement that takes longer than the budget is refused."""
     try:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_GUARD_POOL, functools.partial(check_select, sql, schema, **kwargs))
-    finally:
-        _guard_waiting -= 1
+        return await check_in_worker(sql, schema, **kwargs)
+    except TimeoutError:
+        return Rejection(f"the SQL took longer than {GUARD_SECONDS:g} s to check; make it shorter", "parse_error")

@@ -1,0 +1,75 @@
+"""The guard for request SQL runs in a child process: the event loop keeps turning, overruns are ended."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+
+import pytest
+
+from datasette_llm.sql import guard_worker
+from datasette_llm.sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select_off_loop
+
+
+@pytest.fixture(scope="module")
+def schema() -> SchemaInfo:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table docs (id integer primary key, title text)")
+    return SchemaInfo.from_connection(conn)
+
+
+def long_statement(terms: int = 330) -> str:
+    return "select title from docs where " + " or ".join(f"(id = {i} and title <> 'x{i}')" for i in range(terms))
+
+
+def test_the_worker_gives_the_same_verdicts_as_the_guard(schema):
+    async def main():
+        return [await check_select_off_loop(sql, schema) for sql in
+                ("select * from docs", "select * from secret", "delete from docs")]
+
+    accepted, unknown, write = asyncio.run(main())
+    assert isinstance(accepted, GuardedSQL) and accepted.sql == "select * from docs LIMIT 1000"
+    assert isinstance(unknown, Rejection) and unknown.kind == "unknown_table"
+    assert isinstance(write, Rejection) and write.kind == "not_select"
+
+
+def test_the_event_loop_keeps_turning_while_long_statements_are_checked(schema):
+    async def main():
+        await check_select_off_loop("select 1", schema)  # the worker has started
+        lags = []
+
+        async def ticker():
+            while True:
+                started = time.perf_counter()
+                await asyncio.sleep(0.01)
+                lags.append(time.perf_counter() - started - 0.01)
+
+        task = asyncio.create_task(ticker())
+        verdicts = await asyncio.gather(*[check_select_off_loop(long_statement(), schema) for _ in range(4)])
+        task.cancel()
+        return verdicts, lags
+
+    verdicts, lags = asyncio.run(main())
+    assert all(isinstance(v, GuardedSQL) for v in verdicts)
+    # The parse happens in another process: the loop is never held for the length of a parse (hundreds of ms).
+    assert len(lags) > 10 and max(lags) < 0.25
+
+
+def test_an_overrun_is_refused_and_the_next_statement_gets_a_fresh_worker(schema, monkeypatch):
+    monkeypatch.setattr(guard_worker, "GUARD_SECONDS", 0.05)
+
+    async def overrun():
+        return await check_select_off_loop(long_statement(600), schema)
+
+    verdict = asyncio.run(overrun())
+    assert isinstance(verdict, Rejection) and "took longer" in verdict.reason
+    monkeypatch.setattr(guard_worker, "GUARD_SECONDS", 30)
+    assert isinstance(asyncio.run(check_select_off_loop("select id from docs", schema)), GuardedSQL)
+
+
+def test_beyond_the_queue_the_answer_is_busy(schema, monkeypatch):
+    monkeypatch.setattr(guard_worker, "_waiting", guard_worker.GUARD_QUEUE)
+    with pytest.raises(guard_worker.GuardBusy) as busy:
+        asyncio.run(check_select_off_loop("select 1", schema))
+    assert busy.value.status == 503
