@@ -530,6 +530,7 @@ class Grammar:
     def __init__(self, chooser):
         self.c = chooser
         self.aliases = 0
+        self.declared: set[str] = set()  # CTE names declared anywhere in the statement so far
         # How often a name is not a visible table (or CTE in scope): some statements only ever name what the
         # actor may see (they run, and test the walls from inside), others mix in hidden and odd names.
         self.hostility = chooser.pick((0, 10, 25, 50))
@@ -544,6 +545,9 @@ class Grammar:
         """A visible table or a CTE in scope; with `hostility` percent, any other name."""
         kind = "visible"
         if self.c.chance(self.hostility):
+            if self.declared and self.c.chance(50):
+                # A name some WITH clause declared: out of that clause's scope it is the real table.
+                return self.c.pick(sorted(self.declared))
             kind = self.c.pick(("hidden",) * 5 + ("renamed", "shadow", "fts", "system", "missing"))
         elif ctes and self.c.chance(35):
             names = sorted(n for n, cols in ctes.items() if len(cols) == 1 or not one_column)
@@ -674,6 +678,7 @@ class Grammar:
             name = self.c.pick(CTE_NAMES)
             body, columns = self.select(inner, depth + 1, named=True)
             inner[name] = columns
+            self.declared.add(name)
             parts.append(f"{quote(name, 'bare' if self.c.chance(70) else self.c.pick(QUOTE_STYLES[:4]))} "
                          f"as ({body})")
         return "with " + ", ".join(parts) + " ", inner
