@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from .config import allow_ask_block
 from .errors import Forbidden, NotFound
+from .execute import read_policy
 
 LLM_ASK = "llm-ask"
 
@@ -146,7 +147,11 @@ async def visible_tables(datasette, actor, database: str, *, include_views: bool
     names = [t for t in await db.table_names() if t not in hidden and t not in own]
     if include_views:
         names += await db.view_names()
-    return [t for t in names if await can_view_table(datasette, actor, database, t)]
+    names = [t for t in names if await can_view_table(datasette, actor, database, t)]
+    # A view that reads a table the actor may not see is left out: the authorizer cannot tell such a view's
+    # reads from a query's own, so it would refuse it anyway (sql/policy.py).
+    policy = await db.execute_fn(lambda conn: read_policy(conn, db, names))
+    return [t for t in names if policy.may_read(t)]
 
 
 async def require_view_database(datasette, actor, database: str):

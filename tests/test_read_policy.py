@@ -267,3 +267,18 @@ def test_a_stored_table_named_like_a_table_function_is_a_table(tmp_path):
 ])
 def test_printf_formats_are_literal_and_small(schema, sql, accepted):
     assert guard_accepts(sql, schema) == accepted
+
+
+@pytest.mark.asyncio
+async def test_listings_leave_out_a_view_that_reads_a_hidden_table(tmp_path):
+    from datasette.app import Datasette
+
+    path = tmp_path / "data.db"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(DDL)
+    tables = {name: {"allow": False} for name in ("secret", "pub_secret")}
+    ds = Datasette([str(path)], metadata={"databases": {"data": {"tables": tables}}})
+    listed = await ds.client.get("/-/llm/schema.json?database=data")
+    names = {table["name"] for table in listed.json()["databases"][0]["tables"]}
+    assert "dogs_view" in names and "dogs" in names
+    assert "secret_view" not in names and "secret" not in names
