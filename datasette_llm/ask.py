@@ -107,14 +107,16 @@ class AskResult:
     def to_json(self) -> dict:
         data = asdict(self)
         data["ok"] = self.ok
-        data["rows"] = [list(row) for row in self.rows]
+        data["rows"] = json_rows(self.rows)
         data["attempts"] = [asdict(a) for a in self.attempts]
         data["candidates"] = [asdict(c) for c in self.candidates]
-        for row in data["rows"]:
-            for i, value in enumerate(row):
-                if isinstance(value, bytes):
-                    row[i] = {"$base64": True, "encoded": base64.b64encode(value).decode()}
         return data
+
+
+def json_rows(rows) -> list[list]:
+    """Rows as JSON-ready lists: blobs as Datasette writes them ({"$base64": true, "encoded": ...})."""
+    return [[{"$base64": True, "encoded": base64.b64encode(value).decode()} if isinstance(value, bytes) else value
+             for value in row] for row in rows]
 
 
 def check_question(question, settings: Settings) -> str:
@@ -521,6 +523,9 @@ class AskPipeline:
         return None, None
 
     async def answer(self, guarded: GuardedSQL, result: QueryResult) -> tuple[str, FittedRows]:
+        # The rows exist before the prose does: show them now (the page draws the table while the answer streams).
+        await self.emit("rows", sql=guarded.sql, columns=list(result.columns), rows=json_rows(result.rows),
+                        row_count=len(result.rows), truncated=result.hit_row_cap)
         options = ChatOptions(max_tokens=self.settings.answer_max_tokens, temperature=0.0, cache_slot="answer")
         base_messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
                          {"role": "user", "content": prompts.ANSWER_USER.format(

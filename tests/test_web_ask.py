@@ -516,7 +516,11 @@ async def test_stream_events_in_order(make_ds):
     events = parse_sse(response.text)
     stages = [name for name, _ in events if name != "answer_token"]
     assert stages == ["started", "route", "writing_sql", "checking", "writing_sql", "checking", "running",
-                      "answering", "result"]
+                      "rows", "answering", "result"]
+    # The rows arrive before the first answer token, and they are the rows of the result.
+    rows = dict(events)["rows"]
+    assert rows["rows"] == [["datasette", 30], ["llm", 20]] and rows["columns"] == ["name", "stars"]
+    assert rows["row_count"] == 2 and rows["truncated"] is False and rows["sql"] == events[-1][1]["sql"]
     assert events[1][1]["path"] == "sql"
     assert [data.get("attempt") for name, data in events if name == "writing_sql"] == [1, 2]
     tokens = [data["text"] for name, data in events if name == "answer_token"]

@@ -311,8 +311,31 @@
     return "Model " + result.model + (bits.length ? " · " + bits.join(" · ") : "");
   }
 
+  /* The SQL and its rows, shown the moment the query has run; the final result replaces them. */
+  function showRows(turn, data) {
+    var block = el("div", "ask-early-rows");
+    block.appendChild(el("h3", null, "SQL"));
+    block.appendChild(el("pre", "ask-sql", data.sql));
+    var count = data.truncated ? "at least " + plural(data.row_count, "row") : plural(data.row_count, "row");
+    block.appendChild(el("h3", null, "Returned " + count));
+    if (data.row_count) {
+      block.appendChild(rowsTable(data.columns, data.rows));
+    } else {
+      block.appendChild(el("p", "zero-results", "0 records"));
+    }
+    if (turn.early) {
+      turn.early.remove();
+    }
+    turn.early = block;
+    turn.node.appendChild(block);
+  }
+
   function showResult(turn, result) {
     var node = turn.node;
+    if (turn.early) {
+      turn.early.remove();
+      turn.early = null;
+    }
     node.dataset.ok = result.ok ? "1" : "0";
     node.dataset.sql = result.sql || "";
     if (result.answer) {
@@ -412,7 +435,9 @@
         return;
       }
       await readEvents(response.body, function (name, data) {
-        if (name === "answer_token") {
+        if (name === "rows") {
+          showRows(turn, data);
+        } else if (name === "answer_token") {
           turn.tokens += data.text;
           turn.answer.textContent = turn.tokens;
         } else if (name === "result") {
