@@ -2,7 +2,10 @@
 statement per class, each asked of the original world and of the changed copies (see tests/leak_oracle.py).
 
     .venv/bin/python benchmarks/leak_oracle.py [--count 10000] [--seed 0] [--examples 5] [--no-corpus]
-                                               [--surfaces query.json,mcp] [--out leaks.json]
+                               [--scenario anonymous|staffer] [--surfaces query.json,mcp] [--out leaks.json]
+
+Scenarios (tests/leak_oracle.py): `anonymous` sees only the visible tables; `staffer`, a signed-in actor,
+may also see the hidden table staff and the view over it (which then stay the same in every copy).
 
 Prints: statements, verdicts on the original copy (ran = accepted by guard and SQLite; rejected = refused
 by the guard; failed = refused by SQLite or its authorizer; other = any other status), leaking statements
@@ -26,6 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from leak_oracle import (  # noqa: E402 (tests/ is put on the path first)
     CLASS_STATEMENTS,
+    SCENARIOS,
     SURFACES,
     VISIBLE_DB,
     OracleRunner,
@@ -52,6 +56,7 @@ def main(argv=None) -> int:
     parser.add_argument("--examples", type=int, default=5, help="leaking statements to print")
     parser.add_argument("--no-corpus", action="store_true", help="generated statements only")
     parser.add_argument("--surfaces", default=",".join(SURFACES))
+    parser.add_argument("--scenario", default="anonymous", choices=sorted(SCENARIOS))
     parser.add_argument("--out", type=Path, help="write every leak here as JSON")
     args = parser.parse_args(argv)
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -59,7 +64,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     tallies: dict[str, Tally] = {}
     with tempfile.TemporaryDirectory() as directory:
-        runner = OracleRunner(Path(directory), surfaces=args.surfaces.split(","))
+        runner = OracleRunner(Path(directory), surfaces=args.surfaces.split(","), scenario=SCENARIOS[args.scenario])
         rows = inputs(args)
         for number, (source, database, sql) in enumerate(rows, 1):
             tallies.setdefault(source, Tally()).add(runner.check(sql, database))
@@ -71,7 +76,7 @@ def main(argv=None) -> int:
     seconds = time.perf_counter() - started
 
     all_leaks = [leak for tally in tallies.values() for leak in tally.leaks]
-    print(f"seed {args.seed}, surfaces {args.surfaces}")
+    print(f"scenario {args.scenario}, seed {args.seed}, surfaces {args.surfaces}")
     print(f"{'source':<10} {'statements':>10} {'ran':>6} {'rejected':>8} {'failed':>6} {'other':>5} "
           f"{'leaking':>7} {'unstable':>8}")
     for source, tally in tallies.items():

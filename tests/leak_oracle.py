@@ -127,21 +127,41 @@ def hidden_rows(copy: str) -> dict[str, list[tuple]]:
     }
 
 
-def build_world(directory: Path, variant: str) -> tuple[list[Path], dict]:
+@dataclass(frozen=True)
+class Scenario:
+    """Who asks, and which of the hidden objects that actor may see (those stay the same in every copy)."""
+
+    name: str
+    actor: dict | None
+    shown: frozenset[str] = frozenset()  # keys of ORIGINAL_NAMES, with the columns and indexes that go with them
+
+    def names(self, variant: str) -> dict[str, str]:
+        return {key: ORIGINAL_NAMES[key] if key in self.shown else name for key, name in VARIANTS[variant].items()}
+
+
+ANONYMOUS = Scenario("anonymous", None)
+# A signed-in actor allowed two of the hidden objects: staff (with its salary column and index) and the
+# view over it; everything else stays hidden from them too.
+STAFFER = Scenario("staffer", {"id": "staffer"}, frozenset({"staff", "staff_view", "salary", "staff_salary_idx"}))
+SCENARIOS = {scenario.name: scenario for scenario in (ANONYMOUS, STAFFER)}
+
+
+def build_world(directory: Path, variant: str, scenario: Scenario = ANONYMOUS) -> tuple[list[Path], dict]:
     """Write the visible database and the hidden one for `variant`; return their paths and the metadata."""
-    names = VARIANTS[variant]
+    names = scenario.names(variant)
     copy = "original" if variant == "original" else "mutated"
     directory.mkdir(parents=True, exist_ok=True)
     main_path = directory / f"{VISIBLE_DB}.db"
     vault_path = directory / f"{names['vault']}.db"
     for path in (main_path, vault_path):
         path.unlink(missing_ok=True)
-    rows = hidden_rows(copy)
+    original_rows, changed_rows = hidden_rows("original"), hidden_rows(copy)
+    rows = {key: original_rows[key] if key in scenario.shown else changed_rows[key] for key in original_rows}
     conn = sqlite3.connect(main_path)
     # Visible objects first, so that they take the same pages in every copy.
     conn.executescript(VISIBLE_DDL.format(**names))
     conn.executescript(HIDDEN_DDL.format(**names))
-    conn.execute(HIDDEN_VIEW[copy].format(**names))
+    conn.execute(HIDDEN_VIEW["original" if "staff_view" in scenario.shown else copy].format(**names))
     for key, table_rows in rows.items():
         if key == "keys":
             continue
@@ -154,8 +174,10 @@ def build_world(directory: Path, variant: str) -> tuple[list[Path], dict]:
     conn.executemany("insert into keys values (?, ?)", rows["keys"])
     conn.commit()
     conn.close()
+    allow = {"id": scenario.actor["id"]} if scenario.actor else False
     metadata = {"databases": {
-        VISIBLE_DB: {"tables": {names[key]: {"allow": False} for key in HIDDEN_TABLE_KEYS}},
+        VISIBLE_DB: {"tables": {names[key]: {"allow": allow if key in scenario.shown else False}
+                                for key in HIDDEN_TABLE_KEYS}},
         names["vault"]: {"allow": False},
     }}
     return [main_path, vault_path], metadata
@@ -207,14 +229,20 @@ async def _decoded(response) -> Response:
     return Response(response.status_code, body)
 
 
-async def ask_query_json(ds: Datasette, database: str | None, sql: str) -> Response:
-    return await _decoded(await ds.client.post("/-/llm/query.json", json={"database": database, "sql": sql}))
+def actor_cookies(ds: Datasette, actor: dict | None) -> dict:
+    return {"ds_actor": ds.sign({"a": actor}, "actor")} if actor else {}
 
 
-async def ask_mcp(ds: Datasette, database: str | None, sql: str) -> Response:
+async def ask_query_json(ds: Datasette, database: str | None, sql: str, actor: dict | None = None) -> Response:
+    return await _decoded(await ds.client.post("/-/llm/query.json", json={"database": database, "sql": sql},
+                                               cookies=actor_cookies(ds, actor)))
+
+
+async def ask_mcp(ds: Datasette, database: str | None, sql: str, actor: dict | None = None) -> Response:
     message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
                "params": {"name": "query", "arguments": {"database": database, "sql": sql}}}
-    return await _decoded(await ds.client.post("/-/mcp", content=json.dumps(message).encode(), headers=MCP_HEADERS))
+    return await _decoded(await ds.client.post("/-/mcp", content=json.dumps(message).encode(), headers=MCP_HEADERS,
+                                               cookies=actor_cookies(ds, actor)))
 
 
 SURFACE_CALLS: dict[str, Callable] = {"query.json": ask_query_json, "mcp": ask_mcp}
@@ -228,10 +256,11 @@ class Leak:
     surface: str
     original: Response
     changed: Response
+    scenario: str = ANONYMOUS.name
 
     def to_json(self) -> dict:
-        return {"sql": self.sql, "database": self.database, "variant": self.variant, "surface": self.surface,
-                "original": self.original.to_json(), "changed": self.changed.to_json()}
+        return {"sql": self.sql, "database": self.database, "scenario": self.scenario, "variant": self.variant,
+                "surface": self.surface, "original": self.original.to_json(), "changed": self.changed.to_json()}
 
     def __str__(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False)[:1500]
@@ -262,13 +291,14 @@ class Oracle:
 
     def __init__(self, directory: Path, variants: Sequence[str] = ("mutated", "renamed"),
                  metadata_override: Callable[[str, dict], dict] | None = None,
-                 surfaces: Sequence[str] = SURFACES):
+                 surfaces: Sequence[str] = SURFACES, scenario: Scenario = ANONYMOUS):
         from datasette.app import Datasette
 
         self.instances: dict[str, Datasette] = {}
         self.surfaces = tuple(surfaces)
+        self.scenario = scenario
         for variant in ("original", *variants):
-            paths, metadata = build_world(directory / variant, variant)
+            paths, metadata = build_world(directory / variant, variant, scenario)
             if metadata_override:
                 metadata = metadata_override(variant, metadata)
             self.instances[variant] = Datasette([str(p) for p in paths], metadata=metadata)
@@ -277,7 +307,8 @@ class Oracle:
                       surfaces: Sequence[str] | None = None) -> dict[str, Response]:
         ds = self.instances[variant]
         surfaces = tuple(surfaces or self.surfaces)
-        answers = await asyncio.gather(*(SURFACE_CALLS[surface](ds, database, sql) for surface in surfaces))
+        answers = await asyncio.gather(*(SURFACE_CALLS[surface](ds, database, sql, self.scenario.actor)
+                                         for surface in surfaces))
         return dict(zip(surfaces, answers))
 
     async def check(self, sql: str, database: str | None = VISIBLE_DB,
@@ -287,7 +318,7 @@ class Oracle:
         answers = dict(zip(variants, await asyncio.gather(
             *(self.answers(variant, sql, database, surfaces) for variant in variants))))
         original = answers["original"]
-        leaks = [Leak(sql, database, variant, surface, original[surface], changed[surface])
+        leaks = [Leak(sql, database, variant, surface, original[surface], changed[surface], self.scenario.name)
                  for variant, changed in answers.items() if variant != "original"
                  for surface in surfaces if original[surface] != changed[surface]]
         unstable = False

@@ -16,6 +16,7 @@ from leak_oracle import (
     HIDDEN_INDEX_KEYS,
     HIDDEN_TABLE_KEYS,
     MCP_HEADERS,
+    STAFFER,
     VARIANTS,
     VISIBLE_COLUMNS,
     VISIBLE_DB,
@@ -30,6 +31,7 @@ from leak_oracle import (
 
 GENERATED_EXAMPLES = 100
 HEALTH_SAMPLE = 200
+STAFFER_SAMPLE = 40
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +184,23 @@ def test_the_generator_writes_statements_that_run(runner):
     assert ran >= 0.25 * HEALTH_SAMPLE, tally.verdicts
     assert rejected >= 0.1 * HEALTH_SAMPLE and failed >= 1, tally.verdicts
     assert tally.verdicts["other"] <= 0.1 * HEALTH_SAMPLE, tally.verdicts
+
+
+def test_an_actor_allowed_one_hidden_table_learns_nothing_more(tmp_path):
+    """The staffer may see staff and its view (the same in every copy); every other hidden object changes."""
+    staffer = OracleRunner(tmp_path, scenario=STAFFER)
+    try:
+        ds = staffer.oracle.instances["renamed"]
+        cookies = {"ds_actor": ds.sign({"a": STAFFER.actor}, "actor")}
+        schema = staffer.run(ds.client.get("/-/llm/schema.json", cookies=cookies)).json()
+        assert {t["name"] for t in schema["databases"][0]["tables"]} == {*VISIBLE_COLUMNS, "staff", "staff_view"}
+        assert staffer.check("select name, salary from staff order by id").verdict == "ran"
+        tally = Tally()
+        for _, sql in CLASS_STATEMENTS:
+            tally.add(staffer.check(sql))
+        for database, sql in random_statements(seed=1, count=STAFFER_SAMPLE):
+            tally.add(staffer.check(sql, database))
+        assert tally.verdicts["ran"] >= 0.25 * tally.statements, tally.verdicts
+        assert tally.leaks == [], report(tally.leaks)
+    finally:
+        staffer.close()
