@@ -46,6 +46,10 @@ class Settings:
     # Read a database's schema into the local model's prompt cache when its Ask page opens, so the first
     # question does not wait for it.
     warm_up: bool = True
+    # At `datasette serve` start-up, save the local model's state after each database's schema prompt in the
+    # background (at low priority, giving way to questions), so no visitor waits for it: the databases to warm,
+    # None for every database Ask is enabled for, [] for none. `warm_up: false` turns this off too.
+    warm_up_databases: tuple[str, ...] | None = None
     max_cell_chars: int = 200
     # Tokens of retrieved passages for answers from text. The local model reads about 40 prompt tokens a
     # second on 2 cores, so this is a latency budget as much as a context budget.
@@ -107,7 +111,7 @@ def _coerce(name: str, value):
         return check_allow_block(name, value)
     if name == "models_dir":
         return Path(os.path.expanduser(str(value)))
-    if name == "databases":
+    if name in ("databases", "warm_up_databases"):
         if isinstance(value, str):
             value = [value]
         return tuple(value)
