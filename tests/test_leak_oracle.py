@@ -29,9 +29,9 @@ from leak_oracle import (
     without_timing,
 )
 
-GENERATED_EXAMPLES = 100
-HEALTH_SAMPLE = 200
-STAFFER_SAMPLE = 40
+GENERATED_EXAMPLES = 70
+HEALTH_SAMPLE = 150
+STAFFER_SAMPLE = 30
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_timing_fields_are_the_only_thing_ignored():
     assert without_timing({"rows": [["seconds"]]}) == {"rows": [["seconds"]]}
 
 
-# Listings and the prompt (class 5: a visible table's REFERENCES to a hidden one) ---------------------------
+# Listings, 404s and the prompt (class 5: a visible table's REFERENCES to a hidden one) ---------------------
 
 
 async def listings(ds) -> dict:
@@ -133,6 +133,15 @@ async def listings(ds) -> dict:
                        "params": {"name": name, "arguments": {"database": VISIBLE_DB, "table": table}}}
             response = await ds.client.post("/-/mcp", content=json.dumps(message).encode(), headers=MCP_HEADERS)
             out[f"{name} {table}"] = (response.status_code, without_timing(response.json()))
+    # Class 6: a hidden database (by either copy's name) or table reads like a missing one on Ask and search.
+    # (Datasette's HTML 404 pages take about a second each here, so only the telling ones are asked.)
+    requests = [("get", "/vault/-/ask", {}), ("get", f"/{VISIBLE_DB}/staff/-/semantic-search", {"params": {"q": "x"}})]
+    for name in ("vault", "strongbox", "nowhere"):
+        requests += [("post", f"/{name}/-/ask.json", {"json": {"question": "How many?"}}),
+                     ("get", "/-/semantic-search", {"params": {"database": name, "q": "fox"}})]
+    for method, path, kwargs in requests:
+        response = await getattr(ds.client, method)(path, **kwargs)
+        out[f"{method} {path} {kwargs}"] = (response.status_code, response.text)
     tables = await load_tables(ds, VISIBLE_DB, None)
     out["prompt"] = render_schema(VISIBLE_DB, tables, lambda text: len(text) // 4, 100_000).text
     return out
