@@ -14,6 +14,7 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import ConfigError
 from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, ModelStatus
+from .prompt_states import default_state_dir
 from .provision import CHAT_GGUF, EMBEDDING_ONNX, EMBEDDING_TOKENIZER, require_file
 
 __all__ = ["ChatModel", "ChatOptions", "ChatResult", "EmbeddingModel", "ModelStatus", "chat_model_for",
@@ -40,13 +41,15 @@ def _build_chat(spec: str, settings: Settings) -> ChatModel:
         models_dir = settings.models_dir
         return LlamaCppChatModel(
             DEFAULT_CHAT_NAME, models_dir / CHAT_GGUF.relative_path, n_ctx=settings.n_ctx,
-            n_threads=settings.n_threads, resolve_path=lambda: require_file(models_dir, CHAT_GGUF), **common,
+            n_threads=settings.n_threads, resolve_path=lambda: require_file(models_dir, CHAT_GGUF),
+            state_dir=default_state_dir(), **common,
         )
     if spec.startswith("llama_cpp:") or spec.endswith(".gguf"):
         from .llama_cpp import LlamaCppChatModel
 
         path = Path(spec.removeprefix("llama_cpp:")).expanduser()
-        return LlamaCppChatModel(path.stem, path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, **common)
+        return LlamaCppChatModel(path.stem, path, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
+                                 state_dir=default_state_dir(), **common)
     if spec.startswith("openai:"):
         from .openai import OpenAIChatModel
 

@@ -30,6 +30,9 @@ class ChatOptions:
     # Backends with a prompt cache (llama.cpp) keep one cache per slot, so SQL prompts (which share the
     # schema prefix) and answer prompts do not evict each other.
     cache_slot: str = "default"
+    # The start of the prompt that many requests share (a database's schema): backends that can save the
+    # model state after it (llama.cpp) do so once and load it for every later request that starts with it.
+    prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,12 +150,28 @@ class ChatModel(ABC):
         finally:
             self._gate.release()
 
+    def busy(self) -> bool:
+        """Whether a request is running or waiting: warm-ups give way to it."""
+        return self._gate.waiting > 0
+
+    def reading_speed(self) -> float | None:
+        """Prompt tokens read per second as measured on this machine, if the backend knows."""
+        return None
+
     async def warm(self, messages: list[Message], options: ChatOptions) -> bool:
-        """Read `messages` into the prompt cache of `options.cache_slot` (one token generated), so a request
-        that starts with the same prefix skips that work. Only when idle: a warm-up never queues ahead of or
-        behind real work. Returns whether it ran."""
-        if not self.prompt_cache or self._gate.waiting:
+        """Read `messages` (up to `options.prefix` where the backend saves prefix states) into the prompt cache
+        of `options.cache_slot`, so a request that starts with the same prefix skips that work. Only when idle:
+        a warm-up never queues ahead of or behind real work. Returns whether the prefix is ready."""
+        if not self.prompt_cache or self.busy():
             return False
+        return await self._warm(messages, options)
+
+    def prepare_prefix(self, messages: list[Message], options: ChatOptions, should_stop=lambda: False) -> bool:
+        """Save the model state after `options.prefix` of `messages` (blocking, for background warm-ups that
+        stop when `should_stop()` says so). Backends without saved prefix states have nothing to do."""
+        return False
+
+    async def _warm(self, messages: list[Message], options: ChatOptions) -> bool:
         await self.chat(messages, ChatOptions(max_tokens=1, cache_slot=options.cache_slot))
         return True
 

@@ -1,19 +1,32 @@
-"""Local GGUF chat models through llama-cpp-python: loaded once, reused, one request at a time."""
+"""Local GGUF chat models through llama-cpp-python: loaded once, reused, one request at a time.
+
+A request may name the `prefix` its prompt shares with others (a database's schema): the model state after
+it is saved to disk once (prompt_states.py) and loaded, never computed again, by any later request or process.
+"""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ContextOverflow, ModelError, ModelNotReady
 from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus
+from .prompt_states import PrefixStates, model_identity
 
 _LOADED: weakref.WeakSet[LlamaCppChatModel] = weakref.WeakSet()
+
+# A prefix is read in pieces of this many tokens so that a warm-up yields to a question within about a second.
+PREFIX_CHUNK = 128
+MIN_PREFIX_TOKENS = 32  # shorter shared prefixes are not worth a file
+# Sampling settings of llama-cpp-python's create_chat_completion, which this model used before it rendered
+# its own prompts: kept so that sampled candidates stay what they were.
+CHAT_SAMPLING = dict(top_k=40, min_p=0.05, typical_p=1.0, repeat_penalty=1.0)
 
 
 @atexit.register
@@ -23,22 +36,65 @@ def _close_all():
         model.close()
 
 
+@contextlib.contextmanager
+def _model_params(**overrides):
+    """`Llama()` has no keyword for some model parameters (use_extra_bufts): set them on its defaults."""
+    import llama_cpp
+
+    module = llama_cpp.llama_cpp
+    original = module.llama_model_default_params
+
+    def patched():
+        params = original()
+        for name, value in overrides.items():
+            setattr(params, name, value)
+        return params
+
+    module.llama_model_default_params = patched
+    try:
+        yield
+    finally:
+        module.llama_model_default_params = original
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 class LlamaCppChatModel(ChatModel):
     backend = "llama_cpp"
     workers = 1  # a llama.cpp context is not thread-safe
     prompt_cache = True  # llama-cpp-python reuses the longest common token prefix of the previous prompt
 
     def __init__(self, name: str, path: Path, *, n_ctx: int = 8192, n_threads: int | None = None,
-                 resolve_path=None, **kwargs):
+                 resolve_path=None, state_dir: Path | None = None, n_batch: int = 512, n_ubatch: int = 512,
+                 use_extra_bufts: bool = False, **kwargs):
         super().__init__(name, **kwargs)
         self.path = Path(path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.n_batch, self.n_ubatch = n_batch, n_ubatch
+        # Weight repacking ("extra buffer types") made prompt reading slower here, and with a native build it
+        # selects AMX kernels that crash on CPUs that advertise AMX without supporting it.
+        self.use_extra_bufts = use_extra_bufts
         # `resolve_path` verifies the default model (hash) before loading; custom GGUF files are used as is.
         self._resolve_path = resolve_path
         self._contexts: dict = {}  # cache slot -> Llama (the weights are memory-mapped once, shared)
+        self._formatters: dict = {}  # id(Llama) -> its chat template, or None when it has none
         self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()  # one computation at a time, requests and warm-ups alike
+        self.states = PrefixStates(state_dir) if state_dir else None
+        self._identity: str | None = None
         self.load_seconds: float | None = None
+        self.last_active = 0.0  # time.monotonic() when the last request ended
+        self.read_rate: float | None = None  # prompt tokens read per second, measured
+        self.write_rate: float | None = None  # tokens written per second, measured
+        self.tokens_read = 0  # prompt tokens computed (not loaded from a saved state) since the model was made
 
     MAX_SLOTS = 2
 
@@ -64,14 +120,18 @@ class LlamaCppChatModel(ChatModel):
                     ) from None
                 started = time.perf_counter()
                 try:
-                    self._contexts[slot] = Llama(
-                        model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                        n_threads_batch=self.n_threads, n_batch=512, seed=0, verbose=False,
-                    )
+                    with _model_params(use_extra_bufts=self.use_extra_bufts):
+                        self._contexts[slot] = Llama(
+                            model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads,
+                            n_threads_batch=self.n_threads, n_batch=self.n_batch, n_ubatch=self.n_ubatch, seed=0,
+                            verbose=False,
+                        )
                 except (ValueError, RuntimeError, OSError) as error:
                     raise ModelNotReady(f"llama.cpp could not load {path}: {error}") from None
                 if self.load_seconds is None:
                     self.load_seconds = time.perf_counter() - started
+                if self.states is not None and self._identity is None:
+                    self._identity = model_identity(Path(path), self.n_ctx, f"bufts={self.use_extra_bufts}")
                 _LOADED.add(self)
             return self._contexts[slot]
 
@@ -79,6 +139,7 @@ class LlamaCppChatModel(ChatModel):
         for llama in self._contexts.values():
             llama.close()
         self._contexts.clear()
+        self._formatters.clear()
 
     def close(self):
         with self._load_lock:
@@ -92,6 +153,84 @@ class LlamaCppChatModel(ChatModel):
         llama = next(iter(self._contexts.values()), None) or self._model("sql")
         return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def reading_speed(self) -> float | None:
+        return self.read_rate
+
+    # -- prompts ---------------------------------------------------------------------------------------
+    def _formatter(self, llama):
+        """The model's own chat template (as create_chat_completion uses it), or None for other chat formats."""
+        if id(llama) not in self._formatters:
+            formatter = None
+            template = llama.metadata.get("tokenizer.chat_template")
+            if template and llama.chat_handler is None and llama.chat_format == "chat_template.default":
+                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+                eos = llama.token_eos()
+                bos = llama.token_bos()
+                formatter = Jinja2ChatFormatter(
+                    template=template, eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+                    bos_token=llama._model.token_get_text(bos) if bos != -1 else "", stop_token_ids=[eos])
+            self._formatters[id(llama)] = formatter
+        return self._formatters[id(llama)]
+
+    def _prompt(self, llama, messages):
+        """(prompt text, tokens, stop strings, stopping criteria) exactly as create_chat_completion builds them."""
+        formatter = self._formatter(llama)
+        if formatter is None:
+            return None
+        rendered = formatter(messages=messages)
+        tokens = llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+        stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
+        return rendered.prompt, tokens, stop, rendered.stopping_criteria
+
+    def _prefix_tokens(self, llama, prompt: str, tokens: Sequence[int], prefix: str) -> list[int]:
+        """The tokens of `tokens` that come from the prompt up to the end of `prefix` (none if it is absent)."""
+        if not prefix or self.states is None:
+            return []
+        at = prompt.find(prefix)
+        if at < 0:
+            return []
+        cut = llama.tokenize(prompt[: at + len(prefix)].encode("utf-8"), add_bos=False, special=True)
+        # The last token of the cut may merge with what follows it in the full prompt: leave it out.
+        n = common_prefix(cut[:-1], tokens)
+        return list(tokens[:n]) if n >= MIN_PREFIX_TOKENS else []
+
+    def _read(self, llama, tokens: Sequence[int], should_stop: Callable[[], bool] | None = None) -> bool:
+        """Make the context hold exactly `tokens`, reading only what it does not hold yet; False if stopped."""
+        held = common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
+        if held == len(tokens) and held == llama.n_tokens:
+            return True
+        llama._ctx.kv_cache_seq_rm(-1, held, -1)
+        llama.n_tokens = held
+        started, start = time.perf_counter(), held
+        for at in range(held, len(tokens), PREFIX_CHUNK):
+            if should_stop is not None and should_stop():
+                return False
+            llama.eval(tokens[at: at + PREFIX_CHUNK])
+            self.tokens_read += len(tokens[at: at + PREFIX_CHUNK])
+        self._measured_read(len(tokens) - start, time.perf_counter() - started)
+        return True
+
+    def _restore_prefix(self, llama, prefix: list[int], should_stop=None) -> bool:
+        """Make the context start with `prefix`: already there, loaded from its saved state, or read and saved."""
+        if not prefix:
+            return True
+        if common_prefix(llama.input_ids[: llama.n_tokens].tolist(), prefix) == len(prefix):
+            return True
+        key = self.states.key(self._identity, prefix)
+        if self.states.load(llama, key, prefix):
+            return True
+        if not self._read(llama, prefix, should_stop):
+            return False
+        self.states.save(llama, key, prefix)
+        return True
+
+    def _measured_read(self, tokens: int, seconds: float):
+        if tokens >= 32 and seconds > 0:
+            rate = tokens / seconds
+            self.read_rate = rate if self.read_rate is None else 0.5 * self.read_rate + 0.5 * rate
+
+    # -- requests --------------------------------------------------------------------------------------
     def _kwargs(self, options: ChatOptions) -> dict:
         return dict(
             max_tokens=options.max_tokens, temperature=options.temperature, top_p=options.top_p,
@@ -115,19 +254,66 @@ class LlamaCppChatModel(ChatModel):
         for piece, _ in self._generate(messages, options, cancel):
             yield piece
 
+    def _overflow(self, prompt_tokens: int, options: ChatOptions) -> ContextOverflow:
+        return ContextOverflow(
+            f"The prompt is about {prompt_tokens} tokens; with {options.max_tokens} for the reply it "
+            f"exceeds the {self.n_ctx}-token context window of {self.name}."
+        )
+
     def _generate(self, messages, options, cancel):
         llama = self._model(options.cache_slot)
+        with self._run_lock:
+            try:
+                yield from self._generate_locked(llama, messages, options, cancel)
+            finally:
+                self.last_active = time.monotonic()
+
+    def _generate_locked(self, llama, messages, options, cancel):
+        prompt = self._prompt(llama, messages)
+        if prompt is None:  # a chat format other than the model's own template: no prefix states
+            yield from self._generate_chat(llama, messages, options, cancel)
+            return
+        text, tokens, stop, criteria = prompt
+        if len(tokens) + options.max_tokens > self.n_ctx:
+            raise self._overflow(len(tokens), options)
+        self._restore_prefix(llama, self._prefix_tokens(llama, text, tokens, options.prefix))
+        new_tokens = len(tokens) - common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
+        self.tokens_read += max(1, new_tokens)  # a fully cached prompt still decodes its last token again
+        completion_tokens = 0
+        started = first = time.perf_counter()
+        try:
+            for chunk in llama.create_completion(
+                prompt=tokens, stream=True, stop=list(options.stop) + stop, stopping_criteria=criteria,
+                max_tokens=options.max_tokens, temperature=options.temperature, top_p=options.top_p,
+                seed=options.seed, **CHAT_SAMPLING,
+            ):
+                if cancel.is_set():
+                    break  # closing the generator stops llama.cpp from decoding further tokens
+                if completion_tokens == 0:
+                    first = time.perf_counter()
+                    self._measured_read(new_tokens, first - started)
+                text_piece = chunk["choices"][0].get("text")
+                if text_piece:
+                    completion_tokens += 1
+                    yield text_piece, {"prompt_tokens": len(tokens), "completion_tokens": completion_tokens}
+        except ValueError as error:
+            if "context window" in str(error) or "exceed" in str(error):
+                raise ContextOverflow(f"{self.name}: {error}") from None
+            raise ModelError(f"llama.cpp failed: {error}") from None
+        if completion_tokens > 8:
+            rate = (completion_tokens - 1) / max(1e-6, time.perf_counter() - first)
+            self.write_rate = rate if self.write_rate is None else 0.5 * self.write_rate + 0.5 * rate
+        yield "", {"prompt_tokens": len(tokens), "completion_tokens": completion_tokens}
+
+    def _generate_chat(self, llama, messages, options, cancel):
         prompt_tokens = self.count_message_tokens(messages)
         if prompt_tokens + options.max_tokens > self.n_ctx:
-            raise ContextOverflow(
-                f"The prompt is about {prompt_tokens} tokens; with {options.max_tokens} for the reply it "
-                f"exceeds the {self.n_ctx}-token context window of {self.name}."
-            )
+            raise self._overflow(prompt_tokens, options)
         completion_tokens = 0
         try:
             for chunk in llama.create_chat_completion(messages=messages, stream=True, **self._kwargs(options)):
                 if cancel.is_set():
-                    break  # closing the generator stops llama.cpp from decoding further tokens
+                    break
                 delta = chunk["choices"][0].get("delta", {}).get("content")
                 if delta:
                     completion_tokens += 1
@@ -137,6 +323,37 @@ class LlamaCppChatModel(ChatModel):
                 raise ContextOverflow(f"{self.name}: {error}") from None
             raise ModelError(f"llama.cpp failed: {error}") from None
         yield "", {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+
+    # -- warm-ups --------------------------------------------------------------------------------------
+    def prepare_prefix(self, messages: list[Message], options: ChatOptions,
+                       should_stop: Callable[[], bool] = lambda: False) -> bool:
+        """Make sure the state after `options.prefix` of `messages` is saved (blocking). A warm-up: it stops,
+        returning False, as soon as `should_stop()` says real work is waiting."""
+        if self.states is None or not options.prefix:
+            return False
+        llama = self._model(options.cache_slot)
+        formatter = self._formatter(llama)
+        if formatter is None:
+            return False
+        text, tokens, _, _ = self._prompt(llama, messages)
+        prefix = self._prefix_tokens(llama, text, tokens, options.prefix)
+        if not prefix:
+            return False
+        if self.states.has(self.states.key(self._identity, prefix)):
+            return True  # nothing to compute; the context is left as it is for the next question
+        if should_stop():
+            return False
+        with self._run_lock:
+            if should_stop():
+                return False
+            return self._restore_prefix(llama, prefix, should_stop)
+
+    async def _warm(self, messages: list[Message], options: ChatOptions) -> bool:
+        import asyncio
+
+        if self.states is None or not options.prefix:
+            return await super()._warm(messages, options)
+        return await asyncio.to_thread(self.prepare_prefix, messages, options, self.busy)
 
     def status(self) -> ModelStatus:
         try:

@@ -1,0 +1,116 @@
+"""Model states after a shared prompt prefix (a database's schema), kept on disk so no prefix is read twice.
+
+llama.cpp writes the KV cache of one sequence, with its tokens, to a file (`llama_state_seq_save_file`) and
+reads it back into any context of the same model and build (`llama_state_seq_load_file`): for this model that
+is about 28 KB a token, so a 1,500-token schema is ~43 MB, loaded in tens of milliseconds instead of read again
+in tens of seconds on 2 cores. A file is named by a hash of everything the state depends on (model file,
+build, context size, the exact prefix tokens) and holds the tokens too, so a state is never applied to a
+prompt it was not computed for. The least recently used files go first when the directory outgrows its bound.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MAX_BYTES = 2 << 30  # about 45 schemas of 1,500 tokens
+
+
+def default_state_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "datasette-llm" / "prompt-states"
+
+
+def model_identity(path: Path, n_ctx: int, extra: str = "") -> str:
+    """What a saved state depends on besides its tokens: the model file, the llama.cpp build, the context."""
+    import llama_cpp
+
+    stat = Path(path).stat()
+    system = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    return f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{llama_cpp.__version__}|{system}|{n_ctx}|{extra}"
+
+
+class PrefixStates:
+    """A directory of saved prefix states, bounded in total size (least recently used out first)."""
+
+    SUFFIX = ".llstate"
+
+    def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+
+    def key(self, identity: str, tokens: Sequence[int]) -> str:
+        digest = hashlib.sha256(identity.encode("utf-8"))
+        digest.update(np.asarray(tokens, dtype=np.int32).tobytes())
+        return digest.hexdigest()[:32]
+
+    def path(self, key: str) -> Path:
+        return self.directory / f"{key}{self.SUFFIX}"
+
+    def has(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def load(self, llama, key: str, tokens: Sequence[int]) -> bool:
+        """Put the saved state for `tokens` into sequence 0 of `llama`; False (state untouched) if there is none."""
+        import llama_cpp
+
+        path = self.path(key)
+        if not path.is_file():
+            return False
+        capacity = len(tokens)
+        buffer = (llama_cpp.llama_token * capacity)()
+        count = ctypes.c_size_t(0)
+        read = llama_cpp.llama_state_seq_load_file(llama._ctx.ctx, str(path).encode(), 0, buffer, capacity,
+                                                   ctypes.byref(count))
+        if not read or count.value != capacity or list(buffer) != list(tokens):
+            # A file from another build or a hash collision: forget what was half loaded, and the file.
+            llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+            llama.n_tokens = 0
+            path.unlink(missing_ok=True)
+            return False
+        llama.input_ids[:capacity] = tokens
+        llama.n_tokens = capacity
+        llama._requires_eval = True  # the logits are not restored: the next decode must produce them
+        try:
+            os.utime(path)  # most recently used
+        except OSError:
+            pass
+        return True
+
+    def save(self, llama, key: str, tokens: Sequence[int]) -> bool:
+        """Write sequence 0 of `llama`, which must hold exactly `tokens`, then keep the directory in bounds."""
+        import llama_cpp
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path(key)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        array = (llama_cpp.llama_token * len(tokens))(*tokens)
+        written = llama_cpp.llama_state_seq_save_file(llama._ctx.ctx, str(temporary).encode(), 0, array,
+                                                      len(tokens))
+        if not written:
+            temporary.unlink(missing_ok=True)
+            return False
+        os.replace(temporary, path)  # readers see a whole file or none
+        self.prune()
+        return True
+
+    def prune(self) -> None:
+        with self._lock:
+            try:
+                files = [(entry.stat().st_mtime, entry.stat().st_size, Path(entry.path))
+                         for entry in os.scandir(self.directory) if entry.name.endswith(self.SUFFIX)]
+            except FileNotFoundError:
+                return
+            total = sum(size for _, size, _ in files)
+            for _, size, path in sorted(files):
+                if total <= self.max_bytes:
+                    break
+                path.unlink(missing_ok=True)
+                total -= size
