@@ -200,7 +200,8 @@ def passage_messages(question: str, passages, notes) -> list[dict]:
 
 async def answer_from_passages(chat: ChatModel, question: str, passages, notes, max_tokens: int, on_token=None):
     messages = passage_messages(question, passages, notes)
-    options = ChatOptions(max_tokens=max_tokens, temperature=0.0, cache_slot="answer")
+    options = ChatOptions(max_tokens=max_tokens, temperature=0.0, cache_slot="answer",
+                          prefix=prompts.TEXT_ANSWER_SYSTEM)
     pieces = []
     async for piece in chat.stream(messages, options):
         if not piece:

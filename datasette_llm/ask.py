@@ -40,6 +40,11 @@ from .value_hints import Probe, ValueHint, looks_empty, replace_literal, value_h
 EventCallback = Callable[[str, dict], Awaitable[None]]
 
 SCHEMA_SHARE = 0.6  # of the context window, at most, for the schema in the SQL prompt
+# A local model reads the answer's rows at its measured speed for at most this long (issue 19: a result fitted
+# only to the window took minutes to read on 2 cores), and always at least MIN_ROW_TOKENS.
+ANSWER_READ_SECONDS = 5.0
+ASSUMED_READ_RATE = 40.0  # prompt tokens a second before the model has measured its own
+MIN_ROW_TOKENS = 160
 MAX_HISTORY_TURNS = 6
 
 
@@ -146,6 +151,14 @@ def normalise_history(history) -> list[dict]:
     return turns
 
 
+def sql_prefix(schema: PromptSchema) -> str:
+    """The part of the first SQL prompt that is the same for every question on this schema ("" when the schema
+    was cut to fit, since the question then chose what stays: a saved state would serve no other question)."""
+    if schema.omitted_tables or schema.examples_omitted:
+        return ""
+    return prompts.SQL_QUESTION.split("{question}", 1)[0].format(schema=schema.text)
+
+
 def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict]) -> list[dict]:
     """System + schema first (constant per database, so llama.cpp reuses the cached prefix), then turns."""
     messages = [{"role": "system", "content": prompts.SQL_SYSTEM}]
@@ -205,6 +218,19 @@ def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequ
     seen = _numbers(shown_text) | _numbers(question) | {str(c) for c in counts}
     seen |= {digit for word, digit in NUMBER_WORDS.items() if re.search(rf"\b{word}\b", question, re.I)}
     return sorted(_numbers(answer) - seen, key=lambda n: float(n) if n.lstrip("-").replace(".", "", 1).isdigit() else 0)
+
+
+def answer_row_budget(model: ChatModel, window_budget: int) -> tuple[int, str]:
+    """Tokens of rows the answer may read, and why the rest is left out: the context window, or, for a local
+    model, the time it takes to read them at the speed measured on this machine (ANSWER_READ_SECONDS)."""
+    window = (window_budget, "did not fit in the model's context")
+    if not model.prompt_cache:  # an API model reads fast: only its window bounds the rows
+        return window
+    rate = model.reading_speed() or ASSUMED_READ_RATE
+    timed = max(MIN_ROW_TOKENS, int(ANSWER_READ_SECONDS * rate))
+    if timed >= window_budget:
+        return window
+    return timed, f"were left out to answer in time (the model reads about {rate:.0f} tokens a second here)"
 
 
 class AskPipeline:
@@ -350,7 +376,7 @@ class AskPipeline:
         for seed in range(1, count):
             await self.emit("writing_sql", candidate=seed + 1, of=count)
             options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.8, top_p=0.95,
-                                  seed=seed, cache_slot="sql")
+                                  seed=seed, cache_slot="sql", prefix=sql_prefix(self.schema))
             started = time.perf_counter()
             reply = await self.model.chat(messages, options)
             self._clock("sql_generation", started)
@@ -450,7 +476,8 @@ class AskPipeline:
         messages = sql_messages(self.schema, self.question, self.history)
         first_messages = messages
         failed: set[str] = set()  # queries that were rejected or failed, as the model wrote them
-        options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql")
+        options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql",
+                              prefix=sql_prefix(self.schema))
         hinted = reconsidered = False
         offered: set[str] = set()  # stored values a hint showed the model: asked for, in the question's words
         for number in range(1, self.max_attempts + 1):
@@ -526,15 +553,16 @@ class AskPipeline:
         # The rows exist before the prose does: show them now (the page draws the table while the answer streams).
         await self.emit("rows", sql=guarded.sql, columns=list(result.columns), rows=json_rows(result.rows),
                         row_count=len(result.rows), truncated=result.hit_row_cap)
-        options = ChatOptions(max_tokens=self.settings.answer_max_tokens, temperature=0.0, cache_slot="answer")
+        options = ChatOptions(max_tokens=self.settings.answer_max_tokens, temperature=0.0, cache_slot="answer",
+                              prefix=prompts.ANSWER_SYSTEM)
         base_messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
                          {"role": "user", "content": prompts.ANSWER_USER.format(
                              question=self.question, sql=guarded.sql, shown="", rows="", notes="")}]
         overhead = self.model.count_message_tokens(base_messages) + 64
-        budget = self.model.context_window() - overhead - options.max_tokens
+        budget, reason = answer_row_budget(self.model, self.model.context_window() - overhead - options.max_tokens)
         fitted = await asyncio.to_thread(
             fit_rows, result.columns, result.rows, count_tokens=self.model.count_tokens, budget_tokens=budget,
-            max_cell_chars=self.settings.max_cell_chars, hit_row_cap=result.hit_row_cap)
+            max_cell_chars=self.settings.max_cell_chars, hit_row_cap=result.hit_row_cap, left_out=reason)
         shown = (f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows" if fitted.total_rows is not None
                  else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows")
         notes = ("Notes: " + "; ".join(fitted.notes) + "\n") if fitted.notes else ""
@@ -686,7 +714,7 @@ async def warm_up(datasette, database: str, actor=None, *, tables: Sequence[str]
     if not pipeline.model.prompt_cache:
         return False
     await pipeline.prepare()
-    options = ChatOptions(max_tokens=1, cache_slot="sql")
+    options = ChatOptions(max_tokens=1, cache_slot="sql", prefix=sql_prefix(pipeline.schema))
     return await pipeline.model.warm(sql_messages(pipeline.schema, "", ()), options)
 
 

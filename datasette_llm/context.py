@@ -59,11 +59,13 @@ def _render(columns, rows, limit):
 
 
 def fit_rows(columns: Sequence[str], rows: Sequence[Sequence], *, count_tokens: Callable[[str], int],
-             budget_tokens: int, max_cell_chars: int = 200, hit_row_cap: bool = False) -> FittedRows:
+             budget_tokens: int, max_cell_chars: int = 200, hit_row_cap: bool = False,
+             left_out: str = "did not fit in the model's context") -> FittedRows:
     """Whole rows, in order, as many as fit in `budget_tokens`; long cells clipped to `max_cell_chars`.
 
     If not even one row fits, cells are clipped harder (down to MIN_CELL_CHARS) before giving up on rows.
-    `hit_row_cap` means the query itself returned more rows than were fetched.
+    `hit_row_cap` means the query itself returned more rows than were fetched; `left_out` says why rows that
+    do not fit the budget are left out (the notes repeat it).
     """
     columns = [str(c) for c in columns]
     limit = max(MIN_CELL_CHARS, max_cell_chars)
@@ -94,7 +96,7 @@ def fit_rows(columns: Sequence[str], rows: Sequence[Sequence], *, count_tokens: 
         notes.append(f"{rows_shown:,} of more than {len(rows):,} rows shown (the query was cut at "
                      f"{len(rows):,} rows)")
     elif rows_shown < len(rows):
-        notes.append(f"{rows_shown:,} of {len(rows):,} rows shown; the rest did not fit in the model's context")
+        notes.append(f"{rows_shown:,} of {len(rows):,} rows shown; the rest {left_out}")
     for column, count in clipped.items():
         notes.append(f"{column} clipped to {limit:,} characters in {count:,} of {rows_shown:,} rows")
     return FittedRows(
