@@ -15,6 +15,13 @@ def register_routes():
 
 
 @hookimpl
+def startup(datasette):
+    from . import warm_up
+
+    warm_up.start_if_serving(datasette)
+
+
+@hookimpl
 def register_commands(cli):
     cli.add_command(commands.llm)
 

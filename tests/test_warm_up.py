@@ -1,0 +1,131 @@
+"""Warm before the first visitor, never in a visitor's way; answers read rows for a bounded time."""
+
+import threading
+import time
+
+import pytest
+import sqlite_utils
+from ask_helpers import ScriptedModel, sql_reply
+from datasette.app import Datasette
+
+from datasette_llm import warm_up
+from datasette_llm.ask import answer_row_budget, ask
+from datasette_llm.config import load_settings
+
+
+@pytest.fixture
+def paths(tmp_path):
+    made = []
+    for name in ("shop", "music"):
+        path = tmp_path / f"{name}.db"
+        db = sqlite_utils.Database(path)
+        db["items"].insert_all([{"id": i, "name": f"{name} item {i}", "text": "words " * 40} for i in range(300)],
+                               pk="id")
+        db.close()
+        made.append(path)
+    return made
+
+
+class WarmableModel(ScriptedModel):
+    """Records prepare_prefix calls; a question 'arrives' during the first one."""
+
+    prompt_cache = True
+    states = object()
+
+    def __init__(self, replies=(), speed=None):
+        super().__init__(list(replies))
+        self.prepared = []
+        self.questions = 0
+        self.speed = speed
+        self.last_active = 0.0
+
+    def reading_speed(self):
+        return self.speed
+
+    def busy(self):
+        return self.questions > 0
+
+    def prepare_prefix(self, messages, options, should_stop=lambda: False):
+        self.prepared.append((messages, options, time.monotonic()))
+        if len(self.prepared) == 1:
+            self.questions = 1  # a visitor's question: the warm-up must give way at once
+
+            def answered():
+                self.questions = 0
+                self.last_active = time.monotonic()
+
+            threading.Timer(0.3, answered).start()
+            return not should_stop()
+        return True
+
+
+def test_which_databases_are_warmed(paths):
+    ds = Datasette([str(p) for p in paths])
+    assert warm_up.databases_to_warm(ds, load_settings({})) == ["shop", "music"]
+    assert warm_up.databases_to_warm(ds, load_settings({"warm_up_databases": ["music"]})) == ["music"]
+    assert warm_up.databases_to_warm(ds, load_settings({"warm_up_databases": []})) == []
+    assert warm_up.databases_to_warm(ds, load_settings({"databases": ["shop"]})) == ["shop"]
+    assert warm_up.databases_to_warm(ds, load_settings({"warm_up": False})) == []
+
+
+@pytest.mark.asyncio
+async def test_startup_warms_only_a_server(paths, monkeypatch):
+    started = []
+    monkeypatch.setattr(warm_up, "start", lambda datasette: started.append(datasette))
+    ds = Datasette([str(p) for p in paths])
+    await ds.invoke_startup()  # a test client, as in `datasette llm ...` commands: no model work
+    assert started == [] and not warm_up.serving()
+
+    import click
+
+    with click.Context(click.Command("serve"), info_name="serve"):
+        assert warm_up.serving()
+        warm_up.start_if_serving(ds)
+    assert started == [ds]
+
+
+@pytest.mark.asyncio
+async def test_warm_up_gives_way_to_a_question_then_finishes(paths, monkeypatch):
+    monkeypatch.setattr(warm_up, "QUIET_SECONDS", 0.2)
+    model = WarmableModel()
+    ds = Datasette([str(p) for p in paths])
+    results = await warm_up.warm_all(ds, ["shop", "music"], model)
+    assert results == {"shop": True, "music": True}
+    (first, _, _), (retry, options, retried_at), (music, _, _) = model.prepared
+    assert retry == first and "items" in first[1]["content"]
+    assert retried_at - model.last_active >= 0.2  # only after the question was done and the model quiet
+    assert first[1]["content"].endswith("Question: ") and options.prefix and options.cache_slot == "sql"
+    assert len(model.calls) == 0  # nothing was generated
+
+
+@pytest.mark.asyncio
+async def test_warm_up_prefix_is_the_questions_prefix(paths):
+    model = WarmableModel([sql_reply("select count(*) from items"), "300 items."])
+    model.prepared.append(None)  # no visitor interruption in this test
+    ds = Datasette([str(paths[0])])
+    assert await warm_up.warm_database(ds, "shop", model)
+    _, options, _ = model.prepared[-1]
+    result = await ask(ds, "shop", "How many items?", model=model)
+    assert result.ok and model.calls[0][1]["content"].startswith(options.prefix)
+
+
+def test_a_slow_model_reads_fewer_rows_than_its_window_holds():
+    fast = WarmableModel(speed=None)
+    fast.prompt_cache = False  # an API model: only the window counts
+    assert answer_row_budget(fast, 6000) == (6000, "did not fit in the model's context")
+    slow = WarmableModel(speed=50.0)
+    budget, reason = answer_row_budget(slow, 6000)
+    assert budget == 250 and "in time" in reason and "50 tokens a second" in reason
+    assert answer_row_budget(WarmableModel(speed=5000.0), 6000)[0] == 6000
+
+
+@pytest.mark.asyncio
+async def test_a_huge_result_still_answers_with_notes_of_what_was_cut(paths):
+    model = WarmableModel([sql_reply("select * from items"), "There are many items."], speed=40.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "Show every item with its text", model=model)
+    assert result.ok and result.row_count == 300
+    answer_prompt = model.calls[1][1]["content"]
+    shown = answer_prompt.count("shop item")
+    assert 0 < shown < 30
+    note = next(n for n in result.notes if "rows shown" in n)
+    assert note.startswith(f"{shown} of 300 rows shown") and "left out to answer in time" in note
