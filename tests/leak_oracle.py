@@ -377,6 +377,12 @@ CLASS_STATEMENTS: list[tuple[str, str]] = [
     ("1-cte-scope", "select (select group_concat(note) from pub_secret) as leak "
                     "from (with pub_secret as (select 1 as note) select note from pub_secret)"),
     ("1-cte-scope", "with x as (select * from pub_secret) select * from x"),
+    # ...and a CTE that only shares a hidden table's name (or the changed copy's name for it) must answer the
+    #    same whether or not such a table exists (found by the generator: count(*) and EXISTS over it)
+    ("1-cte-named-like-hidden", "with staff as (select 1 as c0) select count(*) from staff"),
+    ("1-cte-named-like-hidden", "with pins as (select 'a' as c0) select exists (select 1 from pins) as e"),
+    ("1-cte-named-like-hidden", "with crew as (select 1 as c0) select (select count(*) from crew) as n"),
+    ("1-cte-named-like-hidden", "select (with totals as (select 1 as n) select count(*) from totals) as n"),
     ("1-shadow-prefix", "select * from pub_secret"),
     ("1-shadow-prefix", "select note from pub_fts, pub_secret"),
     # 2. existence and row count: count(*), EXISTS, INDEXED BY reach the authorizer with no table

@@ -29,7 +29,7 @@ from leak_oracle import (
     without_timing,
 )
 
-GENERATED_EXAMPLES = 70
+GENERATED_EXAMPLES = 150
 HEALTH_SAMPLE = 150
 STAFFER_SAMPLE = 30
 
