@@ -49,6 +49,15 @@ def inputs(args) -> list[tuple[str, str | None, str]]:
     return rows
 
 
+def gist(response) -> str:
+    """What kind of answer this was: rows, or the status and the start of the error (grouping leaks by cause)."""
+    body = response.body if isinstance(response.body, dict) else {}
+    body = body.get("result", {}).get("structuredContent", body) if "result" in body else body
+    if response.status == 200 and body.get("ok"):
+        return "rows"
+    return f"{response.status} {str(body.get('error') or body.get('reason') or body)[:70]}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000, help="generated statements")
@@ -86,6 +95,12 @@ def main(argv=None) -> int:
     by_where = Counter((leak.variant, leak.surface) for leak in all_leaks)
     print("leaks by copy and surface: " + (", ".join(f"{v}/{s} {n:,}" for (v, s), n in sorted(by_where.items()))
                                            or "none"))
+    groups: dict[str, list] = {}
+    for leak in all_leaks:
+        if leak.surface == args.surfaces.split(",")[0]:
+            groups.setdefault(f"{leak.variant}: {gist(leak.original)} | {gist(leak.changed)}", []).append(leak)
+    for key, leaks in sorted(groups.items(), key=lambda item: -len(item[1])):
+        print(f"  {len(leaks):>5,} x {key}\n        e.g. {min((leak.sql for leak in leaks), key=len)}")
     shortest = sorted({(len(leak.sql), leak.sql): leak for leak in all_leaks}.values(), key=lambda x: len(x.sql))
     for leak in shortest[:args.examples]:
         print("\nLEAK " + str(leak))
