@@ -102,6 +102,7 @@ create index {pub_secret_note_idx} on {pub_secret}({note});
 create index {totals_n_idx} on {totals}({n});
 create index {pins_code_idx} on {pins}({code});
 create virtual table {staff_fts} using fts5(name, {note});
+create view staff_names as select name from {staff};
 """
 HIDDEN_VIEW = {
     "original": "create view {staff_view} as select name, {salary} from {staff} where {salary} > 1000",
@@ -417,6 +418,8 @@ CLASS_STATEMENTS: list[tuple[str, str]] = [
     ("5-references", "select * from pub join staff on staff.id = pub.author_id"),
     # 7. a hidden view read (the search side of class 7 needs an embedding model and is not run here)
     ("7-hidden-view", "select * from staff_view"),
+    ("7-hidden-view", "select * from staff_names"),
+    ("7-hidden-view", "select count(*) from staff_names"),
     ("7-hidden-view", "select v.* from (with staff_view as (select 1 as name, 2 as salary) "
                       "select * from staff_view) as a, staff_view as v"),
     # the hidden database, by its name and as a schema
@@ -456,6 +459,7 @@ FTS_COLUMNS = {"pub_fts": ("title", "body"), "docs_fts": ("title", "body")}
 HIDDEN_COLUMNS = {
     "staff": ("id", "name", "salary"), "pub_secret": ("id", "pub_id", "note"), "totals": ("id", "n"),
     "pins": ("code",), "staff_view": ("name", "salary"), "staff_fts": ("name", "note"),
+    "staff_names": ("name",),  # not denied by the metadata, but it reads staff
 }
 RENAMED_COLUMNS = {
     "crew": ("id", "name", "pay"), "pub_hush": ("id", "pub_id", "remark"), "counts": ("id", "amount"),

@@ -202,7 +202,8 @@ def test_an_actor_allowed_one_hidden_table_learns_nothing_more(tmp_path):
         ds = staffer.oracle.instances["renamed"]
         cookies = {"ds_actor": ds.sign({"a": STAFFER.actor}, "actor")}
         schema = staffer.run(ds.client.get("/-/llm/schema.json", cookies=cookies)).json()
-        assert {t["name"] for t in schema["databases"][0]["tables"]} == {*VISIBLE_COLUMNS, "staff", "staff_view"}
+        listed = {t["name"] for t in schema["databases"][0]["tables"]}
+        assert listed == {*VISIBLE_COLUMNS, "staff", "staff_view", "staff_names"}
         assert staffer.check("select name, salary from staff order by id").verdict == "ran"
         tally = Tally()
         for _, sql in CLASS_STATEMENTS:
