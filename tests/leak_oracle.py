@@ -599,7 +599,7 @@ class Grammar:
         names = sorted(n for n, cols in pool.items() if len(cols) == 1 or not one_column) or sorted(pool)
         return self.c.pick(names)
 
-    def table_ref(self, name: str, ctes: dict) -> str:
+    def table_ref(self, name: str) -> str:
         style = "bare" if not self.c.chance(35) else self.c.pick(QUOTE_STYLES)
         text = quote(name, style)
         if self.c.chance(self.hostility // 4):
@@ -641,7 +641,7 @@ class Grammar:
         name = self.table_name(ctes)
         columns = ctes.get(name) or ALL_TABLE_COLUMNS.get(name, ("id",))
         fts = name not in ctes and name in FTS_TABLES
-        text = self.table_ref(name, ctes)
+        text = self.table_ref(name)
         alias = self.alias() if self.c.chance(50) else None
         if alias:
             text += f" as {alias}"
@@ -693,7 +693,7 @@ class Grammar:
             return f"{left} {self.c.pick(('in', 'not in'))} ({self.subquery(ctes, depth)})"
         if kind == "in_table":
             name = self.table_name(ctes, one_column=True)
-            return f"{left} {self.c.pick(('in', 'not in'))} {self.table_ref(name, ctes)}"
+            return f"{left} {self.c.pick(('in', 'not in'))} {self.table_ref(name)}"
         if kind == "exists" and depth < self.MAX_DEPTH:
             return f"{self.c.pick(('', 'not '))}exists ({self.subquery(ctes, depth)})"
         if kind == "and":
