@@ -65,7 +65,9 @@ def make_authorizer(policy: ReadPolicy):
                 return sqlite3.SQLITE_OK
             if may_call_table_function(arg1) and arg1.lower() not in policy.stored:
                 return sqlite3.SQLITE_OK  # json_each, pragma_*: unless a stored table took that name
-            if not arg2 and policy.may_count(arg1):
+            if not arg2:
+                # A read of no column (`count(*)`, `EXISTS`) names the FROM item, and a CTE may share a hidden
+                # table's name: both look alike here, so the compiled program decides (check_program).
                 return sqlite3.SQLITE_OK
             return sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_FUNCTION:
@@ -115,6 +117,45 @@ def _public(error: sqlite3.Error) -> str:
     return NAME_REFUSED if any(words in text for words in _NAME_ERRORS) else text
 
 
+_OPENS = ("OpenRead", "OpenWrite", "ReopenIdx")
+_VTABS: dict = {}  # (connection, schema version) -> VOpen operands of hidden virtual tables
+
+
+def check_program(conn, sql: str, policy: ReadPolicy, hidden_vtabs: frozenset = frozenset()) -> bool:
+    """Whether the program SQLite compiled for `sql` opens only b-trees and virtual tables the policy allows.
+
+    The authorizer sees names; the program shows what will be read: the root page of every table or index a
+    cursor opens, and the virtual table behind every VOpen. A row count of a hidden table opens its b-tree; a
+    CTE that shares its name opens none.
+    """
+    for _, opcode, _, p2, p3, p4, *_ in conn.execute("EXPLAIN " + sql):
+        if opcode in _OPENS and (p3 != 0 or p2 not in policy.roots):
+            return False
+        if opcode == "VOpen" and p4 in hidden_vtabs:
+            return False
+    return True
+
+
+def hidden_vtab_operands(conn, policy: ReadPolicy) -> frozenset:
+    """How VOpen names each hidden virtual table on this connection (its sqlite3_vtab, stable while connected).
+    Called before the authorizer is set: the plugin's own EXPLAIN of each, which returns no rows."""
+    version = conn.execute("pragma schema_version").fetchone()[0]
+    key = (id(conn), version, policy.hidden_virtual)
+    if key not in _VTABS:
+        if len(_VTABS) > 64:
+            _VTABS.clear()
+        operands = set()
+        for name in policy.hidden_virtual:
+            quoted = '"' + name.replace('"', '""') + '"'
+            try:
+                rows = conn.execute(f"EXPLAIN SELECT * FROM {quoted}").fetchall()
+            except sqlite3.Error:
+                continue
+            operands.update(row[5] for row in rows if row[1] == "VOpen")
+        _VTABS[key] = frozenset(operands)
+    return _VTABS[key]
+
+
 def _clip_cell(value):
     """(value, clipped?): text or blobs longer than MAX_CELL_CHARS are cut before they are held."""
     if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
@@ -143,12 +184,15 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
 
         started = time.perf_counter()
         policy = read_policy(conn, db, allowed_tables)
+        hidden_vtabs = hidden_vtab_operands(conn, policy) if policy.hidden_virtual else frozenset()
         length_limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         conn.set_authorizer(make_authorizer(policy))
         conn.set_progress_handler(progress, 1000)
         rows, clipped, held, cut_short = [], 0, 0, False
         try:
+            if not check_program(conn, sql, policy, hidden_vtabs):
+                raise QueryFailed(f"SQLite error: {NAME_REFUSED}")
             cursor = conn.execute(sql)
             columns = tuple(d[0] for d in cursor.description or ())
             while len(rows) <= max_rows:

@@ -100,6 +100,8 @@ class ReadPolicy:
     indexes: frozenset[str] = frozenset()  # indexes of visible tables
     closed_keys: frozenset[str] = frozenset()  # visible tables whose foreign keys reference visible tables only
     stored: frozenset[str] = frozenset()  # every table and view in the database, visible or not
+    roots: frozenset[int] = frozenset()  # b-tree pages a query may open: readable tables, their indexes, shadows
+    hidden_virtual: frozenset[str] = frozenset()  # virtual tables the actor may not read
 
     @classmethod
     def from_connection(cls, conn: sqlite3.Connection, visible) -> ReadPolicy:
@@ -131,12 +133,20 @@ class ReadPolicy:
         readable = visible - {view for view in visible & views
                               if not _reads_of(conn, view) <= visible | shadow}
         stored = frozenset(name.lower() for kind, name, _, _ in rows if kind in ("table", "view"))
-        return cls(frozenset(readable), frozenset(shadow - visible), frozenset(indexes), frozenset(closed), stored)
+        owners = readable | shadow
+        roots = frozenset(root for _, name, table, root in conn.execute(
+            "select type, name, tbl_name, rootpage from sqlite_master where rootpage > 0")
+            if name.lower() in owners or (table or "").lower() in owners)
+        hidden_virtual = frozenset(name.lower() for kind, name, _, sql in rows if kind == "table" and sql
+                                   and sql.upper().startswith("CREATE VIRTUAL") and name.lower() not in readable)
+        return cls(frozenset(readable), frozenset(shadow - visible), frozenset(indexes), frozenset(closed), stored,
+                   roots, hidden_virtual)
 
     def with_tables(self, tables) -> ReadPolicy:
         """The same policy narrowed to `tables` (e.g. the tables one Ask question may use)."""
         keep = self.tables & {name.lower() for name in tables}
-        return ReadPolicy(keep, self.shadow_tables, self.indexes, self.closed_keys & keep, self.stored)
+        return ReadPolicy(keep, self.shadow_tables, self.indexes, self.closed_keys & keep, self.stored, self.roots,
+                          self.hidden_virtual)
 
     # -- the questions both walls ask ------------------------------------------------------------------------
 
@@ -147,11 +157,6 @@ class ReadPolicy:
     def may_read_internally(self, table: str) -> bool:
         """What SQLite may read while running a visible FTS table: its shadow tables."""
         return table.lower() in self.tables or table.lower() in self.shadow_tables
-
-    def may_count(self, name: str) -> bool:
-        """A read of no column (`count(*)`, `EXISTS`): SQLite names the FROM item, which may be a CTE or a
-        subquery; those are fine, a stored table only when readable (a CTE named like a hidden table is refused)."""
-        return self.may_read_internally(name) or name.lower() not in self.stored
 
     def may_pragma(self, pragma: str, argument: str | None) -> bool:
         pragma = pragma.lower()
