@@ -25,6 +25,9 @@ def test_every_setting_route_and_command_is_in_the_reference():
 
     builder = load_builder()
     settings, cli, http = builder.settings_reference(), builder.cli_reference(), builder.http_reference()
+    from datasette_llm.config import SETTING_DOCS
+
+    assert set(SETTING_DOCS) == set(Settings.__dataclass_fields__), "document every setting in SETTING_DOCS"
     assert all(f"`{name}`" in settings for name in Settings.__dataclass_fields__)
     assert all(f"`datasette llm {name}`" in cli for name in llm.commands)
     assert all(view.__name__ in http for _, view in all_routes())
