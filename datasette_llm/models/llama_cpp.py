@@ -17,12 +17,14 @@ from pathlib import Path
 
 from ..errors import ContextOverflow, ModelError, ModelNotReady
 from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus
+from .cpu_load import CpuLoad, threads_for
 from .prompt_states import PrefixStates, model_identity
 
 _LOADED: weakref.WeakSet[LlamaCppChatModel] = weakref.WeakSet()
 
-# A prefix is read in pieces of this many tokens so that a warm-up yields to a question within about a second.
-PREFIX_CHUNK = 128
+# A warm-up reads a prefix in pieces of this many tokens, so that it yields to a question within a few seconds
+# (measured here: ubatch 128 read 71 tokens/s, 256 80, 512 101; requests read in whole batches).
+PREFIX_CHUNK = 256
 MIN_PREFIX_TOKENS = 32  # shorter shared prefixes are not worth a file
 # Sampling settings of llama-cpp-python's create_chat_completion, which this model used before it rendered
 # its own prompts: kept so that sampled candidates stay what they were.
@@ -78,6 +80,10 @@ class LlamaCppChatModel(ChatModel):
         self.path = Path(path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        # Without an explicit n_threads, each request uses the cores other processes leave free (cpu_load.py).
+        self._adaptive = n_threads is None
+        self._load = CpuLoad()
+        self._threads_in_use: dict = {}  # id(Llama) -> threads it is set to
         self.n_batch, self.n_ubatch = n_batch, n_ubatch
         # Weight repacking ("extra buffer types") made prompt reading slower here, and with a native build it
         # selects AMX kernels that crash on CPUs that advertise AMX without supporting it.
@@ -203,11 +209,12 @@ class LlamaCppChatModel(ChatModel):
         llama._ctx.kv_cache_seq_rm(-1, held, -1)
         llama.n_tokens = held
         started, start = time.perf_counter(), held
-        for at in range(held, len(tokens), PREFIX_CHUNK):
+        step = PREFIX_CHUNK if should_stop is not None else max(1, len(tokens))
+        for at in range(held, len(tokens), step):
             if should_stop is not None and should_stop():
                 return False
-            llama.eval(tokens[at: at + PREFIX_CHUNK])
-            self.tokens_read += len(tokens[at: at + PREFIX_CHUNK])
+            llama.eval(tokens[at: at + step])
+            self.tokens_read += len(tokens[at: at + step])
         self._measured_read(len(tokens) - start, time.perf_counter() - started)
         return True
 
@@ -260,13 +267,21 @@ class LlamaCppChatModel(ChatModel):
             f"exceeds the {self.n_ctx}-token context window of {self.name}."
         )
 
+    def _use_free_cores(self, llama):
+        threads = threads_for(self.n_threads, self._load.others_busy()) if self._adaptive else self.n_threads
+        if threads != self._threads_in_use.get(id(llama), self.n_threads):
+            llama._ctx.set_n_threads(threads, threads)
+        self._threads_in_use[id(llama)] = threads
+
     def _generate(self, messages, options, cancel):
         llama = self._model(options.cache_slot)
         with self._run_lock:
+            self._use_free_cores(llama)
             try:
                 yield from self._generate_locked(llama, messages, options, cancel)
             finally:
                 self.last_active = time.monotonic()
+                self._load.others_busy()  # the next request judges the load from here on
 
     def _generate_locked(self, llama, messages, options, cancel):
         prompt = self._prompt(llama, messages)
@@ -346,7 +361,11 @@ class LlamaCppChatModel(ChatModel):
         with self._run_lock:
             if should_stop():
                 return False
-            return self._restore_prefix(llama, prefix, should_stop)
+            self._use_free_cores(llama)
+            try:
+                return self._restore_prefix(llama, prefix, should_stop)
+            finally:
+                self._load.others_busy()
 
     async def _warm(self, messages: list[Message], options: ChatOptions) -> bool:
         import asyncio
