@@ -52,12 +52,13 @@ def content_words(text):
     return {w for w in re.findall(r"[a-z][a-z0-9-]{4,}", text.lower())}
 
 
-async def run_demo(model):
+async def run_demo(model, text_budget=None):
     from datasette.app import Datasette
 
     from datasette_llm.ask import ask
 
-    datasette = Datasette([str(DEMO)])
+    plugin = {"text_budget_tokens": text_budget} if text_budget else {}
+    datasette = Datasette([str(DEMO)], metadata={"plugins": {"datasette-llm": plugin}})
     conn = sqlite3.connect(DEMO)
     rows = []
     for question, expected in DEMO_QUESTIONS:
@@ -117,6 +118,8 @@ def main() -> int:
     parser.add_argument("--claims", type=int, default=40)
     parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--text-budget", type=int, action="append",
+                        help="the text_budget_tokens setting for the demo questions (repeat to compare, in turn)")
     args = parser.parse_args()
     from datasette_llm.config import load_settings
     from datasette_llm.models import chat_model_for
@@ -124,11 +127,13 @@ def main() -> int:
     model = chat_model_for(load_settings())
     report = {}
     if not args.skip_demo:
-        print("Demo database text questions:")
-        demo = asyncio.run(run_demo(model))
-        report["demo"] = demo
-        print(f"demo: {sum(r['ok'] for r in demo)}/{len(demo)} cite the expected README and are supported by it; "
-              f"p50 {pct([r['seconds'] for r in demo], 50):.1f}s p95 {pct([r['seconds'] for r in demo], 95):.1f}s")
+        for budget in args.text_budget or [None]:
+            print(f"Demo database text questions (text_budget_tokens: {budget or 'default'}):")
+            demo = asyncio.run(run_demo(model, budget))
+            report[f"demo-{budget}" if budget else "demo"] = demo
+            print(f"demo: {sum(r['ok'] for r in demo)}/{len(demo)} cite the expected README and are supported by "
+                  f"it; p50 {pct([r['seconds'] for r in demo], 50):.1f}s "
+                  f"p95 {pct([r['seconds'] for r in demo], 95):.1f}s", flush=True)
     if not args.skip_scifact:
         print(f"SciFact train claims (random {args.claims}, seed 0), text mode, 4 passages:")
         rows = asyncio.run(run_scifact(model, args.claims, 4))

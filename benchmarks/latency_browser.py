@@ -1,0 +1,109 @@
+"""How long a person waits in the browser: the Ask page in real Chromium, on the two demo databases.
+
+    .venv/bin/python benchmarks/latency_browser.py [--only first|warm|alternating] [--out results.json]
+
+The same server, questions and phases as benchmarks/latency.py (which measures the JSON stream API), but each
+question is typed into the Ask page and timed until the SQL's rows are visible (`rows`; text answers have
+none) and until the answer is complete (`complete`: the timings line appears). Chromium is Debian's
+/usr/bin/chromium driven by Playwright (no browser download).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from latency import QUESTIONS, free_port, pct, start_server, wait_until_idle, wait_until_up  # noqa: E402
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 600_000
+
+
+def ask_in_page(page, base: str, database: str, question: str) -> dict:
+    page.goto(f"{base}/{database}/-/ask")
+    page.wait_for_selector("#ask-question")
+    turn = ".ask-turn:last-child"
+    page.fill("#ask-question", question)
+    started = time.monotonic()
+    page.press("#ask-question", "Enter")
+    rows = None
+    page.wait_for_selector(f"{turn} .ask-early-rows table, {turn} .ask-timings, {turn} .ask-early-rows .zero-results",
+                           timeout=TIMEOUT_MS)
+    if page.locator(f"{turn} .ask-timings").count() == 0:
+        rows = time.monotonic() - started
+    page.wait_for_selector(f"{turn} .ask-timings", timeout=TIMEOUT_MS)
+    complete = time.monotonic() - started
+    if rows is None and page.locator(f"{turn} .ask-final-sql").count():
+        rows = complete  # rows and answer arrived together
+    ok = page.locator(f"{turn} .ask-error").count() == 0
+    return {"database": database, "question": question, "rows": rows, "complete": complete, "ok": ok}
+
+
+def summary(name: str, runs: list[dict]) -> str:
+    complete = [r["complete"] for r in runs]
+    rows = [r["rows"] for r in runs if r["rows"] is not None]
+    line = (f"{name:<12} n={len(runs):<3} complete p50 {statistics.median(complete):6.1f} s  "
+            f"p95 {pct(complete, 95):6.1f} s")
+    if rows:
+        line += f"   rows p50 {statistics.median(rows):6.1f} s  p95 {pct(rows, 95):6.1f} s"
+    return line + f"   failed {sum(not r['ok'] for r in runs)}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("first", "warm", "alternating"))
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(port, dict(os.environ))
+    results: dict[str, list[dict]] = {}
+    try:
+        wait_until_up(port, server)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            if args.only in (None, "first"):
+                database, question = QUESTIONS[0]
+                results["first"] = [ask_in_page(page, base, database, question)]
+                print(summary("first", results["first"]), flush=True)
+            wait_until_idle(server.pid)
+            if args.only in (None, "warm"):
+                results["warm"] = [ask_in_page(page, base, d, q) for d, q in QUESTIONS]
+                print(summary("warm", results["warm"]), flush=True)
+            if args.only in (None, "alternating"):
+                by_db: dict[str, list[str]] = {}
+                for d, q in QUESTIONS:
+                    by_db.setdefault(d, []).append(q)
+                names = list(by_db)
+                order = [(names[i % 2], by_db[names[i % 2]][i // 2]) for i in range(2 * min(map(len, by_db.values())))]
+                results["alternating"] = [ask_in_page(page, base, d, q) for d, q in order]
+                print(summary("alternating", results["alternating"]), flush=True)
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except Exception:  # noqa: BLE001
+            server.kill()
+    for phase, runs in results.items():
+        for run in runs:
+            rows = f"{run['rows']:.1f}" if run["rows"] is not None else "-"
+            print(f"  {phase:<12} {run['database']:<16} rows {rows:>6} s  complete {run['complete']:6.1f} s  "
+                  f"{'ok ' if run['ok'] else 'ERR'} {run['question']}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
