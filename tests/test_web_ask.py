@@ -663,7 +663,7 @@ async def test_text_mode_without_embeddings_is_400(make_ds):
 @pytest.mark.timeout(600)
 async def test_real_model_json_and_stream(make_ds, db_path, chat_model):
     ds = make_ds()  # chat_model_for is not replaced: the views load the default model
-    response = await ds.client.get("/db/-/ask.json", params={"q": "How many repos are there?"}, timeout=600)
+    response = await ds.client.post("/db/-/ask.json", json={"question": "How many repos are there?"}, timeout=600)
     assert response.status_code == 200, response.text
     data = response.json()
     assert data["ok"] and data["model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -673,7 +673,7 @@ async def test_real_model_json_and_stream(make_ds, db_path, chat_model):
                                     timeout=600)
     events = parse_sse(response.text)
     stages = [name for name, _ in events if name != "answer_token"]
-    assert stages[:3] == ["started", "route", "writing_sql"] and stages[-2:] == ["answering", "result"]
+    assert stages[:3] == ["started", "route", "writing_sql"] and stages[-3:] == ["rows", "answering", "result"]
     assert any(name == "answer_token" for name, _ in events)
     result = events[-1][1]
     truth = sqlite3.connect(db_path).execute("select name from repos order by stars desc limit 1").fetchone()[0]
