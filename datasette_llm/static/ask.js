@@ -311,18 +311,23 @@
     return "Model " + result.model + (bits.length ? " · " + bits.join(" · ") : "");
   }
 
+  /* "Returned N rows" and the rows (a `rows` event or the final result: columns, rows, row_count, truncated). */
+  function appendRows(parent, data) {
+    var count = data.truncated ? "at least " + plural(data.row_count, "row") : plural(data.row_count, "row");
+    parent.appendChild(el("h3", null, "Returned " + count));
+    if (data.row_count) {
+      parent.appendChild(rowsTable(data.columns, data.rows));
+    } else {
+      parent.appendChild(el("p", "zero-results", "0 records"));
+    }
+  }
+
   /* The SQL and its rows, shown the moment the query has run; the final result replaces them. */
   function showRows(turn, data) {
     var block = el("div", "ask-early-rows");
     block.appendChild(el("h3", null, "SQL"));
     block.appendChild(el("pre", "ask-sql", data.sql));
-    var count = data.truncated ? "at least " + plural(data.row_count, "row") : plural(data.row_count, "row");
-    block.appendChild(el("h3", null, "Returned " + count));
-    if (data.row_count) {
-      block.appendChild(rowsTable(data.columns, data.rows));
-    } else {
-      block.appendChild(el("p", "zero-results", "0 records"));
-    }
+    appendRows(block, data);
     if (turn.early) {
       turn.early.remove();
     }
@@ -359,13 +364,7 @@
         links.appendChild(edit);
         node.appendChild(links);
       }
-      var count = result.truncated ? "at least " + plural(result.row_count, "row") : plural(result.row_count, "row");
-      node.appendChild(el("h3", null, "Returned " + count));
-      if (result.row_count) {
-        node.appendChild(rowsTable(result.columns, result.rows));
-      } else {
-        node.appendChild(el("p", "zero-results", "0 records"));
-      }
+      appendRows(node, result);
     }
     if (result.passages && result.passages.length) {
       node.appendChild(el("h3", null, "Sources"));
