@@ -81,8 +81,19 @@ VIEW_ROW = f"HIDDEN_MARKER_{TAG}_viewrow"
 DB_ROW = f"HIDDEN_MARKER_{TAG}_dbrow"
 EMBED_ROW = f"HIDDEN_MARKER_{TAG}_embedrow"
 SECRET_ROWS, VAULT_ROWS = 37, 53  # distinctive counts
-NAME_MARKERS = [SECRET, VAULT, VIEW, HIDDEN_DB, HIDDEN_DB_TABLE, SECRET_COLUMN, VAULT_COLUMN, VIEW_COLUMN,
-                HIDDEN_DB_COLUMN, SECRET_INDEX, VAULT_INDEX]
+NAME_MARKERS = [
+    SECRET,
+    VAULT,
+    VIEW,
+    HIDDEN_DB,
+    HIDDEN_DB_TABLE,
+    SECRET_COLUMN,
+    VAULT_COLUMN,
+    VIEW_COLUMN,
+    HIDDEN_DB_COLUMN,
+    SECRET_INDEX,
+    VAULT_INDEX,
+]
 ROW_MARKERS = [SECRET_ROW, VAULT_ROW, VIEW_ROW, DB_ROW, EMBED_ROW]
 MARKERS = NAME_MARKERS + ROW_MARKERS
 EVIL_HOST = "evil-attacker.example"
@@ -114,19 +125,35 @@ def build_fixture(directory: Path) -> tuple[Path, Path]:
                              customer TEXT);
         CREATE VIEW {VIEW} AS SELECT id, secret_text AS {VIEW_COLUMN}, '{VIEW_ROW}' AS note FROM {VAULT};
     """)
-    words = ["launch plans", "rocket fuel", "secret recipe", "budget report", "team meeting", "search engine",
-             "database tips", "plugin notes", "weather data", "city guide"]
-    conn.executemany(f"INSERT INTO {PUBLIC} VALUES (?, ?, ?, ?)",
-                     [(i, f"{words[i % 10]} {i}", f"Public text about {words[i % 10]} number {i}.", i % 3)
-                      for i in range(1, 21)])
+    words = [
+        "launch plans",
+        "rocket fuel",
+        "secret recipe",
+        "budget report",
+        "team meeting",
+        "search engine",
+        "database tips",
+        "plugin notes",
+        "weather data",
+        "city guide",
+    ]
+    conn.executemany(
+        f"INSERT INTO {PUBLIC} VALUES (?, ?, ?, ?)",
+        [(i, f"{words[i % 10]} {i}", f"Public text about {words[i % 10]} number {i}.", i % 3) for i in range(1, 21)],
+    )
     conn.execute(f"INSERT INTO {PUBLIC}_fts (rowid, title, body) SELECT id, title, body FROM {PUBLIC}")
-    conn.executemany(f"INSERT INTO {SECRET} VALUES (?, ?, ?)",
-                     [(i, f"{SECRET_ROW} {i} secret launch codes", f"{SECRET_ROW}-col-{i}")
-                      for i in range(1, SECRET_ROWS + 1)])
-    conn.executemany(f"INSERT INTO {VAULT} VALUES (?, ?, ?)",
-                     [(i, f"{VAULT_ROW} {i} vault secret", f"{VAULT_ROW}-col-{i}") for i in range(1, VAULT_ROWS + 1)])
-    conn.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)",
-                     [(i, (i % VAULT_ROWS) + 1, 10.0 * i, f"customer {i % 4}") for i in range(1, 31)])
+    conn.executemany(
+        f"INSERT INTO {SECRET} VALUES (?, ?, ?)",
+        [(i, f"{SECRET_ROW} {i} secret launch codes", f"{SECRET_ROW}-col-{i}") for i in range(1, SECRET_ROWS + 1)],
+    )
+    conn.executemany(
+        f"INSERT INTO {VAULT} VALUES (?, ?, ?)",
+        [(i, f"{VAULT_ROW} {i} vault secret", f"{VAULT_ROW}-col-{i}") for i in range(1, VAULT_ROWS + 1)],
+    )
+    conn.executemany(
+        "INSERT INTO orders VALUES (?, ?, ?, ?)",
+        [(i, (i % VAULT_ROWS) + 1, 10.0 * i, f"customer {i % 4}") for i in range(1, 31)],
+    )
     conn.commit()
     _write_embeddings(conn)
     conn.close()
@@ -160,8 +187,19 @@ def _write_embeddings(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "INSERT INTO embeddings (collection_id, id, embedding, content, content_hash, metadata, updated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(collection.id, id_, encode(fake_vector(text)), text, content_hash(text),
-                  json.dumps({"source": name}), 0) for id_, text in rows])
+                [
+                    (
+                        collection.id,
+                        id_,
+                        encode(fake_vector(text)),
+                        text,
+                        content_hash(text),
+                        json.dumps({"source": name}),
+                        0,
+                    )
+                    for id_, text in rows
+                ],
+            )
 
 
 def metadata(model_url: str) -> dict:
@@ -171,10 +209,15 @@ def metadata(model_url: str) -> dict:
             DB: {"tables": {SECRET: {"allow": False}, VAULT: {"allow": False}, VIEW: {"allow": False}}},
             HIDDEN_DB: {"allow": False},
         },
-        "plugins": {"datasette-llm": {
-            "chat_model": "openai:fake-chat", "embedding_model": "openai:fake-embed",
-            "openai_base_url": model_url, "openai_api_key": "not-a-key", "model_timeout": 20,
-        }},
+        "plugins": {
+            "datasette-llm": {
+                "chat_model": "openai:fake-chat",
+                "embedding_model": "openai:fake-embed",
+                "openai_base_url": model_url,
+                "openai_api_key": "not-a-key",
+                "model_timeout": 20,
+            }
+        },
     }
 
 
@@ -208,8 +251,12 @@ class FakeModel:
                 self.wfile.write(body)
 
             def do_GET(self):
-                self._send({"object": "list", "data": [{"id": "fake-chat", "object": "model", "created": 0,
-                                                        "owned_by": "attack"}]})
+                self._send(
+                    {
+                        "object": "list",
+                        "data": [{"id": "fake-chat", "object": "model", "created": 0, "owned_by": "attack"}],
+                    }
+                )
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -218,10 +265,17 @@ class FakeModel:
                     texts = request.get("input") or []
                     texts = [texts] if isinstance(texts, str) else texts
                     model.record("embed", "\n".join(str(t) for t in texts))
-                    self._send({"object": "list", "model": request.get("model"), "usage": {
-                        "prompt_tokens": 1, "total_tokens": 1}, "data": [
-                        {"object": "embedding", "index": i, "embedding": fake_vector(str(t))}
-                        for i, t in enumerate(texts)]})
+                    self._send(
+                        {
+                            "object": "list",
+                            "model": request.get("model"),
+                            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                            "data": [
+                                {"object": "embedding", "index": i, "embedding": fake_vector(str(t))}
+                                for i, t in enumerate(texts)
+                            ],
+                        }
+                    )
                     return
                 messages = request.get("messages") or []
                 text = "\n".join(str(m.get("content")) for m in messages)
@@ -233,17 +287,29 @@ class FakeModel:
                     self.end_headers()
                     for piece in (reply, None):
                         delta = {"content": piece} if piece is not None else {}
-                        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0,
-                                 "model": request.get("model"), "choices": [{
-                                     "index": 0, "delta": delta, "finish_reason": None if piece else "stop"}]}
+                        chunk = {
+                            "id": "c",
+                            "object": "chat.completion.chunk",
+                            "created": 0,
+                            "model": request.get("model"),
+                            "choices": [{"index": 0, "delta": delta, "finish_reason": None if piece else "stop"}],
+                        }
                         self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.write(b"data: [DONE]\n\n")
                     self.close_connection = True
                     return
-                self._send({"id": "c", "object": "chat.completion", "created": 0, "model": request.get("model"),
-                            "choices": [{"index": 0, "finish_reason": "stop",
-                                         "message": {"role": "assistant", "content": reply}}],
-                            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+                self._send(
+                    {
+                        "id": "c",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": request.get("model"),
+                        "choices": [
+                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    }
+                )
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -279,6 +345,7 @@ class FakeModel:
 
 # -- HTTP ----------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Response:
     status: int  # 0: no response
@@ -292,8 +359,15 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
-def hit(port: int, method: str, path: str, headers: dict | None = None, body=None, timeout: float = 120,
-         content_length: int | None = None) -> Response:
+def hit(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict | None = None,
+    body=None,
+    timeout: float = 120,
+    content_length: int | None = None,
+) -> Response:
     started = time.perf_counter()
     conn = httpclient.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -314,16 +388,17 @@ def hit(port: int, method: str, path: str, headers: dict | None = None, body=Non
                     conn.send(chunk)
         reply = conn.getresponse()
         data = reply.read()
-        return Response(reply.status, {k.lower(): v for k, v in reply.getheaders()}, data,
-                        time.perf_counter() - started)
+        return Response(
+            reply.status, {k.lower(): v for k, v in reply.getheaders()}, data, time.perf_counter() - started
+        )
     except (OSError, httpclient.HTTPException) as error:
         return Response(0, {}, b"", time.perf_counter() - started, f"{type(error).__name__}: {error}")
     finally:
         conn.close()
 
 
-
 # -- attempts ------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Attempt:
@@ -360,8 +435,9 @@ JSON = {"Content-Type": "application/json", "Accept": "application/json, text/ev
 
 
 def mcp_call(tool: str, arguments: dict, request_id=1) -> bytes:
-    return json_body({"jsonrpc": "2.0", "id": request_id, "method": "tools/call",
-                      "params": {"name": tool, "arguments": arguments}})
+    return json_body(
+        {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+    )
 
 
 def _decoded_blobs(text: str) -> str:
@@ -401,8 +477,15 @@ def normalise(response: Response, *, from_twin: bool) -> str:
 
 def request_text(attempt: Attempt) -> str:
     body = (attempt.body or b"").decode("utf-8", "replace")
-    return " ".join([urllib.parse.unquote(attempt.path), attempt.path, body, json.dumps(attempt.headers),
-                     attempt.extra_request_text])
+    return " ".join(
+        [
+            urllib.parse.unquote(attempt.path),
+            attempt.path,
+            body,
+            json.dumps(attempt.headers),
+            attempt.extra_request_text,
+        ]
+    )
 
 
 def mcp_errors(text: str) -> tuple[bool, bool]:
@@ -482,10 +565,16 @@ class Attacker:
         return Outcome(attempt, "refused" if refused else "ok", response.status, _snippet(response.text))
 
     def differs(self, attempt: Attempt, response: Response) -> str | None:
-        other = Attempt(attempt.cls, attempt.label, attempt.method, twin(attempt.path),
-                        {k: twin(v) for k, v in attempt.headers.items()},
-                        twin(attempt.body.decode("utf-8", "surrogatepass")).encode("utf-8", "surrogatepass")
-                        if attempt.body is not None else None)
+        other = Attempt(
+            attempt.cls,
+            attempt.label,
+            attempt.method,
+            twin(attempt.path),
+            {k: twin(v) for k, v in attempt.headers.items()},
+            twin(attempt.body.decode("utf-8", "surrogatepass")).encode("utf-8", "surrogatepass")
+            if attempt.body is not None
+            else None,
+        )
         for _ in range(2):  # a difference must show twice: timings and caches are not leaks
             mark = self.model.mark()
             twin_response = self.send(other)
@@ -495,9 +584,11 @@ class Attacker:
                 return None
             response = self.send(attempt)
         del twin_calls
-        return (f"differs from the same request on a missing name: hidden -> {response.status} "
-                f"{_snippet(response.text, 160)} | missing -> {twin_response.status} "
-                f"{_snippet(twin_response.text, 160)}")
+        return (
+            f"differs from the same request on a missing name: hidden -> {response.status} "
+            f"{_snippet(response.text, 160)} | missing -> {twin_response.status} "
+            f"{_snippet(twin_response.text, 160)}"
+        )
 
 
 def _snippet(text: str, limit: int = 220) -> str:
@@ -506,6 +597,7 @@ def _snippet(text: str, limit: int = 220) -> str:
 
 
 # -- the attack corpus ---------------------------------------------------------------------------------------
+
 
 def sql_attacks() -> list[tuple[str, str, str]]:
     """(class, label, sql): statements that name hidden objects; every one is also sent with the names
@@ -526,20 +618,37 @@ def sql_attacks() -> list[tuple[str, str, str]]:
         (c1, "schema-qualified", f"SELECT body FROM main.{s}"),
         (c1, "join", f"SELECT d.title, x.body FROM {PUBLIC} d JOIN {s} x ON x.id = d.id"),
         (c1, "fk join", f"SELECT o.id, v.secret_text FROM orders o JOIN {v} v ON v.id = o.vault_id"),
-        (c1, "cte scope: inner cte, outer table",
-         f"SELECT (WITH {s} AS (SELECT 1 AS body) SELECT body FROM {s}) AS a, body FROM {s}"),
-        (c1, "cte scope: union",
-         f"SELECT body FROM (WITH {s} AS (SELECT 'x' AS body) SELECT body FROM {s}) UNION ALL SELECT body FROM {s}"),
-        (c1, "cte scope: where subquery",
-         f"SELECT body FROM {s} WHERE 1 IN (WITH {s} AS (SELECT 1 AS id) SELECT id FROM {s})"),
-        (c1, "cte scope: nested with",
-         f"WITH a AS (WITH {s} AS (SELECT 1 AS id) SELECT id FROM {s}) SELECT body FROM {s}, a"),
-        (c1, "cte scope vault",
-         f"SELECT (WITH {v} AS (SELECT 1 AS secret_text) SELECT secret_text FROM {v}) AS a, secret_text FROM {v}"),
-        (c1, "cte defined later",
-         f"WITH a AS (SELECT body FROM {s}), {s} AS (SELECT 1 AS body) SELECT body FROM a"),
-        (c1, "exists with value", f"SELECT title FROM {PUBLIC} WHERE EXISTS (SELECT 1 FROM {s} WHERE body "
-                                  "LIKE 'HIDDEN%') LIMIT 1"),
+        (
+            c1,
+            "cte scope: inner cte, outer table",
+            f"SELECT (WITH {s} AS (SELECT 1 AS body) SELECT body FROM {s}) AS a, body FROM {s}",
+        ),
+        (
+            c1,
+            "cte scope: union",
+            f"SELECT body FROM (WITH {s} AS (SELECT 'x' AS body) SELECT body FROM {s}) UNION ALL SELECT body FROM {s}",
+        ),
+        (
+            c1,
+            "cte scope: where subquery",
+            f"SELECT body FROM {s} WHERE 1 IN (WITH {s} AS (SELECT 1 AS id) SELECT id FROM {s})",
+        ),
+        (
+            c1,
+            "cte scope: nested with",
+            f"WITH a AS (WITH {s} AS (SELECT 1 AS id) SELECT id FROM {s}) SELECT body FROM {s}, a",
+        ),
+        (
+            c1,
+            "cte scope vault",
+            f"SELECT (WITH {v} AS (SELECT 1 AS secret_text) SELECT secret_text FROM {v}) AS a, secret_text FROM {v}",
+        ),
+        (c1, "cte defined later", f"WITH a AS (SELECT body FROM {s}), {s} AS (SELECT 1 AS body) SELECT body FROM a"),
+        (
+            c1,
+            "exists with value",
+            f"SELECT title FROM {PUBLIC} WHERE EXISTS (SELECT 1 FROM {s} WHERE body LIKE 'HIDDEN%') LIMIT 1",
+        ),
         (c1, "scalar subquery", f"SELECT (SELECT group_concat(body) FROM {s}) AS x"),
         (c1, "hidden database", f"SELECT * FROM {HIDDEN_DB}.{HIDDEN_DB_TABLE}"),
         (c1, "fts shadow of secret", f"SELECT * FROM {s}_content"),
@@ -575,10 +684,16 @@ def sql_attacks() -> list[tuple[str, str, str]]:
         (c1, "natural join", f"SELECT body FROM {s} NATURAL JOIN {PUBLIC}"),
         (c1, "comment before name", f"SELECT body FROM/**/{s}"),
         (c1, "temp schema", f"SELECT * FROM temp.{s}"),
-        (c1, "recursive cte named as hidden",
-         f"WITH RECURSIVE {s}(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM {s} WHERE id < 3) SELECT * FROM {s}"),
-        (c1, "cte then qualified table",
-         f"WITH {s} AS (SELECT 1 AS body) SELECT body FROM {s} UNION ALL SELECT body FROM main.{s}"),
+        (
+            c1,
+            "recursive cte named as hidden",
+            f"WITH RECURSIVE {s}(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM {s} WHERE id < 3) SELECT * FROM {s}",
+        ),
+        (
+            c1,
+            "cte then qualified table",
+            f"WITH {s} AS (SELECT 1 AS body) SELECT body FROM {s} UNION ALL SELECT body FROM main.{s}",
+        ),
         (c2, "rowid in", f"SELECT count(*) FROM {PUBLIC} WHERE rowid IN (SELECT rowid FROM {s})"),
         (c2, "limit 0", f"SELECT 1 FROM {v} LIMIT 0"),
         (c2, "typeof scalar", f"SELECT typeof((SELECT 1 FROM {v}))"),
@@ -600,8 +715,7 @@ def no_name_sql() -> list[tuple[str, str, str]]:
         (c4, "sqlite_master all", "SELECT type, name, tbl_name FROM sqlite_master"),
         (c4, "index_list built name", "SELECT * FROM pragma_index_list('hm_' || 'vault_' || '7f' || '3a')"),
         (c4, "database_list", "SELECT * FROM pragma_database_list"),
-        (c4, "fk join through pragma",
-         "SELECT p.* FROM sqlite_master m, pragma_index_list(m.name) p"),
+        (c4, "fk join through pragma", "SELECT p.* FROM sqlite_master m, pragma_index_list(m.name) p"),
         (c4, "function_list", "SELECT count(*) FROM pragma_function_list"),
         (c1, "fts content", f"SELECT * FROM {PUBLIC}_fts WHERE {PUBLIC}_fts MATCH 'secret'"),
         (c1, "fts shadow", f"SELECT * FROM {PUBLIC}_fts_content LIMIT 3"),
@@ -609,13 +723,18 @@ def no_name_sql() -> list[tuple[str, str, str]]:
         (c1, "embeddings storage", "SELECT content FROM embeddings"),
         (c1, "collections storage", "SELECT * FROM collections"),
         (c1, "built table name in string", f"SELECT count(*) FROM {PUBLIC} WHERE id IN ('docs' || '_secret')"),
-        (c4, "table_info built runtime argument",
-         "SELECT p.* FROM (SELECT 'docs' || '_secret' AS n) x, pragma_table_info(x.n) p"),
+        (
+            c4,
+            "table_info built runtime argument",
+            "SELECT p.* FROM (SELECT 'docs' || '_secret' AS n) x, pragma_table_info(x.n) p",
+        ),
         (c4, "index_list over every table", "SELECT p.* FROM pragma_table_list t, pragma_index_list(t.name) p"),
-        (c4, "json_each over the schema",
-         "SELECT * FROM json_each((SELECT json_group_array(name) FROM sqlite_master))"),
-        (c4, "foreign keys of every table",
-         "SELECT f.* FROM pragma_table_list t, pragma_foreign_key_list(t.name) f"),
+        (
+            c4,
+            "json_each over the schema",
+            "SELECT * FROM json_each((SELECT json_group_array(name) FROM sqlite_master))",
+        ),
+        (c4, "foreign keys of every table", "SELECT f.* FROM pragma_table_list t, pragma_foreign_key_list(t.name) f"),
     ]
 
 
@@ -623,22 +742,47 @@ def sql_surfaces(sql: str, ask_id: int, quick: bool, csrf: tuple[str, str] | Non
     """(surface, request kwargs) for one statement."""
     surfaces = [
         ("query GET", dict(method="GET", path=f"/-/llm/query.json?database={DB}&sql={q(sql)}")),
-        ("mcp query", dict(method="POST", path="/-/mcp", headers=JSON,
-                           body=mcp_call("query", {"database": DB, "sql": sql}))),
-        ("ask (model writes it)", dict(method="POST", path=f"/{DB}/-/ask.json", headers=JSON,
-                                      body=json_body({"question": f"Show me the rows ATK{ask_id} {SWITCH}",
-                                                      "mode": "sql"}), extra_request_text=sql)),
+        (
+            "mcp query",
+            dict(method="POST", path="/-/mcp", headers=JSON, body=mcp_call("query", {"database": DB, "sql": sql})),
+        ),
+        (
+            "ask (model writes it)",
+            dict(
+                method="POST",
+                path=f"/{DB}/-/ask.json",
+                headers=JSON,
+                body=json_body({"question": f"Show me the rows ATK{ask_id} {SWITCH}", "mode": "sql"}),
+                extra_request_text=sql,
+            ),
+        ),
     ]
     if not quick:
-        surfaces.append(("query JSON POST", dict(method="POST", path="/-/llm/query.json", headers=JSON,
-                                                 body=json_body({"database": DB, "sql": sql}))))
+        surfaces.append(
+            (
+                "query JSON POST",
+                dict(
+                    method="POST", path="/-/llm/query.json", headers=JSON, body=json_body({"database": DB, "sql": sql})
+                ),
+            )
+        )
         if csrf:
             cookie, token = csrf
-            surfaces.append(("query form POST", dict(
-                method="POST", path="/-/llm/query.json",
-                headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
-                         "X-CSRFToken": token},
-                body=urllib.parse.urlencode({"database": DB, "sql": sql, "csrftoken": token}).encode())))
+            surfaces.append(
+                (
+                    "query form POST",
+                    dict(
+                        method="POST",
+                        path="/-/llm/query.json",
+                        headers={
+                            "Content-Type": "application/x-www-form-urlencoded",
+                            "Cookie": cookie,
+                            "X-CSRFToken": token,
+                        },
+                        body=urllib.parse.urlencode({"database": DB, "sql": sql, "csrftoken": token}).encode(),
+                    ),
+                )
+            )
     return surfaces
 
 
@@ -654,14 +798,34 @@ def schema_attempts() -> list[Attempt]:
         Attempt(c, "schema.json near name", "GET", f"/-/llm/schema.json?database={DB}&table=docs_secre"),
         Attempt(c, "schema.json near vault", "GET", f"/-/llm/schema.json?database={DB}&table=hm_vault"),
         Attempt(c, "mcp list_tables", "POST", "/-/mcp", JSON, mcp_call("list_tables", {})),
-        Attempt(c, "mcp describe orders", "POST", "/-/mcp", JSON,
-                mcp_call("describe_table", {"database": DB, "table": "orders"})),
-        Attempt(c, "mcp describe hidden", "POST", "/-/mcp", JSON,
-                mcp_call("describe_table", {"database": DB, "table": VAULT}), twin=True),
-        Attempt(c, "mcp describe near name", "POST", "/-/mcp", JSON,
-                mcp_call("describe_table", {"database": DB, "table": "hm_vault"})),
-        Attempt(c, "mcp tools/list", "POST", "/-/mcp", JSON,
-                json_body({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})),
+        Attempt(
+            c,
+            "mcp describe orders",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("describe_table", {"database": DB, "table": "orders"}),
+        ),
+        Attempt(
+            c,
+            "mcp describe hidden",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("describe_table", {"database": DB, "table": VAULT}),
+            twin=True,
+        ),
+        Attempt(
+            c,
+            "mcp describe near name",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("describe_table", {"database": DB, "table": "hm_vault"}),
+        ),
+        Attempt(
+            c, "mcp tools/list", "POST", "/-/mcp", JSON, json_body({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        ),
         Attempt(c, "ask page", "GET", f"/{DB}/-/ask"),
         Attempt(c, "ask page table=orders", "GET", f"/{DB}/-/ask?table=orders"),
         Attempt(c, "ask page hidden table", "GET", f"/{DB}/-/ask?table={SECRET}", twin=True),
@@ -672,21 +836,70 @@ def schema_attempts() -> list[Attempt]:
         Attempt(c, "manifest", "GET", "/.well-known/ai-plugin.json"),
         Attempt(c, "datasette index (plugin links)", "GET", "/"),
         Attempt(c, "datasette database page (plugin links)", "GET", f"/{DB}"),
-        Attempt(c, "ask: prompt for orders", "POST", f"/{DB}/-/ask.json", JSON,
-                json_body({"question": "What is the total amount of orders?", "mode": "sql"})),
-        Attempt(c, "ask: prompt table=orders", "POST", f"/{DB}/-/ask.json", JSON,
-                json_body({"question": "How many orders are there?", "table": "orders", "mode": "sql"})),
-        Attempt(c, "ask: near name in question", "POST", f"/{DB}/-/ask.json", JSON,
-                json_body({"question": "How many rows are in the secret vault table?", "mode": "sql"})),
-        Attempt(c, "ask: hidden table param", "POST", f"/{DB}/-/ask.json", JSON,
-                json_body({"question": "How many?", "table": SECRET}), twin=True),
-        Attempt(c, "ask: history names hidden", "POST", f"/{DB}/-/ask.json", JSON,
-                json_body({"question": "and now the orders?", "mode": "sql",
-                           "history": [{"question": "rows?", "sql": f"SELECT * FROM {SECRET}"}]}), twin=True),
-        Attempt(c, "ask stream: prompt for orders", "POST", f"/{DB}/-/ask.stream", JSON,
-                json_body({"question": "How many orders per customer?", "mode": "sql"})),
-        Attempt(c, "mcp ask: prompt for orders", "POST", "/-/mcp", JSON,
-                mcp_call("ask", {"database": DB, "question": "How many orders are there?", "mode": "sql"})),
+        Attempt(
+            c,
+            "ask: prompt for orders",
+            "POST",
+            f"/{DB}/-/ask.json",
+            JSON,
+            json_body({"question": "What is the total amount of orders?", "mode": "sql"}),
+        ),
+        Attempt(
+            c,
+            "ask: prompt table=orders",
+            "POST",
+            f"/{DB}/-/ask.json",
+            JSON,
+            json_body({"question": "How many orders are there?", "table": "orders", "mode": "sql"}),
+        ),
+        Attempt(
+            c,
+            "ask: near name in question",
+            "POST",
+            f"/{DB}/-/ask.json",
+            JSON,
+            json_body({"question": "How many rows are in the secret vault table?", "mode": "sql"}),
+        ),
+        Attempt(
+            c,
+            "ask: hidden table param",
+            "POST",
+            f"/{DB}/-/ask.json",
+            JSON,
+            json_body({"question": "How many?", "table": SECRET}),
+            twin=True,
+        ),
+        Attempt(
+            c,
+            "ask: history names hidden",
+            "POST",
+            f"/{DB}/-/ask.json",
+            JSON,
+            json_body(
+                {
+                    "question": "and now the orders?",
+                    "mode": "sql",
+                    "history": [{"question": "rows?", "sql": f"SELECT * FROM {SECRET}"}],
+                }
+            ),
+            twin=True,
+        ),
+        Attempt(
+            c,
+            "ask stream: prompt for orders",
+            "POST",
+            f"/{DB}/-/ask.stream",
+            JSON,
+            json_body({"question": "How many orders per customer?", "mode": "sql"}),
+        ),
+        Attempt(
+            c,
+            "mcp ask: prompt for orders",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("ask", {"database": DB, "question": "How many orders are there?", "mode": "sql"}),
+        ),
     ]
     return attempts
 
@@ -697,27 +910,81 @@ def database_attempts() -> list[Attempt]:
     for name, label in (("nope", "unknown"), (HIDDEN_DB, "hidden")):
         t = name == HIDDEN_DB
         attempts += [
-            Attempt(c, f"{label}: ask.json POST", "POST", f"/{name}/-/ask.json", JSON,
-                    json_body({"question": "How many rows?"}), twin=t),
+            Attempt(
+                c,
+                f"{label}: ask.json POST",
+                "POST",
+                f"/{name}/-/ask.json",
+                JSON,
+                json_body({"question": "How many rows?"}),
+                twin=t,
+            ),
             Attempt(c, f"{label}: ask page", "GET", f"/{name}/-/ask", twin=t),
-            Attempt(c, f"{label}: ask.stream", "POST", f"/{name}/-/ask.stream", JSON,
-                    json_body({"question": "How many rows?"}), twin=t),
+            Attempt(
+                c,
+                f"{label}: ask.stream",
+                "POST",
+                f"/{name}/-/ask.stream",
+                JSON,
+                json_body({"question": "How many rows?"}),
+                twin=t,
+            ),
             Attempt(c, f"{label}: search api", "GET", f"/-/semantic-search?database={name}&q=secret", twin=t),
             Attempt(c, f"{label}: search page", "GET", f"/{name}/{PUBLIC}/-/semantic-search?q=secret", twin=t),
-            Attempt(c, f"{label}: search page hidden table", "GET",
-                    f"/{name}/{HIDDEN_DB_TABLE}/-/semantic-search?q=secret", twin=t),
+            Attempt(
+                c,
+                f"{label}: search page hidden table",
+                "GET",
+                f"/{name}/{HIDDEN_DB_TABLE}/-/semantic-search?q=secret",
+                twin=t,
+            ),
             Attempt(c, f"{label}: schema.json", "GET", f"/-/llm/schema.json?database={name}", twin=t),
             Attempt(c, f"{label}: query.json", "GET", f"/-/llm/query.json?database={name}&sql=select+1", twin=t),
-            Attempt(c, f"{label}: mcp list_tables", "POST", "/-/mcp", JSON,
-                    mcp_call("list_tables", {"database": name}), twin=t),
-            Attempt(c, f"{label}: mcp describe", "POST", "/-/mcp", JSON,
-                    mcp_call("describe_table", {"database": name, "table": HIDDEN_DB_TABLE}), twin=t),
-            Attempt(c, f"{label}: mcp query", "POST", "/-/mcp", JSON,
-                    mcp_call("query", {"database": name, "sql": "select 1"}), twin=t),
-            Attempt(c, f"{label}: mcp ask", "POST", "/-/mcp", JSON,
-                    mcp_call("ask", {"database": name, "question": "How many rows?"}), twin=t),
-            Attempt(c, f"{label}: mcp search", "POST", "/-/mcp", JSON,
-                    mcp_call("semantic_search", {"database": name, "q": "secret"}), twin=t),
+            Attempt(
+                c,
+                f"{label}: mcp list_tables",
+                "POST",
+                "/-/mcp",
+                JSON,
+                mcp_call("list_tables", {"database": name}),
+                twin=t,
+            ),
+            Attempt(
+                c,
+                f"{label}: mcp describe",
+                "POST",
+                "/-/mcp",
+                JSON,
+                mcp_call("describe_table", {"database": name, "table": HIDDEN_DB_TABLE}),
+                twin=t,
+            ),
+            Attempt(
+                c,
+                f"{label}: mcp query",
+                "POST",
+                "/-/mcp",
+                JSON,
+                mcp_call("query", {"database": name, "sql": "select 1"}),
+                twin=t,
+            ),
+            Attempt(
+                c,
+                f"{label}: mcp ask",
+                "POST",
+                "/-/mcp",
+                JSON,
+                mcp_call("ask", {"database": name, "question": "How many rows?"}),
+                twin=t,
+            ),
+            Attempt(
+                c,
+                f"{label}: mcp search",
+                "POST",
+                "/-/mcp",
+                JSON,
+                mcp_call("semantic_search", {"database": name, "q": "secret"}),
+                twin=t,
+            ),
         ]
     attempts += [
         Attempt(c, "query.json without database", "GET", "/-/llm/query.json?sql=select+1"),
@@ -733,8 +1000,9 @@ def search_attempts() -> list[Attempt]:
     for mode in ("hybrid", "semantic", "keyword"):
         attempts += [
             Attempt(c, f"all collections {mode}", "GET", f"/-/semantic-search?q=secret+launch&mode={mode}&limit=100"),
-            Attempt(c, f"database {mode}", "GET", f"/-/semantic-search?database={DB}&q=vault+secret&mode={mode}"
-                                                  "&limit=100"),
+            Attempt(
+                c, f"database {mode}", "GET", f"/-/semantic-search?database={DB}&q=vault+secret&mode={mode}&limit=100"
+            ),
         ]
     attempts += [
         Attempt(c, "table=view", "GET", f"/-/semantic-search?database={DB}&table={VIEW}&q=vault", twin=True),
@@ -744,16 +1012,47 @@ def search_attempts() -> list[Attempt]:
         Attempt(c, "page docs semantic", "GET", f"/{DB}/{PUBLIC}/-/semantic-search?q=secret&mode=semantic"),
         Attempt(c, "page view", "GET", f"/{DB}/{VIEW}/-/semantic-search?q=vault", twin=True),
         Attempt(c, "page hidden table", "GET", f"/{DB}/{SECRET}/-/semantic-search?q=secret", twin=True),
-        Attempt(c, "mcp search", "POST", "/-/mcp", JSON,
-                mcp_call("semantic_search", {"q": "secret vault launch", "limit": 100})),
-        Attempt(c, "mcp search view", "POST", "/-/mcp", JSON,
-                mcp_call("semantic_search", {"q": "vault", "database": DB, "table": VIEW}), twin=True),
-        Attempt(c, "ask text mode (passages)", "POST", f"/{DB}/-/ask.json", JSON,
-                json_body({"question": "What do the documents say about secret launch codes?", "mode": "text"})),
-        Attempt(c, "ask both mode", "POST", f"/{DB}/-/ask.json", JSON,
-                json_body({"question": "List documents since 2020 that mention vault secrets", "mode": "both"})),
-        Attempt(c, "mcp ask text mode", "POST", "/-/mcp", JSON,
-                mcp_call("ask", {"database": DB, "question": "What does the vault say?", "mode": "text"})),
+        Attempt(
+            c,
+            "mcp search",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("semantic_search", {"q": "secret vault launch", "limit": 100}),
+        ),
+        Attempt(
+            c,
+            "mcp search view",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("semantic_search", {"q": "vault", "database": DB, "table": VIEW}),
+            twin=True,
+        ),
+        Attempt(
+            c,
+            "ask text mode (passages)",
+            "POST",
+            f"/{DB}/-/ask.json",
+            JSON,
+            json_body({"question": "What do the documents say about secret launch codes?", "mode": "text"}),
+        ),
+        Attempt(
+            c,
+            "ask both mode",
+            "POST",
+            f"/{DB}/-/ask.json",
+            JSON,
+            json_body({"question": "List documents since 2020 that mention vault secrets", "mode": "both"}),
+        ),
+        Attempt(
+            c,
+            "mcp ask text mode",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("ask", {"database": DB, "question": "What does the vault say?", "mode": "text"}),
+        ),
     ]
     return attempts
 
@@ -777,16 +1076,39 @@ def bad_input_attempts(csrf) -> list[Attempt]:
         Attempt(c, "search api table unknown", "GET", f"/-/semantic-search?database={DB}&table=nope&q=x"),
         Attempt(c, "mcp id surrogate", "POST", "/-/mcp", JSON, rpc % (SURROGATE, b'"tools/list"', b"{}")),
         Attempt(c, "mcp method surrogate", "POST", "/-/mcp", JSON, rpc % (b"1", SURROGATE, b"{}")),
-        Attempt(c, "mcp tool name surrogate", "POST", "/-/mcp", JSON,
-                rpc % (b"1", b'"tools/call"', b'{"name":"\\ud800"}')),
-        Attempt(c, "mcp sql surrogate", "POST", "/-/mcp", JSON,
-                rpc % (b"1", b'"tools/call"', b'{"name":"query","arguments":{"sql":"select \'\\ud800\'"}}')),
-        Attempt(c, "mcp protocol header surrogate-ish", "POST", "/-/mcp",
-                {**JSON, "MCP-Protocol-Version": "\xff\xfe"}, rpc % (b"1", b'"tools/list"', b"{}")),
-        Attempt(c, "mcp envelope surrogate", "POST", "/-/mcp", {**JSON, "MCP-Protocol-Version": "2026-07-28",
-                                                                  "Mcp-Method": "tools/list"},
-                rpc % (b"1", b'"tools/list"', b'{"_meta":{"io.modelcontextprotocol/protocolVersion":"\\ud800",'
-                       b'"io.modelcontextprotocol/clientCapabilities":{}}}')),
+        Attempt(
+            c, "mcp tool name surrogate", "POST", "/-/mcp", JSON, rpc % (b"1", b'"tools/call"', b'{"name":"\\ud800"}')
+        ),
+        Attempt(
+            c,
+            "mcp sql surrogate",
+            "POST",
+            "/-/mcp",
+            JSON,
+            rpc % (b"1", b'"tools/call"', b'{"name":"query","arguments":{"sql":"select \'\\ud800\'"}}'),
+        ),
+        Attempt(
+            c,
+            "mcp protocol header surrogate-ish",
+            "POST",
+            "/-/mcp",
+            {**JSON, "MCP-Protocol-Version": "\xff\xfe"},
+            rpc % (b"1", b'"tools/list"', b"{}"),
+        ),
+        Attempt(
+            c,
+            "mcp envelope surrogate",
+            "POST",
+            "/-/mcp",
+            {**JSON, "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/list"},
+            rpc
+            % (
+                b"1",
+                b'"tools/list"',
+                b'{"_meta":{"io.modelcontextprotocol/protocolVersion":"\\ud800",'
+                b'"io.modelcontextprotocol/clientCapabilities":{}}}',
+            ),
+        ),
         Attempt(c, "mcp id float", "POST", "/-/mcp", JSON, rpc % (b"1.5", b'"tools/list"', b"{}")),
         Attempt(c, "mcp id huge", "POST", "/-/mcp", JSON, rpc % (b"1" + b"0" * 5000, b'"tools/list"', b"{}")),
         Attempt(c, "mcp id object", "POST", "/-/mcp", JSON, rpc % (b'{"a":1}', b'"tools/list"', b"{}")),
@@ -795,104 +1117,251 @@ def bad_input_attempts(csrf) -> list[Attempt]:
         Attempt(c, "mcp method number", "POST", "/-/mcp", JSON, rpc % (b"1", b"5", b"{}")),
         Attempt(c, "mcp unknown method", "POST", "/-/mcp", JSON, rpc % (b"1", b'"resources/list"', b"{}")),
         Attempt(c, "mcp params list", "POST", "/-/mcp", JSON, rpc % (b"1", b'"tools/call"', b"[1,2]")),
-        Attempt(c, "mcp arguments list", "POST", "/-/mcp", JSON,
-                rpc % (b"1", b'"tools/call"', b'{"name":"query","arguments":[1]}')),
-        Attempt(c, "mcp sql number", "POST", "/-/mcp", JSON,
-                rpc % (b"1", b'"tools/call"', b'{"name":"query","arguments":{"sql":5}}')),
-        Attempt(c, "mcp limit string", "POST", "/-/mcp", JSON,
-                rpc % (b"1", b'"tools/call"', b'{"name":"semantic_search","arguments":{"q":"x","limit":"9"}}')),
-        Attempt(c, "mcp limit huge", "POST", "/-/mcp", JSON,
-                rpc % (b"1", b'"tools/call"', b'{"name":"semantic_search","arguments":{"q":"x","limit":1e308}}')),
-        Attempt(c, "mcp history bad", "POST", "/-/mcp", JSON,
-                rpc % (b"1", b'"tools/call"', b'{"name":"ask","arguments":{"question":"x","history":"zz"}}')),
-        Attempt(c, "mcp initialize bad version", "POST", "/-/mcp", JSON,
-                rpc % (b"1", b'"initialize"', b'{"protocolVersion":["x"]}')),
-        Attempt(c, "mcp initialize", "POST", "/-/mcp", JSON,
-                rpc % (b"1", b'"initialize"', b'{"protocolVersion":"2025-03-26","capabilities":{},'
-                       b'"clientInfo":{"name":"a","version":"1"}}')),
-        Attempt(c, "mcp batch mixed", "POST", "/-/mcp", JSON,
-                b"[" + b",".join([rpc % (b"1", b'"tools/list"', b"{}"), b"5", b"null", b"[]",
-                                  rpc % (SURROGATE, b'"tools/call"', tools_call),
-                                  rpc % (b"2", SURROGATE, b"{}"), b'{"jsonrpc":"2.0","method":"x"}']) + b"]"),
+        Attempt(
+            c,
+            "mcp arguments list",
+            "POST",
+            "/-/mcp",
+            JSON,
+            rpc % (b"1", b'"tools/call"', b'{"name":"query","arguments":[1]}'),
+        ),
+        Attempt(
+            c,
+            "mcp sql number",
+            "POST",
+            "/-/mcp",
+            JSON,
+            rpc % (b"1", b'"tools/call"', b'{"name":"query","arguments":{"sql":5}}'),
+        ),
+        Attempt(
+            c,
+            "mcp limit string",
+            "POST",
+            "/-/mcp",
+            JSON,
+            rpc % (b"1", b'"tools/call"', b'{"name":"semantic_search","arguments":{"q":"x","limit":"9"}}'),
+        ),
+        Attempt(
+            c,
+            "mcp limit huge",
+            "POST",
+            "/-/mcp",
+            JSON,
+            rpc % (b"1", b'"tools/call"', b'{"name":"semantic_search","arguments":{"q":"x","limit":1e308}}'),
+        ),
+        Attempt(
+            c,
+            "mcp history bad",
+            "POST",
+            "/-/mcp",
+            JSON,
+            rpc % (b"1", b'"tools/call"', b'{"name":"ask","arguments":{"question":"x","history":"zz"}}'),
+        ),
+        Attempt(
+            c,
+            "mcp initialize bad version",
+            "POST",
+            "/-/mcp",
+            JSON,
+            rpc % (b"1", b'"initialize"', b'{"protocolVersion":["x"]}'),
+        ),
+        Attempt(
+            c,
+            "mcp initialize",
+            "POST",
+            "/-/mcp",
+            JSON,
+            rpc
+            % (
+                b"1",
+                b'"initialize"',
+                b'{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"a","version":"1"}}',
+            ),
+        ),
+        Attempt(
+            c,
+            "mcp batch mixed",
+            "POST",
+            "/-/mcp",
+            JSON,
+            b"["
+            + b",".join(
+                [
+                    rpc % (b"1", b'"tools/list"', b"{}"),
+                    b"5",
+                    b"null",
+                    b"[]",
+                    rpc % (SURROGATE, b'"tools/call"', tools_call),
+                    rpc % (b"2", SURROGATE, b"{}"),
+                    b'{"jsonrpc":"2.0","method":"x"}',
+                ]
+            )
+            + b"]",
+        ),
         Attempt(c, "mcp batch empty", "POST", "/-/mcp", JSON, b"[]"),
-        Attempt(c, "mcp batch with initialize", "POST", "/-/mcp", JSON,
-                b"[" + rpc % (b"1", b'"initialize"', b'{"protocolVersion":"2025-03-26"}') + b"]"),
+        Attempt(
+            c,
+            "mcp batch with initialize",
+            "POST",
+            "/-/mcp",
+            JSON,
+            b"[" + rpc % (b"1", b'"initialize"', b'{"protocolVersion":"2025-03-26"}') + b"]",
+        ),
         Attempt(c, "mcp deep nesting", "POST", "/-/mcp", JSON, deep),
         Attempt(c, "mcp not json", "POST", "/-/mcp", JSON, b"\xff\xfe{"),
         Attempt(c, "mcp NaN", "POST", "/-/mcp", JSON, rpc % (b"NaN", b'"tools/list"', b"{}")),
-        Attempt(c, "mcp bad session", "POST", "/-/mcp", {**JSON, "Mcp-Session-Id": "x\x7f"},
-                rpc % (b"1", b'"tools/list"', b"{}")),
+        Attempt(
+            c,
+            "mcp bad session",
+            "POST",
+            "/-/mcp",
+            {**JSON, "Mcp-Session-Id": "x\x7f"},
+            rpc % (b"1", b'"tools/list"', b"{}"),
+        ),
         Attempt(c, "mcp delete bad session", "DELETE", "/-/mcp", {"Mcp-Session-Id": "zzz"}),
         Attempt(c, "mcp GET", "GET", "/-/mcp"),
         Attempt(c, "mcp PUT", "PUT", "/-/mcp", JSON, b"{}"),
-        Attempt(c, "mcp text/plain", "POST", "/-/mcp", {"Content-Type": "text/plain"},
-                rpc % (b"1", b'"tools/list"', b"{}")),
-        Attempt(c, "mcp accept bad", "POST", "/-/mcp", {"Content-Type": "application/json", "Accept": "image/png"},
-                rpc % (b"1", b'"tools/list"', b"{}")),
-        Attempt(c, "mcp modern no meta", "POST", "/-/mcp", {**JSON, "MCP-Protocol-Version": "2026-07-28"},
-                rpc % (b"1", b'"tools/list"', b"{}")),
+        Attempt(
+            c, "mcp text/plain", "POST", "/-/mcp", {"Content-Type": "text/plain"}, rpc % (b"1", b'"tools/list"', b"{}")
+        ),
+        Attempt(
+            c,
+            "mcp accept bad",
+            "POST",
+            "/-/mcp",
+            {"Content-Type": "application/json", "Accept": "image/png"},
+            rpc % (b"1", b'"tools/list"', b"{}"),
+        ),
+        Attempt(
+            c,
+            "mcp modern no meta",
+            "POST",
+            "/-/mcp",
+            {**JSON, "MCP-Protocol-Version": "2026-07-28"},
+            rpc % (b"1", b'"tools/list"', b"{}"),
+        ),
         Attempt(c, "query.json GET surrogate sql", "GET", "/-/llm/query.json?database=fx&sql=select+%27%ED%A0%80%27"),
         Attempt(c, "query.json GET bad utf-8", "GET", "/-/llm/query.json?database=fx&sql=select+%27%FF%27"),
         Attempt(c, "query.json GET NUL", "GET", "/-/llm/query.json?database=fx&sql=select+1%00"),
-        Attempt(c, "query.json JSON surrogate sql", "POST", "/-/llm/query.json", JSON,
-                b'{"database":"fx","sql":"select \'\\ud800\'"}'),
-        Attempt(c, "query.json JSON surrogate database", "POST", "/-/llm/query.json", JSON,
-                b'{"database":"\\ud800","sql":"select 1"}'),
+        Attempt(
+            c,
+            "query.json JSON surrogate sql",
+            "POST",
+            "/-/llm/query.json",
+            JSON,
+            b'{"database":"fx","sql":"select \'\\ud800\'"}',
+        ),
+        Attempt(
+            c,
+            "query.json JSON surrogate database",
+            "POST",
+            "/-/llm/query.json",
+            JSON,
+            b'{"database":"\\ud800","sql":"select 1"}',
+        ),
         Attempt(c, "query.json JSON list", "POST", "/-/llm/query.json", JSON, b"[1]"),
         Attempt(c, "query.json JSON sql list", "POST", "/-/llm/query.json", JSON, b'{"sql":["select 1"]}'),
-        Attempt(c, "query.json JSON database number", "POST", "/-/llm/query.json", JSON,
-                b'{"database":5,"sql":"select 1"}'),
+        Attempt(
+            c, "query.json JSON database number", "POST", "/-/llm/query.json", JSON, b'{"database":5,"sql":"select 1"}'
+        ),
         Attempt(c, "query.json JSON deep", "POST", "/-/llm/query.json", JSON, deep[:60000]),
         Attempt(c, "query.json JSON not utf-8", "POST", "/-/llm/query.json", JSON, b'{"sql":"\xff"}'),
         Attempt(c, "query.json text/plain", "POST", "/-/llm/query.json", {"Content-Type": "text/plain"}, b"select 1"),
         Attempt(c, "query.json DELETE", "DELETE", "/-/llm/query.json"),
-        Attempt(c, "query.json multipart with cookie", "POST", "/-/llm/query.json",
-                {"Content-Type": "multipart/form-data; boundary=XyZ", "Cookie": "ds_csrftoken=abc; other=1"},
-                b"--XyZ\r\nContent-Disposition: form-data; name=\"sql\"\r\n\r\nselect 1\r\n--XyZ--\r\n"),
-        Attempt(c, "query.json multipart bad boundary with cookie", "POST", "/-/llm/query.json",
-                {"Content-Type": "multipart/form-data", "Cookie": "ds_actor=abc"}, b"--\r\n\r\n"),
-        Attempt(c, "query.json form with cookie, no token", "POST", "/-/llm/query.json",
-                {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "ds_csrftoken=abc"}, b"sql=select+1"),
+        Attempt(
+            c,
+            "query.json multipart with cookie",
+            "POST",
+            "/-/llm/query.json",
+            {"Content-Type": "multipart/form-data; boundary=XyZ", "Cookie": "ds_csrftoken=abc; other=1"},
+            b'--XyZ\r\nContent-Disposition: form-data; name="sql"\r\n\r\nselect 1\r\n--XyZ--\r\n',
+        ),
+        Attempt(
+            c,
+            "query.json multipart bad boundary with cookie",
+            "POST",
+            "/-/llm/query.json",
+            {"Content-Type": "multipart/form-data", "Cookie": "ds_actor=abc"},
+            b"--\r\n\r\n",
+        ),
+        Attempt(
+            c,
+            "query.json form with cookie, no token",
+            "POST",
+            "/-/llm/query.json",
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "ds_csrftoken=abc"},
+            b"sql=select+1",
+        ),
         Attempt(c, "query.json sql too long", "GET", "/-/llm/query.json?database=fx&sql=" + "select+1" + "+" * 20001),
-        Attempt(c, "query.json deep parentheses", "GET", "/-/llm/query.json?database=fx&sql="
-                + q("SELECT " + "(" * 2000 + "1" + ")" * 2000)),
-        Attempt(c, "query.json deep CASE", "GET", "/-/llm/query.json?database=fx&sql="
-                + q("SELECT " + "CASE WHEN 1 THEN " * 800 + "1" + " END" * 800)),
-        Attempt(c, "query.json deep subqueries", "GET", "/-/llm/query.json?database=fx&sql="
-                + q("SELECT * FROM " + "(SELECT * FROM " * 300 + "docs" + ")" * 300)),
-        Attempt(c, "query.json many unions", "GET", "/-/llm/query.json?database=fx&sql="
-                + q(" UNION ALL ".join(["SELECT 1"] * 1500))),
+        Attempt(
+            c,
+            "query.json deep parentheses",
+            "GET",
+            "/-/llm/query.json?database=fx&sql=" + q("SELECT " + "(" * 2000 + "1" + ")" * 2000),
+        ),
+        Attempt(
+            c,
+            "query.json deep CASE",
+            "GET",
+            "/-/llm/query.json?database=fx&sql=" + q("SELECT " + "CASE WHEN 1 THEN " * 800 + "1" + " END" * 800),
+        ),
+        Attempt(
+            c,
+            "query.json deep subqueries",
+            "GET",
+            "/-/llm/query.json?database=fx&sql=" + q("SELECT * FROM " + "(SELECT * FROM " * 300 + "docs" + ")" * 300),
+        ),
+        Attempt(
+            c,
+            "query.json many unions",
+            "GET",
+            "/-/llm/query.json?database=fx&sql=" + q(" UNION ALL ".join(["SELECT 1"] * 1500)),
+        ),
         Attempt(c, "query.json parameter", "GET", "/-/llm/query.json?database=fx&sql=select+:x"),
-        Attempt(c, "query.json invisible characters", "GET", "/-/llm/query.json?database=fx&sql="
-                + q("select\u200b 1\u202e")),
+        Attempt(
+            c,
+            "query.json invisible characters",
+            "GET",
+            "/-/llm/query.json?database=fx&sql=" + q("select\u200b 1\u202e"),
+        ),
         Attempt(c, "query.json two statements", "GET", "/-/llm/query.json?database=fx&sql=select+1%3Bselect+2"),
         Attempt(c, "query.json write", "GET", "/-/llm/query.json?database=fx&sql=delete+from+docs"),
-        Attempt(c, "query.json attach", "GET", "/-/llm/query.json?database=fx&sql="
-                + q("attach database ':memory:' as x")),
-        Attempt(c, "query.json load_extension", "GET", "/-/llm/query.json?database=fx&sql="
-                + q("select load_extension('x')")),
-        Attempt(c, "query.json huge integer", "GET", "/-/llm/query.json?database=fx&sql=select+"
-                + "9" * 5000),
+        Attempt(
+            c, "query.json attach", "GET", "/-/llm/query.json?database=fx&sql=" + q("attach database ':memory:' as x")
+        ),
+        Attempt(
+            c,
+            "query.json load_extension",
+            "GET",
+            "/-/llm/query.json?database=fx&sql=" + q("select load_extension('x')"),
+        ),
+        Attempt(c, "query.json huge integer", "GET", "/-/llm/query.json?database=fx&sql=select+" + "9" * 5000),
         Attempt(c, "query.json nan float", "GET", "/-/llm/query.json?database=fx&sql=select+1e999,-1e999"),
         Attempt(c, "query.json blob", "GET", "/-/llm/query.json?database=fx&sql=select+x%27ff00%27"),
-        Attempt(c, "query.json bad cell type", "GET", "/-/llm/query.json?database=fx&sql="
-                + q("select char(55296)")),
+        Attempt(c, "query.json bad cell type", "GET", "/-/llm/query.json?database=fx&sql=" + q("select char(55296)")),
         Attempt(c, "schema.json surrogate", "GET", "/-/llm/schema.json?database=%ED%A0%80"),
         Attempt(c, "schema.json unknown table", "GET", "/-/llm/schema.json?database=fx&table=nope"),
         Attempt(c, "schema.json POST", "POST", "/-/llm/schema.json", JSON, b"{}"),
         Attempt(c, "ask.json bad JSON", "POST", f"/{DB}/-/ask.json", JSON, b"{"),
         Attempt(c, "ask.json not utf-8", "POST", f"/{DB}/-/ask.json", JSON, b'{"question":"\xff"}'),
-        Attempt(c, "ask.json surrogate question", "POST", f"/{DB}/-/ask.json", JSON,
-                b'{"question":"\\ud800","mode":"sql"}'),
+        Attempt(
+            c, "ask.json surrogate question", "POST", f"/{DB}/-/ask.json", JSON, b'{"question":"\\ud800","mode":"sql"}'
+        ),
         Attempt(c, "ask.json question list", "POST", f"/{DB}/-/ask.json", JSON, b'{"question":["x"]}'),
-        Attempt(c, "ask.json history string", "POST", f"/{DB}/-/ask.json", JSON,
-                b'{"question":"x","history":"zz"}'),
-        Attempt(c, "ask.json history objects bad", "POST", f"/{DB}/-/ask.json", JSON,
-                b'{"question":"x","history":[{"question":5,"sql":[1]}]}'),
+        Attempt(c, "ask.json history string", "POST", f"/{DB}/-/ask.json", JSON, b'{"question":"x","history":"zz"}'),
+        Attempt(
+            c,
+            "ask.json history objects bad",
+            "POST",
+            f"/{DB}/-/ask.json",
+            JSON,
+            b'{"question":"x","history":[{"question":5,"sql":[1]}]}',
+        ),
         Attempt(c, "ask.json bad mode", "POST", f"/{DB}/-/ask.json", JSON, b'{"question":"x","mode":["sql"]}'),
         Attempt(c, "ask.json table number", "POST", f"/{DB}/-/ask.json", JSON, b'{"question":"x","table":5}'),
-        Attempt(c, "ask.json question too long", "POST", f"/{DB}/-/ask.json", JSON,
-                json_body({"question": "x" * 100000})),
+        Attempt(
+            c, "ask.json question too long", "POST", f"/{DB}/-/ask.json", JSON, json_body({"question": "x" * 100000})
+        ),
         Attempt(c, "ask.json body too large", "POST", f"/{DB}/-/ask.json", JSON, b" " * (300 * 1024)),
         Attempt(c, "ask.json deep", "POST", f"/{DB}/-/ask.json", JSON, deep[:60000]),
         Attempt(c, "ask.json PUT", "PUT", f"/{DB}/-/ask.json", JSON, b"{}"),
@@ -903,16 +1372,23 @@ def bad_input_attempts(csrf) -> list[Attempt]:
         Attempt(c, "openapi bad format", "GET", "/-/llm/openapi.xml"),
         Attempt(c, "manifest POST", "POST", "/.well-known/ai-plugin.json", JSON, b"{}"),
         Attempt(c, "manifest bad host", "GET", "/.well-known/ai-plugin.json", {"Host": "a b\x01"}),
-        Attempt(c, "manifest huge forwarded host", "GET", "/.well-known/ai-plugin.json",
-                {"X-Forwarded-Host": "a" * 60000}),
+        Attempt(
+            c, "manifest huge forwarded host", "GET", "/.well-known/ai-plugin.json", {"X-Forwarded-Host": "a" * 60000}
+        ),
     ]
     if csrf:
         cookie, token = csrf
-        attempts.append(Attempt(c, "query.json multipart with valid token", "POST", "/-/llm/query.json",
-                                {"Content-Type": "multipart/form-data; boundary=XyZ", "Cookie": cookie,
-                                 "X-CSRFToken": token},
-                                b"--XyZ\r\nContent-Disposition: form-data; name=\"sql\"\r\n\r\nselect 1\r\n"
-                                b"--XyZ\r\nContent-Disposition: form-data; name=\"database\"\r\n\r\nfx\r\n--XyZ--\r\n"))
+        attempts.append(
+            Attempt(
+                c,
+                "query.json multipart with valid token",
+                "POST",
+                "/-/llm/query.json",
+                {"Content-Type": "multipart/form-data; boundary=XyZ", "Cookie": cookie, "X-CSRFToken": token},
+                b'--XyZ\r\nContent-Disposition: form-data; name="sql"\r\n\r\nselect 1\r\n'
+                b'--XyZ\r\nContent-Disposition: form-data; name="database"\r\n\r\nfx\r\n--XyZ--\r\n',
+            )
+        )
     return attempts
 
 
@@ -922,59 +1398,181 @@ def cross_site_attempts() -> list[Attempt]:
     question = "How many docs are there?"
     return [
         Attempt(c, "ask.json GET ?q=", "GET", f"/{DB}/-/ask.json?q={q(question)}", no_model=True),
-        Attempt(c, "ask.json GET ?question= from evil origin", "GET",
-                f"/{DB}/-/ask.json?question={q(question)}&mode=sql", evil, no_model=True),
-        Attempt(c, "ask.json form POST with the victim's cookie", "POST", f"/{DB}/-/ask.json",
-                {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "ds_actor=victim", **evil},
-                urllib.parse.urlencode({"question": question}).encode(), no_model=True),
-        Attempt(c, "ask.json form POST, no cookie", "POST", f"/{DB}/-/ask.json",
-                {"Content-Type": "application/x-www-form-urlencoded", **evil},
-                urllib.parse.urlencode({"question": question}).encode(), no_model=True),
-        Attempt(c, "ask.json text/plain POST", "POST", f"/{DB}/-/ask.json", {"Content-Type": "text/plain", **evil},
-                json_body({"question": question}), no_model=True),
-        Attempt(c, "ask.json multipart POST", "POST", f"/{DB}/-/ask.json",
-                {"Content-Type": "multipart/form-data; boundary=XyZ", **evil},
-                b"--XyZ\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\nHow many docs?\r\n--XyZ--\r\n",
-                no_model=True),
-        Attempt(c, "ask.json no content type POST", "POST", f"/{DB}/-/ask.json", evil,
-                json_body({"question": question}), no_model=True),
-        Attempt(c, "ask.stream text/plain POST", "POST", f"/{DB}/-/ask.stream",
-                {"Content-Type": "text/plain", **evil}, json_body({"question": question}), no_model=True),
-        Attempt(c, "ask.stream form POST", "POST", f"/{DB}/-/ask.stream",
-                {"Content-Type": "application/x-www-form-urlencoded", **evil},
-                urllib.parse.urlencode({"question": question}).encode(), no_model=True),
+        Attempt(
+            c,
+            "ask.json GET ?question= from evil origin",
+            "GET",
+            f"/{DB}/-/ask.json?question={q(question)}&mode=sql",
+            evil,
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "ask.json form POST with the victim's cookie",
+            "POST",
+            f"/{DB}/-/ask.json",
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "ds_actor=victim", **evil},
+            urllib.parse.urlencode({"question": question}).encode(),
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "ask.json form POST, no cookie",
+            "POST",
+            f"/{DB}/-/ask.json",
+            {"Content-Type": "application/x-www-form-urlencoded", **evil},
+            urllib.parse.urlencode({"question": question}).encode(),
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "ask.json text/plain POST",
+            "POST",
+            f"/{DB}/-/ask.json",
+            {"Content-Type": "text/plain", **evil},
+            json_body({"question": question}),
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "ask.json multipart POST",
+            "POST",
+            f"/{DB}/-/ask.json",
+            {"Content-Type": "multipart/form-data; boundary=XyZ", **evil},
+            b'--XyZ\r\nContent-Disposition: form-data; name="question"\r\n\r\nHow many docs?\r\n--XyZ--\r\n',
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "ask.json no content type POST",
+            "POST",
+            f"/{DB}/-/ask.json",
+            evil,
+            json_body({"question": question}),
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "ask.stream text/plain POST",
+            "POST",
+            f"/{DB}/-/ask.stream",
+            {"Content-Type": "text/plain", **evil},
+            json_body({"question": question}),
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "ask.stream form POST",
+            "POST",
+            f"/{DB}/-/ask.stream",
+            {"Content-Type": "application/x-www-form-urlencoded", **evil},
+            urllib.parse.urlencode({"question": question}).encode(),
+            no_model=True,
+        ),
         Attempt(c, "ask page GET ?q= (warm-up)", "GET", f"/{DB}/-/ask?q={q(question)}", evil, no_model=True),
-        Attempt(c, "mcp ask from evil origin", "POST", "/-/mcp", {**JSON, **evil},
-                mcp_call("ask", {"database": DB, "question": question}), no_model=True, must_refuse=True),
-        Attempt(c, "mcp ask bad history (validate first)", "POST", "/-/mcp", JSON,
-                mcp_call("ask", {"database": DB, "question": question, "history": "zz"}), no_model=True),
-        Attempt(c, "mcp ask bad mode (validate first)", "POST", "/-/mcp", JSON,
-                mcp_call("ask", {"database": DB, "question": question, "mode": "nonsense"}), no_model=True),
-        Attempt(c, "mcp ask bad table (validate first)", "POST", "/-/mcp", JSON,
-                mcp_call("ask", {"database": DB, "question": question, "table": "nope"}), no_model=True),
-        Attempt(c, "query.json form POST with the victim's cookie, no token", "POST", "/-/llm/query.json",
-                {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "ds_actor=victim", **evil},
-                b"database=fx&sql=select+1", must_refuse=True),
-        Attempt(c, "query.json multipart POST with the victim's cookie, no token", "POST", "/-/llm/query.json",
-                {"Content-Type": "multipart/form-data; boundary=XyZ", "Cookie": "ds_actor=victim", **evil},
-                b"--XyZ\r\nContent-Disposition: form-data; name=\"sql\"\r\n\r\nselect 1\r\n--XyZ--\r\n",
-                must_refuse=True),
-        Attempt(c, "query.json JSON POST from evil origin", "POST", "/-/llm/query.json", {**JSON, **evil},
-                json_body({"database": DB, "sql": "select 1"}), must_refuse=True),
-        Attempt(c, "mcp from evil origin", "POST", "/-/mcp", {**JSON, **evil},
-                json_body({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}), must_refuse=True),
-        Attempt(c, "manifest X-Forwarded-Host", "GET", "/.well-known/ai-plugin.json",
-                {"X-Forwarded-Host": EVIL_HOST}, no_reflect=EVIL_HOST),
-        Attempt(c, "openapi X-Forwarded-Host", "GET", "/-/llm/openapi.json",
-                {"X-Forwarded-Host": EVIL_HOST, "X-Forwarded-Proto": "https"}, no_reflect=EVIL_HOST),
-        Attempt(c, "openapi yaml X-Forwarded-Host", "GET", "/-/llm/openapi.yaml",
-                {"X-Forwarded-Host": EVIL_HOST}, no_reflect=EVIL_HOST),
-        Attempt(c, "manifest Host header", "GET", "/.well-known/ai-plugin.json", {"Host": EVIL_HOST},
-                no_reflect=None),
+        Attempt(
+            c,
+            "mcp ask from evil origin",
+            "POST",
+            "/-/mcp",
+            {**JSON, **evil},
+            mcp_call("ask", {"database": DB, "question": question}),
+            no_model=True,
+            must_refuse=True,
+        ),
+        Attempt(
+            c,
+            "mcp ask bad history (validate first)",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("ask", {"database": DB, "question": question, "history": "zz"}),
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "mcp ask bad mode (validate first)",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("ask", {"database": DB, "question": question, "mode": "nonsense"}),
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "mcp ask bad table (validate first)",
+            "POST",
+            "/-/mcp",
+            JSON,
+            mcp_call("ask", {"database": DB, "question": question, "table": "nope"}),
+            no_model=True,
+        ),
+        Attempt(
+            c,
+            "query.json form POST with the victim's cookie, no token",
+            "POST",
+            "/-/llm/query.json",
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "ds_actor=victim", **evil},
+            b"database=fx&sql=select+1",
+            must_refuse=True,
+        ),
+        Attempt(
+            c,
+            "query.json multipart POST with the victim's cookie, no token",
+            "POST",
+            "/-/llm/query.json",
+            {"Content-Type": "multipart/form-data; boundary=XyZ", "Cookie": "ds_actor=victim", **evil},
+            b'--XyZ\r\nContent-Disposition: form-data; name="sql"\r\n\r\nselect 1\r\n--XyZ--\r\n',
+            must_refuse=True,
+        ),
+        Attempt(
+            c,
+            "query.json JSON POST from evil origin",
+            "POST",
+            "/-/llm/query.json",
+            {**JSON, **evil},
+            json_body({"database": DB, "sql": "select 1"}),
+            must_refuse=True,
+        ),
+        Attempt(
+            c,
+            "mcp from evil origin",
+            "POST",
+            "/-/mcp",
+            {**JSON, **evil},
+            json_body({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+            must_refuse=True,
+        ),
+        Attempt(
+            c,
+            "manifest X-Forwarded-Host",
+            "GET",
+            "/.well-known/ai-plugin.json",
+            {"X-Forwarded-Host": EVIL_HOST},
+            no_reflect=EVIL_HOST,
+        ),
+        Attempt(
+            c,
+            "openapi X-Forwarded-Host",
+            "GET",
+            "/-/llm/openapi.json",
+            {"X-Forwarded-Host": EVIL_HOST, "X-Forwarded-Proto": "https"},
+            no_reflect=EVIL_HOST,
+        ),
+        Attempt(
+            c,
+            "openapi yaml X-Forwarded-Host",
+            "GET",
+            "/-/llm/openapi.yaml",
+            {"X-Forwarded-Host": EVIL_HOST},
+            no_reflect=EVIL_HOST,
+        ),
+        Attempt(c, "manifest Host header", "GET", "/.well-known/ai-plugin.json", {"Host": EVIL_HOST}, no_reflect=None),
     ]
 
 
 # -- the server ----------------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -998,14 +1596,28 @@ class Server:
         for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "DATASETTE_LLM_OPENAI_BASE_URL"):
             env.pop(name, None)
         self.process = subprocess.Popen(
-            [str(DATASETTE), "serve", *map(str, self.files), "-m", str(self.metadata_path), "-h", "127.0.0.1",
-             "-p", str(self.port)], cwd=self.directory, env=env,
-            stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+            [
+                str(DATASETTE),
+                "serve",
+                *map(str, self.files),
+                "-m",
+                str(self.metadata_path),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
+            cwd=self.directory,
+            env=env,
+            stdout=open(self.log, "ab"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"datasette exited ({self.process.returncode}); see {self.log}:\n"
-                                 + self.log.read_text()[-3000:])
+                raise SystemExit(
+                    f"datasette exited ({self.process.returncode}); see {self.log}:\n" + self.log.read_text()[-3000:]
+                )
             if hit(self.port, "GET", "/-/versions.json", timeout=5).status == 200:
                 return
             time.sleep(0.25)
@@ -1061,6 +1673,7 @@ def csrf_credentials(port: int) -> tuple[str, str] | None:
 
 # -- resource cases ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class ResourceRow:
     case: str
@@ -1083,8 +1696,10 @@ class Monitor:
         self.health_max = 0.0
         self.health_failures = 0
         self.killed = False
-        self.threads = [threading.Thread(target=self._rss, daemon=True),
-                        threading.Thread(target=self._health, daemon=True)]
+        self.threads = [
+            threading.Thread(target=self._rss, daemon=True),
+            threading.Thread(target=self._health, daemon=True),
+        ]
 
     def __enter__(self):
         for thread in self.threads:
@@ -1169,19 +1784,41 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
             headers = {"Content-Type": "application/x-www-form-urlencoded"}
             if csrf:
                 headers.update({"Cookie": csrf[0], "X-CSRFToken": csrf[1]})
-            return [hit(port, "POST", "/-/llm/query.json", headers, chunks(), timeout=180,
-                         content_length=size + len(b"database=fx&sql="))]
+            return [
+                hit(
+                    port,
+                    "POST",
+                    "/-/llm/query.json",
+                    headers,
+                    chunks(),
+                    timeout=180,
+                    content_length=size + len(b"database=fx&sql="),
+                )
+            ]
 
-        return (f"POST /-/llm/query.json form-urlencoded {megabytes} MB body"
-                f"{' (valid CSRF cookie + X-CSRFToken)' if csrf else ''}", run)
+        return (
+            f"POST /-/llm/query.json form-urlencoded {megabytes} MB body"
+            f"{' (valid CSRF cookie + X-CSRFToken)' if csrf else ''}",
+            run,
+        )
 
     def mcp_batch(items, chars):
         sql = long_statement(chars)
-        body = json_body([{"jsonrpc": "2.0", "id": i, "method": "tools/call",
-                           "params": {"name": "query", "arguments": {"database": DB, "sql": sql}}}
-                          for i in range(items)])
-        return (f"POST /-/mcp batch of {items} tools/call query ({chars:,}-char SQL each, {len(body):,} bytes)",
-                lambda port: [hit(port, "POST", "/-/mcp", JSON, body, timeout=300)])
+        body = json_body(
+            [
+                {
+                    "jsonrpc": "2.0",
+                    "id": i,
+                    "method": "tools/call",
+                    "params": {"name": "query", "arguments": {"database": DB, "sql": sql}},
+                }
+                for i in range(items)
+            ]
+        )
+        return (
+            f"POST /-/mcp batch of {items} tools/call query ({chars:,}-char SQL each, {len(body):,} bytes)",
+            lambda port: [hit(port, "POST", "/-/mcp", JSON, body, timeout=300)],
+        )
 
     def idle(port):
         time.sleep(3)
@@ -1199,16 +1836,28 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
     if not quick:
         cases += [
             ("hex(zeroblob(5e8))", *query_get("SELECT hex(zeroblob(500000000)) AS h")),
-            ("llm_cosine over 4e8-byte blobs",
-             *query_get("SELECT llm_cosine(zeroblob(400000000), zeroblob(400000000)) AS c")),
-            ("recursive CTE bomb (count)",
-             *query_get("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c")),
-            ("recursive CTE string doubling",
-             *query_get("WITH RECURSIVE c(n, x) AS (SELECT 0, 'ab' UNION ALL SELECT n + 1, x || x FROM c "
-                        "WHERE n < 40) SELECT length(x) FROM c ORDER BY n DESC LIMIT 1")),
-            ("cross join of group_concat",
-             *query_get(f"SELECT length(group_concat(a.body || b.body || c.body)) FROM {PUBLIC} a, {PUBLIC} b, "
-                        f"{PUBLIC} c, {PUBLIC} d")),
+            (
+                "llm_cosine over 4e8-byte blobs",
+                *query_get("SELECT llm_cosine(zeroblob(400000000), zeroblob(400000000)) AS c"),
+            ),
+            (
+                "recursive CTE bomb (count)",
+                *query_get("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"),
+            ),
+            (
+                "recursive CTE string doubling",
+                *query_get(
+                    "WITH RECURSIVE c(n, x) AS (SELECT 0, 'ab' UNION ALL SELECT n + 1, x || x FROM c "
+                    "WHERE n < 40) SELECT length(x) FROM c ORDER BY n DESC LIMIT 1"
+                ),
+            ),
+            (
+                "cross join of group_concat",
+                *query_get(
+                    f"SELECT length(group_concat(a.body || b.body || c.body)) FROM {PUBLIC} a, {PUBLIC} b, "
+                    f"{PUBLIC} c, {PUBLIC} d"
+                ),
+            ),
             ("huge form body (200 MB)", *form_body(200)),
             ("MCP batch of 40", *mcp_batch(40, 6000)),
             ("MCP batch of 20 x 10,000 chars", *mcp_batch(20, 9_990)),
@@ -1252,8 +1901,12 @@ def run_resources(server: Server, cases, log) -> list[ResourceRow]:
         if slowest > SLOW_LIMIT_S:
             status += f" SLOW: one request took {slowest:.1f} s"
         failed = responses != [] and (
-            extra > RSS_LIMIT_MB or monitor.health_max > HEALTH_LIMIT_MS or monitor.killed
-            or slowest > SLOW_LIMIT_S or any(r.status >= 500 or r.status == 0 for r in responses))
+            extra > RSS_LIMIT_MB
+            or monitor.health_max > HEALTH_LIMIT_MS
+            or monitor.killed
+            or slowest > SLOW_LIMIT_S
+            or any(r.status >= 500 or r.status == 0 for r in responses)
+        )
         row = ResourceRow(case, description, extra, monitor.health_max, status, seconds, failed)
         rows.append(row)
         log(f"  {case}: +{extra:.0f} MB, health max {monitor.health_max:.0f} ms, {status}, {seconds:.1f} s")
@@ -1276,11 +1929,15 @@ def print_tables(outcomes: list[Outcome], resources: list[ResourceRow]) -> None:
         counts = {v: sum(1 for o in mine if v in o.verdict.split(",")) for v in VERDICTS}
         for v in VERDICTS:
             totals[v] += counts[v]
-        print(f"{cls:<{width}} | {len(mine):>8} | {counts['refused']:>7} | {counts['leaked']:>6} | "
-              f"{counts['5xx']:>3} | {counts['unsafe']:>6} | {counts['ok']:>3}")
+        print(
+            f"{cls:<{width}} | {len(mine):>8} | {counts['refused']:>7} | {counts['leaked']:>6} | "
+            f"{counts['5xx']:>3} | {counts['unsafe']:>6} | {counts['ok']:>3}"
+        )
     print("-" * (width + 52))
-    print(f"{'total':<{width}} | {len(outcomes):>8} | {totals['refused']:>7} | {totals['leaked']:>6} | "
-          f"{totals['5xx']:>3} | {totals['unsafe']:>6} | {totals['ok']:>3}")
+    print(
+        f"{'total':<{width}} | {len(outcomes):>8} | {totals['refused']:>7} | {totals['leaked']:>6} | "
+        f"{totals['5xx']:>3} | {totals['unsafe']:>6} | {totals['ok']:>3}"
+    )
     print("(an attempt can count in more than one of leaked, 5xx and unsafe; refused and ok exclude them)")
     if resources:
         w = max(len(r.case) for r in resources)
@@ -1288,8 +1945,10 @@ def print_tables(outcomes: list[Outcome], resources: list[ResourceRow]) -> None:
         print("-" * (w + 70))
         for r in resources:
             flag = "  FAIL" if r.failed else ""
-            print(f"{r.case:<{w}} | {r.peak_extra_mb:>17.0f} | {r.health_max_ms:>21.0f} | {r.seconds:>7.1f} | "
-                  f"{r.status}{flag}")
+            print(
+                f"{r.case:<{w}} | {r.peak_extra_mb:>17.0f} | {r.health_max_ms:>21.0f} | {r.seconds:>7.1f} | "
+                f"{r.status}{flag}"
+            )
 
 
 def describe(attempt: Attempt) -> str:
@@ -1313,11 +1972,11 @@ def print_failures(outcomes: list[Outcome], resources: list[ResourceRow]) -> Non
     if failed:
         print(f"\nResource failures ({len(failed)}):")
         for r in failed:
-            print(f"- {r.case}: +{r.peak_extra_mb:.0f} MB, health {r.health_max_ms:.0f} ms, {r.status}: "
-                  f"{r.request}")
+            print(f"- {r.case}: +{r.peak_extra_mb:.0f} MB, health {r.health_max_ms:.0f} ms, {r.status}: {r.request}")
 
 
 # -- main ----------------------------------------------------------------------------------------------------
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1326,8 +1985,11 @@ def main(argv=None) -> int:
     parser.add_argument("--resources-only", action="store_true", help="skip the attempts")
     parser.add_argument("--json", help="write every outcome to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--source", help="directory holding the datasette_llm package to serve (default: the "
-                        "installed one), e.g. an export of a commit: git archive HEAD | tar -x -C DIR")
+    parser.add_argument(
+        "--source",
+        help="directory holding the datasette_llm package to serve (default: the "
+        "installed one), e.g. an export of a commit: git archive HEAD | tar -x -C DIR",
+    )
     args = parser.parse_args(argv)
 
     if not DATASETTE.exists():
@@ -1346,8 +2008,10 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     try:
         server.start()
-        log(f"datasette pid {server.pid} on 127.0.0.1:{server.port}, fixture in {directory}"
-            + (f", plugin from {args.source}" if args.source else ""))
+        log(
+            f"datasette pid {server.pid} on 127.0.0.1:{server.port}, fixture in {directory}"
+            + (f", plugin from {args.source}" if args.source else "")
+        )
         csrf = csrf_credentials(server.port)
         attacker = Attacker(server.port, model)
         attempts: list[Attempt] = []
@@ -1388,14 +2052,30 @@ def main(argv=None) -> int:
     outcomes = attacker.outcomes
     print_tables(outcomes, resources)
     print_failures(outcomes, resources)
-    print(f"\n{len(outcomes)} attempts, {len(resources)} resource cases in {time.perf_counter() - started:.0f} s; "
-          f"fake-model chat calls: {model.count('chat')}")
+    print(
+        f"\n{len(outcomes)} attempts, {len(resources)} resource cases in {time.perf_counter() - started:.0f} s; "
+        f"fake-model chat calls: {model.count('chat')}"
+    )
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "outcomes": [{"class": o.attempt.cls, "label": o.attempt.label, "verdict": o.verdict,
-                          "status": o.status, "detail": o.detail, "request": describe(o.attempt)}
-                         for o in outcomes],
-            "resources": [r.__dict__ for r in resources]}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "outcomes": [
+                        {
+                            "class": o.attempt.cls,
+                            "label": o.attempt.label,
+                            "verdict": o.verdict,
+                            "status": o.status,
+                            "detail": o.detail,
+                            "request": describe(o.attempt),
+                        }
+                        for o in outcomes
+                    ],
+                    "resources": [r.__dict__ for r in resources],
+                },
+                indent=2,
+            )
+        )
     if not args.keep:
         import shutil
 

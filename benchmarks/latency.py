@@ -62,9 +62,21 @@ def free_port() -> int:
 
 
 def start_server(port: int, env: dict) -> subprocess.Popen:
-    command = [str(DATASETTE), "serve", str(BUILD / "simonw_releases.db"), str(BUILD / "chinook.db"),
-               "-m", str(ROOT / "demo-db" / "metadata.yml"), "-h", "127.0.0.1", "-p", str(port),
-               "--setting", "sql_time_limit_ms", "3000"]
+    command = [
+        str(DATASETTE),
+        "serve",
+        str(BUILD / "simonw_releases.db"),
+        str(BUILD / "chinook.db"),
+        "-m",
+        str(ROOT / "demo-db" / "metadata.yml"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--setting",
+        "sql_time_limit_ms",
+        "3000",
+    ]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -104,8 +116,11 @@ def wait_until_idle(pid: int, idle_seconds: float = 5, limit: float = 900) -> fl
 def ask(port: int, database: str, question: str, timeout: float = 600) -> dict:
     """POST one question to the stream API; the times of its events, and its result."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/{database}/-/ask.stream", data=json.dumps({"question": question}).encode(),
-        headers={"content-type": "application/json"}, method="POST")
+        f"http://127.0.0.1:{port}/{database}/-/ask.stream",
+        data=json.dumps({"question": question}).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
     started = time.perf_counter()
     rows_at = None
     result, error, event = None, None, None
@@ -123,13 +138,24 @@ def ask(port: int, database: str, question: str, timeout: float = 600) -> dict:
                 else:
                     error = data
     complete = time.perf_counter() - started
-    record = {"database": database, "question": question, "rows_s": round(rows_at or complete, 2),
-              "complete_s": round(complete, 2)}
+    record = {
+        "database": database,
+        "question": question,
+        "rows_s": round(rows_at or complete, 2),
+        "complete_s": round(complete, 2),
+    }
     if result is not None:
-        record.update(ok=result.get("ok"), path=result.get("path"), sql=result.get("sql"),
-                      answer=result.get("answer"), row_count=result.get("row_count"),
-                      timings=result.get("timings"), tokens=result.get("tokens"), error=result.get("error"),
-                      notes=result.get("notes"))
+        record.update(
+            ok=result.get("ok"),
+            path=result.get("path"),
+            sql=result.get("sql"),
+            answer=result.get("answer"),
+            row_count=result.get("row_count"),
+            timings=result.get("timings"),
+            tokens=result.get("tokens"),
+            error=result.get("error"),
+            notes=result.get("notes"),
+        )
     else:
         record.update(ok=False, error=error)
     return record
@@ -138,23 +164,38 @@ def ask(port: int, database: str, question: str, timeout: float = 600) -> dict:
 def summary(name: str, records: list[dict]) -> dict:
     rows = [r["rows_s"] for r in records]
     complete = [r["complete_s"] for r in records]
-    figures = {"phase": name, "n": len(records), "rows_p50": pct(rows, 50), "rows_p95": pct(rows, 95),
-               "complete_p50": pct(complete, 50), "complete_p95": pct(complete, 95),
-               "complete_mean": round(statistics.mean(complete), 2) if complete else None,
-               "failed": sum(1 for r in records if not r.get("ok"))}
-    print(f"{name:12} n={figures['n']:2}  rows p50 {figures['rows_p50']:6.2f}s p95 {figures['rows_p95']:6.2f}s"
-          f"   complete p50 {figures['complete_p50']:6.2f}s p95 {figures['complete_p95']:6.2f}s"
-          f"   failed {figures['failed']}", flush=True)
+    figures = {
+        "phase": name,
+        "n": len(records),
+        "rows_p50": pct(rows, 50),
+        "rows_p95": pct(rows, 95),
+        "complete_p50": pct(complete, 50),
+        "complete_p95": pct(complete, 95),
+        "complete_mean": round(statistics.mean(complete), 2) if complete else None,
+        "failed": sum(1 for r in records if not r.get("ok")),
+    }
+    print(
+        f"{name:12} n={figures['n']:2}  rows p50 {figures['rows_p50']:6.2f}s p95 {figures['rows_p95']:6.2f}s"
+        f"   complete p50 {figures['complete_p50']:6.2f}s p95 {figures['complete_p95']:6.2f}s"
+        f"   failed {figures['failed']}",
+        flush=True,
+    )
     return figures
 
 
 def show(record: dict, verbose: bool):
-    print(f"  {record['rows_s']:6.2f}s rows {record['complete_s']:6.2f}s complete  {record['database']}: "
-          f"{record['question']}", flush=True)
+    print(
+        f"  {record['rows_s']:6.2f}s rows {record['complete_s']:6.2f}s complete  {record['database']}: "
+        f"{record['question']}",
+        flush=True,
+    )
     if verbose:
         print(f"        path={record.get('path')} tokens={record.get('tokens')} timings={record.get('timings')}")
-        print(f"        sql={record.get('sql')!r}\n        answer={(record.get('answer') or '')[:200]!r}"
-              f"{'' if record.get('ok') else '  error=' + str(record.get('error'))}", flush=True)
+        print(
+            f"        sql={record.get('sql')!r}\n        answer={(record.get('answer') or '')[:200]!r}"
+            f"{'' if record.get('ok') else '  error=' + str(record.get('error'))}",
+            flush=True,
+        )
 
 
 def main(argv=None) -> int:

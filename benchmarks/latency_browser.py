@@ -21,8 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from latency import QUESTIONS, free_port, pct, start_server, wait_until_idle, wait_until_up  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TIMEOUT_MS = 600_000
 
 
@@ -34,8 +40,9 @@ def ask_in_page(page, base: str, database: str, question: str) -> dict:
     started = time.monotonic()
     page.press("#ask-question", "Enter")
     rows = None
-    page.wait_for_selector(f"{turn} .ask-early-rows table, {turn} .ask-timings, {turn} .ask-early-rows .zero-results",
-                           timeout=TIMEOUT_MS)
+    page.wait_for_selector(
+        f"{turn} .ask-early-rows table, {turn} .ask-timings, {turn} .ask-early-rows .zero-results", timeout=TIMEOUT_MS
+    )
     if page.locator(f"{turn} .ask-timings").count() == 0:
         rows = time.monotonic() - started
     page.wait_for_selector(f"{turn} .ask-timings", timeout=TIMEOUT_MS)
@@ -49,8 +56,9 @@ def ask_in_page(page, base: str, database: str, question: str) -> dict:
 def summary(name: str, runs: list[dict]) -> str:
     complete = [r["complete"] for r in runs]
     rows = [r["rows"] for r in runs if r["rows"] is not None]
-    line = (f"{name:<12} n={len(runs):<3} complete p50 {statistics.median(complete):6.1f} s  "
-            f"p95 {pct(complete, 95):6.1f} s")
+    line = (
+        f"{name:<12} n={len(runs):<3} complete p50 {statistics.median(complete):6.1f} s  p95 {pct(complete, 95):6.1f} s"
+    )
     if rows:
         line += f"   rows p50 {statistics.median(rows):6.1f} s  p95 {pct(rows, 95):6.1f} s"
     return line + f"   failed {sum(not r['ok'] for r in runs)}"
@@ -98,8 +106,10 @@ def main() -> int:
     for phase, runs in results.items():
         for run in runs:
             rows = f"{run['rows']:.1f}" if run["rows"] is not None else "-"
-            print(f"  {phase:<12} {run['database']:<16} rows {rows:>6} s  complete {run['complete']:6.1f} s  "
-                  f"{'ok ' if run['ok'] else 'ERR'} {run['question']}")
+            print(
+                f"  {phase:<12} {run['database']:<16} rows {rows:>6} s  complete {run['complete']:6.1f} s  "
+                f"{'ok ' if run['ok'] else 'ERR'} {run['question']}"
+            )
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))
     return 0

@@ -79,22 +79,32 @@ def main(argv=None) -> int:
             tallies.setdefault(source, Tally()).add(runner.check(sql, database))
             if number % 1000 == 0:
                 leaking = sum(t.leaking_statements for t in tallies.values())
-                print(f"  {number:,}/{len(rows):,} statements, {leaking:,} leaking, "
-                      f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+                print(
+                    f"  {number:,}/{len(rows):,} statements, {leaking:,} leaking, "
+                    f"{time.perf_counter() - started:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
         runner.close()
     seconds = time.perf_counter() - started
 
     all_leaks = [leak for tally in tallies.values() for leak in tally.leaks]
     print(f"scenario {args.scenario}, seed {args.seed}, surfaces {args.surfaces}")
-    print(f"{'source':<10} {'statements':>10} {'ran':>6} {'rejected':>8} {'failed':>6} {'other':>5} "
-          f"{'leaking':>7} {'unstable':>8}")
+    print(
+        f"{'source':<10} {'statements':>10} {'ran':>6} {'rejected':>8} {'failed':>6} {'other':>5} "
+        f"{'leaking':>7} {'unstable':>8}"
+    )
     for source, tally in tallies.items():
         v = tally.verdicts
-        print(f"{source:<10} {tally.statements:>10,} {v['ran']:>6,} {v['rejected']:>8,} {v['failed']:>6,} "
-              f"{v['other']:>5,} {tally.leaking_statements:>7,} {tally.unstable:>8,}")
+        print(
+            f"{source:<10} {tally.statements:>10,} {v['ran']:>6,} {v['rejected']:>8,} {v['failed']:>6,} "
+            f"{v['other']:>5,} {tally.leaking_statements:>7,} {tally.unstable:>8,}"
+        )
     by_where = Counter((leak.variant, leak.surface) for leak in all_leaks)
-    print("leaks by copy and surface: " + (", ".join(f"{v}/{s} {n:,}" for (v, s), n in sorted(by_where.items()))
-                                           or "none"))
+    print(
+        "leaks by copy and surface: "
+        + (", ".join(f"{v}/{s} {n:,}" for (v, s), n in sorted(by_where.items())) or "none")
+    )
     groups: dict[str, list] = {}
     for leak in all_leaks:
         if leak.surface == args.surfaces.split(",")[0]:
@@ -102,10 +112,12 @@ def main(argv=None) -> int:
     for key, leaks in sorted(groups.items(), key=lambda item: -len(item[1])):
         print(f"  {len(leaks):>5,} x {key}\n        e.g. {min((leak.sql for leak in leaks), key=len)}")
     shortest = sorted({(len(leak.sql), leak.sql): leak for leak in all_leaks}.values(), key=lambda x: len(x.sql))
-    for leak in shortest[:args.examples]:
+    for leak in shortest[: args.examples]:
         print("\nLEAK " + str(leak))
-    print(f"\nseconds {seconds:.1f} ({seconds / max(1, sum(t.statements for t in tallies.values())) * 1000:.1f} "
-          "ms per statement)")
+    print(
+        f"\nseconds {seconds:.1f} ({seconds / max(1, sum(t.statements for t in tallies.values())) * 1000:.1f} "
+        "ms per statement)"
+    )
     if args.out:
         args.out.write_text(json.dumps([leak.to_json() for leak in all_leaks], ensure_ascii=False, indent=1))
     return 1 if all_leaks else 0

@@ -29,8 +29,10 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-WORDS = ("data sqlite query table plugin search vector model answer release repo python tool map screenshot "
-         "json csv api browser server embedding token context cluster index").split()
+WORDS = (
+    "data sqlite query table plugin search vector model answer release repo python tool map screenshot "
+    "json csv api browser server embedding token context cluster index"
+).split()
 
 
 def build_vectors_db(path: Path, count: int) -> None:
@@ -47,12 +49,13 @@ def build_vectors_db(path: Path, count: int) -> None:
         vectors = rng.standard_normal((n, 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         with conn:
-            conn.executemany("insert into docs (id, title) values (?, ?)",
-                             [(start + i, f"document {start + i}") for i in range(n)])
             conn.executemany(
-                "insert into embeddings (collection_id, id, embedding, content_hash, updated) "
-                "values (?, ?, ?, ?, ?)",
-                [(collection.id, str(start + i), encode(vectors[i]), None, 0) for i in range(n)])
+                "insert into docs (id, title) values (?, ?)", [(start + i, f"document {start + i}") for i in range(n)]
+            )
+            conn.executemany(
+                "insert into embeddings (collection_id, id, embedding, content_hash, updated) values (?, ?, ?, ?, ?)",
+                [(collection.id, str(start + i), encode(vectors[i]), None, 0) for i in range(n)],
+            )
     conn.close()
 
 
@@ -91,35 +94,81 @@ async def timed(client, method, url, **kwargs):
 
 
 async def burst_asks(base, n, timeout):
-    questions = ["How many repos are there?", "Which five repos have the most releases?",
-                 "How many releases were published in 2024?", "Which repo has the earliest first release?"]
+    questions = [
+        "How many repos are there?",
+        "Which five repos have the most releases?",
+        "How many releases were published in 2024?",
+        "Which repo has the earliest first release?",
+    ]
     async with httpx.AsyncClient(timeout=timeout) as client:
-        return await asyncio.gather(*(timed(client, "POST", f"{base}/simonw_releases/-/ask.json",
-                                            json={"question": questions[i % len(questions)]})
-                                      for i in range(n)))
+        return await asyncio.gather(
+            *(
+                timed(
+                    client,
+                    "POST",
+                    f"{base}/simonw_releases/-/ask.json",
+                    json={"question": questions[i % len(questions)]},
+                )
+                for i in range(n)
+            )
+        )
 
 
 async def burst_searches(base, n, timeout):
     async with httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=n)) as client:
-        return await asyncio.gather(*(timed(client, "GET", f"{base}/-/semantic-search", params={
-            "q": " ".join(random.sample(WORDS, 4)), "database": "vectors", "table": "docs", "limit": 10,
-            "mode": "semantic"}) for _ in range(n)))
+        return await asyncio.gather(
+            *(
+                timed(
+                    client,
+                    "GET",
+                    f"{base}/-/semantic-search",
+                    params={
+                        "q": " ".join(random.sample(WORDS, 4)),
+                        "database": "vectors",
+                        "table": "docs",
+                        "limit": 10,
+                        "mode": "semantic",
+                    },
+                )
+                for _ in range(n)
+            )
+        )
 
 
 async def soak(base, minutes, timeout):
     deadline = time.monotonic() + minutes * 60
     results = []
     async with httpx.AsyncClient(timeout=timeout) as client:
+
         async def searcher():
             while time.monotonic() < deadline:
-                results.append(("search",) + await timed(client, "GET", f"{base}/-/semantic-search", params={
-                    "q": " ".join(random.sample(WORDS, 3)), "database": "vectors", "table": "docs", "limit": 10,
-                    "mode": "semantic"}))
+                results.append(
+                    ("search",)
+                    + await timed(
+                        client,
+                        "GET",
+                        f"{base}/-/semantic-search",
+                        params={
+                            "q": " ".join(random.sample(WORDS, 3)),
+                            "database": "vectors",
+                            "table": "docs",
+                            "limit": 10,
+                            "mode": "semantic",
+                        },
+                    )
+                )
 
         async def asker():
             while time.monotonic() < deadline:
-                results.append(("ask",) + await timed(client, "POST", f"{base}/simonw_releases/-/ask.json",
-                                                      json={"question": "How many repos are there?"}))
+                results.append(
+                    ("ask",)
+                    + await timed(
+                        client,
+                        "POST",
+                        f"{base}/simonw_releases/-/ask.json",
+                        json={"question": "How many repos are there?"},
+                    )
+                )
                 await asyncio.sleep(2)
 
         await asyncio.gather(*(searcher() for _ in range(8)), asker())
@@ -131,11 +180,15 @@ def summarise(label, results):
     times = [r[1] for r in results if r[0] == 200]
     five = sum(1 for r in results if isinstance(r[0], int) and r[0] >= 500 and r[0] != 503)
     busy_without_retry = sum(1 for r in results if r[0] == 503 and not r[2])
-    print(f"[{label}] {len(results)} requests; statuses {dict(statuses)}; 5xx other than 503: {five}; "
-          f"503 without Retry-After: {busy_without_retry}")
+    print(
+        f"[{label}] {len(results)} requests; statuses {dict(statuses)}; 5xx other than 503: {five}; "
+        f"503 without Retry-After: {busy_without_retry}"
+    )
     if times:
-        print(f"    latency of 200s: p50 {pct(times, 50) * 1000:.0f} ms, p99 {pct(times, 99) * 1000:.0f} ms, "
-              f"max {max(times) * 1000:.0f} ms")
+        print(
+            f"    latency of 200s: p50 {pct(times, 50) * 1000:.0f} ms, p99 {pct(times, 99) * 1000:.0f} ms, "
+            f"max {max(times) * 1000:.0f} ms"
+        )
 
 
 def main() -> int:
@@ -158,24 +211,44 @@ def main() -> int:
     print(f"built {args.vectors:,} random 384-d vectors in {time.monotonic() - started:.1f}s")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "datasette", "serve", str(work / "simonw_releases.db"),
-                               str(work / "vectors.db"), "-h", "127.0.0.1", "-p", str(port),
-                               "--setting", "sql_time_limit_ms", "5000"],
-                              stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "w"))
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(work / "simonw_releases.db"),
+            str(work / "vectors.db"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--setting",
+            "sql_time_limit_ms",
+            "5000",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(work / "server.log", "w"),
+    )
     try:
         wait_for_http(f"{base}/-/versions.json", server)
         sampler = RSSSampler(server.pid)
         sampler.start()
         # warm: load the vector matrix and the embedding model once
-        httpx.get(f"{base}/-/semantic-search", params={"q": "warm", "database": "vectors", "table": "docs",
-                                                        "mode": "semantic"}, timeout=120)
+        httpx.get(
+            f"{base}/-/semantic-search",
+            params={"q": "warm", "database": "vectors", "table": "docs", "mode": "semantic"},
+            timeout=120,
+        )
         t = time.monotonic()
         asks = asyncio.run(burst_asks(base, args.asks, args.timeout))
         summarise(f"{args.asks} concurrent asks (local model)", asks)
         print(f"    wall {time.monotonic() - t:.1f}s; server alive: {server.poll() is None}")
         t = time.monotonic()
-        summarise(f"{args.searches} concurrent semantic searches over {args.vectors:,} vectors",
-                  asyncio.run(burst_searches(base, args.searches, args.timeout)))
+        summarise(
+            f"{args.searches} concurrent semantic searches over {args.vectors:,} vectors",
+            asyncio.run(burst_searches(base, args.searches, args.timeout)),
+        )
         print(f"    wall {time.monotonic() - t:.1f}s; server alive: {server.poll() is None}")
         if args.soak_minutes > 0:
             soak_start = len(sampler.samples)
@@ -185,9 +258,11 @@ def main() -> int:
             rss = [s[1] for s in sampler.samples[soak_start:]]
             if rss:
                 third = max(1, len(rss) // 3)
-                print(f"    soak RSS MB: start {rss[0]:.0f}, peak {max(rss):.0f}, end {rss[-1]:.0f}; "
-                      f"mean of first third {statistics.mean(rss[:third]):.0f} vs last third "
-                      f"{statistics.mean(rss[-third:]):.0f}")
+                print(
+                    f"    soak RSS MB: start {rss[0]:.0f}, peak {max(rss):.0f}, end {rss[-1]:.0f}; "
+                    f"mean of first third {statistics.mean(rss[:third]):.0f} vs last third "
+                    f"{statistics.mean(rss[-third:]):.0f}"
+                )
         sampler.running = False
         all_rss = [s[1] for s in sampler.samples]
         print(f"server RSS MB over the whole run: peak {max(all_rss):.0f}; alive at end: {server.poll() is None}")

@@ -57,8 +57,11 @@ def bench_chat(runs: int) -> dict:
     llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0)
     cached_first_token = time.perf_counter() - started
     return {
-        "model": model.name, "file_mb": round(Path(model.path).stat().st_size / 1e6),
-        "n_threads": model.n_threads, "n_ctx": model.n_ctx, "load_s": round(load, 2),
+        "model": model.name,
+        "file_mb": round(Path(model.path).stat().st_size / 1e6),
+        "n_threads": model.n_threads,
+        "n_ctx": model.n_ctx,
+        "load_s": round(load, 2),
         "prompt_tokens": prompt_tokens,
         "prompt_tok_per_s": round(statistics.median(prompt_speeds), 1),
         "generation_tok_per_s": round(statistics.median(gen_speeds), 1),
@@ -111,8 +114,12 @@ def main() -> int:
 
     print("llama-cpp-python", llama_cpp.__version__, "| CPU threads:", os.cpu_count())
     for kind in ("chat", "embedding"):
-        output = subprocess.run([sys.executable, __file__, "--only", kind, "--runs", str(args.runs)],
-                                capture_output=True, text=True, check=True)
+        output = subprocess.run(
+            [sys.executable, __file__, "--only", kind, "--runs", str(args.runs)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         data = json.loads(output.stdout.strip().splitlines()[-1])
         print(f"\n[{kind}]")
         for key, value in data.items():

@@ -101,9 +101,14 @@ def bench_build(docs: list[dict], rows: int, batch_size: int) -> dict:
     again = embed_table(str(path), "docs", model=model, batch_size=batch_size)
     path.unlink()
     return {
-        "rows": summary.embedded, "seconds": summary.seconds, "rows_per_s": round(summary.rows_per_second, 1),
-        "batch_size": batch_size, "rerun_unchanged": again.unchanged, "rerun_seconds": again.seconds,
-        "peak_rss_mb_before": round(rss_before, 1), "peak_rss_mb_after": round(peak_rss_mb(), 1),
+        "rows": summary.embedded,
+        "seconds": summary.seconds,
+        "rows_per_s": round(summary.rows_per_second, 1),
+        "batch_size": batch_size,
+        "rerun_unchanged": again.unchanged,
+        "rerun_seconds": again.seconds,
+        "peak_rss_mb_before": round(rss_before, 1),
+        "peak_rss_mb_after": round(peak_rss_mb(), 1),
     }
 
 
@@ -111,8 +116,10 @@ def bench_build(docs: list[dict], rows: int, batch_size: int) -> dict:
 def scifact_db(docs: list[dict]) -> tuple[Path, dict | None]:
     """The corpus with FTS5 and its collection, built once and reused (embedding 5k abstracts takes minutes)."""
     path = RESULTS / "scifact.db"
-    done = path.exists() and sqlite3.connect(path).execute(
-        "select count(*) from sqlite_master where name = 'embeddings'").fetchone()[0]
+    done = (
+        path.exists()
+        and sqlite3.connect(path).execute("select count(*) from sqlite_master where name = 'embeddings'").fetchone()[0]
+    )
     if done:
         count = sqlite3.connect(path).execute("select count(*) from embeddings").fetchone()[0]
         if count == len(docs):
@@ -129,8 +136,9 @@ async def rankings_via_plugin(path: Path, queries: list[dict], mode: str, depth:
     ds = Datasette([str(path)])
     out = {}
     for query in queries:
-        result = await semantic_search(ds, None, query["text"], database=path.stem, table="docs", limit=depth,
-                                       mode=mode)
+        result = await semantic_search(
+            ds, None, query["text"], database=path.stem, table="docs", limit=depth, mode=mode
+        )
         out[query["_id"]] = [(hit.id, hit.score) for hit in result.hits]
     return out
 
@@ -168,7 +176,9 @@ def bench_quality(docs, queries, qrels) -> dict:
         "keyword": evaluate(top10(keyword), qrels),
         "hybrid": evaluate(top10(hybrid), qrels),
         "plain_rrf_k60": evaluate(fused_rankings(semantic, keyword, method="rrf", k=60, weight=0.5), qrels),
-        "search_seconds": round(seconds, 1), "cached_corpus": build is None, "corpus_build": build,
+        "search_seconds": round(seconds, 1),
+        "cached_corpus": build is None,
+        "corpus_build": build,
     }
     ids = sorted(semantic)
     grid = tune(semantic, keyword, qrels, ids)
@@ -178,8 +188,9 @@ def bench_quality(docs, queries, qrels) -> dict:
     for tune_ids, test_ids in (halves, halves[::-1]):
         best = tune(semantic, keyword, qrels, tune_ids)[0][1]
         test_sem = {q: semantic[q] for q in test_ids}
-        folds.append({"tuned": best, "held_out_ndcg@10": evaluate(fused_rankings(test_sem, keyword, **best),
-                                                                   qrels)["ndcg@10"]})
+        folds.append(
+            {"tuned": best, "held_out_ndcg@10": evaluate(fused_rankings(test_sem, keyword, **best), qrels)["ndcg@10"]}
+        )
     result["two_fold"] = folds
     return result
 
@@ -248,8 +259,10 @@ def python_scan(path: Path, queries: np.ndarray) -> dict:
 
         conn.create_function("distance_score", 1, distance_score)
         clock = time.perf_counter()
-        conn.execute("select id, distance_score(embedding) as score from embeddings where collection_id = 1 "
-                     "order by score desc limit 10").fetchall()
+        conn.execute(
+            "select id, distance_score(embedding) as score from embeddings where collection_id = 1 "
+            "order by score desc limit 10"
+        ).fetchall()
         samples.append((time.perf_counter() - clock) * 1000)
     conn.close()
     return percentiles(samples)

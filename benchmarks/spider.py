@@ -36,6 +36,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 # --- scoring ---------------------------------------------------------------------------------------
 
+
 def strip_distinct(sql: str) -> str:
     return re.sub(r"\bdistinct\b", " ", sql, flags=re.I)
 
@@ -131,12 +132,15 @@ def gold_empty_by_spelling(db_path: Path, gold_sql: str) -> bool:
 
 # --- the two systems -------------------------------------------------------------------------------
 
+
 async def baseline_sql(model, schema_text: str, question: str) -> tuple[str, float]:
     from datasette_llm.models import ChatOptions
     from datasette_llm.sql_guard import extract_sql
 
-    prompt = (f"{schema_text}\n\n-- Using valid SQLite, answer the following questions for the tables "
-              f"provided above.\nQuestion: {question}")
+    prompt = (
+        f"{schema_text}\n\n-- Using valid SQLite, answer the following questions for the tables "
+        f"provided above.\nQuestion: {question}"
+    )
     started = time.perf_counter()
     reply = await model.chat([{"role": "user", "content": prompt}], ChatOptions(max_tokens=384))
     return extract_sql(reply.text), time.perf_counter() - started
@@ -172,9 +176,11 @@ async def run(args) -> dict:
         earlier = {r["index"]: r for r in earlier_records(args.rerun)}
         questions = [(i, q) for i, q in questions if i in earlier and needed_repair(earlier[i])]
         if args.with_error:  # narrower still: a change that only alters these messages affects no other question
-            questions = [(i, q) for i, q in questions
-                         if any(text in (step.get("error") or "") for step in earlier[i]["trail"]
-                                for text in args.with_error)]
+            questions = [
+                (i, q)
+                for i, q in questions
+                if any(text in (step.get("error") or "") for step in earlier[i]["trail"] for text in args.with_error)
+            ]
     reused_baseline = {}
     if args.baseline_from:
         reused_baseline = {r["index"]: r for r in json.loads(Path(args.baseline_from).read_text())["records"]}
@@ -183,15 +189,18 @@ async def run(args) -> dict:
         by_db[q["db_id"]].append((index, q))
     if args.limit:  # spread a quick run over every database
         per_db = max(1, args.limit // len(by_db))
-        by_db = {db: items[args.skip:args.skip + per_db] for db, items in by_db.items()}
+        by_db = {db: items[args.skip : args.skip + per_db] for db, items in by_db.items()}
     elif args.skip:
-        by_db = {db: items[args.skip:] for db, items in by_db.items()}
+        by_db = {db: items[args.skip :] for db, items in by_db.items()}
 
-    settings = load_settings({"max_rows": 100000, "repair_attempts": args.attempts, "model_timeout": 600,
-                              "sql_candidates": args.candidates}, {})
+    settings = load_settings(
+        {"max_rows": 100000, "repair_attempts": args.attempts, "model_timeout": 600, "sql_candidates": args.candidates},
+        {},
+    )
     method_model = chat_model_for(settings)
-    baseline_model = LlamaCppChatModel("baseline", settings.models_dir / CHAT_GGUF.relative_path,
-                                       n_ctx=settings.n_ctx, timeout=600, queue_limit=10)
+    baseline_model = LlamaCppChatModel(
+        "baseline", settings.models_dir / CHAT_GGUF.relative_path, n_ctx=settings.n_ctx, timeout=600, queue_limit=10
+    )
     records = []
     for db_id, items in by_db.items():
         path = SPIDER / "database" / db_id / f"{db_id}.sqlite"
@@ -207,21 +216,33 @@ async def run(args) -> dict:
                 b_sql, b_seconds = await baseline_sql(baseline_model, baseline_schema, q["question"])
             started = time.perf_counter()
             try:
-                result = await ask(datasette, db_id, q["question"], model=method_model, settings=settings,
-                                   sql_only=True)
+                result = await ask(
+                    datasette, db_id, q["question"], model=method_model, settings=settings, sql_only=True
+                )
                 m_sql, attempts, error = result.sql, len(result.attempts), result.error
                 trail = [{"sql": a.sql, "error": a.error, "kind": a.error_kind} for a in result.attempts]
-                trail += [{"candidate": c.sql, "error": c.error, "votes": c.votes, "chosen": c.chosen}
-                          for c in result.candidates]
+                trail += [
+                    {"candidate": c.sql, "error": c.error, "votes": c.votes, "chosen": c.chosen}
+                    for c in result.candidates
+                ]
             except Exception as exc:  # a crash is a failure to answer, and must be visible
                 m_sql, attempts, error = None, 0, f"{type(exc).__name__}: {exc}"
                 trail = []
             m_seconds = time.perf_counter() - started
             record = {
-                "index": index, "db": db_id, "question": q["question"], "gold": gold,
-                "baseline_sql": b_sql, "baseline_ok": score(path, gold, b_sql), "baseline_s": round(b_seconds, 2),
-                "method_sql": m_sql, "method_ok": score(path, gold, m_sql), "method_s": round(m_seconds, 2),
-                "attempts": attempts, "error": error, "trail": trail,
+                "index": index,
+                "db": db_id,
+                "question": q["question"],
+                "gold": gold,
+                "baseline_sql": b_sql,
+                "baseline_ok": score(path, gold, b_sql),
+                "baseline_s": round(b_seconds, 2),
+                "method_sql": m_sql,
+                "method_ok": score(path, gold, m_sql),
+                "method_s": round(m_seconds, 2),
+                "attempts": attempts,
+                "error": error,
+                "trail": trail,
                 "gold_empty_by_spelling": gold_empty_by_spelling(path, gold),
             }
             greedy = [t for t in trail if "candidate" in t][:1]
@@ -229,40 +250,56 @@ async def run(args) -> dict:
                 record["greedy_ok"] = score(path, gold, greedy[0]["candidate"])
             records.append(record)
             if args.verbose:
-                print(f"[{len(records)}] {db_id} base={int(record['baseline_ok'])} "
-                      f"method={int(record['method_ok'])} {m_seconds:.1f}s att={attempts} | {q['question'][:60]}",
-                      flush=True)
+                print(
+                    f"[{len(records)}] {db_id} base={int(record['baseline_ok'])} "
+                    f"method={int(record['method_ok'])} {m_seconds:.1f}s att={attempts} | {q['question'][:60]}",
+                    flush=True,
+                )
         # keep what a long run has measured so far, in case it is interrupted
         Path(args.out + ".partial").write_text(json.dumps({"records": records}))
-    return {"records": records, "settings": {"attempts": args.attempts, "candidates": args.candidates,
-                                             "model": method_model.name, "n_ctx": settings.n_ctx}}
+    return {
+        "records": records,
+        "settings": {
+            "attempts": args.attempts,
+            "candidates": args.candidates,
+            "model": method_model.name,
+            "n_ctx": settings.n_ctx,
+        },
+    }
 
 
 def report(data: dict) -> str:
     records = data["records"]
-    lines = [f"Spider dev (open part): {len(records)} questions, model {data['settings']['model']}, "
-             f"attempts={data['settings']['attempts']}"]
+    lines = [
+        f"Spider dev (open part): {len(records)} questions, model {data['settings']['model']}, "
+        f"attempts={data['settings']['attempts']}"
+    ]
     lines.append(f"{'database':<32}{'n':>5}{'baseline EX':>13}{'method EX':>11}")
     by_db = defaultdict(list)
     for r in records:
         by_db[r["db"]].append(r)
     for db, rs in sorted(by_db.items()):
-        lines.append(f"{db:<32}{len(rs):>5}{100 * sum(r['baseline_ok'] for r in rs) / len(rs):>12.1f}%"
-                     f"{100 * sum(r['method_ok'] for r in rs) / len(rs):>10.1f}%")
+        lines.append(
+            f"{db:<32}{len(rs):>5}{100 * sum(r['baseline_ok'] for r in rs) / len(rs):>12.1f}%"
+            f"{100 * sum(r['method_ok'] for r in rs) / len(rs):>10.1f}%"
+        )
     n = len(records)
     base = 100 * sum(r["baseline_ok"] for r in records) / n
     method = 100 * sum(r["method_ok"] for r in records) / n
-    lines.append(f"{'overall':<32}{n:>5}{base:>12.1f}%{method:>10.1f}%   "
-                 f"(method - baseline: {method - base:+.1f} points)")
+    lines.append(
+        f"{'overall':<32}{n:>5}{base:>12.1f}%{method:>10.1f}%   (method - baseline: {method - base:+.1f} points)"
+    )
     spelt = [r for r in records if r.get("gold_empty_by_spelling")]
     if spelt:
         rest = [r for r in records if not r.get("gold_empty_by_spelling")]
         base_rest = 100 * sum(r["baseline_ok"] for r in rest) / len(rest)
         method_rest = 100 * sum(r["method_ok"] for r in rest) / len(rest)
-        lines.append(f"{len(spelt)} questions have a gold result that is empty (or 0) only because the gold SQL "
-                     f"spells a value differently from the data; baseline {sum(r['baseline_ok'] for r in spelt)}, "
-                     f"method {sum(r['method_ok'] for r in spelt)} of them match it. The other {len(rest)}: "
-                     f"baseline {base_rest:.1f}%, method {method_rest:.1f}% ({method_rest - base_rest:+.1f} points)")
+        lines.append(
+            f"{len(spelt)} questions have a gold result that is empty (or 0) only because the gold SQL "
+            f"spells a value differently from the data; baseline {sum(r['baseline_ok'] for r in spelt)}, "
+            f"method {sum(r['method_ok'] for r in spelt)} of them match it. The other {len(rest)}: "
+            f"baseline {base_rest:.1f}%, method {method_rest:.1f}% ({method_rest - base_rest:+.1f} points)"
+        )
 
     def pct(values, p):
         values = sorted(values)
@@ -270,20 +307,26 @@ def report(data: dict) -> str:
 
     for key, label in (("method_s", "method"), ("baseline_s", "baseline")):
         values = [r[key] for r in records]
-        lines.append(f"{label} seconds per question: p50 {pct(values, 50):.2f}  p95 {pct(values, 95):.2f}  "
-                     f"mean {statistics.mean(values):.2f}")
+        lines.append(
+            f"{label} seconds per question: p50 {pct(values, 50):.2f}  p95 {pct(values, 95):.2f}  "
+            f"mean {statistics.mean(values):.2f}"
+        )
     voted = [r for r in records if "greedy_ok" in r]
     if voted:
         greedy = 100 * sum(r["greedy_ok"] for r in voted) / len(voted)
         chosen = 100 * sum(r["method_ok"] for r in voted) / len(voted)
         changed = sum(1 for r in voted if not next(t for t in r["trail"] if "candidate" in t)["chosen"])
-        lines.append(f"voting ({data['settings']['candidates']} candidates) on {len(voted)} questions: first "
-                     f"query alone {greedy:.1f}%, voted {chosen:.1f}% ({chosen - greedy:+.1f} points); "
-                     f"the vote overruled the first query {changed} times")
+        lines.append(
+            f"voting ({data['settings']['candidates']} candidates) on {len(voted)} questions: first "
+            f"query alone {greedy:.1f}%, voted {chosen:.1f}% ({chosen - greedy:+.1f} points); "
+            f"the vote overruled the first query {changed} times"
+        )
     attempts = Counter(r["attempts"] for r in records)
-    lines.append("method attempts per question: mean "
-                 f"{statistics.mean(r['attempts'] for r in records):.2f}; distribution "
-                 + ", ".join(f"{k}: {v}" for k, v in sorted(attempts.items())))
+    lines.append(
+        "method attempts per question: mean "
+        f"{statistics.mean(r['attempts'] for r in records):.2f}; distribution "
+        + ", ".join(f"{k}: {v}" for k, v in sorted(attempts.items()))
+    )
     lines.append(f"method errors (no valid SQL): {sum(1 for r in records if r['error'])}")
     return "\n".join(lines)
 
@@ -293,23 +336,42 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="about N questions, spread over the databases")
     parser.add_argument("--db", action="append", help="only this database (repeatable)")
     parser.add_argument("--attempts", type=int, default=3)
-    parser.add_argument("--candidates", type=int, default=1,
-                        help="queries sampled per question for self-consistency voting (1: off)")
+    parser.add_argument(
+        "--candidates", type=int, default=1, help="queries sampled per question for self-consistency voting (1: off)"
+    )
     parser.add_argument("--skip", type=int, default=0, help="leave out the first N questions of each database")
-    parser.add_argument("--baseline-from", metavar="RESULTS_JSON",
-                        help="take the baseline's answers from an earlier run (greedy, so unchanged) to save time")
-    parser.add_argument("--rerun", metavar="RESULTS_JSON",
-                        help="only the questions that needed a repair in an earlier run (changes to the repair "
-                             "loop affect no other question); the report compares the two runs on them")
-    parser.add_argument("--with-error", action="append", metavar="TEXT",
-                        help="with --rerun: only questions where an earlier attempt's error contains TEXT")
-    parser.add_argument("--index", type=lambda text: {int(n) for n in text.split(",")}, default=set(),
-                        metavar="N,N,...", help="only these questions (places in dev.json); with --rerun, instead of "
-                        "those that needed a repair: e.g. the questions a new check fires on, found offline")
+    parser.add_argument(
+        "--baseline-from",
+        metavar="RESULTS_JSON",
+        help="take the baseline's answers from an earlier run (greedy, so unchanged) to save time",
+    )
+    parser.add_argument(
+        "--rerun",
+        metavar="RESULTS_JSON",
+        help="only the questions that needed a repair in an earlier run (changes to the repair "
+        "loop affect no other question); the report compares the two runs on them",
+    )
+    parser.add_argument(
+        "--with-error",
+        action="append",
+        metavar="TEXT",
+        help="with --rerun: only questions where an earlier attempt's error contains TEXT",
+    )
+    parser.add_argument(
+        "--index",
+        type=lambda text: {int(n) for n in text.split(",")},
+        default=set(),
+        metavar="N,N,...",
+        help="only these questions (places in dev.json); with --rerun, instead of "
+        "those that needed a repair: e.g. the questions a new check fires on, found offline",
+    )
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))
-    parser.add_argument("--report", metavar="RESULTS_JSON",
-                        help="print the report of an earlier run (its merged records, if a rerun) and stop")
+    parser.add_argument(
+        "--report",
+        metavar="RESULTS_JSON",
+        help="print the report of an earlier run (its merged records, if a rerun) and stop",
+    )
     args = parser.parse_args()
     if args.report:
         saved = json.loads(Path(args.report).read_text())
@@ -317,7 +379,8 @@ def main() -> int:
         for r in records:
             if "gold_empty_by_spelling" not in r:  # runs from before the flag was recorded
                 r["gold_empty_by_spelling"] = gold_empty_by_spelling(
-                    SPIDER / "database" / r["db"] / f"{r['db']}.sqlite", r["gold"])
+                    SPIDER / "database" / r["db"] / f"{r['db']}.sqlite", r["gold"]
+                )
         print(report({"records": records, "settings": saved["settings"]}))
         return 0
     data = asyncio.run(run(args))
@@ -331,14 +394,17 @@ def main() -> int:
         broken = sum(1 for a, b in zip(then, now) if a and not b)
         which = f" with an error containing {' or '.join(map(repr, args.with_error))}" if args.with_error else ""
         chosen = "chosen" if args.index else "that needed a repair"
-        text += (f"\nrerun of the {len(rs)} questions {chosen}{which} in {args.rerun}: method correct "
-                 f"{sum(then)} then, {sum(now)} now ({sum(now) - sum(then):+d}); fixed {fixed}, broken {broken}")
+        text += (
+            f"\nrerun of the {len(rs)} questions {chosen}{which} in {args.rerun}: method correct "
+            f"{sum(then)} then, {sum(now)} now ({sum(now) - sum(then):+d}); fixed {fixed}, broken {broken}"
+        )
         # Every other question runs exactly as before (no rejection, no repair), so the earlier records
         # with these substituted are the whole benchmark for the current method.
         merged = {**earlier, **{r["index"]: r for r in rs}}
         data["merged"] = [merged[i] for i in sorted(merged)]
         text += "\n\nwhole benchmark, earlier run with the rerun questions substituted:\n" + report(
-            {"records": data["merged"], "settings": data["settings"]})
+            {"records": data["merged"], "settings": data["settings"]}
+        )
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({**data, "report": text}, indent=1))

@@ -66,15 +66,36 @@ async def run_demo(model, text_budget=None):
         result = await ask(datasette, "simonw_releases", question, model=model)
         seconds = time.perf_counter() - started
         cited = [c["label"] for c in result.citations]
-        readme = " ".join((conn.execute("select coalesce(description, '') || ' ' || coalesce(readme, '') from repos "
-                                        "where full_name = ?", [label]).fetchone() or [""])[0] for label in cited)
+        readme = " ".join(
+            (
+                conn.execute(
+                    "select coalesce(description, '') || ' ' || coalesce(readme, '') from repos where full_name = ?",
+                    [label],
+                ).fetchone()
+                or [""]
+            )[0]
+            for label in cited
+        )
         words = content_words(re.sub(r"\[\d+\]", "", result.answer or ""))
         support = len(words & content_words(readme)) / len(words) if words else 0.0
         ok = expected in cited and support >= 0.5
-        rows.append({"question": question, "expected": expected, "path": result.path, "cited": cited,
-                     "support": round(support, 2), "ok": ok, "seconds": round(seconds, 2), "answer": result.answer})
-        print(f"  {'OK ' if ok else 'BAD'} {seconds:5.1f}s path={result.path} cited={cited} support={support:.2f} "
-              f"| {question}", flush=True)
+        rows.append(
+            {
+                "question": question,
+                "expected": expected,
+                "path": result.path,
+                "cited": cited,
+                "support": round(support, 2),
+                "ok": ok,
+                "seconds": round(seconds, 2),
+                "answer": result.answer,
+            }
+        )
+        print(
+            f"  {'OK ' if ok else 'BAD'} {seconds:5.1f}s path={result.path} cited={cited} support={support:.2f} "
+            f"| {question}",
+            flush=True,
+        )
     return rows
 
 
@@ -98,17 +119,32 @@ async def run_scifact(model, n_claims, k):
     rows = []
     for claim in claims:
         started = time.perf_counter()
-        result = await ask(datasette, "scifact", f"What does the literature say about this claim: {claim['text']}",
-                           model=model, mode="text")
+        result = await ask(
+            datasette,
+            "scifact",
+            f"What does the literature say about this claim: {claim['text']}",
+            model=model,
+            mode="text",
+        )
         seconds = time.perf_counter() - started
         relevant = qrels[claim["_id"]]
         cited = {str(c["pk"][0]) for c in result.citations}
         retrieved = {str(p["pk"][0]) for p in result.passages}
-        rows.append({"claim": claim["text"], "cited_hit": bool(cited & relevant),
-                     "retrieved_hit": bool(retrieved & relevant), "n_cited": len(cited), "seconds": round(seconds, 2),
-                     "not_found": result.answer == "Not found in the data."})
-        print(f"  cited_hit={int(rows[-1]['cited_hit'])} retrieved_hit={int(rows[-1]['retrieved_hit'])} "
-              f"{seconds:5.1f}s | {claim['text'][:70]}", flush=True)
+        rows.append(
+            {
+                "claim": claim["text"],
+                "cited_hit": bool(cited & relevant),
+                "retrieved_hit": bool(retrieved & relevant),
+                "n_cited": len(cited),
+                "seconds": round(seconds, 2),
+                "not_found": result.answer == "Not found in the data.",
+            }
+        )
+        print(
+            f"  cited_hit={int(rows[-1]['cited_hit'])} retrieved_hit={int(rows[-1]['retrieved_hit'])} "
+            f"{seconds:5.1f}s | {claim['text'][:70]}",
+            flush=True,
+        )
         (RESULTS / "text_answers.scifact.partial.json").write_text(json.dumps(rows))  # survives an interruption
     return rows
 
@@ -118,8 +154,12 @@ def main() -> int:
     parser.add_argument("--claims", type=int, default=40)
     parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--skip-demo", action="store_true")
-    parser.add_argument("--text-budget", type=int, action="append",
-                        help="the text_budget_tokens setting for the demo questions (repeat to compare, in turn)")
+    parser.add_argument(
+        "--text-budget",
+        type=int,
+        action="append",
+        help="the text_budget_tokens setting for the demo questions (repeat to compare, in turn)",
+    )
     args = parser.parse_args()
     from datasette_llm.config import load_settings
     from datasette_llm.models import chat_model_for
@@ -131,9 +171,12 @@ def main() -> int:
             print(f"Demo database text questions (text_budget_tokens: {budget or 'default'}):")
             demo = asyncio.run(run_demo(model, budget))
             report[f"demo-{budget}" if budget else "demo"] = demo
-            print(f"demo: {sum(r['ok'] for r in demo)}/{len(demo)} cite the expected README and are supported by "
-                  f"it; p50 {pct([r['seconds'] for r in demo], 50):.1f}s "
-                  f"p95 {pct([r['seconds'] for r in demo], 95):.1f}s", flush=True)
+            print(
+                f"demo: {sum(r['ok'] for r in demo)}/{len(demo)} cite the expected README and are supported by "
+                f"it; p50 {pct([r['seconds'] for r in demo], 50):.1f}s "
+                f"p95 {pct([r['seconds'] for r in demo], 95):.1f}s",
+                flush=True,
+            )
     if not args.skip_scifact:
         print(f"SciFact train claims (random {args.claims}, seed 0), text mode, 4 passages:")
         rows = asyncio.run(run_scifact(model, args.claims, 4))
@@ -142,10 +185,12 @@ def main() -> int:
         cited = sum(r["cited_hit"] for r in rows) / n
         retrieved = sum(r["retrieved_hit"] for r in rows) / n
         seconds = [r["seconds"] for r in rows]
-        print(f"scifact: citation recall@4 {cited:.3f} (retrieved passages contain a relevant abstract: "
-              f"{retrieved:.3f}); not found {sum(r['not_found'] for r in rows)}/{n}; mean citations "
-              f"{statistics.mean(r['n_cited'] for r in rows):.2f}; latency p50 {pct(seconds, 50):.1f}s "
-              f"p95 {pct(seconds, 95):.1f}s")
+        print(
+            f"scifact: citation recall@4 {cited:.3f} (retrieved passages contain a relevant abstract: "
+            f"{retrieved:.3f}); not found {sum(r['not_found'] for r in rows)}/{n}; mean citations "
+            f"{statistics.mean(r['n_cited'] for r in rows):.2f}; latency p50 {pct(seconds, 50):.1f}s "
+            f"p95 {pct(seconds, 95):.1f}s"
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "text_answers.json").write_text(json.dumps(report, indent=1))
     return 0

@@ -31,8 +31,9 @@ async def first_question(db_id: str, warm: bool) -> dict:
     from datasette_llm.models.provision import CHAT_GGUF
 
     settings = load_settings({"model_timeout": 600}, {})
-    model = LlamaCppChatModel(f"{db_id}-{warm}", settings.models_dir / CHAT_GGUF.relative_path,
-                              n_ctx=settings.n_ctx, timeout=600)
+    model = LlamaCppChatModel(
+        f"{db_id}-{warm}", settings.models_dir / CHAT_GGUF.relative_path, n_ctx=settings.n_ctx, timeout=600
+    )
     model._model("sql")  # load time is not what is measured here
     question = next(q for q in json.loads((SPIDER / "dev.json").read_text()) if q["db_id"] == db_id)["question"]
     path = SPIDER / "database" / db_id / f"{db_id}.sqlite"
@@ -44,8 +45,14 @@ async def first_question(db_id: str, warm: bool) -> dict:
         warm_seconds = time.perf_counter() - started
     started = time.perf_counter()
     result = await ask(datasette, db_id, question, model=model, settings=settings, sql_only=True)
-    return {"db": db_id, "warm": warm, "warm_up_s": warm_seconds, "question_s": time.perf_counter() - started,
-            "sql": result.sql, "prompt_tokens": result.tokens["sql_prompt"]}
+    return {
+        "db": db_id,
+        "warm": warm,
+        "warm_up_s": warm_seconds,
+        "question_s": time.perf_counter() - started,
+        "sql": result.sql,
+        "prompt_tokens": result.tokens["sql_prompt"],
+    }
 
 
 async def run(dbs) -> list[dict]:
@@ -65,9 +72,11 @@ def main() -> int:
     rows = asyncio.run(run(args.db or DEFAULT_DBS))
     cold = [r["question_s"] for r in rows if not r["warm"]]
     warm = [r["question_s"] for r in rows if r["warm"]]
-    print(f"first question, cold: mean {statistics.mean(cold):.1f} s; after warm-up: mean {statistics.mean(warm):.1f}"
-          f" s ({statistics.mean(cold) / statistics.mean(warm):.1f}x faster); warm-up itself mean "
-          f"{statistics.mean(r['warm_up_s'] for r in rows if r['warm']):.1f} s")
+    print(
+        f"first question, cold: mean {statistics.mean(cold):.1f} s; after warm-up: mean {statistics.mean(warm):.1f}"
+        f" s ({statistics.mean(cold) / statistics.mean(warm):.1f}x faster); warm-up itself mean "
+        f"{statistics.mean(r['warm_up_s'] for r in rows if r['warm']):.1f} s"
+    )
     return 0
 
 

@@ -123,8 +123,18 @@ async def _named_hits(datasette, actor, database: str, question: str) -> list[tu
     return found[:2]
 
 
-async def build_passages(datasette, actor, database: str, question: str, *, chat: ChatModel, embed,
-                         budget_tokens: int, k: int = 4, restrict: dict | None = None):
+async def build_passages(
+    datasette,
+    actor,
+    database: str,
+    question: str,
+    *,
+    chat: ChatModel,
+    embed,
+    budget_tokens: int,
+    k: int = 4,
+    restrict: dict | None = None,
+):
     """Numbered passages from the best rows, each within budget_tokens / k, and notes on what was cut."""
     hits, notes = await hits_for(datasette, actor, database, question, k, restrict)
     db = permissions.get_database(datasette, database)
@@ -143,12 +153,26 @@ async def build_passages(datasette, actor, database: str, question: str, *, chat
         scores = rank_chunks(question, chunks, question_vector, embed)
         header = f"[{len(passages) + 1}] {table}: {row_label(row, pk)}\n"
         shown, _ = best_window(chunks, scores, chat.count_tokens, per_passage - chat.count_tokens(header))
-        passages.append(Passage(len(passages) + 1, database, table, pk, row_label(row, pk), url, shown,
-                                len(text), len(shown.replace("…", "")), score))
+        passages.append(
+            Passage(
+                len(passages) + 1,
+                database,
+                table,
+                pk,
+                row_label(row, pk),
+                url,
+                shown,
+                len(text),
+                len(shown.replace("…", "")),
+                score,
+            )
+        )
     for p in passages:
         if p.clipped:
-            notes.append(f"passage [{p.number}] ({p.label}) is {p.shown_chars:,} of {p.full_chars:,} characters, "
-                         "around the best-matching part")
+            notes.append(
+                f"passage [{p.number}] ({p.label}) is {p.shown_chars:,} of {p.full_chars:,} characters, "
+                "around the best-matching part"
+            )
     return passages, notes
 
 
@@ -193,15 +217,22 @@ def is_not_found(answer: str) -> bool:
 def passage_messages(question: str, passages, notes) -> list[dict]:
     blocks = "\n\n".join(f"[{p.number}] {p.table}: {p.label}\n{p.text}" for p in passages)
     note_text = ("Notes: " + "; ".join(notes) + "\n") if notes else ""
-    return [{"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},
-            {"role": "user", "content": prompts.TEXT_ANSWER_USER.format(
-                question=question, passages=blocks or "(no passages were found)", notes=note_text)}]
+    return [
+        {"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},
+        {
+            "role": "user",
+            "content": prompts.TEXT_ANSWER_USER.format(
+                question=question, passages=blocks or "(no passages were found)", notes=note_text
+            ),
+        },
+    ]
 
 
 async def answer_from_passages(chat: ChatModel, question: str, passages, notes, max_tokens: int, on_token=None):
     messages = passage_messages(question, passages, notes)
-    options = ChatOptions(max_tokens=max_tokens, temperature=0.0, cache_slot="answer",
-                          prefix=prompts.TEXT_ANSWER_SYSTEM)
+    options = ChatOptions(
+        max_tokens=max_tokens, temperature=0.0, cache_slot="answer", prefix=prompts.TEXT_ANSWER_SYSTEM
+    )
     pieces = []
     async for piece in chat.stream(messages, options):
         if not piece:

@@ -63,6 +63,7 @@ class Attempt:
 @dataclass(frozen=True)
 class Candidate:
     """One sampled query when several vote (setting sql_candidates): the chosen one is the answer's SQL."""
+
     sql: str | None
     error: str | None
     row_count: int | None
@@ -73,6 +74,7 @@ class Candidate:
 @dataclass(frozen=True)
 class Outcome:
     """What became of one query the model wrote: validated, mended, run, or the reason it could not be."""
+
     guarded: GuardedSQL | None = None
     result: QueryResult | None = None
     error: str | None = None
@@ -120,8 +122,13 @@ class AskResult:
 
 def json_rows(rows) -> list[list]:
     """Rows as JSON-ready lists: blobs as Datasette writes them ({"$base64": true, "encoded": ...})."""
-    return [[{"$base64": True, "encoded": base64.b64encode(value).decode()} if isinstance(value, bytes) else value
-             for value in row] for row in rows]
+    return [
+        [
+            {"$base64": True, "encoded": base64.b64encode(value).decode()} if isinstance(value, bytes) else value
+            for value in row
+        ]
+        for row in rows
+    ]
 
 
 def check_question(question, settings: Settings) -> str:
@@ -129,8 +136,9 @@ def check_question(question, settings: Settings) -> str:
         raise BadRequest("Please enter a question.")
     question = question.strip()
     if len(question) > settings.max_question_chars:
-        raise BadRequest(f"The question is {len(question):,} characters long; the limit is "
-                         f"{settings.max_question_chars:,}.")
+        raise BadRequest(
+            f"The question is {len(question):,} characters long; the limit is {settings.max_question_chars:,}."
+        )
     if "\x00" in question:
         raise BadRequest("The question contains a NUL character.")
     return question
@@ -181,19 +189,35 @@ def _same_problem(retry: GuardedSQL | Rejection, rejection: Rejection) -> bool:
 def repair_turn(reply: str, error: str, suggestions: Sequence[str] = ()) -> list[dict]:
     """The failed reply and the request to fix it, appended to the SQL conversation."""
     hints = f"Closest valid names: {', '.join(suggestions)}.\n" if suggestions else ""
-    return [{"role": "assistant", "content": reply},
-            {"role": "user", "content": prompts.SQL_REPAIR.format(error=error, hints=hints)}]
+    return [
+        {"role": "assistant", "content": reply},
+        {"role": "user", "content": prompts.SQL_REPAIR.format(error=error, hints=hints)},
+    ]
 
 
 def reconsider_turn(reply: str, doubts: Sequence[str]) -> list[dict]:
     """The reply whose query ran but looks wrong, and what looks wrong about it."""
-    return [{"role": "assistant", "content": reply},
-            {"role": "user", "content": prompts.SQL_RECONSIDER.format(doubts="; ".join(doubts))}]
+    return [
+        {"role": "assistant", "content": reply},
+        {"role": "user", "content": prompts.SQL_RECONSIDER.format(doubts="; ".join(doubts))},
+    ]
 
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
-NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-                "eight": "8", "nine": "9", "ten": "10", "twenty": "20", "hundred": "100"}
+NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "twenty": "20",
+    "hundred": "100",
+}
 
 
 def _numbers(text: str) -> set[str]:
@@ -236,10 +260,22 @@ def answer_row_budget(model: ChatModel, window_budget: int) -> tuple[int, str]:
 class AskPipeline:
     """One question's run. Methods are the stages; `run` ties them together."""
 
-    def __init__(self, datasette, database: str, question: str, *, actor=None, history=None,
-                 model: ChatModel | None = None, settings: Settings | None = None, tables: Sequence[str] = (),
-                 sql_only: bool = False, on_event: EventCallback | None = None, attempts: int | None = None,
-                 mode: str = "auto"):
+    def __init__(
+        self,
+        datasette,
+        database: str,
+        question: str,
+        *,
+        actor=None,
+        history=None,
+        model: ChatModel | None = None,
+        settings: Settings | None = None,
+        tables: Sequence[str] = (),
+        sql_only: bool = False,
+        on_event: EventCallback | None = None,
+        attempts: int | None = None,
+        mode: str = "auto",
+    ):
         self.datasette = datasette
         self.database = database
         self.settings = settings or settings_for(datasette)
@@ -277,28 +313,38 @@ class AskPipeline:
         started = time.perf_counter()
         self.db = await permissions.require_ask(self.datasette, self.actor, self.database)
         self.tables: list[TableSchema] = await load_tables(
-            self.datasette, self.database, self.actor, table_prefix=self.settings.table_prefix)
+            self.datasette, self.database, self.actor, table_prefix=self.settings.table_prefix
+        )
         if self.focus:
             missing = [t for t in self.focus if t not in {x.name for x in self.tables}]
             if missing:
                 raise NotFound(f"Table {missing[0]!r} does not exist in {self.database!r} (or you may not view it).")
         budget = int(self.model.context_window() * SCHEMA_SHARE)
         # Off the event loop: counting tokens may load the model file the first time.
-        self.schema = await asyncio.to_thread(render_schema, self.database, self.tables, self.model.count_tokens,
-                                              budget, question=self.question, focus=self.focus)
+        self.schema = await asyncio.to_thread(
+            render_schema,
+            self.database,
+            self.tables,
+            self.model.count_tokens,
+            budget,
+            question=self.question,
+            focus=self.focus,
+        )
         self.notes.extend(self.schema.notes)
         # The guard knows every visible table; the prompt may show fewer when the schema was cut.
         self.allowed = {t.name for t in self.tables}
         self.time_limit_ms = time_limit_for(self.datasette, self.settings.sql_time_limit_ms)
         declared = foreign_links(self.tables)
         # Links the database does not declare but its names and data show serve the checks, mends and hints.
-        self.links = declared + await implicit_links(Probe(self.db, self.allowed, self.time_limit_ms), self.tables,
-                                                     declared)
+        self.links = declared + await implicit_links(
+            Probe(self.db, self.allowed, self.time_limit_ms), self.tables, declared
+        )
         self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables}, links=self.links)
         self._clock("schema", started)
 
-    def check_and_fix(self, sql: str, *, final: bool = False
-                      ) -> tuple[GuardedSQL | Rejection, tuple[str, ...], tuple[str, ...]]:
+    def check_and_fix(
+        self, sql: str, *, final: bool = False
+    ) -> tuple[GuardedSQL | Rejection, tuple[str, ...], tuple[str, ...]]:
         """Validate; when a name is almost right and only one real name fits, fix it and validate again.
 
         On the `final` attempt a column that lives in one other table the foreign keys reach is also mended by
@@ -313,8 +359,9 @@ class AskPipeline:
             fixed = auto_fix(sql, checked, self.guard_schema, self.allowed)
             retry = self.guard(fixed[0]) if fixed else None
             if final and (retry is None or _same_problem(retry, checked)):
-                joined = (join_missing_table(sql, checked, self.guard_schema, self.allowed)
-                          or drop_broken_join(sql, checked, self.guard_schema))
+                joined = join_missing_table(sql, checked, self.guard_schema, self.allowed) or drop_broken_join(
+                    sql, checked, self.guard_schema
+                )
                 if joined is not None:
                     fixed, retry = joined, self.guard(joined[0])
             if fixed is None or _same_problem(retry, checked):
@@ -366,8 +413,13 @@ class AskPipeline:
         return check_select(sql, self.guard_schema, max_rows=self.settings.max_rows, allowed_tables=self.allowed)
 
     async def run_query(self, guarded: GuardedSQL) -> QueryResult:
-        return await run_select(self.db, guarded.sql, allowed_tables=self.allowed,
-                                max_rows=self.settings.max_rows, time_limit_ms=self.time_limit_ms)
+        return await run_select(
+            self.db,
+            guarded.sql,
+            allowed_tables=self.allowed,
+            max_rows=self.settings.max_rows,
+            time_limit_ms=self.time_limit_ms,
+        )
 
     async def vote(self, messages, first: Outcome) -> tuple[GuardedSQL, QueryResult]:
         """Sample more queries from the first prompt (its prefix is cached) and keep the result most agree on."""
@@ -375,8 +427,14 @@ class AskPipeline:
         pool = [first]
         for seed in range(1, count):
             await self.emit("writing_sql", candidate=seed + 1, of=count)
-            options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.8, top_p=0.95,
-                                  seed=seed, cache_slot="sql", prefix=sql_prefix(self.schema))
+            options = ChatOptions(
+                max_tokens=self.settings.sql_max_tokens,
+                temperature=0.8,
+                top_p=0.95,
+                seed=seed,
+                cache_slot="sql",
+                prefix=sql_prefix(self.schema),
+            )
             started = time.perf_counter()
             reply = await self.model.chat(messages, options)
             self._clock("sql_generation", started)
@@ -385,12 +443,20 @@ class AskPipeline:
         signatures = [result_signature(o.result) if o.result is not None else None for o in pool]
         chosen, _ = choose(signatures)
         self.candidates = [
-            Candidate(o.guarded.sql if o.guarded else None, o.error, len(o.result.rows) if o.result else None,
-                      signatures.count(signature) if signature is not None else 0, index == chosen)
-            for index, (o, signature) in enumerate(zip(pool, signatures))]
+            Candidate(
+                o.guarded.sql if o.guarded else None,
+                o.error,
+                len(o.result.rows) if o.result else None,
+                signatures.count(signature) if signature is not None else 0,
+                index == chosen,
+            )
+            for index, (o, signature) in enumerate(zip(pool, signatures))
+        ]
         if chosen:
-            self.notes.append(f"{self.candidates[chosen].votes} of {count} sampled queries agreed on this result; "
-                              "the first query written disagreed")
+            self.notes.append(
+                f"{self.candidates[chosen].votes} of {count} sampled queries agreed on this result; "
+                "the first query written disagreed"
+            )
         return pool[chosen].guarded, pool[chosen].result
 
     def mend_failed(self, checked: GuardedSQL, error: QueryFailed) -> tuple[GuardedSQL, str] | None:
@@ -411,8 +477,16 @@ class AskPipeline:
         """Literals of a query that matched nothing, checked against the values really stored."""
         started = time.perf_counter()
         own = {t: self.guard_schema.tables[t] for t in checked.tables if t in self.guard_schema.tables}
-        hints = await value_hints(self.db, checked.sql, own, allowed=self.allowed, time_limit_ms=self.time_limit_ms,
-                                  other_tables=self.guard_schema.tables, question=self.question, links=self.links)
+        hints = await value_hints(
+            self.db,
+            checked.sql,
+            own,
+            allowed=self.allowed,
+            time_limit_ms=self.time_limit_ms,
+            other_tables=self.guard_schema.tables,
+            question=self.question,
+            links=self.links,
+        )
         self._clock("sql_execution", started)
         return hints
 
@@ -438,8 +512,14 @@ class AskPipeline:
         leaving out the stored values a value hint offered for the question's own words."""
         started = time.perf_counter()
         try:
-            return await unasked_values(Probe(self.db, self.allowed, self.time_limit_ms), checked.sql, self.question,
-                                        self.guard_schema.tables, self.links, offered=offered)
+            return await unasked_values(
+                Probe(self.db, self.allowed, self.time_limit_ms),
+                checked.sql,
+                self.question,
+                self.guard_schema.tables,
+                self.links,
+                offered=offered,
+            )
         finally:
             self._clock("sql_execution", started)
 
@@ -476,8 +556,9 @@ class AskPipeline:
         messages = sql_messages(self.schema, self.question, self.history)
         first_messages = messages
         failed: set[str] = set()  # queries that were rejected or failed, as the model wrote them
-        options = ChatOptions(max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql",
-                              prefix=sql_prefix(self.schema))
+        options = ChatOptions(
+            max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql", prefix=sql_prefix(self.schema)
+        )
         hinted = reconsidered = False
         offered: set[str] = set()  # stored values a hint showed the model: asked for, in the question's words
         for number in range(1, self.max_attempts + 1):
@@ -495,8 +576,17 @@ class AskPipeline:
             await self.emit("checking", attempt=number, sql=sql)
             outcome = await self.try_sql(sql, final=number == self.max_attempts, attempt=number)
             if outcome.error is not None:
-                self.attempts.append(Attempt(reply.text, outcome.guarded.sql if outcome.guarded else sql or None,
-                                             outcome.error, outcome.kind, outcome.suggestions, None, reply.seconds))
+                self.attempts.append(
+                    Attempt(
+                        reply.text,
+                        outcome.guarded.sql if outcome.guarded else sql or None,
+                        outcome.error,
+                        outcome.kind,
+                        outcome.suggestions,
+                        None,
+                        reply.seconds,
+                    )
+                )
                 messages = messages + repair_turn(reply.text, outcome.error, outcome.suggestions)
                 failed.add(sql)
                 continue
@@ -518,32 +608,55 @@ class AskPipeline:
                 elif hints and number < self.max_attempts and not hinted:
                     hinted = True
                     offered.update(value for hint in hints for value in hint.values)
-                    error = ("the query returned no rows. " if not result.rows else "the query matched no rows. ")
+                    error = "the query returned no rows. " if not result.rows else "the query matched no rows. "
                     error += "; ".join(hint.message() for hint in hints)
-                    self.attempts.append(Attempt(reply.text, checked.sql, error, "no_rows_value_mismatch", (),
-                                                 len(result.rows), reply.seconds))
+                    self.attempts.append(
+                        Attempt(
+                            reply.text,
+                            checked.sql,
+                            error,
+                            "no_rows_value_mismatch",
+                            (),
+                            len(result.rows),
+                            reply.seconds,
+                        )
+                    )
                     messages = messages + repair_turn(reply.text, error, ())
                     continue
                 else:
                     unmatched = tuple(hint.message() for hint in hints)
-            doubts = logic_doubts(checked.sql, self.question, self.guard_schema.tables, self.links,
-                                  row_cap=self.settings.max_rows)
+            doubts = logic_doubts(
+                checked.sql, self.question, self.guard_schema.tables, self.links, row_cap=self.settings.max_rows
+            )
             if doubts and number < self.max_attempts and not reconsidered:
                 # Once: a query that still raises a doubt after the model reconsidered runs, with a warning.
                 reconsidered = True
-                self.attempts.append(Attempt(reply.text, checked.sql, "; ".join(doubts), "doubtful_logic", (),
-                                             len(result.rows), reply.seconds, fixes))
+                self.attempts.append(
+                    Attempt(
+                        reply.text,
+                        checked.sql,
+                        "; ".join(doubts),
+                        "doubtful_logic",
+                        (),
+                        len(result.rows),
+                        reply.seconds,
+                        fixes,
+                    )
+                )
                 messages = messages + reconsider_turn(reply.text, doubts)
                 continue
-            self.attempts.append(Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds,
-                                         fixes))
+            self.attempts.append(
+                Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds, fixes)
+            )
             if fixes:  # what ran differs from what the model wrote: say so wherever the result is shown
                 self.notes.append("the query was mended before it ran: " + "; ".join(fixes))
             # Values the question never mentions are only shown: sent back on Spider, the model fixed none of 9
             # queries and dropped a right 'France' for "French singers" (benchmarks/results/spider-s5-rerun5.json).
             unasked = await self.values_not_asked_for(checked, offered)
-            self.notes.extend(f"warning: {doubt}; the result may be wrong"
-                              for doubt in outcome.doubts + tuple(doubts) + unmatched + tuple(unasked))
+            self.notes.extend(
+                f"warning: {doubt}; the result may be wrong"
+                for doubt in outcome.doubts + tuple(doubts) + unmatched + tuple(unasked)
+            )
             if self.settings.sql_candidates > 1:
                 return await self.vote(first_messages, replace(outcome, guarded=checked, result=result))
             return checked, result
@@ -551,23 +664,56 @@ class AskPipeline:
 
     async def answer(self, guarded: GuardedSQL, result: QueryResult) -> tuple[str, FittedRows]:
         # The rows exist before the prose does: show them now (the page draws the table while the answer streams).
-        await self.emit("rows", sql=guarded.sql, columns=list(result.columns), rows=json_rows(result.rows),
-                        row_count=len(result.rows), truncated=result.hit_row_cap)
-        options = ChatOptions(max_tokens=self.settings.answer_max_tokens, temperature=0.0, cache_slot="answer",
-                              prefix=prompts.ANSWER_SYSTEM)
-        base_messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM},
-                         {"role": "user", "content": prompts.ANSWER_USER.format(
-                             question=self.question, sql=guarded.sql, shown="", rows="", notes="")}]
+        await self.emit(
+            "rows",
+            sql=guarded.sql,
+            columns=list(result.columns),
+            rows=json_rows(result.rows),
+            row_count=len(result.rows),
+            truncated=result.hit_row_cap,
+        )
+        options = ChatOptions(
+            max_tokens=self.settings.answer_max_tokens,
+            temperature=0.0,
+            cache_slot="answer",
+            prefix=prompts.ANSWER_SYSTEM,
+        )
+        base_messages = [
+            {"role": "system", "content": prompts.ANSWER_SYSTEM},
+            {
+                "role": "user",
+                "content": prompts.ANSWER_USER.format(
+                    question=self.question, sql=guarded.sql, shown="", rows="", notes=""
+                ),
+            },
+        ]
         overhead = self.model.count_message_tokens(base_messages) + 64
         budget, reason = answer_row_budget(self.model, self.model.context_window() - overhead - options.max_tokens)
         fitted = await asyncio.to_thread(
-            fit_rows, result.columns, result.rows, count_tokens=self.model.count_tokens, budget_tokens=budget,
-            max_cell_chars=self.settings.max_cell_chars, hit_row_cap=result.hit_row_cap, left_out=reason)
-        shown = (f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows" if fitted.total_rows is not None
-                 else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows")
+            fit_rows,
+            result.columns,
+            result.rows,
+            count_tokens=self.model.count_tokens,
+            budget_tokens=budget,
+            max_cell_chars=self.settings.max_cell_chars,
+            hit_row_cap=result.hit_row_cap,
+            left_out=reason,
+        )
+        shown = (
+            f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows"
+            if fitted.total_rows is not None
+            else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows"
+        )
         notes = ("Notes: " + "; ".join(fitted.notes) + "\n") if fitted.notes else ""
-        messages = [base_messages[0], {"role": "user", "content": prompts.ANSWER_USER.format(
-            question=self.question, sql=guarded.sql, shown=shown, rows=fitted.text, notes=notes)}]
+        messages = [
+            base_messages[0],
+            {
+                "role": "user",
+                "content": prompts.ANSWER_USER.format(
+                    question=self.question, sql=guarded.sql, shown=shown, rows=fitted.text, notes=notes
+                ),
+            },
+        ]
         await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
         started = time.perf_counter()
         pieces = []
@@ -585,14 +731,15 @@ class AskPipeline:
         from .answer_text import text_collections
         from .route import choose_path
 
-        self.collections = await text_collections(self.datasette, self.actor, self.database,
-                                                  self.settings.table_prefix)
+        self.collections = await text_collections(self.datasette, self.actor, self.database, self.settings.table_prefix)
         if self.focus:
             self.collections = [c for c in self.collections if c.table in self.schema.tables]
         self.route = choose_path(self.question, has_text_index=bool(self.collections), forced=self.mode)
         if self.route.path != "sql" and not self.collections:
-            raise BadRequest(f"No table in {self.database!r} has embeddings, so the question cannot be answered "
-                             "from text. Build them with `datasette llm embed`, or ask with mode=sql.")
+            raise BadRequest(
+                f"No table in {self.database!r} has embeddings, so the question cannot be answered "
+                "from text. Build them with `datasette llm embed`, or ask with mode=sql."
+            )
         await self.emit("route", **self.route.to_json())
 
     async def answer_from_text(self, restrict=None):
@@ -609,15 +756,30 @@ class AskPipeline:
         await self.emit("retrieving")
         started = time.perf_counter()
         embedder = embedding_model_for(self.settings)
-        overhead = self.model.count_message_tokens(
-            [{"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},
-             {"role": "user", "content": prompts.TEXT_ANSWER_USER.format(question=self.question, passages="",
-                                                                        notes="")}]) + 200
+        overhead = (
+            self.model.count_message_tokens(
+                [
+                    {"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},
+                    {
+                        "role": "user",
+                        "content": prompts.TEXT_ANSWER_USER.format(question=self.question, passages="", notes=""),
+                    },
+                ]
+            )
+            + 200
+        )
         budget = self.model.context_window() - overhead - self.settings.answer_max_tokens
         passages, notes = await build_passages(
-            self.datasette, self.actor, self.database, self.question, chat=self.model, embed=embedder.embed,
-            budget_tokens=min(budget, self.settings.text_budget_tokens), k=self.settings.text_passages,
-            restrict=restrict)
+            self.datasette,
+            self.actor,
+            self.database,
+            self.question,
+            chat=self.model,
+            embed=embedder.embed,
+            budget_tokens=min(budget, self.settings.text_budget_tokens),
+            k=self.settings.text_passages,
+            restrict=restrict,
+        )
         self._clock("retrieval", started)
         self.passages = passages
         self.notes.extend(notes)
@@ -629,8 +791,9 @@ class AskPipeline:
         async def on_token(piece):
             await self.emit("answer_token", text=piece)
 
-        answer, messages = await answer_from_passages(self.model, self.question, passages, notes,
-                                                      self.settings.answer_max_tokens, on_token)
+        answer, messages = await answer_from_passages(
+            self.model, self.question, passages, notes, self.settings.answer_max_tokens, on_token
+        )
         self._clock("answer", started)
         self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
         warnings = []
@@ -638,16 +801,21 @@ class AskPipeline:
             return NOT_FOUND, ()
         valid, invalid = cited_numbers(answer, len(passages))
         if invalid:
-            warnings.append(f"The answer cites passage(s) {', '.join(map(str, invalid))}, which do not exist; "
-                            "those citations were ignored.")
+            warnings.append(
+                f"The answer cites passage(s) {', '.join(map(str, invalid))}, which do not exist; "
+                "those citations were ignored."
+            )
         self.citations = [passages[n - 1] for n in valid]
         if not valid:
             matched = attribute(answer, passages)
             self.citations = matched
             self.citation_kind = "matched"
-            warnings.append("The model did not mark its sources; the passages listed are those whose text "
-                            "contains most of the answer." if matched else
-                            "The answer cites no passage and matches none; check it against the passages below.")
+            warnings.append(
+                "The model did not mark its sources; the passages listed are those whose text "
+                "contains most of the answer."
+                if matched
+                else "The answer cites no passage and matches none; check it against the passages below."
+            )
         return answer, tuple(warnings)
 
     async def run(self) -> AskResult:
@@ -663,28 +831,37 @@ class AskPipeline:
         if guarded is None:
             self.timings["total"] = round(time.perf_counter() - started, 3)
             last = self.attempts[-1].error if self.attempts else "no attempt"
-            return self._result(None, None, None, error=(
-                f"Could not write a valid query after {len(self.attempts)} attempts. Last problem: {last}"))
+            return self._result(
+                None,
+                None,
+                None,
+                error=(f"Could not write a valid query after {len(self.attempts)} attempts. Last problem: {last}"),
+            )
         answer, fitted, warnings = None, None, ()
         if self.route.path == "both":
             from .answer_text import restrict_from_rows
 
             restrict = await restrict_from_rows(self.datasette, self.database, self.collections, result)
             if not restrict:
-                self.notes.append("the query's rows could not be matched to rows with embeddings; "
-                                  "searched all of them instead")
+                self.notes.append(
+                    "the query's rows could not be matched to rows with embeddings; searched all of them instead"
+                )
             answer, warnings = await self.answer_from_text(restrict or None)
         elif not self.sql_only:
             answer, fitted = await self.answer(guarded, result)
-            unsupported = unverified_numbers(answer, fitted.text, self.question,
-                                             (fitted.rows_shown, fitted.rows_fetched))
+            unsupported = unverified_numbers(
+                answer, fitted.text, self.question, (fitted.rows_shown, fitted.rows_fetched)
+            )
             if unsupported:
-                warnings = (f"The answer mentions {', '.join(unsupported)}, which do not appear in the rows "
-                            "the model was shown; check them against the table below.",)
+                warnings = (
+                    f"The answer mentions {', '.join(unsupported)}, which do not appear in the rows "
+                    "the model was shown; check them against the table below.",
+                )
         else:
             if result.hit_row_cap:
-                self.notes.append(f"the query returned more than {len(result.rows):,} rows; the first "
-                                  f"{len(result.rows):,} are shown")
+                self.notes.append(
+                    f"the query returned more than {len(result.rows):,} rows; the first {len(result.rows):,} are shown"
+                )
         self.timings["total"] = round(time.perf_counter() - started, 3)
         return self._result(guarded, result, fitted, answer=answer, warnings=warnings)
 
@@ -694,20 +871,32 @@ class AskPipeline:
             notes.append(f"LIMIT {self.settings.max_rows} added to the query")
         truncated = bool(result and result.hit_row_cap) or bool(fitted and fitted.truncated)
         return AskResult(
-            question=self.question, database=self.database, path=self.route.path if self.route else "sql",
-            sql=guarded.sql if guarded else None, attempts=tuple(self.attempts),
-            columns=result.columns if result else (), rows=result.rows if result else (),
-            row_count=len(result.rows) if result else 0, truncated=truncated, notes=tuple(notes),
-            answer=answer, model=self.model.name, timings=dict(self.timings), tokens=dict(self.tokens),
-            error=error, warnings=tuple(warnings),
+            question=self.question,
+            database=self.database,
+            path=self.route.path if self.route else "sql",
+            sql=guarded.sql if guarded else None,
+            attempts=tuple(self.attempts),
+            columns=result.columns if result else (),
+            rows=result.rows if result else (),
+            row_count=len(result.rows) if result else 0,
+            truncated=truncated,
+            notes=tuple(notes),
+            answer=answer,
+            model=self.model.name,
+            timings=dict(self.timings),
+            tokens=dict(self.tokens),
+            error=error,
+            warnings=tuple(warnings),
             route=self.route.to_json() if self.route else {},
             citations=tuple({**p.to_json(), "how": self.citation_kind} for p in self.citations),
-            passages=tuple(p.to_json() for p in self.passages), candidates=tuple(self.candidates),
+            passages=tuple(p.to_json() for p in self.passages),
+            candidates=tuple(self.candidates),
         )
 
 
-async def warm_up(datasette, database: str, actor=None, *, tables: Sequence[str] = (),
-                  model: ChatModel | None = None) -> bool:
+async def warm_up(
+    datasette, database: str, actor=None, *, tables: Sequence[str] = (), model: ChatModel | None = None
+) -> bool:
     """Read the SQL prompt's constant part (instructions + schema) into the model's prompt cache ahead of
     the first question, e.g. while someone types it. Same permission checks as a question."""
     pipeline = AskPipeline(datasette, database, "warm-up", actor=actor, tables=tables, model=model)

@@ -47,8 +47,12 @@ def run(coroutine):
 
 
 def settings_options(function):
-    function = click.option("-m", "--metadata", type=click.Path(exists=True, dir_okay=False),
-                            help="metadata.json / .yml with a plugins: datasette-llm: block")(function)
+    function = click.option(
+        "-m",
+        "--metadata",
+        type=click.Path(exists=True, dir_okay=False),
+        help="metadata.json / .yml with a plugins: datasette-llm: block",
+    )(function)
     return function
 
 

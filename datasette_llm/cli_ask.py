@@ -17,8 +17,7 @@ def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
 
     shown = [[cell(v) for v in row] for row in rows[:max_rows]]
     widths = [max([len(str(c))] + [len(r[i]) for r in shown]) for i, c in enumerate(columns)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(columns, widths)),
-             "  ".join("-" * w for w in widths)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in shown]
     if len(rows) > max_rows:
         lines.append(f"... {len(rows) - max_rows:,} more rows")
@@ -33,8 +32,13 @@ def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the HTTP API's shape)")
 @click.option("--sql-only", is_flag=True, help="Stop after running the SQL; do not write an answer")
 @click.option("--table", "tables", multiple=True, help="Scope the question to this table (repeatable)")
-@click.option("--mode", type=click.Choice(["auto", "sql", "text", "both"]), default="auto", show_default=True,
-              help="Answer with SQL, from text (retrieval), both, or let the question decide")
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "sql", "text", "both"]),
+    default="auto",
+    show_default=True,
+    help="Answer with SQL, from text (retrieval), both, or let the question decide",
+)
 def ask_command(path, question, metadata, model, as_json, sql_only, tables, mode):
     """Ask QUESTION of the SQLite database at PATH."""
     from .ask import ask
@@ -46,8 +50,9 @@ def ask_command(path, question, metadata, model, as_json, sql_only, tables, mode
         await datasette.invoke_startup()
         settings = settings_for(datasette)
         chat = chat_model_for(settings, model) if model else None
-        return await ask(datasette, Path(path).stem, question, actor=None, model=chat, sql_only=sql_only,
-                         tables=tables, mode=mode)
+        return await ask(
+            datasette, Path(path).stem, question, actor=None, model=chat, sql_only=sql_only, tables=tables, mode=mode
+        )
 
     result = run(inner())
     if as_json:

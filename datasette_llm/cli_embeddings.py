@@ -34,8 +34,11 @@ class ProgressLine:
         width = 30
         filled = int(width * done / total) if total else width
         bar = "#" * filled + "-" * (width - filled)
-        click.echo(f"\r{self.label} [{bar}] {done}/{total} rows  {rate:,.1f} rows/s  ETA {_duration(eta)}   ",
-                   err=True, nl=False)
+        click.echo(
+            f"\r{self.label} [{bar}] {done}/{total} rows  {rate:,.1f} rows/s  ETA {_duration(eta)}   ",
+            err=True,
+            nl=False,
+        )
 
     def finish(self) -> None:
         if self.enabled:
@@ -66,8 +69,7 @@ def _settings(metadata: str | None, table_prefix: str | None):
 @click.option("--table-prefix", help="Prefix for the collections/embeddings tables (default: the setting)")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON")
 @settings_options
-def embed_command(path, table, columns, sql, model, batch_size, store, replace_model, table_prefix, as_json,
-                  metadata):
+def embed_command(path, table, columns, sql, model, batch_size, store, replace_model, table_prefix, as_json, metadata):
     """Embed the rows of TABLE in the SQLite database PATH (incremental: unchanged rows are skipped)."""
     from .embeddings import BuildInterrupted, embed_table
 
@@ -75,15 +77,27 @@ def embed_command(path, table, columns, sql, model, batch_size, store, replace_m
         settings = _settings(metadata, table_prefix)
         progress = ProgressLine(f"Embedding {table}")
         try:
-            summary = embed_table(path, table, columns=list(columns) or None, sql=sql, model=model,
-                                  batch_size=batch_size, progress=progress, settings=settings, store=store,
-                                  replace=replace_model)
+            summary = embed_table(
+                path,
+                table,
+                columns=list(columns) or None,
+                sql=sql,
+                model=model,
+                batch_size=batch_size,
+                progress=progress,
+                settings=settings,
+                store=store,
+                replace=replace_model,
+            )
         finally:
             progress.finish()
     except BuildInterrupted as interrupted:
         done = interrupted.summary
-        click.echo(f"Interrupted: {done.embedded} rows embedded and saved ({done.unchanged} unchanged). "
-                   "Run the same command again to resume.", err=True)
+        click.echo(
+            f"Interrupted: {done.embedded} rows embedded and saved ({done.unchanged} unchanged). "
+            "Run the same command again to resume.",
+            err=True,
+        )
         sys.exit(130)
     except DatasetteLLMError as error:
         click.echo(f"Error: {error.message}", err=True)
@@ -112,8 +126,9 @@ def search_command(path, query, table, limit, mode, as_json, metadata):
 
     async def inner():
         datasette = make_datasette([path], metadata=metadata)
-        return await semantic_search(datasette, None, query, database=Path(path).stem, table=table,
-                                     limit=limit, mode=mode)
+        return await semantic_search(
+            datasette, None, query, database=Path(path).stem, table=table, limit=limit, mode=mode
+        )
 
     result = run(inner())
     if as_json:

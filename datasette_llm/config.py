@@ -122,8 +122,9 @@ def check_allow_block(name: str, value):
     """A Datasette allow block: true, false or an object such as {"id": ["alice", "bob"]}."""
     if value is None or isinstance(value, (bool, dict)):
         return value
-    raise ConfigError(f"Setting {name!r} must be true, false or an allow block such as "
-                      f'{{"id": "alice"}}, got {value!r}')
+    raise ConfigError(
+        f'Setting {name!r} must be true, false or an allow block such as {{"id": "alice"}}, got {value!r}'
+    )
 
 
 def load_settings(plugin_config: dict | None = None, environ: dict | None = None) -> Settings:
@@ -137,9 +138,7 @@ def load_settings(plugin_config: dict | None = None, environ: dict | None = None
             values[setting] = _coerce(setting, environ[env_name])
     for key, value in (plugin_config or {}).items():
         if key not in known:
-            raise ConfigError(
-                f"Unknown datasette-llm setting {key!r}. Known settings: {', '.join(sorted(known))}"
-            )
+            raise ConfigError(f"Unknown datasette-llm setting {key!r}. Known settings: {', '.join(sorted(known))}")
         if isinstance(value, dict) and ("$env" in value or "$file" in value):
             raise ConfigError(f"Setting {key!r}: secret reference {value} could not be resolved")
         values[key] = _coerce(key, value)
@@ -167,13 +166,13 @@ def allow_ask_block(datasette, database: str):
 # field of Settings has an entry, so the reference cannot fall behind the code.
 SETTING_DOCS = {
     "chat_model": "`default` (the embedded Qwen2.5-Coder-1.5B-Instruct Q4_K_M), a GGUF path (`/path/x.gguf` or "
-                  "`llama_cpp:/path/x.gguf`), or `openai:MODEL_ID`",
+    "`llama_cpp:/path/x.gguf`), or `openai:MODEL_ID`",
     "embedding_model": "`default` (the embedded all-MiniLM-L6-v2 int8), `onnx:/dir` (with `model.onnx` and "
-                       "`tokenizer.json`), or `openai:MODEL_ID`",
+    "`tokenizer.json`), or `openai:MODEL_ID`",
     "models_dir": "where the default models live",
     "openai_base_url": "an OpenAI-compatible server (Ollama, llama.cpp server, vLLM); unset means api.openai.com",
-    "openai_api_key": "the key for `openai:` models; use `{\"$env\": \"NAME\"}` to keep it out of the file "
-                      "(`OPENAI_API_KEY` is read when unset)",
+    "openai_api_key": 'the key for `openai:` models; use `{"$env": "NAME"}` to keep it out of the file '
+    "(`OPENAI_API_KEY` is read when unset)",
     "n_ctx": "context window of local GGUF models, in tokens",
     "n_threads": "threads for local models (unset: all cores)",
     "queue_limit": "requests allowed to wait for a model; more get HTTP 503 with `Retry-After`",
@@ -183,32 +182,32 @@ SETTING_DOCS = {
     "answer_max_tokens": "reply budget of the prose answer, in tokens",
     "sql_max_tokens": "reply budget of each SQL attempt, in tokens",
     "sql_time_limit_ms": "time limit for Ask queries (unset: Datasette's `sql_time_limit_ms`); never above "
-                         "Datasette's own",
+    "Datasette's own",
     "repair_attempts": "attempts at writing valid SQL (the first plus repairs)",
     "sql_candidates": "queries written per question for self-consistency voting (the first greedy, the rest "
-                      "sampled; the result most agree on wins); 1 is off. Measured with 3 on 46 Spider questions: "
-                      "82.6% -> 80.4% and p50 ~4 s -> 13.8 s with the default model, so it is off",
+    "sampled; the result most agree on wins); 1 is off. Measured with 3 on 46 Spider questions: "
+    "82.6% -> 80.4% and p50 ~4 s -> 13.8 s with the default model, so it is off",
     "warm_up": "when a database's Ask page opens, read its schema into the local model's prompt cache while the "
-               "visitor types (only when the model is idle); `false` also turns off the start-up warm-up",
+    "visitor types (only when the model is idle); `false` also turns off the start-up warm-up",
     "warm_up_databases": "at `datasette serve` start-up, prepare the schema prompt of these databases in the "
-                         "background, giving way to questions (unset: every database Ask is enabled for; `[]`: "
-                         "none)",
+    "background, giving way to questions (unset: every database Ask is enabled for; `[]`: "
+    "none)",
     "max_cell_chars": "long cells are clipped to this many characters (with a marker) in what the model sees",
     "text_budget_tokens": "prompt tokens of retrieved passages for answers from text (a latency budget as much as "
-                          "a context budget: the local model reads about 40 prompt tokens a second on 2 cores)",
+    "a context budget: the local model reads about 40 prompt tokens a second on 2 cores)",
     "text_passages": "how many rows the passages of an answer from text come from (each is cut around its "
-                     "best-matching part)",
+    "best-matching part)",
     "databases": "the databases that get Ask and search (unset: all)",
     "example_questions": "`{database: [questions]}` shown on the Ask page (unset: generated from the schema)",
     "table_prefix": "prefix for the embeddings tables, when a database already has unrelated `collections` / "
-                    "`embeddings` tables",
+    "`embeddings` tables",
     "query_max_rows": "row cap of the agents' query API and MCP `query`",
     "query_max_chars": "character cap of the rows the agents' query API and MCP `query` return",
     "manifest": "fields of `/.well-known/ai-plugin.json` to override",
     "trust_forwarded_headers": "build the manifest's and OpenAPI spec's URLs from `X-Forwarded-Host` / "
-                               "`X-Forwarded-Proto`; only behind a proxy that sets (and overwrites) them, or any "
-                               "client can make the spec point assistants at another server",
+    "`X-Forwarded-Proto`; only behind a proxy that sets (and overwrites) them, or any "
+    "client can make the spec point assistants at another server",
     "allow_ask": "who may ask questions (the `llm-ask` permission) as a Datasette allow block: `true`, `false` "
-                 "or `{\"id\": [\"alice\"]}`; here for every database, or under `databases: NAME: plugins: "
-                 "datasette-llm:` for one (unset: asking follows `execute-sql`). See SECURITY.md",
+    'or `{"id": ["alice"]}`; here for every database, or under `databases: NAME: plugins: '
+    "datasette-llm:` for one (unset: asking follows `execute-sql`). See SECURITY.md",
 }

@@ -58,9 +58,16 @@ def _render(columns, rows, limit):
     return lines, clipped
 
 
-def fit_rows(columns: Sequence[str], rows: Sequence[Sequence], *, count_tokens: Callable[[str], int],
-             budget_tokens: int, max_cell_chars: int = 200, hit_row_cap: bool = False,
-             left_out: str = "did not fit in the model's context") -> FittedRows:
+def fit_rows(
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+    max_cell_chars: int = 200,
+    hit_row_cap: bool = False,
+    left_out: str = "did not fit in the model's context",
+) -> FittedRows:
     """Whole rows, in order, as many as fit in `budget_tokens`; long cells clipped to `max_cell_chars`.
 
     If not even one row fits, cells are clipped harder (down to MIN_CELL_CHARS) before giving up on rows.
@@ -93,14 +100,17 @@ def fit_rows(columns: Sequence[str], rows: Sequence[Sequence], *, count_tokens: 
     total = None if hit_row_cap else len(rows)
     notes = []
     if total is None:
-        notes.append(f"{rows_shown:,} of more than {len(rows):,} rows shown (the query was cut at "
-                     f"{len(rows):,} rows)")
+        notes.append(f"{rows_shown:,} of more than {len(rows):,} rows shown (the query was cut at {len(rows):,} rows)")
     elif rows_shown < len(rows):
         notes.append(f"{rows_shown:,} of {len(rows):,} rows shown; the rest {left_out}")
     for column, count in clipped.items():
         notes.append(f"{column} clipped to {limit:,} characters in {count:,} of {rows_shown:,} rows")
     return FittedRows(
-        text="\n".join(shown_lines), rows_shown=rows_shown, rows_fetched=len(rows), total_rows=total,
-        clipped={column: (limit, count) for column, count in clipped.items()}, notes=tuple(notes),
+        text="\n".join(shown_lines),
+        rows_shown=rows_shown,
+        rows_fetched=len(rows),
+        total_rows=total,
+        clipped={column: (limit, count) for column, count in clipped.items()},
+        notes=tuple(notes),
         tokens=used,
     )

@@ -106,10 +106,20 @@ def read_policy(conn, db, allowed_tables) -> ReadPolicy:
 
 # SQLite's words when a name does not resolve or the authorizer refuses one: "access to secret.pw is prohibited"
 # would confirm that a hidden table and its column exist, so all of them read the same.
-_NAME_ERRORS = ("no such table", "no such column", "prohibited", "not authorized", "no such index",
-                "no such function", "no such module", "circular reference")
-NAME_REFUSED = ("it names a table, column, index or function that does not exist or that you may not use "
-                "(only the tables in the schema can be read)")
+_NAME_ERRORS = (
+    "no such table",
+    "no such column",
+    "prohibited",
+    "not authorized",
+    "no such index",
+    "no such function",
+    "no such module",
+    "circular reference",
+)
+NAME_REFUSED = (
+    "it names a table, column, index or function that does not exist or that you may not use "
+    "(only the tables in the schema can be read)"
+)
 
 
 def _public(error: sqlite3.Error) -> str:
@@ -176,6 +186,7 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
     MAX_VALUE_BYTES (SQLite's length limit, restored afterwards), cells clipped to MAX_CELL_CHARS as they are
     fetched, and fetching stops at `max_rows` rows or MAX_FETCH_CHARS characters.
     """
+
     def work(conn):
         deadline = time.monotonic() + time_limit_ms / 1000
 
@@ -230,8 +241,9 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
             conn.set_authorizer(None)
             conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)
         hit_cap = len(rows) > max_rows or cut_short
-        return QueryResult(sql, columns, tuple(rows[:max_rows]), hit_cap, time.perf_counter() - started,
-                           clipped_cells=clipped)
+        return QueryResult(
+            sql, columns, tuple(rows[:max_rows]), hit_cap, time.perf_counter() - started, clipped_cells=clipped
+        )
 
     return await db.execute_fn(work)
 

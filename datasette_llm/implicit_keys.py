@@ -48,7 +48,8 @@ def _candidates(tables: Sequence[TableSchema], declared: Sequence[Link]) -> list
             continue
         for column in table.columns:
             if (table.name.lower(), column.lower()) in linked or [column.lower()] == [
-                    c.lower() for c in table.primary_key]:
+                c.lower() for c in table.primary_key
+            ]:
                 continue
             for other in keyed:
                 key = other.primary_key[0]
@@ -78,5 +79,6 @@ async def _confirmed(probe: Probe, table: str, column: str, other: str, key: str
     if not await probe.values(f"select 1 from {t} where {c} is not null limit 1", 1):
         return False
     stray = await probe.values(
-        f"select 1 from {t} where {c} is not null and {c} not in (select {k} from {o}) limit 1", 1)
+        f"select 1 from {t} where {c} is not null and {c} not in (select {k} from {o}) limit 1", 1
+    )
     return not stray

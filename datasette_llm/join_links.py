@@ -52,10 +52,12 @@ def foreign_links(tables: Iterable) -> tuple[Link, ...]:
     """Links from TableSchema objects (their foreign_keys) to tables that are also in the list."""
     tables = list(tables)
     names = {t.name.lower(): t.name for t in tables}
-    return tuple(Link(t.name, column, names[other.lower()], other_column,
-                      [c.lower() for c in t.primary_key] == [column.lower()])
-                 for t in tables for column, other, other_column in t.foreign_keys
-                 if other.lower() in names)
+    return tuple(
+        Link(t.name, column, names[other.lower()], other_column, [c.lower() for c in t.primary_key] == [column.lower()])
+        for t in tables
+        for column, other, other_column in t.foreign_keys
+        if other.lower() in names
+    )
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,7 @@ def _referenced_sources(condition, sources: list[_Source], columns) -> set[int] 
             matches = [i for i, s in enumerate(sources) if s.alias == qualifier]
         else:
             name = column.name.lower()
-            matches = [i for i, s in enumerate(sources)
-                       if s.table and name in {c.lower() for c in columns[s.table]}]
+            matches = [i for i, s in enumerate(sources) if s.table and name in {c.lower() for c in columns[s.table]}]
         if len(matches) != 1:
             return set()
         found.add(matches[0])
@@ -126,18 +127,27 @@ def _referenced_sources(condition, sources: list[_Source], columns) -> set[int] 
 def _repair(join, condition, sources: list[_Source], links: Sequence[Link], result: JoinCheck) -> None:
     new = sources[-1]
     before = condition.sql(dialect="sqlite")
-    options = [(source, link) for source in sources[:-1] if source.table and source.table != new.table
-               for link in links_between(source.table, new.table, links)]
+    options = [
+        (source, link)
+        for source in sources[:-1]
+        if source.table and source.table != new.table
+        for link in links_between(source.table, new.table, links)
+    ]
     if len(options) == 1:
         source, link = options[0]
-        pair = exp.EQ(this=column_ref(source.label, link.column_of(source.table)),
-                      expression=column_ref(new.label, link.column_of(new.table)))
+        pair = exp.EQ(
+            this=column_ref(source.label, link.column_of(source.table)),
+            expression=column_ref(new.label, link.column_of(new.table)),
+        )
         join.set("on", pair)
-        result.changes.append(f"JOIN {new.table} ON {before} linked no tables; joined on the foreign key "
-                              f"{pair.sql(dialect='sqlite')}")
+        result.changes.append(
+            f"JOIN {new.table} ON {before} linked no tables; joined on the foreign key {pair.sql(dialect='sqlite')}"
+        )
         return
-    problem = (f"JOIN {new.table} ON {before} does not link {new.table} to the other tables in FROM, "
-               "so every row is paired with every row")
+    problem = (
+        f"JOIN {new.table} ON {before} does not link {new.table} to the other tables in FROM, "
+        "so every row is paired with every row"
+    )
     if options:
         problem += "; the foreign keys that link it: " + ", ".join(link.text() for _, link in options)
     else:
@@ -168,8 +178,9 @@ def column_table(column: exp.Column, columns: dict[str, Sequence[str]]) -> str |
     real = {name.lower(): name for name in columns}
     select = column.parent_select
     while select is not None:
-        sources = {(t.alias or t.name).lower(): real[t.name.lower()] for t in select_tables(select)
-                   if t.name.lower() in real}
+        sources = {
+            (t.alias or t.name).lower(): real[t.name.lower()] for t in select_tables(select) if t.name.lower() in real
+        }
         if column.table:
             if column.table.lower() in sources:
                 return sources[column.table.lower()]

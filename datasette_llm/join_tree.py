@@ -19,12 +19,16 @@ from .join_links import Link, select_tables
 def aliases(select, columns: dict[str, Sequence[str]]) -> dict[str, str]:
     """alias (lower) -> real table name, in FROM-then-JOIN order, for the real tables of one SELECT."""
     real = {name.lower(): name for name in columns}
-    return {(table.alias or table.name).lower(): real[table.name.lower()] for table in select_tables(select)
-            if table.name.lower() in real}
+    return {
+        (table.alias or table.name).lower(): real[table.name.lower()]
+        for table in select_tables(select)
+        if table.name.lower() in real
+    }
 
 
 class Equality(NamedTuple):
     """`left.x = right.y` in an ON clause, between two tables of the SELECT, and the foreign key it follows."""
+
     condition: exp.EQ
     left: str  # alias (lower)
     right: str
@@ -48,12 +52,14 @@ class JoinTree:
         self.repeats = {alias: origin for alias in self.steps if (origin := self._origin(alias)) is not None}
 
     def _equalities(self, links: Sequence[Link]) -> list[Equality]:
-        keys = {(link.table.lower(), link.column.lower(), link.other.lower(), link.other_column.lower()): link
-                for link in links}
+        keys = {
+            (link.table.lower(), link.column.lower(), link.other.lower(), link.other_column.lower()): link
+            for link in links
+        }
         sources, found = self.sources, []
         for join in self.select.args.get("joins") or []:
             condition = join.args.get("on")
-            for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
+            for eq in condition.find_all(exp.EQ) if condition is not None else ():
                 left, right = eq.this, eq.expression
                 if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
                     continue
@@ -70,8 +76,9 @@ class JoinTree:
         for equality in self.equalities:
             if equality.link is None:
                 continue
-            referencing, referenced = ((equality.left, equality.right) if equality.left_references_right
-                                       else (equality.right, equality.left))
+            referencing, referenced = (
+                (equality.left, equality.right) if equality.left_references_right else (equality.right, equality.left)
+            )
             # Seen from the referenced table, the referencing one fans out (unless it holds one row per row).
             edges[referenced].append((referencing, not equality.link.one_to_one, equality.condition))
             edges[referencing].append((referenced, False, equality.condition))
@@ -100,8 +107,11 @@ class JoinTree:
     def alias_of(self, column: exp.Column) -> str | None:
         if column.table:
             return column.table.lower() if column.table.lower() in self.sources else None
-        holders = [alias for alias, table in self.sources.items()
-                   if column.name.lower() in {c.lower() for c in self.columns[table]}]
+        holders = [
+            alias
+            for alias, table in self.sources.items()
+            if column.name.lower() in {c.lower() for c in self.columns[table]}
+        ]
         return holders[0] if len(holders) == 1 else None
 
     def chain(self, alias: str) -> list[str]:
@@ -122,14 +132,19 @@ class JoinTree:
         chain = self.chain(alias)
         top, origin = chain[-1], self.repeats[alias]
         link = self.steps[top].condition
-        mine, theirs = (link.this, link.expression) if link.this.table.lower() == origin else (link.expression,
-                                                                                                link.this)
+        mine, theirs = (
+            (link.this, link.expression) if link.this.table.lower() == origin else (link.expression, link.this)
+        )
         tables = self._table_sql()
-        joined = "".join(f" JOIN {tables[child]} ON {self.steps[child].condition.sql(dialect='sqlite')}"
-                         for child in reversed(chain[:-1]))
+        joined = "".join(
+            f" JOIN {tables[child]} ON {self.steps[child].condition.sql(dialect='sqlite')}"
+            for child in reversed(chain[:-1])
+        )
         where = f" WHERE {wanted}" if wanted is not None else ""
-        return (f"{mine.sql(dialect='sqlite')} NOT IN (SELECT {theirs.sql(dialect='sqlite')} FROM {tables[top]}"
-                f"{joined}{where})")
+        return (
+            f"{mine.sql(dialect='sqlite')} NOT IN (SELECT {theirs.sql(dialect='sqlite')} FROM {tables[top]}"
+            f"{joined}{where})"
+        )
 
     def without(self, condition, replacement: str, chain: list[str]) -> str | None:
         """The whole query with `condition` replaced and the JOINs of `chain` dropped, when nothing else uses
@@ -137,15 +152,20 @@ class JoinTree:
         if self.select.parent is not None:
             return None
         dropped = set(chain)
-        if any(column.table.lower() in dropped for column in self.select.find_all(exp.Column)
-               if column.parent_select is self.select and not column.find_ancestor(exp.Join)
-               and not _inside(column, condition)):
+        if any(
+            column.table.lower() in dropped
+            for column in self.select.find_all(exp.Column)
+            if column.parent_select is self.select
+            and not column.find_ancestor(exp.Join)
+            and not _inside(column, condition)
+        ):
             return None
         if any(step.parent in dropped for alias, step in self.steps.items() if alias not in dropped):
             return None
         rewritten = self.select.copy()
-        joins = [join for join in rewritten.args.get("joins") or []
-                 if (join.this.alias_or_name or "").lower() not in dropped]
+        joins = [
+            join for join in rewritten.args.get("joins") or [] if (join.this.alias_or_name or "").lower() not in dropped
+        ]
         rewritten.set("joins", joins or None)
         for node in rewritten.find_all(type(condition)):
             if node == condition:
@@ -154,8 +174,9 @@ class JoinTree:
         return rewritten.sql(dialect="sqlite")
 
     def _table_sql(self) -> dict[str, str]:
-        return {(table.alias or table.name).lower(): table.sql(dialect="sqlite")
-                for table in select_tables(self.select)}
+        return {
+            (table.alias or table.name).lower(): table.sql(dialect="sqlite") for table in select_tables(self.select)
+        }
 
 
 def _inside(node, ancestor) -> bool:
@@ -168,8 +189,11 @@ def _inside(node, ancestor) -> bool:
 
 def summarised(select) -> bool:
     """GROUP BY, an aggregate or LIMIT 1: joined rows that repeat may be what is counted or ranked."""
-    return bool(select.args.get("group")) or limit_one(select) or any(
-        aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc))
+    return (
+        bool(select.args.get("group"))
+        or limit_one(select)
+        or any(aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc))
+    )
 
 
 def unused_repeats(select, joins: JoinTree) -> dict[str, str]:
@@ -183,8 +207,11 @@ def unused_repeats(select, joins: JoinTree) -> dict[str, str]:
         if column.table:
             used.add(column.table.lower())
         else:  # unqualified: every table that has it, to stay on the safe side
-            used |= {alias for alias, table in sources.items()
-                     if column.name.lower() in {c.lower() for c in joins.columns[table]}}
+            used |= {
+                alias
+                for alias, table in sources.items()
+                if column.name.lower() in {c.lower() for c in joins.columns[table]}
+            }
     needed = set()
     for alias in used:
         while alias in sources and alias not in needed:

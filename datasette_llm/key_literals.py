@@ -76,8 +76,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-async def mend_key_literals(probe: Probe, sql: str, columns: dict[str, Sequence[str]],
-                            links: Sequence[Link]) -> tuple[str, tuple[str, ...]] | None:
+async def mend_key_literals(
+    probe: Probe, sql: str, columns: dict[str, Sequence[str]], links: Sequence[Link]
+) -> tuple[str, tuple[str, ...]] | None:
     """The query with names compared to key columns looked up through the referenced table, and what changed;
     None when there is nothing to mend (or a probe fails or runs out of time)."""
     try:
@@ -94,8 +95,10 @@ async def mend_key_literals(probe: Probe, sql: str, columns: dict[str, Sequence[
             target = comparison.node.parent if isinstance(comparison.node.parent, exp.Not) else comparison.node
             before = target.sql(dialect="sqlite")
             target.replace(replacement)
-            changes.append(f"{before} → {replacement.sql(dialect='sqlite')} ({comparison.link.table}."
-                           f"{comparison.link.column} holds {comparison.link.other} ids, not names)")
+            changes.append(
+                f"{before} → {replacement.sql(dialect='sqlite')} ({comparison.link.table}."
+                f"{comparison.link.column} holds {comparison.link.other} ids, not names)"
+            )
     except (QueryFailed, QueryTimeout):
         return None
     return (tree.sql(dialect="sqlite"), tuple(changes)) if changes else None
@@ -115,7 +118,9 @@ async def _lookup(probe: Probe, comparison: KeyComparison, columns) -> tuple[str
         for literal in comparison.literals:
             values = await probe.values(
                 f"select distinct {quote_name(name)} from {quote_name(link.other)} where "
-                f"lower(cast({quote_name(name)} as text)) = lower({sql_literal(literal)}) limit 2", 2)
+                f"lower(cast({quote_name(name)} as text)) = lower({sql_literal(literal)}) limit 2",
+                2,
+            )
             if len(values) != 1:
                 break
             stored.append(values[0])
@@ -132,8 +137,7 @@ def _through_key(comparison: KeyComparison, name: str, stored: tuple[str, ...]) 
     link = comparison.link
     values = ", ".join(sql_literal(value) for value in stored)
     match = f"= {values}" if len(stored) == 1 else f"IN ({values})"
-    subquery = (f"SELECT {quote_name(link.other_column)} FROM {quote_name(link.other)} "
-                f"WHERE {quote_name(name)} {match}")
+    subquery = f"SELECT {quote_name(link.other_column)} FROM {quote_name(link.other)} WHERE {quote_name(name)} {match}"
     column = comparison.column.sql(dialect="sqlite")
     keyword = "NOT IN" if comparison.negated else "IN"
     return sqlglot.parse_one(f"{column} {keyword} ({subquery})", read="sqlite")

@@ -43,8 +43,9 @@ NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
 
 
-def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], links: Sequence[Link],
-                 row_cap: int | None = None) -> list[str]:
+def logic_doubts(
+    sql: str, question: str, columns: dict[str, Sequence[str]], links: Sequence[Link], row_cap: int | None = None
+) -> list[str]:
     """Descriptions of what in this (valid) query probably does not answer the question; empty if none.
 
     `row_cap` is the LIMIT the guard adds to a query without one (not the model's)."""
@@ -53,8 +54,11 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
     except sqlglot.errors.SqlglotError:  # parse and tokenizer errors alike
         return []
     has_set_operation = tree.find(exp.Intersect, exp.Except) is not None
-    doubts: list[str] = (_ids_of_different_tables(tree, columns, links) + _outer_column_selected(tree, columns, links)
-                         + _named_column_left_out(tree, question, columns, links))
+    doubts: list[str] = (
+        _ids_of_different_tables(tree, columns, links)
+        + _outer_column_selected(tree, columns, links)
+        + _named_column_left_out(tree, question, columns, links)
+    )
     for select in tree.find_all(exp.Select):
         sources = aliases(select, columns)
         joins = JoinTree(select, sources, links, columns) if sources else None
@@ -77,6 +81,7 @@ def logic_doubts(sql: str, question: str, columns: dict[str, Sequence[str]], lin
 
 
 # -- one row cannot hold two values ---------------------------------------------------------------------
+
 
 def _conjuncts(where) -> list[exp.Expression]:
     """The AND-ed conditions of a WHERE (an OR is one condition)."""
@@ -141,9 +146,11 @@ def _impossible_or_redundant(conditions, joins: JoinTree | None) -> list[str]:
             kept, dropped = nodes[0].sql(dialect="sqlite"), unequal[key][0]
             wanted = exp.EQ(this=dropped.this.copy(), expression=dropped.expression.copy()).sql(dialect="sqlite")
             exclusion = joins.exclusion(_column_and_literal(dropped)[0], wanted) if joins is not None else None
-            doubts.append(f"{dropped.sql(dialect='sqlite')} changes nothing once {kept} (both test the same row); "
-                          f"to leave out those that also have a row where {wanted}, write "
-                          + (f"{exclusion} in its place" if exclusion else f"NOT IN (SELECT ... WHERE {wanted})"))
+            doubts.append(
+                f"{dropped.sql(dialect='sqlite')} changes nothing once {kept} (both test the same row); "
+                f"to leave out those that also have a row where {wanted}, write "
+                + (f"{exclusion} in its place" if exclusion else f"NOT IN (SELECT ... WHERE {wanted})")
+            )
     for key, uppers in below.items():
         for limit, upper_node in uppers:
             for start, lower_node in above.get(key, ()):
@@ -155,8 +162,10 @@ def _impossible_or_redundant(conditions, joins: JoinTree | None) -> list[str]:
 
 def _one_row(conditions: str, comparison: exp.Binary) -> str:
     column = _column_and_literal(comparison)[0].sql(dialect="sqlite")
-    return (f"{conditions} can never hold for one row ({column} has one value per row), so the query finds "
-            "nothing; for things related to rows of both kinds, INTERSECT two queries")
+    return (
+        f"{conditions} can never hold for one row ({column} has one value per row), so the query finds "
+        "nothing; for things related to rows of both kinds, INTERSECT two queries"
+    )
 
 
 def _extreme_of_another_column(select) -> list[str]:
@@ -182,36 +191,49 @@ def _extreme_of_another_column(select) -> list[str]:
         order = "DESC" if isinstance(extreme, exp.Max) else "ASC"
         where = inner.args.get("where")
         where = f" {where.sql(dialect='sqlite')}" if where is not None else ""
-        doubts.append(f"{node.sql(dialect='sqlite')} compares {column.name} with a value of {other.name}; to compare "
-                      f"with the {column.name} of the row with the {'largest' if order == 'DESC' else 'smallest'} "
-                      f"{other.name}, use (SELECT {column.name} {source.sql(dialect='sqlite')}{where} "
-                      f"ORDER BY {other.name} {order} LIMIT 1)")
+        doubts.append(
+            f"{node.sql(dialect='sqlite')} compares {column.name} with a value of {other.name}; to compare "
+            f"with the {column.name} of the row with the {'largest' if order == 'DESC' else 'smallest'} "
+            f"{other.name}, use (SELECT {column.name} {source.sql(dialect='sqlite')}{where} "
+            f"ORDER BY {other.name} {order} LIMIT 1)"
+        )
     return doubts
 
 
 # -- columns of the wrong table: ids of another, the outer query's, one the question names ----------------
 
+
 def _ids_of_different_tables(tree, columns, links: Sequence[Link]) -> list[str]:
     """`battle.id IN (SELECT caused_by_ship_id FROM death ...)`: battle ids compared with ship ids. Each side's
     ids are known from the foreign keys (a foreign key holds its referenced table's ids; a column other tables
     refer to holds its own table's). JOIN conditions are left to the off-key check."""
-    pairs = [(node.this, node.args["query"].this.expressions[0].unalias()) for node in tree.find_all(exp.In)
-             if isinstance(node.this, exp.Column) and isinstance(node.args.get("query"), exp.Subquery)
-             and isinstance(node.args["query"].this, exp.Select) and len(node.args["query"].this.expressions) == 1]
+    pairs = [
+        (node.this, node.args["query"].this.expressions[0].unalias())
+        for node in tree.find_all(exp.In)
+        if isinstance(node.this, exp.Column)
+        and isinstance(node.args.get("query"), exp.Subquery)
+        and isinstance(node.args["query"].this, exp.Select)
+        and len(node.args["query"].this.expressions) == 1
+    ]
     pairs += [(node.this, node.expression) for node in tree.find_all(exp.EQ) if not node.find_ancestor(exp.Join)]
     doubts = []
     for left, right in pairs:
         if not (isinstance(left, exp.Column) and isinstance(right, exp.Column)):
             continue
-        sides = [(column, table, _ids_held(table, column.name, links))
-                 for column in (left, right) if (table := column_table(column, columns))]
+        sides = [
+            (column, table, _ids_held(table, column.name, links))
+            for column in (left, right)
+            if (table := column_table(column, columns))
+        ]
         if len(sides) != 2 or None in (sides[0][2], sides[1][2]) or sides[0][2].lower() == sides[1][2].lower():
             continue
         (_, a, a_ids), (_, b, b_ids) = sides
         route = path_between(a_ids, {b_ids}, links)
-        doubts.append(f"{left.parent.sql(dialect='sqlite')[:120]} compares {a}.{left.name} ({a_ids} ids) with "
-                      f"{b}.{right.name} ({b_ids} ids)" + ("; the foreign keys link them through "
-                                                          + ", ".join(link.text() for link in route) if route else ""))
+        doubts.append(
+            f"{left.parent.sql(dialect='sqlite')[:120]} compares {a}.{left.name} ({a_ids} ids) with "
+            f"{b}.{right.name} ({b_ids} ids)"
+            + ("; the foreign keys link them through " + ", ".join(link.text() for link in route) if route else "")
+        )
     return doubts
 
 
@@ -227,8 +249,11 @@ def _outer_column_selected(tree, columns, links: Sequence[Link]) -> list[str]:
         own = [real[t.name.lower()] for t in tables]
         for expression in select.expressions:
             column = expression.unalias()
-            if not isinstance(column, exp.Column) or column.table or any(
-                    column.name.lower() in {c.lower() for c in columns[t]} for t in own):
+            if (
+                not isinstance(column, exp.Column)
+                or column.table
+                or any(column.name.lower() in {c.lower() for c in columns[t]} for t in own)
+            ):
                 continue
             outer = column_table(column, columns)
             if outer is None:
@@ -236,14 +261,16 @@ def _outer_column_selected(tree, columns, links: Sequence[Link]) -> list[str]:
             holders = {t for t in columns if t not in own and column.name.lower() in {c.lower() for c in columns[t]}}
             route = path_between(own[0], holders, links) if holders else []
             through = ", ".join(link.text() for link in route)
-            doubts.append(f"the subquery selects {column.name}, which {', '.join(own)} does not have, so it reads the "
-                          f"outer {outer} row: the same value for every row of the subquery"
-                          + (f"; to read it from the subquery's rows, join through {through}" if route else ""))
+            doubts.append(
+                f"the subquery selects {column.name}, which {', '.join(own)} does not have, so it reads the "
+                f"outer {outer} row: the same value for every row of the subquery"
+                + (f"; to read it from the subquery's rows, join through {through}" if route else "")
+            )
     return doubts
 
 
 def _named_column_left_out(tree, question: str, columns, links: Sequence[Link]) -> list[str]:
-    """"Which city is the most frequent source airport?" answered from airports alone: the question spells a
+    """ "Which city is the most frequent source airport?" answered from airports alone: the question spells a
     column of another table (flights.SourceAirport, word by word) that the query never reads. Only for names of
     two or more words that one table alone has."""
     in_query = {table.name.lower() for table in tree.find_all(exp.Table)}
@@ -262,17 +289,17 @@ def _named_column_left_out(tree, question: str, columns, links: Sequence[Link]) 
         words = [stem(word) for word in spelled]
         if len(words) < 2 or "id" in spelled or any(len(w) < 3 for w in spelled) or not _in_order(words, asked):
             continue
-        own = [link for link in links if link.table == table and link.column == real
-               and link.other.lower() in in_query]
+        own = [link for link in links if link.table == table and link.column == real and link.other.lower() in in_query]
         route = own[:1] or path_between(table, {t for t in columns if t.lower() in in_query}, links)
         through = f" (join through {', '.join(link.text() for link in route)})" if route else ""
-        doubts.append(f"the question names {' '.join(spelled)}: that is {table}.{real}, which the query does not "
-                      f"read{through}")
+        doubts.append(
+            f"the question names {' '.join(spelled)}: that is {table}.{real}, which the query does not read{through}"
+        )
     return doubts
 
 
 def _in_order(words: list[str], asked: list[str]) -> bool:
-    return any(asked[i:i + len(words)] == words for i in range(len(asked) - len(words) + 1))
+    return any(asked[i : i + len(words)] == words for i in range(len(asked) - len(words) + 1))
 
 
 def _ids_held(table: str, column: str, links: Sequence[Link]) -> str | None:
@@ -297,14 +324,19 @@ def _grouped_ids_shown_for_names(select, links: Sequence[Link], columns) -> list
             continue
         table = column_table(column, columns)
         for link in links:
-            if (table is not None and link.table.lower() == table.lower()
-                    and link.column.lower() == column.name.lower() != link.other_column.lower()
-                    and column.name.lower() in {c.lower() for c in columns[link.other]}):
+            if (
+                table is not None
+                and link.table.lower() == table.lower()
+                and link.column.lower() == column.name.lower() != link.other_column.lower()
+                and column.name.lower() in {c.lower() for c in columns[link.other]}
+            ):
                 name = next(c for c in columns[link.other] if c.lower() == column.name.lower())
-                doubts.append(f"{column.sql(dialect='sqlite')} is {link.table}.{link.column}, which holds "
-                              f"{link.other}.{link.other_column} values (ids), not {link.other}.{name}: to show "
-                              f"{link.other}, select and group by {link.other}.{name} (JOIN {link.other} ON "
-                              f"{link.text()} if it is not joined)")
+                doubts.append(
+                    f"{column.sql(dialect='sqlite')} is {link.table}.{link.column}, which holds "
+                    f"{link.other}.{link.other_column} values (ids), not {link.other}.{name}: to show "
+                    f"{link.other}, select and group by {link.other}.{name} (JOIN {link.other} ON "
+                    f"{link.text()} if it is not joined)"
+                )
     return doubts
 
 
@@ -318,56 +350,80 @@ def _unasked_row_limit(select, question: str, row_cap: int | None) -> list[str]:
     the question never gives. (With ORDER BY it is a ranking cut-off, "the repos with most stars".)"""
     limit = select.args.get("limit")
     value = limit.expression if limit is not None else None
-    if (not (isinstance(value, exp.Literal) and value.is_int) or int(value.this) == row_cap
-            or select.args.get("order")):
+    if not (isinstance(value, exp.Literal) and value.is_int) or int(value.this) == row_cap or select.args.get("order"):
         return []
     count = int(value.this)
-    if not 2 <= count <= 100 or re.search(rf"\b{count}\b", question) or (
-            count <= 10 and re.search(rf"\b{NUMBER_WORDS[count - 2]}\b", question, re.IGNORECASE)):
+    if (
+        not 2 <= count <= 100
+        or re.search(rf"\b{count}\b", question)
+        or (count <= 10 and re.search(rf"\b{NUMBER_WORDS[count - 2]}\b", question, re.IGNORECASE))
+    ):
         return []
-    return [f"LIMIT {count} without ORDER BY keeps {count} arbitrary rows, but the question gives no number of "
-            "rows: leave the LIMIT out unless the question asks for that many"]
+    return [
+        f"LIMIT {count} without ORDER BY keeps {count} arbitrary rows, but the question gives no number of "
+        "rows: leave the LIMIT out unless the question asks for that many"
+    ]
 
 
 def _count_of_one_row_groups(select, sources: dict[str, str], links: Sequence[Link]) -> list[str]:
     """`SELECT name FROM documents GROUP BY document_id ORDER BY count(*)`: grouped by a key of the only table,
     every group is one row and the count is always 1; what was meant counts the rows that refer to it."""
-    if len(sources) != 1 or select.args.get("joins") or not any(
-            count.parent_select is select for count in select.find_all(exp.Count)):
+    if (
+        len(sources) != 1
+        or select.args.get("joins")
+        or not any(count.parent_select is select for count in select.find_all(exp.Count))
+    ):
         return []
     table = next(iter(sources.values()))
     group = select.args.get("group")
     grouped = {c.name.lower() for c in (group.expressions if group else []) if isinstance(c, exp.Column)}
-    referring = [link for link in links if link.other.lower() == table.lower()
-                 and link.other_column.lower() in grouped and link.table.lower() != table.lower()]
+    referring = [
+        link
+        for link in links
+        if link.other.lower() == table.lower()
+        and link.other_column.lower() in grouped
+        and link.table.lower() != table.lower()
+    ]
     if not referring:
         return []
     key = referring[0].other_column
-    return [f"GROUP BY {key} makes every group one {table} row ({key} is a key other tables refer to), so COUNT "
-            f"is 1 in each; to count the related rows, JOIN the table that refers to it: "
-            + ", ".join(f"{link.table} ON {link.text()}" for link in referring)]
+    return [
+        f"GROUP BY {key} makes every group one {table} row ({key} is a key other tables refer to), so COUNT "
+        f"is 1 in each; to count the related rows, JOIN the table that refers to it: "
+        + ", ".join(f"{link.table} ON {link.text()}" for link in referring)
+    ]
 
 
 # -- "both": either is not both --------------------------------------------------------------------------
 
+
 def _either_for_both(select, question: str) -> list[str]:
     """`x IN (a, b)` / `x = a OR x = b` where the question says "both", or names the two values joined by
     "and" ("paragraph text 'Brazil' and 'Ireland'")."""
-    return [f"{node.sql(dialect='sqlite')} keeps rows that match either value, but the question asks for both: "
-            "INTERSECT a query for each value (or GROUP BY ... HAVING COUNT(DISTINCT ...) = 2)"
-            for node in select.find_all(exp.In, exp.Or)
-            if node.parent_select is select and not node.find_ancestor(exp.Join)
-            and (values := _either_values(node)) and (BOTH.search(question) or _joined_by_and(question, values))]
+    return [
+        f"{node.sql(dialect='sqlite')} keeps rows that match either value, but the question asks for both: "
+        "INTERSECT a query for each value (or GROUP BY ... HAVING COUNT(DISTINCT ...) = 2)"
+        for node in select.find_all(exp.In, exp.Or)
+        if node.parent_select is select
+        and not node.find_ancestor(exp.Join)
+        and (values := _either_values(node))
+        and (BOTH.search(question) or _joined_by_and(question, values))
+    ]
 
 
 def _either_values(node) -> list[str]:
     """The values of `x IN (a, b)` or `x = a OR x = b` (or `x LIKE a OR x LIKE b`); empty for anything else."""
     if isinstance(node, exp.In):
-        if (node.args.get("query") or len(node.expressions) < 2 or not isinstance(node.this, exp.Column)
-                or isinstance(node.parent, exp.Not)):
+        if (
+            node.args.get("query")
+            or len(node.expressions) < 2
+            or not isinstance(node.this, exp.Column)
+            or isinstance(node.parent, exp.Not)
+        ):
             return []
-        return [value.this if isinstance(value, exp.Literal) else value.sql(dialect="sqlite")
-                for value in node.expressions]
+        return [
+            value.this if isinstance(value, exp.Literal) else value.sql(dialect="sqlite") for value in node.expressions
+        ]
     if isinstance(node.parent, exp.Or):
         return []
     keys, values = set(), []
@@ -388,11 +444,12 @@ def _joined_by_and(question: str, values: Sequence[str]) -> bool:
     places = sorted((text.find(v.strip("%").lower()), len(v.strip("%"))) for v in values if v.strip("%"))
     if len(places) != 2 or places[0][0] < 0:
         return False
-    between = f" {text[places[0][0] + places[0][1]:places[1][0]]} "
+    between = f" {text[places[0][0] + places[0][1] : places[1][0]]} "
     return re.search(r"\band\b", between) is not None and re.search(r"\bor\b", between) is None
 
 
 # -- joins: off the foreign keys, repeating rows, negations tested on joined rows ---------------------------
+
 
 def _joins_off_the_keys(joins: JoinTree, links: Sequence[Link]) -> list[str]:
     """`ON car_makers.Id = car_names.Make`: equal columns that no foreign key pairs, between tables that the
@@ -405,9 +462,11 @@ def _joins_off_the_keys(joins: JoinTree, links: Sequence[Link]) -> list[str]:
         route = path_between(a, {b}, links) if a.lower() != b.lower() else []
         if route:
             eq = equality.condition
-            doubts.append(f"ON {eq.sql(dialect='sqlite')} compares {a}.{eq.this.name} with "
-                          f"{b}.{eq.expression.name}, which no foreign key links; the foreign keys go "
-                          + ", ".join(link.text() for link in route))
+            doubts.append(
+                f"ON {eq.sql(dialect='sqlite')} compares {a}.{eq.this.name} with "
+                f"{b}.{eq.expression.name}, which no foreign key links; the foreign keys go "
+                + ", ".join(link.text() for link in route)
+            )
     return doubts
 
 
@@ -416,8 +475,9 @@ def _negated_joined_row(conditions, joins: JoinTree) -> list[str]:
     for node in conditions:
         if isinstance(node, exp.NEQ):
             target, wanted = node.this, exp.EQ(this=node.this.copy(), expression=node.expression.copy())
-        elif (isinstance(node, exp.Not) and isinstance(node.this, (exp.In, exp.Like))
-              and not node.this.args.get("query")):  # NOT IN (SELECT ...) is the form the doubt asks for
+        elif (
+            isinstance(node, exp.Not) and isinstance(node.this, (exp.In, exp.Like)) and not node.this.args.get("query")
+        ):  # NOT IN (SELECT ...) is the form the doubt asks for
             target, wanted = node.this.this, node.this
         else:
             continue
@@ -427,22 +487,28 @@ def _negated_joined_row(conditions, joins: JoinTree) -> list[str]:
         table, owner, wanted = joins.sources[alias], joins.sources[joins.repeats[alias]], wanted.sql(dialect="sqlite")
         exclusion = joins.exclusion(target, wanted)
         whole = joins.without(node, exclusion, joins.chain(alias))
-        doubts.append(f"{node.sql(dialect='sqlite')} is tested on each joined {table} row, so a {owner} row with "
-                      f"{wanted} and also another {table} row is still kept through the other; to leave out every "
-                      f"{owner} row that has one, write "
-                      + (whole if whole else f"{exclusion} in place of {node.sql(dialect='sqlite')}"))
+        doubts.append(
+            f"{node.sql(dialect='sqlite')} is tested on each joined {table} row, so a {owner} row with "
+            f"{wanted} and also another {table} row is still kept through the other; to leave out every "
+            f"{owner} row that has one, write "
+            + (whole if whole else f"{exclusion} in place of {node.sql(dialect='sqlite')}")
+        )
     return doubts
 
 
 def _null_on_an_inner_join(conditions, joins: JoinTree) -> list[str]:
-    """"the semester with no students enrolled" answered with `JOIN Student_Enrolment ... WHERE T2.student_id IS
+    """ "the semester with no students enrolled" answered with `JOIN Student_Enrolment ... WHERE T2.student_id IS
     NULL`: an INNER JOIN only finds rows that have a related row, so those with none are not there to test."""
     doubts = []
-    inner = {(join.this.alias_or_name or "").lower() for join in joins.select.args.get("joins") or []
-             if not join.side and join.kind.upper() in ("", "INNER")}
+    inner = {
+        (join.this.alias_or_name or "").lower()
+        for join in joins.select.args.get("joins") or []
+        if not join.side and join.kind.upper() in ("", "INNER")
+    }
     for node in conditions:
-        if not (isinstance(node, exp.Is) and isinstance(node.expression, exp.Null)
-                and isinstance(node.this, exp.Column)):
+        if not (
+            isinstance(node, exp.Is) and isinstance(node.expression, exp.Null) and isinstance(node.this, exp.Column)
+        ):
             continue
         alias = joins.alias_of(node.this)
         if alias not in joins.repeats or not set(joins.chain(alias)) <= inner:
@@ -450,9 +516,11 @@ def _null_on_an_inner_join(conditions, joins: JoinTree) -> list[str]:
         table, owner = joins.sources[alias], joins.sources[joins.repeats[alias]]
         exclusion = joins.exclusion(node.this, None)
         whole = joins.without(node, exclusion, joins.chain(alias))
-        doubts.append(f"{node.sql(dialect='sqlite')} is tested on the rows the JOIN found, so a {owner} row with no "
-                      f"{table} row is not there to test; to keep the {owner} rows that have none, write "
-                      + (whole if whole else f"{exclusion} in place of {node.sql(dialect='sqlite')}"))
+        doubts.append(
+            f"{node.sql(dialect='sqlite')} is tested on the rows the JOIN found, so a {owner} row with no "
+            f"{table} row is not there to test; to keep the {owner} rows that have none, write "
+            + (whole if whole else f"{exclusion} in place of {node.sql(dialect='sqlite')}")
+        )
     return doubts
 
 
@@ -461,7 +529,9 @@ def _repeating_joins(select, joins: JoinTree) -> list[str]:
     if select.args.get("distinct") or summarised(select):
         return []
     sources = joins.sources
-    return [f"the JOIN with {sources[alias]} uses none of its columns but repeats each {sources[origin]} row once "
-            f"per related {sources[alias]} row (and drops those with none); leave it out, or use DISTINCT if only "
-            "those with a related row are wanted"
-            for alias, origin in unused_repeats(select, joins).items()]
+    return [
+        f"the JOIN with {sources[alias]} uses none of its columns but repeats each {sources[origin]} row once "
+        f"per related {sources[alias]} row (and drops those with none); leave it out, or use DISTINCT if only "
+        "those with a related row are wanted"
+        for alias, origin in unused_repeats(select, joins).items()
+    ]

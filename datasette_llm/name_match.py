@@ -16,8 +16,10 @@ from .schema import quote_name
 MAX_WORDS = 5  # longest name looked for, in words
 MIN_CHARS = 3
 # Words that are names of nothing on their own, so a row called "What" or "The" is not "named".
-STOP = frozenset("a an and are can do does for how i in is it me of on or the to was what when where which who why "
-                 "with you about tell explain".split())
+STOP = frozenset(
+    "a an and are can do does for how i in is it me of on or the to was what when where which who why "
+    "with you about tell explain".split()
+)
 
 
 def normalise(text: str) -> str:
@@ -77,9 +79,9 @@ async def named_rows(db, table: str, question: str, limit: int = 2) -> list[tupl
     rows = (await db.execute(sql, list(phrases) * len(columns))).rows
     by_phrase: dict[str, tuple] = {}
     for row in rows:
-        for name in row[len(pks):]:
+        for name in row[len(pks) :]:
             name = " ".join(str(name or "").split())
             if name in phrases:
-                by_phrase.setdefault(name, tuple(row[:len(pks)]))
+                by_phrase.setdefault(name, tuple(row[: len(pks)]))
     matched = {phrase: phrases[phrase] for phrase in by_phrase}
     return [by_phrase[phrase] for phrase in longest_only(matched)][:limit]

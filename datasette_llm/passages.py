@@ -35,9 +35,19 @@ class Passage:
         return self.shown_chars < self.full_chars
 
     def to_json(self) -> dict:
-        return {"number": self.number, "database": self.database, "table": self.table, "pk": list(self.pk),
-                "label": self.label, "url": self.url, "text": self.text, "full_chars": self.full_chars,
-                "shown_chars": self.shown_chars, "clipped": self.clipped, "score": round(self.score, 4)}
+        return {
+            "number": self.number,
+            "database": self.database,
+            "table": self.table,
+            "pk": list(self.pk),
+            "label": self.label,
+            "url": self.url,
+            "text": self.text,
+            "full_chars": self.full_chars,
+            "shown_chars": self.shown_chars,
+            "clipped": self.clipped,
+            "score": round(self.score, 4),
+        }
 
 
 def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
@@ -68,8 +78,9 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9][a-z0-9_-]+", text.lower()) if len(w) > 2}
 
 
-def best_window(chunks: Sequence[str], scores: Sequence[float], count_tokens: Callable[[str], int],
-                budget_tokens: int) -> tuple[str, int]:
+def best_window(
+    chunks: Sequence[str], scores: Sequence[float], count_tokens: Callable[[str], int], budget_tokens: int
+) -> tuple[str, int]:
     """The best chunk, grown with its neighbours while the budget allows. Returns (text, first chunk index)."""
     if not chunks:
         return "", 0
@@ -85,7 +96,7 @@ def best_window(chunks: Sequence[str], scores: Sequence[float], count_tokens: Ca
         for candidate in (end + 1, start - 1):  # prefer what follows the best chunk
             if 0 <= candidate < len(chunks) and not (start <= candidate <= end):
                 lo, hi = min(start, candidate), max(end, candidate)
-                trial = "\n\n".join(chunks[lo: hi + 1])
+                trial = "\n\n".join(chunks[lo : hi + 1])
                 if count_tokens(trial) + 2 <= budget_tokens:
                     start, end, text, grown = lo, hi, trial, True
                     break

@@ -71,7 +71,8 @@ async def can_view_database(datasette, actor, database: str) -> bool:
 
 async def can_view_table(datasette, actor, database: str, table: str) -> bool:
     return await _allowed(
-        datasette, actor,
+        datasette,
+        actor,
         [("view-table", (database, table)), ("view-database", database), ("view-instance", None)],
     )
 
@@ -112,8 +113,14 @@ def registered_actions() -> list:
     from datasette.permissions import Action
     from datasette.resources import DatabaseResource
 
-    return [Action(name=LLM_ASK, abbr=None, resource_class=DatabaseResource,
-                   description="Ask questions of the tables you may view with datasette-llm")]
+    return [
+        Action(
+            name=LLM_ASK,
+            abbr=None,
+            resource_class=DatabaseResource,
+            description="Ask questions of the tables you may view with datasette-llm",
+        )
+    ]
 
 
 def get_database(datasette, database: str):
@@ -126,8 +133,9 @@ def get_database(datasette, database: str):
 
 def database_not_found(database, visible: list[str]) -> NotFound:
     """The one 404 for a database that is missing or hidden: it lists only what the actor may view."""
-    return NotFound(f"Database {database!r} does not exist. Databases: {', '.join(visible) or 'none'}.",
-                    databases=visible)
+    return NotFound(
+        f"Database {database!r} does not exist. Databases: {', '.join(visible) or 'none'}.", databases=visible
+    )
 
 
 async def visible_databases(datasette, actor) -> list[str]:
@@ -138,8 +146,9 @@ async def visible_databases(datasette, actor) -> list[str]:
     return names
 
 
-async def visible_tables(datasette, actor, database: str, *, include_views: bool = True,
-                         table_prefix: str = "") -> list[str]:
+async def visible_tables(
+    datasette, actor, database: str, *, include_views: bool = True, table_prefix: str = ""
+) -> list[str]:
     """Tables (and views) the actor may see, without FTS shadow tables, hidden tables or our own tables."""
     db = get_database(datasette, database)
     hidden = set(await db.hidden_table_names())
@@ -183,6 +192,7 @@ async def require_view_table(datasette, actor, database: str, table: str):
     exists = table in await db.table_names() or table in await db.view_names()
     if not exists or not await can_view_table(datasette, actor, database, table):
         shown = await visible_tables(datasette, actor, database)
-        raise NotFound(f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(shown) or 'none'}.",
-                       tables=shown)
+        raise NotFound(
+            f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(shown) or 'none'}.", tables=shown
+        )
     return db

@@ -15,11 +15,17 @@ PATHS = ("sql", "text", "both")
 SQL_CUES = [
     (r"\bhow many\b|\bnumber of\b|\bcount\b", "counts"),
     (r"\b(total|sum|average|avg|mean|median|maximum|minimum)\b", "aggregates"),
-    (r"\b(most|least|fewest|highest|lowest|largest|smallest|biggest|top|bottom|rank|ranking|latest|earliest|"
-     r"newest|oldest|youngest)\b", "rankings"),
+    (
+        r"\b(most|least|fewest|highest|lowest|largest|smallest|biggest|top|bottom|rank|ranking|latest|earliest|"
+        r"newest|oldest|youngest)\b",
+        "rankings",
+    ),
     (r"\b(first|last|recent|recently)\b", "ordering by date"),
-    (r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
-     r"december)\b|\b(before|after|since|between|during)\b", "dates"),
+    (
+        r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
+        r"december)\b|\b(before|after|since|between|during)\b",
+        "dates",
+    ),
     (r"\b(per|each|every|by (year|month|owner|author|country|genre))\b", "grouping"),
     (r"\b(list|show|which \w+ (have|has|had)|more than|less than|at least|greater|fewer)\b", "filters"),
 ]
@@ -27,13 +33,18 @@ TEXT_CUES = [
     (r"^\s*(what|who)\s+(is|are|was|were)\s+(?!the\s+(number|total|average|count|most|least))", "what-is"),
     (r"\bwhat does\b|\bwhat do\b|\bwhat can\b", "what-does"),
     (r"^\s*which\s+\w+\s+(can|could|should|would|will|lets|helps|does|do)\b", "which-can"),
-    (r"^\s*(which|what)\s+(tools?|plugins?|librar(y|ies)|projects?|packages?|utilit(y|ies)|apps?|programs?|"
-     r"commands?|scripts?|modules?|repos?|repositories)\s+(?!(has|have|had|is|are|was|were)\b)\w+s\b",
-     "which tool does"),
+    (
+        r"^\s*(which|what)\s+(tools?|plugins?|librar(y|ies)|projects?|packages?|utilit(y|ies)|apps?|programs?|"
+        r"commands?|scripts?|modules?|repos?|repositories)\s+(?!(has|have|had|is|are|was|were)\b)\w+s\b",
+        "which tool does",
+    ),
     (r"^\s*(how|why)\b(?!\s+many|\s+much|\s+long|\s+often)", "how / why"),
     (r"\b(explain|describe|summari[sz]e|tell me about|overview|purpose|used for|documentation)\b", "describe"),
-    (r"\b(mention|mentions|mentioned|talks? about|supports?|lets? you|allows?|added|adds|introduc\w+|"
-     r"features?|about)\b", "content of text"),
+    (
+        r"\b(mention|mentions|mentioned|talks? about|supports?|lets? you|allows?|added|adds|introduc\w+|"
+        r"features?|about)\b",
+        "content of text",
+    ),
 ]
 
 
@@ -46,8 +57,13 @@ class Route:
     text_cues: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
-        return {"path": self.path, "reason": self.reason, "forced": self.forced,
-                "sql_cues": list(self.sql_cues), "text_cues": list(self.text_cues)}
+        return {
+            "path": self.path,
+            "reason": self.reason,
+            "forced": self.forced,
+            "sql_cues": list(self.sql_cues),
+            "text_cues": list(self.text_cues),
+        }
 
 
 def _cues(patterns, question: str) -> tuple[str, ...]:
@@ -75,8 +91,9 @@ def choose_path(question: str, *, has_text_index: bool, forced: str | None = Non
     if text and strong_sql:
         return Route("sql", f"asks for {', '.join(sorted(strong_sql))}", False, sql, text)
     if text and filter_sql and "content of text" in text:
-        return Route("both", f"filters by {', '.join(sorted(filter_sql))}, then asks about text content",
-                     False, sql, text)
+        return Route(
+            "both", f"filters by {', '.join(sorted(filter_sql))}, then asks about text content", False, sql, text
+        )
     if text and not sql:
         return Route("text", f"asks about descriptions ({', '.join(text)})", False, sql, text)
     if text and filter_sql:

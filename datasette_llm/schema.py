@@ -48,8 +48,10 @@ class TableSchema:
         if with_examples and self.example_rows:
             header = "\t".join(self.columns)
             lines = ["\t".join(clip_cell(value, EXAMPLE_CELL_CHARS) for value in row) for row in self.example_rows]
-            text += (f"\n/*\n{len(self.example_rows)} example rows:\nSELECT * FROM {quote_name(self.name)} "
-                     f"LIMIT {EXAMPLE_ROWS};\n{header}\n" + "\n".join(lines) + "\n*/")
+            text += (
+                f"\n/*\n{len(self.example_rows)} example rows:\nSELECT * FROM {quote_name(self.name)} "
+                f"LIMIT {EXAMPLE_ROWS};\n{header}\n" + "\n".join(lines) + "\n*/"
+            )
         return text
 
 
@@ -66,7 +68,8 @@ class PromptSchema:
 
 
 # SQLite's keywords (https://sqlite.org/lang_keywords.html): a table called "order" must be quoted.
-SQLITE_KEYWORDS = frozenset("""
+SQLITE_KEYWORDS = frozenset(
+    """
 abort action add after all alter always analyze and as asc attach autoincrement before begin between by cascade
 case cast check collate column commit conflict constraint create cross current current_date current_time
 current_timestamp database default deferrable deferred delete desc detach distinct do drop each else end escape
@@ -76,7 +79,8 @@ key last left like limit match materialized natural no not nothing notnull null 
 others outer over partition plan pragma preceding primary query raise range recursive references regexp reindex
 release rename replace restrict returning right rollback row rows savepoint select set table temp temporary then
 ties to transaction trigger unbounded union unique update using vacuum values view virtual when where window with
-without""".split())
+without""".split()
+)
 
 
 def quote_name(name: str) -> str:
@@ -114,8 +118,9 @@ def _table_details(conn, table: str, is_view: bool, hidden: frozenset[str] = fro
         rows = tuple(tuple(row) for row in conn.execute(f"select * from {quote_name(table)} limit {EXAMPLE_ROWS}"))
     except Exception:  # a broken view must not break the whole schema
         rows = ()
-    return TableSchema(table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, keys,
-                       None, is_view, primary_key)
+    return TableSchema(
+        table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, keys, None, is_view, primary_key
+    )
 
 
 def _names_any(sql: str, names: frozenset[str]) -> bool:
@@ -183,14 +188,21 @@ def relevance(table: TableSchema, question_words: set[str]) -> float:
     return 3.0 * name_hits + column_hits
 
 
-def render_schema(database: str, tables: Sequence[TableSchema], count_tokens: Callable[[str], int],
-                  budget_tokens: int, question: str = "", focus: Sequence[str] = ()) -> PromptSchema:
+def render_schema(
+    database: str,
+    tables: Sequence[TableSchema],
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+    question: str = "",
+    focus: Sequence[str] = (),
+) -> PromptSchema:
     """The schema text for the prompt, fitted to `budget_tokens`.
 
     When everything fits, the text does not depend on the question. Otherwise example rows go first (from
     the least relevant tables), then whole tables, keeping `focus` tables and the foreign-key neighbours
     of relevant tables.
     """
+
     def text_of(chosen, with_examples):
         return "\n\n".join(t.render(t.name in with_examples) for t in chosen)
 
@@ -233,12 +245,16 @@ def render_schema(database: str, tables: Sequence[TableSchema], count_tokens: Ca
     no_examples = tuple(sorted({t.name for t in chosen} - with_examples))
     notes = list(scope_notes)
     if omitted:
-        notes.append(f"schema: {len(omitted)} of {len(tables)} tables left out of the prompt to fit its budget: "
-                     + ", ".join(omitted[:20]) + ("…" if len(omitted) > 20 else ""))
+        notes.append(
+            f"schema: {len(omitted)} of {len(tables)} tables left out of the prompt to fit its budget: "
+            + ", ".join(omitted[:20])
+            + ("…" if len(omitted) > 20 else "")
+        )
     if no_examples:
         notes.append(f"schema: example rows left out for {len(no_examples)} tables")
-    return PromptSchema(database, text_of(chosen, with_examples), tuple(t.name for t in chosen), omitted,
-                        no_examples, tuple(notes))
+    return PromptSchema(
+        database, text_of(chosen, with_examples), tuple(t.name for t in chosen), omitted, no_examples, tuple(notes)
+    )
 
 
 def scope_to(tables: Sequence[TableSchema], focus: Sequence[str]) -> list[TableSchema]:

@@ -48,13 +48,16 @@ def fix_column(tree, identifier: str, schema: SchemaInfo) -> str | None:
     owners = [t for t in tables if identifier.lower() in {c.lower() for c in schema.tables[t]}]
     if len(owners) == 1:
         owner = owners[0]
-        alias = next((a for a, real in in_query.items() if real.lower() == owner.lower() and a != owner.lower()),
-                     None) or owner
+        alias = (
+            next((a for a, real in in_query.items() if real.lower() == owner.lower() and a != owner.lower()), None)
+            or owner
+        )
         changed = False
         for node in columns:
             if node.table and node.table.lower() != alias.lower() and node.table.lower() != owner.lower():
                 if _would_compare_with_itself(node, alias) and not links_between(
-                        in_query.get(node.table.lower(), node.table), owner, schema.links):
+                    in_query.get(node.table.lower(), node.table), owner, schema.links
+                ):
                     # `ON T1.Model = T2.Model` must not become `T2.Model = T2.Model` when no foreign key can
                     # relink the two tables (join_links does that when one can): a table is missing.
                     continue
@@ -77,8 +80,11 @@ def _would_compare_with_itself(node: exp.Column, alias: str) -> bool:
     if not isinstance(parent, exp.EQ):
         return False
     other = parent.expression if parent.this is node else parent.this
-    return (isinstance(other, exp.Column) and other.name.lower() == node.name.lower()
-            and other.table.lower() == alias.lower())
+    return (
+        isinstance(other, exp.Column)
+        and other.name.lower() == node.name.lower()
+        and other.table.lower() == alias.lower()
+    )
 
 
 def fix_table(tree, identifier: str, schema: SchemaInfo, allowed: set[str] | None) -> str | None:
@@ -97,8 +103,9 @@ def fix_table(tree, identifier: str, schema: SchemaInfo, allowed: set[str] | Non
     return f"{identifier} → {real}" if changed else None
 
 
-def auto_fix(sql: str, rejection: Rejection, schema: SchemaInfo,
-             allowed: set[str] | None = None) -> tuple[str, str] | None:
+def auto_fix(
+    sql: str, rejection: Rejection, schema: SchemaInfo, allowed: set[str] | None = None
+) -> tuple[str, str] | None:
     """(fixed SQL, what was changed) for a name rejection with exactly one plausible fix, else None."""
     if rejection.kind not in ("unknown_column", "unknown_table") or not rejection.identifier:
         return None
@@ -128,8 +135,9 @@ def _rejected_column(sql: str, rejection: Rejection):
     return tree, qualifier.strip('"[]`').lower(), name.strip('"[]`').lower()
 
 
-def join_missing_table(sql: str, rejection: Rejection, schema: SchemaInfo,
-                       allowed: set[str] | None = None) -> tuple[str, str] | None:
+def join_missing_table(
+    sql: str, rejection: Rejection, schema: SchemaInfo, allowed: set[str] | None = None
+) -> tuple[str, str] | None:
     """`SELECT Model FROM model_list WHERE Horsepower = ...`: the column is in no table of its SELECT but in
     exactly one other visible table the foreign keys reach. JOIN that table (through any table between) and
     read the column from it. Used on the last attempt only, after the model was shown the same JOIN and did
@@ -142,9 +150,13 @@ def join_missing_table(sql: str, rejection: Rejection, schema: SchemaInfo,
     real = {table.lower(): table for table in schema.tables}
     for select in tree.find_all(exp.Select):
         sources = _sources(select)
-        missing = [column for column in select.find_all(exp.Column)
-                   if column.parent_select is select and column.name.lower() == name
-                   and _lacks(column, qualifier, sources, holders)]
+        missing = [
+            column
+            for column in select.find_all(exp.Column)
+            if column.parent_select is select
+            and column.name.lower() == name
+            and _lacks(column, qualifier, sources, holders)
+        ]
         in_select = {table for _, table in sources.values()}
         homes = [t for t in holders - in_select if allowed is None or real[t] in allowed]
         if not missing or len(homes) != 1 or real[homes[0]].lower() in sources:
@@ -181,16 +193,22 @@ def drop_broken_join(sql: str, rejection: Rejection, schema: SchemaInfo) -> tupl
             if label != qualifier or table is None or condition is None or len(joins) < 2:
                 continue
             own = {c.lower() for c in schema.tables[table]}
-            if name in own or not any(c.name.lower() == name and c.table.lower() == label
-                                      for c in condition.find_all(exp.Column)):
+            if name in own or not any(
+                c.name.lower() == name and c.table.lower() == label for c in condition.find_all(exp.Column)
+            ):
                 continue
-            if any(_reads(column, label, own) for column in select.find_all(exp.Column)
-                   if column.parent_select is select and column.find_ancestor(exp.Join) is not join):
+            if any(
+                _reads(column, label, own)
+                for column in select.find_all(exp.Column)
+                if column.parent_select is select and column.find_ancestor(exp.Join) is not join
+            ):
                 continue
             select.set("joins", [other for other in joins if other is not join])
-            return tree.sql(dialect="sqlite"), (f"left out the JOIN with {table}: its ON clause reads "
-                                                f"{rejection.identifier}, which does not exist, and nothing else "
-                                                "in the query reads that table")
+            return tree.sql(dialect="sqlite"), (
+                f"left out the JOIN with {table}: its ON clause reads "
+                f"{rejection.identifier}, which does not exist, and nothing else "
+                "in the query reads that table"
+            )
     return None
 
 
@@ -239,8 +257,10 @@ def fix_outer_aggregates(sql: str) -> tuple[str, str] | None:
                     continue
                 same = [label for label, table in mine.values() if table == outer[qualifier][1]]
                 if len(same) == 1:
-                    changes.append(f"{column.sql(dialect='sqlite')} inside {aggregate.key.upper()}() → "
-                                   f"{same[0]}.{column.name} (the subquery's own table)")
+                    changes.append(
+                        f"{column.sql(dialect='sqlite')} inside {aggregate.key.upper()}() → "
+                        f"{same[0]}.{column.name} (the subquery's own table)"
+                    )
                     column.set("table", exp.to_identifier(same[0]))
     if not changes:
         return None
@@ -288,9 +308,14 @@ def _equated(select, column: str, aliases: set[str]) -> bool:
     """Whether an ON clause of this SELECT compares `column` of two of these tables for equality."""
     for join in select.args.get("joins") or []:
         condition = join.args.get("on")
-        for eq in (condition.find_all(exp.EQ) if condition is not None else ()):
+        for eq in condition.find_all(exp.EQ) if condition is not None else ():
             sides = (eq.this, eq.expression)
-            if all(isinstance(side, exp.Column) and side.name.lower() == column and side.table.lower() in aliases
-                   for side in sides) and sides[0].table.lower() != sides[1].table.lower():
+            if (
+                all(
+                    isinstance(side, exp.Column) and side.name.lower() == column and side.table.lower() in aliases
+                    for side in sides
+                )
+                and sides[0].table.lower() != sides[1].table.lower()
+            ):
                 return True
     return False

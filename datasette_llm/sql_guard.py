@@ -124,17 +124,16 @@ class SchemaInfo:
     policy: ReadPolicy | None = None
 
     @classmethod
-    def from_connection(
-        cls, conn: sqlite3.Connection, include: Iterable[str] | None = None
-    ) -> SchemaInfo:
+    def from_connection(cls, conn: sqlite3.Connection, include: Iterable[str] | None = None) -> SchemaInfo:
         wanted = None if include is None else {name.lower() for name in include}
         rows = conn.execute(
             "select name, type from sqlite_master where type in ('table', 'view') order by name"
         ).fetchall()
         tables: dict[str, tuple[str, ...]] = {}
         views = set()
-        policy = ReadPolicy.from_connection(conn, [name for name, _ in rows if wanted is None
-                                                   or name.lower() in wanted])
+        policy = ReadPolicy.from_connection(
+            conn, [name for name, _ in rows if wanted is None or name.lower() in wanted]
+        )
         for name, kind in rows:
             if not policy.may_read(name):  # not asked for, or a view that reads a hidden table
                 continue
@@ -465,12 +464,16 @@ def _check_format(node: exp.Func, name: str) -> None:
     for width, precision in _FORMAT_SPEC.findall(first.this):
         for number in (width, precision):
             if number == "*" or (number and int(number) > MAX_FORMAT_WIDTH):
-                raise _reject(f"{name}(): widths and precisions must be numbers up to {MAX_FORMAT_WIDTH}",
-                              "forbidden_function", name)
+                raise _reject(
+                    f"{name}(): widths and precisions must be numbers up to {MAX_FORMAT_WIDTH}",
+                    "forbidden_function",
+                    name,
+                )
 
 
-_OPERATOR_NODES = tuple(getattr(exp, name) for name in ("Binary", "Unary", "Connector", "Predicate", "Exists")
-                        if hasattr(exp, name))
+_OPERATOR_NODES = tuple(
+    getattr(exp, name) for name in ("Binary", "Unary", "Connector", "Predicate", "Exists") if hasattr(exp, name)
+)
 _SYNTAX_FUNCTION_NODES = ("Cast", "TryCast", "Case", "If", "Collate", "Extract", "Bracket")
 
 
@@ -489,8 +492,9 @@ def _allowed_function_nodes() -> frozenset[type]:
                 except Exception:  # noqa: BLE001 - arities sqlglot refuses
                     continue
                 # sqlglot may build several nodes for one call (julianday -> TimeToUnix(TsOrDsToTimestamp)).
-                types.update(type(n) for n in node.walk()
-                             if isinstance(n, exp.Func) and not isinstance(n, exp.Anonymous))
+                types.update(
+                    type(n) for n in node.walk() if isinstance(n, exp.Func) and not isinstance(n, exp.Anonymous)
+                )
         for operator in ("x -> '$.a'", "x ->> '$.a'"):
             types.add(type(dialect.parse(f"select {operator}")[0].expressions[0]))
         _ALLOWED_NODES = frozenset(types)
@@ -539,9 +543,7 @@ def _in_table_references(tree: exp.Expression) -> Iterator[tuple[exp.Expression,
             raise _reject("IN must be followed by a parenthesised list or subquery", "parse_error")
 
 
-def _check_tables(
-    tree: exp.Expression, schema: SchemaInfo, allowed_tables: set[str] | None
-) -> tuple[str, ...]:
+def _check_tables(tree: exp.Expression, schema: SchemaInfo, allowed_tables: set[str] | None) -> tuple[str, ...]:
     allowed = None if allowed_tables is None else {name.lower() for name in allowed_tables}
     used: list[str] = []
     references = [(table, table.db, table.name) for table in tree.find_all(exp.Table)]
@@ -578,12 +580,9 @@ def _check_tables(
         if lower in SYSTEM_TABLES or lower.startswith("sqlite_"):
             raise _reject(f'reading "{name}" is not allowed', "forbidden_table", name)
         if lower.startswith("pragma_"):
-            raise _reject(f'"{name}" is not allowed; call it as {lower}(\'table name\')', "forbidden_function",
-                          name)
+            raise _reject(f"\"{name}\" is not allowed; call it as {lower}('table name')", "forbidden_function", name)
         candidates = _visible_tables(schema, allowed_tables) + sorted(_cte_names(tree))
-        raise _reject(
-            f'no such table "{name}"', "unknown_table", name, closest_names(name, candidates)
-        )
+        raise _reject(f'no such table "{name}"', "unknown_table", name, closest_names(name, candidates))
     return tuple(used)
 
 
@@ -604,8 +603,11 @@ def _literal_arguments(func: exp.Func) -> list[str]:
     values = []
     for argument in func.expressions:
         if not (isinstance(argument, exp.Literal) and argument.is_string):
-            raise _reject(f"the arguments of {function_name(func)}() must be 'quoted' names", "forbidden_function",
-                          function_name(func))
+            raise _reject(
+                f"the arguments of {function_name(func)}() must be 'quoted' names",
+                "forbidden_function",
+                function_name(func),
+            )
         values.append(argument.this)
     return values
 
@@ -623,14 +625,20 @@ def _check_table_function(func: exp.Func, schema: SchemaInfo) -> None:
     if not arguments or len(arguments) > 2 or (len(arguments) == 2 and arguments[1].lower() != "main"):
         raise _reject(f"{name}() takes one 'quoted' {PRAGMA_ARGUMENT[pragma]} name", "forbidden_function", name)
     if schema.policy is None:
-        allowed = PRAGMA_ARGUMENT[pragma] == "table" and pragma != "foreign_key_list" \
+        allowed = (
+            PRAGMA_ARGUMENT[pragma] == "table"
+            and pragma != "foreign_key_list"
             and schema.real_name(arguments[0]) is not None
+        )
     else:
         allowed = schema.policy.may_pragma(pragma, arguments[0])
     if not allowed:
         # The same words whether the name is hidden, missing or (foreign_key_list) references a hidden table.
-        raise _reject(f'{name}(): "{arguments[0]}" is not a {PRAGMA_ARGUMENT[pragma]} you may describe',
-                      "unknown_table", arguments[0])
+        raise _reject(
+            f'{name}(): "{arguments[0]}" is not a {PRAGMA_ARGUMENT[pragma]} you may describe',
+            "unknown_table",
+            arguments[0],
+        )
 
 
 def _check_result_width(tree: exp.Expression, schema: SchemaInfo) -> None:
@@ -649,8 +657,7 @@ def _check_result_width(tree: exp.Expression, schema: SchemaInfo) -> None:
             else:
                 width += 1
         if width > MAX_RESULT_COLUMNS:
-            raise _reject(f"a SELECT may return at most {MAX_RESULT_COLUMNS} columns (this one: {width})",
-                          "not_select")
+            raise _reject(f"a SELECT may return at most {MAX_RESULT_COLUMNS} columns (this one: {width})", "not_select")
 
 
 def closest_names(name: str, candidates: Iterable[str], n: int = MAX_SUGGESTIONS) -> tuple:
@@ -713,9 +720,7 @@ class _ColumnChecker:
         inner = scope
         while isinstance(expression, exp.SetOperation):
             expression = expression.left
-            branches = getattr(scope, "set_operation_scopes", None) or getattr(
-                scope, "union_scopes", []
-            )
+            branches = getattr(scope, "set_operation_scopes", None) or getattr(scope, "union_scopes", [])
             inner = next((s for s in branches if s.expression is expression), None)
             if inner is None:
                 return _OPAQUE
@@ -833,7 +838,9 @@ class _ColumnChecker:
         if _quote_char(self.sql, column.this) == '"':
             hint = "; write text values in single quotes ('like this')"
         raise _reject(
-            f'no such column "{column.name}"' + (f" in {where}" if where else "") + hint
+            f'no such column "{column.name}"'
+            + (f" in {where}" if where else "")
+            + hint
             + self._elsewhere(column.name, scope),
             "unknown_column",
             column.name,
@@ -854,17 +861,23 @@ class _ColumnChecker:
             for alias, (_, source) in outer.selected_sources.items():
                 if isinstance(source, exp.Table):
                     labels.setdefault(source.name.lower(), alias)
-        homes = [table for table, columns in self.schema.tables.items()
-                 if table.lower() not in labels and (self.allowed is None or table.lower() in self.allowed)
-                 and name.lower() in {c.lower() for c in columns}]
+        homes = [
+            table
+            for table, columns in self.schema.tables.items()
+            if table.lower() not in labels
+            and (self.allowed is None or table.lower() in self.allowed)
+            and name.lower() in {c.lower() for c in columns}
+        ]
         if not homes:
             return ""
         listed = ", ".join(homes[:MAX_SUGGESTIONS]) + (" …" if len(homes) > MAX_SUGGESTIONS else "")
         route = path_between(homes[0], set(labels), self.schema.links) if labels else []
         if not route:
             return f'; "{name}" is a column of {listed} (join it through the foreign keys)'
-        joins = [f"JOIN {new} ON {label}.{column} = {new}.{new_column}"
-                 for new, label, column, new_column in hops(route, labels)]
+        joins = [
+            f"JOIN {new} ON {label}.{column} = {new}.{new_column}"
+            for new, label, column, new_column in hops(route, labels)
+        ]
         # Measured on Spider (48 questions that saw this hint, same run otherwise): this imperative form 24
         # correct; "(to use it: JOIN ...)" 17; "(join t through a = b, ...)" 17.
         return f'; "{name}" is a column of {listed}: add {" ".join(joins)}'
@@ -946,11 +959,7 @@ def _output_names(expression: exp.Expression) -> set[str]:
     compound's ORDER BY use the result columns of any of its SELECTs.
     """
     if isinstance(expression, exp.SetOperation):
-        return {
-            name.lower()
-            for select in (expression.left, expression.right)
-            for name in _result_names(select)
-        }
+        return {name.lower() for select in (expression.left, expression.right) for name in _result_names(select)}
     if not isinstance(expression, exp.Select):
         return set()
     return {p.alias.lower() for p in expression.expressions if isinstance(p, exp.Alias)}
@@ -1235,9 +1244,7 @@ def _line_start_candidates(text: str) -> Iterator[int]:
 
 def _starts_with_keyword(text: str) -> bool:
     for keyword in ("select", "with"):
-        if text.startswith(keyword) and not _is_id_char(
-            text[len(keyword) : len(keyword) + 1] or " "
-        ):
+        if text.startswith(keyword) and not _is_id_char(text[len(keyword) : len(keyword) + 1] or " "):
             return True
     return False
 

@@ -19,8 +19,9 @@ from .join_tree import JoinTree, aliases, summarised, unused_repeats
 from .name_words import identifier_words, question_stems, stem
 
 
-def drop_unasked_joins(sql: str, question: str, columns: dict[str, Sequence[str]],
-                       links: Sequence[Link]) -> tuple[str, str] | None:
+def drop_unasked_joins(
+    sql: str, question: str, columns: dict[str, Sequence[str]], links: Sequence[Link]
+) -> tuple[str, str] | None:
     """The query without JOINs that only repeat (and filter) rows, use none of their columns, link only on a
     foreign key and join a table the question does not name; with a description of the change. None when there
     is none to drop."""
@@ -36,17 +37,26 @@ def drop_unasked_joins(sql: str, question: str, columns: dict[str, Sequence[str]
     joins = JoinTree(tree, sources, links, columns)
     unused = unused_repeats(tree, joins)
     kept_words = set().union(*(_name_words(table) for alias, table in sources.items() if alias not in unused))
-    dropped = {alias for alias in unused
-               if (words := _name_words(sources[alias]) - kept_words) and not any(_names(question, w) for w in words)}
+    dropped = {
+        alias
+        for alias in unused
+        if (words := _name_words(sources[alias]) - kept_words) and not any(_names(question, w) for w in words)
+    }
     dropped |= {alias for alias in joins.steps if any(a in dropped for a in _ancestors(alias, joins))}
-    if not dropped or not dropped <= set(unused) or not _only_in_own_joins(tree, dropped) or not all(
-            _links_only(join) for join in tree.args.get("joins") or [] if _join_alias(join) in dropped):
+    if (
+        not dropped
+        or not dropped <= set(unused)
+        or not _only_in_own_joins(tree, dropped)
+        or not all(_links_only(join) for join in tree.args.get("joins") or [] if _join_alias(join) in dropped)
+    ):
         return None
     remaining = [join for join in tree.args.get("joins") or [] if _join_alias(join) not in dropped]
     tree.set("joins", remaining or None)
     names = ", ".join(sources[alias] for alias in unused if alias in dropped)
-    return tree.sql(dialect="sqlite"), (f"left out the JOIN with {names}: the query uses none of its columns, the "
-                                         "question does not mention it, and it only repeated (and filtered) rows")
+    return tree.sql(dialect="sqlite"), (
+        f"left out the JOIN with {names}: the query uses none of its columns, the "
+        "question does not mention it, and it only repeated (and filtered) rows"
+    )
 
 
 NAME_FILLER = {"in", "of", "and", "the", "has", "have", "ref", "to", "by", "for", "a", "an", "on"}
@@ -77,8 +87,11 @@ def _join_alias(join) -> str:
 def _links_only(join) -> bool:
     """`JOIN t ON a.x = t.y` and nothing else: dropping it drops no condition of the question's."""
     condition = join.args.get("on")
-    return (isinstance(condition, exp.EQ) and isinstance(condition.this, exp.Column)
-            and isinstance(condition.expression, exp.Column))
+    return (
+        isinstance(condition, exp.EQ)
+        and isinstance(condition.this, exp.Column)
+        and isinstance(condition.expression, exp.Column)
+    )
 
 
 def _only_in_own_joins(select, dropped: set[str]) -> bool:

@@ -29,8 +29,14 @@ ROWS_PER_VALUE = 3
 MIN_CELL_KEY = 4  # shorter cells ("a", "yes") say nothing about what the question names
 
 
-async def unasked_values(probe: Probe, sql: str, question: str, columns: dict[str, Sequence[str]],
-                         links: Sequence[Link] = (), offered: Collection[str] = ()) -> list[str]:
+async def unasked_values(
+    probe: Probe,
+    sql: str,
+    question: str,
+    columns: dict[str, Sequence[str]],
+    links: Sequence[Link] = (),
+    offered: Collection[str] = (),
+) -> list[str]:
     """Doubts for string literals the question neither spells nor reaches through their rows; empty if none.
     `offered` values count as asked for (the stored spellings a value hint gave for the question's words),
     unless the same column is also compared with a value the question spells."""
@@ -57,8 +63,7 @@ async def unasked_values(probe: Probe, sql: str, question: str, columns: dict[st
     if not unasked:
         return []
     values = " and ".join(dict.fromkeys(unasked))
-    return [f"the question does not mention {values}: a condition it does not ask for answers a narrower "
-            "question"]
+    return [f"the question does not mention {values}: a condition it does not ask for answers a narrower question"]
 
 
 def spelt_in(literal: str, question: str) -> bool:
@@ -72,21 +77,31 @@ def spelt_in(literal: str, question: str) -> bool:
     return bool(words) and all(word[:4] in asked for word in words)
 
 
-async def _row_mentioned(probe: Probe, table: str, column: str, literal, question: str,
-                         links: Sequence[Link]) -> bool:
+async def _row_mentioned(probe: Probe, table: str, column: str, literal, question: str, links: Sequence[Link]) -> bool:
     """Whether a row holding the value (or, for a foreign key, the row it references) also holds a value the
     question spells: the value was looked up, like an airport's code for its city."""
     like = literal.parent is not None and literal.parent.key == "like"
-    places = [(table, column)] + [(link.other, link.other_column) for link in links
-                                  if link.table.lower() == table.lower() and link.column.lower() == column.lower()]
+    places = [(table, column)] + [
+        (link.other, link.other_column)
+        for link in links
+        if link.table.lower() == table.lower() and link.column.lower() == column.lower()
+    ]
     asked = spelling_key(question)
     for place, key_column in places:
         held = quote_name(key_column)  # padding and case aside: flight_2 stores ' APG' beside 'APG'
-        condition = (f"{held} like {sql_literal(literal.this)}" if like else
-                     f"lower(trim(cast({held} as text))) = lower(trim({sql_literal(literal.this)}))")
-        rows = await probe.rows(f"select * from {quote_name(place)} where {condition} limit {ROWS_PER_VALUE}",
-                                ROWS_PER_VALUE)
-        if any(len(key := spelling_key(cell)) >= MIN_CELL_KEY and key in asked
-               for row in rows for cell in row if isinstance(cell, str)):
+        condition = (
+            f"{held} like {sql_literal(literal.this)}"
+            if like
+            else f"lower(trim(cast({held} as text))) = lower(trim({sql_literal(literal.this)}))"
+        )
+        rows = await probe.rows(
+            f"select * from {quote_name(place)} where {condition} limit {ROWS_PER_VALUE}", ROWS_PER_VALUE
+        )
+        if any(
+            len(key := spelling_key(cell)) >= MIN_CELL_KEY and key in asked
+            for row in rows
+            for cell in row
+            if isinstance(cell, str)
+        ):
             return True
     return False

@@ -96,8 +96,11 @@ def replace_literal(sql: str, column: str, literal: str, value: str) -> str | No
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.ParseError:
         return None
-    found = [node for compared, node in string_comparisons(tree)
-             if compared.name.lower() == column.lower() and node.this == literal]
+    found = [
+        node
+        for compared, node in string_comparisons(tree)
+        if compared.name.lower() == column.lower() and node.this == literal
+    ]
     for node in found:
         node.replace(exp.Literal.string(value))
     return tree.sql(dialect="sqlite") if found else None
@@ -119,14 +122,21 @@ class Probe:
         remaining_ms = int((self.deadline - time.monotonic()) * 1000)
         if remaining_ms <= 0:
             raise QueryTimeout("no time left for value hints")
-        result = await run_select(self.db, sql, allowed_tables=self.allowed, max_rows=limit,
-                                  time_limit_ms=remaining_ms)
+        result = await run_select(self.db, sql, allowed_tables=self.allowed, max_rows=limit, time_limit_ms=remaining_ms)
         return result.rows
 
 
-async def value_hints(db, sql: str, tables: dict[str, Sequence[str]], *, allowed: set[str], time_limit_ms: int,
-                      other_tables: dict[str, Sequence[str]] | None = None, question: str = "",
-                      links: Sequence[Link] = ()) -> list[ValueHint]:
+async def value_hints(
+    db,
+    sql: str,
+    tables: dict[str, Sequence[str]],
+    *,
+    allowed: set[str],
+    time_limit_ms: int,
+    other_tables: dict[str, Sequence[str]] | None = None,
+    question: str = "",
+    links: Sequence[Link] = (),
+) -> list[ValueHint]:
     """What is wrong with the query's string literals, for the ones that match nothing in their column.
 
     `tables` are the query's tables; `other_tables` the rest of the visible schema, searched (after the
@@ -154,8 +164,9 @@ async def value_hints(db, sql: str, tables: dict[str, Sequence[str]], *, allowed
             elsewhere = await _columns_holding(probe, pattern, tables, other_tables or {}, skip=(table, real))
             if elsewhere:
                 route = path_between(table, {name.split(".")[0] for name in elsewhere}, links)
-                hints.append(ValueHint(literal, table, real, (), tuple(elsewhere),
-                                       tuple(link.text() for link in route)))
+                hints.append(
+                    ValueHint(literal, table, real, (), tuple(elsewhere), tuple(link.text() for link in route))
+                )
     return hints
 
 
@@ -169,11 +180,15 @@ async def _close_values(probe: Probe, table: str, column: str, pattern: str, que
         mentioned = await probe.values(
             f"select distinct {q_column} from {q_table} where length({q_column}) >= 3 and "
             f"instr(lower({sql_literal(question)}), lower({q_column})) > 0 "
-            f"order by length({q_column}) desc limit 3", 3)
+            f"order by length({q_column}) desc limit 3",
+            3,
+        )
         mentioned = [v for v in mentioned if pattern.lower() in v.lower() or v.lower() in pattern.lower()]
     like = await probe.values(
         f"select distinct {q_column} from {q_table} where {q_column} like {sql_literal('%' + pattern[:24] + '%')} "
-        f"or lower({q_column}) = lower({sql_literal(pattern)}) limit 20", 20)
+        f"or lower({q_column}) = lower({sql_literal(pattern)}) limit 20",
+        20,
+    )
     values = list(dict.fromkeys(mentioned + like))
     if not values:
         pool = await probe.values(f"select distinct {q_column} from {q_table} limit 200", 200)
@@ -197,8 +212,10 @@ async def _columns_holding(probe: Probe, value: str, tables, other_tables, skip)
                     return found
                 probes += 1
                 q_column = _quote(column)
-                sql = (f"select 1 from {_quote(table)} where lower(cast({q_column} as text)) = "
-                       f"lower({sql_literal(value)}) or {_squashed(q_column)} = {sql_literal(key)} limit 1")
+                sql = (
+                    f"select 1 from {_quote(table)} where lower(cast({q_column} as text)) = "
+                    f"lower({sql_literal(value)}) or {_squashed(q_column)} = {sql_literal(key)} limit 1"
+                )
                 try:
                     if await probe.values(sql, 1):
                         found.append(f"{table}.{column}")

@@ -52,8 +52,7 @@ def start(datasette, databases: Sequence[str] | None = None) -> threading.Thread
     model = chat_model_for(settings)
     if not names or not model.prompt_cache:
         return None
-    thread = threading.Thread(target=_run, args=(datasette, names, model), name="datasette-llm-warm-up",
-                              daemon=True)
+    thread = threading.Thread(target=_run, args=(datasette, names, model), name="datasette-llm-warm-up", daemon=True)
     thread.start()
     return thread
 

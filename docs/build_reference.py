@@ -35,15 +35,18 @@ def _default(field: dataclasses.Field) -> str:
 def settings_reference() -> str:
     from datasette_llm.config import _ENV, SETTING_DOCS, Settings
 
-    lines = [HEADER, "# Settings\n\n",
-             "Set under `plugins: datasette-llm:` in Datasette's metadata (`datasette mydb.db -m metadata.yml`), or\n",
-             "per database under `databases: <name>: plugins: datasette-llm:`; the CLI commands take the same file\n",
-             "with `-m`. Every setting has a default that works with nothing set. Descriptions come from\n",
-             "`SETTING_DOCS` in `datasette_llm/config.py`.\n\n",
-             "```yaml\nplugins:\n  datasette-llm:\n",
-             "    chat_model: default   # or /path/model.gguf, openai:gpt-4o-mini\n",
-             "    openai_api_key: {\"$env\": \"OPENAI_API_KEY\"}\n```\n\n",
-             "| setting | default | environment | what it does |\n|---|---|---|---|\n"]
+    lines = [
+        HEADER,
+        "# Settings\n\n",
+        "Set under `plugins: datasette-llm:` in Datasette's metadata (`datasette mydb.db -m metadata.yml`), or\n",
+        "per database under `databases: <name>: plugins: datasette-llm:`; the CLI commands take the same file\n",
+        "with `-m`. Every setting has a default that works with nothing set. Descriptions come from\n",
+        "`SETTING_DOCS` in `datasette_llm/config.py`.\n\n",
+        "```yaml\nplugins:\n  datasette-llm:\n",
+        "    chat_model: default   # or /path/model.gguf, openai:gpt-4o-mini\n",
+        '    openai_api_key: {"$env": "OPENAI_API_KEY"}\n```\n\n',
+        "| setting | default | environment | what it does |\n|---|---|---|---|\n",
+    ]
     for field in dataclasses.fields(Settings):
         env = ", ".join(f"`{name}`" for name, target in _ENV.items() if target == field.name)
         doc = SETTING_DOCS.get(field.name, "")
@@ -56,8 +59,10 @@ def cli_reference() -> str:
 
     from datasette_llm.cli import llm
 
-    lines = [HEADER, "# Command line\n\nEvery command is `datasette llm ...`; the text below is each command's "
-             "own `--help`.\n"]
+    lines = [
+        HEADER,
+        "# Command line\n\nEvery command is `datasette llm ...`; the text below is each command's own `--help`.\n",
+    ]
 
     def walk(command, path):
         with click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100) as context:
@@ -73,9 +78,12 @@ def cli_reference() -> str:
 def http_reference() -> str:
     from datasette_llm.web.routes import all_routes
 
-    lines = [HEADER, "# HTTP routes\n\n",
-             "Each route's pattern (Datasette's `register_routes`) and the first lines of its view's docstring.\n\n",
-             "| route | view | what it does |\n|---|---|---|\n"]
+    lines = [
+        HEADER,
+        "# HTTP routes\n\n",
+        "Each route's pattern (Datasette's `register_routes`) and the first lines of its view's docstring.\n\n",
+        "| route | view | what it does |\n|---|---|---|\n",
+    ]
     for pattern, view in all_routes():
         target = getattr(view, "__wrapped__", view)
         doc = " ".join((target.__doc__ or "").strip().split("\n\n")[0].split())

@@ -16,9 +16,13 @@ import sqlite_utils
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "demo-db"
 BUILD = SOURCE / "build"
-DATABASES = {"simonw_releases.db": {"fts": {"repos": ["name", "description", "readme"]},
-                                     "embed": {"repos": ["name", "description", "readme"]}},
-             "chinook.db": {}}
+DATABASES = {
+    "simonw_releases.db": {
+        "fts": {"repos": ["name", "description", "readme"]},
+        "embed": {"repos": ["name", "description", "readme"]},
+    },
+    "chinook.db": {},
+}
 
 
 def sha256(path: Path) -> str:

@@ -76,15 +76,37 @@ def openai_server(default_gguf):
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "llama_cpp_server.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--model_alias", "local-qwen", "--api_key", key,
-         "--n_threads", str(os.cpu_count() or 2)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(default_gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            "local-qwen",
+            "--api_key",
+            key,
+            "--n_threads",
+            str(os.cpu_count() or 2),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/v1/models", process, headers={"Authorization": f"Bearer {key}"})
-        yield {"base_url": f"http://127.0.0.1:{port}/v1", "api_key": key, "model": "local-qwen",
-               "process": process, "port": port}
+        yield {
+            "base_url": f"http://127.0.0.1:{port}/v1",
+            "api_key": key,
+            "model": "local-qwen",
+            "process": process,
+            "port": port,
+        }
     finally:
         stop(process)
         log.close()

@@ -56,16 +56,29 @@ class FaultServer:
             elif behaviour == "500":
                 body, status = json.dumps({"error": {"message": "boom"}}).encode(), "500 Internal Server Error"
             else:
-                body = json.dumps({
-                    "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": "```sql\nselect 1\n```"}}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                }).encode()
+                body = json.dumps(
+                    {
+                        "id": "x",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": "m",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": "```sql\nselect 1\n```"},
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    }
+                ).encode()
                 status = "200 OK"
             extra = "Retry-After: 0\r\n" if behaviour == "429" else ""
-            writer.write(f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}"
-                         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+            writer.write(
+                f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
             await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

@@ -46,24 +46,40 @@ ORIGINAL_NAMES = {
     "staff_view": "staff_view",
     "staff_fts": "staff_fts",  # a hidden FTS5 table: its shadow tables hold hidden text
     # hidden columns
-    "salary": "salary", "note": "note", "n": "n", "code": "code",
+    "salary": "salary",
+    "note": "note",
+    "n": "n",
+    "code": "code",
     # hidden indexes
-    "staff_salary_idx": "staff_salary_idx", "pub_secret_note_idx": "pub_secret_note_idx",
-    "totals_n_idx": "totals_n_idx", "pins_code_idx": "pins_code_idx",
+    "staff_salary_idx": "staff_salary_idx",
+    "pub_secret_note_idx": "pub_secret_note_idx",
+    "totals_n_idx": "totals_n_idx",
+    "pins_code_idx": "pins_code_idx",
     # the hidden database
     "vault": "vault",
 }
 # Same tables and columns; new rows, index names, view definition and database name.
 MUTATED_NAMES = {
     **ORIGINAL_NAMES,
-    "staff_salary_idx": "staff_pay_index", "pub_secret_note_idx": "psn_index", "totals_n_idx": "tn_index",
-    "pins_code_idx": "pc_index", "vault": "strongbox",
+    "staff_salary_idx": "staff_pay_index",
+    "pub_secret_note_idx": "psn_index",
+    "totals_n_idx": "tn_index",
+    "pins_code_idx": "pc_index",
+    "vault": "strongbox",
 }
 # ...and every hidden table, view and column renamed too (the visible foreign key follows).
 RENAMED_NAMES = {
     **MUTATED_NAMES,
-    "staff": "crew", "pub_secret": "pub_hush", "totals": "counts", "pins": "tokens", "staff_view": "crew_view",
-    "staff_fts": "crew_fts", "salary": "pay", "note": "remark", "n": "amount", "code": "token",
+    "staff": "crew",
+    "pub_secret": "pub_hush",
+    "totals": "counts",
+    "pins": "tokens",
+    "staff_view": "crew_view",
+    "staff_fts": "crew_fts",
+    "salary": "pay",
+    "note": "remark",
+    "n": "amount",
+    "code": "token",
 }
 VARIANTS = {"original": ORIGINAL_NAMES, "mutated": MUTATED_NAMES, "renamed": RENAMED_NAMES}
 HIDDEN_TABLE_KEYS = ("staff", "pub_secret", "totals", "pins", "staff_view", "staff_fts")
@@ -176,11 +192,16 @@ def build_world(directory: Path, variant: str, scenario: Scenario = ANONYMOUS) -
     conn.commit()
     conn.close()
     allow = {"id": scenario.actor["id"]} if scenario.actor else False
-    metadata = {"databases": {
-        VISIBLE_DB: {"tables": {names[key]: {"allow": allow if key in scenario.shown else False}
-                                for key in HIDDEN_TABLE_KEYS}},
-        names["vault"]: {"allow": False},
-    }}
+    metadata = {
+        "databases": {
+            VISIBLE_DB: {
+                "tables": {
+                    names[key]: {"allow": allow if key in scenario.shown else False} for key in HIDDEN_TABLE_KEYS
+                }
+            },
+            names["vault"]: {"allow": False},
+        }
+    }
     return [main_path, vault_path], metadata
 
 
@@ -188,8 +209,11 @@ def build_world(directory: Path, variant: str, scenario: Scenario = ANONYMOUS) -
 # Surfaces and the comparison
 # ----------------------------------------------------------------------------------------------------------
 
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18",
-               "Content-Type": "application/json"}
+MCP_HEADERS = {
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2025-06-18",
+    "Content-Type": "application/json",
+}
 TIMING_KEYS = frozenset({"seconds"})
 SURFACES = ("query.json", "mcp")
 
@@ -235,15 +259,25 @@ def actor_cookies(ds: Datasette, actor: dict | None) -> dict:
 
 
 async def ask_query_json(ds: Datasette, database: str | None, sql: str, actor: dict | None = None) -> Response:
-    return await _decoded(await ds.client.post("/-/llm/query.json", json={"database": database, "sql": sql},
-                                               cookies=actor_cookies(ds, actor)))
+    return await _decoded(
+        await ds.client.post(
+            "/-/llm/query.json", json={"database": database, "sql": sql}, cookies=actor_cookies(ds, actor)
+        )
+    )
 
 
 async def ask_mcp(ds: Datasette, database: str | None, sql: str, actor: dict | None = None) -> Response:
-    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-               "params": {"name": "query", "arguments": {"database": database, "sql": sql}}}
-    return await _decoded(await ds.client.post("/-/mcp", content=json.dumps(message).encode(), headers=MCP_HEADERS,
-                                               cookies=actor_cookies(ds, actor)))
+    message = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "query", "arguments": {"database": database, "sql": sql}},
+    }
+    return await _decoded(
+        await ds.client.post(
+            "/-/mcp", content=json.dumps(message).encode(), headers=MCP_HEADERS, cookies=actor_cookies(ds, actor)
+        )
+    )
 
 
 SURFACE_CALLS: dict[str, Callable] = {"query.json": ask_query_json, "mcp": ask_mcp}
@@ -260,8 +294,15 @@ class Leak:
     scenario: str = ANONYMOUS.name
 
     def to_json(self) -> dict:
-        return {"sql": self.sql, "database": self.database, "scenario": self.scenario, "variant": self.variant,
-                "surface": self.surface, "original": self.original.to_json(), "changed": self.changed.to_json()}
+        return {
+            "sql": self.sql,
+            "database": self.database,
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "surface": self.surface,
+            "original": self.original.to_json(),
+            "changed": self.changed.to_json(),
+        }
 
     def __str__(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False)[:1500]
@@ -290,9 +331,14 @@ def verdict_of(response: Response) -> str:
 class Oracle:
     """Datasette for the original world and for each changed copy; `check` runs one statement on all."""
 
-    def __init__(self, directory: Path, variants: Sequence[str] = ("mutated", "renamed"),
-                 metadata_override: Callable[[str, dict], dict] | None = None,
-                 surfaces: Sequence[str] = SURFACES, scenario: Scenario = ANONYMOUS):
+    def __init__(
+        self,
+        directory: Path,
+        variants: Sequence[str] = ("mutated", "renamed"),
+        metadata_override: Callable[[str, dict], dict] | None = None,
+        surfaces: Sequence[str] = SURFACES,
+        scenario: Scenario = ANONYMOUS,
+    ):
         from datasette.app import Datasette
 
         self.instances: dict[str, Datasette] = {}
@@ -304,24 +350,35 @@ class Oracle:
                 metadata = metadata_override(variant, metadata)
             self.instances[variant] = Datasette([str(p) for p in paths], metadata=metadata)
 
-    async def answers(self, variant: str, sql: str, database: str | None,
-                      surfaces: Sequence[str] | None = None) -> dict[str, Response]:
+    async def answers(
+        self, variant: str, sql: str, database: str | None, surfaces: Sequence[str] | None = None
+    ) -> dict[str, Response]:
         ds = self.instances[variant]
         surfaces = tuple(surfaces or self.surfaces)
-        answers = await asyncio.gather(*(SURFACE_CALLS[surface](ds, database, sql, self.scenario.actor)
-                                         for surface in surfaces))
+        answers = await asyncio.gather(
+            *(SURFACE_CALLS[surface](ds, database, sql, self.scenario.actor) for surface in surfaces)
+        )
         return dict(zip(surfaces, answers))
 
-    async def check(self, sql: str, database: str | None = VISIBLE_DB,
-                    surfaces: Sequence[str] | None = None) -> Outcome:
+    async def check(
+        self, sql: str, database: str | None = VISIBLE_DB, surfaces: Sequence[str] | None = None
+    ) -> Outcome:
         surfaces = tuple(surfaces or self.surfaces)
         variants = list(self.instances)
-        answers = dict(zip(variants, await asyncio.gather(
-            *(self.answers(variant, sql, database, surfaces) for variant in variants))))
+        answers = dict(
+            zip(
+                variants,
+                await asyncio.gather(*(self.answers(variant, sql, database, surfaces) for variant in variants)),
+            )
+        )
         original = answers["original"]
-        leaks = [Leak(sql, database, variant, surface, original[surface], changed[surface], self.scenario.name)
-                 for variant, changed in answers.items() if variant != "original"
-                 for surface in surfaces if original[surface] != changed[surface]]
+        leaks = [
+            Leak(sql, database, variant, surface, original[surface], changed[surface], self.scenario.name)
+            for variant, changed in answers.items()
+            if variant != "original"
+            for surface in surfaces
+            if original[surface] != changed[surface]
+        ]
         unstable = False
         if leaks and await self.answers("original", sql, database, surfaces) != original:
             unstable, leaks = True, []
@@ -371,12 +428,21 @@ class Tally:
 CLASS_STATEMENTS: list[tuple[str, str]] = [
     # 1. a hidden table's name as a CTE in one scope and as the real table in another; pub_secret as if an
     #    FTS shadow table of pub
-    ("1-cte-scope", "select * from (with pub_secret as (select 1 as id, 1 as pub_id, 'x' as note) "
-                    "select * from pub_secret) as a union all select * from pub_secret"),
-    ("1-cte-scope", "select s.* from (with staff as (select 1 as id, 'x' as name, 2 as salary) "
-                    "select * from staff) as a, staff as s"),
-    ("1-cte-scope", "select (select group_concat(note) from pub_secret) as leak "
-                    "from (with pub_secret as (select 1 as note) select note from pub_secret)"),
+    (
+        "1-cte-scope",
+        "select * from (with pub_secret as (select 1 as id, 1 as pub_id, 'x' as note) "
+        "select * from pub_secret) as a union all select * from pub_secret",
+    ),
+    (
+        "1-cte-scope",
+        "select s.* from (with staff as (select 1 as id, 'x' as name, 2 as salary) "
+        "select * from staff) as a, staff as s",
+    ),
+    (
+        "1-cte-scope",
+        "select (select group_concat(note) from pub_secret) as leak "
+        "from (with pub_secret as (select 1 as note) select note from pub_secret)",
+    ),
     ("1-cte-scope", "with x as (select * from pub_secret) select * from x"),
     # ...and a CTE that only shares a hidden table's name (or the changed copy's name for it) must answer the
     #    same whether or not such a table exists (found by the generator: count(*) and EXISTS over it)
@@ -387,13 +453,14 @@ CLASS_STATEMENTS: list[tuple[str, str]] = [
     ("1-shadow-prefix", "select * from pub_secret"),
     ("1-shadow-prefix", "select note from pub_fts, pub_secret"),
     # 2. existence and row count: count(*), EXISTS, INDEXED BY reach the authorizer with no table
-    ("2-count", "select (select count(*) from staff) as n "
-                "from (with staff as (select 1 as id) select id from staff)"),
+    ("2-count", "select (select count(*) from staff) as n from (with staff as (select 1 as id) select id from staff)"),
     ("2-count", "select (select count(*) from totals) as n from (with totals as (select 1 as n) select n from totals)"),
-    ("2-exists", "select exists (select 1 from staff) as e "
-                 "from (with staff as (select 1 as id) select id from staff)"),
-    ("2-indexed-by", "select (select count(*) from staff indexed by staff_salary_idx where salary > 0) as n "
-                     "from (with staff as (select 1 as salary) select salary from staff)"),
+    ("2-exists", "select exists (select 1 from staff) as e from (with staff as (select 1 as id) select id from staff)"),
+    (
+        "2-indexed-by",
+        "select (select count(*) from staff indexed by staff_salary_idx where salary > 0) as n "
+        "from (with staff as (select 1 as salary) select salary from staff)",
+    ),
     ("2-count", "select count(*) from staff"),
     ("2-exists", "select exists (select 1 from pins) as e"),
     ("2-indexed-by", "select count(*) from pub indexed by staff_salary_idx"),
@@ -420,8 +487,11 @@ CLASS_STATEMENTS: list[tuple[str, str]] = [
     ("7-hidden-view", "select * from staff_view"),
     ("7-hidden-view", "select * from staff_names"),
     ("7-hidden-view", "select count(*) from staff_names"),
-    ("7-hidden-view", "select v.* from (with staff_view as (select 1 as name, 2 as salary) "
-                      "select * from staff_view) as a, staff_view as v"),
+    (
+        "7-hidden-view",
+        "select v.* from (with staff_view as (select 1 as name, 2 as salary) "
+        "select * from staff_view) as a, staff_view as v",
+    ),
     # the hidden database, by its name and as a schema
     ("hidden-db", "select * from vault.keys"),
     # hidden FTS shadow tables
@@ -449,42 +519,80 @@ def corpus_statements() -> list[tuple[str, str]]:
 # ----------------------------------------------------------------------------------------------------------
 
 VISIBLE_COLUMNS = {
-    "owners": ("id", "name", "city"), "dogs": ("id", "name", "age", "owner_id"),
-    "my table": ("id", "Name With Space"), "my.table": ("id", "value"),
-    "pub": ("id", "title", "body", "author_id"), "tags": ("tag",), "pub_titles": ("id", "title"),
+    "owners": ("id", "name", "city"),
+    "dogs": ("id", "name", "age", "owner_id"),
+    "my table": ("id", "Name With Space"),
+    "my.table": ("id", "value"),
+    "pub": ("id", "title", "body", "author_id"),
+    "tags": ("tag",),
+    "pub_titles": ("id", "title"),
 }
 # Datasette 0.65 hides every FTS table; their rows are the same in every copy, so reading them is no leak.
 FTS_COLUMNS = {"pub_fts": ("title", "body"), "docs_fts": ("title", "body")}
 # Columns as the actor would guess them from the original copy.
 HIDDEN_COLUMNS = {
-    "staff": ("id", "name", "salary"), "pub_secret": ("id", "pub_id", "note"), "totals": ("id", "n"),
-    "pins": ("code",), "staff_view": ("name", "salary"), "staff_fts": ("name", "note"),
+    "staff": ("id", "name", "salary"),
+    "pub_secret": ("id", "pub_id", "note"),
+    "totals": ("id", "n"),
+    "pins": ("code",),
+    "staff_view": ("name", "salary"),
+    "staff_fts": ("name", "note"),
     "staff_names": ("name",),  # not denied by the metadata, but it reads staff
 }
 RENAMED_COLUMNS = {
-    "crew": ("id", "name", "pay"), "pub_hush": ("id", "pub_id", "remark"), "counts": ("id", "amount"),
-    "tokens": ("token",), "crew_view": ("name", "pay"), "crew_fts": ("name", "remark"),
+    "crew": ("id", "name", "pay"),
+    "pub_hush": ("id", "pub_id", "remark"),
+    "counts": ("id", "amount"),
+    "tokens": ("token",),
+    "crew_view": ("name", "pay"),
+    "crew_fts": ("name", "remark"),
 }
 SHADOW_COLUMNS = {
-    "pub_fts_data": ("id", "block"), "pub_fts_idx": ("segid", "term", "pgno"), "pub_fts_config": ("k", "v"),
-    "pub_fts_docsize": ("id", "sz"), "docs_fts_data": ("id", "block"), "docs_fts_content": ("id", "c0", "c1"),
-    "docs_fts_idx": ("segid", "term", "pgno"), "staff_fts_data": ("id", "block"),
+    "pub_fts_data": ("id", "block"),
+    "pub_fts_idx": ("segid", "term", "pgno"),
+    "pub_fts_config": ("k", "v"),
+    "pub_fts_docsize": ("id", "sz"),
+    "docs_fts_data": ("id", "block"),
+    "docs_fts_content": ("id", "c0", "c1"),
+    "docs_fts_idx": ("segid", "term", "pgno"),
+    "staff_fts_data": ("id", "block"),
     "staff_fts_idx": ("segid", "term", "pgno"),
-    "staff_fts_content": ("id", "c0", "c1"), "staff_fts_docsize": ("id", "sz"), "staff_fts_config": ("k", "v"),
+    "staff_fts_content": ("id", "c0", "c1"),
+    "staff_fts_docsize": ("id", "sz"),
+    "staff_fts_config": ("k", "v"),
 }
 SYSTEM_COLUMNS = {
-    "sqlite_master": ("type", "name", "tbl_name", "rootpage", "sql"), "sqlite_schema": ("name", "sql"),
-    "sqlite_temp_master": ("name",), "sqlite_sequence": ("name", "seq"), "sqlite_stat1": ("tbl", "idx", "stat"),
+    "sqlite_master": ("type", "name", "tbl_name", "rootpage", "sql"),
+    "sqlite_schema": ("name", "sql"),
+    "sqlite_temp_master": ("name",),
+    "sqlite_sequence": ("name", "seq"),
+    "sqlite_stat1": ("tbl", "idx", "stat"),
     "dbstat": ("name", "pageno"),
 }
 MISSING_COLUMNS = {"nothere": ("id", "x"), "staff2": ("id",), "pub_": ("id",)}
-ALL_TABLE_COLUMNS = {**VISIBLE_COLUMNS, **FTS_COLUMNS, **HIDDEN_COLUMNS, **RENAMED_COLUMNS, **SHADOW_COLUMNS,
-                     **SYSTEM_COLUMNS, **MISSING_COLUMNS}
+ALL_TABLE_COLUMNS = {
+    **VISIBLE_COLUMNS,
+    **FTS_COLUMNS,
+    **HIDDEN_COLUMNS,
+    **RENAMED_COLUMNS,
+    **SHADOW_COLUMNS,
+    **SYSTEM_COLUMNS,
+    **MISSING_COLUMNS,
+}
 
 VISIBLE_INDEXES = ("pub_title_idx", "dogs_name_idx")
-INDEXES_OF = {"pub": "pub_title_idx", "dogs": "dogs_name_idx", "staff": "staff_salary_idx",
-              "pub_secret": "pub_secret_note_idx", "totals": "totals_n_idx", "pins": "pins_code_idx",
-              "crew": "staff_pay_index", "pub_hush": "psn_index", "counts": "tn_index", "tokens": "pc_index"}
+INDEXES_OF = {
+    "pub": "pub_title_idx",
+    "dogs": "dogs_name_idx",
+    "staff": "staff_salary_idx",
+    "pub_secret": "pub_secret_note_idx",
+    "totals": "totals_n_idx",
+    "pins": "pins_code_idx",
+    "crew": "staff_pay_index",
+    "pub_hush": "psn_index",
+    "counts": "tn_index",
+    "tokens": "pc_index",
+}
 HIDDEN_INDEXES = tuple(ORIGINAL_NAMES[k] for k in HIDDEN_INDEX_KEYS)
 CHANGED_INDEXES = tuple(MUTATED_NAMES[k] for k in HIDDEN_INDEX_KEYS)
 # Table names used as CTE names: hidden and visible ones (shadowing) and plain ones.
@@ -594,8 +702,14 @@ class Grammar:
             names = sorted(n for n, cols in ctes.items() if len(cols) == 1 or not one_column)
             if names:
                 return self.c.pick(names)
-        pool = {"hidden": HIDDEN_COLUMNS, "renamed": RENAMED_COLUMNS, "shadow": SHADOW_COLUMNS, "fts": FTS_COLUMNS,
-                "system": SYSTEM_COLUMNS, "missing": MISSING_COLUMNS}.get(kind, VISIBLE_COLUMNS)
+        pool = {
+            "hidden": HIDDEN_COLUMNS,
+            "renamed": RENAMED_COLUMNS,
+            "shadow": SHADOW_COLUMNS,
+            "fts": FTS_COLUMNS,
+            "system": SYSTEM_COLUMNS,
+            "missing": MISSING_COLUMNS,
+        }.get(kind, VISIBLE_COLUMNS)
         names = sorted(n for n, cols in pool.items() if len(cols) == 1 or not one_column) or sorted(pool)
         return self.c.pick(names)
 
@@ -666,8 +780,9 @@ class Grammar:
         return sql
 
     def expression(self, sources, ctes: dict, depth: int) -> str:
-        kind = self.c.pick(("column", "column", "literal", "function", "aggregate", "scalar", "exists", "count",
-                            "case"))
+        kind = self.c.pick(
+            ("column", "column", "literal", "function", "aggregate", "scalar", "exists", "count", "case")
+        )
         if kind == "literal":
             return self.c.pick(LITERALS)
         if kind == "function":
@@ -720,12 +835,12 @@ class Grammar:
             body, columns = self.select(inner, depth + 1, named=True)
             inner[name] = columns
             self.declared.add(name)
-            parts.append(f"{quote(name, 'bare' if self.c.chance(70) else self.c.pick(QUOTE_STYLES[:4]))} "
-                         f"as ({body})")
+            parts.append(f"{quote(name, 'bare' if self.c.chance(70) else self.c.pick(QUOTE_STYLES[:4]))} as ({body})")
         return "with " + ", ".join(parts) + " ", inner
 
-    def select(self, ctes: dict, depth: int, *, named: bool = False, ncols: int | None = None
-               ) -> tuple[str, tuple[str, ...]]:
+    def select(
+        self, ctes: dict, depth: int, *, named: bool = False, ncols: int | None = None
+    ) -> tuple[str, tuple[str, ...]]:
         """One SELECT (possibly WITH and compound); returns its text and output column names."""
         prefix = ""
         if depth < self.MAX_DEPTH and self.c.chance(30 if depth == 0 else 20):
@@ -752,8 +867,10 @@ class Grammar:
             if how == ",":
                 join = f", {other.text}"
             else:
-                join = (f" {how} {other.text} on {sources[0].name}.{self.bare(sources[0])} = "
-                        f"{other.name}.{self.bare(other)}")
+                join = (
+                    f" {how} {other.text} on {sources[0].name}.{self.bare(sources[0])} = "
+                    f"{other.name}.{self.bare(other)}"
+                )
         if ncols is None:  # the other side of a compound with `select *`: any width will do
             ncols = 1
         if not named and self.c.chance(20):

@@ -35,8 +35,18 @@ def ds(db_path):
 # Manifest ---------------------------------------------------------------------------------------------------
 
 
-MANIFEST_FIELDS = ("schema_version", "name_for_human", "name_for_model", "description_for_human",
-                   "description_for_model", "auth", "api", "logo_url", "contact_email", "legal_info_url")
+MANIFEST_FIELDS = (
+    "schema_version",
+    "name_for_human",
+    "name_for_model",
+    "description_for_human",
+    "description_for_model",
+    "auth",
+    "api",
+    "logo_url",
+    "contact_email",
+    "legal_info_url",
+)
 
 
 @pytest.mark.asyncio
@@ -80,15 +90,23 @@ async def test_manifest_honours_base_url_and_forwarded_headers(db_path):
     spec = (await ds.client.get("/-/llm/openapi.json", headers=headers)).json()
     assert spec["servers"] == [{"url": "https://data.example.com/prefix"}]
     # Junk in the forwarded headers is ignored rather than echoed.
-    manifest = (await ds.client.get("/.well-known/ai-plugin.json",
-                                    headers={"X-Forwarded-Proto": "gopher", "X-Forwarded-Host": "a b\"<"})).json()
+    manifest = (
+        await ds.client.get(
+            "/.well-known/ai-plugin.json", headers={"X-Forwarded-Proto": "gopher", "X-Forwarded-Host": 'a b"<'}
+        )
+    ).json()
     assert manifest["api"]["url"] == "http://localhost/prefix/-/llm/openapi.json"
 
 
 @pytest.mark.asyncio
 async def test_manifest_overrides_and_bearer_auth(db_path):
-    config = {"manifest": {"name_for_human": "Pets", "contact_email": "data@example.com",
-                           "auth": {"type": "user_http", "authorization_type": "bearer"}}}
+    config = {
+        "manifest": {
+            "name_for_human": "Pets",
+            "contact_email": "data@example.com",
+            "auth": {"type": "user_http", "authorization_type": "bearer"},
+        }
+    }
     ds = datasette_for(db_path, {"title": "A very long instance title indeed"}, config)
     manifest = (await ds.client.get("/.well-known/ai-plugin.json")).json()
     assert manifest["name_for_human"] == "Pets"
@@ -112,8 +130,12 @@ async def test_openapi_json_and_yaml_are_valid_and_describe_every_endpoint(ds):
     spec = response.json()
     validate(spec)
     assert spec["openapi"].startswith("3.1")
-    assert set(spec["paths"]) == {"/-/llm/schema.json", "/-/llm/query.json", "/{database}/-/ask.json",
-                                  "/-/semantic-search"}
+    assert set(spec["paths"]) == {
+        "/-/llm/schema.json",
+        "/-/llm/query.json",
+        "/{database}/-/ask.json",
+        "/-/semantic-search",
+    }
     assert set(spec["paths"]["/-/llm/query.json"]) == {"get", "post"}
     operation_ids = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert operation_ids == {"getSchema", "runQuery", "runQueryPost", "askQuestion", "semanticSearch"}
@@ -140,7 +162,7 @@ async def test_schema_lists_columns_keys_counts_and_hides_secret(ds):
     assert tables["popular"]["type"] == "view" and tables["popular"]["row_count"] is None
     assert db["can_execute_sql"] is True
     assert "secret" not in json.dumps(data) and "hunter2" not in json.dumps(data)
-    admin = (await ds.client.get("/-/llm/schema.json?database=db", cookies=actor_cookies(ds, {"id": "admin"})))
+    admin = await ds.client.get("/-/llm/schema.json?database=db", cookies=actor_cookies(ds, {"id": "admin"}))
     assert "secret" in {t["name"] for t in admin.json()["databases"][0]["tables"]}
 
 
@@ -174,18 +196,21 @@ async def test_query_returns_rows_with_a_note(ds):
     assert data["limit_added"] is True
 
 
-@pytest.mark.parametrize("sql, kind", [
-    ("insert into users values (3, 'eve')", "not_select"),
-    ("drop table users", "not_select"),
-    ("attach database '/tmp/x.db' as x", "not_select"),
-    ("pragma writable_schema = 1", "not_select"),
-    ("select 1; delete from users", "multiple_statements"),
-    ("select * from users; select * from repos", "multiple_statements"),
-    ("update users set name = 'x'", "not_select"),
-    ("select load_extension('evil')", "forbidden_function"),
-    ("select * from sqlite_master", "forbidden_table"),
-    ("select nme from users", "unknown_column"),
-])
+@pytest.mark.parametrize(
+    "sql, kind",
+    [
+        ("insert into users values (3, 'eve')", "not_select"),
+        ("drop table users", "not_select"),
+        ("attach database '/tmp/x.db' as x", "not_select"),
+        ("pragma writable_schema = 1", "not_select"),
+        ("select 1; delete from users", "multiple_statements"),
+        ("select * from users; select * from repos", "multiple_statements"),
+        ("update users set name = 'x'", "not_select"),
+        ("select load_extension('evil')", "forbidden_function"),
+        ("select * from sqlite_master", "forbidden_table"),
+        ("select nme from users", "unknown_column"),
+    ],
+)
 @pytest.mark.asyncio
 async def test_query_rejects_writes_and_bad_sql_with_a_reason(ds, sql, kind):
     response = await query(ds, sql)
@@ -205,12 +230,16 @@ async def test_rejection_names_the_identifier_and_suggestions(ds):
 
 @pytest.mark.asyncio
 async def test_query_post_json_without_csrf_token_and_forms_still_need_one(ds):
-    response = await ds.client.post("/-/llm/query.json", json={"database": "db", "sql": "select id from users"},
-                                    cookies=actor_cookies(ds, {"id": "someone"}))
+    response = await ds.client.post(
+        "/-/llm/query.json",
+        json={"database": "db", "sql": "select id from users"},
+        cookies=actor_cookies(ds, {"id": "someone"}),
+    )
     assert response.status_code == 200, response.text
     assert response.json()["rows"] == [[1], [2]]
-    form = await ds.client.post("/-/llm/query.json", data={"database": "db", "sql": "select 1"},
-                                cookies=actor_cookies(ds, {"id": "someone"}))
+    form = await ds.client.post(
+        "/-/llm/query.json", data={"database": "db", "sql": "select 1"}, cookies=actor_cookies(ds, {"id": "someone"})
+    )
     assert form.status_code == 403  # Datasette's CSRF protection, untouched for forms
     bad = await ds.client.post("/-/llm/query.json", content=b"{nope", headers={"content-type": "application/json"})
     assert bad.status_code == 400
@@ -218,8 +247,9 @@ async def test_query_post_json_without_csrf_token_and_forms_still_need_one(ds):
     assert not_object.status_code == 400
     text = await ds.client.post("/-/llm/query.json", content=b"select 1", headers={"content-type": "text/plain"})
     assert text.status_code == 415
-    evil = await ds.client.post("/-/llm/query.json", json={"database": "db", "sql": "select 1"},
-                                headers={"Origin": "http://evil.example"})
+    evil = await ds.client.post(
+        "/-/llm/query.json", json={"database": "db", "sql": "select 1"}, headers={"Origin": "http://evil.example"}
+    )
     assert evil.status_code == 403
 
 
@@ -251,8 +281,12 @@ async def test_query_row_cap_says_more_rows_exist(db_path):
 
 @pytest.mark.asyncio
 async def test_query_hides_tables_the_actor_may_not_view(ds):
-    for sql in ("select * from secret", "select code from SECRET", "with s as (select * from secret) select * from s",
-                "select * from users where id in (select owner from secret)"):
+    for sql in (
+        "select * from secret",
+        "select code from SECRET",
+        "with s as (select * from secret) select * from s",
+        "select * from users where id in (select owner from secret)",
+    ):
         response = await query(ds, sql)
         assert response.status_code == 400
         data = response.json()
@@ -278,9 +312,14 @@ async def test_query_needs_execute_sql(db_path):
 
 @pytest.mark.asyncio
 async def test_query_bad_input_is_never_a_500(ds):
-    for params in ({}, {"database": "db"}, {"database": "nope", "sql": "select 1"},
-                   {"database": "db", "sql": "x" * 30_000}, {"database": "db", "sql": "select '\x00'"},
-                   {"database": "db", "sql": "select * from (((((("}):
+    for params in (
+        {},
+        {"database": "db"},
+        {"database": "nope", "sql": "select 1"},
+        {"database": "db", "sql": "x" * 30_000},
+        {"database": "db", "sql": "select '\x00'"},
+        {"database": "db", "sql": "select * from (((((("},
+    ):
         response = await ds.client.get("/-/llm/query.json", params=params)
         assert 400 <= response.status_code < 500, (params, response.text)
     assert (await ds.client.put("/-/llm/query.json")).status_code in (403, 405)
@@ -303,7 +342,7 @@ def test_cap_rows_cuts_at_row_boundaries_without_clipping_when_rows_fit():
 def test_cap_rows_clips_harder_when_needed_and_handles_blobs_and_floats():
     capped = cap_rows(["a", "b", "c"], [("y" * 5000, b"\x00" * 5000, float("inf"))], max_rows=5, max_chars=300)
     assert len(capped.rows) == 1 and capped.chars <= 300
-    (a, b, c), = capped.rows
+    ((a, b, c),) = capped.rows
     assert a.endswith(CLIP_MARKER) and len(a) < 300
     assert b["clipped"] is True and b["bytes"] == 5000
     assert c == "inf"

@@ -21,9 +21,11 @@ from datasette_llm.agents.mcp import HANDSHAKE_VERSIONS, MODERN_VERSIONS, handle
 from datasette_llm.agents.mcp_transport import origin_allowed
 
 MODERN = MODERN_VERSIONS[-1]
-CLIENT_META = {"io.modelcontextprotocol/protocolVersion": MODERN,
-               "io.modelcontextprotocol/clientCapabilities": {},
-               "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "1"}}
+CLIENT_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "1"},
+}
 
 
 @pytest.fixture
@@ -36,8 +38,12 @@ async def post(ds, message, version="2025-06-18", headers=None, **kwargs):
     if version:
         all_headers["MCP-Protocol-Version"] = version
     all_headers.update(headers or {})
-    return await ds.client.post("/-/mcp", content=json.dumps(message).encode(),
-                                headers={"Content-Type": "application/json", **all_headers}, **kwargs)
+    return await ds.client.post(
+        "/-/mcp",
+        content=json.dumps(message).encode(),
+        headers={"Content-Type": "application/json", **all_headers},
+        **kwargs,
+    )
 
 
 def request(method, params=None, id=1):
@@ -65,8 +71,9 @@ def modern_headers(method, name=None):
 async def modern(ds, method, params=None, headers=None):
     params = dict(params or {})
     params.setdefault("_meta", CLIENT_META)
-    return await post(ds, request(method, params), version=None,
-                      headers=headers or modern_headers(method, params.get("name")))
+    return await post(
+        ds, request(method, params), version=None, headers=headers or modern_headers(method, params.get("name"))
+    )
 
 
 # Handshake era ----------------------------------------------------------------------------------------------
@@ -100,8 +107,14 @@ async def test_notifications_get_and_sessions(ds):
     assert note.status_code == 202 and note.content == b""
     get = await ds.client.get("/-/mcp")
     assert get.status_code == 405 and "POST" in get.headers["allow"]
-    init = await post(ds, request("initialize", {"protocolVersion": "2025-03-26", "capabilities": {},
-                                                 "clientInfo": {"name": "t", "version": "1"}}), version=None)
+    init = await post(
+        ds,
+        request(
+            "initialize",
+            {"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+        ),
+        version=None,
+    )
     session = init.headers["mcp-session-id"]
     forged = await post(ds, request("ping"), headers={"Mcp-Session-Id": session[:-2] + "xx"})
     assert forged.status_code == 404
@@ -115,8 +128,11 @@ async def test_notifications_get_and_sessions(ds):
 async def test_json_rpc_errors(ds):
     bad_json = await ds.client.post("/-/mcp", content=b"{not json", headers={"Content-Type": "application/json"})
     assert bad_json.status_code == 400
-    assert bad_json.json() == {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": bad_json.json()[
-        "error"]["message"]}}
+    assert bad_json.json() == {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {"code": -32700, "message": bad_json.json()["error"]["message"]},
+    }
     unknown = await post(ds, request("resources/list"))
     assert unknown.json()["error"]["code"] == -32601
     not_rpc = await post(ds, {"id": 3, "method": "ping"})
@@ -140,8 +156,12 @@ async def test_json_rpc_errors(ds):
 
 @pytest.mark.asyncio
 async def test_batches_follow_the_revision(ds):
-    batch = [request("ping", id=1), {"jsonrpc": "2.0", "method": "notifications/initialized"},
-             request("tools/list", id=2), request("initialize", {"protocolVersion": "2025-03-26"}, id=3)]
+    batch = [
+        request("ping", id=1),
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        request("tools/list", id=2),
+        request("initialize", {"protocolVersion": "2025-03-26"}, id=3),
+    ]
     old = await post(ds, batch, version="2025-03-26")
     assert old.status_code == 200
     by_id = {item["id"]: item for item in old.json()}
@@ -273,12 +293,20 @@ async def test_modern_envelope_errors(ds):
     assert no_meta.status_code == 400 and no_meta.json()["error"]["code"] == -32602
     mismatch = await modern(ds, "tools/list", headers=modern_headers("tools/call"))
     assert mismatch.status_code == 400 and mismatch.json()["error"]["code"] == -32020
-    name_mismatch = await modern(ds, "tools/call", {"name": "query", "arguments": {"sql": "select 1"}},
-                                 headers=modern_headers("tools/call", "list_tables"))
+    name_mismatch = await modern(
+        ds,
+        "tools/call",
+        {"name": "query", "arguments": {"sql": "select 1"}},
+        headers=modern_headers("tools/call", "list_tables"),
+    )
     assert name_mismatch.json()["error"]["code"] == -32020
     future = {**CLIENT_META, "io.modelcontextprotocol/protocolVersion": "2099-01-01"}
-    unsupported = await post(ds, request("tools/list", {"_meta": future}), version=None,
-                             headers={"MCP-Protocol-Version": "2099-01-01", "Mcp-Method": "tools/list"})
+    unsupported = await post(
+        ds,
+        request("tools/list", {"_meta": future}),
+        version=None,
+        headers={"MCP-Protocol-Version": "2099-01-01", "Mcp-Method": "tools/list"},
+    )
     assert unsupported.status_code == 400
     error = unsupported.json()["error"]
     assert error["code"] == -32022 and error["data"] == {"supported": [MODERN], "requested": "2099-01-01"}

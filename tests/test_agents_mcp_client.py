@@ -124,12 +124,26 @@ async def test_http_details_on_a_real_server(server):
     url = server + "/-/mcp"
     async with httpx.AsyncClient() as client:
         assert (await client.get(url)).status_code == 405
-        rebinding = await client.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers={
-            "Origin": "http://attacker.example:8001", "Host": "attacker.example:8001"})
+        rebinding = await client.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            headers={"Origin": "http://attacker.example:8001", "Host": "attacker.example:8001"},
+        )
         assert rebinding.status_code == 403
-        init = await client.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}}},
-            headers={"Accept": "application/json, text/event-stream"})
+        init = await client.post(
+            url,
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "curl", "version": "1"},
+                },
+            },
+            headers={"Accept": "application/json, text/event-stream"},
+        )
         assert init.status_code == 200 and init.headers["content-type"].startswith("application/json")
         # A JSON POST needs no CSRF token even with cookies; a form-encoded one still does.
         client.cookies.set("ds_actor", "x")

@@ -18,10 +18,27 @@ def test_schemathesis_finds_no_server_errors(tmp_path):
     db_path = build_db(tmp_path / "db.db", big=False)
     with served(tmp_path, db_path, {"title": "Schemathesis"}) as base:
         run = subprocess.run(
-            [str(SCHEMATHESIS), "run", base + "/-/llm/openapi.json", "--checks", "not_a_server_error",
-             "--max-examples", "25", "--seed", "20240618", "--exclude-path", "/{database}/-/ask.json",
-             "--request-timeout", "20", "--no-color"],
-            check=False, capture_output=True, text=True, timeout=180, cwd=tmp_path,
+            [
+                str(SCHEMATHESIS),
+                "run",
+                base + "/-/llm/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--max-examples",
+                "25",
+                "--seed",
+                "20240618",
+                "--exclude-path",
+                "/{database}/-/ask.json",
+                "--request-timeout",
+                "20",
+                "--no-color",
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=tmp_path,
         )
         log = ARTIFACTS / f"agents_datasette_{base.rsplit(':', 1)[1]}.log"
     output = run.stdout + run.stderr

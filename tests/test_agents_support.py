@@ -30,7 +30,7 @@ BIG_CELL = 100_000
 BIG_ROWS = 50
 TOKEN_PREFIX = "dstok_"
 
-PLUGIN_SOURCE = '''
+PLUGIN_SOURCE = """
 from datasette import hookimpl
 
 @hookimpl
@@ -54,7 +54,7 @@ def get_metadata(datasette, key, database, table):
         return {}
     from datasette_llm.embeddings import hidden_tables_metadata
     return hidden_tables_metadata(datasette, key, database, table)
-'''
+"""
 
 
 def _test_hooks_module():
@@ -64,11 +64,12 @@ def _test_hooks_module():
     def actor_from_request(datasette, request):
         auth = request.headers.get("authorization") or ""
         if auth.startswith("Bearer " + TOKEN_PREFIX):
-            return {"id": auth[len("Bearer " + TOKEN_PREFIX):]}
+            return {"id": auth[len("Bearer " + TOKEN_PREFIX) :]}
         return None
 
     module.actor_from_request = actor_from_request
     if not hasattr(datasette_llm, "skip_csrf"):
+
         @hookimpl
         def skip_csrf(datasette, scope):
             return web_agents.skip_csrf(datasette, scope)
@@ -107,15 +108,16 @@ def build_db(path: Path, *, big: bool = True) -> Path:
     """)
     rows = BIG_ROWS if big else 3
     size = BIG_CELL if big else 50
-    conn.executemany("insert into docs (title, body) values (?, ?)",
-                     [(f"doc {i}", (f"row {i} " + "lorem ipsum " * (size // 12 + 1))[:size]) for i in range(rows)])
+    conn.executemany(
+        "insert into docs (title, body) values (?, ?)",
+        [(f"doc {i}", (f"row {i} " + "lorem ipsum " * (size // 12 + 1))[:size]) for i in range(rows)],
+    )
     conn.commit()
     conn.close()
     return path
 
 
-def datasette_for(path: Path, metadata: dict | None = None, plugin_config: dict | None = None,
-                  **settings) -> Datasette:
+def datasette_for(path: Path, metadata: dict | None = None, plugin_config: dict | None = None, **settings) -> Datasette:
     metadata = json.loads(json.dumps(metadata or {}))
     if plugin_config:
         metadata.setdefault("plugins", {})["datasette-llm"] = plugin_config
@@ -138,9 +140,24 @@ def served(tmp_path: Path, db_path: Path, metadata: dict | None = None, *extra: 
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / f"agents_datasette_{port}.log", "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "datasette", "serve", str(db_path), "--host", "127.0.0.1", "--port",
-             str(port), "--metadata", str(metadata_path), "--plugins-dir", str(plugins), *extra],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "datasette",
+                "serve",
+                str(db_path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--metadata",
+                str(metadata_path),
+                "--plugins-dir",
+                str(plugins),
+                *extra,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             base = f"http://127.0.0.1:{port}"

@@ -36,7 +36,12 @@ async def test_what_is_shot_scraper_cites_the_shot_scraper_repo(demo_copy, chat_
 
 @pytest.mark.asyncio
 async def test_question_whose_answer_is_absent_is_not_found(demo_copy, chat_model):
-    result = await ask(Datasette([str(demo_copy)]), "simonw_releases",
-                       "What is the boiling point of liquid nitrogen in kelvin?", model=chat_model, mode="text")
+    result = await ask(
+        Datasette([str(demo_copy)]),
+        "simonw_releases",
+        "What is the boiling point of liquid nitrogen in kelvin?",
+        model=chat_model,
+        mode="text",
+    )
     assert result.answer == "Not found in the data.", result.answer
     assert result.citations == ()

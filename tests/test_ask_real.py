@@ -17,13 +17,17 @@ def zoo(tmp_path_factory):
     path = tmp_path_factory.mktemp("zoo") / "zoo.db"
     db = sqlite_utils.Database(path)
     db["keepers"].insert_all([{"id": 1, "name": "Maria"}, {"id": 2, "name": "Tom"}], pk="id")
-    db["animals"].insert_all([
-        {"id": 1, "name": "Leo", "species": "lion", "age": 12, "keeper_id": 1},
-        {"id": 2, "name": "Ellie", "species": "elephant", "age": 30, "keeper_id": 2},
-        {"id": 3, "name": "Zara", "species": "zebra", "age": 7, "keeper_id": 1},
-        {"id": 4, "name": "Gina", "species": "giraffe", "age": 15, "keeper_id": 2},
-        {"id": 5, "name": "Pip", "species": "penguin", "age": 3, "keeper_id": 1},
-    ], pk="id", foreign_keys=[("keeper_id", "keepers", "id")])
+    db["animals"].insert_all(
+        [
+            {"id": 1, "name": "Leo", "species": "lion", "age": 12, "keeper_id": 1},
+            {"id": 2, "name": "Ellie", "species": "elephant", "age": 30, "keeper_id": 2},
+            {"id": 3, "name": "Zara", "species": "zebra", "age": 7, "keeper_id": 1},
+            {"id": 4, "name": "Gina", "species": "giraffe", "age": 15, "keeper_id": 2},
+            {"id": 5, "name": "Pip", "species": "penguin", "age": 3, "keeper_id": 1},
+        ],
+        pk="id",
+        foreign_keys=[("keeper_id", "keepers", "id")],
+    )
     db.close()
     return path
 
@@ -40,8 +44,12 @@ async def test_real_model_counts(zoo, chat_model):
 @pytest.mark.asyncio
 async def test_real_model_join(zoo, chat_model):
     # Accuracy is measured by benchmarks/spider.py; this checks a join works end to end on real output.
-    result = await ask(Datasette([str(zoo)]), "zoo",
-                       "List each keeper's name with the number of animals they look after.", model=chat_model)
+    result = await ask(
+        Datasette([str(zoo)]),
+        "zoo",
+        "List each keeper's name with the number of animals they look after.",
+        model=chat_model,
+    )
     assert result.ok, result.error
     assert "join" in result.sql.lower()
     assert sorted(result.rows) == [("Maria", 3), ("Tom", 2)]
@@ -60,8 +68,19 @@ def test_cli_ask_json_and_sql_only(zoo):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["ok"] and data["answer"] is None and data["rows"] == [["Leo"]]
-    assert set(data) >= {"question", "sql", "attempts", "columns", "rows", "row_count", "truncated", "notes",
-                         "answer", "timings", "tokens"}
+    assert set(data) >= {
+        "question",
+        "sql",
+        "attempts",
+        "columns",
+        "rows",
+        "row_count",
+        "truncated",
+        "notes",
+        "answer",
+        "timings",
+        "tokens",
+    }
     with sqlite3.connect(zoo) as conn:
         assert conn.execute("select count(*) from animals").fetchone() == (5,)
 

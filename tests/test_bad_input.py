@@ -34,29 +34,57 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("body", [
-    b'{"question": ""}', b'{"question": "   \\n\\t "}', json.dumps({"question": BIG}).encode(), INVALID_UTF8,
-    b"{not json", b"[]", b'{"question": 5}', b'{"question": "ok", "history": "nope"}',
-    b'{"question": "ok", "history": [{"sql": 1}]}', b'{"question": "ok", "mode": "magic"}', b"",
-    b'{"question": "\\u0000"}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"question": ""}',
+        b'{"question": "   \\n\\t "}',
+        json.dumps({"question": BIG}).encode(),
+        INVALID_UTF8,
+        b"{not json",
+        b"[]",
+        b'{"question": 5}',
+        b'{"question": "ok", "history": "nope"}',
+        b'{"question": "ok", "history": [{"sql": 1}]}',
+        b'{"question": "ok", "mode": "magic"}',
+        b"",
+        b'{"question": "\\u0000"}',
+    ],
+)
 async def test_ask_json_bad_bodies(ds, body):
     response = await asyncio.wait_for(ds.client.post("/db/-/ask.json", content=body, headers=JSON_HEADERS), 10)
     json_error(response)
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("path", [
-    "/db/-/ask.json", "/db/-/ask.json?q=", "/db/-/ask.json?q=%20%20", f"/db/-/ask.json?q={'y' * 5000}",
-    "/nope/-/ask.json?q=hi", "/db/-/ask.json?q=hi&table=nope", "/db/-/ask.json?q=hi&mode=magic",
-    "/-/semantic-search", "/-/semantic-search?q=", "/-/semantic-search?q=hi&database=nope",
-    "/-/semantic-search?q=hi&database=db&table=nope", "/-/semantic-search?q=hi&limit=0",
-    "/-/semantic-search?q=hi&limit=abc", "/-/semantic-search?q=hi&limit=100000", "/-/semantic-search?q=hi&mode=x",
-    "/-/llm/schema.json?database=nope", "/-/llm/schema.json?database=db&table=nope",
-    "/-/llm/query.json", "/-/llm/query.json?database=db", "/-/llm/query.json?database=nope&sql=select+1",
-    "/-/llm/query.json?database=db&sql=drop+table+items", "/-/llm/query.json?database=db&sql=select+1;select+2",
-    f"/-/llm/query.json?database=db&sql=select+'{'z' * 20000}'",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/db/-/ask.json",
+        "/db/-/ask.json?q=",
+        "/db/-/ask.json?q=%20%20",
+        f"/db/-/ask.json?q={'y' * 5000}",
+        "/nope/-/ask.json?q=hi",
+        "/db/-/ask.json?q=hi&table=nope",
+        "/db/-/ask.json?q=hi&mode=magic",
+        "/-/semantic-search",
+        "/-/semantic-search?q=",
+        "/-/semantic-search?q=hi&database=nope",
+        "/-/semantic-search?q=hi&database=db&table=nope",
+        "/-/semantic-search?q=hi&limit=0",
+        "/-/semantic-search?q=hi&limit=abc",
+        "/-/semantic-search?q=hi&limit=100000",
+        "/-/semantic-search?q=hi&mode=x",
+        "/-/llm/schema.json?database=nope",
+        "/-/llm/schema.json?database=db&table=nope",
+        "/-/llm/query.json",
+        "/-/llm/query.json?database=db",
+        "/-/llm/query.json?database=nope&sql=select+1",
+        "/-/llm/query.json?database=db&sql=drop+table+items",
+        "/-/llm/query.json?database=db&sql=select+1;select+2",
+        f"/-/llm/query.json?database=db&sql=select+'{'z' * 20000}'",
+    ],
+)
 async def test_get_surfaces_bad_parameters(ds, path):
     response = await asyncio.wait_for(ds.client.get(path), 10)
     json_error(response)
@@ -70,10 +98,21 @@ async def test_unknown_database_lists_what_exists(ds):
 
 @pytest.mark.asyncio
 async def test_mcp_bad_messages(ds):
-    for body in (b"{", b"[]", b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "nope"}}',
-                 b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "query", "arguments": 5}}',
-                 INVALID_UTF8):
-        response = await ds.client.post("/-/mcp", content=body, headers={
-            **JSON_HEADERS, "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"})
+    for body in (
+        b"{",
+        b"[]",
+        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "nope"}}',
+        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "query", "arguments": 5}}',
+        INVALID_UTF8,
+    ):
+        response = await ds.client.post(
+            "/-/mcp",
+            content=body,
+            headers={
+                **JSON_HEADERS,
+                "Accept": "application/json, text/event-stream",
+                "MCP-Protocol-Version": "2025-06-18",
+            },
+        )
         assert response.status_code < 500, (body, response.status_code, response.text[:200])
         assert "Traceback" not in response.text

@@ -13,8 +13,14 @@ import pytest
 from conftest import ARTIFACTS, ROOT, free_port, stop, wait_for_http
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DEMO_DB = ROOT / "demo-db" / "build" / "simonw_releases.db"
 QUESTION = "Which five repos have the most releases?"
 FOLLOW_UP = "and only those owned by datasette?"
@@ -31,9 +37,20 @@ def demo_server(default_gguf):
     port = free_port()
     with open(ARTIFACTS / "datasette-ask-browser.log", "w") as log:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "datasette"), "serve", str(DEMO_DB),
-             "-m", str(ROOT / "demo-db" / "metadata.yml"), "-h", "127.0.0.1", "-p", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            [
+                str(Path(sys.executable).parent / "datasette"),
+                "serve",
+                str(DEMO_DB),
+                "-m",
+                str(ROOT / "demo-db" / "metadata.yml"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
         )
         try:
             wait_for_http(f"http://127.0.0.1:{port}/-/versions.json", process)

@@ -15,14 +15,17 @@ def test_defaults_work_with_nothing_set():
 
 
 def test_environment_overrides_defaults(tmp_path):
-    settings = load_settings({}, {"DATASETTE_LLM_MODELS_DIR": str(tmp_path), "OPENAI_API_KEY": "sk-x",
-                                  "DATASETTE_LLM_N_CTX": "4096"})
+    settings = load_settings(
+        {}, {"DATASETTE_LLM_MODELS_DIR": str(tmp_path), "OPENAI_API_KEY": "sk-x", "DATASETTE_LLM_N_CTX": "4096"}
+    )
     assert settings.models_dir == tmp_path and settings.openai_api_key == "sk-x" and settings.n_ctx == 4096
 
 
 def test_plugin_settings_override_environment(tmp_path):
-    settings = load_settings({"models_dir": str(tmp_path / "a"), "queue_limit": "7", "databases": "one"},
-                             {"DATASETTE_LLM_MODELS_DIR": str(tmp_path / "b")})
+    settings = load_settings(
+        {"models_dir": str(tmp_path / "a"), "queue_limit": "7", "databases": "one"},
+        {"DATASETTE_LLM_MODELS_DIR": str(tmp_path / "b")},
+    )
     assert settings.models_dir == tmp_path / "a"
     assert settings.queue_limit == 7
     assert settings.databases == ("one",) and settings.enabled_for("one") and not settings.enabled_for("two")
@@ -42,8 +45,18 @@ def test_bad_number_is_an_error():
 
 def test_settings_from_datasette_metadata_with_env_secret(monkeypatch):
     monkeypatch.setenv("MY_KEY", "sk-secret")
-    datasette = Datasette(memory=True, metadata={"plugins": {"datasette-llm": {
-        "chat_model": "openai:gpt-4o-mini", "openai_api_key": {"$env": "MY_KEY"}, "max_rows": 50}}})
+    datasette = Datasette(
+        memory=True,
+        metadata={
+            "plugins": {
+                "datasette-llm": {
+                    "chat_model": "openai:gpt-4o-mini",
+                    "openai_api_key": {"$env": "MY_KEY"},
+                    "max_rows": 50,
+                }
+            }
+        },
+    )
     settings = settings_for(datasette)
     assert isinstance(settings, Settings)
     assert settings.openai_api_key == "sk-secret" and settings.max_rows == 50

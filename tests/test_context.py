@@ -37,15 +37,21 @@ def test_rows_are_cut_at_row_boundaries():
 
 
 def test_a_single_enormous_row_is_clipped_harder_instead_of_dropped():
-    fitted = fit_rows(["a", "b", "c"], [("x" * 5000, "y" * 5000, "z" * 5000)], count_tokens=count_words,
-                      budget_tokens=60, max_cell_chars=500)
+    fitted = fit_rows(
+        ["a", "b", "c"],
+        [("x" * 5000, "y" * 5000, "z" * 5000)],
+        count_tokens=count_words,
+        budget_tokens=60,
+        max_cell_chars=500,
+    )
     assert fitted.rows_shown == 1 and fitted.tokens <= 60
     assert any("clipped to" in note for note in fitted.notes)
 
 
 def test_row_cap_is_reported():
-    fitted = fit_rows(["a"], [(i,) for i in range(1000)], count_tokens=count_words, budget_tokens=100000,
-                      hit_row_cap=True)
+    fitted = fit_rows(
+        ["a"], [(i,) for i in range(1000)], count_tokens=count_words, budget_tokens=100000, hit_row_cap=True
+    )
     assert fitted.total_rows is None and fitted.truncated
     assert "more than 1,000 rows" in fitted.notes[0]
 

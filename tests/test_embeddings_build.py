@@ -18,8 +18,7 @@ WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel
 
 
 def docs(n: int) -> list[dict]:
-    return [{"id": i, "title": WORDS[i % 10], "body": f"{WORDS[(i * 3) % 10]} number {i}", "n": i}
-            for i in range(n)]
+    return [{"id": i, "title": WORDS[i % 10], "body": f"{WORDS[(i * 3) % 10]} number {i}", "n": i} for i in range(n)]
 
 
 def stored(path) -> dict:
@@ -91,8 +90,9 @@ def test_interrupted_build_keeps_batches_and_resumes(tmp_path):
 
 def test_ids_for_compound_and_missing_primary_keys(tmp_path):
     path = tmp_path / "data.db"
-    make_table(path, "pairs", [{"a": "x", "b": 1, "text": "first"}, {"a": "y", "b": 2, "text": "second"}],
-               pk=("a", "b"))
+    make_table(
+        path, "pairs", [{"a": "x", "b": 1, "text": "first"}, {"a": "y", "b": 2, "text": "second"}], pk=("a", "b")
+    )
     with sqlite3.connect(path) as conn:
         conn.execute("create table loose (text text)")
         conn.executemany("insert into loose values (?)", [("one",), ("two",), (None,)])
@@ -101,19 +101,27 @@ def test_ids_for_compound_and_missing_primary_keys(tmp_path):
     summary = embed_table(str(path), "loose", model=model)
     assert summary.skipped == 1 and summary.embedded == 2
     with sqlite3.connect(path) as conn:
-        ids = [row[0] for row in conn.execute("select e.id from embeddings e join collections c "
-                                              "on c.id = e.collection_id where c.name = 'pairs' order by e.id")]
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "select e.id from embeddings e join collections c "
+                "on c.id = e.collection_id where c.name = 'pairs' order by e.id"
+            )
+        ]
         assert [json.loads(i) for i in ids] == [["x", 1], ["y", 2]]
-        loose = conn.execute("select e.id from embeddings e join collections c on c.id = e.collection_id "
-                             "where c.name = 'loose' order by e.id").fetchall()
+        loose = conn.execute(
+            "select e.id from embeddings e join collections c on c.id = e.collection_id "
+            "where c.name = 'loose' order by e.id"
+        ).fetchall()
         assert loose == [("1",), ("2",)]
 
 
 def test_sql_source_and_model_mismatch(tmp_path):
     path = tmp_path / "data.db"
     make_table(path, "docs", docs(5))
-    summary = embed_table(str(path), "docs", sql="select id, title, body from docs where n < 3",
-                          model=FakeEmbeddingModel())
+    summary = embed_table(
+        str(path), "docs", sql="select id, title, body from docs where n < 3", model=FakeEmbeddingModel()
+    )
     assert summary.embedded == 3
     with pytest.raises(BadRequest, match="--sql query failed"):
         embed_table(str(path), "docs", sql="select nope from docs", model=FakeEmbeddingModel())

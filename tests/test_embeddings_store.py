@@ -33,10 +33,21 @@ from datasette_llm.embeddings import (
     semantic_search,
 )
 
-LLM_EMBEDDING_COLUMNS = ["collection_id", "id", "embedding", "content", "content_blob", "content_hash",
-                         "metadata", "updated"]
-ROWS = [{"id": 1, "text": "red apples and green pears"}, {"id": 2, "text": "a rusty old bicycle"},
-        {"id": 3, "text": "fresh green pears from the market"}]
+LLM_EMBEDDING_COLUMNS = [
+    "collection_id",
+    "id",
+    "embedding",
+    "content",
+    "content_blob",
+    "content_hash",
+    "metadata",
+    "updated",
+]
+ROWS = [
+    {"id": 1, "text": "red apples and green pears"},
+    {"id": 2, "text": "a rusty old bicycle"},
+    {"id": 3, "text": "fresh green pears from the market"},
+]
 
 
 @pytest.fixture
@@ -69,8 +80,10 @@ def llm_like_migrations(fail: bool = False) -> sqlite_utils.Migrations:
     def m001_create_tables(db):
         db["collections"].create({"id": int, "name": str, "model": str}, pk="id")
         db["collections"].create_index(["name"], unique=True)
-        db["embeddings"].create({"collection_id": int, "id": str, "embedding": bytes, "content": str,
-                                 "metadata": str}, pk=("collection_id", "id"))
+        db["embeddings"].create(
+            {"collection_id": int, "id": str, "embedding": bytes, "content": str, "metadata": str},
+            pk=("collection_id", "id"),
+        )
 
     @step
     def m002_foreign_key(db):
@@ -83,8 +96,9 @@ def llm_like_migrations(fail: bool = False) -> sqlite_utils.Migrations:
     @step
     def m004_store_content_hash(db):
         db["embeddings"].add_column("content_hash", bytes)
-        db["embeddings"].transform(column_order=("collection_id", "id", "embedding", "content", "content_hash",
-                                                 "metadata", "updated"))
+        db["embeddings"].transform(
+            column_order=("collection_id", "id", "embedding", "content", "content_hash", "metadata", "updated")
+        )
         db["embeddings"].create_index(["content_hash"])
 
     @step
@@ -133,8 +147,9 @@ def test_llm_cosine_sql_function(tmp_path, fake_model):
     embed_table(str(path), "docs", model=fake_model)
     conn = sqlite3.connect(path)
     register_sql_functions(conn)
-    (score,) = conn.execute("select llm_cosine(a.embedding, b.embedding) from embeddings a, embeddings b "
-                            "where a.id = '1' and b.id = '3'").fetchone()
+    (score,) = conn.execute(
+        "select llm_cosine(a.embedding, b.embedding) from embeddings a, embeddings b where a.id = '1' and b.id = '3'"
+    ).fetchone()
     a, b = word_vector(ROWS[0]["text"]), word_vector(ROWS[2]["text"])
     assert score == pytest.approx(float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)), abs=1e-5)
     # Blobs longer than any embedding are not vectors: no score, and no gigabytes of floats.
@@ -153,11 +168,26 @@ async def test_serves_a_collection_written_by_llm(tmp_path, fake_model):
     db["collections"].insert({"name": "notes", "model": "fake-bow"})
     for row in ROWS:
         vector = word_vector(row["text"]) * 3.0
-        db["embeddings"].insert({"collection_id": 1, "id": str(row["id"]), "embedding": struct.pack(
-            "<" + "f" * len(vector), *vector), "content": None, "content_hash": hashlib.md5(
-            row["text"].encode()).digest(), "metadata": None, "updated": int(time.time())})
-    db["embeddings"].insert({"collection_id": 2, "id": "note-1", "embedding": encode(word_vector("green pears")),
-                             "content": "a note about green pears", "updated": 1})
+        db["embeddings"].insert(
+            {
+                "collection_id": 1,
+                "id": str(row["id"]),
+                "embedding": struct.pack("<" + "f" * len(vector), *vector),
+                "content": None,
+                "content_hash": hashlib.md5(row["text"].encode()).digest(),
+                "metadata": None,
+                "updated": int(time.time()),
+            }
+        )
+    db["embeddings"].insert(
+        {
+            "collection_id": 2,
+            "id": "note-1",
+            "embedding": encode(word_vector("green pears")),
+            "content": "a note about green pears",
+            "updated": 1,
+        }
+    )
     db.close()
     ds = Datasette([str(path)])
     result = await semantic_search(ds, None, "green pears", database="llm", table="docs", mode="semantic")

@@ -28,8 +28,9 @@ def digest(path):
 
 
 async def run(datasette, sql, allowed=("items",), limit_ms=1000):
-    return await run_select(datasette.get_database("data"), sql, allowed_tables=set(allowed), max_rows=100,
-                            time_limit_ms=limit_ms)
+    return await run_select(
+        datasette.get_database("data"), sql, allowed_tables=set(allowed), max_rows=100, time_limit_ms=limit_ms
+    )
 
 
 UNGUARDED_ATTACKS = [
@@ -63,8 +64,9 @@ async def test_authorizer_allows_reads_of_visible_tables_and_fts(db_path):
     datasette = Datasette([str(db_path)])
     result = await run(datasette, "select count(*) from items")
     assert result.rows == ((2000,),)
-    fts = await run(datasette, "select rowid from items_fts where items_fts match 'item' limit 3",
-                    allowed=("items", "items_fts"))
+    fts = await run(
+        datasette, "select rowid from items_fts where items_fts match 'item' limit 3", allowed=("items", "items_fts")
+    )
     assert len(fts.rows) == 3
     capped = await run(datasette, "select id from items")
     assert len(capped.rows) == 100 and capped.hit_row_cap
@@ -73,10 +75,13 @@ async def test_authorizer_allows_reads_of_visible_tables_and_fts(db_path):
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("sql", [
-    "with recursive bomb(x) as (select 1 union all select x + 1 from bomb) select count(*) from bomb",
-    "select count(*) from items a, items b, items c",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "with recursive bomb(x) as (select 1 union all select x + 1 from bomb) select count(*) from bomb",
+        "select count(*) from items a, items b, items c",
+    ],
+)
 async def test_expensive_queries_end_at_the_time_limit(db_path, sql):
     datasette = Datasette([str(db_path)])
     started = time.monotonic()

@@ -19,8 +19,11 @@ HELLO = [{"role": "user", "content": "Reply with exactly the word: pineapple"}]
 
 
 def model_for(base_url, timeout=3.0):
-    return chat_model_for(load_settings({"chat_model": "openai:m", "openai_base_url": base_url,
-                                         "openai_api_key": "k", "model_timeout": timeout}, {}))
+    return chat_model_for(
+        load_settings(
+            {"chat_model": "openai:m", "openai_base_url": base_url, "openai_api_key": "k", "model_timeout": timeout}, {}
+        )
+    )
 
 
 def test_hanging_server_times_out_then_recovers():
@@ -67,9 +70,25 @@ def test_real_server_killed_mid_request(default_gguf):
 
     def start():
         log = open(ARTIFACTS / "killed_server.log", "a")
-        process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf),
-                                    "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024",
-                                    "--model_alias", "m"], stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(default_gguf),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "1024",
+                "--model_alias",
+                "m",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         wait_for_http(f"http://127.0.0.1:{port}/v1/models", process)
         return process
 

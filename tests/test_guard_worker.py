@@ -25,8 +25,10 @@ def long_statement(terms: int = 330) -> str:
 
 def test_the_worker_gives_the_same_verdicts_as_the_guard(schema):
     async def main():
-        return [await check_select_off_loop(sql, schema) for sql in
-                ("select * from docs", "select * from secret", "delete from docs")]
+        return [
+            await check_select_off_loop(sql, schema)
+            for sql in ("select * from docs", "select * from secret", "delete from docs")
+        ]
 
     accepted, unknown, write = asyncio.run(main())
     assert isinstance(accepted, GuardedSQL) and accepted.sql == "select * from docs LIMIT 1000"

@@ -19,8 +19,11 @@ from datasette_llm.errors import ConfigError
 SECRET = "hardening-secret"
 ADMIN, BOB = {"id": "admin"}, {"id": "bob"}
 HIDE_DATABASE = {"databases": {"private": {"allow": ADMIN}}}
-MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-               "MCP-Protocol-Version": "2025-06-18"}
+MCP_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json, text/event-stream",
+    "MCP-Protocol-Version": "2025-06-18",
+}
 BATCH_HEADERS = {**MCP_HEADERS, "MCP-Protocol-Version": "2025-03-26"}
 
 
@@ -67,8 +70,10 @@ def make_ds(paths, metadata=None, plugin=None):
 def signed_in(ds, actor):
     """Cookies and headers of a signed-in browser that passed Datasette's CSRF check."""
     token = ds.sign("token", "csrftoken")
-    return {"cookies": {"ds_actor": ds.sign({"a": actor}, "actor"), "ds_csrftoken": token},
-            "headers": {"x-csrftoken": token}}
+    return {
+        "cookies": {"ds_actor": ds.sign({"a": actor}, "actor"), "ds_csrftoken": token},
+        "headers": {"x-csrftoken": token},
+    }
 
 
 async def mcp(ds, message, headers=MCP_HEADERS, **kwargs):
@@ -77,13 +82,17 @@ async def mcp(ds, message, headers=MCP_HEADERS, **kwargs):
 
 
 async def mcp_tool(ds, name, arguments, **kwargs):
-    response = await mcp(ds, {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                              "params": {"name": name, "arguments": arguments}}, **kwargs)
+    response = await mcp(
+        ds,
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}},
+        **kwargs,
+    )
     assert response.status_code == 200, response.text
     return response.json()["result"]["structuredContent"]
 
 
 # -- 1. a hidden database looks exactly like a missing one ---------------------------------------------
+
 
 async def not_found_answers(ds, database):
     """(surface, status, JSON body) of every surface asked about `database` by an anonymous actor."""
@@ -97,9 +106,13 @@ async def not_found_answers(ds, database):
         ("query", await get(f"/-/llm/query.json?database={database}&sql=select+1")),
     ]
     result = [(name, r.status_code, r.json()) for name, r in answers]
-    for tool, arguments in (("list_tables", {}), ("describe_table", {"table": "payroll"}),
-                            ("query", {"sql": "select 1"}), ("ask", {"question": "How many?"}),
-                            ("semantic_search", {"q": "x"})):
+    for tool, arguments in (
+        ("list_tables", {}),
+        ("describe_table", {"table": "payroll"}),
+        ("query", {"sql": "select 1"}),
+        ("ask", {"question": "How many?"}),
+        ("semantic_search", {"q": "x"}),
+    ):
         data = await mcp_tool(ds, tool, {"database": database, **arguments})
         result.append((f"mcp {tool}", data["status"], data))
     for page in (f"/{database}/-/ask", f"/{database}/payroll/-/semantic-search"):
@@ -128,17 +141,27 @@ async def test_hidden_database_gets_the_same_404_as_a_missing_one(paths, models)
 @pytest.mark.asyncio
 async def test_database_lists_in_404s_name_only_visible_databases(paths, models):
     ds = make_ds(paths, HIDE_DATABASE)
-    for response in (await ds.client.post("/nowhere/-/ask.json", json={"question": "How many?"}),
-                     await ds.client.get("/-/semantic-search?q=x&database=nowhere"),
-                     await ds.client.get("/-/llm/query.json?database=nowhere&sql=select+1")):
+    for response in (
+        await ds.client.post("/nowhere/-/ask.json", json={"question": "How many?"}),
+        await ds.client.get("/-/semantic-search?q=x&database=nowhere"),
+        await ds.client.get("/-/llm/query.json?database=nowhere&sql=select+1"),
+    ):
         assert response.status_code == 404 and "private" not in response.text
 
 
 # -- 2. hostile input is a 4xx, never a 5xx --------------------------------------------------------
 
+
 @pytest.mark.asyncio
-@pytest.mark.parametrize("path", ["/nowhere/items/-/semantic-search", "/db/nowhere/-/semantic-search",
-                                  "/nowhere/items/-/semantic-search?q=anything", "/db/secret/-/semantic-search"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/nowhere/items/-/semantic-search",
+        "/db/nowhere/-/semantic-search",
+        "/nowhere/items/-/semantic-search?q=anything",
+        "/db/secret/-/semantic-search",
+    ],
+)
 async def test_search_page_of_a_missing_table_or_database_is_a_404(paths, path):
     ds = make_ds(paths, {"databases": {"db": {"tables": {"secret": {"allow": ADMIN}}}}})
     response = await ds.client.get(path)
@@ -150,13 +173,16 @@ LONE_SURROGATE_SQL = b'{"database": "db", "sql": "select \'\\ud800\'"}'
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("body", [
-    b'{"jsonrpc": "2.0", "id": "\\ud800", "method": "ping"}',
-    b'{"jsonrpc": "2.0", "id": 1, "method": "\\udfff"}',
-    b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "query", "arguments": '
-    b'{"database": "db", "sql": "select \'\\ud800\'"}}}',
-    b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "\\ud83d"}}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"jsonrpc": "2.0", "id": "\\ud800", "method": "ping"}',
+        b'{"jsonrpc": "2.0", "id": 1, "method": "\\udfff"}',
+        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "query", "arguments": '
+        b'{"database": "db", "sql": "select \'\\ud800\'"}}}',
+        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "\\ud83d"}}',
+    ],
+)
 async def test_lone_surrogates_in_mcp_are_a_parse_error(paths, models, body):
     ds = make_ds(paths)
     response = await mcp(ds, body)
@@ -167,12 +193,14 @@ async def test_lone_surrogates_in_mcp_are_a_parse_error(paths, models, body):
 @pytest.mark.asyncio
 async def test_lone_surrogates_in_json_bodies_are_a_400(paths, models):
     ds = make_ds(paths)
-    query = await ds.client.post("/-/llm/query.json", content=LONE_SURROGATE_SQL,
-                                 headers={"Content-Type": "application/json"})
+    query = await ds.client.post(
+        "/-/llm/query.json", content=LONE_SURROGATE_SQL, headers={"Content-Type": "application/json"}
+    )
     assert query.status_code == 400 and "surrogate" in query.json()["error"]
     for path in ("/db/-/ask.json", "/db/-/ask.stream"):
-        ask = await ds.client.post(path, content=b'{"question": "How many \\udc00?"}',
-                                   headers={"Content-Type": "application/json"})
+        ask = await ds.client.post(
+            path, content=b'{"question": "How many \\udc00?"}', headers={"Content-Type": "application/json"}
+        )
         assert ask.status_code == 400 and "surrogate" in ask.json()["error"]
     # A surrogate in a query string arrives percent-encoded and can only decode to U+FFFD: no error at all.
     response = await ds.client.get("/-/llm/query.json?database=db&sql=select+%27%ED%A0%80%27")
@@ -182,24 +210,28 @@ async def test_lone_surrogates_in_json_bodies_are_a_400(paths, models):
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("path", ["/-/llm/query.json", "/db/-/ask.json", "/db/-/ask.stream", "/-/mcp"])
-@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=x",
-                                          "multipart/form-data;boundary=x"])
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=x", "multipart/form-data;boundary=x"]
+)
 async def test_multipart_with_a_cookie_is_a_415_not_a_500(paths, models, path, content_type):
     # asgi-csrf parses multipart bodies of requests with cookies, and raised on a missing "; boundary=".
     ds = make_ds(paths)
-    response = await ds.client.post(path, content=b"--x\r\nContent-Disposition: form-data; name=\"sql\"\r\n\r\n"
-                                    b"select 1\r\n--x--\r\n", headers={"Content-Type": content_type},
-                                    cookies={"ds_csrftoken": ds.sign("t", "csrftoken")})
+    response = await ds.client.post(
+        path,
+        content=b'--x\r\nContent-Disposition: form-data; name="sql"\r\n\r\nselect 1\r\n--x--\r\n',
+        headers={"Content-Type": content_type},
+        cookies={"ds_csrftoken": ds.sign("t", "csrftoken")},
+    )
     assert response.status_code == 415, response.text
     assert "multipart" in response.text and models.requested == 0
 
 
 # -- 3. body caps for every content type, and MCP batches ------------------------------------------
 
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("path", ["/-/llm/query.json", "/db/-/ask.json", "/db/-/ask.stream", "/-/mcp"])
-@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded", "text/plain",
-                                          None])
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded", "text/plain", None])
 @pytest.mark.parametrize("with_cookie", [False, True])
 async def test_every_post_body_is_capped(paths, models, path, content_type, with_cookie):
     ds = make_ds(paths)
@@ -215,8 +247,9 @@ async def test_every_post_body_is_capped(paths, models, path, content_type, with
 async def test_form_encoded_query_is_capped_and_still_works(paths):
     ds = make_ds(paths)
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    ok = await ds.client.post("/-/llm/query.json", content=b"database=db&sql=select+count(*)+as+n+from+items",
-                              headers=form)
+    ok = await ds.client.post(
+        "/-/llm/query.json", content=b"database=db&sql=select+count(*)+as+n+from+items", headers=form
+    )
     assert ok.status_code == 200 and ok.json()["rows"] == [[3]]
     big = await ds.client.post("/-/llm/query.json", content=b"database=db&sql=" + b"x" * 200_000, headers=form)
     assert big.status_code == 413
@@ -237,21 +270,25 @@ async def test_mcp_batches_are_capped(paths):
 
 # -- 4. no cross-site request can start a model run ----------------------------------------------
 
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("path", ["/db/-/ask.json", "/db/-/ask.stream"])
-@pytest.mark.parametrize("request_kwargs, status", [
-    ({"method": "GET", "params": {"q": "How many?"}}, 405),
-    ({"method": "PUT", "json": {"question": "How many?"}}, 405),
-    # What a page on any site can send without a CORS preflight:
-    ({"content": '{"question": "How many?"}', "headers": {"Content-Type": "text/plain"}}, 415),
-    ({"content": '{"question": "How many?"}'}, 415),  # a Blob without a type: no Content-Type at all
-    ({"data": {"question": "How many?"}}, 403),  # a form from a browser with no cookie for this site
-    # A JSON POST that a browser marks as coming from another site (only possible if CORS let it through):
-    ({"json": {"question": "How many?"}, "headers": {"Origin": "https://evil.example"}}, 403),
-    ({"json": {"question": "How many?"}, "headers": {"Sec-Fetch-Site": "cross-site"}}, 403),
-    ({"json": {"question": "How many?"}, "headers": {"Sec-Fetch-Site": "same-site"}}, 403),
-    ({"json": {"question": "How many?"}, "headers": {"Origin": "null"}}, 403),
-])
+@pytest.mark.parametrize(
+    "request_kwargs, status",
+    [
+        ({"method": "GET", "params": {"q": "How many?"}}, 405),
+        ({"method": "PUT", "json": {"question": "How many?"}}, 405),
+        # What a page on any site can send without a CORS preflight:
+        ({"content": '{"question": "How many?"}', "headers": {"Content-Type": "text/plain"}}, 415),
+        ({"content": '{"question": "How many?"}'}, 415),  # a Blob without a type: no Content-Type at all
+        ({"data": {"question": "How many?"}}, 403),  # a form from a browser with no cookie for this site
+        # A JSON POST that a browser marks as coming from another site (only possible if CORS let it through):
+        ({"json": {"question": "How many?"}, "headers": {"Origin": "https://evil.example"}}, 403),
+        ({"json": {"question": "How many?"}, "headers": {"Sec-Fetch-Site": "cross-site"}}, 403),
+        ({"json": {"question": "How many?"}, "headers": {"Sec-Fetch-Site": "same-site"}}, 403),
+        ({"json": {"question": "How many?"}, "headers": {"Origin": "null"}}, 403),
+    ],
+)
 async def test_cross_site_requests_never_reach_a_model(paths, models, path, request_kwargs, status):
     ds = make_ds(paths)
     request_kwargs = dict(request_kwargs)
@@ -261,10 +298,15 @@ async def test_cross_site_requests_never_reach_a_model(paths, models, path, requ
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("headers", [
-    {}, {"Origin": "http://localhost"}, {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
-    {"Sec-Fetch-Site": "none"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Origin": "http://localhost"},
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+        {"Sec-Fetch-Site": "none"},
+    ],
+)
 async def test_same_site_and_api_clients_still_ask(paths, models, headers):
     ds = make_ds(paths)
     response = await ds.client.post("/db/-/ask.json", json={"question": "How many?"}, headers=headers)
@@ -276,23 +318,30 @@ async def test_forms_need_the_csrf_token(paths, models):
     ds = make_ds(paths)
     browser = signed_in(ds, None)
     token = browser["headers"]["x-csrftoken"]
-    ok = await ds.client.post("/db/-/ask.json", data={"question": "How many?", "csrftoken": token},
-                              cookies={"ds_csrftoken": token})
+    ok = await ds.client.post(
+        "/db/-/ask.json", data={"question": "How many?", "csrftoken": token}, cookies={"ds_csrftoken": token}
+    )
     assert ok.status_code == 200
-    forged = await ds.client.post("/db/-/ask.json", data={"question": "How many?", "csrftoken": "forged"},
-                                  cookies={"ds_csrftoken": token})
+    forged = await ds.client.post(
+        "/db/-/ask.json", data={"question": "How many?", "csrftoken": "forged"}, cookies={"ds_csrftoken": token}
+    )
     assert forged.status_code == 403
     assert models.requested == 1
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("method, headers, warms", [
-    ("GET", {}, True), ("GET", {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "document"}, True),
-    ("GET", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document"}, True),  # a link was followed
-    ("GET", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "iframe"}, False),
-    ("GET", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "image"}, False),
-    ("HEAD", {}, False), ("DELETE", {}, False),
-])
+@pytest.mark.parametrize(
+    "method, headers, warms",
+    [
+        ("GET", {}, True),
+        ("GET", {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "document"}, True),
+        ("GET", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document"}, True),  # a link was followed
+        ("GET", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "iframe"}, False),
+        ("GET", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "image"}, False),
+        ("HEAD", {}, False),
+        ("DELETE", {}, False),
+    ],
+)
 async def test_only_a_visit_to_the_ask_page_warms_the_model(paths, models, monkeypatch, method, headers, warms):
     import datasette_llm.web.ask as web_ask
 
@@ -318,12 +367,16 @@ async def test_openapi_documents_post_only_questions(paths):
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("headers, status", [
-    ({}, 200), ({"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "empty"}, 200),
-    ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document"}, 200),  # someone followed a link
-    ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "empty"}, 403),  # another site's fetch()
-    ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "iframe"}, 403),
-])
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({}, 200),
+        ({"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "empty"}, 200),
+        ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "document"}, 200),  # someone followed a link
+        ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "empty"}, 403),  # another site's fetch()
+        ({"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "iframe"}, 403),
+    ],
+)
 async def test_search_api_refuses_other_sites_fetches(paths, headers, status, monkeypatch):
     import datasette_llm.web.search as web_search
 
@@ -331,6 +384,7 @@ async def test_search_api_refuses_other_sites_fetches(paths, headers, status, mo
         class Empty:
             def to_json(self):
                 return {"ok": True, "hits": []}
+
         return Empty()
 
     monkeypatch.setattr(web_search, "semantic_search", no_search)
@@ -339,27 +393,33 @@ async def test_search_api_refuses_other_sites_fetches(paths, headers, status, mo
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("arguments, fragment", [
-    ({"question": ""}, "'question' argument is required"),
-    ({"question": "   "}, "Please enter a question"),
-    ({"question": "x" * 5000}, "the limit is"),
-    ({"question": "How many?", "mode": "magic"}, "'mode' argument must be one of"),
-    ({"question": "How many?", "history": "nope"}, "history must be a list"),
-    ({"question": "How many?", "history": [{"sql": 1}]}, "needs a 'question'"),
-    ({"question": "How many?", "table": 5}, "must be a string"),
-    ({"question": "How many?", "table": "secret"}, "does not exist"),
-    ({"question": "How many?", "database": "private"}, "does not exist"),
-    ({"question": "How many?", "database": 7}, "must be a string"),
-])
+@pytest.mark.parametrize(
+    "arguments, fragment",
+    [
+        ({"question": ""}, "'question' argument is required"),
+        ({"question": "   "}, "Please enter a question"),
+        ({"question": "x" * 5000}, "the limit is"),
+        ({"question": "How many?", "mode": "magic"}, "'mode' argument must be one of"),
+        ({"question": "How many?", "history": "nope"}, "history must be a list"),
+        ({"question": "How many?", "history": [{"sql": 1}]}, "needs a 'question'"),
+        ({"question": "How many?", "table": 5}, "must be a string"),
+        ({"question": "How many?", "table": "secret"}, "does not exist"),
+        ({"question": "How many?", "database": "private"}, "does not exist"),
+        ({"question": "How many?", "database": 7}, "must be a string"),
+    ],
+)
 async def test_mcp_ask_validates_everything_before_loading_a_model(paths, models, arguments, fragment):
-    ds = make_ds(paths, {**HIDE_DATABASE, "databases": {**HIDE_DATABASE["databases"], "db": {
-        "tables": {"secret": {"allow": ADMIN}}}}})
+    ds = make_ds(
+        paths,
+        {**HIDE_DATABASE, "databases": {**HIDE_DATABASE["databases"], "db": {"tables": {"secret": {"allow": ADMIN}}}}},
+    )
     data = await mcp_tool(ds, "ask", {"database": "db", **arguments})
     assert data["ok"] is False and fragment in data["error"], data
     assert models.requested == 0
 
 
 # -- 5. forwarded headers only when configured -----------------------------------------------------
+
 
 def test_trust_forwarded_headers_is_a_boolean_setting():
     assert load_settings({}).trust_forwarded_headers is False
@@ -380,8 +440,11 @@ async def test_forwarded_host_is_ignored_unless_trusted(paths):
 
 # -- 6. llm-ask: asking without execute-sql --------------------------------------------------------
 
-ASK_WITHOUT_SQL = {"allow_sql": ADMIN, "tables": {"secret": {"allow": ADMIN}},
-                   "plugins": {"datasette-llm": {"allow_ask": BOB}}}
+ASK_WITHOUT_SQL = {
+    "allow_sql": ADMIN,
+    "tables": {"secret": {"allow": ADMIN}},
+    "plugins": {"datasette-llm": {"allow_ask": BOB}},
+}
 
 
 @pytest.mark.asyncio
@@ -417,8 +480,9 @@ async def test_llm_ask_answers_only_from_visible_tables(paths, monkeypatch):
     monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", attacker)
     monkeypatch.setattr(datasette_llm.ask, "chat_model_for", attacker)
     ds = make_ds(paths, {"databases": {"db": ASK_WITHOUT_SQL}})
-    response = await ds.client.post("/db/-/ask.json", json={"question": "What is the code?", "mode": "sql"},
-                                    **signed_in(ds, BOB))
+    response = await ds.client.post(
+        "/db/-/ask.json", json={"question": "What is the code?", "mode": "sql"}, **signed_in(ds, BOB)
+    )
     assert attacker.requested == 1 and "hunter2" not in response.text
     assert response.json()["attempts"][0]["error_kind"] == "unknown_table"
 
@@ -426,10 +490,12 @@ async def test_llm_ask_answers_only_from_visible_tables(paths, monkeypatch):
 @pytest.mark.asyncio
 async def test_llm_ask_default_follows_execute_sql_and_can_be_denied(paths, models):
     default = make_ds(paths, {"databases": {"db": {"allow_sql": ADMIN}}})
-    assert (await default.client.post("/db/-/ask.json", json={"question": "How many?"},
-                                      **signed_in(default, BOB))).status_code == 403
-    assert (await default.client.post("/db/-/ask.json", json={"question": "How many?"},
-                                      **signed_in(default, ADMIN))).status_code == 200
+    assert (
+        await default.client.post("/db/-/ask.json", json={"question": "How many?"}, **signed_in(default, BOB))
+    ).status_code == 403
+    assert (
+        await default.client.post("/db/-/ask.json", json={"question": "How many?"}, **signed_in(default, ADMIN))
+    ).status_code == 200
     # An instance-wide allow_ask: false stops asking even for actors who may run SQL.
     denied = make_ds(paths, plugin={"allow_ask": False})
     assert (await denied.client.post("/db/-/ask.json", json={"question": "How many?"})).status_code == 403
@@ -444,16 +510,43 @@ def test_allow_ask_must_be_an_allow_block():
 
 # -- every route, odd methods and odd input: never a 5xx ------------------------------------------
 
-ROUTES = ["/-/ask", "/db/-/ask", "/db/-/ask.json", "/db/-/ask.stream", "/-/semantic-search",
-          "/db/items/-/semantic-search", "/.well-known/ai-plugin.json", "/-/llm/openapi.json", "/-/llm/openapi.yaml",
-          "/-/llm/logo.svg", "/-/llm/schema.json", "/-/llm/query.json", "/-/mcp",
-          "/~ff/-/ask.json", "/%00/-/ask.json", "/db/%ff/-/semantic-search", "/private/-/ask.stream"]
-QUERIES = ["", "?q=%ff%fe", "?q=%00&database=%00&table=%00", "?database=db&table=items&limit=1e999&mode=%ff",
-           "?sql=select+%27%ED%A0%80%27&database=db", "?q=x&q=y&database=db&database=private"]
-BODIES = [(None, b""), ("application/json", b"\xff"), ("application/json", b"[" * 50_000),
-          ("application/json", b'{"question": {"a": 1}, "sql": ["x"], "database": 5}'),
-          ("application/x-www-form-urlencoded", b"%ff=%fe&question=%00"), ("text/plain", b"x"),
-          ("multipart/form-data; boundary=", b"--\r\n"), ("application/json; charset=latin-1", b"{}")]
+ROUTES = [
+    "/-/ask",
+    "/db/-/ask",
+    "/db/-/ask.json",
+    "/db/-/ask.stream",
+    "/-/semantic-search",
+    "/db/items/-/semantic-search",
+    "/.well-known/ai-plugin.json",
+    "/-/llm/openapi.json",
+    "/-/llm/openapi.yaml",
+    "/-/llm/logo.svg",
+    "/-/llm/schema.json",
+    "/-/llm/query.json",
+    "/-/mcp",
+    "/~ff/-/ask.json",
+    "/%00/-/ask.json",
+    "/db/%ff/-/semantic-search",
+    "/private/-/ask.stream",
+]
+QUERIES = [
+    "",
+    "?q=%ff%fe",
+    "?q=%00&database=%00&table=%00",
+    "?database=db&table=items&limit=1e999&mode=%ff",
+    "?sql=select+%27%ED%A0%80%27&database=db",
+    "?q=x&q=y&database=db&database=private",
+]
+BODIES = [
+    (None, b""),
+    ("application/json", b"\xff"),
+    ("application/json", b"[" * 50_000),
+    ("application/json", b'{"question": {"a": 1}, "sql": ["x"], "database": 5}'),
+    ("application/x-www-form-urlencoded", b"%ff=%fe&question=%00"),
+    ("text/plain", b"x"),
+    ("multipart/form-data; boundary=", b"--\r\n"),
+    ("application/json; charset=latin-1", b"{}"),
+]
 
 
 @pytest.mark.asyncio

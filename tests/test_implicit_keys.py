@@ -19,8 +19,11 @@ def flights_path(tmp_path):
     db = sqlite_utils.Database(path)
     db["airlines"].insert_all([{"uid": 1, "Airline": "JetBlue Airways"}, {"uid": 2, "Airline": "United"}], pk="uid")
     db["airports"].insert({"AirportCode": "APG", "City": "Aberdeen"}, pk="AirportCode")
-    db["flights"].insert_all([{"FlightNo": n, "Airline": 1 + n % 2, "Source": "APG"} for n in range(5)],
-                             pk="FlightNo", foreign_keys=[("Source", "airports", "AirportCode")])
+    db["flights"].insert_all(
+        [{"FlightNo": n, "Airline": 1 + n % 2, "Source": "APG"} for n in range(5)],
+        pk="FlightNo",
+        foreign_keys=[("Source", "airports", "AirportCode")],
+    )
     db["notes"].insert_all([{"id": 1, "airline": 7, "uid": 1}], pk="id")  # 7 is no airline: not a link
     db["crews"].insert_all([{"id": 1, "airlines_id": None}], pk="id")  # holds nothing: not a link
     db.close()
@@ -32,8 +35,9 @@ async def links_of(path):
     name = path.stem
     tables = await load_tables(datasette, name, None)
     declared = foreign_links(tables)
-    return declared, await implicit_links(Probe(datasette.get_database(name), {t.name for t in tables}, 1000),
-                                          tables, declared)
+    return declared, await implicit_links(
+        Probe(datasette.get_database(name), {t.name for t in tables}, 1000), tables, declared
+    )
 
 
 @pytest.mark.asyncio
@@ -51,4 +55,5 @@ async def test_a_name_compared_with_an_undeclared_key_is_looked_up_too(flights_p
     assert result.rows == ((3,),) and len(result.attempts) == 1  # flights 0, 2 and 4
     assert result.attempts[0].fixes == (
         "Airline = 'JetBlue Airways' → Airline IN (SELECT uid FROM airlines WHERE Airline = 'JetBlue Airways') "
-        "(flights.Airline holds airlines ids, not names)",)
+        "(flights.Airline holds airlines ids, not names)",
+    )

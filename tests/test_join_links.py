@@ -21,18 +21,28 @@ LINKS = (
 
 
 def test_same_column_on_both_sides_is_joined_on_the_foreign_key():
-    checked = check_joins("SELECT T2.Model FROM cars_data AS T1 JOIN car_names AS T2 ON t2.MakeId = T2.MakeId "
-                          "ORDER BY T1.MPG DESC LIMIT 1", COLUMNS, LINKS)
-    assert checked.sql == ("SELECT T2.Model FROM cars_data AS T1 JOIN car_names AS T2 ON T1.Id = T2.MakeId "
-                           "ORDER BY T1.MPG DESC LIMIT 1")
-    assert checked.changes == ["JOIN car_names ON t2.MakeId = T2.MakeId linked no tables; joined on the "
-                               "foreign key T1.Id = T2.MakeId"]
+    checked = check_joins(
+        "SELECT T2.Model FROM cars_data AS T1 JOIN car_names AS T2 ON t2.MakeId = T2.MakeId "
+        "ORDER BY T1.MPG DESC LIMIT 1",
+        COLUMNS,
+        LINKS,
+    )
+    assert checked.sql == (
+        "SELECT T2.Model FROM cars_data AS T1 JOIN car_names AS T2 ON T1.Id = T2.MakeId ORDER BY T1.MPG DESC LIMIT 1"
+    )
+    assert checked.changes == [
+        "JOIN car_names ON t2.MakeId = T2.MakeId linked no tables; joined on the foreign key T1.Id = T2.MakeId"
+    ]
     assert checked.problems == []
 
 
 def test_a_condition_on_the_earlier_table_only_is_also_unlinked():
-    checked = check_joins("SELECT DISTINCT T1.Model FROM car_names AS T1 JOIN cars_data AS T2 ON T1.MakeId = "
-                          "t1.Make WHERE T2.Weight > 3500", COLUMNS, LINKS)
+    checked = check_joins(
+        "SELECT DISTINCT T1.Model FROM car_names AS T1 JOIN cars_data AS T2 ON T1.MakeId = "
+        "t1.Make WHERE T2.Weight > 3500",
+        COLUMNS,
+        LINKS,
+    )
     assert "JOIN cars_data AS T2 ON T1.MakeId = T2.Id" in checked.sql
 
 
@@ -45,13 +55,15 @@ def test_unqualified_and_unaliased_names_resolve_through_the_schema():
 
 
 def test_no_direct_foreign_key_gives_the_path_instead_of_a_guess():
-    checked = check_joins("SELECT T2.Model FROM cars_data AS T1 JOIN model_list AS T2 ON t2.Model = T2.Model",
-                          COLUMNS, LINKS)
+    checked = check_joins(
+        "SELECT T2.Model FROM cars_data AS T1 JOIN model_list AS T2 ON t2.Model = T2.Model", COLUMNS, LINKS
+    )
     assert checked.changes == [] and checked.sql.startswith("SELECT T2.Model FROM cars_data AS T1 JOIN model_list")
     assert checked.problems == [
         "JOIN model_list ON t2.Model = T2.Model does not link model_list to the other tables in FROM, so every "
         "row is paired with every row; the foreign keys go cars_data.Id = car_names.MakeId, "
-        "car_names.Model = model_list.Model"]
+        "car_names.Model = model_list.Model"
+    ]
 
 
 def test_linked_joins_and_joins_without_on_are_left_alone():
@@ -71,8 +83,12 @@ def test_linked_joins_and_joins_without_on_are_left_alone():
 
 
 def test_a_join_inside_a_subquery_is_checked_too():
-    checked = check_joins("SELECT * FROM car_makers WHERE Id IN (SELECT T1.Maker FROM model_list AS T1 JOIN "
-                          "car_makers AS T2 ON T2.Id = T2.Id)", COLUMNS, LINKS)
+    checked = check_joins(
+        "SELECT * FROM car_makers WHERE Id IN (SELECT T1.Maker FROM model_list AS T1 JOIN "
+        "car_makers AS T2 ON T2.Id = T2.Id)",
+        COLUMNS,
+        LINKS,
+    )
     assert "ON T1.Maker = T2.Id" in checked.sql
 
 
@@ -80,8 +96,9 @@ def test_two_possible_keys_are_listed_not_chosen():
     links = LINKS + (Link("cars_data", "Year", "car_names", "MakeId"),)
     checked = check_joins("SELECT * FROM cars_data AS a JOIN car_names AS b ON b.Make = b.Make", COLUMNS, links)
     assert checked.changes == []
-    assert checked.problems[0].endswith("the foreign keys that link it: cars_data.Id = car_names.MakeId, "
-                                        "cars_data.Year = car_names.MakeId")
+    assert checked.problems[0].endswith(
+        "the foreign keys that link it: cars_data.Id = car_names.MakeId, cars_data.Year = car_names.MakeId"
+    )
 
 
 def test_names_that_need_quoting_stay_quoted():
@@ -93,15 +110,20 @@ def test_names_that_need_quoting_stay_quoted():
 
 def test_path_between_is_shortest_and_bounded():
     assert [link.text() for link in path_between("cars_data", {"car_makers"}, LINKS)] == [
-        "cars_data.Id = car_names.MakeId", "car_names.Model = model_list.Model", "model_list.Maker = car_makers.Id"]
+        "cars_data.Id = car_names.MakeId",
+        "car_names.Model = model_list.Model",
+        "model_list.Maker = car_makers.Id",
+    ]
     assert path_between("cars_data", {"nowhere"}, LINKS) == []
 
 
 def test_foreign_links_come_from_the_schema(tmp_path):
     conn = sqlite3.connect(tmp_path / "x.db")
-    conn.executescript("create table a (id integer primary key); create table b (id integer primary key, "
-                       "a_id integer references a); create table c (b_id integer references b(id), "
-                       "z integer references missing(id))")
+    conn.executescript(
+        "create table a (id integer primary key); create table b (id integer primary key, "
+        "a_id integer references a); create table c (b_id integer references b(id), "
+        "z integer references missing(id))"
+    )
     assert schema_of(conn, ("a", "b", "c"))[1] == (Link("b", "a_id", "a", "id"), Link("c", "b_id", "b", "id"))
 
 

@@ -63,13 +63,18 @@ def test_copies_agree_on_every_visible_object_and_differ_in_every_hidden_one(run
         names = VARIANTS[variant]
         for table in [*VISIBLE_COLUMNS, *FTS_COLUMNS]:
             quoted = '"' + table + '"'
-            assert dump(path, f"select * from {quoted} order by 1") == dump(original, f"select * from {quoted} "
-                                                                                       "order by 1"), table
+            assert dump(path, f"select * from {quoted} order by 1") == dump(
+                original, f"select * from {quoted} order by 1"
+            ), table
         assert dump(path, "select rowid, * from pub_fts where pub_fts match 'alpha'") == [
-            (1, "Alpha report", "the quick brown fox"), (3, "Gamma", "alpha beta gamma")]
-        visible_sql = ("select type, name, sql from sqlite_master where name in "
-                       "('owners', 'dogs', 'my table', 'my.table', 'tags', 'pub_title_idx', 'dogs_name_idx', "
-                       "'pub_fts', 'pub_titles', 'docs_fts') order by name")
+            (1, "Alpha report", "the quick brown fox"),
+            (3, "Gamma", "alpha beta gamma"),
+        ]
+        visible_sql = (
+            "select type, name, sql from sqlite_master where name in "
+            "('owners', 'dogs', 'my table', 'my.table', 'tags', 'pub_title_idx', 'dogs_name_idx', "
+            "'pub_fts', 'pub_titles', 'docs_fts') order by name"
+        )
         assert dump(path, visible_sql) == dump(original, visible_sql)
         if variant == "original":
             continue
@@ -107,15 +112,23 @@ def test_the_oracle_reports_a_hidden_table_left_visible_as_a_leak(tmp_path):
         outcome = leaky.check("select name, salary from staff")
         assert outcome.verdict == "ran" and not outcome.unstable
         assert {(leak.variant, leak.surface) for leak in outcome.leaks} == {
-            ("mutated", "query.json"), ("mutated", "mcp"), ("renamed", "query.json"), ("renamed", "mcp")}
+            ("mutated", "query.json"),
+            ("mutated", "mcp"),
+            ("renamed", "query.json"),
+            ("renamed", "mcp"),
+        }
         assert leaky.check("select name from dogs").leaks == ()
     finally:
         leaky.close()
 
 
 def test_timing_fields_are_the_only_thing_ignored():
-    body = {"ok": True, "seconds": 0.1, "rows": [[1]], "content": [
-        {"type": "text", "text": json.dumps({"seconds": 2, "rows": [[1]]})}]}
+    body = {
+        "ok": True,
+        "seconds": 0.1,
+        "rows": [[1]],
+        "content": [{"type": "text", "text": json.dumps({"seconds": 2, "rows": [[1]]})}],
+    }
     assert without_timing(body) == {"ok": True, "rows": [[1]], "content": [{"type": "text", "text": {"rows": [[1]]}}]}
     assert without_timing({"rows": [["seconds"]]}) == {"rows": [["seconds"]]}
 
@@ -129,16 +142,22 @@ async def listings(ds) -> dict:
     out = {"schema.json": (await ds.client.get("/-/llm/schema.json")).json()}
     for name in ("list_tables", "describe_table"):
         for table in ("pub", "dogs", "staff", "pub_secret", "staff_view", "crew", "nothere"):
-            message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                       "params": {"name": name, "arguments": {"database": VISIBLE_DB, "table": table}}}
+            message = {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": name, "arguments": {"database": VISIBLE_DB, "table": table}},
+            }
             response = await ds.client.post("/-/mcp", content=json.dumps(message).encode(), headers=MCP_HEADERS)
             out[f"{name} {table}"] = (response.status_code, without_timing(response.json()))
     # Class 6: a hidden database (by either copy's name) or table reads like a missing one on Ask and search.
     # (Datasette's HTML 404 pages take about a second each here, so only the telling ones are asked.)
     requests = [("get", "/vault/-/ask", {}), ("get", f"/{VISIBLE_DB}/staff/-/semantic-search", {"params": {"q": "x"}})]
     for name in ("vault", "strongbox", "nowhere"):
-        requests += [("post", f"/{name}/-/ask.json", {"json": {"question": "How many?"}}),
-                     ("get", "/-/semantic-search", {"params": {"database": name, "q": "fox"}})]
+        requests += [
+            ("post", f"/{name}/-/ask.json", {"json": {"question": "How many?"}}),
+            ("get", "/-/semantic-search", {"params": {"database": name, "q": "fox"}}),
+        ]
     for method, path, kwargs in requests:
         response = await getattr(ds.client, method)(path, **kwargs)
         out[f"{method} {path} {kwargs}"] = (response.status_code, response.text)
@@ -174,8 +193,13 @@ def test_the_hostile_corpus_leaks_nothing(runner):
     assert tally.leaks == [], report(tally.leaks)
 
 
-@settings(max_examples=GENERATED_EXAMPLES, derandomize=True, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=GENERATED_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(statement=statements())
 def test_generated_statements_leak_nothing(runner, statement):
     database, sql = statement

@@ -22,8 +22,10 @@ from datasette_llm.models.base import ChatModel, ChatResult, ModelStatus
 from datasette_llm.models.llama_cpp import LlamaCppChatModel
 from datasette_llm.models.openai import OpenAIChatModel
 
-HELLO = [{"role": "system", "content": "You are terse."},
-         {"role": "user", "content": "Reply with exactly the single word: pineapple"}]
+HELLO = [
+    {"role": "system", "content": "You are terse."},
+    {"role": "user", "content": "Reply with exactly the single word: pineapple"},
+]
 
 
 def test_llama_cpp_short_completion(chat_model):
@@ -119,6 +121,7 @@ def test_custom_gguf_path_loads(default_gguf):
 
 # --- embeddings -----------------------------------------------------------------------------------
 
+
 def test_onnx_paraphrase_beats_unrelated(embedding_model):
     vectors = embedding_model.embed(["my happy puppy", "a fun-loving hound", "quarterly tax filing deadline"])
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
@@ -139,6 +142,7 @@ def test_onnx_truncates_long_text(embedding_model):
 
 
 # --- the shared async behaviour (a scripted backend: timing and queueing logic only) ---------------
+
 
 class SlowModel(ChatModel):
     backend = "scripted"
@@ -189,9 +193,17 @@ def test_timeout_raises_and_next_request_works():
 
 # --- OpenAI-compatible backend against a real server ---------------------------------------------
 
+
 def openai_settings(server, **extra):
-    return load_settings({"chat_model": f"openai:{server['model']}", "openai_base_url": server["base_url"],
-                          "openai_api_key": server["api_key"], **extra}, {})
+    return load_settings(
+        {
+            "chat_model": f"openai:{server['model']}",
+            "openai_base_url": server["base_url"],
+            "openai_api_key": server["api_key"],
+            **extra,
+        },
+        {},
+    )
 
 
 def test_openai_backend_chat(openai_server):
@@ -214,8 +226,14 @@ def test_openai_backend_streams(openai_server):
 
 
 def test_openai_backend_bad_key(openai_server):
-    settings = load_settings({"chat_model": f"openai:{openai_server['model']}",
-                              "openai_base_url": openai_server["base_url"], "openai_api_key": "wrong"}, {})
+    settings = load_settings(
+        {
+            "chat_model": f"openai:{openai_server['model']}",
+            "openai_base_url": openai_server["base_url"],
+            "openai_api_key": "wrong",
+        },
+        {},
+    )
     model = chat_model_for(settings)
     with pytest.raises(ModelError) as info:
         model.complete(HELLO, ChatOptions(max_tokens=4))
@@ -226,8 +244,15 @@ def test_openai_backend_bad_key(openai_server):
 def test_openai_backend_dead_server():
     from conftest import free_port
 
-    settings = load_settings({"chat_model": "openai:x", "openai_base_url": f"http://127.0.0.1:{free_port()}/v1",
-                              "openai_api_key": "k", "model_timeout": 5}, {})
+    settings = load_settings(
+        {
+            "chat_model": "openai:x",
+            "openai_base_url": f"http://127.0.0.1:{free_port()}/v1",
+            "openai_api_key": "k",
+            "model_timeout": 5,
+        },
+        {},
+    )
     model = chat_model_for(settings)
     started = time.monotonic()
     with pytest.raises(ModelUnavailable) as info:

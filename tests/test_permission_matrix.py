@@ -66,9 +66,16 @@ def attacker_model():
 
 async def mcp(ds, cookies, name, arguments):
     message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
-    return await ds.client.post("/-/mcp", content=json.dumps(message).encode(), cookies=cookies, headers={
-        "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-        "MCP-Protocol-Version": "2025-06-18"})
+    return await ds.client.post(
+        "/-/mcp",
+        content=json.dumps(message).encode(),
+        cookies=cookies,
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-06-18",
+        },
+    )
 
 
 @pytest.mark.asyncio
@@ -91,8 +98,12 @@ async def test_no_surface_leaks(db_path, scenario, actor, monkeypatch):
     assert (page.status_code == 200) == sql_ok, ("ask page", page.status_code)
 
     csrf = ds.sign("matrix", "csrftoken")
-    ask_json = await ds.client.post("/db/-/ask.json", json={"question": "What is the launch code", "mode": "sql"},
-                                    cookies={**cookies, "ds_csrftoken": csrf}, headers={"x-csrftoken": csrf})
+    ask_json = await ds.client.post(
+        "/db/-/ask.json",
+        json={"question": "What is the launch code", "mode": "sql"},
+        cookies={**cookies, "ds_csrftoken": csrf},
+        headers={"x-csrftoken": csrf},
+    )
     responses["ask json"] = ask_json
     if not db_ok:
         assert ask_json.status_code == 404  # the same answer as for a database that does not exist
@@ -103,8 +114,7 @@ async def test_no_surface_leaks(db_path, scenario, actor, monkeypatch):
     else:
         assert ask_json.json()["attempts"][0]["error_kind"] == "unknown_table"
 
-    search = await ds.client.get("/-/semantic-search?q=rocket+launch+secret&database=db&mode=semantic",
-                                 cookies=cookies)
+    search = await ds.client.get("/-/semantic-search?q=rocket+launch+secret&database=db&mode=semantic", cookies=cookies)
     responses["search"] = search
     if not db_ok:
         assert search.status_code == 404
@@ -117,8 +127,9 @@ async def test_no_surface_leaks(db_path, scenario, actor, monkeypatch):
     assert schema.status_code == 200
     assert (SECRET_COLUMN in schema.text) == (secret_ok and db_ok)
 
-    query = await ds.client.get(f"/-/llm/query.json?database=db&sql=select+{SECRET_COLUMN}+from+secret",
-                                cookies=cookies)
+    query = await ds.client.get(
+        f"/-/llm/query.json?database=db&sql=select+{SECRET_COLUMN}+from+secret", cookies=cookies
+    )
     responses["query"] = query
     if not db_ok:
         assert query.status_code == 404  # hidden databases are not confirmed to exist
@@ -132,9 +143,12 @@ async def test_no_surface_leaks(db_path, scenario, actor, monkeypatch):
         responses[path] = response
         assert response.status_code == 200
 
-    tools = (("list_tables", {"database": "db"}), ("describe_table", {"database": "db", "table": "secret"}),
-             ("query", {"database": "db", "sql": f"select {SECRET_COLUMN} from secret"}),
-             ("semantic_search", {"q": "rocket launch secret", "database": "db"}))
+    tools = (
+        ("list_tables", {"database": "db"}),
+        ("describe_table", {"database": "db", "table": "secret"}),
+        ("query", {"database": "db", "sql": f"select {SECRET_COLUMN} from secret"}),
+        ("semantic_search", {"q": "rocket launch secret", "database": "db"}),
+    )
     for tool, arguments in tools:
         response = await mcp(ds, cookies, tool, arguments)
         responses[f"mcp {tool}"] = response

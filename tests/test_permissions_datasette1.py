@@ -119,8 +119,9 @@ async def test_database_restricted_to_admin(db_path):
 
 @pytest.mark.asyncio
 async def test_default_allow_sql_off(db_path):
-    ds = await make(db_path, {"databases": {"db": {"allow_sql": {"id": "admin"}}}},
-                    settings={"default_allow_sql": False})
+    ds = await make(
+        db_path, {"databases": {"db": {"allow_sql": {"id": "admin"}}}}, settings={"default_allow_sql": False}
+    )
     assert await permissions.can_execute_sql(ds, None, "db") is False
     assert await permissions.can_execute_sql(ds, ADMIN, "db") is True
 

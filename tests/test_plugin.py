@@ -36,8 +36,7 @@ def test_llm_models_command():
 
 
 def test_llm_models_json_and_not_ready(tmp_path):
-    result = CliRunner().invoke(cli, ["llm", "models", "--json"],
-                                env={"DATASETTE_LLM_MODELS_DIR": str(tmp_path)})
+    result = CliRunner().invoke(cli, ["llm", "models", "--json"], env={"DATASETTE_LLM_MODELS_DIR": str(tmp_path)})
     assert result.exit_code == 1
     data = json.loads(result.output)
     assert [m["ready"] for m in data] == [False, False]
@@ -46,8 +45,19 @@ def test_llm_models_json_and_not_ready(tmp_path):
 
 def test_llm_models_reports_unreachable_server(tmp_path):
     metadata = tmp_path / "metadata.json"
-    metadata.write_text(json.dumps({"plugins": {"datasette-llm": {
-        "chat_model": "openai:m", "openai_base_url": "http://127.0.0.1:9/v1", "openai_api_key": "k"}}}))
+    metadata.write_text(
+        json.dumps(
+            {
+                "plugins": {
+                    "datasette-llm": {
+                        "chat_model": "openai:m",
+                        "openai_base_url": "http://127.0.0.1:9/v1",
+                        "openai_api_key": "k",
+                    }
+                }
+            }
+        )
+    )
     result = CliRunner().invoke(cli, ["llm", "models", "-m", str(metadata)])
     assert result.exit_code == 1
     assert "NOT READY" in result.output and "Could not reach" in result.output

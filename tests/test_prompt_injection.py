@@ -23,8 +23,9 @@ INJECTIONS = [
 def db_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("inject") / "inject.db"
     db = sqlite_utils.Database(path)
-    db["notes"].insert_all([{"id": i + 1, "author": f"user{i + 1}", "body": text} for i, text in enumerate(INJECTIONS)],
-                           pk="id")
+    db["notes"].insert_all(
+        [{"id": i + 1, "author": f"user{i + 1}", "body": text} for i, text in enumerate(INJECTIONS)], pk="id"
+    )
     db["vault"].insert({"id": 1, "code": "vault-code-7731"}, pk="id")
     db.close()
     return path

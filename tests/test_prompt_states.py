@@ -31,6 +31,7 @@ def options(text: str) -> ChatOptions:
 
 # --- the store alone ---------------------------------------------------------------------------------
 
+
 def test_keys_depend_on_tokens_and_identity(tmp_path):
     store = PrefixStates(tmp_path)
     assert store.key("model-a", [1, 2, 3]) == store.key("model-a", [1, 2, 3])
@@ -50,6 +51,7 @@ def test_directory_is_bounded_least_recently_used_first(tmp_path):
 
 
 # --- with the real model -----------------------------------------------------------------------------
+
 
 def fresh(gguf, state_dir):
     return LlamaCppChatModel("states", gguf, n_ctx=2048, state_dir=state_dir)

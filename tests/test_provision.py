@@ -18,8 +18,9 @@ def fake_weight(tmp_path, monkeypatch):
         part.write_bytes(bytes([i]) * 1000)
         parts.append(part)
     content = b"".join(p.read_bytes() for p in parts)
-    weight = WeightFile("model/fake.gguf", len(content), hashlib.sha256(content).hexdigest(),
-                        ("fake-package==1.0",), ())
+    weight = WeightFile(
+        "model/fake.gguf", len(content), hashlib.sha256(content).hexdigest(), ("fake-package==1.0",), ()
+    )
     monkeypatch.setattr(provision, "_source_files", lambda w: parts)
     monkeypatch.setattr(provision, "_pip_install", lambda *a: pytest.fail("must not pip install"))
     return weight, content

@@ -75,11 +75,13 @@ def guard_accepts(sql: str, schema: SchemaInfo) -> bool:
 
 
 def run(conn, sql: str, allowed=VISIBLE):
-    return asyncio.run(run_select(FakeDatabase(conn), sql, allowed_tables=set(allowed), max_rows=100,
-                                  time_limit_ms=2000))
+    return asyncio.run(
+        run_select(FakeDatabase(conn), sql, allowed_tables=set(allowed), max_rows=100, time_limit_ms=2000)
+    )
 
 
 # -- the policy itself ---------------------------------------------------------------------------------------
+
 
 def test_policy_reads_shadow_tables_and_indexes_from_the_schema(policy):
     assert policy.shadow_tables == {"dogs_fts_data", "dogs_fts_idx", "dogs_fts_docsize", "dogs_fts_config"}
@@ -97,6 +99,7 @@ def test_a_view_over_a_hidden_table_is_not_readable(policy, schema):
 
 # -- the two walls agree ---------------------------------------------------------------------------------------
 
+
 def _function_names(conn) -> set[str]:
     builtin = {row[0] for row in conn.execute("select name from pragma_function_list")}
     return {name for name in builtin | set(ALLOWED_FUNCTIONS) | set(FORBIDDEN_FUNCTIONS) if name.isidentifier()}
@@ -107,8 +110,10 @@ def test_guard_and_authorizer_agree_on_every_function(conn, policy, schema):
     disagreements, unparsed = [], []
     for name in sorted(_function_names(conn)):
         by_authorizer = authorize(sqlite3.SQLITE_FUNCTION, None, name, None, None) == sqlite3.SQLITE_OK
-        verdicts = [check_select(f"select {name}({args}) from dogs", schema)
-                    for args in ("", "name", "name, 1", "name, 1, 2", "name, 1, 2, 3", "'x'", "'x', 1")]
+        verdicts = [
+            check_select(f"select {name}({args}) from dogs", schema)
+            for args in ("", "name", "name, 1", "name, 1, 2", "name, 1, 2, 3", "'x'", "'x', 1")
+        ]
         if not any(isinstance(v, GuardedSQL) or v.kind == "forbidden_function" for v in verdicts):
             unparsed.append(name)
             continue
@@ -120,8 +125,21 @@ def test_guard_and_authorizer_agree_on_every_function(conn, policy, schema):
 
 
 @pytest.mark.parametrize("pragma", sorted(PRAGMA_ARGUMENT))
-@pytest.mark.parametrize("argument", ["dogs", "pub", "secret", "pub_secret", "dogs_name", "secret_pw", "nothing",
-                                      "dogs_view", "secret_view", "dogs_fts_data"])
+@pytest.mark.parametrize(
+    "argument",
+    [
+        "dogs",
+        "pub",
+        "secret",
+        "pub_secret",
+        "dogs_name",
+        "secret_pw",
+        "nothing",
+        "dogs_view",
+        "secret_view",
+        "dogs_fts_data",
+    ],
+)
 def test_guard_and_authorizer_agree_on_every_pragma_argument(pragma, argument, policy, schema):
     authorize = make_authorizer(policy)
     by_authorizer = authorize(sqlite3.SQLITE_PRAGMA, pragma, argument, None, None) == sqlite3.SQLITE_OK
@@ -195,19 +213,24 @@ def test_visible_reads_still_work_past_the_authorizer(conn):
     assert run(conn, "select count(*) from dogs").rows == ((2,),)
     assert run(conn, "select name from dogs_fts where dogs_fts match 'rex'").rows == (("Rex",),)
     assert run(conn, "select count(*) from dogs_view").rows == ((2,),)
-    assert run(conn, "with recursive c(n) as (select 1 union all select n + 1 from c where n < 5) "
-                     "select count(*) from c").rows == ((5,),)
+    assert run(
+        conn, "with recursive c(n) as (select 1 union all select n + 1 from c where n < 5) select count(*) from c"
+    ).rows == ((5,),)
     assert run(conn, "select name from pragma_table_info('dogs')").rows == (("id",), ("name",), ("owner",))
 
 
 # -- bounds ------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sql", [
-    "select randomblob(1000000000)",
-    "select hex(zeroblob(600000))",
-    "select length(group_concat(hex(randomblob(1000)))) from (with recursive r(i) as "
-    "(select 1 union all select i + 1 from r where i < 2000) select i from r)",
-])
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select randomblob(1000000000)",
+        "select hex(zeroblob(600000))",
+        "select length(group_concat(hex(randomblob(1000)))) from (with recursive r(i) as "
+        "(select 1 union all select i + 1 from r where i < 2000) select i from r)",
+    ],
+)
 def test_no_value_may_exceed_the_length_limit(conn, sql):
     with pytest.raises(QueryFailed, match="longer than"):
         run(conn, sql)
@@ -227,6 +250,7 @@ def test_a_select_may_not_return_too_many_columns(schema):
 
 
 # -- prompts ------------------------------------------------------------------------------------------------------
+
 
 def test_a_visible_tables_reference_to_a_hidden_one_never_reaches_the_schema_text(conn):
     every = {row[0].lower() for row in conn.execute("select name from sqlite_master")}
@@ -249,21 +273,25 @@ def test_read_policy_is_cached_until_the_schema_changes(conn):
 
 def test_a_stored_table_named_like_a_table_function_is_a_table(tmp_path):
     connection = sqlite3.connect(":memory:", check_same_thread=False)
-    connection.executescript("create table dogs (id); create table json_each (secret); insert into json_each "
-                             "values ('LEAK')")
+    connection.executescript(
+        "create table dogs (id); create table json_each (secret); insert into json_each values ('LEAK')"
+    )
     with pytest.raises(QueryFailed):
         run(connection, "select * from json_each", allowed={"dogs"})
     assert run(connection, "select count(*) from dogs", allowed={"dogs"}).rows == ((0,),)
 
 
-@pytest.mark.parametrize("sql, accepted", [
-    ("select printf('%.*c', 1000000000, 'x')", False),
-    ("select printf('%1000000c', 'x')", False),
-    ("select format('%.2000000f', 1.5)", False),
-    ("select printf(name, 1) from dogs", False),
-    ("select printf('%.2f and %5d%%', 1.5, 3)", True),
-    ("select format('%s-%s', name, id) from dogs", True),
-])
+@pytest.mark.parametrize(
+    "sql, accepted",
+    [
+        ("select printf('%.*c', 1000000000, 'x')", False),
+        ("select printf('%1000000c', 'x')", False),
+        ("select format('%.2000000f', 1.5)", False),
+        ("select printf(name, 1) from dogs", False),
+        ("select printf('%.2f and %5d%%', 1.5, 3)", True),
+        ("select format('%s-%s', name, id) from dogs", True),
+    ],
+)
 def test_printf_formats_are_literal_and_small(schema, sql, accepted):
     assert guard_accepts(sql, schema) == accepted
 
@@ -298,10 +326,13 @@ def test_a_cte_named_like_a_hidden_table_answers_as_if_no_such_table_existed(con
 
 def test_a_hidden_virtual_tables_rows_are_not_counted(tmp_path):
     connection = sqlite3.connect(":memory:", check_same_thread=False)
-    connection.executescript("create table dogs (id); create virtual table hidden_fts using fts5(x); "
-                             "insert into hidden_fts values ('LEAK'), ('LEAK2')")
+    connection.executescript(
+        "create table dogs (id); create virtual table hidden_fts using fts5(x); "
+        "insert into hidden_fts values ('LEAK'), ('LEAK2')"
+    )
     for sql in ("select count(*) from hidden_fts", "select exists (select 1 from hidden_fts)"):
         with pytest.raises(QueryFailed):
             run(connection, sql, allowed={"dogs"})
-    assert run(connection, "with hidden_fts as (select 1) select count(*) from hidden_fts",
-               allowed={"dogs"}).rows == ((1,),)
+    assert run(connection, "with hidden_fts as (select 1) select count(*) from hidden_fts", allowed={"dogs"}).rows == (
+        (1,),
+    )

@@ -20,8 +20,11 @@ def wide_db(tmp_path):
         db[f"filler_{i:03d}"].insert({"id": 1, "alpha": "a", "beta": "b", "gamma": "g"}, pk="id")
     db["customers"].insert_all([{"id": 1, "name": "Ana", "bio": "x" * 5000}], pk="id")
     db["employees"].insert({"id": 1, "name": "Eve"}, pk="id")
-    db["invoices"].insert({"id": 1, "customer_id": 1, "employee_id": 1, "total": 9.5}, pk="id",
-                          foreign_keys=[("customer_id", "customers", "id"), ("employee_id", "employees", "id")])
+    db["invoices"].insert(
+        {"id": 1, "customer_id": 1, "employee_id": 1, "total": 9.5},
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id"), ("employee_id", "employees", "id")],
+    )
     db["order"].insert({"id": 1, "group": "g", "select": 2}, pk="id")
     db["docs"].insert({"id": 1, "body": "hello"}, pk="id")
     db["docs"].enable_fts(["body"])
@@ -65,16 +68,19 @@ async def test_over_budget_keeps_relevant_tables_and_their_neighbours_and_says_w
     schema = render_schema("wide", tables, count, budget, question="What is the total of all invoices?")
     assert count(schema.text) <= budget
     assert {"invoices", "customers", "employees"} <= set(schema.tables)
-    assert len(schema.omitted_tables) >= 90 and all(n.startswith("filler_") or n in ("docs", "order")
-                                                    for n in schema.omitted_tables)
+    assert len(schema.omitted_tables) >= 90 and all(
+        n.startswith("filler_") or n in ("docs", "order") for n in schema.omitted_tables
+    )
     assert any(f"{len(schema.omitted_tables)} of {len(tables)} tables left out" in n for n in schema.notes)
     assert set(schema.tables) | set(schema.omitted_tables) == {t.name for t in tables}
 
 
 @pytest.mark.asyncio
 async def test_hidden_tables_never_reach_the_prompt(wide_db):
-    ds = Datasette([str(wide_db.databases["wide"].path)],
-                   metadata={"databases": {"wide": {"tables": {"customers": {"allow": {"id": "admin"}}}}}})
+    ds = Datasette(
+        [str(wide_db.databases["wide"].path)],
+        metadata={"databases": {"wide": {"tables": {"customers": {"allow": {"id": "admin"}}}}}},
+    )
     anonymous = [t.name for t in await load_tables(ds, "wide", None)]
     admin = [t.name for t in await load_tables(ds, "wide", {"id": "admin"})]
     assert "customers" not in anonymous and "customers" in admin

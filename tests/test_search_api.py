@@ -14,9 +14,34 @@ from conftest_search import actor_cookies, make_table, unpack, use_fake_model
 from datasette_llm.embeddings import INDEXES, VectorIndex, embed_table, enable_fts, fts_query, fuse
 from datasette_llm.web.search import table_actions
 
-WORDS = ["apple", "banana", "cherry", "dolphin", "eagle", "falcon", "giraffe", "harbor", "island",
-         "jungle", "kettle", "lemon", "mango", "nectar", "orchid", "pepper", "quartz", "river",
-         "salmon", "tiger", "umbrella", "violet", "walrus", "xylophone", "yacht", "zebra"]
+WORDS = [
+    "apple",
+    "banana",
+    "cherry",
+    "dolphin",
+    "eagle",
+    "falcon",
+    "giraffe",
+    "harbor",
+    "island",
+    "jungle",
+    "kettle",
+    "lemon",
+    "mango",
+    "nectar",
+    "orchid",
+    "pepper",
+    "quartz",
+    "river",
+    "salmon",
+    "tiger",
+    "umbrella",
+    "violet",
+    "walrus",
+    "xylophone",
+    "yacht",
+    "zebra",
+]
 
 
 @pytest.fixture
@@ -50,14 +75,17 @@ def datasette(path, **metadata) -> Datasette:
 @pytest.mark.asyncio
 async def test_semantic_hits_follow_true_cosine(data_db, fake_model):
     ds = datasette(data_db)
-    response = await ds.client.get("/-/semantic-search?q=zebra+river+mango&database=data&table=docs"
-                                   "&mode=semantic&limit=10")
+    response = await ds.client.get(
+        "/-/semantic-search?q=zebra+river+mango&database=data&table=docs&mode=semantic&limit=10"
+    )
     assert response.status_code == 200
     data = response.json()
     assert data["ok"] is True and data["model"] == "fake-bow" and data["timings_ms"]["total"] > 0
     with sqlite3.connect(data_db) as conn:
-        rows = conn.execute("select e.id, e.embedding from embeddings e join collections c "
-                            "on c.id = e.collection_id where c.name = 'docs'").fetchall()
+        rows = conn.execute(
+            "select e.id, e.embedding from embeddings e join collections c "
+            "on c.id = e.collection_id where c.name = 'docs'"
+        ).fetchall()
     matrix = np.array([unpack(blob) for _, blob in rows])
     query = fake_model.embed(["zebra river mango"])[0]
     cosines = matrix @ query / np.linalg.norm(matrix, axis=1) / np.linalg.norm(query)
@@ -75,24 +103,24 @@ async def test_hybrid_with_and_without_fts(data_db):
     assert with_fts["mode"] == "hybrid"
     assert any(hit["keyword_rank"] for hit in with_fts["hits"])
     assert all(hit["semantic_rank"] or hit["keyword_rank"] for hit in with_fts["hits"])
-    keyword = (await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=docs"
-                                   "&mode=keyword")).json()
-    assert keyword["hits"] and all("zebra" in h["row"]["text"] or "walrus" in h["row"]["text"]
-                                   for h in keyword["hits"])
+    keyword = (await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=docs&mode=keyword")).json()
+    assert keyword["hits"] and all("zebra" in h["row"]["text"] or "walrus" in h["row"]["text"] for h in keyword["hits"])
     no_fts = (await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=notes")).json()
     assert no_fts["hits"] and all(hit["keyword_rank"] is None for hit in no_fts["hits"])
-    semantic = (await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=notes"
-                                    "&mode=semantic")).json()
+    semantic = (await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=notes&mode=semantic")).json()
     assert [h["id"] for h in no_fts["hits"]] == [h["id"] for h in semantic["hits"]]
     # FTS syntax in the query is quoted, never interpreted.
-    tricky = await ds.client.get('/-/semantic-search?q=NEAR(%22zebra%22+-x*+text:AND)&table=docs&mode=keyword'
-                                 "&database=data")
+    tricky = await ds.client.get(
+        "/-/semantic-search?q=NEAR(%22zebra%22+-x*+text:AND)&table=docs&mode=keyword&database=data"
+    )
     assert tricky.status_code == 200
 
 
 def test_fusion_and_fts_query():
-    assert fts_query('zebra NEAR(x) "quoted" -not col:val') == \
-        '"zebra" OR "near" OR "x" OR "quoted" OR "not" OR "col" OR "val"'
+    assert (
+        fts_query('zebra NEAR(x) "quoted" -not col:val')
+        == '"zebra" OR "near" OR "x" OR "quoted" OR "not" OR "col" OR "val"'
+    )
     assert fts_query("  ?! ") is None
     fused = fuse([("a", 0.9), ("b", 0.8)], [("c", 5.0), ("b", 4.0)], method="rrf", k=60)
     assert [f.key for f in fused] == ["b", "a", "c"]  # second in both beats first in one
@@ -111,31 +139,38 @@ async def test_hidden_tables_never_in_hits(data_db):
     anonymous = (await ds.client.get("/-/semantic-search?q=zebra+classified&mode=semantic&limit=100")).json()
     assert anonymous["hits"] and {h["table"] for h in anonymous["hits"]} <= {"docs", "notes"}
     assert "data/secret" not in anonymous["searched"]
-    admin = (await ds.client.get("/-/semantic-search?q=zebra+classified&mode=semantic&limit=100",
-                                 cookies=actor_cookies(ds, {"id": "admin"}))).json()
+    admin = (
+        await ds.client.get(
+            "/-/semantic-search?q=zebra+classified&mode=semantic&limit=100", cookies=actor_cookies(ds, {"id": "admin"})
+        )
+    ).json()
     assert admin["hits"][0]["table"] == "secret"
     denied = await ds.client.get("/-/semantic-search?q=zebra&database=data&table=secret")
     assert denied.status_code == 404 and "secret" not in denied.json()["error"].split("Tables:")[1]
     assert await table_actions(ds, None, "data", "secret") == []
     assert await table_actions(ds, {"id": "admin"}, "data", "secret") == [
-        {"href": "/data/secret/-/semantic-search", "label": "Semantic search"}]
+        {"href": "/data/secret/-/semantic-search", "label": "Semantic search"}
+    ]
     assert await table_actions(ds, None, "data", "plain") == []
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("query, status, needle", [
-    ("q=", 400, "query is empty"),
-    ("q=+++", 400, "query is empty"),
-    ("q=x&database=nope", 404, "Databases: data"),
-    ("q=x&database=data&table=nope", 404, "Tables: docs"),
-    ("q=x&database=data&table=plain", 404, "Collections: docs, notes"),
-    ("q=x&table=nope", 404, "Collections: data/docs, data/notes"),
-    ("q=x&limit=0", 400, "limit"),
-    ("q=x&limit=101", 400, "limit"),
-    ("q=x&limit=ten", 400, "limit"),
-    ("q=x&mode=fuzzy", 400, "semantic, keyword, hybrid"),
-    ("q=x&database=data&table=notes&mode=keyword", 400, "full-text"),
-])
+@pytest.mark.parametrize(
+    "query, status, needle",
+    [
+        ("q=", 400, "query is empty"),
+        ("q=+++", 400, "query is empty"),
+        ("q=x&database=nope", 404, "Databases: data"),
+        ("q=x&database=data&table=nope", 404, "Tables: docs"),
+        ("q=x&database=data&table=plain", 404, "Collections: docs, notes"),
+        ("q=x&table=nope", 404, "Collections: data/docs, data/notes"),
+        ("q=x&limit=0", 400, "limit"),
+        ("q=x&limit=101", 400, "limit"),
+        ("q=x&limit=ten", 400, "limit"),
+        ("q=x&mode=fuzzy", 400, "semantic, keyword, hybrid"),
+        ("q=x&database=data&table=notes&mode=keyword", 400, "full-text"),
+    ],
+)
 async def test_errors_are_json_with_status(data_db, query, status, needle):
     ds = datasette(data_db)
     response = await ds.client.get(f"/-/semantic-search?{query}")
@@ -171,7 +206,7 @@ async def test_search_page_and_long_values(data_db, fake_model):
     ds = datasette(data_db)
     page = await ds.client.get("/data/docs/-/semantic-search?q=zebra&mode=semantic")
     assert page.status_code == 200
-    assert 'href="/data/docs/900"' in page.text and "<option value=\"semantic\" selected>" in page.text
+    assert 'href="/data/docs/900"' in page.text and '<option value="semantic" selected>' in page.text
     data = (await ds.client.get("/-/semantic-search?q=zebra&database=data&table=docs&mode=semantic")).json()
     long_hit = next(h for h in data["hits"] if h["id"] == "900")
     assert len(long_hit["row"]["text"]) < 320 and long_hit["row"]["text"].endswith("…[clipped]")

@@ -13,8 +13,11 @@ from conftest_search import make_table, use_fake_model
 
 from datasette_llm.cli import llm
 
-ROWS = [{"id": 1, "text": "walrus on the ice"}, {"id": 2, "text": "mango smoothie recipe"},
-        {"id": 3, "text": "ice hockey results"}]
+ROWS = [
+    {"id": 1, "text": "walrus on the ice"},
+    {"id": 2, "text": "mango smoothie recipe"},
+    {"id": 3, "text": "ice hockey results"},
+]
 
 
 @pytest.fixture

@@ -319,9 +319,7 @@ def test_formatting_is_kept():
 def test_double_quoted_values_become_strings(fixture_db):
     result = validate_select('select * from dogs where name = "Rex"', SCHEMA)
     assert result.sql == "select * from dogs where name = 'Rex' LIMIT 1000"
-    tricky = validate_select(
-        'select * from dogs where name = "a\'; drop table dogs; --" limit 1', SCHEMA
-    )
+    tricky = validate_select('select * from dogs where name = "a\'; drop table dogs; --" limit 1', SCHEMA)
     assert tricky.sql == "select * from dogs where name = 'a''; drop table dogs; --' limit 1"
     assert not tricky.limit_added
     assert read_only(fixture_db).execute(tricky.sql).fetchall() == []
@@ -351,15 +349,14 @@ def test_unknown_column_suggestions_span_joined_tables():
     qualified = check_select("select o.citty from dogs d join owners o on 1", SCHEMA)
     assert qualified.identifier == "o.citty"
     assert qualified.suggestions == ("city", "o.city")
-    assert check_select('select "Name with spaces" from "my table"', SCHEMA).suggestions[0] == (
-        "Name With Space"
-    )
+    assert check_select('select "Name with spaces" from "my table"', SCHEMA).suggestions[0] == ("Name With Space")
 
 
 def test_unknown_column_names_the_tables_that_hold_it():
     rejection = check_select("select city from dogs", SCHEMA)
-    assert rejection.reason == ('no such column "city" in table "dogs"; "city" is a column of owners '
-                                "(join it through the foreign keys)")
+    assert rejection.reason == (
+        'no such column "city" in table "dogs"; "city" is a column of owners (join it through the foreign keys)'
+    )
     qualified = check_select("select d.CITY from dogs d", SCHEMA)
     assert '"CITY" is a column of owners' in qualified.reason
     assert isinstance(check_select("select city from dogs join owners on 0", SCHEMA), GuardedSQL)
@@ -371,11 +368,12 @@ def test_unknown_column_hint_writes_the_join_with_the_querys_aliases():
     links = (Link("dogs", "owner_id", "owners", "id"), Link("owners", "id", "clubs", "owner_id"))
     schema = SchemaInfo(tables={**SCHEMA.tables, "clubs": ("owner_id", "club")}, links=links)
     assert check_select("select d.city from dogs d", schema).reason == (
-        'no such column "city" in table "dogs"; "city" is a column of owners: add JOIN owners ON '
-        "d.owner_id = owners.id")
+        'no such column "city" in table "dogs"; "city" is a column of owners: add JOIN owners ON d.owner_id = owners.id'
+    )
     assert check_select("select club from dogs", schema).reason.endswith(
         '"club" is a column of clubs: add JOIN owners ON dogs.owner_id = owners.id '
-        "JOIN clubs ON owners.id = clubs.owner_id")
+        "JOIN clubs ON owners.id = clubs.owner_id"
+    )
 
 
 def test_unknown_column_case_insensitive_suggestion():
@@ -404,9 +402,7 @@ def test_allowed_tables_hides_other_tables():
     assert near.kind == "unknown_table"
     assert near.suggestions == ()
     assert "owners" not in near.reason
-    assert isinstance(
-        check_select("select * from dogs", SCHEMA, allowed_tables=allowed), GuardedSQL
-    )
+    assert isinstance(check_select("select * from dogs", SCHEMA, allowed_tables=allowed), GuardedSQL)
     # A hidden table cannot be reached through a join, a subquery or a CTE either.
     for sql in (
         "select * from dogs join owners on 1",
@@ -486,9 +482,7 @@ def _spider_cases() -> list[tuple[int, str, str]]:
     path = SPIDER / "dev.json"
     if not path.exists():
         return []
-    return [
-        (i, item["db_id"], item["query"]) for i, item in enumerate(json.loads(path.read_text()))
-    ]
+    return [(i, item["db_id"], item["query"]) for i, item in enumerate(json.loads(path.read_text()))]
 
 
 SPIDER_CASES = _spider_cases()
@@ -505,9 +499,7 @@ def test_spider_gold_count():
 
 
 @pytest.mark.skipif(not SPIDER_CASES, reason="Spider dev set not available")
-@pytest.mark.parametrize(
-    "index, db_id, gold", SPIDER_CASES, ids=[f"spider{i:03d}" for i, _, _ in SPIDER_CASES]
-)
+@pytest.mark.parametrize("index, db_id, gold", SPIDER_CASES, ids=[f"spider{i:03d}" for i, _, _ in SPIDER_CASES])
 def test_spider_gold_is_accepted_and_returns_same_rows(index, db_id, gold):
     conn = _spider_connection(db_id)
     if db_id not in _spider_schemas:
@@ -727,6 +719,4 @@ def test_extract_sql(reply, expected):
 
 def test_extracted_sql_validates():
     reply = "Sure!\n```sql\nSELECT name FROM dogs WHERE age > 2;\n```\nThis lists old dogs."
-    assert validate_select(extract_sql(reply), SCHEMA).sql == (
-        "SELECT name FROM dogs WHERE age > 2 LIMIT 1000"
-    )
+    assert validate_select(extract_sql(reply), SCHEMA).sql == ("SELECT name FROM dogs WHERE age > 2 LIMIT 1000")

@@ -10,14 +10,17 @@ from datasette_llm.config import load_settings
 from datasette_llm.sql_vote import choose
 
 
-@pytest.mark.parametrize("signatures,expected", [
-    (["a", "b", "b"], (1, 2)),  # a majority overrules the greedy query
-    (["a", "b", "c"], (0, 1)),  # ties go to the greedy query
-    (["a", "b", None], (0, 1)),
-    ([None, "a", "a"], (1, 2)),  # failed candidates do not vote
-    (["a", None, "a"], (0, 2)),
-    ([None, None], (0, 0)),
-])
+@pytest.mark.parametrize(
+    "signatures,expected",
+    [
+        (["a", "b", "b"], (1, 2)),  # a majority overrules the greedy query
+        (["a", "b", "c"], (0, 1)),  # ties go to the greedy query
+        (["a", "b", None], (0, 1)),
+        ([None, "a", "a"], (1, 2)),  # failed candidates do not vote
+        (["a", None, "a"], (0, 2)),
+        ([None, None], (0, 0)),
+    ],
+)
 def test_choose(signatures, expected):
     assert choose(signatures) == expected
 
@@ -28,11 +31,17 @@ def settings(candidates):
 
 @pytest.mark.asyncio
 async def test_majority_result_wins_and_every_candidate_is_kept(db_path):  # noqa: F811
-    model = ScriptedModel([sql_reply("select name from dogs where age > 8"),
-                           sql_reply("select name from dogs where age > 4"),
-                           sql_reply("select name from dogs where age >= 5 order by name"), "Rex and Bella."])
-    result = await ask(Datasette([str(db_path)]), "pets", "Which dogs are older than four?", model=model,
-                       settings=settings(3))
+    model = ScriptedModel(
+        [
+            sql_reply("select name from dogs where age > 8"),
+            sql_reply("select name from dogs where age > 4"),
+            sql_reply("select name from dogs where age >= 5 order by name"),
+            "Rex and Bella.",
+        ]
+    )
+    result = await ask(
+        Datasette([str(db_path)]), "pets", "Which dogs are older than four?", model=model, settings=settings(3)
+    )
     assert sorted(result.rows) == [("Bella",), ("Rex",)] and "age > 4" in result.sql
     assert [(c.votes, c.chosen) for c in result.candidates] == [(1, False), (2, True), (2, False)]
     assert model.calls[1] == model.calls[0] == model.calls[2]  # samples come from the first prompt
@@ -43,8 +52,14 @@ async def test_majority_result_wins_and_every_candidate_is_kept(db_path):  # noq
 
 @pytest.mark.asyncio
 async def test_failed_samples_do_not_outvote_the_greedy_query(db_path):  # noqa: F811
-    model = ScriptedModel([sql_reply("select count(*) from dogs"), sql_reply("drop table dogs"),
-                           sql_reply("select nosuch from dogs"), "Three."])
+    model = ScriptedModel(
+        [
+            sql_reply("select count(*) from dogs"),
+            sql_reply("drop table dogs"),
+            sql_reply("select nosuch from dogs"),
+            "Three.",
+        ]
+    )
     result = await ask(Datasette([str(db_path)]), "pets", "How many dogs?", model=model, settings=settings(3))
     assert result.rows == ((3,),) and result.sql.startswith("select count(*) from dogs")
     assert [c.chosen for c in result.candidates] == [True, False, False]

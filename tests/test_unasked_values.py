@@ -9,8 +9,12 @@ from datasette_llm.join_links import Link
 from datasette_llm.unasked_values import spelt_in, unasked_values
 from datasette_llm.value_hints import Probe
 
-COLUMNS = {"airports": ("code", "city"), "flights": ("no", "source", "airline"),
-           "airlines": ("abbreviation", "name"), "paragraphs": ("id", "text", "semester")}
+COLUMNS = {
+    "airports": ("code", "city"),
+    "flights": ("no", "source", "airline"),
+    "airlines": ("abbreviation", "name"),
+    "paragraphs": ("id", "text", "semester"),
+}
 LINKS = (Link("flights", "source", "airports", "code"),)
 
 
@@ -32,10 +36,12 @@ async def doubts(db, sql, question, offered=()):
 
 @pytest.mark.asyncio
 async def test_a_value_the_question_never_mentions_is_a_doubt(db):
-    assert await doubts(db, "SELECT id FROM paragraphs WHERE text LIKE 'Korea%' OR text = 'Somalia'",
-                        "Which paragraphs are there?") == [
+    assert await doubts(
+        db, "SELECT id FROM paragraphs WHERE text LIKE 'Korea%' OR text = 'Somalia'", "Which paragraphs are there?"
+    ) == [
         "the question does not mention 'Korea%' and 'Somalia': a condition it does not ask for answers a narrower "
-        "question"]
+        "question"
+    ]
 
 
 @pytest.mark.asyncio
@@ -51,8 +57,17 @@ async def test_values_the_question_names_or_reaches_through_their_rows_are_asked
     assert len(await doubts(db, "SELECT no FROM flights WHERE airline IN ('UAL')", "Flights of United Airlines?")) == 1
     assert await doubts(db, "SELECT id FROM paragraphs WHERE text = 'Korea'", "Which text?", offered={"Korea"}) == []
     # an offered value beside one the question spells is an extra, not the question's
-    assert len(await doubts(db, "SELECT id FROM paragraphs WHERE text IN ('Korea', 'Brazil')", "Korea texts?",
-                            offered={"Korea", "Brazil"})) == 1
+    assert (
+        len(
+            await doubts(
+                db,
+                "SELECT id FROM paragraphs WHERE text IN ('Korea', 'Brazil')",
+                "Korea texts?",
+                offered={"Korea", "Brazil"},
+            )
+        )
+        == 1
+    )
     assert await doubts(db, "SELECT id FROM paragraphs WHERE", "Which?") == []  # does not parse: no doubt
 
 
@@ -79,9 +94,12 @@ async def test_spider_gold_values_are_asked_for_but_a_demonym_and_a_country_code
         probe_db, allowed = datasette.get_database(db_id), {t.name for t in tables}
         columns, links = {t.name: t.columns for t in tables}, foreign_links(tables)
         for item in (i for i in spider_gold() if i["db_id"] == db_id):
-            if await unasked_values(Probe(probe_db, allowed, 5000), item["query"].replace('"', "'"),
-                                    item["question"], columns, links):
+            if await unasked_values(
+                Probe(probe_db, allowed, 5000), item["query"].replace('"', "'"), item["question"], columns, links
+            ):
                 flagged.append(item["question"])
     # Known limits, not hidden: 'France' for "French" and 'usa' for "the United States" are not recognised.
-    assert sorted(flagged) == ["What is the average, minimum, and maximum age for all French singers?",
-                       "What is the count of the car models produced in the United States?"]
+    assert sorted(flagged) == [
+        "What is the average, minimum, and maximum age for all French singers?",
+        "What is the count of the car models produced in the United States?",
+    ]

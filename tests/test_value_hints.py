@@ -17,14 +17,18 @@ def test_empty_means_no_rows_or_one_row_of_zeros_and_nulls():
 
 
 def test_replace_literal_touches_only_that_column_and_literal():
-    sql = ("SELECT a FROM t WHERE state = 'North Carolina' AND city = 'North Carolina' "
-           "OR state IN ('x', 'North Carolina')")
+    sql = (
+        "SELECT a FROM t WHERE state = 'North Carolina' AND city = 'North Carolina' OR state IN ('x', 'North Carolina')"
+    )
     assert replace_literal(sql, "STATE", "North Carolina", "NorthCarolina") == (
-        "SELECT a FROM t WHERE state = 'NorthCarolina' AND city = 'North Carolina' OR state IN ('x', 'NorthCarolina')")
+        "SELECT a FROM t WHERE state = 'NorthCarolina' AND city = 'North Carolina' OR state IN ('x', 'NorthCarolina')"
+    )
     assert replace_literal(sql, "state", "nowhere", "x") is None
     assert replace_literal("select (", "a", "b", "c") is None
-    assert replace_literal("SELECT 1 FROM t WHERE name = 'O''Hara'", "name", "O'Hara", "o'hara") == \
-        "SELECT 1 FROM t WHERE name = 'o''hara'"
+    assert (
+        replace_literal("SELECT 1 FROM t WHERE name = 'O''Hara'", "name", "O'Hara", "o'hara")
+        == "SELECT 1 FROM t WHERE name = 'o''hara'"
+    )
 
 
 def test_only_a_single_same_but_for_spelling_value_is_substituted():
@@ -35,17 +39,24 @@ def test_only_a_single_same_but_for_spelling_value_is_substituted():
 
 
 def test_messages_name_values_or_the_columns_and_route():
-    assert ValueHint("re", "dogs", "name", ("Rex", "Reg")).message() == \
-        "'re' is not a value of dogs.name; values that exist: 'Rex', 'Reg'"
-    assert ValueHint("usa", "car_names", "Make", (), ("countries.CountryName",),
-                     ("car_names.Model = model_list.Model",)).message() == (
+    assert (
+        ValueHint("re", "dogs", "name", ("Rex", "Reg")).message()
+        == "'re' is not a value of dogs.name; values that exist: 'Rex', 'Reg'"
+    )
+    assert ValueHint(
+        "usa", "car_names", "Make", (), ("countries.CountryName",), ("car_names.Model = model_list.Model",)
+    ).message() == (
         "'usa' is not a value of car_names.Make, but it is a value of countries.CountryName "
-        "(join through car_names.Model = model_list.Model)")
+        "(join through car_names.Model = model_list.Model)"
+    )
 
 
 def test_literal_comparisons_finds_equals_in_and_like():
     assert sorted(literal_comparisons("select * from t where a = 'x' and b like '%y%' and c in ('z', 3)")) == [
-        ("a", "x"), ("b", "%y%"), ("c", "z")]
+        ("a", "x"),
+        ("b", "%y%"),
+        ("c", "z"),
+    ]
 
 
 @pytest.mark.asyncio
@@ -74,13 +85,24 @@ async def test_a_value_stored_in_another_column_with_other_spacing_is_found_ther
     from datasette_llm.value_hints import value_hints
 
     path = tmp_path / "people.db"
-    sqlite_utils.Database(path)["addresses"].insert_all([
-        {"id": 1, "country": "USA", "state": "NorthCarolina"}, {"id": 2, "country": "USA", "state": "Texas"}])
+    sqlite_utils.Database(path)["addresses"].insert_all(
+        [{"id": 1, "country": "USA", "state": "NorthCarolina"}, {"id": 2, "country": "USA", "state": "Texas"}]
+    )
     db = Datasette([str(path)]).get_database("people")
     tables = {"addresses": ("id", "country", "state")}
-    hints = await value_hints(db, "select id from addresses where country = 'North Carolina'", tables,
-                              allowed={"addresses"}, time_limit_ms=1000)
+    hints = await value_hints(
+        db,
+        "select id from addresses where country = 'North Carolina'",
+        tables,
+        allowed={"addresses"},
+        time_limit_ms=1000,
+    )
     assert [h.message() for h in hints] == [
-        "'North Carolina' is not a value of addresses.country, but it is a value of addresses.state"]
-    assert await value_hints(db, "select id from addresses where country = 'Carolina'", tables,
-                             allowed={"addresses"}, time_limit_ms=1000) == []  # a part of a value is not it
+        "'North Carolina' is not a value of addresses.country, but it is a value of addresses.state"
+    ]
+    assert (
+        await value_hints(
+            db, "select id from addresses where country = 'Carolina'", tables, allowed={"addresses"}, time_limit_ms=1000
+        )
+        == []
+    )  # a part of a value is not it

@@ -19,8 +19,9 @@ def paths(tmp_path):
     for name in ("shop", "music"):
         path = tmp_path / f"{name}.db"
         db = sqlite_utils.Database(path)
-        db["items"].insert_all([{"id": i, "name": f"{name} item {i}", "text": "words " * 40} for i in range(300)],
-                               pk="id")
+        db["items"].insert_all(
+            [{"id": i, "name": f"{name} item {i}", "text": "words " * 40} for i in range(300)], pk="id"
+        )
         db.close()
         made.append(path)
     return made

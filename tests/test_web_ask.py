@@ -34,8 +34,17 @@ class ScriptedModel(ChatModel):
 
     backend = "scripted"
 
-    def __init__(self, replies=(GOOD_SQL,), answer=ANSWER, *, error=None, block=False, token_delay=0.0,
-                 queue_limit=4, timeout=30.0):
+    def __init__(
+        self,
+        replies=(GOOD_SQL,),
+        answer=ANSWER,
+        *,
+        error=None,
+        block=False,
+        token_delay=0.0,
+        queue_limit=4,
+        timeout=30.0,
+    ):
         super().__init__("scripted", queue_limit=queue_limit, timeout=timeout)
         self.replies, self.answer, self.error = list(replies), answer, error
         self.block, self.token_delay = block, token_delay
@@ -136,6 +145,7 @@ def parse_sse(text):
 
 # -- the page and its entry points -----------------------------------------------------------------
 
+
 @pytest.mark.asyncio
 async def test_page_renders_question_box_examples_and_stream_url(make_ds):
     ds = make_ds(ScriptedModel())
@@ -149,8 +159,12 @@ async def test_page_renders_question_box_examples_and_stream_url(make_ds):
     assert "/-/static-plugins/datasette-llm/ask.css" in html
     # Generated from the schema: first tables, size and top rows by a numeric (non-key) column.
     examples = re.findall(r'<button type="button" class="ask-example">(.*?)</button>', html)
-    assert examples == ["How many rows are in owners?", "How many rows are in repos?",
-                        "Show 10 repos with the highest stars", "How many rows are in notes?"]
+    assert examples == [
+        "How many rows are in owners?",
+        "How many rows are in repos?",
+        "Show 10 repos with the highest stars",
+        "How many rows are in notes?",
+    ]
     # Looks like Datasette: crumbs and the database heading.
     assert '<p class="crumbs">' in html and 'border-left: 10px solid #ff0000">db</h1>' in html
     token = re.search(r'data-csrftoken="([^"]+)"', html).group(1)
@@ -229,7 +243,9 @@ async def test_page_for_table_scopes_question_and_examples(make_ds):
     assert 'about <a href="/db/repos">repos</a>' in html
     assert 'data-table="repos"' in html
     assert re.findall(r'class="ask-example">(.*?)<', html) == [
-        "How many rows are in repos?", "Show 10 repos with the highest stars"]
+        "How many rows are in repos?",
+        "Show 10 repos with the highest stars",
+    ]
     assert (await ds.client.get("/db/-/ask?table=missing")).status_code == 404
 
 
@@ -278,6 +294,7 @@ async def test_index_lists_databases_and_settings_databases_limits_them(tmp_path
 
 # -- the JSON API ---------------------------------------------------------------------------------
 
+
 @pytest.mark.asyncio
 async def test_json_api_returns_ask_result(make_ds):
     model = ScriptedModel()
@@ -317,10 +334,13 @@ async def test_json_api_get_never_starts_a_model(make_ds, param):
 async def test_json_api_sends_history_and_table_to_the_model(make_ds):
     model = ScriptedModel()
     ds = make_ds(model)
-    history = [{"question": "Which repos have most stars?", "sql": "select name from repos order by stars desc"},
-               {"question": "Rows please", "sql": None, "rows": [[1, 2]]}]
-    response = await ds.client.post("/db/-/ask.json", json={
-        "question": "and only those owned by simonw?", "history": history, "table": "repos"})
+    history = [
+        {"question": "Which repos have most stars?", "sql": "select name from repos order by stars desc"},
+        {"question": "Rows please", "sql": None, "rows": [[1, 2]]},
+    ]
+    response = await ds.client.post(
+        "/db/-/ask.json", json={"question": "and only those owned by simonw?", "history": history, "table": "repos"}
+    )
     assert response.status_code == 200
     messages = model.calls[0]
     assert {"role": "assistant", "content": "```sql\nselect name from repos order by stars desc\n```"} in messages
@@ -333,24 +353,32 @@ async def test_json_api_sends_history_and_table_to_the_model(make_ds):
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("kwargs, fragment", [
-    ({"json": {"question": ""}}, "Please enter a question"),
-    ({"json": {"question": "   "}}, "Please enter a question"),
-    ({"json": {}}, "Please enter a question"),
-    ({"json": {"question": "x" * 61}}, "the limit is 60"),
-    ({"content": b"{not json", "headers": {"content-type": "application/json"}}, "not valid JSON"),
-    ({"content": b'{"question": "caf\xe9"}', "headers": {"content-type": "application/json"}}, "UTF-8"),
-    ({"json": ["a list"]}, "must be a JSON object"),
-    ({"json": {"question": "Top?", "history": "not a list"}}, "history must be a list"),
-    ({"json": {"question": "Top?", "history": [{"sql": "select 1"}]}}, "needs a 'question'"),
-    ({"json": {"question": "Top?", "history": [1]}}, "needs a 'question'"),
-    ({"json": {"question": "Top?", "table": ["repos"]}}, "table must be a string"),
-    ({"json": {"question": "Top?", "mode": "guess"}}, "mode must be one of auto, sql, text, both"),
-    ({"content": "question=Top%3F&history=%5B", "cookies": {"ds_csrftoken": csrf_pair()},
-      "headers": {"content-type": "application/x-www-form-urlencoded", "x-csrftoken": csrf_pair()}},
-     "history field is not valid JSON"),
-    ({"content": '{"question": "Top\\ud800?"}', "headers": {"content-type": "application/json"}}, "lone surrogate"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"json": {"question": ""}}, "Please enter a question"),
+        ({"json": {"question": "   "}}, "Please enter a question"),
+        ({"json": {}}, "Please enter a question"),
+        ({"json": {"question": "x" * 61}}, "the limit is 60"),
+        ({"content": b"{not json", "headers": {"content-type": "application/json"}}, "not valid JSON"),
+        ({"content": b'{"question": "caf\xe9"}', "headers": {"content-type": "application/json"}}, "UTF-8"),
+        ({"json": ["a list"]}, "must be a JSON object"),
+        ({"json": {"question": "Top?", "history": "not a list"}}, "history must be a list"),
+        ({"json": {"question": "Top?", "history": [{"sql": "select 1"}]}}, "needs a 'question'"),
+        ({"json": {"question": "Top?", "history": [1]}}, "needs a 'question'"),
+        ({"json": {"question": "Top?", "table": ["repos"]}}, "table must be a string"),
+        ({"json": {"question": "Top?", "mode": "guess"}}, "mode must be one of auto, sql, text, both"),
+        (
+            {
+                "content": "question=Top%3F&history=%5B",
+                "cookies": {"ds_csrftoken": csrf_pair()},
+                "headers": {"content-type": "application/x-www-form-urlencoded", "x-csrftoken": csrf_pair()},
+            },
+            "history field is not valid JSON",
+        ),
+        ({"content": '{"question": "Top\\ud800?"}', "headers": {"content-type": "application/json"}}, "lone surrogate"),
+    ],
+)
 async def test_json_api_bad_requests(make_ds, kwargs, fragment):
     model = ScriptedModel()
     ds = make_ds(model, plugin={"max_question_chars": 60})
@@ -380,8 +408,12 @@ async def test_json_api_not_found_and_forbidden(make_ds):
     assert response.json()["error"] == "You do not have permission to ask questions of the database 'db'."
     assert model.calls == []
     cookies = {**actor_cookies(ds, "admin"), "ds_csrftoken": csrf_pair()}
-    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?", "table": "missing"},
-                                    cookies=cookies, headers={"x-csrftoken": csrf_pair()})
+    response = await ds.client.post(
+        "/db/-/ask.json",
+        json={"question": "Top?", "table": "missing"},
+        cookies=cookies,
+        headers={"x-csrftoken": csrf_pair()},
+    )
     assert response.status_code == 404 and "'missing' does not exist" in response.json()["error"]
 
 
@@ -401,10 +433,13 @@ async def test_model_queue_full_is_503_with_retry_after(make_ds):
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("error, status, code", [
-    (ModelError("The model server answered 500: out of memory"), 502, "model_error"),
-    (ModelUnavailable("Could not reach http://127.0.0.1:9/v1"), 502, "model_unavailable"),
-])
+@pytest.mark.parametrize(
+    "error, status, code",
+    [
+        (ModelError("The model server answered 500: out of memory"), 502, "model_error"),
+        (ModelUnavailable("Could not reach http://127.0.0.1:9/v1"), 502, "model_unavailable"),
+    ],
+)
 async def test_model_failures_keep_their_status(make_ds, error, status, code):
     ds = make_ds(ScriptedModel(error=error))
     response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
@@ -427,8 +462,7 @@ async def test_unexpected_error_is_a_generic_json_500_and_logged(make_ds, caplog
     ds = make_ds(ScriptedModel(error=RuntimeError("secret internals /etc/passwd")))
     response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
     assert response.status_code == 500
-    assert response.json() == {"ok": False, "error": INTERNAL_ERROR, "code": "internal_error",
-                               "status": 500}
+    assert response.json() == {"ok": False, "error": INTERNAL_ERROR, "code": "internal_error", "status": 500}
     assert "secret internals" not in response.text and "Traceback" not in response.text
     assert "secret internals" in caplog.text
 
@@ -444,6 +478,7 @@ async def test_no_valid_sql_is_422_with_the_attempts(make_ds):
 
 
 # -- CSRF and API tokens ---------------------------------------------------------------------------
+
 
 class BearerTokens:
     """What an API-token plugin does (Datasette 0.65 has no built-in signed API tokens)."""
@@ -476,17 +511,18 @@ async def test_cookie_post_needs_csrf_token(make_ds):
     for path in ("/db/-/ask.json", "/db/-/ask.stream"):
         refused = await ds.client.post(path, json={"question": "Top?"}, cookies=cookies)
         assert refused.status_code == 403 and "content-type" in refused.text.lower()
-        wrong = await ds.client.post(path, json={"question": "Top?"}, cookies=cookies,
-                                     headers={"x-csrftoken": "forged"})
+        wrong = await ds.client.post(
+            path, json={"question": "Top?"}, cookies=cookies, headers={"x-csrftoken": "forged"}
+        )
         assert wrong.status_code == 403
     assert model.calls == []
     # What the page does: the token in the x-csrftoken header ...
-    response = await ds.client.post("/db/-/ask.stream", json={"question": "Top?"}, cookies=cookies,
-                                    headers={"x-csrftoken": token})
+    response = await ds.client.post(
+        "/db/-/ask.stream", json={"question": "Top?"}, cookies=cookies, headers={"x-csrftoken": token}
+    )
     assert response.status_code == 200 and parse_sse(response.text)[-1][0] == "result"
     # ... or as the csrftoken field of a form.
-    response = await ds.client.post("/db/-/ask.json", data={"question": "Top?", "csrftoken": token},
-                                    cookies=cookies)
+    response = await ds.client.post("/db/-/ask.json", data={"question": "Top?", "csrftoken": token}, cookies=cookies)
     assert response.status_code == 200 and response.json()["ok"] is True
 
 
@@ -495,15 +531,21 @@ async def test_bearer_token_post_works_without_csrf(make_ds, bearer_tokens):
     ds = make_ds(ScriptedModel(), metadata=DENY_SQL)
     # Even with cookies present, asgi-csrf lets "Authorization: Bearer" requests through.
     cookies = {"ds_csrftoken": csrf_pair()}
-    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"}, cookies=cookies,
-                                    headers={"Authorization": "Bearer dstok_test-token"})
+    response = await ds.client.post(
+        "/db/-/ask.json",
+        json={"question": "Top?"},
+        cookies=cookies,
+        headers={"Authorization": "Bearer dstok_test-token"},
+    )
     assert response.status_code == 200 and response.json()["rows"] == [["datasette", 30], ["llm", 20]]
-    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"},
-                                    headers={"Authorization": "Bearer dstok_wrong"})
+    response = await ds.client.post(
+        "/db/-/ask.json", json={"question": "Top?"}, headers={"Authorization": "Bearer dstok_wrong"}
+    )
     assert response.status_code == 403
 
 
 # -- the event stream ------------------------------------------------------------------------------
+
 
 @pytest.mark.asyncio
 async def test_stream_events_in_order(make_ds):
@@ -515,8 +557,18 @@ async def test_stream_events_in_order(make_ds):
     assert response.headers["cache-control"] == "no-cache"
     events = parse_sse(response.text)
     stages = [name for name, _ in events if name != "answer_token"]
-    assert stages == ["started", "route", "writing_sql", "checking", "writing_sql", "checking", "running",
-                      "rows", "answering", "result"]
+    assert stages == [
+        "started",
+        "route",
+        "writing_sql",
+        "checking",
+        "writing_sql",
+        "checking",
+        "running",
+        "rows",
+        "answering",
+        "result",
+    ]
     # The rows arrive before the first answer token, and they are the rows of the result.
     rows = dict(events)["rows"]
     assert rows["rows"] == [["datasette", 30], ["llm", 20]] and rows["columns"] == ["name", "stars"]
@@ -542,8 +594,9 @@ async def test_stream_errors_before_and_after_it_starts(make_ds):
     assert response.status_code == 400
     # After the stream has started: an `error` event carrying the same JSON.
     cookies = {**actor_cookies(ds, "admin"), "ds_csrftoken": csrf_pair()}
-    response = await ds.client.post("/db/-/ask.stream", json={"question": "Top?"}, cookies=cookies,
-                                    headers={"x-csrftoken": csrf_pair()})
+    response = await ds.client.post(
+        "/db/-/ask.stream", json={"question": "Top?"}, cookies=cookies, headers={"x-csrftoken": csrf_pair()}
+    )
     assert response.status_code == 200
     events = parse_sse(response.text)
     assert [name for name, _ in events] == ["started", "route", "writing_sql", "error"]
@@ -576,10 +629,19 @@ async def stream_until(ds, question, stop_after):
             if stop_after in sent_events:
                 disconnect.set()
 
-    scope = {"type": "http", "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/db/-/ask.stream", "raw_path": b"/db/-/ask.stream", "query_string": b"",
-             "root_path": "", "headers": [(b"host", b"localhost"), (b"content-type", b"application/json")],
-             "client": ("127.0.0.1", 5000), "server": ("localhost", 80)}
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/db/-/ask.stream",
+        "raw_path": b"/db/-/ask.stream",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("localhost", 80),
+    }
     started = time.monotonic()
     await asyncio.wait_for(ds.app()(scope, receive, send), 10)
     return sent_events, time.monotonic() - started
@@ -608,6 +670,7 @@ async def test_disconnect_while_answering_stops_generation(make_ds):
 
 # -- answers from text (retrieval over embeddings) ----------------------------------------------------
 
+
 @pytest.fixture
 def text_db(tmp_path, embedding_model):
     """A database whose `tools` table has embeddings (built with the real small embedding model)."""
@@ -616,10 +679,13 @@ def text_db(tmp_path, embedding_model):
     path = tmp_path / "tools.db"
     with sqlite3.connect(path) as conn:
         conn.execute("create table tools (full_name text primary key, name text, readme text)")
-        conn.executemany("insert into tools values (?, ?, ?)", [
-            ("simonw/shot-scraper", "shot-scraper", "A command-line utility for taking screenshots of websites."),
-            ("simonw/ttok", "ttok", "Count and truncate text based on tokens."),
-        ])
+        conn.executemany(
+            "insert into tools values (?, ?, ?)",
+            [
+                ("simonw/shot-scraper", "shot-scraper", "A command-line utility for taking screenshots of websites."),
+                ("simonw/ttok", "ttok", "Count and truncate text based on tokens."),
+            ],
+        )
     embed_table(path, "tools", columns=["name", "readme"], model=embedding_model)
     return path
 
@@ -658,6 +724,7 @@ async def test_text_mode_without_embeddings_is_400(make_ds):
 
 # -- with the real default model -------------------------------------------------------------------
 
+
 @pytest.mark.model
 @pytest.mark.asyncio
 @pytest.mark.timeout(600)
@@ -669,8 +736,9 @@ async def test_real_model_json_and_stream(make_ds, db_path, chat_model):
     assert data["ok"] and data["model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"
     assert data["rows"] == [[3]] and ("3" in data["answer"] or "three" in data["answer"].lower())
 
-    response = await ds.client.post("/db/-/ask.stream", json={"question": "Which repo has the most stars?"},
-                                    timeout=600)
+    response = await ds.client.post(
+        "/db/-/ask.stream", json={"question": "Which repo has the most stars?"}, timeout=600
+    )
     events = parse_sse(response.text)
     stages = [name for name, _ in events if name != "answer_token"]
     assert stages[:3] == ["started", "route", "writing_sql"] and stages[-3:] == ["rows", "answering", "result"]

@@ -31,8 +31,9 @@ finds rows by meaning in tables that have embeddings. Prefer runQuery when you c
 
 
 def description_for_model(settings: Settings) -> str:
-    return DESCRIPTION_FOR_MODEL.format(max_rows=settings.query_max_rows, max_chars=settings.query_max_chars,
-                                        marker=CLIP_MARKER)
+    return DESCRIPTION_FOR_MODEL.format(
+        max_rows=settings.query_max_rows, max_chars=settings.query_max_chars, marker=CLIP_MARKER
+    )
 
 
 def name_for_model(title: str) -> str:
@@ -44,8 +45,9 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def build_manifest(base_url: str, settings: Settings, *, title: str | None = None,
-                   license_url: str | None = None) -> dict:
+def build_manifest(
+    base_url: str, settings: Settings, *, title: str | None = None, license_url: str | None = None
+) -> dict:
     """The manifest for an instance whose public root is `base_url` (absolute, ending in "/").
 
     Keys in `settings.manifest` replace the defaults whole; `auth` defaults to {"type": "none"}.
@@ -57,12 +59,14 @@ def build_manifest(base_url: str, settings: Settings, *, title: str | None = Non
         "schema_version": "v1",
         "name_for_human": _clip(title, NAME_FOR_HUMAN_MAX),
         "name_for_model": name_for_model(title),
-        "description_for_human": _clip(f"Query and search the data published in {title}.",
-                                       DESCRIPTION_FOR_HUMAN_MAX),
+        "description_for_human": _clip(f"Query and search the data published in {title}.", DESCRIPTION_FOR_HUMAN_MAX),
         "description_for_model": description_for_model(settings),
         "auth": auth,
-        "api": {"type": "openapi", "url": base_url + "-/llm/openapi.json",
-                "is_user_authenticated": auth.get("type", "none") != "none"},
+        "api": {
+            "type": "openapi",
+            "url": base_url + "-/llm/openapi.json",
+            "is_user_authenticated": auth.get("type", "none") != "none",
+        },
         "logo_url": base_url + "-/llm/logo.svg",
         "contact_email": "",
         "legal_info_url": license_url or base_url,

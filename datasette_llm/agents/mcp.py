@@ -102,23 +102,34 @@ def initialize(params: dict) -> dict:
     if not isinstance(requested, str):
         raise _ParamsError("initialize needs a protocolVersion string")
     negotiated = requested if requested in HANDSHAKE_VERSIONS else LATEST_HANDSHAKE_VERSION
-    result = {"protocolVersion": negotiated, "capabilities": {"tools": {"listChanged": False}},
-              "serverInfo": server_info(negotiated)}
+    result = {
+        "protocolVersion": negotiated,
+        "capabilities": {"tools": {"listChanged": False}},
+        "serverInfo": server_info(negotiated),
+    }
     if at_least(negotiated, "2025-03-26"):
         result["instructions"] = INSTRUCTIONS
     return result
 
 
 def discover(protocol_version: str) -> dict:
-    return {"supportedVersions": list(HANDSHAKE_VERSIONS + MODERN_VERSIONS),
-            "capabilities": {"tools": {"listChanged": False}}, "instructions": INSTRUCTIONS,
-            "ttlMs": 0, "cacheScope": "public"}
+    return {
+        "supportedVersions": list(HANDSHAKE_VERSIONS + MODERN_VERSIONS),
+        "capabilities": {"tools": {"listChanged": False}},
+        "instructions": INSTRUCTIONS,
+        "ttlMs": 0,
+        "cacheScope": "public",
+    }
 
 
 def list_tools(protocol_version: str) -> dict:
-    tools = [tool.definition(with_title=at_least(protocol_version, "2025-06-18"),
-                             with_annotations=at_least(protocol_version, "2025-03-26"))
-             for tool in TOOLS.values()]
+    tools = [
+        tool.definition(
+            with_title=at_least(protocol_version, "2025-06-18"),
+            with_annotations=at_least(protocol_version, "2025-03-26"),
+        )
+        for tool in TOOLS.values()
+    ]
     result = {"tools": tools}
     if is_modern(protocol_version):
         result.update(ttlMs=0, cacheScope="public")  # the same list for every caller
@@ -127,8 +138,10 @@ def list_tools(protocol_version: str) -> dict:
 
 def tool_result(data: dict, protocol_version: str, *, is_error: bool = False) -> dict:
     """Text content with the JSON (every revision), plus structuredContent where the revision has it."""
-    result = {"content": [{"type": "text", "text": json.dumps(data, ensure_ascii=False, default=str)}],
-              "isError": is_error}
+    result = {
+        "content": [{"type": "text", "text": json.dumps(data, ensure_ascii=False, default=str)}],
+        "isError": is_error,
+    }
     if at_least(protocol_version, "2025-06-18"):
         result["structuredContent"] = json.loads(json.dumps(data, default=str))
     return result

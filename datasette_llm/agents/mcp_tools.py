@@ -43,8 +43,13 @@ class Tool:
         if with_title:
             data["title"] = self.title
         if with_annotations:
-            data["annotations"] = {"title": self.title, "readOnlyHint": True, "destructiveHint": False,
-                                   "idempotentHint": True, "openWorldHint": False}
+            data["annotations"] = {
+                "title": self.title,
+                "readOnlyHint": True,
+                "destructiveHint": False,
+                "idempotentHint": True,
+                "openWorldHint": False,
+            }
         return data
 
 
@@ -64,13 +69,15 @@ async def list_tables(datasette, actor, arguments: dict) -> dict:
 
 
 async def describe_table_tool(datasette, actor, arguments: dict) -> dict:
-    return await describe_table(datasette, actor, _string(arguments, "database"),
-                                _string(arguments, "table", required=True))
+    return await describe_table(
+        datasette, actor, _string(arguments, "database"), _string(arguments, "table", required=True)
+    )
 
 
 async def query(datasette, actor, arguments: dict) -> dict:
-    result = await run_capped_query(datasette, actor, _string(arguments, "database"),
-                                    _string(arguments, "sql", required=True))
+    result = await run_capped_query(
+        datasette, actor, _string(arguments, "database"), _string(arguments, "sql", required=True)
+    )
     return result.to_json()
 
 
@@ -90,16 +97,17 @@ async def ask_tool(datasette, actor, arguments: dict) -> dict:
     if not settings.enabled_for(database):
         raise NotFound(f"Ask is not enabled for the database {database!r}.")
     tables = [await resolve_table(datasette, actor, database, table)] if table else []
-    result = await ask(datasette, database, question, actor=actor, history=history, tables=tables,
-                       settings=settings, mode=mode)
+    result = await ask(
+        datasette, database, question, actor=actor, history=history, tables=tables, settings=settings, mode=mode
+    )
     data = result.to_json()
-    capped = cap_rows(result.columns, result.rows, max_rows=settings.query_max_rows,
-                      max_chars=settings.query_max_chars)
+    capped = cap_rows(result.columns, result.rows, max_rows=settings.query_max_rows, max_chars=settings.query_max_chars)
     data.update(rows=list(capped.rows), rows_truncated=capped.truncated, rows_note=capped.note)
     data.pop("attempts", None)  # the model's raw replies: noise for another assistant
     if not result.ok:
-        raise DatasetteLLMError(result.error or "The question could not be answered.", status=422,
-                                sql=result.sql, notes=list(result.notes))
+        raise DatasetteLLMError(
+            result.error or "The question could not be answered.", status=422, sql=result.sql, notes=list(result.notes)
+        )
     return data
 
 
@@ -123,8 +131,10 @@ def _cap_hits(data: dict, max_chars: int) -> dict:
     if len(kept) < len(hits):
         data["hits"] = kept
         data["truncated"] = True
-        data["note"] = (f"Showing {len(kept)} of {len(hits)} hits (the rest did not fit in {max_chars:,} "
-                        "characters); ask for fewer with limit.")
+        data["note"] = (
+            f"Showing {len(kept)} of {len(hits)} hits (the rest did not fit in {max_chars:,} "
+            "characters); ask for fewer with limit."
+        )
     else:
         data.setdefault("truncated", False)
     return data
@@ -139,8 +149,15 @@ async def semantic_search_tool(datasette, actor, arguments: dict) -> dict:
     database = _string(arguments, "database")
     if database is not None:  # a hidden database gets the same 404 as a missing one
         database = await resolve_database(datasette, actor, database)
-    result = await search(datasette, actor, q, database=database, table=_string(arguments, "table"),
-                          limit=limit, mode=_string(arguments, "mode") or "hybrid")
+    result = await search(
+        datasette,
+        actor,
+        q,
+        database=database,
+        table=_string(arguments, "table"),
+        limit=limit,
+        mode=_string(arguments, "mode") or "hybrid",
+    )
     return _cap_hits(result.to_json(), settings_for(datasette).query_max_chars)
 
 
@@ -148,34 +165,74 @@ def _schema(properties: dict, required: list[str]) -> dict:
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
-TOOLS = {tool.name: tool for tool in (
-    Tool("list_tables", "List tables",
-         "List the databases and tables you may query, with column names and row counts. Call this first.",
-         _schema({"database": DATABASE}, []), list_tables),
-    Tool("describe_table", "Describe a table",
-         "One table's columns with types, primary and foreign keys, row count and three example rows.",
-         _schema({"database": DATABASE, "table": {"type": "string"}}, ["table"]), describe_table_tool),
-    Tool("query", "Run a read-only SQL query",
-         "Run one read-only SQLite SELECT and get rows back. Always use LIMIT and only the columns you need. "
-         "Results are capped by rows and characters: when truncated is true, note says what was cut; never "
-         "invent rows you were not shown. Rejected SQL comes back with the reason and the nearest real names.",
-         _schema({"database": DATABASE, "sql": {"type": "string", "description": "One SQLite SELECT."}},
-                 ["sql"]), query),
-    Tool("ask", "Ask a question",
-         "Answer a plain-English question from one database using this server's own model (slow; prefer "
-         "query when you can write SQL). Returns the answer, the SQL it ran and capped rows.",
-         _schema({"database": DATABASE, "question": {"type": "string"},
-                  "table": {"type": "string", "description": "Focus on this table (optional)."},
-                  "history": {"type": "array", "items": {"type": "object"},
-                              "description": "Earlier turns: [{question, sql}], newest last."},
-                  "mode": {"type": "string", "enum": ["auto", "sql", "text", "both"], "default": "auto",
-                           "description": "sql: write a query; text: answer from retrieved text rows with "
-                                          "citations; both: filter with SQL, then retrieve; auto: decide."}},
-                 ["question"]), ask_tool),
-    Tool("semantic_search", "Search by meaning",
-         "Find rows by meaning (and keywords) in tables that have embeddings.",
-         _schema({"q": {"type": "string"}, "database": DATABASE, "table": {"type": "string"},
-                  "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
-                  "mode": {"type": "string", "enum": ["hybrid", "semantic", "keyword"], "default": "hybrid"}},
-                 ["q"]), semantic_search_tool),
-)}
+TOOLS = {
+    tool.name: tool
+    for tool in (
+        Tool(
+            "list_tables",
+            "List tables",
+            "List the databases and tables you may query, with column names and row counts. Call this first.",
+            _schema({"database": DATABASE}, []),
+            list_tables,
+        ),
+        Tool(
+            "describe_table",
+            "Describe a table",
+            "One table's columns with types, primary and foreign keys, row count and three example rows.",
+            _schema({"database": DATABASE, "table": {"type": "string"}}, ["table"]),
+            describe_table_tool,
+        ),
+        Tool(
+            "query",
+            "Run a read-only SQL query",
+            "Run one read-only SQLite SELECT and get rows back. Always use LIMIT and only the columns you need. "
+            "Results are capped by rows and characters: when truncated is true, note says what was cut; never "
+            "invent rows you were not shown. Rejected SQL comes back with the reason and the nearest real names.",
+            _schema({"database": DATABASE, "sql": {"type": "string", "description": "One SQLite SELECT."}}, ["sql"]),
+            query,
+        ),
+        Tool(
+            "ask",
+            "Ask a question",
+            "Answer a plain-English question from one database using this server's own model (slow; prefer "
+            "query when you can write SQL). Returns the answer, the SQL it ran and capped rows.",
+            _schema(
+                {
+                    "database": DATABASE,
+                    "question": {"type": "string"},
+                    "table": {"type": "string", "description": "Focus on this table (optional)."},
+                    "history": {
+                        "type": "array",
+                        "items": {"type": "object"},
+                        "description": "Earlier turns: [{question, sql}], newest last.",
+                    },
+                    "mode": {
+                        "type": "string",
+                        "enum": ["auto", "sql", "text", "both"],
+                        "default": "auto",
+                        "description": "sql: write a query; text: answer from retrieved text rows with "
+                        "citations; both: filter with SQL, then retrieve; auto: decide.",
+                    },
+                },
+                ["question"],
+            ),
+            ask_tool,
+        ),
+        Tool(
+            "semantic_search",
+            "Search by meaning",
+            "Find rows by meaning (and keywords) in tables that have embeddings.",
+            _schema(
+                {
+                    "q": {"type": "string"},
+                    "database": DATABASE,
+                    "table": {"type": "string"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                    "mode": {"type": "string", "enum": ["hybrid", "semantic", "keyword"], "default": "hybrid"},
+                },
+                ["q"],
+            ),
+            semantic_search_tool,
+        ),
+    )
+}

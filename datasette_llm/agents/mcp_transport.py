@@ -45,8 +45,14 @@ MAX_BATCH_MESSAGES = 20  # each message may run a query or a model: a batch must
 SESSION_NAMESPACE = "datasette-llm-mcp-session"
 ENDED_SESSIONS_KEPT = 10_000
 BATCH_VERSIONS = ("2024-11-05", "2025-03-26")  # JSON-RPC batches were removed in 2025-06-18
-MODERN_STATUS = {PARSE_ERROR: 400, INVALID_REQUEST: 400, INVALID_PARAMS: 400, HEADER_MISMATCH: 400,
-                 UNSUPPORTED_PROTOCOL_VERSION: 400, METHOD_NOT_FOUND: 404}
+MODERN_STATUS = {
+    PARSE_ERROR: 400,
+    INVALID_REQUEST: 400,
+    INVALID_PARAMS: 400,
+    HEADER_MISMATCH: 400,
+    UNSUPPORTED_PROTOCOL_VERSION: 400,
+    METHOD_NOT_FOUND: 404,
+}
 NAME_BEARING = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 ROUTING_HEADERS = ("mcp-protocol-version", "mcp-method", "mcp-name")
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -170,8 +176,17 @@ def _envelope_version(message):
     return None
 
 
-async def handle_http(datasette, actor, *, method: str, headers: dict, raw_headers=(), body: bytes = b"",
-                      host: str | None = None, server_address: str | None = None) -> Reply:
+async def handle_http(
+    datasette,
+    actor,
+    *,
+    method: str,
+    headers: dict,
+    raw_headers=(),
+    body: bytes = b"",
+    host: str | None = None,
+    server_address: str | None = None,
+) -> Reply:
     """One HTTP exchange on the MCP endpoint. `headers` has lowercase names; `raw_headers` keeps duplicates."""
     if not origin_allowed(headers.get("origin"), host, server_address):
         return _http_error(403, INVALID_REQUEST, "Forbidden: requests from this Origin are not allowed")
@@ -184,9 +199,15 @@ async def handle_http(datasette, actor, *, method: str, headers: dict, raw_heade
         end_session(datasette, session_id)
         return Reply(204)
     if method != "POST":
-        return Reply(405, error_response(None, INVALID_REQUEST, "Method not allowed: POST JSON-RPC messages "
-                                         "here (this server sends no server-initiated streams)"),
-                     {"Allow": "POST, DELETE"})
+        return Reply(
+            405,
+            error_response(
+                None,
+                INVALID_REQUEST,
+                "Method not allowed: POST JSON-RPC messages here (this server sends no server-initiated streams)",
+            ),
+            {"Allow": "POST, DELETE"},
+        )
     if not _accepts_json(headers.get("accept")):
         return _http_error(406, INVALID_REQUEST, "Not Acceptable: this server answers with application/json")
     content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -199,16 +220,24 @@ async def handle_http(datasette, actor, *, method: str, headers: dict, raw_heade
     except (ValueError, RecursionError):
         return _http_error(400, PARSE_ERROR, "Parse error: the body is not valid JSON")
     if not is_text(message):
-        return _http_error(400, PARSE_ERROR, "Parse error: the body contains a lone surrogate escape "
-                           "(\\ud800-\\udfff), which is not text")
+        return _http_error(
+            400,
+            PARSE_ERROR,
+            "Parse error: the body contains a lone surrogate escape (\\ud800-\\udfff), which is not text",
+        )
 
     header_version = headers.get("mcp-protocol-version")
-    if header_version in MODERN_VERSIONS or (header_version not in HANDSHAKE_VERSIONS
-                                             and _envelope_version(message) is not None):
+    if header_version in MODERN_VERSIONS or (
+        header_version not in HANDSHAKE_VERSIONS and _envelope_version(message) is not None
+    ):
         return await _handle_modern(datasette, actor, message, headers, raw_headers)
     if header_version is not None and header_version not in HANDSHAKE_VERSIONS:
-        return _http_error(400, INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {header_version!r}. "
-                           f"Supported: {', '.join(HANDSHAKE_VERSIONS + MODERN_VERSIONS)}")
+        return _http_error(
+            400,
+            INVALID_REQUEST,
+            f"Unsupported MCP-Protocol-Version {header_version!r}. "
+            f"Supported: {', '.join(HANDSHAKE_VERSIONS + MODERN_VERSIONS)}",
+        )
     return await _handle_handshake_era(datasette, actor, message, header_version, session_id)
 
 
@@ -221,18 +250,28 @@ async def _handle_handshake_era(datasette, actor, message, header_version, sessi
     version = header_version or negotiated or DEFAULT_HTTP_VERSION
     if isinstance(message, list):
         if version not in BATCH_VERSIONS:
-            return _http_error(400, INVALID_REQUEST, f"Invalid Request: protocol revision {version} does not "
-                               "allow JSON-RPC batches; send one message per POST")
+            return _http_error(
+                400,
+                INVALID_REQUEST,
+                f"Invalid Request: protocol revision {version} does not "
+                "allow JSON-RPC batches; send one message per POST",
+            )
         if not message:
             return _http_error(400, INVALID_REQUEST, "Invalid Request: empty batch")
         if len(message) > MAX_BATCH_MESSAGES:
-            return _http_error(400, INVALID_REQUEST, f"Invalid Request: a batch holds at most "
-                               f"{MAX_BATCH_MESSAGES} messages; got {len(message)}")
+            return _http_error(
+                400,
+                INVALID_REQUEST,
+                f"Invalid Request: a batch holds at most {MAX_BATCH_MESSAGES} messages; got {len(message)}",
+            )
         responses = []
         for item in message:
             if isinstance(item, dict) and item.get("method") == "initialize":
-                response = error_response(item["id"] if valid_id(item.get("id")) else None, INVALID_REQUEST,
-                                          "Invalid Request: initialize must not be part of a batch")
+                response = error_response(
+                    item["id"] if valid_id(item.get("id")) else None,
+                    INVALID_REQUEST,
+                    "Invalid Request: initialize must not be part of a batch",
+                )
             else:
                 response = await handle_message(datasette, actor, item, protocol_version=version)
             if response is not None:
@@ -263,8 +302,10 @@ def _check_envelope(message: dict, headers: dict) -> tuple[int, str, object] | s
     """The request's protocol version, or (code, message, data) for the first rule it breaks."""
     meta = (message.get("params") or {}).get("_meta") if isinstance(message.get("params"), dict) else None
     if not isinstance(meta, dict):
-        text = (f"params._meta must be an object carrying {PROTOCOL_VERSION_META_KEY!r} and "
-                f"{CLIENT_CAPABILITIES_META_KEY!r}")
+        text = (
+            f"params._meta must be an object carrying {PROTOCOL_VERSION_META_KEY!r} and "
+            f"{CLIENT_CAPABILITIES_META_KEY!r}"
+        )
         return INVALID_PARAMS, text, None
     missing = [key for key in (PROTOCOL_VERSION_META_KEY, CLIENT_CAPABILITIES_META_KEY) if key not in meta]
     if missing:
@@ -282,8 +323,11 @@ def _check_envelope(message: dict, headers: dict) -> tuple[int, str, object] | s
     if not isinstance(version, str):
         return INVALID_PARAMS, "the protocol version in params._meta must be a string", None
     if version not in MODERN_VERSIONS:
-        return (UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version",
-                {"supported": list(MODERN_VERSIONS), "requested": version})
+        return (
+            UNSUPPORTED_PROTOCOL_VERSION,
+            "Unsupported protocol version",
+            {"supported": list(MODERN_VERSIONS), "requested": version},
+        )
     return version
 
 
@@ -294,8 +338,15 @@ async def _handle_modern(datasette, actor, message, headers: dict, raw_headers) 
     if "id" not in message:  # a notification: nothing to act on at this revision
         requested = headers.get("mcp-protocol-version")
         if requested not in MODERN_VERSIONS:
-            return Reply(400, error_response(None, UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version",
-                                             {"supported": list(MODERN_VERSIONS), "requested": requested}))
+            return Reply(
+                400,
+                error_response(
+                    None,
+                    UNSUPPORTED_PROTOCOL_VERSION,
+                    "Unsupported protocol version",
+                    {"supported": list(MODERN_VERSIONS), "requested": requested},
+                ),
+            )
         return Reply(202)
     request_id = message.get("id")
     if message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):

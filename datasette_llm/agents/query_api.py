@@ -90,8 +90,10 @@ class CappedRows:
                 why = f"results are capped at {self.max_rows:,} rows"
             notes.append(f"Showing {shown:,} of {total} rows ({why})")
         for column, (limit, count) in self.clipped.items():
-            notes.append(f"column {column} clipped to {limit:,} characters in {count:,} "
-                         f"row{'s' if count != 1 else ''} (marked {CLIP_MARKER})")
+            notes.append(
+                f"column {column} clipped to {limit:,} characters in {count:,} "
+                f"row{'s' if count != 1 else ''} (marked {CLIP_MARKER})"
+            )
         if fetched and not shown:
             notes.append(f"not even one row fits in {self.max_chars:,} characters; select fewer columns")
         return tuple(notes)
@@ -126,8 +128,15 @@ def _fit(rows: list[list], max_chars: int, limit: int | None):
     return shown, clipped, used
 
 
-def cap_rows(columns: Sequence[str], rows: Sequence[Sequence], *, max_rows: int, max_chars: int,
-             more_rows: bool = False, cell_chars: int = CELL_CLIP_CHARS) -> CappedRows:
+def cap_rows(
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    max_rows: int,
+    max_chars: int,
+    more_rows: bool = False,
+    cell_chars: int = CELL_CLIP_CHARS,
+) -> CappedRows:
     """At most `max_rows` rows whose JSON array is at most `max_chars` characters long."""
     columns = tuple(str(c) for c in columns)
     more_rows = more_rows or len(rows) > max_rows
@@ -140,8 +149,14 @@ def cap_rows(columns: Sequence[str], rows: Sequence[Sequence], *, max_rows: int,
             break
         limit = max(MIN_CELL_CHARS, limit // 2)
     return CappedRows(
-        columns=columns, rows=tuple(shown), rows_fetched=len(fetched), more_rows=more_rows, max_rows=max_rows,
-        max_chars=max_chars, clipped={columns[i]: (limit, n) for i, n in sorted(clipped.items())}, chars=used,
+        columns=columns,
+        rows=tuple(shown),
+        rows_fetched=len(fetched),
+        more_rows=more_rows,
+        max_rows=max_rows,
+        max_chars=max_chars,
+        clipped={columns[i]: (limit, n) for i, n in sorted(clipped.items())},
+        chars=used,
     )
 
 
@@ -156,12 +171,21 @@ class CappedResult:
     def to_json(self) -> dict:
         capped = self.capped
         return {
-            "ok": True, "truncated": capped.truncated, "note": capped.note, "notes": list(capped.notes),
-            "database": self.database, "sql": self.sql, "columns": list(capped.columns),
-            "row_count": len(capped.rows), "rows_fetched": capped.rows_fetched, "more_rows": capped.more_rows,
+            "ok": True,
+            "truncated": capped.truncated,
+            "note": capped.note,
+            "notes": list(capped.notes),
+            "database": self.database,
+            "sql": self.sql,
+            "columns": list(capped.columns),
+            "row_count": len(capped.rows),
+            "rows_fetched": capped.rows_fetched,
+            "more_rows": capped.more_rows,
             "clipped": {c: {"limit": limit, "cells": n} for c, (limit, n) in capped.clipped.items()},
             "limits": {"max_rows": capped.max_rows, "max_chars": capped.max_chars},
-            "chars": capped.chars, "limit_added": self.limit_added, "seconds": round(self.seconds, 4),
+            "chars": capped.chars,
+            "limit_added": self.limit_added,
+            "seconds": round(self.seconds, 4),
             "rows": list(capped.rows),
         }
 
@@ -174,8 +198,9 @@ def check_sql_text(sql) -> str:
     return sql
 
 
-async def run_capped_query(datasette, actor, database: str | None, sql: str, *,
-                           settings: Settings | None = None) -> CappedResult:
+async def run_capped_query(
+    datasette, actor, database: str | None, sql: str, *, settings: Settings | None = None
+) -> CappedResult:
     """Run one read-only SELECT as `actor` and return rows capped by count and by characters.
 
     404 for a database the actor cannot see, 403 without execute-sql, 400 (QueryRejected, with reason,
@@ -189,12 +214,21 @@ async def run_capped_query(datasette, actor, database: str | None, sql: str, *,
     allowed = set(await visible_table_names(datasette, actor, database))
     schema = await db.execute_fn(lambda conn: SchemaInfo.from_connection(conn, include=allowed))
     # One row past the cap, so that "more rows exist" is known rather than guessed.
-    checked = await check_select_off_loop(sql, schema, max_rows=settings.query_max_rows + 1,
-                                          allowed_tables=allowed)
+    checked = await check_select_off_loop(sql, schema, max_rows=settings.query_max_rows + 1, allowed_tables=allowed)
     if isinstance(checked, Rejection):
         raise QueryRejected(checked)
-    result = await run_select(db, checked.sql, allowed_tables=allowed, max_rows=settings.query_max_rows,
-                              time_limit_ms=time_limit_for(datasette, settings.sql_time_limit_ms))
-    capped = cap_rows(result.columns, result.rows, max_rows=settings.query_max_rows,
-                      max_chars=settings.query_max_chars, more_rows=result.hit_row_cap)
+    result = await run_select(
+        db,
+        checked.sql,
+        allowed_tables=allowed,
+        max_rows=settings.query_max_rows,
+        time_limit_ms=time_limit_for(datasette, settings.sql_time_limit_ms),
+    )
+    capped = cap_rows(
+        result.columns,
+        result.rows,
+        max_rows=settings.query_max_rows,
+        max_chars=settings.query_max_chars,
+        more_rows=result.hit_row_cap,
+    )
     return CappedResult(database, checked.sql, capped, checked.limit_added, time.perf_counter() - started)

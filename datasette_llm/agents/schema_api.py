@@ -30,8 +30,7 @@ async def resolve_database(datasette, actor, database: str | None) -> str:
     if database is None or database == "":
         if len(visible) == 1:
             return visible[0]
-        raise BadRequest(f"Say which database to use. Databases: {', '.join(visible) or 'none'}.",
-                         databases=visible)
+        raise BadRequest(f"Say which database to use. Databases: {', '.join(visible) or 'none'}.", databases=visible)
     if not isinstance(database, str):
         raise BadRequest("database must be a string.")
     if database not in visible:
@@ -49,8 +48,9 @@ async def resolve_table(datasette, actor, database: str, table) -> str:
         raise BadRequest("Say which table to describe.")
     names = await visible_table_names(datasette, actor, database)
     if table not in names:
-        raise NotFound(f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(names) or 'none'}.",
-                       tables=names)
+        raise NotFound(
+            f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(names) or 'none'}.", tables=names
+        )
     return table
 
 
@@ -58,15 +58,26 @@ def _table_details(conn, name: str, is_view: bool, visible: set[str]) -> dict:
     """Runs in Datasette's read thread."""
     columns = [
         {"name": c.name, "type": c.type or None, "primary_key": bool(c.is_pk), "not_null": bool(c.notnull)}
-        for c in table_column_details(conn, name) if c.hidden != 1  # 1: virtual-table hidden columns
+        for c in table_column_details(conn, name)
+        if c.hidden != 1  # 1: virtual-table hidden columns
     ]
-    foreign_keys = [] if is_view else [
-        {"column": fk["column"], "other_table": fk["other_table"], "other_column": fk["other_column"]}
-        for fk in get_outbound_foreign_keys(conn, name) if fk["other_table"] in visible
-    ]
+    foreign_keys = (
+        []
+        if is_view
+        else [
+            {"column": fk["column"], "other_table": fk["other_table"], "other_column": fk["other_column"]}
+            for fk in get_outbound_foreign_keys(conn, name)
+            if fk["other_table"] in visible
+        ]
+    )
     primary_keys = [c["name"] for c in columns if c["primary_key"]]
-    return {"name": name, "type": "view" if is_view else "table", "columns": columns,
-            "primary_keys": primary_keys, "foreign_keys": foreign_keys}
+    return {
+        "name": name,
+        "type": "view" if is_view else "table",
+        "columns": columns,
+        "primary_keys": primary_keys,
+        "foreign_keys": foreign_keys,
+    }
 
 
 async def _row_counts(db, names: list[str]) -> dict:
@@ -77,8 +88,9 @@ async def _row_counts(db, names: list[str]) -> dict:
             counts[name] = cached[name]
             continue
         try:
-            result = await db.execute(f"select count(*) from {escape_sqlite(name)}",
-                                      custom_time_limit=COUNT_TIME_LIMIT_MS)
+            result = await db.execute(
+                f"select count(*) from {escape_sqlite(name)}", custom_time_limit=COUNT_TIME_LIMIT_MS
+            )
             counts[name] = result.rows[0][0]
         except (QueryInterrupted, sqlite3.DatabaseError):  # too slow to count, or broken: unknown
             counts[name] = None
@@ -106,10 +118,20 @@ async def describe_tables(datasette, actor, database: str, only: list[str] | Non
 async def describe_database(datasette, actor, database: str, *, brief: bool = False) -> dict:
     tables = await describe_tables(datasette, actor, database)
     if brief:  # names, types and counts only: a directory for a model that will ask for details
-        tables = [{"name": t["name"], "type": t["type"], "row_count": t["row_count"],
-                   "columns": [c["name"] for c in t["columns"]]} for t in tables]
-    return {"name": database, "can_execute_sql": await permissions.can_execute_sql(datasette, actor, database),
-            "tables": tables}
+        tables = [
+            {
+                "name": t["name"],
+                "type": t["type"],
+                "row_count": t["row_count"],
+                "columns": [c["name"] for c in t["columns"]],
+            }
+            for t in tables
+        ]
+    return {
+        "name": database,
+        "can_execute_sql": await permissions.can_execute_sql(datasette, actor, database),
+        "tables": tables,
+    }
 
 
 async def describe_databases(datasette, actor, database: str | None = None, *, brief: bool = False) -> dict:
@@ -137,12 +159,17 @@ async def describe_table(datasette, actor, database: str | None, table: str, *, 
     if example_rows:
         db = permissions.get_database(datasette, database)
         try:
-            result = await db.execute(f"select * from {escape_sqlite(table)} limit {EXAMPLE_ROWS}",
-                                      custom_time_limit=COUNT_TIME_LIMIT_MS * 4)
-            capped = cap_rows(tuple(result.columns), [tuple(r) for r in result.rows], max_rows=EXAMPLE_ROWS,
-                              max_chars=EXAMPLE_MAX_CHARS, cell_chars=200)
-            details["example_rows"] = {"columns": list(capped.columns), "rows": list(capped.rows),
-                                       "note": capped.note}
+            result = await db.execute(
+                f"select * from {escape_sqlite(table)} limit {EXAMPLE_ROWS}", custom_time_limit=COUNT_TIME_LIMIT_MS * 4
+            )
+            capped = cap_rows(
+                tuple(result.columns),
+                [tuple(r) for r in result.rows],
+                max_rows=EXAMPLE_ROWS,
+                max_chars=EXAMPLE_MAX_CHARS,
+                cell_chars=200,
+            )
+            details["example_rows"] = {"columns": list(capped.columns), "rows": list(capped.rows), "note": capped.note}
         except (QueryInterrupted, sqlite3.DatabaseError):  # a slow or broken view must not break this
             details["example_rows"] = None
     return details

@@ -1,11 +1,11 @@
 """Embeddings: llm-compatible storage, incremental builds, cached-matrix search, hybrid with FTS.
 
-    store.py    schema, encode/decode, collections (the layout `llm embed-multi` / `llm similar` use)
-    build.py    embed_table(): batched, incremental, resumable; enable_fts()
-    index.py    a collection decoded once into a NumPy matrix, refreshed when it changes; top-k
-    ranking.py  safe FTS queries and rank fusion
-    search.py   semantic_search(): what the web page, the JSON API, the CLI and `ask` call
-    hidden.py   keeps the storage tables out of Datasette's table lists
+store.py    schema, encode/decode, collections (the layout `llm embed-multi` / `llm similar` use)
+build.py    embed_table(): batched, incremental, resumable; enable_fts()
+index.py    a collection decoded once into a NumPy matrix, refreshed when it changes; top-k
+ranking.py  safe FTS queries and rank fusion
+search.py   semantic_search(): what the web page, the JSON API, the CLI and `ask` call
+hidden.py   keeps the storage tables out of Datasette's table lists
 """
 
 from __future__ import annotations

@@ -81,10 +81,18 @@ def _database_name(conn: sqlite3.Connection) -> str:
 def user_tables(conn: sqlite3.Connection, tables: StoreTables | None = None) -> list[str]:
     """Tables a user would build a collection for: no SQLite internals, FTS shadows or our storage."""
     own = set((tables or StoreTables()).names)
-    names = [row[0] for row in conn.execute(
-        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")]
-    fts = {row[0] for row in conn.execute(
-        "select name from sqlite_master where type = 'table' and sql like '%VIRTUAL TABLE%USING FTS%'")}
+    names = [
+        row[0]
+        for row in conn.execute(
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name"
+        )
+    ]
+    fts = {
+        row[0]
+        for row in conn.execute(
+            "select name from sqlite_master where type = 'table' and sql like '%VIRTUAL TABLE%USING FTS%'"
+        )
+    }
     shadow = {name for name in names for f in fts if name.startswith(f + "_")}
     return [name for name in names if name not in own and name not in fts and name not in shadow]
 
@@ -101,8 +109,11 @@ def primary_keys(conn: sqlite3.Connection, table: str) -> list[str]:
 
 def text_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     """Columns with TEXT affinity (SQLite's rule: a declared type containing CHAR, CLOB or TEXT)."""
-    return [row[1] for row in _table_info(conn, table)
-            if any(word in (row[2] or "").upper() for word in ("CHAR", "CLOB", "TEXT"))]
+    return [
+        row[1]
+        for row in _table_info(conn, table)
+        if any(word in (row[2] or "").upper() for word in ("CHAR", "CLOB", "TEXT"))
+    ]
 
 
 def row_id(values) -> str:
@@ -135,14 +146,16 @@ def _source(conn: sqlite3.Connection, table: str, columns, sql: str | None) -> t
     if columns:
         unknown = [c for c in columns if c not in existing]
         if unknown:
-            raise BadRequest(f"Table {table!r} has no column {', '.join(map(repr, unknown))}. "
-                             f"Columns: {', '.join(existing)}.")
+            raise BadRequest(
+                f"Table {table!r} has no column {', '.join(map(repr, unknown))}. Columns: {', '.join(existing)}."
+            )
     else:
         found = text_columns(conn, table)
         columns = [c for c in found if c not in keys] or found
         if not columns:
-            raise BadRequest(f"Table {table!r} has no text columns; choose columns with --column. "
-                             f"Columns: {', '.join(existing)}.")
+            raise BadRequest(
+                f"Table {table!r} has no text columns; choose columns with --column. Columns: {', '.join(existing)}."
+            )
     select = ", ".join(quote(c) for c in [*keys, *columns])
     total = conn.execute(f"select count(*) from {quote(table)}").fetchone()[0]
     cursor = conn.execute(f"select {select} from {quote(table)}")
@@ -158,10 +171,21 @@ def _resolve_model(model, settings):
     return embedding_model_for(settings or load_settings(), model)
 
 
-def embed_table(path_or_conn, table: str, columns=None, sql: str | None = None, model=None,
-                batch_size: int = 32, progress: Progress | None = None, *, settings=None,
-                table_prefix: str | None = None, collection: str | None = None, store: bool = False,
-                replace: bool = False) -> BuildSummary:
+def embed_table(
+    path_or_conn,
+    table: str,
+    columns=None,
+    sql: str | None = None,
+    model=None,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+    *,
+    settings=None,
+    table_prefix: str | None = None,
+    collection: str | None = None,
+    store: bool = False,
+    replace: bool = False,
+) -> BuildSummary:
     """Embed a table's rows into the collection named after it (or `collection`) and return what changed.
 
     `path_or_conn`: a database path, a sqlite3 connection or a sqlite_utils Database. `columns`: the text
@@ -175,10 +199,19 @@ def embed_table(path_or_conn, table: str, columns=None, sql: str | None = None, 
         raise BadRequest("batch_size must be at least 1.")
     conn, opened = _connect(path_or_conn)
     try:
-        return _build(conn, table, columns, sql, _resolve_model(model, settings), batch_size, progress,
-                      StoreTables(table_prefix if table_prefix is not None else
-                                  getattr(settings, "table_prefix", "") or ""),
-                      collection or table, store, replace)
+        return _build(
+            conn,
+            table,
+            columns,
+            sql,
+            _resolve_model(model, settings),
+            batch_size,
+            progress,
+            StoreTables(table_prefix if table_prefix is not None else getattr(settings, "table_prefix", "") or ""),
+            collection or table,
+            store,
+            replace,
+        )
     finally:
         if opened:
             conn.close()
@@ -190,15 +223,15 @@ def _build(conn, table, columns, sql, model, batch_size, progress, tables, name,
     cursor, keys, total = _source(conn, table, columns, sql)
     rows = ((row_id(row[:keys]), row_text(row[keys:])) for row in cursor)
     try:
-        return _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, name, store, replace,
-                           start)
+        return _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start)
     finally:
         # An open cursor (say, kept alive by an interrupt's traceback) would hold a read lock on the file.
         cursor.close()
 
 
-def _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, name, store, replace,
-                start) -> BuildSummary:
+def _embed_rows(
+    conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start
+) -> BuildSummary:
     coll = create_collection(conn, tables, name, model.name)
     if coll.model != model.name:
         if not replace:
@@ -210,22 +243,36 @@ def _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, n
     known = read_hashes(conn, tables, coll.id)
     counts = {"embedded": 0, "unchanged": 0, "skipped": 0, "removed": 0}
     seen: set[str] = set()
-    insert = (f"insert or replace into {quote(tables.embeddings)} (collection_id, id, embedding, content, "
-              "content_blob, content_hash, metadata, updated) values (?, ?, ?, ?, null, ?, null, ?)")
+    insert = (
+        f"insert or replace into {quote(tables.embeddings)} (collection_id, id, embedding, content, "
+        "content_blob, content_hash, metadata, updated) values (?, ?, ?, ?, null, ?, null, ?)"
+    )
 
     def summary() -> BuildSummary:
-        return BuildSummary(_database_name(conn), table, name, model.name, total, counts["embedded"],
-                            counts["unchanged"], counts["removed"], counts["skipped"],
-                            round(time.perf_counter() - start, 3))
+        return BuildSummary(
+            _database_name(conn),
+            table,
+            name,
+            model.name,
+            total,
+            counts["embedded"],
+            counts["unchanged"],
+            counts["removed"],
+            counts["skipped"],
+            round(time.perf_counter() - start, 3),
+        )
 
     def flush(batch):
         vectors = model.embed([text for _, text, _ in batch], batch_size=batch_size)
         now = int(time.time())
         with conn:  # one transaction per batch: Ctrl-C loses at most the batch in flight
-            conn.executemany(insert, [
-                (coll.id, id_, encode(vector), text if store else None, digest, now)
-                for (id_, text, digest), vector in zip(batch, vectors)
-            ])
+            conn.executemany(
+                insert,
+                [
+                    (coll.id, id_, encode(vector), text if store else None, digest, now)
+                    for (id_, text, digest), vector in zip(batch, vectors)
+                ],
+            )
         counts["embedded"] += len(batch)
 
     try:
@@ -256,8 +303,10 @@ def _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, n
             flush(batch)
         stale = [id_ for id_ in known if id_ not in seen]
         with conn:
-            conn.executemany(f"delete from {quote(tables.embeddings)} where collection_id = ? and id = ?",
-                             [(coll.id, id_) for id_ in stale])
+            conn.executemany(
+                f"delete from {quote(tables.embeddings)} where collection_id = ? and id = ?",
+                [(coll.id, id_) for id_ in stale],
+            )
         counts["removed"] = len(stale)
         if progress:
             progress(processed, total)
@@ -268,8 +317,15 @@ def _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, n
     return summary()
 
 
-def enable_fts(path_or_conn, table: str, columns=None, *, fts_version: str = "FTS5",
-               create_triggers: bool = True, replace: bool = False) -> str:
+def enable_fts(
+    path_or_conn,
+    table: str,
+    columns=None,
+    *,
+    fts_version: str = "FTS5",
+    create_triggers: bool = True,
+    replace: bool = False,
+) -> str:
     """Give a table SQLite full-text search (what hybrid search fuses with), kept in sync by triggers.
 
     `columns` defaults to the table's text columns. Returns the name of the FTS table.

@@ -50,8 +50,11 @@ def storage_tables(datasette, database: str) -> tuple[str, ...]:
     cache_key = (id(datasette), database, prefix)
     with _cache_lock:
         cached = _cache.get(cache_key)
-    if cached and cached[0] == (getattr(db, "path", None), stamp) and (
-            stamp is not None or time.monotonic() - cached[1] < MEMORY_TTL):
+    if (
+        cached
+        and cached[0] == (getattr(db, "path", None), stamp)
+        and (stamp is not None or time.monotonic() - cached[1] < MEMORY_TTL)
+    ):
         return cached[2]
     names = _detect(db, StoreTables(prefix))
     with _cache_lock:
@@ -80,9 +83,11 @@ def _detect(db, tables: StoreTables) -> tuple[str, ...]:
         names = [tables.collections, tables.embeddings]
         if not tables.prefix:
             # The migrations table is shared with other sqlite-utils users: hide it only when it is llm's alone.
-            sets = conn.execute(f"select distinct migration_set from {MIGRATIONS_TABLE}").fetchall() \
-                if conn.execute("select 1 from sqlite_master where name = ?", [MIGRATIONS_TABLE]).fetchone() \
+            sets = (
+                conn.execute(f"select distinct migration_set from {MIGRATIONS_TABLE}").fetchall()
+                if conn.execute("select 1 from sqlite_master where name = ?", [MIGRATIONS_TABLE]).fetchone()
                 else None
+            )
             if sets is not None and {row[0] for row in sets} <= {LLM_MIGRATION_SET}:
                 names.append(MIGRATIONS_TABLE)
         return tuple(names)

@@ -67,7 +67,7 @@ def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
     if not matrix.flags.writeable:
         matrix = matrix.copy()
     for start in range(0, len(matrix), 65536):
-        block = matrix[start:start + 65536]
+        block = matrix[start : start + 65536]
         norms = np.linalg.norm(block, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         block /= norms

@@ -36,8 +36,14 @@ class Fused:
     keyword_score: float | None
 
 
-def fuse(semantic: Sequence[tuple[Hashable, float]], keyword: Sequence[tuple[Hashable, float]], *,
-         method: str = FUSION_METHOD, k: float = RRF_K, weight: float = SEMANTIC_WEIGHT) -> list[Fused]:
+def fuse(
+    semantic: Sequence[tuple[Hashable, float]],
+    keyword: Sequence[tuple[Hashable, float]],
+    *,
+    method: str = FUSION_METHOD,
+    k: float = RRF_K,
+    weight: float = SEMANTIC_WEIGHT,
+) -> list[Fused]:
     """Combine two rankings (each best first, as (key, score)) into one, best first.
 
     "rrf": weighted reciprocal rank fusion, `weight / (k + rank_semantic) + (1 - weight) / (k + rank_keyword)`
@@ -57,8 +63,9 @@ def fuse(semantic: Sequence[tuple[Hashable, float]], keyword: Sequence[tuple[Has
         if method == "rrf":
             score = (weight / (k + s_rank) if s_rank else 0.0) + ((1 - weight) / (k + k_rank) if k_rank else 0.0)
         else:
-            score = (weight * sem_scale(s_score) if s_rank else 0.0) + \
-                    ((1 - weight) * kw_scale(k_score) if k_rank else 0.0)
+            score = (weight * sem_scale(s_score) if s_rank else 0.0) + (
+                (1 - weight) * kw_scale(k_score) if k_rank else 0.0
+            )
         fused.append(Fused(key, score, s_rank, k_rank, s_score, k_score))
     fused.sort(key=lambda item: (-item.score, item.semantic_rank or 10**9, item.keyword_rank or 10**9))
     return fused

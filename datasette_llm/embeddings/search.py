@@ -39,10 +39,16 @@ class SearchHit:
 
     def to_json(self) -> dict:
         return {
-            "database": self.database, "table": self.table, "id": self.id, "pk": list(self.pk),
-            "score": round(self.score, 6), "url": self.url, "row": self.row,
+            "database": self.database,
+            "table": self.table,
+            "id": self.id,
+            "pk": list(self.pk),
+            "score": round(self.score, 6),
+            "url": self.url,
+            "row": self.row,
             "semantic_score": None if self.semantic_score is None else round(self.semantic_score, 6),
-            "semantic_rank": self.semantic_rank, "keyword_rank": self.keyword_rank,
+            "semantic_rank": self.semantic_rank,
+            "keyword_rank": self.keyword_rank,
         }
 
 
@@ -59,9 +65,15 @@ class SearchResult:
 
     def to_json(self) -> dict:
         return {
-            "ok": True, "q": self.q, "mode": self.mode, "limit": self.limit, "model": self.model,
-            "hits": [hit.to_json() for hit in self.hits], "searched": list(self.searched),
-            "timings_ms": self.timings, "notes": list(self.notes),
+            "ok": True,
+            "q": self.q,
+            "mode": self.mode,
+            "limit": self.limit,
+            "model": self.model,
+            "hits": [hit.to_json() for hit in self.hits],
+            "searched": list(self.searched),
+            "timings_ms": self.timings,
+            "notes": list(self.notes),
         }
 
 
@@ -100,8 +112,15 @@ def check_params(q, limit, mode) -> tuple[str, int, str]:
     return q, limit, mode
 
 
-async def semantic_search(datasette, actor, q: str, database: str | None = None, table: str | None = None,
-                          limit: int = 10, mode: str = "hybrid") -> SearchResult:
+async def semantic_search(
+    datasette,
+    actor,
+    q: str,
+    database: str | None = None,
+    table: str | None = None,
+    limit: int = 10,
+    mode: str = "hybrid",
+) -> SearchResult:
     """Search the embeddings collections the actor may see and return the best rows.
 
     Stable API (the web page, the JSON endpoint, the CLI and `ask` retrieval call it):
@@ -118,8 +137,9 @@ async def semantic_search(datasette, actor, q: str, database: str | None = None,
         return await _search(datasette, actor, q, database, table, limit, mode)
     except (sqlite3.OperationalError, QueryInterrupted) as error:
         # A writer holding the file (a build committing) or a slow disk: retryable, not a server bug.
-        raise SearchUnavailable(f"The database could not be read just now ({error}); try again shortly.",
-                                retry_after=2) from None
+        raise SearchUnavailable(
+            f"The database could not be read just now ({error}); try again shortly.", retry_after=2
+        ) from None
 
 
 async def _search(datasette, actor, q, database, table, limit, mode) -> SearchResult:
@@ -131,15 +151,15 @@ async def _search(datasette, actor, q, database, table, limit, mode) -> SearchRe
     targets = await _targets(datasette, actor, database, table, store, notes)
     if mode == "keyword" and table is not None and targets:
         target = targets[0]
-        if not target.table or not await permissions.get_database(datasette, target.database).fts_table(
-                target.table):
-            raise BadRequest(f"{target.label} has no full-text search index, so mode=keyword cannot be used; "
-                             "use mode=semantic or hybrid, or enable FTS on the table.")
+        if not target.table or not await permissions.get_database(datasette, target.database).fts_table(target.table):
+            raise BadRequest(
+                f"{target.label} has no full-text search index, so mode=keyword cannot be used; "
+                "use mode=semantic or hybrid, or enable FTS on the table."
+            )
     depth = max(limit, CANDIDATES) if mode == "hybrid" else limit
     semantic, model_names = ([], [])
     if mode != "keyword":
-        semantic, model_names = await _semantic(datasette, targets, q, depth, timings, notes,
-                                                strict=table is not None)
+        semantic, model_names = await _semantic(datasette, targets, q, depth, timings, notes, strict=table is not None)
     keyword = await _keyword(datasette, targets, q, depth, timings, notes) if mode != "semantic" else []
     if mode == "hybrid":
         fused = fuse(semantic, keyword)
@@ -151,8 +171,16 @@ async def _search(datasette, actor, q, database, table, limit, mode) -> SearchRe
     hits = await _hits(datasette, chosen, by_key, mode)
     timings["rows"] = _ms(clock)
     timings["total"] = _ms(started)
-    return SearchResult(q, mode, limit, tuple(hits[:limit]), ", ".join(model_names) or None,
-                        tuple(t.label for t in targets), timings, tuple(notes))
+    return SearchResult(
+        q,
+        mode,
+        limit,
+        tuple(hits[:limit]),
+        ", ".join(model_names) or None,
+        tuple(t.label for t in targets),
+        timings,
+        tuple(notes),
+    )
 
 
 def _ms(since: float) -> float:
@@ -173,8 +201,10 @@ async def _targets(datasette, actor, database, table, store: StoreTables, notes:
         permissions.get_database(datasette, database)  # 404 listing the databases before anything else
         if not settings.enabled_for(database):
             enabled = [d for d in await permissions.visible_databases(datasette, actor) if settings.enabled_for(d)]
-            raise NotFound(f"Search is not enabled for database {database!r}. Databases: "
-                           f"{', '.join(enabled) or 'none'}.", databases=enabled)
+            raise NotFound(
+                f"Search is not enabled for database {database!r}. Databases: {', '.join(enabled) or 'none'}.",
+                databases=enabled,
+            )
         databases = [database]
         await permissions.require_view_database(datasette, actor, database)
     else:
@@ -197,12 +227,12 @@ async def _targets(datasette, actor, database, table, store: StoreTables, notes:
             collections=names,
         )
     names = [t.label for t in targets]
-    raise NotFound(f"No embeddings collection for table {table!r}. Collections: {', '.join(names) or 'none'}.",
-                   collections=names)
+    raise NotFound(
+        f"No embeddings collection for table {table!r}. Collections: {', '.join(names) or 'none'}.", collections=names
+    )
 
 
-async def _database_targets(datasette, actor, database: str, store: StoreTables,
-                            notes: list[str]) -> list[_Target]:
+async def _database_targets(datasette, actor, database: str, store: StoreTables, notes: list[str]) -> list[_Target]:
     db = permissions.get_database(datasette, database)
     collections = await _collections(db, store, notes)
     if not collections:
@@ -263,8 +293,10 @@ async def _semantic(datasette, targets, q, depth, timings, notes, *, strict: boo
         db = permissions.get_database(datasette, target.database)
         index = await INDEXES.get(db, target.tables, target.collection.id)
         if len(index) and index.dimensions != len(vector):
-            message = (f"{target.label}: stored vectors have {index.dimensions} dimensions but {model.name} "
-                       f"gives {len(vector)}; rebuild the collection with this model.")
+            message = (
+                f"{target.label}: stored vectors have {index.dimensions} dimensions but {model.name} "
+                f"gives {len(vector)}; rebuild the collection with this model."
+            )
             if strict:
                 raise ModelMismatch(message)
             notes.append(message)
@@ -306,18 +338,25 @@ async def _fts_ranking(db, table: str, fts: str, match: str, depth: int) -> list
     fts5 = bool(definition) and "fts5" in (definition[0][0] or "").lower()
     # FTS5's rank is bm25() (more negative is better); FTS4 has no bm25, rank_bm25 is registered by us.
     rank = "rank" if fts5 else f"rank_bm25(matchinfo({quote(fts)}, 'pcnalx'))"
-    rows = (await db.execute(
-        f"select rowid, {rank} as score from {quote(fts)} where {quote(fts)} match :match "
-        f"order by score limit {int(depth)}", {"match": match},
-    )).rows
+    rows = (
+        await db.execute(
+            f"select rowid, {rank} as score from {quote(fts)} where {quote(fts)} match :match "
+            f"order by score limit {int(depth)}",
+            {"match": match},
+        )
+    ).rows
     if not rows:
         return []
     pks = await db.primary_keys(table)
     columns = ", ".join(quote(c) for c in pks) if pks else "rowid"
     rowids = [row[0] for row in rows]
     placeholders = ", ".join("?" for _ in rowids)
-    keys = {r[0]: _row_id(r[1:]) for r in (await db.execute(
-        f"select rowid, {columns} from {quote(table)} where rowid in ({placeholders})", rowids)).rows}
+    keys = {
+        r[0]: _row_id(r[1:])
+        for r in (
+            await db.execute(f"select rowid, {columns} from {quote(table)} where rowid in ({placeholders})", rowids)
+        ).rows
+    }
     return [((db.name, table, keys[row[0]]), -float(row[1])) for row in rows if row[0] in keys]
 
 
@@ -389,18 +428,30 @@ async def _hits(datasette, fused, by_key, mode) -> list[SearchHit]:
         if item.key not in rows:
             continue
         values, row, url = rows[item.key]
-        score = item.semantic_score if mode == "semantic" else (
-            item.keyword_score if mode == "keyword" else item.score)
-        hits.append(SearchHit(item.key[0], item.key[1], item.key[2], values, float(score), row, url,
-                              item.semantic_score, item.semantic_rank, item.keyword_rank))
+        score = item.semantic_score if mode == "semantic" else (item.keyword_score if mode == "keyword" else item.score)
+        hits.append(
+            SearchHit(
+                item.key[0],
+                item.key[1],
+                item.key[2],
+                values,
+                float(score),
+                row,
+                url,
+                item.semantic_score,
+                item.semantic_rank,
+                item.keyword_rank,
+            )
+        )
     return hits
 
 
 async def _content_row(db, target: _Target, id_: str) -> dict:
     """What an llm collection without a table can show: its stored content and metadata."""
     e = quote(target.tables.embeddings)
-    result = await db.execute(f"select content, metadata from {e} where collection_id = ? and id = ?",
-                              [target.collection.id, id_])
+    result = await db.execute(
+        f"select content, metadata from {e} where collection_id = ? and id = ?", [target.collection.id, id_]
+    )
     if not result.rows:
         return {"id": id_}
     content, metadata = result.rows[0][0], result.rows[0][1]

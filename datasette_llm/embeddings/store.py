@@ -26,13 +26,26 @@ import numpy as np
 from ..errors import DatasetteLLMError, NotFound
 
 LLM_MIGRATION_SET = "llm.embeddings"
-LLM_MIGRATIONS = ("m001_create_tables", "m002_foreign_key", "m003_add_updated", "m004_store_content_hash",
-                  "m005_add_content_blob")
+LLM_MIGRATIONS = (
+    "m001_create_tables",
+    "m002_foreign_key",
+    "m003_add_updated",
+    "m004_store_content_hash",
+    "m005_add_content_blob",
+)
 MIGRATIONS_TABLE = "_sqlite_migrations"
 
 COLLECTION_COLUMNS = ("id", "name", "model")
-EMBEDDING_COLUMNS = ("collection_id", "id", "embedding", "content", "content_blob", "content_hash", "metadata",
-                     "updated")
+EMBEDDING_COLUMNS = (
+    "collection_id",
+    "id",
+    "embedding",
+    "content",
+    "content_blob",
+    "content_hash",
+    "metadata",
+    "updated",
+)
 # Enough to serve a collection (older llm versions lack content_hash, content_blob and updated).
 EMBEDDING_READ_COLUMNS = ("collection_id", "id", "embedding")
 
@@ -134,8 +147,10 @@ def _conflict(table: str, found: list[str], wanted: tuple[str, ...], tables: Sto
 def store_state(conn: sqlite3.Connection, tables: StoreTables, *, write: bool = False) -> bool:
     """True when the storage tables exist; raises SchemaConflict when a user table took one of the names."""
     found = {}
-    for table, wanted in ((tables.collections, COLLECTION_COLUMNS),
-                          (tables.embeddings, EMBEDDING_COLUMNS if write else EMBEDDING_READ_COLUMNS)):
+    for table, wanted in (
+        (tables.collections, COLLECTION_COLUMNS),
+        (tables.embeddings, EMBEDDING_COLUMNS if write else EMBEDDING_READ_COLUMNS),
+    ):
         columns = _columns(conn, table)
         if columns is not None and not set(wanted) <= set(columns):
             raise _conflict(table, columns, wanted, tables)
@@ -174,12 +189,18 @@ def ensure_store(conn: sqlite3.Connection, tables: StoreTables) -> None:
 def _record_llm_migrations(conn: sqlite3.Connection) -> None:
     # The layout sqlite-utils' Migrations creates (newest form: integer id, unique (migration_set, name)).
     if _columns(conn, MIGRATIONS_TABLE) is None:
-        conn.execute(f"CREATE TABLE {MIGRATIONS_TABLE} ([id] INTEGER PRIMARY KEY, [migration_set] TEXT, "
-                     "[name] TEXT, [applied_at] TEXT)")
-        conn.execute(f"CREATE UNIQUE INDEX idx_{MIGRATIONS_TABLE}_migration_set_name "
-                     f"ON {MIGRATIONS_TABLE} ([migration_set], [name])")
-    applied = {row[0] for row in conn.execute(f"select name from {MIGRATIONS_TABLE} where migration_set = ?",
-                                              [LLM_MIGRATION_SET])}
+        conn.execute(
+            f"CREATE TABLE {MIGRATIONS_TABLE} ([id] INTEGER PRIMARY KEY, [migration_set] TEXT, "
+            "[name] TEXT, [applied_at] TEXT)"
+        )
+        conn.execute(
+            f"CREATE UNIQUE INDEX idx_{MIGRATIONS_TABLE}_migration_set_name "
+            f"ON {MIGRATIONS_TABLE} ([migration_set], [name])"
+        )
+    applied = {
+        row[0]
+        for row in conn.execute(f"select name from {MIGRATIONS_TABLE} where migration_set = ?", [LLM_MIGRATION_SET])
+    }
     now = str(datetime.datetime.now(datetime.timezone.utc))
     conn.executemany(
         f"insert into {MIGRATIONS_TABLE} (migration_set, name, applied_at) values (?, ?, ?)",
@@ -191,8 +212,7 @@ def list_collections(conn: sqlite3.Connection, tables: StoreTables, *, counts: b
     """Every collection (with row counts if asked: that scans the index); empty without storage tables."""
     if not store_state(conn, tables):
         return []
-    count = (f"(select count(*) from {quote(tables.embeddings)} e where e.collection_id = c.id)"
-             if counts else "0")
+    count = f"(select count(*) from {quote(tables.embeddings)} e where e.collection_id = c.id)" if counts else "0"
     rows = conn.execute(
         f"select c.id, c.name, c.model, {count} from {quote(tables.collections)} c order by c.name"
     ).fetchall()
@@ -204,8 +224,9 @@ def get_collection(conn: sqlite3.Connection, tables: StoreTables, name: str) -> 
         if collection.name == name:
             return collection
     names = [c.name for c in list_collections(conn, tables)]
-    raise NotFound(f"No embeddings collection named {name!r}. Collections: {', '.join(names) or 'none'}.",
-                   collections=names)
+    raise NotFound(
+        f"No embeddings collection named {name!r}. Collections: {', '.join(names) or 'none'}.", collections=names
+    )
 
 
 def create_collection(conn: sqlite3.Connection, tables: StoreTables, name: str, model: str) -> Collection:
@@ -215,8 +236,9 @@ def create_collection(conn: sqlite3.Connection, tables: StoreTables, name: str, 
     return get_collection(conn, tables, name)
 
 
-def set_collection_model(conn: sqlite3.Connection, tables: StoreTables, collection: Collection,
-                         model: str) -> Collection:
+def set_collection_model(
+    conn: sqlite3.Connection, tables: StoreTables, collection: Collection, model: str
+) -> Collection:
     """Empty a collection and switch its model (re-embedding with another model)."""
     with conn:
         conn.execute(f"delete from {quote(tables.embeddings)} where collection_id = ?", [collection.id])
@@ -236,9 +258,11 @@ def collection_signature(conn: sqlite3.Connection, tables: StoreTables, collecti
     e = quote(tables.embeddings)
     # llm's older schema has no `updated`; the rowid still moves on every insert or replace.
     updated = "max(updated)" if "updated" in (_columns(conn, tables.embeddings) or []) else "0"
-    return tuple(conn.execute(
-        f"select count(*), max(rowid), {updated} from {e} where collection_id = ?", [collection_id]
-    ).fetchone())
+    return tuple(
+        conn.execute(
+            f"select count(*), max(rowid), {updated} from {e} where collection_id = ?", [collection_id]
+        ).fetchone()
+    )
 
 
 def read_vectors(conn: sqlite3.Connection, tables: StoreTables, collection_id: int) -> tuple[list[str], np.ndarray]:
@@ -268,5 +292,9 @@ def read_vectors(conn: sqlite3.Connection, tables: StoreTables, collection_id: i
 
 
 def read_hashes(conn: sqlite3.Connection, tables: StoreTables, collection_id: int) -> dict[str, bytes | None]:
-    return {str(row[0]): row[1] for row in conn.execute(
-        f"select id, content_hash from {quote(tables.embeddings)} where collection_id = ?", [collection_id])}
+    return {
+        str(row[0]): row[1]
+        for row in conn.execute(
+            f"select id, content_hash from {quote(tables.embeddings)} where collection_id = ?", [collection_id]
+        )
+    }

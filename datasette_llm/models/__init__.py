@@ -17,8 +17,15 @@ from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, ModelStatu
 from .prompt_states import default_state_dir
 from .provision import CHAT_GGUF, EMBEDDING_ONNX, EMBEDDING_TOKENIZER, require_file
 
-__all__ = ["ChatModel", "ChatOptions", "ChatResult", "EmbeddingModel", "ModelStatus", "chat_model_for",
-           "embedding_model_for"]
+__all__ = [
+    "ChatModel",
+    "ChatOptions",
+    "ChatResult",
+    "EmbeddingModel",
+    "ModelStatus",
+    "chat_model_for",
+    "embedding_model_for",
+]
 
 DEFAULT_CHAT_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 DEFAULT_EMBEDDING_NAME = "all-MiniLM-L6-v2"
@@ -28,8 +35,11 @@ _lock = threading.Lock()
 
 
 def _unknown(kind: str, spec: str) -> ConfigError:
-    forms = ('"default", "llama_cpp:/path/model.gguf", "/path/model.gguf", "openai:MODEL_ID"' if kind == "chat"
-             else '"default", "onnx:/directory", "openai:MODEL_ID"')
+    forms = (
+        '"default", "llama_cpp:/path/model.gguf", "/path/model.gguf", "openai:MODEL_ID"'
+        if kind == "chat"
+        else '"default", "onnx:/directory", "openai:MODEL_ID"'
+    )
     return ConfigError(f"Unknown {kind} model {spec!r}. Use one of: {forms}.")
 
 
@@ -40,24 +50,35 @@ def _build_chat(spec: str, settings: Settings) -> ChatModel:
 
         models_dir = settings.models_dir
         return LlamaCppChatModel(
-            DEFAULT_CHAT_NAME, models_dir / CHAT_GGUF.relative_path, n_ctx=settings.n_ctx,
-            n_threads=settings.n_threads, resolve_path=lambda: require_file(models_dir, CHAT_GGUF),
-            state_dir=default_state_dir(), **common,
+            DEFAULT_CHAT_NAME,
+            models_dir / CHAT_GGUF.relative_path,
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            resolve_path=lambda: require_file(models_dir, CHAT_GGUF),
+            state_dir=default_state_dir(),
+            **common,
         )
     if spec.startswith("llama_cpp:") or spec.endswith(".gguf"):
         from .llama_cpp import LlamaCppChatModel
 
         path = Path(spec.removeprefix("llama_cpp:")).expanduser()
-        return LlamaCppChatModel(path.stem, path, n_ctx=settings.n_ctx, n_threads=settings.n_threads,
-                                 state_dir=default_state_dir(), **common)
+        return LlamaCppChatModel(
+            path.stem, path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, state_dir=default_state_dir(), **common
+        )
     if spec.startswith("openai:"):
         from .openai import OpenAIChatModel
 
         model_id = spec.removeprefix("openai:")
         if not model_id:
             raise _unknown("chat", spec)
-        return OpenAIChatModel(spec, model_id, base_url=settings.openai_base_url,
-                               api_key=settings.openai_api_key, context_window=None, **common)
+        return OpenAIChatModel(
+            spec,
+            model_id,
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            context_window=None,
+            **common,
+        )
     raise _unknown("chat", spec)
 
 
@@ -71,8 +92,12 @@ def _build_embedding(spec: str, settings: Settings) -> EmbeddingModel:
             require_file(models_dir, EMBEDDING_ONNX)
             require_file(models_dir, EMBEDDING_TOKENIZER)
 
-        return OnnxEmbeddingModel(DEFAULT_EMBEDDING_NAME, (models_dir / EMBEDDING_ONNX.relative_path).parent,
-                                  resolve=verify, n_threads=settings.n_threads)
+        return OnnxEmbeddingModel(
+            DEFAULT_EMBEDDING_NAME,
+            (models_dir / EMBEDDING_ONNX.relative_path).parent,
+            resolve=verify,
+            n_threads=settings.n_threads,
+        )
     if spec.startswith("onnx:"):
         from .onnx import OnnxEmbeddingModel
 
@@ -84,14 +109,28 @@ def _build_embedding(spec: str, settings: Settings) -> EmbeddingModel:
         model_id = spec.removeprefix("openai:")
         if not model_id:
             raise _unknown("embedding", spec)
-        return OpenAIEmbeddingModel(spec, model_id, base_url=settings.openai_base_url,
-                                    api_key=settings.openai_api_key, timeout=settings.model_timeout)
+        return OpenAIEmbeddingModel(
+            spec,
+            model_id,
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            timeout=settings.model_timeout,
+        )
     raise _unknown("embedding", spec)
 
 
 def _key(kind: str, spec: str, settings: Settings) -> tuple:
-    return (kind, spec, str(settings.models_dir), settings.openai_base_url, settings.openai_api_key,
-            settings.n_ctx, settings.n_threads, settings.queue_limit, settings.model_timeout)
+    return (
+        kind,
+        spec,
+        str(settings.models_dir),
+        settings.openai_base_url,
+        settings.openai_api_key,
+        settings.n_ctx,
+        settings.n_threads,
+        settings.queue_limit,
+        settings.model_timeout,
+    )
 
 
 def _cached(kind: str, spec: str, settings: Settings, build):
@@ -107,8 +146,7 @@ def chat_model_for(settings: Settings, spec: str | None = None) -> ChatModel:
 
 
 def embedding_model_for(settings: Settings, spec: str | None = None) -> EmbeddingModel:
-    return _cached("embedding", (spec or settings.embedding_model or "default").strip(), settings,
-                   _build_embedding)
+    return _cached("embedding", (spec or settings.embedding_model or "default").strip(), settings, _build_embedding)
 
 
 def clear_cache() -> None:

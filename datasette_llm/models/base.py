@@ -141,9 +141,7 @@ class ChatModel(ABC):
                 return await asyncio.wait_for(asyncio.shield(future), self.timeout)
             except asyncio.TimeoutError:
                 cancel.set()
-                raise ModelTimeout(
-                    f"The model {self.name} did not answer within {self.timeout:.0f} seconds."
-                ) from None
+                raise ModelTimeout(f"The model {self.name} did not answer within {self.timeout:.0f} seconds.") from None
             except asyncio.CancelledError:
                 cancel.set()
                 raise

@@ -73,9 +73,20 @@ class LlamaCppChatModel(ChatModel):
     workers = 1  # a llama.cpp context is not thread-safe
     prompt_cache = True  # llama-cpp-python reuses the longest common token prefix of the previous prompt
 
-    def __init__(self, name: str, path: Path, *, n_ctx: int = 8192, n_threads: int | None = None,
-                 resolve_path=None, state_dir: Path | None = None, n_batch: int = 512, n_ubatch: int = 512,
-                 use_extra_bufts: bool = False, **kwargs):
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        *,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        resolve_path=None,
+        state_dir: Path | None = None,
+        n_batch: int = 512,
+        n_ubatch: int = 512,
+        use_extra_bufts: bool = False,
+        **kwargs,
+    ):
         super().__init__(name, **kwargs)
         self.path = Path(path)
         self.n_ctx = n_ctx
@@ -128,8 +139,13 @@ class LlamaCppChatModel(ChatModel):
                 try:
                     with _model_params(use_extra_bufts=self.use_extra_bufts):
                         self._contexts[slot] = Llama(
-                            model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                            n_threads_batch=self.n_threads, n_batch=self.n_batch, n_ubatch=self.n_ubatch, seed=0,
+                            model_path=str(path),
+                            n_ctx=self.n_ctx,
+                            n_threads=self.n_threads,
+                            n_threads_batch=self.n_threads,
+                            n_batch=self.n_batch,
+                            n_ubatch=self.n_ubatch,
+                            seed=0,
                             verbose=False,
                         )
                 except (ValueError, RuntimeError, OSError) as error:
@@ -174,8 +190,11 @@ class LlamaCppChatModel(ChatModel):
                 eos = llama.token_eos()
                 bos = llama.token_bos()
                 formatter = Jinja2ChatFormatter(
-                    template=template, eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
-                    bos_token=llama._model.token_get_text(bos) if bos != -1 else "", stop_token_ids=[eos])
+                    template=template,
+                    eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+                    bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+                    stop_token_ids=[eos],
+                )
             self._formatters[id(llama)] = formatter
         return self._formatters[id(llama)]
 
@@ -213,8 +232,8 @@ class LlamaCppChatModel(ChatModel):
         for at in range(held, len(tokens), step):
             if should_stop is not None and should_stop():
                 return False
-            llama.eval(tokens[at: at + step])
-            self.tokens_read += len(tokens[at: at + step])
+            llama.eval(tokens[at : at + step])
+            self.tokens_read += len(tokens[at : at + step])
         self._measured_read(len(tokens) - start, time.perf_counter() - started)
         return True
 
@@ -240,8 +259,11 @@ class LlamaCppChatModel(ChatModel):
     # -- requests --------------------------------------------------------------------------------------
     def _kwargs(self, options: ChatOptions) -> dict:
         return dict(
-            max_tokens=options.max_tokens, temperature=options.temperature, top_p=options.top_p,
-            stop=list(options.stop) or None, seed=options.seed,
+            max_tokens=options.max_tokens,
+            temperature=options.temperature,
+            top_p=options.top_p,
+            stop=list(options.stop) or None,
+            seed=options.seed,
         )
 
     def _complete(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> ChatResult:
@@ -252,9 +274,11 @@ class LlamaCppChatModel(ChatModel):
             pieces.append(piece)
             usage = latest
         return ChatResult(
-            text="".join(pieces), prompt_tokens=usage.get("prompt_tokens", 0),
+            text="".join(pieces),
+            prompt_tokens=usage.get("prompt_tokens", 0),
             completion_tokens=usage.get("completion_tokens", 0),
-            seconds=time.perf_counter() - started, model=self.name,
+            seconds=time.perf_counter() - started,
+            model=self.name,
         )
 
     def _stream(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> Iterator[str]:
@@ -298,9 +322,15 @@ class LlamaCppChatModel(ChatModel):
         started = first = time.perf_counter()
         try:
             for chunk in llama.create_completion(
-                prompt=tokens, stream=True, stop=list(options.stop) + stop, stopping_criteria=criteria,
-                max_tokens=options.max_tokens, temperature=options.temperature, top_p=options.top_p,
-                seed=options.seed, **CHAT_SAMPLING,
+                prompt=tokens,
+                stream=True,
+                stop=list(options.stop) + stop,
+                stopping_criteria=criteria,
+                max_tokens=options.max_tokens,
+                temperature=options.temperature,
+                top_p=options.top_p,
+                seed=options.seed,
+                **CHAT_SAMPLING,
             ):
                 if cancel.is_set():
                     break  # closing the generator stops llama.cpp from decoding further tokens
@@ -340,8 +370,9 @@ class LlamaCppChatModel(ChatModel):
         yield "", {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
 
     # -- warm-ups --------------------------------------------------------------------------------------
-    def prepare_prefix(self, messages: list[Message], options: ChatOptions,
-                       should_stop: Callable[[], bool] = lambda: False) -> bool:
+    def prepare_prefix(
+        self, messages: list[Message], options: ChatOptions, should_stop: Callable[[], bool] = lambda: False
+    ) -> bool:
         """Make sure the state after `options.prefix` of `messages` is saved (blocking). A warm-up: it stops,
         returning False, as soon as `should_stop()` says real work is waiting."""
         if self.states is None or not options.prefix:

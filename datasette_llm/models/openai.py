@@ -12,10 +12,14 @@ from ..errors import ConfigError, ContextOverflow, ModelError, ModelTimeout, Mod
 from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, Message, ModelStatus
 
 # Context windows of well-known hosted models; anything else uses `context_window` from the settings.
-KNOWN_CONTEXT = {"gpt-4o": 128000, "gpt-4o-mini": 128000, "gpt-4.1": 1047576, "gpt-4.1-mini": 1047576,
-                 "gpt-3.5-turbo": 16385}
-KNOWN_DIMENSIONS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072,
-                    "text-embedding-ada-002": 1536}
+KNOWN_CONTEXT = {
+    "gpt-4o": 128000,
+    "gpt-4o-mini": 128000,
+    "gpt-4.1": 1047576,
+    "gpt-4.1-mini": 1047576,
+    "gpt-3.5-turbo": 16385,
+}
+KNOWN_DIMENSIONS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
 
 
 def make_client(base_url: str | None, api_key: str | None, timeout: float, max_retries: int = 2):
@@ -27,8 +31,7 @@ def make_client(base_url: str | None, api_key: str | None, timeout: float, max_r
             '(e.g. openai_api_key: {"$env": "OPENAI_API_KEY"}), or an openai_base_url for a local server.'
         )
     # The client retries 429 and 5xx with exponential backoff; local servers accept any key.
-    return openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
-                         max_retries=max_retries)
+    return openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries)
 
 
 def translate_error(error: Exception, name: str, base_url: str | None) -> Exception:
@@ -42,8 +45,7 @@ def translate_error(error: Exception, name: str, base_url: str | None) -> Except
     if isinstance(error, openai.AuthenticationError):
         return ModelError(f"The model server at {where} rejected the API key (401). Check openai_api_key.")
     if isinstance(error, openai.RateLimitError):
-        return ModelError(f"The model server at {where} is rate limiting requests (429); try again later.",
-                          status=503)
+        return ModelError(f"The model server at {where} is rate limiting requests (429); try again later.", status=503)
     if isinstance(error, openai.NotFoundError):
         return ModelError(f"The model server at {where} does not know the model {name!r} (404).")
     if isinstance(error, openai.BadRequestError) and "context" in str(error).lower():
@@ -57,8 +59,16 @@ class OpenAIChatModel(ChatModel):
     backend = "openai"
     workers = 4
 
-    def __init__(self, name: str, model_id: str, *, base_url: str | None, api_key: str | None,
-                 context_window: int | None = None, **kwargs):
+    def __init__(
+        self,
+        name: str,
+        model_id: str,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        context_window: int | None = None,
+        **kwargs,
+    ):
         super().__init__(name, **kwargs)
         self.model_id = model_id
         self.base_url = base_url
@@ -83,9 +93,14 @@ class OpenAIChatModel(ChatModel):
 
         try:
             return self.client().chat.completions.create(
-                model=self.model_id, messages=messages, max_tokens=options.max_tokens,
-                temperature=options.temperature, top_p=options.top_p,
-                stop=list(options.stop) or None, seed=options.seed, stream=stream,
+                model=self.model_id,
+                messages=messages,
+                max_tokens=options.max_tokens,
+                temperature=options.temperature,
+                top_p=options.top_p,
+                stop=list(options.stop) or None,
+                seed=options.seed,
+                stream=stream,
             )
         except (openai.OpenAIError, ValueError) as error:  # ValueError: a body that is not JSON
             raise translate_error(error, self.model_id, self.base_url) from None
@@ -99,9 +114,11 @@ class OpenAIChatModel(ChatModel):
         except (AttributeError, IndexError, TypeError) as error:
             raise ModelError(f"The model server returned an unexpected response: {error}") from None
         return ChatResult(
-            text=text, prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            text=text,
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            seconds=time.perf_counter() - started, model=self.name,
+            seconds=time.perf_counter() - started,
+            model=self.name,
         )
 
     def _stream(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> Iterator[str]:
@@ -121,8 +138,9 @@ class OpenAIChatModel(ChatModel):
     def status(self) -> ModelStatus:
         try:
             self.client().with_options(timeout=5, max_retries=0).models.list()
-            return ModelStatus(self.name, self.backend, "chat", True, f"reachable: {self.base_url or 'OpenAI'}",
-                               self._context)
+            return ModelStatus(
+                self.name, self.backend, "chat", True, f"reachable: {self.base_url or 'OpenAI'}", self._context
+            )
         except Exception as error:  # any failure is "not ready", with its reason
             detail = getattr(translate_error(error, self.model_id, self.base_url), "message", str(error))
             return ModelStatus(self.name, self.backend, "chat", False, detail, self._context)
@@ -131,8 +149,16 @@ class OpenAIChatModel(ChatModel):
 class OpenAIEmbeddingModel(EmbeddingModel):
     backend = "openai"
 
-    def __init__(self, name: str, model_id: str, *, base_url: str | None, api_key: str | None,
-                 dimensions: int | None = None, **kwargs):
+    def __init__(
+        self,
+        name: str,
+        model_id: str,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        dimensions: int | None = None,
+        **kwargs,
+    ):
         super().__init__(name, **kwargs)
         self.model_id = model_id
         self.base_url = base_url

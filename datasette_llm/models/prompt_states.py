@@ -67,8 +67,9 @@ class PrefixStates:
         capacity = len(tokens)
         buffer = (llama_cpp.llama_token * capacity)()
         count = ctypes.c_size_t(0)
-        read = llama_cpp.llama_state_seq_load_file(llama._ctx.ctx, str(path).encode(), 0, buffer, capacity,
-                                                   ctypes.byref(count))
+        read = llama_cpp.llama_state_seq_load_file(
+            llama._ctx.ctx, str(path).encode(), 0, buffer, capacity, ctypes.byref(count)
+        )
         if not read or count.value != capacity or list(buffer) != list(tokens):
             # A file from another build or a hash collision: forget what was half loaded, and the file.
             llama._ctx.kv_cache_seq_rm(-1, 0, -1)
@@ -92,8 +93,7 @@ class PrefixStates:
         path = self.path(key)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         array = (llama_cpp.llama_token * len(tokens))(*tokens)
-        written = llama_cpp.llama_state_seq_save_file(llama._ctx.ctx, str(temporary).encode(), 0, array,
-                                                      len(tokens))
+        written = llama_cpp.llama_state_seq_save_file(llama._ctx.ctx, str(temporary).encode(), 0, array, len(tokens))
         if not written:
             temporary.unlink(missing_ok=True)
             return False
@@ -104,8 +104,11 @@ class PrefixStates:
     def prune(self) -> None:
         with self._lock:
             try:
-                files = [(entry.stat().st_mtime, entry.stat().st_size, Path(entry.path))
-                         for entry in os.scandir(self.directory) if entry.name.endswith(self.SUFFIX)]
+                files = [
+                    (entry.stat().st_mtime, entry.stat().st_size, Path(entry.path))
+                    for entry in os.scandir(self.directory)
+                    if entry.name.endswith(self.SUFFIX)
+                ]
             except FileNotFoundError:
                 return
             total = sum(size for _, size, _ in files)

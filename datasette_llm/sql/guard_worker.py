@@ -37,7 +37,9 @@ class _Worker:
     def __init__(self):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "datasette_llm.sql.guard_worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
 
     def call(self, payload: bytes) -> bytes:

@@ -88,7 +88,7 @@ MAX_RESULT_COLUMNS = 100
 def pragma_name(function: str) -> str | None:
     """'pragma_table_info' -> 'table_info'; None for other names."""
     function = function.lower()
-    return function[len("pragma_"):] if function.startswith("pragma_") else None
+    return function[len("pragma_") :] if function.startswith("pragma_") else None
 
 
 @dataclass(frozen=True)
@@ -122,31 +122,50 @@ class ReadPolicy:
         closed = set(visible - real_tables)  # views have no foreign keys
         for name in visible & real_tables:
             try:
-                targets = {row[2].lower() for row in conn.execute("select * from pragma_foreign_key_list(?)",
-                                                                  (name,))}
+                targets = {row[2].lower() for row in conn.execute("select * from pragma_foreign_key_list(?)", (name,))}
             except sqlite3.Error:
                 continue
             if targets <= visible:
                 closed.add(name)
         # A view is readable only when everything SQLite reads to compute it is readable: the authorizer cannot
         # tell a view from a CTE of the same name, so it never lets a view read what the actor may not.
-        readable = visible - {view for view in visible & views
-                              if not _reads_of(conn, view) <= visible | shadow}
+        readable = visible - {view for view in visible & views if not _reads_of(conn, view) <= visible | shadow}
         stored = frozenset(name.lower() for kind, name, _, _ in rows if kind in ("table", "view"))
         owners = readable | shadow
-        roots = frozenset(root for _, name, table, root in conn.execute(
-            "select type, name, tbl_name, rootpage from sqlite_master where rootpage > 0")
-            if name.lower() in owners or (table or "").lower() in owners)
-        hidden_virtual = frozenset(name.lower() for kind, name, _, sql in rows if kind == "table" and sql
-                                   and sql.upper().startswith("CREATE VIRTUAL") and name.lower() not in readable)
-        return cls(frozenset(readable), frozenset(shadow - visible), frozenset(indexes), frozenset(closed), stored,
-                   roots, hidden_virtual)
+        roots = frozenset(
+            root
+            for _, name, table, root in conn.execute(
+                "select type, name, tbl_name, rootpage from sqlite_master where rootpage > 0"
+            )
+            if name.lower() in owners or (table or "").lower() in owners
+        )
+        hidden_virtual = frozenset(
+            name.lower()
+            for kind, name, _, sql in rows
+            if kind == "table" and sql and sql.upper().startswith("CREATE VIRTUAL") and name.lower() not in readable
+        )
+        return cls(
+            frozenset(readable),
+            frozenset(shadow - visible),
+            frozenset(indexes),
+            frozenset(closed),
+            stored,
+            roots,
+            hidden_virtual,
+        )
 
     def with_tables(self, tables) -> ReadPolicy:
         """The same policy narrowed to `tables` (e.g. the tables one Ask question may use)."""
         keep = self.tables & {name.lower() for name in tables}
-        return ReadPolicy(keep, self.shadow_tables, self.indexes, self.closed_keys & keep, self.stored, self.roots,
-                          self.hidden_virtual)
+        return ReadPolicy(
+            keep,
+            self.shadow_tables,
+            self.indexes,
+            self.closed_keys & keep,
+            self.stored,
+            self.roots,
+            self.hidden_virtual,
+        )
 
     # -- the questions both walls ask ------------------------------------------------------------------------
 

@@ -36,8 +36,12 @@ def _require_method(request, *allowed: str) -> None:
 async def manifest_view(request, datasette):
     """GET /.well-known/ai-plugin.json"""
     _require_method(request, "GET", "HEAD")
-    manifest = build_manifest(public_base_url(datasette, request), settings_for(datasette),
-                              title=datasette.metadata("title"), license_url=datasette.metadata("license_url"))
+    manifest = build_manifest(
+        public_base_url(datasette, request),
+        settings_for(datasette),
+        title=datasette.metadata("title"),
+        license_url=datasette.metadata("license_url"),
+    )
     return json_response(manifest, headers=vary_headers(datasette))
 
 
@@ -45,18 +49,21 @@ async def manifest_view(request, datasette):
 async def openapi_view(request, datasette):
     """GET /-/llm/openapi.json and /-/llm/openapi.yaml"""
     _require_method(request, "GET", "HEAD")
-    spec = build_openapi(public_base_url(datasette, request), settings_for(datasette),
-                         title=datasette.metadata("title") or "Datasette")
+    spec = build_openapi(
+        public_base_url(datasette, request), settings_for(datasette), title=datasette.metadata("title") or "Datasette"
+    )
     if request.url_vars.get("format") == "yaml":
-        return Response(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True),
-                        headers=vary_headers(datasette), content_type="application/yaml; charset=utf-8")
+        return Response(
+            yaml.safe_dump(spec, sort_keys=False, allow_unicode=True),
+            headers=vary_headers(datasette),
+            content_type="application/yaml; charset=utf-8",
+        )
     return json_response(spec, headers=vary_headers(datasette))
 
 
 async def logo_view(request, datasette):
     """GET /-/llm/logo.svg"""
-    return Response(LOGO.read_text(), content_type="image/svg+xml",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return Response(LOGO.read_text(), content_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @json_errors
@@ -96,15 +103,24 @@ async def mcp_view(request, datasette):
         try:
             body = await read_body(request.receive, MAX_BODY_BYTES)
         except DatasetteLLMError as error:
-            return json_response({"jsonrpc": "2.0", "id": None,
-                                  "error": {"code": -32600, "message": error.message}}, status=error.status)
+            return json_response(
+                {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": error.message}}, status=error.status
+            )
     server = request.scope.get("server")
     raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope.get("headers") or []]
-    reply = await handle_http(datasette, request.actor, method=request.method, headers=request.headers,
-                              raw_headers=raw_headers, body=body, host=request.host,
-                              server_address=server[0] if server else None)
-    return Response(reply.body(), status=reply.status, headers=reply.headers,
-                    content_type="application/json; charset=utf-8")
+    reply = await handle_http(
+        datasette,
+        request.actor,
+        method=request.method,
+        headers=request.headers,
+        raw_headers=raw_headers,
+        body=body,
+        host=request.host,
+        server_address=server[0] if server else None,
+    )
+    return Response(
+        reply.body(), status=reply.status, headers=reply.headers, content_type="application/json; charset=utf-8"
+    )
 
 
 def skip_csrf(datasette, scope) -> bool | None:
@@ -118,7 +134,7 @@ def skip_csrf(datasette, scope) -> bool | None:
     path = scope.get("path") or ""
     base = datasette.setting("base_url") or "/"
     if base != "/" and path.startswith(base):
-        path = "/" + path[len(base):]
+        path = "/" + path[len(base) :]
     if path not in CSRF_EXEMPT_JSON_PATHS:
         return None
     if scope.get("method") == "DELETE" and path == "/-/mcp":

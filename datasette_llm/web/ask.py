@@ -50,6 +50,7 @@ class AskRequest:
 
 # -- request parsing -------------------------------------------------------------------------------------
 
+
 def build_ask_request(database: str, data: dict, settings: Settings) -> AskRequest:
     """Validate the fields of a request body into an AskRequest (everything, before any model is touched)."""
     question = data.get("question", data.get("q"))
@@ -59,8 +60,13 @@ def build_ask_request(database: str, data: dict, settings: Settings) -> AskReque
     mode = data.get("mode") or "auto"
     if mode not in MODES:
         raise BadRequest(f"mode must be one of {', '.join(MODES)}; got {mode!r}.")
-    return AskRequest(database=database, question=check_question(question, settings),
-                      history=tuple(normalise_history(data.get("history"))), table=table, mode=mode)
+    return AskRequest(
+        database=database,
+        question=check_question(question, settings),
+        history=tuple(normalise_history(data.get("history"))),
+        table=table,
+        mode=mode,
+    )
 
 
 async def read_ask_request(datasette, request, settings: Settings) -> AskRequest:
@@ -75,6 +81,7 @@ async def read_ask_request(datasette, request, settings: Settings) -> AskRequest
 
 # -- the pipeline and its result ---------------------------------------------------------------------------
 
+
 def require_enabled(settings: Settings, database: str) -> None:
     if not settings.enabled_for(database):
         raise NotFound(f"Ask is not enabled for the database {database!r}.")
@@ -88,9 +95,18 @@ async def new_pipeline(datasette, actor, ask_request: AskRequest, on_event=None)
     if ask_request.table:
         await permissions.require_view_table(datasette, actor, ask_request.database, ask_request.table)
     tables = [ask_request.table] if ask_request.table else []
-    return AskPipeline(datasette, ask_request.database, ask_request.question, actor=actor,
-                       history=list(ask_request.history), tables=tables, settings=settings,
-                       model=chat_model_for(settings), on_event=on_event, mode=ask_request.mode)
+    return AskPipeline(
+        datasette,
+        ask_request.database,
+        ask_request.question,
+        actor=actor,
+        history=list(ask_request.history),
+        tables=tables,
+        settings=settings,
+        model=chat_model_for(settings),
+        on_event=on_event,
+        mode=ask_request.mode,
+    )
 
 
 def format_sql(sql: str) -> str:
@@ -107,12 +123,16 @@ async def ask_payload(datasette, actor, result: AskResult) -> dict:
     data = result.to_json()
     data["sql_formatted"] = format_sql(result.sql) if result.sql else None
     may_edit = result.sql and await permissions.can_execute_sql(datasette, actor, result.database)
-    data["edit_sql_url"] = (datasette.urls.database(result.database) + "?"
-                            + urlencode({"sql": data["sql_formatted"]})) if may_edit else None
+    data["edit_sql_url"] = (
+        (datasette.urls.database(result.database) + "?" + urlencode({"sql": data["sql_formatted"]}))
+        if may_edit
+        else None
+    )
     return data
 
 
 # -- server-sent events --------------------------------------------------------------------------------
+
 
 def sse_event(event: str, data) -> bytes:
     """One server-sent event; JSON has no raw newlines, so the data fits on one `data:` line."""
@@ -126,11 +146,17 @@ class EventStream:
         self.send = send
 
     async def start(self):
-        await self.send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"text/event-stream; charset=utf-8"),
-            (b"cache-control", b"no-cache"),
-            (b"x-accel-buffering", b"no"),  # ask nginx not to buffer the stream
-        ]})
+        await self.send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/event-stream; charset=utf-8"),
+                    (b"cache-control", b"no-cache"),
+                    (b"x-accel-buffering", b"no"),  # ask nginx not to buffer the stream
+                ],
+            }
+        )
 
     async def event(self, name: str, data: dict):
         await self.send({"type": "http.response.body", "body": sse_event(name, data), "more_body": True})
@@ -170,6 +196,7 @@ async def run_unless_disconnected(coroutine, receive):
 
 
 # -- views -----------------------------------------------------------------------------------------------
+
 
 @json_errors
 async def json_view(request, datasette):
@@ -219,12 +246,15 @@ async def page_view(request, datasette):
         start_warm_up(datasette, request.actor, database, [table] if table else [])
     base = datasette.urls.database(database)
     context = {
-        "database": database, "table": table, "database_url": base,
+        "database": database,
+        "table": table,
+        "database_url": base,
         "table_url": datasette.urls.table(database, table) if table else None,
         "examples": await example_questions(datasette, request.actor, database, settings, table),
         "has_text": bool(await text_collections(datasette, request.actor, database, settings.table_prefix)),
         "question": request.args.get("q") or request.args.get("question") or "",
-        "database_color": DATABASE_COLOR, "max_question_chars": settings.max_question_chars,
+        "database_color": DATABASE_COLOR,
+        "max_question_chars": settings.max_question_chars,
         "stream_url": base + "/-/ask.stream",
         "ask_css": datasette.urls.static_plugins("datasette-llm", "ask.css"),
         "ask_js": datasette.urls.static_plugins("datasette-llm", "ask.js"),
@@ -238,10 +268,12 @@ _WARMING: set[asyncio.Task] = set()  # strong references: the event loop keeps o
 
 def start_warm_up(datasette, actor, database: str, tables: list[str]) -> asyncio.Task:
     """Read the schema into the model's prompt cache in the background while the visitor types."""
+
     async def run():
         try:
-            return await warm_up(datasette, database, actor, tables=tables,
-                                 model=chat_model_for(settings_for(datasette)))
+            return await warm_up(
+                datasette, database, actor, tables=tables, model=chat_model_for(settings_for(datasette))
+            )
         except Exception:  # a warm-up is an optimisation: the question itself reports real problems
             logger.debug("datasette-llm: warm-up of %s failed", database, exc_info=True)
             return False
@@ -264,26 +296,33 @@ async def index_view(request, datasette):
 
 # -- what to suggest, and where to link from ---------------------------------------------------------------
 
+
 async def askable_databases(datasette, actor) -> list[str]:
     settings = settings_for(datasette)
-    return [name for name in datasette.databases
-            if name != "_internal" and settings.enabled_for(name)
-            and await permissions.can_ask(datasette, actor, name)]
+    return [
+        name
+        for name in datasette.databases
+        if name != "_internal" and settings.enabled_for(name) and await permissions.can_ask(datasette, actor, name)
+    ]
 
 
 def questions_for_table(table: str, columns: list) -> list[str]:
     """Two starter questions for a table: its size, and its top rows by a numeric column (if any)."""
     questions = [f"How many rows are in {table}?"]
-    numeric = [c.name for c in columns
-               if not c.is_pk and c.name.lower() != "id" and not c.name.lower().endswith("_id")
-               and any(kind in (c.type or "").upper() for kind in NUMERIC_TYPES)]
+    numeric = [
+        c.name
+        for c in columns
+        if not c.is_pk
+        and c.name.lower() != "id"
+        and not c.name.lower().endswith("_id")
+        and any(kind in (c.type or "").upper() for kind in NUMERIC_TYPES)
+    ]
     if numeric:
         questions.append(f"Show 10 {table} with the highest {numeric[0]}")
     return questions
 
 
-async def example_questions(datasette, actor, database: str, settings: Settings,
-                            table: str | None = None) -> list[str]:
+async def example_questions(datasette, actor, database: str, settings: Settings, table: str | None = None) -> list[str]:
     """The configured `example_questions` for the database, else questions made from its first tables."""
     configured = settings.example_questions.get(database)
     if configured and not table:

@@ -23,10 +23,16 @@ def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
     from . import agents, ask
     from .routes import all_routes
 
-    limits = {agents.mcp_view: MCP_BYTES, agents.query_view: agents.QUERY_BODY_BYTES,
-              ask.json_view: ask.MAX_BODY_BYTES, ask.stream_view: ask.MAX_BODY_BYTES}
-    return [(re.compile(pattern), limits.get(view, OTHER_ROUTES_BYTES), view is agents.mcp_view)
-            for pattern, view in all_routes()]
+    limits = {
+        agents.mcp_view: MCP_BYTES,
+        agents.query_view: agents.QUERY_BODY_BYTES,
+        ask.json_view: ask.MAX_BODY_BYTES,
+        ask.stream_view: ask.MAX_BODY_BYTES,
+    }
+    return [
+        (re.compile(pattern), limits.get(view, OTHER_ROUTES_BYTES), view is agents.mcp_view)
+        for pattern, view in all_routes()
+    ]
 
 
 def _error_body(error: DatasetteLLMError, json_rpc: bool) -> bytes:
@@ -36,8 +42,13 @@ def _error_body(error: DatasetteLLMError, json_rpc: bool) -> bytes:
 
 
 async def _send_error(send, error: DatasetteLLMError, json_rpc: bool) -> None:
-    await send({"type": "http.response.start", "status": error.status,
-                "headers": [(b"content-type", b"application/json; charset=utf-8")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [(b"content-type", b"application/json; charset=utf-8")],
+        }
+    )
     await send({"type": "http.response.body", "body": _error_body(error, json_rpc)})
 
 
@@ -66,7 +77,7 @@ def wrap(datasette):
             path = scope.get("path") or ""
             base = datasette.setting("base_url") or "/"
             if base != "/" and path.startswith(base):
-                path = "/" + path[len(base):]
+                path = "/" + path[len(base) :]
             route = next(((limit, rpc) for pattern, limit, rpc in routes if pattern.match(path)), None)
             if route is None:
                 return await app(scope, receive, send)
@@ -75,8 +86,10 @@ def wrap(datasette):
             kind = headers.get(b"content-type", b"").decode("latin-1").split(";", 1)[0].strip().lower()
             try:
                 if kind == MULTIPART:
-                    raise UnsupportedMediaType("multipart/form-data is not accepted here; send "
-                                               "application/json (or a url-encoded form where documented).")
+                    raise UnsupportedMediaType(
+                        "multipart/form-data is not accepted here; send "
+                        "application/json (or a url-encoded form where documented)."
+                    )
                 body = await read_body(receive, limit)
             except DatasetteLLMError as error:
                 return await _send_error(send, error, json_rpc)

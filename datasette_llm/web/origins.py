@@ -73,17 +73,21 @@ def from_this_site(datasette, request) -> bool:
 def require_model_request(datasette, request) -> None:
     """Refuse any request that another site's page could make to start a model run (405, 415 or 403)."""
     if request.method != "POST":
-        raise MethodNotAllowed("Questions start a model run, so they must be sent with POST, as JSON: "
-                               'curl -X POST -H "Content-Type: application/json" '
-                               "-d '{\"question\": \"...\"}' " + request.path)
+        raise MethodNotAllowed(
+            "Questions start a model run, so they must be sent with POST, as JSON: "
+            'curl -X POST -H "Content-Type: application/json" '
+            '-d \'{"question": "..."}\' ' + request.path
+        )
     kind = content_type(request.headers)
     if kind == FORM:
         # asgi-csrf checks the form's csrftoken only when the request carries cookies; a cookie-less form
         # from another site would skip it, so a form must come with Datasette's CSRF cookie.
         bearer = (request.headers.get("authorization") or "").startswith("Bearer ")
         if CSRF_COOKIE not in request.cookies and not bearer:
-            raise Forbidden("A form must carry the page's CSRF token (csrftoken field and ds_csrftoken "
-                            "cookie); API clients send application/json.")
+            raise Forbidden(
+                "A form must carry the page's CSRF token (csrftoken field and ds_csrftoken "
+                "cookie); API clients send application/json."
+            )
     elif kind != JSON:
         raise UnsupportedMediaType('Send the question as application/json: {"question": "..."}.')
     if not from_this_site(datasette, request):

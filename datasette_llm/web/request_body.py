@@ -79,4 +79,3 @@ async def read_object(request, limit: int, *, example: str, forms: bool = True) 
         return parse_form(await read_body(request.receive, limit))
     accepted = f"{JSON} or {FORM}" if forms else JSON
     raise UnsupportedMediaType(f"Send the body as {accepted}, such as {example}.")
-

@@ -21,8 +21,9 @@ def json_bytes(data) -> bytes:
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json_bytes(data), status=status, headers=headers or {},
-                    content_type="application/json; charset=utf-8")
+    return Response(
+        json_bytes(data), status=status, headers=headers or {}, content_type="application/json; charset=utf-8"
+    )
 
 
 def error_response(error: DatasetteLLMError) -> Response:

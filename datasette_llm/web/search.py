@@ -28,8 +28,9 @@ async def view(request, datasette):
     database = request.args.get("database") or None
     if database is not None:  # a hidden database gets the same 404 as a missing one
         await permissions.require_view_database(datasette, request.actor, database)
-    result = await semantic_search(datasette, request.actor, database=database,
-                                   table=request.args.get("table") or None, **_search_args(request))
+    result = await semantic_search(
+        datasette, request.actor, database=database, table=request.args.get("table") or None, **_search_args(request)
+    )
     return json_response(result.to_json())
 
 
@@ -50,8 +51,14 @@ async def page_view(request, datasette):
     except DatasetteLLMError as caught:
         error, status = caught.message, caught.status
     context = {
-        "database": database, "table": table, "q": args["q"] or "", "mode": args["mode"], "modes": MODES,
-        "limit": args["limit"], "has_fts": bool(await db.fts_table(table)), "error": error,
+        "database": database,
+        "table": table,
+        "q": args["q"] or "",
+        "mode": args["mode"],
+        "modes": MODES,
+        "limit": args["limit"],
+        "has_fts": bool(await db.fts_table(table)),
+        "error": error,
         "result": result.to_json() if result else None,
         "table_url": datasette.urls.table(database, table),
         "action": datasette.urls.table(database, table) + "/-/semantic-search",
