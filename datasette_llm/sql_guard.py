@@ -124,16 +124,21 @@ class SchemaInfo:
     policy: ReadPolicy | None = None
 
     @classmethod
-    def from_connection(cls, conn: sqlite3.Connection, include: Iterable[str] | None = None) -> SchemaInfo:
+    def from_connection(
+        cls, conn: sqlite3.Connection, include: Iterable[str] | None = None, policy: ReadPolicy | None = None
+    ) -> SchemaInfo:
+        """The tables of `include` (every table when None) the read policy lets a query read; pass the policy
+        when the caller already has it for those tables."""
         wanted = None if include is None else {name.lower() for name in include}
         rows = conn.execute(
             "select name, type from sqlite_master where type in ('table', 'view') order by name"
         ).fetchall()
         tables: dict[str, tuple[str, ...]] = {}
         views = set()
-        policy = ReadPolicy.from_connection(
-            conn, [name for name, _ in rows if wanted is None or name.lower() in wanted]
-        )
+        if policy is None:
+            policy = ReadPolicy.from_connection(
+                conn, [name for name, _ in rows if wanted is None or name.lower() in wanted]
+            )
         for name, kind in rows:
             if not policy.may_read(name):  # not asked for, or a view that reads a hidden table
                 continue

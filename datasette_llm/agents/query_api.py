@@ -19,7 +19,7 @@ from .. import permissions
 from ..config import Settings, settings_for
 from ..context import CLIP_MARKER, MIN_CELL_CHARS
 from ..errors import BadRequest
-from ..execute import run_select, time_limit_for
+from ..execute import read_policy, run_select, time_limit_for
 from ..sql_guard import Rejection, SchemaInfo, SQLRejectedError, check_select_off_loop
 from .schema_api import resolve_database, visible_table_names
 
@@ -212,7 +212,10 @@ async def run_capped_query(
     database = await resolve_database(datasette, actor, database)
     db = await permissions.require_execute_sql(datasette, actor, database)
     allowed = set(await visible_table_names(datasette, actor, database))
-    schema = await db.execute_fn(lambda conn: SchemaInfo.from_connection(conn, include=allowed))
+    # The policy run_select will use (cached per schema version), so it is built once for both walls.
+    schema = await db.execute_fn(
+        lambda conn: SchemaInfo.from_connection(conn, include=allowed, policy=read_policy(conn, db, allowed))
+    )
     # One row past the cap, so that "more rows exist" is known rather than guessed.
     checked = await check_select_off_loop(sql, schema, max_rows=settings.query_max_rows + 1, allowed_tables=allowed)
     if isinstance(checked, Rejection):

@@ -154,19 +154,6 @@ class ReadPolicy:
             hidden_virtual,
         )
 
-    def with_tables(self, tables) -> ReadPolicy:
-        """The same policy narrowed to `tables` (e.g. the tables one Ask question may use)."""
-        keep = self.tables & {name.lower() for name in tables}
-        return ReadPolicy(
-            keep,
-            self.shadow_tables,
-            self.indexes,
-            self.closed_keys & keep,
-            self.stored,
-            self.roots,
-            self.hidden_virtual,
-        )
-
     # -- the questions both walls ask ------------------------------------------------------------------------
 
     def may_read(self, table: str) -> bool:
