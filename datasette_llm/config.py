@@ -31,6 +31,9 @@ class Settings:
     # Local model runtime.
     n_ctx: int = 8192
     n_threads: int | None = None
+    # Greedy replies of local models check up to this many tokens guessed from the prompt in one pass
+    # (models/lookup_decoding.py); 0 decodes one token at a time.
+    draft_tokens: int = 16
     # Limits.
     queue_limit: int = 4
     model_timeout: float = 180.0
@@ -79,6 +82,7 @@ class Settings:
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
 _AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
 _FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
+MAX_DRAFT_TOKENS = 64
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
 
 _ENV = {
@@ -90,6 +94,7 @@ _ENV = {
     "OPENAI_API_KEY": "openai_api_key",
     "DATASETTE_LLM_N_CTX": "n_ctx",
     "DATASETTE_LLM_N_THREADS": "n_threads",
+    "DATASETTE_LLM_DRAFT_TOKENS": "draft_tokens",
 }
 
 
@@ -100,6 +105,8 @@ def _coerce(name: str, value):
         if name in _AT_LEAST_ONE and int(value) < 1:
             raise ConfigError(f"Setting {name!r} must be at least 1, got {value!r}")
         if name in _INT:
+            if name == "draft_tokens" and not 0 <= int(value) <= MAX_DRAFT_TOKENS:
+                raise ConfigError(f"Setting {name!r} must be between 0 and {MAX_DRAFT_TOKENS}, got {value!r}")
             return int(value)
         if name in _FLOAT:
             return float(value)
@@ -175,6 +182,8 @@ SETTING_DOCS = {
     "(`OPENAI_API_KEY` is read when unset)",
     "n_ctx": "context window of local GGUF models, in tokens",
     "n_threads": "threads for local models (unset: all cores)",
+    "draft_tokens": "local models: the most tokens, guessed from the prompt, that one pass checks while writing "
+    "a greedy reply (prompt-lookup decoding; the reply is the same); `0` writes one token per pass",
     "queue_limit": "requests allowed to wait for a model; more get HTTP 503 with `Retry-After`",
     "model_timeout": "seconds before a model call is abandoned (HTTP 504)",
     "max_question_chars": "longer questions are refused (HTTP 400)",

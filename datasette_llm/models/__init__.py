@@ -54,6 +54,7 @@ def _build_chat(spec: str, settings: Settings) -> ChatModel:
             models_dir / CHAT_GGUF.relative_path,
             n_ctx=settings.n_ctx,
             n_threads=settings.n_threads,
+            draft_tokens=settings.draft_tokens,
             resolve_path=lambda: require_file(models_dir, CHAT_GGUF),
             state_dir=default_state_dir(),
             **common,
@@ -63,7 +64,13 @@ def _build_chat(spec: str, settings: Settings) -> ChatModel:
 
         path = Path(spec.removeprefix("llama_cpp:")).expanduser()
         return LlamaCppChatModel(
-            path.stem, path, n_ctx=settings.n_ctx, n_threads=settings.n_threads, state_dir=default_state_dir(), **common
+            path.stem,
+            path,
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            draft_tokens=settings.draft_tokens,
+            state_dir=default_state_dir(),
+            **common,
         )
     if spec.startswith("openai:"):
         from .openai import OpenAIChatModel
@@ -128,6 +135,7 @@ def _key(kind: str, spec: str, settings: Settings) -> tuple:
         settings.openai_api_key,
         settings.n_ctx,
         settings.n_threads,
+        settings.draft_tokens,
         settings.queue_limit,
         settings.model_timeout,
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import ContextOverflow, ModelError, ModelNotReady
 from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus
 from .cpu_load import CpuLoad, threads_for
+from .lookup_decoding import Drafter
 from .prompt_states import PrefixStates, model_identity
 
 _LOADED: weakref.WeakSet[LlamaCppChatModel] = weakref.WeakSet()
@@ -85,6 +86,7 @@ class LlamaCppChatModel(ChatModel):
         n_batch: int = 512,
         n_ubatch: int = 512,
         use_extra_bufts: bool = False,
+        draft_tokens: int = 0,
         **kwargs,
     ):
         super().__init__(name, **kwargs)
@@ -99,6 +101,9 @@ class LlamaCppChatModel(ChatModel):
         # Weight repacking ("extra buffer types") made prompt reading slower here, and with a native build it
         # selects AMX kernels that crash on CPUs that advertise AMX without supporting it.
         self.use_extra_bufts = use_extra_bufts
+        # Greedy requests check up to this many tokens guessed from the prompt in one pass (lookup_decoding.py).
+        self.draft_tokens = max(0, draft_tokens)
+        self.last_drafts: dict = {}  # how the last greedy request's guesses fared (benchmarks read it)
         # `resolve_path` verifies the default model (hash) before loading; custom GGUF files are used as is.
         self._resolve_path = resolve_path
         self._contexts: dict = {}  # cache slot -> Llama (the weights are memory-mapped once, shared)
@@ -177,6 +182,9 @@ class LlamaCppChatModel(ChatModel):
 
     def reading_speed(self) -> float | None:
         return self.read_rate
+
+    def writing_speed(self) -> float | None:
+        return self.write_rate
 
     # -- prompts ---------------------------------------------------------------------------------------
     def _formatter(self, llama):
@@ -316,6 +324,9 @@ class LlamaCppChatModel(ChatModel):
         if len(tokens) + options.max_tokens > self.n_ctx:
             raise self._overflow(len(tokens), options)
         self._restore_prefix(llama, self._prefix_tokens(llama, text, tokens, options.prefix))
+        if self.draft_tokens and options.temperature == 0 and not options.stop:
+            yield from self._generate_greedy(llama, tokens, options, cancel)
+            return
         new_tokens = len(tokens) - common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
         self.tokens_read += max(1, new_tokens)  # a fully cached prompt still decodes its last token again
         completion_tokens = 0
@@ -349,6 +360,65 @@ class LlamaCppChatModel(ChatModel):
             rate = (completion_tokens - 1) / max(1e-6, time.perf_counter() - first)
             self.write_rate = rate if self.write_rate is None else 0.5 * self.write_rate + 0.5 * rate
         yield "", {"prompt_tokens": len(tokens), "completion_tokens": completion_tokens}
+
+    def _generate_greedy(self, llama, tokens, options, cancel):
+        """Greedy decoding that checks tokens guessed from the prompt in the same pass (lookup_decoding.py):
+        what create_completion writes at temperature 0, in fewer passes."""
+        import codecs
+
+        import llama_cpp
+        import numpy as np
+
+        try:
+            self._read(llama, tokens[:-1])  # the last prompt token is decoded with the first guess
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"llama.cpp failed: {error}") from None
+        self.tokens_read += 1
+        drafter = Drafter(tokens, self.draft_tokens)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        vocab, n_vocab = llama._model.vocab, llama.n_vocab()
+        pending, at, written, first, done = tokens[-1], llama.n_tokens, 0, None, False
+        usage = {"prompt_tokens": len(tokens), "completion_tokens": 0}
+        try:
+            while not done and written < options.max_tokens and not cancel.is_set():
+                room = min(options.max_tokens - written - 1, self.n_ctx - at - 2, self.n_batch - 1)
+                guess = drafter.draft(room)
+                batch = [pending, *guess]
+                llama._batch.set_batch(batch=batch, n_past=at, logits_all=True)
+                try:
+                    llama._ctx.decode(llama._batch)
+                except (ValueError, RuntimeError) as error:
+                    raise ModelError(f"llama.cpp failed: {error}") from None
+                logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(len(batch) * n_vocab,))
+                choices = logits.reshape(len(batch), n_vocab).argmax(axis=1).tolist()
+                kept = 0
+                while kept < len(guess) and guess[kept] == choices[kept]:
+                    kept += 1
+                llama.input_ids[at : at + 1 + kept] = batch[: 1 + kept]
+                at += 1 + kept
+                llama.n_tokens = at
+                if kept < len(guess):
+                    llama._ctx.kv_cache_seq_rm(-1, at, -1)
+                drafter.record(len(guess), kept)
+                first = first or time.perf_counter()
+                for token in choices[: kept + 1]:
+                    if llama_cpp.llama_vocab_is_eog(vocab, token) or written >= options.max_tokens:
+                        done = True
+                        break
+                    written += 1
+                    usage = {"prompt_tokens": len(tokens), "completion_tokens": written}
+                    drafter.extend([token])
+                    piece = decoder.decode(llama.detokenize([token]))
+                    if piece:
+                        yield piece, usage
+                pending = choices[kept]
+        finally:
+            self.last_drafts = drafter.stats()
+        if first is not None and written > 8:
+            rate = (written - 1) / max(1e-6, time.perf_counter() - first)
+            self.write_rate = rate if self.write_rate is None else 0.5 * self.write_rate + 0.5 * rate
+        tail = decoder.decode(b"", final=True)
+        yield tail, usage
 
     def _generate_chat(self, llama, messages, options, cancel):
         prompt_tokens = self.count_message_tokens(messages)
