@@ -45,6 +45,11 @@ SCHEMA_SHARE = 0.6  # of the context window, at most, for the schema in the SQL 
 ANSWER_READ_SECONDS = 5.0
 ASSUMED_READ_RATE = 40.0  # prompt tokens a second before the model has measured its own
 MIN_ROW_TOKENS = 160
+# ...and writes the answer for about this long at most: answers that listed every row took 25-40 s (issue 19).
+# The table shows the rows; an answer the budget stops ends at its last full line or sentence, marked "…".
+ANSWER_WRITE_SECONDS = 5.0
+ASSUMED_WRITE_RATE = 12.0  # tokens written a second before the model has measured its own
+MIN_ANSWER_TOKENS = 48
 MAX_HISTORY_TURNS = 6
 
 
@@ -255,6 +260,25 @@ def answer_row_budget(model: ChatModel, window_budget: int) -> tuple[int, str]:
     if timed >= window_budget:
         return window
     return timed, f"were left out to answer in time (the model reads about {rate:.0f} tokens a second here)"
+
+
+def answer_token_budget(model: ChatModel, configured: int) -> tuple[int, float | None]:
+    """Tokens the answer may be, and the writing speed that bounds them (None when only the setting does)."""
+    if not model.prompt_cache:  # an API model writes fast: the setting alone bounds the answer
+        return configured, None
+    rate = model.writing_speed() or ASSUMED_WRITE_RATE
+    timed = max(MIN_ANSWER_TOKENS, int(ANSWER_WRITE_SECONDS * rate))
+    return (timed, rate) if timed < configured else (configured, None)
+
+
+def end_cut_answer(text: str) -> str:
+    """An answer stopped by its token budget, ended after its last full line or sentence and marked "…"."""
+    text = text.rstrip()
+    ends = [text.rfind("\n")] + [text.rfind(mark) + 1 for mark in (". ", "; ", ", ")]
+    cut = max(ends)
+    if cut > len(text) // 3:
+        text = text[:cut].rstrip().rstrip(",;")
+    return text + " …"
 
 
 class AskPipeline:
@@ -672,8 +696,9 @@ class AskPipeline:
             row_count=len(result.rows),
             truncated=result.hit_row_cap,
         )
+        max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens)
         options = ChatOptions(
-            max_tokens=self.settings.answer_max_tokens,
+            max_tokens=max_tokens,
             temperature=0.0,
             cache_slot="answer",
             prefix=prompts.ANSWER_SYSTEM,
@@ -724,7 +749,14 @@ class AskPipeline:
         self._clock("answer", started)
         text = "".join(pieces).strip()
         self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
-        self.tokens["answer_completion"] += self.model.count_tokens(text) if text else 0
+        written = self.model.count_tokens(text) if text else 0
+        self.tokens["answer_completion"] += written
+        if write_rate is not None and written >= max_tokens - 2:
+            text = end_cut_answer(text)
+            self.notes.append(
+                f"the answer was stopped after {max_tokens} tokens to answer in time (the model writes about "
+                f"{write_rate:.0f} tokens a second here); the table shows the rows themselves"
+            )
         return text, fitted
 
     async def choose_route(self):

@@ -97,7 +97,28 @@ async def warm_all(datasette, names: Sequence[str], model: ChatModel) -> dict[st
                 break
             if results[name] or not prefix_pending(model):
                 break
+    if results:
+        while not quiet(model):
+            await asyncio.sleep(0.5)
+        try:
+            ready = await asyncio.to_thread(warm_answers, model, lambda: not quiet(model))
+            logger.info("datasette-llm: answer prompts warmed: %s", ready)
+        except Exception:
+            logger.debug("datasette-llm: warm-up of the answer prompts failed", exc_info=True)
     return results
+
+
+def warm_answers(model: ChatModel, should_stop) -> bool:
+    """Load the answer context and save the state after the answer prompts' instructions: the first question
+    otherwise waits for both (measured: its answer took 7.4 s instead of 4.7 s)."""
+    from . import prompts
+
+    ready = True
+    for system in (prompts.ANSWER_SYSTEM, prompts.TEXT_ANSWER_SYSTEM):
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": "warm-up"}]
+        options = ChatOptions(max_tokens=1, cache_slot="answer", prefix=system)
+        ready = model.prepare_prefix(messages, options, should_stop) and ready
+    return ready
 
 
 def prefix_pending(model: ChatModel) -> bool:

@@ -8,7 +8,7 @@ import sqlite_utils
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
-from datasette_llm import warm_up
+from datasette_llm import prompts, warm_up
 from datasette_llm.ask import answer_row_budget, ask
 from datasette_llm.config import load_settings
 
@@ -92,8 +92,13 @@ async def test_warm_up_gives_way_to_a_question_then_finishes(paths, monkeypatch)
     ds = Datasette([str(p) for p in paths])
     results = await warm_up.warm_all(ds, ["shop", "music"], model)
     assert results == {"shop": True, "music": True}
-    (first, _, _), (retry, options, retried_at), (music, _, _) = model.prepared
+    (first, _, _), (retry, options, retried_at), (music, _, _), *answers = model.prepared
     assert retry == first and "items" in first[1]["content"]
+    # then the answer context and its instructions, so the first question's answer does not wait for them
+    assert [(o.cache_slot, o.prefix) for _, o, _ in answers] == [
+        ("answer", prompts.ANSWER_SYSTEM),
+        ("answer", prompts.TEXT_ANSWER_SYSTEM),
+    ]
     assert retried_at - model.last_active >= 0.2  # only after the question was done and the model quiet
     assert first[1]["content"].endswith("Question: ") and options.prefix and options.cache_slot == "sql"
     assert len(model.calls) == 0  # nothing was generated
@@ -130,3 +135,45 @@ async def test_a_huge_result_still_answers_with_notes_of_what_was_cut(paths):
     assert 0 < shown < 30
     note = next(n for n in result.notes if "rows shown" in n)
     assert note.startswith(f"{shown} of 300 rows shown") and "left out to answer in time" in note
+
+
+class TimedWriter(WarmableModel):
+    """Writes at a known speed and stops at max_tokens (4 characters a token, as ScriptedModel counts)."""
+
+    def __init__(self, replies, write_speed):
+        super().__init__(replies, speed=40.0)
+        self.write_speed = write_speed
+        self.budgets = []
+
+    def writing_speed(self):
+        return self.write_speed
+
+    def _complete(self, messages, options, cancel):
+        self.budgets.append(options.max_tokens)
+        result = super()._complete(messages, options, cancel)
+        text = result.text[: options.max_tokens * 4]
+        return type(result)(text, result.prompt_tokens, self.count_tokens(text), 0.0, self.name)
+
+
+@pytest.mark.asyncio
+async def test_a_long_answer_stops_in_time_at_a_full_line_and_says_so(paths):
+    listing = "The items are:\n" + "".join(f"- shop item {i}: words words\n" for i in range(60))
+    model = TimedWriter([sql_reply("select id, name from items"), listing], write_speed=12.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "List every item", model=model)
+    assert model.budgets[1] == 60  # 5 seconds at 12 tokens a second
+    assert result.answer.endswith("words …") and len(result.answer) <= 60 * 4 + 2
+    assert "\n- shop item" in result.answer and result.answer.count("- shop item") < 60
+    note = next(n for n in result.notes if "answer was stopped" in n)
+    assert "after 60 tokens" in note and "12 tokens a second" in note
+    assert result.row_count == 300  # the rows themselves are all there
+
+
+@pytest.mark.asyncio
+async def test_a_short_answer_is_left_alone_and_an_api_model_is_not_timed(paths):
+    model = TimedWriter([sql_reply("select count(*) from items"), "There are 300 items."], write_speed=12.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "How many items?", model=model)
+    assert result.answer == "There are 300 items." and not any("stopped" in n for n in result.notes)
+    api = TimedWriter([sql_reply("select count(*) from items"), "There are 300 items."], write_speed=12.0)
+    api.prompt_cache = False
+    await ask(Datasette([str(paths[0])]), "shop", "How many items?", model=api)
+    assert api.budgets[1] == load_settings({}).answer_max_tokens

@@ -156,6 +156,10 @@ class ChatModel(ABC):
         """Prompt tokens read per second as measured on this machine, if the backend knows."""
         return None
 
+    def writing_speed(self) -> float | None:
+        """Tokens written per second as measured on this machine, if the backend knows."""
+        return None
+
     async def warm(self, messages: list[Message], options: ChatOptions) -> bool:
         """Read `messages` (up to `options.prefix` where the backend saves prefix states) into the prompt cache
         of `options.cache_slot`, so a request that starts with the same prefix skips that work. Only when idle:
