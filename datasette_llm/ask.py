@@ -26,6 +26,7 @@ from .schema import PromptSchema, TableSchema, load_tables, render_schema
 from .sql_fix import (
     MAX_FIXES,
     auto_fix,
+    bridge_join,
     drop_broken_join,
     fix_ambiguous,
     fix_outer_aggregates,
@@ -371,8 +372,10 @@ class AskPipeline:
     ) -> tuple[GuardedSQL | Rejection, tuple[str, ...], tuple[str, ...]]:
         """Validate; when a name is almost right and only one real name fits, fix it and validate again.
 
-        On the `final` attempt a column that lives in one other table the foreign keys reach is also mended by
-        joining that table (the repair turns showed the model that JOIN). Returns (checked, fixes, doubts):
+        A JOIN whose ON clause names a column the joined table lacks but one table between them holds gets that
+        table between them (sql_fix.bridge_join). On the `final` attempt a column that lives in one other table
+        the foreign keys reach is also mended by joining that table (the repair turns showed the model that
+        JOIN). Returns (checked, fixes, doubts):
         doubts describe JOINs that link nothing and could not be fixed.
         """
         if not sql:
@@ -382,6 +385,10 @@ class AskPipeline:
         while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES:
             fixed = auto_fix(sql, checked, self.guard_schema, self.allowed)
             retry = self.guard(fixed[0]) if fixed else None
+            if retry is None or _same_problem(retry, checked):
+                bridged = bridge_join(sql, checked, self.guard_schema)  # no model call: on every attempt
+                if bridged is not None:
+                    fixed, retry = bridged, self.guard(bridged[0])
             if final and (retry is None or _same_problem(retry, checked)):
                 joined = join_missing_table(sql, checked, self.guard_schema, self.allowed) or drop_broken_join(
                     sql, checked, self.guard_schema

@@ -319,3 +319,71 @@ def _equated(select, column: str, aliases: set[str]) -> bool:
             ):
                 return True
     return False
+
+
+def bridge_join(sql: str, rejection: Rejection, schema: SchemaInfo) -> tuple[str, str] | None:
+    """`FROM Artist AS T1 JOIN Track AS T2 ON T1.ArtistId = T2.ArtistId`: the ON clause compares a column with a
+    column of the same name that the other table lacks, and exactly one table not in the query holds that name
+    and links the two by foreign keys (Album: Album.ArtistId = Artist.ArtistId, Track.AlbumId = Album.AlbumId).
+    JOIN it between them, each hop on its key; (fixed SQL, what was changed) or None."""
+    parsed = _rejected_column(sql, rejection)
+    if parsed is None:
+        return None
+    tree, qualifier, name = parsed
+    real = {table.lower(): table for table in schema.tables}
+    for select in tree.find_all(exp.Select):
+        sources = _sources(select)
+        joins = select.args.get("joins") or []
+        for index, join in enumerate(joins):
+            condition = join.args.get("on")
+            if not isinstance(condition, exp.EQ) or not all(
+                isinstance(side, exp.Column) and side.table.lower() in sources
+                for side in (condition.this, condition.expression)
+            ):
+                continue
+            bad, good = sorted((condition.this, condition.expression), key=lambda c: c.table.lower() != qualifier)
+            joined = (join.this.alias_or_name or "").lower()
+            if bad.table.lower() != qualifier or bad.name.lower() != name or good.name.lower() != name:
+                continue
+            if joined not in (qualifier, good.table.lower()) or bad.table.lower() == good.table.lower():
+                continue
+            bad_table, good_table = real[sources[qualifier][1]], real[sources[good.table.lower()][1]]
+            if name in {c.lower() for c in schema.tables[bad_table]}:
+                continue
+            in_query = {table for _, table in sources.values()}
+            bridges = [
+                (table, to_good[0], to_bad[0])
+                for table in schema.tables
+                if table.lower() not in in_query and name in {c.lower() for c in schema.tables[table]}
+                for to_good in [links_between(table, good_table, schema.links)]
+                for to_bad in [links_between(table, bad_table, schema.links)]
+                if len(to_good) == 1 and len(to_bad) == 1 and to_good[0].column_of(table).lower() == name
+            ]
+            if len(bridges) != 1:
+                continue
+            bridge, to_good, to_bad = bridges[0]
+            earlier, later = (good, bad) if joined == qualifier else (bad, good)
+            earlier_table = good_table if earlier is good else bad_table
+            later_table = bad_table if earlier is good else good_table
+            earlier_link = to_good if earlier is good else to_bad
+            later_link = to_bad if earlier is good else to_good
+            first = exp.Join(
+                this=exp.to_table(name_node(bridge)),
+                on=exp.EQ(
+                    this=column_ref(bridge, earlier_link.column_of(bridge)),
+                    expression=column_ref(earlier.table, earlier_link.column_of(earlier_table)),
+                ),
+            )
+            join.set(
+                "on",
+                exp.EQ(
+                    this=column_ref(later.table, later_link.column_of(later_table)),
+                    expression=column_ref(bridge, later_link.column_of(bridge)),
+                ),
+            )
+            select.set("joins", [*joins[:index], first, *joins[index:]])
+            return tree.sql(dialect="sqlite"), (
+                f"{bad_table} has no {bad.name}: joined it to {good_table} through {bridge} "
+                f"({to_bad.text()}, {to_good.text()})"
+            )
+    return None
