@@ -1,4 +1,6 @@
-"""Bad input everywhere: a 4xx with a JSON message, never a 500, never a hang."""
+"""Bad input everywhere: the exact 4xx with a JSON message, never a 500, never a hang.
+
+400 for a malformed request, 404 for a missing database or table, 405 for a question sent with GET."""
 
 import asyncio
 import json
@@ -22,10 +24,11 @@ def ds(tmp_path, monkeypatch):
     return Datasette([str(path)])
 
 
-def json_error(response):
-    assert 400 <= response.status_code < 500, (response.status_code, response.text[:200])
+def json_error(response, status):
+    assert response.status_code == status, (response.status_code, response.text[:200])
     body = response.json()
     assert body["ok"] is False and isinstance(body["error"], str) and body["error"]
+    assert body["status"] == status
     assert "Traceback" not in response.text
     return body
 
@@ -35,84 +38,106 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
-    "body",
+    "body, status",
     [
-        b'{"question": ""}',
-        b'{"question": "   \\n\\t "}',
-        json.dumps({"question": BIG}).encode(),
-        INVALID_UTF8,
-        b"{not json",
-        b"[]",
-        b'{"question": 5}',
-        b'{"question": "ok", "history": "nope"}',
-        b'{"question": "ok", "history": [{"sql": 1}]}',
-        b'{"question": "ok", "mode": "magic"}',
-        b"",
-        b'{"question": "\\u0000"}',
+        (b'{"question": ""}', 400),
+        (b'{"question": "   \\n\\t "}', 400),
+        (json.dumps({"question": BIG}).encode(), 400),
+        (INVALID_UTF8, 400),
+        (b"{not json", 400),
+        (b"[]", 400),
+        (b'{"question": 5}', 400),
+        (b'{"question": "ok", "history": "nope"}', 400),
+        (b'{"question": "ok", "history": [{"sql": 1}]}', 400),
+        (b'{"question": "ok", "mode": "magic"}', 400),
+        (b"", 400),
+        (b'{"question": "\\u0000"}', 400),
+        (b'{"question": "ok", "table": 5}', 400),
+        (b'{"question": "ok", "table": "nope"}', 404),
     ],
 )
-async def test_ask_json_bad_bodies(ds, body):
+async def test_ask_json_bad_bodies(ds, body, status):
     response = await asyncio.wait_for(ds.client.post("/db/-/ask.json", content=body, headers=JSON_HEADERS), 10)
-    json_error(response)
+    json_error(response, status)
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
-    "path",
+    "path, status",
     [
-        "/db/-/ask.json",
-        "/db/-/ask.json?q=",
-        "/db/-/ask.json?q=%20%20",
-        f"/db/-/ask.json?q={'y' * 5000}",
-        "/nope/-/ask.json?q=hi",
-        "/db/-/ask.json?q=hi&table=nope",
-        "/db/-/ask.json?q=hi&mode=magic",
-        "/-/semantic-search",
-        "/-/semantic-search?q=",
-        "/-/semantic-search?q=hi&database=nope",
-        "/-/semantic-search?q=hi&database=db&table=nope",
-        "/-/semantic-search?q=hi&limit=0",
-        "/-/semantic-search?q=hi&limit=abc",
-        "/-/semantic-search?q=hi&limit=100000",
-        "/-/semantic-search?q=hi&mode=x",
-        "/-/llm/schema.json?database=nope",
-        "/-/llm/schema.json?database=db&table=nope",
-        "/-/llm/query.json",
-        "/-/llm/query.json?database=db",
-        "/-/llm/query.json?database=nope&sql=select+1",
-        "/-/llm/query.json?database=db&sql=drop+table+items",
-        "/-/llm/query.json?database=db&sql=select+1;select+2",
-        f"/-/llm/query.json?database=db&sql=select+'{'z' * 20000}'",
+        # Questions start a model run: GET is refused before any parameter is read, whatever they are.
+        ("/db/-/ask.json", 405),
+        ("/db/-/ask.json?q=", 405),
+        ("/db/-/ask.json?q=%20%20", 405),
+        (f"/db/-/ask.json?q={'y' * 5000}", 405),
+        ("/nope/-/ask.json?q=hi", 405),
+        ("/db/-/ask.json?q=hi&table=nope", 405),
+        ("/db/-/ask.json?q=hi&mode=magic", 405),
+        ("/-/semantic-search", 400),
+        ("/-/semantic-search?q=", 400),
+        ("/-/semantic-search?q=hi&database=nope", 404),
+        ("/-/semantic-search?q=hi&database=db&table=nope", 404),
+        ("/-/semantic-search?q=hi&limit=0", 400),
+        ("/-/semantic-search?q=hi&limit=abc", 400),
+        ("/-/semantic-search?q=hi&limit=100000", 400),
+        ("/-/semantic-search?q=hi&mode=x", 400),
+        ("/-/llm/schema.json?database=nope", 404),
+        ("/-/llm/schema.json?database=db&table=nope", 404),
+        ("/-/llm/query.json", 400),
+        ("/-/llm/query.json?database=db", 400),
+        ("/-/llm/query.json?database=nope&sql=select+1", 404),
+        ("/-/llm/query.json?database=db&sql=drop+table+items", 400),
+        ("/-/llm/query.json?database=db&sql=select+1;select+2", 400),
+        (f"/-/llm/query.json?database=db&sql=select+'{'z' * 20000}'", 400),
     ],
 )
-async def test_get_surfaces_bad_parameters(ds, path):
+async def test_get_surfaces_bad_parameters(ds, path, status):
     response = await asyncio.wait_for(ds.client.get(path), 10)
-    json_error(response)
+    json_error(response, status)
+
+
+@pytest.mark.asyncio
+@pytest.mark.xfail(strict=True, reason="RFC 9110 15.5.6: a 405 response must list the allowed methods in Allow")
+async def test_a_question_sent_with_get_says_post_is_allowed(ds):
+    response = await ds.client.get("/db/-/ask.json?q=hi")
+    assert response.status_code == 405
+    assert response.headers.get("allow") == "POST"
 
 
 @pytest.mark.asyncio
 async def test_unknown_database_lists_what_exists(ds):
-    body = json_error(await ds.client.post("/nope/-/ask.json", json={"question": "hi"}))
-    assert body["status"] == 404 and "db" in body["error"]
+    body = json_error(await ds.client.post("/nope/-/ask.json", json={"question": "hi"}), 404)
+    assert body["databases"] == ["db"] and "db" in body["error"]
 
 
 @pytest.mark.asyncio
-async def test_mcp_bad_messages(ds):
-    for body in (
-        b"{",
-        b"[]",
-        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "nope"}}',
-        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "query", "arguments": 5}}',
-        INVALID_UTF8,
-    ):
-        response = await ds.client.post(
-            "/-/mcp",
-            content=body,
-            headers={
-                **JSON_HEADERS,
-                "Accept": "application/json, text/event-stream",
-                "MCP-Protocol-Version": "2025-06-18",
-            },
-        )
-        assert response.status_code < 500, (body, response.status_code, response.text[:200])
-        assert "Traceback" not in response.text
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        # A body that is no JSON-RPC request at all: HTTP 400 with a JSON-RPC error and a null id.
+        (b"{", 400, -32700),  # parse error
+        (b"[]", 400, -32600),  # invalid request: protocol 2025-06-18 has no batches
+        (INVALID_UTF8, 400, -32700),
+        # A well-formed request with bad params: answered (HTTP 200) with a JSON-RPC error for its id.
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "nope"}}', 200, -32602),
+        (
+            b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "query", "arguments": 5}}',
+            200,
+            -32602,
+        ),
+    ],
+)
+async def test_mcp_bad_messages(ds, body, status, code):
+    response = await ds.client.post(
+        "/-/mcp",
+        content=body,
+        headers={
+            **JSON_HEADERS,
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-06-18",
+        },
+    )
+    assert response.status_code == status, (body, response.status_code, response.text[:200])
+    assert response.json()["error"]["code"] == code
+    assert response.json()["id"] == (1 if status == 200 else None)
+    assert "Traceback" not in response.text
