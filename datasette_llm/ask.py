@@ -52,6 +52,9 @@ ANSWER_WRITE_SECONDS = 5.0
 ASSUMED_WRITE_RATE = 12.0  # tokens written a second before the model has measured its own
 MIN_ANSWER_TOKENS = 48
 MAX_HISTORY_TURNS = 6
+# Every SQL reply starts so (the prompt asks for a ```sql block, and greedy decoding writes exactly these
+# tokens): a local model reads them with the prompt instead of writing them, 3 tokens fewer per attempt.
+SQL_REPLY_START = "```sql\n"
 
 
 @dataclass(frozen=True)
@@ -465,6 +468,7 @@ class AskPipeline:
                 seed=seed,
                 cache_slot="sql",
                 prefix=sql_prefix(self.schema),
+                reply_prefix=SQL_REPLY_START,
             )
             started = time.perf_counter()
             reply = await self.model.chat(messages, options)
@@ -588,7 +592,11 @@ class AskPipeline:
         first_messages = messages
         failed: set[str] = set()  # queries that were rejected or failed, as the model wrote them
         options = ChatOptions(
-            max_tokens=self.settings.sql_max_tokens, temperature=0.0, cache_slot="sql", prefix=sql_prefix(self.schema)
+            max_tokens=self.settings.sql_max_tokens,
+            temperature=0.0,
+            cache_slot="sql",
+            prefix=sql_prefix(self.schema),
+            reply_prefix=SQL_REPLY_START,
         )
         hinted = reconsidered = False
         offered: set[str] = set()  # stored values a hint showed the model: asked for, in the question's words

@@ -63,3 +63,19 @@ async def test_the_reply_is_what_one_token_at_a_time_writes_in_fewer_passes(defa
     finally:
         one_at_a_time.close()
         drafted.close()
+
+
+@pytest.mark.model
+def test_a_given_reply_start_is_read_not_written_and_the_reply_is_the_same(default_gguf):
+    messages = [
+        {"role": "system", "content": "Reply with the SQL in a ```sql code block."},
+        {"role": "user", "content": "CREATE TABLE repos (id INTEGER, name TEXT);\nQuestion: How many repos?"},
+    ]
+    model = LlamaCppChatModel("prefill", default_gguf, n_ctx=1024, n_threads=2, draft_tokens=0)
+    try:
+        written = model.complete(messages, ChatOptions(max_tokens=40))
+        prefilled = model.complete(messages, ChatOptions(max_tokens=40, reply_prefix="```sql\n"))
+        assert written.text.startswith("```sql\nSELECT") and prefilled.text == written.text
+        assert prefilled.completion_tokens == written.completion_tokens - 3
+    finally:
+        model.close()

@@ -206,15 +206,17 @@ class LlamaCppChatModel(ChatModel):
             self._formatters[id(llama)] = formatter
         return self._formatters[id(llama)]
 
-    def _prompt(self, llama, messages):
-        """(prompt text, tokens, stop strings, stopping criteria) exactly as create_chat_completion builds them."""
+    def _prompt(self, llama, messages, reply_prefix: str = ""):
+        """(prompt text, tokens, stop strings, stopping criteria) exactly as create_chat_completion builds them,
+        with the start of the reply, if given, after the assistant header."""
         formatter = self._formatter(llama)
         if formatter is None:
             return None
         rendered = formatter(messages=messages)
-        tokens = llama.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+        text = rendered.prompt + reply_prefix
+        tokens = llama.tokenize(text.encode("utf-8"), add_bos=not rendered.added_special, special=True)
         stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
-        return rendered.prompt, tokens, stop, rendered.stopping_criteria
+        return text, tokens, stop, rendered.stopping_criteria
 
     def _prefix_tokens(self, llama, prompt: str, tokens: Sequence[int], prefix: str) -> list[int]:
         """The tokens of `tokens` that come from the prompt up to the end of `prefix` (none if it is absent)."""
@@ -316,13 +318,15 @@ class LlamaCppChatModel(ChatModel):
                 self._load.others_busy()  # the next request judges the load from here on
 
     def _generate_locked(self, llama, messages, options, cancel):
-        prompt = self._prompt(llama, messages)
+        prompt = self._prompt(llama, messages, options.reply_prefix)
         if prompt is None:  # a chat format other than the model's own template: no prefix states
             yield from self._generate_chat(llama, messages, options, cancel)
             return
         text, tokens, stop, criteria = prompt
         if len(tokens) + options.max_tokens > self.n_ctx:
             raise self._overflow(len(tokens), options)
+        if options.reply_prefix:  # read with the prompt, not written: part of the reply all the same
+            yield options.reply_prefix, {"prompt_tokens": len(tokens), "completion_tokens": 0}
         self._restore_prefix(llama, self._prefix_tokens(llama, text, tokens, options.prefix))
         if self.draft_tokens and options.temperature == 0 and not options.stop:
             yield from self._generate_greedy(llama, tokens, options, cancel)
