@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .charts import chart_for_result
 from .cli import make_datasette, run, settings_options
 
 
@@ -56,7 +57,9 @@ def ask_command(path, question, metadata, model, as_json, sql_only, tables, mode
 
     result = run(inner())
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, default=str))
+        data = result.to_json()
+        data["chart"] = chart_for_result(data)
+        click.echo(json.dumps(data, indent=2, default=str))
     else:
         for number, attempt in enumerate(result.attempts, 1):
             if attempt.error:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .. import permissions
+from ..charts import chart_for_result
 from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..route import PATHS
@@ -104,6 +105,7 @@ async def ask_tool(datasette, actor, arguments: dict) -> dict:
     capped = cap_rows(result.columns, result.rows, max_rows=settings.query_max_rows, max_chars=settings.query_max_chars)
     data.update(rows=list(capped.rows), rows_truncated=capped.truncated, rows_note=capped.note)
     data.pop("attempts", None)  # the model's raw replies: noise for another assistant
+    data["chart"] = chart_for_result(data)  # drawn from the capped rows only
     if not result.ok:
         raise DatasetteLLMError(
             result.error or "The question could not be answered.", status=422, sql=result.sql, notes=list(result.notes)

@@ -38,7 +38,7 @@
   ];
   var PATHS = {sql: "a SQL query", text: "text passages", both: "a SQL query, then text passages"};
 
-  var state = {turns: [], controller: null, timer: null, started: 0};
+  var state = {turns: [], controller: null, timer: null, started: 0, chartsHidden: false};
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -324,6 +324,117 @@
     }
   }
 
+  /* ---- charts: the Vega-Lite spec in result.chart, drawn by the vendored vega and vega-lite ---------- */
+
+  var CHART_NAMES = {line: "Line", bar: "Bar", scatter: "Scatter", number: "Number"};
+  var chartLibrary = null;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = function () {
+        reject(new Error("could not load " + src));
+      };
+      document.head.appendChild(script);
+    });
+  }
+
+  /* The libraries load once, in order (vega-lite needs vega), and only when a result has a chart. */
+  function loadChartLibrary() {
+    if (!chartLibrary) {
+      var sources = (form.dataset.chartScripts || "").split(" ").filter(Boolean);
+      chartLibrary = sources.reduce(function (loaded, src) {
+        return loaded.then(function () { return loadScript(src); });
+      }, Promise.resolve());
+      chartLibrary.catch(function () {
+        chartLibrary = null;  // try again with the next chart
+      });
+    }
+    return chartLibrary;
+  }
+
+  function drawChart(figure, spec) {
+    var area = figure.querySelector(".ask-chart-view");
+    if (figure.view) {
+      figure.view.finalize();
+      figure.view = null;
+    }
+    area.textContent = "";
+    delete figure.dataset.drawn;
+    return loadChartLibrary().then(function () {
+      figure.view = new window.vega.View(window.vega.parse(window.vegaLite.compile(spec).spec), {
+        renderer: "svg", container: area, hover: true
+      });
+      return figure.view.runAsync();
+    }).then(function () {
+      figure.dataset.drawn = figure.dataset.kind;
+    }).catch(function (error) {
+      area.textContent = "";
+      area.appendChild(el("p", "ask-meta ask-chart-error", "The chart could not be drawn: " + error.message));
+    });
+  }
+
+  /* The chart above the rows, with a button per suitable kind of chart and one to hide it. */
+  function chartFigure(chart) {
+    var meta = (chart.usermeta && chart.usermeta.datasette_llm) || {};
+    var specs = {};
+    specs[meta.kind || "chart"] = chart;
+    Object.keys(meta.alternatives || {}).forEach(function (kind) {
+      specs[kind] = meta.alternatives[kind];
+    });
+    var figure = el("figure", "ask-chart");
+    var controls = el("p", "ask-chart-controls");
+    var kindButtons = [];
+    var hide = el("button", "ask-chart-hide");
+    hide.type = "button";
+    var area = el("div", "ask-chart-view");
+
+    function show(kind) {
+      figure.dataset.kind = kind;
+      kindButtons.forEach(function (button) {
+        button.setAttribute("aria-pressed", String(button.dataset.kind === kind));
+      });
+      drawChart(figure, specs[kind]);
+    }
+
+    function setHidden(hidden) {
+      state.chartsHidden = hidden;
+      area.hidden = hidden;
+      figure.classList.toggle("ask-chart-hidden", hidden);
+      kindButtons.forEach(function (button) {
+        button.hidden = hidden;
+      });
+      hide.textContent = hidden ? "Show chart" : "Hide chart";
+      hide.setAttribute("aria-expanded", String(!hidden));
+      if (!hidden && !figure.dataset.kind) {
+        show(Object.keys(specs)[0]);
+      }
+    }
+
+    if (Object.keys(specs).length > 1) {
+      Object.keys(specs).forEach(function (kind) {
+        var button = el("button", "ask-chart-kind", CHART_NAMES[kind] || kind);
+        button.type = "button";
+        button.dataset.kind = kind;
+        button.addEventListener("click", function () {
+          show(kind);
+        });
+        kindButtons.push(button);
+        controls.appendChild(button);
+      });
+    }
+    hide.addEventListener("click", function () {
+      setHidden(!area.hidden);
+    });
+    controls.appendChild(hide);
+    figure.appendChild(controls);
+    figure.appendChild(area);
+    setHidden(Boolean(state.chartsHidden));  // people who hid one chart do not get the next one open
+    return figure;
+  }
+
   /* The SQL and its rows, shown the moment the query has run; the final result replaces them. */
   function showRows(turn, data) {
     var block = el("div", "ask-early-rows");
@@ -365,6 +476,9 @@
         edit.href = result.edit_sql_url;
         links.appendChild(edit);
         node.appendChild(links);
+      }
+      if (result.chart) {
+        node.appendChild(chartFigure(result.chart));
       }
       appendRows(node, result);
     }

@@ -18,7 +18,7 @@ from datasette.utils.asgi import Forbidden as DatasetteForbidden
 from datasette.utils.asgi import NotFound as DatasetteNotFound
 from datasette.utils.asgi import Response
 
-from .. import permissions
+from .. import charts, permissions
 from ..answer_text import text_collections
 from ..ask import AskPipeline, AskResult, check_question, normalise_history, warm_up
 from ..config import Settings, settings_for
@@ -35,6 +35,8 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_EXAMPLES = 4
 MODES = ("auto", *PATHS)
 NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUM", "DEC")
+# Loaded by the page, in this order, when a result has a chart (see static/vendor/LICENSES.md).
+VEGA_SCRIPTS = ("vendor/vega-5.33.1.min.js", "vendor/vega-lite-5.23.0.min.js")
 # Datasette 0.65 draws every database heading with this colour (BaseView.database_color).
 DATABASE_COLOR = "ff0000"
 
@@ -118,9 +120,10 @@ def format_sql(sql: str) -> str:
 
 
 async def ask_payload(datasette, actor, result: AskResult) -> dict:
-    """AskResult.to_json() plus the SQL formatted for reading and, for actors who may run SQL, a link to
-    edit it on Datasette's SQL page."""
+    """AskResult.to_json() plus the SQL formatted for reading, the chart that suits the rows (see charts.py)
+    and, for actors who may run SQL, a link to edit it on Datasette's SQL page."""
     data = result.to_json()
+    data["chart"] = charts.chart_for_result(data)
     data["sql_formatted"] = format_sql(result.sql) if result.sql else None
     may_edit = result.sql and await permissions.can_execute_sql(datasette, actor, result.database)
     data["edit_sql_url"] = (
@@ -258,6 +261,7 @@ async def page_view(request, datasette):
         "stream_url": base + "/-/ask.stream",
         "ask_css": datasette.urls.static_plugins("datasette-llm", "ask.css"),
         "ask_js": datasette.urls.static_plugins("datasette-llm", "ask.js"),
+        "chart_scripts": [datasette.urls.static_plugins("datasette-llm", path) for path in VEGA_SCRIPTS],
     }
     html = await datasette.render_template("ask.html", context, request=request)
     return Response.html(html)
