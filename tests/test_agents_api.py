@@ -4,8 +4,7 @@ import json
 
 import pytest
 import yaml
-from openapi_spec_validator import validate
-from test_agents_support import (  # noqa: F401 (agents_test_hooks is an autouse fixture)
+from agents_helpers import (  # noqa: F401 (agents_test_hooks is an autouse fixture)
     BIG_CELL,
     BIG_ROWS,
     HIDE_SECRET,
@@ -16,6 +15,7 @@ from test_agents_support import (  # noqa: F401 (agents_test_hooks is an autouse
     build_db,
     datasette_for,
 )
+from openapi_spec_validator import validate
 
 from datasette_llm.agents.query_api import cap_rows
 from datasette_llm.context import CLIP_MARKER

@@ -6,8 +6,7 @@ Results are checked against the official SDK's per-revision wire schemas (mcp_ty
 import json
 
 import pytest
-from mcp_types.methods import validate_server_result
-from test_agents_support import (  # noqa: F401 (agents_test_hooks is an autouse fixture)
+from agents_helpers import (  # noqa: F401 (agents_test_hooks is an autouse fixture)
     BIG_ROWS,
     HIDE_SECRET,
     NO_SQL,
@@ -16,6 +15,7 @@ from test_agents_support import (  # noqa: F401 (agents_test_hooks is an autouse
     build_db,
     datasette_for,
 )
+from mcp_types.methods import validate_server_result
 
 from datasette_llm.agents.mcp import HANDSHAKE_VERSIONS, MODERN_VERSIONS, handle_message
 from datasette_llm.agents.mcp_transport import origin_allowed

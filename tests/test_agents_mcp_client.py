@@ -9,11 +9,11 @@ import json
 
 import httpx
 import pytest
+from agents_helpers import BIG_ROWS, bearer, build_db, served
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types.version import LATEST_HANDSHAKE_VERSION, LATEST_MODERN_VERSION
-from test_agents_support import BIG_ROWS, bearer, build_db, served
 
 from datasette_llm.embeddings import embed_table
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from agents_helpers import build_db, served
 from conftest import ARTIFACTS
-from test_agents_support import build_db, served
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_search import FakeEmbeddingModel, make_table
+from search_helpers import FakeEmbeddingModel, make_table
 
 from datasette_llm.embeddings import BuildInterrupted, embed_table, enable_fts
 from datasette_llm.embeddings.store import ModelMismatch

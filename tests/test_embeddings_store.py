@@ -13,7 +13,7 @@ import sqlite_utils
 from datasette.app import Datasette
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_search import (
+from search_helpers import (
     FakeEmbeddingModel,
     columns_of,
     make_table,

@@ -9,7 +9,7 @@ import pytest
 from datasette.app import Datasette
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_search import actor_cookies, make_table, unpack, use_fake_model
+from search_helpers import actor_cookies, make_table, unpack, use_fake_model
 
 from datasette_llm.embeddings import INDEXES, VectorIndex, embed_table, enable_fts, fts_query, fuse
 from datasette_llm.web.search import table_actions

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_search import make_table, use_fake_model
+from search_helpers import make_table, use_fake_model
 
 from datasette_llm.cli import llm
 

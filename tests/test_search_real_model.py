@@ -7,7 +7,7 @@ import pytest
 from datasette.app import Datasette
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest_search import make_table
+from search_helpers import make_table
 
 from datasette_llm.config import load_settings
 from datasette_llm.embeddings import INDEXES, embed_table, enable_fts

@@ -1,13 +1,17 @@
 """Self-consistency voting between candidate queries: pure choice, then the pipeline with a scripted model."""
 
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import ScriptedModel, make_pets_db, sql_reply
 from datasette.app import Datasette
-from test_ask_pipeline import db_path  # noqa: F401 (fixture)
 
 from datasette_llm.ask import ask
 from datasette_llm.config import load_settings
 from datasette_llm.sql_vote import choose
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return make_pets_db(tmp_path / "pets.db")
 
 
 @pytest.mark.parametrize(

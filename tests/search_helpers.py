@@ -1,4 +1,4 @@
-"""Shared helpers for the embeddings and search tests (import explicitly: `from conftest_search import ...`)."""
+"""Shared helpers for the embeddings and search tests (import explicitly: `from search_helpers import ...`)."""
 
 from __future__ import annotations
 

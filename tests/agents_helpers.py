@@ -1,8 +1,8 @@
 """Helpers shared by the agents tests (manifest, OpenAPI, query API, MCP). No tests live here.
 
-Two test-only hooks stand in for things outside this surface: `skip_csrf` (until the lead adds the hook line
-to datasette_llm/__init__.py) and a bearer-token `actor_from_request` like datasette-auth-tokens provides
-(Datasette 0.65 has no built-in API tokens): `Authorization: Bearer dstok_<id>` signs in as {"id": <id>}.
+One test-only hook stands in for something outside this plugin: a bearer-token `actor_from_request` like
+datasette-auth-tokens provides (Datasette 0.65 has no built-in API tokens): `Authorization: Bearer dstok_<id>`
+signs in as {"id": <id>}.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-import datasette_llm
-from datasette_llm.web import agents as web_agents
-
 HIDE_SECRET = {"databases": {"db": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
 NO_SQL = {"databases": {"db": {"allow_sql": {"id": "admin"}}}}
 BIG_CELL = 100_000
@@ -38,22 +35,6 @@ def actor_from_request(datasette, request):
     auth = request.headers.get("authorization") or ""
     if auth.startswith("Bearer dstok_"):
         return {"id": auth[len("Bearer dstok_"):]}
-
-@hookimpl
-def skip_csrf(datasette, scope):
-    import datasette_llm
-    if hasattr(datasette_llm, "skip_csrf"):
-        return None  # the plugin's own hook answers
-    from datasette_llm.web.agents import skip_csrf
-    return skip_csrf(datasette, scope)
-
-@hookimpl
-def get_metadata(datasette, key, database, table):
-    import datasette_llm
-    if hasattr(datasette_llm, "get_metadata"):
-        return {}
-    from datasette_llm.embeddings import hidden_tables_metadata
-    return hidden_tables_metadata(datasette, key, database, table)
 """
 
 
@@ -68,13 +49,6 @@ def _test_hooks_module():
         return None
 
     module.actor_from_request = actor_from_request
-    if not hasattr(datasette_llm, "skip_csrf"):
-
-        @hookimpl
-        def skip_csrf(datasette, scope):
-            return web_agents.skip_csrf(datasette, scope)
-
-        module.skip_csrf = skip_csrf
     return module
 
 
