@@ -38,8 +38,14 @@ class NotFound(DatasetteLLMError):
 
 
 class MethodNotAllowed(DatasetteLLMError):
+    """`allow` names the methods the route accepts: web surfaces send them in the Allow header (RFC 9110 15.5.6)."""
+
     status = 405
     code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allow: tuple[str, ...] = (), **details):
+        super().__init__(message, **details)
+        self.allow = tuple(allow)
 
 
 class PayloadTooLarge(DatasetteLLMError):

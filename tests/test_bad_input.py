@@ -97,11 +97,21 @@ async def test_get_surfaces_bad_parameters(ds, path, status):
 
 
 @pytest.mark.asyncio
-@pytest.mark.xfail(strict=True, reason="RFC 9110 15.5.6: a 405 response must list the allowed methods in Allow")
-async def test_a_question_sent_with_get_says_post_is_allowed(ds):
-    response = await ds.client.get("/db/-/ask.json?q=hi")
-    assert response.status_code == 405
-    assert response.headers.get("allow") == "POST"
+@pytest.mark.parametrize(
+    "method, path, allow",
+    [
+        ("GET", "/db/-/ask.json?q=hi", "POST"),
+        ("GET", "/db/-/ask.stream?q=hi", "POST"),
+        ("PUT", "/-/llm/query.json", "GET, HEAD, POST"),
+        ("DELETE", "/-/llm/schema.json", "GET, HEAD"),
+        ("POST", "/-/llm/openapi.json", "GET, HEAD"),
+    ],
+)
+async def test_a_405_lists_the_allowed_methods(ds, method, path, allow):
+    # RFC 9110 15.5.6: a 405 response must say which methods the route accepts, in Allow.
+    response = await asyncio.wait_for(ds.client.request(method, path), 10)
+    json_error(response, 405)
+    assert response.headers.get("allow") == allow
 
 
 @pytest.mark.asyncio

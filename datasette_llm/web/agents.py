@@ -29,7 +29,7 @@ QUERY_EXAMPLE = '{"database": "...", "sql": "select ..."}'
 
 def _require_method(request, *allowed: str) -> None:
     if request.method not in allowed:
-        raise MethodNotAllowed(f"Use {' or '.join(allowed)}.")
+        raise MethodNotAllowed(f"Use {' or '.join(allowed)}.", allow=allowed)
 
 
 @json_errors

@@ -76,7 +76,8 @@ def require_model_request(datasette, request) -> None:
         raise MethodNotAllowed(
             "Questions start a model run, so they must be sent with POST, as JSON: "
             'curl -X POST -H "Content-Type: application/json" '
-            '-d \'{"question": "..."}\' ' + request.path
+            '-d \'{"question": "..."}\' ' + request.path,
+            allow=("POST",),
         )
     kind = content_type(request.headers)
     if kind == FORM:

@@ -8,7 +8,7 @@ import logging
 
 from datasette.utils.asgi import Response
 
-from ..errors import DatasetteLLMError, ModelBusy
+from ..errors import DatasetteLLMError, MethodNotAllowed, ModelBusy
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ def error_response(error: DatasetteLLMError) -> Response:
     headers = {}
     if isinstance(error, ModelBusy):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, MethodNotAllowed) and error.allow:
+        headers["Allow"] = ", ".join(error.allow)
     return json_response(error.to_json(), status=error.status, headers=headers)
 
 
