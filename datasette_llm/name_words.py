@@ -12,10 +12,15 @@ def identifier_words(name: str) -> list[str]:
 
 
 def question_stems(question: str) -> list[str]:
-    """The question's words, stemmed, in order."""
-    return [stem(word) for word in re.findall(r"[a-z]+", question.lower())]
+    """The question's words, stemmed, in order; none empty (the "s" of "What's" stems to nothing and is left out)."""
+    return [stemmed for word in re.findall(r"[a-z]+", question.lower()) if (stemmed := stem(word))]
 
 
 def stem(word: str) -> str:
-    """Loose enough for plurals and endings: the first five letters of a long word, a short one without -s/-es."""
-    return word[:5] if len(word) >= 5 else re.sub(r"(es|s)$", "", word)
+    """Loose enough for plurals and endings: a short word without -s/-es, a five-letter plural without its -s
+    (so "teams" meets "team"), and the first five letters of any longer word ("concerts" meets "concert")."""
+    if len(word) < 5:
+        return re.sub(r"(es|s)$", "", word)
+    if len(word) == 5 and word.endswith("s") and not word.endswith("ss"):
+        return word[:4]
+    return word[:5]
