@@ -13,7 +13,8 @@ servers without it), "complete" the time until the final `result` event. Three p
 `--cold` starts from an empty prompt-state cache (a temporary XDG_CACHE_HOME; the models stay where they are),
 as on a clean install; without it the cache of earlier runs is used, as after a restart.
 
-The questions were written before any tuning and are kept fixed so that runs compare.
+The questions were written before any tuning and are kept fixed so that runs compare. Each phase also prints how
+many cores other processes kept busy meanwhile: the targets are for a quiet machine (about 0).
 """
 
 from __future__ import annotations
@@ -98,6 +99,27 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime of the whole process
 
 
+def busy_ticks() -> int:
+    """CPU ticks all processes on this machine spent busy since boot (every core)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(values) - values[3] - values[4]  # less idle and iowait
+
+
+class OtherLoad:
+    """How many cores other processes kept busy while a phase ran (not the server, not this script): the
+    machine is shared, and figures taken beside other work are not a quiet machine's."""
+
+    def __init__(self, server_pid: int):
+        self.pid = server_pid
+        self.start = (time.perf_counter(), busy_ticks(), cpu_ticks(server_pid), cpu_ticks(os.getpid()))
+
+    def cores(self) -> float:
+        seconds = time.perf_counter() - self.start[0]
+        others = (busy_ticks() - self.start[1]) - (cpu_ticks(self.pid) - self.start[2])
+        others -= cpu_ticks(os.getpid()) - self.start[3]
+        return round(max(0, others) / os.sysconf("SC_CLK_TCK") / max(seconds, 1e-6), 2)
+
+
 def wait_until_idle(pid: int, idle_seconds: float = 5, limit: float = 900) -> float:
     """Wait until the server has used (almost) no CPU for `idle_seconds`: its start-up warm-up is done."""
     started = time.perf_counter()
@@ -161,7 +183,7 @@ def ask(port: int, database: str, question: str, timeout: float = 600) -> dict:
     return record
 
 
-def summary(name: str, records: list[dict]) -> dict:
+def summary(name: str, records: list[dict], other_load: float | None = None) -> dict:
     rows = [r["rows_s"] for r in records]
     complete = [r["complete_s"] for r in records]
     figures = {
@@ -173,11 +195,12 @@ def summary(name: str, records: list[dict]) -> dict:
         "complete_p95": pct(complete, 95),
         "complete_mean": round(statistics.mean(complete), 2) if complete else None,
         "failed": sum(1 for r in records if not r.get("ok")),
+        "other_load_cores": other_load,
     }
     print(
         f"{name:12} n={figures['n']:2}  rows p50 {figures['rows_p50']:6.2f}s p95 {figures['rows_p95']:6.2f}s"
         f"   complete p50 {figures['complete_p50']:6.2f}s p95 {figures['complete_p95']:6.2f}s"
-        f"   failed {figures['failed']}",
+        f"   failed {figures['failed']}   other processes: {other_load} cores",
         flush=True,
     )
     return figures
@@ -221,27 +244,34 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server too (the finally below)
     server = start_server(port, env)
     records: dict[str, list[dict]] = {}
+    loads: dict[str, float] = {}
     try:
         up = wait_until_up(port, server)
         print(f"datasette answered HTTP after {up:.1f}s (port {port}, cold={args.cold})", flush=True)
         if "first" in phases:
+            load = OtherLoad(server.pid)
             records["first"] = [ask(port, *QUESTIONS[0])]
+            loads["first"] = load.cores()
             show(records["first"][0], args.verbose)
         if "warm" in phases or "alternating" in phases:
             waited = wait_until_idle(server.pid)
             print(f"server idle (start-up warm-up done) after another {waited:.0f}s", flush=True)
         if "warm" in phases:
             records["warm"] = []
+            load = OtherLoad(server.pid)
             for database, question in QUESTIONS:
                 records["warm"].append(ask(port, database, question))
                 show(records["warm"][-1], args.verbose)
+            loads["warm"] = load.cores()
         if "alternating" in phases:
             half = len(QUESTIONS) // 2
             order = [q for pair in zip(QUESTIONS[:half], QUESTIONS[half:]) for q in pair]
             records["alternating"] = []
+            load = OtherLoad(server.pid)
             for database, question in order:
                 records["alternating"].append(ask(port, database, question))
                 show(records["alternating"][-1], args.verbose)
+            loads["alternating"] = load.cores()
     finally:
         server.terminate()
         try:
@@ -251,7 +281,7 @@ def main(argv=None) -> int:
         if scratch is not None:
             scratch.cleanup()
     print()
-    figures = [summary(name, items) for name, items in records.items()]
+    figures = [summary(name, items, loads.get(name)) for name, items in records.items()]
     if args.out:
         args.out.write_text(json.dumps({"figures": figures, "records": records}, indent=1))
     return 0
