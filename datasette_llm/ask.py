@@ -115,6 +115,7 @@ class AskResult:
     citations: tuple[dict, ...] = ()
     passages: tuple[dict, ...] = ()
     candidates: tuple[Candidate, ...] = ()
+    row_cap_hit: bool = False  # the query returned more rows than were fetched (`truncated` also covers fitting)
 
     @property
     def ok(self) -> bool:
@@ -938,6 +939,7 @@ class AskPipeline:
             citations=tuple({**p.to_json(), "how": self.citation_kind} for p in self.citations),
             passages=tuple(p.to_json() for p in self.passages),
             candidates=tuple(self.candidates),
+            row_cap_hit=bool(result and result.hit_row_cap),
         )
 
 

@@ -251,8 +251,13 @@ def chart_spec(columns, rows, truncated: bool = False) -> dict | None:
 
 
 def chart_for_result(result_json: dict) -> dict | None:
-    """The chart for a serialised Ask result (columns, rows, truncated or rows_truncated), or None."""
+    """The chart for a serialised Ask result (columns, rows, row_cap_hit / truncated, rows_truncated), or None."""
     if not result_json.get("ok", True) or not result_json.get("sql"):
         return None
-    truncated = bool(result_json.get("truncated") or result_json.get("rows_truncated"))
+    # An Ask result's `truncated` is also set when only the rows the answering model read were cut; the rows
+    # themselves are all there unless the query hit the row cap (`row_cap_hit`), or a caller capped them.
+    if "row_cap_hit" in result_json:
+        truncated = bool(result_json["row_cap_hit"] or result_json.get("rows_truncated"))
+    else:
+        truncated = bool(result_json.get("truncated") or result_json.get("rows_truncated"))
     return chart_spec(result_json.get("columns"), result_json.get("rows"), truncated)

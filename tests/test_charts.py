@@ -250,3 +250,7 @@ def test_chart_for_result():
     # MCP caps the rows it returns: the chart draws those, and says so.
     capped = chart_for_result(result_json(rows_truncated=True))
     assert "truncated" in capped["description"]
+    # Ask: rows cut only from what the answering model read are all drawn without a truncation note
+    fitted = chart_for_result(result_json(truncated=True, row_cap_hit=False))
+    assert "truncated" not in fitted["description"]
+    assert "truncated" in chart_for_result(result_json(truncated=True, row_cap_hit=True))["description"]
