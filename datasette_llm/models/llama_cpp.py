@@ -121,6 +121,9 @@ class LlamaCppChatModel(ChatModel):
     MAX_SLOTS = 2
 
     def _model(self, slot: str = "default"):
+        loaded = self._contexts.get(slot)
+        if loaded is not None and self.path.exists():
+            return loaded  # without the lock: a question never waits while a warm-up loads another context
         with self._load_lock:
             if self._contexts and not self.path.exists():
                 # The file was removed while serving: drop the model so the error is reported, not hidden.
