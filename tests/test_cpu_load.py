@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from datasette_llm.models.cpu_load import CpuLoad, threads_for
 
 
@@ -20,3 +22,25 @@ def test_a_busy_process_elsewhere_is_seen():
     subprocess.run([sys.executable, "-c", spin], check=True)
     assert load.others_busy() > 0.5
     assert load.others_busy() is None  # no time has passed: no new judgement
+
+
+@pytest.mark.model
+def test_threads_are_chosen_again_while_writing(default_gguf, monkeypatch):
+    """A burst of other work before a request (a page loading) must not keep the whole reply on one thread."""
+    from datasette_llm.models import ChatOptions, llama_cpp
+    from datasette_llm.models.llama_cpp import LlamaCppChatModel
+
+    monkeypatch.setattr(llama_cpp, "THREAD_CHECK_SECONDS", 0.0)
+    model = LlamaCppChatModel("adaptive", default_gguf, n_ctx=512, draft_tokens=16)
+    model.n_threads = 2
+    loads = iter([1.5] + [0.0] * 1000)  # busy before the request, quiet from then on
+    monkeypatch.setattr(model._load, "others_busy", lambda: next(loads))
+    chosen = []
+    try:
+        llama = model._model("default")
+        real = llama._ctx.set_n_threads
+        monkeypatch.setattr(llama._ctx, "set_n_threads", lambda n, b: chosen.append(n) or real(n, b))
+        model.complete([{"role": "user", "content": "Count from 1 to 20."}], ChatOptions(max_tokens=24))
+        assert chosen[:2] == [1, 2]  # one thread at the start, both once the other work stopped
+    finally:
+        model.close()

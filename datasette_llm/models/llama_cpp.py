@@ -27,6 +27,9 @@ _LOADED: weakref.WeakSet[LlamaCppChatModel] = weakref.WeakSet()
 # (measured here: ubatch 128 read 71 tokens/s, 256 80, 512 101; requests read in whole batches).
 PREFIX_CHUNK = 256
 MIN_PREFIX_TOKENS = 32  # shorter shared prefixes are not worth a file
+# While writing, the thread count is chosen again this often from the cores other work used meanwhile: chosen
+# only at the start, a burst before the request (a browser loading the Ask page) kept a whole answer on 1 thread.
+THREAD_CHECK_SECONDS = 0.5
 # Sampling settings of llama-cpp-python's create_chat_completion, which this model used before it rendered
 # its own prompts: kept so that sampled candidates stay what they were.
 CHAT_SAMPLING = dict(top_k=40, min_p=0.05, typical_p=1.0, repeat_penalty=1.0)
@@ -386,8 +389,12 @@ class LlamaCppChatModel(ChatModel):
         vocab, n_vocab = llama._model.vocab, llama.n_vocab()
         pending, at, written, first, done = tokens[-1], llama.n_tokens, 0, None, False
         usage = {"prompt_tokens": len(tokens), "completion_tokens": 0}
+        checked = time.perf_counter()
         try:
             while not done and written < options.max_tokens and not cancel.is_set():
+                if self._adaptive and time.perf_counter() - checked >= THREAD_CHECK_SECONDS:
+                    self._use_free_cores(llama)
+                    checked = time.perf_counter()
                 room = min(options.max_tokens - written - 1, self.n_ctx - at - 2, self.n_batch - 1)
                 guess = drafter.draft(room)
                 batch = [pending, *guess]
