@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from . import permissions, prompts
 from .config import Settings, settings_for
-from .context import FittedRows, fit_rows
+from .context import FittedRows, fit_rows, json_cell
 from .errors import BadRequest, NotFound
 from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .implicit_keys import implicit_links
@@ -131,14 +130,8 @@ class AskResult:
 
 
 def json_rows(rows) -> list[list]:
-    """Rows as JSON-ready lists: blobs as Datasette writes them ({"$base64": true, "encoded": ...})."""
-    return [
-        [
-            {"$base64": True, "encoded": base64.b64encode(value).decode()} if isinstance(value, bytes) else value
-            for value in row
-        ]
-        for row in rows
-    ]
+    """Rows as JSON-ready lists (the one cell encoder: blobs as Datasette writes them, no NaN or Infinity)."""
+    return [[json_cell(value) for value in row] for row in rows]
 
 
 def check_question(question, settings: Settings) -> str:

@@ -7,11 +7,23 @@ say exactly what was left out, so the answer can say so too.
 
 from __future__ import annotations
 
+import base64
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 CLIP_MARKER = "…[clipped]"
 MIN_CELL_CHARS = 24
+
+
+def json_cell(value):
+    """A SQLite value as JSON, the one encoder of every response: blobs as Datasette writes them
+    ({"$base64": true, ...}), no NaN or Infinity (not JSON; they become "nan", "inf", "-inf")."""
+    if isinstance(value, bytes):
+        return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,17 @@ def test_budget_is_never_exceeded(widths, n_rows, budget, seed):
     assert sum(count_words(line) + 1 for line in fitted.text.splitlines()) <= budget
     if fitted.rows_shown < n_rows:
         assert fitted.notes and "rows shown" in fitted.notes[0]
+
+
+def test_one_cell_encoder_for_every_response():
+    import json
+
+    from datasette_llm.agents import query_api
+    from datasette_llm.ask import json_rows
+    from datasette_llm.context import json_cell
+
+    row = (1.5, float("nan"), float("-inf"), b"\x00\x01", None, "text")
+    expected = [1.5, "nan", "-inf", {"$base64": True, "encoded": "AAE="}, None, "text"]
+    assert json_rows([row]) == [expected]
+    assert query_api.json_cell is json_cell
+    json.dumps(json_rows([row]), allow_nan=False)  # valid JSON: no NaN or Infinity literals

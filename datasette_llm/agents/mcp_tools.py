@@ -7,7 +7,6 @@ SQL, unknown table, missing permission) raise DatasetteLLMError and become `isEr
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,11 +23,6 @@ ToolFunction = Callable[[object, dict | None, dict], Awaitable[dict]]
 
 ASK_MODES = ("auto", *PATHS)
 DATABASE = {"type": "string", "description": "Database name from list_tables (optional when there is only one)."}
-
-
-class SearchUnavailable(DatasetteLLMError):
-    status = 501
-    code = "not_implemented"
 
 
 @dataclass(frozen=True)
@@ -114,11 +108,9 @@ async def ask_tool(datasette, actor, arguments: dict) -> dict:
 
 
 def _semantic_search_function():
-    try:
-        module = importlib.import_module("datasette_llm.embeddings")
-        return module.semantic_search
-    except (ImportError, AttributeError):
-        raise SearchUnavailable("Semantic search is not available in this installation.") from None
+    from ..embeddings import semantic_search  # imported when first used: the search stack is the heaviest part
+
+    return semantic_search
 
 
 def _cap_hits(data: dict, max_chars: int) -> dict:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .. import permissions
 from ..config import Settings, settings_for
-from ..context import CLIP_MARKER, MIN_CELL_CHARS
+from ..context import CLIP_MARKER, MIN_CELL_CHARS, json_cell
 from ..errors import BadRequest
 from ..execute import read_policy, run_select, time_limit_for
 from ..sql_guard import Rejection, SchemaInfo, SQLRejectedError, check_select_off_loop
@@ -36,15 +35,6 @@ class QueryRejected(SQLRejectedError):
         data["reason"] = self.rejection.reason
         data["rejection"] = self.rejection.to_json()
         return data
-
-
-def json_cell(value):
-    """A SQLite value as JSON: blobs as Datasette writes them ({"$base64": true, ...}), no NaN or Infinity."""
-    if isinstance(value, bytes):
-        return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
 
 
 def _clip(value, limit: int):

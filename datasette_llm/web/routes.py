@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
+from . import agents, ask, search
 
-SURFACES = ("datasette_llm.web.ask", "datasette_llm.web.search", "datasette_llm.web.agents")
+SURFACES = (ask, search, agents)  # each has ROUTES, and may have action-link hooks
 
 
 def _modules():
-    for name in SURFACES:
-        try:
-            yield importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
+    yield from SURFACES
 
 
 def all_routes():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .charts import chart_for_result
-from .cli import make_datasette, run, settings_options
+from ..charts import chart_for_result
+from .common import make_datasette, run, settings_options
 
 
 def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
@@ -42,9 +42,9 @@ def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
 )
 def ask_command(path, question, metadata, model, as_json, sql_only, tables, mode):
     """Ask QUESTION of the SQLite database at PATH."""
-    from .ask import ask
-    from .config import settings_for
-    from .models import chat_model_for
+    from ..ask import ask
+    from ..config import settings_for
+    from ..models import chat_model_for
 
     async def inner():
         datasette = make_datasette([path], metadata=metadata)

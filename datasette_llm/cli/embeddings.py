@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from .cli import make_datasette, run, settings_options
-from .errors import DatasetteLLMError
+from ..errors import DatasetteLLMError
+from .common import make_datasette, run, settings_options
 
 
 class ProgressLine:
@@ -51,7 +51,7 @@ def _duration(seconds: float) -> str:
 
 
 def _settings(metadata: str | None, table_prefix: str | None):
-    from .config import settings_for
+    from ..config import settings_for
 
     settings = settings_for(make_datasette(metadata=metadata))
     return replace(settings, table_prefix=table_prefix) if table_prefix is not None else settings
@@ -71,7 +71,7 @@ def _settings(metadata: str | None, table_prefix: str | None):
 @settings_options
 def embed_command(path, table, columns, sql, model, batch_size, store, replace_model, table_prefix, as_json, metadata):
     """Embed the rows of TABLE in the SQLite database PATH (incremental: unchanged rows are skipped)."""
-    from .embeddings import BuildInterrupted, embed_table
+    from ..embeddings import BuildInterrupted, embed_table
 
     try:
         settings = _settings(metadata, table_prefix)
@@ -122,7 +122,7 @@ def embed_command(path, table, columns, sql, model, batch_size, store, replace_m
 @settings_options
 def search_command(path, query, table, limit, mode, as_json, metadata):
     """Search the embedded tables of the SQLite database PATH by meaning."""
-    from .embeddings import semantic_search
+    from ..embeddings import semantic_search
 
     async def inner():
         datasette = make_datasette([path], metadata=metadata)

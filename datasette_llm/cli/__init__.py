@@ -1,0 +1,45 @@
+"""`datasette llm ...` commands: thin wrappers over the same functions the web surfaces use."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from . import ask, embeddings
+from .common import make_datasette, run, settings_options
+
+
+@click.group(name="llm")
+def llm():
+    """Ask questions of SQLite databases and search them by meaning, with local models."""
+
+
+@llm.command(name="models")
+@settings_options
+@click.option("--json", "as_json", is_flag=True, help="Output JSON")
+def models_command(metadata, as_json):
+    """List the configured models, their backend, whether they are ready, and their context size."""
+    from ..config import settings_for
+    from ..models import chat_model_for, embedding_model_for
+
+    async def inner():
+        datasette = make_datasette(metadata=metadata)
+        settings = settings_for(datasette)
+        return [chat_model_for(settings).status(), embedding_model_for(settings).status()]
+
+    statuses = run(inner())
+    if as_json:
+        click.echo(json.dumps([status.__dict__ for status in statuses], indent=2))
+    for status in statuses if not as_json else ():
+        mark = "ready" if status.ready else "NOT READY"
+        context = f"context {status.context_window} tokens" if status.context_window else ""
+        click.echo(f"{status.kind:<10} {status.name}  [{status.backend}]  {mark}  {context}")
+        click.echo(f"           {status.detail}")
+    if not all(status.ready for status in statuses):
+        sys.exit(1)
+
+
+for command in ask.COMMANDS + embeddings.COMMANDS:
+    llm.add_command(command)
