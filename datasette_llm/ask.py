@@ -189,6 +189,36 @@ def _same_problem(retry: GuardedSQL | Rejection, rejection: Rejection) -> bool:
     return isinstance(retry, Rejection) and retry.identifier == rejection.identifier
 
 
+@dataclass
+class SqlConversation:
+    """The SQL conversation across attempts: what the model was told, and what was already tried."""
+
+    messages: list[dict]
+    first: list[dict] = field(default_factory=list)  # the first prompt: voting samples more queries from it
+    failed: set[str] = field(default_factory=set)  # queries that were rejected or failed, as the model wrote them
+    hinted: bool = False  # the values really stored were sent back (once)
+    reconsidered: bool = False  # a doubt about the logic was sent back (once)
+    offered: set[str] = field(default_factory=set)  # stored values a hint showed: asked for, in the question's words
+
+    def __post_init__(self):
+        self.first = self.first or self.messages
+
+    def send_back(self, reply: str, error: str, suggestions: Sequence[str] = ()):
+        self.messages = self.messages + repair_turn(reply, error, suggestions)
+
+    def ask_to_reconsider(self, reply: str, doubts: Sequence[str]):
+        self.messages = self.messages + reconsider_turn(reply, doubts)
+
+
+@dataclass(frozen=True)
+class MendedRun:
+    """A query that ran, after the mends that need no model call, and what those mends changed."""
+
+    guarded: GuardedSQL
+    result: QueryResult
+    fixes: tuple[str, ...] = ()
+
+
 def repair_turn(reply: str, error: str, suggestions: Sequence[str] = ()) -> list[dict]:
     """The failed reply and the request to fix it, appended to the SQL conversation."""
     hints = f"Closest valid names: {', '.join(suggestions)}.\n" if suggestions else ""
@@ -473,11 +503,11 @@ class AskPipeline:
         chosen, _ = choose(signatures)
         self.candidates = [
             Candidate(
-                o.guarded.sql if o.guarded else None,
-                o.error,
-                len(o.result.rows) if o.result else None,
-                signatures.count(signature) if signature is not None else 0,
-                index == chosen,
+                sql=o.guarded.sql if o.guarded else None,
+                error=o.error,
+                row_count=len(o.result.rows) if o.result else None,
+                votes=signatures.count(signature) if signature is not None else 0,
+                chosen=index == chosen,
             )
             for index, (o, signature) in enumerate(zip(pool, signatures))
         ]
@@ -582,9 +612,9 @@ class AskPipeline:
         return None if mended is None or looks_empty(mended[1]) else mended
 
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
-        messages = sql_messages(self.schema, self.question, self.history)
-        first_messages = messages
-        failed: set[str] = set()  # queries that were rejected or failed, as the model wrote them
+        """The repair loop: write, validate and mend, run, review; send back what fails, at most once per kind
+        of doubt; (query, rows) of the first attempt that passes, or (None, None)."""
+        talk = SqlConversation(messages=sql_messages(self.schema, self.question, self.history))
         options = ChatOptions(
             max_tokens=self.settings.sql_max_tokens,
             temperature=0.0,
@@ -592,108 +622,134 @@ class AskPipeline:
             prefix=sql_prefix(self.schema),
             reply_prefix=SQL_REPLY_START,
         )
-        hinted = reconsidered = False
-        offered: set[str] = set()  # stored values a hint showed the model: asked for, in the question's words
         for number in range(1, self.max_attempts + 1):
-            await self.emit("writing_sql", attempt=number)
-            started = time.perf_counter()
-            reply = await self.model.chat(messages, options)
-            sql = extract_sql(reply.text)
-            if sql and sql in failed:
-                # Greedy decoding tends to repeat a query that was just rejected; sample a different one.
-                self._count_sql_tokens(reply)
-                reply = await self.model.chat(messages, replace(options, temperature=0.7, seed=number))
-                sql = extract_sql(reply.text)
-            self._clock("sql_generation", started)
-            self._count_sql_tokens(reply)
-            await self.emit("checking", attempt=number, sql=sql)
-            outcome = await self.try_sql(sql, final=number == self.max_attempts, attempt=number)
+            last = number == self.max_attempts
+            reply, sql = await self.write_sql(talk, options, number)
+            outcome = await self.try_sql(sql, final=last, attempt=number)
             if outcome.error is not None:
-                self.attempts.append(
-                    Attempt(
-                        reply.text,
-                        outcome.guarded.sql if outcome.guarded else sql or None,
-                        outcome.error,
-                        outcome.kind,
-                        outcome.suggestions,
-                        None,
-                        reply.seconds,
-                    )
-                )
-                messages = messages + repair_turn(reply.text, outcome.error, outcome.suggestions)
-                failed.add(sql)
+                self.send_back_error(talk, reply, sql, outcome)
                 continue
-            checked, result, fixes = outcome.guarded, outcome.result, outcome.fixes
-            for mend in (self.look_up_key_names, self.drop_unasked_joins):  # no model call: on every attempt
-                mended = await mend(checked)
-                if mended is not None:
-                    checked, result, changes = mended
-                    fixes = fixes + changes
+            run = await self.mend_run(outcome)
             unmatched: tuple[str, ...] = ()  # literals that match no stored value, when the query runs anyway
-            if looks_empty(result):
-                # Substituting a stored spelling costs no model call, so it is tried on every attempt (a repair
-                # often fixes the column and keeps the misspelt value); the hint goes to the model once.
-                hints = await self.check_values(checked)
-                substituted = await self.substitute_values(checked, hints)
-                if substituted is not None:
-                    checked, result, changes = substituted
-                    fixes = fixes + changes
-                elif hints and number < self.max_attempts and not hinted:
-                    hinted = True
-                    offered.update(value for hint in hints for value in hint.values)
-                    error = "the query returned no rows. " if not result.rows else "the query matched no rows. "
-                    error += "; ".join(hint.message() for hint in hints)
-                    self.attempts.append(
-                        Attempt(
-                            reply.text,
-                            checked.sql,
-                            error,
-                            "no_rows_value_mismatch",
-                            (),
-                            len(result.rows),
-                            reply.seconds,
-                        )
-                    )
-                    messages = messages + repair_turn(reply.text, error, ())
-                    continue
-                else:
-                    unmatched = tuple(hint.message() for hint in hints)
+            if looks_empty(run.result):
+                checked = await self.check_empty(talk, reply, run, may_send_back=not last)
+                if checked is None:
+                    continue  # sent back with a value hint
+                run, unmatched = checked
             doubts = logic_doubts(
-                checked.sql, self.question, self.guard_schema.tables, self.links, row_cap=self.settings.max_rows
+                run.guarded.sql, self.question, self.guard_schema.tables, self.links, row_cap=self.settings.max_rows
             )
-            if doubts and number < self.max_attempts and not reconsidered:
-                # Once: a query that still raises a doubt after the model reconsidered runs, with a warning.
-                reconsidered = True
-                self.attempts.append(
-                    Attempt(
-                        reply.text,
-                        checked.sql,
-                        "; ".join(doubts),
-                        "doubtful_logic",
-                        (),
-                        len(result.rows),
-                        reply.seconds,
-                        fixes,
-                    )
-                )
-                messages = messages + reconsider_turn(reply.text, doubts)
+            if doubts and not last and not talk.reconsidered:
+                self.send_back_doubts(talk, reply, run, doubts)
                 continue
-            self.attempts.append(
-                Attempt(reply.text, checked.sql, None, None, (), len(result.rows), reply.seconds, fixes)
-            )
-            if fixes:  # what ran differs from what the model wrote: say so wherever the result is shown
-                self.notes.append("the query was mended before it ran: " + "; ".join(fixes))
-            # Values the question never mentions are only shown: sent back on Spider, the model fixed none of 9
-            # queries and dropped a right 'France' for "French singers" (benchmarks/results/spider-s5-rerun5.json).
-            unasked = await self.values_not_asked_for(checked, offered)
-            self.notes.extend(
-                f"warning: {doubt}; the result may be wrong"
-                for doubt in outcome.doubts + tuple(doubts) + unmatched + tuple(unasked)
-            )
-            if self.settings.sql_candidates > 1:
-                return await self.vote(first_messages, replace(outcome, guarded=checked, result=result))
-            return checked, result
+            return await self.accept(talk, reply, outcome, run, outcome.doubts + tuple(doubts) + unmatched)
         return None, None
+
+    async def write_sql(self, talk: SqlConversation, options: ChatOptions, number: int):
+        """One reply of the model and the query in it; a query that already failed is sampled anew."""
+        await self.emit("writing_sql", attempt=number)
+        started = time.perf_counter()
+        reply = await self.model.chat(talk.messages, options)
+        sql = extract_sql(reply.text)
+        if sql and sql in talk.failed:
+            # Greedy decoding tends to repeat a query that was just rejected; sample a different one.
+            self._count_sql_tokens(reply)
+            reply = await self.model.chat(talk.messages, replace(options, temperature=0.7, seed=number))
+            sql = extract_sql(reply.text)
+        self._clock("sql_generation", started)
+        self._count_sql_tokens(reply)
+        await self.emit("checking", attempt=number, sql=sql)
+        return reply, sql
+
+    def send_back_error(self, talk: SqlConversation, reply, sql: str, outcome: Outcome):
+        """A query that was rejected or failed: recorded, and sent back with the error and the closest names."""
+        self.attempts.append(
+            Attempt(
+                reply=reply.text,
+                sql=outcome.guarded.sql if outcome.guarded else sql or None,
+                error=outcome.error,
+                error_kind=outcome.kind,
+                suggestions=outcome.suggestions,
+                row_count=None,
+                seconds=reply.seconds,
+            )
+        )
+        talk.send_back(reply.text, outcome.error, outcome.suggestions)
+        talk.failed.add(sql)
+
+    async def mend_run(self, outcome: Outcome) -> MendedRun:
+        """The query after the mends that need no model call (tried on every attempt), with its rows."""
+        run = MendedRun(guarded=outcome.guarded, result=outcome.result, fixes=outcome.fixes)
+        for mend in (self.look_up_key_names, self.drop_unasked_joins):
+            mended = await mend(run.guarded)
+            if mended is not None:
+                guarded, result, changes = mended
+                run = MendedRun(guarded=guarded, result=result, fixes=run.fixes + changes)
+        return run
+
+    async def check_empty(self, talk: SqlConversation, reply, run: MendedRun, *, may_send_back: bool):
+        """A query that found nothing: the stored spelling put in place of a literal (no model call, every
+        attempt), else the values really stored sent back once; None when sent back, else (run, unmatched)."""
+        hints = await self.check_values(run.guarded)
+        substituted = await self.substitute_values(run.guarded, hints)
+        if substituted is not None:
+            guarded, result, changes = substituted
+            return MendedRun(guarded=guarded, result=result, fixes=run.fixes + changes), ()
+        if hints and may_send_back and not talk.hinted:
+            talk.hinted = True
+            talk.offered.update(value for hint in hints for value in hint.values)
+            error = "the query returned no rows. " if not run.result.rows else "the query matched no rows. "
+            error += "; ".join(hint.message() for hint in hints)
+            self.attempts.append(
+                Attempt(
+                    reply=reply.text,
+                    sql=run.guarded.sql,
+                    error=error,
+                    error_kind="no_rows_value_mismatch",
+                    row_count=len(run.result.rows),
+                    seconds=reply.seconds,
+                )
+            )
+            talk.send_back(reply.text, error)
+            return None
+        return run, tuple(hint.message() for hint in hints)
+
+    def send_back_doubts(self, talk: SqlConversation, reply, run: MendedRun, doubts: Sequence[str]):
+        """Once: a query whose logic looks wrong goes back with the reason (a doubt that remains is a warning)."""
+        talk.reconsidered = True
+        self.attempts.append(
+            Attempt(
+                reply=reply.text,
+                sql=run.guarded.sql,
+                error="; ".join(doubts),
+                error_kind="doubtful_logic",
+                row_count=len(run.result.rows),
+                seconds=reply.seconds,
+                fixes=run.fixes,
+            )
+        )
+        talk.ask_to_reconsider(reply.text, doubts)
+
+    async def accept(self, talk: SqlConversation, reply, outcome: Outcome, run: MendedRun, doubts: Sequence[str]):
+        """The attempt that stands: recorded, its mends and remaining doubts noted (or voted on, when set)."""
+        self.attempts.append(
+            Attempt(
+                reply=reply.text,
+                sql=run.guarded.sql,
+                row_count=len(run.result.rows),
+                seconds=reply.seconds,
+                fixes=run.fixes,
+            )
+        )
+        if run.fixes:  # what ran differs from what the model wrote: say so wherever the result is shown
+            self.notes.append("the query was mended before it ran: " + "; ".join(run.fixes))
+        # Values the question never mentions are only shown: sent back on Spider, the model fixed none of 9
+        # queries and dropped a right 'France' for "French singers" (benchmarks/results/spider-s5-rerun5.json).
+        unasked = await self.values_not_asked_for(run.guarded, talk.offered)
+        self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in tuple(doubts) + tuple(unasked))
+        if self.settings.sql_candidates > 1:
+            return await self.vote(talk.first, replace(outcome, guarded=run.guarded, result=run.result))
+        return run.guarded, run.result
 
     async def answer(self, guarded: GuardedSQL, result: QueryResult) -> tuple[str, FittedRows]:
         # The rows exist before the prose does: show them now (the page draws the table while the answer streams).
