@@ -17,7 +17,12 @@ def register_routes():
 @hookimpl
 def startup(datasette):
     from . import warm_up
+    from .compat import DATASETTE_1
 
+    if DATASETTE_1:
+        from .embeddings.hidden import hide_in_config
+
+        hide_in_config(datasette)
     warm_up.start_if_serving(datasette)
 
 
@@ -50,6 +55,7 @@ def prepare_connection(conn):
 
 @hookimpl
 def skip_csrf(datasette, scope):
+    # Datasette 0.65 only: 1.0 checks cross-site requests by their headers and has no CSRF token or hook.
     from .web import agents
 
     return agents.skip_csrf(datasette, scope)
@@ -57,6 +63,7 @@ def skip_csrf(datasette, scope):
 
 @hookimpl
 def get_metadata(datasette, key, database, table):
+    # Datasette 0.65 only; 1.0 has no such hook (see embeddings/hidden.py and hide_storage_tables below).
     from .embeddings import hidden_tables_metadata
 
     return hidden_tables_metadata(datasette, key, database, table)
@@ -69,11 +76,29 @@ def asgi_wrapper(datasette):
     return body_limits.wrap(datasette)
 
 
+@hookimpl(specname="asgi_wrapper")
+def hide_storage_tables(datasette):
+    # Datasette 1.0: hidden tables come from the configuration, kept current before each request.
+    from .compat import DATASETTE_1
+    from .embeddings.hidden import config_wrapper
+
+    return config_wrapper(datasette) if DATASETTE_1 else (lambda app: app)
+
+
 @hookimpl
 def permission_allowed(datasette, actor, action, resource):
+    # Datasette 0.65 only; 1.0a20+ calls permission_resources_sql instead.
     from . import permissions
 
     return permissions.permission_allowed(datasette, actor, action, resource)
+
+
+@hookimpl
+def permission_resources_sql(datasette, actor, action):
+    # Datasette 1.0a20+ only: the allow_ask setting as rules for llm-ask.
+    from . import permissions
+
+    return permissions.permission_resources_sql(datasette, actor, action)
 
 
 @hookimpl

@@ -67,6 +67,11 @@ async def named_rows(db, table: str, question: str, limit: int = 2) -> list[tupl
     label = await db.label_column_for_table(table)
     if label:
         columns.append(label)
+    # Datasette 0.65 labels rows by a `name` or `title` column; 1.0 prefers a unique text column (often the
+    # primary key, such as `full_name`), so the name column is matched as well on both.
+    for column in await db.table_columns(table):
+        if column.lower() in ("name", "title") and column not in columns:
+            columns.append(column)
     if len(pks) == 1 and pks[0] != "rowid" and pks[0] not in columns:
         columns.append(pks[0])
     if not columns:

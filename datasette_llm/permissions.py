@@ -15,7 +15,10 @@ Asking questions is its own permission, `llm-ask`, so that an admin can let acto
 may see without giving them `execute-sql` (which opens Datasette's SQL page, where every table can be read).
 With no rule for `llm-ask`, asking follows `execute-sql` as it always did. On 0.65 the rule comes from the
 plugin's `allow_ask` setting (an allow block, per database or for the instance) through our
-`permission_allowed` hook; Datasette 1.0a20+ registers the action and reads `permissions: llm-ask:` blocks.
+`permission_allowed` hook. Datasette 1.0a20+ has no such hook: there the action is registered
+(`register_actions`), `permissions: llm-ask:` blocks in datasette.yaml grant it, and `allow_ask` becomes rules
+of our `permission_resources_sql` hook, so `allowed()` (with API-token restrictions) answers for both. An
+`allow_ask` that does not match the actor refuses asking on either version, even to actors with execute-sql.
 
 A database the actor may not view and a database that does not exist get the same 404, which lists only the
 databases the actor may view.
@@ -23,6 +26,7 @@ databases the actor may view.
 
 from __future__ import annotations
 
+from .compat import table_names
 from .config import allow_ask_block
 from .errors import Forbidden, NotFound
 from .execute import read_policy
@@ -48,6 +52,10 @@ def _resource_object(resource):
 async def _check(datasette, actor, action: str, resource) -> bool | None:
     """True/False, or None for no opinion (0.65 only). `resource`: None, "db" or ("db", "table")."""
     if not hasattr(datasette, "permission_allowed"):  # 1.0a20+: resource objects, always a verdict
+        if not datasette.actions:
+            # Actions are registered by invoke_startup(), which serving and `datasette.client` run first; a
+            # Datasette built by a script or our CLI (ask(), semantic_search()) may not have run it yet.
+            await datasette.invoke_startup()
         return await datasette.allowed(action=action, resource=_resource_object(resource), actor=actor)
     return await datasette.permission_allowed(actor, action, resource=resource, default=None)
 
@@ -88,24 +96,60 @@ async def can_ask(datasette, actor, database: str) -> bool:
     """llm-ask decides when a rule has an opinion; without one, asking follows execute-sql."""
     if not await can_view_database(datasette, actor, database):
         return False
-    if not hasattr(datasette, "permission_allowed"):  # 1.0a20+: no "no opinion", so either one suffices
-        return await _check(datasette, actor, LLM_ASK, database) or await can_execute_sql(datasette, actor, database)
+    if not hasattr(datasette, "permission_allowed"):  # 1.0a20+: `allowed` has no "no opinion"
+        setting = allow_ask_verdict(datasette, actor, database)
+        if setting is False:
+            return False
+        if await _check(datasette, actor, LLM_ASK, database):  # allow_ask (our rules) or `permissions:` blocks
+            return True
+        return setting is None and await can_execute_sql(datasette, actor, database)
     verdict = await _check(datasette, actor, LLM_ASK, database)
     if verdict is not None:
         return bool(verdict)
     return await can_execute_sql(datasette, actor, database)
 
 
-def permission_allowed(datasette, actor, action: str, resource):
-    """Datasette 0.65 hook body: the `allow_ask` setting's verdict on llm-ask (None: no opinion)."""
-    if action != LLM_ASK or not isinstance(resource, str):
-        return None
-    block = allow_ask_block(datasette, resource)
+def allow_ask_verdict(datasette, actor, database: str) -> bool | None:
+    """What the `allow_ask` setting says about this actor asking of this database (None: no setting)."""
+    block = allow_ask_block(datasette, database)
     if block is None:
         return None
     from datasette.utils import actor_matches_allow
 
-    return actor_matches_allow(actor, block)
+    return bool(actor_matches_allow(actor, block))
+
+
+def permission_allowed(datasette, actor, action: str, resource):
+    """Datasette 0.65 hook body: the `allow_ask` setting's verdict on llm-ask (None: no opinion)."""
+    if action != LLM_ASK or not isinstance(resource, str):
+        return None
+    return allow_ask_verdict(datasette, actor, resource)
+
+
+def permission_resources_sql(datasette, actor, action: str):
+    """Datasette 1.0a20+ hook body: `allow_ask` as rules for llm-ask, one per database that has a verdict.
+
+    Per database rather than one instance-wide row, so a database's own `allow_ask` replaces the instance's
+    exactly as on 0.65; Datasette then applies `permissions:` blocks and API-token restrictions on top.
+    """
+    if action != LLM_ASK:
+        return None
+    from datasette.permissions import PermissionSQL
+
+    selects, params = [], {}
+    for index, database in enumerate(name for name in datasette.databases if name != "_internal"):
+        verdict = allow_ask_verdict(datasette, actor, database)
+        if verdict is None:
+            continue
+        selects.append(
+            f"SELECT :llm_ask_db_{index} AS parent, NULL AS child, {int(verdict)} AS allow, "
+            f":llm_ask_reason_{index} AS reason"
+        )
+        params[f"llm_ask_db_{index}"] = database
+        params[f"llm_ask_reason_{index}"] = f"datasette-llm allow_ask {'allows' if verdict else 'denies'} this actor"
+    if not selects:
+        return None
+    return PermissionSQL(sql="\nUNION ALL\n".join(selects), params=params)
 
 
 def registered_actions() -> list:
@@ -153,7 +197,7 @@ async def visible_tables(
     db = get_database(datasette, database)
     hidden = set(await db.hidden_table_names())
     own = {table_prefix + name for name in PLUGIN_TABLE_NAMES}
-    names = [t for t in await db.table_names() if t not in hidden and t not in own]
+    names = [t for t in await table_names(db) if t not in hidden and t not in own]
     if include_views:
         names += await db.view_names()
     names = [t for t in names if await can_view_table(datasette, actor, database, t)]

@@ -1,36 +1,68 @@
 #!/usr/bin/env bash
-# Check datasette_llm/permissions.py against the newest Datasette 1.0 alpha, in a separate venv
-# (.venv-datasette1/) so the main .venv keeps Datasette 0.65. Only the permissions layer is tested there:
-# the package is imported from the checkout through PYTHONPATH, not installed.
-# DATASETTE_SPEC overrides what is installed, e.g. DATASETTE_SPEC='datasette==1.0a41'. Extra arguments go to pytest.
-set -euo pipefail
+# The Datasette 1.0 leg: the test suite against the newest Datasette 1.0 alpha, in a separate venv
+# (.venv-datasette1/) so the main .venv keeps Datasette 0.65.x. The package is installed there in editable
+# mode with its test dependencies; llama-cpp-python comes from the wheel setup-scripts/install.sh built for
+# this CPU (~/.cache/datasette-llm/wheels/), never compiled again.
+# DATASETTE_SPEC overrides what is installed, e.g. DATASETTE_SPEC='datasette==1.0a41'. Extra arguments go to
+# pytest. setup-scripts/test.sh runs this after the 0.65 leg; on its own it first runs install.sh and
+# models.sh (seconds when they have run before).
 source "$(dirname "$0")/common.sh"
+START=$(now)
 VENV1="$REPO_ROOT/.venv-datasette1"
 PY1="$VENV1/bin/python"
-SPEC="${DATASETTE_SPEC:-datasette>=1.0a20}"
+
+if [ "${DATASETTE_LLM_SETUP_DONE:-}" != 1 ]; then
+  bash "$REPO_ROOT/setup-scripts/install.sh"
+  bash "$REPO_ROOT/setup-scripts/models.sh"
+fi
 
 step "Virtual environment at .venv-datasette1/"
 if [ -x "$PY1" ] && "$PY1" -c 'import sys' 2>/dev/null; then
   info "present, reusing"
 else
-  BASE_PY=""
-  for candidate in python3.12 python3.11 python3.10 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 \
-        && "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
-      BASE_PY="$(command -v "$candidate")"; break
-    fi
-  done
-  [ -n "$BASE_PY" ] || die "Python 3.10 or newer is required (none found on PATH)."
+  # The same interpreter as .venv, so the cached llama-cpp-python wheel (keyed by Python version) fits.
+  BASE_PY="$("$PY" -c 'import sys; print(sys._base_executable)')"
   "$BASE_PY" -m venv "$VENV1"
+  "$PY1" -m pip install --quiet --upgrade pip setuptools wheel
   info "created with $BASE_PY"
 fi
 
-step "Datasette pre-release ($SPEC) and test dependencies"
-"$PY1" -m pip install --quiet --upgrade --pre "$SPEC" pytest pytest-asyncio sqlite-utils
-info "datasette $("$PY1" -c 'import datasette; print(datasette.__version__)')"
+step "llama-cpp-python $LLAMA_CPP_VERSION from the wheel install.sh built"
+llama_build_settings "$PY1"
+STAMP1="$VENV1/.llama-cpp-build"
+if [ -f "$STAMP1" ] && [ "$(cat "$STAMP1")" = "$BUILD_KEY" ] && "$PY1" -c 'import llama_cpp' 2>/dev/null; then
+  info "installed, reusing"
+else
+  ls "$WHEEL_DIR"/llama_cpp_python-*.whl >/dev/null 2>&1 \
+    || die "no llama-cpp-python wheel in $WHEEL_DIR: run bash setup-scripts/install.sh first"
+  "$PY1" -m pip install --quiet --no-cache-dir --force-reinstall --no-deps "$WHEEL_DIR"/llama_cpp_python-*.whl
+  echo "$BUILD_KEY" > "$STAMP1"
+  info "installed from $WHEEL_DIR"
+fi
 
-step "pytest tests/test_permissions_datasette1.py"
+step "datasette-llm (editable) with test dependencies and $DATASETTE_1_SPEC"
+DEPS_KEY="$( (cat "$REPO_ROOT/pyproject.toml"; echo "$DATASETTE_1_SPEC") | sha256sum | cut -c1-16)"
+DEPS_STAMP1="$VENV1/.deps"
+if [ -f "$DEPS_STAMP1" ] && [ "$(cat "$DEPS_STAMP1")" = "$DEPS_KEY" ] \
+    && "$PY1" -c 'import datasette_llm, datasette, sqlglot, pytest' 2>/dev/null; then
+  # Still move to a newer alpha when the registry has one (a quick index look-up, nothing else changes).
+  "$PY1" -m pip install --quiet --upgrade --upgrade-strategy only-if-needed "$DATASETTE_1_SPEC" \
+    || info "could not check for a newer alpha; keeping the installed one"
+else
+  # A pre-release in the specifier lets pip choose a 1.0 alpha for datasette alone (no --pre for the rest).
+  "$PY1" -m pip install --quiet -e "$REPO_ROOT[test]" "$DATASETTE_1_SPEC"
+  [ "$(cat "$STAMP1")" = "$BUILD_KEY" ] || die "llama-cpp-python build stamp changed unexpectedly"
+  echo "$DEPS_KEY" > "$DEPS_STAMP1"
+fi
+"$PY1" -c 'import datasette, llama_cpp; print("    datasette", datasette.__version__, "/ llama-cpp-python", llama_cpp.__version__)'
+"$PY1" -c 'import datasette, sys; sys.exit(0 if datasette.__version__.startswith("1.") else 1)' \
+  || die "expected a Datasette 1.x in .venv-datasette1 ($DATASETTE_1_SPEC)"
+
+step "pytest on Datasette $("$PY1" -c 'import datasette; print(datasette.__version__)')"
 cd "$REPO_ROOT"
-# --noconftest: tests/conftest.py loads the local models, which this venv does not have (or need).
-PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-  "$PY1" -m pytest -p no:cacheprovider --noconftest tests/test_permissions_datasette1.py "$@"
+set +e
+"$PY1" -m pytest "$@"
+STATUS=$?
+set -e
+info "Datasette 1.0 leg finished in $(( $(now) - START ))s (exit $STATUS)"
+exit $STATUS

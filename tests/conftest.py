@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from datasette_versions import translate_metadata_on_datasette1
 
 from datasette_llm.config import load_settings
 from datasette_llm.models import chat_model_for, embedding_model_for
@@ -14,6 +15,57 @@ from datasette_llm.models.provision import CHAT_GGUF
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+def pytest_configure(config):
+    # Datasette 1.0 reads allow_sql / permissions only from config: see tests/datasette_versions.py.
+    translate_metadata_on_datasette1()
+
+
+# Tests (in files another engineer keeps) that cannot pass on Datasette 1.0 as written; tests/test_datasette1.py
+# checks the same behaviour the 1.0 way. Node id (or module path) -> reason.
+_FAKE_TOKENS = (
+    "agents_helpers signs in with made-up `Bearer dstok_<id>` tokens through a test actor_from_request hook; "
+    "Datasette 1.0 owns the dstok_ prefix (its own signed API tokens) and answers 401 to them. Real 1.0 tokens "
+    "on the same APIs and MCP: tests/test_datasette1.py"
+)
+DATASETTE1_SKIPS = {
+    "tests/test_agents_api.py::test_query_hides_tables_the_actor_may_not_view": _FAKE_TOKENS,
+    "tests/test_agents_api.py::test_query_needs_execute_sql": _FAKE_TOKENS,
+    "tests/test_agents_mcp.py::test_hidden_table_is_absent_from_every_tool": _FAKE_TOKENS,
+    "tests/test_agents_mcp.py::test_origin_is_checked": (
+        "Datasette 1.0 itself refuses a browser POST whose Origin is not the server's own (here an MCP inspector "
+        "on another localhost port) before any plugin runs; on 0.65 skip_csrf left that to the plugin. 1.0's "
+        "answers: tests/test_datasette1.py::test_mcp_cross_origin_is_refused_by_datasette"
+    ),
+    **{
+        f"tests/test_agents_mcp_client.py::{name}": _FAKE_TOKENS + "; and the server it starts reads allow_sql "
+        "from --metadata, where 1.0 ignores it (served on 1.0: test_served_with_datasette_yaml_and_a_cli_token)"
+        for name in (
+            "test_handshake_and_every_tool",
+            "test_modern_revision_through_discover",
+            "test_permissions_over_mcp",
+            "test_ask_tool_with_the_default_model",
+        )
+    },
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    import datasette_versions
+
+    if not datasette_versions.DATASETTE_1:
+        return
+    for item in items:
+        for prefix, reason in DATASETTE1_SKIPS.items():
+            if item.nodeid == prefix or item.nodeid.startswith(prefix + "::") or item.nodeid.startswith(prefix + "["):
+                item.add_marker(pytest.mark.skip(reason=f"Datasette 1.0: {reason}"))
+
+
+def pytest_report_header(config):
+    import datasette
+
+    return f"datasette {datasette.__version__}"
 
 
 def free_port() -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ARTIFACTS, ROOT, free_port, stop, wait_for_http
+from datasette_versions import DATASETTE_1
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -107,7 +108,7 @@ def test_ask_in_the_browser(demo_server, browser):
 
     # From the database page, through the database action, to the Ask page.
     page.goto(f"{demo_server}/simonw_releases")
-    page.click(".page-header details.actions-menu-links summary")
+    page.click("details.actions-menu-links summary")  # in .page-header on 0.65, .page-action-menu on 1.0
     page.click(".actions-menu-links a:has-text('Ask a question')")
     page.wait_for_url(f"{demo_server}/simonw_releases/-/ask")
     assert page.is_visible("button.ask-example:has-text('What is shot-scraper?')")
@@ -156,7 +157,9 @@ def test_ask_in_the_browser(demo_server, browser):
 
     # "Edit this SQL" opens Datasette's own query page with the same SQL.
     first.locator("a.ask-edit-sql").click()
-    page.wait_for_url(f"{demo_server}/simonw_releases?sql=*")
+    page.wait_for_url(
+        f"{demo_server}/simonw_releases/-/query?sql=*" if DATASETTE_1 else f"{demo_server}/simonw_releases?sql=*"
+    )
     assert page.input_value("textarea#sql-editor") == sql
     page.screenshot(path=str(ARTIFACTS / "ask-edit-sql.png"), full_page=True)
 

@@ -70,3 +70,19 @@ def test_counts_below_one_are_an_error(name):
         load_settings({name: 0}, {})
     assert name in info.value.message and "at least 1" in info.value.message
     assert getattr(load_settings({name: "3"}, {}), name) == 3
+
+
+def test_cli_reads_a_datasette_yaml_on_either_version(tmp_path):
+    """`datasette llm ... --config datasette.yaml`: Datasette 1.0 reads it as config, 0.65 as metadata."""
+    from datasette_llm.cli.common import make_datasette
+
+    config = tmp_path / "datasette.yaml"
+    config.write_text(
+        "settings:\n  sql_time_limit_ms: 1500\n"
+        "plugins:\n  datasette-llm:\n    max_rows: 42\n"
+        "databases:\n  other:\n    plugins:\n      datasette-llm:\n        allow_ask: false\n"
+    )
+    datasette = make_datasette(config=str(config))
+    assert settings_for(datasette).max_rows == 42
+    assert datasette.plugin_config("datasette-llm", database="other", fallback=False) == {"allow_ask": False}
+    assert datasette.setting("sql_time_limit_ms") == 1500

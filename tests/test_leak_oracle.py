@@ -9,6 +9,7 @@ import json
 import sqlite3
 
 import pytest
+from datasette_versions import DATASETTE_1
 from hypothesis import HealthCheck, given, settings
 from leak_oracle import (
     CLASS_STATEMENTS,
@@ -92,13 +93,18 @@ def test_copies_agree_on_every_visible_object_and_differ_in_every_hidden_one(run
         assert target == [("crew",)] if variant == "renamed" else target == [("staff",)]
 
 
+# The tables a schema listing names: Datasette 0.65 hides every FTS table; 1.0 hides only the shadow tables
+# and FTS tables over another table's content (`content=`), so it lists docs_fts, which holds its own rows.
+LISTED = set(VISIBLE_COLUMNS) | ({"docs_fts"} if DATASETTE_1 else set())
+
+
 def test_the_actor_sees_the_visible_tables_only(runner):
     for variant, ds in runner.oracle.instances.items():
         response = runner.run(ds.client.get("/-/llm/schema.json"))
         assert response.status_code == 200
         databases = response.json()["databases"]
         assert [d["name"] for d in databases] == [VISIBLE_DB]
-        assert {t["name"] for t in databases[0]["tables"]} == set(VISIBLE_COLUMNS), variant
+        assert {t["name"] for t in databases[0]["tables"]} == LISTED, variant
 
 
 def test_the_oracle_reports_a_hidden_table_left_visible_as_a_leak(tmp_path):
@@ -227,7 +233,7 @@ def test_an_actor_allowed_one_hidden_table_learns_nothing_more(tmp_path):
         cookies = {"ds_actor": ds.sign({"a": STAFFER.actor}, "actor")}
         schema = staffer.run(ds.client.get("/-/llm/schema.json", cookies=cookies)).json()
         listed = {t["name"] for t in schema["databases"][0]["tables"]}
-        assert listed == {*VISIBLE_COLUMNS, "staff", "staff_view", "staff_names"}
+        assert listed == {*LISTED, "staff", "staff_view", "staff_names"}
         assert staffer.check("select name, salary from staff order by id").verdict == "ran"
         tally = Tally()
         for _, sql in CLASS_STATEMENTS:

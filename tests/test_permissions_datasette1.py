@@ -1,8 +1,9 @@
 """permissions.py against a real Datasette 1.0 alpha (allowed() + resource objects, permissions in config=).
 
-Skipped on Datasette 0.x; run it with `bash setup-scripts/test-datasette1.sh`, which builds a separate venv
-with the pre-release. Besides checking our verdicts directly, every scenario is cross-checked against what
-Datasette's own pages answer for the same actor, so the plugin can never be more permissive than Datasette.
+Skipped on Datasette 0.x; the Datasette 1.0 leg of setup-scripts/test.sh (setup-scripts/test-datasette1.sh,
+a separate venv with the newest alpha) runs it. Besides checking our verdicts directly, every scenario is
+cross-checked against what Datasette's own pages answer for the same actor, so the plugin can never be more
+permissive than Datasette.
 """
 
 import datasette
@@ -111,9 +112,12 @@ async def test_database_restricted_to_admin(db_path):
     assert await permissions.visible_tables(ds, None, "db") == []
     assert await permissions.can_execute_sql(ds, None, "db") is False
     assert await permissions.can_execute_sql(ds, ADMIN, "db") is True
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound) as hidden:  # a hidden database looks exactly like a missing one
         await permissions.require_view_database(ds, None, "db")
-    with pytest.raises(NotFound):  # 404 (with the visible list) before 403
+    with pytest.raises(NotFound) as missing:
+        await permissions.require_view_database(ds, None, "nope")
+    assert hidden.value.details == missing.value.details == {"databases": []}
+    with pytest.raises(NotFound):
         await permissions.require_view_database(ds, ADMIN, "nope")
 
 

@@ -17,6 +17,7 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.database import Database
 from datasette.plugins import pm
+from datasette_versions import DATASETTE_1, only_datasette_065, only_datasette_1
 from itsdangerous import URLSafeSerializer
 
 import datasette_llm.web.ask as web_ask
@@ -168,7 +169,8 @@ async def test_page_renders_question_box_examples_and_stream_url(make_ds):
     # Looks like Datasette: crumbs and the database heading.
     assert '<p class="crumbs">' in html and 'border-left: 10px solid #ff0000">db</h1>' in html
     token = re.search(r'data-csrftoken="([^"]+)"', html).group(1)
-    assert token == response.cookies["ds_csrftoken"]
+    if not DATASETTE_1:  # 1.0 has no CSRF cookie (its token is a per-request value nothing checks)
+        assert token == response.cookies["ds_csrftoken"]
 
 
 class CachingModel(ScriptedModel):
@@ -262,10 +264,11 @@ async def test_database_and_table_actions_only_for_actors_who_may_run_sql(make_d
     ds = make_ds(ScriptedModel(), metadata=DENY_SQL)
     admin, bob = actor_cookies(ds, "admin"), actor_cookies(ds, "bob")
     page = (await ds.client.get("/db", cookies=admin)).text
-    assert '<a href="/db/-/ask">Ask a question</a>' in page
-    assert '<a href="/db/-/ask">' not in (await ds.client.get("/db", cookies=bob)).text
+    # (Datasette 1.0 writes action menu items as <a href=... role="menuitem" tabindex="-1">\n label.)
+    assert re.search(r'<a href="/db/-/ask"[^>]*>\s*Ask a question', page)
+    assert '<a href="/db/-/ask"' not in (await ds.client.get("/db", cookies=bob)).text
     table_page = (await ds.client.get("/db/repos", cookies=admin)).text
-    assert '<a href="/db/-/ask?table=repos">Ask about this table</a>' in table_page
+    assert re.search(r'<a href="/db/-/ask\?table=repos"[^>]*>\s*Ask about this table', table_page)
     assert "Ask about this table" not in (await ds.client.get("/db/repos", cookies=bob)).text
     # The menu links to /-/ask, which redirects when there is one database to ask.
     assert '<a href="/-/ask">Ask a question</a>' in page
@@ -311,7 +314,7 @@ async def test_json_api_returns_ask_result(make_ds):
     assert len(data["attempts"]) == 1 and data["attempts"][0]["row_count"] == 2
     assert set(data["timings"]) >= {"schema", "sql_generation", "sql_execution", "answer", "total"}
     assert data["sql_formatted"] == "SELECT\n  name,\n  stars\nFROM repos\nORDER BY\n  stars DESC\nLIMIT 2"
-    assert data["edit_sql_url"].startswith("/db?sql=SELECT%0A")
+    assert data["edit_sql_url"].startswith("/db/-/query?sql=SELECT%0A" if DATASETTE_1 else "/db?sql=SELECT%0A")
     # "Edit this SQL" opens Datasette's query page with that SQL in the editor.
     page = await ds.client.get(data["edit_sql_url"])
     assert page.status_code == 200
@@ -372,7 +375,11 @@ async def test_json_api_sends_history_and_table_to_the_model(make_ds):
             {
                 "content": "question=Top%3F&history=%5B",
                 "cookies": {"ds_csrftoken": csrf_pair()},
-                "headers": {"content-type": "application/x-www-form-urlencoded", "x-csrftoken": csrf_pair()},
+                "headers": {
+                    "content-type": "application/x-www-form-urlencoded",
+                    "x-csrftoken": csrf_pair(),
+                    "sec-fetch-site": "same-origin",
+                },
             },
             "history field is not valid JSON",
         ),
@@ -501,6 +508,7 @@ def bearer_tokens():
         pm.unregister(plugin, name="test-bearer-tokens")
 
 
+@only_datasette_065
 @pytest.mark.asyncio
 async def test_cookie_post_needs_csrf_token(make_ds):
     model = ScriptedModel()
@@ -526,6 +534,7 @@ async def test_cookie_post_needs_csrf_token(make_ds):
     assert response.status_code == 200 and response.json()["ok"] is True
 
 
+@only_datasette_065
 @pytest.mark.asyncio
 async def test_bearer_token_post_works_without_csrf(make_ds, bearer_tokens):
     ds = make_ds(ScriptedModel(), metadata=DENY_SQL)
@@ -542,6 +551,48 @@ async def test_bearer_token_post_works_without_csrf(make_ds, bearer_tokens):
         "/db/-/ask.json", json={"question": "Top?"}, headers={"Authorization": "Bearer dstok_wrong"}
     )
     assert response.status_code == 403
+
+
+@only_datasette_1
+@pytest.mark.asyncio
+async def test_cookie_post_from_this_site(make_ds):
+    """Datasette 1.0 has no CSRF token: what the page sends (Sec-Fetch-Site: same-origin) is accepted, and
+    what another site's page sends is refused before any model runs."""
+    model = ScriptedModel()
+    ds = make_ds(model, metadata=DENY_SQL)
+    cookies = actor_cookies(ds, "admin")
+    assert (await ds.client.get("/db/-/ask", cookies=cookies)).status_code == 200
+    for headers in ({"sec-fetch-site": "cross-site"}, {"origin": "https://evil.example"}):
+        for path in ("/db/-/ask.json", "/db/-/ask.stream"):
+            refused = await ds.client.post(path, json={"question": "Top?"}, cookies=cookies, headers=headers)
+            assert refused.status_code == 403
+    assert model.calls == []
+    same_site = {"sec-fetch-site": "same-origin", "origin": "http://localhost"}
+    response = await ds.client.post("/db/-/ask.stream", json={"question": "Top?"}, cookies=cookies, headers=same_site)
+    assert response.status_code == 200 and parse_sse(response.text)[-1][0] == "result"
+    response = await ds.client.post("/db/-/ask.json", data={"question": "Top?"}, cookies=cookies, headers=same_site)
+    assert response.status_code == 200 and response.json()["ok"] is True
+
+
+@only_datasette_1
+@pytest.mark.asyncio
+async def test_datasette1_api_token_is_the_actor(make_ds):
+    """A Datasette 1.0 API token (dstok_, as `datasette create-token` makes) authenticates the Ask API with no
+    extra plugin, even next to cookies, and its actor's permissions apply."""
+    ds = make_ds(ScriptedModel(), metadata=DENY_SQL)
+    await ds.invoke_startup()
+    admin, bob = await ds.create_token("admin"), await ds.create_token("bob")
+    assert admin.startswith("dstok_")
+    cookies = {"ds_csrftoken": csrf_pair()}
+    response = await ds.client.post(
+        "/db/-/ask.json", json={"question": "Top?"}, cookies=cookies, headers={"Authorization": f"Bearer {admin}"}
+    )
+    assert response.status_code == 200 and response.json()["rows"] == [["datasette", 30], ["llm", 20]]
+    assert response.json()["edit_sql_url"] is not None
+    refused = await ds.client.post(
+        "/db/-/ask.json", json={"question": "Top?"}, headers={"Authorization": f"Bearer {bob}"}
+    )
+    assert refused.status_code == 403  # bob may not run SQL (allow_sql), so may not ask
 
 
 # -- the event stream ------------------------------------------------------------------------------

@@ -19,13 +19,13 @@ def llm():
 @llm.command(name="models")
 @settings_options
 @click.option("--json", "as_json", is_flag=True, help="Output JSON")
-def models_command(metadata, as_json):
+def models_command(metadata, config, as_json):
     """List the configured models, their backend, whether they are ready, and their context size."""
     from ..config import settings_for
     from ..models import chat_model_for, embedding_model_for
 
     async def inner():
-        datasette = make_datasette(metadata=metadata)
+        datasette = make_datasette(metadata=metadata, config=config)
         settings = settings_for(datasette)
         return [chat_model_for(settings).status(), embedding_model_for(settings).status()]
 

@@ -40,14 +40,14 @@ def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
     show_default=True,
     help="Answer with SQL, from text (retrieval), both, or let the question decide",
 )
-def ask_command(path, question, metadata, model, as_json, sql_only, tables, mode):
+def ask_command(path, question, metadata, config, model, as_json, sql_only, tables, mode):
     """Ask QUESTION of the SQLite database at PATH."""
     from ..ask import ask
     from ..config import settings_for
     from ..models import chat_model_for
 
     async def inner():
-        datasette = make_datasette([path], metadata=metadata)
+        datasette = make_datasette([path], metadata=metadata, config=config)
         await datasette.invoke_startup()
         settings = settings_for(datasette)
         chat = chat_model_for(settings, model) if model else None

@@ -23,12 +23,25 @@ def load_yaml_or_json(path: str) -> dict:
 
 
 def make_datasette(paths=(), metadata: str | None = None, config: str | None = None, settings=None):
-    """A Datasette instance like `datasette PATHS -m metadata.yml` would build, for CLI commands."""
+    """A Datasette instance like `datasette PATHS -m metadata.yml -c datasette.yaml` would build, for CLI commands.
+
+    Datasette 1.0 reads plugin settings and permissions from the config file (datasette.yaml); 0.65 has no
+    config file and reads them from metadata, so there the config file's blocks are read as metadata (its
+    `settings:` as Datasette settings).
+    """
     from datasette.app import Datasette
+
+    from ..compat import DATASETTE_1
 
     kwargs = {}
     if metadata:
         kwargs["metadata"] = load_yaml_or_json(metadata)
+    config_dict = load_yaml_or_json(config) if config else None
+    if config_dict and DATASETTE_1:
+        kwargs["config"] = config_dict
+    elif config_dict:
+        settings = {**(config_dict.pop("settings", None) or {}), **(settings or {})}
+        kwargs["metadata"] = {**kwargs.get("metadata", {}), **config_dict}
     if settings:
         kwargs["settings"] = settings
     return Datasette(list(paths), **kwargs)
@@ -49,5 +62,10 @@ def settings_options(function):
         "--metadata",
         type=click.Path(exists=True, dir_okay=False),
         help="metadata.json / .yml with a plugins: datasette-llm: block",
+    )(function)
+    function = click.option(
+        "--config",
+        type=click.Path(exists=True, dir_okay=False),
+        help="datasette.yaml / .json with a plugins: datasette-llm: block (Datasette 1.0's configuration file)",
     )(function)
     return function

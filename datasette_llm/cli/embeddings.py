@@ -50,10 +50,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
-def _settings(metadata: str | None, table_prefix: str | None):
+def _settings(metadata: str | None, config: str | None, table_prefix: str | None):
     from ..config import settings_for
 
-    settings = settings_for(make_datasette(metadata=metadata))
+    settings = settings_for(make_datasette(metadata=metadata, config=config))
     return replace(settings, table_prefix=table_prefix) if table_prefix is not None else settings
 
 
@@ -69,12 +69,14 @@ def _settings(metadata: str | None, table_prefix: str | None):
 @click.option("--table-prefix", help="Prefix for the collections/embeddings tables (default: the setting)")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON")
 @settings_options
-def embed_command(path, table, columns, sql, model, batch_size, store, replace_model, table_prefix, as_json, metadata):
+def embed_command(
+    path, table, columns, sql, model, batch_size, store, replace_model, table_prefix, as_json, metadata, config
+):
     """Embed the rows of TABLE in the SQLite database PATH (incremental: unchanged rows are skipped)."""
     from ..embeddings import BuildInterrupted, embed_table
 
     try:
-        settings = _settings(metadata, table_prefix)
+        settings = _settings(metadata, config, table_prefix)
         progress = ProgressLine(f"Embedding {table}")
         try:
             summary = embed_table(
@@ -120,12 +122,12 @@ def embed_command(path, table, columns, sql, model, batch_size, store, replace_m
 @click.option("--mode", type=click.Choice(["semantic", "keyword", "hybrid"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Output JSON")
 @settings_options
-def search_command(path, query, table, limit, mode, as_json, metadata):
+def search_command(path, query, table, limit, mode, as_json, metadata, config):
     """Search the embedded tables of the SQLite database PATH by meaning."""
     from ..embeddings import semantic_search
 
     async def inner():
-        datasette = make_datasette([path], metadata=metadata)
+        datasette = make_datasette([path], metadata=metadata, config=config)
         return await semantic_search(
             datasette, None, query, database=Path(path).stem, table=table, limit=limit, mode=mode
         )

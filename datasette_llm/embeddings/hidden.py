@@ -1,12 +1,19 @@
-"""Keep the embeddings storage out of Datasette's table lists, through the `get_metadata` hook.
+"""Keep the embeddings storage out of Datasette's table lists.
 
-Datasette 0.65 hides a table when metadata says `hidden: true` for it. The hook is synchronous and called
-for every metadata lookup, so the answer (which of our tables a database holds) is read with a short
-read-only sqlite3 connection and cached until the database file changes.
+Datasette 0.65 hides a table when metadata says `hidden: true` for it, which the `get_metadata` hook answers.
+The hook is synchronous and called for every metadata lookup, so the answer (which of our tables a database
+holds) is read with a short read-only sqlite3 connection and cached until the database file changes.
+
+Datasette 1.0 alphas have no `get_metadata` hook: a table is hidden by `hidden: true` in the configuration
+(datasette.yaml `databases: db: tables: t: hidden: true`), which `Database.hidden_table_names()` reads on
+every call. `hide_in_config` writes those entries for our tables, at start-up and before each HTTP request
+(web/body_limits.py's wrapper), so tables that `datasette llm embed` creates while the server runs are hidden
+from the next page on; it removes only entries it added itself.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -17,6 +24,7 @@ from ..errors import DatasetteLLMError
 from .index import file_stamp
 from .store import LLM_MIGRATION_SET, MIGRATIONS_TABLE, StoreTables, store_state
 
+logger = logging.getLogger(__name__)
 _cache: dict = {}
 _cache_lock = threading.Lock()
 _inside = threading.local()
@@ -35,6 +43,55 @@ def hidden_tables_metadata(datasette, key, database, table) -> dict:
     if not names:
         return {}
     return {"databases": {database: {"tables": {name: {"hidden": True} for name in names}}}}
+
+
+def hide_in_config(datasette) -> None:
+    """Datasette 1.0: mark the storage tables of every database `hidden` in `datasette.config`."""
+    if getattr(datasette, "config", None) is None:
+        datasette.config = {}
+    marked = datasette.__dict__.setdefault("_datasette_llm_hidden", {})  # database -> names we marked
+    for database in list(datasette.databases):
+        if database == "_internal":
+            continue
+        names = set(storage_tables(datasette, database))
+        previous = marked.get(database, set())
+        if names == previous:
+            continue
+        databases = datasette.config.setdefault("databases", {})
+        tables = databases.setdefault(database, {}).setdefault("tables", {})
+        for name in previous - names:
+            entry = tables.get(name) or {}
+            entry.pop("hidden", None)
+            if not entry:
+                tables.pop(name, None)
+        ours = set()
+        for name in names - previous:
+            entry = tables.setdefault(name, {})
+            if "hidden" not in entry:  # an admin's own `hidden:` stands, and stays when our table goes
+                entry["hidden"] = True
+                ours.add(name)
+        marked[database] = (previous & names) | ours
+        if not tables:
+            databases[database].pop("tables", None)
+            if not databases[database]:
+                databases.pop(database)
+
+
+def config_wrapper(datasette):
+    """Datasette 1.0's asgi_wrapper: `hide_in_config` before each HTTP request (cached by file stamp)."""
+
+    def wrapper(app):
+        async def hide_then_serve(scope, receive, send):
+            if scope.get("type") == "http":
+                try:
+                    hide_in_config(datasette)
+                except Exception:  # hiding is cosmetic: never fail a request over it
+                    logger.warning("datasette-llm: could not mark the storage tables hidden", exc_info=True)
+            await app(scope, receive, send)
+
+        return hide_then_serve
+
+    return wrapper
 
 
 def storage_tables(datasette, database: str) -> tuple[str, ...]:

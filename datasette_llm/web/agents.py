@@ -15,9 +15,10 @@ from ..agents.mcp_transport import MAX_BODY_BYTES, handle_http
 from ..agents.openapi import build_openapi
 from ..agents.query_api import MAX_SQL_CHARS, run_capped_query
 from ..agents.schema_api import describe_databases, describe_table
+from ..compat import instance_metadata
 from ..config import settings_for
 from ..errors import DatasetteLLMError, MethodNotAllowed
-from .origins import public_base_url, require_allowed_origin, vary_headers
+from .origins import public_base_url, require_allowed_origin, require_cookie_form_from_this_site, vary_headers
 from .request_body import JSON, content_type, read_body, read_object
 from .responses import json_errors, json_response
 
@@ -39,8 +40,8 @@ async def manifest_view(request, datasette):
     manifest = build_manifest(
         public_base_url(datasette, request),
         settings_for(datasette),
-        title=datasette.metadata("title"),
-        license_url=datasette.metadata("license_url"),
+        title=await instance_metadata(datasette, "title"),
+        license_url=await instance_metadata(datasette, "license_url"),
     )
     return json_response(manifest, headers=vary_headers(datasette))
 
@@ -49,9 +50,8 @@ async def manifest_view(request, datasette):
 async def openapi_view(request, datasette):
     """GET /-/llm/openapi.json and /-/llm/openapi.yaml"""
     _require_method(request, "GET", "HEAD")
-    spec = build_openapi(
-        public_base_url(datasette, request), settings_for(datasette), title=datasette.metadata("title") or "Datasette"
-    )
+    title = await instance_metadata(datasette, "title")
+    spec = build_openapi(public_base_url(datasette, request), settings_for(datasette), title=title or "Datasette")
     if request.url_vars.get("format") == "yaml":
         return Response(
             yaml.safe_dump(spec, sort_keys=False, allow_unicode=True),
@@ -83,6 +83,8 @@ async def _query_arguments(request) -> tuple:
         return request.args.get("database") or None, request.args.get("sql")
     if content_type(request.headers) == JSON:
         require_allowed_origin(request)  # CSRF is skipped for JSON bodies; DNS rebinding is not
+    else:
+        require_cookie_form_from_this_site(request)  # Datasette 1.0 (0.65's CSRF check does this there)
     data = await read_object(request, QUERY_BODY_BYTES, example=QUERY_EXAMPLE)
     return data.get("database") or None, data.get("sql")
 
@@ -101,6 +103,7 @@ async def mcp_view(request, datasette):
     body = b""
     if request.method == "POST":
         try:
+            require_cookie_form_from_this_site(request)  # Datasette 1.0 (0.65's CSRF check does this there)
             body = await read_body(request.receive, MAX_BODY_BYTES)
         except DatasetteLLMError as error:
             return json_response(

@@ -21,6 +21,7 @@ from datasette.utils.asgi import Response
 from .. import charts, permissions
 from ..answer_text import text_collections
 from ..ask import AskPipeline, AskResult, check_question, normalise_history, warm_up
+from ..compat import sql_page_url, table_names
 from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..models import chat_model_for
@@ -126,11 +127,7 @@ async def ask_payload(datasette, actor, result: AskResult) -> dict:
     data["chart"] = charts.chart_for_result(data)
     data["sql_formatted"] = format_sql(result.sql) if result.sql else None
     may_edit = result.sql and await permissions.can_execute_sql(datasette, actor, result.database)
-    data["edit_sql_url"] = (
-        (datasette.urls.database(result.database) + "?" + urlencode({"sql": data["sql_formatted"]}))
-        if may_edit
-        else None
-    )
+    data["edit_sql_url"] = sql_page_url(datasette, result.database, data["sql_formatted"]) if may_edit else None
     return data
 
 
@@ -333,7 +330,7 @@ async def example_questions(datasette, actor, database: str, settings: Settings,
         return [configured] if isinstance(configured, str) else list(configured)
     db = permissions.get_database(datasette, database)
     hidden = set(await db.hidden_table_names())
-    names = [table] if table else [t for t in await db.table_names() if t not in hidden]
+    names = [table] if table else [t for t in await table_names(db) if t not in hidden]
     questions: list[str] = []
     for name in names:
         if len(questions) >= MAX_EXAMPLES:

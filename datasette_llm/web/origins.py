@@ -18,6 +18,7 @@ import re
 from urllib.parse import urlsplit
 
 from ..agents.mcp_transport import origin_allowed
+from ..compat import DATASETTE_1
 from ..config import settings_for
 from ..errors import Forbidden, MethodNotAllowed, UnsupportedMediaType
 from .request_body import FORM, JSON, content_type
@@ -81,10 +82,19 @@ def require_model_request(datasette, request) -> None:
         )
     kind = content_type(request.headers)
     if kind == FORM:
-        # asgi-csrf checks the form's csrftoken only when the request carries cookies; a cookie-less form
-        # from another site would skip it, so a form must come with Datasette's CSRF cookie.
         bearer = (request.headers.get("authorization") or "").startswith("Bearer ")
-        if CSRF_COOKIE not in request.cookies and not bearer:
+        if DATASETTE_1:
+            # Datasette 1.0 has no CSRF token: it refuses cross-site forms by their Sec-Fetch-Site / Origin
+            # headers, and lets through requests with neither (as non-browser clients). A form, which any
+            # page can send, must say where it comes from; from_this_site below checks what it says.
+            if not bearer and not (request.headers.get("sec-fetch-site") or request.headers.get("origin")):
+                raise Forbidden(
+                    "A form must come from this site's page (browsers send Sec-Fetch-Site or Origin); "
+                    "API clients send application/json."
+                )
+        elif CSRF_COOKIE not in request.cookies and not bearer:
+            # Datasette 0.65: asgi-csrf checks the form's csrftoken only when the request carries cookies; a
+            # cookie-less form from another site would skip it, so a form must come with the CSRF cookie.
             raise Forbidden(
                 "A form must carry the page's CSRF token (csrftoken field and ds_csrftoken "
                 "cookie); API clients send application/json."
@@ -93,6 +103,24 @@ def require_model_request(datasette, request) -> None:
         raise UnsupportedMediaType('Send the question as application/json: {"question": "..."}.')
     if not from_this_site(datasette, request):
         raise Forbidden(CROSS_SITE)
+
+
+def require_cookie_form_from_this_site(request) -> None:
+    """Datasette 1.0: a url-encoded form sent with cookies must say it comes from this site.
+
+    On 0.65 asgi-csrf refuses such a form unless it carries the page's token. 1.0 has no token and lets a
+    request with neither Sec-Fetch-Site nor Origin through as a non-browser client; a form with the
+    browser's cookies but without either is refused here instead (403), so forms keep 0.65's protection.
+    """
+    if not DATASETTE_1 or content_type(request.headers) != FORM or not request.headers.get("cookie"):
+        return
+    if (request.headers.get("authorization") or "").startswith("Bearer "):
+        return
+    if not (request.headers.get("sec-fetch-site") or request.headers.get("origin")):
+        raise Forbidden(
+            "A form sent with cookies must come from this site's page (browsers send Sec-Fetch-Site or "
+            "Origin); API clients send application/json."
+        )
 
 
 def is_cross_site_fetch(request) -> bool:

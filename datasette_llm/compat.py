@@ -1,0 +1,47 @@
+"""What differs between Datasette 0.65 and the 1.0 alphas, apart from permissions (permissions.py has those).
+
+- Metadata: 0.65 reads it with the synchronous `datasette.metadata(key)`; 1.0 keeps it in the internal
+  database (`await datasette.get_instance_metadata()`).
+- Configuration: 0.65 reads `plugins:` from metadata; 1.0 from datasette.yaml (`datasette.config`). Both
+  answer `datasette.plugin_config()`, which is all config.py uses.
+- Hidden tables: 0.65 asks the `get_metadata` hook; 1.0 has no such hook and reads `hidden: true` from the
+  configuration, which embeddings/hidden.py writes there for the plugin's storage tables.
+- CSRF: 0.65 checks a token (asgi-csrf) that `skip_csrf` can waive; 1.0 refuses cross-site unsafe requests by
+  their Sec-Fetch-Site / Origin headers and has neither the token cookie nor the hook.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import datasette as _datasette
+
+DATASETTE_VERSION = _datasette.__version__
+DATASETTE_1 = int(DATASETTE_VERSION.split(".")[0]) >= 1
+
+
+async def instance_metadata(datasette, key: str):
+    """A top-level metadata value (title, license_url, ...) or None, on either version."""
+    if hasattr(datasette, "get_instance_metadata"):
+        return (await datasette.get_instance_metadata()).get(key)
+    return datasette.metadata(key)
+
+
+def sql_page_url(datasette, database: str, sql: str, format: str | None = None) -> str:
+    """Datasette's own page for running `sql` (`format`: "csv", "json" for its downloads).
+
+    0.65 serves it at /db?sql= (/db.csv?sql=); 1.0 at /db/-/query?sql= (/db?sql= only redirects there).
+    """
+    path = datasette.urls.database(database) + ("/-/query" if DATASETTE_1 else "")
+    if format:
+        path += "." + format
+    return path + "?" + urlencode({"sql": sql})
+
+
+async def table_names(db) -> list[str]:
+    """The database's tables in the order they were created, as 0.65's `db.table_names()` gives them.
+
+    1.0 sorts them by name; the Ask prompt's schema and the example questions keep the creation order on both.
+    """
+    results = await db.execute("select name from sqlite_master where type='table'")
+    return [row[0] for row in results.rows]
