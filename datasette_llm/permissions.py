@@ -32,6 +32,7 @@ from .errors import Forbidden, NotFound
 from .execute import read_policy
 
 LLM_ASK = "llm-ask"
+STORE_QUERY = "store-query"  # Datasette 1.0 alphas' stored queries
 
 # Tables this plugin writes (llm-compatible embeddings storage); never shown to a model or a user as data.
 PLUGIN_TABLE_NAMES = ("collections", "embeddings", "_sqlite_migrations")
@@ -90,6 +91,23 @@ async def can_execute_sql(datasette, actor, database: str) -> bool:
         return False
     verdict = await _check(datasette, actor, "execute-sql", database)
     return verdict is not False
+
+
+async def can_store_query(datasette, actor, database: str) -> bool:
+    """May the actor save a stored query in this database through Datasette's API (keep.py)?
+
+    Only Datasette 1.0 alphas that register the `store-query` action have stored queries (0.65 has canned
+    queries in metadata only); storing also needs execute-sql, as Datasette's own store view checks.
+    """
+    if hasattr(datasette, "permission_allowed"):
+        return False
+    if not datasette.actions:
+        await datasette.invoke_startup()
+    if STORE_QUERY not in datasette.actions:
+        return False
+    return await can_execute_sql(datasette, actor, database) and bool(
+        await _check(datasette, actor, STORE_QUERY, database)
+    )
 
 
 async def can_ask(datasette, actor, database: str) -> bool:

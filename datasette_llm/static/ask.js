@@ -448,6 +448,112 @@
     turn.node.appendChild(block);
   }
 
+  /* ---- keeping a result: edit, download, save as a query ------------------------------------------- */
+
+  function link(className, text, href) {
+    var a = el("a", className, text);
+    a.href = href;
+    return a;
+  }
+
+  /* Edit this SQL and CSV / JSON (only for actors who may use Datasette's SQL page), and Save as query:
+     through Datasette's stored-query API where the actor may store queries, else a canned-query snippet. */
+  function keepLinks(node, result) {
+    var links = el("p", "ask-links");
+    if (result.edit_sql_url) {
+      links.appendChild(link("ask-edit-sql", "Edit this SQL", result.edit_sql_url));
+    }
+    if (result.downloads) {
+      links.appendChild(link("ask-download-csv", "CSV", result.downloads.csv));
+      links.appendChild(link("ask-download-json", "JSON", result.downloads.json));
+    }
+    var save = result.save_query;
+    var panel = el("div", "ask-save");
+    panel.hidden = true;
+    if (save) {
+      var button = el("button", "ask-save-query", "Save as query");
+      button.type = "button";
+      button.addEventListener("click", function () {
+        if (save.mode === "store") {
+          storeQuery(save, button, panel);
+        } else {
+          panel.hidden = !panel.hidden;
+          button.setAttribute("aria-expanded", String(!panel.hidden));
+        }
+      });
+      links.appendChild(button);
+      if (save.mode !== "store") {
+        button.setAttribute("aria-expanded", "false");
+        fillSnippet(panel, save);
+      }
+    }
+    if (links.children.length) {
+      node.appendChild(links);
+      node.appendChild(panel);
+    }
+  }
+
+  function fillSnippet(panel, save) {
+    var where = el("p", "ask-save-where");
+    where.appendChild(document.createTextNode("This Datasette keeps no saved queries from this page. To keep this "
+      + "one as a canned query titled by the question, add this to "));
+    where.appendChild(el("code", null, save.file));
+    where.appendChild(document.createTextNode(" (merged with what is there) and restart Datasette; it will be at "));
+    where.appendChild(el("code", null, form.dataset.databaseUrl + "/" + save.name));
+    where.appendChild(document.createTextNode("."));
+    panel.appendChild(where);
+    var pre = el("pre", "ask-save-snippet", save.yaml);
+    panel.appendChild(pre);
+    var copy = el("button", "ask-save-copy", "Copy");
+    copy.type = "button";
+    copy.addEventListener("click", function () {
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(save.yaml).then(function () {
+          copy.textContent = "Copied";
+        }, function () {
+          copy.textContent = "Select the text and copy it";
+        });
+      }
+    });
+    panel.appendChild(copy);
+  }
+
+  /* Datasette's own API stores the query as the signed-in actor (private: only they see it). */
+  async function storeQuery(save, button, panel) {
+    button.disabled = true;
+    panel.hidden = false;
+    panel.textContent = "";
+    var status = el("p", "ask-save-status", "Saving...");
+    status.setAttribute("role", "status");
+    panel.appendChild(status);
+    var body = {query: {name: save.query.name, title: save.query.title, sql: save.query.sql, is_private: true}};
+    try {
+      var response = await fetch(save.store_url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {"content-type": "application/json", "accept": "application/json"},
+        body: JSON.stringify(body)
+      });
+      var data = await errorFromResponse(response);
+      if (!response.ok || !data.ok) {
+        var message = (data.errors && data.errors.join(" ")) || data.error || ("HTTP " + response.status);
+        status.className = "message-error ask-save-status";
+        status.textContent = "The query was not saved: " + message;
+        button.disabled = false;
+        return;
+      }
+      var name = (data.query && data.query.name) || save.query.name;
+      status.textContent = "Saved as ";
+      status.appendChild(link("ask-saved-query", save.query.title, save.query_url || name));
+      status.appendChild(document.createTextNode(" (private: only you can see it)."));
+      button.textContent = "Saved";
+    } catch (error) {
+      status.className = "message-error ask-save-status";
+      status.textContent = "The query was not saved: " + error.message;
+      button.disabled = false;
+    }
+  }
+
   function showResult(turn, result) {
     var node = turn.node;
     if (turn.early) {
@@ -470,13 +576,7 @@
     if (result.sql) {
       node.appendChild(el("h3", null, "SQL"));
       node.appendChild(el("pre", "ask-sql ask-final-sql", result.sql_formatted || result.sql));
-      if (result.edit_sql_url) {  /* only for actors who may use Datasette's SQL page */
-        var links = el("p", "ask-links");
-        var edit = el("a", "ask-edit-sql", "Edit this SQL");
-        edit.href = result.edit_sql_url;
-        links.appendChild(edit);
-        node.appendChild(links);
-      }
+      keepLinks(node, result);
       if (result.chart) {
         node.appendChild(chartFigure(result.chart));
       }

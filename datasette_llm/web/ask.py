@@ -24,6 +24,7 @@ from ..ask import AskPipeline, AskResult, check_question, normalise_history, war
 from ..compat import sql_page_url, table_names
 from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
+from ..keep import keep_links
 from ..models import chat_model_for
 from ..route import PATHS
 from .origins import is_cross_site_fetch, require_model_request
@@ -121,13 +122,15 @@ def format_sql(sql: str) -> str:
 
 
 async def ask_payload(datasette, actor, result: AskResult) -> dict:
-    """AskResult.to_json() plus the SQL formatted for reading, the chart that suits the rows (see charts.py)
-    and, for actors who may run SQL, a link to edit it on Datasette's SQL page."""
+    """AskResult.to_json() plus the SQL formatted for reading, the chart that suits the rows (see charts.py),
+    for actors who may run SQL a link to edit it on Datasette's SQL page and its CSV / JSON downloads, and how
+    to save it as a query (keep.py)."""
     data = result.to_json()
     data["chart"] = charts.chart_for_result(data)
     data["sql_formatted"] = format_sql(result.sql) if result.sql else None
     may_edit = result.sql and await permissions.can_execute_sql(datasette, actor, result.database)
     data["edit_sql_url"] = sql_page_url(datasette, result.database, data["sql_formatted"]) if may_edit else None
+    data.update(await keep_links(datasette, actor, result.database, result.question, result.sql, data["sql_formatted"]))
     return data
 
 
