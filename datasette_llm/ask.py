@@ -49,7 +49,9 @@ MIN_ROW_TOKENS = 160
 # The table shows the rows; an answer the budget stops ends at its last full line or sentence, marked "…".
 ANSWER_WRITE_SECONDS = 5.0
 ASSUMED_WRITE_RATE = 12.0  # tokens written a second before the model has measured its own
-MIN_ANSWER_TOKENS = 48
+# Never fewer: a five-item list ("The five repos with the most releases are ...") is about 50 tokens, and under
+# load the measured speed drops, which cut such answers short.
+MIN_ANSWER_TOKENS = 80
 MAX_HISTORY_TURNS = 6
 # Every SQL reply starts so (the prompt asks for a ```sql block, and greedy decoding writes exactly these
 # tokens): a local model reads them with the prompt instead of writing them, 3 tokens fewer per attempt.
