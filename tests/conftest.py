@@ -1,7 +1,9 @@
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -109,6 +111,27 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 90.0, he
             pass
         time.sleep(0.3)
     raise RuntimeError(f"{url} did not come up within {timeout}s")
+
+
+@contextlib.contextmanager
+def serve_in_thread(app):
+    """An ASGI app served by uvicorn on 127.0.0.1 in a thread of this process (so test doubles patched here
+    apply to it); yields its base URL and stops it afterwards."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def stop(process: subprocess.Popen):

@@ -8,13 +8,10 @@ in docs/screenshots/ (committed: they show what the charts look like).
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
-import uvicorn
 from ask_helpers import ScriptedModel, sql_reply
-from conftest import ROOT, free_port
+from conftest import ROOT, serve_in_thread
 from datasette.app import Datasette
 from test_browser_ask import DEMO_DB, browser  # noqa: F401 (browser: headless Chromium, a fixture)
 
@@ -63,21 +60,10 @@ def chart_server():
         subprocess.run([sys.executable, str(ROOT / "setup-scripts" / "build_demo_db.py")], check=True)
     model = QuestionModel({YEARS_QUESTION: YEARS_SQL, REPOS_QUESTION: REPOS_SQL})
     ds = Datasette([str(DEMO_DB)], metadata={"plugins": {"datasette-llm": {"warm_up": False}}})
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(ds.app(), host="127.0.0.1", port=port, log_level="warning"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(web_ask, "chat_model_for", lambda settings: model)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
-            time.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        with serve_in_thread(ds.app()) as base:
+            yield base
 
 
 def ask(page, question: str, turn: int):

@@ -10,15 +10,12 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import uvicorn
 import yaml
 from ask_helpers import ScriptedModel, sql_reply
-from conftest import ARTIFACTS, ROOT, free_port
+from conftest import ARTIFACTS, ROOT, serve_in_thread
 from datasette.app import Datasette
 from datasette_versions import DATASETTE_1
 from test_browser_ask import DEMO_DB, browser  # noqa: F401 (browser: headless Chromium, a fixture)
@@ -56,21 +53,10 @@ def keep_server():
         "databases": {"simonw_releases": {"permissions": {"store-query": KEEPER}}},  # 1.0: keeper may store
     }
     ds = Datasette([str(DEMO_DB)], secret="keep-secret", **configured(blocks))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(ds.app(), host="127.0.0.1", port=port, log_level="warning"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(web_ask, "chat_model_for", lambda settings: YearsModel([]))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
-            time.sleep(0.05)
-        try:
-            yield ds, f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        with serve_in_thread(ds.app()) as base:
+            yield ds, base
 
 
 def expected_rows() -> list[list[str]]:
