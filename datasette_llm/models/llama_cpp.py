@@ -272,6 +272,12 @@ class LlamaCppChatModel(ChatModel):
             rate = tokens / seconds
             self.read_rate = rate if self.read_rate is None else 0.5 * self.read_rate + 0.5 * rate
 
+    def _measured_write(self, tokens: int, first: float):
+        """Tokens written per second since the first one (at perf_counter() `first`), averaged over requests."""
+        if tokens > 8:
+            rate = (tokens - 1) / max(1e-6, time.perf_counter() - first)
+            self.write_rate = rate if self.write_rate is None else 0.5 * self.write_rate + 0.5 * rate
+
     # -- requests --------------------------------------------------------------------------------------
     def _kwargs(self, options: ChatOptions) -> dict:
         return dict(
@@ -366,9 +372,7 @@ class LlamaCppChatModel(ChatModel):
             if "context window" in str(error) or "exceed" in str(error):
                 raise ContextOverflow(f"{self.name}: {error}") from None
             raise ModelError(f"llama.cpp failed: {error}") from None
-        if completion_tokens > 8:
-            rate = (completion_tokens - 1) / max(1e-6, time.perf_counter() - first)
-            self.write_rate = rate if self.write_rate is None else 0.5 * self.write_rate + 0.5 * rate
+        self._measured_write(completion_tokens, first)
         yield "", {"prompt_tokens": len(tokens), "completion_tokens": completion_tokens}
 
     def _generate_greedy(self, llama, tokens, options, cancel):
@@ -428,9 +432,8 @@ class LlamaCppChatModel(ChatModel):
                 pending = choices[kept]
         finally:
             self.last_drafts = drafter.stats()
-        if first is not None and written > 8:
-            rate = (written - 1) / max(1e-6, time.perf_counter() - first)
-            self.write_rate = rate if self.write_rate is None else 0.5 * self.write_rate + 0.5 * rate
+        if first is not None:
+            self._measured_write(written, first)
         tail = decoder.decode(b"", final=True)
         yield tail, usage
 
