@@ -52,6 +52,11 @@ ASSUMED_WRITE_RATE = 12.0  # tokens written a second before the model has measur
 # Never fewer: a five-item list ("The five repos with the most releases are ...") is about 50 tokens, and under
 # load the measured speed drops, which cut such answers short.
 MIN_ANSWER_TOKENS = 80
+# A local model answers a result of more rows than this with a lead-in read from its first rows: the table under
+# the answer shows every row. Answers that read and listed 24 rows took 12-14 s here (issue 19); listing them was
+# all the model did, and the prompt could not talk it out of it.
+ANSWER_LIST_ROWS = 10
+LEAD_IN_TOKENS = 40
 MAX_HISTORY_TURNS = 6
 # Every SQL reply starts so (the prompt asks for a ```sql block, and greedy decoding writes exactly these
 # tokens): a local model reads them with the prompt instead of writing them, 3 tokens fewer per attempt.
@@ -292,12 +297,17 @@ def answer_row_budget(model: ChatModel, window_budget: int) -> tuple[int, str]:
     return timed, f"were left out to answer in time (the model reads about {rate:.0f} tokens a second here)"
 
 
-def answer_token_budget(model: ChatModel, configured: int) -> tuple[int, float | None]:
+def is_lead_in(model: ChatModel, row_count: int) -> bool:
+    """Whether the answer to `row_count` rows is a lead-in to the table (ANSWER_LIST_ROWS), not a full answer."""
+    return model.prompt_cache and row_count > ANSWER_LIST_ROWS
+
+
+def answer_token_budget(model: ChatModel, configured: int, lead_in: bool = False) -> tuple[int, float | None]:
     """Tokens the answer may be, and the writing speed that bounds them (None when only the setting does)."""
     if not model.prompt_cache:  # an API model writes fast: the setting alone bounds the answer
         return configured, None
     rate = model.writing_speed() or ASSUMED_WRITE_RATE
-    timed = max(MIN_ANSWER_TOKENS, int(ANSWER_WRITE_SECONDS * rate))
+    timed = LEAD_IN_TOKENS if lead_in else max(MIN_ANSWER_TOKENS, int(ANSWER_WRITE_SECONDS * rate))
     return (timed, rate) if timed < configured else (configured, None)
 
 
@@ -763,7 +773,8 @@ class AskPipeline:
             row_count=len(result.rows),
             truncated=result.hit_row_cap,
         )
-        max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens)
+        lead_in = is_lead_in(self.model, len(result.rows))
+        max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens, lead_in)
         options = ChatOptions(
             max_tokens=max_tokens,
             temperature=0.0,
@@ -790,6 +801,9 @@ class AskPipeline:
             max_cell_chars=self.settings.max_cell_chars,
             hit_row_cap=result.hit_row_cap,
             left_out=reason,
+            max_rows=ANSWER_LIST_ROWS if lead_in else None,
+            over_max_rows=f"are in the table under the answer (a local model answers a long result from its first "
+            f"{ANSWER_LIST_ROWS} rows, to answer in time)",
         )
         shown = (
             f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows"

@@ -9,7 +9,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm import prompts, warm_up
-from datasette_llm.ask import answer_row_budget, ask
+from datasette_llm.ask import ANSWER_LIST_ROWS, LEAD_IN_TOKENS, answer_row_budget, ask
 from datasette_llm.config import load_settings
 
 
@@ -158,17 +158,36 @@ class TimedWriter(WarmableModel):
 @pytest.mark.asyncio
 async def test_a_long_answer_stops_in_time_at_a_full_line_and_says_so(paths):
     listing = "The items are:\n" + "".join(f"- shop item {i}: words words\n" for i in range(60))
-    model = TimedWriter([sql_reply("select id, name from items"), listing], write_speed=20.0)
-    result = await ask(Datasette([str(paths[0])]), "shop", "List every item", model=model)
+    sql = sql_reply("select id, name from items limit 10")
+    model = TimedWriter([sql, listing], write_speed=20.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "List ten items", model=model)
     assert model.budgets[1] == 100  # 5 seconds at 20 tokens a second
     assert result.answer.endswith("words …") and len(result.answer) <= 100 * 4 + 2
     assert "\n- shop item" in result.answer and result.answer.count("- shop item") < 60
     note = next(n for n in result.notes if "answer was stopped" in n)
     assert "after 100 tokens" in note and "20 tokens a second" in note
-    slow = TimedWriter([sql_reply("select id, name from items"), listing], write_speed=5.0)
-    await ask(Datasette([str(paths[0])]), "shop", "List every item", model=slow)
+    slow = TimedWriter([sql, listing], write_speed=5.0)
+    await ask(Datasette([str(paths[0])]), "shop", "List ten items", model=slow)
     assert slow.budgets[1] == 80  # never fewer than MIN_ANSWER_TOKENS, however slow the machine is just now
-    assert result.row_count == 300  # the rows themselves are all there
+    assert result.row_count == 10  # the rows themselves are all there
+
+
+@pytest.mark.asyncio
+async def test_a_long_result_gets_a_lead_in_read_from_its_first_rows(paths):
+    listing = "The items are:\n" + "".join(f"- shop item {i}: words words\n" for i in range(60))
+    model = TimedWriter([sql_reply("select id, name from items"), listing], write_speed=20.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "List every item", model=model)
+    assert result.row_count == 300 and len(result.rows) == 300  # the table has every row
+    assert model.budgets[1] == LEAD_IN_TOKENS
+    answer_prompt = model.calls[1][1]["content"]
+    assert answer_prompt.count("shop item") == ANSWER_LIST_ROWS and "shop item 9\n" in answer_prompt + "\n"
+    note = next(n for n in result.notes if "rows shown" in n)
+    assert note.startswith(f"{ANSWER_LIST_ROWS} of 300 rows shown; the rest are in the table under the answer")
+    assert result.answer.endswith(" …") and result.answer.count("- shop item") < ANSWER_LIST_ROWS
+    api = TimedWriter([sql_reply("select id, name from items"), "There are 300 items."], write_speed=20.0)
+    api.prompt_cache = False  # an API model reads the whole result that fits its window
+    await ask(Datasette([str(paths[0])]), "shop", "List every item", model=api)
+    assert api.calls[1][1]["content"].count("shop item") == 300
 
 
 @pytest.mark.asyncio
