@@ -22,6 +22,9 @@ from .key_literals import mend_key_literals
 from .logic_checks import logic_doubts
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
+from .sql.guard import check_select
+from .sql.replies import extract_sql
+from .sql.results import GuardedSQL, Rejection, SchemaInfo
 from .sql_fix import (
     MAX_FIXES,
     auto_fix,
@@ -31,7 +34,6 @@ from .sql_fix import (
     fix_outer_aggregates,
     join_missing_table,
 )
-from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
 from .unasked_joins import drop_unasked_joins
 from .unasked_values import unasked_values
