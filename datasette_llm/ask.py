@@ -15,14 +15,14 @@ from . import permissions, prompts
 from .config import Settings, settings_for
 from .context import FittedRows, fit_rows, json_cell
 from .errors import BadRequest, NotFound
-from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .implicit_keys import implicit_links
-from .join_links import check_joins, foreign_links
 from .key_literals import mend_key_literals
 from .logic_checks import logic_doubts
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
+from .sql.execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .sql.guard import check_select
+from .sql.join_links import check_joins, foreign_links
 from .sql.replies import extract_sql
 from .sql.results import GuardedSQL, Rejection, SchemaInfo
 from .sql_fix import (

@@ -12,8 +12,8 @@ import sqlite3
 
 import pytest
 
-from datasette_llm.execute import QueryFailed, make_authorizer, read_policy, run_select
 from datasette_llm.schema import _table_details
+from datasette_llm.sql.execute import QueryFailed, make_authorizer, read_policy, run_select
 from datasette_llm.sql.functions import FORBIDDEN_FUNCTIONS
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.policy import (

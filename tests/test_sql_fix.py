@@ -2,7 +2,7 @@
 
 import pytest
 
-from datasette_llm.join_links import Link
+from datasette_llm.sql.join_links import Link
 from datasette_llm.sql.results import Rejection, SchemaInfo
 from datasette_llm.sql_fix import (
     auto_fix,

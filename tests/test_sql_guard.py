@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.errors import SQLRejected
-from datasette_llm.join_links import Link
 from datasette_llm.sql.functions import ALLOWED_PRAGMA_FUNCTIONS, FORBIDDEN_FUNCTIONS
 from datasette_llm.sql.guard import check_select, validate_select
+from datasette_llm.sql.join_links import Link
 from datasette_llm.sql.policy import ReadPolicy
 from datasette_llm.sql.replies import extract_sql
 from datasette_llm.sql.results import REJECTION_KINDS, GuardedSQL, Rejection, SchemaInfo, SQLRejectedError

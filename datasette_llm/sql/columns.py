@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from ..join_links import hops, path_between
+from .join_links import hops, path_between
 from .results import DIALECT, MAX_SUGGESTIONS, SchemaInfo, _Reject, _reject, closest_names
 
 ROWID_ALIASES = frozenset({"rowid", "oid", "_rowid_"})

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..errors import SQLRejected
-from ..join_links import Link
+from .join_links import Link
 from .policy import ReadPolicy
 
 # The sqlglot dialect every part of the guard parses with.
