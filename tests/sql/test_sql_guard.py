@@ -26,7 +26,7 @@ try:
 except ImportError:  # tests/ is not a package
     from hostile_sql import HOSTILE_SQL
 
-SPIDER = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "spider"
+SPIDER = Path(__file__).resolve().parent.parent.parent.parent / "shared" / "eval" / "spider"
 
 FIXTURE_DDL = """
 create table owners (id integer primary key, name text, city text);
