@@ -135,7 +135,7 @@ def gold_empty_by_spelling(db_path: Path, gold_sql: str) -> bool:
 
 async def baseline_sql(model, schema_text: str, question: str) -> tuple[str, float]:
     from datasette_llm.models import ChatOptions
-    from datasette_llm.sql_guard import extract_sql
+    from datasette_llm.sql.replies import extract_sql
 
     prompt = (
         f"{schema_text}\n\n-- Using valid SQLite, answer the following questions for the tables "

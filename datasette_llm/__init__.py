@@ -48,7 +48,7 @@ def menu_links(datasette, actor):
 
 @hookimpl
 def prepare_connection(conn):
-    from .sql_functions import register_functions
+    from .sql.connection_functions import register_functions
 
     register_functions(conn)
 

@@ -15,13 +15,16 @@ from . import permissions, prompts
 from .config import Settings, settings_for
 from .context import FittedRows, fit_rows, json_cell
 from .errors import BadRequest, NotFound
-from .execute import QueryFailed, QueryResult, run_select, time_limit_for
 from .implicit_keys import implicit_links
-from .join_links import check_joins, foreign_links
 from .key_literals import mend_key_literals
 from .logic_checks import logic_doubts
 from .models import ChatModel, ChatOptions, chat_model_for
 from .schema import PromptSchema, TableSchema, load_tables, render_schema
+from .sql.execute import QueryFailed, QueryResult, run_select, time_limit_for
+from .sql.guard import check_select
+from .sql.join_links import check_joins, foreign_links
+from .sql.replies import extract_sql
+from .sql.results import GuardedSQL, Rejection, SchemaInfo
 from .sql_fix import (
     MAX_FIXES,
     auto_fix,
@@ -31,7 +34,6 @@ from .sql_fix import (
     fix_outer_aggregates,
     join_missing_table,
 )
-from .sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select, extract_sql
 from .sql_vote import choose, result_signature
 from .unasked_joins import drop_unasked_joins
 from .unasked_values import unasked_values

@@ -29,7 +29,7 @@ from __future__ import annotations
 from .compat import table_names
 from .config import allow_ask_block
 from .errors import Forbidden, NotFound
-from .execute import read_policy
+from .sql.execute import read_policy
 
 LLM_ASK = "llm-ask"
 STORE_QUERY = "store-query"  # Datasette 1.0 alphas' stored queries

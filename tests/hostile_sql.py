@@ -1,6 +1,6 @@
 """Hostile and malformed SQL the guard must refuse: (category, sql, expected rejection kind).
 
-Written against the fixture schema in tests/test_sql_guard.py:
+Written against the fixture schema in tests/sql/test_sql_guard.py:
 dogs(id, name, age, owner_id), owners(id, name, city), "my table"(id, "Name With Space"),
 "my.table"(id, value).
 """

@@ -5,9 +5,10 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask import ask
-from datasette_llm.join_links import Link
+from datasette_llm.sql.guard import check_select
+from datasette_llm.sql.join_links import Link
+from datasette_llm.sql.results import Rejection, SchemaInfo
 from datasette_llm.sql_fix import bridge_join
-from datasette_llm.sql_guard import Rejection, SchemaInfo, check_select
 
 TABLES = {
     "Artist": ("ArtistId", "Name"),

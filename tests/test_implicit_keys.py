@@ -7,8 +7,8 @@ from datasette.app import Datasette
 
 from datasette_llm.ask import ask
 from datasette_llm.implicit_keys import implicit_links
-from datasette_llm.join_links import Link, foreign_links
 from datasette_llm.schema import load_tables
+from datasette_llm.sql.join_links import Link, foreign_links
 from datasette_llm.value_hints import Probe
 
 

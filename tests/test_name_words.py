@@ -2,8 +2,8 @@
 
 import pytest
 
-from datasette_llm.join_links import Link
 from datasette_llm.name_words import identifier_words, question_stems, stem
+from datasette_llm.sql.join_links import Link
 from datasette_llm.unasked_joins import drop_unasked_joins
 
 

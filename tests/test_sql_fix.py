@@ -2,7 +2,8 @@
 
 import pytest
 
-from datasette_llm.join_links import Link
+from datasette_llm.sql.join_links import Link
+from datasette_llm.sql.results import Rejection, SchemaInfo
 from datasette_llm.sql_fix import (
     auto_fix,
     drop_broken_join,
@@ -10,7 +11,6 @@ from datasette_llm.sql_fix import (
     fix_outer_aggregates,
     join_missing_table,
 )
-from datasette_llm.sql_guard import Rejection, SchemaInfo
 
 PETS = SchemaInfo(
     tables={

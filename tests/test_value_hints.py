@@ -2,7 +2,7 @@
 
 import pytest
 
-from datasette_llm.execute import QueryResult
+from datasette_llm.sql.execute import QueryResult
 from datasette_llm.value_hints import ValueHint, literal_comparisons, looks_empty, replace_literal
 
 

@@ -18,8 +18,9 @@ from .. import permissions
 from ..config import Settings, settings_for
 from ..context import CLIP_MARKER, MIN_CELL_CHARS, json_cell
 from ..errors import BadRequest
-from ..execute import read_policy, run_select, time_limit_for
-from ..sql_guard import Rejection, SchemaInfo, SQLRejectedError, check_select_off_loop
+from ..sql.execute import read_policy, run_select, time_limit_for
+from ..sql.guard import check_select_off_loop
+from ..sql.results import Rejection, SchemaInfo, SQLRejectedError
 from .schema_api import resolve_database, visible_table_names
 
 CELL_CLIP_CHARS = 500  # first clipping limit when a single row is too big; halved until a row fits

@@ -86,7 +86,7 @@ def _end_worker() -> None:
 
 
 async def check_in_worker(sql: str, schema, **kwargs):
-    """sql_guard.check_select(sql, schema, **kwargs) in the worker; TimeoutError past GUARD_SECONDS."""
+    """guard.check_select(sql, schema, **kwargs) in the worker; TimeoutError past GUARD_SECONDS."""
     global _waiting
     if _waiting >= GUARD_QUEUE:
         raise GuardBusy("Too many queries are being checked right now; try again in a few seconds.")
@@ -101,7 +101,7 @@ async def check_in_worker(sql: str, schema, **kwargs):
             _end_worker()
             raise TimeoutError from None
         except (EOFError, OSError):  # no child process here, or it died: check on the thread instead
-            from ..sql_guard import check_select
+            from .guard import check_select
 
             future = loop.run_in_executor(_thread, lambda: check_select(sql, schema, **kwargs))
             return await asyncio.wait_for(future, GUARD_SECONDS)
@@ -110,7 +110,7 @@ async def check_in_worker(sql: str, schema, **kwargs):
 
 
 def _serve() -> None:
-    from ..sql_guard import check_select
+    from .guard import check_select
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:

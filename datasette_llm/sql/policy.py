@@ -2,7 +2,7 @@
 
 Both walls read this module and nothing else decides what may be touched:
 
-- the guard (`sql_guard.py`) refuses a statement before it runs, with a message the model can act on;
+- the guard (`guard.py`) refuses a statement before it runs, with a message the model can act on;
 - the SQLite authorizer (`execute.py`) refuses it again while SQLite compiles it, seeing the tables and
   functions SQLite itself resolved, so a statement the guard misread still cannot read a hidden table.
 

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 from schema_helpers import schema_of, spider_gold, spider_schema
 
-from datasette_llm.join_links import Link, check_joins, path_between
+from datasette_llm.sql.join_links import Link, check_joins, path_between
 
 COLUMNS = {
     "cars_data": ("Id", "MPG", "Horsepower", "Weight", "Year"),

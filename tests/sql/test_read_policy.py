@@ -12,8 +12,10 @@ import sqlite3
 
 import pytest
 
-from datasette_llm.execute import QueryFailed, make_authorizer, read_policy, run_select
 from datasette_llm.schema import _table_details
+from datasette_llm.sql.execute import QueryFailed, make_authorizer, read_policy, run_select
+from datasette_llm.sql.functions import FORBIDDEN_FUNCTIONS
+from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.policy import (
     ALLOWED_FUNCTIONS,
     MAX_RESULT_COLUMNS,
@@ -21,7 +23,7 @@ from datasette_llm.sql.policy import (
     PRAGMA_ARGUMENT,
     ReadPolicy,
 )
-from datasette_llm.sql_guard import FORBIDDEN_FUNCTIONS, GuardedSQL, SchemaInfo, check_select
+from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
 DDL = """
 create table pub (id integer primary key, name text, sid integer references secret(id));

@@ -11,9 +11,9 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from .context import CLIP_MARKER
-from .errors import DatasetteLLMError
-from .sql.policy import (
+from ..context import CLIP_MARKER
+from ..errors import DatasetteLLMError
+from .policy import (
     MAX_VALUE_BYTES,
     SYSTEM_TABLES,
     ReadPolicy,

@@ -1,4 +1,4 @@
-"""Tests for datasette_llm.sql_guard: hostile SQL, Spider gold SQL, properties, extraction."""
+"""Tests for the SQL guard (datasette_llm.sql): hostile SQL, Spider gold SQL, properties, extraction."""
 
 from __future__ import annotations
 
@@ -14,27 +14,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.errors import SQLRejected
-from datasette_llm.join_links import Link
+from datasette_llm.sql.functions import ALLOWED_PRAGMA_FUNCTIONS, FORBIDDEN_FUNCTIONS
+from datasette_llm.sql.guard import check_select, validate_select
+from datasette_llm.sql.join_links import Link
 from datasette_llm.sql.policy import ReadPolicy
-from datasette_llm.sql_guard import (
-    ALLOWED_PRAGMA_FUNCTIONS,
-    FORBIDDEN_FUNCTIONS,
-    REJECTION_KINDS,
-    GuardedSQL,
-    Rejection,
-    SchemaInfo,
-    SQLRejectedError,
-    check_select,
-    extract_sql,
-    validate_select,
-)
+from datasette_llm.sql.replies import extract_sql
+from datasette_llm.sql.results import REJECTION_KINDS, GuardedSQL, Rejection, SchemaInfo, SQLRejectedError
 
 try:
     from .hostile_sql import HOSTILE_SQL
 except ImportError:  # tests/ is not a package
     from hostile_sql import HOSTILE_SQL
 
-SPIDER = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "spider"
+SPIDER = Path(__file__).resolve().parent.parent.parent.parent / "shared" / "eval" / "spider"
 
 FIXTURE_DDL = """
 create table owners (id integer primary key, name text, city text);

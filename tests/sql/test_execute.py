@@ -9,7 +9,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask import ask
-from datasette_llm.execute import QueryFailed, QueryTimeout, run_select
+from datasette_llm.sql.execute import QueryFailed, QueryTimeout, run_select
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from datasette_llm.sql import guard_worker
-from datasette_llm.sql_guard import GuardedSQL, Rejection, SchemaInfo, check_select_off_loop
+from datasette_llm.sql.guard import check_select_off_loop
+from datasette_llm.sql.results import GuardedSQL, Rejection, SchemaInfo
 
 
 @pytest.fixture(scope="module")

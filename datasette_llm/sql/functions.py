@@ -1,0 +1,167 @@
+"""Which functions a statement may call: the read policy's allow-list, `printf` formats with small widths,
+and table-valued functions (pragma ones only with a 'literal' name the policy lets the actor describe)."""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+
+from .policy import (
+    ALLOWED_FUNCTIONS,
+    PRAGMA_ARGUMENT,
+    PRAGMA_FUNCTIONS,
+    TABLE_FUNCTIONS,
+    pragma_name,
+)
+from .results import DIALECT, SchemaInfo, _reject
+
+# Functions that reach the file system, load code or expose raw database pages. Most are only
+# present in the sqlite3 shell or in extensions, but a Datasette instance may load extensions.
+FORBIDDEN_FUNCTIONS = frozenset(
+    {
+        "load_extension",
+        "readfile",
+        "writefile",
+        "edit",
+        "fsdir",
+        "lsdir",
+        "zipfile",
+        "zipfile_cds",
+        "sqlar_compress",
+        "sqlar_uncompress",
+        "fts3_tokenizer",
+        "sqlite_dbpage",
+        "sqlite_dbdata",
+        "sqlite_dbptr",
+    }
+)
+
+SAFE_TABLE_FUNCTIONS = TABLE_FUNCTIONS
+
+
+# Table-valued `pragma_*` functions (each refused unless its argument is a visible table or one's index).
+ALLOWED_PRAGMA_FUNCTIONS = PRAGMA_FUNCTIONS
+
+
+def function_name(node: exp.Func) -> str:
+    """The function's name as SQLite will look it up, lower case."""
+    if isinstance(node, exp.Anonymous):
+        name = node.this
+        return (name.name if isinstance(name, exp.Identifier) else str(name)).lower()
+    return node.sql_name().lower()
+
+
+def _check_functions(tree: exp.Expression) -> None:
+    """Every function call must be on the policy's allow-list (table-valued ones are checked with tables)."""
+    for node in tree.find_all(exp.Func):
+        if isinstance(node.parent, exp.Table) and node.arg_key == "this":
+            continue  # a table-valued function: _check_table_function
+        name = function_name(node)
+        if name in FORBIDDEN_FUNCTIONS or name in PRAGMA_FUNCTIONS or name.startswith("pragma_"):
+            raise _reject(f"function {name}() is not allowed", "forbidden_function", name)
+        if isinstance(node, exp.Anonymous):
+            allowed = name in ALLOWED_FUNCTIONS
+        else:  # operators (AND, =, LIKE, EXISTS ...) are Func nodes in sqlglot too
+            allowed = isinstance(node, _OPERATOR_NODES) or type(node) in _allowed_function_nodes()
+        if not allowed:
+            raise _reject(f"function {name}() is not allowed", "forbidden_function", name)
+        if name in ("printf", "format") or isinstance(node, exp.Format):
+            _check_format(node, name)
+
+
+# printf's width and precision make one call write any number of characters, and SQLite cannot interrupt a
+# function call: `printf('%.*c', 1000000000, 'x')` ran for 17 s. The format must be a literal with small numbers.
+MAX_FORMAT_WIDTH = 1000
+_FORMAT_SPEC = re.compile(r"%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _check_format(node: exp.Func, name: str) -> None:
+    first = node.expressions[0] if isinstance(node, exp.Anonymous) and node.expressions else node.this
+    if not (isinstance(first, exp.Literal) and first.is_string):
+        raise _reject(f"{name}() needs a 'literal' format string", "forbidden_function", name)
+    for width, precision in _FORMAT_SPEC.findall(first.this):
+        for number in (width, precision):
+            if number == "*" or (number and int(number) > MAX_FORMAT_WIDTH):
+                raise _reject(
+                    f"{name}(): widths and precisions must be numbers up to {MAX_FORMAT_WIDTH}",
+                    "forbidden_function",
+                    name,
+                )
+
+
+_OPERATOR_NODES = tuple(
+    getattr(exp, name) for name in ("Binary", "Unary", "Connector", "Predicate", "Exists") if hasattr(exp, name)
+)
+_SYNTAX_FUNCTION_NODES = ("Cast", "TryCast", "Case", "If", "Collate", "Extract", "Bracket")
+
+
+def _allowed_function_nodes() -> frozenset[type]:
+    """The sqlglot node types that the allowed SQLite functions (and SQL syntax such as CAST) parse into."""
+    global _ALLOWED_NODES
+    if _ALLOWED_NODES is None:
+        dialect = sqlglot.Dialect.get_or_raise(DIALECT)
+        types: set[type] = {getattr(exp, name) for name in _SYNTAX_FUNCTION_NODES if hasattr(exp, name)}
+        for function in ALLOWED_FUNCTIONS:
+            if not function.isidentifier():
+                continue  # -> and ->> are operators
+            for args in ("x", "x, y", "x, y, z", ""):
+                try:
+                    node = dialect.parse(f"select {function}({args})")[0].expressions[0]
+                except Exception:  # noqa: BLE001 - arities sqlglot refuses
+                    continue
+                # sqlglot may build several nodes for one call (julianday -> TimeToUnix(TsOrDsToTimestamp)).
+                types.update(
+                    type(n) for n in node.walk() if isinstance(n, exp.Func) and not isinstance(n, exp.Anonymous)
+                )
+        for operator in ("x -> '$.a'", "x ->> '$.a'"):
+            types.add(type(dialect.parse(f"select {operator}")[0].expressions[0]))
+        _ALLOWED_NODES = frozenset(types)
+    return _ALLOWED_NODES
+
+
+_ALLOWED_NODES: frozenset[type] | None = None
+
+
+def _literal_arguments(func: exp.Func) -> list[str]:
+    """The arguments of a table-valued function, which must be plain 'strings' (so both walls see them)."""
+    values = []
+    for argument in func.expressions:
+        if not (isinstance(argument, exp.Literal) and argument.is_string):
+            raise _reject(
+                f"the arguments of {function_name(func)}() must be 'quoted' names",
+                "forbidden_function",
+                function_name(func),
+            )
+        values.append(argument.this)
+    return values
+
+
+def _check_table_function(func: exp.Func, schema: SchemaInfo) -> None:
+    name = function_name(func)
+    if name in SAFE_TABLE_FUNCTIONS:
+        return
+    pragma = pragma_name(name)
+    if pragma is None or pragma not in PRAGMA_ARGUMENT:
+        if name in FORBIDDEN_FUNCTIONS or pragma is not None:
+            raise _reject(f"table function {name}() is not allowed", "forbidden_function", name)
+        raise _reject(f'no such table-valued function "{name}"', "unknown_table", name)
+    arguments = _literal_arguments(func)
+    if not arguments or len(arguments) > 2 or (len(arguments) == 2 and arguments[1].lower() != "main"):
+        raise _reject(f"{name}() takes one 'quoted' {PRAGMA_ARGUMENT[pragma]} name", "forbidden_function", name)
+    if schema.policy is None:
+        allowed = (
+            PRAGMA_ARGUMENT[pragma] == "table"
+            and pragma != "foreign_key_list"
+            and schema.real_name(arguments[0]) is not None
+        )
+    else:
+        allowed = schema.policy.may_pragma(pragma, arguments[0])
+    if not allowed:
+        # The same words whether the name is hidden, missing or (foreign_key_list) references a hidden table.
+        raise _reject(
+            f'{name}(): "{arguments[0]}" is not a {PRAGMA_ARGUMENT[pragma]} you may describe',
+            "unknown_table",
+            arguments[0],
+        )
