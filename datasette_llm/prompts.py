@@ -64,4 +64,5 @@ Passages:
 {passages}
 {notes}
 Question: {question}
-Answer from the passages only, and put the number of each passage you used in square brackets, like [1]."""
+Answer the question in a sentence or two, from the passages only. End each sentence with the number of the \
+passage it comes from in square brackets, like [1]."""
