@@ -1,8 +1,8 @@
 """Helpers shared by the agents tests (manifest, OpenAPI, query API, MCP). No tests live here.
 
 One test-only hook stands in for something outside this plugin: a bearer-token `actor_from_request` like
-datasette-auth-tokens provides (Datasette 0.65 has no built-in API tokens): `Authorization: Bearer dstok_<id>`
-signs in as {"id": <id>}.
+datasette-auth-tokens provides (Datasette 0.65 has no built-in API tokens): `Authorization: Bearer testtok_<id>`
+signs in as {"id": <id>}. Not `dstok_`: Datasette 1.0 owns that prefix and refuses tokens it did not sign.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ HIDE_SECRET = {"databases": {"db": {"tables": {"secret": {"allow": {"id": "admin
 NO_SQL = {"databases": {"db": {"allow_sql": {"id": "admin"}}}}
 BIG_CELL = 100_000
 BIG_ROWS = 50
-TOKEN_PREFIX = "dstok_"
+TOKEN_PREFIX = "testtok_"
 
 PLUGIN_SOURCE = """
 from datasette import hookimpl
@@ -33,8 +33,8 @@ from datasette import hookimpl
 @hookimpl
 def actor_from_request(datasette, request):
     auth = request.headers.get("authorization") or ""
-    if auth.startswith("Bearer dstok_"):
-        return {"id": auth[len("Bearer dstok_"):]}
+    if auth.startswith("Bearer testtok_"):
+        return {"id": auth[len("Bearer testtok_"):]}
 """
 
 

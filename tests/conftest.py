@@ -26,23 +26,18 @@ def pytest_configure(config):
 
 # Tests (in files another engineer keeps) that cannot pass on Datasette 1.0 as written; tests/test_datasette1.py
 # checks the same behaviour the 1.0 way. Node id (or module path) -> reason.
-_FAKE_TOKENS = (
-    "agents_helpers signs in with made-up `Bearer dstok_<id>` tokens through a test actor_from_request hook; "
-    "Datasette 1.0 owns the dstok_ prefix (its own signed API tokens) and answers 401 to them. Real 1.0 tokens "
-    "on the same APIs and MCP: tests/test_datasette1.py"
+_SUBPROCESS_SIGN_IN = (
+    "the server it starts signs in through a test plugin and reads allow_sql from --metadata, where 1.0 ignores "
+    "it (served on 1.0: tests/test_datasette1.py::test_served_with_datasette_yaml_and_a_cli_token)"
 )
 DATASETTE1_SKIPS = {
-    "tests/test_agents_api.py::test_query_hides_tables_the_actor_may_not_view": _FAKE_TOKENS,
-    "tests/test_agents_api.py::test_query_needs_execute_sql": _FAKE_TOKENS,
-    "tests/test_agents_mcp.py::test_hidden_table_is_absent_from_every_tool": _FAKE_TOKENS,
     "tests/test_agents_mcp.py::test_origin_is_checked": (
         "Datasette 1.0 itself refuses a browser POST whose Origin is not the server's own (here an MCP inspector "
         "on another localhost port) before any plugin runs; on 0.65 skip_csrf left that to the plugin. 1.0's "
         "answers: tests/test_datasette1.py::test_mcp_cross_origin_is_refused_by_datasette"
     ),
     **{
-        f"tests/test_agents_mcp_client.py::{name}": _FAKE_TOKENS + "; and the server it starts reads allow_sql "
-        "from --metadata, where 1.0 ignores it (served on 1.0: test_served_with_datasette_yaml_and_a_cli_token)"
+        f"tests/test_agents_mcp_client.py::{name}": _SUBPROCESS_SIGN_IN
         for name in (
             "test_handshake_and_every_tool",
             "test_modern_revision_through_discover",
