@@ -174,3 +174,32 @@ def test_ask_in_the_browser(demo_server, browser):
     page.wait_for_selector(".ask-cancelled", timeout=5_000)
     assert page.is_hidden("#ask-progress") and page.is_enabled("#ask-submit")
     page.close()
+
+
+def test_a_chart_for_releases_per_year_with_the_real_model(demo_server, browser):
+    """Issue 18's demo: "How many releases were published each year?" draws a chart above the table, one mark
+    per row, from the rows the real model's SQL returned (read back from SQLite with the SQL the page shows)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{demo_server}/simonw_releases/-/ask")
+    if page.locator("#ask-mode").count():
+        page.select_option("#ask-mode", "sql")
+    ask_and_wait(page, "How many releases were published each year?", 1)
+    turn = page.locator(".ask-turn").nth(0)
+    assert turn.locator(".ask-error").count() == 0, turn.inner_text()
+    sql = turn.get_attribute("data-sql")
+    with sqlite3.connect(DEMO_DB) as conn:
+        expected = [[str(value) for value in row] for row in conn.execute(sql).fetchall()]
+    body = turn.locator("table.rows-and-columns tbody tr")
+    rows = [body.nth(i).locator("td").all_inner_texts() for i in range(body.count())]
+    assert rows == expected and 5 <= len(rows) <= 30, rows  # one row a year
+    figure = turn.locator(".ask-chart")
+    figure.locator(".ask-chart-view svg").wait_for(timeout=60_000)
+    turn.locator(".ask-chart[data-drawn]").wait_for(timeout=60_000)
+    kind = figure.get_attribute("data-drawn")
+    marks = {"line": "g.mark-symbol path", "bar": "g.mark-rect path"}
+    assert kind in marks, kind
+    assert figure.locator(marks[kind]).count() == len(rows)
+    assert not errors, errors
+    page.screenshot(path=str(ARTIFACTS / "ask-chart-real-model.png"), full_page=True)
