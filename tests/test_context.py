@@ -5,7 +5,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datasette_llm.context import CLIP_MARKER, fit_rows
+from datasette_llm.context import fit_rows
+from datasette_llm.sql.execute import CLIP_MARKER
 
 
 def count_words(text):  # a stand-in tokenizer: one token per 4 characters, rounded up
