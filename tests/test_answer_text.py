@@ -5,9 +5,9 @@ import sqlite_utils
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
-from datasette_llm.ask import ask
+from datasette_llm.ask.pipeline import ask
+from datasette_llm.ask.text.passages import best_window, split_chunks
 from datasette_llm.errors import BadRequest
-from datasette_llm.passages import best_window, split_chunks
 
 TOOLS = [
     {
@@ -153,7 +153,7 @@ async def test_answer_without_markers_is_attributed_by_text_and_says_so(tools_db
 
 @pytest.mark.asyncio
 async def test_a_row_the_question_names_is_retrieved_first(tools_db):
-    from datasette_llm.answer_text import hits_for
+    from datasette_llm.ask.text.answer_text import hits_for
 
     ds = Datasette([str(tools_db)])
     question = "Does ttok take automated screenshots of websites with a headless browser?"

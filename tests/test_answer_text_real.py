@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from datasette.app import Datasette
 
-from datasette_llm.ask import ask
+from datasette_llm.ask.pipeline import ask
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo-db" / "build" / "simonw_releases.db"

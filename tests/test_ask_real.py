@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 from datasette.cli import cli
 
-from datasette_llm.ask import ask
+from datasette_llm.ask.pipeline import ask
 
 
 @pytest.fixture(scope="module")

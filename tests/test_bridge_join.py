@@ -4,11 +4,11 @@ import pytest
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
-from datasette_llm.ask import ask
+from datasette_llm.ask.pipeline import ask
+from datasette_llm.ask.repairs.sql_fix import bridge_join
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.join_links import Link
 from datasette_llm.sql.results import Rejection, SchemaInfo
-from datasette_llm.sql_fix import bridge_join
 
 TABLES = {
     "Artist": ("ArtistId", "Name"),

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from datasette_llm.charts import SCHEMA, TOP_BARS, chart_for_result, chart_spec, chart_specs
+from datasette_llm.ask.charts import SCHEMA, TOP_BARS, chart_for_result, chart_spec, chart_specs
 
 
 def drawn(spec) -> list[dict]:

@@ -5,11 +5,11 @@ import sqlite_utils
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
-from datasette_llm.ask import ask
-from datasette_llm.implicit_keys import implicit_links
-from datasette_llm.schema import load_tables
+from datasette_llm.ask.pipeline import ask
+from datasette_llm.ask.repairs.implicit_keys import implicit_links
+from datasette_llm.ask.repairs.value_hints import Probe
+from datasette_llm.ask.schema import load_tables
 from datasette_llm.sql.join_links import Link, foreign_links
-from datasette_llm.value_hints import Probe
 
 
 @pytest.fixture

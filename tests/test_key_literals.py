@@ -4,9 +4,9 @@ import pytest
 import sqlite_utils
 from datasette.app import Datasette
 
-from datasette_llm.key_literals import mend_key_literals
+from datasette_llm.ask.repairs.key_literals import mend_key_literals
+from datasette_llm.ask.repairs.value_hints import Probe
 from datasette_llm.sql.join_links import Link
-from datasette_llm.value_hints import Probe
 
 COLUMNS = {
     "continents": ("id", "name", "code"),

@@ -5,9 +5,9 @@ import sqlite3
 import pytest
 from schema_helpers import schema_of, spider_gold, spider_schema
 
-from datasette_llm.logic_checks import logic_doubts
+from datasette_llm.ask.repairs.logic_checks import logic_doubts
+from datasette_llm.ask.repairs.unasked_joins import drop_unasked_joins
 from datasette_llm.sql.join_links import Link
-from datasette_llm.unasked_joins import drop_unasked_joins
 
 PETS = {
     "Student": ("StuID", "LName", "Fname", "Age", "Major"),
@@ -376,11 +376,11 @@ async def test_spider_gold_with_the_links_ask_infers_raises_no_doubt_and_needs_n
     from datasette.app import Datasette
     from schema_helpers import SPIDER
 
-    from datasette_llm.implicit_keys import implicit_links
-    from datasette_llm.key_literals import mend_key_literals
-    from datasette_llm.schema import load_tables
+    from datasette_llm.ask.repairs.implicit_keys import implicit_links
+    from datasette_llm.ask.repairs.key_literals import mend_key_literals
+    from datasette_llm.ask.repairs.value_hints import Probe
+    from datasette_llm.ask.schema import load_tables
     from datasette_llm.sql.join_links import foreign_links
-    from datasette_llm.value_hints import Probe
 
     flagged, inferred = [], 0
     for db_id in sorted({item["db_id"] for item in spider_gold()}):

@@ -4,7 +4,7 @@ import pytest
 import sqlite_utils
 from datasette.app import Datasette
 
-from datasette_llm.name_match import longest_only, named_rows, normalise, question_phrases
+from datasette_llm.ask.text.name_match import longest_only, named_rows, normalise, question_phrases
 
 
 def test_normalise_treats_separators_alike():

@@ -2,9 +2,9 @@
 
 import pytest
 
-from datasette_llm.name_words import identifier_words, question_stems, stem
+from datasette_llm.ask.repairs.name_words import identifier_words, question_stems, stem
+from datasette_llm.ask.repairs.unasked_joins import drop_unasked_joins
 from datasette_llm.sql.join_links import Link
-from datasette_llm.unasked_joins import drop_unasked_joins
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 
 import pytest
 
+from datasette_llm.ask.route import choose_path
 from datasette_llm.errors import BadRequest
-from datasette_llm.route import choose_path
 
 LABELLED = [
     ("Which five repos have the most releases?", "sql"),

@@ -4,7 +4,7 @@ import pytest
 import sqlite_utils
 from datasette.app import Datasette
 
-from datasette_llm.schema import load_tables, quote_name, render_schema
+from datasette_llm.ask.schema import load_tables, quote_name, render_schema
 
 
 def count(text):

@@ -2,15 +2,15 @@
 
 import pytest
 
-from datasette_llm.sql.join_links import Link
-from datasette_llm.sql.results import Rejection, SchemaInfo
-from datasette_llm.sql_fix import (
+from datasette_llm.ask.repairs.sql_fix import (
     auto_fix,
     drop_broken_join,
     fix_ambiguous,
     fix_outer_aggregates,
     join_missing_table,
 )
+from datasette_llm.sql.join_links import Link
+from datasette_llm.sql.results import Rejection, SchemaInfo
 
 PETS = SchemaInfo(
     tables={

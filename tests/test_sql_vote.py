@@ -4,9 +4,9 @@ import pytest
 from ask_helpers import ScriptedModel, make_pets_db, sql_reply
 from datasette.app import Datasette
 
-from datasette_llm.ask import ask
+from datasette_llm.ask.pipeline import ask
+from datasette_llm.ask.sql_vote import choose
 from datasette_llm.config import load_settings
-from datasette_llm.sql_vote import choose
 
 
 @pytest.fixture

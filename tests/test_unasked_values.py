@@ -5,9 +5,9 @@ import pytest
 import sqlite_utils
 from datasette.app import Datasette
 
+from datasette_llm.ask.repairs.unasked_values import spelt_in, unasked_values
+from datasette_llm.ask.repairs.value_hints import Probe
 from datasette_llm.sql.join_links import Link
-from datasette_llm.unasked_values import spelt_in, unasked_values
-from datasette_llm.value_hints import Probe
 
 COLUMNS = {
     "airports": ("code", "city"),
@@ -82,7 +82,7 @@ def test_spelling_counts_apart_from_case_spaces_and_word_endings():
 async def test_spider_gold_values_are_asked_for_but_a_demonym_and_a_country_code():
     from schema_helpers import SPIDER, spider_gold
 
-    from datasette_llm.schema import load_tables
+    from datasette_llm.ask.schema import load_tables
     from datasette_llm.sql.join_links import foreign_links
 
     if not spider_gold():

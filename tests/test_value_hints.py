@@ -2,8 +2,8 @@
 
 import pytest
 
+from datasette_llm.ask.repairs.value_hints import ValueHint, literal_comparisons, looks_empty, replace_literal
 from datasette_llm.sql.execute import QueryResult
-from datasette_llm.value_hints import ValueHint, literal_comparisons, looks_empty, replace_literal
 
 
 def result(*rows):
@@ -64,7 +64,7 @@ async def test_probes_share_one_time_budget_and_stop_quietly_when_it_is_spent(tm
     import sqlite_utils
     from datasette.app import Datasette
 
-    from datasette_llm import value_hints as module
+    from datasette_llm.ask.repairs import value_hints as module
 
     path = tmp_path / "pets.db"
     sqlite_utils.Database(path)["dogs"].insert({"id": 1, "name": "Rex"})
@@ -82,7 +82,7 @@ async def test_a_value_stored_in_another_column_with_other_spacing_is_found_ther
     import sqlite_utils
     from datasette.app import Datasette
 
-    from datasette_llm.value_hints import value_hints
+    from datasette_llm.ask.repairs.value_hints import value_hints
 
     path = tmp_path / "people.db"
     sqlite_utils.Database(path)["addresses"].insert_all(

@@ -8,8 +8,8 @@ import sqlite_utils
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
-from datasette_llm import prompts, warm_up
-from datasette_llm.ask import ANSWER_LIST_ROWS, LEAD_IN_TOKENS, answer_row_budget, ask
+from datasette_llm.ask import prompts, warm_up
+from datasette_llm.ask.pipeline import ANSWER_LIST_ROWS, LEAD_IN_TOKENS, answer_row_budget, ask
 from datasette_llm.config import load_settings
 
 

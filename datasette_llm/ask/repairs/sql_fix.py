@@ -13,8 +13,8 @@ import re
 import sqlglot
 from sqlglot import exp
 
-from .sql.join_links import column_ref, hops, links_between, name_node, path_between, select_tables
-from .sql.results import Rejection, SchemaInfo
+from ...sql.join_links import column_ref, hops, links_between, name_node, path_between, select_tables
+from ...sql.results import Rejection, SchemaInfo
 
 MAX_FIXES = 4
 

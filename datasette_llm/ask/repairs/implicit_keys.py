@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .schema import TableSchema, quote_name
-from .sql.execute import QueryFailed, QueryTimeout
-from .sql.join_links import Link
+from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.join_links import Link
+from ..schema import TableSchema, quote_name
 from .value_hints import Probe
 
 GENERIC_KEYS = {"id", "uid", "rowid", "pk", "key", "code", "name"}

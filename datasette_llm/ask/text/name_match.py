@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .schema import quote_name
+from ..schema import quote_name
 
 MAX_WORDS = 5  # longest name looked for, in words
 MIN_CHARS = 3

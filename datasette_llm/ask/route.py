@@ -78,7 +78,7 @@ def choose_path(question: str, *, has_text_index: bool, forced: str | None = Non
     """The path for a question. Text retrieval needs an embeddings collection in the database."""
     if forced and forced != "auto":
         if forced not in PATHS:
-            from .errors import BadRequest
+            from ..errors import BadRequest
 
             raise BadRequest(f"mode must be one of auto, {', '.join(PATHS)}; got {forced!r}.")
         return Route(forced, f"{forced} chosen by the user", forced=True)

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from .schema import quote_name
-from .sql.execute import QueryFailed, QueryTimeout
-from .sql.join_links import Link, column_table
+from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.join_links import Link, column_table
+from ..schema import quote_name
 from .value_hints import Probe, sql_literal
 
 MAX_KEY_LITERALS = 4

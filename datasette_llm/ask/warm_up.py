@@ -16,8 +16,8 @@ import threading
 import time
 from collections.abc import Sequence
 
-from .config import settings_for
-from .models import ChatModel, ChatOptions, chat_model_for
+from ..config import settings_for
+from ..models import ChatModel, ChatOptions, chat_model_for
 
 logger = logging.getLogger("datasette_llm")
 
@@ -128,7 +128,7 @@ def prefix_pending(model: ChatModel) -> bool:
 
 async def warm_database(datasette, database: str, model: ChatModel) -> bool:
     """Save the state after `database`'s SQL prompt prefix, as an anonymous visitor would see the schema."""
-    from .ask import AskPipeline, sql_messages, sql_prefix
+    from .pipeline import AskPipeline, sql_messages, sql_prefix
 
     pipeline = AskPipeline(datasette, database, "warm-up", model=model)
     await pipeline.prepare()

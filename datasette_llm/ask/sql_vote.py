@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from .sql.execute import QueryResult
+from ..sql.execute import QueryResult
 
 
 def result_signature(result: QueryResult) -> tuple:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from .schema import quote_name as _quote
-from .sql.execute import QueryFailed, QueryResult, QueryTimeout, run_select
-from .sql.join_links import Link, path_between
+from ...sql.execute import QueryFailed, QueryResult, QueryTimeout, run_select
+from ...sql.join_links import Link, path_between
+from ..schema import quote_name as _quote
 
 MAX_LITERALS = 4
 MAX_ELSEWHERE = 3

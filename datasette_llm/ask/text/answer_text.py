@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import permissions, prompts
-from .models import ChatModel, ChatOptions
+from ... import permissions
+from ...models import ChatModel, ChatOptions
+from .. import prompts
+from ..schema import quote_name
 from .passages import Passage, best_window, rank_chunks, split_chunks
-from .schema import quote_name
 
 NOT_FOUND = "Not found in the data."
 TITLE_COLUMNS = ("full_name", "name", "title", "label", "heading", "subject")
@@ -30,7 +31,7 @@ class TextCollection:
 async def text_collections(datasette, actor, database: str, table_prefix: str = "") -> list[TextCollection]:
     """Collections in `database` whose table the actor may view."""
     try:
-        from .embeddings import StoreTables, list_collections
+        from ...embeddings import StoreTables, list_collections
     except ImportError:  # pragma: no cover - embeddings are part of the package
         return []
     store = StoreTables(table_prefix)
@@ -70,7 +71,7 @@ def row_label(row: dict, pk_values) -> str:
 async def hits_for(datasette, actor, database: str, question: str, k: int, restrict: dict | None):
     """(table, pk tuple, url, score) of the best rows: hybrid search, or a cosine ranking within `restrict`
     ({table: set of embeddings ids}) for the both-path."""
-    from .embeddings import semantic_search
+    from ...embeddings import semantic_search
 
     if not restrict:
         result = await semantic_search(datasette, actor, question, database=database, limit=k, mode="hybrid")
@@ -78,9 +79,9 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
         named = await _named_hits(datasette, actor, database, question)
         seen = {(table, pk) for table, pk, _, _ in named}
         return (named + [hit for hit in hits if (hit[0], hit[1]) not in seen])[:k], list(result.notes)
-    from .config import settings_for
-    from .embeddings import INDEXES, QUERY_EMBEDDINGS
-    from .embeddings.search import query_model
+    from ...config import settings_for
+    from ...embeddings import INDEXES, QUERY_EMBEDDINGS
+    from ...embeddings.search import query_model
 
     settings = settings_for(datasette)
     db = permissions.get_database(datasette, database)
@@ -110,7 +111,7 @@ async def _named_hits(datasette, actor, database: str, question: str) -> list[tu
     """Rows the question names outright ("What is Datasette Lite?"), first; score 1.0 marks them."""
     from datasette.utils import path_from_row_pks
 
-    from .config import settings_for
+    from ...config import settings_for
     from .name_match import named_rows
 
     db = permissions.get_database(datasette, database)
@@ -247,7 +248,7 @@ async def restrict_from_rows(datasette, database: str, collections, result) -> d
     """{table: ids} of the SQL result's rows that have embeddings: the column whose values best match the ids
     of a collection (a primary key, or a foreign key to that table) decides."""
     db = permissions.get_database(datasette, database)
-    from .embeddings import INDEXES
+    from ...embeddings import INDEXES
 
     restrict = {}
     for collection in collections:

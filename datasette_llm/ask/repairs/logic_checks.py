@@ -35,9 +35,9 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
+from ...sql.join_links import Link, column_table, path_between, select_tables
+from ...sql.join_tree import JoinTree, aliases, summarised, unused_repeats
 from .name_words import identifier_words, question_stems, stem
-from .sql.join_links import Link, column_table, path_between, select_tables
-from .sql.join_tree import JoinTree, aliases, summarised, unused_repeats
 
 NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from . import permissions
+from .. import permissions
 
 EXAMPLE_ROWS = 3
 EXAMPLE_CELL_CHARS = 60

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
+from ...sql.join_links import Link
+from ...sql.join_tree import JoinTree, aliases, summarised, unused_repeats
 from .name_words import identifier_words, question_stems, stem
-from .sql.join_links import Link
-from .sql.join_tree import JoinTree, aliases, summarised, unused_repeats
 
 
 def drop_unasked_joins(

@@ -19,9 +19,9 @@ from collections.abc import Collection, Sequence
 
 import sqlglot
 
-from .schema import quote_name
-from .sql.execute import QueryFailed, QueryTimeout
-from .sql.join_links import Link, column_table
+from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.join_links import Link, column_table
+from ..schema import quote_name
 from .value_hints import Probe, spelling_key, sql_literal, string_comparisons
 
 MAX_VALUES = 6

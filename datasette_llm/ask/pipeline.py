@@ -11,21 +11,21 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-from . import permissions, prompts
-from .config import Settings, settings_for
-from .context import FittedRows, fit_rows, json_cell
-from .errors import BadRequest, NotFound
-from .implicit_keys import implicit_links
-from .key_literals import mend_key_literals
-from .logic_checks import logic_doubts
-from .models import ChatModel, ChatOptions, chat_model_for
-from .schema import PromptSchema, TableSchema, load_tables, render_schema
-from .sql.execute import QueryFailed, QueryResult, run_select, time_limit_for
-from .sql.guard import check_select
-from .sql.join_links import check_joins, foreign_links
-from .sql.replies import extract_sql
-from .sql.results import GuardedSQL, Rejection, SchemaInfo
-from .sql_fix import (
+from .. import permissions
+from ..config import Settings, settings_for
+from ..context import FittedRows, fit_rows, json_cell
+from ..errors import BadRequest, NotFound
+from ..models import ChatModel, ChatOptions, chat_model_for
+from ..sql.execute import QueryFailed, QueryResult, run_select, time_limit_for
+from ..sql.guard import check_select
+from ..sql.join_links import check_joins, foreign_links
+from ..sql.replies import extract_sql
+from ..sql.results import GuardedSQL, Rejection, SchemaInfo
+from . import prompts
+from .repairs.implicit_keys import implicit_links
+from .repairs.key_literals import mend_key_literals
+from .repairs.logic_checks import logic_doubts
+from .repairs.sql_fix import (
     MAX_FIXES,
     auto_fix,
     bridge_join,
@@ -34,10 +34,11 @@ from .sql_fix import (
     fix_outer_aggregates,
     join_missing_table,
 )
+from .repairs.unasked_joins import drop_unasked_joins
+from .repairs.unasked_values import unasked_values
+from .repairs.value_hints import Probe, ValueHint, looks_empty, replace_literal, value_hints
+from .schema import PromptSchema, TableSchema, load_tables, render_schema
 from .sql_vote import choose, result_signature
-from .unasked_joins import drop_unasked_joins
-from .unasked_values import unasked_values
-from .value_hints import Probe, ValueHint, looks_empty, replace_literal, value_hints
 
 EventCallback = Callable[[str, dict], Awaitable[None]]
 
@@ -843,8 +844,8 @@ class AskPipeline:
         return text, fitted
 
     async def choose_route(self):
-        from .answer_text import text_collections
         from .route import choose_path
+        from .text.answer_text import text_collections
 
         self.collections = await text_collections(self.datasette, self.actor, self.database, self.settings.table_prefix)
         if self.focus:
@@ -858,7 +859,8 @@ class AskPipeline:
         await self.emit("route", **self.route.to_json())
 
     async def answer_from_text(self, restrict=None):
-        from .answer_text import (
+        from ..models import embedding_model_for
+        from .text.answer_text import (
             NOT_FOUND,
             answer_from_passages,
             attribute,
@@ -866,7 +868,6 @@ class AskPipeline:
             cited_numbers,
             is_not_found,
         )
-        from .models import embedding_model_for
 
         await self.emit("retrieving")
         started = time.perf_counter()
@@ -954,7 +955,7 @@ class AskPipeline:
             )
         answer, fitted, warnings = None, None, ()
         if self.route.path == "both":
-            from .answer_text import restrict_from_rows
+            from .text.answer_text import restrict_from_rows
 
             restrict = await restrict_from_rows(self.datasette, self.database, self.collections, result)
             if not restrict:
