@@ -8,7 +8,8 @@ import sqlite_utils
 from ask_helpers import ScriptedModel, make_pets_db, sql_reply
 from datasette.app import Datasette
 
-from datasette_llm.ask.pipeline import ask, unverified_numbers
+from datasette_llm.ask.answer import unverified_numbers
+from datasette_llm.ask.pipeline import ask
 from datasette_llm.errors import BadRequest, Forbidden, NotFound
 
 

@@ -84,7 +84,7 @@ def test_one_cell_encoder_for_every_response():
     import json
 
     from datasette_llm.agents import query_api
-    from datasette_llm.ask.pipeline import json_rows
+    from datasette_llm.ask.results import json_rows
     from datasette_llm.context import json_cell
 
     row = (1.5, float("nan"), float("-inf"), b"\x00\x01", None, "text")

@@ -9,7 +9,8 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask import prompts, warm_up
-from datasette_llm.ask.pipeline import ANSWER_LIST_ROWS, LEAD_IN_TOKENS, answer_row_budget, ask
+from datasette_llm.ask.answer import ANSWER_LIST_ROWS, LEAD_IN_TOKENS, answer_row_budget
+from datasette_llm.ask.pipeline import ask
 from datasette_llm.config import load_settings
 
 

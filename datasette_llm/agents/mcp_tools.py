@@ -78,7 +78,8 @@ async def query(datasette, actor, arguments: dict) -> dict:
 
 async def ask_tool(datasette, actor, arguments: dict) -> dict:
     # Every argument and permission is checked before the model stack is touched.
-    from ..ask.pipeline import ask, check_question, normalise_history
+    from ..ask.pipeline import ask
+    from ..ask.question import check_question, normalise_history
 
     settings = settings_for(datasette)
     question = check_question(_string(arguments, "question", required=True), settings)

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 from ..config import settings_for
 from ..models import ChatModel, ChatOptions, chat_model_for
+from .conversation import sql_messages, sql_prefix
+from .pipeline import AskPipeline
 
 logger = logging.getLogger("datasette_llm")
 
@@ -128,8 +130,6 @@ def prefix_pending(model: ChatModel) -> bool:
 
 async def warm_database(datasette, database: str, model: ChatModel) -> bool:
     """Save the state after `database`'s SQL prompt prefix, as an anonymous visitor would see the schema."""
-    from .pipeline import AskPipeline, sql_messages, sql_prefix
-
     pipeline = AskPipeline(datasette, database, "warm-up", model=model)
     await pipeline.prepare()
     prefix = sql_prefix(pipeline.schema)
@@ -138,3 +138,16 @@ async def warm_database(datasette, database: str, model: ChatModel) -> bool:
     options = ChatOptions(max_tokens=1, cache_slot="sql", prefix=prefix)
     messages = sql_messages(pipeline.schema, "", ())
     return model.prepare_prefix(messages, options, lambda: not quiet(model))
+
+
+async def warm_up(
+    datasette, database: str, actor=None, *, tables: Sequence[str] = (), model: ChatModel | None = None
+) -> bool:
+    """Read the SQL prompt's constant part (instructions + schema) into the model's prompt cache ahead of
+    the first question, e.g. while someone types it. Same permission checks as a question."""
+    pipeline = AskPipeline(datasette, database, "warm-up", actor=actor, tables=tables, model=model)
+    if not pipeline.model.prompt_cache:
+        return False
+    await pipeline.prepare()
+    options = ChatOptions(max_tokens=1, cache_slot="sql", prefix=sql_prefix(pipeline.schema))
+    return await pipeline.model.warm(sql_messages(pipeline.schema, "", ()), options)

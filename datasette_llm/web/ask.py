@@ -20,9 +20,12 @@ from datasette.utils.asgi import Response
 
 from .. import permissions
 from ..ask import charts
-from ..ask.pipeline import AskPipeline, AskResult, check_question, normalise_history, warm_up
+from ..ask.pipeline import AskPipeline
+from ..ask.question import check_question, normalise_history
+from ..ask.results import AskResult
 from ..ask.route import PATHS
 from ..ask.text.answer_text import text_collections
+from ..ask.warm_up import warm_up
 from ..compat import sql_page_url, table_names
 from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
