@@ -8,22 +8,11 @@ from collections.abc import Sequence
 
 from ..sql.execute import QueryFailed, QueryResult, run_select
 from ..sql.guard import check_select
-from ..sql.join_links import check_joins
 from ..sql.results import GuardedSQL, Rejection
+from . import repairs
 from .conversation import SqlConversation
-from .repairs.key_literals import mend_key_literals
-from .repairs.sql_fix import (
-    MAX_FIXES,
-    auto_fix,
-    bridge_join,
-    drop_broken_join,
-    fix_ambiguous,
-    fix_outer_aggregates,
-    join_missing_table,
-)
-from .repairs.unasked_joins import drop_unasked_joins
-from .repairs.unasked_values import unasked_values
-from .repairs.value_hints import Probe, ValueHint, looks_empty, replace_literal, value_hints
+from .repairs.sql_fix import MAX_FIXES
+from .repairs.value_hints import Probe, ValueHint, looks_empty
 from .results import Attempt, MendedRun, Outcome
 
 
@@ -50,16 +39,16 @@ class Mending:
         fixes = []
         checked = self.guard(sql)
         while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES:
-            fixed = auto_fix(sql, checked, self.guard_schema, self.allowed)
+            fixed = repairs.NAME_FIX.apply(sql, checked, self.guard_schema, self.allowed)
             retry = self.guard(fixed[0]) if fixed else None
             if retry is None or _same_problem(retry, checked):
-                bridged = bridge_join(sql, checked, self.guard_schema)  # no model call: on every attempt
+                bridged = repairs.BRIDGE_JOIN.apply(sql, checked, self.guard_schema)  # no model call: on every attempt
                 if bridged is not None:
                     fixed, retry = bridged, self.guard(bridged[0])
             if final and (retry is None or _same_problem(retry, checked)):
-                joined = join_missing_table(sql, checked, self.guard_schema, self.allowed) or drop_broken_join(
-                    sql, checked, self.guard_schema
-                )
+                joined = repairs.MISSING_TABLE.apply(
+                    sql, checked, self.guard_schema, self.allowed
+                ) or repairs.BROKEN_JOIN.apply(sql, checked, self.guard_schema)
                 if joined is not None:
                     fixed, retry = joined, self.guard(joined[0])
             if fixed is None or _same_problem(retry, checked):
@@ -69,7 +58,7 @@ class Mending:
             checked = retry
         if isinstance(checked, Rejection):
             return checked, tuple(fixes), ()
-        joins = check_joins(checked.sql, self.guard_schema.tables, self.links)
+        joins = repairs.JOIN_LINKS.apply(checked.sql, self.guard_schema.tables, self.links)
         if joins.changes:
             relinked = self.guard(joins.sql)
             if isinstance(relinked, GuardedSQL):
@@ -122,10 +111,10 @@ class Mending:
     def mend_failed(self, checked: GuardedSQL, error: QueryFailed) -> tuple[GuardedSQL, str] | None:
         """A deterministic fix for an SQLite error whose cause is unambiguous, validated again; else None."""
         if "misuse of aggregate" in error.message:
-            fixed = fix_outer_aggregates(checked.sql)
+            fixed = repairs.OUTER_AGGREGATES.apply(checked.sql)
         elif "ambiguous column name: " in error.message:
             name = error.message.split("ambiguous column name: ", 1)[1].strip()
-            fixed = fix_ambiguous(checked.sql, name, self.guard_schema.tables)
+            fixed = repairs.AMBIGUOUS_COLUMN.apply(checked.sql, name, self.guard_schema.tables)
         else:
             return None
         if fixed is None:
@@ -137,7 +126,7 @@ class Mending:
         """Literals of a query that matched nothing, checked against the values really stored."""
         started = time.perf_counter()
         own = {t: self.guard_schema.tables[t] for t in checked.tables if t in self.guard_schema.tables}
-        hints = await value_hints(
+        hints = await repairs.VALUE_HINTS.apply(
             self.db,
             checked.sql,
             own,
@@ -156,7 +145,7 @@ class Mending:
         started = time.perf_counter()
         try:
             probe = Probe(self.db, self.allowed, self.time_limit_ms)
-            mended = await mend_key_literals(probe, checked.sql, self.guard_schema.tables, self.links)
+            mended = await repairs.KEY_LITERALS.apply(probe, checked.sql, self.guard_schema.tables, self.links)
         finally:
             self._clock("sql_execution", started)
         return await self.run_mended(mended[0], mended[1]) if mended else None
@@ -164,7 +153,7 @@ class Mending:
     async def drop_unasked_joins(self, checked: GuardedSQL):
         """The query without JOINs that only repeat rows of a table the question does not name (no model call).
         Returns (guarded, result, fixes) when there is one to drop and the mended query runs, else None."""
-        dropped = drop_unasked_joins(checked.sql, self.question, self.guard_schema.tables, self.links)
+        dropped = repairs.UNASKED_JOINS.apply(checked.sql, self.question, self.guard_schema.tables, self.links)
         return await self.run_mended(dropped[0], (dropped[1],)) if dropped else None
 
     async def values_not_asked_for(self, checked: GuardedSQL, offered: set[str]) -> list[str]:
@@ -172,7 +161,7 @@ class Mending:
         leaving out the stored values a value hint offered for the question's own words."""
         started = time.perf_counter()
         try:
-            return await unasked_values(
+            return await repairs.UNASKED_VALUES.apply(
                 Probe(self.db, self.allowed, self.time_limit_ms),
                 checked.sql,
                 self.question,
@@ -205,7 +194,7 @@ class Mending:
         for hint in hints:
             if hint.replacement is None:
                 continue
-            rewritten = replace_literal(sql, hint.column, hint.literal, hint.replacement)
+            rewritten = repairs.STORED_SPELLING.apply(sql, hint.column, hint.literal, hint.replacement)
             if rewritten is not None:
                 sql = rewritten
                 changes.append(f"{hint.literal!r} → {hint.replacement!r} (as stored in {hint.table}.{hint.column})")

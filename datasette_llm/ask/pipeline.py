@@ -18,10 +18,10 @@ from ..models import ChatModel, chat_model_for
 from ..sql.execute import time_limit_for
 from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
+from . import repairs
 from .answer import Answering, unverified_numbers
 from .mend import Mending
 from .question import check_question, normalise_history
-from .repairs.implicit_keys import implicit_links
 from .repairs.value_hints import Probe
 from .results import AskResult, Attempt, Candidate
 from .schema import TableSchema, load_tables, render_schema
@@ -112,7 +112,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.time_limit_ms = time_limit_for(self.datasette, self.settings.sql_time_limit_ms)
         declared = foreign_links(self.tables)
         # Links the database does not declare but its names and data show serve the checks, mends and hints.
-        self.links = declared + await implicit_links(
+        self.links = declared + await repairs.IMPLICIT_KEYS.apply(
             Probe(self.db, self.allowed, self.time_limit_ms), self.tables, declared
         )
         self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables}, links=self.links)

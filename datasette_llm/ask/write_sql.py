@@ -11,8 +11,8 @@ from ..models import ChatOptions
 from ..sql.execute import QueryResult
 from ..sql.replies import extract_sql
 from ..sql.results import GuardedSQL
+from . import repairs
 from .conversation import SQL_REPLY_START, SqlConversation, sql_messages, sql_prefix
-from .repairs.logic_checks import logic_doubts
 from .repairs.value_hints import looks_empty
 from .results import Attempt, Candidate, MendedRun, Outcome
 from .sql_vote import choose, result_signature
@@ -46,7 +46,7 @@ class WritingSql:
                 if checked is None:
                     continue  # sent back with a value hint
                 run, unmatched = checked
-            doubts = logic_doubts(
+            doubts = repairs.LOGIC_CHECKS.apply(
                 run.guarded.sql, self.question, self.guard_schema.tables, self.links, row_cap=self.settings.max_rows
             )
             if doubts and not last and not talk.reconsidered:
