@@ -2,7 +2,7 @@
 how / why questions about descriptions), or both (a SQL filter, then retrieval over those rows' text).
 
 A transparent rule-based router: its decision and the cues behind it are shown with every answer, and the
-user can force a path. Measured on labelled questions in tests/test_route.py.
+user can force a path. Measured on labelled questions in tests/ask/test_route.py.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent.parent
 DEMO = ROOT / "demo-db" / "build" / "simonw_releases.db"
 
 
