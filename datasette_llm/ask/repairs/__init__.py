@@ -64,8 +64,8 @@ class Repair:
 IMPLICIT_KEYS = Repair(
     name="undeclared foreign keys",
     stage="preparing the schema",
-    does="links the database does not declare, found from column names and confirmed by the data, serve the "
-    "mends and hints below (the schema the model sees stays as declared)",
+    does="finds the links a database does not declare from column names, confirmed by the data; they serve the "
+    "mends and hints below, while the schema the model sees stays as declared",
     example="`flights.Airline` holds `airlines.uid` with no FOREIGN KEY clause",
     model_call=False,
     evidence="no figure of its own: it landed with the key-name and unasked-JOIN mends (db8e420), between the "
@@ -95,7 +95,7 @@ BRIDGE_JOIN = Repair(
     apply=sql_fix.bridge_join,
 )
 MISSING_TABLE = Repair(
-    name="missing table (last attempt)",
+    name="missing table",
     stage="before running",
     does="on the last attempt, a column that lives in one table the query never joined is read from it, "
     "joined through the foreign keys",
@@ -106,7 +106,7 @@ MISSING_TABLE = Repair(
     apply=sql_fix.join_missing_table,
 )
 BROKEN_JOIN = Repair(
-    name="broken JOIN (last attempt)",
+    name="broken JOIN",
     stage="before running",
     does="on the last attempt, a JOIN whose ON clause reads a column its table lacks is left out, when nothing "
     "else reads that table and another JOIN remains",
