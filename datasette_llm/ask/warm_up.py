@@ -4,7 +4,8 @@ When `datasette serve` starts, a background thread at low priority saves the mod
 prefix of every database Ask serves (models/prompt_states.py), as an anonymous visitor sees it. A question
 never waits behind it: the warm-up reads in pieces of PREFIX_CHUNK tokens, stops as soon as a request is
 running or queued, and carries on once the model has been quiet for QUIET_SECONDS. Prefixes saved by an
-earlier run are only checked, not read again.
+earlier run are only checked, not read again. `warm_up()` does the same for one database as one actor sees it,
+while they type a question (the Ask page starts it).
 """
 
 from __future__ import annotations
