@@ -105,7 +105,7 @@ def gold_empty_by_spelling(db_path: Path, gold_sql: str) -> bool:
     """Whether the gold result is empty (or a lone 0 / NULL) only because a literal in the gold SQL is not stored
     as written: flight_2 stores ' APG' and 'Aberdeen ' while its gold SQL asks for 'APG' and 'Aberdeen'.
     Ask substitutes the stored spelling and returns the real rows, which cannot match such a gold result."""
-    from datasette_llm.value_hints import literal_comparisons, nothing_found, spelling_key
+    from datasette_llm.ask.repairs.value_hints import literal_comparisons, nothing_found, spelling_key
 
     try:
         rows = execute(db_path, gold_sql)
@@ -160,12 +160,12 @@ def needed_repair(record: dict) -> bool:
 async def run(args) -> dict:
     from datasette.app import Datasette
 
-    from datasette_llm.ask import ask
+    from datasette_llm.ask.pipeline import ask
+    from datasette_llm.ask.schema import load_tables, render_schema
     from datasette_llm.config import load_settings
     from datasette_llm.models import chat_model_for
     from datasette_llm.models.llama_cpp import LlamaCppChatModel
     from datasette_llm.models.provision import CHAT_GGUF
-    from datasette_llm.schema import load_tables, render_schema
 
     questions = list(enumerate(json.loads((SPIDER / "dev.json").read_text())))  # index: place in dev.json
     if args.db:

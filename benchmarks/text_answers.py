@@ -55,7 +55,7 @@ def content_words(text):
 async def run_demo(model, text_budget=None):
     from datasette.app import Datasette
 
-    from datasette_llm.ask import ask
+    from datasette_llm.ask.pipeline import ask
 
     plugin = {"text_budget_tokens": text_budget} if text_budget else {}
     datasette = Datasette([str(DEMO)], metadata={"plugins": {"datasette-llm": plugin}})
@@ -102,7 +102,7 @@ async def run_demo(model, text_budget=None):
 async def run_scifact(model, n_claims, k):
     from datasette.app import Datasette
 
-    from datasette_llm.ask import ask
+    from datasette_llm.ask.pipeline import ask
 
     db_path = RESULTS / "scifact.db"
     if not db_path.exists():

@@ -25,7 +25,8 @@ DEFAULT_DBS = ["concert_singer", "car_1", "student_transcripts_tracking", "cre_D
 async def first_question(db_id: str, warm: bool) -> dict:
     from datasette.app import Datasette
 
-    from datasette_llm.ask import ask, warm_up
+    from datasette_llm.ask.pipeline import ask
+    from datasette_llm.ask.warm_up import warm_up
     from datasette_llm.config import load_settings
     from datasette_llm.models.llama_cpp import LlamaCppChatModel
     from datasette_llm.models.provision import CHAT_GGUF

@@ -16,7 +16,7 @@ def register_routes():
 
 @hookimpl
 def startup(datasette):
-    from . import warm_up
+    from .ask import warm_up
     from .compat import DATASETTE_1
 
     if DATASETTE_1:

@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-CLIP_MARKER = "…[clipped]"
+from .sql.execute import CLIP_MARKER
+
 MIN_CELL_CHARS = 24
 
 

@@ -1,11 +1,12 @@
-"""Write docs/reference/{settings,cli,http}.md from the code, so the reference cannot drift from it.
+"""Write docs/reference/{settings,cli,http,repairs}.md from the code, so the reference cannot drift from it.
 
     .venv/bin/python docs/build_reference.py          # rewrite the three files
     .venv/bin/python docs/build_reference.py --check  # exit 1 if any file is out of date (run by the tests)
 
 Settings come from the `Settings` dataclass in datasette_llm/config.py (each field's default) and its
 `SETTING_DOCS`, CLI commands from the click group itself, HTTP routes from the route tables of
-datasette_llm/web/ and each view's docstring.
+datasette_llm/web/ and each view's docstring, the Ask pipeline's heuristics from the registry in
+datasette_llm/ask/repairs/__init__.py.
 """
 
 from __future__ import annotations
@@ -95,7 +96,44 @@ def http_reference() -> str:
     return "".join(lines)
 
 
-PAGES = {"settings.md": settings_reference, "cli.md": cli_reference, "http.md": http_reference}
+def repairs_reference() -> str:
+    from datasette_llm.ask import repairs
+
+    names = {id(value): name for name, value in vars(repairs).items() if isinstance(value, repairs.Repair)}
+    lines = [
+        HEADER,
+        "# What Ask mends and sends back\n\n",
+        "Every accuracy heuristic of the Ask pipeline, in the order a question meets them: the registry\n",
+        "`REPAIRS` in `datasette_llm/ask/repairs/__init__.py`, through which the pipeline calls each one. Before\n",
+        "any of them, a query the guard rejects (SQL that does not parse, a table or column that does not exist)\n",
+        "goes back to the model with the error and the closest real names, unless a mend below fixes it first.\n",
+        "Mends rewrite the query's syntax tree, and the guard checks the result again. *Model call*: the heuristic\n",
+        "may send the query back to the model (one more attempt). The figures are in\n",
+        "[measurements.md](../measurements.md) and in the commits named.\n\n",
+        "| # | stage | entry | what it does | example | model call? | justified by |\n",
+        "|---|---|---|---|---|---|---|\n",
+    ]
+    for number, repair in enumerate(repairs.REPAIRS, 1):
+        function = f"{repair.apply.__module__.removeprefix('datasette_llm.')}.{repair.apply.__name__}"
+        cells = [
+            str(number),
+            repair.stage,
+            f"{repair.name} (`{names[id(repair)]}`, `{function}`)",
+            repair.does,
+            repair.example,
+            "yes" if repair.model_call else "no",
+            repair.evidence,
+        ]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |\n")
+    return "".join(lines)
+
+
+PAGES = {
+    "settings.md": settings_reference,
+    "cli.md": cli_reference,
+    "http.md": http_reference,
+    "repairs.md": repairs_reference,
+}
 
 
 def main(argv=None) -> int:

@@ -5,7 +5,7 @@ import sqlite3
 from functools import cache
 from pathlib import Path
 
-from datasette_llm.schema import _table_details
+from datasette_llm.ask.schema import _table_details
 from datasette_llm.sql.join_links import foreign_links
 
 SPIDER = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "spider"

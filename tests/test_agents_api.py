@@ -18,7 +18,7 @@ from agents_helpers import (  # noqa: F401 (agents_test_hooks is an autouse fixt
 from openapi_spec_validator import validate
 
 from datasette_llm.agents.query_api import cap_rows
-from datasette_llm.context import CLIP_MARKER
+from datasette_llm.sql.execute import CLIP_MARKER
 from datasette_llm.web.agents import skip_csrf
 
 

@@ -322,9 +322,9 @@ async def test_modern_envelope_errors(ds):
 async def test_ask_tool_takes_a_mode(ds, monkeypatch):
     from ask_helpers import ScriptedModel
 
-    import datasette_llm.ask
+    import datasette_llm.ask.pipeline
 
-    monkeypatch.setattr(datasette_llm.ask, "chat_model_for", lambda *a, **k: ScriptedModel([]))
+    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", lambda *a, **k: ScriptedModel([]))
     text = await call(ds, "ask", {"database": "db", "question": "How many users?", "mode": "text"})
     assert text["isError"] is True and "has embeddings" in text["structuredContent"]["error"]
     bogus = await call(ds, "ask", {"database": "db", "question": "How many users?", "mode": "magic"})

@@ -16,7 +16,7 @@ from datasette.app import Datasette
 from test_browser_ask import DEMO_DB, browser  # noqa: F401 (browser: headless Chromium, a fixture)
 
 import datasette_llm.web.ask as web_ask
-from datasette_llm import prompts
+from datasette_llm.ask import prompts
 from datasette_llm.models.base import ChatResult
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"

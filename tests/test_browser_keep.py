@@ -21,7 +21,7 @@ from datasette_versions import DATASETTE_1
 from test_browser_ask import DEMO_DB, browser  # noqa: F401 (browser: headless Chromium, a fixture)
 
 import datasette_llm.web.ask as web_ask
-from datasette_llm import prompts
+from datasette_llm.ask import prompts
 from datasette_llm.models.base import ChatResult
 
 QUESTION = "How many releases were published each year?"

@@ -5,7 +5,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datasette_llm.context import CLIP_MARKER, fit_rows
+from datasette_llm.context import fit_rows
+from datasette_llm.sql.execute import CLIP_MARKER
 
 
 def count_words(text):  # a stand-in tokenizer: one token per 4 characters, rounded up
@@ -83,7 +84,7 @@ def test_one_cell_encoder_for_every_response():
     import json
 
     from datasette_llm.agents import query_api
-    from datasette_llm.ask import json_rows
+    from datasette_llm.ask.results import json_rows
     from datasette_llm.context import json_cell
 
     row = (1.5, float("nan"), float("-inf"), b"\x00\x01", None, "text")

@@ -58,14 +58,14 @@ def db_path(tmp_path):
 @pytest.fixture
 def model(monkeypatch):
     """Every Ask gets a scripted model that counts the items (and never touches the real one)."""
-    import datasette_llm.ask
+    import datasette_llm.ask.pipeline
     import datasette_llm.web.ask
 
     def scripted(*args, **kwargs):
         return ScriptedModel([sql_reply("select count(*) as n from items"), "There are 3 items."] * 3)
 
     monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", scripted)
-    monkeypatch.setattr(datasette_llm.ask, "chat_model_for", scripted)
+    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", scripted)
 
 
 def make(db_path, config=CONFIG, **kwargs) -> Datasette:

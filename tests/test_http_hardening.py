@@ -52,12 +52,12 @@ class ModelRequests:
 
 @pytest.fixture
 def models(monkeypatch):
-    import datasette_llm.ask
+    import datasette_llm.ask.pipeline
     import datasette_llm.web.ask
 
     requests = ModelRequests([sql_reply("select count(*) as n from items"), "There are 3 items."] * 4)
     monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", requests)
-    monkeypatch.setattr(datasette_llm.ask, "chat_model_for", requests)
+    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", requests)
     return requests
 
 
@@ -497,12 +497,12 @@ async def test_llm_ask_without_execute_sql(paths, models):
 
 @pytest.mark.asyncio
 async def test_llm_ask_answers_only_from_visible_tables(paths, monkeypatch):
-    import datasette_llm.ask
+    import datasette_llm.ask.pipeline
     import datasette_llm.web.ask
 
     attacker = ModelRequests([sql_reply("select code from secret")] * 3 + ["answer"] * 3)
     monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", attacker)
-    monkeypatch.setattr(datasette_llm.ask, "chat_model_for", attacker)
+    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", attacker)
     ds = make_ds(paths, {"databases": {"db": ASK_WITHOUT_SQL}})
     response = await ds.client.post(
         "/db/-/ask.json", json={"question": "What is the code?", "mode": "sql"}, **signed_in(ds, BOB)

@@ -82,11 +82,11 @@ async def mcp(ds, cookies, name, arguments):
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 @pytest.mark.parametrize("actor", list(ACTORS))
 async def test_no_surface_leaks(db_path, scenario, actor, monkeypatch):
-    import datasette_llm.ask
+    import datasette_llm.ask.pipeline
     import datasette_llm.web.ask
 
     monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", lambda *a, **k: attacker_model())
-    monkeypatch.setattr(datasette_llm.ask, "chat_model_for", lambda *a, **k: attacker_model())
+    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", lambda *a, **k: attacker_model())
     ds = Datasette([str(db_path)], metadata=SCENARIOS[scenario])
     cookies = cookies_for(ds, actor)
     secret_ok = may_view_secret(scenario, actor)

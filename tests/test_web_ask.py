@@ -204,7 +204,7 @@ async def test_page_warms_the_schema_prefix_while_the_visitor_types(make_ds):
 
 @pytest.mark.asyncio
 async def test_warm_up_only_when_idle_allowed_and_enabled(make_ds):
-    from datasette_llm.ask import warm_up
+    from datasette_llm.ask.warm_up import warm_up
 
     model = CachingModel()
     ds = make_ds(model)

@@ -8,7 +8,7 @@ import pytest
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
-import datasette_llm.ask
+import datasette_llm.ask.pipeline
 import datasette_llm.web.ask as web_ask
 from datasette_llm.agents.mcp_tools import ask_tool
 
@@ -32,7 +32,7 @@ def ds(tmp_path):
 def use_model(monkeypatch, sql):
     model = ScriptedModel([sql_reply(sql), ANSWER])
     monkeypatch.setattr(web_ask, "chat_model_for", lambda settings: model)
-    monkeypatch.setattr(datasette_llm.ask, "chat_model_for", lambda *a, **k: model)
+    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", lambda *a, **k: model)
     return model
 
 

@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .. import permissions
-from ..charts import chart_for_result
+from ..ask.charts import chart_for_result
+from ..ask.route import PATHS
 from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
-from ..route import PATHS
 from .query_api import cap_rows, run_capped_query
 from .schema_api import describe_databases, describe_table, resolve_database, resolve_table
 
@@ -78,7 +78,8 @@ async def query(datasette, actor, arguments: dict) -> dict:
 
 async def ask_tool(datasette, actor, arguments: dict) -> dict:
     # Every argument and permission is checked before the model stack is touched.
-    from ..ask import ask, check_question, normalise_history
+    from ..ask.pipeline import ask
+    from ..ask.question import check_question, normalise_history
 
     settings = settings_for(datasette)
     question = check_question(_string(arguments, "question", required=True), settings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import Settings
-from ..context import CLIP_MARKER
+from ..sql.execute import CLIP_MARKER
 from .manifest import bearer_auth_configured
 
 OPENAPI_VERSION = "3.1.0"

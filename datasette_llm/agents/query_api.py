@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from .. import permissions
 from ..config import Settings, settings_for
-from ..context import CLIP_MARKER, MIN_CELL_CHARS, json_cell
+from ..context import MIN_CELL_CHARS, json_cell
 from ..errors import BadRequest
-from ..sql.execute import read_policy, run_select, time_limit_for
+from ..sql.execute import CLIP_MARKER, read_policy, run_select, time_limit_for
 from ..sql.guard import check_select_off_loop
 from ..sql.results import Rejection, SchemaInfo, SQLRejectedError
 from .schema_api import resolve_database, visible_table_names

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..charts import chart_for_result
+from ..ask.charts import chart_for_result
 from .common import make_datasette, run, settings_options
 
 
@@ -42,7 +42,7 @@ def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
 )
 def ask_command(path, question, metadata, config, model, as_json, sql_only, tables, mode):
     """Ask QUESTION of the SQLite database at PATH."""
-    from ..ask import ask
+    from ..ask.pipeline import ask
     from ..config import settings_for
     from ..models import chat_model_for
 

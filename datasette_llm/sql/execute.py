@@ -11,7 +11,6 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from ..context import CLIP_MARKER
 from ..errors import DatasetteLLMError
 from .policy import (
     MAX_VALUE_BYTES,
@@ -87,6 +86,7 @@ def make_authorizer(policy: ReadPolicy):
 
 SQLITE_RECURSIVE = getattr(sqlite3, "SQLITE_RECURSIVE", 33)
 _POLICIES: dict = {}  # (database, schema version, visible tables) -> ReadPolicy
+CLIP_MARKER = "…[clipped]"  # ends every clipped cell: here, in the rows fitted for a prompt and in the query API
 MAX_CELL_CHARS = 100_000  # a longer cell is clipped as it is fetched (with CLIP_MARKER)
 MAX_FETCH_CHARS = 20_000_000  # fetching stops once the rows held reach this size
 

@@ -18,15 +18,19 @@ from datasette.utils.asgi import Forbidden as DatasetteForbidden
 from datasette.utils.asgi import NotFound as DatasetteNotFound
 from datasette.utils.asgi import Response
 
-from .. import charts, permissions
-from ..answer_text import text_collections
-from ..ask import AskPipeline, AskResult, check_question, normalise_history, warm_up
+from .. import permissions
+from ..ask import charts
+from ..ask.pipeline import AskPipeline
+from ..ask.question import check_question, normalise_history
+from ..ask.results import AskResult
+from ..ask.route import PATHS
+from ..ask.text.answer_text import text_collections
+from ..ask.warm_up import warm_up
 from ..compat import sql_page_url, table_names
 from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..keep import keep_links
 from ..models import chat_model_for
-from ..route import PATHS
 from .origins import is_cross_site_fetch, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
 from .responses import internal_error_json, json_bytes, json_errors, json_response

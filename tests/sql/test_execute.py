@@ -8,7 +8,7 @@ import sqlite_utils
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
-from datasette_llm.ask import ask
+from datasette_llm.ask.pipeline import ask
 from datasette_llm.sql.execute import QueryFailed, QueryTimeout, run_select
 
 

@@ -12,7 +12,7 @@ import sqlite3
 
 import pytest
 
-from datasette_llm.schema import _table_details
+from datasette_llm.ask.schema import _table_details
 from datasette_llm.sql.execute import QueryFailed, make_authorizer, read_policy, run_select
 from datasette_llm.sql.functions import FORBIDDEN_FUNCTIONS
 from datasette_llm.sql.guard import check_select

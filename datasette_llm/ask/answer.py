@@ -1,0 +1,269 @@
+"""Answer stage: the rows fitted to the model's budget (tokens and time), the answer streamed from them or
+from passages of text, and the numbers in it checked against what the model was shown."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Sequence
+
+from ..context import FittedRows, fit_rows
+from ..models import ChatModel, ChatOptions
+from ..sql.execute import QueryResult
+from ..sql.results import GuardedSQL
+from . import prompts
+from .results import json_rows
+
+# A local model reads the answer's rows at its measured speed for at most this long (issue 19: a result fitted
+# only to the window took minutes to read on 2 cores), and always at least MIN_ROW_TOKENS.
+ANSWER_READ_SECONDS = 5.0
+ASSUMED_READ_RATE = 40.0  # prompt tokens a second before the model has measured its own
+MIN_ROW_TOKENS = 160
+# ...and writes the answer for about this long at most: answers that listed every row took 25-40 s (issue 19).
+# The table shows the rows; an answer the budget stops ends at its last full line or sentence, marked "…".
+ANSWER_WRITE_SECONDS = 5.0
+ASSUMED_WRITE_RATE = 12.0  # tokens written a second before the model has measured its own
+# Never fewer: a five-item list ("The five repos with the most releases are ...") is about 50 tokens, and under
+# load the measured speed drops, which cut such answers short.
+MIN_ANSWER_TOKENS = 80
+# A local model answers a result of more rows than this with a lead-in read from its first rows: the table under
+# the answer shows every row. Answers that read and listed 24 rows took 12-14 s here (issue 19); listing them was
+# all the model did, and the prompt could not talk it out of it.
+ANSWER_LIST_ROWS = 10
+LEAD_IN_TOKENS = 40
+
+
+NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
+NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "twenty": "20",
+    "hundred": "100",
+}
+
+
+def _numbers(text: str) -> set[str]:
+    found = set()
+    for raw in NUMBER.findall(text):
+        number = raw.replace(",", "").rstrip(".")
+        found.add(number)
+        if "." in number:  # 12.0 in the rows supports "12" in the answer, 3.14159 supports 3.14
+            whole, fraction = number.split(".", 1)
+            found.add(whole)
+            found.update(f"{whole}.{fraction[:n]}" for n in range(1, len(fraction)))
+            try:
+                found.add(str(round(float(number))))
+                found.update(f"{float(number):.{n}f}" for n in range(1, 3))
+            except ValueError:
+                pass
+    return found
+
+
+def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
+    """Numbers in the answer that appear neither in the rows shown, the question, nor the row counts."""
+    seen = _numbers(shown_text) | _numbers(question) | {str(c) for c in counts}
+    seen |= {digit for word, digit in NUMBER_WORDS.items() if re.search(rf"\b{word}\b", question, re.I)}
+    return sorted(_numbers(answer) - seen, key=lambda n: float(n) if n.lstrip("-").replace(".", "", 1).isdigit() else 0)
+
+
+def answer_row_budget(model: ChatModel, window_budget: int) -> tuple[int, str]:
+    """Tokens of rows the answer may read, and why the rest is left out: the context window, or, for a local
+    model, the time it takes to read them at the speed measured on this machine (ANSWER_READ_SECONDS)."""
+    window = (window_budget, "did not fit in the model's context")
+    if not model.prompt_cache:  # an API model reads fast: only its window bounds the rows
+        return window
+    rate = model.reading_speed() or ASSUMED_READ_RATE
+    timed = max(MIN_ROW_TOKENS, int(ANSWER_READ_SECONDS * rate))
+    if timed >= window_budget:
+        return window
+    return timed, f"were left out to answer in time (the model reads about {rate:.0f} tokens a second here)"
+
+
+def is_lead_in(model: ChatModel, row_count: int) -> bool:
+    """Whether the answer to `row_count` rows is a lead-in to the table (ANSWER_LIST_ROWS), not a full answer."""
+    return model.prompt_cache and row_count > ANSWER_LIST_ROWS
+
+
+def answer_token_budget(model: ChatModel, configured: int, lead_in: bool = False) -> tuple[int, float | None]:
+    """Tokens the answer may be, and the writing speed that bounds them (None when only the setting does)."""
+    if not model.prompt_cache:  # an API model writes fast: the setting alone bounds the answer
+        return configured, None
+    rate = model.writing_speed() or ASSUMED_WRITE_RATE
+    timed = LEAD_IN_TOKENS if lead_in else max(MIN_ANSWER_TOKENS, int(ANSWER_WRITE_SECONDS * rate))
+    return (timed, rate) if timed < configured else (configured, None)
+
+
+def end_cut_answer(text: str) -> str:
+    """An answer stopped by its token budget, ended after its last full line or sentence and marked "…"."""
+    text = text.rstrip()
+    ends = [text.rfind("\n")] + [text.rfind(mark) + 1 for mark in (". ", "; ", ", ")]
+    cut = max(ends)
+    if cut > len(text) // 3:
+        text = text[:cut].rstrip().rstrip(",;")
+    return text + " …"
+
+
+class Answering:
+    """AskPipeline's answer stages: from the query's rows, or from passages of text (state: AskPipeline)."""
+
+    async def answer(self, guarded: GuardedSQL, result: QueryResult) -> tuple[str, FittedRows]:
+        # The rows exist before the prose does: show them now (the page draws the table while the answer streams).
+        await self.emit(
+            "rows",
+            sql=guarded.sql,
+            columns=list(result.columns),
+            rows=json_rows(result.rows),
+            row_count=len(result.rows),
+            truncated=result.hit_row_cap,
+        )
+        lead_in = is_lead_in(self.model, len(result.rows))
+        max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens, lead_in)
+        options = ChatOptions(
+            max_tokens=max_tokens,
+            temperature=0.0,
+            cache_slot="answer",
+            prefix=prompts.ANSWER_SYSTEM,
+        )
+        base_messages = [
+            {"role": "system", "content": prompts.ANSWER_SYSTEM},
+            {
+                "role": "user",
+                "content": prompts.ANSWER_USER.format(
+                    question=self.question, sql=guarded.sql, shown="", rows="", notes=""
+                ),
+            },
+        ]
+        overhead = self.model.count_message_tokens(base_messages) + 64
+        budget, reason = answer_row_budget(self.model, self.model.context_window() - overhead - options.max_tokens)
+        fitted = await asyncio.to_thread(
+            fit_rows,
+            result.columns,
+            result.rows,
+            count_tokens=self.model.count_tokens,
+            budget_tokens=budget,
+            max_cell_chars=self.settings.max_cell_chars,
+            hit_row_cap=result.hit_row_cap,
+            left_out=reason,
+            max_rows=ANSWER_LIST_ROWS if lead_in else None,
+            over_max_rows=f"are in the table under the answer (a local model answers a long result from its first "
+            f"{ANSWER_LIST_ROWS} rows, to answer in time)",
+        )
+        shown = (
+            f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows"
+            if fitted.total_rows is not None
+            else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows"
+        )
+        notes = ("Notes: " + "; ".join(fitted.notes) + "\n") if fitted.notes else ""
+        messages = [
+            base_messages[0],
+            {
+                "role": "user",
+                "content": prompts.ANSWER_USER.format(
+                    question=self.question, sql=guarded.sql, shown=shown, rows=fitted.text, notes=notes
+                ),
+            },
+        ]
+        await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
+        started = time.perf_counter()
+        pieces = []
+        async for piece in self.model.stream(messages, options):
+            if piece:
+                pieces.append(piece)
+                await self.emit("answer_token", text=piece)
+        self._clock("answer", started)
+        text = "".join(pieces).strip()
+        self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
+        written = self.model.count_tokens(text) if text else 0
+        self.tokens["answer_completion"] += written
+        if write_rate is not None and written >= max_tokens - 2:
+            text = end_cut_answer(text)
+            self.notes.append(
+                f"the answer was stopped after {max_tokens} tokens to answer in time (the model writes about "
+                f"{write_rate:.0f} tokens a second here); the table shows the rows themselves"
+            )
+        return text, fitted
+
+    async def answer_from_text(self, restrict=None):
+        from ..models import embedding_model_for
+        from .text.answer_text import (
+            NOT_FOUND,
+            answer_from_passages,
+            attribute,
+            build_passages,
+            cited_numbers,
+            is_not_found,
+        )
+
+        await self.emit("retrieving")
+        started = time.perf_counter()
+        embedder = embedding_model_for(self.settings)
+        overhead = (
+            self.model.count_message_tokens(
+                [
+                    {"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},
+                    {
+                        "role": "user",
+                        "content": prompts.TEXT_ANSWER_USER.format(question=self.question, passages="", notes=""),
+                    },
+                ]
+            )
+            + 200
+        )
+        budget = self.model.context_window() - overhead - self.settings.answer_max_tokens
+        passages, notes = await build_passages(
+            self.datasette,
+            self.actor,
+            self.database,
+            self.question,
+            chat=self.model,
+            embed=embedder.embed,
+            budget_tokens=min(budget, self.settings.text_budget_tokens),
+            k=self.settings.text_passages,
+            restrict=restrict,
+        )
+        self._clock("retrieval", started)
+        self.passages = passages
+        self.notes.extend(notes)
+        if not passages:
+            return NOT_FOUND, ()
+        await self.emit("answering", passages=len(passages), notes=list(notes))
+        started = time.perf_counter()
+
+        async def on_token(piece):
+            await self.emit("answer_token", text=piece)
+
+        answer, messages = await answer_from_passages(
+            self.model, self.question, passages, notes, self.settings.answer_max_tokens, on_token
+        )
+        self._clock("answer", started)
+        self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
+        warnings = []
+        if is_not_found(answer):
+            return NOT_FOUND, ()
+        valid, invalid = cited_numbers(answer, len(passages))
+        if invalid:
+            warnings.append(
+                f"The answer cites passage(s) {', '.join(map(str, invalid))}, which do not exist; "
+                "those citations were ignored."
+            )
+        self.citations = [passages[n - 1] for n in valid]
+        if not valid:
+            matched = attribute(answer, passages)
+            self.citations = matched
+            self.citation_kind = "matched"
+            warnings.append(
+                "The model did not mark its sources; the passages listed are those whose text "
+                "contains most of the answer."
+                if matched
+                else "The answer cites no passage and matches none; check it against the passages below."
+            )
+        return answer, tuple(warnings)

@@ -1,0 +1,75 @@
+"""The SQL conversation with the model: the first prompt (its constant prefix cached per schema), earlier
+turns, and the turns that send a query back with an error or a doubt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from . import prompts
+from .schema import PromptSchema
+
+# Every SQL reply starts so (the prompt asks for a ```sql block, and greedy decoding writes exactly these
+# tokens): a local model reads them with the prompt instead of writing them, 3 tokens fewer per attempt.
+SQL_REPLY_START = "```sql\n"
+
+
+def sql_prefix(schema: PromptSchema) -> str:
+    """The part of the first SQL prompt that is the same for every question on this schema ("" when the schema
+    was cut to fit, since the question then chose what stays: a saved state would serve no other question)."""
+    if schema.omitted_tables or schema.examples_omitted:
+        return ""
+    return prompts.SQL_QUESTION.split("{question}", 1)[0].format(schema=schema.text)
+
+
+def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict]) -> list[dict]:
+    """System + schema first (constant per database, so llama.cpp reuses the cached prefix), then turns."""
+    messages = [{"role": "system", "content": prompts.SQL_SYSTEM}]
+    turns = [turn for turn in history if turn.get("sql")]
+    first = turns[0]["question"] if turns else question
+    messages.append({"role": "user", "content": prompts.SQL_QUESTION.format(schema=schema.text, question=first)})
+    if turns:
+        messages.append({"role": "assistant", "content": f"```sql\n{turns[0]['sql']}\n```"})
+        for turn in turns[1:]:
+            messages.append({"role": "user", "content": prompts.SQL_FOLLOWUP.format(question=turn["question"])})
+            messages.append({"role": "assistant", "content": f"```sql\n{turn['sql']}\n```"})
+        messages.append({"role": "user", "content": prompts.SQL_FOLLOWUP.format(question=question)})
+    return messages
+
+
+@dataclass
+class SqlConversation:
+    """The SQL conversation across attempts: what the model was told, and what was already tried."""
+
+    messages: list[dict]
+    first: list[dict] = field(default_factory=list)  # the first prompt: voting samples more queries from it
+    failed: set[str] = field(default_factory=set)  # queries that were rejected or failed, as the model wrote them
+    hinted: bool = False  # the values really stored were sent back (once)
+    reconsidered: bool = False  # a doubt about the logic was sent back (once)
+    offered: set[str] = field(default_factory=set)  # stored values a hint showed: asked for, in the question's words
+
+    def __post_init__(self):
+        self.first = self.first or self.messages
+
+    def send_back(self, reply: str, error: str, suggestions: Sequence[str] = ()):
+        self.messages = self.messages + repair_turn(reply, error, suggestions)
+
+    def ask_to_reconsider(self, reply: str, doubts: Sequence[str]):
+        self.messages = self.messages + reconsider_turn(reply, doubts)
+
+
+def repair_turn(reply: str, error: str, suggestions: Sequence[str] = ()) -> list[dict]:
+    """The failed reply and the request to fix it, appended to the SQL conversation."""
+    hints = f"Closest valid names: {', '.join(suggestions)}.\n" if suggestions else ""
+    return [
+        {"role": "assistant", "content": reply},
+        {"role": "user", "content": prompts.SQL_REPAIR.format(error=error, hints=hints)},
+    ]
+
+
+def reconsider_turn(reply: str, doubts: Sequence[str]) -> list[dict]:
+    """The reply whose query ran but looks wrong, and what looks wrong about it."""
+    return [
+        {"role": "assistant", "content": reply},
+        {"role": "user", "content": prompts.SQL_RECONSIDER.format(doubts="; ".join(doubts))},
+    ]

@@ -1,0 +1,239 @@
+"""Mend and run stages: validate one query the model wrote, mend what needs no model call (each heuristic
+from ask/repairs), run it, and look up stored values when it finds nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from ..sql.execute import QueryFailed, QueryResult, run_select
+from ..sql.guard import check_select
+from ..sql.results import GuardedSQL, Rejection
+from . import repairs
+from .conversation import SqlConversation
+from .repairs.sql_fix import MAX_FIXES
+from .repairs.value_hints import Probe, ValueHint, looks_empty
+from .results import Attempt, MendedRun, Outcome
+
+
+def _same_problem(retry: GuardedSQL | Rejection, rejection: Rejection) -> bool:
+    return isinstance(retry, Rejection) and retry.identifier == rejection.identifier
+
+
+class Mending:
+    """AskPipeline's stages for one query: validate and mend, run, mend after the run (state: AskPipeline)."""
+
+    def check_and_fix(
+        self, sql: str, *, final: bool = False
+    ) -> tuple[GuardedSQL | Rejection, tuple[str, ...], tuple[str, ...]]:
+        """Validate; when a name is almost right and only one real name fits, fix it and validate again.
+
+        A JOIN whose ON clause names a column the joined table lacks but one table between them holds gets that
+        table between them (sql_fix.bridge_join). On the `final` attempt a column that lives in one other table
+        the foreign keys reach is also mended by joining that table (the repair turns showed the model that
+        JOIN). Returns (checked, fixes, doubts):
+        doubts describe JOINs that link nothing and could not be fixed.
+        """
+        if not sql:
+            return Rejection("the reply contained no SQL query", "empty", None, ()), (), ()
+        fixes = []
+        checked = self.guard(sql)
+        while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES:
+            fixed = repairs.NAME_FIX.apply(sql, checked, self.guard_schema, self.allowed)
+            retry = self.guard(fixed[0]) if fixed else None
+            if retry is None or _same_problem(retry, checked):
+                bridged = repairs.BRIDGE_JOIN.apply(sql, checked, self.guard_schema)  # no model call: on every attempt
+                if bridged is not None:
+                    fixed, retry = bridged, self.guard(bridged[0])
+            if final and (retry is None or _same_problem(retry, checked)):
+                joined = repairs.MISSING_TABLE.apply(
+                    sql, checked, self.guard_schema, self.allowed
+                ) or repairs.BROKEN_JOIN.apply(sql, checked, self.guard_schema)
+                if joined is not None:
+                    fixed, retry = joined, self.guard(joined[0])
+            if fixed is None or _same_problem(retry, checked):
+                break  # no fix, or it did not help: report the model's own error
+            sql, change = fixed
+            fixes.append(change)
+            checked = retry
+        if isinstance(checked, Rejection):
+            return checked, tuple(fixes), ()
+        joins = repairs.JOIN_LINKS.apply(checked.sql, self.guard_schema.tables, self.links)
+        if joins.changes:
+            relinked = self.guard(joins.sql)
+            if isinstance(relinked, GuardedSQL):
+                checked = relinked
+                fixes.extend(joins.changes)
+        return checked, tuple(fixes), tuple(joins.problems)
+
+    async def try_sql(self, sql: str, *, final: bool = False, attempt: int | None = None) -> Outcome:
+        """Validate (with deterministic fixes) and run one query the model wrote.
+
+        A JOIN that links nothing is an error unless this is the `final` attempt, when the query runs and the
+        doubt is kept for a warning. `attempt` numbers the progress event sent before the query runs.
+        """
+        checked, fixes, doubts = self.check_and_fix(sql, final=final)
+        if isinstance(checked, Rejection):
+            return Outcome(error=checked.reason, kind=checked.kind, suggestions=tuple(checked.suggestions))
+        if doubts and not final:
+            return Outcome(error="; ".join(doubts), kind="unlinked_join")
+        if attempt is not None:
+            await self.emit("running", attempt=attempt, sql=checked.sql)
+        started = time.perf_counter()
+        try:
+            try:
+                result = await self.run_query(checked)
+            except QueryFailed as error:
+                mended = self.mend_failed(checked, error)
+                if mended is None:
+                    raise
+                checked, change = mended
+                fixes = fixes + (change,)
+                result = await self.run_query(checked)
+        except QueryFailed as error:
+            return Outcome(checked, error=error.message, kind=error.code, fixes=fixes)
+        finally:
+            self._clock("sql_execution", started)
+        return Outcome(checked, result, fixes=fixes, doubts=doubts)
+
+    def guard(self, sql: str) -> GuardedSQL | Rejection:
+        return check_select(sql, self.guard_schema, max_rows=self.settings.max_rows, allowed_tables=self.allowed)
+
+    async def run_query(self, guarded: GuardedSQL) -> QueryResult:
+        return await run_select(
+            self.db,
+            guarded.sql,
+            allowed_tables=self.allowed,
+            max_rows=self.settings.max_rows,
+            time_limit_ms=self.time_limit_ms,
+        )
+
+    def mend_failed(self, checked: GuardedSQL, error: QueryFailed) -> tuple[GuardedSQL, str] | None:
+        """A deterministic fix for an SQLite error whose cause is unambiguous, validated again; else None."""
+        if "misuse of aggregate" in error.message:
+            fixed = repairs.OUTER_AGGREGATES.apply(checked.sql)
+        elif "ambiguous column name: " in error.message:
+            name = error.message.split("ambiguous column name: ", 1)[1].strip()
+            fixed = repairs.AMBIGUOUS_COLUMN.apply(checked.sql, name, self.guard_schema.tables)
+        else:
+            return None
+        if fixed is None:
+            return None
+        guarded = self.guard(fixed[0])
+        return None if isinstance(guarded, Rejection) else (guarded, fixed[1])
+
+    async def check_values(self, checked: GuardedSQL) -> list[ValueHint]:
+        """Literals of a query that matched nothing, checked against the values really stored."""
+        started = time.perf_counter()
+        own = {t: self.guard_schema.tables[t] for t in checked.tables if t in self.guard_schema.tables}
+        hints = await repairs.VALUE_HINTS.apply(
+            self.db,
+            checked.sql,
+            own,
+            allowed=self.allowed,
+            time_limit_ms=self.time_limit_ms,
+            other_tables=self.guard_schema.tables,
+            question=self.question,
+            links=self.links,
+        )
+        self._clock("sql_execution", started)
+        return hints
+
+    async def look_up_key_names(self, checked: GuardedSQL):
+        """Names compared with foreign-key columns, looked up through the table the key references (no model
+        call). Returns (guarded, result, fixes) when that mend applies and the mended query runs, else None."""
+        started = time.perf_counter()
+        try:
+            probe = Probe(self.db, self.allowed, self.time_limit_ms)
+            mended = await repairs.KEY_LITERALS.apply(probe, checked.sql, self.guard_schema.tables, self.links)
+        finally:
+            self._clock("sql_execution", started)
+        return await self.run_mended(mended[0], mended[1]) if mended else None
+
+    async def drop_unasked_joins(self, checked: GuardedSQL):
+        """The query without JOINs that only repeat rows of a table the question does not name (no model call).
+        Returns (guarded, result, fixes) when there is one to drop and the mended query runs, else None."""
+        dropped = repairs.UNASKED_JOINS.apply(checked.sql, self.question, self.guard_schema.tables, self.links)
+        return await self.run_mended(dropped[0], (dropped[1],)) if dropped else None
+
+    async def values_not_asked_for(self, checked: GuardedSQL, offered: set[str]) -> list[str]:
+        """A doubt naming the query's literals that the question does not mention (nor reaches through their rows),
+        leaving out the stored values a value hint offered for the question's own words."""
+        started = time.perf_counter()
+        try:
+            return await repairs.UNASKED_VALUES.apply(
+                Probe(self.db, self.allowed, self.time_limit_ms),
+                checked.sql,
+                self.question,
+                self.guard_schema.tables,
+                self.links,
+                offered=offered,
+            )
+        finally:
+            self._clock("sql_execution", started)
+
+    async def run_mended(self, sql: str, changes: tuple[str, ...]):
+        """Validate and run a mended query: (guarded, result, changes), or None if it fails either."""
+        guarded = self.guard(sql)
+        if isinstance(guarded, Rejection):
+            return None
+        started = time.perf_counter()
+        try:
+            return guarded, await self.run_query(guarded), changes
+        except QueryFailed:
+            return None
+        finally:
+            self._clock("sql_execution", started)
+
+    async def substitute_values(self, checked: GuardedSQL, hints: Sequence[ValueHint]):
+        """Put the stored spelling in place of literals that differ from it only in case, spaces or punctuation.
+
+        Returns (guarded, result, fixes) when the rewritten query finds something, else None.
+        """
+        sql, changes = checked.sql, []
+        for hint in hints:
+            if hint.replacement is None:
+                continue
+            rewritten = repairs.STORED_SPELLING.apply(sql, hint.column, hint.literal, hint.replacement)
+            if rewritten is not None:
+                sql = rewritten
+                changes.append(f"{hint.literal!r} → {hint.replacement!r} (as stored in {hint.table}.{hint.column})")
+        mended = await self.run_mended(sql, tuple(changes)) if changes else None
+        return None if mended is None or looks_empty(mended[1]) else mended
+
+    async def mend_run(self, outcome: Outcome) -> MendedRun:
+        """The query after the mends that need no model call (tried on every attempt), with its rows."""
+        run = MendedRun(guarded=outcome.guarded, result=outcome.result, fixes=outcome.fixes)
+        for mend in (self.look_up_key_names, self.drop_unasked_joins):
+            mended = await mend(run.guarded)
+            if mended is not None:
+                guarded, result, changes = mended
+                run = MendedRun(guarded=guarded, result=result, fixes=run.fixes + changes)
+        return run
+
+    async def check_empty(self, talk: SqlConversation, reply, run: MendedRun, *, may_send_back: bool):
+        """A query that found nothing: the stored spelling put in place of a literal (no model call, every
+        attempt), else the values really stored sent back once; None when sent back, else (run, unmatched)."""
+        hints = await self.check_values(run.guarded)
+        substituted = await self.substitute_values(run.guarded, hints)
+        if substituted is not None:
+            guarded, result, changes = substituted
+            return MendedRun(guarded=guarded, result=result, fixes=run.fixes + changes), ()
+        if hints and may_send_back and not talk.hinted:
+            talk.hinted = True
+            talk.offered.update(value for hint in hints for value in hint.values)
+            error = "the query returned no rows. " if not run.result.rows else "the query matched no rows. "
+            error += "; ".join(hint.message() for hint in hints)
+            self.attempts.append(
+                Attempt(
+                    reply=reply.text,
+                    sql=run.guarded.sql,
+                    error=error,
+                    error_kind="no_rows_value_mismatch",
+                    row_count=len(run.result.rows),
+                    seconds=reply.seconds,
+                )
+            )
+            talk.send_back(reply.text, error)
+            return None
+        return run, tuple(hint.message() for hint in hints)

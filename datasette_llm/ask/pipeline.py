@@ -1,0 +1,215 @@
+"""The Ask pipeline: question -> schema -> SQL (validated, repaired) -> rows -> grounded answer.
+
+`ask()` is the Python API; the CLI, the JSON API, the page and MCP all call it and share `AskResult.to_json`.
+AskPipeline holds one question's state; its stages are methods, grouped by module: write_sql.py (the repair
+loop), mend.py (validate, mend and run one query), answer.py (answer from rows or from text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from .. import permissions
+from ..config import Settings, settings_for
+from ..errors import BadRequest, NotFound
+from ..models import ChatModel, chat_model_for
+from ..sql.execute import time_limit_for
+from ..sql.join_links import foreign_links
+from ..sql.results import SchemaInfo
+from . import repairs
+from .answer import Answering, unverified_numbers
+from .mend import Mending
+from .question import check_question, normalise_history
+from .repairs.value_hints import Probe
+from .results import AskResult, Attempt, Candidate
+from .schema import TableSchema, load_tables, render_schema
+from .write_sql import WritingSql
+
+EventCallback = Callable[[str, dict], Awaitable[None]]
+
+SCHEMA_SHARE = 0.6  # of the context window, at most, for the schema in the SQL prompt
+
+
+class AskPipeline(WritingSql, Mending, Answering):
+    """One question's run. Methods are the stages; `run` ties them together. The state is set here, in
+    `__init__` and `prepare`; the stage groups live in write_sql.py, mend.py and answer.py."""
+
+    def __init__(
+        self,
+        datasette,
+        database: str,
+        question: str,
+        *,
+        actor=None,
+        history=None,
+        model: ChatModel | None = None,
+        settings: Settings | None = None,
+        tables: Sequence[str] = (),
+        sql_only: bool = False,
+        on_event: EventCallback | None = None,
+        attempts: int | None = None,
+        mode: str = "auto",
+    ):
+        self.datasette = datasette
+        self.database = database
+        self.settings = settings or settings_for(datasette)
+        self.question = check_question(question, self.settings)
+        self.actor = actor
+        self.history = normalise_history(history)
+        self.model = model or chat_model_for(self.settings)
+        self.focus = tuple(tables)
+        self.sql_only = sql_only
+        self.on_event = on_event
+        self.max_attempts = max(1, attempts or self.settings.repair_attempts)
+        self.timings: dict = {}
+        self.tokens = {"sql_prompt": 0, "sql_completion": 0, "answer_prompt": 0, "answer_completion": 0}
+        self.notes: list[str] = []
+        self.attempts: list[Attempt] = []
+        self.mode = mode or "auto"
+        self.route = None
+        self.passages: list = []
+        self.citations: list = []
+        self.citation_kind = "cited"  # or "matched": attributed by text overlap when the model gave no [n]
+        self.candidates: list[Candidate] = []
+
+    async def emit(self, stage: str, **data):
+        if self.on_event is not None:
+            await self.on_event(stage, data)
+
+    def _count_sql_tokens(self, reply):
+        self.tokens["sql_prompt"] += reply.prompt_tokens
+        self.tokens["sql_completion"] += reply.completion_tokens
+
+    def _clock(self, name, started):
+        self.timings[name] = round(self.timings.get(name, 0) + time.perf_counter() - started, 3)
+
+    async def prepare(self):
+        started = time.perf_counter()
+        self.db = await permissions.require_ask(self.datasette, self.actor, self.database)
+        self.tables: list[TableSchema] = await load_tables(
+            self.datasette, self.database, self.actor, table_prefix=self.settings.table_prefix
+        )
+        if self.focus:
+            missing = [t for t in self.focus if t not in {x.name for x in self.tables}]
+            if missing:
+                raise NotFound(f"Table {missing[0]!r} does not exist in {self.database!r} (or you may not view it).")
+        budget = int(self.model.context_window() * SCHEMA_SHARE)
+        # Off the event loop: counting tokens may load the model file the first time.
+        self.schema = await asyncio.to_thread(
+            render_schema,
+            self.database,
+            self.tables,
+            self.model.count_tokens,
+            budget,
+            question=self.question,
+            focus=self.focus,
+        )
+        self.notes.extend(self.schema.notes)
+        # The guard knows every visible table; the prompt may show fewer when the schema was cut.
+        self.allowed = {t.name for t in self.tables}
+        self.time_limit_ms = time_limit_for(self.datasette, self.settings.sql_time_limit_ms)
+        declared = foreign_links(self.tables)
+        # Links the database does not declare but its names and data show serve the checks, mends and hints.
+        self.links = declared + await repairs.IMPLICIT_KEYS.apply(
+            Probe(self.db, self.allowed, self.time_limit_ms), self.tables, declared
+        )
+        self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables}, links=self.links)
+        self._clock("schema", started)
+
+    async def choose_route(self):
+        from .route import choose_path
+        from .text.answer_text import text_collections
+
+        self.collections = await text_collections(self.datasette, self.actor, self.database, self.settings.table_prefix)
+        if self.focus:
+            self.collections = [c for c in self.collections if c.table in self.schema.tables]
+        self.route = choose_path(self.question, has_text_index=bool(self.collections), forced=self.mode)
+        if self.route.path != "sql" and not self.collections:
+            raise BadRequest(
+                f"No table in {self.database!r} has embeddings, so the question cannot be answered "
+                "from text. Build them with `datasette llm embed`, or ask with mode=sql."
+            )
+        await self.emit("route", **self.route.to_json())
+
+    async def run(self) -> AskResult:
+        started = time.perf_counter()
+        await self.emit("started", question=self.question)
+        await self.prepare()
+        await self.choose_route()
+        if self.route.path == "text":
+            answer, warnings = await self.answer_from_text()
+            self.timings["total"] = round(time.perf_counter() - started, 3)
+            return self._result(None, None, None, answer=answer, warnings=warnings)
+        guarded, result = await self.generate_sql()
+        if guarded is None:
+            self.timings["total"] = round(time.perf_counter() - started, 3)
+            last = self.attempts[-1].error if self.attempts else "no attempt"
+            return self._result(
+                None,
+                None,
+                None,
+                error=(f"Could not write a valid query after {len(self.attempts)} attempts. Last problem: {last}"),
+            )
+        answer, fitted, warnings = None, None, ()
+        if self.route.path == "both":
+            from .text.answer_text import restrict_from_rows
+
+            restrict = await restrict_from_rows(self.datasette, self.database, self.collections, result)
+            if not restrict:
+                self.notes.append(
+                    "the query's rows could not be matched to rows with embeddings; searched all of them instead"
+                )
+            answer, warnings = await self.answer_from_text(restrict or None)
+        elif not self.sql_only:
+            answer, fitted = await self.answer(guarded, result)
+            unsupported = unverified_numbers(
+                answer, fitted.text, self.question, (fitted.rows_shown, fitted.rows_fetched)
+            )
+            if unsupported:
+                warnings = (
+                    f"The answer mentions {', '.join(unsupported)}, which do not appear in the rows "
+                    "the model was shown; check them against the table below.",
+                )
+        else:
+            if result.hit_row_cap:
+                self.notes.append(
+                    f"the query returned more than {len(result.rows):,} rows; the first {len(result.rows):,} are shown"
+                )
+        self.timings["total"] = round(time.perf_counter() - started, 3)
+        return self._result(guarded, result, fitted, answer=answer, warnings=warnings)
+
+    def _result(self, guarded, result, fitted, *, answer=None, error=None, warnings=()) -> AskResult:
+        notes = list(self.notes) + (list(fitted.notes) if fitted else [])
+        if guarded is not None and guarded.limit_added:
+            notes.append(f"LIMIT {self.settings.max_rows} added to the query")
+        truncated = bool(result and result.hit_row_cap) or bool(fitted and fitted.truncated)
+        return AskResult(
+            question=self.question,
+            database=self.database,
+            path=self.route.path if self.route else "sql",
+            sql=guarded.sql if guarded else None,
+            attempts=tuple(self.attempts),
+            columns=result.columns if result else (),
+            rows=result.rows if result else (),
+            row_count=len(result.rows) if result else 0,
+            truncated=truncated,
+            notes=tuple(notes),
+            answer=answer,
+            model=self.model.name,
+            timings=dict(self.timings),
+            tokens=dict(self.tokens),
+            error=error,
+            warnings=tuple(warnings),
+            route=self.route.to_json() if self.route else {},
+            citations=tuple({**p.to_json(), "how": self.citation_kind} for p in self.citations),
+            passages=tuple(p.to_json() for p in self.passages),
+            candidates=tuple(self.candidates),
+            row_cap_hit=bool(result and result.hit_row_cap),
+        )
+
+
+async def ask(datasette, database: str, question: str, actor=None, **options) -> AskResult:
+    """Answer `question` from `database` as `actor` sees it. See AskPipeline for the options."""
+    return await AskPipeline(datasette, database, question, actor=actor, **options).run()

@@ -1,0 +1,233 @@
+"""Every accuracy heuristic of the Ask pipeline, in one ordered registry: REPAIRS.
+
+The guard (sql/) decides what may run; nothing here can widen that. These make a query the model wrote more
+likely to answer the question: mends rewrite its syntax tree without a model call (and the guard checks the
+result again), doubts send it back to the model once. Each entry names the stage of the pipeline it acts in,
+the function the pipeline calls (always through the entry: `repairs.BRIDGE_JOIN.apply(...)`), whether it may
+cost a model call, and the benchmark that justified it. docs/reference/repairs.md is generated from REPAIRS.
+
+sql_fix.py         names almost right, JOINs through the table between, SQLite's errors mended
+implicit_keys.py   foreign keys the database does not declare, confirmed by the data
+key_literals.py    a name compared with a foreign-key column, looked up through the referenced table
+unasked_joins.py   a JOIN that only repeats rows of a table the question never names
+value_hints.py     the values really stored, for a query that found nothing
+logic_checks.py    queries that run but whose logic looks wrong
+unasked_values.py  values the question never mentions
+name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ...sql import join_links
+from . import (
+    implicit_keys,
+    key_literals,
+    logic_checks,
+    name_words,
+    sql_fix,
+    unasked_joins,
+    unasked_values,
+    value_hints,
+)
+
+# Where a heuristic acts, in the order a question meets them.
+STAGES = (
+    "preparing the schema",
+    "before running",  # the guard rejected the query, or its JOINs link nothing
+    "after a failed run",  # SQLite reported an error
+    "after a run",  # every attempt whose query ran
+    "after an empty result",
+    "review of a result",
+)
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One heuristic: where it acts, what it does, whether it may cost a model call, and why it is there."""
+
+    name: str
+    stage: str
+    does: str
+    example: str
+    model_call: bool  # whether it may send the query back to the model (one more attempt)
+    evidence: str  # the benchmark that justified it, with its figure (or that none was recorded)
+    apply: Callable  # the function the pipeline calls
+
+    def __post_init__(self):
+        if self.stage not in STAGES:
+            raise ValueError(f"{self.name}: unknown stage {self.stage!r}")
+
+
+IMPLICIT_KEYS = Repair(
+    name="undeclared foreign keys",
+    stage="preparing the schema",
+    does="finds the links a database does not declare from column names, confirmed by the data; they serve the "
+    "mends and hints below, while the schema the model sees stays as declared",
+    example="`flights.Airline` holds `airlines.uid` with no FOREIGN KEY clause",
+    model_call=False,
+    evidence="no figure of its own: it landed with the key-name and unasked-JOIN mends (db8e420), between the "
+    "Spider dev full runs at 77.1% and 79.9% (b24e0a4, dcf29f4); with the inferred links Spider's gold SQL "
+    "still raises no doubt and needs no key-name mend (tests, 036d3c8)",
+    apply=implicit_keys.implicit_links,
+)
+NAME_FIX = Repair(
+    name="near-miss name",
+    stage="before running",
+    does="a table or column name the guard rejects is replaced by the one real name that fits",
+    example="`pet_type` → `PetType`; `T2.Document_Name` read from T1's table",
+    model_call=False,
+    evidence="no figure of its own (eb43bb9, with the first repair loop); the pipeline then scored 84.0% vs "
+    "76.0% unaided on 100 Spider dev questions (665a8b0)",
+    apply=sql_fix.auto_fix,
+)
+BRIDGE_JOIN = Repair(
+    name="table between",
+    stage="before running",
+    does="a JOIN on a column the joined table lacks, which one table between them holds: that table is joined "
+    "between them on its foreign keys",
+    example="`Artist JOIN Track ON T1.ArtistId = T2.ArtistId` → `Album` joined between them",
+    model_call=False,
+    evidence='benchmarks/latency.py: "Which ten artists have the most tracks?" took 4 SQL attempts and 25.5 s, '
+    "and sometimes no answer; with the mend 1 attempt, 7.5 s (ea40c64, docs/measurements.md session 7)",
+    apply=sql_fix.bridge_join,
+)
+MISSING_TABLE = Repair(
+    name="missing table",
+    stage="before running",
+    does="on the last attempt, a column that lives in one table the query never joined is read from it, "
+    "joined through the foreign keys",
+    example="`SELECT Name ... FROM flights`",
+    model_call=False,
+    evidence="rerun of the 25 Spider dev questions the first doubts and this mend fire on: 4 → 11 correct, "
+    "none broken (40d7303, which added both)",
+    apply=sql_fix.join_missing_table,
+)
+BROKEN_JOIN = Repair(
+    name="broken JOIN",
+    stage="before running",
+    does="on the last attempt, a JOIN whose ON clause reads a column its table lacks is left out, when nothing "
+    "else reads that table and another JOIN remains",
+    example="`JOIN singer_in_concert ON stadium.Stadium_ID = singer_in_concert.Stadium_ID JOIN concert ...`",
+    model_call=False,
+    evidence="no figure of its own (ba0061e), between the Spider dev full runs at 77.1% and 79.9% (b24e0a4, dcf29f4)",
+    apply=sql_fix.drop_broken_join,
+)
+JOIN_LINKS = Repair(
+    name="JOIN that links nothing",
+    stage="before running",
+    does="an ON clause that links nothing is joined on the one foreign key that fits; if none fits, the query "
+    "is sent back with the key path (on the last attempt it runs, with a warning)",
+    example="`ON T2.MakeId = T2.MakeId`",
+    model_call=True,
+    evidence="no figure of its own (5d800b6); the next Spider dev full run scored 75.5% vs 67.7% unaided (97fb6fe)",
+    apply=join_links.check_joins,
+)
+OUTER_AGGREGATES = Repair(
+    name="aggregate over the outer row",
+    stage="after a failed run",
+    does="after SQLite's \"misuse of aggregate\", an aggregate in a subquery over the outer query's alias reads "
+    "the subquery's own table",
+    example="`WHERE T2.Weight < (SELECT AVG(T2.Weight) FROM cars_data)`",
+    model_call=False,
+    evidence="no figure of its own (cd24c08); in the Spider dev full run at 75.5% (97fb6fe)",
+    apply=sql_fix.fix_outer_aggregates,
+)
+AMBIGUOUS_COLUMN = Repair(
+    name="ambiguous column",
+    stage="after a failed run",
+    does='after SQLite\'s "ambiguous column name", a column the JOIN makes equal in both tables gets the first '
+    "table's qualifier",
+    example="`SELECT document_id ... JOIN documents ON paragraphs.document_id = documents.document_id`",
+    model_call=False,
+    evidence="no figure of its own (4726faa); in the Spider dev full run at 75.5% (97fb6fe)",
+    apply=sql_fix.fix_ambiguous,
+)
+KEY_LITERALS = Repair(
+    name="name compared with a key",
+    stage="after a run",
+    does="a name compared with a foreign-key column is looked up through the table the key references",
+    example="`Continent = 'europe'` → `Continent IN (SELECT ContId FROM continents WHERE Continent = 'europe')`",
+    model_call=False,
+    evidence="the repair turn did not help: on Spider the model kept the comparison after the value hint in "
+    "both cases it was shown (db8e420); between the Spider dev full runs at 77.1% and 79.9% (b24e0a4, dcf29f4)",
+    apply=key_literals.mend_key_literals,
+)
+UNASKED_JOINS = Repair(
+    name="JOIN the question never asked for",
+    stage="after a run",
+    does="a JOIN that only repeats rows of a table the question never mentions is left out",
+    example="song names listed once per concert",
+    model_call=False,
+    evidence="no figure of its own (db8e420); no Spider gold query loses a JOIN to it (test, 4ab96b9); between "
+    "the Spider dev full runs at 77.1% and 79.9% (b24e0a4, dcf29f4)",
+    apply=unasked_joins.drop_unasked_joins,
+)
+VALUE_HINTS = Repair(
+    name="values really stored",
+    stage="after an empty result",
+    does="the query's literals are checked against the values stored; the close values, or the column that "
+    "holds the value and the foreign keys that reach it, go back to the model once (a warning if it keeps them)",
+    example="a misspelt name, or a value compared with the wrong column",
+    model_call=True,
+    evidence="no figure of its own (8176ecd, 80c1628, 5d800b6, 7641e4a); in every Spider dev full run since the "
+    "first (74.0% before reruns, 7124b10)",
+    apply=value_hints.value_hints,
+)
+STORED_SPELLING = Repair(
+    name="stored spelling",
+    stage="after an empty result",
+    does="a literal that differs from one stored value only in case, spaces or punctuation gets the stored "
+    "spelling, on every attempt",
+    example="`'North Carolina'` → `'NorthCarolina'`",
+    model_call=False,
+    evidence="no figure of its own (5d800b6, e2a7bd5); its cost is measured: 41 of 523 Spider dev questions "
+    "score as wrong because the gold SQL misspells the stored value and Ask returns the real rows "
+    "(docs/measurements.md)",
+    apply=value_hints.replace_literal,
+)
+LOGIC_CHECKS = Repair(
+    name="doubtful logic",
+    stage="review of a result",
+    does="a query that runs but whose logic looks wrong goes back once with the reason; if the model keeps it, "
+    "it runs and the doubt is a warning (each doubt: logic_checks.py)",
+    example='`Year IN (2014, 2015)` for "both 2014 and 2015"; `IS NULL` after an INNER JOIN',
+    model_call=True,
+    evidence="reruns of the Spider dev questions they fire on: 25 questions 4 → 11 correct, none broken "
+    "(40d7303); 9 more 2 → 4 (0d0885c); full runs 75.5% → 77.1% (97fb6fe → b24e0a4), and 79.9% → 80.1% "
+    "with the named-column doubt (7ee9e32); no Spider gold query raises a doubt (tests)",
+    apply=logic_checks.logic_doubts,
+)
+UNASKED_VALUES = Repair(
+    name="value never asked for",
+    stage="review of a result",
+    does="a value the question never mentions (nor reaches through the row that holds it) is shown with the "
+    "result as a warning, never sent back",
+    example="`LIKE 'Korea%'` copied from the example rows",
+    model_call=False,
+    evidence="sent back, the reconsider turn fixed none of the 9 Spider queries it fired on and made the model "
+    "drop a right `Country = 'France'` for \"French singers\" (d9f2ffe)",
+    apply=unasked_values.unasked_values,
+)
+
+REPAIRS = (
+    IMPLICIT_KEYS,
+    NAME_FIX,
+    BRIDGE_JOIN,
+    MISSING_TABLE,
+    BROKEN_JOIN,
+    JOIN_LINKS,
+    OUTER_AGGREGATES,
+    AMBIGUOUS_COLUMN,
+    KEY_LITERALS,
+    UNASKED_JOINS,
+    VALUE_HINTS,
+    STORED_SPELLING,
+    LOGIC_CHECKS,
+    UNASKED_VALUES,
+)
+
+# Modules that hold no heuristic of their own and serve several.
+HELPERS = (name_words,)

@@ -1,0 +1,84 @@
+"""Foreign keys a database does not declare, found from column names and confirmed by the data.
+
+Many SQLite files link tables without declaring it: Spider's flight_2 stores an airline's `uid` in
+`flights.Airline` with no FOREIGN KEY clause. Without the link, a query comparing `flights.Airline` with an
+airline's name cannot be mended and a value hint cannot say which JOIN reaches the name. A column is taken to
+reference table U's single-column primary key K when
+
+- its name is U's name, singular or plural, with or without an `_id` / `id` ending (`Airline` -> `airlines`), or
+  its name is K's own name and K is not a generic one such as `id`; and
+- every value it holds (there is at least one) is a value of U.K.
+
+The links found serve the checks, mends and hints; the schema shown to the model is left as declared. Probes
+go through the guarded path within one time budget; when it runs out, the links found so far are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.join_links import Link
+from ..schema import TableSchema, quote_name
+from .value_hints import Probe
+
+GENERIC_KEYS = {"id", "uid", "rowid", "pk", "key", "code", "name"}
+MAX_CANDIDATES = 20
+
+
+async def implicit_links(probe: Probe, tables: Sequence[TableSchema], declared: Sequence[Link]) -> tuple[Link, ...]:
+    """Links the data confirms for columns that name another table (or its key) without declaring it."""
+    found = []
+    try:
+        for table, column, other, key in _candidates(tables, declared)[:MAX_CANDIDATES]:
+            if await _confirmed(probe, table, column, other, key):
+                found.append(Link(table, column, other, key))
+    except (QueryFailed, QueryTimeout):
+        pass
+    return tuple(found)
+
+
+def _candidates(tables: Sequence[TableSchema], declared: Sequence[Link]) -> list[tuple[str, str, str, str]]:
+    linked = {(link.table.lower(), link.column.lower()) for link in declared}
+    keyed = [t for t in tables if not t.is_view and len(t.primary_key) == 1]
+    found = []
+    for table in tables:
+        if table.is_view:
+            continue
+        for column in table.columns:
+            if (table.name.lower(), column.lower()) in linked or [column.lower()] == [
+                c.lower() for c in table.primary_key
+            ]:
+                continue
+            for other in keyed:
+                key = other.primary_key[0]
+                if other.name.lower() != table.name.lower() and _names_it(column, other.name, key):
+                    found.append((table.name, column, other.name, key))
+                    break
+    return found
+
+
+def _names_it(column: str, table: str, key: str) -> bool:
+    if column.lower() == key.lower():
+        return key.lower() not in GENERIC_KEYS
+    stem = re.sub(r"_?id$", "", column, flags=re.IGNORECASE)
+    return bool(stem) and _singular(stem) == _singular(table)
+
+
+def _singular(name: str) -> str:
+    name = name.lower()
+    for plural, single in (("ies", "y"), ("ses", "s"), ("s", "")):
+        if name.endswith(plural) and len(name) > len(plural) + 2:
+            return name[: -len(plural)] + single
+    return name
+
+
+async def _confirmed(probe: Probe, table: str, column: str, other: str, key: str) -> bool:
+    t, c, o, k = quote_name(table), quote_name(column), quote_name(other), quote_name(key)
+    if not await probe.values(f"select 1 from {t} where {c} is not null limit 1", 1):
+        return False
+    stray = await probe.values(
+        f"select 1 from {t} where {c} is not null and {c} not in (select {k} from {o}) limit 1", 1
+    )
+    return not stray

@@ -1,0 +1,273 @@
+"""Describe a database for a prompt: CREATE TABLE statements with keys, and example rows, within a budget.
+
+The layout follows Qwen2.5-Coder's own text-to-SQL evaluation (after Rajkumar et al. 2022):
+
+    CREATE TABLE t (...);
+    /*
+    3 example rows:
+    SELECT * FROM t LIMIT 3;
+    a	b
+    1	x
+    */
+
+The rendering depends only on the database and the tables the actor may see, never on the question, so the
+prompt prefix stays identical across questions and llama.cpp reuses its cached prefix. Only when the schema
+exceeds its budget does the question pick which tables stay, and what was left out is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .. import permissions
+
+EXAMPLE_ROWS = 3
+EXAMPLE_CELL_CHARS = 60
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: tuple[str, ...]
+    create_sql: str
+    example_rows: tuple[tuple, ...]
+    # (column, referenced table, referenced column): the pairs a JOIN of the two tables should compare.
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    row_count: int | None = None
+    is_view: bool = False
+    primary_key: tuple[str, ...] = ()
+
+    @property
+    def foreign_tables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(other for _, other, _ in self.foreign_keys))
+
+    def render(self, with_examples: bool = True) -> str:
+        text = self.create_sql.strip().rstrip(";") + ";"
+        if with_examples and self.example_rows:
+            header = "\t".join(self.columns)
+            lines = ["\t".join(clip_cell(value, EXAMPLE_CELL_CHARS) for value in row) for row in self.example_rows]
+            text += (
+                f"\n/*\n{len(self.example_rows)} example rows:\nSELECT * FROM {quote_name(self.name)} "
+                f"LIMIT {EXAMPLE_ROWS};\n{header}\n" + "\n".join(lines) + "\n*/"
+            )
+        return text
+
+
+@dataclass(frozen=True)
+class PromptSchema:
+    """What the model is shown, and what it is not."""
+
+    database: str
+    text: str
+    tables: tuple[str, ...]  # tables described in `text`
+    omitted_tables: tuple[str, ...] = ()
+    examples_omitted: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+# SQLite's keywords (https://sqlite.org/lang_keywords.html): a table called "order" must be quoted.
+SQLITE_KEYWORDS = frozenset(
+    """
+abort action add after all alter always analyze and as asc attach autoincrement before begin between by cascade
+case cast check collate column commit conflict constraint create cross current current_date current_time
+current_timestamp database default deferrable deferred delete desc detach distinct do drop each else end escape
+except exclude exclusive exists explain fail filter first following for foreign from full generated glob group
+groups having if ignore immediate in index indexed initially inner insert instead intersect into is isnull join
+key last left like limit match materialized natural no not nothing notnull null nulls of offset on or order
+others outer over partition plan pragma preceding primary query raise range recursive references regexp reindex
+release rename replace restrict returning right rollback row rows savepoint select set table temp temporary then
+ties to transaction trigger unbounded union unique update using vacuum values view virtual when where window with
+without""".split()
+)
+
+
+def quote_name(name: str) -> str:
+    """An identifier as SQLite reads it: bare when that is safe (readable in prompts), else double-quoted."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and name.lower() not in SQLITE_KEYWORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def clip_cell(value, limit: int) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    text = str(value).replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    if len(text) > limit:
+        return text[:limit] + "…"
+    return text
+
+
+def _table_details(conn, table: str, is_view: bool, hidden: frozenset[str] = frozenset()) -> TableSchema:
+    """Runs inside Datasette's read thread (db.execute_fn). `hidden`: lower-case names the actor may not see."""
+    (create_sql,) = conn.execute(
+        "select sql from sqlite_master where name = ? and type in ('table', 'view')", [table]
+    ).fetchone() or ("",)
+    info = list(conn.execute(f"pragma table_info({quote_name(table)})"))
+    columns = tuple(row[1] for row in info)
+    primary_key = tuple(row[1] for row in sorted((row for row in info if row[5]), key=lambda row: row[5]))
+    keys = () if is_view else tuple(key for key in _foreign_keys(conn, table) if key[1].lower() not in hidden)
+    if create_sql and _names_any(create_sql, hidden):
+        # `REFERENCES hidden(id)` (or a hidden name in a CHECK or comment) must not reach a prompt: describe the
+        # table from its columns and its visible keys instead of its own text.
+        create_sql = _create_from_columns(table, info, keys)
+    try:
+        rows = tuple(tuple(row) for row in conn.execute(f"select * from {quote_name(table)} limit {EXAMPLE_ROWS}"))
+    except Exception:  # a broken view must not break the whole schema
+        rows = ()
+    return TableSchema(
+        table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, keys, None, is_view, primary_key
+    )
+
+
+def _names_any(sql: str, names: frozenset[str]) -> bool:
+    words = {word.lower() for word in re.findall(r"[^\s\"'`\[\]().,;=<>]+", sql)}
+    return bool(words & names)
+
+
+def _create_from_columns(table: str, info: list, keys) -> str:
+    references = {column: (other, other_column) for column, other, other_column in keys}
+    parts = []
+    for _, name, kind, notnull, _default, pk in info:
+        part = " ".join(p for p in (quote_name(name), kind or "") if p)
+        if pk and sum(1 for row in info if row[5]) == 1:
+            part += " PRIMARY KEY"
+        if notnull:
+            part += " NOT NULL"
+        if name in references:
+            other, other_column = references[name]
+            part += f" REFERENCES {quote_name(other)}({quote_name(other_column)})"
+        parts.append(part)
+    return f"CREATE TABLE {quote_name(table)} (" + ", ".join(parts) + ")"
+
+
+def _foreign_keys(conn, table: str) -> tuple[tuple[str, str, str], ...]:
+    keys = []
+    for row in conn.execute(f"pragma foreign_key_list({quote_name(table)})"):
+        column, other, other_column = row[3], row[2], row[4]
+        if other_column is None:  # REFERENCES other: its primary key
+            primary = [r[1] for r in conn.execute(f"pragma table_info({quote_name(other)})") if r[5]]
+            if len(primary) != 1:
+                continue
+            other_column = primary[0]
+        keys.append((column, other, other_column))
+    return tuple(keys)
+
+
+async def load_tables(datasette, database: str, actor, *, table_prefix: str = "") -> list[TableSchema]:
+    """Every table and view the actor may see, in database order, with example rows."""
+    db = permissions.get_database(datasette, database)
+    names = await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix)
+    views = set(await db.view_names())
+
+    def details(conn):
+        every = {row[0].lower() for row in conn.execute("select name from sqlite_master")}
+        hidden = frozenset(every - {name.lower() for name in names})
+        return [_table_details(conn, name, name in views, hidden) for name in names]
+
+    return await db.execute_fn(details)
+
+
+def _words(text: str) -> set[str]:
+    words = set()
+    for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text)):
+        word = word.lower()
+        words.add(word)
+        if word.endswith("s") and len(word) > 3:
+            words.add(word[:-1])
+    return words
+
+
+def relevance(table: TableSchema, question_words: set[str]) -> float:
+    """How strongly a question points at a table: its name counts most, then its columns."""
+    name_hits = len(_words(table.name) & question_words)
+    column_hits = sum(1 for column in table.columns if _words(column) & question_words)
+    return 3.0 * name_hits + column_hits
+
+
+def render_schema(
+    database: str,
+    tables: Sequence[TableSchema],
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+    question: str = "",
+    focus: Sequence[str] = (),
+) -> PromptSchema:
+    """The schema text for the prompt, fitted to `budget_tokens`.
+
+    When everything fits, the text does not depend on the question. Otherwise example rows go first (from
+    the least relevant tables), then whole tables, keeping `focus` tables and the foreign-key neighbours
+    of relevant tables.
+    """
+
+    def text_of(chosen, with_examples):
+        return "\n\n".join(t.render(t.name in with_examples) for t in chosen)
+
+    scope_notes = []
+    if focus:
+        tables = scope_to(tables, focus)
+        scope_notes.append("schema: scoped to " + ", ".join(t.name for t in tables))
+    all_names = {t.name for t in tables}
+    full = text_of(tables, all_names)
+    if count_tokens(full) <= budget_tokens:
+        return PromptSchema(database, full, tuple(t.name for t in tables), notes=tuple(scope_notes))
+
+    question_words = _words(question)
+    scores = {t.name: relevance(t, question_words) + (100.0 if t.name in focus else 0.0) for t in tables}
+    # Neighbours of relevant tables inherit part of their score: joins need them.
+    for t in tables:
+        if scores[t.name] > 0:
+            for other in t.foreign_tables:
+                if other in scores:
+                    scores[other] = max(scores[other], scores[t.name] * 0.5 + 0.1)
+    for t in tables:
+        for other in t.foreign_tables:
+            if other in scores and scores[other] > 0 and scores[t.name] == 0:
+                scores[t.name] = 0.05
+    ranked = sorted(tables, key=lambda t: -scores[t.name])
+
+    chosen = list(ranked)
+    with_examples = {t.name for t in chosen}
+    # 1. drop example rows, least relevant first
+    for t in reversed(ranked):
+        if count_tokens(text_of(chosen, with_examples)) <= budget_tokens:
+            break
+        with_examples.discard(t.name)
+    # 2. drop tables, least relevant first (keep at least one)
+    while len(chosen) > 1 and count_tokens(text_of(chosen, with_examples)) > budget_tokens:
+        chosen.pop()
+    order = {t.name: i for i, t in enumerate(tables)}
+    chosen.sort(key=lambda t: order[t.name])
+    omitted = tuple(sorted(all_names - {t.name for t in chosen}))
+    no_examples = tuple(sorted({t.name for t in chosen} - with_examples))
+    notes = list(scope_notes)
+    if omitted:
+        notes.append(
+            f"schema: {len(omitted)} of {len(tables)} tables left out of the prompt to fit its budget: "
+            + ", ".join(omitted[:20])
+            + ("…" if len(omitted) > 20 else "")
+        )
+    if no_examples:
+        notes.append(f"schema: example rows left out for {len(no_examples)} tables")
+    return PromptSchema(
+        database, text_of(chosen, with_examples), tuple(t.name for t in chosen), omitted, no_examples, tuple(notes)
+    )
+
+
+def scope_to(tables: Sequence[TableSchema], focus: Sequence[str]) -> list[TableSchema]:
+    """The focus tables and their foreign-key neighbours in both directions."""
+    focus_set = set(focus)
+    keep = set(focus_set)
+    for t in tables:
+        if t.name in focus_set:
+            keep.update(t.foreign_tables)
+        elif focus_set & set(t.foreign_tables):
+            keep.add(t.name)
+    return [t for t in tables if t.name in keep]
+
+
+def columns_by_table(tables: Sequence[TableSchema]) -> dict[str, tuple[str, ...]]:
+    return {t.name: t.columns for t in tables}

@@ -1,0 +1,265 @@
+"""Answers from text: retrieve the best rows (hybrid search), fit their passages into the budget, answer
+only from them with numbered citations, or say the data does not hold the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ... import permissions
+from ...models import ChatModel, ChatOptions
+from .. import prompts
+from ..schema import quote_name
+from .passages import Passage, best_window, rank_chunks, split_chunks
+
+NOT_FOUND = "Not found in the data."
+TITLE_COLUMNS = ("full_name", "name", "title", "label", "heading", "subject")
+
+
+@dataclass(frozen=True)
+class TextCollection:
+    database: str
+    table: str
+    collection: object  # embeddings.Collection
+    store: object  # embeddings.StoreTables
+
+
+async def text_collections(datasette, actor, database: str, table_prefix: str = "") -> list[TextCollection]:
+    """Collections in `database` whose table the actor may view."""
+    try:
+        from ...embeddings import StoreTables, list_collections
+    except ImportError:  # pragma: no cover - embeddings are part of the package
+        return []
+    store = StoreTables(table_prefix)
+    db = permissions.get_database(datasette, database)
+    try:
+        collections = await db.execute_fn(lambda conn: list_collections(conn, store))
+    except Exception:  # no store tables at all, or a user's unrelated tables of those names
+        return []
+    visible = set(await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix))
+    return [TextCollection(database, c.name, c, store) for c in collections if c.name in visible]
+
+
+async def _full_row(db, table: str, pk_values) -> dict | None:
+    pks = await db.primary_keys(table) or ["rowid"]
+    where = " and ".join(f"{quote_name(pk)} = ?" for pk in pks)
+    select = "rowid, *" if pks == ["rowid"] else "*"
+    rows = (await db.execute(f"select {select} from {quote_name(table)} where {where}", list(pk_values))).rows
+    return dict(rows[0]) if rows else None
+
+
+def row_text(row: dict) -> str:
+    """The row's text columns as 'column: value' paragraphs."""
+    parts = []
+    for column, value in row.items():
+        if isinstance(value, str) and value.strip() and column != "rowid":
+            parts.append(f"{column}: {value.strip()}")
+    return "\n\n".join(parts)
+
+
+def row_label(row: dict, pk_values) -> str:
+    for column in TITLE_COLUMNS:
+        if isinstance(row.get(column), str) and row[column]:
+            return row[column]
+    return ", ".join(str(v) for v in pk_values)
+
+
+async def hits_for(datasette, actor, database: str, question: str, k: int, restrict: dict | None):
+    """(table, pk tuple, url, score) of the best rows: hybrid search, or a cosine ranking within `restrict`
+    ({table: set of embeddings ids}) for the both-path."""
+    from ...embeddings import semantic_search
+
+    if not restrict:
+        result = await semantic_search(datasette, actor, question, database=database, limit=k, mode="hybrid")
+        hits = [(h.table, tuple(h.pk), h.url, h.score) for h in result.hits]
+        named = await _named_hits(datasette, actor, database, question)
+        seen = {(table, pk) for table, pk, _, _ in named}
+        return (named + [hit for hit in hits if (hit[0], hit[1]) not in seen])[:k], list(result.notes)
+    from ...config import settings_for
+    from ...embeddings import INDEXES, QUERY_EMBEDDINGS
+    from ...embeddings.search import query_model
+
+    settings = settings_for(datasette)
+    db = permissions.get_database(datasette, database)
+    found = []
+    for collection in await text_collections(datasette, actor, database, settings.table_prefix):
+        ids = restrict.get(collection.table)
+        if not ids:
+            continue
+        model = query_model(settings, collection.collection.model)
+        vector = await QUERY_EMBEDDINGS.get(model, question)
+        index = await INDEXES.get(db, collection.store, collection.collection.id)
+        positions = [i for i, id_ in enumerate(index.ids) if id_ in ids]
+        if not positions:
+            continue
+        scores = index.matrix[positions] @ np.asarray(vector, dtype=np.float32)
+        pks = await db.primary_keys(collection.table) or ["rowid"]
+        for position, score in zip(positions, scores):
+            id_ = index.ids[position]
+            pk = tuple(json.loads(id_)) if len(pks) > 1 else (id_,)
+            url = datasette.urls.row(database, collection.table, ",".join(str(v) for v in pk))
+            found.append((collection.table, pk, url, float(score)))
+    found.sort(key=lambda item: -item[3])
+    return found[:k], []
+
+
+async def _named_hits(datasette, actor, database: str, question: str) -> list[tuple]:
+    """Rows the question names outright ("What is Datasette Lite?"), first; score 1.0 marks them."""
+    from datasette.utils import path_from_row_pks
+
+    from ...config import settings_for
+    from .name_match import named_rows
+
+    db = permissions.get_database(datasette, database)
+    found = []
+    for collection in await text_collections(datasette, actor, database, settings_for(datasette).table_prefix):
+        pks = await db.primary_keys(collection.table)
+        for pk in await named_rows(db, collection.table, question):
+            path = path_from_row_pks(dict(zip(pks or ["rowid"], pk)), pks, not pks)
+            found.append((collection.table, pk, datasette.urls.row(database, collection.table, path), 1.0))
+    return found[:2]
+
+
+async def build_passages(
+    datasette,
+    actor,
+    database: str,
+    question: str,
+    *,
+    chat: ChatModel,
+    embed,
+    budget_tokens: int,
+    k: int = 4,
+    restrict: dict | None = None,
+):
+    """Numbered passages from the best rows, each within budget_tokens / k, and notes on what was cut."""
+    hits, notes = await hits_for(datasette, actor, database, question, k, restrict)
+    db = permissions.get_database(datasette, database)
+    if not hits:
+        return [], notes
+    hits = sorted(hits, key=lambda hit: not names_in_question(hit, question))  # stable: exact names first
+    per_passage = max(64, budget_tokens // len(hits))
+    question_vector = embed([question])[0]
+    passages = []
+    for table, pk, url, score in hits:
+        row = await _full_row(db, table, pk)
+        if row is None:
+            continue
+        text = row_text(row)
+        chunks = split_chunks(text)
+        scores = rank_chunks(question, chunks, question_vector, embed)
+        header = f"[{len(passages) + 1}] {table}: {row_label(row, pk)}\n"
+        shown, _ = best_window(chunks, scores, chat.count_tokens, per_passage - chat.count_tokens(header))
+        passages.append(
+            Passage(
+                len(passages) + 1,
+                database,
+                table,
+                pk,
+                row_label(row, pk),
+                url,
+                shown,
+                len(text),
+                len(shown.replace("…", "")),
+                score,
+            )
+        )
+    for p in passages:
+        if p.clipped:
+            notes.append(
+                f"passage [{p.number}] ({p.label}) is {p.shown_chars:,} of {p.full_chars:,} characters, "
+                "around the best-matching part"
+            )
+    return passages, notes
+
+
+def names_in_question(hit, question: str) -> bool:
+    """Whether the question names the row itself (its key's last part, e.g. "shot-scraper")."""
+    words = set(re.findall(r"[\w.-]+", question.lower()))
+    return any(str(value).lower().rsplit("/", 1)[-1] in words for value in hit[1])
+
+
+def attribute(answer: str, passages, threshold: float = 0.6) -> list:
+    """Passages that contain most of the answer's content words: for answers that forgot their [n] markers.
+    Reported as matched, not cited, so nobody mistakes it for the model's own citation."""
+    words = {w for w in re.findall(r"[a-z][a-z0-9-]{3,}", answer.lower())}
+    if not words:
+        return []
+    scored = []
+    for passage in passages:
+        overlap = len(words & set(re.findall(r"[a-z][a-z0-9-]{3,}", passage.text.lower()))) / len(words)
+        if overlap >= threshold:
+            scored.append((overlap, passage))
+    return [p for _, p in sorted(scored, key=lambda item: -item[0])[:2]]
+
+
+CITATION = re.compile(r"\[(\d{1,2})\]")
+
+
+def cited_numbers(answer: str, count: int) -> tuple[list[int], list[int]]:
+    """(valid citation numbers in order of first use, numbers that match no passage)."""
+    valid, invalid = [], []
+    for match in CITATION.finditer(answer):
+        number = int(match.group(1))
+        target = valid if 1 <= number <= count else invalid
+        if number not in target:
+            target.append(number)
+    return valid, invalid
+
+
+def is_not_found(answer: str) -> bool:
+    return answer.strip().lower().startswith("not found in the data")
+
+
+def passage_messages(question: str, passages, notes) -> list[dict]:
+    blocks = "\n\n".join(f"[{p.number}] {p.table}: {p.label}\n{p.text}" for p in passages)
+    note_text = ("Notes: " + "; ".join(notes) + "\n") if notes else ""
+    return [
+        {"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},
+        {
+            "role": "user",
+            "content": prompts.TEXT_ANSWER_USER.format(
+                question=question, passages=blocks or "(no passages were found)", notes=note_text
+            ),
+        },
+    ]
+
+
+async def answer_from_passages(chat: ChatModel, question: str, passages, notes, max_tokens: int, on_token=None):
+    messages = passage_messages(question, passages, notes)
+    options = ChatOptions(
+        max_tokens=max_tokens, temperature=0.0, cache_slot="answer", prefix=prompts.TEXT_ANSWER_SYSTEM
+    )
+    pieces = []
+    async for piece in chat.stream(messages, options):
+        if not piece:
+            continue
+        pieces.append(piece)
+        if on_token is not None:
+            await on_token(piece)
+    return "".join(pieces).strip(), messages
+
+
+async def restrict_from_rows(datasette, database: str, collections, result) -> dict:
+    """{table: ids} of the SQL result's rows that have embeddings: the column whose values best match the ids
+    of a collection (a primary key, or a foreign key to that table) decides."""
+    db = permissions.get_database(datasette, database)
+    from ...embeddings import INDEXES
+
+    restrict = {}
+    for collection in collections:
+        index = await INDEXES.get(db, collection.store, collection.collection.id)
+        ids = set(index.ids)
+        best, best_overlap = None, 0
+        for position in range(len(result.columns)):
+            values = {str(row[position]) for row in result.rows if row[position] is not None}
+            overlap = len(values & ids)
+            if overlap > best_overlap:
+                best, best_overlap = values & ids, overlap
+        if best:
+            restrict[collection.table] = best
+    return restrict

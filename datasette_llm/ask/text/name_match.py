@@ -1,0 +1,92 @@
+"""Rows that a question names outright: "What is Datasette Lite?" names the row whose name is
+`datasette-lite`, whatever the vector and keyword rankings think of a short question.
+
+Names are compared normalised (case, and `-`, `_`, `/`, `.` and spaces all alike), against the table's label
+column (Datasette's choice: `name`, `title`, ...) and a single primary key, text values only (a number in a
+question is not a name). When one matched name lies
+inside a longer one ("datasette" inside "datasette lite"), only the longer counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..schema import quote_name
+
+MAX_WORDS = 5  # longest name looked for, in words
+MIN_CHARS = 3
+# Words that are names of nothing on their own, so a row called "What" or "The" is not "named".
+STOP = frozenset(
+    "a an and are can do does for how i in is it me of on or the to was what when where which who why "
+    "with you about tell explain".split()
+)
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
+
+
+def question_phrases(question: str) -> dict[str, tuple[int, int]]:
+    """Every run of 1..MAX_WORDS words of the question, normalised, with its (start, end) word span."""
+    words = normalise(question).split()
+    phrases: dict[str, tuple[int, int]] = {}
+    for start in range(len(words)):
+        for end in range(start + 1, min(len(words), start + MAX_WORDS) + 1):
+            span = words[start:end]
+            phrase = " ".join(span)
+            if len(phrase) >= MIN_CHARS and not all(word in STOP for word in span):
+                phrases.setdefault(phrase, (start, end))
+    return phrases
+
+
+def longest_only(matches: dict[str, tuple[int, int]]) -> list[str]:
+    """Matched phrases, longest first, without those whose span lies inside a longer match."""
+    ordered = sorted(matches, key=lambda phrase: -(matches[phrase][1] - matches[phrase][0]))
+    kept: list[str] = []
+    for phrase in ordered:
+        start, end = matches[phrase]
+        if not any(matches[k][0] <= start and end <= matches[k][1] for k in kept):
+            kept.append(phrase)
+    return kept
+
+
+def _normalised_sql(column: str) -> str:
+    expression = f"lower({quote_name(column)})"
+    for separator in ("-", "_", "/", "."):
+        expression = f"replace({expression}, '{separator}', ' ')"
+    return expression
+
+
+async def named_rows(db, table: str, question: str, limit: int = 2) -> list[tuple]:
+    """Primary-key tuples of rows of `table` whose name the question contains, the longest names first."""
+    phrases = question_phrases(question)
+    if not phrases:
+        return []
+    pks = await db.primary_keys(table) or ["rowid"]
+    columns = []
+    label = await db.label_column_for_table(table)
+    if label:
+        columns.append(label)
+    # Datasette 0.65 labels rows by a `name` or `title` column; 1.0 prefers a unique text column (often the
+    # primary key, such as `full_name`), so the name column is matched as well on both.
+    for column in await db.table_columns(table):
+        if column.lower() in ("name", "title") and column not in columns:
+            columns.append(column)
+    if len(pks) == 1 and pks[0] != "rowid" and pks[0] not in columns:
+        columns.append(pks[0])
+    if not columns:
+        return []
+    marks = ", ".join("?" for _ in phrases)
+    names = ", ".join(_normalised_sql(c) for c in columns)
+    where = " or ".join(f"(typeof({quote_name(c)}) = 'text' and {_normalised_sql(c)} in ({marks}))" for c in columns)
+    select = ", ".join(quote_name(pk) for pk in pks)
+    sql = f"select {select}, {names} from {quote_name(table)} where {where} limit 50"
+    rows = (await db.execute(sql, list(phrases) * len(columns))).rows
+    by_phrase: dict[str, tuple] = {}
+    for row in rows:
+        for name in row[len(pks) :]:
+            name = " ".join(str(name or "").split())
+            if name in phrases:
+                by_phrase.setdefault(name, tuple(row[: len(pks)]))
+    matched = {phrase: phrases[phrase] for phrase in by_phrase}
+    return [by_phrase[phrase] for phrase in longest_only(matched)][:limit]

@@ -1,0 +1,154 @@
+"""Read each database's schema into the local model before the first visitor asks.
+
+When `datasette serve` starts, a background thread at low priority saves the model state after the SQL prompt
+prefix of every database Ask serves (models/prompt_states.py), as an anonymous visitor sees it. A question
+never waits behind it: the warm-up reads in pieces of PREFIX_CHUNK tokens, stops as soon as a request is
+running or queued, and carries on once the model has been quiet for QUIET_SECONDS. Prefixes saved by an
+earlier run are only checked, not read again. `warm_up()` does the same for one database as one actor sees it,
+while they type a question (the Ask page starts it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+
+from ..config import settings_for
+from ..models import ChatModel, ChatOptions, chat_model_for
+from .conversation import sql_messages, sql_prefix
+from .pipeline import AskPipeline
+
+logger = logging.getLogger("datasette_llm")
+
+QUIET_SECONDS = 2.0  # between the pipeline's model calls (SQL, then the answer) the model is idle for less
+MAX_TRIES = 20  # times a database's warm-up may give way to questions before it is left for the page's own
+LOWER_PRIORITY = 10  # nice increment of the warm-up thread (and the llama.cpp threads it starts)
+
+
+def serving() -> bool:
+    """Whether this process is `datasette serve` (not a test client or a `datasette llm` command)."""
+    try:
+        import click
+    except ImportError:  # pragma: no cover - datasette depends on click
+        return False
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name == "serve"
+
+
+def databases_to_warm(datasette, settings) -> list[str]:
+    if not settings.warm_up:
+        return []
+    names = [name for name in datasette.databases if name != "_internal" and settings.enabled_for(name)]
+    if settings.warm_up_databases is not None:
+        names = [name for name in names if name in settings.warm_up_databases]
+    return names
+
+
+def start(datasette, databases: Sequence[str] | None = None) -> threading.Thread | None:
+    """Warm `databases` (default: those the settings name) in a daemon thread; None when there is nothing to do."""
+    settings = settings_for(datasette)
+    names = list(databases) if databases is not None else databases_to_warm(datasette, settings)
+    model = chat_model_for(settings)
+    if not names or not model.prompt_cache:
+        return None
+    thread = threading.Thread(target=_run, args=(datasette, names, model), name="datasette-llm-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_if_serving(datasette) -> threading.Thread | None:
+    return start(datasette) if serving() else None
+
+
+def _run(datasette, names: list[str], model: ChatModel) -> None:
+    lower_priority()
+    started = time.perf_counter()
+    results = asyncio.run(warm_all(datasette, names, model))
+    logger.info("datasette-llm: warm-up of %s finished in %.1fs", results, time.perf_counter() - started)
+
+
+def lower_priority() -> None:
+    """Lower this thread's CPU priority (Linux applies nice per thread; threads it starts inherit it)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWER_PRIORITY)
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        pass
+
+
+def quiet(model: ChatModel) -> bool:
+    """No request running or queued, and none for QUIET_SECONDS (the next stage of a question may follow)."""
+    last = getattr(model, "last_active", 0.0)
+    return not model.busy() and time.monotonic() - last >= QUIET_SECONDS
+
+
+async def warm_all(datasette, names: Sequence[str], model: ChatModel) -> dict[str, bool]:
+    """{database: whether its prefix state is saved}. Gives way to questions; never raises."""
+    results = {}
+    for name in names:
+        results[name] = False
+        for _ in range(MAX_TRIES):
+            while not quiet(model):
+                await asyncio.sleep(0.5)
+            try:
+                results[name] = await warm_database(datasette, name, model)
+            except Exception:  # a warm-up is an optimisation: questions report real problems themselves
+                logger.debug("datasette-llm: warm-up of %s failed", name, exc_info=True)
+                break
+            if results[name] or not prefix_pending(model):
+                break
+    if results:
+        while not quiet(model):
+            await asyncio.sleep(0.5)
+        try:
+            ready = await asyncio.to_thread(warm_answers, model, lambda: not quiet(model))
+            logger.info("datasette-llm: answer prompts warmed: %s", ready)
+        except Exception:
+            logger.debug("datasette-llm: warm-up of the answer prompts failed", exc_info=True)
+    return results
+
+
+def warm_answers(model: ChatModel, should_stop) -> bool:
+    """Load the answer context and save the state after the answer prompts' instructions: the first question
+    otherwise waits for both (measured: its answer took 7.4 s instead of 4.7 s)."""
+    from . import prompts
+
+    ready = True
+    for system in (prompts.ANSWER_SYSTEM, prompts.TEXT_ANSWER_SYSTEM):
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": "warm-up"}]
+        options = ChatOptions(max_tokens=1, cache_slot="answer", prefix=system)
+        ready = model.prepare_prefix(messages, options, should_stop) and ready
+    return ready
+
+
+def prefix_pending(model: ChatModel) -> bool:
+    # After giving way the prefix may still be missing; a model without prefix states has nothing to retry.
+    return getattr(model, "states", None) is not None
+
+
+async def warm_database(datasette, database: str, model: ChatModel) -> bool:
+    """Save the state after `database`'s SQL prompt prefix, as an anonymous visitor would see the schema."""
+    pipeline = AskPipeline(datasette, database, "warm-up", model=model)
+    await pipeline.prepare()
+    prefix = sql_prefix(pipeline.schema)
+    if not prefix:
+        return False
+    options = ChatOptions(max_tokens=1, cache_slot="sql", prefix=prefix)
+    messages = sql_messages(pipeline.schema, "", ())
+    return model.prepare_prefix(messages, options, lambda: not quiet(model))
+
+
+async def warm_up(
+    datasette, database: str, actor=None, *, tables: Sequence[str] = (), model: ChatModel | None = None
+) -> bool:
+    """Read the SQL prompt's constant part (instructions + schema) into the model's prompt cache ahead of
+    the first question, e.g. while someone types it. Same permission checks as a question."""
+    pipeline = AskPipeline(datasette, database, "warm-up", actor=actor, tables=tables, model=model)
+    if not pipeline.model.prompt_cache:
+        return False
+    await pipeline.prepare()
+    options = ChatOptions(max_tokens=1, cache_slot="sql", prefix=sql_prefix(pipeline.schema))
+    return await pipeline.model.warm(sql_messages(pipeline.schema, "", ()), options)

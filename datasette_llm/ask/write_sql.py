@@ -1,0 +1,164 @@
+"""Write SQL stage: the repair loop. The model writes a query; what fails goes back with the error, what
+looks wrong goes back once with the doubt; the first attempt that passes stands (or a vote between samples)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ..models import ChatOptions
+from ..sql.execute import QueryResult
+from ..sql.replies import extract_sql
+from ..sql.results import GuardedSQL
+from . import repairs
+from .conversation import SQL_REPLY_START, SqlConversation, sql_messages, sql_prefix
+from .repairs.value_hints import looks_empty
+from .results import Attempt, Candidate, MendedRun, Outcome
+from .sql_vote import choose, result_signature
+
+
+class WritingSql:
+    """AskPipeline's SQL stages: the repair loop and voting (state: AskPipeline; one query's checks: Mending)."""
+
+    async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
+        """The repair loop: write, validate and mend, run, review; send back what fails, at most once per kind
+        of doubt; (query, rows) of the first attempt that passes, or (None, None)."""
+        talk = SqlConversation(messages=sql_messages(self.schema, self.question, self.history))
+        options = ChatOptions(
+            max_tokens=self.settings.sql_max_tokens,
+            temperature=0.0,
+            cache_slot="sql",
+            prefix=sql_prefix(self.schema),
+            reply_prefix=SQL_REPLY_START,
+        )
+        for number in range(1, self.max_attempts + 1):
+            last = number == self.max_attempts
+            reply, sql = await self.write_sql(talk, options, number)
+            outcome = await self.try_sql(sql, final=last, attempt=number)
+            if outcome.error is not None:
+                self.send_back_error(talk, reply, sql, outcome)
+                continue
+            run = await self.mend_run(outcome)
+            unmatched: tuple[str, ...] = ()  # literals that match no stored value, when the query runs anyway
+            if looks_empty(run.result):
+                checked = await self.check_empty(talk, reply, run, may_send_back=not last)
+                if checked is None:
+                    continue  # sent back with a value hint
+                run, unmatched = checked
+            doubts = repairs.LOGIC_CHECKS.apply(
+                run.guarded.sql, self.question, self.guard_schema.tables, self.links, row_cap=self.settings.max_rows
+            )
+            if doubts and not last and not talk.reconsidered:
+                self.send_back_doubts(talk, reply, run, doubts)
+                continue
+            return await self.accept(talk, reply, outcome, run, outcome.doubts + tuple(doubts) + unmatched)
+        return None, None
+
+    async def write_sql(self, talk: SqlConversation, options: ChatOptions, number: int):
+        """One reply of the model and the query in it; a query that already failed is sampled anew."""
+        await self.emit("writing_sql", attempt=number)
+        started = time.perf_counter()
+        reply = await self.model.chat(talk.messages, options)
+        sql = extract_sql(reply.text)
+        if sql and sql in talk.failed:
+            # Greedy decoding tends to repeat a query that was just rejected; sample a different one.
+            self._count_sql_tokens(reply)
+            reply = await self.model.chat(talk.messages, replace(options, temperature=0.7, seed=number))
+            sql = extract_sql(reply.text)
+        self._clock("sql_generation", started)
+        self._count_sql_tokens(reply)
+        await self.emit("checking", attempt=number, sql=sql)
+        return reply, sql
+
+    def send_back_error(self, talk: SqlConversation, reply, sql: str, outcome: Outcome):
+        """A query that was rejected or failed: recorded, and sent back with the error and the closest names."""
+        self.attempts.append(
+            Attempt(
+                reply=reply.text,
+                sql=outcome.guarded.sql if outcome.guarded else sql or None,
+                error=outcome.error,
+                error_kind=outcome.kind,
+                suggestions=outcome.suggestions,
+                row_count=None,
+                seconds=reply.seconds,
+            )
+        )
+        talk.send_back(reply.text, outcome.error, outcome.suggestions)
+        talk.failed.add(sql)
+
+    def send_back_doubts(self, talk: SqlConversation, reply, run: MendedRun, doubts: Sequence[str]):
+        """Once: a query whose logic looks wrong goes back with the reason (a doubt that remains is a warning)."""
+        talk.reconsidered = True
+        self.attempts.append(
+            Attempt(
+                reply=reply.text,
+                sql=run.guarded.sql,
+                error="; ".join(doubts),
+                error_kind="doubtful_logic",
+                row_count=len(run.result.rows),
+                seconds=reply.seconds,
+                fixes=run.fixes,
+            )
+        )
+        talk.ask_to_reconsider(reply.text, doubts)
+
+    async def accept(self, talk: SqlConversation, reply, outcome: Outcome, run: MendedRun, doubts: Sequence[str]):
+        """The attempt that stands: recorded, its mends and remaining doubts noted (or voted on, when set)."""
+        self.attempts.append(
+            Attempt(
+                reply=reply.text,
+                sql=run.guarded.sql,
+                row_count=len(run.result.rows),
+                seconds=reply.seconds,
+                fixes=run.fixes,
+            )
+        )
+        if run.fixes:  # what ran differs from what the model wrote: say so wherever the result is shown
+            self.notes.append("the query was mended before it ran: " + "; ".join(run.fixes))
+        # Values the question never mentions are only shown: sent back on Spider, the model fixed none of 9
+        # queries and dropped a right 'France' for "French singers" (benchmarks/results/spider-s5-rerun5.json).
+        unasked = await self.values_not_asked_for(run.guarded, talk.offered)
+        self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in tuple(doubts) + tuple(unasked))
+        if self.settings.sql_candidates > 1:
+            return await self.vote(talk.first, replace(outcome, guarded=run.guarded, result=run.result))
+        return run.guarded, run.result
+
+    async def vote(self, messages, first: Outcome) -> tuple[GuardedSQL, QueryResult]:
+        """Sample more queries from the first prompt (its prefix is cached) and keep the result most agree on."""
+        count = self.settings.sql_candidates
+        pool = [first]
+        for seed in range(1, count):
+            await self.emit("writing_sql", candidate=seed + 1, of=count)
+            options = ChatOptions(
+                max_tokens=self.settings.sql_max_tokens,
+                temperature=0.8,
+                top_p=0.95,
+                seed=seed,
+                cache_slot="sql",
+                prefix=sql_prefix(self.schema),
+                reply_prefix=SQL_REPLY_START,
+            )
+            started = time.perf_counter()
+            reply = await self.model.chat(messages, options)
+            self._clock("sql_generation", started)
+            self._count_sql_tokens(reply)
+            pool.append(await self.try_sql(extract_sql(reply.text)))
+        signatures = [result_signature(o.result) if o.result is not None else None for o in pool]
+        chosen, _ = choose(signatures)
+        self.candidates = [
+            Candidate(
+                sql=o.guarded.sql if o.guarded else None,
+                error=o.error,
+                row_count=len(o.result.rows) if o.result else None,
+                votes=signatures.count(signature) if signature is not None else 0,
+                chosen=index == chosen,
+            )
+            for index, (o, signature) in enumerate(zip(pool, signatures))
+        ]
+        if chosen:
+            self.notes.append(
+                f"{self.candidates[chosen].votes} of {count} sampled queries agreed on this result; "
+                "the first query written disagreed"
+            )
+        return pool[chosen].guarded, pool[chosen].result

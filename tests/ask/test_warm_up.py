@@ -1,0 +1,202 @@
+"""Warm before the first visitor, never in a visitor's way; answers read rows for a bounded time."""
+
+import threading
+import time
+
+import pytest
+import sqlite_utils
+from ask_helpers import ScriptedModel, sql_reply
+from datasette.app import Datasette
+
+from datasette_llm.ask import prompts, warm_up
+from datasette_llm.ask.answer import ANSWER_LIST_ROWS, LEAD_IN_TOKENS, answer_row_budget
+from datasette_llm.ask.pipeline import ask
+from datasette_llm.config import load_settings
+
+
+@pytest.fixture
+def paths(tmp_path):
+    made = []
+    for name in ("shop", "music"):
+        path = tmp_path / f"{name}.db"
+        db = sqlite_utils.Database(path)
+        db["items"].insert_all(
+            [{"id": i, "name": f"{name} item {i}", "text": "words " * 40} for i in range(300)], pk="id"
+        )
+        db.close()
+        made.append(path)
+    return made
+
+
+class WarmableModel(ScriptedModel):
+    """Records prepare_prefix calls; a question 'arrives' during the first one."""
+
+    prompt_cache = True
+    states = object()
+
+    def __init__(self, replies=(), speed=None):
+        super().__init__(list(replies))
+        self.prepared = []
+        self.questions = 0
+        self.speed = speed
+        self.last_active = 0.0
+
+    def reading_speed(self):
+        return self.speed
+
+    def busy(self):
+        return self.questions > 0
+
+    def prepare_prefix(self, messages, options, should_stop=lambda: False):
+        self.prepared.append((messages, options, time.monotonic()))
+        if len(self.prepared) == 1:
+            self.questions = 1  # a visitor's question: the warm-up must give way at once
+
+            def answered():
+                self.questions = 0
+                self.last_active = time.monotonic()
+
+            threading.Timer(0.3, answered).start()
+            return not should_stop()
+        return True
+
+
+def test_which_databases_are_warmed(paths):
+    ds = Datasette([str(p) for p in paths])
+    assert warm_up.databases_to_warm(ds, load_settings({})) == ["shop", "music"]
+    assert warm_up.databases_to_warm(ds, load_settings({"warm_up_databases": ["music"]})) == ["music"]
+    assert warm_up.databases_to_warm(ds, load_settings({"warm_up_databases": []})) == []
+    assert warm_up.databases_to_warm(ds, load_settings({"databases": ["shop"]})) == ["shop"]
+    assert warm_up.databases_to_warm(ds, load_settings({"warm_up": False})) == []
+
+
+@pytest.mark.asyncio
+async def test_startup_warms_only_a_server(paths, monkeypatch):
+    started = []
+    monkeypatch.setattr(warm_up, "start", lambda datasette: started.append(datasette))
+    ds = Datasette([str(p) for p in paths])
+    await ds.invoke_startup()  # a test client, as in `datasette llm ...` commands: no model work
+    assert started == [] and not warm_up.serving()
+
+    import click
+
+    with click.Context(click.Command("serve"), info_name="serve"):
+        assert warm_up.serving()
+        warm_up.start_if_serving(ds)
+    assert started == [ds]
+
+
+@pytest.mark.asyncio
+async def test_warm_up_gives_way_to_a_question_then_finishes(paths, monkeypatch):
+    monkeypatch.setattr(warm_up, "QUIET_SECONDS", 0.2)
+    model = WarmableModel()
+    ds = Datasette([str(p) for p in paths])
+    results = await warm_up.warm_all(ds, ["shop", "music"], model)
+    assert results == {"shop": True, "music": True}
+    (first, _, _), (retry, options, retried_at), (music, _, _), *answers = model.prepared
+    assert retry == first and "items" in first[1]["content"]
+    # then the answer context and its instructions, so the first question's answer does not wait for them
+    assert [(o.cache_slot, o.prefix) for _, o, _ in answers] == [
+        ("answer", prompts.ANSWER_SYSTEM),
+        ("answer", prompts.TEXT_ANSWER_SYSTEM),
+    ]
+    assert retried_at - model.last_active >= 0.2  # only after the question was done and the model quiet
+    assert first[1]["content"].endswith("Question: ") and options.prefix and options.cache_slot == "sql"
+    assert len(model.calls) == 0  # nothing was generated
+
+
+@pytest.mark.asyncio
+async def test_warm_up_prefix_is_the_questions_prefix(paths):
+    model = WarmableModel([sql_reply("select count(*) from items"), "300 items."])
+    model.prepared.append(None)  # no visitor interruption in this test
+    ds = Datasette([str(paths[0])])
+    assert await warm_up.warm_database(ds, "shop", model)
+    _, options, _ = model.prepared[-1]
+    result = await ask(ds, "shop", "How many items?", model=model)
+    assert result.ok and model.calls[0][1]["content"].startswith(options.prefix)
+
+
+def test_a_slow_model_reads_fewer_rows_than_its_window_holds():
+    fast = WarmableModel(speed=None)
+    fast.prompt_cache = False  # an API model: only the window counts
+    assert answer_row_budget(fast, 6000) == (6000, "did not fit in the model's context")
+    slow = WarmableModel(speed=50.0)
+    budget, reason = answer_row_budget(slow, 6000)
+    assert budget == 250 and "in time" in reason and "50 tokens a second" in reason
+    assert answer_row_budget(WarmableModel(speed=5000.0), 6000)[0] == 6000
+
+
+@pytest.mark.asyncio
+async def test_a_huge_result_still_answers_with_notes_of_what_was_cut(paths):
+    model = WarmableModel([sql_reply("select * from items"), "There are many items."], speed=40.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "Show every item with its text", model=model)
+    assert result.ok and result.row_count == 300
+    answer_prompt = model.calls[1][1]["content"]
+    shown = answer_prompt.count("shop item")
+    assert 0 < shown < 30
+    note = next(n for n in result.notes if "rows shown" in n)
+    assert note.startswith(f"{shown} of 300 rows shown") and "left out to answer in time" in note
+
+
+class TimedWriter(WarmableModel):
+    """Writes at a known speed and stops at max_tokens (4 characters a token, as ScriptedModel counts)."""
+
+    def __init__(self, replies, write_speed):
+        super().__init__(replies, speed=40.0)
+        self.write_speed = write_speed
+        self.budgets = []
+
+    def writing_speed(self):
+        return self.write_speed
+
+    def _complete(self, messages, options, cancel):
+        self.budgets.append(options.max_tokens)
+        result = super()._complete(messages, options, cancel)
+        text = result.text[: options.max_tokens * 4]
+        return type(result)(text, result.prompt_tokens, self.count_tokens(text), 0.0, self.name)
+
+
+@pytest.mark.asyncio
+async def test_a_long_answer_stops_in_time_at_a_full_line_and_says_so(paths):
+    listing = "The items are:\n" + "".join(f"- shop item {i}: words words\n" for i in range(60))
+    sql = sql_reply("select id, name from items limit 10")
+    model = TimedWriter([sql, listing], write_speed=20.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "List ten items", model=model)
+    assert model.budgets[1] == 100  # 5 seconds at 20 tokens a second
+    assert result.answer.endswith("words …") and len(result.answer) <= 100 * 4 + 2
+    assert "\n- shop item" in result.answer and result.answer.count("- shop item") < 60
+    note = next(n for n in result.notes if "answer was stopped" in n)
+    assert "after 100 tokens" in note and "20 tokens a second" in note
+    slow = TimedWriter([sql, listing], write_speed=5.0)
+    await ask(Datasette([str(paths[0])]), "shop", "List ten items", model=slow)
+    assert slow.budgets[1] == 80  # never fewer than MIN_ANSWER_TOKENS, however slow the machine is just now
+    assert result.row_count == 10  # the rows themselves are all there
+
+
+@pytest.mark.asyncio
+async def test_a_long_result_gets_a_lead_in_read_from_its_first_rows(paths):
+    listing = "The items are:\n" + "".join(f"- shop item {i}: words words\n" for i in range(60))
+    model = TimedWriter([sql_reply("select id, name from items"), listing], write_speed=20.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "List every item", model=model)
+    assert result.row_count == 300 and len(result.rows) == 300  # the table has every row
+    assert model.budgets[1] == LEAD_IN_TOKENS
+    answer_prompt = model.calls[1][1]["content"]
+    assert answer_prompt.count("shop item") == ANSWER_LIST_ROWS and "shop item 9\n" in answer_prompt + "\n"
+    note = next(n for n in result.notes if "rows shown" in n)
+    assert note.startswith(f"{ANSWER_LIST_ROWS} of 300 rows shown; the rest are in the table under the answer")
+    assert result.answer.endswith(" …") and result.answer.count("- shop item") < ANSWER_LIST_ROWS
+    api = TimedWriter([sql_reply("select id, name from items"), "There are 300 items."], write_speed=20.0)
+    api.prompt_cache = False  # an API model reads the whole result that fits its window
+    await ask(Datasette([str(paths[0])]), "shop", "List every item", model=api)
+    assert api.calls[1][1]["content"].count("shop item") == 300
+
+
+@pytest.mark.asyncio
+async def test_a_short_answer_is_left_alone_and_an_api_model_is_not_timed(paths):
+    model = TimedWriter([sql_reply("select count(*) from items"), "There are 300 items."], write_speed=12.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "How many items?", model=model)
+    assert result.answer == "There are 300 items." and not any("stopped" in n for n in result.notes)
+    api = TimedWriter([sql_reply("select count(*) from items"), "There are 300 items."], write_speed=12.0)
+    api.prompt_cache = False
+    await ask(Datasette([str(paths[0])]), "shop", "How many items?", model=api)
+    assert api.budgets[1] == load_settings({}).answer_max_tokens
