@@ -18,6 +18,9 @@ def register_routes():
 def startup(datasette):
     from .ask import warm_up
     from .compat import DATASETTE_1
+    from .config import check_settings_at_startup
+
+    check_settings_at_startup(datasette)
 
     if DATASETTE_1:
         from .embeddings.hidden import hide_in_config

@@ -10,6 +10,9 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+import click
+from datasette.utils import StartupError
+
 from .errors import ConfigError
 
 PLUGIN_NAME = "datasette-llm"
@@ -159,6 +162,19 @@ def settings_for(datasette) -> Settings:
         cached = load_settings(datasette.plugin_config(PLUGIN_NAME) or {})
         datasette._datasette_llm_settings = cached
     return cached
+
+
+class SettingsRefused(click.ClickException, StartupError):
+    """A bad setting at start-up: `datasette serve` prints the message and exits (0.65 catches ClickException
+    there, 1.0 StartupError), instead of failing on the first request."""
+
+
+def check_settings_at_startup(datasette) -> None:
+    """Read the settings once at start-up, so a bad one stops the server with its message."""
+    try:
+        settings_for(datasette)
+    except ConfigError as error:
+        raise SettingsRefused(f"datasette-llm: {error}") from None
 
 
 def allow_ask_block(datasette, database: str):

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,31 @@ def test_cli_reads_a_datasette_yaml_on_either_version(tmp_path):
     assert settings_for(datasette).max_rows == 42
     assert datasette.plugin_config("datasette-llm", database="other", fallback=False) == {"allow_ask": False}
     assert datasette.setting("sql_time_limit_ms") == 1500
+
+
+def test_a_bad_setting_stops_datasette_serve_at_launch_with_its_message(tmp_path):
+    """Checked by the startup hook: the server never starts, rather than failing on the first request."""
+    from datasette_versions import DATASETTE_1
+
+    config = tmp_path / "config.yml"
+    config.write_text("plugins:\n  datasette-llm:\n    answer_max_tokens: many\n")
+    datasette = Path(sys.executable).parent / "datasette"
+    flag = "-c" if DATASETTE_1 else "-m"
+    done = subprocess.run(
+        [str(datasette), "serve", "--memory", flag, str(config), "--get", "/-/versions.json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Error: datasette-llm:" in done.stderr and "answer_max_tokens" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout and '"datasette"' not in done.stdout
+
+
+@pytest.mark.asyncio
+async def test_the_startup_hook_refuses_an_unknown_setting():
+    from datasette_llm.config import SettingsRefused
+
+    ds = Datasette(memory=True, metadata={"plugins": {"datasette-llm": {"no_such_setting": 1}}})
+    with pytest.raises(SettingsRefused, match="no_such_setting"):
+        await ds.invoke_startup()
