@@ -64,5 +64,6 @@ Passages:
 {passages}
 {notes}
 Question: {question}
-Answer the question in a sentence or two, from the passages only. End each sentence with the number of the \
+If the passages do not contain the answer, reply exactly: Not found in the data.
+Otherwise answer in a sentence or two, from the passages only, and end each sentence with the number of the \
 passage it comes from in square brackets, like [1]."""
