@@ -267,7 +267,7 @@ async def page_view(request, datasette):
         "ask_js": datasette.urls.static_plugins("datasette-llm", "ask.js"),
         "chart_scripts": [datasette.urls.static_plugins("datasette-llm", path) for path in VEGA_SCRIPTS],
     }
-    html = await datasette.render_template("ask.html", context, request=request)
+    html = await datasette.render_template("datasette_llm/ask.html", context, request=request)
     return Response.html(html)
 
 
@@ -298,7 +298,7 @@ async def index_view(request, datasette):
     if len(databases) == 1:
         return Response.redirect(datasette.urls.database(databases[0]) + "/-/ask")
     links = [{"name": name, "href": datasette.urls.database(name) + "/-/ask"} for name in databases]
-    html = await datasette.render_template("ask_index.html", {"databases": links}, request=request)
+    html = await datasette.render_template("datasette_llm/ask_index.html", {"databases": links}, request=request)
     return Response.html(html)
 
 

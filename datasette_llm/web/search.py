@@ -63,7 +63,7 @@ async def page_view(request, datasette):
         "table_url": datasette.urls.table(database, table),
         "action": datasette.urls.table(database, table) + "/-/semantic-search",
     }
-    html = await datasette.render_template("semantic_search.html", context, request=request)
+    html = await datasette.render_template("datasette_llm/semantic_search.html", context, request=request)
     return Response.html(html, status=status)
 
 
