@@ -17,8 +17,8 @@ from agents_helpers import (  # noqa: F401 (agents_test_hooks is an autouse fixt
 )
 from mcp_types.methods import validate_server_result
 
-from datasette_llm.agents.mcp import HANDSHAKE_VERSIONS, MODERN_VERSIONS, handle_message
-from datasette_llm.agents.mcp_transport import origin_allowed
+from datasette_llm.agents.mcp import origin_allowed
+from datasette_llm.agents.mcp.dispatch import HANDSHAKE_VERSIONS, MODERN_VERSIONS, handle_message
 
 MODERN = MODERN_VERSIONS[-1]
 CLIENT_META = {

@@ -13,7 +13,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 from datasette_versions import DATASETTE_1, only_datasette_065, only_datasette_1
 
-from datasette_llm.agents.mcp_transport import MAX_BATCH_MESSAGES
+from datasette_llm.agents.mcp.transport import MAX_BATCH_MESSAGES
 from datasette_llm.config import load_settings
 from datasette_llm.errors import ConfigError
 

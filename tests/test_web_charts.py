@@ -10,7 +10,7 @@ from datasette.app import Datasette
 
 import datasette_llm.ask.pipeline
 import datasette_llm.web.ask as web_ask
-from datasette_llm.agents.mcp_tools import ask_tool
+from datasette_llm.agents.mcp.tools import ask_tool
 
 BAR_SQL = "select name, stars from repos order by stars desc"
 NO_CHART_SQL = "select name, owner from repos"

@@ -5,9 +5,7 @@ API and an MCP server, all following Datasette's permissions for the request's a
     query_api.py      run_capped_query(): guarded SQL whose rows are capped by count AND by characters
     manifest.py       /.well-known/ai-plugin.json
     openapi.py        the OpenAPI 3.1 description of the HTTP API
-    mcp_tools.py      the MCP tools (list_tables, describe_table, query, ask, semantic_search)
-    mcp.py            the JSON-RPC dispatcher: handle_message(datasette, actor, message)
-    mcp_transport.py  Streamable HTTP: sessions, protocol eras, batches, Origin checks
+    mcp/              the MCP server: its tools, the JSON-RPC dispatcher and the Streamable HTTP transport
 
 The web views in `web/agents.py` are thin wrappers over these functions.
 """

@@ -11,7 +11,7 @@ import yaml
 from datasette.utils.asgi import Response
 
 from ..agents.manifest import build_manifest
-from ..agents.mcp_transport import MAX_BODY_BYTES, handle_http
+from ..agents.mcp import MAX_BODY_BYTES, handle_http
 from ..agents.openapi import build_openapi
 from ..agents.query_api import MAX_SQL_CHARS, run_capped_query
 from ..agents.schema_api import describe_databases, describe_table

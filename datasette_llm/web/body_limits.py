@@ -19,7 +19,7 @@ OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) ans
 
 def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
     """(path pattern, body limit in bytes, whether errors are JSON-RPC) for every route of the plugin."""
-    from ..agents.mcp_transport import MAX_BODY_BYTES as MCP_BYTES
+    from ..agents.mcp import MAX_BODY_BYTES as MCP_BYTES
     from . import agents, ask
     from .routes import all_routes
 

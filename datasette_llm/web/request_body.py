@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
-from ..agents.mcp_transport import is_text
+from ..agents.mcp import is_text
 from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 JSON = "application/json"

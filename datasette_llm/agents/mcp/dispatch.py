@@ -2,7 +2,7 @@
 
 Two protocol eras are served. Handshake revisions (2024-11-05 .. 2025-11-25) start with `initialize`;
 2026-07-28 has no handshake: `server/discover` advertises the server, and every request carries its
-protocol version and client capabilities in `params._meta` (checked by the transport, mcp_transport.py).
+protocol version and client capabilities in `params._meta` (checked by the transport, transport.py).
 Which fields a result carries follows the revision: `structuredContent` from 2025-06-18, tool `title` and
 `annotations` where defined, `resultType` and cache hints on 2026-07-28.
 """
@@ -14,8 +14,8 @@ import logging
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
-from ..errors import DatasetteLLMError
-from .mcp_tools import TOOLS
+from ...errors import DatasetteLLMError
+from .tools import TOOLS
 
 logger = logging.getLogger(__name__)
 

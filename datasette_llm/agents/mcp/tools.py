@@ -11,13 +11,13 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .. import permissions
-from ..ask.charts import chart_for_result
-from ..ask.route import PATHS
-from ..config import settings_for
-from ..errors import BadRequest, DatasetteLLMError, NotFound
-from .query_api import cap_rows, run_capped_query
-from .schema_api import describe_databases, describe_table, resolve_database, resolve_table
+from ... import permissions
+from ...ask.charts import chart_for_result
+from ...ask.route import PATHS
+from ...config import settings_for
+from ...errors import BadRequest, DatasetteLLMError, NotFound
+from ..query_api import cap_rows, run_capped_query
+from ..schema_api import describe_databases, describe_table, resolve_database, resolve_table
 
 ToolFunction = Callable[[object, dict | None, dict], Awaitable[dict]]
 
@@ -78,8 +78,8 @@ async def query(datasette, actor, arguments: dict) -> dict:
 
 async def ask_tool(datasette, actor, arguments: dict) -> dict:
     # Every argument and permission is checked before the model stack is touched.
-    from ..ask.pipeline import ask
-    from ..ask.question import check_question, normalise_history
+    from ...ask.pipeline import ask
+    from ...ask.question import check_question, normalise_history
 
     settings = settings_for(datasette)
     question = check_question(_string(arguments, "question", required=True), settings)
@@ -109,7 +109,7 @@ async def ask_tool(datasette, actor, arguments: dict) -> dict:
 
 
 def _semantic_search_function():
-    from ..embeddings import semantic_search  # imported when first used: the search stack is the heaviest part
+    from ...embeddings import semantic_search  # imported when first used: the search stack is the heaviest part
 
     return semantic_search
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadData
 
-from .mcp import (
+from .dispatch import (
     CLIENT_CAPABILITIES_META_KEY,
     DEFAULT_HTTP_VERSION,
     HANDSHAKE_VERSIONS,
