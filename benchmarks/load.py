@@ -199,7 +199,7 @@ def main() -> int:
     parser.add_argument("--soak-minutes", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()
-    from conftest import free_port, stop, wait_for_http
+    from server_helpers import free_port, stop, wait_for_http
 
     work = Path(tempfile.mkdtemp(prefix="datasette-llm-load-"))
     demo = ROOT / "demo-db" / "build" / "simonw_releases.db"

@@ -16,10 +16,10 @@ import types
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS, free_port, stop, wait_for_http
 from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
+from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
 
 HIDE_SECRET = {"databases": {"db": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
 NO_SQL = {"databases": {"db": {"allow_sql": {"id": "admin"}}}}

@@ -1,22 +1,15 @@
-import contextlib
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from datasette_versions import translate_metadata_on_datasette1
+from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
 
 from datasette_llm.config import load_settings
 from datasette_llm.models import chat_model_for, embedding_model_for
 from datasette_llm.models.provision import CHAT_GGUF
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
 
 
 def pytest_configure(config):
@@ -65,12 +58,6 @@ def pytest_report_header(config):
     return f"datasette {datasette.__version__}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def settings():
     return load_settings()
@@ -92,50 +79,6 @@ def default_gguf(settings) -> Path:
     path = settings.models_dir / CHAT_GGUF.relative_path
     assert path.is_file(), f"{path} missing: run bash setup-scripts/models.sh"
     return path
-
-
-def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 90.0, headers=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2, headers=headers or {}).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up within {timeout}s")
-
-
-@contextlib.contextmanager
-def serve_in_thread(app):
-    """An ASGI app served by uvicorn on 127.0.0.1 in a thread of this process (so test doubles patched here
-    apply to it); yields its base URL and stops it afterwards."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-def stop(process: subprocess.Popen):
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="session")

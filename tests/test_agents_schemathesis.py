@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from agents_helpers import build_db, served
-from conftest import ARTIFACTS
+from server_helpers import ARTIFACTS
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS, ROOT, free_port, stop, wait_for_http
 from datasette_versions import DATASETTE_1
+from server_helpers import ARTIFACTS, ROOT, free_port, stop, wait_for_http
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

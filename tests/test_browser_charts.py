@@ -11,8 +11,8 @@ import sys
 
 import pytest
 from ask_helpers import ScriptedModel, sql_reply
-from conftest import ROOT, serve_in_thread
 from datasette.app import Datasette
+from server_helpers import ROOT, serve_in_thread
 from test_browser_ask import DEMO_DB, browser  # noqa: F401 (browser: headless Chromium, a fixture)
 
 import datasette_llm.web.ask as web_ask

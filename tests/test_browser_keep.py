@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 from ask_helpers import ScriptedModel, sql_reply
-from conftest import ARTIFACTS, ROOT, serve_in_thread
 from datasette.app import Datasette
 from datasette_versions import DATASETTE_1
+from server_helpers import ARTIFACTS, ROOT, serve_in_thread
 from test_browser_ask import DEMO_DB, browser  # noqa: F401 (browser: headless Chromium, a fixture)
 
 import datasette_llm.web.ask as web_ask

@@ -14,8 +14,8 @@ import pytest
 import sqlite_utils
 import yaml
 from ask_helpers import ScriptedModel, sql_reply
-from conftest import ARTIFACTS, free_port, stop, wait_for_http
 from datasette_versions import DATASETTE_1, DATASETTE_VERSION
+from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
 
 if not DATASETTE_1:
     pytest.skip(f"needs Datasette 1.0 (installed: {DATASETTE_VERSION})", allow_module_level=True)

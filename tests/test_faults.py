@@ -7,8 +7,8 @@ import sys
 import time
 
 import pytest
-from conftest import ARTIFACTS, free_port, stop, wait_for_http
 from fault_server import FaultServer
+from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
 
 from datasette_llm.config import load_settings
 from datasette_llm.errors import ModelError, ModelNotReady, ModelTimeout, ModelUnavailable

@@ -242,7 +242,7 @@ def test_openai_backend_bad_key(openai_server):
 
 
 def test_openai_backend_dead_server():
-    from conftest import free_port
+    from server_helpers import free_port
 
     settings = load_settings(
         {

@@ -1,0 +1,67 @@
+"""Paths and local servers for the tests: the repository root, test-artifacts/, free ports, waiting for a
+server to answer, serving an ASGI app in a thread, stopping a subprocess. No tests live here.
+
+Imported as `server_helpers` (tests/ is on sys.path: pytest puts tests/conftest.py's folder there).
+"""
+
+import contextlib
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 90.0, headers=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2, headers=headers or {}).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up within {timeout}s")
+
+
+@contextlib.contextmanager
+def serve_in_thread(app):
+    """An ASGI app served by uvicorn on 127.0.0.1 in a thread of this process (so test doubles patched here
+    apply to it); yields its base URL and stops it afterwards."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def stop(process: subprocess.Popen):
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
