@@ -24,13 +24,13 @@ _SUBPROCESS_SIGN_IN = (
     "it (served on 1.0: tests/test_datasette1.py::test_served_with_datasette_yaml_and_a_cli_token)"
 )
 DATASETTE1_SKIPS = {
-    "tests/test_agents_mcp.py::test_origin_is_checked": (
+    "tests/agents/mcp/test_mcp.py::test_origin_is_checked": (
         "Datasette 1.0 itself refuses a browser POST whose Origin is not the server's own (here an MCP inspector "
         "on another localhost port) before any plugin runs; on 0.65 skip_csrf left that to the plugin. 1.0's "
         "answers: tests/test_datasette1.py::test_mcp_cross_origin_is_refused_by_datasette"
     ),
     **{
-        f"tests/test_agents_mcp_client.py::{name}": _SUBPROCESS_SIGN_IN
+        f"tests/agents/mcp/test_mcp_client.py::{name}": _SUBPROCESS_SIGN_IN
         for name in (
             "test_handshake_and_every_tool",
             "test_modern_revision_through_discover",

@@ -6,11 +6,10 @@ Results are checked against the official SDK's per-revision wire schemas (mcp_ty
 import json
 
 import pytest
-from agents_helpers import (  # noqa: F401 (agents_test_hooks is an autouse fixture)
+from agents_helpers import (
     BIG_ROWS,
     HIDE_SECRET,
     NO_SQL,
-    agents_test_hooks,
     bearer,
     build_db,
     datasette_for,

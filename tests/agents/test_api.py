@@ -4,13 +4,11 @@ import json
 
 import pytest
 import yaml
-from agents_helpers import (  # noqa: F401 (agents_test_hooks is an autouse fixture)
-    BIG_CELL,
+from agents_helpers import (
     BIG_ROWS,
     HIDE_SECRET,
     NO_SQL,
     actor_cookies,
-    agents_test_hooks,
     bearer,
     build_db,
     datasette_for,

@@ -1,5 +1,7 @@
 """Helpers shared by the agents tests (manifest, OpenAPI, query API, MCP). No tests live here.
 
+Imported as `agents_helpers` (tests/agents/ is on sys.path: pytest puts tests/agents/conftest.py's folder there).
+
 One test-only hook stands in for something outside this plugin: a bearer-token `actor_from_request` like
 datasette-auth-tokens provides (Datasette 0.65 has no built-in API tokens): `Authorization: Bearer testtok_<id>`
 signs in as {"id": <id>}. Not `dstok_`: Datasette 1.0 owns that prefix and refuses tokens it did not sign.
@@ -15,10 +17,8 @@ import sys
 import types
 from pathlib import Path
 
-import pytest
 from datasette import hookimpl
 from datasette.app import Datasette
-from datasette.plugins import pm
 from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
 
 HIDE_SECRET = {"databases": {"db": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
@@ -38,7 +38,8 @@ def actor_from_request(datasette, request):
 """
 
 
-def _test_hooks_module():
+def bearer_hooks_module():
+    """The in-process twin of PLUGIN_SOURCE, registered by the autouse fixture in tests/agents/conftest.py."""
     module = types.ModuleType("datasette_llm_agents_test_hooks")
 
     @hookimpl
@@ -50,14 +51,6 @@ def _test_hooks_module():
 
     module.actor_from_request = actor_from_request
     return module
-
-
-@pytest.fixture(autouse=True, scope="module")
-def agents_test_hooks():
-    module = _test_hooks_module()
-    pm.register(module, name=module.__name__)
-    yield
-    pm.unregister(module)
 
 
 def bearer(actor_id: str) -> dict:
