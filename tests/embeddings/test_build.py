@@ -2,12 +2,8 @@
 
 import json
 import sqlite3
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
 from search_helpers import FakeEmbeddingModel, make_table
 
 from datasette_llm.embeddings import BuildInterrupted, embed_table, enable_fts

@@ -1,12 +1,7 @@
 """The real default embedding model finds meaning, not words: "my happy puppy" -> "A fun-loving hound"."""
 
-import sys
-from pathlib import Path
-
 import pytest
 from datasette.app import Datasette
-
-sys.path.insert(0, str(Path(__file__).parent))
 from search_helpers import make_table
 
 from datasette_llm.config import load_settings

@@ -3,16 +3,12 @@
 import hashlib
 import sqlite3
 import struct
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import sqlite_utils
 from datasette.app import Datasette
-
-sys.path.insert(0, str(Path(__file__).parent))
 from search_helpers import (
     FakeEmbeddingModel,
     columns_of,
