@@ -2,13 +2,9 @@
 
 import json
 import sqlite3
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-sys.path.insert(0, str(Path(__file__).parent))
 from search_helpers import make_table, use_fake_model
 
 from datasette_llm.cli import llm
