@@ -1,14 +1,10 @@
 """Semantic search through Datasette: ordering, hybrid, permissions, errors, the page, the table action."""
 
 import sqlite3
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from datasette.app import Datasette
-
-sys.path.insert(0, str(Path(__file__).parent))
 from search_helpers import actor_cookies, make_table, unpack, use_fake_model
 
 from datasette_llm.embeddings import INDEXES, VectorIndex, embed_table, enable_fts, fts_query, fuse
