@@ -1,5 +1,5 @@
-"""Paths and local servers for the tests: the repository root, test-artifacts/, free ports, waiting for a
-server to answer, serving an ASGI app in a thread, stopping a subprocess. No tests live here.
+"""Paths and local servers for the tests: the repository root, test-artifacts/, the demo database, free ports,
+waiting for a server to answer, serving an ASGI app in a thread, stopping a subprocess. No tests live here.
 
 Imported as `server_helpers` (tests/ is on sys.path: pytest puts tests/conftest.py's folder there).
 """
@@ -15,6 +15,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+DEMO_DB = ROOT / "demo-db" / "build" / "simonw_releases.db"  # built by setup-scripts/build_demo_db.py
 
 
 def free_port() -> int:

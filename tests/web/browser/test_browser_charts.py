@@ -12,8 +12,7 @@ import sys
 import pytest
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
-from server_helpers import ROOT, serve_in_thread
-from test_browser_ask import DEMO_DB, browser  # noqa: F401 (browser: headless Chromium, a fixture)
+from server_helpers import DEMO_DB, ROOT, serve_in_thread
 
 import datasette_llm.web.ask as web_ask
 from datasette_llm.ask import prompts
@@ -92,7 +91,7 @@ def wait_drawn(turn, kind: str):
     return turn.locator(".ask-chart")
 
 
-def test_charts_in_the_browser(chart_server, browser):  # noqa: F811 (the fixture imported above)
+def test_charts_in_the_browser(chart_server, browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = []

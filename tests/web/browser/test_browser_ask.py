@@ -11,18 +11,8 @@ from pathlib import Path
 
 import pytest
 from datasette_versions import DATASETTE_1
-from server_helpers import ARTIFACTS, ROOT, free_port, stop, wait_for_http
+from server_helpers import ARTIFACTS, DEMO_DB, ROOT, free_port, stop, wait_for_http
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DEMO_DB = ROOT / "demo-db" / "build" / "simonw_releases.db"
 QUESTION = "Which five repos have the most releases?"
 FOLLOW_UP = "and only those owned by datasette?"
 ANSWER_TIMEOUT_MS = 300_000  # the local model shares two cores with everything else on the machine
@@ -58,20 +48,6 @@ def demo_server(default_gguf):
             yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium (setup-scripts/test.sh does this)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def true_top_five() -> list[tuple[str, str]]:

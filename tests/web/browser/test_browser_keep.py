@@ -17,8 +17,7 @@ import yaml
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 from datasette_versions import DATASETTE_1
-from server_helpers import ARTIFACTS, ROOT, serve_in_thread
-from test_browser_ask import DEMO_DB, browser  # noqa: F401 (browser: headless Chromium, a fixture)
+from server_helpers import ARTIFACTS, DEMO_DB, ROOT, serve_in_thread
 
 import datasette_llm.web.ask as web_ask
 from datasette_llm.ask import prompts
@@ -64,7 +63,7 @@ def expected_rows() -> list[list[str]]:
         return [[str(value) for value in row] for row in conn.execute(SQL).fetchall()]
 
 
-def test_save_as_query_and_downloads_in_the_browser(keep_server, browser):  # noqa: F811 (fixture imported above)
+def test_save_as_query_and_downloads_in_the_browser(keep_server, browser):
     ds, base = keep_server
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
