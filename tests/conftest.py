@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from datasette_versions import translate_metadata_on_datasette1
+from datasette_versions import DATASETTE1_SKIPS, DATASETTE_1, translate_metadata_on_datasette1
 from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
 
 from datasette_llm.config import load_settings
@@ -17,34 +17,8 @@ def pytest_configure(config):
     translate_metadata_on_datasette1()
 
 
-# Tests (in files another engineer keeps) that cannot pass on Datasette 1.0 as written; tests/test_datasette1.py
-# checks the same behaviour the 1.0 way. Node id (or module path) -> reason.
-_SUBPROCESS_SIGN_IN = (
-    "the server it starts signs in through a test plugin and reads allow_sql from --metadata, where 1.0 ignores "
-    "it (served on 1.0: tests/test_datasette1.py::test_served_with_datasette_yaml_and_a_cli_token)"
-)
-DATASETTE1_SKIPS = {
-    "tests/agents/mcp/test_mcp.py::test_origin_is_checked": (
-        "Datasette 1.0 itself refuses a browser POST whose Origin is not the server's own (here an MCP inspector "
-        "on another localhost port) before any plugin runs; on 0.65 skip_csrf left that to the plugin. 1.0's "
-        "answers: tests/test_datasette1.py::test_mcp_cross_origin_is_refused_by_datasette"
-    ),
-    **{
-        f"tests/agents/mcp/test_mcp_client.py::{name}": _SUBPROCESS_SIGN_IN
-        for name in (
-            "test_handshake_and_every_tool",
-            "test_modern_revision_through_discover",
-            "test_permissions_over_mcp",
-            "test_ask_tool_with_the_default_model",
-        )
-    },
-}
-
-
 def pytest_collection_modifyitems(config, items):
-    import datasette_versions
-
-    if not datasette_versions.DATASETTE_1:
+    if not DATASETTE_1:
         return
     for item in items:
         for prefix, reason in DATASETTE1_SKIPS.items():

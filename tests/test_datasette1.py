@@ -14,8 +14,8 @@ import pytest
 import sqlite_utils
 import yaml
 from ask_helpers import ScriptedModel, sql_reply
-from datasette_versions import DATASETTE_1, DATASETTE_VERSION
-from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
+from datasette_versions import DATASETTE1_SKIPS, DATASETTE_1, DATASETTE_VERSION
+from server_helpers import ARTIFACTS, ROOT, free_port, stop, wait_for_http
 
 if not DATASETTE_1:
     pytest.skip(f"needs Datasette 1.0 (installed: {DATASETTE_VERSION})", allow_module_level=True)
@@ -308,3 +308,11 @@ def test_served_with_datasette_yaml_and_a_cli_token(tmp_path, db_path):
                 assert refused.json()["result"]["structuredContent"]["status"] == 403
         finally:
             stop(process)
+
+
+def test_every_skipped_node_id_names_a_test_that_exists():
+    """A moved or renamed test would silently stop being skipped here: its node id must still name it."""
+    for node_id in DATASETTE1_SKIPS:
+        path, name = node_id.split("::")
+        assert (ROOT / path).is_file(), node_id
+        assert f"def {name}(" in (ROOT / path).read_text(), node_id
