@@ -57,6 +57,10 @@ class Settings:
     # None for every database Ask is enabled for, [] for none. `warm_up: false` turns this off too.
     warm_up_databases: tuple[str, ...] | None = None
     max_cell_chars: int = 200
+    # Trusted examples and canned queries shown to the model with a question (ask/few_shot.py): at most this
+    # many (0: none), within this many tokens (each is read for every question: ~27 ms a token here).
+    few_shot_examples: int = 3
+    few_shot_budget_tokens: int = 240
     # Tokens of retrieved passages for answers from text. The local model reads about 40 prompt tokens a
     # second on 2 cores, so this is a latency budget as much as a context budget.
     text_budget_tokens: int = 1200
@@ -84,6 +88,7 @@ class Settings:
 
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
 _AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
+_AT_LEAST_ZERO = {"few_shot_examples", "few_shot_budget_tokens"}
 _FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
 MAX_DRAFT_TOKENS = 64
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
@@ -107,6 +112,8 @@ def _coerce(name: str, value):
     try:
         if name in _AT_LEAST_ONE and int(value) < 1:
             raise ConfigError(f"Setting {name!r} must be at least 1, got {value!r}")
+        if name in _AT_LEAST_ZERO and int(value) < 0:
+            raise ConfigError(f"Setting {name!r} must be 0 or more, got {value!r}")
         if name in _INT:
             if name == "draft_tokens" and not 0 <= int(value) <= MAX_DRAFT_TOKENS:
                 raise ConfigError(f"Setting {name!r} must be between 0 and {MAX_DRAFT_TOKENS}, got {value!r}")
@@ -218,6 +225,9 @@ SETTING_DOCS = {
     "background, giving way to questions (unset: every database Ask is enabled for; `[]`: "
     "none)",
     "max_cell_chars": "long cells are clipped to this many characters (with a marker) in what the model sees",
+    "few_shot_examples": "how many trusted examples and canned queries most like the question the SQL prompt shows "
+    "(0: none); each passes the guard for the asking actor (docs/examples.md)",
+    "few_shot_budget_tokens": "prompt tokens the examples may take (every token is read for every question)",
     "text_budget_tokens": "prompt tokens of retrieved passages for answers from text (a latency budget as much as "
     "a context budget: the local model reads about 40 prompt tokens a second on 2 cores)",
     "text_passages": "how many rows the passages of an answer from text come from (each is cut around its "
