@@ -1,0 +1,24 @@
+"""Trusted examples: (question, SQL) pairs for a database, checked by the SQL guard and kept in the plugin's
+state directory, outside the database file; feedback on answers lives beside them."""
+
+from .state import STATE_DIR_ENV, make_state_dir, state_dir
+from .store import (
+    MAX_SQL_CHARS,
+    STORE_FILE,
+    Example,
+    ExampleStore,
+    ExampleStoreError,
+    Feedback,
+)
+
+__all__ = [
+    "MAX_SQL_CHARS",
+    "STATE_DIR_ENV",
+    "STORE_FILE",
+    "Example",
+    "ExampleStore",
+    "ExampleStoreError",
+    "Feedback",
+    "make_state_dir",
+    "state_dir",
+]
