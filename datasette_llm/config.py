@@ -70,6 +70,9 @@ class Settings:
     example_questions: dict = field(default_factory=dict)
     # Embeddings storage.
     table_prefix: str = ""
+    # The plugin's own state (trusted examples, feedback), kept outside the databases; None: the environment
+    # variable, else $XDG_DATA_HOME/datasette-llm (examples/state.py).
+    state_dir: Path | None = None
     # Agents (manifest, OpenAPI, MCP).
     query_max_rows: int = 100
     query_max_chars: int = 20000
@@ -103,6 +106,7 @@ _ENV = {
     "DATASETTE_LLM_N_CTX": "n_ctx",
     "DATASETTE_LLM_N_THREADS": "n_threads",
     "DATASETTE_LLM_DRAFT_TOKENS": "draft_tokens",
+    "DATASETTE_LLM_STATE_DIR": "state_dir",
 }
 
 
@@ -126,7 +130,9 @@ def _coerce(name: str, value):
         raise ConfigError(f"Setting {name!r} must be true or false, got {value!r}")
     if name == "allow_ask":
         return check_allow_block(name, value)
-    if name == "models_dir":
+    if name == "state_dir" and not str(value).strip():  # an empty path would mean the working directory
+        raise ConfigError(f"Setting {name!r} must be a directory path, got {value!r}")
+    if name in ("models_dir", "state_dir"):
         return Path(os.path.expanduser(str(value)))
     if name in ("databases", "warm_up_databases"):
         if isinstance(value, str):
@@ -236,6 +242,9 @@ SETTING_DOCS = {
     "example_questions": "`{database: [questions]}` shown on the Ask page (unset: generated from the schema)",
     "table_prefix": "prefix for the embeddings tables, when a database already has unrelated `collections` / "
     "`embeddings` tables",
+    "state_dir": "where the plugin keeps its own state, outside the databases: `examples.db` with the trusted "
+    "examples and feedback (unset: `$XDG_DATA_HOME/datasette-llm`, else `~/.local/share/datasette-llm`); "
+    "created with mode 0700 on first write. See docs/examples.md",
     "query_max_rows": "row cap of the agents' query API and MCP `query`",
     "query_max_chars": "character cap of the rows the agents' query API and MCP `query` return",
     "manifest": "fields of `/.well-known/ai-plugin.json` to override",
