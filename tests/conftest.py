@@ -19,6 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
 
+@pytest.fixture(autouse=True)
+def _own_state_dir(tmp_path_factory, monkeypatch):
+    """Trusted examples live in a fresh state directory per test, never in the user's own."""
+    monkeypatch.setenv("DATASETTE_LLM_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 def pytest_configure(config):
     # Datasette 1.0 reads allow_sql / permissions only from config: see tests/datasette_versions.py.
     translate_metadata_on_datasette1()
