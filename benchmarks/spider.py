@@ -5,11 +5,17 @@
     .venv/bin/python benchmarks/spider.py --rerun earlier.json [--with-error TEXT]  # after a repair-loop change
     .venv/bin/python benchmarks/spider.py --rerun earlier.json --index 12,41  # only these questions
     .venv/bin/python benchmarks/spider.py --report results.json               # print a saved run's report
+    .venv/bin/python benchmarks/spider.py --examples [--limit N]              # Ask with trusted examples vs without
 
 Method: the full Ask pipeline up to the rows (`sql_only=True`): schema with example rows and rules, sqlglot
 validation, repair loop. Baseline: the same model and weights, one prompt in Qwen2.5-Coder's evaluation
 layout (CREATE TABLE + 3 example rows + question), no validation, no repair; its SQL runs as written.
 Each has its own llama.cpp context so both keep their cached schema prefix.
+
+--examples (issue 17): per database, the questions are split into two folds (alternately, so the paraphrases
+Spider lists next to each other fall in different folds); each fold is asked with the other fold's questions and
+gold SQL as trusted examples, and once without examples, one after the other. An example whose gold SQL is the
+question's own query (a paraphrase) is never used: that would be copying, not learning. No baseline then.
 
 Scoring follows test-suite-sql-eval: result multisets compared, row order only when the gold SQL has
 ORDER BY, column order ignored, DISTINCT ignored, a failing query scores 0.
@@ -130,6 +136,34 @@ def gold_empty_by_spelling(db_path: Path, gold_sql: str) -> bool:
     return False
 
 
+def same_query(a: str, b: str) -> bool:
+    """Whether two SQL texts are the same query up to case, spacing, quotes and a final semicolon."""
+    return _query_key(a) == _query_key(b)
+
+
+def _query_key(sql: str) -> str:
+    import sqlglot
+
+    try:
+        sql = sqlglot.transpile(sql, read="sqlite", write="sqlite")[0]
+    except Exception:  # noqa: BLE001 - Spider has gold SQL sqlglot cannot read: compare the text
+        pass
+    sql = sql.replace('"', "'").lower().strip().rstrip(";")
+    return re.sub(r"\s*([(),=<>])\s*", r"\1", re.sub(r"\s+", " ", sql)).strip()
+
+
+def fold_pools(items, vectors):
+    """Per fold, the other fold's questions and gold SQL as a pool of trusted examples."""
+    from datasette_llm.ask.few_shot import Shot, ShotPool
+
+    pools = {}
+    for fold in (0, 1):
+        other = [n for n in range(len(items)) if n % 2 != fold]
+        shots = [Shot(items[n][1]["question"], items[n][1]["query"], "example", items[n][0]) for n in other]
+        pools[fold] = ShotPool(shots, vectors[other])
+    return pools
+
+
 # --- the two systems -------------------------------------------------------------------------------
 
 
@@ -201,11 +235,55 @@ async def run(args) -> dict:
     baseline_model = LlamaCppChatModel(
         "baseline", settings.models_dir / CHAT_GGUF.relative_path, n_ctx=settings.n_ctx, timeout=600, queue_limit=10
     )
+    from datasette_llm.ask.few_shot import ShotPool
+    from datasette_llm.models import embedding_model_for
+
+    no_examples = ShotPool([])  # never the examples a user may have stored for a database of the same name
+    embedder = embedding_model_for(settings) if args.examples else None
     records = []
     for db_id, items in by_db.items():
         path = SPIDER / "database" / db_id / f"{db_id}.sqlite"
         datasette = Datasette(immutables=[str(path)], settings={"sql_time_limit_ms": 10000})
         await datasette.invoke_startup()
+        if args.examples:
+            vectors = await embedder.aembed([q["question"] for _, q in items])
+            pools = fold_pools(items, vectors)
+            for place, (index, q) in enumerate(items):
+                pool = pools[place % 2].without(lambda shot, gold=q["query"]: same_query(shot.sql, gold))
+                record = {"index": index, "db": db_id, "question": q["question"], "gold": q["query"]}
+                for key, examples in (("method", no_examples), ("examples", pool)):
+                    started = time.perf_counter()
+                    try:
+                        result = await ask(
+                            datasette,
+                            db_id,
+                            q["question"],
+                            model=method_model,
+                            settings=settings,
+                            sql_only=True,
+                            examples=examples,
+                        )
+                        sql, tokens, used, error = result.sql, result.tokens, list(result.examples), result.error
+                    except Exception as exc:  # a crash is a failure to answer, and must be visible
+                        sql, tokens, used, error = None, {}, [], f"{type(exc).__name__}: {exc}"
+                    record[f"{key}_sql"] = sql
+                    record[f"{key}_ok"] = score(path, q["query"], sql)
+                    record[f"{key}_s"] = round(time.perf_counter() - started, 2)
+                    record[f"{key}_prompt_tokens"] = tokens.get("sql_prompt", 0)
+                    record[f"{key}_error"] = error
+                    if key == "examples":
+                        record["examples_used"] = [shot["id"] for shot in used]
+                        record["pool_size"] = len(pool)
+                records.append(record)
+                if args.verbose:
+                    print(
+                        f"[{len(records)}] {db_id} without={int(record['method_ok'])} "
+                        f"with={int(record['examples_ok'])} {record['method_s']:.1f}s/{record['examples_s']:.1f}s "
+                        f"shots={len(record['examples_used'])} | {q['question'][:60]}",
+                        flush=True,
+                    )
+            Path(args.out + ".partial").write_text(json.dumps({"records": records}))
+            continue
         tables = await load_tables(datasette, db_id, None)
         baseline_schema = render_schema(db_id, tables, baseline_model.count_tokens, 100000).text
         for index, q in items:
@@ -217,7 +295,13 @@ async def run(args) -> dict:
             started = time.perf_counter()
             try:
                 result = await ask(
-                    datasette, db_id, q["question"], model=method_model, settings=settings, sql_only=True
+                    datasette,
+                    db_id,
+                    q["question"],
+                    model=method_model,
+                    settings=settings,
+                    sql_only=True,
+                    examples=no_examples,
                 )
                 m_sql, attempts, error = result.sql, len(result.attempts), result.error
                 trail = [{"sql": a.sql, "error": a.error, "kind": a.error_kind} for a in result.attempts]
@@ -264,8 +348,58 @@ async def run(args) -> dict:
             "candidates": args.candidates,
             "model": method_model.name,
             "n_ctx": settings.n_ctx,
+            "examples": bool(args.examples),
+            "few_shot_examples": settings.few_shot_examples,
+            "few_shot_budget_tokens": settings.few_shot_budget_tokens,
         },
     }
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def report_examples(data: dict) -> str:
+    """Ask with trusted examples against Ask without, on the same questions in the same run."""
+    records = data["records"]
+    settings = data["settings"]
+    lines = [
+        f"Spider dev (open part), trusted examples from the other fold: {len(records)} questions, model "
+        f"{settings['model']}, up to {settings['few_shot_examples']} examples in {settings['few_shot_budget_tokens']} "
+        "tokens",
+        f"{'database':<32}{'n':>5}{'without EX':>12}{'with EX':>10}",
+    ]
+    by_db = defaultdict(list)
+    for r in records:
+        by_db[r["db"]].append(r)
+    for db, rs in sorted(by_db.items()):
+        lines.append(
+            f"{db:<32}{len(rs):>5}{100 * sum(r['method_ok'] for r in rs) / len(rs):>11.1f}%"
+            f"{100 * sum(r['examples_ok'] for r in rs) / len(rs):>9.1f}%"
+        )
+    n = len(records)
+    without = 100 * sum(r["method_ok"] for r in records) / n
+    with_ = 100 * sum(r["examples_ok"] for r in records) / n
+    lines.append(
+        f"{'overall':<32}{n:>5}{without:>11.1f}%{with_:>9.1f}%   (with - without: {with_ - without:+.1f} points)"
+    )
+    fixed = sum(1 for r in records if r["examples_ok"] and not r["method_ok"])
+    broken = sum(1 for r in records if r["method_ok"] and not r["examples_ok"])
+    lines.append(f"examples fixed {fixed} questions and broke {broken}")
+    for key, label in (("method", "without"), ("examples", "with")):
+        seconds = [r[f"{key}_s"] for r in records]
+        tokens = [r[f"{key}_prompt_tokens"] for r in records]
+        lines.append(
+            f"{label:<8} seconds per question: p50 {pct(seconds, 50):.2f}  p95 {pct(seconds, 95):.2f}  "
+            f"mean {statistics.mean(seconds):.2f}; SQL prompt tokens per question: mean {statistics.mean(tokens):.0f}"
+        )
+    used = [len(r["examples_used"]) for r in records]
+    lines.append(
+        f"examples shown per question: mean {statistics.mean(used):.2f} (pool per question: mean "
+        f"{statistics.mean(r['pool_size'] for r in records):.1f})"
+    )
+    return "\n".join(lines)
 
 
 def report(data: dict) -> str:
@@ -300,10 +434,6 @@ def report(data: dict) -> str:
             f"method {sum(r['method_ok'] for r in spelt)} of them match it. The other {len(rest)}: "
             f"baseline {base_rest:.1f}%, method {method_rest:.1f}% ({method_rest - base_rest:+.1f} points)"
         )
-
-    def pct(values, p):
-        values = sorted(values)
-        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
     for key, label in (("method_s", "method"), ("baseline_s", "baseline")):
         values = [r[key] for r in records]
@@ -365,6 +495,11 @@ def main() -> int:
         help="only these questions (places in dev.json); with --rerun, instead of "
         "those that needed a repair: e.g. the questions a new check fires on, found offline",
     )
+    parser.add_argument(
+        "--examples",
+        action="store_true",
+        help="Ask with the other fold's questions as trusted examples against Ask without them (no baseline)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))
     parser.add_argument(
@@ -381,10 +516,13 @@ def main() -> int:
                 r["gold_empty_by_spelling"] = gold_empty_by_spelling(
                     SPIDER / "database" / r["db"] / f"{r['db']}.sqlite", r["gold"]
                 )
+        if saved["settings"].get("examples"):
+            print(report_examples({"records": records, "settings": saved["settings"]}))
+            return 0
         print(report({"records": records, "settings": saved["settings"]}))
         return 0
     data = asyncio.run(run(args))
-    text = report(data)
+    text = report_examples(data) if args.examples else report(data)
     if args.rerun:
         earlier = {r["index"]: r for r in earlier_records(args.rerun)}
         rs = data["records"]

@@ -57,6 +57,10 @@ class Settings:
     # None for every database Ask is enabled for, [] for none. `warm_up: false` turns this off too.
     warm_up_databases: tuple[str, ...] | None = None
     max_cell_chars: int = 200
+    # Trusted examples and canned queries shown to the model with a question (ask/few_shot.py): at most this
+    # many (0: none), within this many tokens (each is read for every question: ~27 ms a token here).
+    few_shot_examples: int = 3
+    few_shot_budget_tokens: int = 240
     # Tokens of retrieved passages for answers from text. The local model reads about 40 prompt tokens a
     # second on 2 cores, so this is a latency budget as much as a context budget.
     text_budget_tokens: int = 1200
@@ -66,6 +70,9 @@ class Settings:
     example_questions: dict = field(default_factory=dict)
     # Embeddings storage.
     table_prefix: str = ""
+    # The plugin's own state (trusted examples, feedback), kept outside the databases; None: the environment
+    # variable, else $XDG_DATA_HOME/datasette-llm (examples/state.py).
+    state_dir: Path | None = None
     # Agents (manifest, OpenAPI, MCP).
     query_max_rows: int = 100
     query_max_chars: int = 20000
@@ -84,6 +91,7 @@ class Settings:
 
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
 _AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
+_AT_LEAST_ZERO = {"few_shot_examples", "few_shot_budget_tokens"}
 _FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
 MAX_DRAFT_TOKENS = 64
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
@@ -98,6 +106,7 @@ _ENV = {
     "DATASETTE_LLM_N_CTX": "n_ctx",
     "DATASETTE_LLM_N_THREADS": "n_threads",
     "DATASETTE_LLM_DRAFT_TOKENS": "draft_tokens",
+    "DATASETTE_LLM_STATE_DIR": "state_dir",
 }
 
 
@@ -107,6 +116,8 @@ def _coerce(name: str, value):
     try:
         if name in _AT_LEAST_ONE and int(value) < 1:
             raise ConfigError(f"Setting {name!r} must be at least 1, got {value!r}")
+        if name in _AT_LEAST_ZERO and int(value) < 0:
+            raise ConfigError(f"Setting {name!r} must be 0 or more, got {value!r}")
         if name in _INT:
             if name == "draft_tokens" and not 0 <= int(value) <= MAX_DRAFT_TOKENS:
                 raise ConfigError(f"Setting {name!r} must be between 0 and {MAX_DRAFT_TOKENS}, got {value!r}")
@@ -119,7 +130,9 @@ def _coerce(name: str, value):
         raise ConfigError(f"Setting {name!r} must be true or false, got {value!r}")
     if name == "allow_ask":
         return check_allow_block(name, value)
-    if name == "models_dir":
+    if name == "state_dir" and not str(value).strip():  # an empty path would mean the working directory
+        raise ConfigError(f"Setting {name!r} must be a directory path, got {value!r}")
+    if name in ("models_dir", "state_dir"):
         return Path(os.path.expanduser(str(value)))
     if name in ("databases", "warm_up_databases"):
         if isinstance(value, str):
@@ -218,6 +231,9 @@ SETTING_DOCS = {
     "background, giving way to questions (unset: every database Ask is enabled for; `[]`: "
     "none)",
     "max_cell_chars": "long cells are clipped to this many characters (with a marker) in what the model sees",
+    "few_shot_examples": "how many trusted examples and canned queries most like the question the SQL prompt shows "
+    "(0: none); each passes the guard for the asking actor (docs/examples.md)",
+    "few_shot_budget_tokens": "prompt tokens the examples may take (every token is read for every question)",
     "text_budget_tokens": "prompt tokens of retrieved passages for answers from text (a latency budget as much as "
     "a context budget: the local model reads about 40 prompt tokens a second on 2 cores)",
     "text_passages": "how many rows the passages of an answer from text come from (each is cut around its "
@@ -226,6 +242,9 @@ SETTING_DOCS = {
     "example_questions": "`{database: [questions]}` shown on the Ask page (unset: generated from the schema)",
     "table_prefix": "prefix for the embeddings tables, when a database already has unrelated `collections` / "
     "`embeddings` tables",
+    "state_dir": "where the plugin keeps its own state, outside the databases: `examples.db` with the trusted "
+    "examples and feedback (unset: `$XDG_DATA_HOME/datasette-llm`, else `~/.local/share/datasette-llm`); "
+    "created with mode 0700 on first write. See docs/examples.md",
     "query_max_rows": "row cap of the agents' query API and MCP `query`",
     "query_max_chars": "character cap of the rows the agents' query API and MCP `query` return",
     "manifest": "fields of `/.well-known/ai-plugin.json` to override",

@@ -26,6 +26,8 @@ databases the actor may view.
 
 from __future__ import annotations
 
+import re
+
 from .compat import table_names
 from .config import allow_ask_block
 from .errors import Forbidden, NotFound
@@ -35,6 +37,9 @@ LLM_ASK = "llm-ask"
 STORE_QUERY = "store-query"  # Datasette 1.0 alphas' stored queries
 
 # Tables this plugin writes (llm-compatible embeddings storage); never shown to a model or a user as data.
+# A named parameter of a canned query (`:name`); one inside a string literal counts too (the query is skipped).
+_QUERY_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
+
 PLUGIN_TABLE_NAMES = ("collections", "embeddings", "_sqlite_migrations")
 
 
@@ -206,6 +211,44 @@ async def visible_databases(datasette, actor) -> list[str]:
         if name != "_internal" and await can_view_database(datasette, actor, name):
             names.append(name)
     return names
+
+
+async def can_view_query(datasette, actor, database: str, name: str) -> bool:
+    return await _allowed(
+        datasette,
+        actor,
+        [("view-query", (database, name)), ("view-database", database), ("view-instance", None)],
+    )
+
+
+# Canned queries read as examples: more than this many are not read (a question needs a handful).
+MAX_CANNED_QUERIES = 200
+
+
+async def visible_canned_queries(datasette, actor, database: str) -> list[dict]:
+    """The read-only canned (0.65) or stored (1.0 alphas) queries of the database the actor may view, without
+    parameters: dicts of name, question (title or name, with the description) and sql."""
+    found = []
+    if hasattr(datasette, "list_queries"):  # 1.0 alphas: Datasette filters by view-query itself
+        if not datasette.actions:
+            await datasette.invoke_startup()
+        page = await datasette.list_queries(database, actor=actor, is_write=False, limit=MAX_CANNED_QUERIES)
+        found = [(q.name, q.title, q.description, q.sql) for q in page.queries]
+    else:
+        queries = await datasette.get_canned_queries(database, actor)
+        for name, query in list(queries.items())[:MAX_CANNED_QUERIES]:
+            if query.get("write") or not await can_view_query(datasette, actor, database, name):
+                continue
+            found.append((name, query.get("title"), query.get("description"), query.get("sql") or ""))
+    queries = []
+    for name, title, description, sql in found:
+        if not sql.strip() or _QUERY_PARAMETER.search(sql):
+            continue  # a query with :parameters answers no question as it stands
+        question = (title or name.replace("_", " ").replace("-", " ")).strip()
+        if description:
+            question = f"{question} ({description.strip()})"
+        queries.append({"name": name, "question": question, "sql": sql})
+    return queries
 
 
 async def visible_tables(

@@ -12,6 +12,12 @@ from datasette_llm.models import chat_model_for, embedding_model_for
 from datasette_llm.models.provision import CHAT_GGUF
 
 
+@pytest.fixture(autouse=True)
+def _own_state_dir(tmp_path_factory, monkeypatch):
+    """Trusted examples live in a fresh state directory per test, never in the user's own."""
+    monkeypatch.setenv("DATASETTE_LLM_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 def pytest_configure(config):
     # Datasette 1.0 reads allow_sql / permissions only from config: see tests/datasette_versions.py.
     translate_metadata_on_datasette1()

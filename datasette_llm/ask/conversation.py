@@ -19,15 +19,18 @@ def sql_prefix(schema: PromptSchema) -> str:
     was cut to fit, since the question then chose what stays: a saved state would serve no other question)."""
     if schema.omitted_tables or schema.examples_omitted:
         return ""
-    return prompts.SQL_QUESTION.split("{question}", 1)[0].format(schema=schema.text)
+    return prompts.SQL_QUESTION.split("{examples}", 1)[0].format(schema=schema.text)
 
 
-def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict]) -> list[dict]:
-    """System + schema first (constant per database, so llama.cpp reuses the cached prefix), then turns."""
+def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict], examples: str = "") -> list[dict]:
+    """System + schema first (constant per database, so llama.cpp reuses the cached prefix), then the trusted
+    examples chosen for this question (ask/few_shot.py render_shots; "" for none), then turns."""
     messages = [{"role": "system", "content": prompts.SQL_SYSTEM}]
     turns = [turn for turn in history if turn.get("sql")]
     first = turns[0]["question"] if turns else question
-    messages.append({"role": "user", "content": prompts.SQL_QUESTION.format(schema=schema.text, question=first)})
+    messages.append(
+        {"role": "user", "content": prompts.SQL_QUESTION.format(schema=schema.text, examples=examples, question=first)}
+    )
     if turns:
         messages.append({"role": "assistant", "content": f"```sql\n{turns[0]['sql']}\n```"})
         for turn in turns[1:]:

@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from .. import permissions
 from ..config import Settings, settings_for
-from ..errors import BadRequest, NotFound
-from ..models import ChatModel, chat_model_for
+from ..errors import BadRequest, ModelError, NotFound
+from ..models import ChatModel, chat_model_for, embedding_model_for
 from ..sql.execute import time_limit_for
 from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
 from . import repairs
 from .answer import Answering, unverified_numbers
+from .few_shot import Shot, ShotPool, load_pool, shots_for_question
 from .mend import Mending
 from .question import check_question, normalise_history
 from .repairs.value_hints import Probe
@@ -51,6 +52,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         on_event: EventCallback | None = None,
         attempts: int | None = None,
         mode: str = "auto",
+        examples: ShotPool | None = None,
     ):
         self.datasette = datasette
         self.database = database
@@ -73,6 +75,8 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.citations: list = []
         self.citation_kind = "cited"  # or "matched": attributed by text overlap when the model gave no [n]
         self.candidates: list[Candidate] = []
+        self.pool = examples  # None: the database's trusted examples and canned queries (ask/few_shot.py)
+        self.shots: list[Shot] = []  # the examples chosen for this question's SQL prompt
 
     async def emit(self, stage: str, **data):
         if self.on_event is not None:
@@ -133,11 +137,40 @@ class AskPipeline(WritingSql, Mending, Answering):
             )
         await self.emit("route", **self.route.to_json())
 
+    async def choose_examples(self):
+        """The trusted examples and canned queries most like the question, for the SQL prompt (none: no cost)."""
+        limit = self.settings.few_shot_examples
+        if limit <= 0:
+            return
+        started = time.perf_counter()
+        embedder = embedding_model_for(self.settings)
+        try:
+            pool = self.pool
+            if pool is None:
+                pool = await load_pool(self.datasette, self.database, self.actor, self.settings, embedder)
+            self.shots = await shots_for_question(
+                pool,
+                self.question,
+                embedder=embedder,
+                schema=self.guard_schema,
+                allowed=self.allowed,
+                count_tokens=self.model.count_tokens,
+                budget_tokens=self.settings.few_shot_budget_tokens,
+                limit=limit,
+            )
+        except ModelError as error:  # the embedding model is missing or failing: ask without examples
+            self.notes.append(f"trusted examples were not used: {error}")
+        if self.shots:
+            await self.emit("examples", examples=[shot.to_json() for shot in self.shots])
+        self._clock("examples", started)
+
     async def run(self) -> AskResult:
         started = time.perf_counter()
         await self.emit("started", question=self.question)
         await self.prepare()
         await self.choose_route()
+        if self.route.path != "text":
+            await self.choose_examples()
         if self.route.path == "text":
             answer, warnings = await self.answer_from_text()
             self.timings["total"] = round(time.perf_counter() - started, 3)
@@ -206,6 +239,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             citations=tuple({**p.to_json(), "how": self.citation_kind} for p in self.citations),
             passages=tuple(p.to_json() for p in self.passages),
             candidates=tuple(self.candidates),
+            examples=tuple(shot.to_json() for shot in self.shots),
             row_cap_hit=bool(result and result.hit_row_cap),
         )
 

@@ -77,6 +77,7 @@ class AskResult:
     citations: tuple[dict, ...] = ()
     passages: tuple[dict, ...] = ()
     candidates: tuple[Candidate, ...] = ()
+    examples: tuple[dict, ...] = ()  # the trusted examples and canned queries the SQL prompt showed
     row_cap_hit: bool = False  # the query returned more rows than were fetched (`truncated` also covers fitting)
 
     @property

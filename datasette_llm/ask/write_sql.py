@@ -13,6 +13,7 @@ from ..sql.replies import extract_sql
 from ..sql.results import GuardedSQL
 from . import repairs
 from .conversation import SQL_REPLY_START, SqlConversation, sql_messages, sql_prefix
+from .few_shot import render_shots
 from .repairs.value_hints import looks_empty
 from .results import Attempt, Candidate, MendedRun, Outcome
 from .sql_vote import choose, result_signature
@@ -24,7 +25,9 @@ class WritingSql:
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
         """The repair loop: write, validate and mend, run, review; send back what fails, at most once per kind
         of doubt; (query, rows) of the first attempt that passes, or (None, None)."""
-        talk = SqlConversation(messages=sql_messages(self.schema, self.question, self.history))
+        talk = SqlConversation(
+            messages=sql_messages(self.schema, self.question, self.history, render_shots(self.shots))
+        )
         options = ChatOptions(
             max_tokens=self.settings.sql_max_tokens,
             temperature=0.0,

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import ask, embeddings
+from . import ask, embeddings, examples
 from .common import make_datasette, run, settings_options
 
 
@@ -41,5 +41,5 @@ def models_command(metadata, config, as_json):
         sys.exit(1)
 
 
-for command in ask.COMMANDS + embeddings.COMMANDS:
+for command in ask.COMMANDS + embeddings.COMMANDS + examples.COMMANDS:
     llm.add_command(command)

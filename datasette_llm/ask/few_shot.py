@@ -1,0 +1,229 @@
+"""Few-shot stage: the trusted examples and canned queries most like the question go into the SQL prompt.
+
+They follow the schema prefix (whose saved model state therefore still serves every question) and fit a
+token budget: every prompt token costs reading time. Each one chosen passes the guard against the tables this
+actor may see, so an example never shows the model, or the user (the result lists the examples used), a
+table the actor may not see. Similarity is the embedding model's cosine between the questions plus the share
+of the question's words the example's question has (DAIL-SQL picks examples by question similarity too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..sql.guard import check_select
+from ..sql.results import GuardedSQL, SchemaInfo
+from .repairs.name_words import question_stems
+
+# Words that say nothing about what a question asks for; the rest are compared between questions.
+_FILLER = frozenset(
+    "a an and are as at be by can did do does each every for from give had has have how i in is it its list me "
+    "many much name names of on or please show tell than that the their them there these they this those to "
+    "was we were what when where which who whose with would you".split()
+)
+# How much the word overlap adds to the cosine similarity (both in 0..1).
+WORD_WEIGHT = 0.5
+# An example less similar than this is left out however much budget is left: a random query teaches nothing.
+MIN_SCORE = 0.35
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One example: a question and the SQL that answers it, where it came from, and how like the question it is."""
+
+    question: str
+    sql: str
+    source: str  # "example" (a trusted example, `ref` its id) or "canned" (a canned query, `ref` its name)
+    ref: int | str | None = None
+    score: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "sql": self.sql,
+            "source": self.source,
+            "id": self.ref,
+            "score": round(self.score, 3),
+        }
+
+
+class ShotPool:
+    """The examples a database's questions may draw on, with their questions' unit vectors (one row each)."""
+
+    def __init__(self, shots: Sequence[Shot], vectors: np.ndarray | None = None):
+        self.shots = list(shots)
+        self.vectors = vectors if vectors is not None else np.zeros((len(self.shots), 0), dtype=np.float32)
+        if len(self.vectors) != len(self.shots):
+            raise ValueError("one vector per example")
+
+    def __len__(self) -> int:
+        return len(self.shots)
+
+    def without(self, leave_out: Callable[[Shot], bool]) -> ShotPool:
+        keep = [i for i, shot in enumerate(self.shots) if not leave_out(shot)]
+        return ShotPool([self.shots[i] for i in keep], self.vectors[keep])
+
+
+def content_words(question: str) -> set[str]:
+    return {word for word in question_stems(question) if word not in _FILLER}
+
+
+def rank(pool: ShotPool, question: str, question_vector: np.ndarray | None) -> list[Shot]:
+    """The pool's examples, most similar to the question first, each with its score."""
+    if not pool:
+        return []
+    asked = content_words(question)
+    if question_vector is not None and pool.vectors.shape[1] == len(question_vector):
+        cosine = pool.vectors @ question_vector
+    else:
+        cosine = np.zeros(len(pool), dtype=np.float32)
+    scored = []
+    for shot, similarity in zip(pool.shots, cosine):
+        overlap = len(asked & content_words(shot.question)) / len(asked) if asked else 0.0
+        scored.append(Shot(shot.question, shot.sql, shot.source, shot.ref, float(similarity) + WORD_WEIGHT * overlap))
+    return sorted(scored, key=lambda shot: -shot.score)
+
+
+def choose(
+    ranked: Sequence[Shot],
+    *,
+    schema: SchemaInfo,
+    allowed: set[str],
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+    limit: int,
+    min_score: float = MIN_SCORE,
+) -> list[Shot]:
+    """The best examples that pass the guard for this actor and fit the budget, at most `limit`, best first."""
+    chosen: list[Shot] = []
+    spent = 0
+    seen: set[str] = set()
+    for shot in ranked:
+        if len(chosen) >= limit or shot.score < min_score:
+            break
+        guarded = check_select(shot.sql, schema, allowed_tables=allowed)
+        if not isinstance(guarded, GuardedSQL):
+            continue  # a table this actor may not see, or a query the schema no longer supports
+        sql = shown_sql(shot.sql)
+        if sql.lower() in seen:
+            continue
+        cost = count_tokens(render_shot(shot.question, sql))
+        if spent + cost > budget_tokens:
+            continue  # a shorter one further down may still fit
+        seen.add(sql.lower())
+        spent += cost
+        chosen.append(Shot(shot.question, sql, shot.source, shot.ref, shot.score))
+    return chosen
+
+
+def shown_sql(sql: str) -> str:
+    """The SQL as the prompt shows it: one line, no trailing semicolon (as compact as it stays exact)."""
+    return re.sub(r"\s+", " ", sql).strip().rstrip(";").strip()
+
+
+def render_shot(question: str, sql: str) -> str:
+    return f"Question: {question}\n{sql};\n"
+
+
+def render_shots(shots: Sequence[Shot]) -> str:
+    """The block that goes between the schema prefix and the question ("" without examples)."""
+    if not shots:
+        return ""
+    # Most similar last: nearest the question, where a small model copies from most.
+    body = "".join(render_shot(shot.question, shot.sql) for shot in reversed(shots))
+    return f"-- Questions about these tables with SQL a person checked:\n{body}\n"
+
+
+async def embed_questions(embedder, questions: Sequence[str]) -> np.ndarray:
+    return await embedder.aembed(list(questions)) if questions else np.zeros((0, 0), dtype=np.float32)
+
+
+async def shots_for_question(
+    pool: ShotPool,
+    question: str,
+    *,
+    embedder,
+    schema: SchemaInfo,
+    allowed: set[str],
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+    limit: int,
+) -> list[Shot]:
+    """Rank the pool against the question and choose what goes into the prompt (nothing for an empty pool)."""
+    if not pool or limit <= 0 or budget_tokens <= 0:
+        return []
+    vector = None
+    if embedder is not None and pool.vectors.shape[1]:
+        vector = (await embedder.aembed([question]))[0]
+    ranked = rank(pool, question, vector)
+    return await asyncio.to_thread(
+        choose,
+        ranked,
+        schema=schema,
+        allowed=allowed,
+        count_tokens=count_tokens,
+        budget_tokens=budget_tokens,
+        limit=limit,
+    )
+
+
+# Vectors of canned queries' questions, which live in metadata, not in the store: (model, text) -> vector.
+_canned_vectors: dict[tuple[str, str], np.ndarray] = {}
+_CANNED_CACHE_LIMIT = 4096
+
+
+async def load_pool(datasette, database: str, actor, settings, embedder) -> ShotPool:
+    """The trusted examples of the database (checked again if its schema changed) and the canned queries the
+    actor may view. Nothing is created on disk when no example was ever stored."""
+    from ..examples.check import recheck
+    from ..examples.state import state_dir
+    from ..examples.store import ExampleStore
+    from ..permissions import visible_canned_queries
+
+    shots: list[Shot] = []
+    vectors: list[np.ndarray | None] = []
+    path = state_dir(settings) / "examples.db"
+    if path.exists():
+        store = await asyncio.to_thread(ExampleStore, path)
+        await recheck(datasette, database, store)
+        examples = await asyncio.to_thread(store.examples, database)
+        if examples:
+            saved = await asyncio.to_thread(store.vectors, database, embedder.name) if embedder else {}
+            missing = [e for e in examples if e.id not in saved]
+            if embedder is not None and missing:
+                fresh = await embedder.aembed([e.question for e in missing])
+                for example, vector in zip(missing, fresh):
+                    saved[example.id] = vector.astype(np.float32).tobytes()
+                    await asyncio.to_thread(store.save_vector, example.id, embedder.name, saved[example.id])
+            for example in examples:
+                shots.append(Shot(example.question, example.sql, "example", example.id))
+                raw = saved.get(example.id)
+                vectors.append(np.frombuffer(raw, dtype=np.float32) if raw else None)
+    for query in await visible_canned_queries(datasette, actor, database):
+        shots.append(Shot(query["question"], query["sql"], "canned", query["name"]))
+        vectors.append(await _canned_vector(embedder, query["question"]))
+    return ShotPool(shots, _stack(vectors))
+
+
+async def _canned_vector(embedder, text: str) -> np.ndarray | None:
+    if embedder is None:
+        return None
+    key = (embedder.name, text)
+    if key not in _canned_vectors:
+        if len(_canned_vectors) >= _CANNED_CACHE_LIMIT:
+            _canned_vectors.clear()
+        _canned_vectors[key] = (await embedder.aembed([text]))[0]
+    return _canned_vectors[key]
+
+
+def _stack(vectors: Sequence[np.ndarray | None]) -> np.ndarray:
+    """One row per example; all zeros (no cosine) unless every example has a vector of the same size."""
+    sizes = {len(v) for v in vectors if v is not None}
+    if len(sizes) != 1 or any(v is None for v in vectors):
+        return np.zeros((len(vectors), 0), dtype=np.float32)
+    return np.vstack(vectors).astype(np.float32, copy=False)

@@ -1,0 +1,190 @@
+"""`datasette llm examples ...`: trusted (question, SQL) pairs of a database, thin over datasette_llm.examples.
+
+The database is the file PATH, named as Datasette names it (the file's stem); the examples live in the state
+directory, so the file itself is never written. Commands act as an anonymous actor: the permissions in the
+metadata or configuration file decide which tables an example may read.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from contextlib import closing
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from ..errors import BadRequest
+from .common import make_datasette, run, settings_options
+
+DATABASE = click.Path(exists=True, dir_okay=False)
+
+
+def store_options(function):
+    function = settings_options(function)
+    return click.option(
+        "--state-dir",
+        type=click.Path(file_okay=False),
+        help="Directory of the examples store (default: the state_dir setting)",
+    )(function)
+
+
+def open_store(path: str, metadata: str | None, config: str | None, state_dir: str | None):
+    """(Datasette with the file PATH, its database name, the examples store), as `datasette serve` would see them."""
+    from ..config import settings_for
+    from ..examples import ExampleStore
+
+    try:
+        with closing(sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)) as conn:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+    except sqlite3.Error as error:
+        raise BadRequest(f"{path} is not a SQLite database ({error}).") from None
+    datasette = make_datasette([path], metadata=metadata, config=config)
+    settings = settings_for(datasette)
+    if state_dir:
+        settings = replace(settings, state_dir=Path(state_dir))
+    return datasette, Path(path).stem, ExampleStore.for_settings(settings)
+
+
+def report_set_aside(examples) -> None:
+    for example in examples:
+        click.echo(f"Set aside #{example.id} (the schema changed): {example.reason}", err=True)
+
+
+@click.group(name="examples")
+def examples_group():
+    """Trusted examples: (question, SQL) pairs for a database, kept in the state directory."""
+
+
+@examples_group.command(name="add")
+@click.argument("path", type=DATABASE)
+@click.argument("question")
+@click.argument("sql")
+@store_options
+def add_command(path, question, sql, metadata, config, state_dir):
+    """Add the example QUESTION answered by SQL to the database PATH, if the SQL guard accepts it."""
+    from ..examples import add_examples
+
+    async def inner():
+        datasette, database, store = open_store(path, metadata, config, state_dir)
+        return await add_examples(datasette, database, [(question, sql)], actor=None, store=store, added_by="cli")
+
+    (outcome,) = run(inner())
+    if outcome.status == "refused":
+        click.echo(f"Error: the example was refused: {outcome.reason}", err=True)
+        sys.exit(1)
+    verb = "Added" if outcome.status == "added" else "Already present:"
+    click.echo(f"{verb} example #{outcome.example.id}.")
+
+
+@examples_group.command(name="import")
+@click.argument("path", type=DATABASE)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@store_options
+def import_command(path, file, metadata, config, state_dir):
+    """Add the examples in FILE to the database PATH: a JSON list of {"question", "sql"} objects, or CSV with
+    those columns. Each is checked by the SQL guard; exit code 1 if any is refused."""
+    from ..examples import add_examples
+    from ..examples.files import parse_examples
+
+    name = Path(file).name
+
+    async def inner():
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(f"{name} is not UTF-8 text.") from None
+        pairs = parse_examples(text, name)
+        datasette, database, store = open_store(path, metadata, config, state_dir)
+        return await add_examples(datasette, database, pairs, actor=None, store=store, added_by=f"import:{name}")
+
+    outcomes = run(inner())
+    counts = {"added": 0, "present": 0, "refused": 0}
+    for number, outcome in enumerate(outcomes, 1):
+        counts[outcome.status] += 1
+        if outcome.status == "refused":
+            click.echo(f"refused  item {number}  {outcome.question[:60]}: {outcome.reason}", err=True)
+        else:
+            click.echo(f"{outcome.status:<8} #{outcome.example.id}  {outcome.question[:60]}")
+    click.echo(f"{name}: {counts['added']} added, {counts['present']} already present, {counts['refused']} refused.")
+    if counts["refused"]:
+        sys.exit(1)
+
+
+@examples_group.command(name="list")
+@click.argument("path", type=DATABASE)
+@click.option("--json", "as_json", is_flag=True, help="Output JSON")
+@click.option("--all", "include_set_aside", is_flag=True, help="Also list the examples set aside, with the reason")
+@store_options
+def list_command(path, as_json, include_set_aside, metadata, config, state_dir):
+    """List the examples of the database PATH, oldest first, after checking them against its current schema."""
+    from ..examples import recheck
+
+    async def inner():
+        datasette, database, store = open_store(path, metadata, config, state_dir)
+        set_aside = await recheck(datasette, database, store)
+        return set_aside, store.examples(database, include_set_aside=True)
+
+    set_aside, examples = run(inner())
+    report_set_aside(set_aside)
+    shown = [example for example in examples if include_set_aside or example.status == "active"]
+    if as_json:
+        click.echo(json.dumps([example.to_json() for example in shown], indent=2, ensure_ascii=False))
+    for example in shown if not as_json else ():
+        mark = f"  [set aside: {example.reason}]" if example.status == "set_aside" else ""
+        click.echo(f"#{example.id}  {example.question}{mark}\n    {example.sql}")
+    hidden = len(examples) - len(shown)
+    if hidden:
+        click.echo(f"{hidden} set-aside example(s) not shown; --all lists them with the reason.", err=True)
+    if not examples:
+        click.echo("No examples.", err=True)
+
+
+@examples_group.command(name="remove")
+@click.argument("path", type=DATABASE)
+@click.argument("example_id", metavar="ID", type=int)
+@store_options
+def remove_command(path, example_id, metadata, config, state_dir):
+    """Remove the example ID from the database PATH."""
+
+    async def inner():
+        _, database, store = open_store(path, metadata, config, state_dir)
+        return database, store.remove(database, example_id)
+
+    database, removed = run(inner())
+    if not removed:
+        click.echo(f"Error: the database {database!r} has no example #{example_id}.", err=True)
+        sys.exit(1)
+    click.echo(f"Removed example #{example_id}.")
+
+
+@examples_group.command(name="export")
+@click.argument("path", type=DATABASE)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE, not stdout")
+@store_options
+def export_command(path, output, metadata, config, state_dir):
+    """Write the active examples of the database PATH as JSON that `datasette llm examples import` reads."""
+    from ..examples import recheck
+    from ..examples.files import examples_to_json
+
+    async def inner():
+        datasette, database, store = open_store(path, metadata, config, state_dir)
+        set_aside = await recheck(datasette, database, store)
+        return set_aside, store.examples(database)
+
+    set_aside, examples = run(inner())
+    report_set_aside(set_aside)
+    text = json.dumps(examples_to_json(examples), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"{output} cannot be written: {error.strerror}") from None
+    click.echo(f"Exported {len(examples)} example(s) to {output}.", err=True)
+
+
+COMMANDS = [examples_group]

@@ -1,0 +1,140 @@
+"""The SQL guard applied to trusted examples: when they are added, and again when the database's schema changes.
+
+An example is added only if the guard accepts its SQL against the tables the actor who adds it may see, so a
+table hidden by Datasette's permissions is refused exactly as an unknown table is. Each example remembers a
+hash of the whole database schema it was last checked against; when the schema changes, `recheck` runs the
+guard again over the whole schema (whoever added an example saw it, and the reader's own permissions apply
+when it is used) and sets aside the examples that no longer pass, with the guard's reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .. import permissions
+from ..config import settings_for
+from ..errors import BadRequest
+from ..sql.execute import read_policy
+from ..sql.guard import check_select, check_select_off_loop
+from ..sql.results import GuardedSQL, Rejection, SchemaInfo
+from .store import Example, ExampleStore
+
+
+def schema_hash(schema_info: SchemaInfo) -> str:
+    """A short hash of the tables (and views) and their columns, the same whatever order they were read in."""
+    shape = sorted((name, list(columns)) for name, columns in schema_info.tables.items())
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+def database_schema(conn: sqlite3.Connection) -> SchemaInfo:
+    """Every table and view of the database file, whoever may see them (runs in Datasette's read thread)."""
+    return SchemaInfo.from_connection(conn)
+
+
+def check_example(sql: str, schema: SchemaInfo, *, allowed_tables: set[str] | None = None) -> str | None:
+    """None when the guard accepts the query, else its reason for refusing it."""
+    return rejection_reason(check_select(sql, schema, allowed_tables=allowed_tables))
+
+
+def rejection_reason(result: GuardedSQL | Rejection) -> str | None:
+    return result.reason if isinstance(result, Rejection) else None
+
+
+@dataclass(frozen=True)
+class AddOutcome:
+    """What became of one (question, SQL) pair offered to the store."""
+
+    question: str
+    sql: str
+    status: str  # "added" | "present" | "refused"
+    example: Example | None = None
+    reason: str | None = None  # why it was refused
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "sql": self.sql,
+            "status": self.status,
+            "example": self.example.to_json() if self.example else None,
+            "reason": self.reason,
+        }
+
+
+async def add_example(
+    datasette, database: str, question: str, sql: str, *, actor, store: ExampleStore, added_by: str | None = None
+) -> Example:
+    """Check the SQL against the tables `actor` may see and store the example; BadRequest with the guard's
+    reason when it is refused. `added_by` defaults to the actor's id."""
+    (outcome,) = await add_examples(datasette, database, [(question, sql)], actor=actor, store=store, added_by=added_by)
+    if outcome.example is None:
+        raise BadRequest(f"The example was refused: {outcome.reason}", reason=outcome.reason)
+    return outcome.example
+
+
+async def add_examples(
+    datasette,
+    database: str,
+    pairs: Iterable[tuple[object, object]],
+    *,
+    actor,
+    store: ExampleStore,
+    added_by: str | None = None,
+) -> list[AddOutcome]:
+    """Check and store many pairs (an import), reading the schema once; one outcome a pair, in order."""
+    if added_by is None and isinstance(actor, dict) and actor.get("id") is not None:
+        added_by = str(actor["id"])
+    db = await permissions.require_view_database(datasette, actor, database)
+    table_prefix = settings_for(datasette).table_prefix
+    allowed = set(await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix))
+    visible, full = await db.execute_fn(
+        lambda conn: (
+            SchemaInfo.from_connection(conn, include=allowed, policy=read_policy(conn, db, allowed)),
+            database_schema(conn),
+        )
+    )
+    current_hash = schema_hash(full)
+    outcomes = []
+    for question, sql in pairs:
+        try:
+            question, sql = store.clean_pair(question, sql)
+        except BadRequest as error:
+            outcomes.append(AddOutcome(str(question or ""), str(sql or ""), "refused", reason=error.message))
+            continue
+        reason = rejection_reason(await check_select_off_loop(sql, visible, allowed_tables=allowed))
+        if reason is not None:
+            outcomes.append(AddOutcome(question, sql, "refused", reason=reason))
+            continue
+        example, created = await asyncio.to_thread(
+            store.get_or_add, database, question, sql, added_by=added_by, schema_hash=current_hash
+        )
+        outcomes.append(AddOutcome(question, sql, "added" if created else "present", example))
+    return outcomes
+
+
+async def recheck(datasette, database: str, store: ExampleStore) -> list[Example]:
+    """Check again the examples last checked against another schema; return those this call set aside.
+
+    Still valid: the new hash is recorded. Refused: set aside with the guard's reason. A set-aside example that
+    passes again becomes active.
+    """
+    db = permissions.get_database(datasette, database)
+    schema = await db.execute_fn(database_schema)
+    current_hash = schema_hash(schema)
+    stale = [
+        example
+        for example in await asyncio.to_thread(store.examples, database, include_set_aside=True)
+        if example.schema_hash != current_hash
+    ]
+    set_aside = []
+    for example in stale:
+        reason = rejection_reason(await check_select_off_loop(example.sql, schema))
+        status = "active" if reason is None else "set_aside"
+        await asyncio.to_thread(store.set_checked, example.id, schema_hash=current_hash, status=status, reason=reason)
+        if status == "set_aside" and example.status == "active":
+            set_aside.append(await asyncio.to_thread(store.get, database, example.id))
+    return set_aside

@@ -1,0 +1,65 @@
+"""Examples in files: a JSON list of {"question": ..., "sql": ...} objects, or CSV with those two columns.
+
+What `export` writes, `import` reads back. Only the file's shape is checked here; each pair is checked (and
+refused on its own) when it is added.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+
+from ..errors import BadRequest
+from .store import Example
+
+SHAPE = 'a JSON list of {"question": ..., "sql": ...} objects, or CSV with the columns question and sql'
+
+
+def parse_examples(text: str, name: str) -> list[tuple[object, object]]:
+    """The (question, SQL) pairs in a file's text, in order; BadRequest when the file is not of either shape.
+
+    JSON when `name` ends in .json or the text starts with [ or {, CSV otherwise.
+    """
+    text = text.removeprefix("\ufeff")
+    lower = name.lower()
+    if lower.endswith(".json") or (not lower.endswith(".csv") and text.lstrip().startswith(("[", "{"))):
+        return _json_pairs(text, name)
+    return _csv_pairs(text, name)
+
+
+def _json_pairs(text: str, name: str) -> list[tuple[object, object]]:
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadRequest(f"{name} is not valid JSON ({error.msg}, line {error.lineno} column {error.colno}).") from None
+    if not isinstance(items, list):
+        raise BadRequest(f"{name} must hold {SHAPE}.")
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise BadRequest(f"{name}: item {number} is not an object with question and sql.")
+    return [(item.get("question", ""), item.get("sql", "")) for item in items]
+
+
+def _csv_pairs(text: str, name: str) -> list[tuple[object, object]]:
+    try:
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, None)
+        columns = [column.strip().lower() for column in header or ()]
+        if "question" not in columns or "sql" not in columns:
+            found = ", ".join(column for column in columns if column) or "none"
+            raise BadRequest(f"{name} must hold {SHAPE} (CSV columns found: {found}).")
+        question, sql = columns.index("question"), columns.index("sql")
+        return [(_cell(row, question), _cell(row, sql)) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise BadRequest(f"{name} is not valid CSV ({error}).") from None
+
+
+def _cell(row: list[str], index: int) -> str:
+    return row[index] if index < len(row) else ""
+
+
+def examples_to_json(examples: Iterable[Example]) -> list[dict]:
+    """The file `export` writes: what `import` needs to add the examples again."""
+    return [{"question": example.question, "sql": example.sql} for example in examples]

@@ -1,0 +1,329 @@
+"""The examples store: trusted (question, SQL) pairs, feedback on answers, and the vectors of example
+questions, in `examples.db` in the state directory, keyed by database name.
+
+Plain sqlite3, synchronous (async callers wrap calls in asyncio.to_thread), one short-lived connection a
+call, so threads and processes (the server and the CLI) can share the file; WAL lets readers go on while one
+writes. The file is created by the first write: a server whose examples are never written never touches the
+state directory, and one that cannot write there still answers questions. `PRAGMA application_id` marks
+the file as ours, `PRAGMA user_version` holds the schema version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import BadRequest, DatasetteLLMError
+from .state import make_state_dir, state_dir, state_dir_error
+
+STORE_FILE = "examples.db"
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x646C6C65  # "dlle": datasette-llm examples
+MAX_SQL_CHARS = 20_000
+MAX_COMMENT_CHARS = 2_000
+DEFAULT_MAX_QUESTION_CHARS = 2_000  # Settings.max_question_chars
+STATUSES = ("active", "set_aside")
+VERDICTS = ("right", "wrong")
+
+# Run inside the first writer's transaction (executescript would commit it), so one statement at a time.
+_SCHEMA = (
+    f"""CREATE TABLE IF NOT EXISTS examples (
+        id INTEGER PRIMARY KEY,
+        database TEXT NOT NULL,
+        question TEXT NOT NULL,
+        sql TEXT NOT NULL,
+        added_by TEXT,
+        added_at TEXT NOT NULL,
+        schema_hash TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN {STATUSES}),
+        reason TEXT,
+        UNIQUE (database, question, sql)
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS feedback (
+        id INTEGER PRIMARY KEY,
+        database TEXT NOT NULL,
+        question TEXT NOT NULL,
+        sql TEXT,
+        verdict TEXT NOT NULL CHECK (verdict IN {VERDICTS}),
+        comment TEXT,
+        actor TEXT,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS feedback_by_database ON feedback (database, id)",
+    """CREATE TABLE IF NOT EXISTS example_vectors (
+        example_id INTEGER NOT NULL REFERENCES examples (id) ON DELETE CASCADE,
+        model_key TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (example_id, model_key)
+    )""",
+    f"PRAGMA application_id = {APPLICATION_ID}",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+
+_EXAMPLE_COLUMNS = "id, database, question, sql, added_by, added_at, schema_hash, status, reason"
+_FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at"
+
+
+class ExampleStoreError(DatasetteLLMError):
+    """examples.db cannot be read: not a SQLite file, another program's database, or a newer schema."""
+
+    status = 500
+    code = "example_store_error"
+
+
+@dataclass(frozen=True)
+class Example:
+    id: int
+    database: str
+    question: str
+    sql: str
+    added_by: str | None  # actor id, or "cli" / "import:<file name>"
+    added_at: str  # ISO 8601 UTC, seconds
+    schema_hash: str  # check.schema_hash() of the database when last checked
+    status: str  # "active" | "set_aside"
+    reason: str | None  # why set aside (the guard's message)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    id: int
+    database: str
+    question: str
+    sql: str | None
+    verdict: str  # "right" | "wrong"
+    comment: str | None
+    actor: str | None
+    created_at: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class ExampleStore:
+    """examples.db at `path`. Nothing is created until the first write; reads of a missing file find nothing."""
+
+    def __init__(self, path: Path, *, max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS):
+        self.path = Path(path)
+        self.max_question_chars = max_question_chars
+        if self.path.exists():  # a foreign or damaged file is reported now, not on some later call
+            with self._connect(write=False):
+                pass
+
+    @classmethod
+    def for_settings(cls, settings) -> ExampleStore:
+        return cls(state_dir(settings) / STORE_FILE, max_question_chars=settings.max_question_chars)
+
+    # ---- examples -------------------------------------------------------------------------------------
+
+    def add(self, database: str, question: str, sql: str, *, added_by: str | None, schema_hash: str) -> Example:
+        """Store a checked example; the same (database, question, SQL) again returns the one already stored."""
+        return self.get_or_add(database, question, sql, added_by=added_by, schema_hash=schema_hash)[0]
+
+    def get_or_add(
+        self, database: str, question: str, sql: str, *, added_by: str | None, schema_hash: str
+    ) -> tuple[Example, bool]:
+        """(the example, whether it is new). Adding a set-aside example again, after it passed the guard once
+        more, makes it active again."""
+        question, sql = self.clean_pair(question, sql)
+        with self._connect(write=True) as conn:
+            created = conn.execute(
+                "insert into examples (database, question, sql, added_by, added_at, schema_hash) "
+                "values (?, ?, ?, ?, ?, ?) on conflict (database, question, sql) do nothing",
+                (database, question, sql, added_by, utc_now(), schema_hash),
+            ).rowcount
+            conn.execute(
+                "update examples set status = 'active', reason = null, schema_hash = ? "
+                "where database = ? and question = ? and sql = ? and status = 'set_aside'",
+                (schema_hash, database, question, sql),
+            )
+            row = conn.execute(
+                f"select {_EXAMPLE_COLUMNS} from examples where database = ? and question = ? and sql = ?",
+                (database, question, sql),
+            ).fetchone()
+        return Example(*row), bool(created)
+
+    def examples(self, database: str, *, include_set_aside: bool = False) -> list[Example]:
+        """The database's examples, oldest first; only the active ones unless include_set_aside."""
+        where = "" if include_set_aside else " and status = 'active'"
+        rows = self._read(f"select {_EXAMPLE_COLUMNS} from examples where database = ?{where} order by id", database)
+        return [Example(*row) for row in rows]
+
+    def get(self, database: str, example_id: int) -> Example | None:
+        rows = self._read(
+            f"select {_EXAMPLE_COLUMNS} from examples where database = ? and id = ?", database, example_id
+        )
+        return Example(*rows[0]) if rows else None
+
+    def remove(self, database: str, example_id: int) -> bool:
+        """Remove an example and its vectors; False when the database has no such example."""
+        return self._delete("examples", database, example_id)
+
+    def set_checked(self, example_id: int, *, schema_hash: str, status: str, reason: str | None) -> None:
+        """Record the outcome of checking an example against the schema with this hash."""
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+        with self._connect(write=True) as conn:
+            conn.execute(
+                "update examples set schema_hash = ?, status = ?, reason = ? where id = ?",
+                (schema_hash, status, reason if status == "set_aside" else None, example_id),
+            )
+
+    def clean_pair(self, question, sql) -> tuple[str, str]:
+        """The question and SQL stripped, or BadRequest saying why they cannot be stored."""
+        return (
+            _clean_text(question, "question", self.max_question_chars),
+            _clean_text(sql, "SQL", MAX_SQL_CHARS),
+        )
+
+    # ---- feedback -------------------------------------------------------------------------------------
+
+    def record_feedback(
+        self,
+        database: str,
+        question: str,
+        sql: str | None,
+        verdict: str,
+        *,
+        comment: str | None,
+        actor: str | None,
+    ) -> Feedback:
+        if verdict not in VERDICTS:
+            raise BadRequest(f"The verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}.")
+        question = _clean_text(question, "question", self.max_question_chars)
+        sql = _clean_text(sql, "SQL", MAX_SQL_CHARS) if sql is not None and str(sql).strip() else None
+        comment = _clean_text(comment, "comment", MAX_COMMENT_CHARS) if comment and str(comment).strip() else None
+        with self._connect(write=True) as conn:
+            cursor = conn.execute(
+                "insert into feedback (database, question, sql, verdict, comment, actor, created_at) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                (database, question, sql, verdict, comment, actor, utc_now()),
+            )
+            row = conn.execute(f"select {_FEEDBACK_COLUMNS} from feedback where id = ?", (cursor.lastrowid,)).fetchone()
+        return Feedback(*row)
+
+    def feedback(self, database: str) -> list[Feedback]:
+        """The database's feedback, oldest first."""
+        rows = self._read(f"select {_FEEDBACK_COLUMNS} from feedback where database = ? order by id", database)
+        return [Feedback(*row) for row in rows]
+
+    def remove_feedback(self, database: str, feedback_id: int) -> bool:
+        return self._delete("feedback", database, feedback_id)
+
+    # ---- vectors of example questions, per embedding model ----------------------------------------------
+
+    def vectors(self, database: str, model_key: str) -> dict[int, bytes]:
+        """Example id -> the question's vector (little-endian float32 bytes) saved for this model."""
+        rows = self._read(
+            "select v.example_id, v.vector from example_vectors v join examples e on e.id = v.example_id "
+            "where e.database = ? and v.model_key = ?",
+            database,
+            model_key,
+        )
+        return dict(rows)
+
+    def save_vector(self, example_id: int, model_key: str, vector: bytes) -> None:
+        """Save (or replace) a question's vector; nothing happens when the example has been removed meanwhile."""
+        with self._connect(write=True) as conn:
+            conn.execute(
+                "insert or replace into example_vectors (example_id, model_key, vector) "
+                "select ?, ?, ? where exists (select 1 from examples where id = ?)",
+                (example_id, model_key, bytes(vector), example_id),
+            )
+
+    # ---- the file -----------------------------------------------------------------------------------------
+
+    def _delete(self, table: str, database: str, row_id: int) -> bool:
+        if not self.path.exists():
+            return False
+        with self._connect(write=True) as conn:
+            return bool(conn.execute(f"delete from {table} where database = ? and id = ?", (database, row_id)).rowcount)
+
+    def _read(self, sql: str, *params) -> list[tuple]:
+        if not self.path.exists():
+            if self.path.parent.exists() and not self.path.parent.is_dir():
+                raise state_dir_error(self.path.parent, "it is not a directory")
+            return []
+        with self._connect(write=False) as conn:
+            return conn.execute(sql, params).fetchall() if conn is not None else []
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection | None]:
+        """A connection to a checked store, or None to read a file that has no tables yet. With write, the file
+        is created if needed and the body runs in one transaction."""
+        if write:
+            make_state_dir(self.path.parent)
+        try:
+            # Reading never creates the file (mode=rw), even if it was removed since it was looked for.
+            target = self.path if write else self.path.absolute().as_uri() + "?mode=rw"
+            conn = sqlite3.connect(target, timeout=10, isolation_level=None, uri=not write)
+        except sqlite3.Error as error:
+            raise self._unreadable(error) from None
+        try:
+            state = self._open(conn, write=write)
+            try:
+                yield None if state == "empty" else conn
+                if write:
+                    conn.execute("commit")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("rollback")
+                raise
+            if state == "created":  # outside the transaction, and only once the file is known to be ours
+                conn.execute("pragma journal_mode = wal")
+        except sqlite3.Error as error:
+            raise ExampleStoreError(f"The examples store {self.path} could not be used: {error}.") from None
+        finally:
+            conn.close()
+
+    def _open(self, conn: sqlite3.Connection, *, write: bool) -> str:
+        """Check the file is our store: "ready", "empty" (no tables yet, reading) or "created" (its tables made
+        now, writing). A write connection is left inside its transaction."""
+        try:
+            conn.execute("pragma foreign_keys = on")
+            if write:
+                conn.execute("begin immediate")  # before looking, so two first writers cannot both create
+            application_id = conn.execute("pragma application_id").fetchone()[0]
+            version = conn.execute("pragma user_version").fetchone()[0]
+            if application_id == 0 and version == 0:
+                if conn.execute("select count(*) from sqlite_master").fetchone()[0]:
+                    raise self._unreadable("it holds another program's tables")
+                if not write:
+                    return "empty"
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                return "created"
+        except sqlite3.DatabaseError as error:
+            raise self._unreadable(error) from None
+        if application_id != APPLICATION_ID:
+            raise self._unreadable("it belongs to another program")
+        if version > SCHEMA_VERSION:
+            raise self._unreadable(f"a newer datasette-llm wrote it (schema version {version})")
+        return "ready"
+
+    def _unreadable(self, problem) -> ExampleStoreError:
+        return ExampleStoreError(
+            f"{self.path} is not a datasette-llm examples store ({problem}). Move it aside, or set `state_dir` "
+            "(or DATASETTE_LLM_STATE_DIR) to another directory."
+        )
+
+
+def _clean_text(value, what: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"The {what} must be text.")
+    value = value.strip()
+    if not value:
+        raise BadRequest(f"The {what} is empty.")
+    if len(value) > limit:
+        raise BadRequest(f"The {what} is {len(value):,} characters long; the most is {limit:,}.")
+    return value

@@ -1,0 +1,136 @@
+"""The few-shot stage: which trusted examples reach the SQL prompt, in what order, and what they may show."""
+
+import numpy as np
+import pytest
+from ask_helpers import ScriptedModel, make_pets_db, sql_reply
+from datasette.app import Datasette
+
+from datasette_llm.ask.conversation import sql_messages, sql_prefix
+from datasette_llm.ask.few_shot import Shot, ShotPool, choose, rank, render_shots
+from datasette_llm.ask.pipeline import ask
+from datasette_llm.ask.schema import PromptSchema
+from datasette_llm.sql.results import SchemaInfo
+
+SCHEMA = SchemaInfo(tables={"dogs": ("id", "name", "age", "owner_id"), "owners": ("id", "name")})
+ALLOWED = {"dogs", "owners"}
+
+
+def tokens(text):
+    return (len(text) + 3) // 4
+
+
+def shot(question, sql, ref=None):
+    return Shot(question, sql, "example", ref)
+
+
+def test_rank_puts_the_question_sharing_most_words_first_without_vectors():
+    pool = ShotPool(
+        [
+            shot("How many owners are there?", "select count(*) from owners", 1),
+            shot("What is the average age of dogs?", "select avg(age) from dogs", 2),
+            shot("List the names of all dogs", "select name from dogs", 3),
+        ]
+    )
+    ranked = rank(pool, "What is the average age of the dogs owned by Ana?", None)
+    assert [s.ref for s in ranked] == [2, 3, 1]
+    assert ranked[0].score > ranked[1].score > ranked[2].score == 0.0
+
+
+def test_rank_adds_cosine_similarity_to_word_overlap():
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    pool = ShotPool([shot("alpha", "select 1", 1), shot("beta", "select 2", 2)], vectors)
+    ranked = rank(pool, "gamma", np.array([0.0, 1.0], dtype=np.float32))
+    assert [s.ref for s in ranked] == [2, 1] and ranked[0].score == pytest.approx(1.0)
+
+
+def test_pool_needs_one_vector_per_example():
+    with pytest.raises(ValueError):
+        ShotPool([shot("a", "select 1")], np.zeros((2, 3), dtype=np.float32))
+
+
+def test_choose_refuses_what_the_guard_refuses_for_this_actor():
+    ranked = [
+        Shot("secret codes?", "select code from secret", "example", 1, 2.0),  # a table the actor may not see
+        Shot("drop them", "drop table dogs", "example", 2, 1.9),
+        Shot("ages?", "select age from dogs", "example", 3, 1.8),
+        Shot("owner names?", "select nope from owners", "example", 4, 1.7),  # a column that does not exist
+    ]
+    chosen = choose(ranked, schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=1000, limit=5)
+    assert [s.ref for s in chosen] == [3]
+
+
+def test_choose_keeps_to_the_limit_the_budget_and_the_minimum_score_and_skips_repeats():
+    ranked = [
+        Shot("a", "select name from dogs", "example", 1, 0.9),
+        Shot("b", "SELECT  name\nFROM dogs;", "example", 2, 0.8),  # the same query, spaced differently
+        Shot("c", "select id, name, age, owner_id from dogs where age > 3 order by age", "example", 3, 0.7),
+        Shot("d", "select name from owners", "example", 4, 0.6),
+        Shot("e", "select id from owners", "example", 5, 0.1),  # too unlike the question
+    ]
+    chosen = choose(ranked, schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=20, limit=3)
+    assert [s.ref for s in chosen] == [1, 4]  # 3 does not fit what is left of the budget; 4 does
+    assert chosen[0].sql == "select name from dogs"
+    chosen = choose(ranked, schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=1000, limit=2)
+    assert [s.ref for s in chosen] == [1, 3]
+    chosen = choose(ranked, schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=1000, limit=9)
+    assert 5 not in [s.ref for s in chosen]
+
+
+def test_rendered_examples_put_the_most_similar_last_and_nothing_without_examples():
+    assert render_shots([]) == ""
+    text = render_shots([Shot("best?", "select 1", "example", 1, 0.9), Shot("next?", "select 2", "example", 2, 0.5)])
+    assert text.index("next?") < text.index("best?")
+    assert "Question: best?\nselect 1;\n" in text
+
+
+def test_examples_follow_the_cached_prefix_and_change_nothing_when_there_are_none():
+    schema = PromptSchema(database="pets", text="CREATE TABLE dogs (id INTEGER, name TEXT);", tables=("dogs",))
+    plain = sql_messages(schema, "How many dogs?", ())
+    with_examples = sql_messages(schema, "How many dogs?", (), render_shots([shot("Name the dogs", "select name")]))
+    prefix = sql_prefix(schema)
+    assert prefix and plain[1]["content"].startswith(prefix) and with_examples[1]["content"].startswith(prefix)
+    assert plain[1]["content"].endswith("above.\nQuestion: How many dogs?")
+    assert "Question: Name the dogs\nselect name;" in with_examples[1]["content"]
+    assert with_examples[1]["content"].endswith("Question: How many dogs?")
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return make_pets_db(tmp_path / "pets.db")
+
+
+class KeywordEmbedder:
+    """Unit vectors along 'age' or 'secret': enough to rank examples without loading a model."""
+
+    name = "keywords"
+
+    async def aembed(self, texts):
+        return np.array([[1.0, 0.0] if "age" in text else [0.0, 1.0] for text in texts], dtype=np.float32)
+
+
+@pytest.mark.asyncio
+async def test_the_pipeline_shows_and_lists_only_examples_the_actor_may_see(db_path, monkeypatch):
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    metadata = {"databases": {"pets": {"tables": {"secret": {"allow": False}}}}}
+    datasette = Datasette([str(db_path)], metadata=metadata)
+    pool = ShotPool(
+        [
+            shot("What is the secret code?", "select code from secret", 7),
+            shot("What is the age of Rex?", "select age from dogs where name = 'Rex'", 8),
+        ],
+        np.array([[0.6, 0.8], [1.0, 0.0]], dtype=np.float32),  # the secret one would pass the minimum score
+    )
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+    result = await ask(datasette, "pets", "What is the age of Fido?", model=model, sql_only=True, examples=pool)
+    prompt = model.calls[0][1]["content"]
+    assert "select age from dogs where name = 'Rex';" in prompt
+    assert "secret" not in prompt.split("Questions about these tables", 1)[1]
+    assert [e["id"] for e in result.to_json()["examples"]] == [8]
+
+
+@pytest.mark.asyncio
+async def test_no_examples_means_the_same_prompt_and_no_examples_listed(db_path):
+    datasette = Datasette([str(db_path)])
+    model = ScriptedModel([sql_reply("select count(*) from dogs")])
+    result = await ask(datasette, "pets", "How many dogs?", model=model, sql_only=True, examples=ShotPool([]))
+    assert result.examples == () and "Questions about these tables" not in model.calls[0][1]["content"]

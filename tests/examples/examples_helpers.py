@@ -1,0 +1,29 @@
+"""A small database for the examples tests: cats (id, name, age) and a secret table."""
+
+import sqlite3
+from pathlib import Path
+
+HIDE_SECRET = {"databases": {"db": {"tables": {"secret": {"allow": False}}}}}
+
+
+def make_database(path: Path) -> Path:
+    """db.db-style file at `path` (its stem is the database name) with cats and secret."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            """
+            create table cats (id integer primary key, name text, age integer);
+            insert into cats values (1, 'Tom', 3), (2, 'Felix', 5);
+            create table secret (id integer primary key, launch_code text);
+            insert into secret values (1, 'hunter2');
+            """
+        )
+    conn.close()
+    return path
+
+
+def alter(path: Path, *statements: str) -> None:
+    with sqlite3.connect(path) as conn:
+        for statement in statements:
+            conn.execute(statement)
+    conn.close()

@@ -1,0 +1,227 @@
+"""`datasette llm examples add / import / list / remove / export` through click's CliRunner."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from examples_helpers import HIDE_SECRET, alter, make_database
+
+from datasette_llm.cli import llm
+from datasette_llm.examples import STATE_DIR_ENV, ExampleStore
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(make_database(tmp_path / "db.db"))
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    """The state directory every command of a test uses, by the environment variable."""
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+def invoke(*args, code=0):
+    """Run `datasette llm examples ARGS`; check the exit code and that no exception escaped as a traceback."""
+    result = CliRunner().invoke(llm, ["examples", *map(str, args)])
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def stored(state, database="db", **kwargs):
+    return ExampleStore(state / "examples.db").examples(database, **kwargs)
+
+
+def test_add_list_remove(db_path, state):
+    added = invoke("add", db_path, "How many cats?", "select count(*) from cats")
+    assert added.stdout == "Added example #1.\n"
+    again = invoke("add", db_path, " How many cats? ", "select count(*) from cats")
+    assert again.stdout == "Already present: example #1.\n"
+    invoke("add", db_path, "Cat names", "select name from cats")
+
+    listed = invoke("list", db_path)
+    assert listed.stdout == (
+        "#1  How many cats?\n    select count(*) from cats\n#2  Cat names\n    select name from cats\n"
+    )
+    as_json = json.loads(invoke("list", db_path, "--json").stdout)
+    assert [(e["id"], e["question"], e["added_by"], e["status"]) for e in as_json] == [
+        (1, "How many cats?", "cli", "active"),
+        (2, "Cat names", "cli", "active"),
+    ]
+
+    assert invoke("remove", db_path, 1).stdout == "Removed example #1.\n"
+    missing = invoke("remove", db_path, 1, code=1)
+    assert "Error: the database 'db' has no example #1." in missing.stderr
+    assert [example.id for example in stored(state)] == [2]
+
+
+def test_add_refuses_what_the_guard_refuses(db_path, state):
+    for sql, reason in [
+        ("delete from cats", "only SELECT"),
+        ("select * from dogs", 'no such table "dogs"'),
+        ("select nam from cats", 'no such column "nam"'),
+    ]:
+        refused = invoke("add", db_path, "q", sql, code=1)
+        assert refused.stderr.startswith("Error: the example was refused: ") and reason in refused.stderr
+    empty = invoke("add", db_path, "   ", "select 1", code=1)
+    assert "The question is empty." in empty.stderr
+    assert not state.exists()  # nothing refused was written, so nothing was created
+
+
+def test_a_table_hidden_by_the_metadata_is_refused_on_add_and_import(db_path, state, tmp_path):
+    metadata = tmp_path / "metadata.json"
+    metadata.write_text(json.dumps(HIDE_SECRET))
+    hidden = invoke("add", db_path, "codes", "select launch_code from secret", "-m", metadata, code=1)
+    assert 'no such table "secret"' in hidden.stderr and "hunter2" not in hidden.output
+
+    rows = [{"question": "codes", "sql": "select * from secret"}, {"question": "names", "sql": "select name from cats"}]
+    examples = tmp_path / "examples.json"
+    examples.write_text(json.dumps(rows))
+    imported = invoke("import", db_path, examples, "-m", metadata, code=1)
+    assert 'refused  item 1  codes: no such table "secret"' in imported.stderr
+    assert "examples.json: 1 added, 0 already present, 1 refused." in imported.stdout
+    # Without the metadata the table is visible and the same file adds it.
+    invoke("add", db_path, "codes", "select launch_code from secret")
+    assert [example.question for example in stored(state)] == ["names", "codes"]
+
+
+def test_import_json_and_csv_reports_each_row(db_path, state, tmp_path):
+    first = tmp_path / "first.json"
+    first.write_text(
+        json.dumps(
+            [
+                {"question": "How many cats?", "sql": "select count(*) from cats"},
+                {"question": "Ages", "sql": "select age from cats", "note": "extra keys are ignored"},
+                {"question": "Bad", "sql": "update cats set age = 1"},
+            ]
+        )
+    )
+    result = invoke("import", db_path, first, code=1)
+    assert result.stdout.splitlines() == [
+        "added    #1  How many cats?",
+        "added    #2  Ages",
+        "first.json: 2 added, 0 already present, 1 refused.",
+    ]
+    assert result.stderr.startswith("refused  item 3  Bad: only SELECT")
+
+    second = tmp_path / "second.csv"
+    second.write_text(
+        'Question,SQL\nHow many cats?,select count(*) from cats\n\nOldest,"select name from cats order by age desc"\n'
+    )
+    result = invoke("import", db_path, second)
+    assert result.stdout.splitlines() == [
+        "present  #1  How many cats?",
+        "added    #3  Oldest",
+        "second.csv: 1 added, 1 already present, 0 refused.",
+    ]
+    assert [(e.question, e.added_by) for e in stored(state)] == [
+        ("How many cats?", "import:first.json"),
+        ("Ages", "import:first.json"),
+        ("Oldest", "import:second.csv"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("bad.json", '[{"question": "q", ', "bad.json is not valid JSON (Expecting property name"),
+        ("object.json", '{"question": "q", "sql": "select 1"}', "object.json must hold a JSON list"),
+        ("items.json", '[["q", "select 1"]]', "items.json: item 1 is not an object with question and sql"),
+        ("columns.csv", "q,query\nHow many?,select 1\n", "CSV columns found: q, query"),
+        ("empty.csv", "", "CSV columns found: none"),
+        ("latin1.csv", "question,sql\ncaf\xe9,select 1\n".encode("latin-1"), "latin1.csv is not UTF-8 text"),
+    ],
+)
+def test_import_of_a_bad_file_says_what_is_wrong(db_path, state, tmp_path, name, content, message):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    result = invoke("import", db_path, path, code=1)
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert not state.exists()
+
+
+def test_missing_or_bad_database_and_state_dir(db_path, state, tmp_path):
+    missing = invoke("list", tmp_path / "nope.db", code=2)
+    assert "does not exist" in missing.stderr
+    missing_file = invoke("import", db_path, tmp_path / "nope.json", code=2)
+    assert "does not exist" in missing_file.stderr
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_text("just some text, long enough to not be a database header")
+    assert "is not a SQLite database" in invoke("list", not_sqlite, code=1).stderr
+    invalid_id = invoke("remove", db_path, "one", code=2)
+    assert "'one' is not a valid integer" in invalid_id.stderr
+
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    config = tmp_path / "datasette.json"
+    config.write_text(json.dumps({"plugins": {"datasette-llm": {"state_dir": str(taken)}}}))
+    refused = invoke("add", db_path, "q", "select 1", "--config", config, code=1)
+    assert f"The datasette-llm state directory {taken} cannot be used: a file is in the way" in refused.stderr
+    assert "Error: " in invoke("list", db_path, "--config", config, code=1).stderr
+
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "examples.db").write_text("not sqlite " * 100)
+    damaged = invoke("list", db_path, "--state-dir", junk, code=1)
+    assert f"{junk / 'examples.db'} is not a datasette-llm examples store" in damaged.stderr
+
+
+def test_state_dir_option_beats_the_setting_and_the_environment(db_path, state, tmp_path):
+    config = tmp_path / "datasette.json"
+    config.write_text(json.dumps({"plugins": {"datasette-llm": {"state_dir": str(tmp_path / "from-config")}}}))
+    invoke("add", db_path, "q1", "select 1", "--config", config)
+    invoke("add", db_path, "q2", "select 2", "--config", config, "--state-dir", tmp_path / "from-option")
+    invoke("add", db_path, "q3", "select 3")
+    assert [e.question for e in stored(tmp_path / "from-config")] == ["q1"]
+    assert [e.question for e in stored(tmp_path / "from-option")] == ["q2"]
+    assert [e.question for e in stored(state)] == ["q3"]
+
+
+def test_list_and_export_recheck_after_a_schema_change(db_path, state, tmp_path):
+    invoke("add", db_path, "Names", "select name from cats")
+    invoke("add", db_path, "Ages", "select name, age from cats")
+    alter(db_path, "alter table cats rename column age to years")
+
+    listed = invoke("list", db_path)
+    assert listed.stdout == "#1  Names\n    select name from cats\n"
+    assert 'Set aside #2 (the schema changed): no such column "age"' in listed.stderr
+    assert "1 set-aside example(s) not shown" in listed.stderr
+    every = invoke("list", db_path, "--all")
+    assert '#2  Ages  [set aside: no such column "age"' in every.stdout and "Set aside" not in every.stderr
+    assert [e["status"] for e in json.loads(invoke("list", db_path, "--all", "--json").stdout)] == [
+        "active",
+        "set_aside",
+    ]
+
+    assert json.loads(invoke("export", db_path).stdout) == [{"question": "Names", "sql": "select name from cats"}]
+    alter(db_path, "alter table cats rename column years to age")
+    exported = tmp_path / "out.json"
+    result = invoke("export", db_path, "--output", exported)
+    assert result.stdout == "" and f"Exported 2 example(s) to {exported}." in result.stderr
+    assert [row["question"] for row in json.loads(exported.read_text())] == ["Names", "Ages"]
+
+    # What export writes, import reads: into another state directory, every example comes back.
+    imported = invoke("import", db_path, exported, "--state-dir", tmp_path / "copy")
+    assert "out.json: 2 added, 0 already present, 0 refused." in imported.stdout
+    assert [(e.question, e.sql) for e in stored(tmp_path / "copy")] == [(e.question, e.sql) for e in stored(state)]
+
+
+def test_an_empty_store_lists_nothing(db_path, state):
+    result = invoke("list", db_path)
+    assert result.stdout == "" and "No examples." in result.stderr
+    assert json.loads(invoke("export", db_path).stdout) == []
+    assert not state.exists()
+
+
+def test_every_command_has_help():
+    group = llm.commands["examples"]
+    assert sorted(group.commands) == ["add", "export", "import", "list", "remove"]
+    for name in group.commands:
+        result = CliRunner().invoke(llm, ["examples", name, "--help"])
+        assert result.exit_code == 0 and "--state-dir" in result.output and "--metadata" in result.output

@@ -1,0 +1,218 @@
+"""The examples store: examples.db, its examples, feedback and vectors, and what it refuses."""
+
+import re
+import sqlite3
+import stat
+
+import pytest
+
+from datasette_llm.config import load_settings
+from datasette_llm.errors import BadRequest
+from datasette_llm.examples import (
+    MAX_SQL_CHARS,
+    ExampleStore,
+    ExampleStoreError,
+)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ExampleStore(tmp_path / "state" / "examples.db")
+
+
+def test_round_trip_strips_and_keeps_order(store):
+    first = store.add("db", "  How many cats?\n", " select count(*) from cats ; ", added_by="alice", schema_hash="h1")
+    second = store.add(
+        "db", "Oldest cat?", "select name from cats order by age desc limit 1", added_by="cli", schema_hash="h1"
+    )
+    store.add("other", "How many dogs?", "select count(*) from dogs", added_by=None, schema_hash="h9")
+
+    assert (first.question, first.sql) == ("How many cats?", "select count(*) from cats ;")
+    assert (first.added_by, first.schema_hash, first.status, first.reason) == ("alice", "h1", "active", None)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", first.added_at)
+    assert store.examples("db") == [first, second]
+    assert store.get("db", second.id) == second
+    assert store.get("other", second.id) is None  # ids are looked up within their database
+    assert first.to_json() == {
+        "id": first.id,
+        "database": "db",
+        "question": "How many cats?",
+        "sql": "select count(*) from cats ;",
+        "added_by": "alice",
+        "added_at": first.added_at,
+        "schema_hash": "h1",
+        "status": "active",
+        "reason": None,
+    }
+    # Another store on the same file (another process, the CLI) sees the same examples.
+    assert ExampleStore(store.path).examples("db") == [first, second]
+
+
+def test_the_same_example_twice_is_stored_once(store):
+    example, created = store.get_or_add(
+        "db", "How many cats?", "select count(*) from cats", added_by="a", schema_hash="h"
+    )
+    again, created_again = store.get_or_add(
+        "db", " How many cats? ", "select count(*) from cats", added_by="b", schema_hash="h"
+    )
+    assert created and not created_again
+    assert again == example and again.added_by == "a"
+    assert store.add("db", "How many cats?", "select count(*) from cats", added_by="c", schema_hash="h") == example
+    assert len(store.examples("db")) == 1
+    # The same question with other SQL, or in another database, is another example.
+    assert (
+        store.add("db", "How many cats?", "select count(id) from cats", added_by="a", schema_hash="h").id != example.id
+    )
+    assert (
+        store.add("db2", "How many cats?", "select count(*) from cats", added_by="a", schema_hash="h").id != example.id
+    )
+
+
+@pytest.mark.parametrize(
+    "question, sql, message",
+    [
+        ("", "select 1", "The question is empty."),
+        ("   \n", "select 1", "The question is empty."),
+        ("Why?", "  ", "The SQL is empty."),
+        (None, "select 1", "The question must be text."),
+        ("Why?", 42, "The SQL must be text."),
+        ("x" * 51, "select 1", "The question is 51 characters long; the most is 50."),
+        ("Why?", "select 1 " + "-" * MAX_SQL_CHARS, "the most is 20,000."),
+    ],
+)
+def test_empty_or_long_questions_and_sql_are_refused(tmp_path, question, sql, message):
+    store = ExampleStore(tmp_path / "examples.db", max_question_chars=50)
+    with pytest.raises(BadRequest) as refused:
+        store.add("db", question, sql, added_by=None, schema_hash="h")
+    assert message in refused.value.message
+    assert store.examples("db") == []
+
+
+def test_for_settings_reads_the_question_limit_and_the_state_dir(tmp_path):
+    settings = load_settings({"state_dir": str(tmp_path / "here"), "max_question_chars": 10})
+    store = ExampleStore.for_settings(settings)
+    assert store.path == tmp_path / "here" / "examples.db"
+    with pytest.raises(BadRequest, match="11 characters"):
+        store.add("db", "x" * 11, "select 1", added_by=None, schema_hash="h")
+    assert store.add("db", "x" * 10, "select 1", added_by=None, schema_hash="h").question == "x" * 10
+
+
+def test_remove_deletes_the_example_and_its_vectors(store):
+    kept = store.add("db", "q1", "select 1", added_by=None, schema_hash="h")
+    gone = store.add("db", "q2", "select 2", added_by=None, schema_hash="h")
+    for example in (kept, gone):
+        store.save_vector(example.id, "minilm", bytes([example.id]) * 8)
+        store.save_vector(example.id, "other-model", b"\x00" * 8)
+    store.save_vector(kept.id, "minilm", b"\x07" * 8)  # replaces, not adds
+    assert store.vectors("db", "minilm") == {kept.id: b"\x07" * 8, gone.id: bytes([gone.id]) * 8}
+
+    assert store.remove("other", gone.id) is False  # not that database's example
+    assert store.remove("db", gone.id) is True
+    assert store.remove("db", gone.id) is False
+    assert store.vectors("db", "minilm") == {kept.id: b"\x07" * 8}
+    assert store.vectors("db", "other-model") == {kept.id: b"\x00" * 8}
+    assert store.vectors("other", "minilm") == {}
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("select count(*) from example_vectors where example_id = ?", [gone.id]).fetchone() == (0,)
+    conn.close()
+    # A vector for an example removed meanwhile (retrieval racing a removal) is dropped, not an error.
+    store.save_vector(gone.id, "minilm", b"\x01" * 8)
+    assert store.vectors("db", "minilm") == {kept.id: b"\x07" * 8}
+
+
+def test_set_checked_sets_aside_and_adding_again_restores(store):
+    example = store.add("db", "q", "select age from cats", added_by=None, schema_hash="h1")
+    store.set_checked(example.id, schema_hash="h2", status="set_aside", reason='no such column "age"')
+    assert store.examples("db") == []
+    (aside,) = store.examples("db", include_set_aside=True)
+    assert (aside.status, aside.reason, aside.schema_hash) == ("set_aside", 'no such column "age"', "h2")
+    store.set_checked(example.id, schema_hash="h3", status="active", reason="ignored when active")
+    assert store.get("db", example.id).reason is None and store.examples("db")[0].schema_hash == "h3"
+    with pytest.raises(ValueError, match="status"):
+        store.set_checked(example.id, schema_hash="h3", status="deleted", reason=None)
+
+    store.set_checked(example.id, schema_hash="h4", status="set_aside", reason="gone")
+    readded = store.add("db", "q", "select age from cats", added_by="cli", schema_hash="h5")
+    assert (readded.id, readded.status, readded.reason, readded.schema_hash) == (example.id, "active", None, "h5")
+
+
+def test_feedback_is_recorded_listed_and_removed(store):
+    wrong = store.record_feedback(
+        "db", " How many cats? ", "select 1", "wrong", comment="  counts dogs too ", actor="alice"
+    )
+    right = store.record_feedback("db", "Oldest cat?", "  ", "right", comment="   ", actor=None)
+    store.record_feedback("other", "q", None, "right", comment=None, actor=None)
+    assert (wrong.question, wrong.sql, wrong.verdict, wrong.comment, wrong.actor) == (
+        "How many cats?",
+        "select 1",
+        "wrong",
+        "counts dogs too",
+        "alice",
+    )
+    assert (right.sql, right.comment) == (None, None)
+    assert store.feedback("db") == [wrong, right]
+    assert wrong.to_json()["verdict"] == "wrong" and set(wrong.to_json()) == {
+        "id", "database", "question", "sql", "verdict", "comment", "actor", "created_at"
+    }  # fmt: skip
+    with pytest.raises(BadRequest, match="right, wrong"):
+        store.record_feedback("db", "q", None, "meh", comment=None, actor=None)
+    with pytest.raises(BadRequest, match="question is empty"):
+        store.record_feedback("db", " ", None, "right", comment=None, actor=None)
+    assert store.remove_feedback("other", wrong.id) is False
+    assert store.remove_feedback("db", wrong.id) is True
+    assert store.feedback("db") == [right]
+    # Feedback and examples are separate: no example came of it.
+    assert store.examples("db") == []
+
+
+def test_reading_creates_nothing_and_the_first_write_makes_a_private_wal_store(tmp_path):
+    path = tmp_path / "state" / "deeper" / "examples.db"
+    store = ExampleStore(path)
+    assert store.examples("db") == [] and store.feedback("db") == [] and store.vectors("db", "m") == {}
+    assert store.get("db", 1) is None and store.remove("db", 1) is False and store.remove_feedback("db", 1) is False
+    assert not path.parent.exists()
+
+    store.add("db", "q", "select 1", added_by=None, schema_hash="h")
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("pragma journal_mode").fetchone() == ("wal",)
+        assert conn.execute("pragma user_version").fetchone() == (1,)
+    conn.close()
+
+
+def test_an_empty_file_reads_as_an_empty_store(tmp_path):
+    path = tmp_path / "examples.db"
+    path.touch()
+    store = ExampleStore(path)
+    assert store.examples("db") == []
+    assert store.add("db", "q", "select 1", added_by=None, schema_hash="h").id == 1
+
+
+def _foreign_database(path):
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table notes (body text)")
+    conn.close()
+
+
+def _newer_store(path):
+    ExampleStore(path).add("db", "q", "select 1", added_by=None, schema_hash="h")
+    with sqlite3.connect(path) as conn:
+        conn.execute("pragma user_version = 99")
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "make, problem",
+    [
+        (lambda path: path.write_bytes(b"this is not sqlite at all" * 100), "file is not a database"),
+        (_foreign_database, "another program's tables"),
+        (_newer_store, "newer datasette-llm"),
+    ],
+)
+def test_a_damaged_or_foreign_file_is_named_in_the_error(tmp_path, make, problem):
+    path = tmp_path / "examples.db"
+    make(path)
+    with pytest.raises(ExampleStoreError) as error:
+        ExampleStore(path)
+    assert str(path) in error.value.message and problem in error.value.message
+    assert "state_dir" in error.value.message
