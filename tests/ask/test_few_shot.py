@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from ask_helpers import ScriptedModel, make_pets_db, sql_reply
 from datasette.app import Datasette
+from datasette_versions import DATASETTE_1
 
 from datasette_llm.ask.conversation import sql_messages, sql_prefix
 from datasette_llm.ask.few_shot import Shot, ShotPool, choose, rank, render_shots
@@ -134,3 +135,36 @@ async def test_no_examples_means_the_same_prompt_and_no_examples_listed(db_path)
     model = ScriptedModel([sql_reply("select count(*) from dogs")])
     result = await ask(datasette, "pets", "How many dogs?", model=model, sql_only=True, examples=ShotPool([]))
     assert result.examples == () and "Questions about these tables" not in model.calls[0][1]["content"]
+
+
+CANNED = {
+    "dog_ages": {"sql": "select name, age from dogs order by age", "title": "Ages of the dogs"},
+    "owner_ages": {"sql": "select name from owners", "title": "Ages of the owners", "allow": {"id": "admin"}},
+    "by_name": {"sql": "select age from dogs where name = :name", "title": "Age of a dog by name"},
+    "secret_ages": {"sql": "select code from secret", "title": "Ages of the secret codes"},
+}
+
+
+def datasette_with_canned_queries(db_path):
+    """Canned queries in metadata (0.65) or config (1.0); the `secret` table is hidden from everyone but admin."""
+    database = {"queries": CANNED, "tables": {"secret": {"allow": {"id": "admin"}}}}
+    if DATASETTE_1:
+        return Datasette([str(db_path)], config={"databases": {"pets": database}})
+    return Datasette([str(db_path)], metadata={"databases": {"pets": database}})
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [(None, ["dog_ages"]), ({"id": "admin"}, ["dog_ages", "owner_ages", "secret_ages"])],
+)
+async def test_canned_queries_are_examples_only_for_actors_who_may_see_them(db_path, monkeypatch, actor, expected):
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    datasette = datasette_with_canned_queries(db_path)
+    model = ScriptedModel([sql_reply("select name, age from dogs")])
+    result = await ask(datasette, "pets", "What are the ages?", actor=actor, model=model, sql_only=True)
+    used = sorted(e["id"] for e in result.examples)
+    assert used == expected and {e["source"] for e in result.examples} == {"canned"}
+    examples = model.calls[0][1]["content"].split("Questions about these tables", 1)[1]
+    assert ":name" not in examples  # a query with parameters answers no question as it stands
+    assert ("secret" in examples) == (actor is not None)
