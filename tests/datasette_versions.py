@@ -29,25 +29,12 @@ only_datasette_065 = pytest.mark.skipif(DATASETTE_1, reason=f"needs Datasette 0.
 
 # Tests (in files another engineer keeps) that cannot pass on Datasette 1.0 as written; tests/test_datasette1.py
 # checks the same behaviour the 1.0 way. Node id (or module path) -> reason; conftest.py skips them on 1.0.
-_SUBPROCESS_SIGN_IN = (
-    "the server it starts signs in through a test plugin and reads allow_sql from --metadata, where 1.0 ignores "
-    "it (served on 1.0: tests/test_datasette1.py::test_served_with_datasette_yaml_and_a_cli_token)"
-)
 DATASETTE1_SKIPS = {
     "tests/agents/mcp/test_mcp.py::test_origin_is_checked": (
         "Datasette 1.0 itself refuses a browser POST whose Origin is not the server's own (here an MCP inspector "
         "on another localhost port) before any plugin runs; on 0.65 skip_csrf left that to the plugin. 1.0's "
         "answers: tests/test_datasette1.py::test_mcp_cross_origin_is_refused_by_datasette"
     ),
-    **{
-        f"tests/agents/mcp/test_mcp_client.py::{name}": _SUBPROCESS_SIGN_IN
-        for name in (
-            "test_handshake_and_every_tool",
-            "test_modern_revision_through_discover",
-            "test_permissions_over_mcp",
-            "test_ask_tool_with_the_default_model",
-        )
-    },
 }
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from datasette import hookimpl
 from datasette.app import Datasette
+from datasette_versions import DATASETTE_1, metadata_to_config
 from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
 
 HIDE_SECRET = {"databases": {"db": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
@@ -101,8 +102,15 @@ def served(tmp_path: Path, db_path: Path, metadata: dict | None = None, *extra: 
     plugins = tmp_path / "plugins"
     plugins.mkdir(exist_ok=True)
     (plugins / "agents_test_hooks.py").write_text(PLUGIN_SOURCE)
+    # Datasette 1.0 reads allow_sql and permissions blocks only from its config (datasette.yaml or JSON).
+    metadata, config = metadata_to_config(metadata, None) if DATASETTE_1 else (metadata, None)
     metadata_path = tmp_path / "metadata.json"
     metadata_path.write_text(json.dumps(metadata or {}))
+    config_args = []
+    if config:
+        config_path = tmp_path / "datasette.json"
+        config_path.write_text(json.dumps(config))
+        config_args = ["--config", str(config_path)]
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / f"agents_datasette_{port}.log", "w") as log:
@@ -121,6 +129,7 @@ def served(tmp_path: Path, db_path: Path, metadata: dict | None = None, *extra: 
                 str(metadata_path),
                 "--plugins-dir",
                 str(plugins),
+                *config_args,
                 *extra,
             ],
             stdout=log,
