@@ -7,6 +7,9 @@ import pytest
 
 from datasette_llm.models.cpu_load import CpuLoad, threads_for
 
+# The llama.cpp backend alone: the Datasette 1.0 leg of the test command leaves these model tests out.
+pytestmark = pytest.mark.backend
+
 
 def test_threads_for_free_cores():
     assert threads_for(2, None) == 2  # unknown: all cores

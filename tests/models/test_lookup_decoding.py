@@ -6,6 +6,9 @@ from datasette_llm.models import ChatOptions
 from datasette_llm.models.llama_cpp import LlamaCppChatModel
 from datasette_llm.models.lookup_decoding import FIRST_DRAFT, Drafter
 
+# The llama.cpp backend alone: the Datasette 1.0 leg of the test command leaves these model tests out.
+pytestmark = pytest.mark.backend
+
 
 def test_guesses_what_followed_the_last_tokens_before():
     drafter = Drafter([1, 2, 3, 4, 5, 6, 9, 1, 2, 3], max_draft=16)
