@@ -11,7 +11,7 @@ implicit_keys.py   foreign keys the database does not declare, confirmed by the 
 key_literals.py    a name compared with a foreign-key column, looked up through the referenced table
 unasked_joins.py   a JOIN that only repeats rows of a table the question never names
 value_hints.py     the values really stored, for a query that found nothing
-logic_checks.py    queries that run but whose logic looks wrong
+logic_checks/      queries that run but whose logic looks wrong (a module per kind of doubt)
 unasked_values.py  values the question never mentions
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
 """
@@ -192,7 +192,7 @@ LOGIC_CHECKS = Repair(
     name="doubtful logic",
     stage="review of a result",
     does="a query that runs but whose logic looks wrong goes back once with the reason; if the model keeps it, "
-    "it runs and the doubt is a warning (each doubt: logic_checks.py)",
+    "it runs and the doubt is a warning (each kind of doubt: logic_checks/)",
     example='`Year IN (2014, 2015)` for "both 2014 and 2015"; `IS NULL` after an INNER JOIN',
     model_call=True,
     evidence="reruns of the Spider dev questions they fire on: 25 questions 4 → 11 correct, none broken "

@@ -1,0 +1,97 @@
+"""JOINs that change the answer: ON clauses off the foreign keys, tables that only repeat rows, a negation or
+IS NULL tested on each joined row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from ....sql.join_links import Link, path_between
+from ....sql.join_tree import JoinTree, summarised, unused_repeats
+
+
+def joins_off_the_keys(joins: JoinTree, links: Sequence[Link]) -> list[str]:
+    """`ON car_makers.Id = car_names.Make`: equal columns that no foreign key pairs, between tables that the
+    foreign keys do connect (directly through other columns, or through other tables)."""
+    doubts = []
+    for equality in joins.equalities:
+        if equality.link is not None:
+            continue
+        a, b = joins.sources[equality.left], joins.sources[equality.right]
+        route = path_between(a, {b}, links) if a.lower() != b.lower() else []
+        if route:
+            eq = equality.condition
+            doubts.append(
+                f"ON {eq.sql(dialect='sqlite')} compares {a}.{eq.this.name} with "
+                f"{b}.{eq.expression.name}, which no foreign key links; the foreign keys go "
+                + ", ".join(link.text() for link in route)
+            )
+    return doubts
+
+
+def negated_joined_row(conditions, joins: JoinTree) -> list[str]:
+    doubts = []
+    for node in conditions:
+        if isinstance(node, exp.NEQ):
+            target, wanted = node.this, exp.EQ(this=node.this.copy(), expression=node.expression.copy())
+        elif (
+            isinstance(node, exp.Not) and isinstance(node.this, (exp.In, exp.Like)) and not node.this.args.get("query")
+        ):  # NOT IN (SELECT ...) is the form the doubt asks for
+            target, wanted = node.this.this, node.this
+        else:
+            continue
+        alias = joins.alias_of(target) if isinstance(target, exp.Column) else None
+        if alias not in joins.repeats:
+            continue
+        table, owner, wanted = joins.sources[alias], joins.sources[joins.repeats[alias]], wanted.sql(dialect="sqlite")
+        exclusion = joins.exclusion(target, wanted)
+        whole = joins.without(node, exclusion, joins.chain(alias))
+        doubts.append(
+            f"{node.sql(dialect='sqlite')} is tested on each joined {table} row, so a {owner} row with "
+            f"{wanted} and also another {table} row is still kept through the other; to leave out every "
+            f"{owner} row that has one, write "
+            + (whole if whole else f"{exclusion} in place of {node.sql(dialect='sqlite')}")
+        )
+    return doubts
+
+
+def null_on_an_inner_join(conditions, joins: JoinTree) -> list[str]:
+    """ "the semester with no students enrolled" answered with `JOIN Student_Enrolment ... WHERE T2.student_id IS
+    NULL`: an INNER JOIN only finds rows that have a related row, so those with none are not there to test."""
+    doubts = []
+    inner = {
+        (join.this.alias_or_name or "").lower()
+        for join in joins.select.args.get("joins") or []
+        if not join.side and join.kind.upper() in ("", "INNER")
+    }
+    for node in conditions:
+        if not (
+            isinstance(node, exp.Is) and isinstance(node.expression, exp.Null) and isinstance(node.this, exp.Column)
+        ):
+            continue
+        alias = joins.alias_of(node.this)
+        if alias not in joins.repeats or not set(joins.chain(alias)) <= inner:
+            continue
+        table, owner = joins.sources[alias], joins.sources[joins.repeats[alias]]
+        exclusion = joins.exclusion(node.this, None)
+        whole = joins.without(node, exclusion, joins.chain(alias))
+        doubts.append(
+            f"{node.sql(dialect='sqlite')} is tested on the rows the JOIN found, so a {owner} row with no "
+            f"{table} row is not there to test; to keep the {owner} rows that have none, write "
+            + (whole if whole else f"{exclusion} in place of {node.sql(dialect='sqlite')}")
+        )
+    return doubts
+
+
+def repeating_joins(select, joins: JoinTree) -> list[str]:
+    """Joined tables that repeat rows yet give the query nothing but their ON clause."""
+    if select.args.get("distinct") or summarised(select):
+        return []
+    sources = joins.sources
+    return [
+        f"the JOIN with {sources[alias]} uses none of its columns but repeats each {sources[origin]} row once "
+        f"per related {sources[alias]} row (and drops those with none); leave it out, or use DISTINCT if only "
+        "those with a related row are wanted"
+        for alias, origin in unused_repeats(select, joins).items()
+    ]
