@@ -4,6 +4,7 @@ API and an MCP server, all following Datasette's permissions for the request's a
     schema_api.py     databases, tables, columns, keys and row counts an actor may see
     query_api.py      run_capped_query(): guarded SQL whose rows are capped by count AND by characters
     manifest.py       /.well-known/ai-plugin.json
+    openapi_schemas.py  the JSON bodies the API takes and returns, as OpenAPI component schemas
     openapi.py        the OpenAPI 3.1 description of the HTTP API
     mcp/              the MCP server: its tools, the JSON-RPC dispatcher and the Streamable HTTP transport
 

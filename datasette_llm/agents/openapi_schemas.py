@@ -1,0 +1,234 @@
+"""The component schemas of the OpenAPI description: the JSON bodies the assistants' API takes and returns."""
+
+from __future__ import annotations
+
+from ..sql.execute import CLIP_MARKER
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["ok", "error"],
+        "properties": {
+            "ok": {"type": "boolean", "const": False},
+            "error": {"type": "string", "description": "What went wrong and what to do about it."},
+            "code": {"type": "string", "examples": ["sql_rejected", "not_found", "forbidden", "bad_request"]},
+            "status": {"type": "integer"},
+            "reason": {"type": "string", "description": "Why the SQL guard rejected the query."},
+            "kind": {
+                "type": "string",
+                "description": "Rejection kind: parse_error, multiple_statements, "
+                "not_select, forbidden_function, forbidden_table, unknown_table, unknown_column, empty.",
+            },
+            "identifier": {"type": "string", "description": "The offending name, when there is one."},
+            "suggestions": {"type": "array", "items": {"type": "string"}, "description": "The nearest real names."},
+            "rejection": ref("Rejection"),
+            "databases": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "On a 404: the databases you may use.",
+            },
+            "tables": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "On a 404: the tables you may use.",
+            },
+        },
+    },
+    "Rejection": {
+        "type": "object",
+        "required": ["reason", "kind"],
+        "properties": {
+            "reason": {"type": "string"},
+            "kind": {"type": "string"},
+            "identifier": NULLABLE_STRING,
+            "suggestions": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Column": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "type": {**NULLABLE_STRING, "description": "Declared SQLite type."},
+            "primary_key": {"type": "boolean"},
+            "not_null": {"type": "boolean"},
+        },
+    },
+    "ForeignKey": {
+        "type": "object",
+        "required": ["column", "other_table", "other_column"],
+        "properties": {
+            "column": {"type": "string"},
+            "other_table": {"type": "string"},
+            "other_column": NULLABLE_STRING,
+        },
+    },
+    "Table": {
+        "type": "object",
+        "required": ["name", "type", "columns"],
+        "properties": {
+            "name": {"type": "string"},
+            "type": {"type": "string", "enum": ["table", "view"]},
+            "columns": {"type": "array", "items": ref("Column")},
+            "primary_keys": {"type": "array", "items": {"type": "string"}},
+            "foreign_keys": {"type": "array", "items": ref("ForeignKey")},
+            "row_count": {"type": ["integer", "null"], "description": "null when too slow to count."},
+        },
+    },
+    "Database": {
+        "type": "object",
+        "required": ["name", "tables"],
+        "properties": {
+            "name": {"type": "string"},
+            "can_execute_sql": {"type": "boolean", "description": "Whether runQuery may be used on it."},
+            "tables": {"type": "array", "items": ref("Table")},
+        },
+    },
+    "SchemaResponse": {
+        "type": "object",
+        "required": ["ok", "databases"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "databases": {"type": "array", "items": ref("Database")},
+            "limits": {
+                "type": "object",
+                "properties": {"query_max_rows": {"type": "integer"}, "query_max_chars": {"type": "integer"}},
+            },
+        },
+    },
+    "QueryRequest": {
+        "type": "object",
+        "required": ["sql"],
+        "properties": {
+            "database": {"type": "string", "description": "Optional when only one database is visible."},
+            "sql": {"type": "string", "description": "One read-only SQLite SELECT. Add a LIMIT."},
+        },
+    },
+    "QueryResult": {
+        "type": "object",
+        "required": ["ok", "truncated", "note", "columns", "rows"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "truncated": {"type": "boolean", "description": "True when rows were left out or cells clipped."},
+            "note": {"type": "string", "description": "Exactly what was cut, in words. Read it."},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "database": {"type": "string"},
+            "sql": {"type": "string", "description": "The SQL that ran (a LIMIT may have been added)."},
+            "columns": {"type": "array", "items": {"type": "string"}},
+            "row_count": {"type": "integer", "description": "Rows returned here."},
+            "rows_fetched": {"type": "integer", "description": "Rows the query produced, up to the row cap."},
+            "more_rows": {"type": "boolean", "description": "The query produced more rows than the row cap."},
+            "clipped": {
+                "type": "object",
+                "description": f"Column -> clipping limit and cells clipped (clipped text ends with {CLIP_MARKER}).",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"limit": {"type": "integer"}, "cells": {"type": "integer"}},
+                },
+            },
+            "limits": {
+                "type": "object",
+                "properties": {"max_rows": {"type": "integer"}, "max_chars": {"type": "integer"}},
+            },
+            "chars": {"type": "integer", "description": "Length of the JSON-serialised rows."},
+            "limit_added": {"type": "boolean"},
+            "seconds": {"type": "number"},
+            "rows": {
+                "type": "array",
+                "items": {"type": "array"},
+                "description": "Rows as arrays, in the order of columns.",
+            },
+        },
+    },
+    "AskRequest": {
+        "type": "object",
+        "required": ["question"],
+        "properties": {
+            "question": {"type": "string", "description": "A question in plain English."},
+            "table": {"type": "string", "description": "Focus on this table (optional)."},
+            "history": {
+                "type": "array",
+                "description": "Earlier turns, newest last.",
+                "items": {
+                    "type": "object",
+                    "required": ["question"],
+                    "properties": {"question": {"type": "string"}, "sql": NULLABLE_STRING},
+                },
+            },
+        },
+    },
+    "AskResult": {
+        "type": "object",
+        "properties": {
+            "ok": {"type": "boolean"},
+            "question": {"type": "string"},
+            "database": {"type": "string"},
+            "answer": {**NULLABLE_STRING, "description": "The model's answer, grounded in the rows shown."},
+            "sql": NULLABLE_STRING,
+            "columns": {"type": "array", "items": {"type": "string"}},
+            "rows": {"type": "array", "items": {"type": "array"}},
+            "row_count": {"type": "integer"},
+            "truncated": {"type": "boolean"},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+            "error": NULLABLE_STRING,
+            "model": {"type": "string"},
+            "path": {
+                "type": "string",
+                "enum": ["sql", "text", "both"],
+                "description": "How the question was answered: SQL, retrieval over text, or both.",
+            },
+            "route": {"type": "object", "description": "Why that path was taken (and whether it was forced)."},
+            "attempts": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "Every query the model wrote, with the reason a rejected one failed.",
+            },
+            "candidates": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "Sampled queries and their votes, when sql_candidates > 1.",
+            },
+            "citations": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "Rows an answer from text cites, with their URLs.",
+            },
+            "passages": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "The retrieved passages the model was shown.",
+            },
+        },
+    },
+    "SearchHit": {
+        "type": "object",
+        "properties": {
+            "database": {"type": "string"},
+            "table": {"type": "string"},
+            "id": {"type": "string"},
+            "pk": {"type": "array"},
+            "score": {"type": "number"},
+            "url": NULLABLE_STRING,
+            "row": {"type": "object", "description": "The row, long values clipped."},
+        },
+    },
+    "SearchResult": {
+        "type": "object",
+        "properties": {
+            "ok": {"type": "boolean"},
+            "q": {"type": "string"},
+            "mode": {"type": "string"},
+            "limit": {"type": "integer"},
+            "hits": {"type": "array", "items": ref("SearchHit")},
+            "notes": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
