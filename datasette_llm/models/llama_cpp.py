@@ -2,74 +2,37 @@
 
 A request may name the `prefix` its prompt shares with others (a database's schema): the model state after
 it is saved to disk once (prompt_states.py) and loaded, never computed again, by any later request or process.
+
+The model file is opened by llama_cpp_load.py, prompts are rendered by llama_cpp_prompt.py, and greedy requests
+are written by the loop in llama_cpp_greedy.py; this module holds the model: its contexts, locks and measures.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ContextOverflow, ModelError, ModelNotReady
 from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus
 from .cpu_load import CpuLoad, threads_for
+from .llama_cpp_greedy import greedy_pieces
+from .llama_cpp_load import close_at_exit, open_llama
+from .llama_cpp_prompt import chat_formatter, common_prefix, prefix_tokens, render_prompt
 from .lookup_decoding import Drafter
 from .prompt_states import PrefixStates, model_identity
-
-_LOADED: weakref.WeakSet[LlamaCppChatModel] = weakref.WeakSet()
 
 # A warm-up reads a prefix in pieces of this many tokens, so that it yields to a question within a few seconds
 # (measured here: ubatch 128 read 71 tokens/s, 256 80, 512 101; requests read in whole batches).
 PREFIX_CHUNK = 256
-MIN_PREFIX_TOKENS = 32  # shorter shared prefixes are not worth a file
 # While writing, the thread count is chosen again this often from the cores other work used meanwhile: chosen
 # only at the start, a burst before the request (a browser loading the Ask page) kept a whole answer on 1 thread.
 THREAD_CHECK_SECONDS = 0.5
 # Sampling settings of llama-cpp-python's create_chat_completion, which this model used before it rendered
 # its own prompts: kept so that sampled candidates stay what they were.
 CHAT_SAMPLING = dict(top_k=40, min_p=0.05, typical_p=1.0, repeat_penalty=1.0)
-
-
-@atexit.register
-def _close_all():
-    # Free llama.cpp contexts while the interpreter is intact (its finaliser fails at shutdown otherwise).
-    for model in list(_LOADED):
-        model.close()
-
-
-@contextlib.contextmanager
-def _model_params(**overrides):
-    """`Llama()` has no keyword for some model parameters (use_extra_bufts): set them on its defaults."""
-    import llama_cpp
-
-    module = llama_cpp.llama_cpp
-    original = module.llama_model_default_params
-
-    def patched():
-        params = original()
-        for name, value in overrides.items():
-            setattr(params, name, value)
-        return params
-
-    module.llama_model_default_params = patched
-    try:
-        yield
-    finally:
-        module.llama_model_default_params = original
-
-
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 class LlamaCppChatModel(ChatModel):
@@ -135,37 +98,19 @@ class LlamaCppChatModel(ChatModel):
                 slot = next(iter(self._contexts))  # share a context rather than grow without bound
             if slot not in self._contexts:
                 path = self._resolve_path() if self._resolve_path else self.path
-                if not Path(path).is_file():
-                    raise ModelNotReady(
-                        f"The model file {path} does not exist. Check the chat_model setting, or run "
-                        "`bash setup-scripts/models.sh` for the default model."
-                    )
-                try:
-                    from llama_cpp import Llama
-                except ImportError as error:  # pragma: no cover - install problem
-                    raise ModelNotReady(
-                        f"llama-cpp-python is not installed ({error}); run `bash setup-scripts/install.sh`."
-                    ) from None
-                started = time.perf_counter()
-                try:
-                    with _model_params(use_extra_bufts=self.use_extra_bufts):
-                        self._contexts[slot] = Llama(
-                            model_path=str(path),
-                            n_ctx=self.n_ctx,
-                            n_threads=self.n_threads,
-                            n_threads_batch=self.n_threads,
-                            n_batch=self.n_batch,
-                            n_ubatch=self.n_ubatch,
-                            seed=0,
-                            verbose=False,
-                        )
-                except (ValueError, RuntimeError, OSError) as error:
-                    raise ModelNotReady(f"llama.cpp could not load {path}: {error}") from None
+                self._contexts[slot], seconds = open_llama(
+                    path,
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_batch=self.n_batch,
+                    n_ubatch=self.n_ubatch,
+                    use_extra_bufts=self.use_extra_bufts,
+                )
                 if self.load_seconds is None:
-                    self.load_seconds = time.perf_counter() - started
+                    self.load_seconds = seconds
                 if self.states is not None and self._identity is None:
                     self._identity = model_identity(Path(path), self.n_ctx, f"bufts={self.use_extra_bufts}")
-                _LOADED.add(self)
+                close_at_exit(self)
             return self._contexts[slot]
 
     def _close_contexts(self):
@@ -194,47 +139,18 @@ class LlamaCppChatModel(ChatModel):
 
     # -- prompts ---------------------------------------------------------------------------------------
     def _formatter(self, llama):
-        """The model's own chat template (as create_chat_completion uses it), or None for other chat formats."""
         if id(llama) not in self._formatters:
-            formatter = None
-            template = llama.metadata.get("tokenizer.chat_template")
-            if template and llama.chat_handler is None and llama.chat_format == "chat_template.default":
-                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-                eos = llama.token_eos()
-                bos = llama.token_bos()
-                formatter = Jinja2ChatFormatter(
-                    template=template,
-                    eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
-                    bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
-                    stop_token_ids=[eos],
-                )
-            self._formatters[id(llama)] = formatter
+            self._formatters[id(llama)] = chat_formatter(llama)
         return self._formatters[id(llama)]
 
     def _prompt(self, llama, messages, reply_prefix: str = ""):
-        """(prompt text, tokens, stop strings, stopping criteria) exactly as create_chat_completion builds them,
-        with the start of the reply, if given, after the assistant header."""
+        """See render_prompt(); None when the model has no chat template of its own."""
         formatter = self._formatter(llama)
-        if formatter is None:
-            return None
-        rendered = formatter(messages=messages)
-        text = rendered.prompt + reply_prefix
-        tokens = llama.tokenize(text.encode("utf-8"), add_bos=not rendered.added_special, special=True)
-        stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
-        return text, tokens, stop, rendered.stopping_criteria
+        return None if formatter is None else render_prompt(llama, formatter, messages, reply_prefix)
 
     def _prefix_tokens(self, llama, prompt: str, tokens: Sequence[int], prefix: str) -> list[int]:
-        """The tokens of `tokens` that come from the prompt up to the end of `prefix` (none if it is absent)."""
-        if not prefix or self.states is None:
-            return []
-        at = prompt.find(prefix)
-        if at < 0:
-            return []
-        cut = llama.tokenize(prompt[: at + len(prefix)].encode("utf-8"), add_bos=False, special=True)
-        # The last token of the cut may merge with what follows it in the full prompt: leave it out.
-        n = common_prefix(cut[:-1], tokens)
-        return list(tokens[:n]) if n >= MIN_PREFIX_TOKENS else []
+        """See prefix_tokens(); none when no states are saved."""
+        return prefix_tokens(llama, prompt, tokens, prefix) if self.states is not None else []
 
     def _read(self, llama, tokens: Sequence[int], should_stop: Callable[[], bool] | None = None) -> bool:
         """Make the context hold exactly `tokens`, reading only what it does not hold yet; False if stopped."""
@@ -378,64 +294,40 @@ class LlamaCppChatModel(ChatModel):
     def _generate_greedy(self, llama, tokens, options, cancel):
         """Greedy decoding that checks tokens guessed from the prompt in the same pass (lookup_decoding.py):
         what create_completion writes at temperature 0, in fewer passes."""
-        import codecs
-
-        import llama_cpp
-        import numpy as np
-
         try:
             self._read(llama, tokens[:-1])  # the last prompt token is decoded with the first guess
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"llama.cpp failed: {error}") from None
         self.tokens_read += 1
         drafter = Drafter(tokens, self.draft_tokens)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        vocab, n_vocab = llama._model.vocab, llama.n_vocab()
-        pending, at, written, first, done = tokens[-1], llama.n_tokens, 0, None, False
-        usage = {"prompt_tokens": len(tokens), "completion_tokens": 0}
-        checked = time.perf_counter()
         try:
-            while not done and written < options.max_tokens and not cancel.is_set():
-                if self._adaptive and time.perf_counter() - checked >= THREAD_CHECK_SECONDS:
-                    self._use_free_cores(llama)
-                    checked = time.perf_counter()
-                room = min(options.max_tokens - written - 1, self.n_ctx - at - 2, self.n_batch - 1)
-                guess = drafter.draft(room)
-                batch = [pending, *guess]
-                llama._batch.set_batch(batch=batch, n_past=at, logits_all=True)
-                try:
-                    llama._ctx.decode(llama._batch)
-                except (ValueError, RuntimeError) as error:
-                    raise ModelError(f"llama.cpp failed: {error}") from None
-                logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(len(batch) * n_vocab,))
-                choices = logits.reshape(len(batch), n_vocab).argmax(axis=1).tolist()
-                kept = 0
-                while kept < len(guess) and guess[kept] == choices[kept]:
-                    kept += 1
-                llama.input_ids[at : at + 1 + kept] = batch[: 1 + kept]
-                at += 1 + kept
-                llama.n_tokens = at
-                if kept < len(guess):
-                    llama._ctx.kv_cache_seq_rm(-1, at, -1)
-                drafter.record(len(guess), kept)
-                first = first or time.perf_counter()
-                for token in choices[: kept + 1]:
-                    if llama_cpp.llama_vocab_is_eog(vocab, token) or written >= options.max_tokens:
-                        done = True
-                        break
-                    written += 1
-                    usage = {"prompt_tokens": len(tokens), "completion_tokens": written}
-                    drafter.extend([token])
-                    piece = decoder.decode(llama.detokenize([token]))
-                    if piece:
-                        yield piece, usage
-                pending = choices[kept]
+            usage, first, tail = yield from greedy_pieces(
+                llama,
+                tokens,
+                drafter,
+                max_tokens=options.max_tokens,
+                n_ctx=self.n_ctx,
+                n_batch=self.n_batch,
+                cancel=cancel,
+                between_passes=self._thread_rechecks(llama),
+            )
         finally:
             self.last_drafts = drafter.stats()
         if first is not None:
-            self._measured_write(written, first)
-        tail = decoder.decode(b"", final=True)
+            self._measured_write(usage["completion_tokens"], first)
         yield tail, usage
+
+    def _thread_rechecks(self, llama) -> Callable[[], None]:
+        """Called before each pass: every THREAD_CHECK_SECONDS the thread count is chosen again (when adaptive)."""
+        checked = time.perf_counter()
+
+        def recheck():
+            nonlocal checked
+            if self._adaptive and time.perf_counter() - checked >= THREAD_CHECK_SECONDS:
+                self._use_free_cores(llama)
+                checked = time.perf_counter()
+
+        return recheck
 
     def _generate_chat(self, llama, messages, options, cancel):
         prompt_tokens = self.count_message_tokens(messages)
