@@ -206,6 +206,7 @@ SCHEMAS = {
                 "items": {"type": "object"},
                 "description": "The retrieved passages the model was shown.",
             },
+            "timings": ref("Timings"),
         },
     },
     "SearchHit": {
@@ -229,6 +230,12 @@ SCHEMAS = {
             "limit": {"type": "integer"},
             "hits": {"type": "array", "items": ref("SearchHit")},
             "notes": {"type": "array", "items": {"type": "string"}},
+            "timings": ref("Timings"),
         },
+    },
+    "Timings": {
+        "type": "object",
+        "description": "Seconds each stage took, and the total.",
+        "additionalProperties": {"type": "number"},
     },
 }

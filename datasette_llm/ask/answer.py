@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Sequence
 
 from ..context import FittedRows, fit_rows
 from ..models import ChatModel, ChatOptions
 from ..sql.execute import QueryResult
 from ..sql.results import GuardedSQL
+from ..timing import clock
 from . import prompts
 from .results import json_rows
 
@@ -173,13 +173,13 @@ class Answering:
             },
         ]
         await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
-        started = time.perf_counter()
+        started = clock()
         pieces = []
         async for piece in self.model.stream(messages, options):
             if piece:
                 pieces.append(piece)
                 await self.emit("answer_token", text=piece)
-        self._clock("answer", started)
+        self.timings.add("answer", started)
         text = "".join(pieces).strip()
         self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
         written = self.model.count_tokens(text) if text else 0
@@ -204,7 +204,7 @@ class Answering:
         )
 
         await self.emit("retrieving")
-        started = time.perf_counter()
+        started = clock()
         embedder = embedding_model_for(self.settings)
         overhead = (
             self.model.count_message_tokens(
@@ -230,13 +230,13 @@ class Answering:
             k=self.settings.text_passages,
             restrict=restrict,
         )
-        self._clock("retrieval", started)
+        self.timings.add("retrieval", started)
         self.passages = passages
         self.notes.extend(notes)
         if not passages:
             return NOT_FOUND, ()
         await self.emit("answering", passages=len(passages), notes=list(notes))
-        started = time.perf_counter()
+        started = clock()
 
         async def on_token(piece):
             await self.emit("answer_token", text=piece)
@@ -244,7 +244,7 @@ class Answering:
         answer, messages = await answer_from_passages(
             self.model, self.question, passages, notes, self.settings.answer_max_tokens, on_token
         )
-        self._clock("answer", started)
+        self.timings.add("answer", started)
         self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
         warnings = []
         if is_not_found(answer):

@@ -3,12 +3,12 @@ from ask/repairs), run it, and look up stored values when it finds nothing."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from ..sql.execute import QueryFailed, QueryResult, run_select
 from ..sql.guard import check_select
 from ..sql.results import GuardedSQL, Rejection
+from ..timing import clock
 from . import repairs
 from .conversation import SqlConversation
 from .repairs.sql_fix import MAX_FIXES
@@ -79,7 +79,7 @@ class Mending:
             return Outcome(error="; ".join(doubts), kind="unlinked_join")
         if attempt is not None:
             await self.emit("running", attempt=attempt, sql=checked.sql)
-        started = time.perf_counter()
+        started = clock()
         try:
             try:
                 result = await self.run_query(checked)
@@ -93,7 +93,7 @@ class Mending:
         except QueryFailed as error:
             return Outcome(checked, error=error.message, kind=error.code, fixes=fixes)
         finally:
-            self._clock("sql_execution", started)
+            self.timings.add("sql_execution", started)
         return Outcome(checked, result, fixes=fixes, doubts=doubts)
 
     def guard(self, sql: str) -> GuardedSQL | Rejection:
@@ -124,7 +124,7 @@ class Mending:
 
     async def check_values(self, checked: GuardedSQL) -> list[ValueHint]:
         """Literals of a query that matched nothing, checked against the values really stored."""
-        started = time.perf_counter()
+        started = clock()
         own = {t: self.guard_schema.tables[t] for t in checked.tables if t in self.guard_schema.tables}
         hints = await repairs.VALUE_HINTS.apply(
             self.db,
@@ -136,18 +136,18 @@ class Mending:
             question=self.question,
             links=self.links,
         )
-        self._clock("sql_execution", started)
+        self.timings.add("sql_execution", started)
         return hints
 
     async def look_up_key_names(self, checked: GuardedSQL):
         """Names compared with foreign-key columns, looked up through the table the key references (no model
         call). Returns (guarded, result, fixes) when that mend applies and the mended query runs, else None."""
-        started = time.perf_counter()
+        started = clock()
         try:
             probe = Probe(self.db, self.allowed, self.time_limit_ms)
             mended = await repairs.KEY_LITERALS.apply(probe, checked.sql, self.guard_schema.tables, self.links)
         finally:
-            self._clock("sql_execution", started)
+            self.timings.add("sql_execution", started)
         return await self.run_mended(mended[0], mended[1]) if mended else None
 
     async def drop_unasked_joins(self, checked: GuardedSQL):
@@ -159,7 +159,7 @@ class Mending:
     async def values_not_asked_for(self, checked: GuardedSQL, offered: set[str]) -> list[str]:
         """A doubt naming the query's literals that the question does not mention (nor reaches through their rows),
         leaving out the stored values a value hint offered for the question's own words."""
-        started = time.perf_counter()
+        started = clock()
         try:
             return await repairs.UNASKED_VALUES.apply(
                 Probe(self.db, self.allowed, self.time_limit_ms),
@@ -170,20 +170,20 @@ class Mending:
                 offered=offered,
             )
         finally:
-            self._clock("sql_execution", started)
+            self.timings.add("sql_execution", started)
 
     async def run_mended(self, sql: str, changes: tuple[str, ...]):
         """Validate and run a mended query: (guarded, result, changes), or None if it fails either."""
         guarded = self.guard(sql)
         if isinstance(guarded, Rejection):
             return None
-        started = time.perf_counter()
+        started = clock()
         try:
             return guarded, await self.run_query(guarded), changes
         except QueryFailed:
             return None
         finally:
-            self._clock("sql_execution", started)
+            self.timings.add("sql_execution", started)
 
     async def substitute_values(self, checked: GuardedSQL, hints: Sequence[ValueHint]):
         """Put the stored spelling in place of literals that differ from it only in case, spaces or punctuation.

@@ -8,7 +8,6 @@ loop), mend.py (validate, mend and run one query), answer.py (answer from rows o
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from .. import permissions
@@ -18,6 +17,7 @@ from ..models import ChatModel, chat_model_for, embedding_model_for
 from ..sql.execute import time_limit_for
 from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
+from ..timing import Timings, clock
 from . import repairs
 from .answer import Answering, unverified_numbers
 from .few_shot import Shot, ShotPool, load_pool, shots_for_question
@@ -65,7 +65,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.sql_only = sql_only
         self.on_event = on_event
         self.max_attempts = max(1, attempts or self.settings.repair_attempts)
-        self.timings: dict = {}
+        self.timings = Timings(digits=3)  # seconds per stage
         self.tokens = {"sql_prompt": 0, "sql_completion": 0, "answer_prompt": 0, "answer_completion": 0}
         self.notes: list[str] = []
         self.attempts: list[Attempt] = []
@@ -86,11 +86,8 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.tokens["sql_prompt"] += reply.prompt_tokens
         self.tokens["sql_completion"] += reply.completion_tokens
 
-    def _clock(self, name, started):
-        self.timings[name] = round(self.timings.get(name, 0) + time.perf_counter() - started, 3)
-
     async def prepare(self):
-        started = time.perf_counter()
+        started = clock()
         self.db = await permissions.require_ask(self.datasette, self.actor, self.database)
         self.tables: list[TableSchema] = await load_tables(
             self.datasette, self.database, self.actor, table_prefix=self.settings.table_prefix
@@ -120,7 +117,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             Probe(self.db, self.allowed, self.time_limit_ms), self.tables, declared
         )
         self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables}, links=self.links)
-        self._clock("schema", started)
+        self.timings.add("schema", started)
 
     async def choose_route(self):
         from .route import choose_path
@@ -142,7 +139,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         limit = self.settings.few_shot_examples
         if limit <= 0:
             return
-        started = time.perf_counter()
+        started = clock()
         embedder = embedding_model_for(self.settings)
         try:
             pool = self.pool
@@ -162,10 +159,10 @@ class AskPipeline(WritingSql, Mending, Answering):
             self.notes.append(f"trusted examples were not used: {error}")
         if self.shots:
             await self.emit("examples", examples=[shot.to_json() for shot in self.shots])
-        self._clock("examples", started)
+        self.timings.add("examples", started)
 
     async def run(self) -> AskResult:
-        started = time.perf_counter()
+        started = clock()
         await self.emit("started", question=self.question)
         await self.prepare()
         await self.choose_route()
@@ -173,11 +170,11 @@ class AskPipeline(WritingSql, Mending, Answering):
             await self.choose_examples()
         if self.route.path == "text":
             answer, warnings = await self.answer_from_text()
-            self.timings["total"] = round(time.perf_counter() - started, 3)
+            self.timings.add("total", started)
             return self._result(None, None, None, answer=answer, warnings=warnings)
         guarded, result = await self.generate_sql()
         if guarded is None:
-            self.timings["total"] = round(time.perf_counter() - started, 3)
+            self.timings.add("total", started)
             last = self.attempts[-1].error if self.attempts else "no attempt"
             return self._result(
                 None,
@@ -210,7 +207,7 @@ class AskPipeline(WritingSql, Mending, Answering):
                 self.notes.append(
                     f"the query returned more than {len(result.rows):,} rows; the first {len(result.rows):,} are shown"
                 )
-        self.timings["total"] = round(time.perf_counter() - started, 3)
+        self.timings.add("total", started)
         return self._result(guarded, result, fitted, answer=answer, warnings=warnings)
 
     def _result(self, guarded, result, fitted, *, answer=None, error=None, warnings=()) -> AskResult:

@@ -3,7 +3,6 @@ looks wrong goes back once with the doubt; the first attempt that passes stands 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -11,6 +10,7 @@ from ..models import ChatOptions
 from ..sql.execute import QueryResult
 from ..sql.replies import extract_sql
 from ..sql.results import GuardedSQL
+from ..timing import clock
 from . import repairs
 from .conversation import SQL_REPLY_START, SqlConversation, sql_messages, sql_prefix
 from .few_shot import render_shots
@@ -61,7 +61,7 @@ class WritingSql:
     async def write_sql(self, talk: SqlConversation, options: ChatOptions, number: int):
         """One reply of the model and the query in it; a query that already failed is sampled anew."""
         await self.emit("writing_sql", attempt=number)
-        started = time.perf_counter()
+        started = clock()
         reply = await self.model.chat(talk.messages, options)
         sql = extract_sql(reply.text)
         if sql and sql in talk.failed:
@@ -69,7 +69,7 @@ class WritingSql:
             self._count_sql_tokens(reply)
             reply = await self.model.chat(talk.messages, replace(options, temperature=0.7, seed=number))
             sql = extract_sql(reply.text)
-        self._clock("sql_generation", started)
+        self.timings.add("sql_generation", started)
         self._count_sql_tokens(reply)
         await self.emit("checking", attempt=number, sql=sql)
         return reply, sql
@@ -142,9 +142,9 @@ class WritingSql:
                 prefix=sql_prefix(self.schema),
                 reply_prefix=SQL_REPLY_START,
             )
-            started = time.perf_counter()
+            started = clock()
             reply = await self.model.chat(messages, options)
-            self._clock("sql_generation", started)
+            self.timings.add("sql_generation", started)
             self._count_sql_tokens(reply)
             pool.append(await self.try_sql(extract_sql(reply.text)))
         signatures = [result_signature(o.result) if o.result is not None else None for o in pool]

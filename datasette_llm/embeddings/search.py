@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from dataclasses import dataclass, field
 
 from datasette.database import QueryInterrupted
@@ -14,12 +13,14 @@ from ..config import settings_for
 from ..errors import BadRequest, ModelBusy, NotFound
 from ..models import embedding_model_for
 from ..models.base import EmbeddingModel
+from ..timing import Timings, clock
 from .index import INDEXES, QUERY_EMBEDDINGS
 from .ranking import CANDIDATES, fts_query, fuse
 from .store import Collection, ModelMismatch, SchemaConflict, StoreTables, list_collections, quote
 
 MODES = ("semantic", "keyword", "hybrid")
 MAX_LIMIT = 100
+TIMING_DIGITS = 4  # seconds to 0.1 ms: a search takes milliseconds
 CLIP_CHARS = 300
 CLIP_MARKER = "…[clipped]"
 
@@ -60,7 +61,7 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     model: str | None  # embedding model used for the query (None for keyword-only)
     searched: tuple[str, ...]  # "database/table" of every collection searched
-    timings: dict = field(default_factory=dict)  # milliseconds per stage
+    timings: dict = field(default_factory=dict)  # seconds per stage
     notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
@@ -72,7 +73,7 @@ class SearchResult:
             "model": self.model,
             "hits": [hit.to_json() for hit in self.hits],
             "searched": list(self.searched),
-            "timings_ms": self.timings,
+            "timings": dict(self.timings),
             "notes": list(self.notes),
         }
 
@@ -143,10 +144,10 @@ async def semantic_search(
 
 
 async def _search(datasette, actor, q, database, table, limit, mode) -> SearchResult:
-    started = time.perf_counter()
+    started = clock()
     settings = settings_for(datasette)
     store = StoreTables(settings.table_prefix or "")
-    timings: dict = {}
+    timings = Timings(TIMING_DIGITS)
     notes: list[str] = []
     targets = await _targets(datasette, actor, database, table, store, notes)
     if mode == "keyword" and table is not None and targets:
@@ -167,10 +168,10 @@ async def _search(datasette, actor, q, database, table, limit, mode) -> SearchRe
         fused = fuse(semantic, [], weight=1.0) if mode == "semantic" else fuse([], keyword, weight=0.0)
     by_key = {(t.database, t.table or t.collection.name): t for t in targets}
     chosen = fused[: limit * 2]  # some candidates may be rows deleted since the build
-    clock = time.perf_counter()
+    fetching = clock()
     hits = await _hits(datasette, chosen, by_key, mode)
-    timings["rows"] = _ms(clock)
-    timings["total"] = _ms(started)
+    timings.add("rows", fetching)
+    timings.add("total", started)
     return SearchResult(
         q,
         mode,
@@ -181,10 +182,6 @@ async def _search(datasette, actor, q, database, table, limit, mode) -> SearchRe
         timings,
         tuple(notes),
     )
-
-
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 2)
 
 
 async def _collections(db, store: StoreTables, notes: list[str]) -> list[Collection]:
@@ -277,7 +274,7 @@ async def _semantic(datasette, targets, q, depth, timings, notes, *, strict: boo
     settings = settings_for(datasette)
     ranked: list[tuple[tuple, float]] = []
     models: list[str] = []
-    embed_ms = vector_ms = 0.0
+    embedding = searching = 0.0  # seconds, over every target
     for target in targets:
         try:
             model = query_model(settings, target.collection.model)
@@ -286,10 +283,10 @@ async def _semantic(datasette, targets, q, depth, timings, notes, *, strict: boo
                 raise
             notes.append(f"{target.label}: {error.message}")
             continue
-        clock = time.perf_counter()
+        started = clock()
         vector = await QUERY_EMBEDDINGS.get(model, q)
-        embed_ms += time.perf_counter() - clock
-        clock = time.perf_counter()
+        embedding += clock() - started
+        started = clock()
         db = permissions.get_database(datasette, target.database)
         index = await INDEXES.get(db, target.tables, target.collection.id)
         if len(index) and index.dimensions != len(vector):
@@ -303,18 +300,18 @@ async def _semantic(datasette, targets, q, depth, timings, notes, *, strict: boo
             continue
         key = (target.database, target.table or target.collection.name)
         ranked += [((*key, id_), score) for id_, score in index.top_k(vector, depth)]
-        vector_ms += time.perf_counter() - clock
+        searching += clock() - started
         if model.name not in models:
             models.append(model.name)
-    timings["embed_query"] = round(embed_ms * 1000, 2)
-    timings["vectors"] = round(vector_ms * 1000, 2)
+    timings.add_seconds("embed_query", embedding)
+    timings.add_seconds("vectors", searching)
     ranked.sort(key=lambda item: -item[1])
     return ranked[:depth], models
 
 
 async def _keyword(datasette, targets, q, depth, timings, notes):
     """BM25 ranking over every target table with full-text search, as ((db, table, id), score)."""
-    clock = time.perf_counter()
+    started = clock()
     match = fts_query(q)
     ranked: list[tuple[tuple, float]] = []
     for target in targets if match else []:
@@ -329,7 +326,7 @@ async def _keyword(datasette, targets, q, depth, timings, notes):
         except (sqlite3.DatabaseError, QueryInterrupted) as error:  # costs the keyword half, not the search
             notes.append(f"{target.label}: full-text search failed ({error}); showing semantic results.")
     ranked.sort(key=lambda item: -item[1])
-    timings["keyword"] = _ms(clock)
+    timings.add("keyword", started)
     return ranked[:depth]
 
 

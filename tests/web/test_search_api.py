@@ -76,7 +76,7 @@ async def test_semantic_hits_follow_true_cosine(data_db, fake_model):
     )
     assert response.status_code == 200
     data = response.json()
-    assert data["ok"] is True and data["model"] == "fake-bow" and data["timings_ms"]["total"] > 0
+    assert data["ok"] is True and data["model"] == "fake-bow" and data["timings"]["total"] > 0
     with sqlite3.connect(data_db) as conn:
         rows = conn.execute(
             "select e.id, e.embedding from embeddings e join collections c "
