@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .sql.execute import CLIP_MARKER
+from .sql.execute import clip_text
 
 MIN_CELL_CHARS = 24
 
@@ -52,9 +52,7 @@ def render_cell(value, limit: int) -> tuple[str, bool]:
     else:
         text = str(value)
     text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ").replace("|", "¦")
-    if len(text) > limit:
-        return text[:limit] + CLIP_MARKER, True
-    return text, False
+    return clip_text(text, limit)
 
 
 def _render(columns, rows, limit):

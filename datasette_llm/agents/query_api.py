@@ -18,7 +18,7 @@ from .. import permissions
 from ..config import Settings, settings_for
 from ..context import MIN_CELL_CHARS, json_cell
 from ..errors import BadRequest
-from ..sql.execute import CLIP_MARKER, read_policy, run_select, time_limit_for
+from ..sql.execute import CLIP_MARKER, clip_text, read_policy, run_select, time_limit_for
 from ..sql.guard import check_select_off_loop
 from ..sql.results import Rejection, SchemaInfo, SQLRejectedError
 from .schema_api import resolve_database, visible_table_names
@@ -40,8 +40,8 @@ class QueryRejected(SQLRejectedError):
 
 def _clip(value, limit: int):
     """(value clipped to `limit` characters, whether it was clipped)."""
-    if isinstance(value, str) and len(value) > limit:
-        return value[:limit] + CLIP_MARKER, True
+    if isinstance(value, str):
+        return clip_text(value, limit)
     if isinstance(value, dict) and len(value.get("encoded") or "") > limit:  # a blob
         size = len(base64.b64decode(value["encoded"]))
         return {"$base64": True, "encoded": None, "bytes": size, "clipped": True}, True

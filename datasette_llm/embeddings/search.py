@@ -13,6 +13,7 @@ from ..config import settings_for
 from ..errors import BadRequest, ModelBusy, NotFound
 from ..models import embedding_model_for
 from ..models.base import EmbeddingModel
+from ..sql.execute import clip_text
 from ..timing import Timings, clock
 from .index import INDEXES, QUERY_EMBEDDINGS
 from .ranking import CANDIDATES, fts_query, fuse
@@ -22,7 +23,6 @@ MODES = ("semantic", "keyword", "hybrid")
 MAX_LIMIT = 100
 TIMING_DIGITS = 4  # seconds to 0.1 ms: a search takes milliseconds
 CLIP_CHARS = 300
-CLIP_MARKER = "…[clipped]"
 
 
 @dataclass(frozen=True)
@@ -363,8 +363,8 @@ def _row_id(values) -> str:
 
 
 def clip(value):
-    if isinstance(value, str) and len(value) > CLIP_CHARS:
-        return value[:CLIP_CHARS] + CLIP_MARKER
+    if isinstance(value, str):
+        return clip_text(value, CLIP_CHARS)[0]
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<binary: {len(value)} bytes>"
     return value

@@ -86,7 +86,7 @@ def make_authorizer(policy: ReadPolicy):
 
 SQLITE_RECURSIVE = getattr(sqlite3, "SQLITE_RECURSIVE", 33)
 _POLICIES: dict = {}  # (database, schema version, visible tables) -> ReadPolicy
-CLIP_MARKER = "…[clipped]"  # ends every clipped cell: here, in the rows fitted for a prompt and in the query API
+CLIP_MARKER = "…[clipped]"  # ends every clipped text: cells here, in prompts, in the query API and search hits
 MAX_CELL_CHARS = 100_000  # a longer cell is clipped as it is fetched (with CLIP_MARKER)
 MAX_FETCH_CHARS = 20_000_000  # fetching stops once the rows held reach this size
 
@@ -166,10 +166,17 @@ def hidden_vtab_operands(conn, policy: ReadPolicy) -> frozenset:
     return _VTABS[key]
 
 
+def clip_text(text: str, limit: int) -> tuple[str, bool]:
+    """(`text` cut to `limit` characters and ended with CLIP_MARKER, True), or (`text`, False) when it fits."""
+    if len(text) > limit:
+        return text[:limit] + CLIP_MARKER, True
+    return text, False
+
+
 def _clip_cell(value):
     """(value, clipped?): text or blobs longer than MAX_CELL_CHARS are cut before they are held."""
-    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-        return value[:MAX_CELL_CHARS] + CLIP_MARKER, True
+    if isinstance(value, str):
+        return clip_text(value, MAX_CELL_CHARS)
     if isinstance(value, bytes) and len(value) > MAX_CELL_CHARS:
         return value[:MAX_CELL_CHARS], True
     return value, False
