@@ -84,11 +84,11 @@ def use_fake_model(monkeypatch):
     Test modules wrap it: `@pytest.fixture` / `def fake_model(monkeypatch): yield from use_fake_model(...)`.
     """
     from datasette_llm import models
-    from datasette_llm.embeddings import search as search_module
+    from datasette_llm.embeddings import semantic_ranking
 
     model = FakeEmbeddingModel()
     monkeypatch.setattr(models, "embedding_model_for", lambda settings, spec=None: model)
-    monkeypatch.setattr(search_module, "embedding_model_for", lambda settings, spec=None: model)
+    monkeypatch.setattr(semantic_ranking, "embedding_model_for", lambda settings, spec=None: model)
     INDEXES.clear()
     QUERY_EMBEDDINGS._items.clear()
     yield model

@@ -4,7 +4,9 @@ store.py    schema, encode/decode, collections (the layout `llm embed-multi` / `
 build.py    embed_table(): batched, incremental, resumable; enable_fts()
 index.py    a collection decoded once into a NumPy matrix, refreshed when it changes; top-k
 ranking.py  safe FTS queries and rank fusion
-search.py   semantic_search(): what the web page, the JSON API, the CLI and `ask` call
+search.py   semantic_search(): what the web page, the JSON API, the CLI and `ask` call; it ranks with
+            semantic_ranking.py (vectors) and keyword_ranking.py (FTS), fuses, and fetches the rows
+            (hits.py) of the collections the actor may see (targets.py), as results.py's SearchResult
 hidden.py   keeps the storage tables out of Datasette's table lists
 """
 
@@ -14,7 +16,8 @@ from .build import BuildInterrupted, BuildSummary, embed_table, enable_fts
 from .hidden import hidden_tables_metadata
 from .index import INDEXES, QUERY_EMBEDDINGS, VectorIndex
 from .ranking import fts_query, fuse
-from .search import MODES, SearchHit, SearchResult, semantic_search
+from .results import SearchHit, SearchResult
+from .search import MODES, semantic_search
 from .store import (
     Collection,
     ModelMismatch,

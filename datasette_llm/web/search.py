@@ -10,7 +10,7 @@ from datasette.utils.asgi import Response
 from .. import permissions
 from ..config import settings_for
 from ..embeddings import MODES, semantic_search
-from ..embeddings.search import has_collection
+from ..embeddings.targets import has_collection
 from ..errors import DatasetteLLMError
 from .origins import refuse_cross_site_fetch
 from .responses import json_errors, json_response

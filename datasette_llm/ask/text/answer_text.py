@@ -81,7 +81,7 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
         return (named + [hit for hit in hits if (hit[0], hit[1]) not in seen])[:k], list(result.notes)
     from ...config import settings_for
     from ...embeddings import INDEXES, QUERY_EMBEDDINGS
-    from ...embeddings.search import query_model
+    from ...embeddings.semantic_ranking import query_model
 
     settings = settings_for(datasette)
     db = permissions.get_database(datasette, database)

@@ -1,0 +1,111 @@
+"""The rows behind the ranked ids: fetched from their tables (or the stored content), long values clipped, linked
+to their row pages, as SearchHits."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from datasette.database import QueryInterrupted
+
+from .. import permissions
+from ..sql.execute import clip_text
+from .build import row_id
+from .results import SearchHit
+from .store import quote
+from .targets import Target
+
+CLIP_CHARS = 300
+
+
+def clip(value):
+    if isinstance(value, str):
+        return clip_text(value, CLIP_CHARS)[0]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<binary: {len(value)} bytes>"
+    return value
+
+
+def _key_values(id_: str, pks: list[str]) -> list:
+    if not pks:
+        return [int(id_)]
+    if len(pks) == 1:
+        return [id_]
+    try:
+        values = json.loads(id_)
+    except ValueError:
+        return []
+    return values if isinstance(values, list) and len(values) == len(pks) else []
+
+
+async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
+    from datasette.utils import path_from_row_pks
+
+    groups: dict[tuple, list] = {}
+    for item in fused:
+        groups.setdefault(item.key[:2], []).append(item)
+    rows: dict[tuple, tuple] = {}  # (db, table, id) -> (pk values, row dict, url)
+    for (database, name), items in groups.items():
+        target = by_key[(database, name)]
+        db = permissions.get_database(datasette, database)
+        if target.table is None:
+            for item in items:
+                rows[item.key] = ((item.key[2],), await _content_row(db, target, item.key[2]), None)
+            continue
+        pks = await db.primary_keys(target.table)
+        wanted = [(item.key[2], _key_values(item.key[2], pks)) for item in items]
+        wanted = [(id_, values) for id_, values in wanted if values]
+        if not wanted:
+            continue
+        if len(pks) <= 1:
+            column = quote(pks[0]) if pks else "rowid"
+            where = f"{column} in ({', '.join('?' for _ in wanted)})"
+            params = [values[0] for _, values in wanted]
+        else:
+            clause = "(" + " and ".join(f"{quote(c)} = ?" for c in pks) + ")"
+            where = " or ".join(clause for _ in wanted)
+            params = [v for _, values in wanted for v in values]
+        select = "rowid, *" if not pks else "*"
+        try:
+            result = await db.execute(f"select {select} from {quote(target.table)} where {where}", params)
+        except (sqlite3.DatabaseError, QueryInterrupted):
+            continue  # the rows stay out; the other tables' hits still come back
+        for row in result.rows:
+            id_ = row_id([row[c] for c in pks] if pks else [row["rowid"]])
+            url = datasette.urls.row(database, target.table, path_from_row_pks(row, pks, not pks))
+            values = tuple(row[c] for c in pks) if pks else (row["rowid"],)
+            shown = {k: clip(row[k]) for k in row.keys()}  # noqa: SIM118 (iterating a Row gives values)
+            rows[(database, name, id_)] = (values, shown, url)
+    hits = []
+    for item in fused:
+        if item.key not in rows:
+            continue
+        values, row, url = rows[item.key]
+        score = item.semantic_score if mode == "semantic" else (item.keyword_score if mode == "keyword" else item.score)
+        hits.append(
+            SearchHit(
+                item.key[0],
+                item.key[1],
+                item.key[2],
+                values,
+                float(score),
+                row,
+                url,
+                item.semantic_score,
+                item.semantic_rank,
+                item.keyword_rank,
+            )
+        )
+    return hits
+
+
+async def _content_row(db, target: Target, id_: str) -> dict:
+    """What an llm collection without a table can show: its stored content and metadata."""
+    e = quote(target.tables.embeddings)
+    result = await db.execute(
+        f"select content, metadata from {e} where collection_id = ? and id = ?", [target.collection.id, id_]
+    )
+    if not result.rows:
+        return {"id": id_}
+    content, metadata = result.rows[0][0], result.rows[0][1]
+    return {"id": id_, "content": clip(content), "metadata": clip(metadata)}

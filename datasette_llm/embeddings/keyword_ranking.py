@@ -1,0 +1,61 @@
+"""The keyword ranking: SQLite full-text search (FTS5's rank, FTS4's BM25) over the tables that have it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from datasette.database import QueryInterrupted
+
+from .. import permissions
+from ..timing import clock
+from .build import row_id
+from .ranking import fts_query
+from .store import quote
+
+
+async def keyword_ranking(datasette, targets, q, depth, timings, notes):
+    """BM25 ranking over every target table with full-text search, as ((db, table, id), score)."""
+    started = clock()
+    match = fts_query(q)
+    ranked: list[tuple[tuple, float]] = []
+    for target in targets if match else []:
+        if not target.table:
+            continue
+        db = permissions.get_database(datasette, target.database)
+        fts = await db.fts_table(target.table)
+        if not fts:
+            continue
+        try:
+            ranked += await _fts_ranking(db, target.table, fts, match, depth)
+        except (sqlite3.DatabaseError, QueryInterrupted) as error:  # costs the keyword half, not the search
+            notes.append(f"{target.label}: full-text search failed ({error}); showing semantic results.")
+    ranked.sort(key=lambda item: -item[1])
+    timings.add("keyword", started)
+    return ranked[:depth]
+
+
+async def _fts_ranking(db, table: str, fts: str, match: str, depth: int) -> list[tuple[tuple, float]]:
+    definition = (await db.execute("select sql from sqlite_master where name = ?", [fts])).rows
+    fts5 = bool(definition) and "fts5" in (definition[0][0] or "").lower()
+    # FTS5's rank is bm25() (more negative is better); FTS4 has no bm25, rank_bm25 is registered by us.
+    rank = "rank" if fts5 else f"rank_bm25(matchinfo({quote(fts)}, 'pcnalx'))"
+    rows = (
+        await db.execute(
+            f"select rowid, {rank} as score from {quote(fts)} where {quote(fts)} match :match "
+            f"order by score limit {int(depth)}",
+            {"match": match},
+        )
+    ).rows
+    if not rows:
+        return []
+    pks = await db.primary_keys(table)
+    columns = ", ".join(quote(c) for c in pks) if pks else "rowid"
+    rowids = [row[0] for row in rows]
+    placeholders = ", ".join("?" for _ in rowids)
+    keys = {
+        r[0]: row_id(r[1:])
+        for r in (
+            await db.execute(f"select rowid, {columns} from {quote(table)} where rowid in ({placeholders})", rowids)
+        ).rows
+    }
+    return [((db.name, table, keys[row[0]]), -float(row[1])) for row in rows if row[0] in keys]
