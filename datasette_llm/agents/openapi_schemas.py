@@ -196,6 +196,12 @@ SCHEMAS = {
                 "items": {"type": "object"},
                 "description": "Sampled queries and their votes, when sql_candidates > 1.",
             },
+            "examples": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "Trusted examples and canned queries the SQL prompt showed (question, sql, source, id, "
+                "score).",
+            },
             "citations": {
                 "type": "array",
                 "items": {"type": "object"},
