@@ -10,11 +10,12 @@ from __future__ import annotations
 import sqlite3
 
 from datasette.database import QueryInterrupted
-from datasette.utils import escape_sqlite, get_outbound_foreign_keys, table_column_details
+from datasette.utils import get_outbound_foreign_keys, table_column_details
 
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, NotFound
+from ..sql.names import quote_identifier
 
 COUNT_TIME_LIMIT_MS = 50  # per table; a table too big to count this fast gets row_count null
 EXAMPLE_ROWS = 3
@@ -89,7 +90,7 @@ async def _row_counts(db, names: list[str]) -> dict:
             continue
         try:
             result = await db.execute(
-                f"select count(*) from {escape_sqlite(name)}", custom_time_limit=COUNT_TIME_LIMIT_MS
+                f"select count(*) from {quote_identifier(name)}", custom_time_limit=COUNT_TIME_LIMIT_MS
             )
             counts[name] = result.rows[0][0]
         except (QueryInterrupted, sqlite3.DatabaseError):  # too slow to count, or broken: unknown
@@ -160,7 +161,8 @@ async def describe_table(datasette, actor, database: str | None, table: str, *, 
         db = permissions.get_database(datasette, database)
         try:
             result = await db.execute(
-                f"select * from {escape_sqlite(table)} limit {EXAMPLE_ROWS}", custom_time_limit=COUNT_TIME_LIMIT_MS * 4
+                f"select * from {quote_identifier(table)} limit {EXAMPLE_ROWS}",
+                custom_time_limit=COUNT_TIME_LIMIT_MS * 4,
             )
             capped = cap_rows(
                 tuple(result.columns),

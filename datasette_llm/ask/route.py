@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 
 PATHS = ("sql", "text", "both")
+# What a caller may ask for: a path, or "auto" to let choose_path decide. The one list: web, CLI and MCP use it.
+ASK_MODES = ("auto", *PATHS)
 
 SQL_CUES = [
     (r"\bhow many\b|\bnumber of\b|\bcount\b", "counts"),

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .. import permissions
+from ..sql.names import quote_name
 
 EXAMPLE_ROWS = 3
 EXAMPLE_CELL_CHARS = 60
@@ -65,29 +66,6 @@ class PromptSchema:
     omitted_tables: tuple[str, ...] = ()
     examples_omitted: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-# SQLite's keywords (https://sqlite.org/lang_keywords.html): a table called "order" must be quoted.
-SQLITE_KEYWORDS = frozenset(
-    """
-abort action add after all alter always analyze and as asc attach autoincrement before begin between by cascade
-case cast check collate column commit conflict constraint create cross current current_date current_time
-current_timestamp database default deferrable deferred delete desc detach distinct do drop each else end escape
-except exclude exclusive exists explain fail filter first following for foreign from full generated glob group
-groups having if ignore immediate in index indexed initially inner insert instead intersect into is isnull join
-key last left like limit match materialized natural no not nothing notnull null nulls of offset on or order
-others outer over partition plan pragma preceding primary query raise range recursive references regexp reindex
-release rename replace restrict returning right rollback row rows savepoint select set table temp temporary then
-ties to transaction trigger unbounded union unique update using vacuum values view virtual when where window with
-without""".split()
-)
-
-
-def quote_name(name: str) -> str:
-    """An identifier as SQLite reads it: bare when that is safe (readable in prompts), else double-quoted."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and name.lower() not in SQLITE_KEYWORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
 
 
 def clip_cell(value, limit: int) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..ask.charts import chart_for_result
+from ..ask.route import ASK_MODES
 from .common import make_datasette, run, settings_options
 
 
@@ -35,7 +36,7 @@ def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
 @click.option("--table", "tables", multiple=True, help="Scope the question to this table (repeatable)")
 @click.option(
     "--mode",
-    type=click.Choice(["auto", "sql", "text", "both"]),
+    type=click.Choice(ASK_MODES),
     default="auto",
     show_default=True,
     help="Answer with SQL, from text (retrieval), both, or let the question decide",

@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import BadRequest, NotFound
+from ..sql.names import quote_identifier as quote
 from .store import (
     ModelMismatch,
     StoreTables,
     content_hash,
     create_collection,
     encode,
-    quote,
     read_hashes,
     set_collection_model,
     store_state,

@@ -10,9 +10,9 @@ from datasette.database import QueryInterrupted
 
 from .. import permissions
 from ..sql.execute import clip_text
+from ..sql.names import quote_identifier as quote
 from .build import row_id
 from .results import SearchHit
-from .store import quote
 from .targets import Target
 
 CLIP_CHARS = 300

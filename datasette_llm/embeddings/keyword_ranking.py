@@ -7,10 +7,10 @@ import sqlite3
 from datasette.database import QueryInterrupted
 
 from .. import permissions
+from ..sql.names import quote_identifier as quote
 from ..timing import clock
 from .build import row_id
 from .ranking import fts_query
-from .store import quote
 
 
 async def keyword_ranking(datasette, targets, q, depth, timings, notes):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DatasetteLLMError, NotFound
+from ..sql.names import quote_identifier as quote
 
 LLM_MIGRATION_SET = "llm.embeddings"
 LLM_MIGRATIONS = (
@@ -90,11 +91,6 @@ class Collection:
     name: str
     model: str
     count: int = 0
-
-
-def quote(name: str) -> str:
-    """Always double-quoted: store SQL is never shown to a model, so readability does not matter here."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def encode(vector) -> bytes:
@@ -295,6 +291,7 @@ def read_hashes(conn: sqlite3.Connection, tables: StoreTables, collection_id: in
     return {
         str(row[0]): row[1]
         for row in conn.execute(
-            f"select id, content_hash from {quote(tables.embeddings)} where collection_id = ?", [collection_id]
+            f"select id, content_hash from {quote(tables.embeddings)} where collection_id = ?",
+            [collection_id],
         )
     }

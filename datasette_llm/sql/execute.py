@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from ..errors import DatasetteLLMError
+from .names import quote_identifier
 from .policy import (
     MAX_VALUE_BYTES,
     SYSTEM_TABLES,
@@ -156,9 +157,8 @@ def hidden_vtab_operands(conn, policy: ReadPolicy) -> frozenset:
             _VTABS.clear()
         operands = set()
         for name in policy.hidden_virtual:
-            quoted = '"' + name.replace('"', '""') + '"'
             try:
-                rows = conn.execute(f"EXPLAIN SELECT * FROM {quoted}").fetchall()
+                rows = conn.execute(f"EXPLAIN SELECT * FROM {quote_identifier(name)}").fetchall()
             except sqlite3.Error:
                 continue
             operands.update(row[5] for row in rows if row[1] == "VOpen")

@@ -18,6 +18,8 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
+from .names import quote_identifier
+
 # Scalar, aggregate and window functions a query may call: SQLite's built-ins that neither write, nor reach
 # files, nor expose internals, plus this plugin's own (`llm_cosine`, `rank_bm25`). Anything else, including a
 # function another plugin registers, is refused by both walls.
@@ -198,7 +200,7 @@ def _reads_of(conn: sqlite3.Connection, view: str) -> set[str]:
 
     conn.set_authorizer(record)
     try:
-        conn.execute('select * from "' + view.replace('"', '""') + '" limit 0').fetchall()
+        conn.execute(f"select * from {quote_identifier(view)} limit 0").fetchall()
     except sqlite3.Error:
         reads.add("\0unreadable")
     finally:

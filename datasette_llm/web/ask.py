@@ -23,7 +23,7 @@ from ..ask import charts
 from ..ask.pipeline import AskPipeline
 from ..ask.question import check_question, normalise_history
 from ..ask.results import AskResult
-from ..ask.route import PATHS
+from ..ask.route import ASK_MODES
 from ..ask.text.answer_text import text_collections
 from ..ask.warm_up import warm_up
 from ..compat import sql_page_url, table_names
@@ -39,7 +39,6 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_EXAMPLES = 4
-MODES = ("auto", *PATHS)
 NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUM", "DEC")
 # Loaded by the page, in this order, when a result has a chart (see static/vendor/LICENSES.md).
 VEGA_SCRIPTS = ("vendor/vega-5.33.1.min.js", "vendor/vega-lite-5.23.0.min.js")
@@ -66,8 +65,8 @@ def build_ask_request(database: str, data: dict, settings: Settings) -> AskReque
     if table is not None and not isinstance(table, str):
         raise BadRequest("table must be a string: the name of a table.")
     mode = data.get("mode") or "auto"
-    if mode not in MODES:
-        raise BadRequest(f"mode must be one of {', '.join(MODES)}; got {mode!r}.")
+    if mode not in ASK_MODES:
+        raise BadRequest(f"mode must be one of {', '.join(ASK_MODES)}; got {mode!r}.")
     return AskRequest(
         database=database,
         question=check_question(question, settings),

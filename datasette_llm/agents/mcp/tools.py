@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ... import permissions
 from ...ask.charts import chart_for_result
-from ...ask.route import PATHS
+from ...ask.route import ASK_MODES
 from ...config import settings_for
 from ...errors import BadRequest, DatasetteLLMError, NotFound
 from ..query_api import cap_rows, run_capped_query
@@ -21,7 +21,6 @@ from ..schema_api import describe_databases, describe_table, resolve_database, r
 
 ToolFunction = Callable[[object, dict | None, dict], Awaitable[dict]]
 
-ASK_MODES = ("auto", *PATHS)
 DATABASE = {"type": "string", "description": "Database name from list_tables (optional when there is only one)."}
 
 
@@ -203,7 +202,7 @@ TOOLS = {
                     },
                     "mode": {
                         "type": "string",
-                        "enum": ["auto", "sql", "text", "both"],
+                        "enum": list(ASK_MODES),
                         "default": "auto",
                         "description": "sql: write a query; text: answer from retrieved text rows with "
                         "citations; both: filter with SQL, then retrieve; auto: decide.",
