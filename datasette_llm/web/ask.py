@@ -126,15 +126,24 @@ def format_sql(sql: str) -> str:
 
 async def ask_payload(datasette, actor, result: AskResult) -> dict:
     """AskResult.to_json() plus the SQL formatted for reading, the chart that suits the rows (see charts.py),
-    for actors who may run SQL a link to edit it on Datasette's SQL page and its CSV / JSON downloads, and how
-    to save it as a query (keep.py)."""
+    for actors who may run SQL a link to edit it on Datasette's SQL page and its CSV / JSON downloads, how
+    to save it as a query (keep.py), and the SQL as a trusted example would keep it (`example_sql`)."""
     data = result.to_json()
+    data["example_sql"] = example_sql(result, settings_for(datasette).max_rows)
     data["chart"] = charts.chart_for_result(data)
     data["sql_formatted"] = format_sql(result.sql) if result.sql else None
     may_edit = result.sql and await permissions.can_execute_sql(datasette, actor, result.database)
     data["edit_sql_url"] = sql_page_url(datasette, result.database, data["sql_formatted"]) if may_edit else None
     data.update(await keep_links(datasette, actor, result.database, result.question, result.sql, data["sql_formatted"]))
     return data
+
+
+def example_sql(result: AskResult, max_rows: int) -> str | None:
+    """The answer's SQL without the LIMIT the guard added (Ask adds it again), as "This is right" saves it."""
+    added = f" LIMIT {int(max_rows)}"
+    if result.sql and result.limit_added and result.sql.endswith(added):
+        return result.sql[: -len(added)]
+    return result.sql
 
 
 # -- server-sent events --------------------------------------------------------------------------------
