@@ -14,8 +14,6 @@ from urllib.parse import urlencode
 
 import sqlglot
 from datasette.utils import tilde_decode
-from datasette.utils.asgi import Forbidden as DatasetteForbidden
-from datasette.utils.asgi import NotFound as DatasetteNotFound
 from datasette.utils.asgi import Response
 
 from .. import permissions
@@ -33,7 +31,7 @@ from ..keep import keep_links
 from ..models import chat_model_for
 from .origins import is_cross_site_fetch, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
-from .responses import internal_error_json, json_bytes, json_errors, json_response
+from .responses import datasette_error, internal_error_json, json_bytes, json_errors, json_response
 
 logger = logging.getLogger(__name__)
 
@@ -256,11 +254,14 @@ async def page_view(request, datasette):
         if table:
             await permissions.require_view_table(datasette, request.actor, database, table)
     except DatasetteLLMError as error:
-        raise (DatasetteForbidden if error.status == 403 else DatasetteNotFound)(error.message) from None
+        raise datasette_error(error) from None
     if settings.warm_up and request.method == "GET" and not is_cross_site_fetch(request):
         start_warm_up(datasette, request.actor, database, [table] if table else [])
+    from .examples import ask_page_links  # web/examples.py imports this module
+
     base = datasette.urls.database(database)
     context = {
+        **await ask_page_links(datasette, request.actor, database),
         "database": database,
         "table": table,
         "database_url": base,
