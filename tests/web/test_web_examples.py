@@ -14,6 +14,7 @@ import pytest
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 from datasette_versions import DATASETTE_1, metadata_to_config, only_datasette_065, only_datasette_1
+from examples_helpers import make_database
 
 from datasette_llm import permissions
 from datasette_llm.config import load_settings
@@ -35,21 +36,12 @@ CATS = {"question": "How many cats are there?", "sql": "select count(*) from cat
 
 @pytest.fixture
 def paths(tmp_path):
-    db, private = tmp_path / "db.db", tmp_path / "private.db"
-    with sqlite3.connect(db) as conn:
-        conn.executescript(
-            """
-            create table cats (id integer primary key, name text, age integer);
-            insert into cats values (1, 'Tom', 3), (2, 'Felix', 5);
-            create table secret (id integer primary key, launch_code text);
-            insert into secret values (1, 'hunter2');
-            """
-        )
-    conn.close()
+    """db.db (cats, and `secret`, which only admin sees) and private.db (which only admin may view)."""
+    private = tmp_path / "private.db"
     with sqlite3.connect(private) as conn:
         conn.execute("create table payroll (id integer primary key, salary integer)")
     conn.close()
-    return db, private
+    return make_database(tmp_path / "db.db"), private
 
 
 def make_ds(paths, *, allow_teach=TEACHERS, metadata=None, **kwargs):
