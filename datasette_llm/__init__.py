@@ -98,7 +98,7 @@ def permission_allowed(datasette, actor, action, resource):
 
 @hookimpl
 def permission_resources_sql(datasette, actor, action):
-    # Datasette 1.0a20+ only: the allow_ask setting as rules for llm-ask.
+    # Datasette 1.0a20+ only: the allow_ask and allow_teach settings as rules for llm-ask and llm-teach.
     from . import permissions
 
     return permissions.permission_resources_sql(datasette, actor, action)

@@ -84,6 +84,10 @@ class Settings:
     # here for every database or under `databases: <name>: plugins: datasette-llm:` for one. None: asking
     # follows execute-sql. See permissions.py and SECURITY.md.
     allow_ask: dict | bool | None = None
+    # Who may add and remove trusted examples and read feedback (the `llm-teach` permission): an allow block,
+    # for every database here or for one under its `plugins:`. None: nobody, unless a Datasette 1.0
+    # `permissions: llm-teach:` block (or the root actor) grants it. See permissions.py and docs/examples.md.
+    allow_teach: dict | bool | None = None
 
     def enabled_for(self, database: str) -> bool:
         return self.databases is None or database in self.databases
@@ -95,6 +99,9 @@ _AT_LEAST_ZERO = {"few_shot_examples", "few_shot_budget_tokens"}
 _FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
 MAX_DRAFT_TOKENS = 64
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
+
+# Settings that are Datasette allow blocks, each for one of the plugin's permissions (permissions.py).
+ALLOW_SETTINGS = ("allow_ask", "allow_teach")
 
 _ENV = {
     "DATASETTE_LLM_MODELS_DIR": "models_dir",
@@ -128,7 +135,7 @@ def _coerce(name: str, value):
         raise ConfigError(f"Setting {name!r} must be a number, got {value!r}") from None
     if name in _BOOL and not isinstance(value, bool):
         raise ConfigError(f"Setting {name!r} must be true or false, got {value!r}")
-    if name == "allow_ask":
+    if name in ALLOW_SETTINGS:
         return check_allow_block(name, value)
     if name == "state_dir" and not str(value).strip():  # an empty path would mean the working directory
         raise ConfigError(f"Setting {name!r} must be a directory path, got {value!r}")
@@ -190,12 +197,13 @@ def check_settings_at_startup(datasette) -> None:
         raise SettingsRefused(f"datasette-llm: {error}") from None
 
 
-def allow_ask_block(datasette, database: str):
-    """The `allow_ask` block for one database: its own plugin block first, then the instance's setting."""
+def allow_block(datasette, setting: str, database: str):
+    """An allow-block setting (`allow_ask`, `allow_teach`) for one database: its own plugin block first, then
+    the instance's setting."""
     own = datasette.plugin_config(PLUGIN_NAME, database=database, fallback=False) or {}
-    if "allow_ask" in own:
-        return check_allow_block("allow_ask", own["allow_ask"])
-    return settings_for(datasette).allow_ask
+    if setting in own:
+        return check_allow_block(setting, own[setting])
+    return getattr(settings_for(datasette), setting)
 
 
 # What each setting does, for docs/reference/settings.md (docs/build_reference.py); a test checks that every
@@ -254,4 +262,8 @@ SETTING_DOCS = {
     "allow_ask": "who may ask questions (the `llm-ask` permission) as a Datasette allow block: `true`, `false` "
     'or `{"id": ["alice"]}`; here for every database, or under `databases: NAME: plugins: '
     "datasette-llm:` for one (unset: asking follows `execute-sql`). See SECURITY.md",
+    "allow_teach": "who may add and remove trusted examples and read the feedback on answers (the `llm-teach` "
+    'permission) as a Datasette allow block: `true`, `false` or `{"id": ["alice"]}`; here for every database, '
+    "or under `databases: NAME: plugins: datasette-llm:` for one (unset: nobody, unless a Datasette 1.0 "
+    "`permissions: llm-teach:` block grants it). See docs/examples.md",
 }

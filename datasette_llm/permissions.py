@@ -20,6 +20,11 @@ plugin's `allow_ask` setting (an allow block, per database or for the instance) 
 of our `permission_resources_sql` hook, so `allowed()` (with API-token restrictions) answers for both. An
 `allow_ask` that does not match the actor refuses asking on either version, even to actors with execute-sql.
 
+Teaching is `llm-teach` (per database): adding and removing trusted examples and reading the feedback on
+answers. It has the same shape as llm-ask (the `allow_teach` setting on both versions, `permissions:
+llm-teach:` blocks and API-token restrictions on 1.0) but no fallback: with no rule, nobody may teach (on 1.0
+the root actor gets it, as root gets every action).
+
 A database the actor may not view and a database that does not exist get the same 404, which lists only the
 databases the actor may view.
 """
@@ -29,11 +34,14 @@ from __future__ import annotations
 import re
 
 from .compat import table_names
-from .config import allow_ask_block
+from .config import allow_block
 from .errors import Forbidden, NotFound
 from .sql.execute import read_policy
 
 LLM_ASK = "llm-ask"
+LLM_TEACH = "llm-teach"
+# The plugin's actions and the allow-block setting of each (config.ALLOW_SETTINGS).
+ALLOW_SETTING = {LLM_ASK: "allow_ask", LLM_TEACH: "allow_teach"}
 STORE_QUERY = "store-query"  # Datasette 1.0 alphas' stored queries
 
 # Tables this plugin writes (llm-compatible embeddings storage); never shown to a model or a user as data.
@@ -120,7 +128,7 @@ async def can_ask(datasette, actor, database: str) -> bool:
     if not await can_view_database(datasette, actor, database):
         return False
     if not hasattr(datasette, "permission_allowed"):  # 1.0a20+: `allowed` has no "no opinion"
-        setting = allow_ask_verdict(datasette, actor, database)
+        setting = allow_verdict(datasette, LLM_ASK, actor, database)
         if setting is False:
             return False
         if await _check(datasette, actor, LLM_ASK, database):  # allow_ask (our rules) or `permissions:` blocks
@@ -132,9 +140,19 @@ async def can_ask(datasette, actor, database: str) -> bool:
     return await can_execute_sql(datasette, actor, database)
 
 
-def allow_ask_verdict(datasette, actor, database: str) -> bool | None:
-    """What the `allow_ask` setting says about this actor asking of this database (None: no setting)."""
-    block = allow_ask_block(datasette, database)
+async def can_teach(datasette, actor, database: str) -> bool:
+    """llm-teach: only a rule grants it (allow_teach; on 1.0 also `permissions:` blocks and root), never a default."""
+    if not await can_view_database(datasette, actor, database):
+        return False
+    if allow_verdict(datasette, LLM_TEACH, actor, database) is False:
+        return False
+    return bool(await _check(datasette, actor, LLM_TEACH, database))
+
+
+def allow_verdict(datasette, action: str, actor, database: str) -> bool | None:
+    """What the action's allow setting (`allow_ask`, `allow_teach`) says about this actor and database (None:
+    no setting)."""
+    block = allow_block(datasette, ALLOW_SETTING[action], database)
     if block is None:
         return None
     from datasette.utils import actor_matches_allow
@@ -143,40 +161,43 @@ def allow_ask_verdict(datasette, actor, database: str) -> bool | None:
 
 
 def permission_allowed(datasette, actor, action: str, resource):
-    """Datasette 0.65 hook body: the `allow_ask` setting's verdict on llm-ask (None: no opinion)."""
-    if action != LLM_ASK or not isinstance(resource, str):
+    """Datasette 0.65 hook body: the allow settings' verdict on llm-ask and llm-teach (None: no opinion)."""
+    if action not in ALLOW_SETTING or not isinstance(resource, str):
         return None
-    return allow_ask_verdict(datasette, actor, resource)
+    return allow_verdict(datasette, action, actor, resource)
 
 
 def permission_resources_sql(datasette, actor, action: str):
-    """Datasette 1.0a20+ hook body: `allow_ask` as rules for llm-ask, one per database that has a verdict.
+    """Datasette 1.0a20+ hook body: `allow_ask` / `allow_teach` as rules for their action, one per database
+    that has a verdict.
 
-    Per database rather than one instance-wide row, so a database's own `allow_ask` replaces the instance's
+    Per database rather than one instance-wide row, so a database's own setting replaces the instance's
     exactly as on 0.65; Datasette then applies `permissions:` blocks and API-token restrictions on top.
     """
-    if action != LLM_ASK:
+    if action not in ALLOW_SETTING:
         return None
     from datasette.permissions import PermissionSQL
 
+    setting = ALLOW_SETTING[action]
     selects, params = [], {}
     for index, database in enumerate(name for name in datasette.databases if name != "_internal"):
-        verdict = allow_ask_verdict(datasette, actor, database)
+        verdict = allow_verdict(datasette, action, actor, database)
         if verdict is None:
             continue
         selects.append(
-            f"SELECT :llm_ask_db_{index} AS parent, NULL AS child, {int(verdict)} AS allow, "
-            f":llm_ask_reason_{index} AS reason"
+            f"SELECT :{setting}_db_{index} AS parent, NULL AS child, {int(verdict)} AS allow, "
+            f":{setting}_reason_{index} AS reason"
         )
-        params[f"llm_ask_db_{index}"] = database
-        params[f"llm_ask_reason_{index}"] = f"datasette-llm allow_ask {'allows' if verdict else 'denies'} this actor"
+        params[f"{setting}_db_{index}"] = database
+        params[f"{setting}_reason_{index}"] = f"datasette-llm {setting} {'allows' if verdict else 'denies'} this actor"
     if not selects:
         return None
     return PermissionSQL(sql="\nUNION ALL\n".join(selects), params=params)
 
 
 def registered_actions() -> list:
-    """llm-ask for Datasette 1.0a20+ (register_actions); 0.65 has no registry and calls no such hook."""
+    """llm-ask and llm-teach for Datasette 1.0a20+ (register_actions); 0.65 has no registry and calls no such
+    hook."""
     from datasette.permissions import Action
     from datasette.resources import DatabaseResource
 
@@ -186,7 +207,13 @@ def registered_actions() -> list:
             abbr=None,
             resource_class=DatabaseResource,
             description="Ask questions of the tables you may view with datasette-llm",
-        )
+        ),
+        Action(
+            name=LLM_TEACH,
+            abbr=None,
+            resource_class=DatabaseResource,
+            description="Add and remove datasette-llm's trusted examples and read the feedback on answers",
+        ),
     ]
 
 
@@ -289,6 +316,17 @@ async def require_ask(datasette, actor, database: str):
     db = await require_view_database(datasette, actor, database)
     if not await can_ask(datasette, actor, database):
         raise Forbidden(f"You do not have permission to ask questions of the database {database!r}.")
+    return db
+
+
+async def require_teach(datasette, actor, database: str):
+    """The Database, after checking the actor may view it (404) and teach it (403)."""
+    db = await require_view_database(datasette, actor, database)
+    if not await can_teach(datasette, actor, database):
+        raise Forbidden(
+            f"You do not have permission to manage the trusted examples of the database {database!r} "
+            f"(the {LLM_TEACH} permission)."
+        )
     return db
 
 

@@ -238,6 +238,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             candidates=tuple(self.candidates),
             examples=tuple(shot.to_json() for shot in self.shots),
             row_cap_hit=bool(result and result.hit_row_cap),
+            limit_added=bool(guarded and guarded.limit_added),
         )
 
 

@@ -79,6 +79,7 @@ class AskResult:
     candidates: tuple[Candidate, ...] = ()
     examples: tuple[dict, ...] = ()  # the trusted examples and canned queries the SQL prompt showed
     row_cap_hit: bool = False  # the query returned more rows than were fetched (`truncated` also covers fitting)
+    limit_added: bool = False  # the guard added `LIMIT max_rows` to the SQL the model wrote
 
     @property
     def ok(self) -> bool:

@@ -5,6 +5,9 @@ table hidden by Datasette's permissions is refused exactly as an unknown table i
 hash of the whole database schema it was last checked against; when the schema changes, `recheck` runs the
 guard again over the whole schema (whoever added an example saw it, and the reader's own permissions apply
 when it is used) and sets aside the examples that no longer pass, with the guard's reason.
+
+Listing examples and feedback to someone leaves out those whose SQL names a table or view they may not see
+(`hidden_names`, `names_hidden_in`), so the SQL text of one never tells a teacher what a hidden table holds.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,7 +25,8 @@ from ..config import settings_for
 from ..errors import BadRequest
 from ..sql.execute import read_policy
 from ..sql.guard import check_select, check_select_off_loop
-from ..sql.results import GuardedSQL, Rejection, SchemaInfo
+from ..sql.lexer import sqlite_lexemes
+from ..sql.results import GuardedSQL, Rejection, SchemaInfo, _Reject
 from .store import Example, ExampleStore
 
 
@@ -70,10 +75,17 @@ async def add_example(
 ) -> Example:
     """Check the SQL against the tables `actor` may see and store the example; BadRequest with the guard's
     reason when it is refused. `added_by` defaults to the actor's id."""
+    return (await add_one(datasette, database, question, sql, actor=actor, store=store, added_by=added_by)).example
+
+
+async def add_one(
+    datasette, database: str, question: str, sql: str, *, actor, store: ExampleStore, added_by: str | None = None
+) -> AddOutcome:
+    """add_example, telling whether the example is new ("added") or was stored already ("present")."""
     (outcome,) = await add_examples(datasette, database, [(question, sql)], actor=actor, store=store, added_by=added_by)
     if outcome.example is None:
         raise BadRequest(f"The example was refused: {outcome.reason}", reason=outcome.reason)
-    return outcome.example
+    return outcome
 
 
 async def add_examples(
@@ -138,3 +150,47 @@ async def recheck(datasette, database: str, store: ExampleStore) -> list[Example
         if status == "set_aside" and example.status == "active":
             set_aside.append(await asyncio.to_thread(store.get, database, example.id))
     return set_aside
+
+
+async def hidden_names(datasette, actor, database: str) -> frozenset[str]:
+    """The tables and views of the database `actor` may not see (hidden ones included), lower case."""
+    db = permissions.get_database(datasette, database)
+    table_prefix = settings_for(datasette).table_prefix
+    visible = {
+        name.lower() for name in await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix)
+    }
+    every = await db.execute_fn(
+        lambda conn: [row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")]
+    )
+    return frozenset(name.lower() for name in every) - visible
+
+
+def names_hidden_in(sql: str | None, hidden: frozenset[str]) -> bool:
+    """Does the SQL name (as a word or a quoted name; strings and comments aside) any of these tables?
+
+    A column that shares a hidden table's name counts too: better one example too few on a list than a hidden
+    table's name on it."""
+    return bool(sql) and not hidden.isdisjoint(_names_in(sql))
+
+
+_WORD = re.compile(r"[^\W\d][\w$]*|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]")
+
+
+def _names_in(sql: str) -> set[str]:
+    try:
+        lexemes = sqlite_lexemes(sql)
+    except _Reject:  # an unterminated quote: every word-like run counts
+        return {_unquote(word).lower() for word in _WORD.findall(sql)}
+    names = set()
+    for lexeme in lexemes:
+        if lexeme.kind in ("code", "quoted"):
+            names.add(_unquote(sql[lexeme.start : lexeme.end]).lower())
+    return names
+
+
+def _unquote(name: str) -> str:
+    if name[:1] == "[" and name[-1:] == "]":
+        return name[1:-1]
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in '"`':
+        return name[1:-1].replace(name[0] * 2, name[0])
+    return name

@@ -217,6 +217,12 @@ class ExampleStore:
         rows = self._read(f"select {_FEEDBACK_COLUMNS} from feedback where database = ? order by id", database)
         return [Feedback(*row) for row in rows]
 
+    def get_feedback(self, database: str, feedback_id: int) -> Feedback | None:
+        rows = self._read(
+            f"select {_FEEDBACK_COLUMNS} from feedback where database = ? and id = ?", database, feedback_id
+        )
+        return Feedback(*rows[0]) if rows else None
+
     def remove_feedback(self, database: str, feedback_id: int) -> bool:
         return self._delete("feedback", database, feedback_id)
 

@@ -27,6 +27,7 @@
     started: "Reading the schema",
     route: "Choosing how to answer",
     retrieving: "Finding relevant passages",
+    examples: "Found similar trusted examples",
     writing_sql: "Writing SQL",
     checking: "Checking the SQL",
     running: "Running the query",
@@ -554,6 +555,110 @@
     }
   }
 
+  /* ---- teaching: "This is right" (actors with llm-teach) and "This is wrong", sent as feedback ---------- */
+
+  function button(className, text) {
+    var node = el("button", className, text);
+    node.type = "button";
+    return node;
+  }
+
+  function feedbackBlock(result) {
+    var block = el("div", "ask-feedback");
+    var buttons = el("p", "ask-feedback-buttons");
+    var panel = el("div", "ask-wrong-panel");
+    var status = el("p", "ask-feedback-status");
+    status.setAttribute("role", "status");
+    status.hidden = true;
+    panel.hidden = true;
+    var body = {question: result.question, sql: result.example_sql || result.sql};
+    if (form.dataset.canTeach) {
+      var right = button("ask-right", "This is right");
+      right.title = "Save the question and this SQL as a trusted example for similar questions";
+      right.addEventListener("click", function () {
+        sendFeedback(block, Object.assign({verdict: "right"}, body), "Saved as a trusted example.");
+      });
+      buttons.appendChild(right);
+    }
+    var wrong = button("ask-wrong", "This is wrong");
+    wrong.setAttribute("aria-expanded", "false");
+    var commentId = "ask-wrong-comment-" + conversation.children.length;
+    var label = el("label", null, "What is wrong? (optional)");
+    label.htmlFor = commentId;
+    var comment = el("textarea", "ask-wrong-comment");
+    comment.id = commentId;
+    comment.rows = 2;
+    comment.maxLength = 2000;
+    var send = button("ask-wrong-send", "Send");
+    wrong.addEventListener("click", function () {
+      panel.hidden = !panel.hidden;
+      wrong.setAttribute("aria-expanded", String(!panel.hidden));
+      if (!panel.hidden) {
+        comment.focus();
+      }
+    });
+    send.addEventListener("click", function () {
+      sendFeedback(block, Object.assign({verdict: "wrong", comment: comment.value}, body), "Thanks — recorded.");
+    });
+    buttons.appendChild(wrong);
+    panel.appendChild(label);
+    panel.appendChild(comment);
+    panel.appendChild(send);
+    block.appendChild(buttons);
+    block.appendChild(panel);
+    block.appendChild(status);
+    return block;
+  }
+
+  async function sendFeedback(block, body, done) {
+    var status = block.querySelector(".ask-feedback-status");
+    var controls = block.querySelectorAll("button, textarea");
+    controls.forEach(function (control) {
+      control.disabled = true;
+    });
+    status.hidden = false;
+    status.className = "ask-feedback-status";
+    status.textContent = "Saving…";
+    try {
+      var response = await fetch(form.dataset.feedbackUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {"content-type": "application/json", "accept": "application/json",
+                  "x-csrftoken": form.dataset.csrftoken},
+        body: JSON.stringify(body)
+      });
+      var data = await errorFromResponse(response);
+      if (!response.ok || !data.ok) {
+        throw new Error(data.error || ("HTTP " + response.status));
+      }
+      block.querySelector(".ask-feedback-buttons").hidden = true;
+      block.querySelector(".ask-wrong-panel").hidden = true;
+      status.textContent = done;
+    } catch (error) {
+      status.className = "message-error ask-feedback-status";
+      status.textContent = "Not saved: " + error.message;
+      controls.forEach(function (control) {
+        control.disabled = false;
+      });
+    }
+  }
+
+  /* The trusted examples and saved queries the model was shown while writing the SQL. */
+  function guidedDetails(examples) {
+    var details = el("details", "ask-guided");
+    details.appendChild(el("summary", null, "Guided by " + plural(examples.length, "trusted example")));
+    var list = el("ul");
+    examples.forEach(function (example) {
+      var item = el("li", null, example.question);
+      if (example.source === "canned") {
+        item.appendChild(el("span", "ask-meta", " (saved query)"));
+      }
+      list.appendChild(item);
+    });
+    details.appendChild(list);
+    return details;
+  }
+
   function showResult(turn, result) {
     var node = turn.node;
     if (turn.early) {
@@ -581,6 +686,9 @@
         node.appendChild(chartFigure(result.chart));
       }
       appendRows(node, result);
+      if (form.dataset.feedbackUrl) {
+        node.appendChild(feedbackBlock(result));
+      }
     }
     if (result.passages && result.passages.length) {
       node.appendChild(el("h3", null, "Sources"));
@@ -592,6 +700,9 @@
         notes.appendChild(el("li", null, note));
       });
       node.appendChild(notes);
+    }
+    if (result.examples && result.examples.length) {
+      node.appendChild(guidedDetails(result.examples));
     }
     if (result.attempts && result.attempts.length) {
       node.appendChild(attemptsDetails(result.attempts, !result.ok));

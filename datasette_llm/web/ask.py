@@ -14,8 +14,6 @@ from urllib.parse import urlencode
 
 import sqlglot
 from datasette.utils import tilde_decode
-from datasette.utils.asgi import Forbidden as DatasetteForbidden
-from datasette.utils.asgi import NotFound as DatasetteNotFound
 from datasette.utils.asgi import Response
 
 from .. import permissions
@@ -33,7 +31,7 @@ from ..keep import keep_links
 from ..models import chat_model_for
 from .origins import is_cross_site_fetch, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
-from .responses import internal_error_json, json_bytes, json_errors, json_response
+from .responses import datasette_error, internal_error_json, json_bytes, json_errors, json_response
 
 logger = logging.getLogger(__name__)
 
@@ -126,15 +124,24 @@ def format_sql(sql: str) -> str:
 
 async def ask_payload(datasette, actor, result: AskResult) -> dict:
     """AskResult.to_json() plus the SQL formatted for reading, the chart that suits the rows (see charts.py),
-    for actors who may run SQL a link to edit it on Datasette's SQL page and its CSV / JSON downloads, and how
-    to save it as a query (keep.py)."""
+    for actors who may run SQL a link to edit it on Datasette's SQL page and its CSV / JSON downloads, how
+    to save it as a query (keep.py), and the SQL as a trusted example would keep it (`example_sql`)."""
     data = result.to_json()
+    data["example_sql"] = example_sql(result, settings_for(datasette).max_rows)
     data["chart"] = charts.chart_for_result(data)
     data["sql_formatted"] = format_sql(result.sql) if result.sql else None
     may_edit = result.sql and await permissions.can_execute_sql(datasette, actor, result.database)
     data["edit_sql_url"] = sql_page_url(datasette, result.database, data["sql_formatted"]) if may_edit else None
     data.update(await keep_links(datasette, actor, result.database, result.question, result.sql, data["sql_formatted"]))
     return data
+
+
+def example_sql(result: AskResult, max_rows: int) -> str | None:
+    """The answer's SQL without the LIMIT the guard added (Ask adds it again), as "This is right" saves it."""
+    added = f" LIMIT {int(max_rows)}"
+    if result.sql and result.limit_added and result.sql.endswith(added):
+        return result.sql[: -len(added)]
+    return result.sql
 
 
 # -- server-sent events --------------------------------------------------------------------------------
@@ -247,11 +254,14 @@ async def page_view(request, datasette):
         if table:
             await permissions.require_view_table(datasette, request.actor, database, table)
     except DatasetteLLMError as error:
-        raise (DatasetteForbidden if error.status == 403 else DatasetteNotFound)(error.message) from None
+        raise datasette_error(error) from None
     if settings.warm_up and request.method == "GET" and not is_cross_site_fetch(request):
         start_warm_up(datasette, request.actor, database, [table] if table else [])
+    from .examples import ask_page_links  # web/examples.py imports this module
+
     base = datasette.urls.database(database)
     context = {
+        **await ask_page_links(datasette, request.actor, database),
         "database": database,
         "table": table,
         "database_url": base,

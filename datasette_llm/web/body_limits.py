@@ -20,7 +20,7 @@ OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) ans
 def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
     """(path pattern, body limit in bytes, whether errors are JSON-RPC) for every route of the plugin."""
     from ..agents.mcp import MAX_BODY_BYTES as MCP_BYTES
-    from . import agents, ask
+    from . import agents, ask, examples
     from .routes import all_routes
 
     limits = {
@@ -28,6 +28,8 @@ def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
         agents.query_view: agents.QUERY_BODY_BYTES,
         ask.json_view: ask.MAX_BODY_BYTES,
         ask.stream_view: ask.MAX_BODY_BYTES,
+        examples.examples_view: examples.MAX_BODY_BYTES,
+        examples.feedback_view: examples.MAX_BODY_BYTES,
     }
     return [
         (re.compile(pattern), limits.get(view, OTHER_ROUTES_BYTES), view is agents.mcp_view)

@@ -7,6 +7,8 @@
   requests"): POST only; a JSON body (a page on another site cannot send one without a CORS preflight,
   which Datasette never grants for it) or a form that went through Datasette's CSRF token check; and no
   browser request marked as coming from another site.
+- `require_same_site_body`: the same rule for the body of any POST that changes what the plugin keeps
+  (trusted examples, feedback).
 - `refuse_cross_site_fetch`: GET APIs that embed the query (semantic search) may be linked to, but another
   site's page may not fetch or frame them (nor make the Ask page warm the model up).
 - `require_allowed_origin`: the Origin check of the agent APIs (MCP, query API) against DNS rebinding.
@@ -80,6 +82,17 @@ def require_model_request(datasette, request) -> None:
             '-d \'{"question": "..."}\' ' + request.path,
             allow=("POST",),
         )
+    require_same_site_body(
+        datasette,
+        request,
+        unsupported='Send the question as application/json: {"question": "..."}.',
+        cross_site=CROSS_SITE,
+    )
+
+
+def require_same_site_body(datasette, request, *, unsupported: str, cross_site: str) -> None:
+    """A POST body that no page on another site could have sent (415 or 403): JSON, or a form that passed
+    Datasette's cross-site check; and no browser saying it comes from another site."""
     kind = content_type(request.headers)
     if kind == FORM:
         bearer = (request.headers.get("authorization") or "").startswith("Bearer ")
@@ -100,9 +113,9 @@ def require_model_request(datasette, request) -> None:
                 "cookie); API clients send application/json."
             )
     elif kind != JSON:
-        raise UnsupportedMediaType('Send the question as application/json: {"question": "..."}.')
+        raise UnsupportedMediaType(unsupported)
     if not from_this_site(datasette, request):
-        raise Forbidden(CROSS_SITE)
+        raise Forbidden(cross_site)
 
 
 def require_cookie_form_from_this_site(request) -> None:

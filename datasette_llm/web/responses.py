@@ -6,6 +6,8 @@ import functools
 import json
 import logging
 
+from datasette.utils.asgi import Forbidden as DatasetteForbidden
+from datasette.utils.asgi import NotFound as DatasetteNotFound
 from datasette.utils.asgi import Response
 
 from ..errors import DatasetteLLMError, MethodNotAllowed, ModelBusy
@@ -33,6 +35,11 @@ def error_response(error: DatasetteLLMError) -> Response:
     if isinstance(error, MethodNotAllowed) and error.allow:
         headers["Allow"] = ", ".join(error.allow)
     return json_response(error.to_json(), status=error.status, headers=headers)
+
+
+def datasette_error(error: DatasetteLLMError) -> Exception:
+    """A permission error of a page (403, else 404) as Datasette's own, so it shows Datasette's error page."""
+    return (DatasetteForbidden if error.status == 403 else DatasetteNotFound)(error.message)
 
 
 def internal_error_json() -> dict:

@@ -1,10 +1,10 @@
-"""Collects the routes and action links of every web surface (ask, search, agents)."""
+"""Collects the routes and action links of every web surface (ask, examples, search, agents)."""
 
 from __future__ import annotations
 
-from . import agents, ask, search
+from . import agents, ask, examples, search
 
-SURFACES = (ask, search, agents)  # each has ROUTES, and may have action-link hooks
+SURFACES = (ask, examples, search, agents)  # each has ROUTES, and may have action-link hooks
 
 
 def _modules():

@@ -18,6 +18,7 @@ from datasette_llm.examples import (
     recheck,
     schema_hash,
 )
+from datasette_llm.examples.check import add_one, hidden_names, names_hidden_in
 from datasette_llm.sql.results import SchemaInfo
 
 
@@ -179,3 +180,46 @@ async def test_an_immutable_database_works_and_is_not_written(db_path, store):
     assert store.get("db", example.id).schema_hash == example.schema_hash
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
     assert sorted(path.name for path in db_path.parent.iterdir()) == ["db.db"]
+
+
+@pytest.mark.asyncio
+async def test_add_one_tells_added_from_present(db_path, store):
+    datasette = Datasette([str(db_path)])
+    first = await add_one(datasette, "db", "Cats?", "select name from cats", actor={"id": "ann"}, store=store)
+    again = await add_one(datasette, "db", "Cats?", "select name from cats", actor={"id": "bo"}, store=store)
+    assert (first.status, again.status) == ("added", "present")
+    assert first.example == again.example and again.example.added_by == "ann"
+    with pytest.raises(BadRequest, match='refused: no such table "dogs"') as refused:
+        await add_one(datasette, "db", "Dogs?", "select * from dogs", actor=None, store=store)
+    assert refused.value.details["reason"] == 'no such table "dogs"'
+
+
+@pytest.mark.asyncio
+async def test_hidden_names_are_the_tables_and_views_an_actor_may_not_see(db_path):
+    alter(db_path, "create view codes as select launch_code from secret", "create view old as select * from cats")
+    metadata = {"databases": {"db": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
+    datasette = Datasette([str(db_path)], metadata=metadata)
+    # The view that reads `secret` is hidden with it (the read policy would refuse it anyway).
+    assert await hidden_names(datasette, None, "db") == {"secret", "codes"}
+    assert await hidden_names(datasette, {"id": "admin"}, "db") == frozenset()
+
+
+@pytest.mark.parametrize(
+    "sql, hidden",
+    [
+        ("select launch_code from secret", True),
+        ('select * from "Secret"', True),
+        ("select * from [secret] s", True),
+        ("select * from `secret`", True),
+        ("select s.id from cats join main.secret s", True),
+        ('select * from "unterminated secret', True),  # not SQL, so every word counts
+        ("select 'secret' as word from cats", False),  # a string, not a name
+        ("select name from cats -- not secret", False),  # a comment
+        ("select name from cats /* secret */", False),
+        ("select secretive from cats", False),
+        ("select name from cats", False),
+        (None, False),
+    ],
+)
+def test_names_hidden_in(sql, hidden):
+    assert names_hidden_in(sql, frozenset({"secret"})) is hidden

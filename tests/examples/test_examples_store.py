@@ -158,8 +158,10 @@ def test_feedback_is_recorded_listed_and_removed(store):
         store.record_feedback("db", "q", None, "meh", comment=None, actor=None)
     with pytest.raises(BadRequest, match="question is empty"):
         store.record_feedback("db", " ", None, "right", comment=None, actor=None)
+    assert store.get_feedback("db", wrong.id) == wrong and store.get_feedback("other", wrong.id) is None
     assert store.remove_feedback("other", wrong.id) is False
     assert store.remove_feedback("db", wrong.id) is True
+    assert store.get_feedback("db", wrong.id) is None
     assert store.feedback("db") == [right]
     # Feedback and examples are separate: no example came of it.
     assert store.examples("db") == []
@@ -170,6 +172,7 @@ def test_reading_creates_nothing_and_the_first_write_makes_a_private_wal_store(t
     store = ExampleStore(path)
     assert store.examples("db") == [] and store.feedback("db") == [] and store.vectors("db", "m") == {}
     assert store.get("db", 1) is None and store.remove("db", 1) is False and store.remove_feedback("db", 1) is False
+    assert store.get_feedback("db", 1) is None
     assert not path.parent.exists()
 
     store.add("db", "q", "select 1", added_by=None, schema_hash="h")

@@ -1,0 +1,320 @@
+"""Teaching Ask on the web: the page of a database's trusted examples and feedback, and their JSON endpoints.
+
+- `GET /-/llm/{database}/examples` (the page) and `.json`, `POST .../examples` (add one),
+  `POST .../examples/{id}/remove`: actors with `llm-teach` on the database.
+- `POST /-/llm/{database}/feedback`: anyone who may ask the database; `"verdict": "right"` also makes the
+  question and its SQL a trusted example, so it needs `llm-teach` too. `POST .../feedback/{id}/remove`:
+  `llm-teach`.
+
+Permissions are in permissions.py, the store and the guard in datasette_llm/examples/. A POST body is JSON,
+or a url-encoded form from the examples page, which answers with a message and a redirect back to the page;
+`origins.require_same_site_body` keeps other sites' pages out, as it does for questions. Listings leave out
+the examples and feedback whose SQL names a table the actor may not see (examples/check.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode
+
+from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils.asgi import Response
+
+from .. import permissions
+from ..config import settings_for
+from ..errors import BadRequest, DatasetteLLMError, Forbidden, MethodNotAllowed, NotFound
+from ..examples.check import add_one, hidden_names, names_hidden_in, recheck
+from ..examples.store import VERDICTS, ExampleStore
+from .ask import require_enabled
+from .origins import require_same_site_body
+from .request_body import FORM, content_type, read_object
+from .responses import datasette_error, json_errors, json_response
+
+MAX_BODY_BYTES = 256 * 1024  # a question, up to 20,000 characters of SQL and a comment, with room for escapes
+ADD_EXAMPLE = '{"question": "...", "sql": "select ..."}'
+FEEDBACK = '{"question": "...", "sql": "select ...", "verdict": "wrong", "comment": "..."}'
+CROSS_SITE = "Requests from another site may not change trusted examples or feedback."
+
+
+def llm_path(datasette, database: str, *parts: str) -> str:
+    """/-/llm/{database}/{parts...}, with the instance's base_url and the database name tilde-encoded."""
+    return datasette.urls.path("/-/llm/" + "/".join([tilde_encode(database), *parts]))
+
+
+async def ask_page_links(datasette, actor, database: str) -> dict:
+    """What the Ask page needs for its feedback buttons: where to send feedback, and for actors with llm-teach
+    the examples page (whose presence also shows "This is right")."""
+    may_teach = await permissions.can_teach(datasette, actor, database)
+    return {
+        "feedback_url": llm_path(datasette, database, "feedback"),
+        "teach_url": llm_path(datasette, database, "examples") if may_teach else None,
+    }
+
+
+# -- requests --------------------------------------------------------------------------------------------
+
+
+def store_for(datasette) -> ExampleStore:
+    return ExampleStore.for_settings(settings_for(datasette))
+
+
+def database_of(request) -> str:
+    return tilde_decode(request.url_vars["database"])
+
+
+def actor_id(actor) -> str | None:
+    return str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
+
+
+def row_id(request, what: str, database: str) -> int:
+    raw = request.url_vars["id"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise NotFound(f"There is no {what} {raw!r} in {database!r}.")
+    return int(raw)
+
+
+def require_post(request, allow: tuple[str, ...] = ("POST",)) -> None:
+    if request.method != "POST":
+        raise MethodNotAllowed(
+            f"Send this with POST, as JSON (Content-Type: application/json), not {request.method}.", allow=allow
+        )
+
+
+def require_post_from_this_site(datasette, request, example: str, allow: tuple[str, ...] = ("POST",)) -> str:
+    """The database of a POST that changes examples or feedback, after checking the method (405) and where the
+    body comes from (415, 403)."""
+    require_post(request, allow)
+    unsupported = f"Send the body as application/json, such as {example}."
+    require_same_site_body(datasette, request, unsupported=unsupported, cross_site=CROSS_SITE)
+    return database_of(request)
+
+
+async def teach_request(datasette, request, example: str = "{}", allow: tuple[str, ...] = ("POST",)) -> str:
+    """require_post_from_this_site, then that the actor may teach the database (404, 403)."""
+    database = require_post_from_this_site(datasette, request, example, allow)
+    await permissions.require_teach(datasette, request.actor, database)
+    return database
+
+
+def text_field(data: dict, name: str, example: str, *, required: bool = True) -> str | None:
+    """A text field of the body; a missing or blank one is a 400 when required (the store checks lengths)."""
+    value = data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise BadRequest(f"The field {name!r} is missing or empty; send {example}.")
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"The field {name!r} must be text.")
+    return value
+
+
+def from_page(request) -> bool:
+    """A url-encoded form: the examples page's own, answered with a message and a redirect back to it."""
+    return content_type(request.headers) == FORM
+
+
+def answer(
+    datasette, request, database: str, data: dict, status: int, message: str, kind=None, refill: dict | None = None
+) -> Response:
+    """JSON with this status, or for the page's forms the message and a redirect back to the page (with the
+    form's fields filled in again from `refill`)."""
+    if not from_page(request):
+        return json_response(data, status=status)
+    datasette.add_message(request, message, datasette.INFO if kind is None else kind)
+    again = "?" + urlencode(refill) + "#add" if refill else ""
+    return Response.redirect(llm_path(datasette, database, "examples") + again)
+
+
+# -- what a teacher sees ------------------------------------------------------------------------------------
+
+
+async def listing(datasette, actor, database: str) -> dict:
+    """The examples (checked again first if the schema changed) and the feedback, without those whose SQL names
+    a table the actor may not see (counted in `not_shown`)."""
+    store = store_for(datasette)
+    await recheck(datasette, database, store)
+    examples = await asyncio.to_thread(store.examples, database, include_set_aside=True)
+    feedback = await asyncio.to_thread(store.feedback, database)
+    hidden = await hidden_names(datasette, actor, database)
+    shown = [example for example in examples if not names_hidden_in(example.sql, hidden)]
+    shown_feedback = [item for item in feedback if not names_hidden_in(item.sql, hidden)]
+    return {
+        "ok": True,
+        "database": database,
+        "examples": [example.to_json() for example in shown if example.status == "active"],
+        "set_aside": [example.to_json() for example in shown if example.status == "set_aside"],
+        "feedback": [item.to_json() for item in shown_feedback],
+        "not_shown": {"examples": len(examples) - len(shown), "feedback": len(feedback) - len(shown_feedback)},
+    }
+
+
+@json_errors
+async def list_view(request, datasette):
+    """GET /-/llm/{database}/examples.json: the trusted examples (active and set aside) and the feedback of a
+    database, for actors with llm-teach."""
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed("This is read with GET.", allow=("GET",))
+    database = database_of(request)
+    await permissions.require_teach(datasette, request.actor, database)
+    return json_response(await listing(datasette, request.actor, database))
+
+
+async def examples_view(request, datasette):
+    """GET /-/llm/{database}/examples: the page of trusted examples and feedback (llm-teach). POST JSON
+    {"question", "sql"} there to add an example: 201, 200 if it is there already, 400 with the guard's reason."""
+    if request.method in ("GET", "HEAD"):
+        return await page_view(request, datasette)
+    return await add_view(request, datasette)
+
+
+def when(timestamp: str) -> str:
+    """2025-05-01T09:30:00+00:00 as 2025-05-01 09:30 UTC."""
+    return timestamp[:16].replace("T", " ") + " UTC" if timestamp.endswith("+00:00") else timestamp
+
+
+async def page_view(request, datasette):
+    database = database_of(request)
+    try:
+        await permissions.require_teach(datasette, request.actor, database)
+    except DatasetteLLMError as error:
+        raise datasette_error(error) from None
+    data = await listing(datasette, request.actor, database)
+
+    def remove_url(kind: str, item: dict) -> str:
+        return llm_path(datasette, database, kind, str(item["id"]), "remove")
+
+    examples = [
+        {**item, "when": when(item["added_at"]), "remove_url": remove_url("examples", item)}
+        for item in data["examples"] + data["set_aside"]
+    ]
+    feedback = [
+        {
+            **item,
+            "when": when(item["created_at"]),
+            "remove_url": remove_url("feedback", item),
+            "correct_url": "?" + urlencode({"question": item["question"], "sql": item["sql"] or ""}) + "#add",
+        }
+        for item in reversed(data["feedback"])  # newest first
+    ]
+    context = {
+        "database": database,
+        "examples": [item for item in examples if item["status"] == "active"],
+        "set_aside": [item for item in examples if item["status"] == "set_aside"],
+        "feedback": feedback,
+        "not_shown": data["not_shown"],
+        "add_url": llm_path(datasette, database, "examples"),
+        "json_url": llm_path(datasette, database, "examples.json"),
+        "ask_url": datasette.urls.database(database) + "/-/ask",
+        "question": request.args.get("question") or "",
+        "sql": request.args.get("sql") or "",
+        "max_question_chars": settings_for(datasette).max_question_chars,
+        "ask_css": datasette.urls.static_plugins("datasette-llm", "ask.css"),
+    }
+    html = await datasette.render_template("datasette_llm/llm_examples.html", context, request=request)
+    return Response.html(html)
+
+
+# -- changing examples ---------------------------------------------------------------------------------------
+
+
+@json_errors
+async def add_view(request, datasette):
+    database = await teach_request(datasette, request, ADD_EXAMPLE, allow=("GET", "POST"))
+    data = await read_object(request, MAX_BODY_BYTES, example=ADD_EXAMPLE)
+    question = text_field(data, "question", ADD_EXAMPLE)
+    sql = text_field(data, "sql", ADD_EXAMPLE)
+    try:
+        outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store_for(datasette))
+    except BadRequest as refused:
+        if not from_page(request):
+            raise
+        refill = {"question": question, "sql": sql}
+        return answer(datasette, request, database, {}, 400, refused.message, datasette.ERROR, refill)
+    example = outcome.example
+    added = outcome.status == "added"
+    message = f"{'Added' if added else 'Already there:'} example #{example.id}, “{example.question}”."
+    body = {"ok": True, "status": outcome.status, "example": example.to_json()}
+    return answer(datasette, request, database, body, 201 if added else 200, message)
+
+
+async def visible_row(datasette, actor, database: str, what: str, row, row_id: int):
+    """The example or feedback row, or the same 404 whether it does not exist or names a hidden table."""
+    if row is None or names_hidden_in(row.sql, await hidden_names(datasette, actor, database)):
+        raise NotFound(f"There is no {what} #{row_id} in {database!r}.")
+    return row
+
+
+async def remove_row(request, datasette, what: str, get, remove):
+    database = await teach_request(datasette, request)
+    store = store_for(datasette)
+    try:
+        number = row_id(request, what, database)
+        row = await visible_row(
+            datasette, request.actor, database, what, await asyncio.to_thread(get, store, database, number), number
+        )
+    except NotFound as missing:
+        if not from_page(request):
+            raise
+        return answer(datasette, request, database, {}, 404, missing.message, datasette.WARNING)
+    await asyncio.to_thread(remove, store, database, number)
+    body = {"ok": True, "removed": row.to_json()}
+    return answer(datasette, request, database, body, 200, f"Removed {what} #{number}, “{row.question}”.")
+
+
+@json_errors
+async def remove_example_view(request, datasette):
+    """POST /-/llm/{database}/examples/{id}/remove: remove a trusted example (llm-teach)."""
+    return await remove_row(request, datasette, "example", ExampleStore.get, ExampleStore.remove)
+
+
+# -- feedback ------------------------------------------------------------------------------------------------
+
+
+@json_errors
+async def feedback_view(request, datasette):
+    """POST {"question", "sql", "verdict": "wrong"/"right", "comment"} to /-/llm/{database}/feedback: feedback on
+    an answer, from anyone who may ask; "right" from an actor with llm-teach also adds a trusted example."""
+    database = require_post_from_this_site(datasette, request, FEEDBACK)
+    await permissions.require_ask(datasette, request.actor, database)
+    require_enabled(settings_for(datasette), database)
+    data = await read_object(request, MAX_BODY_BYTES, example=FEEDBACK)
+    verdict = data.get("verdict")
+    if verdict not in VERDICTS:
+        raise BadRequest(f'The field "verdict" must be "right" or "wrong", got {verdict!r}; send {FEEDBACK}.')
+    if verdict == "right" and not await permissions.can_teach(datasette, request.actor, database):
+        raise Forbidden(
+            f"Marking an answer right makes it a trusted example, which needs the {permissions.LLM_TEACH} "
+            f'permission on {database!r}; send "verdict": "wrong" with a comment instead.'
+        )
+    question = text_field(data, "question", FEEDBACK)
+    sql = text_field(data, "sql", FEEDBACK, required=verdict == "right")
+    comment = text_field(data, "comment", FEEDBACK, required=False)
+    store = store_for(datasette)
+    outcome = None
+    if verdict == "right":
+        outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store)
+    feedback = await asyncio.to_thread(
+        store.record_feedback, database, question, sql, verdict, comment=comment, actor=actor_id(request.actor)
+    )
+    body = {
+        "ok": True,
+        "feedback": feedback.to_json(),
+        "status": outcome.status if outcome else None,
+        "example": outcome.example.to_json() if outcome else None,
+    }
+    return json_response(body, status=201)
+
+
+@json_errors
+async def remove_feedback_view(request, datasette):
+    """POST /-/llm/{database}/feedback/{id}/remove: remove one piece of feedback (llm-teach)."""
+    return await remove_row(request, datasette, "feedback", ExampleStore.get_feedback, ExampleStore.remove_feedback)
+
+
+ROUTES = [
+    (r"^/-/llm/(?P<database>[^/]+)/examples\.json$", list_view),
+    (r"^/-/llm/(?P<database>[^/]+)/examples$", examples_view),
+    (r"^/-/llm/(?P<database>[^/]+)/examples/(?P<id>[^/]+)/remove$", remove_example_view),
+    (r"^/-/llm/(?P<database>[^/]+)/feedback$", feedback_view),
+    (r"^/-/llm/(?P<database>[^/]+)/feedback/(?P<id>[^/]+)/remove$", remove_feedback_view),
+]

@@ -1,0 +1,512 @@
+"""Teaching Ask over HTTP (issue 17, parts 4 and 5): the trusted examples JSON endpoints, the feedback endpoint,
+the examples page and its forms, and the llm-teach permission on Datasette 0.65 and 1.0.
+
+Actors: anonymous (may view, may not ask), `asker` (may ask, may not teach), `teacher` (may ask and teach),
+`admin` (teaches too, and alone sees the `secret` table). Everything runs in-process; on 1.0 conftest.py moves
+`permissions` blocks from metadata to config (tests/datasette_versions.py).
+"""
+
+import json
+import re
+import sqlite3
+
+import pytest
+from ask_helpers import ScriptedModel, sql_reply
+from datasette.app import Datasette
+from datasette_versions import DATASETTE_1, metadata_to_config, only_datasette_065, only_datasette_1
+from examples_helpers import make_database
+
+from datasette_llm import permissions
+from datasette_llm.config import load_settings
+from datasette_llm.errors import ConfigError
+
+SECRET = "examples-web-secret"
+ADMIN, TEACHER, ASKER = {"id": "admin"}, {"id": "teacher"}, {"id": "asker"}
+TEACHERS = {"id": ["teacher", "admin"]}
+# Only admin sees `secret`; asker and teacher may ask, anonymous may not; teacher and admin may teach.
+METADATA = {
+    "databases": {
+        "db": {"tables": {"secret": {"allow": ADMIN}}},
+        "private": {"allow": ADMIN},
+    },
+    "plugins": {"datasette-llm": {"warm_up": False, "allow_ask": {"id": ["asker", "teacher", "admin"]}}},
+}
+CATS = {"question": "How many cats are there?", "sql": "select count(*) from cats"}
+
+
+@pytest.fixture
+def paths(tmp_path):
+    """db.db (cats, and `secret`, which only admin sees) and private.db (which only admin may view)."""
+    private = tmp_path / "private.db"
+    with sqlite3.connect(private) as conn:
+        conn.execute("create table payroll (id integer primary key, salary integer)")
+    conn.close()
+    return make_database(tmp_path / "db.db"), private
+
+
+def make_ds(paths, *, allow_teach=TEACHERS, metadata=None, **kwargs):
+    metadata = json.loads(json.dumps(metadata or METADATA))
+    if allow_teach is not None:
+        metadata["plugins"]["datasette-llm"]["allow_teach"] = allow_teach
+    return Datasette([str(p) for p in paths], metadata=metadata, secret=SECRET, **kwargs)
+
+
+def signed_in(ds, actor):
+    """Cookies and headers of a signed-in browser that passed Datasette's CSRF check (0.65's token)."""
+    token = ds.sign("token", "csrftoken")
+    cookies = {"ds_csrftoken": token}
+    if actor is not None:
+        cookies["ds_actor"] = ds.sign({"a": actor}, "actor")
+    return {"cookies": cookies, "headers": {"x-csrftoken": token}}
+
+
+def form_of(ds, actor, fields=None):
+    """A url-encoded form as the examples page sends it: the csrftoken field, and Sec-Fetch-Site on 1.0."""
+    token = ds.sign("token", "csrftoken")
+    headers = {"sec-fetch-site": "same-origin"} if DATASETTE_1 else {}
+    return {
+        "data": {"csrftoken": token, **(fields or {})},
+        "cookies": {"ds_actor": ds.sign({"a": actor}, "actor"), "ds_csrftoken": token},
+        "headers": headers,
+    }
+
+
+async def add(ds, actor, pair=CATS):
+    return await ds.client.post("/-/llm/db/examples", json=pair, **signed_in(ds, actor))
+
+
+async def feedback(ds, actor, **fields):
+    body = {"question": CATS["question"], "sql": CATS["sql"], "verdict": "wrong", **fields}
+    return await ds.client.post("/-/llm/db/feedback", json=body, **signed_in(ds, actor))
+
+
+async def listing(ds, actor=TEACHER):
+    response = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, actor))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# -- the permission matrix --------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_who_may_do_what(paths):
+    ds = make_ds(paths)
+    example_id = (await add(ds, TEACHER)).json()["example"]["id"]
+    feedback_id = (await feedback(ds, TEACHER)).json()["feedback"]["id"]
+    expected = {
+        # actor: (list, page, add, feedback wrong, feedback right, remove example, remove feedback)
+        "anonymous": (403, 403, 403, 403, 403, 403, 403),
+        "asker": (403, 403, 403, 201, 403, 403, 403),
+        "teacher": (200, 200, 200, 201, 201, 200, 200),
+    }
+    for name, actor in (("anonymous", None), ("asker", ASKER), ("teacher", TEACHER)):
+        auth = signed_in(ds, actor)
+        statuses = (
+            (await ds.client.get("/-/llm/db/examples.json", **auth)).status_code,
+            (await ds.client.get("/-/llm/db/examples", **auth)).status_code,
+            (await ds.client.post("/-/llm/db/examples", json=CATS, **auth)).status_code,
+            (await feedback(ds, actor, comment=f"from {name}")).status_code,
+            (await feedback(ds, actor, verdict="right")).status_code,
+            (await ds.client.post(f"/-/llm/db/examples/{example_id}/remove", json={}, **auth)).status_code,
+            (await ds.client.post(f"/-/llm/db/feedback/{feedback_id}/remove", json={}, **auth)).status_code,
+        )
+        assert statuses == expected[name], name
+    refused = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, ASKER))
+    assert refused.json()["code"] == "forbidden" and "llm-teach" in refused.json()["error"]
+    # Feedback is recorded with the actor's id (the first, removed at the end, is gone); the teacher's last
+    # step removed the one example.
+    data = await listing(ds)
+    assert [(f["actor"], f["verdict"], f["comment"]) for f in data["feedback"]] == [
+        ("asker", "wrong", "from asker"),
+        ("teacher", "wrong", "from teacher"),
+        ("teacher", "right", None),
+    ]
+    assert data["examples"] == []
+
+
+@pytest.mark.asyncio
+async def test_nobody_may_teach_without_a_rule(paths):
+    """Unlike llm-ask, llm-teach has no fallback: with no allow_teach (and no 1.0 permissions block) nobody may
+    teach, not even an actor who may run SQL and ask."""
+    ds = make_ds(paths, allow_teach=None)
+    for actor in (None, ASKER, TEACHER, ADMIN):
+        assert not await permissions.can_teach(ds, actor, "db")
+        assert (await add(ds, actor)).status_code == 403
+    assert (await feedback(ds, ADMIN)).status_code == 201
+    assert (await feedback(ds, ADMIN, verdict="right")).status_code == 403
+
+
+@pytest.mark.asyncio
+async def test_allow_teach_per_database_replaces_the_instance_setting(paths):
+    metadata = json.loads(json.dumps(METADATA))
+    metadata["databases"]["db"]["plugins"] = {"datasette-llm": {"allow_teach": {"id": "asker"}}}
+    ds = make_ds(paths, metadata=metadata, allow_teach=TEACHERS)
+    assert await permissions.can_teach(ds, ASKER, "db")
+    assert not await permissions.can_teach(ds, TEACHER, "db")  # the database's own block decides
+    assert await permissions.can_teach(ds, ADMIN, "private")  # the instance's block, where none of its own
+    assert not await permissions.can_teach(ds, TEACHER, "private")  # may not even view it
+    assert (await add(ds, ASKER)).status_code == 201
+    assert (await add(ds, TEACHER)).status_code == 403
+    with_all = make_ds(paths, allow_teach=True)
+    assert await permissions.can_teach(with_all, None, "db")
+    assert not await permissions.can_teach(with_all, None, "private")  # llm-teach never opens a hidden database
+
+
+def test_allow_teach_must_be_an_allow_block():
+    assert load_settings({"allow_teach": {"id": ["alice"]}}).allow_teach == {"id": ["alice"]}
+    assert load_settings({}).allow_teach is None
+    with pytest.raises(ConfigError, match="allow block"):
+        load_settings({"allow_teach": "alice"})
+
+
+@only_datasette_065
+@pytest.mark.asyncio
+async def test_allow_teach_is_the_permission_allowed_verdict_on_065(paths):
+    ds = make_ds(paths)
+    assert await ds.permission_allowed(TEACHER, "llm-teach", "db") is True
+    assert await ds.permission_allowed(ASKER, "llm-teach", "db") is False
+    assert await ds.permission_allowed(ASKER, "llm-teach", "db", default=None) is False
+    assert await make_ds(paths, allow_teach=None).permission_allowed(TEACHER, "llm-teach", "db", default=None) is None
+
+
+@only_datasette_1
+@pytest.mark.asyncio
+async def test_permissions_block_grants_llm_teach_on_datasette1(paths):
+    """Datasette 1.0: llm-teach is a registered action, granted by a `permissions: llm-teach:` block in
+    datasette.yaml; allow_teach becomes rules Datasette's own allowed() knows; root gets it as root gets all."""
+    from datasette.resources import DatabaseResource
+
+    metadata = json.loads(json.dumps(METADATA))
+    metadata["databases"]["db"]["permissions"] = {"llm-teach": {"id": "asker"}}
+    metadata, config = metadata_to_config(metadata, None)
+    assert config["databases"]["db"]["permissions"] == {"llm-teach": {"id": "asker"}}
+    ds = Datasette([str(p) for p in paths], metadata=metadata, config=config, secret=SECRET)
+    await ds.invoke_startup()
+    action = ds.actions[permissions.LLM_TEACH]
+    assert action.resource_class is DatabaseResource
+    assert await permissions.can_teach(ds, ASKER, "db")
+    assert not await permissions.can_teach(ds, TEACHER, "db")
+    assert (await add(ds, ASKER)).status_code == 201
+    assert (await add(ds, TEACHER)).status_code == 403
+    # allow_teach as rules: allowed() agrees with can_teach.
+    ruled = make_ds(paths)
+    await ruled.invoke_startup()
+    assert await ruled.allowed(action="llm-teach", resource=DatabaseResource("db"), actor=TEACHER)
+    assert not await ruled.allowed(action="llm-teach", resource=DatabaseResource("db"), actor=ASKER)
+    # The root actor (datasette --root) gets llm-teach with no rule at all.
+    rooted = make_ds(paths, allow_teach=None)
+    rooted.root_enabled = True
+    await rooted.invoke_startup()
+    assert await permissions.can_teach(rooted, {"id": "root"}, "db")
+    assert not await permissions.can_teach(rooted, TEACHER, "db")
+
+
+# -- adding and listing examples --------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_add_example_statuses(paths):
+    ds = make_ds(paths)
+    created = await add(ds, TEACHER)
+    assert created.status_code == 201 and created.json()["status"] == "added"
+    example = created.json()["example"]
+    assert example["question"] == CATS["question"] and example["added_by"] == "teacher"
+    again = await add(ds, TEACHER, {"question": f"  {CATS['question']} ", "sql": CATS["sql"]})
+    assert again.status_code == 200 and again.json()["status"] == "present"
+    assert again.json()["example"]["id"] == example["id"]
+    # A table the teacher may not see is refused with the guard's words, as a missing one is.
+    hidden = await add(ds, TEACHER, {"question": "The codes?", "sql": "select launch_code from secret"})
+    assert hidden.status_code == 400 and hidden.json()["reason"] == 'no such table "secret"'
+    missing = await add(ds, TEACHER, {"question": "Dogs?", "sql": "select * from dogs"})
+    assert missing.status_code == 400 and missing.json()["reason"] == 'no such table "dogs"'
+    writes = await add(ds, TEACHER, {"question": "Drop?", "sql": "delete from cats"})
+    assert writes.status_code == 400 and "only SELECT" in writes.json()["error"]
+    # Admin may see secret, so the same example is theirs to add.
+    assert (
+        await add(ds, ADMIN, {"question": "The codes?", "sql": "select launch_code from secret"})
+    ).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'{"sql": "select 1"}', "'question' is missing"),
+        (b'{"question": "Q", "sql": "   "}', "'sql' is missing"),
+        (b'{"question": 7, "sql": "select 1"}', "must be text"),
+        (b'{"question": "\\ud800", "sql": "select 1"}', "lone surrogate"),
+        (json.dumps({"question": "q" * 2001, "sql": "select 1"}).encode(), "the most is 2,000"),
+    ],
+)
+@pytest.mark.asyncio
+async def test_add_example_bad_bodies_are_400(paths, body, fragment):
+    ds = make_ds(paths)
+    auth = signed_in(ds, TEACHER)
+    auth["headers"]["content-type"] = "application/json"
+    response = await ds.client.post("/-/llm/db/examples", content=body, **auth)
+    assert response.status_code == 400 and fragment in response.json()["error"], response.text
+    assert (await listing(ds))["examples"] == []
+
+
+@pytest.mark.asyncio
+async def test_methods_sizes_types_and_unknown_things(paths):
+    ds = make_ds(paths)
+    auth = signed_in(ds, TEACHER)
+    example_id = (await add(ds, TEACHER)).json()["example"]["id"]
+    # 405 with Allow, as JSON.
+    for method, path, allow in (
+        ("GET", f"/-/llm/db/examples/{example_id}/remove", "POST"),
+        ("GET", "/-/llm/db/feedback", "POST"),
+        ("GET", "/-/llm/db/feedback/1/remove", "POST"),
+        ("POST", "/-/llm/db/examples.json", "GET"),
+        ("PUT", "/-/llm/db/examples", "GET, POST"),
+        ("DELETE", f"/-/llm/db/examples/{example_id}/remove", "POST"),
+    ):
+        response = await ds.client.request(method, path, **auth)
+        assert response.status_code == 405 and response.headers["allow"] == allow, (method, path)
+        assert response.json()["code"] == "method_not_allowed"
+    # 413 past 256 KB, before anything parses it; 415 for a body type a page on another site can send freely.
+    big = {"question": "Q", "sql": "select 1 -- " + "x" * 300_000}
+    assert (await ds.client.post("/-/llm/db/examples", json=big, **auth)).status_code == 413
+    assert (await ds.client.post("/-/llm/db/feedback", json=big, **auth)).status_code == 413
+    plain = await ds.client.post("/-/llm/db/examples", content=b"hello", headers={"content-type": "text/plain"})
+    assert plain.status_code == 415 and "application/json" in plain.json()["error"]
+    # 404: a database that does not exist and one the actor may not view get the same answer.
+    missing = await ds.client.post("/-/llm/nope/examples", json=CATS, **auth)
+    hidden = await ds.client.post("/-/llm/private/examples", json=CATS, **auth)
+    assert missing.status_code == hidden.status_code == 404
+    assert hidden.json()["error"] == "Database 'private' does not exist. Databases: db."
+    assert missing.json()["databases"] == hidden.json()["databases"] == ["db"]
+    assert (await ds.client.get("/-/llm/private/examples.json", **auth)).status_code == 404
+    assert (
+        await ds.client.post("/-/llm/private/feedback", json={**CATS, "verdict": "wrong"}, **auth)
+    ).status_code == 404
+    # 404: ids that are not there, or not ids at all.
+    for path in ("/-/llm/db/examples/999/remove", "/-/llm/db/examples/abc/remove", "/-/llm/db/feedback/1/remove"):
+        response = await ds.client.post(path, json={}, **auth)
+        assert response.status_code == 404 and response.json()["code"] == "not_found", path
+    assert (await ds.client.post(f"/-/llm/db/examples/{example_id}/remove", json={}, **auth)).status_code == 200
+    gone = await ds.client.post(f"/-/llm/db/examples/{example_id}/remove", json={}, **auth)
+    assert gone.status_code == 404 and gone.json()["error"] == f"There is no example #{example_id} in 'db'."
+
+
+@pytest.mark.asyncio
+async def test_listing_rechecks_and_shows_set_aside_examples(paths):
+    db_path, _ = paths
+    ds = make_ds(paths)
+    assert (await add(ds, TEACHER, {"question": "Ages?", "sql": "select name, age from cats"})).status_code == 201
+    assert (await add(ds, TEACHER)).status_code == 201
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("alter table cats rename column age to years")
+    conn.close()
+    data = await listing(ds)
+    assert [e["question"] for e in data["examples"]] == [CATS["question"]]
+    (aside,) = data["set_aside"]
+    assert aside["question"] == "Ages?" and aside["status"] == "set_aside" and "age" in aside["reason"]
+    page = await ds.client.get("/-/llm/db/examples", **signed_in(ds, TEACHER))
+    assert "Set aside (1)" in page.text and "Ages?" in page.text
+
+
+@pytest.mark.asyncio
+async def test_listing_leaves_out_what_names_a_hidden_table(paths):
+    """Admin's example and feedback about `secret` never reach the teacher, who may not see that table."""
+    ds = make_ds(paths)
+    secret = {"question": "The codes?", "sql": 'select launch_code from "secret"'}
+    secret_id = (await add(ds, ADMIN, secret)).json()["example"]["id"]
+    feedback_id = (await feedback(ds, ADMIN, **secret)).json()["feedback"]["id"]
+    assert (await add(ds, TEACHER)).status_code == 201
+    data = await listing(ds, TEACHER)
+    assert [e["question"] for e in data["examples"]] == [CATS["question"]] and data["feedback"] == []
+    assert data["not_shown"] == {"examples": 1, "feedback": 1}
+    assert "hunter2" not in json.dumps(data) and "launch_code" not in json.dumps(data)
+    page = await ds.client.get("/-/llm/db/examples", **signed_in(ds, TEACHER))
+    assert "launch_code" not in page.text and "names a table you may not see" in page.text
+    # Nor may the teacher remove them: the same 404 as an id that does not exist.
+    auth = signed_in(ds, TEACHER)
+    assert (await ds.client.post(f"/-/llm/db/examples/{secret_id}/remove", json={}, **auth)).status_code == 404
+    assert (await ds.client.post(f"/-/llm/db/feedback/{feedback_id}/remove", json={}, **auth)).status_code == 404
+    admin = await listing(ds, ADMIN)
+    assert len(admin["examples"]) == 2 and len(admin["feedback"]) == 1
+    assert admin["not_shown"] == {"examples": 0, "feedback": 0}
+
+
+# -- feedback -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_feedback_right_from_a_teacher_adds_the_example(paths):
+    ds = make_ds(paths)
+    right = await feedback(ds, TEACHER, verdict="right")
+    assert right.status_code == 201 and right.json()["status"] == "added"
+    assert right.json()["example"]["sql"] == CATS["sql"] and right.json()["feedback"]["verdict"] == "right"
+    again = await feedback(ds, TEACHER, verdict="right")
+    assert again.status_code == 201 and again.json()["status"] == "present"
+    data = await listing(ds)
+    assert [e["question"] for e in data["examples"]] == [CATS["question"]]
+    assert [(f["verdict"], f["actor"]) for f in data["feedback"]] == [("right", "teacher"), ("right", "teacher")]
+    # "Right" about a table the teacher may not see is refused by the guard, and nothing is recorded.
+    hidden = await feedback(ds, TEACHER, verdict="right", question="Codes?", sql="select launch_code from secret")
+    assert hidden.status_code == 400 and hidden.json()["reason"] == 'no such table "secret"'
+    assert len((await listing(ds))["feedback"]) == 2
+
+
+@pytest.mark.parametrize(
+    "fields, status, fragment",
+    [
+        ({"verdict": None}, 400, '"verdict" must be "right" or "wrong"'),
+        ({"verdict": "meh"}, 400, '"verdict" must be "right" or "wrong"'),
+        ({"question": ""}, 400, "'question' is missing"),
+        ({"verdict": "right", "sql": None}, 400, "'sql' is missing"),
+        ({"comment": "c" * 2001}, 400, "the most is 2,000"),
+        ({"comment": ["a list"]}, 400, "must be text"),
+    ],
+)
+@pytest.mark.asyncio
+async def test_feedback_bad_input(paths, fields, status, fragment):
+    ds = make_ds(paths)
+    response = await feedback(ds, TEACHER, **fields)
+    assert response.status_code == status and fragment in response.json()["error"], response.text
+
+
+@pytest.mark.asyncio
+async def test_feedback_wrong_without_sql_or_comment(paths):
+    """An answer from text passages has no SQL: "This is wrong" still records it."""
+    ds = make_ds(paths)
+    response = await feedback(ds, ASKER, sql=None)
+    assert response.status_code == 201 and response.json()["feedback"]["sql"] is None
+    assert response.json()["feedback"]["comment"] is None and response.json()["example"] is None
+
+
+@pytest.mark.asyncio
+async def test_feedback_needs_ask_enabled_for_the_database(paths):
+    metadata = json.loads(json.dumps(METADATA))
+    metadata["plugins"]["datasette-llm"]["databases"] = ["private"]
+    ds = make_ds(paths, metadata=metadata)
+    response = await feedback(ds, TEACHER)
+    assert response.status_code == 404 and "not enabled" in response.json()["error"]
+
+
+# -- cross-site requests ------------------------------------------------------------------------------
+
+
+@only_datasette_065
+@pytest.mark.asyncio
+async def test_cookie_posts_need_the_csrf_token_on_065(paths):
+    ds = make_ds(paths)
+    cookies = signed_in(ds, TEACHER)["cookies"]
+    refused = await ds.client.post("/-/llm/db/examples", json=CATS, cookies=cookies)
+    assert refused.status_code == 403  # asgi-csrf: JSON with cookies but no x-csrftoken
+    forged = await ds.client.post("/-/llm/db/examples", json=CATS, cookies=cookies, headers={"x-csrftoken": "no"})
+    assert forged.status_code == 403
+    # A form from another site's page carries neither the CSRF cookie nor the token.
+    cookieless = await ds.client.post("/-/llm/db/examples", data=CATS)
+    assert cookieless.status_code == 403 and "CSRF" in cookieless.json()["error"]
+    assert (await listing(ds))["examples"] == []
+
+
+@only_datasette_1
+@pytest.mark.asyncio
+async def test_cross_site_posts_are_refused_on_datasette1(paths):
+    ds = make_ds(paths)
+    cookies = signed_in(ds, TEACHER)["cookies"]
+    for headers in ({"sec-fetch-site": "cross-site"}, {"origin": "https://evil.example"}):
+        response = await ds.client.post("/-/llm/db/examples", json=CATS, cookies=cookies, headers=headers)
+        assert response.status_code == 403
+        response = await ds.client.post("/-/llm/db/feedback", json={**CATS, "verdict": "wrong"}, headers=headers)
+        assert response.status_code == 403
+    # A form with the browser's cookies must say where it comes from.
+    form = await ds.client.post("/-/llm/db/examples", data=CATS, cookies=cookies)
+    assert form.status_code == 403
+    assert (await listing(ds))["examples"] == []
+
+
+# -- the page and its forms ------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_page_lists_examples_and_feedback_with_remove_forms(paths):
+    ds = make_ds(paths)
+    example_id = (await add(ds, TEACHER)).json()["example"]["id"]
+    feedback_id = (await feedback(ds, ASKER, comment="<b>counts dogs</b>")).json()["feedback"]["id"]
+    page = await ds.client.get("/-/llm/db/examples", **signed_in(ds, TEACHER))
+    assert page.status_code == 200 and "<h1>Trusted examples:" in page.text
+    assert f'action="/-/llm/db/examples/{example_id}/remove"' in page.text
+    assert f'action="/-/llm/db/feedback/{feedback_id}/remove"' in page.text
+    assert "&lt;b&gt;counts dogs&lt;/b&gt;" in page.text and "<b>counts" not in page.text
+    assert 'name="csrftoken"' in page.text and "How many cats are there?" in page.text
+    correct = re.search(r'class="llm-correct" href="([^"]+)"', page.text).group(1)
+    refilled = await ds.client.get("/-/llm/db/examples" + correct.replace("&amp;", "&"), **signed_in(ds, TEACHER))
+    assert (
+        'value="How many cats are there?"' in refilled.text and "select count(*) from cats</textarea>" in refilled.text
+    )
+
+    # Remove with the page's form: a redirect back to the page, which says what happened.
+    removed = await ds.client.post(f"/-/llm/db/examples/{example_id}/remove", **form_of(ds, TEACHER))
+    assert removed.status_code == 302 and removed.headers["location"] == "/-/llm/db/examples"
+    after = await ds.client.get(
+        "/-/llm/db/examples", cookies={**form_of(ds, TEACHER)["cookies"], "ds_messages": removed.cookies["ds_messages"]}
+    )
+    assert f"Removed example #{example_id}" in after.text and 'id="llm-no-examples"' in after.text
+    twice = await ds.client.post(f"/-/llm/db/examples/{example_id}/remove", **form_of(ds, TEACHER))
+    assert twice.status_code == 302  # a second click: a message, not an error page
+    assert (await ds.client.post(f"/-/llm/db/feedback/{feedback_id}/remove", **form_of(ds, TEACHER))).status_code == 302
+    assert (await listing(ds))["feedback"] == []
+
+
+@pytest.mark.asyncio
+async def test_page_add_form(paths):
+    ds = make_ds(paths)
+    added = await ds.client.post("/-/llm/db/examples", **form_of(ds, TEACHER, CATS))
+    assert added.status_code == 302 and added.headers["location"] == "/-/llm/db/examples"
+    assert [e["sql"] for e in (await listing(ds))["examples"]] == [CATS["sql"]]
+    # Refused: back to the form, filled in again, with the guard's reason as the message.
+    refused = await ds.client.post(
+        "/-/llm/db/examples", **form_of(ds, TEACHER, {"question": "Codes?", "sql": "select * from secret"})
+    )
+    assert refused.status_code == 302 and refused.headers["location"].endswith("sql=select+%2A+from+secret#add")
+    cookies = {**form_of(ds, TEACHER)["cookies"], "ds_messages": refused.cookies["ds_messages"]}
+    page = await ds.client.get(refused.headers["location"].split("#")[0], cookies=cookies)
+    assert "no such table" in page.text and 'value="Codes?"' in page.text
+
+
+@pytest.mark.asyncio
+async def test_page_errors_use_datasette_pages(paths):
+    ds = make_ds(paths)
+    forbidden = await ds.client.get("/-/llm/db/examples", **signed_in(ds, ASKER))
+    assert forbidden.status_code == 403 and "text/html" in forbidden.headers["content-type"]
+    hidden = await ds.client.get("/-/llm/private/examples", **signed_in(ds, TEACHER))
+    assert hidden.status_code == 404 and "text/html" in hidden.headers["content-type"]
+
+
+@pytest.mark.asyncio
+async def test_ask_page_shows_teaching_only_to_teachers(paths):
+    ds = make_ds(paths)
+    teacher = await ds.client.get("/db/-/ask", **signed_in(ds, TEACHER))
+    assert 'data-feedback-url="/-/llm/db/feedback"' in teacher.text and 'data-can-teach="1"' in teacher.text
+    assert 'id="ask-teach-link"' in teacher.text and 'href="/-/llm/db/examples"' in teacher.text
+    asker = await ds.client.get("/db/-/ask", **signed_in(ds, ASKER))
+    assert 'data-feedback-url="/-/llm/db/feedback"' in asker.text
+    assert "data-can-teach" not in asker.text and "ask-teach-link" not in asker.text
+
+
+@pytest.mark.asyncio
+async def test_ask_result_carries_the_sql_an_example_keeps(paths, monkeypatch):
+    """`example_sql` is the answer's SQL without the LIMIT Ask added, which "This is right" saves."""
+    import datasette_llm.ask.pipeline
+    import datasette_llm.web.ask
+
+    def scripted(*args, **kwargs):
+        return ScriptedModel([sql_reply("select name from cats order by age"), "Tom and Felix."])
+
+    monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", scripted)
+    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", scripted)
+    ds = make_ds(paths)
+    response = await ds.client.post(
+        "/db/-/ask.json", json={"question": "Cats by age?", "mode": "sql"}, **signed_in(ds, TEACHER)
+    )
+    data = response.json()
+    assert response.status_code == 200, data
+    assert data["sql"] == "select name from cats order by age LIMIT 1000" and data["limit_added"] is True
+    assert data["example_sql"] == "select name from cats order by age"
