@@ -30,6 +30,9 @@ _FILLER = frozenset(
 WORD_WEIGHT = 0.5
 # An example less similar than this is left out however much budget is left: a random query teaches nothing.
 MIN_SCORE = 0.35
+# The guard checks at most this many of the best-ranked examples for one question (a few ms each), so a store
+# full of examples this actor may not use cannot slow a question down.
+MAX_CHECKED = 50
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def choose(
     chosen: list[Shot] = []
     spent = 0
     seen: set[str] = set()
-    for shot in ranked:
+    for shot in ranked[:MAX_CHECKED]:
         if len(chosen) >= limit or shot.score < min_score:
             break
         guarded = check_select(shot.sql, schema, allowed_tables=allowed)
