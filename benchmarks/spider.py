@@ -12,10 +12,11 @@ validation, repair loop. Baseline: the same model and weights, one prompt in Qwe
 layout (CREATE TABLE + 3 example rows + question), no validation, no repair; its SQL runs as written.
 Each has its own llama.cpp context so both keep their cached schema prefix.
 
---examples (issue 17): per database, the questions are split into two folds (alternately, so the paraphrases
-Spider lists next to each other fall in different folds); each fold is asked with the other fold's questions and
-gold SQL as trusted examples, and once without examples, one after the other. An example whose gold SQL is the
-question's own query (a paraphrase) is never used: that would be copying, not learning. No baseline then.
+--examples (issue 17): per database, all its questions are split into two folds (alternately, so the paraphrases
+Spider lists next to each other fall in different folds); each question asked (all, or --limit's share) is asked
+with the other fold's questions and gold SQL as trusted examples, and once without examples, one after the
+other. An example whose gold SQL is the question's own query (a paraphrase) is never used: that would be
+copying, not learning. No baseline then.
 
 Scoring follows test-suite-sql-eval: result multisets compared, row order only when the gold SQL has
 ORDER BY, column order ignored, DISTINCT ignored, a failing query scores 0.
@@ -153,7 +154,8 @@ def _query_key(sql: str) -> str:
 
 
 def fold_pools(items, vectors):
-    """Per fold, the other fold's questions and gold SQL as a pool of trusted examples."""
+    """Per fold (a question's place in its database's list, odd or even), the other fold's questions and gold SQL
+    as a pool of trusted examples: with --limit too, the pool holds every question of the other fold."""
     from datasette_llm.ask.few_shot import Shot, ShotPool
 
     pools = {}
@@ -221,6 +223,7 @@ async def run(args) -> dict:
     by_db = defaultdict(list)
     for index, q in questions:
         by_db[q["db_id"]].append((index, q))
+    every_question = {db: list(items) for db, items in by_db.items()}  # the folds come from all of them
     if args.limit:  # spread a quick run over every database
         per_db = max(1, args.limit // len(by_db))
         by_db = {db: items[args.skip : args.skip + per_db] for db, items in by_db.items()}
@@ -246,10 +249,12 @@ async def run(args) -> dict:
         datasette = Datasette(immutables=[str(path)], settings={"sql_time_limit_ms": 10000})
         await datasette.invoke_startup()
         if args.examples:
-            vectors = await embedder.aembed([q["question"] for _, q in items])
-            pools = fold_pools(items, vectors)
-            for place, (index, q) in enumerate(items):
-                pool = pools[place % 2].without(lambda shot, gold=q["query"]: same_query(shot.sql, gold))
+            every = every_question[db_id]
+            vectors = await embedder.aembed([q["question"] for _, q in every])
+            pools = fold_pools(every, vectors)
+            fold_of = {index: place % 2 for place, (index, _) in enumerate(every)}
+            for index, q in items:
+                pool = pools[fold_of[index]].without(lambda shot, gold=q["query"]: same_query(shot.sql, gold))
                 record = {"index": index, "db": db_id, "question": q["question"], "gold": q["query"]}
                 for key, examples in (("method", no_examples), ("examples", pool)):
                     started = time.perf_counter()
