@@ -58,8 +58,9 @@ class Shot:
 class ShotPool:
     """The examples a database's questions may draw on, with their questions' unit vectors (one row each)."""
 
-    def __init__(self, shots: Sequence[Shot], vectors: np.ndarray | None = None):
+    def __init__(self, shots: Sequence[Shot], vectors: np.ndarray | None = None, set_aside: int = 0):
         self.shots = list(shots)
+        self.set_aside = set_aside  # trusted examples this load set aside: the schema changed under them
         self.vectors = vectors if vectors is not None else np.zeros((len(self.shots), 0), dtype=np.float32)
         if len(self.vectors) != len(self.shots):
             raise ValueError("one vector per example")
@@ -190,10 +191,11 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
 
     shots: list[Shot] = []
     vectors: list[np.ndarray | None] = []
+    set_aside = 0
     path = state_dir(settings) / "examples.db"
     if path.exists():
         store = await asyncio.to_thread(ExampleStore, path)
-        await recheck(datasette, database, store)
+        set_aside = len(await recheck(datasette, database, store))
         examples = await asyncio.to_thread(store.examples, database)
         if examples:
             saved = await asyncio.to_thread(store.vectors, database, embedder.name) if embedder else {}
@@ -210,7 +212,7 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
     for query in await visible_canned_queries(datasette, actor, database):
         shots.append(Shot(query["question"], query["sql"], "canned", query["name"]))
         vectors.append(await _canned_vector(embedder, query["question"]))
-    return ShotPool(shots, _stack(vectors))
+    return ShotPool(shots, _stack(vectors), set_aside)
 
 
 async def _canned_vector(embedder, text: str) -> np.ndarray | None:

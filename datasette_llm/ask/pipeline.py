@@ -145,6 +145,11 @@ class AskPipeline(WritingSql, Mending, Answering):
             pool = self.pool
             if pool is None:
                 pool = await load_pool(self.datasette, self.database, self.actor, self.settings, embedder)
+                if pool.set_aside:
+                    self.notes.append(
+                        f"{pool.set_aside} trusted example{'s' if pool.set_aside != 1 else ''} no longer "
+                        "fit the database's tables and were set aside (see the examples page)"
+                    )
             self.shots = await shots_for_question(
                 pool,
                 self.question,

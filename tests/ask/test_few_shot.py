@@ -168,3 +168,21 @@ async def test_canned_queries_are_examples_only_for_actors_who_may_see_them(db_p
     examples = model.calls[0][1]["content"].split("Questions about these tables", 1)[1]
     assert ":name" not in examples  # a query with parameters answers no question as it stands
     assert ("secret" in examples) == (actor is not None)
+
+
+@pytest.mark.asyncio
+async def test_stored_examples_guide_ask_and_one_the_schema_no_longer_fits_is_set_aside_and_said(db_path, monkeypatch):
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.store import ExampleStore
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    store = ExampleStore.for_settings(load_settings({}))
+    kept = store.add(
+        "pets", "What is the age of Rex?", "select age from dogs where name = 'Rex'", added_by="t", schema_hash="old"
+    )
+    gone = store.add("pets", "What is the age of the cats?", "select age from cats", added_by="t", schema_hash="old")
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+    result = await ask(Datasette([str(db_path)]), "pets", "What is the age of Fido?", model=model, sql_only=True)
+    assert [e["id"] for e in result.examples] == [kept.id]
+    assert any("1 trusted example no longer fit" in note for note in result.notes)
+    assert store.get("pets", gone.id).status == "set_aside" and store.get("pets", kept.id).status == "active"
