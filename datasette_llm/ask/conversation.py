@@ -22,15 +22,25 @@ def sql_prefix(schema: PromptSchema) -> str:
     return prompts.SQL_QUESTION.split("{examples}", 1)[0].format(schema=schema.text)
 
 
-def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict], examples: str = "") -> list[dict]:
+def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict], shots: Sequence = ()) -> list[dict]:
     """System + schema first (constant per database, so llama.cpp reuses the cached prefix), then the trusted
-    examples chosen for this question (ask/few_shot.py render_shots; "" for none), then turns."""
+    examples chosen for this question as earlier turns (most similar last), then the conversation's turns."""
     messages = [{"role": "system", "content": prompts.SQL_SYSTEM}]
     turns = [turn for turn in history if turn.get("sql")]
-    first = turns[0]["question"] if turns else question
+    examples = [(shot.question, shot.sql) for shot in reversed(shots)]
+    first = examples[0][0] if examples else turns[0]["question"] if turns else question
     messages.append(
-        {"role": "user", "content": prompts.SQL_QUESTION.format(schema=schema.text, examples=examples, question=first)}
+        {"role": "user", "content": prompts.SQL_QUESTION.format(schema=schema.text, examples="", question=first)}
     )
+    if examples:
+        messages.append({"role": "assistant", "content": f"```sql\n{examples[0][1]};\n```"})
+        for asked, sql in examples[1:]:
+            messages.append({"role": "user", "content": prompts.SQL_NEXT.format(question=asked)})
+            messages.append({"role": "assistant", "content": f"```sql\n{sql};\n```"})
+        if not turns:
+            messages.append({"role": "user", "content": prompts.SQL_NEXT.format(question=question)})
+            return messages
+        messages.append({"role": "user", "content": prompts.SQL_NEXT.format(question=turns[0]["question"])})
     if turns:
         messages.append({"role": "assistant", "content": f"```sql\n{turns[0]['sql']}\n```"})
         for turn in turns[1:]:

@@ -18,6 +18,10 @@ SQL_QUESTION = """\
 -- Using valid SQLite, answer the following question for the tables provided above.
 {examples}Question: {question}"""
 
+SQL_NEXT = """\
+-- Using valid SQLite, answer the following question for the same tables.
+Question: {question}"""
+
 SQL_FOLLOWUP = """\
 -- Using valid SQLite, answer the following follow-up question for the same tables. It may refer to \
 the earlier questions.

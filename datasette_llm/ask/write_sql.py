@@ -13,7 +13,6 @@ from ..sql.results import GuardedSQL
 from ..timing import clock
 from . import repairs
 from .conversation import SQL_REPLY_START, SqlConversation, sql_messages, sql_prefix
-from .few_shot import render_shots
 from .repairs.value_hints import looks_empty
 from .results import Attempt, Candidate, MendedRun, Outcome
 from .sql_vote import choose, result_signature
@@ -26,7 +25,7 @@ class WritingSql:
         """The repair loop: write, validate and mend, run, review; send back what fails, at most once per kind
         of doubt; (query, rows) of the first attempt that passes, or (None, None)."""
         talk = SqlConversation(
-            messages=sql_messages(self.schema, self.question, self.history, render_shots(self.shots))
+            messages=sql_messages(self.schema, self.question, self.history, self.shots)
         )
         options = ChatOptions(
             max_tokens=self.settings.sql_max_tokens,
