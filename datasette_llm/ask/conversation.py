@@ -19,7 +19,7 @@ def sql_prefix(schema: PromptSchema) -> str:
     was cut to fit, since the question then chose what stays: a saved state would serve no other question)."""
     if schema.omitted_tables or schema.examples_omitted:
         return ""
-    return prompts.SQL_QUESTION.split("{examples}", 1)[0].format(schema=schema.text)
+    return prompts.SQL_QUESTION.split("Question: {question}", 1)[0].format(schema=schema.text)
 
 
 def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict], shots: Sequence = ()) -> list[dict]:
@@ -29,9 +29,7 @@ def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict], s
     turns = [turn for turn in history if turn.get("sql")]
     examples = [(shot.question, shot.sql) for shot in reversed(shots)]
     first = examples[0][0] if examples else turns[0]["question"] if turns else question
-    messages.append(
-        {"role": "user", "content": prompts.SQL_QUESTION.format(schema=schema.text, examples="", question=first)}
-    )
+    messages.append({"role": "user", "content": prompts.SQL_QUESTION.format(schema=schema.text, question=first)})
     if examples:
         messages.append({"role": "assistant", "content": f"```sql\n{examples[0][1]};\n```"})
         for asked, sql in examples[1:]:

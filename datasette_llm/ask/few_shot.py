@@ -131,20 +131,8 @@ def shown_sql(sql: str) -> str:
 
 
 def render_shot(question: str, sql: str) -> str:
+    """What an example's share of the budget counts: its question and its SQL (not the turns' markup)."""
     return f"Question: {question}\n{sql};\n"
-
-
-def render_shots(shots: Sequence[Shot]) -> str:
-    """The block that goes between the schema prefix and the question ("" without examples)."""
-    if not shots:
-        return ""
-    # Most similar last: nearest the question, where a small model copies from most.
-    body = "".join(render_shot(shot.question, shot.sql) for shot in reversed(shots))
-    return f"-- Questions about these tables with SQL a person checked:\n{body}\n"
-
-
-async def embed_questions(embedder, questions: Sequence[str]) -> np.ndarray:
-    return await embedder.aembed(list(questions)) if questions else np.zeros((0, 0), dtype=np.float32)
 
 
 async def shots_for_question(

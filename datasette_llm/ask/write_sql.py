@@ -24,9 +24,7 @@ class WritingSql:
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
         """The repair loop: write, validate and mend, run, review; send back what fails, at most once per kind
         of doubt; (query, rows) of the first attempt that passes, or (None, None)."""
-        talk = SqlConversation(
-            messages=sql_messages(self.schema, self.question, self.history, self.shots)
-        )
+        talk = SqlConversation(messages=sql_messages(self.schema, self.question, self.history, self.shots))
         options = ChatOptions(
             max_tokens=self.settings.sql_max_tokens,
             temperature=0.0,

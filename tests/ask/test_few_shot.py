@@ -7,7 +7,7 @@ from datasette.app import Datasette
 from datasette_versions import DATASETTE_1
 
 from datasette_llm.ask.conversation import sql_messages, sql_prefix
-from datasette_llm.ask.few_shot import Shot, ShotPool, choose, rank, render_shots
+from datasette_llm.ask.few_shot import Shot, ShotPool, choose, rank
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.schema import PromptSchema
 from datasette_llm.sql.results import SchemaInfo
@@ -77,22 +77,31 @@ def test_choose_keeps_to_the_limit_the_budget_and_the_minimum_score_and_skips_re
     assert 5 not in [s.ref for s in chosen]
 
 
-def test_rendered_examples_put_the_most_similar_last_and_nothing_without_examples():
-    assert render_shots([]) == ""
-    text = render_shots([Shot("best?", "select 1", "example", 1, 0.9), Shot("next?", "select 2", "example", 2, 0.5)])
-    assert text.index("next?") < text.index("best?")
-    assert "Question: best?\nselect 1;\n" in text
-
-
-def test_examples_follow_the_cached_prefix_and_change_nothing_when_there_are_none():
+def test_examples_are_earlier_turns_after_the_cached_prefix_the_most_similar_last():
     schema = PromptSchema(database="pets", text="CREATE TABLE dogs (id INTEGER, name TEXT);", tables=("dogs",))
     plain = sql_messages(schema, "How many dogs?", ())
-    with_examples = sql_messages(schema, "How many dogs?", (), render_shots([shot("Name the dogs", "select name")]))
+    shots = [
+        Shot("Name the dogs", "select name from dogs", "example", 1, 0.9),
+        Shot("Ids?", "select id", "example", 2, 0.5),
+    ]
+    taught = sql_messages(schema, "How many dogs?", (), shots)
     prefix = sql_prefix(schema)
-    assert prefix and plain[1]["content"].startswith(prefix) and with_examples[1]["content"].startswith(prefix)
-    assert plain[1]["content"].endswith("above.\nQuestion: How many dogs?")
-    assert "Question: Name the dogs\nselect name;" in with_examples[1]["content"]
-    assert with_examples[1]["content"].endswith("Question: How many dogs?")
+    assert prefix and plain[1]["content"].startswith(prefix) and taught[1]["content"].startswith(prefix)
+    assert plain[1]["content"].endswith("above.\nQuestion: How many dogs?") and len(plain) == 2
+    assert [m["role"] for m in taught] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert taught[1]["content"].endswith("Question: Ids?") and taught[2]["content"] == "```sql\nselect id;\n```"
+    assert taught[3]["content"].endswith("Question: Name the dogs") and "select name from dogs;" in taught[4]["content"]
+    assert taught[5]["content"].endswith("Question: How many dogs?")
+
+
+def test_a_follow_up_keeps_its_earlier_turns_after_the_examples():
+    schema = PromptSchema(database="pets", text="CREATE TABLE dogs (id INTEGER, name TEXT);", tables=("dogs",))
+    history = [{"question": "How many dogs?", "sql": "select count(*) from dogs"}]
+    taught = sql_messages(schema, "and their names?", history, [Shot("Ids?", "select id", "example", 2, 0.5)])
+    assert [m["role"] for m in taught] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert taught[3]["content"].endswith("Question: How many dogs?")
+    assert "select count(*) from dogs" in taught[4]["content"]
+    assert "follow-up" in taught[5]["content"] and taught[5]["content"].endswith("Question: and their names?")
 
 
 @pytest.fixture
@@ -123,9 +132,9 @@ async def test_the_pipeline_shows_and_lists_only_examples_the_actor_may_see(db_p
     )
     model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
     result = await ask(datasette, "pets", "What is the age of Fido?", model=model, sql_only=True, examples=pool)
-    prompt = model.calls[0][1]["content"]
-    assert "select age from dogs where name = 'Rex';" in prompt
-    assert "secret" not in prompt.split("Questions about these tables", 1)[1]
+    shown = model.calls[0][2:]  # the turns after the schema prompt: the examples, then the question
+    assert "select age from dogs where name = 'Rex';" in shown[0]["content"] and len(shown) == 2
+    assert "secret" not in "".join(m["content"] for m in shown) + model.calls[0][1]["content"].split("Question:")[-1]
     assert [e["id"] for e in result.to_json()["examples"]] == [8]
 
 
@@ -134,7 +143,7 @@ async def test_no_examples_means_the_same_prompt_and_no_examples_listed(db_path)
     datasette = Datasette([str(db_path)])
     model = ScriptedModel([sql_reply("select count(*) from dogs")])
     result = await ask(datasette, "pets", "How many dogs?", model=model, sql_only=True, examples=ShotPool([]))
-    assert result.examples == () and "Questions about these tables" not in model.calls[0][1]["content"]
+    assert result.examples == () and len(model.calls[0]) == 2
 
 
 CANNED = {
@@ -165,7 +174,7 @@ async def test_canned_queries_are_examples_only_for_actors_who_may_see_them(db_p
     result = await ask(datasette, "pets", "What are the ages?", actor=actor, model=model, sql_only=True)
     used = sorted(e["id"] for e in result.examples)
     assert used == expected and {e["source"] for e in result.examples} == {"canned"}
-    examples = model.calls[0][1]["content"].split("Questions about these tables", 1)[1]
+    examples = "".join(m["content"] for m in model.calls[0][2:]) + model.calls[0][1]["content"].split("Question:")[-1]
     assert ":name" not in examples  # a query with parameters answers no question as it stands
     assert ("secret" in examples) == (actor is not None)
 
