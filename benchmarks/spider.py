@@ -365,6 +365,28 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def accuracy_table(records, first: tuple[str, str], second: tuple[str, str], difference: str) -> list[str]:
+    """EX per database and overall for two systems: `first` and `second` are (record key, column label)."""
+    (key_a, label_a), (key_b, label_b) = first, second
+    width_a, width_b = max(len(label_a) + 2, 10), max(len(label_b) + 2, 10)
+    lines = [f"{'database':<32}{'n':>5}{label_a:>{width_a}}{label_b:>{width_b}}"]
+    by_db = defaultdict(list)
+    for r in records:
+        by_db[r["db"]].append(r)
+    for db, rs in sorted(by_db.items()):
+        lines.append(
+            f"{db:<32}{len(rs):>5}{100 * sum(r[key_a] for r in rs) / len(rs):>{width_a - 1}.1f}%"
+            f"{100 * sum(r[key_b] for r in rs) / len(rs):>{width_b - 1}.1f}%"
+        )
+    n = len(records)
+    a = 100 * sum(r[key_a] for r in records) / n
+    b = 100 * sum(r[key_b] for r in records) / n
+    lines.append(
+        f"{'overall':<32}{n:>5}{a:>{width_a - 1}.1f}%{b:>{width_b - 1}.1f}%   ({difference}: {b - a:+.1f} points)"
+    )
+    return lines
+
+
 def report_examples(data: dict) -> str:
     """Ask with trusted examples against Ask without, on the same questions in the same run."""
     records = data["records"]
@@ -373,22 +395,8 @@ def report_examples(data: dict) -> str:
         f"Spider dev (open part), trusted examples from the other fold: {len(records)} questions, model "
         f"{settings['model']}, up to {settings['few_shot_examples']} examples in {settings['few_shot_budget_tokens']} "
         "tokens",
-        f"{'database':<32}{'n':>5}{'without EX':>12}{'with EX':>10}",
+        *accuracy_table(records, ("method_ok", "without EX"), ("examples_ok", "with EX"), "with - without"),
     ]
-    by_db = defaultdict(list)
-    for r in records:
-        by_db[r["db"]].append(r)
-    for db, rs in sorted(by_db.items()):
-        lines.append(
-            f"{db:<32}{len(rs):>5}{100 * sum(r['method_ok'] for r in rs) / len(rs):>11.1f}%"
-            f"{100 * sum(r['examples_ok'] for r in rs) / len(rs):>9.1f}%"
-        )
-    n = len(records)
-    without = 100 * sum(r["method_ok"] for r in records) / n
-    with_ = 100 * sum(r["examples_ok"] for r in records) / n
-    lines.append(
-        f"{'overall':<32}{n:>5}{without:>11.1f}%{with_:>9.1f}%   (with - without: {with_ - without:+.1f} points)"
-    )
     fixed = sum(1 for r in records if r["examples_ok"] and not r["method_ok"])
     broken = sum(1 for r in records if r["method_ok"] and not r["examples_ok"])
     lines.append(f"examples fixed {fixed} questions and broke {broken}")
@@ -413,21 +421,7 @@ def report(data: dict) -> str:
         f"Spider dev (open part): {len(records)} questions, model {data['settings']['model']}, "
         f"attempts={data['settings']['attempts']}"
     ]
-    lines.append(f"{'database':<32}{'n':>5}{'baseline EX':>13}{'method EX':>11}")
-    by_db = defaultdict(list)
-    for r in records:
-        by_db[r["db"]].append(r)
-    for db, rs in sorted(by_db.items()):
-        lines.append(
-            f"{db:<32}{len(rs):>5}{100 * sum(r['baseline_ok'] for r in rs) / len(rs):>12.1f}%"
-            f"{100 * sum(r['method_ok'] for r in rs) / len(rs):>10.1f}%"
-        )
-    n = len(records)
-    base = 100 * sum(r["baseline_ok"] for r in records) / n
-    method = 100 * sum(r["method_ok"] for r in records) / n
-    lines.append(
-        f"{'overall':<32}{n:>5}{base:>12.1f}%{method:>10.1f}%   (method - baseline: {method - base:+.1f} points)"
-    )
+    lines += accuracy_table(records, ("baseline_ok", "baseline EX"), ("method_ok", "method EX"), "method - baseline")
     spelt = [r for r in records if r.get("gold_empty_by_spelling")]
     if spelt:
         rest = [r for r in records if not r.get("gold_empty_by_spelling")]
