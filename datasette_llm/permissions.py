@@ -63,13 +63,18 @@ def _resource_object(resource):
     return DatabaseResource(database=resource)
 
 
+async def _started(datasette) -> None:
+    """Datasette 1.0: make sure the actions are registered. invoke_startup() does it, which serving and
+    `datasette.client` run first; a Datasette built by a script or our CLI (ask(), semantic_search()) may not
+    have run it yet."""
+    if not datasette.actions:
+        await datasette.invoke_startup()
+
+
 async def _check(datasette, actor, action: str, resource) -> bool | None:
     """True/False, or None for no opinion (0.65 only). `resource`: None, "db" or ("db", "table")."""
     if not hasattr(datasette, "permission_allowed"):  # 1.0a20+: resource objects, always a verdict
-        if not datasette.actions:
-            # Actions are registered by invoke_startup(), which serving and `datasette.client` run first; a
-            # Datasette built by a script or our CLI (ask(), semantic_search()) may not have run it yet.
-            await datasette.invoke_startup()
+        await _started(datasette)
         return await datasette.allowed(action=action, resource=_resource_object(resource), actor=actor)
     return await datasette.permission_allowed(actor, action, resource=resource, default=None)
 
@@ -114,8 +119,7 @@ async def can_store_query(datasette, actor, database: str) -> bool:
     """
     if hasattr(datasette, "permission_allowed"):
         return False
-    if not datasette.actions:
-        await datasette.invoke_startup()
+    await _started(datasette)
     if STORE_QUERY not in datasette.actions:
         return False
     return await can_execute_sql(datasette, actor, database) and bool(
@@ -257,8 +261,7 @@ async def visible_canned_queries(datasette, actor, database: str) -> list[dict]:
     parameters: dicts of name, question (title or name, with the description) and sql."""
     found = []
     if hasattr(datasette, "list_queries"):  # 1.0 alphas: Datasette filters by view-query itself
-        if not datasette.actions:
-            await datasette.invoke_startup()
+        await _started(datasette)
         page = await datasette.list_queries(database, actor=actor, is_write=False, limit=MAX_CANNED_QUERIES)
         found = [(q.name, q.title, q.description, q.sql) for q in page.queries]
     else:
