@@ -42,13 +42,22 @@ class FittedRows:
         return self.rows_shown < self.rows_fetched or bool(self.clipped) or self.total_rows is None
 
 
+def real_text(value: float) -> str:
+    """A REAL as SQLite itself prints one (printf's %!.15g): a sum of prices is 37.62, not 37.620000000000005.
+    The digits beyond the 15th are binary noise, and a local model reads a token per digit (issue 19)."""
+    text = format(value, ".15g")
+    if math.isfinite(value) and not any(mark in text for mark in ".en"):
+        text += ".0"
+    return text
+
+
 def render_cell(value, limit: int) -> tuple[str, bool]:
     if value is None:
         return "NULL", False
     if isinstance(value, bytes):
         return f"<binary, {len(value)} bytes>", False
     if isinstance(value, float):
-        text = repr(value) if abs(value) >= 1e-4 or value == 0 else f"{value:.6g}"
+        text = real_text(value)
     else:
         text = str(value)
     text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ").replace("|", "¦")

@@ -1,11 +1,14 @@
 """The context budget: whole rows that fit, clipped cells with markers, notes that say what was cut."""
 
+import math
 import random
+import sqlite3
+import struct
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datasette_llm.context import fit_rows
+from datasette_llm.context import fit_rows, real_text
 from datasette_llm.sql.execute import CLIP_MARKER
 
 
@@ -92,3 +95,32 @@ def test_one_cell_encoder_for_every_response():
     assert json_rows([row]) == [expected]
     assert query_api.json_cell is json_cell
     json.dumps(json_rows([row]), allow_nan=False)  # valid JSON: no NaN or Infinity literals
+
+
+def test_reals_are_shown_as_sqlite_prints_them():
+    # A sum of prices: the binary noise beyond 15 digits is not shown (a local model reads a token per digit).
+    rows = (
+        sqlite3.connect(":memory:").execute("select sum(x) from (select 0.99 as x union all select 36.63)").fetchall()
+    )
+    fitted = fit_rows(["total"], rows, count_tokens=count_words, budget_tokens=100)
+    assert rows[0][0] != 37.62 and fitted.text.splitlines()[1] == "37.62"
+    assert [real_text(v) for v in (12.0, -0.0, 1e-05, float("nan"), float("-inf"))] == [
+        "12.0",
+        "-0.0",
+        "1e-05",
+        "nan",
+        "-inf",
+    ]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_reals_show_the_value_sqlite_itself_shows(bits):
+    # Oracle: SQLite's own text for a REAL (CAST ... AS TEXT, printf's %!.15g), over every kind of double.
+    value = struct.unpack("<d", struct.pack("<Q", bits))[0]
+    if not math.isfinite(value):
+        return
+    shown = real_text(value)
+    sqlite_text = sqlite3.connect(":memory:").execute("select cast(? as text)", (value,)).fetchone()[0]
+    assert float(shown) == float(sqlite_text)
+    assert len(shown.lstrip("-").split("e")[0].replace(".", "").lstrip("0")) <= 16  # at most 15 digits (+ ".0")
