@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from ..models import ChatOptions
 from ..sql.execute import QueryResult
-from ..sql.replies import extract_sql
+from ..sql.replies import close_fence, extract_sql, statement_written
 from ..sql.results import GuardedSQL
 from ..timing import clock
 from . import repairs
@@ -31,6 +31,7 @@ class WritingSql:
             cache_slot="sql",
             prefix=sql_prefix(self.schema),
             reply_prefix=SQL_REPLY_START,
+            complete_when=statement_written,
         )
         for number in range(1, self.max_attempts + 1):
             last = number == self.max_attempts
@@ -59,17 +60,23 @@ class WritingSql:
         """One reply of the model and the query in it; a query that already failed is sampled anew."""
         await self.emit("writing_sql", attempt=number)
         started = clock()
-        reply = await self.model.chat(talk.messages, options)
+        reply = await self._write(talk.messages, options)
         sql = extract_sql(reply.text)
         if sql and sql in talk.failed:
             # Greedy decoding tends to repeat a query that was just rejected; sample a different one.
             self._count_sql_tokens(reply)
-            reply = await self.model.chat(talk.messages, replace(options, temperature=0.7, seed=number))
+            reply = await self._write(talk.messages, replace(options, temperature=0.7, seed=number))
             sql = extract_sql(reply.text)
         self.timings.add("sql_generation", started)
         self._count_sql_tokens(reply)
         await self.emit("checking", attempt=number, sql=sql)
         return reply, sql
+
+    async def _write(self, messages, options: ChatOptions):
+        """The model's reply, stopped once its query is written (statement_written) and its fence closed, so that
+        the conversation reads as if the model had written the fence itself."""
+        reply = await self.model.chat(messages, options)
+        return replace(reply, text=close_fence(reply.text))
 
     def send_back_error(self, talk: SqlConversation, reply, sql: str, outcome: Outcome):
         """A query that was rejected or failed: recorded, and sent back with the error and the closest names."""
@@ -138,9 +145,10 @@ class WritingSql:
                 cache_slot="sql",
                 prefix=sql_prefix(self.schema),
                 reply_prefix=SQL_REPLY_START,
+                complete_when=statement_written,
             )
             started = clock()
-            reply = await self.model.chat(messages, options)
+            reply = await self._write(messages, options)
             self.timings.add("sql_generation", started)
             self._count_sql_tokens(reply)
             pool.append(await self.try_sql(extract_sql(reply.text)))

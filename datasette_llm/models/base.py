@@ -11,7 +11,7 @@ import asyncio
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -36,6 +36,9 @@ class ChatOptions:
     # The start of the reply, when the caller knows it ("```sql\n"): backends that render their own prompts
     # (llama.cpp) put it in the prompt instead of writing it token by token; the reply text includes it either way.
     reply_prefix: str = ""
+    # A test of the text written after `reply_prefix`: once it holds, the reply is complete and writing stops
+    # (a SQL reply ends with its statement). Backends that put `reply_prefix` in the prompt (llama.cpp) apply it.
+    complete_when: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)

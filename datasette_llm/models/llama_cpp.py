@@ -262,6 +262,7 @@ class LlamaCppChatModel(ChatModel):
         new_tokens = len(tokens) - common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
         self.tokens_read += max(1, new_tokens)  # a fully cached prompt still decodes its last token again
         completion_tokens = 0
+        written: list[str] = []
         started = first = time.perf_counter()
         try:
             for chunk in llama.create_completion(
@@ -283,7 +284,10 @@ class LlamaCppChatModel(ChatModel):
                 text_piece = chunk["choices"][0].get("text")
                 if text_piece:
                     completion_tokens += 1
+                    written.append(text_piece)
                     yield text_piece, {"prompt_tokens": len(tokens), "completion_tokens": completion_tokens}
+                    if options.complete_when is not None and options.complete_when("".join(written)):
+                        break
         except ValueError as error:
             if "context window" in str(error) or "exceed" in str(error):
                 raise ContextOverflow(f"{self.name}: {error}") from None
@@ -310,6 +314,7 @@ class LlamaCppChatModel(ChatModel):
                 n_batch=self.n_batch,
                 cancel=cancel,
                 between_passes=self._thread_rechecks(llama),
+                complete_when=options.complete_when,
             )
         finally:
             self.last_drafts = drafter.stats()

@@ -20,11 +20,12 @@ def greedy_pieces(
     n_batch: int,
     cancel: threading.Event,
     between_passes: Callable[[], None],
+    complete_when: Callable[[str], bool] | None = None,
 ) -> Generator[tuple[str, dict], None, tuple[dict, float | None, str]]:
     """Yields (text, usage) for the tokens written after `tokens`, whose last token the context does not hold yet.
 
     Returns (the final usage, the perf_counter() reading after the first pass or None, the text the decoder still
-    holds). `between_passes` is called before every pass."""
+    holds). `between_passes` is called before every pass; writing stops once `complete_when(text so far)` holds."""
     import codecs
     import time
 
@@ -35,6 +36,7 @@ def greedy_pieces(
     vocab, n_vocab = llama._model.vocab, llama.n_vocab()
     pending, at, written, first, done = tokens[-1], llama.n_tokens, 0, None, False
     usage = {"prompt_tokens": len(tokens), "completion_tokens": 0}
+    text: list[str] = []
     while not done and written < max_tokens and not cancel.is_set():
         between_passes()
         room = min(max_tokens - written - 1, n_ctx - at - 2, n_batch - 1)
@@ -67,5 +69,9 @@ def greedy_pieces(
             piece = decoder.decode(llama.detokenize([token]))
             if piece:
                 yield piece, usage
+                text.append(piece)
+                if complete_when is not None and complete_when("".join(text)):
+                    done = True
+                    break
         pending = choices[kept]
     return usage, first, decoder.decode(b"", final=True)

@@ -8,7 +8,7 @@ import sqlglot
 from sqlglot.errors import SqlglotError
 
 from .guard import _TOP_LEVEL_TYPES
-from .lexer import _is_id_char, _strip_trailing, sqlite_lexemes
+from .lexer import _is_id_char, _sqlite_statement_count, _strip_trailing, sqlite_lexemes
 from .results import DIALECT, _Reject
 
 
@@ -29,6 +29,39 @@ def extract_sql(reply: str) -> str:
         if block.strip():
             return block.strip()
     return ""
+
+
+def statement_written(reply: str) -> bool:
+    """Whether a reply that opened a ```sql fence already holds its query: the fence is closed after it, or a line
+    ends with the `;` that ends its first statement, a query (not a `;` in a string, a quoted name or a comment).
+
+    The model may stop writing there: what would follow, the closing fence and the end token, is two more
+    passes of a local model (about 0.2 s on 2 cores) that cannot change the query extract_sql() finds."""
+    if "```" in reply:  # closed: complete when the block is a query (else extract_sql reads on past it)
+        return _is_one_query(reply.split("```", 1)[0], ended=False)
+    body = reply.rstrip(" \t")
+    return body.endswith("\n") and body.rstrip().endswith(";") and _is_one_query(body.rstrip(), ended=True)
+
+
+def _is_one_query(text: str, ended: bool) -> bool:
+    """`text` is one SELECT or WITH statement that parses (ended by its `;`, when `ended`), and nothing else."""
+    try:
+        lexemes = sqlite_lexemes(text)
+    except _Reject:  # an unterminated quote: a `;` is inside it
+        return False
+    code = [lexeme for lexeme in lexemes if lexeme.kind not in ("space", "comment")]
+    if not code or text[code[0].start : code[0].end].lower() not in ("select", "with"):
+        return False
+    if ended and code[-1].kind != "semicolon":
+        return False
+    return _sqlite_statement_count(lexemes) == 1 and _parses_as_query(text)
+
+
+def close_fence(reply: str) -> str:
+    """A reply stopped by statement_written(), with the fence closed as the model would have closed it."""
+    return (
+        reply if reply.count("```") % 2 == 0 else reply.rstrip(" \t") + ("" if reply.endswith("\n") else "\n") + "```"
+    )
 
 
 _SQL_FENCE_LANGUAGES = frozenset({"sql", "sqlite", "sqlite3"})

@@ -82,3 +82,27 @@ def test_a_given_reply_start_is_read_not_written_and_the_reply_is_the_same(defau
         assert prefilled.completion_tokens == written.completion_tokens - 3
     finally:
         model.close()
+
+
+@pytest.mark.model
+def test_a_reply_stops_once_complete_greedy_or_sampled(default_gguf):
+    from datasette_llm.sql.replies import close_fence, extract_sql, statement_written
+
+    messages = [
+        {"role": "system", "content": "Reply with the SQL in a ```sql code block."},
+        {
+            "role": "user",
+            "content": "CREATE TABLE repos (id INTEGER, name TEXT);\nQuestion: How many repos are named x?",
+        },
+    ]
+    model = LlamaCppChatModel("stops", default_gguf, n_ctx=1024, n_threads=2, draft_tokens=16)
+    try:
+        for options in (ChatOptions(max_tokens=60), ChatOptions(max_tokens=60, temperature=0.7, seed=3)):
+            options = ChatOptions(**{**options.__dict__, "reply_prefix": "```sql\n"})
+            whole = model.complete(messages, options)
+            stopped = model.complete(messages, ChatOptions(**{**options.__dict__, "complete_when": statement_written}))
+            assert whole.text.rstrip().endswith("```") and extract_sql(whole.text).startswith("SELECT")
+            assert extract_sql(close_fence(stopped.text)) == extract_sql(whole.text)
+            assert stopped.completion_tokens < whole.completion_tokens, (stopped.text, whole.text)
+    finally:
+        model.close()

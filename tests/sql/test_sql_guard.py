@@ -18,7 +18,7 @@ from datasette_llm.sql.functions import ALLOWED_PRAGMA_FUNCTIONS, FORBIDDEN_FUNC
 from datasette_llm.sql.guard import check_select, validate_select
 from datasette_llm.sql.join_links import Link
 from datasette_llm.sql.policy import ReadPolicy
-from datasette_llm.sql.replies import extract_sql
+from datasette_llm.sql.replies import close_fence, extract_sql, statement_written
 from datasette_llm.sql.results import REJECTION_KINDS, GuardedSQL, Rejection, SchemaInfo, SQLRejectedError
 
 try:
@@ -707,6 +707,59 @@ def test_accepted_sql_never_changes_the_database(sql, writable_db):
 )
 def test_extract_sql(reply, expected):
     assert extract_sql(reply) == expected
+
+
+@pytest.mark.parametrize(
+    "written, done",
+    [
+        ("SELECT 1;\n", True),
+        ("SELECT a\nFROM t;  \n", True),
+        ("SELECT 1\n```", True),
+        ("SELECT 1;", False),  # the line may go on
+        ("SELECT ';\n", False),  # inside a string
+        ('SELECT "a;\n', False),  # inside a quoted name
+        ("SELECT a -- b;\n", False),  # inside a comment
+        ("SELECT 1; SELECT 2;\n", False),
+        ("DELETE FROM t;\n", False),  # extract_sql would look past it for a query
+        ("SELEC a FROM;\n", False),
+        (";\n", False),
+    ],
+)
+def test_a_reply_is_complete_once_its_query_is_written(written, done):
+    assert statement_written(written) is done
+
+
+_REPLY_PIECES = [
+    "SELECT ",
+    "WITH x AS (SELECT 1) SELECT * FROM x",
+    "name",
+    " FROM dogs",
+    "'a;b'",
+    '"n;"',
+    "[c;]",
+    " -- note;\n",
+    "/* ; */",
+    ";",
+    "\n",
+    " WHERE age > 2",
+    "```",
+    "DELETE FROM dogs",
+    "\nIt lists.",
+    ", ",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_REPLY_PIECES), max_size=14))
+def test_stopping_once_the_query_is_written_never_changes_the_query(pieces):
+    # Oracle: extract_sql of the whole reply. The model stops at the first token after which statement_written()
+    # holds; every character boundary stands in for a token boundary.
+    reply = "".join(pieces)
+    for end in range(1, len(reply) + 1):
+        if statement_written(reply[:end]):
+            stopped = close_fence("```sql\n" + reply[:end])
+            assert extract_sql(stopped) == extract_sql("```sql\n" + reply), reply[:end]
+            break
 
 
 def test_extracted_sql_validates():
