@@ -61,9 +61,10 @@ class Settings:
     # many (0: none), within this many tokens (each is read for every question: ~27 ms a token here).
     few_shot_examples: int = 3
     few_shot_budget_tokens: int = 240
-    # Tokens of retrieved passages for answers from text. The local model reads about 40 prompt tokens a
-    # second on 2 cores, so this is a latency budget as much as a context budget.
-    text_budget_tokens: int = 1200
+    # Tokens of retrieved passages for answers from text. The local model reads about 100 prompt tokens a
+    # second on 2 cores, so this is a latency budget as much as a context budget. With passages freed of
+    # markup (ask/text/passages.py), 1000 kept the demo questions' 9/10 of 1200 without it, p50 15.2 s vs 17.9 s.
+    text_budget_tokens: int = 1000
     text_passages: int = 4
     # Which databases get Ask and search: None means every database.
     databases: tuple[str, ...] | None = None
@@ -243,7 +244,7 @@ SETTING_DOCS = {
     "(0: none); each passes the guard for the asking actor (docs/examples.md)",
     "few_shot_budget_tokens": "prompt tokens the examples may take (every token is read for every question)",
     "text_budget_tokens": "prompt tokens of retrieved passages for answers from text (a latency budget as much as "
-    "a context budget: the local model reads about 40 prompt tokens a second on 2 cores)",
+    "a context budget: the local model reads about 100 prompt tokens a second on 2 cores)",
     "text_passages": "how many rows the passages of an answer from text come from (each is cut around its "
     "best-matching part)",
     "databases": "the databases that get Ask and search (unset: all)",

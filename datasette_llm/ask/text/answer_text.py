@@ -14,7 +14,7 @@ from ... import permissions
 from ...models import ChatModel, ChatOptions
 from .. import prompts
 from ..schema import quote_name
-from .passages import Passage, best_window, rank_chunks, split_chunks
+from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks
 
 NOT_FOUND = "Not found in the data."
 TITLE_COLUMNS = ("full_name", "name", "title", "label", "heading", "subject")
@@ -149,7 +149,7 @@ async def build_passages(
         row = await _full_row(db, table, pk)
         if row is None:
             continue
-        text = row_text(row)
+        text = compact_text(row_text(row))
         chunks = split_chunks(text)
         scores = rank_chunks(question, chunks, question_vector, embed)
         header = f"[{len(passages) + 1}] {table}: {row_label(row, pk)}\n"

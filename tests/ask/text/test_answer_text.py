@@ -6,7 +6,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
-from datasette_llm.ask.text.passages import best_window, split_chunks
+from datasette_llm.ask.text.passages import best_window, compact_text, split_chunks
 from datasette_llm.errors import BadRequest
 
 TOOLS = [
@@ -51,6 +51,19 @@ def tools_db(tmp_path_factory, embedding_model):
     embed_table(path, "repos", columns=["name", "readme"], model=embedding_model)
     enable_fts(path, "repos", ["name", "readme"])
     return path
+
+
+def test_passages_drop_markup_a_reader_never_sees_but_keep_every_word():
+    readme = (
+        "# tool\n\n[![PyPI](https://img.shields.io/pypi/v/tool.svg)](https://pypi.org/project/tool/)\n"
+        "[![Tests](https://github.com/o/tool/workflows/Test/badge.svg)](https://github.com/o/tool/actions)\n\n\n"
+        'See [the docs](https://tool.example/docs "Docs") and <a href="x">this</a>.<br/> ![logo](logo.png)\n\n'
+        "    pip install tool\n\n[not a link] and [mail](mailto:a@b)"
+    )
+    compact = compact_text(readme)
+    assert compact == (
+        "# tool\n\nSee the docs and this.\n\n    pip install tool\n\n[not a link] and [mail](mailto:a@b)"
+    )
 
 
 def test_chunks_and_windows_respect_the_budget():
