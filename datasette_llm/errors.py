@@ -53,6 +53,13 @@ class PayloadTooLarge(DatasetteLLMError):
     code = "payload_too_large"
 
 
+class StoreFull(DatasetteLLMError):
+    """A store holds as many entries as it may; someone must remove some first (RFC 4918 507)."""
+
+    status = 507
+    code = "store_full"
+
+
 class UnsupportedMediaType(DatasetteLLMError):
     status = 415
     code = "unsupported_media_type"

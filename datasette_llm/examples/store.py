@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import BadRequest, DatasetteLLMError
+from ..errors import BadRequest, DatasetteLLMError, StoreFull
 from .state import make_state_dir, state_dir, state_dir_error
 
 STORE_FILE = "examples.db"
@@ -26,6 +26,10 @@ APPLICATION_ID = 0x646C6C65  # "dlle": datasette-llm examples
 MAX_SQL_CHARS = 20_000
 MAX_COMMENT_CHARS = 2_000
 DEFAULT_MAX_QUESTION_CHARS = 2_000  # Settings.max_question_chars
+# Anyone who may ask a database may record feedback on it, so the store refuses more than this many entries
+# per database (up to about 24 KB each) until someone with llm-teach removes some: a loop of POSTs cannot fill
+# the disk, and nothing already recorded is dropped to make room.
+MAX_FEEDBACK_PER_DATABASE = 10_000
 STATUSES = ("active", "set_aside")
 VERDICTS = ("right", "wrong")
 
@@ -204,6 +208,12 @@ class ExampleStore:
         sql = _clean_text(sql, "SQL", MAX_SQL_CHARS) if sql is not None and str(sql).strip() else None
         comment = _clean_text(comment, "comment", MAX_COMMENT_CHARS) if comment and str(comment).strip() else None
         with self._connect(write=True) as conn:
+            (held,) = conn.execute("select count(*) from feedback where database = ?", (database,)).fetchone()
+            if held >= MAX_FEEDBACK_PER_DATABASE:
+                raise StoreFull(
+                    f"This database already has {held:,} feedback entries, the most it keeps; someone with the "
+                    "llm-teach permission can remove some on its examples page."
+                )
             cursor = conn.execute(
                 "insert into feedback (database, question, sql, verdict, comment, actor, created_at) "
                 "values (?, ?, ?, ?, ?, ?, ?)",

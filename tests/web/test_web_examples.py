@@ -380,6 +380,24 @@ async def test_feedback_wrong_without_sql_or_comment(paths):
 
 
 @pytest.mark.asyncio
+async def test_feedback_stops_at_the_cap_and_keeps_what_it_has(paths, monkeypatch):
+    from datasette_llm.examples import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_FEEDBACK_PER_DATABASE", 3)
+    ds = make_ds(paths)
+    statuses = [(await feedback(ds, ASKER, comment=f"no {n}")).status_code for n in range(3)]
+    full = await feedback(ds, ASKER, comment="one more")
+    assert statuses == [201, 201, 201] and full.status_code == 507, full.text
+    assert full.json()["code"] == "store_full" and "3 feedback entries" in full.json()["error"]
+    assert [f["comment"] for f in (await listing(ds))["feedback"]] == ["no 0", "no 1", "no 2"]
+    removed = await ds.client.post(
+        f"/-/llm/db/feedback/{(await listing(ds))['feedback'][0]['id']}/remove", json={}, **signed_in(ds, TEACHER)
+    )
+    assert removed.status_code == 200, removed.text
+    assert (await feedback(ds, ASKER, comment="room again")).status_code == 201
+
+
+@pytest.mark.asyncio
 async def test_feedback_needs_ask_enabled_for_the_database(paths):
     metadata = json.loads(json.dumps(METADATA))
     metadata["plugins"]["datasette-llm"]["databases"] = ["private"]
