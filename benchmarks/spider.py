@@ -231,7 +231,14 @@ async def run(args) -> dict:
         by_db = {db: items[args.skip :] for db, items in by_db.items()}
 
     settings = load_settings(
-        {"max_rows": 100000, "repair_attempts": args.attempts, "model_timeout": 600, "sql_candidates": args.candidates},
+        {
+            "max_rows": 100000,
+            "repair_attempts": args.attempts,
+            "model_timeout": 600,
+            "sql_candidates": args.candidates,
+            **({"few_shot_examples": args.few_shot_examples} if args.few_shot_examples is not None else {}),
+            **({"few_shot_budget_tokens": args.few_shot_budget} if args.few_shot_budget is not None else {}),
+        },
         {},
     )
     method_model = chat_model_for(settings)
@@ -499,6 +506,8 @@ def main() -> int:
         action="store_true",
         help="Ask with the other fold's questions as trusted examples against Ask without them (no baseline)",
     )
+    parser.add_argument("--few-shot-examples", type=int, help="with --examples: the few_shot_examples setting")
+    parser.add_argument("--few-shot-budget", type=int, help="with --examples: the few_shot_budget_tokens setting")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))
     parser.add_argument(
