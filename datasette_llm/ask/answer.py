@@ -32,6 +32,10 @@ MIN_ANSWER_TOKENS = 80
 # all the model did, and the prompt could not talk it out of it.
 ANSWER_LIST_ROWS = 10
 LEAD_IN_TOKENS = 40
+# ...and reads those rows for less time than a full answer does: it only introduces the table under it. With the
+# full 5 s, "Show the full README text of every repo..." read about 490 tokens of README text to write "The README
+# text for the repo named datasette-accounts is: …" (issue 19).
+LEAD_IN_READ_SECONDS = 2.5
 
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
@@ -75,14 +79,14 @@ def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequ
     return sorted(_numbers(answer) - seen, key=lambda n: float(n) if n.lstrip("-").replace(".", "", 1).isdigit() else 0)
 
 
-def answer_row_budget(model: ChatModel, window_budget: int) -> tuple[int, str]:
+def answer_row_budget(model: ChatModel, window_budget: int, seconds: float = ANSWER_READ_SECONDS) -> tuple[int, str]:
     """Tokens of rows the answer may read, and why the rest is left out: the context window, or, for a local
-    model, the time it takes to read them at the speed measured on this machine (ANSWER_READ_SECONDS)."""
+    model, the time it takes to read them at the speed measured on this machine (`seconds` of reading)."""
     window = (window_budget, "did not fit in the model's context")
     if not model.prompt_cache:  # an API model reads fast: only its window bounds the rows
         return window
     rate = model.reading_speed() or ASSUMED_READ_RATE
-    timed = max(MIN_ROW_TOKENS, int(ANSWER_READ_SECONDS * rate))
+    timed = max(MIN_ROW_TOKENS, int(seconds * rate))
     if timed >= window_budget:
         return window
     return timed, f"were left out to answer in time (the model reads about {rate:.0f} tokens a second here)"
@@ -143,7 +147,11 @@ class Answering:
             },
         ]
         overhead = self.model.count_message_tokens(base_messages) + 64
-        budget, reason = answer_row_budget(self.model, self.model.context_window() - overhead - options.max_tokens)
+        budget, reason = answer_row_budget(
+            self.model,
+            self.model.context_window() - overhead - options.max_tokens,
+            LEAD_IN_READ_SECONDS if lead_in else ANSWER_READ_SECONDS,
+        )
         fitted = await asyncio.to_thread(
             fit_rows,
             result.columns,

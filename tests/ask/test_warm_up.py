@@ -9,7 +9,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask import prompts, warm_up
-from datasette_llm.ask.answer import ANSWER_LIST_ROWS, LEAD_IN_TOKENS, answer_row_budget
+from datasette_llm.ask.answer import ANSWER_LIST_ROWS, LEAD_IN_TOKENS, MIN_ROW_TOKENS, answer_row_budget
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.config import load_settings
 
@@ -189,6 +189,19 @@ async def test_a_long_result_gets_a_lead_in_read_from_its_first_rows(paths):
     api.prompt_cache = False  # an API model reads the whole result that fits its window
     await ask(Datasette([str(paths[0])]), "shop", "List every item", model=api)
     assert api.calls[1][1]["content"].count("shop item") == 300
+
+
+@pytest.mark.asyncio
+async def test_a_lead_in_reads_its_rows_for_half_the_time_of_a_full_answer(paths):
+    rows_text = lambda model: model.calls[1][1]["content"].split("Result (", 1)[1]  # noqa: E731
+    full = WarmableModel([sql_reply("select id, text from items limit 10"), "Ten items."], speed=120.0)
+    await ask(Datasette([str(paths[0])]), "shop", "Ten items and their text", model=full)
+    lead_in = WarmableModel([sql_reply("select id, text from items"), "The items are:"], speed=120.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "Every item and its text", model=lead_in)
+    full_tokens, lead_in_tokens = full.count_tokens(rows_text(full)), lead_in.count_tokens(rows_text(lead_in))
+    assert 500 < full_tokens <= 600 + 60 and MIN_ROW_TOKENS <= lead_in_tokens <= 300 + 60, (full_tokens, lead_in_tokens)
+    shown = sum(line.startswith(tuple("0123456789")) for line in rows_text(lead_in).splitlines()[1:])
+    assert result.notes[0].startswith(f"{shown} of 300 rows shown; the rest were left out to answer in time")
 
 
 @pytest.mark.asyncio
