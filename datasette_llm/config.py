@@ -58,7 +58,8 @@ class Settings:
     warm_up_databases: tuple[str, ...] | None = None
     max_cell_chars: int = 200
     # Trusted examples and canned queries shown to the model with a question (ask/few_shot.py): at most this
-    # many (0: none), within this many tokens (each is read for every question: ~27 ms a token here).
+    # many (0: none), their questions and SQL within this many tokens (each is read for every question: ~10 ms
+    # a token here; the turns around each example add about 30 more).
     few_shot_examples: int = 3
     few_shot_budget_tokens: int = 240
     # Tokens of retrieved passages for answers from text. The local model reads about 100 prompt tokens a
@@ -242,7 +243,8 @@ SETTING_DOCS = {
     "max_cell_chars": "long cells are clipped to this many characters (with a marker) in what the model sees",
     "few_shot_examples": "how many trusted examples and canned queries most like the question the SQL prompt shows "
     "(0: none); each passes the guard for the asking actor (docs/examples.md)",
-    "few_shot_budget_tokens": "prompt tokens the examples may take (every token is read for every question)",
+    "few_shot_budget_tokens": "tokens the examples' questions and SQL may take (every token is read for every "
+    "question; each example also adds about 30 tokens of turn markup)",
     "text_budget_tokens": "prompt tokens of retrieved passages for answers from text (a latency budget as much as "
     "a context budget: the local model reads about 100 prompt tokens a second on 2 cores)",
     "text_passages": "how many rows the passages of an answer from text come from (each is cut around its "
