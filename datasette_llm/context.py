@@ -43,7 +43,9 @@ class FittedRows:
 
 
 def real_text(value: float) -> str:
-    """A REAL as SQLite itself prints one (printf's %!.15g): a sum of prices is 37.62, not 37.620000000000005.
+    """A REAL to 15 significant digits, as SQLite prints one (printf's %!.15g; SQLite is one off in the last
+    digit for a few very large or small values, this rounds correctly): a sum of prices is 37.62, not
+    37.620000000000005.
     The digits beyond the 15th are binary noise, and a local model reads a token per digit (issue 19)."""
     text = format(value, ".15g")
     if math.isfinite(value) and not any(mark in text for mark in ".en"):
