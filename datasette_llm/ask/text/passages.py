@@ -127,12 +127,25 @@ def best_window(
     return prefix + text + suffix, start
 
 
+# Embedding a chunk costs about 40 ms here, and a long README has 20-50 of them (issue 19: 0.5-2.2 s a question).
+# Only a row's first chunk and the chunks that share most words with the question are embedded; the rest rank
+# below them all.
+EMBEDDED_CHUNKS = 6
+
+
 def rank_chunks(question: str, chunks: Sequence[str], question_vector, embed) -> list[float]:
-    """Cosine similarity of each chunk to the question plus a small bonus for shared words."""
+    """Cosine similarity of each chunk to the question plus a small bonus for shared words; of a row with more
+    than EMBEDDED_CHUNKS chunks, only the first and those sharing most words with the question are compared."""
     if not chunks:
         return []
-    vectors = embed(list(chunks))
-    similarity = vectors @ np.asarray(question_vector, dtype=np.float32)
     question_words = _words(question)
     bonus = [0.05 * len(question_words & _words(chunk)) for chunk in chunks]
-    return [float(s + b) for s, b in zip(similarity, bonus)]
+    by_words = sorted(range(1, len(chunks)), key=lambda i: -bonus[i])  # stable: earlier chunks first on ties
+    compared = sorted([0, *by_words[: EMBEDDED_CHUNKS - 1]])
+    vectors = embed([chunks[i] for i in compared])
+    similarity = vectors @ np.asarray(question_vector, dtype=np.float32)
+    scores = [float("-inf")] * len(chunks)
+    for i, s in zip(compared, similarity):
+        scores[i] = float(s + bonus[i])
+    floor = min(scores[i] for i in compared)
+    return [score if score != float("-inf") else floor - 1 + bonus[i] for i, score in enumerate(scores)]

@@ -6,7 +6,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
-from datasette_llm.ask.text.passages import best_window, compact_text, split_chunks
+from datasette_llm.ask.text.passages import EMBEDDED_CHUNKS, best_window, compact_text, rank_chunks, split_chunks
 from datasette_llm.errors import BadRequest
 
 TOOLS = [
@@ -64,6 +64,27 @@ def test_passages_drop_markup_a_reader_never_sees_but_keep_every_word():
     assert compact == (
         "# tool\n\nSee the docs and this.\n\n    pip install tool\n\n[not a link] and [mail](mailto:a@b)"
     )
+
+
+def test_only_the_first_chunk_and_those_sharing_words_are_embedded():
+    import numpy as np
+
+    chunks = [f"intro chunk {i}" if i == 0 else f"filler text number {i}" for i in range(20)]
+    chunks[13] = "how to install the widget with pip"
+    embedded = []
+
+    def embed(texts):
+        embedded.extend(texts)
+        return np.array([[1.0, 0.0] if "install" in t else [0.0, 1.0] for t in texts], dtype=np.float32)
+
+    scores = rank_chunks("How do I install the widget?", chunks, np.array([1.0, 0.0], dtype=np.float32), embed)
+    assert len(embedded) == EMBEDDED_CHUNKS and embedded[0] == chunks[0] and chunks[13] in embedded
+    assert max(range(20), key=scores.__getitem__) == 13 and len(scores) == 20
+    assert all(
+        scores[i] < min(scores[chunks.index(t)] for t in embedded) for i in range(20) if chunks[i] not in embedded
+    )
+    few = ["a", "b"]
+    assert len(rank_chunks("q", few, np.array([1.0, 0.0]), lambda t: np.zeros((len(t), 2), np.float32))) == 2
 
 
 def test_chunks_and_windows_respect_the_budget():
