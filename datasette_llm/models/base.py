@@ -41,6 +41,20 @@ class ChatOptions:
     complete_when: Callable[[str], bool] | None = None
 
 
+def reply_check(complete_when: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    """For a backend's writing loop: called with each piece as it is written, True once the reply so far is
+    complete by ChatOptions.complete_when (never, without one)."""
+    if complete_when is None:
+        return lambda piece: False
+    written: list[str] = []
+
+    def complete(piece: str) -> bool:
+        written.append(piece)
+        return complete_when("".join(written))
+
+    return complete
+
+
 @dataclass(frozen=True)
 class ChatResult:
     text: str

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ContextOverflow, ModelError, ModelNotReady
-from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus
+from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus, reply_check
 from .cpu_load import CpuLoad, threads_for
 from .llama_cpp_greedy import greedy_pieces
 from .llama_cpp_load import close_at_exit, open_llama
@@ -262,7 +262,7 @@ class LlamaCppChatModel(ChatModel):
         new_tokens = len(tokens) - common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
         self.tokens_read += max(1, new_tokens)  # a fully cached prompt still decodes its last token again
         completion_tokens = 0
-        written: list[str] = []
+        complete = reply_check(options.complete_when)
         started = first = time.perf_counter()
         try:
             for chunk in llama.create_completion(
@@ -284,9 +284,8 @@ class LlamaCppChatModel(ChatModel):
                 text_piece = chunk["choices"][0].get("text")
                 if text_piece:
                     completion_tokens += 1
-                    written.append(text_piece)
                     yield text_piece, {"prompt_tokens": len(tokens), "completion_tokens": completion_tokens}
-                    if options.complete_when is not None and options.complete_when("".join(written)):
+                    if complete(text_piece):
                         break
         except ValueError as error:
             if "context window" in str(error) or "exceed" in str(error):

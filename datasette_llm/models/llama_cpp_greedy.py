@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Generator, Sequence
 
 from ..errors import ModelError
+from .base import reply_check
 from .lookup_decoding import Drafter
 
 
@@ -36,7 +37,7 @@ def greedy_pieces(
     vocab, n_vocab = llama._model.vocab, llama.n_vocab()
     pending, at, written, first, done = tokens[-1], llama.n_tokens, 0, None, False
     usage = {"prompt_tokens": len(tokens), "completion_tokens": 0}
-    text: list[str] = []
+    complete = reply_check(complete_when)
     while not done and written < max_tokens and not cancel.is_set():
         between_passes()
         room = min(max_tokens - written - 1, n_ctx - at - 2, n_batch - 1)
@@ -69,8 +70,7 @@ def greedy_pieces(
             piece = decoder.decode(llama.detokenize([token]))
             if piece:
                 yield piece, usage
-                text.append(piece)
-                if complete_when is not None and complete_when("".join(text)):
+                if complete(piece):
                     done = True
                     break
         pending = choices[kept]

@@ -58,7 +58,8 @@ def _is_one_query(text: str, ended: bool) -> bool:
 
 
 def close_fence(reply: str) -> str:
-    """A reply stopped by statement_written(), with the fence closed as the model would have closed it."""
+    """A reply whose ```sql fence is still open (stopped by statement_written(), or cut at its token limit), with
+    the fence closed as the model would have closed it; any other reply as it is."""
     return (
         reply if reply.count("```") % 2 == 0 else reply.rstrip(" \t") + ("" if reply.endswith("\n") else "\n") + "```"
     )

@@ -143,9 +143,6 @@ def rank_chunks(question: str, chunks: Sequence[str], question_vector, embed) ->
     by_words = sorted(range(1, len(chunks)), key=lambda i: -bonus[i])  # stable: earlier chunks first on ties
     compared = sorted([0, *by_words[: EMBEDDED_CHUNKS - 1]])
     vectors = embed([chunks[i] for i in compared])
-    similarity = vectors @ np.asarray(question_vector, dtype=np.float32)
-    scores = [float("-inf")] * len(chunks)
-    for i, s in zip(compared, similarity):
-        scores[i] = float(s + bonus[i])
-    floor = min(scores[i] for i in compared)
-    return [score if score != float("-inf") else floor - 1 + bonus[i] for i, score in enumerate(scores)]
+    similarity = dict(zip(compared, (vectors @ np.asarray(question_vector, dtype=np.float32)).tolist()))
+    floor = min(similarity[i] + bonus[i] for i in compared) - 1
+    return [similarity[i] + bonus[i] if i in similarity else floor + bonus[i] for i in range(len(chunks))]
