@@ -5,6 +5,11 @@ Measured on this project's 2-vCPU machines, shared with other processes (/tmp/wo
 5-7 with 1 thread; with other processes busy, 2 threads fell to 19 read and 0.5 written (every step waits at
 ggml's barriers for a thread that is not scheduled) while 1 thread kept 40 and 6. So: all cores when they are
 free, fewer when others are using them.
+
+Only load that lasts counts: a page loading in the browser on the same machine keeps a core busy for a few
+tenths of a second, and one thread for the next half second cost each browser question about 0.5 s of SQL writing
+(benchmarks/latency_browser.py against the same questions asked 3 s after the page loaded). So load seen over a
+window shorter than SUSTAINED_SECONDS counts only as far as the window before it saw it too.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 import time
 
 BUSY_SHARE = 0.5  # a core counts as taken when other work used more than this share of it
+SUSTAINED_SECONDS = 1.0  # load seen over a window this long is taken to last; over a shorter one it may be a burst
 
 
 def _sample() -> tuple[float, float, float] | None:
@@ -29,10 +35,12 @@ def _sample() -> tuple[float, float, float] | None:
 
 
 class CpuLoad:
-    """Cores used by other processes since the previous call (None the first time, or off Linux)."""
+    """Cores used by other processes since the previous call (None the first time, or off Linux), counted only
+    as far as it lasts: over a window shorter than SUSTAINED_SECONDS, no more than the window before it saw."""
 
     def __init__(self):
         self._last = _sample()
+        self._before = 0.0  # what the window before the last one saw
 
     def others_busy(self) -> float | None:
         sample = _sample()
@@ -44,7 +52,10 @@ class CpuLoad:
         if elapsed < 0.05:
             return None  # too short a window to say anything: keep the previous choice
         self._last = sample
-        return max(0.0, ((sample[1] - last[1]) - (sample[2] - last[2])) / elapsed)
+        busy = max(0.0, ((sample[1] - last[1]) - (sample[2] - last[2])) / elapsed)
+        lasting = busy if elapsed >= SUSTAINED_SECONDS else min(busy, self._before)
+        self._before = busy
+        return lasting
 
 
 def threads_for(cores: int, others_busy: float | None) -> int:

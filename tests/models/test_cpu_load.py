@@ -27,6 +27,29 @@ def test_a_busy_process_elsewhere_is_seen():
     assert load.others_busy() is None  # no time has passed: no new judgement
 
 
+def test_a_burst_of_other_work_is_not_taken_to_last(monkeypatch):
+    """A page loading keeps a core busy for a few tenths of a second: one short busy window is not load that
+    lasts (the model keeps its threads), two in a row are, and so is one long window."""
+    from datasette_llm.models import cpu_load
+
+    samples = iter(
+        [
+            (0.0, 0.0, 0.0),  # CpuLoad() starts here
+            (0.5, 0.4, 0.0),  # 0.5 s, others 0.8 cores: a burst so far
+            (1.0, 0.8, 0.0),  # 0.5 s more of the same: it lasts
+            (1.5, 0.8, 0.0),  # quiet again
+            (1.8, 1.0, 0.0),  # a short burst after a quiet window
+            (3.8, 2.6, 0.0),  # 2 s at 0.8 cores: long enough to judge alone
+            (4.0, 2.6, 0.1),  # this process itself busy: not others' load
+        ]
+    )
+    monkeypatch.setattr(cpu_load, "_sample", lambda: next(samples))
+    load = CpuLoad()
+    judged = [load.others_busy() for _ in range(6)]
+    assert [round(value, 2) for value in judged] == [0.0, 0.8, 0.0, 0.0, 0.8, 0.0]
+    assert [threads_for(2, value) for value in judged] == [2, 1, 2, 2, 1, 2]
+
+
 @pytest.mark.model
 def test_threads_are_chosen_again_while_writing(default_gguf, monkeypatch):
     """A burst of other work before a request (a page loading) must not keep the whole reply on one thread."""
