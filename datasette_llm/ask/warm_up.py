@@ -27,6 +27,7 @@ logger = logging.getLogger("datasette_llm")
 QUIET_SECONDS = 2.0  # between the pipeline's model calls (SQL, then the answer) the model is idle for less
 MAX_TRIES = 20  # times a database's warm-up may give way to questions before it is left for the page's own
 LOWER_PRIORITY = 10  # nice increment of the warm-up thread (and the llama.cpp threads it starts)
+SLOTS = ("sql", "answer")  # the model's cache slots a question uses, in the order it uses them
 
 
 def serving() -> bool:
@@ -65,10 +66,21 @@ def start_if_serving(datasette) -> threading.Thread | None:
 
 
 def _run(datasette, names: list[str], model: ChatModel) -> None:
-    lower_priority()
     started = time.perf_counter()
+    open_contexts(model)
+    lower_priority()
     results = asyncio.run(warm_all(datasette, names, model))
     logger.info("datasette-llm: warm-up of %s finished in %.1fs", results, time.perf_counter() - started)
+
+
+def open_contexts(model: ChatModel) -> None:
+    """Open the model's SQL and answer contexts at normal priority, before the warm-up lowers its own: a question
+    that needs one waits for it to open, and opened at low priority beside a question writing SQL, the answer
+    context took 4.6 s instead of 0.5 s (measured), which the first question's answer then waited for."""
+    try:
+        model.open_slots(SLOTS)
+    except Exception:  # a missing or broken model file: the question reports it
+        logger.debug("datasette-llm: could not open the model's contexts", exc_info=True)
 
 
 def lower_priority() -> None:

@@ -188,6 +188,11 @@ class ChatModel(ABC):
             return False
         return await self._warm(messages, options)
 
+    def open_slots(self, slots: Sequence[str]) -> None:
+        """Load what requests on these cache slots need (a local model's contexts) ahead of the first request
+        (blocking). Backends with nothing local to load have nothing to do."""
+        return None
+
     def prepare_prefix(self, messages: list[Message], options: ChatOptions, should_stop=lambda: False) -> bool:
         """Save the model state after `options.prefix` of `messages` (blocking, for background warm-ups that
         stop when `should_stop()` says so). Backends without saved prefix states have nothing to do."""

@@ -353,6 +353,10 @@ class LlamaCppChatModel(ChatModel):
         yield "", {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
 
     # -- warm-ups --------------------------------------------------------------------------------------
+    def open_slots(self, slots: Sequence[str]) -> None:
+        for slot in slots:
+            self._model(slot)
+
     def prepare_prefix(
         self, messages: list[Message], options: ChatOptions, should_stop: Callable[[], bool] = lambda: False
     ) -> bool:

@@ -1,5 +1,6 @@
 """Warm before the first visitor, never in a visitor's way; answers read rows for a bounded time."""
 
+import os
 import threading
 import time
 
@@ -103,6 +104,26 @@ async def test_warm_up_gives_way_to_a_question_then_finishes(paths, monkeypatch)
     assert retried_at - model.last_active >= 0.2  # only after the question was done and the model quiet
     assert first[1]["content"].endswith("Question: ") and options.prefix and options.cache_slot == "sql"
     assert len(model.calls) == 0  # nothing was generated
+
+
+def test_start_up_opens_the_contexts_before_lowering_its_priority(paths, monkeypatch):
+    """The first question may need a context while the warm-up runs: the warm-up opens them at normal priority
+    (at low priority beside a question writing SQL, opening the answer context took 4.6 s instead of 0.5 s)."""
+    monkeypatch.setattr(warm_up, "QUIET_SECONDS", 0.05)
+    opened = []
+
+    class Opening(WarmableModel):
+        def open_slots(self, slots):
+            opened.append((tuple(slots), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+
+    model = Opening()
+    model.prepared.append(None)  # no visitor interruption in this test
+    monkeypatch.setattr(warm_up, "chat_model_for", lambda settings: model)
+    thread = warm_up.start(Datasette([str(paths[0])]), ["shop"])
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert opened == [(("sql", "answer"), os.getpriority(os.PRIO_PROCESS, 0))]
+    assert [options.cache_slot for _, options, _ in model.prepared[1:]] == ["sql", "answer", "answer"]
 
 
 @pytest.mark.asyncio
