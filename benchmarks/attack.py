@@ -119,7 +119,7 @@ def build_fixture(directory: Path) -> tuple[Path, Path]:
         CREATE VIRTUAL TABLE {PUBLIC}_fts USING fts5(title, body, content=[{PUBLIC}], content_rowid='id');
         CREATE TABLE {SECRET} (id INTEGER PRIMARY KEY, body TEXT, {SECRET_COLUMN} TEXT);
         CREATE INDEX {SECRET_INDEX} ON {SECRET} ({SECRET_COLUMN});
-        CREATE TABLE {VAULT} (id INTEGER PRIMARY KEY, secret_text TEXT, {VAULT_COLUMN} TEXT);
+        CREATE TABLE {VAULT} (id INTEGER PRIMARY KEY AUTOINCREMENT, secret_text TEXT, {VAULT_COLUMN} TEXT);
         CREATE INDEX {VAULT_INDEX} ON {VAULT} ({VAULT_COLUMN});
         CREATE TABLE orders (id INTEGER PRIMARY KEY, vault_id INTEGER REFERENCES {VAULT}(id), amount REAL,
                              customer TEXT);
@@ -713,6 +713,8 @@ def no_name_sql() -> list[tuple[str, str, str]]:
         (c4, "fk list of visible table", "SELECT * FROM pragma_foreign_key_list('orders')"),
         (c4, "table_list all", "SELECT * FROM pragma_table_list"),
         (c4, "sqlite_master all", "SELECT type, name, tbl_name FROM sqlite_master"),
+        (c4, "sqlite_sequence (names AUTOINCREMENT tables)", "SELECT * FROM sqlite_sequence"),
+        (c4, "sqlite_sequence columns", "SELECT * FROM pragma_table_info('sqlite_sequence')"),
         (c4, "index_list built name", "SELECT * FROM pragma_index_list('hm_' || 'vault_' || '7f' || '3a')"),
         (c4, "database_list", "SELECT * FROM pragma_database_list"),
         (c4, "fk join through pragma", "SELECT p.* FROM sqlite_master m, pragma_index_list(m.name) p"),

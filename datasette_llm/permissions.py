@@ -281,14 +281,22 @@ async def visible_canned_queries(datasette, actor, database: str) -> list[dict]:
     return queries
 
 
+def sqlite_internal(table: str) -> bool:
+    """One of SQLite's own tables (the prefix is reserved: no user table has it). They describe other tables:
+    `sqlite_sequence` names every AUTOINCREMENT table, hidden ones too, with its highest id; `sqlite_stat1`
+    names tables and indexes with row counts. So none of them is ever shown, described or read."""
+    return table.lower().startswith("sqlite_")
+
+
 async def visible_tables(
     datasette, actor, database: str, *, include_views: bool = True, table_prefix: str = ""
 ) -> list[str]:
-    """Tables (and views) the actor may see, without FTS shadow tables, hidden tables or our own tables."""
+    """Tables (and views) the actor may see, without SQLite's own tables, FTS shadow tables, hidden tables or
+    our own tables."""
     db = get_database(datasette, database)
     hidden = set(await db.hidden_table_names())
     own = {table_prefix + name for name in PLUGIN_TABLE_NAMES}
-    names = [t for t in await table_names(db) if t not in hidden and t not in own]
+    names = [t for t in await table_names(db) if t not in hidden and t not in own and not sqlite_internal(t)]
     if include_views:
         names += await db.view_names()
     names = [t for t in names if await can_view_table(datasette, actor, database, t)]
@@ -335,7 +343,7 @@ async def require_teach(datasette, actor, database: str):
 
 async def require_view_table(datasette, actor, database: str, table: str):
     db = await require_view_database(datasette, actor, database)
-    exists = table in await db.table_names() or table in await db.view_names()
+    exists = not sqlite_internal(table) and (table in await db.table_names() or table in await db.view_names())
     if not exists or not await can_view_table(datasette, actor, database, table):
         shown = await visible_tables(datasette, actor, database)
         raise NotFound(

@@ -111,7 +111,7 @@ insert into docs_fts(title, body) values ('Fox facts', 'the fox is quick'), ('Ow
 HIDDEN_DDL = """
 create table {staff} (id integer primary key, name text, {salary} integer);
 create table {pub_secret} (id integer primary key, pub_id integer references pub(id), {note} text);
-create table {totals} (id integer primary key, {n} integer);
+create table {totals} (id integer primary key autoincrement, {n} integer);
 create table {pins} ({code} text);
 create index {staff_salary_idx} on {staff}({salary});
 create index {pub_secret_note_idx} on {pub_secret}({note});

@@ -147,7 +147,7 @@ async def listings(ds) -> dict:
 
     out = {"schema.json": (await ds.client.get("/-/llm/schema.json")).json()}
     for name in ("list_tables", "describe_table"):
-        for table in ("pub", "dogs", "staff", "pub_secret", "staff_view", "crew", "nothere"):
+        for table in ("pub", "dogs", "staff", "pub_secret", "staff_view", "crew", "nothere", "sqlite_sequence"):
             message = {
                 "jsonrpc": "2.0",
                 "id": 1,
@@ -178,6 +178,20 @@ def test_listings_and_the_prompt_schema_name_nothing_hidden(runner):
         changed = runner.run(listings(runner.oracle.instances[variant]))
         differing = {key: (original[key], changed[key]) for key in original if original[key] != changed[key]}
         assert differing == {}, f"{variant}: {json.dumps(differing)[:3000]}"
+
+
+def test_sqlite_sequence_is_never_shown_described_or_read(runner):
+    """SQLite's sqlite_sequence names every AUTOINCREMENT table, the hidden `totals` too, with its highest id
+    (found by an outside attacker in session 11): it reads like a table that does not exist."""
+    ds = runner.oracle.instances["original"]
+    assert dump(ds.databases[VISIBLE_DB].path, "select name from sqlite_sequence") == [("totals",)]
+    params = {"database": VISIBLE_DB, "sql": "select * from sqlite_sequence"}
+    response = runner.run(ds.client.get("/-/llm/query.json", params=params))
+    assert response.status_code == 400 and "forbidden_table" in response.text and "totals" not in response.text
+    listed = runner.run(listings(ds))
+    assert "sqlite_sequence" not in json.dumps(listed["schema.json"]) and "sqlite_sequence" not in listed["prompt"]
+    described = json.dumps(listed["describe_table sqlite_sequence"]).replace("sqlite_sequence", "nothere")
+    assert described == json.dumps(listed["describe_table nothere"])
 
 
 # Statements --------------------------------------------------------------------------------------------------

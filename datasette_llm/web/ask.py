@@ -346,7 +346,11 @@ async def example_questions(datasette, actor, database: str, settings: Settings,
         return [configured] if isinstance(configured, str) else list(configured)
     db = permissions.get_database(datasette, database)
     hidden = set(await db.hidden_table_names())
-    names = [table] if table else [t for t in await table_names(db) if t not in hidden]
+    names = (
+        [table]
+        if table
+        else [t for t in await table_names(db) if t not in hidden and not permissions.sqlite_internal(t)]
+    )
     questions: list[str] = []
     for name in names:
         if len(questions) >= MAX_EXAMPLES:
