@@ -37,6 +37,7 @@ from .compat import table_names
 from .config import allow_block
 from .errors import Forbidden, NotFound
 from .sql.execute import read_policy
+from .sql.policy import sqlite_internal
 
 LLM_ASK = "llm-ask"
 LLM_TEACH = "llm-teach"
@@ -281,11 +282,11 @@ async def visible_canned_queries(datasette, actor, database: str) -> list[dict]:
     return queries
 
 
-def sqlite_internal(table: str) -> bool:
-    """One of SQLite's own tables (the prefix is reserved: no user table has it). They describe other tables:
-    `sqlite_sequence` names every AUTOINCREMENT table, hidden ones too, with its highest id; `sqlite_stat1`
-    names tables and indexes with row counts. So none of them is ever shown, described or read."""
-    return table.lower().startswith("sqlite_")
+async def listed_tables(db) -> list[str]:
+    """The database's tables in creation order, without SQLite's own tables, FTS shadow tables or tables hidden
+    in the configuration (before any actor's permission is asked)."""
+    hidden = set(await db.hidden_table_names())
+    return [t for t in await table_names(db) if t not in hidden and not sqlite_internal(t)]
 
 
 async def visible_tables(
@@ -294,9 +295,8 @@ async def visible_tables(
     """Tables (and views) the actor may see, without SQLite's own tables, FTS shadow tables, hidden tables or
     our own tables."""
     db = get_database(datasette, database)
-    hidden = set(await db.hidden_table_names())
     own = {table_prefix + name for name in PLUGIN_TABLE_NAMES}
-    names = [t for t in await table_names(db) if t not in hidden and t not in own and not sqlite_internal(t)]
+    names = [t for t in await listed_tables(db) if t not in own]
     if include_views:
         names += await db.view_names()
     names = [t for t in names if await can_view_table(datasette, actor, database, t)]

@@ -72,6 +72,14 @@ INTERNAL_PRAGMAS = frozenset({"data_version"})
 
 SYSTEM_TABLES = frozenset({"sqlite_master", "sqlite_schema", "sqlite_temp_master", "sqlite_temp_schema"})
 
+
+def sqlite_internal(table: str) -> bool:
+    """One of SQLite's own tables (the prefix is reserved: no user table has it). They describe other tables:
+    `sqlite_sequence` names every AUTOINCREMENT table, hidden ones too, with its highest id; `sqlite_stat1`
+    names tables and indexes with row counts. So none of them is ever listed, described or read."""
+    return table.lower().startswith("sqlite_")
+
+
 # Shadow tables each FTS module creates next to its virtual table.
 _SHADOW_SUFFIXES = {
     "fts5": ("data", "idx", "content", "docsize", "config"),

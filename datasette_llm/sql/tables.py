@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from .functions import _check_table_function
-from .policy import SYSTEM_TABLES
+from .policy import sqlite_internal
 from .results import DIALECT, SchemaInfo, _reject, closest_names
 
 
@@ -86,7 +86,7 @@ def _check_tables(tree: exp.Expression, schema: SchemaInfo, allowed_tables: set[
                 used.append(real)
             continue
         lower = name.lower()
-        if lower in SYSTEM_TABLES or lower.startswith("sqlite_"):
+        if sqlite_internal(name):
             raise _reject(f'reading "{name}" is not allowed', "forbidden_table", name)
         if lower.startswith("pragma_"):
             raise _reject(f"\"{name}\" is not allowed; call it as {lower}('table name')", "forbidden_function", name)

@@ -24,7 +24,7 @@ from ..ask.results import AskResult
 from ..ask.route import ASK_MODES
 from ..ask.text.answer_text import text_collections
 from ..ask.warm_up import warm_up
-from ..compat import sql_page_url, table_names
+from ..compat import sql_page_url
 from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..keep import keep_links
@@ -345,12 +345,7 @@ async def example_questions(datasette, actor, database: str, settings: Settings,
     if configured and not table:
         return [configured] if isinstance(configured, str) else list(configured)
     db = permissions.get_database(datasette, database)
-    hidden = set(await db.hidden_table_names())
-    names = (
-        [table]
-        if table
-        else [t for t in await table_names(db) if t not in hidden and not permissions.sqlite_internal(t)]
-    )
+    names = [table] if table else await permissions.listed_tables(db)
     questions: list[str] = []
     for name in names:
         if len(questions) >= MAX_EXAMPLES:
