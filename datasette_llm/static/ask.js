@@ -198,9 +198,26 @@
       td.appendChild(el("em", null, "<Binary: " + atob(value.encoded).length + " bytes>"));
     } else {
       td.className = "type-str";
-      td.textContent = String(value);
+      shortText(td, String(value));
     }
     return td;
+  }
+
+  /* Text longer than Datasette's truncate_cells_html setting is cut there, as on Datasette's own tables, with a
+     button that shows the rest: a page of README-sized cells took Chromium's CPU from the model's answer. */
+  function shortText(td, text) {
+    var limit = parseInt(form.dataset.truncateCells || "0", 10);
+    if (!(limit > 0) || text.length <= limit) {
+      td.textContent = text;
+      return;
+    }
+    td.textContent = text.slice(0, limit) + "… ";
+    var more = el("button", "ask-cell-more", "show all " + text.length.toLocaleString() + " characters");
+    more.type = "button";
+    more.addEventListener("click", function () {
+      td.textContent = text;
+    });
+    td.appendChild(more);
   }
 
   function rowsTable(columns, rows) {
@@ -315,14 +332,19 @@
   }
 
   /* "Returned N rows" and the rows (a `rows` event or the final result: columns, rows, row_count, truncated). */
-  function appendRows(parent, data) {
+  function appendRows(parent, data, drawn) {
     var count = data.truncated ? "at least " + plural(data.row_count, "row") : plural(data.row_count, "row");
     parent.appendChild(el("h3", null, "Returned " + count));
     if (data.row_count) {
-      parent.appendChild(rowsTable(data.columns, data.rows));
+      parent.appendChild(drawn || rowsTable(data.columns, data.rows));
     } else {
       parent.appendChild(el("p", "zero-results", "0 records"));
     }
+  }
+
+  /* What a table of rows was drawn from: the final result reuses the early table when they are the same rows. */
+  function rowsKey(data) {
+    return JSON.stringify([data.sql, data.columns, data.row_count, (data.rows || []).length]);
   }
 
   /* ---- charts: the Vega-Lite spec in result.chart, drawn by the vendored vega and vega-lite ---------- */
@@ -446,6 +468,7 @@
       turn.early.remove();
     }
     turn.early = block;
+    turn.earlyKey = rowsKey(data);
     turn.node.appendChild(block);
   }
 
@@ -661,7 +684,11 @@
 
   function showResult(turn, result) {
     var node = turn.node;
+    var drawn = null;  // the early table, drawn once (a big result took Chromium a quarter second a drawing)
     if (turn.early) {
+      if (turn.earlyKey === rowsKey(result)) {
+        drawn = turn.early.querySelector(".table-wrapper");
+      }
       turn.early.remove();
       turn.early = null;
     }
@@ -685,7 +712,7 @@
       if (result.chart) {
         node.appendChild(chartFigure(result.chart));
       }
-      appendRows(node, result);
+      appendRows(node, result, drawn);
       if (form.dataset.feedbackUrl) {
         node.appendChild(feedbackBlock(result));
       }

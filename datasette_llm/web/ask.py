@@ -271,6 +271,7 @@ async def page_view(request, datasette):
         "question": request.args.get("q") or request.args.get("question") or "",
         "database_color": DATABASE_COLOR,
         "max_question_chars": settings.max_question_chars,
+        "truncate_cells": datasette.setting("truncate_cells_html") or 0,  # Datasette's own, for its tables too
         "stream_url": base + "/-/ask.stream",
         "ask_css": datasette.urls.static_plugins("datasette-llm", "ask.css"),
         "ask_js": datasette.urls.static_plugins("datasette-llm", "ask.js"),

@@ -1,0 +1,105 @@
+"""Big results on the Ask page, in a real browser: long cells are cut at Datasette's truncate_cells_html with a
+button that shows the rest, and the rows table is drawn once (the final result keeps the early table).
+
+The demo database served in-process with a scripted model that asks for every datasette-* repo's README.
+"""
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from ask_helpers import ScriptedModel, sql_reply
+from datasette.app import Datasette
+from datasette_versions import DATASETTE_1
+from server_helpers import ARTIFACTS, DEMO_DB, ROOT, serve_in_thread
+
+import datasette_llm.web.ask as web_ask
+from datasette_llm.ask import prompts
+from datasette_llm.models.base import ChatResult
+
+SQL = "select name, readme from repos where name like 'datasette-%' order by name"
+TIMEOUT_MS = 60_000
+
+pytestmark = [pytest.mark.browser]
+
+# Every table element added to the turns, in order of addition (a redraw adds a second one).
+COUNT_TABLES = """() => {
+  window.tablesDrawn = [];
+  new MutationObserver((records) => records.forEach((record) => record.addedNodes.forEach((node) => {
+    if (node.nodeType !== 1) return;
+    const tables = node.matches("table") ? [node] : [...node.querySelectorAll("table")];
+    tables.forEach((table) => { if (!window.tablesDrawn.includes(table)) window.tablesDrawn.push(table); });
+  }))).observe(document.getElementById("ask-conversation"), {childList: true, subtree: true});
+}"""
+
+
+class ReadmeModel(ScriptedModel):
+    def _complete(self, messages, options, cancel):
+        reply = "The table shows the READMEs." if messages[0]["content"] == prompts.ANSWER_SYSTEM else sql_reply(SQL)
+        return ChatResult(reply, self.count_message_tokens(messages), self.count_tokens(reply), 0.0, self.name)
+
+
+def readmes() -> list[tuple[str, str]]:
+    with sqlite3.connect(DEMO_DB) as conn:
+        return conn.execute(SQL).fetchall()
+
+
+@pytest.fixture(scope="module", params=[2048, 0], ids=["truncate-2048", "truncate-off"])
+def readme_server(request):
+    if not DEMO_DB.exists():
+        subprocess.run([sys.executable, str(ROOT / "setup-scripts" / "build_demo_db.py")], check=True)
+    blocks = {"plugins": {"datasette-llm": {"warm_up": False}}}
+    ds = Datasette(
+        [str(DEMO_DB)],
+        settings={"truncate_cells_html": request.param},
+        **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(web_ask, "chat_model_for", lambda settings: ReadmeModel([]))
+        with serve_in_thread(ds.app()) as base:
+            yield base, request.param
+
+
+def test_long_cells_are_cut_and_the_rows_drawn_once(readme_server, browser):
+    base, limit = readme_server
+    expected = readmes()
+    long = [(name, text) for name, text in expected if len(text or "") > 2048]
+    assert len(long) > 10, "the demo database has long READMEs"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base}/simonw_releases/-/ask")
+    if page.locator("#ask-mode").count():
+        page.select_option("#ask-mode", "sql")
+    page.evaluate(COUNT_TABLES)
+    page.fill("#ask-question", "Show the README of every datasette- repo")
+    page.press("#ask-question", "Enter")
+    page.wait_for_selector(".ask-turn .ask-timings", timeout=TIMEOUT_MS)
+    turn = page.locator(".ask-turn").first
+    assert turn.locator(".ask-error").count() == 0, turn.inner_text()
+    assert page.evaluate("window.tablesDrawn.length") == 1  # the early table became the final one
+    assert page.evaluate("window.tablesDrawn[0].isConnected")
+    cells = turn.locator("table.rows-and-columns td[data-column=readme]")
+    assert cells.count() == len(expected)
+    shown = cells.evaluate_all("tds => tds.map((td) => td.firstChild ? td.firstChild.textContent : '')")
+    buttons = turn.locator("table.rows-and-columns button.ask-cell-more")
+    if limit:
+        assert buttons.count() == len(long)
+        for (name, text), cell_text in zip(expected, shown):
+            text = text or ""
+            assert cell_text == (text if len(text) <= limit else text[:limit] + "… "), name
+        place = [name for name, _ in expected].index(long[0][0])
+        cell = cells.nth(place)
+        assert cell.locator("button").inner_text() == f"show all {len(long[0][1]):,} characters"
+        cell.locator("button").scroll_into_view_if_needed()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ask-long-cells.png"))
+        cell.locator("button").click()
+        assert cell.evaluate("td => td.textContent") == long[0][1]
+        assert cell.locator("button").count() == 0
+    else:
+        assert buttons.count() == 0
+        assert shown == [text or "" for _, text in expected]
+    assert errors == []
+    page.close()
