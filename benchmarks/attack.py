@@ -1755,14 +1755,14 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
         path = f"/-/llm/query.json?database={DB}&sql={q(sql)}"
         return (f"GET {path[:160]}", lambda port: [hit(port, "GET", path, timeout=180)])
 
-    def parallel(sql, n):
-        body = json_body({"database": DB, "sql": sql})
+    def at_once(n, path, body):
+        """A run(port) that sends the same JSON POST n times at once."""
 
         def run(port):
             results = [None] * n
 
             def one(i):
-                results[i] = hit(port, "POST", "/-/llm/query.json", JSON, body, timeout=180)
+                results[i] = hit(port, "POST", path, JSON, body, timeout=180)
 
             threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
             for thread in threads:
@@ -1771,7 +1771,13 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
                 thread.join()
             return results
 
-        return f"{n} x POST /-/llm/query.json JSON sql of {len(sql):,} chars, in parallel", run
+        return run
+
+    def parallel(sql, n):
+        body = json_body({"database": DB, "sql": sql})
+        return f"{n} x POST /-/llm/query.json JSON sql of {len(sql):,} chars, in parallel", at_once(
+            n, "/-/llm/query.json", body
+        )
 
     def form_body(megabytes):
         size = megabytes * 1024 * 1024
@@ -1822,6 +1828,17 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
             lambda port: [hit(port, "POST", "/-/mcp", JSON, body, timeout=300)],
         )
 
+    def parallel_ask(sql, n):
+        """n Ask requests at once whose (fake) model writes `sql`: Ask holds the rows it shows, unlike query.json,
+        which fits them to a response budget (a helper found 8 of these at once took +274 MB when Ask could hold
+        20,000,000 characters of rows)."""
+        ask_id = max(ASK_SQL, default=0) + 1
+        ASK_SQL[ask_id] = sql
+        body = json_body({"question": f"Show me the rows ATK{ask_id}", "mode": "sql"})
+        return f"{n} x POST /{DB}/-/ask.json, the model writes {sql[:80]}, in parallel", at_once(
+            n, f"/{DB}/-/ask.json", body
+        )
+
     def idle(port):
         time.sleep(3)
         return []
@@ -1834,6 +1851,10 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
         # Just under the plugin's statement and batch caps (10,000 characters, 20 messages at 768d402), so
         # the guard's own work is measured even when the larger requests are refused for their size.
         ("10,000-char statement x4 parallel", *parallel(long_statement(9_990), 4)),
+        (
+            "Ask: 999,000-byte cells x4 parallel",  # 4: queue_limit, the requests a model admits at once
+            *parallel_ask(f"SELECT zeroblob(999000) AS s FROM {PUBLIC} a, {PUBLIC} b, {PUBLIC} c", 4),
+        ),
     ]
     if not quick:
         cases += [

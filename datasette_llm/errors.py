@@ -22,6 +22,17 @@ class DatasetteLLMError(Exception):
         return data
 
 
+class Busy(DatasetteLLMError):
+    """Too much is waiting right now: 503, with Retry-After (seconds) in the header and the body."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int = 5, **details):
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
 class BadRequest(DatasetteLLMError):
     status = 400
     code = "bad_request"
@@ -98,15 +109,10 @@ class ModelTimeout(ModelError):
     code = "model_timeout"
 
 
-class ModelBusy(ModelError):
+class ModelBusy(Busy, ModelError):
     """The model queue is full; retry later."""
 
-    status = 503
     code = "model_busy"
-
-    def __init__(self, message: str, *, retry_after: int = 5, **details):
-        super().__init__(message, retry_after=retry_after, **details)
-        self.retry_after = retry_after
 
 
 class ContextOverflow(ModelError):

@@ -18,7 +18,7 @@ from .. import permissions
 from ..config import Settings, settings_for
 from ..context import MIN_CELL_CHARS, json_cell
 from ..errors import BadRequest
-from ..sql.execute import CLIP_MARKER, clip_text, read_policy, run_select, time_limit_for
+from ..sql.execute import CLIP_MARKER, MAX_FETCH_CHARS, clip_text, read_policy, run_select, time_limit_for
 from ..sql.guard import check_select_off_loop
 from ..sql.results import Rejection, SchemaInfo, SQLRejectedError
 from .schema_api import resolve_database, visible_table_names
@@ -64,6 +64,7 @@ class CappedRows:
     max_chars: int
     clipped: dict = field(default_factory=dict)  # column -> (limit in characters, cells clipped)
     chars: int = 2  # len(json.dumps(rows)): what the character cap counts
+    fetch_stopped: bool = False  # more_rows because fetching stopped at MAX_FETCH_CHARS, not at max_rows
 
     @property
     def truncated(self) -> bool:
@@ -77,6 +78,8 @@ class CappedRows:
             total = f"{fetched:,}+" if self.more_rows else f"{fetched:,}"
             if shown < fetched:
                 why = f"the rest did not fit in {self.max_chars:,} characters"
+            elif self.fetch_stopped:
+                why = f"fetching stops at {MAX_FETCH_CHARS:,} characters of rows"
             else:
                 why = f"results are capped at {self.max_rows:,} rows"
             notes.append(f"Showing {shown:,} of {total} rows ({why})")
@@ -127,8 +130,10 @@ def cap_rows(
     max_chars: int,
     more_rows: bool = False,
     cell_chars: int = CELL_CLIP_CHARS,
+    fetch_stopped: bool = False,
 ) -> CappedRows:
-    """At most `max_rows` rows whose JSON array is at most `max_chars` characters long."""
+    """At most `max_rows` rows whose JSON array is at most `max_chars` characters long (`fetch_stopped`: the query
+    has more rows, but fetching stopped at MAX_FETCH_CHARS before `max_rows`)."""
     columns = tuple(str(c) for c in columns)
     more_rows = more_rows or len(rows) > max_rows
     fetched = [[json_cell(v) for v in row] for row in rows[:max_rows]]
@@ -148,6 +153,7 @@ def cap_rows(
         max_chars=max_chars,
         clipped={columns[i]: (limit, n) for i, n in sorted(clipped.items())},
         chars=used,
+        fetch_stopped=fetch_stopped,
     )
 
 
@@ -224,5 +230,6 @@ async def run_capped_query(
         max_rows=settings.query_max_rows,
         max_chars=settings.query_max_chars,
         more_rows=result.hit_row_cap,
+        fetch_stopped=result.stopped_at_chars,
     )
     return CappedResult(database, checked.sql, capped, checked.limit_added, time.perf_counter() - started)

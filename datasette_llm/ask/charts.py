@@ -73,12 +73,18 @@ def time_kind(name: str, values: list) -> str | None:
     return kinds.pop() if len(kinds) == 1 and None not in kinds else None
 
 
+def _key(value):
+    """A value as a set member: itself, or a blob's {"$base64", "encoded"} as a tuple (repr of a 100 KB blob's
+    text cost a millisecond a cell on the event loop)."""
+    return tuple(sorted(value.items())) if isinstance(value, dict) else value
+
+
 def describe_columns(columns, rows) -> list[Column]:
     described = []
     for index, name in enumerate(columns):
         values = [row[index] for row in rows]
         numbers = sum(1 for v in values if is_number(v))
-        hashable = [repr(v) for v in values]
+        hashable = [_key(v) for v in values]
         described.append(
             Column(
                 index=index,

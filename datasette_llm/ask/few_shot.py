@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..sql.guard import check_select
+from ..sql.lexer import without_comments
 from ..sql.results import GuardedSQL, SchemaInfo
 from .repairs.name_words import question_stems
 
@@ -126,8 +127,9 @@ def choose(
 
 
 def shown_sql(sql: str) -> str:
-    """The SQL as the prompt shows it: one line, no trailing semicolon (as compact as it stays exact)."""
-    return re.sub(r"\s+", " ", sql).strip().rstrip(";").strip()
+    """The SQL as the prompt shows it: one line, no comments, no trailing semicolon (as compact as it stays exact;
+    a comment's text would reach the model and the result, and changes nothing SQLite does)."""
+    return re.sub(r"\s+", " ", without_comments(sql)).strip().rstrip(";").strip()
 
 
 def render_shot(question: str, sql: str) -> str:

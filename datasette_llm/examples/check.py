@@ -6,8 +6,13 @@ hash of the whole database schema it was last checked against; when the schema c
 guard again over the whole schema (whoever added an example saw it, and the reader's own permissions apply
 when it is used) and sets aside the examples that no longer pass, with the guard's reason.
 
-Listing examples and feedback to someone leaves out those whose SQL names a table or view they may not see
-(`hidden_names`, `names_hidden_in`), so the SQL text of one never tells a teacher what a hidden table holds.
+Each example and piece of feedback keeps the tables its SQL reads (`reads_text`), found by the guard against the
+tables the actor who sent it may see. A listing shows someone only the entries whose SQL reads tables they may
+see (`readable_by`), or everything to someone who may see every table. The decision never looks at names in
+the SQL text: a hidden table's name and a name that exists nowhere are both refused by the guard, so an entry
+naming either is left out alike, and writing entries and listing them cannot tell a teacher which tables exist.
+Comments are dropped from an example's SQL when it is added (`without_comments`): they change nothing SQLite
+does, and text in them would reach every prompt the example is shown in.
 """
 
 from __future__ import annotations
@@ -18,14 +23,14 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest
 from ..sql.execute import read_policy
 from ..sql.guard import check_select, check_select_off_loop
-from ..sql.lexer import sqlite_lexemes
+from ..sql.lexer import sqlite_lexemes, without_comments
 from ..sql.results import GuardedSQL, Rejection, SchemaInfo, _Reject
 from .store import Example, ExampleStore
 
@@ -88,6 +93,58 @@ async def add_one(
     return outcome
 
 
+def reads_text(checked: GuardedSQL | Rejection) -> str:
+    """What an entry keeps in `reads`: the tables (and views) of a query the guard accepted, as a sorted JSON list
+    of lower-case names; "" when the guard refused it."""
+    if isinstance(checked, GuardedSQL):
+        return json.dumps(sorted({name.lower() for name in checked.tables}))
+    return ""
+
+
+def readable_by(reads: str | None, visible: frozenset[str]) -> bool:
+    """Whether a stored query reads only tables in `visible` (lower-case names); False when it was refused."""
+    return bool(reads) and set(json.loads(reads)) <= visible
+
+
+async def actor_schemas(datasette, actor, database: str) -> tuple[set[str], SchemaInfo, SchemaInfo]:
+    """(the tables `actor` may see, the guard's schema of them, the whole database's schema)."""
+    db = await permissions.require_view_database(datasette, actor, database)
+    table_prefix = settings_for(datasette).table_prefix
+    allowed = set(await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix))
+    visible, full = await db.execute_fn(
+        lambda conn: (
+            SchemaInfo.from_connection(conn, include=allowed, policy=read_policy(conn, db, allowed)),
+            database_schema(conn),
+        )
+    )
+    return allowed, visible, full
+
+
+async def feedback_reads(datasette, actor, database: str, sql: str | None) -> str | None:
+    """reads_text for feedback's SQL, checked against the tables the actor who sends it may see."""
+    if sql is None or not str(sql).strip():
+        return None
+    allowed, visible, _ = await actor_schemas(datasette, actor, database)
+    return reads_text(await check_select_off_loop(str(sql), visible, allowed_tables=allowed))
+
+
+async def fill_reads(datasette, database: str, store: ExampleStore, entries: list) -> list:
+    """Entries stored before `reads` was kept get it now, from the guard over the whole schema (an example passed
+    the guard for whoever added it, so it reads only tables they could see; a query the guard refuses now, "",
+    is shown only to those who may see every table)."""
+    missing = [entry for entry in entries if entry.sql is not None and entry.reads is None]
+    if not missing:
+        return entries
+    db = permissions.get_database(datasette, database)
+    schema = await db.execute_fn(database_schema)
+    filled = {}
+    for entry in missing:
+        reads = reads_text(await check_select_off_loop(entry.sql, schema))
+        await asyncio.to_thread(store.set_reads, entry, reads)
+        filled[id(entry)] = replace(entry, reads=reads)
+    return [filled.get(id(entry), entry) for entry in entries]
+
+
 async def add_examples(
     datasette,
     database: str,
@@ -100,29 +157,28 @@ async def add_examples(
     """Check and store many pairs (an import), reading the schema once; one outcome a pair, in order."""
     if added_by is None and isinstance(actor, dict) and actor.get("id") is not None:
         added_by = str(actor["id"])
-    db = await permissions.require_view_database(datasette, actor, database)
-    table_prefix = settings_for(datasette).table_prefix
-    allowed = set(await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix))
-    visible, full = await db.execute_fn(
-        lambda conn: (
-            SchemaInfo.from_connection(conn, include=allowed, policy=read_policy(conn, db, allowed)),
-            database_schema(conn),
-        )
-    )
+    allowed, visible, full = await actor_schemas(datasette, actor, database)
     current_hash = schema_hash(full)
     outcomes = []
     for question, sql in pairs:
         try:
-            question, sql = store.clean_pair(question, sql)
+            question, sql = store.clean_pair(question, without_comments(sql) if isinstance(sql, str) else sql)
         except BadRequest as error:
             outcomes.append(AddOutcome(str(question or ""), str(sql or ""), "refused", reason=error.message))
             continue
-        reason = rejection_reason(await check_select_off_loop(sql, visible, allowed_tables=allowed))
+        checked = await check_select_off_loop(sql, visible, allowed_tables=allowed)
+        reason = rejection_reason(checked)
         if reason is not None:
             outcomes.append(AddOutcome(question, sql, "refused", reason=reason))
             continue
         example, created = await asyncio.to_thread(
-            store.get_or_add, database, question, sql, added_by=added_by, schema_hash=current_hash
+            store.get_or_add,
+            database,
+            question,
+            sql,
+            added_by=added_by,
+            schema_hash=current_hash,
+            reads=reads_text(checked),
         )
         outcomes.append(AddOutcome(question, sql, "added" if created else "present", example))
     return outcomes
@@ -152,21 +208,39 @@ async def recheck(datasette, database: str, store: ExampleStore) -> list[Example
     return set_aside
 
 
-async def hidden_names(datasette, actor, database: str) -> frozenset[str]:
-    """The tables and views of the database `actor` may not see (hidden ones included), lower case."""
+@dataclass(frozen=True)
+class Viewer:
+    """What one actor may see of a database, for listings: `visible` and `hidden` tables and views (lower case;
+    `hidden` also holds SQLite's own and FTS shadow tables), and whether permissions hide none of its tables."""
+
+    visible: frozenset[str]
+    hidden: frozenset[str]
+    sees_all: bool
+
+
+async def viewer_tables(datasette, actor, database: str) -> Viewer:
+    """The tables and views of the database `actor` may and may not see."""
     db = permissions.get_database(datasette, database)
     table_prefix = settings_for(datasette).table_prefix
-    visible = {
+    visible = frozenset(
         name.lower() for name in await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix)
-    }
+    )
     every = await db.execute_fn(
         lambda conn: [row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")]
     )
-    return frozenset(name.lower() for name in every) - visible
+    own = {(table_prefix + name).lower() for name in permissions.PLUGIN_TABLE_NAMES}
+    listable = {name.lower() for name in await permissions.listed_tables(db) + await db.view_names()} - own
+    return Viewer(visible, frozenset(name.lower() for name in every) - visible, listable <= visible)
+
+
+def shown_to(entry, viewer: Viewer) -> bool:
+    """Whether a listing shows this example or feedback to this viewer."""
+    return viewer.sees_all or entry.sql is None or readable_by(entry.reads, viewer.visible)
 
 
 def names_hidden_in(sql: str | None, hidden: frozenset[str]) -> bool:
-    """Does the SQL name (as a word or a quoted name; strings and comments aside) any of these tables?
+    """Does the SQL (or a guard message about it) name any of these tables, as a word or a quoted name (strings and
+    comments aside)?
 
     A column that shares a hidden table's name counts too: better one example too few on a list than a hidden
     table's name on it."""

@@ -21,7 +21,7 @@ from ..errors import BadRequest, DatasetteLLMError, StoreFull
 from .state import make_state_dir, state_dir, state_dir_error
 
 STORE_FILE = "examples.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the `reads` columns
 APPLICATION_ID = 0x646C6C65  # "dlle": datasette-llm examples
 MAX_SQL_CHARS = 20_000
 MAX_COMMENT_CHARS = 2_000
@@ -45,6 +45,7 @@ _SCHEMA = (
         schema_hash TEXT NOT NULL,
         status TEXT NOT NULL DEFAULT 'active' CHECK (status IN {STATUSES}),
         reason TEXT,
+        reads TEXT,
         UNIQUE (database, question, sql)
     )""",
     f"""CREATE TABLE IF NOT EXISTS feedback (
@@ -55,7 +56,8 @@ _SCHEMA = (
         verdict TEXT NOT NULL CHECK (verdict IN {VERDICTS}),
         comment TEXT,
         actor TEXT,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        reads TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS feedback_by_database ON feedback (database, id)",
     """CREATE TABLE IF NOT EXISTS example_vectors (
@@ -67,9 +69,15 @@ _SCHEMA = (
     f"PRAGMA application_id = {APPLICATION_ID}",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
+# From schema version 1: the tables each example's and feedback's SQL reads (NULL in rows written before).
+_MIGRATE_FROM_1 = (
+    "ALTER TABLE examples ADD COLUMN reads TEXT",
+    "ALTER TABLE feedback ADD COLUMN reads TEXT",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
 
-_EXAMPLE_COLUMNS = "id, database, question, sql, added_by, added_at, schema_hash, status, reason"
-_FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at"
+_EXAMPLE_COLUMNS = "id, database, question, sql, added_by, added_at, schema_hash, status, reason, reads"
+_FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at, reads"
 
 
 class ExampleStoreError(DatasetteLLMError):
@@ -90,9 +98,12 @@ class Example:
     schema_hash: str  # check.schema_hash() of the database when last checked
     status: str  # "active" | "set_aside"
     reason: str | None  # why set aside (the guard's message)
+    reads: str | None = None  # check.reads_text(): the tables its SQL reads (NULL: stored before they were kept)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        del data["reads"]
+        return data
 
 
 @dataclass(frozen=True)
@@ -105,9 +116,12 @@ class Feedback:
     comment: str | None
     actor: str | None
     created_at: str
+    reads: str | None = None  # check.reads_text() for the actor who sent it ("": the guard refused the SQL)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        del data["reads"]
+        return data
 
 
 def utc_now() -> str:
@@ -130,22 +144,35 @@ class ExampleStore:
 
     # ---- examples -------------------------------------------------------------------------------------
 
-    def add(self, database: str, question: str, sql: str, *, added_by: str | None, schema_hash: str) -> Example:
-        """Store a checked example; the same (database, question, SQL) again returns the one already stored."""
-        return self.get_or_add(database, question, sql, added_by=added_by, schema_hash=schema_hash)[0]
+    def add(self, database: str, question: str, sql: str, **fields) -> Example:
+        """Store a checked example (`fields` as get_or_add's); the same (database, question, SQL) again returns the
+        one already stored."""
+        return self.get_or_add(database, question, sql, **fields)[0]
 
     def get_or_add(
-        self, database: str, question: str, sql: str, *, added_by: str | None, schema_hash: str
+        self,
+        database: str,
+        question: str,
+        sql: str,
+        *,
+        added_by: str | None,
+        schema_hash: str,
+        reads: str | None = None,
     ) -> tuple[Example, bool]:
         """(the example, whether it is new). Adding a set-aside example again, after it passed the guard once
         more, makes it active again."""
         question, sql = self.clean_pair(question, sql)
         with self._connect(write=True) as conn:
             created = conn.execute(
-                "insert into examples (database, question, sql, added_by, added_at, schema_hash) "
-                "values (?, ?, ?, ?, ?, ?) on conflict (database, question, sql) do nothing",
-                (database, question, sql, added_by, utc_now(), schema_hash),
+                "insert into examples (database, question, sql, added_by, added_at, schema_hash, reads) "
+                "values (?, ?, ?, ?, ?, ?, ?) on conflict (database, question, sql) do nothing",
+                (database, question, sql, added_by, utc_now(), schema_hash, reads),
             ).rowcount
+            if reads is not None:  # an example stored before the tables it reads were kept
+                conn.execute(
+                    "update examples set reads = ? where database = ? and question = ? and sql = ? and reads is null",
+                    (reads, database, question, sql),
+                )
             conn.execute(
                 "update examples set status = 'active', reason = null, schema_hash = ? "
                 "where database = ? and question = ? and sql = ? and status = 'set_aside'",
@@ -183,6 +210,12 @@ class ExampleStore:
                 (schema_hash, status, reason if status == "set_aside" else None, example_id),
             )
 
+    def set_reads(self, entry: Example | Feedback, reads: str) -> None:
+        """Keep the tables an example's or feedback's SQL, stored before schema version 2, reads (check.reads_text)."""
+        table = "examples" if isinstance(entry, Example) else "feedback"
+        with self._connect(write=True) as conn:
+            conn.execute(f"update {table} set reads = ? where id = ? and reads is null", (reads, entry.id))
+
     def clean_pair(self, question, sql) -> tuple[str, str]:
         """The question and SQL stripped, or BadRequest saying why they cannot be stored."""
         return (
@@ -201,6 +234,7 @@ class ExampleStore:
         *,
         comment: str | None,
         actor: str | None,
+        reads: str | None = None,
     ) -> Feedback:
         if verdict not in VERDICTS:
             raise BadRequest(f"The verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}.")
@@ -215,9 +249,9 @@ class ExampleStore:
                     "llm-teach permission can remove some on its examples page."
                 )
             cursor = conn.execute(
-                "insert into feedback (database, question, sql, verdict, comment, actor, created_at) "
-                "values (?, ?, ?, ?, ?, ?, ?)",
-                (database, question, sql, verdict, comment, actor, utc_now()),
+                "insert into feedback (database, question, sql, verdict, comment, actor, created_at, reads) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (database, question, sql, verdict, comment, actor, utc_now(), reads if sql is not None else None),
             )
             row = conn.execute(f"select {_FEEDBACK_COLUMNS} from feedback where id = ?", (cursor.lastrowid,)).fetchone()
         return Feedback(*row)
@@ -325,7 +359,26 @@ class ExampleStore:
             raise self._unreadable("it belongs to another program")
         if version > SCHEMA_VERSION:
             raise self._unreadable(f"a newer datasette-llm wrote it (schema version {version})")
+        if version == 1:
+            self._migrate_from_1(conn, write=write)
         return "ready"
+
+    def _migrate_from_1(self, conn: sqlite3.Connection, *, write: bool) -> None:
+        """Add the `reads` columns, in the caller's write transaction or in one of its own."""
+        try:
+            if not write:
+                conn.execute("begin immediate")
+            if conn.execute("pragma user_version").fetchone()[0] == 1:  # not migrated meanwhile by another process
+                for statement in _MIGRATE_FROM_1:
+                    conn.execute(statement)
+            if not write:
+                conn.execute("commit")
+        except sqlite3.Error as error:
+            if not write and conn.in_transaction:
+                conn.execute("rollback")
+            raise ExampleStoreError(
+                f"The examples store {self.path} is from an earlier datasette-llm and could not be updated: {error}."
+            ) from None
 
     def _unreadable(self, problem) -> ExampleStoreError:
         return ExampleStoreError(
@@ -342,4 +395,6 @@ def _clean_text(value, what: str, limit: int) -> str:
         raise BadRequest(f"The {what} is empty.")
     if len(value) > limit:
         raise BadRequest(f"The {what} is {len(value):,} characters long; the most is {limit:,}.")
+    if "\x00" in value:  # as for questions asked (ask/question.py): it would reach other actors' prompts
+        raise BadRequest(f"The {what} contains a NUL character.")
     return value

@@ -41,6 +41,7 @@ class QueryResult:
     hit_row_cap: bool  # the query returned more rows than max_rows (or more than could be held)
     seconds: float
     clipped_cells: int = 0  # cells longer than MAX_CELL_CHARS, cut as they were fetched
+    stopped_at_chars: bool = False  # fetching stopped at MAX_FETCH_CHARS (hit_row_cap is then True too)
 
 
 def make_authorizer(policy: ReadPolicy):
@@ -89,7 +90,11 @@ SQLITE_RECURSIVE = getattr(sqlite3, "SQLITE_RECURSIVE", 33)
 _POLICIES: dict = {}  # (database, schema version, visible tables) -> ReadPolicy
 CLIP_MARKER = "…[clipped]"  # ends every clipped text: cells here, in prompts, in the query API and search hits
 MAX_CELL_CHARS = 100_000  # a longer cell is clipped as it is fetched (with CLIP_MARKER)
-MAX_FETCH_CHARS = 20_000_000  # fetching stops once the rows held reach this size
+# Fetching stops once the rows held reach this size. Ask holds its rows until the answer is written and sends
+# them twice (the early rows, the result): at 20,000,000, four Ask requests at once took +342 MB and stalled the
+# event loop 1.3 s (benchmarks/attack.py, "Ask: 999,000-byte cells x4 parallel"). Datasette's page shows 1,000
+# rows of 2,048 characters at most; a demo result of every README (779 rows) holds 2.6 million characters.
+MAX_FETCH_CHARS = 2_000_000
 
 
 def read_policy(conn, db, allowed_tables) -> ReadPolicy:
@@ -249,7 +254,13 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
             conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)
         hit_cap = len(rows) > max_rows or cut_short
         return QueryResult(
-            sql, columns, tuple(rows[:max_rows]), hit_cap, time.perf_counter() - started, clipped_cells=clipped
+            sql,
+            columns,
+            tuple(rows[:max_rows]),
+            hit_cap,
+            time.perf_counter() - started,
+            clipped_cells=clipped,
+            stopped_at_chars=cut_short,
         )
 
     return await db.execute_fn(work)

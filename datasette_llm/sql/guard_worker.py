@@ -19,15 +19,14 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ..errors import DatasetteLLMError
+from ..errors import Busy
 
 GUARD_QUEUE = 8
 GUARD_SECONDS = 5.0
 _HEADER = struct.Struct("!I")
 
 
-class GuardBusy(DatasetteLLMError):
-    status = 503
+class GuardBusy(Busy):
     code = "guard_busy"
 
 
@@ -89,7 +88,7 @@ async def check_in_worker(sql: str, schema, **kwargs):
     """guard.check_select(sql, schema, **kwargs) in the worker; TimeoutError past GUARD_SECONDS."""
     global _waiting
     if _waiting >= GUARD_QUEUE:
-        raise GuardBusy("Too many queries are being checked right now; try again in a few seconds.")
+        raise GuardBusy("Too many queries are being checked right now; try again in a few seconds.", retry_after=2)
     _waiting += 1
     try:
         payload = pickle.dumps((sql, schema, kwargs))

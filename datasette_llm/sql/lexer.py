@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .results import _reject
+from .results import _Reject, _reject
 
 _SQLITE_SPACE = " \t\n\f\r"
 _QUOTED_KINDS = ("string", "blob", "quoted")
@@ -130,3 +130,13 @@ def _without_trailing(text: str, lexemes: list[Lexeme]) -> str:
         if lex.kind not in ("space", "comment", "semicolon"):
             return text[: lex.end]
     return text
+
+
+def without_comments(sql: str) -> str:
+    """The SQL with each comment replaced by one space (SQLite reads it the same); unchanged if it cannot be
+    split (an unterminated quote: the guard refuses it anyway)."""
+    try:
+        lexemes = sqlite_lexemes(sql)
+    except _Reject:
+        return sql
+    return "".join(" " if lex.kind == "comment" else sql[lex.start : lex.end] for lex in lexemes)

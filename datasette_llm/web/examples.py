@@ -9,7 +9,8 @@
 Permissions are in permissions.py, the store and the guard in datasette_llm/examples/. A POST body is JSON,
 or a url-encoded form from the examples page, which answers with a message and a redirect back to the page;
 `origins.require_same_site_body` keeps other sites' pages out, as it does for questions. Listings leave out
-the examples and feedback whose SQL names a table the actor may not see (examples/check.py).
+the examples and feedback whose SQL reads a table the actor may not see, or that the guard refused, and only
+what a listing shows can be removed (examples/check.py: `shown_to`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datasette.utils.asgi import Response
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, Forbidden, MethodNotAllowed, NotFound
-from ..examples.check import add_one, hidden_names, names_hidden_in, recheck
+from ..examples.check import add_one, feedback_reads, fill_reads, names_hidden_in, recheck, shown_to, viewer_tables
 from ..examples.store import VERDICTS, ExampleStore
 from .ask import require_enabled
 from .origins import require_same_site_body
@@ -129,23 +130,34 @@ def answer(
 
 
 async def listing(datasette, actor, database: str) -> dict:
-    """The examples (checked again first if the schema changed) and the feedback, without those whose SQL names
-    a table the actor may not see (counted in `not_shown`)."""
+    """The examples (checked again first if the schema changed) and the feedback that `shown_to` shows the actor
+    (the rest counted in `not_shown`)."""
     store = store_for(datasette)
     await recheck(datasette, database, store)
     examples = await asyncio.to_thread(store.examples, database, include_set_aside=True)
     feedback = await asyncio.to_thread(store.feedback, database)
-    hidden = await hidden_names(datasette, actor, database)
-    shown = [example for example in examples if not names_hidden_in(example.sql, hidden)]
-    shown_feedback = [item for item in feedback if not names_hidden_in(item.sql, hidden)]
+    examples = await fill_reads(datasette, database, store, examples)
+    feedback = await fill_reads(datasette, database, store, feedback)
+    viewer = await viewer_tables(datasette, actor, database)
+    shown = [example for example in examples if shown_to(example, viewer)]
+    shown_feedback = [item for item in feedback if shown_to(item, viewer)]
     return {
         "ok": True,
         "database": database,
         "examples": [example.to_json() for example in shown if example.status == "active"],
-        "set_aside": [example.to_json() for example in shown if example.status == "set_aside"],
+        "set_aside": [set_aside_json(example, viewer.hidden) for example in shown if example.status == "set_aside"],
         "feedback": [item.to_json() for item in shown_feedback],
         "not_shown": {"examples": len(examples) - len(shown), "feedback": len(feedback) - len(shown_feedback)},
     }
+
+
+def set_aside_json(example, hidden: frozenset[str]) -> dict:
+    """A set-aside example; its reason comes from the guard over the whole schema, so a reason that names a table
+    the viewer may not see is replaced by a plain one."""
+    data = example.to_json()
+    if names_hidden_in(data["reason"], hidden):
+        data["reason"] = "the query no longer passes the guard against the database's current schema"
+    return data
 
 
 @json_errors
@@ -237,9 +249,11 @@ async def add_view(request, datasette):
     return answer(datasette, request, database, body, 201 if added else 200, message)
 
 
-async def visible_row(datasette, actor, database: str, what: str, row, row_id: int):
-    """The example or feedback row, or the same 404 whether it does not exist or names a hidden table."""
-    if row is None or names_hidden_in(row.sql, await hidden_names(datasette, actor, database)):
+async def visible_row(datasette, actor, database: str, what: str, row, row_id: int, store: ExampleStore):
+    """The example or feedback row, or the same 404 whether it does not exist or a listing would not show it."""
+    if row is not None:
+        (row,) = await fill_reads(datasette, database, store, [row])
+    if row is None or not shown_to(row, await viewer_tables(datasette, actor, database)):
         raise NotFound(f"There is no {what} #{row_id} in {database!r}.")
     return row
 
@@ -250,7 +264,13 @@ async def remove_row(request, datasette, what: str, get, remove):
     try:
         number = row_id(request, what, database)
         row = await visible_row(
-            datasette, request.actor, database, what, await asyncio.to_thread(get, store, database, number), number
+            datasette,
+            request.actor,
+            database,
+            what,
+            await asyncio.to_thread(get, store, database, number),
+            number,
+            store,
         )
     except NotFound as missing:
         if not from_page(request):
@@ -293,8 +313,16 @@ async def feedback_view(request, datasette):
     outcome = None
     if verdict == "right":
         outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store)
+    reads = await feedback_reads(datasette, request.actor, database, sql)
     feedback = await asyncio.to_thread(
-        store.record_feedback, database, question, sql, verdict, comment=comment, actor=actor_id(request.actor)
+        store.record_feedback,
+        database,
+        question,
+        sql,
+        verdict,
+        comment=comment,
+        actor=actor_id(request.actor),
+        reads=reads,
     )
     body = {
         "ok": True,

@@ -10,7 +10,7 @@ from datasette.utils.asgi import Forbidden as DatasetteForbidden
 from datasette.utils.asgi import NotFound as DatasetteNotFound
 from datasette.utils.asgi import Response
 
-from ..errors import DatasetteLLMError, MethodNotAllowed, ModelBusy
+from ..errors import Busy, DatasetteLLMError, MethodNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> Respo
 
 def error_response(error: DatasetteLLMError) -> Response:
     headers = {}
-    if isinstance(error, ModelBusy):
+    if isinstance(error, Busy):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, MethodNotAllowed) and error.allow:
         headers["Allow"] = ", ".join(error.allow)

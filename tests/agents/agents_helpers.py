@@ -85,6 +85,18 @@ def build_db(path: Path, *, big: bool = True) -> Path:
     return path
 
 
+def rows_fetched(row_chars: int, rows: int = BIG_ROWS) -> int:
+    """How many rows of `row_chars` characters each run_select fetches before MAX_FETCH_CHARS stops it."""
+    from datasette_llm.sql.execute import MAX_FETCH_CHARS
+
+    held = 0
+    for n in range(1, rows + 1):
+        held += row_chars
+        if held > MAX_FETCH_CHARS:
+            return n
+    return rows
+
+
 def datasette_for(path: Path, metadata: dict | None = None, plugin_config: dict | None = None, **settings) -> Datasette:
     metadata = json.loads(json.dumps(metadata or {}))
     if plugin_config:

@@ -7,7 +7,7 @@ from datasette.app import Datasette
 from datasette_versions import DATASETTE_1
 
 from datasette_llm.ask.conversation import sql_messages, sql_prefix
-from datasette_llm.ask.few_shot import Shot, ShotPool, choose, rank
+from datasette_llm.ask.few_shot import Shot, ShotPool, choose, rank, shown_sql
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.schema import PromptSchema
 from datasette_llm.sql.results import SchemaInfo
@@ -195,3 +195,8 @@ async def test_stored_examples_guide_ask_and_one_the_schema_no_longer_fits_is_se
     assert [e["id"] for e in result.examples] == [kept.id]
     assert any("1 trusted example no longer fit" in note for note in result.notes)
     assert store.get("pets", gone.id).status == "set_aside" and store.get("pets", kept.id).status == "active"
+
+
+def test_the_prompt_shows_an_examples_sql_without_its_comments():
+    sql = "select name -- the secret table\nfrom cats /* launch_code */ where name = '-- kept' ;"
+    assert shown_sql(sql) == "select name from cats where name = '-- kept'"

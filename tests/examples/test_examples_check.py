@@ -5,6 +5,7 @@ import shutil
 import sqlite3
 
 import pytest
+import sqlite_utils
 from datasette.app import Datasette
 from examples_helpers import HIDE_SECRET, alter, make_database
 
@@ -18,7 +19,7 @@ from datasette_llm.examples import (
     recheck,
     schema_hash,
 )
-from datasette_llm.examples.check import add_one, hidden_names, names_hidden_in
+from datasette_llm.examples.check import add_one, names_hidden_in, viewer_tables
 from datasette_llm.sql.results import SchemaInfo
 
 
@@ -195,13 +196,22 @@ async def test_add_one_tells_added_from_present(db_path, store):
 
 
 @pytest.mark.asyncio
-async def test_hidden_names_are_the_tables_and_views_an_actor_may_not_see(db_path):
+async def test_viewer_tables_are_those_an_actor_may_and_may_not_see(db_path):
     alter(db_path, "create view codes as select launch_code from secret", "create view old as select * from cats")
     metadata = {"databases": {"db": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
     datasette = Datasette([str(db_path)], metadata=metadata)
     # The view that reads `secret` is hidden with it (the read policy would refuse it anyway).
-    assert await hidden_names(datasette, None, "db") == {"secret", "codes"}
-    assert await hidden_names(datasette, {"id": "admin"}, "db") == frozenset()
+    anyone = await viewer_tables(datasette, None, "db")
+    assert anyone.hidden == {"secret", "codes"} and {"cats", "old"} <= anyone.visible and not anyone.sees_all
+    assert not anyone.visible & anyone.hidden
+    admin = await viewer_tables(datasette, {"id": "admin"}, "db")
+    assert admin.hidden == frozenset() and {"secret", "codes", "cats", "old"} <= admin.visible and admin.sees_all
+    # SQLite's own and FTS shadow tables are hidden from everyone: they do not make admin see less than all.
+    alter(db_path, "create table counted (id integer primary key autoincrement)", "insert into counted default values")
+    sqlite_utils.Database(db_path)["cats"].enable_fts(["name"])
+    admin = await viewer_tables(datasette, {"id": "admin"}, "db")
+    assert {"sqlite_sequence", "cats_fts_data"} <= admin.hidden and admin.sees_all
+    assert not (await viewer_tables(datasette, None, "db")).sees_all
 
 
 @pytest.mark.parametrize(

@@ -179,7 +179,47 @@ def test_reading_creates_nothing_and_the_first_write_makes_a_private_wal_store(t
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     with sqlite3.connect(path) as conn:
         assert conn.execute("pragma journal_mode").fetchone() == ("wal",)
-        assert conn.execute("pragma user_version").fetchone() == (1,)
+        assert conn.execute("pragma user_version").fetchone() == (2,)
+    conn.close()
+
+
+def _version_1_store(path):
+    """A store as datasette-llm wrote it before the `reads` columns (schema version 1), with one of each row."""
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "create table examples (id integer primary key, database text not null, question text not null, "
+            "sql text not null, added_by text, added_at text not null, schema_hash text not null, "
+            "status text not null default 'active', reason text, unique (database, question, sql))"
+        )
+        conn.execute(
+            "create table feedback (id integer primary key, database text not null, question text not null, "
+            "sql text, verdict text not null, comment text, actor text, created_at text not null)"
+        )
+        conn.execute(
+            "create table example_vectors (example_id integer not null references examples (id) on delete cascade, "
+            "model_key text not null, vector blob not null, primary key (example_id, model_key))"
+        )
+        conn.execute("insert into examples values (1, 'db', 'q', 'select 1', 'ann', '2025-01-01', 'h', 'active', null)")
+        conn.execute("insert into feedback values (1, 'db', 'q', 'select 2', 'wrong', null, 'bob', '2025-01-01')")
+        conn.execute(f"pragma application_id = {0x646C6C65}")
+        conn.execute("pragma user_version = 1")
+    conn.close()
+
+
+@pytest.mark.parametrize("first", ["read", "write"])
+def test_a_version_1_store_gains_the_reads_columns_and_keeps_its_rows(tmp_path, first):
+    path = tmp_path / "examples.db"
+    _version_1_store(path)
+    store = ExampleStore(path)
+    if first == "write":
+        store.record_feedback("db", "q2", "select 3", "wrong", comment=None, actor="cy", reads='["cats"]')
+    (example,) = store.examples("db")
+    assert (example.id, example.sql, example.added_by, example.reads) == (1, "select 1", "ann", None)
+    assert [(f.id, f.sql, f.actor, f.reads) for f in store.feedback("db")][:1] == [(1, "select 2", "bob", None)]
+    store.set_reads(example, "[]")
+    assert store.get("db", 1).reads == "[]"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("pragma user_version").fetchone() == (2,)
     conn.close()
 
 

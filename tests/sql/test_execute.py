@@ -9,7 +9,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
-from datasette_llm.sql.execute import QueryFailed, QueryTimeout, run_select
+from datasette_llm.sql.execute import MAX_FETCH_CHARS, QueryFailed, QueryTimeout, run_select
 
 
 @pytest.fixture
@@ -72,6 +72,20 @@ async def test_authorizer_allows_reads_of_visible_tables_and_fts(db_path):
     assert len(capped.rows) == 100 and capped.hit_row_cap
     info = await run(datasette, "select name from pragma_table_info('items')")
     assert ("name",) in info.rows
+    assert not capped.stopped_at_chars
+
+
+@pytest.mark.asyncio
+async def test_fetching_stops_at_max_fetch_chars_with_whole_rows(db_path):
+    """Every caller holds at most about MAX_FETCH_CHARS of rows, whatever the statement makes (Ask keeps its
+    rows until the answer is written: four large ones at once took +342 MB at 20,000,000)."""
+    datasette = Datasette([str(db_path)])
+    big = await run(datasette, "select id, zeroblob(90000) as b, printf('%.*c', 90000, 'x') as t from items")
+    per_row = 16 + 90_000 + 90_000
+    expected = MAX_FETCH_CHARS // per_row + 1  # the row that passes the cap is kept whole, then fetching stops
+    assert len(big.rows) == expected < 100 and big.hit_row_cap and big.stopped_at_chars
+    assert all(len(row[1]) == 90_000 and len(row[2]) == 90_000 for row in big.rows)
+    assert sum(len(row[1]) + len(row[2]) for row in big.rows) < MAX_FETCH_CHARS + per_row
 
 
 @pytest.mark.asyncio

@@ -75,4 +75,8 @@ def test_beyond_the_queue_the_answer_is_busy(schema, monkeypatch):
     monkeypatch.setattr(guard_worker, "_waiting", guard_worker.GUARD_QUEUE)
     with pytest.raises(guard_worker.GuardBusy) as busy:
         asyncio.run(check_select_off_loop("select 1", schema))
-    assert busy.value.status == 503
+    assert busy.value.status == 503 and busy.value.to_json()["retry_after"] == 2
+    from datasette_llm.web.responses import error_response
+
+    response = error_response(busy.value)
+    assert response.status == 503 and response.headers["Retry-After"] == "2"

@@ -238,6 +238,7 @@ async def test_add_example_statuses(paths):
         (b'{"question": 7, "sql": "select 1"}', "must be text"),
         (b'{"question": "\\ud800", "sql": "select 1"}', "lone surrogate"),
         (json.dumps({"question": "q" * 2001, "sql": "select 1"}).encode(), "the most is 2,000"),
+        (b'{"question": "a\\u0000b", "sql": "select 1"}', "question contains a NUL character"),
     ],
 )
 @pytest.mark.asyncio
@@ -322,7 +323,7 @@ async def test_listing_leaves_out_what_names_a_hidden_table(paths):
     assert data["not_shown"] == {"examples": 1, "feedback": 1}
     assert "hunter2" not in json.dumps(data) and "launch_code" not in json.dumps(data)
     page = await ds.client.get("/-/llm/db/examples", **signed_in(ds, TEACHER))
-    assert "launch_code" not in page.text and "names a table you may not see" in page.text
+    assert "launch_code" not in page.text and "reads a table you may not see" in page.text
     # Nor may the teacher remove them: the same 404 as an id that does not exist.
     auth = signed_in(ds, TEACHER)
     assert (await ds.client.post(f"/-/llm/db/examples/{secret_id}/remove", json={}, **auth)).status_code == 404
@@ -330,6 +331,74 @@ async def test_listing_leaves_out_what_names_a_hidden_table(paths):
     admin = await listing(ds, ADMIN)
     assert len(admin["examples"]) == 2 and len(admin["feedback"]) == 1
     assert admin["not_shown"] == {"examples": 0, "feedback": 0}
+
+
+# Statements naming `secret` (hidden from the teacher and the asker) in every place a name can stand; the oracle
+# below sends each as written and with the name swapped for one that exists nowhere.
+NAMED = [
+    "select * from {t}",
+    'select launch_code from "{t}"',
+    "select count(*) from cats join {t} on {t}.id = cats.id",
+    "select name from cats where id in (select id from {t})",
+    "with {t} as (select * from cats) select name from {t}",
+    "select name as {t} from cats",
+    "select name from cats -- {t}",
+    "select '{t}' from cats",
+    "select * from main.{t}",
+    "select * from [{t}] limit 1",
+    "pragma table_info({t})",
+    "select {t} from cats",
+    "{t}",
+]
+
+
+def swapped(data, real: str, fake: str):
+    """The listing with every id, time and the made-up name put back to the hidden one, to compare."""
+    text = json.dumps(data).replace(fake, real)
+    text = re.sub(r'"(id|created_at|added_at)": ("[^"]*"|\d+)', r'"\1": 0', text)
+    return json.loads(text)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("writer", ["asker", "teacher"])
+async def test_writing_and_listing_feedback_cannot_tell_a_hidden_table_from_a_missing_one(
+    paths, tmp_path, monkeypatch, writer
+):
+    """The differential oracle: the same feedback written with the hidden table's name and with a name that
+    exists nowhere, by an actor who may not see it, reads back the same to a teacher who may not see it either
+    (listing, page, not_shown counts, and which entries they may remove)."""
+    outcomes = {}
+    for name in ("secret", "sekret_zz"):
+        monkeypatch.setenv("DATASETTE_LLM_STATE_DIR", str(tmp_path / f"state-{name}"))
+        ds = make_ds(paths)
+        actor = {"id": writer}
+        statuses = [
+            (await feedback(ds, actor, sql=template.format(t=name), comment="c")).status_code for template in NAMED
+        ]
+        data = await listing(ds, TEACHER)
+        assert len((await listing(ds, ADMIN))["feedback"]) == len(NAMED)  # who may see every table sees all
+        page = await ds.client.get("/-/llm/db/examples", **signed_in(ds, TEACHER))
+        removed = [
+            (await ds.client.post(f"/-/llm/db/feedback/{n}/remove", json={}, **signed_in(ds, TEACHER))).status_code
+            for n in range(1, len(NAMED) + 1)
+        ]
+        outcomes[name] = (statuses, swapped(data, "secret", name), removed, page.text.replace(name, "secret"))
+    assert outcomes["secret"][0] == outcomes["sekret_zz"][0]
+    assert outcomes["secret"][1] == outcomes["sekret_zz"][1]
+    assert outcomes["secret"][2] == outcomes["sekret_zz"][2]
+    assert outcomes["secret"][3] == outcomes["sekret_zz"][3]
+    assert "hunter2" not in json.dumps(outcomes["secret"][1])
+
+
+@pytest.mark.asyncio
+async def test_an_examples_comments_are_dropped_so_they_reach_no_prompt(paths):
+    """Admin's comment naming the hidden table is not kept: it would reach every prompt the example is in."""
+    ds = make_ds(paths)
+    sql = "select count(*) from cats -- secret holds hunter2\n/* launch_code */ where age > 1"
+    example = (await add(ds, ADMIN, {"question": "Old cats?", "sql": sql})).json()["example"]
+    assert example["sql"] == "select count(*) from cats  \n  where age > 1"
+    data = await listing(ds, TEACHER)
+    assert [e["sql"] for e in data["examples"]] == [example["sql"]]
 
 
 # -- feedback -----------------------------------------------------------------------------------------
@@ -361,6 +430,9 @@ async def test_feedback_right_from_a_teacher_adds_the_example(paths):
         ({"verdict": "right", "sql": None}, 400, "'sql' is missing"),
         ({"comment": "c" * 2001}, 400, "the most is 2,000"),
         ({"comment": ["a list"]}, 400, "must be text"),
+        ({"question": "a\x00b"}, 400, "question contains a NUL character"),
+        ({"comment": "a\x00b"}, 400, "comment contains a NUL character"),
+        ({"sql": "select 1\x00"}, 400, "SQL contains a NUL character"),
     ],
 )
 @pytest.mark.asyncio
