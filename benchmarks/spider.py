@@ -285,6 +285,7 @@ async def run(args) -> dict:
                     record[f"{key}_error"] = error
                     if key == "examples":
                         record["examples_used"] = [shot["id"] for shot in used]
+                        record["examples_scores"] = [shot["score"] for shot in used]
                         record["pool_size"] = len(pool)
                 records.append(record)
                 if args.verbose:
