@@ -162,7 +162,8 @@ async def add_examples(
     outcomes = []
     for question, sql in pairs:
         try:
-            question, sql = store.clean_pair(question, without_comments(sql) if isinstance(sql, str) else sql)
+            question, sql = store.clean_pair(question, sql)  # as sent: a NUL in a comment is refused too
+            sql = without_comments(sql).strip()
         except BadRequest as error:
             outcomes.append(AddOutcome(str(question or ""), str(sql or ""), "refused", reason=error.message))
             continue

@@ -236,11 +236,7 @@ class ExampleStore:
         actor: str | None,
         reads: str | None = None,
     ) -> Feedback:
-        if verdict not in VERDICTS:
-            raise BadRequest(f"The verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}.")
-        question = _clean_text(question, "question", self.max_question_chars)
-        sql = _clean_text(sql, "SQL", MAX_SQL_CHARS) if sql is not None and str(sql).strip() else None
-        comment = _clean_text(comment, "comment", MAX_COMMENT_CHARS) if comment and str(comment).strip() else None
+        question, sql, verdict, comment = self.clean_feedback(question, sql, verdict, comment)
         with self._connect(write=True) as conn:
             (held,) = conn.execute("select count(*) from feedback where database = ?", (database,)).fetchone()
             if held >= MAX_FEEDBACK_PER_DATABASE:
@@ -255,6 +251,16 @@ class ExampleStore:
             )
             row = conn.execute(f"select {_FEEDBACK_COLUMNS} from feedback where id = ?", (cursor.lastrowid,)).fetchone()
         return Feedback(*row)
+
+    def clean_feedback(self, question, sql, verdict, comment) -> tuple[str, str | None, str, str | None]:
+        """Feedback's fields stripped, or BadRequest saying why they cannot be stored (checked before a "right"
+        verdict adds its example, so that a refused request writes nothing)."""
+        if verdict not in VERDICTS:
+            raise BadRequest(f"The verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}.")
+        question = _clean_text(question, "question", self.max_question_chars)
+        sql = _clean_text(sql, "SQL", MAX_SQL_CHARS) if sql is not None and str(sql).strip() else None
+        comment = _clean_text(comment, "comment", MAX_COMMENT_CHARS) if comment and str(comment).strip() else None
+        return question, sql, verdict, comment
 
     def feedback(self, database: str) -> list[Feedback]:
         """The database's feedback, oldest first."""

@@ -310,6 +310,7 @@ async def feedback_view(request, datasette):
     sql = text_field(data, "sql", FEEDBACK, required=verdict == "right")
     comment = text_field(data, "comment", FEEDBACK, required=False)
     store = store_for(datasette)
+    store.clean_feedback(question, sql, verdict, comment)  # a refused request writes nothing, its example neither
     outcome = None
     if verdict == "right":
         outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store)

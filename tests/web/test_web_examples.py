@@ -402,6 +402,40 @@ async def test_an_examples_comments_are_dropped_so_they_reach_no_prompt(paths):
     assert [e["sql"] for e in data["examples"]] == [example["sql"]]
 
 
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "fields, fragment",
+    [
+        ({"comment": "x\x00"}, "comment contains a NUL character"),
+        ({"comment": "c" * 2001}, "the most is 2,000"),
+        ({"sql": "select count(*) from cats /* \x00 */"}, "SQL contains a NUL character"),
+    ],
+)
+async def test_refused_right_feedback_adds_no_example(paths, fields, fragment):
+    """Found from outside: a "right" verdict refused for its comment or SQL had already added its example."""
+    ds = make_ds(paths)
+    response = await feedback(ds, TEACHER, verdict="right", **fields)
+    assert response.status_code == 400 and fragment in response.json()["error"]
+    data = await listing(ds, ADMIN)
+    assert data["examples"] == [] and data["feedback"] == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "sql, fragment",
+    [
+        ("select count(*) from cats -- \x00", "SQL contains a NUL character"),
+        ("-- only a comment", "refused"),
+        ("/* only a comment */ ;", "refused"),
+    ],
+)
+async def test_example_sql_is_checked_as_sent_then_without_comments(paths, sql, fragment):
+    ds = make_ds(paths)
+    response = await add(ds, TEACHER, {"question": "Cats?", "sql": sql})
+    assert response.status_code == 400 and fragment in response.json()["error"]
+    assert (await listing(ds, ADMIN))["examples"] == []
+
+
 # -- feedback -----------------------------------------------------------------------------------------
 
 
