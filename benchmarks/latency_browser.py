@@ -69,7 +69,8 @@ def ask_in_page(page, base: str, database: str, question: str) -> dict:
     if rows is None and page.locator(f"{turn} .ask-final-sql").count():
         rows = complete  # rows and answer arrived together
     ok = page.locator(f"{turn} .ask-error").count() == 0
-    return {"database": database, "question": question, "rows": rows, "complete": complete, "ok": ok}
+    server = page.locator(f"{turn} .ask-timings").inner_text()  # the server's own stage times, as the page shows them
+    return {"database": database, "question": question, "rows": rows, "complete": complete, "ok": ok, "server": server}
 
 
 def summary(name: str, runs: list[dict]) -> str:
@@ -129,6 +130,7 @@ def main() -> int:
                 f"  {phase:<12} {run['database']:<16} rows {rows:>6} s  complete {run['complete']:6.1f} s  "
                 f"{'ok ' if run['ok'] else 'ERR'} {run['question']}"
             )
+            print(f"      {run['server']}")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))
     return 0
