@@ -333,62 +333,89 @@ async def test_listing_leaves_out_what_names_a_hidden_table(paths):
     assert admin["not_shown"] == {"examples": 0, "feedback": 0}
 
 
-# Statements naming `secret` (hidden from the teacher and the asker) in every place a name can stand; the oracle
-# below sends each as written and with the name swapped for one that exists nowhere.
-NAMED = [
+# Statements naming `secret` (hidden from the teacher and the asker) in every place a name can stand, each with
+# the name written in every form SQLite reads; the oracle below sends each as written and with the name swapped
+# for one of the same length that exists nowhere.
+SHAPES = [
     "select * from {t}",
-    'select launch_code from "{t}"',
+    "select launch_code from {t}",
     "select count(*) from cats join {t} on {t}.id = cats.id",
+    "select name from cats natural join {t}",
+    "select name from cats join {t} using (id)",
     "select name from cats where id in (select id from {t})",
+    "select name from cats where id in {t}",
+    "select * from {t} indexed by sqlite_autoindex_{t}_1",
     "with {t} as (select * from cats) select name from {t}",
     "select name as {t} from cats",
     "select name from cats -- {t}",
-    "select '{t}' from cats",
-    "select * from main.{t}",
-    "select * from [{t}] limit 1",
+    "select * from pragma_table_info('{t}')",
+    "select * from json_each((select json_group_array(id) from {t}))",
+    "select * from sqlite_master where name = '{t}'",
     "pragma table_info({t})",
+    "delete from {t}",
     "select {t} from cats",
     "{t}",
 ]
+FORMS = ["{n}", '"{n}"', "[{n}]", "`{n}`", "main.{n}", "{N}"]  # {N}: upper case
+NAMED = [shape.replace("{t}", form) for shape in SHAPES for form in FORMS]
+
+
+def written(template: str, name: str) -> str:
+    return template.replace("{n}", name).replace("{N}", name.upper())
 
 
 def swapped(data, real: str, fake: str):
     """The listing with every id, time and the made-up name put back to the hidden one, to compare."""
-    text = json.dumps(data).replace(fake, real)
+    text = json.dumps(data).replace(fake, real).replace(fake.upper(), real.upper())
     text = re.sub(r'"(id|created_at|added_at)": ("[^"]*"|\d+)', r'"\1": 0', text)
     return json.loads(text)
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("writer", ["asker", "teacher"])
-async def test_writing_and_listing_feedback_cannot_tell_a_hidden_table_from_a_missing_one(
-    paths, tmp_path, monkeypatch, writer
-):
-    """The differential oracle: the same feedback written with the hidden table's name and with a name that
-    exists nowhere, by an actor who may not see it, reads back the same to a teacher who may not see it either
-    (listing, page, not_shown counts, and which entries they may remove)."""
+async def test_writing_and_listing_cannot_tell_a_hidden_table_from_a_missing_one(paths, tmp_path, monkeypatch, writer):
+    """The differential oracle: the same feedback (and, from a teacher, examples and "right" feedback) written
+    with the hidden table's name and with a name that exists nowhere, by an actor who may not see it, reads back
+    the same to a teacher who may not see it either: every response, the listing, the page, the not_shown counts
+    and which entries they may remove."""
     outcomes = {}
-    for name in ("secret", "sekret_zz"):
+    for name in ("secret", "sekrit"):
         monkeypatch.setenv("DATASETTE_LLM_STATE_DIR", str(tmp_path / f"state-{name}"))
         ds = make_ds(paths)
         actor = {"id": writer}
-        statuses = [
-            (await feedback(ds, actor, sql=template.format(t=name), comment="c")).status_code for template in NAMED
-        ]
+        responses, labels = [], []
+        for template in NAMED:
+            sql = written(template, name)
+            responses.append(await feedback(ds, actor, sql=sql, comment="c"))
+            if writer == "teacher":
+                responses.append(await add(ds, actor, {"question": "Which?", "sql": sql}))
+                responses.append(await feedback(ds, actor, sql=sql, verdict="right", question="Right?"))
+            labels += [template] * (len(responses) - len(labels))
         data = await listing(ds, TEACHER)
-        assert len((await listing(ds, ADMIN))["feedback"]) == len(NAMED)  # who may see every table sees all
+        everything = await listing(ds, ADMIN)
+        assert len(everything["feedback"]) == sum(r.status_code == 201 for r in responses if "feedback" in r.json())
         page = await ds.client.get("/-/llm/db/examples", **signed_in(ds, TEACHER))
-        removed = [
-            (await ds.client.post(f"/-/llm/db/feedback/{n}/remove", json={}, **signed_in(ds, TEACHER))).status_code
-            for n in range(1, len(NAMED) + 1)
-        ]
         page_text = "\n".join(line for line in page.text.splitlines() if "csrftoken" not in line)  # 1.0: per page
-        outcomes[name] = (statuses, swapped(data, "secret", name), removed, page_text.replace(name, "secret"))
-    assert outcomes["secret"][0] == outcomes["sekret_zz"][0]
-    assert outcomes["secret"][1] == outcomes["sekret_zz"][1]
-    assert outcomes["secret"][2] == outcomes["sekret_zz"][2]
-    assert outcomes["secret"][3] == outcomes["sekret_zz"][3]
-    assert "hunter2" not in json.dumps(outcomes["secret"][1])
+        auth = signed_in(ds, TEACHER)
+        removed = [
+            (await ds.client.post(f"/-/llm/db/{kind}/{n}/remove", json={}, **auth)).status_code
+            for kind in ("feedback", "examples")
+            for n in range(1, 2 * len(NAMED) + 1)
+        ]
+        outcomes[name] = (
+            [(r.status_code, swapped(r.json(), "secret", name)) for r in responses],
+            swapped(data, "secret", name),
+            removed,
+            page_text.replace(name, "secret").replace(name.upper(), "SECRET"),
+            labels,
+        )
+    assert len(outcomes["secret"][0]) == len(outcomes["sekrit"][0])
+    for hidden, missing, template in zip(outcomes["secret"][0], outcomes["sekrit"][0], outcomes["secret"][4]):
+        assert hidden == missing, template
+    assert outcomes["secret"][1] == outcomes["sekrit"][1]
+    assert outcomes["secret"][2] == outcomes["sekrit"][2]
+    assert outcomes["secret"][3] == outcomes["sekrit"][3]
+    assert "hunter2" not in json.dumps(outcomes["secret"])
 
 
 @pytest.mark.asyncio
