@@ -28,8 +28,9 @@ class Mending:
     ) -> tuple[GuardedSQL | Rejection, tuple[str, ...], tuple[str, ...]]:
         """Validate; when a name is almost right and only one real name fits, fix it and validate again.
 
-        A JOIN whose ON clause names a column the joined table lacks but one table between them holds gets that
-        table between them (sql_fix.bridge_join). On the `final` attempt a column that lives in one other table
+        A column that names a part of a date (`published_year`) is read from the date column it names
+        (sql_fix.date_part). A JOIN whose ON clause names a column the joined table lacks but one table between
+        them holds gets that table between them (sql_fix.bridge_join). On the `final` attempt a column that lives in one other table
         the foreign keys reach is also mended by joining that table (the repair turns showed the model that
         JOIN). Returns (checked, fixes, doubts):
         doubts describe JOINs that link nothing and could not be fixed.
@@ -41,6 +42,10 @@ class Mending:
         while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES:
             fixed = repairs.NAME_FIX.apply(sql, checked, self.guard_schema, self.allowed)
             retry = self.guard(fixed[0]) if fixed else None
+            if retry is None or _same_problem(retry, checked):
+                dated = repairs.DATE_PART.apply(sql, checked, self.guard_schema)
+                if dated is not None:
+                    fixed, retry = dated, self.guard(dated[0])
             if retry is None or _same_problem(retry, checked):
                 bridged = repairs.BRIDGE_JOIN.apply(sql, checked, self.guard_schema)  # no model call: on every attempt
                 if bridged is not None:

@@ -54,6 +54,25 @@ async def test_happy_path(db_path):
 
 
 @pytest.mark.asyncio
+async def test_a_date_part_column_is_mended_without_a_model_call(tmp_path):
+    """`published_year` is read from `published_at` (repairs.DATE_PART): one attempt, and the note says so."""
+    path = tmp_path / "rel.db"
+    db = sqlite_utils.Database(path)
+    db["releases"].insert_all(
+        [{"id": i, "published_at": f"{2023 + i % 2}-0{1 + i % 9}-10T12:00:00Z"} for i in range(10)], pk="id"
+    )
+    db.close()
+    model = ScriptedModel([sql_reply("SELECT COUNT(*) FROM releases WHERE published_year = 2024"), "Five."])
+    result = await ask(make_datasette(path), "rel", "How many releases in 2024?", model=model)
+    assert result.ok and result.rows == ((5,),) and len(result.attempts) == 1 and len(model.calls) == 2
+    assert (
+        result.sql
+        == "SELECT COUNT(*) FROM releases WHERE CAST(STRFTIME('%Y', published_at) AS INTEGER) = 2024 LIMIT 1000"
+    )
+    assert any("published_year → CAST(strftime('%Y', published_at) AS INTEGER)" in note for note in result.notes)
+
+
+@pytest.mark.asyncio
 async def test_unknown_column_is_repaired_with_suggestions(db_path):
     model = ScriptedModel([sql_reply("select nmae from dogs"), sql_reply("select name from dogs"), "Three dogs."])
     result = await ask(make_datasette(db_path), "pets", "Name the dogs", model=model)

@@ -135,6 +135,59 @@ def _rejected_column(sql: str, rejection: Rejection):
     return tree, qualifier.strip('"[]`').lower(), name.strip('"[]`').lower()
 
 
+_DATE_PART = re.compile(r"^(?P<stem>.*?)[_ ]?(?P<part>year|month)$", re.IGNORECASE)
+_DATE_NAME = re.compile(r"date|time|_at$|_on$|day$", re.IGNORECASE)
+_DATE_FORMATS = {"year": "%Y", "month": "%m"}
+
+
+def date_part(
+    sql: str, rejection: Rejection, schema: SchemaInfo, allowed: set[str] | None = None
+) -> tuple[str, str] | None:
+    """An unknown column that names a part of a date (`published_year`, `year`, `order_month`) is read from
+    the date column of the query's tables that it names: CAST(strftime('%Y', published_at) AS INTEGER). The
+    column must share the unknown name's stem and look like a date by its name (`*_at`, `*_on`, `*day`,
+    `*date*`, `*time*`); with no stem (`year`), it must be the only such column. (fixed SQL, change), or None.
+    """
+    found = _rejected_column(sql, rejection)
+    if found is None:
+        return None
+    tree, qualifier, name = found
+    match = _DATE_PART.match(name)
+    if not match:
+        return None
+    stem, fmt = _norm(match["stem"]), _DATE_FORMATS[match["part"].lower()]
+    in_query = _tables_in(tree)
+    scope = (
+        [in_query[qualifier]] if qualifier in in_query else [] if qualifier else list(dict.fromkeys(in_query.values()))
+    )
+    tables = [real for real in (_real_table(schema, t) for t in scope) if real]
+    candidates = [
+        (table, column)
+        for table in tables
+        for column in schema.tables[table]
+        if _DATE_NAME.search(column) and column.lower() != name and _norm(column).startswith(stem)
+    ]
+    if not candidates or len({table for table, _ in candidates}) != 1 or (not stem and len(candidates) != 1):
+        return None
+    _, column = candidates[0]  # `published_at` and `published_day` hold the same year: the first is taken
+    changed = False
+    for node in list(tree.find_all(exp.Column)):
+        if node.name.lower() != name or (qualifier and node.table.lower() != qualifier):
+            continue
+        source = exp.Column(this=name_node(column), table=node.args.get("table"))
+        part = exp.Cast(
+            this=exp.Anonymous(this="strftime", expressions=[exp.Literal.string(fmt), source]),
+            to=exp.DataType.build("INTEGER"),
+        )
+        if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":  # a result column keeps its name
+            part = exp.alias_(part, node.name)
+        node.replace(part)
+        changed = True
+    if not changed:
+        return None
+    return tree.sql(dialect="sqlite"), f"{name} → CAST(strftime('{fmt}', {column}) AS INTEGER)"
+
+
 def join_missing_table(
     sql: str, rejection: Rejection, schema: SchemaInfo, allowed: set[str] | None = None
 ) -> tuple[str, str] | None:

@@ -4,6 +4,7 @@ import pytest
 
 from datasette_llm.ask.repairs.sql_fix import (
     auto_fix,
+    date_part,
     drop_broken_join,
     fix_ambiguous,
     fix_outer_aggregates,
@@ -302,3 +303,56 @@ def test_no_fix_for_a_qualified_name_a_name_one_table_has_or_unparsable_sql():
     assert fix_ambiguous(sql, "paragraphs.document_id", DOCS) is None
     assert fix_ambiguous(sql.replace("SELECT document_id", "SELECT text"), "text", DOCS) is None
     assert fix_ambiguous("SELECT (", "document_id", DOCS) is None
+
+
+RELEASES = SchemaInfo(
+    tables={
+        "repos": ("full_name", "name", "created_at", "pushed_at"),
+        "releases": ("id", "repo", "release", "published_at", "published_day"),
+        "sales": ("id", "region", "order_date", "amount"),
+    }
+)
+
+
+def _unknown(column: str) -> Rejection:
+    return Rejection(f"no such column {column}", "unknown_column", column, ())
+
+
+@pytest.mark.parametrize(
+    "sql, column, fixed, change",
+    [
+        (
+            "SELECT COUNT(*) FROM releases WHERE published_year = 2024",
+            "published_year",
+            "SELECT COUNT(*) FROM releases WHERE CAST(STRFTIME('%Y', published_at) AS INTEGER) = 2024",
+            "published_year → CAST(strftime('%Y', published_at) AS INTEGER)",
+        ),
+        (  # a qualified column keeps its qualifier; a result column keeps its name
+            "SELECT r.published_month, COUNT(*) FROM releases AS r GROUP BY r.published_month",
+            "r.published_month",
+            "SELECT CAST(STRFTIME('%m', r.published_at) AS INTEGER) AS published_month, COUNT(*) FROM releases AS r "
+            "GROUP BY CAST(STRFTIME('%m', r.published_at) AS INTEGER)",
+            "published_month → CAST(strftime('%m', published_at) AS INTEGER)",
+        ),
+        (  # no stem: the only date column of the query's tables
+            "SELECT year, SUM(amount) FROM sales GROUP BY year",
+            "year",
+            "SELECT CAST(STRFTIME('%Y', order_date) AS INTEGER) AS year, SUM(amount) FROM sales "
+            "GROUP BY CAST(STRFTIME('%Y', order_date) AS INTEGER)",
+            "year → CAST(strftime('%Y', order_date) AS INTEGER)",
+        ),
+        ("SELECT year FROM repos", "year", None, None),  # two date columns and no stem: which one is not known
+        ("SELECT release_year FROM releases", "release_year", None, None),  # `release` is not a date column
+        ("SELECT published_total FROM releases", "published_total", None, None),  # not a date part
+        (
+            "SELECT COUNT(*) FROM releases JOIN repos ON repo = full_name WHERE pushed_year = 2024",
+            "pushed_year",
+            "SELECT COUNT(*) FROM releases JOIN repos ON repo = full_name WHERE CAST(STRFTIME('%Y', pushed_at) AS INTEGER) "
+            "= 2024",
+            "pushed_year → CAST(strftime('%Y', pushed_at) AS INTEGER)",
+        ),
+    ],
+)
+def test_date_part_reads_the_date_column_it_names(sql, column, fixed, change):
+    result = date_part(sql, _unknown(column), RELEASES)
+    assert result == ((fixed, change) if fixed else None)
