@@ -347,8 +347,8 @@ def _unknown(column: str) -> Rejection:
         (
             "SELECT COUNT(*) FROM releases JOIN repos ON repo = full_name WHERE pushed_year = 2024",
             "pushed_year",
-            "SELECT COUNT(*) FROM releases JOIN repos ON repo = full_name WHERE CAST(STRFTIME('%Y', pushed_at) AS INTEGER) "
-            "= 2024",
+            "SELECT COUNT(*) FROM releases JOIN repos ON repo = full_name "
+            "WHERE CAST(STRFTIME('%Y', pushed_at) AS INTEGER) = 2024",
             "pushed_year → CAST(strftime('%Y', pushed_at) AS INTEGER)",
         ),
     ],
