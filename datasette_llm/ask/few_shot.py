@@ -10,9 +10,10 @@ of the question's words the example's question has (DAIL-SQL picks examples by q
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,6 +46,7 @@ class Shot:
     source: str  # "example" (a trusted example, `ref` its id) or "canned" (a canned query, `ref` its name)
     ref: int | str | None = None
     score: float = 0.0
+    names: str | None = None  # a stored example's check.names_text() (load_pool fills it); None: not from a store
 
     def to_json(self) -> dict:
         return {
@@ -90,7 +92,7 @@ def rank(pool: ShotPool, question: str, question_vector: np.ndarray | None) -> l
     scored = []
     for shot, similarity in zip(pool.shots, cosine):
         overlap = len(asked & content_words(shot.question)) / len(asked) if asked else 0.0
-        scored.append(Shot(shot.question, shot.sql, shot.source, shot.ref, float(similarity) + WORD_WEIGHT * overlap))
+        scored.append(replace(shot, score=float(similarity) + WORD_WEIGHT * overlap))
     return sorted(scored, key=lambda shot: -shot.score)
 
 
@@ -104,13 +106,19 @@ def choose(
     limit: int,
     min_score: float = MIN_SCORE,
 ) -> list[Shot]:
-    """The best examples that pass the guard for this actor and fit the budget, at most `limit`, best first."""
+    """The best examples that pass the guard for this actor, mention only names they may see (a teacher who may
+    see more wrote some of them), and fit the budget: at most `limit`, best first."""
+    from ..examples.check import names_within, schema_names
+
     chosen: list[Shot] = []
     spent = 0
     seen: set[str] = set()
+    names = schema_names(schema)
     for shot in ranked[:MAX_CHECKED]:
         if len(chosen) >= limit or shot.score < min_score:
             break
+        if shot.names is not None and not names_within(shot.names, names):
+            continue
         guarded = check_select(shot.sql, schema, allowed_tables=allowed)
         if not isinstance(guarded, GuardedSQL):
             continue  # a table this actor may not see, or a query the schema no longer supports
@@ -122,7 +130,7 @@ def choose(
             continue  # a shorter one further down may still fit
         seen.add(sql.lower())
         spent += cost
-        chosen.append(Shot(shot.question, sql, shot.source, shot.ref, shot.score))
+        chosen.append(replace(shot, sql=sql))
     return chosen
 
 
@@ -174,7 +182,8 @@ _CANNED_CACHE_LIMIT = 4096
 async def load_pool(datasette, database: str, actor, settings, embedder) -> ShotPool:
     """The trusted examples of the database (checked again if its schema changed) and the canned queries the
     actor may view. Nothing is created on disk when no example was ever stored."""
-    from ..examples.check import recheck
+    from .. import permissions
+    from ..examples.check import database_schema, fill_checks, recheck, schema_names
     from ..examples.state import state_dir
     from ..examples.store import ExampleStore
     from ..permissions import visible_canned_queries
@@ -186,7 +195,8 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
     if path.exists():
         store = await asyncio.to_thread(ExampleStore, path)
         set_aside = len(await recheck(datasette, database, store))
-        examples = await asyncio.to_thread(store.examples, database)
+        examples = await fill_checks(datasette, database, store, await asyncio.to_thread(store.examples, database))
+        existing = schema_names(await permissions.get_database(datasette, database).execute_fn(database_schema))
         if examples:
             saved = await asyncio.to_thread(store.vectors, database, embedder.name) if embedder else {}
             missing = [e for e in examples if e.id not in saved]
@@ -196,7 +206,9 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
                     saved[example.id] = vector.astype(np.float32).tobytes()
                     await asyncio.to_thread(store.save_vector, example.id, embedder.name, saved[example.id])
             for example in examples:
-                shots.append(Shot(example.question, example.sql, "example", example.id))
+                # Names that exist nowhere now (the schema changed since) hide nothing: only the others are kept.
+                names = json.dumps(sorted(set(json.loads(example.names)) & existing))
+                shots.append(Shot(example.question, example.sql, "example", example.id, names=names))
                 raw = saved.get(example.id)
                 vectors.append(np.frombuffer(raw, dtype=np.float32) if raw else None)
     for query in await visible_canned_queries(datasette, actor, database):

@@ -106,6 +106,34 @@ def readable_by(reads: str | None, visible: frozenset[str]) -> bool:
     return bool(reads) and set(json.loads(reads)) <= visible
 
 
+_WORDS = re.compile(r"[^\W\d][\w$]*")
+
+
+def schema_names(schema: SchemaInfo) -> frozenset[str]:
+    """Every table, view and column name of a schema, lower case."""
+    return frozenset(name.lower() for table, columns in schema.tables.items() for name in (table, *columns))
+
+
+def names_text(schema: SchemaInfo, *texts: str | None) -> str:
+    """What an entry keeps in `names`: the names of `schema` (the tables its author may see, and their columns)
+    that its texts mention anywhere, as a word or a quoted name, in a sorted JSON list. A name its author may not
+    see is never kept, so what is kept cannot tell a hidden table from a missing one."""
+    words: set[str] = set()
+    for text in texts:
+        if text:
+            words |= {word.lower() for word in _WORDS.findall(text)} | _names_in(text)
+    return json.dumps(sorted(words & schema_names(schema)))
+
+
+def names_within(names: str | None, seen: frozenset[str], existing: frozenset[str] | None = None) -> bool:
+    """Whether every name an entry mentions (that still exists in the database, if `existing` is given) is one the
+    viewer may see (an entry stored without `names`: no)."""
+    if names is None:
+        return False
+    mentioned = set(json.loads(names))
+    return (mentioned & existing if existing is not None else mentioned) <= seen
+
+
 async def actor_schemas(datasette, actor, database: str) -> tuple[set[str], SchemaInfo, SchemaInfo]:
     """(the tables `actor` may see, the guard's schema of them, the whole database's schema)."""
     db = await permissions.require_view_database(datasette, actor, database)
@@ -120,28 +148,33 @@ async def actor_schemas(datasette, actor, database: str) -> tuple[set[str], Sche
     return allowed, visible, full
 
 
-async def feedback_reads(datasette, actor, database: str, sql: str | None) -> str | None:
-    """reads_text for feedback's SQL, checked against the tables the actor who sends it may see."""
-    if sql is None or not str(sql).strip():
-        return None
+async def feedback_checks(datasette, actor, database: str, question, sql, comment) -> tuple[str | None, str]:
+    """(reads_text of the SQL, names_text of the question, SQL and comment) for feedback, against the tables the
+    actor who sends it may see."""
     allowed, visible, _ = await actor_schemas(datasette, actor, database)
-    return reads_text(await check_select_off_loop(str(sql), visible, allowed_tables=allowed))
+    names = names_text(visible, question, sql, comment)
+    if sql is None or not str(sql).strip():
+        return None, names
+    return reads_text(await check_select_off_loop(str(sql), visible, allowed_tables=allowed)), names
 
 
-async def fill_reads(datasette, database: str, store: ExampleStore, entries: list) -> list:
-    """Entries stored before `reads` was kept get it now, from the guard over the whole schema (an example passed
-    the guard for whoever added it, so it reads only tables they could see; a query the guard refuses now, "",
-    is shown only to those who may see every table)."""
-    missing = [entry for entry in entries if entry.sql is not None and entry.reads is None]
+async def fill_checks(datasette, database: str, store: ExampleStore, entries: list) -> list:
+    """Entries stored before `reads` and `names` were kept get them now, over the whole schema (whoever wrote
+    them is not known any more, so every name counts; a query the guard refuses now, "", is shown only to those
+    who may see every table)."""
+    missing = [entry for entry in entries if entry.names is None]
     if not missing:
         return entries
     db = permissions.get_database(datasette, database)
     schema = await db.execute_fn(database_schema)
     filled = {}
     for entry in missing:
-        reads = reads_text(await check_select_off_loop(entry.sql, schema))
-        await asyncio.to_thread(store.set_reads, entry, reads)
-        filled[id(entry)] = replace(entry, reads=reads)
+        reads = entry.reads
+        if entry.sql is not None and reads is None:
+            reads = reads_text(await check_select_off_loop(entry.sql, schema))
+        names = names_text(schema, entry.question, entry.sql, getattr(entry, "comment", None))
+        await asyncio.to_thread(store.set_checks, entry, reads, names)
+        filled[id(entry)] = replace(entry, reads=reads, names=names)
     return [filled.get(id(entry), entry) for entry in entries]
 
 
@@ -180,6 +213,7 @@ async def add_examples(
             added_by=added_by,
             schema_hash=current_hash,
             reads=reads_text(checked),
+            names=names_text(visible, question, sql),
         )
         outcomes.append(AddOutcome(question, sql, "added" if created else "present", example))
     return outcomes
@@ -211,11 +245,14 @@ async def recheck(datasette, database: str, store: ExampleStore) -> list[Example
 
 @dataclass(frozen=True)
 class Viewer:
-    """What one actor may see of a database, for listings: `visible` and `hidden` tables and views (lower case;
-    `hidden` also holds SQLite's own and FTS shadow tables), and whether permissions hide none of its tables."""
+    """What one actor may see of a database, for listings and prompts: `visible` and `hidden` tables and views
+    (lower case; `hidden` also holds SQLite's own and FTS shadow tables), the table and column `names` they may
+    see, and whether permissions hide none of its tables."""
 
     visible: frozenset[str]
     hidden: frozenset[str]
+    names: frozenset[str]
+    existing: frozenset[str]  # every table, view and column name of the database now
     sees_all: bool
 
 
@@ -223,20 +260,25 @@ async def viewer_tables(datasette, actor, database: str) -> Viewer:
     """The tables and views of the database `actor` may and may not see."""
     db = permissions.get_database(datasette, database)
     table_prefix = settings_for(datasette).table_prefix
-    visible = frozenset(
-        name.lower() for name in await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix)
-    )
+    allowed, visible_schema, full = await actor_schemas(datasette, actor, database)
+    visible = frozenset(name.lower() for name in allowed)
     every = await db.execute_fn(
         lambda conn: [row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")]
     )
     own = {(table_prefix + name).lower() for name in permissions.PLUGIN_TABLE_NAMES}
     listable = {name.lower() for name in await permissions.listed_tables(db) + await db.view_names()} - own
-    return Viewer(visible, frozenset(name.lower() for name in every) - visible, listable <= visible)
+    hidden = frozenset(name.lower() for name in every) - visible
+    return Viewer(visible, hidden, schema_names(visible_schema), schema_names(full), listable <= visible)
 
 
 def shown_to(entry, viewer: Viewer) -> bool:
-    """Whether a listing shows this example or feedback to this viewer."""
-    return viewer.sees_all or entry.sql is None or readable_by(entry.reads, viewer.visible)
+    """Whether a listing shows this example or feedback to this viewer: its SQL reads only tables they may see
+    (or it has none), and its text mentions only names they may see."""
+    if viewer.sees_all:
+        return True
+    if entry.sql is not None and not readable_by(entry.reads, viewer.visible):
+        return False
+    return names_within(entry.names, viewer.names, viewer.existing)
 
 
 def names_hidden_in(sql: str | None, hidden: frozenset[str]) -> bool:

@@ -10,6 +10,7 @@ the file as ours, `PRAGMA user_version` holds the schema version.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from ..errors import BadRequest, DatasetteLLMError, StoreFull
 from .state import make_state_dir, state_dir, state_dir_error
 
 STORE_FILE = "examples.db"
-SCHEMA_VERSION = 2  # 2: the `reads` columns
+SCHEMA_VERSION = 2  # 2: the `reads` and `names` columns
 APPLICATION_ID = 0x646C6C65  # "dlle": datasette-llm examples
 MAX_SQL_CHARS = 20_000
 MAX_COMMENT_CHARS = 2_000
@@ -46,6 +47,7 @@ _SCHEMA = (
         status TEXT NOT NULL DEFAULT 'active' CHECK (status IN {STATUSES}),
         reason TEXT,
         reads TEXT,
+        names TEXT,
         UNIQUE (database, question, sql)
     )""",
     f"""CREATE TABLE IF NOT EXISTS feedback (
@@ -57,7 +59,8 @@ _SCHEMA = (
         comment TEXT,
         actor TEXT,
         created_at TEXT NOT NULL,
-        reads TEXT
+        reads TEXT,
+        names TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS feedback_by_database ON feedback (database, id)",
     """CREATE TABLE IF NOT EXISTS example_vectors (
@@ -69,15 +72,18 @@ _SCHEMA = (
     f"PRAGMA application_id = {APPLICATION_ID}",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
-# From schema version 1: the tables each example's and feedback's SQL reads (NULL in rows written before).
+# From schema version 1: the tables each example's and feedback's SQL reads, and the names its text mentions
+# (NULL in rows written before).
 _MIGRATE_FROM_1 = (
     "ALTER TABLE examples ADD COLUMN reads TEXT",
+    "ALTER TABLE examples ADD COLUMN names TEXT",
     "ALTER TABLE feedback ADD COLUMN reads TEXT",
+    "ALTER TABLE feedback ADD COLUMN names TEXT",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
-_EXAMPLE_COLUMNS = "id, database, question, sql, added_by, added_at, schema_hash, status, reason, reads"
-_FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at, reads"
+_EXAMPLE_COLUMNS = "id, database, question, sql, added_by, added_at, schema_hash, status, reason, reads, names"
+_FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at, reads, names"
 
 
 class ExampleStoreError(DatasetteLLMError):
@@ -99,10 +105,11 @@ class Example:
     status: str  # "active" | "set_aside"
     reason: str | None  # why set aside (the guard's message)
     reads: str | None = None  # check.reads_text(): the tables its SQL reads (NULL: stored before they were kept)
+    names: str | None = None  # check.names_text(): table and column names its text mentions that its author sees
 
     def to_json(self) -> dict:
         data = asdict(self)
-        del data["reads"]
+        del data["reads"], data["names"]
         return data
 
 
@@ -117,10 +124,11 @@ class Feedback:
     actor: str | None
     created_at: str
     reads: str | None = None  # check.reads_text() for the actor who sent it ("": the guard refused the SQL)
+    names: str | None = None  # check.names_text(): names its question, SQL and comment mention that its author sees
 
     def to_json(self) -> dict:
         data = asdict(self)
-        del data["reads"]
+        del data["reads"], data["names"]
         return data
 
 
@@ -158,20 +166,29 @@ class ExampleStore:
         added_by: str | None,
         schema_hash: str,
         reads: str | None = None,
+        names: str | None = None,
     ) -> tuple[Example, bool]:
         """(the example, whether it is new). Adding a set-aside example again, after it passed the guard once
-        more, makes it active again."""
+        more, makes it active again. Added again by someone who sees fewer names, it keeps only the names both
+        saw: the same text from an author who could not see a name says nothing about it."""
         question, sql = self.clean_pair(question, sql)
+        key = (database, question, sql)
         with self._connect(write=True) as conn:
             created = conn.execute(
-                "insert into examples (database, question, sql, added_by, added_at, schema_hash, reads) "
-                "values (?, ?, ?, ?, ?, ?, ?) on conflict (database, question, sql) do nothing",
-                (database, question, sql, added_by, utc_now(), schema_hash, reads),
+                "insert into examples (database, question, sql, added_by, added_at, schema_hash, reads, names) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (database, question, sql) do nothing",
+                (database, question, sql, added_by, utc_now(), schema_hash, reads, names),
             ).rowcount
-            if reads is not None:  # an example stored before the tables it reads were kept
+            if not created and reads is not None and names is not None:
+                (kept,) = conn.execute(
+                    "select names from examples where database = ? and question = ? and sql = ?", key
+                ).fetchone()
+                if kept is not None:  # else stored before names were kept: these are the first
+                    names = json.dumps(sorted(set(json.loads(kept)) & set(json.loads(names))))
                 conn.execute(
-                    "update examples set reads = ? where database = ? and question = ? and sql = ? and reads is null",
-                    (reads, database, question, sql),
+                    "update examples set reads = coalesce(reads, ?), names = ? "
+                    "where database = ? and question = ? and sql = ?",
+                    (reads, names, *key),
                 )
             conn.execute(
                 "update examples set status = 'active', reason = null, schema_hash = ? "
@@ -210,11 +227,13 @@ class ExampleStore:
                 (schema_hash, status, reason if status == "set_aside" else None, example_id),
             )
 
-    def set_reads(self, entry: Example | Feedback, reads: str) -> None:
-        """Keep the tables an example's or feedback's SQL, stored before schema version 2, reads (check.reads_text)."""
+    def set_checks(self, entry: Example | Feedback, reads: str | None, names: str) -> None:
+        """Keep what an example or feedback stored before schema version 2 reads and mentions (check.fill_checks)."""
         table = "examples" if isinstance(entry, Example) else "feedback"
         with self._connect(write=True) as conn:
-            conn.execute(f"update {table} set reads = ? where id = ? and reads is null", (reads, entry.id))
+            conn.execute(
+                f"update {table} set reads = ?, names = ? where id = ? and names is null", (reads, names, entry.id)
+            )
 
     def clean_pair(self, question, sql) -> tuple[str, str]:
         """The question and SQL stripped, or BadRequest saying why they cannot be stored."""
@@ -235,6 +254,7 @@ class ExampleStore:
         comment: str | None,
         actor: str | None,
         reads: str | None = None,
+        names: str | None = None,
     ) -> Feedback:
         question, sql, verdict, comment = self.clean_feedback(question, sql, verdict, comment)
         with self._connect(write=True) as conn:
@@ -245,9 +265,19 @@ class ExampleStore:
                     "llm-teach permission can remove some on its examples page."
                 )
             cursor = conn.execute(
-                "insert into feedback (database, question, sql, verdict, comment, actor, created_at, reads) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (database, question, sql, verdict, comment, actor, utc_now(), reads if sql is not None else None),
+                "insert into feedback (database, question, sql, verdict, comment, actor, created_at, reads, names) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    database,
+                    question,
+                    sql,
+                    verdict,
+                    comment,
+                    actor,
+                    utc_now(),
+                    reads if sql is not None else None,
+                    names,
+                ),
             )
             row = conn.execute(f"select {_FEEDBACK_COLUMNS} from feedback where id = ?", (cursor.lastrowid,)).fetchone()
         return Feedback(*row)
@@ -370,7 +400,7 @@ class ExampleStore:
         return "ready"
 
     def _migrate_from_1(self, conn: sqlite3.Connection, *, write: bool) -> None:
-        """Add the `reads` columns, in the caller's write transaction or in one of its own."""
+        """Add the `reads` and `names` columns, in the caller's write transaction or in one of its own."""
         try:
             if not write:
                 conn.execute("begin immediate")

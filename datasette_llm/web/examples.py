@@ -24,7 +24,7 @@ from datasette.utils.asgi import Response
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, Forbidden, MethodNotAllowed, NotFound
-from ..examples.check import add_one, feedback_reads, fill_reads, names_hidden_in, recheck, shown_to, viewer_tables
+from ..examples.check import add_one, feedback_checks, fill_checks, names_hidden_in, recheck, shown_to, viewer_tables
 from ..examples.store import VERDICTS, ExampleStore
 from .ask import require_enabled
 from .origins import require_same_site_body
@@ -136,8 +136,8 @@ async def listing(datasette, actor, database: str) -> dict:
     await recheck(datasette, database, store)
     examples = await asyncio.to_thread(store.examples, database, include_set_aside=True)
     feedback = await asyncio.to_thread(store.feedback, database)
-    examples = await fill_reads(datasette, database, store, examples)
-    feedback = await fill_reads(datasette, database, store, feedback)
+    examples = await fill_checks(datasette, database, store, examples)
+    feedback = await fill_checks(datasette, database, store, feedback)
     viewer = await viewer_tables(datasette, actor, database)
     shown = [example for example in examples if shown_to(example, viewer)]
     shown_feedback = [item for item in feedback if shown_to(item, viewer)]
@@ -252,7 +252,7 @@ async def add_view(request, datasette):
 async def visible_row(datasette, actor, database: str, what: str, row, row_id: int, store: ExampleStore):
     """The example or feedback row, or the same 404 whether it does not exist or a listing would not show it."""
     if row is not None:
-        (row,) = await fill_reads(datasette, database, store, [row])
+        (row,) = await fill_checks(datasette, database, store, [row])
     if row is None or not shown_to(row, await viewer_tables(datasette, actor, database)):
         raise NotFound(f"There is no {what} #{row_id} in {database!r}.")
     return row
@@ -314,7 +314,7 @@ async def feedback_view(request, datasette):
     outcome = None
     if verdict == "right":
         outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store)
-    reads = await feedback_reads(datasette, request.actor, database, sql)
+    reads, names = await feedback_checks(datasette, request.actor, database, question, sql, comment)
     feedback = await asyncio.to_thread(
         store.record_feedback,
         database,
@@ -324,6 +324,7 @@ async def feedback_view(request, datasette):
         comment=comment,
         actor=actor_id(request.actor),
         reads=reads,
+        names=names,
     )
     body = {
         "ok": True,

@@ -200,3 +200,40 @@ async def test_stored_examples_guide_ask_and_one_the_schema_no_longer_fits_is_se
 def test_the_prompt_shows_an_examples_sql_without_its_comments():
     sql = "select name -- the secret table\nfrom cats /* launch_code */ where name = '-- kept' ;"
     assert shown_sql(sql) == "select name from cats where name = '-- kept'"
+
+
+@pytest.mark.asyncio
+async def test_an_example_whose_text_names_a_hidden_table_reaches_only_those_who_may_see_it(db_path, monkeypatch):
+    """A teacher who may see `secret` used its name (and its column `code`) as aliases: that example never goes
+    into the prompt of an actor who may not see them. One who may not see them wrote the same words in theirs:
+    their names were not kept (they did not see them), so it is used, as an example with any made-up alias is."""
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.check import add_example
+    from datasette_llm.examples.store import ExampleStore
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    datasette = datasette_with_canned_queries(db_path)
+    store = ExampleStore.for_settings(load_settings({}))
+    admins = await add_example(
+        datasette,
+        "pets",
+        "What are the ages of the dogs?",
+        "select age as secret, name as code from dogs",
+        actor={"id": "admin"},
+        store=store,
+    )
+    anyones = await add_example(
+        datasette,
+        "pets",
+        "What are the ages of the dogs, oldest first?",
+        "select age as secret from dogs order by age desc",
+        actor=None,
+        store=store,
+    )
+    for actor, expected in ((None, [anyones.id]), ({"id": "admin"}, sorted([admins.id, anyones.id]))):
+        model = ScriptedModel([sql_reply("select name, age from dogs")])
+        result = await ask(datasette, "pets", "What are the ages of the dogs?", actor=actor, model=model, sql_only=True)
+        used = sorted(e["id"] for e in result.examples if e["source"] == "example")
+        assert used == expected
+        prompt = "".join(m["content"] for m in model.calls[0])
+        assert ("name as code" in prompt) == (actor is not None)

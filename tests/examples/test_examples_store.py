@@ -216,8 +216,8 @@ def test_a_version_1_store_gains_the_reads_columns_and_keeps_its_rows(tmp_path, 
     (example,) = store.examples("db")
     assert (example.id, example.sql, example.added_by, example.reads) == (1, "select 1", "ann", None)
     assert [(f.id, f.sql, f.actor, f.reads) for f in store.feedback("db")][:1] == [(1, "select 2", "bob", None)]
-    store.set_reads(example, "[]")
-    assert store.get("db", 1).reads == "[]"
+    store.set_checks(example, "[]", '["cats"]')
+    assert (store.get("db", 1).reads, store.get("db", 1).names) == ("[]", '["cats"]')
     with sqlite3.connect(path) as conn:
         assert conn.execute("pragma user_version").fetchone() == (2,)
     conn.close()
