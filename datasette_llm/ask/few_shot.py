@@ -194,9 +194,11 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
     path = state_dir(settings) / "examples.db"
     if path.exists():
         store = await asyncio.to_thread(ExampleStore, path)
-        set_aside = len(await recheck(datasette, database, store))
-        examples = await fill_checks(datasette, database, store, await asyncio.to_thread(store.examples, database))
-        existing = schema_names(await permissions.get_database(datasette, database).execute_fn(database_schema))
+        schema = await permissions.get_database(datasette, database).execute_fn(database_schema)  # read once
+        set_aside = len(await recheck(datasette, database, store, schema))
+        examples = await asyncio.to_thread(store.examples, database)
+        examples = await fill_checks(datasette, database, store, examples, schema)
+        existing = schema_names(schema)
         if examples:
             saved = await asyncio.to_thread(store.vectors, database, embedder.name) if embedder else {}
             missing = [e for e in examples if e.id not in saved]

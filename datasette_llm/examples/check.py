@@ -158,15 +158,17 @@ async def feedback_checks(datasette, actor, database: str, question, sql, commen
     return reads_text(await check_select_off_loop(str(sql), visible, allowed_tables=allowed)), names
 
 
-async def fill_checks(datasette, database: str, store: ExampleStore, entries: list) -> list:
+async def fill_checks(
+    datasette, database: str, store: ExampleStore, entries: list, schema: SchemaInfo | None = None
+) -> list:
     """Entries stored before `reads` and `names` were kept get them now, over the whole schema (whoever wrote
     them is not known any more, so every name counts; a query the guard refuses now, "", is shown only to those
-    who may see every table)."""
+    who may see every table). `schema`: the database's whole schema, when the caller has read it already."""
     missing = [entry for entry in entries if entry.names is None]
     if not missing:
         return entries
-    db = permissions.get_database(datasette, database)
-    schema = await db.execute_fn(database_schema)
+    if schema is None:
+        schema = await permissions.get_database(datasette, database).execute_fn(database_schema)
     filled = {}
     for entry in missing:
         reads = entry.reads
@@ -219,14 +221,15 @@ async def add_examples(
     return outcomes
 
 
-async def recheck(datasette, database: str, store: ExampleStore) -> list[Example]:
-    """Check again the examples last checked against another schema; return those this call set aside.
+async def recheck(datasette, database: str, store: ExampleStore, schema: SchemaInfo | None = None) -> list[Example]:
+    """Check again the examples last checked against another schema (the database's now, `schema` when the caller
+    has read it already); return those this call set aside.
 
     Still valid: the new hash is recorded. Refused: set aside with the guard's reason. A set-aside example that
     passes again becomes active.
     """
-    db = permissions.get_database(datasette, database)
-    schema = await db.execute_fn(database_schema)
+    if schema is None:
+        schema = await permissions.get_database(datasette, database).execute_fn(database_schema)
     current_hash = schema_hash(schema)
     stale = [
         example
