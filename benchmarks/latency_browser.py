@@ -4,7 +4,9 @@
 
 The same server, questions and phases as benchmarks/latency.py (which measures the JSON stream API), but each
 question is typed into the Ask page and timed until the SQL's rows are visible (`rows`; text answers have
-none) and until the answer is complete (`complete`: the timings line appears). Chromium is Debian's
+none), until the passages of a text answer are listed (`sources`), and until the answer is complete (`complete`:
+the timings line appears). `first data` is rows or sources, whichever the question has: what latency.py's
+`rows` counts over the stream API (its `rows` or `answering` event). Chromium is Debian's
 /usr/bin/chromium driven by Playwright (no browser download).
 
 The times are taken in the page: from the Enter key's keydown to the DOM change that adds the rows table or the
@@ -38,7 +40,7 @@ TIMEOUT_MS = 600_000
 # In the page, before Enter is pressed: performance.now() at the keydown, when the turn's rows table (or, for
 # answers without early rows, the timings line) is added, and when the timings line is added.
 WATCH = """() => {
-  const times = window.__askTimes = {start: null, rows: null, complete: null};
+  const times = window.__askTimes = {start: null, rows: null, sources: null, complete: null};
   const turn = () => document.querySelector(".ask-turn:last-child");
   document.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && times.start === null) times.start = performance.now();
@@ -50,6 +52,7 @@ WATCH = """() => {
     const timings = node.querySelector(".ask-timings");
     if (times.rows === null && !timings &&
         node.querySelector(".ask-early-rows table, .ask-early-rows .zero-results")) times.rows = now;
+    if (times.sources === null && !timings && node.querySelector(".ask-early-sources li")) times.sources = now;
     if (times.complete === null && timings) times.complete = now;
   }).observe(document.body, {childList: true, subtree: true});
 }"""
@@ -68,9 +71,18 @@ def ask_in_page(page, base: str, database: str, question: str) -> dict:
     rows = (seen["rows"] - seen["start"]) / 1000 if seen.get("rows") is not None else None
     if rows is None and page.locator(f"{turn} .ask-final-sql").count():
         rows = complete  # rows and answer arrived together
+    sources = (seen["sources"] - seen["start"]) / 1000 if seen.get("sources") is not None else None
     ok = page.locator(f"{turn} .ask-error").count() == 0
     server = page.locator(f"{turn} .ask-timings").inner_text()  # the server's own stage times, as the page shows them
-    return {"database": database, "question": question, "rows": rows, "complete": complete, "ok": ok, "server": server}
+    return {
+        "database": database,
+        "question": question,
+        "rows": rows,
+        "sources": sources,
+        "complete": complete,
+        "ok": ok,
+        "server": server,
+    }
 
 
 def summary(name: str, runs: list[dict]) -> str:
@@ -81,6 +93,10 @@ def summary(name: str, runs: list[dict]) -> str:
     )
     if rows:
         line += f"   rows p50 {statistics.median(rows):6.1f} s  p95 {pct(rows, 95):6.1f} s"
+    first = [r["rows"] if r["rows"] is not None else r["sources"] for r in runs]
+    first = [seconds for seconds in first if seconds is not None]
+    if len(first) > len(rows):
+        line += f"   first data (rows or sources) p50 {statistics.median(first):6.1f} s"
     return line + f"   failed {sum(not r['ok'] for r in runs)}"
 
 
@@ -126,8 +142,9 @@ def main() -> int:
     for phase, runs in results.items():
         for run in runs:
             rows = f"{run['rows']:.1f}" if run["rows"] is not None else "-"
+            sources = f"  sources {run['sources']:.1f} s" if run.get("sources") is not None else ""
             print(
-                f"  {phase:<12} {run['database']:<16} rows {rows:>6} s  complete {run['complete']:6.1f} s  "
+                f"  {phase:<12} {run['database']:<16} rows {rows:>6} s{sources}  complete {run['complete']:6.1f} s  "
                 f"{'ok ' if run['ok'] else 'ERR'} {run['question']}"
             )
             print(f"      {run['server']}")

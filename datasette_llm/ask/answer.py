@@ -243,6 +243,8 @@ class Answering:
         self.notes.extend(notes)
         if not passages:
             return NOT_FOUND, ()
+        # The passages exist before the prose does: show them now (the page lists them while the answer streams).
+        await self.emit("passages", passages=[passage.to_json() for passage in passages])
         await self.emit("answering", passages=len(passages), notes=list(notes))
         started = clock()
 

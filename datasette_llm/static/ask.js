@@ -472,6 +472,19 @@
     turn.node.appendChild(block);
   }
 
+  /* The passages a text answer is written from, shown the moment they are found; the final result replaces
+     them with the same list, its cited passages marked. */
+  function showPassages(turn, data) {
+    var block = el("div", "ask-early-sources");
+    block.appendChild(el("h3", null, "Sources"));
+    block.appendChild(sourcesList(data.passages || [], []));
+    if (turn.earlySources) {
+      turn.earlySources.remove();
+    }
+    turn.earlySources = block;
+    turn.node.appendChild(block);
+  }
+
   /* ---- keeping a result: edit, download, save as a query ------------------------------------------- */
 
   function link(className, text, href) {
@@ -692,6 +705,10 @@
       turn.early.remove();
       turn.early = null;
     }
+    if (turn.earlySources) {
+      turn.earlySources.remove();
+      turn.earlySources = null;
+    }
     node.dataset.ok = result.ok ? "1" : "0";
     node.dataset.sql = result.sql || "";
     if (result.answer) {
@@ -790,6 +807,8 @@
       await readEvents(response.body, function (name, data) {
         if (name === "rows") {
           showRows(turn, data);
+        } else if (name === "passages") {
+          showPassages(turn, data);
         } else if (name === "answer_token") {
           turn.tokens += data.text;
           turn.answer.textContent = turn.tokens;

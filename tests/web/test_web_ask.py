@@ -754,9 +754,12 @@ async def test_text_path_streams_retrieval_and_returns_sources(text_db, monkeypa
     response = await ds.client.post("/tools/-/ask.stream", json={"question": "What is shot-scraper?"})
     events = parse_sse(response.text)
     stages = [name for name, _ in events if name != "answer_token"]
-    assert stages == ["started", "route", "retrieving", "answering", "result"]
+    assert stages == ["started", "route", "retrieving", "passages", "answering", "result"]
     result = events[-1][1]
     assert result["path"] == "text" and result["sql"] is None and result["edit_sql_url"] is None
+    # The passages are sent the moment they are found, before the answer, exactly as the result lists them.
+    early = next(data for name, data in events if name == "passages")
+    assert early["passages"] == result["passages"] and early["passages"]
     assert result["passages"][0]["label"] == "simonw/shot-scraper"
     assert [c["label"] for c in result["citations"]] == ["simonw/shot-scraper"]
 

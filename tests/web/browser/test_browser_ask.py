@@ -179,3 +179,27 @@ def test_a_chart_for_releases_per_year_with_the_real_model(demo_server, browser)
     assert figure.locator(marks[kind]).count() == len(rows)
     assert not errors, errors
     page.screenshot(path=str(ARTIFACTS / "ask-chart-real-model.png"), full_page=True)
+
+
+def test_text_answer_lists_its_sources_before_the_answer(demo_server, browser):
+    """A question answered from text: the passages it is written from are listed the moment they are found, while
+    the real model still writes; the final result replaces them with the same list, its cited passages marked."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{demo_server}/simonw_releases/-/ask")
+    page.select_option("#ask-mode", "text")
+    page.fill("#ask-question", "What is shot-scraper?")
+    page.press("#ask-question", "Enter")
+    early = page.locator(".ask-turn:nth-child(1) .ask-early-sources")
+    early.locator("ol.ask-sources li").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator(".ask-turn:nth-child(1) .ask-timings").count() == 0  # the answer is still being written
+    labels = early.locator("ol.ask-sources li > :first-child").all_inner_texts()
+    assert "simonw/shot-scraper" in labels, labels
+    page.wait_for_selector(".ask-turn:nth-child(1) .ask-timings", timeout=ANSWER_TIMEOUT_MS)
+    turn = page.locator(".ask-turn").nth(0)
+    assert page.locator(".ask-early-sources").count() == 0, turn.inner_text()  # replaced by the final list
+    assert turn.locator("ol.ask-sources li > :first-child").all_inner_texts() == labels
+    assert turn.locator("ol.ask-sources li.ask-cited").count() >= 1, turn.inner_text()
+    assert not errors, errors
+    page.close()
