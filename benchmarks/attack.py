@@ -57,6 +57,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETTE = ROOT / ".venv" / "bin" / "datasette"
+sys.path.insert(0, str(ROOT / "tests"))  # resource_sql.py: the generated resource cases
 
 # -- the fixture's names and markers ------------------------------------------------------------------------
 
@@ -1748,30 +1749,78 @@ def long_statement(limit: int = 20_000) -> str:
     return sql + " OR ".join(parts)
 
 
+def at_once(n, path, body):
+    """A run(port) that sends the same JSON POST n times at once."""
+
+    def run(port):
+        results = [None] * n
+
+        def one(i):
+            results[i] = hit(port, "POST", path, JSON, body, timeout=180)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
+
+    return run
+
+
+def query_get(sql):
+    """(description, run(port)): the statement through GET /-/llm/query.json."""
+    path = f"/-/llm/query.json?database={DB}&sql={q(sql)}"
+    return (f"GET {path[:160]}", lambda port: [hit(port, "GET", path, timeout=180)])
+
+
+def mcp_query(sql):
+    """(description, run(port)): the statement through MCP's `query` tool."""
+    body = mcp_call("query", {"database": DB, "sql": sql})
+    return (
+        f"POST /-/mcp tools/call query {sql[:120]}",
+        lambda port: [hit(port, "POST", "/-/mcp", JSON, body, timeout=180)],
+    )
+
+
+def parallel_ask(sql, n):
+    """n Ask requests at once whose (fake) model writes `sql`: Ask holds the rows it shows, unlike query.json,
+    which fits them to a response budget (a helper found 8 of these at once took +274 MB when Ask could hold
+    20,000,000 characters of rows)."""
+    ask_id = max(ASK_SQL, default=0) + 1
+    ASK_SQL[ask_id] = sql
+    body = json_body({"question": f"Show me the rows ATK{ask_id}", "mode": "sql"})
+    return f"{n} x POST /{DB}/-/ask.json, the model writes {sql[:80]}, in parallel", at_once(
+        n, f"/{DB}/-/ask.json", body
+    )
+
+
+# Generated resource cases (--generated N): statements from tests/resource_sql.py (SQLite's ways to make a big
+# value, many rows and work that holds them), each sent through one surface. The promise does not depend on which
+# composition an attacker finds: every one must stay within the same bounds as the hand-written cases
+# (RSS_LIMIT_MB, HEALTH_LIMIT_MS, SLOW_LIMIT_S, no 5xx).
+
+
+def generated_resource_cases(seed: int, count: int) -> list[tuple[str, str, object]]:
+    """`count` generated statements, each through query.json, MCP or four Ask requests at once."""
+    import random
+
+    from resource_sql import generated_statement
+
+    rng = random.Random(seed)
+    cases = []
+    for number in range(count):
+        sql = generated_statement(rng, PUBLIC, "body")
+        surface = rng.choice(("query", "query", "mcp", "ask"))
+        description, run = (
+            query_get(sql) if surface == "query" else mcp_query(sql) if surface == "mcp" else parallel_ask(sql, 4)
+        )
+        cases.append((f"generated #{number} ({surface}): {sql[:90]}", description, run))
+    return cases
+
+
 def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
     """(case, request description, function(port) -> list of Response)."""
-
-    def query_get(sql):
-        path = f"/-/llm/query.json?database={DB}&sql={q(sql)}"
-        return (f"GET {path[:160]}", lambda port: [hit(port, "GET", path, timeout=180)])
-
-    def at_once(n, path, body):
-        """A run(port) that sends the same JSON POST n times at once."""
-
-        def run(port):
-            results = [None] * n
-
-            def one(i):
-                results[i] = hit(port, "POST", path, JSON, body, timeout=180)
-
-            threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            return results
-
-        return run
 
     def parallel(sql, n):
         body = json_body({"database": DB, "sql": sql})
@@ -1826,17 +1875,6 @@ def resource_cases(quick: bool, csrf) -> list[tuple[str, str, object]]:
         return (
             f"POST /-/mcp batch of {items} tools/call query ({chars:,}-char SQL each, {len(body):,} bytes)",
             lambda port: [hit(port, "POST", "/-/mcp", JSON, body, timeout=300)],
-        )
-
-    def parallel_ask(sql, n):
-        """n Ask requests at once whose (fake) model writes `sql`: Ask holds the rows it shows, unlike query.json,
-        which fits them to a response budget (a helper found 8 of these at once took +274 MB when Ask could hold
-        20,000,000 characters of rows)."""
-        ask_id = max(ASK_SQL, default=0) + 1
-        ASK_SQL[ask_id] = sql
-        body = json_body({"question": f"Show me the rows ATK{ask_id}", "mode": "sql"})
-        return f"{n} x POST /{DB}/-/ask.json, the model writes {sql[:80]}, in parallel", at_once(
-            n, f"/{DB}/-/ask.json", body
         )
 
     def idle(port):
@@ -2006,6 +2044,10 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="a subset: fewer surfaces and resource cases")
     parser.add_argument("--no-resources", action="store_true", help="skip the resource cases")
     parser.add_argument("--resources-only", action="store_true", help="skip the attempts")
+    parser.add_argument(
+        "--generated", type=int, default=0, metavar="N", help="also run N generated resource cases (see above)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="the generated cases' seed")
     parser.add_argument("--json", help="write every outcome to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument(
@@ -2068,7 +2110,8 @@ def main(argv=None) -> int:
         resources = []
         if not args.no_resources:
             log("resource cases...")
-            resources = run_resources(server, resource_cases(args.quick, csrf), log)
+            cases = resource_cases(args.quick, csrf) + generated_resource_cases(args.seed, args.generated)
+            resources = run_resources(server, cases, log)
     finally:
         server.stop()
         model.server.shutdown()

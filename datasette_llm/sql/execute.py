@@ -7,11 +7,16 @@ cannot write, attach, read another table or call a file function here.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 from ..errors import DatasetteLLMError
+from .memory import memory_used as sqlite_memory_used
 from .names import quote_identifier
 from .policy import (
     MAX_VALUE_BYTES,
@@ -95,6 +100,32 @@ MAX_CELL_CHARS = 100_000  # a longer cell is clipped as it is fetched (with CLIP
 # event loop 1.3 s (benchmarks/attack.py, "Ask: 999,000-byte cells x4 parallel"). Datasette's page shows 1,000
 # rows of 2,048 characters at most; a demo result of every README (779 rows) holds 2.6 million characters.
 MAX_FETCH_CHARS = 2_000_000
+# Statements are stopped once SQLite holds this much more memory than when the oldest statement still running
+# started (sql/memory.py: an aggregate such as json_group_array() grows past the length limit). Statements
+# running at once share the budget, so together they stay near it however many run.
+MAX_QUERY_MEMORY_BYTES = 64 * 1024 * 1024
+
+
+class _MemoryFloor:
+    """SQLite's memory count when each running statement started; `floor` is the lowest (None: none runs)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.starts: dict[int, int] = {}
+        self.floor: int | None = None
+
+    def enter(self, key: int, used: int) -> None:
+        with self.lock:
+            self.starts[key] = used
+            self.floor = min(self.starts.values())
+
+    def leave(self, key: int) -> None:
+        with self.lock:
+            self.starts.pop(key, None)
+            self.floor = min(self.starts.values()) if self.starts else None
+
+
+_MEMORY_FLOOR = _MemoryFloor()
 
 
 def read_policy(conn, db, allowed_tables) -> ReadPolicy:
@@ -194,16 +225,26 @@ def _size(value) -> int:
 async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, time_limit_ms: int) -> QueryResult:
     """Execute one guarded SELECT on Datasette's read connection for `db`.
 
-    Bounds that hold for any statement: the time limit (a progress handler), no value longer than
-    MAX_VALUE_BYTES (SQLite's length limit, restored afterwards), cells clipped to MAX_CELL_CHARS as they are
-    fetched, and fetching stops at `max_rows` rows or MAX_FETCH_CHARS characters.
+    Bounds that hold for any statement: the time limit and MAX_QUERY_MEMORY_BYTES (a progress handler), no value
+    longer than MAX_VALUE_BYTES (SQLite's length limit, restored afterwards), cells clipped to MAX_CELL_CHARS as
+    they are fetched, and fetching stops at `max_rows` rows or MAX_FETCH_CHARS characters.
     """
+
+    memory_used = sqlite_memory_used()
 
     def work(conn):
         deadline = time.monotonic() + time_limit_ms / 1000
+        stopped_for_memory = []
+        floor = _MEMORY_FLOOR
 
         def progress():
-            return 1 if time.monotonic() > deadline else 0
+            if time.monotonic() > deadline:
+                return 1
+            lowest = floor.floor
+            if memory_used and lowest is not None and memory_used() > lowest + MAX_QUERY_MEMORY_BYTES:
+                stopped_for_memory.append(True)
+                return 1
+            return 0
 
         started = time.perf_counter()
         policy = read_policy(conn, db, allowed_tables)
@@ -213,6 +254,8 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
         conn.set_authorizer(make_authorizer(policy))
         conn.set_progress_handler(progress, 1000)
         rows, clipped, held, cut_short = [], 0, 0, False
+        if memory_used:
+            floor.enter(id(stopped_for_memory), memory_used())
         try:
             if not check_program(conn, sql, policy, hidden_vtabs):
                 raise QueryFailed(f"SQLite error: {NAME_REFUSED}")
@@ -234,6 +277,11 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
                     break
             cursor.close()
         except sqlite3.OperationalError as error:
+            if "interrupted" in str(error) and stopped_for_memory:
+                raise QueryFailed(
+                    f"The query needed more than {MAX_QUERY_MEMORY_BYTES // 2**20} MB of memory and was stopped; "
+                    "aggregate fewer or shorter values (for example count() or length() instead of the values)."
+                ) from None
             if "interrupted" in str(error):
                 raise QueryTimeout(
                     f"The query took longer than the time limit of {time_limit_ms} ms and was stopped."
@@ -249,6 +297,7 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
         except sqlite3.DatabaseError as error:
             raise QueryFailed(f"SQLite error: {_public(error)}") from None
         finally:
+            floor.leave(id(stopped_for_memory))
             conn.set_progress_handler(None, 1000)
             conn.set_authorizer(None)
             conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)
@@ -263,7 +312,27 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
             stopped_at_chars=cut_short,
         )
 
-    return await db.execute_fn(work)
+    async with _sql_threads_for(db):
+        return await db.execute_fn(work)
+
+
+_SQL_THREADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Datasette -> {event loop: Semaphore}
+
+
+def _sql_threads_for(db) -> asyncio.Semaphore | contextlib.nullcontext:
+    """At most num_sql_threads - 1 of the plugin's statements run at once, so Datasette's own work (every page
+    checks the schemas on a read thread) always finds a thread free: with all three held by statements that run
+    to the time limit, Datasette answered nothing for a second (benchmarks/attack.py --generated)."""
+    datasette = getattr(db, "ds", None)
+    threads = int(datasette.setting("num_sql_threads") or 0) if datasette is not None else 0
+    if threads < 2:
+        return contextlib.nullcontext()
+    by_loop = _SQL_THREADS.setdefault(datasette, weakref.WeakKeyDictionary())  # a semaphore serves one loop
+    loop = asyncio.get_running_loop()
+    semaphore = by_loop.get(loop)
+    if semaphore is None:
+        semaphore = by_loop[loop] = asyncio.Semaphore(threads - 1)
+    return semaphore
 
 
 def time_limit_for(datasette, configured_ms: int | None) -> int:

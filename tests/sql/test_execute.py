@@ -1,7 +1,10 @@
 """The second wall: the SQLite authorizer and the time limit, tested without the guard in front."""
 
+import asyncio
 import hashlib
+import random
 import time
+from pathlib import Path
 
 import pytest
 import sqlite_utils
@@ -9,7 +12,8 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
-from datasette_llm.sql.execute import MAX_FETCH_CHARS, QueryFailed, QueryTimeout, run_select
+from datasette_llm.sql.execute import MAX_FETCH_CHARS, MAX_QUERY_MEMORY_BYTES, QueryFailed, QueryTimeout, run_select
+from datasette_llm.sql.memory import memory_used
 
 
 @pytest.fixture
@@ -103,6 +107,71 @@ async def test_expensive_queries_end_at_the_time_limit(db_path, sql):
         await run(datasette, sql, limit_ms=300)
     assert time.monotonic() - started < 3
     assert "time limit of 300 ms" in info.value.message
+
+
+def peak_rss_mb_since_reset() -> float:
+    """This process's peak resident memory since `reset_peak_rss()` (Linux: /proc/self/status VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def reset_peak_rss() -> float:
+    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
+    return peak_rss_mb_since_reset()
+
+
+GROWING_AGGREGATES = [
+    # SQLite's length limit is checked when these aggregates end, not while they grow (SQLite 3.40): about
+    # 300 MB a second here, until the time limit.
+    "with recursive c(x) as (select 1 union all select x + 1 from c) "
+    "select length(json_group_array(v)) from (select printf('%1000s', x) as v from c)",
+    "with recursive c(x) as (select 1 union all select x + 1 from c) "
+    "select length(json_group_object(x, v)) from (select x, substr(hex(zeroblob(499999)), 1, 999990) as v from c)",
+]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("sql", GROWING_AGGREGATES)
+async def test_a_statement_stops_at_its_memory_budget(db_path, sql):
+    """Three at once, with a time limit long enough to take gigabytes: each stops with a clear error, and the
+    process holds about the budget (64 MB), not three times it: statements running at once share it."""
+    if memory_used() is None:
+        pytest.skip("SQLite's memory counter is not reachable in this Python")
+    datasette = Datasette([str(db_path)], settings={"num_sql_threads": 4})
+    baseline = reset_peak_rss()
+    started = time.monotonic()
+    outcomes = await asyncio.gather(*(run(datasette, sql, limit_ms=8000) for _ in range(3)), return_exceptions=True)
+    assert time.monotonic() - started < 6
+    assert all(isinstance(o, QueryFailed) and "MB of memory" in o.message for o in outcomes), outcomes
+    assert peak_rss_mb_since_reset() - baseline < 2.5 * MAX_QUERY_MEMORY_BYTES / 2**20
+
+
+@pytest.mark.asyncio
+async def test_generated_statements_stay_within_time_and_memory(db_path):
+    """The resource promise on statements nobody chose (tests/resource_sql.py), through the query API (both
+    walls): each is refused or ends within the time limit (plus scheduling), and the process never holds more
+    than 256 MB above where it started. (The second wall alone does not bound printf('%.*c', 2000000000, 'x'):
+    10 s inside one SQLite step, where no time limit can stop it; the guard refuses its width.)"""
+    from urllib.parse import quote
+
+    from resource_sql import generated_statement
+
+    datasette = Datasette([str(db_path)])
+    rng = random.Random(20261201)
+    outcomes = {}
+    for _ in range(24):
+        sql = generated_statement(rng, "items", "body")
+        baseline = reset_peak_rss()
+        started = time.monotonic()
+        response = await datasette.client.get(f"/-/llm/query.json?database=data&sql={quote(sql)}")
+        seconds = time.monotonic() - started
+        grew = peak_rss_mb_since_reset() - baseline
+        assert response.status_code in (200, 400) and seconds < 3 and grew < 256, (sql, response.text, seconds, grew)
+        outcome = response.json().get("code", "ran")
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    assert len(outcomes) >= 3, outcomes  # the statements do different things: not all refused alike
 
 
 @pytest.mark.asyncio
