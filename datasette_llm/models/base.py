@@ -12,7 +12,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +77,10 @@ class ModelStatus:
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 
+class _Dropped(Exception):
+    """A job whose request was given up before the job started."""
+
+
 class _Gate:
     """Bounded admission + a worker pool. `workers=1` serialises (a llama.cpp context is not thread-safe)."""
 
@@ -98,6 +102,40 @@ class _Gate:
     def release(self):
         with self.lock:
             self.waiting -= 1
+
+    def submit(self, name: str, job: Callable, cancel: threading.Event) -> Future:
+        """Admit a request (or raise ModelBusy) and run `job()` in the pool. The request keeps its place until the
+        job has finished, or was dropped before it started: a client that went away frees nothing while its work
+        still runs (an outside attacker who dropped 40 requests, 4 admitted at a time, kept the model busy for 27
+        s after the last one while real questions timed out). A job whose `cancel` is set before it starts does
+        not run."""
+        self.admit(name)
+
+        def run():
+            if cancel.is_set():
+                raise _Dropped()
+            return job()
+
+        try:
+            future = self.executor.submit(run)
+        except BaseException:
+            self.release()
+            raise
+        future.add_done_callback(lambda _: self.release())
+        return future
+
+
+def abandon(future: Future, cancel: threading.Event) -> None:
+    """Nobody waits for this work any more: drop it if it has not started, else ask it to stop."""
+    cancel.set()
+    future.cancel()
+
+
+def awaitable(future: Future) -> asyncio.Future:
+    """`future` for the event loop; an outcome nobody awaits any more is retrieved quietly."""
+    wrapped = asyncio.wrap_future(future)
+    wrapped.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return wrapped
 
 
 class ChatModel(ABC):
@@ -153,20 +191,15 @@ class ChatModel(ABC):
         """Run a completion off the event loop, queued behind at most `queue_limit` requests."""
         self.check_fits(messages, options)
         cancel = threading.Event()
-        self._gate.admit(self.name)
+        future = self._gate.submit(self.name, lambda: self._complete(messages, options, cancel), cancel)
         try:
-            loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self._gate.executor, self._complete, messages, options, cancel)
-            try:
-                return await asyncio.wait_for(asyncio.shield(future), self.timeout)
-            except asyncio.TimeoutError:
-                cancel.set()
-                raise ModelTimeout(f"The model {self.name} did not answer within {self.timeout:.0f} seconds.") from None
-            except asyncio.CancelledError:
-                cancel.set()
-                raise
-        finally:
-            self._gate.release()
+            return await asyncio.wait_for(asyncio.shield(awaitable(future)), self.timeout)
+        except asyncio.TimeoutError:
+            abandon(future, cancel)
+            raise ModelTimeout(f"The model {self.name} did not answer within {self.timeout:.0f} seconds.") from None
+        except asyncio.CancelledError:
+            abandon(future, cancel)
+            raise
 
     def busy(self) -> bool:
         """Whether a request is running or waiting: warm-ups give way to it."""
@@ -206,7 +239,6 @@ class ChatModel(ABC):
         """Yield text pieces as the model produces them."""
         self.check_fits(messages, options)
         cancel = threading.Event()
-        self._gate.admit(self.name)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
         done = object()
@@ -223,7 +255,7 @@ class ChatModel(ABC):
                 loop.call_soon_threadsafe(queue.put_nowait, done)
 
         deadline = time.monotonic() + self.timeout
-        future = loop.run_in_executor(self._gate.executor, produce)
+        future = self._gate.submit(self.name, produce, cancel)
         try:
             while True:
                 remaining = deadline - time.monotonic()
@@ -239,9 +271,7 @@ class ChatModel(ABC):
                     raise item
                 yield item
         finally:
-            cancel.set()
-            self._gate.release()
-            del future
+            abandon(future, cancel)  # finished: nothing to drop; given up: stop writing
 
 
 class EmbeddingModel(ABC):
@@ -273,16 +303,17 @@ class EmbeddingModel(ABC):
         return normalise(np.vstack(parts))
 
     async def aembed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        self._gate.admit(self.name)
+        cancel = threading.Event()
+        texts = list(texts)
+        future = self._gate.submit(self.name, lambda: self.embed(texts, batch_size), cancel)
         try:
-            loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self._gate.executor, self.embed, list(texts), batch_size)
-            try:
-                return await asyncio.wait_for(future, self.timeout)
-            except asyncio.TimeoutError:
-                raise ModelTimeout(f"The embedding model {self.name} timed out.") from None
-        finally:
-            self._gate.release()
+            return await asyncio.wait_for(asyncio.shield(awaitable(future)), self.timeout)
+        except asyncio.TimeoutError:
+            abandon(future, cancel)
+            raise ModelTimeout(f"The embedding model {self.name} timed out.") from None
+        except asyncio.CancelledError:
+            abandon(future, cancel)
+            raise
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

@@ -246,6 +246,8 @@ class LlamaCppChatModel(ChatModel):
                 self._load.others_busy()  # the next request judges the load from here on
 
     def _generate_locked(self, llama, messages, options, cancel):
+        if cancel.is_set():  # given up while it waited for the model: read nothing
+            return
         prompt = self._prompt(llama, messages, options.reply_prefix)
         if prompt is None:  # a chat format other than the model's own template: no prefix states
             yield from self._generate_chat(llama, messages, options, cancel)

@@ -18,6 +18,7 @@ from ..agents.schema_api import describe_databases, describe_table
 from ..compat import instance_metadata
 from ..config import settings_for
 from ..errors import DatasetteLLMError, MethodNotAllowed
+from .disconnect import CLIENT_GONE_STATUS, ClientGone, run_unless_disconnected
 from .origins import public_base_url, require_allowed_origin, require_cookie_form_from_this_site, vary_headers
 from .request_body import JSON, content_type, read_body, read_object
 from .responses import json_errors, json_response
@@ -111,7 +112,7 @@ async def mcp_view(request, datasette):
             )
     server = request.scope.get("server")
     raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope.get("headers") or []]
-    reply = await handle_http(
+    handling = handle_http(
         datasette,
         request.actor,
         method=request.method,
@@ -121,6 +122,13 @@ async def mcp_view(request, datasette):
         host=request.host,
         server_address=server[0] if server else None,
     )
+    if request.method != "POST":
+        reply = await handling
+    else:  # a tool call (`ask` runs a model) is given up when its client goes away
+        try:
+            reply = await run_unless_disconnected(handling, request.receive)
+        except ClientGone:
+            return Response.text("The client disconnected.", status=CLIENT_GONE_STATUS)
     return Response(
         reply.body(), status=reply.status, headers=reply.headers, content_type="application/json; charset=utf-8"
     )

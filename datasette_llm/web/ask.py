@@ -29,6 +29,7 @@ from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..keep import keep_links
 from ..models import chat_model_for
+from .disconnect import CLIENT_GONE_STATUS, ClientGone, run_unless_disconnected
 from .origins import is_cross_site_fetch, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
 from .responses import datasette_error, internal_error_json, json_bytes, json_errors, json_response
@@ -178,36 +179,6 @@ class EventStream:
         await self.send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def wait_for_disconnect(receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-class ClientGone(Exception):
-    """The client disconnected before the work finished; the work was cancelled."""
-
-
-async def run_unless_disconnected(coroutine, receive):
-    """Await `coroutine`, but cancel it as soon as the client disconnects (then raise ClientGone)."""
-    task = asyncio.ensure_future(coroutine)
-    watcher = asyncio.ensure_future(wait_for_disconnect(receive))
-    try:
-        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
-        if not task.done():
-            task.cancel()
-    if task.done() and not task.cancelled():
-        return task.result()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
-    except Exception:  # it failed while being cancelled; nobody is listening any more
-        logger.debug("datasette-llm: a cancelled question failed", exc_info=True)
-    raise ClientGone()
-
-
 # -- views -----------------------------------------------------------------------------------------------
 
 
@@ -216,7 +187,11 @@ async def json_view(request, datasette):
     """POST {"question", "history", "table", "mode"} to /{database}/-/ask.json -> AskResult JSON."""
     ask_request = await read_ask_request(datasette, request, settings_for(datasette))
     pipeline = await new_pipeline(datasette, request.actor, ask_request)
-    result = await pipeline.run()
+    try:
+        result = await run_unless_disconnected(pipeline.run(), request.receive)
+    except ClientGone:  # nobody is left to answer: the model's work was given up, not finished
+        logger.info("datasette-llm: client disconnected; cancelled the question on %s", ask_request.database)
+        return Response.text("The client disconnected.", status=CLIENT_GONE_STATUS)
     return json_response(await ask_payload(datasette, request.actor, result), status=200 if result.ok else 422)
 
 

@@ -181,6 +181,46 @@ def test_queue_limit_fails_fast_with_busy():
     assert time.monotonic() - started < 2.5
 
 
+class StubbornModel(SlowModel):
+    """Ignores the cancel flag, as a backend does inside one blocking HTTP call; counts the calls that started."""
+
+    def __init__(self, delay, **kwargs):
+        super().__init__(delay, **kwargs)
+        self.started = 0
+
+    def _complete(self, messages, options, cancel: threading.Event):
+        self.started += 1
+        time.sleep(self.delay)
+        return ChatResult("done", 1, 1, self.delay, self.name)
+
+
+@pytest.mark.parametrize("how", ["chat", "stream"])
+def test_abandoned_requests_keep_their_place_until_their_work_ends(how):
+    """A client that goes away frees its place only when its work has ended; work that had not started is
+    dropped. (Before: both places were freed at once, later requests were admitted and queued behind the
+    abandoned work, and the queued job still ran: an outside attacker kept the model busy this way.)"""
+    model = StubbornModel(0.8, queue_limit=2)
+
+    async def consume():
+        if how == "chat":
+            return (await model.chat(HELLO)).text
+        return "".join([piece async for piece in model.stream(HELLO)])
+
+    async def main():
+        abandoned = [asyncio.create_task(consume()) for _ in range(2)]
+        await asyncio.sleep(0.2)
+        for task in abandoned:
+            task.cancel()
+        await asyncio.gather(*abandoned, return_exceptions=True)
+        assert model._gate.waiting == 1  # the running job keeps its place; the queued one was dropped
+        return await asyncio.gather(consume(), consume(), return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert sum(isinstance(r, ModelBusy) for r in results) == 1 and "done" in results, results
+    assert model.started == 2  # the abandoned job that had not started never ran
+    assert model._gate.waiting == 0
+
+
 def test_timeout_raises_and_next_request_works():
     model = SlowModel(5, timeout=0.3)
     started = time.monotonic()

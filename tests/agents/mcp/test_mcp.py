@@ -335,3 +335,74 @@ async def test_ask_tool_takes_a_mode(ds, monkeypatch):
     listed = await post(ds, request("tools/list"))
     ask_tool = next(t for t in listed.json()["result"]["tools"] if t["name"] == "ask")
     assert ask_tool["inputSchema"]["properties"]["mode"]["enum"] == ["auto", "sql", "text", "both"]
+
+
+@pytest.mark.asyncio
+async def test_ask_tool_call_is_given_up_when_the_client_leaves(ds, monkeypatch):
+    """An `ask` call whose client disconnects stops its model call and frees its place in the model's queue (it
+    ran on to the end before, as ask.json did: found by an outside attacker)."""
+    import asyncio
+    import threading
+    import time
+
+    from ask_helpers import ScriptedModel
+
+    import datasette_llm.ask.pipeline
+
+    class Blocked(ScriptedModel):
+        def __init__(self):
+            super().__init__([])
+            self.saw_cancel = threading.Event()
+
+        def _complete(self, messages, options, cancel):
+            while not cancel.wait(0.02):
+                pass
+            self.saw_cancel.set()
+            raise RuntimeError("cancelled")
+
+    model = Blocked()
+    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", lambda *a, **k: model)
+    body = json.dumps(request("tools/call", {"name": "ask", "arguments": {"database": "db", "question": "How many?"}}))
+    messages = [{"type": "http.request", "body": body.encode(), "more_body": False}]
+    gone = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.5, gone.set)
+
+    async def receive():
+        if messages:
+            return messages.pop(0)
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    statuses = []
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    headers = [
+        (b"host", b"localhost"),
+        (b"content-type", b"application/json"),
+        (b"accept", b"application/json, text/event-stream"),
+        (b"mcp-protocol-version", b"2025-06-18"),
+    ]
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/-/mcp",
+        "raw_path": b"/-/mcp",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+        "server": ("localhost", 80),
+    }
+    started = time.monotonic()
+    await asyncio.wait_for(ds.app()(scope, receive, send), 10)
+    assert time.monotonic() - started < 5 and statuses == [499]
+    assert await asyncio.to_thread(model.saw_cancel.wait, 5)
+    deadline = time.monotonic() + 5
+    while model._gate.waiting and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert model._gate.waiting == 0
