@@ -165,11 +165,51 @@ def allow_verdict(datasette, action: str, actor, database: str) -> bool | None:
     return bool(actor_matches_allow(actor, block))
 
 
+def storage_denied(datasette, database: str):
+    """The plugin's storage tables in `database` (embeddings and collections) hold the keys, the collection
+    names and (with `--store`) the text of every embedded table, hidden ones too. So Datasette's own table pages
+    show them only to actors who may run SQL there, who could read them anyway; to everyone else they are denied,
+    as if missing (found by an outside attacker: `/db/embeddings.json?collection_id=2` listed a denied table's
+    text). Returns the names to check, or () where the database has none."""
+    from .embeddings.hidden import storage_tables
+
+    return storage_tables(datasette, database)
+
+
+async def _storage_table_verdict(datasette, actor, database: str, table: str) -> bool | None:
+    if table not in storage_denied(datasette, database) or await can_execute_sql(datasette, actor, database):
+        return None
+    return False
+
+
 def permission_allowed(datasette, actor, action: str, resource):
-    """Datasette 0.65 hook body: the allow settings' verdict on llm-ask and llm-teach (None: no opinion)."""
+    """Datasette 0.65 hook body: the allow settings' verdict on llm-ask and llm-teach, and view-table on the
+    storage tables for actors who may not run SQL (None: no opinion)."""
+    if action == "view-table" and isinstance(resource, (tuple, list)) and len(resource) == 2:
+        return _storage_table_verdict(datasette, actor, *resource)
     if action not in ALLOW_SETTING or not isinstance(resource, str):
         return None
     return allow_verdict(datasette, action, actor, resource)
+
+
+async def _storage_denials(datasette, actor):
+    """Datasette 1.0a20+: view-table rules that deny the storage tables (storage_denied) to actors who may not
+    run SQL in their database."""
+    from datasette.permissions import PermissionSQL
+
+    selects, params = [], {}
+    for index, database in enumerate(name for name in datasette.databases if name != "_internal"):
+        names = storage_denied(datasette, database)
+        if not names or await can_execute_sql(datasette, actor, database):
+            continue
+        for number, name in enumerate(names):
+            key = f"llm_storage_{index}_{number}"
+            selects.append(
+                f"SELECT :{key}_db AS parent, :{key}_table AS child, 0 AS allow, "
+                f"'datasette-llm: its embeddings storage is shown only to actors who may run SQL' AS reason"
+            )
+            params[f"{key}_db"], params[f"{key}_table"] = database, name
+    return PermissionSQL(sql="\nUNION ALL\n".join(selects), params=params) if selects else None
 
 
 def permission_resources_sql(datasette, actor, action: str):
@@ -179,6 +219,8 @@ def permission_resources_sql(datasette, actor, action: str):
     Per database rather than one instance-wide row, so a database's own setting replaces the instance's
     exactly as on 0.65; Datasette then applies `permissions:` blocks and API-token restrictions on top.
     """
+    if action == "view-table":
+        return _storage_denials(datasette, actor)
     if action not in ALLOW_SETTING:
         return None
     from datasette.permissions import PermissionSQL

@@ -33,11 +33,15 @@ class SearchUnavailable(ModelBusy):
     code = "search_unavailable"
 
 
-def check_params(q, limit, mode) -> tuple[str, int, str]:
-    """Validated (q, limit, mode), or a BadRequest that says what is allowed."""
+def check_params(q, limit, mode, max_chars: int = 2000) -> tuple[str, int, str]:
+    """Validated (q, limit, mode), or a BadRequest that says what is allowed. `q` is at most `max_chars` long
+    (the setting max_question_chars, as for questions): a link can start a search, and a hosted embedding model
+    charges by length."""
     q = (q or "").strip()
     if not q:
         raise BadRequest("The search query is empty: give some words to search for (q=...).")
+    if len(q) > max_chars:
+        raise BadRequest(f"The search query is {len(q):,} characters long; the limit is {max_chars:,}.")
     try:
         limit = int(limit)
     except (TypeError, ValueError):
@@ -70,7 +74,7 @@ async def semantic_search(
     Raises BadRequest (400) for an empty q or a bad limit/mode, NotFound (404, listing what exists) for an
     unknown database, table or collection, ModelNotReady (503) when the embedding model is missing.
     """
-    q, limit, mode = check_params(q, limit, mode)
+    q, limit, mode = check_params(q, limit, mode, settings_for(datasette).max_question_chars)
     try:
         return await _search(datasette, actor, q, database, table, limit, mode)
     except (sqlite3.OperationalError, QueryInterrupted) as error:

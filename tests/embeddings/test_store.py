@@ -11,6 +11,7 @@ import sqlite_utils
 from datasette.app import Datasette
 from search_helpers import (
     FakeEmbeddingModel,
+    actor_cookies,
     columns_of,
     make_table,
     unpack,
@@ -241,3 +242,31 @@ async def test_storage_tables_hidden_from_datasette(tmp_path, fake_model, hidden
     hidden = set(await ds.get_database("data").hidden_table_names())
     assert {"collections", "embeddings", "_sqlite_migrations"} <= hidden
     assert "docs" not in hidden
+
+
+@pytest.mark.asyncio
+async def test_storage_tables_are_denied_to_actors_who_may_not_run_sql(tmp_path, fake_model, hidden_tables_hook):
+    """The storage holds every embedded table's keys, collection names and (stored) text, hidden tables' too:
+    Datasette's own table pages show it only to actors who may run SQL there, and deny it to others exactly as
+    a denied table (an outside attacker read a denied table's text from /db/embeddings.json). A user's own
+    table that happens to be called `embeddings` is left alone."""
+    path = tmp_path / "data.db"
+    make_table(path, "docs", ROWS)
+    make_table(path, "private", [{"id": 1, "text": "SECRET launch codes"}])
+    embed_table(str(path), "private", model=FakeEmbeddingModel(), store=True)
+    mine = tmp_path / "mine.db"
+    make_table(mine, "embeddings", [{"id": 1, "note": "my own table"}])
+    no_sql = {"allow_sql": {"id": "admin"}}
+    metadata = {"databases": {"data": {**no_sql, "tables": {"private": {"allow": {"id": "admin"}}}}, "mine": no_sql}}
+    ds = Datasette([str(path), str(mine)], metadata=metadata, secret="s")
+    denied = await ds.client.get("/data/private.json")
+    assert denied.status_code == 403
+    for table in ("embeddings", "collections"):
+        response = await ds.client.get(f"/data/{table}.json?_shape=array")
+        assert response.status_code == denied.status_code, response.text
+        assert "SECRET" not in response.text and "private" not in response.text
+    assert (await ds.client.get("/data/docs.json")).status_code == 200
+    assert (await ds.client.get("/mine/embeddings.json")).status_code == 200  # not ours: untouched
+    admin = actor_cookies(ds, {"id": "admin"})
+    stored = await ds.client.get("/data/embeddings.json?_shape=array", cookies=admin)
+    assert stored.status_code == 200 and "SECRET launch codes" in stored.text  # may run SQL: could read it anyway

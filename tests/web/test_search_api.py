@@ -164,6 +164,7 @@ async def test_hidden_tables_never_in_hits(data_db):
         ("q=x&limit=101", 400, "limit"),
         ("q=x&limit=ten", 400, "limit"),
         ("q=x&mode=fuzzy", 400, "semantic, keyword, hybrid"),
+        ("q=" + "word+" * 500, 400, "the limit is 2,000"),  # 2,499 characters: a link may start a search
         ("q=x&database=data&table=notes&mode=keyword", 400, "full-text"),
     ],
 )
