@@ -124,6 +124,19 @@ class _Gate:
         future.add_done_callback(lambda _: self.release())
         return future
 
+    async def run(self, name: str, job: Callable, cancel: threading.Event, timeout: float, timed_out: str):
+        """submit() and wait at most `timeout` seconds (then ModelTimeout(timed_out)); work the caller gives up
+        on is dropped or told to stop."""
+        future = self.submit(name, job, cancel)
+        try:
+            return await asyncio.wait_for(asyncio.shield(awaitable(future)), timeout)
+        except asyncio.TimeoutError:
+            abandon(future, cancel)
+            raise ModelTimeout(timed_out) from None
+        except asyncio.CancelledError:
+            abandon(future, cancel)
+            raise
+
 
 def abandon(future: Future, cancel: threading.Event) -> None:
     """Nobody waits for this work any more: drop it if it has not started, else ask it to stop."""
@@ -191,15 +204,13 @@ class ChatModel(ABC):
         """Run a completion off the event loop, queued behind at most `queue_limit` requests."""
         self.check_fits(messages, options)
         cancel = threading.Event()
-        future = self._gate.submit(self.name, lambda: self._complete(messages, options, cancel), cancel)
-        try:
-            return await asyncio.wait_for(asyncio.shield(awaitable(future)), self.timeout)
-        except asyncio.TimeoutError:
-            abandon(future, cancel)
-            raise ModelTimeout(f"The model {self.name} did not answer within {self.timeout:.0f} seconds.") from None
-        except asyncio.CancelledError:
-            abandon(future, cancel)
-            raise
+        return await self._gate.run(
+            self.name,
+            lambda: self._complete(messages, options, cancel),
+            cancel,
+            self.timeout,
+            f"The model {self.name} did not answer within {self.timeout:.0f} seconds.",
+        )
 
     def busy(self) -> bool:
         """Whether a request is running or waiting: warm-ups give way to it."""
@@ -303,17 +314,14 @@ class EmbeddingModel(ABC):
         return normalise(np.vstack(parts))
 
     async def aembed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        cancel = threading.Event()
         texts = list(texts)
-        future = self._gate.submit(self.name, lambda: self.embed(texts, batch_size), cancel)
-        try:
-            return await asyncio.wait_for(asyncio.shield(awaitable(future)), self.timeout)
-        except asyncio.TimeoutError:
-            abandon(future, cancel)
-            raise ModelTimeout(f"The embedding model {self.name} timed out.") from None
-        except asyncio.CancelledError:
-            abandon(future, cancel)
-            raise
+        return await self._gate.run(
+            self.name,
+            lambda: self.embed(texts, batch_size),
+            threading.Event(),
+            self.timeout,
+            f"The embedding model {self.name} timed out.",
+        )
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
