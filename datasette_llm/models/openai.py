@@ -55,6 +55,28 @@ def translate_error(error: Exception, name: str, base_url: str | None) -> Except
     return ModelError(f"The model server at {where} returned an unusable response: {error}")
 
 
+CHAT_RETRIES = 2  # 429, 5xx and lost connections are sent again, with backoff, while time and a client remain
+
+
+def retry_wait(error: Exception, attempt: int) -> float | None:
+    """Seconds to wait before sending a chat request again after `error`, or None: not again. A timeout is never
+    retried (the OpenAI client's own retries sent a request twice more after the user had been told it timed
+    out: an outside attacker saw 3 requests at the server for one 504, and twice `queue_limit` running there)."""
+    import openai
+
+    if isinstance(error, openai.APITimeoutError):
+        return None
+    status = getattr(error, "status_code", None)
+    if not (isinstance(error, openai.APIConnectionError) or status in (408, 409, 429) or (status or 0) >= 500):
+        return None
+    wait = min(8.0, 0.5 * 2**attempt)
+    try:
+        wait = max(wait, min(60.0, float(error.response.headers.get("retry-after"))))
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return wait
+
+
 class OpenAIChatModel(ChatModel):
     backend = "openai"
     workers = 4
@@ -77,8 +99,8 @@ class OpenAIChatModel(ChatModel):
         self._client = None
 
     def client(self):
-        if self._client is None:
-            self._client = make_client(self.base_url, self.api_key, self.timeout)
+        if self._client is None:  # retries are _create's: only while the request has time and a client
+            self._client = make_client(self.base_url, self.api_key, self.timeout, max_retries=0)
         return self._client
 
     def context_window(self) -> int:
@@ -88,26 +110,34 @@ class OpenAIChatModel(ChatModel):
         # No tokenizer for remote models: a conservative estimate (about 3 characters per token).
         return len(text) // 3 + 1
 
-    def _create(self, messages, options, stream: bool):
+    def _create(self, messages, options, stream: bool, cancel: threading.Event):
+        """One chat request, sent again (CHAT_RETRIES times at most) after errors worth retrying, only while the
+        model's timeout has time left and nobody gave the request up (`cancel`)."""
         import openai
 
-        try:
-            return self.client().chat.completions.create(
-                model=self.model_id,
-                messages=messages,
-                max_tokens=options.max_tokens,
-                temperature=options.temperature,
-                top_p=options.top_p,
-                stop=list(options.stop) or None,
-                seed=options.seed,
-                stream=stream,
-            )
-        except (openai.OpenAIError, ValueError) as error:  # ValueError: a body that is not JSON
-            raise translate_error(error, self.model_id, self.base_url) from None
+        deadline = time.monotonic() + self.timeout
+        for attempt in range(CHAT_RETRIES + 1):
+            try:
+                return self.client().chat.completions.create(
+                    model=self.model_id,
+                    messages=messages,
+                    max_tokens=options.max_tokens,
+                    temperature=options.temperature,
+                    top_p=options.top_p,
+                    stop=list(options.stop) or None,
+                    seed=options.seed,
+                    stream=stream,
+                    timeout=max(0.5, deadline - time.monotonic()),
+                )
+            except (openai.OpenAIError, ValueError) as error:  # ValueError: a body that is not JSON
+                wait = retry_wait(error, attempt) if attempt < CHAT_RETRIES else None
+                if wait is None or time.monotonic() + wait >= deadline or cancel.wait(wait):
+                    raise translate_error(error, self.model_id, self.base_url) from None
+        raise AssertionError("unreachable")
 
     def _complete(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> ChatResult:
         started = time.perf_counter()
-        response = self._create(messages, options, stream=False)
+        response = self._create(messages, options, stream=False, cancel=cancel)
         try:
             text = response.choices[0].message.content or ""
             usage = response.usage
@@ -124,7 +154,7 @@ class OpenAIChatModel(ChatModel):
     def _stream(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> Iterator[str]:
         import openai
 
-        stream = self._create(messages, options, stream=True)
+        stream = self._create(messages, options, stream=True, cancel=cancel)
         try:
             for chunk in stream:
                 if cancel.is_set():

@@ -39,6 +39,18 @@ def test_hanging_server_times_out_then_recovers():
         assert "select 1" in asyncio.run(model.chat(HELLO)).text
 
 
+def test_a_timed_out_request_is_never_sent_again():
+    """The user was told it timed out (504): the server must not get it again (the OpenAI client's own retries
+    sent it twice more, found by an outside attacker), and its place in the queue is free once it has ended."""
+    with FaultServer("hang") as server:
+        model = model_for(server.base_url, timeout=1.0)
+        with pytest.raises(ModelTimeout):
+            asyncio.run(model.chat(HELLO))
+        time.sleep(3.5)  # the client's retries came at about +1.5 s and +3 s
+        assert server.requests == 1
+        assert model._gate.waiting == 0
+
+
 def test_invalid_json_is_a_clear_model_error():
     with FaultServer("invalid_json") as server:
         with pytest.raises(ModelError) as info:
