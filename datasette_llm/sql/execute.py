@@ -16,6 +16,7 @@ import weakref
 from dataclasses import dataclass
 
 from ..errors import DatasetteLLMError
+from .memory import hard_heap_limit
 from .memory import memory_used as sqlite_memory_used
 from .names import quote_identifier
 from .policy import (
@@ -106,23 +107,49 @@ MAX_FETCH_CHARS = 2_000_000
 MAX_QUERY_MEMORY_BYTES = 64 * 1024 * 1024
 
 
+# While plugin statements run, SQLite's hard heap limit stands at the same budget above the floor: the progress
+# handler checks only every 1,000 instructions, and one SELECT of 99 growing aggregates passed the budget by 5-15
+# times between two checks. An allocation past the limit fails (SQLITE_NOMEM), which ends the statement.
+HARD_MEMORY_MARGIN_BYTES = MAX_QUERY_MEMORY_BYTES
+
+
 class _MemoryFloor:
-    """SQLite's memory count when each running statement started; `floor` is the lowest (None: none runs)."""
+    """SQLite's memory count when each running statement started; `floor` is the lowest (None: none runs). While
+    any runs, SQLite's hard heap limit is `floor` + HARD_MEMORY_MARGIN_BYTES; the limit before is put back after."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.starts: dict[int, int] = {}
         self.floor: int | None = None
+        self.previous_limit: int | None = None
 
     def enter(self, key: int, used: int) -> None:
         with self.lock:
             self.starts[key] = used
             self.floor = min(self.starts.values())
+            self._limit()
 
     def leave(self, key: int) -> None:
         with self.lock:
             self.starts.pop(key, None)
             self.floor = min(self.starts.values()) if self.starts else None
+            self._limit()
+
+    def _limit(self) -> None:
+        limit = hard_heap_limit()
+        if limit is None:
+            return
+        if self.floor is None:
+            if self.previous_limit is not None:
+                limit(self.previous_limit)
+                self.previous_limit = None
+            return
+        wanted = self.floor + HARD_MEMORY_MARGIN_BYTES
+        if self.previous_limit is None:
+            self.previous_limit = limit(-1)
+        if self.previous_limit > 0:  # someone else's limit stands if it is lower
+            wanted = min(wanted, self.previous_limit)
+        limit(wanted)
 
 
 _MEMORY_FLOOR = _MemoryFloor()
@@ -276,12 +303,13 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
                     cut_short = True
                     break
             cursor.close()
+        except MemoryError:  # SQLITE_NOMEM: the hard heap limit (_MemoryFloor) refused an allocation
+            raise QueryFailed(_memory_message()) from None
         except sqlite3.OperationalError as error:
+            if "out of memory" in str(error):
+                raise QueryFailed(_memory_message()) from None
             if "interrupted" in str(error) and stopped_for_memory:
-                raise QueryFailed(
-                    f"The query needed more than {MAX_QUERY_MEMORY_BYTES // 2**20} MB of memory and was stopped; "
-                    "aggregate fewer or shorter values (for example count() or length() instead of the values)."
-                ) from None
+                raise QueryFailed(_memory_message()) from None
             if "interrupted" in str(error):
                 raise QueryTimeout(
                     f"The query took longer than the time limit of {time_limit_ms} ms and was stopped."
@@ -314,6 +342,13 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
 
     async with _sql_threads_for(db):
         return await db.execute_fn(work)
+
+
+def _memory_message() -> str:
+    return (
+        f"The query needed more than {MAX_QUERY_MEMORY_BYTES // 2**20} MB of memory and was stopped; "
+        "aggregate fewer or shorter values (for example count() or length() instead of the values)."
+    )
 
 
 _SQL_THREADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Datasette -> {event loop: Semaphore}

@@ -4,7 +4,9 @@ SQLite's length limit bounds each value, not what a statement accumulates: `json
 `json_group_object()` (SQLite 3.40) grow their text with no limit until the aggregate ends, about 300 MB a second
 here, and four Ask requests at once took +800 MB (found by the generated resource cases of
 benchmarks/attack.py). sql/execute.py stops a statement once SQLite holds more than its memory budget above
-what it held when the statement started.
+what it held when the statement started, checked every 1,000 SQLite instructions; a statement that grows faster
+than that (99 such aggregates in one SELECT overshot the budget 5-15 times, found by an outside attacker) meets
+SQLite's hard heap limit, set while the plugin's statements run.
 
 Read through ctypes: the counter belongs to the copy of the library `_sqlite3` is linked against, found in this
 process's memory map and checked once (a table of 2 MB must move the counter). Where that cannot be done (no
@@ -49,19 +51,38 @@ def _moves(counter: Callable[[], int]) -> bool:
 
 
 @functools.cache
-def memory_used() -> Callable[[], int] | None:
-    """A function returning the bytes SQLite holds now (every connection in this process), or None."""
+def _library() -> ctypes.CDLL | None:
+    """The SQLite library `_sqlite3` runs on, once its memory counter is seen to move; else None."""
     path = _loaded_library()
     if path is None:
         log.info("datasette-llm: SQLite's memory counter is not reachable here; only time limits bound queries")
         return None
     try:
         library = ctypes.CDLL(path)
-        function = library.sqlite3_memory_used
+        library.sqlite3_memory_used.restype, library.sqlite3_memory_used.argtypes = ctypes.c_int64, []
     except (OSError, AttributeError):
         return None
-    function.restype, function.argtypes = ctypes.c_int64, []
-    if not _moves(function):
+    if not _moves(library.sqlite3_memory_used):
         log.info("datasette-llm: %s is not the SQLite that sqlite3 uses; only time limits bound queries", path)
         return None
+    return library
+
+
+def memory_used() -> Callable[[], int] | None:
+    """A function returning the bytes SQLite holds now (every connection in this process), or None."""
+    library = _library()
+    return library.sqlite3_memory_used if library is not None else None
+
+
+@functools.cache
+def hard_heap_limit() -> Callable[[int], int] | None:
+    """sqlite3_hard_heap_limit64 (SQLite 3.31+): with N >= 0, no allocation may take SQLite's memory past N bytes
+    (0: no limit) and the previous limit is returned; with -1, the limit is only returned. None where absent."""
+    library = _library()
+    try:
+        function = library.sqlite3_hard_heap_limit64 if library is not None else None
+    except AttributeError:
+        return None
+    if function is not None:
+        function.restype, function.argtypes = ctypes.c_int64, [ctypes.c_int64]
     return function

@@ -13,7 +13,7 @@ from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.sql.execute import MAX_FETCH_CHARS, MAX_QUERY_MEMORY_BYTES, QueryFailed, QueryTimeout, run_select
-from datasette_llm.sql.memory import memory_used
+from datasette_llm.sql.memory import hard_heap_limit, memory_used
 
 
 @pytest.fixture
@@ -129,6 +129,11 @@ GROWING_AGGREGATES = [
     "select length(json_group_array(v)) from (select printf('%1000s', x) as v from c)",
     "with recursive c(x) as (select 1 union all select x + 1 from c) "
     "select length(json_group_object(x, v)) from (select x, substr(hex(zeroblob(499999)), 1, 999990) as v from c)",
+    # 99 such aggregates in one SELECT grow by 99 MB a row, faster than the check every 1,000 instructions sees
+    # (an outside attacker's statement: 5-15 times the budget, until SQLite's hard heap limit was set too).
+    "with recursive r(i) as (select 1 union all select i + 1 from r where i < 20) select "
+    + ", ".join(f"length(json_group_array(hex(zeroblob(400000)) || {n}))" for n in range(99))
+    + " from r",
 ]
 
 
@@ -146,6 +151,8 @@ async def test_a_statement_stops_at_its_memory_budget(db_path, sql):
     assert time.monotonic() - started < 6
     assert all(isinstance(o, QueryFailed) and "MB of memory" in o.message for o in outcomes), outcomes
     assert peak_rss_mb_since_reset() - baseline < 2.5 * MAX_QUERY_MEMORY_BYTES / 2**20
+    assert hard_heap_limit() is None or hard_heap_limit()(-1) == 0  # SQLite's own limit is back to none
+    assert (await run(datasette, "select count(*) from items")).rows == ((2000,),)
 
 
 @pytest.mark.asyncio
