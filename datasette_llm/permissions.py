@@ -173,7 +173,7 @@ def storage_denied(datasette, database: str):
     text). Returns the names to check, or () where the database has none."""
     from .embeddings.hidden import storage_tables
 
-    return storage_tables(datasette, database)
+    return storage_tables(datasette, database, when_unreadable="assume")
 
 
 async def _storage_table_verdict(datasette, actor, database: str, table: str) -> bool | None:

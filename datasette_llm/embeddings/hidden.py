@@ -94,8 +94,10 @@ def config_wrapper(datasette):
     return wrapper
 
 
-def storage_tables(datasette, database: str) -> tuple[str, ...]:
-    """Names of the plugin's storage tables present in a database (cached until the file changes)."""
+def storage_tables(datasette, database: str, *, when_unreadable: str = "none") -> tuple[str, ...]:
+    """Names of the plugin's storage tables present in a database (cached until the file changes). A database
+    that cannot be read just now (locked, say) is not cached, and gives () or, with when_unreadable="assume",
+    the names the storage tables would have (permissions deny those rather than show what they cannot check)."""
     from ..config import settings_for
 
     try:
@@ -114,6 +116,9 @@ def storage_tables(datasette, database: str) -> tuple[str, ...]:
     ):
         return cached[2]
     names = _detect(db, StoreTables(prefix))
+    if names is None:
+        tables = StoreTables(prefix)
+        return (tables.collections, tables.embeddings) if when_unreadable == "assume" else ()
     with _cache_lock:
         _cache[cache_key] = ((getattr(db, "path", None), stamp), time.monotonic(), names)
     return names
@@ -127,11 +132,12 @@ def _connect(db) -> sqlite3.Connection | None:
     return None
 
 
-def _detect(db, tables: StoreTables) -> tuple[str, ...]:
+def _detect(db, tables: StoreTables) -> tuple[str, ...] | None:
+    """The storage tables of `db`, or None when it cannot be read just now."""
     try:
         conn = _connect(db)
     except sqlite3.Error:
-        return ()
+        return None
     if conn is None:
         return ()
     try:
@@ -148,7 +154,9 @@ def _detect(db, tables: StoreTables) -> tuple[str, ...]:
             if sets is not None and {row[0] for row in sets} <= {LLM_MIGRATION_SET}:
                 names.append(MIGRATIONS_TABLE)
         return tuple(names)
-    except (sqlite3.Error, DatasetteLLMError):
+    except sqlite3.Error:
+        return None
+    except DatasetteLLMError:
         return ()
     finally:
         conn.close()

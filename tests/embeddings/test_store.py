@@ -270,3 +270,26 @@ async def test_storage_tables_are_denied_to_actors_who_may_not_run_sql(tmp_path,
     admin = actor_cookies(ds, {"id": "admin"})
     stored = await ds.client.get("/data/embeddings.json?_shape=array", cookies=admin)
     assert stored.status_code == 200 and "SECRET launch codes" in stored.text  # may run SQL: could read it anyway
+
+
+@pytest.mark.asyncio
+async def test_storage_tables_stay_denied_while_the_database_cannot_be_read(
+    tmp_path, fake_model, hidden_tables_hook, monkeypatch
+):
+    """Finding the storage tables needs a read of the file; when that fails (a writer holds a lock), the names they
+    would have are denied rather than shown, and the failure is not remembered."""
+    from datasette_llm.embeddings import hidden
+
+    path = tmp_path / "data.db"
+    make_table(path, "private", [{"id": 1, "text": "SECRET launch codes"}])
+    embed_table(str(path), "private", model=FakeEmbeddingModel(), store=True)
+    ds = Datasette([str(path)], metadata={"databases": {"data": {"allow_sql": {"id": "admin"}}}})
+
+    def locked(db):
+        raise sqlite3.OperationalError("database is locked")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(hidden, "_connect", locked)
+        response = await ds.client.get("/data/embeddings.json?_shape=array")
+        assert response.status_code == 403 and "SECRET" not in response.text
+    assert hidden.storage_tables(ds, "data") == ("collections", "embeddings", "_sqlite_migrations")
