@@ -3,6 +3,7 @@ from ask/repairs), run it, and look up stored values when it finds nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from ..sql.execute import QueryFailed, QueryResult, run_select
@@ -77,7 +78,9 @@ class Mending:
         A JOIN that links nothing is an error unless this is the `final` attempt, when the query runs and the
         doubt is kept for a warning. `attempt` numbers the progress event sent before the query runs.
         """
-        checked, fixes, doubts = self.check_and_fix(sql, final=final)
+        # Parsing and mending a long statement takes tens of milliseconds of pure Python: off the event loop, so
+        # a model's (or an attacker's) 6 KB reply cannot hold every other request (it held them 0.5 s).
+        checked, fixes, doubts = await asyncio.to_thread(self.check_and_fix, sql, final=final)
         if isinstance(checked, Rejection):
             return Outcome(error=checked.reason, kind=checked.kind, suggestions=tuple(checked.suggestions))
         if doubts and not final:
@@ -89,7 +92,7 @@ class Mending:
             try:
                 result = await self.run_query(checked)
             except QueryFailed as error:
-                mended = self.mend_failed(checked, error)
+                mended = await asyncio.to_thread(self.mend_failed, checked, error)
                 if mended is None:
                     raise
                 checked, change = mended

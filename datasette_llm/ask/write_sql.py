@@ -3,6 +3,7 @@ looks wrong goes back once with the doubt; the first attempt that passes stands 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -47,8 +48,13 @@ class WritingSql:
                 if checked is None:
                     continue  # sent back with a value hint
                 run, unmatched = checked
-            doubts = repairs.LOGIC_CHECKS.apply(
-                run.guarded.sql, self.question, self.guard_schema.tables, self.links, row_cap=self.settings.max_rows
+            doubts = await asyncio.to_thread(
+                repairs.LOGIC_CHECKS.apply,
+                run.guarded.sql,
+                self.question,
+                self.guard_schema.tables,
+                self.links,
+                row_cap=self.settings.max_rows,
             )
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)
@@ -61,12 +67,12 @@ class WritingSql:
         await self.emit("writing_sql", attempt=number)
         started = clock()
         reply = await self._write(talk.messages, options)
-        sql = extract_sql(reply.text)
+        sql = await asyncio.to_thread(extract_sql, reply.text)  # off the event loop, as in mend.py
         if sql and sql in talk.failed:
             # Greedy decoding tends to repeat a query that was just rejected; sample a different one.
             self._count_sql_tokens(reply)
             reply = await self._write(talk.messages, replace(options, temperature=0.7, seed=number))
-            sql = extract_sql(reply.text)
+            sql = await asyncio.to_thread(extract_sql, reply.text)
         self.timings.add("sql_generation", started)
         self._count_sql_tokens(reply)
         await self.emit("checking", attempt=number, sql=sql)
@@ -151,7 +157,7 @@ class WritingSql:
             reply = await self._write(messages, options)
             self.timings.add("sql_generation", started)
             self._count_sql_tokens(reply)
-            pool.append(await self.try_sql(extract_sql(reply.text)))
+            pool.append(await self.try_sql(await asyncio.to_thread(extract_sql, reply.text)))
         signatures = [result_signature(o.result) if o.result is not None else None for o in pool]
         chosen, _ = choose(signatures)
         self.candidates = [

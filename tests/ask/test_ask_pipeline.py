@@ -54,6 +54,39 @@ async def test_happy_path(db_path):
 
 
 @pytest.mark.asyncio
+async def test_the_model_sql_is_parsed_and_checked_off_the_event_loop(db_path, monkeypatch):
+    """Reading the SQL out of a reply, the guard with its mends and the logic checks are pure Python that takes
+    tens of milliseconds on a long statement: none of it runs on the event loop's thread (a 6 KB reply from four
+    requests at once held every other request for half a second there, found by an outside attacker)."""
+    import threading
+
+    from datasette_llm.ask import mend, repairs, write_sql
+
+    loop_thread = threading.current_thread()
+    seen = []
+
+    def recorded(name, function):
+        def call(*args, **kwargs):
+            seen.append((name, threading.current_thread() is loop_thread))
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(write_sql, "extract_sql", recorded("extract", write_sql.extract_sql))
+    monkeypatch.setattr(mend.Mending, "check_and_fix", recorded("guard", mend.Mending.check_and_fix))
+
+    class Checks:  # the registry is frozen: stand in for it
+        apply = staticmethod(recorded("logic", repairs.LOGIC_CHECKS.apply))
+
+    monkeypatch.setattr(repairs, "LOGIC_CHECKS", Checks())
+    model = ScriptedModel([sql_reply("select name, age from dogs order by age desc limit 1"), "Rex, aged 9."])
+    result = await ask(make_datasette(db_path), "pets", "Which dog is oldest?", model=model)
+    assert result.ok
+    assert {name for name, _ in seen} == {"extract", "guard", "logic"}
+    assert not any(on_loop for _, on_loop in seen), seen
+
+
+@pytest.mark.asyncio
 async def test_a_date_part_column_is_mended_without_a_model_call(tmp_path):
     """`published_year` is read from `published_at` (repairs.DATE_PART): one attempt, and the note says so."""
     path = tmp_path / "rel.db"
