@@ -26,7 +26,8 @@ from ..errors import Forbidden, MethodNotAllowed, UnsupportedMediaType
 from .request_body import FORM, JSON, content_type
 
 HOST = re.compile(r"^(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
-FORWARDED_VARY = {"Vary": "X-Forwarded-Host, X-Forwarded-Proto"}
+HOST_VARY = {"Vary": "Host"}  # the absolute URLs are built from the Host header (a cache must not share them)
+FORWARDED_VARY = {"Vary": "Host, X-Forwarded-Host, X-Forwarded-Proto"}
 CSRF_COOKIE = "ds_csrftoken"
 CROSS_SITE = "Requests from another site may not start a model run."
 
@@ -57,8 +58,8 @@ def public_base_url(datasette, request) -> str:
 
 
 def vary_headers(datasette) -> dict:
-    """Caches must key on the forwarded headers only when they change the response."""
-    return FORWARDED_VARY if settings_for(datasette).trust_forwarded_headers else {}
+    """Caches must key on Host, and on the forwarded headers only when they change the response."""
+    return FORWARDED_VARY if settings_for(datasette).trust_forwarded_headers else HOST_VARY
 
 
 def from_this_site(datasette, request) -> bool:

@@ -66,6 +66,7 @@ async def test_manifest_fields_and_urls(ds):
     for taught in ("getSchema first", "LIMIT", "truncated", "note", "Never invent rows", "100 rows", "20,000"):
         assert taught in model_text
     assert "X-Forwarded" not in response.headers.get("vary", "")  # not read, so they change nothing
+    assert "Host" in response.headers["vary"].split(", ")  # its URLs come from Host: a cache must not mix hosts
     logo = await ds.client.get("/-/llm/logo.svg")
     assert logo.status_code == 200 and logo.headers["content-type"].startswith("image/svg+xml")
     assert logo.text.lstrip().startswith("<svg")
