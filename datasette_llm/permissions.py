@@ -192,29 +192,42 @@ def permission_allowed(datasette, actor, action: str, resource):
     return allow_verdict(datasette, action, actor, resource)
 
 
-async def _storage_denials(datasette, actor):
-    """Datasette 1.0a20+: view-table rules that deny the storage tables (storage_denied) to actors who may not
-    run SQL in their database."""
+def _databases(datasette) -> list[str]:
+    return [name for name in datasette.databases if name != "_internal"]
+
+
+def _rules_sql(key: str, rules: list[tuple[str, str | None, bool, str]]):
+    """Datasette 1.0a20+: (parent, child, allow, reason) rules as one PermissionSQL (None: no rules); every value
+    travels as a parameter named after `key`."""
+    if not rules:
+        return None
     from datasette.permissions import PermissionSQL
 
     selects, params = [], {}
-    for index, database in enumerate(name for name in datasette.databases if name != "_internal"):
+    for number, (parent, child, allow, reason) in enumerate(rules):
+        name = f"{key}_{number}"
+        selects.append(
+            f"SELECT :{name}_parent AS parent, :{name}_child AS child, {int(allow)} AS allow, :{name}_reason AS reason"
+        )
+        params.update({f"{name}_parent": parent, f"{name}_child": child, f"{name}_reason": reason})
+    return PermissionSQL(sql="\nUNION ALL\n".join(selects), params=params)
+
+
+async def _storage_denials(datasette, actor):
+    """Datasette 1.0a20+: view-table rules that deny the storage tables (storage_denied) to actors who may not
+    run SQL in their database."""
+    reason = "datasette-llm: its embeddings storage is shown only to actors who may run SQL"
+    rules = []
+    for database in _databases(datasette):
         names = storage_denied(datasette, database)
-        if not names or await can_execute_sql(datasette, actor, database):
-            continue
-        for number, name in enumerate(names):
-            key = f"llm_storage_{index}_{number}"
-            selects.append(
-                f"SELECT :{key}_db AS parent, :{key}_table AS child, 0 AS allow, "
-                f"'datasette-llm: its embeddings storage is shown only to actors who may run SQL' AS reason"
-            )
-            params[f"{key}_db"], params[f"{key}_table"] = database, name
-    return PermissionSQL(sql="\nUNION ALL\n".join(selects), params=params) if selects else None
+        if names and not await can_execute_sql(datasette, actor, database):
+            rules += [(database, name, False, reason) for name in names]
+    return _rules_sql("llm_storage", rules)
 
 
 def permission_resources_sql(datasette, actor, action: str):
     """Datasette 1.0a20+ hook body: `allow_ask` / `allow_teach` as rules for their action, one per database
-    that has a verdict.
+    that has a verdict, and the storage tables' view-table denials (_storage_denials).
 
     Per database rather than one instance-wide row, so a database's own setting replaces the instance's
     exactly as on 0.65; Datasette then applies `permissions:` blocks and API-token restrictions on top.
@@ -223,23 +236,15 @@ def permission_resources_sql(datasette, actor, action: str):
         return _storage_denials(datasette, actor)
     if action not in ALLOW_SETTING:
         return None
-    from datasette.permissions import PermissionSQL
-
     setting = ALLOW_SETTING[action]
-    selects, params = [], {}
-    for index, database in enumerate(name for name in datasette.databases if name != "_internal"):
+    rules = []
+    for database in _databases(datasette):
         verdict = allow_verdict(datasette, action, actor, database)
-        if verdict is None:
-            continue
-        selects.append(
-            f"SELECT :{setting}_db_{index} AS parent, NULL AS child, {int(verdict)} AS allow, "
-            f":{setting}_reason_{index} AS reason"
-        )
-        params[f"{setting}_db_{index}"] = database
-        params[f"{setting}_reason_{index}"] = f"datasette-llm {setting} {'allows' if verdict else 'denies'} this actor"
-    if not selects:
-        return None
-    return PermissionSQL(sql="\nUNION ALL\n".join(selects), params=params)
+        if verdict is not None:
+            rules.append(
+                (database, None, verdict, f"datasette-llm {setting} {'allows' if verdict else 'denies'} this actor")
+            )
+    return _rules_sql(setting, rules)
 
 
 def registered_actions() -> list:
