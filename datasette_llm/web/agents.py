@@ -18,7 +18,7 @@ from ..agents.schema_api import describe_databases, describe_table
 from ..compat import instance_metadata
 from ..config import settings_for
 from ..errors import DatasetteLLMError, MethodNotAllowed
-from .disconnect import CLIENT_GONE_STATUS, ClientGone, run_unless_disconnected
+from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
 from .origins import public_base_url, require_allowed_origin, require_cookie_form_from_this_site, vary_headers
 from .request_body import JSON, content_type, read_body, read_object
 from .responses import json_errors, json_response
@@ -128,7 +128,7 @@ async def mcp_view(request, datasette):
         try:
             reply = await run_unless_disconnected(handling, request.receive)
         except ClientGone:
-            return Response.text("The client disconnected.", status=CLIENT_GONE_STATUS)
+            return client_gone_response()
     return Response(
         reply.body(), status=reply.status, headers=reply.headers, content_type="application/json; charset=utf-8"
     )

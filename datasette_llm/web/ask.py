@@ -29,7 +29,7 @@ from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..keep import keep_links
 from ..models import chat_model_for
-from .disconnect import CLIENT_GONE_STATUS, ClientGone, run_unless_disconnected
+from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
 from .origins import is_cross_site_fetch, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
 from .responses import datasette_error, internal_error_json, json_bytes, json_errors, json_response
@@ -191,7 +191,7 @@ async def json_view(request, datasette):
         result = await run_unless_disconnected(pipeline.run(), request.receive)
     except ClientGone:  # nobody is left to answer: the model's work was given up, not finished
         logger.info("datasette-llm: client disconnected; cancelled the question on %s", ask_request.database)
-        return Response.text("The client disconnected.", status=CLIENT_GONE_STATUS)
+        return client_gone_response()
     return json_response(await ask_payload(datasette, request.actor, result), status=200 if result.ok else 422)
 
 

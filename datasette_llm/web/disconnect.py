@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from datasette.utils.asgi import Response
+
 logger = logging.getLogger("datasette_llm")
 
 
@@ -18,7 +20,10 @@ class ClientGone(Exception):
     """The client disconnected before the work finished; the work was cancelled."""
 
 
-CLIENT_GONE_STATUS = 499  # "client closed request", for the access log: nobody receives it
+def client_gone_response() -> Response:
+    """What a view returns once its client has gone: nobody receives it; 499 ("client closed request") is for
+    the access log."""
+    return Response.text("The client disconnected.", status=499)
 
 
 async def run_unless_disconnected(coroutine, receive):
