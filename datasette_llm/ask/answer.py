@@ -116,6 +116,22 @@ def end_cut_answer(text: str) -> str:
     return text + " …"
 
 
+def answer_options(max_tokens: int) -> ChatOptions:
+    """Greedy, on the answer cache slot, whose instructions are the saved prefix."""
+    return ChatOptions(max_tokens=max_tokens, temperature=0.0, cache_slot="answer", prefix=prompts.ANSWER_SYSTEM)
+
+
+def answer_messages(question: str, sql: str, shown: str = "", rows: str = "", notes: str = "") -> list[dict]:
+    """The prompt of an answer from rows: the question and SQL come before the rows (see answer_lead)."""
+    user = prompts.ANSWER_USER.format(question=question, sql=sql, shown=shown, rows=rows, notes=notes)
+    return [{"role": "system", "content": prompts.ANSWER_SYSTEM}, {"role": "user", "content": user}]
+
+
+def answer_lead(question: str) -> str:
+    """What every answer prompt of `question` says before its SQL: the part that can be read before it exists."""
+    return prompts.ANSWER_USER.split("{sql}", 1)[0].format(question=question)
+
+
 class Answering:
     """AskPipeline's answer stages: from the query's rows, or from passages of text (state: AskPipeline)."""
 
@@ -131,21 +147,8 @@ class Answering:
         )
         lead_in = is_lead_in(self.model, len(result.rows))
         max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens, lead_in)
-        options = ChatOptions(
-            max_tokens=max_tokens,
-            temperature=0.0,
-            cache_slot="answer",
-            prefix=prompts.ANSWER_SYSTEM,
-        )
-        base_messages = [
-            {"role": "system", "content": prompts.ANSWER_SYSTEM},
-            {
-                "role": "user",
-                "content": prompts.ANSWER_USER.format(
-                    question=self.question, sql=guarded.sql, shown="", rows="", notes=""
-                ),
-            },
-        ]
+        options = answer_options(max_tokens)
+        base_messages = answer_messages(self.question, guarded.sql)
         overhead = self.model.count_message_tokens(base_messages) + 64
         budget, reason = answer_row_budget(
             self.model,
@@ -171,15 +174,7 @@ class Answering:
             else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows"
         )
         notes = ("Notes: " + "; ".join(fitted.notes) + "\n") if fitted.notes else ""
-        messages = [
-            base_messages[0],
-            {
-                "role": "user",
-                "content": prompts.ANSWER_USER.format(
-                    question=self.question, sql=guarded.sql, shown=shown, rows=fitted.text, notes=notes
-                ),
-            },
-        ]
+        messages = answer_messages(self.question, guarded.sql, shown=shown, rows=fitted.text, notes=notes)
         await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
         started = clock()
         pieces = []

@@ -25,15 +25,8 @@ class WritingSql:
     async def generate_sql(self) -> tuple[GuardedSQL | None, QueryResult | None]:
         """The repair loop: write, validate and mend, run, review; send back what fails, at most once per kind
         of doubt; (query, rows) of the first attempt that passes, or (None, None)."""
-        talk = SqlConversation(messages=sql_messages(self.schema, self.question, self.history, self.shots))
-        options = ChatOptions(
-            max_tokens=self.settings.sql_max_tokens,
-            temperature=0.0,
-            cache_slot="sql",
-            prefix=sql_prefix(self.schema),
-            reply_prefix=SQL_REPLY_START,
-            complete_when=statement_written,
-        )
+        messages, options = self.sql_request()
+        talk = SqlConversation(messages=messages)
         for number in range(1, self.max_attempts + 1):
             last = number == self.max_attempts
             reply, sql = await self.write_sql(talk, options, number)
@@ -61,6 +54,19 @@ class WritingSql:
                 continue
             return await self.accept(talk, reply, outcome, run, outcome.doubts + tuple(doubts) + unmatched)
         return None, None
+
+    def sql_request(self) -> tuple[list[dict], ChatOptions]:
+        """The first SQL prompt of this question and its greedy options (read_ahead.py reads the same)."""
+        messages = sql_messages(self.schema, self.question, self.history, self.shots)
+        options = ChatOptions(
+            max_tokens=self.settings.sql_max_tokens,
+            temperature=0.0,
+            cache_slot="sql",
+            prefix=sql_prefix(self.schema),
+            reply_prefix=SQL_REPLY_START,
+            complete_when=statement_written,
+        )
+        return messages, options
 
     async def write_sql(self, talk: SqlConversation, options: ChatOptions, number: int):
         """One reply of the model and the query in it; a query that already failed is sampled anew."""
@@ -143,16 +149,7 @@ class WritingSql:
         pool = [first]
         for seed in range(1, count):
             await self.emit("writing_sql", candidate=seed + 1, of=count)
-            options = ChatOptions(
-                max_tokens=self.settings.sql_max_tokens,
-                temperature=0.8,
-                top_p=0.95,
-                seed=seed,
-                cache_slot="sql",
-                prefix=sql_prefix(self.schema),
-                reply_prefix=SQL_REPLY_START,
-                complete_when=statement_written,
-            )
+            options = replace(self.sql_request()[1], temperature=0.8, top_p=0.95, seed=seed)
             started = clock()
             reply = await self._write(messages, options)
             self.timings.add("sql_generation", started)

@@ -20,6 +20,7 @@ from .. import permissions
 from ..ask import charts
 from ..ask.pipeline import AskPipeline
 from ..ask.question import check_question, normalise_history
+from ..ask.read_ahead import read_ahead
 from ..ask.results import AskResult
 from ..ask.route import ASK_MODES
 from ..ask.text.answer_text import text_collections
@@ -218,6 +219,20 @@ async def stream_view(request, datasette, send):
     await stream.close()
 
 
+@json_errors
+async def warm_view(request, datasette):
+    """POST the question being typed to /{database}/-/ask.warm: the model reads its prompts ahead, when idle
+    (ask/read_ahead.py). Same body, checks and errors as ask.json; answers {"read": {"sql", "answer"}} at
+    once when the model is busy or warm-ups are off. Nothing is written, run or shown."""
+    settings = settings_for(datasette)
+    ask_request = await read_ask_request(datasette, request, settings)
+    pipeline = await new_pipeline(datasette, request.actor, ask_request)
+    read = {"sql": False, "answer": False}
+    if settings.warm_up and pipeline.model.prompt_cache and not pipeline.model.busy():
+        read = await read_ahead(pipeline)
+    return json_response({"read": read})
+
+
 async def page_view(request, datasette):
     """GET /{database}/-/ask(?table=&q=): the Ask page. Errors use Datasette's own error pages."""
     database = tilde_decode(request.url_vars["database"])
@@ -248,6 +263,7 @@ async def page_view(request, datasette):
         "max_question_chars": settings.max_question_chars,
         "truncate_cells": datasette.setting("truncate_cells_html") or 0,  # Datasette's own, for its tables too
         "stream_url": base + "/-/ask.stream",
+        "warm_url": base + "/-/ask.warm" if settings.warm_up and chat_model_for(settings).prompt_cache else "",
         "ask_css": datasette.urls.static_plugins("datasette-llm", "ask.css"),
         "ask_js": datasette.urls.static_plugins("datasette-llm", "ask.js"),
         "chart_scripts": [datasette.urls.static_plugins("datasette-llm", path) for path in VEGA_SCRIPTS],
@@ -359,4 +375,5 @@ ROUTES = [
     (r"^/(?P<database>[^/]+)/-/ask$", page_view),
     (r"^/(?P<database>[^/]+)/-/ask\.json$", json_view),
     (r"^/(?P<database>[^/]+)/-/ask\.stream$", stream_view),
+    (r"^/(?P<database>[^/]+)/-/ask\.warm$", warm_view),
 ]

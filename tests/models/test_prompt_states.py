@@ -124,3 +124,57 @@ def test_a_warm_up_gives_way_to_a_question(default_gguf, tmp_path):
     assert model.prepare_prefix(messages(text, ""), options(text)) is True  # saved already: nothing read
     assert model.tokens_read == read
     model.close()
+
+
+# --- reading a question ahead, while it is typed -------------------------------------------------------
+
+
+def reply_options(text: str) -> ChatOptions:
+    return ChatOptions(
+        max_tokens=24, temperature=0.0, cache_slot="sql", prefix=prefix_of(text), reply_prefix="```sql\n"
+    )
+
+
+@pytest.mark.model
+def test_a_question_read_ahead_is_not_read_again_and_answers_the_same(default_gguf, tmp_path):
+    text, question = schema("repos"), "Which five repos have the most stars?"
+    model = fresh(default_gguf, tmp_path)
+    expected = model.complete(messages(text, question), reply_options(text)).text
+    model.complete(messages(text, "How many repos?"), reply_options(text))  # another question since
+    read = model.tokens_read
+    model.complete(messages(text, question), reply_options(text))
+    without = model.tokens_read - read  # the question, the reply header, and nothing of the prefix
+
+    model.complete(messages(text, "How many repos?"), reply_options(text))
+    assert model.read_prompt(messages(text, "Which five repos have"), reply_options(text))  # typed so far
+    assert model.read_prompt(messages(text, question), reply_options(text))  # and the rest
+    read = model.tokens_read
+    assert model.complete(messages(text, question), reply_options(text)).text == expected
+    assert model.tokens_read - read == 1 < without  # only the last token: it is decoded to write the first
+    model.close()
+
+
+@pytest.mark.model
+def test_a_read_ahead_gives_way_never_waits_and_is_bounded(default_gguf, tmp_path):
+    from datasette_llm.models.llama_cpp import AHEAD_MAX_TOKENS
+
+    text = schema("stars")
+    model = fresh(default_gguf, tmp_path)
+    model.complete(messages(text, "How many stars?"), reply_options(text))
+    read = model.tokens_read
+    long_question = "Which of the stars " + "and the planets " * (AHEAD_MAX_TOKENS // 3) + "is brightest?"
+    assert model.count_tokens(long_question) > AHEAD_MAX_TOKENS
+    assert model.read_prompt(messages(text, long_question), reply_options(text)) is False  # a stranger's essay
+    assert (
+        model.read_prompt(messages(text, "Which star is brightest?"), reply_options(text), should_stop=lambda: True)
+        is False
+    )
+    with model._run_lock:  # a question has the model: a read ahead does not wait for it
+        started = time.monotonic()
+        assert model.read_prompt(messages(text, "Which star is brightest?"), reply_options(text)) is False
+        assert time.monotonic() - started < 0.5
+    assert model.tokens_read == read
+    lead = prefix_of(text) + "Which star"  # up to a given text only
+    assert model.read_prompt(messages(text, "Which star is brightest?"), reply_options(text), upto=lead)
+    assert 0 < model.tokens_read - read < 8
+    model.close()

@@ -220,6 +220,86 @@ async def test_warm_up_only_when_idle_allowed_and_enabled(make_ds):
     assert model.calls == [] and await warm_up(ds, "db", model=ScriptedModel()) is False  # no prompt cache
 
 
+class ReadingModel(CachingModel):
+    """Records what read_ahead() is given, and the prompts of the answers it streams."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read = []  # (messages, options, upto)
+        self.streamed = []
+
+    async def _read_ahead(self, messages, options, upto):
+        self.read.append(([dict(m) for m in messages], options, upto))
+        return True
+
+    def _stream(self, messages, options, cancel):
+        self.streamed.append((messages, options))
+        yield from super()._stream(messages, options, cancel)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"question": "Which repos have the most stars?"},
+        {"question": "and the fewest?", "history": [{"question": "Top repos", "sql": "select name from repos"}]},
+        {"question": "Which repo has the most stars?", "table": "repos"},
+    ],
+)
+async def test_a_question_being_typed_is_read_as_it_will_be_sent(make_ds, body):
+    """What the page sends while the visitor types is read into the model exactly as the question, once sent,
+    will need it: the SQL prompt whole (but its last token), the answer prompt up to its SQL."""
+    model = ReadingModel()
+    ds = make_ds(model)
+    response = await ds.client.post("/db/-/ask.warm", json=body)
+    assert response.status_code == 200 and response.json() == {"read": {"sql": True, "answer": True}}
+    assert model.calls == [] and model.streamed == []  # nothing written, nothing run
+    (sql_messages, sql_options, sql_upto), (answer_messages, answer_options, upto) = model.read
+    response = await ds.client.post("/db/-/ask.json", json=body)
+    assert response.status_code == 200, response.json()
+    assert model.calls[0] == sql_messages and sql_upto == ""
+    ((sent_messages, sent_options),) = model.streamed
+    assert sql_options.cache_slot == "sql" and sql_options.reply_prefix == "```sql\n" and sql_options.prefix
+    assert (answer_options.cache_slot, answer_options.prefix) == (sent_options.cache_slot, sent_options.prefix)
+    assert answer_messages[0] == sent_messages[0]
+    assert upto.startswith("Question: " + body["question"]) and sent_messages[1]["content"].startswith(upto)
+    assert answer_messages[1]["content"].startswith(upto)
+
+
+@pytest.mark.asyncio
+async def test_reading_ahead_is_checked_like_a_question_and_never_waits(make_ds):
+    model = ReadingModel()
+    ds = make_ds(model, metadata=DENY_SQL)
+    question = {"question": "Which repos have the most stars?"}
+    assert (await ds.client.get("/db/-/ask.warm")).status_code == 405
+    assert (await ds.client.post("/db/-/ask.warm", json=question)).status_code == 403
+    assert (await ds.client.post("/nope/-/ask.warm", json=question)).status_code == 404
+    ds = make_ds(model)  # from here on the anonymous actor may ask
+    assert (await ds.client.post("/db/-/ask.warm", content="Which repos?")).status_code == 415
+    cross = {"sec-fetch-site": "cross-site"}
+    assert (await ds.client.post("/db/-/ask.warm", json=question, headers=cross)).status_code == 403
+    response = await ds.client.post("/db/-/ask.warm", json={"question": " "})
+    assert response.status_code == 400 and "question" in response.json()["error"]
+    response = await ds.client.post("/db/-/ask.warm", json={**question, "table": "missing"})
+    assert response.status_code == 404
+    assert model.read == []
+    model._gate.waiting = 1  # a question is running: reading ahead must not wait for it, nor delay it
+    response = await ds.client.post("/db/-/ask.warm", json=question)
+    assert response.json() == {"read": {"sql": False, "answer": False}} and model.read == []
+    model._gate.waiting = 0
+    off = make_ds(model, plugin={"warm_up": False})
+    response = await off.client.post("/db/-/ask.warm", json=question)
+    assert response.json() == {"read": {"sql": False, "answer": False}} and model.read == []
+    assert model.calls == []  # no request above reached the model
+    assert 'data-warm-url=""' in (await off.client.get("/db/-/ask")).text
+    assert 'data-warm-url="/db/-/ask.warm"' in (await ds.client.get("/db/-/ask")).text
+    api_model = ScriptedModel()  # an API model keeps no prompt: the page sends nothing to read
+    plain = make_ds(api_model)
+    assert 'data-warm-url=""' in (await plain.client.get("/db/-/ask")).text
+    response = await plain.client.post("/db/-/ask.warm", json=question)
+    assert response.json() == {"read": {"sql": False, "answer": False}} and api_model.calls == []
+
+
 @pytest.mark.asyncio
 async def test_static_assets_are_served(make_ds):
     ds = make_ds(ScriptedModel())
