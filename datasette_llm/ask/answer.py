@@ -228,7 +228,7 @@ class Answering:
             self.database,
             self.question,
             chat=self.model,
-            embed=embedder.embed,
+            aembed=embedder.aembed,
             budget_tokens=min(budget, self.settings.text_budget_tokens),
             k=self.settings.text_passages,
             restrict=restrict,

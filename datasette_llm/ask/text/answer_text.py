@@ -131,7 +131,7 @@ async def build_passages(
     question: str,
     *,
     chat: ChatModel,
-    embed,
+    aembed,
     budget_tokens: int,
     k: int = 4,
     restrict: dict | None = None,
@@ -143,7 +143,7 @@ async def build_passages(
         return [], notes
     hits = sorted(hits, key=lambda hit: not names_in_question(hit, question))  # stable: exact names first
     per_passage = max(64, budget_tokens // len(hits))
-    question_vector = embed([question])[0]
+    question_vector = (await aembed([question]))[0]
     passages = []
     for table, pk, url, score in hits:
         row = await _full_row(db, table, pk)
@@ -151,7 +151,7 @@ async def build_passages(
             continue
         text = compact_text(row_text(row))
         chunks = split_chunks(text)
-        scores = rank_chunks(question, chunks, question_vector, embed)
+        scores = await rank_chunks(question, chunks, question_vector, aembed)
         header = f"[{len(passages) + 1}] {table}: {row_label(row, pk)}\n"
         shown, _ = best_window(chunks, scores, chat.count_tokens, per_passage - chat.count_tokens(header))
         passages.append(

@@ -133,16 +133,18 @@ def best_window(
 EMBEDDED_CHUNKS = 6
 
 
-def rank_chunks(question: str, chunks: Sequence[str], question_vector, embed) -> list[float]:
+async def rank_chunks(question: str, chunks: Sequence[str], question_vector, aembed) -> list[float]:
     """Cosine similarity of each chunk to the question plus a small bonus for shared words; of a row with more
-    than EMBEDDED_CHUNKS chunks, only the first and those sharing most words with the question are compared."""
+    than EMBEDDED_CHUNKS chunks, only the first and those sharing most words with the question are compared.
+    `aembed` is the embedding model's queued, off-the-event-loop call: a slow embedding server must not hold
+    the server (an outside attacker's server sending a byte a second froze every page for as long)."""
     if not chunks:
         return []
     question_words = _words(question)
     bonus = [0.05 * len(question_words & _words(chunk)) for chunk in chunks]
     by_words = sorted(range(1, len(chunks)), key=lambda i: -bonus[i])  # stable: earlier chunks first on ties
     compared = sorted([0, *by_words[: EMBEDDED_CHUNKS - 1]])
-    vectors = embed([chunks[i] for i in compared])
+    vectors = await aembed([chunks[i] for i in compared])
     similarity = dict(zip(compared, (vectors @ np.asarray(question_vector, dtype=np.float32)).tolist()))
     floor = min(similarity[i] + bonus[i] for i in compared) - 1
     return [similarity[i] + bonus[i] if i in similarity else floor + bonus[i] for i in range(len(chunks))]

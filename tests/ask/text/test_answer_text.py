@@ -1,5 +1,7 @@
 """Answers from text: retrieval, passages within budget, citations of retrieved rows only, not-found."""
 
+import asyncio
+
 import pytest
 import sqlite_utils
 from ask_helpers import ScriptedModel, sql_reply
@@ -73,18 +75,23 @@ def test_only_the_first_chunk_and_those_sharing_words_are_embedded():
     chunks[13] = "how to install the widget with pip"
     embedded = []
 
-    def embed(texts):
+    async def embed(texts):
         embedded.extend(texts)
         return np.array([[1.0, 0.0] if "install" in t else [0.0, 1.0] for t in texts], dtype=np.float32)
 
-    scores = rank_chunks("How do I install the widget?", chunks, np.array([1.0, 0.0], dtype=np.float32), embed)
+    question = np.array([1.0, 0.0], dtype=np.float32)
+    scores = asyncio.run(rank_chunks("How do I install the widget?", chunks, question, embed))
     assert len(embedded) == EMBEDDED_CHUNKS and embedded[0] == chunks[0] and chunks[13] in embedded
     assert max(range(20), key=scores.__getitem__) == 13 and len(scores) == 20
     assert all(
         scores[i] < min(scores[chunks.index(t)] for t in embedded) for i in range(20) if chunks[i] not in embedded
     )
     few = ["a", "b"]
-    assert len(rank_chunks("q", few, np.array([1.0, 0.0]), lambda t: np.zeros((len(t), 2), np.float32))) == 2
+
+    async def zeros(texts):
+        return np.zeros((len(texts), 2), np.float32)
+
+    assert len(asyncio.run(rank_chunks("q", few, np.array([1.0, 0.0]), zeros))) == 2
 
 
 def test_chunks_and_windows_respect_the_budget():
@@ -114,6 +121,37 @@ async def test_descriptive_question_takes_the_text_path_and_cites_retrieved_rows
     assert "[1] repos: simonw/shot-scraper" in prompt
     assert model.count_message_tokens(model.calls[0]) + 384 <= model.context_window()
     assert any("around the best-matching part" in n for n in result.notes)  # long README clipped
+
+
+@pytest.mark.asyncio
+async def test_a_slow_embedding_model_never_holds_the_event_loop(tools_db, embedding_model, monkeypatch):
+    """Found by an outside attacker whose embedding server sent a byte a second: the passages embedded the
+    question and the chunks on the event loop, so every page of the server waited for it."""
+    import time
+
+    real = embedding_model._embed
+
+    def slow(texts):
+        time.sleep(0.4)
+        return real(texts)
+
+    monkeypatch.setattr(embedding_model, "_embed", slow)
+    gaps, done = [], asyncio.Event()
+
+    async def ticker():
+        last = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            gaps.append(time.monotonic() - last)
+            last = time.monotonic()
+
+    ticking = asyncio.create_task(ticker())
+    model = ScriptedModel(["shot-scraper takes screenshots of websites [1]."])
+    result = await ask(Datasette([str(tools_db)]), "tools", "What is shot-scraper for, exactly?", model=model)
+    done.set()
+    await ticking
+    assert result.path == "text" and result.passages
+    assert max(gaps) < 0.25, max(gaps)
 
 
 @pytest.mark.asyncio
