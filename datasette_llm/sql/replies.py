@@ -11,6 +11,12 @@ from .guard import _TOP_LEVEL_TYPES
 from .lexer import _is_id_char, _sqlite_statement_count, _strip_trailing, sqlite_lexemes
 from .results import DIALECT, _Reject
 
+# A reply is read for its query only this far, and only this many places where a query could start are tried: a
+# query the model writes is a few hundred characters (sql_max_tokens), and an outside attacker's model server
+# sent "SELECT 1;" 4,000 times, which kept a thread (and the GIL) busy for 54 s when every place was tried.
+MAX_REPLY_CHARS = 20_000
+MAX_CANDIDATES = 12
+
 
 def extract_sql(reply: str) -> str:
     """The first SELECT/WITH statement in an LLM reply, without trailing semicolons; or "".
@@ -20,6 +26,7 @@ def extract_sql(reply: str) -> str:
     """
     if not reply or not isinstance(reply, str):
         return ""
+    reply = reply[:MAX_REPLY_CHARS]
     sql_blocks, bare_blocks = _fenced_blocks(reply)
     for block, is_fenced in [(b, True) for b in sql_blocks + bare_blocks] + [(reply, False)]:
         statement = _first_select(block, is_fenced)
@@ -89,14 +96,13 @@ def _fenced_blocks(reply: str) -> tuple[list[str], list[str]]:
 
 def _first_select(block: str, is_fenced: bool) -> str:
     statements = []
-    for position in _select_candidates(block):
+    for position in _select_candidates(block)[:MAX_CANDIDATES]:
         statement = _statement_at(block, position)
         if not is_fenced:
             statement = _cut_trailing_prose(statement)
-        statements.append(statement)
-    for statement in statements:
         if _parses_as_query(statement):
             return _clean_statement(statement)
+        statements.append(statement)
     for statement in statements:
         # Nothing parses: broken SQL is still worth handing to the validator for feedback.
         if statement[:6].lower() == "select":

@@ -762,6 +762,23 @@ def test_stopping_once_the_query_is_written_never_changes_the_query(pieces):
             break
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "SELECT 1;\n" * 4000,  # an outside attacker's model server: 54 s of one thread before
+        "select broken (( from;\n" * 3000,
+        "Here: SELECT " * 20000,
+        "```sql\n" + "SELECT a FROM t WHERE x = 'it''s';\n" * 5000 + "```",
+    ],
+)
+def test_a_huge_reply_is_read_in_bounded_time(reply):
+    import time
+
+    started = time.perf_counter()
+    assert extract_sql(reply).lower().startswith("select")
+    assert time.perf_counter() - started < 2.0
+
+
 def test_extracted_sql_validates():
     reply = "Sure!\n```sql\nSELECT name FROM dogs WHERE age > 2;\n```\nThis lists old dogs."
     assert validate_select(extract_sql(reply), SCHEMA).sql == ("SELECT name FROM dogs WHERE age > 2 LIMIT 1000")
