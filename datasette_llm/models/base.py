@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ContextOverflow, ModelBusy, ModelTimeout
+from ..errors import ContextOverflow, ModelBusy, ModelError, ModelTimeout
 
 
 @dataclass(frozen=True)
@@ -324,7 +324,10 @@ class EmbeddingModel(ABC):
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         parts = [self._embed(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return normalise(np.vstack(parts))
+        vectors = np.vstack(parts)
+        if not np.isfinite(vectors).all():  # NaN would be cached and score every later search NaN (invalid JSON)
+            raise ModelError(f"The embedding model {self.name} returned values that are not finite numbers.")
+        return normalise(vectors)
 
     async def aembed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         texts = list(texts)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 
 import numpy as np
 
 from ..errors import ConfigError, ContextOverflow, ModelError, ModelTimeout, ModelUnavailable
 from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, Message, ModelStatus
+from .http_client import HttpFailure, ModelHttp
 
 # Context windows of well-known hosted models; anything else uses `context_window` from the settings.
 KNOWN_CONTEXT = {
@@ -22,59 +25,74 @@ KNOWN_CONTEXT = {
 KNOWN_DIMENSIONS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
 
 
-def make_client(base_url: str | None, api_key: str | None, timeout: float, max_retries: int = 2):
-    import openai
+OPENAI_URL = "https://api.openai.com/v1"
+# A reply of max_tokens tokens has at most this many characters a token (a token is a few bytes of text): more is
+# not a reply to this request. Embeddings have at most MAX_DIMENSIONS numbers of at most NUMBER_BYTES in JSON.
+MAX_CHARS_PER_TOKEN = 32
+MAX_DIMENSIONS = 16384
+NUMBER_BYTES = 32
 
+
+def make_http(base_url: str | None, api_key: str | None) -> ModelHttp:
     if not api_key and not base_url:
         raise ConfigError(
             "The OpenAI backend needs an API key: set OPENAI_API_KEY or the openai_api_key setting "
             '(e.g. openai_api_key: {"$env": "OPENAI_API_KEY"}), or an openai_base_url for a local server.'
         )
-    # The client retries 429 and 5xx with exponential backoff; local servers accept any key.
-    return openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries)
+    return ModelHttp(base_url or OPENAI_URL, api_key or "not-needed")  # local servers accept any key
 
 
-def translate_error(error: Exception, name: str, base_url: str | None) -> Exception:
-    import openai
-
+def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Exception:
     where = base_url or "api.openai.com"
-    if isinstance(error, openai.APITimeoutError):
+    status = failure.status
+    if failure.kind == "timeout":
         return ModelTimeout(f"The model server at {where} did not answer in time ({name}).")
-    if isinstance(error, openai.APIConnectionError):
-        return ModelUnavailable(f"Could not reach the model server at {where}: {error.__cause__ or error}")
-    if isinstance(error, openai.AuthenticationError):
+    if failure.kind == "connection":
+        return ModelUnavailable(f"Could not reach the model server at {where}: {failure.detail}")
+    if status == 401:
         return ModelError(f"The model server at {where} rejected the API key (401). Check openai_api_key.")
-    if isinstance(error, openai.RateLimitError):
+    if status == 429:
         return ModelError(f"The model server at {where} is rate limiting requests (429); try again later.", status=503)
-    if isinstance(error, openai.NotFoundError):
+    if status == 404:
         return ModelError(f"The model server at {where} does not know the model {name!r} (404).")
-    if isinstance(error, openai.BadRequestError) and "context" in str(error).lower():
-        return ContextOverflow(f"{name}: the prompt is longer than the model's context window ({error}).")
-    if isinstance(error, openai.APIStatusError):
-        return ModelError(f"The model server at {where} failed with HTTP {error.status_code}: {error.message}")
-    return ModelError(f"The model server at {where} returned an unusable response: {error}")
+    if status == 400 and "context" in failure.detail.lower():
+        return ContextOverflow(f"{name}: the prompt is longer than the model's context window ({failure.detail}).")
+    if failure.kind == "status":
+        return ModelError(f"The model server at {where} failed with HTTP {status}: {failure.detail}")
+    return ModelError(f"The model server at {where} returned an unusable response: {failure.detail}")
 
 
 CHAT_RETRIES = 2  # 429, 5xx and lost connections are sent again, with backoff, while time and a client remain
 
 
-def retry_wait(error: Exception, attempt: int) -> float | None:
-    """Seconds to wait before sending a chat request again after `error`, or None: not again. A timeout is never
+def retry_wait(failure: HttpFailure, attempt: int) -> float | None:
+    """Seconds to wait before sending a chat request again after `failure`, or None: not again. A timeout is never
     retried (the OpenAI client's own retries sent a request twice more after the user had been told it timed
     out: an outside attacker saw 3 requests at the server for one 504, and twice `queue_limit` running there)."""
-    import openai
-
-    if isinstance(error, openai.APITimeoutError):
-        return None
-    status = getattr(error, "status_code", None)
-    if not (isinstance(error, openai.APIConnectionError) or status in (408, 409, 429) or (status or 0) >= 500):
+    status = failure.status or 0
+    if not (failure.kind == "connection" or status in (408, 409, 429) or status >= 500):
         return None
     wait = min(8.0, 0.5 * 2**attempt)
-    try:
-        wait = max(wait, min(60.0, float(error.response.headers.get("retry-after"))))
-    except (AttributeError, TypeError, ValueError):
-        pass
+    if failure.retry_after is not None:
+        wait = max(wait, min(60.0, failure.retry_after))
     return wait
+
+
+def reply_text(value, limit: int) -> str:
+    """A reply's text as the server sent it, checked: text (not a number or a list), at most `limit` characters,
+    and with lone surrogates (JSON can carry "\\ud800") replaced, since they cannot be encoded."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise HttpFailure("not_json", f"its reply text is a {type(value).__name__}, not text")
+    if len(value) > limit:
+        raise HttpFailure("too_large", f"its reply is longer than {limit:,} characters, more than max_tokens allow")
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def token_count(usage, key: str) -> int:
+    value = usage.get(key) if isinstance(usage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 class OpenAIChatModel(ChatModel):
@@ -96,12 +114,12 @@ class OpenAIChatModel(ChatModel):
         self.base_url = base_url
         self.api_key = api_key
         self._context = context_window or KNOWN_CONTEXT.get(model_id, 8192)
-        self._client = None
+        self._http: ModelHttp | None = None
 
-    def client(self):
-        if self._client is None:  # retries are _create's: only while the request has time and a client
-            self._client = make_client(self.base_url, self.api_key, self.timeout, max_retries=0)
-        return self._client
+    def http(self) -> ModelHttp:
+        if self._http is None:
+            self._http = make_http(self.base_url, self.api_key)
+        return self._http
 
     def context_window(self) -> int:
         return self._context
@@ -110,70 +128,100 @@ class OpenAIChatModel(ChatModel):
         # No tokenizer for remote models: a conservative estimate (about 3 characters per token).
         return len(text) // 3 + 1
 
-    def _create(self, messages, options, stream: bool, cancel: threading.Event):
-        """One chat request, sent again (CHAT_RETRIES times at most) after errors worth retrying, only while the
-        model's timeout has time left and nobody gave the request up (`cancel`)."""
-        import openai
+    def _payload(self, messages, options: ChatOptions, stream: bool) -> dict:
+        payload = {
+            "model": self.model_id,
+            "messages": messages,
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "top_p": options.top_p,
+            "stream": stream,
+        }
+        if options.stop:
+            payload["stop"] = list(options.stop)
+        if options.seed is not None:
+            payload["seed"] = options.seed
+        return payload
 
-        deadline = time.monotonic() + self.timeout
+    def _open(self, payload: dict, deadline: float, cancel: threading.Event) -> tuple[ExitStack, object]:
+        """(a stack to close, the response) of one chat request whose status says success, sent again
+        (CHAT_RETRIES times at most) after failures worth retrying, only while the deadline has time left and
+        nobody gave the request up (`cancel`). The deadline also bounds reading the body (http_client.py)."""
         for attempt in range(CHAT_RETRIES + 1):
+            stack = ExitStack()
             try:
-                return self.client().chat.completions.create(
-                    model=self.model_id,
-                    messages=messages,
-                    max_tokens=options.max_tokens,
-                    temperature=options.temperature,
-                    top_p=options.top_p,
-                    stop=list(options.stop) or None,
-                    seed=options.seed,
-                    stream=stream,
-                    timeout=max(0.5, deadline - time.monotonic()),
-                )
-            except (openai.OpenAIError, ValueError) as error:  # ValueError: a body that is not JSON
-                wait = retry_wait(error, attempt) if attempt < CHAT_RETRIES else None
+                return stack, stack.enter_context(self.http().open("POST", "/chat/completions", payload, deadline))
+            except HttpFailure as failure:
+                wait = retry_wait(failure, attempt) if attempt < CHAT_RETRIES else None
                 if wait is None or time.monotonic() + wait >= deadline or cancel.wait(wait):
-                    raise translate_error(error, self.model_id, self.base_url) from None
+                    raise
         raise AssertionError("unreachable")
 
     def _complete(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> ChatResult:
         started = time.perf_counter()
-        response = self._create(messages, options, stream=False, cancel=cancel)
+        deadline = time.monotonic() + self.timeout
+        limit = options.max_tokens * MAX_CHARS_PER_TOKEN
         try:
-            text = response.choices[0].message.content or ""
-            usage = response.usage
-        except (AttributeError, IndexError, TypeError) as error:
-            raise ModelError(f"The model server returned an unexpected response: {error}") from None
+            stack, response = self._open(self._payload(messages, options, False), deadline, cancel)
+            with stack:  # JSON escapes ("\\u1234") make a text up to 6 times longer
+                body = self.http().body(response, deadline, 64 * 1024 + 6 * limit, cancel)
+            try:
+                text = reply_text(body["choices"][0]["message"].get("content"), limit)
+            except (KeyError, IndexError, TypeError, AttributeError):
+                raise HttpFailure("not_json", "its reply has no choices[0].message") from None
+        except HttpFailure as failure:
+            if failure.kind == "cancelled":  # given up by its client: nobody reads the result
+                return ChatResult("", 0, 0, time.perf_counter() - started, self.name)
+            raise translate_error(failure, self.model_id, self.base_url) from None
+        usage = body.get("usage") if isinstance(body, dict) else None
         return ChatResult(
             text=text,
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            prompt_tokens=token_count(usage, "prompt_tokens"),
+            completion_tokens=token_count(usage, "completion_tokens"),
             seconds=time.perf_counter() - started,
             model=self.name,
         )
 
     def _stream(self, messages: list[Message], options: ChatOptions, cancel: threading.Event) -> Iterator[str]:
-        import openai
-
-        stream = self._create(messages, options, stream=True, cancel=cancel)
+        deadline = time.monotonic() + self.timeout
+        limit, written = options.max_tokens * MAX_CHARS_PER_TOKEN, 0
         try:
-            for chunk in stream:
-                if cancel.is_set():
-                    stream.close()
-                    return
-                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
-        except (openai.OpenAIError, ValueError) as error:
-            raise translate_error(error, self.model_id, self.base_url) from None
+            stack, response = self._open(self._payload(messages, options, True), deadline, cancel)
+            with stack:
+                for line in self.http().lines(response, deadline, cancel):
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        return
+                    try:
+                        delta = json.loads(data)["choices"][0]["delta"]
+                        piece = reply_text(delta.get("content"), limit) if delta else ""
+                    except (ValueError, RecursionError, KeyError, IndexError, TypeError, AttributeError):
+                        raise HttpFailure("not_json", "one of its streamed events is not a chat chunk") from None
+                    written += len(piece)
+                    if written > limit:
+                        raise HttpFailure("too_large", f"its reply is longer than {limit:,} characters")
+                    if piece:
+                        yield piece
+        except HttpFailure as failure:
+            if failure.kind == "cancelled":
+                return
+            raise translate_error(failure, self.model_id, self.base_url) from None
 
     def status(self) -> ModelStatus:
         try:
-            self.client().with_options(timeout=5, max_retries=0).models.list()
+            self.http().get_json("/models", deadline=time.monotonic() + 5)
             return ModelStatus(
                 self.name, self.backend, "chat", True, f"reachable: {self.base_url or 'OpenAI'}", self._context
             )
-        except Exception as error:  # any failure is "not ready", with its reason
-            detail = getattr(translate_error(error, self.model_id, self.base_url), "message", str(error))
+        except HttpFailure as failure:
+            detail = translate_error(failure, self.model_id, self.base_url).message
             return ModelStatus(self.name, self.backend, "chat", False, detail, self._context)
+        except Exception as error:  # any failure is "not ready", with its reason
+            return ModelStatus(
+                self.name, self.backend, "chat", False, getattr(error, "message", str(error)), self._context
+            )
 
 
 class OpenAIEmbeddingModel(EmbeddingModel):
@@ -194,7 +242,7 @@ class OpenAIEmbeddingModel(EmbeddingModel):
         self.base_url = base_url
         self.api_key = api_key
         self._dimensions = dimensions or KNOWN_DIMENSIONS.get(model_id)
-        self._client = None
+        self._http: ModelHttp | None = None
 
     @property
     def dimensions(self) -> int:
@@ -203,17 +251,17 @@ class OpenAIEmbeddingModel(EmbeddingModel):
         return self._dimensions
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        import openai
-
-        if self._client is None:
-            self._client = make_client(self.base_url, self.api_key, self.timeout)
+        if self._http is None:
+            self._http = make_http(self.base_url, self.api_key)
+        deadline = time.monotonic() + self.timeout
+        max_bytes = 64 * 1024 + len(texts) * MAX_DIMENSIONS * NUMBER_BYTES
         try:
-            response = self._client.embeddings.create(model=self.model_id, input=list(texts))
-            return np.array([item.embedding for item in response.data], dtype=np.float32)
-        except openai.OpenAIError as error:
-            raise translate_error(error, self.model_id, self.base_url) from None
-        except (AttributeError, TypeError, ValueError) as error:  # includes a body that is not JSON
-            raise ModelError(f"The embedding server returned an unexpected response: {error}") from None
+            body = self._http.post_json(
+                "/embeddings", {"model": self.model_id, "input": list(texts)}, deadline=deadline, max_bytes=max_bytes
+            )
+            return embedding_matrix(body, len(texts))
+        except HttpFailure as failure:
+            raise translate_error(failure, self.model_id, self.base_url) from None
 
     def status(self) -> ModelStatus:
         try:
@@ -221,3 +269,30 @@ class OpenAIEmbeddingModel(EmbeddingModel):
             return ModelStatus(self.name, self.backend, "embedding", True, "reachable", None)
         except Exception as error:
             return ModelStatus(self.name, self.backend, "embedding", False, getattr(error, "message", str(error)))
+
+
+def embedding_matrix(body, count: int) -> np.ndarray:
+    """`count` vectors from an embeddings response, checked: one list of finite numbers per text, in the order of
+    the texts, all of one length up to MAX_DIMENSIONS (a bad vector would be cached and spoil later searches)."""
+    try:
+        items = body["data"]
+        if not isinstance(items, list) or len(items) != count:
+            raise HttpFailure(
+                "not_json", f"it sent {len(items) if isinstance(items, list) else 'no'} vectors for {count} texts"
+            )
+        if all(isinstance(item.get("index"), int) for item in items):
+            items = sorted(items, key=lambda item: item["index"])
+        rows = [item["embedding"] for item in items]
+    except (KeyError, TypeError, AttributeError):
+        raise HttpFailure("not_json", "its response has no data[].embedding") from None
+    if not all(isinstance(row, list) and 0 < len(row) <= MAX_DIMENSIONS and len(row) == len(rows[0]) for row in rows):
+        raise HttpFailure("not_json", "its vectors are not lists of numbers of one length")
+    try:
+        matrix = np.array(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise HttpFailure("not_json", "its vectors hold values that are not numbers") from None
+    if matrix.ndim != 2 or not np.isfinite(matrix).all():
+        raise HttpFailure("not_json", "its vectors hold values that are not finite numbers")
+    if not np.linalg.norm(matrix, axis=1).all():
+        raise HttpFailure("not_json", "it sent a vector of zeros, which matches nothing")
+    return matrix.astype(np.float32)

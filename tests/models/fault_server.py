@@ -1,6 +1,9 @@
-"""A misbehaving OpenAI-compatible HTTP server for fault tests: hangs, invalid JSON, 429, 500."""
+"""A misbehaving OpenAI-compatible HTTP server for fault tests: hangs, invalid JSON, 429, 500, and the hostile
+replies of an outside attacker's server (session 14): drips, endless and compressed bodies, redirects, huge
+errors, replies of the wrong type, vectors that are not numbers."""
 
 import asyncio
+import gzip
 import json
 import threading
 
@@ -11,6 +14,8 @@ class FaultServer:
     def __init__(self, behaviour="ok"):
         self.behaviour = behaviour
         self.requests = 0
+        self.paths = []  # of every request, in order
+        self.bomb = gzip.compress(b"0" * 100_000_000, compresslevel=9) if behaviour == "gzip" else b""
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -35,9 +40,51 @@ class FaultServer:
     def base_url(self):
         return f"http://127.0.0.1:{self.port}/v1"
 
+    async def _hostile(self, behaviour, path, writer) -> bool:
+        """Write a hostile response; False when `behaviour` is not one of them."""
+        ok_head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        if behaviour == "drip":  # a byte every 0.2 s, for ever: the timeout must still end it
+            writer.write(f"{ok_head}Content-Length: 100000000\r\n\r\n".encode())
+            while True:
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.sleep(0.2)
+        if behaviour == "endless":  # a body that never ends
+            writer.write(f"{ok_head}Transfer-Encoding: chunked\r\n\r\n".encode())
+            chunk = b"x" * 65536
+            while True:
+                writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                await writer.drain()
+        if behaviour == "redirect":
+            writer.write(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /redirected\r\nContent-Length: 0\r\n\r\n")
+            return True
+        if behaviour == "gzip":  # 100 MB of zeros in 100 KB (made when the server starts)
+            body = self.bomb
+            writer.write(f"{ok_head}Content-Encoding: gzip\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            return True
+        if behaviour == "huge_error":
+            body = json.dumps({"error": {"message": "boom " * 1_000_000}}).encode()
+            writer.write(f"HTTP/1.1 400 Bad Request\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            return True
+        bodies = {
+            "nested": b"[" * 40_000 + b"]" * 40_000,
+            "content_number": json.dumps({"choices": [{"message": {"content": 42}}], "usage": {"prompt_tokens": "x"}}),
+            "surrogate": '{"choices": [{"message": {"content": "```sql\\nselect 1 -- \\ud800\\n```"}}]}',
+            "nan_vectors": '{"data": [{"index": 0, "embedding": [NaN, 1.0]}]}',
+            "short_vectors": json.dumps({"data": []}),
+        }
+        if behaviour not in bodies:
+            return False
+        body = bodies[behaviour]
+        body = body.encode() if isinstance(body, str) else body
+        writer.write(f"{ok_head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        return True
+
     async def _handle(self, reader, writer):
         try:
             head = await reader.readuntil(b"\r\n\r\n")
+            path = head.split(b" ", 2)[1].decode()
+            self.paths.append(path)
             length = 0
             for line in head.decode().split("\r\n"):
                 if line.lower().startswith("content-length:"):
@@ -46,6 +93,9 @@ class FaultServer:
                 await reader.readexactly(length)
             self.requests += 1
             behaviour = self.behaviour
+            if await self._hostile(behaviour, path, writer):
+                await writer.drain()
+                return
             if behaviour == "hang":
                 await asyncio.sleep(3600)
                 return
@@ -55,6 +105,8 @@ class FaultServer:
                 body, status = json.dumps({"error": {"message": "slow down"}}).encode(), "429 Too Many Requests"
             elif behaviour == "500":
                 body, status = json.dumps({"error": {"message": "boom"}}).encode(), "500 Internal Server Error"
+            elif path.endswith("/embeddings"):
+                body, status = json.dumps({"data": [{"index": 0, "embedding": [0.6, 0.8]}]}).encode(), "200 OK"
             else:
                 body = json.dumps(
                     {
@@ -80,7 +132,7 @@ class FaultServer:
                 + body
             )
             await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()

@@ -141,3 +141,79 @@ def test_local_model_file_deleted_while_serving(default_gguf, tmp_path):
     assert "does not exist" in info.value.message and time.monotonic() - started < 5
     os.link(default_gguf, link)
     assert "pineapple" in asyncio.run(model.chat(HELLO, ChatOptions(max_tokens=8))).text.lower()
+
+
+# -- a hostile model server (an outside attacker's, session 14): bounded in time, size, and where it sends ----
+
+
+def embedding_model_at(base_url, timeout=3.0):
+    from datasette_llm.models import embedding_model_for
+
+    settings = {"embedding_model": "openai:e", "openai_base_url": base_url, "openai_api_key": "k"}
+    return embedding_model_for(load_settings({**settings, "model_timeout": timeout}, {}))
+
+
+def test_a_server_sending_a_byte_at_a_time_ends_at_the_timeout_and_frees_its_place():
+    """Its timeout restarted with every byte: the request, and its place in the queue, were held for ever."""
+    with FaultServer("drip") as server:
+        model = model_for(server.base_url, timeout=1.5)
+        started = time.monotonic()
+        with pytest.raises(ModelTimeout):
+            asyncio.run(model.chat(HELLO))
+        time.sleep(0.6)  # the worker reads one more byte, then finds its deadline passed
+        assert model._gate.waiting == 0 and time.monotonic() - started < 3.0
+        server.behaviour = "ok"
+        assert "select 1" in asyncio.run(model.chat(HELLO)).text
+
+
+@pytest.mark.parametrize(
+    "behaviour, words",
+    [
+        ("endless", "larger than"),  # +3 GB before
+        ("gzip", "compressed"),  # +2 GB before
+        ("redirect", "redirect"),  # followed to any host, with the prompt
+        ("nested", "not JSON"),
+        ("content_number", "not text"),
+    ],
+)
+def test_a_hostile_reply_is_a_clear_error_read_within_bounds(behaviour, words):
+    import resource
+
+    with FaultServer(behaviour) as server:
+        model = model_for(server.base_url, timeout=10)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        with pytest.raises(ModelError) as info:
+            asyncio.run(model.chat(HELLO))
+        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        assert words in info.value.message and info.value.status == 502, info.value.message
+        assert grown_mb < 64, grown_mb
+        assert server.paths == ["/v1/chat/completions"]  # never sent again, never redirected
+
+
+def test_an_error_body_is_clipped_and_odd_text_is_made_safe():
+    with FaultServer("huge_error") as server:
+        with pytest.raises(ModelError) as info:
+            asyncio.run(model_for(server.base_url).chat(HELLO))
+        assert "HTTP 400" in info.value.message and len(info.value.message) < 500  # 5 MB before
+        server.behaviour = "surrogate"  # "\ud800" cannot be encoded: it failed later, as a 500
+        result = asyncio.run(model_for(server.base_url).chat(HELLO))
+        assert result.text.startswith("```sql") and "\ud800" not in result.text
+        result.text.encode("utf-8")
+
+
+@pytest.mark.asyncio
+async def test_vectors_that_are_not_numbers_are_refused_never_cached():
+    """A NaN query vector was cached: every later search for the same words scored NaN (invalid JSON)."""
+    from datasette_llm.embeddings.index import QueryEmbeddings
+
+    with FaultServer("nan_vectors") as server:
+        model = embedding_model_at(server.base_url)
+        cache = QueryEmbeddings()
+        for behaviour in ("nan_vectors", "short_vectors"):
+            server.behaviour = behaviour
+            with pytest.raises(ModelError) as info:
+                await cache.get(model, "rocket fuel")
+            assert "unusable response" in info.value.message
+        server.behaviour = "ok"
+        vector = await cache.get(model, "rocket fuel")
+        assert abs(float(vector[0]) - 0.6) < 1e-6 and abs(float(vector[1]) - 0.8) < 1e-6

@@ -1,0 +1,159 @@
+"""HTTP to an OpenAI-compatible model server, bounded in time and in size: the server is untrusted input.
+
+An outside attacker's server (session 14) showed what the OpenAI client let through: its timeout starts again
+with every byte, so a server sending a byte a second held a request, and its place in the model queue, for
+ever; it read bodies of any size (+3 GB of memory for a body that never ends, +2 GB for a gzip bomb), followed
+redirects to any host with the prompt in the body, and put a 50 MB error body into the user's response.
+
+Here one deadline covers the whole exchange (connecting, the status, every byte of the body), the bytes read
+are capped, redirects are errors, compression is neither asked for nor accepted, and an error keeps a short
+excerpt of what the server said. Every failure is an `HttpFailure`, which openai.py turns into the plugin's
+errors; nothing here knows about models.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+CONNECT_SECONDS = 10.0
+MAX_ERROR_BYTES = 64 * 1024  # of an error body, read to find its message
+MAX_ERROR_CHARS = 300  # of that message, shown to the user
+MAX_LINE_BYTES = 1024 * 1024  # one server-sent event
+
+
+class HttpFailure(Exception):
+    """What went wrong, by kind: timeout, connection, status, redirect, too_large, compressed, not_json, cancelled."""
+
+    def __init__(self, kind: str, detail: str, status: int | None = None, retry_after: float | None = None):
+        super().__init__(detail)
+        self.kind, self.detail, self.status, self.retry_after = kind, detail, status, retry_after
+
+
+def clip(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def error_message(body: bytes) -> str:
+    """The message of an error body: OpenAI's {"error": {"message"}} or the text itself, clipped."""
+    text = body.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+        message = data.get("error", data) if isinstance(data, dict) else data
+        if isinstance(message, dict):
+            message = message.get("message", message)
+        text = message if isinstance(message, str) else json.dumps(message)[:MAX_ERROR_CHARS]
+    except (ValueError, RecursionError):
+        pass
+    return clip(text)
+
+
+def retry_after(headers) -> float | None:
+    try:
+        return float(headers.get("retry-after"))
+    except (TypeError, ValueError):
+        return None
+
+
+class ModelHttp:
+    """POSTs JSON to `base_url` + a path; GETs for status checks. Thread-safe (one httpx.Client)."""
+
+    def __init__(self, base_url: str, api_key: str):
+        self.base_url = base_url.rstrip("/")
+        self.client = httpx.Client(
+            follow_redirects=False,
+            headers={"authorization": f"Bearer {api_key}", "accept-encoding": "identity"},
+        )
+
+    @contextmanager
+    def open(self, method: str, path: str, payload: Any, deadline: float):
+        """The response, once its status says success; its body is read with `body()` or `lines()`."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise HttpFailure("timeout", "no time was left to send the request")
+        timeout = httpx.Timeout(remaining, connect=min(remaining, CONNECT_SECONDS))
+        try:
+            with self.client.stream(method, self.base_url + path, json=payload, timeout=timeout) as response:
+                self._check(response, deadline)
+                yield response
+        except httpx.TimeoutException:
+            raise HttpFailure("timeout", "the server did not answer in time") from None
+        except httpx.HTTPError as error:  # refused, reset, not HTTP, a bad chunk: nothing usable came back
+            raise HttpFailure("connection", clip(str(error) or type(error).__name__)) from None
+
+    def _check(self, response: httpx.Response, deadline: float) -> None:
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if 300 <= response.status_code < 400:
+            location = clip(response.headers.get("location", "?"), 200)
+            raise HttpFailure(
+                "redirect",
+                f"it answered with a redirect (HTTP {response.status_code}) to {location}; redirects are not "
+                "followed: set openai_base_url to the address that answers",
+                response.status_code,
+            )
+        if response.status_code >= 400:
+            body = (
+                b"" if encoding not in ("", "identity") else self._read(response, deadline, MAX_ERROR_BYTES, None, True)
+            )
+            raise HttpFailure("status", error_message(body), response.status_code, retry_after(response.headers))
+        if encoding not in ("", "identity"):
+            raise HttpFailure("compressed", f"it sent a {clip(encoding, 40)}-compressed body, which was not asked for")
+
+    def _read(self, response, deadline: float, max_bytes: int, cancel, partial: bool = False) -> bytes:
+        """The body, up to max_bytes (more is an error, or with `partial` the first max_bytes)."""
+        chunks, total = [], 0
+        for chunk in self._chunks(response, deadline, cancel):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                if partial:
+                    break
+                raise HttpFailure("too_large", f"its response was larger than {max_bytes:,} bytes")
+        return b"".join(chunks)[: max_bytes if partial else None]
+
+    def _chunks(self, response, deadline: float, cancel: threading.Event | None) -> Iterator[bytes]:
+        for chunk in response.iter_raw():
+            if time.monotonic() > deadline:
+                raise HttpFailure("timeout", "the server did not finish its response in time")
+            if cancel is not None and cancel.is_set():
+                raise HttpFailure("cancelled", "the request was given up")
+            yield chunk
+
+    def body(self, response, deadline: float, max_bytes: int, cancel=None) -> Any:
+        """The response body as JSON (bounded)."""
+        raw = self._read(response, deadline, max_bytes, cancel)
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            raise HttpFailure("not_json", "its response is not JSON") from None
+
+    def lines(self, response, deadline: float, cancel=None, max_line: int = MAX_LINE_BYTES) -> Iterator[str]:
+        """The body's lines (server-sent events), each at most max_line bytes."""
+        pending = b""
+        for chunk in self._chunks(response, deadline, cancel):
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for line in complete:
+                yield line.rstrip(b"\r").decode("utf-8", "replace")
+            if len(pending) > max_line:
+                raise HttpFailure("too_large", f"it sent a line longer than {max_line:,} bytes")
+        if pending:
+            yield pending.decode("utf-8", "replace")
+
+    def post_json(self, path: str, payload: Any, *, deadline: float, max_bytes: int, cancel=None) -> Any:
+        with self.open("POST", path, payload, deadline) as response:
+            return self.body(response, deadline, max_bytes, cancel)
+
+    def get_json(self, path: str, *, deadline: float, max_bytes: int = 1024 * 1024) -> Any:
+        with self.open("GET", path, None, deadline) as response:
+            return self.body(response, deadline, max_bytes)
+
+    def close(self) -> None:
+        self.client.close()
