@@ -941,6 +941,8 @@
 
   if (form.dataset.question) {
     box.value = form.dataset.question;
-    ask(form.dataset.question);
+    if (form.dataset.askNow) {  // opened from this site or directly; from another site's link, only filled in
+      ask(form.dataset.question);
+    }
   }
 })();

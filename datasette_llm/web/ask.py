@@ -31,9 +31,9 @@ from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..keep import keep_links
 from ..models import chat_model_for
 from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
-from .origins import is_cross_site_fetch, require_model_request
+from .origins import is_cross_site_fetch, opened_here, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
-from .responses import datasette_error, internal_error_json, json_bytes, json_errors, json_response
+from .responses import datasette_error, html_page, internal_error_json, json_bytes, json_errors, json_response
 
 logger = logging.getLogger(__name__)
 
@@ -259,6 +259,7 @@ async def page_view(request, datasette):
         "examples": await example_questions(datasette, request.actor, database, settings, table),
         "has_text": bool(await text_collections(datasette, request.actor, database, settings.table_prefix)),
         "question": request.args.get("q") or request.args.get("question") or "",
+        "ask_now": opened_here(request),
         "database_color": DATABASE_COLOR,
         "max_question_chars": settings.max_question_chars,
         "truncate_cells": datasette.setting("truncate_cells_html") or 0,  # Datasette's own, for its tables too
@@ -269,7 +270,7 @@ async def page_view(request, datasette):
         "chart_scripts": [datasette.urls.static_plugins("datasette-llm", path) for path in VEGA_SCRIPTS],
     }
     html = await datasette.render_template("datasette_llm/ask.html", context, request=request)
-    return Response.html(html)
+    return html_page(html)
 
 
 _WARMING: set[asyncio.Task] = set()  # strong references: the event loop keeps only weak ones
@@ -300,7 +301,7 @@ async def index_view(request, datasette):
         return Response.redirect(datasette.urls.database(databases[0]) + "/-/ask")
     links = [{"name": name, "href": datasette.urls.database(name) + "/-/ask"} for name in databases]
     html = await datasette.render_template("datasette_llm/ask_index.html", {"databases": links}, request=request)
-    return Response.html(html)
+    return html_page(html)
 
 
 # -- what to suggest, and where to link from ---------------------------------------------------------------

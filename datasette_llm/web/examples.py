@@ -29,7 +29,7 @@ from ..examples.store import VERDICTS, ExampleStore
 from .ask import require_enabled
 from .origins import require_same_site_body
 from .request_body import FORM, content_type, read_object
-from .responses import datasette_error, json_errors, json_response
+from .responses import datasette_error, html_page, json_errors, json_response
 
 MAX_BODY_BYTES = 256 * 1024  # a question, up to 20,000 characters of SQL and a comment, with room for escapes
 ADD_EXAMPLE = '{"question": "...", "sql": "select ..."}'
@@ -223,7 +223,7 @@ async def page_view(request, datasette):
         "ask_css": datasette.urls.static_plugins("datasette-llm", "ask.css"),
     }
     html = await datasette.render_template("datasette_llm/llm_examples.html", context, request=request)
-    return Response.html(html)
+    return html_page(html)
 
 
 # -- changing examples ---------------------------------------------------------------------------------------

@@ -143,6 +143,14 @@ def is_cross_site_fetch(request) -> bool:
     return site in ("cross-site", "same-site") and request.headers.get("sec-fetch-dest") != "document"
 
 
+def opened_here(request) -> bool:
+    """A browser says a person opened this page from this site, or directly (typed, bookmarked, from another
+    app): not through a link, a pop-up or a frame of another site's page. Only then does the Ask page ask the
+    question in its URL by itself: another site's link started a model run for whoever followed it (found by an
+    outside attacker in session 14); from there the question is only filled in."""
+    return request.headers.get("sec-fetch-site") in ("same-origin", "none")
+
+
 def refuse_cross_site_fetch(request) -> None:
     """Links from anywhere are fine; fetches, frames and images from another site's page are not."""
     if is_cross_site_fetch(request):

@@ -28,6 +28,15 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> Respo
     )
 
 
+# The plugin's pages have buttons that change state ("This is right" saves a trusted example) and ask questions
+# from their URL: no other page may frame them (clickjacking; found by an outside attacker in session 14).
+NO_FRAMES = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+
+
+def html_page(html: str, status: int = 200) -> Response:
+    return Response.html(html, status=status, headers=dict(NO_FRAMES))
+
+
 def error_response(error: DatasetteLLMError) -> Response:
     headers = {}
     if isinstance(error, Busy):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Forbidden as DatasetteForbidden
 from datasette.utils.asgi import NotFound as DatasetteNotFound
-from datasette.utils.asgi import Response
 
 from .. import permissions
 from ..config import settings_for
@@ -13,7 +12,7 @@ from ..embeddings import MODES, semantic_search
 from ..embeddings.targets import has_collection
 from ..errors import DatasetteLLMError
 from .origins import refuse_cross_site_fetch
-from .responses import json_errors, json_response
+from .responses import html_page, json_errors, json_response
 
 
 def _search_args(request) -> dict:
@@ -64,7 +63,7 @@ async def page_view(request, datasette):
         "action": datasette.urls.table(database, table) + "/-/semantic-search",
     }
     html = await datasette.render_template("datasette_llm/semantic_search.html", context, request=request)
-    return Response.html(html, status=status)
+    return html_page(html, status=status)
 
 
 async def table_actions(datasette, actor, database, table) -> list[dict]:

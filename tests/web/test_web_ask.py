@@ -319,6 +319,38 @@ async def test_page_uses_configured_examples_and_escapes_question(make_ds):
 
 
 @pytest.mark.asyncio
+async def test_a_question_in_the_url_is_asked_only_when_the_page_was_opened_here(make_ds):
+    """Another site's link, pop-up or frame started a model run for whoever followed it (an outside attacker,
+    session 14): from there the question is only filled in. Typed, bookmarked or linked here, it is asked."""
+    ds = make_ds(ScriptedModel())
+    for site, asks in [
+        ("none", True),
+        ("same-origin", True),
+        ("same-site", False),
+        ("cross-site", False),
+        (None, False),
+    ]:
+        headers = {"sec-fetch-site": site} if site else {}
+        html = (await ds.client.get("/db/-/ask", params={"q": "Top repos?"}, headers=headers)).text
+        assert 'data-question="Top repos?"' in html
+        assert ('data-ask-now="1"' in html) is asks, site
+
+
+@pytest.mark.asyncio
+async def test_no_page_of_the_plugin_may_be_framed(make_ds):
+    """The Ask page's "This is right" and the examples page's "Add example" save trusted examples: framed by
+    another page, one click did it (clickjacking, an outside attacker in session 14)."""
+    ds = make_ds(ScriptedModel(), plugin={"allow_teach": True})
+    for path in ("/db/-/ask", "/-/llm/db/examples", "/db/repos/-/semantic-search", "/-/ask?other=1"):
+        if path == "/-/ask?other=1":  # the list of databases, when there is more than one
+            ds.add_database(Database(ds, memory_name="other"), name="other")
+        response = await ds.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        assert response.headers.get("x-frame-options") == "DENY", path
+        assert response.headers["content-security-policy"] == "frame-ancestors 'none'", path
+
+
+@pytest.mark.asyncio
 async def test_page_for_table_scopes_question_and_examples(make_ds):
     ds = make_ds(ScriptedModel())
     html = (await ds.client.get("/db/-/ask?table=repos")).text
