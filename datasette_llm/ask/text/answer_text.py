@@ -97,20 +97,25 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
         if not positions:
             continue
         scores = index.matrix[positions] @ np.asarray(vector, dtype=np.float32)
-        pks = await db.primary_keys(collection.table) or ["rowid"]
+        pks = await db.primary_keys(collection.table)
         for position, score in zip(positions, scores):
             id_ = index.ids[position]
             pk = tuple(json.loads(id_)) if len(pks) > 1 else (id_,)
-            url = datasette.urls.row(database, collection.table, ",".join(str(v) for v in pk))
-            found.append((collection.table, pk, url, float(score)))
+            found.append((collection.table, pk, row_url(datasette, database, collection.table, pks, pk), float(score)))
     found.sort(key=lambda item: -item[3])
     return found[:k], []
 
 
-async def _named_hits(datasette, actor, database: str, question: str) -> list[tuple]:
-    """Rows the question names outright ("What is Datasette Lite?"), first; score 1.0 marks them."""
+def row_url(datasette, database: str, table: str, pks: list, pk: tuple) -> str:
+    """The row's page, its key encoded as Datasette encodes it: a key is database content, and a raw
+    "../../-/ask?q=x" made the Sources link another page of the site (found by an outside attacker)."""
     from datasette.utils import path_from_row_pks
 
+    return datasette.urls.row(database, table, path_from_row_pks(dict(zip(pks or ["rowid"], pk)), pks, not pks))
+
+
+async def _named_hits(datasette, actor, database: str, question: str) -> list[tuple]:
+    """Rows the question names outright ("What is Datasette Lite?"), first; score 1.0 marks them."""
     from ...config import settings_for
     from .name_match import named_rows
 
@@ -119,8 +124,7 @@ async def _named_hits(datasette, actor, database: str, question: str) -> list[tu
     for collection in await text_collections(datasette, actor, database, settings_for(datasette).table_prefix):
         pks = await db.primary_keys(collection.table)
         for pk in await named_rows(db, collection.table, question):
-            path = path_from_row_pks(dict(zip(pks or ["rowid"], pk)), pks, not pks)
-            found.append((collection.table, pk, datasette.urls.row(database, collection.table, path), 1.0))
+            found.append((collection.table, pk, row_url(datasette, database, collection.table, pks, pk), 1.0))
     return found[:2]
 
 

@@ -189,6 +189,8 @@ async def test_both_path_filters_with_sql_then_retrieves_within_those_rows(tools
     assert result.rows == (("simonw/datasette-cluster-map",), ("simonw/ttok",))
     assert {p["label"] for p in result.passages} <= {"simonw/datasette-cluster-map", "simonw/ttok"}
     assert result.citations[0]["label"] == "simonw/datasette-cluster-map"
+    # Keys are database content: encoded as Datasette encodes them ("/" as ~2F), never a path of their own.
+    assert result.citations[0]["url"] == "/tools/repos/simonw~2Fdatasette-cluster-map"
 
 
 @pytest.mark.asyncio
