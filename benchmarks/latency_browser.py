@@ -1,6 +1,6 @@
 """How long a person waits in the browser: the Ask page in real Chromium, on the two demo databases.
 
-    .venv/bin/python benchmarks/latency_browser.py [--only first|warm|alternating] [--out results.json]
+    .venv/bin/python benchmarks/latency_browser.py [--only first|warm|alternating] [--typing MS] [--out FILE]
 
 The same server, questions and phases as benchmarks/latency.py (which measures the JSON stream API), but each
 question is typed into the Ask page and timed until the SQL's rows are visible (`rows`; text answers have
@@ -9,10 +9,12 @@ the timings line appears). `first data` is rows or sources, whichever the questi
 `rows` counts over the stream API (its `rows` or `answering` event). Chromium is Debian's
 /usr/bin/chromium driven by Playwright (no browser download).
 
-The times are taken in the page: from the Enter key's keydown to the DOM change that adds the rows table or the
-timings line (a MutationObserver; the next frame paints it). Playwright's own waits poll every 500 ms once a wait
-has lasted a second, which added up to half a second to every figure before 2026-12-01 (they came out in steps
-of 0.5 s).
+Questions are pasted into the box at once; with `--typing MS` they are typed key by key (MS milliseconds a key,
+e.g. 150 for a quick typist), so the page reads each question ahead while it is typed (ask.warm), as it does for
+a person. The times are taken in the page: from the Enter key's keydown to the DOM change that adds the rows
+table or the timings line (a MutationObserver; the next frame paints it). Playwright's own waits poll every
+500 ms once a wait has lasted a second, which added up to half a second to every figure before 2026-12-01 (they
+came out in steps of 0.5 s).
 """
 
 from __future__ import annotations
@@ -58,12 +60,15 @@ WATCH = """() => {
 }"""
 
 
-def ask_in_page(page, base: str, database: str, question: str) -> dict:
+def ask_in_page(page, base: str, database: str, question: str, typing_ms: int = 0) -> dict:
     page.goto(f"{base}/{database}/-/ask")
     page.wait_for_selector("#ask-question")
     turn = ".ask-turn:last-child"
-    page.fill("#ask-question", question)
     page.evaluate(WATCH)
+    if typing_ms:  # key by key, as a person types: the page sends the question ahead while it is typed
+        page.type("#ask-question", question, delay=typing_ms)
+    else:  # pasted at once
+        page.fill("#ask-question", question)
     page.press("#ask-question", "Enter")
     page.wait_for_selector(f"{turn} .ask-timings", timeout=TIMEOUT_MS)
     seen = page.evaluate("window.__askTimes")
@@ -104,6 +109,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("first", "warm", "alternating"))
     parser.add_argument("--out")
+    parser.add_argument(
+        "--typing",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="type each question key by key, MS milliseconds a key (0, the default: paste it at once)",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -118,11 +130,11 @@ def main() -> int:
             page = browser.new_page()
             if args.only in (None, "first"):
                 database, question = QUESTIONS[0]
-                results["first"] = [ask_in_page(page, base, database, question)]
+                results["first"] = [ask_in_page(page, base, database, question, args.typing)]
                 print(summary("first", results["first"]), flush=True)
             wait_until_idle(server.pid)
             if args.only in (None, "warm"):
-                results["warm"] = [ask_in_page(page, base, d, q) for d, q in QUESTIONS]
+                results["warm"] = [ask_in_page(page, base, d, q, args.typing) for d, q in QUESTIONS]
                 print(summary("warm", results["warm"]), flush=True)
             if args.only in (None, "alternating"):
                 by_db: dict[str, list[str]] = {}
@@ -130,7 +142,7 @@ def main() -> int:
                     by_db.setdefault(d, []).append(q)
                 names = list(by_db)
                 order = [(names[i % 2], by_db[names[i % 2]][i // 2]) for i in range(2 * min(map(len, by_db.values())))]
-                results["alternating"] = [ask_in_page(page, base, d, q) for d, q in order]
+                results["alternating"] = [ask_in_page(page, base, d, q, args.typing) for d, q in order]
                 print(summary("alternating", results["alternating"]), flush=True)
             browser.close()
     finally:
