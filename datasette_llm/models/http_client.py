@@ -5,7 +5,7 @@ with every byte, so a server sending a byte a second held a request, and its pla
 ever; it read bodies of any size (+3 GB of memory for a body that never ends, +2 GB for a gzip bomb), followed
 redirects to any host with the prompt in the body, and put a 50 MB error body into the user's response.
 
-Here one deadline covers the whole exchange (connecting, the status, every byte of the body), the bytes read
+Here one deadline covers the whole exchange (connecting, the headers, every byte of the body), the bytes read
 are capped, redirects are errors, compression is neither asked for nor accepted, and an error keeps a short
 excerpt of what the server said. Every failure is an `HttpFailure`, which openai.py turns into the plugin's
 errors; nothing here knows about models.
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpcore
 import httpx
 
 CONNECT_SECONDS = 10.0
@@ -62,6 +63,67 @@ def retry_after(headers) -> float | None:
         return None
 
 
+# -- one deadline for every socket operation of a request -------------------------------------------------
+# httpx's timeouts bound each read, not the exchange: a server that sends its headers a line a second (a second
+# outside attacker, after the body was bounded) held a request, and its place in the queue, for ever. Every read,
+# write and connect of the thread's current request is given at most the time left before its deadline.
+
+_current = threading.local()
+
+
+def _bounded(timeout: float | None) -> float | None:
+    deadline = getattr(_current, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the request's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _bounded(timeout)))
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self):
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = self._backend.connect_tcp(host, port, _bounded(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return _DeadlineStream(self._backend.connect_unix_socket(path, _bounded(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _transport() -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport()
+    transport._pool = httpcore.ConnectionPool(  # httpx has no argument for the network backend
+        ssl_context=httpx.create_ssl_context(), network_backend=_DeadlineBackend()
+    )
+    return transport
+
+
 class ModelHttp:
     """POSTs JSON to `base_url` + a path; GETs for status checks. Thread-safe (one httpx.Client)."""
 
@@ -70,6 +132,7 @@ class ModelHttp:
         self.client = httpx.Client(
             follow_redirects=False,
             headers={"authorization": f"Bearer {api_key}", "accept-encoding": "identity"},
+            transport=_transport(),
         )
 
     @contextmanager
@@ -79,6 +142,7 @@ class ModelHttp:
         if remaining <= 0:
             raise HttpFailure("timeout", "no time was left to send the request")
         timeout = httpx.Timeout(remaining, connect=min(remaining, CONNECT_SECONDS))
+        _current.deadline = deadline
         try:
             with self.client.stream(method, self.base_url + path, json=payload, timeout=timeout) as response:
                 self._check(response, deadline)
@@ -87,6 +151,8 @@ class ModelHttp:
             raise HttpFailure("timeout", "the server did not answer in time") from None
         except httpx.HTTPError as error:  # refused, reset, not HTTP, a bad chunk: nothing usable came back
             raise HttpFailure("connection", clip(str(error) or type(error).__name__)) from None
+        finally:
+            _current.deadline = None
 
     def _check(self, response: httpx.Response, deadline: float) -> None:
         encoding = response.headers.get("content-encoding", "identity").strip().lower()

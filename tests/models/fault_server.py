@@ -49,6 +49,16 @@ class FaultServer:
                 writer.write(b" ")
                 await writer.drain()
                 await asyncio.sleep(0.2)
+        if behaviour == "drip_headers":  # a status line, then a header a second, for ever
+            writer.write(b"HTTP/1.1 200 OK\r\n")
+            for number in range(10**6):
+                writer.write(f"X-Drip-{number}: 1\r\n".encode())
+                await writer.drain()
+                await asyncio.sleep(0.2)
+        if behaviour == "byte_then_silence":  # one byte of the body, then nothing
+            writer.write(f"{ok_head}Content-Length: 100\r\n\r\n{{".encode())
+            await writer.drain()
+            await asyncio.sleep(3600)
         if behaviour == "endless":  # a body that never ends
             writer.write(f"{ok_head}Transfer-Encoding: chunked\r\n\r\n".encode())
             chunk = b"x" * 65536

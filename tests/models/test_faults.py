@@ -153,9 +153,11 @@ def embedding_model_at(base_url, timeout=3.0):
     return embedding_model_for(load_settings({**settings, "model_timeout": timeout}, {}))
 
 
-def test_a_server_sending_a_byte_at_a_time_ends_at_the_timeout_and_frees_its_place():
-    """Its timeout restarted with every byte: the request, and its place in the queue, were held for ever."""
-    with FaultServer("drip") as server:
+@pytest.mark.parametrize("behaviour", ["drip", "drip_headers", "byte_then_silence"])
+def test_a_server_sending_a_byte_at_a_time_ends_at_the_timeout_and_frees_its_place(behaviour):
+    """Its timeout restarted with every byte (of the body, then, found by a second attacker, of the headers):
+    the request, and its place in the queue, were held for ever."""
+    with FaultServer(behaviour) as server:
         model = model_for(server.base_url, timeout=1.5)
         started = time.monotonic()
         with pytest.raises(ModelTimeout):
