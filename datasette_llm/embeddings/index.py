@@ -163,6 +163,12 @@ class QueryEmbeddings:
                 self._items.popitem(last=False)
         return vector
 
+    def forget(self, model, text: str) -> None:
+        """Drop a vector that proved unusable (dimensions that match no index): the next search embeds again,
+        instead of failing until 512 other queries push it out (found by an outside attacker's model server)."""
+        with self._lock:
+            self._items.pop((model.name, id(model), text), None)
+
 
 INDEXES = IndexCache()
 QUERY_EMBEDDINGS = QueryEmbeddings()

@@ -55,6 +55,7 @@ async def semantic_ranking(datasette, targets, q, depth, timings, notes, *, stri
         db = permissions.get_database(datasette, target.database)
         index = await INDEXES.get(db, target.tables, target.collection.id)
         if len(index) and index.dimensions != len(vector):
+            QUERY_EMBEDDINGS.forget(model, q)
             message = (
                 f"{target.label}: stored vectors have {index.dimensions} dimensions but {model.name} "
                 f"gives {len(vector)}; rebuild the collection with this model."

@@ -324,10 +324,12 @@ class EmbeddingModel(ABC):
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         parts = [self._embed(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-        vectors = np.vstack(parts)
-        if not np.isfinite(vectors).all():  # NaN would be cached and score every later search NaN (invalid JSON)
-            raise ModelError(f"The embedding model {self.name} returned values that are not finite numbers.")
-        return normalise(vectors)
+        vectors = normalise(np.vstack(parts))
+        norms = np.linalg.norm(vectors, axis=1)
+        if not (np.isfinite(vectors).all() and (norms > 0.5).all()):  # NaN, infinities, zeros: cached, they would
+            # score every later search for the same words NaN (invalid JSON) or 0
+            raise ModelError(f"The embedding model {self.name} returned vectors that are not usable numbers.")
+        return vectors
 
     async def aembed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         texts = list(texts)

@@ -293,6 +293,9 @@ def embedding_matrix(body, count: int) -> np.ndarray:
         raise HttpFailure("not_json", "its vectors hold values that are not numbers") from None
     if matrix.ndim != 2 or not np.isfinite(matrix).all():
         raise HttpFailure("not_json", "its vectors hold values that are not finite numbers")
-    if not np.linalg.norm(matrix, axis=1).all():
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    if not norms.all():
         raise HttpFailure("not_json", "it sent a vector of zeros, which matches nothing")
-    return matrix.astype(np.float32)
+    # Made unit length here, in float64: 1e30 or 1e-25 times a vector overflowed or vanished in float32 (a second
+    # outside attacker), and a vector of zeros or infinities was cached.
+    return (matrix / norms).astype(np.float32)

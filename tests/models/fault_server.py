@@ -82,6 +82,8 @@ class FaultServer:
             "surrogate": '{"choices": [{"message": {"content": "```sql\\nselect 1 -- \\ud800\\n```"}}]}',
             "nan_vectors": '{"data": [{"index": 0, "embedding": [NaN, 1.0]}]}',
             "short_vectors": json.dumps({"data": []}),
+            "scaled_vectors": json.dumps({"data": [{"index": 0, "embedding": [6e29, 8e29]}]}),
+            "tiny_vectors": json.dumps({"data": [{"index": 0, "embedding": [6e-26, 8e-26]}]}),
         }
         if behaviour not in bodies:
             return False

@@ -219,3 +219,13 @@ async def test_vectors_that_are_not_numbers_are_refused_never_cached():
         server.behaviour = "ok"
         vector = await cache.get(model, "rocket fuel")
         assert abs(float(vector[0]) - 0.6) < 1e-6 and abs(float(vector[1]) - 0.8) < 1e-6
+        # Finite in float64, out of float32's range: they became zeros or infinities (a second attacker).
+        for behaviour in ("scaled_vectors", "tiny_vectors"):
+            server.behaviour = behaviour
+            vector = await cache.get(model, f"rocket fuel {behaviour}")
+            assert abs(float(vector[0]) - 0.6) < 1e-6 and abs(float(vector[1]) - 0.8) < 1e-6, vector
+        # A vector that proved unusable (dimensions no index has) is forgotten: the next search embeds again.
+        cache.forget(model, "rocket fuel")
+        server.behaviour = "nan_vectors"
+        with pytest.raises(ModelError):
+            await cache.get(model, "rocket fuel")

@@ -94,7 +94,9 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
         vector = await QUERY_EMBEDDINGS.get(model, question)
         index = await INDEXES.get(db, collection.store, collection.collection.id)
         positions = [i for i, id_ in enumerate(index.ids) if id_ in ids]
-        if not positions:
+        if not positions or index.dimensions != len(vector):  # another model's vectors: nothing to compare
+            if positions:
+                QUERY_EMBEDDINGS.forget(model, question)
             continue
         scores = index.matrix[positions] @ np.asarray(vector, dtype=np.float32)
         pks = await db.primary_keys(collection.table)
