@@ -221,16 +221,43 @@ async def stream_view(request, datasette, send):
 
 @json_errors
 async def warm_view(request, datasette):
-    """POST the question being typed to /{database}/-/ask.warm: the model reads its prompts ahead, when idle
-    (ask/read_ahead.py). Same body, checks and errors as ask.json; answers {"read": {"sql", "answer"}} at
-    once when the model is busy or warm-ups are off. Nothing is written, run or shown."""
+    """POST the question being typed to /{database}/-/ask.warm: 202 at once, after the same checks and errors
+    as ask.json; an idle local model then reads its prompts ahead (ask/read_ahead.py). Nothing is written, run
+    or shown, and the answer is the same whatever the model did: one that waited for the read told a stranger
+    how much of a guess matched the last question asked (a prompt held read is read faster; found by an outside
+    attacker in session 14)."""
     settings = settings_for(datasette)
     ask_request = await read_ask_request(datasette, request, settings)
     pipeline = await new_pipeline(datasette, request.actor, ask_request)
-    read = {"sql": False, "answer": False}
-    if settings.warm_up and pipeline.model.prompt_cache and not pipeline.model.busy():
-        read = await read_ahead(pipeline)
-    return json_response({"read": read})
+    if settings.warm_up and pipeline.model.prompt_cache:
+        AHEAD.read_soon(pipeline)
+    return json_response({"ok": True}, status=202)
+
+
+class ReadingAhead:
+    """The questions being typed, read one at a time; only the latest waiting one is kept (a newer text of the
+    same question, or another visitor's: either way the older one would be read for nothing)."""
+
+    def __init__(self):
+        self.waiting: AskPipeline | None = None
+        self.task: asyncio.Task | None = None
+
+    def read_soon(self, pipeline: AskPipeline) -> asyncio.Task:
+        self.waiting = pipeline
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._read_all())
+        return self.task
+
+    async def _read_all(self):
+        while self.waiting is not None:
+            pipeline, self.waiting = self.waiting, None
+            try:
+                await read_ahead(pipeline)
+            except Exception:  # an optimisation: the question itself reports real problems
+                logger.debug("datasette-llm: reading ahead on %s failed", pipeline.database, exc_info=True)
+
+
+AHEAD = ReadingAhead()
 
 
 async def page_view(request, datasette):

@@ -252,7 +252,8 @@ async def test_a_question_being_typed_is_read_as_it_will_be_sent(make_ds, body):
     model = ReadingModel()
     ds = make_ds(model)
     response = await ds.client.post("/db/-/ask.warm", json=body)
-    assert response.status_code == 200 and response.json() == {"read": {"sql": True, "answer": True}}
+    assert response.status_code == 202 and response.json() == {"ok": True}
+    await web_ask.AHEAD.task
     assert model.calls == [] and model.streamed == []  # nothing written, nothing run
     (sql_messages, sql_options, sql_upto), (answer_messages, answer_options, upto) = model.read
     response = await ds.client.post("/db/-/ask.json", json=body)
@@ -285,11 +286,13 @@ async def test_reading_ahead_is_checked_like_a_question_and_never_waits(make_ds)
     assert model.read == []
     model._gate.waiting = 1  # a question is running: reading ahead must not wait for it, nor delay it
     response = await ds.client.post("/db/-/ask.warm", json=question)
-    assert response.json() == {"read": {"sql": False, "answer": False}} and model.read == []
+    await web_ask.AHEAD.task
+    assert (response.status_code, response.json()) == (202, {"ok": True}) and model.read == []
     model._gate.waiting = 0
     off = make_ds(model, plugin={"warm_up": False})
     response = await off.client.post("/db/-/ask.warm", json=question)
-    assert response.json() == {"read": {"sql": False, "answer": False}} and model.read == []
+    await web_ask.AHEAD.task
+    assert (response.status_code, response.json()) == (202, {"ok": True}) and model.read == []
     assert model.calls == []  # no request above reached the model
     assert 'data-warm-url=""' in (await off.client.get("/db/-/ask")).text
     assert 'data-warm-url="/db/-/ask.warm"' in (await ds.client.get("/db/-/ask")).text
@@ -297,7 +300,32 @@ async def test_reading_ahead_is_checked_like_a_question_and_never_waits(make_ds)
     plain = make_ds(api_model)
     assert 'data-warm-url=""' in (await plain.client.get("/db/-/ask")).text
     response = await plain.client.post("/db/-/ask.warm", json=question)
-    assert response.json() == {"read": {"sql": False, "answer": False}} and api_model.calls == []
+    await web_ask.AHEAD.task
+    assert response.status_code == 202 and api_model.calls == []
+
+
+@pytest.mark.asyncio
+async def test_reading_ahead_answers_before_it_reads_and_keeps_only_the_latest_text(make_ds):
+    """The answer never waits for the read: its time told a stranger how much of a guessed question the model
+    already held, i.e. what the last visitor asked (an outside attacker, session 14). While a read runs, only
+    the latest text waits for the next."""
+    release = asyncio.Event()
+
+    class SlowReader(ReadingModel):
+        async def _read_ahead(self, messages, options, upto):
+            await release.wait()
+            return await super()._read_ahead(messages, options, upto)
+
+    model = SlowReader()
+    ds = make_ds(model)
+    for text in ("Which repos", "Which repos have", "Which repos have the most stars?"):
+        response = await ds.client.post("/db/-/ask.warm", json={"question": text})
+        assert (response.status_code, response.json()) == (202, {"ok": True}) and model.read == []
+    release.set()
+    await web_ask.AHEAD.task
+    questions = [messages[-1]["content"] for messages, _, upto in model.read if not upto]
+    assert questions[-1].endswith("Which repos have the most stars?") and len(questions) <= 2
+    assert not any(q.endswith("Which repos have") for q in questions)  # replaced while it waited: never read
 
 
 @pytest.mark.asyncio
