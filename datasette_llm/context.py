@@ -80,6 +80,17 @@ def _render(columns, rows, limit):
     return lines, clipped
 
 
+def _columns_that_fit(columns: list[str], first: list[str], count_tokens, budget_tokens: int) -> int:
+    """How many of the first columns leave room for their names and the first row (at least one)."""
+    width = len(columns)
+    while width > 1:
+        cost = count_tokens(" | ".join(columns[:width])) + count_tokens(" | ".join(first[:width])) + 2
+        if cost <= budget_tokens:
+            break
+        width -= 1
+    return width
+
+
 def fit_rows(
     columns: Sequence[str],
     rows: Sequence[Sequence],
@@ -99,17 +110,25 @@ def fit_rows(
     do not fit the budget are left out (the notes repeat it); rows after the first `max_rows` are left out
     because `over_max_rows`.
     """
-    columns = [str(c) for c in columns]
+    names = [str(c) for c in columns]
     limit = max(MIN_CELL_CHARS, max_cell_chars)
     while True:
-        header_lines, _ = _render(columns, [], limit)
+        # A name is clipped as a cell is (a model's alias, or an expression as its own name, can be 12 KB: an
+        # outside attacker's model made that a 500); names that still do not fit leave their columns out.
+        columns = [render_cell(name, limit)[0] for name in names]
+        first = [render_cell(value, limit)[0] for value in rows[0]] if rows else []
+        width = _columns_that_fit(columns, first, count_tokens, budget_tokens)
+        header_lines, _ = _render(columns[:width], [], limit)
         used = count_tokens(header_lines[0]) + 1
+        if used > budget_tokens and limit > MIN_CELL_CHARS:
+            limit = max(MIN_CELL_CHARS, limit // 2)
+            continue
         if used > budget_tokens:
-            raise ValueError("the context budget is too small for even the column names")
+            raise ValueError("the context budget is too small for even one column name")
         shown_lines = [header_lines[0]]
         clipped: dict[str, int] = {}
         for row in rows if max_rows is None else rows[:max_rows]:
-            lines, row_clipped = _render(columns, [row], limit)
+            lines, row_clipped = _render(columns[:width], [row[:width]], limit)
             cost = count_tokens(lines[1]) + 1
             if used + cost > budget_tokens:
                 break
@@ -118,7 +137,9 @@ def fit_rows(
             for column, n in row_clipped.items():
                 clipped[column] = clipped.get(column, 0) + n
         rows_shown = len(shown_lines) - 1
-        if rows_shown > 0 or not rows or limit <= MIN_CELL_CHARS:
+        if (rows_shown > 0 and width == len(columns)) or (rows_shown > 0 and limit <= MIN_CELL_CHARS):
+            break
+        if not rows or limit <= MIN_CELL_CHARS:
             break
         limit = max(MIN_CELL_CHARS, limit // 2)
 
@@ -129,6 +150,8 @@ def fit_rows(
     elif rows_shown < len(rows):
         why = over_max_rows if max_rows is not None and rows_shown == max_rows else left_out
         notes.append(f"{rows_shown:,} of {len(rows):,} rows shown; the rest {why}")
+    if width < len(columns):
+        notes.append(f"only the first {width:,} of {len(columns):,} columns were shown (their names are long)")
     for column, count in clipped.items():
         notes.append(f"{column} clipped to {limit:,} characters in {count:,} of {rows_shown:,} rows")
     return FittedRows(

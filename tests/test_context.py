@@ -130,3 +130,16 @@ def test_reals_show_the_value_sqlite_itself_shows(bits):
     # (2.02617335187256e+103 where the double is 2.026173351872565...e+103).
     assert abs(Decimal(shown) - Decimal(sqlite_text)) <= unit, (shown, sqlite_text)
     assert len(shown.lstrip("-").split("e")[0].replace(".", "").lstrip("0")) <= 16  # at most 15 digits (+ ".0")
+
+
+def test_long_column_names_are_clipped_and_columns_left_out_with_a_note():
+    """A model's alias, or an expression as its own name, can be 12 KB: the answer failed with a 500 (an outside
+    attacker's model server). Names are clipped as cells are; names that still do not fit leave their columns out."""
+    count = lambda text: len(text) // 4 + 1  # noqa: E731
+    name = "CASE WHEN x = 1 THEN 'a' " * 500
+    fitted = fit_rows([name], [("a",), ("b",)], count_tokens=count, budget_tokens=120)
+    assert fitted.rows_shown == 2 and len(fitted.text.splitlines()[0]) < 250
+    wide = [f"column_{i}_" + "x" * 300 for i in range(100)]
+    fitted = fit_rows(wide, [tuple(range(100))], count_tokens=count, budget_tokens=200)
+    assert fitted.rows_shown == 1 and count(fitted.text) <= 200
+    assert any(note.startswith("only the first") and "of 100 columns" in note for note in fitted.notes)
