@@ -1,6 +1,6 @@
 """How long a person waits in the browser: the Ask page in real Chromium, on the two demo databases.
 
-    .venv/bin/python benchmarks/latency_browser.py [--only first|warm|alternating] [--typing MS] [--out FILE]
+    .venv/bin/python benchmarks/latency_browser.py [--only first|warm|alternating] [--typing MS] [--out F]
 
 The same server, questions and phases as benchmarks/latency.py (which measures the JSON stream API), but each
 question is typed into the Ask page and timed until the SQL's rows are visible (`rows`; text answers have
@@ -10,11 +10,10 @@ the timings line appears). `first data` is rows or sources, whichever the questi
 /usr/bin/chromium driven by Playwright (no browser download).
 
 Questions are pasted into the box at once; with `--typing MS` they are typed key by key (MS milliseconds a key,
-e.g. 150 for a quick typist), so the page reads each question ahead while it is typed (ask.warm), as it does for
-a person. The times are taken in the page: from the Enter key's keydown to the DOM change that adds the rows
-table or the timings line (a MutationObserver; the next frame paints it). Playwright's own waits poll every
-500 ms once a wait has lasted a second, which added up to half a second to every figure before 2026-12-01 (they
-came out in steps of 0.5 s).
+e.g. 150 for a quick typist). The times are taken in the page: from the Enter key's keydown to the DOM change
+that adds the rows table or the timings line (a MutationObserver; the next frame paints it). Playwright's own
+waits poll every 500 ms once a wait has lasted a second, which added up to half a second to every figure before
+2026-12-01 (they came out in steps of 0.5 s).
 """
 
 from __future__ import annotations
@@ -65,7 +64,7 @@ def ask_in_page(page, base: str, database: str, question: str, typing_ms: int = 
     page.wait_for_selector("#ask-question")
     turn = ".ask-turn:last-child"
     page.evaluate(WATCH)
-    if typing_ms:  # key by key, as a person types: the page sends the question ahead while it is typed
+    if typing_ms:  # key by key, as a person types
         page.type("#ask-question", question, delay=typing_ms)
     else:  # pasted at once
         page.fill("#ask-question", question)

@@ -122,14 +122,9 @@ def answer_options(max_tokens: int) -> ChatOptions:
 
 
 def answer_messages(question: str, sql: str, shown: str = "", rows: str = "", notes: str = "") -> list[dict]:
-    """The prompt of an answer from rows: the question and SQL come before the rows (see answer_lead)."""
+    """The prompt of an answer from rows: the question and the SQL, then the rows."""
     user = prompts.ANSWER_USER.format(question=question, sql=sql, shown=shown, rows=rows, notes=notes)
     return [{"role": "system", "content": prompts.ANSWER_SYSTEM}, {"role": "user", "content": user}]
-
-
-def answer_lead(question: str) -> str:
-    """What every answer prompt of `question` says before its SQL: the part that can be read before it exists."""
-    return prompts.ANSWER_USER.split("{sql}", 1)[0].format(question=question)
 
 
 class Answering:

@@ -56,7 +56,7 @@ class WritingSql:
         return None, None
 
     def sql_request(self) -> tuple[list[dict], ChatOptions]:
-        """The first SQL prompt of this question and its greedy options (read_ahead.py reads the same)."""
+        """The first SQL prompt of this question and its greedy options (voting samples from the same)."""
         messages = sql_messages(self.schema, self.question, self.history, self.shots)
         options = ChatOptions(
             max_tokens=self.settings.sql_max_tokens,

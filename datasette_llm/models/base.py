@@ -232,19 +232,6 @@ class ChatModel(ABC):
             return False
         return await self._warm(messages, options)
 
-    async def read_ahead(self, messages: list[Message], options: ChatOptions, upto: str = "") -> bool:
-        """Read the prompt of `messages` into the prompt cache of `options.cache_slot` as a request with them
-        would read it (up to the end of the text `upto` when given, else all but its last token), ahead of that
-        request: while someone is still typing the question. Only when idle, and it gives way to real work at
-        once; a backend bounds how much it reads so. Returns whether it read; backends without a prompt cache
-        have nothing to do."""
-        if not self.prompt_cache or self.busy():
-            return False
-        return await self._read_ahead(messages, options, upto)
-
-    async def _read_ahead(self, messages: list[Message], options: ChatOptions, upto: str) -> bool:
-        return False
-
     def open_slots(self, slots: Sequence[str]) -> None:
         """Load what requests on these cache slots need (a local model's contexts) ahead of the first request
         (blocking). Backends with nothing local to load have nothing to do."""

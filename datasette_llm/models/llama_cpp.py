@@ -27,11 +27,6 @@ from .prompt_states import PrefixStates, model_identity
 # A warm-up reads a prefix in pieces of this many tokens, so that it yields to a question within a few seconds
 # (measured here: ubatch 128 read 71 tokens/s, 256 80, 512 101; requests read in whole batches).
 PREFIX_CHUNK = 256
-# Reading a question ahead while it is typed (read_ahead): in pieces this small, so that a question sent meanwhile
-# waits at most one of them (about 0.4 s here), and only while the new tokens are this few (a question, its
-# trusted examples and the start of the reply: not a stranger's 2,000-character essay at every keystroke).
-AHEAD_CHUNK = 24
-AHEAD_MAX_TOKENS = 256
 # While writing, the thread count is chosen again this often from the cores other work used meanwhile: chosen
 # only at the start, a burst before the request (a browser loading the Ask page) kept a whole answer on 1 thread.
 THREAD_CHECK_SECONDS = 0.5
@@ -161,9 +156,7 @@ class LlamaCppChatModel(ChatModel):
         """How many of `tokens` the context already holds, from the start."""
         return common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
 
-    def _read(
-        self, llama, tokens: Sequence[int], should_stop: Callable[[], bool] | None = None, chunk: int = PREFIX_CHUNK
-    ) -> bool:
+    def _read(self, llama, tokens: Sequence[int], should_stop: Callable[[], bool] | None = None) -> bool:
         """Make the context hold exactly `tokens`, reading only what it does not hold yet; False if stopped."""
         held = self._held(llama, tokens)
         if held == len(tokens) and held == llama.n_tokens:
@@ -171,7 +164,7 @@ class LlamaCppChatModel(ChatModel):
         llama._ctx.kv_cache_seq_rm(-1, held, -1)
         llama.n_tokens = held
         started, start = time.perf_counter(), held
-        step = chunk if should_stop is not None else max(1, len(tokens))
+        step = PREFIX_CHUNK if should_stop is not None else max(1, len(tokens))
         for at in range(held, len(tokens), step):
             if should_stop is not None and should_stop():
                 return False
@@ -397,42 +390,6 @@ class LlamaCppChatModel(ChatModel):
                 return self._restore_prefix(llama, prefix, should_stop)
             finally:
                 self._load.others_busy()
-
-    def read_prompt(
-        self, messages: list[Message], options: ChatOptions, upto: str = "", should_stop: Callable[[], bool] = bool
-    ) -> bool:
-        """Blocking part of read_ahead(): make the context of `options.cache_slot` hold the prompt's tokens up to
-        the end of `upto` (all but the last without it), as a request with these messages would read them. Gives
-        way: never waits for the model, stops between pieces once `should_stop()`, reads at most
-        AHEAD_MAX_TOKENS new tokens after the saved prefix state."""
-        llama = self._model(options.cache_slot)
-        prompt = self._prompt(llama, messages, options.reply_prefix)
-        if prompt is None:
-            return False
-        text, tokens, _, _ = prompt
-        wanted = prefix_tokens(llama, text, tokens, upto) if upto else list(tokens[:-1])
-        if not wanted or len(tokens) + options.max_tokens > self.n_ctx:
-            return False
-        if not self._run_lock.acquire(blocking=False):
-            return False  # a request (or another read) has the model
-        try:
-            prefix = self._prefix_tokens(llama, text, tokens, options.prefix)
-            if should_stop() or len(wanted) - max(len(prefix), self._held(llama, wanted)) > AHEAD_MAX_TOKENS:
-                return False
-            self._use_free_cores(llama)
-            if not self._restore_prefix(llama, prefix, should_stop):
-                return False
-            return self._read(llama, wanted, should_stop, chunk=AHEAD_CHUNK)
-        except (ValueError, RuntimeError):  # a read ahead is an optimisation: the request reports real problems
-            return False
-        finally:
-            self._run_lock.release()
-            self._load.others_busy()
-
-    async def _read_ahead(self, messages: list[Message], options: ChatOptions, upto: str) -> bool:
-        import asyncio
-
-        return await asyncio.to_thread(self.read_prompt, messages, options, upto, self.busy)
 
     async def _warm(self, messages: list[Message], options: ChatOptions) -> bool:
         import asyncio

@@ -855,54 +855,6 @@
     }
   }
 
-  /* ---- reading ahead: while the question is typed, the model reads its prompt (ask.warm) ---------------- */
-
-  /* The question as it stands goes to {database}/-/ask.warm when typing pauses for AHEAD_PAUSE ms, and at least
-     every AHEAD_EVERY ms while it goes on; one request at a time, never while a question runs. The server reads
-     it into the model only when the model is idle; the question, once sent, starts from what was read. */
-  var AHEAD_PAUSE = 250;
-  var AHEAD_EVERY = 1000;
-  var AHEAD_MIN_CHARS = 8;
-  var ahead = {timer: null, inFlight: false, sent: "", waitingSince: 0};
-
-  function readAhead() {
-    ahead.timer = null;
-    var question = box.value.trim();
-    if (ahead.inFlight || state.controller || question.length < AHEAD_MIN_CHARS || question === ahead.sent) {
-      return;  // in flight: sent again when it is back, if the question changed meanwhile
-    }
-    ahead.inFlight = true;
-    ahead.sent = question;
-    ahead.waitingSince = 0;
-    fetch(form.dataset.warmUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {"content-type": "application/json", "x-csrftoken": form.dataset.csrftoken},
-      body: JSON.stringify(questionPayload(question))
-    }).then(function (response) {
-      return response.text();  // read to its end: the connection is free again
-    }).catch(function () {
-      /* only an optimisation: the question itself reports problems */
-    }).finally(function () {
-      ahead.inFlight = false;
-      if (box.value.trim() !== ahead.sent && !state.controller) {
-        scheduleReadAhead();
-      }
-    });
-  }
-
-  function scheduleReadAhead() {
-    if (!form.dataset.warmUrl || state.controller) {
-      return;
-    }
-    var now = Date.now();
-    ahead.waitingSince = ahead.waitingSince || now;
-    if (ahead.timer) {
-      clearTimeout(ahead.timer);
-    }
-    ahead.timer = setTimeout(readAhead, now - ahead.waitingSince >= AHEAD_EVERY ? 0 : AHEAD_PAUSE);
-  }
-
   function startOver() {
     state.turns = [];
     conversation.textContent = "";
@@ -919,7 +871,6 @@
     event.preventDefault();
     ask(box.value);
   });
-  box.addEventListener("input", scheduleReadAhead);
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();

@@ -20,7 +20,6 @@ from .. import permissions
 from ..ask import charts
 from ..ask.pipeline import AskPipeline
 from ..ask.question import check_question, normalise_history
-from ..ask.read_ahead import read_ahead
 from ..ask.results import AskResult
 from ..ask.route import ASK_MODES
 from ..ask.text.answer_text import text_collections
@@ -220,47 +219,6 @@ async def stream_view(request, datasette, send):
     await stream.close()
 
 
-@json_errors
-async def warm_view(request, datasette):
-    """POST the question being typed to /{database}/-/ask.warm: 202 at once, after the same checks and errors
-    as ask.json; an idle local model then reads its prompts ahead (ask/read_ahead.py). Nothing is written, run
-    or shown, and the answer is the same whatever the model did: one that waited for the read told a stranger
-    how much of a guess matched the last question asked (a prompt held read is read faster; found by an outside
-    attacker in session 14)."""
-    settings = settings_for(datasette)
-    ask_request = await read_ask_request(datasette, request, settings)
-    pipeline = await new_pipeline(datasette, request.actor, ask_request)
-    if settings.warm_up and pipeline.model.prompt_cache:
-        AHEAD.read_soon(pipeline)
-    return json_response({"ok": True}, status=202)
-
-
-class ReadingAhead:
-    """The questions being typed, read one at a time; only the latest waiting one is kept (a newer text of the
-    same question, or another visitor's: either way the older one would be read for nothing)."""
-
-    def __init__(self):
-        self.waiting: AskPipeline | None = None
-        self.task: asyncio.Task | None = None
-
-    def read_soon(self, pipeline: AskPipeline) -> asyncio.Task:
-        self.waiting = pipeline
-        if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._read_all())
-        return self.task
-
-    async def _read_all(self):
-        while self.waiting is not None:
-            pipeline, self.waiting = self.waiting, None
-            try:
-                await read_ahead(pipeline)
-            except Exception:  # an optimisation: the question itself reports real problems
-                logger.debug("datasette-llm: reading ahead on %s failed", pipeline.database, exc_info=True)
-
-
-AHEAD = ReadingAhead()
-
-
 async def page_view(request, datasette):
     """GET /{database}/-/ask(?table=&q=): the Ask page. Errors use Datasette's own error pages."""
     database = tilde_decode(request.url_vars["database"])
@@ -292,7 +250,6 @@ async def page_view(request, datasette):
         "max_question_chars": settings.max_question_chars,
         "truncate_cells": datasette.setting("truncate_cells_html") or 0,  # Datasette's own, for its tables too
         "stream_url": base + "/-/ask.stream",
-        "warm_url": base + "/-/ask.warm" if settings.warm_up and chat_model_for(settings).prompt_cache else "",
         "ask_css": datasette.urls.static_plugins("datasette-llm", "ask.css"),
         "ask_js": datasette.urls.static_plugins("datasette-llm", "ask.js"),
         "chart_scripts": [datasette.urls.static_plugins("datasette-llm", path) for path in VEGA_SCRIPTS],
@@ -404,5 +361,4 @@ ROUTES = [
     (r"^/(?P<database>[^/]+)/-/ask$", page_view),
     (r"^/(?P<database>[^/]+)/-/ask\.json$", json_view),
     (r"^/(?P<database>[^/]+)/-/ask\.stream$", stream_view),
-    (r"^/(?P<database>[^/]+)/-/ask\.warm$", warm_view),
 ]

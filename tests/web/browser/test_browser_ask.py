@@ -152,40 +152,6 @@ def test_ask_in_the_browser(demo_server, browser):
     page.close()
 
 
-def test_a_question_is_read_while_it_is_typed(demo_server, browser):
-    """While the visitor types, the page sends the question as it stands to ask.warm (when typing pauses, and
-    every second while it goes on), one request at a time; the idle model reads it. Once sent, the question is
-    answered as any other: the rows on the page are the database's."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    sent = []
-    page.on("request", lambda r: sent.append(r) if r.url.endswith("/-/ask.warm") else None)
-    page.goto(f"{demo_server}/simonw_releases/-/ask")
-
-    def is_whole_question(response):
-        return response.url.endswith("/-/ask.warm") and json.loads(response.request.post_data)["question"] == QUESTION
-
-    with page.expect_response(is_whole_question, timeout=120_000) as whole:
-        page.type("#ask-question", QUESTION, delay=120)
-    assert whole.value.status == 202  # at once, whatever the model does (it reads when it is idle)
-    questions = [json.loads(r.post_data)["question"] for r in sent]
-    partial = [q for q in questions if q != QUESTION]
-    assert partial and all(QUESTION.startswith(q) for q in partial), questions  # sent while it was typed
-    assert all(json.loads(r.post_data)["history"] == [] for r in sent)
-    page.wait_for_timeout(1500)  # the model reads the whole question (tests/models: then it reads 1 token)
-
-    before = len(sent)
-    page.press("#ask-question", "Enter")
-    page.wait_for_selector(".ask-turn:nth-child(1) .ask-timings", timeout=ANSWER_TIMEOUT_MS)
-    assert len(sent) == before  # nothing is read ahead once the question is on its way
-    turn = page.locator(".ask-turn").nth(0)
-    assert turn.locator(".ask-error").count() == 0, turn.inner_text()
-    rows = turn.locator("table.rows-and-columns tbody tr")
-    cells = [set(rows.nth(i).locator("td").all_inner_texts()) for i in range(rows.count())]
-    shown = {full_name for full_name, name in true_top_five() for row in cells if {full_name, name} & row}
-    assert rows.count() == 5 and shown == {full_name for full_name, _ in true_top_five()}, cells
-    page.close()
-
-
 def test_a_chart_for_releases_per_year_with_the_real_model(demo_server, browser):
     """Issue 18's demo: "How many releases were published each year?" draws a chart above the table, one mark
     per row, from the rows the real model's SQL returned (read back from SQLite with the SQL the page shows)."""
