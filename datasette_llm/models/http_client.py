@@ -116,11 +116,38 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def _transport() -> httpx.HTTPTransport:
+def environment_proxy(base_url: str) -> str | None:
+    """The HTTP(S) proxy the environment sets for `base_url` (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), as httpx and
+    the OpenAI client would use it: a transport of one's own makes httpx ignore them."""
+    from urllib.parse import urlsplit
+    from urllib.request import getproxies, proxy_bypass
+
+    parts = urlsplit(base_url)
+    proxy = getproxies().get(parts.scheme)
+    if not proxy or not proxy.startswith(("http://", "https://")) or proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
+
+
+def _transport(base_url: str) -> httpx.HTTPTransport:
     transport = httpx.HTTPTransport()
-    transport._pool = httpcore.ConnectionPool(  # httpx has no argument for the network backend
-        ssl_context=httpx.create_ssl_context(), network_backend=_DeadlineBackend()
-    )
+    ssl_context, backend = httpx.create_ssl_context(), _DeadlineBackend()
+    proxy = environment_proxy(base_url)
+    if proxy:
+        parsed = httpx.Proxy(proxy)
+        url = httpcore.URL(
+            scheme=parsed.url.raw_scheme, host=parsed.url.raw_host, port=parsed.url.port, target=parsed.url.raw_path
+        )
+        pool = httpcore.HTTPProxy(
+            proxy_url=url,
+            proxy_auth=parsed.raw_auth,
+            proxy_headers=parsed.headers.raw,
+            ssl_context=ssl_context,
+            network_backend=backend,
+        )
+    else:
+        pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=backend)
+    transport._pool = pool  # httpx has no argument for the network backend
     return transport
 
 
@@ -132,7 +159,7 @@ class ModelHttp:
         self.client = httpx.Client(
             follow_redirects=False,
             headers={"authorization": f"Bearer {api_key}", "accept-encoding": "identity"},
-            transport=_transport(),
+            transport=_transport(self.base_url),
         )
 
     @contextmanager

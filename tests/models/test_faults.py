@@ -229,3 +229,24 @@ async def test_vectors_that_are_not_numbers_are_refused_never_cached():
         server.behaviour = "nan_vectors"
         with pytest.raises(ModelError):
             await cache.get(model, "rocket fuel")
+
+
+def test_the_environments_proxy_is_used_and_bounded_too(monkeypatch):
+    """The OpenAI client used HTTP(S)_PROXY; a transport of one's own makes httpx ignore them."""
+    with FaultServer("ok") as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "")
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("http_proxy", raising=False)
+        assert "select 1" in asyncio.run(model_for("http://models.example/v1").chat(HELLO)).text
+        assert proxy.paths == ["http://models.example/v1/chat/completions"]  # asked of the proxy
+        proxy.behaviour = "drip_headers"
+        model = model_for("http://models.example/v1", timeout=1.5)
+        with pytest.raises(ModelTimeout):
+            asyncio.run(model.chat(HELLO))
+        time.sleep(0.6)
+        assert model._gate.waiting == 0
+        monkeypatch.setenv("NO_PROXY", "models.example")
+        from datasette_llm.models.http_client import environment_proxy
+
+        assert environment_proxy("http://models.example/v1") is None
