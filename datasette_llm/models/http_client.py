@@ -14,6 +14,7 @@ errors; nothing here knows about models.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,11 +23,28 @@ from typing import Any
 
 import httpcore
 import httpx
+import numpy as np
 
 CONNECT_SECONDS = 10.0
 MAX_ERROR_BYTES = 64 * 1024  # of an error body, read to find its message
 MAX_ERROR_CHARS = 300  # of that message, shown to the user
 MAX_LINE_BYTES = 1024 * 1024  # one server-sent event
+
+
+# JSON nested deeper than this is refused before it is parsed: json.loads of 40,000 levels raises RecursionError,
+# after which CPython 3.11 can fail in unrelated code ("AST constructor recursion depth mismatch", seen in CI).
+MAX_NESTING = 64
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+
+
+def nesting(raw: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest (strings do not count)."""
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    if not brackets:
+        return 0
+    steps = np.frombuffer(brackets, dtype=np.uint8)
+    return int(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1).cumsum().max())
 
 
 class HttpFailure(Exception):
@@ -222,6 +240,8 @@ class ModelHttp:
     def body(self, response, deadline: float, max_bytes: int, cancel=None) -> Any:
         """The response body as JSON (bounded)."""
         raw = self._read(response, deadline, max_bytes, cancel)
+        if nesting(raw) > MAX_NESTING:
+            raise HttpFailure("not_json", f"its response nests deeper than {MAX_NESTING} levels")
         try:
             return json.loads(raw)
         except (ValueError, RecursionError):

@@ -174,7 +174,7 @@ def test_a_server_sending_a_byte_at_a_time_ends_at_the_timeout_and_frees_its_pla
         ("endless", "larger than"),  # +3 GB before
         ("gzip", "compressed"),  # +2 GB before
         ("redirect", "redirect"),  # followed to any host, with the prompt
-        ("nested", "not JSON"),
+        ("nested", "nests deeper"),  # refused before parsing: a RecursionError upset CPython 3.11 (CI)
         ("content_number", "not text"),
     ],
 )
