@@ -769,7 +769,12 @@
     });
   }
 
-  function questionPayload(question) {
+  async function ask(question) {
+    question = question.trim();
+    if (!question || state.controller) {
+      return;
+    }
+    var turn = newTurn(question);
     var payload = {question: question, history: history()};
     if (form.dataset.table) {
       payload.table = form.dataset.table;
@@ -777,16 +782,6 @@
     if (modeSelect && modeSelect.value !== "auto") {
       payload.mode = modeSelect.value;
     }
-    return payload;
-  }
-
-  async function ask(question) {
-    question = question.trim();
-    if (!question || state.controller) {
-      return;
-    }
-    var turn = newTurn(question);
-    var payload = questionPayload(question);
     var finished = false;
     state.controller = new AbortController();
     setBusy(true);
