@@ -247,7 +247,6 @@ class LlamaCppChatModel(ChatModel):
                 yield from self._generate_locked(llama, messages, options, cancel)
             finally:
                 self.last_active = time.monotonic()
-                self._load.others_busy()  # the next request judges the load from here on
 
     def _generate_locked(self, llama, messages, options, cancel):
         if cancel.is_set():  # given up while it waited for the model: read nothing
@@ -386,10 +385,7 @@ class LlamaCppChatModel(ChatModel):
             if should_stop():
                 return False
             self._use_free_cores(llama)
-            try:
-                return self._restore_prefix(llama, prefix, should_stop)
-            finally:
-                self._load.others_busy()
+            return self._restore_prefix(llama, prefix, should_stop)
 
     async def _warm(self, messages: list[Message], options: ChatOptions) -> bool:
         import asyncio

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from datasette_llm.models.cpu_load import CpuLoad, threads_for
+from datasette_llm.models.cpu_load import CpuLoad, lasting_load, threads_for
 
 # The llama.cpp backend alone: the Datasette 1.0 leg of the test command leaves these model tests out.
 pytestmark = pytest.mark.backend
@@ -21,33 +21,33 @@ def test_threads_for_free_cores():
 
 def test_a_busy_process_elsewhere_is_seen():
     load = CpuLoad()
-    spin = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"
+    spin = "import time\nend = time.time() + 2.6\nwhile time.time() < end: pass"
     subprocess.run([sys.executable, "-c", spin], check=True)
     assert load.others_busy() > 0.5
-    assert load.others_busy() is None  # no time has passed: no new judgement
 
 
-def test_a_burst_of_other_work_is_not_taken_to_last(monkeypatch):
-    """A page loading keeps a core busy for a few tenths of a second: one short busy window is not load that
-    lasts (the model keeps its threads), two in a row are, and so is one long window."""
-    from datasette_llm.models import cpu_load
+def _samples(loads: list[float], step: float = 0.25) -> list:
+    """Samples every `step` seconds while others keep loads[i] cores busy in step i (this process idle)."""
+    samples, busy = [(0.0, 0.0, 0.0)], 0.0
+    for i, cores in enumerate(loads, start=1):
+        busy += cores * step
+        samples.append((i * step, busy, 0.0))
+    return samples
 
-    samples = iter(
-        [
-            (0.0, 0.0, 0.0),  # CpuLoad() starts here
-            (0.5, 0.4, 0.0),  # 0.5 s, others 0.8 cores: a burst so far
-            (1.0, 0.8, 0.0),  # 0.5 s more of the same: it lasts
-            (1.5, 0.8, 0.0),  # quiet again
-            (1.8, 1.0, 0.0),  # a short burst after a quiet window
-            (3.8, 2.6, 0.0),  # 2 s at 0.8 cores: long enough to judge alone
-            (4.0, 2.6, 0.1),  # this process itself busy: not others' load
-        ]
-    )
-    monkeypatch.setattr(cpu_load, "_sample", lambda: next(samples))
-    load = CpuLoad()
-    judged = [load.others_busy() for _ in range(6)]
-    assert [round(value, 2) for value in judged] == [0.0, 0.8, 0.0, 0.0, 0.8, 0.0]
-    assert [threads_for(2, value) for value in judged] == [2, 1, 2, 2, 1, 2]
+
+def test_only_load_that_lasts_and_is_recent_counts():
+    """A page loading keeps a core busy for a few tenths of a second right before a question: not load that
+    lasts. Another process busy for seconds is, while it runs, and is forgotten a second or two after it ends."""
+    burst = _samples([0.0] * 8 + [1.0, 1.0])  # quiet, then half a second of one busy core
+    assert lasting_load(burst[:-1], burst[-1]) < 0.5
+    steady = _samples([1.0] * 10)
+    assert lasting_load(steady[:-1], steady[-1]) > 0.9
+    ended = _samples([2.0] * 40 + [0.0] * 8)  # ten busy seconds, then two quiet ones
+    assert lasting_load(ended[:-1], ended[-1]) == 0.0
+    assert lasting_load(steady[:5], steady[5]) is None  # not two windows of samples yet: unknown
+    own = [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (2.0, 2.0, 2.0)]  # the busy work is this process's own
+    assert lasting_load(own[:-1], own[-1]) == 0.0
+    assert [threads_for(2, lasting_load(s[:-1], s[-1])) for s in (burst, steady, ended)] == [2, 1, 2]
 
 
 @pytest.mark.model
