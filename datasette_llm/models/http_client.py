@@ -55,6 +55,10 @@ class HttpFailure(Exception):
         self.kind, self.detail, self.status, self.retry_after = kind, detail, status, retry_after
 
 
+class UnsupportedHttpx(RuntimeError):
+    """This httpx cannot be given the bounded connection pool."""
+
+
 def clip(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit] + "…"
@@ -165,7 +169,11 @@ def _transport(base_url: str) -> httpx.HTTPTransport:
         )
     else:
         pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=backend)
-    transport._pool = pool  # httpx has no argument for the network backend
+    # httpx has no argument for the network backend. Should a new httpx keep its pool elsewhere, fail here
+    # rather than send requests without the deadline (pyproject.toml bounds the versions).
+    if not isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
+        raise UnsupportedHttpx(f"httpx {httpx.__version__} keeps no httpcore pool in its transport: install httpx<0.29")
+    transport._pool = pool
     return transport
 
 

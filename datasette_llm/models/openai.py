@@ -10,9 +10,9 @@ from contextlib import ExitStack
 
 import numpy as np
 
-from ..errors import ConfigError, ContextOverflow, ModelError, ModelTimeout, ModelUnavailable
+from ..errors import ConfigError, ContextOverflow, ModelError, ModelNotReady, ModelTimeout, ModelUnavailable
 from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, Message, ModelStatus
-from .http_client import HttpFailure, ModelHttp
+from .http_client import HttpFailure, ModelHttp, UnsupportedHttpx
 
 # Context windows of well-known hosted models; anything else uses `context_window` from the settings.
 KNOWN_CONTEXT = {
@@ -39,7 +39,10 @@ def make_http(base_url: str | None, api_key: str | None) -> ModelHttp:
             "The OpenAI backend needs an API key: set OPENAI_API_KEY or the openai_api_key setting "
             '(e.g. openai_api_key: {"$env": "OPENAI_API_KEY"}), or an openai_base_url for a local server.'
         )
-    return ModelHttp(base_url or OPENAI_URL, api_key or "not-needed")  # local servers accept any key
+    try:
+        return ModelHttp(base_url or OPENAI_URL, api_key or "not-needed")  # local servers accept any key
+    except UnsupportedHttpx as error:
+        raise ModelNotReady(f"The OpenAI backend cannot bound its requests: {error}.") from None
 
 
 def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Exception:

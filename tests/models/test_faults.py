@@ -250,3 +250,18 @@ def test_the_environments_proxy_is_used_and_bounded_too(monkeypatch):
         from datasette_llm.models.http_client import environment_proxy
 
         assert environment_proxy("http://models.example/v1") is None
+
+
+def test_an_httpx_without_the_pool_to_bound_fails_loudly(monkeypatch):
+    """The deadline lives in the connection pool given to httpx's transport; an httpx that keeps its pool
+    elsewhere must be refused at once, never used without the deadline."""
+    import httpx
+
+    class PoolElsewhere(httpx.HTTPTransport):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            del self._pool
+
+    monkeypatch.setattr(httpx, "HTTPTransport", PoolElsewhere)
+    with pytest.raises(ModelNotReady, match="httpx<0.29"):
+        asyncio.run(model_for("http://127.0.0.1:9").chat(HELLO))
