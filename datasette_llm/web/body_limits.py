@@ -1,20 +1,24 @@
-"""An ASGI wrapper that bounds the body of every POST to the plugin's routes before anything parses it.
+"""An ASGI wrapper that bounds the body of every request to the plugin's routes before anything parses it.
 
-It sits outside Datasette's CSRF layer (asgi-csrf), which reads a whole url-encoded form into memory, and
-fails with a 500 on any multipart body (no proper boundary; or a python-multipart it does not fit), whenever
-the request carries a cookie. Here every POST to our routes is read up to its route's limit (413 beyond
-it) and then replayed; multipart bodies, which no route of ours reads, are refused with a 415.
+It sits outside Datasette's CSRF layer (asgi-csrf), which, for every method but GET, HEAD, OPTIONS and TRACE
+and whenever the request carries a cookie, reads a whole url-encoded form into memory, fails with a 500 on a
+form that is not UTF-8, and fails with a 500 on any multipart body (no proper boundary; or a python-multipart it
+does not fit). Here every such request to our routes is read up to its route's limit (413 beyond it) and then
+replayed; multipart bodies, which no route of ours reads, are refused with a 415, and forms that are not UTF-8
+with a 400. A route is recognised by the path as sent (Datasette routes on it: `/a%2Fb/-/ask.json` reaches the
+Ask view of a database named "a/b") as well as by the decoded path.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..errors import DatasetteLLMError, UnsupportedMediaType
-from .request_body import MULTIPART, read_body
+from ..errors import BadRequest, DatasetteLLMError, UnsupportedMediaType
+from .request_body import FORM, MULTIPART, read_body
 from .responses import json_bytes
 
 OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) answer POSTs with an error
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # asgi-csrf reads no body for these
 
 
 def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
@@ -68,19 +72,36 @@ def _replay(body: bytes, receive):
     return replay
 
 
+def _paths(scope) -> list[str]:
+    """The request's path decoded, and as it was sent (what Datasette routes on)."""
+    paths = [scope.get("path") or ""]
+    raw = scope.get("raw_path")
+    if raw:
+        paths.append(raw.decode("latin-1").partition("?")[0])
+    return paths
+
+
+def _utf8(body: bytes) -> None:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8.") from None
+
+
 def wrap(datasette):
     """The asgi_wrapper hook's wrapper for this Datasette instance."""
     routes = _route_limits()
 
     def wrapper(app):
         async def bounded(scope, receive, send):
-            if scope.get("type") != "http" or scope.get("method") != "POST":
+            if scope.get("type") != "http" or scope.get("method") in SAFE_METHODS:
                 return await app(scope, receive, send)
-            path = scope.get("path") or ""
             base = datasette.setting("base_url") or "/"
-            if base != "/" and path.startswith(base):
-                path = "/" + path[len(base) :]
-            route = next(((limit, rpc) for pattern, limit, rpc in routes if pattern.match(path)), None)
+            route = None
+            for path in _paths(scope):
+                if base != "/" and path.startswith(base):
+                    path = "/" + path[len(base) :]
+                route = route or next(((limit, rpc) for pattern, limit, rpc in routes if pattern.match(path)), None)
             if route is None:
                 return await app(scope, receive, send)
             limit, json_rpc = route
@@ -93,6 +114,8 @@ def wrap(datasette):
                         "application/json (or a url-encoded form where documented)."
                     )
                 body = await read_body(receive, limit)
+                if kind == FORM:
+                    _utf8(body)
             except DatasetteLLMError as error:
                 return await _send_error(send, error, json_rpc)
             return await app(scope, _replay(body, receive), send)

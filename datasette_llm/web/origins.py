@@ -70,7 +70,10 @@ def from_this_site(datasette, request) -> bool:
     origin = request.headers.get("origin")
     if not origin:
         return True  # not a browser (browsers send Origin on every cross-origin POST and fetch)
-    netloc = urlsplit(origin).netloc.lower()
+    try:
+        netloc = urlsplit(origin).netloc.lower()
+    except ValueError:  # not a URL (e.g. "http://[::1"): not a page of this site
+        return False
     return bool(netloc) and netloc == public_host(datasette, request).lower()
 
 

@@ -101,10 +101,14 @@ def origin_allowed(origin: str | None, host: str | None, server_address: str | N
     """
     if not origin:
         return True
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(origin)
+        hostname = parts.hostname
+    except ValueError:  # not a URL (e.g. "http://[::1")
         return False
-    if _is_loopback_name(parts.hostname):
+    if parts.scheme not in ("http", "https") or not hostname:
+        return False
+    if _is_loopback_name(hostname):
         return True
     if parts.netloc.lower() != (host or "").lower():
         return False
