@@ -9,11 +9,11 @@ import json
 
 import pytest
 import sqlite_utils
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 from datasette_versions import DATASETTE_1, only_datasette_065, only_datasette_1
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from datasette_llm.agents.mcp.transport import MAX_BATCH_MESSAGES
 from datasette_llm.config import load_settings
