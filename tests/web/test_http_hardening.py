@@ -261,6 +261,17 @@ async def test_form_encoded_query_is_capped_and_still_works(paths):
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("character", ["é", "\U0001f600"])
+async def test_a_query_of_the_longest_sql_fits_however_its_characters_are_escaped(paths, character):
+    ds = make_ds(paths)
+    sql = "select '" + character * 9_000 + "' as x"  # within the 10,000-character limit
+    body = json.dumps({"database": "db", "sql": sql}).encode()  # ensure_ascii: 6 or 12 bytes a character
+    response = await ds.client.post("/-/llm/query.json", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text[:200]
+    assert response.json()["rows"] == [[character * 9_000]]
+
+
+@pytest.mark.asyncio
 async def test_mcp_batches_are_capped(paths):
     ds = make_ds(paths)
     ping = [{"jsonrpc": "2.0", "id": i, "method": "ping"} for i in range(MAX_BATCH_MESSAGES + 1)]
