@@ -11,7 +11,22 @@ from . import ask, embeddings, examples
 from .common import make_datasette, run, settings_options
 
 
-@click.group(name="llm")
+class TextArguments(click.Group):
+    """Every argument of every `datasette llm` command must be text. Bytes that are not UTF-8 reach Python as
+    lone surrogates, which SQLite, the models and JSON cannot take (an outside tester's `$'\\xff'` question
+    was a traceback)."""
+
+    def parse_args(self, ctx, args):
+        from ..agents.mcp import is_text
+
+        for arg in args:
+            if not is_text(arg):
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise click.UsageError(f"The argument {shown!r} is not UTF-8 text.", ctx)
+        return super().parse_args(ctx, args)
+
+
+@click.group(name="llm", cls=TextArguments)
 def llm():
     """Ask questions of SQLite databases and search them by meaning, with local models."""
 

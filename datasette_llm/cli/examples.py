@@ -144,7 +144,7 @@ def list_command(path, as_json, include_set_aside, metadata, config, state_dir):
 
 @examples_group.command(name="remove")
 @click.argument("path", type=DATABASE)
-@click.argument("example_id", metavar="ID", type=int)
+@click.argument("example_id", metavar="ID", type=click.IntRange(1, 2**63 - 1))
 @store_options
 def remove_command(path, example_id, metadata, config, state_dir):
     """Remove the example ID from the database PATH."""

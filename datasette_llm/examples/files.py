@@ -30,15 +30,21 @@ def parse_examples(text: str, name: str) -> list[tuple[object, object]]:
 
 
 def _json_pairs(text: str, name: str) -> list[tuple[object, object]]:
+    from ..agents.mcp import is_text
+
     try:
         items = json.loads(text)
     except json.JSONDecodeError as error:
         raise BadRequest(f"{name} is not valid JSON ({error.msg}, line {error.lineno} column {error.colno}).") from None
+    except RecursionError:
+        raise BadRequest(f"{name} is not valid JSON (it nests too deeply).") from None
     if not isinstance(items, list):
         raise BadRequest(f"{name} must hold {SHAPE}.")
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict):
             raise BadRequest(f"{name}: item {number} is not an object with question and sql.")
+        if not is_text(item):  # checked for every item before any is added: an import is whole or refused
+            raise BadRequest(f"{name}: item {number} contains a lone surrogate escape (\\ud800-\\udfff), not text.")
     return [(item.get("question", ""), item.get("sql", "")) for item in items]
 
 

@@ -56,3 +56,21 @@ def test_embed_refuses_a_user_embeddings_table_then_uses_a_prefix(tmp_path, fake
     with sqlite3.connect(path) as conn:
         assert conn.execute("select count(*) from llm_embeddings").fetchone() == (3,)
         assert conn.execute("select * from embeddings").fetchall() == [(1, "user data")]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "{db}", "caf\udcff"],
+        ["ask", "{db}", "\udcff"],
+        ["embed", "{db}", "docs", "--sql", "select '\udcff'"],
+        ["embed", "{db}", "docs", "--table-prefix", "\udcff"],
+    ],
+)
+def test_every_command_refuses_arguments_that_are_not_utf8(tmp_path, args):
+    """Bytes that are not UTF-8 in argv reach Python as lone surrogates: each was a traceback (outside tester)."""
+    path = str(tmp_path / "db.db")
+    sqlite3.connect(path).close()
+    result = CliRunner().invoke(llm, [arg.format(db=path) for arg in args])
+    assert result.exit_code == 2 and "is not UTF-8 text" in result.output, result.output
+    assert isinstance(result.exception, SystemExit)

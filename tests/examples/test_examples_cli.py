@@ -133,6 +133,12 @@ def test_import_json_and_csv_reports_each_row(db_path, state, tmp_path):
         ("columns.csv", "q,query\nHow many?,select 1\n", "CSV columns found: q, query"),
         ("empty.csv", "", "CSV columns found: none"),
         ("latin1.csv", "question,sql\ncaf\xe9,select 1\n".encode("latin-1"), "latin1.csv is not UTF-8 text"),
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "deep.json is not valid JSON (it nests too deeply)"),
+        (
+            "surrogate.json",  # the first item would have been added before the second failed
+            '[{"question": "good", "sql": "select 1"}, {"question": "bad \\ud800", "sql": "select 2"}]',
+            "surrogate.json: item 2 contains a lone surrogate escape",
+        ),
     ],
 )
 def test_import_of_a_bad_file_says_what_is_wrong(db_path, state, tmp_path, name, content, message):
@@ -225,3 +231,24 @@ def test_every_command_has_help():
     for name in group.commands:
         result = CliRunner().invoke(llm, ["examples", name, "--help"])
         assert result.exit_code == 0 and "--state-dir" in result.output and "--metadata" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["add", "{db}", "How many \udcff?", "select 1"],  # what Python makes of the byte 0xff in argv
+        ["add", "{db}", "How many?", "select '\udcff'"],
+        ["import", "{db}", "{tmp}/g\udcff.json"],
+    ],
+)
+def test_arguments_that_are_not_utf8_are_a_usage_error(db_path, state, tmp_path, args):
+    args = [arg.format(db=db_path, tmp=tmp_path) for arg in args]
+    result = invoke(*args, code=2)
+    assert "is not UTF-8 text" in result.stderr
+    assert not state.exists()
+
+
+@pytest.mark.parametrize("example_id", ["99999999999999999999999", "9223372036854775808", "0"])
+def test_an_id_out_of_range_is_a_usage_error(db_path, state, example_id):
+    result = invoke("remove", db_path, example_id, code=2)
+    assert "range" in result.stderr
