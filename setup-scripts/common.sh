@@ -2,6 +2,8 @@
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO_ROOT/.venv"
+TOOLS_VENV="$REPO_ROOT/.venv-tools"  # test tools run as programs (schemathesis), apart from the plugin's venvs
+SCHEMATHESIS_VERSION="4.32.5"
 PY="$VENV/bin/python"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/datasette-llm"
 LLAMA_CPP_VERSION="0.3.36"
@@ -34,4 +36,17 @@ llama_build_settings() {
   BUILD_KEY="$(printf '%s|%s|%s' "$LLAMA_CPP_VERSION" "$CMAKE_ARGS_LLAMA" \
     "$("$python" -c 'import sys,platform; print(sys.version_info[:2], platform.machine())')" | sha256sum | cut -c1-16)"
   WHEEL_DIR="$CACHE_ROOT/wheels/llama-cpp-python-$BUILD_KEY"
+}
+
+# schemathesis lives in .venv-tools (install.sh): it brings rich, and with rich installed Datasette 0.65's own
+# error handler raises on every 404 page that has no exception behind it. A venv from before that loses both.
+without_schemathesis() {
+  local python="$1"
+  if "$python" -m pip show --quiet schemathesis >/dev/null 2>&1; then
+    "$python" -m pip uninstall --quiet --yes schemathesis
+    if [ -z "$("$python" -m pip show rich 2>/dev/null | sed -n 's/^Required-by: *//p')" ]; then
+      "$python" -m pip uninstall --quiet --yes rich
+    fi
+    info "removed schemathesis (and rich) from $(dirname "$(dirname "$python")")"
+  fi
 }

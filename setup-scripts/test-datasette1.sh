@@ -54,6 +54,7 @@ else
   [ "$(cat "$STAMP1")" = "$BUILD_KEY" ] || die "llama-cpp-python build stamp changed unexpectedly"
   echo "$DEPS_KEY" > "$DEPS_STAMP1"
 fi
+without_schemathesis "$PY1"
 "$PY1" -c 'import datasette, llama_cpp; print("    datasette", datasette.__version__, "/ llama-cpp-python", llama_cpp.__version__)'
 "$PY1" -c 'import datasette, sys; sys.exit(0 if datasette.__version__.startswith("1.") else 1)' \
   || die "expected a Datasette 1.x in .venv-datasette1 ($DATASETTE_1_SPEC)"

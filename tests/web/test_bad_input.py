@@ -115,6 +115,15 @@ async def test_a_405_lists_the_allowed_methods(ds, method, path, allow):
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/nope/nope/nope/nope", "//-/ask", "/-/llm//examples.json", "/db/nope"])
+async def test_a_wrong_url_is_a_404_page_not_a_500(ds, path):
+    """Datasette's own 404 pages, in the environment the project installs: with rich 15 (which schemathesis
+    brought in) Datasette's error handler raised on each of them, and every wrong URL was a 500."""
+    response = await ds.client.get(path)
+    assert response.status_code == 404, (path, response.status_code, response.text[:200])
+
+
+@pytest.mark.asyncio
 async def test_unknown_database_lists_what_exists(ds):
     body = json_error(await ds.client.post("/nope/-/ask.json", json={"question": "hi"}), 404)
     assert body["databases"] == ["db"] and "db" in body["error"]
