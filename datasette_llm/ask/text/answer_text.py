@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,10 @@ async def _full_row(db, table: str, pk_values) -> dict | None:
     pks = await db.primary_keys(table) or ["rowid"]
     where = " and ".join(f"{quote_name(pk)} = ?" for pk in pks)
     select = "rowid, *" if pks == ["rowid"] else "*"
-    rows = (await db.execute(f"select {select} from {quote_name(table)} where {where}", list(pk_values))).rows
+    try:
+        rows = (await db.execute(f"select {select} from {quote_name(table)} where {where}", list(pk_values))).rows
+    except sqlite3.OperationalError:  # the table was dropped or renamed since it was embedded
+        return None
     return dict(rows[0]) if rows else None
 
 
@@ -75,7 +79,9 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
 
     if not restrict:
         result = await semantic_search(datasette, actor, question, database=database, limit=k, mode="hybrid")
-        hits = [(h.table, tuple(h.pk), h.url, h.score) for h in result.hits]
+        # A collection that matches no table (an llm collection, or a name given with `embed --sql`) has no row
+        # to read a passage from (an outside tester's such collection made every text answer a 500).
+        hits = [(h.table, tuple(h.pk), h.url, h.score) for h in result.hits if h.url is not None]
         named = await _named_hits(datasette, actor, database, question)
         seen = {(table, pk) for table, pk, _, _ in named}
         return (named + [hit for hit in hits if (hit[0], hit[1]) not in seen])[:k], list(result.notes)

@@ -236,3 +236,22 @@ async def test_a_row_the_question_names_is_retrieved_first(tools_db):
     hits, _ = await hits_for(ds, None, "tools", question, 4, None)
     assert hits[0][1] == ("simonw/ttok",) and hits[0][2].endswith("/tools/repos/simonw~2Fttok")
     assert len(hits) == len({h[1] for h in hits}) <= 4  # named row not repeated
+
+
+@pytest.mark.asyncio
+async def test_a_collection_that_matches_no_table_is_never_a_passage(tmp_path, embedding_model):
+    """`datasette llm embed DB nope --sql ...` makes a collection with no table behind it; search lists its hits,
+    and a text answer read a row of table "nope" for them: a 500 (an outside tester)."""
+    from datasette_llm.embeddings import embed_table, enable_fts
+
+    path = tmp_path / "tools.db"
+    db = sqlite_utils.Database(path)
+    db["repos"].insert_all(TOOLS, pk="full_name")
+    db.close()
+    embed_table(path, "repos", columns=["name", "readme"], model=embedding_model)
+    enable_fts(path, "repos", ["name", "readme"])
+    embed_table(path, "nope", sql="select full_name as id, readme from repos", model=embedding_model)
+    model = ScriptedModel(["shot-scraper takes screenshots [1]."])
+    result = await ask(Datasette([str(path)]), "tools", "What is shot-scraper?", model=model, mode="text")
+    assert result.passages and all(p["url"] and "/repos/" in p["url"] for p in result.passages)
+    assert [c["label"] for c in result.citations] == ["simonw/shot-scraper"]
