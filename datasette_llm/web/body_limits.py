@@ -4,17 +4,18 @@ It sits outside Datasette's CSRF layer (asgi-csrf), which, for every method but 
 and whenever the request carries a cookie, reads a whole url-encoded form into memory, fails with a 500 on a
 form that is not UTF-8, and fails with a 500 on any multipart body (no proper boundary; or a python-multipart it
 does not fit). Here every such request to our routes is read up to its route's limit (413 beyond it) and then
-replayed; multipart bodies, which no route of ours reads, are refused with a 415, and forms that are not UTF-8
-with a 400. A route is recognised by the path as sent (Datasette routes on it: `/a%2Fb/-/ask.json` reaches the
-Ask view of a database named "a/b") as well as by the decoded path.
+replayed; multipart bodies, which no route of ours reads, are refused with a 415, forms that are not UTF-8
+with a 400, and a CSRF token (header or form field) that is not ASCII with a 403. A route is recognised by
+the path as sent (Datasette routes on it: `/a%2Fb/-/ask.json` reaches the Ask view of a database named "a/b")
+as well as by the decoded path.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..errors import BadRequest, DatasetteLLMError, UnsupportedMediaType
-from .request_body import FORM, MULTIPART, read_body
+from ..errors import BadRequest, DatasetteLLMError, Forbidden, UnsupportedMediaType
+from .request_body import FORM, MULTIPART, parse_form, read_body
 from .responses import json_bytes
 
 OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) answer POSTs with an error
@@ -88,6 +89,13 @@ def _utf8(body: bytes) -> None:
         raise BadRequest("The request body is not valid UTF-8.") from None
 
 
+def _ascii_token(token: str) -> None:
+    """asgi-csrf compares the token with secrets.compare_digest, which raises on any other character (a 500 on
+    every POST route for `x-csrftoken: é`, found by an outside tester)."""
+    if not token.isascii():
+        raise Forbidden("The CSRF token is not valid.")
+
+
 def wrap(datasette):
     """The asgi_wrapper hook's wrapper for this Datasette instance."""
     routes = _route_limits()
@@ -108,6 +116,7 @@ def wrap(datasette):
             headers = dict(scope.get("headers") or [])
             kind = headers.get(b"content-type", b"").decode("latin-1").split(";", 1)[0].strip().lower()
             try:
+                _ascii_token(headers.get(b"x-csrftoken", b"").decode("latin-1"))
                 if kind == MULTIPART:
                     raise UnsupportedMediaType(
                         "multipart/form-data is not accepted here; send "
@@ -116,6 +125,7 @@ def wrap(datasette):
                 body = await read_body(receive, limit)
                 if kind == FORM:
                     _utf8(body)
+                    _ascii_token(parse_form(body).get("csrftoken", ""))
             except DatasetteLLMError as error:
                 return await _send_error(send, error, json_rpc)
             return await app(scope, _replay(body, receive), send)

@@ -652,3 +652,19 @@ async def test_any_origin_header_is_an_answer_never_a_5xx(paths, models, origin)
         assert response.status_code < 500, (path, origin, response.text[:200])
     response = await mcp(ds, {"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers={"Origin": origin})
     assert response.status_code < 500, (origin, response.text[:200])
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/db/-/ask.json", "/-/llm/query.json", "/-/mcp", "/-/llm/db/examples"])
+async def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_500(paths, models, path):
+    """asgi-csrf compares tokens with secrets.compare_digest, which raises on other characters."""
+    ds = make_ds(paths)
+    header = await ds.client.post(
+        path, content=b"{}", headers={"Content-Type": "application/json", "x-csrftoken": b"\xe9"}
+    )
+    assert header.status_code == 403, (header.status_code, header.text[:200])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for body in (b"csrftoken=%C3%A9&q=x", b"csrftoken=%ff"):
+        response = await ds.client.post(path, content=body, headers=form, cookies={"x": "1"})
+        assert response.status_code == 403, (body, response.status_code, response.text[:200])
+    assert models.requested == 0
