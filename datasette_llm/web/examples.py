@@ -109,6 +109,9 @@ def text_field(data: dict, name: str, example: str, *, required: bool = True) ->
     return value
 
 
+MAX_REFILL_CHARS = 4_000  # of a form's fields sent back through the redirect's URL; longer ones are not refilled
+
+
 def from_page(request) -> bool:
     """A url-encoded form: the examples page's own, answered with a message and a redirect back to it."""
     return content_type(request.headers) == FORM
@@ -122,7 +125,9 @@ def answer(
     if not from_page(request):
         return json_response(data, status=status)
     datasette.add_message(request, message, datasette.INFO if kind is None else kind)
-    again = "?" + urlencode(refill) + "#add" if refill else ""
+    query = urlencode(refill) if refill else ""
+    # A refused 200 KB query refilled through the URL made a 200 KB Location header (a proxy's 502).
+    again = "?" + query + "#add" if query and len(query) <= MAX_REFILL_CHARS else ""
     return Response.redirect(llm_path(datasette, database, "examples") + again)
 
 

@@ -638,6 +638,10 @@ async def test_page_add_form(paths):
     cookies = {**form_of(ds, TEACHER)["cookies"], "ds_messages": refused.cookies["ds_messages"]}
     page = await ds.client.get(refused.headers["location"].split("#")[0], cookies=cookies)
     assert "no such table" in page.text and 'value="Codes?"' in page.text
+    # A long refused query is not sent back through the URL (200 KB of SQL made a 200 KB Location header).
+    long_sql = "select * from secret where x = '" + "y" * 100_000 + "'"
+    refused = await ds.client.post("/-/llm/db/examples", **form_of(ds, TEACHER, {"question": "Q?", "sql": long_sql}))
+    assert refused.status_code == 302 and refused.headers["location"] == "/-/llm/db/examples"
 
 
 @pytest.mark.asyncio
