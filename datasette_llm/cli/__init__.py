@@ -21,7 +21,7 @@ class TextArguments(click.Group):
 
         for arg in args:
             if not is_text(arg):
-                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                shown = arg.encode("utf-8", "backslashreplace").decode("utf-8")
                 raise click.UsageError(f"The argument {shown!r} is not UTF-8 text.", ctx)
         return super().parse_args(ctx, args)
 

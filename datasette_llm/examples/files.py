@@ -38,6 +38,8 @@ def _json_pairs(text: str, name: str) -> list[tuple[object, object]]:
         raise BadRequest(f"{name} is not valid JSON ({error.msg}, line {error.lineno} column {error.colno}).") from None
     except RecursionError:
         raise BadRequest(f"{name} is not valid JSON (it nests too deeply).") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise BadRequest(f"{name} is not valid JSON ({error}).") from None
     if not isinstance(items, list):
         raise BadRequest(f"{name} must hold {SHAPE}.")
     for number, item in enumerate(items, 1):

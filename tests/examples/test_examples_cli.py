@@ -134,6 +134,7 @@ def test_import_json_and_csv_reports_each_row(db_path, state, tmp_path):
         ("empty.csv", "", "CSV columns found: none"),
         ("latin1.csv", "question,sql\ncaf\xe9,select 1\n".encode("latin-1"), "latin1.csv is not UTF-8 text"),
         ("deep.json", "[" * 100_000 + "]" * 100_000, "deep.json is not valid JSON (it nests too deeply)"),
+        ("bigint.json", '[{"question": "q", "sql": ' + "9" * 5000 + "}]", "bigint.json is not valid JSON"),
         (
             "surrogate.json",  # the first item would have been added before the second failed
             '[{"question": "good", "sql": "select 1"}, {"question": "bad \\ud800", "sql": "select 2"}]',
@@ -239,6 +240,7 @@ def test_every_command_has_help():
         ["add", "{db}", "How many \udcff?", "select 1"],  # what Python makes of the byte 0xff in argv
         ["add", "{db}", "How many?", "select '\udcff'"],
         ["import", "{db}", "{tmp}/g\udcff.json"],
+        ["add", "{db}", "\ud800", "select 1"],  # not from argv, but from Python: shown all the same
     ],
 )
 def test_arguments_that_are_not_utf8_are_a_usage_error(db_path, state, tmp_path, args):
@@ -252,3 +254,21 @@ def test_arguments_that_are_not_utf8_are_a_usage_error(db_path, state, tmp_path,
 def test_an_id_out_of_range_is_a_usage_error(db_path, state, example_id):
     result = invoke("remove", db_path, example_id, code=2)
     assert "range" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("broken.json", b'{"plugins": ', "could not be read as JSON"),
+        ("bigint.json", b'{"x": ' + b"9" * 5000 + b"}", "could not be read as JSON"),
+        ("latin1.yml", "title: caf\xe9\n".encode("latin-1"), "could not be read as YAML"),
+        ("broken.yml", b"plugins: [unclosed\n", "could not be read as YAML"),
+        ("list.json", b"[1]", "must hold a mapping"),
+        ("text.yml", b"just words\n", "must hold a mapping"),
+    ],
+)
+def test_a_metadata_file_that_cannot_be_read_is_a_one_line_error(db_path, state, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = invoke("list", db_path, "-m", path, code=2)
+    assert message in result.stderr and "Traceback" not in result.stderr
