@@ -49,7 +49,7 @@ def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Ex
     where = base_url or "api.openai.com"
     status = failure.status
     if failure.kind == "timeout":
-        return ModelTimeout(f"The model server at {where} did not answer in time ({name}).")
+        return ModelTimeout(f"The model server at {where} did not answer within the time limit ({name}).")
     if failure.kind == "connection":
         return ModelUnavailable(f"Could not reach the model server at {where}: {failure.detail}")
     if status == 401:
