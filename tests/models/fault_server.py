@@ -26,6 +26,15 @@ class FaultServer:
         self.port = self.server.sockets[0].getsockname()[1]
         self.ready.set()
         self.loop.run_forever()
+        # Finish every handler here, on this loop: a handler left pending (a "hang") was finalized later by the
+        # garbage collector, on a closed loop, and the error it printed, inside an ast.parse of the main thread,
+        # broke CPython 3.11's AST state ("AST constructor recursion depth mismatch" at the end of the run).
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.server.close()
+        self.loop.close()
 
     def __enter__(self):
         self.thread.start()
