@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import BadRequest, DatasetteLLMError, Forbidden, UnsupportedMediaType
+from ..errors import DatasetteLLMError, Forbidden, UnsupportedMediaType
 from .request_body import FORM, MULTIPART, parse_form, read_body
 from .responses import json_bytes
 
@@ -73,20 +73,15 @@ def _replay(body: bytes, receive):
     return replay
 
 
-def _paths(scope) -> list[str]:
-    """The request's path decoded, and as it was sent (what Datasette routes on)."""
+def _paths(scope, base: str) -> list[str]:
+    """The request's path decoded, and as it was sent (what Datasette routes on), both without `base_url`."""
     paths = [scope.get("path") or ""]
     raw = scope.get("raw_path")
     if raw:
         paths.append(raw.decode("latin-1").partition("?")[0])
-    return paths
-
-
-def _utf8(body: bytes) -> None:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("The request body is not valid UTF-8.") from None
+    if base == "/":
+        return paths
+    return ["/" + path[len(base) :] if path.startswith(base) else path for path in paths]
 
 
 def _ascii_token(token: str) -> None:
@@ -104,12 +99,10 @@ def wrap(datasette):
         async def bounded(scope, receive, send):
             if scope.get("type") != "http" or scope.get("method") in SAFE_METHODS:
                 return await app(scope, receive, send)
-            base = datasette.setting("base_url") or "/"
-            route = None
-            for path in _paths(scope):
-                if base != "/" and path.startswith(base):
-                    path = "/" + path[len(base) :]
-                route = route or next(((limit, rpc) for pattern, limit, rpc in routes if pattern.match(path)), None)
+            paths = _paths(scope, datasette.setting("base_url") or "/")
+            route = next(
+                ((limit, rpc) for path in paths for pattern, limit, rpc in routes if pattern.match(path)), None
+            )
             if route is None:
                 return await app(scope, receive, send)
             limit, json_rpc = route
@@ -123,8 +116,7 @@ def wrap(datasette):
                         "application/json (or a url-encoded form where documented)."
                     )
                 body = await read_body(receive, limit)
-                if kind == FORM:
-                    _utf8(body)
+                if kind == FORM:  # parse_form refuses a form that is not UTF-8 (400)
                     _ascii_token(parse_form(body).get("csrftoken", ""))
             except DatasetteLLMError as error:
                 return await _send_error(send, error, json_rpc)
