@@ -668,3 +668,15 @@ async def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_500(paths, models
         response = await ds.client.post(path, content=body, headers=form, cookies={"x": "1"})
         assert response.status_code == 403, (body, response.status_code, response.text[:200])
     assert models.requested == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/db/-/ask.json", "/db%2Fx/-/ask.json", "/-/mcp"])
+async def test_bodies_are_capped_under_a_base_url(paths, models, path):
+    """ds.client puts the base_url (/pre/) in front of the path."""
+    ds = Datasette([str(p) for p in paths], secret=SECRET, settings={"base_url": "/pre/"})
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cookies = {"ds_csrftoken": ds.sign("t", "csrftoken")}
+    big = await ds.client.post(path, content=b"q=" + b"x" * (5 * 1024 * 1024), headers=form, cookies=cookies)
+    assert big.status_code == 413, (big.status_code, big.text[:200])
+    assert models.requested == 0
