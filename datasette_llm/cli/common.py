@@ -16,19 +16,17 @@ def load_yaml_or_json(path: str) -> dict:
     """A metadata or configuration file as a dict; click.BadParameter (a one-line error) when it is not one."""
     import yaml
 
+    is_yaml = path.endswith((".yml", ".yaml"))
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-        data = (yaml.safe_load(text) or {}) if path.endswith((".yml", ".yaml")) else json.loads(text)
+        data = (yaml.safe_load(text) or {}) if is_yaml else json.loads(text)
     except (OSError, ValueError, RecursionError, yaml.YAMLError) as error:  # ValueError: JSON, UTF-8, huge ints
-        raise click.BadParameter(f"{path} could not be read as {_kind(path)}: {str(error)[:300]}") from None
+        kind = "YAML" if is_yaml else "JSON"
+        raise click.BadParameter(f"{path} could not be read as {kind}: {str(error)[:300]}") from None
     if not isinstance(data, dict):
         raise click.BadParameter(f"{path} must hold a mapping (keys and values), not {type(data).__name__}.")
     return data
-
-
-def _kind(path: str) -> str:
-    return "YAML" if path.endswith((".yml", ".yaml")) else "JSON"
 
 
 def make_datasette(paths=(), metadata: str | None = None, config: str | None = None, settings=None):
