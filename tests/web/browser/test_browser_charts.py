@@ -1,10 +1,12 @@
 """Charts on the Ask page in a real browser: the demo database served in-process, a scripted model that writes
 known SQL, and headless Chromium drawing the result's Vega-Lite spec with the vendored vega.
 
-The marks on the page are counted and read back against the rows in the result table. Screenshots are kept
-in docs/screenshots/ (committed: they show what the charts look like).
+The marks on the page are counted and read back against the rows in the result table. Screenshots go to
+test-artifacts/; with DATASETTE_LLM_UPDATE_SCREENSHOTS=1 they replace the committed ones in docs/screenshots/
+(which show what the charts look like), so that a test run never changes tracked files.
 """
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -12,13 +14,13 @@ import sys
 import pytest
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
-from server_helpers import DEMO_DB, ROOT, serve_in_thread
+from server_helpers import ARTIFACTS, DEMO_DB, ROOT, serve_in_thread
 
 import datasette_llm.web.ask as web_ask
 from datasette_llm.ask import prompts
 from datasette_llm.models.base import ChatResult
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "docs" / "screenshots" if os.environ.get("DATASETTE_LLM_UPDATE_SCREENSHOTS") == "1" else ARTIFACTS
 YEARS_QUESTION = "How many releases were published each year?"
 YEARS_SQL = "select substr(published_at, 1, 4) as year, count(*) as releases from releases group by year order by year"
 REPOS_QUESTION = "Which repos have the most releases?"
