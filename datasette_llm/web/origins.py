@@ -17,9 +17,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
-from ..agents.mcp import origin_allowed
+from ..agents.mcp import origin_allowed, split_origin
 from ..compat import DATASETTE_1
 from ..config import settings_for
 from ..errors import Forbidden, MethodNotAllowed, UnsupportedMediaType
@@ -70,11 +69,8 @@ def from_this_site(datasette, request) -> bool:
     origin = request.headers.get("origin")
     if not origin:
         return True  # not a browser (browsers send Origin on every cross-origin POST and fetch)
-    try:
-        netloc = urlsplit(origin).netloc.lower()
-    except ValueError:  # not a URL (e.g. "http://[::1"): not a page of this site
-        return False
-    return bool(netloc) and netloc == public_host(datasette, request).lower()
+    parts = split_origin(origin)
+    return parts is not None and bool(parts.netloc) and parts.netloc.lower() == public_host(datasette, request).lower()
 
 
 def require_model_request(datasette, request) -> None:

@@ -101,18 +101,25 @@ def origin_allowed(origin: str | None, host: str | None, server_address: str | N
     """
     if not origin:
         return True
-    try:
-        parts = urlsplit(origin)
-        hostname = parts.hostname
-    except ValueError:  # not a URL (e.g. "http://[::1")
+    parts = split_origin(origin)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         return False
-    if parts.scheme not in ("http", "https") or not hostname:
-        return False
-    if _is_loopback_name(hostname):
+    if _is_loopback_name(parts.hostname):
         return True
     if parts.netloc.lower() != (host or "").lower():
         return False
     return not _is_local_address(server_address)
+
+
+def split_origin(origin: str):
+    """An Origin header's parts (urlsplit), or None when it is not a URL (e.g. "http://[::1"): such an origin is
+    never this site's."""
+    try:
+        parts = urlsplit(origin)
+        parts.hostname  # noqa: B018 - parsed lazily: a bad IPv6 literal raises only here
+    except ValueError:
+        return None
+    return parts
 
 
 def _accepts_json(accept: str | None) -> bool:
