@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -31,6 +31,9 @@ DEFAULT_MAX_QUESTION_CHARS = 2_000  # Settings.max_question_chars
 # per database (up to about 24 KB each) until someone with llm-teach removes some: a loop of POSTs cannot fill
 # the disk, and nothing already recorded is dropped to make room.
 MAX_FEEDBACK_PER_DATABASE = 10_000
+# ... and more than this many characters of question, SQL and comment in all: 10,000 entries of the longest
+# kind were 240 MB, and an outside tester's teacher page over them took +2.4 GB and 13 s (session 16).
+MAX_FEEDBACK_CHARS_PER_DATABASE = 5_000_000
 STATUSES = ("active", "set_aside")
 VERDICTS = ("right", "wrong")
 
@@ -130,6 +133,16 @@ class Feedback:
         data = asdict(self)
         del data["reads"], data["names"]
         return data
+
+
+@dataclass(frozen=True)
+class FeedbackCheck:
+    """A piece of feedback without its text: enough for check.shown_to (`sql` is "" when it has SQL)."""
+
+    id: int
+    sql: str | None
+    reads: str | None
+    names: str | None
 
 
 def utc_now() -> str:
@@ -258,11 +271,16 @@ class ExampleStore:
     ) -> Feedback:
         question, sql, verdict, comment = self.clean_feedback(question, sql, verdict, comment)
         with self._connect(write=True) as conn:
-            (held,) = conn.execute("select count(*) from feedback where database = ?", (database,)).fetchone()
-            if held >= MAX_FEEDBACK_PER_DATABASE:
+            held, chars = conn.execute(
+                "select count(*), coalesce(sum(length(question) + coalesce(length(sql), 0) "
+                "+ coalesce(length(comment), 0)), 0) from feedback where database = ?",
+                (database,),
+            ).fetchone()
+            size = len(question) + len(sql or "") + len(comment or "")
+            if held >= MAX_FEEDBACK_PER_DATABASE or chars + size > MAX_FEEDBACK_CHARS_PER_DATABASE:
                 raise StoreFull(
-                    f"This database already has {held:,} feedback entries, the most it keeps; someone with the "
-                    "llm-teach permission can remove some on its examples page."
+                    f"This database already holds {held:,} feedback entries ({chars:,} characters), the most it "
+                    "keeps; someone with the llm-teach permission can remove some on its examples page."
                 )
             cursor = conn.execute(
                 "insert into feedback (database, question, sql, verdict, comment, actor, created_at, reads, names) "
@@ -296,6 +314,27 @@ class ExampleStore:
         """The database's feedback, oldest first."""
         rows = self._read(f"select {_FEEDBACK_COLUMNS} from feedback where database = ? order by id", database)
         return [Feedback(*row) for row in rows]
+
+    def feedback_checks(self, database: str) -> list[FeedbackCheck]:
+        """What decides who is shown each piece of the database's feedback, without its text: newest first."""
+        rows = self._read(
+            "select id, case when sql is null then null else '' end, reads, names from feedback "
+            "where database = ? order by id desc",
+            database,
+        )
+        return [FeedbackCheck(*row) for row in rows]
+
+    def feedback_by_ids(self, database: str, ids: Sequence[int]) -> list[Feedback]:
+        """The feedback with these ids, in their order (ids that are not there are left out)."""
+        found = {}
+        for start in range(0, len(ids), 500):  # SQLite's limit on variables in one statement
+            chunk = list(ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            rows = self._read(
+                f"select {_FEEDBACK_COLUMNS} from feedback where database = ? and id in ({marks})", database, *chunk
+            )
+            found.update((row[0], Feedback(*row)) for row in rows)
+        return [found[i] for i in ids if i in found]
 
     def get_feedback(self, database: str, feedback_id: int) -> Feedback | None:
         rows = self._read(

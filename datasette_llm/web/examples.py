@@ -134,26 +134,50 @@ def answer(
 # -- what a teacher sees ------------------------------------------------------------------------------------
 
 
-async def listing(datasette, actor, database: str) -> dict:
-    """The examples (checked again first if the schema changed) and the feedback that `shown_to` shows the actor
-    (the rest counted in `not_shown`)."""
+FEEDBACK_PAGE = 100  # feedback items a listing shows at once, newest first
+
+
+async def listing(datasette, actor, database: str, feedback_before: int | None = None) -> dict:
+    """The examples (checked again first if the schema changed) and a page of the feedback that `shown_to` shows
+    the actor, newest first, older than `feedback_before` when given (the rest counted in `not_shown`).
+
+    Anyone who may ask may send feedback, so it is read a page at a time: only the ids and checks of the rest."""
     store = store_for(datasette)
     await recheck(datasette, database, store)
     examples = await asyncio.to_thread(store.examples, database, include_set_aside=True)
-    feedback = await asyncio.to_thread(store.feedback, database)
     examples = await fill_checks(datasette, database, store, examples)
-    feedback = await fill_checks(datasette, database, store, feedback)
     viewer = await viewer_tables(datasette, actor, database)
     shown = [example for example in examples if shown_to(example, viewer)]
-    shown_feedback = [item for item in feedback if shown_to(item, viewer)]
+    checks = await asyncio.to_thread(store.feedback_checks, database)
+    unchecked = [check.id for check in checks if check.names is None]  # stored before checks were kept
+    if unchecked:
+        await fill_checks(
+            datasette, database, store, await asyncio.to_thread(store.feedback_by_ids, database, unchecked)
+        )
+        checks = await asyncio.to_thread(store.feedback_checks, database)
+    visible = [check.id for check in checks if shown_to(check, viewer)]
+    after = [i for i in visible if feedback_before is None or i < feedback_before][: FEEDBACK_PAGE + 1]
+    page = await asyncio.to_thread(store.feedback_by_ids, database, after[:FEEDBACK_PAGE])
     return {
         "ok": True,
         "database": database,
         "examples": [example.to_json() for example in shown if example.status == "active"],
         "set_aside": [set_aside_json(example, viewer.hidden) for example in shown if example.status == "set_aside"],
-        "feedback": [item.to_json() for item in shown_feedback],
-        "not_shown": {"examples": len(examples) - len(shown), "feedback": len(feedback) - len(shown_feedback)},
+        "feedback": [item.to_json() for item in page],
+        "feedback_count": len(visible),
+        "feedback_before": page[-1].id if len(after) > FEEDBACK_PAGE else None,
+        "not_shown": {"examples": len(examples) - len(shown), "feedback": len(checks) - len(visible)},
     }
+
+
+def feedback_before(request) -> int | None:
+    """The `feedback_before` id of a listing's next page (400 when it is not one)."""
+    raw = request.args.get("feedback_before")
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise BadRequest("feedback_before must be the id of a piece of feedback, as the listing gives it.")
+    return int(raw)
 
 
 def set_aside_json(example, hidden: frozenset[str]) -> dict:
@@ -173,7 +197,7 @@ async def list_view(request, datasette):
         raise MethodNotAllowed("This is read with GET.", allow=("GET",))
     database = database_of(request)
     await permissions.require_teach(datasette, request.actor, database)
-    return json_response(await listing(datasette, request.actor, database))
+    return json_response(await listing(datasette, request.actor, database, feedback_before(request)))
 
 
 async def examples_view(request, datasette):
@@ -193,9 +217,9 @@ async def page_view(request, datasette):
     database = database_of(request)
     try:
         await permissions.require_teach(datasette, request.actor, database)
+        data = await listing(datasette, request.actor, database, feedback_before(request))
     except DatasetteLLMError as error:
         raise datasette_error(error) from None
-    data = await listing(datasette, request.actor, database)
 
     def remove_url(kind: str, item: dict) -> str:
         return llm_path(datasette, database, kind, str(item["id"]), "remove")
@@ -209,15 +233,21 @@ async def page_view(request, datasette):
             **item,
             "when": when(item["created_at"]),
             "remove_url": remove_url("feedback", item),
-            "correct_url": "?" + urlencode({"question": item["question"], "sql": item["sql"] or ""}) + "#add",
+            "correct_url": correct_url(item),
         }
-        for item in reversed(data["feedback"])  # newest first
+        for item in data["feedback"]
     ]
     context = {
         "database": database,
         "examples": [item for item in examples if item["status"] == "active"],
         "set_aside": [item for item in examples if item["status"] == "set_aside"],
         "feedback": feedback,
+        "feedback_count": data["feedback_count"],
+        "older_feedback_url": (
+            "?" + urlencode({"feedback_before": data["feedback_before"]}) + "#feedback"
+            if data["feedback_before"] is not None
+            else None
+        ),
         "not_shown": data["not_shown"],
         "add_url": llm_path(datasette, database, "examples"),
         "json_url": llm_path(datasette, database, "examples.json"),
@@ -229,6 +259,16 @@ async def page_view(request, datasette):
     }
     html = await datasette.render_template("datasette_llm/llm_examples.html", context, request=request)
     return html_page(html)
+
+
+def correct_url(item: dict) -> str:
+    """The link that fills the Add form with a piece of feedback's question and SQL (the SQL left out when the
+    link would be longer than MAX_REFILL_CHARS: a page of feedback must not be megabytes of links)."""
+    fields = {"question": item["question"], "sql": item["sql"] or ""}
+    query = urlencode(fields)
+    if len(query) > MAX_REFILL_CHARS:
+        query = urlencode({"question": item["question"][: MAX_REFILL_CHARS // 3]})
+    return "?" + query + "#add"
 
 
 # -- changing examples ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 
+from datasette.utils.asgi import BadRequest as DatasetteBadRequest
 from datasette.utils.asgi import Forbidden as DatasetteForbidden
 from datasette.utils.asgi import NotFound as DatasetteNotFound
 from datasette.utils.asgi import Response
@@ -47,8 +48,9 @@ def error_response(error: DatasetteLLMError) -> Response:
 
 
 def datasette_error(error: DatasetteLLMError) -> Exception:
-    """A permission error of a page (403, else 404) as Datasette's own, so it shows Datasette's error page."""
-    return (DatasetteForbidden if error.status == 403 else DatasetteNotFound)(error.message)
+    """An error of a page (400, 403, else 404) as Datasette's own, so it shows Datasette's error page."""
+    kind = {400: DatasetteBadRequest, 403: DatasetteForbidden}.get(error.status, DatasetteNotFound)
+    return kind(error.message)
 
 
 def internal_error_json() -> dict:

@@ -81,9 +81,19 @@ async def feedback(ds, actor, **fields):
 
 
 async def listing(ds, actor=TEACHER):
+    """examples.json with the feedback of every page (newest first), following `feedback_before`."""
     response = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, actor))
     assert response.status_code == 200, response.text
-    return response.json()
+    data = response.json()
+    before = data.pop("feedback_before")
+    while before is not None:
+        page = await ds.client.get(f"/-/llm/db/examples.json?feedback_before={before}", **signed_in(ds, actor))
+        assert page.status_code == 200, page.text
+        assert page.json()["feedback"][0]["id"] < data["feedback"][-1]["id"]
+        data["feedback"] += page.json()["feedback"]
+        before = page.json()["feedback_before"]
+    assert len(data["feedback"]) == data["feedback_count"]
+    return data
 
 
 # -- the permission matrix --------------------------------------------------------------------------
@@ -115,12 +125,12 @@ async def test_who_may_do_what(paths):
     refused = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, ASKER))
     assert refused.json()["code"] == "forbidden" and "llm-teach" in refused.json()["error"]
     # Feedback is recorded with the actor's id (the first, removed at the end, is gone); the teacher's last
-    # step removed the one example.
+    # step removed the one example. Newest first.
     data = await listing(ds)
     assert [(f["actor"], f["verdict"], f["comment"]) for f in data["feedback"]] == [
-        ("asker", "wrong", "from asker"),
-        ("teacher", "wrong", "from teacher"),
         ("teacher", "right", None),
+        ("teacher", "wrong", "from teacher"),
+        ("asker", "wrong", "from asker"),
     ]
     assert data["examples"] == []
 
@@ -522,6 +532,52 @@ async def test_feedback_bad_input(paths, fields, status, fragment):
 
 
 @pytest.mark.asyncio
+async def test_feedback_stops_at_its_size_budget_and_stores_nothing_of_the_refused(paths, monkeypatch):
+    from datasette_llm.examples import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_FEEDBACK_CHARS_PER_DATABASE", 20_000)
+    ds = make_ds(paths)
+    long_sql = "select count(*) from cats /* " + "x" * 9_000 + " */"
+    statuses = [(await feedback(ds, ASKER, sql=long_sql, comment=f"no {n}")).status_code for n in range(3)]
+    assert statuses == [201, 201, 507]
+    assert [f["comment"] for f in (await listing(ds))["feedback"]] == ["no 1", "no 0"]
+    assert (await feedback(ds, ASKER, comment="short")).status_code == 201  # what fits is still taken
+
+
+@pytest.mark.asyncio
+async def test_a_flood_of_feedback_is_listed_a_page_at_a_time(paths, monkeypatch):
+    """Anyone who may ask may send feedback: what a teacher's page or listing reads and sends must not grow with
+    it (an outside tester's 10,000 entries made one page +2.4 GB and 13 s)."""
+    from datasette_llm.web import examples as web_examples
+
+    monkeypatch.setattr(web_examples, "FEEDBACK_PAGE", 4)
+    ds = make_ds(paths)
+    long_sql = "select count(*) from cats /* " + "x" * 19_000 + " */"
+    for n in range(10):
+        assert (await feedback(ds, ASKER, sql=long_sql, comment=f"no {n}")).status_code == 201
+    first = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, TEACHER))
+    data = first.json()
+    assert [f["comment"] for f in data["feedback"]] == ["no 9", "no 8", "no 7", "no 6"]
+    assert data["feedback_count"] == 10 and data["feedback_before"] == data["feedback"][-1]["id"]
+    assert len(first.content) < 5 * 21_000
+    assert [f["comment"] for f in (await listing(ds))["feedback"]] == [f"no {n}" for n in range(9, -1, -1)]
+    page = await ds.client.get("/-/llm/db/examples", **signed_in(ds, TEACHER))
+    assert page.status_code == 200 and page.text.count('class="llm-verdict-wrong"') == 4
+    assert "Feedback (10)" in page.text and f"feedback_before={data['feedback_before']}#feedback" in page.text
+    assert len(page.text) < 4 * 25_000 + 30_000  # each entry's SQL once, not again in its "Correct it" link
+    older = await ds.client.get(
+        f"/-/llm/db/examples?feedback_before={data['feedback_before']}", **signed_in(ds, TEACHER)
+    )
+    assert "no 5" in older.text and "no 6" not in older.text
+    for bad in ("x", "-1", "1" * 30):
+        refused = await ds.client.get(f"/-/llm/db/examples.json?feedback_before={bad}", **signed_in(ds, TEACHER))
+        assert refused.status_code == 400 and "feedback_before" in refused.json()["error"]
+        assert (
+            await ds.client.get(f"/-/llm/db/examples?feedback_before={bad}", **signed_in(ds, TEACHER))
+        ).status_code == 400
+
+
+@pytest.mark.asyncio
 async def test_feedback_wrong_without_sql_or_comment(paths):
     """An answer from text passages has no SQL: "This is wrong" still records it."""
     ds = make_ds(paths)
@@ -540,7 +596,7 @@ async def test_feedback_stops_at_the_cap_and_keeps_what_it_has(paths, monkeypatc
     full = await feedback(ds, ASKER, comment="one more")
     assert statuses == [201, 201, 201] and full.status_code == 507, full.text
     assert full.json()["code"] == "store_full" and "3 feedback entries" in full.json()["error"]
-    assert [f["comment"] for f in (await listing(ds))["feedback"]] == ["no 0", "no 1", "no 2"]
+    assert [f["comment"] for f in (await listing(ds))["feedback"]] == ["no 2", "no 1", "no 0"]
     removed = await ds.client.post(
         f"/-/llm/db/feedback/{(await listing(ds))['feedback'][0]['id']}/remove", json={}, **signed_in(ds, TEACHER)
     )
