@@ -237,3 +237,34 @@ async def test_an_example_whose_text_names_a_hidden_table_reaches_only_those_who
         assert used == expected
         prompt = "".join(m["content"] for m in model.calls[0])
         assert ("name as code" in prompt) == (actor is not None)
+
+
+@pytest.mark.asyncio
+async def test_a_question_the_examples_make_fail_is_written_again_without_them(db_path, monkeypatch):
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    datasette = Datasette([str(db_path)])
+    pool = ShotPool(
+        [shot("What is the age of Rex?", "select age from dogs where name = 'Rex'", 8)],
+        np.array([[1.0, 0.0]], dtype=np.float32),
+    )
+    bad = sql_reply("select agee from dogs where name = 'Fido'")
+    model = ScriptedModel([bad, bad, bad, sql_reply("select age from dogs where name = 'Fido'")])
+    result = await ask(
+        datasette, "pets", "What is the age of Fido?", model=model, sql_only=True, examples=pool, attempts=2
+    )
+    assert result.error is None and [list(row) for row in result.rows] == [[3]]
+    with_examples, without = model.calls[0], model.calls[-1]
+    assert "select age from dogs where name = 'Rex'" in "".join(m["content"] for m in with_examples)
+    assert len(without) == 2 and "name = 'Rex'" not in "".join(m["content"] for m in without)
+    assert result.examples == ()
+    assert any("written again without examples" in note for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_without_examples_a_failing_question_is_not_written_twice(db_path):
+    datasette = Datasette([str(db_path)])
+    bad = sql_reply("select agee from dogs")
+    model = ScriptedModel([bad, bad, bad])
+    result = await ask(datasette, "pets", "How old?", model=model, sql_only=True, examples=ShotPool([]), attempts=2)
+    assert result.error and "after 2 attempts" in result.error
+    assert len(model.calls) == 3 and not model.replies
