@@ -177,6 +177,32 @@ async def test_batches_follow_the_revision(ds):
 
 
 @pytest.mark.asyncio
+async def test_a_batch_starts_no_message_after_its_time(ds, monkeypatch):
+    """Each message of a batch may run a query to its time limit: 20 of them held one request for 20 s."""
+    import asyncio
+
+    from datasette_llm.agents.mcp import transport
+
+    handled = transport.handle_message
+
+    async def slow(*args, **kwargs):
+        await asyncio.sleep(0.2)
+        return await handled(*args, **kwargs)
+
+    monkeypatch.setattr(transport, "handle_message", slow)
+    monkeypatch.setattr(transport, "BATCH_SECONDS", 0.3)
+    batch = [request("ping", id=n) for n in range(1, 6)] + [{"jsonrpc": "2.0", "method": "notifications/initialized"}]
+    response = await post(ds, batch, version="2025-03-26")
+    assert response.status_code == 200
+    by_id = {item["id"]: item for item in response.json()}
+    assert by_id[1]["result"] == {} and set(by_id) == {1, 2, 3, 4, 5}  # 2 runs unless 1 took over 0.3 s
+    assert all(
+        by_id[n]["error"]["code"] == -32004 and "send this message again" in by_id[n]["error"]["message"]
+        for n in (3, 4, 5)
+    )
+
+
+@pytest.mark.asyncio
 async def test_origin_is_checked(ds):
     evil = await post(ds, request("ping"), headers={"Origin": "http://evil.example"})
     assert evil.status_code == 403
