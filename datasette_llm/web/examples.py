@@ -217,9 +217,10 @@ async def page_view(request, datasette):
     database = database_of(request)
     try:
         await permissions.require_teach(datasette, request.actor, database)
-        data = await listing(datasette, request.actor, database, feedback_before(request))
+        before = feedback_before(request)
     except DatasetteLLMError as error:
         raise datasette_error(error) from None
+    data = await listing(datasette, request.actor, database, before)
 
     def remove_url(kind: str, item: dict) -> str:
         return llm_path(datasette, database, kind, str(item["id"]), "remove")
