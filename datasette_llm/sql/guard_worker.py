@@ -7,44 +7,97 @@ the budget is stopped by ending that process; the next statement starts a fresh 
 
 Statements queue for the one worker; beyond GUARD_QUEUE waiting the answer is 503. Where no process can be
 started, the check runs on a thread instead (same queue and budget, without the isolation).
+
+The budget is the worker's own CPU time on the statement (Linux /proc; wall time elsewhere), counted from the
+moment the statement is sent to a worker that is ready: a busy machine is not the statement's fault. Counted in
+wall time from the request, the worker's start (0.6 s of CPU to import sqlglot) and the wait in the queue once
+made a one-line query "take longer than 5 s to check; make it shorter" (a 400) whenever other processes kept
+both cores busy (session 16). A statement that cannot be checked within GUARD_WALL_SECONDS of wall time,
+however little CPU it used, is answered 503 (busy), not refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import Busy
 
 GUARD_QUEUE = 8
-GUARD_SECONDS = 5.0
+GUARD_SECONDS = 5.0  # of the worker's CPU time on one statement
+GUARD_WALL_SECONDS = 30.0  # of wall time for a statement, its wait in the queue and a worker's start included
+POLL_SECONDS = 0.02
 _HEADER = struct.Struct("!I")
+_READY = b""  # the worker's first frame: it has imported the guard
 
 
 class GuardBusy(Busy):
     code = "guard_busy"
 
 
+BUSY = "The server is too busy to check the query right now; try again in a few seconds."
+
+
+class _Overrun(Exception):
+    """The statement used more than the budget of the worker's CPU time."""
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process has used, or None where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class _Worker:
     """One child process answering check_select calls, one at a time."""
 
-    def __init__(self):
+    def __init__(self, deadline: float):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "datasette_llm.sql.guard_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
+        try:
+            self._wait(deadline, cpu_budget=None)
+            if _read_frame(self.process.stdout) != _READY:
+                raise EOFError("the guard worker did not start")
+        except BaseException:
+            self.kill()
+            raise
 
-    def call(self, payload: bytes) -> bytes:
+    def call(self, payload: bytes, deadline: float) -> bytes:
+        """The answer to `payload`; _Overrun past GUARD_SECONDS of the worker's CPU, GuardBusy past `deadline`."""
         self.process.stdin.write(_HEADER.pack(len(payload)) + payload)
         self.process.stdin.flush()
+        self._wait(deadline, cpu_budget=GUARD_SECONDS)
         return _read_frame(self.process.stdout)
+
+    def _wait(self, deadline: float, cpu_budget: float | None) -> None:
+        """Until the worker has written something: raises _Overrun when it used `cpu_budget` seconds of CPU
+        meanwhile (wall time where CPU time cannot be read), GuardBusy once time.monotonic() passes `deadline`."""
+        started, cpu_start = time.monotonic(), _cpu_seconds(self.process.pid)
+        while not select.select([self.process.stdout], [], [], POLL_SECONDS)[0]:
+            now = time.monotonic()
+            if cpu_budget is not None:
+                cpu = _cpu_seconds(self.process.pid)
+                used = now - started if cpu is None or cpu_start is None else cpu - cpu_start
+                if used > cpu_budget:
+                    raise _Overrun
+            if now > deadline:
+                raise GuardBusy(BUSY, retry_after=5)
 
     def kill(self) -> None:
         self.process.kill()
@@ -65,27 +118,35 @@ _worker: _Worker | None = None
 _waiting = 0
 
 
-def _call_worker(payload: bytes):
+def _call_worker(payload: bytes, deadline: float):
+    """The worker's answer; TimeoutError when the statement overran its budget, GuardBusy past `deadline` (in
+    both cases the worker is ended, and the next statement starts a fresh one)."""
     global _worker
     with _lock:
-        if _worker is None:
-            _worker = _Worker()
+        if time.monotonic() > deadline:
+            raise GuardBusy(BUSY, retry_after=5)  # it waited in the queue until its time was up
         try:
-            return pickle.loads(_worker.call(payload))  # our own child's answer
+            if _worker is None:
+                _worker = _Worker(deadline)
+            return pickle.loads(_worker.call(payload, deadline))  # our own child's answer
+        except (_Overrun, GuardBusy) as stopped:
+            _end_worker()
+            raise TimeoutError if isinstance(stopped, _Overrun) else stopped from None
         except (EOFError, OSError, pickle.UnpicklingError):
-            _worker = None  # it died, or was ended for overrunning: the next call starts a fresh one
+            _end_worker()  # it died: the next call starts a fresh one
             raise EOFError("the guard worker ended") from None
 
 
 def _end_worker() -> None:
     global _worker
-    worker = _worker
+    worker, _worker = _worker, None
     if worker is not None:
         worker.kill()
 
 
 async def check_in_worker(sql: str, schema, **kwargs):
-    """guard.check_select(sql, schema, **kwargs) in the worker; TimeoutError past GUARD_SECONDS."""
+    """guard.check_select(sql, schema, **kwargs) in the worker; TimeoutError past GUARD_SECONDS of its CPU time,
+    GuardBusy (503) when the queue is full or the check could not be done within GUARD_WALL_SECONDS."""
     global _waiting
     if _waiting >= GUARD_QUEUE:
         raise GuardBusy("Too many queries are being checked right now; try again in a few seconds.", retry_after=2)
@@ -94,11 +155,8 @@ async def check_in_worker(sql: str, schema, **kwargs):
         payload = pickle.dumps((sql, schema, kwargs))
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(_thread, _call_worker, payload)
-            return await asyncio.wait_for(future, GUARD_SECONDS)
-        except asyncio.TimeoutError:
-            _end_worker()
-            raise TimeoutError from None
+            deadline = time.monotonic() + GUARD_WALL_SECONDS
+            return await loop.run_in_executor(_thread, _call_worker, payload, deadline)
         except (EOFError, OSError):  # no child process here, or it died: check on the thread instead
             from .guard import check_select
 
@@ -112,6 +170,8 @@ def _serve() -> None:
     from .guard import check_select
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(_HEADER.pack(len(_READY)) + _READY)
+    stdout.flush()
     while True:
         try:
             sql, schema, kwargs = pickle.loads(_read_frame(stdin))  # from our own parent process
