@@ -31,9 +31,10 @@ DEFAULT_MAX_QUESTION_CHARS = 2_000  # Settings.max_question_chars
 # per database (up to about 24 KB each) until someone with llm-teach removes some: a loop of POSTs cannot fill
 # the disk, and nothing already recorded is dropped to make room.
 MAX_FEEDBACK_PER_DATABASE = 10_000
-# ... and more than this many characters of question, SQL and comment in all: 10,000 entries of the longest
-# kind were 240 MB, and an outside tester's teacher page over them took +2.4 GB and 13 s (session 16).
-MAX_FEEDBACK_CHARS_PER_DATABASE = 5_000_000
+# ... and more than this many bytes (UTF-8) of question, SQL and comment in all: 10,000 entries of the longest
+# kind were 240 MB, and an outside tester's teacher page over them took +2.4 GB and 13 s (session 16); counted in
+# characters, 4-byte emoji made the budget 20 MB (a second tester, the same session).
+MAX_FEEDBACK_BYTES_PER_DATABASE = 5_000_000
 STATUSES = ("active", "set_aside")
 VERDICTS = ("right", "wrong")
 
@@ -271,16 +272,17 @@ class ExampleStore:
     ) -> Feedback:
         question, sql, verdict, comment = self.clean_feedback(question, sql, verdict, comment)
         with self._connect(write=True) as conn:
-            held, chars = conn.execute(
-                "select count(*), coalesce(sum(length(question) + coalesce(length(sql), 0) "
-                "+ coalesce(length(comment), 0)), 0) from feedback where database = ?",
+            held, stored = conn.execute(
+                "select count(*), coalesce(sum(length(cast(question as blob)) + coalesce(length(cast(sql as blob)), "
+                "0) + coalesce(length(cast(comment as blob)), 0)), 0) from feedback where database = ?",
                 (database,),
             ).fetchone()
-            size = len(question) + len(sql or "") + len(comment or "")
-            if held >= MAX_FEEDBACK_PER_DATABASE or chars + size > MAX_FEEDBACK_CHARS_PER_DATABASE:
+            size = sum(len(text.encode("utf-8")) for text in (question, sql or "", comment or ""))
+            if held >= MAX_FEEDBACK_PER_DATABASE or stored + size > MAX_FEEDBACK_BYTES_PER_DATABASE:
+                # Not how many entries or bytes: the asker may not be shown most of them.
                 raise StoreFull(
-                    f"This database already holds {held:,} feedback entries ({chars:,} characters), the most it "
-                    "keeps; someone with the llm-teach permission can remove some on its examples page."
+                    "This database's feedback store is full; someone with the llm-teach permission can remove "
+                    "some on its examples page."
                 )
             cursor = conn.execute(
                 "insert into feedback (database, question, sql, verdict, comment, actor, created_at, reads, names) "

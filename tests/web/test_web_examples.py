@@ -535,9 +535,9 @@ async def test_feedback_bad_input(paths, fields, status, fragment):
 async def test_feedback_stops_at_its_size_budget_and_stores_nothing_of_the_refused(paths, monkeypatch):
     from datasette_llm.examples import store as store_module
 
-    monkeypatch.setattr(store_module, "MAX_FEEDBACK_CHARS_PER_DATABASE", 20_000)
+    monkeypatch.setattr(store_module, "MAX_FEEDBACK_BYTES_PER_DATABASE", 40_000)
     ds = make_ds(paths)
-    long_sql = "select count(*) from cats /* " + "x" * 9_000 + " */"
+    long_sql = "select count(*) from cats /* " + "😀" * 4_500 + " */"  # 18 KB in 4,533 characters
     statuses = [(await feedback(ds, ASKER, sql=long_sql, comment=f"no {n}")).status_code for n in range(3)]
     assert statuses == [201, 201, 507]
     assert [f["comment"] for f in (await listing(ds))["feedback"]] == ["no 1", "no 0"]
@@ -595,7 +595,8 @@ async def test_feedback_stops_at_the_cap_and_keeps_what_it_has(paths, monkeypatc
     statuses = [(await feedback(ds, ASKER, comment=f"no {n}")).status_code for n in range(3)]
     full = await feedback(ds, ASKER, comment="one more")
     assert statuses == [201, 201, 201] and full.status_code == 507, full.text
-    assert full.json()["code"] == "store_full" and "3 feedback entries" in full.json()["error"]
+    assert full.json()["code"] == "store_full" and "store is full" in full.json()["error"]
+    assert "3" not in full.json()["error"]  # how much others wrote, the asker may not be shown
     assert [f["comment"] for f in (await listing(ds))["feedback"]] == ["no 2", "no 1", "no 0"]
     removed = await ds.client.post(
         f"/-/llm/db/feedback/{(await listing(ds))['feedback'][0]['id']}/remove", json={}, **signed_in(ds, TEACHER)
