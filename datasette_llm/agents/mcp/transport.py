@@ -283,16 +283,16 @@ async def _handle_handshake_era(datasette, actor, message, header_version, sessi
         responses = []
         started = time.monotonic()
         for item in message:
-            if time.monotonic() - started > BATCH_SECONDS:
-                if isinstance(item, dict) and valid_id(item.get("id")):
-                    responses.append(
-                        error_response(
-                            item["id"],
-                            BATCH_TIMEOUT,
-                            f"Not run: the batch had taken more than {BATCH_SECONDS:g} seconds; send this message "
-                            "again",
-                        )
+            if time.monotonic() - started > BATCH_SECONDS and _is_request(item):
+                # Requests are answered "not run"; notifications, responses and invalid items go on to
+                # handle_message, which runs nothing for them and answers them as it always does.
+                responses.append(
+                    error_response(
+                        item["id"],
+                        BATCH_TIMEOUT,
+                        f"Not run: the batch had taken more than {BATCH_SECONDS:g} seconds; send this message again",
                     )
+                )
                 continue
             if isinstance(item, dict) and item.get("method") == "initialize":
                 response = error_response(
@@ -314,6 +314,17 @@ async def _handle_handshake_era(datasette, actor, message, header_version, sessi
     if isinstance(message, dict) and message.get("method") == "initialize" and "result" in response:
         headers["Mcp-Session-Id"] = new_session_id(datasette, response["result"]["protocolVersion"])
     return Reply(200, response, headers)
+
+
+def _is_request(item) -> bool:
+    """A JSON-RPC request that handle_message would run (as opposed to a notification, a response or junk)."""
+    return (
+        isinstance(item, dict)
+        and item.get("jsonrpc") == "2.0"
+        and isinstance(item.get("method"), str)
+        and "id" in item
+        and valid_id(item["id"])
+    )
 
 
 def decode_header_value(value: str | None) -> str | None:

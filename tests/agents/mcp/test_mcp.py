@@ -191,10 +191,16 @@ async def test_a_batch_starts_no_message_after_its_time(ds, monkeypatch):
 
     monkeypatch.setattr(transport, "handle_message", slow)
     monkeypatch.setattr(transport, "BATCH_SECONDS", 0.3)
-    batch = [request("ping", id=n) for n in range(1, 6)] + [{"jsonrpc": "2.0", "method": "notifications/initialized"}]
+    batch = [request("ping", id=n) for n in range(1, 6)] + [
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},  # a notification: never answered
+        {"jsonrpc": "2.0", "id": 99, "result": {}},  # a response: never answered
+        {"jsonrpc": "2.0", "id": True, "method": "ping"},  # invalid: answered -32600, as before the deadline
+    ]
     response = await post(ds, batch, version="2025-03-26")
     assert response.status_code == 200
-    by_id = {item["id"]: item for item in response.json()}
+    invalid = [item for item in response.json() if item["id"] is None]
+    assert len(invalid) == 1 and invalid[0]["error"]["code"] == -32600
+    by_id = {item["id"]: item for item in response.json() if item["id"] is not None}
     assert by_id[1]["result"] == {} and set(by_id) == {1, 2, 3, 4, 5}  # 2 runs unless 1 took over 0.3 s
     assert all(
         by_id[n]["error"]["code"] == -32004 and "send this message again" in by_id[n]["error"]["message"]
