@@ -129,9 +129,12 @@ def _call_worker(payload: bytes, deadline: float):
             if _worker is None:
                 _worker = _Worker(deadline)
             return pickle.loads(_worker.call(payload, deadline))  # our own child's answer
-        except (_Overrun, GuardBusy) as stopped:
+        except _Overrun:
             _end_worker()
-            raise TimeoutError if isinstance(stopped, _Overrun) else stopped from None
+            raise TimeoutError from None
+        except GuardBusy:
+            _end_worker()
+            raise
         except (EOFError, OSError, pickle.UnpicklingError):
             _end_worker()  # it died: the next call starts a fresh one
             raise EOFError("the guard worker ended") from None

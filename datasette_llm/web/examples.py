@@ -67,11 +67,17 @@ def actor_id(actor) -> str | None:
     return str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
 
 
+def as_id(raw: str) -> int | None:
+    """A row id written in a URL (ASCII digits, at most 18 of them: within SQLite's integers), else None."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
 def row_id(request, what: str, database: str) -> int:
     raw = request.url_vars["id"]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+    number = as_id(raw)
+    if number is None:
         raise NotFound(f"There is no {what} {raw!r} in {database!r}.")
-    return int(raw)
+    return number
 
 
 def require_post(request, allow: tuple[str, ...] = ("POST",)) -> None:
@@ -175,9 +181,10 @@ def feedback_before(request) -> int | None:
     raw = request.args.get("feedback_before")
     if raw is None:
         return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+    number = as_id(raw)
+    if number is None:
         raise BadRequest("feedback_before must be the id of a piece of feedback, as the listing gives it.")
-    return int(raw)
+    return number
 
 
 def set_aside_json(example, hidden: frozenset[str]) -> dict:
