@@ -100,15 +100,12 @@ def fit_rows(
     max_cell_chars: int = 200,
     hit_row_cap: bool = False,
     left_out: str = "did not fit in the model's context",
-    max_rows: int | None = None,
-    over_max_rows: str = "were not read",
 ) -> FittedRows:
     """Whole rows, in order, as many as fit in `budget_tokens`; long cells clipped to `max_cell_chars`.
 
     If not even one row fits, cells are clipped harder (down to MIN_CELL_CHARS) before giving up on rows.
     `hit_row_cap` means the query itself returned more rows than were fetched; `left_out` says why rows that
-    do not fit the budget are left out (the notes repeat it); rows after the first `max_rows` are left out
-    because `over_max_rows`.
+    do not fit the budget are left out (the notes repeat it).
     """
     names = [str(c) for c in columns]
     limit = max(MIN_CELL_CHARS, max_cell_chars)
@@ -127,7 +124,7 @@ def fit_rows(
             raise ValueError("the context budget is too small for even one column name")
         shown_lines = [header_lines[0]]
         clipped: dict[str, int] = {}
-        for row in rows if max_rows is None else rows[:max_rows]:
+        for row in rows:
             lines, row_clipped = _render(columns[:width], [row[:width]], limit)
             cost = count_tokens(lines[1]) + 1
             if used + cost > budget_tokens:
@@ -148,8 +145,7 @@ def fit_rows(
     if total is None:
         notes.append(f"{rows_shown:,} of more than {len(rows):,} rows shown (the query was cut at {len(rows):,} rows)")
     elif rows_shown < len(rows):
-        why = over_max_rows if max_rows is not None and rows_shown == max_rows else left_out
-        notes.append(f"{rows_shown:,} of {len(rows):,} rows shown; the rest {why}")
+        notes.append(f"{rows_shown:,} of {len(rows):,} rows shown; the rest {left_out}")
     if width < len(columns):
         notes.append(f"only the first {width:,} of {len(columns):,} columns were shown (their names are long)")
     for column, count in clipped.items():

@@ -27,15 +27,11 @@ ASSUMED_WRITE_RATE = 12.0  # tokens written a second before the model has measur
 # Never fewer: a five-item list ("The five repos with the most releases are ...") is about 50 tokens, and under
 # load the measured speed drops, which cut such answers short.
 MIN_ANSWER_TOKENS = 80
-# A local model answers a result of more rows than this with a lead-in read from its first rows: the table under
-# the answer shows every row. Answers that read and listed 24 rows took 12-14 s here (issue 19); listing them was
-# all the model did, and the prompt could not talk it out of it.
+# With a local model, a result of more rows than this is answered by the table itself, with no model call. Answers
+# that read and restated 24 rows took 12-14 s here (issue 19); a lead-in read from the first 10 rows still took 4-7
+# s to restate the first two or three ("Total sales per country are as follows: Argentina: $37.62 …"), and could
+# call the largest of the first 10 rows the largest of all.
 ANSWER_LIST_ROWS = 10
-LEAD_IN_TOKENS = 40
-# ...and reads those rows for less time than a full answer does: it only introduces the table under it. With the
-# full 5 s, "Show the full README text of every repo..." read about 490 tokens of README text to write "The README
-# text for the repo named datasette-accounts is: …" (issue 19).
-LEAD_IN_READ_SECONDS = 2.5
 
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
@@ -79,30 +75,37 @@ def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequ
     return sorted(_numbers(answer) - seen, key=lambda n: float(n) if n.lstrip("-").replace(".", "", 1).isdigit() else 0)
 
 
-def answer_row_budget(model: ChatModel, window_budget: int, seconds: float = ANSWER_READ_SECONDS) -> tuple[int, str]:
+def answer_row_budget(model: ChatModel, window_budget: int) -> tuple[int, str]:
     """Tokens of rows the answer may read, and why the rest is left out: the context window, or, for a local
-    model, the time it takes to read them at the speed measured on this machine (`seconds` of reading)."""
+    model, the time it takes to read them at the speed measured on this machine (ANSWER_READ_SECONDS)."""
     window = (window_budget, "did not fit in the model's context")
     if not model.prompt_cache:  # an API model reads fast: only its window bounds the rows
         return window
     rate = model.reading_speed() or ASSUMED_READ_RATE
-    timed = max(MIN_ROW_TOKENS, int(seconds * rate))
+    timed = max(MIN_ROW_TOKENS, int(ANSWER_READ_SECONDS * rate))
     if timed >= window_budget:
         return window
     return timed, f"were left out to answer in time (the model reads about {rate:.0f} tokens a second here)"
 
 
-def is_lead_in(model: ChatModel, row_count: int) -> bool:
-    """Whether the answer to `row_count` rows is a lead-in to the table (ANSWER_LIST_ROWS), not a full answer."""
+def answered_by_the_table(model: ChatModel, row_count: int) -> bool:
+    """Whether `row_count` rows are answered by the table itself, with no model call (ANSWER_LIST_ROWS)."""
     return model.prompt_cache and row_count > ANSWER_LIST_ROWS
 
 
-def answer_token_budget(model: ChatModel, configured: int, lead_in: bool = False) -> tuple[int, float | None]:
+def table_answer(row_count: int, hit_row_cap: bool) -> str:
+    """The answer to a result the table answers: what the database returned, and nothing a model wrote."""
+    if hit_row_cap:
+        return f"The query returned more than {row_count:,} rows; the results table shows the first {row_count:,}."
+    return f"The query returned {row_count:,} rows; the results table shows them all."
+
+
+def answer_token_budget(model: ChatModel, configured: int) -> tuple[int, float | None]:
     """Tokens the answer may be, and the writing speed that bounds them (None when only the setting does)."""
     if not model.prompt_cache:  # an API model writes fast: the setting alone bounds the answer
         return configured, None
     rate = model.writing_speed() or ASSUMED_WRITE_RATE
-    timed = LEAD_IN_TOKENS if lead_in else max(MIN_ANSWER_TOKENS, int(ANSWER_WRITE_SECONDS * rate))
+    timed = max(MIN_ANSWER_TOKENS, int(ANSWER_WRITE_SECONDS * rate))
     return (timed, rate) if timed < configured else (configured, None)
 
 
@@ -130,7 +133,8 @@ def answer_messages(question: str, sql: str, shown: str = "", rows: str = "", no
 class Answering:
     """AskPipeline's answer stages: from the query's rows, or from passages of text (state: AskPipeline)."""
 
-    async def answer(self, guarded: GuardedSQL, result: QueryResult) -> tuple[str, FittedRows]:
+    async def answer(self, guarded: GuardedSQL, result: QueryResult) -> tuple[str, FittedRows | None]:
+        """The answer and the rows the model read (None: the table answers, no model read them)."""
         # The rows exist before the prose does: show them now (the page draws the table while the answer streams).
         await self.emit(
             "rows",
@@ -140,16 +144,13 @@ class Answering:
             row_count=len(result.rows),
             truncated=result.hit_row_cap,
         )
-        lead_in = is_lead_in(self.model, len(result.rows))
-        max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens, lead_in)
+        if answered_by_the_table(self.model, len(result.rows)):
+            return await self._table_answer(result), None
+        max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens)
         options = answer_options(max_tokens)
         base_messages = answer_messages(self.question, guarded.sql)
         overhead = self.model.count_message_tokens(base_messages) + 64
-        budget, reason = answer_row_budget(
-            self.model,
-            self.model.context_window() - overhead - options.max_tokens,
-            LEAD_IN_READ_SECONDS if lead_in else ANSWER_READ_SECONDS,
-        )
+        budget, reason = answer_row_budget(self.model, self.model.context_window() - overhead - options.max_tokens)
         fitted = await asyncio.to_thread(
             fit_rows,
             result.columns,
@@ -159,9 +160,6 @@ class Answering:
             max_cell_chars=self.settings.max_cell_chars,
             hit_row_cap=result.hit_row_cap,
             left_out=reason,
-            max_rows=ANSWER_LIST_ROWS if lead_in else None,
-            over_max_rows=f"are in the table under the answer (a local model answers a long result from its first "
-            f"{ANSWER_LIST_ROWS} rows, to answer in time)",
         )
         shown = (
             f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows"
@@ -189,6 +187,20 @@ class Answering:
                 f"{write_rate:.0f} tokens a second here); the table shows the rows themselves"
             )
         return text, fitted
+
+    async def _table_answer(self, result: QueryResult) -> str:
+        count = len(result.rows)
+        notes = [
+            f"more than {ANSWER_LIST_ROWS} rows: the table is the answer (a local model takes 10 s or more to "
+            "restate them)"
+        ]
+        if result.hit_row_cap:
+            notes.append(f"the query returned more than {count:,} rows; the first {count:,} are shown")
+        self.notes.extend(notes)
+        text = table_answer(count, result.hit_row_cap)
+        await self.emit("answering", rows_shown=0, notes=notes)
+        await self.emit("answer_token", text=text)
+        return text
 
     async def answer_from_text(self, restrict=None):
         from ..models import embedding_model_for

@@ -214,7 +214,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             answer, warnings = await self.answer_from_text(restrict or None)
         elif not self.sql_only:
             answer, fitted = await self.answer(guarded, result)
-            unsupported = unverified_numbers(
+            unsupported = fitted and unverified_numbers(
                 answer, fitted.text, self.question, (fitted.rows_shown, fitted.rows_fetched)
             )
             if unsupported:

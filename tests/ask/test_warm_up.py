@@ -10,7 +10,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask import prompts, warm_up
-from datasette_llm.ask.answer import ANSWER_LIST_ROWS, LEAD_IN_TOKENS, MIN_ROW_TOKENS, answer_row_budget
+from datasette_llm.ask.answer import ANSWER_LIST_ROWS, answer_row_budget
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.config import load_settings
 
@@ -149,14 +149,15 @@ def test_a_slow_model_reads_fewer_rows_than_its_window_holds():
 
 @pytest.mark.asyncio
 async def test_a_huge_result_still_answers_with_notes_of_what_was_cut(paths):
-    model = WarmableModel([sql_reply("select * from items"), "There are many items."], speed=40.0)
-    result = await ask(Datasette([str(paths[0])]), "shop", "Show every item with its text", model=model)
-    assert result.ok and result.row_count == 300
+    sql = sql_reply(f"select * from items limit {ANSWER_LIST_ROWS}")  # more rows are answered by the table
+    model = WarmableModel([sql, "There are many items."], speed=40.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "Show ten items with their text", model=model)
+    assert result.ok and result.row_count == ANSWER_LIST_ROWS
     answer_prompt = model.calls[1][1]["content"]
     shown = answer_prompt.count("shop item")
-    assert 0 < shown < 30
+    assert 0 < shown < ANSWER_LIST_ROWS
     note = next(n for n in result.notes if "rows shown" in n)
-    assert note.startswith(f"{shown} of 300 rows shown") and "left out to answer in time" in note
+    assert note.startswith(f"{shown} of {ANSWER_LIST_ROWS} rows shown") and "left out to answer in time" in note
 
 
 class TimedWriter(WarmableModel):
@@ -195,17 +196,22 @@ async def test_a_long_answer_stops_in_time_at_a_full_line_and_says_so(paths):
 
 
 @pytest.mark.asyncio
-async def test_a_long_result_gets_a_lead_in_read_from_its_first_rows(paths):
-    listing = "The items are:\n" + "".join(f"- shop item {i}: words words\n" for i in range(60))
-    model = TimedWriter([sql_reply("select id, name from items"), listing], write_speed=20.0)
-    result = await ask(Datasette([str(paths[0])]), "shop", "List every item", model=model)
-    assert result.row_count == 300 and len(result.rows) == 300  # the table has every row
-    assert model.budgets[1] == LEAD_IN_TOKENS
-    answer_prompt = model.calls[1][1]["content"]
-    assert answer_prompt.count("shop item") == ANSWER_LIST_ROWS and "shop item 9\n" in answer_prompt + "\n"
-    note = next(n for n in result.notes if "rows shown" in n)
-    assert note.startswith(f"{ANSWER_LIST_ROWS} of 300 rows shown; the rest are in the table under the answer")
-    assert result.answer.endswith(" …") and result.answer.count("- shop item") < ANSWER_LIST_ROWS
+async def test_a_long_result_is_answered_by_the_table_without_a_model_call(paths):
+    events = []
+
+    async def on_event(kind, data):
+        events.append((kind, data))
+
+    model = TimedWriter([sql_reply("select id, name from items")], write_speed=20.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "List every item", model=model, on_event=on_event)
+    assert len(model.calls) == 1  # the SQL; nothing read the rows to restate them
+    assert result.row_count == 300 and len(result.rows) == 300 and not result.truncated  # the table has every row
+    assert result.answer == "The query returned 300 rows; the results table shows them all."
+    assert any(n.startswith(f"more than {ANSWER_LIST_ROWS} rows: the table is the answer") for n in result.notes)
+    assert not result.warnings
+    kinds = [kind for kind, _ in events]
+    assert kinds.index("rows") < kinds.index("answering") < kinds.index("answer_token")
+    assert next(d for k, d in events if k == "answer_token")["text"] == result.answer
     api = TimedWriter([sql_reply("select id, name from items"), "There are 300 items."], write_speed=20.0)
     api.prompt_cache = False  # an API model reads the whole result that fits its window
     await ask(Datasette([str(paths[0])]), "shop", "List every item", model=api)
@@ -213,16 +219,27 @@ async def test_a_long_result_gets_a_lead_in_read_from_its_first_rows(paths):
 
 
 @pytest.mark.asyncio
-async def test_a_lead_in_reads_its_rows_for_half_the_time_of_a_full_answer(paths):
-    rows_text = lambda model: model.calls[1][1]["content"].split("Result (", 1)[1]  # noqa: E731
-    full = WarmableModel([sql_reply("select id, text from items limit 10"), "Ten items."], speed=120.0)
-    await ask(Datasette([str(paths[0])]), "shop", "Ten items and their text", model=full)
-    lead_in = WarmableModel([sql_reply("select id, text from items"), "The items are:"], speed=120.0)
-    result = await ask(Datasette([str(paths[0])]), "shop", "Every item and its text", model=lead_in)
-    full_tokens, lead_in_tokens = full.count_tokens(rows_text(full)), lead_in.count_tokens(rows_text(lead_in))
-    assert 500 < full_tokens <= 600 + 60 and MIN_ROW_TOKENS <= lead_in_tokens <= 300 + 60, (full_tokens, lead_in_tokens)
-    shown = sum(line.startswith(tuple("0123456789")) for line in rows_text(lead_in).splitlines()[1:])
-    assert result.notes[0].startswith(f"{shown} of 300 rows shown; the rest were left out to answer in time")
+async def test_the_table_answers_from_one_row_more_than_a_model_restates(paths):
+    limit = ANSWER_LIST_ROWS
+    sql = sql_reply(f"select id, name from items order by id limit {limit}")
+    model = TimedWriter([sql, "Ten items."], write_speed=20.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", f"The first {limit} items", model=model)
+    assert len(model.calls) == 2 and result.answer == "Ten items."
+    assert model.calls[1][1]["content"].count("shop item") == limit
+    sql = sql_reply(f"select id, name from items order by id limit {limit + 1}")
+    more = TimedWriter([sql, "Eleven items."], write_speed=20.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", f"The first {limit + 1} items", model=more)
+    assert len(more.calls) == 1 and result.answer.startswith(f"The query returned {limit + 1} rows;")
+
+
+@pytest.mark.asyncio
+async def test_a_result_cut_at_the_row_cap_says_so_in_the_table_answer(paths):
+    settings = load_settings({"max_rows": 50})
+    model = TimedWriter([sql_reply("select id, name from items order by id limit 200")], write_speed=20.0)
+    result = await ask(Datasette([str(paths[0])]), "shop", "Every item", model=model, settings=settings)
+    assert result.row_count == 50 and result.truncated and result.row_cap_hit
+    assert result.answer == "The query returned more than 50 rows; the results table shows the first 50."
+    assert "the query returned more than 50 rows; the first 50 are shown" in result.notes
 
 
 @pytest.mark.asyncio
