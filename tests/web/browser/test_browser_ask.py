@@ -181,6 +181,31 @@ def test_a_chart_for_releases_per_year_with_the_real_model(demo_server, browser)
     page.screenshot(path=str(ARTIFACTS / "ask-chart-real-model.png"), full_page=True)
 
 
+def test_a_long_result_is_answered_by_its_table_at_once(demo_server, browser):
+    """More than 10 rows: the answer says how many rows the query returned, with no model call after the SQL,
+    and the table holds exactly what SQLite returns."""
+    with sqlite3.connect(DEMO_DB) as conn:
+        names = {name for (name,) in conn.execute("select name from repos where owner = 'dogsheep'")}
+    assert len(names) > 10
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{demo_server}/simonw_releases/-/ask")
+    page.fill("#ask-question", "Which repos are owned by dogsheep?")
+    page.press("#ask-question", "Enter")
+    page.wait_for_selector(".ask-turn:nth-child(1) .ask-timings", timeout=ANSWER_TIMEOUT_MS)
+    turn = page.locator(".ask-turn").nth(0)
+    assert turn.locator(".ask-error").count() == 0, turn.inner_text()
+    answer = turn.locator(".ask-answer").inner_text().strip()
+    assert answer == f"The query returned {len(names)} rows; the results table shows them all.", answer
+    assert "the table is the answer" in turn.locator(".ask-notes").inner_text()
+    rows = turn.locator("table.rows-and-columns tbody tr")
+    assert rows.count() == len(names)
+    cells = [set(rows.nth(i).locator("td").all_inner_texts()) for i in range(rows.count())]
+    assert all(row & (names | {f"dogsheep/{name}" for name in names}) for row in cells), cells
+    assert "answer" not in turn.locator(".ask-timings").inner_text()  # no model wrote the answer
+    page.screenshot(path=str(ARTIFACTS / "ask-table-answer.png"), full_page=True)
+    page.close()
+
+
 def test_text_answer_lists_its_sources_before_the_answer(demo_server, browser):
     """A question answered from text: the passages it is written from are listed the moment they are found, while
     the real model still writes; the final result replaces them with the same list, its cited passages marked."""
