@@ -96,8 +96,8 @@ def answered_by_the_table(model: ChatModel, row_count: int) -> bool:
 def table_answer(row_count: int, hit_row_cap: bool) -> str:
     """The answer to a result the table answers: what the database returned, and nothing a model wrote."""
     if hit_row_cap:
-        return f"The query returned more than {row_count:,} rows; the results table shows the first {row_count:,}."
-    return f"The query returned {row_count:,} rows; the results table shows them all."
+        return f"The query returned more than {row_count:,} rows; the first {row_count:,} are listed in the results."
+    return f"The query returned {row_count:,} rows; they are listed in the results."
 
 
 def answer_token_budget(model: ChatModel, configured: int) -> tuple[int, float | None]:

@@ -206,7 +206,7 @@ async def test_a_long_result_is_answered_by_the_table_without_a_model_call(paths
     result = await ask(Datasette([str(paths[0])]), "shop", "List every item", model=model, on_event=on_event)
     assert len(model.calls) == 1  # the SQL; nothing read the rows to restate them
     assert result.row_count == 300 and len(result.rows) == 300 and not result.truncated  # the table has every row
-    assert result.answer == "The query returned 300 rows; the results table shows them all."
+    assert result.answer == "The query returned 300 rows; they are listed in the results."
     assert any(n.startswith(f"more than {ANSWER_LIST_ROWS} rows: the table is the answer") for n in result.notes)
     assert not result.warnings
     kinds = [kind for kind, _ in events]
@@ -238,7 +238,7 @@ async def test_a_result_cut_at_the_row_cap_says_so_in_the_table_answer(paths):
     model = TimedWriter([sql_reply("select id, name from items order by id limit 200")], write_speed=20.0)
     result = await ask(Datasette([str(paths[0])]), "shop", "Every item", model=model, settings=settings)
     assert result.row_count == 50 and result.truncated and result.row_cap_hit
-    assert result.answer == "The query returned more than 50 rows; the results table shows the first 50."
+    assert result.answer == "The query returned more than 50 rows; the first 50 are listed in the results."
     assert "the query returned more than 50 rows; the first 50 are shown" in result.notes
 
 

@@ -195,7 +195,7 @@ def test_a_long_result_is_answered_by_its_table_at_once(demo_server, browser):
     turn = page.locator(".ask-turn").nth(0)
     assert turn.locator(".ask-error").count() == 0, turn.inner_text()
     answer = turn.locator(".ask-answer").inner_text().strip()
-    assert answer == f"The query returned {len(names)} rows; the results table shows them all.", answer
+    assert answer == f"The query returned {len(names)} rows; they are listed in the results.", answer
     assert "the table is the answer" in turn.locator(".ask-notes").inner_text()
     rows = turn.locator("table.rows-and-columns tbody tr")
     assert rows.count() == len(names)
