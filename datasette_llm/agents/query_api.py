@@ -18,7 +18,15 @@ from .. import permissions
 from ..config import Settings, settings_for
 from ..context import MIN_CELL_CHARS, json_cell
 from ..errors import BadRequest
-from ..sql.execute import CLIP_MARKER, MAX_FETCH_CHARS, clip_text, read_policy, run_select, time_limit_for
+from ..sql.execute import (
+    CLIP_MARKER,
+    MAX_FETCH_CHARS,
+    clip_text,
+    guard_limit,
+    read_policy,
+    run_select,
+    time_limit_for,
+)
 from ..sql.guard import check_select_off_loop
 from ..sql.results import Rejection, SchemaInfo, SQLRejectedError
 from .schema_api import resolve_database, visible_table_names
@@ -213,8 +221,9 @@ async def run_capped_query(
     schema = await db.execute_fn(
         lambda conn: SchemaInfo.from_connection(conn, include=allowed, policy=read_policy(conn, db, allowed))
     )
-    # One row past the cap, so that "more rows exist" is known rather than guessed.
-    checked = await check_select_off_loop(sql, schema, max_rows=settings.query_max_rows + 1, allowed_tables=allowed)
+    checked = await check_select_off_loop(
+        sql, schema, max_rows=guard_limit(settings.query_max_rows), allowed_tables=allowed
+    )
     if isinstance(checked, Rejection):
         raise QueryRejected(checked)
     result = await run_select(

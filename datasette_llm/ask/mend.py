@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from ..sql.execute import QueryFailed, QueryResult, run_select
+from ..sql.execute import QueryFailed, QueryResult, guard_limit, run_select
 from ..sql.guard import check_select
 from ..sql.results import GuardedSQL, Rejection
 from ..timing import clock
@@ -105,7 +105,8 @@ class Mending:
         return Outcome(checked, result, fixes=fixes, doubts=doubts)
 
     def guard(self, sql: str) -> GuardedSQL | Rejection:
-        return check_select(sql, self.guard_schema, max_rows=self.settings.max_rows, allowed_tables=self.allowed)
+        limit = guard_limit(self.settings.max_rows)
+        return check_select(sql, self.guard_schema, max_rows=limit, allowed_tables=self.allowed)
 
     async def run_query(self, guarded: GuardedSQL) -> QueryResult:
         return await run_select(

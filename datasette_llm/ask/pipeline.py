@@ -14,7 +14,7 @@ from .. import permissions
 from ..config import Settings, settings_for
 from ..errors import BadRequest, ModelError, NotFound
 from ..models import ChatModel, chat_model_for, embedding_model_for
-from ..sql.execute import time_limit_for
+from ..sql.execute import guard_limit, time_limit_for
 from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
 from ..timing import Timings, clock
@@ -233,7 +233,10 @@ class AskPipeline(WritingSql, Mending, Answering):
     def _result(self, guarded, result, fitted, *, answer=None, error=None, warnings=()) -> AskResult:
         notes = list(self.notes) + (list(fitted.notes) if fitted else [])
         if guarded is not None and guarded.limit_added:
-            notes.append(f"LIMIT {self.settings.max_rows} added to the query")
+            limit, kept = guard_limit(self.settings.max_rows), self.settings.max_rows
+            notes.append(
+                f"LIMIT {limit} added to the query (at most {kept:,} rows are kept; one more tells if there are more)"
+            )
         truncated = bool(result and result.hit_row_cap) or bool(fitted and fitted.truncated)
         return AskResult(
             question=self.question,

@@ -79,7 +79,7 @@ class AskResult:
     candidates: tuple[Candidate, ...] = ()
     examples: tuple[dict, ...] = ()  # the trusted examples and canned queries the SQL prompt showed
     row_cap_hit: bool = False  # the query returned more rows than were fetched (`truncated` also covers fitting)
-    limit_added: bool = False  # the guard added `LIMIT max_rows` to the SQL the model wrote
+    limit_added: bool = False  # the guard added `LIMIT max_rows + 1` (sql.execute.guard_limit) to the SQL
 
     @property
     def ok(self) -> bool:

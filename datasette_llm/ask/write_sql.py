@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..models import ChatOptions
-from ..sql.execute import QueryResult
+from ..sql.execute import QueryResult, guard_limit
 from ..sql.replies import close_fence, extract_sql, statement_written
 from ..sql.results import GuardedSQL
 from ..timing import clock
@@ -47,7 +47,7 @@ class WritingSql:
                 self.question,
                 self.guard_schema.tables,
                 self.links,
-                row_cap=self.settings.max_rows,
+                row_cap=guard_limit(self.settings.max_rows),
             )
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)

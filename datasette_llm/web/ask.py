@@ -29,6 +29,7 @@ from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..keep import keep_links
 from ..models import chat_model_for
+from ..sql.execute import guard_limit
 from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
 from .origins import is_cross_site_fetch, opened_here, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
@@ -140,7 +141,7 @@ async def ask_payload(datasette, actor, result: AskResult) -> dict:
 
 def example_sql(result: AskResult, max_rows: int) -> str | None:
     """The answer's SQL without the LIMIT the guard added (Ask adds it again), as "This is right" saves it."""
-    added = f" LIMIT {int(max_rows)}"
+    added = f" LIMIT {guard_limit(int(max_rows))}"
     if result.sql and result.limit_added and result.sql.endswith(added):
         return result.sql[: -len(added)]
     return result.sql

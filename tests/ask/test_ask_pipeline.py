@@ -100,7 +100,7 @@ async def test_a_date_part_column_is_mended_without_a_model_call(tmp_path):
     assert result.ok and result.rows == ((5,),) and len(result.attempts) == 1 and len(model.calls) == 2
     assert (
         result.sql
-        == "SELECT COUNT(*) FROM releases WHERE CAST(STRFTIME('%Y', published_at) AS INTEGER) = 2024 LIMIT 1000"
+        == "SELECT COUNT(*) FROM releases WHERE CAST(STRFTIME('%Y', published_at) AS INTEGER) = 2024 LIMIT 1001"
     )
     assert any("published_year → CAST(strftime('%Y', published_at) AS INTEGER)" in note for note in result.notes)
 
@@ -265,7 +265,7 @@ async def test_a_value_spelt_differently_is_replaced_by_the_stored_one_without_a
     model = ScriptedModel([sql_reply("select age from dogs where name = 'r e x'"), "Rex is 9."])
     result = await ask(make_datasette(db_path), "pets", "How old is rex?", model=model)
     assert result.rows == ((9,),) and len(model.calls) == 2 and len(result.attempts) == 1
-    assert result.sql == "SELECT age FROM dogs WHERE name = 'Rex' LIMIT 1000"
+    assert result.sql == "SELECT age FROM dogs WHERE name = 'Rex' LIMIT 1001"
     assert result.attempts[0].fixes == ("'r e x' → 'Rex' (as stored in dogs.name)",)
     assert "the query was mended before it ran: 'r e x' → 'Rex' (as stored in dogs.name)" in result.notes
 
@@ -418,7 +418,7 @@ async def test_an_aggregate_over_the_outer_alias_is_mended_after_sqlite_reports_
     result = await ask(make_datasette(db_path), "pets", "Which dogs are older than average?", model=model)
     assert result.rows == (("Rex",),) and len(model.calls) == 2
     assert result.sql == (
-        "SELECT T1.name FROM dogs AS T1 WHERE T1.age > (SELECT AVG(dogs.age) FROM dogs) ORDER BY T1.name LIMIT 1000"
+        "SELECT T1.name FROM dogs AS T1 WHERE T1.age > (SELECT AVG(dogs.age) FROM dogs) ORDER BY T1.name LIMIT 1001"
     )
     assert result.attempts[0].fixes == ("T1.age inside AVG() → dogs.age (the subquery's own table)",)
 
@@ -500,7 +500,7 @@ async def test_a_wrong_alias_in_a_join_condition_is_relinked_when_a_foreign_key_
     result = await ask(make_datasette(shop_path), "shop", "Who makes each model?", model=model)
     assert result.rows == (("Rocket", "Acme"),) and len(model.calls) == 2
     assert result.sql == (
-        "SELECT T1.title, T2.name FROM models AS T1 JOIN makers AS T2 ON T1.maker_id = T2.id LIMIT 1000"
+        "SELECT T1.title, T2.name FROM models AS T1 JOIN makers AS T2 ON T1.maker_id = T2.id LIMIT 1001"
     )
 
 
@@ -531,7 +531,7 @@ async def test_a_column_of_an_unjoined_table_is_joined_on_the_last_attempt(shop_
     )
     assert result.sql == (
         "SELECT makers.name, SUM(qty) FROM sales JOIN models ON sales.model_id = models.id "
-        "JOIN makers ON models.maker_id = makers.id GROUP BY makers.name LIMIT 1000"
+        "JOIN makers ON models.maker_id = makers.id GROUP BY makers.name LIMIT 1001"
     )
     assert result.rows == (("Acme", 3),)
     assert any(
@@ -554,7 +554,7 @@ async def test_a_query_that_runs_but_looks_wrong_is_reconsidered_once(db_path):
     )
     assert first.error.endswith(
         "write SELECT owners.name FROM owners WHERE NOT owners.id IN (SELECT dogs.owner_id "
-        "FROM dogs WHERE dogs.name = 'Rex') LIMIT 1000"
+        "FROM dogs WHERE dogs.name = 'Rex') LIMIT 1001"
     )
     assert model.calls[1][-1]["content"].startswith("That query runs, but it may not answer the question: dogs.name")
     assert not any(note.startswith("warning") for note in result.notes)
@@ -595,7 +595,7 @@ async def test_a_column_whose_table_is_only_in_a_subquery_is_joined_in_the_outer
     assert result.rows == (("Acme", 3),)
     assert result.sql == (
         "SELECT makers.name, qty FROM sales JOIN models ON sales.model_id = models.id JOIN makers "
-        "ON models.maker_id = makers.id WHERE model_id IN (SELECT id FROM makers) LIMIT 1000"
+        "ON models.maker_id = makers.id WHERE model_id IN (SELECT id FROM makers) LIMIT 1001"
     )
 
 

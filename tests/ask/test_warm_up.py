@@ -251,3 +251,23 @@ async def test_a_short_answer_is_left_alone_and_an_api_model_is_not_timed(paths)
     api.prompt_cache = False
     await ask(Datasette([str(paths[0])]), "shop", "How many items?", model=api)
     assert api.budgets[1] == load_settings({}).answer_max_tokens
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("in_table", [49, 50, 51, 300])
+async def test_a_limit_the_guard_adds_never_hides_that_the_result_was_cut(tmp_path, in_table):
+    """The model writes no LIMIT: the result is cut at max_rows, and the model and the user are told exactly when
+    rows were left out (an outside tester found "1,000 of 1,000 rows" for a 1,500-row table)."""
+    path = tmp_path / "shop.db"
+    sqlite_utils.Database(path)["items"].insert_all([{"id": i, "name": f"item {i}"} for i in range(in_table)], pk="id")
+    api = ScriptedModel([sql_reply("select id, name from items"), "Many items."])  # reads every row it is given
+    settings = load_settings({"max_rows": 50})
+    result = await ask(Datasette([str(path)]), "shop", "Every item", model=api, settings=settings)
+    answer_prompt = api.calls[1][1]["content"]
+    assert result.row_count == min(in_table, 50) and result.limit_added
+    assert result.row_cap_hit == (in_table > 50) and result.truncated == (in_table > 50)
+    if in_table > 50:
+        assert "Result (50 of more than 50 rows)" in answer_prompt and "the query was cut at 50 rows" in answer_prompt
+    else:
+        assert f"Result ({in_table} of {in_table} rows)" in answer_prompt and "Notes:" not in answer_prompt
+    assert result.sql.endswith(" LIMIT 51") and any(n.startswith("LIMIT 51 added") for n in result.notes)

@@ -738,5 +738,5 @@ async def test_ask_result_carries_the_sql_an_example_keeps(paths, monkeypatch):
     )
     data = response.json()
     assert response.status_code == 200, data
-    assert data["sql"] == "select name from cats order by age LIMIT 1000" and data["limit_added"] is True
+    assert data["sql"] == "select name from cats order by age LIMIT 1001" and data["limit_added"] is True
     assert data["example_sql"] == "select name from cats order by age"
