@@ -3,7 +3,8 @@
 pipeline.py      AskPipeline: one question's state and its stages in order (prepare, route, write SQL, answer)
 write_sql.py     the repair loop: write, send back what fails or looks wrong, accept; voting between samples
 mend.py          one query: validated, mended without a model call, run, its stored values looked up
-answer.py        the answer from the rows (read and write budgets, lead-ins) or from text; numbers checked
+answer.py        the answer from the rows (read and write budgets; the table answers long results) or from text
+numbers.py       numbers in an answer that the model was never shown (answers from rows and from text)
 results.py       AskResult (serialised in one place) and the records of attempts, candidates and queries
 question.py      the question and the conversation's earlier turns, checked
 conversation.py  the SQL prompt (its cached prefix) and the turns that send a query back

@@ -4,8 +4,6 @@ from passages of text, and the numbers in it checked against what the model was 
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import Sequence
 
 from ..context import FittedRows, fit_rows
 from ..models import ChatModel, ChatOptions
@@ -13,6 +11,7 @@ from ..sql.execute import QueryResult
 from ..sql.results import GuardedSQL
 from ..timing import clock
 from . import prompts
+from .numbers import unverified_numbers
 from .results import json_rows
 
 # A local model reads the answer's rows at its measured speed for at most this long (issue 19: a result fitted
@@ -32,47 +31,6 @@ MIN_ANSWER_TOKENS = 80
 # s to restate the first two or three ("Total sales per country are as follows: Argentina: $37.62 …"), and could
 # call the largest of the first 10 rows the largest of all.
 ANSWER_LIST_ROWS = 10
-
-
-NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
-NUMBER_WORDS = {
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "twenty": "20",
-    "hundred": "100",
-}
-
-
-def _numbers(text: str) -> set[str]:
-    found = set()
-    for raw in NUMBER.findall(text):
-        number = raw.replace(",", "").rstrip(".")
-        found.add(number)
-        if "." in number:  # 12.0 in the rows supports "12" in the answer, 3.14159 supports 3.14
-            whole, fraction = number.split(".", 1)
-            found.add(whole)
-            found.update(f"{whole}.{fraction[:n]}" for n in range(1, len(fraction)))
-            try:
-                found.add(str(round(float(number))))
-                found.update(f"{float(number):.{n}f}" for n in range(1, 3))
-            except ValueError:
-                pass
-    return found
-
-
-def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
-    """Numbers in the answer that appear neither in the rows shown, the question, nor the row counts."""
-    seen = _numbers(shown_text) | _numbers(question) | {str(c) for c in counts}
-    seen |= {digit for word, digit in NUMBER_WORDS.items() if re.search(rf"\b{word}\b", question, re.I)}
-    return sorted(_numbers(answer) - seen, key=lambda n: float(n) if n.lstrip("-").replace(".", "", 1).isdigit() else 0)
 
 
 def answer_row_budget(model: ChatModel, window_budget: int) -> tuple[int, str]:
@@ -205,6 +163,7 @@ class Answering:
     async def answer_from_text(self, restrict=None):
         from ..models import embedding_model_for
         from .text.answer_text import (
+            CITATION,
             NOT_FOUND,
             answer_from_passages,
             attribute,
@@ -268,6 +227,12 @@ class Answering:
                 "those citations were ignored."
             )
         self.citations = [passages[n - 1] for n in valid]
+        unsupported = unverified_numbers(CITATION.sub("", answer), messages[-1]["content"], self.question)
+        if unsupported:
+            warnings.append(
+                f"The answer mentions {', '.join(unsupported)}, which do not appear in the passages the model was "
+                "shown; check them against the sources."
+            )
         if not valid:
             matched = attribute(answer, passages)
             self.citations = matched

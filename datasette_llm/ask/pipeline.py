@@ -19,9 +19,10 @@ from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
 from ..timing import Timings, clock
 from . import repairs
-from .answer import Answering, unverified_numbers
+from .answer import Answering
 from .few_shot import Shot, ShotPool, load_pool, shots_for_question
 from .mend import Mending
+from .numbers import unverified_numbers
 from .question import check_question, normalise_history
 from .repairs.value_hints import Probe
 from .results import AskResult, Attempt, Candidate

@@ -8,7 +8,7 @@ import sqlite_utils
 from ask_helpers import ScriptedModel, make_pets_db, sql_reply
 from datasette.app import Datasette
 
-from datasette_llm.ask.answer import unverified_numbers
+from datasette_llm.ask.numbers import unverified_numbers
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.errors import BadRequest, Forbidden, NotFound
 

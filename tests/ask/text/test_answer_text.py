@@ -255,3 +255,18 @@ async def test_a_collection_that_matches_no_table_is_never_a_passage(tmp_path, e
     result = await ask(Datasette([str(path)]), "tools", "What is shot-scraper?", model=model, mode="text")
     assert result.passages and all(p["url"] and "/repos/" in p["url"] for p in result.passages)
     assert [c["label"] for c in result.citations] == ["simonw/shot-scraper"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", ["text", "both"])
+async def test_numbers_a_text_answer_invents_are_flagged(tools_db, mode):
+    """Answers from passages are held to the same rule as answers from rows (an outside tester's fake model
+    wrote "There are 987654321 apples, 55.5% of them red [1]" and no warning came back)."""
+    replies = [sql_reply("select full_name from repos where year = 2024")] if mode == "both" else []
+    invented = ScriptedModel(replies + ["ttok counts 987654321 tokens, 55.5% of them [1]."])
+    result = await ask(Datasette([str(tools_db)]), "tools", "What does ttok do?", model=invented, mode=mode)
+    warning = next(w for w in result.warnings if "do not appear in the passages" in w)
+    assert "987654321" in warning and "55.5" in warning and "[1]" not in warning
+    shown = ScriptedModel(replies + ["datasette-cluster-map shows a map of data released in 2024 [1]."])
+    result = await ask(Datasette([str(tools_db)]), "tools", "Which 2024 plugin shows a map?", model=shown, mode=mode)
+    assert not any("do not appear" in w for w in result.warnings), result.warnings

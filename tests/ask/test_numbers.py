@@ -1,0 +1,93 @@
+"""The number check: every number an answer writes is one the model was shown (or the question's), in any of the
+shapes a number takes; generated inputs, plus the shapes an outside tester found unchecked (session 17)."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from datasette_llm.ask.numbers import extract, unverified_numbers
+
+ROWS = "name | amount\nRex | 1\nFido | 2"
+
+
+@pytest.mark.parametrize(
+    "invented",
+    [
+        "ID151847156",
+        "x201071364",
+        "_644854973",
+        ".337384804",
+        "v909.997",
+        "1e694",
+        "696e685",
+        "171E961",
+        "0x586",
+        "twelve million",
+        "1 thousand",
+        "2 million",
+        "-7",
+        "12,345",
+        "3.25",
+    ],
+)
+def test_every_shape_of_an_invented_number_is_flagged(invented):
+    assert unverified_numbers(f"The answer is {invented} and 1.", ROWS, "What is it?"), invented
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Rex has 1 and Fido has 2.",
+        "mp3, x86 and utf8 are names, not amounts: 1.",
+        "From 2020-2021 the amount was 1.",
+        "The two dogs have 1 and 2 [1].",
+    ],
+)
+def test_names_ranges_and_question_words_are_not_flagged(answer):
+    rows = ROWS + "\nRange | 2020\nEnd | 2021"
+    assert unverified_numbers(answer, rows, "Which two dogs?") == []
+
+
+def test_a_scale_word_is_checked_against_the_value_it_stands_for():
+    rows = "city | population\nA | 1,234,567\nB | 408,123"
+    assert unverified_numbers("A has 1.2 million people and B 408 thousand.", rows, "") == []
+    assert unverified_numbers("A has about 1 million people.", rows, "") == []
+    assert unverified_numbers("A has 1.3 million people.", rows, "") == ["1.3 million"]
+    assert unverified_numbers("B has 408 million people.", rows, "") == ["408 million"]
+    assert unverified_numbers("A has twelve million people.", rows, "") == ["twelve million"]
+
+
+def test_roundings_of_a_shown_number_are_supported():
+    rows = "total\n37.62\n12.0\n3.14159"
+    assert unverified_numbers("37.6, 38, 12 and 3.14", rows, "") == []
+    assert unverified_numbers("37.63", rows, "") == ["37.63"]
+
+
+NUMBERS = st.one_of(
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15),
+)
+
+
+def _forms(value) -> list[str]:
+    if isinstance(value, int):
+        return [str(value), f"{value:,}"]
+    return [repr(value), f"{value:.2f}", f"{value:,.3f}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=NUMBERS,
+    other=NUMBERS,
+    before=st.sampled_from(["", " ", "(", "$", "ID ", "€", "\n", "id="]),
+    after=st.sampled_from(["", " ", ")", "%", ".", " rows", ",", "\n"]),
+    data=st.data(),
+)
+def test_a_number_written_as_it_was_shown_passes_and_any_other_is_flagged(value, other, before, after, data):
+    shown = data.draw(st.sampled_from(_forms(value)))
+    rows = f"label | value\nrow | {before}{shown}{after}\n"
+    assert unverified_numbers(f"The value is {before}{shown}{after}", rows, "What is it?") == []
+    invented = data.draw(st.sampled_from(_forms(other)))
+    if set(extract(invented)) <= set(extract(rows)) or abs(abs(float(other)) - abs(float(value))) < 1:
+        return  # the same number (or a rounding of it) is not an invention
+    assert unverified_numbers(f"The value is {invented}", rows, "What is it?"), (shown, invented)
