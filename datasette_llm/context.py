@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from .sql.execute import clip_text
 
 MIN_CELL_CHARS = 24
+MAX_NAMED_CLIPS = 3  # clipped columns the notes name one by one; the rest are counted
+NOTE_NAME_CHARS = 40
 
 
 def json_cell(value):
@@ -91,6 +93,11 @@ def _columns_that_fit(columns: list[str], first: list[str], count_tokens, budget
     return width
 
 
+def notes_line(notes: Sequence[str]) -> str:
+    """The notes as the answer prompt carries them (empty when there are none)."""
+    return ("Notes: " + "; ".join(notes) + "\n") if notes else ""
+
+
 def fit_rows(
     columns: Sequence[str],
     rows: Sequence[Sequence],
@@ -101,12 +108,31 @@ def fit_rows(
     hit_row_cap: bool = False,
     left_out: str = "did not fit in the model's context",
 ) -> FittedRows:
-    """Whole rows, in order, as many as fit in `budget_tokens`; long cells clipped to `max_cell_chars`.
+    """Whole rows, in order, as many as fit in `budget_tokens` together with their notes (notes_line); long cells
+    clipped to `max_cell_chars`.
 
     If not even one row fits, cells are clipped harder (down to MIN_CELL_CHARS) before giving up on rows.
     `hit_row_cap` means the query itself returned more rows than were fetched; `left_out` says why rows that
-    do not fit the budget are left out (the notes repeat it).
+    do not fit the budget are left out (the notes repeat it). The notes name at most MAX_NAMED_CLIPS clipped
+    columns (an outside tester's 60 columns of 244-character names made the notes alone overflow the window).
     """
+    fitted = _fit_rows(columns, rows, count_tokens, budget_tokens, max_cell_chars, hit_row_cap, left_out)
+    reserve = 0
+    for _ in range(4):  # the notes change little with the rows they describe: this settles in one or two rounds
+        cost = count_tokens(notes_line(fitted.notes))
+        if fitted.tokens + cost <= budget_tokens:
+            break
+        reserve = max(cost, reserve + 1)
+        try:
+            fitted = _fit_rows(
+                columns, rows, count_tokens, budget_tokens - reserve, max_cell_chars, hit_row_cap, left_out
+            )
+        except ValueError:  # no room for rows beside their notes: the caller's window check decides
+            break
+    return fitted
+
+
+def _fit_rows(columns, rows, count_tokens, budget_tokens, max_cell_chars, hit_row_cap, left_out) -> FittedRows:
     names = [str(c) for c in columns]
     limit = max(MIN_CELL_CHARS, max_cell_chars)
     while True:
@@ -148,8 +174,11 @@ def fit_rows(
         notes.append(f"{rows_shown:,} of {len(rows):,} rows shown; the rest {left_out}")
     if width < len(columns):
         notes.append(f"only the first {width:,} of {len(columns):,} columns were shown (their names are long)")
-    for column, count in clipped.items():
-        notes.append(f"{column} clipped to {limit:,} characters in {count:,} of {rows_shown:,} rows")
+    for column, count in list(clipped.items())[:MAX_NAMED_CLIPS]:
+        name = clip_text(column, NOTE_NAME_CHARS)[0]
+        notes.append(f"{name} clipped to {limit:,} characters in {count:,} of {rows_shown:,} rows")
+    if len(clipped) > MAX_NAMED_CLIPS:
+        notes.append(f"cells of {len(clipped) - MAX_NAMED_CLIPS:,} more columns clipped to {limit:,} characters")
     return FittedRows(
         text="\n".join(shown_lines),
         rows_shown=rows_shown,

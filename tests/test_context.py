@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from datasette_llm.context import fit_rows, real_text
+from datasette_llm.context import fit_rows, notes_line, real_text
 from datasette_llm.sql.execute import CLIP_MARKER
 
 
@@ -80,6 +80,8 @@ def test_budget_is_never_exceeded(widths, n_rows, budget, seed):
     fitted = fit_rows(columns, rows, count_tokens=count_words, budget_tokens=budget, max_cell_chars=200)
     assert fitted.tokens <= budget
     assert sum(count_words(line) + 1 for line in fitted.text.splitlines()) <= budget
+    if budget >= 200:  # the notes count too, whenever there is room for them at all
+        assert fitted.tokens + count_words(notes_line(fitted.notes)) <= budget
     if fitted.rows_shown < n_rows:
         assert fitted.notes and "rows shown" in fitted.notes[0]
 

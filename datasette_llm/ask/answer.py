@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from ..context import FittedRows, fit_rows
+from ..context import FittedRows, fit_rows, notes_line
+from ..errors import ContextOverflow
 from ..models import ChatModel, ChatOptions
 from ..sql.execute import QueryResult
 from ..sql.results import GuardedSQL
@@ -103,36 +104,52 @@ class Answering:
             truncated=result.hit_row_cap,
         )
         if answered_by_the_table(self.model, len(result.rows)):
-            return await self._table_answer(result), None
+            reason = (
+                f"more than {ANSWER_LIST_ROWS} rows: the table is the answer (a local model takes 10 s or more to "
+                "restate them)"
+            )
+            return await self._table_answer(result, reason), None
         max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens)
         options = answer_options(max_tokens)
         base_messages = answer_messages(self.question, guarded.sql)
         overhead = self.model.count_message_tokens(base_messages) + 64
         budget, reason = answer_row_budget(self.model, self.model.context_window() - overhead - options.max_tokens)
-        fitted = await asyncio.to_thread(
-            fit_rows,
-            result.columns,
-            result.rows,
-            count_tokens=self.model.count_tokens,
-            budget_tokens=budget,
-            max_cell_chars=self.settings.max_cell_chars,
-            hit_row_cap=result.hit_row_cap,
-            left_out=reason,
+        too_big = (
+            "the rows do not fit the model's context window beside the question and the SQL: the table is the answer"
         )
+        try:
+            fitted = await asyncio.to_thread(
+                fit_rows,
+                result.columns,
+                result.rows,
+                count_tokens=self.model.count_tokens,
+                budget_tokens=budget,
+                max_cell_chars=self.settings.max_cell_chars,
+                hit_row_cap=result.hit_row_cap,
+                left_out=reason,
+            )
+        except ValueError:  # not even one column name fits: a question never fails because its result is large
+            return await self._table_answer(result, too_big), None
         shown = (
             f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows"
             if fitted.total_rows is not None
             else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows"
         )
-        notes = ("Notes: " + "; ".join(fitted.notes) + "\n") if fitted.notes else ""
-        messages = answer_messages(self.question, guarded.sql, shown=shown, rows=fitted.text, notes=notes)
+        messages = answer_messages(
+            self.question, guarded.sql, shown=shown, rows=fitted.text, notes=notes_line(fitted.notes)
+        )
         await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
         started = clock()
         pieces = []
-        async for piece in self.model.stream(messages, options):
-            if piece:
-                pieces.append(piece)
-                await self.emit("answer_token", text=piece)
+        try:
+            async for piece in self.model.stream(messages, options):
+                if piece:
+                    pieces.append(piece)
+                    await self.emit("answer_token", text=piece)
+        except ContextOverflow:
+            if pieces:
+                raise
+            return await self._table_answer(result, too_big), None
         self.timings.add("answer", started)
         text = "".join(pieces).strip()
         self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
@@ -146,12 +163,9 @@ class Answering:
             )
         return text, fitted
 
-    async def _table_answer(self, result: QueryResult) -> str:
+    async def _table_answer(self, result: QueryResult, reason: str) -> str:
         count = len(result.rows)
-        notes = [
-            f"more than {ANSWER_LIST_ROWS} rows: the table is the answer (a local model takes 10 s or more to "
-            "restate them)"
-        ]
+        notes = [reason]
         if result.hit_row_cap:
             notes.append(f"the query returned more than {count:,} rows; the first {count:,} are shown")
         self.notes.extend(notes)

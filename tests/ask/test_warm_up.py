@@ -271,3 +271,33 @@ async def test_a_limit_the_guard_adds_never_hides_that_the_result_was_cut(tmp_pa
     else:
         assert f"Result ({in_table} of {in_table} rows)" in answer_prompt and "Notes:" not in answer_prompt
     assert result.sql.endswith(" LIMIT 51") and any(n.startswith("LIMIT 51 added") for n in result.notes)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("width,name_chars", [(60, 244), (90, 120), (8, 2000)])
+async def test_a_wide_result_with_long_names_still_answers_within_the_window(tmp_path, width, name_chars):
+    """Everything the answer prompt carries counts against the window, the notes too (an outside tester's 60
+    columns with 244-character names made the notes alone overflow it: a 400 for a valid question)."""
+    path = tmp_path / "wide.db"
+    names = [f"c{i:03d}_" + "n" * name_chars for i in range(width)]
+    rows = [{name: f"{i}-" + "v" * 300 for name in names} for i in range(5)]
+    sqlite_utils.Database(path)["wide"].insert_all(rows)
+    api = ScriptedModel([sql_reply("select * from wide"), "Five rows."], context=8192)
+    result = await ask(Datasette([str(path)]), "wide", "Show the wide rows", model=api)
+    assert result.ok and result.answer == "Five rows." and result.row_count == 5, result.error
+    assert api.count_message_tokens(api.calls[1]) + load_settings({}).answer_max_tokens <= 8192
+    assert any("clipped" in note or "columns were shown" in note for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_a_result_with_no_room_beside_a_long_query_is_answered_by_its_table(tmp_path):
+    """When not even the rows' column names fit the window beside the question and the SQL, the table answers:
+    a question never fails because its result is large."""
+    path = tmp_path / "shop.db"
+    sqlite_utils.Database(path)["items"].insert_all([{"id": i, "name": f"item {i}"} for i in range(3)], pk="id")
+    long_sql = "select id, name from items where name <> '" + "x" * 2400 + "' order by id"
+    api = ScriptedModel([sql_reply(long_sql), "Three items."], context=1200)
+    result = await ask(Datasette([str(path)]), "shop", "Every item", model=api)
+    assert result.ok and result.row_count == 3 and len(api.calls) == 1, result.error
+    assert result.answer == "The query returned 3 rows; they are listed in the results."
+    assert any("do not fit the model's context window" in note for note in result.notes)
