@@ -33,7 +33,9 @@ WORD_WEIGHT = 0.5
 # An example less similar than this is left out however much budget is left: a random query teaches nothing.
 MIN_SCORE = 0.35
 # The guard checks at most this many of the best-ranked examples for one question (a few ms each), so a store
-# full of examples this actor may not use cannot slow a question down.
+# full of examples this actor may not use cannot slow a question down. Only examples whose names the actor may
+# see count: examples of hidden tables took these places before they were left out, and which of an asker's
+# examples then went missing told that hidden ones like the question exist (an outside tester, session 17).
 MAX_CHECKED = 50
 
 
@@ -114,11 +116,13 @@ def choose(
     spent = 0
     seen: set[str] = set()
     names = schema_names(schema)
-    for shot in ranked[:MAX_CHECKED]:
-        if len(chosen) >= limit or shot.score < min_score:
+    checked = 0
+    for shot in ranked:
+        if len(chosen) >= limit or shot.score < min_score or checked >= MAX_CHECKED:
             break
         if shot.names is not None and not names_within(shot.names, names):
-            continue
+            continue  # names this actor may not see (a set lookup): not counted against MAX_CHECKED
+        checked += 1
         guarded = check_select(shot.sql, schema, allowed_tables=allowed)
         if not isinstance(guarded, GuardedSQL):
             continue  # a table this actor may not see, or a query the schema no longer supports

@@ -268,3 +268,23 @@ async def test_without_examples_a_failing_question_is_not_written_twice(db_path)
     result = await ask(datasette, "pets", "How old?", model=model, sql_only=True, examples=ShotPool([]), attempts=2)
     assert result.error and "after 2 attempts" in result.error
     assert len(model.calls) == 3 and not model.replies
+
+
+def test_examples_of_hidden_tables_never_take_the_places_of_visible_ones():
+    """However many examples of tables the actor may not see rank above theirs, the actor's prompt gets the same
+    examples as from a store without them (an outside tester found 60 such examples emptied an asker's list)."""
+    visible = [Shot("ages of dogs?", "select age from dogs", "example", 1, 0.9, names='["age", "dogs"]')]
+    hidden = [
+        Shot(
+            f"ages of dogs secret {i}?",
+            f"select code from secret where id = {i}",
+            "example",
+            100 + i,
+            1.5,
+            '["secret"]',
+        )
+        for i in range(200)
+    ]
+    for pool in (visible, hidden + visible):
+        chosen = choose(pool, schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=1000, limit=3)
+        assert [s.ref for s in chosen] == [1]
