@@ -63,15 +63,31 @@ class Shot:
 class ShotPool:
     """The examples a database's questions may draw on, with their questions' unit vectors (one row each)."""
 
-    def __init__(self, shots: Sequence[Shot], vectors: np.ndarray | None = None, set_aside: int = 0):
+    def __init__(
+        self,
+        shots: Sequence[Shot],
+        vectors: np.ndarray | None = None,
+        set_aside: Sequence[str | None] = (),
+        existing: frozenset[str] = frozenset(),
+    ):
         self.shots = list(shots)
-        self.set_aside = set_aside  # trusted examples this load set aside: the schema changed under them
+        # The `names` of each trusted example this load set aside (the schema changed under them), and the names
+        # the database has now: set_aside_seen_by() counts only those a viewer may see.
+        self.set_aside = tuple(set_aside)
+        self.existing = existing
         self.vectors = vectors if vectors is not None else np.zeros((len(self.shots), 0), dtype=np.float32)
         if len(self.vectors) != len(self.shots):
             raise ValueError("one vector per example")
 
     def __len__(self) -> int:
         return len(self.shots)
+
+    def set_aside_seen_by(self, seen: frozenset[str]) -> int:
+        """How many of the examples set aside mention only names in `seen` (the examples page's rule): a count of
+        all of them told an asker that a hidden table had changed (an outside tester, session 17)."""
+        from ..examples.check import names_within
+
+        return sum(names_within(names, seen, self.existing) for names in self.set_aside)
 
     def without(self, leave_out: Callable[[Shot], bool]) -> ShotPool:
         keep = [i for i, shot in enumerate(self.shots) if not leave_out(shot)]
@@ -194,12 +210,13 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
 
     shots: list[Shot] = []
     vectors: list[np.ndarray | None] = []
-    set_aside = 0
+    set_aside: list[str | None] = []
+    existing: frozenset[str] = frozenset()
     path = state_dir(settings) / "examples.db"
     if path.exists():
         store = await asyncio.to_thread(ExampleStore, path)
         schema = await permissions.get_database(datasette, database).execute_fn(database_schema)  # read once
-        set_aside = len(await recheck(datasette, database, store, schema))
+        set_aside = [example.names for example in await recheck(datasette, database, store, schema)]
         examples = await asyncio.to_thread(store.examples, database)
         examples = await fill_checks(datasette, database, store, examples, schema)
         existing = schema_names(schema)
@@ -220,7 +237,7 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
     for query in await visible_canned_queries(datasette, actor, database):
         shots.append(Shot(query["question"], query["sql"], "canned", query["name"]))
         vectors.append(await _canned_vector(embedder, query["question"]))
-    return ShotPool(shots, _stack(vectors), set_aside)
+    return ShotPool(shots, _stack(vectors), set_aside, existing)
 
 
 async def _canned_vector(embedder, text: str) -> np.ndarray | None:

@@ -135,6 +135,19 @@ class AskPipeline(WritingSql, Mending, Answering):
             )
         await self.emit("route", **self.route.to_json())
 
+    async def note_set_aside(self, pool: ShotPool) -> None:
+        """Tell a teacher how many examples they can see were set aside now (askers cannot act on it)."""
+        from ..examples.check import schema_names
+
+        if not pool.set_aside or not await permissions.can_teach(self.datasette, self.actor, self.database):
+            return
+        count = pool.set_aside_seen_by(schema_names(self.guard_schema))
+        if count:
+            self.notes.append(
+                f"{count} trusted example{'s' if count != 1 else ''} no longer fit the database's tables and were "
+                "set aside (see the examples page)"
+            )
+
     async def choose_examples(self):
         """The trusted examples and canned queries most like the question, for the SQL prompt (none: no cost)."""
         limit = self.settings.few_shot_examples
@@ -146,11 +159,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             pool = self.pool
             if pool is None:
                 pool = await load_pool(self.datasette, self.database, self.actor, self.settings, embedder)
-                if pool.set_aside:
-                    self.notes.append(
-                        f"{pool.set_aside} trusted example{'s' if pool.set_aside != 1 else ''} no longer "
-                        "fit the database's tables and were set aside (see the examples page)"
-                    )
+                await self.note_set_aside(pool)
             self.shots = await shots_for_question(
                 pool,
                 self.question,

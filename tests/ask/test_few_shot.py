@@ -179,6 +179,12 @@ async def test_canned_queries_are_examples_only_for_actors_who_may_see_them(db_p
     assert ("secret" in examples) == (actor is not None)
 
 
+def teaching_datasette(db_path):
+    """Anyone may teach (`allow_teach: true`)."""
+    blocks = {"plugins": {"datasette-llm": {"allow_teach": True}}}
+    return Datasette([str(db_path)], **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}))
+
+
 @pytest.mark.asyncio
 async def test_stored_examples_guide_ask_and_one_the_schema_no_longer_fits_is_set_aside_and_said(db_path, monkeypatch):
     from datasette_llm.config import load_settings
@@ -189,9 +195,11 @@ async def test_stored_examples_guide_ask_and_one_the_schema_no_longer_fits_is_se
     kept = store.add(
         "pets", "What is the age of Rex?", "select age from dogs where name = 'Rex'", added_by="t", schema_hash="old"
     )
-    gone = store.add("pets", "What is the age of the cats?", "select age from cats", added_by="t", schema_hash="old")
+    gone = store.add(
+        "pets", "What is the age of the cats?", "select age from cats", added_by="t", schema_hash="old", names='["age"]'
+    )
     model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
-    result = await ask(Datasette([str(db_path)]), "pets", "What is the age of Fido?", model=model, sql_only=True)
+    result = await ask(teaching_datasette(db_path), "pets", "What is the age of Fido?", model=model, sql_only=True)
     assert [e["id"] for e in result.examples] == [kept.id]
     assert any("1 trusted example no longer fit" in note for note in result.notes)
     assert store.get("pets", gone.id).status == "set_aside" and store.get("pets", kept.id).status == "active"
@@ -288,3 +296,37 @@ def test_examples_of_hidden_tables_never_take_the_places_of_visible_ones():
     for pool in (visible, hidden + visible):
         chosen = choose(pool, schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=1000, limit=3)
         assert [s.ref for s in chosen] == [1]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("actor", "told"), [(None, None), ({"id": "bob"}, 1), ({"id": "admin"}, 2)])
+async def test_only_a_teacher_hears_of_examples_set_aside_and_only_of_those_they_may_see(
+    db_path, monkeypatch, actor, told
+):
+    """A hidden table's change sets its examples aside: the count reaches only teachers, and only of examples
+    whose names they may see (an outside tester learnt of a hidden table's change as an asker)."""
+    import sqlite3
+
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.check import add_example
+    from datasette_llm.examples.store import ExampleStore
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("create table cats (id integer primary key, name text, lives integer)")
+    plugin = {"datasette-llm": {"allow_teach": {"id": ["admin", "bob"]}}}
+    blocks = {"plugins": plugin, "databases": {"pets": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
+    datasette = Datasette([str(db_path)], **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}))
+    store = ExampleStore.for_settings(load_settings({}))
+    await add_example(datasette, "pets", "Codes?", "select code from secret", actor={"id": "admin"}, store=store)
+    await add_example(datasette, "pets", "Lives?", "select lives from cats", actor={"id": "bob"}, store=store)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("alter table secret drop column code")
+        conn.execute("alter table cats drop column lives")
+    model = ScriptedModel([sql_reply("select name from dogs")])
+    result = await ask(datasette, "pets", "Names of dogs?", actor=actor, model=model, sql_only=True)
+    notes = [note for note in result.notes if "set aside" in note]
+    if told is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and notes[0].startswith(f"{told} trusted example")
