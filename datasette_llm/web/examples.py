@@ -167,7 +167,7 @@ async def listing(datasette, actor, database: str, feedback_before: int | None =
     return {
         "ok": True,
         "database": database,
-        "examples": [example.to_json() for example in shown if example.status == "active"],
+        "examples": [entry_json(example) for example in shown if example.status == "active"],
         "set_aside": [set_aside_json(example, viewer.hidden) for example in shown if example.status == "set_aside"],
         "feedback": [item.to_json() for item in page],
         "feedback_count": len(visible),
@@ -187,10 +187,19 @@ def feedback_before(request) -> int | None:
     return number
 
 
+def entry_json(entry) -> dict:
+    """An example or feedback as the web shows it: without an example's `schema_hash`, a hash of the whole schema,
+    hidden tables included, that an outside tester matched offline against guesses of the hidden names (the CLI,
+    which reads the database file itself, still shows it)."""
+    data = entry.to_json()
+    data.pop("schema_hash", None)
+    return data
+
+
 def set_aside_json(example, hidden: frozenset[str]) -> dict:
     """A set-aside example; its reason comes from the guard over the whole schema, so a reason that names a table
     the viewer may not see is replaced by a plain one."""
-    data = example.to_json()
+    data = entry_json(example)
     if names_hidden_in(data["reason"], hidden):
         data["reason"] = "the query no longer passes the guard against the database's current schema"
     return data
@@ -298,7 +307,7 @@ async def add_view(request, datasette):
     example = outcome.example
     added = outcome.status == "added"
     message = f"{'Added' if added else 'Already there:'} example #{example.id}, “{example.question}”."
-    body = {"ok": True, "status": outcome.status, "example": example.to_json()}
+    body = {"ok": True, "status": outcome.status, "example": entry_json(example)}
     return answer(datasette, request, database, body, 201 if added else 200, message)
 
 
@@ -330,7 +339,7 @@ async def remove_row(request, datasette, what: str, get, remove):
             raise
         return answer(datasette, request, database, {}, 404, missing.message, datasette.WARNING)
     await asyncio.to_thread(remove, store, database, number)
-    body = {"ok": True, "removed": row.to_json()}
+    body = {"ok": True, "removed": entry_json(row)}
     return answer(datasette, request, database, body, 200, f"Removed {what} #{number}, “{row.question}”.")
 
 
@@ -383,7 +392,7 @@ async def feedback_view(request, datasette):
         "ok": True,
         "feedback": feedback.to_json(),
         "status": outcome.status if outcome else None,
-        "example": outcome.example.to_json() if outcome else None,
+        "example": entry_json(outcome.example) if outcome else None,
     }
     return json_response(body, status=201)
 

@@ -740,3 +740,31 @@ async def test_ask_result_carries_the_sql_an_example_keeps(paths, monkeypatch):
     assert response.status_code == 200, data
     assert data["sql"] == "select name from cats order by age LIMIT 1001" and data["limit_added"] is True
     assert data["example_sql"] == "select name from cats order by age"
+
+
+@pytest.mark.asyncio
+async def test_a_teacher_learns_nothing_of_hidden_tables_from_an_examples_responses(tmp_path):
+    """Two databases that differ only in a table the teacher may not see: every response of adding, listing and
+    sending feedback is the same (an outside tester matched a `schema_hash` over the whole schema, hidden tables
+    included, against guesses of the hidden names offline)."""
+    bodies = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        path = make_database(folder / "db.db")
+        if name == "b":
+            with sqlite3.connect(path) as conn:
+                conn.execute("alter table secret add column pin integer")
+                conn.execute("create table hidden_too (id integer primary key)")
+            conn.close()
+        metadata = json.loads(json.dumps(METADATA))
+        metadata["databases"]["db"]["tables"]["hidden_too"] = {"allow": ADMIN}
+        metadata["plugins"]["datasette-llm"]["state_dir"] = str(folder / "state")
+        ds = make_ds((path,), metadata=metadata)
+        added = await add(ds, TEACHER)
+        sent = await feedback(ds, ASKER, comment="wrong")
+        listed = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, TEACHER))
+        bodies.append([(r.status_code, r.text) for r in (added, sent, listed)])
+    stamps = re.compile(r'"(added_at|created_at)": ?"[^"]*"')
+    assert [(s, stamps.sub("", t)) for s, t in bodies[0]] == [(s, stamps.sub("", t)) for s, t in bodies[1]]
+    assert all(code in (200, 201) for code, _ in bodies[0]), bodies[0]
