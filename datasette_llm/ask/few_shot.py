@@ -10,7 +10,6 @@ of the question's words the example's question has (DAIL-SQL picks examples by q
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -63,31 +62,15 @@ class Shot:
 class ShotPool:
     """The examples a database's questions may draw on, with their questions' unit vectors (one row each)."""
 
-    def __init__(
-        self,
-        shots: Sequence[Shot],
-        vectors: np.ndarray | None = None,
-        set_aside: Sequence[str | None] = (),
-        existing: frozenset[str] = frozenset(),
-    ):
+    def __init__(self, shots: Sequence[Shot], vectors: np.ndarray | None = None, set_aside: Sequence = ()):
         self.shots = list(shots)
-        # The `names` of each trusted example this load set aside (the schema changed under them), and the names
-        # the database has now: set_aside_seen_by() counts only those a viewer may see.
-        self.set_aside = tuple(set_aside)
-        self.existing = existing
+        self.set_aside = tuple(set_aside)  # the trusted examples this load set aside: the schema changed under them
         self.vectors = vectors if vectors is not None else np.zeros((len(self.shots), 0), dtype=np.float32)
         if len(self.vectors) != len(self.shots):
             raise ValueError("one vector per example")
 
     def __len__(self) -> int:
         return len(self.shots)
-
-    def set_aside_seen_by(self, seen: frozenset[str]) -> int:
-        """How many of the examples set aside mention only names in `seen` (the examples page's rule): a count of
-        all of them told an asker that a hidden table had changed (an outside tester, session 17)."""
-        from ..examples.check import names_within
-
-        return sum(names_within(names, seen, self.existing) for names in self.set_aside)
 
     def without(self, leave_out: Callable[[Shot], bool]) -> ShotPool:
         keep = [i for i, shot in enumerate(self.shots) if not leave_out(shot)]
@@ -203,23 +186,21 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
     """The trusted examples of the database (checked again if its schema changed) and the canned queries the
     actor may view. Nothing is created on disk when no example was ever stored."""
     from .. import permissions
-    from ..examples.check import database_schema, fill_checks, recheck, schema_names
+    from ..examples.check import database_schema, fill_checks, recheck
     from ..examples.state import state_dir
     from ..examples.store import ExampleStore
     from ..permissions import visible_canned_queries
 
     shots: list[Shot] = []
     vectors: list[np.ndarray | None] = []
-    set_aside: list[str | None] = []
-    existing: frozenset[str] = frozenset()
+    set_aside = []
     path = state_dir(settings) / "examples.db"
     if path.exists():
         store = await asyncio.to_thread(ExampleStore, path)
         schema = await permissions.get_database(datasette, database).execute_fn(database_schema)  # read once
-        set_aside = [example.names for example in await recheck(datasette, database, store, schema)]
+        set_aside = await recheck(datasette, database, store, schema)
         examples = await asyncio.to_thread(store.examples, database)
         examples = await fill_checks(datasette, database, store, examples, schema)
-        existing = schema_names(schema)
         if examples:
             saved = await asyncio.to_thread(store.vectors, database, embedder.name) if embedder else {}
             missing = [e for e in examples if e.id not in saved]
@@ -229,15 +210,14 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
                     saved[example.id] = vector.astype(np.float32).tobytes()
                     await asyncio.to_thread(store.save_vector, example.id, embedder.name, saved[example.id])
             for example in examples:
-                # Names that exist nowhere now (the schema changed since) hide nothing: only the others are kept.
-                names = json.dumps(sorted(set(json.loads(example.names)) & existing))
-                shots.append(Shot(example.question, example.sql, "example", example.id, names=names))
+                # A name dropped since is one nobody may see now: whether they could before is not known any more.
+                shots.append(Shot(example.question, example.sql, "example", example.id, names=example.names))
                 raw = saved.get(example.id)
                 vectors.append(np.frombuffer(raw, dtype=np.float32) if raw else None)
     for query in await visible_canned_queries(datasette, actor, database):
         shots.append(Shot(query["question"], query["sql"], "canned", query["name"]))
         vectors.append(await _canned_vector(embedder, query["question"]))
-    return ShotPool(shots, _stack(vectors), set_aside, existing)
+    return ShotPool(shots, _stack(vectors), set_aside)
 
 
 async def _canned_vector(embedder, text: str) -> np.ndarray | None:

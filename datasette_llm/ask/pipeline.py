@@ -136,12 +136,14 @@ class AskPipeline(WritingSql, Mending, Answering):
         await self.emit("route", **self.route.to_json())
 
     async def note_set_aside(self, pool: ShotPool) -> None:
-        """Tell a teacher how many examples they can see were set aside now (askers cannot act on it)."""
-        from ..examples.check import schema_names
+        """Tell a teacher how many of the examples the examples page shows them were set aside now (askers cannot
+        act on it; a count of all of them told an asker that a hidden table had changed: session 17)."""
+        from ..examples.check import shown_to, viewer_tables
 
         if not pool.set_aside or not await permissions.can_teach(self.datasette, self.actor, self.database):
             return
-        count = pool.set_aside_seen_by(schema_names(self.guard_schema))
+        viewer = await viewer_tables(self.datasette, self.actor, self.database)
+        count = sum(shown_to(example, viewer) for example in pool.set_aside)
         if count:
             self.notes.append(
                 f"{count} trusted example{'s' if count != 1 else ''} no longer fit the database's tables and were "

@@ -125,13 +125,17 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
     return json.dumps(sorted(words & schema_names(schema)))
 
 
-def names_within(names: str | None, seen: frozenset[str], existing: frozenset[str] | None = None) -> bool:
-    """Whether every name an entry mentions (that still exists in the database, if `existing` is given) is one the
-    viewer may see (an entry stored without `names`: no)."""
+def mentioned(entry) -> set[str]:
+    """The table names an entry's SQL reads and the names its text mentions (lower case)."""
+    found = set(json.loads(entry.reads)) if entry.reads else set()
+    return found | (set(json.loads(entry.names)) if entry.names else set())
+
+
+def names_within(names: str | None, seen: frozenset[str]) -> bool:
+    """Whether every name an entry mentions is one the viewer may see (an entry stored without `names`: no)."""
     if names is None:
         return False
-    mentioned = set(json.loads(names))
-    return (mentioned & existing if existing is not None else mentioned) <= seen
+    return set(json.loads(names)) <= seen
 
 
 async def actor_schemas(datasette, actor, database: str) -> tuple[set[str], SchemaInfo, SchemaInfo]:
@@ -257,6 +261,7 @@ class Viewer:
     names: frozenset[str]
     existing: frozenset[str]  # every table, view and column name of the database now
     sees_all: bool
+    actor_id: str | None = None
 
 
 async def viewer_tables(datasette, actor, database: str) -> Viewer:
@@ -271,17 +276,25 @@ async def viewer_tables(datasette, actor, database: str) -> Viewer:
     own = {(table_prefix + name).lower() for name in permissions.PLUGIN_TABLE_NAMES}
     listable = {name.lower() for name in await permissions.listed_tables(db) + await db.view_names()} - own
     hidden = frozenset(name.lower() for name in every) - visible
-    return Viewer(visible, hidden, schema_names(visible_schema), schema_names(full), listable <= visible)
+    actor_id = str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
+    return Viewer(visible, hidden, schema_names(visible_schema), schema_names(full), listable <= visible, actor_id)
 
 
 def shown_to(entry, viewer: Viewer) -> bool:
     """Whether a listing shows this example or feedback to this viewer: its SQL reads only tables they may see
-    (or it has none), and its text mentions only names they may see."""
+    (or it has none), and its text mentions only names they may see.
+
+    An entry that reads or mentions a table or column dropped since is shown only to the actor who added it:
+    whether others could see what was dropped is not known any more (an outside tester dropped the only hidden
+    tables, and every teacher then "saw all" and read an admin's examples of them; session 17)."""
+    if mentioned(entry) - viewer.existing:
+        author = getattr(entry, "added_by", None)  # "cli" and "import:<file>" are no actor
+        return viewer.actor_id is not None and author == viewer.actor_id and author != "cli" and ":" not in author
     if viewer.sees_all:
         return True
     if entry.sql is not None and not readable_by(entry.reads, viewer.visible):
         return False
-    return names_within(entry.names, viewer.names, viewer.existing)
+    return names_within(entry.names, viewer.names)
 
 
 def names_hidden_in(sql: str | None, hidden: frozenset[str]) -> bool:

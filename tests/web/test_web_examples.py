@@ -768,3 +768,31 @@ async def test_a_teacher_learns_nothing_of_hidden_tables_from_an_examples_respon
     stamps = re.compile(r'"(added_at|created_at)": ?"[^"]*"')
     assert [(s, stamps.sub("", t)) for s, t in bodies[0]] == [(s, stamps.sub("", t)) for s, t in bodies[1]]
     assert all(code in (200, 201) for code, _ in bodies[0]), bodies[0]
+
+
+@pytest.mark.asyncio
+async def test_dropping_the_only_hidden_table_shows_no_teacher_the_examples_of_it(tmp_path):
+    """Once no table is hidden any more, a teacher "sees all": examples of the dropped hidden table must still
+    list as if they had never been written (an outside tester read an admin's private examples that way)."""
+    bodies = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        path = make_database(folder / "db.db")
+        metadata = json.loads(json.dumps(METADATA))
+        metadata["plugins"]["datasette-llm"]["state_dir"] = str(folder / "state")
+        ds = make_ds((path,), metadata=metadata)
+        assert (await add(ds, TEACHER)).status_code == 201
+        if name == "a":
+            secret = {"question": "PRIVATE launch codes?", "sql": "select launch_code from secret where id = 7"}
+            assert (await add(ds, ADMIN, secret)).status_code == 201
+        with sqlite3.connect(path) as conn:
+            conn.execute("drop table secret")
+        conn.close()
+        listed = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, TEACHER))
+        data = listed.json()
+        data.pop("not_shown")  # counts entries the teacher may not see, by design (SECURITY.md)
+        bodies.append((listed.status_code, re.sub(r'"added_at": ?"[^"]*"', "", json.dumps(data))))
+        if name == "a":  # its author still sees it, to remove it
+            own = (await listing(ds, ADMIN))["set_aside"]
+            assert [e["question"] for e in own] == ["PRIVATE launch codes?"]
+    assert bodies[0] == bodies[1] and "PRIVATE" not in bodies[0][1]
