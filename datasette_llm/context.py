@@ -35,7 +35,7 @@ class FittedRows:
     rows_shown: int
     rows_fetched: int
     total_rows: int | None  # None when the query was cut at the row cap and the true count is unknown
-    clipped: dict  # column -> (limit in characters, number of cells clipped)
+    clipped: dict  # column's place -> (limit in characters, number of cells clipped)
     notes: tuple[str, ...]
     tokens: int
 
@@ -70,13 +70,13 @@ def render_cell(value, limit: int) -> tuple[str, bool]:
 
 def _render(columns, rows, limit):
     lines = [" | ".join(columns)]
-    clipped: dict[str, int] = {}
+    clipped: dict[int, int] = {}  # by place: two long names can be clipped to the same text
     for row in rows:
         cells = []
-        for column, value in zip(columns, row):
+        for place, value in enumerate(row[: len(columns)]):
             text, was_clipped = render_cell(value, limit)
             if was_clipped:
-                clipped[column] = clipped.get(column, 0) + 1
+                clipped[place] = clipped.get(place, 0) + 1
             cells.append(text)
         lines.append(" | ".join(cells))
     return lines, clipped
@@ -149,7 +149,7 @@ def _fit_rows(columns, rows, count_tokens, budget_tokens, max_cell_chars, hit_ro
         if used > budget_tokens:
             raise ValueError("the context budget is too small for even one column name")
         shown_lines = [header_lines[0]]
-        clipped: dict[str, int] = {}
+        clipped: dict[int, int] = {}
         for row in rows:
             lines, row_clipped = _render(columns[:width], [row[:width]], limit)
             cost = count_tokens(lines[1]) + 1
@@ -157,8 +157,8 @@ def _fit_rows(columns, rows, count_tokens, budget_tokens, max_cell_chars, hit_ro
                 break
             used += cost
             shown_lines.append(lines[1])
-            for column, n in row_clipped.items():
-                clipped[column] = clipped.get(column, 0) + n
+            for place, n in row_clipped.items():
+                clipped[place] = clipped.get(place, 0) + n
         rows_shown = len(shown_lines) - 1
         if (rows_shown > 0 and width == len(columns)) or (rows_shown > 0 and limit <= MIN_CELL_CHARS):
             break
@@ -174,8 +174,8 @@ def _fit_rows(columns, rows, count_tokens, budget_tokens, max_cell_chars, hit_ro
         notes.append(f"{rows_shown:,} of {len(rows):,} rows shown; the rest {left_out}")
     if width < len(columns):
         notes.append(f"only the first {width:,} of {len(columns):,} columns were shown (their names are long)")
-    for column, count in list(clipped.items())[:MAX_NAMED_CLIPS]:
-        name = clip_text(column, NOTE_NAME_CHARS)[0]
+    for place, count in list(clipped.items())[:MAX_NAMED_CLIPS]:
+        name = clip_text(columns[place], NOTE_NAME_CHARS)[0]
         notes.append(f"{name} clipped to {limit:,} characters in {count:,} of {rows_shown:,} rows")
     if len(clipped) > MAX_NAMED_CLIPS:
         notes.append(f"cells of {len(clipped) - MAX_NAMED_CLIPS:,} more columns clipped to {limit:,} characters")
@@ -184,7 +184,7 @@ def _fit_rows(columns, rows, count_tokens, budget_tokens, max_cell_chars, hit_ro
         rows_shown=rows_shown,
         rows_fetched=len(rows),
         total_rows=total,
-        clipped={column: (limit, count) for column, count in clipped.items()},
+        clipped={place: (limit, count) for place, count in clipped.items()},
         notes=tuple(notes),
         tokens=used,
     )

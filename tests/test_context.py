@@ -145,3 +145,15 @@ def test_long_column_names_are_clipped_and_columns_left_out_with_a_note():
     fitted = fit_rows(wide, [tuple(range(100))], count_tokens=count, budget_tokens=200)
     assert fitted.rows_shown == 1 and count(fitted.text) <= 200
     assert any(note.startswith("only the first") and "of 100 columns" in note for note in fitted.notes)
+
+
+def test_columns_whose_names_clip_alike_are_counted_apart():
+    """60 names that differ only after their 240th character: each clipped column counted once per row it was
+    clipped in, 3 named and the rest counted (an outside tester got "clipped in 120 of 2 rows")."""
+    columns = ["c" * 240 + f"{i:02d}" for i in range(60)]
+    rows = [tuple("v" * 300 for _ in columns) for _ in range(2)]
+    fitted = fit_rows(columns, rows, count_tokens=count_words, budget_tokens=100_000, max_cell_chars=100)
+    clipped = [note for note in fitted.notes if "clipped to" in note]
+    assert len(clipped) == 4 and clipped[-1].startswith("cells of 57 more columns clipped")
+    assert all(note.endswith(f"in {fitted.rows_shown} of {fitted.rows_shown} rows") for note in clipped[:3])
+    assert len(fitted.clipped) == 60
