@@ -1,25 +1,34 @@
 """Numbers in an answer that the model was never shown: "never show a number the database did not return".
 
 The answer from rows and the answer from text passages are both checked against the exact text the model read
-(and the question). A number counts as shown when it is written the same way, or is a rounding of one that was
-("12" for 12.0, "3.14" for 3.14159, "1.2 million" for 1,234,567). What is extracted, on both sides alike:
-- plain numbers with thousands separators and decimals (`1,234.5`), a leading dot (`.25`) and an exponent
-  (`1e20`), signed when the sign stands apart (`-5`, not the `-` of `2020-2021`);
+(and the question). What is extracted, on both sides alike:
+- plain numbers with thousands separators and decimals (`1,234.5`, `$12.00`), a leading dot (`.25`), signed
+  when the sign stands apart (`-5`, not the `-` of `2020-2021`), after any letter or punctuation (`alpha,987654`
+  in CSV) except inside another number (the `234` of `1,234`); leading and trailing zeros do not count (`05` of
+  a date is the `5` of "January 5", `12.00` is `12`);
 - digits inside a word when there are at least three of them (`ID151847156`, `v909.997`; not `mp3` or `x86`);
 - hexadecimal (`0x586`);
-- a number or a number word followed by a scale word (`408 thousand`, `twelve million`).
-Number words alone ("seven customers") are not checked: "one" and its kind are everywhere in prose.
-An outside tester found the shapes above unchecked (session 17); tests/ask/test_numbers.py generates them.
+- amounts with a scale: `1e20`, `1.5k`, `$12M`, `3bn`, `408 thousand`, `12 millions`, `twelve million`.
+A plain number is shown when it is written the same way or is a rounding of one that was ("3.14" and "3.142"
+for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds to it at the precision written
+("1.2 million" for 1,234,567, "1.5k" for 1,500).
+Not checked: number words alone ("seven customers": "one" and its kind are everywhere in prose), fractions
+(`1/3`, `½`), roman numerals, digits of other scripts, and thousands separated by spaces (`1 500` reads as 1 and
+500). An outside tester found many of these shapes unchecked (session 17); tests/ask/test_numbers.py generates
+them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+_DIGITS = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
 NUMBER = re.compile(
     r"(?P<hex>0[xX][0-9a-fA-F]+)"
-    r"|(?P<sign>(?<![\w.,-])-)?(?<![\d.,])(?P<body>(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)(?![\d])"
+    r"|(?P<sign>(?<![\w.,-])-)?(?<!\d)(?<!\d[.,])(?P<body>" + _DIGITS + r"(?:[eE][+-]?\d+)?)"
+    r"(?:(?P<suffix>[kKMB]|bn)(?![A-Za-z]))?(?!\d)"
 )
 WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -27,91 +36,130 @@ WORDS = {
     "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }  # fmt: skip
-SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
+SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
 SCALED = re.compile(
-    r"(?<![\w.])(?P<amount>\d[\d,]*(?:\.\d+)?|" + "|".join(WORDS) + r")\s+(?P<scale>" + "|".join(SCALES) + r")\b",
+    r"(?<![\w.])(?P<amount>" + _DIGITS + "|" + "|".join(WORDS) + r")\s+(?P<scale>"
+    + "|".join(SCALE_WORDS) + r")s?\b",
     re.IGNORECASE,
-)
+)  # fmt: skip
 # Words in a question that stand for a number the answer may repeat ("the five repos": 5).
 QUESTION_WORDS = {word: str(value) for word, value in WORDS.items() if value <= 20 or value == 100}
 
 
+@dataclass(frozen=True)
+class Written:
+    """One number as written: `token` (normalised) is compared with the forms of shown numbers; an amount with a
+    scale (`scale` > 1) is compared by value at the precision written."""
+
+    text: str
+    token: str
+    start: int
+    end: int
+    value: float | None = None  # set for an amount with a scale, compared by value
+    scale: float = 1.0
+    decimals: int = 0
+
+    @property
+    def amount(self) -> float | None:
+        return self.value if self.value is not None else _float(self.token)
+
+
 def _plain(body: str) -> str:
-    number = body.replace(",", "").rstrip(".").lower().replace("e+", "e")
-    return "0" + number if number.startswith(".") else number
+    """`1,234.50` -> `1234.5`, `.25` -> `0.25`, `05` -> `5`, `1E+5` -> `1e5`."""
+    number = body.replace(",", "").lower().replace("e+", "e")
+    mantissa, _, exponent = number.partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
+    return whole + ("." + fraction if fraction else "") + ("e" + exponent if exponent else "")
 
 
-def _matches(text: str) -> list[tuple[str, int]]:
-    """(number normalised: no separators, lower case, `0.25` for `.25`; where it starts) of each number."""
+def _float(text: str) -> float | None:
+    try:
+        value = float(int(text, 16)) if text.startswith("0x") else float(text)
+    except (ValueError, OverflowError):
+        return None
+    return value if abs(value) != float("inf") else None
+
+
+def _decimals(body: str) -> int:
+    return len(body.replace(",", "").lower().partition("e")[0].partition(".")[2])
+
+
+def written_numbers(text: str) -> list[Written]:
+    """Every number in `text`, in order."""
     found = []
+    for match in SCALED.finditer(text):
+        amount = match.group("amount").lower()
+        base = WORDS.get(amount) or _float(amount.replace(",", ""))
+        scale = SCALE_WORDS[match.group("scale").lower()]
+        value = base * scale if base is not None else None
+        found.append(Written(match.group(0), match.group(0).lower(), *match.span(), value, scale, _decimals(amount)))
+    taken = [(w.start, w.end) for w in found]
     for match in NUMBER.finditer(text):
+        if any(start <= match.start() < end for start, end in taken):
+            continue  # "408 thousand" is one amount
         if match.group("hex"):
-            found.append((match.group("hex").lower(), match.start()))
+            found.append(Written(match.group(0), match.group("hex").lower(), *match.span()))
             continue
-        body, start = match.group("body"), match.start("body")
-        if start and (text[start - 1].isalpha() or text[start - 1] == "_") and sum(c.isdigit() for c in body) < 3:
+        body, at = match.group("body"), match.start("body")
+        if at and (text[at - 1].isalpha() or text[at - 1] == "_") and sum(c.isdigit() for c in body) < 3:
             continue  # mp3, x86, utf8: a name, not an amount
-        found.append((("-" if match.group("sign") else "") + _plain(body), match.start()))
-    return found
+        sign = "-" if match.group("sign") else ""
+        token = sign + _plain(body)
+        suffix = (match.group("suffix") or "").lower()
+        mantissa, _, exponent = token.partition("e")
+        if suffix:
+            scale = SUFFIXES[suffix]
+        elif exponent and exponent.lstrip("-").isdigit() and int(exponent) < 300:
+            scale = 10.0 ** int(exponent)
+        else:
+            found.append(Written(match.group(0), token, *match.span()))
+            continue
+        value = _float(mantissa)
+        value = value * scale if value is not None else None
+        found.append(Written(match.group(0), token + suffix, *match.span(), value, scale, _decimals(body)))
+    return sorted(found, key=lambda w: w.start)
 
 
 def extract(text: str) -> list[str]:
     """Every number in `text`, normalised, in order."""
-    return [number for number, _ in _matches(text)]
+    return [w.token for w in written_numbers(text)]
 
 
 def _forms(number: str) -> set[str]:
-    """The ways an answer may write a number it was shown: itself, and its roundings."""
+    """The ways an answer may write a number it was shown: itself, its truncations and its roundings."""
     forms = {number}
-    if "." in number and "e" not in number:  # 12.0 supports "12", 3.14159 supports 3.14
-        whole, fraction = number.split(".", 1)
+    mantissa, _, exponent = number.partition("e")
+    if "." in mantissa and not exponent:
+        whole, fraction = mantissa.split(".", 1)
         forms.add(whole)
-        forms.update(f"{whole}.{fraction[:n]}" for n in range(1, len(fraction)))
-        try:
-            forms.add(str(round(float(number))))
-            forms.update(f"{float(number):.{n}f}" for n in range(1, 3))
-        except (ValueError, OverflowError):
-            pass
+        forms.update(_plain(f"{whole}.{fraction[:n]}") for n in range(1, len(fraction)))
+        value = _float(mantissa)
+        if value is not None:
+            forms.update(_plain(f"{value:.{n}f}") for n in range(0, len(fraction)))
     return forms
 
 
-def _value(number: str) -> float | None:
-    try:
-        value = float(int(number, 16)) if number.startswith("0x") else float(number)
-    except (ValueError, OverflowError):
-        return None
-    return value if value not in (float("inf"), float("-inf")) else None
-
-
-def _scaled(text: str) -> list[tuple[str, float, int, float]]:
-    """(as written, value, decimals written, scale) of each "408 thousand" or "twelve million" in `text`."""
-    found = []
-    for match in SCALED.finditer(text):
-        amount = match.group("amount").lower().replace(",", "")
-        decimals = len(amount.split(".", 1)[1]) if "." in amount else 0
-        scale = SCALES[match.group("scale").lower()]
-        found.append((match.group(0), (WORDS.get(amount) or float(amount)) * scale, decimals, scale))
-    return found
-
-
 def _rounds_to(values: Iterable[float], written: float, scale: float, decimals: int) -> bool:
-    return any(round(value / scale, decimals) == round(written / scale, decimals) for value in values)
+    target = round(written / scale, decimals)
+    return any(round(value / scale, decimals) == target for value in values)
 
 
 def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
     """Numbers in the answer that appear neither in the text the model was shown, the question, nor `counts`
-    (row counts the pipeline states itself), in the order they appear."""
-    shown = extract(shown_text) + extract(question) + [str(c) for c in counts]
-    seen = set().union(*(_forms(n) for n in shown)) if shown else set()
+    (row counts the pipeline states itself), in the order they appear, as written."""
+    shown = written_numbers(shown_text) + written_numbers(question)
+    seen = set().union(*(_forms(w.token) for w in shown), {str(c) for c in counts})
     seen |= {digit for word, digit in QUESTION_WORDS.items() if re.search(rf"\b{word}\b", question, re.I)}
-    values = [v for v in (_value(n) for n in shown) if v is not None]
-    unverified = []
-    for written, value, decimals, scale in _scaled(answer):
-        if not _rounds_to(values, value, scale, decimals) and written not in unverified:
-            unverified.append(written)
-    spans = [m.span() for m in SCALED.finditer(answer)]
-    for number, start in _matches(answer):
-        inside_scaled = any(begin <= start < end for begin, end in spans)  # "408 thousand" was checked whole
-        if not inside_scaled and number not in seen and number not in unverified:
-            unverified.append(number)
+    values = [v for v in (w.amount for w in shown) if v is not None]
+    values += [float(c) for c in counts]
+    unverified: list[str] = []
+    for number in written_numbers(answer):
+        if number.token in seen:
+            continue
+        if number.value is not None and _rounds_to(values, number.value, number.scale, number.decimals):
+            continue
+        if number.text not in unverified:
+            unverified.append(number.text)
     return unverified

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from datasette_llm.ask.numbers import extract, unverified_numbers
 
-ROWS = "name | amount\nRex | 1\nFido | 2"
+ROWS = "name | amount\nRex | 1\nFido | 2\nLassie | 12"
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,15 @@ ROWS = "name | amount\nRex | 1\nFido | 2"
         "-7",
         "12,345",
         "3.25",
+        "alpha,987654",
+        "is...987654.",
+        "Totals:,987654",
+        "12 thousands",
+        "12 millions",
+        "12 mln",
+        "$12M",
+        "12k",
+        "3bn",
     ],
 )
 def test_every_shape_of_an_invented_number_is_flagged(invented):
@@ -91,3 +100,23 @@ def test_a_number_written_as_it_was_shown_passes_and_any_other_is_flagged(value,
     if set(extract(invented)) <= set(extract(rows)) or abs(abs(float(other)) - abs(float(value))) < 1:
         return  # the same number (or a rounding of it) is not an invention
     assert unverified_numbers(f"The value is {invented}", rows, "What is it?"), (shown, invented)
+
+
+@pytest.mark.parametrize(
+    ("shown", "written"),
+    [
+        ("12", "$12.00"),
+        ("1500", "$1,500.00"),
+        ("12", "12.0"),
+        ("1500", "1.5k"),
+        ("2024-01-05", "January 5, 2024"),
+        ("0.25", "0.250"),
+        ("3.14159", "3.142"),
+        ("1500", "1.5e3"),
+        ("1234567", "$1.2M"),
+        ("1e+20", "1e20"),
+    ],
+)
+def test_a_shown_number_written_another_common_way_is_not_flagged(shown, written):
+    """The other tester's false positives (session 17): warnings that cry wolf teach people to ignore them."""
+    assert unverified_numbers(f"It is {written}.", f"value\n{shown}", "What is it?") == [], (shown, written)
