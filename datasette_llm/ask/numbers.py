@@ -86,8 +86,9 @@ def _decimals(body: str) -> int:
     return len(body.replace(",", "").lower().partition("e")[0].partition(".")[2])
 
 
-def written_numbers(text: str) -> list[Written]:
-    """Every number in `text`, in order."""
+def written_numbers(text: str, in_words: bool = False) -> list[Written]:
+    """Every number in `text`, in order; short digit runs inside words (`mp3`, the `23` of `T23:10`) only when
+    `in_words` (the shown side: the more counts as shown, the fewer false alarms)."""
     found = []
     for match in SCALED.finditer(text):
         amount = match.group("amount").lower()
@@ -103,7 +104,8 @@ def written_numbers(text: str) -> list[Written]:
             found.append(Written(match.group(0), match.group("hex").lower(), *match.span()))
             continue
         body, at = match.group("body"), match.start("body")
-        if at and (text[at - 1].isalpha() or text[at - 1] == "_") and sum(c.isdigit() for c in body) < 3:
+        short = sum(c.isdigit() for c in body) < 3
+        if not in_words and at and (text[at - 1].isalpha() or text[at - 1] == "_") and short:
             continue  # mp3, x86, utf8: a name, not an amount
         sign = "-" if match.group("sign") else ""
         token = sign + _plain(body)
@@ -149,7 +151,7 @@ def _rounds_to(values: Iterable[float], written: float, scale: float, decimals: 
 def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
     """Numbers in the answer that appear neither in the text the model was shown, the question, nor `counts`
     (row counts the pipeline states itself), in the order they appear, as written."""
-    shown = written_numbers(shown_text) + written_numbers(question)
+    shown = written_numbers(shown_text, in_words=True) + written_numbers(question, in_words=True)
     seen = set().union(*(_forms(w.token) for w in shown), {str(c) for c in counts})
     seen |= {digit for word, digit in QUESTION_WORDS.items() if re.search(rf"\b{word}\b", question, re.I)}
     values = [v for v in (w.amount for w in shown) if v is not None]

@@ -115,6 +115,7 @@ def test_a_number_written_as_it_was_shown_passes_and_any_other_is_flagged(value,
         ("1500", "1.5e3"),
         ("1234567", "$1.2M"),
         ("1e+20", "1e20"),
+        ("2022-03-08T23:10:08Z", "on March 8, 2022 at 23:10"),
     ],
 )
 def test_a_shown_number_written_another_common_way_is_not_flagged(shown, written):
