@@ -96,9 +96,9 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
         scale = SCALE_WORDS[match.group("scale").lower()]
         value = base * scale if base is not None else None
         found.append(Written(match.group(0), match.group(0).lower(), *match.span(), value, scale, _decimals(amount)))
-    taken = [(w.start, w.end) for w in found]
+    taken = {w.start for w in found}  # a scaled amount's digits start where it starts
     for match in NUMBER.finditer(text):
-        if any(start <= match.start() < end for start, end in taken):
+        if match.start() in taken or (match.group("body") and match.start("body") in taken):
             continue  # "408 thousand" is one amount
         if match.group("hex"):
             found.append(Written(match.group(0), match.group("hex").lower(), *match.span()))
@@ -143,9 +143,19 @@ def _forms(number: str) -> set[str]:
     return forms
 
 
-def _rounds_to(values: Iterable[float], written: float, scale: float, decimals: int) -> bool:
-    target = round(written / scale, decimals)
-    return any(round(value / scale, decimals) == target for value in values)
+class _Roundings:
+    """The shown values rounded at each (scale, decimals) an answer writes, computed once per pair: an answer of
+    many amounts against many rows would otherwise round every value for every amount."""
+
+    def __init__(self, values: Iterable[float]):
+        self.values = list(values)
+        self.cache: dict[tuple[float, int], set[float]] = {}
+
+    def include(self, written: float, scale: float, decimals: int) -> bool:
+        key = (scale, min(decimals, 12))
+        if key not in self.cache:
+            self.cache[key] = {round(value / scale, key[1]) for value in self.values}
+        return round(written / scale, key[1]) in self.cache[key]
 
 
 def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
@@ -154,13 +164,12 @@ def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequ
     shown = written_numbers(shown_text, in_words=True) + written_numbers(question, in_words=True)
     seen = set().union(*(_forms(w.token) for w in shown), {str(c) for c in counts})
     seen |= {digit for word, digit in QUESTION_WORDS.items() if re.search(rf"\b{word}\b", question, re.I)}
-    values = [v for v in (w.amount for w in shown) if v is not None]
-    values += [float(c) for c in counts]
+    roundings = _Roundings([v for v in (w.amount for w in shown) if v is not None] + [float(c) for c in counts])
     unverified: list[str] = []
     for number in written_numbers(answer):
         if number.token in seen:
             continue
-        if number.value is not None and _rounds_to(values, number.value, number.scale, number.decimals):
+        if number.value is not None and roundings.include(number.value, number.scale, number.decimals):
             continue
         if number.text not in unverified:
             unverified.append(number.text)
