@@ -59,6 +59,11 @@ def table_answer(row_count: int, hit_row_cap: bool) -> str:
     return f"The query returned {row_count:,} rows; they are listed in the results."
 
 
+def row_cap_note(row_count: int) -> str:
+    """The note of a result the row cap cut (no model read the rows: the SQL-only and table answers)."""
+    return f"the query returned more than {row_count:,} rows; the first {row_count:,} are shown"
+
+
 def answer_token_budget(model: ChatModel, configured: int) -> tuple[int, float | None]:
     """Tokens the answer may be, and the writing speed that bounds them (None when only the setting does)."""
     if not model.prompt_cache:  # an API model writes fast: the setting alone bounds the answer
@@ -167,7 +172,7 @@ class Answering:
         count = len(result.rows)
         notes = [reason]
         if result.hit_row_cap:
-            notes.append(f"the query returned more than {count:,} rows; the first {count:,} are shown")
+            notes.append(row_cap_note(count))
         self.notes.extend(notes)
         text = table_answer(count, result.hit_row_cap)
         await self.emit("answering", rows_shown=0, notes=notes)

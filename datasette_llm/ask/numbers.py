@@ -50,12 +50,11 @@ QUESTION_WORDS = {word: str(value) for word, value in WORDS.items() if value <= 
 @dataclass(frozen=True)
 class Written:
     """One number as written: `token` (normalised) is compared with the forms of shown numbers; an amount with a
-    scale (`scale` > 1) is compared by value at the precision written."""
+    scale (`value` set: `1.5k`, `1e3`, "12 million") also by value, at the precision written."""
 
     text: str
     token: str
     start: int
-    end: int
     value: float | None = None  # set for an amount with a scale, compared by value
     scale: float = 1.0
     decimals: int = 0
@@ -95,13 +94,13 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
         base = WORDS.get(amount) or _float(amount.replace(",", ""))
         scale = SCALE_WORDS[match.group("scale").lower()]
         value = base * scale if base is not None else None
-        found.append(Written(match.group(0), match.group(0).lower(), *match.span(), value, scale, _decimals(amount)))
+        found.append(Written(match.group(0), match.group(0).lower(), match.start(), value, scale, _decimals(amount)))
     taken = {w.start for w in found}  # a scaled amount's digits start where it starts
     for match in NUMBER.finditer(text):
         if match.start() in taken or (match.group("body") and match.start("body") in taken):
             continue  # "408 thousand" is one amount
         if match.group("hex"):
-            found.append(Written(match.group(0), match.group("hex").lower(), *match.span()))
+            found.append(Written(match.group(0), match.group("hex").lower(), match.start()))
             continue
         body, at = match.group("body"), match.start("body")
         short = sum(c.isdigit() for c in body) < 3
@@ -116,17 +115,12 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
         elif exponent and exponent.lstrip("-").isdigit() and int(exponent) < 300:
             scale = 10.0 ** int(exponent)
         else:
-            found.append(Written(match.group(0), token, *match.span()))
+            found.append(Written(match.group(0), token, match.start()))
             continue
         value = _float(mantissa)
         value = value * scale if value is not None else None
-        found.append(Written(match.group(0), token + suffix, *match.span(), value, scale, _decimals(body)))
+        found.append(Written(match.group(0), token + suffix, match.start(), value, scale, _decimals(body)))
     return sorted(found, key=lambda w: w.start)
-
-
-def extract(text: str) -> list[str]:
-    """Every number in `text`, normalised, in order."""
-    return [w.token for w in written_numbers(text)]
 
 
 def _forms(number: str) -> set[str]:

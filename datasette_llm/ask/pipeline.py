@@ -19,7 +19,7 @@ from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
 from ..timing import Timings, clock
 from . import repairs
-from .answer import Answering
+from .answer import Answering, row_cap_note
 from .few_shot import Shot, ShotPool, load_pool, shots_for_question
 from .mend import Mending
 from .numbers import unverified_numbers
@@ -226,19 +226,18 @@ class AskPipeline(WritingSql, Mending, Answering):
             answer, warnings = await self.answer_from_text(restrict or None)
         elif not self.sql_only:
             answer, fitted = await self.answer(guarded, result)
-            unsupported = fitted and unverified_numbers(
-                answer, fitted.text, self.question, (fitted.rows_shown, fitted.rows_fetched)
-            )
-            if unsupported:
-                warnings = (
-                    f"The answer mentions {', '.join(unsupported)}, which do not appear in the rows "
-                    "the model was shown; check them against the table below.",
+            if fitted is not None:  # None: the table answered, with nothing a model wrote
+                unsupported = unverified_numbers(
+                    answer, fitted.text, self.question, (fitted.rows_shown, fitted.rows_fetched)
                 )
+                if unsupported:
+                    warnings = (
+                        f"The answer mentions {', '.join(unsupported)}, which do not appear in the rows "
+                        "the model was shown; check them against the table below.",
+                    )
         else:
             if result.hit_row_cap:
-                self.notes.append(
-                    f"the query returned more than {len(result.rows):,} rows; the first {len(result.rows):,} are shown"
-                )
+                self.notes.append(row_cap_note(len(result.rows)))
         self.timings.add("total", started)
         return self._result(guarded, result, fitted, answer=answer, warnings=warnings)
 
