@@ -236,12 +236,12 @@ def clip_text(text: str, limit: int) -> tuple[str, bool]:
     return text, False
 
 
-def _clip_cell(value):
-    """(value, clipped?): text or blobs longer than MAX_CELL_CHARS are cut before they are held."""
+def _clip_cell(value, limit: int = MAX_CELL_CHARS):
+    """(value, clipped?): text or blobs longer than `limit` are cut before they are held."""
     if isinstance(value, str):
-        return clip_text(value, MAX_CELL_CHARS)
-    if isinstance(value, bytes) and len(value) > MAX_CELL_CHARS:
-        return value[:MAX_CELL_CHARS], True
+        return clip_text(value, limit)
+    if isinstance(value, bytes) and len(value) > limit:
+        return value[:limit], True
     return value, False
 
 
@@ -301,12 +301,14 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
                     break
                 cells = []
                 for value in row:
-                    value, was_clipped = _clip_cell(value)
+                    # A cell is cut to what the fetch cap leaves too, so one wide row cannot pass it (an outside
+                    # tester's 99 cells of 100,000 characters held 9.9 MB in one row, session 18).
+                    value, was_clipped = _clip_cell(value, min(MAX_CELL_CHARS, max(0, MAX_FETCH_CHARS - held)))
                     clipped += was_clipped
                     held += _size(value)
                     cells.append(value)
                 rows.append(tuple(cells))
-                if held > MAX_FETCH_CHARS:
+                if held >= MAX_FETCH_CHARS:
                     cut_short = True
                     break
             cursor.close()

@@ -12,7 +12,14 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
-from datasette_llm.sql.execute import MAX_FETCH_CHARS, MAX_QUERY_MEMORY_BYTES, QueryFailed, QueryTimeout, run_select
+from datasette_llm.sql.execute import (
+    CLIP_MARKER,
+    MAX_FETCH_CHARS,
+    MAX_QUERY_MEMORY_BYTES,
+    QueryFailed,
+    QueryTimeout,
+    run_select,
+)
 from datasette_llm.sql.memory import hard_heap_limit, memory_used
 
 
@@ -80,16 +87,37 @@ async def test_authorizer_allows_reads_of_visible_tables_and_fts(db_path):
 
 
 @pytest.mark.asyncio
-async def test_fetching_stops_at_max_fetch_chars_with_whole_rows(db_path):
+async def test_fetching_stops_at_max_fetch_chars(db_path):
     """Every caller holds at most about MAX_FETCH_CHARS of rows, whatever the statement makes (Ask keeps its
-    rows until the answer is written: four large ones at once took +342 MB at 20,000,000)."""
+    rows until the answer is written: four large ones at once took +342 MB at 20,000,000). Whole rows are kept
+    until the cap; the row that reaches it has its cells cut to what was left, marked as clipped."""
     datasette = Datasette([str(db_path)])
     big = await run(datasette, "select id, zeroblob(90000) as b, printf('%.*c', 90000, 'x') as t from items")
     per_row = 16 + 90_000 + 90_000
-    expected = MAX_FETCH_CHARS // per_row + 1  # the row that passes the cap is kept whole, then fetching stops
-    assert len(big.rows) == expected < 100 and big.hit_row_cap and big.stopped_at_chars
-    assert all(len(row[1]) == 90_000 and len(row[2]) == 90_000 for row in big.rows)
-    assert sum(len(row[1]) + len(row[2]) for row in big.rows) < MAX_FETCH_CHARS + per_row
+    whole = MAX_FETCH_CHARS // per_row
+    assert len(big.rows) == whole + 1 < 100 and big.hit_row_cap and big.stopped_at_chars
+    assert all(len(row[1]) == 90_000 and len(row[2]) == 90_000 for row in big.rows[:whole])
+    last = big.rows[-1]
+    assert len(last[1]) + len(last[2]) < 180_000 and last[2].endswith(CLIP_MARKER) and big.clipped_cells >= 1
+    held = sum(16 + len(row[1]) + len(row[2]) for row in big.rows)
+    assert MAX_FETCH_CHARS <= held < MAX_FETCH_CHARS + 2 * len(CLIP_MARKER) + 16
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("cells", [1, 99])
+async def test_one_wide_row_cannot_pass_the_fetch_cap(db_path, cells):
+    """One row of 99 cells of 100,000 characters held 9.9 MB: the cap was checked only between rows (an outside
+    tester, session 18). Its cells are cut to what the cap leaves, so it holds about MAX_FETCH_CHARS at most."""
+    datasette = Datasette([str(db_path)])
+    columns = ", ".join(f"hex(zeroblob(50000)) as c{n}" for n in range(cells))
+    result = await run(datasette, f"select {columns} from items limit 2")
+    held = sum(len(cell) for row in result.rows for cell in row)
+    if cells == 1:  # 100,000 characters a row: far below the cap, nothing cut
+        assert held == 200_000 and not result.clipped_cells and not result.stopped_at_chars
+    else:
+        assert len(result.rows) == 1 and result.stopped_at_chars and result.hit_row_cap
+        assert held <= MAX_FETCH_CHARS + cells * len(CLIP_MARKER)
+        assert result.clipped_cells == cells - MAX_FETCH_CHARS // 100_000  # the first 20 cells fill the cap
 
 
 @pytest.mark.asyncio
