@@ -331,3 +331,23 @@ async def test_only_a_teacher_hears_of_examples_set_aside_and_only_of_those_they
         assert notes == []
     else:
         assert len(notes) == 1 and notes[0].startswith(f"{told} trusted example")
+
+
+def test_an_examples_score_does_not_depend_on_the_other_examples():
+    """Which of two tied examples came first told an asker which hidden examples exist: a matrix product rounds
+    a row's score differently with the number and place of the other rows (an outside tester, session 18)."""
+    rng = np.random.default_rng(1)
+    question = rng.standard_normal(384).astype(np.float32)
+    question /= np.linalg.norm(question)
+    mine = rng.standard_normal(384).astype(np.float32)
+    mine /= np.linalg.norm(mine)
+    scores = set()
+    for others in range(0, 120, 7):
+        vectors = rng.standard_normal((others, 384)).astype(np.float32)
+        for place in {0, others // 2, others}:
+            stacked = np.insert(vectors, place, mine, axis=0)
+            shots = [Shot(f"other {n}", "select 1", "example", n) for n in range(len(stacked))]
+            shots[place] = Shot("mine", "select 2", "example", "mine")
+            ranked = rank(ShotPool(shots, stacked), "mine", question)
+            scores.add(next(shot.score for shot in ranked if shot.ref == "mine"))
+    assert len(scores) == 1, scores
