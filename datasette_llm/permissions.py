@@ -32,12 +32,18 @@ databases the actor may view.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from .compat import table_names
 from .config import allow_block
 from .errors import Forbidden, NotFound
 from .sql.execute import read_policy
 from .sql.policy import sqlite_internal
+from .sql.snapshot import TRIES, SchemaChanged, StaleSchema, at_version, schema_version
+
+T = TypeVar("T")
 
 LLM_ASK = "llm-ask"
 LLM_TEACH = "llm-teach"
@@ -336,21 +342,69 @@ async def listed_tables(db) -> list[str]:
     return [t for t in await table_names(db) if t not in hidden and not sqlite_internal(t)]
 
 
+@dataclass(frozen=True)
+class VisibleTables:
+    """The tables and views an actor may see, decided at one schema version (sql/snapshot.py)."""
+
+    names: tuple[str, ...]
+    views: frozenset[str]
+    version: int
+    listed: frozenset[str] = frozenset()  # every table and view listed before permissions (not ours, not SQLite's)
+
+
+async def visible_snapshot(
+    datasette, actor, database: str, *, include_views: bool = True, table_prefix: str = ""
+) -> VisibleTables:
+    """Tables (and views) the actor may see, without SQLite's own tables, FTS shadow tables, hidden tables or
+    our own tables, with the schema version they were decided at: no change of the schema came between the
+    reads of names they were decided from (else they are decided again; SchemaChanged after TRIES)."""
+    db = get_database(datasette, database)
+    own = {table_prefix + name for name in PLUGIN_TABLE_NAMES}
+    for _ in range(TRIES):
+        before = await db.execute_fn(schema_version)
+        names = [t for t in await listed_tables(db) if t not in own]
+        views = await db.view_names() if include_views else []
+        names += views
+        listed = frozenset(names)
+        names = [t for t in names if await can_view_table(datasette, actor, database, t)]
+        # A view that reads a table the actor may not see is left out: the authorizer cannot tell such a view's
+        # reads from a query's own, so it would refuse it anyway (sql/policy.py).
+        try:
+            policy = await db.execute_fn(
+                lambda conn, names=names, before=before: at_version(conn, before, lambda c: read_policy(c, db, names))
+            )
+        except StaleSchema:
+            continue
+        kept = tuple(t for t in names if policy.may_read(t))
+        return VisibleTables(kept, frozenset(views).intersection(kept), before, listed)
+    raise SchemaChanged(database)
+
+
 async def visible_tables(
     datasette, actor, database: str, *, include_views: bool = True, table_prefix: str = ""
 ) -> list[str]:
-    """Tables (and views) the actor may see, without SQLite's own tables, FTS shadow tables, hidden tables or
-    our own tables."""
+    """The names of visible_snapshot()."""
+    snapshot = await visible_snapshot(
+        datasette, actor, database, include_views=include_views, table_prefix=table_prefix
+    )
+    return list(snapshot.names)
+
+
+async def read_visible(
+    datasette, actor, database: str, read: Callable[..., T], *, table_prefix: str = ""
+) -> tuple[VisibleTables, T]:
+    """(what the actor may see, `read(conn, visible)`), the read done in one transaction at the schema version
+    the permissions were decided at: column lists and example rows of exactly the tables that were checked."""
     db = get_database(datasette, database)
-    own = {table_prefix + name for name in PLUGIN_TABLE_NAMES}
-    names = [t for t in await listed_tables(db) if t not in own]
-    if include_views:
-        names += await db.view_names()
-    names = [t for t in names if await can_view_table(datasette, actor, database, t)]
-    # A view that reads a table the actor may not see is left out: the authorizer cannot tell such a view's
-    # reads from a query's own, so it would refuse it anyway (sql/policy.py).
-    policy = await db.execute_fn(lambda conn: read_policy(conn, db, names))
-    return [t for t in names if policy.may_read(t)]
+    for _ in range(TRIES):
+        visible = await visible_snapshot(datasette, actor, database, table_prefix=table_prefix)
+        try:
+            return visible, await db.execute_fn(
+                lambda conn, visible=visible: at_version(conn, visible.version, lambda c: read(c, visible))
+            )
+        except StaleSchema:
+            continue
+    raise SchemaChanged(database)
 
 
 async def require_view_database(datasette, actor, database: str):

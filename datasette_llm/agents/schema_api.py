@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from datasette.database import QueryInterrupted
 from datasette.utils import get_outbound_foreign_keys, table_column_details
 
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, NotFound
 from ..sql.names import quote_identifier
+from ..sql.snapshot import SchemaChanged, StaleSchema, at_version, with_deadline
 
 COUNT_TIME_LIMIT_MS = 50  # per table; a table too big to count this fast gets row_count null
 EXAMPLE_ROWS = 3
@@ -81,36 +81,64 @@ def _table_details(conn, name: str, is_view: bool, visible: set[str]) -> dict:
     }
 
 
-async def _row_counts(db, names: list[str]) -> dict:
+def _example_rows(conn, name: str) -> tuple[tuple, list] | None:
+    """(columns, up to EXAMPLE_ROWS rows) of a table, or None when it is too slow to read or broken."""
+
+    def read():
+        cursor = conn.execute(f"select * from {quote_identifier(name)} limit {EXAMPLE_ROWS}")
+        return tuple(d[0] for d in cursor.description or ()), [tuple(row) for row in cursor.fetchall()]
+
+    try:
+        return with_deadline(conn, COUNT_TIME_LIMIT_MS * 4, read)
+    except sqlite3.DatabaseError:  # a broken view must not break the description
+        return None
+
+
+async def _row_counts(db, version: int, names: list[str]) -> dict:
+    """Row counts of these tables at this schema version, each in its own short read (None: unknown)."""
     cached = None if db.is_mutable else db.cached_table_counts
     counts = {}
     for name in names:
         if cached is not None and name in cached:
             counts[name] = cached[name]
             continue
-        try:
-            result = await db.execute(
-                f"select count(*) from {quote_identifier(name)}", custom_time_limit=COUNT_TIME_LIMIT_MS
+
+        def count(conn, name=name):
+            sql = f"select count(*) from {quote_identifier(name)}"
+            return at_version(
+                conn, version, lambda c: with_deadline(c, COUNT_TIME_LIMIT_MS, lambda: c.execute(sql).fetchone()[0])
             )
-            counts[name] = result.rows[0][0]
-        except (QueryInterrupted, sqlite3.DatabaseError):  # too slow to count, or broken: unknown
+
+        try:
+            counts[name] = await db.execute_fn(count)
+        except (StaleSchema, sqlite3.DatabaseError):  # changed since, or broken: unknown
             counts[name] = None
     return counts
 
 
-async def describe_tables(datasette, actor, database: str, only: list[str] | None = None) -> list[dict]:
-    """Every visible table and view of `database` (or just `only`), in database order."""
+async def describe_tables(
+    datasette, actor, database: str, only: list[str] | None = None, *, example_rows: bool = False
+) -> list[dict]:
+    """Every visible table and view of `database` (or just `only`), in database order, read at the schema
+    version the permissions were decided at (permissions.read_visible); with example rows if asked."""
+    settings = settings_for(datasette)
+
+    def details(conn, visible):
+        names = set(visible.names)
+        tables = [
+            _table_details(conn, name, name in visible.views, names)
+            for name in visible.names
+            if only is None or name in only
+        ]
+        for table in tables if example_rows else ():
+            table["example_rows"] = _example_rows(conn, table["name"])
+        return tables
+
+    visible, tables = await permissions.read_visible(
+        datasette, actor, database, details, table_prefix=settings.table_prefix
+    )
     db = permissions.get_database(datasette, database)
-    names = await visible_table_names(datasette, actor, database)
-    chosen = [n for n in names if only is None or n in only]
-    views = set(await db.view_names())
-    visible = set(names)
-
-    def details(conn):
-        return [_table_details(conn, name, name in views, visible) for name in chosen]
-
-    tables = await db.execute_fn(details)
-    counts = await _row_counts(db, [t["name"] for t in tables if t["type"] == "table"])
+    counts = await _row_counts(db, visible.version, [t["name"] for t in tables if t["type"] == "table"])
     for table in tables:
         table["row_count"] = counts.get(table["name"])
     return tables
@@ -155,23 +183,18 @@ async def describe_table(datasette, actor, database: str | None, table: str, *, 
 
     database = await resolve_database(datasette, actor, database)
     table = await resolve_table(datasette, actor, database, table)
-    (details,) = await describe_tables(datasette, actor, database, only=[table])
+    described = await describe_tables(datasette, actor, database, only=[table], example_rows=example_rows)
+    if not described:  # dropped or hidden since it was resolved: the same 404 as if it had been then
+        await resolve_table(datasette, actor, database, table)
+        raise SchemaChanged(database)
+    (details,) = described
     details = {"ok": True, "database": database, **details}
     if example_rows:
-        db = permissions.get_database(datasette, database)
-        try:
-            result = await db.execute(
-                f"select * from {quote_identifier(table)} limit {EXAMPLE_ROWS}",
-                custom_time_limit=COUNT_TIME_LIMIT_MS * 4,
-            )
-            capped = cap_rows(
-                tuple(result.columns),
-                [tuple(r) for r in result.rows],
-                max_rows=EXAMPLE_ROWS,
-                max_chars=EXAMPLE_MAX_CHARS,
-                cell_chars=200,
-            )
-            details["example_rows"] = {"columns": list(capped.columns), "rows": list(capped.rows), "note": capped.note}
-        except (QueryInterrupted, sqlite3.DatabaseError):  # a slow or broken view must not break this
+        read = details.pop("example_rows")
+        if read is None:  # a slow or broken view must not break this
             details["example_rows"] = None
+        else:
+            columns, rows = read
+            capped = cap_rows(columns, rows, max_rows=EXAMPLE_ROWS, max_chars=EXAMPLE_MAX_CHARS, cell_chars=200)
+            details["example_rows"] = {"columns": list(capped.columns), "rows": list(capped.rows), "note": capped.note}
     return details

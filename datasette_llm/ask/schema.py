@@ -136,17 +136,16 @@ def _foreign_keys(conn, table: str) -> tuple[tuple[str, str, str], ...]:
 
 
 async def load_tables(datasette, database: str, actor, *, table_prefix: str = "") -> list[TableSchema]:
-    """Every table and view the actor may see, in database order, with example rows."""
-    db = permissions.get_database(datasette, database)
-    names = await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix)
-    views = set(await db.view_names())
+    """Every table and view the actor may see, in database order, with example rows: read at the schema version
+    the permissions were decided at (permissions.read_visible)."""
 
-    def details(conn):
+    def details(conn, visible):
         every = {row[0].lower() for row in conn.execute("select name from sqlite_master")}
-        hidden = frozenset(every - {name.lower() for name in names})
-        return [_table_details(conn, name, name in views, hidden) for name in names]
+        hidden = frozenset(every - {name.lower() for name in visible.names})
+        return [_table_details(conn, name, name in visible.views, hidden) for name in visible.names]
 
-    return await db.execute_fn(details)
+    _, tables = await permissions.read_visible(datasette, actor, database, details, table_prefix=table_prefix)
+    return tables
 
 
 def _words(text: str) -> set[str]:

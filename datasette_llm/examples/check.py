@@ -140,16 +140,24 @@ def names_within(names: str | None, seen: frozenset[str]) -> bool:
 
 async def actor_schemas(datasette, actor, database: str) -> tuple[set[str], SchemaInfo, SchemaInfo]:
     """(the tables `actor` may see, the guard's schema of them, the whole database's schema)."""
+    return (await _actor_read(datasette, actor, database))[1]
+
+
+async def _actor_read(datasette, actor, database: str):
+    """(VisibleTables, (allowed, visible schema, full schema, every table and view name)), read at the schema
+    version the permissions were decided at (permissions.read_visible)."""
     db = await permissions.require_view_database(datasette, actor, database)
-    table_prefix = settings_for(datasette).table_prefix
-    allowed = set(await permissions.visible_tables(datasette, actor, database, table_prefix=table_prefix))
-    visible, full = await db.execute_fn(
-        lambda conn: (
-            SchemaInfo.from_connection(conn, include=allowed, policy=read_policy(conn, db, allowed)),
-            database_schema(conn),
-        )
+
+    def read(conn, snapshot):
+        allowed = set(snapshot.names)
+        visible = SchemaInfo.from_connection(conn, include=allowed, policy=read_policy(conn, db, allowed))
+        every = [row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")]
+        return allowed, visible, database_schema(conn), every
+
+    snapshot, (allowed, visible, full, every) = await permissions.read_visible(
+        datasette, actor, database, read, table_prefix=settings_for(datasette).table_prefix
     )
-    return allowed, visible, full
+    return snapshot, (allowed, visible, full), every
 
 
 async def feedback_checks(datasette, actor, database: str, question, sql, comment) -> tuple[str | None, str]:
@@ -266,15 +274,9 @@ class Viewer:
 
 async def viewer_tables(datasette, actor, database: str) -> Viewer:
     """The tables and views of the database `actor` may and may not see."""
-    db = permissions.get_database(datasette, database)
-    table_prefix = settings_for(datasette).table_prefix
-    allowed, visible_schema, full = await actor_schemas(datasette, actor, database)
+    snapshot, (allowed, visible_schema, full), every = await _actor_read(datasette, actor, database)
     visible = frozenset(name.lower() for name in allowed)
-    every = await db.execute_fn(
-        lambda conn: [row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")]
-    )
-    own = {(table_prefix + name).lower() for name in permissions.PLUGIN_TABLE_NAMES}
-    listable = {name.lower() for name in await permissions.listed_tables(db) + await db.view_names()} - own
+    listable = {name.lower() for name in snapshot.listed}
     hidden = frozenset(name.lower() for name in every) - visible
     actor_id = str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
     return Viewer(visible, hidden, schema_names(visible_schema), schema_names(full), listable <= visible, actor_id)

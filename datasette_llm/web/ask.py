@@ -323,14 +323,19 @@ async def example_questions(datasette, actor, database: str, settings: Settings,
     configured = settings.example_questions.get(database)
     if configured and not table:
         return [configured] if isinstance(configured, str) else list(configured)
-    db = permissions.get_database(datasette, database)
-    names = [table] if table else await permissions.listed_tables(db)
-    questions: list[str] = []
-    for name in names:
-        if len(questions) >= MAX_EXAMPLES:
-            break
-        if table or await permissions.can_view_table(datasette, actor, database, name):
-            questions.extend(questions_for_table(name, await db.table_column_details(name)))
+    from datasette.utils import table_column_details
+
+    def read(conn, visible):  # column lists at the version the names were decided at (sql/snapshot.py)
+        names = [table] if table else [name for name in visible.names if name not in visible.views]
+        questions: list[str] = []
+        for name in names:
+            if len(questions) >= MAX_EXAMPLES:
+                break
+            if name in visible.names:
+                questions.extend(questions_for_table(name, table_column_details(conn, name)))
+        return questions
+
+    _, questions = await permissions.read_visible(datasette, actor, database, read, table_prefix=settings.table_prefix)
     return questions[:MAX_EXAMPLES]
 
 

@@ -1,0 +1,137 @@
+"""A schema that changes while the plugin reads it never shows an actor what they may not see (sql/snapshot.py).
+
+The oracle does not guess where a writer strikes: each test runs a surface once to count its reads of the
+database, then once more for every read, with one change of the schema made just before that read (a view
+swapped from a visible table to a hidden one, a hidden FTS table created, a hidden view dropped). Whatever the
+surface answers, or refuses with a clear error, must not hold a hidden name or value. An outside tester found
+the hidden rows in Ask prompts and MCP's describe_table by swapping a view every 20 ms (session 18).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from datasette.app import Datasette
+from datasette_versions import DATASETTE_1
+
+from datasette_llm.agents.schema_api import describe_databases, describe_table
+from datasette_llm.ask.schema import load_tables, render_schema
+from datasette_llm.errors import DatasetteLLMError
+from datasette_llm.examples.check import viewer_tables
+from datasette_llm.web.ask import example_questions
+
+HIDDEN_MARKS = ("SSN-0001", "HIDVAL", "ssn_secret", "hid_col", "FTSVAL", "secfts", "vleak")
+
+SWAPS = {
+    # a visible view redefined to read the hidden table
+    "view swapped": (
+        "create view vpub as select a as x, b as y from pub",
+        "drop view vpub; create view vpub as select ssn_secret as x, hid_col as y from secret",
+    ),
+    # a view renamed over the hidden table's columns, with the hidden columns' own names
+    "view swapped with hidden names": (
+        "create view vpub as select a, b from pub",
+        "drop view vpub; create view vpub as select ssn_secret, hid_col from secret",
+    ),
+    # an FTS table created in a hidden name: its shadow tables are not listed as hidden yet
+    "hidden fts created": (
+        "select 1",
+        "create virtual table secfts using fts5(body); insert into secfts (body) values ('FTSVAL42')",
+    ),
+    # a view hidden only because it reads the hidden table (no rule of its own), dropped
+    "hidden view dropped": ("create view vleak as select ssn_secret from secret", "drop view vleak"),
+}
+
+
+def _database(tmp_path, setup: str) -> str:
+    path = tmp_path / "data.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "create table pub (a text, b text); insert into pub values ('pub-a', 'pub-b');"
+        "create table secret (ssn_secret text, hid_col text); insert into secret values ('SSN-0001', 'HIDVAL');"
+    )
+    conn.executescript(setup)
+    conn.commit()
+    conn.close()
+    return str(path)
+
+
+def _datasette(path: str) -> Datasette:
+    hidden = {"allow": {"id": "admin"}}
+    blocks = {"databases": {"data": {"tables": {name: hidden for name in ("secret", "secfts")}}}}
+    # On 1.0 the rules are written in its configuration, as in datasette.yaml.
+    return Datasette([path], **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}))
+
+
+async def _surfaces(ds) -> str:
+    """Every surface that reads column lists or example rows itself, as one text."""
+    out = []
+    for read in (
+        lambda: load_tables(ds, "data", None),
+        lambda: describe_table(ds, None, "data", "vpub"),
+        lambda: describe_table(ds, None, "data", "pub"),
+        lambda: describe_databases(ds, None, "data"),
+        lambda: example_questions(ds, None, "data", _settings(ds)),
+        lambda: _viewer(ds),
+    ):
+        try:
+            result = await read()
+        except DatasetteLLMError as error:  # refused (404, or the schema changed: 503) is fine; a leak is not
+            out.append(f"{error.status}: {error.message}")
+            continue
+        if isinstance(result, list) and result and hasattr(result[0], "render"):
+            result = render_schema("data", result, len, 10**6).text
+        out.append(json.dumps(result, default=repr))
+    return "\n".join(out)
+
+
+async def _viewer(ds):
+    viewer = await viewer_tables(ds, None, "data")  # its `hidden` and `existing` are internal, never shown
+    return {"visible": sorted(viewer.visible), "names": sorted(viewer.names), "sees_all": viewer.sees_all}
+
+
+def _settings(ds):
+    from datasette_llm.config import settings_for
+
+    return settings_for(ds)
+
+
+class _Reads:
+    """Counts Datasette's reads of the database; makes the change just before read number `at`."""
+
+    def __init__(self, db, path: str, change: str, at: int | None):
+        self.count, self.at, self.path, self.change = 0, at, path, change
+        self.original = db.execute_fn
+        db.execute_fn = self
+
+    async def __call__(self, fn):
+        self.count += 1
+        if self.count == self.at:
+            writer = sqlite3.connect(self.path)
+            writer.executescript(self.change)
+            writer.commit()
+            writer.close()
+        return await self.original(fn)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("swap", list(SWAPS))
+async def test_one_schema_change_before_any_read_leaks_nothing(tmp_path, swap):
+    setup, change = SWAPS[swap]
+    path = _database(tmp_path, setup)
+    counted = _datasette(path)
+    reads = _Reads(counted.get_database("data"), path, change, None)
+    before = await _surfaces(counted)
+    assert "pub-a" in before and not any(mark in before for mark in HIDDEN_MARKS), before
+    assert reads.count > 10
+    for at in range(1, reads.count + 2):
+        folder = tmp_path / f"run{at}"
+        folder.mkdir()
+        path = _database(folder, setup)
+        ds = _datasette(path)
+        _Reads(ds.get_database("data"), path, change, at)
+        seen = await _surfaces(ds)
+        leaked = [mark for mark in HIDDEN_MARKS if mark in seen]
+        assert not leaked, f"change before read {at}: {leaked} in\n{seen}"
