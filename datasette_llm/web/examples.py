@@ -234,9 +234,9 @@ async def page_view(request, datasette):
     try:
         await permissions.require_teach(datasette, request.actor, database)
         before = feedback_before(request)
-    except DatasetteLLMError as error:
+        data = await listing(datasette, request.actor, database, before)
+    except DatasetteLLMError as error:  # the guard's queue full (GuardBusy) too: a 503, not a traceback
         raise datasette_error(error) from None
-    data = await listing(datasette, request.actor, database, before)
 
     def remove_url(kind: str, item: dict) -> str:
         return llm_path(datasette, database, kind, str(item["id"]), "remove")

@@ -48,9 +48,14 @@ def error_response(error: DatasetteLLMError) -> Response:
 
 
 def datasette_error(error: DatasetteLLMError) -> Exception:
-    """An error of a page (400, 403, else 404) as Datasette's own, so it shows Datasette's error page."""
-    kind = {400: DatasetteBadRequest, 403: DatasetteForbidden}.get(error.status, DatasetteNotFound)
-    return kind(error.message)
+    """An error of a page as Datasette's own, so it shows Datasette's error page with the error's status (a busy
+    guard's 503 was a 404 here)."""
+    kind = {400: DatasetteBadRequest, 403: DatasetteForbidden, 404: DatasetteNotFound}.get(error.status)
+    if kind is not None:
+        return kind(error.message)
+    from datasette.views.base import DatasetteError
+
+    return DatasetteError(error.message, status=error.status)
 
 
 def internal_error_json() -> dict:

@@ -321,6 +321,62 @@ async def test_listing_rechecks_and_shows_set_aside_examples(paths):
 
 
 @pytest.mark.asyncio
+async def test_requests_at_once_after_a_schema_change_recheck_the_examples_once(paths, monkeypatch):
+    """Ten requests at once after one schema change re-checked every example ten times (1,500 examples: 27-29 s
+    each, and 503s from the guard's queue; an outside tester, session 18): they now share one re-check."""
+    import asyncio
+
+    from datasette_llm.examples import check
+
+    db_path, _ = paths
+    ds = make_ds(paths)
+    for n in range(5):
+        pair = {"question": f"Cats older than {n}?", "sql": f"select name from cats where age > {n}"}
+        assert (await add(ds, TEACHER, pair)).status_code == 201
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("create table dogs (id integer primary key)")
+    conn.close()
+    checks = []
+    real = check.check_select_off_loop
+
+    async def counted(sql, schema, **kwargs):
+        if not kwargs:  # a re-check (additions pass allowed_tables)
+            checks.append(sql)
+            await asyncio.sleep(0.05)  # long enough for the other requests to arrive meanwhile
+        return await real(sql, schema, **kwargs)
+
+    monkeypatch.setattr(check, "check_select_off_loop", counted)
+    auth = signed_in(ds, TEACHER)
+    responses = await asyncio.gather(*(ds.client.get("/-/llm/db/examples.json", **auth) for _ in range(6)))
+    assert [r.status_code for r in responses] == [200] * 6
+    assert sorted(checks) == sorted(f"select name from cats where age > {n}" for n in range(5))
+
+
+@pytest.mark.asyncio
+async def test_the_examples_page_answers_503_when_the_guard_is_busy(paths, monkeypatch):
+    """The JSON listing answered 503 when the guard's queue was full, the page a 500 with a traceback (an outside
+    tester, session 18)."""
+    from datasette_llm.examples import check
+    from datasette_llm.sql.guard_worker import BUSY, GuardBusy
+
+    db_path, _ = paths
+    ds = make_ds(paths)
+    assert (await add(ds, TEACHER)).status_code == 201
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("create table dogs (id integer primary key)")  # the examples are checked again
+    conn.close()
+
+    async def busy(*args, **kwargs):
+        raise GuardBusy(BUSY)
+
+    monkeypatch.setattr(check, "check_select_off_loop", busy)
+    page = await ds.client.get("/-/llm/db/examples", **signed_in(ds, TEACHER))
+    assert page.status_code == 503 and "too busy" in page.text and "Traceback" not in page.text
+    listed = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, TEACHER))
+    assert listed.status_code == 503 and listed.json()["code"] == "guard_busy"
+
+
+@pytest.mark.asyncio
 async def test_listing_leaves_out_what_names_a_hidden_table(paths):
     """Admin's example and feedback about `secret` never reach the teacher, who may not see that table."""
     ds = make_ds(paths)
