@@ -316,3 +316,27 @@ def test_every_skipped_node_id_names_a_test_that_exists():
         path, name = node_id.split("::")
         assert (ROOT / path).is_file(), node_id
         assert f"def {name}(" in (ROOT / path).read_text(), node_id
+
+
+@pytest.mark.asyncio
+async def test_a_restricted_token_of_an_examples_author_does_not_see_it_once_its_table_is_dropped(db_path, tmp_path):
+    """An example of a table dropped since is listed only to its author; not to a token the author restricted to
+    other tables, which may never have been allowed to see it (an outside tester, session 18)."""
+    config = json.loads(json.dumps(CONFIG))
+    config["plugins"]["datasette-llm"].update({"allow_teach": {"id": "admin"}, "state_dir": str(tmp_path / "state")})
+    ds = make(db_path, config)
+    await ds.invoke_startup()
+    admin = bearer(await ds.create_token("admin"))
+    secret = {"question": "PRIVATE codes?", "sql": "select code from secret"}
+    added = await ds.client.post("/-/llm/db/examples", json=secret, headers=admin)
+    assert added.status_code == 201, added.text
+    db = sqlite_utils.Database(db_path)
+    db["secret"].drop()
+    db.close()
+    items_only = TokenRestrictions().allow_all("view-instance").allow_database("db", "view-database")
+    items_only = items_only.allow_database("db", "llm-teach").allow_resource("db", "items", "view-table")
+    restricted = bearer(await ds.create_token("admin", restrictions=items_only))
+    listed = await ds.client.get("/-/llm/db/examples.json", headers=restricted)
+    assert listed.status_code == 200 and "PRIVATE" not in listed.text, listed.text
+    own = await ds.client.get("/-/llm/db/examples.json", headers=admin)
+    assert [e["question"] for e in own.json()["set_aside"]] == ["PRIVATE codes?"]

@@ -285,6 +285,7 @@ class Viewer:
     existing: frozenset[str]  # every table, view and column name of the database now
     sees_all: bool
     actor_id: str | None = None
+    restricted: bool = False  # a Datasette 1.0 API token restricted to some actions or resources (`_r`)
 
 
 async def viewer_tables(datasette, actor, database: str) -> Viewer:
@@ -294,7 +295,10 @@ async def viewer_tables(datasette, actor, database: str) -> Viewer:
     listable = {name.lower() for name in snapshot.listed}
     hidden = frozenset(name.lower() for name in every) - visible
     actor_id = str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
-    return Viewer(visible, hidden, schema_names(visible_schema), schema_names(full), listable <= visible, actor_id)
+    restricted = isinstance(actor, dict) and "_r" in actor
+    return Viewer(
+        visible, hidden, schema_names(visible_schema), schema_names(full), listable <= visible, actor_id, restricted
+    )
 
 
 def shown_to(entry, viewer: Viewer) -> bool:
@@ -303,10 +307,17 @@ def shown_to(entry, viewer: Viewer) -> bool:
 
     An entry that reads or mentions a table or column dropped since is shown only to the actor who added it:
     whether others could see what was dropped is not known any more (an outside tester dropped the only hidden
-    tables, and every teacher then "saw all" and read an admin's examples of them; session 17)."""
+    tables, and every teacher then "saw all" and read an admin's examples of them; session 17), and not through a
+    token the author restricted: it may not have been allowed to see it (an outside tester, session 18)."""
     if mentioned(entry) - viewer.existing:
         author = getattr(entry, "added_by", None)  # "cli" and "import:<file>" are no actor
-        return viewer.actor_id is not None and author == viewer.actor_id and author != "cli" and ":" not in author
+        return (
+            viewer.actor_id is not None
+            and not viewer.restricted
+            and author == viewer.actor_id
+            and author != "cli"
+            and ":" not in author
+        )
     if viewer.sees_all:
         return True
     if entry.sql is not None and not readable_by(entry.reads, viewer.visible):
