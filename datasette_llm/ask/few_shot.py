@@ -36,6 +36,12 @@ MIN_SCORE = 0.35
 # see count: examples of hidden tables took these places before they were left out, and which of an asker's
 # examples then went missing told that hidden ones like the question exist (an outside tester, session 17).
 MAX_CHECKED = 50
+# After a schema change the store's examples are checked again, about 18 ms each (1,500 took 27 s). A question
+# waits for that whole when the store holds at most RECHECK_WAIT_ALWAYS examples (its note then says which were
+# set aside), else RECHECK_WAIT_SECONDS at most, then goes on with the examples as they are. It uses no example
+# the change broke either way: choose() checks each one against the schema of now before it goes into a prompt.
+RECHECK_WAIT_ALWAYS = 100
+RECHECK_WAIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -200,7 +206,12 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
     if path.exists():
         store = await asyncio.to_thread(ExampleStore, path)
         schema = await permissions.get_database(datasette, database).execute_fn(database_schema)  # read once
-        set_aside = await recheck(datasette, database, store, schema)
+        stored = len(await asyncio.to_thread(store.examples, database, include_set_aside=True))
+        try:  # shared with every request that needs it (examples/check.py); for a big store, waited for so long only
+            wait = None if stored <= RECHECK_WAIT_ALWAYS else RECHECK_WAIT_SECONDS
+            set_aside = await asyncio.wait_for(recheck(datasette, database, store, schema), wait)
+        except asyncio.TimeoutError:
+            set_aside = []  # still running; each example chosen meanwhile is checked against the schema anyway
         examples = await asyncio.to_thread(store.examples, database)
         examples = await fill_checks(datasette, database, store, examples, schema)
         if examples:

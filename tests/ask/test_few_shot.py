@@ -351,3 +351,45 @@ def test_an_examples_score_does_not_depend_on_the_other_examples():
             ranked = rank(ShotPool(shots, stacked), "mine", question)
             scores.add(next(shot.score for shot in ranked if shot.ref == "mine"))
     assert len(scores) == 1, scores
+
+
+@pytest.mark.asyncio
+async def test_a_question_waits_for_a_long_recheck_only_briefly_and_uses_no_broken_example(db_path, monkeypatch):
+    """After a schema change, 1,500 examples took 27 s to check again, and every question waited for it (an
+    outside tester, session 18). A question now waits RECHECK_WAIT_SECONDS at most; an example the change broke
+    is still never used, and the re-check carries on for the examples page."""
+    import asyncio
+    import time
+
+    from datasette_llm.ask import few_shot
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples import check
+    from datasette_llm.examples.store import ExampleStore
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    store = ExampleStore.for_settings(load_settings({}))
+    checked = {"added_by": "t", "reads": '["dogs"]', "names": '["age", "dogs", "name"]'}
+    kept = store.add(
+        "pets", "What is the age of Rex?", "select age from dogs where name = 'Rex'", schema_hash="old", **checked
+    )
+    broken = store.add(
+        "pets", "What is the age of Rex the dog?", "select years from dogs", schema_hash="old", **checked
+    )
+    monkeypatch.setattr(few_shot, "RECHECK_WAIT_ALWAYS", 1)  # a big store: two examples stand in for 1,500
+    real = check.check_select_off_loop
+
+    async def slow(sql, schema, **kwargs):
+        await asyncio.sleep(1.0 + few_shot.RECHECK_WAIT_SECONDS)
+        return await real(sql, schema, **kwargs)
+
+    monkeypatch.setattr(check, "check_select_off_loop", slow)
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+    started = time.perf_counter()
+    result = await ask(teaching_datasette(db_path), "pets", "What is the age of Fido?", model=model, sql_only=True)
+    assert time.perf_counter() - started < few_shot.RECHECK_WAIT_SECONDS + 0.9  # not 2 s: the two checks
+    assert [e["id"] for e in result.examples] == [kept.id]  # `years` is no column of dogs: never in a prompt
+    for _ in range(80):  # the re-check goes on without the question
+        if store.get("pets", broken.id).status == "set_aside":
+            break
+        await asyncio.sleep(0.1)
+    assert store.get("pets", broken.id).status == "set_aside"
