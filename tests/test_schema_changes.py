@@ -135,3 +135,49 @@ async def test_one_schema_change_before_any_read_leaks_nothing(tmp_path, swap):
         seen = await _surfaces(ds)
         leaked = [mark for mark in HIDDEN_MARKS if mark in seen]
         assert not leaked, f"change before read {at}: {leaked} in\n{seen}"
+
+
+class _Churn(_Reads):
+    """Changes the schema before every read: the view flips between the visible and the hidden table."""
+
+    def __init__(self, db, path: str):
+        super().__init__(db, path, "", None)
+        self.flip = False
+
+    async def __call__(self, fn):
+        self.flip = not self.flip
+        source = "select ssn_secret as x, hid_col as y from secret" if self.flip else "select a as x, b as y from pub"
+        writer = sqlite3.connect(self.path)
+        writer.executescript(f"drop view if exists vpub; create view vpub as {source}")
+        writer.commit()
+        writer.close()
+        return await self.original(fn)
+
+
+@pytest.mark.asyncio
+async def test_a_schema_that_never_stops_changing_is_a_503_on_every_surface(tmp_path):
+    """Pages and JSON alike answer 503 `schema_changed` (or their usual 404), never a 500 and never a hidden value
+    (the Ask page answered 500 while a view was swapped every 20 ms; an outside tester, session 18)."""
+    path = _database(tmp_path, SWAPS["view swapped"][0])
+    ds = _datasette(path)
+    _Churn(ds.get_database("data"), path)
+    requests = [
+        ("get", "/data/-/ask", None),
+        ("get", "/data/-/ask?table=pub", None),
+        ("get", "/-/llm/schema.json?database=data", None),
+        ("get", "/-/llm/schema.json?database=data&table=vpub", None),
+        ("get", "/data/pub/-/semantic-search", None),
+        ("post", "/data/-/ask.json", {"question": "How many rows are in pub?"}),
+    ]
+    statuses = []
+    for method, url, body in requests:
+        if method == "get":
+            response = await ds.client.get(url)
+        else:
+            response = await ds.client.post(url, json=body)
+        assert response.status_code in (200, 404, 503), (url, response.status_code, response.text[:500])
+        assert not any(mark in response.text for mark in HIDDEN_MARKS), (url, response.text[:500])
+        if response.status_code == 503:
+            assert "changed while it was being read" in response.text, (url, response.text[:500])
+        statuses.append(response.status_code)
+    assert statuses[:4] == [503] * 4  # each of these reads the schema

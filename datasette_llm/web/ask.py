@@ -237,14 +237,20 @@ async def page_view(request, datasette):
     from .examples import ask_page_links  # web/examples.py imports this module
 
     base = datasette.urls.database(database)
+    try:  # a schema that keeps changing while it is read (SchemaChanged) is a 503 page, not a traceback
+        links = await ask_page_links(datasette, request.actor, database)
+        examples = await example_questions(datasette, request.actor, database, settings, table)
+        has_text = bool(await text_collections(datasette, request.actor, database, settings.table_prefix))
+    except DatasetteLLMError as error:
+        raise datasette_error(error) from None
     context = {
-        **await ask_page_links(datasette, request.actor, database),
+        **links,
         "database": database,
         "table": table,
         "database_url": base,
         "table_url": datasette.urls.table(database, table) if table else None,
-        "examples": await example_questions(datasette, request.actor, database, settings, table),
-        "has_text": bool(await text_collections(datasette, request.actor, database, settings.table_prefix)),
+        "examples": examples,
+        "has_text": has_text,
         "question": request.args.get("q") or request.args.get("question") or "",
         "ask_now": opened_here(request),
         "database_color": DATABASE_COLOR,

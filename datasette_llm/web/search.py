@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datasette.utils import tilde_decode
-from datasette.utils.asgi import Forbidden as DatasetteForbidden
-from datasette.utils.asgi import NotFound as DatasetteNotFound
 
 from .. import permissions
 from ..config import settings_for
@@ -12,7 +10,7 @@ from ..embeddings import MODES, semantic_search
 from ..embeddings.targets import has_collection
 from ..errors import DatasetteLLMError
 from .origins import refuse_cross_site_fetch
-from .responses import html_page, json_errors, json_response
+from .responses import datasette_error, html_page, json_errors, json_response
 
 
 def _search_args(request) -> dict:
@@ -41,7 +39,7 @@ async def page_view(request, datasette):
     try:  # a missing or hidden table (or database) gets Datasette's own error page, the same for both
         db = await permissions.require_view_table(datasette, request.actor, database, table)
     except DatasetteLLMError as caught:
-        raise (DatasetteForbidden if caught.status == 403 else DatasetteNotFound)(caught.message) from None
+        raise datasette_error(caught) from None
     result, error, status = None, None, 200
     try:
         if (args["q"] or "").strip():
