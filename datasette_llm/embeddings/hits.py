@@ -11,6 +11,7 @@ from datasette.database import QueryInterrupted
 from .. import permissions
 from ..sql.execute import clip_text
 from ..sql.names import quote_identifier as quote
+from ..sql.snapshot import StaleSchema, at_version, with_deadline
 from .build import row_id
 from .results import SearchHit
 from .targets import Target
@@ -67,10 +68,12 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
             params = [v for _, values in wanted for v in values]
         select = "rowid, *" if not pks else "*"
         try:
-            result = await db.execute(f"select {select} from {quote(target.table)} where {where}", params)
-        except (sqlite3.DatabaseError, QueryInterrupted):
-            continue  # the rows stay out; the other tables' hits still come back
-        for row in result.rows:
+            found = await _rows_at(
+                datasette, db, target, f"select {select} from {quote(target.table)} where {where}", params
+            )
+        except (sqlite3.DatabaseError, QueryInterrupted, StaleSchema):
+            continue  # the rows stay out (broken, too slow, or the schema changed since); other tables' hits come back
+        for row in found:
             id_ = row_id([row[c] for c in pks] if pks else [row["rowid"]])
             url = datasette.urls.row(database, target.table, path_from_row_pks(row, pks, not pks))
             values = tuple(row[c] for c in pks) if pks else (row["rowid"],)
@@ -97,6 +100,22 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
             )
         )
     return hits
+
+
+async def _rows_at(datasette, db, target: Target, sql: str, params) -> list:
+    """The rows of `sql`, read at the schema version the target's visibility was decided at (sql/snapshot.py): a
+    table swapped for a view of a hidden table since then gives StaleSchema, not the hidden rows."""
+    if target.version is None:
+        return list((await db.execute(sql, params)).rows)
+    limit_ms = int(datasette.setting("sql_time_limit_ms") or 1000)
+
+    def read(conn):
+        rows = with_deadline(conn, limit_ms, lambda: conn.execute(sql, params).fetchall())
+        if rows is None:
+            raise QueryInterrupted(None, sql, params)
+        return rows
+
+    return await db.execute_fn(lambda conn: at_version(conn, target.version, read))
 
 
 async def _content_row(db, target: Target, id_: str) -> dict:

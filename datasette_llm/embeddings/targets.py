@@ -17,6 +17,7 @@ class Target:
     table: str | None  # None: a collection (written by llm) that matches no table
     collection: Collection
     tables: StoreTables
+    version: int | None = None  # the schema version the actor's permissions were decided at (sql/snapshot.py)
 
     @property
     def label(self) -> str:
@@ -73,18 +74,23 @@ async def _database_targets(datasette, actor, database: str, store: StoreTables,
     collections = await collections_in(db, store, notes)
     if not collections:
         return []
-    # Tables and views, by SQLite's case-insensitive names: a collection named after either is attached to it
-    # and exactly as visible as it.
-    tables = {name.lower(): name for name in await db.table_names() + await db.view_names()}
+    # A collection named after a table or view (by SQLite's case-insensitive names) is as visible as it is to Ask:
+    # a view that reads a table the actor may not see is no target (an outside tester embedded such a view and
+    # searched the hidden rows, session 18). Its rows are read at the schema version this was decided at.
+    snapshot = await permissions.visible_snapshot(
+        datasette, actor, database, table_prefix=settings_for(datasette).table_prefix
+    )
+    visible = {name.lower() for name in snapshot.names}
+    tables = {name.lower() for name in await db.table_names() + await db.view_names()}
     targets = []
     for collection in collections:
-        real = tables.get(collection.name.lower())
-        if real is not None:
-            if await permissions.can_view_table(datasette, actor, database, real):
-                targets.append(Target(database, collection.name, collection, store))
+        name = collection.name.lower()
+        if name in tables:
+            if name in visible:
+                targets.append(Target(database, collection.name, collection, store, snapshot.version))
         # A collection that matches no table is as visible as the storage table holding it.
         elif await permissions.can_view_table(datasette, actor, database, store.embeddings):
-            targets.append(Target(database, None, collection, store))
+            targets.append(Target(database, None, collection, store, snapshot.version))
     return targets
 
 

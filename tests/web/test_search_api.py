@@ -1,5 +1,6 @@
 """Semantic search through Datasette: ordering, hybrid, permissions, errors, the page, the table action."""
 
+import json
 import sqlite3
 
 import numpy as np
@@ -244,3 +245,48 @@ async def test_a_collection_attached_to_a_denied_view_is_as_hidden_as_the_view(t
     shown = Datasette([str(path)])
     visible = await shown.client.get("/-/semantic-search?q=zebra+classified&database=data&mode=semantic")
     assert visible.json()["searched"] == ["data/Private_View"]  # searched when the view may be seen
+
+
+@pytest.mark.asyncio
+async def test_a_view_that_reads_a_hidden_table_is_no_search_target(tmp_path, fake_model):
+    """A view with no rule of its own over a denied table was searched, its hidden rows in the hits (an outside
+    tester, session 18); Ask and the schema leave such a view out, and search now does too."""
+    path = tmp_path / "data.db"
+    make_table(path, "docs", sentences(10))
+    make_table(path, "secret", [{"id": 1, "text": "zebra zebra classified"}])
+    with sqlite3.connect(path) as conn:
+        conn.execute("create view leak as select id as rowid, text from secret")  # rowid: its hits can be read
+    conn.close()
+    embed_table(str(path), "leak", sql="select rowid, text from leak", model=fake_model)
+    response = await datasette(path).client.get("/-/semantic-search?q=zebra+classified&database=data&mode=semantic")
+    assert response.status_code == 200, response.text
+    assert "data/leak" not in response.json()["searched"] and "classified" not in json.dumps(response.json()["hits"])
+    admin = datasette(path)
+    seen = await admin.client.get(
+        "/-/semantic-search?q=zebra+classified&database=data&mode=semantic",
+        cookies=actor_cookies(admin, {"id": "admin"}),
+    )
+    assert "classified" in json.dumps(seen.json()["hits"])  # who may see `secret` searches the view
+
+
+@pytest.mark.asyncio
+async def test_a_table_swapped_for_a_view_of_a_hidden_table_while_searched_shows_no_hidden_row(data_db, monkeypatch):
+    """The rows of the hits are read at the schema version the search targets were decided at: `notes` replaced by
+    a view over `secret` in between gives no hit of it rather than the hidden rows."""
+    from datasette_llm.embeddings import hits
+
+    real = hits.fetch_hits
+
+    async def swapped_first(*args, **kwargs):
+        with sqlite3.connect(data_db) as conn:
+            conn.executescript(
+                "alter table notes rename to notes_old; create view notes as select id as rowid, id, text from secret"
+            )
+        conn.close()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr("datasette_llm.embeddings.search.fetch_hits", swapped_first)
+    response = await datasette(data_db).client.get("/-/semantic-search?q=zebra+tiger+classified+report&limit=50")
+    assert response.status_code == 200, response.text
+    shown = json.dumps(response.json()["hits"])
+    assert "classified" not in shown and "tiger report" not in shown, shown
