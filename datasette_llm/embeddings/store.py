@@ -125,7 +125,10 @@ def cosine(blob_a: bytes | None, blob_b: bytes | None) -> float | None:
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str] | None:
-    rows = conn.execute(f"pragma table_info({quote(table)})").fetchall()
+    """The columns of `table` in the connection's own database file: never of one it has attached (Datasette's
+    `_memory` database under --crossdb attaches every database, and found their storage tables through an
+    unqualified name: hidden rows' stored text in its search hits, an outside tester, session 18)."""
+    rows = conn.execute(f"pragma main.table_info({quote(table)})").fetchall()
     return [row[1] for row in rows] or None
 
 

@@ -290,3 +290,19 @@ async def test_a_table_swapped_for_a_view_of_a_hidden_table_while_searched_shows
     assert response.status_code == 200, response.text
     shown = json.dumps(response.json()["hits"])
     assert "classified" not in shown and "tiger report" not in shown, shown
+
+
+@pytest.mark.asyncio
+async def test_crossdb_memory_database_has_no_collections_of_the_attached_ones(data_db):
+    """With --crossdb, `_memory` attaches every database; its search found data's storage tables through their
+    unqualified names and listed the stored text of hidden rows (an outside tester, session 18)."""
+    ds = Datasette(
+        [str(data_db)],
+        crossdb=True,
+        metadata={"databases": {"data": {"tables": {"secret": {"allow": {"id": "admin"}}}}}},
+    )
+    for url in ("/-/semantic-search?q=zebra+classified", "/-/semantic-search?q=zebra+classified&database=_memory"):
+        response = await ds.client.get(url)
+        assert response.status_code in (200, 404), response.text
+        assert "_memory" not in json.dumps(response.json().get("searched", [])), response.text
+        assert "classified" not in json.dumps(response.json().get("hits", [])), response.text
