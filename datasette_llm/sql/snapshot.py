@@ -15,7 +15,6 @@ the hidden table's rows in Ask prompts and MCP's describe_table.)
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -59,14 +58,14 @@ def at_version(conn: sqlite3.Connection, version: int, read: Callable[[sqlite3.C
 
 
 def with_deadline(conn: sqlite3.Connection, milliseconds: int, read: Callable[[], T]) -> T | None:
-    """`read()` stopped after `milliseconds` (None then), for reads such as a row count that may be slow."""
-    deadline = time.monotonic() + milliseconds / 1000
-    conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 1000)
+    """`read()` stopped after `milliseconds` by Datasette's own time limit (None then), for reads such as a row
+    count that may be slow."""
+    from datasette.utils import sqlite_timelimit
+
     try:
-        return read()
+        with sqlite_timelimit(conn, milliseconds):
+            return read()
     except sqlite3.OperationalError as error:
         if "interrupted" in str(error):
             return None
         raise
-    finally:
-        conn.set_progress_handler(None, 1000)
