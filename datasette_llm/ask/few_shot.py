@@ -206,7 +206,7 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
     if path.exists():
         store = await asyncio.to_thread(ExampleStore, path)
         schema = await permissions.get_database(datasette, database).execute_fn(database_schema)  # read once
-        stored = len(await asyncio.to_thread(store.examples, database, include_set_aside=True))
+        stored = await asyncio.to_thread(store.count, database)
         try:  # shared with every request that needs it (examples/check.py); for a big store, waited for so long only
             wait = None if stored <= RECHECK_WAIT_ALWAYS else RECHECK_WAIT_SECONDS
             set_aside = await asyncio.wait_for(recheck(datasette, database, store, schema), wait)
