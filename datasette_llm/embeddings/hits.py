@@ -105,8 +105,6 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
 async def _rows_at(datasette, db, target: Target, sql: str, params) -> list:
     """The rows of `sql`, read at the schema version the target's visibility was decided at (sql/snapshot.py): a
     table swapped for a view of a hidden table since then gives StaleSchema, not the hidden rows."""
-    if target.version is None:
-        return list((await db.execute(sql, params)).rows)
     limit_ms = int(datasette.setting("sql_time_limit_ms") or 1000)
 
     def read(conn):

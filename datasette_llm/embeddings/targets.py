@@ -17,7 +17,7 @@ class Target:
     table: str | None  # None: a collection (written by llm) that matches no table
     collection: Collection
     tables: StoreTables
-    version: int | None = None  # the schema version the actor's permissions were decided at (sql/snapshot.py)
+    version: int  # the schema version the actor's permissions were decided at (sql/snapshot.py)
 
     @property
     def label(self) -> str:
