@@ -10,6 +10,7 @@ from datasette.utils.asgi import BadRequest as DatasetteBadRequest
 from datasette.utils.asgi import Forbidden as DatasetteForbidden
 from datasette.utils.asgi import NotFound as DatasetteNotFound
 from datasette.utils.asgi import Response
+from datasette.views.base import DatasetteError
 
 from ..errors import Busy, DatasetteLLMError, MethodNotAllowed
 
@@ -53,8 +54,6 @@ def datasette_error(error: DatasetteLLMError) -> Exception:
     kind = {400: DatasetteBadRequest, 403: DatasetteForbidden, 404: DatasetteNotFound}.get(error.status)
     if kind is not None:
         return kind(error.message)
-    from datasette.views.base import DatasetteError
-
     return DatasetteError(error.message, status=error.status)
 
 
