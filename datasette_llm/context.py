@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,9 @@ from .sql.execute import clip_text
 MIN_CELL_CHARS = 24
 MAX_NAMED_CLIPS = 3  # clipped columns the notes name one by one; the rest are counted
 NOTE_NAME_CHARS = 40
+# Every character that ends a line for str.splitlines() (and so may for whoever reads the prompt), tabs and other
+# control characters: a cell is one line of the rows text, and cannot start a line of its own (a forged "Notes:").
+LINE_BREAKS = re.compile(r"\r\n|[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 def json_cell(value):
@@ -64,7 +68,7 @@ def render_cell(value, limit: int) -> tuple[str, bool]:
         text = real_text(value)
     else:
         text = str(value)
-    text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ").replace("|", "¦")
+    text = LINE_BREAKS.sub(" ", text).replace("|", "¦")
     return clip_text(text, limit)
 
 

@@ -157,3 +157,24 @@ def test_columns_whose_names_clip_alike_are_counted_apart():
     assert len(clipped) == 4 and clipped[-1].startswith("cells of 57 more columns clipped")
     assert all(note.endswith(f"in {fitted.rows_shown} of {fitted.rows_shown} rows") for note in clipped[:3])
     assert len(fitted.clipped) == 60
+
+
+# Every character Python (and so a reader of the prompt) may take for the end of a line, and the separator.
+BREAKERS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029\t|"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    names=st.lists(st.text(alphabet=st.sampled_from(BREAKERS + "ab N:"), max_size=12), min_size=1, max_size=4),
+    cells=st.lists(st.text(alphabet=st.sampled_from(BREAKERS + "ab N:"), max_size=30), min_size=1, max_size=40),
+)
+def test_no_cell_or_name_can_forge_a_line_or_a_column(names, cells):
+    """Generated names and cells made of line breaks of every kind and separators: the rows text always has exactly
+    one line per row shown plus the header, each with one cell per column (a lone carriage return or a Unicode
+    line separator in a cell once started a line of its own, e.g. a forged "Notes:" line)."""
+    width = len(names)
+    rows = [tuple(cells[(r * width + c) % len(cells)] for c in range(width)) for r in range(len(cells))]
+    fitted = fit_rows(names, rows, count_tokens=count_words, budget_tokens=100_000)
+    lines = (fitted.text + "\n").splitlines()  # the newline the prompt puts after the last row
+    assert len(lines) == fitted.rows_shown + 1 == len(rows) + 1
+    assert all(line.count(" | ") == width - 1 for line in lines)
