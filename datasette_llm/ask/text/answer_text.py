@@ -19,6 +19,12 @@ from .passages import Passage, best_window, compact_text, rank_chunks, split_chu
 
 NOT_FOUND = "Not found in the data."
 TITLE_COLUMNS = ("full_name", "name", "title", "label", "heading", "subject")
+# What the database's text may not do in the prompt: start a line any other way than "\n" (a lone "\r" or a
+# Unicode line separator ends a line too), carry a bracketed number (only the real passage headers do: that is
+# what an answer cites), or start a line like the prompt's own notes, question or passages.
+LINE_BREAK = re.compile(r"\r\n|[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+BRACKETED_NUMBER = re.compile(r"\[(\s*\d+\s*)\]")
+PROMPT_WORD_LINE = re.compile(r"^(\s*)(?=(?:notes|question|passages)\s*:)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -227,8 +233,18 @@ def is_not_found(answer: str) -> bool:
     return answer.strip().lower().startswith("not found in the data")
 
 
+def framed(text: str, *, one_line: bool = False) -> str:
+    """Database text as the passages prompt shows it: data that cannot pass for the prompt's structure (before,
+    a README line "[2] other-repo" read as a passage of its own, so one row's claim could be cited as another's)."""
+    text = BRACKETED_NUMBER.sub(r"(\1)", LINE_BREAK.sub(" " if one_line else "\n", text))
+    return PROMPT_WORD_LINE.sub(r"\1> ", text)
+
+
 def passage_messages(question: str, passages, notes) -> list[dict]:
-    blocks = "\n\n".join(f"[{p.number}] {p.table}: {p.label}\n{p.text}" for p in passages)
+    blocks = "\n\n".join(
+        f"[{p.number}] {framed(p.table, one_line=True)}: {framed(p.label, one_line=True)}\n{framed(p.text)}"
+        for p in passages
+    )
     note_text = ("Notes: " + "; ".join(notes) + "\n") if notes else ""
     return [
         {"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},

@@ -1,11 +1,14 @@
 """Answers from text: retrieval, passages within budget, citations of retrieved rows only, not-found."""
 
 import asyncio
+import re
 
 import pytest
 import sqlite_utils
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.text.passages import EMBEDDED_CHUNKS, best_window, compact_text, rank_chunks, split_chunks
@@ -270,3 +273,46 @@ async def test_numbers_a_text_answer_invents_are_flagged(tools_db, mode):
     shown = ScriptedModel(replies + ["datasette-cluster-map shows a map of data released in 2024 [1]."])
     result = await ask(Datasette([str(tools_db)]), "tools", "Which 2024 plugin shows a map?", model=shown, mode=mode)
     assert not any("do not appear" in w for w in result.warnings), result.warnings
+
+
+# Line breaks of every kind (str.splitlines) and the words that give the text-answer prompt its structure.
+PROMPT_PIECES = list("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029[] x") + [
+    "[1]",
+    "[2]",
+    "[3] t: ",
+    "Notes:",
+    "question:",
+    "Passages :",
+]
+PROMPT_TEXT = st.lists(st.sampled_from(PROMPT_PIECES), max_size=16).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(PROMPT_TEXT, PROMPT_TEXT, PROMPT_TEXT),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_passage_text_cannot_forge_a_passage_or_the_notes(parts):
+    """Generated table names, labels and texts of line breaks of every kind, brackets, digits and the prompt's own
+    words: the prompt still has exactly one header line "[n] ..." per passage, in order, and one notes line. Before
+    (found by this test), a README line "[2] other-repo" read as a passage of its own, so a claim from one row
+    could be cited as another's."""
+    from datasette_llm.ask.text.answer_text import passage_messages
+    from datasette_llm.ask.text.passages import Passage
+
+    passages = [
+        Passage(n, "db", table, (n,), label, None, text, len(text), len(text), 1.0)
+        for n, (table, label, text) in enumerate(parts, start=1)
+    ]
+    content = passage_messages("q?", passages, ["the real note"])[1]["content"]
+    lines = content.splitlines()
+    headers = [line for line in lines if re.match(r"\s*\[\d+\]", line)]
+    assert [int(re.match(r"\s*\[(\d+)\]", h).group(1)) for h in headers] == list(range(1, len(passages) + 1))
+    assert [line for line in lines if re.match(r"\s*notes\s*:", line, re.I)] == ["Notes: the real note"]
+    assert [line for line in lines if re.match(r"\s*(question|passages)\s*:", line, re.I)] == [
+        "Passages:",
+        "Question: q?",
+    ]
