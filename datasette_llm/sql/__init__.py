@@ -1,16 +1,22 @@
-"""Untrusted SQL, validated and run: the security boundary. No models and no prompts in here.
+"""Untrusted SQL, validated and run: the security boundary. No models and no prompts in here; the heuristics
+that make a query more likely to answer its question live in ask/repairs/ and can never widen what runs here.
 
+The boundary (what may run, and how):
 policy.py                the one read policy both walls read: allowed functions, table functions, pragmas, shadow tables
 guard.py                 check_select / validate_select: parse, one read-only statement, then the checks below
 functions.py             which functions a statement may call, printf widths, table-valued and pragma functions
 tables.py                which tables a statement reads, resolved by scope (CTEs, `IN 'name'`, INDEXED BY)
-columns.py               column references resolved by scope, for errors with the nearest real names
 lexer.py                 SQLite's own tokenizing, compared with sqlglot's tokens
 results.py               SchemaInfo, GuardedSQL, Rejection and SQLRejectedError
-replies.py               extract_sql: the SQL in a model's reply
 guard_worker.py          the guard in a child process, with a queue and a time budget (SQL sent by clients)
 execute.py               run_select: the SQLite authorizer over the same policy, time limit, value and row caps
-join_links.py            foreign-key links between tables, and ON clauses that link nothing
-join_tree.py             how one SELECT's tables hang together through its ON clauses
+memory.py                SQLite's own memory count, the per-statement memory cap run_select enforces
+snapshot.py              reads of the schema at the version the actor's permissions were decided at
+names.py                 the one place that quotes a table or column name
 connection_functions.py  the SQL functions the plugin adds to every Datasette connection (llm_cosine, rank_bm25)
+
+Helpers that decide nothing (error messages and parsing a model's reply):
+columns.py               column references resolved by scope, for errors with the nearest real names
+replies.py               extract_sql: the SQL in a model's reply
+join_links.py            foreign-key links between tables (nearest names in errors; read by ask/repairs/)
 """

@@ -14,6 +14,7 @@ value_hints.py     the values really stored, for a query that found nothing
 logic_checks/      queries that run but whose logic looks wrong (a module per kind of doubt)
 unasked_values.py  values the question never mentions
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
+join_tree.py       how one SELECT's tables hang together through its ON clauses (serves the same two)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from ...sql import join_links
 from . import (
     implicit_keys,
+    join_tree,
     key_literals,
     logic_checks,
     name_words,
@@ -243,4 +245,4 @@ REPAIRS = (
 )
 
 # Modules that hold no heuristic of their own and serve several.
-HELPERS = (name_words,)
+HELPERS = (name_words, join_tree)

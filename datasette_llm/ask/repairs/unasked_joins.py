@@ -15,7 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from ...sql.join_links import Link
-from ...sql.join_tree import JoinTree, aliases, summarised, unused_repeats
+from .join_tree import JoinTree, aliases, summarised, unused_repeats
 from .name_words import identifier_words, question_stems, stem
 
 

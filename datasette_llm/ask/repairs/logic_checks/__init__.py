@@ -43,7 +43,7 @@ import sqlglot
 from sqlglot import exp
 
 from ....sql.join_links import Link
-from ....sql.join_tree import JoinTree, aliases
+from ..join_tree import JoinTree, aliases
 from .both import either_for_both
 from .joined_tables import joins_off_the_keys, negated_joined_row, null_on_an_inner_join, repeating_joins
 from .one_row import extreme_of_another_column, impossible_or_redundant

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from ....sql.join_links import Link, path_between
-from ....sql.join_tree import JoinTree, summarised, unused_repeats
+from ..join_tree import JoinTree, summarised, unused_repeats
 
 
 def joins_off_the_keys(joins: JoinTree, links: Sequence[Link]) -> list[str]:

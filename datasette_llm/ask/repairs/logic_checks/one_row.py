@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ....sql.join_tree import JoinTree
+from ..join_tree import JoinTree
 from .where_parts import column_and_literal
 
 

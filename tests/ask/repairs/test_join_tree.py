@@ -5,8 +5,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from datasette_llm.ask.repairs.join_tree import JoinTree, aliases, limit_one, summarised, unused_repeats
 from datasette_llm.sql.join_links import Link
-from datasette_llm.sql.join_tree import JoinTree, aliases, limit_one, summarised, unused_repeats
 
 PETS = {
     "Student": ("StuID", "LName", "Fname", "Age", "Major"),

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import sqlglot
 from sqlglot import exp
 
-from .join_links import Link, select_tables
+from ...sql.join_links import Link, select_tables
 
 
 def aliases(select, columns: dict[str, Sequence[str]]) -> dict[str, str]:
