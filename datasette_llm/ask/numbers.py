@@ -8,11 +8,13 @@ The answer from rows and the answer from text passages are both checked against 
   a date is the `5` of "January 5", `12.00` is `12`);
 - digits inside a word when there are at least three of them (`ID151847156`, `v909.997`; not `mp3` or `x86`);
 - hexadecimal (`0x586`);
-- amounts with a scale: `1e20`, `1.5k`, `$12M`, `3bn`, `408 thousand`, `12 millions`, `twelve million`.
+- amounts with a scale: `1e20`, `1.5k`, `$12M`, `3bn`, `408 thousand`, `12 millions`, `twenty-five million`;
+- number words from eleven up (`fifteen`, `twenty-three`, `twenty three`); the shown side counts "one" to "ten"
+  too, so an answer may write `7` for a passage's "seven".
 A plain number is shown when it is written the same way or is a rounding of one that was ("3.14" and "3.142"
 for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds to it at the precision written
 ("1.2 million" for 1,234,567, "1.5k" for 1,500).
-Not checked: number words alone ("seven customers": "one" and its kind are everywhere in prose), fractions
+Not checked: the words "one" to "ten" in an answer ("one of the", "top ten": they are everywhere in prose), fractions
 (`1/3`, `½`), roman numerals, digits of other scripts, and thousands separated by spaces (`1 500` reads as 1 and
 500). An outside tester found many of these shapes unchecked (session 17); tests/ask/test_numbers.py generates
 them.
@@ -36,10 +38,21 @@ WORDS = {
     "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }  # fmt: skip
+UNIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+# "twenty-three", "twenty three", then single words; the longest first, so "twenty-three" is not "twenty".
+WORD_AMOUNT = (
+    "(?:" + "|".join(TENS_WORDS) + ")[- ](?:" + "|".join(UNIT_WORDS) + ")"
+    + "|" + "|".join(sorted(WORDS, key=len, reverse=True))
+)  # fmt: skip
+WORD_NUMBER = re.compile(r"(?<![\w-])(?P<word>" + WORD_AMOUNT + r")(?![\w-])", re.IGNORECASE)
+# Number words an answer is held to: from eleven up. "One" to "ten" are everywhere in prose ("one of the", "top
+# ten"); the shown side counts them all, so an answer may write "7" for a passage's "seven".
+CHECKED_WORD_FROM = 11
 SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
 SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
 SCALED = re.compile(
-    r"(?<![\w.])(?P<amount>" + _DIGITS + "|" + "|".join(WORDS) + r")\s+(?P<scale>"
+    r"(?<![\w.])(?<![A-Za-z]-)(?P<amount>" + _DIGITS + "|" + WORD_AMOUNT + r")\s+(?P<scale>"
     + "|".join(SCALE_WORDS) + r")s?\b",
     re.IGNORECASE,
 )  # fmt: skip
@@ -62,6 +75,13 @@ class Written:
     @property
     def amount(self) -> float | None:
         return self.value if self.value is not None else _float(self.token)
+
+
+def word_value(words: str) -> int | None:
+    """`twenty-three` -> 23, `Fifteen` -> 15; None for what is not a number word."""
+    parts = re.split(r"[- ]", words.lower())
+    values = [WORDS.get(part) for part in parts]
+    return None if None in values else sum(values)
 
 
 def _plain(body: str) -> str:
@@ -91,11 +111,21 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
     found = []
     for match in SCALED.finditer(text):
         amount = match.group("amount").lower()
-        base = WORDS.get(amount) or _float(amount.replace(",", ""))
+        base = word_value(amount) or _float(amount.replace(",", ""))
         scale = SCALE_WORDS[match.group("scale").lower()]
         value = base * scale if base is not None else None
-        found.append(Written(match.group(0), match.group(0).lower(), match.start(), value, scale, _decimals(amount)))
+        at = match.start()
+        if value is not None and text[at - 1 : at] == "-" and not text[at - 2 : at - 1].isalnum():
+            value = -value  # "-5 million", not the "-" of "twenty-five million"
+        found.append(Written(match.group(0), match.group(0).lower(), at, value, scale, _decimals(amount)))
     taken = {w.start for w in found}  # a scaled amount's digits start where it starts
+    spans = [(w.start, w.start + len(w.text)) for w in found]
+    for match in WORD_NUMBER.finditer(text):
+        value = word_value(match.group("word"))
+        if value is None or any(a <= match.start() < b for a, b in spans):
+            continue  # "twenty million" is one amount
+        if in_words or value >= CHECKED_WORD_FROM:
+            found.append(Written(match.group(0), str(value), match.start()))
     for match in NUMBER.finditer(text):
         if match.start() in taken or (match.group("body") and match.start("body") in taken):
             continue  # "408 thousand" is one amount

@@ -125,3 +125,36 @@ def test_a_number_written_as_it_was_shown_passes_and_any_other_is_flagged(value,
 def test_a_shown_number_written_another_common_way_is_not_flagged(shown, written):
     """The other tester's false positives (session 17): warnings that cry wolf teach people to ignore them."""
     assert unverified_numbers(f"It is {written}.", f"value\n{shown}", "What is it?") == [], (shown, written)
+
+
+@pytest.mark.parametrize(
+    ("answer", "flagged"),
+    [
+        ("There are twenty-three releases.", ["twenty-three"]),
+        ("There are twenty three releases.", ["twenty three"]),
+        ("There are Fifteen releases.", ["Fifteen"]),
+        ("There are ninety releases.", ["ninety"]),
+        ("It has twenty-three million people.", ["twenty-three million"]),
+        ("There are twenty-five releases.", []),
+        ("There are twenty five releases.", []),
+        ("Nineteen repos had a release.", []),
+        ("It has twenty-five million people.", []),
+        ("Rex is one of the two dogs with seven toys.", []),  # one to ten are everywhere in prose: not checked
+    ],
+)
+def test_number_words_from_eleven_up_are_checked(answer, flagged):
+    rows = "name | releases\nRex | 25\nFido | 19\nCity | 25,000,000\nEnd | 1"
+    assert unverified_numbers(answer, rows, "How many?") == flagged
+
+
+def test_number_words_the_question_uses_may_be_repeated():
+    assert (
+        unverified_numbers("The twenty most recent releases are shown.", "name\nRex", "The twenty most recent?") == []
+    )
+
+
+def test_a_shown_number_word_may_be_written_in_digits_and_a_negative_amount_keeps_its_scale():
+    assert (
+        unverified_numbers("It has 7 rooms and 23 beds.", "The house has seven rooms and twenty-three beds.", "") == []
+    )
+    assert unverified_numbers("The loss was -5 million.", "year | loss\n2020 | -5,000,000", "") == []
