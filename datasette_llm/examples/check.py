@@ -34,6 +34,9 @@ from ..sql.lexer import sqlite_lexemes, without_comments
 from ..sql.results import GuardedSQL, Rejection, SchemaInfo, _Reject
 from .store import Example, ExampleStore
 
+# Re-check outcomes are written this many at a time, in one transaction (a commit an example was most of the time).
+RECHECK_BATCH = 100
+
 
 def schema_hash(schema_info: SchemaInfo) -> str:
     """A short hash of the tables (and views) and their columns, the same whatever order they were read in."""
@@ -264,12 +267,16 @@ async def _recheck(database: str, store: ExampleStore, schema: SchemaInfo, curre
         if example.schema_hash != current_hash
     ]
     set_aside = []
-    for example in stale:
-        reason = rejection_reason(await check_select_off_loop(example.sql, schema))
-        status = "active" if reason is None else "set_aside"
-        await asyncio.to_thread(store.set_checked, example.id, schema_hash=current_hash, status=status, reason=reason)
-        if status == "set_aside" and example.status == "active":
-            set_aside.append(await asyncio.to_thread(store.get, database, example.id))
+    for start in range(0, len(stale), RECHECK_BATCH):
+        batch = stale[start : start + RECHECK_BATCH]
+        outcomes = []
+        for example in batch:
+            reason = rejection_reason(await check_select_off_loop(example.sql, schema))
+            outcomes.append((example.id, "active" if reason is None else "set_aside", reason))
+        await asyncio.to_thread(store.set_checked_many, outcomes, schema_hash=current_hash)
+        for example, (_, status, _) in zip(batch, outcomes):
+            if status == "set_aside" and example.status == "active":
+                set_aside.append(await asyncio.to_thread(store.get, database, example.id))
     return set_aside
 
 

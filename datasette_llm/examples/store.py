@@ -238,12 +238,18 @@ class ExampleStore:
 
     def set_checked(self, example_id: int, *, schema_hash: str, status: str, reason: str | None) -> None:
         """Record the outcome of checking an example against the schema with this hash."""
-        if status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+        self.set_checked_many([(example_id, status, reason)], schema_hash=schema_hash)
+
+    def set_checked_many(self, outcomes: Sequence[tuple[int, str, str | None]], *, schema_hash: str) -> None:
+        """Record (example id, status, reason) outcomes of checks against one schema in one transaction: a
+        commit each took 11 ms of a re-check's 15 ms an example (measured, session 19)."""
+        for _, status, _ in outcomes:
+            if status not in STATUSES:
+                raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
         with self._connect(write=True) as conn:
-            conn.execute(
+            conn.executemany(
                 "update examples set schema_hash = ?, status = ?, reason = ? where id = ?",
-                (schema_hash, status, reason if status == "set_aside" else None, example_id),
+                [(schema_hash, status, reason if status == "set_aside" else None, i) for i, status, reason in outcomes],
             )
 
     def set_checks(self, entry: Example | Feedback, reads: str | None, names: str) -> None:
