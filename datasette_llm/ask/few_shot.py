@@ -10,16 +10,27 @@ of the question's words the example's question has (DAIL-SQL picks examples by q
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..errors import Busy, ConfigError
+from ..examples.store import ExampleStoreError
 from ..sql.guard import check_select
 from ..sql.lexer import without_comments
 from ..sql.results import GuardedSQL, SchemaInfo
 from .repairs.name_words import question_stems
+
+logger = logging.getLogger("datasette_llm")
+# What a state directory or examples store that cannot be used raises (examples/state.py, examples/store.py).
+STORE_ERRORS = (ExampleStoreError, ConfigError, Busy, OSError, sqlite3.Error)
+# A question's writes to the store (outcomes of checks, vectors) are a cache: they wait this long for another
+# process's write lock, then the question goes on without them (a lock held 13 s made Ask a 500 after 10 s).
+STORE_WAIT_SECONDS = 1.0
 
 # Words that say nothing about what a question asks for; the rest are compared between questions.
 _FILLER = frozenset(
@@ -68,9 +79,17 @@ class Shot:
 class ShotPool:
     """The examples a database's questions may draw on, with their questions' unit vectors (one row each)."""
 
-    def __init__(self, shots: Sequence[Shot], vectors: np.ndarray | None = None, set_aside: Sequence = ()):
+    def __init__(
+        self,
+        shots: Sequence[Shot],
+        vectors: np.ndarray | None = None,
+        set_aside: Sequence = (),
+        *,
+        unavailable: bool = False,
+    ):
         self.shots = list(shots)
         self.set_aside = tuple(set_aside)  # the trusted examples this load set aside: the schema changed under them
+        self.unavailable = unavailable  # the examples store could not be read: only canned queries are here
         self.vectors = vectors if vectors is not None else np.zeros((len(self.shots), 0), dtype=np.float32)
         if len(self.vectors) != len(self.shots):
             raise ValueError("one vector per example")
@@ -192,45 +211,72 @@ _CANNED_CACHE_LIMIT = 4096
 
 async def load_pool(datasette, database: str, actor, settings, embedder) -> ShotPool:
     """The trusted examples of the database (checked again if its schema changed) and the canned queries the
-    actor may view. Nothing is created on disk when no example was ever stored."""
-    from .. import permissions
-    from ..examples.check import database_schema, fill_checks, recheck
-    from ..examples.state import state_dir
-    from ..examples.store import ExampleStore
+    actor may view. Nothing is created on disk when no example was ever stored. A store that cannot be read
+    (damaged, locked, from another version, its directory gone) leaves the trusted examples out and says so in
+    `unavailable`: a question never fails for it (an outside tester's damaged store made every Ask a 500,
+    session 19). One that cannot be written is read all the same."""
     from ..permissions import visible_canned_queries
 
     shots: list[Shot] = []
     vectors: list[np.ndarray | None] = []
-    set_aside = []
-    path = state_dir(settings) / "examples.db"
-    if path.exists():
-        store = await asyncio.to_thread(ExampleStore, path)
-        schema = await permissions.get_database(datasette, database).execute_fn(database_schema)  # read once
-        stored = await asyncio.to_thread(store.count, database)
-        try:  # shared with every request that needs it (examples/check.py); for a big store, waited for so long only
-            wait = None if stored <= RECHECK_WAIT_ALWAYS else RECHECK_WAIT_SECONDS
-            set_aside = await asyncio.wait_for(recheck(datasette, database, store, schema), wait)
-        except asyncio.TimeoutError:
-            set_aside = []  # still running; each example chosen meanwhile is checked against the schema anyway
-        examples = await asyncio.to_thread(store.examples, database)
-        examples = await fill_checks(datasette, database, store, examples, schema)
-        if examples:
-            saved = await asyncio.to_thread(store.vectors, database, embedder.name) if embedder else {}
-            missing = [e for e in examples if e.id not in saved]
-            if embedder is not None and missing:
-                fresh = await embedder.aembed([e.question for e in missing])
-                for example, vector in zip(missing, fresh):
-                    saved[example.id] = vector.astype(np.float32).tobytes()
-                    await asyncio.to_thread(store.save_vector, example.id, embedder.name, saved[example.id])
-            for example in examples:
-                # A name dropped since is one nobody may see now: whether they could before is not known any more.
-                shots.append(Shot(example.question, example.sql, "example", example.id, names=example.names))
-                raw = saved.get(example.id)
-                vectors.append(np.frombuffer(raw, dtype=np.float32) if raw else None)
+    set_aside: list = []
+    unavailable = False
+    try:
+        shots, vectors, set_aside = await _stored_shots(datasette, database, settings, embedder)
+    except STORE_ERRORS as error:
+        logger.warning("datasette-llm: the trusted examples of %s were not used: %s", database, error)
+        shots, vectors, set_aside, unavailable = [], [], [], True
     for query in await visible_canned_queries(datasette, actor, database):
         shots.append(Shot(query["question"], query["sql"], "canned", query["name"]))
         vectors.append(await _canned_vector(embedder, query["question"]))
-    return ShotPool(shots, _stack(vectors), set_aside)
+    return ShotPool(shots, _stack(vectors), set_aside, unavailable=unavailable)
+
+
+async def _stored_shots(datasette, database: str, settings, embedder):
+    from .. import permissions
+    from ..examples.check import database_schema, fill_checks, recheck
+    from ..examples.state import state_dir
+    from ..examples.store import ExampleStore
+
+    shots: list[Shot] = []
+    vectors: list[np.ndarray | None] = []
+    set_aside: list = []
+    path = state_dir(settings) / "examples.db"
+    if not path.exists():
+        return shots, vectors, set_aside
+    store = await asyncio.to_thread(ExampleStore, path, busy_timeout=STORE_WAIT_SECONDS)
+    schema = await permissions.get_database(datasette, database).execute_fn(database_schema)  # read once
+    stored = await asyncio.to_thread(store.count, database)
+    try:  # shared with every request that needs it (examples/check.py); for a big store, waited for so long only
+        wait = None if stored <= RECHECK_WAIT_ALWAYS else RECHECK_WAIT_SECONDS
+        set_aside = await asyncio.wait_for(recheck(datasette, database, store, schema), wait)
+    except asyncio.TimeoutError:
+        set_aside = []  # still running; each example chosen meanwhile is checked against the schema anyway
+    except STORE_ERRORS as error:  # not writable: each example chosen is checked against the schema all the same
+        logger.warning("datasette-llm: the trusted examples of %s were not checked again: %s", database, error)
+    examples = await asyncio.to_thread(store.examples, database)
+    try:
+        examples = await fill_checks(datasette, database, store, examples, schema)
+    except STORE_ERRORS as error:  # not writable: examples whose names were never recorded are left out
+        logger.warning("datasette-llm: the trusted examples of %s could not be updated: %s", database, error)
+        examples = [example for example in examples if example.names is not None]
+    if examples:
+        saved = await asyncio.to_thread(store.vectors, database, embedder.name) if embedder else {}
+        missing = [e for e in examples if e.id not in saved]
+        if embedder is not None and missing:
+            fresh = await embedder.aembed([e.question for e in missing])
+            for example, vector in zip(missing, fresh):
+                saved[example.id] = vector.astype(np.float32).tobytes()
+                try:
+                    await asyncio.to_thread(store.save_vector, example.id, embedder.name, saved[example.id])
+                except STORE_ERRORS:  # not writable: computed again next time
+                    pass
+        for example in examples:
+            # A name dropped since is one nobody may see now: whether they could before is not known any more.
+            shots.append(Shot(example.question, example.sql, "example", example.id, names=example.names))
+            raw = saved.get(example.id)
+            vectors.append(np.frombuffer(raw, dtype=np.float32) if raw else None)
+    return shots, vectors, set_aside
 
 
 async def _canned_vector(embedder, text: str) -> np.ndarray | None:

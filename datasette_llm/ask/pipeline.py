@@ -162,6 +162,8 @@ class AskPipeline(WritingSql, Mending, Answering):
             if pool is None:
                 pool = await load_pool(self.datasette, self.database, self.actor, self.settings, embedder)
                 await self.note_set_aside(pool)
+                if pool.unavailable:  # the log says why; the asker is not shown the store's path
+                    self.notes.append("the trusted examples could not be read, so none were used")
             self.shots = await shots_for_question(
                 pool,
                 self.question,

@@ -393,3 +393,101 @@ async def test_a_question_waits_for_a_long_recheck_only_briefly_and_uses_no_brok
             break
         await asyncio.sleep(0.1)
     assert store.get("pets", broken.id).status == "set_aside"
+
+
+def _garbage(path):
+    path.write_bytes(b"not a database at all" * 100)
+
+
+def _directory(path):
+    path.mkdir()
+
+
+def _another_programs(path):
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table notes (x)")
+    conn.close()
+
+
+def _newer(path):
+    import sqlite3
+
+    from datasette_llm.examples.store import APPLICATION_ID
+
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"pragma application_id = {APPLICATION_ID}")
+        conn.execute("pragma user_version = 99")
+    conn.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("damage", [_garbage, _directory, _another_programs, _newer])
+async def test_a_store_that_cannot_be_read_leaves_the_examples_out_and_the_question_is_answered(db_path, damage):
+    """An outside tester's damaged, foreign or newer store made every question a 500 for every visitor (session
+    19): the question is answered without the trusted examples, says so, and does not show the store's path."""
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.state import state_dir
+
+    path = state_dir(load_settings({})) / "examples.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    damage(path)
+    model = ScriptedModel([sql_reply("select name from dogs")])
+    result = await ask(teaching_datasette(db_path), "pets", "Which dogs are there?", model=model, sql_only=True)
+    assert result.error is None and result.sql.startswith("select name from dogs")
+    assert list(result.examples) == []
+    assert "the trusted examples could not be read, so none were used" in result.notes
+    assert str(path.parent) not in " ".join(result.notes)
+
+
+@pytest.mark.asyncio
+async def test_a_store_that_cannot_be_written_still_guides_the_question(db_path, monkeypatch):
+    """A read-only or locked store: its examples are still read and used (checked against the schema of now)
+    though the outcome of checking them again, their names and their vectors cannot be saved."""
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.store import ExampleStore, ExampleStoreError
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    store = ExampleStore.for_settings(load_settings({}))
+    rex = "select age from dogs where name = 'Rex'"
+    kept = store.add("pets", "What is the age of Rex?", rex, added_by="t", schema_hash="old", names="[]")
+    max_sql = "select age from dogs where name = 'Max'"
+    never_named = store.add("pets", "What is the age of Max?", max_sql, added_by="t", schema_hash="old")
+
+    def read_only(*args, **kwargs):
+        raise ExampleStoreError("The examples store could not be used: attempt to write a readonly database.")
+
+    for method in ("set_checked_many", "set_checks", "save_vector"):
+        monkeypatch.setattr(ExampleStore, method, read_only)
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+    result = await ask(teaching_datasette(db_path), "pets", "What is the age of Fido?", model=model, sql_only=True)
+    assert result.error is None
+    assert [e["id"] for e in result.examples] == [kept.id]  # the one whose names were never recorded is left out
+    assert never_named.id != kept.id
+
+
+@pytest.mark.asyncio
+async def test_a_store_locked_by_another_process_delays_a_question_a_second_at_most(db_path, monkeypatch):
+    import sqlite3
+    import time
+
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.store import ExampleStore
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    store = ExampleStore.for_settings(load_settings({}))
+    rex = "select age from dogs where name = 'Rex'"
+    kept = store.add("pets", "What is the age of Rex?", rex, added_by="t", schema_hash="old", names="[]")
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("begin immediate")  # another process writing, for longer than a question should wait
+    try:
+        model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+        started = time.perf_counter()
+        result = await ask(teaching_datasette(db_path), "pets", "What is the age of Fido?", model=model, sql_only=True)
+        waited = time.perf_counter() - started
+    finally:
+        holder.execute("rollback")
+        holder.close()
+    assert result.error is None and [e["id"] for e in result.examples] == [kept.id]
+    assert waited < 8  # the store's own writers wait 10 s; a question's writes are a cache (about 1 s a write)
