@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import BadRequest, DatasetteLLMError, StoreFull
+from ..errors import BadRequest, Busy, DatasetteLLMError, StoreFull
 from .state import make_state_dir, state_dir, state_dir_error
 
 STORE_FILE = "examples.db"
@@ -97,6 +97,12 @@ class ExampleStoreError(DatasetteLLMError):
     code = "example_store_error"
 
 
+class ExampleStoreBusy(Busy):
+    """Another process holds examples.db's write lock for longer than a writer waits (10 s)."""
+
+    code = "example_store_busy"
+
+
 @dataclass(frozen=True)
 class Example:
     id: int
@@ -153,9 +159,10 @@ def utc_now() -> str:
 class ExampleStore:
     """examples.db at `path`. Nothing is created until the first write; reads of a missing file find nothing."""
 
-    def __init__(self, path: Path, *, max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS):
+    def __init__(self, path: Path, *, max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS, busy_timeout: float = 10):
         self.path = Path(path)
         self.max_question_chars = max_question_chars
+        self.busy_timeout = busy_timeout  # seconds a writer waits for another process's write lock
         if self.path.exists():  # a foreign or damaged file is reported now, not on some later call
             with self._connect(write=False):
                 pass
@@ -404,9 +411,9 @@ class ExampleStore:
         try:
             # Reading never creates the file (mode=rw), even if it was removed since it was looked for.
             target = self.path if write else self.path.absolute().as_uri() + "?mode=rw"
-            conn = sqlite3.connect(target, timeout=10, isolation_level=None, uri=not write)
+            conn = sqlite3.connect(target, timeout=self.busy_timeout, isolation_level=None, uri=not write)
         except sqlite3.Error as error:
-            raise self._unreadable(error) from None
+            raise self._failure(error) from None
         try:
             state = self._open(conn, write=write)
             try:
@@ -420,7 +427,7 @@ class ExampleStore:
             if state == "created":  # outside the transaction, and only once the file is known to be ours
                 conn.execute("pragma journal_mode = wal")
         except sqlite3.Error as error:
-            raise ExampleStoreError(f"The examples store {self.path} could not be used: {error}.") from None
+            raise self._failure(error) from None
         finally:
             conn.close()
 
@@ -442,7 +449,7 @@ class ExampleStore:
                     conn.execute(statement)
                 return "created"
         except sqlite3.DatabaseError as error:
-            raise self._unreadable(error) from None
+            raise self._failure(error) from None
         if application_id != APPLICATION_ID:
             raise self._unreadable("it belongs to another program")
         if version > SCHEMA_VERSION:
@@ -467,6 +474,19 @@ class ExampleStore:
             raise ExampleStoreError(
                 f"The examples store {self.path} is from an earlier datasette-llm and could not be updated: {error}."
             ) from None
+
+    def _failure(self, error: sqlite3.Error) -> DatasetteLLMError:
+        """What SQLite's error means for the store. Only a file that is not one of ours, or damaged, is "not a
+        datasette-llm examples store": a lock or a full disk once read so, and moving a healthy store aside on
+        that advice looked like losing every example (an outside tester, session 19)."""
+        text = str(error).lower()
+        if "locked" in text or "busy" in text:
+            return ExampleStoreBusy("The examples store is busy: another process is writing to it. Try again.")
+        if "full" in text:
+            return StoreFull(f"The examples store {self.path} could not be written: the disk is full.")
+        if isinstance(error, sqlite3.OperationalError):  # read-only, I/O error, cannot open: the file is not at fault
+            return ExampleStoreError(f"The examples store {self.path} could not be used: {error}.")
+        return self._unreadable(error)
 
     def _unreadable(self, problem) -> ExampleStoreError:
         return ExampleStoreError(

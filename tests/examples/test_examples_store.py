@@ -259,3 +259,30 @@ def test_a_damaged_or_foreign_file_is_named_in_the_error(tmp_path, make, problem
         ExampleStore(path)
     assert str(path) in error.value.message and problem in error.value.message
     assert "state_dir" in error.value.message
+
+
+def test_a_lock_held_by_another_process_is_busy_not_a_foreign_store(store):
+    """A lock (or a full disk) once read "not a datasette-llm examples store ... Move it aside": moving a healthy
+    store aside on that advice looked like losing every example (an outside tester, session 19)."""
+    from datasette_llm.examples.store import ExampleStoreBusy
+
+    store.add("db", "How many cats?", "select count(*) from cats", added_by="alice", schema_hash="h1")
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("begin immediate")
+    try:
+        with pytest.raises(ExampleStoreBusy) as raised:
+            ExampleStore(store.path, busy_timeout=0.2).add(
+                "db", "How many dogs?", "select count(*) from dogs", added_by="alice", schema_hash="h1"
+            )
+    finally:
+        holder.execute("rollback")
+        holder.close()
+    assert raised.value.status == 503 and "Move it aside" not in raised.value.message
+    assert [e.question for e in store.examples("db")] == ["How many cats?"]
+
+
+def test_a_damaged_store_is_still_called_so(store):
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    store.path.write_bytes(b"garbage" * 1000)
+    with pytest.raises(ExampleStoreError, match="is not a datasette-llm examples store"):
+        ExampleStore(store.path)
