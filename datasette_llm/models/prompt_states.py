@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 DEFAULT_MAX_BYTES = 2 << 30  # about 45 schemas of 1,500 tokens
+STALE_TEMPORARY_SECONDS = 3600  # a file being written is younger than this; an older one was left by a killed writer
+logger = logging.getLogger("datasette_llm")
 
 
 def default_state_dir() -> Path:
@@ -74,7 +78,10 @@ class PrefixStates:
             # A file from another build or a hash collision: forget what was half loaded, and the file.
             llama._ctx.kv_cache_seq_rm(-1, 0, -1)
             llama.n_tokens = 0
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
             return False
         llama.input_ids[:capacity] = tokens
         llama.n_tokens = capacity
@@ -86,34 +93,65 @@ class PrefixStates:
         return True
 
     def save(self, llama, key: str, tokens: Sequence[int]) -> bool:
-        """Write sequence 0 of `llama`, which must hold exactly `tokens`, then keep the directory in bounds."""
+        """Write sequence 0 of `llama`, which must hold exactly `tokens`, then keep the directory in bounds. A
+        directory that cannot be written only costs the saving: False (a cache directory that was a file made
+        every question a 500 after reading the whole prefix; an outside tester, session 19)."""
         import llama_cpp
 
-        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.path(key)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        array = (llama_cpp.llama_token * len(tokens))(*tokens)
-        written = llama_cpp.llama_state_seq_save_file(llama._ctx.ctx, str(temporary).encode(), 0, array, len(tokens))
-        if not written:
-            temporary.unlink(missing_ok=True)
+        try:
+            self._make_directory()
+            array = (llama_cpp.llama_token * len(tokens))(*tokens)
+            written = llama_cpp.llama_state_seq_save_file(
+                llama._ctx.ctx, str(temporary).encode(), 0, array, len(tokens)
+            )
+            if not written:
+                temporary.unlink(missing_ok=True)
+                return False
+            os.chmod(temporary, 0o600)  # the prefix tokens are the schema and example rows, in clear
+            os.replace(temporary, path)  # readers see a whole file or none
+        except OSError as error:
+            logger.warning("datasette-llm: a prompt state could not be saved in %s: %s", self.directory, error)
+            try:
+                temporary.unlink(missing_ok=True)
+            except OSError:
+                pass
             return False
-        os.replace(temporary, path)  # readers see a whole file or none
         self.prune()
         return True
 
+    def _make_directory(self) -> None:
+        """The directory, only its owner's: the states hold the schema and example rows of every database asked,
+        hidden tables included for actors who may see them (it was 0755, its files 0644)."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.directory.stat().st_mode & 0o077:
+            os.chmod(self.directory, 0o700)
+
     def prune(self) -> None:
+        """Least recently used states out until the directory is within its bound; files a writer left half
+        written (killed while saving) out once they are STALE_TEMPORARY_SECONDS old."""
         with self._lock:
+            now = time.time()
+            files = []
             try:
-                files = [
-                    (entry.stat().st_mtime, entry.stat().st_size, Path(entry.path))
-                    for entry in os.scandir(self.directory)
-                    if entry.name.endswith(self.SUFFIX)
-                ]
-            except FileNotFoundError:
+                for entry in os.scandir(self.directory):
+                    try:
+                        stat = entry.stat()
+                        if entry.name.endswith(".tmp") and now - stat.st_mtime > STALE_TEMPORARY_SECONDS:
+                            os.unlink(entry.path)
+                        elif entry.name.endswith(self.SUFFIX) and entry.is_file():
+                            files.append((stat.st_mtime, stat.st_size, Path(entry.path)))
+                    except OSError:
+                        continue
+            except OSError:
                 return
             total = sum(size for _, size, _ in files)
             for _, size, path in sorted(files):
                 if total <= self.max_bytes:
                     break
-                path.unlink(missing_ok=True)
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    continue
                 total -= size

@@ -53,6 +53,17 @@ def test_directory_is_bounded_least_recently_used_first(tmp_path):
     assert not store.has("old") and store.has("used") and store.has("new")
 
 
+def test_a_half_written_file_a_killed_writer_left_is_removed_once_stale(tmp_path):
+    """An outside tester's killed writer left a `.tmp` file that no bound ever removed (session 19)."""
+    store = PrefixStates(tmp_path, max_bytes=10)
+    stale, fresh_one = tmp_path / "a.llstate.1.2.tmp", tmp_path / "b.llstate.1.3.tmp"
+    stale.write_bytes(b"x" * 100)
+    fresh_one.write_bytes(b"x" * 100)  # being written right now, perhaps
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    store.prune()
+    assert not stale.exists() and fresh_one.exists()
+
+
 # --- with the real model -----------------------------------------------------------------------------
 
 
@@ -124,3 +135,24 @@ def test_a_warm_up_gives_way_to_a_question(default_gguf, tmp_path):
     assert model.prepare_prefix(messages(text, ""), options(text)) is True  # saved already: nothing read
     assert model.tokens_read == read
     model.close()
+
+
+@pytest.mark.model
+def test_states_are_private_and_a_cache_that_cannot_be_written_costs_only_the_saving(default_gguf, tmp_path):
+    """The states hold the schema and example rows in clear: 0600 files in a 0700 directory (they were 0644 in
+    0755). A cache directory that is a file made every question a 500 after reading the whole prefix (an outside
+    tester, session 19): the question is answered as without saved states."""
+    import stat
+
+    text = schema("owners")
+    model = fresh(default_gguf, tmp_path / "states")
+    expected = model.complete(messages(text, "How many owners?"), options(text)).text
+    (saved,) = (tmp_path / "states").glob("*.llstate")
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "states").stat().st_mode) == 0o700
+    model.close()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache directory should be")
+    again = fresh(default_gguf, blocked)
+    assert again.complete(messages(text, "How many owners?"), options(text)).text == expected
+    again.close()
