@@ -11,6 +11,7 @@ the file as ours, `PRAGMA user_version` holds the schema version.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -408,6 +409,7 @@ class ExampleStore:
         is created if needed and the body runs in one transaction."""
         if write:
             make_state_dir(self.path.parent)
+            self._create_private()
         try:
             # Reading never creates the file (mode=rw), even if it was removed since it was looked for.
             target = self.path if write else self.path.absolute().as_uri() + "?mode=rw"
@@ -430,6 +432,17 @@ class ExampleStore:
             raise self._failure(error) from None
         finally:
             conn.close()
+
+    def _create_private(self) -> None:
+        """Create the file, if it is not there, readable by its owner only (SQLite gives its -wal and -shm files
+        the same mode): it holds feedback and the SQL of hidden tables. In a state directory that existed
+        already, it was 0644 (an outside tester, session 19)."""
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise ExampleStoreError(f"The examples store {self.path} could not be created: {error.strerror}.") from None
 
     def _open(self, conn: sqlite3.Connection, *, write: bool) -> str:
         """Check the file is our store: "ready", "empty" (no tables yet, reading) or "created" (its tables made

@@ -286,3 +286,12 @@ def test_a_damaged_store_is_still_called_so(store):
     store.path.write_bytes(b"garbage" * 1000)
     with pytest.raises(ExampleStoreError, match="is not a datasette-llm examples store"):
         ExampleStore(store.path)
+
+
+def test_the_store_is_its_owners_only_in_a_state_dir_that_existed(tmp_path):
+    state = tmp_path / "shared"
+    state.mkdir(mode=0o755)
+    store = ExampleStore(state / "examples.db")
+    store.add("db", "How many cats?", "select count(*) from cats", added_by="alice", schema_hash="h1")
+    for path in state.iterdir():  # examples.db and its -wal and -shm
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
