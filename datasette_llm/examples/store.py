@@ -39,6 +39,14 @@ MAX_FEEDBACK_BYTES_PER_DATABASE = 5_000_000
 STATUSES = ("active", "set_aside")
 VERDICTS = ("right", "wrong")
 
+# The highest id removed from each table: ids are never given twice, so a Remove clicked on a page opened before
+# another teacher removed that entry cannot remove a newer one that got its id (an outside tester, session 19).
+# Created by any writer of a version 2 store too (the table is new in this release; older releases ignore it).
+_HIGH_WATER = "CREATE TABLE IF NOT EXISTS id_high_water (tbl TEXT PRIMARY KEY, high INTEGER NOT NULL)"
+_NEXT_ID = (
+    "(select max(coalesce((select max(id) from {table}), 0), "
+    "coalesce((select high from id_high_water where tbl = '{table}'), 0)) + 1)"
+)
 # Run inside the first writer's transaction (executescript would commit it), so one statement at a time.
 _SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS examples (
@@ -68,6 +76,7 @@ _SCHEMA = (
         names TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS feedback_by_database ON feedback (database, id)",
+    _HIGH_WATER,
     """CREATE TABLE IF NOT EXISTS example_vectors (
         example_id INTEGER NOT NULL REFERENCES examples (id) ON DELETE CASCADE,
         model_key TEXT NOT NULL,
@@ -197,8 +206,9 @@ class ExampleStore:
         key = (database, question, sql)
         with self._connect(write=True) as conn:
             created = conn.execute(
-                "insert into examples (database, question, sql, added_by, added_at, schema_hash, reads, names) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (database, question, sql) do nothing",
+                "insert into examples (id, database, question, sql, added_by, added_at, schema_hash, reads, names) "
+                f"values ({_NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "on conflict (database, question, sql) do nothing",
                 (database, question, sql, added_by, utc_now(), schema_hash, reads, names),
             ).rowcount
             if not created and reads is not None and names is not None:
@@ -304,8 +314,8 @@ class ExampleStore:
                     "some on its examples page."
                 )
             cursor = conn.execute(
-                "insert into feedback (database, question, sql, verdict, comment, actor, created_at, reads, names) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into feedback (id, database, question, sql, verdict, comment, actor, created_at, reads, names) "
+                f"values ({_NEXT_ID.format(table='feedback')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     database,
                     question,
@@ -393,7 +403,14 @@ class ExampleStore:
         if not self.path.exists():
             return False
         with self._connect(write=True) as conn:
-            return bool(conn.execute(f"delete from {table} where database = ? and id = ?", (database, row_id)).rowcount)
+            if not conn.execute(f"delete from {table} where database = ? and id = ?", (database, row_id)).rowcount:
+                return False
+            conn.execute(
+                "insert into id_high_water (tbl, high) values (?, ?) "
+                "on conflict (tbl) do update set high = max(high, excluded.high)",
+                (table, row_id),
+            )
+            return True
 
     def _read(self, sql: str, *params) -> list[tuple]:
         if not self.path.exists():
@@ -469,6 +486,8 @@ class ExampleStore:
             raise self._unreadable(f"a newer datasette-llm wrote it (schema version {version})")
         if version == 1:
             self._migrate_from_1(conn, write=write)
+        if write:
+            conn.execute(_HIGH_WATER)
         return "ready"
 
     def _migrate_from_1(self, conn: sqlite3.Connection, *, write: bool) -> None:

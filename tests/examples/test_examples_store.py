@@ -295,3 +295,19 @@ def test_the_store_is_its_owners_only_in_a_state_dir_that_existed(tmp_path):
     store.add("db", "How many cats?", "select count(*) from cats", added_by="alice", schema_hash="h1")
     for path in state.iterdir():  # examples.db and its -wal and -shm
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_ids_are_never_given_twice_so_a_stale_remove_removes_nothing(store):
+    """Alice's page lists #2; Bob removes #2; a new entry got #2 and Alice's Remove removed it (an outside tester,
+    session 19). Examples and feedback alike."""
+    store.add("db", "How many cats?", "select count(*) from cats", added_by="alice", schema_hash="h1")
+    second = store.add("db", "How many dogs?", "select count(*) from dogs", added_by="alice", schema_hash="h1")
+    assert store.remove("db", second.id)
+    third = store.add("db", "How many owls?", "select count(*) from owls", added_by="bob", schema_hash="h1")
+    assert third.id > second.id
+    assert not store.remove("db", second.id)  # the stale click
+    assert [e.question for e in store.examples("db")] == ["How many cats?", "How many owls?"]
+    first = store.record_feedback("db", "q1?", "select 1", "wrong", comment=None, actor="a")
+    assert store.remove_feedback("db", first.id)
+    again = store.record_feedback("db", "q2?", "select 2", "wrong", comment=None, actor="a")
+    assert again.id > first.id and not store.remove_feedback("db", first.id)
