@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from .. import permissions
 from ..config import settings_for
-from ..errors import BadRequest
+from ..errors import BadRequest, DatasetteLLMError
 from ..sql.execute import read_policy
 from ..sql.guard import check_select, check_select_off_loop
 from ..sql.lexer import sqlite_lexemes, without_comments
@@ -209,31 +209,44 @@ async def add_examples(
         added_by = str(actor["id"])
     allowed, visible, full = await actor_schemas(datasette, actor, database)
     current_hash = schema_hash(full)
-    outcomes = []
-    for question, sql in pairs:
-        try:
-            question, sql = store.clean_pair(question, sql)  # as sent: a NUL in a comment is refused too
-            sql = without_comments(sql).strip()
-        except BadRequest as error:
-            outcomes.append(AddOutcome(str(question or ""), str(sql or ""), "refused", reason=error.message))
-            continue
-        checked = await check_select_off_loop(sql, visible, allowed_tables=allowed)
-        reason = rejection_reason(checked)
-        if reason is not None:
-            outcomes.append(AddOutcome(question, sql, "refused", reason=reason))
-            continue
-        example, created = await asyncio.to_thread(
-            store.get_or_add,
-            database,
-            question,
-            sql,
-            added_by=added_by,
-            schema_hash=current_hash,
-            reads=reads_text(checked),
-            names=names_text(visible, question, sql),
+    outcomes: list[AddOutcome] = []
+    try:
+        for question, sql in pairs:
+            outcomes.append(await _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by))
+    except DatasetteLLMError as error:  # the store failed part way: say what is stored (an import is idempotent)
+        if not outcomes:
+            raise
+        stored = sum(outcome.status != "refused" for outcome in outcomes)
+        error.message = (
+            f"{error.message} The first {len(outcomes):,} items were checked before it and {stored:,} of them are "
+            "stored; run the same import again to add the rest (those stored are reported as already present)."
         )
-        outcomes.append(AddOutcome(question, sql, "added" if created else "present", example))
+        raise
     return outcomes
+
+
+async def _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by) -> AddOutcome:
+    """Check one pair against what the actor may see and store it: its outcome."""
+    try:
+        question, sql = store.clean_pair(question, sql)  # as sent: a NUL in a comment is refused too
+        sql = without_comments(sql).strip()
+    except BadRequest as error:
+        return AddOutcome(str(question or ""), str(sql or ""), "refused", reason=error.message)
+    checked = await check_select_off_loop(sql, visible, allowed_tables=allowed)
+    reason = rejection_reason(checked)
+    if reason is not None:
+        return AddOutcome(question, sql, "refused", reason=reason)
+    example, created = await asyncio.to_thread(
+        store.get_or_add,
+        database,
+        question,
+        sql,
+        added_by=added_by,
+        schema_hash=current_hash,
+        reads=reads_text(checked),
+        names=names_text(visible, question, sql),
+    )
+    return AddOutcome(question, sql, "added" if created else "present", example)
 
 
 # The re-check running for a (loop, store, database, schema hash): requests that need it meanwhile wait for it

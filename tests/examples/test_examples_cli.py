@@ -272,3 +272,39 @@ def test_a_metadata_file_that_cannot_be_read_is_a_one_line_error(db_path, state,
     path.write_bytes(content)
     result = invoke("list", db_path, "-m", path, code=2)
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_import_the_store_stops_part_way_says_what_was_stored(db_path, state, tmp_path, monkeypatch):
+    """A lock taken during a 400-item import: exit 1 with "database is locked" only, and 152 items stored (an
+    outside tester, session 19). Now the error says how far it got, and the same import again adds the rest."""
+    from datasette_llm.examples.store import ExampleStoreBusy
+
+    items = [{"question": f"Cats older than {n}?", "sql": f"select name from cats where age > {n}"} for n in range(6)]
+    file = tmp_path / "six.json"
+    file.write_text(json.dumps(items))
+    real = ExampleStore.get_or_add
+    calls = []
+
+    def busy_on_the_fourth(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise ExampleStoreBusy("The examples store is busy: another process is writing to it. Try again.")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ExampleStore, "get_or_add", busy_on_the_fourth)
+    failed = invoke("import", db_path, file, code=1)
+    assert "The first 3 items were checked before it and 3 of them are stored" in failed.output
+    assert len(stored(state)) == 3
+    again = invoke("import", db_path, file)
+    assert "3 added, 3 already present, 0 refused" in again.output and len(stored(state)) == 6
+
+
+def test_an_import_file_is_read_as_it_is_and_only_so_far(db_path, state, tmp_path, monkeypatch):
+    file = tmp_path / "crlf.csv"
+    file.write_bytes(b'question,sql\r\n"Two\rlines?",select name from cats\r\n')
+    invoke("import", db_path, file)
+    assert [e.question for e in stored(state)] == ["Two\rlines?"]  # a carriage return in a cell is kept
+    monkeypatch.setattr("datasette_llm.cli.examples.MAX_IMPORT_BYTES", 1000)
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps([{"question": "q" * 2000, "sql": "select 1"}]))
+    assert "big.json is larger than" in invoke("import", db_path, big, code=1).output
