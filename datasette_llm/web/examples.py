@@ -373,10 +373,9 @@ async def feedback_view(request, datasette):
     comment = text_field(data, "comment", FEEDBACK, required=False)
     store = store_for(datasette)
     store.clean_feedback(question, sql, verdict, comment)  # a refused request writes nothing, its example neither
-    outcome = None
-    if verdict == "right":
-        outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store)
     reads, names = await feedback_checks(datasette, request.actor, database, question, sql, comment)
+    # The feedback first: a full feedback store (507) then stores nothing, where the example was added before and
+    # the request still answered 507 (an outside tester, session 19).
     feedback = await asyncio.to_thread(
         store.record_feedback,
         database,
@@ -388,6 +387,9 @@ async def feedback_view(request, datasette):
         reads=reads,
         names=names,
     )
+    outcome = None
+    if verdict == "right":
+        outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store)
     body = {
         "ok": True,
         "feedback": feedback.to_json(),

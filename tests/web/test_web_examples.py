@@ -852,3 +852,16 @@ async def test_dropping_the_only_hidden_table_shows_no_teacher_the_examples_of_i
             own = (await listing(ds, ADMIN))["set_aside"]
             assert [e["question"] for e in own] == ["PRIVATE launch codes?"]
     assert bodies[0] == bodies[1] and "PRIVATE" not in bodies[0][1]
+
+
+@pytest.mark.asyncio
+async def test_this_is_right_on_a_full_feedback_store_adds_no_example(paths, monkeypatch):
+    """The example was added, then the request answered 507 (an outside tester, session 19)."""
+    from datasette_llm.examples import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_FEEDBACK_PER_DATABASE", 1)
+    ds = make_ds(paths)
+    assert (await feedback(ds, ASKER, comment="first")).status_code == 201
+    full = await feedback(ds, TEACHER, verdict="right", question="How old is Tom?", sql="select age from cats")
+    assert full.status_code == 507, full.text
+    assert [e["question"] for e in (await listing(ds))["examples"]] == []
