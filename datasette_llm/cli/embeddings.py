@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import time
 from dataclasses import replace
@@ -104,6 +105,9 @@ def embed_command(
     except DatasetteLLMError as error:
         click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
+    except sqlite3.Error as error:  # read-only, locked, a value that is not UTF-8: a traceback before (session 19)
+        click.echo(f"Error: {path} could not be read or written: {sqlite_problem(error)}.", err=True)
+        sys.exit(1)
     if as_json:
         click.echo(json.dumps(summary.to_json(), indent=2))
         return
@@ -146,3 +150,12 @@ def search_command(path, query, table, limit, mode, as_json, metadata, config):
 
 
 COMMANDS = [embed_command, search_command]
+
+
+def sqlite_problem(error: sqlite3.Error) -> str:
+    text = str(error)
+    if "decode" in text.lower():
+        return f"{text} (a text value that is not UTF-8; store it as a BLOB or fix its encoding)"
+    if "locked" in text.lower():
+        return f"{text} (another process is writing to it; try again)"
+    return text

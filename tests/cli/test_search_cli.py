@@ -74,3 +74,25 @@ def test_every_command_refuses_arguments_that_are_not_utf8(tmp_path, args):
     result = CliRunner().invoke(llm, [arg.format(db=path) for arg in args])
     assert result.exit_code == 2 and "is not UTF-8 text" in result.output, result.output
     assert isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("problem", ["not_utf8", "locked"])
+def test_embed_on_a_database_it_cannot_read_or_write_is_a_one_line_error(tmp_path, fake_model, problem):
+    """A text value that is not UTF-8, or another process holding the write lock: tracebacks before (an outside
+    tester, session 19)."""
+    path = str(tmp_path / "data.db")
+    make_table(path, "docs", ROWS)
+    holder = sqlite3.connect(path, isolation_level=None)
+    if problem == "not_utf8":
+        holder.execute("insert into docs values (4, cast(x'fffe4142' as text))")
+    else:
+        holder.execute("begin exclusive")
+    try:
+        result = CliRunner().invoke(llm, ["embed", path, "docs"])
+    finally:
+        if problem == "locked":
+            holder.execute("rollback")
+        holder.close()
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    assert "could not be read or written" in result.output
