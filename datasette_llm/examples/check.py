@@ -96,6 +96,20 @@ async def add_one(
     return outcome
 
 
+async def refuse_unless_valid(datasette, database: str, question: str, sql: str, *, actor, store: ExampleStore):
+    """The BadRequest add_one would raise for this pair, before anything is written (nothing when it would pass)."""
+    allowed, visible, _ = await actor_schemas(datasette, actor, database)
+    try:
+        question, sql = store.clean_pair(question, sql)
+        reason = rejection_reason(
+            await check_select_off_loop(without_comments(sql).strip(), visible, allowed_tables=allowed)
+        )
+    except BadRequest as error:
+        reason = error.message
+    if reason is not None:
+        raise BadRequest(f"The example was refused: {reason}", reason=reason)
+
+
 def reads_text(checked: GuardedSQL | Rejection) -> str:
     """What an entry keeps in `reads`: the tables (and views) of a query the guard accepted, as a sorted JSON list
     of lower-case names; "" when the guard refused it."""

@@ -24,7 +24,16 @@ from datasette.utils.asgi import Response
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, Forbidden, MethodNotAllowed, NotFound
-from ..examples.check import add_one, feedback_checks, fill_checks, names_hidden_in, recheck, shown_to, viewer_tables
+from ..examples.check import (
+    add_one,
+    feedback_checks,
+    fill_checks,
+    names_hidden_in,
+    recheck,
+    refuse_unless_valid,
+    shown_to,
+    viewer_tables,
+)
 from ..examples.store import VERDICTS, ExampleStore
 from .ask import require_enabled
 from .origins import require_same_site_body
@@ -373,6 +382,8 @@ async def feedback_view(request, datasette):
     comment = text_field(data, "comment", FEEDBACK, required=False)
     store = store_for(datasette)
     store.clean_feedback(question, sql, verdict, comment)  # a refused request writes nothing, its example neither
+    if verdict == "right":  # a refused example stores no feedback either
+        await refuse_unless_valid(datasette, database, question, sql, actor=request.actor, store=store)
     reads, names = await feedback_checks(datasette, request.actor, database, question, sql, comment)
     # The feedback first: a full feedback store (507) then stores nothing, where the example was added before and
     # the request still answered 507 (an outside tester, session 19).
