@@ -111,6 +111,16 @@ async def can_view_table(datasette, actor, database: str, table: str) -> bool:
     )
 
 
+async def visible_fts_table(datasette, actor, database: str, table: str) -> str | None:
+    """The full-text index of `table` (Datasette's db.fts_table), if the actor may view that index too: a denied
+    FTS table over a visible table answered keyword searches word by word, its words for rows the visible table
+    does not hold included (an outside tester, session 19)."""
+    fts = await get_database(datasette, database).fts_table(table)
+    if fts and await can_view_table(datasette, actor, database, fts):
+        return fts
+    return None
+
+
 async def can_execute_sql(datasette, actor, database: str) -> bool:
     if not await can_view_database(datasette, actor, database):
         return False

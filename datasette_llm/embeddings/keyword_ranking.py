@@ -13,7 +13,7 @@ from .build import row_id
 from .ranking import fts_query
 
 
-async def keyword_ranking(datasette, targets, q, depth, timings, notes):
+async def keyword_ranking(datasette, actor, targets, q, depth, timings, notes):
     """BM25 ranking over every target table with full-text search, as ((db, table, id), score)."""
     started = clock()
     match = fts_query(q)
@@ -22,7 +22,7 @@ async def keyword_ranking(datasette, targets, q, depth, timings, notes):
         if not target.table:
             continue
         db = permissions.get_database(datasette, target.database)
-        fts = await db.fts_table(target.table)
+        fts = await permissions.visible_fts_table(datasette, actor, target.database, target.table)
         if not fts:
             continue
         try:

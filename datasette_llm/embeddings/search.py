@@ -93,7 +93,7 @@ async def _search(datasette, actor, q, database, table, limit, mode) -> SearchRe
     targets = await search_targets(datasette, actor, database, table, store, notes)
     if mode == "keyword" and table is not None and targets:
         target = targets[0]
-        if not target.table or not await permissions.get_database(datasette, target.database).fts_table(target.table):
+        if not target.table or not await permissions.visible_fts_table(datasette, actor, target.database, target.table):
             raise BadRequest(
                 f"{target.label} has no full-text search index, so mode=keyword cannot be used; "
                 "use mode=semantic or hybrid, or enable FTS on the table."
@@ -104,7 +104,7 @@ async def _search(datasette, actor, q, database, table, limit, mode) -> SearchRe
         semantic, model_names = await semantic_ranking(
             datasette, targets, q, depth, timings, notes, strict=table is not None
         )
-    keyword = await keyword_ranking(datasette, targets, q, depth, timings, notes) if mode != "semantic" else []
+    keyword = await keyword_ranking(datasette, actor, targets, q, depth, timings, notes) if mode != "semantic" else []
     if mode == "hybrid":
         fused = fuse(semantic, keyword)
     else:  # one ranking alone keeps its own order

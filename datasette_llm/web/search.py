@@ -37,7 +37,7 @@ async def page_view(request, datasette):
     table = tilde_decode(request.url_vars["table"])
     args = _search_args(request)
     try:  # a missing or hidden table (or database) gets Datasette's own error page, the same for both
-        db = await permissions.require_view_table(datasette, request.actor, database, table)
+        await permissions.require_view_table(datasette, request.actor, database, table)
     except DatasetteLLMError as caught:
         raise datasette_error(caught) from None
     result, error, status = None, None, 200
@@ -54,7 +54,7 @@ async def page_view(request, datasette):
         "mode": args["mode"],
         "modes": MODES,
         "limit": args["limit"],
-        "has_fts": bool(await db.fts_table(table)),
+        "has_fts": bool(await permissions.visible_fts_table(datasette, request.actor, database, table)),
         "error": error,
         "result": result.to_json() if result else None,
         "table_url": datasette.urls.table(database, table),

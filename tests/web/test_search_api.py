@@ -306,3 +306,30 @@ async def test_crossdb_memory_database_has_no_collections_of_the_attached_ones(d
         assert response.status_code in (200, 404), response.text
         assert "_memory" not in json.dumps(response.json().get("searched", [])), response.text
         assert "classified" not in json.dumps(response.json().get("hits", [])), response.text
+
+
+@pytest.mark.asyncio
+async def test_a_denied_full_text_index_over_a_visible_table_is_never_searched(data_db):
+    """A differential: the same requests with and without a denied FTS table over the visible `notes`, whose index
+    also holds a word no visible row has. It answered keyword searches word by word (an outside tester, session
+    19): the responses must be the same as without it."""
+    plain = datasette(data_db)
+    requests = [
+        "/-/semantic-search?q=hunter2&database=data&table=notes&mode=keyword",
+        "/-/semantic-search?q=hunter2&database=data&mode=keyword",
+        "/-/semantic-search?q=hunter2+zebra&database=data&table=notes",
+        "/-/semantic-search?q=hunter2+zebra&database=data",
+    ]
+    before = [(r.status_code, r.json()) for r in [await plain.client.get(url) for url in requests]]
+    with sqlite3.connect(data_db) as conn:
+        conn.execute('create virtual table zz_index using fts5(text, content="notes", content_rowid="id")')
+        conn.execute("insert into zz_index (rowid, text) select id, text from notes")
+        conn.execute("insert into zz_index (rowid, text) values (3, 'hunter2 salary')")
+    conn.close()
+    tables = {"secret": {"allow": {"id": "admin"}}, "zz_index": {"allow": {"id": "admin"}}}
+    denied = Datasette([str(data_db)], metadata={"databases": {"data": {"tables": tables}}})
+    after = [(r.status_code, r.json()) for r in [await denied.client.get(url) for url in requests]]
+    strip = [(status, {k: v for k, v in body.items() if k != "timings"}) for status, body in before]
+    assert [(status, {k: v for k, v in body.items() if k != "timings"}) for status, body in after] == strip
+    page = await denied.client.get("/data/notes/-/semantic-search?q=hunter2")
+    assert page.status_code == 200 and "has no full-text index" in page.text
