@@ -333,3 +333,22 @@ async def test_a_denied_full_text_index_over_a_visible_table_is_never_searched(d
     assert [(status, {k: v for k, v in body.items() if k != "timings"}) for status, body in after] == strip
     page = await denied.client.get("/data/notes/-/semantic-search?q=hunter2")
     assert page.status_code == 200 and "has no full-text index" in page.text
+
+
+@pytest.mark.asyncio
+async def test_the_shadow_tables_of_a_denied_fts_table_are_as_missing_as_names_that_exist_nowhere(tmp_path):
+    """On Datasette 0.65 the shadow tables of a denied FTS table pass view-table: semantic search and the Ask page
+    answered them otherwise than made-up names, so anyone could tell the hidden index exists (session 19)."""
+    path = tmp_path / "d.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table pub (id integer primary key, body text)")
+        conn.execute("create virtual table staff_notes using fts5(body)")
+    conn.close()
+    blocks = {"databases": {"d": {"tables": {"staff_notes": {"allow": False}}}}}
+    ds = Datasette([str(path)], metadata=blocks)
+    for url in ("/-/semantic-search?q=x&database=d&table={}", "/d/-/ask?table={}", "/d/{}/-/semantic-search?q=x"):
+        answers = []
+        for name in ("staff_notes_data", "staff_notes_config", "nothere_data"):
+            response = await ds.client.get(url.format(name))
+            answers.append((response.status_code, response.text.replace(name, "NAME")))
+        assert answers[0] == answers[1] == answers[2], url
