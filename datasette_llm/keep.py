@@ -34,23 +34,19 @@ def query_name(question: str) -> str:
     return name or "ask-query"
 
 
-async def free_query_name(datasette, database: str, question: str) -> str:
-    """query_name(question), with -2, -3, ... added while a table, view or stored query already has it."""
-    db = permissions.get_database(datasette, database)
-    taken = set(await db.table_names()) | set(await db.view_names())
+async def free_query_name(datasette, actor, database: str, question: str) -> str:
+    """query_name(question), with -2, -3, ... added while a table, view or query the actor may see has it. Only
+    what they may see: a hidden table, a hidden canned query or someone's private stored query of the same name
+    made it `-2`, which told that they exist (an outside tester, session 19). Saving a name a hidden one holds
+    fails in Datasette's own API, as it would for a name the actor typed."""
+    taken = set(await permissions.visible_tables(datasette, actor, database))
+    taken |= await permissions.visible_query_names(datasette, actor, database)
     base = query_name(question)
     name, n = base, 1
-    while name in taken or await _stored_query_exists(datasette, database, name):
+    while name in taken:
         n += 1
         name = f"{base}-{n}"
     return name
-
-
-async def _stored_query_exists(datasette, database: str, name: str) -> bool:
-    get_query = getattr(datasette, "get_query", None)  # 1.0 alphas with stored queries
-    if get_query is not None:
-        return await get_query(database, name) is not None
-    return False
 
 
 class _LiteralDumper(yaml.SafeDumper):
@@ -79,7 +75,7 @@ async def keep_links(datasette, actor, database: str, question: str, sql: str | 
     downloads = (
         {kind: sql_page_url(datasette, database, sql, format=kind) for kind in ("csv", "json")} if may_run_sql else None
     )
-    name = await free_query_name(datasette, database, question)
+    name = await free_query_name(datasette, actor, database, question)
     shown_sql = formatted or sql
     if await permissions.can_store_query(datasette, actor, database):
         save = {

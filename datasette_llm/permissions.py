@@ -345,6 +345,16 @@ async def visible_canned_queries(datasette, actor, database: str) -> list[dict]:
     return queries
 
 
+async def visible_query_names(datasette, actor, database: str) -> set[str]:
+    """The names of every canned (0.65) or stored (1.0 alphas) query of the database the actor may view."""
+    if hasattr(datasette, "list_queries"):
+        await _started(datasette)
+        page = await datasette.list_queries(database, actor=actor, limit=MAX_CANNED_QUERIES)
+        return {q.name for q in page.queries}
+    queries = await datasette.get_canned_queries(database, actor)
+    return {name for name in queries if await can_view_query(datasette, actor, database, name)}
+
+
 async def listed_tables(db) -> list[str]:
     """The database's tables in creation order, without SQLite's own tables, FTS shadow tables or tables hidden
     in the configuration (before any actor's permission is asked)."""

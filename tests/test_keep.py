@@ -148,3 +148,24 @@ async def test_on_1_an_actor_allowed_to_store_queries_saves_through_datasettes_a
     assert (await ask(ds, KEEPER))["save_query"]["query"]["name"] == "how-many-releases-were-published-each-year-3"
     again = await ds.client.post(save["store_url"], json=body, **signed_in(ds, KEEPER))
     assert again.status_code == 400 and "exists" in json.dumps(again.json())
+
+
+@pytest.mark.asyncio
+async def test_the_suggested_name_tells_nothing_of_tables_or_queries_the_actor_may_not_see(db_path):
+    """A hidden table (or a canned query the actor may not view) of the question's name made the name `-2`: a
+    differential over the hidden thing, whose answers must be the same (an outside tester, session 19)."""
+    first = "how-many-releases-were-published-each-year"
+    hidden_view = {"databases": {"db": {"tables": {first: {"allow": {"id": "root"}}}}}}
+    hidden_query = {"databases": {"db": {"queries": {f"{first}-2": {"sql": "select 1", "allow": {"id": "root"}}}}}}
+    names = []
+    for blocks in ({}, hidden_view, hidden_query):
+        result = await ask(make(db_path, blocks))
+        names.append(
+            result["save_query"]["name"] if "name" in result["save_query"] else result["save_query"]["query"]["name"]
+        )
+    assert names[0] == f"{first}-2"  # the view is visible: taken
+    assert names[1] == first  # hidden: as if it did not exist
+    assert names[2] == f"{first}-2"  # the hidden query's name is not skipped either
+    visible_query = {"databases": {"db": {"queries": {f"{first}-2": {"sql": "select 1"}}}}}
+    result = await ask(make(db_path, visible_query))
+    assert (result["save_query"].get("name") or result["save_query"]["query"]["name"]) == f"{first}-3"
