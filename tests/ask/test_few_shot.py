@@ -491,3 +491,18 @@ async def test_a_store_locked_by_another_process_delays_a_question_a_second_at_m
         holder.close()
     assert result.error is None and [e["id"] for e in result.examples] == [kept.id]
     assert waited < 8  # the store's own writers wait 10 s; a question's writes are a cache (about 1 s a write)
+
+
+@pytest.mark.asyncio
+async def test_a_query_longer_than_the_model_may_write_is_sent_back_unchecked(db_path):
+    """Checking and mending a query is pure Python in the server's process: an outside tester's model wrote chains
+    of 280 CTEs, and four at once held Datasette's own pages 5.8 s (session 19). A query over the cap is sent
+    back to the model with its length, before any parsing."""
+    from datasette_llm.ask.mend import MAX_MODEL_SQL_CHARS
+
+    long_sql = "select name from dogs where " + " or ".join(f"age = {n}" for n in range(MAX_MODEL_SQL_CHARS // 8))
+    assert len(long_sql) > MAX_MODEL_SQL_CHARS
+    model = ScriptedModel([sql_reply(long_sql), sql_reply("select name from dogs")])
+    result = await ask(teaching_datasette(db_path), "pets", "Which dogs?", model=model, sql_only=True)
+    assert result.error is None and result.sql.startswith("select name from dogs") and len(result.sql) < 100
+    assert result.attempts[0].error_kind == "too_long" and "characters long" in result.attempts[0].error
