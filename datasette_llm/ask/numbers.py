@@ -142,7 +142,7 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
         mantissa, _, exponent = token.partition("e")
         if suffix:
             scale = SUFFIXES[suffix]
-        elif exponent and exponent.lstrip("-").isdigit() and int(exponent) < 300:
+        elif exponent and exponent.lstrip("-").isdigit() and abs(int(exponent)) < 300:
             scale = 10.0 ** int(exponent)
         else:
             found.append(Written(match.group(0), token, match.start()))

@@ -158,3 +158,9 @@ def test_a_shown_number_word_may_be_written_in_digits_and_a_negative_amount_keep
         unverified_numbers("It has 7 rooms and 23 beds.", "The house has seven rooms and twenty-three beds.", "") == []
     )
     assert unverified_numbers("The loss was -5 million.", "year | loss\n2020 | -5,000,000", "") == []
+
+
+def test_a_tiny_exponent_is_checked_not_divided_by_zero():
+    """10.0 ** -324 is 0.0: "5e-324" in an answer raised ZeroDivisionError (found by the generated test above)."""
+    assert unverified_numbers("It is 5e-324 or 1e-400.", "x\n1", "") == ["5e-324", "1e-400"]
+    assert unverified_numbers("It is 1e-5.", "x\n0.00001", "") == []
