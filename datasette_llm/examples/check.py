@@ -99,13 +99,7 @@ async def add_one(
 async def refuse_unless_valid(datasette, database: str, question: str, sql: str, *, actor, store: ExampleStore):
     """The BadRequest add_one would raise for this pair, before anything is written (nothing when it would pass)."""
     allowed, visible, _ = await actor_schemas(datasette, actor, database)
-    try:
-        question, sql = store.clean_pair(question, sql)
-        reason = rejection_reason(
-            await check_select_off_loop(without_comments(sql).strip(), visible, allowed_tables=allowed)
-        )
-    except BadRequest as error:
-        reason = error.message
+    *_, reason = await _check_pair(store, question, sql, allowed, visible)
     if reason is not None:
         raise BadRequest(f"The example was refused: {reason}", reason=reason)
 
@@ -239,15 +233,22 @@ async def add_examples(
     return outcomes
 
 
-async def _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by) -> AddOutcome:
-    """Check one pair against what the actor may see and store it: its outcome."""
+async def _check_pair(
+    store, question, sql, allowed, visible
+) -> tuple[str, str, GuardedSQL | Rejection | None, str | None]:
+    """(question, SQL as it would be stored, the guard's verdict, the reason the pair is refused or None)."""
     try:
         question, sql = store.clean_pair(question, sql)  # as sent: a NUL in a comment is refused too
         sql = without_comments(sql).strip()
     except BadRequest as error:
-        return AddOutcome(str(question or ""), str(sql or ""), "refused", reason=error.message)
+        return str(question or ""), str(sql or ""), None, error.message
     checked = await check_select_off_loop(sql, visible, allowed_tables=allowed)
-    reason = rejection_reason(checked)
+    return question, sql, checked, rejection_reason(checked)
+
+
+async def _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by) -> AddOutcome:
+    """Check one pair against what the actor may see and store it: its outcome."""
+    question, sql, checked, reason = await _check_pair(store, question, sql, allowed, visible)
     if reason is not None:
         return AddOutcome(question, sql, "refused", reason=reason)
     example, created = await asyncio.to_thread(
