@@ -18,9 +18,11 @@ from .sql.execute import clip_text
 MIN_CELL_CHARS = 24
 MAX_NAMED_CLIPS = 3  # clipped columns the notes name one by one; the rest are counted
 NOTE_NAME_CHARS = 40
-# Every character that ends a line for str.splitlines() (and so may for whoever reads the prompt), tabs and other
-# control characters: a cell is one line of the rows text, and cannot start a line of its own (a forged "Notes:").
-LINE_BREAKS = re.compile(r"\r\n|[\x00-\x1f\x7f\x85\u2028\u2029]")
+# Every line ending of str.splitlines() (and so, perhaps, of whoever reads the prompt): database text must not start
+# a line in a prompt where the prompt does not (the passages of text answers use it too).
+LINE_END = re.compile(r"\r\n|[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+# Those, tabs and the other control characters: a cell is one line of the rows text (a forged "Notes:" line).
+LINE_BREAKS = re.compile(LINE_END.pattern + r"|[\x00-\x1f\x7f]")
 
 
 def json_cell(value):

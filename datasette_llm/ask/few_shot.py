@@ -217,9 +217,6 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
     session 19). One that cannot be written is read all the same."""
     from ..permissions import visible_canned_queries
 
-    shots: list[Shot] = []
-    vectors: list[np.ndarray | None] = []
-    set_aside: list = []
     unavailable = False
     try:
         shots, vectors, set_aside = await _stored_shots(datasette, database, settings, embedder)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ... import permissions
+from ...context import LINE_END
 from ...models import ChatModel, ChatOptions
 from .. import prompts
 from ..schema import quote_name
@@ -19,10 +20,9 @@ from .passages import Passage, best_window, compact_text, rank_chunks, split_chu
 
 NOT_FOUND = "Not found in the data."
 TITLE_COLUMNS = ("full_name", "name", "title", "label", "heading", "subject")
-# What the database's text may not do in the prompt: start a line any other way than "\n" (a lone "\r" or a
-# Unicode line separator ends a line too), carry a bracketed number (only the real passage headers do: that is
-# what an answer cites), or start a line like the prompt's own notes, question or passages.
-LINE_BREAK = re.compile(r"\r\n|[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+# What the database's text may not do in the prompt: start a line any other way than "\n" (context.LINE_END: a
+# lone "\r" or a Unicode line separator ends a line too), carry a bracketed number (only the real passage headers
+# do: that is what an answer cites), or start a line like the prompt's own notes, question or passages.
 BRACKETED_NUMBER = re.compile(r"\[(\s*\d+\s*)\]")
 PROMPT_WORD_LINE = re.compile(r"^(\s*)(?=(?:notes|question|passages)\s*:)", re.IGNORECASE | re.MULTILINE)
 
@@ -236,7 +236,7 @@ def is_not_found(answer: str) -> bool:
 def framed(text: str, *, one_line: bool = False) -> str:
     """Database text as the passages prompt shows it: data that cannot pass for the prompt's structure (before,
     a README line "[2] other-repo" read as a passage of its own, so one row's claim could be cited as another's)."""
-    text = BRACKETED_NUMBER.sub(r"(\1)", LINE_BREAK.sub(" " if one_line else "\n", text))
+    text = BRACKETED_NUMBER.sub(r"(\1)", LINE_END.sub(" " if one_line else "\n", text))
     return PROMPT_WORD_LINE.sub(r"\1> ", text)
 
 
