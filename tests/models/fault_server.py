@@ -51,7 +51,10 @@ class FaultServer:
 
     async def _hostile(self, behaviour, path, writer) -> bool:
         """Write a hostile response; False when `behaviour` is not one of them."""
-        ok_head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        # Every response ends its connection (the handler closes it), so it says so: without "Connection: close"
+        # the client kept the connection for the next request and, when the close had not reached it yet, sent it
+        # there ("Server disconnected without sending a response", a flaky CI run in session 19).
+        ok_head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
         if behaviour == "drip":  # a byte every 0.2 s, for ever: the timeout must still end it
             writer.write(f"{ok_head}Content-Length: 100000000\r\n\r\n".encode())
             while True:
