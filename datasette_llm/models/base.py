@@ -33,6 +33,9 @@ class ChatOptions:
     # The start of the prompt that many requests share (a database's schema): backends that can save the
     # model state after it (llama.cpp) do so once and load it for every later request that starts with it.
     prefix: str = ""
+    # Or: the first this many messages are that shared start (a schema and the examples kept for every question).
+    # Backends that render the prompt themselves (llama.cpp) save the state after them as after `prefix`.
+    prefix_messages: int = 0
     # The start of the reply, when the caller knows it ("```sql\n"): backends that render their own prompts
     # (llama.cpp) put it in the prompt instead of writing it token by token; the reply text includes it either way.
     reply_prefix: str = ""

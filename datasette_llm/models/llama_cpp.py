@@ -20,7 +20,7 @@ from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus, repl
 from .cpu_load import CpuLoad, threads_for
 from .llama_cpp_greedy import greedy_pieces
 from .llama_cpp_load import close_at_exit, open_llama
-from .llama_cpp_prompt import chat_formatter, common_prefix, prefix_tokens, render_prompt
+from .llama_cpp_prompt import chat_formatter, common_prefix, prefix_tokens, render_prompt, shared_text
 from .lookup_decoding import Drafter
 from .prompt_states import PrefixStates, model_identity
 
@@ -148,9 +148,15 @@ class LlamaCppChatModel(ChatModel):
         formatter = self._formatter(llama)
         return None if formatter is None else render_prompt(llama, formatter, messages, reply_prefix)
 
-    def _prefix_tokens(self, llama, prompt: str, tokens: Sequence[int], prefix: str) -> list[int]:
-        """See prefix_tokens(); none when no states are saved."""
-        return prefix_tokens(llama, prompt, tokens, prefix) if self.states is not None else []
+    def _prefix_tokens(self, llama, messages, prompt: str, tokens: Sequence[int], options: ChatOptions) -> list[int]:
+        """See prefix_tokens(): of `options.prefix`, or of its first `options.prefix_messages`; none when no states
+        are saved."""
+        if self.states is None:
+            return []
+        prefix = options.prefix
+        if options.prefix_messages and len(messages) > options.prefix_messages:
+            prefix = shared_text(llama, self._formatter(llama), messages, prompt, options.prefix_messages)
+        return prefix_tokens(llama, prompt, tokens, prefix)
 
     def _held(self, llama, tokens: Sequence[int]) -> int:
         """How many of `tokens` the context already holds, from the start."""
@@ -260,7 +266,7 @@ class LlamaCppChatModel(ChatModel):
             raise self._overflow(len(tokens), options)
         if options.reply_prefix:  # read with the prompt, not written: part of the reply all the same
             yield options.reply_prefix, {"prompt_tokens": len(tokens), "completion_tokens": 0}
-        self._restore_prefix(llama, self._prefix_tokens(llama, text, tokens, options.prefix))
+        self._restore_prefix(llama, self._prefix_tokens(llama, messages, text, tokens, options))
         if self.draft_tokens and options.temperature == 0 and not options.stop:
             yield from self._generate_greedy(llama, tokens, options, cancel)
             return
@@ -367,14 +373,14 @@ class LlamaCppChatModel(ChatModel):
     ) -> bool:
         """Make sure the state after `options.prefix` of `messages` is saved (blocking). A warm-up: it stops,
         returning False, as soon as `should_stop()` says real work is waiting."""
-        if self.states is None or not options.prefix:
+        if self.states is None or not (options.prefix or options.prefix_messages):
             return False
         llama = self._model(options.cache_slot)
         formatter = self._formatter(llama)
         if formatter is None:
             return False
         text, tokens, _, _ = self._prompt(llama, messages)
-        prefix = self._prefix_tokens(llama, text, tokens, options.prefix)
+        prefix = self._prefix_tokens(llama, messages, text, tokens, options)
         if not prefix:
             return False
         if self.states.has(self.states.key(self._identity, prefix)):
@@ -390,7 +396,7 @@ class LlamaCppChatModel(ChatModel):
     async def _warm(self, messages: list[Message], options: ChatOptions) -> bool:
         import asyncio
 
-        if self.states is None or not options.prefix:
+        if self.states is None or not (options.prefix or options.prefix_messages):
             return await super()._warm(messages, options)
         return await asyncio.to_thread(self.prepare_prefix, messages, options, self.busy)
 

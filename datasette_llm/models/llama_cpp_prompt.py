@@ -3,6 +3,7 @@ and the tokens a prompt shares with a saved prefix state."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 MIN_PREFIX_TOKENS = 32  # shorter shared prefixes are not worth a file
@@ -42,6 +43,13 @@ def render_prompt(llama, formatter, messages, reply_prefix: str = ""):
     tokens = llama.tokenize(text.encode("utf-8"), add_bos=not rendered.added_special, special=True)
     stop = rendered.stop if isinstance(rendered.stop, list) else [rendered.stop] if rendered.stop else []
     return text, tokens, stop, rendered.stopping_criteria
+
+
+def shared_text(llama, formatter, messages, prompt: str, count: int) -> str:
+    """The start of `prompt` that the first `count` messages make, as rendered by the model's template (which
+    then opens the next turn: only the text both renderings share counts)."""
+    head = render_prompt(llama, formatter, messages[:count])[0]
+    return os.path.commonprefix([head, prompt])
 
 
 def prefix_tokens(llama, prompt: str, tokens: Sequence[int], prefix: str) -> list[int]:

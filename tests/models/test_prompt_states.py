@@ -156,3 +156,38 @@ def test_states_are_private_and_a_cache_that_cannot_be_written_costs_only_the_sa
     again = fresh(default_gguf, blocked)
     assert again.complete(messages(text, "How many owners?"), options(text)).text == expected
     again.close()
+
+
+def with_examples(text: str, examples, question: str) -> list[dict]:
+    """The schema prompt, examples as earlier turns, then the question (as ask/conversation.py builds it)."""
+    turns = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prefix_of(text) + examples[0][0]}]
+    for n, (asked, sql) in enumerate(examples):
+        if n:
+            turns.append({"role": "user", "content": f"Question: {asked}"})
+        turns.append({"role": "assistant", "content": f"```sql\n{sql};\n```"})
+    return turns + [{"role": "user", "content": f"Question: {question}"}]
+
+
+@pytest.mark.model
+def test_examples_kept_for_every_question_are_saved_with_the_schema_and_read_once(default_gguf, tmp_path):
+    """prefix_messages: the state after the schema and the kept examples is saved, so a later question (in a
+    restarted process too) reads only itself, and answers as if it had read everything."""
+    text = schema("repos")
+    examples = [
+        (f"How many repos have field {n} set?", f"select count(*) from repos where repos_field_{n} is not null")
+        for n in range(6)
+    ]
+    kept = ChatOptions(max_tokens=24, cache_slot="sql", prefix=prefix_of(text), prefix_messages=1 + 2 * len(examples))
+    first = fresh(default_gguf, tmp_path)
+    first.complete(with_examples(text, examples, "How many repos are there?"), kept)
+    assert len(list(tmp_path.glob("*.llstate"))) == 1  # schema and examples: the same for every question
+    after_examples = first.tokens_read
+
+    second = fresh(default_gguf, tmp_path)  # as after a restart
+    question = "How many repos have field 5 set?"
+    plain = LlamaCppChatModel("plain", default_gguf, n_ctx=2048)  # no saved states at all
+    expected = plain.complete(with_examples(text, examples, question), ChatOptions(max_tokens=24)).text
+    assert second.complete(with_examples(text, examples, question), kept).text == expected
+    assert second.tokens_read < 30 < after_examples // 2  # the question alone: the examples were loaded
+    for model in (plain, first, second):
+        model.close()
