@@ -19,6 +19,7 @@ class ScriptedModel(ChatModel):
         super().__init__("scripted", **kwargs)
         self.replies = list(replies)
         self.calls = []
+        self.options = []  # the ChatOptions of each call
         self.context = context
 
     def context_window(self):
@@ -29,6 +30,7 @@ class ScriptedModel(ChatModel):
 
     def _complete(self, messages, options, cancel: threading.Event):
         self.calls.append([dict(m) for m in messages])
+        self.options.append(options)
         if not self.replies:
             raise AssertionError("the scripted model ran out of replies")
         reply = self.replies.pop(0)

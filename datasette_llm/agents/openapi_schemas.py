@@ -200,7 +200,8 @@ SCHEMAS = {
                 "type": "array",
                 "items": {"type": "object"},
                 "description": "Trusted examples and canned queries the SQL prompt showed (question, sql, source, id, "
-                "score).",
+                "score, kept: whether it is kept for every question rather than chosen for this one), most like "
+                "the question first.",
             },
             "citations": {
                 "type": "array",

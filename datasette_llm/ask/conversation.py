@@ -22,12 +22,17 @@ def sql_prefix(schema: PromptSchema) -> str:
     return prompts.SQL_QUESTION.split("Question: {question}", 1)[0].format(schema=schema.text)
 
 
-def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict], shots: Sequence = ()) -> list[dict]:
-    """System + schema first (constant per database, so llama.cpp reuses the cached prefix), then the trusted
-    examples chosen for this question as earlier turns (most similar last), then the conversation's turns."""
+def sql_messages(
+    schema: PromptSchema, question: str, history: Sequence[dict], shots: Sequence = (), standing: Sequence = ()
+) -> list[dict]:
+    """System + schema first, then the examples kept for every question (`standing`, in their order): all of it
+    the same for every question on this schema, so its model state is saved and loaded (see shared_messages).
+    Then the examples chosen for this question as earlier turns (`shots`, best first: most similar last), then
+    the conversation's turns."""
     messages = [{"role": "system", "content": prompts.SQL_SYSTEM}]
     turns = [turn for turn in history if turn.get("sql")]
-    examples = [(shot.question, shot.sql) for shot in reversed(shots)]
+    examples = [(shot.question, shot.sql) for shot in standing]
+    examples += [(shot.question, shot.sql) for shot in reversed(shots)]
     first = examples[0][0] if examples else turns[0]["question"] if turns else question
     messages.append({"role": "user", "content": prompts.SQL_QUESTION.format(schema=schema.text, question=first)})
     if examples:
@@ -46,6 +51,13 @@ def sql_messages(schema: PromptSchema, question: str, history: Sequence[dict], s
             messages.append({"role": "assistant", "content": f"```sql\n{turn['sql']}\n```"})
         messages.append({"role": "user", "content": prompts.SQL_FOLLOWUP.format(question=question)})
     return messages
+
+
+def shared_messages(standing: Sequence) -> int:
+    """How many of sql_messages()'s messages are the same for every question when `standing` examples are kept:
+    the system prompt, the first user turn (schema and the first example's question) and the examples' turns up
+    to the last one's SQL. 0 without them: then sql_prefix() marks what is shared."""
+    return 1 + 2 * len(standing) if standing else 0
 
 
 @dataclass

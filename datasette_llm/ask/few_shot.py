@@ -1,10 +1,13 @@
-"""Few-shot stage: the trusted examples and canned queries most like the question go into the SQL prompt.
+"""Few-shot stage: the trusted examples and canned queries go into the SQL prompt as earlier turns.
 
-They follow the schema prefix (whose saved model state therefore still serves every question) and fit a
-token budget: every prompt token costs reading time. Each one chosen passes the guard against the tables this
-actor may see, so an example never shows the model, or the user (the result lists the examples used), a
-table the actor may not see. Similarity is the embedding model's cosine between the questions plus the share
-of the question's words the example's question has (DAIL-SQL picks examples by question similarity too).
+Two kinds, within two token budgets. Those kept for every question (standing(): canned queries, then trusted
+examples oldest first) follow the schema and belong to the prompt's saved prefix: the model reads them once per
+schema and actor, not once per question. Then, for a store too big to keep whole, the most similar of the others
+to this question (choose()), read with the question. Every prompt token costs reading time. Each one shown
+passes the guard against the tables this actor may see, so an example never shows the model, or the user (the
+result lists the examples shown), a table the actor may not see. Similarity is the embedding model's cosine
+between the questions plus the share of the question's words the example's question has (DAIL-SQL picks
+examples by question similarity too).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import takewhile
 
 import numpy as np
 
@@ -47,6 +51,8 @@ MIN_SCORE = 0.35
 # see count: examples of hidden tables took these places before they were left out, and which of an asker's
 # examples then went missing told that hidden ones like the question exist (an outside tester, session 17).
 MAX_CHECKED = 50
+# The examples kept in the saved prefix (standing()) are looked for among at most this many, in pool order.
+MAX_STANDING_CHECKED = 200
 # After a schema change the store's examples are checked again, about 18 ms each (1,500 took 27 s). A question
 # waits for that whole when the store holds at most RECHECK_WAIT_ALWAYS examples (its note then says which were
 # set aside), else RECHECK_WAIT_SECONDS at most, then goes on with the examples as they are. It uses no example
@@ -133,21 +139,75 @@ def choose(
     budget_tokens: int,
     limit: int,
     min_score: float = MIN_SCORE,
+    shown: Sequence[Shot] = (),
 ) -> list[Shot]:
     """The best examples that pass the guard for this actor, mention only names they may see (a teacher who may
-    see more wrote some of them), and fit the budget: at most `limit`, best first."""
-    from ..examples.check import names_within, schema_names
-
+    see more wrote some of them), and fit the budget: at most `limit`, best first. None of `shown` (the examples
+    the prompt keeps for every question) nor a query of theirs is chosen again."""
     chosen: list[Shot] = []
+    if limit <= 0:
+        return chosen
+    spent = 0
+    taken = {_key(shot) for shot in shown}
+    candidates = takewhile(lambda shot: shot.score >= min_score, (s for s in ranked if _key(s) not in taken))
+    seen = {shot.sql.lower() for shot in shown}
+    for shot, cost in _usable(candidates, schema, allowed, count_tokens, seen, MAX_CHECKED):
+        if spent + cost > budget_tokens:
+            continue  # a shorter one further down may still fit
+        seen.add(shot.sql.lower())
+        spent += cost
+        chosen.append(shot)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def standing(
+    pool: ShotPool,
+    *,
+    schema: SchemaInfo,
+    allowed: set[str],
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+) -> list[Shot]:
+    """The examples the SQL prompt keeps for every question: the canned queries, then the trusted examples oldest
+    first, each passing the same checks as choose(), while they fit the budget. They are the same for every
+    question an actor asks of a schema, so they belong to the prompt's saved prefix: the model reads them once,
+    not for every question (session 19: three examples chosen per question cost +3.0 s p50). In the order they
+    were added, a new example extends the saved prefix rather than changing it."""
+    if budget_tokens <= 0 or not pool:
+        return []
+    ordered = [shot for shot in pool.shots if shot.source == "canned"]
+    ordered += [shot for shot in pool.shots if shot.source != "canned"]
+    kept: list[Shot] = []
     spent = 0
     seen: set[str] = set()
+    for shot, cost in _usable(ordered, schema, allowed, count_tokens, seen, MAX_STANDING_CHECKED):
+        if spent + cost > budget_tokens:
+            break  # not a shorter one further down: a later example must not push an earlier one out
+        seen.add(shot.sql.lower())
+        spent += cost
+        kept.append(shot)
+    return kept
+
+
+def _key(shot: Shot) -> tuple[str, int | str | None]:
+    return (shot.source, shot.ref)
+
+
+def _usable(shots, schema: SchemaInfo, allowed: set[str], count_tokens, seen: set[str], max_checked: int):
+    """(example with its SQL as shown, its token cost) for each of `shots`, in order, that mentions only names this
+    actor may see, passes the guard against their tables, and is not a query in `seen`; at most `max_checked`
+    go through the guard (a few ms each)."""
+    from ..examples.check import names_within, schema_names
+
     names = schema_names(schema)
     checked = 0
-    for shot in ranked:
-        if len(chosen) >= limit or shot.score < min_score or checked >= MAX_CHECKED:
-            break
+    for shot in shots:
+        if checked >= max_checked:
+            return
         if shot.names is not None and not names_within(shot.names, names):
-            continue  # names this actor may not see (a set lookup): not counted against MAX_CHECKED
+            continue  # names this actor may not see (a set lookup): not counted against max_checked
         checked += 1
         guarded = check_select(shot.sql, schema, allowed_tables=allowed)
         if not isinstance(guarded, GuardedSQL):
@@ -155,13 +215,7 @@ def choose(
         sql = shown_sql(shot.sql)
         if sql.lower() in seen:
             continue
-        cost = count_tokens(render_shot(shot.question, sql))
-        if spent + cost > budget_tokens:
-            continue  # a shorter one further down may still fit
-        seen.add(sql.lower())
-        spent += cost
-        chosen.append(replace(shot, sql=sql))
-    return chosen
+        yield replace(shot, sql=sql), count_tokens(render_shot(shot.question, sql))
 
 
 def shown_sql(sql: str) -> str:
@@ -175,6 +229,27 @@ def render_shot(question: str, sql: str) -> str:
     return f"Question: {question}\n{sql};\n"
 
 
+@dataclass(frozen=True)
+class Shots:
+    """The examples in one question's SQL prompt: those kept for every question (in the saved prefix, in prompt
+    order) and those chosen for this one (after them, best first), each scored against this question."""
+
+    standing: tuple[Shot, ...] = ()
+    chosen: tuple[Shot, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.standing or self.chosen)
+
+    def __len__(self) -> int:
+        return len(self.standing) + len(self.chosen)
+
+    def to_json(self) -> list[dict]:
+        """What the result lists: every example the prompt showed, most like the question first."""
+        shown = [dict(shot.to_json(), kept=True) for shot in self.standing]
+        shown += [dict(shot.to_json(), kept=False) for shot in self.chosen]
+        return sorted(shown, key=lambda example: -example["score"])
+
+
 async def shots_for_question(
     pool: ShotPool,
     question: str,
@@ -185,23 +260,33 @@ async def shots_for_question(
     count_tokens: Callable[[str], int],
     budget_tokens: int,
     limit: int,
-) -> list[Shot]:
-    """Rank the pool against the question and choose what goes into the prompt (nothing for an empty pool)."""
-    if not pool or limit <= 0 or budget_tokens <= 0:
-        return []
+    standing_tokens: int = 0,
+) -> Shots:
+    """Rank the pool against the question; the examples kept for every question within `standing_tokens`, then
+    the most similar of the others within `budget_tokens` (nothing for an empty pool or a `limit` of 0)."""
+    if not pool or limit <= 0 or (budget_tokens <= 0 and standing_tokens <= 0):
+        return Shots()
     vector = None
     if embedder is not None and pool.vectors.shape[1]:
         vector = (await embedder.aembed([question]))[0]
     ranked = rank(pool, question, vector)
-    return await asyncio.to_thread(
-        choose,
-        ranked,
-        schema=schema,
-        allowed=allowed,
-        count_tokens=count_tokens,
-        budget_tokens=budget_tokens,
-        limit=limit,
-    )
+
+    def pick() -> Shots:
+        kept = standing(pool, schema=schema, allowed=allowed, count_tokens=count_tokens, budget_tokens=standing_tokens)
+        scores = {_key(shot): shot.score for shot in ranked}
+        kept = [replace(shot, score=scores.get(_key(shot), 0.0)) for shot in kept]
+        chosen = choose(
+            ranked,
+            schema=schema,
+            allowed=allowed,
+            count_tokens=count_tokens,
+            budget_tokens=budget_tokens,
+            limit=limit if budget_tokens > 0 else 0,
+            shown=kept,
+        )
+        return Shots(tuple(kept), tuple(chosen))
+
+    return await asyncio.to_thread(pick)
 
 
 # Vectors of canned queries' questions, which live in metadata, not in the store: (model, text) -> vector.

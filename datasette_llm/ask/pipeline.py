@@ -20,7 +20,8 @@ from ..sql.results import SchemaInfo
 from ..timing import Timings, clock
 from . import repairs
 from .answer import Answering, row_cap_note
-from .few_shot import Shot, ShotPool, load_pool, shots_for_question
+from .conversation import sql_prefix
+from .few_shot import ShotPool, Shots, load_pool, shots_for_question
 from .mend import Mending
 from .numbers import unverified_numbers
 from .question import check_question, normalise_history
@@ -32,6 +33,7 @@ from .write_sql import WritingSql
 EventCallback = Callable[[str, dict], Awaitable[None]]
 
 SCHEMA_SHARE = 0.6  # of the context window, at most, for the schema in the SQL prompt
+PROMPT_RESERVE = 2048  # tokens of the window left beside the schema and the kept examples: question, turns, reply
 
 
 class AskPipeline(WritingSql, Mending, Answering):
@@ -77,7 +79,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.citation_kind = "cited"  # or "matched": attributed by text overlap when the model gave no [n]
         self.candidates: list[Candidate] = []
         self.pool = examples  # None: the database's trusted examples and canned queries (ask/few_shot.py)
-        self.shots: list[Shot] = []  # the examples chosen for this question's SQL prompt
+        self.shots = Shots()  # the examples in this question's SQL prompt
 
     async def emit(self, stage: str, **data):
         if self.on_event is not None:
@@ -151,7 +153,8 @@ class AskPipeline(WritingSql, Mending, Answering):
             )
 
     async def choose_examples(self):
-        """The trusted examples and canned queries most like the question, for the SQL prompt (none: no cost)."""
+        """The trusted examples and canned queries for the SQL prompt: those kept for every question (when the
+        schema is whole, so its prefix is saved), then the most like the question of the others (none: no cost)."""
         limit = self.settings.few_shot_examples
         if limit <= 0:
             return
@@ -173,12 +176,22 @@ class AskPipeline(WritingSql, Mending, Answering):
                 count_tokens=self.model.count_tokens,
                 budget_tokens=self.settings.few_shot_budget_tokens,
                 limit=limit,
+                standing_tokens=await asyncio.to_thread(self.standing_tokens),
             )
         except ModelError as error:  # the embedding model is missing or failing: ask without examples
             self.notes.append(f"trusted examples were not used: {error}")
         if self.shots:
-            await self.emit("examples", examples=[shot.to_json() for shot in self.shots])
+            await self.emit("examples", examples=self.shots.to_json())
         self.timings.add("examples", started)
+
+    def standing_tokens(self) -> int:
+        """Tokens the examples kept for every question may take: none when the schema was cut to fit (the question
+        chose what stays, so no saved prefix serves another), and never more than the window leaves beside the
+        schema and PROMPT_RESERVE."""
+        if not sql_prefix(self.schema):
+            return 0
+        room = self.model.context_window() - self.model.count_tokens(self.schema.text) - PROMPT_RESERVE
+        return max(0, min(self.settings.few_shot_kept_tokens, room))
 
     async def without_examples(self):
         """The repair loop once more, without examples: the examples must never make a question fail that would
@@ -186,7 +199,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         failed every attempt for 5 of 194 questions that were answered without them (the repairs kept copying
         the examples' shape)."""
         used = len(self.shots)
-        self.shots = []
+        self.shots = Shots()
         self.notes.append(
             f"the queries written with {used} trusted example{'s' if used != 1 else ''} failed; "
             "they were written again without examples"
@@ -272,7 +285,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             citations=tuple({**p.to_json(), "how": self.citation_kind} for p in self.citations),
             passages=tuple(p.to_json() for p in self.passages),
             candidates=tuple(self.candidates),
-            examples=tuple(shot.to_json() for shot in self.shots),
+            examples=tuple(self.shots.to_json()),
             row_cap_hit=bool(result and result.hit_row_cap),
             limit_added=bool(guarded and guarded.limit_added),
         )

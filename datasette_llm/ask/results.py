@@ -77,7 +77,7 @@ class AskResult:
     citations: tuple[dict, ...] = ()
     passages: tuple[dict, ...] = ()
     candidates: tuple[Candidate, ...] = ()
-    examples: tuple[dict, ...] = ()  # the trusted examples and canned queries the SQL prompt showed
+    examples: tuple[dict, ...] = ()  # the trusted examples and canned queries the SQL prompt showed (Shots.to_json)
     row_cap_hit: bool = False  # the query returned more rows than were fetched (`truncated` also covers fitting)
     limit_added: bool = False  # the guard added `LIMIT max_rows + 1` (sql.execute.guard_limit) to the SQL
 

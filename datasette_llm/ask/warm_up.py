@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..config import settings_for
 from ..models import ChatModel, ChatOptions, chat_model_for
@@ -145,12 +146,18 @@ async def warm_database(datasette, database: str, model: ChatModel) -> bool:
     """Save the state after `database`'s SQL prompt prefix, as an anonymous visitor would see the schema."""
     pipeline = AskPipeline(datasette, database, "warm-up", model=model)
     await pipeline.prepare()
-    prefix = sql_prefix(pipeline.schema)
-    if not prefix:
+    if not sql_prefix(pipeline.schema):
         return False
-    options = ChatOptions(max_tokens=1, cache_slot="sql", prefix=prefix)
-    messages = sql_messages(pipeline.schema, "", ())
+    messages, options = await shared_prompt(pipeline)
     return model.prepare_prefix(messages, options, lambda: not quiet(model))
+
+
+async def shared_prompt(pipeline: AskPipeline) -> tuple[list[dict], ChatOptions]:
+    """The SQL prompt of a question not yet asked and the options that mark its shared start: the schema and the
+    examples kept for every question, as the pipeline's actor would be shown them."""
+    await pipeline.choose_examples()
+    messages = sql_messages(pipeline.schema, "", (), (), pipeline.shots.standing)  # no question: it ends shared
+    return messages, replace(pipeline.sql_request()[1], max_tokens=1)
 
 
 async def warm_up(
@@ -162,5 +169,4 @@ async def warm_up(
     if not pipeline.model.prompt_cache:
         return False
     await pipeline.prepare()
-    options = ChatOptions(max_tokens=1, cache_slot="sql", prefix=sql_prefix(pipeline.schema))
-    return await pipeline.model.warm(sql_messages(pipeline.schema, "", ()), options)
+    return await pipeline.model.warm(*await shared_prompt(pipeline))

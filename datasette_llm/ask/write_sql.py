@@ -13,7 +13,7 @@ from ..sql.replies import close_fence, extract_sql, statement_written
 from ..sql.results import GuardedSQL
 from ..timing import clock
 from . import repairs
-from .conversation import SQL_REPLY_START, SqlConversation, sql_messages, sql_prefix
+from .conversation import SQL_REPLY_START, SqlConversation, shared_messages, sql_messages, sql_prefix
 from .repairs.value_hints import looks_empty
 from .results import Attempt, Candidate, MendedRun, Outcome
 from .sql_vote import choose, result_signature
@@ -57,12 +57,13 @@ class WritingSql:
 
     def sql_request(self) -> tuple[list[dict], ChatOptions]:
         """The first SQL prompt of this question and its greedy options (voting samples from the same)."""
-        messages = sql_messages(self.schema, self.question, self.history, self.shots)
+        messages = sql_messages(self.schema, self.question, self.history, self.shots.chosen, self.shots.standing)
         options = ChatOptions(
             max_tokens=self.settings.sql_max_tokens,
             temperature=0.0,
             cache_slot="sql",
             prefix=sql_prefix(self.schema),
+            prefix_messages=shared_messages(self.shots.standing),
             reply_prefix=SQL_REPLY_START,
             complete_when=statement_written,
         )

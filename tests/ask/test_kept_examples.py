@@ -1,0 +1,217 @@
+"""Examples kept for every question: they belong to the SQL prompt's saved prefix, so they must be the same for
+every question an actor asks, stable when the store grows, and never more than the actor may see."""
+
+import numpy as np
+import pytest
+from ask_helpers import ScriptedModel, make_pets_db, sql_reply
+from datasette.app import Datasette
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from datasette_llm.ask.conversation import shared_messages, sql_messages
+from datasette_llm.ask.few_shot import Shot, ShotPool, Shots, choose, rank, render_shot, standing
+from datasette_llm.ask.pipeline import ask
+from datasette_llm.ask.schema import PromptSchema
+from datasette_llm.sql.guard import check_select
+from datasette_llm.sql.results import GuardedSQL, SchemaInfo
+
+SCHEMA = SchemaInfo(tables={"dogs": ("id", "name", "age", "owner_id"), "owners": ("id", "name")})
+FULL = SchemaInfo(tables={**SCHEMA.tables, "secret": ("id", "code")})
+ALLOWED = {"dogs", "owners"}
+
+
+def tokens(text):
+    return (len(text) + 3) // 4
+
+
+def kept(pool, budget=1000, schema=SCHEMA, allowed=ALLOWED):
+    return standing(pool, schema=schema, allowed=allowed, count_tokens=tokens, budget_tokens=budget)
+
+
+def test_canned_queries_come_first_then_stored_examples_in_their_order_until_one_does_not_fit():
+    pool = ShotPool(
+        [
+            Shot("Ages?", "select age from dogs", "example", 1),
+            Shot(
+                "Dog names and the names of their owners, ordered?",
+                "select d.name, o.name from dogs d join owners o on o.id = d.owner_id order by d.name, o.name",
+                "example",
+                2,
+            ),
+            Shot("Ids?", "select id from owners", "example", 3),
+            Shot("Owner names", "select name from owners", "canned", "owner_names"),
+        ]
+    )
+    assert [s.ref for s in kept(pool)] == ["owner_names", 1, 2, 3]
+    small = sum(tokens(render_shot(s.question, s.sql)) for s in pool.shots if s.ref in (1, "owner_names"))
+    # Example 2 does not fit: 3 would, but then a longer example removed would change what follows it.
+    assert [s.ref for s in kept(pool, budget=small + 5)] == ["owner_names", 1]
+    assert kept(pool, budget=0) == [] and kept(ShotPool([])) == []
+
+
+def test_kept_examples_pass_the_guard_for_this_actor_and_are_shown_once():
+    pool = ShotPool(
+        [
+            Shot("Codes?", "select code from secret", "example", 1),  # hidden from this actor
+            Shot("Drop", "drop table dogs", "example", 2),
+            Shot("Ages?", "select age -- note\nfrom dogs;", "example", 3),
+            Shot("Ages again?", "SELECT age FROM dogs", "example", 4),  # the same query as 3, once is enough
+            Shot("Nope", "select nope from owners", "example", 5),
+            Shot("Codes, as its author saw them", "select 1", "example", 6, names='["secret"]'),
+        ]
+    )
+    assert [(s.ref, s.sql) for s in kept(pool)] == [(3, "select age from dogs")]
+    assert [s.ref for s in kept(pool, schema=FULL, allowed=ALLOWED | {"secret"})] == [1, 3, 6]
+
+
+def test_choose_never_repeats_a_kept_example_or_its_query():
+    shown = [Shot("Ages?", "select age from dogs", "example", 1, 0.9)]
+    ranked = [
+        Shot("Ages?", "select age from dogs", "example", 1, 0.9),
+        Shot("Ages of all dogs?", "SELECT age FROM dogs;", "example", 2, 0.8),
+        Shot("Names?", "select name from dogs", "example", 3, 0.7),
+    ]
+    chosen = choose(
+        ranked, schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=1000, limit=3, shown=shown
+    )
+    assert [s.ref for s in chosen] == [3]
+
+
+def test_the_result_lists_every_example_shown_most_like_the_question_first():
+    shots = Shots(
+        standing=(Shot("a", "select 1", "example", 1, 0.2), Shot("b", "select 2", "canned", "q", 0.9)),
+        chosen=(Shot("c", "select 3", "example", 3, 0.5),),
+    )
+    listed = shots.to_json()
+    assert [(e["id"], e["kept"]) for e in listed] == [("q", True), (3, False), (1, True)]
+    assert len(shots) == 3 and shots and not Shots()
+
+
+# --- generated pools: what the saved prefix depends on ----------------------------------------------
+
+COLUMNS = {"dogs": ["id", "name", "age", "owner_id"], "owners": ["id", "name"], "secret": ["id", "code"]}
+queries = st.builds(
+    lambda table, column, limit: (
+        f"select {column if column in COLUMNS[table] else 'nope'} from {table}" + (f" limit {limit}" if limit else "")
+    ),
+    st.sampled_from(sorted(COLUMNS)),
+    st.sampled_from(["id", "name", "age", "code", "owner_id"]),
+    st.integers(0, 3),
+)
+shots_strategy = st.lists(
+    st.tuples(st.text("abc dogs ages?", min_size=1, max_size=30), queries, st.booleans()), max_size=12
+)
+
+
+def pool_of(items, start=0):
+    return ShotPool(
+        [
+            Shot(question, sql, "canned" if canned else "example", f"c{n}" if canned else n)
+            for n, (question, sql, canned) in enumerate(items, start)
+        ]
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(shots_strategy, shots_strategy, st.integers(0, 200))
+def test_a_store_that_grows_keeps_what_it_kept_so_the_saved_prefix_still_serves(before, added, budget):
+    """Stored examples added later never change the examples kept before them: the prompt only grows at the end,
+    and the model state saved after the old examples stays the start of the new prompt."""
+    old_pool = pool_of([item for item in before if not item[2]])
+    grown = pool_of([item for item in before if not item[2]] + [item for item in added if not item[2]])
+    assert kept(grown, budget)[: len(kept(old_pool, budget))] == kept(old_pool, budget)
+
+
+@settings(max_examples=150, deadline=None)
+@given(shots_strategy, st.integers(0, 200), st.sampled_from([ALLOWED, {"dogs"}, ALLOWED | {"secret"}]))
+def test_kept_examples_are_within_the_budget_and_what_the_guard_allows(items, budget, allowed):
+    schema = SchemaInfo(tables={name: tuple(cols) for name, cols in COLUMNS.items() if name in allowed})
+    result = kept(pool_of(items), budget, schema=schema, allowed=allowed)
+    assert sum(tokens(render_shot(s.question, s.sql)) for s in result) <= budget
+    for shot in result:
+        assert isinstance(check_select(shot.sql, schema, allowed_tables=allowed), GuardedSQL)
+        assert not any(table in shot.sql.split() for table in set(COLUMNS) - allowed)
+    assert len({s.sql.lower() for s in result}) == len(result)
+    canned = [s.source == "canned" for s in result]
+    assert canned == sorted(canned, reverse=True)  # canned queries first
+
+
+@settings(max_examples=100, deadline=None)
+@given(shots_strategy, st.text("abc dogs ages?", min_size=1, max_size=20), st.text("xyz?", min_size=1, max_size=20))
+def test_the_shared_messages_are_the_same_whatever_the_question_and_its_chosen_examples(items, first, second):
+    """Oracle for the saved prefix: two questions' prompts agree on every shared message, and the shared
+    messages end with the last kept example's SQL."""
+    schema = PromptSchema(database="pets", text="CREATE TABLE dogs (id INTEGER, age INTEGER);", tables=("dogs",))
+    pool = pool_of(items)
+    standing_shots = kept(pool, 150)
+    prompts = []
+    for question in (first, second):
+        chosen = choose(
+            rank(pool, question, None),
+            schema=SCHEMA,
+            allowed=ALLOWED,
+            count_tokens=tokens,
+            budget_tokens=60,
+            limit=2,
+            min_score=0.0,
+            shown=standing_shots,
+        )
+        prompts.append(sql_messages(schema, question, (), chosen, standing_shots))
+    count = shared_messages(standing_shots)
+    assert prompts[0][:count] == prompts[1][:count]
+    assert len(prompts[0]) > count and prompts[0][-1]["content"].endswith(f"Question: {first}")
+    if standing_shots:
+        assert prompts[0][count - 1] == {"role": "assistant", "content": f"```sql\n{standing_shots[-1].sql};\n```"}
+    else:
+        assert count == 0
+
+
+# --- through Ask ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return make_pets_db(tmp_path / "pets.db")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("actor", [None, {"id": "admin"}])
+async def test_ask_keeps_examples_in_the_shared_prompt_only_as_far_as_the_actor_may_see(db_path, actor):
+    database = {"tables": {"secret": {"allow": {"id": "admin"}}}}
+    try:
+        datasette = Datasette([str(db_path)], config={"databases": {"pets": database}})
+    except TypeError:  # Datasette 0.65: permissions live in metadata
+        datasette = Datasette([str(db_path)], metadata={"databases": {"pets": database}})
+    pool = ShotPool(
+        [
+            Shot("What is the code?", "select code from secret", "example", 1),
+            Shot("How old is Rex?", "select age from dogs where name = 'Rex'", "example", 2),
+            Shot("Who owns dogs?", "select name from owners", "example", 3),
+        ],
+        np.zeros((3, 0), dtype=np.float32),
+    )
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")] * 2)
+    for question in ("How old is Fido?", "Who is the oldest dog?"):
+        result = await ask(datasette, "pets", question, actor=actor, model=model, sql_only=True, examples=pool)
+        assert result.ok
+    expected = [1, 2, 3] if actor else [2, 3]
+    assert sorted(e["id"] for e in result.examples if e["kept"]) == expected
+    first, second = model.calls
+    count = model.options[0].prefix_messages
+    assert count == 1 + 2 * len(expected) == model.options[1].prefix_messages
+    assert first[:count] == second[:count] and first[count:] != second[count:]
+    assert ("secret" in str(first)) == bool(actor)
+
+
+@pytest.mark.asyncio
+async def test_a_schema_cut_to_fit_keeps_no_examples_in_the_prompt_start(db_path, monkeypatch):
+    """A cut schema depends on the question, so no saved prefix serves another: the examples then are only the
+    ones chosen for the question, within their own budget."""
+    monkeypatch.setattr("datasette_llm.ask.pipeline.SCHEMA_SHARE", 0.01)  # about 80 tokens: a table or two
+    datasette = Datasette([str(db_path)])
+    pool = ShotPool([Shot("How old is the dog Fido?", "select age from dogs where name = 'Fido'", "example", 2)])
+    model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+    result = await ask(datasette, "pets", "How old is Fido?", model=model, sql_only=True, examples=pool)
+    assert result.ok and model.options[0].prefix == ""  # the schema was cut: nothing is saved
+    assert model.options[0].prefix_messages == 0
+    assert [(e["id"], e["kept"]) for e in result.examples] == [(2, False)]
