@@ -12,11 +12,20 @@ validation, repair loop. Baseline: the same model and weights, one prompt in Qwe
 layout (CREATE TABLE + 3 example rows + question), no validation, no repair; its SQL runs as written.
 Each has its own llama.cpp context so both keep their cached schema prefix.
 
---examples (issue 17): per database, all its questions are split into two folds (alternately, so the paraphrases
-Spider lists next to each other fall in different folds); each question asked (all, or --limit's share) is asked
-with the other fold's questions and gold SQL as trusted examples, and once without examples, one after the
-other. An example whose gold SQL is the question's own query (a paraphrase) is never used: that would be
-copying, not learning. No baseline then.
+--examples (issue 17): per database, all its questions are split into two folds. Each question asked (all, or
+--limit's share) is asked with the other fold's questions and gold SQL as trusted examples, and once without
+examples, one after the other; with --compare-chosen also with the examples chosen per question only
+(`few_shot_kept_tokens` 0, as before session 20). An example whose gold SQL is the question's own query (a
+paraphrase) is never used: that would be copying, not learning. Two ways to fold:
+  --folds alternate (default, sessions 9-19): questions alternate, so the paraphrases Spider lists next to each
+    other fall in different folds; the pool then holds one paraphrase of nearly every other query of the
+    database, and each question's own is taken out, so the pool differs from question to question: the examples
+    kept for every question then differ too, and their saved prompt state serves only part of the next question.
+  --folds query: the distinct gold queries alternate and a query's paraphrases stay in its fold, so no pool holds
+    an asked question's query and the pool is the same for every question of a fold, as a store's examples are
+    for every question of a database; it holds only half of the database's queries.
+Before a database's questions are timed, the prompt prefixes every arm uses are read and saved, as `datasette
+serve` does at start-up (warm_up.py); the seconds that took are reported apart. No baseline then.
 
 Scoring follows test-suite-sql-eval: result multisets compared, row order only when the gold SQL has
 ORDER BY, column order ignored, DISTINCT ignored, a failing query scores 0.
@@ -34,6 +43,7 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,17 +163,49 @@ def _query_key(sql: str) -> str:
     return re.sub(r"\s*([(),=<>])\s*", r"\1", re.sub(r"\s+", " ", sql)).strip()
 
 
-def fold_pools(items, vectors):
-    """Per fold (a question's place in its database's list, odd or even), the other fold's questions and gold SQL
-    as a pool of trusted examples: with --limit too, the pool holds every question of the other fold."""
+def folds_by_query(items) -> list[int]:
+    """Each question's fold (0 or 1): the distinct gold queries alternate, in the order first seen, and every
+    paraphrase of a query (same_query) goes with it, so no fold's question has its own query in the other fold."""
+    fold_of_query: dict[str, int] = {}
+    folds = []
+    for _, q in items:
+        key = _query_key(q["query"])
+        if key not in fold_of_query:
+            fold_of_query[key] = len(fold_of_query) % 2
+        folds.append(fold_of_query[key])
+    return folds
+
+
+def folds_alternate(items) -> list[int]:
+    """Each question's fold by its place in its database's list, odd or even."""
+    return [place % 2 for place in range(len(items))]
+
+
+def fold_pools(items, vectors, folds):
+    """Per fold, the other fold's questions and gold SQL as a pool of trusted examples (in the database's order):
+    with --limit too, the pool holds every question of the other fold."""
     from datasette_llm.ask.few_shot import Shot, ShotPool
 
     pools = {}
     for fold in (0, 1):
-        other = [n for n in range(len(items)) if n % 2 != fold]
+        other = [n for n in range(len(items)) if folds[n] != fold]
         shots = [Shot(items[n][1]["question"], items[n][1]["query"], "example", items[n][0]) for n in other]
         pools[fold] = ShotPool(shots, vectors[other])
     return pools
+
+
+async def warm_prefix(datasette, db_id, model, settings, pool) -> float:
+    """Read and save the SQL prompt prefix a question on `db_id` with `pool` uses (schema and kept examples), as
+    the server's warm-up does; the seconds it took."""
+    from datasette_llm.ask.pipeline import AskPipeline
+    from datasette_llm.ask.warm_up import shared_prompt
+
+    started = time.perf_counter()
+    pipeline = AskPipeline(datasette, db_id, "warm-up", model=model, settings=settings, examples=pool)
+    await pipeline.prepare()
+    messages, options = await shared_prompt(pipeline)
+    await asyncio.to_thread(model.prepare_prefix, messages, options)
+    return time.perf_counter() - started
 
 
 # --- the two systems -------------------------------------------------------------------------------
@@ -238,9 +280,11 @@ async def run(args) -> dict:
             "sql_candidates": args.candidates,
             **({"few_shot_examples": args.few_shot_examples} if args.few_shot_examples is not None else {}),
             **({"few_shot_budget_tokens": args.few_shot_budget} if args.few_shot_budget is not None else {}),
+            **({"few_shot_kept_tokens": args.few_shot_kept} if args.few_shot_kept is not None else {}),
         },
         {},
     )
+    chosen_settings = replace(settings, few_shot_kept_tokens=0)  # --compare-chosen: per question only
     method_model = chat_model_for(settings)
     baseline_model = LlamaCppChatModel(
         "baseline", settings.models_dir / CHAT_GGUF.relative_path, n_ctx=settings.n_ctx, timeout=600, queue_limit=10
@@ -251,6 +295,7 @@ async def run(args) -> dict:
     no_examples = ShotPool([])  # never the examples a user may have stored for a database of the same name
     embedder = embedding_model_for(settings) if args.examples else None
     records = []
+    warm_ups: list[dict] = []
     for db_id, items in by_db.items():
         path = SPIDER / "database" / db_id / f"{db_id}.sqlite"
         datasette = Datasette(immutables=[str(path)], settings={"sql_time_limit_ms": 10000})
@@ -258,12 +303,24 @@ async def run(args) -> dict:
         if args.examples:
             every = every_question[db_id]
             vectors = await embedder.aembed([q["question"] for _, q in every])
-            pools = fold_pools(every, vectors)
-            fold_of = {index: place % 2 for place, (index, _) in enumerate(every)}
+            folds = folds_by_query(every) if args.folds == "query" else folds_alternate(every)
+            pools = fold_pools(every, vectors, folds)
+            fold_of = {index: folds[place] for place, (index, _) in enumerate(every)}
+            arms = [("method", settings, None), ("examples", settings, pools)]
+            if args.compare_chosen:
+                arms.append(("chosen", chosen_settings, pools))
+            for key, arm_settings, arm_pools in arms:  # as the server's start-up warm-up would
+                for pool in arm_pools.values() if arm_pools else [no_examples]:
+                    seconds = await warm_prefix(datasette, db_id, method_model, arm_settings, pool)
+                    warm_ups.append({"db": db_id, "arm": key, "seconds": round(seconds, 2)})
             for index, q in items:
-                pool = pools[fold_of[index]].without(lambda shot, gold=q["query"]: same_query(shot.sql, gold))
+                full = pools[fold_of[index]]
+                pool = full.without(lambda shot, gold=q["query"]: same_query(shot.sql, gold))
+                if args.folds == "query":
+                    assert len(pool) == len(full), "the folds by query leave no paraphrase in the other fold"
                 record = {"index": index, "db": db_id, "question": q["question"], "gold": q["query"]}
-                for key, examples in (("method", no_examples), ("examples", pool)):
+                for key, arm_settings, arm_pools in arms:
+                    examples = pool if arm_pools else no_examples
                     started = time.perf_counter()
                     try:
                         result = await ask(
@@ -271,7 +328,7 @@ async def run(args) -> dict:
                             db_id,
                             q["question"],
                             model=method_model,
-                            settings=settings,
+                            settings=arm_settings,
                             sql_only=True,
                             examples=examples,
                         )
@@ -283,18 +340,17 @@ async def run(args) -> dict:
                     record[f"{key}_s"] = round(time.perf_counter() - started, 2)
                     record[f"{key}_prompt_tokens"] = tokens.get("sql_prompt", 0)
                     record[f"{key}_error"] = error
-                    if key == "examples":
-                        record["examples_used"] = [shot["id"] for shot in used]
-                        record["examples_scores"] = [shot["score"] for shot in used]
+                    if key != "method":
+                        record[f"{key}_used"] = [shot["id"] for shot in used]
+                        record[f"{key}_kept"] = sum(1 for shot in used if shot.get("kept"))
+                        record[f"{key}_scores"] = [shot["score"] for shot in used]
                         record["pool_size"] = len(pool)
                 records.append(record)
                 if args.verbose:
-                    print(
-                        f"[{len(records)}] {db_id} without={int(record['method_ok'])} "
-                        f"with={int(record['examples_ok'])} {record['method_s']:.1f}s/{record['examples_s']:.1f}s "
-                        f"shots={len(record['examples_used'])} | {q['question'][:60]}",
-                        flush=True,
+                    arms_text = " ".join(
+                        f"{key}={int(record[f'{key}_ok'])}/{record[f'{key}_s']:.1f}s" for key, _, _ in arms
                     )
+                    print(f"[{len(records)}] {db_id} {arms_text} | {q['question'][:60]}", flush=True)
             Path(args.out + ".partial").write_text(json.dumps({"records": records}))
             continue
         tables = await load_tables(datasette, db_id, None)
@@ -364,7 +420,10 @@ async def run(args) -> dict:
             "examples": bool(args.examples),
             "few_shot_examples": settings.few_shot_examples,
             "few_shot_budget_tokens": settings.few_shot_budget_tokens,
+            "few_shot_kept_tokens": settings.few_shot_kept_tokens,
+            "folds": args.folds if args.examples else None,
         },
+        "warm_ups": warm_ups,
     }
 
 
@@ -399,27 +458,43 @@ def report_examples(data: dict) -> str:
     """Ask with trusted examples against Ask without, on the same questions in the same run."""
     records = data["records"]
     settings = data["settings"]
+    arms = [("examples", "with")] + ([("chosen", "chosen")] if "chosen_ok" in records[0] else [])
     lines = [
-        f"Spider dev (open part), trusted examples from the other fold: {len(records)} questions, model "
-        f"{settings['model']}, up to {settings['few_shot_examples']} examples in {settings['few_shot_budget_tokens']} "
-        "tokens",
-        *accuracy_table(records, ("method_ok", "without EX"), ("examples_ok", "with EX"), "with - without"),
+        f"Spider dev (open part), trusted examples from the other fold ({settings.get('folds') or 'alternate'}): "
+        f"{len(records)} questions, model "
+        f"{settings['model']}; with: examples kept for every question in {settings.get('few_shot_kept_tokens', 0)} "
+        f"tokens, then up to {settings['few_shot_examples']} chosen per question in "
+        f"{settings['few_shot_budget_tokens']} tokens; chosen: the chosen ones only",
     ]
-    fixed = sum(1 for r in records if r["examples_ok"] and not r["method_ok"])
-    broken = sum(1 for r in records if r["method_ok"] and not r["examples_ok"])
-    lines.append(f"examples fixed {fixed} questions and broke {broken}")
-    for key, label in (("method", "without"), ("examples", "with")):
+    for key, label in arms:
+        lines += accuracy_table(
+            records, ("method_ok", "without EX"), (f"{key}_ok", f"{label} EX"), f"{label} - without"
+        )
+        fixed = sum(1 for r in records if r[f"{key}_ok"] and not r["method_ok"])
+        broken = sum(1 for r in records if r["method_ok"] and not r[f"{key}_ok"])
+        lines.append(f"{label}: examples fixed {fixed} questions and broke {broken}")
+    for key, label in [("method", "without")] + arms:
         seconds = [r[f"{key}_s"] for r in records]
         tokens = [r[f"{key}_prompt_tokens"] for r in records]
         lines.append(
             f"{label:<8} seconds per question: p50 {pct(seconds, 50):.2f}  p95 {pct(seconds, 95):.2f}  "
             f"mean {statistics.mean(seconds):.2f}; SQL prompt tokens per question: mean {statistics.mean(tokens):.0f}"
         )
-    used = [len(r["examples_used"]) for r in records]
-    lines.append(
-        f"examples shown per question: mean {statistics.mean(used):.2f} (pool per question: mean "
-        f"{statistics.mean(r['pool_size'] for r in records):.1f})"
-    )
+    for key, label in arms:
+        used = [len(r[f"{key}_used"]) for r in records]
+        kept = [r.get(f"{key}_kept", 0) for r in records]
+        lines.append(
+            f"{label}: examples shown per question: mean {statistics.mean(used):.2f}, of them kept for every "
+            f"question {statistics.mean(kept):.2f} (pool per question: mean "
+            f"{statistics.mean(r['pool_size'] for r in records):.1f})"
+        )
+    warm_ups = data.get("warm_ups") or []
+    for key in dict.fromkeys(w["arm"] for w in warm_ups):
+        seconds = [w["seconds"] for w in warm_ups if w["arm"] == key]
+        lines.append(
+            f"prefixes read before timing ({key}): {len(seconds)}, seconds each: median "
+            f"{statistics.median(seconds):.1f}, max {max(seconds):.1f} (a server reads them once, at start-up)"
+        )
     return "\n".join(lines)
 
 
@@ -509,6 +584,18 @@ def main() -> int:
     )
     parser.add_argument("--few-shot-examples", type=int, help="with --examples: the few_shot_examples setting")
     parser.add_argument("--few-shot-budget", type=int, help="with --examples: the few_shot_budget_tokens setting")
+    parser.add_argument("--few-shot-kept", type=int, help="with --examples: the few_shot_kept_tokens setting")
+    parser.add_argument(
+        "--folds",
+        choices=("alternate", "query"),
+        default="alternate",
+        help="with --examples: how the questions are split (see above)",
+    )
+    parser.add_argument(
+        "--compare-chosen",
+        action="store_true",
+        help="with --examples: a third arm, the examples chosen per question only (few_shot_kept_tokens 0)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))
     parser.add_argument(
@@ -526,7 +613,7 @@ def main() -> int:
                     SPIDER / "database" / r["db"] / f"{r['db']}.sqlite", r["gold"]
                 )
         if saved["settings"].get("examples"):
-            print(report_examples({"records": records, "settings": saved["settings"]}))
+            print(report_examples({**saved, "records": records}))
             return 0
         print(report({"records": records, "settings": saved["settings"]}))
         return 0
