@@ -1,6 +1,8 @@
 """Examples kept for every question: they belong to the SQL prompt's saved prefix, so they must be the same for
 every question an actor asks, stable when the store grows, and never more than the actor may see."""
 
+import sqlite3
+
 import numpy as np
 import pytest
 from ask_helpers import ScriptedModel, make_pets_db, sql_reply
@@ -215,3 +217,40 @@ async def test_a_schema_cut_to_fit_keeps_no_examples_in_the_prompt_start(db_path
     assert result.ok and model.options[0].prefix == ""  # the schema was cut: nothing is saved
     assert model.options[0].prefix_messages == 0
     assert [(e["id"], e["kept"]) for e in result.examples] == [(2, False)]
+
+
+@pytest.mark.model
+@pytest.mark.asyncio
+@pytest.mark.timeout(600)
+async def test_with_the_real_model_kept_examples_are_read_once_for_every_question(db_path, chat_model):
+    """The default local model: a question after the first loads the schema and the kept examples instead of
+    reading them, and what it writes still answers the question from the database."""
+    datasette = Datasette([str(db_path)])
+    pool = ShotPool(
+        [
+            Shot("How old is Rex?", "select age from dogs where name = 'Rex'", "example", 1),
+            Shot(
+                "Who owns Rex?",
+                "select owners.name from dogs join owners on owners.id = dogs.owner_id where dogs.name = 'Rex'",
+                "example",
+                2,
+            ),
+            Shot(
+                "How many dogs does each owner have?",
+                "select owners.name, count(*) from owners join dogs on dogs.owner_id = owners.id group by owners.name",
+                "example",
+                3,
+            ),
+            Shot("List the owners", "select name from owners order by name", "example", 4),
+        ],
+        np.zeros((4, 0), dtype=np.float32),
+    )
+    first = await ask(datasette, "pets", "How many owners are there?", model=chat_model, sql_only=True, examples=pool)
+    assert first.ok and [list(r) for r in first.rows] == [[2]] and sum(e["kept"] for e in first.examples) == 4
+    read_before = chat_model.tokens_read
+    second = await ask(
+        datasette, "pets", "What is the age of the oldest dog?", model=chat_model, sql_only=True, examples=pool
+    )
+    oldest = max(row[0] for row in sqlite3.connect(db_path).execute("select age from dogs"))
+    assert second.ok and [list(r) for r in second.rows] == [[oldest]]
+    assert chat_model.tokens_read - read_before < 80 < second.tokens["sql_prompt"] // 4  # the question alone
