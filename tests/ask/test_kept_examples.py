@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from ask_helpers import ScriptedModel, make_pets_db, sql_reply
 from datasette.app import Datasette
+from datasette_versions import DATASETTE_1
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -179,11 +180,8 @@ def db_path(tmp_path):
 @pytest.mark.asyncio
 @pytest.mark.parametrize("actor", [None, {"id": "admin"}])
 async def test_ask_keeps_examples_in_the_shared_prompt_only_as_far_as_the_actor_may_see(db_path, actor):
-    database = {"tables": {"secret": {"allow": {"id": "admin"}}}}
-    try:
-        datasette = Datasette([str(db_path)], config={"databases": {"pets": database}})
-    except TypeError:  # Datasette 0.65: permissions live in metadata
-        datasette = Datasette([str(db_path)], metadata={"databases": {"pets": database}})
+    blocks = {"databases": {"pets": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
+    datasette = Datasette([str(db_path)], **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}))
     pool = ShotPool(
         [
             Shot("What is the code?", "select code from secret", "example", 1),
