@@ -252,3 +252,21 @@ async def test_with_the_real_model_kept_examples_are_read_once_for_every_questio
     oldest = max(row[0] for row in sqlite3.connect(db_path).execute("select age from dogs"))
     assert second.ok and [list(r) for r in second.rows] == [[oldest]]
     assert chat_model.tokens_read - read_before < 80 < second.tokens["sql_prompt"] // 4  # the question alone
+
+
+@pytest.mark.asyncio
+async def test_hidden_canned_queries_never_take_the_places_of_visible_ones(db_path):
+    """An outside tester (session 20): with 201 admin-only canned queries listed first, a public one was cut from
+    every asker's examples on 0.65 (the first 200 were taken, then filtered), telling that hidden ones exist."""
+    from datasette_llm.permissions import MAX_CANNED_QUERIES, visible_canned_queries
+
+    queries = {
+        f"hq_{n}": {"sql": f"select code from secret where id = {n}", "allow": {"id": "admin"}}
+        for n in range(MAX_CANNED_QUERIES + 1)
+    }
+    queries["dog_names"] = {"sql": "select name from dogs", "title": "Names of the dogs"}
+    blocks = {"databases": {"pets": {"queries": queries}}}
+    datasette = Datasette([str(db_path)], **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}))
+    assert [q["name"] for q in await visible_canned_queries(datasette, None, "pets")] == ["dog_names"]
+    admin = await visible_canned_queries(datasette, {"id": "admin"}, "pets")
+    assert len(admin) == MAX_CANNED_QUERIES and "dog_names" not in [q["name"] for q in admin]
