@@ -270,3 +270,35 @@ async def test_hidden_canned_queries_never_take_the_places_of_visible_ones(db_pa
     assert [q["name"] for q in await visible_canned_queries(datasette, None, "pets")] == ["dog_names"]
     admin = await visible_canned_queries(datasette, {"id": "admin"}, "pets")
     assert len(admin) == MAX_CANNED_QUERIES and "dog_names" not in [q["name"] for q in admin]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How many staff notes are there?",
+        "Count the STAFF NOTES",
+        "select count(*) from notes where kind = 'staff notes'",
+        "Sum the hr-bonus sheet",
+        "What is in hr bonus?",
+        "Rows of pay.roll",
+    ],
+)
+def test_a_name_of_several_words_is_recorded_however_the_text_separates_them(text):
+    """An outside tester (session 20): unquoted names of more than one word were not recorded in an example's
+    names, so its text reached askers who may not see the table it names."""
+    from datasette_llm.examples.check import names_text, names_within, schema_names
+
+    author = SchemaInfo(
+        tables={"notes": ("id", "kind"), "staff notes": ("id",), "hr-bonus": ("id",), "pay.roll": ("id",)}
+    )
+    asker = SchemaInfo(tables={"notes": ("id", "kind")})
+    names = names_text(author, text)
+    assert names != "[]" and not names_within(names, schema_names(asker))
+
+
+def test_single_words_of_a_name_alone_do_not_count_as_the_name():
+    from datasette_llm.examples.check import names_text
+
+    author = SchemaInfo(tables={"notes": ("id",), "staff notes": ("id",)})
+    assert names_text(author, "The staff wrote notes") == '["notes"]'
+    assert names_text(author, "staffnotes") == "[]"
