@@ -125,6 +125,8 @@ _ENV = {
 
 def _coerce(name: str, value):
     if value is None:
+        if getattr(Settings, name, None) is not None:  # only settings that are unset by default may be null
+            raise ConfigError(f"Setting {name!r} may not be null; leave it out for its default")
         return None
     try:
         if name in _AT_LEAST_ONE and int(value) < 1:

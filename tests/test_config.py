@@ -116,3 +116,15 @@ async def test_the_startup_hook_refuses_an_unknown_setting():
     ds = Datasette(memory=True, metadata={"plugins": {"datasette-llm": {"no_such_setting": 1}}})
     with pytest.raises(SettingsRefused, match="no_such_setting"):
         await ds.invoke_startup()
+
+
+@pytest.mark.parametrize("name", ["few_shot_kept_tokens", "few_shot_budget_tokens", "few_shot_examples", "max_rows"])
+def test_a_null_for_a_setting_with_a_default_is_refused_with_its_name(name):
+    """An outside tester (session 20): `few_shot_kept_tokens: null` made every Ask a 500 (TypeError)."""
+    with pytest.raises(ConfigError, match=f"'{name}' may not be null"):
+        load_settings({name: None})
+
+
+def test_settings_unset_by_default_may_be_null():
+    settings = load_settings({"n_threads": None, "databases": None, "warm_up_databases": None, "allow_ask": None})
+    assert settings.n_threads is None and settings.databases is None
