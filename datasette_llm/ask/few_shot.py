@@ -71,6 +71,7 @@ class Shot:
     ref: int | str | None = None
     score: float = 0.0
     names: str | None = None  # a stored example's check.names_text() (load_pool fills it); None: not from a store
+    reads: str | None = None  # a stored example's check.reads_text(): the tables its SQL reads; None: not known
 
     def to_json(self) -> dict:
         return {
@@ -199,15 +200,19 @@ def _usable(shots, schema: SchemaInfo, allowed: set[str], count_tokens, seen: se
     """(example with its SQL as shown, its token cost) for each of `shots`, in order, that mentions only names this
     actor may see, passes the guard against their tables, and is not a query in `seen`; at most `max_checked`
     go through the guard (a few ms each)."""
-    from ..examples.check import names_within, schema_names
+    from ..examples.check import names_within, readable_by, schema_names
 
     names = schema_names(schema)
+    tables = frozenset(table.lower() for table in allowed)
     checked = 0
     for shot in shots:
         if checked >= max_checked:
             return
         if shot.names is not None and not names_within(shot.names, names):
             continue  # names this actor may not see (a set lookup): not counted against max_checked
+        if shot.reads is not None and not readable_by(shot.reads, tables):
+            continue  # reads a table this actor may not see, named like a column they may (not counted either:
+            # 200 such examples took every check, and a visible one after them went missing; session 20)
         checked += 1
         guarded = check_select(shot.sql, schema, allowed_tables=allowed)
         if not isinstance(guarded, GuardedSQL):
@@ -355,7 +360,9 @@ async def _stored_shots(datasette, database: str, settings, embedder):
                     pass
         for example in examples:
             # A name dropped since is one nobody may see now: whether they could before is not known any more.
-            shots.append(Shot(example.question, example.sql, "example", example.id, names=example.names))
+            shots.append(
+                Shot(example.question, example.sql, "example", example.id, names=example.names, reads=example.reads)
+            )
             raw = saved.get(example.id)
             vectors.append(np.frombuffer(raw, dtype=np.float32) if raw else None)
     return shots, vectors, set_aside

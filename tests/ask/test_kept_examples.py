@@ -302,3 +302,23 @@ def test_single_words_of_a_name_alone_do_not_count_as_the_name():
     author = SchemaInfo(tables={"notes": ("id",), "staff notes": ("id",)})
     assert names_text(author, "The staff wrote notes") == '["notes"]'
     assert names_text(author, "staffnotes") == "[]"
+
+
+def test_examples_of_a_hidden_table_named_like_a_visible_column_take_no_checks():
+    """An outside tester (session 20): 200 examples reading a hidden table `city` (a visible column's name, so
+    the name check let them through to the guard) used up every check, and a visible example after them went
+    missing from the kept ones: a count of hidden examples."""
+    from datasette_llm.ask.few_shot import MAX_STANDING_CHECKED
+
+    schema = SchemaInfo(tables={"customers": ("id", "city")})
+    hidden = [
+        Shot(
+            f"City {n}?", f"select id from city where id = {n}", "example", n, names='["city", "id"]', reads='["city"]'
+        )
+        for n in range(MAX_STANDING_CHECKED)
+    ]
+    visible = Shot(
+        "Cities?", "select city from customers", "example", 999, names='["city", "customers"]', reads='["customers"]'
+    )
+    result = kept(ShotPool(hidden + [visible]), schema=schema, allowed={"customers"})
+    assert [s.ref for s in result] == [999]
