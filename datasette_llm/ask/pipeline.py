@@ -176,7 +176,7 @@ class AskPipeline(WritingSql, Mending, Answering):
                 count_tokens=self.model.count_tokens,
                 budget_tokens=self.settings.few_shot_budget_tokens,
                 limit=limit,
-                standing_tokens=await asyncio.to_thread(self.standing_tokens),
+                standing_tokens=await asyncio.to_thread(self.standing_tokens) if pool else 0,
             )
         except ModelError as error:  # the embedding model is missing or failing: ask without examples
             self.notes.append(f"trusted examples were not used: {error}")
