@@ -322,3 +322,47 @@ def test_examples_of_a_hidden_table_named_like_a_visible_column_take_no_checks()
     )
     result = kept(ShotPool(hidden + [visible]), schema=schema, allowed={"customers"})
     assert [s.ref for s in result] == [999]
+
+
+@pytest.mark.asyncio
+async def test_an_example_stored_before_names_of_several_words_were_recorded_still_reaches_only_who_may_see(
+    db_path, monkeypatch
+):
+    """Kept for every question, an old example naming a hidden table of two words would reach every asker: its
+    names are completed over the whole schema when it is read."""
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.store import ExampleStore
+
+    conn = sqlite3.connect(db_path)
+    conn.execute('create table "staff notes" (id integer primary key, body text)')
+    conn.commit()
+    conn.close()
+    blocks = {
+        "plugins": {"datasette-llm": {"allow_teach": True}},
+        "databases": {"pets": {"tables": {"staff notes": {"allow": {"id": "admin"}}}}},
+    }
+    datasette = Datasette([str(db_path)], **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}))
+    store = ExampleStore.for_settings(load_settings({}))
+    old = store.add(  # as stored before session 20: the two-word name not among its names
+        "pets",
+        "How many staff notes mention Rex?",
+        "select count(*) from dogs",
+        added_by="admin",
+        schema_hash="x",
+        names='["dogs"]',
+        reads='["dogs"]',
+    )
+    plain = store.add(
+        "pets",
+        "Name the dogs",
+        "select name from dogs",
+        added_by="admin",
+        schema_hash="x",
+        names='["dogs", "name"]',
+        reads='["dogs"]',
+    )
+    for actor, expected in ((None, [plain.id]), ({"id": "admin"}, [old.id, plain.id])):
+        model = ScriptedModel([sql_reply("select count(*) from owners")])
+        result = await ask(datasette, "pets", "How many owners?", actor=actor, model=model, sql_only=True)
+        assert sorted(e["id"] for e in result.examples) == sorted(expected)
+        assert ("staff notes" in str(model.calls[0])) == (actor is not None)
