@@ -148,15 +148,23 @@ class LlamaCppChatModel(ChatModel):
         formatter = self._formatter(llama)
         return None if formatter is None else render_prompt(llama, formatter, messages, reply_prefix)
 
-    def _prefix_tokens(self, llama, messages, prompt: str, tokens: Sequence[int], options: ChatOptions) -> list[int]:
-        """See prefix_tokens(): of `options.prefix`, or of its first `options.prefix_messages`; none when no states
-        are saved."""
+    def _prefix_tokens(
+        self, llama, messages, prompt: str, tokens: Sequence[int], options: ChatOptions
+    ) -> list[list[int]]:
+        """The shared starts of `tokens` whose states are saved, shortest first (see prefix_tokens()): that of
+        `options.prefix` (a schema), then that of the first `options.prefix_messages` (the schema and the examples
+        kept for every question), when they are longer. None when no states are saved."""
         if self.states is None:
             return []
-        prefix = options.prefix
+        stages = [prefix_tokens(llama, prompt, tokens, options.prefix)]
         if options.prefix_messages and len(messages) > options.prefix_messages:
-            prefix = shared_text(llama, self._formatter(llama), messages, prompt, options.prefix_messages)
-        return prefix_tokens(llama, prompt, tokens, prefix)
+            shared = shared_text(llama, self._formatter(llama), messages, prompt, options.prefix_messages)
+            stages.append(prefix_tokens(llama, prompt, tokens, shared))
+        kept: list[list[int]] = []
+        for stage in stages:  # each the start of the next (all are starts of `tokens`)
+            if stage and (not kept or len(stage) > len(kept[-1])):
+                kept.append(stage)
+        return kept
 
     def _held(self, llama, tokens: Sequence[int]) -> int:
         """How many of `tokens` the context already holds, from the start."""
@@ -179,18 +187,25 @@ class LlamaCppChatModel(ChatModel):
         self._measured_read(len(tokens) - start, time.perf_counter() - started)
         return True
 
-    def _restore_prefix(self, llama, prefix: list[int], should_stop=None) -> bool:
-        """Make the context start with `prefix`: already there, loaded from its saved state, or read and saved."""
-        if not prefix:
+    def _restore_prefix(self, llama, stages: list[list[int]], should_stop=None) -> bool:
+        """Make the context start with the last of `stages` (shared starts, each the start of the next): already
+        there, loaded from its saved state, or read on top of what the context holds or an earlier stage's saved
+        state, saving each stage it reads. When the examples kept for a schema change, or an actor sees others,
+        only the examples are read: the schema's state is loaded (it was read again whole)."""
+        if not stages:
             return True
-        if self._held(llama, prefix) == len(prefix):
+        full = stages[-1]
+        if self._held(llama, full) == len(full) or self.states.load(llama, self.states.key(self._identity, full), full):
             return True
-        key = self.states.key(self._identity, prefix)
-        if self.states.load(llama, key, prefix):
-            return True
-        if not self._read(llama, prefix, should_stop):
-            return False
-        self.states.save(llama, key, prefix)
+        for stage in stages:
+            if self._held(llama, stage) == len(stage):
+                continue
+            key = self.states.key(self._identity, stage)
+            if stage is not full and self.states.load(llama, key, stage):
+                continue
+            if not self._read(llama, stage, should_stop):
+                return False
+            self.states.save(llama, key, stage)
         return True
 
     def _measured_read(self, tokens: int, seconds: float):
@@ -380,10 +395,10 @@ class LlamaCppChatModel(ChatModel):
         if formatter is None:
             return False
         text, tokens, _, _ = self._prompt(llama, messages)
-        prefix = self._prefix_tokens(llama, messages, text, tokens, options)
-        if not prefix:
+        stages = self._prefix_tokens(llama, messages, text, tokens, options)
+        if not stages:
             return False
-        if self.states.has(self.states.key(self._identity, prefix)):
+        if self.states.has(self.states.key(self._identity, stages[-1])):
             return True  # nothing to compute; the context is left as it is for the next question
         if should_stop():
             return False
@@ -391,7 +406,7 @@ class LlamaCppChatModel(ChatModel):
             if should_stop():
                 return False
             self._use_free_cores(llama)
-            return self._restore_prefix(llama, prefix, should_stop)
+            return self._restore_prefix(llama, stages, should_stop)
 
     async def _warm(self, messages: list[Message], options: ChatOptions) -> bool:
         import asyncio

@@ -180,7 +180,7 @@ def test_examples_kept_for_every_question_are_saved_with_the_schema_and_read_onc
     kept = ChatOptions(max_tokens=24, cache_slot="sql", prefix=prefix_of(text), prefix_messages=1 + 2 * len(examples))
     first = fresh(default_gguf, tmp_path)
     first.complete(with_examples(text, examples, "How many repos are there?"), kept)
-    assert len(list(tmp_path.glob("*.llstate"))) == 1  # schema and examples: the same for every question
+    assert len(list(tmp_path.glob("*.llstate"))) == 2  # the schema's, and with the examples (the same for all)
     after_examples = first.tokens_read
 
     second = fresh(default_gguf, tmp_path)  # as after a restart
@@ -191,3 +191,32 @@ def test_examples_kept_for_every_question_are_saved_with_the_schema_and_read_onc
     assert second.tokens_read < 30 < after_examples // 2  # the question alone: the examples were loaded
     for model in (plain, first, second):
         model.close()
+
+
+@pytest.mark.model
+def test_when_the_kept_examples_change_only_they_are_read_again(default_gguf, tmp_path):
+    """The schema's own state is saved on the way to the examples': an example more (or an actor who sees other
+    examples), in a restarted process too, loads the schema and reads only the examples."""
+    text = schema("repos", columns=40)
+    examples = [
+        (f"How many repos have field {n} set?", f"select count(*) from repos where repos_field_{n} is not null")
+        for n in range(4)
+    ]
+    first = fresh(default_gguf, tmp_path)
+    first.complete(with_examples(text, examples, "How many repos?"), kept_options(text, examples))
+    schema_tokens = first.tokens_read - 40  # about: the schema and the examples, less the examples
+    assert len(list(tmp_path.glob("*.llstate"))) == 2  # the schema's and the schema with the examples'
+
+    more = examples + [("List the repos", "select id from repos")]
+    second = fresh(default_gguf, tmp_path)  # as after a restart
+    question = "How many repos have field 2 set?"
+    plain = LlamaCppChatModel("plain", default_gguf, n_ctx=2048)
+    expected = plain.complete(with_examples(text, more, question), ChatOptions(max_tokens=24)).text
+    assert second.complete(with_examples(text, more, question), kept_options(text, more)).text == expected
+    assert second.tokens_read < 300 < schema_tokens  # the examples and the question, not the schema
+    for model in (plain, first, second):
+        model.close()
+
+
+def kept_options(text: str, examples) -> ChatOptions:
+    return ChatOptions(max_tokens=24, cache_slot="sql", prefix=prefix_of(text), prefix_messages=1 + 2 * len(examples))
