@@ -24,9 +24,8 @@ import numpy as np
 
 from ..errors import Busy, ConfigError
 from ..examples.store import ExampleStoreError
-from ..sql.guard import check_select
 from ..sql.lexer import without_comments
-from ..sql.results import GuardedSQL, SchemaInfo
+from ..sql.results import SchemaInfo
 from .repairs.name_words import question_stems
 
 logger = logging.getLogger("datasette_llm")
@@ -197,26 +196,21 @@ def _key(shot: Shot) -> tuple[str, int | str | None]:
 
 
 def _usable(shots, schema: SchemaInfo, allowed: set[str], count_tokens, seen: set[str], max_checked: int):
-    """(example with its SQL as shown, its token cost) for each of `shots`, in order, that mentions only names this
-    actor may see, passes the guard against their tables, and is not a query in `seen`; at most `max_checked`
-    go through the guard (a few ms each)."""
-    from ..examples.check import names_within, readable_by, schema_names
+    """(example with its SQL as shown, its token cost) for each of `shots`, in order, that this actor may be shown
+    (examples/check.py, AskerView) and is not a query in `seen`; at most `max_checked` go through the guard (a
+    few ms each), the examples refused without it do not count (which ones exist would show)."""
+    from ..examples.check import AskerView
 
-    names = schema_names(schema)
-    tables = frozenset(table.lower() for table in allowed)
+    view = AskerView(schema, allowed)
     checked = 0
     for shot in shots:
         if checked >= max_checked:
             return
-        if shot.names is not None and not names_within(shot.names, names):
-            continue  # names this actor may not see (a set lookup): not counted against max_checked
-        if shot.reads is not None and not readable_by(shot.reads, tables):
-            continue  # reads a table this actor may not see, named like a column they may (not counted either:
-            # 200 such examples took every check, and a visible one after them went missing; session 20)
+        if not view.may_mention(shot.names, shot.reads):
+            continue
         checked += 1
-        guarded = check_select(shot.sql, schema, allowed_tables=allowed)
-        if not isinstance(guarded, GuardedSQL):
-            continue  # a table this actor may not see, or a query the schema no longer supports
+        if not view.passes_guard(shot.sql):
+            continue
         sql = shown_sql(shot.sql)
         if sql.lower() in seen:
             continue

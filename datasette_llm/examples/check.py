@@ -179,6 +179,32 @@ def mentioned(entry) -> set[str]:
     return found | (set(json.loads(entry.names)) if entry.names else set())
 
 
+class AskerView:
+    """Whether an example (a trusted example or a canned query) may go into an asker's prompt and result: the
+    one place that decides it (ask/few_shot.py asks). `schema` holds the tables the asker may see, `allowed`
+    their names."""
+
+    def __init__(self, schema: SchemaInfo, allowed: set[str]):
+        self.schema = schema
+        self.allowed = allowed
+        self.names = schema_names(schema)
+        self.tables = frozenset(table.lower() for table in allowed)
+
+    def may_mention(self, names: str | None, reads: str | None) -> bool:
+        """Set lookups first, before any guard: every name the example's text mentions, and every table its SQL
+        read when it was stored, is one the asker may see (None: not recorded, as for canned queries, which
+        the guard alone decides). A table hidden from the asker but named like a column they may see passes
+        the names and is caught by `reads` (an outside tester's 200 such examples took every guard check and
+        pushed a visible one out; session 20)."""
+        if names is not None and not names_within(names, self.names):
+            return False
+        return reads is None or readable_by(reads, self.tables)
+
+    def passes_guard(self, sql: str) -> bool:
+        """The SQL guard accepts the example's SQL against the asker's tables (a hidden table is an unknown one)."""
+        return isinstance(check_select(sql, self.schema, allowed_tables=self.allowed), GuardedSQL)
+
+
 def names_within(names: str | None, seen: frozenset[str]) -> bool:
     """Whether every name an entry mentions is one the viewer may see (an entry stored without `names`: no)."""
     if names is None:
