@@ -21,7 +21,7 @@ from ..timing import Timings, clock
 from . import repairs
 from .answer import Answering, row_cap_note
 from .conversation import sql_prefix
-from .few_shot import ShotPool, Shots, load_pool, shots_for_question
+from .few_shot import ShotPool, Shots, load_pool, shots_for_question, standing
 from .mend import Mending
 from .numbers import unverified_numbers
 from .question import check_question, normalise_history
@@ -183,6 +183,26 @@ class AskPipeline(WritingSql, Mending, Answering):
         if self.shots:
             await self.emit("examples", examples=self.shots.to_json())
         self.timings.add("examples", started)
+
+    async def kept_examples(self) -> list:
+        """The examples this actor's questions keep in the prompt's shared start, without a question (warm-ups)."""
+        if self.settings.few_shot_examples <= 0:
+            return []
+        embedder = embedding_model_for(self.settings)  # vectors of stored examples missing one are made on load
+        pool = self.pool
+        if pool is None:
+            pool = await load_pool(self.datasette, self.database, self.actor, self.settings, embedder)
+        if not pool:
+            return []
+        budget = await asyncio.to_thread(self.standing_tokens)
+        return await asyncio.to_thread(
+            standing,
+            pool,
+            schema=self.guard_schema,
+            allowed=self.allowed,
+            count_tokens=self.model.count_tokens,
+            budget_tokens=budget,
+        )
 
     def standing_tokens(self) -> int:
         """Tokens the examples kept for every question may take: none when the schema was cut to fit (the question

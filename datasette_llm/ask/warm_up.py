@@ -21,6 +21,7 @@ from dataclasses import replace
 from ..config import settings_for
 from ..models import ChatModel, ChatOptions, chat_model_for
 from .conversation import sql_messages, sql_prefix
+from .few_shot import Shots
 from .pipeline import AskPipeline
 
 logger = logging.getLogger("datasette_llm")
@@ -155,7 +156,7 @@ async def warm_database(datasette, database: str, model: ChatModel) -> bool:
 async def shared_prompt(pipeline: AskPipeline) -> tuple[list[dict], ChatOptions]:
     """The SQL prompt of a question not yet asked and the options that mark its shared start: the schema and the
     examples kept for every question, as the pipeline's actor would be shown them."""
-    await pipeline.choose_examples()
+    pipeline.shots = Shots(standing=tuple(await pipeline.kept_examples()))
     messages = sql_messages(pipeline.schema, "", (), (), pipeline.shots.standing)  # no question: it ends shared
     return messages, replace(pipeline.sql_request()[1], max_tokens=1)
 

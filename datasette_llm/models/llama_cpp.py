@@ -191,7 +191,7 @@ class LlamaCppChatModel(ChatModel):
         """Make the context start with the last of `stages` (shared starts, each the start of the next): already
         there, loaded from its saved state, or read on top of what the context holds or an earlier stage's saved
         state, saving each stage it reads. When the examples kept for a schema change, or an actor sees others,
-        only the examples are read: the schema's state is loaded (it was read again whole)."""
+        the schema's state is loaded and only the examples are read (the whole prefix was, before session 20)."""
         if not stages:
             return True
         full = stages[-1]

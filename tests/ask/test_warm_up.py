@@ -301,3 +301,22 @@ async def test_a_result_with_no_room_beside_a_long_query_is_answered_by_its_tabl
     assert result.ok and result.row_count == 3 and len(api.calls) == 1, result.error
     assert result.answer == "The query returned 3 rows; they are listed in the results."
     assert any("do not fit the model's context window" in note for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_the_warm_up_reads_the_kept_examples_a_question_then_finds_saved(paths):
+    """With trusted examples stored, the start-up warm-up's shared start is the schema and the kept examples,
+    message for message what a visitor's question then sends."""
+    from datasette_llm.examples.store import ExampleStore
+
+    store = ExampleStore.for_settings(load_settings({}))
+    for question, sql in [("How many items?", "select count(*) from items"), ("Names?", "select name from items")]:
+        store.add("shop", question, sql, added_by="t", schema_hash="x", names='["items", "name"]', reads='["items"]')
+    model = WarmableModel([sql_reply("select count(*) from items where name like '%1%'")])
+    model.prepared.append(None)  # no visitor interruption in this test
+    ds = Datasette([str(paths[0])])
+    assert await warm_up.warm_database(ds, "shop", model)
+    warmed, options, _ = model.prepared[-1]
+    assert options.prefix_messages == 5 and "select name from items;" in warmed[4]["content"]
+    result = await ask(ds, "shop", "How many item names have a 1 in them?", model=model, sql_only=True)
+    assert result.ok and model.calls[0][:5] == warmed[:5] and model.options[0].prefix_messages == 5
