@@ -315,7 +315,7 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
 
 async def _stored_shots(datasette, database: str, settings, embedder):
     from .. import permissions
-    from ..examples.check import database_schema, fill_checks, phrase_names, recheck, with_phrases
+    from ..examples.check import database_schema, fill_checks, recheck
     from ..examples.state import state_dir
     from ..examples.store import ExampleStore
 
@@ -352,11 +352,11 @@ async def _stored_shots(datasette, database: str, settings, embedder):
                     await asyncio.to_thread(store.save_vector, example.id, embedder.name, saved[example.id])
                 except STORE_ERRORS:  # not writable: computed again next time
                     pass
-        phrases = phrase_names(schema)
         for example in examples:
             # A name dropped since is one nobody may see now: whether they could before is not known any more.
-            names = with_phrases(example.names, example.question, example.sql, phrases)
-            shots.append(Shot(example.question, example.sql, "example", example.id, names=names, reads=example.reads))
+            shots.append(
+                Shot(example.question, example.sql, "example", example.id, names=example.names, reads=example.reads)
+            )
             raw = saved.get(example.id)
             vectors.append(np.frombuffer(raw, dtype=np.float32) if raw else None)
     return shots, vectors, set_aside

@@ -18,7 +18,6 @@ does, and text in them would reach every prompt the example is shown in.
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import json
 import re
@@ -137,26 +136,6 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
         if text:
             words |= {word.lower() for word in _WORDS.findall(text)} | _names_in(text) | _phrases_in(text, known)
     return json.dumps(sorted(words & known))
-
-
-def phrase_names(schema: SchemaInfo) -> frozenset[str]:
-    """The names of a schema of more than one word (`staff notes`, `owner_id`): those _phrases_in() looks for."""
-    return frozenset(name for name in schema_names(schema) if len(_RUNS.findall(name)) > 1)
-
-
-def with_phrases(names: str, question: str, sql: str, phrases: frozenset[str]) -> str:
-    """An entry's `names` with the names of several words (of `phrases`, a whole schema's) that its question or
-    SQL spells: entries stored before session 20 did not record them, and kept for every question they now reach
-    every asker. Over the whole schema, so only ever more names: more askers are refused, none let in."""
-    found = _phrases_cached(f"{question}\n{sql}", phrases) if names is not None else frozenset()
-    if not found:
-        return names
-    return json.dumps(sorted(set(json.loads(names)) | found))
-
-
-@functools.lru_cache(maxsize=8192)
-def _phrases_cached(text: str, phrases: frozenset[str]) -> frozenset[str]:
-    return frozenset(_phrases_in(text, phrases))
 
 
 def _phrases_in(text: str, names: frozenset[str]) -> set[str]:
