@@ -266,8 +266,15 @@ def permission_resources_sql(datasette, actor, action: str):
 def registered_actions() -> list:
     """llm-ask and llm-teach for Datasette 1.0a20+ (register_actions); 0.65 has no registry and calls no such
     hook."""
+    from dataclasses import fields
+
     from datasette.permissions import Action
     from datasette.resources import DatabaseResource
+
+    # Both only on a database the actor may view: /-/allowed.json?action=llm-ask listed a hidden database to
+    # anyone when `allow_ask` was true (an outside tester, session 20), as Datasette's own actions on a database
+    # say with also_requires (alphas before it have no such field).
+    _needs_view = {"also_requires": "view-database"} if "also_requires" in {f.name for f in fields(Action)} else {}
 
     return [
         Action(
@@ -275,12 +282,14 @@ def registered_actions() -> list:
             abbr=None,
             resource_class=DatabaseResource,
             description="Ask questions of the tables you may view with datasette-llm",
+            **_needs_view,
         ),
         Action(
             name=LLM_TEACH,
             abbr=None,
             resource_class=DatabaseResource,
             description="Add and remove datasette-llm's trusted examples and read the feedback on answers",
+            **_needs_view,
         ),
     ]
 
@@ -326,8 +335,13 @@ async def visible_canned_queries(datasette, actor, database: str) -> list[dict]:
     found = []
     if hasattr(datasette, "list_queries"):  # 1.0 alphas: Datasette filters by view-query itself
         await _started(datasette)
-        page = await datasette.list_queries(database, actor=actor, is_write=False, limit=MAX_CANNED_QUERIES)
-        found = [(q.name, q.title, q.description, q.sql) for q in page.queries]
+        # Trusted ones only (the configuration's): anyone allowed `store-query` may store a query, and it would
+        # become an example in every asker's prompt (an outside tester, session 20: 200 stored queries took every
+        # kept place, and their descriptions reached the admin's prompt). Untrusted ones never take places either.
+        page = await datasette.list_queries(
+            database, actor=actor, is_write=False, is_trusted=True, limit=MAX_CANNED_QUERIES
+        )
+        found = [(q.name, q.title, q.description, q.sql) for q in page.queries if q.is_trusted]
     else:
         queries = await datasette.get_canned_queries(database, actor)
         for name, query in queries.items():  # the first MAX_CANNED_QUERIES *visible* ones, as 1.0 lists them: cut

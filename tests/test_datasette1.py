@@ -131,6 +131,28 @@ async def test_llm_ask_is_a_registered_action(db_path):
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("action", [permissions.LLM_ASK, permissions.LLM_TEACH])
+async def test_allowed_resources_never_list_a_database_the_actor_may_not_view(tmp_path, db_path, action):
+    """An outside tester (session 20): with `allow_ask: true`, /-/allowed.json?action=llm-ask listed a database
+    hidden from the asker; both actions need view-database, as Datasette's own database actions do."""
+    vault = tmp_path / "vault.db"
+    sqlite_utils.Database(vault)["ledger"].insert({"id": 1})
+    config = {
+        "plugins": {"datasette-llm": {"allow_ask": True, "allow_teach": True}},
+        "databases": {"vault": {"allow": {"id": "admin"}}},
+    }
+    ds = Datasette([str(db_path), str(vault)], config=config)
+    await ds.invoke_startup()
+    listed = {}
+    for name, actor in (("anonymous", None), ("admin", ADMIN)):
+        cookies = {"ds_actor": ds.client.actor_cookie(actor)} if actor else {}
+        response = await ds.client.get(f"/-/allowed.json?action={action}", cookies=cookies)
+        assert response.status_code == 200, response.text
+        listed[name] = response.text
+    assert "vault" not in listed["anonymous"] and "vault" in listed["admin"]
+
+
+@pytest.mark.asyncio
 async def test_permissions_block_grants_llm_ask_without_execute_sql(db_path, model):
     config = json.loads(json.dumps(CONFIG))
     config["databases"]["db"]["permissions"] = {"llm-ask": {"id": "bob"}}
