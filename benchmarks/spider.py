@@ -15,7 +15,8 @@ Each has its own llama.cpp context so both keep their cached schema prefix.
 --examples (issue 17): per database, all its questions are split into two folds. Each question asked (all, or
 --limit's share) is asked with the other fold's questions and gold SQL as trusted examples, and once without
 examples, one after the other; with --compare-chosen also with the examples chosen per question only
-(`few_shot_kept_tokens` 0, as before session 20). An example whose gold SQL is the question's own query (a
+(`few_shot_kept_tokens` 0, as before session 20), with --compare-kept also without repeating a kept example next to
+the question (`few_shot_repeat` 0, as in session 20). An example whose gold SQL is the question's own query (a
 paraphrase) is never used: that would be copying, not learning. Two ways to fold:
   --folds alternate (default, sessions 9-19): questions alternate, so the paraphrases Spider lists next to each
     other fall in different folds; the pool then holds one paraphrase of nearly every other query of the
@@ -285,6 +286,7 @@ async def run(args) -> dict:
         {},
     )
     chosen_settings = replace(settings, few_shot_kept_tokens=0)  # --compare-chosen: per question only
+    kept_settings = replace(settings, few_shot_repeat=0)  # --compare-kept: no kept example shown again
     method_model = chat_model_for(settings)
     baseline_model = LlamaCppChatModel(
         "baseline", settings.models_dir / CHAT_GGUF.relative_path, n_ctx=settings.n_ctx, timeout=600, queue_limit=10
@@ -309,6 +311,8 @@ async def run(args) -> dict:
             arms = [("method", settings, None), ("examples", settings, pools)]
             if args.compare_chosen:
                 arms.append(("chosen", chosen_settings, pools))
+            if args.compare_kept:
+                arms.append(("kept", kept_settings, pools))
             for key, arm_settings, arm_pools in arms:  # as the server's start-up warm-up would
                 for pool in arm_pools.values() if arm_pools else [no_examples]:
                     seconds = await warm_prefix(datasette, db_id, method_model, arm_settings, pool)
@@ -421,6 +425,7 @@ async def run(args) -> dict:
             "few_shot_examples": settings.few_shot_examples,
             "few_shot_budget_tokens": settings.few_shot_budget_tokens,
             "few_shot_kept_tokens": settings.few_shot_kept_tokens,
+            "few_shot_repeat": settings.few_shot_repeat,
             "folds": args.folds if args.examples else None,
         },
         "warm_ups": warm_ups,
@@ -458,13 +463,14 @@ def report_examples(data: dict) -> str:
     """Ask with trusted examples against Ask without, on the same questions in the same run."""
     records = data["records"]
     settings = data["settings"]
-    arms = [("examples", "with")] + ([("chosen", "chosen")] if "chosen_ok" in records[0] else [])
+    arms = [("examples", "with")] + [(key, key) for key in ("chosen", "kept") if f"{key}_ok" in records[0]]
     lines = [
         f"Spider dev (open part), trusted examples from the other fold ({settings.get('folds') or 'alternate'}): "
         f"{len(records)} questions, model "
         f"{settings['model']}; with: examples kept for every question in {settings.get('few_shot_kept_tokens', 0)} "
         f"tokens, then up to {settings['few_shot_examples']} chosen per question in "
-        f"{settings['few_shot_budget_tokens']} tokens; chosen: the chosen ones only",
+        f"{settings['few_shot_budget_tokens']} tokens, repeating up to {settings.get('few_shot_repeat', 0)} kept "
+        "one very like the question; chosen: the chosen ones only; kept: none repeated",
     ]
     for key, label in arms:
         lines += accuracy_table(
@@ -595,6 +601,11 @@ def main() -> int:
         "--compare-chosen",
         action="store_true",
         help="with --examples: a third arm, the examples chosen per question only (few_shot_kept_tokens 0)",
+    )
+    parser.add_argument(
+        "--compare-kept",
+        action="store_true",
+        help="with --examples: another arm, no kept example repeated next to the question (few_shot_repeat 0)",
     )
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))

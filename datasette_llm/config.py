@@ -66,6 +66,9 @@ class Settings:
     # tokens: they are part of the schema's saved prompt prefix, read once per schema and actor, not per question.
     # The budget above then serves the examples that did not fit.
     few_shot_kept_tokens: int = 1500
+    # How many of the kept examples most like the question are shown again right before it, when very like it
+    # (few_shot.REPEAT_SCORE), within few_shot_budget_tokens.
+    few_shot_repeat: int = 1
     # Tokens of retrieved passages for answers from text. The local model reads about 100 prompt tokens a
     # second on 2 cores, so this is a latency budget as much as a context budget. With passages freed of
     # markup (ask/text/passages.py), 1000 kept the demo questions' 9/10 of 1200 without it, p50 15.2 s vs 17.9 s.
@@ -101,7 +104,7 @@ class Settings:
 
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
 _AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
-_AT_LEAST_ZERO = {"few_shot_examples", "few_shot_budget_tokens", "few_shot_kept_tokens"}
+_AT_LEAST_ZERO = {"few_shot_examples", "few_shot_budget_tokens", "few_shot_kept_tokens", "few_shot_repeat"}
 _FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
 MAX_DRAFT_TOKENS = 64
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
@@ -254,6 +257,8 @@ SETTING_DOCS = {
     "few_shot_kept_tokens": "tokens of examples kept for every question (canned queries, then trusted examples "
     "oldest first): saved with the schema's prompt state, so read once per schema, not per question (0: none; "
     "few_shot_budget_tokens then serves the others, most like the question first)",
+    "few_shot_repeat": "how many of the kept examples most like the question are shown again right before it "
+    "when very like it (a small model follows the nearest example most; 0: never), within few_shot_budget_tokens",
     "text_budget_tokens": "prompt tokens of retrieved passages for answers from text (a latency budget as much as "
     "a context budget: the local model reads about 100 prompt tokens a second on 2 cores)",
     "text_passages": "how many rows the passages of an answer from text come from (each is cut around its "

@@ -177,6 +177,7 @@ class AskPipeline(WritingSql, Mending, Answering):
                 budget_tokens=self.settings.few_shot_budget_tokens,
                 limit=limit,
                 standing_tokens=await asyncio.to_thread(self.standing_tokens) if pool else 0,
+                repeats=self.settings.few_shot_repeat,
             )
         except ModelError as error:  # the embedding model is missing or failing: ask without examples
             self.notes.append(f"trusted examples were not used: {error}")

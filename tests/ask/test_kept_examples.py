@@ -2,6 +2,7 @@
 every question an actor asks, stable when the store grows, and never more than the actor may see."""
 
 import sqlite3
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.ask.conversation import shared_messages, sql_messages
-from datasette_llm.ask.few_shot import Shot, ShotPool, Shots, choose, rank, render_shot, standing
+from datasette_llm.ask.few_shot import REPEAT_SCORE, Shot, ShotPool, Shots, choose, rank, render_shot, standing
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.schema import PromptSchema
 from datasette_llm.sql.guard import check_select
@@ -78,6 +79,80 @@ def test_choose_never_repeats_a_kept_example_or_its_query():
         ranked, schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=1000, limit=3, shown=shown
     )
     assert [s.ref for s in chosen] == [3]
+
+
+def repeats_of(ranked, shown, repeats, limit=3, budget=1000):
+    chosen = choose(
+        ranked,
+        schema=SCHEMA,
+        allowed=ALLOWED,
+        count_tokens=tokens,
+        budget_tokens=budget,
+        limit=limit,
+        shown=shown,
+        repeats=repeats,
+    )
+    return [s.ref for s in chosen]
+
+
+def test_a_kept_example_very_like_the_question_is_shown_again_next_to_it_at_most_repeats_times():
+    near = Shot("Ages?", "select age from dogs", "example", 1, REPEAT_SCORE + 0.05)
+    other = Shot("Names?", "select name from dogs", "example", 3, 0.7)
+    paraphrase = Shot("Ages of all dogs?", "SELECT age FROM dogs;", "example", 2, REPEAT_SCORE + 0.01)
+    owners = Shot("Owner ids?", "select id from owners", "example", 4, REPEAT_SCORE)
+    assert repeats_of([near, paraphrase, other], [near], repeats=1) == [1, 3]
+    assert repeats_of([near, paraphrase, other], [near], repeats=0) == [3]
+    assert repeats_of([near, paraphrase, other], [near], repeats=2) == [1, 3]  # its paraphrase is the same query
+    # a paraphrase more like the question than the kept one is what is repeated, once
+    assert repeats_of([replace(paraphrase, score=1.2), near, other], [near], repeats=1) == [2, 3]
+    assert repeats_of([near, owners, other], [near, owners], repeats=2) == [1, 4, 3]
+    assert repeats_of([near, owners, other], [near, owners], repeats=2, limit=1) == [1]
+    # less alike than REPEAT_SCORE: not repeated, however many repeats are allowed
+    less = replace(near, score=REPEAT_SCORE - 0.01)
+    assert repeats_of([less, other], [less], repeats=3) == [3]
+    # a repeat is an example like any other: it must fit the budget
+    long = replace(near, question="The ages of each and every one of the dogs in the table, please?")
+    assert repeats_of([long, other], [long], repeats=1, budget=tokens(render_shot("Names?", other.sql))) == [3]
+
+
+@given(st.lists(st.floats(0, 1.5), min_size=1, max_size=10), st.integers(0, 3))
+def test_repeats_are_few_very_like_the_question_and_never_a_hidden_table(scores, repeats):
+    pool = [
+        Shot(
+            f"q{n}",
+            f"select {'code from secret' if n % 4 == 3 else 'age from dogs where id = ' + str(n % 3)}",
+            "example",
+            n,
+            score,
+        )
+        for n, score in enumerate(scores)
+    ]
+    ranked = sorted(pool, key=lambda s: -s.score)
+    shown = kept(ShotPool(pool))
+    chosen = choose(
+        ranked,
+        schema=SCHEMA,
+        allowed=ALLOWED,
+        count_tokens=tokens,
+        budget_tokens=1000,
+        limit=5,
+        shown=shown,
+        repeats=repeats,
+    )
+    kept_sql = {s.sql.lower() for s in shown}
+    again = [s for s in chosen if s.sql.lower() in kept_sql]
+    assert len(again) <= repeats and all(s.score >= REPEAT_SCORE for s in again)
+    assert len({s.sql.lower() for s in chosen}) == len(chosen)
+    assert all("secret" not in s.sql for s in chosen)
+    candidates = [s for s in ranked if s.sql.lower() in kept_sql]
+    if repeats and candidates and candidates[0].score >= REPEAT_SCORE:  # the most alike kept query is repeated
+        assert again and again[0].sql.lower() == candidates[0].sql.lower()
+
+
+def test_a_repeated_example_is_listed_once():
+    rex = Shot("a", "select 1", "example", 1, 0.95)
+    listed = Shots(standing=(rex,), chosen=(rex,)).to_json()
+    assert [(e["id"], e["kept"], e["repeated"]) for e in listed] == [(1, True, True)]
 
 
 def test_the_result_lists_every_example_shown_most_like_the_question_first():
