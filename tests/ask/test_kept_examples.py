@@ -233,6 +233,8 @@ def test_the_shared_messages_are_the_same_whatever_the_question_and_its_chosen_e
             limit=2,
             min_score=0.0,
             shown=standing_shots,
+            repeats=1,
+            repeat_score=0.0,  # a kept example may come again next to the question: after the shared messages
         )
         prompts.append(sql_messages(schema, question, (), chosen, standing_shots))
     count = shared_messages(standing_shots)
