@@ -26,7 +26,9 @@ paraphrase) is never used: that would be copying, not learning. Two ways to fold
     an asked question's query and the pool is the same for every question of a fold, as a store's examples are
     for every question of a database; it holds only half of the database's queries.
 Before a database's questions are timed, the prompt prefixes every arm uses are read and saved, as `datasette
-serve` does at start-up (warm_up.py); the seconds that took are reported apart. No baseline then.
+serve` does at start-up (warm_up.py); the seconds that took are reported apart. The arms with examples take
+turns at going first after the arm without (the first loads the kept examples' saved state from disk, the next
+finds it in memory; before session 21 the first arm always paid that). No baseline then.
 
 Scoring follows test-suite-sql-eval: result multisets compared, row order only when the gold SQL has
 ORDER BY, column order ignored, DISTINCT ignored, a failing query scores 0.
@@ -323,7 +325,10 @@ async def run(args) -> dict:
                 if args.folds == "query":
                     assert len(pool) == len(full), "the folds by query leave no paraphrase in the other fold"
                 record = {"index": index, "db": db_id, "question": q["question"], "gold": q["query"]}
-                for key, arm_settings, arm_pools in arms:
+                # The first arm after the one without examples loads the kept examples' saved state, the next
+                # finds it in memory: the arms with examples take turns at going first.
+                turn = arms[1:] if len(records) % 2 == 0 else arms[:0:-1]
+                for key, arm_settings, arm_pools in arms[:1] + turn:
                     examples = pool if arm_pools else no_examples
                     started = time.perf_counter()
                     try:
