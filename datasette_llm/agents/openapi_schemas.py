@@ -200,8 +200,9 @@ SCHEMAS = {
                 "type": "array",
                 "items": {"type": "object"},
                 "description": "Trusted examples and canned queries the SQL prompt showed (question, sql, source, id, "
-                "score, kept: whether it is kept for every question rather than chosen for this one), most like "
-                "the question first.",
+                "score, kept: whether it is kept for every question rather than chosen for this one, and for a "
+                "kept one repeated: whether it was also shown again right before the question), each once, most "
+                "like the question first.",
             },
             "citations": {
                 "type": "array",

@@ -689,6 +689,10 @@
       if (example.source === "canned") {
         item.appendChild(el("span", "ask-meta", " (saved query)"));
       }
+      if (example.repeated || example.kept === false) {
+        // the ones the prompt put right before the question: the model follows those most
+        item.appendChild(el("span", "ask-meta", " (next to your question)"));
+      }
       list.appendChild(item);
     });
     details.appendChild(list);

@@ -101,7 +101,8 @@ def test_teacher_marks_an_answer_right_and_manages_it(server, browser):
     guided = again.locator("details.ask-guided")
     assert guided.locator("summary").inner_text() == "Guided by 1 trusted example"
     guided.locator("summary").click()
-    assert guided.locator("li").all_inner_texts() == [QUESTION]
+    # the same question: kept in the shared prompt start, and so alike it is shown again right before it
+    assert guided.locator("li").all_inner_texts() == [QUESTION + " (next to your question)"]
     page.screenshot(path=str(ARTIFACTS / "examples-guided-by.png"), full_page=True)
 
     # The examples page lists it (the SQL without the LIMIT Ask added), with the "right" feedback.
