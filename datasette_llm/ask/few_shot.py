@@ -54,8 +54,9 @@ MAX_CHECKED = 50
 MAX_STANDING_CHECKED = 200
 # A kept example at least this like the question (cosine plus WORD_WEIGHT x shared words: 0..1.5) is shown again
 # right before it (few_shot_repeat): a 1.5B model follows the nearest example most, and at the far end of a
-# block of 14 it followed it less (session 20, Spider query folds, 100 questions: 86 vs 85 kept alone, +0.1 s
-# p50; it fired for 65). Less alike, repeating one teaches a shape the question does not want.
+# block of 14 it followed it less (Spider, kept + repeat vs kept alone: query folds, 194 questions, 86.6% vs
+# 85.1%, +0.3 s p50 on 100; alternating folds, 100, 87% vs 85%: docs/measurements.md, session 21). Less alike,
+# repeating one teaches a shape the question does not want.
 REPEAT_SCORE = 0.9
 # After a schema change the store's examples are checked again, about 18 ms each (1,500 took 27 s). A question
 # waits for that whole when the store holds at most RECHECK_WAIT_ALWAYS examples (its note then says which were
