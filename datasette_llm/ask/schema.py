@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .. import permissions
-from ..sql.names import quote_name
+from ..sql.names import SQLITE_KEYWORDS, quote_name
 
 EXAMPLE_ROWS = 3
 EXAMPLE_CELL_CHARS = 60
@@ -79,18 +79,29 @@ def clip_cell(value, limit: int) -> str:
     return text
 
 
-def _table_details(conn, table: str, is_view: bool, hidden: frozenset[str] = frozenset()) -> TableSchema:
-    """Runs inside Datasette's read thread (db.execute_fn). `hidden`: lower-case names the actor may not see."""
+def _table_details(
+    conn, table: str, is_view: bool, visible: frozenset[str] | None = None, known: frozenset[str] | None = None
+) -> TableSchema:
+    """Runs inside Datasette's read thread (db.execute_fn). `visible`: the lower-case names of the tables and views
+    the actor may see (None: all of them); `known`: the words a CREATE statement shown as written may hold
+    (visible_words(); None: those of `visible`)."""
+    if visible is None:
+        visible = frozenset(name.lower() for (name,) in conn.execute(_TABLES_AND_VIEWS))
+    if known is None:
+        known = visible_words(conn, visible)
     (create_sql,) = conn.execute(
         "select sql from sqlite_master where name = ? and type in ('table', 'view')", [table]
     ).fetchone() or ("",)
     info = list(conn.execute(f"pragma table_info({quote_name(table)})"))
     columns = tuple(row[1] for row in info)
     primary_key = tuple(row[1] for row in sorted((row for row in info if row[5]), key=lambda row: row[5]))
-    keys = () if is_view else tuple(key for key in _foreign_keys(conn, table) if key[1].lower() not in hidden)
-    if create_sql and _names_any(create_sql, hidden):
-        # `REFERENCES hidden(id)` (or a hidden name in a CHECK or comment) must not reach a prompt: describe the
-        # table from its columns and its visible keys instead of its own text.
+    keys = () if is_view else tuple(key for key in _foreign_keys(conn, table) if key[1].lower() in visible)
+    if create_sql and _unknown_words(create_sql, known):
+        # `REFERENCES hidden(id)`, a hidden name in a CHECK or a comment, must not reach a prompt: describe the table
+        # from its columns and its visible keys instead of its own text. Decided by what the actor may see alone
+        # (a word that is not a visible name, a keyword or a type), never by which hidden names exist: a hidden
+        # table named like a visible column once changed the prompt, and so told that it exists (outside tester,
+        # session 22). Constraint names (`CONSTRAINT [PK_Album]`) do not count.
         create_sql = _create_from_columns(table, info, keys)
     try:
         rows = tuple(tuple(row) for row in conn.execute(f"select * from {quote_name(table)} limit {EXAMPLE_ROWS}"))
@@ -101,9 +112,28 @@ def _table_details(conn, table: str, is_view: bool, hidden: frozenset[str] = fro
     )
 
 
-def _names_any(sql: str, names: frozenset[str]) -> bool:
-    words = {word.lower() for word in re.findall(r"[^\s\"'`\[\]().,;=<>]+", sql)}
-    return bool(words & names)
+_TABLES_AND_VIEWS = "select name from sqlite_master where type in ('table', 'view')"
+_DDL_WORD = re.compile(r"[^\s\"'`\[\]().,;=<>]+")
+_CONSTRAINT_NAME = re.compile(r"""(?i)\bconstraint\s+("(?:[^"]|"")*"|\[[^\]]*\]|`(?:[^`]|``)*`|[^\s(]+)""")
+_NUMBER = re.compile(r"[-+]?[\d.]+(?:e[-+]?\d+)?", re.IGNORECASE)
+
+
+def visible_words(conn, visible: frozenset[str]) -> frozenset[str]:
+    """The words a visible table's CREATE statement may hold and be shown as written: SQLite's keywords and the
+    names of the visible tables, their columns and the words of their columns' types (lower case)."""
+    words = set(SQLITE_KEYWORDS) | set(visible)
+    for (name,) in conn.execute(_TABLES_AND_VIEWS):
+        if name.lower() not in visible:
+            continue
+        for row in conn.execute(f"pragma table_info({quote_name(name)})"):
+            words.add(row[1].lower())
+            words.update(word.lower() for word in re.findall(r"[A-Za-z_]\w*", row[2] or ""))
+    return frozenset(words)
+
+
+def _unknown_words(sql: str, known: frozenset[str]) -> bool:
+    words = {word.lower() for word in _DDL_WORD.findall(_CONSTRAINT_NAME.sub("constraint", sql))}
+    return any(word not in known and not _NUMBER.fullmatch(word) for word in words)
 
 
 def _create_from_columns(table: str, info: list, keys) -> str:
@@ -140,9 +170,9 @@ async def load_tables(datasette, database: str, actor, *, table_prefix: str = ""
     the permissions were decided at (permissions.read_visible)."""
 
     def details(conn, visible):
-        every = {row[0].lower() for row in conn.execute("select name from sqlite_master")}
-        hidden = frozenset(every - {name.lower() for name in visible.names})
-        return [_table_details(conn, name, name in visible.views, hidden) for name in visible.names]
+        shown = frozenset(name.lower() for name in visible.names)
+        known = visible_words(conn, shown)
+        return [_table_details(conn, name, name in visible.views, shown, known) for name in visible.names]
 
     _, tables = await permissions.read_visible(datasette, actor, database, details, table_prefix=table_prefix)
     return tables

@@ -1,8 +1,13 @@
 """The schema for the prompt: layout, quoting, what is hidden, and what a budget keeps and records."""
 
+import asyncio
+import sqlite3
+
 import pytest
 import sqlite_utils
 from datasette.app import Datasette
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from datasette_llm.ask.schema import load_tables, quote_name, render_schema
 
@@ -84,3 +89,83 @@ async def test_hidden_tables_never_reach_the_prompt(wide_db):
     anonymous = [t.name for t in await load_tables(ds, "wide", None)]
     admin = [t.name for t in await load_tables(ds, "wide", {"id": "admin"})]
     assert "customers" not in anonymous and "customers" in admin
+
+
+# -- what is hidden changes nothing the actor is shown ------------------------------------------------------------
+
+_NAME_WORDS = ["age", "owner", "text", "check", "integer", "notes", "id", "city", "pk_cats", "payroll", "cats_x"]
+
+
+@st.composite
+def _hidden_pair(draw):
+    """(the visible table's CREATE statement, hidden table names): the hidden names are drawn from the words of that
+    statement (its columns, types, keywords, a constraint's and a referenced table's names) and others."""
+    columns = draw(st.lists(st.sampled_from(["age", "owner", "city", "name", "notes"]), min_size=1, unique=True))
+    kind = draw(st.sampled_from(["integer", "text", "varchar(20)", ""]))
+    parts = ["id integer primary key"] + [f"{column} {kind}".strip() for column in columns]
+    if draw(st.booleans()):
+        parts.append(f"check ({columns[0]} <> '')")
+    if draw(st.booleans()):
+        parts.append(f"constraint {draw(st.sampled_from(['pk_cats', 'owner', 'payroll']))} unique (id)")
+    target = draw(st.sampled_from([None, "owner", "payroll", "people"]))
+    if target:
+        parts.append(f"foreign key ({columns[0]}) references {target}(id)")
+    comment = draw(st.sampled_from(["", " -- see payroll", " /* age */"]))
+    create = f"create table cats ({', '.join(parts)}){comment}"
+    hidden = draw(st.lists(st.sampled_from(_NAME_WORDS), min_size=1, max_size=4, unique=True))
+    return create, [name for name in hidden if name not in ("id",)]
+
+
+def _world(path, create: str, hidden: list[str]) -> Datasette:
+    conn = sqlite3.connect(path)
+    conn.execute(create)
+    conn.execute("insert into cats (id) values (1)")
+    for name in hidden:
+        conn.execute(f'create table "{name}" (id integer primary key, secret text)')
+    conn.commit()
+    conn.close()
+    deny = {name: {"allow": {"id": "admin"}} for name in hidden}
+    return Datasette([str(path)], metadata={"databases": {"w": {"tables": deny}}})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pair=_hidden_pair())
+def test_the_prompt_schema_is_the_same_whatever_hidden_tables_exist(tmp_path_factory, pair):
+    """Differential: one database without and one with hidden tables named like words of the visible table's
+    CREATE statement; an actor who may not see them is shown the same tables, text and keys (a hidden table named
+    like a visible column once made the CREATE statement rebuilt from its columns: outside tester, session 22)."""
+    create, hidden = pair
+    folder = tmp_path_factory.mktemp("pair")
+
+    async def described(name, names):
+        ds = _world(folder / name / "w.db", create, names)
+        return [(t.name, t.create_sql, t.foreign_keys, t.columns) for t in await load_tables(ds, "w", None)]
+
+    (folder / "plain").mkdir()
+    (folder / "hidden").mkdir()
+    plain = asyncio.run(described("plain", []))
+    with_hidden = asyncio.run(described("hidden", hidden))
+    assert plain == with_hidden
+    assert [name for name, *_ in plain] == ["cats"]
+
+
+@pytest.mark.asyncio
+async def test_a_create_statement_with_a_name_nobody_may_see_is_rebuilt_from_its_columns(tmp_path):
+    """Shown as written when every word is a keyword, type or visible name (a constraint's name aside); rebuilt,
+    with only visible keys, when it names anything else, hidden or missing alike."""
+    ds = _world(
+        tmp_path / "w.db", "create table cats (id integer primary key, age integer, constraint pk_x unique (id))", []
+    )
+    (cats,) = await load_tables(ds, "w", None)
+    assert cats.create_sql == "CREATE TABLE cats (id integer primary key, age integer, constraint pk_x unique (id))"
+    for create in (
+        "create table cats (id integer primary key, age integer references payroll(id))",
+        "create table cats (id integer primary key, -- payroll\n age integer)",
+    ):
+        for hidden in ([], ["payroll"]):
+            folder = tmp_path / f"{len(hidden)}-{'--' in create}"
+            folder.mkdir()
+            ds = _world(folder / "w.db", create, hidden)
+            (cats,) = await load_tables(ds, "w", None)
+            assert cats.create_sql == "CREATE TABLE cats (id INTEGER PRIMARY KEY, age INTEGER)"
+            assert cats.foreign_keys == ()
