@@ -169,12 +169,11 @@ def choose(
         lambda shot: shot.score >= min_score, (s for s in ranked if _key(s) not in taken or may_repeat(s))
     )
     seen: set[str] = set()
-    for shot, cost in _usable(candidates, schema, allowed, count_tokens, seen, MAX_CHECKED):
+    fits = lambda cost: spent + cost <= budget_tokens  # noqa: E731 (a shorter one further down may still fit)
+    for shot, cost in _usable(candidates, schema, allowed, count_tokens, seen, MAX_CHECKED, fits):
         again = shot.sql.lower() in kept_sql
         if again and not may_repeat(shot):
             continue
-        if spent + cost > budget_tokens:
-            continue  # a shorter one further down may still fit
         seen.add(shot.sql.lower())
         spent += cost
         repeated += again
@@ -204,9 +203,9 @@ def standing(
     kept: list[Shot] = []
     spent = 0
     seen: set[str] = set()
-    for shot, cost in _usable(ordered, schema, allowed, count_tokens, seen, MAX_STANDING_CHECKED):
-        if spent + cost > budget_tokens:
-            break  # not a shorter one further down: a later example must not push an earlier one out
+    # Not a shorter one after one that does not fit: a later example must not push an earlier one out.
+    fits = lambda cost: spent + cost <= budget_tokens  # noqa: E731
+    for shot, cost in _usable(ordered, schema, allowed, count_tokens, seen, MAX_STANDING_CHECKED, fits, stop=True):
         seen.add(shot.sql.lower())
         spent += cost
         kept.append(shot)
@@ -217,10 +216,23 @@ def _key(shot: Shot) -> tuple[str, int | str | None]:
     return (shot.source, shot.ref)
 
 
-def _usable(shots, schema: SchemaInfo, allowed: set[str], count_tokens, seen: set[str], max_checked: int):
+def _usable(
+    shots,
+    schema: SchemaInfo,
+    allowed: set[str],
+    count_tokens,
+    seen: set[str],
+    max_checked: int,
+    fits: Callable[[int], bool],
+    *,
+    stop: bool = False,
+):
     """(example with its SQL as shown, its token cost) for each of `shots`, in order, that this actor may be shown
-    (examples/check.py, AskerView) and is not a query in `seen`; at most `max_checked` go through the guard (a
-    few ms each), the examples refused without it do not count (which ones exist would show)."""
+    (examples/check.py, AskerView), is not a query in `seen` and `fits` what is left of the budget (`stop`: none
+    after the first that does not); at most `max_checked` are looked at past the names (the examples refused by
+    their names do not count: which ones exist would show). The cost is counted before the guard, which takes a
+    few ms for a short query and 0.3-0.6 s for one of 16,000 characters: 50 such examples, too long for any
+    budget, made every question wait 14-30 s for the guard to pass them (an outside tester, session 22)."""
     from ..examples.check import AskerView
 
     view = AskerView(schema, allowed)
@@ -231,12 +243,17 @@ def _usable(shots, schema: SchemaInfo, allowed: set[str], count_tokens, seen: se
         if not view.may_mention(shot.names, shot.reads):
             continue
         checked += 1
-        if not view.passes_guard(shot.sql):
-            continue
         sql = shown_sql(shot.sql)
         if sql.lower() in seen:
             continue
-        yield replace(shot, sql=sql), count_tokens(render_shot(shot.question, sql))
+        cost = count_tokens(render_shot(shot.question, sql))
+        if not fits(cost):
+            if stop:
+                return
+            continue
+        if not view.passes_guard(shot.sql):
+            continue
+        yield replace(shot, sql=sql), cost
 
 
 def shown_sql(sql: str) -> str:
@@ -345,6 +362,7 @@ async def _stored_shots(datasette, database: str, settings, embedder):
     from ..examples.check import database_schema, fill_checks, recheck
     from ..examples.state import state_dir
     from ..examples.store import ExampleStore
+    from ..examples.vectors import example_vectors
 
     shots: list[Shot] = []
     vectors: list[np.ndarray | None] = []
@@ -369,16 +387,7 @@ async def _stored_shots(datasette, database: str, settings, embedder):
         logger.warning("datasette-llm: the trusted examples of %s could not be updated: %s", database, error)
         examples = [example for example in examples if example.names is not None]
     if examples:
-        saved = await asyncio.to_thread(store.vectors, database, embedder.name) if embedder else {}
-        missing = [e for e in examples if e.id not in saved]
-        if embedder is not None and missing:
-            fresh = await embedder.aembed([e.question for e in missing])
-            for example, vector in zip(missing, fresh):
-                saved[example.id] = vector.astype(np.float32).tobytes()
-                try:
-                    await asyncio.to_thread(store.save_vector, example.id, embedder.name, saved[example.id])
-                except STORE_ERRORS:  # not writable: computed again next time
-                    pass
+        saved = await example_vectors(store, database, examples, embedder, STORE_ERRORS) if embedder else {}
         for example in examples:
             # A name dropped since is one nobody may see now: whether they could before is not known any more.
             shots.append(
@@ -401,8 +410,11 @@ async def _canned_vector(embedder, text: str) -> np.ndarray | None:
 
 
 def _stack(vectors: Sequence[np.ndarray | None]) -> np.ndarray:
-    """One row per example; all zeros (no cosine) unless every example has a vector of the same size."""
+    """One row per example; a row of zeros (no cosine: ranked by shared words alone) for an example whose vector is
+    not made yet (examples/vectors.py); no columns at all unless the vectors made are all of one size."""
     sizes = {len(v) for v in vectors if v is not None}
-    if len(sizes) != 1 or any(v is None for v in vectors):
+    if len(sizes) != 1:
         return np.zeros((len(vectors), 0), dtype=np.float32)
-    return np.vstack(vectors).astype(np.float32, copy=False)
+    (size,) = sizes
+    zeros = np.zeros(size, dtype=np.float32)
+    return np.vstack([zeros if v is None else v for v in vectors]).astype(np.float32, copy=False)

@@ -390,11 +390,15 @@ class ExampleStore:
 
     def save_vector(self, example_id: int, model_key: str, vector: bytes) -> None:
         """Save (or replace) a question's vector; nothing happens when the example has been removed meanwhile."""
+        self.save_vectors([(example_id, vector)], model_key)
+
+    def save_vectors(self, vectors: Sequence[tuple[int, bytes]], model_key: str) -> None:
+        """save_vector for many (example id, vector) pairs, in one transaction."""
         with self._connect(write=True) as conn:
-            conn.execute(
+            conn.executemany(
                 "insert or replace into example_vectors (example_id, model_key, vector) "
                 "select ?, ?, ? where exists (select 1 from examples where id = ?)",
-                (example_id, model_key, bytes(vector), example_id),
+                [(example_id, model_key, bytes(vector), example_id) for example_id, vector in vectors],
             )
 
     # ---- the file -----------------------------------------------------------------------------------------

@@ -462,7 +462,7 @@ async def test_a_store_that_cannot_be_written_still_guides_the_question(db_path,
     def read_only(*args, **kwargs):
         raise ExampleStoreError("The examples store could not be used: attempt to write a readonly database.")
 
-    for method in ("set_checked_many", "set_checks", "save_vector"):
+    for method in ("set_checked_many", "set_checks", "save_vector", "save_vectors"):
         monkeypatch.setattr(ExampleStore, method, read_only)
     model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
     result = await ask(teaching_datasette(db_path), "pets", "What is the age of Fido?", model=model, sql_only=True)
@@ -510,3 +510,26 @@ async def test_a_query_longer_than_the_model_may_write_is_sent_back_unchecked(db
     result = await ask(teaching_datasette(db_path), "pets", "Which dogs?", model=model, sql_only=True)
     assert result.error is None and result.sql.startswith("select name from dogs") and len(result.sql) < 100
     assert result.attempts[0].error_kind == "too_long" and "characters long" in result.attempts[0].error
+
+
+@pytest.mark.parametrize("kept", [False, True])
+def test_the_guard_never_reads_an_example_too_long_for_what_is_left_of_the_budget(monkeypatch, kept):
+    """An outside tester (session 22): 50 examples of 16,000-character SQL, too long for any budget, each went
+    through the guard (0.3-0.6 s) before its cost was counted, and every question waited 14-30 s."""
+    from datasette_llm.ask.few_shot import standing
+    from datasette_llm.examples.check import AskerView
+
+    guarded = []
+    passes = AskerView.passes_guard
+    monkeypatch.setattr(AskerView, "passes_guard", lambda self, sql: guarded.append(sql) or passes(self, sql))
+    long_sql = "select name from dogs where " + " or ".join(f"age = {n}" for n in range(2_000))
+    short = Shot("ages of dogs?", "select age from dogs", "example", 99, 0.8, names='["age", "dogs"]')
+    huge = [Shot(f"dogs {n}?", long_sql + f" or id = {n}", "example", n, 0.9, names='["dogs"]') for n in range(40)]
+    if kept:
+        result = standing(
+            ShotPool([short] + huge), schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=200
+        )
+    else:
+        result = choose(huge + [short], schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=200, limit=3)
+    assert [s.ref for s in result] == [99]
+    assert guarded == ["select age from dogs"]

@@ -1,0 +1,73 @@
+"""The vectors of the trusted examples' questions: made once per example and embedding model, kept in the store.
+
+Examples added by the CLI or an import have no vector until a question needs them. They are made a batch at a
+time, each batch saved as soon as it is made, by one task per store, database and model that every question
+needing them shares and none cancels by going away: an outside tester (session 22) imported 1,000 examples of
+2,000-character questions, and every question then embedded all of them in one call, timed out after 60 s and
+saved none, so the next question started again. A question waits for the vectors when one batch makes them, else
+at most VECTOR_WAIT_SECONDS, then goes on with those made so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import numpy as np
+
+from .store import ExampleStore
+
+# Questions embedded in one call, then saved (16 of 2,000 characters take about a second here).
+VECTOR_BATCH = 16
+VECTOR_WAIT_SECONDS = 1.0
+
+
+class _Fill:
+    """One running fill: the vectors it has made so far (kept in memory too, for a store that cannot be written)."""
+
+    def __init__(self):
+        self.made: dict[int, bytes] = {}
+        self.task: asyncio.Future | None = None
+
+
+_FILLS: dict[tuple, _Fill] = {}
+
+
+async def example_vectors(store: ExampleStore, database: str, examples: Sequence, embedder, errors) -> dict[int, bytes]:
+    """Example id -> its question's vector (float32 bytes) for `embedder`, for as many of `examples` as have one
+    now or once a shared fill has made them (see the module's note). `errors`: what a failed save raises; the
+    vector is then used all the same and made again another time."""
+    saved = await asyncio.to_thread(store.vectors, database, embedder.name)
+    missing = [example for example in examples if example.id not in saved]
+    if not missing:
+        return saved
+    key = (id(asyncio.get_running_loop()), str(store.path), database, embedder.name)
+    fill = _FILLS.get(key)
+    if fill is None:
+        fill = _FILLS[key] = _Fill()
+        fill.task = asyncio.ensure_future(_fill(store, missing, embedder, fill, errors))
+        fill.task.add_done_callback(lambda task: _done(key, task))
+    wait = None if len(missing) <= VECTOR_BATCH else VECTOR_WAIT_SECONDS
+    try:
+        await asyncio.wait_for(asyncio.shield(fill.task), wait)
+    except asyncio.TimeoutError:
+        pass  # the fill goes on; this question uses the vectors made so far
+    return {**saved, **fill.made}
+
+
+def _done(key: tuple, task: asyncio.Future) -> None:
+    _FILLS.pop(key, None)
+    if not task.cancelled():
+        task.exception()  # a failing model is told to the questions that waited (ModelError), not logged again
+
+
+async def _fill(store: ExampleStore, missing: Sequence, embedder, fill: _Fill, errors) -> None:
+    for start in range(0, len(missing), VECTOR_BATCH):
+        batch = missing[start : start + VECTOR_BATCH]
+        fresh = await embedder.aembed([example.question for example in batch])
+        for example, vector in zip(batch, fresh):
+            fill.made[example.id] = np.asarray(vector, dtype=np.float32).tobytes()
+        try:
+            await asyncio.to_thread(store.save_vectors, [(e.id, fill.made[e.id]) for e in batch], embedder.name)
+        except errors:  # not writable: made again next time
+            pass

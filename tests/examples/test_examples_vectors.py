@@ -1,0 +1,108 @@
+"""The vectors of trusted examples' questions: made a batch at a time, each batch saved, shared by the questions
+that need them (examples/vectors.py)."""
+
+import asyncio
+import sqlite3
+import time
+
+import numpy as np
+import pytest
+
+from datasette_llm.errors import ModelError
+from datasette_llm.examples import ExampleStore
+from datasette_llm.examples import vectors as vectors_module
+from datasette_llm.examples.vectors import VECTOR_BATCH, example_vectors
+
+ERRORS = (sqlite3.Error, OSError)
+
+
+class Embedder:
+    """Embeds a text as (its length, 1); records each call's size; fails on call `fail_on`; sleeps `delay` a call."""
+
+    name = "test-embedder"
+
+    def __init__(self, *, fail_on=None, delay=0.0):
+        self.calls = []
+        self.fail_on = fail_on
+        self.delay = delay
+
+    async def aembed(self, texts):
+        self.calls.append(len(texts))
+        await asyncio.sleep(self.delay)
+        if len(self.calls) == self.fail_on:
+            raise ModelError("The embedding model test-embedder timed out.")
+        return np.array([[len(text), 1.0] for text in texts], dtype=np.float32)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = ExampleStore(tmp_path / "examples.db")
+    for n in range(40):
+        store.add(
+            "db",
+            f"How many cats older than {n}?",
+            f"select count(*) from cats where age > {n}",
+            added_by="t",
+            schema_hash="h",
+        )
+    return store
+
+
+def vector(raw):
+    return np.frombuffer(raw, dtype=np.float32).tolist()
+
+
+@pytest.mark.asyncio
+async def test_missing_vectors_are_made_a_batch_at_a_time_and_saved(store):
+    examples = store.examples("db")
+    embedder = Embedder()
+    made = await example_vectors(store, "db", examples, embedder, ERRORS)
+    assert embedder.calls == [VECTOR_BATCH, VECTOR_BATCH, 40 - 2 * VECTOR_BATCH]
+    assert sorted(made) == sorted(e.id for e in examples) and made == store.vectors("db", embedder.name)
+    assert vector(made[examples[0].id]) == [len(examples[0].question), 1.0]
+    again = Embedder()
+    assert await example_vectors(store, "db", examples, again, ERRORS) == made and again.calls == []
+
+
+@pytest.mark.asyncio
+async def test_a_model_that_fails_part_way_keeps_the_batches_it_made(store):
+    """An outside tester (session 22): 1,000 examples embedded in one call timed out every question and saved
+    nothing. A batch that is made is saved, and the next question makes only the rest."""
+    examples = store.examples("db")
+    with pytest.raises(ModelError):
+        await example_vectors(store, "db", examples, Embedder(fail_on=2), ERRORS)
+    assert len(store.vectors("db", Embedder.name)) == VECTOR_BATCH
+    embedder = Embedder()
+    assert len(await example_vectors(store, "db", examples, embedder, ERRORS)) == 40
+    assert embedder.calls == [VECTOR_BATCH, 40 - 2 * VECTOR_BATCH]
+
+
+@pytest.mark.asyncio
+async def test_a_question_waits_briefly_and_questions_share_one_fill(store, monkeypatch):
+    monkeypatch.setattr(vectors_module, "VECTOR_WAIT_SECONDS", 0.3)
+    examples = store.examples("db")
+    embedder = Embedder(delay=0.25)
+    started = time.monotonic()
+    first, second = await asyncio.gather(
+        example_vectors(store, "db", examples, embedder, ERRORS),
+        example_vectors(store, "db", examples, embedder, ERRORS),
+    )
+    assert time.monotonic() - started < 0.6  # not the 0.75 s all three batches take
+    assert 0 < len(first) < 40 and 0 < len(second) < 40
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        if len(store.vectors("db", embedder.name)) == 40:
+            break
+    assert len(store.vectors("db", embedder.name)) == 40  # the fill went on after the questions left
+    assert embedder.calls == [VECTOR_BATCH, VECTOR_BATCH, 40 - 2 * VECTOR_BATCH]  # once, not once per question
+
+
+@pytest.mark.asyncio
+async def test_a_store_that_cannot_be_written_still_gets_its_vectors_for_the_question(store, monkeypatch):
+    def read_only(self, vectors, model_key):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(ExampleStore, "save_vectors", read_only)
+    examples = store.examples("db")[:5]
+    made = await example_vectors(store, "db", examples, Embedder(), ERRORS)
+    assert sorted(made) == sorted(e.id for e in examples) and store.vectors("db", Embedder.name) == {}
