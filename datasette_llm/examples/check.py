@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from .. import permissions
 from ..config import settings_for
-from ..errors import BadRequest, DatasetteLLMError
+from ..errors import BadRequest, DatasetteLLMError, StoreFull
 from ..sql.execute import read_policy
 from ..sql.guard import check_select, check_select_off_loop
 from ..sql.lexer import sqlite_lexemes, without_comments
@@ -269,8 +269,14 @@ async def add_examples(
         stored = sum(outcome.status != "refused" for outcome in outcomes)
         error.message = (
             f"{error.message} The first {len(outcomes):,} items were checked before it and {stored:,} of them are "
-            "stored; run the same import again to add the rest (those stored are reported as already present)."
+            "stored"
         )
+        if isinstance(error, StoreFull):
+            error.message += "."
+        else:
+            error.message += (
+                "; run the same import again to add the rest (those stored are reported as already present)."
+            )
         raise
     return outcomes
 

@@ -36,6 +36,11 @@ MAX_FEEDBACK_PER_DATABASE = 10_000
 # kind were 240 MB, and an outside tester's teacher page over them took +2.4 GB and 13 s (session 16); counted in
 # characters, 4-byte emoji made the budget 20 MB (a second tester, the same session).
 MAX_FEEDBACK_BYTES_PER_DATABASE = 5_000_000
+# Any teacher may add examples, and each question reads them all (and embeds a question each once): the store
+# refuses more than this many per database, or this many bytes of question and SQL (UTF-8), until some are removed.
+# An outside tester's 1,000 examples of 2,000-character questions made every question time out (session 22).
+MAX_EXAMPLES_PER_DATABASE = 5_000
+MAX_EXAMPLE_BYTES_PER_DATABASE = 5_000_000
 STATUSES = ("active", "set_aside")
 VERDICTS = ("right", "wrong")
 
@@ -205,6 +210,10 @@ class ExampleStore:
         question, sql = self.clean_pair(question, sql)
         key = (database, question, sql)
         with self._connect(write=True) as conn:
+            if not conn.execute(
+                "select 1 from examples where database = ? and question = ? and sql = ?", key
+            ).fetchone():
+                self._refuse_when_full(conn, database, question, sql)
             created = conn.execute(
                 "insert into examples (id, database, question, sql, added_by, added_at, schema_hash, reads, names) "
                 f"values ({_NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -232,6 +241,21 @@ class ExampleStore:
                 (database, question, sql),
             ).fetchone()
         return Example(*row), bool(created)
+
+    @staticmethod
+    def _refuse_when_full(conn, database: str, question: str, sql: str) -> None:
+        held, stored = conn.execute(
+            "select count(*), coalesce(sum(length(cast(question as blob)) + length(cast(sql as blob))), 0) "
+            "from examples where database = ?",
+            (database,),
+        ).fetchone()
+        size = len(question.encode("utf-8")) + len(sql.encode("utf-8"))
+        if held >= MAX_EXAMPLES_PER_DATABASE or stored + size > MAX_EXAMPLE_BYTES_PER_DATABASE:
+            raise StoreFull(
+                f"This database has as many trusted examples as it may ({MAX_EXAMPLES_PER_DATABASE:,} or "
+                f"{MAX_EXAMPLE_BYTES_PER_DATABASE // 1_000_000} MB of questions and SQL); remove some on its examples "
+                "page, or with `datasette llm examples remove`, before adding more."
+            )
 
     def examples(self, database: str, *, include_set_aside: bool = False) -> list[Example]:
         """The database's examples, oldest first; only the active ones unless include_set_aside."""

@@ -23,7 +23,7 @@ from datasette.utils.asgi import Response
 
 from .. import permissions
 from ..config import settings_for
-from ..errors import BadRequest, DatasetteLLMError, Forbidden, MethodNotAllowed, NotFound
+from ..errors import BadRequest, DatasetteLLMError, Forbidden, MethodNotAllowed, NotFound, StoreFull
 from ..examples.check import (
     add_one,
     feedback_checks,
@@ -308,11 +308,11 @@ async def add_view(request, datasette):
     sql = text_field(data, "sql", ADD_EXAMPLE)
     try:
         outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store_for(datasette))
-    except BadRequest as refused:
+    except (BadRequest, StoreFull) as refused:
         if not from_page(request):
             raise
         refill = {"question": question, "sql": sql}
-        return answer(datasette, request, database, {}, 400, refused.message, datasette.ERROR, refill)
+        return answer(datasette, request, database, {}, refused.status, refused.message, datasette.ERROR, refill)
     example = outcome.example
     added = outcome.status == "added"
     message = f"{'Added' if added else 'Already there:'} example #{example.id}, “{example.question}”."

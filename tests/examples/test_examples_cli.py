@@ -308,3 +308,16 @@ def test_an_import_file_is_read_as_it_is_and_only_so_far(db_path, state, tmp_pat
     big = tmp_path / "big.json"
     big.write_text(json.dumps([{"question": "q" * 2000, "sql": "select 1"}]))
     assert "big.json is larger than" in invoke("import", db_path, big, code=1).output
+
+
+def test_an_import_that_fills_the_store_says_so_and_not_to_run_it_again(db_path, state, tmp_path, monkeypatch):
+    from datasette_llm.examples import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_EXAMPLES_PER_DATABASE", 4)
+    items = [{"question": f"Cats older than {n}?", "sql": f"select name from cats where age > {n}"} for n in range(6)]
+    file = tmp_path / "six.json"
+    file.write_text(json.dumps(items))
+    failed = invoke("import", db_path, file, code=1)
+    assert "as many trusted examples as it may" in failed.output
+    assert "The first 4 items were checked before it and 4 of them are stored." in failed.output
+    assert "run the same import again" not in failed.output and len(stored(state)) == 4

@@ -311,3 +311,30 @@ def test_ids_are_never_given_twice_so_a_stale_remove_removes_nothing(store):
     assert store.remove_feedback("db", first.id)
     again = store.record_feedback("db", "q2?", "select 2", "wrong", comment=None, actor="a")
     assert again.id > first.id and not store.remove_feedback("db", first.id)
+
+
+def test_a_database_holds_so_many_examples_and_no_more(store, monkeypatch):
+    """Any teacher may add examples and every question reads them all: past the cap (a count, and bytes of question
+    and SQL) the store refuses a new one with 507, keeps what it has, and still answers "present" for one it has."""
+    from datasette_llm.errors import StoreFull
+    from datasette_llm.examples import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_EXAMPLES_PER_DATABASE", 2)
+    fields = {"added_by": "alice", "schema_hash": "h1"}
+    first = store.add("db", "Cats?", "select * from cats", **fields)
+    store.add("db", "Dogs?", "select * from dogs", **fields)
+    with pytest.raises(StoreFull) as full:
+        store.add("db", "Birds?", "select * from birds", **fields)
+    assert full.value.status == 507 and "remove some" in full.value.message
+    assert store.get_or_add("db", "Cats?", "select * from cats", **fields) == (first, False)
+    assert [e.question for e in store.examples("db")] == ["Cats?", "Dogs?"]
+    store.add("other", "Birds?", "select * from birds", **fields)  # per database
+    store.remove("db", first.id)
+    store.add("db", "Birds?", "select * from birds", **fields)
+
+    monkeypatch.setattr(store_module, "MAX_EXAMPLES_PER_DATABASE", 100)
+    monkeypatch.setattr(store_module, "MAX_EXAMPLE_BYTES_PER_DATABASE", 60)
+    store.add("bytes", "Ünï?", "select 1", **fields)  # 6 + 8 bytes
+    with pytest.raises(StoreFull):
+        store.add("bytes", "é" * 20, "select 2", **fields)  # 40 + 8 more: 62 bytes, though 28 characters
+    store.add("bytes", "e" * 20, "select 2", **fields)

@@ -865,3 +865,23 @@ async def test_this_is_right_on_a_full_feedback_store_adds_no_example(paths, mon
     full = await feedback(ds, TEACHER, verdict="right", question="How old is Tom?", sql="select age from cats")
     assert full.status_code == 507, full.text
     assert [e["question"] for e in (await listing(ds))["examples"]] == []
+
+
+@pytest.mark.asyncio
+async def test_adding_to_a_full_store_is_507_with_what_to_do_and_the_page_keeps_the_form(paths, monkeypatch):
+    from datasette_llm.examples import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_EXAMPLES_PER_DATABASE", 1)
+    ds = make_ds(paths)
+    assert (await add(ds, TEACHER)).status_code == 201
+    assert (await add(ds, TEACHER)).status_code == 200  # the one it has: still "present"
+    dogs = {"question": "How old is the oldest cat?", "sql": "select max(age) from cats"}
+    full = await add(ds, TEACHER, dogs)
+    assert full.status_code == 507 and full.json()["code"] == "store_full", full.text
+    assert "remove some" in full.json()["error"]
+    sent = await ds.client.post("/-/llm/db/examples", **form_of(ds, TEACHER, dogs))
+    assert sent.status_code == 302 and sent.headers["location"].endswith("#add"), sent.text
+    cookies = {**form_of(ds, TEACHER)["cookies"], "ds_messages": sent.cookies["ds_messages"]}
+    page = await ds.client.get(sent.headers["location"].split("#")[0], cookies=cookies)
+    assert "as many trusted examples as it may" in page.text and 'value="How old is the oldest cat?"' in page.text
+    assert [e["question"] for e in (await listing(ds))["examples"]] == [CATS["question"]]
