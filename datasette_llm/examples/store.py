@@ -23,7 +23,7 @@ from ..errors import BadRequest, Busy, DatasetteLLMError, StoreFull
 from .state import make_state_dir, state_dir, state_dir_error
 
 STORE_FILE = "examples.db"
-SCHEMA_VERSION = 2  # 2: the `reads` and `names` columns
+SCHEMA_VERSION = 3  # 2: the `reads` and `names` columns; 3: an example is one author's (_MIGRATE_FROM_2)
 APPLICATION_ID = 0x646C6C65  # "dlle": datasette-llm examples
 MAX_SQL_CHARS = 20_000
 MAX_COMMENT_CHARS = 2_000
@@ -52,9 +52,28 @@ _NEXT_ID = (
     "(select max(coalesce((select max(id) from {table}), 0), "
     "coalesce((select high from id_high_water where tbl = '{table}'), 0)) + 1)"
 )
-# Run inside the first writer's transaction (executescript would commit it), so one statement at a time.
-_SCHEMA = (
-    f"""CREATE TABLE IF NOT EXISTS examples (
+# An example is one author's: the same question and SQL from another author is another example, with its own
+# names, id and time. When it was one example, a teacher adding the pair of an admin's example that mentions a
+# table hidden from them got "present" with the admin's id, name and time, and the names both could see, so
+# the admin's example reached askers who may not see what it mentions (an outside tester, session 22).
+# The command line is one author, whatever it was called for ("cli", "import:<file>"): importing an export, or
+# one file under two names, finds the examples it has.
+_AUTHOR_KEY = (
+    "(case when added_by = 'cli' or substr(added_by, 1, 7) = 'import:' then 'cli' else coalesce(added_by, '') end)"
+)
+_BY_AUTHOR = (
+    f"CREATE UNIQUE INDEX IF NOT EXISTS examples_by_author ON examples (database, question, sql, {_AUTHOR_KEY})"
+)
+
+
+def author_key(added_by: str | None) -> str:
+    """_AUTHOR_KEY in Python."""
+    if added_by is None:
+        return ""
+    return "cli" if added_by == "cli" or added_by.startswith("import:") else added_by
+
+
+_SCHEMA_EXAMPLES = f"""CREATE TABLE IF NOT EXISTS examples (
         id INTEGER PRIMARY KEY,
         database TEXT NOT NULL,
         question TEXT NOT NULL,
@@ -65,9 +84,12 @@ _SCHEMA = (
         status TEXT NOT NULL DEFAULT 'active' CHECK (status IN {STATUSES}),
         reason TEXT,
         reads TEXT,
-        names TEXT,
-        UNIQUE (database, question, sql)
-    )""",
+        names TEXT
+    )"""
+# Run inside the first writer's transaction (executescript would commit it), so one statement at a time.
+_SCHEMA = (
+    _SCHEMA_EXAMPLES,
+    _BY_AUTHOR,
     f"""CREATE TABLE IF NOT EXISTS feedback (
         id INTEGER PRIMARY KEY,
         database TEXT NOT NULL,
@@ -98,11 +120,23 @@ _MIGRATE_FROM_1 = (
     "ALTER TABLE examples ADD COLUMN names TEXT",
     "ALTER TABLE feedback ADD COLUMN reads TEXT",
     "ALTER TABLE feedback ADD COLUMN names TEXT",
-    f"PRAGMA user_version = {SCHEMA_VERSION}",
+    "PRAGMA user_version = 2",
 )
-
 _EXAMPLE_COLUMNS = "id, database, question, sql, added_by, added_at, schema_hash, status, reason, reads, names"
 _FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at, reads, names"
+# From schema version 2, in a writer's transaction: the examples table again without UNIQUE (database, question,
+# sql), which SQLite cannot drop; the question vectors are kept (dropping the table deletes them: ON DELETE CASCADE).
+_MIGRATE_FROM_2 = (
+    _SCHEMA_EXAMPLES.replace("IF NOT EXISTS examples", "examples_3"),
+    f"INSERT INTO examples_3 ({_EXAMPLE_COLUMNS}) SELECT {_EXAMPLE_COLUMNS} FROM examples",
+    "CREATE TEMP TABLE vectors_2 AS SELECT * FROM example_vectors",
+    "DROP TABLE examples",
+    "ALTER TABLE examples_3 RENAME TO examples",
+    "INSERT INTO example_vectors SELECT * FROM temp.vectors_2",
+    "DROP TABLE temp.vectors_2",
+    _BY_AUTHOR,
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
 
 
 class ExampleStoreError(DatasetteLLMError):
@@ -204,42 +238,34 @@ class ExampleStore:
         reads: str | None = None,
         names: str | None = None,
     ) -> tuple[Example, bool]:
-        """(the example, whether it is new). Adding a set-aside example again, after it passed the guard once
-        more, makes it active again. Added again by someone who sees fewer names, it keeps only the names both
+        """(the example, whether it is new). An example is its author's: the same pair from another author is
+        another example (_BY_AUTHOR). Adding a set-aside example again, after it passed the guard once more, makes
+        it active again. Added again by its author when they see fewer names, it keeps only the names both times
         saw: the same text from an author who could not see a name says nothing about it."""
         question, sql = self.clean_pair(question, sql)
-        key = (database, question, sql)
+        key = (database, question, sql, author_key(added_by))
+        mine = f"database = ? and question = ? and sql = ? and {_AUTHOR_KEY} = ?"
         with self._connect(write=True) as conn:
-            if not conn.execute(
-                "select 1 from examples where database = ? and question = ? and sql = ?", key
-            ).fetchone():
+            if not conn.execute(f"select 1 from examples where {mine}", key).fetchone():
                 self._refuse_when_full(conn, database, question, sql)
             created = conn.execute(
                 "insert into examples (id, database, question, sql, added_by, added_at, schema_hash, reads, names) "
-                f"values ({_NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "on conflict (database, question, sql) do nothing",
+                f"values ({_NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
                 (database, question, sql, added_by, utc_now(), schema_hash, reads, names),
             ).rowcount
             if not created and reads is not None and names is not None:
-                (kept,) = conn.execute(
-                    "select names from examples where database = ? and question = ? and sql = ?", key
-                ).fetchone()
+                (kept,) = conn.execute(f"select names from examples where {mine}", key).fetchone()
                 if kept is not None:  # else stored before names were kept: these are the first
                     names = json.dumps(sorted(set(json.loads(kept)) & set(json.loads(names))))
                 conn.execute(
-                    "update examples set reads = coalesce(reads, ?), names = ? "
-                    "where database = ? and question = ? and sql = ?",
-                    (reads, names, *key),
+                    f"update examples set reads = coalesce(reads, ?), names = ? where {mine}", (reads, names, *key)
                 )
             conn.execute(
                 "update examples set status = 'active', reason = null, schema_hash = ? "
-                "where database = ? and question = ? and sql = ? and status = 'set_aside'",
-                (schema_hash, database, question, sql),
+                f"where {mine} and status = 'set_aside'",
+                (schema_hash, *key),
             )
-            row = conn.execute(
-                f"select {_EXAMPLE_COLUMNS} from examples where database = ? and question = ? and sql = ?",
-                (database, question, sql),
-            ).fetchone()
+            row = conn.execute(f"select {_EXAMPLE_COLUMNS} from examples where {mine}", key).fetchone()
         return Example(*row), bool(created)
 
     @staticmethod
@@ -515,6 +541,8 @@ class ExampleStore:
         if version == 1:
             self._migrate_from_1(conn, write=write)
         if write:
+            if version < SCHEMA_VERSION:  # a version 2 store is read as it is, and changed by its first writer
+                self._run(conn, _MIGRATE_FROM_2)
             conn.execute(_HIGH_WATER)
         return "ready"
 
@@ -531,6 +559,16 @@ class ExampleStore:
         except sqlite3.Error as error:
             if not write and conn.in_transaction:
                 conn.execute("rollback")
+            raise ExampleStoreError(
+                f"The examples store {self.path} is from an earlier datasette-llm and could not be updated: {error}."
+            ) from None
+
+    def _run(self, conn: sqlite3.Connection, statements: tuple[str, ...]) -> None:
+        """Migrate in the caller's write transaction (it rolls back on failure)."""
+        try:
+            for statement in statements:
+                conn.execute(statement)
+        except sqlite3.Error as error:
             raise ExampleStoreError(
                 f"The examples store {self.path} is from an earlier datasette-llm and could not be updated: {error}."
             ) from None

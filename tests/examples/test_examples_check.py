@@ -80,8 +80,12 @@ async def test_add_example_stores_the_checked_sql_with_the_full_schema_hash(db_p
     # The hash is of the whole database, secret table included, whoever added the example.
     assert example.schema_hash == schema_hash(schema_of(db_path))
     assert store.examples("db") == [example]
-    again = await add_example(datasette, "db", "How many cats?", "select count(*) from cats", actor=None, store=store)
+    again = await add_example(
+        datasette, "db", "How many cats?", "select count(*) from cats", actor={"id": "alice"}, store=store
+    )
     assert again == example
+    anyone = await add_example(datasette, "db", "How many cats?", "select count(*) from cats", actor=None, store=store)
+    assert anyone.id != example.id and anyone.added_by is None  # an example is its author's
     cli = await add_example(
         datasette, "db", "Cat names", "select name from cats", actor=None, store=store, added_by="cli"
     )
@@ -187,9 +191,10 @@ async def test_an_immutable_database_works_and_is_not_written(db_path, store):
 async def test_add_one_tells_added_from_present(db_path, store):
     datasette = Datasette([str(db_path)])
     first = await add_one(datasette, "db", "Cats?", "select name from cats", actor={"id": "ann"}, store=store)
-    again = await add_one(datasette, "db", "Cats?", "select name from cats", actor={"id": "bo"}, store=store)
-    assert (first.status, again.status) == ("added", "present")
-    assert first.example == again.example and again.example.added_by == "ann"
+    again = await add_one(datasette, "db", "Cats?", "select name from cats", actor={"id": "ann"}, store=store)
+    assert (first.status, again.status) == ("added", "present") and first.example == again.example
+    other = await add_one(datasette, "db", "Cats?", "select name from cats", actor={"id": "bo"}, store=store)
+    assert other.status == "added" and other.example.added_by == "bo"  # an example is its author's
     with pytest.raises(BadRequest, match='refused: no such table "dogs"') as refused:
         await add_one(datasette, "db", "Dogs?", "select * from dogs", actor=None, store=store)
     assert refused.value.details["reason"] == 'no such table "dogs"'

@@ -48,17 +48,23 @@ def test_round_trip_strips_and_keeps_order(store):
     assert ExampleStore(store.path).examples("db") == [first, second]
 
 
-def test_the_same_example_twice_is_stored_once(store):
+def test_the_same_example_twice_is_stored_once_for_its_author(store):
     example, created = store.get_or_add(
         "db", "How many cats?", "select count(*) from cats", added_by="a", schema_hash="h"
     )
     again, created_again = store.get_or_add(
-        "db", " How many cats? ", "select count(*) from cats", added_by="b", schema_hash="h"
+        "db", " How many cats? ", "select count(*) from cats", added_by="a", schema_hash="h"
     )
-    assert created and not created_again
-    assert again == example and again.added_by == "a"
-    assert store.add("db", "How many cats?", "select count(*) from cats", added_by="c", schema_hash="h") == example
-    assert len(store.examples("db")) == 1
+    assert created and not created_again and again == example
+    # Another author's is theirs: its own id, author and time (an outside tester, session 22: "present" with the
+    # first author's id, name and time told a teacher of an admin's example they may not see).
+    other, created_other = store.get_or_add(
+        "db", "How many cats?", "select count(*) from cats", added_by="b", schema_hash="h"
+    )
+    assert created_other and other.id != example.id and other.added_by == "b"
+    nobody = store.add("db", "How many cats?", "select count(*) from cats", added_by=None, schema_hash="h")
+    assert store.add("db", "How many cats?", "select count(*) from cats", added_by=None, schema_hash="h") == nobody
+    assert len(store.examples("db")) == 3
     # The same question with other SQL, or in another database, is another example.
     assert (
         store.add("db", "How many cats?", "select count(id) from cats", added_by="a", schema_hash="h").id != example.id
@@ -132,7 +138,7 @@ def test_set_checked_sets_aside_and_adding_again_restores(store):
         store.set_checked(example.id, schema_hash="h3", status="deleted", reason=None)
 
     store.set_checked(example.id, schema_hash="h4", status="set_aside", reason="gone")
-    readded = store.add("db", "q", "select age from cats", added_by="cli", schema_hash="h5")
+    readded = store.add("db", "q", "select age from cats", added_by=None, schema_hash="h5")
     assert (readded.id, readded.status, readded.reason, readded.schema_hash) == (example.id, "active", None, "h5")
 
 
@@ -179,7 +185,7 @@ def test_reading_creates_nothing_and_the_first_write_makes_a_private_wal_store(t
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     with sqlite3.connect(path) as conn:
         assert conn.execute("pragma journal_mode").fetchone() == ("wal",)
-        assert conn.execute("pragma user_version").fetchone() == (2,)
+        assert conn.execute("pragma user_version").fetchone() == (3,)
     conn.close()
 
 
@@ -219,7 +225,41 @@ def test_a_version_1_store_gains_the_reads_columns_and_keeps_its_rows(tmp_path, 
     store.set_checks(example, "[]", '["cats"]')
     assert (store.get("db", 1).reads, store.get("db", 1).names) == ("[]", '["cats"]')
     with sqlite3.connect(path) as conn:
-        assert conn.execute("pragma user_version").fetchone() == (2,)
+        assert conn.execute("pragma user_version").fetchone() == (3,)
+    conn.close()
+
+
+def test_a_version_2_store_is_read_as_it_is_and_its_first_writer_makes_examples_each_authors(tmp_path):
+    path = tmp_path / "examples.db"
+    _version_1_store(path)
+    with sqlite3.connect(path) as conn:
+        for statement in ("examples add reads text", "examples add names text", "feedback add reads text"):
+            conn.execute(f"alter table {statement.replace(' add ', ' add column ')}")
+        conn.execute("alter table feedback add column names text")
+        conn.execute(
+            "insert into examples values (2, 'db', 'q2', 'select 2', 'ann', '2025-01-02', 'h', 'active', "
+            "null, '[]', '[\"secret\"]')"
+        )
+        conn.execute("insert into example_vectors values (2, 'm', x'0000803f')")
+        conn.execute("pragma user_version = 2")
+    conn.close()
+    path.chmod(0o400)
+    read_only = ExampleStore(path)
+    assert [e.id for e in read_only.examples("db")] == [1, 2] and read_only.vectors("db", "m") == {2: b"\x00\x00\x80?"}
+    path.chmod(0o600)
+    store = ExampleStore(path)
+    mine = store.add("db", "q2", "select 2", added_by="bo", schema_hash="h", reads="[]", names="[]")
+    assert mine.id == 3 and mine.names == "[]"  # ann's example is ann's: its names are not narrowed to bo's
+    assert [(e.id, e.added_by, e.names) for e in store.examples("db")] == [
+        (1, "ann", None),
+        (2, "ann", '["secret"]'),
+        (3, "bo", "[]"),
+    ]
+    assert store.vectors("db", "m") == {2: b"\x00\x00\x80?"}  # kept through the table's rebuild
+    assert store.add("db", "q2", "select 2", added_by="ann", schema_hash="h").id == 2
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("pragma user_version").fetchone() == (3,)
+        assert conn.execute("pragma foreign_key_check").fetchall() == []
     conn.close()
 
 

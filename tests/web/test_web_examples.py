@@ -496,9 +496,32 @@ async def test_text_that_names_what_the_viewer_may_not_see_is_not_listed_to_them
         assert (await feedback(ds, actor, question="Is secret empty?", comment="c")).status_code == 201
         assert (await feedback(ds, actor, sql="select name from cats", comment="see launch_code")).status_code == 201
     data = await listing(ds, TEACHER)
-    assert data["not_shown"] == {"examples": 0, "feedback": 2}  # the same pair again: it keeps the names both saw
+    assert data["not_shown"] == {"examples": 1, "feedback": 2}
     assert {item["actor"] for item in data["feedback"]} == {"teacher"} and len(data["feedback"]) == 2
+    assert [e["added_by"] for e in data["examples"]] == ["teacher"]
     assert len((await listing(ds, ADMIN))["feedback"]) == 4
+
+
+@pytest.mark.asyncio
+async def test_adding_the_pair_of_an_example_one_may_not_see_tells_nothing_of_it(paths, tmp_path, monkeypatch):
+    """An outside tester (session 22): a teacher adding the very question and SQL of an admin's example that
+    mentions the hidden table got 200 "present" with the admin's id, name and time, where a pair nobody had
+    added got 201; and the admin's example then kept only the names both saw, so askers who may not see
+    `secret` got it. Now the teacher's answer is the same either way, and the admin's example keeps its names."""
+    pair = {"question": "Is secret empty, by ages?", "sql": "select age as launch_code from cats"}
+    fresh = {"question": "Is secret full, by ages?", "sql": "select age as launch_code from cats"}
+    answers = []
+    for admin_first in (True, False):
+        monkeypatch.setenv("DATASETTE_LLM_STATE_DIR", str(tmp_path / f"state-{admin_first}"))
+        ds = make_ds(paths)
+        if admin_first:
+            assert (await add(ds, ADMIN, pair)).status_code == 201
+        answers.append(await add(ds, TEACHER, pair if admin_first else fresh))
+    assert [a.status_code for a in answers] == [201, 201]
+    assert [(a.json()["status"], a.json()["example"]["added_by"]) for a in answers] == [("added", "teacher")] * 2
+    monkeypatch.setenv("DATASETTE_LLM_STATE_DIR", str(tmp_path / "state-True"))
+    admins = [e for e in (await listing(make_ds(paths), ADMIN))["examples"] if e["added_by"] == "admin"]
+    assert len(admins) == 1 and (await listing(make_ds(paths), TEACHER))["not_shown"]["examples"] == 1
 
 
 @pytest.mark.asyncio
