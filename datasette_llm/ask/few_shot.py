@@ -18,6 +18,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import takewhile
 
 import numpy as np
@@ -114,8 +115,10 @@ class ShotPool:
         return ShotPool([self.shots[i] for i in keep], self.vectors[keep])
 
 
-def content_words(question: str) -> set[str]:
-    return {word for word in question_stems(question) if word not in _FILLER}
+@lru_cache(maxsize=16384)
+def content_words(question: str) -> frozenset[str]:
+    """The stems of a question's words that say what it asks for (cached: every question ranks every example)."""
+    return frozenset(word for word in question_stems(question) if word not in _FILLER)
 
 
 def rank(pool: ShotPool, question: str, question_vector: np.ndarray | None) -> list[Shot]:
@@ -216,6 +219,12 @@ def _key(shot: Shot) -> tuple[str, int | str | None]:
     return (shot.source, shot.ref)
 
 
+def _asker_view(schema: SchemaInfo, allowed: set[str]):
+    from ..examples.check import AskerView
+
+    return AskerView(schema, allowed)
+
+
 def _usable(
     shots,
     schema: SchemaInfo,
@@ -233,9 +242,7 @@ def _usable(
     their names do not count: which ones exist would show). The cost is counted before the guard, which takes a
     few ms for a short query and 0.3-0.6 s for one of 16,000 characters: 50 such examples, too long for any
     budget, made every question wait 14-30 s for the guard to pass them (an outside tester, session 22)."""
-    from ..examples.check import AskerView
-
-    view = AskerView(schema, allowed)
+    view = _asker_view(schema, allowed)
     checked = 0
     for shot in shots:
         if checked >= max_checked:
@@ -311,6 +318,10 @@ async def shots_for_question(
     vector = None
     if embedder is not None and pool.vectors.shape[1]:
         vector = (await embedder.aembed([question]))[0]
+    # Only the examples this actor may be shown are ranked: ranking the others cost each question time in
+    # proportion to how many there are (5,000 hidden ones: +0.3 s; an outside tester, session 22).
+    view = _asker_view(schema, allowed)
+    pool = pool.without(lambda shot: not view.may_mention(shot.names, shot.reads))
     ranked = rank(pool, question, vector)
 
     def pick() -> Shots:
@@ -357,9 +368,16 @@ async def load_pool(datasette, database: str, actor, settings, embedder) -> Shot
     return ShotPool(shots, _stack(vectors), set_aside, unavailable=unavailable)
 
 
+# What a question read of a store, for the next questions: (store path, database, embedding model) -> (the
+# store's generation, the schema hash, shots, vectors). Kept only while no one has written to the store since
+# (examples/store.py counts every write), and only when every example had its vector.
+_LOADED: dict[tuple, tuple] = {}
+_LOADED_LIMIT = 32
+
+
 async def _stored_shots(datasette, database: str, settings, embedder):
     from .. import permissions
-    from ..examples.check import database_schema, fill_checks, recheck
+    from ..examples.check import database_schema, fill_checks, recheck, schema_hash
     from ..examples.state import state_dir
     from ..examples.store import ExampleStore
     from ..examples.vectors import example_vectors
@@ -372,14 +390,21 @@ async def _stored_shots(datasette, database: str, settings, embedder):
         return shots, vectors, set_aside
     store = await asyncio.to_thread(ExampleStore, path, busy_timeout=STORE_WAIT_SECONDS)
     schema = await permissions.get_database(datasette, database).execute_fn(database_schema)  # read once
-    stored = await asyncio.to_thread(store.count, database)
-    try:  # shared with every request that needs it (examples/check.py); for a big store, waited for so long only
-        wait = None if stored <= RECHECK_WAIT_ALWAYS else RECHECK_WAIT_SECONDS
-        set_aside = await asyncio.wait_for(recheck(datasette, database, store, schema), wait)
-    except asyncio.TimeoutError:
-        set_aside = []  # still running; each example chosen meanwhile is checked against the schema anyway
-    except STORE_ERRORS as error:  # not writable: each example chosen is checked against the schema all the same
-        logger.warning("datasette-llm: the trusted examples of %s were not checked again: %s", database, error)
+    current = schema_hash(schema)
+    generation, stored, stale = await asyncio.to_thread(store.state, database, current)
+    if stale:
+        generation = 0  # the re-check writes: read what it leaves
+        try:  # shared with every request that needs it (examples/check.py); for a big store, waited for so long only
+            wait = None if stored <= RECHECK_WAIT_ALWAYS else RECHECK_WAIT_SECONDS
+            set_aside = await asyncio.wait_for(recheck(datasette, database, store, schema), wait)
+        except asyncio.TimeoutError:
+            set_aside = []  # still running; each example chosen meanwhile is checked against the schema anyway
+        except STORE_ERRORS as error:  # not writable: each example chosen is checked against the schema all the same
+            logger.warning("datasette-llm: the trusted examples of %s were not checked again: %s", database, error)
+    key = (str(path.absolute()), database, embedder.name if embedder is not None else None)
+    loaded = _LOADED.get(key)
+    if generation and loaded is not None and loaded[:2] == (generation, current):
+        return list(loaded[2]), list(loaded[3]), set_aside
     examples = await asyncio.to_thread(store.examples, database)
     try:
         examples = await fill_checks(datasette, database, store, examples, schema)
@@ -395,6 +420,10 @@ async def _stored_shots(datasette, database: str, settings, embedder):
             )
             raw = saved.get(example.id)
             vectors.append(np.frombuffer(raw, dtype=np.float32) if raw else None)
+    if generation and (embedder is None or all(vector is not None for vector in vectors)):
+        if len(_LOADED) >= _LOADED_LIMIT:
+            _LOADED.clear()
+        _LOADED[key] = (generation, current, tuple(shots), tuple(vectors))
     return shots, vectors, set_aside
 
 

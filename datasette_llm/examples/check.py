@@ -24,6 +24,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .. import permissions
 from ..config import settings_for
@@ -114,7 +115,13 @@ def reads_text(checked: GuardedSQL | Rejection) -> str:
 
 def readable_by(reads: str | None, visible: frozenset[str]) -> bool:
     """Whether a stored query reads only tables in `visible` (lower-case names); False when it was refused."""
-    return bool(reads) and set(json.loads(reads)) <= visible
+    return bool(reads) and json_names(reads) <= visible
+
+
+@lru_cache(maxsize=16384)
+def json_names(text: str) -> frozenset[str]:
+    """A stored `reads` or `names` JSON list as a set (many entries share one; each question reads them all)."""
+    return frozenset(json.loads(text))
 
 
 _WORDS = re.compile(r"[^\W\d][\w$]*")
@@ -154,8 +161,8 @@ def _phrases_in(text: str, names: frozenset[str]) -> set[str]:
 
 def mentioned(entry) -> set[str]:
     """The table names an entry's SQL reads and the names its text mentions (lower case)."""
-    found = set(json.loads(entry.reads)) if entry.reads else set()
-    return found | (set(json.loads(entry.names)) if entry.names else set())
+    found = set(json_names(entry.reads)) if entry.reads else set()
+    return found | (json_names(entry.names) if entry.names else set())
 
 
 class AskerView:
@@ -188,7 +195,7 @@ def names_within(names: str | None, seen: frozenset[str]) -> bool:
     """Whether every name an entry mentions is one the viewer may see (an entry stored without `names`: no)."""
     if names is None:
         return False
-    return set(json.loads(names)) <= seen
+    return json_names(names) <= seen
 
 
 async def actor_schemas(datasette, actor, database: str) -> tuple[set[str], SchemaInfo, SchemaInfo]:

@@ -86,6 +86,10 @@ _SCHEMA_EXAMPLES = f"""CREATE TABLE IF NOT EXISTS examples (
         reads TEXT,
         names TEXT
     )"""
+# Every write to the store counts one more: a server keeps what a question read of the store while the count is
+# the same (ask/few_shot.py), instead of reading every example again for every question.
+_GENERATION = "CREATE TABLE IF NOT EXISTS generation (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)"
+_NEXT_GENERATION = "INSERT INTO generation (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1"
 # Run inside the first writer's transaction (executescript would commit it), so one statement at a time.
 _SCHEMA = (
     _SCHEMA_EXAMPLES,
@@ -104,6 +108,7 @@ _SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS feedback_by_database ON feedback (database, id)",
     _HIGH_WATER,
+    _GENERATION,
     """CREATE TABLE IF NOT EXISTS example_vectors (
         example_id INTEGER NOT NULL REFERENCES examples (id) ON DELETE CASCADE,
         model_key TEXT NOT NULL,
@@ -288,6 +293,23 @@ class ExampleStore:
         where = "" if include_set_aside else " and status = 'active'"
         rows = self._read(f"select {_EXAMPLE_COLUMNS} from examples where database = ?{where} order by id", database)
         return [Example(*row) for row in rows]
+
+    def state(self, database: str, schema_hash: str) -> tuple[int, int, bool]:
+        """(the store's generation, how many examples the database has, whether any was last checked against a
+        schema other than `schema_hash`), in one read. Generation 0: nothing written yet (or by this release)."""
+        if not self.path.exists():
+            self._read("select 1")  # a state directory that is a file is reported as for any read
+            return 0, 0, False
+        with self._connect(write=False) as conn:
+            if conn is None:
+                return 0, 0, False
+            has_generation = conn.execute("select 1 from sqlite_master where name = 'generation'").fetchone()
+            generation = conn.execute("select n from generation").fetchone() if has_generation else None
+            count, stale = conn.execute(
+                "select count(*), coalesce(sum(schema_hash != ?), 0) from examples where database = ?",
+                (schema_hash, database),
+            ).fetchone()
+        return (generation[0] if generation else 0), count, bool(stale)
 
     def count(self, database: str) -> int:
         """How many examples the database has, set aside ones too."""
@@ -492,6 +514,7 @@ class ExampleStore:
             try:
                 yield None if state == "empty" else conn
                 if write:
+                    conn.execute(_NEXT_GENERATION)
                     conn.execute("commit")
             except BaseException:
                 if conn.in_transaction:
@@ -544,6 +567,7 @@ class ExampleStore:
             if version < SCHEMA_VERSION:  # a version 2 store is read as it is, and changed by its first writer
                 self._run(conn, _MIGRATE_FROM_2)
             conn.execute(_HIGH_WATER)
+            conn.execute(_GENERATION)
         return "ready"
 
     def _migrate_from_1(self, conn: sqlite3.Connection, *, write: bool) -> None:

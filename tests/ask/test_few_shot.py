@@ -533,3 +533,37 @@ def test_the_guard_never_reads_an_example_too_long_for_what_is_left_of_the_budge
         result = choose(huge + [short], schema=SCHEMA, allowed=ALLOWED, count_tokens=tokens, budget_tokens=200, limit=3)
     assert [s.ref for s in result] == [99]
     assert guarded == ["select age from dogs"]
+
+
+@pytest.mark.asyncio
+async def test_what_a_question_read_of_the_store_serves_the_next_only_until_someone_writes(db_path, monkeypatch):
+    """The examples a question read are kept for the next questions (every question reading 5,000 examples cost
+    it 0.3 s), but an example another process adds or removes, or sets aside, counts from the next question on."""
+    import sqlite3
+
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.check import database_schema, schema_hash
+    from datasette_llm.examples.store import ExampleStore
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    with sqlite3.connect(db_path) as conn:
+        current = schema_hash(database_schema(conn))
+    conn.close()
+    datasette = teaching_datasette(db_path)
+    store = ExampleStore.for_settings(load_settings({}))  # as the CLI, in another process, would
+    rex = "select age from dogs where name = 'Rex'"
+    first = store.add("pets", "What is the age of Rex?", rex, added_by="t", schema_hash=current, names="[]")
+
+    async def shown():
+        model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+        result = await ask(datasette, "pets", "What is the age of Fido?", model=model, sql_only=True)
+        return [e["id"] for e in result.examples]
+
+    assert await shown() == [first.id]
+    assert await shown() == [first.id]
+    second = store.add("pets", "What is the age of Max?", rex.replace("Rex", "Max"), added_by="t", schema_hash=current)
+    assert sorted(await shown()) == [first.id, second.id]
+    store.remove("pets", first.id)
+    assert await shown() == [second.id]
+    store.set_checked(second.id, schema_hash=current, status="set_aside", reason="by hand")
+    assert await shown() == []

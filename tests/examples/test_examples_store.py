@@ -378,3 +378,16 @@ def test_a_database_holds_so_many_examples_and_no_more(store, monkeypatch):
     with pytest.raises(StoreFull):
         store.add("bytes", "é" * 20, "select 2", **fields)  # 40 + 8 more: 62 bytes, though 28 characters
     store.add("bytes", "e" * 20, "select 2", **fields)
+
+
+def test_every_write_counts_one_more_generation(store):
+    assert store.state("db", "h") == (0, 0, False)  # no file yet
+    example = store.add("db", "q", "select 1", added_by=None, schema_hash="h")
+    first, count, stale = store.state("db", "h")
+    assert first > 0 and (count, stale) == (1, False)
+    assert store.state("db", "other") == (first, 1, True)
+    store.save_vectors([(example.id, b"\x00" * 4)], "m")
+    store.record_feedback("db", "q", None, "wrong", comment="no", actor=None)
+    store.remove("db", example.id)
+    assert store.state("db", "h") == (first + 3, 0, False)
+    assert ExampleStore(store.path).state("db", "h")[0] == first + 3  # in the file, for every process
