@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -136,25 +137,51 @@ def schema_names(schema: SchemaInfo) -> frozenset[str]:
 def names_text(schema: SchemaInfo, *texts: str | None) -> str:
     """What an entry keeps in `names`: the names of `schema` (the tables its author may see, and their columns)
     that its texts mention anywhere, as a word or a quoted name, in a sorted JSON list. A name its author may not
-    see is never kept, so what is kept cannot tell a hidden table from a missing one."""
+    see is never kept, so what is kept cannot tell a hidden table from a missing one.
+
+    Mentions are read generously (better an example shown to too few than a hidden name shown to too many): in
+    any Unicode width or case (NFKC: `ｓｅｃｒｅｔ`), in the plural (`secrets`, `salaries`), and a name of several
+    words written as one (`staffnotes`); an outside tester (session 22) had an admin's text name a hidden table
+    these ways and reach askers who may not see it."""
+    known: dict[str, set[str]] = {}
+    for name in schema_names(schema):
+        known.setdefault(_folded(name), set()).add(name)
     words: set[str] = set()
-    known = schema_names(schema)
     for text in texts:
         if text:
-            words |= {word.lower() for word in _WORDS.findall(text)} | _names_in(text) | _phrases_in(text, known)
-    return json.dumps(sorted(words & known))
+            text = _folded(text)
+            found = {word.lower() for word in _WORDS.findall(text)} | _names_in(text)
+            words |= found | _singulars(found) | _phrases_in(text, frozenset(known), found)
+    return json.dumps(sorted({name for word in words for name in known.get(word, ())}))
 
 
-def _phrases_in(text: str, names: frozenset[str]) -> set[str]:
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _singulars(words: set[str]) -> set[str]:
+    found = set()
+    for word in words:
+        if word.endswith("ies"):
+            found.add(word[:-3] + "y")
+        if word.endswith("es"):
+            found.add(word[:-2])
+        if word.endswith("s"):
+            found.add(word[:-1])
+    return found
+
+
+def _phrases_in(text: str, names: frozenset[str], words: set[str] = frozenset()) -> set[str]:
     """The names of more than one word (`staff notes`, `hr-bonus`, `pay.roll`) that `text` spells with any
-    separators between their words: "How many staff notes" mentions `staff notes` as surely as a quoted name
-    (an outside tester, session 20: such names went unrecorded, so their examples reached askers who may not
-    see them)."""
+    separators between their words, or none (`staffnotes`, one of `words`): "How many staff notes" mentions
+    `staff notes` as surely as a quoted name (an outside tester, session 20: such names went unrecorded, so their
+    examples reached askers who may not see them)."""
     flat = f" {' '.join(_RUNS.findall(text.lower()))} "
+    joined = words | _singulars(set(words))
     found = set()
     for name in names:
         runs = _RUNS.findall(name)
-        if len(runs) > 1 and f" {' '.join(runs)} " in flat:
+        if len(runs) > 1 and (f" {' '.join(runs)} " in flat or "".join(runs) in joined):
             found.add(name)
     return found
 

@@ -378,7 +378,28 @@ def test_single_words_of_a_name_alone_do_not_count_as_the_name():
 
     author = SchemaInfo(tables={"notes": ("id",), "staff notes": ("id",)})
     assert names_text(author, "The staff wrote notes") == '["notes"]'
-    assert names_text(author, "staffnotes") == "[]"
+    assert names_text(author, "The staff wrote a note") == "[]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is ｓｅｃｒｅｔ empty?",
+        "How many SECRETS?",
+        "List the salaries",
+        "Count the staffnotes",
+        "All StaffNotes please",
+    ],
+)
+def test_a_name_in_another_width_case_number_or_run_together_is_recorded(text):
+    """An outside tester (session 22): an admin's text naming a hidden table in full width, in the plural or with
+    its words run together was not recorded, so it reached askers who may not see that table."""
+    from datasette_llm.examples.check import names_text, names_within, schema_names
+
+    author = SchemaInfo(tables={"notes": ("id",), "secret": ("id",), "salary": ("id",), "staff notes": ("id",)})
+    asker = SchemaInfo(tables={"notes": ("id",)})
+    names = names_text(author, text)
+    assert names != "[]" and not names_within(names, schema_names(asker)), names
 
 
 def test_examples_of_a_hidden_table_named_like_a_visible_column_take_no_checks():
