@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .. import permissions
-from ..sql.names import SQLITE_KEYWORDS, quote_name
+from ..sql.names import SQLITE_KEYWORDS, fold, quote_name
 
 EXAMPLE_ROWS = 3
 EXAMPLE_CELL_CHARS = 60
@@ -86,7 +86,7 @@ def _table_details(
     the actor may see (None: all of them); `known`: the words a CREATE statement shown as written may hold
     (visible_words(); None: those of `visible`)."""
     if visible is None:
-        visible = frozenset(name.lower() for (name,) in conn.execute(_TABLES_AND_VIEWS))
+        visible = frozenset(fold(name) for (name,) in conn.execute(_TABLES_AND_VIEWS))
     if known is None:
         known = visible_words(conn, visible)
     (create_sql,) = conn.execute(
@@ -95,7 +95,7 @@ def _table_details(
     info = list(conn.execute(f"pragma table_info({quote_name(table)})"))
     columns = tuple(row[1] for row in info)
     primary_key = tuple(row[1] for row in sorted((row for row in info if row[5]), key=lambda row: row[5]))
-    keys = () if is_view else tuple(key for key in _foreign_keys(conn, table) if key[1].lower() in visible)
+    keys = () if is_view else tuple(key for key in _foreign_keys(conn, table) if fold(key[1]) in visible)
     if create_sql and _unknown_words(create_sql, known):
         # `REFERENCES hidden(id)`, a hidden name in a CHECK or a comment, must not reach a prompt: describe the table
         # from its columns and its visible keys instead of its own text. Decided by what the actor may see alone
@@ -123,16 +123,16 @@ def visible_words(conn, visible: frozenset[str]) -> frozenset[str]:
     names of the visible tables, their columns and the words of their columns' types (lower case)."""
     words = set(SQLITE_KEYWORDS) | set(visible)
     for (name,) in conn.execute(_TABLES_AND_VIEWS):
-        if name.lower() not in visible:
+        if fold(name) not in visible:
             continue
         for row in conn.execute(f"pragma table_info({quote_name(name)})"):
-            words.add(row[1].lower())
-            words.update(word.lower() for word in re.findall(r"[A-Za-z_]\w*", row[2] or ""))
+            words.add(fold(row[1]))
+            words.update(fold(word) for word in re.findall(r"[A-Za-z_]\w*", row[2] or ""))
     return frozenset(words)
 
 
 def _unknown_words(sql: str, known: frozenset[str]) -> bool:
-    words = {word.lower() for word in _DDL_WORD.findall(_CONSTRAINT_NAME.sub("constraint", sql))}
+    words = {fold(word) for word in _DDL_WORD.findall(_CONSTRAINT_NAME.sub("constraint", sql))}
     return any(word not in known and not _NUMBER.fullmatch(word) for word in words)
 
 
@@ -170,7 +170,7 @@ async def load_tables(datasette, database: str, actor, *, table_prefix: str = ""
     the permissions were decided at (permissions.read_visible)."""
 
     def details(conn, visible):
-        shown = frozenset(name.lower() for name in visible.names)
+        shown = frozenset(fold(name) for name in visible.names)
         known = visible_words(conn, shown)
         return [_table_details(conn, name, name in visible.views, shown, known) for name in visible.names]
 
@@ -181,7 +181,7 @@ async def load_tables(datasette, database: str, actor, *, table_prefix: str = ""
 def _words(text: str) -> set[str]:
     words = set()
     for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text)):
-        word = word.lower()
+        word = fold(word)
         words.add(word)
         if word.endswith("s") and len(word) > 3:
             words.add(word[:-1])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .. import permissions
 from ..config import settings_for
 from ..errors import NotFound
+from ..sql.names import fold
 from .store import Collection, SchemaConflict, StoreTables, list_collections
 
 
@@ -80,11 +81,11 @@ async def _database_targets(datasette, actor, database: str, store: StoreTables,
     snapshot = await permissions.visible_snapshot(
         datasette, actor, database, table_prefix=settings_for(datasette).table_prefix
     )
-    visible = {name.lower() for name in snapshot.names}
-    tables = {name.lower() for name in await db.table_names() + await db.view_names()}
+    visible = {fold(name) for name in snapshot.names}
+    tables = {fold(name) for name in await db.table_names() + await db.view_names()}
     targets = []
     for collection in collections:
-        name = collection.name.lower()
+        name = fold(collection.name)
         if name in tables:
             if name in visible:
                 targets.append(Target(database, collection.name, collection, store, snapshot.version))

@@ -33,6 +33,7 @@ from ..errors import BadRequest, DatasetteLLMError, StoreFull
 from ..sql.execute import read_policy
 from ..sql.guard import check_select, check_select_off_loop
 from ..sql.lexer import sqlite_lexemes, without_comments
+from ..sql.names import fold
 from ..sql.results import GuardedSQL, Rejection, SchemaInfo, _Reject
 from .store import Example, ExampleStore
 
@@ -110,7 +111,7 @@ def reads_text(checked: GuardedSQL | Rejection) -> str:
     """What an entry keeps in `reads`: the tables (and views) of a query the guard accepted, as a sorted JSON list
     of lower-case names; "" when the guard refused it."""
     if isinstance(checked, GuardedSQL):
-        return json.dumps(sorted({name.lower() for name in checked.tables}))
+        return json.dumps(sorted({fold(name) for name in checked.tables}))
     return ""
 
 
@@ -131,7 +132,7 @@ _RUNS = re.compile(r"[^\W_]+")  # the words of a name or a text, whatever separa
 
 def schema_names(schema: SchemaInfo) -> frozenset[str]:
     """Every table, view and column name of a schema, lower case."""
-    return frozenset(name.lower() for table, columns in schema.tables.items() for name in (table, *columns))
+    return frozenset(fold(name) for table, columns in schema.tables.items() for name in (table, *columns))
 
 
 def names_text(schema: SchemaInfo, *texts: str | None) -> str:
@@ -150,7 +151,7 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
     for text in texts:
         if text:
             text = _folded(text)
-            found = {word.lower() for word in _WORDS.findall(text)} | _names_in(text)
+            found = {fold(word) for word in _WORDS.findall(text)} | _names_in(text)
             words |= found | _singulars(found) | _phrases_in(text, frozenset(known), found)
     return json.dumps(sorted({name for word in words for name in known.get(word, ())}))
 
@@ -176,7 +177,7 @@ def _phrases_in(text: str, names: frozenset[str], words: set[str] = frozenset())
     separators between their words, or none (`staffnotes`, one of `words`): "How many staff notes" mentions
     `staff notes` as surely as a quoted name (an outside tester, session 20: such names went unrecorded, so their
     examples reached askers who may not see them)."""
-    flat = f" {' '.join(_RUNS.findall(text.lower()))} "
+    flat = f" {' '.join(_RUNS.findall(fold(text)))} "
     joined = words | _singulars(set(words))
     found = set()
     for name in names:
@@ -201,7 +202,7 @@ class AskerView:
         self.schema = schema
         self.allowed = allowed
         self.names = schema_names(schema)
-        self.tables = frozenset(table.lower() for table in allowed)
+        self.tables = frozenset(fold(table) for table in allowed)
 
     def may_mention(self, names: str | None, reads: str | None) -> bool:
         """Set lookups first, before any guard: every name the example's text mentions, and every table its SQL
@@ -408,9 +409,9 @@ class Viewer:
 async def viewer_tables(datasette, actor, database: str) -> Viewer:
     """The tables and views of the database `actor` may and may not see."""
     snapshot, (allowed, visible_schema, full), every = await _actor_read(datasette, actor, database)
-    visible = frozenset(name.lower() for name in allowed)
-    listable = {name.lower() for name in snapshot.listed}
-    hidden = frozenset(name.lower() for name in every) - visible
+    visible = frozenset(fold(name) for name in allowed)
+    listable = {fold(name) for name in snapshot.listed}
+    hidden = frozenset(fold(name) for name in every) - visible
     actor_id = str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
     restricted = isinstance(actor, dict) and "_r" in actor
     return Viewer(
@@ -458,11 +459,11 @@ def _names_in(sql: str) -> set[str]:
     try:
         lexemes = sqlite_lexemes(sql)
     except _Reject:  # an unterminated quote: every word-like run counts
-        return {_unquote(word).lower() for word in _WORD.findall(sql)}
+        return {fold(_unquote(word)) for word in _WORD.findall(sql)}
     names = set()
     for lexeme in lexemes:
         if lexeme.kind in ("code", "quoted"):
-            names.add(_unquote(sql[lexeme.start : lexeme.end]).lower())
+            names.add(fold(_unquote(sql[lexeme.start : lexeme.end])))
     return names
 
 

@@ -13,6 +13,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from .join_links import hops, path_between
+from .names import fold
 from .results import DIALECT, MAX_SUGGESTIONS, SchemaInfo, _Reject, _reject, closest_names
 
 ROWID_ALIASES = frozenset({"rowid", "oid", "_rowid_"})
@@ -34,7 +35,7 @@ class _ColumnChecker:
     def __init__(self, sql: str, schema: SchemaInfo, allowed_tables: set[str] | None):
         self.sql = sql
         self.schema = schema
-        self.allowed = None if allowed_tables is None else {t.lower() for t in allowed_tables}
+        self.allowed = None if allowed_tables is None else {fold(t) for t in allowed_tables}
         self._scope_columns: dict[int, frozenset[str] | None] = {}
         self.string_spans: list[tuple[int, int, str]] = []
 
@@ -67,7 +68,7 @@ class _ColumnChecker:
     def _compute_scope_output(self, scope: Scope) -> frozenset[str] | None:
         alias = _defining_alias(scope.expression)
         if alias is not None and alias.columns:
-            return frozenset(c.name.lower() for c in alias.columns)
+            return frozenset(fold(c.name) for c in alias.columns)
         expression = scope.expression
         inner = scope
         while isinstance(expression, exp.SetOperation):
@@ -96,7 +97,7 @@ class _ColumnChecker:
                 names |= columns - ROWID_ALIASES
                 continue
             if projection.alias_or_name:
-                names.add(projection.alias_or_name.lower())
+                names.add(fold(projection.alias_or_name))
             # Unaliased expressions are named by their text (`count(*)`); compare loosely.
             names.add(projection.sql(DIALECT).lower())
         return frozenset(names)
@@ -132,8 +133,8 @@ class _ColumnChecker:
         if isinstance(column.this, exp.Star):
             self._check_qualified_star(scope, column)
             return
-        name = column.name.lower()
-        if column.db and column.db.lower() != "main":
+        name = fold(column.name)
+        if column.db and fold(column.db) != "main":
             raise _reject(
                 f'only the main database can be queried, not "{column.db}"',
                 "forbidden_table",
@@ -212,13 +213,13 @@ class _ColumnChecker:
         for outer in self._scope_chain(scope):
             for alias, (_, source) in outer.selected_sources.items():
                 if isinstance(source, exp.Table):
-                    labels.setdefault(source.name.lower(), alias)
+                    labels.setdefault(fold(source.name), alias)
         homes = [
             table
             for table, columns in self.schema.tables.items()
-            if table.lower() not in labels
-            and (self.allowed is None or table.lower() in self.allowed)
-            and name.lower() in {c.lower() for c in columns}
+            if fold(table) not in labels
+            and (self.allowed is None or fold(table) in self.allowed)
+            and fold(name) in {fold(c) for c in columns}
         ]
         if not homes:
             return ""
@@ -238,7 +239,7 @@ class _ColumnChecker:
         plain: dict[str, list[str]] = {}  # column -> qualified forms
         for outer in self._scope_chain(scope):
             for alias, (_, source) in outer.selected_sources.items():
-                if only is not None and alias.lower() != only.lower():
+                if only is not None and fold(alias) != fold(only):
                     continue
                 for real_column in self._real_columns(source):
                     plain.setdefault(real_column, []).append(f"{alias}.{real_column}")
@@ -252,7 +253,7 @@ class _ColumnChecker:
     def _real_columns(self, source) -> tuple[str, ...]:
         if isinstance(source, exp.Table) and not isinstance(source.this, exp.Func):
             real = self.schema.real_name(source.name)
-            if real is not None and (self.allowed is None or real.lower() in self.allowed):
+            if real is not None and (self.allowed is None or fold(real) in self.allowed):
                 return self.schema.tables[real]
             return ()
         if isinstance(source, Scope):
@@ -284,9 +285,9 @@ def _quote_char(sql: str, identifier) -> str:
 
 
 def _lookup(sources: dict, name: str):
-    lower = name.lower()
+    lower = fold(name)
     for key, value in sources.items():
-        if key.lower() == lower:
+        if fold(key) == lower:
             return value
     return None
 
@@ -311,10 +312,10 @@ def _output_names(expression: exp.Expression) -> set[str]:
     compound's ORDER BY use the result columns of any of its SELECTs.
     """
     if isinstance(expression, exp.SetOperation):
-        return {name.lower() for select in (expression.left, expression.right) for name in _result_names(select)}
+        return {fold(name) for select in (expression.left, expression.right) for name in _result_names(select)}
     if not isinstance(expression, exp.Select):
         return set()
-    return {p.alias.lower() for p in expression.expressions if isinstance(p, exp.Alias)}
+    return {fold(p.alias) for p in expression.expressions if isinstance(p, exp.Alias)}
 
 
 def _result_names(expression: exp.Expression) -> list[str]:

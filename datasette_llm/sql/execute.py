@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..errors import DatasetteLLMError
 from .memory import hard_heap_limit
 from .memory import memory_used as sqlite_memory_used
-from .names import quote_identifier
+from .names import fold, quote_identifier
 from .policy import (
     MAX_VALUE_BYTES,
     SYSTEM_TABLES,
@@ -64,13 +64,13 @@ def make_authorizer(policy: ReadPolicy):
         if action == sqlite3.SQLITE_READ:
             if db_name not in (None, "main") or not arg1:
                 return sqlite3.SQLITE_DENY
-            if arg1.lower() in SYSTEM_TABLES:
+            if fold(arg1) in SYSTEM_TABLES:
                 # Table-valued pragmas and FTS5's constructor look at the schema: IGNORE reads NULL, so nothing
                 # leaks through them; a read of no column (a row count of the schema) is refused.
                 return sqlite3.SQLITE_IGNORE if arg2 else sqlite3.SQLITE_DENY
             if policy.may_read_internally(arg1):
                 return sqlite3.SQLITE_OK
-            if may_call_table_function(arg1) and arg1.lower() not in policy.stored:
+            if may_call_table_function(arg1) and fold(arg1) not in policy.stored:
                 return sqlite3.SQLITE_OK  # json_each, pragma_*: unless a stored table took that name
             if not arg2:
                 # A read of no column (`count(*)`, `EXISTS`) names the FROM item, and a CTE may share a hidden
@@ -83,7 +83,7 @@ def make_authorizer(policy: ReadPolicy):
             if db_name not in (None, "main"):
                 return sqlite3.SQLITE_DENY
             return sqlite3.SQLITE_OK if policy.may_pragma(arg1 or "", arg2) else sqlite3.SQLITE_DENY
-        if action == sqlite3.SQLITE_UPDATE and (arg1 or "").lower() in SYSTEM_TABLES:
+        if action == sqlite3.SQLITE_UPDATE and fold(arg1 or "") in SYSTEM_TABLES:
             # FTS5's constructor prepares (never runs) an UPDATE of the schema; IGNORE leaves every column
             # unchanged, so even a statement that ran would write nothing.
             return sqlite3.SQLITE_IGNORE
@@ -159,7 +159,7 @@ def read_policy(conn, db, allowed_tables) -> ReadPolicy:
     """The policy for these tables of Datasette database `db` (on its connection `conn`), rebuilt when the
     schema changes."""
     version = conn.execute("pragma schema_version").fetchone()[0]
-    cache_key = (db.name, getattr(db, "path", None), id(db), version, frozenset(t.lower() for t in allowed_tables))
+    cache_key = (db.name, getattr(db, "path", None), id(db), version, frozenset(fold(t) for t in allowed_tables))
     policy = _POLICIES.get(cache_key)
     if policy is None:
         if len(_POLICIES) > 256:

@@ -18,7 +18,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
-from .names import quote_identifier
+from .names import fold, quote_identifier
 
 # Scalar, aggregate and window functions a query may call: SQLite's built-ins that neither write, nor reach
 # files, nor expose internals, plus this plugin's own (`llm_cosine`, `rank_bm25`). Anything else, including a
@@ -77,7 +77,7 @@ def sqlite_internal(table: str) -> bool:
     """One of SQLite's own tables (the prefix is reserved: no user table has it). They describe other tables:
     `sqlite_sequence` names every AUTOINCREMENT table, hidden ones too, with its highest id; `sqlite_stat1`
     names tables and indexes with row counts. So none of them is ever listed, described or read."""
-    return table.lower().startswith("sqlite_")
+    return fold(table).startswith("sqlite_")
 
 
 # Shadow tables each FTS module creates next to its virtual table.
@@ -97,7 +97,7 @@ MAX_RESULT_COLUMNS = 100
 
 def pragma_name(function: str) -> str | None:
     """'pragma_table_info' -> 'table_info'; None for other names."""
-    function = function.lower()
+    function = fold(function)
     return function[len("pragma_") :] if function.startswith("pragma_") else None
 
 
@@ -115,24 +115,24 @@ class ReadPolicy:
 
     @classmethod
     def from_connection(cls, conn: sqlite3.Connection, visible) -> ReadPolicy:
-        visible = frozenset(name.lower() for name in visible)
+        visible = frozenset(fold(name) for name in visible)
         rows = conn.execute("select type, name, tbl_name, sql from sqlite_master").fetchall()
-        real_tables = {name.lower() for kind, name, _, _ in rows if kind == "table"}
+        real_tables = {fold(name) for kind, name, _, _ in rows if kind == "table"}
         shadow, indexes = set(), set()
         for kind, name, table, sql in rows:
-            if kind == "index" and (table or "").lower() in visible:
-                indexes.add(name.lower())
-            if kind == "table" and name.lower() in visible and sql:
+            if kind == "index" and fold(table or "") in visible:
+                indexes.add(fold(name))
+            if kind == "table" and fold(name) in visible and sql:
                 module = _USING.search(sql)
                 for suffix in _SHADOW_SUFFIXES.get(module.group(1).lower() if module else "", ()):
-                    candidate = f"{name}_{suffix}".lower()
+                    candidate = fold(f"{name}_{suffix}")
                     if candidate in real_tables:
                         shadow.add(candidate)
-        views = {name.lower() for kind, name, _, _ in rows if kind == "view"}
+        views = {fold(name) for kind, name, _, _ in rows if kind == "view"}
         closed = set(visible - real_tables)  # views have no foreign keys
         for name in visible & real_tables:
             try:
-                targets = {row[2].lower() for row in conn.execute("select * from pragma_foreign_key_list(?)", (name,))}
+                targets = {fold(row[2]) for row in conn.execute("select * from pragma_foreign_key_list(?)", (name,))}
             except sqlite3.Error:
                 continue
             if targets <= visible:
@@ -140,19 +140,19 @@ class ReadPolicy:
         # A view is readable only when everything SQLite reads to compute it is readable: the authorizer cannot
         # tell a view from a CTE of the same name, so it never lets a view read what the actor may not.
         readable = visible - {view for view in visible & views if not _reads_of(conn, view) <= visible | shadow}
-        stored = frozenset(name.lower() for kind, name, _, _ in rows if kind in ("table", "view"))
+        stored = frozenset(fold(name) for kind, name, _, _ in rows if kind in ("table", "view"))
         owners = readable | shadow
         roots = frozenset(
             root
             for _, name, table, root in conn.execute(
                 "select type, name, tbl_name, rootpage from sqlite_master where rootpage > 0"
             )
-            if name.lower() in owners or (table or "").lower() in owners
+            if fold(name) in owners or fold(table or "") in owners
         )
         hidden_virtual = frozenset(
-            name.lower()
+            fold(name)
             for kind, name, _, sql in rows
-            if kind == "table" and sql and sql.upper().startswith("CREATE VIRTUAL") and name.lower() not in readable
+            if kind == "table" and sql and sql.upper().startswith("CREATE VIRTUAL") and fold(name) not in readable
         )
         return cls(
             frozenset(readable),
@@ -168,20 +168,20 @@ class ReadPolicy:
 
     def may_read(self, table: str) -> bool:
         """A stored table or view the actor may read (shadow tables only on behalf of their FTS table)."""
-        return table.lower() in self.tables
+        return fold(table) in self.tables
 
     def may_read_internally(self, table: str) -> bool:
         """What SQLite may read while running a visible FTS table: its shadow tables."""
-        return table.lower() in self.tables or table.lower() in self.shadow_tables
+        return fold(table) in self.tables or fold(table) in self.shadow_tables
 
     def may_pragma(self, pragma: str, argument: str | None) -> bool:
-        pragma = pragma.lower()
+        pragma = fold(pragma)
         kind = PRAGMA_ARGUMENT.get(pragma)
         if kind is None:
             return pragma in INTERNAL_PRAGMAS and argument is None
         if argument is None:
             return False
-        argument = argument.lower()
+        argument = fold(argument)
         if kind == "index":
             return argument in self.indexes
         if pragma == "foreign_key_list":
@@ -190,11 +190,11 @@ class ReadPolicy:
 
 
 def may_call(function: str) -> bool:
-    return function.lower() in ALLOWED_FUNCTIONS
+    return fold(function) in ALLOWED_FUNCTIONS
 
 
 def may_call_table_function(function: str) -> bool:
-    return function.lower() in TABLE_FUNCTIONS or function.lower() in PRAGMA_FUNCTIONS
+    return fold(function) in TABLE_FUNCTIONS or fold(function) in PRAGMA_FUNCTIONS
 
 
 def _reads_of(conn: sqlite3.Connection, view: str) -> set[str]:
@@ -203,7 +203,7 @@ def _reads_of(conn: sqlite3.Connection, view: str) -> set[str]:
 
     def record(action, table, column, database, source):
         if action == sqlite3.SQLITE_READ and table:
-            reads.add(table.lower())
+            reads.add(fold(table))
         return sqlite3.SQLITE_OK
 
     conn.set_authorizer(record)
@@ -213,4 +213,4 @@ def _reads_of(conn: sqlite3.Connection, view: str) -> set[str]:
         reads.add("\0unreadable")
     finally:
         conn.set_authorizer(None)
-    return reads - {view.lower()} - SYSTEM_TABLES
+    return reads - {fold(view)} - SYSTEM_TABLES

@@ -11,6 +11,7 @@ from functools import cached_property
 
 from ..errors import SQLRejected
 from .join_links import Link
+from .names import fold
 from .policy import ReadPolicy
 
 # The sqlglot dialect every part of the guard parses with.
@@ -46,7 +47,7 @@ class SchemaInfo:
     ) -> SchemaInfo:
         """The tables of `include` (every table when None) the read policy lets a query read; pass the policy
         when the caller already has it for those tables."""
-        wanted = None if include is None else {name.lower() for name in include}
+        wanted = None if include is None else {fold(name) for name in include}
         rows = conn.execute(
             "select name, type from sqlite_master where type in ('table', 'view') order by name"
         ).fetchall()
@@ -54,7 +55,7 @@ class SchemaInfo:
         views = set()
         if policy is None:
             policy = ReadPolicy.from_connection(
-                conn, [name for name, _ in rows if wanted is None or name.lower() in wanted]
+                conn, [name for name, _ in rows if wanted is None or fold(name) in wanted]
             )
         for name, kind in rows:
             if not policy.may_read(name):  # not asked for, or a view that reads a hidden table
@@ -66,18 +67,18 @@ class SchemaInfo:
 
     @cached_property
     def _by_lower(self) -> dict[str, str]:
-        return {name.lower(): name for name in self.tables}
+        return {fold(name): name for name in self.tables}
 
     def real_name(self, name: str) -> str | None:
         """The table's real name for a case-insensitive match, or None."""
-        return self._by_lower.get(name.lower())
+        return self._by_lower.get(fold(name))
 
     def columns_lower(self, real_name: str) -> frozenset[str]:
         return self._columns_lower[real_name]
 
     @cached_property
     def _columns_lower(self) -> dict[str, frozenset[str]]:
-        return {t: frozenset(c.lower() for c in cols) for t, cols in self.tables.items()}
+        return {t: frozenset(fold(c) for c in cols) for t, cols in self.tables.items()}
 
     def has_rowid(self, real_name: str) -> bool:
         return real_name not in self.views
@@ -146,6 +147,6 @@ def closest_names(name: str, candidates: Iterable[str], n: int = MAX_SUGGESTIONS
     """Up to n candidates closest to name, compared case-insensitively; real case returned."""
     by_lower: dict[str, str] = {}
     for candidate in candidates:
-        by_lower.setdefault(candidate.lower(), candidate)
-    matches = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.6)
+        by_lower.setdefault(fold(candidate), candidate)
+    matches = difflib.get_close_matches(fold(name), list(by_lower), n=n, cutoff=0.6)
     return tuple(by_lower[m] for m in matches)

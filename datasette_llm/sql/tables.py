@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from .functions import _check_table_function
+from .names import fold
 from .policy import sqlite_internal
 from .results import DIALECT, SchemaInfo, _reject, closest_names
 
@@ -19,11 +20,11 @@ def _cte_in_scope(node: exp.Expression, name: str) -> bool:
     SQLite lets every CTE of a WITH clause see all of that clause's names (a CTE naming itself is recursive or
     an error, never the stored table); a CTE is invisible outside the statement that defines it.
     """
-    name = name.lower()
+    name = fold(name)
     parent = node.parent
     while parent is not None:
         with_ = parent.args.get("with") or parent.args.get("with_")
-        if isinstance(with_, exp.With) and any(cte.alias_or_name.lower() == name for cte in with_.expressions):
+        if isinstance(with_, exp.With) and any(fold(cte.alias_or_name) == name for cte in with_.expressions):
             return True
         parent = parent.parent
     return False
@@ -32,8 +33,8 @@ def _cte_in_scope(node: exp.Expression, name: str) -> bool:
 def _visible_tables(schema: SchemaInfo, allowed_tables: set[str] | None) -> list[str]:
     if allowed_tables is None:
         return list(schema.tables)
-    allowed = {name.lower() for name in allowed_tables}
-    return [name for name in schema.tables if name.lower() in allowed]
+    allowed = {fold(name) for name in allowed_tables}
+    return [name for name in schema.tables if fold(name) in allowed]
 
 
 def _in_table_references(tree: exp.Expression) -> Iterator[tuple[exp.Expression, str, str]]:
@@ -53,7 +54,7 @@ def _in_table_references(tree: exp.Expression) -> Iterator[tuple[exp.Expression,
 
 
 def _check_tables(tree: exp.Expression, schema: SchemaInfo, allowed_tables: set[str] | None) -> tuple[str, ...]:
-    allowed = None if allowed_tables is None else {name.lower() for name in allowed_tables}
+    allowed = None if allowed_tables is None else {fold(name) for name in allowed_tables}
     used: list[str] = []
     references = [(table, table.db, table.name) for table in tree.find_all(exp.Table)]
     references += list(_in_table_references(tree))
@@ -66,9 +67,9 @@ def _check_tables(tree: exp.Expression, schema: SchemaInfo, allowed_tables: set[
                 continue
             if node.args.get("catalog") is not None:
                 raise _reject(f'"{node.sql(DIALECT)}" is not a table name', "forbidden_table", name)
-        if schema_name and schema_name.lower() != "main":
+        if schema_name and fold(schema_name) != "main":
             dotted = schema.real_name(f"{schema_name}.{name}")
-            visible = dotted is not None and (allowed is None or dotted.lower() in allowed)
+            visible = dotted is not None and (allowed is None or fold(dotted) in allowed)
             raise _reject(
                 f'only the main database can be queried, not "{schema_name}"'
                 + (f'; to use the table "{dotted}", put its name in double quotes' if visible else ""),
@@ -79,13 +80,13 @@ def _check_tables(tree: exp.Expression, schema: SchemaInfo, allowed_tables: set[
         if not schema_name and _cte_in_scope(node, name):
             continue
         real = schema.real_name(name)
-        if real is not None and (allowed is None or real.lower() in allowed):
+        if real is not None and (allowed is None or fold(real) in allowed):
             if isinstance(node, exp.Table):
                 _check_indexed_by(node, real, schema)
             if real not in used:
                 used.append(real)
             continue
-        lower = name.lower()
+        lower = fold(name)
         if sqlite_internal(name):
             raise _reject(f'reading "{name}" is not allowed', "forbidden_table", name)
         if lower.startswith("pragma_"):
@@ -96,12 +97,12 @@ def _check_tables(tree: exp.Expression, schema: SchemaInfo, allowed_tables: set[
 
 
 def _cte_names(tree: exp.Expression) -> set[str]:
-    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    return {fold(cte.alias_or_name) for cte in tree.find_all(exp.CTE)}
 
 
 def _check_indexed_by(table: exp.Table, real: str, schema: SchemaInfo) -> None:
     index = table.args.get("indexed")
     if not isinstance(index, exp.Table):
         return
-    if schema.policy is None or index.name.lower() not in schema.policy.indexes:
+    if schema.policy is None or fold(index.name) not in schema.policy.indexes:
         raise _reject(f'no such index "{index.name}"', "unknown_table", index.name)

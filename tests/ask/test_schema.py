@@ -94,32 +94,40 @@ async def test_hidden_tables_never_reach_the_prompt(wide_db):
 # -- what is hidden changes nothing the actor is shown ------------------------------------------------------------
 
 _NAME_WORDS = ["age", "owner", "text", "check", "integer", "notes", "id", "city", "pk_cats", "payroll", "cats_x"]
+# Names SQLite tells from the visible ones and str.lower() did not (SQLite folds ASCII letters only): `élan` beside
+# a visible `Élan`, `kelvin` beside a visible column `\u212aelvin` (KELVIN SIGN); an outside tester, session 23.
+_UNICODE_TWINS = ["élan", "kelvin", "ñotes"]
 
 
 @st.composite
 def _hidden_pair(draw):
     """(the visible table's CREATE statement, hidden table names): the hidden names are drawn from the words of that
     statement (its columns, types, keywords, a constraint's and a referenced table's names) and others."""
-    columns = draw(st.lists(st.sampled_from(["age", "owner", "city", "name", "notes"]), min_size=1, unique=True))
+    table = draw(st.sampled_from(["cats", "Élan"]))
+    columns = draw(
+        st.lists(
+            st.sampled_from(["age", "owner", "city", "name", "notes", "\u212aelvin", "Ñotes"]), min_size=1, unique=True
+        )
+    )
     kind = draw(st.sampled_from(["integer", "text", "varchar(20)", ""]))
-    parts = ["id integer primary key"] + [f"{column} {kind}".strip() for column in columns]
+    parts = ["id integer primary key"] + [f'"{column}" {kind}'.strip() for column in columns]
     if draw(st.booleans()):
-        parts.append(f"check ({columns[0]} <> '')")
+        parts.append(f"check ({columns[0]} <> '{draw(st.sampled_from(['', 'secret']))}')")  # a hidden column's name
     if draw(st.booleans()):
         parts.append(f"constraint {draw(st.sampled_from(['pk_cats', 'owner', 'payroll']))} unique (id)")
-    target = draw(st.sampled_from([None, "owner", "payroll", "people"]))
+    target = draw(st.sampled_from([None, "owner", "payroll", "people", *_UNICODE_TWINS]))
     if target:
-        parts.append(f"foreign key ({columns[0]}) references {target}(id)")
+        parts.append(f'foreign key ("{columns[0]}") references "{target}"(id)')
     comment = draw(st.sampled_from(["", " -- see payroll", " /* age */"]))
-    create = f"create table cats ({', '.join(parts)}){comment}"
-    hidden = draw(st.lists(st.sampled_from(_NAME_WORDS), min_size=1, max_size=4, unique=True))
-    return create, [name for name in hidden if name not in ("id",)]
+    create = f'create table "{table}" ({", ".join(parts)}){comment}'
+    hidden = draw(st.lists(st.sampled_from(_NAME_WORDS + _UNICODE_TWINS), min_size=1, max_size=4, unique=True))
+    return create, [name for name in hidden if name not in ("id",)], table
 
 
-def _world(path, create: str, hidden: list[str]) -> Datasette:
+def _world(path, create: str, hidden: list[str], table: str = "cats") -> Datasette:
     conn = sqlite3.connect(path)
     conn.execute(create)
-    conn.execute("insert into cats (id) values (1)")
+    conn.execute(f'insert into "{table}" (id) values (1)')
     for name in hidden:
         conn.execute(f'create table "{name}" (id integer primary key, secret text)')
     conn.commit()
@@ -134,11 +142,11 @@ def test_the_prompt_schema_is_the_same_whatever_hidden_tables_exist(tmp_path_fac
     """Differential: one database without and one with hidden tables named like words of the visible table's
     CREATE statement; an actor who may not see them is shown the same tables, text and keys (a hidden table named
     like a visible column once made the CREATE statement rebuilt from its columns: outside tester, session 22)."""
-    create, hidden = pair
+    create, hidden, table = pair
     folder = tmp_path_factory.mktemp("pair")
 
     async def described(name, names):
-        ds = _world(folder / name / "w.db", create, names)
+        ds = _world(folder / name / "w.db", create, names, table)
         return [(t.name, t.create_sql, t.foreign_keys, t.columns) for t in await load_tables(ds, "w", None)]
 
     (folder / "plain").mkdir()
@@ -146,7 +154,7 @@ def test_the_prompt_schema_is_the_same_whatever_hidden_tables_exist(tmp_path_fac
     plain = asyncio.run(described("plain", []))
     with_hidden = asyncio.run(described("hidden", hidden))
     assert plain == with_hidden
-    assert [name for name, *_ in plain] == ["cats"]
+    assert [name for name, *_ in plain] == [table]
 
 
 @pytest.mark.asyncio

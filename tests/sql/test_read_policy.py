@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datasette_llm.ask.schema import _table_details
 from datasette_llm.sql.execute import QueryFailed, make_authorizer, read_policy, run_select
@@ -337,3 +340,51 @@ def test_a_hidden_virtual_tables_rows_are_not_counted(tmp_path):
     assert run(connection, "with hidden_fts as (select 1) select count(*) from hidden_fts", allowed={"dogs"}).rows == (
         (1,),
     )
+
+
+# -- names as SQLite compares them ---------------------------------------------------------------------------------
+
+_TWINS = [("Élan", "élan"), ("\u212aelvin", "kelvin"), ("Straße", "strasse"), ("İd", "i\u0307d")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    first=st.text(alphabet="aAzZéÉßẞıIİi\u212akK\u0307_", min_size=1, max_size=4),
+    second=st.text(alphabet="aAzZéÉßẞıIİi\u212akK\u0307_", min_size=1, max_size=4),
+)
+def test_fold_calls_two_names_one_exactly_when_sqlite_does(first, second):
+    """The oracle is SQLite itself: a second table whose name SQLite takes for the first one's cannot be created.
+    str.lower() called `Élan` and `élan` one name, where SQLite keeps two tables (an outside tester, session 23)."""
+    from datasette_llm.sql.names import fold
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f'create table "{first}" (x)')
+    try:
+        conn.execute(f'create table "{second}" (x)')
+        same = False
+    except sqlite3.OperationalError as error:
+        assert "already exists" in str(error)
+        same = True
+    assert (fold(first) == fold(second)) == same
+
+
+@pytest.mark.parametrize(("visible", "hidden"), _TWINS)
+def test_a_hidden_table_named_like_a_visible_one_but_for_a_non_ascii_case_stays_hidden(tmp_path, visible, hidden):
+    """SQLite folds ASCII letters only: `élan` is another table than `Élan`, and neither wall may read it for an
+    actor who may see `Élan` (an outside tester read its rows through Ask, session 23)."""
+    conn = sqlite3.connect(tmp_path / "twins.db", check_same_thread=False)
+    conn.execute(f'create table "{visible}" (id integer primary key, label text)')
+    conn.execute(f'create table "{hidden}" (id integer primary key, label text)')
+    conn.execute(f"insert into \"{visible}\" values (1, 'public')")
+    conn.execute(f"insert into \"{hidden}\" values (1, 'TOPSECRET')")
+    conn.commit()
+    policy = ReadPolicy.from_connection(conn, [visible])
+    assert policy.may_read(visible) and not policy.may_read(hidden)
+    schema = SchemaInfo.from_connection(conn, include=[visible])
+    assert list(schema.tables) == [visible]
+    assert not isinstance(check_select(f'select label from "{hidden}"', schema, allowed_tables={visible}), GuardedSQL)
+    with pytest.raises(QueryFailed):
+        run(conn, f'select label from "{hidden}"', allowed=[visible])
+    shouted = visible.translate(str.maketrans(string.ascii_lowercase, string.ascii_uppercase))  # SQLite's own case
+    assert run(conn, f'select label from "{shouted}"', allowed=[visible]).rows == (("public",),)
+    conn.close()
