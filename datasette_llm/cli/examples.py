@@ -71,7 +71,9 @@ def add_command(path, question, sql, metadata, config, state_dir):
 
     async def inner():
         datasette, database, store = open_store(path, metadata, config, state_dir)
-        return await add_examples(datasette, database, [(question, sql)], actor=None, store=store, added_by="cli")
+        return await add_examples(
+            datasette, database, [(question, sql)], actor=None, store=store, added_by="cli", cli=True
+        )
 
     (outcome,) = run(inner())
     if outcome.status == "refused":
@@ -106,7 +108,9 @@ def import_command(path, file, metadata, config, state_dir):
             raise BadRequest(f"{name} is not UTF-8 text.") from None
         pairs = parse_examples(text, name)
         datasette, database, store = open_store(path, metadata, config, state_dir)
-        return await add_examples(datasette, database, pairs, actor=None, store=store, added_by=f"import:{name}")
+        return await add_examples(
+            datasette, database, pairs, actor=None, store=store, added_by=f"import:{name}", cli=True
+        )
 
     outcomes = run(inner())
     counts = {"added": 0, "present": 0, "refused": 0}

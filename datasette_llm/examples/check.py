@@ -35,7 +35,7 @@ from ..sql.guard import check_select, check_select_off_loop
 from ..sql.lexer import sqlite_lexemes, without_comments
 from ..sql.names import fold
 from ..sql.results import GuardedSQL, Rejection, SchemaInfo, _Reject
-from .store import Example, ExampleStore
+from .store import Example, ExampleStore, author_key
 
 # Re-check outcomes are written this many at a time, in one transaction (a commit an example was most of the time).
 RECHECK_BATCH = 100
@@ -288,8 +288,10 @@ async def add_examples(
     actor,
     store: ExampleStore,
     added_by: str | None = None,
+    cli: bool = False,
 ) -> list[AddOutcome]:
-    """Check and store many pairs (an import), reading the schema once; one outcome a pair, in order."""
+    """Check and store many pairs (an import), reading the schema once; one outcome a pair, in order. `cli`: the
+    command line adds them (one author, which finds any author's example: ExampleStore.get_or_add)."""
     if added_by is None and isinstance(actor, dict) and actor.get("id") is not None:
         added_by = str(actor["id"])
     allowed, visible, full = await actor_schemas(datasette, actor, database)
@@ -297,7 +299,9 @@ async def add_examples(
     outcomes: list[AddOutcome] = []
     try:
         for question, sql in pairs:
-            outcomes.append(await _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by))
+            outcomes.append(
+                await _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by, cli)
+            )
     except DatasetteLLMError as error:  # the store failed part way: say what is stored (an import is idempotent)
         if not outcomes:
             raise
@@ -329,7 +333,7 @@ async def _check_pair(
     return question, sql, checked, rejection_reason(checked)
 
 
-async def _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by) -> AddOutcome:
+async def _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by, cli) -> AddOutcome:
     """Check one pair against what the actor may see and store it: its outcome."""
     question, sql, checked, reason = await _check_pair(store, question, sql, allowed, visible)
     if reason is not None:
@@ -343,6 +347,7 @@ async def _add_pair(store, database, question, sql, allowed, visible, current_ha
         schema_hash=current_hash,
         reads=reads_text(checked),
         names=names_text(visible, question, sql),
+        cli=cli,
     )
     return AddOutcome(question, sql, "added" if created else "present", example)
 
@@ -428,14 +433,8 @@ def shown_to(entry, viewer: Viewer) -> bool:
     tables, and every teacher then "saw all" and read an admin's examples of them; session 17), and not through a
     token the author restricted: it may not have been allowed to see it (an outside tester, session 18)."""
     if mentioned(entry) - viewer.existing:
-        author = getattr(entry, "added_by", None)  # "cli" and "import:<file>" are no actor
-        return (
-            viewer.actor_id is not None
-            and not viewer.restricted
-            and author == viewer.actor_id
-            and author != "cli"
-            and ":" not in author
-        )
+        author = getattr(entry, "author_key", None)  # feedback has none; the command line's is no actor's
+        return viewer.actor_id is not None and not viewer.restricted and author == author_key(viewer.actor_id)
     if viewer.sees_all:
         return True
     if entry.sql is not None and not readable_by(entry.reads, viewer.visible):

@@ -55,22 +55,16 @@ _NEXT_ID = (
 # An example is one author's: the same question and SQL from another author is another example, with its own
 # names, id and time. When it was one example, a teacher adding the pair of an admin's example that mentions a
 # table hidden from them got "present" with the admin's id, name and time, and the names both could see, so
-# the admin's example reached askers who may not see what it mentions (an outside tester, session 22).
-# The command line is one author, whatever it was called for ("cli", "import:<file>"): importing an export, or
-# one file under two names, finds the examples it has.
-_AUTHOR_KEY = (
-    "(case when added_by = 'cli' or substr(added_by, 1, 7) = 'import:' then 'cli' else coalesce(added_by, '') end)"
-)
-_BY_AUTHOR = (
-    f"CREATE UNIQUE INDEX IF NOT EXISTS examples_by_author ON examples (database, question, sql, {_AUTHOR_KEY})"
-)
+# the admin's example reached askers who may not see what it mentions (an outside tester, session 22). The
+# author is `author_key`: "actor:<id>" for an actor ("actor:" for one without an id), "cli" for the command line
+# (`added_by` "cli" or "import:<file>"), which an actor's id cannot spell (an actor called "cli" once was the
+# command line: an outside tester, session 23).
+_BY_AUTHOR = "CREATE UNIQUE INDEX IF NOT EXISTS examples_by_author ON examples (database, question, sql, author_key)"
+CLI_AUTHOR = "cli"
 
 
-def author_key(added_by: str | None) -> str:
-    """_AUTHOR_KEY in Python."""
-    if added_by is None:
-        return ""
-    return "cli" if added_by == "cli" or added_by.startswith("import:") else added_by
+def author_key(added_by: str | None, *, cli: bool = False) -> str:
+    return CLI_AUTHOR if cli else f"actor:{added_by or ''}"
 
 
 _SCHEMA_EXAMPLES = f"""CREATE TABLE IF NOT EXISTS examples (
@@ -84,7 +78,8 @@ _SCHEMA_EXAMPLES = f"""CREATE TABLE IF NOT EXISTS examples (
         status TEXT NOT NULL DEFAULT 'active' CHECK (status IN {STATUSES}),
         reason TEXT,
         reads TEXT,
-        names TEXT
+        names TEXT,
+        author_key TEXT NOT NULL
     )"""
 # Every write to the store counts one more: a server keeps what a question read of the store while the count is
 # the same (ask/few_shot.py), instead of reading every example again for every question.
@@ -127,13 +122,24 @@ _MIGRATE_FROM_1 = (
     "ALTER TABLE feedback ADD COLUMN names TEXT",
     "PRAGMA user_version = 2",
 )
-_EXAMPLE_COLUMNS = "id, database, question, sql, added_by, added_at, schema_hash, status, reason, reads, names"
+_EXAMPLE_COLUMNS = (
+    "id, database, question, sql, added_by, added_at, schema_hash, status, reason, reads, names, author_key"
+)
 _FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at, reads, names"
+# The author of an example stored before version 3 (from `added_by`, all there was).
+_AUTHOR_BEFORE_3 = (
+    "CASE WHEN added_by = 'cli' OR substr(added_by, 1, 7) = 'import:' THEN 'cli' "
+    "ELSE 'actor:' || coalesce(added_by, '') END"
+)
+# A version 2 store read as it is: its examples as they read once migrated (a temporary view, in this connection
+# only, that SQLite finds before the table of the same name).
+_READ_2 = f"CREATE TEMP VIEW examples AS SELECT *, {_AUTHOR_BEFORE_3} AS author_key FROM main.examples"
 # From schema version 2, in a writer's transaction: the examples table again without UNIQUE (database, question,
 # sql), which SQLite cannot drop; the question vectors are kept (dropping the table deletes them: ON DELETE CASCADE).
 _MIGRATE_FROM_2 = (
     _SCHEMA_EXAMPLES.replace("IF NOT EXISTS examples", "examples_3"),
-    f"INSERT INTO examples_3 ({_EXAMPLE_COLUMNS}) SELECT {_EXAMPLE_COLUMNS} FROM examples",
+    f"INSERT INTO examples_3 ({_EXAMPLE_COLUMNS}) SELECT {_EXAMPLE_COLUMNS.replace(', author_key', '')}, "
+    f"{_AUTHOR_BEFORE_3} FROM examples",
     "CREATE TEMP TABLE vectors_2 AS SELECT * FROM example_vectors",
     "DROP TABLE examples",
     "ALTER TABLE examples_3 RENAME TO examples",
@@ -170,10 +176,11 @@ class Example:
     reason: str | None  # why set aside (the guard's message)
     reads: str | None = None  # check.reads_text(): the tables its SQL reads (NULL: stored before they were kept)
     names: str | None = None  # check.names_text(): table and column names its text mentions that its author sees
+    author_key: str | None = None  # store.author_key(): whose example it is ("actor:<id>" or "cli")
 
     def to_json(self) -> dict:
         data = asdict(self)
-        del data["reads"], data["names"]
+        del data["reads"], data["names"], data["author_key"]
         return data
 
 
@@ -242,36 +249,53 @@ class ExampleStore:
         schema_hash: str,
         reads: str | None = None,
         names: str | None = None,
+        cli: bool = False,
     ) -> tuple[Example, bool]:
-        """(the example, whether it is new). An example is its author's: the same pair from another author is
-        another example (_BY_AUTHOR). Adding a set-aside example again, after it passed the guard once more, makes
-        it active again. Added again by its author when they see fewer names, it keeps only the names both times
-        saw: the same text from an author who could not see a name says nothing about it."""
+        """(the example, whether it is new). An example is its author's (`author_key`): the same pair from another
+        author is another example. The command line (`cli`), which may read the whole store anyway, finds any
+        author's: importing an export finds what the store has. Adding a set-aside example again, after it passed
+        the guard once more, makes it active again. Added again by its author when they see fewer names, it keeps
+        only the names both times saw: the same text from an author who could not see a name says nothing of it."""
         question, sql = self.clean_pair(question, sql)
-        key = (database, question, sql, author_key(added_by))
-        mine = f"database = ? and question = ? and sql = ? and {_AUTHOR_KEY} = ?"
+        author = author_key(added_by, cli=cli)
+        pair = "database = ? and question = ? and sql = ?"
         with self._connect(write=True) as conn:
-            if not conn.execute(f"select 1 from examples where {mine}", key).fetchone():
+            found = conn.execute(
+                f"select id from examples where {pair} and author_key = ?", (database, question, sql, author)
+            ).fetchone()
+            if found is None and cli:
+                found = conn.execute(
+                    f"select id from examples where {pair} order by id limit 1", (database, question, sql)
+                ).fetchone()
+            if found is None:
                 self._refuse_when_full(conn, database, question, sql)
-            created = conn.execute(
-                "insert into examples (id, database, question, sql, added_by, added_at, schema_hash, reads, names) "
-                f"values ({_NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
-                (database, question, sql, added_by, utc_now(), schema_hash, reads, names),
-            ).rowcount
-            if not created and reads is not None and names is not None:
-                (kept,) = conn.execute(f"select names from examples where {mine}", key).fetchone()
-                if kept is not None:  # else stored before names were kept: these are the first
-                    names = json.dumps(sorted(set(json.loads(kept)) & set(json.loads(names))))
                 conn.execute(
-                    f"update examples set reads = coalesce(reads, ?), names = ? where {mine}", (reads, names, *key)
+                    "insert into examples (id, database, question, sql, added_by, added_at, schema_hash, reads, names, "
+                    f"author_key) values ({_NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (database, question, sql, added_by, utc_now(), schema_hash, reads, names, author),
                 )
-            conn.execute(
-                "update examples set status = 'active', reason = null, schema_hash = ? "
-                f"where {mine} and status = 'set_aside'",
-                (schema_hash, *key),
-            )
-            row = conn.execute(f"select {_EXAMPLE_COLUMNS} from examples where {mine}", key).fetchone()
-        return Example(*row), bool(created)
+                (example_id,) = conn.execute(
+                    f"select id from examples where {pair} and author_key = ?", (database, question, sql, author)
+                ).fetchone()
+            else:
+                (example_id,) = found
+                kept, kept_author = conn.execute(
+                    "select names, author_key from examples where id = ?", (example_id,)
+                ).fetchone()
+                if kept_author == author and reads is not None and names is not None:
+                    if kept is not None:  # else stored before names were kept: these are the first
+                        names = json.dumps(sorted(set(json.loads(kept)) & set(json.loads(names))))
+                    conn.execute(
+                        "update examples set reads = coalesce(reads, ?), names = ? where id = ?",
+                        (reads, names, example_id),
+                    )
+                conn.execute(
+                    "update examples set status = 'active', reason = null, schema_hash = ? "
+                    "where id = ? and status = 'set_aside'",
+                    (schema_hash, example_id),
+                )
+            row = conn.execute(f"select {_EXAMPLE_COLUMNS} from examples where id = ?", (example_id,)).fetchone()
+        return Example(*row), found is None
 
     @staticmethod
     def _refuse_when_full(conn, database: str, question: str, sql: str) -> None:
@@ -566,6 +590,8 @@ class ExampleStore:
         if write:
             if version < SCHEMA_VERSION:  # a version 2 store is read as it is, and changed by its first writer
                 self._run(conn, _MIGRATE_FROM_2)
+        elif version < SCHEMA_VERSION:
+            conn.execute(_READ_2)
             conn.execute(_HIGH_WATER)
             conn.execute(_GENERATION)
         return "ready"

@@ -321,3 +321,16 @@ def test_an_import_that_fills_the_store_says_so_and_not_to_run_it_again(db_path,
     assert "as many trusted examples as it may" in failed.output
     assert "The first 4 items were checked before it and 4 of them are stored." in failed.output
     assert "run the same import again" not in failed.output and len(stored(state)) == 4
+
+
+def test_importing_an_export_finds_every_authors_examples_and_adds_none(db_path, state, tmp_path):
+    """An outside tester (session 23): once an example was its author's, three teachers' copies of one pair,
+    exported and imported again, became four, and each import added more."""
+    store = ExampleStore(state / "examples.db")
+    for author in ("ann", "bo", "cy"):
+        store.add("db", "Cats?", "select name from cats", added_by=author, schema_hash="h", names="[]", reads="[]")
+    exported = tmp_path / "out.json"
+    invoke("export", db_path, "--output", exported)
+    result = invoke("import", db_path, exported)
+    assert "0 added" in result.output and len(stored(state)) == 3
+    assert len(ExampleStore(state / "examples.db").examples("db")) == 3

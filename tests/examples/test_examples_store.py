@@ -256,6 +256,7 @@ def test_a_version_2_store_is_read_as_it_is_and_its_first_writer_makes_examples_
         (3, "bo", "[]"),
     ]
     assert store.vectors("db", "m") == {2: b"\x00\x00\x80?"}  # kept through the table's rebuild
+    assert [e.author_key for e in store.examples("db")] == ["actor:ann", "actor:ann", "actor:bo"]
     assert store.add("db", "q2", "select 2", added_by="ann", schema_hash="h").id == 2
     with sqlite3.connect(path) as conn:
         assert conn.execute("pragma user_version").fetchone() == (3,)
@@ -391,3 +392,19 @@ def test_every_write_counts_one_more_generation(store):
     store.remove("db", example.id)
     assert store.state("db", "h") == (first + 3, 0, False)
     assert ExampleStore(store.path).state("db", "h")[0] == first + 3  # in the file, for every process
+
+
+def test_an_actor_called_cli_is_not_the_command_line(store):
+    """An outside tester (session 23): a teacher whose actor id was "cli" adding the pair of an example the
+    command line imported got "present", the command line's id and time, and narrowed its names."""
+    imported = store.add(
+        "db", "Is secret empty?", "select 1", added_by="import:x.json", schema_hash="h", names='["secret"]', cli=True
+    )
+    theirs, created = store.get_or_add(
+        "db", "Is secret empty?", "select 1", added_by="cli", schema_hash="h", names="[]", reads="[]"
+    )
+    assert created and theirs.id != imported.id and theirs.author_key == "actor:cli"
+    assert store.get("db", imported.id).names == '["secret"]' and imported.author_key == "cli"
+    # The command line finds any author's example (it may read the whole store): the oldest.
+    again, created = store.get_or_add("db", "Is secret empty?", "select 1", added_by="cli", schema_hash="h", cli=True)
+    assert not created and again.id == imported.id
