@@ -99,12 +99,37 @@ async def add_one(
     return outcome
 
 
-async def refuse_unless_valid(datasette, database: str, question: str, sql: str, *, actor, store: ExampleStore):
-    """The BadRequest add_one would raise for this pair, before anything is written (nothing when it would pass)."""
-    allowed, visible, _ = await actor_schemas(datasette, actor, database)
-    *_, reason = await _check_pair(store, question, sql, allowed, visible)
+async def add_with_feedback(
+    datasette, database: str, question: str, sql: str, *, actor, store: ExampleStore, comment: str | None
+) -> tuple:
+    """ "This is right": (the feedback, the AddOutcome of its example), stored together or not at all (BadRequest
+    with the guard's reason when the example is refused; StoreFull when either store is full)."""
+    added_by = str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
+    allowed, visible, full = await actor_schemas(datasette, actor, database)
+    shown_question, shown_sql, checked, reason = await _check_pair(store, question, sql, allowed, visible)
     if reason is not None:
         raise BadRequest(f"The example was refused: {reason}", reason=reason)
+    feedback_reads = reads_text(await check_select_off_loop(str(sql), visible, allowed_tables=allowed))
+    example = {
+        "question": shown_question,
+        "sql": shown_sql,
+        "added_by": added_by,
+        "schema_hash": schema_hash(full),
+        "reads": reads_text(checked),
+        "names": names_text(visible, shown_question, shown_sql),
+    }
+    feedback, stored, created = await asyncio.to_thread(
+        store.record_right,
+        database,
+        question,
+        sql,
+        comment=comment,
+        actor=added_by,
+        reads=feedback_reads,
+        names=names_text(visible, question, sql, comment),
+        example=example,
+    )
+    return feedback, AddOutcome(shown_question, shown_sql, "added" if created else "present", stored)
 
 
 def reads_text(checked: GuardedSQL | Rejection) -> str:

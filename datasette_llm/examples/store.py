@@ -257,44 +257,47 @@ class ExampleStore:
         the guard once more, makes it active again. Added again by its author when they see fewer names, it keeps
         only the names both times saw: the same text from an author who could not see a name says nothing of it."""
         question, sql = self.clean_pair(question, sql)
+        with self._connect(write=True) as conn:
+            return self._get_or_add(conn, database, question, sql, added_by, schema_hash, reads, names, cli)
+
+    def _get_or_add(self, conn, database, question, sql, added_by, schema_hash, reads, names, cli):
         author = author_key(added_by, cli=cli)
         pair = "database = ? and question = ? and sql = ?"
-        with self._connect(write=True) as conn:
+        found = conn.execute(
+            f"select id from examples where {pair} and author_key = ?", (database, question, sql, author)
+        ).fetchone()
+        if found is None and cli:
             found = conn.execute(
+                f"select id from examples where {pair} order by id limit 1", (database, question, sql)
+            ).fetchone()
+        if found is None:
+            self._refuse_when_full(conn, database, question, sql)
+            conn.execute(
+                "insert into examples (id, database, question, sql, added_by, added_at, schema_hash, reads, names, "
+                f"author_key) values ({_NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (database, question, sql, added_by, utc_now(), schema_hash, reads, names, author),
+            )
+            (example_id,) = conn.execute(
                 f"select id from examples where {pair} and author_key = ?", (database, question, sql, author)
             ).fetchone()
-            if found is None and cli:
-                found = conn.execute(
-                    f"select id from examples where {pair} order by id limit 1", (database, question, sql)
-                ).fetchone()
-            if found is None:
-                self._refuse_when_full(conn, database, question, sql)
+        else:
+            (example_id,) = found
+            kept, kept_author = conn.execute(
+                "select names, author_key from examples where id = ?", (example_id,)
+            ).fetchone()
+            if kept_author == author and reads is not None and names is not None:
+                if kept is not None:  # else stored before names were kept: these are the first
+                    names = json.dumps(sorted(set(json.loads(kept)) & set(json.loads(names))))
                 conn.execute(
-                    "insert into examples (id, database, question, sql, added_by, added_at, schema_hash, reads, names, "
-                    f"author_key) values ({_NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (database, question, sql, added_by, utc_now(), schema_hash, reads, names, author),
+                    "update examples set reads = coalesce(reads, ?), names = ? where id = ?",
+                    (reads, names, example_id),
                 )
-                (example_id,) = conn.execute(
-                    f"select id from examples where {pair} and author_key = ?", (database, question, sql, author)
-                ).fetchone()
-            else:
-                (example_id,) = found
-                kept, kept_author = conn.execute(
-                    "select names, author_key from examples where id = ?", (example_id,)
-                ).fetchone()
-                if kept_author == author and reads is not None and names is not None:
-                    if kept is not None:  # else stored before names were kept: these are the first
-                        names = json.dumps(sorted(set(json.loads(kept)) & set(json.loads(names))))
-                    conn.execute(
-                        "update examples set reads = coalesce(reads, ?), names = ? where id = ?",
-                        (reads, names, example_id),
-                    )
-                conn.execute(
-                    "update examples set status = 'active', reason = null, schema_hash = ? "
-                    "where id = ? and status = 'set_aside'",
-                    (schema_hash, example_id),
-                )
-            row = conn.execute(f"select {_EXAMPLE_COLUMNS} from examples where id = ?", (example_id,)).fetchone()
+            conn.execute(
+                "update examples set status = 'active', reason = null, schema_hash = ? "
+                "where id = ? and status = 'set_aside'",
+                (schema_hash, example_id),
+            )
+        row = conn.execute(f"select {_EXAMPLE_COLUMNS} from examples where id = ?", (example_id,)).fetchone()
         return Example(*row), found is None
 
     @staticmethod
@@ -397,34 +400,70 @@ class ExampleStore:
     ) -> Feedback:
         question, sql, verdict, comment = self.clean_feedback(question, sql, verdict, comment)
         with self._connect(write=True) as conn:
-            held, stored = conn.execute(
-                "select count(*), coalesce(sum(length(cast(question as blob)) + coalesce(length(cast(sql as blob)), "
-                "0) + coalesce(length(cast(comment as blob)), 0)), 0) from feedback where database = ?",
-                (database,),
-            ).fetchone()
-            size = sum(len(text.encode("utf-8")) for text in (question, sql or "", comment or ""))
-            if held >= MAX_FEEDBACK_PER_DATABASE or stored + size > MAX_FEEDBACK_BYTES_PER_DATABASE:
-                # Not how many entries or bytes: the asker may not be shown most of them.
-                raise StoreFull(
-                    "This database's feedback store is full; someone with the llm-teach permission can remove "
-                    "some on its examples page."
-                )
-            cursor = conn.execute(
-                "insert into feedback (id, database, question, sql, verdict, comment, actor, created_at, reads, names) "
-                f"values ({_NEXT_ID.format(table='feedback')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    database,
-                    question,
-                    sql,
-                    verdict,
-                    comment,
-                    actor,
-                    utc_now(),
-                    reads if sql is not None else None,
-                    names,
-                ),
+            return self._record_feedback(conn, database, question, sql, verdict, comment, actor, reads, names)
+
+    def record_right(
+        self,
+        database: str,
+        question: str,
+        sql: str,
+        *,
+        comment: str | None,
+        actor: str | None,
+        reads: str | None,
+        names: str | None,
+        example: dict,
+    ) -> tuple[Feedback, Example, bool]:
+        """ "This is right": the feedback and the example (`example`: get_or_add's question, sql and keywords) in
+        one transaction, so neither is stored when the other cannot be (a full examples store once answered 507
+        and kept the feedback, which a retry stored twice: an outside tester, session 23)."""
+        question, sql, verdict, comment = self.clean_feedback(question, sql, "right", comment)
+        example = dict(example)
+        shown_question, shown_sql = self.clean_pair(example.pop("question"), example.pop("sql"))
+        with self._connect(write=True) as conn:
+            feedback = self._record_feedback(conn, database, question, sql, verdict, comment, actor, reads, names)
+            stored, created = self._get_or_add(
+                conn,
+                database,
+                shown_question,
+                shown_sql,
+                example["added_by"],
+                example["schema_hash"],
+                example.get("reads"),
+                example.get("names"),
+                False,
             )
-            row = conn.execute(f"select {_FEEDBACK_COLUMNS} from feedback where id = ?", (cursor.lastrowid,)).fetchone()
+        return feedback, stored, created
+
+    def _record_feedback(self, conn, database, question, sql, verdict, comment, actor, reads, names) -> Feedback:
+        held, stored = conn.execute(
+            "select count(*), coalesce(sum(length(cast(question as blob)) + coalesce(length(cast(sql as blob)), "
+            "0) + coalesce(length(cast(comment as blob)), 0)), 0) from feedback where database = ?",
+            (database,),
+        ).fetchone()
+        size = sum(len(text.encode("utf-8")) for text in (question, sql or "", comment or ""))
+        if held >= MAX_FEEDBACK_PER_DATABASE or stored + size > MAX_FEEDBACK_BYTES_PER_DATABASE:
+            # Not how many entries or bytes: the asker may not be shown most of them.
+            raise StoreFull(
+                "This database's feedback store is full; someone with the llm-teach permission can remove "
+                "some on its examples page."
+            )
+        cursor = conn.execute(
+            "insert into feedback (id, database, question, sql, verdict, comment, actor, created_at, reads, names) "
+            f"values ({_NEXT_ID.format(table='feedback')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                database,
+                question,
+                sql,
+                verdict,
+                comment,
+                actor,
+                utc_now(),
+                reads if sql is not None else None,
+                names,
+            ),
+        )
+        row = conn.execute(f"select {_FEEDBACK_COLUMNS} from feedback where id = ?", (cursor.lastrowid,)).fetchone()
         return Feedback(*row)
 
     def clean_feedback(self, question, sql, verdict, comment) -> tuple[str, str | None, str, str | None]:

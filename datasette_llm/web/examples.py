@@ -26,11 +26,11 @@ from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, Forbidden, MethodNotAllowed, NotFound, StoreFull
 from ..examples.check import (
     add_one,
+    add_with_feedback,
     feedback_checks,
     fill_checks,
     names_hidden_in,
     recheck,
-    refuse_unless_valid,
     shown_to,
     viewer_tables,
 )
@@ -382,25 +382,24 @@ async def feedback_view(request, datasette):
     comment = text_field(data, "comment", FEEDBACK, required=False)
     store = store_for(datasette)
     store.clean_feedback(question, sql, verdict, comment)  # a refused request writes nothing, its example neither
-    if verdict == "right":  # a refused example stores no feedback either
-        await refuse_unless_valid(datasette, database, question, sql, actor=request.actor, store=store)
-    reads, names = await feedback_checks(datasette, request.actor, database, question, sql, comment)
-    # The feedback first: a full feedback store (507) then stores nothing, where the example was added before and
-    # the request still answered 507 (an outside tester, session 19).
-    feedback = await asyncio.to_thread(
-        store.record_feedback,
-        database,
-        question,
-        sql,
-        verdict,
-        comment=comment,
-        actor=actor_id(request.actor),
-        reads=reads,
-        names=names,
-    )
     outcome = None
-    if verdict == "right":
-        outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store)
+    if verdict == "right":  # the feedback and its example together, or neither (check.add_with_feedback)
+        feedback, outcome = await add_with_feedback(
+            datasette, database, question, sql, actor=request.actor, store=store, comment=comment
+        )
+    else:
+        reads, names = await feedback_checks(datasette, request.actor, database, question, sql, comment)
+        feedback = await asyncio.to_thread(
+            store.record_feedback,
+            database,
+            question,
+            sql,
+            verdict,
+            comment=comment,
+            actor=actor_id(request.actor),
+            reads=reads,
+            names=names,
+        )
     body = {
         "ok": True,
         "feedback": feedback.to_json(),

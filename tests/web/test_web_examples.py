@@ -908,3 +908,23 @@ async def test_adding_to_a_full_store_is_507_with_what_to_do_and_the_page_keeps_
     page = await ds.client.get(sent.headers["location"].split("#")[0], cookies=cookies)
     assert "as many trusted examples as it may" in page.text and 'value="How old is the oldest cat?"' in page.text
     assert [e["question"] for e in (await listing(ds))["examples"]] == [CATS["question"]]
+
+
+@pytest.mark.asyncio
+async def test_this_is_right_on_a_full_examples_store_stores_nothing(paths, monkeypatch):
+    """An outside tester (session 23): "This is right" on a full examples store answered 507 and kept the
+    feedback, so a retry stored it twice. The feedback and its example are stored together or not at all."""
+    from datasette_llm.examples import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_EXAMPLES_PER_DATABASE", 1)
+    ds = make_ds(paths)
+    assert (await add(ds, TEACHER)).status_code == 201
+    other = {"question": "How old is the oldest cat?", "sql": "select max(age) from cats"}
+    for _ in range(2):
+        full = await feedback(ds, TEACHER, verdict="right", **other)
+        assert full.status_code == 507 and full.json()["code"] == "store_full", full.text
+    data = await listing(ds)
+    assert data["feedback"] == [] and [e["question"] for e in data["examples"]] == [CATS["question"]]
+    right = await feedback(ds, TEACHER, verdict="right")  # the example it has: stored with its feedback
+    assert right.status_code == 201 and right.json()["status"] == "present", right.text
+    assert len((await listing(ds))["feedback"]) == 1
