@@ -263,9 +263,12 @@ def _usable(
         yield replace(shot, sql=sql), cost
 
 
+@lru_cache(maxsize=1024)  # at most 20,000 characters each: 1,024 fit the examples a few databases look at
 def shown_sql(sql: str) -> str:
     """The SQL as the prompt shows it: one line, no comments, no trailing semicolon (as compact as it stays exact;
-    a comment's text would reach the model and the result, and changes nothing SQLite does)."""
+    a comment's text would reach the model and the result, and changes nothing SQLite does). Cached: lexing 16,000
+    characters takes 23-55 ms, and every question looks at up to MAX_CHECKED examples (an outside tester's 60 such
+    examples cost each question about a second, session 23)."""
     return re.sub(r"\s+", " ", without_comments(sql)).strip().rstrip(";").strip()
 
 

@@ -31,13 +31,22 @@ class _Fill:
 
 
 _FILLS: dict[tuple, _Fill] = {}
+# Vectors a store could not take (read-only): (store, database, model) -> example id -> (question, vector), kept
+# so that they are not made again for every question (an outside tester, session 23: 606 texts embedded over six
+# questions, each waiting up to 1.3 s, and the examples ranked differently each time).
+_UNSAVED: dict[tuple, dict[int, tuple[str, bytes]]] = {}
+_UNSAVED_LIMIT = 20_000
 
 
 async def example_vectors(store: ExampleStore, database: str, examples: Sequence, embedder, errors) -> dict[int, bytes]:
     """Example id -> its question's vector (float32 bytes) for `embedder`, for as many of `examples` as have one
     now or once a shared fill has made them (see the module's note). `errors`: what a failed save raises; the
-    vector is then used all the same and made again another time."""
+    vector is then kept in this process's memory instead."""
     saved = await asyncio.to_thread(store.vectors, database, embedder.name)
+    unsaved = _UNSAVED.get((str(store.path), database, embedder.name), {})
+    for example in examples:
+        if example.id not in saved and unsaved.get(example.id, ("",))[0] == example.question:
+            saved[example.id] = unsaved[example.id][1]
     missing = [example for example in examples if example.id not in saved]
     if not missing:
         return saved
@@ -45,7 +54,7 @@ async def example_vectors(store: ExampleStore, database: str, examples: Sequence
     fill = _FILLS.get(key)
     if fill is None:
         fill = _FILLS[key] = _Fill()
-        fill.task = asyncio.ensure_future(_fill(store, missing, embedder, fill, errors))
+        fill.task = asyncio.ensure_future(_fill(store, database, missing, embedder, fill, errors))
         fill.task.add_done_callback(lambda task: _done(key, task))
     wait = None if len(missing) <= VECTOR_BATCH else VECTOR_WAIT_SECONDS
     try:
@@ -61,7 +70,7 @@ def _done(key: tuple, task: asyncio.Future) -> None:
         task.exception()  # a failing model is told to the questions that waited (ModelError), not logged again
 
 
-async def _fill(store: ExampleStore, missing: Sequence, embedder, fill: _Fill, errors) -> None:
+async def _fill(store: ExampleStore, database: str, missing: Sequence, embedder, fill: _Fill, errors) -> None:
     for start in range(0, len(missing), VECTOR_BATCH):
         batch = missing[start : start + VECTOR_BATCH]
         fresh = await embedder.aembed([example.question for example in batch])
@@ -69,5 +78,8 @@ async def _fill(store: ExampleStore, missing: Sequence, embedder, fill: _Fill, e
             fill.made[example.id] = np.asarray(vector, dtype=np.float32).tobytes()
         try:
             await asyncio.to_thread(store.save_vectors, [(e.id, fill.made[e.id]) for e in batch], embedder.name)
-        except errors:  # not writable: made again next time
-            pass
+        except errors:  # not writable: kept in memory instead
+            if sum(map(len, _UNSAVED.values())) + len(batch) > _UNSAVED_LIMIT:
+                _UNSAVED.clear()
+            kept = _UNSAVED.setdefault((str(store.path), database, embedder.name), {})
+            kept.update((e.id, (e.question, fill.made[e.id])) for e in batch)

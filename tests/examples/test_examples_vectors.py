@@ -106,3 +106,6 @@ async def test_a_store_that_cannot_be_written_still_gets_its_vectors_for_the_que
     examples = store.examples("db")[:5]
     made = await example_vectors(store, "db", examples, Embedder(), ERRORS)
     assert sorted(made) == sorted(e.id for e in examples) and store.vectors("db", Embedder.name) == {}
+    # ... and kept in memory, not made again for every question (an outside tester, session 23).
+    again = Embedder()
+    assert await example_vectors(store, "db", examples, again, ERRORS) == made and again.calls == []
