@@ -35,7 +35,7 @@ from ..sql.guard import check_select, check_select_off_loop
 from ..sql.lexer import sqlite_lexemes, without_comments
 from ..sql.names import fold
 from ..sql.results import GuardedSQL, Rejection, SchemaInfo, _Reject
-from .store import Example, ExampleStore, author_key
+from .store import Example, ExampleStore, actor_key
 
 # Re-check outcomes are written this many at a time, in one transaction (a commit an example was most of the time).
 RECHECK_BATCH = 100
@@ -117,6 +117,7 @@ async def add_with_feedback(
         "schema_hash": schema_hash(full),
         "reads": reads_text(checked),
         "names": names_text(visible, shown_question, shown_sql),
+        "author": actor_key(actor),
     }
     feedback, stored, created = await asyncio.to_thread(
         store.record_right,
@@ -317,6 +318,8 @@ async def add_examples(
 ) -> list[AddOutcome]:
     """Check and store many pairs (an import), reading the schema once; one outcome a pair, in order. `cli`: the
     command line adds them (one author, which finds any author's example: ExampleStore.get_or_add)."""
+    # The actor is the author, unless a name is given for one that is not an actor (the command line, a script).
+    author = None if cli or added_by is not None else actor_key(actor)
     if added_by is None and isinstance(actor, dict) and actor.get("id") is not None:
         added_by = str(actor["id"])
     allowed, visible, full = await actor_schemas(datasette, actor, database)
@@ -325,7 +328,7 @@ async def add_examples(
     try:
         for question, sql in pairs:
             outcomes.append(
-                await _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by, cli)
+                await _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by, cli, author)
             )
     except DatasetteLLMError as error:  # the store failed part way: say what is stored (an import is idempotent)
         if not outcomes:
@@ -358,7 +361,9 @@ async def _check_pair(
     return question, sql, checked, rejection_reason(checked)
 
 
-async def _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by, cli) -> AddOutcome:
+async def _add_pair(
+    store, database, question, sql, allowed, visible, current_hash, added_by, cli, author=None
+) -> AddOutcome:
     """Check one pair against what the actor may see and store it: its outcome."""
     question, sql, checked, reason = await _check_pair(store, question, sql, allowed, visible)
     if reason is not None:
@@ -373,6 +378,7 @@ async def _add_pair(store, database, question, sql, allowed, visible, current_ha
         reads=reads_text(checked),
         names=names_text(visible, question, sql),
         cli=cli,
+        author=author,
     )
     return AddOutcome(question, sql, "added" if created else "present", example)
 
@@ -433,6 +439,7 @@ class Viewer:
     existing: frozenset[str]  # every table, view and column name of the database now
     sees_all: bool
     actor_id: str | None = None
+    author: str | None = None  # store.actor_key() of the actor
     restricted: bool = False  # a Datasette 1.0 API token restricted to some actions or resources (`_r`)
 
 
@@ -445,7 +452,14 @@ async def viewer_tables(datasette, actor, database: str) -> Viewer:
     actor_id = str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
     restricted = isinstance(actor, dict) and "_r" in actor
     return Viewer(
-        visible, hidden, schema_names(visible_schema), schema_names(full), listable <= visible, actor_id, restricted
+        visible,
+        hidden,
+        schema_names(visible_schema),
+        schema_names(full),
+        listable <= visible,
+        actor_id,
+        actor_key(actor),
+        restricted,
     )
 
 
@@ -459,7 +473,7 @@ def shown_to(entry, viewer: Viewer) -> bool:
     token the author restricted: it may not have been allowed to see it (an outside tester, session 18)."""
     if mentioned(entry) - viewer.existing:
         author = getattr(entry, "author_key", None)  # feedback has none; the command line's is no actor's
-        return viewer.actor_id is not None and not viewer.restricted and author == author_key(viewer.actor_id)
+        return viewer.actor_id is not None and not viewer.restricted and author == viewer.author
     if viewer.sees_all:
         return True
     if entry.sql is not None and not readable_by(entry.reads, viewer.visible):

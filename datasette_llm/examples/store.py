@@ -56,15 +56,23 @@ _NEXT_ID = (
 # names, id and time. When it was one example, a teacher adding the pair of an admin's example that mentions a
 # table hidden from them got "present" with the admin's id, name and time, and the names both could see, so
 # the admin's example reached askers who may not see what it mentions (an outside tester, session 22). The
-# author is `author_key`: "actor:<id>" for an actor ("actor:" for one without an id), "cli" for the command line
-# (`added_by` "cli" or "import:<file>"), which an actor's id cannot spell (an actor called "cli" once was the
-# command line: an outside tester, session 23).
+# author is `author_key` (actor_key()): the command line is "cli"; an actor with an id is that id as JSON (`5`
+# and `"5"` are two actors to Datasette), one without an id is the whole actor (allow blocks may tell
+# {"role": "admin"} from {"role": "teacher"}: an outside tester, session 23); no actor's key spells "cli".
 _BY_AUTHOR = "CREATE UNIQUE INDEX IF NOT EXISTS examples_by_author ON examples (database, question, sql, author_key)"
 CLI_AUTHOR = "cli"
 
 
+def actor_key(actor) -> str:
+    """The author key of an actor (a Datasette actor dict, or None: anonymous)."""
+    if isinstance(actor, dict) and actor.get("id") is not None:
+        return "id:" + json.dumps(actor["id"], sort_keys=True, default=str)
+    return "actor:" + json.dumps(actor, sort_keys=True, default=str)
+
+
 def author_key(added_by: str | None, *, cli: bool = False) -> str:
-    return CLI_AUTHOR if cli else f"actor:{added_by or ''}"
+    """The author key of an example added with only an `added_by` name (no actor): an actor of that id."""
+    return CLI_AUTHOR if cli else actor_key(None if added_by is None else {"id": added_by})
 
 
 _SCHEMA_EXAMPLES = f"""CREATE TABLE IF NOT EXISTS examples (
@@ -127,9 +135,10 @@ _EXAMPLE_COLUMNS = (
 )
 _FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at, reads, names"
 # The author of an example stored before version 3 (from `added_by`, all there was).
+# An example without an author name is its own author: who added it is not known.
 _AUTHOR_BEFORE_3 = (
     "CASE WHEN added_by = 'cli' OR substr(added_by, 1, 7) = 'import:' THEN 'cli' "
-    "ELSE 'actor:' || coalesce(added_by, '') END"
+    "WHEN added_by IS NULL THEN 'unknown:' || id ELSE 'id:' || json_quote(added_by) END"
 )
 # A version 2 store read as it is: its examples as they read once migrated (a temporary view, in this connection
 # only, that SQLite finds before the table of the same name).
@@ -176,7 +185,7 @@ class Example:
     reason: str | None  # why set aside (the guard's message)
     reads: str | None = None  # check.reads_text(): the tables its SQL reads (NULL: stored before they were kept)
     names: str | None = None  # check.names_text(): table and column names its text mentions that its author sees
-    author_key: str | None = None  # store.author_key(): whose example it is ("actor:<id>" or "cli")
+    author_key: str | None = None  # store.actor_key(): whose example it is ("cli", "id:<JSON>", "actor:<JSON>")
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -250,6 +259,7 @@ class ExampleStore:
         reads: str | None = None,
         names: str | None = None,
         cli: bool = False,
+        author: str | None = None,
     ) -> tuple[Example, bool]:
         """(the example, whether it is new). An example is its author's (`author_key`): the same pair from another
         author is another example. The command line (`cli`), which may read the whole store anyway, finds any
@@ -258,10 +268,10 @@ class ExampleStore:
         only the names both times saw: the same text from an author who could not see a name says nothing of it."""
         question, sql = self.clean_pair(question, sql)
         with self._connect(write=True) as conn:
-            return self._get_or_add(conn, database, question, sql, added_by, schema_hash, reads, names, cli)
+            return self._get_or_add(conn, database, question, sql, added_by, schema_hash, reads, names, cli, author)
 
-    def _get_or_add(self, conn, database, question, sql, added_by, schema_hash, reads, names, cli):
-        author = author_key(added_by, cli=cli)
+    def _get_or_add(self, conn, database, question, sql, added_by, schema_hash, reads, names, cli, author=None):
+        author = author or author_key(added_by, cli=cli)
         pair = "database = ? and question = ? and sql = ?"
         found = conn.execute(
             f"select id from examples where {pair} and author_key = ?", (database, question, sql, author)
@@ -432,6 +442,7 @@ class ExampleStore:
                 example.get("reads"),
                 example.get("names"),
                 False,
+                example.get("author"),
             )
         return feedback, stored, created
 

@@ -928,3 +928,32 @@ async def test_this_is_right_on_a_full_examples_store_stores_nothing(paths, monk
     right = await feedback(ds, TEACHER, verdict="right")  # the example it has: stored with its feedback
     assert right.status_code == 201 and right.json()["status"] == "present", right.text
     assert len((await listing(ds))["feedback"]) == 1
+
+
+@pytest.mark.asyncio
+async def test_actors_without_ids_are_each_their_own_author(paths):
+    """An outside tester (session 23): every actor without an id shared one author, so a teacher {"role":
+    "teacher"} adding the pair of an admin {"role": "admin"}'s example that names the hidden table got "present",
+    the admin's id and time, and narrowed the admin's names: askers who may not see `secret` were shown it."""
+    roles = {"role": ["admin", "teacher"]}
+    metadata = {
+        "databases": {"db": {"tables": {"secret": {"allow": {"role": "admin"}}}}},
+        "plugins": {"datasette-llm": {"warm_up": False, "allow_ask": roles}},
+    }
+    ds = make_ds(paths, allow_teach=roles, metadata=metadata)
+    admin, teacher = {"role": "admin"}, {"role": "teacher"}
+    pair = {"question": "Is secret empty, by ages?", "sql": "select age as launch_code from cats"}
+    first = await add(ds, admin, pair)
+    second = await add(ds, teacher, pair)
+    assert (first.status_code, second.status_code) == (201, 201), second.text
+    assert first.json()["example"]["id"] != second.json()["example"]["id"]
+    assert (await add(ds, teacher, pair)).status_code == 200  # the teacher's own, again
+    assert (await listing(ds, teacher))["not_shown"]["examples"] == 1  # the admin's keeps what the admin saw
+
+
+def test_an_integer_id_and_its_string_are_two_authors():
+    from datasette_llm.examples.store import actor_key
+
+    assert actor_key({"id": 5}) != actor_key({"id": "5"})
+    assert actor_key({"role": "a"}) != actor_key({"role": "b"}) != actor_key(None)
+    assert actor_key({"id": "cli"}) != "cli"
