@@ -92,7 +92,13 @@ _SCHEMA_EXAMPLES = f"""CREATE TABLE IF NOT EXISTS examples (
 # Every write to the store counts one more: a server keeps what a question read of the store while the count is
 # the same (ask/few_shot.py), instead of reading every example again for every question.
 _GENERATION = "CREATE TABLE IF NOT EXISTS generation (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)"
-_NEXT_GENERATION = "INSERT INTO generation (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1"
+# A store's count starts at a random number: a new, restored or swapped file at the same path never reads as the
+# store a server kept (an outside tester deleted examples.db and imported again up to the same count, and the
+# server went on showing the removed examples; session 23).
+_NEXT_GENERATION = (
+    "INSERT INTO generation (id, n) VALUES (1, (random() & 0x3fffffffffffffff) + 1) "
+    "ON CONFLICT (id) DO UPDATE SET n = n + 1"
+)
 # Run inside the first writer's transaction (executescript would commit it), so one statement at a time.
 _SCHEMA = (
     _SCHEMA_EXAMPLES,

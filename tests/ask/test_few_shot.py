@@ -567,3 +567,37 @@ async def test_what_a_question_read_of_the_store_serves_the_next_only_until_some
     assert await shown() == [second.id]
     store.set_checked(second.id, schema_hash=current, status="set_aside", reason="by hand")
     assert await shown() == []
+
+
+@pytest.mark.asyncio
+async def test_a_store_replaced_at_the_same_path_is_read_again(db_path, monkeypatch):
+    """An outside tester (session 23): examples.db deleted and imported again up to the same count of writes,
+    and the server went on showing the removed examples. Each store's count starts at a random number."""
+    import sqlite3
+
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.check import database_schema, schema_hash
+    from datasette_llm.examples.store import ExampleStore
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    with sqlite3.connect(db_path) as conn:
+        current = schema_hash(database_schema(conn))
+    conn.close()
+    datasette = teaching_datasette(db_path)
+
+    async def shown():
+        model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+        result = await ask(datasette, "pets", "What is the age of Fido?", model=model, sql_only=True)
+        return [e["question"] for e in result.examples]
+
+    questions = []
+    for name in ("Rex", "Max"):
+        store = ExampleStore.for_settings(load_settings({}))
+        for path in store.path.parent.glob("examples.db*"):
+            path.unlink()
+        sql = f"select age from dogs where name = '{name}'"
+        example = store.add("pets", f"What is the age of {name}?", sql, added_by="t", schema_hash=current, names="[]")
+        store.save_vectors([(example.id, np.array([1.0, 0.0], dtype=np.float32).tobytes())], "keywords")
+        questions.append(await shown())
+        questions.append(await shown())
+    assert questions == [["What is the age of Rex?"]] * 2 + [["What is the age of Max?"]] * 2

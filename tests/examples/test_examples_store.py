@@ -392,6 +392,9 @@ def test_every_write_counts_one_more_generation(store):
     store.remove("db", example.id)
     assert store.state("db", "h") == (first + 3, 0, False)
     assert ExampleStore(store.path).state("db", "h")[0] == first + 3  # in the file, for every process
+    other = ExampleStore(store.path.parent / "other.db")
+    other.add("db", "q", "select 1", added_by=None, schema_hash="h")
+    assert other.state("db", "h")[0] != first  # each store starts its count at a random number
 
 
 def test_an_actor_called_cli_is_not_the_command_line(store):
