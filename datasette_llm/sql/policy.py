@@ -87,6 +87,20 @@ _SHADOW_SUFFIXES = {
     "fts3": ("content", "segments", "segdir", "docsize", "stat"),
 }
 _USING = re.compile(r"\bUSING\s+(\w+)", re.IGNORECASE)
+_VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\b", re.IGNORECASE)
+
+
+def _shadow_kinds(conn: sqlite3.Connection) -> dict[str, str] | None:
+    """SQLite's own word on which tables are shadow tables (`pragma table_list`, SQLite 3.37+): fold(name) ->
+    type; None on an older SQLite."""
+    try:
+        return {
+            fold(name): kind
+            for name, kind in conn.execute("select name, type from pragma_table_list where schema = 'main'")
+        }
+    except sqlite3.Error:
+        return None
+
 
 # No single value a plugin query computes or reads may be longer than this (SQLite's SQLITE_LIMIT_LENGTH on
 # the plugin's connection while its query runs): `randomblob(1000000000)` fails at once instead of allocating.
@@ -119,14 +133,18 @@ class ReadPolicy:
         rows = conn.execute("select type, name, tbl_name, sql from sqlite_master").fetchall()
         real_tables = {fold(name) for kind, name, _, _ in rows if kind == "table"}
         shadow, indexes = set(), set()
+        kinds = _shadow_kinds(conn)
         for kind, name, table, sql in rows:
             if kind == "index" and fold(table or "") in visible:
                 indexes.add(fold(name))
-            if kind == "table" and fold(name) in visible and sql:
+            # Only a virtual table has shadow tables, and only tables SQLite calls shadow tables are: `USING fts5`
+            # in an ordinary table's DEFAULT once made a hidden `notes_content` readable (an outside tester,
+            # session 23).
+            if kind == "table" and fold(name) in visible and sql and _VIRTUAL.match(sql):
                 module = _USING.search(sql)
                 for suffix in _SHADOW_SUFFIXES.get(module.group(1).lower() if module else "", ()):
                     candidate = fold(f"{name}_{suffix}")
-                    if candidate in real_tables:
+                    if candidate in real_tables and (kinds is None or kinds.get(candidate) == "shadow"):
                         shadow.add(candidate)
         views = {fold(name) for kind, name, _, _ in rows if kind == "view"}
         closed = set(visible - real_tables)  # views have no foreign keys

@@ -388,3 +388,24 @@ def test_a_hidden_table_named_like_a_visible_one_but_for_a_non_ascii_case_stays_
     shouted = visible.translate(str.maketrans(string.ascii_lowercase, string.ascii_uppercase))  # SQLite's own case
     assert run(conn, f'select label from "{shouted}"', allowed=[visible]).rows == (("public",),)
     conn.close()
+
+
+def test_only_tables_sqlite_calls_shadow_tables_are_read_for_a_visible_table(tmp_path):
+    """An outside tester (session 23): `USING fts5` in an ordinary visible table's DEFAULT made a hidden
+    `notes_content` a shadow table the authorizer let through, and a view over it read its rows."""
+    conn = sqlite3.connect(tmp_path / "fake.db", check_same_thread=False)
+    conn.executescript(
+        """
+        create table notes (id integer primary key, body text default 'USING fts5');
+        create table notes_content (id integer primary key, secret text);
+        insert into notes_content values (1, 'TOPSECRET');
+        create view v as select secret from notes_content;
+        create virtual table real_fts using fts5(body);
+        """
+    )
+    policy = ReadPolicy.from_connection(conn, ["notes", "v", "real_fts"])
+    assert "notes_content" not in policy.shadow_tables and "real_fts_content" in policy.shadow_tables
+    assert not policy.may_read("v")  # a view over a hidden table
+    with pytest.raises(QueryFailed):
+        run(conn, "select * from v", allowed=["notes", "v", "real_fts"])
+    conn.close()
