@@ -9,6 +9,11 @@ depends on something hidden: that difference is a leak, whatever the attack was.
 attack is needed; the inputs only have to reach far enough (the hostile corpus, one statement per class
 of issue 15, and a grammar-based generator that mixes visible and hidden names).
 
+The world also has names only SQLite's own rule tells apart: it folds the case of ASCII letters alone, so
+the visible table "Élan" and the hidden "élan" are two tables (as are the visible column "\u212aelvin",
+KELVIN SIGN, and the hidden "kelvin"), and the generator spells any name in other cases. A wall that compares
+names otherwise than SQLite does (str.lower() did, session 23) then answers differently too.
+
 Pieces: the fixture databases (`build_world`), the generator (`Grammar`, driven by a seeded `random.Random`
 through `RandomChooser` or by Hypothesis through `statements()`), and the comparison (`Oracle`, with the
 synchronous `OracleRunner` for tests and the benchmark).
@@ -45,16 +50,21 @@ ORIGINAL_NAMES = {
     "pins": "pins",  # one column: readable with `x IN pins`
     "staff_view": "staff_view",
     "staff_fts": "staff_fts",  # a hidden FTS5 table: its shadow tables hold hidden text
+    # The visible table "Élan" has a hidden twin that only a non-ASCII letter's case tells apart: SQLite folds
+    # ASCII letters alone, so "élan" is another table (str.lower() once made them one, session 23).
+    "elan": "élan",
     # hidden columns
     "salary": "salary",
     "note": "note",
     "n": "n",
     "code": "code",
+    "kelvin": "kelvin",  # a column of "élan": the visible "Élan" has "\u212aelvin" (KELVIN SIGN), lower() "kelvin"
     # hidden indexes
     "staff_salary_idx": "staff_salary_idx",
     "pub_secret_note_idx": "pub_secret_note_idx",
     "totals_n_idx": "totals_n_idx",
     "pins_code_idx": "pins_code_idx",
+    "elan_idx": "élan_idx",  # beside the visible index "Élan_idx"
     # the hidden database
     "vault": "vault",
 }
@@ -65,6 +75,7 @@ MUTATED_NAMES = {
     "pub_secret_note_idx": "psn_index",
     "totals_n_idx": "tn_index",
     "pins_code_idx": "pc_index",
+    "elan_idx": "élan_index",
     "vault": "strongbox",
 }
 # ...and every hidden table, view and column renamed too (the visible foreign key follows).
@@ -76,14 +87,16 @@ RENAMED_NAMES = {
     "pins": "tokens",
     "staff_view": "crew_view",
     "staff_fts": "crew_fts",
+    "elan": "éclat",
     "salary": "pay",
     "note": "remark",
     "n": "amount",
     "code": "token",
+    "kelvin": "celsius",
 }
 VARIANTS = {"original": ORIGINAL_NAMES, "mutated": MUTATED_NAMES, "renamed": RENAMED_NAMES}
-HIDDEN_TABLE_KEYS = ("staff", "pub_secret", "totals", "pins", "staff_view", "staff_fts")
-HIDDEN_INDEX_KEYS = ("staff_salary_idx", "pub_secret_note_idx", "totals_n_idx", "pins_code_idx")
+HIDDEN_TABLE_KEYS = ("staff", "pub_secret", "totals", "pins", "staff_view", "staff_fts", "elan")
+HIDDEN_INDEX_KEYS = ("staff_salary_idx", "pub_secret_note_idx", "totals_n_idx", "pins_code_idx", "elan_idx")
 
 VISIBLE_DDL = """
 create table owners (id integer primary key, name text, city text);
@@ -92,7 +105,9 @@ create table "my table" (id integer primary key, "Name With Space" text);
 create table "my.table" (id integer primary key, value real);
 create table pub (id integer primary key, title text, body text, author_id integer references {staff}(id));
 create table tags (tag text);
+create table "Élan" (id integer primary key, label text, "\u212aelvin" integer);
 create index pub_title_idx on pub(title);
+create index "Élan_idx" on "Élan"("\u212aelvin");
 create index dogs_name_idx on dogs(name);
 create virtual table pub_fts using fts5(title, body, content='pub', content_rowid='id');
 create virtual table docs_fts using fts5(title, body);
@@ -104,6 +119,7 @@ insert into "my.table" values (1, 1.5), (2, 2.5);
 insert into pub values (1, 'Alpha report', 'the quick brown fox', 1), (2, 'Beta notes', 'lazy dogs sleep', 2),
                        (3, 'Gamma', 'alpha beta gamma', 1);
 insert into tags values ('red'), ('green'), ('blue');
+insert into "Élan" values (1, 'public', 10), (2, 'open', 20);
 insert into pub_fts(rowid, title, body) select id, title, body from pub;
 insert into docs_fts(title, body) values ('Fox facts', 'the fox is quick'), ('Owls', 'alpha owls hunt');
 """
@@ -117,6 +133,8 @@ create index {staff_salary_idx} on {staff}({salary});
 create index {pub_secret_note_idx} on {pub_secret}({note});
 create index {totals_n_idx} on {totals}({n});
 create index {pins_code_idx} on {pins}({code});
+create table "{elan}" (id integer primary key, label text, "{kelvin}" integer);
+create index "{elan_idx}" on "{elan}"("{kelvin}");
 create virtual table {staff_fts} using fts5(name, {note});
 create view staff_names as select name from {staff};
 """
@@ -140,6 +158,7 @@ def hidden_rows(copy: str) -> dict[str, list[tuple]]:
         "totals": [(i + 1, rng.randrange(0, 10)) for i in range(count - 1)],
         "pins": [(str(rng.randrange(1, 5)),) for _ in range(count)] + [("hunter2" if copy == "original" else "x",)],
         "staff_fts": [(name, rng.choice(words) + " fox") for _, name, _ in staff],
+        "elan": [(i + 1, rng.choice(words), rng.randrange(0, 100)) for i in range(count + 2)],
         "keys": [(i + 1, rng.choice(words)) for i in range(count)],
     }
 
@@ -183,7 +202,7 @@ def build_world(directory: Path, variant: str, scenario: Scenario = ANONYMOUS) -
         if key == "keys":
             continue
         marks = ", ".join("?" * len(table_rows[0]))
-        conn.executemany(f"insert into {names[key]} values ({marks})", table_rows)
+        conn.executemany(f'insert into "{names[key]}" values ({marks})', table_rows)
     conn.commit()
     conn.close()
     conn = sqlite3.connect(vault_path)
@@ -492,6 +511,12 @@ CLASS_STATEMENTS: list[tuple[str, str]] = [
         "select v.* from (with staff_view as (select 1 as name, 2 as salary) "
         "select * from staff_view) as a, staff_view as v",
     ),
+    # names SQLite tells apart by a non-ASCII letter's case (session 23): "élan" is hidden, "Élan" (= "ÉLAN") not
+    ("names-case", 'select * from "élan"'),
+    ("names-case", "select label, kelvin from élan"),
+    ("names-case", "select count(*) from élan"),
+    ("names-case", "select * from pragma_index_info('élan_idx')"),
+    ("names-case", 'select * from "ÉLAN"'),
     # the hidden database, by its name and as a schema
     ("hidden-db", "select * from vault.keys"),
     # hidden FTS shadow tables
@@ -526,6 +551,7 @@ VISIBLE_COLUMNS = {
     "pub": ("id", "title", "body", "author_id"),
     "tags": ("tag",),
     "pub_titles": ("id", "title"),
+    "Élan": ("id", "label", "\u212aelvin"),
 }
 # Datasette 0.65 hides every FTS table; their rows are the same in every copy, so reading them is no leak.
 FTS_COLUMNS = {"pub_fts": ("title", "body"), "docs_fts": ("title", "body")}
@@ -538,6 +564,7 @@ HIDDEN_COLUMNS = {
     "staff_view": ("name", "salary"),
     "staff_fts": ("name", "note"),
     "staff_names": ("name",),  # not denied by the metadata, but it reads staff
+    "élan": ("id", "label", "kelvin"),
 }
 RENAMED_COLUMNS = {
     "crew": ("id", "name", "pay"),
@@ -546,6 +573,7 @@ RENAMED_COLUMNS = {
     "tokens": ("token",),
     "crew_view": ("name", "pay"),
     "crew_fts": ("name", "remark"),
+    "éclat": ("id", "label", "celsius"),
 }
 SHADOW_COLUMNS = {
     "pub_fts_data": ("id", "block"),
@@ -580,7 +608,7 @@ ALL_TABLE_COLUMNS = {
     **MISSING_COLUMNS,
 }
 
-VISIBLE_INDEXES = ("pub_title_idx", "dogs_name_idx")
+VISIBLE_INDEXES = ("pub_title_idx", "dogs_name_idx", "Élan_idx")
 INDEXES_OF = {
     "pub": "pub_title_idx",
     "dogs": "dogs_name_idx",
@@ -588,15 +616,18 @@ INDEXES_OF = {
     "pub_secret": "pub_secret_note_idx",
     "totals": "totals_n_idx",
     "pins": "pins_code_idx",
+    "Élan": "Élan_idx",
+    "élan": "élan_idx",
     "crew": "staff_pay_index",
     "pub_hush": "psn_index",
     "counts": "tn_index",
     "tokens": "pc_index",
+    "éclat": "élan_index",
 }
 HIDDEN_INDEXES = tuple(ORIGINAL_NAMES[k] for k in HIDDEN_INDEX_KEYS)
 CHANGED_INDEXES = tuple(MUTATED_NAMES[k] for k in HIDDEN_INDEX_KEYS)
 # Table names used as CTE names: hidden and visible ones (shadowing) and plain ones.
-CTE_NAMES = ("staff", "pub_secret", "totals", "pins", "staff_view", "x", "pub", "dogs", "t", "crew")
+CTE_NAMES = ("staff", "pub_secret", "totals", "pins", "staff_view", "x", "pub", "dogs", "t", "crew", "élan", "Élan")
 PRAGMA_FUNCTIONS = {
     "table_info": ("cid", "name", "type", "notnull", "dflt_value", "pk"),
     "table_xinfo": ("cid", "name", "type", "notnull", "dflt_value", "pk", "hidden"),
@@ -646,8 +677,9 @@ class HypothesisChooser:
 
 
 def quote(name: str, style: str) -> str:
-    """`name` in table position, written as SQLite would read it in `style`."""
-    if style == "bare" and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and name.lower() not in KEYWORDS:
+    """`name` in table position, written as SQLite would read it in `style` (bare: any character past ASCII is
+    one of an identifier's, as in SQLite's tokenizer)."""
+    if style == "bare" and BARE_NAME.fullmatch(name) and name.lower() not in KEYWORDS:
         return name
     if style == "brackets" and "]" not in name:
         return f"[{name}]"
@@ -658,6 +690,23 @@ def quote(name: str, style: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+BARE_NAME = re.compile(r"[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*")
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# Ways to spell a name in another case. SQLite ignores the case of ASCII letters only: the first ones name the
+# same object; Python's own case mappings also change other letters (`Élan` -> `élan`, KELVIN SIGN -> `k`,
+# `ß` -> `ss`), which SQLite takes for another name.
+SAME_NAME_SPELLINGS: dict[str, Callable[[str], str]] = {
+    "ascii upper": lambda name: name.translate(_ASCII_UPPER),
+    "ascii lower": lambda name: name.translate(_ASCII_LOWER),
+}
+SPELLINGS: dict[str, Callable[[str], str]] = {
+    **SAME_NAME_SPELLINGS,
+    "upper": str.upper,
+    "lower": str.lower,
+    "swapcase": str.swapcase,
+    "casefold": str.casefold,
+}
 KEYWORDS = frozenset({"notnull", "unique", "table", "to", "from", "match", "desc", "key", "partial", "seq"})
 FTS_TABLES = frozenset({"pub_fts", "docs_fts", "staff_fts", "crew_fts"})
 QUOTE_STYLES = ("bare", "double", "brackets", "backticks", "string")
@@ -713,6 +762,14 @@ class Grammar:
         names = sorted(n for n, cols in pool.items() if len(cols) == 1 or not one_column) or sorted(pool)
         return self.c.pick(names)
 
+    def spell(self, name: str) -> str:
+        """`name`, sometimes in another case; only in a way SQLite reads as the same name when the statement
+        should name nothing but visible tables."""
+        if not self.c.chance(20):
+            return name
+        spellings = SPELLINGS if self.hostility else SAME_NAME_SPELLINGS
+        return spellings[self.c.pick(sorted(spellings))](name)
+
     def table_ref(self, name: str) -> str:
         style = "bare" if not self.c.chance(35) else self.c.pick(QUOTE_STYLES)
         text = quote(name, style)
@@ -724,9 +781,9 @@ class Grammar:
 
     def index_name(self, table: str) -> str:
         own = INDEXES_OF.get(table)
-        if own and self.c.chance(60):
-            return own
-        return self.c.pick(VISIBLE_INDEXES + HIDDEN_INDEXES + CHANGED_INDEXES + ("no_such_idx",))
+        if not (own and self.c.chance(60)):
+            own = self.c.pick(VISIBLE_INDEXES + HIDDEN_INDEXES + CHANGED_INDEXES + ("no_such_idx",))
+        return quote(self.spell(own), "bare" if self.c.chance(70) else self.c.pick(QUOTE_STYLES[:4]))
 
     def object_name(self, function: str) -> str:
         """An argument for a pragma function: a visible table or index; with `hostility`, any name at all."""
@@ -744,7 +801,7 @@ class Grammar:
             return Source(f"({sql}) as {alias}", alias, columns)
         if kind == "pragma":
             function = self.c.pick(sorted(PRAGMA_FUNCTIONS))
-            argument = quote(self.object_name(function), "string")
+            argument = quote(self.spell(self.object_name(function)), "string")
             if self.c.chance(self.hostility // 3):
                 argument += ", " + self.c.pick(("'main'", "'temp'", "'vault'"))
             alias = self.alias()
@@ -755,25 +812,26 @@ class Grammar:
         name = self.table_name(ctes)
         columns = ctes.get(name) or ALL_TABLE_COLUMNS.get(name, ("id",))
         fts = name not in ctes and name in FTS_TABLES
-        text = self.table_ref(name)
+        spelled = self.spell(name)
+        text = self.table_ref(spelled)
         alias = self.alias() if self.c.chance(50) else None
         if alias:
             text += f" as {alias}"
         if name not in ctes and self.c.chance(12):
             text += " indexed by " + self.index_name(name) if self.c.chance(85) else " not indexed"
-        return Source(text, alias or quote(name, "double"), columns, fts)
+        return Source(text, alias or quote(spelled, "double"), columns, fts)
 
     # expressions -------------------------------------------------------------------------------------------
 
     def column(self, sources: Sequence[Source]) -> str:
         source = self.c.pick(sources)
-        column = quote(self.c.pick(source.columns), "double") if self.c.chance(30) else self.bare(source)
+        column = quote(self.spell(self.c.pick(source.columns)), "double") if self.c.chance(30) else self.bare(source)
         if len(sources) > 1 or self.c.chance(30):
             return f"{source.name}.{column}"
         return column
 
     def bare(self, source: Source) -> str:
-        return quote(self.c.pick(source.columns), "bare")
+        return quote(self.spell(self.c.pick(source.columns)), "bare")
 
     def subquery(self, ctes: dict, depth: int, ncols: int = 1) -> str:
         sql, _ = self.select(ctes, depth + 1, named=True, ncols=ncols)
@@ -808,7 +866,7 @@ class Grammar:
             return f"{left} {self.c.pick(('in', 'not in'))} ({self.subquery(ctes, depth)})"
         if kind == "in_table":
             name = self.table_name(ctes, one_column=True)
-            return f"{left} {self.c.pick(('in', 'not in'))} {self.table_ref(name)}"
+            return f"{left} {self.c.pick(('in', 'not in'))} {self.table_ref(self.spell(name))}"
         if kind == "exists" and depth < self.MAX_DEPTH:
             return f"{self.c.pick(('', 'not '))}exists ({self.subquery(ctes, depth)})"
         if kind == "and":

@@ -6,6 +6,7 @@ benchmarks/leak_oracle.py for the 10,000-statement run.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import pytest
@@ -17,6 +18,7 @@ from leak_oracle import (
     HIDDEN_INDEX_KEYS,
     HIDDEN_TABLE_KEYS,
     MCP_HEADERS,
+    ORIGINAL_NAMES,
     STAFFER,
     VARIANTS,
     VISIBLE_COLUMNS,
@@ -74,17 +76,17 @@ def test_copies_agree_on_every_visible_object_and_differ_in_every_hidden_one(run
         visible_sql = (
             "select type, name, sql from sqlite_master where name in "
             "('owners', 'dogs', 'my table', 'my.table', 'tags', 'pub_title_idx', 'dogs_name_idx', "
-            "'pub_fts', 'pub_titles', 'docs_fts') order by name"
+            "'pub_fts', 'pub_titles', 'docs_fts', 'Élan', 'Élan_idx') order by name"
         )
         assert dump(path, visible_sql) == dump(original, visible_sql)
         if variant == "original":
             continue
         for key in HIDDEN_TABLE_KEYS:
-            before = dump(original, f"select * from {key}")
-            after = dump(path, f"select * from {names[key]}")
+            before = dump(original, f'select * from "{ORIGINAL_NAMES[key]}"')
+            after = dump(path, f'select * from "{names[key]}"')
             assert before != after and (len(before) != len(after) or key == "staff_view"), key
         for key in HIDDEN_INDEX_KEYS:
-            assert dump(path, f"select 1 from sqlite_master where name = '{key}'") == []
+            assert dump(path, f"select 1 from sqlite_master where name = '{ORIGINAL_NAMES[key]}'") == []
             assert dump(path, f"select 1 from sqlite_master where name = '{names[key]}'") == [(1,)]
         view_sql = "select sql from sqlite_master where name = '{}'"
         assert dump(path, view_sql.format(names["staff_view"])) != dump(original, view_sql.format("staff_view"))
@@ -147,7 +149,10 @@ async def listings(ds) -> dict:
 
     out = {"schema.json": (await ds.client.get("/-/llm/schema.json")).json()}
     for name in ("list_tables", "describe_table"):
-        for table in ("pub", "dogs", "staff", "pub_secret", "staff_view", "crew", "nothere", "sqlite_sequence"):
+        for table in (
+            *("pub", "dogs", "staff", "pub_secret", "staff_view", "crew", "nothere", "sqlite_sequence"),
+            *("Élan", "ÉLAN", "élan", "éclat"),  # SQLite folds ASCII letters only: "élan" is a hidden table
+        ):
             message = {
                 "jsonrpc": "2.0",
                 "id": 1,
@@ -237,6 +242,20 @@ def test_the_generator_writes_statements_that_run(runner):
     assert ran >= 0.25 * HEALTH_SAMPLE, tally.verdicts
     assert rejected >= 0.1 * HEALTH_SAMPLE and failed >= 1, tally.verdicts
     assert tally.verdicts["other"] <= 0.1 * HEALTH_SAMPLE, tally.verdicts
+
+
+def test_the_generator_names_the_non_ascii_case_twins_bare_and_quoted():
+    """SQLite folds ASCII letters only: "Élan" (also "ÉLAN") is visible, "élan" a hidden table; KELVIN SIGN's
+    "\u212aelvin" is a visible column and "kelvin" a hidden one (session 23: str.lower() made each pair one name).
+    The generator spells any name in other cases, so it writes both, bare and quoted, among the statements above."""
+    text = "\n".join(sql for _, sql in random_statements(seed=0, count=HEALTH_SAMPLE))
+
+    def bare(name: str) -> bool:
+        return re.search(rf"(?<![\w\"'`\[]){name}(?![\w\"'`\]])", text) is not None
+
+    for name in ("Élan", "élan", "\u212aelvin", "kelvin"):
+        assert bare(name) and f'"{name}"' in text, name
+    assert "ÉLAN" in text
 
 
 def test_an_actor_allowed_one_hidden_table_learns_nothing_more(tmp_path):
