@@ -389,6 +389,15 @@ def test_single_words_of_a_name_alone_do_not_count_as_the_name():
         "List the salaries",
         "Count the staffnotes",
         "All StaffNotes please",
+        # the second outside tester's spellings (session 23)
+        "Rows of STRASSE",
+        "What is in IOTA?",
+        "Count οδοσ",
+        "Is elan empty?",
+        "dzx values",
+        "sec\u00adret rows",
+        "sec\u200bret rows",
+        "sec\u200dret rows",
     ],
 )
 def test_a_name_in_another_width_case_number_or_run_together_is_recorded(text):
@@ -396,7 +405,19 @@ def test_a_name_in_another_width_case_number_or_run_together_is_recorded(text):
     its words run together was not recorded, so it reached askers who may not see that table."""
     from datasette_llm.examples.check import names_text, names_within, schema_names
 
-    author = SchemaInfo(tables={"notes": ("id",), "secret": ("id",), "salary": ("id",), "staff notes": ("id",)})
+    author = SchemaInfo(
+        tables={
+            "notes": ("id",),
+            "secret": ("id",),
+            "salary": ("id",),
+            "staff notes": ("id",),
+            "straße": ("id",),
+            "ıota": ("id",),
+            "οδος": ("id",),
+            "élan": ("id",),
+            "ǆx": ("id",),
+        }
+    )
     asker = SchemaInfo(tables={"notes": ("id",)})
     names = names_text(author, text)
     assert names != "[]" and not names_within(names, schema_names(asker)), names
