@@ -270,8 +270,8 @@ class ExampleStore:
         """(the example, whether it is new). An example is its author's (`author_key`): the same pair from another
         author is another example. The command line (`cli`), which may read the whole store anyway, finds any
         author's: importing an export finds what the store has. Adding a set-aside example again, after it passed
-        the guard once more, makes it active again. Added again by its author when they see fewer names, it keeps
-        only the names both times saw: the same text from an author who could not see a name says nothing of it."""
+        the guard once more, makes it active again. Added again by its author, it keeps the names both times saw: a
+        name its author sees no more (a restricted token, a permission taken away) was in the text all the same."""
         question, sql = self.clean_pair(question, sql)
         with self._connect(write=True) as conn:
             return self._get_or_add(conn, database, question, sql, added_by, schema_hash, reads, names, cli, author)
@@ -303,7 +303,9 @@ class ExampleStore:
             ).fetchone()
             if kept_author == author and reads is not None and names is not None:
                 if kept is not None:  # else stored before names were kept: these are the first
-                    names = json.dumps(sorted(set(json.loads(kept)) & set(json.loads(names))))
+                    # Both times' names: an author who sees fewer now (a restricted token, a permission taken
+                    # away) wrote the text when they saw more, so what it mentions then still counts.
+                    names = json.dumps(sorted(set(json.loads(kept)) | set(json.loads(names))))
                 conn.execute(
                     "update examples set reads = coalesce(reads, ?), names = ? where id = ?",
                     (reads, names, example_id),

@@ -411,3 +411,12 @@ def test_an_actor_called_cli_is_not_the_command_line(store):
     # The command line finds any author's example (it may read the whole store): the oldest.
     again, created = store.get_or_add("db", "Is secret empty?", "select 1", added_by="cli", schema_hash="h", cli=True)
     assert not created and again.id == imported.id
+
+
+def test_its_author_adding_an_example_again_while_seeing_less_keeps_every_name_it_mentions(store):
+    """Through a restricted token, or after a permission was taken away, an author sees fewer names; the text
+    they wrote when they saw `secret` mentions it all the same, so its askers stay those who may see it."""
+    fields = {"added_by": "ann", "schema_hash": "h", "reads": '["cats"]'}
+    first = store.add("db", "Is secret like cats?", "select 1 from cats", names='["cats", "secret"]', **fields)
+    again, created = store.get_or_add("db", "Is secret like cats?", "select 1 from cats", names='["cats"]', **fields)
+    assert not created and again.id == first.id and again.names == '["cats", "secret"]'
