@@ -476,27 +476,23 @@ def shown_to(entry, viewer: Viewer) -> bool:
     """Whether a listing shows this example or feedback to this viewer: its SQL reads only tables they may see
     (or it has none), and its text mentions only names they may see.
 
-    An entry that reads or mentions a table or column dropped since is shown only to the actor who added it:
-    whether others could see what was dropped is not known any more (an outside tester dropped the only hidden
-    tables, and every teacher then "saw all" and read an admin's examples of them; session 17), and not through a
-    token the author restricted: it may not have been allowed to see it (an outside tester, session 18)."""
+    An example is always shown to the actor who added it (not through a token they restricted: it may not have
+    been allowed to see it; an outside tester, session 18): it holds only what they wrote, and whether it was
+    shown to them must not depend on what is hidden from them (their example naming a column dropped since
+    showed when no hidden table had a column of that name and not when one had: session 22's tester). To anyone
+    else, an entry that reads or mentions a table or column dropped since is not shown: whether they could see
+    what was dropped is not known any more (an outside tester dropped the only hidden tables, and every teacher
+    then "saw all" and read an admin's examples of them; session 17)."""
+    author = getattr(entry, "author_key", None)  # feedback has none; the command line's is no actor's
+    if viewer.actor_id is not None and not viewer.restricted and author == viewer.author:
+        return True
     if mentioned(entry) - viewer.existing:
-        author = getattr(entry, "author_key", None)  # feedback has none; the command line's is no actor's
-        return viewer.actor_id is not None and not viewer.restricted and author == viewer.author
+        return False
     if viewer.sees_all:
         return True
     if entry.sql is not None and not readable_by(entry.reads, viewer.visible):
         return False
     return names_within(entry.names, viewer.names)
-
-
-def names_hidden_in(sql: str | None, hidden: frozenset[str]) -> bool:
-    """Does the SQL (or a guard message about it) name any of these tables, as a word or a quoted name (strings and
-    comments aside)?
-
-    A column that shares a hidden table's name counts too: better one example too few on a list than a hidden
-    table's name on it."""
-    return bool(sql) and not hidden.isdisjoint(_names_in(sql))
 
 
 _WORD = re.compile(r"[^\W\d][\w$]*|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]")

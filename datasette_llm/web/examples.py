@@ -25,16 +25,18 @@ from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, Forbidden, MethodNotAllowed, NotFound, StoreFull
 from ..examples.check import (
+    actor_schemas,
     add_one,
     add_with_feedback,
     feedback_checks,
     fill_checks,
-    names_hidden_in,
     recheck,
+    rejection_reason,
     shown_to,
     viewer_tables,
 )
 from ..examples.store import VERDICTS, ExampleStore
+from ..sql.guard import check_select_off_loop
 from .ask import require_enabled
 from .origins import require_same_site_body
 from .request_body import FORM, content_type, read_object
@@ -173,11 +175,12 @@ async def listing(datasette, actor, database: str, feedback_before: int | None =
     visible = [check.id for check in checks if shown_to(check, viewer)]
     after = [i for i in visible if feedback_before is None or i < feedback_before][: FEEDBACK_PAGE + 1]
     page = await asyncio.to_thread(store.feedback_by_ids, database, after[:FEEDBACK_PAGE])
+    set_aside = [example for example in shown if example.status == "set_aside"]
     return {
         "ok": True,
         "database": database,
         "examples": [entry_json(example) for example in shown if example.status == "active"],
-        "set_aside": [set_aside_json(example, viewer.hidden) for example in shown if example.status == "set_aside"],
+        "set_aside": await set_aside_json(datasette, actor, database, set_aside, viewer),
         "feedback": [item.to_json() for item in page],
         "feedback_count": len(visible),
         "feedback_before": page[-1].id if len(after) > FEEDBACK_PAGE else None,
@@ -205,13 +208,24 @@ def entry_json(entry) -> dict:
     return data
 
 
-def set_aside_json(example, hidden: frozenset[str]) -> dict:
-    """A set-aside example; its reason comes from the guard over the whole schema, so a reason that names a table
-    the viewer may not see is replaced by a plain one."""
-    data = entry_json(example)
-    if names_hidden_in(data["reason"], hidden):
-        data["reason"] = "the query no longer passes the guard against the database's current schema"
-    return data
+SET_ASIDE = "the query no longer passes the guard against the database's current schema"
+
+
+async def set_aside_json(datasette, actor, database: str, examples: list, viewer) -> list[dict]:
+    """Set-aside examples with why: the guard's reason over the tables this viewer may see, found again now. The
+    stored reason comes from the whole schema, hidden tables included; replaced when it named a hidden table, it
+    still told, by being replaced, which hidden tables have a column of a given name (an outside tester, session
+    22). Someone who may see every table is shown the stored reason."""
+    if not examples:
+        return []
+    shown = [entry_json(example) for example in examples]
+    if viewer.sees_all:
+        return shown
+    allowed, visible, _ = await actor_schemas(datasette, actor, database)
+    for data, example in zip(shown, examples):
+        reason = rejection_reason(await check_select_off_loop(example.sql, visible, allowed_tables=allowed))
+        data["reason"] = reason or SET_ASIDE
+    return shown
 
 
 @json_errors

@@ -19,7 +19,7 @@ from datasette_llm.examples import (
     recheck,
     schema_hash,
 )
-from datasette_llm.examples.check import add_one, names_hidden_in, viewer_tables
+from datasette_llm.examples.check import add_one, viewer_tables
 from datasette_llm.sql.results import SchemaInfo
 
 
@@ -217,24 +217,3 @@ async def test_viewer_tables_are_those_an_actor_may_and_may_not_see(db_path):
     admin = await viewer_tables(datasette, {"id": "admin"}, "db")
     assert {"sqlite_sequence", "cats_fts_data"} <= admin.hidden and admin.sees_all
     assert not (await viewer_tables(datasette, None, "db")).sees_all
-
-
-@pytest.mark.parametrize(
-    "sql, hidden",
-    [
-        ("select launch_code from secret", True),
-        ('select * from "Secret"', True),
-        ("select * from [secret] s", True),
-        ("select * from `secret`", True),
-        ("select s.id from cats join main.secret s", True),
-        ('select * from "unterminated secret', True),  # not SQL, so every word counts
-        ("select 'secret' as word from cats", False),  # a string, not a name
-        ("select name from cats -- not secret", False),  # a comment
-        ("select name from cats /* secret */", False),
-        ("select secretive from cats", False),
-        ("select name from cats", False),
-        (None, False),
-    ],
-)
-def test_names_hidden_in(sql, hidden):
-    assert names_hidden_in(sql, frozenset({"secret"})) is hidden

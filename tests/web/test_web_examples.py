@@ -957,3 +957,38 @@ def test_an_integer_id_and_its_string_are_two_authors():
     assert actor_key({"id": 5}) != actor_key({"id": "5"})
     assert actor_key({"role": "a"}) != actor_key({"role": "b"}) != actor_key(None)
     assert actor_key({"id": "cli"}) != "cli"
+
+
+@pytest.mark.asyncio
+async def test_a_set_aside_example_reads_the_same_to_its_author_whatever_hidden_tables_hold(tmp_path, monkeypatch):
+    """Differential (an outside tester, session 22): the stored reason came from the whole schema ("age" is a
+    column of secret), and was replaced when it named a hidden table, so whether it was replaced told a teacher
+    which hidden tables have a column of a given name; and the author's example naming a dropped column was
+    listed to them only when no hidden table had a column of that name. The same set-aside example, in a world
+    where the hidden table has that column and in one where it does not, now reads the same to its author."""
+    reasons = []
+    for column in ("age", "code"):
+        folder = tmp_path / column
+        folder.mkdir()
+        monkeypatch.setenv("DATASETTE_LLM_STATE_DIR", str(folder / "state"))
+        path = folder / "db.db"
+        with sqlite3.connect(path) as conn:
+            conn.execute("create table cats (id integer primary key, name text, age integer)")
+            conn.execute(f"create table secret (id integer primary key, {column} text)")
+        conn.close()
+        ds = make_ds((path, paths_private(folder)))
+        assert (await add(ds, TEACHER, {"question": "Ages?", "sql": "select age from cats"})).status_code == 201
+        with sqlite3.connect(path) as conn:
+            conn.execute("alter table cats drop column age")
+        conn.close()
+        (aside,) = (await listing(ds, TEACHER))["set_aside"]
+        reasons.append(aside["reason"])
+    assert reasons[0] == reasons[1] == 'no such column "age" in table "cats"'
+
+
+def paths_private(folder):
+    private = folder / "private.db"
+    with sqlite3.connect(private) as conn:
+        conn.execute("create table payroll (id integer primary key, salary integer)")
+    conn.close()
+    return private
