@@ -116,7 +116,7 @@ async def add_with_feedback(
         "added_by": added_by,
         "schema_hash": schema_hash(full),
         "reads": reads_text(checked),
-        "names": names_text(visible, shown_question, shown_sql),
+        "names": await asyncio.to_thread(names_text, visible, shown_question, shown_sql),
         "author": actor_key(actor),
     }
     feedback, stored, created = await asyncio.to_thread(
@@ -127,7 +127,7 @@ async def add_with_feedback(
         comment=comment,
         actor=added_by,
         reads=feedback_reads,
-        names=names_text(visible, question, sql, comment),
+        names=await asyncio.to_thread(names_text, visible, question, sql, comment),
         example=example,
     )
     return feedback, AddOutcome(shown_question, shown_sql, "added" if created else "present", stored)
@@ -178,21 +178,27 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
         if text:
             text = _folded(text)
             found = {fold(word) for word in _WORDS.findall(text)} | _names_in(text)
+            found |= {part for word in found for part in re.split(r"[\W\d_]+", word) if part}  # secret_codes
             words |= found | _singulars(found) | _phrases_in(text, frozenset(known), found)
     return json.dumps(sorted({name for word in words for name in known.get(word, ())}))
 
 
-# Characters that do not show: a name split by one still reads as the name.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"))
+# Letters NFKD does not take apart, as their base letters (a hidden `łódź` is named by "lodz" too).
+_BASE_LETTERS = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "ı": "i", "ŀ": "l", "ƀ": "b", "ɨ": "i", "æ": "ae", "œ": "oe"}
+)
+# Letters that show nothing (Hangul fillers): with the format characters (Cf) and marks (Mn, Me), left out.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 
 def _folded(text: str) -> str:
-    """Text as names are looked for in it, generously: invisible characters out, accents off, every case folded
-    (`STRASSE` is `straße`, `IOTA` is `ıota`, `οδοσ` is `οδος`, `elan` is `élan`) and every width one (an outside
-    tester, session 23, had these spellings of a hidden name go unrecorded)."""
-    text = unicodedata.normalize("NFKD", text.translate(_INVISIBLE))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFKC", text.casefold().replace("ı", "i"))
+    """Text as names are looked for in it, generously: characters that do not show out (format characters,
+    variation selectors, tags, fillers), accents and strokes off, every case folded (`STRASSE` is `straße`, `IOTA`
+    is `ıota`, `οδοσ` is `οδος`, `elan` is `élan`, `lodz` is `łódź`) and every width one (outside testers, session
+    23, had these spellings of a hidden name go unrecorded)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Me", "Cf") and ch not in _BLANK_LETTERS)
+    return unicodedata.normalize("NFKC", text.casefold().translate(_BASE_LETTERS))
 
 
 def _singulars(words: set[str]) -> set[str]:
@@ -287,7 +293,7 @@ async def feedback_checks(datasette, actor, database: str, question, sql, commen
     """(reads_text of the SQL, names_text of the question, SQL and comment) for feedback, against the tables the
     actor who sends it may see."""
     allowed, visible, _ = await actor_schemas(datasette, actor, database)
-    names = names_text(visible, question, sql, comment)
+    names = await asyncio.to_thread(names_text, visible, question, sql, comment)  # up to 0.8 s of Unicode
     if sql is None or not str(sql).strip():
         return None, names
     return reads_text(await check_select_off_loop(str(sql), visible, allowed_tables=allowed)), names
@@ -309,7 +315,7 @@ async def fill_checks(
         reads = entry.reads
         if entry.sql is not None and reads is None:
             reads = reads_text(await check_select_off_loop(entry.sql, schema))
-        names = names_text(schema, entry.question, entry.sql, getattr(entry, "comment", None))
+        names = await asyncio.to_thread(names_text, schema, entry.question, entry.sql, getattr(entry, "comment", None))
         await asyncio.to_thread(store.set_checks, entry, reads, names)
         filled[id(entry)] = replace(entry, reads=reads, names=names)
     return [filled.get(id(entry), entry) for entry in entries]
@@ -385,7 +391,7 @@ async def _add_pair(
         added_by=added_by,
         schema_hash=current_hash,
         reads=reads_text(checked),
-        names=names_text(visible, question, sql),
+        names=await asyncio.to_thread(names_text, visible, question, sql),
         cli=cli,
         author=author,
     )

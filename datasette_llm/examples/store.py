@@ -89,15 +89,15 @@ _SCHEMA_EXAMPLES = f"""CREATE TABLE IF NOT EXISTS examples (
         names TEXT,
         author_key TEXT NOT NULL
     )"""
-# Every write to the store counts one more: a server keeps what a question read of the store while the count is
+# Every write to the store changes its count: a server keeps what a question read of the store while the count is
 # the same (ask/few_shot.py), instead of reading every example again for every question.
 _GENERATION = "CREATE TABLE IF NOT EXISTS generation (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)"
-# A store's count starts at a random number: a new, restored or swapped file at the same path never reads as the
-# store a server kept (an outside tester deleted examples.db and imported again up to the same count, and the
-# server went on showing the removed examples; session 23).
+# Every write sets the count to a new random number (not one more: a restored backup written to as often as the
+# live file since would read as it; a new file at the same path too): an outside tester deleted examples.db and
+# imported again up to the same count, and the server went on showing the removed examples (session 23).
 _NEXT_GENERATION = (
     "INSERT INTO generation (id, n) VALUES (1, (random() & 0x3fffffffffffffff) + 1) "
-    "ON CONFLICT (id) DO UPDATE SET n = n + 1"
+    "ON CONFLICT (id) DO UPDATE SET n = (random() & 0x3fffffffffffffff) + 1"
 )
 # Run inside the first writer's transaction (executescript would commit it), so one statement at a time.
 _SCHEMA = (

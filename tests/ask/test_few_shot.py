@@ -601,3 +601,49 @@ async def test_a_store_replaced_at_the_same_path_is_read_again(db_path, monkeypa
         questions.append(await shown())
         questions.append(await shown())
     assert questions == [["What is the age of Rex?"]] * 2 + [["What is the age of Max?"]] * 2
+
+
+@pytest.mark.asyncio
+async def test_a_restored_backup_written_to_as_often_is_read_again(db_path, monkeypatch):
+    """An outside tester (session 23): a backup restored and written to as many times as the live store had been
+    since read as the store the server kept, and its removed example went on being shown."""
+    import shutil
+    import sqlite3
+
+    from datasette_llm.config import load_settings
+    from datasette_llm.examples.check import database_schema, schema_hash
+    from datasette_llm.examples.store import ExampleStore
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    with sqlite3.connect(db_path) as conn:
+        current = schema_hash(database_schema(conn))
+    conn.close()
+    datasette = teaching_datasette(db_path)
+    store = ExampleStore.for_settings(load_settings({}))
+    vector = np.array([1.0, 0.0], dtype=np.float32).tobytes()
+
+    def add(name):
+        sql = f"select age from dogs where name = '{name}'"
+        example = store.add("pets", f"What is the age of {name}?", sql, added_by="t", schema_hash=current, names="[]")
+        store.save_vectors([(example.id, vector)], "keywords")
+        return example
+
+    async def shown():
+        model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+        result = await ask(datasette, "pets", "What is the age of Fido?", model=model, sql_only=True)
+        return sorted(e["question"] for e in result.examples)
+
+    bad = add("Rex")
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("pragma wal_checkpoint(truncate)")
+    conn.close()
+    shutil.copy(store.path, store.path.with_name("backup.db"))
+    add("Max")  # two writes on the live store
+    assert await shown() == ["What is the age of Max?", "What is the age of Rex?"]
+    for path in store.path.parent.glob("examples.db-*"):
+        path.unlink()
+    shutil.copy(store.path.with_name("backup.db"), store.path)  # restored, then written to twice
+    store.remove("pets", bad.id)
+    store.add("pets", "What is the age of Bella?", "select age from dogs where name = 'Bella'", added_by="t",
+              schema_hash=current, names="[]")  # fmt: skip
+    assert await shown() == ["What is the age of Bella?"]

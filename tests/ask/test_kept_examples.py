@@ -398,6 +398,16 @@ def test_single_words_of_a_name_alone_do_not_count_as_the_name():
         "sec\u00adret rows",
         "sec\u200bret rows",
         "sec\u200dret rows",
+        # the third outside tester's (session 23)
+        "se\ufe0fcret rows",
+        "se\u2063cret rows",
+        "se\U000e0020cret rows",
+        "se\u3164cret rows",
+        "se\U0001d173cret rows",
+        "Trains to lodz",
+        "aesir names",
+        "the secret_codes table",
+        "secret2024 rows",
     ],
 )
 def test_a_name_in_another_width_case_number_or_run_together_is_recorded(text):
@@ -416,6 +426,8 @@ def test_a_name_in_another_width_case_number_or_run_together_is_recorded(text):
             "οδος": ("id",),
             "élan": ("id",),
             "ǆx": ("id",),
+            "łódź": ("id",),
+            "æsir": ("id",),
         }
     )
     asker = SchemaInfo(tables={"notes": ("id",)})
