@@ -409,3 +409,23 @@ def test_only_tables_sqlite_calls_shadow_tables_are_read_for_a_visible_table(tmp
     with pytest.raises(QueryFailed):
         run(conn, "select * from v", allowed=["notes", "v", "real_fts"])
     conn.close()
+
+
+@pytest.mark.parametrize("content", ["content=''", "content='docs'", "content=docs, content_rowid=id"])
+def test_an_fts_table_with_its_content_elsewhere_has_no_content_table_of_its_own(tmp_path, content):
+    """An outside tester (session 23): SQLite's `pragma table_list` calls any `<fts>_content` a shadow table, so
+    a hidden `notes_content` beside a contentless or external-content `notes` was read as one."""
+    conn = sqlite3.connect(tmp_path / "content.db", check_same_thread=False)
+    conn.executescript(
+        f"""
+        create table docs (id integer primary key, body text);
+        create virtual table notes using fts5(body, {content});
+        create table notes_content (id integer primary key, secret text);
+        insert into notes_content values (1, 'TOPSECRET');
+        """
+    )
+    policy = ReadPolicy.from_connection(conn, ["docs", "notes"])
+    assert "notes_content" not in policy.shadow_tables and "notes_data" in policy.shadow_tables
+    with pytest.raises(QueryFailed):
+        run(conn, "select secret from notes_content", allowed=["docs", "notes"])
+    conn.close()

@@ -957,6 +957,17 @@ def test_an_integer_id_and_its_string_are_two_authors():
     assert actor_key({"id": 5}) != actor_key({"id": "5"})
     assert actor_key({"role": "a"}) != actor_key({"role": "b"}) != actor_key(None)
     assert actor_key({"id": "cli"}) != "cli"
+    # the same id with another role, or through a restricted token, is another author (an outside tester, s23)
+    assert actor_key({"id": "alice", "role": "admin"}) != actor_key({"id": "alice", "role": "teacher"})
+    assert actor_key({"id": "alice"}) != actor_key({"id": "alice", "_r": {"a": ["vi"]}})
+    # ...and written as the migration from store version 2 writes it
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    for name in ("ann", "élodie", 'q"uote'):
+        (migrated,) = conn.execute("select 'actor:' || json_object('id', ?)", (name,)).fetchone()
+        assert migrated == actor_key({"id": name})
+    conn.close()
 
 
 @pytest.mark.asyncio
