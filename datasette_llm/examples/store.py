@@ -56,19 +56,26 @@ _NEXT_ID = (
 # names, id and time. When it was one example, a teacher adding the pair of an admin's example that mentions a
 # table hidden from them got "present" with the admin's id, name and time, and the names both could see, so
 # the admin's example reached askers who may not see what it mentions (an outside tester, session 22). The
-# author is `author_key` (actor_key()): the command line is "cli", an actor the whole actor as JSON (allow blocks
-# may tell {"role": "admin"} from {"role": "teacher"}, and ids 5 from "5": outside testers, session 23); no
-# actor's key spells "cli".
+# author is `author_key` (actor_key()): the command line is "cli", an actor its id as JSON, or without an id the
+# whole actor; no actor's key spells "cli".
 _BY_AUTHOR = "CREATE UNIQUE INDEX IF NOT EXISTS examples_by_author ON examples (database, question, sql, author_key)"
 CLI_AUTHOR = "cli"
 
 
 def actor_key(actor) -> str:
-    """The author key of an actor (a Datasette actor dict, or None: anonymous): the whole actor, as JSON the way
-    SQLite writes it (the migration from version 2 writes `{"id":...}` so). Datasette's `allow` blocks may tell
-    actors apart by any key, so the same id with another role, or a token restricted with `_r`, is another author
-    (an outside tester, session 23)."""
-    return "actor:" + json.dumps(actor, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """The author key of an actor (a Datasette actor dict, or None: anonymous): its id as JSON (`5` and `"5"` are
+    two actors to Datasette), or for an actor without an id the whole actor (allow blocks may tell
+    {"role": "admin"} from {"role": "teacher"}: an outside tester, session 23). Not the whole actor when it has an
+    id: an actor whose name or role changed lost their own examples (the fourth tester, session 23); the same id
+    with another role is the same person, and what they add again keeps every name it mentions."""
+    if isinstance(actor, dict) and actor.get("id") is not None:
+        return "id:" + _json(actor["id"])
+    return "actor:" + _json(actor)
+
+
+def _json(value) -> str:
+    """JSON as SQLite's json_quote() writes it (the migration from version 2 computes keys so)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def author_key(added_by: str | None, *, cli: bool = False) -> str:
@@ -145,7 +152,7 @@ _FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, creat
 # An example without an author name is its own author: who added it is not known.
 _AUTHOR_BEFORE_3 = (
     "CASE WHEN added_by = 'cli' OR substr(added_by, 1, 7) = 'import:' THEN 'cli' "
-    "WHEN added_by IS NULL THEN 'unknown:' || id ELSE 'actor:' || json_object('id', added_by) END"
+    "WHEN added_by IS NULL THEN 'unknown:' || id ELSE 'id:' || json_quote(added_by) END"
 )
 # A version 2 store read as it is: its examples as they read once migrated (a temporary view, in this connection
 # only, that SQLite finds before the table of the same name).
@@ -192,7 +199,7 @@ class Example:
     reason: str | None  # why set aside (the guard's message)
     reads: str | None = None  # check.reads_text(): the tables its SQL reads (NULL: stored before they were kept)
     names: str | None = None  # check.names_text(): table and column names its text mentions that its author sees
-    author_key: str | None = None  # store.actor_key(): whose example it is ("cli" or "actor:<JSON>")
+    author_key: str | None = None  # store.actor_key(): whose example it is ("cli", "id:<JSON>", "actor:<JSON>")
 
     def to_json(self) -> dict:
         data = asdict(self)

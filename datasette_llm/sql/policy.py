@@ -87,7 +87,8 @@ _SHADOW_SUFFIXES = {
     "fts3": ("content", "segments", "segdir", "docsize", "stat"),
 }
 _USING = re.compile(r"\bUSING\s+(\w+)", re.IGNORECASE)
-_OWN_CONTENT_ELSEWHERE = re.compile(r"\bcontent\s*=", re.IGNORECASE)
+# `content=` as an option of its own (after the parenthesis or a comma), not inside another option's value.
+_OWN_CONTENT_ELSEWHERE = re.compile(r"[(,]\s*content\s*=", re.IGNORECASE)
 _VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\b", re.IGNORECASE)
 
 

@@ -257,9 +257,9 @@ def test_a_version_2_store_is_read_as_it_is_and_its_first_writer_makes_examples_
     ]
     assert store.vectors("db", "m") == {2: b"\x00\x00\x80?"}  # kept through the table's rebuild
     assert [e.author_key for e in store.examples("db")] == [
-        'actor:{"id":"ann"}',
-        'actor:{"id":"ann"}',
-        'actor:{"id":"bo"}',
+        'id:"ann"',
+        'id:"ann"',
+        'id:"bo"',
     ]
     assert store.add("db", "q2", "select 2", added_by="ann", schema_hash="h").id == 2
     with sqlite3.connect(path) as conn:
@@ -413,7 +413,7 @@ def test_an_actor_called_cli_is_not_the_command_line(store):
     theirs, created = store.get_or_add(
         "db", "Is secret empty?", "select 1", added_by="cli", schema_hash="h", names="[]", reads="[]"
     )
-    assert created and theirs.id != imported.id and theirs.author_key == 'actor:{"id":"cli"}'
+    assert created and theirs.id != imported.id and theirs.author_key == 'id:"cli"'
     assert store.get("db", imported.id).names == '["secret"]' and imported.author_key == "cli"
     # The command line finds any author's example (it may read the whole store): the oldest.
     again, created = store.get_or_add("db", "Is secret empty?", "select 1", added_by="cli", schema_hash="h", cli=True)

@@ -429,3 +429,16 @@ def test_an_fts_table_with_its_content_elsewhere_has_no_content_table_of_its_own
     with pytest.raises(QueryFailed):
         run(conn, "select secret from notes_content", allowed=["docs", "notes"])
     conn.close()
+
+
+def test_content_inside_another_options_value_keeps_the_content_table(tmp_path):
+    """The fourth outside tester (session 23): `content=` inside the tokenize option's value took the visible FTS
+    table's own content table away, and its queries failed."""
+    conn = sqlite3.connect(tmp_path / "tokenize.db", check_same_thread=False)
+    conn.execute("create virtual table notes using fts5(body, tokenize = \"unicode61 tokenchars 'content='\")")
+    conn.execute("insert into notes (body) values ('hello world')")
+    conn.commit()
+    policy = ReadPolicy.from_connection(conn, ["notes"])
+    assert "notes_content" in policy.shadow_tables
+    assert run(conn, "select body from notes where notes match 'hello'", allowed=["notes"]).rows == (("hello world",),)
+    conn.close()

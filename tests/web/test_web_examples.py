@@ -957,15 +957,14 @@ def test_an_integer_id_and_its_string_are_two_authors():
     assert actor_key({"id": 5}) != actor_key({"id": "5"})
     assert actor_key({"role": "a"}) != actor_key({"role": "b"}) != actor_key(None)
     assert actor_key({"id": "cli"}) != "cli"
-    # the same id with another role, or through a restricted token, is another author (an outside tester, s23)
-    assert actor_key({"id": "alice", "role": "admin"}) != actor_key({"id": "alice", "role": "teacher"})
-    assert actor_key({"id": "alice"}) != actor_key({"id": "alice", "_r": {"a": ["vi"]}})
+    # the same id whatever else the actor holds: one whose name changed keeps their examples (a tester, s23)
+    assert actor_key({"id": "tom", "name": "Tom"}) == actor_key({"id": "tom", "name": "Thomas"})
     # ...and written as the migration from store version 2 writes it
     import sqlite3
 
     conn = sqlite3.connect(":memory:")
-    for name in ("ann", "élodie", 'q"uote'):
-        (migrated,) = conn.execute("select 'actor:' || json_object('id', ?)", (name,)).fetchone()
+    for name in ("ann", "élodie", 'q"uote', "back\\slash"):
+        (migrated,) = conn.execute("select 'id:' || json_quote(?)", (name,)).fetchone()
         assert migrated == actor_key({"id": name})
     conn.close()
 
@@ -1003,3 +1002,15 @@ def paths_private(folder):
         conn.execute("create table payroll (id integer primary key, salary integer)")
     conn.close()
     return private
+
+
+@pytest.mark.asyncio
+async def test_an_author_whose_actor_changed_keeps_their_examples(paths):
+    """The fourth outside tester (session 23): with the whole actor as the author, Tom, whose name changed, no
+    longer listed or could remove his own example, and adding it again made a second one."""
+    ds = make_ds(paths, allow_teach=True)
+    before, after = {"id": "teacher", "name": "Tom"}, {"id": "teacher", "name": "Thomas"}
+    example = (await add(ds, before)).json()["example"]
+    again = await add(ds, after)
+    assert again.status_code == 200 and again.json()["example"]["id"] == example["id"]
+    assert [e["id"] for e in (await listing(ds, after))["examples"]] == [example["id"]]
