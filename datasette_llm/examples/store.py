@@ -656,10 +656,10 @@ class ExampleStore:
         if write:
             if version < SCHEMA_VERSION:  # a version 2 store is read as it is, and changed by its first writer
                 self._run(conn, _MIGRATE_FROM_2)
-        elif version < SCHEMA_VERSION:
-            conn.execute(_READ_2)
             conn.execute(_HIGH_WATER)
             conn.execute(_GENERATION)
+        elif version < SCHEMA_VERSION:
+            conn.execute(_READ_2)
         return "ready"
 
     def _migrate_from_1(self, conn: sqlite3.Connection, *, write: bool) -> None:

@@ -427,3 +427,33 @@ def test_its_author_adding_an_example_again_while_seeing_less_keeps_every_name_i
     first = store.add("db", "Is secret like cats?", "select 1 from cats", names='["cats", "secret"]', **fields)
     again, created = store.get_or_add("db", "Is secret like cats?", "select 1 from cats", names='["cats"]', **fields)
     assert not created and again.id == first.id and again.names == '["cats", "secret"]'
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_reading_an_older_store_writes_nothing_to_it_and_its_first_writer_makes_what_it_needs(tmp_path, version):
+    """A read of a store from an earlier release leaves the file as it is (it may be read-only); the first write
+    migrates it and makes the tables writes need (the write count, the highest ids removed)."""
+    path = tmp_path / "examples.db"
+    _version_1_store(path)
+    if version == 2:
+        with sqlite3.connect(path) as conn:
+            for table in ("examples", "feedback"):
+                conn.execute(f"alter table {table} add column reads text")
+                conn.execute(f"alter table {table} add column names text")
+            conn.execute("pragma user_version = 2")
+        conn.close()
+
+    def tables():
+        with sqlite3.connect(path) as conn:
+            found = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
+        conn.close()
+        return found
+
+    before = tables()
+    store = ExampleStore(path)
+    assert [e.id for e in store.examples("db")] == [1] and store.state("db", "h")[0] == 0
+    if version == 2:
+        assert tables() == before  # nothing made by reading
+    store.remove("db", 1)
+    store.add("db", "q", "select 1", added_by="ann", schema_hash="h")
+    assert {"generation", "id_high_water"} <= tables() and store.state("db", "h")[0] > 0
