@@ -99,17 +99,22 @@ async def add_one(
     return outcome
 
 
+def actor_id(actor) -> str | None:
+    """The actor's id as text (what `added_by` and a feedback's `actor` keep), or None."""
+    return str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
+
+
 async def add_with_feedback(
     datasette, database: str, question: str, sql: str, *, actor, store: ExampleStore, comment: str | None
 ) -> tuple:
     """ "This is right": (the feedback, the AddOutcome of its example), stored together or not at all (BadRequest
     with the guard's reason when the example is refused; StoreFull when either store is full)."""
-    added_by = str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
+    added_by = actor_id(actor)
     allowed, visible, full = await actor_schemas(datasette, actor, database)
     shown_question, shown_sql, checked, reason = await _check_pair(store, question, sql, allowed, visible)
     if reason is not None:
         raise BadRequest(f"The example was refused: {reason}", reason=reason)
-    feedback_reads = reads_text(await check_select_off_loop(str(sql), visible, allowed_tables=allowed))
+    feedback_reads, feedback_names = await _feedback_checks(allowed, visible, question, sql, comment)
     example = {
         "question": shown_question,
         "sql": shown_sql,
@@ -127,7 +132,7 @@ async def add_with_feedback(
         comment=comment,
         actor=added_by,
         reads=feedback_reads,
-        names=await asyncio.to_thread(names_text, visible, question, sql, comment),
+        names=feedback_names,
         example=example,
     )
     return feedback, AddOutcome(shown_question, shown_sql, "added" if created else "present", stored)
@@ -173,13 +178,14 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
     known: dict[str, set[str]] = {}
     for name in schema_names(schema):
         known.setdefault(_folded(name), set()).add(name)
+    folded_names = frozenset(known)
     words: set[str] = set()
     for text in texts:
         if text:
             text = _folded(text)
             found = {fold(word) for word in _WORDS.findall(text)} | _names_in(text)
             found |= {part for word in found for part in re.split(r"[\W\d_]+", word) if part}  # secret_codes
-            words |= found | _singulars(found) | _phrases_in(text, frozenset(known), found)
+            words |= found | _singulars(found) | _phrases_in(text, folded_names, found)
     return json.dumps(sorted({name for word in words for name in known.get(word, ())}))
 
 
@@ -293,6 +299,10 @@ async def feedback_checks(datasette, actor, database: str, question, sql, commen
     """(reads_text of the SQL, names_text of the question, SQL and comment) for feedback, against the tables the
     actor who sends it may see."""
     allowed, visible, _ = await actor_schemas(datasette, actor, database)
+    return await _feedback_checks(allowed, visible, question, sql, comment)
+
+
+async def _feedback_checks(allowed, visible: SchemaInfo, question, sql, comment) -> tuple[str | None, str]:
     names = await asyncio.to_thread(names_text, visible, question, sql, comment)  # up to 0.8 s of Unicode
     if sql is None or not str(sql).strip():
         return None, names
@@ -335,8 +345,8 @@ async def add_examples(
     command line adds them (one author, which finds any author's example: ExampleStore.get_or_add)."""
     # The actor is the author, unless a name is given for one that is not an actor (the command line, a script).
     author = None if cli or added_by is not None else actor_key(actor)
-    if added_by is None and isinstance(actor, dict) and actor.get("id") is not None:
-        added_by = str(actor["id"])
+    if added_by is None:
+        added_by = actor_id(actor)
     allowed, visible, full = await actor_schemas(datasette, actor, database)
     current_hash = schema_hash(full)
     outcomes: list[AddOutcome] = []
@@ -464,7 +474,6 @@ async def viewer_tables(datasette, actor, database: str) -> Viewer:
     visible = frozenset(fold(name) for name in allowed)
     listable = {fold(name) for name in snapshot.listed}
     hidden = frozenset(fold(name) for name in every) - visible
-    actor_id = str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
     restricted = isinstance(actor, dict) and "_r" in actor
     return Viewer(
         visible,
@@ -472,7 +481,7 @@ async def viewer_tables(datasette, actor, database: str) -> Viewer:
         schema_names(visible_schema),
         schema_names(full),
         listable <= visible,
-        actor_id,
+        actor_id(actor),
         actor_key(actor),
         restricted,
     )

@@ -364,11 +364,6 @@ class ExampleStore:
             ).fetchone()
         return (generation[0] if generation else 0), count, bool(stale)
 
-    def count(self, database: str) -> int:
-        """How many examples the database has, set aside ones too."""
-        rows = self._read("select count(*) from examples where database = ?", database)
-        return rows[0][0] if rows else 0
-
     def get(self, database: str, example_id: int) -> Example | None:
         rows = self._read(
             f"select {_EXAMPLE_COLUMNS} from examples where database = ? and id = ?", database, example_id

@@ -25,6 +25,7 @@ from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, Forbidden, MethodNotAllowed, NotFound, StoreFull
 from ..examples.check import (
+    actor_id,
     actor_schemas,
     add_one,
     add_with_feedback,
@@ -72,10 +73,6 @@ def store_for(datasette) -> ExampleStore:
 
 def database_of(request) -> str:
     return tilde_decode(request.url_vars["database"])
-
-
-def actor_id(actor) -> str | None:
-    return str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
 
 
 def as_id(raw: str) -> int | None:
