@@ -549,13 +549,19 @@ class ExampleStore:
         """Save (or replace) a question's vector; nothing happens when the example has been removed meanwhile."""
         self.save_vectors([(example_id, vector)], model_key)
 
-    def save_vectors(self, vectors: Sequence[tuple[int, bytes]], model_key: str) -> None:
-        """save_vector for many (example id, vector) pairs, in one transaction."""
+    def save_vectors(self, vectors: Sequence[tuple], model_key: str) -> None:
+        """save_vector for many (example id, vector) or (example id, vector, question) items, in one transaction.
+        With a question, the vector is saved only while the example with that id asks that question: a store
+        replaced while the vectors were made gives their ids to other examples."""
+        rows = []
+        for example_id, vector, *question in vectors:
+            asked = question[0] if question else None
+            rows.append((example_id, model_key, bytes(vector), example_id, asked, asked))
         with self._connect(write=True) as conn:
             conn.executemany(
-                "insert or replace into example_vectors (example_id, model_key, vector) "
-                "select ?, ?, ? where exists (select 1 from examples where id = ?)",
-                [(example_id, model_key, bytes(vector), example_id) for example_id, vector in vectors],
+                "insert or replace into example_vectors (example_id, model_key, vector) select ?, ?, ? "
+                "where exists (select 1 from examples where id = ? and (? is null or question = ?))",
+                rows,
             )
 
     # ---- the file -----------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ class _Fill:
     """One running fill: the vectors it has made so far (kept in memory too, for a store that cannot be written)."""
 
     def __init__(self):
-        self.made: dict[int, bytes] = {}
+        self.made: dict[int, tuple[str, bytes]] = {}  # example id -> (its question, the vector)
         self.task: asyncio.Future | None = None
 
 
@@ -61,7 +61,13 @@ async def example_vectors(store: ExampleStore, database: str, examples: Sequence
         await asyncio.wait_for(asyncio.shield(fill.task), wait)
     except asyncio.TimeoutError:
         pass  # the fill goes on; this question uses the vectors made so far
-    return {**saved, **fill.made}
+    # A vector counts for the example with its id only while that example still asks the question it was made
+    # from: a store replaced while a fill ran gives the same ids to other examples (a new file counts from 1).
+    for example in missing:
+        question, vector = fill.made.get(example.id, (None, b""))
+        if question == example.question:
+            saved[example.id] = vector
+    return saved
 
 
 def _done(key: tuple, task: asyncio.Future) -> None:
@@ -75,11 +81,12 @@ async def _fill(store: ExampleStore, database: str, missing: Sequence, embedder,
         batch = missing[start : start + VECTOR_BATCH]
         fresh = await embedder.aembed([example.question for example in batch])
         for example, vector in zip(batch, fresh):
-            fill.made[example.id] = np.asarray(vector, dtype=np.float32).tobytes()
+            fill.made[example.id] = (example.question, np.asarray(vector, dtype=np.float32).tobytes())
+        made = [(e.id, fill.made[e.id][1], e.question) for e in batch]
         try:
-            await asyncio.to_thread(store.save_vectors, [(e.id, fill.made[e.id]) for e in batch], embedder.name)
+            await asyncio.to_thread(store.save_vectors, made, embedder.name)
         except errors:  # not writable: kept in memory instead
             if sum(map(len, _UNSAVED.values())) + len(batch) > _UNSAVED_LIMIT:
                 _UNSAVED.clear()
             kept = _UNSAVED.setdefault((str(store.path), database, embedder.name), {})
-            kept.update((e.id, (e.question, fill.made[e.id])) for e in batch)
+            kept.update((e.id, fill.made[e.id]) for e in batch)

@@ -109,3 +109,36 @@ async def test_a_store_that_cannot_be_written_still_gets_its_vectors_for_the_que
     # ... and kept in memory, not made again for every question (an outside tester, session 23).
     again = Embedder()
     assert await example_vectors(store, "db", examples, again, ERRORS) == made and again.calls == []
+
+
+@pytest.mark.asyncio
+async def test_a_fill_over_a_replaced_store_gives_no_example_another_question_vector(store):
+    """A store deleted and made again while a fill runs gives its ids to other examples (a new file counts from
+    1): the fill's vectors were made from the old questions, so no new example may take one, whether saved or
+    handed to a question that joined the fill (session 23's left-over)."""
+    old = store.examples("db")
+    embedder = Embedder(delay=0.3)
+    first = asyncio.ensure_future(example_vectors(store, "db", old, embedder, ERRORS))
+    await asyncio.sleep(0.1)  # the first batch is being made
+    store.path.unlink()
+    fresh = ExampleStore(store.path)
+    for n in range(40):
+        fresh.add(
+            "db",
+            f"Which dogs weigh over {n} kilos, at the least?",
+            f"select * from dogs where kg > {n}",
+            added_by="t",
+            schema_hash="h",
+        )
+    new = fresh.examples("db")
+    assert [e.id for e in new] == [e.id for e in old]
+    asked = {e.id: e.question for e in new}
+    joined = await example_vectors(fresh, "db", new, embedder, ERRORS)  # the old fill is still running
+    await first
+    while vectors_module._FILLS:
+        await asyncio.sleep(0.05)
+    saved = fresh.vectors("db", embedder.name)
+    for made in (joined, saved):
+        assert {i: vector(raw) for i, raw in made.items()} == {i: [len(asked[i]), 1.0] for i in made}
+    again = await example_vectors(fresh, "db", new, Embedder(), ERRORS)
+    assert {i: vector(raw) for i, raw in again.items()} == {e.id: [len(e.question), 1.0] for e in new}
