@@ -189,9 +189,12 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
     return json.dumps(sorted({name for word in words for name in known.get(word, ())}))
 
 
-# Letters NFKD does not take apart, as their base letters (a hidden `łódź` is named by "lodz" too).
+# Letters NFKD does not take apart, as their base letters (a hidden `łódź` is named by "lodz" too), and the
+# Cyrillic and Greek letters (case folded) that look like Latin ones, as those (`ѕесrеt` reads as "secret").
 _BASE_LETTERS = str.maketrans(
     {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "ı": "i", "ŀ": "l", "ƀ": "b", "ɨ": "i", "æ": "ae", "œ": "oe"}
+    | dict(zip("авекмнорстухіјѕԁһӏԛԝɡ", "abekmhopctyxijsdhlqwg"))
+    | dict(zip("αβεικνορτυχγη", "abeiknoptuxyn"))
 )
 # Letters that show nothing (Hangul fillers): with the format characters (Cf) and marks (Mn, Me), left out.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")

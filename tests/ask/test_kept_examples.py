@@ -408,6 +408,11 @@ def test_single_words_of_a_name_alone_do_not_count_as_the_name():
         "aesir names",
         "the secret_codes table",
         "secret2024 rows",
+        # letters of other scripts that look like Latin ones (session 23's left-over)
+        "\u0455\u0435\u0441r\u0435t rows",  # Cyrillic ѕ е с е
+        "\u0405\u0415\u0421R\u0415T rows",  # Cyrillic upper case
+        "s\u03b5cr\u03b5\u03c4 rows",  # Greek ε τ
+        "\u0455alar\u0443 figures",  # Cyrillic ѕ у
     ],
 )
 def test_a_name_in_another_width_case_number_or_run_together_is_recorded(text):
