@@ -174,19 +174,35 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
     Mentions are read generously (better an example shown to too few than a hidden name shown to too many): in
     any Unicode width or case (NFKC: `ｓｅｃｒｅｔ`), in the plural (`secrets`, `salaries`), and a name of several
     words written as one (`staffnotes`); an outside tester (session 22) had an admin's text name a hidden table
-    these ways and reach askers who may not see it."""
+    these ways and reach askers who may not see it.
+
+    A word or quoted name that is a name as SQLite compares names (`sql/names.py`) is that name only, and is not
+    read generously: `Élan` in a text is the visible `Élan`, not a hidden `élan` beside it, and `notes` is not a
+    hidden `note` (an outside tester, session 24: such hidden tables took an admin's examples of the visible ones
+    away from everyone who may not see them, and told that they exist). Such a word says nothing of any other
+    name."""
+    exact_names = schema_names(schema)
     known: dict[str, set[str]] = {}
-    for name in schema_names(schema):
+    for name in exact_names:
         known.setdefault(_folded(name), set()).add(name)
     folded_names = frozenset(known)
     words: set[str] = set()
+    exact: set[str] = set()
     for text in texts:
         if text:
-            text = _folded(text)
-            found = {fold(word) for word in _WORDS.findall(text)} | _names_in(text)
+
+            def unless_exact(match: re.Match) -> str:
+                name = fold(_unquote(match.group()))
+                if name in exact_names:
+                    exact.add(name)
+                    return " "
+                return match.group()
+
+            rest = _folded(_WORD.sub(unless_exact, text))
+            found = {fold(word) for word in _WORDS.findall(rest)} | _names_in(rest)
             found |= {part for word in found for part in re.split(r"[\W\d_]+", word) if part}  # secret_codes
-            words |= found | _singulars(found) | _phrases_in(text, folded_names, found)
-    return json.dumps(sorted({name for word in words for name in known.get(word, ())}))
+            words |= found | _singulars(found) | _phrases_in(_folded(text), folded_names, found)
+    return json.dumps(sorted(exact | {name for word in words for name in known.get(word, ())}))
 
 
 # Letters NFKD does not take apart, as their base letters (a hidden `łódź` is named by "lodz" too), and the

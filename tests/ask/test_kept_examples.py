@@ -1,6 +1,7 @@
 """Examples kept for every question: they belong to the SQL prompt's saved prefix, so they must be the same for
 every question an actor asks, stable when the store grows, and never more than the actor may see."""
 
+import json
 import sqlite3
 from dataclasses import replace
 
@@ -480,3 +481,38 @@ async def test_a_query_an_actor_stored_is_never_an_example_for_anyone(db_path):
     )
     for actor in (None, {"id": "admin"}):
         assert [q["name"] for q in await visible_canned_queries(datasette, actor, "pets")] == ["dog_names"]
+
+
+@pytest.mark.parametrize(
+    "text, visible",
+    [
+        ('select count(*) from "Élan"', "Élan"),
+        ("How many rows does Élan have?", "Élan"),
+        ("How many rows does ÉLAN have?", "Élan"),  # the same table to SQLite
+        ("select name from staff", "staff"),
+        ("How many notes are there?", "notes"),
+        ("select count(*) from [notes]", "notes"),
+    ],
+)
+def test_a_word_that_is_a_visible_name_does_not_name_a_hidden_look_alike(text, visible):
+    """An outside tester (session 24): a hidden `élan`, `ｓｔａｆｆ` or `note` beside a visible `Élan`, `staff` or
+    `notes` made every admin example of the visible table count as naming the hidden one, so no asker who may not
+    see it was shown those examples (and a teacher's listing told that such a table exists)."""
+    from datasette_llm.examples.check import names_text, names_within, schema_names
+    from datasette_llm.sql.names import fold
+
+    hidden = {"élan": ("id",), "ｓｔａｆｆ": ("id",), "note": ("id",)}
+    shown = {"Élan": ("id",), "staff": ("id", "name"), "notes": ("id",)}
+    names = names_text(SchemaInfo(tables={**shown, **hidden}), text)
+    assert fold(visible) in json.loads(names)
+    assert names_within(names, schema_names(SchemaInfo(tables=shown))), names
+
+
+@pytest.mark.parametrize("text", ["How many rows does élan have?", "How many elan?", "staffs", "ｓｔａｆｆ rows"])
+def test_a_hidden_name_or_a_spelling_of_both_still_counts(text):
+    from datasette_llm.examples.check import names_text, names_within, schema_names
+
+    hidden = {"élan": ("id",), "ｓｔａｆｆ": ("id",), "note": ("id",)}
+    shown = {"Élan": ("id",), "staff": ("id", "name"), "notes": ("id",)}
+    names = names_text(SchemaInfo(tables={**shown, **hidden}), text)
+    assert not names_within(names, schema_names(SchemaInfo(tables=shown))), names
