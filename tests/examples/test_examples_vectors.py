@@ -34,18 +34,17 @@ class Embedder:
         return np.array([[len(text), 1.0] for text in texts], dtype=np.float32)
 
 
+def filled(path, question: str, sql: str) -> ExampleStore:
+    """A store of 40 examples: `question` and `sql` formatted with 0..39."""
+    store = ExampleStore(path)
+    for n in range(40):
+        store.add("db", question.format(n), sql.format(n), added_by="t", schema_hash="h")
+    return store
+
+
 @pytest.fixture
 def store(tmp_path):
-    store = ExampleStore(tmp_path / "examples.db")
-    for n in range(40):
-        store.add(
-            "db",
-            f"How many cats older than {n}?",
-            f"select count(*) from cats where age > {n}",
-            added_by="t",
-            schema_hash="h",
-        )
-    return store
+    return filled(tmp_path / "examples.db", "How many cats older than {}?", "select count(*) from cats where age > {}")
 
 
 def vector(raw):
@@ -121,15 +120,7 @@ async def test_a_fill_over_a_replaced_store_gives_no_example_another_question_ve
     first = asyncio.ensure_future(example_vectors(store, "db", old, embedder, ERRORS))
     await asyncio.sleep(0.1)  # the first batch is being made
     store.path.unlink()
-    fresh = ExampleStore(store.path)
-    for n in range(40):
-        fresh.add(
-            "db",
-            f"Which dogs weigh over {n} kilos, at the least?",
-            f"select * from dogs where kg > {n}",
-            added_by="t",
-            schema_hash="h",
-        )
+    fresh = filled(store.path, "Which dogs weigh over {} kilos, at the least?", "select * from dogs where kg > {}")
     new = fresh.examples("db")
     assert [e.id for e in new] == [e.id for e in old]
     asked = {e.id: e.question for e in new}
