@@ -199,9 +199,10 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
                 return match.group()
 
             rest = _folded(_WORD.sub(unless_exact, text))
+            exact |= _phrases_in(text, exact_names)  # `staff notes`, as SQLite would spell it
             found = {fold(word) for word in _WORDS.findall(rest)} | _names_in(rest)
             found |= {part for word in found for part in re.split(r"[\W\d_]+", word) if part}  # secret_codes
-            words |= found | _singulars(found) | _phrases_in(_folded(text), folded_names, found)
+            words |= found | _singulars(found) | _phrases_in(rest, folded_names, found)
     return json.dumps(sorted(exact | {name for word in words for name in known.get(word, ())}))
 
 

@@ -18,6 +18,7 @@ from datasette_llm.ask.few_shot import REPEAT_SCORE, Shot, ShotPool, Shots, choo
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.schema import PromptSchema
 from datasette_llm.sql.guard import check_select
+from datasette_llm.sql.names import fold
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
 SCHEMA = SchemaInfo(tables={"dogs": ("id", "name", "age", "owner_id"), "owners": ("id", "name")})
@@ -516,3 +517,55 @@ def test_a_hidden_name_or_a_spelling_of_both_still_counts(text):
     shown = {"Élan": ("id",), "staff": ("id", "name"), "notes": ("id",)}
     names = names_text(SchemaInfo(tables={**shown, **hidden}), text)
     assert not names_within(names, schema_names(SchemaInfo(tables=shown))), names
+
+
+_VISIBLE_NAMES = ["Élan", "staff", "notes", "Ødegaard", "secret_codes", "Straße", "kelvin"]
+
+
+def _look_alikes(name: str) -> list[str]:
+    """Names a hidden table may have that read like `name` to a generous eye and are another table to SQLite."""
+    flipped = "".join(c.swapcase() if ord(c) > 127 else c for c in name)
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in name)
+    return [n for n in {flipped, wide, name + "s", name[:-1], name.upper().replace("S", "ſ")} if fold(n) != fold(name)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_VISIBLE_NAMES), st.sampled_from(["", '"', "[", "`"]), st.randoms()),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from(["How many rows in", "select count(*) from", "List", "Compare"]),
+)
+def test_visible_names_in_any_ascii_case_keep_an_example_whatever_hidden_look_alikes_exist(mentions, lead):
+    """Generated: an example's text that names only visible tables (in any ASCII case, quoted or not, the
+    spellings SQLite takes for those very tables) is shown to an asker who sees them, whether or not hidden tables
+    with look-alike names exist (session 24's outside tester: they took the examples away)."""
+    from datasette_llm.examples.check import names_text, names_within, schema_names
+
+    def spelt(name, quote, rnd):
+        name = "".join(c.swapcase() if c.isascii() and rnd.random() < 0.5 else c for c in name)
+        return {"": name, '"': f'"{name}"', "[": f"[{name}]", "`": f"`{name}`"}[quote]
+
+    text = f"{lead} " + " and ".join(spelt(*mention) for mention in mentions)
+    shown = {name: ("id",) for name in _VISIBLE_NAMES}
+    hidden = {alike: ("id",) for name in _VISIBLE_NAMES for alike in _look_alikes(name)}
+    asker = schema_names(SchemaInfo(tables=shown))
+    assert names_within(names_text(SchemaInfo(tables=shown), text), asker)
+    assert names_within(names_text(SchemaInfo(tables={**shown, **hidden}), text), asker), text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_VISIBLE_NAMES), st.integers(0, 4), st.sampled_from(["", '"', "["]))
+def test_a_hidden_look_alike_named_in_an_example_keeps_it_from_askers(name, which, quote):
+    """The other way round: a text that names the hidden look-alike itself is never shown to the asker."""
+    from datasette_llm.examples.check import names_text, names_within, schema_names
+
+    alikes = _look_alikes(name)
+    alike = alikes[which % len(alikes)]
+    shown = {n: ("id",) for n in _VISIBLE_NAMES}
+    hidden = {alike: ("id",)}
+    text = "How many rows in " + {"": alike, '"': f'"{alike}"', "[": f"[{alike}]"}[quote]
+    names = names_text(SchemaInfo(tables={**shown, **hidden}), text)
+    assert not names_within(names, schema_names(SchemaInfo(tables=shown))), (text, names)
