@@ -176,34 +176,43 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
     words written as one (`staffnotes`); an outside tester (session 22) had an admin's text name a hidden table
     these ways and reach askers who may not see it.
 
-    A word or quoted name that is a name as SQLite compares names (`sql/names.py`) is that name only, and is not
-    read generously: `Élan` in a text is the visible `Élan`, not a hidden `élan` beside it, and `notes` is not a
-    hidden `note` (an outside tester, session 24: such hidden tables took an admin's examples of the visible ones
-    away from everyone who may not see them, and told that they exist). Such a word says nothing of any other
-    name."""
+    A word or quoted name that is exactly a name as SQLite compares names (`sql/names.py`), and a name of several
+    words spelt as SQLite would spell it, say that name and nothing else by themselves: `Élan` is the visible
+    `Élan`, not a hidden `élan` beside it, and `notes` is not a hidden `note` (an outside tester, session 24: such
+    hidden tables took an admin's examples of the visible ones away from everyone who may not see them, and told
+    that they exist). Every other reading of the text stands: `café orders` still names a hidden `cafe_orders`
+    beside a visible `orders`, and `pay\u00adroll` a hidden `payroll` beside a visible `pay` (a second tester,
+    session 24, found both read as the visible name alone when exact words were taken out of the text first)."""
     exact_names = schema_names(schema)
     known: dict[str, set[str]] = {}
     for name in exact_names:
         known.setdefault(_folded(name), set()).add(name)
     folded_names = frozenset(known)
-    words: set[str] = set()
-    exact: set[str] = set()
+
+    def generous(text: str) -> set[str]:
+        text = _folded(text)
+        found = {fold(word) for word in _WORDS.findall(text)} | _names_in(text)
+        found |= {part for word in found for part in re.split(r"[\W\d_]+", word) if part}  # secret_codes
+        keys = found | _singulars(found) | _phrases_in(text, folded_names, found)
+        return {name for key in keys for name in known.get(key, ())}
+
+    recorded: set[str] = set()
     for text in texts:
-        if text:
-
-            def unless_exact(match: re.Match) -> str:
-                name = fold(_unquote(match.group()))
-                if name in exact_names:
-                    exact.add(name)
-                    return " "
-                return match.group()
-
-            rest = _folded(_WORD.sub(unless_exact, text))
-            exact |= _phrases_in(text, exact_names)  # `staff notes`, as SQLite would spell it
-            found = {fold(word) for word in _WORDS.findall(rest)} | _names_in(rest)
-            found |= {part for word in found for part in re.split(r"[\W\d_]+", word) if part}  # secret_codes
-            words |= found | _singulars(found) | _phrases_in(rest, folded_names, found)
-    return json.dumps(sorted(exact | {name for word in words for name in known.get(word, ())}))
+        if not text:
+            continue
+        exact = _phrases_in(text, exact_names)  # `staff notes`, as SQLite would spell it
+        phrase_words = {run for name in exact for run in _RUNS.findall(name)}
+        alone = set().union(*(generous(run) for run in phrase_words))
+        for match in _WORD.finditer(text):
+            if (name := fold(_unquote(match.group()))) in exact_names:
+                exact.add(name)
+                alone |= generous(match.group())
+        blank = exact | phrase_words
+        rest = _WORD.sub(lambda m, blank=blank: " " if fold(_unquote(m.group())) in blank else m.group(), text)
+        # What the exact words say by themselves is left out of the whole text's reading, unless the text says it
+        # elsewhere too (the rest, read without them).
+        recorded |= exact | (generous(text) - alone) | generous(rest)
+    return json.dumps(sorted(recorded))
 
 
 # Letters NFKD does not take apart, as their base letters (a hidden `łódź` is named by "lodz" too), and the
@@ -241,15 +250,21 @@ def _singulars(words: set[str]) -> set[str]:
 
 def _phrases_in(text: str, names: frozenset[str], words: set[str] = frozenset()) -> set[str]:
     """The names of more than one word (`staff notes`, `hr-bonus`, `pay.roll`) that `text` spells with any
-    separators between their words, or none (`staffnotes`, one of `words`): "How many staff notes" mentions
-    `staff notes` as surely as a quoted name (an outside tester, session 20: such names went unrecorded, so their
+    separators between their words; given `words` (the text's words, read generously), also those it spells with
+    none (`staffnotes`, one of `words`) and any name its adjacent words spell run together or in the plural
+    (`staff notes` for `staffnotes`, `user secrets` for `user_secret`): "How many staff notes" mentions `staff
+    notes` as surely as a quoted name (outside testers, sessions 20 and 24: such names went unrecorded, so their
     examples reached askers who may not see them)."""
-    flat = f" {' '.join(_RUNS.findall(fold(text)))} "
-    joined = words | _singulars(set(words))
+    runs_of_text = _RUNS.findall(fold(text))
+    flat = f" {' '.join(runs_of_text)} "
+    joined = set(words)
+    if words:  # read generously: also a name written as words of its own (`staff notes` for `staffnotes`)
+        joined |= {"".join(runs_of_text[i:j]) for i in range(len(runs_of_text)) for j in range(i + 2, i + 5)}
+    joined |= _singulars(joined)  # `user secrets` for `user_secret`
     found = set()
     for name in names:
         runs = _RUNS.findall(name)
-        if len(runs) > 1 and (f" {' '.join(runs)} " in flat or "".join(runs) in joined):
+        if (len(runs) > 1 and f" {' '.join(runs)} " in flat) or (words and "".join(runs) in joined):
             found.add(name)
     return found
 

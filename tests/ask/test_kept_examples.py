@@ -569,3 +569,47 @@ def test_a_hidden_look_alike_named_in_an_example_keeps_it_from_askers(name, whic
     text = "How many rows in " + {"": alike, '"': f'"{alike}"', "[": f"[{alike}]"}[quote]
     names = names_text(SchemaInfo(tables={**shown, **hidden}), text)
     assert not names_within(names, schema_names(SchemaInfo(tables=shown))), (text, names)
+
+
+@pytest.mark.parametrize(
+    "text, hidden",
+    [
+        # a second outside tester (session 24): an exact visible word beside a generous spelling of the rest
+        ("How many café orders were placed?", "cafe_orders"),
+        ("Which staff ＮＯＴＥＳ mention Bob?", "staff_notes"),
+        ("How many staff n\u043et\u0435s?", "staff_notes"),
+        ("How many rows in staff \u24dd\u24de\u24e3\u24d4\u24e2?", "staff_notes"),
+        ("How many staff no\u200btes?", "staff_notes"),
+        ("How many naïve users are there?", "naive_users"),
+        ("List résumé notes", "resume_notes"),
+        ('select count(*) from [orders] where "staff"-notes', "staff_notes"),
+        ("How many pay\u00adroll rows are there?", "payroll"),
+        ("How many pay\u2060roll rows are there?", "payroll"),
+        ("How many PAY\u00ad\uff32\uff2f\uff2c\uff2c rows?", "payroll"),
+        ("How many pay\u24e1\u24de\u24db\u24db rows?", "payroll"),
+        # the words of a one-word name apart, or a name of several words in the plural
+        ("How many staff notes are there?", "staffnotes"),
+        ("How many staff notes are there?", "staff_note"),
+        ("List user secrets", "user_secret"),
+    ],
+)
+def test_a_hidden_name_spelt_partly_as_a_visible_one_keeps_an_example_from_askers(text, hidden):
+    from datasette_llm.examples.check import names_text, names_within, schema_names
+
+    shown = {name: ("id",) for name in ("staff", "orders", "users", "notes", "pay")}
+    names = names_text(SchemaInfo(tables={**shown, hidden: ("id",)}), text)
+    assert not names_within(names, schema_names(SchemaInfo(tables=shown))), names
+
+
+def test_a_visible_name_of_several_words_says_nothing_of_a_hidden_singular():
+    """`staff notes` spelt as the visible table is that table, not also a hidden `note` (a second outside tester,
+    session 24)."""
+    from datasette_llm.examples.check import names_text, names_within, schema_names
+
+    shown = {"staff notes": ("id",), "staff": ("id",)}
+    names = names_text(
+        SchemaInfo(tables={**shown, "note": ("id",)}),
+        "How many staff notes are there?",
+        'select count(*) from "staff notes"',
+    )
+    assert names_within(names, schema_names(SchemaInfo(tables=shown))), names
