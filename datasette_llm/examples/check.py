@@ -384,11 +384,18 @@ async def add_examples(
         added_by = actor_id(actor)
     allowed, visible, full = await actor_schemas(datasette, actor, database)
     current_hash = schema_hash(full)
+    # The names its text mentions are looked for among those its author may see; whoever runs the command line
+    # may read the database file, so all of them (its SQL is still checked as an anonymous visitor's). An outside
+    # tester (session 24): a CLI example naming a hidden table in its question recorded no name, so every asker
+    # was shown it.
+    named = full if cli else visible
     outcomes: list[AddOutcome] = []
     try:
         for question, sql in pairs:
             outcomes.append(
-                await _add_pair(store, database, question, sql, allowed, visible, current_hash, added_by, cli, author)
+                await _add_pair(
+                    store, database, question, sql, allowed, visible, named, current_hash, added_by, cli, author
+                )
             )
     except DatasetteLLMError as error:  # the store failed part way: say what is stored (an import is idempotent)
         if not outcomes:
@@ -422,9 +429,10 @@ async def _check_pair(
 
 
 async def _add_pair(
-    store, database, question, sql, allowed, visible, current_hash, added_by, cli, author=None
+    store, database, question, sql, allowed, visible, named, current_hash, added_by, cli, author=None
 ) -> AddOutcome:
-    """Check one pair against what the actor may see and store it: its outcome."""
+    """Check one pair against what the actor may see and store it, with the names of `named` its text mentions:
+    its outcome."""
     question, sql, checked, reason = await _check_pair(store, question, sql, allowed, visible)
     if reason is not None:
         return AddOutcome(question, sql, "refused", reason=reason)
@@ -436,7 +444,7 @@ async def _add_pair(
         added_by=added_by,
         schema_hash=current_hash,
         reads=reads_text(checked),
-        names=await asyncio.to_thread(names_text, visible, question, sql),
+        names=await asyncio.to_thread(names_text, named, question, sql),
         cli=cli,
         author=author,
     )

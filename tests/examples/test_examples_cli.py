@@ -334,3 +334,31 @@ def test_importing_an_export_finds_every_authors_examples_and_adds_none(db_path,
     result = invoke("import", db_path, exported)
     assert "0 added" in result.output and len(stored(state)) == 3
     assert len(ExampleStore(state / "examples.db").examples("db")) == 3
+
+
+def test_a_hidden_name_in_a_cli_examples_text_keeps_it_from_those_who_may_not_see_it(db_path, state, tmp_path):
+    """The command line checks an example's SQL as an anonymous visitor would, but its text may name any table:
+    whoever runs it can read the database file. An outside tester (session 24) found a CLI example naming a hidden
+    table in its question recorded no name, so every asker was shown it."""
+    from datasette_llm.examples.check import names_within, schema_names
+    from datasette_llm.sql.results import SchemaInfo
+
+    metadata = tmp_path / "metadata.json"
+    metadata.write_text(json.dumps(HIDE_SECRET))
+    invoke("add", db_path, "Are there as many cats as secret codes?", "select count(*) from cats", "-m", metadata)
+    invoke(
+        "import",
+        db_path,
+        _write(tmp_path, [{"question": "cats, not secret", "sql": "select name from cats"}]),
+        "-m",
+        metadata,
+    )
+    anonymous = schema_names(SchemaInfo(tables={"cats": ("id", "name", "age")}))
+    for example in stored(state):
+        assert "secret" in json.loads(example.names) and not names_within(example.names, anonymous)
+
+
+def _write(tmp_path, rows):
+    path = tmp_path / "examples.json"
+    path.write_text(json.dumps(rows))
+    return path
