@@ -25,7 +25,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from .. import permissions
 from ..config import settings_for
@@ -187,20 +187,21 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
     known: dict[str, set[str]] = {}
     for name in exact_names:
         known.setdefault(_folded(name), set()).add(name)
-    folded_names = frozenset(known)
+    exact_index, folded_index = _PhraseIndex.of(exact_names), _PhraseIndex.of(known)
 
-    def generous(text: str) -> set[str]:
+    @cache  # an SQL text of 16,000 characters names the same columns again and again
+    def generous(text: str) -> frozenset[str]:
         text = _folded(text)
         found = {fold(word) for word in _WORDS.findall(text)} | _names_in(text)
         found |= {part for word in found for part in re.split(r"[\W\d_]+", word) if part}  # secret_codes
-        keys = found | _singulars(found) | _phrases_in(text, folded_names, found)
-        return {name for key in keys for name in known.get(key, ())}
+        keys = found | _singulars(found) | _phrases_in(text, folded_index, found)
+        return frozenset(name for key in keys for name in known.get(key, ()))
 
     recorded: set[str] = set()
     for text in texts:
         if not text:
             continue
-        exact = _phrases_in(text, exact_names)  # `staff notes`, as SQLite would spell it
+        exact = _phrases_in(text, exact_index)  # `staff notes`, as SQLite would spell it
         phrase_words = {run for name in exact for run in _RUNS.findall(name)}
         alone = set().union(*(generous(run) for run in phrase_words))
         for match in _WORD.finditer(text):
@@ -248,7 +249,26 @@ def _singulars(words: set[str]) -> set[str]:
     return found
 
 
-def _phrases_in(text: str, names: frozenset[str], words: set[str] = frozenset()) -> set[str]:
+@dataclass(frozen=True)
+class _PhraseIndex:
+    """Names by the words they are made of, so that a text is looked up, not every name tried against it."""
+
+    by_first: dict[str, list[tuple[str, str]]]  # first word of a name of several -> [(name, " its words ")]
+    by_joined: dict[str, set[str]]  # a name's words run together -> the names
+
+    @classmethod
+    def of(cls, names) -> _PhraseIndex:
+        by_first: dict[str, list[tuple[str, str]]] = {}
+        by_joined: dict[str, set[str]] = {}
+        for name in names:
+            runs = _RUNS.findall(name)
+            if len(runs) > 1:
+                by_first.setdefault(runs[0], []).append((name, f" {' '.join(runs)} "))
+            by_joined.setdefault("".join(runs), set()).add(name)
+        return cls(by_first, by_joined)
+
+
+def _phrases_in(text: str, names: _PhraseIndex, words: set[str] = frozenset()) -> set[str]:
     """The names of more than one word (`staff notes`, `hr-bonus`, `pay.roll`) that `text` spells with any
     separators between their words; given `words` (the text's words, read generously), also those it spells with
     none (`staffnotes`, one of `words`) and any name its adjacent words spell run together or in the plural
@@ -257,15 +277,12 @@ def _phrases_in(text: str, names: frozenset[str], words: set[str] = frozenset())
     examples reached askers who may not see them)."""
     runs_of_text = _RUNS.findall(fold(text))
     flat = f" {' '.join(runs_of_text)} "
-    joined = set(words)
+    found = {name for run in set(runs_of_text) for name, words_of in names.by_first.get(run, ()) if words_of in flat}
     if words:  # read generously: also a name written as words of its own (`staff notes` for `staffnotes`)
+        joined = set(words)
         joined |= {"".join(runs_of_text[i:j]) for i in range(len(runs_of_text)) for j in range(i + 2, i + 5)}
-    joined |= _singulars(joined)  # `user secrets` for `user_secret`
-    found = set()
-    for name in names:
-        runs = _RUNS.findall(name)
-        if (len(runs) > 1 and f" {' '.join(runs)} " in flat) or (words and "".join(runs) in joined):
-            found.add(name)
+        joined |= _singulars(joined)  # `user secrets` for `user_secret`
+        found.update(*(names.by_joined.get(key, ()) for key in joined))
     return found
 
 
