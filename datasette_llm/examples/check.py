@@ -184,10 +184,7 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
     beside a visible `orders`, and `pay\u00adroll` a hidden `payroll` beside a visible `pay` (a second tester,
     session 24, found both read as the visible name alone when exact words were taken out of the text first)."""
     exact_names = schema_names(schema)
-    known: dict[str, set[str]] = {}
-    for name in exact_names:
-        known.setdefault(_folded(name), set()).add(name)
-    exact_index, folded_index = _PhraseIndex.of(exact_names), _PhraseIndex.of(known)
+    known, exact_index, folded_index = _name_reader(exact_names)
 
     @cache  # an SQL text of 16,000 characters names the same columns again and again
     def generous(text: str) -> frozenset[str]:
@@ -214,6 +211,15 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
         # elsewhere too (the rest, read without them).
         recorded |= exact | (generous(text) - alone) | generous(rest)
     return json.dumps(sorted(recorded))
+
+
+@lru_cache(maxsize=16)  # an import or a store's re-check reads every entry against one schema
+def _name_reader(exact_names: frozenset[str]) -> tuple[dict[str, set[str]], _PhraseIndex, _PhraseIndex]:
+    """For names_text: each name by its generous spelling (not to be changed: it is shared), and both indexes."""
+    known: dict[str, set[str]] = {}
+    for name in exact_names:
+        known.setdefault(_folded(name), set()).add(name)
+    return known, _PhraseIndex.of(exact_names), _PhraseIndex.of(known)
 
 
 # Letters NFKD does not take apart, as their base letters (a hidden `łódź` is named by "lodz" too), and the
