@@ -16,10 +16,8 @@ Each has its own llama.cpp context so both keep their cached schema prefix.
 --limit's share) is asked with the other fold's questions and gold SQL as trusted examples, and once without
 examples, one after the other; with --compare-chosen also with the examples chosen per question only
 (`few_shot_kept_tokens` 0, as before session 20), with --compare-kept also without repeating a kept example next to
-the question (`few_shot_repeat` 0, as in session 20), with --compare-vote also with `few_shot_vote` (the query
-written with and without the examples vote, a third with the chosen ones only settles a disagreement). An example
-whose gold SQL is the question's own query (a paraphrase) is never used: that would be copying, not learning.
-Two ways to fold:
+the question (`few_shot_repeat` 0, as in session 20). An example whose gold SQL is the question's own query (a
+paraphrase) is never used: that would be copying, not learning. Two ways to fold:
   --folds alternate (default, sessions 9-19): questions alternate, so the paraphrases Spider lists next to each
     other fall in different folds; the pool then holds one paraphrase of nearly every other query of the
     database, and each question's own is taken out, so the pool differs from question to question: the examples
@@ -291,7 +289,6 @@ async def run(args) -> dict:
     )
     chosen_settings = replace(settings, few_shot_kept_tokens=0)  # --compare-chosen: per question only
     kept_settings = replace(settings, few_shot_repeat=0)  # --compare-kept: no kept example shown again
-    vote_settings = replace(settings, few_shot_vote=True)  # --compare-vote: with and without examples vote
     method_model = chat_model_for(settings)
     baseline_model = LlamaCppChatModel(
         "baseline", settings.models_dir / CHAT_GGUF.relative_path, n_ctx=settings.n_ctx, timeout=600, queue_limit=10
@@ -318,8 +315,6 @@ async def run(args) -> dict:
                 arms.append(("chosen", chosen_settings, pools))
             if args.compare_kept:
                 arms.append(("kept", kept_settings, pools))
-            if args.compare_vote:
-                arms.append(("vote", vote_settings, pools))
             for key, arm_settings, arm_pools in arms:  # as the server's start-up warm-up would
                 for pool in arm_pools.values() if arm_pools else [no_examples]:
                     seconds = await warm_prefix(datasette, db_id, method_model, arm_settings, pool)
@@ -347,10 +342,8 @@ async def run(args) -> dict:
                             examples=examples,
                         )
                         sql, tokens, used, error = result.sql, result.tokens, list(result.examples), result.error
-                        written = max(1, len(result.candidates))
                     except Exception as exc:  # a crash is a failure to answer, and must be visible
                         sql, tokens, used, error = None, {}, [], f"{type(exc).__name__}: {exc}"
-                        written = 0
                     record[f"{key}_sql"] = sql
                     record[f"{key}_ok"] = score(path, q["query"], sql)
                     record[f"{key}_s"] = round(time.perf_counter() - started, 2)
@@ -360,7 +353,6 @@ async def run(args) -> dict:
                         record[f"{key}_used"] = [shot["id"] for shot in used]
                         record[f"{key}_kept"] = sum(1 for shot in used if shot.get("kept"))
                         record[f"{key}_scores"] = [shot["score"] for shot in used]
-                        record[f"{key}_written"] = written  # queries that voted (few_shot_vote), else 1
                         record["pool_size"] = len(pool)
                 records.append(record)
                 if args.verbose:
@@ -476,15 +468,14 @@ def report_examples(data: dict) -> str:
     """Ask with trusted examples against Ask without, on the same questions in the same run."""
     records = data["records"]
     settings = data["settings"]
-    arms = [("examples", "with")] + [(key, key) for key in ("chosen", "kept", "vote") if f"{key}_ok" in records[0]]
+    arms = [("examples", "with")] + [(key, key) for key in ("chosen", "kept") if f"{key}_ok" in records[0]]
     lines = [
         f"Spider dev (open part), trusted examples from the other fold ({settings.get('folds') or 'alternate'}): "
         f"{len(records)} questions, model "
         f"{settings['model']}; with: examples kept for every question in {settings.get('few_shot_kept_tokens', 0)} "
         f"tokens, then up to {settings['few_shot_examples']} chosen per question in "
         f"{settings['few_shot_budget_tokens']} tokens, repeating up to {settings.get('few_shot_repeat', 0)} kept "
-        "one very like the question; chosen: the chosen ones only; kept: none repeated; vote: with and without "
-        "vote, a third with the chosen ones only settles a disagreement",
+        "one very like the question; chosen: the chosen ones only; kept: none repeated",
     ]
     for key, label in arms:
         lines += accuracy_table(
@@ -507,12 +498,6 @@ def report_examples(data: dict) -> str:
             f"{label}: examples shown per question: mean {statistics.mean(used):.2f}, of them kept for every "
             f"question {statistics.mean(kept):.2f} (pool per question: mean "
             f"{statistics.mean(r['pool_size'] for r in records):.1f})"
-        )
-    if "vote_ok" in records[0]:
-        written = Counter(r["vote_written"] for r in records)
-        lines.append(
-            "vote: queries written per question: "
-            + ", ".join(f"{count}: {written[count]} questions" for count in sorted(written))
         )
     warm_ups = data.get("warm_ups") or []
     for key in dict.fromkeys(w["arm"] for w in warm_ups):
@@ -626,11 +611,6 @@ def main() -> int:
         "--compare-kept",
         action="store_true",
         help="with --examples: another arm, no kept example repeated next to the question (few_shot_repeat 0)",
-    )
-    parser.add_argument(
-        "--compare-vote",
-        action="store_true",
-        help="with --examples: another arm, the queries written with and without the examples vote (few_shot_vote)",
     )
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "spider.json"))

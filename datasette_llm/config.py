@@ -69,10 +69,6 @@ class Settings:
     # How many of the kept examples most like the question are shown again right before it, when very like it
     # (few_shot.REPEAT_SCORE), within few_shot_budget_tokens.
     few_shot_repeat: int = 1
-    # Write the query with and without the examples; when their results differ, a third written with only the
-    # examples most like the question settles it (ask/example_vote.py). A second query per question, sometimes a
-    # third.
-    few_shot_vote: bool = False
     # Tokens of retrieved passages for answers from text. The local model reads about 100 prompt tokens a
     # second on 2 cores, so this is a latency budget as much as a context budget. With passages freed of
     # markup (ask/text/passages.py), 1000 kept the demo questions' 9/10 of 1200 without it, p50 15.2 s vs 17.9 s.
@@ -263,9 +259,6 @@ SETTING_DOCS = {
     "few_shot_budget_tokens then serves the others, most like the question first)",
     "few_shot_repeat": "how many of the kept examples most like the question are shown again right before it "
     "when very like it (a small model follows the nearest example most; 0: never), within few_shot_budget_tokens",
-    "few_shot_vote": "write the query with and without the examples; when their results differ, a third written "
-    "with only the examples most like the question settles it, and when all three differ the one without examples "
-    "stands (a second query for every question with examples, sometimes a third)",
     "text_budget_tokens": "prompt tokens of retrieved passages for answers from text (a latency budget as much as "
     "a context budget: the local model reads about 100 prompt tokens a second on 2 cores)",
     "text_passages": "how many rows the passages of an answer from text come from (each is cut around its "

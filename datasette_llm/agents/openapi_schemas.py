@@ -194,9 +194,7 @@ SCHEMAS = {
             "candidates": {
                 "type": "array",
                 "items": {"type": "object"},
-                "description": "The queries that voted, when sql_candidates > 1 (sampled) or few_shot_vote is on "
-                "(written without and with the trusted examples): sql, error, row_count, votes, chosen, and label "
-                "(how it was written, for few_shot_vote).",
+                "description": "Sampled queries and their votes, when sql_candidates > 1.",
             },
             "examples": {
                 "type": "array",

@@ -21,7 +21,6 @@ from ..timing import Timings, clock
 from . import repairs
 from .answer import Answering, row_cap_note
 from .conversation import sql_prefix
-from .example_vote import ExampleVoting
 from .few_shot import ShotPool, Shots, load_pool, shots_for_question, standing
 from .mend import Mending
 from .numbers import unverified_numbers
@@ -37,7 +36,7 @@ SCHEMA_SHARE = 0.6  # of the context window, at most, for the schema in the SQL 
 PROMPT_RESERVE = 2048  # tokens of the window left beside the schema and the kept examples: question, turns, reply
 
 
-class AskPipeline(WritingSql, ExampleVoting, Mending, Answering):
+class AskPipeline(WritingSql, Mending, Answering):
     """One question's run. Methods are the stages; `run` ties them together. The state is set here, in
     `__init__` and `prepare`; the stage groups live in write_sql.py, mend.py and answer.py."""
 
@@ -81,7 +80,6 @@ class AskPipeline(WritingSql, ExampleVoting, Mending, Answering):
         self.candidates: list[Candidate] = []
         self.pool = examples  # None: the database's trusted examples and canned queries (ask/few_shot.py)
         self.shots = Shots()  # the examples in this question's SQL prompt
-        self.closest = Shots()  # few_shot_vote: the examples most like the question, none kept for every question
 
     async def emit(self, stage: str, **data):
         if self.on_event is not None:
@@ -169,23 +167,18 @@ class AskPipeline(WritingSql, ExampleVoting, Mending, Answering):
                 await self.note_set_aside(pool)
                 if pool.unavailable:  # the log says why; the asker is not shown the store's path
                     self.notes.append("the trusted examples could not be read, so none were used")
-            choose = dict(
+            self.shots = await shots_for_question(
+                pool,
+                self.question,
                 embedder=embedder,
                 schema=self.guard_schema,
                 allowed=self.allowed,
                 count_tokens=self.model.count_tokens,
                 budget_tokens=self.settings.few_shot_budget_tokens,
                 limit=limit,
-            )
-            self.shots = await shots_for_question(
-                pool,
-                self.question,
                 standing_tokens=await asyncio.to_thread(self.standing_tokens) if pool else 0,
                 repeats=self.settings.few_shot_repeat,
-                **choose,
             )
-            if self.shots and self.settings.few_shot_vote:
-                self.closest = await shots_for_question(pool, self.question, **choose)
         except ModelError as error:  # the embedding model is missing or failing: ask without examples
             self.notes.append(f"trusted examples were not used: {error}")
         if self.shots:
@@ -245,12 +238,9 @@ class AskPipeline(WritingSql, ExampleVoting, Mending, Answering):
             answer, warnings = await self.answer_from_text()
             self.timings.add("total", started)
             return self._result(None, None, None, answer=answer, warnings=warnings)
-        if self.shots and self.settings.few_shot_vote:
-            guarded, result = await self.vote_on_examples(self.closest)
-        else:
-            guarded, result = await self.generate_sql()
-            if guarded is None and self.shots:
-                guarded, result = await self.without_examples()
+        guarded, result = await self.generate_sql()
+        if guarded is None and self.shots:
+            guarded, result = await self.without_examples()
         if guarded is None:
             self.timings.add("total", started)
             last = self.attempts[-1].error if self.attempts else "no attempt"

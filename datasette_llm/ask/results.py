@@ -24,14 +24,13 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One query when several vote (settings sql_candidates, few_shot_vote): the chosen one is the answer's SQL."""
+    """One sampled query when several vote (setting sql_candidates): the chosen one is the answer's SQL."""
 
     sql: str | None
     error: str | None
     row_count: int | None
     votes: int
     chosen: bool
-    label: str = ""  # how it was written, when the candidates' prompts differ ("with 3 trusted examples")
 
 
 @dataclass(frozen=True)

@@ -288,10 +288,9 @@
     candidates.forEach(function (candidate) {
       var item = el("li", candidate.chosen ? "ask-candidate-chosen" : null);
       item.appendChild(el("pre", "ask-sql", candidate.sql || "(no SQL)"));
-      var how = candidate.label ? "Written " + candidate.label + ". " : "";
-      item.appendChild(el("p", candidate.error ? "ask-attempt-error" : "ask-meta", how + (candidate.error ?
+      item.appendChild(el("p", candidate.error ? "ask-attempt-error" : "ask-meta", candidate.error ?
         "Failed: " + candidate.error : plural(candidate.row_count || 0, "row") + ", " +
-        plural(candidate.votes, "vote") + (candidate.chosen ? " (chosen)" : ""))));
+        plural(candidate.votes, "vote") + (candidate.chosen ? " (chosen)" : "")));
       list.appendChild(item);
     });
     details.appendChild(list);
