@@ -1,6 +1,7 @@
 """The second wall: the SQLite authorizer and the time limit, tested without the guard in front."""
 
 import asyncio
+import ctypes
 import hashlib
 import random
 import time
@@ -145,6 +146,15 @@ def peak_rss_mb_since_reset() -> float:
     raise AssertionError("no VmHWM")
 
 
+def sqlite_peak_mb(reset: bool = False) -> float:
+    """SQLite's own peak of memory held (sqlite3_memory_highwater), in MB; with `reset`, it starts again from now."""
+    from datasette_llm.sql.memory import _library
+
+    library = _library()
+    library.sqlite3_memory_highwater.restype, library.sqlite3_memory_highwater.argtypes = ctypes.c_int64, [ctypes.c_int]
+    return library.sqlite3_memory_highwater(int(reset)) / 2**20
+
+
 def reset_peak_rss() -> float:
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident size
     return peak_rss_mb_since_reset()
@@ -173,12 +183,21 @@ async def test_a_statement_stops_at_its_memory_budget(db_path, sql):
     if memory_used() is None:
         pytest.skip("SQLite's memory counter is not reachable in this Python")
     datasette = Datasette([str(db_path)], settings={"num_sql_threads": 4})
+    sqlite_peak_mb(reset=True)
+    sqlite_before = memory_used()() / 2**20
     baseline = reset_peak_rss()
     started = time.monotonic()
     outcomes = await asyncio.gather(*(run(datasette, sql, limit_ms=8000) for _ in range(3)), return_exceptions=True)
     assert time.monotonic() - started < 6
     assert all(isinstance(o, QueryFailed) and "MB of memory" in o.message for o in outcomes), outcomes
-    assert peak_rss_mb_since_reset() - baseline < 2.5 * MAX_QUERY_MEMORY_BYTES / 2**20
+    # SQLite's own peak in the message: a process peak over the bound with SQLite's within it is another
+    # allocator's (session 26: once, 168 MB in the whole suite on a loaded machine; 24-96 MB alone)
+    grown = peak_rss_mb_since_reset() - baseline
+    sqlite_grown = sqlite_peak_mb() - sqlite_before
+    assert sqlite_grown < 1.25 * MAX_QUERY_MEMORY_BYTES / 2**20  # SQLite itself: the budget, shared by the three
+    assert grown < 2.5 * MAX_QUERY_MEMORY_BYTES / 2**20, (
+        f"process +{grown:.0f} MB, SQLite's peak +{sqlite_grown:.0f} MB"
+    )
     assert hard_heap_limit() is None or hard_heap_limit()(-1) == 0  # SQLite's own limit is back to none
     assert (await run(datasette, "select count(*) from items")).rows == ((2000,),)
 
