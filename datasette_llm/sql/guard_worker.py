@@ -160,6 +160,8 @@ async def check_in_worker(sql: str, schema, **kwargs):
         try:
             deadline = time.monotonic() + GUARD_WALL_SECONDS
             return await loop.run_in_executor(_thread, _call_worker, payload, deadline)
+        except TimeoutError:  # over its budget: refused. (TimeoutError is an OSError: it once fell through to the
+            raise  # thread below, which checked the statement again with no way to stop it; an outside tester, s26)
         except (EOFError, OSError):  # no child process here, or it died: check on the thread instead
             from .guard import check_select
 

@@ -71,6 +71,20 @@ def test_an_overrun_is_refused_and_the_next_statement_gets_a_fresh_worker(schema
     assert isinstance(asyncio.run(check_select_off_loop("select id from docs", schema)), GuardedSQL)
 
 
+def test_an_overrun_is_never_checked_again_in_the_server(schema, monkeypatch):
+    """The worker's overrun is a TimeoutError, which is an OSError: it fell through to the fallback for a worker
+    that cannot start, which checked the statement again on the server's one guard thread, where nothing can stop
+    it (an outside tester, session 26: 20 JOINs without ON held every later check for 60-105 s)."""
+    from datasette_llm.sql import guard
+
+    monkeypatch.setattr(guard_worker, "GUARD_SECONDS", 0.05)
+    in_process = []
+    monkeypatch.setattr(guard, "check_select", lambda *args, **kwargs: in_process.append(args))
+    verdict = asyncio.run(check_select_off_loop(long_statement(600), schema))
+    assert isinstance(verdict, Rejection) and "took longer" in verdict.reason
+    assert in_process == []
+
+
 def test_beyond_the_queue_the_answer_is_busy(schema, monkeypatch):
     monkeypatch.setattr(guard_worker, "_waiting", guard_worker.GUARD_QUEUE)
     with pytest.raises(guard_worker.GuardBusy) as busy:
