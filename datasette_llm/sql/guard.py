@@ -36,6 +36,7 @@ from .lexer import (
     _without_trailing,
     sqlite_lexemes,
 )
+from .parsing import too_costly
 from .policy import MAX_RESULT_COLUMNS
 from .results import DIALECT, GuardedSQL, Rejection, SchemaInfo, SQLRejectedError, _Reject, _reject
 from .tables import _check_tables
@@ -120,6 +121,9 @@ def _analyse(sql: str, schema: SchemaInfo, allowed_tables: set[str] | None) -> _
     tokens = dialect.tokenize(sql)
     if all(token.token_type == TokenType.SEMICOLON for token in tokens):
         raise _reject("the SQL is empty", "empty")
+    costly = too_costly(tokens)  # before sqlglot's parser, whose time doubles with each JOIN without ON
+    if costly:
+        raise _reject(costly, "parse_error")
     try:
         statements = [s for s in dialect.parser().parse(tokens, sql) if _is_statement(s)]
     except Exception:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
+from .parsing import parse_one
+
 MAX_PATH_HOPS = 3
 
 
@@ -73,7 +75,7 @@ def check_joins(sql: str, columns: dict[str, Sequence[str]], links: Sequence[Lin
     if not links:
         return result
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.ParseError:
         return result
     real = {name.lower(): name for name in columns}

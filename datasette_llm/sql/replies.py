@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import sqlglot
 from sqlglot.errors import SqlglotError
 
 from .guard import _TOP_LEVEL_TYPES
 from .lexer import _is_id_char, _sqlite_statement_count, _strip_trailing, sqlite_lexemes
-from .results import DIALECT, _Reject
+from .parsing import parse_one
+from .results import _Reject
 
 # A reply is read for its query only this far, and only this many places where a query could start are tried: a
 # query the model writes is a few hundred characters (sql_max_tokens), and an outside attacker's model server
@@ -202,7 +202,7 @@ def _find_word(text: str, word: str, start: int = 0) -> int | None:
 def _parses_as_query(text: str) -> bool:
     """True if sqlglot reads `text` (up to a blank line) as a query."""
     try:
-        tree = sqlglot.parse_one(_cut_trailing_prose(text), read=DIALECT)
+        tree = parse_one(_cut_trailing_prose(text))
     except (SqlglotError, RecursionError):
         return False
     return isinstance(tree, _TOP_LEVEL_TYPES)

@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from ...sql.execute import QueryFailed, QueryTimeout
 from ...sql.join_links import Link, column_table
+from ...sql.parsing import parse_one
 from ..schema import quote_name
 from .value_hints import Probe, sql_literal
 
@@ -82,7 +83,7 @@ async def mend_key_literals(
     """The query with names compared to key columns looked up through the referenced table, and what changed;
     None when there is nothing to mend (or a probe fails or runs out of time)."""
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.SqlglotError:
         return None
     changes = []

@@ -14,6 +14,7 @@ import sqlglot
 from sqlglot import exp
 
 from ...sql.join_links import column_ref, hops, links_between, name_node, path_between, select_tables
+from ...sql.parsing import parse_one
 from ...sql.results import Rejection, SchemaInfo
 
 MAX_FIXES = 4
@@ -110,7 +111,7 @@ def auto_fix(
     if rejection.kind not in ("unknown_column", "unknown_table") or not rejection.identifier:
         return None
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.ParseError:
         return None
     if rejection.kind == "unknown_column":
@@ -129,7 +130,7 @@ def _rejected_column(sql: str, rejection: Rejection):
         return None
     qualifier, _, name = rejection.identifier.rpartition(".")
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.ParseError:
         return None
     return tree, qualifier.strip('"[]`').lower(), name.strip('"[]`').lower()
@@ -288,7 +289,7 @@ def fix_outer_aggregates(sql: str) -> tuple[str, str] | None:
     and fails with "misuse of aggregate". When the subquery reads the same table, the model meant that one.
     Called only after SQLite has reported the misuse."""
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.ParseError:
         return None
     changes = []
@@ -336,7 +337,7 @@ def fix_ambiguous(sql: str, name: str, columns: dict[str, tuple[str, ...]]) -> t
     if "." in name:
         return None
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.ParseError:
         return None
     lower = name.lower()

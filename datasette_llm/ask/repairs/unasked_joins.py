@@ -15,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from ...sql.join_links import Link
+from ...sql.parsing import parse_one
 from .join_tree import JoinTree, aliases, summarised, unused_repeats
 from .name_words import identifier_words, question_stems, stem
 
@@ -26,7 +27,7 @@ def drop_unasked_joins(
     foreign key and join a table the question does not name; with a description of the change. None when there
     is none to drop."""
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.SqlglotError:
         return None
     if not isinstance(tree, exp.Select) or summarised(tree):

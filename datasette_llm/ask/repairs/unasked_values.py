@@ -21,6 +21,7 @@ import sqlglot
 
 from ...sql.execute import QueryFailed, QueryTimeout
 from ...sql.join_links import Link, column_table
+from ...sql.parsing import parse_one
 from ..schema import quote_name
 from .value_hints import Probe, spelling_key, sql_literal, string_comparisons
 
@@ -41,7 +42,7 @@ async def unasked_values(
     `offered` values count as asked for (the stored spellings a value hint gave for the question's words),
     unless the same column is also compared with a value the question spells."""
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.SqlglotError:
         return []
     comparisons = list(string_comparisons(tree))[:MAX_VALUES]

@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from ...sql.execute import QueryFailed, QueryResult, QueryTimeout, run_select
 from ...sql.join_links import Link, path_between
+from ...sql.parsing import parse_one
 from ..schema import quote_name as _quote
 
 MAX_LITERALS = 4
@@ -84,7 +85,7 @@ def string_comparisons(tree) -> Iterator[tuple[exp.Column, exp.Literal]]:
 def literal_comparisons(sql: str) -> list[tuple[str, str]]:
     """(column name, string literal) pairs compared with =, IN or LIKE in the query."""
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.ParseError:
         return []
     return [(column.name, literal.this) for column, literal in string_comparisons(tree)][:MAX_LITERALS]
@@ -93,7 +94,7 @@ def literal_comparisons(sql: str) -> list[tuple[str, str]]:
 def replace_literal(sql: str, column: str, literal: str, value: str) -> str | None:
     """The query with `column = 'literal'` (or IN / LIKE) comparing to `value` instead; None if not found."""
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.ParseError:
         return None
     found = [

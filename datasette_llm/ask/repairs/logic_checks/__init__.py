@@ -43,6 +43,7 @@ import sqlglot
 from sqlglot import exp
 
 from ....sql.join_links import Link
+from ....sql.parsing import parse_one
 from ..join_tree import JoinTree, aliases
 from .both import either_for_both
 from .joined_tables import joins_off_the_keys, negated_joined_row, null_on_an_inner_join, repeating_joins
@@ -66,7 +67,7 @@ def logic_doubts(
 
     `row_cap` is the LIMIT the guard adds to a query without one (not the model's)."""
     try:
-        tree = sqlglot.parse_one(sql, read="sqlite")
+        tree = parse_one(sql)
     except sqlglot.errors.SqlglotError:  # parse and tokenizer errors alike
         return []
     has_set_operation = tree.find(exp.Intersect, exp.Except) is not None
