@@ -23,7 +23,6 @@ from .policy import (
     MAX_VALUE_BYTES,
     SYSTEM_TABLES,
     ReadPolicy,
-    may_call,
     may_call_table_function,
 )
 
@@ -78,7 +77,7 @@ def make_authorizer(policy: ReadPolicy):
                 return sqlite3.SQLITE_OK
             return sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_FUNCTION:
-            return sqlite3.SQLITE_OK if may_call(arg2 or "") else sqlite3.SQLITE_DENY
+            return sqlite3.SQLITE_OK if policy.may_call(arg2 or "") else sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_PRAGMA:
             if db_name not in (None, "main"):
                 return sqlite3.SQLITE_DENY

@@ -25,7 +25,7 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from .columns import _check_columns
-from .functions import _check_functions
+from .functions import _check_functions, _check_written_names
 from .guard_worker import GUARD_SECONDS, check_in_worker
 from .lexer import (
     _SQLITE_SPACE,
@@ -142,6 +142,7 @@ def _analyse(sql: str, schema: SchemaInfo, allowed_tables: set[str] | None) -> _
         )
     _check_nodes(tree)
     _check_functions(tree)
+    _check_written_names(tokens)
     tables = _check_tables(tree, schema, allowed_tables)
     _check_result_width(tree, schema)
     string_spans = _check_columns(sql, tree, schema, allowed_tables)

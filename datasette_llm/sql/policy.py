@@ -14,6 +14,7 @@ of visible tables.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -51,6 +52,44 @@ ALLOWED_FUNCTIONS = frozenset({
     # this plugin
     "llm_cosine", "rank_bm25",
 })  # fmt: skip
+
+PLUGIN_FUNCTIONS = frozenset({"llm_cosine", "rank_bm25"})  # registered by this plugin (sql/connection_functions.py)
+
+
+@functools.cache
+def _sqlite_entries() -> frozenset[tuple]:
+    """The functions SQLite itself defines in a connection nobody has added any to: (name, builtin, type, narg)."""
+    return _function_entries(sqlite3.connect(":memory:"))
+
+
+def _function_entries(conn: sqlite3.Connection) -> frozenset[tuple]:
+    try:
+        rows = conn.execute("select name, builtin, type, narg from pragma_function_list").fetchall()
+    except sqlite3.Error:  # an SQLite without the pragma: only the plugin's own names can be told apart
+        return frozenset()
+    return frozenset((fold(name), builtin, kind, narg) for name, builtin, kind, narg in rows)
+
+
+@functools.cache
+def sqlite_functions() -> frozenset[str]:
+    """ALLOWED_FUNCTIONS that this SQLite library defines itself, plus the plugin's own. The list names functions
+    of newer SQLite versions too (concat, median, unhex ...) and `regexp`, which SQLite leaves to applications: a
+    plugin that defined one of those names had its function called by model-written SQL (an outside tester,
+    session 26: a Python `regexp` held a request 64 s, a `median` read a file)."""
+    entries = _sqlite_entries()
+    if not entries:
+        return ALLOWED_FUNCTIONS
+    own = {name for name, *_ in entries}
+    return frozenset(name for name in ALLOWED_FUNCTIONS if name in own) | PLUGIN_FUNCTIONS
+
+
+def connection_functions(conn: sqlite3.Connection) -> frozenset[str]:
+    """sqlite_functions() less every name that another extension or plugin has defined on this connection too
+    (over or beside SQLite's own: a Python `lower` would run for `lower(x)`)."""
+    added = _function_entries(conn) - _sqlite_entries()
+    foreign = {name for name, *_ in added} - PLUGIN_FUNCTIONS
+    return sqlite_functions() - foreign
+
 
 # Eponymous table-valued functions (they read only their arguments).
 TABLE_FUNCTIONS = frozenset({"json_each", "json_tree"})
@@ -128,6 +167,7 @@ class ReadPolicy:
     stored: frozenset[str] = frozenset()  # every table and view in the database, visible or not
     roots: frozenset[int] = frozenset()  # b-tree pages a query may open: readable tables, their indexes, shadows
     hidden_virtual: frozenset[str] = frozenset()  # virtual tables the actor may not read
+    functions: frozenset[str] = frozenset()  # functions a query may call on this connection (connection_functions)
 
     @classmethod
     def from_connection(cls, conn: sqlite3.Connection, visible) -> ReadPolicy:
@@ -186,6 +226,7 @@ class ReadPolicy:
             stored,
             roots,
             hidden_virtual,
+            connection_functions(conn),
         )
 
     # -- the questions both walls ask ------------------------------------------------------------------------
@@ -197,6 +238,9 @@ class ReadPolicy:
     def may_read_internally(self, table: str) -> bool:
         """What SQLite may read while running a visible FTS table: its shadow tables."""
         return fold(table) in self.tables or fold(table) in self.shadow_tables
+
+    def may_call(self, function: str) -> bool:
+        return fold(function) in self.functions
 
     def may_pragma(self, pragma: str, argument: str | None) -> bool:
         pragma = fold(pragma)
@@ -214,7 +258,8 @@ class ReadPolicy:
 
 
 def may_call(function: str) -> bool:
-    return fold(function) in ALLOWED_FUNCTIONS
+    """Whether the guard lets a query call `function` (the authorizer asks the connection's ReadPolicy)."""
+    return fold(function) in sqlite_functions()
 
 
 def may_call_table_function(function: str) -> bool:

@@ -442,3 +442,50 @@ def test_content_inside_another_options_value_keeps_the_content_table(tmp_path):
     assert "notes_content" in policy.shadow_tables
     assert run(conn, "select body from notes where notes match 'hello'", allowed=["notes"]).rows == (("hello world",),)
     conn.close()
+
+
+# -- functions someone else defined ------------------------------------------------------------------------------
+
+
+def _connection_with_foreign_functions(names):
+    """A connection as another plugin's prepare_connection leaves it: a Python function under each of `names`."""
+    connection = sqlite3.connect(":memory:", check_same_thread=False)
+    connection.executescript(DDL)
+    for name in names:
+        connection.create_function(name, -1, lambda *args: "FOREIGN")
+        connection.create_function(name, 2, lambda *args: 1)  # REGEXP calls regexp(pattern, text)
+    return connection
+
+
+def test_no_function_another_plugin_defines_is_called():
+    """Generated, not guessed: every name on the allow-list, defined again by "another plugin" on the connection,
+    is refused by the authorizer, whether SQLite has its own (a Python `lower` over SQLite's) or not (`regexp`,
+    `median`: an outside tester's plugin REGEXP held a request 64 s, its `median` read /etc/hostname; session
+    26). The plugin's own functions stay callable; so does every function nobody else touched."""
+    from datasette_llm.sql.policy import PLUGIN_FUNCTIONS, sqlite_functions
+
+    names = sorted(name for name in ALLOWED_FUNCTIONS if name.isidentifier() and name not in PLUGIN_FUNCTIONS)
+    half = set(names[::2])
+    connection = _connection_with_foreign_functions(half)
+    policy = ReadPolicy.from_connection(connection, VISIBLE)
+    authorize = make_authorizer(policy)
+    allowed = {name for name in names if authorize(sqlite3.SQLITE_FUNCTION, None, name, None, None) == 0}
+    assert allowed & half == set()
+    assert allowed == (set(names) - half) & sqlite_functions()
+    assert all(policy.may_call(name) for name in PLUGIN_FUNCTIONS)
+
+
+def test_a_foreign_regexp_or_median_never_runs(schema):
+    connection = _connection_with_foreign_functions({"regexp", "median", "lower"})
+    for sql in (
+        "select name from dogs where name regexp 'R'",
+        "select median(id) from dogs",
+        "select lower(name) from dogs",
+    ):
+        with pytest.raises(QueryFailed):
+            run(connection, sql)
+    assert run(connection, "select upper(name) from dogs order by id").rows == (("REX",), ("FIDO",))
+    # SQLite 3.40 has neither: the guard refuses them as it refuses any unknown function
+    for sql in ("select name from dogs where name regexp 'R'", "select median(id) from dogs"):
+        verdict = check_select(sql, schema)
+        assert not isinstance(verdict, GuardedSQL) and verdict.kind == "forbidden_function", verdict
