@@ -443,6 +443,14 @@ async def read_visible(
     raise SchemaChanged(database)
 
 
+async def require_view_instance(datasette, actor) -> None:
+    """403 for the instance-wide surfaces (the Ask index, search across databases, the manifest, OpenAPI, MCP,
+    the schema listing) when the actor may not view the instance, as Datasette's own `/` is: they answered 200
+    with nothing in them (an outside tester, session 26)."""
+    if not await can_view_instance(datasette, actor):
+        raise Forbidden("You do not have permission to view this Datasette instance.")
+
+
 async def require_view_database(datasette, actor, database: str):
     """The Database, or the same 404 whether it is missing or hidden from the actor."""
     visible = await visible_databases(datasette, actor)

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from datasette.utils.asgi import Response
 
+from .. import permissions
 from ..agents.manifest import build_manifest
 from ..agents.mcp import MAX_BODY_BYTES, handle_http
 from ..agents.openapi import build_openapi
@@ -39,6 +40,7 @@ def _require_method(request, *allowed: str) -> None:
 @json_errors
 async def manifest_view(request, datasette):
     """GET /.well-known/ai-plugin.json"""
+    await permissions.require_view_instance(datasette, request.actor)
     _require_method(request, "GET", "HEAD")
     manifest = build_manifest(
         public_base_url(datasette, request),
@@ -52,6 +54,7 @@ async def manifest_view(request, datasette):
 @json_errors
 async def openapi_view(request, datasette):
     """GET /-/llm/openapi.json and /-/llm/openapi.yaml"""
+    await permissions.require_view_instance(datasette, request.actor)
     _require_method(request, "GET", "HEAD")
     title = await instance_metadata(datasette, "title")
     spec = build_openapi(public_base_url(datasette, request), settings_for(datasette), title=title or "Datasette")
@@ -75,6 +78,8 @@ async def schema_view(request, datasette):
     _require_method(request, "GET", "HEAD")
     database = request.args.get("database") or None
     table = request.args.get("table") or None
+    if database is None:  # every database the actor may see: an instance-wide listing
+        await permissions.require_view_instance(datasette, request.actor)
     if table is not None:
         return json_response(await describe_table(datasette, request.actor, database, table, example_rows=False))
     return json_response(await describe_databases(datasette, request.actor, database))
@@ -104,6 +109,12 @@ async def query_view(request, datasette):
 async def mcp_view(request, datasette):
     """/-/mcp: the MCP Streamable HTTP endpoint (JSON responses)."""
     body = b""
+    try:
+        await permissions.require_view_instance(datasette, request.actor)
+    except DatasetteLLMError as error:
+        return json_response(
+            {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": error.message}}, status=error.status
+        )
     if request.method == "POST":
         try:
             require_cookie_form_from_this_site(request)  # Datasette 1.0 (0.65's CSRF check does this there)

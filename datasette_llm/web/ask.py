@@ -290,6 +290,10 @@ def start_warm_up(datasette, actor, database: str, tables: list[str]) -> asyncio
 
 async def index_view(request, datasette):
     """GET /-/ask: the databases the actor may ask, or a redirect when there is only one."""
+    try:
+        await permissions.require_view_instance(datasette, request.actor)
+    except DatasetteLLMError as error:
+        raise datasette_error(error) from None
     databases = await askable_databases(datasette, request.actor)
     if len(databases) == 1:
         return Response.redirect(datasette.urls.database(databases[0]) + "/-/ask")

@@ -25,6 +25,8 @@ async def view(request, datasette):
     database = request.args.get("database") or None
     if database is not None:  # a hidden database gets the same 404 as a missing one
         await permissions.require_view_database(datasette, request.actor, database)
+    else:  # every database the actor may see
+        await permissions.require_view_instance(datasette, request.actor)
     result = await semantic_search(
         datasette, request.actor, database=database, table=request.args.get("table") or None, **_search_args(request)
     )
