@@ -55,6 +55,9 @@ def function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
+_NAMES = (TokenType.VAR, TokenType.IDENTIFIER)  # a function's name, bare or "quoted" (SQLite calls either)
+
+
 def _check_written_names(tokens) -> None:
     """Calls the tree cannot tell apart, read from the tokens: `string_agg(...)` parses as group_concat and `x
     REGEXP y` as an operator, yet SQLite calls the function of the written name, which this SQLite may not define
@@ -63,11 +66,7 @@ def _check_written_names(tokens) -> None:
     for at, token in enumerate(tokens):
         if token.token_type == TokenType.RLIKE and "regexp" not in callable_here:
             raise _reject("function regexp() is not allowed", "forbidden_function", "regexp")
-        if (
-            token.token_type == TokenType.VAR
-            and at + 1 < len(tokens)
-            and tokens[at + 1].token_type == TokenType.L_PAREN
-        ):
+        if token.token_type in _NAMES and at + 1 < len(tokens) and tokens[at + 1].token_type == TokenType.L_PAREN:
             name = token.text.lower()
             if name in ALLOWED_FUNCTIONS and name not in callable_here:
                 raise _reject(f"function {name}() is not allowed", "forbidden_function", name)
