@@ -39,12 +39,34 @@ def bare_joins(tokens: list[Token]) -> int:
             total += max(0, joins - ons)
             stack[-1] = [0, 0]
         elif kind == TokenType.JOIN:
-            modifiers = {t.token_type for t in tokens[max(0, at - 3) : at]}
-            if not modifiers & {TokenType.CROSS, TokenType.NATURAL}:
+            if not _modifiers(tokens, at) & {TokenType.CROSS, TokenType.NATURAL}:
                 stack[-1][0] += 1
         elif kind in (TokenType.ON, TokenType.USING):
             stack[-1][1] += 1
     return total + sum(max(0, joins - ons) for joins, ons in stack)
+
+
+_JOIN_WORDS = frozenset(
+    {
+        TokenType.NATURAL,
+        TokenType.CROSS,
+        TokenType.LEFT,
+        TokenType.RIGHT,
+        TokenType.FULL,
+        TokenType.INNER,
+        TokenType.OUTER,
+    }
+)
+
+
+def _modifiers(tokens: list[Token], at: int) -> set:
+    """The words of the JOIN at `at` (NATURAL LEFT OUTER ...): only those right before it, so a NATURAL JOIN's
+    word is not read as the next JOIN's (`NATURAL JOIN t JOIN t`, repeated, hid every bare JOIN from the count)."""
+    words = set()
+    while at > 0 and tokens[at - 1].token_type in _JOIN_WORDS:
+        at -= 1
+        words.add(tokens[at].token_type)
+    return words
 
 
 def too_costly(tokens: list[Token]) -> str | None:
