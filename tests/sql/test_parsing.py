@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.sql.guard import check_select, check_select_off_loop
-from datasette_llm.sql.parsing import MAX_BARE_JOINS, bare_joins, parse_one
+from datasette_llm.sql.parsing import MAX_JOINS, join_count, parse_one
 from datasette_llm.sql.replies import extract_sql
 from datasette_llm.sql.results import Rejection, SchemaInfo
 
@@ -60,29 +60,28 @@ def from_clauses(draw, depth: int = 0):
 
 
 @given(from_clauses())
-def test_the_screens_count_is_the_parsers(clause):
-    """Differential: the count the screen reads from the tokens, in linear time, is the number of JOINs in
-    sqlglot's own tree with neither ON nor USING (SQLite's dialect gives those `ON TRUE`; these clauses never
-    write it) that are not CROSS or NATURAL: the JOINs its parser tries to nest."""
+def test_the_screens_count_bounds_the_parsers(clause):
+    """Differential: the JOINs counted from the tokens, in linear time, are at least the JOINs in sqlglot's own tree
+    with neither ON nor USING (SQLite's dialect gives those `ON TRUE`; these clauses never write it), whatever
+    their kind: the JOINs its parser tries to nest are among them."""
     sql = f"SELECT * FROM {clause}"
-    if bare_joins(DIALECT.tokenize(sql)) > MAX_BARE_JOINS + 2:
+    if join_count(DIALECT.tokenize(sql)) > MAX_JOINS + 2:
         return  # slow to parse: the steps test below covers those
     tree = sqlglot.parse_one(sql, read="sqlite")
     in_tree = 0
     for join in tree.find_all(exp.Join):
-        if join.args.get("using") or join.args.get("kind") == "CROSS" or join.args.get("method") == "NATURAL":
-            continue
         on = join.args.get("on")
-        in_tree += on is None or (isinstance(on, exp.Boolean) and on.this is True)
-    assert bare_joins(DIALECT.tokenize(sql)) == in_tree, sql
+        in_tree += not join.args.get("using") and (on is None or (isinstance(on, exp.Boolean) and on.this is True))
+    commas = sql.count(",")  # comma joins are Join nodes too, never nested
+    assert join_count(DIALECT.tokenize(sql)) >= in_tree - commas, sql
 
 
 @given(from_clauses())
 def test_what_the_screen_accepts_takes_few_parser_steps(clause):
     """Generated FROM clauses of every kind of JOIN, with and without ON or USING, nested in subqueries: whatever
-    the screen lets through, sqlglot's parser tries at most 2^(MAX_BARE_JOINS + 4) joins (counted by the parser's
-    own calls, not by the screen's reading of the tokens: a chain of n JOINs without ON takes 2^(n + 1), and the
-    screen's worst accepted in 3,000 random clauses took 1,850). Without the screen this fails in a few examples."""
+    the screen lets through, sqlglot's parser tries at most 2^(MAX_JOINS + 2) joins (counted by the parser's own
+    calls, not by the screen's reading of the tokens: a chain of n JOINs without ON takes 2^(n + 1)). Without the
+    screen this fails in a few examples."""
     sql = f"SELECT * FROM {clause}"
     calls = []
     real = sqlglot.parser.Parser._parse_join
@@ -95,10 +94,10 @@ def test_what_the_screen_accepts_takes_few_parser_steps(clause):
         try:
             parse_one(sql)
         except sqlglot.errors.ParseError as error:
-            assert "JOINs without ON" in str(error)
+            assert "JOINs" in str(error)
             assert calls == []  # refused before the parser
             return
-    assert len(calls) <= 2 ** (MAX_BARE_JOINS + 4), sql
+    assert len(calls) <= 2 ** (MAX_JOINS + 2), sql
 
 
 @given(st.integers(0, 30), st.integers(0, 30))
@@ -111,22 +110,40 @@ def test_whatever_the_screen_accepts_parses_quickly(bare, with_on):
     try:
         parse_one(sql)
     except sqlglot.errors.ParseError as error:
-        assert bare > MAX_BARE_JOINS and "JOINs without ON" in str(error)
+        assert bare + with_on > MAX_JOINS and "JOINs" in str(error)
     else:
-        assert bare <= MAX_BARE_JOINS
+        assert bare + with_on <= MAX_JOINS
     assert time.process_time() - started < 1.0
 
 
-def test_nested_joins_with_their_ons_after_them_are_not_bare():
-    assert bare_joins(DIALECT.tokenize("select * from a join b join c on x on y")) == 0
-    assert bare_joins(DIALECT.tokenize(join_chain(20))) == 20
+# A second outside tester's shapes (session 26), each of which a count of JOINs without ON took for one or none
+# while sqlglot nested every JOIN: 14 of them took 1.1 s a parse, 17 took 6.5 s.
+EVASIONS = {
+    "alias natural": "SELECT count(*) FROM t " + " ".join("JOIN t AS natural" for _ in range(16)),
+    "alias cross": "SELECT count(*) FROM t " + " ".join("JOIN t AS cross" for _ in range(16)),
+    "table natural": "SELECT count(*) FROM t " + " ".join("JOIN main.natural" for _ in range(16)),
+    "straight_join": "SELECT count(*) FROM t " + " ".join("STRAIGHT_JOIN t" for _ in range(16)),
+    "ons after where": join_chain(16) + " WHERE 1 " + "ON " * 16,
+    "ons in a second statement": join_chain(16) + "; " + "ON " * 16,
+    "natural between": "SELECT 1 FROM t " + " ".join("NATURAL JOIN t JOIN t" for _ in range(8)),
+}
 
 
-def test_a_natural_joins_word_is_not_read_as_the_next_joins():
-    """`NATURAL JOIN t JOIN t`, repeated: each plain JOIN is bare (12 pairs: 0.3 s of parsing, doubling on)."""
-    sql = "SELECT 1 FROM t " + " ".join("NATURAL JOIN t JOIN t" for _ in range(12))
-    assert bare_joins(DIALECT.tokenize(sql)) == 12
-    assert bare_joins(DIALECT.tokenize("select * from a natural left outer join b cross join c")) == 0
+@pytest.mark.parametrize("name", sorted(EVASIONS))
+def test_no_spelling_of_a_long_join_chain_reaches_the_parser(name, schema):
+    sql = EVASIONS[name]
+    assert join_count(DIALECT.tokenize(sql)) >= 16
+    started = time.process_time()
+    with pytest.raises(sqlglot.errors.ParseError):
+        parse_one(sql)
+    verdict = check_select(sql, schema)
+    assert isinstance(verdict, Rejection) and "JOINs" in verdict.reason, verdict
+    assert time.process_time() - started < 0.5
+
+
+def test_joins_with_their_ons_count_too():
+    assert join_count(DIALECT.tokenize("select * from a join b join c on x on y")) == 2
+    assert join_count(DIALECT.tokenize(join_chain(20))) == 20
 
 
 # --- every way in ------------------------------------------------------------------------------------------
@@ -137,14 +154,14 @@ def test_the_guard_refuses_a_long_chain_before_parsing_it(schema):
     started = time.process_time()
     verdict = check_select(join_chain(20), schema)
     assert isinstance(verdict, Rejection) and verdict.kind == "parse_error"
-    assert "20 JOINs without ON or USING" in verdict.reason
+    assert "20 JOINs" in verdict.reason
     assert time.process_time() - started < 1.0
-    assert not isinstance(check_select(join_chain(MAX_BARE_JOINS), schema), Rejection)  # 8 are still fine
+    assert not isinstance(check_select(join_chain(MAX_JOINS), schema), Rejection)  # 8 are still fine
 
 
 def test_the_query_apis_guard_refuses_it_at_once(schema):
     verdict = asyncio.run(check_select_off_loop(join_chain(24), schema))
-    assert isinstance(verdict, Rejection) and "JOINs without ON" in verdict.reason
+    assert isinstance(verdict, Rejection) and "JOINs" in verdict.reason
 
 
 def test_a_reply_holding_a_long_chain_is_read_in_linear_time():
@@ -167,4 +184,4 @@ async def test_ask_refuses_a_model_written_chain_without_parsing_it(tmp_path):
     result = await ask(Datasette([str(path)]), "data", "How many dogs?", model=model, attempts=2)
     assert time.process_time() - started < 5.0
     assert not result.ok
-    assert any("JOINs without ON" in (attempt.error or "") for attempt in result.attempts), result.attempts
+    assert any("JOINs" in (attempt.error or "") for attempt in result.attempts), result.attempts
