@@ -444,9 +444,9 @@ async def read_visible(
 
 
 async def require_view_instance(datasette, actor) -> None:
-    """403 for the instance-wide surfaces (the Ask index, search across databases, the manifest, OpenAPI, MCP,
-    the schema listing) when the actor may not view the instance, as Datasette's own `/` is: they answered 200
-    with nothing in them (an outside tester, session 26)."""
+    """403 for the instance-wide surfaces (the Ask index, search across databases, the manifest, OpenAPI, the
+    schema listing) when the actor may not view the instance, as Datasette's own `/` is: they answered 200 with
+    nothing in them (an outside tester, session 26). MCP's tools act per database, as the query API does."""
     if not await can_view_instance(datasette, actor):
         raise Forbidden("You do not have permission to view this Datasette instance.")
 

@@ -108,13 +108,7 @@ async def query_view(request, datasette):
 
 async def mcp_view(request, datasette):
     """/-/mcp: the MCP Streamable HTTP endpoint (JSON responses)."""
-    body = b""
-    try:
-        await permissions.require_view_instance(datasette, request.actor)
-    except DatasetteLLMError as error:
-        return json_response(
-            {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": error.message}}, status=error.status
-        )
+    body = b""  # no view-instance check: each tool acts on a database, as the query API does (Datasette's cascade)
     if request.method == "POST":
         try:
             require_cookie_form_from_this_site(request)  # Datasette 1.0 (0.65's CSRF check does this there)

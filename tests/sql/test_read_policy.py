@@ -494,3 +494,18 @@ def test_a_foreign_regexp_or_median_never_runs(schema):
     ):
         verdict = check_select(sql, schema)
         assert not isinstance(verdict, GuardedSQL) and verdict.kind == "forbidden_function", verdict
+
+
+@pytest.mark.parametrize("spelling", ["natsort", "NATSORT", '"natsort"', "'natsort'", "[natsort]", "`natsort`"])
+def test_only_sqlites_own_collations(spelling, schema):
+    """A collation runs code for every comparison and SQLite's authorizer never sees one: another plugin's Python
+    collation ran 61 s past the time limit through the query API (a second outside tester, session 26)."""
+    for sql in (
+        f"select name from dogs order by name collate {spelling}",
+        f"select name from dogs where name = 'a' collate {spelling}",
+        f"select min(name collate {spelling}) from dogs",
+    ):
+        verdict = check_select(sql, schema)
+        assert not isinstance(verdict, GuardedSQL) and verdict.kind in ("forbidden_function", "parse_error"), sql
+    for builtin in ("binary", "NOCASE", '"rtrim"'):
+        assert isinstance(check_select(f"select name from dogs order by name collate {builtin}", schema), GuardedSQL)
