@@ -4,9 +4,9 @@ sqlglot (30.x) parses a JOIN that has no ON or USING by trying the JOINs after i
 JOIN c ON .. ON ..`), and goes back when no ON follows: each such JOIN doubles the time. 14 of them take a second,
 20 (300 characters) take minutes, and a thread parsing them cannot be stopped (an outside tester, session 26: the
 query API's checks and Ask's mends held a core for an hour with a statement the model could be asked to write).
-Every parse of SQL from a model, a client or a stored example goes through `screen()` first (sql/guard.py with the
-tokens it has, the rest through `parse_one()`), so a statement with too many JOINs is refused in linear time,
-everywhere, with the same words.
+Every parse of SQL from a model, a client or a stored example is screened first (sql/guard.py with `too_costly()`
+on the tokens it has, everything else through `parse_one()`), so a statement with too many JOINs is refused in
+linear time, everywhere, with the same words.
 """
 
 from __future__ import annotations
@@ -38,15 +38,8 @@ def too_costly(tokens: list[Token]) -> str | None:
     return None
 
 
-def screen(sql: str) -> None:
-    """ParseError when `sql` is a shape whose parse would take too long (linear in its length)."""
-    reason = too_costly(sqlglot.Dialect.get_or_raise(DIALECT).tokenize(sql))
-    if reason:
-        raise ParseError(reason)
-
-
 def parse_one(sql: str, read: str = DIALECT):
-    """sqlglot.parse_one(sql, read="sqlite") after screen(), tokenizing once: ParseError (a SqlglotError) for
+    """sqlglot.parse_one(sql, read="sqlite") after too_costly(), tokenizing once: ParseError (a SqlglotError) for
     either (replies are read at up to 12 places of 20,000 characters: tokenizing twice cost +1 s)."""
     dialect = sqlglot.Dialect.get_or_raise(read)
     tokens = dialect.tokenize(sql)

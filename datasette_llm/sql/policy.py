@@ -257,11 +257,6 @@ class ReadPolicy:
         return argument in self.tables
 
 
-def may_call(function: str) -> bool:
-    """Whether the guard lets a query call `function` (the authorizer asks the connection's ReadPolicy)."""
-    return fold(function) in sqlite_functions()
-
-
 def may_call_table_function(function: str) -> bool:
     return fold(function) in TABLE_FUNCTIONS or fold(function) in PRAGMA_FUNCTIONS
 

@@ -30,7 +30,7 @@ from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..keep import keep_links
 from ..models import chat_model_for
 from ..sql.execute import guard_limit
-from ..sql.parsing import screen
+from ..sql.parsing import parse_one
 from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
 from .origins import is_cross_site_fetch, opened_here, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
@@ -119,10 +119,9 @@ async def new_pipeline(datasette, actor, ask_request: AskRequest, on_event=None)
 
 def format_sql(sql: str) -> str:
     """SQL laid out one clause per line, for reading; the original when sqlglot cannot parse it."""
-    try:
-        screen(sql)  # a statement whose parse takes too long is shown as written
-        return sqlglot.transpile(sql, read="sqlite", write="sqlite", pretty=True)[0]
-    except (sqlglot.errors.SqlglotError, IndexError):
+    try:  # through the screen (sql/parsing.py): a statement whose parse takes too long is shown as written
+        return parse_one(sql).sql(dialect="sqlite", pretty=True)
+    except sqlglot.errors.SqlglotError:
         return sql
 
 
