@@ -6,7 +6,7 @@ import time
 import pytest
 
 from datasette_llm.models import ChatOptions
-from datasette_llm.models.llama_cpp import LlamaCppChatModel
+from datasette_llm.models.llama_cpp import PREFIX_CHUNK, LlamaCppChatModel
 from datasette_llm.models.prompt_states import PrefixStates
 
 # The llama.cpp backend alone: the Datasette 1.0 leg of the test command leaves these model tests out.
@@ -120,7 +120,8 @@ def test_a_damaged_state_file_is_ignored_and_replaced(default_gguf, tmp_path):
 @pytest.mark.model
 def test_a_warm_up_gives_way_to_a_question(default_gguf, tmp_path):
     model = fresh(default_gguf, tmp_path)
-    text = schema("releases", columns=60)
+    text = schema("releases", columns=20)  # about 440 tokens: two pieces of PREFIX_CHUNK
+    assert model.count_tokens(prefix_of(text)) > PREFIX_CHUNK
     calls = []
 
     def should_stop():
@@ -197,14 +198,14 @@ def test_examples_kept_for_every_question_are_saved_with_the_schema_and_read_onc
 def test_when_the_kept_examples_change_only_they_are_read_again(default_gguf, tmp_path):
     """The schema's own state is saved on the way to the examples': an example more (or an actor who sees other
     examples), in a restarted process too, loads the schema and reads only the examples."""
-    text = schema("repos", columns=40)
+    text = schema("repos")
     examples = [
         (f"How many repos have field {n} set?", f"select count(*) from repos where repos_field_{n} is not null")
         for n in range(4)
     ]
     first = fresh(default_gguf, tmp_path)
     first.complete(with_examples(text, examples, "How many repos?"), kept_options(text, examples))
-    schema_tokens = first.tokens_read - 40  # about: the schema and the examples, less the examples
+    schema_tokens = first.count_tokens(prefix_of(text))
     assert len(list(tmp_path.glob("*.llstate"))) == 2  # the schema's and the schema with the examples'
 
     more = examples + [("List the repos", "select id from repos")]
@@ -213,7 +214,9 @@ def test_when_the_kept_examples_change_only_they_are_read_again(default_gguf, tm
     plain = LlamaCppChatModel("plain", default_gguf, n_ctx=2048)
     expected = plain.complete(with_examples(text, more, question), ChatOptions(max_tokens=24)).text
     assert second.complete(with_examples(text, more, question), kept_options(text, more)).text == expected
-    assert second.tokens_read < 300 < schema_tokens  # the examples and the question, not the schema
+    # The examples and the question, not the schema (read again, it would be schema_tokens more).
+    examples_tokens = sum(first.count_tokens(f"Question: {q}\n```sql\n{sql};\n```") for q, sql in more)
+    assert second.tokens_read < examples_tokens + schema_tokens // 2, (second.tokens_read, examples_tokens)
     for model in (plain, first, second):
         model.close()
 
