@@ -4,6 +4,7 @@ that make a query more likely to answer its question live in ask/repairs/ and ca
 The boundary (what may run, and how):
 policy.py                the one read policy both walls read: allowed functions, table functions, pragmas, shadow tables
 guard.py                 check_select / validate_select: parse, one read-only statement, then the checks below
+parsing.py               the one way to parse untrusted SQL: too many JOINs refused from the tokens, then sqlglot
 functions.py             which functions a statement may call, printf widths, table-valued and pragma functions
 tables.py                which tables a statement reads, resolved by scope (CTEs, `IN 'name'`, INDEXED BY)
 lexer.py                 SQLite's own tokenizing, compared with sqlglot's tokens
