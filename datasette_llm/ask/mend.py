@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ..sql.execute import QueryFailed, QueryResult, guard_limit, run_select
 from ..sql.guard import check_select
+from ..sql.replies import MAX_SQL_CHARS
 from ..sql.results import GuardedSQL, Rejection
 from ..timing import clock
 from . import repairs
@@ -20,7 +21,7 @@ from .results import Attempt, MendedRun, Outcome
 # checked in the guard's own process). Checking and mending a query is pure Python in this process: an outside
 # tester's model wrote chains of 280 CTEs (11,760 characters), and four such questions at once held Datasette's
 # own pages 5.8 s (session 19). Real questions' queries are a few hundred characters.
-MAX_MODEL_SQL_CHARS = 4_000
+MAX_MODEL_SQL_CHARS = MAX_SQL_CHARS  # sql/replies.py does not parse a longer one
 
 
 def _same_problem(retry: GuardedSQL | Rejection, rejection: Rejection) -> bool:

@@ -16,6 +16,11 @@ from .results import _Reject
 # sent "SELECT 1;" 4,000 times, which kept a thread (and the GIL) busy for 54 s when every place was tried.
 MAX_REPLY_CHARS = 20_000
 MAX_CANDIDATES = 12
+# The longest query Ask takes from a model (ask/mend.py refuses a longer one, "write one of at most ..."); a
+# longer statement is never parsed here: 7 KB of nested CTEs took sqlglot about a second for each of the places
+# tried, 4-5 s of CPU for one question (an outside tester, session 27). Real questions' queries are a few hundred
+# characters.
+MAX_SQL_CHARS = 4_000
 
 
 def extract_sql(reply: str) -> str:
@@ -104,8 +109,9 @@ def _first_select(block: str, is_fenced: bool) -> str:
             return _clean_statement(statement)
         statements.append(statement)
     for statement in statements:
-        # Nothing parses: broken SQL is still worth handing to the validator for feedback.
-        if statement[:6].lower() == "select":
+        # Nothing parses: broken SQL is still worth handing to the validator for feedback, and a query too long to
+        # read to Ask, which refuses it for its length.
+        if statement[:6].lower() == "select" or len(statement.strip()) > MAX_SQL_CHARS:
             return _clean_statement(statement)
     return ""
 
@@ -200,9 +206,12 @@ def _find_word(text: str, word: str, start: int = 0) -> int | None:
 
 
 def _parses_as_query(text: str) -> bool:
-    """True if sqlglot reads `text` (up to a blank line) as a query."""
+    """True if sqlglot reads `text` (up to a blank line) as a query, of at most MAX_SQL_CHARS."""
+    text = _cut_trailing_prose(text)
+    if len(text.strip()) > MAX_SQL_CHARS:
+        return False
     try:
-        tree = parse_one(_cut_trailing_prose(text))
+        tree = parse_one(text)
     except (SqlglotError, RecursionError):
         return False
     return isinstance(tree, _TOP_LEVEL_TYPES)

@@ -31,7 +31,7 @@ async def implicit_links(probe: Probe, tables: Sequence[TableSchema], declared: 
     """Links the data confirms for columns that name another table (or its key) without declaring it."""
     found = []
     try:
-        for table, column, other, key in _candidates(tables, declared)[:MAX_CANDIDATES]:
+        for table, column, other, key in _candidates(tables, declared):
             if await _confirmed(probe, table, column, other, key):
                 found.append(Link(table, column, other, key))
     except (QueryFailed, QueryTimeout):
@@ -39,9 +39,21 @@ async def implicit_links(probe: Probe, tables: Sequence[TableSchema], declared: 
     return tuple(found)
 
 
-def _candidates(tables: Sequence[TableSchema], declared: Sequence[Link]) -> list[tuple[str, str, str, str]]:
+def _candidates(
+    tables: Sequence[TableSchema], declared: Sequence[Link], limit: int = MAX_CANDIDATES
+) -> list[tuple[str, str, str, str]]:
+    """(table, column, other table, its key) for the first `limit` columns that name another table's key, each with
+    the first such table in schema order. The tables are looked up by name, not compared with every column: for
+    every column the candidates are (a) the keyed tables whose key has its name and (b) those named by its stem.
+    Compared pairwise, every question on a database of 1,000 tables took 12 s of CPU on the event loop (an outside
+    tester, session 27)."""
     linked = {(link.table.lower(), link.column.lower()) for link in declared}
     keyed = [t for t in tables if not t.is_view and len(t.primary_key) == 1]
+    by_key: dict[str, list[int]] = {}
+    by_name: dict[str, list[int]] = {}
+    for at, other in enumerate(keyed):
+        by_key.setdefault(other.primary_key[0].lower(), []).append(at)
+        by_name.setdefault(_singular(other.name), []).append(at)
     found = []
     for table in tables:
         if table.is_view:
@@ -51,19 +63,28 @@ def _candidates(tables: Sequence[TableSchema], declared: Sequence[Link]) -> list
                 c.lower() for c in table.primary_key
             ]:
                 continue
-            for other in keyed:
+            stem = _stem(column)
+            options = by_key.get(column.lower(), []) + (by_name.get(_singular(stem), []) if stem else [])
+            for at in sorted(set(options)):
+                other = keyed[at]
                 key = other.primary_key[0]
                 if other.name.lower() != table.name.lower() and _names_it(column, other.name, key):
                     found.append((table.name, column, other.name, key))
                     break
+            if len(found) >= limit:
+                return found
     return found
 
 
 def _names_it(column: str, table: str, key: str) -> bool:
     if column.lower() == key.lower():
         return key.lower() not in GENERIC_KEYS
-    stem = re.sub(r"_?id$", "", column, flags=re.IGNORECASE)
+    stem = _stem(column)
     return bool(stem) and _singular(stem) == _singular(table)
+
+
+def _stem(column: str) -> str:
+    return re.sub(r"_?id$", "", column, flags=re.IGNORECASE)
 
 
 def _singular(name: str) -> str:

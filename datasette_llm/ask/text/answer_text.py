@@ -4,6 +4,7 @@ only from them with numbered citations, or say the data does not hold the answer
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -167,8 +168,9 @@ async def build_passages(
         row = await _full_row(db, table, pk)
         if row is None:
             continue
-        text = compact_text(row_text(row))
-        chunks = split_chunks(text)
+        # Off the event loop: a row's text may be megabytes (what is cleaned and split is linear in it, session 27).
+        text = await asyncio.to_thread(compact_text, row_text(row))
+        chunks = await asyncio.to_thread(split_chunks, text)
         scores = await rank_chunks(question, chunks, question_vector, aembed)
         header = f"[{len(passages) + 1}] {table}: {row_label(row, pk)}\n"
         shown, _ = best_window(chunks, scores, chat.count_tokens, per_passage - chat.count_tokens(header))

@@ -57,3 +57,66 @@ async def test_a_name_compared_with_an_undeclared_key_is_looked_up_too(flights_p
         "Airline = 'JetBlue Airways' → Airline IN (SELECT uid FROM airlines WHERE Airline = 'JetBlue Airways') "
         "(flights.Airline holds airlines ids, not names)",
     )
+
+
+# --- which columns are candidates: looked up by name, the same as comparing every pair ----------------------
+
+
+def pairwise_candidates(tables, declared, limit):
+    """The definition, compared pair by pair (what _candidates did before session 27): the oracle."""
+    from datasette_llm.ask.repairs.implicit_keys import _names_it
+
+    linked = {(link.table.lower(), link.column.lower()) for link in declared}
+    keyed = [t for t in tables if not t.is_view and len(t.primary_key) == 1]
+    found = []
+    for table in tables:
+        if table.is_view:
+            continue
+        for column in table.columns:
+            if (table.name.lower(), column.lower()) in linked or [column.lower()] == [
+                c.lower() for c in table.primary_key
+            ]:
+                continue
+            for other in keyed:
+                key = other.primary_key[0]
+                if other.name.lower() != table.name.lower() and _names_it(column, other.name, key):
+                    found.append((table.name, column, other.name, key))
+                    break
+    return found[:limit]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_candidates_looked_up_by_name_are_those_of_every_pair(seed):
+    import random
+
+    from datasette_llm.ask.repairs.implicit_keys import _candidates
+    from datasette_llm.ask.schema import TableSchema
+
+    rng = random.Random(seed)
+    stems = ["airline", "Airline", "city", "cities", "class", "classes", "bus", "user", "ID", "x", "ab", "uid"]
+    endings = ["", "s", "es", "ies", "_id", "id", "Id", "_ID"]
+    names = [rng.choice(stems) + rng.choice(endings) for _ in range(rng.randint(1, 30))]
+    tables = []
+    for n, name in enumerate(names):
+        columns = tuple(dict.fromkeys(rng.choice(stems) + rng.choice(endings) for _ in range(rng.randint(1, 6))))
+        key = rng.choice([(), (columns[0],), columns[:2], ("id",), ("code",)])
+        tables.append(TableSchema(f"{name}{n % 3 or ''}", columns, "", (), is_view=rng.random() < 0.1, primary_key=key))
+    declared = [Link(t.name, c, "other", "id") for t in tables for c in t.columns if rng.random() < 0.1]
+    for limit in (3, 20, 10_000):
+        assert _candidates(tables, declared, limit) == pairwise_candidates(tables, declared, limit)
+
+
+def test_candidates_of_thousands_of_tables_take_no_time():
+    """An outside tester's 1,000 tables of 5 columns cost every question 12 s (2,000: 55 s) compared pairwise."""
+    import time
+
+    from datasette_llm.ask.repairs.implicit_keys import _candidates
+    from datasette_llm.ask.schema import TableSchema
+
+    tables = [
+        TableSchema(f"t{n}", ("id", f"c{n}", "name", f"t{n + 1}_ref", "note"), "", (), primary_key=("id",))
+        for n in range(4000)
+    ]
+    started = time.process_time()
+    _candidates(tables, [], 10_000)
+    assert time.process_time() - started < 2.0  # compared pairwise: minutes

@@ -1,0 +1,64 @@
+"""Untrusted text the plugin's own Python reads takes time in proportion to its length, not its square.
+
+An outside tester's growth-rate oracle (session 27) timed every place where a row's text, a model's reply or a
+request reaches the plugin's code at n, 2n, 4n... and found four that grew quadratically: the markup a passage
+drops, the scaled amounts of the numbers check, the places a model's reply could hold its query, and the
+undeclared keys of a schema of many tables (tests/ask/repairs/test_implicit_keys.py). Each case here is an input
+family that took seconds to minutes before (the figures in the comments) and is bounded by a second, well above
+what linear work takes on a loaded machine (a few to tens of milliseconds).
+"""
+
+import time
+
+import pytest
+
+from datasette_llm.ask.numbers import unverified_numbers
+from datasette_llm.ask.text.passages import compact_text
+from datasette_llm.sql import replies
+
+
+def cpu_seconds(function, *args) -> float:
+    started = time.process_time()
+    function(*args)
+    return time.process_time() - started
+
+
+@pytest.mark.parametrize("unit", ["<!--", "![", "[1 ", "[", "<a ", "[x](http://", "![x](http://", '[x](/ "'])
+def test_markup_that_never_closes_is_dropped_in_linear_time(unit):
+    # Before: 45 KB of `[x](http://` took 7.0 s in one call; 16,384 `<!--` about 2 s a row.
+    text = "the quick brown fox " + unit * 16_384
+    assert cpu_seconds(compact_text, text) < 1.0
+
+
+def test_markup_is_still_dropped():
+    text = (
+        '[![Build](https://img.shields.io/x.svg)](https://ci.example/x) Intro <!-- note --> <a href="#">here</a>\n'
+        'See [the docs](https://docs.example/ "Docs") and ![logo](logo.png). <img src="x.png"/> done'
+    )
+    assert compact_text(text) == "Intro  here\nSee the docs and .  done"
+
+
+@pytest.mark.parametrize("unit", ["1,", "1,,", "1.1,", ",1"])
+def test_the_numbers_check_reads_runs_of_digits_and_separators_in_linear_time(unit):
+    # Before: 6,144 `1,` (the reply cap) took 2.3-3.7 s on the event loop; twice that 9-16 s.
+    answer = unit * 12_288
+    assert cpu_seconds(unverified_numbers, answer, "shown: 1", "a question") < 1.0
+
+
+def test_scaled_amounts_are_still_checked():
+    assert unverified_numbers("about 1,234 million rows", "1,234", "q") == ["1,234 million"]
+    assert unverified_numbers("about 1.2 million rows", "1,234,567", "q") == []
+
+
+def test_a_reply_too_long_to_be_asks_query_is_never_parsed(monkeypatch):
+    """Its length is what Ask refuses it for (ask/mend.py); parsing it from 12 places took seconds (7 KB of
+    nested CTEs: about 1 s a parse)."""
+    parsed = []
+    real = replies.parse_one
+    monkeypatch.setattr(replies, "parse_one", lambda text, *a, **k: parsed.append(len(text)) or real(text, *a, **k))
+    n = 256
+    body = "WITH a AS (" * n + "SELECT 1" + ") SELECT * FROM a" * n
+    assert len(body) > replies.MAX_SQL_CHARS
+    for reply in (f"```sql\n{body}\n```", body, f"Here it is:\n{body}"):
+        assert replies.extract_sql(reply) == body
+    assert all(length <= replies.MAX_SQL_CHARS for length in parsed), parsed
