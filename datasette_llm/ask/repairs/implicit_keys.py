@@ -55,25 +55,31 @@ def _candidates(
         by_key.setdefault(other.primary_key[0].lower(), []).append(at)
         by_name.setdefault(_singular(other.name), []).append(at)
     found = []
+    for table, column in _unlinked_columns(tables, linked):
+        stem = _stem(column)
+        options = by_key.get(column.lower(), []) + (by_name.get(_singular(stem), []) if stem else [])
+        for at in sorted(set(options)):
+            other = keyed[at]
+            key = other.primary_key[0]
+            if other.name.lower() != table.name.lower() and _names_it(column, other.name, key):
+                found.append((table.name, column, other.name, key))
+                break
+        if len(found) >= limit:
+            return found
+    return found
+
+
+def _unlinked_columns(tables: Sequence[TableSchema], linked: set[tuple[str, str]]):
+    """(table, column) for each column of a table (not a view) that may reference another table: not a declared
+    link (`linked`: lower-case pairs) and not the table's own single-column key."""
     for table in tables:
         if table.is_view:
             continue
         for column in table.columns:
-            if (table.name.lower(), column.lower()) in linked or [column.lower()] == [
+            if (table.name.lower(), column.lower()) not in linked and [column.lower()] != [
                 c.lower() for c in table.primary_key
             ]:
-                continue
-            stem = _stem(column)
-            options = by_key.get(column.lower(), []) + (by_name.get(_singular(stem), []) if stem else [])
-            for at in sorted(set(options)):
-                other = keyed[at]
-                key = other.primary_key[0]
-                if other.name.lower() != table.name.lower() and _names_it(column, other.name, key):
-                    found.append((table.name, column, other.name, key))
-                    break
-            if len(found) >= limit:
-                return found
-    return found
+                yield table, column
 
 
 def _names_it(column: str, table: str, key: str) -> bool:

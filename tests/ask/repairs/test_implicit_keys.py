@@ -64,24 +64,17 @@ async def test_a_name_compared_with_an_undeclared_key_is_looked_up_too(flights_p
 
 def pairwise_candidates(tables, declared, limit):
     """The definition, compared pair by pair (what _candidates did before session 27): the oracle."""
-    from datasette_llm.ask.repairs.implicit_keys import _names_it
+    from datasette_llm.ask.repairs.implicit_keys import _names_it, _unlinked_columns
 
     linked = {(link.table.lower(), link.column.lower()) for link in declared}
     keyed = [t for t in tables if not t.is_view and len(t.primary_key) == 1]
     found = []
-    for table in tables:
-        if table.is_view:
-            continue
-        for column in table.columns:
-            if (table.name.lower(), column.lower()) in linked or [column.lower()] == [
-                c.lower() for c in table.primary_key
-            ]:
-                continue
-            for other in keyed:
-                key = other.primary_key[0]
-                if other.name.lower() != table.name.lower() and _names_it(column, other.name, key):
-                    found.append((table.name, column, other.name, key))
-                    break
+    for table, column in _unlinked_columns(tables, linked):
+        for other in keyed:
+            key = other.primary_key[0]
+            if other.name.lower() != table.name.lower() and _names_it(column, other.name, key):
+                found.append((table.name, column, other.name, key))
+                break
     return found[:limit]
 
 
