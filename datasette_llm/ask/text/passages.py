@@ -90,13 +90,16 @@ def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
     pieces = []
     for paragraph in re.split(r"\n\s*\n", text):
         paragraph = paragraph.strip()
-        while len(paragraph) > size:
-            cut = paragraph.rfind(". ", 0, size)
+        at = 0  # where the rest of the paragraph starts: cutting copies of the rest was quadratic (session 27)
+        while len(paragraph) - at > size:
+            cut = paragraph.rfind(". ", at, at + size) - at
             cut = cut + 1 if cut > size // 3 else size
-            pieces.append(paragraph[:cut].strip())
-            paragraph = paragraph[cut:].strip()
-        if paragraph:
-            pieces.append(paragraph)
+            pieces.append(paragraph[at : at + cut].strip())
+            at += cut
+            while at < len(paragraph) and paragraph[at].isspace():
+                at += 1
+        if at < len(paragraph):
+            pieces.append(paragraph[at:])
     chunks, current = [], ""
     for piece in pieces:
         if current and len(current) + len(piece) + 2 > size:
