@@ -17,12 +17,6 @@ from .repairs.sql_fix import MAX_FIXES
 from .repairs.value_hints import Probe, ValueHint, looks_empty
 from .results import Attempt, MendedRun, Outcome
 
-# The longest query the model may write for Ask (a query API client may send 10,000 characters, but that is
-# checked in the guard's own process). Checking and mending a query is pure Python in this process: an outside
-# tester's model wrote chains of 280 CTEs (11,760 characters), and four such questions at once held Datasette's
-# own pages 5.8 s (session 19). Real questions' queries are a few hundred characters.
-MAX_MODEL_SQL_CHARS = MAX_SQL_CHARS  # sql/replies.py does not parse a longer one
-
 
 def _same_problem(retry: GuardedSQL | Rejection, rejection: Rejection) -> bool:
     return isinstance(retry, Rejection) and retry.identifier == rejection.identifier
@@ -45,8 +39,8 @@ class Mending:
         """
         if not sql:
             return Rejection("the reply contained no SQL query", "empty", None, ()), (), ()
-        if len(sql) > MAX_MODEL_SQL_CHARS:
-            reason = f"the query is {len(sql):,} characters long; write one of at most {MAX_MODEL_SQL_CHARS:,}"
+        if len(sql) > MAX_SQL_CHARS:
+            reason = f"the query is {len(sql):,} characters long; write one of at most {MAX_SQL_CHARS:,}"
             return Rejection(reason, "too_long", None, ()), (), ()
         fixes = []
         checked = self.guard(sql)

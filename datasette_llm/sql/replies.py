@@ -16,10 +16,12 @@ from .results import _Reject
 # sent "SELECT 1;" 4,000 times, which kept a thread (and the GIL) busy for 54 s when every place was tried.
 MAX_REPLY_CHARS = 20_000
 MAX_CANDIDATES = 12
-# The longest query Ask takes from a model (ask/mend.py refuses a longer one, "write one of at most ..."); a
-# longer statement is never parsed here: 7 KB of nested CTEs took sqlglot about a second for each of the places
-# tried, 4-5 s of CPU for one question (an outside tester, session 27). Real questions' queries are a few hundred
-# characters.
+# The longest query Ask takes from a model: ask/mend.py refuses a longer one ("write one of at most ..."), and it
+# is never parsed here. Checking and mending a query is pure Python in the server's process (a query API client may
+# send 10,000 characters, but those are checked in the guard's own process): an outside tester's model wrote
+# chains of 280 CTEs (11,760 characters), and four such questions at once held Datasette's own pages 5.8 s
+# (session 19); 7 KB of nested CTEs took sqlglot about a second for each of the places a reply was read at, 4-5 s
+# of CPU for one question (session 27). Real questions' queries are a few hundred characters.
 MAX_SQL_CHARS = 4_000
 
 

@@ -502,10 +502,10 @@ async def test_a_query_longer_than_the_model_may_write_is_sent_back_unchecked(db
     """Checking and mending a query is pure Python in the server's process: an outside tester's model wrote chains
     of 280 CTEs, and four at once held Datasette's own pages 5.8 s (session 19). A query over the cap is sent
     back to the model with its length, before any parsing."""
-    from datasette_llm.ask.mend import MAX_MODEL_SQL_CHARS
+    from datasette_llm.sql.replies import MAX_SQL_CHARS
 
-    long_sql = "select name from dogs where " + " or ".join(f"age = {n}" for n in range(MAX_MODEL_SQL_CHARS // 8))
-    assert len(long_sql) > MAX_MODEL_SQL_CHARS
+    long_sql = "select name from dogs where " + " or ".join(f"age = {n}" for n in range(MAX_SQL_CHARS // 8))
+    assert len(long_sql) > MAX_SQL_CHARS
     model = ScriptedModel([sql_reply(long_sql), sql_reply("select name from dogs")])
     result = await ask(teaching_datasette(db_path), "pets", "Which dogs?", model=model, sql_only=True)
     assert result.error is None and result.sql.startswith("select name from dogs") and len(result.sql) < 100

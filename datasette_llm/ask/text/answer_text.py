@@ -63,6 +63,12 @@ async def _full_row(db, table: str, pk_values) -> dict | None:
     return dict(rows[0]) if rows else None
 
 
+def _cleaned_chunks(row: dict) -> tuple[str, list[str]]:
+    """The row's text as a reader sees it, and that text in chunks."""
+    text = compact_text(row_text(row))
+    return text, split_chunks(text)
+
+
 def row_text(row: dict) -> str:
     """The row's text columns as 'column: value' paragraphs."""
     parts = []
@@ -169,8 +175,7 @@ async def build_passages(
         if row is None:
             continue
         # Off the event loop: a row's text may be megabytes (what is cleaned and split is linear in it, session 27).
-        text = await asyncio.to_thread(compact_text, row_text(row))
-        chunks = await asyncio.to_thread(split_chunks, text)
+        text, chunks = await asyncio.to_thread(_cleaned_chunks, row)
         scores = await rank_chunks(question, chunks, question_vector, aembed)
         header = f"[{len(passages) + 1}] {table}: {row_label(row, pk)}\n"
         shown, _ = best_window(chunks, scores, chat.count_tokens, per_passage - chat.count_tokens(header))
