@@ -38,6 +38,18 @@ def sql_page_url(datasette, database: str, sql: str, format: str | None = None) 
     return path + "?" + urlencode({"sql": sql})
 
 
+def configured_hidden_tables(db) -> tuple[str, ...]:
+    """The tables the configuration marks `hidden: true` for the database: 1.0 reads datasette.yaml
+    (`datasette.config`), 0.65 its metadata, the `get_metadata` hook included. With the schema, this is all
+    `Database.hidden_table_names()` depends on, on either version."""
+    if DATASETTE_1:
+        config = getattr(db.ds, "config", None) or {}
+        tables = (config.get("databases") or {}).get(db.name, {}).get("tables") or {}
+    else:
+        tables = db.ds.metadata(database=db.name).get("tables") or {}
+    return tuple(sorted(name for name, value in tables.items() if isinstance(value, dict) and value.get("hidden")))
+
+
 async def table_names(db) -> list[str]:
     """The database's tables in the order they were created, as 0.65's `db.table_names()` gives them.
 
