@@ -169,3 +169,27 @@ async def test_the_suggested_name_tells_nothing_of_tables_or_queries_the_actor_m
     visible_query = {"databases": {"db": {"queries": {f"{first}-2": {"sql": "select 1"}}}}}
     result = await ask(make(db_path, visible_query))
     assert (result["save_query"].get("name") or result["save_query"]["query"]["name"]) == f"{first}-3"
+
+
+@pytest.mark.asyncio
+async def test_the_suggested_name_asks_about_tables_only_when_one_holds_it(db_path, monkeypatch):
+    """Every table's permission was asked again for each Ask's links (2,000 tables cost as much as the schema,
+    session 28): only a table or view of the name (or of a `-n` of it) needs the actor's view of the tables."""
+    from datasette_llm import keep, permissions
+
+    ds = make(db_path, {})
+    calls = []
+    real = permissions.visible_tables
+
+    async def counting(*args, **kwargs):
+        calls.append(args)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(permissions, "visible_tables", counting)
+    assert (
+        await keep.free_query_name(ds, None, "db", "Which releases are the newest?") == "which-releases-are-the-newest"
+    )
+    assert calls == []
+    first = "how-many-releases-were-published-each-year"
+    assert await keep.free_query_name(ds, None, "db", "How many releases were published each year?") == f"{first}-2"
+    assert len(calls) == 1
