@@ -113,18 +113,26 @@ class _Gate:
         s after the last one while real questions timed out). A job whose `cancel` is set before it starts does
         not run."""
         self.admit(name)
+        once = threading.Lock()
+
+        def give_back():
+            if once.acquire(blocking=False):
+                self.release()
 
         def run():
-            if cancel.is_set():
-                raise _Dropped()
-            return job()
+            try:
+                if cancel.is_set():
+                    raise _Dropped()
+                return job()
+            finally:
+                give_back()  # before the outcome is set: whoever awaits the job finds its place free
 
         try:
             future = self.executor.submit(run)
         except BaseException:
             self.release()
             raise
-        future.add_done_callback(lambda _: self.release())
+        future.add_done_callback(lambda _: give_back())  # a job dropped before it ran
         return future
 
     async def run(self, name: str, job: Callable, cancel: threading.Event, timeout: float, timed_out: str):
@@ -284,6 +292,9 @@ class ChatModel(ABC):
                 if isinstance(item, BaseException):
                     raise item
                 yield item
+            # produce() gives its place back as it returns, just after `done`: a stream that has ended holds none
+            # (a request right after it could be refused as busy; a loaded CI run, session 28).
+            await awaitable(future)
         finally:
             abandon(future, cancel)  # finished: nothing to drop; given up: stop writing
 

@@ -195,6 +195,30 @@ class StubbornModel(SlowModel):
 
 
 @pytest.mark.parametrize("how", ["chat", "stream"])
+def test_a_finished_request_has_given_its_place_back(how):
+    """When a request's answer is complete, its place in the queue is free again. The stream's last piece
+    reached its reader before the worker gave its place back, so a request right after it could be refused as
+    busy (a loaded CI run, session 28); the place is given back late here on purpose."""
+    model = StubbornModel(0.01, queue_limit=1)
+    give_back = model._gate.release
+
+    def late_release():
+        time.sleep(0.3)
+        give_back()
+
+    model._gate.release = late_release
+
+    async def main():
+        if how == "chat":
+            text = (await model.chat(HELLO)).text
+        else:
+            text = "".join([piece async for piece in model.stream(HELLO)])
+        return text, model._gate.waiting
+
+    assert asyncio.run(main()) == ("done", 0)
+
+
+@pytest.mark.parametrize("how", ["chat", "stream"])
 def test_abandoned_requests_keep_their_place_until_their_work_ends(how):
     """A client that goes away frees its place only when its work has ended; work that had not started is
     dropped. (Before: both places were freed at once, later requests were admitted and queued behind the
