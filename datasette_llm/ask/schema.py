@@ -230,19 +230,7 @@ def render_schema(
     if count_tokens(full) <= budget_tokens:
         return PromptSchema(database, full, tuple(t.name for t in tables), notes=tuple(scope_notes))
 
-    question_words = _words(question)
-    scores = {t.name: relevance(t, question_words) + (100.0 if t.name in focus else 0.0) for t in tables}
-    # Neighbours of relevant tables inherit part of their score: joins need them.
-    for t in tables:
-        if scores[t.name] > 0:
-            for other in t.foreign_tables:
-                if other in scores:
-                    scores[other] = max(scores[other], scores[t.name] * 0.5 + 0.1)
-    for t in tables:
-        for other in t.foreign_tables:
-            if other in scores and scores[other] > 0 and scores[t.name] == 0:
-                scores[t.name] = 0.05
-    ranked = sorted(tables, key=lambda t: -scores[t.name])
+    ranked = rank_tables(tables, question, focus)
 
     # 1. drop example rows, least relevant first; 2. then whole tables, least relevant first (keep at least
     # one). Each step takes the fewest drops that fit. Counting the whole text again after each drop was
@@ -320,6 +308,23 @@ class _Estimate:
             total -= self.cost[(t.name, t.name in with_examples)] + self.separator
             totals.append(total)
         return self._least(totals[: n - 1])
+
+
+def rank_tables(tables: Sequence[TableSchema], question: str, focus: Sequence[str] = ()) -> list[TableSchema]:
+    """The tables, most relevant to the question first: what a schema over its budget keeps longest."""
+    question_words = _words(question)
+    scores = {t.name: relevance(t, question_words) + (100.0 if t.name in focus else 0.0) for t in tables}
+    # Neighbours of relevant tables inherit part of their score: joins need them.
+    for t in tables:
+        if scores[t.name] > 0:
+            for other in t.foreign_tables:
+                if other in scores:
+                    scores[other] = max(scores[other], scores[t.name] * 0.5 + 0.1)
+    for t in tables:
+        for other in t.foreign_tables:
+            if other in scores and scores[other] > 0 and scores[t.name] == 0:
+                scores[t.name] = 0.05
+    return sorted(tables, key=lambda t: -scores[t.name])
 
 
 def _fewest(most: int, fits: Callable[[int], bool], guess: int = 0) -> int:

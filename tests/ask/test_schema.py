@@ -9,7 +9,7 @@ from datasette.app import Datasette
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasette_llm.ask.schema import load_tables, quote_name, render_schema
+from datasette_llm.ask.schema import load_tables, quote_name, rank_tables, render_schema
 
 
 def count(text):
@@ -239,22 +239,7 @@ def test_a_budget_keeps_what_dropping_one_at_a_time_kept(sizes, budget, counter,
     if count_tokens("\n\n".join(t.render(True) for t in tables)) <= budget:
         assert schema.tables == tuple(t.name for t in tables)
         return
-    # The order render_schema ranks tables in is its own; the oracle gets it from the kept/omitted split of an
-    # unlimited budget, so rank again the same way here.
-    from datasette_llm.ask import schema as schema_module
-
-    words = schema_module._words(question)
-    scores = {t.name: schema_module.relevance(t, words) for t in tables}
-    for t in tables:
-        if scores[t.name] > 0:
-            for other in t.foreign_tables:
-                if other in scores:
-                    scores[other] = max(scores[other], scores[t.name] * 0.5 + 0.1)
-    for t in tables:
-        for other in t.foreign_tables:
-            if other in scores and scores[other] > 0 and scores[t.name] == 0:
-                scores[t.name] = 0.05
-    ranked = sorted(tables, key=lambda t: -scores[t.name])
+    ranked = rank_tables(tables, question)
     kept, with_examples = _linear_fit(tables, count_tokens, budget, ranked)
     assert set(schema.tables) == kept
     assert set(schema.examples_omitted) == kept - with_examples
