@@ -146,7 +146,8 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
         mantissa, _, exponent = token.partition("e")
         if suffix:
             scale = SUFFIXES[suffix]
-        elif exponent and exponent.lstrip("-").isdigit() and abs(int(exponent)) < 300:
+        elif exponent and exponent.lstrip("-").isdigit() and len(exponent) <= 5 and abs(int(exponent)) < 300:
+            # (length first: Python refuses int() of more than 4,300 digits, and a model wrote 5,000; session 28)
             scale = 10.0 ** int(exponent)
         else:
             found.append(Written(match.group(0), token, match.start()))

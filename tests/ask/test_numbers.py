@@ -164,3 +164,15 @@ def test_a_tiny_exponent_is_checked_not_divided_by_zero():
     """10.0 ** -324 is 0.0: "5e-324" in an answer raised ZeroDivisionError (found by the generated test above)."""
     assert unverified_numbers("It is 5e-324 or 1e-400.", "x\n1", "") == ["5e-324", "1e-400"]
     assert unverified_numbers("It is 1e-5.", "x\n0.00001", "") == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(digits=st.integers(1, 6_000), sign=st.sampled_from(["", "-", "+"]), mantissa=st.sampled_from(["1", "2.5", "0"]))
+def test_any_exponent_a_model_writes_is_read_without_error(digits, sign, mantissa):
+    """Python refuses int() of more than 4,300 digits: an answer of `1e<5,000 digits>` was a 500 with a traceback
+    (an outside tester's memory oracle, session 28). An exponent that long is no scale: the number is checked as
+    written."""
+    number = f"{mantissa}e{sign}{'7' * digits}"
+    flagged = unverified_numbers(f"The total is {number}.", "total\n12", "What is the total?")
+    if mantissa != "0":  # (whether a written zero is an amount is another test's)
+        assert flagged == [number]  # invented, so flagged
