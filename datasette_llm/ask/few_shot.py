@@ -112,12 +112,24 @@ class ShotPool:
 
     def without(self, leave_out: Callable[[Shot], bool]) -> ShotPool:
         keep = [i for i, shot in enumerate(self.shots) if not leave_out(shot)]
-        return ShotPool([self.shots[i] for i in keep], self.vectors[keep])
+        pool = ShotPool([self.shots[i] for i in keep], self.vectors[keep])
+        if self._words is not None:
+            pool._words = [self._words[i] for i in keep]
+        return pool
+
+    _words: list[frozenset[str]] | None = None
+
+    def words(self) -> list[frozenset[str]]:
+        """content_words() of each example's question, read once for the pool (which lives until the store
+        changes). Not a cache of every question asked: that kept each asker's question, about 70 KB for one of
+        2,000 characters, up to 16,384 of them (an outside tester's memory oracle, session 28)."""
+        if self._words is None:
+            self._words = [content_words(shot.question) for shot in self.shots]
+        return self._words
 
 
-@lru_cache(maxsize=16384)
 def content_words(question: str) -> frozenset[str]:
-    """The stems of a question's words that say what it asks for (cached: every question ranks every example)."""
+    """The stems of a question's words that say what it asks for."""
     return frozenset(word for word in question_stems(question) if word not in _FILLER)
 
 
@@ -133,8 +145,8 @@ def rank(pool: ShotPool, question: str, question_vector: np.ndarray | None) -> l
     else:
         cosine = np.zeros(len(pool), dtype=np.float32)
     scored = []
-    for shot, similarity in zip(pool.shots, cosine):
-        overlap = len(asked & content_words(shot.question)) / len(asked) if asked else 0.0
+    for shot, similarity, words in zip(pool.shots, cosine, pool.words()):
+        overlap = len(asked & words) / len(asked) if asked else 0.0
         scored.append(replace(shot, score=float(similarity) + WORD_WEIGHT * overlap))
     return sorted(scored, key=lambda shot: -shot.score)
 
