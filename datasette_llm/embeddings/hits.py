@@ -9,7 +9,7 @@ import sqlite3
 from datasette.database import QueryInterrupted
 
 from .. import permissions
-from ..sql.execute import clip_text
+from ..sql.execute import clip_text, clipped_select
 from ..sql.names import quote_identifier as quote
 from ..sql.snapshot import StaleSchema, at_version, with_deadline
 from .build import row_id
@@ -17,6 +17,7 @@ from .results import SearchHit
 from .targets import Target
 
 CLIP_CHARS = 300
+_BINARY = "'<binary: ' || length({value}) || ' bytes>'"  # what clip() shows of a blob, made by SQLite
 
 
 def clip(value):
@@ -68,9 +69,7 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
             params = [v for _, values in wanted for v in values]
         select = "rowid, *" if not pks else "*"
         try:
-            found = await _rows_at(
-                datasette, db, target, f"select {select} from {quote(target.table)} where {where}", params
-            )
+            found = await _rows_at(datasette, db, target, select, where, params, pks or ["rowid"])
         except (sqlite3.DatabaseError, QueryInterrupted, StaleSchema):
             continue  # the rows stay out (broken, too slow, or the schema changed since); other tables' hits come back
         for row in found:
@@ -102,16 +101,25 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
     return hits
 
 
-async def _rows_at(datasette, db, target: Target, sql: str, params) -> list:
-    """The rows of `sql`, read at the schema version the target's visibility was decided at (sql/snapshot.py): a
-    table swapped for a view of a hidden table since then gives StaleSchema, not the hidden rows."""
+async def _rows_at(datasette, db, target: Target, select: str, where: str, params, keys) -> list:
+    """The rows of `select ... from` the target's table `where`, read at the schema version the target's
+    visibility was decided at (sql/snapshot.py): a table swapped for a view of a hidden table since then gives
+    StaleSchema, not the hidden rows. Cells come cut to what clip() shows (the keys whole): a hit of megabytes
+    is never held whole."""
     limit_ms = int(datasette.setting("sql_time_limit_ms") or 1000)
+    table = quote(target.table)
+
+    def rows(conn):
+        columns = clipped_select(
+            conn, f"select {select} from {table}", keep=keys, text_chars=CLIP_CHARS + 1, blob=_BINARY
+        )
+        return conn.execute(f"select {columns} from {table} where {where}", params).fetchall()
 
     def read(conn):
-        rows = with_deadline(conn, limit_ms, lambda: conn.execute(sql, params).fetchall())
-        if rows is None:
-            raise QueryInterrupted(None, sql, params)
-        return rows
+        found = with_deadline(conn, limit_ms, lambda: rows(conn))
+        if found is None:
+            raise QueryInterrupted(None, f"select {select} from {table} where {where}", params)
+        return found
 
     return await db.execute_fn(lambda conn: at_version(conn, target.version, read))
 

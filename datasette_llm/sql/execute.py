@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import DatasetteLLMError
@@ -233,6 +234,26 @@ def clip_text(text: str, limit: int) -> tuple[str, bool]:
     if len(text) > limit:
         return text[:limit] + CLIP_MARKER, True
     return text, False
+
+
+def clipped_select(conn, table_sql: str, *, keep: Sequence[str], text_chars: int, blob: str) -> str:
+    """The select list of `table_sql` (e.g. `select rowid, * from t`) with every text cut to `text_chars`
+    characters by SQLite and every blob replaced by `blob` (an SQL expression over `{value}`), except the
+    columns in `keep` (keys). Rows read whole, 20 search hits of 32 MB each, took 0.7 GB a request (an outside
+    tester's memory oracle, session 28): cut here, Python never holds more of a cell than it shows."""
+    columns = [d[0] for d in conn.execute(f"{table_sql} limit 0").description]
+    parts = []
+    for name in columns:
+        value = quote_identifier(name)
+        if name in keep:
+            parts.append(value)
+            continue
+        blob_value = blob.format(value=value)
+        parts.append(
+            f"case typeof({value}) when 'text' then substr({value}, 1, {int(text_chars)}) "
+            f"when 'blob' then {blob_value} else {value} end as {value}"
+        )
+    return ", ".join(parts)
 
 
 def _clip_cell(value, limit: int = MAX_CELL_CHARS):

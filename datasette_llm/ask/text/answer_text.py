@@ -15,6 +15,7 @@ import numpy as np
 from ... import permissions
 from ...context import LINE_END
 from ...models import ChatModel, ChatOptions
+from ...sql.execute import MAX_CELL_CHARS, clipped_select
 from .. import prompts
 from ..schema import quote_name
 from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks
@@ -52,15 +53,35 @@ async def text_collections(datasette, actor, database: str, table_prefix: str = 
     return [TextCollection(database, c.name, c, store) for c in collections if c.name in visible]
 
 
-async def _full_row(db, table: str, pk_values) -> dict | None:
+ROW_CELL_CHARS = MAX_CELL_CHARS  # of each text column of a row read for passages
+
+
+async def _full_row(db, table: str, pk_values) -> tuple[dict | None, list[str]]:
+    """(the row, with each text cut to ROW_CELL_CHARS by SQLite and blobs left out; the columns that were cut).
+    Rows were read whole: 20 rows of 32 MB took an answer 0.4-1.1 GB and up to 2 minutes (an outside tester's
+    memory oracle, session 28)."""
     pks = await db.primary_keys(table) or ["rowid"]
     where = " and ".join(f"{quote_name(pk)} = ?" for pk in pks)
     select = "rowid, *" if pks == ["rowid"] else "*"
+    name = quote_name(table)
+
+    def read(conn):
+        columns = clipped_select(
+            conn, f"select {select} from {name}", keep=pks, text_chars=ROW_CELL_CHARS + 1, blob="null"
+        )
+        return conn.execute(f"select {columns} from {name} where {where}", list(pk_values)).fetchall()
+
     try:
-        rows = (await db.execute(f"select {select} from {quote_name(table)} where {where}", list(pk_values))).rows
+        rows = await db.execute_fn(read)
     except sqlite3.OperationalError:  # the table was dropped or renamed since it was embedded
-        return None
-    return dict(rows[0]) if rows else None
+        return None, []
+    if not rows:
+        return None, []
+    row = dict(rows[0])
+    cut = [column for column, value in row.items() if isinstance(value, str) and len(value) > ROW_CELL_CHARS]
+    for column in cut:
+        row[column] = row[column][:ROW_CELL_CHARS]
+    return row, cut
 
 
 def _cleaned_chunks(row: dict) -> tuple[str, list[str]]:
@@ -171,9 +192,14 @@ async def build_passages(
     question_vector = (await aembed([question]))[0]
     passages = []
     for table, pk, url, score in hits:
-        row = await _full_row(db, table, pk)
+        row, cut = await _full_row(db, table, pk)
         if row is None:
             continue
+        if cut:
+            notes.append(
+                f"row {row_label(row, pk)} of {table}: only the first {ROW_CELL_CHARS:,} characters of "
+                f"{', '.join(cut)} were read"
+            )
         # Off the event loop: a row's text may be megabytes (what is cleaned and split is linear in it, session 27).
         text, chunks = await asyncio.to_thread(_cleaned_chunks, row)
         scores = await rank_chunks(question, chunks, question_vector, aembed)
