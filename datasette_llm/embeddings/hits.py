@@ -9,7 +9,7 @@ import sqlite3
 from datasette.database import QueryInterrupted
 
 from .. import permissions
-from ..sql.execute import clip_text, clipped_select
+from ..sql.execute import clip_text, clipped_columns, select_names
 from ..sql.names import quote_identifier as quote
 from ..sql.snapshot import StaleSchema, at_version, with_deadline
 from .build import row_id
@@ -110,9 +110,8 @@ async def _rows_at(datasette, db, target: Target, select: str, where: str, param
     table = quote(target.table)
 
     def rows(conn):
-        columns = clipped_select(
-            conn, f"select {select} from {table}", keep=keys, text_chars=CLIP_CHARS + 1, blob=_BINARY
-        )
+        names = select_names(conn, f"select {select} from {table}")
+        columns = clipped_columns(names, keep=keys, text_chars=CLIP_CHARS + 1, blob=_BINARY)
         return conn.execute(f"select {columns} from {table} where {where}", params).fetchall()
 
     def read(conn):

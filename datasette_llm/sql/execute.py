@@ -236,22 +236,25 @@ def clip_text(text: str, limit: int) -> tuple[str, bool]:
     return text, False
 
 
-def clipped_select(conn, table_sql: str, *, keep: Sequence[str], text_chars: int, blob: str) -> str:
-    """The select list of `table_sql` (e.g. `select rowid, * from t`) with every text cut to `text_chars`
-    characters by SQLite and every blob replaced by `blob` (an SQL expression over `{value}`), except the
-    columns in `keep` (keys). Rows read whole, 20 search hits of 32 MB each, took 0.7 GB a request (an outside
-    tester's memory oracle, session 28): cut here, Python never holds more of a cell than it shows."""
-    columns = [d[0] for d in conn.execute(f"{table_sql} limit 0").description]
+def select_names(conn, select_sql: str) -> list[str]:
+    """The names of the columns `select_sql` (without a LIMIT) gives, read without running it."""
+    return [d[0] for d in conn.execute(f"{select_sql} limit 0").description]
+
+
+def clipped_columns(names: Sequence[str], *, keep: Sequence[str] = (), text_chars: int, blob: str) -> str:
+    """A select list of these columns with every text cut to `text_chars` characters by SQLite and every blob
+    replaced by `blob` (an SQL expression over `{value}`), except the columns in `keep` (keys). Rows read whole,
+    20 search hits of 32 MB each, took 0.7 GB a request (an outside tester's memory oracle, session 28): cut
+    here, Python never holds more of a cell than it shows."""
     parts = []
-    for name in columns:
+    for name in names:
         value = quote_identifier(name)
         if name in keep:
             parts.append(value)
             continue
-        blob_value = blob.format(value=value)
         parts.append(
             f"case typeof({value}) when 'text' then substr({value}, 1, {int(text_chars)}) "
-            f"when 'blob' then {blob_value} else {value} end as {value}"
+            f"when 'blob' then {blob.format(value=value)} else {value} end as {value}"
         )
     return ", ".join(parts)
 

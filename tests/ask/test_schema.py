@@ -262,3 +262,57 @@ def test_fitting_a_schema_of_thousands_of_tables_reads_its_text_a_few_times():
         schema = render_schema("g", tables, counting, budget, question="c1 of t5")
         assert count(schema.text) <= budget and 0 < len(schema.tables) < n
         assert sum(calls) <= 6 * whole, (n, sum(calls) / whole, len(calls))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_example_rows_show_what_the_whole_rows_clipped_show(tmp_path, seed):
+    """Example rows are cut by SQLite to what they show (three rows of megabytes were read whole for every
+    question, session 28). Differential: the rendered rows equal the whole rows read with `select *` and clipped
+    in Python, for generated cells (long, astral, control characters, blobs, numbers, NULL)."""
+    import random
+
+    from datasette_llm.ask.schema import EXAMPLE_CELL_CHARS, _table_details, clip_cell
+
+    rng = random.Random(seed)
+
+    def value():
+        kind = rng.randrange(7)
+        if kind == 0:
+            return None
+        if kind == 1:
+            return rng.randrange(-(10**15), 10**15)
+        if kind == 2:
+            return rng.random()
+        if kind == 3:
+            return bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300)))
+        alphabet = "ab \n\t\r" + "é😀" * (kind == 4)
+        return "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 59, 60, 61, 62, 5_000])))
+
+    conn = sqlite3.connect(tmp_path / "g.db")
+    conn.execute('create table t (id integer primary key, "a b" text, c, "select" blob)')
+    conn.execute('create view v as select c, "a b" from t')
+    for _ in range(3):
+        conn.execute("insert into t values (null, ?, ?, ?)", [value(), value(), value()])
+    for name in ("t", "v"):
+        table = _table_details(conn, name, name == "v")
+        whole = conn.execute(f'select * from "{name}" limit 3').fetchall()
+        expected = [[clip_cell(cell, EXAMPLE_CELL_CHARS) for cell in row] for row in whole]
+        assert [[clip_cell(cell, EXAMPLE_CELL_CHARS) for cell in row] for row in table.example_rows] == expected
+
+
+def test_example_rows_of_megabytes_are_not_held(tmp_path):
+    import tracemalloc
+
+    from datasette_llm.ask.schema import _table_details
+
+    conn = sqlite3.connect(tmp_path / "big.db")
+    conn.execute("create table t (id integer primary key, body text, picture blob)")
+    for _ in range(3):
+        conn.execute("insert into t values (null, ?, zeroblob(3000000))", ["x" * 3_000_000])
+    _table_details(conn, "t", False)
+    tracemalloc.start()
+    table = _table_details(conn, "t", False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert table.example_rows[0][2] == "<3000000 bytes>" and len(table.example_rows[0][1]) == 61
+    assert peak < 1_000_000, peak  # the rows are 18 MB

@@ -15,7 +15,7 @@ import numpy as np
 from ... import permissions
 from ...context import LINE_END
 from ...models import ChatModel, ChatOptions
-from ...sql.execute import MAX_CELL_CHARS, clipped_select
+from ...sql.execute import MAX_CELL_CHARS, clipped_columns, select_names
 from .. import prompts
 from ..schema import quote_name
 from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks
@@ -66,9 +66,8 @@ async def _full_row(db, table: str, pk_values) -> tuple[dict | None, list[str]]:
     name = quote_name(table)
 
     def read(conn):
-        columns = clipped_select(
-            conn, f"select {select} from {name}", keep=pks, text_chars=ROW_CELL_CHARS + 1, blob="null"
-        )
+        names = select_names(conn, f"select {select} from {name}")
+        columns = clipped_columns(names, keep=pks, text_chars=ROW_CELL_CHARS + 1, blob="null")
         return conn.execute(f"select {columns} from {name} where {where}", list(pk_values)).fetchall()
 
     try:
