@@ -14,6 +14,7 @@ from datasette.utils import get_outbound_foreign_keys, table_column_details
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, NotFound
+from ..sql.execute import clipped_columns, select_names
 from ..sql.names import quote_identifier
 from ..sql.snapshot import SchemaChanged, StaleSchema, at_version, with_deadline
 
@@ -85,7 +86,13 @@ def _example_rows(conn, name: str) -> tuple[tuple, list] | None:
     """(columns, up to EXAMPLE_ROWS rows) of a table, or None when it is too slow to read or broken."""
 
     def read():
-        cursor = conn.execute(f"select * from {quote_identifier(name)} limit {EXAMPLE_ROWS}")
+        # Texts cut by SQLite just past what a row may show whole (a longer cell is clipped by cap_rows anyway):
+        # rows of megabytes were read whole (session 28).
+        table = quote_identifier(name)
+        shown = clipped_columns(
+            select_names(conn, f"select * from {table}"), text_chars=EXAMPLE_MAX_CHARS + 1, blob="{value}"
+        )
+        cursor = conn.execute(f"select {shown} from {table} limit {EXAMPLE_ROWS}")
         return tuple(d[0] for d in cursor.description or ()), [tuple(row) for row in cursor.fetchall()]
 
     try:
