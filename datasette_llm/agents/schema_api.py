@@ -86,19 +86,29 @@ def _example_rows(conn, name: str) -> tuple[tuple, list] | None:
     """(columns, up to EXAMPLE_ROWS rows) of a table, or None when it is too slow to read or broken."""
 
     def read():
-        # Texts cut by SQLite just past what a row may show whole (a longer cell is clipped by cap_rows anyway):
-        # rows of megabytes were read whole (session 28).
+        # Cut by SQLite just past what a row may show whole (longer cells are clipped by cap_rows anyway), so rows
+        # of megabytes are not read whole (two outside testers, session 28): texts to EXAMPLE_MAX_CHARS + 1
+        # characters, and a blob longer than EXAMPLE_MAX_CHARS bytes comes as its length, flagged in a last column.
         table = quote_identifier(name)
-        shown = clipped_columns(
-            select_names(conn, f"select * from {table}"), text_chars=EXAMPLE_MAX_CHARS + 1, blob="{value}"
-        )
-        cursor = conn.execute(f"select {shown} from {table} limit {EXAMPLE_ROWS}")
-        return tuple(d[0] for d in cursor.description or ()), [tuple(row) for row in cursor.fetchall()]
+        names = select_names(conn, f"select * from {table}")
+        quoted = [quote_identifier(column) for column in names]
+        big = f"case when length({{value}}) > {EXAMPLE_MAX_CHARS} then length({{value}}) else {{value}} end"
+        flags = " || ".join(f"(typeof({q}) = 'blob' and length({q}) > {EXAMPLE_MAX_CHARS})" for q in quoted)
+        shown = clipped_columns(names, text_chars=EXAMPLE_MAX_CHARS + 1, blob=big)
+        rows = []
+        for *row, flagged in conn.execute(f"select {shown}, {flags} from {table} limit {EXAMPLE_ROWS}"):
+            rows.append(tuple(_clipped_blob(v) if f == "1" else v for v, f in zip(row, str(flagged))))
+        return tuple(names), rows
 
     try:
         return with_deadline(conn, COUNT_TIME_LIMIT_MS * 4, read)
     except sqlite3.DatabaseError:  # a broken view must not break the description
         return None
+
+
+def _clipped_blob(size: int) -> dict:
+    """A blob too long to show, as cap_rows shows one it clipped."""
+    return {"$base64": True, "encoded": None, "bytes": size, "clipped": True}
 
 
 async def _row_counts(db, version: int, names: list[str]) -> dict:

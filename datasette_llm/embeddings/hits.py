@@ -4,6 +4,7 @@ to their row pages, as SearchHits."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 from datasette.database import QueryInterrupted
@@ -28,9 +29,17 @@ def clip(value):
     return value
 
 
+MAX_KEY_CHARS = 1_000  # a stored id longer than this names no row a hit can show (it would be repeated 4 times)
+_ROWID = re.compile(r"-?[0-9]{1,19}")
+
+
 def _key_values(id_: str, pks: list[str]) -> list:
+    """The key values a stored id stands for; [] for one that names no row (the store is database content: an
+    id of 8 MB made a 126 MB response, a rowid of letters or of 5,000 digits every search a 500; session 28)."""
+    if not isinstance(id_, str) or len(id_) > MAX_KEY_CHARS:
+        return []
     if not pks:
-        return [int(id_)]
+        return [int(id_)] if _ROWID.fullmatch(id_) else []
     if len(pks) == 1:
         return [id_]
     try:
@@ -52,7 +61,8 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
         db = permissions.get_database(datasette, database)
         if target.table is None:
             for item in items:
-                rows[item.key] = ((item.key[2],), await _content_row(db, target, item.key[2]), None)
+                if len(item.key[2]) <= MAX_KEY_CHARS:
+                    rows[item.key] = ((item.key[2],), await _content_row(db, target, item.key[2]), None)
             continue
         pks = await db.primary_keys(target.table)
         wanted = [(item.key[2], _key_values(item.key[2], pks)) for item in items]
@@ -126,8 +136,10 @@ async def _rows_at(datasette, db, target: Target, select: str, where: str, param
 async def _content_row(db, target: Target, id_: str) -> dict:
     """What an llm collection without a table can show: its stored content and metadata."""
     e = quote(target.tables.embeddings)
+    cut = CLIP_CHARS + 1  # what clip() shows, cut by SQLite: a stored content of megabytes is never held whole
     result = await db.execute(
-        f"select content, metadata from {e} where collection_id = ? and id = ?", [target.collection.id, id_]
+        f"select substr(content, 1, {cut}), substr(metadata, 1, {cut}) from {e} where collection_id = ? and id = ?",
+        [target.collection.id, id_],
     )
     if not result.rows:
         return {"id": id_}

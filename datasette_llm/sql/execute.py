@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import DatasetteLLMError
@@ -241,19 +241,22 @@ def select_names(conn, select_sql: str) -> list[str]:
     return [d[0] for d in conn.execute(f"{select_sql} limit 0").description]
 
 
-def clipped_columns(names: Sequence[str], *, keep: Sequence[str] = (), text_chars: int, blob: str) -> str:
-    """A select list of these columns with every text cut to `text_chars` characters by SQLite and every blob
-    replaced by `blob` (an SQL expression over `{value}`), except the columns in `keep` (keys). Rows read whole,
-    20 search hits of 32 MB each, took 0.7 GB a request (an outside tester's memory oracle, session 28): cut
-    here, Python never holds more of a cell than it shows."""
+def clipped_columns(
+    names: Sequence[str], *, keep: Sequence[str] = (), text_chars: int | Mapping[str, int], blob: str
+) -> str:
+    """A select list of these columns with every text cut to `text_chars` characters (or `text_chars[name]`) by
+    SQLite and every blob replaced by `blob` (an SQL expression over `{value}`), except the columns in `keep`
+    (keys). Rows read whole, 20 search hits of 32 MB each, took 0.7 GB a request (an outside tester's memory
+    oracle, session 28): cut here, Python never holds more of a cell than it shows."""
     parts = []
     for name in names:
         value = quote_identifier(name)
         if name in keep:
             parts.append(value)
             continue
+        chars = text_chars[name] if isinstance(text_chars, Mapping) else text_chars
         parts.append(
-            f"case typeof({value}) when 'text' then substr({value}, 1, {int(text_chars)}) "
+            f"case typeof({value}) when 'text' then substr({value}, 1, {int(chars)}) "
             f"when 'blob' then {blob.format(value=value)} else {value} end as {value}"
         )
     return ", ".join(parts)

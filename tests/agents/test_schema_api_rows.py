@@ -47,13 +47,15 @@ def test_example_rows_cap_as_the_whole_rows_did(tmp_path, seed):
 
 def test_example_rows_of_megabytes_are_not_held(tmp_path):
     conn = sqlite3.connect(tmp_path / "big.db")
-    conn.execute("create table t (id integer primary key, body text)")
+    conn.execute("create table t (id integer primary key, body text, picture blob)")
     for _ in range(3):
-        conn.execute("insert into t values (null, ?)", ["x" * 4_000_000])
+        conn.execute("insert into t values (null, ?, zeroblob(4000000))", ["x" * 4_000_000])
     _example_rows(conn, "t")
     tracemalloc.start()
     columns, rows = _example_rows(conn, "t")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert columns == ("id", "body") and len(rows[0][1]) == EXAMPLE_MAX_CHARS + 1
-    assert peak < 1_000_000, peak  # the rows are 12 MB
+    assert columns == ("id", "body", "picture") and len(rows[0][1]) == EXAMPLE_MAX_CHARS + 1
+    assert rows[0][2] == {"$base64": True, "encoded": None, "bytes": 4_000_000, "clipped": True}
+    assert _capped(columns, rows)[1][0][2] == rows[0][2]  # shown as a clipped blob
+    assert peak < 1_000_000, peak  # the rows are 24 MB

@@ -140,3 +140,62 @@ def test_a_row_read_for_passages_is_cut_by_sqlite(tmp_path, fake_model):
     assert cut == ["body"] and len(row["body"]) == answer_text.ROW_CELL_CHARS and row["title"] == "zebra 0"
     assert row["picture"] is None and row["id"] == 0
     assert peak < 4 * answer_text.ROW_CELL_CHARS + 1_000_000, peak  # the body is 300,000 characters
+
+
+def test_ids_that_name_no_row_are_no_hits_and_no_error(tmp_path, fake_model):
+    """The store is database content: a rowid of letters or of 5,000 digits made every search a 500, an id of
+    8 MB a 126 MB response (an outside tester, session 28). Such ids name no row a hit can show."""
+    path = tmp_path / "data.db"
+    make_table(path, "docs", [{"id": i, "body": f"zebra {i}"} for i in range(3)])
+    conn = sqlite3.connect(path)
+    conn.execute("create table loose (body text)")
+    conn.executemany("insert into loose values (?)", [["zebra a"], ["zebra b"]])
+    conn.commit()
+    conn.close()
+    embed_table(str(path), "docs", model=fake_model)
+    embed_table(str(path), "loose", model=fake_model)
+    conn = sqlite3.connect(path)
+    collection = conn.execute("select id from collections where name = 'loose'").fetchone()[0]
+    conn.execute("update embeddings set id = 'abc' where collection_id = ? and id = '1'", [collection])
+    conn.execute("update embeddings set id = ? where collection_id = ? and id = '2'", ["9" * 5_000, collection])
+    collection = conn.execute("select id from collections where name = 'docs'").fetchone()[0]
+    conn.execute("update embeddings set id = ? where collection_id = ? and id = '0'", ["x" * 2_000_000, collection])
+    conn.commit()
+    conn.close()
+    ds = Datasette([str(path)])
+
+    async def run():
+        searched = await ds.client.get("/-/semantic-search?q=zebra&database=data&mode=semantic&limit=20")
+        everywhere = await ds.client.get("/-/semantic-search?q=zebra&mode=semantic&limit=20")
+        return searched, everywhere
+
+    for response in asyncio.run(run()):
+        assert response.status_code == 200, response.text[:300]
+        assert len(response.content) < 20_000
+        assert sorted(hit["id"] for hit in response.json()["hits"]) == ["1", "2"]
+
+
+def test_a_row_read_for_passages_has_a_budget_of_its_own(tmp_path, fake_model):
+    """Cut a column at a time, 4 rows of 1,990 columns of 100,000 characters took 1.4 GB (session 28)."""
+    columns = [f"c{i}" for i in range(300)]
+    path = tmp_path / "wide.db"
+    make_table(path, "wide", [{"id": 1, "title": "zebra", **{c: "x" for c in columns}}])
+    conn = sqlite3.connect(path)
+    conn.execute(f"update wide set {', '.join(f'{c} = ?' for c in columns)}", ["y" * 10_000] * len(columns))
+    conn.commit()
+    conn.close()
+    ds = Datasette([str(path)])
+
+    async def run():
+        db = ds.get_database("wide")
+        tracemalloc.start()
+        row, cut = await answer_text._full_row(db, "wide", [1])
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return row, cut, peak
+
+    row, cut, peak = asyncio.run(run())
+    texts = sum(len(v) for k, v in row.items() if isinstance(v, str))
+    assert texts == answer_text.ROW_TEXT_CHARS and row["title"] == "zebra" and row["c0"] == "y" * 10_000
+    assert cut == columns[answer_text.ROW_TEXT_CHARS // 10_000 - 1 :]  # title took 5 of the first column's
+    assert peak < 3 * answer_text.ROW_TEXT_CHARS + 1_000_000, peak  # the row is 3 MB

@@ -54,12 +54,14 @@ async def text_collections(datasette, actor, database: str, table_prefix: str = 
 
 
 ROW_CELL_CHARS = MAX_CELL_CHARS  # of each text column of a row read for passages
+ROW_TEXT_CHARS = 200_000  # of all of them together, given to the columns in their order
 
 
 async def _full_row(db, table: str, pk_values) -> tuple[dict | None, list[str]]:
-    """(the row, with each text cut to ROW_CELL_CHARS by SQLite and blobs left out; the columns that were cut).
-    Rows were read whole: 20 rows of 32 MB took an answer 0.4-1.1 GB and up to 2 minutes (an outside tester's
-    memory oracle, session 28)."""
+    """(the row, its texts cut by SQLite to ROW_CELL_CHARS a column and ROW_TEXT_CHARS in all, blobs left out;
+    the columns that were cut). Rows were read whole: 20 rows of 32 MB took an answer 0.4-1.1 GB and up to 2
+    minutes, and cut a column at a time, 4 rows of 1,990 columns of 100,000 characters still took 1.4 GB (two
+    outside testers' memory oracles, session 28)."""
     pks = await db.primary_keys(table) or ["rowid"]
     where = " and ".join(f"{quote_name(pk)} = ?" for pk in pks)
     select = "rowid, *" if pks == ["rowid"] else "*"
@@ -67,20 +69,32 @@ async def _full_row(db, table: str, pk_values) -> tuple[dict | None, list[str]]:
 
     def read(conn):
         names = select_names(conn, f"select {select} from {name}")
-        columns = clipped_columns(names, keep=pks, text_chars=ROW_CELL_CHARS + 1, blob="null")
-        return conn.execute(f"select {columns} from {name} where {where}", list(pk_values)).fetchall()
+        lengths = conn.execute(
+            f"select {', '.join(_text_length(column) for column in names)} from {name} where {where}", pk_values
+        ).fetchone()
+        if lengths is None:
+            return None, []
+        left, limits, cut = ROW_TEXT_CHARS, {}, []
+        for column, length in zip(names, lengths):
+            if column in pks:
+                continue
+            limits[column] = min(length, ROW_CELL_CHARS, left)
+            left -= limits[column]
+            if length > limits[column]:
+                cut.append(column)
+        columns = clipped_columns(names, keep=pks, text_chars=limits, blob="null")
+        row = conn.execute(f"select {columns} from {name} where {where}", pk_values).fetchone()
+        return (dict(row) if row is not None else None), cut
 
     try:
-        rows = await db.execute_fn(read)
+        return await db.execute_fn(read)
     except sqlite3.OperationalError:  # the table was dropped or renamed since it was embedded
         return None, []
-    if not rows:
-        return None, []
-    row = dict(rows[0])
-    cut = [column for column, value in row.items() if isinstance(value, str) and len(value) > ROW_CELL_CHARS]
-    for column in cut:
-        row[column] = row[column][:ROW_CELL_CHARS]
-    return row, cut
+
+
+def _text_length(column: str) -> str:
+    value = quote_name(column)
+    return f"case typeof({value}) when 'text' then length({value}) else 0 end"
 
 
 def _cleaned_chunks(row: dict) -> tuple[str, list[str]]:
@@ -191,13 +205,13 @@ async def build_passages(
     question_vector = (await aembed([question]))[0]
     passages = []
     for table, pk, url, score in hits:
-        row, cut = await _full_row(db, table, pk)
+        row, cut = await _full_row(db, table, list(pk))
         if row is None:
             continue
         if cut:
             notes.append(
-                f"row {row_label(row, pk)} of {table}: only the first {ROW_CELL_CHARS:,} characters of "
-                f"{', '.join(cut)} were read"
+                f"row {row_label(row, pk)} of {table}: {', '.join(cut[:5])}{'…' if len(cut) > 5 else ''} cut "
+                f"(a row is read up to {ROW_TEXT_CHARS:,} characters, {ROW_CELL_CHARS:,} a column)"
             )
         # Off the event loop: a row's text may be megabytes (what is cleaned and split is linear in it, session 27).
         text, chunks = await asyncio.to_thread(_cleaned_chunks, row)
