@@ -118,6 +118,22 @@ def test_search_holds_no_whole_hit(tmp_path, fake_model):
     assert peak < 8_000_000, peak  # the 20 bodies are 40 MB
 
 
+def _passage_row(path, table: str, key):
+    """(row, columns cut, tracemalloc's peak) of reading one row for passages, read once before to warm up."""
+    ds = Datasette([str(path)])
+
+    async def run():
+        db = ds.get_database(path.stem)
+        await answer_text._full_row(db, table, [key])
+        tracemalloc.start()
+        row, cut = await answer_text._full_row(db, table, [key])
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return row, cut, peak
+
+    return asyncio.run(run())
+
+
 def test_a_row_read_for_passages_is_cut_by_sqlite(tmp_path, fake_model):
     path = _big_rows(tmp_path, fake_model, 1, 3 * answer_text.ROW_CELL_CHARS)
     conn = sqlite3.connect(path)
@@ -125,18 +141,7 @@ def test_a_row_read_for_passages_is_cut_by_sqlite(tmp_path, fake_model):
     conn.execute("update docs set picture = zeroblob(5000000)")
     conn.commit()
     conn.close()
-    ds = Datasette([str(path)])
-
-    async def run():
-        db = ds.get_database("big")
-        await answer_text._full_row(db, "docs", [0])
-        tracemalloc.start()
-        row, cut = await answer_text._full_row(db, "docs", [0])
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        return row, cut, peak
-
-    row, cut, peak = asyncio.run(run())
+    row, cut, peak = _passage_row(path, "docs", 0)
     assert cut == ["body"] and len(row["body"]) == answer_text.ROW_CELL_CHARS and row["title"] == "zebra 0"
     assert row["picture"] is None and row["id"] == 0
     assert peak < 4 * answer_text.ROW_CELL_CHARS + 1_000_000, peak  # the body is 300,000 characters
@@ -184,17 +189,7 @@ def test_a_row_read_for_passages_has_a_budget_of_its_own(tmp_path, fake_model):
     conn.execute(f"update wide set {', '.join(f'{c} = ?' for c in columns)}", ["y" * 10_000] * len(columns))
     conn.commit()
     conn.close()
-    ds = Datasette([str(path)])
-
-    async def run():
-        db = ds.get_database("wide")
-        tracemalloc.start()
-        row, cut = await answer_text._full_row(db, "wide", [1])
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        return row, cut, peak
-
-    row, cut, peak = asyncio.run(run())
+    row, cut, peak = _passage_row(path, "wide", 1)
     texts = sum(len(v) for k, v in row.items() if isinstance(v, str))
     assert texts == answer_text.ROW_TEXT_CHARS and row["title"] == "zebra" and row["c0"] == "y" * 10_000
     assert cut == columns[answer_text.ROW_TEXT_CHARS // 10_000 - 1 :]  # title took 5 of the first column's
