@@ -376,11 +376,16 @@ async def visible_query_names(datasette, actor, database: str) -> set[str]:
 _HIDDEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Database -> (what it was read at, names)
 
 
-def _schema_digest(conn) -> bytes:
-    """A digest of the main schema's every entry: a new file at the same path with the same schema version
-    does not pass for the old one."""
+def _schema_digest(conn) -> tuple[int, bytes] | None:
+    """(the schema version, a digest of the main schema's every entry), or None when the schema changed while
+    they were read. The digest: a new file at the same path with the same version does not pass for the old
+    one; the version, which every change raises: a schema changed and changed back (A, B, A) while Datasette
+    read its list does not pass for one that stayed (an outside tester kept B's list under A's key, session 28)."""
+    version = schema_version(conn)
     rows = conn.execute("select type, name, tbl_name, sql from main.sqlite_master").fetchall()
-    return hashlib.blake2b(repr([tuple(row) for row in rows]).encode("utf-8", "surrogatepass")).digest()
+    if schema_version(conn) != version:
+        return None
+    return version, hashlib.blake2b(repr([tuple(row) for row in rows]).encode("utf-8", "surrogatepass")).digest()
 
 
 async def hidden_tables(db) -> frozenset[str]:
@@ -388,13 +393,14 @@ async def hidden_tables(db) -> frozenset[str]:
     hides), read again only when the schema or the configuration changed. Both versions take time quadratic
     in the tables to compute it (0.65 compares every table with every hidden one; 1.0a41 reads PRAGMA
     table_list once for each table): 2,000 + 2,000 tables cost 1.0a41 minutes of CPU a question (an outside
-    tester, session 27). A result is kept only when the schema was the same before and after it was read."""
+    tester, session 27). A result is kept only when the schema (its version and digest) was the same before and
+    after it was read."""
     key = (await db.execute_fn(_schema_digest), configured_hidden_tables(db))
     cached = _HIDDEN.get(db)
-    if cached is not None and cached[0] == key:
+    if key[0] is not None and cached is not None and cached[0] == key:
         return cached[1]
     names = frozenset(await db.hidden_table_names())
-    if (await db.execute_fn(_schema_digest), configured_hidden_tables(db)) == key:
+    if key[0] is not None and (await db.execute_fn(_schema_digest), configured_hidden_tables(db)) == key:
         _HIDDEN[db] = (key, names)
     return names
 

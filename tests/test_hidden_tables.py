@@ -133,3 +133,38 @@ def test_an_unchanged_schema_is_not_asked_of_datasette_again(tmp_path, monkeypat
         assert len(calls) == 2
 
     asyncio.run(run())
+
+
+def test_a_schema_changed_and_changed_back_while_read_is_not_kept(tmp_path, monkeypatch):
+    """A schema that went A -> B -> A while Datasette read its list gave equal digests, and B's list (FTS
+    shadow tables) was kept under A's key until the next change (an outside tester's race, session 28)."""
+    path = tmp_path / "data.db"
+    sqlite3.connect(path).close()
+    ds = Datasette([str(path)], config={}) if DATASETTE_1 else Datasette([str(path)], metadata={})
+    db = ds.get_database("data")
+    original = type(db).hidden_table_names
+    calls = []
+
+    def write(sql):
+        conn = sqlite3.connect(path)
+        conn.executescript(sql)
+        conn.close()
+
+    async def racing(self):
+        calls.append(1)
+        if len(calls) == 1:
+            write("create virtual table notes_fts using fts5(body)")
+            names = await original(self)
+            write("drop table notes_fts")
+            return names
+        return await original(self)
+
+    monkeypatch.setattr(type(db), "hidden_table_names", racing)
+
+    async def run():
+        raced = await permissions.hidden_tables(db)
+        assert "notes_fts_data" in raced  # what Datasette answered in B
+        after = await permissions.hidden_tables(db)
+        assert after == frozenset(await original(db)) and "notes_fts_data" not in after
+
+    asyncio.run(run())
