@@ -103,6 +103,7 @@ class ShotPool:
         self.shots = list(shots)
         self.set_aside = tuple(set_aside)  # the trusted examples this load set aside: the schema changed under them
         self.unavailable = unavailable  # the examples store could not be read: only canned queries are here
+        self._words: list[frozenset[str]] | None = None  # words(), read when first asked for
         self.vectors = vectors if vectors is not None else np.zeros((len(self.shots), 0), dtype=np.float32)
         if len(self.vectors) != len(self.shots):
             raise ValueError("one vector per example")
@@ -116,8 +117,6 @@ class ShotPool:
         if self._words is not None:
             pool._words = [self._words[i] for i in keep]
         return pool
-
-    _words: list[frozenset[str]] | None = None
 
     def words(self) -> list[frozenset[str]]:
         """content_words() of each example's question, read once for the pool (which lives until the store
