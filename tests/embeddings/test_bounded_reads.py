@@ -194,3 +194,31 @@ def test_a_row_read_for_passages_has_a_budget_of_its_own(tmp_path, fake_model):
     assert texts == answer_text.ROW_TEXT_CHARS and row["title"] == "zebra" and row["c0"] == "y" * 10_000
     assert cut == columns[answer_text.ROW_TEXT_CHARS // 10_000 - 1 :]  # title took 5 of the first column's
     assert peak < 3 * answer_text.ROW_TEXT_CHARS + 1_000_000, peak  # the row is 3 MB
+
+
+def test_a_passage_row_is_read_from_one_version_of_it(tmp_path, fake_model, monkeypatch):
+    """The row's text lengths decide what is cut; its values are read by a second statement. A writer between
+    the two made the note on what was cut wrong (and the values another version's). Both now come from one
+    read transaction: what a writer commits between them is not seen."""
+    path = _big_rows(tmp_path, fake_model, 1, 60)
+    conn = sqlite3.connect(path)
+    conn.execute("pragma journal_mode=wal")
+    conn.close()
+    original = answer_text.clipped_columns
+
+    def write_between(*args, **kwargs):
+        with sqlite3.connect(path) as writer:
+            writer.execute("update docs set body = ?", ["longer " * answer_text.ROW_CELL_CHARS])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(answer_text, "clipped_columns", write_between)
+    ds = Datasette([str(path)])
+
+    async def run():
+        return await answer_text._full_row(ds.get_database("big"), "docs", [0])
+
+    row, cut = asyncio.run(run())
+    assert cut == [] and row["body"] == "river " * 10
+    monkeypatch.setattr(answer_text, "clipped_columns", original)
+    row, cut = asyncio.run(run())
+    assert cut == ["body"] and len(row["body"]) == answer_text.ROW_CELL_CHARS

@@ -68,6 +68,17 @@ async def _full_row(db, table: str, pk_values) -> tuple[dict | None, list[str]]:
     name = quote_name(table)
 
     def read(conn):
+        # One read transaction: the lengths and the cut values come from the same version of the row.
+        begun = not conn.in_transaction
+        if begun:
+            conn.execute("begin")
+        try:
+            return read_row(conn)
+        finally:
+            if begun:
+                conn.execute("commit")
+
+    def read_row(conn):
         names = select_names(conn, f"select {select} from {name}")
         lengths = conn.execute(
             f"select {', '.join(_text_length(column) for column in names)} from {name} where {where}", pk_values
