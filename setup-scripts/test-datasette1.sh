@@ -16,48 +16,53 @@ if [ "${DATASETTE_LLM_SETUP_DONE:-}" != 1 ]; then
   bash "$REPO_ROOT/setup-scripts/models.sh"
 fi
 
-step "Virtual environment at .venv-datasette1/"
-if [ -x "$PY1" ] && "$PY1" -c 'import sys' 2>/dev/null; then
-  info "present, reusing"
-else
-  # The same interpreter as .venv, so the cached llama-cpp-python wheel (keyed by Python version) fits.
-  BASE_PY="$("$PY" -c 'import sys; print(sys._base_executable)')"
-  "$BASE_PY" -m venv "$VENV1"
-  "$PY1" -m pip install --quiet --upgrade pip setuptools wheel
-  info "created with $BASE_PY"
-fi
+# DATASETTE_LLM_LEG1=prepare sets up .venv-datasette1 and stops; =run skips that (test.sh prepared it first).
+LEG1_MODE="${DATASETTE_LLM_LEG1:-}"
+if [ "$LEG1_MODE" != run ]; then
+  step "Virtual environment at .venv-datasette1/"
+  if [ -x "$PY1" ] && "$PY1" -c 'import sys' 2>/dev/null; then
+    info "present, reusing"
+  else
+    # The same interpreter as .venv, so the cached llama-cpp-python wheel (keyed by Python version) fits.
+    BASE_PY="$("$PY" -c 'import sys; print(sys._base_executable)')"
+    "$BASE_PY" -m venv "$VENV1"
+    "$PY1" -m pip install --quiet --upgrade pip setuptools wheel
+    info "created with $BASE_PY"
+  fi
 
-step "llama-cpp-python $LLAMA_CPP_VERSION from the wheel install.sh built"
-llama_build_settings "$PY1"
-STAMP1="$VENV1/.llama-cpp-build"
-if [ -f "$STAMP1" ] && [ "$(cat "$STAMP1")" = "$BUILD_KEY" ] && "$PY1" -c 'import llama_cpp' 2>/dev/null; then
-  info "installed, reusing"
-else
-  ls "$WHEEL_DIR"/llama_cpp_python-*.whl >/dev/null 2>&1 \
-    || die "no llama-cpp-python wheel in $WHEEL_DIR: run bash setup-scripts/install.sh first"
-  "$PY1" -m pip install --quiet --no-cache-dir --force-reinstall --no-deps "$WHEEL_DIR"/llama_cpp_python-*.whl
-  echo "$BUILD_KEY" > "$STAMP1"
-  info "installed from $WHEEL_DIR"
-fi
+  step "llama-cpp-python $LLAMA_CPP_VERSION from the wheel install.sh built"
+  llama_build_settings "$PY1"
+  STAMP1="$VENV1/.llama-cpp-build"
+  if [ -f "$STAMP1" ] && [ "$(cat "$STAMP1")" = "$BUILD_KEY" ] && "$PY1" -c 'import llama_cpp' 2>/dev/null; then
+    info "installed, reusing"
+  else
+    ls "$WHEEL_DIR"/llama_cpp_python-*.whl >/dev/null 2>&1 \
+      || die "no llama-cpp-python wheel in $WHEEL_DIR: run bash setup-scripts/install.sh first"
+    "$PY1" -m pip install --quiet --no-cache-dir --force-reinstall --no-deps "$WHEEL_DIR"/llama_cpp_python-*.whl
+    echo "$BUILD_KEY" > "$STAMP1"
+    info "installed from $WHEEL_DIR"
+  fi
 
-step "datasette-llm (editable) with test dependencies and $DATASETTE_1_SPEC"
-DEPS_KEY="$( (cat "$REPO_ROOT/pyproject.toml"; echo "$DATASETTE_1_SPEC") | sha256sum | cut -c1-16)"
-DEPS_STAMP1="$VENV1/.deps"
-if [ -f "$DEPS_STAMP1" ] && [ "$(cat "$DEPS_STAMP1")" = "$DEPS_KEY" ] \
-    && "$PY1" -c 'import datasette_llm, datasette, sqlglot, pytest' 2>/dev/null; then
-  # Still move to a newer alpha when the registry has one (a quick index look-up, nothing else changes).
-  "$PY1" -m pip install --quiet --upgrade --upgrade-strategy only-if-needed "$DATASETTE_1_SPEC" \
-    || info "could not check for a newer alpha; keeping the installed one"
-else
-  # A pre-release in the specifier lets pip choose a 1.0 alpha for datasette alone (no --pre for the rest).
-  "$PY1" -m pip install --quiet -e "$REPO_ROOT[test]" "$DATASETTE_1_SPEC"
-  [ "$(cat "$STAMP1")" = "$BUILD_KEY" ] || die "llama-cpp-python build stamp changed unexpectedly"
-  echo "$DEPS_KEY" > "$DEPS_STAMP1"
+  step "datasette-llm (editable) with test dependencies and $DATASETTE_1_SPEC"
+  DEPS_KEY="$( (cat "$REPO_ROOT/pyproject.toml"; echo "$DATASETTE_1_SPEC") | sha256sum | cut -c1-16)"
+  DEPS_STAMP1="$VENV1/.deps"
+  if [ -f "$DEPS_STAMP1" ] && [ "$(cat "$DEPS_STAMP1")" = "$DEPS_KEY" ] \
+      && "$PY1" -c 'import datasette_llm, datasette, sqlglot, pytest' 2>/dev/null; then
+    # Still move to a newer alpha when the registry has one (a quick index look-up, nothing else changes).
+    "$PY1" -m pip install --quiet --upgrade --upgrade-strategy only-if-needed "$DATASETTE_1_SPEC" \
+      || info "could not check for a newer alpha; keeping the installed one"
+  else
+    # A pre-release in the specifier lets pip choose a 1.0 alpha for datasette alone (no --pre for the rest).
+    "$PY1" -m pip install --quiet -e "$REPO_ROOT[test]" "$DATASETTE_1_SPEC"
+    [ "$(cat "$STAMP1")" = "$BUILD_KEY" ] || die "llama-cpp-python build stamp changed unexpectedly"
+    echo "$DEPS_KEY" > "$DEPS_STAMP1"
+  fi
+  without_schemathesis "$PY1"
+  "$PY1" -c 'import datasette, llama_cpp; print("    datasette", datasette.__version__, "/ llama-cpp-python", llama_cpp.__version__)'
+  "$PY1" -c 'import datasette, sys; sys.exit(0 if datasette.__version__.startswith("1.") else 1)' \
+    || die "expected a Datasette 1.x in .venv-datasette1 ($DATASETTE_1_SPEC)"
 fi
-without_schemathesis "$PY1"
-"$PY1" -c 'import datasette, llama_cpp; print("    datasette", datasette.__version__, "/ llama-cpp-python", llama_cpp.__version__)'
-"$PY1" -c 'import datasette, sys; sys.exit(0 if datasette.__version__.startswith("1.") else 1)' \
-  || die "expected a Datasette 1.x in .venv-datasette1 ($DATASETTE_1_SPEC)"
+[ "$LEG1_MODE" = prepare ] && exit 0
 
 # Tests marked both `model` and `backend` exercise the local model's backend alone (tests/models/), with no
 # Datasette in them: they run in the 0.65 leg, and leaving them out here keeps .ci/run well under 20 minutes.

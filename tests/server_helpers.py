@@ -5,6 +5,7 @@ Imported as `server_helpers` (tests/ is on sys.path: pytest puts tests/conftest.
 """
 
 import contextlib
+import os
 import socket
 import subprocess
 import threading
@@ -14,7 +15,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
+# The 1.0 leg runs beside the 0.65 leg (setup-scripts/test.sh) and writes its artifacts to a folder of its own.
+ARTIFACTS = Path(os.environ.get("DATASETTE_LLM_ARTIFACTS") or ROOT / "test-artifacts")
 DEMO_DB = ROOT / "demo-db" / "build" / "simonw_releases.db"  # built by setup-scripts/build_demo_db.py
 
 
