@@ -14,6 +14,7 @@ The answer from rows and the answer from text passages are both checked against 
 A plain number is shown when it is written the same way or is a rounding of one that was ("3.14" and "3.142"
 for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds to it at the precision written
 ("1.2 million" for 1,234,567, "1.5k" for 1,500).
+Commas that do not group thousands (`51,206,36.5`) part a number into numbers, as a reader sees them.
 Not checked: the words "one" to "ten" in an answer ("one of the", "top ten": they are everywhere in prose), fractions
 (`1/3`, `½`), roman numerals, digits of other scripts, and thousands separated by spaces (`1 500` reads as 1 and
 500). An outside tester found many of these shapes unchecked (session 17); tests/ask/test_numbers.py generates
@@ -60,6 +61,8 @@ SCALED = re.compile(
     + "|".join(SCALE_WORDS) + r")s?\b",
     re.IGNORECASE,
 )  # fmt: skip
+# Digits grouped by commas as people group thousands: 1,234,567 or the Indian 12,34,567 (decimals after either).
+GROUPED = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3})(?:\.\d+)?")
 # Words in a question that stand for a number the answer may repeat ("the five repos": 5).
 QUESTION_WORDS = {word: str(value) for word, value in WORDS.items() if value <= 20 or value == 100}
 
@@ -141,6 +144,16 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
         if not in_words and at and (text[at - 1].isalpha() or text[at - 1] == "_") and short:
             continue  # mp3, x86, utf8: a name, not an amount
         sign = "-" if match.group("sign") else ""
+        grouped = body.rstrip(",").partition("e")[0].partition("E")[0]
+        if "," in grouped and not GROUPED.fullmatch(grouped):
+            # Commas that do not group thousands (`51,206,36.5`, a model's spelling of 5120636.5): each part is a
+            # number of its own, as a reader sees it. The answer is checked part by part; what was shown also
+            # counts as the number the commas join.
+            for part in re.finditer(r"\d+(?:\.\d+)?", grouped):
+                token = (sign if part.start() == 0 else "") + _plain(part.group(0))
+                found.append(Written(match.group(0), token, match.start()))
+            if not in_words:
+                continue
         token = sign + _plain(body)
         suffix = (match.group("suffix") or "").lower()
         mantissa, _, exponent = token.partition("e")

@@ -176,3 +176,38 @@ def test_any_exponent_a_model_writes_is_read_without_error(digits, sign, mantiss
     flagged = unverified_numbers(f"The total is {number}.", "total\n12", "What is the total?")
     if mantissa != "0":  # (whether a written zero is an amount is another test's)
         assert flagged == [number]  # invented, so flagged
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    whole=st.integers(min_value=1_000, max_value=10**12),
+    fraction=st.sampled_from(["", ".5", ".25", ".1111111"]),
+    data=st.data(),
+)
+def test_commas_that_do_not_group_thousands_do_not_pass_for_the_number(whole, fraction, data):
+    """A real model answered "51,206,36.5" for a shown 5120636.5 (an outside tester's trust oracle, session 29):
+    the commas were dropped before comparing, so it passed as the shown number, while a reader sees other
+    numbers. Commas where people group thousands (1,234,567; the Indian 12,34,567) still pass."""
+    digits = str(whole)
+    cuts = data.draw(st.sets(st.integers(min_value=1, max_value=len(digits) - 1), min_size=1))
+    written = ",".join(digits[a:b] for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), len(digits)])) + fraction
+    rows = f"name | value\nrow | {digits}{fraction}\n"
+    western = f"{whole:,}" + fraction
+    indian = (digits[:-3] and ",".join(_pairs(digits[:-3])) + ",") + digits[-3:] + fraction
+    flagged = unverified_numbers(f"The value is {written}.", rows, "What is it?")
+    if written in (western, indian):
+        assert flagged == [], written
+    else:
+        assert flagged == [written], written
+
+
+def _pairs(digits: str) -> list[str]:
+    """`12345` -> ["1", "23", "45"]: the Indian grouping's pairs above the last three digits."""
+    head = len(digits) % 2
+    return ([digits[:head]] if head else []) + [digits[i : i + 2] for i in range(head, len(digits), 2)]
+
+
+def test_a_list_of_shown_numbers_written_with_commas_passes():
+    assert unverified_numbers("The amounts are 1,2,12.", ROWS, "What are they?") == []
+    assert unverified_numbers("The amounts are 1,2,13.", ROWS, "What are they?") == ["1,2,13"]
+    assert unverified_numbers("A number shown as 51,206,36.5 may be repeated.", "v\n51,206,36.5", "") == []
