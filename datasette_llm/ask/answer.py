@@ -52,6 +52,19 @@ def answered_by_the_table(model: ChatModel, row_count: int) -> bool:
     return model.prompt_cache and row_count > ANSWER_LIST_ROWS
 
 
+def partial_answer_warning(fitted: FittedRows) -> tuple[str, ...]:
+    """A warning under an answer the model wrote from some of the rows. The model is told which rows it reads and
+    that others were left out, but may still write "The total number of pages is 360" from 1 of 6 rows (an
+    outside tester's trust oracle with the real model, session 29): this says so whatever the answer says."""
+    if fitted.total_rows is None:
+        read = f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows"
+    elif fitted.rows_shown < fitted.rows_fetched:
+        read = f"{fitted.rows_shown:,} of the {fitted.rows_fetched:,} rows"
+    else:
+        return ()
+    return (f"The model read only {read} to write this answer; it may not hold for the others (the table below).",)
+
+
 def table_answer(row_count: int, hit_row_cap: bool) -> str:
     """The answer to a result the table answers: what the database returned, and nothing a model wrote."""
     if hit_row_cap:

@@ -693,3 +693,23 @@ async def test_a_value_the_question_never_mentions_is_shown_as_a_warning_not_sen
     model = ScriptedModel([sql_reply("select count(*) from dogs where name = 'Rex'"), "One."])
     result = await ask(make_datasette(db_path), "pets", "How many dogs are called Rex?", model=model)
     assert not any("does not mention" in note for note in result.notes)
+
+
+def test_an_answer_from_some_of_the_rows_is_marked_whatever_it_says():
+    from datasette_llm.ask.answer import partial_answer_warning
+    from datasette_llm.context import fit_rows
+
+    rows = [(i, "x" * 400) for i in range(6)]
+    every = fit_rows(("id", "body"), rows, count_tokens=len, budget_tokens=10_000, max_cell_chars=500)
+    assert every.rows_shown == 6 and partial_answer_warning(every) == ()
+    some = fit_rows(("id", "body"), rows, count_tokens=len, budget_tokens=900, max_cell_chars=500)
+    assert 0 < some.rows_shown < 6
+    assert partial_answer_warning(some) == (
+        f"The model read only {some.rows_shown} of the 6 rows to write this answer; it may not hold for the others "
+        "(the table below).",
+    )
+    capped = fit_rows(("id",), [(i,) for i in range(3)], count_tokens=len, budget_tokens=10_000, hit_row_cap=True)
+    assert partial_answer_warning(capped) == (
+        "The model read only 3 of more than 3 rows to write this answer; it may not hold for the others (the table "
+        "below).",
+    )

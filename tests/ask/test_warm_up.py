@@ -158,6 +158,11 @@ async def test_a_huge_result_still_answers_with_notes_of_what_was_cut(paths):
     assert 0 < shown < ANSWER_LIST_ROWS
     note = next(n for n in result.notes if "rows shown" in n)
     assert note.startswith(f"{shown} of {ANSWER_LIST_ROWS} rows shown") and "left out to answer in time" in note
+    # Whatever the answer says, a warning under it says it was written from some of the rows (session 29).
+    assert result.warnings == (
+        f"The model read only {shown} of the {ANSWER_LIST_ROWS} rows to write this answer; it may not hold for "
+        "the others (the table below).",
+    )
 
 
 class TimedWriter(WarmableModel):
