@@ -316,3 +316,38 @@ def test_passage_text_cannot_forge_a_passage_or_the_notes(parts):
         "Passages:",
         "Question: q?",
     ]
+
+
+class _TimedWriter(ScriptedModel):
+    """A local model that writes 20 tokens a second and stops at max_tokens (4 characters a token)."""
+
+    prompt_cache = True
+
+    def __init__(self, replies):
+        super().__init__(replies)
+        self.budgets = []
+
+    def reading_speed(self):
+        return 1000.0
+
+    def writing_speed(self):
+        return 20.0
+
+    def _complete(self, messages, options, cancel):
+        self.budgets.append(options.max_tokens)
+        result = super()._complete(messages, options, cancel)
+        text = result.text[: options.max_tokens * 4]
+        return type(result)(text, result.prompt_tokens, self.count_tokens(text), 0.0, self.name)
+
+
+@pytest.mark.asyncio
+async def test_a_text_answer_stops_in_time_and_says_so(tools_db):
+    """A real model repeated two sentences five times over 143 s in an answer from text (an outside tester,
+    session 29): answers from text are written for about as long as answers from rows."""
+    looping = "shot-scraper takes screenshots of websites [1]. " * 40
+    model = _TimedWriter([looping])
+    result = await ask(Datasette([str(tools_db)]), "tools", "What is shot-scraper?", model=model)
+    assert result.path == "text" and model.budgets == [100]  # 5 seconds at 20 tokens a second
+    assert result.answer.endswith("[1]. …") and len(result.answer) <= 100 * 4 + 2
+    assert [c["label"] for c in result.citations] == ["simonw/shot-scraper"]
+    assert any("answer was stopped after 100 tokens" in n for n in result.notes)
