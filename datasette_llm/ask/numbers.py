@@ -15,6 +15,8 @@ A plain number is shown when it is written the same way or is a rounding of one 
 for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds to it at the precision written
 ("1.2 million" for 1,234,567, "1.5k" for 1,500).
 Commas that do not group thousands (`51,206,36.5`) part a number into numbers, as a reader sees them.
+An amount in the scale the question asks for ("in millions") may be the shown number itself (`12.84 million` for
+12.840924). A line's list number (`1.`, `2)`) is not an amount.
 Not checked: the words "one" to "ten" in an answer ("one of the", "top ten": they are everywhere in prose), fractions
 (`1/3`, `½`), roman numerals, digits of other scripts, and thousands separated by spaces (`1 500` reads as 1 and
 500). An outside tester found many of these shapes unchecked (session 17); tests/ask/test_numbers.py generates
@@ -140,6 +142,8 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
             found.append(Written(match.group(0), match.group("hex").lower(), match.start()))
             continue
         body, at = match.group("body"), match.start("body")
+        if not in_words and _list_marker(text, match):
+            continue  # "1. 2023-12-12 ...": an item's number in a list, not an amount
         short = sum(c.isdigit() for c in body) < 3
         if not in_words and at and (text[at - 1].isalpha() or text[at - 1] == "_") and short:
             continue  # mp3, x86, utf8: a name, not an amount
@@ -151,7 +155,7 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
             # counts as the number the commas join.
             for part in re.finditer(r"\d+(?:\.\d+)?", grouped):
                 token = (sign if part.start() == 0 else "") + _plain(part.group(0))
-                found.append(Written(match.group(0), token, match.start()))
+                found.append(Written(match.group(0).rstrip(","), token, match.start()))
             if not in_words:
                 continue
         token = sign + _plain(body)
@@ -162,13 +166,33 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
         elif exponent and exponent.lstrip("-").isdigit() and len(exponent) <= 5 and abs(int(exponent)) < 300:
             # (length first: Python refuses int() of more than 4,300 digits, and a model wrote 5,000; session 28)
             scale = 10.0 ** int(exponent)
-        else:
-            found.append(Written(match.group(0), token, match.start()))
+        else:  # (a comma after it ends the clause: "1800, and" is 1800)
+            found.append(Written(match.group(0).rstrip(","), token, match.start()))
             continue
         value = _float(mantissa)
         value = value * scale if value is not None else None
         found.append(Written(match.group(0), token + suffix, match.start(), value, scale, _decimals(body)))
     return sorted(found, key=lambda w: w.start)
+
+
+def _list_marker(text: str, match: re.Match) -> bool:
+    """`1.` or `2)` opening a line, before a space: a list item's number."""
+    body, start, end = match.group("body"), match.start(), match.end()
+    return (
+        body.isdigit()
+        and len(body) <= 2
+        and not match.group("sign")
+        and not match.group("suffix")
+        and not text[text.rfind("\n", 0, start) + 1 : start].strip()
+        and text[end : end + 1] in (".", ")")
+        and text[end + 1 : end + 2] in (" ", "\t")
+    )
+
+
+def _named_scale(question: str, scale: float) -> bool:
+    """Whether the question asks for amounts in this scale ("in millions", "how many thousand")."""
+    words = [word for word, value in SCALE_WORDS.items() if value == scale]
+    return bool(words) and re.search(rf"\b(?:{'|'.join(words)})s?\b", question, re.IGNORECASE) is not None
 
 
 def _forms(number: str) -> set[str]:
@@ -213,6 +237,13 @@ def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequ
             continue
         if number.value is not None and roundings.include(number.value, number.scale, number.decimals):
             continue
+        if (
+            number.value is not None
+            and number.scale > 1
+            and _named_scale(question, number.scale)
+            and roundings.include(number.value / number.scale, 1.0, number.decimals)
+        ):
+            continue  # "12.84 million" for a shown 12.840924 when the question asked "in millions"
         if number.text not in unverified:
             unverified.append(number.text)
     return unverified

@@ -211,3 +211,23 @@ def test_a_list_of_shown_numbers_written_with_commas_passes():
     assert unverified_numbers("The amounts are 1,2,12.", ROWS, "What are they?") == []
     assert unverified_numbers("The amounts are 1,2,13.", ROWS, "What are they?") == ["1,2,13"]
     assert unverified_numbers("A number shown as 51,206,36.5 may be repeated.", "v\n51,206,36.5", "") == []
+
+
+def test_an_amount_in_the_scale_the_question_asks_for_may_be_the_shown_number():
+    """A real model wrote "12.84 million" for a shown 12.840924 asked "in millions" (the SQL had divided): a
+    false alarm on every seed of an outside tester's oracle (session 29). Only when the question names the
+    scale: otherwise 12.84 million is a million times what was shown."""
+    rows = "population\n12.840924"
+    assert unverified_numbers("It is 12.84 million.", rows, "What is the population, in millions?") == []
+    assert unverified_numbers("It is 12.84 million.", rows, "How many millions live there?") == []
+    assert unverified_numbers("It is 12.84 million.", rows, "What is the population?") == ["12.84 million"]
+    assert unverified_numbers("It is 12.84 million.", rows, "How many thousand live there?") == ["12.84 million"]
+    assert unverified_numbers("It is 12.9 million.", rows, "What is it in millions?") == ["12.9 million"]
+
+
+def test_the_numbers_of_a_list_are_not_amounts_and_a_clause_comma_is_not_part_of_a_number():
+    shown = "day\n2023-12-12\n2023-12-13"
+    assert unverified_numbers("Reports:\n1. 2023-12-12\n2) 2023-12-13", shown, "Which days?") == []
+    assert unverified_numbers("Reports:\n1. 2023-12-14", shown, "Which days?") == ["14"]
+    assert unverified_numbers("The total is 1. That is all.", "v\n2", "") == ["1"]
+    assert unverified_numbers("It was 1800, and then 1805.", "v\n1801", "") == ["1800", "1805"]
