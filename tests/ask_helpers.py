@@ -68,3 +68,14 @@ def make_pets_db(path):
     db["secret"].insert({"id": 1, "code": "hunter2"}, pk="id")
     db.close()
     return path
+
+
+class StopsAtMaxTokens:
+    """Mixin for a scripted model: records each call's max_tokens and cuts its reply there (4 characters a token,
+    as ScriptedModel counts), as a model that runs out of its budget does."""
+
+    def _complete(self, messages, options, cancel):
+        self.budgets.append(options.max_tokens)
+        result = super()._complete(messages, options, cancel)
+        text = result.text[: options.max_tokens * 4]
+        return type(result)(text, result.prompt_tokens, self.count_tokens(text), 0.0, self.name)

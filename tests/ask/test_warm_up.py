@@ -6,7 +6,7 @@ import time
 
 import pytest
 import sqlite_utils
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import ScriptedModel, StopsAtMaxTokens, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask import prompts, warm_up
@@ -165,7 +165,7 @@ async def test_a_huge_result_still_answers_with_notes_of_what_was_cut(paths):
     )
 
 
-class TimedWriter(WarmableModel):
+class TimedWriter(StopsAtMaxTokens, WarmableModel):
     """Writes at a known speed and stops at max_tokens (4 characters a token, as ScriptedModel counts)."""
 
     def __init__(self, replies, write_speed):
@@ -175,12 +175,6 @@ class TimedWriter(WarmableModel):
 
     def writing_speed(self):
         return self.write_speed
-
-    def _complete(self, messages, options, cancel):
-        self.budgets.append(options.max_tokens)
-        result = super()._complete(messages, options, cancel)
-        text = result.text[: options.max_tokens * 4]
-        return type(result)(text, result.prompt_tokens, self.count_tokens(text), 0.0, self.name)
 
 
 @pytest.mark.asyncio

@@ -5,7 +5,7 @@ import re
 
 import pytest
 import sqlite_utils
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import ScriptedModel, StopsAtMaxTokens, sql_reply
 from datasette.app import Datasette
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -318,7 +318,7 @@ def test_passage_text_cannot_forge_a_passage_or_the_notes(parts):
     ]
 
 
-class _TimedWriter(ScriptedModel):
+class _TimedWriter(StopsAtMaxTokens, ScriptedModel):
     """A local model that writes 20 tokens a second and stops at max_tokens (4 characters a token)."""
 
     prompt_cache = True
@@ -332,12 +332,6 @@ class _TimedWriter(ScriptedModel):
 
     def writing_speed(self):
         return 20.0
-
-    def _complete(self, messages, options, cancel):
-        self.budgets.append(options.max_tokens)
-        result = super()._complete(messages, options, cancel)
-        text = result.text[: options.max_tokens * 4]
-        return type(result)(text, result.prompt_tokens, self.count_tokens(text), 0.0, self.name)
 
 
 @pytest.mark.asyncio
