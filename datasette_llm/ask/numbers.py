@@ -16,7 +16,7 @@ for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds 
 ("1.2 million" for 1,234,567, "1.5k" for 1,500).
 Commas that do not group thousands (`51,206,36.5`) part a number into numbers, as a reader sees them.
 An amount in the scale the question asks for ("in millions") may be the shown number itself (`12.84 million` for
-12.840924). A line's list number (`1.`, `2)`) is not an amount.
+12.840924). A list's item numbers (`1.`, `2)` opening two lines or more) are not amounts.
 Not checked: the words "one" to "ten" in an answer ("one of the", "top ten": they are everywhere in prose), fractions
 (`1/3`, `½`), roman numerals, digits of other scripts, and thousands separated by spaces (`1 500` reads as 1 and
 500). An outside tester found many of these shapes unchecked (session 17); tests/ask/test_numbers.py generates
@@ -135,6 +135,7 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
             continue  # "twenty million" is one amount
         if in_words or value >= CHECKED_WORD_FROM:
             found.append(Written(match.group(0), str(value), match.start()))
+    is_list = not in_words and len(_LIST_MARKER.findall(text)) >= 2
     for match in NUMBER.finditer(text):
         if match.start() in taken or (match.group("body") and match.start("body") in taken):
             continue  # "408 thousand" is one amount
@@ -142,7 +143,7 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
             found.append(Written(match.group(0), match.group("hex").lower(), match.start()))
             continue
         body, at = match.group("body"), match.start("body")
-        if not in_words and _list_marker(text, match):
+        if is_list and _list_marker(text, match):
             continue  # "1. 2023-12-12 ...": an item's number in a list, not an amount
         short = sum(c.isdigit() for c in body) < 3
         if not in_words and at and (text[at - 1].isalpha() or text[at - 1] == "_") and short:
@@ -175,8 +176,12 @@ def written_numbers(text: str, in_words: bool = False) -> list[Written]:
     return sorted(found, key=lambda w: w.start)
 
 
+_LIST_MARKER = re.compile(r"^[ \t]*\d{1,2}[.)][ \t]", re.MULTILINE)
+
+
 def _list_marker(text: str, match: re.Match) -> bool:
-    """`1.` or `2)` opening a line, before a space: a list item's number."""
+    """`1.` or `2)` opening a line, before a space: a list item's number (in a text with two such lines at least:
+    an answer that opens with "12. Rex has ..." states an amount)."""
     body, start, end = match.group("body"), match.start(), match.end()
     return (
         body.isdigit()

@@ -228,6 +228,7 @@ def test_an_amount_in_the_scale_the_question_asks_for_may_be_the_shown_number():
 def test_the_numbers_of_a_list_are_not_amounts_and_a_clause_comma_is_not_part_of_a_number():
     shown = "day\n2023-12-12\n2023-12-13"
     assert unverified_numbers("Reports:\n1. 2023-12-12\n2) 2023-12-13", shown, "Which days?") == []
-    assert unverified_numbers("Reports:\n1. 2023-12-14", shown, "Which days?") == ["14"]
+    assert unverified_numbers("Reports:\n1. 2023-12-14\n2. 2023-12-12", shown, "Which days?") == ["14"]
     assert unverified_numbers("The total is 1. That is all.", "v\n2", "") == ["1"]
+    assert unverified_numbers("12. Rex has the most.", "v\n2", "") == ["12"]  # one line is not a list
     assert unverified_numbers("It was 1800, and then 1805.", "v\n1801", "") == ["1800", "1805"]
