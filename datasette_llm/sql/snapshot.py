@@ -42,19 +42,29 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return conn.execute("pragma schema_version").fetchone()[0]
 
 
-def at_version(conn: sqlite3.Connection, version: int, read: Callable[[sqlite3.Connection], T]) -> T:
-    """`read(conn)` in one read transaction in which the schema is at `version`; StaleSchema (nothing read) when
-    it is not. Runs in Datasette's read thread (db.execute_fn)."""
+def in_one_read(conn: sqlite3.Connection, read: Callable[[sqlite3.Connection], T]) -> T:
+    """`read(conn)` in one read transaction (the one already open, if any): all its statements see one version
+    of the database. Runs in Datasette's read thread (db.execute_fn)."""
     own = not conn.in_transaction
     if own:
         conn.execute("begin")
     try:
-        if schema_version(conn) != version:
-            raise StaleSchema
         return read(conn)
     finally:
         if own and conn.in_transaction:
             conn.execute("rollback")
+
+
+def at_version(conn: sqlite3.Connection, version: int, read: Callable[[sqlite3.Connection], T]) -> T:
+    """`read(conn)` in one read transaction in which the schema is at `version`; StaleSchema (nothing read) when
+    it is not. Runs in Datasette's read thread (db.execute_fn)."""
+
+    def checked(conn: sqlite3.Connection) -> T:
+        if schema_version(conn) != version:
+            raise StaleSchema
+        return read(conn)
+
+    return in_one_read(conn, checked)
 
 
 def with_deadline(conn: sqlite3.Connection, milliseconds: int, read: Callable[[], T]) -> T | None:

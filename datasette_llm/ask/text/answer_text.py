@@ -16,6 +16,7 @@ from ... import permissions
 from ...context import LINE_END
 from ...models import ChatModel, ChatOptions
 from ...sql.execute import MAX_CELL_CHARS, clipped_columns, select_names
+from ...sql.snapshot import in_one_read
 from .. import prompts
 from ..schema import quote_name
 from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks
@@ -68,17 +69,6 @@ async def _full_row(db, table: str, pk_values) -> tuple[dict | None, list[str]]:
     name = quote_name(table)
 
     def read(conn):
-        # One read transaction: the lengths and the cut values come from the same version of the row.
-        begun = not conn.in_transaction
-        if begun:
-            conn.execute("begin")
-        try:
-            return read_row(conn)
-        finally:
-            if begun:
-                conn.execute("commit")
-
-    def read_row(conn):
         names = select_names(conn, f"select {select} from {name}")
         lengths = conn.execute(
             f"select {', '.join(_text_length(column) for column in names)} from {name} where {where}", pk_values
@@ -98,7 +88,8 @@ async def _full_row(db, table: str, pk_values) -> tuple[dict | None, list[str]]:
         return (dict(row) if row is not None else None), cut
 
     try:
-        return await db.execute_fn(read)
+        # One read transaction: the lengths and the cut values come from the same version of the row.
+        return await db.execute_fn(lambda conn: in_one_read(conn, read))
     except sqlite3.OperationalError:  # the table was dropped or renamed since it was embedded
         return None, []
 
