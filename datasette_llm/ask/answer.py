@@ -173,13 +173,19 @@ class Answering:
         self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
         written = self.model.count_tokens(text) if text else 0
         self.tokens["answer_completion"] += written
-        if write_rate is not None and written >= max_tokens - 2:
-            text = end_cut_answer(text)
-            self.notes.append(
-                f"the answer was stopped after {max_tokens} tokens to answer in time (the model writes about "
-                f"{write_rate:.0f} tokens a second here); the table shows the rows themselves"
-            )
-        return text, fitted
+        return self._end_if_stopped(
+            text, written, max_tokens, write_rate, "the table shows the rows themselves"
+        ), fitted
+
+    def _end_if_stopped(self, text: str, written: int, max_tokens: int, write_rate: float | None, rest: str) -> str:
+        """An answer its time budget stopped (answer_token_budget), ended at a full line or sentence and noted."""
+        if write_rate is None or written < max_tokens - 2:
+            return text
+        self.notes.append(
+            f"the answer was stopped after {max_tokens} tokens to answer in time (the model writes about "
+            f"{write_rate:.0f} tokens a second here); {rest}"
+        )
+        return end_cut_answer(text)
 
     async def _table_answer(self, result: QueryResult, reason: str) -> str:
         count = len(result.rows)
@@ -250,12 +256,8 @@ class Answering:
         answer, messages = await answer_from_passages(self.model, self.question, passages, notes, max_tokens, on_token)
         self.timings.add("answer", started)
         self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
-        if write_rate is not None and answer and self.model.count_tokens(answer) >= max_tokens - 2:
-            answer = end_cut_answer(answer)
-            self.notes.append(
-                f"the answer was stopped after {max_tokens} tokens to answer in time (the model writes about "
-                f"{write_rate:.0f} tokens a second here); the sources below have the rest"
-            )
+        written = self.model.count_tokens(answer) if answer else 0
+        answer = self._end_if_stopped(answer, written, max_tokens, write_rate, "the sources below have the rest")
         warnings = []
         if is_not_found(answer):
             return NOT_FOUND, ()
