@@ -20,6 +20,7 @@ from ..sql.results import SchemaInfo
 from ..timing import Timings, clock
 from . import repairs
 from .answer import Answering, partial_answer_warning, row_cap_note
+from .attribution import attribution_warnings
 from .conversation import sql_prefix
 from .few_shot import ShotPool, Shots, load_pool, shots_for_question, standing
 from .mend import Mending
@@ -271,7 +272,12 @@ class AskPipeline(WritingSql, Mending, Answering):
                         f"The answer mentions {', '.join(unsupported)}, which do not appear in the rows "
                         "the model was shown; check them against the table below.",
                     )
-                warnings = (*warnings, *partial_answer_warning(fitted))
+                counts = (fitted.rows_shown, fitted.rows_fetched)
+                warnings = (
+                    *warnings,
+                    *attribution_warnings(answer, guarded.sql, fitted.text, self.question, fitted.rows_shown, counts),
+                    *partial_answer_warning(fitted),
+                )
         else:
             if result.hit_row_cap:
                 self.notes.append(row_cap_note(len(result.rows)))

@@ -713,3 +713,29 @@ def test_an_answer_from_some_of_the_rows_is_marked_whatever_it_says():
         "The model read only 3 of more than 3 rows to write this answer; it may not hold for the others (the table "
         "below).",
     )
+
+
+@pytest.mark.asyncio
+async def test_an_answer_that_gives_shown_numbers_to_the_wrong_names_is_warned(db_path):
+    question = "How old is each of the dogs Rex, Fido?"
+    model = ScriptedModel([sql_reply("select age from dogs where name in ('Rex', 'Fido')"), "Rex is 3. Fido is 9."])
+    result = await ask(make_datasette(db_path), "pets", question, model=model)
+    assert result.rows == ((9,), (3,))
+    assert result.warnings == (
+        "The rows do not say which of “Rex” and “Fido” each value belongs to (the query did not return the column "
+        "that names them); how the answer pairs values with names is the model's guess.",
+    )
+    model = ScriptedModel(
+        [sql_reply("select name, age from dogs where name in ('Rex', 'Fido')"), "Rex is 3. Fido is 9."]
+    )
+    result = await ask(make_datasette(db_path), "pets", question, model=model)
+    assert result.warnings == tuple(
+        f"The answer gives {age} beside “{name}”, but no row the model was shown holds both; check them against the "
+        "table below."
+        for name, age in (("Rex", 3), ("Fido", 9))
+    )
+    model = ScriptedModel(
+        [sql_reply("select name, age from dogs where name in ('Rex', 'Fido')"), "Rex is 9. Fido is 3."]
+    )
+    result = await ask(make_datasette(db_path), "pets", question, model=model)
+    assert result.warnings == ()
