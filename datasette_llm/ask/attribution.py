@@ -95,8 +95,8 @@ def unlabelled_pairings(answer: str, sql: str, shown_text: str, rows_shown: int)
     """Names the query picked rows by, which the answer pairs with shown numbers though the rows never name them."""
     answer_lower = " ".join(answer.split()).lower()
     shown_lower = shown_text.lower()
-    shown = _shown_forms(shown_text)
-    stated = [w.token for w in written_numbers(answer) if w.token in shown]
+    shown = {form.lstrip("-") for form in _shown_forms(shown_text)}  # a difference -5 is stated as "5 more"
+    stated = [w.token.lstrip("-") for w in written_numbers(answer) if w.token.lstrip("-") in shown]
     paired = len(stated) >= 2 if rows_shown >= 2 else len(stated) > len(set(stated))
     if not paired:
         return []
