@@ -64,11 +64,26 @@ if [ "$LEG1_MODE" != run ]; then
 fi
 [ "$LEG1_MODE" = prepare ] && exit 0
 
-# Tests marked both `model` and `backend` exercise the local model's backend alone (tests/models/), with no
-# Datasette in them: they run in the 0.65 leg, and leaving them out here keeps .ci/run well under 20 minutes.
-# Every other test, the real-model ones through Datasette included, runs on 1.0 as well.
+# Tests marked `no_datasette` build no Datasette, start no datasette process and do not read its version
+# (tests/datasette_use.py checks that in the 0.65 leg, where they run): on 1.0 they would run the same code with
+# the same packages, so this leg leaves them out. "The same packages" is checked here: when any package both
+# venvs hold (every one but Datasette's own dependencies) differs in version, this leg runs them too.
 # DATASETTE1_MARKS='' runs everything; a -m among the arguments overrides it (pytest keeps the last -m).
-MARKS="${DATASETTE1_MARKS-not (model and backend)}"
+packages() {  # name==version of every installed distribution, one a line, sorted by name
+  "$1" -c 'import importlib.metadata as m; print("\n".join(sorted({d.metadata["Name"].lower() + "==" + d.version for d in m.distributions()})))' \
+    | sort -t= -k1,1
+}
+PACKAGES065="$(packages "$PY")"; PACKAGES1="$(packages "$PY1")"
+[ -n "$PACKAGES065" ] && [ -n "$PACKAGES1" ] || die "could not list the packages of .venv and .venv-datasette1"
+DIFFERING="$(join -t= -j1 <(echo "$PACKAGES065") <(echo "$PACKAGES1") \
+  | awk -F= '$1 != "datasette" && $1 != "datasette-llm" && $3 != $5 {print $1 " " $3 " / " $5}')"
+if [ -n "$DIFFERING" ]; then
+  info "packages differ between .venv and .venv-datasette1, so tests marked no_datasette run here too:"
+  info "$(echo $DIFFERING)"
+  MARKS="${DATASETTE1_MARKS-}"
+else
+  MARKS="${DATASETTE1_MARKS-not no_datasette}"
+fi
 MARK_ARGS=()
 [ -n "$MARKS" ] && MARK_ARGS=(-m "$MARKS")
 step "pytest on Datasette $("$PY1" -c 'import datasette; print(datasette.__version__)') (${MARKS:-all tests})"

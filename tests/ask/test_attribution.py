@@ -58,7 +58,10 @@ def test_unlabelled_rows_paired_with_names_in_order():
 
 def test_a_negative_value_stated_without_its_sign_for_two_names():
     # the real model, given one row of -11792630 (B's population minus A's)
-    sql = "SELECT (SELECT population FROM cities WHERE name = 'Bravoburg') - population FROM cities WHERE name = 'Lumen Falls'"
+    sql = (
+        "SELECT (SELECT population FROM cities WHERE name = 'Bravoburg') - population "
+        "FROM cities WHERE name = 'Lumen Falls'"
+    )
     text = shown(["d"], [(-11792630,)])
     answer = "Bravoburg has a population of 11,792,630, and Lumen Falls has a population of 11,792,630."
     assert unlabelled_pairings(answer, sql, text, 1) == ["Bravoburg", "Lumen Falls"]
