@@ -1,14 +1,19 @@
 """Which tests run Datasette's code: the marker `no_datasette` and the check that keeps it true.
 
-The test command runs the suite on Datasette 0.65 and again on the newest 1.0 alpha. A test that never builds a
-`Datasette` (nor a `Database`), never starts a `datasette` process and never reads which version is installed
-cannot tell the two apart: the 1.0 leg leaves tests marked `no_datasette` out (setup-scripts/test-datasette1.sh),
-so they run once. The marker is a claim, and this plugin checks it in every leg where marked tests run:
+The test command runs the suite on Datasette 0.65 and again on the newest 1.0 alpha. A test that runs none of
+Datasette's code and never reads which version is installed cannot tell the two apart: the 1.0 leg leaves tests
+marked `no_datasette` out (setup-scripts/test-datasette1.sh, which also checks that both venvs hold the same
+versions of every other package), so they run once. The marker is a claim, and this plugin checks it wherever
+marked tests run:
 
-- while a test (or a fixture it uses) runs, building a Datasette or a Database, or starting a process whose
-  command line runs datasette, is recorded; a fixture that did so taints every test that uses it later;
-- a marked test that did any of that, or whose module imports datasette or reads `DATASETTE_1`, fails with
-  the reason, so a marker that became false is found by the leg that still runs the test.
+- while a test (or a fixture it uses) runs, any call of a function Datasette's modules define (the plugin's own
+  `from datasette.utils import ...` included), any instance built of a class they define (a `Datasette`, a
+  `Database`, a `Response`) and any process started to run datasette is recorded; a fixture that did so taints
+  every test that uses it later;
+- a marked test that did any of that, or whose module imports datasette, names one of its modules or reads
+  `DATASETTE_1`, fails with the reason, so a marker that became false is found by the leg that still runs it.
+Not seen: a constant read from Datasette's modules (the plugin reads none; `grep "from datasette"` shows what it
+imports).
 
 `DATASETTE_LLM_DATASETTE_USE=report` writes the node ids of unmarked tests that used no Datasette to
 test-artifacts/no-datasette-candidates.txt (for moving tests into the marker, by module).
@@ -17,15 +22,20 @@ test-artifacts/no-datasette-candidates.txt (for moving tests into the marker, by
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 MARKER = "no_datasette"
-_VERSION_AWARE = re.compile(r"^\s*(?:from|import)\s+datasette(?:\.|\s)|DATASETTE_1\b|DATASETTE_VERSION\b", re.M)
+TESTS = str(Path(__file__).resolve().parent)
+_VERSION_AWARE = re.compile(
+    r"^\s*(?:from|import)\s+datasette(?:\.|\s)|(?<![\w-])datasette\.[a-z]|DATASETTE_1\b|DATASETTE_VERSION\b", re.M
+)
 
 
 class DatasetteUse:
@@ -44,17 +54,31 @@ class DatasetteUse:
             self.used.setdefault(self.current, what)
 
     def install(self) -> None:
-        from datasette.app import Datasette
-        from datasette.database import Database
+        """Notes every call of a function, and every instance built of a class, that Datasette's own modules
+        define (through the modules that hold them: the plugin's `from datasette.utils import ...` included),
+        and every process started to run datasette."""
+        import datasette.app  # noqa: F401 (loads the modules a Datasette needs)
 
-        for cls in (Datasette, Database):
-            original = cls.__init__
-
-            def wrapped(obj, *args, _original=original, _name=cls.__name__, **kwargs):
-                self.note(f"built a {_name}")
-                return _original(obj, *args, **kwargs)
-
-            cls.__init__ = wrapped
+        wrappers: dict[int, object] = {}
+        for name, module in list(sys.modules.items()):
+            if not _is_datasettes(name) or module is None:
+                continue
+            for value in list(vars(module).values()):
+                if getattr(value, "__module__", None) != name:
+                    continue
+                if inspect.isclass(value) and "__init__" in vars(value):
+                    value.__init__ = self._noting(value.__init__, f"built a {value.__qualname__}")
+                elif inspect.isfunction(value) and not _generates(value):
+                    wrappers.setdefault(id(value), self._noting(value, f"called datasette's {value.__qualname__}"))
+        for name, module in list(sys.modules.items()):  # every module's reference to such a function
+            path = str(getattr(module, "__file__", None) or "")
+            if module is None or not (
+                _is_datasettes(name) or name.startswith("datasette_llm") or path.startswith(TESTS)
+            ):
+                continue
+            for attribute, value in list(vars(module).items()):
+                if id(value) in wrappers and inspect.isfunction(value):
+                    setattr(module, attribute, wrappers[id(value)])
         popen_init = subprocess.Popen.__init__
 
         def popen(obj, args, *rest, **kwargs):
@@ -68,12 +92,37 @@ class DatasetteUse:
 
         subprocess.Popen.__init__ = popen
 
+    def _noting(self, function, what: str):
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def noted(*args, **kwargs):
+                self.note(what)
+                return await function(*args, **kwargs)
+
+        else:
+
+            @functools.wraps(function)
+            def noted(*args, **kwargs):
+                self.note(what)
+                return function(*args, **kwargs)
+
+        return noted
+
+
+def _is_datasettes(name: str) -> bool:
+    """Datasette's own modules, but not its pytest plugin (1.0 has one, run by pytest around every test)."""
+    return (name == "datasette" or name.startswith("datasette.")) and name != "datasette._pytest_plugin"
+
+
+def _generates(function) -> bool:
+    return inspect.isgeneratorfunction(function) or inspect.isasyncgenfunction(function)
+
 
 _use = DatasetteUse()
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", f"{MARKER}: builds no Datasette; the Datasette 1.0 leg leaves it out")
     _use.install()
 
 

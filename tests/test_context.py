@@ -6,11 +6,14 @@ import sqlite3
 import struct
 from decimal import Decimal
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.context import fit_rows, notes_line, real_text
 from datasette_llm.sql.execute import CLIP_MARKER
+
+pytestmark = pytest.mark.no_datasette
 
 
 def count_words(text):  # a stand-in tokenizer: one token per 4 characters, rounded up

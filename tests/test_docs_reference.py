@@ -3,6 +3,10 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.no_datasette
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -17,6 +17,8 @@ from datasette_llm.ask.numbers import unverified_numbers
 from datasette_llm.ask.text.passages import compact_text
 from datasette_llm.sql import replies
 
+pytestmark = pytest.mark.no_datasette
+
 
 def cpu_seconds(function, *args) -> float:
     started = time.process_time()

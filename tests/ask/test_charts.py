@@ -7,6 +7,8 @@ import pytest
 
 from datasette_llm.ask.charts import SCHEMA, TOP_BARS, chart_for_result, chart_spec, chart_specs
 
+pytestmark = pytest.mark.no_datasette
+
 
 def drawn(spec) -> list[dict]:
     return spec["data"]["values"]

@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 
 from datasette_llm.ask.numbers import unverified_numbers, written_numbers
 
+pytestmark = pytest.mark.no_datasette
+
 ROWS = "name | amount\nRex | 1\nFido | 2\nLassie | 12"
 
 

@@ -5,6 +5,8 @@ import pytest
 from datasette_llm.ask.route import choose_path
 from datasette_llm.errors import BadRequest
 
+pytestmark = pytest.mark.no_datasette
+
 LABELLED = [
     ("Which five repos have the most releases?", "sql"),
     ("How many releases were published in 2024?", "sql"),

@@ -10,6 +10,8 @@ from datasette_llm.embeddings import BuildInterrupted, embed_table, enable_fts
 from datasette_llm.embeddings.store import ModelMismatch
 from datasette_llm.errors import BadRequest, NotFound
 
+pytestmark = pytest.mark.no_datasette
+
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
 
 

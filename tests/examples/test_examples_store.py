@@ -14,6 +14,8 @@ from datasette_llm.examples import (
     ExampleStoreError,
 )
 
+pytestmark = pytest.mark.no_datasette
+
 
 @pytest.fixture
 def store(tmp_path):

@@ -13,6 +13,8 @@ from datasette_llm.examples import ExampleStore
 from datasette_llm.examples import vectors as vectors_module
 from datasette_llm.examples.vectors import VECTOR_BATCH, example_vectors
 
+pytestmark = pytest.mark.no_datasette
+
 ERRORS = (sqlite3.Error, OSError)
 
 

@@ -8,7 +8,7 @@ import pytest
 from datasette_llm.models.cpu_load import CpuLoad, lasting_load, threads_for
 
 # The llama.cpp backend alone: the Datasette 1.0 leg of the test command leaves these model tests out.
-pytestmark = pytest.mark.backend
+pytestmark = pytest.mark.no_datasette
 
 
 def test_threads_for_free_cores():

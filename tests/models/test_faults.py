@@ -15,6 +15,8 @@ from datasette_llm.errors import ModelError, ModelNotReady, ModelTimeout, ModelU
 from datasette_llm.models import ChatOptions, chat_model_for
 from datasette_llm.models.llama_cpp import LlamaCppChatModel
 
+pytestmark = pytest.mark.no_datasette
+
 HELLO = [{"role": "user", "content": "Reply with exactly the word: pineapple"}]
 
 

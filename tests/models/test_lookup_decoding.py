@@ -7,7 +7,7 @@ from datasette_llm.models.llama_cpp import LlamaCppChatModel
 from datasette_llm.models.lookup_decoding import FIRST_DRAFT, Drafter
 
 # The llama.cpp backend alone: the Datasette 1.0 leg of the test command leaves these model tests out.
-pytestmark = pytest.mark.backend
+pytestmark = pytest.mark.no_datasette
 
 
 def test_guesses_what_followed_the_last_tokens_before():

@@ -22,6 +22,8 @@ from datasette_llm.models.base import ChatModel, ChatResult, ModelStatus
 from datasette_llm.models.llama_cpp import LlamaCppChatModel
 from datasette_llm.models.openai import OpenAIChatModel
 
+pytestmark = pytest.mark.no_datasette
+
 HELLO = [
     {"role": "system", "content": "You are terse."},
     {"role": "user", "content": "Reply with exactly the single word: pineapple"},

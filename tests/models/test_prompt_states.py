@@ -10,7 +10,7 @@ from datasette_llm.models.llama_cpp import PREFIX_CHUNK, LlamaCppChatModel
 from datasette_llm.models.prompt_states import PrefixStates
 
 # The llama.cpp backend alone: the Datasette 1.0 leg of the test command leaves these model tests out.
-pytestmark = pytest.mark.backend
+pytestmark = pytest.mark.no_datasette
 
 SYSTEM = "You are an expert SQLite data analyst. Reply with one SQL query in a ```sql code block."
 

@@ -8,6 +8,8 @@ from datasette_llm.errors import ModelNotReady
 from datasette_llm.models import provision
 from datasette_llm.models.provision import WeightFile, assemble, file_state, require_file
 
+pytestmark = pytest.mark.no_datasette
+
 
 @pytest.fixture
 def fake_weight(tmp_path, monkeypatch):

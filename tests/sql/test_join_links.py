@@ -7,6 +7,8 @@ from schema_helpers import schema_of, spider_gold, spider_schema
 
 from datasette_llm.sql.join_links import Link, check_joins, path_between
 
+pytestmark = pytest.mark.no_datasette
+
 COLUMNS = {
     "cars_data": ("Id", "MPG", "Horsepower", "Weight", "Year"),
     "car_names": ("MakeId", "Model", "Make"),

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.no_datasette
+
 PACKAGE = Path(__file__).resolve().parents[2] / "datasette_llm"
 
 

@@ -6,6 +6,8 @@ import pytest
 
 from datasette_llm.sql.names import quote_identifier, quote_name
 
+pytestmark = pytest.mark.no_datasette
+
 
 @pytest.mark.parametrize("name", ["plain", "two words", "order", 'a"b', '"; drop table t; --', "it's", "x]y", ""])
 def test_a_quoted_name_reads_back_as_the_same_single_identifier(name):

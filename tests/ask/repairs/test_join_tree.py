@@ -8,6 +8,8 @@ from sqlglot import exp
 from datasette_llm.ask.repairs.join_tree import JoinTree, aliases, limit_one, summarised, unused_repeats
 from datasette_llm.sql.join_links import Link
 
+pytestmark = pytest.mark.no_datasette
+
 PETS = {
     "Student": ("StuID", "LName", "Fname", "Age", "Major"),
     "Has_Pet": ("StuID", "PetID"),

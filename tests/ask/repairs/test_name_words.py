@@ -6,6 +6,8 @@ from datasette_llm.ask.repairs.name_words import identifier_words, question_stem
 from datasette_llm.ask.repairs.unasked_joins import drop_unasked_joins
 from datasette_llm.sql.join_links import Link
 
+pytestmark = pytest.mark.no_datasette
+
 
 @pytest.mark.parametrize(
     "name, words",

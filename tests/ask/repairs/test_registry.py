@@ -4,8 +4,12 @@ import importlib
 import pkgutil
 import types
 
+import pytest
+
 from datasette_llm.ask import repairs
 from datasette_llm.ask.repairs import HELPERS, REPAIRS, STAGES, Repair
+
+pytestmark = pytest.mark.no_datasette
 
 # The modules whose code runs the pipeline's stages.
 PIPELINE = ["pipeline", "write_sql", "mend", "answer"]

@@ -13,6 +13,8 @@ from datasette_llm.ask.repairs.sql_fix import (
 from datasette_llm.sql.join_links import Link
 from datasette_llm.sql.results import Rejection, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 PETS = SchemaInfo(
     tables={
         "Student": ("StuID", "LName", "Fname", "Age", "Major"),
