@@ -316,3 +316,89 @@ def test_example_rows_of_megabytes_are_not_held(tmp_path):
     tracemalloc.stop()
     assert table.example_rows[0][2] == "<3000000 bytes>" and len(table.example_rows[0][1]) == 61
     assert peak < 1_000_000, peak  # the rows are 18 MB
+
+
+OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("insert"), st.sampled_from(["a", "b"]), st.integers(0, 9)),
+        st.tuples(st.just("update"), st.sampled_from(["a", "b"]), st.integers(0, 9)),
+        st.tuples(st.just("delete"), st.sampled_from(["a", "b"]), st.integers(0, 9)),
+        st.tuples(st.just("view"), st.sampled_from(["a", "b"]), st.integers(0, 9)),
+        st.tuples(st.just("column"), st.sampled_from(["a", "b"]), st.integers(0, 9)),
+        st.tuples(st.just("ask"), st.sampled_from([None, {"id": "root"}]), st.integers(0, 0)),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _write(path, operation, step):
+    kind, table, value = operation
+    with sqlite3.connect(path) as conn:  # another connection, as a writer beside Datasette would be
+        if kind == "insert":
+            conn.execute(f"insert into {table} (v) values (?)", [f"{table}{value}-{step}"])
+        elif kind == "update":
+            conn.execute(f"update {table} set v = ? where rowid = (select min(rowid) from {table})", [f"u{value}"])
+        elif kind == "delete":
+            conn.execute(f"delete from {table} where rowid = (select min(rowid) from {table})")
+        elif kind == "view":
+            conn.execute("drop view if exists latest")
+            conn.execute(f"create view latest as select * from {table} order by rowid desc limit {value}")
+        elif kind == "column":
+            conn.execute(f"alter table {table} add column c{step} integer default {value}")
+    conn.close()
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(operations=OPERATIONS)
+def test_tables_read_again_only_when_the_database_changed_are_what_a_fresh_read_gives(tmp_path_factory, operations):
+    """Differential: after every write by another connection (rows, a view, a column), the tables Ask describes
+    through one Datasette, which keeps what it read, equal those a new Datasette reads from scratch; for an
+    anonymous actor and for root, who also sees the table `secret`."""
+    path = tmp_path_factory.mktemp("changing") / "changing.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "create table a (v text); create table b (v text); create table secret (v text);"
+            "insert into a values ('a0'); insert into secret values ('s0');"
+        )
+    conn.close()
+    metadata = {"databases": {"changing": {"tables": {"secret": {"allow": {"id": "root"}}}}}}
+    kept = Datasette([str(path)], metadata=metadata, settings={"num_sql_threads": 1})
+
+    async def run():
+        for step, operation in enumerate(operations):
+            actors = [operation[1]] if operation[0] == "ask" else [None, {"id": "root"}]
+            if operation[0] != "ask":
+                _write(path, operation, step)
+            fresh = Datasette([str(path)], metadata=metadata, settings={"num_sql_threads": 1})
+            for actor in actors:
+                assert await load_tables(kept, "changing", actor) == await load_tables(fresh, "changing", actor)
+            getattr(fresh, "close", lambda: None)()  # (Datasette 1.0 has close(); 0.65 closes nothing)
+
+    asyncio.run(run())
+
+
+@pytest.mark.asyncio
+async def test_a_view_is_not_run_again_for_each_question(tmp_path, monkeypatch):
+    from datasette_llm.ask import schema
+
+    path = tmp_path / "views.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "create table t (v int); insert into t values (1), (2); create view totals as select sum(v) s from t"
+        )
+    conn.close()
+    calls = []
+    original = schema._table_details
+    monkeypatch.setattr(
+        schema, "_table_details", lambda conn, name, *rest: calls.append(name) or original(conn, name, *rest)
+    )
+    ds = Datasette([str(path)], settings={"num_sql_threads": 1})
+    first = await load_tables(ds, "views", None)
+    assert sorted(calls) == ["t", "totals"]
+    assert await load_tables(ds, "views", None) == first and len(calls) == 2  # nothing read again
+    with sqlite3.connect(path) as conn:
+        conn.execute("insert into t values (40)")
+    conn.close()
+    again = await load_tables(ds, "views", None)
+    assert len(calls) == 4 and [t.example_rows for t in again] == [((1,), (2,), (40,)), ((43,),)]
