@@ -7,8 +7,9 @@ thing; an outside tester asking the real model found two ways (session 29):
   `name = 'A' UNION ALL ... name = 'B'`) and did not return that column: the rows do not say which value is
   whose, and the model pairs them by guess ("The price of A is 92,241.03, and the price of B is also 92,241.03"
   from one row). Warned when the answer names two of them that the rows never show and states shown numbers for
-  them: two or more when several rows came back, one of them twice when one row did. One number for all of
-  them ("the combined population of A and B is 1,710,597") is not a pairing and is not warned.
+  them: two or more when several rows came back, one of them twice when one row did, or any with "each" or
+  "respectively". A name that is only part of a column's name (`AverageLengthJazz`) does not label rows. One
+  number for all of them ("the combined population of A and B is 1,710,597") is not a pairing and is not warned.
 - **Another row's number.** A sentence names things the rows hold and states a number the rows hold, but no row
   shown holds both ("Umber Desk ... $32,718.26" where 32,718.26 is Ember Blender's). With "respectively", the
   names and numbers are paired in order and each pair is checked.
@@ -29,6 +30,7 @@ from sqlglot.tokens import Tokenizer, TokenType
 from .numbers import _forms, written_numbers
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")  # (not ":": "East: $1,635.91" is one statement)
+PER_NAME = re.compile(r"\b(?:each|respectively|apiece)\b")  # "A, B and C each have 31": one number given to each
 NAME_CHARS = (3, 100)  # a cell's length to count as a name the answer may mention
 _NAME_TOKENS = (TokenType.VAR, TokenType.IDENTIFIER)
 
@@ -98,7 +100,7 @@ def unlabelled_pairings(answer: str, sql: str, shown_text: str, rows_shown: int)
     shown = {form.lstrip("-") for form in _shown_forms(shown_text)}  # a difference -5 is stated as "5 more"
     stated = [w.token.lstrip("-") for w in written_numbers(answer) if w.token.lstrip("-") in shown]
     paired = len(stated) >= 2 if rows_shown >= 2 else len(stated) > len(set(stated))
-    if not paired:
+    if not (paired or (stated and PER_NAME.search(answer_lower))):
         return []
     for names in filtered_names(sql).values():
         unnamed = [
@@ -106,7 +108,7 @@ def unlabelled_pairings(answer: str, sql: str, shown_text: str, rows_shown: int)
             for name in names
             if any(c.isalpha() for c in name)
             and len(name) >= 2
-            and name.lower() not in shown_lower
+            and not _mentions(shown_lower, name)  # a label is a word of its own: not the "jazz" of "avglengthjazz"
             and _mentions(answer_lower, name)
         ]
         if len(unnamed) >= 2:

@@ -67,6 +67,37 @@ def test_a_negative_value_stated_without_its_sign_for_two_names():
     assert unlabelled_pairings(answer, sql, text, 1) == ["Bravoburg", "Lumen Falls"]
 
 
+def test_a_name_inside_a_columns_name_is_no_label():
+    # a second outside tester (session 30), the real model on Chinook: Jazz's average given to Classical too
+    sql = (
+        "SELECT AVG(T1.Milliseconds) AS AverageLengthJazz, AVG(t1.Milliseconds) AS AverageLengthClassical "
+        "FROM Track T1 JOIN Genre T2 ON T1.GenreId = T2.GenreId WHERE T2.Name = 'Jazz' UNION "
+        "SELECT AVG(T1.Milliseconds), AVG(t1.Milliseconds) FROM Track T1 JOIN Genre T2 ON T1.GenreId = T2.GenreId "
+        "WHERE T2.Name = 'Classical'"
+    )
+    rows = [(291755.38, 291755.38), (293867.57, 293867.57)]
+    answer = (
+        "The average length of Jazz tracks is 291,755.38 milliseconds, and the average length of Classical tracks "
+        "is also 291,755.38 milliseconds."
+    )
+    text = shown(["AverageLengthJazz", "AverageLengthClassical"], rows)
+    assert unlabelled_pairings(answer, sql, text, 2) == ["Jazz", "Classical"]
+    labelled = shown(["genre", "average"], [("Jazz", 291755.38), ("Classical", 293867.57)])
+    assert unlabelled_pairings(answer, sql, labelled, 2) == []
+
+
+def test_one_number_given_to_each_name_is_a_pairing():
+    # the same tester: 31 is the three artists' albums together (11, 10 and 10)
+    sql = (
+        "SELECT COUNT(*) FROM Album WHERE ArtistId IN (SELECT ArtistId FROM Artist WHERE Name IN "
+        "('Deep Purple', 'U2', 'Metallica'))"
+    )
+    text = shown(["COUNT(*)"], [(31,)])
+    answer = "Deep Purple, U2, and Metallica each have 31 albums."
+    assert unlabelled_pairings(answer, sql, text, 1) == ["Deep Purple", "U2", "Metallica"]
+    assert unlabelled_pairings("Deep Purple, U2, and Metallica have 31 albums in all.", sql, text, 1) == []
+
+
 @pytest.mark.parametrize(
     "answer",
     [
