@@ -17,6 +17,7 @@ names, lexer.py is SQLite's side of the tokenizer comparison, results.py the typ
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -199,8 +200,13 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _short(error: Exception) -> str:
-    text = " ".join(str(error).split())
+    """An error's text for a person and for the model: one line, at most 200 characters, without the terminal
+    codes sqlglot underlines the unexpected token with (they reached the JSON `error`; an outside tester)."""
+    text = " ".join(_TERMINAL_CODES.sub("", str(error)).split())
     return text[:200] or type(error).__name__
 
 

@@ -461,6 +461,13 @@ def test_never_crashes(value):
     assert isinstance(result, (Rejection, GuardedSQL))
 
 
+def test_a_parse_error_reads_as_plain_text():
+    # sqlglot underlines the unexpected token with terminal codes; they reached Ask's JSON error (outside tester)
+    result = check_select("SELECT SUM(stock) FROM products WHERE category = 'x' - SUM(stock) FROM products", SCHEMA)
+    assert result.kind == "parse_error" and "FROM" in result.reason
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in result.reason), repr(result.reason)
+
+
 def test_non_string_input_is_rejected():
     assert check_select(None, SCHEMA).kind == "parse_error"  # type: ignore[arg-type]
 
