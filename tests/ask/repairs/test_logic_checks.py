@@ -86,16 +86,32 @@ def test_either_value_is_not_both():
 
 
 def test_two_values_the_question_joins_with_and_are_not_either():
-    listed = "SELECT Fname FROM Student WHERE Major IN ('Art', 'Law')"
-    assert len(doubts(listed, "Which student has majored in 'Art' and 'Law'?")) == 1
-    liked = "SELECT Fname FROM Student WHERE Major LIKE '%Art%' OR Major LIKE '%Law%'"
-    assert doubts(liked, "Students with majors Art and Law")[0].startswith(
-        "Major LIKE '%Art%' OR Major LIKE '%Law%' keeps rows that match either value"
+    listed = f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType IN ('cat', 'dog')"
+    assert len(doubts(listed, "Which students have a 'cat' and a 'dog'?")) == 1
+    liked = f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType LIKE '%cat%' OR T3.PetType LIKE '%dog%'"
+    assert doubts(liked, "Students with pets cat and dog")[0].startswith(
+        "T3.PetType LIKE '%cat%' OR T3.PetType LIKE '%dog%' keeps rows that match either value"
     )
-    assert doubts(listed, "Students in 'Art' or 'Law'") == []
-    assert doubts(listed, "Students in Art and, or, Law") == []  # an "or" between them: either
-    assert doubts(listed, "Students majoring in Art") == []  # the question names one value
-    assert doubts("SELECT Fname FROM Student WHERE Major IN ('Art', 'Law', 'Med')", "Art and Law and Med") == []
+    # a reference to another table selected from one table: a student may be in rows of both pets
+    assert len(doubts("SELECT StuID FROM Has_Pet WHERE PetID IN ('p1', 'p2')", "Students with pets p1 and p2")) == 1
+    assert len(doubts("SELECT * FROM Has_Pet WHERE PetID IN ('p1', 'p2')", "Students with pets p1 and p2")) == 1
+    assert doubts(listed, "Students with a 'cat' or a 'dog'") == []
+    assert doubts(listed, "Students with a cat and, or, a dog") == []  # an "or" between them: either
+    assert doubts(listed, "Students with a cat") == []  # the question names one value
+    three = f"SELECT T1.Fname {STUDENT_PETS} WHERE T3.PetType IN ('cat', 'dog', 'rat')"
+    assert doubts(three, "cat and dog and rat") == []
+
+
+def test_two_things_named_with_and_in_one_table_are_listed_not_both():
+    # Each row is one of the named things and holds one value: "A and B" lists them. Sent to INTERSECT, such
+    # queries found nothing (an outside tester with the real model, session 30: 27 of 39 empty, then made-up
+    # numbers). "both" still asks for both.
+    assert doubts("SELECT pet_age FROM Pets WHERE PetType IN ('cat', 'dog')", "Ages of 'cat' and 'dog'?") == []
+    assert doubts("SELECT Age FROM Student WHERE LName = 'Kim' OR LName = 'Lee'", "Ages of Kim and Lee?") == []
+    assert doubts("SELECT * FROM Pets WHERE PetType IN ('cat', 'dog')", "Show cat and dog") == []
+    assert len(doubts("SELECT pet_age FROM Pets WHERE PetType IN ('cat', 'dog')", "Ages of both cat and dog")) == 1
+    grouped = "SELECT Major FROM Student WHERE Fname IN ('Ann', 'Bo') GROUP BY Major"
+    assert len(doubts(grouped, "Majors of 'Ann' and 'Bo'")) == 1
 
 
 def test_a_null_tested_on_an_inner_join_for_rows_without_one_is_questioned():

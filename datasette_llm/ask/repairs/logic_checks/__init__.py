@@ -84,7 +84,7 @@ def logic_doubts(
         doubts += extreme_of_another_column(select)
         doubts += count_of_one_row_groups(select, sources, links)
         if not has_set_operation and not select.args.get("having"):
-            doubts += either_for_both(select, question)
+            doubts += either_for_both(select, question, links)
         if joins is not None:
             doubts += joins_off_the_keys(joins, links)
             if NEGATION.search(question):
