@@ -20,10 +20,11 @@ step "Demo databases (used by the end-to-end tests)"
 # Two legs: the suite on Datasette 0.65.x (.venv) and on the newest 1.0 alpha (.venv-datasette1, built by
 # test-datasette1.sh from the same cached llama-cpp-python wheel). Both always run; either failing fails this.
 # DATASETTE_LLM_LEGS=065 or =1 runs only one of them. Extra arguments go to pytest in both legs.
-# The two legs run at the same time: the 0.65 leg's output is shown as it comes, the 1.0 leg's when it ends, and
-# each has its own temporary directory and test-artifacts/ folder. DATASETTE_LLM_PARALLEL_LEGS=0 runs them one
-# after the other. The gain is small on 2 cores (session 29: 1,263 and 1,333 s in all, against 1,273-1,437 s one
-# after the other): each leg's real-model tests, servers and browser use both cores already.
+# The two legs run at the same time (the 1.0 leg's venv is set up in the background too): the 0.65 leg's output
+# is shown as it comes, the 1.0 leg's when it ends, and each has its own temporary directory and test-artifacts/
+# folder. DATASETTE_LLM_PARALLEL_LEGS=0 runs them one after the other. The gain is small on 2 cores (session 29:
+# 1,263 and 1,333 s in all, against 1,273-1,437 s one after the other): each leg's real-model tests, servers and
+# browser use both cores already. Tests marked no_datasette run in the 0.65 leg only (test-datasette1.sh).
 LEGS="${DATASETTE_LLM_LEGS:-065 1}"
 PARALLEL="${DATASETTE_LLM_PARALLEL_LEGS:-1}"
 mkdir -p "$REPO_ROOT/test-artifacts"
