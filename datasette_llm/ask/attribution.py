@@ -48,12 +48,10 @@ def filtered_names(sql: str) -> dict[str, list[str]]:
         tokens = Tokenizer(dialect="sqlite").tokenize(sql)
     except Exception:  # (sqlglot raises its own TokenError and others on text it cannot read)
         return {}
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[str, None]] = {}  # (dicts as ordered sets)
 
     def add(column: str, literal: str) -> None:
-        names = found.setdefault(column.lower(), [])
-        if literal not in names:
-            names.append(literal)
+        found.setdefault(column.lower(), {})[literal] = None
 
     for at, token in enumerate(tokens):
         if token.token_type == TokenType.EQ and 0 < at < len(tokens) - 1:
@@ -68,12 +66,12 @@ def filtered_names(sql: str) -> dict[str, list[str]]:
         elif token.token_type == TokenType.IN and at and tokens[at - 1].token_type in _NAME_TOKENS:
             column = tokens[at - 1].text
             if at + 1 < len(tokens) and tokens[at + 1].token_type == TokenType.L_PAREN:
-                for item in tokens[at + 2 :]:
-                    if item.token_type == TokenType.STRING:
-                        add(column, item.text)
-                    elif item.token_type != TokenType.COMMA:
-                        break
-    return found
+                end = at + 2
+                while end < len(tokens) and tokens[end].token_type in (TokenType.STRING, TokenType.COMMA):
+                    if tokens[end].token_type == TokenType.STRING:
+                        add(column, tokens[end].text)
+                    end += 1
+    return {column: list(names) for column, names in found.items()}
 
 
 def _mentions(text_lower: str, name: str) -> bool:
