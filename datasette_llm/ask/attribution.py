@@ -7,9 +7,10 @@ thing; an outside tester asking the real model found two ways (session 29):
   `name = 'A' UNION ALL ... name = 'B'`) and did not return that column: the rows do not say which value is
   whose, and the model pairs them by guess ("The price of A is 92,241.03, and the price of B is also 92,241.03"
   from one row). Warned when the answer names two of them that the rows never show and states shown numbers for
-  them: two or more when several rows came back, one of them twice when one row did, or any with "each" or
-  "respectively". A name that is only part of a column's name (`AverageLengthJazz`) does not label rows. One
-  number for all of them ("the combined population of A and B is 1,710,597") is not a pairing and is not warned.
+  them: any when several rows came back (each holds one name's value), one of them twice when one row did, or
+  any with "each" or "respectively". A name that is only part of a column's name (`AverageLengthJazz`) does not
+  label rows. One number for all of them from one row ("the combined population of A and B is 1,710,597") is not
+  a pairing and is not warned.
 - **Another row's number.** A sentence names things the rows hold and states a number the rows hold, but no row
   shown holds both ("Umber Desk ... $32,718.26" where 32,718.26 is Ember Blender's). With "respectively", the
   names and numbers are paired in order and each pair is checked.
@@ -97,7 +98,7 @@ def unlabelled_pairings(answer: str, sql: str, shown_text: str, rows_shown: int)
     shown_lower = shown_text.lower()
     shown = {form.lstrip("-") for form in _shown_forms(shown_text)}  # a difference -5 is stated as "5 more"
     stated = [w.token.lstrip("-") for w in written_numbers(answer) if w.token.lstrip("-") in shown]
-    paired = len(stated) >= 2 if rows_shown >= 2 else len(stated) > len(set(stated))
+    paired = bool(stated) if rows_shown >= 2 else len(stated) > len(set(stated))
     if not (paired or (stated and PER_NAME.search(answer_lower))):
         return []
     for names in filtered_names(sql).values():
