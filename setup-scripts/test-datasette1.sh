@@ -64,10 +64,12 @@ if [ "$LEG1_MODE" != run ]; then
 fi
 [ "$LEG1_MODE" = prepare ] && exit 0
 
-# Tests marked `no_datasette` build no Datasette, start no datasette process and do not read its version
-# (tests/datasette_use.py checks that in the 0.65 leg, where they run): on 1.0 they would run the same code with
-# the same packages, so this leg leaves them out. "The same packages" is checked here: when any package both
-# venvs hold (every one but Datasette's own dependencies) differs in version, this leg runs them too.
+# Tests marked `no_datasette` run none of Datasette's code and do not read its version (tests/datasette_use.py
+# checks that wherever they run): with the same packages they run the same on either version, so the test
+# command runs each once: those with the real model in the 0.65 leg, the others here, where they even out the
+# legs' times (setup-scripts/test.sh leaves them out of the 0.65 leg). "The same packages" is checked here: when
+# any package both venvs hold (every one but Datasette's own dependencies) differs in version, this leg runs
+# every test.
 # DATASETTE1_MARKS='' runs everything; a -m among the arguments overrides it (pytest keeps the last -m).
 packages() {  # name==version of every installed distribution, one a line, sorted by name
   "$1" -c 'import importlib.metadata as m; print("\n".join(sorted({d.metadata["Name"].lower() + "==" + d.version for d in m.distributions()})))' \
@@ -78,11 +80,11 @@ PACKAGES065="$(packages "$PY")"; PACKAGES1="$(packages "$PY1")"
 DIFFERING="$(join -t= -j1 <(echo "$PACKAGES065") <(echo "$PACKAGES1") \
   | awk -F= '$1 != "datasette" && $1 != "datasette-llm" && $3 != $5 {print $1 " " $3 " / " $5}')"
 if [ -n "$DIFFERING" ]; then
-  info "packages differ between .venv and .venv-datasette1, so tests marked no_datasette run here too:"
+  info "packages differ between .venv and .venv-datasette1, so every test marked no_datasette runs here too:"
   info "$(echo $DIFFERING)"
   MARKS="${DATASETTE1_MARKS-}"
 else
-  MARKS="${DATASETTE1_MARKS-not no_datasette}"
+  MARKS="${DATASETTE1_MARKS-not (no_datasette and model)}"
 fi
 MARK_ARGS=()
 [ -n "$MARKS" ] && MARK_ARGS=(-m "$MARKS")

@@ -1,9 +1,10 @@
 """Which tests run Datasette's code: the marker `no_datasette` and the check that keeps it true.
 
 The test command runs the suite on Datasette 0.65 and again on the newest 1.0 alpha. A test that runs none of
-Datasette's code and never reads which version is installed cannot tell the two apart: the 1.0 leg leaves tests
-marked `no_datasette` out (setup-scripts/test-datasette1.sh, which also checks that both venvs hold the same
-versions of every other package), so they run once. The marker is a claim, and this plugin checks it wherever
+Datasette's code and never reads which version is installed cannot tell the two apart: the test command runs
+tests marked `no_datasette` in one leg only (those with the real model in the 0.65 leg, the others in the 1.0
+leg; setup-scripts/test-datasette1.sh also checks that both venvs hold the same versions of every other
+package). The marker is a claim, and this plugin checks it wherever
 marked tests run:
 
 - while a test (or a fixture it uses) runs, any call of a function Datasette's modules define (the plugin's own
@@ -174,7 +175,7 @@ def pytest_runtest_makereport(item, call):
     if marked and reason:
         report.outcome = "failed"
         report.longrepr = (
-            f"{item.nodeid} is marked {MARKER} (the Datasette 1.0 leg leaves it out) but {reason}: "
+            f"{item.nodeid} is marked {MARKER} (the test command runs it on one Datasette only) but {reason}: "
             f"take the marker off, or keep Datasette out of the test"
         )
     elif not marked and not reason and item.nodeid not in _use.skipped:
