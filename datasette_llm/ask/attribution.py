@@ -146,21 +146,28 @@ def numbers_of_other_rows(answer: str, shown_text: str, question: str, counts: S
         for w in written_numbers(text)
         if w.token in rows_of_form and w.token not in exempt and not _within(w.start, mentions, starts)
     ]
+    # Each mention and number to its sentence (sentence i ends at ends[i]), once.
+    ends = [m.end() for m in SENTENCE_END.finditer(text)] + [len(text)]
+    named: dict[int, dict[str, None]] = {}  # sentence -> the names it mentions, in order (an ordered set)
+    for start, _, name in mentions:
+        named.setdefault(bisect.bisect_right(ends, start), {})[name] = None
+    stated: dict[int, list] = {}
+    for number in numbers:
+        stated.setdefault(bisect.bisect_right(ends, number.start), []).append(number)
     found = []
-    sentence_start = 0
-    for end in [m.end() for m in SENTENCE_END.finditer(text)] + [len(text)]:
-        named = list(dict.fromkeys(name for start, _, name in mentions if sentence_start <= start < end))
-        stated = [w for w in numbers if sentence_start <= w.start < end]
-        if named and stated:
-            if "respectively" in text[sentence_start:end].lower() and len(stated) == len(named) >= 2:
-                pairs = [(number, [name]) for number, name in zip(stated, named)]
-            else:
-                pairs = [(number, named) for number in stated]
-            for number, beside in pairs:
-                holding = rows_of_form[number.token]
-                if not any(holding & rows_of_name[name] for name in beside):
-                    found.append((number.text, [written[name] for name in beside]))
-        sentence_start = end
+    for sentence, sentence_numbers in stated.items():
+        beside_all = list(named.get(sentence, ()))
+        if not beside_all:
+            continue
+        words = text[ends[sentence - 1] if sentence else 0 : ends[sentence]].lower()
+        if "respectively" in words and len(sentence_numbers) == len(beside_all) >= 2:
+            pairs = [(number, [name]) for number, name in zip(sentence_numbers, beside_all)]
+        else:
+            pairs = [(number, beside_all) for number in sentence_numbers]
+        for number, beside in pairs:
+            holding = rows_of_form[number.token]
+            if not any(holding & rows_of_name[name] for name in beside):
+                found.append((number.text, [written[name] for name in beside]))
     return found
 
 
