@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 from sqlglot.tokens import Tokenizer, TokenType
 
-from .numbers import _forms, written_numbers
+from .numbers import shown_forms, written_numbers
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")  # (not ":": "East: $1,635.91" is one statement)
 PER_NAME = re.compile(r"\b(?:each|respectively|apiece)\b")  # "A, B and C each have 31": one number given to each
@@ -88,15 +88,11 @@ def _within(at: int, mentions: list[tuple[int, int, str]], starts: list[int]) ->
     return place >= 0 and at < mentions[place][1]
 
 
-def _shown_forms(text: str) -> set[str]:
-    return set().union(*(_forms(w.token) for w in written_numbers(text, in_words=True)))
-
-
 def unlabelled_pairings(answer: str, sql: str, shown_text: str, rows_shown: int) -> list[str]:
     """Names the query picked rows by, which the answer pairs with shown numbers though the rows never name them."""
     answer_lower = " ".join(answer.split()).lower()
     shown_lower = shown_text.lower()
-    shown = {form.lstrip("-") for form in _shown_forms(shown_text)}  # a difference -5 is stated as "5 more"
+    shown = {form.lstrip("-") for form in shown_forms(shown_text)}  # a difference -5 is stated as "5 more"
     stated = [w.token.lstrip("-") for w in written_numbers(answer) if w.token.lstrip("-") in shown]
     paired = bool(stated) if rows_shown >= 2 else len(stated) > len(set(stated))
     if not (paired or (stated and PER_NAME.search(answer_lower))):
@@ -123,7 +119,7 @@ def numbers_of_other_rows(answer: str, shown_text: str, question: str, counts: S
     rows_of_name: dict[str, set[int]] = {}  # a name in lower case -> the rows holding it
     written: dict[str, str] = {}  # ... -> as a row first writes it
     for place, row in enumerate(rows):
-        for form in _shown_forms(" | ".join(row)):
+        for form in shown_forms(" | ".join(row)):
             rows_of_form.setdefault(form, set()).add(place)
         for cell in row:
             if NAME_CHARS[0] <= len(cell) <= NAME_CHARS[1] and any(c.isalpha() for c in cell):
@@ -140,7 +136,7 @@ def numbers_of_other_rows(answer: str, shown_text: str, question: str, counts: S
     )
     mentions = [(m.start(), m.end(), m.group(0)) for m in names.finditer(text.lower())]
     starts = [start for start, _, _ in mentions]
-    exempt = _shown_forms(question) | {str(count) for count in counts}
+    exempt = shown_forms(question) | {str(count) for count in counts}
     numbers = [
         w
         for w in written_numbers(text)

@@ -214,6 +214,11 @@ def _forms(number: str) -> set[str]:
     return forms
 
 
+def shown_forms(text: str) -> set[str]:
+    """Every form an answer may write the numbers of `text` in, read as shown text is (number words included)."""
+    return set().union(*(_forms(w.token) for w in written_numbers(text, in_words=True)))
+
+
 class _Roundings:
     """The shown values rounded at each (scale, decimals) an answer writes, computed once per pair: an answer of
     many amounts against many rows would otherwise round every value for every amount."""
