@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 MARKER = "no_datasette"
+REPORT = os.environ.get("DATASETTE_LLM_DATASETTE_USE") == "report"  # list the unmarked tests that used none
 TESTS = str(Path(__file__).resolve().parent)
 _VERSION_AWARE = re.compile(
     r"^\s*(?:from|import)\s+datasette(?:\.|\s)|(?<![\w-])datasette\.[a-z]|DATASETTE_1\b|DATASETTE_VERSION\b", re.M
@@ -171,6 +172,8 @@ def pytest_runtest_makereport(item, call):
     if call.when != "teardown" or report.failed:
         return
     marked = item.get_closest_marker(MARKER) is not None
+    if not (marked or REPORT):
+        return
     reason = _reason(item)
     if marked and reason:
         report.outcome = "failed"
@@ -183,9 +186,10 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if os.environ.get("DATASETTE_LLM_DATASETTE_USE") != "report":
+    if not REPORT:
         return
-    out = Path(os.environ.get("DATASETTE_LLM_ARTIFACTS") or "test-artifacts")
+    from server_helpers import ARTIFACTS as out
+
     out.mkdir(parents=True, exist_ok=True)
     (out / "no-datasette-candidates.txt").write_text("".join(f"{nodeid}\n" for nodeid in _use.clean))
     (out / "datasette-use.txt").write_text("".join(f"{nodeid}\t{what}\n" for nodeid, what in _use.used.items()))
