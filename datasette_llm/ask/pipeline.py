@@ -264,15 +264,13 @@ class AskPipeline(WritingSql, Mending, Answering):
         elif not self.sql_only:
             answer, fitted = await self.answer(guarded, result)
             if fitted is not None:  # None: the table answered, with nothing a model wrote
-                unsupported = unverified_numbers(
-                    answer, fitted.text, self.question, (fitted.rows_shown, fitted.rows_fetched)
-                )
+                counts = (fitted.rows_shown, fitted.rows_fetched)  # row counts the pipeline states itself
+                unsupported = unverified_numbers(answer, fitted.text, self.question, counts)
                 if unsupported:
                     warnings = (
                         f"The answer mentions {', '.join(unsupported)}, which do not appear in the rows "
                         "the model was shown; check them against the table below.",
                     )
-                counts = (fitted.rows_shown, fitted.rows_fetched)
                 warnings = (
                     *warnings,
                     *attribution_warnings(answer, guarded.sql, fitted.text, self.question, fitted.rows_shown, counts),
