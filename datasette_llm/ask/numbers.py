@@ -234,26 +234,45 @@ class _Roundings:
         return round(written / scale, key[1]) in self.cache[key]
 
 
+class ShownNumbers:
+    """The numbers of a text the model read, read once: whether an answer's number is one of them (as written, a
+    rounding, or at a scale). With `question`, the question's numbers and number words count as shown too, and an
+    amount in the scale it asks for ("in millions") may be the shown number itself; `counts` are row counts the
+    pipeline states itself."""
+
+    def __init__(self, shown_text: str, question: str = "", counts: Sequence[int] = (), *, with_question: bool = True):
+        shown = written_numbers(shown_text, in_words=True)
+        if with_question:
+            shown += written_numbers(question, in_words=True)
+        self.question = question
+        self.forms = set().union(*(_forms(w.token) for w in shown), {str(c) for c in counts})
+        if with_question:
+            self.forms |= {d for word, d in QUESTION_WORDS.items() if re.search(rf"\b{word}\b", question, re.I)}
+        self.roundings = _Roundings(
+            [v for v in (w.amount for w in shown) if v is not None] + [float(c) for c in counts]
+        )
+
+    def holds(self, number: Written) -> bool:
+        if number.token in self.forms:
+            return True
+        if number.value is None:
+            return False
+        if self.roundings.include(number.value, number.scale, number.decimals):
+            return True
+        # "12.84 million" for a shown 12.840924 when the question asked "in millions"
+        return (
+            number.scale > 1
+            and _named_scale(self.question, number.scale)
+            and self.roundings.include(number.value / number.scale, 1.0, number.decimals)
+        )
+
+
 def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
     """Numbers in the answer that appear neither in the text the model was shown, the question, nor `counts`
     (row counts the pipeline states itself), in the order they appear, as written."""
-    shown = written_numbers(shown_text, in_words=True) + written_numbers(question, in_words=True)
-    seen = set().union(*(_forms(w.token) for w in shown), {str(c) for c in counts})
-    seen |= {digit for word, digit in QUESTION_WORDS.items() if re.search(rf"\b{word}\b", question, re.I)}
-    roundings = _Roundings([v for v in (w.amount for w in shown) if v is not None] + [float(c) for c in counts])
+    shown = ShownNumbers(shown_text, question, counts)
     unverified: list[str] = []
     for number in written_numbers(answer):
-        if number.token in seen:
-            continue
-        if number.value is not None and roundings.include(number.value, number.scale, number.decimals):
-            continue
-        if (
-            number.value is not None
-            and number.scale > 1
-            and _named_scale(question, number.scale)
-            and roundings.include(number.value / number.scale, 1.0, number.decimals)
-        ):
-            continue  # "12.84 million" for a shown 12.840924 when the question asked "in millions"
-        if number.text not in unverified:
+        if not shown.holds(number) and number.text not in unverified:
             unverified.append(number.text)
     return unverified
