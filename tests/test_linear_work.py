@@ -14,6 +14,7 @@ import pytest
 
 from datasette_llm.ask.attribution import attribution_warnings
 from datasette_llm.ask.numbers import unverified_numbers
+from datasette_llm.ask.text.citations import miscited_numbers
 from datasette_llm.ask.text.passages import compact_text
 from datasette_llm.sql import replies
 
@@ -84,3 +85,12 @@ def test_one_long_paragraph_is_split_in_linear_time():
     text = "word " * ((8 << 20) // 5)
     assert cpu_seconds(split_chunks, text) < 1.0
     assert "".join(split_chunks(text)).replace(" ", "") == text.replace(" ", "")
+
+
+def test_numbers_cited_to_many_passages_are_checked_in_linear_time():
+    # Each passage's numbers are read once, not once for every sentence that cites it.
+    passages = {n: f"Entity {n}: " + " ".join(str(n * 1000 + k) for k in range(300)) for n in range(1, 21)}
+    cite_all = "".join(f"[{n}]" for n in passages)
+    answer = " ".join(f"It reported {n * 1000 + 7} and {n * 1000 + 8} {cite_all}." for n in range(1, 21)) * 40
+    assert miscited_numbers(answer, passages, "q") == []
+    assert cpu_seconds(miscited_numbers, answer, passages, "q") < 1.0

@@ -208,7 +208,9 @@ class Answering:
             build_passages,
             cited_numbers,
             is_not_found,
+            passage_block,
         )
+        from .text.citations import citation_warnings
 
         await self.emit("retrieving")
         started = clock()
@@ -274,6 +276,9 @@ class Answering:
                 f"The answer mentions {', '.join(unsupported)}, which do not appear in the passages the model was "
                 "shown; check them against the sources."
             )
+        # Each passage as the model read it, without the "[3] " that opens it (no number of its text).
+        blocks = {p.number: passage_block(p)[len(f"[{p.number}] ") :] for p in passages}
+        warnings.extend(citation_warnings(answer, blocks, self.question))
         if not valid:
             matched = attribute(answer, passages)
             self.citations = matched
