@@ -185,6 +185,15 @@ class Mending:
         finally:
             self.timings.add("sql_execution", started)
 
+    async def arbitrary_values(self, checked: GuardedSQL) -> list[str]:
+        """A doubt for each column the rows show from one arbitrary row of a group (asked of the data)."""
+        started = clock()
+        try:
+            probe = Probe(self.db, self.allowed, self.time_limit_ms)
+            return await repairs.ARBITRARY_VALUES.apply(probe, checked.sql, self.guard_schema.tables)
+        finally:
+            self.timings.add("sql_execution", started)
+
     async def run_mended(self, sql: str, changes: tuple[str, ...]):
         """Validate and run a mended query: (guarded, result, changes), or None if it fails either."""
         guarded = self.guard(sql)

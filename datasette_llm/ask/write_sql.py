@@ -49,6 +49,7 @@ class WritingSql:
                 self.links,
                 row_cap=guard_limit(self.settings.max_rows),
             )
+            doubts += await self.arbitrary_values(run.guarded)
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)
                 continue

@@ -12,6 +12,7 @@ key_literals.py    a name compared with a foreign-key column, looked up through 
 unasked_joins.py   a JOIN that only repeats rows of a table the question never names
 value_hints.py     the values really stored, for a query that found nothing
 logic_checks/      queries that run but whose logic looks wrong (a module per kind of doubt)
+arbitrary_values.py  a column neither grouped nor aggregated whose value differs within a group, asked of the data
 unasked_values.py  values the question never mentions
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
 join_tree.py       how one SELECT's tables hang together through its ON clauses (serves the same two)
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 from ...sql import join_links
 from . import (
+    arbitrary_values,
     implicit_keys,
     join_tree,
     key_literals,
@@ -214,6 +216,21 @@ LOGIC_CHECKS = Repair(
     "with the named-column doubt (7ee9e32); no Spider gold query raises a doubt (tests)",
     apply=logic_checks.logic_doubts,
 )
+ARBITRARY_VALUES = Repair(
+    name="one arbitrary row's value",
+    stage="review of a result",
+    does="a column an aggregate query shows neither grouped nor aggregated (nor equal to a grouped column, nor "
+    "under SQLite's one min/max rule) goes back once when the data holds more than one value of it within a "
+    "group shown; if the model keeps it, the doubt is a warning",
+    example="`SELECT name, AVG(salary) FROM staff GROUP BY department`: one arbitrary person beside each average",
+    model_call=True,
+    evidence="an outside tester found answers giving a group's figure to the person of an arbitrary row (session "
+    "30). No Spider gold query raises it; of the 726 queries the model wrote in session 25's 242-question run "
+    "(three arms) it raised 3, all wrong. Real model, 8 Chinook questions inviting it (/tmp/s31/real_arb.py): it "
+    'fired on 2 and both came back with GROUP_CONCAT, counts kept; advised "group by it" instead, the model '
+    "split the groups and every count became 1",
+    apply=arbitrary_values.arbitrary_values,
+)
 UNASKED_VALUES = Repair(
     name="value never asked for",
     stage="review of a result",
@@ -241,6 +258,7 @@ REPAIRS = (
     VALUE_HINTS,
     STORED_SPELLING,
     LOGIC_CHECKS,
+    ARBITRARY_VALUES,
     UNASKED_VALUES,
 )
 
