@@ -39,6 +39,9 @@ class Settings:
     draft_tokens: int = 16
     # Limits.
     queue_limit: int = 4
+    # Replies the chat model already wrote, kept for the same prompt and asker (models/reply_cache.py): a question
+    # asked again over unchanged data takes no model time. 0 keeps none.
+    reply_cache_entries: int = 256
     model_timeout: float = 180.0
     max_question_chars: int = 2000
     max_rows: int = 1000
@@ -104,7 +107,13 @@ class Settings:
 
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
 _AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
-_AT_LEAST_ZERO = {"few_shot_examples", "few_shot_budget_tokens", "few_shot_kept_tokens", "few_shot_repeat"}
+_AT_LEAST_ZERO = {
+    "reply_cache_entries",
+    "few_shot_examples",
+    "few_shot_budget_tokens",
+    "few_shot_kept_tokens",
+    "few_shot_repeat",
+}
 _FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
 MAX_DRAFT_TOKENS = 64
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
@@ -233,6 +242,8 @@ SETTING_DOCS = {
     "draft_tokens": "local models: the most tokens, guessed from the prompt, that one pass checks while writing "
     "a greedy reply (prompt-lookup decoding; the reply is the same); `0` writes one token per pass",
     "queue_limit": "requests allowed to wait for a model; more get HTTP 503 with `Retry-After`",
+    "reply_cache_entries": "replies the chat model already wrote, kept for the same prompt and asker, so a question "
+    "asked again over unchanged data takes no model time (least recently used go first); 0 keeps none",
     "model_timeout": "seconds before a model call is abandoned (HTTP 504)",
     "max_question_chars": "longer questions are refused (HTTP 400)",
     "max_rows": "row cap for Ask queries (a `LIMIT` is added when missing)",

@@ -159,6 +159,7 @@ class Answering:
         await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
         started = clock()
         pieces = []
+        kept_before = self.reply_scope.hits
         try:
             async for piece in self.model.stream(messages, options):
                 if piece:
@@ -170,12 +171,17 @@ class Answering:
             return await self._table_answer(result, too_big), None
         self.timings.add("answer", started)
         text = "".join(pieces).strip()
-        self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
         written = self.model.count_tokens(text) if text else 0
-        self.tokens["answer_completion"] += written
+        self._count_answer_tokens(messages, written, cached=self.reply_scope.hits > kept_before)
         return self._end_if_stopped(
             text, written, max_tokens, write_rate, "the table shows the rows themselves"
         ), fitted
+
+    def _count_answer_tokens(self, messages, written: int, cached: bool) -> None:
+        """What the model read and wrote for the answer (nothing, for a reply written before: reply_cache.py)."""
+        if not cached:
+            self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
+            self.tokens["answer_completion"] += written
 
     def _end_if_stopped(self, text: str, written: int, max_tokens: int, write_rate: float | None, rest: str) -> str:
         """An answer its time budget stopped (answer_token_budget), ended at a full line or sentence and noted."""
@@ -255,10 +261,11 @@ class Answering:
         # Written at the measured speed for about ANSWER_WRITE_SECONDS, as an answer from rows: a real model
         # repeated two sentences five times over 143 s (an outside tester, session 29).
         max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens)
+        kept_before = self.reply_scope.hits
         answer, messages = await answer_from_passages(self.model, self.question, passages, notes, max_tokens, on_token)
         self.timings.add("answer", started)
-        self.tokens["answer_prompt"] += self.model.count_message_tokens(messages)
         written = self.model.count_tokens(answer) if answer else 0
+        self._count_answer_tokens(messages, written, cached=self.reply_scope.hits > kept_before)
         answer = self._end_if_stopped(answer, written, max_tokens, write_rate, "the sources below have the rest")
         warnings = []
         if is_not_found(answer):

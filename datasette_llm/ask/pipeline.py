@@ -8,12 +8,14 @@ loop), mend.py (validate, mend and run one query), answer.py (answer from rows o
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Sequence
 
 from .. import permissions
 from ..config import Settings, settings_for
 from ..errors import BadRequest, ModelError, NotFound
 from ..models import ChatModel, chat_model_for, embedding_model_for
+from ..models.reply_cache import SCOPE, ReplyScope
 from ..sql.execute import guard_limit, time_limit_for
 from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
@@ -71,6 +73,8 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.max_attempts = max(1, attempts or self.settings.repair_attempts)
         self.timings = Timings(digits=3)  # seconds per stage
         self.tokens = {"sql_prompt": 0, "sql_completion": 0, "answer_prompt": 0, "answer_completion": 0}
+        # Replies written before for the same prompt are kept per asker (models/reply_cache.py); counted here.
+        self.reply_scope = ReplyScope(json.dumps(actor, sort_keys=True, default=str) if actor is not None else "")
         self.notes: list[str] = []
         self.attempts: list[Attempt] = []
         self.mode = mode or "auto"
@@ -229,6 +233,13 @@ class AskPipeline(WritingSql, Mending, Answering):
         return await self.generate_sql()
 
     async def run(self) -> AskResult:
+        scope = SCOPE.set(self.reply_scope)
+        try:
+            return await self._run()
+        finally:
+            SCOPE.reset(scope)
+
+    async def _run(self) -> AskResult:
         started = clock()
         await self.emit("started", question=self.question)
         await self.prepare()
@@ -304,7 +315,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             answer=answer,
             model=self.model.name,
             timings=dict(self.timings),
-            tokens=dict(self.tokens),
+            tokens={**self.tokens, "cached_replies": self.reply_scope.hits},
             error=error,
             warnings=tuple(warnings),
             route=self.route.to_json() if self.route else {},

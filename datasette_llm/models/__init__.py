@@ -44,7 +44,9 @@ def _unknown(kind: str, spec: str) -> ConfigError:
 
 
 def _build_chat(spec: str, settings: Settings) -> ChatModel:
-    common = dict(queue_limit=settings.queue_limit, timeout=settings.model_timeout)
+    common = dict(
+        queue_limit=settings.queue_limit, timeout=settings.model_timeout, reply_cache=settings.reply_cache_entries
+    )
     if spec == "default":
         from .llama_cpp import LlamaCppChatModel
 
@@ -138,6 +140,7 @@ def _key(kind: str, spec: str, settings: Settings) -> tuple:
         settings.draft_tokens,
         settings.queue_limit,
         settings.model_timeout,
+        settings.reply_cache_entries,
     )
 
 

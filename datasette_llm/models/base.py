@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ContextOverflow, ModelBusy, ModelError, ModelTimeout
+from .reply_cache import ReplyCache
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class ChatResult:
     completion_tokens: int
     seconds: float
     model: str
+    cached: bool = False  # written before for the same prompt (reply_cache.py): nothing read, nothing written
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,11 @@ class ChatModel(ABC):
     # Whether the backend keeps a prompt cache that a warm-up can fill (llama.cpp does; HTTP APIs do not).
     prompt_cache: bool = False
 
-    def __init__(self, name: str, *, queue_limit: int = 4, timeout: float = 180.0):
+    def __init__(self, name: str, *, queue_limit: int = 4, timeout: float = 180.0, reply_cache: int = 0):
         self.name = name
         self.timeout = timeout
         self._gate = _Gate(self.workers, queue_limit)
+        self.kept_replies = ReplyCache(reply_cache)  # replies already written, by prompt (none kept by default)
 
     # -- what a backend implements ---------------------------------------------------------------
     @abstractmethod
@@ -212,16 +215,23 @@ class ChatModel(ABC):
         return self._complete(messages, options, threading.Event())
 
     async def chat(self, messages: list[Message], options: ChatOptions = ChatOptions()) -> ChatResult:
-        """Run a completion off the event loop, queued behind at most `queue_limit` requests."""
+        """Run a completion off the event loop, queued behind at most `queue_limit` requests (a reply already
+        written for the same prompt comes back at once: reply_cache.py)."""
+        key = self.kept_replies.key(self.name, messages, options)
+        kept = self.kept_replies.get(key, options.max_tokens)
+        if kept is not None:
+            return ChatResult(kept, 0, 0, 0.0, self.name, cached=True)
         self.check_fits(messages, options)
         cancel = threading.Event()
-        return await self._gate.run(
+        result = await self._gate.run(
             self.name,
             lambda: self._complete(messages, options, cancel),
             cancel,
             self.timeout,
             f"The model {self.name} did not answer within {self.timeout:.0f} seconds.",
         )
+        self.kept_replies.put(key, result.text, result.completion_tokens, options.max_tokens)
+        return result
 
     def busy(self) -> bool:
         """Whether a request is running or waiting: warm-ups give way to it."""
@@ -258,9 +268,16 @@ class ChatModel(ABC):
         return True
 
     async def stream(self, messages: list[Message], options: ChatOptions = ChatOptions()) -> AsyncIterator[str]:
-        """Yield text pieces as the model produces them."""
+        """Yield text pieces as the model produces them (a reply already written for the same prompt: at once, in
+        one piece; one the caller stops reading is not kept)."""
+        key = self.kept_replies.key(self.name, messages, options)
+        kept = self.kept_replies.get(key, options.max_tokens)
+        if kept is not None:
+            yield kept
+            return
         self.check_fits(messages, options)
         cancel = threading.Event()
+        pieces: list[str] = []
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
         done = object()
@@ -291,10 +308,14 @@ class ChatModel(ABC):
                     break
                 if isinstance(item, BaseException):
                     raise item
+                pieces.append(item)
                 yield item
             # produce() gives its place back as it returns, just after `done`: a stream that has ended holds none
             # (a request right after it could be refused as busy; a loaded CI run, session 28).
             await awaitable(future)
+            if key is not None and not cancel.is_set():
+                text = "".join(pieces)
+                self.kept_replies.put(key, text, self.count_tokens(text) if text else 0, options.max_tokens)
         finally:
             abandon(future, cancel)  # finished: nothing to drop; given up: stop writing
 

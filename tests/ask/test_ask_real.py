@@ -89,3 +89,17 @@ def test_cli_ask_errors_are_one_line(zoo, tmp_path):
     result = CliRunner().invoke(cli, ["llm", "ask", str(zoo), "   "])
     assert result.exit_code == 1 and "Error: Please enter a question." in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.asyncio
+async def test_a_question_asked_again_is_answered_from_the_replies_kept(zoo, chat_model):
+    """The same prompts are not read twice (models/reply_cache.py): the second asking reads and writes nothing."""
+    datasette = Datasette([str(zoo)])
+    question = "Which keeper looks after the oldest animal?"
+    first = await ask(datasette, "zoo", question, model=chat_model, actor={"id": "reply-cache-test"})
+    again = await ask(datasette, "zoo", question, model=chat_model, actor={"id": "reply-cache-test"})
+    assert first.ok and again.ok, (first.error, again.error)
+    assert first.tokens["cached_replies"] == 0 and first.tokens["sql_prompt"] > 0
+    assert (again.sql, again.rows, again.answer) == (first.sql, first.rows, first.answer)
+    assert again.tokens["cached_replies"] >= 2
+    assert again.tokens["sql_prompt"] == again.tokens["answer_prompt"] == again.tokens["sql_completion"] == 0
