@@ -12,6 +12,10 @@ servers without it), "complete" the time until the final `result` event. Three p
   alternating  every question again, switching database on each one
 `--cold` starts from an empty prompt-state cache (a temporary XDG_CACHE_HOME; the models stay where they are),
 as on a clean install; without it the cache of earlier runs is used, as after a restart.
+The server keeps no replies for prompts it has seen (`reply_cache_entries: 0`), so that every phase measures the
+model's work, as in the runs before that cache existed. `--reply-cache` serves with the default instead and adds a
+fourth phase:
+  again        every question once more, as the warm phase asked it: each prompt was read before
 
 The questions were written before any tuning and are kept fixed so that runs compare. Each phase also prints how
 many cores other processes kept busy meanwhile: the targets are for a quiet machine (about 0).
@@ -62,14 +66,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, env: dict) -> subprocess.Popen:
+def demo_metadata(keep_replies: bool, scratch: Path) -> Path:
+    """The demo's metadata, with the reply cache turned off unless `keep_replies`."""
+    source = ROOT / "demo-db" / "metadata.yml"
+    if keep_replies:
+        return source
+    import yaml
+
+    metadata = yaml.safe_load(source.read_text())
+    metadata.setdefault("plugins", {}).setdefault("datasette-llm", {})["reply_cache_entries"] = 0
+    path = scratch / "metadata.json"
+    path.write_text(json.dumps(metadata))
+    return path
+
+
+def start_server(port: int, env: dict, metadata: Path) -> subprocess.Popen:
     command = [
         str(DATASETTE),
         "serve",
         str(BUILD / "simonw_releases.db"),
         str(BUILD / "chinook.db"),
         "-m",
-        str(ROOT / "demo-db" / "metadata.yml"),
+        str(metadata),
         "-h",
         "127.0.0.1",
         "-p",
@@ -224,11 +242,14 @@ def show(record: dict, verbose: bool):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cold", action="store_true", help="start with an empty prompt-state cache")
-    parser.add_argument("--only", choices=["first", "warm", "alternating"], action="append")
+    parser.add_argument("--only", choices=["first", "warm", "alternating", "again"], action="append")
+    parser.add_argument("--reply-cache", action="store_true", help="keep replies (the default setting); adds 'again'")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    phases = args.only or ["first", "warm", "alternating"]
+    phases = args.only or ["first", "warm", "alternating"] + (["again"] if args.reply_cache else [])
+    if "again" in phases and not args.reply_cache:
+        parser.error("the phase 'again' needs --reply-cache")
     if not (BUILD / "chinook.db").exists() or not (BUILD / "simonw_releases.db").exists():
         subprocess.run([sys.executable, str(ROOT / "setup-scripts" / "build_demo_db.py")], check=True)
 
@@ -242,7 +263,8 @@ def main(argv=None) -> int:
         env["XDG_CACHE_HOME"] = scratch.name
     port = free_port()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server too (the finally below)
-    server = start_server(port, env)
+    settings_dir = tempfile.TemporaryDirectory(prefix="latency-metadata-")
+    server = start_server(port, env, demo_metadata(args.reply_cache, Path(settings_dir.name)))
     records: dict[str, list[dict]] = {}
     loads: dict[str, float] = {}
     try:
@@ -253,7 +275,7 @@ def main(argv=None) -> int:
             records["first"] = [ask(port, *QUESTIONS[0])]
             loads["first"] = load.cores()
             show(records["first"][0], args.verbose)
-        if "warm" in phases or "alternating" in phases:
+        if {"warm", "alternating", "again"} & set(phases):
             waited = wait_until_idle(server.pid)
             print(f"server idle (start-up warm-up done) after another {waited:.0f}s", flush=True)
         if "warm" in phases:
@@ -272,6 +294,13 @@ def main(argv=None) -> int:
                 records["alternating"].append(ask(port, database, question))
                 show(records["alternating"][-1], args.verbose)
             loads["alternating"] = load.cores()
+        if "again" in phases:
+            records["again"] = []
+            load = OtherLoad(server.pid)
+            for database, question in QUESTIONS:
+                records["again"].append(ask(port, database, question))
+                show(records["again"][-1], args.verbose)
+            loads["again"] = load.cores()
     finally:
         server.terminate()
         try:
@@ -280,6 +309,7 @@ def main(argv=None) -> int:
             server.kill()
         if scratch is not None:
             scratch.cleanup()
+        settings_dir.cleanup()
     print()
     figures = [summary(name, items, loads.get(name)) for name, items in records.items()]
     if args.out:
