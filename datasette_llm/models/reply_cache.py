@@ -10,7 +10,8 @@ the rows show, or in what the asker may see, is a new reply.
 
 Entries are kept per asker (`ReplyScope.key`, set by the Ask pipeline from the actor): a prompt holds only what
 its asker may see, but a reply served at once would tell an asker that someone with the same view asked the same
-question before; per asker, it tells them only of their own questions. The longest a reply may be (`max_tokens`)
+question before; per asker, it tells them only of their own questions (anonymous visitors are one asker, as they
+are one to Datasette's permissions). The longest a reply may be (`max_tokens`)
 is not part of the key: a local model's answer budget follows its measured writing speed, so it differs between
 two askings of one question. A reply that ended on its own within the new budget is the same reply; one its
 budget cut serves only the same budget.
