@@ -278,29 +278,21 @@ def main(argv=None) -> int:
         if {"warm", "alternating", "again"} & set(phases):
             waited = wait_until_idle(server.pid)
             print(f"server idle (start-up warm-up done) after another {waited:.0f}s", flush=True)
-        if "warm" in phases:
-            records["warm"] = []
-            load = OtherLoad(server.pid)
-            for database, question in QUESTIONS:
-                records["warm"].append(ask(port, database, question))
-                show(records["warm"][-1], args.verbose)
-            loads["warm"] = load.cores()
-        if "alternating" in phases:
-            half = len(QUESTIONS) // 2
-            order = [q for pair in zip(QUESTIONS[:half], QUESTIONS[half:]) for q in pair]
-            records["alternating"] = []
+        half = len(QUESTIONS) // 2
+        orders = {
+            "warm": QUESTIONS,
+            "alternating": [q for pair in zip(QUESTIONS[:half], QUESTIONS[half:]) for q in pair],
+            "again": QUESTIONS,
+        }
+        for phase, order in orders.items():
+            if phase not in phases:
+                continue
+            records[phase] = []
             load = OtherLoad(server.pid)
             for database, question in order:
-                records["alternating"].append(ask(port, database, question))
-                show(records["alternating"][-1], args.verbose)
-            loads["alternating"] = load.cores()
-        if "again" in phases:
-            records["again"] = []
-            load = OtherLoad(server.pid)
-            for database, question in QUESTIONS:
-                records["again"].append(ask(port, database, question))
-                show(records["again"][-1], args.verbose)
-            loads["again"] = load.cores()
+                records[phase].append(ask(port, database, question))
+                show(records[phase][-1], args.verbose)
+            loads[phase] = load.cores()
     finally:
         server.terminate()
         try:
