@@ -77,6 +77,11 @@ def row_cap_note(row_count: int) -> str:
     return f"the query returned more than {row_count:,} rows; the first {row_count:,} are shown"
 
 
+def appear(numbers) -> str:
+    """ "does not appear" for one number, "do not appear" for several."""
+    return "does not appear" if len(numbers) == 1 else "do not appear"
+
+
 def answer_token_budget(model: ChatModel, configured: int) -> tuple[int, float | None]:
     """Tokens the answer may be, and the writing speed that bounds them (None when only the setting does)."""
     if not model.prompt_cache:  # an API model writes fast: the setting alone bounds the answer
@@ -217,6 +222,7 @@ class Answering:
             passage_block,
         )
         from .text.citations import citation_warnings
+        from .text.unmentioned import unmentioned_names
 
         await self.emit("retrieving")
         started = clock()
@@ -277,15 +283,23 @@ class Answering:
                 "those citations were ignored."
             )
         self.citations = [passages[n - 1] for n in valid]
-        unsupported = unverified_numbers(CITATION.sub("", answer), messages[-1]["content"], self.question)
+        # Each passage as the model read it, without the "[3] " that opens it: the passages' numbers are no
+        # numbers of their text ("has 1 arch [1]" was taken as shown, an outside tester, session 31).
+        blocks = {p.number: passage_block(p)[len(f"[{p.number}] ") :] for p in passages}
+        shown = "\n".join([*blocks.values(), *notes])
+        unsupported = unverified_numbers(CITATION.sub("", answer), shown, self.question)
         if unsupported:
             warnings.append(
-                f"The answer mentions {', '.join(unsupported)}, which do not appear in the passages the model was "
-                "shown; check them against the sources."
+                f"The answer mentions {', '.join(unsupported)}, which {appear(unsupported)} in the passages the "
+                "model was shown; check them against the sources."
             )
-        # Each passage as the model read it, without the "[3] " that opens it (no number of its text).
-        blocks = {p.number: passage_block(p)[len(f"[{p.number}] ") :] for p in passages}
         warnings.extend(citation_warnings(answer, blocks, self.question))
+        absent = unmentioned_names(self.question, blocks.values())
+        if absent:
+            names = ", ".join(f"“{name}”" for name in absent)
+            warnings.append(
+                f"No passage mentions {names}, which the question names: the answer may be about something else."
+            )
         if not valid:
             matched = attribute(answer, passages)
             self.citations = matched

@@ -21,7 +21,7 @@ from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
 from ..timing import Timings, clock
 from . import repairs
-from .answer import Answering, partial_answer_warning, row_cap_note
+from .answer import Answering, appear, partial_answer_warning, row_cap_note
 from .attribution import attribution_warnings
 from .conversation import sql_prefix
 from .few_shot import ShotPool, Shots, load_pool, shots_for_question, standing
@@ -279,7 +279,7 @@ class AskPipeline(WritingSql, Mending, Answering):
                 unsupported = unverified_numbers(answer, fitted.text, self.question, counts)
                 if unsupported:
                     warnings = (
-                        f"The answer mentions {', '.join(unsupported)}, which do not appear in the rows "
+                        f"The answer mentions {', '.join(unsupported)}, which {appear(unsupported)} in the rows "
                         "the model was shown; check them against the table below.",
                     )
                 warnings = (

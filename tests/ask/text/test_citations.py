@@ -140,3 +140,38 @@ async def test_an_answer_from_text_warns_of_a_number_cited_to_the_wrong_passage(
     right = f"Korvath Mill was founded in 1887 [{korvath}]. Brenna Mill was founded in 1902 [{brenna}]."
     result = await ask(Datasette([str(path)]), "mills", question, model=ScriptedModel([right]), mode="text")
     assert not any("does not say it" in w for w in result.warnings), result.warnings
+
+
+@pytest.mark.asyncio
+async def test_a_number_no_passage_holds_is_warned_even_when_it_is_a_passage_number(tmp_path, embedding_model):
+    """The passages' own numbers ("[1]" opening each) are no numbers of their text: "1 arch" from passages that
+    never say 1 was taken as shown (an outside tester, session 31)."""
+    from datasette_llm.embeddings import embed_table, enable_fts
+
+    path = tmp_path / "mills.db"
+    sqlite_utils.Database(path)["mills"].insert_all(MILLS, pk="id")
+    embed_table(path, "mills", columns=["title", "body"], model=embedding_model)
+    enable_fts(path, "mills", ["title", "body"])
+    model = ScriptedModel(["Korvath Mill has 1 arch and 2 wheels [1]."])
+    result = await ask(Datasette([str(path)]), "mills", "How is Korvath Mill built?", model=model, mode="text")
+    (warning,) = [w for w in result.warnings if "appear in the passages" in w]
+    assert warning.startswith("The answer mentions 1, 2, which do not appear in the passages")
+    model = ScriptedModel(["Korvath Mill employs 312 weavers [1]."])
+    result = await ask(Datasette([str(path)]), "mills", "How many weavers?", model=model, mode="text")
+    assert not any("appear in the passages" in w for w in result.warnings), result.warnings
+
+
+@pytest.mark.asyncio
+async def test_an_answer_about_a_name_no_passage_mentions_is_warned(tmp_path, embedding_model):
+    from datasette_llm.embeddings import embed_table, enable_fts
+
+    path = tmp_path / "mills.db"
+    sqlite_utils.Database(path)["mills"].insert_all(MILLS, pk="id")
+    embed_table(path, "mills", columns=["title", "body"], model=embedding_model)
+    enable_fts(path, "mills", ["title", "body"])
+    swapped = ScriptedModel(["Korvath Mill was founded in 1887 [1]."])
+    result = await ask(Datasette([str(path)]), "mills", "When was Zelost Mill founded?", model=swapped, mode="text")
+    assert "No passage mentions “Zelost Mill”, which the question names" in " ".join(result.warnings)
+    named = ScriptedModel(["Korvath Mill was founded in 1887 [1]."])
+    result = await ask(Datasette([str(path)]), "mills", "When was Korvath Mill founded?", model=named, mode="text")
+    assert not any("No passage mentions" in w for w in result.warnings), result.warnings
