@@ -136,6 +136,7 @@ async def test_an_answer_from_text_warns_of_a_number_cited_to_the_wrong_passage(
     result = await ask(Datasette([str(path)]), "mills", question, model=ScriptedModel([swapped]), mode="text")
     warned = [w for w in result.warnings if "which does not say it" in w]
     assert len(warned) == 2, result.warnings
+    assert result.tokens["answer_completion"] > 0  # was 0 for every answer from text (an outside tester, session 31)
     assert f"1902 citing passage [{korvath}]" in warned[0] and f"it is in passage [{brenna}]" in warned[0]
     right = f"Korvath Mill was founded in 1887 [{korvath}]. Brenna Mill was founded in 1902 [{brenna}]."
     result = await ask(Datasette([str(path)]), "mills", question, model=ScriptedModel([right]), mode="text")
