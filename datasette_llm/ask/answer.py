@@ -222,6 +222,7 @@ class Answering:
             passage_block,
         )
         from .text.citations import citation_warnings
+        from .text.over_all_rows import partial_read_warning
         from .text.unmentioned import unmentioned_names
 
         await self.emit("retrieving")
@@ -294,6 +295,7 @@ class Answering:
                 "model was shown; check them against the sources."
             )
         warnings.extend(citation_warnings(answer, blocks, self.question))
+        warnings.extend(partial_read_warning(self.question, len(passages)))
         absent = unmentioned_names(self.question, blocks.values())
         if absent:
             names = ", ".join(f"“{name}”" for name in absent)

@@ -118,14 +118,20 @@ MILLS = [
 ]
 
 
-@pytest.mark.asyncio
-async def test_an_answer_from_text_warns_of_a_number_cited_to_the_wrong_passage(tmp_path, embedding_model):
+@pytest.fixture(scope="module")
+def mills_db(tmp_path_factory, embedding_model):
     from datasette_llm.embeddings import embed_table, enable_fts
 
-    path = tmp_path / "mills.db"
+    path = tmp_path_factory.mktemp("mills") / "mills.db"
     sqlite_utils.Database(path)["mills"].insert_all(MILLS, pk="id")
     embed_table(path, "mills", columns=["title", "body"], model=embedding_model)
     enable_fts(path, "mills", ["title", "body"])
+    return path
+
+
+@pytest.mark.asyncio
+async def test_an_answer_from_text_warns_of_a_number_cited_to_the_wrong_passage(mills_db):
+    path = mills_db
     question = "When were the Korvath and Brenna mills founded?"
     first = await ask(
         Datasette([str(path)]), "mills", question, model=ScriptedModel(["They are mills [1]."]), mode="text"
@@ -144,15 +150,10 @@ async def test_an_answer_from_text_warns_of_a_number_cited_to_the_wrong_passage(
 
 
 @pytest.mark.asyncio
-async def test_a_number_no_passage_holds_is_warned_even_when_it_is_a_passage_number(tmp_path, embedding_model):
+async def test_a_number_no_passage_holds_is_warned_even_when_it_is_a_passage_number(mills_db):
     """The passages' own numbers ("[1]" opening each) are no numbers of their text: "1 arch" from passages that
     never say 1 was taken as shown (an outside tester, session 31)."""
-    from datasette_llm.embeddings import embed_table, enable_fts
-
-    path = tmp_path / "mills.db"
-    sqlite_utils.Database(path)["mills"].insert_all(MILLS, pk="id")
-    embed_table(path, "mills", columns=["title", "body"], model=embedding_model)
-    enable_fts(path, "mills", ["title", "body"])
+    path = mills_db
     model = ScriptedModel(["Korvath Mill has 1 arch and 2 wheels [1]."])
     result = await ask(Datasette([str(path)]), "mills", "How is Korvath Mill built?", model=model, mode="text")
     (warning,) = [w for w in result.warnings if "appear in the passages" in w]
@@ -163,16 +164,26 @@ async def test_a_number_no_passage_holds_is_warned_even_when_it_is_a_passage_num
 
 
 @pytest.mark.asyncio
-async def test_an_answer_about_a_name_no_passage_mentions_is_warned(tmp_path, embedding_model):
-    from datasette_llm.embeddings import embed_table, enable_fts
-
-    path = tmp_path / "mills.db"
-    sqlite_utils.Database(path)["mills"].insert_all(MILLS, pk="id")
-    embed_table(path, "mills", columns=["title", "body"], model=embedding_model)
-    enable_fts(path, "mills", ["title", "body"])
+async def test_an_answer_about_a_name_no_passage_mentions_is_warned(mills_db):
+    path = mills_db
     swapped = ScriptedModel(["Korvath Mill was founded in 1887 [1]."])
     result = await ask(Datasette([str(path)]), "mills", "When was Zelost Mill founded?", model=swapped, mode="text")
     assert "No passage mentions “Zelost Mill”, which the question names" in " ".join(result.warnings)
     named = ScriptedModel(["Korvath Mill was founded in 1887 [1]."])
     result = await ask(Datasette([str(path)]), "mills", "When was Korvath Mill founded?", model=named, mode="text")
     assert not any("No passage mentions" in w for w in result.warnings), result.warnings
+
+
+@pytest.mark.asyncio
+async def test_an_answer_from_text_to_a_question_about_every_row_says_what_it_read(mills_db):
+    model = ScriptedModel(["Brenna Mill is the largest, with 458 weavers [2]."])
+    result = await ask(Datasette([str(mills_db)]), "mills", "Which mill is the largest?", model=model, mode="text")
+    (warning,) = [w for w in result.warnings if "not from every row" in w]
+    assert warning == (
+        "This answer was written from the 2 passages listed, not from every row, and the question asks for "
+        "“largest” over all of them: only a query (Answer with: SQL) reads every row."
+    )
+    model = ScriptedModel(["Korvath Mill employs 312 weavers [1]."])
+    question = "How many weavers does Korvath Mill employ?"
+    result = await ask(Datasette([str(mills_db)]), "mills", question, model=model, mode="text")
+    assert not any("not from every row" in w for w in result.warnings), result.warnings
