@@ -185,3 +185,13 @@ def test_columns_equal_to_a_grouped_one_or_pinned_cost_no_probe(staff_db, monkey
         == []
     )
     assert len(probes) == 1  # a label is not a key: only the data can say it is one per team
+
+
+def test_hostile_and_malformed_sql_never_breaks_the_plan():
+    from hostile_sql import HOSTILE_SQL
+
+    from datasette_llm.ask.repairs.arbitrary_values import plan
+
+    for _, sql, _ in HOSTILE_SQL:
+        planned = plan(sql, COLUMNS)
+        assert planned is None or planned[0].startswith("SELECT MAX("), sql
