@@ -23,6 +23,7 @@ import sqlglot
 from sqlglot import exp
 
 from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.join_links import column_table, select_tables
 from ...sql.parsing import parse_one
 from .value_hints import Probe
 
@@ -34,24 +35,10 @@ def _aggregate(node: exp.Expression) -> bool:
     return isinstance(node, exp.AggFunc) or (isinstance(node, exp.Anonymous) and node.name.lower() == "total")
 
 
-def _sources(select: exp.Select, columns: dict[str, Sequence[str]]) -> dict[str, str]:
-    """Alias or name (lower case) -> table (lower case), for the tables this SELECT reads directly."""
-    known = {name.lower() for name in columns}
-    sources = {}
-    for table in select.find_all(exp.Table):
-        if table.find_ancestor(exp.Select) is not select or table.name.lower() not in known:
-            continue
-        sources[(table.alias or table.name).lower()] = table.name.lower()
-    return sources
-
-
-def _column_key(column: exp.Column, sources: dict[str, str], columns: dict[str, set[str]]):
-    """(table, column) in lower case for a column of this SELECT's tables, or None when it cannot be told."""
-    if column.table:
-        table = sources.get(column.table.lower())
-        return (table, column.name.lower()) if table else None
-    owners = {table for table in set(sources.values()) if column.name.lower() in columns.get(table, ())}
-    return (owners.pop(), column.name.lower()) if len(owners) == 1 else None
+def _key(column: exp.Column, columns: dict[str, Sequence[str]]) -> tuple[str, str] | None:
+    """(table, column in lower case) for a column of the query's tables, or None when it cannot be told."""
+    table = column_table(column, columns)
+    return (table, column.name.lower()) if table else None
 
 
 def _own(node: exp.Expression, select: exp.Select) -> bool:
@@ -74,9 +61,7 @@ def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[
         return []
     if sum(isinstance(a, (exp.Max, exp.Min)) for a in aggregates) == 1:  # (two-argument max() is Greatest)
         return []  # SQLite: the other columns come from the row that holds the min or max
-    lowered = {name.lower(): {c.lower() for c in names} for name, names in columns.items()}
-    sources = _sources(select, columns)
-    if not sources:
+    if not any(table.name.lower() in {name.lower() for name in columns} for table in select_tables(select)):
         return []
     same: dict = {}  # union-find over (table, column): equal through an `=` every row satisfies
 
@@ -94,8 +79,8 @@ def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[
             if equal.find_ancestor(exp.Select) is not select or equal.find_ancestor(exp.Or, exp.Not):
                 continue
             left, right = equal.this, equal.expression
-            a = _column_key(left, sources, lowered) if isinstance(left, exp.Column) else None
-            b = _column_key(right, sources, lowered) if isinstance(right, exp.Column) else None
+            a = _key(left, columns) if isinstance(left, exp.Column) else None
+            b = _key(right, columns) if isinstance(right, exp.Column) else None
             if a and b:
                 same[root(a)] = root(b)
             elif a and isinstance(right, exp.Literal):
@@ -111,7 +96,7 @@ def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[
             item = next((p for p in projections if isinstance(p, exp.Alias) and p.alias_or_name == item.name), item)
         item = item.this if isinstance(item, exp.Alias) else item
         for column in [item] if isinstance(item, exp.Column) else item.find_all(exp.Column):
-            key = _column_key(column, sources, lowered)
+            key = _key(column, columns)
             if key:
                 grouped.add(root(key))
     bare = []
@@ -119,7 +104,7 @@ def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[
         for column in projection.find_all(exp.Column):
             if not _own(column, select):
                 continue
-            key = _column_key(column, sources, lowered)
+            key = _key(column, columns)
             if key is None or root(key) in grouped or any(root(key) == root(p) for p in pinned):
                 continue
             if all(column.sql() != other.sql() for other in bare):
