@@ -219,7 +219,7 @@ class Answering:
             build_passages,
             cited_numbers,
             is_not_found,
-            passage_block,
+            passage_source,
         )
         from .text.citations import citation_warnings
         from .text.over_all_rows import partial_read_warning
@@ -286,7 +286,7 @@ class Answering:
         self.citations = [passages[n - 1] for n in valid]
         # Each passage as the model read it, without the "[3] " that opens it: the passages' numbers are no
         # numbers of their text ("has 1 arch [1]" was taken as shown, an outside tester, session 31).
-        blocks = {p.number: passage_block(p)[len(f"[{p.number}] ") :] for p in passages}
+        blocks = {p.number: passage_source(p) for p in passages}
         shown = "\n".join([*blocks.values(), *notes])
         unsupported = unverified_numbers(CITATION.sub("", answer), shown, self.question)
         if unsupported:

@@ -288,13 +288,13 @@ def framed(text: str, *, one_line: bool = False) -> str:
     return PROMPT_WORD_LINE.sub(r"\1> ", text)
 
 
-def passage_block(p) -> str:
-    """One passage as the model reads it: its number, table and label, then its text."""
-    return f"[{p.number}] {framed(p.table, one_line=True)}: {framed(p.label, one_line=True)}\n{framed(p.text)}"
+def passage_source(p) -> str:
+    """One passage as the model reads it after its number: its table and label, then its text."""
+    return f"{framed(p.table, one_line=True)}: {framed(p.label, one_line=True)}\n{framed(p.text)}"
 
 
 def passage_messages(question: str, passages, notes) -> list[dict]:
-    blocks = "\n\n".join(passage_block(p) for p in passages)
+    blocks = "\n\n".join(f"[{p.number}] {passage_source(p)}" for p in passages)
     note_text = ("Notes: " + "; ".join(notes) + "\n") if notes else ""
     return [
         {"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},

@@ -19,9 +19,9 @@ import re
 from collections.abc import Mapping
 
 from ..numbers import ShownNumbers, written_numbers
+from .answer_text import CITATION
 
 MARKERS = re.compile(r"(?:[^\S\n]*\[\d{1,2}\])+")  # a run of citation markers: " [1][2]"
-MARKER = re.compile(r"\[(\d{1,2})\]")
 # A marker run right after a sentence's end belongs to that sentence: moved before its full stop.
 MARKERS_AFTER_END = re.compile(r"([.!?]+)((?:[^\S\n]*\[\d{1,2}\])+)")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -32,7 +32,7 @@ def cited_sentences(answer: str) -> list[tuple[str, tuple[int, ...]]]:
     text = MARKERS_AFTER_END.sub(lambda m: m.group(2) + m.group(1), answer)
     sentences = []
     for sentence in SENTENCE_END.split(text):
-        cited = tuple(dict.fromkeys(int(n) for n in MARKER.findall(sentence)))
+        cited = tuple(dict.fromkeys(int(n) for n in CITATION.findall(sentence)))
         sentences.append((MARKERS.sub("", sentence), cited))
     return sentences
 
