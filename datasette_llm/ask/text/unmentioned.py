@@ -22,13 +22,16 @@ MIN_SINGLE = 4
 
 def question_names(question: str) -> list[str]:
     """The question's proper names, in order, as written."""
-    words = [(m.group(0), m.start(), m.end()) for m in WORD.finditer(question)]
     names, run = [], []
-    for word, start, end in words:
-        capital = word[0].isupper() and not word.isupper()
+    last_end = 0  # where the word before ended (0: none yet)
+    for match in WORD.finditer(question):
+        word, start, end = match.group(0), match.start(), match.end()
+        gap = question[last_end:start].strip()  # what stands between this word and the one before
         # The first word of the question or of a sentence in it is capitalised whatever it is ("Give both").
-        opens = not question[:start].strip() or question[:start].rstrip()[-1] in ".!?:;"
-        joined = run and question[run[-1][2] : start].strip() == ""  # only spaces between: one name
+        opens = gap[-1] in ".!?:;" if gap else last_end == 0
+        last_end = end
+        capital = word[0].isupper() and not word.isupper()
+        joined = run and not gap  # only spaces since the run's last word: one name
         if capital and not opens and (not run or joined):
             run.append((word, start, end))
             continue
