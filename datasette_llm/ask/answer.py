@@ -8,6 +8,7 @@ import asyncio
 from ..context import FittedRows, fit_rows, notes_line
 from ..errors import ContextOverflow
 from ..models import ChatModel, ChatOptions
+from ..models.reply_cache import BUDGET_SLACK
 from ..sql.execute import QueryResult
 from ..sql.results import GuardedSQL
 from ..timing import clock
@@ -190,7 +191,7 @@ class Answering:
 
     def _end_if_stopped(self, text: str, written: int, max_tokens: int, write_rate: float | None, rest: str) -> str:
         """An answer its time budget stopped (answer_token_budget), ended at a full line or sentence and noted."""
-        if write_rate is None or written < max_tokens - 2:
+        if write_rate is None or written < max_tokens - BUDGET_SLACK:
             return text
         self.notes.append(
             f"the answer was stopped after {max_tokens} tokens to answer in time (the model writes about "

@@ -28,7 +28,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, fields
 
-# A reply this many tokens short of its budget ended on its own (as ask/answer.py reads a stopped answer).
+# A reply this many tokens short of its budget ended on its own (ask/answer.py reads a stopped answer so too).
 BUDGET_SLACK = 2
 
 
