@@ -6,7 +6,7 @@ whose pairings are right or wrong by construction, so the oracle is the construc
 """
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from datasette_llm.ask.attribution import (
@@ -229,6 +229,8 @@ def test_generated_answers_warn_exactly_when_a_value_is_none_of_its_sentences_na
 
 @given(names=NAMES, data=st.data())
 def test_generated_unlabelled_rows_warn_when_the_answer_pairs_them(names, data):
+    # Names the rows never show: "Amount" is the header's word, which labels (a CI run drew it, session 31).
+    assume("amount" not in {name.lower() for name in names})
     values = data.draw(st.lists(st.integers(100, 99_999), min_size=len(names), max_size=len(names), unique=True))
     listed = ", ".join(f"'{name}'" for name in names)
     sql = f"SELECT amount FROM things WHERE name IN ({listed})"
