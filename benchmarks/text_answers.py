@@ -8,6 +8,11 @@ the share whose retrieved passages include one (the ceiling the answer step can 
 with embeddings comes from benchmarks/search.py (benchmarks/results/scifact.db); it is built if missing.
 Demo: text questions written for the demo database whose answers are in README texts; an answer counts
 when it cites the expected repository and most of its content words appear in the README it cites.
+Fiction (benchmarks/fiction.py): a generated database of 60 reports on invented places with look-alike names and
+unique numbers; 48 questions ask one fact of one place (right: the answer states it and cites that report; a
+"Not found" is a refusal of an answerable question), 12 ask about a place the database does not hold whose name
+looks like one it does (held: "Not found", or an answer under a warning), 8 ask of things it holds nothing of
+(held: "Not found").
 """
 
 from __future__ import annotations
@@ -99,6 +104,51 @@ async def run_demo(model, text_budget=None):
     return rows
 
 
+async def run_fiction(model, seed=0):
+    from datasette.app import Datasette
+
+    from datasette_llm.ask.pipeline import ask
+    from datasette_llm.embeddings import embed_table
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import fiction
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"fiction-{seed}.db"
+    questions = fiction.build(path, seed)
+    embed_table(str(path), "reports", batch_size=32)
+    datasette = Datasette([str(path)])
+    rows = []
+    for item in questions:
+        started = time.perf_counter()
+        result = await ask(datasette, path.stem, item["question"], model=model, mode="text")
+        seconds = time.perf_counter() - started
+        answer = result.answer or ""
+        cited = [c["label"] for c in result.citations]
+        not_found = answer == "Not found in the data."
+        warned = bool(result.warnings)
+        if item["kind"] == "fact":
+            right = not not_found and fiction.states(answer, item["value"]) and item["title"] in cited
+            outcome = "right" if right else "not_found" if not_found else "wrong_warned" if warned else "wrong"
+        elif item["kind"] == "absent":
+            outcome = "held" if not_found or warned else "answered"
+        else:
+            outcome = "not_found" if not_found else "answered_warned" if warned else "answered"
+        rows.append(
+            {
+                **item,
+                "answer": answer,
+                "cited": cited,
+                "warnings": list(result.warnings),
+                "outcome": outcome,
+                "seconds": round(seconds, 2),
+            }
+        )
+        print(f"  {outcome:12} {seconds:5.1f}s | {item['question']} -> {answer[:90]!r}", flush=True)
+        (RESULTS / "text_answers.fiction.partial.json").write_text(json.dumps(rows))  # survives an interruption
+    return rows
+
+
 async def run_scifact(model, n_claims, k):
     from datasette.app import Datasette
 
@@ -154,6 +204,8 @@ def main() -> int:
     parser.add_argument("--claims", type=int, default=40)
     parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--skip-fiction", action="store_true")
+    parser.add_argument("--fiction-seed", type=int, default=0)
     parser.add_argument(
         "--text-budget",
         type=int,
@@ -177,6 +229,25 @@ def main() -> int:
                 f"p95 {pct([r['seconds'] for r in demo], 95):.1f}s",
                 flush=True,
             )
+    if not args.skip_fiction:
+        print(f"Fiction (benchmarks/fiction.py, seed {args.fiction_seed}), text mode:")
+        rows = asyncio.run(run_fiction(model, args.fiction_seed))
+        report["fiction"] = rows
+        counts = {}
+        for row in rows:
+            counts[(row["kind"], row["outcome"])] = counts.get((row["kind"], row["outcome"]), 0) + 1
+        facts = sum(row["kind"] == "fact" for row in rows)
+        print(
+            f"fiction: {counts.get(('fact', 'right'), 0)}/{facts} facts right; not found "
+            f"{counts.get(('fact', 'not_found'), 0)}; wrong {counts.get(('fact', 'wrong'), 0)} unwarned, "
+            f"{counts.get(('fact', 'wrong_warned'), 0)} warned; absent places held "
+            f"{counts.get(('absent', 'held'), 0)}/{sum(row['kind'] == 'absent' for row in rows)}; unrelated "
+            f"questions not found {counts.get(('unrelated', 'not_found'), 0)}/"
+            f"{sum(row['kind'] == 'unrelated' for row in rows)} (answered under a warning "
+            f"{counts.get(('unrelated', 'answered_warned'), 0)}); latency p50 "
+            f"{pct([r['seconds'] for r in rows], 50):.1f}s p95 {pct([r['seconds'] for r in rows], 95):.1f}s",
+            flush=True,
+        )
     if not args.skip_scifact:
         print(f"SciFact train claims (random {args.claims}, seed 0), text mode, 4 passages:")
         rows = asyncio.run(run_scifact(model, args.claims, 4))
