@@ -15,6 +15,7 @@ from ..timing import clock
 from . import prompts
 from .numbers import unverified_numbers
 from .results import json_rows
+from .schema import clip_cell
 
 # A local model reads the answer's rows at its measured speed for at most this long (issue 19: a result fitted
 # only to the window took minutes to read on 2 cores), and always at least MIN_ROW_TOKENS.
@@ -300,9 +301,10 @@ class Answering:
         absent = unmentioned_names(self.question, blocks.values())
         if absent:
             names = ", ".join(f"“{name}”" for name in absent)
-            warnings.append(
-                f"No passage mentions {names}, which the question names: the answer may be about something else."
-            )
+            # Named, the look-alike the answer is about is seen at once ("Lero Mine" asked, "Leror Mine" cited).
+            cited = ", ".join(f"“{clip_cell(passages[n - 1].label, 80)}” [{n}]" for n in valid[:3])
+            about = f"it cites {cited}" if cited else "the answer may be about something else"
+            warnings.append(f"No passage mentions {names}, which the question names: {about}.")
         if not valid:
             matched = attribute(answer, passages)
             self.citations = matched

@@ -168,7 +168,12 @@ async def test_an_answer_about_a_name_no_passage_mentions_is_warned(mills_db):
     path = mills_db
     swapped = ScriptedModel(["Korvath Mill was founded in 1887 [1]."])
     result = await ask(Datasette([str(path)]), "mills", "When was Zelost Mill founded?", model=swapped, mode="text")
-    assert "No passage mentions “Zelost Mill”, which the question names" in " ".join(result.warnings)
+    first = result.passages[0]["label"]
+    assert f"No passage mentions “Zelost Mill”, which the question names: it cites “{first}” [1]." in result.warnings
+    uncited = ScriptedModel(["Korvath Mill was founded in 1887."])
+    result = await ask(Datasette([str(path)]), "mills", "When was Zelost Mill founded?", model=uncited, mode="text")
+    warning = "No passage mentions “Zelost Mill”, which the question names: the answer may be about something else."
+    assert warning in result.warnings, result.warnings
     named = ScriptedModel(["Korvath Mill was founded in 1887 [1]."])
     result = await ask(Datasette([str(path)]), "mills", "When was Korvath Mill founded?", model=named, mode="text")
     assert not any("No passage mentions" in w for w in result.warnings), result.warnings
