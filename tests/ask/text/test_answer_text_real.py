@@ -1,11 +1,13 @@
 """Answers from text end to end with the real default models on the demo database."""
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
@@ -45,3 +47,94 @@ async def test_question_whose_answer_is_absent_is_not_found(demo_copy, chat_mode
     )
     assert result.answer == "Not found in the data.", result.answer
     assert result.citations == ()
+
+
+# Reports in the form of benchmarks/fiction.py: invented places beside look-alikes, each fact a sentence about
+# "it" among sentences of no fact. The earlier prompt (a second "If the passages do not contain the answer,
+# reply exactly: Not found" closing the question) made the real model refuse 14 of 48 such questions with the
+# right report listed first, all three below among them (`benchmarks/text_answers.py`, session 32).
+REPORTS = [
+    (
+        "Kuorine Bridge",
+        "Kuorine Bridge is a bridge in the valley of the Marrow. A society of volunteers looks after what remains. It "
+        "rests on 5 stone arches. It opened to traffic in 1802. The old account books survive in a regional archive. "
+        "The bridge is 681 metres long. Visitors come mostly in the summer months. Records of its early years were "
+        "kept by the parish. Its history is told in a small museum nearby. It was designed by the engineer Edda "
+        "Sarrow. Several painters of the region chose it as a subject.",
+    ),
+    (
+        "Kurrine Bridge",
+        "Kurrine Bridge is a bridge in the valley of the Quenna. Visitors come mostly in the summer months. A footpath "
+        "along the water leads to it from the village green. It was designed by the engineer Edda Tidd. Several "
+        "painters of the region chose it as a subject. It opened to traffic in 1796. The bridge is 752 metres long. "
+        "Its history is told in a small museum nearby. It rests on 31 stone arches. Floods in a wet spring once "
+        "damaged part of it. Schoolchildren of the district visit it every autumn.",
+    ),
+    (
+        "Leror Mine",
+        "Leror Mine is a mine in the valley of the Quenna. The nearest village grew up around it. Visitors come mostly "
+        "in the summer months. Its main shaft reaches 832 metres. Its history is told in a small museum nearby. Its "
+        "appearance has changed little over the generations. The mine closed in 1899. It was owned by Edda Ollery "
+        "for most of its life. The old account books survive in a regional archive. At most 417 miners worked "
+        "there. Several painters of the region chose it as a subject.",
+    ),
+    (
+        "Lerror Mine",
+        "Lerror Mine is a mine in the valley of the Quenna. It was owned by Rurik Vost for most of its life. Its "
+        "history is told in a small museum nearby. Records of its early years were kept by the parish. Its main "
+        "shaft reaches 394 metres. The mine closed in 1891. At most 789 miners worked there. The nearest village "
+        "grew up around it. Some of its original fittings were sold to collectors. The site lies at the end of a "
+        "narrow road through the hills. The old account books survive in a regional archive.",
+    ),
+    (
+        "Ttlline Mine",
+        "Ttlline Mine is a mine in the valley of the Quenna. Its main shaft reaches 590 metres. A society of "
+        "volunteers looks after what remains. It was owned by Ada Tidd for most of its life. At most 315 miners "
+        "worked there. The mine closed in 1986. Local people still tell stories about it. The nearest village grew "
+        "up around it. Floods in a wet spring once damaged part of it. Records of its early years were kept by the "
+        "parish. A footpath along the water leads to it from the village green.",
+    ),
+    (
+        "Tolline Mine",
+        "Tolline Mine is a mine in the valley of the Marrow. Its main shaft reaches 122 metres. A footpath along the "
+        "water leads to it from the village green. Its history is told in a small museum nearby. Records of its "
+        "early years were kept by the parish. At most 299 miners worked there. Floods in a wet spring once damaged "
+        "part of it. Some of its original fittings were sold to collectors. Several painters of the region chose "
+        "it as a subject. The mine closed in 1847. It was owned by Edda Kellan for most of its life.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def reports_db(tmp_path_factory, embedding_model):
+    from datasette_llm.embeddings import embed_table
+
+    path = tmp_path_factory.mktemp("reports") / "reports.db"
+    rows = [{"id": i, "title": title, "report": report} for i, (title, report) in enumerate(REPORTS, 1)]
+    sqlite_utils.Database(path)["reports"].insert_all(rows, pk="id")
+    embed_table(path, "reports", columns=["title", "report"], model=embedding_model)
+    return path
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "question, value, title",
+    [
+        ("How many arches does Kuorine Bridge have?", "5", "Kuorine Bridge"),
+        ("How many miners worked at Leror Mine?", "417", "Leror Mine"),
+        ("How many miners worked at Tolline Mine?", "299", "Tolline Mine"),
+    ],
+)
+async def test_a_fact_the_report_of_its_subject_states_is_answered_and_cited(
+    reports_db, chat_model, question, value, title
+):
+    result = await ask(Datasette([str(reports_db)]), "reports", question, model=chat_model, mode="text")
+    assert value in re.findall(r"\d+", result.answer), result.answer
+    assert title in {c["label"] for c in result.citations}, (result.answer, result.citations)
+
+
+@pytest.mark.asyncio
+async def test_a_question_about_what_no_report_holds_is_still_not_found(reports_db, chat_model):
+    question = "How many seats does the Taerras Opera House have?"
+    result = await ask(Datasette([str(reports_db)]), "reports", question, model=chat_model, mode="text")
+    assert result.answer == "Not found in the data.", result.answer
