@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 
 from .. import permissions
 from ..config import Settings, settings_for
@@ -254,8 +255,10 @@ class AskPipeline(WritingSql, Mending, Answering):
         if guarded is None and self.shots:
             guarded, result = await self.without_examples()
         if guarded is None:
-            self.timings.add("total", started)
             last = self.attempts[-1].error if self.attempts else "no attempt"
+            if self.collections and not (self.route.forced and self.route.path == "sql"):
+                return await self.text_instead(last, started)
+            self.timings.add("total", started)
             return self._result(
                 None,
                 None,
@@ -292,6 +295,22 @@ class AskPipeline(WritingSql, Mending, Answering):
                 self.notes.append(row_cap_note(len(result.rows)))
         self.timings.add("total", started)
         return self._result(guarded, result, fitted, answer=answer, warnings=warnings)
+
+    async def text_instead(self, last: str, started: float) -> AskResult:
+        """The answer from the rows' text when no valid query could be written and SQL alone was not asked for:
+        what the question asks is then usually written in a text column, not held by one ("Who designed
+        Kuorine Bridge?" over a table of reports: the model asked for columns `designer`, `design`; every such
+        question was an error, session 32's fiction benchmark in mode auto)."""
+        self.route = replace(
+            self.route, path="text", reason=f"no query could be written ({last}), so from the text of the rows"
+        )
+        await self.emit("route", **self.route.to_json())
+        self.notes.append(
+            f"no valid query after {len(self.attempts)} attempts (last problem: {last}); answered from text instead"
+        )
+        answer, warnings = await self.answer_from_text()
+        self.timings.add("total", started)
+        return self._result(None, None, None, answer=answer, warnings=warnings)
 
     def _result(self, guarded, result, fitted, *, answer=None, error=None, warnings=()) -> AskResult:
         notes = list(self.notes) + (list(fitted.notes) if fitted else [])

@@ -180,6 +180,39 @@ async def test_forced_sql_path(tools_db):
     assert result.path == "sql" and result.route["forced"] and result.rows == (("shot-scraper",),)
 
 
+class AsksForAColumnNoTableHas(ScriptedModel):
+    """Writes SQL naming a column no table has, however often it is asked; answers passages with `answer`."""
+
+    def __init__(self, answer):
+        super().__init__([])
+        self.answer = answer
+
+    def _complete(self, messages, options, cancel):
+        passages = "numbered passages" in messages[0]["content"]
+        self.replies = [self.answer if passages else sql_reply("select maintainer from repos where name = 'ttok'")]
+        return super()._complete(messages, options, cancel)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", [None, "auto", "both"])
+async def test_a_question_no_query_can_answer_is_answered_from_text_unless_sql_was_forced(tools_db, mode):
+    """What a question asks may be written in a text column and held by none (session 32: "Who designed Kuorine
+    Bridge?" over a table of reports was an error after the model asked for `designer`, `design`, `designer`)."""
+    question = "Who maintains shot-scraper, released after 2020?"
+    model = AsksForAColumnNoTableHas("Simon Willison maintains it [1].")
+    options = {"mode": mode} if mode else {}
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, **options)
+    assert result.error is None and result.path == "text", (result.error, result.route)
+    assert result.answer == "Simon Willison maintains it [1]."
+    assert result.route["reason"].startswith("no query could be written (no such column"), result.route
+    assert any("answered from text instead" in note for note in result.notes), result.notes
+    assert result.sql is None and result.attempts and {a.error_kind for a in result.attempts} == {"unknown_column"}
+    model = AsksForAColumnNoTableHas("never read")
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, mode="sql")
+    assert result.error.startswith("Could not write a valid query after") and result.answer is None
+    assert result.path == "sql" and not any("numbered passages" in call[0]["content"] for call in model.calls)
+
+
 @pytest.mark.asyncio
 async def test_both_path_filters_with_sql_then_retrieves_within_those_rows(tools_db):
     model = ScriptedModel(
