@@ -194,6 +194,15 @@ class Mending:
         finally:
             self.timings.add("sql_execution", started)
 
+    async def one_row_count(self, checked: GuardedSQL) -> list[str]:
+        """A doubt when the query counts rows pinned to one by a value no two rows share (asked of the data)."""
+        started = clock()
+        try:
+            probe = Probe(self.db, self.allowed, self.time_limit_ms)
+            return await repairs.ONE_ROW_COUNT.apply(probe, checked.sql, self.question, self.guard_schema.tables)
+        finally:
+            self.timings.add("sql_execution", started)
+
     async def run_mended(self, sql: str, changes: tuple[str, ...]):
         """Validate and run a mended query: (guarded, result, changes), or None if it fails either."""
         guarded = self.guard(sql)

@@ -80,6 +80,8 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.attempts: list[Attempt] = []
         self.mode = mode or "auto"
         self.route = None
+        self.collections: list = []  # the tables with embeddings the actor sees (choose_route)
+        self.text_reason: str | None = None  # why a query written cannot answer, so text does (write_sql.py)
         self.passages: list = []
         self.citations: list = []
         self.citation_kind = "cited"  # or "matched": attributed by text overlap when the model gave no [n]
@@ -252,11 +254,11 @@ class AskPipeline(WritingSql, Mending, Answering):
             self.timings.add("total", started)
             return self._result(None, None, None, answer=answer, warnings=warnings)
         guarded, result = await self.generate_sql()
-        if guarded is None and self.shots:
+        if guarded is None and self.shots and not self.text_reason:
             guarded, result = await self.without_examples()
         if guarded is None:
             last = self.attempts[-1].error if self.attempts else "no attempt"
-            if self.collections and not (self.route.forced and self.route.path == "sql"):
+            if self.text_may_answer():
                 return await self.text_instead(last, started)
             self.timings.add("total", started)
             return self._result(
@@ -296,18 +298,22 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.timings.add("total", started)
         return self._result(guarded, result, fitted, answer=answer, warnings=warnings)
 
+    def text_may_answer(self) -> bool:
+        """Whether a question SQL cannot answer may be answered from text: the actor sees a table with embeddings
+        and did not ask for SQL alone."""
+        return bool(self.collections) and not (self.route.forced and self.route.path == "sql")
+
     async def text_instead(self, last: str, started: float) -> AskResult:
-        """The answer from the rows' text when no valid query could be written and SQL alone was not asked for:
-        what the question asks is then usually written in a text column, not held by one ("Who designed
-        Kuorine Bridge?" over a table of reports: the model asked for columns `designer`, `design`; every such
-        question was an error, session 32's fiction benchmark in mode auto)."""
-        self.route = replace(
-            self.route, path="text", reason=f"no query could be written ({last}), so from the text of the rows"
-        )
+        """The answer from the rows' text when no query SQL can answer the question with was written and SQL alone
+        was not asked for: what the question asks is then usually written in a text column, not held by one.
+        "Who designed Kuorine Bridge?" over a table of reports: the model asked for columns `designer`, `design`;
+        "How many miners worked at Leror Mine?": COUNT(*) of the one report on it ("There is 1 miner"). Every such
+        question was an error or such an answer (session 32's fiction benchmark in mode auto)."""
+        reason = self.text_reason or f"no query could be written ({last})"
+        self.route = replace(self.route, path="text", reason=f"{reason}, so from the text of the rows")
         await self.emit("route", **self.route.to_json())
-        self.notes.append(
-            f"no valid query after {len(self.attempts)} attempts (last problem: {last}); answered from text instead"
-        )
+        tried = f"{len(self.attempts)} attempt{'s' if len(self.attempts) != 1 else ''}"
+        self.notes.append(f"{reason} ({tried}, last problem: {last}); answered from text instead")
         answer, warnings = await self.answer_from_text()
         self.timings.add("total", started)
         return self._result(None, None, None, answer=answer, warnings=warnings)

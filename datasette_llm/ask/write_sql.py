@@ -50,6 +50,22 @@ class WritingSql:
                 row_cap=guard_limit(self.settings.max_rows),
             )
             doubts += await self.arbitrary_values(run.guarded)
+            counted = await self.one_row_count(run.guarded)
+            if counted and self.text_may_answer():  # the figure is in the row's text: the passages read it whole
+                self.attempts.append(
+                    Attempt(
+                        reply=reply.text,
+                        sql=run.guarded.sql,
+                        error="; ".join(counted),
+                        error_kind="doubtful_logic",
+                        row_count=len(run.result.rows),
+                        seconds=reply.seconds,
+                        fixes=run.fixes,
+                    )
+                )
+                self.text_reason = "a count of one row cannot answer it"
+                return None, None
+            doubts += counted
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)
                 continue

@@ -13,6 +13,7 @@ unasked_joins.py   a JOIN that only repeats rows of a table the question never n
 value_hints.py     the values really stored, for a query that found nothing
 logic_checks/      queries that run but whose logic looks wrong (a module per kind of doubt)
 arbitrary_values.py  a column neither grouped nor aggregated whose value differs within a group, asked of the data
+one_row_count.py   a COUNT of the rows pinned to one by a value no two rows share, asked of the data
 unasked_values.py  values the question never mentions
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
 join_tree.py       how one SELECT's tables hang together through its ON clauses (serves the same two)
@@ -31,6 +32,7 @@ from . import (
     key_literals,
     logic_checks,
     name_words,
+    one_row_count,
     sql_fix,
     unasked_joins,
     unasked_values,
@@ -231,6 +233,22 @@ ARBITRARY_VALUES = Repair(
     "split the groups and every count became 1",
     apply=arbitrary_values.arbitrary_values,
 )
+ONE_ROW_COUNT = Repair(
+    name="a count of one row",
+    stage="review of a result",
+    does="a COUNT over one table whose WHERE pins a column no two of its rows share (asked of the data): the count "
+    "is 1 or 0 whatever the question asks. With a table with embeddings the actor sees (and SQL not forced), the "
+    "question is answered from the rows' text at once; else the query goes back once, advised to select the row, "
+    "and a kept count is a warning; a yes-or-no question is left alone",
+    example="`SELECT COUNT(*) FROM reports WHERE title = 'Leror Mine'` for \"How many miners worked at Leror "
+    'Mine?": "There is 1 miner"',
+    model_call=True,
+    evidence="session 32's fictional reports (benchmarks/fiction.py) in mode auto, seed 0: 6 of 48 questions "
+    '("How many miners worked at Leror Mine?") written as COUNT of the one report and answered "There is 1 '
+    'miner"; asked again with the advice the model kept the COUNT; answered from the text, 6 of 6 right. No '
+    "Spider gold query raises it (0 of 523)",
+    apply=one_row_count.one_row_count,
+)
 UNASKED_VALUES = Repair(
     name="value never asked for",
     stage="review of a result",
@@ -259,6 +277,7 @@ REPAIRS = (
     STORED_SPELLING,
     LOGIC_CHECKS,
     ARBITRARY_VALUES,
+    ONE_ROW_COUNT,
     UNASKED_VALUES,
 )
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.text.passages import EMBEDDED_CHUNKS, best_window, compact_text, rank_chunks, split_chunks
 from datasette_llm.errors import BadRequest
+from datasette_llm.models import ChatResult
 
 TOOLS = [
     {
@@ -211,6 +212,35 @@ async def test_a_question_no_query_can_answer_is_answered_from_text_unless_sql_w
     result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, mode="sql")
     assert result.error.startswith("Could not write a valid query after") and result.answer is None
     assert result.path == "sql" and not any("numbered passages" in call[0]["content"] for call in model.calls)
+
+
+class CountsTheRowItNames(AsksForAColumnNoTableHas):
+    def _complete(self, messages, options, cancel):
+        if "numbered passages" not in messages[0]["content"]:
+            self.calls.append([dict(m) for m in messages])
+            self.options.append(options)
+            reply = sql_reply("select count(*) from repos where name = 'shot-scraper'")
+            return ChatResult(reply, 1, 1, 0.0, self.name)
+        return super()._complete(messages, options, cancel)
+
+
+@pytest.mark.asyncio
+async def test_a_count_of_the_one_row_a_question_names_is_answered_from_its_text(tools_db):
+    """ "How many miners worked at Leror Mine?" written as COUNT(*) of the one report on it answered "There is 1
+    miner" (session 32); the figure is in the row's text, which the passages read whole (a cell is cut at 200)."""
+    question = "How many browsers can shot-scraper drive?"
+    model = CountsTheRowItNames("One headless browser, through Playwright [1].")
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model)
+    assert result.path == "text" and result.answer == "One headless browser, through Playwright [1].", result.route
+    assert result.route["reason"] == "a count of one row cannot answer it, so from the text of the rows"
+    (attempt,) = result.attempts
+    assert attempt.error_kind == "doubtful_logic" and attempt.error.startswith("COUNT counts the rows of repos")
+    sql_calls = [call for call in model.calls if "numbered passages" not in call[0]["content"]]
+    assert len(sql_calls) == 1  # not asked again: the text answers
+    model = CountsTheRowItNames("never read")
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, mode="sql")
+    assert result.path == "sql" and result.rows == ((1,),)
+    assert any(note.startswith("warning: COUNT counts the rows of repos") for note in result.notes), result.notes
 
 
 @pytest.mark.asyncio
