@@ -200,17 +200,24 @@ def _named_scale(question: str, scale: float) -> bool:
     return bool(words) and re.search(rf"\b(?:{'|'.join(words)})s?\b", question, re.IGNORECASE) is not None
 
 
+# A float has about 17 significant digits; _Roundings compares at most 12 decimals too.
+MAX_FORM_DECIMALS = 12
+
+
 def _forms(number: str) -> set[str]:
-    """The ways an answer may write a number it was shown: itself, its truncations and its roundings."""
+    """The ways an answer may write a number it was shown: itself, its truncations and its roundings (to at most
+    MAX_FORM_DECIMALS places: every one of a long fraction's took time and memory quadratic in its digits, 16,000
+    digits 0.9 s and 130 MB; an outside tester, session 32)."""
     forms = {number}
     mantissa, _, exponent = number.partition("e")
     if "." in mantissa and not exponent:
         whole, fraction = mantissa.split(".", 1)
+        places = min(len(fraction), MAX_FORM_DECIMALS)
         forms.add(whole)
-        forms.update(_plain(f"{whole}.{fraction[:n]}") for n in range(1, len(fraction)))
+        forms.update(_plain(f"{whole}.{fraction[:n]}") for n in range(1, places))
         value = _float(mantissa)
         if value is not None:
-            forms.update(_plain(f"{value:.{n}f}") for n in range(0, len(fraction)))
+            forms.update(_plain(f"{value:.{n}f}") for n in range(0, places))
     return forms
 
 
@@ -271,8 +278,8 @@ def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequ
     """Numbers in the answer that appear neither in the text the model was shown, the question, nor `counts`
     (row counts the pipeline states itself), in the order they appear, as written."""
     shown = ShownNumbers(shown_text, question, counts)
-    unverified: list[str] = []
+    unverified: dict[str, None] = {}  # in order, each once (a list's `in` made many numbers quadratic)
     for number in written_numbers(answer):
-        if not shown.holds(number) and number.text not in unverified:
-            unverified.append(number.text)
-    return unverified
+        if number.text not in unverified and not shown.holds(number):
+            unverified[number.text] = None
+    return list(unverified)
