@@ -40,6 +40,9 @@ SCHEMA_SHARE = 0.6  # of the context window, at most, for the schema in the SQL 
 PROMPT_RESERVE = 2048  # tokens of the window left beside the schema and the kept examples: question, turns, reply
 
 
+FROM_ACTOR = object()  # AskPipeline's asker when the caller names none: the actor's own scope
+
+
 class AskPipeline(WritingSql, Mending, Answering):
     """One question's run. Methods are the stages; `run` ties them together. The state is set here, in
     `__init__` and `prepare`; the stage groups live in write_sql.py, mend.py and answer.py."""
@@ -60,6 +63,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         attempts: int | None = None,
         mode: str = "auto",
         examples: ShotPool | None = None,
+        asker: str | None | object = FROM_ACTOR,
     ):
         self.datasette = datasette
         self.database = database
@@ -74,8 +78,11 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.max_attempts = max(1, attempts or self.settings.repair_attempts)
         self.timings = Timings(digits=3)  # seconds per stage
         self.tokens = {"sql_prompt": 0, "sql_completion": 0, "answer_prompt": 0, "answer_completion": 0}
-        # Replies written before for the same prompt are kept per asker (models/reply_cache.py); counted here.
-        self.reply_scope = ReplyScope(json.dumps(actor, sort_keys=True, default=str) if actor is not None else "")
+        # Replies written before for the same prompt are kept per asker (models/reply_cache.py); counted here. Over
+        # HTTP the caller says who the asker is (asker_key); in process, the actor or the one anonymous user.
+        if asker is FROM_ACTOR:
+            asker = json.dumps(actor, sort_keys=True, default=str) if actor is not None else ""
+        self.reply_scope = ReplyScope(asker)
         self.notes: list[str] = []
         self.attempts: list[Attempt] = []
         self.mode = mode or "auto"

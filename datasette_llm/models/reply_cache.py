@@ -8,10 +8,13 @@ the model wrote before; here it takes no time and no place in the model's queue 
 5-15 s of model time). Anything that changes the prompt or the options is another entry, so a change in the data
 the rows show, or in what the asker may see, is a new reply.
 
-Entries are kept per asker (`ReplyScope.key`, set by the Ask pipeline from the actor): a prompt holds only what
-its asker may see, but a reply served at once would tell an asker that someone with the same view asked the same
-question before; per asker, it tells them only of their own questions (anonymous visitors are one asker, as they
-are one to Datasette's permissions). The longest a reply may be (`max_tokens`)
+Entries are kept per asker (`ReplyScope.key`, set by the Ask pipeline, asker_key() over HTTP): a prompt holds only
+what its asker may see, but a reply served at once would tell an asker that someone with the same view asked the
+same question before; per asker, it tells them only of their own questions. An anonymous visitor is one browser
+(its CSRF cookie, a secret only it holds); an anonymous request without that cookie keeps and reads nothing
+(anonymous visitors were one asker at first, and one learned from `cached_replies` that another had asked "which
+items would my divorce lawyer price above 30?": an outside tester, session 32). In process (the command line,
+`ask()`) there is one asker. The longest a reply may be (`max_tokens`)
 is not part of the key: a local model's answer budget follows its measured writing speed, so it differs between
 two askings of one question. A reply that ended on its own within the new budget is the same reply; one its
 budget cut serves only the same budget.
@@ -34,10 +37,19 @@ BUDGET_SLACK = 2
 
 @dataclass
 class ReplyScope:
-    """Whose replies these are (an actor, as JSON), and how many of this request's came from the cache."""
+    """Whose replies these are (None: nobody's, nothing is kept or served), and how many of this request's came
+    from the cache."""
 
-    key: str = ""
+    key: str | None = ""
     hits: int = 0
+
+
+def asker_key(actor, visitor: str | None = None) -> str | None:
+    """The scope of an asker over HTTP: a signed-in actor, else one browser by its CSRF cookie (`visitor`), else
+    None (kept for nobody)."""
+    if actor is not None:
+        return json.dumps(actor, sort_keys=True, default=str)
+    return f"visitor:{visitor}" if visitor else None
 
 
 SCOPE: contextvars.ContextVar[ReplyScope | None] = contextvars.ContextVar("datasette_llm_reply_scope", default=None)
@@ -83,6 +95,8 @@ class ReplyCache:
         if shaping is None:
             return None
         scope = SCOPE.get()
+        if scope is not None and scope.key is None:
+            return None
         text = json.dumps([scope.key if scope else "", model, messages, shaping], sort_keys=True, default=repr)
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 

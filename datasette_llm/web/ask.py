@@ -29,6 +29,7 @@ from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, NotFound
 from ..keep import keep_links
 from ..models import chat_model_for
+from ..models.reply_cache import asker_key
 from ..sql.execute import guard_limit
 from ..sql.parsing import parse_one
 from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
@@ -95,8 +96,9 @@ def require_enabled(settings: Settings, database: str) -> None:
         raise NotFound(f"Ask is not enabled for the database {database!r}.")
 
 
-async def new_pipeline(datasette, actor, ask_request: AskRequest, on_event=None) -> AskPipeline:
+async def new_pipeline(datasette, request, ask_request: AskRequest, on_event=None) -> AskPipeline:
     """Check the actor may ask this database (404 before 403), then build its pipeline."""
+    actor = request.actor
     settings = settings_for(datasette)
     await permissions.require_ask(datasette, actor, ask_request.database)
     require_enabled(settings, ask_request.database)
@@ -114,6 +116,7 @@ async def new_pipeline(datasette, actor, ask_request: AskRequest, on_event=None)
         model=chat_model_for(settings),
         on_event=on_event,
         mode=ask_request.mode,
+        asker=asker_key(actor, request.cookies.get("ds_csrftoken")),
     )
 
 
@@ -189,7 +192,7 @@ class EventStream:
 async def json_view(request, datasette):
     """POST {"question", "history", "table", "mode"} to /{database}/-/ask.json -> AskResult JSON."""
     ask_request = await read_ask_request(datasette, request, settings_for(datasette))
-    pipeline = await new_pipeline(datasette, request.actor, ask_request)
+    pipeline = await new_pipeline(datasette, request, ask_request)
     try:
         result = await run_unless_disconnected(pipeline.run(), request.receive)
     except ClientGone:  # nobody is left to answer: the model's work was given up, not finished
@@ -203,7 +206,7 @@ async def stream_view(request, datasette, send):
     """POST to /{database}/-/ask.stream: stage events, answer tokens, then `result` (or `error`)."""
     ask_request = await read_ask_request(datasette, request, settings_for(datasette))
     stream = EventStream(send)
-    pipeline = await new_pipeline(datasette, request.actor, ask_request, on_event=stream.event)
+    pipeline = await new_pipeline(datasette, request, ask_request, on_event=stream.event)
     # From here on the status is 200 and problems travel as `error` events.
     await stream.start()
     try:

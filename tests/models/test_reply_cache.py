@@ -9,7 +9,7 @@ from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.models.base import ChatOptions
-from datasette_llm.models.reply_cache import SCOPE, ReplyScope
+from datasette_llm.models.reply_cache import SCOPE, ReplyScope, asker_key
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 OPTIONS = ChatOptions(max_tokens=50)
@@ -136,3 +136,13 @@ async def test_replies_are_kept_per_asker(pets):
     assert other.tokens["cached_replies"] == 0 and len(model.calls) == 4
     again = await ask(datasette, "pets", "How many dogs?", model=model, actor={"id": "alice"})
     assert again.tokens["cached_replies"] == 2 and len(model.calls) == 4
+
+
+def test_an_asker_over_http_is_an_actor_or_a_browser_and_nobody_else_keeps_replies():
+    assert asker_key({"id": "alice"}) == asker_key({"id": "alice"}, "any browser") == '{"id": "alice"}'
+    assert asker_key(None, "token-a") != asker_key(None, "token-b")
+    assert asker_key(None) is None and asker_key(None, "") is None
+    model = ScriptedModel(["one", "two"], reply_cache=8)
+    assert chat(model, scope=ReplyScope(None)).text == "one"
+    assert chat(model, scope=ReplyScope(None)).text == "two"  # nothing kept for nobody
+    assert len(model.kept_replies) == 0

@@ -855,3 +855,39 @@ async def test_real_model_json_and_stream(make_ds, db_path, chat_model):
     result = events[-1][1]
     truth = sqlite3.connect(db_path).execute("select name from repos order by stars desc limit 1").fetchone()[0]
     assert result["ok"] and truth in [cell for row in result["rows"] for cell in row]
+
+
+@pytest.mark.asyncio
+async def test_replies_are_kept_per_browser_and_for_no_anonymous_request_without_one(make_ds):
+    """Anonymous visitors were one asker of the reply cache: a second learned from `cached_replies` that someone had
+    asked "which items would my divorce lawyer price above 30?" (an outside tester, session 32). Now a signed-in
+    actor or one browser (its CSRF cookie, which no other can read) is an asker; a request with neither keeps and
+    reads nothing."""
+    from datasette_llm.models.reply_cache import ReplyCache
+
+    model = ScriptedModel()  # its SQL replies are calls; its answers stream
+    model.kept_replies = ReplyCache(256)  # as chat_model_for() makes it with the default setting
+    ds = make_ds(model)
+
+    def browser(name):
+        token = ds.sign(name, "csrftoken")
+        return {"cookies": {"ds_csrftoken": token}, "headers": {"x-csrftoken": token, "Sec-Fetch-Site": "same-origin"}}
+
+    async def asked(**client):
+        calls = len(model.calls)
+        response = await ds.client.post("/db/-/ask.json", json={"question": "How many repos?"}, **client)
+        assert response.status_code == 200, response.text
+        return len(model.calls) - calls, response.json()["tokens"]["cached_replies"]
+
+    first, second = browser("one"), browser("two")
+    assert await asked(**first) == (1, 0)
+    assert await asked(**first) == (0, 2)  # the same browser asking again: its own replies (SQL and answer)
+    assert await asked(**second) == (1, 0)  # another browser learns nothing of the first one's question
+    assert await asked() == (1, 0)  # no browser to tell apart: nothing kept for it
+    assert await asked() == (1, 0)
+    signed = browser("three")
+    signed["cookies"].update(actor_cookies(ds, "alice"))
+    assert await asked(**signed) == (1, 0)
+    signed = browser("four")  # alice on another browser: still alice
+    signed["cookies"].update(actor_cookies(ds, "alice"))
+    assert await asked(**signed) == (0, 2)

@@ -16,6 +16,7 @@ from ...ask.charts import chart_for_result
 from ...ask.route import ASK_MODES
 from ...config import settings_for
 from ...errors import BadRequest, DatasetteLLMError, NotFound
+from ...models.reply_cache import asker_key
 from ..query_api import cap_rows, run_capped_query
 from ..schema_api import describe_databases, describe_table, resolve_database, resolve_table
 
@@ -93,7 +94,15 @@ async def ask_tool(datasette, actor, arguments: dict) -> dict:
         raise NotFound(f"Ask is not enabled for the database {database!r}.")
     tables = [await resolve_table(datasette, actor, database, table)] if table else []
     result = await ask(
-        datasette, database, question, actor=actor, history=history, tables=tables, settings=settings, mode=mode
+        datasette,
+        database,
+        question,
+        actor=actor,
+        history=history,
+        tables=tables,
+        settings=settings,
+        mode=mode,
+        asker=asker_key(actor),  # an anonymous MCP client has no browser to be told apart by: nothing kept
     )
     data = result.to_json()
     capped = cap_rows(result.columns, result.rows, max_rows=settings.query_max_rows, max_chars=settings.query_max_chars)
