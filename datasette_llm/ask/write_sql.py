@@ -52,19 +52,11 @@ class WritingSql:
             doubts += await self.arbitrary_values(run.guarded)
             counted = await self.one_row_count(run.guarded)
             if counted and self.text_may_answer():  # the figure is in the row's text: the passages read it whole
-                self.attempts.append(
-                    Attempt(
-                        reply=reply.text,
-                        sql=run.guarded.sql,
-                        error="; ".join(counted),
-                        error_kind="doubtful_logic",
-                        row_count=len(run.result.rows),
-                        seconds=reply.seconds,
-                        fixes=run.fixes,
-                    )
-                )
-                self.text_reason = "a count of one row cannot answer it"
-                return None, None
+                return self.leave_to_text(reply, run, "; ".join(counted), "a count of one row cannot answer it")
+            measured = await self.text_measured(run.guarded)
+            if measured:
+                doubt = f"{measured} measures the text of the rows instead of reading what it says"
+                return self.leave_to_text(reply, run, doubt, f"{measured} measures the text, it does not read it")
             doubts += counted
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)
@@ -123,6 +115,31 @@ class WritingSql:
         )
         talk.send_back(reply.text, outcome.error, outcome.suggestions)
         talk.failed.add(sql)
+
+    def leave_to_text(self, reply, run: MendedRun, doubt: str, reason: str) -> tuple[None, None]:
+        """No query: the question goes to the rows' text (AskPipeline.text_instead), with the attempt recorded."""
+        self.attempts.append(
+            Attempt(
+                reply=reply.text,
+                sql=run.guarded.sql,
+                error=doubt,
+                error_kind="doubtful_logic",
+                row_count=len(run.result.rows),
+                seconds=reply.seconds,
+                fixes=run.fixes,
+            )
+        )
+        self.text_reason = reason
+        return None, None
+
+    async def text_measured(self, checked: GuardedSQL) -> str | None:
+        """The measure of a text with embeddings the query shows (`LENGTH(report)`), when text may answer."""
+        if not self.text_may_answer():
+            return None
+        embedded = [collection.table for collection in self.collections]
+        return await asyncio.to_thread(
+            repairs.TEXT_MEASURED.apply, checked.sql, self.question, self.guard_schema.tables, embedded
+        )
 
     def send_back_doubts(self, talk: SqlConversation, reply, run: MendedRun, doubts: Sequence[str]):
         """Once: a query whose logic looks wrong goes back with the reason (a doubt that remains is a warning)."""

@@ -14,6 +14,7 @@ value_hints.py     the values really stored, for a query that found nothing
 logic_checks/      queries that run but whose logic looks wrong (a module per kind of doubt)
 arbitrary_values.py  a column neither grouped nor aggregated whose value differs within a group, asked of the data
 one_row_count.py   a COUNT of the rows pinned to one by a value no two rows share, asked of the data
+text_measured.py   LENGTH or SUBSTR of a text with embeddings shown instead of what the text says
 unasked_values.py  values the question never mentions
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
 join_tree.py       how one SELECT's tables hang together through its ON clauses (serves the same two)
@@ -34,6 +35,7 @@ from . import (
     name_words,
     one_row_count,
     sql_fix,
+    text_measured,
     unasked_joins,
     unasked_values,
     value_hints,
@@ -249,6 +251,19 @@ ONE_ROW_COUNT = Repair(
     "Spider gold query raises it (0 of 523)",
     apply=one_row_count.one_row_count,
 )
+TEXT_MEASURED = Repair(
+    name="text measured, not read",
+    stage="review of a result",
+    does="a query that shows LENGTH, SUBSTR or INSTR of a column of a table with embeddings the asker sees (SQL "
+    "not forced, the question not about characters or letters) leaves the question to the rows' text",
+    example="`SELECT LENGTH(report) FROM reports WHERE title = 'Fenestine Bridge'` for \"How long is Fenestine "
+    'Bridge?": "496 meters long", the report\'s characters',
+    model_call=False,
+    evidence="session 32's fictional reports (benchmarks/fiction.py) in mode auto, seed 0: 5 of the 7 wrong answers "
+    "left after the text took the questions no query could answer (4 LENGTH, 1 SUBSTR); no Spider dev gold query "
+    "uses LENGTH, SUBSTR or INSTR",
+    apply=text_measured.measured_text,
+)
 UNASKED_VALUES = Repair(
     name="value never asked for",
     stage="review of a result",
@@ -278,6 +293,7 @@ REPAIRS = (
     LOGIC_CHECKS,
     ARBITRARY_VALUES,
     ONE_ROW_COUNT,
+    TEXT_MEASURED,
     UNASKED_VALUES,
 )
 

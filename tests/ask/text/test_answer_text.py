@@ -243,6 +243,34 @@ async def test_a_count_of_the_one_row_a_question_names_is_answered_from_its_text
     assert any(note.startswith("warning: COUNT counts the rows of repos") for note in result.notes), result.notes
 
 
+class MeasuresTheText(AsksForAColumnNoTableHas):
+    def _complete(self, messages, options, cancel):
+        if "numbered passages" not in messages[0]["content"]:
+            self.calls.append([dict(m) for m in messages])
+            self.options.append(options)
+            return ChatResult(sql_reply("select length(readme) from repos where name = 'ttok'"), 1, 1, 0.0, self.name)
+        return super()._complete(messages, options, cancel)
+
+
+@pytest.mark.asyncio
+async def test_a_query_that_measures_a_text_with_embeddings_leaves_the_question_to_the_text(tools_db):
+    """ "How long is Fenestine Bridge?" as LENGTH(report) was answered "496 meters long" (session 32)."""
+    model = MeasuresTheText("It counts and truncates text by tokens [1].")
+    result = await ask(Datasette([str(tools_db)]), "tools", "How long are the texts ttok counts?", model=model)
+    assert result.path == "text" and result.answer.startswith("It counts and truncates"), result.route
+    assert (
+        result.route["reason"] == "LENGTH(readme) measures the text, it does not read it, so from the text of the rows"
+    )
+    assert result.attempts[0].error == "LENGTH(readme) measures the text of the rows instead of reading what it says"
+    question = "How many characters long is the README of ttok?"  # about the text itself: the query answers
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=MeasuresTheText("It has 97."))
+    assert result.path == "sql" and result.sql.startswith("select length(readme)")
+    result = await ask(
+        Datasette([str(tools_db)]), "tools", "How long is ttok?", model=MeasuresTheText("never read"), mode="sql"
+    )
+    assert result.path == "sql" and result.rows and result.error is None
+
+
 @pytest.mark.asyncio
 async def test_both_path_filters_with_sql_then_retrieves_within_those_rows(tools_db):
     model = ScriptedModel(
