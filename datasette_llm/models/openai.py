@@ -190,6 +190,7 @@ class OpenAIChatModel(ChatModel):
         limit, written = options.max_tokens * MAX_CHARS_PER_TOKEN, 0
         try:
             stack, response = self._open(self._payload(messages, options, True), deadline, cancel)
+            finished = False  # a chunk said why the reply ended (finish_reason)
             with stack:
                 for line in self.http().lines(response, deadline, cancel):
                     if not line.startswith("data:"):
@@ -198,8 +199,10 @@ class OpenAIChatModel(ChatModel):
                     if data == "[DONE]":
                         return
                     try:
-                        delta = json.loads(data)["choices"][0]["delta"]
+                        choice = json.loads(data)["choices"][0]
+                        delta = choice["delta"]
                         piece = reply_text(delta.get("content"), limit) if delta else ""
+                        finished = finished or bool(choice.get("finish_reason"))
                     except (ValueError, RecursionError, KeyError, IndexError, TypeError, AttributeError):
                         raise HttpFailure("not_json", "one of its streamed events is not a chat chunk") from None
                     written += len(piece)
@@ -207,6 +210,11 @@ class OpenAIChatModel(ChatModel):
                         raise HttpFailure("too_large", f"its reply is longer than {limit:,} characters")
                     if piece:
                         yield piece
+            # The body ended without [DONE] and with no finish_reason: a reply cut short (a server or proxy that
+            # closed the connection) was taken as whole, shown without a note and kept for the next asker (an
+            # outside tester, session 32).
+            if not finished and not cancel.is_set():
+                raise HttpFailure("cut", "its streamed reply ended before the server said it was complete")
         except HttpFailure as failure:
             if failure.kind == "cancelled":
                 return

@@ -8,6 +8,15 @@ import json
 import threading
 
 
+def _events(*deltas, finish=None) -> str:
+    """Server-sent chat chunks, the last with `finish` as its finish_reason, and no [DONE]."""
+    chunks = [
+        {"choices": [{"index": 0, "delta": delta, "finish_reason": finish if n == len(deltas) - 1 else None}]}
+        for n, delta in enumerate(deltas)
+    ]
+    return "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks)
+
+
 class FaultServer:
     """Serves /v1/chat/completions with a behaviour chosen per test: "ok", "hang", "invalid_json", "429", "500"."""
 
@@ -96,6 +105,10 @@ class FaultServer:
             "short_vectors": json.dumps({"data": []}),
             "scaled_vectors": json.dumps({"data": [{"index": 0, "embedding": [6e29, 8e29]}]}),
             "tiny_vectors": json.dumps({"data": [{"index": 0, "embedding": [6e-26, 8e-26]}]}),
+            # A stream whose body ends cleanly before the reply does: no [DONE], no finish_reason.
+            "stream_cut": _events({"content": "pine"}, {"content": "app"}),
+            # One that ends with a finish_reason and no [DONE]: complete (some servers send no [DONE]).
+            "stream_finished": _events({"content": "pine"}, {"content": "apple"}, finish="stop"),
         }
         if behaviour not in bodies:
             return False

@@ -194,6 +194,26 @@ def test_a_hostile_reply_is_a_clear_error_read_within_bounds(behaviour, words):
         assert server.paths == ["/v1/chat/completions"]  # never sent again, never redirected
 
 
+def test_a_stream_that_ends_before_the_reply_does_is_an_error_and_never_kept():
+    """A body that ended cleanly without [DONE] or a finish_reason was a whole reply: "pineapp" shown with no
+    note and served from the reply cache to the next asking (an outside tester, session 32)."""
+
+    async def read(model):
+        return "".join([piece async for piece in model.stream(HELLO, ChatOptions(max_tokens=20))])
+
+    with FaultServer("stream_cut") as server:
+        model = model_for(server.base_url)
+        model.kept_replies.entries = 8
+        for _ in range(2):
+            with pytest.raises(ModelError) as info:
+                asyncio.run(read(model))
+            assert "ended before the server said it was complete" in info.value.message
+        assert server.requests == 2 and len(model.kept_replies) == 0
+    with FaultServer("stream_finished") as server:
+        model = model_for(server.base_url)
+        assert asyncio.run(read(model)) == "pineapple"
+
+
 def test_an_error_body_is_clipped_and_odd_text_is_made_safe():
     with FaultServer("huge_error") as server:
         with pytest.raises(ModelError) as info:
