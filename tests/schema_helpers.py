@@ -28,3 +28,25 @@ def spider_gold() -> list[dict]:
 @cache
 def spider_schema(db_id: str):
     return schema_of(sqlite3.connect(SPIDER / "database" / db_id / f"{db_id}.sqlite"))
+
+
+async def spider_probes():
+    """(Probe, gold item, columns by table) for every Spider dev gold query, over its database as Ask reads it
+    (double-quoted strings read as strings, as the model writes them)."""
+    from datasette.app import Datasette
+
+    from datasette_llm.ask.repairs.value_hints import Probe
+    from datasette_llm.ask.schema import load_tables
+
+    found = []
+    for db_id in sorted({item["db_id"] for item in spider_gold()}):
+        datasette = Datasette([str(SPIDER / "database" / db_id / f"{db_id}.sqlite")])
+        tables = await load_tables(datasette, db_id, None)
+        db, allowed, columns = (
+            datasette.get_database(db_id),
+            {t.name for t in tables},
+            {t.name: t.columns for t in tables},
+        )
+        for item in (i for i in spider_gold() if i["db_id"] == db_id):
+            found.append((Probe(db, allowed, 5000), {**item, "query": item["query"].replace('"', "'")}, columns))
+    return found

@@ -116,8 +116,8 @@ class WritingSql:
         talk.send_back(reply.text, outcome.error, outcome.suggestions)
         talk.failed.add(sql)
 
-    def leave_to_text(self, reply, run: MendedRun, doubt: str, reason: str) -> tuple[None, None]:
-        """No query: the question goes to the rows' text (AskPipeline.text_instead), with the attempt recorded."""
+    def record_doubt(self, reply, run: MendedRun, doubt: str) -> None:
+        """An attempt whose query ran but whose logic looks wrong, recorded with the doubt."""
         self.attempts.append(
             Attempt(
                 reply=reply.text,
@@ -129,6 +129,10 @@ class WritingSql:
                 fixes=run.fixes,
             )
         )
+
+    def leave_to_text(self, reply, run: MendedRun, doubt: str, reason: str) -> tuple[None, None]:
+        """No query: the question goes to the rows' text (AskPipeline.text_instead), with the attempt recorded."""
+        self.record_doubt(reply, run, doubt)
         self.text_reason = reason
         return None, None
 
@@ -144,17 +148,7 @@ class WritingSql:
     def send_back_doubts(self, talk: SqlConversation, reply, run: MendedRun, doubts: Sequence[str]):
         """Once: a query whose logic looks wrong goes back with the reason (a doubt that remains is a warning)."""
         talk.reconsidered = True
-        self.attempts.append(
-            Attempt(
-                reply=reply.text,
-                sql=run.guarded.sql,
-                error="; ".join(doubts),
-                error_kind="doubtful_logic",
-                row_count=len(run.result.rows),
-                seconds=reply.seconds,
-                fixes=run.fixes,
-            )
-        )
+        self.record_doubt(reply, run, "; ".join(doubts))
         talk.ask_to_reconsider(reply.text, doubts)
 
     async def accept(self, talk: SqlConversation, reply, outcome: Outcome, run: MendedRun, doubts: Sequence[str]):

@@ -14,7 +14,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from schema_helpers import SPIDER, spider_gold
+from schema_helpers import spider_gold, spider_probes
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.repairs.arbitrary_values import arbitrary_values
@@ -149,20 +149,10 @@ async def test_the_model_is_asked_once_and_a_kept_query_runs_with_a_warning(staf
 @pytest.mark.skipif(not spider_gold(), reason="Spider dev set not available")
 @pytest.mark.asyncio
 async def test_no_spider_gold_query_shows_an_arbitrary_rows_value():
-    from datasette_llm.ask.schema import load_tables
-
     flagged = []
-    for db_id in sorted({item["db_id"] for item in spider_gold()}):
-        datasette = Datasette([str(SPIDER / "database" / db_id / f"{db_id}.sqlite")])
-        tables = await load_tables(datasette, db_id, None)
-        db, allowed, columns = (
-            datasette.get_database(db_id),
-            {t.name for t in tables},
-            {t.name: t.columns for t in tables},
-        )
-        for item in (i for i in spider_gold() if i["db_id"] == db_id):
-            if await arbitrary_values(Probe(db, allowed, 5000), item["query"].replace('"', "'"), columns):
-                flagged.append(item["query"])
+    for probe, item, columns in await spider_probes():
+        if await arbitrary_values(probe, item["query"], columns):
+            flagged.append(item["query"])
     assert flagged == []
 
 
