@@ -307,8 +307,8 @@ class AskPipeline(WritingSql, Mending, Answering):
 
     def text_may_answer(self) -> bool:
         """Whether a question SQL cannot answer may be answered from text: the actor sees a table with embeddings
-        and did not ask for SQL alone."""
-        return bool(self.collections) and not (self.route.forced and self.route.path == "sql")
+        and asked neither for SQL alone nor for the query without an answer (sql_only)."""
+        return bool(self.collections) and not self.sql_only and not (self.route.forced and self.route.path == "sql")
 
     async def text_instead(self, last: str, started: float) -> AskResult:
         """The answer from the rows' text when no query SQL can answer the question with was written and SQL alone

@@ -208,10 +208,11 @@ async def test_a_question_no_query_can_answer_is_answered_from_text_unless_sql_w
     assert result.route["reason"].startswith("no query could be written (no such column"), result.route
     assert any("answered from text instead" in note for note in result.notes), result.notes
     assert result.sql is None and result.attempts and {a.error_kind for a in result.attempts} == {"unknown_column"}
-    model = AsksForAColumnNoTableHas("never read")
-    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, mode="sql")
-    assert result.error.startswith("Could not write a valid query after") and result.answer is None
-    assert result.path == "sql" and not any("numbered passages" in call[0]["content"] for call in model.calls)
+    for forced in ({"mode": "sql"}, {"sql_only": True}):  # SQL alone, or the query without an answer
+        model = AsksForAColumnNoTableHas("never read")
+        result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, **forced)
+        assert result.error.startswith("Could not write a valid query after") and result.answer is None
+        assert result.path == "sql" and not any("numbered passages" in call[0]["content"] for call in model.calls)
 
 
 class CountsTheRowItNames(AsksForAColumnNoTableHas):
