@@ -89,6 +89,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.route = None
         self.collections: list = []  # the tables with embeddings the actor sees (choose_route)
         self.text_reason: str | None = None  # why a query written cannot answer, so text does (write_sql.py)
+        self.text_rows: dict | None = None  # ...and the rows whose text does, when the query told them
         self.passages: list = []
         self.citations: list = []
         self.citation_kind = "cited"  # or "matched": attributed by text overlap when the model gave no [n]
@@ -321,7 +322,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         await self.emit("route", **self.route.to_json())
         tried = f"{len(self.attempts)} attempt{'s' if len(self.attempts) != 1 else ''}"
         self.notes.append(f"{reason} ({tried}, last problem: {last}); answered from text instead")
-        answer, warnings = await self.answer_from_text()
+        answer, warnings = await self.answer_from_text(self.text_rows)
         self.timings.add("total", started)
         return self._result(None, None, None, answer=answer, warnings=warnings)
 

@@ -7,14 +7,16 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ..embeddings.build import row_id
 from ..models import ChatOptions
-from ..sql.execute import QueryResult, guard_limit
+from ..sql.execute import QueryFailed, QueryResult, QueryTimeout, guard_limit
+from ..sql.names import quote_name
 from ..sql.replies import close_fence, extract_sql, statement_written
 from ..sql.results import GuardedSQL
 from ..timing import clock
 from . import repairs
 from .conversation import SQL_REPLY_START, SqlConversation, shared_messages, sql_messages, sql_prefix
-from .repairs.value_hints import looks_empty
+from .repairs.value_hints import Probe, looks_empty
 from .results import Attempt, Candidate, MendedRun, Outcome
 from .sql_vote import choose, result_signature
 
@@ -57,6 +59,10 @@ class WritingSql:
             if measured:
                 doubt = f"{measured} measures the text of the rows instead of reading what it says"
                 return self.leave_to_text(reply, run, doubt, f"{measured} measures the text, it does not read it")
+            cut = await self.cut_text_row(run)
+            if cut:
+                doubt = f"the row's text is longer than the {self.settings.max_cell_chars} characters a cell is read"
+                return self.leave_to_text(reply, run, doubt, "its text is longer than the answer reads of a cell", cut)
             doubts += counted
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)
@@ -130,11 +136,36 @@ class WritingSql:
             )
         )
 
-    def leave_to_text(self, reply, run: MendedRun, doubt: str, reason: str) -> tuple[None, None]:
-        """No query: the question goes to the rows' text (AskPipeline.text_instead), with the attempt recorded."""
+    def leave_to_text(self, reply, run: MendedRun, doubt: str, reason: str, rows=None) -> tuple[None, None]:
+        """No query: the question goes to the rows' text (AskPipeline.text_instead; `rows`: {table: embeddings ids}
+        to read only those), with the attempt recorded."""
         self.record_doubt(reply, run, doubt)
-        self.text_reason = reason
+        self.text_reason, self.text_rows = reason, rows
         return None, None
+
+    async def cut_text_row(self, run: MendedRun) -> dict | None:
+        """{table: {its id}} when the query shows the one row of a table with embeddings a `column = literal` pins,
+        and a text of it longer than a cell is read (max_cell_chars): its passages read the text whole. "Who designed
+        Lurow Bridge?" as `SELECT report FROM reports WHERE title = 'Lurow Bridge'` was answered from the report's
+        first 200 characters: "designed by unknown individuals" (session 32)."""
+        rows, limit = run.result.rows, self.settings.max_cell_chars
+        if not self.text_may_answer() or len(rows) != 1:
+            return None
+        if not any(isinstance(value, str) and len(value) > limit for value in rows[0]):
+            return None
+        found = await asyncio.to_thread(repairs.CUT_TEXT_ROW.apply, run.guarded.sql, self.guard_schema.tables, False)
+        if found is None or found[0] not in {collection.table for collection in self.collections}:
+            return None
+        table, column, literal = found
+        keys = await self.db.primary_keys(table) or ["rowid"]
+        sql = (
+            f"select {', '.join(map(quote_name, keys))} from {quote_name(table)} where {quote_name(column)} = {literal}"
+        )
+        try:
+            pinned = await Probe(self.db, self.allowed, self.time_limit_ms).rows(sql, 2)
+        except (QueryFailed, QueryTimeout):
+            return None
+        return {table: {row_id(pinned[0])}} if len(pinned) == 1 else None
 
     async def text_measured(self, checked: GuardedSQL) -> str | None:
         """The measure of a text with embeddings the query shows (`LENGTH(report)`), when text may answer."""

@@ -13,7 +13,8 @@ unasked_joins.py   a JOIN that only repeats rows of a table the question never n
 value_hints.py     the values really stored, for a query that found nothing
 logic_checks/      queries that run but whose logic looks wrong (a module per kind of doubt)
 arbitrary_values.py  a column neither grouped nor aggregated whose value differs within a group, asked of the data
-one_row_count.py   a COUNT of the rows pinned to one by a value no two rows share, asked of the data
+one_row_count.py   a COUNT of the rows pinned to one by a value no two rows share, asked of the data; the one row
+                   a query pins whose text is longer than a cell is read
 text_measured.py   LENGTH or SUBSTR of a text with embeddings shown instead of what the text says
 unasked_values.py  values the question never mentions
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
@@ -251,6 +252,19 @@ ONE_ROW_COUNT = Repair(
     "Spider gold query raises it (0 of 523)",
     apply=one_row_count.one_row_count,
 )
+CUT_TEXT_ROW = Repair(
+    name="a row's text cut",
+    stage="review of a result",
+    does="a query over one table with embeddings the asker sees (SQL not forced) that shows the one row a `column = "
+    "literal` pins, with a text longer than the answer reads of a cell (max_cell_chars), leaves the question to "
+    "that row's passages, which read its text whole around what the question asks",
+    example="`SELECT report FROM reports WHERE title = 'Lurow Bridge'` for \"Who designed Lurow Bridge?\": "
+    '"designed by unknown individuals" from the first 200 characters',
+    model_call=False,
+    evidence="session 32's fictional reports (benchmarks/fiction.py) in mode auto, seed 0: the 2 wrong answers of 48 "
+    "left after the other text routes, both such a query (one an invented designer)",
+    apply=one_row_count.pinned,
+)
 TEXT_MEASURED = Repair(
     name="text measured, not read",
     stage="review of a result",
@@ -293,6 +307,7 @@ REPAIRS = (
     LOGIC_CHECKS,
     ARBITRARY_VALUES,
     ONE_ROW_COUNT,
+    CUT_TEXT_ROW,
     TEXT_MEASURED,
     UNASKED_VALUES,
 )

@@ -45,9 +45,9 @@ def counts_something_else(question: str, table: str) -> bool:
     return not any(stem(word) in named for word in match.group(1).lower().split())
 
 
-def plan(sql: str, columns: dict[str, Sequence[str]]) -> tuple[str, str, str, str] | None:
-    """(table, column, the literal as written, the probe's SQL) for a COUNT pinned by `column = literal`, else
-    None. The probe returns one row: whether the table has more than one row and no two share the column."""
+def pinned(sql: str, columns: dict[str, Sequence[str]], counted: bool) -> tuple[str, str, str] | None:
+    """(table, column, the literal as written) for a SELECT over one table, no GROUP BY, whose WHERE holds `column =
+    literal`; with `counted`, only one that counts its rows, else only one that does not."""
     try:
         tree = parse_one(sql)
     except sqlglot.errors.SqlglotError:
@@ -60,21 +60,29 @@ def plan(sql: str, columns: dict[str, Sequence[str]]) -> tuple[str, str, str, st
         return None
     names = {name.lower(): name for name in columns}
     name = names.get(table.name.lower())
-    if name is None or not any(_own_count(count, tree) for count in tree.find_all(exp.Count)):
+    if name is None or any(_own_count(count, tree) for count in tree.find_all(exp.Count)) != counted:
         return None
     known = {column.lower(): column for column in columns[name]}
     for condition in conjuncts(tree.args.get("where")):
         pair = column_and_literal(condition) if isinstance(condition, exp.EQ) else None
-        if pair is None or pair[0].name.lower() not in known:
-            continue
-        column = known[pair[0].name.lower()]
-        quoted = quote_name(column)
-        probe = (
-            f"select count(*) > 1 and count({quoted}) = count(*) and count(distinct {quoted}) = count(*) "
-            f"from {quote_name(name)}"
-        )
-        return name, column, pair[1].sql(dialect="sqlite"), probe
+        if pair is not None and pair[0].name.lower() in known:
+            return name, known[pair[0].name.lower()], pair[1].sql(dialect="sqlite")
     return None
+
+
+def plan(sql: str, columns: dict[str, Sequence[str]]) -> tuple[str, str, str, str] | None:
+    """(table, column, the literal as written, the probe's SQL) for a COUNT pinned by `column = literal`, else
+    None. The probe returns one row: whether the table has more than one row and no two share the column."""
+    found = pinned(sql, columns, counted=True)
+    if found is None:
+        return None
+    name, column, literal = found
+    quoted = quote_name(column)
+    probe = (
+        f"select count(*) > 1 and count({quoted}) = count(*) and count(distinct {quoted}) = count(*) "
+        f"from {quote_name(name)}"
+    )
+    return name, column, literal, probe
 
 
 def _own_count(count: exp.Count, select: exp.Select) -> bool:

@@ -272,6 +272,37 @@ async def test_a_query_that_measures_a_text_with_embeddings_leaves_the_question_
     assert result.path == "sql" and result.rows and result.error is None
 
 
+class ReadsTheRowsText(AsksForAColumnNoTableHas):
+    def __init__(self, answer, sql):
+        super().__init__(answer)
+        self.sql = sql
+
+    def _complete(self, messages, options, cancel):
+        if "numbered passages" not in messages[0]["content"] and "query result" not in messages[0]["content"]:
+            self.calls.append([dict(m) for m in messages])
+            self.options.append(options)
+            return ChatResult(sql_reply(self.sql), 1, 1, 0.0, self.name)
+        return super()._complete(messages, options, cancel)
+
+
+@pytest.mark.asyncio
+async def test_the_text_of_the_one_row_a_query_pins_is_read_whole_from_its_passages(tools_db):
+    """ "Who designed Lurow Bridge?" as SELECT report ... WHERE title = 'Lurow Bridge' was answered from the report's
+    first 200 characters: "designed by unknown individuals" (session 32)."""
+    question = "Show the browser the README of shot-scraper names"
+    model = ReadsTheRowsText("A headless browser [1].", "select readme from repos where name = 'shot-scraper'")
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model)
+    assert result.path == "text" and result.answer == "A headless browser [1].", result.route
+    assert [p["label"] for p in result.passages] == ["simonw/shot-scraper"]  # that row's passages only
+    assert result.route["reason"] == "its text is longer than the answer reads of a cell, so from the text of the rows"
+    short = ReadsTheRowsText("It counts tokens.", "select readme from repos where name = 'datasette-cluster-map'")
+    result = await ask(Datasette([str(tools_db)]), "tools", "Show the README of datasette-cluster-map", model=short)
+    assert result.path == "sql" and result.rows  # read whole in its cell: the query answers
+    several = ReadsTheRowsText("They are tools.", "select readme from repos where year = 2024")
+    result = await ask(Datasette([str(tools_db)]), "tools", "What do the 2024 repos say?", model=several, mode="sql")
+    assert result.path == "sql"
+
+
 @pytest.mark.asyncio
 async def test_both_path_filters_with_sql_then_retrieves_within_those_rows(tools_db):
     model = ScriptedModel(
