@@ -155,12 +155,7 @@ class Mending:
     async def look_up_key_names(self, checked: GuardedSQL):
         """Names compared with foreign-key columns, looked up through the table the key references (no model
         call). Returns (guarded, result, fixes) when that mend applies and the mended query runs, else None."""
-        started = clock()
-        try:
-            probe = Probe(self.db, self.allowed, self.time_limit_ms)
-            mended = await repairs.KEY_LITERALS.apply(probe, checked.sql, self.guard_schema.tables, self.links)
-        finally:
-            self.timings.add("sql_execution", started)
+        mended = await self.probed(repairs.KEY_LITERALS, checked.sql, self.guard_schema.tables, self.links)
         return await self.run_mended(mended[0], mended[1]) if mended else None
 
     async def drop_unasked_joins(self, checked: GuardedSQL):
@@ -172,34 +167,24 @@ class Mending:
     async def values_not_asked_for(self, checked: GuardedSQL, offered: set[str]) -> list[str]:
         """A doubt naming the query's literals that the question does not mention (nor reaches through their rows),
         leaving out the stored values a value hint offered for the question's own words."""
-        started = clock()
-        try:
-            return await repairs.UNASKED_VALUES.apply(
-                Probe(self.db, self.allowed, self.time_limit_ms),
-                checked.sql,
-                self.question,
-                self.guard_schema.tables,
-                self.links,
-                offered=offered,
-            )
-        finally:
-            self.timings.add("sql_execution", started)
+        return await self.probed(
+            repairs.UNASKED_VALUES, checked.sql, self.question, self.guard_schema.tables, self.links, offered=offered
+        )
 
     async def arbitrary_values(self, checked: GuardedSQL) -> list[str]:
         """A doubt for each column the rows show from one arbitrary row of a group (asked of the data)."""
-        started = clock()
-        try:
-            probe = Probe(self.db, self.allowed, self.time_limit_ms)
-            return await repairs.ARBITRARY_VALUES.apply(probe, checked.sql, self.guard_schema.tables)
-        finally:
-            self.timings.add("sql_execution", started)
+        return await self.probed(repairs.ARBITRARY_VALUES, checked.sql, self.guard_schema.tables)
 
     async def one_row_count(self, checked: GuardedSQL) -> list[str]:
         """A doubt when the query counts rows pinned to one by a value no two rows share (asked of the data)."""
+        return await self.probed(repairs.ONE_ROW_COUNT, checked.sql, self.question, self.guard_schema.tables)
+
+    async def probed(self, repair, *args, **kwargs):
+        """`repair` applied with a new Probe (the guarded path, within the query's time limit) before `args`; its
+        time counts as running SQL."""
         started = clock()
         try:
-            probe = Probe(self.db, self.allowed, self.time_limit_ms)
-            return await repairs.ONE_ROW_COUNT.apply(probe, checked.sql, self.question, self.guard_schema.tables)
+            return await repair.apply(Probe(self.db, self.allowed, self.time_limit_ms), *args, **kwargs)
         finally:
             self.timings.add("sql_execution", started)
 
