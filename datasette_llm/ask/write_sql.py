@@ -43,15 +43,7 @@ class WritingSql:
                 if checked is None:
                     continue  # sent back with a value hint
                 run, unmatched = checked
-            doubts = await asyncio.to_thread(
-                repairs.LOGIC_CHECKS.apply,
-                run.guarded.sql,
-                self.question,
-                self.guard_schema.tables,
-                self.links,
-                row_cap=guard_limit(self.settings.max_rows),
-            )
-            doubts += await self.arbitrary_values(run.guarded)
+            # First whether the rows' text answers instead: then no doubt about the query matters.
             counted = await self.one_row_count(run.guarded)
             if counted and self.text_may_answer():  # the figure is in the row's text: the passages read it whole
                 return self.leave_to_text(reply, run, "; ".join(counted), "a count of one row cannot answer it")
@@ -63,6 +55,15 @@ class WritingSql:
             if cut:
                 doubt = f"the row's text is longer than the {self.settings.max_cell_chars} characters a cell is read"
                 return self.leave_to_text(reply, run, doubt, "its text is longer than the answer reads of a cell", cut)
+            doubts = await asyncio.to_thread(
+                repairs.LOGIC_CHECKS.apply,
+                run.guarded.sql,
+                self.question,
+                self.guard_schema.tables,
+                self.links,
+                row_cap=guard_limit(self.settings.max_rows),
+            )
+            doubts += await self.arbitrary_values(run.guarded)
             doubts += counted
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)
