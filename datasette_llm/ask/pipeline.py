@@ -8,7 +8,6 @@ loop), mend.py (validate, mend and run one query), answer.py (answer from rows o
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
@@ -16,7 +15,7 @@ from .. import permissions
 from ..config import Settings, settings_for
 from ..errors import BadRequest, ModelError, NotFound
 from ..models import ChatModel, chat_model_for, embedding_model_for
-from ..models.reply_cache import SCOPE, ReplyScope
+from ..models.reply_cache import SCOPE, ReplyScope, asker_key
 from ..sql.execute import guard_limit, time_limit_for
 from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
@@ -81,7 +80,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         # Replies written before for the same prompt are kept per asker (models/reply_cache.py); counted here. Over
         # HTTP the caller says who the asker is (asker_key); in process, the actor or the one anonymous user.
         if asker is FROM_ACTOR:
-            asker = json.dumps(actor, sort_keys=True, default=str) if actor is not None else ""
+            asker = asker_key(actor) if actor is not None else ""
         self.reply_scope = ReplyScope(asker)
         self.notes: list[str] = []
         self.attempts: list[Attempt] = []
