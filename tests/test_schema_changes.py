@@ -181,3 +181,91 @@ async def test_a_schema_that_never_stops_changing_is_a_503_on_every_surface(tmp_
             assert "changed while it was being read" in response.text, (url, response.text[:500])
         statuses.append(response.status_code)
     assert statuses[:4] == [503] * 4  # each of these reads the schema
+
+
+# Answers from text read rows themselves: the passages of the rows retrieval chose (or a query pinned), and the
+# rows a question names. A writer who swaps the embedded table for a view of a hidden one between the choice and
+# the read put the hidden rows in passages and prompts (an outside tester, 15 of 60 answers, session 33).
+REPORT = "Lurow Bridge crosses the Quenna. " + "It is a stone bridge of many arches. " * 8 + "Ines Kellan designed it."
+SECRET_REPORT = "HIDDENDESIGNER report: " + "SECRETTOKEN " * 40
+TEXT_SWAP = (
+    "drop table reports; create view reports as select id, title, report from secret_reports; "
+    "update secret_reports set title = title"
+)
+TEXT_MARKS = ("HIDDENDESIGNER", "SECRETTOKEN")
+
+
+def _text_database(folder, embedding_model) -> str:
+    from datasette_llm.embeddings import embed_table
+
+    path = folder / "data.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table reports (id integer primary key, title text, report text)")
+    conn.execute("create table secret_reports (id integer primary key, title text, report text)")
+    for number, title in enumerate(("Lurow Bridge", "Tanor Mill", "Leror Mine"), start=1):
+        conn.execute("insert into reports values (?, ?, ?)", [number, title, REPORT.replace("Lurow Bridge", title)])
+        conn.execute("insert into secret_reports values (?, ?, ?)", [number, title, SECRET_REPORT])
+    conn.commit()
+    conn.close()
+    embed_table(path, "reports", model=embedding_model)
+    return str(path)
+
+
+def _text_datasette(path: str) -> Datasette:
+    blocks = {"databases": {"data": {"tables": {"secret_reports": {"allow": {"id": "admin"}}}}}}
+    return Datasette([path], **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}))
+
+
+class _ReadsTheReport:
+    """A model double: the query that shows the one report a title pins; an answer citing passage [1]."""
+
+    def __new__(cls):
+        from ask_helpers import ScriptedModel, sql_reply
+
+        class Model(ScriptedModel):
+            def _complete(self, messages, options, cancel):
+                system = messages[0]["content"]
+                if "numbered passages" in system or "query result" in system:
+                    self.replies = ["Ines Kellan designed it [1]."]
+                else:
+                    self.replies = [sql_reply("select report from reports where title = 'Lurow Bridge'")]
+                return super()._complete(messages, options, cancel)
+
+        return Model([])
+
+
+async def _text_surfaces(ds) -> str:
+    """An answer from text, and a question whose query pins one long report (answered from its passages)."""
+    from datasette_llm.ask.pipeline import ask
+
+    out = []
+    for mode in ("text", "auto"):
+        model = _ReadsTheReport()
+        try:
+            result = await ask(ds, "data", "Who designed Lurow Bridge?", model=model, mode=mode)
+        except DatasetteLLMError as error:
+            out.append(f"{error.status}: {error.message}")
+        else:
+            out.append(json.dumps(result.to_json(), default=repr))
+        out.append(json.dumps(model.calls))
+    return "\n".join(out)
+
+
+@pytest.mark.asyncio
+async def test_one_schema_change_before_any_read_of_an_answer_from_text_leaks_nothing(tmp_path, embedding_model):
+    path = _text_database(tmp_path, embedding_model)
+    counted = _text_datasette(path)
+    reads = _Reads(counted.get_database("data"), path, TEXT_SWAP, None)
+    before = await _text_surfaces(counted)
+    assert "Ines Kellan" in before and not any(mark in before for mark in TEXT_MARKS), before
+    assert '"path": "text"' in before and "its text is longer than the answer reads" in before, before
+    assert reads.count > 10
+    for at in range(1, reads.count + 2):
+        folder = tmp_path / f"run{at}"
+        folder.mkdir()
+        path = _text_database(folder, embedding_model)
+        ds = _text_datasette(path)
+        _Reads(ds.get_database("data"), path, TEXT_SWAP, at)
+        seen = await _text_surfaces(ds)
+        leaked = [mark for mark in TEXT_MARKS if mark in seen]
+        assert not leaked, f"change before read {at}: {leaked} in\n{seen[:3000]}"

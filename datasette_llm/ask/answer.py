@@ -216,6 +216,7 @@ class Answering:
         from .text.answer_text import (
             CITATION,
             NOT_FOUND,
+            Reader,
             answer_from_passages,
             attribute,
             build_passages,
@@ -251,6 +252,11 @@ class Answering:
             chat=self.model,
             aembed=embedder.aembed,
             budget_tokens=min(budget, self.settings.text_budget_tokens),
+            reader=Reader(
+                frozenset(self.allowed),
+                self.time_limit_ms,
+                frozenset(c.table for c in self.collections) if self.focus else None,
+            ),
             k=self.settings.text_passages,
             restrict=restrict,
         )

@@ -124,9 +124,9 @@ def _passage_row(path, table: str, key):
 
     async def run():
         db = ds.get_database(path.stem)
-        await answer_text._full_row(db, table, [key])
+        await answer_text._full_row(db, table, [key], answer_text.Reader(frozenset({table}), 10_000))
         tracemalloc.start()
-        row, cut = await answer_text._full_row(db, table, [key])
+        row, cut = await answer_text._full_row(db, table, [key], answer_text.Reader(frozenset({table}), 10_000))
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         return row, cut, peak
@@ -215,7 +215,9 @@ def test_a_passage_row_is_read_from_one_version_of_it(tmp_path, fake_model, monk
     ds = Datasette([str(path)])
 
     async def run():
-        return await answer_text._full_row(ds.get_database("big"), "docs", [0])
+        return await answer_text._full_row(
+            ds.get_database("big"), "docs", [0], answer_text.Reader(frozenset({"docs"}), 10_000)
+        )
 
     row, cut = asyncio.run(run())
     assert cut == [] and row["body"] == "river " * 10

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +14,7 @@ import numpy as np
 from ... import permissions
 from ...context import LINE_END
 from ...models import ChatModel, ChatOptions
-from ...sql.execute import MAX_CELL_CHARS, clipped_columns, select_names
-from ...sql.snapshot import in_one_read
+from ...sql.execute import MAX_CELL_CHARS, QueryFailed, QueryTimeout, clipped_columns, read_as_actor, select_names
 from .. import prompts
 from ..schema import quote_name
 from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks
@@ -28,6 +26,16 @@ TITLE_COLUMNS = ("full_name", "name", "title", "label", "heading", "subject")
 # do: that is what an answer cites), or start a line like the prompt's own notes, question or passages.
 BRACKETED_NUMBER = re.compile(r"\[(\s*\d+\s*)\]")
 PROMPT_WORD_LINE = re.compile(r"^(\s*)(?=(?:notes|question|passages)\s*:)", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whose reads of rows these are: the tables the actor may see (sql/execute.read_as_actor), the time limit of
+    one read, and the tables a question was scoped to."""
+
+    allowed: frozenset[str]
+    time_limit_ms: int
+    tables: frozenset[str] | None = None  # the tables with embeddings a question was scoped to (None: all)
 
 
 @dataclass(frozen=True)
@@ -58,11 +66,12 @@ ROW_CELL_CHARS = MAX_CELL_CHARS  # of each text column of a row read for passage
 ROW_TEXT_CHARS = 200_000  # of all of them together, given to the columns in their order
 
 
-async def _full_row(db, table: str, pk_values) -> tuple[dict | None, list[str]]:
+async def _full_row(db, table: str, pk_values, reader: Reader) -> tuple[dict | None, list[str]]:
     """(the row, its texts cut by SQLite to ROW_CELL_CHARS a column and ROW_TEXT_CHARS in all, blobs left out;
-    the columns that were cut). Rows were read whole: 20 rows of 32 MB took an answer 0.4-1.1 GB and up to 2
-    minutes, and cut a column at a time, 4 rows of 1,990 columns of 100,000 characters still took 1.4 GB (two
-    outside testers' memory oracles, session 28)."""
+    the columns that were cut), read as the actor (read_as_actor: a table swapped for a view of a hidden one
+    since it was chosen reads nothing). Rows were read whole: 20 rows of 32 MB took an answer 0.4-1.1 GB and up
+    to 2 minutes, and cut a column at a time, 4 rows of 1,990 columns of 100,000 characters still took 1.4 GB
+    (two outside testers' memory oracles, session 28)."""
     pks = await db.primary_keys(table) or ["rowid"]
     where = " and ".join(f"{quote_name(pk)} = ?" for pk in pks)
     select = "rowid, *" if pks == ["rowid"] else "*"
@@ -89,8 +98,8 @@ async def _full_row(db, table: str, pk_values) -> tuple[dict | None, list[str]]:
 
     try:
         # One read transaction: the lengths and the cut values come from the same version of the row.
-        return await db.execute_fn(lambda conn: in_one_read(conn, read))
-    except sqlite3.OperationalError:  # the table was dropped or renamed since it was embedded
+        return await read_as_actor(db, reader.allowed, read, reader.time_limit_ms)
+    except (QueryFailed, QueryTimeout):  # dropped or renamed since it was embedded, now reads a hidden table, slow
         return None, []
 
 
@@ -121,19 +130,29 @@ def row_label(row: dict, pk_values) -> str:
     return ", ".join(str(v) for v in pk_values)
 
 
-async def hits_for(datasette, actor, database: str, question: str, k: int, restrict: dict | None):
+async def hits_for(datasette, actor, database: str, question: str, k: int, restrict: dict | None, reader: Reader):
     """(table, pk tuple, url, score) of the best rows: hybrid search, or a cosine ranking within `restrict`
     ({table: set of embeddings ids}) for the both-path."""
     from ...embeddings import semantic_search
 
     if not restrict:
-        result = await semantic_search(datasette, actor, question, database=database, limit=k, mode="hybrid")
-        # A collection that matches no table (an llm collection, or a name given with `embed --sql`) has no row
-        # to read a passage from (an outside tester's such collection made every text answer a 500).
-        hits = [(h.table, tuple(h.pk), h.url, h.score) for h in result.hits if h.url is not None]
-        named = await _named_hits(datasette, actor, database, question)
+        # `reader.tables`: a question scoped to tables (`table=`) reads only theirs (the passages came from the
+        # whole database while the notes said "scoped to": an outside tester, session 33).
+        scopes = sorted(reader.tables) if reader.tables is not None else [None]
+        hits, notes = [], []
+        for table in scopes:
+            result = await semantic_search(
+                datasette, actor, question, database=database, table=table, limit=k, mode="hybrid"
+            )
+            # A collection that matches no table (an llm collection, or a name given with `embed --sql`) has no
+            # row to read a passage from (an outside tester's such collection made every text answer a 500).
+            hits += [(h.table, tuple(h.pk), h.url, h.score) for h in result.hits if h.url is not None]
+            notes += result.notes
+        if len(scopes) > 1:
+            hits.sort(key=lambda hit: -hit[3])  # stable: one table's own order stands
+        named = await _named_hits(datasette, actor, database, question, reader)
         seen = {(table, pk) for table, pk, _, _ in named}
-        return (named + [hit for hit in hits if (hit[0], hit[1]) not in seen])[:k], list(result.notes)
+        return (named + [hit for hit in hits if (hit[0], hit[1]) not in seen])[:k], list(dict.fromkeys(notes))
     from ...config import settings_for
     from ...embeddings import INDEXES, QUERY_EMBEDDINGS
     from ...embeddings.semantic_ranking import query_model
@@ -171,7 +190,7 @@ def row_url(datasette, database: str, table: str, pks: list, pk: tuple) -> str:
     return datasette.urls.row(database, table, path_from_row_pks(dict(zip(pks or ["rowid"], pk)), pks, not pks))
 
 
-async def _named_hits(datasette, actor, database: str, question: str) -> list[tuple]:
+async def _named_hits(datasette, actor, database: str, question: str, reader: Reader) -> list[tuple]:
     """Rows the question names outright ("What is Datasette Lite?"), first; score 1.0 marks them."""
     from ...config import settings_for
     from .name_match import named_rows
@@ -179,8 +198,12 @@ async def _named_hits(datasette, actor, database: str, question: str) -> list[tu
     db = permissions.get_database(datasette, database)
     found = []
     for collection in await text_collections(datasette, actor, database, settings_for(datasette).table_prefix):
+        if reader.tables is not None and collection.table not in reader.tables:
+            continue
         pks = await db.primary_keys(collection.table)
-        for pk in await named_rows(db, collection.table, question):
+        for pk in await named_rows(
+            db, collection.table, question, allowed=reader.allowed, time_limit_ms=reader.time_limit_ms
+        ):
             found.append((collection.table, pk, row_url(datasette, database, collection.table, pks, pk), 1.0))
     return found[:2]
 
@@ -194,11 +217,12 @@ async def build_passages(
     chat: ChatModel,
     aembed,
     budget_tokens: int,
+    reader: Reader,
     k: int = 4,
     restrict: dict | None = None,
 ):
     """Numbered passages from the best rows, each within budget_tokens / k, and notes on what was cut."""
-    hits, notes = await hits_for(datasette, actor, database, question, k, restrict)
+    hits, notes = await hits_for(datasette, actor, database, question, k, restrict, reader)
     db = permissions.get_database(datasette, database)
     if not hits:
         return [], notes
@@ -207,7 +231,7 @@ async def build_passages(
     question_vector = (await aembed([question]))[0]
     passages = []
     for table, pk, url, score in hits:
-        row, cut = await _full_row(db, table, list(pk))
+        row, cut = await _full_row(db, table, list(pk), reader)
         if row is None:
             continue
         if cut:

@@ -10,7 +10,9 @@ inside a longer one ("datasette" inside "datasette lite"), only the longer count
 from __future__ import annotations
 
 import re
+import sqlite3
 
+from ...sql.execute import QueryFailed, QueryTimeout, read_as_actor
 from ..schema import quote_name
 
 MAX_WORDS = 5  # longest name looked for, in words
@@ -57,14 +59,26 @@ def _normalised_sql(column: str) -> str:
     return expression
 
 
-async def named_rows(db, table: str, question: str, limit: int = 2) -> list[tuple]:
-    """Primary-key tuples of rows of `table` whose name the question contains, the longest names first."""
+async def named_rows(
+    db, table: str, question: str, *, allowed: set[str], time_limit_ms: int, limit: int = 2
+) -> list[tuple]:
+    """Primary-key tuples of rows of `table` whose name the question contains, the longest names first; read as
+    the actor (`allowed`, sql/execute.read_as_actor). None when they cannot be read in `time_limit_ms` (a
+    question's named rows only come first among the hits: the search still ranks them; a 30,000-row table past a
+    20 ms limit made every answer from text a 500, an outside tester, session 33)."""
     phrases = question_phrases(question)
     if not phrases:
         return []
+    if table in await db.view_names():
+        # No key names a view's row (its rowid reads NULL), and Datasette 1.0a41's label_column_for_table fails on
+        # one: every answer from text over an embedded view was a 500 (an outside tester, session 33).
+        return []
     pks = await db.primary_keys(table) or ["rowid"]
     columns = []
-    label = await db.label_column_for_table(table)
+    try:
+        label = await db.label_column_for_table(table)
+    except (AttributeError, sqlite3.Error):  # a view since the check above (1.0a41), or dropped: the columns say
+        label = None
     if label:
         columns.append(label)
     # Datasette 0.65 labels rows by a `name` or `title` column; 1.0 prefers a unique text column (often the
@@ -81,7 +95,11 @@ async def named_rows(db, table: str, question: str, limit: int = 2) -> list[tupl
     where = " or ".join(f"(typeof({quote_name(c)}) = 'text' and {_normalised_sql(c)} in ({marks}))" for c in columns)
     select = ", ".join(quote_name(pk) for pk in pks)
     sql = f"select {select}, {names} from {quote_name(table)} where {where} limit 50"
-    rows = (await db.execute(sql, list(phrases) * len(columns))).rows
+    params = list(phrases) * len(columns)
+    try:
+        rows = await read_as_actor(db, allowed, lambda conn: conn.execute(sql, params).fetchall(), time_limit_ms)
+    except (QueryFailed, QueryTimeout):
+        return []
     by_phrase: dict[str, tuple] = {}
     for row in rows:
         for name in row[len(pks) :]:

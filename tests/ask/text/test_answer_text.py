@@ -353,13 +353,14 @@ async def test_answer_without_markers_is_attributed_by_text_and_says_so(tools_db
 
 @pytest.mark.asyncio
 async def test_a_row_the_question_names_is_retrieved_first(tools_db):
-    from datasette_llm.ask.text.answer_text import hits_for
+    from datasette_llm.ask.text.answer_text import Reader, hits_for
 
     ds = Datasette([str(tools_db)])
+    reader = Reader(frozenset({"repos"}), 1000)
     question = "Does ttok take automated screenshots of websites with a headless browser?"
-    ranked, _ = await hits_for(ds, None, "tools", question.replace("ttok", "the tool"), 4, None)
+    ranked, _ = await hits_for(ds, None, "tools", question.replace("ttok", "the tool"), 4, None, reader)
     assert ranked[0][1] == ("simonw/shot-scraper",)  # the search alone prefers shot-scraper
-    hits, _ = await hits_for(ds, None, "tools", question, 4, None)
+    hits, _ = await hits_for(ds, None, "tools", question, 4, None, reader)
     assert hits[0][1] == ("simonw/ttok",) and hits[0][2].endswith("/tools/repos/simonw~2Fttok")
     assert len(hits) == len({h[1] for h in hits}) <= 4  # named row not repeated
 
@@ -468,3 +469,25 @@ async def test_a_text_answer_stops_in_time_and_says_so(tools_db):
     assert result.answer.endswith("[1]. …") and len(result.answer) <= 100 * 4 + 2
     assert [c["label"] for c in result.citations] == ["simonw/shot-scraper"]
     assert any("answer was stopped after 100 tokens" in n for n in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_a_question_scoped_to_a_table_reads_only_its_passages(tmp_path, embedding_model):
+    """`table=uni` answered from the passages of other tables while its notes said "scoped to uni" (an outside
+    tester, session 33)."""
+    from datasette_llm.embeddings import embed_table
+
+    path = tmp_path / "two.db"
+    db = sqlite_utils.Database(path)
+    db["repos"].insert_all(TOOLS, pk="full_name")
+    db["notes"].insert_all(
+        [{"id": 1, "body": "shot-scraper note: screenshots of web pages are taken with a headless browser."}], pk="id"
+    )
+    db.close()
+    for table in ("repos", "notes"):
+        embed_table(path, table, model=embedding_model)
+    question = "What takes screenshots of web pages?"
+    for tables, expected in (((), {"repos", "notes"}), (("notes",), {"notes"}), (("repos",), {"repos"})):
+        model = ScriptedModel(["A headless browser takes them [1]."])
+        result = await ask(Datasette([str(path)]), "two", question, model=model, mode="text", tables=tables)
+        assert {p["table"] for p in result.passages} == expected, (tables, result.passages)
