@@ -573,15 +573,17 @@ async def require_teach(datasette, actor, database: str):
 
 
 async def require_view_table(datasette, actor, database: str, table: str):
-    """The database, if the actor may view `table` in it; else NotFound, the same for a table that does not exist.
-    A hidden table (FTS shadow tables among them) is one the plugin never shows, so it is not found either: on
-    Datasette 0.65 the shadow tables of a denied FTS table pass view-table, and the search and Ask pages told
-    them from names that exist nowhere (an outside tester, session 19)."""
+    """The database, if `table` is one of the tables the plugin shows the actor (visible_tables); else NotFound,
+    the same for a table that does not exist. A hidden table (FTS shadow tables among them) is one the plugin never
+    shows, so it is not found either: on Datasette 0.65 the shadow tables of a denied FTS table pass view-table,
+    and the search and Ask pages told them from names that exist nowhere (an outside tester, session 19); a view of
+    a denied table passes it too, and was "does not exist (or you may not view it)" where a name that exists
+    nowhere listed the tables (an outside tester, session 33)."""
+    from .config import settings_for
+
     db = await require_view_database(datasette, actor, database)
-    exists = not sqlite_internal(table) and (table in await db.table_names() or table in await db.view_names())
-    exists = exists and table not in await hidden_tables(db)
-    if not exists or not await can_view_table(datasette, actor, database, table):
-        shown = await visible_tables(datasette, actor, database)
+    shown = await visible_tables(datasette, actor, database, table_prefix=settings_for(datasette).table_prefix)
+    if table not in shown:
         raise NotFound(
             f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(shown) or 'none'}.", tables=shown
         )

@@ -111,9 +111,13 @@ class AskPipeline(WritingSql, Mending, Answering):
             self.datasette, self.database, self.actor, table_prefix=self.settings.table_prefix
         )
         if self.focus:
-            missing = [t for t in self.focus if t not in {x.name for x in self.tables}]
-            if missing:
-                raise NotFound(f"Table {missing[0]!r} does not exist in {self.database!r} (or you may not view it).")
+            shown = [x.name for x in self.tables]
+            missing = [t for t in self.focus if t not in shown]
+            if missing:  # as permissions.require_view_table says it: a name that exists nowhere looks the same
+                raise NotFound(
+                    f"Table {missing[0]!r} does not exist in {self.database!r}. Tables: {', '.join(shown) or 'none'}.",
+                    tables=shown,
+                )
         budget = int(self.model.context_window() * SCHEMA_SHARE)
         # Off the event loop: counting tokens may load the model file the first time.
         self.schema = await asyncio.to_thread(
