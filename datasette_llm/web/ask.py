@@ -33,7 +33,7 @@ from ..models.reply_cache import asker_key
 from ..sql.execute import guard_limit
 from ..sql.parsing import parse_one
 from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
-from .origins import is_cross_site_fetch, opened_here, require_model_request
+from .origins import browser_token, is_cross_site_fetch, opened_here, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
 from .responses import datasette_error, html_page, internal_error_json, json_bytes, json_errors, json_response
 
@@ -116,7 +116,7 @@ async def new_pipeline(datasette, request, ask_request: AskRequest, on_event=Non
         model=chat_model_for(settings),
         on_event=on_event,
         mode=ask_request.mode,
-        asker=asker_key(actor, request.cookies.get("ds_csrftoken")),
+        asker=asker_key(actor, browser_token(datasette, request)),
     )
 
 

@@ -891,3 +891,12 @@ async def test_replies_are_kept_per_browser_and_for_no_anonymous_request_without
     signed = browser("four")  # alice on another browser: still alice
     signed["cookies"].update(actor_cookies(ds, "alice"))
     assert await asked(**signed) == (0, 2)
+    # A cookie the client made up (Datasette 1.0a41 sets none, so any there was chosen by the client; two clients
+    # choosing one value shared their replies) is no browser: 0.65's CSRF check refuses it, 1.0 keeps nothing.
+    made_up = {
+        "cookies": {"ds_csrftoken": "shared"},
+        "headers": {"x-csrftoken": "shared", "Sec-Fetch-Site": "same-origin"},
+    }
+    for _ in range(2):
+        response = await ds.client.post("/db/-/ask.json", json={"question": "How many repos?"}, **made_up)
+        assert response.status_code == 403 or response.json()["tokens"]["cached_replies"] == 0, response.text
