@@ -20,6 +20,10 @@ from ..schema import quote_name
 from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks
 
 NOT_FOUND = "Not found in the data."
+# Of the passages' budget, what the one row a question names (and the search ranks first) is read within: twice a
+# passage's share of 4. Its whole budget would read a long README for longer; a passage's share cut READMEs short
+# (the demo's 10 questions at 600 tokens for 4 rows: 7 of 10 right against 10 of 10 at 1,000).
+NAMED_ALONE_SHARE = 0.5
 TITLE_COLUMNS = ("full_name", "name", "title", "label", "heading", "subject")
 # What the database's text may not do in the prompt: start a line any other way than "\n" (context.LINE_END: a
 # lone "\r" or a Unicode line separator ends a line too), carry a bracketed number (only the real passage headers
@@ -131,8 +135,14 @@ def row_label(row: dict, pk_values) -> str:
 
 
 async def hits_for(datasette, actor, database: str, question: str, k: int, restrict: dict | None, reader: Reader):
-    """(table, pk tuple, url, score) of the best rows: hybrid search, or a cosine ranking within `restrict`
-    ({table: set of embeddings ids}) for the both-path."""
+    """((table, pk tuple, url, score) of the best rows, notes, alone): hybrid search, or a cosine ranking within
+    `restrict` ({table: set of embeddings ids}) for the both-path. `alone`: the question names one row outright and
+    the search ranks that row first too, so it is the only hit (build_passages reads it within NAMED_ALONE_SHARE of
+    the budget): "What is shot-scraper?" is answered from shot-scraper's README, and the three other rows' passages
+    cost a second of reading and lent their words and citations to the answer. When the search ranks another row
+    first ("Which plugin shows a map in datasette?" names datasette), every hit stays. Measured (session 33,
+    docs/measurements.md): 40 generated "What is <repo>?" questions on the demo database right 35 -> 40, p50 5.35
+    -> 3.39 s; 10 that name a repo in passing 8 -> 8 (the row alone whatever the search said: 0)."""
     from ...embeddings import semantic_search
 
     if not restrict:
@@ -151,8 +161,11 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
         if len(scopes) > 1:
             hits.sort(key=lambda hit: -hit[3])  # stable: one table's own order stands
         named = await _named_hits(datasette, actor, database, question, reader)
+        notes = list(dict.fromkeys(notes))
+        if len(named) == 1 and hits and hits[0][:2] == named[0][:2]:
+            return named, notes, True
         seen = {(table, pk) for table, pk, _, _ in named}
-        return (named + [hit for hit in hits if (hit[0], hit[1]) not in seen])[:k], list(dict.fromkeys(notes))
+        return (named + [hit for hit in hits if (hit[0], hit[1]) not in seen])[:k], notes, False
     from ...config import settings_for
     from ...embeddings import INDEXES, QUERY_EMBEDDINGS
     from ...embeddings.semantic_ranking import query_model
@@ -179,7 +192,7 @@ async def hits_for(datasette, actor, database: str, question: str, k: int, restr
             pk = tuple(json.loads(id_)) if len(pks) > 1 else (id_,)
             found.append((collection.table, pk, row_url(datasette, database, collection.table, pks, pk), float(score)))
     found.sort(key=lambda item: -item[3])
-    return found[:k], []
+    return found[:k], [], False
 
 
 def row_url(datasette, database: str, table: str, pks: list, pk: tuple) -> str:
@@ -222,10 +235,12 @@ async def build_passages(
     restrict: dict | None = None,
 ):
     """Numbered passages from the best rows, each within budget_tokens / k, and notes on what was cut."""
-    hits, notes = await hits_for(datasette, actor, database, question, k, restrict, reader)
+    hits, notes, alone = await hits_for(datasette, actor, database, question, k, restrict, reader)
     db = permissions.get_database(datasette, database)
     if not hits:
         return [], notes
+    if alone:
+        budget_tokens = int(budget_tokens * NAMED_ALONE_SHARE)
     hits = sorted(hits, key=lambda hit: not names_in_question(hit, question))  # stable: exact names first
     per_passage = max(64, budget_tokens // len(hits))
     question_vector = (await aembed([question]))[0]
