@@ -225,6 +225,7 @@ class Answering:
             passage_source,
         )
         from .text.citations import citation_warnings
+        from .text.no_figure import no_figure_warning
         from .text.over_all_rows import partial_read_warning
         from .text.unmentioned import unmentioned_names
 
@@ -304,6 +305,7 @@ class Answering:
             )
         warnings.extend(citation_warnings(answer, blocks, self.question))
         warnings.extend(partial_read_warning(self.question, len(passages)))
+        warnings.extend(no_figure_warning(self.question, answer))
         absent = unmentioned_names(self.question, blocks.values())
         if absent:
             names = ", ".join(f"“{name}”" for name in absent)

@@ -507,3 +507,11 @@ async def test_the_row_a_question_names_and_the_search_ranks_first_is_read_alone
     result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, mode="text")
     labels = [p["label"] for p in result.passages]
     assert labels[0] == "simonw/ttok" and "simonw/shot-scraper" in labels and len(labels) > 2, labels
+
+
+@pytest.mark.asyncio
+async def test_an_answer_from_text_without_the_figure_asked_for_is_warned(tools_db):
+    model = ScriptedModel(["shot-scraper drives a headless browser to take screenshots [1]."])
+    question = "How many browsers can shot-scraper drive?"
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, mode="text")
+    assert any("the answer states no figure" in warning for warning in result.warnings), result.warnings
