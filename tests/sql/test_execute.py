@@ -257,3 +257,38 @@ async def test_pragma_functions_cannot_describe_hidden_tables(db_path):
         await run(datasette, "select name from pragma_table_info('secret')")
     with pytest.raises(QueryFailed):
         await run(datasette, "select name from pragma_table_list")
+
+
+@pytest.mark.asyncio
+async def test_the_plugins_own_reads_of_rows_read_only_the_actors_tables(tmp_path):
+    """read_as_actor (passages, named rows): a table or a view of one the actor may not see is refused, a count of
+    its rows too (make_authorizer leaves reads of no column to the program check run_select does; these reads
+    have none: a second outside tester, session 33)."""
+    import sqlite3
+
+    from datasette_llm.sql.execute import read_as_actor
+
+    path = tmp_path / "own.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "create table pub (id integer primary key, body text); insert into pub values (1, 'visible');"
+        "create table secret (id integer primary key, code text); insert into secret values (1, 'hunter2');"
+        "create view pub_count as select (select count(*) from secret) as n;"
+    )
+    conn.close()
+    db = Datasette([str(path)]).get_database("own")
+
+    def read(sql):
+        return read_as_actor(db, {"pub", "pub_count"}, lambda c: [tuple(r) for r in c.execute(sql)], 1000)
+
+    assert await read("select body from pub") == [("visible",)]
+    assert await read("select count(*) from pub") == [(1,)]
+    for sql in (
+        "select code from secret",
+        "select count(*) from secret",
+        "select (select count(*) from secret)",
+        "select exists (select 1 from secret)",
+        "select n from pub_count",
+    ):
+        with pytest.raises(QueryFailed):
+            await read(sql)
