@@ -126,15 +126,23 @@ async def test_one_schema_change_before_any_read_leaks_nothing(tmp_path, swap):
     before = await _surfaces(counted)
     assert "pub-a" in before and not any(mark in before for mark in HIDDEN_MARKS), before
     assert reads.count > 10
-    for at in range(1, reads.count + 2):
+    await _change_before_each_read(
+        tmp_path, reads.count, lambda folder: _database(folder, setup), _datasette, change, _surfaces, HIDDEN_MARKS
+    )
+
+
+async def _change_before_each_read(tmp_path, count: int, build, datasette, change: str, surfaces, marks):
+    """For every read 1..count+1 a surface made (count them first, change None), a fresh database with `change`
+    made just before that read: what the surfaces answer holds none of `marks`."""
+    for at in range(1, count + 2):
         folder = tmp_path / f"run{at}"
         folder.mkdir()
-        path = _database(folder, setup)
-        ds = _datasette(path)
+        path = build(folder)
+        ds = datasette(path)
         _Reads(ds.get_database("data"), path, change, at)
-        seen = await _surfaces(ds)
-        leaked = [mark for mark in HIDDEN_MARKS if mark in seen]
-        assert not leaked, f"change before read {at}: {leaked} in\n{seen}"
+        seen = await surfaces(ds)
+        leaked = [mark for mark in marks if mark in seen]
+        assert not leaked, f"change before read {at}: {leaked} in\n{seen[:3000]}"
 
 
 class _Churn(_Reads):
@@ -260,12 +268,12 @@ async def test_one_schema_change_before_any_read_of_an_answer_from_text_leaks_no
     assert "Ines Kellan" in before and not any(mark in before for mark in TEXT_MARKS), before
     assert '"path": "text"' in before and "its text is longer than the answer reads" in before, before
     assert reads.count > 10
-    for at in range(1, reads.count + 2):
-        folder = tmp_path / f"run{at}"
-        folder.mkdir()
-        path = _text_database(folder, embedding_model)
-        ds = _text_datasette(path)
-        _Reads(ds.get_database("data"), path, TEXT_SWAP, at)
-        seen = await _text_surfaces(ds)
-        leaked = [mark for mark in TEXT_MARKS if mark in seen]
-        assert not leaked, f"change before read {at}: {leaked} in\n{seen[:3000]}"
+    await _change_before_each_read(
+        tmp_path,
+        reads.count,
+        lambda folder: _text_database(folder, embedding_model),
+        _text_datasette,
+        TEXT_SWAP,
+        _text_surfaces,
+        TEXT_MARKS,
+    )
