@@ -197,7 +197,7 @@ async def test_a_schema_that_never_stops_changing_is_a_503_on_every_surface(tmp_
 REPORT = "Lurow Bridge crosses the Quenna. " + "It is a stone bridge of many arches. " * 8 + "Ines Kellan designed it."
 SECRET_REPORT = "HIDDENDESIGNER report: " + "SECRETTOKEN " * 40
 TEXT_SWAP = (
-    "drop table reports; create view reports as select id, title, report from secret_reports; "
+    "drop table reports; create view reports as select id, title, length_m, report from secret_reports; "
     "update secret_reports set title = title"
 )
 TEXT_MARKS = ("HIDDENDESIGNER", "SECRETTOKEN")
@@ -208,11 +208,14 @@ def _text_database(folder, embedding_model) -> str:
 
     path = folder / "data.db"
     conn = sqlite3.connect(path)
-    conn.execute("create table reports (id integer primary key, title text, report text)")
-    conn.execute("create table secret_reports (id integer primary key, title text, report text)")
+    # A figure of its own (length_m): Ask in mode auto writes SQL over it (a table of nothing but text would send
+    # the question to the text at once: ask/text/document_rows.py), so the cut-text-row path is read too.
+    conn.execute("create table reports (id integer primary key, title text, length_m integer, report text)")
+    conn.execute("create table secret_reports (id integer primary key, title text, length_m integer, report text)")
     for number, title in enumerate(("Lurow Bridge", "Tanor Mill", "Leror Mine"), start=1):
-        conn.execute("insert into reports values (?, ?, ?)", [number, title, REPORT.replace("Lurow Bridge", title)])
-        conn.execute("insert into secret_reports values (?, ?, ?)", [number, title, SECRET_REPORT])
+        report = REPORT.replace("Lurow Bridge", title)
+        conn.execute("insert into reports values (?, ?, ?, ?)", [number, title, 100 * number, report])
+        conn.execute("insert into secret_reports values (?, ?, ?, ?)", [number, title, 100 * number, SECRET_REPORT])
     conn.commit()
     conn.close()
     embed_table(path, "reports", model=embedding_model)

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from .. import permissions
 from ..config import Settings, settings_for
-from ..errors import BadRequest, ModelError, NotFound
+from ..errors import BadRequest, DatasetteLLMError, ModelError, NotFound
 from ..models import ChatModel, chat_model_for, embedding_model_for
 from ..models.reply_cache import SCOPE, ReplyScope, asker_key
 from ..sql.execute import guard_limit, time_limit_for
@@ -149,12 +149,36 @@ class AskPipeline(WritingSql, Mending, Answering):
         if self.focus:
             self.collections = [c for c in self.collections if c.table in self.schema.tables]
         self.route = choose_path(self.question, has_text_index=bool(self.collections), forced=self.mode)
+        document = await self.names_a_document()
+        if document:
+            self.route = replace(self.route, path="text", reason=f"names one row of {document}, which holds only text")
         if self.route.path != "sql" and not self.collections:
             raise BadRequest(
                 f"No table in {self.database!r} has embeddings, so the question cannot be answered "
                 "from text. Build them with `datasette llm embed`, or ask with mode=sql."
             )
         await self.emit("route", **self.route.to_json())
+
+    async def names_a_document(self) -> str | None:
+        """The table when the question asks a fact of the one row it names in a table of nothing but text, which
+        the search ranks first too: SQL cannot answer it (text/document_rows.py). Only in mode auto."""
+        from .text.answer_text import Reader, hits_for
+        from .text.document_rows import may_be_one_rows_fact, text_only
+
+        if self.route.path != "sql" or self.route.forced or self.sql_only or not self.collections:
+            return None
+        by_name = {t.name: t for t in self.tables}
+        documents = frozenset(c.table for c in self.collections if c.table in by_name and text_only(by_name[c.table]))
+        if not any(may_be_one_rows_fact(self.question, self.route.sql_cues, table) for table in documents):
+            return None
+        reader = Reader(frozenset(self.allowed), self.time_limit_ms, documents)
+        try:
+            hits, _, alone = await hits_for(self.datasette, self.actor, self.database, self.question, 1, None, reader)
+        except (DatasetteLLMError, ModelError):  # no search now (a busy file, no embedding model): SQL, as asked
+            return None
+        if not alone or not may_be_one_rows_fact(self.question, self.route.sql_cues, hits[0][0]):
+            return None
+        return hits[0][0]
 
     async def note_set_aside(self, pool: ShotPool) -> None:
         """Tell a teacher how many of the examples the examples page shows them were set aside now (askers cannot
