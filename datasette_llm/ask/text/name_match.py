@@ -63,7 +63,7 @@ async def named_rows(
     db, table: str, question: str, *, allowed: set[str], time_limit_ms: int, limit: int = 2
 ) -> list[tuple]:
     """Primary-key tuples of rows of `table` whose name the question contains, the longest names first; read as
-    the actor (`allowed`, sql/execute.read_as_actor). None when they cannot be read in `time_limit_ms` (a
+    the actor (`allowed`, sql/execute.read_as_actor). None found when they cannot be read in `time_limit_ms` (a
     question's named rows only come first among the hits: the search still ranks them; a 30,000-row table past a
     20 ms limit made every answer from text a 500, an outside tester, session 33)."""
     phrases = question_phrases(question)
