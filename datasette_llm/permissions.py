@@ -584,7 +584,13 @@ async def require_view_table(datasette, actor, database: str, table: str):
     db = await require_view_database(datasette, actor, database)
     shown = await visible_tables(datasette, actor, database, table_prefix=settings_for(datasette).table_prefix)
     if table not in shown:
-        raise NotFound(
-            f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(shown) or 'none'}.", tables=shown
-        )
+        raise table_not_found(database, table, shown)
     return db
+
+
+def table_not_found(database: str, table: str, shown) -> NotFound:
+    """The one answer to a table the actor may not see or that does not exist: the same words for both, with the
+    tables the actor may see (`shown`). Every surface that takes a table's name says it so."""
+    return NotFound(
+        f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(shown) or 'none'}.", tables=shown
+    )

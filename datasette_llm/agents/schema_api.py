@@ -13,7 +13,7 @@ from datasette.utils import get_outbound_foreign_keys, table_column_details
 
 from .. import permissions
 from ..config import settings_for
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest
 from ..sql.execute import clipped_columns, select_names
 from ..sql.names import quote_identifier
 from ..sql.snapshot import SchemaChanged, StaleSchema, at_version, with_deadline
@@ -50,9 +50,7 @@ async def resolve_table(datasette, actor, database: str, table) -> str:
         raise BadRequest("Say which table to describe.")
     names = await visible_table_names(datasette, actor, database)
     if table not in names:
-        raise NotFound(
-            f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(names) or 'none'}.", tables=names
-        )
+        raise permissions.table_not_found(database, table, names)
     return table
 
 

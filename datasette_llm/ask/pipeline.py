@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from .. import permissions
 from ..config import Settings, settings_for
-from ..errors import BadRequest, DatasetteLLMError, ModelError, NotFound
+from ..errors import BadRequest, DatasetteLLMError, ModelError
 from ..models import ChatModel, chat_model_for, embedding_model_for
 from ..models.reply_cache import SCOPE, ReplyScope, asker_key
 from ..sql.execute import guard_limit, time_limit_for
@@ -113,11 +113,8 @@ class AskPipeline(WritingSql, Mending, Answering):
         if self.focus:
             shown = [x.name for x in self.tables]
             missing = [t for t in self.focus if t not in shown]
-            if missing:  # as permissions.require_view_table says it: a name that exists nowhere looks the same
-                raise NotFound(
-                    f"Table {missing[0]!r} does not exist in {self.database!r}. Tables: {', '.join(shown) or 'none'}.",
-                    tables=shown,
-                )
+            if missing:  # as for a name that exists nowhere
+                raise permissions.table_not_found(self.database, missing[0], shown)
         budget = int(self.model.context_window() * SCHEMA_SHARE)
         # Off the event loop: counting tokens may load the model file the first time.
         self.schema = await asyncio.to_thread(
@@ -165,7 +162,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         from .text.answer_text import Reader, hits_for
         from .text.document_rows import may_be_one_rows_fact, text_only
 
-        if self.route.path != "sql" or self.route.forced or self.sql_only or not self.collections:
+        if self.route.path != "sql" or self.route.forced or not self.text_may_answer():
             return None
         by_name = {t.name: t for t in self.tables}
         documents = frozenset(c.table for c in self.collections if c.table in by_name and text_only(by_name[c.table]))
