@@ -11,7 +11,8 @@ the rows show, or in what the asker may see, is a new reply.
 Entries are kept per asker (`ReplyScope.key`, set by the Ask pipeline, asker_key() over HTTP): a prompt holds only
 what its asker may see, but a reply served at once would tell an asker that someone with the same view asked the
 same question before; per asker, it tells them only of their own questions. An anonymous visitor is one browser
-(its CSRF cookie, a secret only it holds); an anonymous request without that cookie keeps and reads nothing
+(the CSRF cookie Datasette signed for it, a secret only it holds: web/origins.browser_token); an anonymous request
+without such a cookie keeps and reads nothing
 (anonymous visitors were one asker at first, and one learned from `cached_replies` that another had asked "which
 items would my divorce lawyer price above 30?": an outside tester, session 32). In process (the command line,
 `ask()`) there is one asker. The longest a reply may be (`max_tokens`)
@@ -45,8 +46,8 @@ class ReplyScope:
 
 
 def asker_key(actor, visitor: str | None = None) -> str | None:
-    """The scope of an asker over HTTP: a signed-in actor, else one browser by its CSRF cookie (`visitor`), else
-    None (kept for nobody)."""
+    """The scope of an asker over HTTP: a signed-in actor, else one browser by the CSRF cookie Datasette signed for
+    it (`visitor`, web/origins.browser_token), else None (kept for nobody)."""
     if actor is not None:
         return json.dumps(actor, sort_keys=True, default=str)
     return f"visitor:{visitor}" if visitor else None
