@@ -22,6 +22,10 @@ STOP = frozenset(
     "a an and are can do does for how i in is it me of on or the to was what when where which who why "
     "with you about tell explain".split()
 )
+# Words a question that asks about nothing but the thing it names may carry besides its name: "What is X?", "What
+# does X do?", "What is X used for?", "Tell me about X". Any other word ("Which plugin shows a map in datasette?")
+# asks something of its own.
+ABOUT_ONLY = STOP | frozenset("describe describes mean means please purpose summarise summarize use used uses".split())
 
 
 def normalise(text: str) -> str:
@@ -59,10 +63,28 @@ def _normalised_sql(column: str) -> str:
     return expression
 
 
+def asks_only_about(question: str, span: tuple[int, int]) -> bool:
+    """Whether the question's words outside the name at word `span` (question_phrases' numbering) are all
+    ABOUT_ONLY words: the question asks what the named thing is, not something of its own."""
+    words = normalise(question).split()
+    return all(word in ABOUT_ONLY for word in words[: span[0]] + words[span[1] :])
+
+
 async def named_rows(
     db, table: str, question: str, *, allowed: set[str], time_limit_ms: int, limit: int = 2
 ) -> list[tuple]:
-    """Primary-key tuples of rows of `table` whose name the question contains, the longest names first; read as
+    """Primary-key tuples of the rows of `table` the question names, the longest names first (named_spans)."""
+    return [
+        pk
+        for pk, _ in await named_spans(db, table, question, allowed=allowed, time_limit_ms=time_limit_ms, limit=limit)
+    ]
+
+
+async def named_spans(
+    db, table: str, question: str, *, allowed: set[str], time_limit_ms: int, limit: int = 2
+) -> list[tuple[tuple, tuple[int, int]]]:
+    """(primary-key tuple, word span of the name in the question) of rows of `table` whose name the question
+    contains, the longest names first; read as
     the actor (`allowed`, sql/execute.read_as_actor). None found when they cannot be read in `time_limit_ms` (a
     question's named rows only come first among the hits: the search still ranks them; a 30,000-row table past a
     20 ms limit made every answer from text a 500, an outside tester, session 33)."""
@@ -107,4 +129,4 @@ async def named_rows(
             if name in phrases:
                 by_phrase.setdefault(name, tuple(row[: len(pks)]))
     matched = {phrase: phrases[phrase] for phrase in by_phrase}
-    return [by_phrase[phrase] for phrase in longest_only(matched)][:limit]
+    return [(by_phrase[phrase], phrases[phrase]) for phrase in longest_only(matched)][:limit]

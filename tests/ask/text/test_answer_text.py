@@ -584,3 +584,41 @@ async def test_a_fact_of_the_one_row_a_question_names_in_a_table_of_text_goes_to
         model = RepliesByPrompt("select count(*) from reports")
         result = await ask(ds, "reports", question, model=model, **options)
         assert model.kinds[0] == "sql", (question, options, result.route)
+
+
+@pytest.mark.asyncio
+async def test_a_question_about_nothing_but_the_row_it_names_reads_it_alone(tmp_path, embedding_model):
+    """The demo's own "What is shot-scraper?" read four rows: the search ranks shot-scraper-scripts and two
+    shot-scraper-template rows above shot-scraper, whose names hold the question's one word. A question that asks
+    nothing but what the named row is reads it alone whatever the search says; one that asks something of its
+    own ("Which ... takes screenshots ...?") still needs the search to agree."""
+    from datasette_llm.ask.text.answer_text import Reader, hits_for
+    from datasette_llm.embeddings import embed_table, enable_fts, semantic_search
+
+    path = tmp_path / "shots.db"
+    db = sqlite_utils.Database(path)
+    db["repos"].insert_all(
+        [
+            {"full_name": "simonw/shot-scraper", "name": "shot-scraper", "readme": "A tool for taking screenshots."},
+            {
+                "full_name": "simonw/shot-scraper-scripts",
+                "name": "shot-scraper-scripts",
+                "readme": "Scripts I use with shot-scraper. What is shot-scraper? See shot-scraper. " * 3,
+            },
+        ],
+        pk="full_name",
+    )
+    db.close()
+    embed_table(path, "repos", columns=["name", "readme"], model=embedding_model)
+    enable_fts(path, "repos", ["name", "readme"])
+    ds = Datasette([str(path)])
+    reader = Reader(frozenset({"repos"}), 1000)
+    for question in ("What is shot-scraper?", "What is shot-scraper used for?", "Tell me about shot-scraper"):
+        searched = await semantic_search(ds, None, question, database="shots", limit=2, mode="hybrid")
+        assert tuple(searched.hits[0].pk) == ("simonw/shot-scraper-scripts",), (
+            question
+        )  # the search prefers another row
+        hits, _, alone = await hits_for(ds, None, "shots", question, 4, None, reader)
+        assert alone and [hit[1] for hit in hits] == [("simonw/shot-scraper",)], question
+    hits, _, alone = await hits_for(ds, None, "shots", "Which scripts use shot-scraper?", 4, None, reader)
+    assert not alone and len(hits) == 2

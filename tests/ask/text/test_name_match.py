@@ -4,7 +4,14 @@ import pytest
 import sqlite_utils
 from datasette.app import Datasette
 
-from datasette_llm.ask.text.name_match import longest_only, named_rows, normalise, question_phrases
+from datasette_llm.ask.text.name_match import (
+    asks_only_about,
+    longest_only,
+    named_rows,
+    named_spans,
+    normalise,
+    question_phrases,
+)
 
 
 def test_normalise_treats_separators_alike():
@@ -22,6 +29,22 @@ def test_question_phrases_skip_stop_words_and_short_runs():
 def test_longest_only_drops_names_inside_longer_ones():
     matches = {"datasette": (2, 3), "datasette lite": (2, 4), "lite": (3, 4), "llm": (6, 7)}
     assert longest_only(matches) == ["datasette lite", "llm"]
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "expected"),
+    [
+        ("What is Datasette Lite?", (2, 4), True),
+        ("What does ttok do?", (2, 3), True),
+        ("What is files-to-prompt used for?", (2, 5), True),
+        ("Tell me about shot scraper", (3, 5), True),
+        ("Which plugin shows a map in datasette?", (6, 7), False),
+        ("What is Datasette Lite's licence?", (2, 4), False),
+        ("Who designed Lurow Bridge?", (2, 4), False),
+    ],
+)
+def test_a_question_asks_only_about_what_it_names_when_no_other_word_asks_something(question, span, expected):
+    assert asks_only_about(question, span) is expected
 
 
 AS_ANYONE = {"allowed": {"repos", "numbered"}, "time_limit_ms": 1000}
@@ -49,6 +72,9 @@ def ds(tmp_path):
 async def test_named_rows_match_label_column_longest_first(ds):
     db = ds.get_database("named")
     assert await named_rows(db, "repos", "What is Datasette Lite?", **AS_ANYONE) == [("simonw/datasette-lite",)]
+    assert await named_spans(db, "repos", "What is Datasette Lite?", **AS_ANYONE) == [
+        (("simonw/datasette-lite",), (2, 4))
+    ]
     assert await named_rows(db, "repos", "Does sqlite_utils work with datasette?", **AS_ANYONE) == [
         ("simonw/sqlite-utils",),
         ("simonw/datasette",),
