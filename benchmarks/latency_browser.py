@@ -23,10 +23,19 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from latency import QUESTIONS, free_port, pct, start_server, wait_until_idle, wait_until_up  # noqa: E402
+from latency import (  # noqa: E402
+    QUESTIONS,
+    demo_metadata,
+    free_port,
+    pct,
+    start_server,
+    wait_until_idle,
+    wait_until_up,
+)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -120,7 +129,9 @@ def main() -> int:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(port, dict(os.environ))
+    # As latency.py serves it: the demo's metadata without the reply cache, so every question is the model's work.
+    settings_dir = tempfile.TemporaryDirectory(prefix="latency-metadata-")
+    server = start_server(port, dict(os.environ), demo_metadata(False, Path(settings_dir.name)))
     results: dict[str, list[dict]] = {}
     try:
         wait_until_up(port, server)
@@ -150,6 +161,7 @@ def main() -> int:
             server.wait(timeout=30)
         except Exception:  # noqa: BLE001
             server.kill()
+        settings_dir.cleanup()
     for phase, runs in results.items():
         for run in runs:
             rows = f"{run['rows']:.1f}" if run["rows"] is not None else "-"
