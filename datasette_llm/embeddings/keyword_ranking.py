@@ -7,6 +7,7 @@ import sqlite3
 from datasette.database import QueryInterrupted
 
 from .. import permissions
+from ..sql.execute import public_read_failure
 from ..sql.names import quote_identifier as quote
 from ..timing import clock
 from .build import row_id
@@ -28,7 +29,8 @@ async def keyword_ranking(datasette, actor, targets, q, depth, timings, notes):
         try:
             ranked += await _fts_ranking(db, target.table, fts, match, depth)
         except (sqlite3.DatabaseError, QueryInterrupted) as error:  # costs the keyword half, not the search
-            notes.append(f"{target.label}: full-text search failed ({error}); showing semantic results.")
+            failure = public_read_failure(error, "full-text search")
+            notes.append(f"{target.label}: full-text search failed ({failure}); showing semantic results.")
     ranked.sort(key=lambda item: -item[1])
     timings.add("keyword", started)
     return ranked[:depth]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
@@ -16,6 +17,8 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
+
+from datasette.database import QueryInterrupted
 
 from ..errors import DatasetteLLMError
 from .memory import hard_heap_limit
@@ -28,6 +31,8 @@ from .policy import (
     may_call_table_function,
 )
 from .snapshot import in_one_read
+
+logger = logging.getLogger("datasette_llm")
 
 
 class QueryFailed(DatasetteLLMError):
@@ -187,6 +192,19 @@ NAME_REFUSED = (
     "it names a table, column, index or function that does not exist or that you may not use "
     "(only the tables in the schema can be read)"
 )
+
+
+def public_read_failure(error: Exception, what: str) -> str:
+    """What an asker may be told of a read of the plugin's own that failed: the kind of failure, never its text. A
+    QueryInterrupted carries its statement and parameters, and that statement may be Datasette's own permission
+    check, whose parameter is the name of a table the asker may not see (an outside tester, session 34). The
+    whole error goes to the server's log."""
+    logger.warning("datasette-llm: a read for %s failed: %r", what, error)
+    if isinstance(error, QueryInterrupted):
+        return "a read took longer than the time limit"
+    if isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error)):
+        return "another connection is writing to it"
+    return "SQLite could not read it"
 
 
 def _public(error: sqlite3.Error) -> str:

@@ -6,6 +6,7 @@ import sqlite3
 import numpy as np
 import pytest
 from datasette.app import Datasette
+from datasette.database import QueryInterrupted
 from search_helpers import actor_cookies, make_table, unpack, use_fake_model
 
 from datasette_llm.embeddings import INDEXES, VectorIndex, embed_table, enable_fts, fts_query, fuse
@@ -363,3 +364,39 @@ async def test_the_shadow_tables_of_a_denied_fts_table_are_as_missing_as_names_t
             response = await ds.client.post("/d/-/ask.json", json=body)
             answers.append((response.status_code, response.text.replace(name, "NAME")))
         assert answers[0][0] == 404 and answers[0] == answers[1] == answers[2], (mode, answers)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        lambda secret: QueryInterrupted(
+            sqlite3.OperationalError("interrupted"), "select 1 from perms where resource = :r", {"r": secret}
+        ),
+        lambda secret: sqlite3.OperationalError(f"no such table: {secret}"),
+    ],
+    ids=["interrupted", "sqlite-error"],
+)
+async def test_a_failed_read_tells_the_asker_its_kind_never_its_statement(data_db, monkeypatch, mode, failure):
+    """A QueryInterrupted carries its statement and parameters, and Datasette's own permission check interrupted by
+    the time limit named a table the asker may not see in the 503 of the search and of Ask's text route (an outside
+    tester, session 34: 2,500 tables and an 8 ms limit). Whatever a failed read's error holds stays in the log."""
+    secret = "topsecret_dossiers_" + "".join(np.random.default_rng().choice(list("abcdefgh"), 8))
+
+    async def fails(*args, **kwargs):
+        raise failure(secret)
+
+    where = (
+        "datasette_llm.embeddings.keyword_ranking._fts_ranking"
+        if mode == "keyword"
+        else ("datasette_llm.embeddings.search._search")
+    )
+    monkeypatch.setattr(where, fails)
+    query = "/-/semantic-search?q=zebra&database=data&table=docs&mode=hybrid"
+    response = await datasette(data_db).client.get(query)
+    assert secret not in response.text and "perms" not in response.text, response.text
+    if mode == "keyword":  # the keyword half is lost, the search answers with a note
+        assert response.status_code == 200 and "full-text search failed" in response.text, response.text
+    else:
+        assert response.status_code == 503 and "could not be read just now" in response.text, response.text
