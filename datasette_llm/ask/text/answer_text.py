@@ -20,10 +20,12 @@ from ..schema import quote_name
 from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks
 
 NOT_FOUND = "Not found in the data."
-# Of the passages' budget, what the one row a question names (and the search ranks first) is read within: twice a
-# passage's share of 4. Its whole budget would read a long README for longer; a passage's share cut READMEs short
-# (the demo's 10 questions at 600 tokens for 4 rows: 7 of 10 right against 10 of 10 at 1,000).
-NAMED_ALONE_SHARE = 0.5
+# Of the passages' budget, what the one row a question names (and the search ranks first) is read within. Its whole
+# budget would read a long README for longer; a passage's share of 4 cut READMEs short (the demo's 10 questions at
+# 600 tokens for 4 rows: 7 of 10 right against 10 of 10 at 1,000). Session 34, the demo's 10 and 40 generated
+# "What is <repo>?" questions, one run per share: 0.5 10/10 and 40/40, p50 3.74 and 3.45 s; 0.3 10/10 and 40/40,
+# p50 3.05 and 2.61 s; 0.2 9/10 and 40/40. The fictional reports are shorter than either: 46/48 at 0.3 and 0.5.
+NAMED_ALONE_SHARE = 0.3
 TITLE_COLUMNS = ("full_name", "name", "title", "label", "heading", "subject")
 # What the database's text may not do in the prompt: start a line any other way than "\n" (context.LINE_END: a
 # lone "\r" or a Unicode line separator ends a line too), carry a bracketed number (only the real passage headers
