@@ -51,9 +51,9 @@ def menu_links(datasette, actor):
 
 @hookimpl
 def prepare_connection(conn):
-    from .sql.connection_functions import register_functions
+    from .embeddings import register_sql_functions
 
-    register_functions(conn)
+    register_sql_functions(conn)
 
 
 @hookimpl

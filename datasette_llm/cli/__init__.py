@@ -17,7 +17,7 @@ class TextArguments(click.Group):
     was a traceback)."""
 
     def parse_args(self, ctx, args):
-        from ..agents.mcp import is_text
+        from ..json_text import is_text
 
         for arg in args:
             if not is_text(arg):

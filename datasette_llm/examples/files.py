@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 
 from ..errors import BadRequest
+from ..json_text import is_text
 from .store import Example
 
 SHAPE = 'a JSON list of {"question": ..., "sql": ...} objects, or CSV with the columns question and sql'
@@ -30,8 +31,6 @@ def parse_examples(text: str, name: str) -> list[tuple[object, object]]:
 
 
 def _json_pairs(text: str, name: str) -> list[tuple[object, object]]:
-    from ..agents.mcp import is_text
-
     try:
         items = json.loads(text)
     except json.JSONDecodeError as error:

@@ -14,7 +14,6 @@ execute.py               run_select: the SQLite authorizer over the same policy,
 memory.py                SQLite's own memory count, the per-statement memory cap run_select enforces
 snapshot.py              reads of the schema at the version the actor's permissions were decided at
 names.py                 the one place that quotes a table or column name
-connection_functions.py  the SQL functions the plugin adds to every Datasette connection (llm_cosine, rank_bm25)
 
 Helpers that decide nothing (error messages and parsing a model's reply):
 columns.py               column references resolved by scope, for errors with the nearest real names

@@ -53,7 +53,9 @@ ALLOWED_FUNCTIONS = frozenset({
     "llm_cosine", "rank_bm25",
 })  # fmt: skip
 
-PLUGIN_FUNCTIONS = frozenset({"llm_cosine", "rank_bm25"})  # registered by this plugin (sql/connection_functions.py)
+PLUGIN_FUNCTIONS = frozenset(
+    {"llm_cosine", "rank_bm25"}
+)  # registered by this plugin (embeddings.register_sql_functions)
 
 
 @functools.cache

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
-from ..agents.mcp import is_text
 from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from ..json_text import is_text
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadData
 
+from ...json_text import is_text
 from .dispatch import (
     CLIENT_CAPABILITIES_META_KEY,
     DEFAULT_HTTP_VERSION,
@@ -132,15 +133,6 @@ def _accepts_json(accept: str | None) -> bool:
         return True
     types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
     return bool(types & {"application/json", "application/*", "*/*"})
-
-
-def is_text(value) -> bool:
-    """Whether every string in a parsed JSON value is valid Unicode ("\\ud800" alone parses, but is not)."""
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _http_error(status: int, code: int, message: str, headers: dict | None = None) -> Reply:
