@@ -13,7 +13,7 @@ from ..sql.execute import QueryResult
 from ..sql.results import GuardedSQL
 from ..timing import clock
 from . import prompts
-from .numbers import unverified_numbers
+from .numbers import invisible_dropped, unverified_numbers
 from .results import json_rows
 from .schema import clip_cell
 
@@ -177,7 +177,9 @@ class Answering:
                 raise
             return await self._table_answer(result, too_big), None
         self.timings.add("answer", started)
-        text = "".join(pieces).strip()
+        # What the page shows is what the numbers were checked in: no character a reader does not see (a U+202E
+        # showed "1807" as 7081 and a zero-width space 1807 5 as 18075, unwarned; session 34).
+        text = invisible_dropped("".join(pieces)).strip()
         written = self.model.count_tokens(text) if text else 0
         self._count_answer_tokens(messages, written, cached=self.reply_scope.hits > kept_before)
         return self._end_if_stopped(
@@ -279,6 +281,7 @@ class Answering:
         max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens)
         kept_before = self.reply_scope.hits
         answer, messages = await answer_from_passages(self.model, self.question, passages, notes, max_tokens, on_token)
+        answer = invisible_dropped(answer)  # as the rows' answer above
         self.timings.add("answer", started)
         written = self.model.count_tokens(answer) if answer else 0
         self._count_answer_tokens(messages, written, cached=self.reply_scope.hits > kept_before)
@@ -296,7 +299,9 @@ class Answering:
         # Each passage as the model read it, without the "[3] " that opens it: the passages' numbers are no
         # numbers of their text ("has 1 arch [1]" was taken as shown, an outside tester, session 31).
         blocks = {p.number: passage_source(p) for p in passages}
-        shown = "\n".join([*blocks.values(), *notes])
+        # The passages only: the plugin's own notes are no data ("100,000 a column" of a note about a cut row let
+        # "cost 100,000 crowns" pass; session 34).
+        shown = "\n".join(blocks.values())
         unsupported = unverified_numbers(CITATION.sub("", answer), shown, self.question)
         if unsupported:
             warnings.append(

@@ -17,6 +17,9 @@ for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds 
 Commas that do not group thousands (`51,206,36.5`) part a number into numbers, as a reader sees them.
 An amount in the scale the question asks for ("in millions") may be the shown number itself (`12.84 million` for
 12.840924). A list's item numbers (`1.`, `2)` opening two lines or more) are not amounts.
+Both sides are read as a reader reads them (as_read): characters that do not show are dropped, so the digits on
+either side of a zero-width space are one number, and superscript, circled and full-width digits are digits; the
+answer shown is the answer checked, without those characters (ask/answer.py).
 Not checked: the words "one" to "ten" in an answer ("one of the", "top ten": they are everywhere in prose), fractions
 (`1/3`, `½`), roman numerals, digits of other scripts, and thousands separated by spaces (`1 500` reads as 1 and
 500). An outside tester found many of these shapes unchecked (session 17); tests/ask/test_numbers.py generates
@@ -26,6 +29,7 @@ them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -114,9 +118,30 @@ def _decimals(body: str) -> int:
     return len(body.replace(",", "").lower().partition("e")[0].partition(".")[2])
 
 
+def invisible_dropped(text: str) -> str:
+    """`text` without the characters a reader does not see: Unicode's format characters (zero-width spaces, soft
+    hyphens, word joiners, U+FEFF, and the marks that reverse or isolate the direction of what follows them)."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2012": "-"})  # minus sign, figure dash (NFKC keeps both)
+
+
+def as_read(text: str) -> str:
+    """The text as a reader reads its numbers: invisible characters dropped ("1807\u200b5" shows as 18075),
+    compatibility forms folded (superscript, circled and full-width digits; a narrow no-break space is a space),
+    minus signs as "-" (an outside tester's answers hid invented numbers in each of these; session 34)."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", invisible_dropped(text)).translate(MINUS_SIGNS)
+
+
 def written_numbers(text: str, in_words: bool = False) -> list[Written]:
-    """Every number in `text`, in order; short digit runs inside words (`mp3`, the `23` of `T23:10`) only when
-    `in_words` (the shown side: the more counts as shown, the fewer false alarms)."""
+    """Every number in `text` as a reader reads it (as_read), in order; short digit runs inside words (`mp3`, the
+    `23` of `T23:10`) only when `in_words` (the shown side: the more counts as shown, the fewer false alarms)."""
+    text = as_read(text)
     found = []
     for match in SCALED.finditer(text):
         amount = match.group("amount").lower()

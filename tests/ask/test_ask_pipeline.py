@@ -739,3 +739,15 @@ async def test_an_answer_that_gives_shown_numbers_to_the_wrong_names_is_warned(d
     )
     result = await ask(make_datasette(db_path), "pets", question, model=model)
     assert result.warnings == ()
+
+
+@pytest.mark.asyncio
+async def test_the_answer_from_rows_shows_no_character_a_reader_cannot_see(db_path):
+    """A zero-width space shows "9\\u200b1" as 91, which the check read as 9 and 1; a U+202E reverses what follows
+    it on the page (an outside tester, session 34). The answer shown is the one checked, without them."""
+    model = ScriptedModel(
+        [sql_reply("select name, age from dogs order by age desc limit 1"), "Rex is 9\u200b1, \u202e9\u202c."]
+    )
+    result = await ask(make_datasette(db_path), "pets", "Which dog is oldest?", model=model)
+    assert result.answer == "Rex is 91, 9."
+    assert any("91" in warning for warning in result.warnings), result.warnings

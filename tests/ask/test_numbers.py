@@ -1,6 +1,8 @@
 """The number check: every number an answer writes is one the model was shown (or the question's), in any of the
 shapes a number takes; generated inputs, plus the shapes an outside tester found unchecked (session 17)."""
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -234,3 +236,40 @@ def test_the_numbers_of_a_list_are_not_amounts_and_a_clause_comma_is_not_part_of
     assert unverified_numbers("The total is 1. That is all.", "v\n2", "") == ["1"]
     assert unverified_numbers("12. Rex has the most.", "v\n2", "") == ["12"]  # one line is not a list
     assert unverified_numbers("It was 1800, and then 1805.", "v\n1801", "") == ["1800", "1805"]
+
+
+# Every character Unicode calls a format character (Cf): none shows, so a reader reads the digits on either side of
+# one as a single number.
+FORMAT_CHARACTERS = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    first=st.integers(1, 99_999),
+    second=st.integers(0, 99_999),
+    hidden=st.lists(st.sampled_from(FORMAT_CHARACTERS), min_size=1, max_size=3),
+)
+def test_digits_parted_by_characters_a_reader_does_not_see_are_read_as_one_number(first, second, hidden):
+    """An outside tester's answer "cost 1807\\u200b5 crowns" showed 18075 while the check read 1807 and 5, both
+    shown (session 34): a number is checked as the page shows it."""
+    shown = f"a | b\nx | {first}\ny | {second}"
+    joined = f"{first}{second}"
+    answer = f"It cost {first}{''.join(hidden)}{second} crowns."
+    assert unverified_numbers(answer, shown, "How much?") == ([] if joined in (str(first), str(second)) else [joined])
+
+
+@pytest.mark.parametrize(
+    ("answer", "flagged"),
+    [
+        ("It has \u22121017 people.", ["-1017"]),  # a minus sign: negative, as a reader reads it
+        ("It has \u20121017 people.", ["-1017"]),  # a figure dash
+        ("It has \u2075\u2075\u2075 people.", ["555"]),  # superscript digits
+        ("It has \u2460\u2461 people.", ["12"]),  # circled digits: a number too
+        ("It has \uff15\uff15\uff15 people.", ["555"]),  # full-width digits
+        ("It has 1\u202f017 people.", ["1", "017"]),  # a narrow no-break space parts numbers, as a space does
+        ("It has 1017 people.", []),
+        ("It has \uff11\uff10\uff11\uff17 people.", []),  # full-width 1017 is 1017
+    ],
+)
+def test_numbers_in_compatibility_forms_are_read_as_their_digits(answer, flagged):
+    assert unverified_numbers(answer, "name | population\nLurow | 1017", "How many people?") == flagged

@@ -622,3 +622,30 @@ async def test_a_question_about_nothing_but_the_row_it_names_reads_it_alone(tmp_
         assert alone and [hit[1] for hit in hits] == [("simonw/shot-scraper",)], question
     hits, _, alone = await hits_for(ds, None, "shots", "Which scripts use shot-scraper?", 4, None, reader)
     assert not alone and len(hits) == 2
+
+
+@pytest.mark.asyncio
+async def test_the_answer_shown_is_the_one_checked_and_the_plugins_notes_are_no_data(tmp_path, embedding_model):
+    """An outside tester (session 34): "built in \\u202e1807\\u202c" showed 7081 and "cost 1807\\u200b5" showed 18075,
+    both unwarned; "cost 100,000 crowns" passed because a note about the cut row said "100,000 a column"."""
+    from datasette_llm.ask.text.answer_text import ROW_CELL_CHARS
+    from datasette_llm.embeddings import embed_table
+
+    path = tmp_path / "bridges.db"
+    db = sqlite_utils.Database(path)
+    report = "Lurow Bridge was built in 1807 and has 5 arches. " + "Filler text. " * (ROW_CELL_CHARS // 13 + 10)
+    db["reports"].insert({"id": 1, "title": "Lurow Bridge", "report": report}, pk="id")
+    db.close()
+    embed_table(path, "reports", model=embedding_model)
+    ds = Datasette([str(path)])
+    question = "What is Lurow Bridge?"
+    for written, shown, flagged in (
+        ("It was built in \u202e1807\u202c [1].", "It was built in 1807 [1].", None),
+        ("It was built in 1807\u200b5 [1].", "It was built in 18075 [1].", "18075"),
+        (f"It cost {ROW_CELL_CHARS:,} crowns [1].", f"It cost {ROW_CELL_CHARS:,} crowns [1].", f"{ROW_CELL_CHARS:,}"),
+    ):
+        result = await ask(ds, "bridges", question, model=ScriptedModel([written]), mode="text")
+        assert any(f"{ROW_CELL_CHARS:,}" in note for note in result.notes), result.notes  # the row was cut
+        assert result.answer == shown
+        numbers = [w for w in result.warnings if "the answer mentions" in w.lower()]
+        assert (flagged is None and not numbers) or (flagged and flagged in numbers[0]), (written, result.warnings)
