@@ -33,6 +33,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .month_dates import unshown_dates
+
 _DIGITS = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
 NUMBER = re.compile(
     r"(?P<hex>0[xX][0-9a-fA-F]+)"
@@ -301,10 +303,12 @@ class ShownNumbers:
 
 def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
     """Numbers in the answer that appear neither in the text the model was shown, the question, nor `counts`
-    (row counts the pipeline states itself), in the order they appear, as written."""
+    (row counts the pipeline states itself), in the order they appear, as written; then dates written with a
+    month's name whose month or day was not shown (month_dates.py)."""
     shown = ShownNumbers(shown_text, question, counts)
     unverified: dict[str, None] = {}  # in order, each once (a list's `in` made many numbers quadratic)
     for number in written_numbers(answer):
         if number.text not in unverified and not shown.holds(number):
             unverified[number.text] = None
+    unverified.update(dict.fromkeys(unshown_dates(as_read(answer), as_read(shown_text), as_read(question))))
     return list(unverified)
