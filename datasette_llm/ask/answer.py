@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from ..context import FittedRows, fit_rows, notes_line
-from ..errors import ContextOverflow
+from ..errors import ContextOverflow, ModelBusy, ModelError
 from ..models import ChatModel, ChatOptions
 from ..models.reply_cache import BUDGET_SLACK
 from ..sql.execute import QueryResult
@@ -71,6 +71,10 @@ def table_answer(row_count: int, hit_row_cap: bool) -> str:
     """The answer to a result the table answers: what the database returned, and nothing a model wrote."""
     if hit_row_cap:
         return f"The query returned more than {row_count:,} rows; the first {row_count:,} are listed in the results."
+    if row_count == 0:
+        return "The query returned no rows."
+    if row_count == 1:
+        return "The query returned 1 row; it is listed in the results."
     return f"The query returned {row_count:,} rows; they are listed in the results."
 
 
@@ -176,6 +180,13 @@ class Answering:
             if pieces:
                 raise
             return await self._table_answer(result, too_big), None
+        except ModelBusy:
+            raise  # a queue that is full now: the client retries the question (503 with Retry-After)
+        except ModelError as error:
+            # The query ran and its rows are real: a model that fails while answering (a reply longer than
+            # max_tokens allow, a time limit, a lost connection) costs the answer, not the rows (an outside
+            # tester, session 34: a 502 for the whole question).
+            return await self._table_answer(result, f"the model failed while writing the answer: {error.message}"), None
         self.timings.add("answer", started)
         # What the page shows is what the numbers were checked in: no character a reader does not see (a U+202E
         # showed "1807" as 7081 and a zero-width space 1807 5 as 18075, unwarned; session 34).

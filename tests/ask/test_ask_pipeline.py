@@ -10,7 +10,7 @@ from datasette.app import Datasette
 
 from datasette_llm.ask.numbers import unverified_numbers
 from datasette_llm.ask.pipeline import ask
-from datasette_llm.errors import BadRequest, Forbidden, NotFound
+from datasette_llm.errors import BadRequest, Forbidden, ModelError, ModelTimeout, NotFound
 
 
 @pytest.fixture
@@ -751,3 +751,21 @@ async def test_the_answer_from_rows_shows_no_character_a_reader_cannot_see(db_pa
     result = await ask(make_datasette(db_path), "pets", "Which dog is oldest?", model=model)
     assert result.answer == "Rex is 91, 9."
     assert any("91" in warning for warning in result.warnings), result.warnings
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ModelError("The model server at x returned an unusable response: its reply is longer than 12,288 characters"),
+        ModelTimeout("The model server at x did not answer within the time limit (m)."),
+    ],
+)
+async def test_a_model_that_fails_while_answering_costs_the_answer_not_the_rows(db_path, failure):
+    """A reply longer than max_tokens allow failed the whole question with a 502 after its query had run (an
+    outside tester, session 34): the rows are the query's own, and the table answers."""
+    model = ScriptedModel([sql_reply("select name, age from dogs order by age desc limit 1"), failure])
+    result = await ask(make_datasette(db_path), "pets", "Which dog is oldest?", model=model)
+    assert result.ok and result.rows == (("Rex", 9),)
+    assert result.answer == "The query returned 1 row; it is listed in the results."
+    assert any("the model failed while writing the answer" in note for note in result.notes), result.notes
