@@ -175,7 +175,7 @@ class Answering:
             async for piece in self.model.stream(messages, options):
                 if piece:
                     pieces.append(piece)
-                    await self.emit("answer_token", text=piece)
+                    await self.emit("answer_token", text=invisible_dropped(piece))  # as the final answer
         except ContextOverflow:
             if pieces:
                 raise
@@ -285,7 +285,7 @@ class Answering:
         started = clock()
 
         async def on_token(piece):
-            await self.emit("answer_token", text=piece)
+            await self.emit("answer_token", text=invisible_dropped(piece))  # as the final answer
 
         # Written at the measured speed for about ANSWER_WRITE_SECONDS, as an answer from rows: a real model
         # repeated two sentences five times over 143 s (an outside tester, session 29).

@@ -748,8 +748,14 @@ async def test_the_answer_from_rows_shows_no_character_a_reader_cannot_see(db_pa
     model = ScriptedModel(
         [sql_reply("select name, age from dogs order by age desc limit 1"), "Rex is 9\u200b1, \u202e9\u202c."]
     )
-    result = await ask(make_datasette(db_path), "pets", "Which dog is oldest?", model=model)
-    assert result.answer == "Rex is 91, 9."
+    streamed = []
+
+    async def on_event(name, data):
+        if name == "answer_token":
+            streamed.append(data["text"])
+
+    result = await ask(make_datasette(db_path), "pets", "Which dog is oldest?", model=model, on_event=on_event)
+    assert result.answer == "Rex is 91, 9." and "".join(streamed) == "Rex is 91, 9."  # streamed alike
     assert any("91" in warning for warning in result.warnings), result.warnings
 
 
