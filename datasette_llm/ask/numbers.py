@@ -236,6 +236,9 @@ def _forms(number: str) -> set[str]:
     MAX_FORM_DECIMALS places: every one of a long fraction's took time and memory quadratic in its digits, 16,000
     digits 0.9 s and 130 MB; an outside tester, session 32)."""
     forms = {number}
+    if number.startswith("0x") and len(number) <= 18:  # a hexadecimal number is its value too (at most 64 bits)
+        forms.add(str(int(number, 16)))
+        return forms
     mantissa, _, exponent = number.partition("e")
     if "." in mantissa and not exponent:
         whole, fraction = mantissa.split(".", 1)
@@ -289,6 +292,8 @@ class ShownNumbers:
     def holds(self, number: Written) -> bool:
         if number.token in self.forms:
             return True
+        if number.token.startswith("0x") and len(number.token) <= 18:  # 0x3f9 for a shown 1017
+            return str(int(number.token, 16)) in self.forms
         if number.value is None:
             return False
         if self.roundings.include(number.value, number.scale, number.decimals):

@@ -124,6 +124,8 @@ def test_a_number_written_as_it_was_shown_passes_and_any_other_is_flagged(value,
         ("1234567", "$1.2M"),
         ("1e+20", "1e20"),
         ("2022-03-08T23:10:08Z", "on March 8, 2022 at 23:10"),
+        ("1017", "0x3F9"),  # hexadecimal, either way round (an outside tester's false flag, session 34)
+        ("0x3f9", "1017"),
     ],
 )
 def test_a_shown_number_written_another_common_way_is_not_flagged(shown, written):
