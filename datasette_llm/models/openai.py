@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from ..errors import ConfigError, ContextOverflow, ModelError, ModelNotReady, ModelTimeout, ModelUnavailable
 from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, Message, ModelStatus
 from .http_client import HttpFailure, ModelHttp, UnsupportedHttpx
+
+logger = logging.getLogger("datasette_llm")
 
 # Context windows of well-known hosted models; anything else uses `context_window` from the settings.
 KNOWN_CONTEXT = {
@@ -45,24 +49,50 @@ def make_http(base_url: str | None, api_key: str | None) -> ModelHttp:
         raise ModelNotReady(f"The OpenAI backend cannot bound its requests: {error}.") from None
 
 
+def server_address(base_url: str | None) -> str:
+    """The model server's address for the operator: scheme, host and path, never credentials in the URL."""
+    if not base_url:
+        return "api.openai.com"
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+# What the server itself sent (a body, a connection error's text) is never shown to askers: it may be anything, and
+# the operator's URL may carry credentials. Only the plugin's own descriptions of a failure are.
+SERVER_TEXT = frozenset({"status", "connection"})
+
+
 def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Exception:
-    where = base_url or "api.openai.com"
+    """The error an asker is shown: what went wrong with the model server, never its address nor the text it sent
+    back (an outside tester, session 34: any asker was told the URL, its password and the server's error body when
+    the model failed). The log has both."""
+    password = urlsplit(base_url).password if base_url else None
+    logger.warning(
+        "datasette-llm: the model server at %s failed (%s, HTTP %s): %s",
+        server_address(base_url),
+        failure.kind,
+        failure.status,
+        failure.detail.replace(password, "***") if password else failure.detail,
+    )
     status = failure.status
+    detail = "" if failure.kind in SERVER_TEXT else f": {failure.detail}"
     if failure.kind == "timeout":
-        return ModelTimeout(f"The model server at {where} did not answer within the time limit ({name}).")
+        return ModelTimeout(f"The model server did not answer within the time limit ({name}).")
     if failure.kind == "connection":
-        return ModelUnavailable(f"Could not reach the model server at {where}: {failure.detail}")
+        return ModelUnavailable("Could not reach the model server (the server's log says why).")
     if status == 401:
-        return ModelError(f"The model server at {where} rejected the API key (401). Check openai_api_key.")
+        return ModelError("The model server rejected the API key (401). Check openai_api_key.")
     if status == 429:
-        return ModelError(f"The model server at {where} is rate limiting requests (429); try again later.", status=503)
+        return ModelError("The model server is rate limiting requests (429); try again later.", status=503)
     if status == 404:
-        return ModelError(f"The model server at {where} does not know the model {name!r} (404).")
+        return ModelError(f"The model server does not know the model {name!r} (404).")
     if status == 400 and "context" in failure.detail.lower():
-        return ContextOverflow(f"{name}: the prompt is longer than the model's context window ({failure.detail}).")
+        return ContextOverflow(f"{name}: the prompt is longer than the model's context window.")
     if failure.kind == "status":
-        return ModelError(f"The model server at {where} failed with HTTP {status}: {failure.detail}")
-    return ModelError(f"The model server at {where} returned an unusable response: {failure.detail}")
+        return ModelError(f"The model server failed with HTTP {status} (the server's log has its reply).")
+    return ModelError(f"The model server returned an unusable response{detail}")
 
 
 CHAT_RETRIES = 2  # 429, 5xx and lost connections are sent again, with backoff, while time and a client remain
@@ -227,7 +257,8 @@ class OpenAIChatModel(ChatModel):
                 self.name, self.backend, "chat", True, f"reachable: {self.base_url or 'OpenAI'}", self._context
             )
         except HttpFailure as failure:
-            detail = translate_error(failure, self.model_id, self.base_url).message
+            message = translate_error(failure, self.model_id, self.base_url).message
+            detail = f"{message} ({server_address(self.base_url)}: {failure.detail})"  # the operator's view
             return ModelStatus(self.name, self.backend, "chat", False, detail, self._context)
         except Exception as error:  # any failure is "not ready", with its reason
             return ModelStatus(
