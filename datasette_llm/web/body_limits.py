@@ -36,9 +36,9 @@ def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
         examples.examples_view: examples.MAX_BODY_BYTES,
         examples.feedback_view: examples.MAX_BODY_BYTES,
     }
+    views = [(pattern, view.__wrapped__) for pattern, view in all_routes()]  # as each surface defines it
     return [
-        (re.compile(pattern), limits.get(view, OTHER_ROUTES_BYTES), view is agents.mcp_view)
-        for pattern, view in all_routes()
+        (re.compile(pattern), limits.get(view, OTHER_ROUTES_BYTES), view is agents.mcp_view) for pattern, view in views
     ]
 
 

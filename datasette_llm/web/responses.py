@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sqlite3
 
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import BadRequest as DatasetteBadRequest
 from datasette.utils.asgi import Forbidden as DatasetteForbidden
 from datasette.utils.asgi import NotFound as DatasetteNotFound
@@ -13,6 +15,7 @@ from datasette.utils.asgi import Response
 from datasette.views.base import DatasetteError
 
 from ..errors import Busy, DatasetteLLMError, MethodNotAllowed
+from ..sql.execute import public_read_failure
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,36 @@ def internal_error_json() -> dict:
     return {"ok": False, "error": INTERNAL_ERROR, "code": "internal_error", "status": 500}
 
 
+# A read that failed under a surface (Datasette's own permission check past the time limit, a database a writer has
+# locked): a 503 that says which kind, never the error's text. Datasette's own 500 page printed a QueryInterrupted
+# whole, and with it the name of a table the asker may not see (a second outside tester, session 34).
+READ_FAILURES = (QueryInterrupted, sqlite3.OperationalError)
+
+
+class Unreadable(Busy):
+    code = "database_unreadable"
+
+
+def unreadable(error: Exception) -> Unreadable:
+    return Unreadable(
+        f"The database could not be read just now ({public_read_failure(error, 'a page')}); try again shortly.",
+        retry_after=2,
+    )
+
+
+def read_failures_as_503(view):
+    """Wraps every route of the plugin (web/routes.py): a failed read is a 503 page, never Datasette's 500."""
+
+    @functools.wraps(view)  # keeps the signature: Datasette passes view arguments by their names
+    async def wrapped(*args, **kwargs):
+        try:
+            return await view(*args, **kwargs)
+        except READ_FAILURES as error:
+            raise datasette_error(unreadable(error)) from None
+
+    return wrapped
+
+
 def json_errors(handler):
     """Decorator for JSON views: our errors keep their status; anything else is logged and becomes a 500."""
 
@@ -70,6 +103,8 @@ def json_errors(handler):
             return await handler(*args, **kwargs)
         except DatasetteLLMError as error:
             return error_response(error)
+        except READ_FAILURES as error:
+            return error_response(unreadable(error))
         except Exception:
             logger.exception("datasette-llm: unexpected error in %s", handler.__name__)
             return json_response(internal_error_json(), status=500)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import agents, ask, examples, search
+from .responses import read_failures_as_503
 
 SURFACES = (ask, examples, search, agents)  # each has ROUTES, and may have action-link hooks
 
@@ -12,9 +13,10 @@ def _modules():
 
 
 def all_routes():
+    """Every surface's routes, each view wrapped so a failed read is a 503, never Datasette's 500 page."""
     routes = []
     for module in _modules():
-        routes.extend(getattr(module, "ROUTES", []))
+        routes.extend((pattern, read_failures_as_503(view)) for pattern, view in getattr(module, "ROUTES", []))
     return routes
 
 

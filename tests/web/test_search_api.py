@@ -400,3 +400,22 @@ async def test_a_failed_read_tells_the_asker_its_kind_never_its_statement(data_d
         assert response.status_code == 200 and "full-text search failed" in response.text, response.text
     else:
         assert response.status_code == 503 and "could not be read just now" in response.text, response.text
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/data/-/ask", "/data/docs/-/semantic-search", "/-/llm/schema.json?database=data"])
+async def test_a_failed_read_under_any_surface_is_a_503_that_names_nothing(data_db, monkeypatch, path):
+    """Datasette 0.65's own 500 page printed a QueryInterrupted whole: its permission check, stopped by a 1 ms time
+    limit, named a table the asker may not see (a second outside tester, session 34); a locked database was a 500."""
+    from datasette_llm import permissions
+
+    secret = "topsecret_" + "".join(np.random.default_rng().choice(list("abcdefgh"), 8))
+
+    async def interrupted(*args, **kwargs):
+        raise QueryInterrupted(sqlite3.OperationalError("interrupted"), "select name where name = ?", (secret,))
+
+    monkeypatch.setattr(permissions, "visible_snapshot", interrupted)
+    response = await datasette(data_db).client.get(path)
+    assert response.status_code == 503, (response.status_code, response.text[:300])
+    assert secret not in response.text and "select name" not in response.text
+    assert "could not be read just now" in response.text
