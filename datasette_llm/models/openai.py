@@ -59,11 +59,6 @@ def server_address(base_url: str | None) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-# What the server itself sent (a body, a connection error's text) is never shown to askers: it may be anything, and
-# the operator's URL may carry credentials. Only the plugin's own descriptions of a failure are.
-SERVER_TEXT = frozenset({"status", "connection"})
-
-
 def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Exception:
     """The error an asker is shown: what went wrong with the model server, never its address nor the text it sent
     back (an outside tester, session 34: any asker was told the URL, its password and the server's error body when
@@ -77,7 +72,6 @@ def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Ex
         failure.detail.replace(password, "***") if password else failure.detail,
     )
     status = failure.status
-    detail = "" if failure.kind in SERVER_TEXT else f": {failure.detail}"
     if failure.kind == "timeout":
         return ModelTimeout(f"The model server did not answer within the time limit ({name}).")
     if failure.kind == "connection":
@@ -92,7 +86,9 @@ def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Ex
         return ContextOverflow(f"{name}: the prompt is longer than the model's context window.")
     if failure.kind == "status":
         return ModelError(f"The model server failed with HTTP {status} (the server's log has its reply).")
-    return ModelError(f"The model server returned an unusable response{detail}")
+    # The kinds left carry the plugin's own description of the reply ("its reply is longer than ..."), never the
+    # server's text: that comes only with "status" and "connection", answered above.
+    return ModelError(f"The model server returned an unusable response: {failure.detail}")
 
 
 CHAT_RETRIES = 2  # 429, 5xx and lost connections are sent again, with backoff, while time and a client remain
