@@ -32,6 +32,7 @@ databases the actor may view.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 import weakref
@@ -459,7 +460,7 @@ async def hidden_tables(db) -> frozenset[str]:
     reading = _HIDDEN_READING.get(db)
     if reading is None or reading[0] != key or reading[1].get_loop() is not asyncio.get_running_loop():
         task = asyncio.ensure_future(_read_hidden(db, key))
-        task.add_done_callback(_forget_read)
+        task.add_done_callback(functools.partial(_forget_read, db))
         _HIDDEN_READING[db] = reading = (key, task)
     return await asyncio.shield(reading[1])
 
@@ -471,10 +472,9 @@ async def _read_hidden(db, key) -> frozenset[str]:
     return names
 
 
-def _forget_read(task) -> None:
-    for db, (_, reading) in list(_HIDDEN_READING.items()):
-        if reading is task:
-            del _HIDDEN_READING[db]
+def _forget_read(db, task) -> None:
+    if _HIDDEN_READING.get(db, (None, None))[1] is task:  # not a newer read that took its place
+        del _HIDDEN_READING[db]
     if not task.cancelled():
         task.exception()  # retrieved: nobody may be left to await it
 

@@ -13,7 +13,7 @@ from datasette.database import QueryInterrupted
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, ModelBusy
-from ..sql.execute import public_read_failure
+from ..sql.execute import unreadable_message
 from ..timing import Timings, clock
 from .hits import fetch_hits
 from .keyword_ranking import keyword_ranking
@@ -81,7 +81,7 @@ async def semantic_search(
     except (sqlite3.OperationalError, QueryInterrupted) as error:
         # A writer holding the file (a build committing) or a slow disk: retryable, not a server bug.
         raise SearchUnavailable(
-            f"The database could not be read just now ({public_read_failure(error, 'search')}); try again shortly.",
+            unreadable_message(error, "search"),
             retry_after=2,
         ) from None
 

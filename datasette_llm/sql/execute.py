@@ -207,6 +207,11 @@ def public_read_failure(error: Exception, what: str) -> str:
     return "SQLite could not read it"
 
 
+def unreadable_message(error: Exception, what: str) -> str:
+    """The sentence a 503 of a failed read says (public_read_failure): the search's and every page's."""
+    return f"The database could not be read just now ({public_read_failure(error, what)}); try again shortly."
+
+
 def _public(error: sqlite3.Error) -> str:
     text = str(error)
     return NAME_REFUSED if any(words in text for words in _NAME_ERRORS) else text

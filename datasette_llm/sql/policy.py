@@ -53,9 +53,8 @@ ALLOWED_FUNCTIONS = frozenset({
     "llm_cosine", "rank_bm25",
 })  # fmt: skip
 
-PLUGIN_FUNCTIONS = frozenset(
-    {"llm_cosine", "rank_bm25"}
-)  # registered by this plugin (embeddings.register_sql_functions)
+# Registered by this plugin (embeddings.register_sql_functions).
+PLUGIN_FUNCTIONS = frozenset({"llm_cosine", "rank_bm25"})
 
 
 @functools.cache

@@ -15,7 +15,7 @@ from datasette.utils.asgi import Response
 from datasette.views.base import DatasetteError
 
 from ..errors import Busy, DatasetteLLMError, MethodNotAllowed
-from ..sql.execute import public_read_failure
+from ..sql.execute import unreadable_message
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +75,7 @@ class Unreadable(Busy):
 
 
 def unreadable(error: Exception) -> Unreadable:
-    return Unreadable(
-        f"The database could not be read just now ({public_read_failure(error, 'a page')}); try again shortly.",
-        retry_after=2,
-    )
+    return Unreadable(unreadable_message(error, "a page"), retry_after=2)
 
 
 def read_failures_as_503(view):
