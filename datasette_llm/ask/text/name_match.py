@@ -70,24 +70,14 @@ def asks_only_about(question: str, span: tuple[int, int]) -> bool:
     return all(word in ABOUT_ONLY for word in words[: span[0]] + words[span[1] :])
 
 
-async def named_rows(
-    db, table: str, question: str, *, allowed: set[str], time_limit_ms: int, limit: int = 2
-) -> list[tuple]:
-    """Primary-key tuples of the rows of `table` the question names, the longest names first (named_spans)."""
-    return [
-        pk
-        for pk, _ in await named_spans(db, table, question, allowed=allowed, time_limit_ms=time_limit_ms, limit=limit)
-    ]
-
-
 async def named_spans(
     db, table: str, question: str, *, allowed: set[str], time_limit_ms: int, limit: int = 2
 ) -> list[tuple[tuple, tuple[int, int]]]:
     """(primary-key tuple, word span of the name in the question) of rows of `table` whose name the question
-    contains, the longest names first; read as
-    the actor (`allowed`, sql/execute.read_as_actor). None found when they cannot be read in `time_limit_ms` (a
-    question's named rows only come first among the hits: the search still ranks them; a 30,000-row table past a
-    20 ms limit made every answer from text a 500, an outside tester, session 33)."""
+    contains, the longest names first; read as the actor (`allowed`, sql/execute.read_as_actor). None found when
+    they cannot be read in `time_limit_ms` (a question's named rows only come first among the hits: the search
+    still ranks them; a 30,000-row table past a 20 ms limit made every answer from text a 500, an outside tester,
+    session 33)."""
     phrases = question_phrases(question)
     if not phrases:
         return []

@@ -7,7 +7,6 @@ from datasette.app import Datasette
 from datasette_llm.ask.text.name_match import (
     asks_only_about,
     longest_only,
-    named_rows,
     named_spans,
     normalise,
     question_phrases,
@@ -45,6 +44,11 @@ def test_longest_only_drops_names_inside_longer_ones():
 )
 def test_a_question_asks_only_about_what_it_names_when_no_other_word_asks_something(question, span, expected):
     assert asks_only_about(question, span) is expected
+
+
+async def named_rows(*args, **kwargs) -> list[tuple]:
+    """The keys named_spans finds, without their spans."""
+    return [pk for pk, _ in await named_spans(*args, **kwargs)]
 
 
 AS_ANYONE = {"allowed": {"repos", "numbered"}, "time_limit_ms": 1000}
