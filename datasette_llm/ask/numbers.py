@@ -17,13 +17,15 @@ for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds 
 Commas that do not group thousands (`51,206,36.5`) part a number into numbers, as a reader sees them.
 An amount in the scale the question asks for ("in millions") may be the shown number itself (`12.84 million` for
 12.840924). A list's item numbers (`1.`, `2)` opening two lines or more) are not amounts.
-Both sides are read as a reader reads them (as_read): characters that do not show are dropped, so the digits on
-either side of a zero-width space are one number, and superscript, circled and full-width digits are digits; the
-answer shown is the answer checked, without those characters (ask/answer.py).
+Both sides are read as a reader reads them (as_read): characters drawn with no width are dropped (format
+characters, the other default-ignorable ones, combining marks, narrow spaces between digits), so the digits on
+either side of one are one number; superscript, circled, full-width digits and digits of other scripts are digits.
+The answer is read as the page draws it (as_rendered): "1017**2017**" shows as 10172017. The answer shown is the
+answer checked, without format characters (ask/answer.py). Dates are read and checked as dates (dates.py).
 Not checked: the words "one" to "ten" in an answer ("one of the", "top ten": they are everywhere in prose), fractions
-(`1/3`, `½`), roman numerals, digits of other scripts, and thousands separated by spaces (`1 500` reads as 1 and
-500). An outside tester found many of these shapes unchecked (session 17); tests/ask/test_numbers.py generates
-them.
+(`1/3`, `½`), roman numerals, and thousands separated by ordinary spaces (`1 500` reads as 1 and 500; a no-break
+space between groups of three groups them). Characters that show as a gap (U+2800, a line separator) part numbers.
+Outside testers found many of these shapes unchecked (sessions 17, 34); tests/ask/test_numbers.py generates them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .month_dates import unshown_dates
+from .dates import ShownDates, unshown_dates
 
 _DIGITS = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
 NUMBER = re.compile(
@@ -129,15 +131,45 @@ def invisible_dropped(text: str) -> str:
 
 
 MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2012": "-"})  # minus sign, figure dash (NFKC keeps both)
+# Unicode's Default_Ignorable_Code_Point outside category Cf (DerivedCoreProperties.txt): drawn with no width, so
+# "1017\u034f2017" shows as 10172017 (session 34's second tester). Hangul fillers draw blank or as a box.
+IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]")
+# Narrow spaces between digits join them, as a reader reads them ("2\u202f017" is 2017, and "1807\u200a5" shows as
+# 18075); so do no-break spaces between groups of three digits ("13\u00a0023").
+NARROW_SPACES = re.compile(r"(?<=\d)[\u2006\u2008\u2009\u200a\u202f]+(?=\d)")
+NBSP_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:\u00a0\d{3})+(?!\d)")
+
+
+def _digit(ch: str) -> str:
+    """A decimal digit of any script as its ASCII digit (Devanagari "१०१७" reads as 1017); anything else as is."""
+    return str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
 
 
 def as_read(text: str) -> str:
-    """The text as a reader reads its numbers: invisible characters dropped ("1807\u200b5" shows as 18075),
-    compatibility forms folded (superscript, circled and full-width digits; a narrow no-break space is a space),
-    minus signs as "-" (an outside tester's answers hid invented numbers in each of these; session 34)."""
+    """The text as a reader reads its numbers: characters drawn with no width dropped (format characters, other
+    default-ignorable ones, combining marks: "1807\u200b5" and "1807\u03005" show as 18075), compatibility forms
+    folded (superscript, circled and full-width digits; a no-break space is a space), digits of every script as
+    ASCII digits, narrow spaces between digits dropped, minus signs as "-" (outside testers' answers hid
+    invented numbers in each of these; session 34)."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", invisible_dropped(text)).translate(MINUS_SIGNS)
+    text = IGNORABLE.sub("", "".join(ch for ch in text if unicodedata.category(ch) not in _UNSEEN))
+    text = NBSP_GROUPS.sub(lambda m: m.group(0).replace("\u00a0", ","), NARROW_SPACES.sub("", text))
+    text = unicodedata.normalize("NFKC", text).translate(MINUS_SIGNS)
+    return "".join(_digit(ch) for ch in text if unicodedata.category(ch) not in _UNSEEN)
+
+
+_UNSEEN = ("Cf", "Mn", "Me")  # format characters; combining marks, drawn on the character before them
+
+
+# The Ask page's markup (static/ask.js richText), and single stars and strike-through as other renderers draw them:
+# the markers do not show, so "1017**2017**" reads as 10172017.
+_MARKUP = re.compile(r"\*\*([^*\n]+)\*\*|`([^`\n]+)`|~~([^~\n]+)~~|(?<!\*)\*([^*\s](?:[^*\n]*[^*\s])?)\*(?!\*)")
+
+
+def as_rendered(answer: str) -> str:
+    """An answer as a page draws it: emphasis and code markers removed."""
+    return _MARKUP.sub(lambda m: next(g for g in m.groups() if g is not None), answer)
 
 
 def written_numbers(text: str, in_words: bool = False) -> list[Written]:
@@ -307,13 +339,17 @@ class ShownNumbers:
 
 
 def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
-    """Numbers in the answer that appear neither in the text the model was shown, the question, nor `counts`
-    (row counts the pipeline states itself), in the order they appear, as written; then dates written with a
-    month's name whose month or day was not shown (month_dates.py)."""
+    """Numbers and dates in the answer, as a page draws it (as_rendered, as_read), that appear neither in the text
+    the model was shown, the question, nor `counts` (row counts the pipeline states itself), in the order they
+    appear, as written. Dates are checked as dates (dates.py) and their numbers not again."""
     shown = ShownNumbers(shown_text, question, counts)
-    unverified: dict[str, None] = {}  # in order, each once (a list's `in` made many numbers quadratic)
-    for number in written_numbers(answer):
-        if number.text not in unverified and not shown.holds(number):
-            unverified[number.text] = None
-    unverified.update(dict.fromkeys(unshown_dates(as_read(answer), as_read(shown_text), as_read(question))))
-    return list(unverified)
+    read = as_read(as_rendered(answer))
+    dates, spans = unshown_dates(read, ShownDates(as_read(shown_text), as_read(question)), shown.forms.__contains__)
+    flagged = [(read.find(date), date) for date in dates]
+    parts, at = [], 0
+    for start, end in spans:  # each date checked whole, not as three numbers
+        parts += [read[at:start], " " * (end - start)]
+        at = end
+    read = "".join(parts) + read[at:]
+    flagged += [(number.start, number.text) for number in written_numbers(read) if not shown.holds(number)]
+    return list(dict.fromkeys(text for _, text in sorted(flagged)))  # each once, in order
