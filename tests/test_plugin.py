@@ -3,6 +3,8 @@
 import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -43,7 +45,8 @@ def test_llm_models_json_and_not_ready(tmp_path):
     assert "setup-scripts/models.sh" in data[0]["detail"]
 
 
-def test_llm_models_reports_unreachable_server(tmp_path):
+def test_llm_models_reports_unreachable_server_without_its_password(tmp_path):
+    """The operator's terminal is told where the server is, never the password in its URL (session 34's note)."""
     metadata = tmp_path / "metadata.json"
     metadata.write_text(
         json.dumps(
@@ -51,7 +54,7 @@ def test_llm_models_reports_unreachable_server(tmp_path):
                 "plugins": {
                     "datasette-llm": {
                         "chat_model": "openai:m",
-                        "openai_base_url": "http://127.0.0.1:9/v1",
+                        "openai_base_url": "http://ops:S3CRETPASS@127.0.0.1:9/v1",
                         "openai_api_key": "k",
                     }
                 }
@@ -61,6 +64,35 @@ def test_llm_models_reports_unreachable_server(tmp_path):
     result = CliRunner().invoke(cli, ["llm", "models", "-m", str(metadata)])
     assert result.exit_code == 1
     assert "NOT READY" in result.output and "Could not reach" in result.output
+    assert "127.0.0.1:9/v1" in result.output and "S3CRETPASS" not in result.output
+
+
+class _Models(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        body = json.dumps({"data": [{"id": "m"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_llm_models_reports_a_reachable_server_without_its_password(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Models)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        metadata = tmp_path / "metadata.json"
+        plugin = {"chat_model": "openai:m", "openai_base_url": f"http://ops:S3CRETPASS@127.0.0.1:{port}/v1"}
+        metadata.write_text(json.dumps({"plugins": {"datasette-llm": plugin}}))
+        result = CliRunner().invoke(cli, ["llm", "models", "-m", str(metadata)])
+    finally:
+        server.shutdown()
+    assert f"reachable: http://127.0.0.1:{port}/v1" in result.output, result.output
+    assert "S3CRETPASS" not in result.output
 
 
 def test_bad_setting_gives_one_line_error(tmp_path):

@@ -59,17 +59,22 @@ def server_address(base_url: str | None) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+def without_password(text: str, base_url: str | None) -> str:
+    """`text` with the password of the model server's URL, if it has one, as `***`."""
+    password = urlsplit(base_url).password if base_url else None
+    return text.replace(password, "***") if password else text
+
+
 def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Exception:
     """The error an asker is shown: what went wrong with the model server, never its address nor the text it sent
     back (an outside tester, session 34: any asker was told the URL, its password and the server's error body when
     the model failed). The log has both."""
-    password = urlsplit(base_url).password if base_url else None
     logger.warning(
         "datasette-llm: the model server at %s failed (%s, HTTP %s): %s",
         server_address(base_url),
         failure.kind,
         failure.status,
-        failure.detail.replace(password, "***") if password else failure.detail,
+        without_password(failure.detail, base_url),
     )
     status = failure.status
     if failure.kind == "timeout":
@@ -250,11 +255,11 @@ class OpenAIChatModel(ChatModel):
         try:
             self.http().get_json("/models", deadline=time.monotonic() + 5)
             return ModelStatus(
-                self.name, self.backend, "chat", True, f"reachable: {self.base_url or 'OpenAI'}", self._context
+                self.name, self.backend, "chat", True, f"reachable: {server_address(self.base_url)}", self._context
             )
         except HttpFailure as failure:
             message = translate_error(failure, self.model_id, self.base_url).message
-            detail = f"{message} ({server_address(self.base_url)}: {failure.detail})"  # the operator's view
+            detail = f"{message} ({server_address(self.base_url)}: {without_password(failure.detail, self.base_url)})"
             return ModelStatus(self.name, self.backend, "chat", False, detail, self._context)
         except Exception as error:  # any failure is "not ready", with its reason
             return ModelStatus(
