@@ -24,12 +24,14 @@ year) and in the question. An answer's date passes when:
   year is a number shown.
 The dates found are left out of the number check, which would read "11.02.1851" as the decimal 11.02.
 
-Not read as dates: weekdays ("Friday, February 11" is checked as February 11), months in other languages, two-digit
-years.
+A weekday written right before a date with a year and a day must be that date's ("Friday, February 11, 1851" for
+a Tuesday is flagged whole); a weekday anywhere else is not read. Not read as dates: months in other languages,
+two-digit years.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,14 +68,34 @@ def _year(text: str | None) -> int | None:
     return int(text) if text else None
 
 
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+# "Friday, February 11, 1851", "Fri. 11 Feb 1851": a weekday right before a date
+WEEKDAY_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?P<weekday>"
+    + "|".join(WEEKDAYS)
+    + r"|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?,?\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Date:
-    """A date as written: one or two readings (year or None, month, day or None); `12/11/1851` has two."""
+    """A date as written: one or two readings (year or None, month, day or None); `12/11/1851` has two. With the
+    weekday written before it (0 for Monday), a reading with a year and a day must fall on that weekday."""
 
     text: str
     start: int
     end: int
     readings: tuple[tuple[int | None, int, int | None], ...]
+    weekday: int | None = None
+
+    def falls_on_its_weekday(self, year: int | None, month: int, day: int | None) -> bool:
+        if self.weekday is None or year is None or day is None:
+            return True
+        try:
+            return datetime.date(year, month, day).weekday() == self.weekday
+        except ValueError:  # February 30th, year 0
+            return False
 
 
 def _is_month_word(name: str) -> bool:
@@ -111,7 +133,20 @@ def written_dates(text: str, *, strict: bool = True) -> list[Date]:
             if not (day or match.group("year")):
                 continue  # a month's name alone, or "March 45"
             add(match, [(_year(match.group("year")), month_number(name), day)])
+    if strict:
+        found = [_with_weekday(text, date) for date in found]
     return sorted(found, key=lambda d: d.start)
+
+
+def _with_weekday(text: str, date: Date) -> Date:
+    """`date` with the weekday written right before it, if one is, in its text and span."""
+    before = WEEKDAY_BEFORE.search(text, max(0, date.start - 16), date.start)
+    word = before.group("weekday") if before else ""
+    if not word or (word.lower() not in WEEKDAYS and not word[0].isupper()):
+        return date  # "he sat, February 11": a short form only with its capital
+    weekday = [day[:3] for day in WEEKDAYS].index(word.lower()[:3])
+    text = text[before.start() : date.end].strip(" ,")
+    return Date(text, before.start(), date.end, date.readings, weekday)
 
 
 class ShownDates:
@@ -140,6 +175,8 @@ class ShownDates:
 
     def holds(self, date: Date, number_shown: Callable[[str], bool]) -> bool:
         for year, month, day in date.readings:
+            if not date.falls_on_its_weekday(year, month, day):
+                continue
             if year is None:
                 if (month, day) in self.month_days:
                     return True

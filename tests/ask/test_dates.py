@@ -145,3 +145,21 @@ def test_a_day_and_month_shown_without_a_year_take_a_year_shown_elsewhere():
 )
 def test_what_is_not_a_date_or_was_asked_is_not_flagged(answer):
     assert unverified_numbers(answer, "x | 2020-01-05\ny | 2021", "What happened on December 3?") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=DAYS, shift=st.integers(1, 6), spelling=st.sampled_from(WITH_YEAR), short=st.booleans())
+def test_a_weekday_before_a_date_must_be_that_dates(day, shift, spelling, short):
+    """Session 34's second tester: "Friday, February 11, 1851" passed for a Tuesday."""
+    rows = f"name | founded\nLurow Bridge | {day.isoformat()}"
+    names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    right, wrong = names[day.weekday()], names[(day.weekday() + shift) % 7]
+    if short:
+        right, wrong = right[:3] + ".", wrong[:3] + "."
+    text = spelling(day)
+    if readings(day, text) != {day}:
+        return  # 03/04/1900 read both ways: the other reading may fall on the weekday written
+    assert flagged(f"It opened on {right}, {text}.", rows) == []
+    found = flagged(f"It opened on {wrong}, {text}.", rows)
+    assert len(found) == 1 and found[0].startswith(wrong), (text, found)
+    assert flagged(f"He sat, {text}.", rows) == []  # not a weekday
