@@ -149,6 +149,26 @@ def _with_weekday(text: str, date: Date) -> Date:
     return Date(text, before.start(), date.end, date.readings, weekday)
 
 
+_MONTH_COLUMN = re.compile(r"(?:^|[\W_])month(?:[\W_]|$)", re.IGNORECASE)
+
+
+def _month_column_values(text: str) -> set[int]:
+    """Months 1-12 in a column named like `month` of the rows as the model read them ("month | total" over lines
+    "09 | 45": `strftime('%m', ...) AS month`), so "September 2023" for a question about 2023 is no invented date."""
+    months: set[int] = set()
+    columns: list[int] = []
+    width = 0
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.split(" | ")]
+        if columns and len(cells) == width:
+            months.update(int(cells[i]) for i in columns if cells[i].isdigit() and 1 <= int(cells[i]) <= 12)
+        elif len(cells) > 1 and any(_MONTH_COLUMN.search(cell) for cell in cells):
+            columns, width = [i for i, cell in enumerate(cells) if _MONTH_COLUMN.search(cell)], len(cells)
+        elif len(cells) == 1 and _MONTH_COLUMN.search(cells[0]) and not cells[0].isdigit():
+            columns, width = [0], 1
+    return months
+
+
 class ShownDates:
     """The dates of a text the model read (and of the question), read once."""
 
@@ -168,6 +188,9 @@ class ShownDates:
             in_date = bytearray(len(text))
             for date in dates:
                 in_date[date.start : date.end] = b"\x01" * (date.end - date.start)
+            for month in _month_column_values(text):
+                self.month_days.add((month, None))
+                self.yearless.add((month, None))
             for match in MONTH_NAME.finditer(text):  # "in May", "the December report": a month with no year
                 if not in_date[match.start()]:
                     self.month_days.add((month_number(match.group("name")), None))

@@ -163,3 +163,19 @@ def test_a_weekday_before_a_date_must_be_that_dates(day, shift, spelling, short)
     found = flagged(f"It opened on {wrong}, {text}.", rows)
     assert len(found) == 1 and found[0].startswith(wrong), (text, found)
     assert flagged(f"He sat, {text}.", rows) == []  # not a weekday
+
+
+@pytest.mark.parametrize(
+    ("rows", "answer", "found"),
+    [
+        ("month | total_releases\n09 | 45", "The most were published in September 2023.", []),
+        ("month | total_releases\n09 | 45", "The most were published in October 2023.", ["October 2023"]),
+        ("month | total_releases\n09 | 45", "The most were published in September 2022.", ["September 2022"]),
+        ("release_month | n\n9 | 45\n10 | 3", "September 2023, then October 2023.", []),
+        ("monthly_total | n\n9 | 45", "The most were published in September 2023.", ["September 2023"]),
+    ],
+)
+def test_a_month_column_holds_months(rows, answer, found):
+    """The real model's "September 2023" for rows of `strftime('%m', published_at) AS month` ("09 | 45") and a
+    question about 2023 was warned (session 35, before and after dates were read whole)."""
+    assert flagged(answer, rows, "In which month of 2023 were the most releases published?") == found
