@@ -41,6 +41,8 @@ def generated_value(rng, column: str, depth: int) -> str:
             f"zeroblob(length({inner}) * {rng.choice((2, 1000, 1_000_000))})",
             f"printf('%s%s', {inner}, {other})",
             f"trim({inner})",
+            f"trim({inner}, {other})",  # refused: a character set is a short literal (session 35)
+            f"rtrim({inner}, 'x0{rng.choice('aX')}')",
             f"cast({inner} AS TEXT)",
         ]
     )
