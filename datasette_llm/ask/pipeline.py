@@ -16,7 +16,7 @@ from ..config import Settings, settings_for
 from ..errors import BadRequest, DatasetteLLMError, ModelError
 from ..models import ChatModel, chat_model_for, embedding_model_for
 from ..models.reply_cache import SCOPE, ReplyScope, asker_key
-from ..sql.execute import guard_limit, time_limit_for
+from ..sql.execute import guard_limit, read_policy, time_limit_for
 from ..sql.join_links import foreign_links
 from ..sql.results import SchemaInfo
 from ..timing import Timings, clock
@@ -135,7 +135,11 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.links = declared + await repairs.IMPLICIT_KEYS.apply(
             Probe(self.db, self.allowed, self.time_limit_ms), self.tables, declared
         )
-        self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables}, links=self.links)
+        # The read policy too: the indexes of visible tables, for INDEXED BY and pragma_index_info (without it the
+        # guard refused every index but SQLite's own; an outside tester, session 35).
+        allowed = set(self.allowed)
+        policy = await self.db.execute_fn(lambda conn: read_policy(conn, self.db, allowed))
+        self.guard_schema = SchemaInfo(tables={t.name: t.columns for t in self.tables}, links=self.links, policy=policy)
         self.timings.add("schema", started)
 
     async def choose_route(self):

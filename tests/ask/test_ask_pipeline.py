@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import sqlite3
 
 import pytest
 import sqlite_utils
@@ -171,6 +172,32 @@ async def test_hidden_table_is_not_in_prompt_and_cannot_be_queried(db_path):
         make_datasette(db_path, metadata), "pets", "What is the code?", actor={"id": "admin"}, model=admin_model
     )
     assert admin.rows == (("hunter2",),)
+
+
+@pytest.mark.asyncio
+async def test_an_index_of_a_visible_table_may_be_used_and_a_hidden_ones_is_unknown(db_path):
+    """An outside tester (session 35): Ask refused `INDEXED BY` and `pragma_index_info` of every index but
+    SQLite's own (the guard's schema had no read policy). An index of a hidden table stays as unknown as one
+    that does not exist."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("create index dogs_name on dogs(name)")
+        conn.execute("create index secret_code on secret(code)")
+    conn.close()
+    metadata = {"databases": {"pets": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
+
+    async def first_attempt(sql):
+        model = ScriptedModel([sql_reply(sql)] * 3 + ["Done."])
+        result = await ask(make_datasette(db_path, metadata), "pets", "Which dogs?", model=model, sql_only=True)
+        return result.attempts[0]
+
+    used = await first_attempt("select name from dogs indexed by dogs_name where name > 'A'")
+    assert used.error is None and used.row_count == 3
+    described = await first_attempt("select name from pragma_index_info('dogs_name')")
+    assert described.error is None and described.row_count == 1
+    hidden = await first_attempt("select count(*) from dogs indexed by secret_code")
+    missing = await first_attempt("select count(*) from dogs indexed by nosuch_code")
+    assert hidden.error_kind == missing.error_kind == "unknown_table"
+    assert hidden.error.replace("secret_code", "X") == missing.error.replace("nosuch_code", "X")
 
 
 @pytest.mark.asyncio
