@@ -43,6 +43,8 @@ def generated_value(rng, column: str, depth: int) -> str:
             f"trim({inner})",
             f"trim({inner}, {other})",  # refused: a character set is a short literal (session 35)
             f"rtrim({inner}, 'x0{rng.choice('aX')}')",
+            f"instr({inner}, {other})",  # refused unless the needle is short by construction (session 35)
+            f"replace({inner}, {other}, 'x')",
             f"cast({inner} AS TEXT)",
         ]
     )

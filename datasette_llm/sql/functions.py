@@ -101,6 +101,8 @@ def _check_functions(tree: exp.Expression) -> None:
             _check_format(node, name)
         if name in TRIMS or isinstance(node, exp.Trim):
             _check_trim(node, name)
+        if isinstance(node, (exp.StrPosition, exp.Replace)) or name in NEEDLE_ARGUMENT:
+            _check_needle(node, name, tree)
 
 
 # printf's width and precision make one call write any number of characters, and SQLite cannot interrupt a
@@ -146,6 +148,63 @@ def _check_trim(node: exp.Func, name: str) -> None:
             "forbidden_function",
             name,
         )
+
+
+# instr(X, Y) and replace(X, Y, Z) compare Y at each position of X, in one call SQLite cannot interrupt: a
+# computed Y of 500,000 characters in an X of 1,000,000 (the length limit) took 3.4-3.6 s here, 5 s through the
+# query API under load (an outside tester's generated SQL, session 35). Y must be short by construction: literals
+# and the columns of stored tables, joined with || or passed through functions that do not lengthen text. A
+# column counts only in a statement with no CTE, derived table or table-valued function, whose columns may hold
+# anything computed (`WITH r(s) AS (... s || s ...)` doubles a string without any function).
+NEEDLE_ARGUMENT = {"instr": 1, "replace": 1}
+_SHORT_NEEDLE_NODES = (
+    exp.Literal,
+    exp.Column,
+    exp.Identifier,
+    exp.DPipe,
+    exp.Paren,
+    exp.Lower,
+    exp.Upper,
+    exp.Trim,
+    exp.Chr,
+    exp.Coalesce,
+    exp.Cast,
+    exp.DataType,
+    exp.Null,
+    exp.Neg,
+)
+
+
+def _check_needle(node: exp.Func, name: str, tree: exp.Expression) -> None:
+    if isinstance(node, exp.StrPosition):
+        needle, name = node.args.get("substr"), "instr"
+    elif isinstance(node, exp.Replace):
+        needle, name = node.args.get("expression"), "replace"
+    else:
+        arguments = node.expressions
+        needle = arguments[NEEDLE_ARGUMENT[name]] if len(arguments) > NEEDLE_ARGUMENT[name] else None
+    if needle is None:
+        return
+    parts = list(needle.walk())
+    short = all(isinstance(part, _SHORT_NEEDLE_NODES) for part in parts)
+    if short and any(isinstance(part, exp.Column) for part in parts) and _computes_sources(tree):
+        short = False
+    if not short:
+        raise _reject(
+            f"{name}(): the text to find must be 'literals' or columns of stored tables (joined with || if need be)",
+            "forbidden_function",
+            name,
+        )
+
+
+def _computes_sources(tree: exp.Expression) -> bool:
+    """Whether the statement reads rows it computes: a CTE, a derived table or a table-valued function."""
+    if tree.find(exp.CTE) is not None:
+        return True
+    for table in tree.find_all(exp.Table):
+        if isinstance(table.this, exp.Func):
+            return True
+    return any(isinstance(sub.parent, (exp.From, exp.Join)) for sub in tree.find_all(exp.Subquery))
 
 
 _OPERATOR_NODES = tuple(
