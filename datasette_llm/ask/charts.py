@@ -116,6 +116,8 @@ def points(rows, x: Column, y: Column, x_ok, x_missing: str = "value") -> tuple[
 
 
 def spec_for(kind: str, title: str, notes: list[str], values: list[dict], mark: dict, encoding: dict) -> dict:
+    encoding = _safe_titles(encoding)
+    title, notes = expression_safe(title), [expression_safe(note) for note in notes]
     return {
         "$schema": SCHEMA,
         "description": ". ".join([title, *notes]),
@@ -134,6 +136,29 @@ def common_notes(row_count: int, drawn: int, skipped: list[str], truncated: bool
     if truncated:
         notes.append(f"the rows were truncated: the chart draws {drawn:,} of the {row_count:,} rows returned")
     return notes
+
+
+# Vega-Lite writes titles into Vega expressions (a tooltip's, the ARIA descriptions) escaping only '"': a column
+# name ending in a backslash, or holding a line break, made the chart fail to draw (an outside tester, session
+# 35). Every title, subtitle and description a spec gives is written so; the table has the names as they are.
+_EXPRESSION_BREAKERS = str.maketrans({"\\": "\u29f5", "\r": " ", "\n": " ", "\u2028": " ", "\u2029": " "})
+
+
+def expression_safe(title: str) -> str:
+    """A title as Vega-Lite may write it into an expression: a backslash as U+29F5 (⧵), line breaks as spaces."""
+    return title.translate(_EXPRESSION_BREAKERS)
+
+
+def _safe_titles(encoding):
+    """The encoding with every title expression_safe()."""
+    if isinstance(encoding, dict):
+        return {
+            key: expression_safe(value) if key == "title" and isinstance(value, str) else _safe_titles(value)
+            for key, value in encoding.items()
+        }
+    if isinstance(encoding, list):
+        return [_safe_titles(item) for item in encoding]
+    return encoding
 
 
 def with_tooltip(label: dict, number: dict) -> dict:

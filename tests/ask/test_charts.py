@@ -4,6 +4,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datasette_llm.ask.charts import SCHEMA, TOP_BARS, chart_for_result, chart_spec, chart_specs
 
@@ -224,10 +226,42 @@ def test_column_names_are_just_data():
     spec = chart_spec([name, other], [["x", 1], ["y", 2]])
     # The data keys are fixed: Vega-Lite would read dots and brackets in a field name as a path.
     assert all(set(p) == {"x", "y"} for p in drawn(spec))
-    assert spec["encoding"]["y"]["title"] == name and spec["encoding"]["x"]["title"] == other
-    assert spec["title"] == f"{other} by {name}"
+    # Axis and tooltip titles go into Vega expressions that Vega-Lite escapes only for '"': a backslash is
+    # written as U+29F5 there (test_titles_cannot_break_a_vega_expression).
+    assert spec["encoding"]["y"]["title"] == name.replace("\\", "\u29f5") and spec["encoding"]["x"]["title"] == other
+    assert spec["title"] == f"{other} by {name}".replace("\\", "\u29f5")
     values = [[name, 1], [other, 2]]  # labels too
     assert {p["x"] for p in drawn(chart_spec(["label", "n"], values))} == {name, other}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=12), st.text(min_size=1, max_size=12), st.sampled_from(["bar", "line", "scatter"]))
+def test_titles_cannot_break_a_vega_expression(first, second, shape):
+    """An outside tester (session 35): column names ending in a backslash or holding a line break stopped the
+    chart from drawing: Vega-Lite writes every title into a Vega expression escaping only '"'. No title a spec
+    gives holds a backslash or a line break; the names themselves stay as they are in the table."""
+    rows = {
+        "bar": [["a", 1], ["b", 2]],
+        "line": [["2020", 1], ["2021", 2]],
+        "scatter": [[1, 2], [3, 4]],
+    }[shape]
+    columns = [first, second] if shape != "line" else ["year", second]
+    specs = chart_specs(columns, rows)
+    assert specs, (columns, rows)
+    for spec in specs.values():
+        titles = [value for key, value in _items(spec["encoding"]) if key == "title"]
+        titles += [spec["description"], spec["title"]] if isinstance(spec["title"], str) else [spec["description"]]
+        assert titles and not any(ch in title for title in titles for ch in "\\\r\n\u2028\u2029"), titles
+
+
+def _items(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from _items(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _items(item)
 
 
 # -- the serialised result -------------------------------------------------------------------------------

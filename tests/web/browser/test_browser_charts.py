@@ -30,6 +30,13 @@ REPOS_SQL = (
     f"select repos.name, count(*) as [{REPOS_COLUMN}] from releases join repos on repos.full_name = releases.repo "
     "group by repos.name order by 2 desc, repos.name"
 )
+# Column names that end in a backslash or hold a line break: Vega-Lite writes tooltip titles into an expression
+# escaping only '"', and such names stopped the chart from drawing (an outside tester, session 35).
+ODD_QUESTION = "How many releases has each odd column?"
+ODD_SQL = (
+    'select repos.name as "re\\po\\", count(*) as "releases' + "\n" + 'count" from releases '
+    "join repos on repos.full_name = releases.repo group by repos.name order by 2 desc, repos.name limit 5"
+)
 ANSWER = "The table below has the counts."
 TIMEOUT_MS = 60_000
 
@@ -59,7 +66,7 @@ def chart_server():
     """The demo database on 127.0.0.1 (uvicorn in a thread), its Ask views using QuestionModel."""
     if not DEMO_DB.exists():
         subprocess.run([sys.executable, str(ROOT / "setup-scripts" / "build_demo_db.py")], check=True)
-    model = QuestionModel({YEARS_QUESTION: YEARS_SQL, REPOS_QUESTION: REPOS_SQL})
+    model = QuestionModel({YEARS_QUESTION: YEARS_SQL, REPOS_QUESTION: REPOS_SQL, ODD_QUESTION: ODD_SQL})
     ds = Datasette([str(DEMO_DB)], metadata={"plugins": {"datasette-llm": {"warm_up": False}}})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(web_ask, "chat_model_for", lambda settings: model)
@@ -148,5 +155,20 @@ def test_charts_in_the_browser(chart_server, browser):
     subtitle = figure.locator("g.role-title-subtitle text").all_text_contents()
     assert f"top 20 of {len(rows)} by {REPOS_COLUMN}; others not drawn" in subtitle
     figure.screenshot(path=str(SCREENSHOTS / "chart-bar-top-repos.png"))  # the table below has 424 rows
+    assert errors == []
+    page.close()
+
+
+def test_column_names_that_break_vega_expressions_still_draw(chart_server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{chart_server}/simonw_releases/-/ask")
+    if page.locator("#ask-mode").count():
+        page.select_option("#ask-mode", "sql")
+    turn = ask(page, ODD_QUESTION, 1)
+    figure = wait_drawn(turn, "bar")
+    assert figure.locator("g.mark-rect path").count() == 5
+    assert figure.locator(".ask-chart-error").count() == 0
     assert errors == []
     page.close()
