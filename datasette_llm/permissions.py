@@ -408,13 +408,23 @@ async def visible_canned_queries(datasette, actor, database: str) -> list[dict]:
             found.append((name, query.get("title"), query.get("description"), query.get("sql") or ""))
     queries = []
     for name, title, description, sql in found:
-        if not sql.strip() or _QUERY_PARAMETER.search(sql):
+        if not sql.strip() or _QUERY_PARAMETER.search(sql) or not _is_text(sql):
             continue  # a query with :parameters answers no question as it stands
         question = (title or name.replace("_", " ").replace("-", " ")).strip()
         if description:
             question = f"{question} ({description.strip()})"
-        queries.append({"name": name, "question": question, "sql": sql})
+        # A lone surrogate (a configuration can hold "\ud800") cannot be sent to a model: it failed every question
+        # of the database while embedding the query's title (an outside tester, session 35).
+        queries.append({"name": name, "question": question.encode("utf-8", "replace").decode("utf-8"), "sql": sql})
     return queries
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def visible_query_names(datasette, actor, database: str) -> set[str]:

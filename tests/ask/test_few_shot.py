@@ -1,5 +1,7 @@
 """The few-shot stage: which trusted examples reach the SQL prompt, in what order, and what they may show."""
 
+import json
+
 import numpy as np
 import pytest
 from ask_helpers import ScriptedModel, make_pets_db, sql_reply
@@ -684,3 +686,21 @@ async def test_a_restored_backup_written_to_as_often_is_read_again(db_path, monk
     store.add("pets", "What is the age of Bella?", "select age from dogs where name = 'Bella'", added_by="t",
               schema_hash=current, names="[]")  # fmt: skip
     assert await shown() == ["What is the age of Bella?"]
+
+
+@pytest.mark.skipif(DATASETTE_1, reason="Datasette 1.0 itself fails to store such a query (in SQLite)")
+@pytest.mark.asyncio
+async def test_a_canned_query_that_is_not_text_breaks_no_question(db_path):
+    """An outside tester (session 35): a canned query whose title held a lone surrogate (a configuration can hold
+    "\\ud800") failed every question of the database: its title could not be sent to the embedding model."""
+    from datasette_llm.permissions import visible_canned_queries
+
+    queries = {
+        "odd_title": {"sql": "select name from dogs", "title": "Dogs \ud800 by name", "description": "x\udfff"},
+        "odd_sql": {"sql": "select name from dogs where name = '\ud800'", "title": "Odd"},
+    }
+    datasette = Datasette([str(db_path)], metadata={"databases": {"pets": {"queries": queries}}})
+    found = await visible_canned_queries(datasette, None, "pets")
+    assert [q["name"] for q in found] == ["odd_title"]
+    for query in found:
+        json.dumps(query, ensure_ascii=False).encode("utf-8")  # every text a model may be sent
