@@ -100,14 +100,20 @@ def wait_drawn(turn, kind: str):
     return turn.locator(".ask-chart")
 
 
-def test_charts_in_the_browser(chart_server, browser):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def ask_page(browser, base: str):
+    """The demo's Ask page in SQL mode, and the list its script errors go to."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{chart_server}/simonw_releases/-/ask")
+    page.goto(f"{base}/simonw_releases/-/ask")
     if page.locator("#ask-mode").count():
         page.select_option("#ask-mode", "sql")
+    return page, errors
+
+
+def test_charts_in_the_browser(chart_server, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page, errors = ask_page(browser, chart_server)
 
     # Releases per year: a line by default, one point per row, years in order on the X axis.
     first = ask(page, YEARS_QUESTION, 1)
@@ -160,12 +166,7 @@ def test_charts_in_the_browser(chart_server, browser):
 
 
 def test_column_names_that_break_vega_expressions_still_draw(chart_server, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{chart_server}/simonw_releases/-/ask")
-    if page.locator("#ask-mode").count():
-        page.select_option("#ask-mode", "sql")
+    page, errors = ask_page(browser, chart_server)
     turn = ask(page, ODD_QUESTION, 1)
     figure = wait_drawn(turn, "bar")
     assert figure.locator("g.mark-rect path").count() == 5
