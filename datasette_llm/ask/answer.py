@@ -313,7 +313,8 @@ class Answering:
         # The passages only: the plugin's own notes are no data ("100,000 a column" of a note about a cut row let
         # "cost 100,000 crowns" pass; session 34).
         shown = "\n".join(blocks.values())
-        unsupported = unverified_numbers(CITATION.sub("", answer), shown, self.question)
+        # In a thread: passages of tens of KB take the check tens of ms (it reads them as a page draws them).
+        unsupported = await asyncio.to_thread(unverified_numbers, CITATION.sub("", answer), shown, self.question)
         if unsupported:
             warnings.append(
                 f"The answer mentions {', '.join(unsupported)}, which {appear(unsupported)} in the passages the "

@@ -317,7 +317,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             answer, fitted = await self.answer(guarded, result)
             if fitted is not None:  # None: the table answered, with nothing a model wrote
                 counts = (fitted.rows_shown, fitted.rows_fetched)  # row counts the pipeline states itself
-                unsupported = unverified_numbers(answer, fitted.text, self.question, counts)
+                unsupported = await asyncio.to_thread(unverified_numbers, answer, fitted.text, self.question, counts)
                 if unsupported:
                     warnings = (
                         f"The answer mentions {', '.join(unsupported)}, which {appear(unsupported)} in the rows "

@@ -61,6 +61,7 @@ async def test_the_model_sql_is_parsed_and_checked_off_the_event_loop(db_path, m
     requests at once held every other request for half a second there, found by an outside attacker)."""
     import threading
 
+    import datasette_llm.ask.pipeline as pipeline
     from datasette_llm.ask import mend, repairs, write_sql
 
     loop_thread = threading.current_thread()
@@ -80,10 +81,12 @@ async def test_the_model_sql_is_parsed_and_checked_off_the_event_loop(db_path, m
         apply = staticmethod(recorded("logic", repairs.LOGIC_CHECKS.apply))
 
     monkeypatch.setattr(repairs, "LOGIC_CHECKS", Checks())
+    # The number check reads rows as a page draws them: tens of ms for tens of KB (session 35).
+    monkeypatch.setattr(pipeline, "unverified_numbers", recorded("numbers", pipeline.unverified_numbers))
     model = ScriptedModel([sql_reply("select name, age from dogs order by age desc limit 1"), "Rex, aged 9."])
     result = await ask(make_datasette(db_path), "pets", "Which dog is oldest?", model=model)
     assert result.ok
-    assert {name for name, _ in seen} == {"extract", "guard", "logic"}
+    assert {name for name, _ in seen} == {"extract", "guard", "logic", "numbers"}
     assert not any(on_loop for _, on_loop in seen), seen
 
 
