@@ -174,6 +174,7 @@ class EventStream:
                     (b"content-type", b"text/event-stream; charset=utf-8"),
                     (b"cache-control", b"no-cache"),
                     (b"x-accel-buffering", b"no"),  # ask nginx not to buffer the stream
+                    (b"x-content-type-options", b"nosniff"),  # as every other response (web/responses.NO_SNIFF)
                 ],
             }
         )

@@ -78,15 +78,25 @@ def unreadable(error: Exception) -> Unreadable:
     return Unreadable(unreadable_message(error, "a page"), retry_after=2)
 
 
+# Every response of the plugin's routes says its content type is meant: no browser reads a JSON body that echoes
+# input as HTML or script (an outside tester noted none said so; session 35).
+NO_SNIFF = {"X-Content-Type-Options": "nosniff"}
+
+
 def read_failures_as_503(view):
-    """Wraps every route of the plugin (web/routes.py): a failed read is a 503 page, never Datasette's 500."""
+    """Wraps every route of the plugin (web/routes.py): a failed read is a 503 page, never Datasette's 500; and
+    every response has NO_SNIFF (the event stream sets it itself: web/ask.py)."""
 
     @functools.wraps(view)  # keeps the signature: Datasette passes view arguments by their names
     async def wrapped(*args, **kwargs):
         try:
-            return await view(*args, **kwargs)
+            response = await view(*args, **kwargs)
         except READ_FAILURES as error:
             raise datasette_error(unreadable(error)) from None
+        if isinstance(getattr(response, "headers", None), dict):
+            for name, value in NO_SNIFF.items():
+                response.headers.setdefault(name, value)
+        return response
 
     return wrapped
 

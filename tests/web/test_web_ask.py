@@ -271,6 +271,43 @@ async def test_no_page_of_the_plugin_may_be_framed(make_ds):
 
 
 @pytest.mark.asyncio
+async def test_every_route_of_the_plugin_says_its_content_type_is_meant(make_ds):
+    """No response of the plugin may be sniffed as another type: JSON echoes input (an outside tester noted no
+    response said so, session 35). Every route is listed in web/routes.py; each is reached here, its errors too."""
+    from datasette_llm.web.routes import all_routes
+
+    ds = make_ds(ScriptedModel([GOOD_SQL, ANSWER, GOOD_SQL, ANSWER]), plugin={"allow_teach": True})
+    question = {"question": "Top repos?", "mode": "sql"}
+    requests = {
+        r"^/-/ask$": ("GET", "/-/ask", None),
+        r"^/(?P<database>[^/]+)/-/ask$": ("GET", "/db/-/ask", None),
+        r"^/(?P<database>[^/]+)/-/ask\.json$": ("POST", "/db/-/ask.json", question),
+        r"^/(?P<database>[^/]+)/-/ask\.stream$": ("POST", "/db/-/ask.stream", question),
+        r"^/\.well-known/ai-plugin\.json$": ("GET", "/.well-known/ai-plugin.json", None),
+        r"^/-/llm/openapi\.(?P<format>json|yaml)$": ("GET", "/-/llm/openapi.yaml", None),
+        r"^/-/llm/logo\.svg$": ("GET", "/-/llm/logo.svg", None),
+        r"^/-/llm/schema\.json$": ("GET", "/-/llm/schema.json?database=db", None),
+        r"^/-/llm/query\.json$": ("GET", "/-/llm/query.json?database=db&sql=select+1", None),
+        r"^/-/mcp$": ("POST", "/-/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        r"^/-/llm/(?P<database>[^/]+)/examples\.json$": ("GET", "/-/llm/db/examples.json", None),
+        r"^/-/llm/(?P<database>[^/]+)/examples$": ("GET", "/-/llm/db/examples", None),
+        r"^/-/llm/(?P<database>[^/]+)/examples/(?P<id>[^/]+)/remove$": ("POST", "/-/llm/db/examples/1/remove", {}),
+        r"^/-/llm/(?P<database>[^/]+)/feedback$": ("POST", "/-/llm/db/feedback", {}),
+        r"^/-/llm/(?P<database>[^/]+)/feedback/(?P<id>[^/]+)/remove$": ("POST", "/-/llm/db/feedback/1/remove", {}),
+        r"^/-/semantic-search$": ("GET", "/-/semantic-search?q=x", None),
+        r"^/(?P<database>[^/]+)/(?P<table>[^/]+)/-/semantic-search$": ("GET", "/db/repos/-/semantic-search", None),
+    }
+    assert set(requests) == {pattern for pattern, _ in all_routes()}  # a new route is added here too
+    for method, path, body in requests.values():
+        if method == "GET":
+            response = await ds.client.get(path)
+        else:
+            response = await ds.client.post(path, json=body)
+        assert response.status_code < 500, (path, response.status_code, response.text[:300])
+        assert response.headers.get("x-content-type-options") == "nosniff", (path, response.status_code)
+
+
+@pytest.mark.asyncio
 async def test_page_for_table_scopes_question_and_examples(make_ds):
     ds = make_ds(ScriptedModel())
     html = (await ds.client.get("/db/-/ask?table=repos")).text
