@@ -25,6 +25,7 @@ from .memory import hard_heap_limit
 from .memory import memory_used as sqlite_memory_used
 from .names import fold, quote_identifier
 from .policy import (
+    MAX_LIKE_PATTERN_BYTES,
     MAX_VALUE_BYTES,
     SYSTEM_TABLES,
     ReadPolicy,
@@ -336,7 +337,9 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
         policy = read_policy(conn, db, allowed_tables)
         hidden_vtabs = hidden_vtab_operands(conn, policy) if policy.hidden_virtual else frozenset()
         length_limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+        pattern_limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH)
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MAX_LIKE_PATTERN_BYTES)
         conn.set_authorizer(make_authorizer(policy))
         conn.set_progress_handler(progress, 1000)
         rows, clipped, held, cut_short = [], 0, 0, False
@@ -375,6 +378,10 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
                 raise QueryTimeout(
                     f"The query took longer than the time limit of {time_limit_ms} ms and was stopped."
                 ) from None
+            if "pattern too complex" in str(error):
+                raise QueryFailed(
+                    f"SQLite error: {error}: a LIKE or GLOB pattern may be at most {MAX_LIKE_PATTERN_BYTES} bytes here."
+                ) from None
             raise QueryFailed(f"SQLite error: {_public(error)}") from None
         except sqlite3.DataError as error:
             if "too big" in str(error):
@@ -390,6 +397,7 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
             conn.set_progress_handler(None, 1000)
             conn.set_authorizer(None)
             conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, pattern_limit)
         hit_cap = len(rows) > max_rows or cut_short
         return QueryResult(
             sql,

@@ -147,6 +147,11 @@ def _shadow_kinds(conn: sqlite3.Connection) -> dict[str, str] | None:
 # No single value a plugin query computes or reads may be longer than this (SQLite's SQLITE_LIMIT_LENGTH on
 # the plugin's connection while its query runs): `randomblob(1000000000)` fails at once instead of allocating.
 MAX_VALUE_BYTES = 1_000_000
+# ... nor a LIKE or GLOB pattern longer than this (SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50,000 by default): one match
+# tries the pattern at each position of the text, in a call SQLite cannot interrupt, so '%' and 20,000 characters
+# against 200,000 took 2.8 s here, and 50,000 against the 1,000,000 a value may hold would take about 35 s
+# (session 35, after an outside tester's timings of trim). At 500: about 0.35 s at worst.
+MAX_LIKE_PATTERN_BYTES = 500
 # ... and no result may have more columns than this (a row of 1,000 copies of a 1 MB value is 1 GB).
 MAX_RESULT_COLUMNS = 100
 
