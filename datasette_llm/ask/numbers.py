@@ -172,10 +172,12 @@ def as_rendered(answer: str) -> str:
     return _MARKUP.sub(lambda m: next(g for g in m.groups() if g is not None), answer)
 
 
-def written_numbers(text: str, in_words: bool = False) -> list[Written]:
-    """Every number in `text` as a reader reads it (as_read), in order; short digit runs inside words (`mp3`, the
-    `23` of `T23:10`) only when `in_words` (the shown side: the more counts as shown, the fewer false alarms)."""
-    text = as_read(text)
+def written_numbers(text: str, in_words: bool = False, *, read: bool = False) -> list[Written]:
+    """Every number in `text` as a reader reads it (as_read; `read`: the text is as_read already), in order; short
+    digit runs inside words (`mp3`, the `23` of `T23:10`) only when `in_words` (the shown side: the more counts as
+    shown, the fewer false alarms)."""
+    if not read:
+        text = as_read(text)
     found = []
     for match in SCALED.finditer(text):
         amount = match.group("amount").lower()
@@ -307,10 +309,18 @@ class ShownNumbers:
     """The numbers of a text the model read, read once: whether an answer's number is one of them (as written, a
     rounding, or at a scale). With `question`, the question's numbers and number words count as shown too, and an
     amount in the scale it asks for ("in millions") may be the shown number itself; `counts` are row counts the
-    pipeline states itself."""
+    pipeline states itself. `read`: `shown_text` is as_read already."""
 
-    def __init__(self, shown_text: str, question: str = "", counts: Sequence[int] = (), *, with_question: bool = True):
-        shown = written_numbers(shown_text, in_words=True)
+    def __init__(
+        self,
+        shown_text: str,
+        question: str = "",
+        counts: Sequence[int] = (),
+        *,
+        with_question: bool = True,
+        read: bool = False,
+    ):
+        shown = written_numbers(shown_text, in_words=True, read=read)
         if with_question:
             shown += written_numbers(question, in_words=True)
         self.question = question
@@ -342,14 +352,15 @@ def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequ
     """Numbers and dates in the answer, as a page draws it (as_rendered, as_read), that appear neither in the text
     the model was shown, the question, nor `counts` (row counts the pipeline states itself), in the order they
     appear, as written. Dates are checked as dates (dates.py) and their numbers not again."""
-    shown = ShownNumbers(shown_text, question, counts)
+    shown_read = as_read(shown_text)  # once: tens of ms for tens of KB of rows that are not ASCII
+    shown = ShownNumbers(shown_read, question, counts, read=True)
     read = as_read(as_rendered(answer))
-    dates, spans = unshown_dates(read, ShownDates(as_read(shown_text), as_read(question)), shown.forms.__contains__)
+    dates, spans = unshown_dates(read, ShownDates(shown_read, as_read(question)), shown.forms.__contains__)
     flagged = [(read.find(date), date) for date in dates]
     parts, at = [], 0
     for start, end in spans:  # each date checked whole, not as three numbers
         parts += [read[at:start], " " * (end - start)]
         at = end
     read = "".join(parts) + read[at:]
-    flagged += [(number.start, number.text) for number in written_numbers(read) if not shown.holds(number)]
+    flagged += [(number.start, number.text) for number in written_numbers(read, read=True) if not shown.holds(number)]
     return list(dict.fromkeys(text for _, text in sorted(flagged)))  # each once, in order
