@@ -83,9 +83,9 @@ def unreadable(error: Exception) -> Unreadable:
 NO_SNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
-def read_failures_as_503(view):
-    """Wraps every route of the plugin (web/routes.py): a failed read is a 503 page, never Datasette's 500; and
-    every response has NO_SNIFF (the event stream sets it itself: web/ask.py)."""
+def as_route(view):
+    """A view of the plugin as a route (web/routes.py wraps every one): a failed read is a 503 page, never
+    Datasette's 500; and every response has NO_SNIFF (the event stream sets it itself: web/ask.py)."""
 
     @functools.wraps(view)  # keeps the signature: Datasette passes view arguments by their names
     async def wrapped(*args, **kwargs):

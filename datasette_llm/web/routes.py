@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import agents, ask, examples, search
-from .responses import read_failures_as_503
+from .responses import as_route
 
 SURFACES = (ask, examples, search, agents)  # each has ROUTES, and may have action-link hooks
 
@@ -13,10 +13,10 @@ def _modules():
 
 
 def all_routes():
-    """Every surface's routes, each view wrapped so a failed read is a 503, never Datasette's 500 page."""
+    """Every surface's routes, each view wrapped by as_route (a failed read is a 503; nosniff on every response)."""
     routes = []
     for module in _modules():
-        routes.extend((pattern, read_failures_as_503(view)) for pattern, view in getattr(module, "ROUTES", []))
+        routes.extend((pattern, as_route(view)) for pattern, view in getattr(module, "ROUTES", []))
     return routes
 
 
