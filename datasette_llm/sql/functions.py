@@ -101,7 +101,7 @@ def _check_functions(tree: exp.Expression) -> None:
             _check_format(node, name)
         if name in TRIMS or isinstance(node, exp.Trim):
             _check_trim(node, name)
-        if isinstance(node, (exp.StrPosition, exp.Replace)) or name in NEEDLE_ARGUMENT:
+        if isinstance(node, (exp.StrPosition, exp.Replace)) or name in NEEDLES:
             _check_needle(node, name, tree)
 
 
@@ -111,8 +111,16 @@ MAX_FORMAT_WIDTH = 1000
 _FORMAT_SPEC = re.compile(r"%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
+def _argument(node: exp.Func, key: str, position: int) -> exp.Expression | None:
+    """An argument of a call: at `position` as written when sqlglot left the call as written (Anonymous), else
+    the parsed call's argument `key`."""
+    if isinstance(node, exp.Anonymous):
+        return node.expressions[position] if len(node.expressions) > position else None
+    return node.args.get(key)
+
+
 def _check_format(node: exp.Func, name: str) -> None:
-    first = node.expressions[0] if isinstance(node, exp.Anonymous) and node.expressions else node.this
+    first = _argument(node, "this", 0)
     if not (isinstance(first, exp.Literal) and first.is_string):
         raise _reject(f"{name}() needs a 'literal' format string", "forbidden_function", name)
     for width, precision in _FORMAT_SPEC.findall(first.this):
@@ -133,11 +141,9 @@ MAX_TRIM_CHARACTERS = 100
 
 
 def _check_trim(node: exp.Func, name: str) -> None:
+    characters = _argument(node, "expression", 1)
     if isinstance(node, exp.Trim):
-        characters = node.args.get("expression")
         name = {"LEADING": "ltrim", "TRAILING": "rtrim"}.get(str(node.args.get("position") or "").upper(), "trim")
-    else:
-        characters = node.expressions[1] if len(node.expressions) > 1 else None
     if characters is None:
         return
     if not (
@@ -156,7 +162,7 @@ def _check_trim(node: exp.Func, name: str) -> None:
 # and the columns of stored tables, joined with || or passed through functions that do not lengthen text. A
 # column counts only in a statement with no CTE, derived table or table-valued function, whose columns may hold
 # anything computed (`WITH r(s) AS (... s || s ...)` doubles a string without any function).
-NEEDLE_ARGUMENT = {"instr": 1, "replace": 1}
+NEEDLES = ("instr", "replace")  # the text to find is the second argument of each
 _SHORT_NEEDLE_NODES = (
     exp.Literal,
     exp.Column,
@@ -176,13 +182,9 @@ _SHORT_NEEDLE_NODES = (
 
 
 def _check_needle(node: exp.Func, name: str, tree: exp.Expression) -> None:
-    if isinstance(node, exp.StrPosition):
-        needle, name = node.args.get("substr"), "instr"
-    elif isinstance(node, exp.Replace):
-        needle, name = node.args.get("expression"), "replace"
-    else:
-        arguments = node.expressions
-        needle = arguments[NEEDLE_ARGUMENT[name]] if len(arguments) > NEEDLE_ARGUMENT[name] else None
+    needle = _argument(node, "substr" if isinstance(node, exp.StrPosition) else "expression", 1)
+    if isinstance(node, (exp.StrPosition, exp.Replace)):
+        name = "instr" if isinstance(node, exp.StrPosition) else "replace"
     if needle is None:
         return
     parts = list(needle.walk())
