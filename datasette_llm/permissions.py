@@ -43,6 +43,7 @@ from typing import TypeVar
 from .compat import configured_hidden_tables, table_names
 from .config import allow_block
 from .errors import Forbidden, NotFound
+from .json_text import is_text
 from .sql.execute import read_policy
 from .sql.policy import sqlite_internal
 from .sql.snapshot import TRIES, SchemaChanged, StaleSchema, at_version, schema_version
@@ -408,7 +409,7 @@ async def visible_canned_queries(datasette, actor, database: str) -> list[dict]:
             found.append((name, query.get("title"), query.get("description"), query.get("sql") or ""))
     queries = []
     for name, title, description, sql in found:
-        if not sql.strip() or _QUERY_PARAMETER.search(sql) or not _is_text(sql):
+        if not sql.strip() or _QUERY_PARAMETER.search(sql) or not is_text(sql):
             continue  # a query with :parameters answers no question as it stands
         question = (title or name.replace("_", " ").replace("-", " ")).strip()
         if description:
@@ -417,14 +418,6 @@ async def visible_canned_queries(datasette, actor, database: str) -> list[dict]:
         # of the database while embedding the query's title (an outside tester, session 35).
         queries.append({"name": name, "question": question.encode("utf-8", "replace").decode("utf-8"), "sql": sql})
     return queries
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 async def visible_query_names(datasette, actor, database: str) -> set[str]:
