@@ -1,5 +1,6 @@
 """Paths and local servers for the tests: the repository root, test-artifacts/, the demo database, free ports,
-waiting for a server to answer, serving an ASGI app in a thread, stopping a subprocess. No tests live here.
+waiting for a server to answer, serving an ASGI app or a fixed body in a thread, stopping a subprocess. No tests
+live here.
 
 Imported as `server_helpers` (tests/ is on sys.path: pytest puts tests/conftest.py's folder there).
 """
@@ -59,6 +60,31 @@ def serve_in_thread(app):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextlib.contextmanager
+def serve_body(body: bytes, content_type: str):
+    """A plain HTTP server on 127.0.0.1, in a thread, that answers every GET with `body`; yields its base URL and
+    stops it afterwards (a model server's /models, another site's page)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
 
 
 def stop(process: subprocess.Popen):

@@ -3,14 +3,13 @@
 import json
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from datasette.app import Datasette
 from datasette.cli import cli
+from server_helpers import serve_body
 
 BIN = Path(sys.executable).parent
 
@@ -67,31 +66,13 @@ def test_llm_models_reports_unreachable_server_without_its_password(tmp_path):
     assert "127.0.0.1:9/v1" in result.output and "S3CRETPASS" not in result.output
 
 
-class _Models(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        body = json.dumps({"data": [{"id": "m"}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_llm_models_reports_a_reachable_server_without_its_password(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Models)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
-    try:
+    with serve_body(json.dumps({"data": [{"id": "m"}]}).encode(), "application/json") as base:
         metadata = tmp_path / "metadata.json"
-        plugin = {"chat_model": "openai:m", "openai_base_url": f"http://ops:S3CRETPASS@127.0.0.1:{port}/v1"}
+        plugin = {"chat_model": "openai:m", "openai_base_url": base.replace("://", "://ops:S3CRETPASS@") + "/v1"}
         metadata.write_text(json.dumps({"plugins": {"datasette-llm": plugin}}))
         result = CliRunner().invoke(cli, ["llm", "models", "-m", str(metadata)])
-    finally:
-        server.shutdown()
-    assert f"reachable: http://127.0.0.1:{port}/v1" in result.output, result.output
+    assert f"reachable: {base}/v1" in result.output, result.output
     assert "S3CRETPASS" not in result.output
 
 

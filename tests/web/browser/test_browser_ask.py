@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from datasette_versions import DATASETTE_1
-from server_helpers import ARTIFACTS, DEMO_DB, ROOT, free_port, stop, wait_for_http
+from server_helpers import ARTIFACTS, DEMO_DB, ROOT, free_port, serve_body, stop, wait_for_http
 
 QUESTION = "Which five repos have the most releases?"
 FOLLOW_UP = "and only those owned by datasette?"
@@ -234,44 +234,27 @@ def test_another_sites_link_fills_the_question_and_its_frame_stays_empty(demo_se
     """From another site's page (served on another port: a sibling site, as in the outside attacker's test), a
     link to the Ask page with a question fills the question in without asking it, and a frame of the page shows
     nothing: the page refuses to be framed. Opened directly, the same URL asks at once."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     question = "How many releases were published in 2024?"
     target = f"{demo_server}/simonw_releases/-/ask?q={question.replace(' ', '%20')}"
     attacker = f'<a id="go" href="{target}">win a prize</a><iframe id="frame" src="{target}"></iframe>'.encode()
-
-    class Attacker(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(attacker)))
-            self.end_headers()
-            self.wfile.write(attacker)
-
-        def log_message(self, *args):
-            pass
-
-    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
-    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
-    page = browser.new_page()
-    streams = []
-    page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/-/ask.stream") else None)
-    try:
-        page.goto(f"http://127.0.0.1:{elsewhere.server_address[1]}/")
-        page.wait_for_timeout(2000)
-        (framed,) = [frame for frame in page.frames if frame is not page.main_frame]
-        assert framed.query_selector("#ask-form") is None  # refused: nothing to click
-        page.click("#go")
-        page.wait_for_selector("#ask-question")
-        # ask.js fills the box once the page has loaded: on a busy machine, after the textarea is there (CI, s23).
-        page.wait_for_function("document.querySelector('#ask-question').value !== ''", timeout=15000)
-        assert page.input_value("#ask-question") == question
-        page.wait_for_timeout(1500)
-        assert streams == [] and page.locator(".ask-turn").count() == 0  # nothing asked, no model run
-        page.goto(target)  # typed or bookmarked: asked at once
-        page.wait_for_selector(".ask-turn:nth-child(1)", timeout=10_000)
-        assert len(streams) == 1
-    finally:
-        page.close()
-        elsewhere.shutdown()
+    with serve_body(attacker, "text/html") as elsewhere:
+        page = browser.new_page()
+        streams = []
+        page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/-/ask.stream") else None)
+        try:
+            page.goto(f"{elsewhere}/")
+            page.wait_for_timeout(2000)
+            (framed,) = [frame for frame in page.frames if frame is not page.main_frame]
+            assert framed.query_selector("#ask-form") is None  # refused: nothing to click
+            page.click("#go")
+            page.wait_for_selector("#ask-question")
+            # ask.js fills the box once the page has loaded: on a busy machine, after the textarea is there (CI, s23).
+            page.wait_for_function("document.querySelector('#ask-question').value !== ''", timeout=15000)
+            assert page.input_value("#ask-question") == question
+            page.wait_for_timeout(1500)
+            assert streams == [] and page.locator(".ask-turn").count() == 0  # nothing asked, no model run
+            page.goto(target)  # typed or bookmarked: asked at once
+            page.wait_for_selector(".ask-turn:nth-child(1)", timeout=10_000)
+            assert len(streams) == 1
+        finally:
+            page.close()
