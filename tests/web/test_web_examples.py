@@ -14,7 +14,7 @@ import pytest
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 from datasette_versions import DATASETTE_1, metadata_to_config, only_datasette_065, only_datasette_1
-from examples_helpers import make_database
+from examples_helpers import make_database, signed_in
 
 from datasette_llm import permissions
 from datasette_llm.config import load_settings
@@ -49,15 +49,6 @@ def make_ds(paths, *, allow_teach=TEACHERS, metadata=None, **kwargs):
     if allow_teach is not None:
         metadata["plugins"]["datasette-llm"]["allow_teach"] = allow_teach
     return Datasette([str(p) for p in paths], metadata=metadata, secret=SECRET, **kwargs)
-
-
-def signed_in(ds, actor):
-    """Cookies and headers of a signed-in browser that passed Datasette's CSRF check (0.65's token)."""
-    token = ds.sign("token", "csrftoken")
-    cookies = {"ds_csrftoken": token}
-    if actor is not None:
-        cookies["ds_actor"] = ds.sign({"a": actor}, "actor")
-    return {"cookies": cookies, "headers": {"x-csrftoken": token}}
 
 
 def form_of(ds, actor, fields=None):
