@@ -103,3 +103,81 @@ def test_long_cells_are_cut_and_the_rows_drawn_once(readme_server, browser):
         assert shown == [text or "" for _, text in expected]
     assert errors == []
     page.close()
+
+
+# Values JSON.parse would change (integers past 2**53, REALs with nothing after the point, -0.0) beside text that
+# looks like numbers and text holding JSON: each cell must show what Datasette's own table shows.
+NUMBERS = [
+    9007199254740993,
+    9223372036854775807,
+    -9223372036854775808,
+    1234567890123456789,
+    1.0,
+    -0.0,
+    0.1 + 0.2,
+    1e16,
+    5e-324,
+    42,
+    "9223372036854775807",
+    '{"$number":"5"}',
+    'a "quoted" 1.0 and \\ 2.50',
+    None,
+]
+
+
+class NumbersModel(ScriptedModel):
+    def _complete(self, messages, options, cancel):
+        reply = "Here they are." if messages[0]["content"] == prompts.ANSWER_SYSTEM else sql_reply("select v from t")
+        return ChatResult(reply, self.count_message_tokens(messages), self.count_tokens(reply), 0.0, self.name)
+
+
+def test_numbers_are_shown_as_the_database_returned_them(tmp_path, browser):
+    path = tmp_path / "numbers.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table t (id integer primary key, v)")
+        conn.executemany("insert into t (v) values (?)", [(value,) for value in NUMBERS])
+        stored = [value for (value,) in conn.execute("select v from t")]
+    conn.close()
+    # As Python (and so Datasette's own table page) writes each value.
+    expected = ["" if value is None else repr(value) if isinstance(value, float) else str(value) for value in stored]
+    assert expected[:5] == [
+        "9007199254740993",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "1234567890123456789",
+        "1.0",
+    ]
+    blocks = {"plugins": {"datasette-llm": {"warm_up": False}}}
+    ds = Datasette([str(path)], **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(web_ask, "chat_model_for", lambda settings: NumbersModel([]))
+        with serve_in_thread(ds.app()) as base:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{base}/numbers/-/ask")
+            if page.locator("#ask-mode").count():
+                page.select_option("#ask-mode", "sql")
+            page.evaluate(COUNT_TABLES)
+            page.fill("#ask-question", "Show every value")
+            page.press("#ask-question", "Enter")
+            page.wait_for_selector(".ask-turn .ask-timings", timeout=TIMEOUT_MS)
+            turn = page.locator(".ask-turn").first
+            assert turn.locator(".ask-error").count() == 0, turn.inner_text()
+            # The early table (the rows event) and the final one (the result) are the same element.
+            assert page.evaluate("window.tablesDrawn.length") == 1
+            cells = turn.locator("table.rows-and-columns td[data-column=v]")
+            assert cells.evaluate_all("tds => tds.map((td) => td.textContent)") == expected
+            classes = cells.evaluate_all("tds => tds.map((td) => td.className)")
+            assert classes == [
+                "type-none"
+                if v is None
+                else "type-float"
+                if isinstance(v, float)
+                else "type-int"
+                if isinstance(v, int)
+                else "type-str"
+                for v in stored
+            ]
+            assert errors == []
+            page.close()
