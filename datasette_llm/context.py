@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .sql.execute import clip_text
+from .sql.execute import ClippedBlob, blob_size, clip_text
 
 MIN_CELL_CHARS = 24
 MAX_NAMED_CLIPS = 3  # clipped columns the notes name one by one; the rest are counted
@@ -29,7 +29,10 @@ def json_cell(value):
     """A SQLite value as JSON, the one encoder of every response: blobs as Datasette writes them
     ({"$base64": true, ...}), no NaN or Infinity (not JSON; they become "nan", "inf", "-inf")."""
     if isinstance(value, bytes):
-        return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
+        encoded = {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
+        if isinstance(value, ClippedBlob):  # its first bytes, and how long it is in the database
+            encoded.update(bytes=value.size, clipped=True)
+        return encoded
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
@@ -65,7 +68,7 @@ def render_cell(value, limit: int) -> tuple[str, bool]:
     if value is None:
         return "NULL", False
     if isinstance(value, bytes):
-        return f"<binary, {len(value)} bytes>", False
+        return f"<binary, {blob_size(value)} bytes>", False
     if isinstance(value, float):
         text = real_text(value)
     else:

@@ -50,8 +50,8 @@ def _clip(value, limit: int):
     """(value clipped to `limit` characters, whether it was clipped)."""
     if isinstance(value, str):
         return clip_text(value, limit)
-    if isinstance(value, dict) and len(value.get("encoded") or "") > limit:  # a blob
-        size = len(base64.b64decode(value["encoded"]))
+    if isinstance(value, dict) and len(value.get("encoded") or "") > limit:  # a blob (its size in the database)
+        size = value.get("bytes") or len(base64.b64decode(value["encoded"]))
         return {"$base64": True, "encoded": None, "bytes": size, "clipped": True}, True
     return value, False
 

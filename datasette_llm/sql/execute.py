@@ -289,12 +289,26 @@ def clipped_columns(
     return ", ".join(parts)
 
 
+class ClippedBlob(bytes):
+    """The first bytes of a blob too long to hold; `size` is the whole blob's length, which every surface shows
+    (a 150,016-byte blob read as "100000 bytes" everywhere: an outside tester, session 36)."""
+
+    size: int
+
+
+def blob_size(value: bytes) -> int:
+    """A blob's length in the database, whether or not it was clipped when fetched."""
+    return getattr(value, "size", len(value))
+
+
 def _clip_cell(value, limit: int = MAX_CELL_CHARS):
     """(value, clipped?): text or blobs longer than `limit` are cut before they are held."""
     if isinstance(value, str):
         return clip_text(value, limit)
     if isinstance(value, bytes) and len(value) > limit:
-        return value[:limit], True
+        clipped = ClippedBlob(value[:limit])
+        clipped.size = len(value)
+        return clipped, True
     return value, False
 
 
@@ -364,7 +378,9 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
                     cells.append(value)
                 rows.append(tuple(cells))
                 if held >= MAX_FETCH_CHARS:
-                    cut_short = True
+                    # Cut only if there is a row more: 20 rows of 100,000 characters that end exactly at the cap
+                    # were "20 of more than 20 rows" (an outside tester, session 36).
+                    cut_short = len(rows) <= max_rows and cursor.fetchone() is not None
                     break
             cursor.close()
         except MemoryError:  # SQLITE_NOMEM: the hard heap limit (_MemoryFloor) refused an allocation

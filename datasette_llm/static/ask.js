@@ -218,7 +218,9 @@
       td.textContent = String(value);
     } else if (typeof value === "object" && value.$base64) {
       td.className = "type-bytes";
-      td.appendChild(el("em", null, "<Binary: " + atob(value.encoded).length + " bytes>"));
+      // A blob longer than a cell may hold arrives clipped, with its size in the database in `bytes`.
+      var size = value.clipped ? (value.bytes.$number || value.bytes) : atob(value.encoded).length;
+      td.appendChild(el("em", null, "<Binary: " + size + " bytes>"));
     } else {
       td.className = "type-str";
       shortText(td, String(value));

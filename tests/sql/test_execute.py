@@ -1,6 +1,7 @@
 """The second wall: the SQLite authorizer and the time limit, tested without the guard in front."""
 
 import asyncio
+import base64
 import ctypes
 import hashlib
 import random
@@ -13,12 +14,14 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
+from datasette_llm.context import json_cell, render_cell
 from datasette_llm.sql.execute import (
     CLIP_MARKER,
     MAX_FETCH_CHARS,
     MAX_QUERY_MEMORY_BYTES,
     QueryFailed,
     QueryTimeout,
+    blob_size,
     run_select,
 )
 from datasette_llm.sql.memory import hard_heap_limit, memory_used
@@ -124,6 +127,32 @@ async def test_fetching_stops_at_max_fetch_chars(db_path):
     assert len(last[1]) + len(last[2]) < 180_000 and last[2].endswith(CLIP_MARKER) and big.clipped_cells >= 1
     held = sum(16 + len(row[1]) + len(row[2]) for row in big.rows)
     assert MAX_FETCH_CHARS <= held < MAX_FETCH_CHARS + 2 * len(CLIP_MARKER) + 16
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("rows", [19, 20, 21])
+async def test_a_result_that_ends_at_the_fetch_cap_is_not_called_cut(db_path, rows):
+    """20 rows of 100,000 characters fill MAX_FETCH_CHARS exactly: they were "20 of more than 20 rows" (an outside
+    tester, session 36). A result is cut only when a row more exists."""
+    datasette = Datasette([str(db_path)])
+    result = await run(datasette, f"select printf('%.*c', 100000, 'x') as t from items limit {rows}")
+    assert MAX_FETCH_CHARS == 20 * 100_000
+    assert len(result.rows) == min(rows, 20) and result.clipped_cells == 0
+    assert result.hit_row_cap is result.stopped_at_chars is (rows > 20)
+
+
+@pytest.mark.asyncio
+async def test_a_clipped_blob_keeps_its_size_in_the_database(db_path):
+    """A blob longer than a cell holds is fetched cut, and every surface said it was 100,000 bytes long (an outside
+    tester, session 36): its JSON and the model's text give its size in the database."""
+    datasette = Datasette([str(db_path)])
+    result = await run(datasette, "select zeroblob(150016) as b, zeroblob(10) as small")
+    blob, small = result.rows[0]
+    assert len(blob) == 100_000 and blob_size(blob) == 150_016 and result.clipped_cells == 1
+    assert json_cell(blob)["bytes"] == 150_016 and json_cell(blob)["clipped"] is True
+    assert base64.b64decode(json_cell(blob)["encoded"]) == bytes(100_000)
+    assert json_cell(small) == {"$base64": True, "encoded": base64.b64encode(bytes(10)).decode()}
+    assert render_cell(blob, 100)[0] == "<binary, 150016 bytes>"
 
 
 @pytest.mark.asyncio

@@ -122,6 +122,8 @@ NUMBERS = [
     '{"$number":"5"}',
     'a "quoted" 1.0 and \\ 2.50',
     None,
+    b"\x00\x01\x02",
+    bytes(150_016),  # longer than a cell holds: fetched clipped, shown with its size in the database
 ]
 
 
@@ -139,7 +141,16 @@ def test_numbers_are_shown_as_the_database_returned_them(tmp_path, browser):
         stored = [value for (value,) in conn.execute("select v from t")]
     conn.close()
     # As Python (and so Datasette's own table page) writes each value.
-    expected = ["" if value is None else repr(value) if isinstance(value, float) else str(value) for value in stored]
+    expected = [
+        ""
+        if value is None
+        else f"<Binary: {len(value)} bytes>"
+        if isinstance(value, bytes)
+        else repr(value)
+        if isinstance(value, float)
+        else str(value)
+        for value in stored
+    ]
     assert expected[:5] == [
         "9007199254740993",
         "9223372036854775807",
@@ -176,6 +187,8 @@ def test_numbers_are_shown_as_the_database_returned_them(tmp_path, browser):
                 if isinstance(v, float)
                 else "type-int"
                 if isinstance(v, int)
+                else "type-bytes"
+                if isinstance(v, bytes)
                 else "type-str"
                 for v in stored
             ]
