@@ -179,3 +179,14 @@ def test_a_month_column_holds_months(rows, answer, found):
     """The real model's "September 2023" for rows of `strftime('%m', published_at) AS month` ("09 | 45") and a
     question about 2023 was warned (session 35, before and after dates were read whole)."""
     assert flagged(answer, rows, "In which month of 2023 were the most releases published?") == found
+
+
+@pytest.mark.parametrize("day", ["00", "32", "37", "39"])
+def test_a_day_no_month_has_is_no_date_and_its_number_is_checked(day):
+    """"2024-01-32" read as the month 2024-01, which the rows held, so its 32 went unchecked (an outside tester,
+    session 36). A day no month has makes no date: its numbers are checked as numbers."""
+    rows = "event | on\nlaunch | 2024-01-05"
+    assert flagged(f"It launched on 2024-01-{day}.", rows) == [day]
+    assert flagged(f"It launched on January {day}, 2024.", rows) == [day]
+    assert flagged("It launched on 2024-01-05.", rows) == []
+    assert flagged("It launched on 2024-01-29.", rows) == ["2024-01-29"]
