@@ -8,6 +8,7 @@ backslashes in a field name as a path.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -118,11 +119,23 @@ def points(rows, x: Column, y: Column, x_ok, x_missing: str = "value") -> tuple[
 def spec_for(kind: str, title: str, notes: list[str], values: list[dict], mark: dict, encoding: dict) -> dict:
     encoding = _safe_titles(encoding)
     title, notes = expression_safe(title), [expression_safe(note) for note in notes]
+    tips = encoding.get("tooltip", ())
+    transform = [NUMBER_TEXTS[tip["field"]] for tip in tips if tip["field"] in NUMBER_TEXTS]
+    if tips and all(tip["type"] != "temporal" for tip in tips):
+        # Each mark's ARIA description says what its tooltip says, x first (Vega-Lite's own has 12 digits). A date
+        # is parsed before any calculate sees it, so a line over dates keeps Vega-Lite's description.
+        by_channel = [tip for channel in ("x", "y") for tip in tips if tip["field"][0] == encoding[channel]["field"]]
+        said = " + '; ' + ".join(
+            f"{json.dumps(tip['title'] + ': ')} + toString(datum.{tip['field']})" for tip in by_channel
+        )
+        transform.append({"calculate": said, "as": "mark_text"})
+        encoding = {**encoding, "description": {"field": "mark_text", "type": "nominal"}}
     return {
         "$schema": SCHEMA,
         "description": ". ".join([title, *notes]),
         "title": {"text": title, "subtitle": notes} if notes else title,
         "data": {"values": values},
+        **({"transform": transform} if transform else {}),
         "width": 560,
         "height": 280,
         "mark": mark,
@@ -161,12 +174,25 @@ def _safe_titles(encoding):
     return encoding
 
 
+# A number as text, in full: Vega's default number format keeps 12 significant digits, so tooltips (and the marks'
+# ARIA descriptions, which are the tooltip's) showed 1234567890123 as 1.23456789012e+12 (an outside tester,
+# session 36). toString() writes the shortest text that reads back as the same double.
+NUMBER_TEXTS = {
+    "x_text": {"calculate": "toString(datum.x)", "as": "x_text"},
+    "y_text": {"calculate": "toString(datum.y)", "as": "y_text"},
+}
+
+
 def with_tooltip(label: dict, number: dict) -> dict:
-    """The encoding plus a tooltip that shows a mark's row: its label as the axis reads it, its number."""
+    """The encoding plus a tooltip that shows a mark's row: its label as the axis reads it (a number as the table
+    shows it), its number as the table shows it. The marks' ARIA descriptions are the tooltip's."""
     keep = ("field", "type", "title", "timeUnit")
     tip = [{key: value for key, value in encoding.items() if key in keep} for encoding in (label, number)]
     if "format" in label.get("axis", {}):
         tip[0]["format"] = label["axis"]["format"]
+    elif label["type"] == "quantitative":  # a scatter's x
+        tip[0].update(field="x_text", type="nominal")
+    tip[1].update(field="y_text", type="nominal")
     return {"tooltip": tip}
 
 

@@ -183,7 +183,7 @@ def test_a_month_column_holds_months(rows, answer, found):
 
 @pytest.mark.parametrize("day", ["00", "32", "37", "39"])
 def test_a_day_no_month_has_is_no_date_and_its_number_is_checked(day):
-    """"2024-01-32" read as the month 2024-01, which the rows held, so its 32 went unchecked (an outside tester,
+    """ "2024-01-32" read as the month 2024-01, which the rows held, so its 32 went unchecked (an outside tester,
     session 36). A day no month has makes no date: its numbers are checked as numbers."""
     rows = "event | on\nlaunch | 2024-01-05"
     assert flagged(f"It launched on 2024-01-{day}.", rows) == [day]

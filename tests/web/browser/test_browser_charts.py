@@ -37,6 +37,12 @@ ODD_SQL = (
     'select repos.name as "re\\po\\", count(*) as "releases' + "\n" + 'count" from releases '
     "join repos on repos.full_name = releases.repo group by repos.name order by 2 desc, repos.name limit 5"
 )
+# Numbers of more than 12 significant digits: Vega's default format cut them in tooltips and the marks' ARIA
+# labels (9.00719925474e+15; an outside tester, session 36). The column name has both quotes and an emoji.
+DIGITS_QUESTION = "Which accounts hold the most cents?"
+DIGITS_COLUMN = 'cent\'s "total" 😀'
+DIGITS = [("alpha", 9007199254740991), ("beta", 1234567890123), ("gamma", 123456789.12345679)]
+DIGITS_SQL = " union all ".join(f"select '{name}' as name, {value!r} as [{DIGITS_COLUMN}]" for name, value in DIGITS)
 ANSWER = "The table below has the counts."
 TIMEOUT_MS = 60_000
 
@@ -66,7 +72,9 @@ def chart_server():
     """The demo database on 127.0.0.1 (uvicorn in a thread), its Ask views using QuestionModel."""
     if not DEMO_DB.exists():
         subprocess.run([sys.executable, str(ROOT / "setup-scripts" / "build_demo_db.py")], check=True)
-    model = QuestionModel({YEARS_QUESTION: YEARS_SQL, REPOS_QUESTION: REPOS_SQL, ODD_QUESTION: ODD_SQL})
+    model = QuestionModel(
+        {YEARS_QUESTION: YEARS_SQL, REPOS_QUESTION: REPOS_SQL, ODD_QUESTION: ODD_SQL, DIGITS_QUESTION: DIGITS_SQL}
+    )
     ds = Datasette([str(DEMO_DB)], metadata={"plugins": {"datasette-llm": {"warm_up": False}}})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(web_ask, "chat_model_for", lambda settings: model)
@@ -171,5 +179,23 @@ def test_column_names_that_break_vega_expressions_still_draw(chart_server, brows
     figure = wait_drawn(turn, "bar")
     assert figure.locator("g.mark-rect path").count() == 5
     assert figure.locator(".ask-chart-error").count() == 0
+    assert errors == []
+    page.close()
+
+
+def test_tooltips_and_mark_labels_give_every_digit(chart_server, browser):
+    page, errors = ask_page(browser, chart_server)
+    turn = ask(page, DIGITS_QUESTION, 1)
+    figure = wait_drawn(turn, "bar")
+    bars = figure.locator("g.mark-rect path")
+    labels = bars.evaluate_all("paths => paths.map(p => p.getAttribute('aria-label'))")
+    assert labels == [f"{DIGITS_COLUMN}: {value!r}; name: {name}" for name, value in DIGITS]
+    # Vega's default tooltip handler puts the hovered mark's tooltip in the view's title (the other two bars are
+    # too thin to hover at this scale: their labels above say the same as their tooltips).
+    box = bars.first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => (document.querySelector('.ask-chart-view').getAttribute('title') || '').length")
+    tip = page.locator(".ask-chart-view").get_attribute("title")
+    assert tip == f"name: alpha\n{DIGITS_COLUMN}: {DIGITS[0][1]}"
     assert errors == []
     page.close()
