@@ -105,7 +105,15 @@ async def ask_tool(datasette, actor, arguments: dict) -> dict:
         asker=asker_key(actor),  # an anonymous MCP client has no browser to be told apart by: nothing kept
     )
     data = result.to_json()
-    capped = cap_rows(result.columns, result.rows, max_rows=settings.query_max_rows, max_chars=settings.query_max_chars)
+    # The rows Ask kept may already be cut at its own row cap (`max_rows`): "All 5 rows returned" of a 10-row table
+    # contradicted the result's own notes (an outside tester, session 36).
+    capped = cap_rows(
+        result.columns,
+        result.rows,
+        max_rows=settings.query_max_rows,
+        max_chars=settings.query_max_chars,
+        more_rows=result.row_cap_hit,
+    )
     data.update(rows=list(capped.rows), rows_truncated=capped.truncated, rows_note=capped.note)
     data.pop("attempts", None)  # the model's raw replies: noise for another assistant
     data["chart"] = chart_for_result(data)  # drawn from the capped rows only

@@ -370,6 +370,22 @@ async def test_ask_tool_takes_a_mode(ds, monkeypatch):
 
 
 @pytest.mark.asyncio
+async def test_ask_tool_says_rows_were_cut_at_asks_own_row_cap(tmp_path, monkeypatch):
+    """With `max_rows` below `query_max_rows`, the rows Ask kept are already cut: the tool said "All 5 rows
+    returned." of a 10-row table while its notes said "5 of more than 5" (an outside tester, session 36)."""
+    from ask_helpers import ScriptedModel, sql_reply
+
+    import datasette_llm.ask.pipeline
+
+    ds = datasette_for(build_db(tmp_path / "db.db"), HIDE_SECRET, {"max_rows": 2, "warm_up": False})
+    replies = [sql_reply("select name from repos order by id"), "Three repos."]
+    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", lambda *a, **k: ScriptedModel(replies))
+    result = (await call(ds, "ask", {"database": "db", "question": "Repo names?", "mode": "sql"}))["structuredContent"]
+    assert result["rows"] == [["datasette"], ["sqlite-utils"]] and result["row_cap_hit"] is True
+    assert result["rows_truncated"] is True and "All" not in result["rows_note"]
+
+
+@pytest.mark.asyncio
 async def test_ask_tool_call_is_given_up_when_the_client_leaves(ds, monkeypatch):
     """An `ask` call whose client disconnects stops its model call and frees its place in the model's queue (it
     ran on to the end before, as ask.json did: found by an outside attacker)."""
