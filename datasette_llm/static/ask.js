@@ -228,6 +228,8 @@
     return td;
   }
 
+  var CLIP_MARKER = "…[clipped]";
+
   /* Text longer than Datasette's truncate_cells_html setting is cut there, as on Datasette's own tables, with a
      button that shows the rest: a page of README-sized cells took Chromium's CPU from the model's answer. */
   function shortText(td, text) {
@@ -237,7 +239,11 @@
       return;
     }
     td.textContent = text.slice(0, limit) + "… ";
-    var more = el("button", "ask-cell-more", "show all " + text.length.toLocaleString() + " characters");
+    // A cell longer than the server holds arrives cut, ending in CLIP_MARKER (sql/execute.py): not "all" of it.
+    var held = text.slice(-CLIP_MARKER.length) === CLIP_MARKER ? text.length - CLIP_MARKER.length : null;
+    var more = el("button", "ask-cell-more", held === null
+      ? "show all " + text.length.toLocaleString() + " characters"
+      : "show the first " + held.toLocaleString() + " characters (the cell is longer)");
     more.type = "button";
     more.addEventListener("click", function () {
       td.textContent = text;

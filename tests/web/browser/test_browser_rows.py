@@ -124,6 +124,7 @@ NUMBERS = [
     None,
     b"\x00\x01\x02",
     bytes(150_016),  # longer than a cell holds: fetched clipped, shown with its size in the database
+    "y" * 150_000,  # the same for text: cut at 100,000 characters, and the page does not call that "all"
 ]
 
 
@@ -146,6 +147,8 @@ def test_numbers_are_shown_as_the_database_returned_them(tmp_path, browser):
         if value is None
         else f"<Binary: {len(value)} bytes>"
         if isinstance(value, bytes)
+        else "y" * 2048 + "… show the first 100,000 characters (the cell is longer)"
+        if value == "y" * 150_000
         else repr(value)
         if isinstance(value, float)
         else str(value)
