@@ -61,23 +61,30 @@ def readme_server(request):
             yield base, request.param
 
 
+def asked(browser, url: str, question: str):
+    """(the page, its first turn, the page's script errors) once `question` is answered in SQL mode, with every
+    table the turns draw counted."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    if page.locator("#ask-mode").count():
+        page.select_option("#ask-mode", "sql")
+    page.evaluate(COUNT_TABLES)
+    page.fill("#ask-question", question)
+    page.press("#ask-question", "Enter")
+    page.wait_for_selector(".ask-turn .ask-timings", timeout=TIMEOUT_MS)
+    turn = page.locator(".ask-turn").first
+    assert turn.locator(".ask-error").count() == 0, turn.inner_text()
+    return page, turn, errors
+
+
 def test_long_cells_are_cut_and_the_rows_drawn_once(readme_server, browser):
     base, limit = readme_server
     expected = readmes()
     long = [(name, text) for name, text in expected if len(text or "") > 2048]
     assert len(long) > 10, "the demo database has long READMEs"
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{base}/simonw_releases/-/ask")
-    if page.locator("#ask-mode").count():
-        page.select_option("#ask-mode", "sql")
-    page.evaluate(COUNT_TABLES)
-    page.fill("#ask-question", "Show the README of every datasette- repo")
-    page.press("#ask-question", "Enter")
-    page.wait_for_selector(".ask-turn .ask-timings", timeout=TIMEOUT_MS)
-    turn = page.locator(".ask-turn").first
-    assert turn.locator(".ask-error").count() == 0, turn.inner_text()
+    page, turn, errors = asked(browser, f"{base}/simonw_releases/-/ask", "Show the README of every datasette- repo")
     assert page.evaluate("window.tablesDrawn.length") == 1  # the early table became the final one
     assert page.evaluate("window.tablesDrawn[0].isConnected")
     cells = turn.locator("table.rows-and-columns td[data-column=readme]")
@@ -166,18 +173,7 @@ def test_numbers_are_shown_as_the_database_returned_them(tmp_path, browser):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(web_ask, "chat_model_for", lambda settings: NumbersModel([]))
         with serve_in_thread(ds.app()) as base:
-            page = browser.new_page()
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{base}/numbers/-/ask")
-            if page.locator("#ask-mode").count():
-                page.select_option("#ask-mode", "sql")
-            page.evaluate(COUNT_TABLES)
-            page.fill("#ask-question", "Show every value")
-            page.press("#ask-question", "Enter")
-            page.wait_for_selector(".ask-turn .ask-timings", timeout=TIMEOUT_MS)
-            turn = page.locator(".ask-turn").first
-            assert turn.locator(".ask-error").count() == 0, turn.inner_text()
+            page, turn, errors = asked(browser, f"{base}/numbers/-/ask", "Show every value")
             # The early table (the rows event) and the final one (the result) are the same element.
             assert page.evaluate("window.tablesDrawn.length") == 1
             cells = turn.locator("table.rows-and-columns td[data-column=v]")
