@@ -34,6 +34,7 @@ from ..sql.execute import read_policy
 from ..sql.guard import check_select, check_select_off_loop
 from ..sql.lexer import sqlite_lexemes, without_comments
 from ..sql.names import fold
+from ..sql.policy import shadow_table_names, sqlite_internal
 from ..sql.results import GuardedSQL, Rejection, SchemaInfo, _Reject
 from .store import Example, ExampleStore, actor_key
 
@@ -345,12 +346,12 @@ async def _actor_read(datasette, actor, database: str):
         allowed = set(snapshot.names)
         visible = SchemaInfo.from_connection(conn, include=allowed, policy=read_policy(conn, db, allowed))
         every = [row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")]
-        return allowed, visible, database_schema(conn), every
+        return allowed, visible, database_schema(conn), every, shadow_table_names(conn)
 
-    snapshot, (allowed, visible, full, every) = await permissions.read_visible(
+    snapshot, (allowed, visible, full, every, shadows) = await permissions.read_visible(
         datasette, actor, database, read, table_prefix=settings_for(datasette).table_prefix
     )
-    return snapshot, (allowed, visible, full), every
+    return snapshot, (allowed, visible, full), every, shadows
 
 
 async def feedback_checks(datasette, actor, database: str, question, sql, comment) -> tuple[str | None, str]:
@@ -536,21 +537,35 @@ class Viewer:
 
 async def viewer_tables(datasette, actor, database: str) -> Viewer:
     """The tables and views of the database `actor` may and may not see."""
-    snapshot, (allowed, visible_schema, full), every = await _actor_read(datasette, actor, database)
+    snapshot, (allowed, visible_schema, full), every, shadows = await _actor_read(datasette, actor, database)
     visible = frozenset(fold(name) for name in allowed)
     listable = {fold(name) for name in snapshot.listed}
     hidden = frozenset(fold(name) for name in every) - visible
     restricted = isinstance(actor, dict) and "_r" in actor
+    sees_all = listable <= visible and await _may_view_the_unlisted(
+        datasette, actor, database, [name for name in every if fold(name) not in shadows], snapshot.listed
+    )
     return Viewer(
         visible,
         hidden,
         schema_names(visible_schema),
         schema_names(full),
-        listable <= visible,
+        sees_all,
         actor_id(actor),
         actor_key(actor),
         restricted,
     )
+
+
+async def _may_view_the_unlisted(datasette, actor, database: str, every, listed) -> bool:
+    """Whether Datasette lets the actor view every table and view no listing shows (those hidden in the
+    configuration, FTS tables, this plugin's own; not SQLite's, nor shadow tables, which Datasette 1.0 shows no
+    one). No Ask surface reads them, so
+    an entry whose SQL reads one is refused for everyone, and only an actor who may see all may be shown it: a
+    teacher denied a table that was also `hidden: true` counted as seeing all and was shown an admin's feedback on
+    it, its SQL and comment (an outside tester, session 36)."""
+    unlisted = [name for name in every if name not in listed and not sqlite_internal(name)]
+    return len(await permissions.viewable_tables(datasette, actor, database, unlisted)) == len(unlisted)
 
 
 def shown_to(entry, viewer: Viewer) -> bool:

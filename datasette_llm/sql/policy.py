@@ -144,6 +144,11 @@ def _shadow_kinds(conn: sqlite3.Connection) -> dict[str, str] | None:
         return None
 
 
+def shadow_table_names(conn: sqlite3.Connection) -> frozenset[str]:
+    """The shadow tables of the database's virtual tables (folded), as SQLite tells (empty on SQLite < 3.37)."""
+    return frozenset(name for name, kind in (_shadow_kinds(conn) or {}).items() if kind == "shadow")
+
+
 # No single value a plugin query computes or reads may be longer than this (SQLite's SQLITE_LIMIT_LENGTH on
 # the plugin's connection while its query runs): `randomblob(1000000000)` fails at once instead of allocating.
 MAX_VALUE_BYTES = 1_000_000

@@ -390,6 +390,29 @@ async def test_listing_leaves_out_what_names_a_hidden_table(paths):
     assert admin["not_shown"] == {"examples": 0, "feedback": 0}
 
 
+@pytest.mark.asyncio
+async def test_a_table_hidden_in_the_configuration_and_denied_is_still_hidden_from_the_teacher(paths):
+    """No Ask surface reads a table hidden in the configuration (`hidden: true`), so an admin's feedback over one
+    is refused SQL, shown only to those who may see every table. A teacher denied only such tables once counted as
+    seeing all and was shown it, SQL and comment (an outside tester, session 36)."""
+    ds = make_ds(paths)
+    root = ds.config if DATASETTE_1 else ds._metadata_local
+    root["databases"]["db"]["tables"]["secret"]["hidden"] = True
+    if DATASETTE_1:
+        root["databases"]["db"]["tables"]["secret"]["allow"] = ADMIN
+    secret = {"question": "The codes?", "sql": "select launch_code from secret", "comment": "hunter2 is listed"}
+    assert (await feedback(ds, ADMIN, **secret)).status_code == 201
+    assert (await feedback(ds, TEACHER, question="How many cats?", sql="select count(*) from cats")).status_code == 201
+    assert not await permissions.can_view_table(ds, TEACHER, "db", "secret")
+    data = await listing(ds, TEACHER)
+    assert [f["question"] for f in data["feedback"]] == ["How many cats?"]
+    assert data["not_shown"] == {"examples": 0, "feedback": 1}
+    page = await ds.client.get("/-/llm/db/examples", **signed_in(ds, TEACHER))
+    assert "hunter2" not in json.dumps(data) + page.text and "launch_code" not in page.text
+    admin = await listing(ds, ADMIN)
+    assert len(admin["feedback"]) == 2 and admin["not_shown"] == {"examples": 0, "feedback": 0}
+
+
 # Statements naming `secret` (hidden from the teacher and the asker) in every place a name can stand, each with
 # the name written in every form SQLite reads; the oracle below sends each as written and with the name swapped
 # for one of the same length that exists nowhere.
