@@ -15,8 +15,10 @@ of visible tables.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 
 from .names import fold, quote_identifier
@@ -132,21 +134,30 @@ _OWN_CONTENT_ELSEWHERE = re.compile(r"[(,]\s*content\s*=", re.IGNORECASE)
 _VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\b", re.IGNORECASE)
 
 
-def _shadow_kinds(conn: sqlite3.Connection) -> dict[str, str] | None:
-    """SQLite's own word on which tables are shadow tables (`pragma table_list`, SQLite 3.37+): fold(name) ->
-    type; None on an older SQLite."""
-    try:
-        return {
-            fold(name): kind
-            for name, kind in conn.execute("select name, type from pragma_table_list where schema = 'main'")
-        }
-    except sqlite3.Error:
-        return None
+def shadow_tables_of(rows) -> dict[str, str]:
+    """{shadow table: its virtual table} (folded) among `rows` of sqlite_master (type, name, tbl_name, sql): the
+    real tables an FTS virtual table made for itself. Only a table created as a virtual table has shadow tables
+    (`USING fts5` in an ordinary table's DEFAULT once made a hidden `notes_content` readable: an outside tester,
+    session 23), and an FTS table with `content=` has no `_content` of its own (a hidden one of that name was
+    read). Not `pragma table_list`, which SQLite answers by compiling every view: a chain of views that each join
+    the one before twice took it minutes (an outside tester, session 36)."""
+    real_tables = {fold(name) for kind, name, _, sql in rows if kind == "table" and not (sql and _VIRTUAL.match(sql))}
+    shadows = {}
+    for kind, name, _, sql in rows:
+        if kind == "table" and sql and _VIRTUAL.match(sql):
+            module = _USING.search(sql)
+            for suffix in _SHADOW_SUFFIXES.get(module.group(1).lower() if module else "", ()):
+                if suffix == "content" and _OWN_CONTENT_ELSEWHERE.search(sql):
+                    continue
+                candidate = fold(f"{name}_{suffix}")
+                if candidate in real_tables:
+                    shadows[candidate] = fold(name)
+    return shadows
 
 
 def shadow_table_names(conn: sqlite3.Connection) -> frozenset[str]:
-    """The shadow tables of the database's virtual tables (folded), as SQLite tells (empty on SQLite < 3.37)."""
-    return frozenset(name for name, kind in (_shadow_kinds(conn) or {}).items() if kind == "shadow")
+    """The shadow tables of the database's FTS virtual tables (folded)."""
+    return frozenset(shadow_tables_of(conn.execute("select type, name, tbl_name, sql from sqlite_master").fetchall()))
 
 
 # No single value a plugin query computes or reads may be longer than this (SQLite's SQLITE_LIMIT_LENGTH on
@@ -185,25 +196,8 @@ class ReadPolicy:
         visible = frozenset(fold(name) for name in visible)
         rows = conn.execute("select type, name, tbl_name, sql from sqlite_master").fetchall()
         real_tables = {fold(name) for kind, name, _, _ in rows if kind == "table"}
-        shadow, indexes = set(), set()
-        kinds = _shadow_kinds(conn)
-        for kind, name, table, sql in rows:
-            if kind == "index" and fold(table or "") in visible:
-                indexes.add(fold(name))
-            # Only a virtual table has shadow tables, and only tables SQLite calls shadow tables are: `USING fts5`
-            # in an ordinary table's DEFAULT once made a hidden `notes_content` readable (an outside tester,
-            # session 23).
-            if kind == "table" and fold(name) in visible and sql and _VIRTUAL.match(sql):
-                module = _USING.search(sql)
-                for suffix in _SHADOW_SUFFIXES.get(module.group(1).lower() if module else "", ()):
-                    if suffix == "content" and _OWN_CONTENT_ELSEWHERE.search(sql):
-                        # External content or none (`content=...`): no `<name>_content` of its own, whatever
-                        # SQLite calls a table of that name (an outside tester's hidden one was read; session 23).
-                        continue
-                    candidate = fold(f"{name}_{suffix}")
-                    if candidate in real_tables and (kinds is None or kinds.get(candidate) == "shadow"):
-                        shadow.add(candidate)
-        views = {fold(name) for kind, name, _, _ in rows if kind == "view"}
+        indexes = {fold(name) for kind, name, table, _ in rows if kind == "index" and fold(table or "") in visible}
+        shadow = {name for name, owner in shadow_tables_of(rows).items() if owner in visible}
         closed = set(visible - real_tables)  # views have no foreign keys
         for name in visible & real_tables:
             try:
@@ -214,7 +208,10 @@ class ReadPolicy:
                 closed.add(name)
         # A view is readable only when everything SQLite reads to compute it is readable: the authorizer cannot
         # tell a view from a CTE of the same name, so it never lets a view read what the actor may not.
-        readable = visible - {view for view in visible & views if not _reads_of(conn, view) <= visible | shadow}
+        # In the schema's order: a view is created after those it reads, which compile faster.
+        in_order = [fold(name) for kind, name, _, _ in rows if kind == "view" and fold(name) in visible]
+        view_reads = _view_reads(conn, rows, in_order)
+        readable = visible - {view for view, reads in view_reads.items() if not reads <= visible | shadow}
         stored = frozenset(fold(name) for kind, name, _, _ in rows if kind in ("table", "view"))
         owners = readable | shadow
         roots = frozenset(
@@ -272,11 +269,42 @@ def may_call_table_function(function: str) -> bool:
     return fold(function) in TABLE_FUNCTIONS or fold(function) in PRAGMA_FUNCTIONS
 
 
-def _reads_of(conn: sqlite3.Connection, view: str) -> set[str]:
-    """The stored tables SQLite reads to compute `view` (lower case), found by compiling a SELECT of it."""
+# Compiling a view is not covered by any time limit (SQLite's progress handler runs only while a statement runs),
+# and a chain of 30 views that each join the one before twice, a 600-byte schema, takes SQLite time that doubles
+# with each view: every surface that works out what a view reads hung for ever (an outside tester, session 36).
+# A view that takes longer than this to compile is unreadable (to everyone), and so are the views left once all
+# of them together have taken VIEWS_COMPILE_SECONDS. An honest view compiles in well under a millisecond.
+VIEW_COMPILE_SECONDS = 0.2
+VIEWS_COMPILE_SECONDS = 2.0
+UNREADABLE = "\0unreadable"
+_VIEW_READS: dict = {}  # digest of the whole schema -> {view: the tables it reads}
+
+
+def _view_reads(conn: sqlite3.Connection, schema_rows: list, views: list[str]) -> dict[str, set[str]]:
+    """What each view reads (_reads_of), worked out once per schema (`schema_rows`: all of sqlite_master): which
+    tables a view reads does not depend on who asks. Keyed by the schema itself, not its version number: a file
+    replaced by another may have the same version and views of the same names that read other tables."""
+    key = hashlib.sha256(repr(schema_rows).encode("utf-8", "surrogatepass")).digest()
+    known = _VIEW_READS.get(key)
+    if known is None:
+        if len(_VIEW_READS) > 64:
+            _VIEW_READS.clear()
+        known = _VIEW_READS[key] = {}
+    stop = time.monotonic() + VIEWS_COMPILE_SECONDS
+    for view in views:
+        if view not in known:
+            known[view] = _reads_of(conn, view, min(stop, time.monotonic() + VIEW_COMPILE_SECONDS))
+    return {view: known[view] for view in views}
+
+
+def _reads_of(conn: sqlite3.Connection, view: str, deadline: float) -> set[str]:
+    """The stored tables SQLite reads to compute `view` (lower case), found by compiling a SELECT of it; a view
+    not compiled by `deadline` reads something unreadable."""
     reads: set[str] = set()
 
     def record(action, table, column, database, source):
+        if time.monotonic() > deadline:
+            return sqlite3.SQLITE_DENY  # stops the compile
         if action == sqlite3.SQLITE_READ and table:
             reads.add(fold(table))
         return sqlite3.SQLITE_OK
@@ -285,7 +313,7 @@ def _reads_of(conn: sqlite3.Connection, view: str) -> set[str]:
     try:
         conn.execute(f"select * from {quote_identifier(view)} limit 0").fetchall()
     except sqlite3.Error:
-        reads.add("\0unreadable")
+        reads.add(UNREADABLE)
     finally:
         conn.set_authorizer(None)
     return reads - {fold(view)} - SYSTEM_TABLES

@@ -558,3 +558,30 @@ def test_only_sqlites_own_collations(spelling, schema):
         assert not isinstance(verdict, GuardedSQL) and verdict.kind in ("forbidden_function", "parse_error"), sql
     for builtin in ("binary", "NOCASE", '"rtrim"'):
         assert isinstance(check_select(f"select name from dogs order by name collate {builtin}", schema), GuardedSQL)
+
+
+def test_views_that_take_seconds_to_compile_are_unreadable_and_read_once(tmp_path):
+    """A chain of 30 views that each join the one before twice (a 600-byte schema) takes SQLite time that doubles
+    with each view to compile, outside any time limit, and `pragma table_list` compiles every view: every surface
+    that works out what a view reads hung for ever (an outside tester, session 36). A view that takes too long is
+    unreadable, the views of a schema are compiled once for every actor, and shadow tables come from the schema."""
+    import time
+
+    from datasette_llm.sql import policy as policies
+
+    conn = sqlite3.connect(tmp_path / "chain.db")
+    conn.executescript(
+        "create table t (id integer primary key, v text); create view v0 as select * from t;"
+        + "".join(f"create view v{i} as select a.* from v{i - 1} a join v{i - 1} b using (id);" for i in range(1, 30))
+        + "create virtual table f using fts5(v);"
+    )
+    visible = {"t", "f", *(f"v{i}" for i in range(30))}
+    started = time.monotonic()
+    chain = ReadPolicy.from_connection(conn, visible)
+    took = time.monotonic() - started
+    assert took < policies.VIEWS_COMPILE_SECONDS + 3, took
+    assert {"t", "v0", "v1", "v2", "f"} <= chain.tables and "v29" not in chain.tables
+    assert {"f_data", "f_idx", "f_content", "f_docsize", "f_config"} <= chain.shadow_tables
+    started = time.monotonic()
+    again = ReadPolicy.from_connection(conn, visible - {"t"})  # another actor: the views' reads are known
+    assert time.monotonic() - started < 0.5 and "v0" not in again.tables
