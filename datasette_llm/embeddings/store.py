@@ -124,18 +124,33 @@ def cosine(blob_a: bytes | None, blob_b: bytes | None) -> float | None:
     return float(a @ b) / norm if norm else 0.0
 
 
+A_VIEW = "\0view"  # _columns() of a view
+
+
 def _columns(conn: sqlite3.Connection, table: str) -> list[str] | None:
     """The columns of `table` in the connection's own database file: never of one it has attached (Datasette's
     `_memory` database under --crossdb attaches every database, and found their storage tables through an
     unqualified name: hidden rows' stored text in its search hits, an outside tester, session 18)."""
+    kind = conn.execute(
+        "select type from main.sqlite_master where type in ('table', 'view') and name = ? collate nocase", [table]
+    ).fetchone()
+    if kind is None:
+        return None
+    if kind[0] != "table":
+        # A view of that name is the database's own, not storage: read as storage, an endless one kept every SQL
+        # thread busy for ever from a table page's action links (an outside tester, session 36).
+        return [A_VIEW]
     rows = conn.execute(f"pragma main.table_info({quote(table)})").fetchall()
     return [row[1] for row in rows] or None
 
 
 def _conflict(table: str, found: list[str], wanted: tuple[str, ...], tables: StoreTables) -> SchemaConflict:
     suggestion = "llm_" if not tables.prefix else tables.prefix + "llm_"
+    what = (
+        f"a view named {table!r}" if found == [A_VIEW] else f"a table named {table!r} with columns ({', '.join(found)})"
+    )
     return SchemaConflict(
-        f"The database already has a table named {table!r} with columns ({', '.join(found)}), which is not "
+        f"The database already has {what}, which is not "
         f"datasette-llm's embeddings storage ({', '.join(wanted)}). It is left untouched. Set a table prefix "
         f"to store embeddings elsewhere: `table_prefix: {suggestion}` in the datasette-llm plugin settings, or "
         f"--table-prefix {suggestion} on the command line.",

@@ -293,3 +293,31 @@ async def test_storage_tables_stay_denied_while_the_database_cannot_be_read(
         response = await ds.client.get("/data/embeddings.json?_shape=array")
         assert response.status_code == 403 and "SECRET" not in response.text
     assert hidden.storage_tables(ds, "data") == ("collections", "embeddings", "_sqlite_migrations")
+
+
+@pytest.mark.asyncio
+async def test_views_named_like_the_storage_are_the_databases_own_not_storage(tmp_path, fake_model):
+    """A view named `embeddings` or `collections` passed the column check and was read as storage with no time
+    limit: an endless one kept every SQL thread busy for ever from a table page's action links, the search and
+    Ask (an outside tester, session 36). A view of those names is the database's own, as a table of them is."""
+    import time
+
+    path = tmp_path / "views.db"
+    make_table(path, "docs", ROWS)
+    endless = "with recursive n(i) as (select 1 union all select i + 1 from n) select"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        f"create view collections as {endless} i as id, 'docs' as name, 'm' as model from n;"
+        f"create view embeddings as {endless} 1 as collection_id, i as id, x'00' as embedding, null as content,"
+        " null as content_blob, null as content_hash, null as metadata, 0 as updated from n;"
+    )
+    conn.close()
+    with pytest.raises(SchemaConflict) as error:
+        embed_table(str(path), "docs", model=fake_model)
+    assert "a view named 'collections'" in error.value.message
+    ds = Datasette([str(path)])
+    started = time.monotonic()
+    page = await ds.client.get("/views/docs")
+    result = await semantic_search(ds, None, "rusty bicycle", mode="semantic")
+    assert page.status_code == 200 and not result.hits and time.monotonic() - started < 5
+    assert any("a view named" in note for note in result.notes)
