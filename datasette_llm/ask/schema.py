@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from .. import permissions
 from ..sql.execute import clipped_columns
 from ..sql.names import SQLITE_KEYWORDS, fold, quote_name
+from ..sql.snapshot import with_deadline
 
 EXAMPLE_ROWS = 3
 EXAMPLE_CELL_CHARS = 60
+EXAMPLE_ROWS_MS = 200  # a table's or view's example rows, read in at most this long
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,24 @@ def _table_details(
         # session 22). Constraint names (`CONSTRAINT [PK_Album]`) do not count.
         create_sql = _create_from_columns(table, info, keys)
     try:
-        # Cut by SQLite to what a row shows: 3 rows of megabytes each were read whole for every question.
+        # Cut by SQLite to what a row shows: 3 rows of megabytes each were read whole for every question. Within a
+        # time limit: a view that scans millions of rows to yield none, sorts an endless one (3.8 GB of temporary
+        # files in 20 s) or aggregates 30 million rows (+1 GB) held the first question for ever (an outside
+        # tester, session 36). A view that takes longer shows no example rows.
         shown = clipped_columns(columns, text_chars=EXAMPLE_CELL_CHARS + 1, blob="'<' || length({value}) || ' bytes>'")
-        rows = tuple(
-            tuple(row) for row in conn.execute(f"select {shown} from {quote_name(table)} limit {EXAMPLE_ROWS}")
-        )
+        sql = f"select {shown} from {quote_name(table)} limit {EXAMPLE_ROWS}"
+        rows = with_deadline(conn, EXAMPLE_ROWS_MS, lambda: tuple(tuple(row) for row in conn.execute(sql).fetchall()))
     except Exception:  # a broken view must not break the whole schema
-        rows = ()
+        rows = None
     return TableSchema(
-        table, columns, create_sql or f"CREATE TABLE {quote_name(table)} ()", rows, keys, None, is_view, primary_key
+        table,
+        columns,
+        create_sql or f"CREATE TABLE {quote_name(table)} ()",
+        rows or (),
+        keys,
+        None,
+        is_view,
+        primary_key,
     )
 
 

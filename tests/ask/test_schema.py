@@ -402,3 +402,28 @@ async def test_a_view_is_not_run_again_for_each_question(tmp_path, monkeypatch):
     conn.close()
     again = await load_tables(ds, "views", None)
     assert len(calls) == 4 and [t.example_rows for t in again] == [((1,), (2,), (40,)), ((43,),)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "select i from n where i < 0",  # scans for ever, yields nothing
+        "select i from n order by i desc",  # sorts an endless set (temporary files grow without end)
+        "select json_group_array(i) as a from n",  # aggregates an endless set (memory grows without end)
+    ],
+)
+def test_a_view_that_never_finishes_shows_no_example_rows_in_time(tmp_path, body):
+    """A view's example rows were read with no time limit: the first question held for ever (an outside tester,
+    session 36). They are read within EXAMPLE_ROWS_MS; such a view is described without rows."""
+    import time
+
+    from datasette_llm.ask.schema import _table_details
+
+    limit_ms = 200  # EXAMPLE_ROWS_MS
+
+    conn = sqlite3.connect(tmp_path / "v.db")
+    conn.execute(f"create view v as with recursive n(i) as (select 1 union all select i + 1 from n) {body}")
+    started = time.monotonic()
+    table = _table_details(conn, "v", True)
+    assert time.monotonic() - started < limit_ms / 1000 + 1
+    assert table.example_rows == () and table.columns in (("i",), ("a",))
