@@ -78,8 +78,9 @@ async def semantic_search(
     q, limit, mode = check_params(q, limit, mode, settings_for(datasette).max_question_chars)
     try:
         return await _search(datasette, actor, q, database, table, limit, mode)
-    except (sqlite3.OperationalError, QueryInterrupted) as error:
-        # A writer holding the file (a build committing) or a slow disk: retryable, not a server bug.
+    except (sqlite3.DatabaseError, QueryInterrupted) as error:
+        # A writer holding the file (a build committing) or a slow disk: retryable, not a server bug; a damaged
+        # file (a 500 before: an outside tester, session 36) is said to be damaged.
         raise SearchUnavailable(
             unreadable_message(error, "search"),
             retry_after=2,

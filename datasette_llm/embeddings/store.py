@@ -282,11 +282,15 @@ def collection_signature(conn: sqlite3.Connection, tables: StoreTables, collecti
 def read_vectors(conn: sqlite3.Connection, tables: StoreTables, collection_id: int) -> tuple[list[str], np.ndarray]:
     """All ids and vectors of a collection as one (n, d) float32 matrix, decoded a chunk of blobs at a time.
 
-    Rows whose vector length differs from the first one (a corrupt or mixed-model row) are skipped.
+    Rows whose vector length differs from the first one (a corrupt or mixed-model row) are skipped, and so are
+    vectors that are no float32 vector at all: text, a length that is no multiple of 4, more than MAX_VECTOR_BYTES
+    (a 6-byte or a text vector made every search of the instance a 500; a 100 MB one was read and kept for the
+    server's life: an outside tester, session 36).
     """
     cursor = conn.execute(
-        f"select id, embedding from {quote(tables.embeddings)} where collection_id = ? and embedding is not null",
-        [collection_id],
+        f"select id, embedding from {quote(tables.embeddings)} where collection_id = ? and typeof(embedding) = 'blob'"
+        " and length(embedding) between 4 and ? and length(embedding) % 4 = 0",
+        [collection_id, MAX_VECTOR_BYTES],
     )
     ids: list[str] = []
     parts: list[np.ndarray] = []

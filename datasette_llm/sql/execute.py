@@ -205,11 +205,24 @@ def public_read_failure(error: Exception, what: str) -> str:
         return "a read took longer than the time limit"
     if isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error)):
         return "another connection is writing to it"
+    if damaged(error):
+        return "its file is damaged"
     return "SQLite could not read it"
+
+
+def damaged(error: Exception) -> bool:
+    """A read that failed because the file is damaged ("database disk image is malformed"): no retry mends it."""
+    text = str(error)
+    return isinstance(error, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text)
 
 
 def unreadable_message(error: Exception, what: str) -> str:
     """The sentence a 503 of a failed read says (public_read_failure): the search's and every page's."""
+    if damaged(error):
+        return (
+            f"The database could not be read ({public_read_failure(error, what)}); its owner can check it with "
+            "`PRAGMA integrity_check`."
+        )
     return f"The database could not be read just now ({public_read_failure(error, what)}); try again shortly."
 
 

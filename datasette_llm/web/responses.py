@@ -67,7 +67,8 @@ def internal_error_json() -> dict:
 # A read that failed under a surface (Datasette's own permission check past the time limit, a database a writer has
 # locked): a 503 that says which kind, never the error's text. Datasette's own 500 page printed a QueryInterrupted
 # whole, and with it the name of a table the asker may not see (a second outside tester, session 34).
-READ_FAILURES = (QueryInterrupted, sqlite3.OperationalError)
+# sqlite3.DatabaseError: a damaged file too ("database disk image is malformed" was a 500; session 36).
+READ_FAILURES = (QueryInterrupted, sqlite3.DatabaseError)
 
 
 class Unreadable(Busy):

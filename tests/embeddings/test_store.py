@@ -321,3 +321,51 @@ async def test_views_named_like_the_storage_are_the_databases_own_not_storage(tm
     result = await semantic_search(ds, None, "rusty bicycle", mode="semantic")
     assert page.status_code == 200 and not result.hits and time.monotonic() - started < 5
     assert any("a view named" in note for note in result.notes)
+
+
+@pytest.mark.asyncio
+async def test_vectors_that_are_no_vectors_are_skipped(tmp_path, fake_model):
+    """A 6-byte or a text vector made every search of the instance a 500, and a 100 MB one was read and kept for
+    the server's life (an outside tester, session 36): they are skipped, like a vector of other dimensions."""
+    from datasette_llm.embeddings.store import StoreTables, read_vectors
+
+    path = tmp_path / "odd.db"
+    make_table(path, "docs", ROWS)
+    embed_table(str(path), "docs", model=fake_model)
+    conn = sqlite3.connect(path)
+    good = conn.execute("select collection_id, id, embedding from embeddings order by rowid").fetchall()
+    conn.execute("delete from embeddings")
+    # Read first (in key order): the first vector read set the length every other had to have.
+    conn.executemany(
+        "insert into embeddings (collection_id, id, embedding) values (1, ?, ?)",
+        [("0six", b"\x00" * 6), ("0text", "not a vector"), ("0huge", b"\x00" * 4 * 100_000), ("0empty", b"")],
+    )
+    conn.executemany("insert into embeddings (collection_id, id, embedding) values (?, ?, ?)", good)
+    conn.commit()
+    ids, matrix = read_vectors(conn, StoreTables(""), 1)
+    assert sorted(ids) == ["1", "2", "3"] and matrix.shape[0] == 3
+    conn.close()
+    result = await semantic_search(Datasette([str(path)]), None, "rusty bicycle", mode="semantic")
+    assert result.hits[0].id == "2"
+
+
+@pytest.mark.asyncio
+async def test_a_damaged_store_is_a_503_that_says_so(tmp_path, fake_model):
+    """A damaged page in the embeddings storage ("database disk image is malformed") was a 500 on every search of
+    the instance (an outside tester, session 36): a 503 that says the file is damaged, nothing written."""
+    path = tmp_path / "broken.db"
+    make_table(path, "docs", [{"id": i, "title": f"doc {i}", "body": "words " * 50} for i in range(400)])
+    embed_table(str(path), "docs", model=fake_model)
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("pragma page_size").fetchone()[0]
+    (root,) = conn.execute("select rootpage from sqlite_master where name = 'embeddings'").fetchone()
+    conn.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * page_size : root * page_size] = b"\xff" * page_size  # the table's root page
+    path.write_bytes(bytes(data))
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    ds = Datasette([str(path)])
+    response = await ds.client.get("/-/semantic-search?q=words")
+    assert response.status_code == 503, response.text
+    assert "damaged" in response.json()["error"] and "Traceback" not in response.text
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
