@@ -124,8 +124,14 @@ def row_id(values) -> str:
     return json.dumps(values, ensure_ascii=False)
 
 
+MAX_ROW_TEXT_CHARS = 200_000  # what a row's text sends to any model: more than any embedding model reads
+
+
 def row_text(values) -> str:
-    return " ".join(str(value) for value in values if value is not None and str(value).strip()).strip()
+    """A row's text columns as one text, cut at MAX_ROW_TEXT_CHARS (three 50 MB cells went to a model server in
+    one 161 MB request: an outside tester, session 36)."""
+    text = " ".join(str(value) for value in values if value is not None and str(value).strip()).strip()
+    return text[:MAX_ROW_TEXT_CHARS]
 
 
 def _source(conn: sqlite3.Connection, table: str, columns, sql: str | None) -> tuple[sqlite3.Cursor, int, int]:

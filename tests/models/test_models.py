@@ -144,6 +144,19 @@ def test_onnx_truncates_long_text(embedding_model):
     assert vector.shape == (1, 384) and np.isfinite(vector).all()
 
 
+def test_onnx_reads_only_the_start_of_a_huge_text_and_gives_the_same_vector(embedding_model):
+    """The tokenizer read a text whole before truncating it: 50 MB cells took 15 GB and minutes (an outside tester,
+    session 36). Only the start is read, and the vector is the one of the text cut past its first 256 pieces."""
+    import time
+
+    words = " ".join(f"w{i} lorem-{i % 97}" for i in range(400))  # far more than 256 word pieces
+    huge = words + " tail" * 4_000_000  # about 20 MB: 18 s to embed when it was read whole
+    started = time.monotonic()
+    vector = embedding_model.embed([huge])
+    assert time.monotonic() - started < 5
+    assert np.allclose(vector, embedding_model.embed([words]), atol=1e-6)
+
+
 # --- the shared async behaviour (a scripted backend: timing and queueing logic only) ---------------
 
 
