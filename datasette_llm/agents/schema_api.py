@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from datasette.utils import get_outbound_foreign_keys, table_column_details
+from datasette.utils import table_column_details
 
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest
-from ..sql.execute import clipped_columns, select_names
+from ..sql.execute import clipped_columns, foreign_keys_of, select_names
 from ..sql.names import quote_identifier
 from ..sql.snapshot import SchemaChanged, StaleSchema, at_version, with_deadline
 
@@ -65,9 +65,11 @@ def _table_details(conn, name: str, is_view: bool, visible: set[str]) -> dict:
         []
         if is_view
         else [
-            {"column": fk["column"], "other_table": fk["other_table"], "other_column": fk["other_column"]}
-            for fk in get_outbound_foreign_keys(conn, name)
-            if fk["other_table"] in visible
+            {"column": column, "other_table": other, "other_column": other_column}
+            # Not Datasette 0.65's get_outbound_foreign_keys, which quotes a name with [...]: a table named `a]b`
+            # made every schema listing of its database a 503 for good (an outside tester, session 36).
+            for column, other, other_column in foreign_keys_of(conn, name)
+            if other in visible
         ]
     )
     primary_keys = [c["name"] for c in columns if c["primary_key"]]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .. import permissions
-from ..sql.execute import clipped_columns
+from ..sql.execute import clipped_columns, foreign_keys_of
 from ..sql.names import SQLITE_KEYWORDS, fold, quote_name
 from ..sql.snapshot import with_deadline
 
@@ -99,7 +99,7 @@ def _table_details(
     info = list(conn.execute(f"pragma table_info({quote_name(table)})"))
     columns = tuple(row[1] for row in info)
     primary_key = tuple(row[1] for row in sorted((row for row in info if row[5]), key=lambda row: row[5]))
-    keys = () if is_view else tuple(key for key in _foreign_keys(conn, table) if fold(key[1]) in visible)
+    keys = () if is_view else tuple(key for key in foreign_keys_of(conn, table) if fold(key[1]) in visible)
     if create_sql and _unknown_words(create_sql, known):
         # `REFERENCES hidden(id)`, a hidden name in a CHECK or a comment, must not reach a prompt: describe the table
         # from its columns and its visible keys instead of its own text. Decided by what the actor may see alone
@@ -167,19 +167,6 @@ def _create_from_columns(table: str, info: list, keys) -> str:
             part += f" REFERENCES {quote_name(other)}({quote_name(other_column)})"
         parts.append(part)
     return f"CREATE TABLE {quote_name(table)} (" + ", ".join(parts) + ")"
-
-
-def _foreign_keys(conn, table: str) -> tuple[tuple[str, str, str], ...]:
-    keys = []
-    for row in conn.execute(f"pragma foreign_key_list({quote_name(table)})"):
-        column, other, other_column = row[3], row[2], row[4]
-        if other_column is None:  # REFERENCES other: its primary key
-            primary = [r[1] for r in conn.execute(f"pragma table_info({quote_name(other)})") if r[5]]
-            if len(primary) != 1:
-                continue
-            other_column = primary[0]
-        keys.append((column, other, other_column))
-    return tuple(keys)
 
 
 async def load_tables(datasette, database: str, actor, *, table_prefix: str = "") -> list[TableSchema]:

@@ -276,6 +276,21 @@ def clip_text(text: str, limit: int) -> tuple[str, bool]:
     return text, False
 
 
+def foreign_keys_of(conn, table: str) -> tuple[tuple[str, str, str], ...]:
+    """(column, referenced table, referenced column) of each foreign key of `table`; `REFERENCES other` alone
+    means other's primary key (left out when it has none or several columns)."""
+    keys = []
+    for row in conn.execute(f"pragma foreign_key_list({quote_identifier(table)})"):
+        column, other, other_column = row[3], row[2], row[4]
+        if other_column is None:
+            primary = [r[1] for r in conn.execute(f"pragma table_info({quote_identifier(other)})") if r[5]]
+            if len(primary) != 1:
+                continue
+            other_column = primary[0]
+        keys.append((column, other, other_column))
+    return tuple(keys)
+
+
 def select_names(conn, select_sql: str) -> list[str]:
     """The names of the columns `select_sql` (without a LIMIT) gives, read without running it."""
     return [d[0] for d in conn.execute(f"{select_sql} limit 0").description]

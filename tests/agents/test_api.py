@@ -1,6 +1,7 @@
 """The HTTP API for other assistants: manifest, OpenAPI spec, schema and size-capped query endpoints."""
 
 import json
+import sqlite3
 
 import pytest
 import yaml
@@ -14,6 +15,7 @@ from agents_helpers import (
     datasette_for,
     rows_fetched,
 )
+from datasette.app import Datasette
 from openapi_spec_validator import validate
 
 from datasette_llm.agents.query_api import cap_rows
@@ -164,6 +166,24 @@ async def test_schema_lists_columns_keys_counts_and_hides_secret(ds):
     assert "secret" not in json.dumps(data) and "hunter2" not in json.dumps(data)
     admin = await ds.client.get("/-/llm/schema.json?database=db", cookies=actor_cookies(ds, {"id": "admin"}))
     assert "secret" in {t["name"] for t in admin.json()["databases"][0]["tables"]}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", ["a]b", 'q"t', "[x]", "a b"])
+async def test_schema_lists_tables_with_any_name_and_their_keys(tmp_path, name):
+    """Datasette 0.65's foreign-key helper quotes a name with [...]: a table named `a]b` made the database's schema
+    listing a 503 "try again shortly" for good (an outside tester, session 36)."""
+    path = tmp_path / "odd.db"
+    conn = sqlite3.connect(path)
+    quoted = '"' + name.replace('"', '""') + '"'
+    conn.executescript(
+        f"create table users (id integer primary key); create table {quoted} (id integer, u integer references users);"
+    )
+    conn.close()
+    response = await Datasette([str(path)]).client.get("/-/llm/schema.json?database=odd")
+    assert response.status_code == 200, response.text
+    tables = {t["name"]: t for t in response.json()["databases"][0]["tables"]}
+    assert tables[name]["foreign_keys"] == [{"column": "u", "other_table": "users", "other_column": "id"}]
 
 
 @pytest.mark.asyncio
