@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 
 import click
@@ -60,6 +61,11 @@ def run(coroutine):
         return asyncio.run(coroutine)
     except DatasetteLLMError as error:
         click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    except sqlite3.DatabaseError as error:
+        # A database file SQLite cannot read as asked (a WAL file in a directory the user may not write: an outside
+        # tester got a traceback from `ask`, session 36), said in one line.
+        click.echo(f"Error: the database could not be read: {error}.", err=True)
         sys.exit(1)
 
 

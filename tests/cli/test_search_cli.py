@@ -96,3 +96,18 @@ def test_embed_on_a_database_it_cannot_read_or_write_is_a_one_line_error(tmp_pat
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
     assert "could not be read or written" in result.output
+
+
+def test_a_database_sqlite_cannot_read_as_asked_is_a_one_line_error(capsys):
+    """`datasette llm ask` on a WAL file in a directory the user may not write ended in a traceback ("attempt to
+    write a readonly database" from `pragma schema_version`: an outside tester, session 36; root may write any
+    directory, so the failure is raised here as SQLite raised it)."""
+    from datasette_llm.cli.common import run
+
+    async def read():
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    with pytest.raises(SystemExit) as stopped:
+        run(read())
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err == "Error: the database could not be read: attempt to write a readonly database.\n"
