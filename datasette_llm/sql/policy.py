@@ -128,7 +128,16 @@ _SHADOW_SUFFIXES = {
     "fts4": ("content", "segments", "segdir", "docsize", "stat"),
     "fts3": ("content", "segments", "segdir", "docsize", "stat"),
 }
-_USING = re.compile(r"\bUSING\s+(\w+)", re.IGNORECASE)
+# The module of a CREATE VIRTUAL TABLE as SQLite reads it: past the table's name, which may hold any word when
+# quoted, and comments; the module's name bare or quoted (`USING "fts5"` hid its shadow tables from the check that
+# an admin sees every table: an outside tester, session 36).
+_GAP = r"(?:\s|/\*.*?\*/|--[^\n]*(?:\n|$))*"
+_NAME = r"(?:\"(?:[^\"]|\"\")*\"|\[[^\]]*\]|`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s(.\"'`\[]+)"
+_USING = re.compile(
+    rf"^{_GAP}CREATE{_GAP}VIRTUAL{_GAP}TABLE{_GAP}(?:IF{_GAP}NOT{_GAP}EXISTS{_GAP})?{_NAME}(?:{_GAP}\.{_GAP}{_NAME})?"
+    rf"{_GAP}USING{_GAP}[\"'`\[]?(\w+)",
+    re.IGNORECASE | re.DOTALL,
+)
 # `content=` as an option of its own (after the parenthesis or a comma), not inside another option's value.
 _OWN_CONTENT_ELSEWHERE = re.compile(r"[(,]\s*content\s*=", re.IGNORECASE)
 _VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\b", re.IGNORECASE)
@@ -145,7 +154,7 @@ def shadow_tables_of(rows) -> dict[str, str]:
     shadows = {}
     for kind, name, _, sql in rows:
         if kind == "table" and sql and _VIRTUAL.match(sql):
-            module = _USING.search(sql)
+            module = _USING.match(sql)
             for suffix in _SHADOW_SUFFIXES.get(module.group(1).lower() if module else "", ()):
                 if suffix == "content" and _OWN_CONTENT_ELSEWHERE.search(sql):
                     continue

@@ -585,3 +585,24 @@ def test_views_that_take_seconds_to_compile_are_unreadable_and_read_once(tmp_pat
     started = time.monotonic()
     again = ReadPolicy.from_connection(conn, visible - {"t"})  # another actor: the views' reads are known
     assert time.monotonic() - started < 0.5 and "v0" not in again.tables
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        "create virtual table notes_fts using fts5(body)",
+        'create virtual table notes_fts using "fts5"(body)',
+        "create virtual table notes_fts using [fts5](body)",
+        "create virtual table notes_fts /* a note */ using -- why\n `fts5`(body)",
+        'create virtual table "notes_fts" using/**/fts5(body)',
+    ],
+)
+def test_shadow_tables_whatever_way_the_module_is_written(tmp_path, create):
+    """`USING "fts5"` hid an FTS table's shadow tables from the schema's reading, so on Datasette 1.0 (which shows
+    shadow tables to no one) an admin no longer counted as seeing every table (an outside tester, session 36)."""
+    from datasette_llm.sql.policy import shadow_table_names
+
+    conn = sqlite3.connect(tmp_path / "fts.db")
+    conn.execute(create)
+    assert shadow_table_names(conn) == {f"notes_fts_{s}" for s in ("data", "idx", "content", "docsize", "config")}
+    assert ReadPolicy.from_connection(conn, {"notes_fts"}).shadow_tables == shadow_table_names(conn)
