@@ -611,12 +611,23 @@ class ExampleStore:
                 if conn.in_transaction:
                     conn.execute("rollback")
                 raise
-            if state == "created":  # outside the transaction, and only once the file is known to be ours
-                conn.execute("pragma journal_mode = wal")
+            if write and state != "empty":  # outside the transaction, and only once the file is known to be ours
+                self._use_wal(conn)
         except sqlite3.Error as error:
             raise self._failure(error) from None
         finally:
             conn.close()
+
+    @staticmethod
+    def _use_wal(conn: sqlite3.Connection) -> None:
+        """WAL mode, set after the first write's commit. Another connection may hold the file then: the write is
+        stored all the same, so that is no failure (it answered 503 "try again" for a stored example, and left the
+        store in rollback-journal mode for good: an outside tester, session 36); the next write tries again."""
+        try:
+            if conn.execute("pragma journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("pragma journal_mode = wal")
+        except sqlite3.OperationalError:
+            pass
 
     def _create_private(self) -> None:
         """Create the file, if it is not there, readable by its owner only (SQLite gives its -wal and -shm files

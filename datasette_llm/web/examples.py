@@ -358,7 +358,13 @@ async def remove_row(request, datasette, what: str, get, remove):
         if not from_page(request):
             raise
         return answer(datasette, request, database, {}, 404, missing.message, datasette.WARNING)
-    await asyncio.to_thread(remove, store, database, number)
+    if not await asyncio.to_thread(remove, store, database, number):
+        # Removed by someone else since it was read: 20 removes of one entry at once all said "removed" (an
+        # outside tester, session 36).
+        missing = NotFound(f"There is no {what} #{number} in {database!r}.")
+        if not from_page(request):
+            raise missing
+        return answer(datasette, request, database, {}, 404, missing.message, datasette.WARNING)
     body = {"ok": True, "removed": entry_json(row)}
     return answer(datasette, request, database, body, 200, f"Removed {what} #{number}, “{row.question}”.")
 

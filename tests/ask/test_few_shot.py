@@ -485,10 +485,13 @@ async def test_a_store_that_cannot_be_read_leaves_the_examples_out_and_the_quest
 
 
 @pytest.mark.asyncio
-async def test_a_store_that_cannot_be_written_still_guides_the_question(db_path, monkeypatch):
-    """A read-only or locked store: its examples are still read and used (checked against the schema of now)
-    though the outcome of checking them again, their names and their vectors cannot be saved."""
+@pytest.mark.parametrize("failure", ["read-only", "disk full"])
+async def test_a_store_that_cannot_be_written_still_guides_the_question(db_path, monkeypatch, failure):
+    """A read-only or locked store, or a full disk: its examples are still read and used (checked against the
+    schema of now) though the outcome of checking them again, their names and their vectors cannot be saved. A
+    full disk failed every question with a 507 (an outside tester, session 36)."""
     from datasette_llm.config import load_settings
+    from datasette_llm.errors import StoreFull
     from datasette_llm.examples.store import ExampleStore, ExampleStoreError
 
     monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
@@ -499,6 +502,8 @@ async def test_a_store_that_cannot_be_written_still_guides_the_question(db_path,
     never_named = store.add("pets", "What is the age of Max?", max_sql, added_by="t", schema_hash="old")
 
     def read_only(*args, **kwargs):
+        if failure == "disk full":
+            raise StoreFull("The examples store could not be written: the disk is full.")
         raise ExampleStoreError("The examples store could not be used: attempt to write a readonly database.")
 
     for method in ("set_checked_many", "set_checks", "save_vector", "save_vectors"):

@@ -459,3 +459,18 @@ def test_reading_an_older_store_writes_nothing_to_it_and_its_first_writer_makes_
     store.remove("db", 1)
     store.add("db", "q", "select 1", added_by="ann", schema_hash="h")
     assert {"generation", "id_high_water"} <= tables() and store.state("db", "h")[0] > 0
+
+
+def test_a_store_left_out_of_wal_mode_is_put_in_it_by_the_next_write(store):
+    """WAL mode is set after the first write's commit; another connection holding the file then made that write
+    answer 503 although it was stored, and left the store in rollback-journal mode for good (an outside tester,
+    session 36). A failure to set it is no failure of the write, and the next write sets it."""
+    store.add("db", "q1", "select 1", added_by="t", schema_hash="h")
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("pragma journal_mode = delete").fetchone()[0] == "delete"
+    conn.close()
+    store.add("db", "q2", "select 2", added_by="t", schema_hash="h")
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    assert [e.question for e in store.examples("db")] == ["q1", "q2"]

@@ -391,6 +391,30 @@ async def test_listing_leaves_out_what_names_a_hidden_table(paths):
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("what", ["examples", "feedback"])
+async def test_a_remove_that_finds_the_entry_gone_says_so(paths, monkeypatch, what):
+    """Twenty removes of one entry at once all answered "removed" (an outside tester, session 36): a remove whose
+    entry another took away between its read and its delete is a 404, as for any entry not there."""
+    from datasette_llm.examples.store import ExampleStore
+
+    ds = make_ds(paths)
+    if what == "examples":
+        entry_id = (await add(ds, TEACHER)).json()["example"]["id"]
+    else:
+        entry_id = (await feedback(ds, TEACHER)).json()["feedback"]["id"]
+    method = "remove" if what == "examples" else "remove_feedback"
+    original = getattr(ExampleStore, method)
+
+    def removed_meanwhile(self, database, row_id):
+        original(self, database, row_id)  # another teacher's remove, just before this one's
+        return original(self, database, row_id)
+
+    monkeypatch.setattr(ExampleStore, method, removed_meanwhile)
+    response = await ds.client.post(f"/-/llm/db/{what}/{entry_id}/remove", json={}, **signed_in(ds, TEACHER))
+    assert response.status_code == 404 and f"#{entry_id}" in response.json()["error"]
+
+
+@pytest.mark.asyncio
 async def test_a_table_hidden_in_the_configuration_and_denied_is_still_hidden_from_the_teacher(paths):
     """No Ask surface reads a table hidden in the configuration (`hidden: true`), so an admin's feedback over one
     is refused SQL, shown only to those who may see every table. A teacher denied only such tables once counted as
