@@ -601,7 +601,19 @@ class ExampleStore:
         except sqlite3.Error as error:
             raise self._failure(error) from None
         try:
-            state = self._open(conn, write=write)
+            try:
+                state = self._open(conn, write=write)
+            except ExampleStoreError:
+                if write or not self._on_read_only_media():
+                    raise
+                # A WAL store in a directory nobody may write: SQLite cannot make the -shm file it needs to read,
+                # so the examples were not used at all (an outside tester, session 36). Read it as a file that
+                # cannot change, which it cannot while nobody may write there.
+                conn.close()
+                conn = sqlite3.connect(
+                    self.path.absolute().as_uri() + "?mode=ro&immutable=1", isolation_level=None, uri=True
+                )
+                state = self._open(conn, write=False)
             try:
                 yield None if state == "empty" else conn
                 if write:
@@ -617,6 +629,10 @@ class ExampleStore:
             raise self._failure(error) from None
         finally:
             conn.close()
+
+    def _on_read_only_media(self) -> bool:
+        """Whether nobody may write the store's directory (a read-only mount, or permissions)."""
+        return not os.access(self.path.parent, os.W_OK) or os.statvfs(self.path.parent).f_flag & os.ST_RDONLY != 0
 
     @staticmethod
     def _use_wal(conn: sqlite3.Connection) -> None:

@@ -474,3 +474,31 @@ def test_a_store_left_out_of_wal_mode_is_put_in_it_by_the_next_write(store):
     assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
     conn.close()
     assert [e.question for e in store.examples("db")] == ["q1", "q2"]
+
+
+def test_a_store_on_read_only_media_is_still_read(store, monkeypatch):
+    """A WAL store in a directory nobody may write cannot be opened the usual way (SQLite must make its -shm file):
+    the examples were not used at all (an outside tester, session 36; a read-only tmpfs, checked by hand, since
+    root may write any directory). It is read as a file that cannot change."""
+    store.add("db", "q1", "select 1", added_by="t", schema_hash="h")
+    urls = []
+    real_connect = sqlite3.connect
+
+    class NoShm:  # what SQLite does there: the file opens, its first read fails
+        def execute(self, *args):
+            raise sqlite3.OperationalError("unable to open database file")
+
+        def close(self):
+            pass
+
+    def connect(target, *args, **kwargs):
+        urls.append(str(target))
+        return NoShm() if "mode=rw" in str(target) else real_connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(ExampleStore, "_on_read_only_media", lambda self: True)
+    monkeypatch.setattr("datasette_llm.examples.store.sqlite3.connect", connect)
+    assert [e.question for e in store.examples("db")] == ["q1"]
+    assert any("immutable=1" in url for url in urls)
+    monkeypatch.setattr(ExampleStore, "_on_read_only_media", lambda self: False)
+    with pytest.raises(ExampleStoreError):
+        store.examples("db")
