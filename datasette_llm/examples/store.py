@@ -603,12 +603,13 @@ class ExampleStore:
         try:
             try:
                 state = self._open(conn, write=write)
-            except ExampleStoreError:
-                if write or not self._on_read_only_media():
+            except (ExampleStoreError, StoreFull):
+                if write or not (self._on_read_only_media() or self._no_space_left()):
                     raise
-                # A WAL store in a directory nobody may write: SQLite cannot make the -shm file it needs to read,
-                # so the examples were not used at all (an outside tester, session 36). Read it as a file that
-                # cannot change, which it cannot while nobody may write there.
+                # A WAL store in a directory nobody may write, or on a disk with no byte left: SQLite cannot make
+                # the -shm file it needs to read, so the examples were not used at all, nor listed (an outside
+                # tester, session 36). Read it as a file that cannot change, which it cannot while nothing can be
+                # written there.
                 conn.close()
                 conn = sqlite3.connect(
                     self.path.absolute().as_uri() + "?mode=ro&immutable=1", isolation_level=None, uri=True
@@ -629,6 +630,12 @@ class ExampleStore:
             raise self._failure(error) from None
         finally:
             conn.close()
+
+    def _no_space_left(self) -> bool:
+        try:
+            return os.statvfs(self.path.parent).f_bavail == 0
+        except OSError:
+            return False
 
     def _on_read_only_media(self) -> bool:
         """Whether nobody may write the store's directory (a read-only mount, or permissions)."""
@@ -724,7 +731,9 @@ class ExampleStore:
         text = str(error).lower()
         if "locked" in text or "busy" in text:
             return ExampleStoreBusy("The examples store is busy: another process is writing to it. Try again.")
-        if "full" in text:
+        if "full" in text or ("disk i/o error" in text and self._no_space_left()):
+            # With no byte left, SQLite cannot even make the -shm file and says "disk I/O error" (a 500 before:
+            # an outside tester, session 36).
             return StoreFull(f"The examples store {self.path} could not be written: the disk is full.")
         if isinstance(error, sqlite3.OperationalError):  # read-only, I/O error, cannot open: the file is not at fault
             return ExampleStoreError(f"The examples store {self.path} could not be used: {error}.")

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from datasette_llm.config import load_settings
-from datasette_llm.errors import BadRequest
+from datasette_llm.errors import BadRequest, StoreFull
 from datasette_llm.examples import (
     MAX_SQL_CHARS,
     ExampleStore,
@@ -476,7 +476,8 @@ def test_a_store_left_out_of_wal_mode_is_put_in_it_by_the_next_write(store):
     assert [e.question for e in store.examples("db")] == ["q1", "q2"]
 
 
-def test_a_store_on_read_only_media_is_still_read(store, monkeypatch):
+@pytest.mark.parametrize("media", ["read-only", "full"])
+def test_a_store_on_read_only_media_is_still_read(store, monkeypatch, media):
     """A WAL store in a directory nobody may write cannot be opened the usual way (SQLite must make its -shm file):
     the examples were not used at all (an outside tester, session 36; a read-only tmpfs, checked by hand, since
     root may write any directory). It is read as a file that cannot change."""
@@ -495,10 +496,21 @@ def test_a_store_on_read_only_media_is_still_read(store, monkeypatch):
         urls.append(str(target))
         return NoShm() if "mode=rw" in str(target) else real_connect(target, *args, **kwargs)
 
-    monkeypatch.setattr(ExampleStore, "_on_read_only_media", lambda self: True)
+    monkeypatch.setattr(ExampleStore, "_on_read_only_media", lambda self: media == "read-only")
+    monkeypatch.setattr(ExampleStore, "_no_space_left", lambda self: media == "full")
     monkeypatch.setattr("datasette_llm.examples.store.sqlite3.connect", connect)
     assert [e.question for e in store.examples("db")] == ["q1"]
     assert any("immutable=1" in url for url in urls)
     monkeypatch.setattr(ExampleStore, "_on_read_only_media", lambda self: False)
+    monkeypatch.setattr(ExampleStore, "_no_space_left", lambda self: False)
     with pytest.raises(ExampleStoreError):
         store.examples("db")
+
+
+def test_a_disk_with_no_byte_left_is_full_not_an_io_error(store, monkeypatch):
+    """With no byte left SQLite says "disk I/O error" (it cannot make the -shm file): that was a 500 (an outside
+    tester, session 36); it is a full disk, 507."""
+    monkeypatch.setattr(ExampleStore, "_no_space_left", lambda self: True)
+    assert isinstance(store._failure(sqlite3.OperationalError("disk I/O error")), StoreFull)
+    monkeypatch.setattr(ExampleStore, "_no_space_left", lambda self: False)
+    assert not isinstance(store._failure(sqlite3.OperationalError("disk I/O error")), StoreFull)
