@@ -20,6 +20,7 @@ from ..context import MIN_CELL_CHARS, json_cell
 from ..errors import BadRequest
 from ..sql.execute import (
     CLIP_MARKER,
+    MAX_CELL_CHARS,
     MAX_FETCH_CHARS,
     clip_text,
     guard_limit,
@@ -73,10 +74,13 @@ class CappedRows:
     clipped: dict = field(default_factory=dict)  # column -> (limit in characters, cells clipped)
     chars: int = 2  # len(json.dumps(rows)): what the character cap counts
     fetch_stopped: bool = False  # more_rows because fetching stopped at MAX_FETCH_CHARS, not at max_rows
+    # Cells cut as they were fetched (longer than a cell may be held): with a character cap above their size, the
+    # result was "All 1 row returned." though its cell was cut (an outside tester, session 36).
+    fetch_clipped: int = 0
 
     @property
     def truncated(self) -> bool:
-        return self.more_rows or len(self.rows) < self.rows_fetched or bool(self.clipped)
+        return self.more_rows or len(self.rows) < self.rows_fetched or bool(self.clipped) or bool(self.fetch_clipped)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -95,6 +99,12 @@ class CappedRows:
             notes.append(
                 f"column {column} clipped to {limit:,} characters in {count:,} "
                 f"row{'s' if count != 1 else ''} (marked {CLIP_MARKER})"
+            )
+        if self.fetch_clipped:
+            notes.append(
+                f"{self.fetch_clipped:,} cell{'s' if self.fetch_clipped != 1 else ''} longer than "
+                f"{MAX_CELL_CHARS:,} characters or bytes cut as they were read (text marked {CLIP_MARKER}, blobs "
+                "with their whole size in `bytes`)"
             )
         if fetched and not shown:
             notes.append(f"not even one row fits in {self.max_chars:,} characters; select fewer columns")
@@ -139,9 +149,11 @@ def cap_rows(
     more_rows: bool = False,
     cell_chars: int = CELL_CLIP_CHARS,
     fetch_stopped: bool = False,
+    fetch_clipped: int = 0,
 ) -> CappedRows:
     """At most `max_rows` rows whose JSON array is at most `max_chars` characters long (`fetch_stopped`: the query
-    has more rows, but fetching stopped at MAX_FETCH_CHARS before `max_rows`)."""
+    has more rows, but fetching stopped at MAX_FETCH_CHARS before `max_rows`; `fetch_clipped`: cells cut as they
+    were fetched, run_select's clipped_cells)."""
     columns = tuple(str(c) for c in columns)
     more_rows = more_rows or len(rows) > max_rows
     fetched = [[json_cell(v) for v in row] for row in rows[:max_rows]]
@@ -162,6 +174,7 @@ def cap_rows(
         clipped={columns[i]: (limit, n) for i, n in sorted(clipped.items())},
         chars=used,
         fetch_stopped=fetch_stopped,
+        fetch_clipped=0 if clipped else fetch_clipped,  # cells clipped again here are told of already
     )
 
 
@@ -240,5 +253,6 @@ async def run_capped_query(
         max_chars=settings.query_max_chars,
         more_rows=result.hit_row_cap,
         fetch_stopped=result.stopped_at_chars,
+        fetch_clipped=result.clipped_cells,
     )
     return CappedResult(database, checked.sql, capped, checked.limit_added, time.perf_counter() - started)

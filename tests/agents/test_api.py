@@ -391,3 +391,19 @@ def test_skip_csrf_only_for_json_posts_to_the_agent_endpoints(ds):
     assert skip_csrf(ds, scope("/db/-/ask.json", "application/json")) is None
     assert skip_csrf(ds, scope("/-/mcpx", "application/json")) is None
     assert skip_csrf(ds, {"type": "websocket", "path": "/-/mcp"}) is None
+
+
+@pytest.mark.asyncio
+async def test_a_cell_cut_as_it_was_read_makes_the_result_truncated(tmp_path):
+    """With a character cap above a cell's size, a cell cut as it was fetched (longer than 100,000) was "All 1 row
+    returned." (an outside tester, session 36)."""
+    path = tmp_path / "big.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table t (id integer primary key, body text)")
+    conn.execute("insert into t (body) values (?)", ["x" * 150_000])
+    conn.commit()
+    conn.close()
+    ds = datasette_for(path, None, {"query_max_chars": 1_000_000})
+    data = (await ds.client.get("/-/llm/query.json", params={"database": "big", "sql": "select body from t"})).json()
+    assert data["rows"][0][0].endswith(CLIP_MARKER) and data["truncated"] is True
+    assert "cut as they were read" in data["note"] and "All 1 row" not in data["note"]
