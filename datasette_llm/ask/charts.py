@@ -121,12 +121,13 @@ def spec_for(kind: str, title: str, notes: list[str], values: list[dict], mark: 
     title, notes = expression_safe(title), [expression_safe(note) for note in notes]
     tips = encoding.get("tooltip", ())
     transform = [NUMBER_TEXTS[tip["field"]] for tip in tips if tip["field"] in NUMBER_TEXTS]
-    if tips and all(tip["type"] != "temporal" for tip in tips):
+    if tips:
         # Each mark's ARIA description says what its tooltip says, x first (Vega-Lite's own has 12 digits). A date
-        # is parsed before any calculate sees it, so a line over dates keeps Vega-Lite's description.
+        # is parsed before any calculate sees it: a line over dates says the date as the row holds it (`x_text`).
         by_channel = [tip for channel in ("x", "y") for tip in tips if tip["field"][0] == encoding[channel]["field"]]
+        fields = ["x_text" if tip["type"] == "temporal" else tip["field"] for tip in by_channel]
         said = " + '; ' + ".join(
-            f"{json.dumps(tip['title'] + ': ')} + toString(datum.{tip['field']})" for tip in by_channel
+            f"{json.dumps(tip['title'] + ': ')} + toString(datum.{field})" for tip, field in zip(by_channel, fields)
         )
         transform.append({"calculate": said, "as": "mark_text"})
         encoding = {**encoding, "description": {"field": "mark_text", "type": "nominal"}}
@@ -222,6 +223,8 @@ def line_spec(rows, x: Column, y: Column, truncated: bool) -> dict | None:
     values.sort(key=lambda p: p["x"])
     shown, notes = point_notes(rows, values, skipped, truncated, f" by {x.name}")
     x_encoding = time_encoding(x)
+    if x_encoding["type"] == "temporal":  # the date as the row holds it, for the marks' descriptions
+        shown = [{**point, "x_text": str(point["x"])} for point in shown]
     y_encoding = {"field": "y", "type": "quantitative", "title": y.name}
     encoding = {"x": x_encoding, "y": y_encoding, **with_tooltip(x_encoding, y_encoding)}
     return spec_for("line", f"{y.name} by {x.name}", notes, shown, {"type": "line", "point": True}, encoding)

@@ -67,7 +67,9 @@ def test_year_strings_and_a_number_make_a_line_sorted_by_year_with_a_bar_alterna
     rows = [["2021", 7], ["2019", 3], ["2020", 5]]
     spec = chart_spec(["year", "releases"], rows)
     assert meta(spec)["kind"] == "line" and spec["mark"]["type"] == "line"
-    assert drawn(spec) == [{"x": "2019", "y": 3}, {"x": "2020", "y": 5}, {"x": "2021", "y": 7}]
+    # Over dates, each point also holds its date as the row holds it, for the marks' descriptions.
+    assert drawn(spec) == [{"x": d, "y": n, "x_text": d} for d, n in (("2019", 3), ("2020", 5), ("2021", 7))]
+    assert "datum.x_text" in spec["transform"][-1]["calculate"]
     x = spec["encoding"]["x"]
     assert x["type"] == "temporal" and x["timeUnit"] == "utcyear" and x["title"] == "year"
     assert spec["encoding"]["y"]["title"] == "releases"
