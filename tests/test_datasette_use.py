@@ -16,9 +16,10 @@ CASES = {
     "builds_a_datasette": ("from datasette.app import Datasette", "Datasette([])", "built a Datasette"),
     # the plugin's own code calling a function Datasette defines, with no Datasette built
     "plugin_calls_datasette": (
-        "from datasette_llm.sql import snapshot",
-        "import sqlite3\n    assert snapshot.with_deadline(sqlite3.connect(':memory:'), 100, lambda: 1) == 1",
-        "called datasette's sqlite_timelimit",
+        "from datasette_llm.agents import schema_api",
+        "import sqlite3\n    conn = sqlite3.connect(':memory:')\n    conn.execute('create table t (a)')\n"
+        "    assert schema_api._table_details(conn, 't', False, {'t'})['name'] == 't'",
+        "called datasette's table_column_details",
     ),
     "lazy_import": (
         "import importlib",
