@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -132,13 +133,15 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str] | None:
     `_memory` database under --crossdb attaches every database, and found their storage tables through an
     unqualified name: hidden rows' stored text in its search hits, an outside tester, session 18)."""
     kind = conn.execute(
-        "select type from main.sqlite_master where type in ('table', 'view') and name = ? collate nocase", [table]
+        "select type, sql from main.sqlite_master where type in ('table', 'view') and name = ? collate nocase",
+        [table],
     ).fetchone()
     if kind is None:
         return None
-    if kind[0] != "table":
-        # A view of that name is the database's own, not storage: read as storage, an endless one kept every SQL
-        # thread busy for ever from a table page's action links (an outside tester, session 36).
+    if kind[0] != "table" or re.match(r"\s*create\s+virtual\b", kind[1] or "", re.IGNORECASE):
+        # A view of that name, or a virtual table (FTS over an endless view), is the database's own, not storage:
+        # read as storage, an endless one kept every SQL thread busy for ever from a table page's action links
+        # (two outside testers, session 36).
         return [A_VIEW]
     rows = conn.execute(f"pragma main.table_info({quote(table)})").fetchall()
     return [row[1] for row in rows] or None
@@ -147,7 +150,9 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str] | None:
 def _conflict(table: str, found: list[str], wanted: tuple[str, ...], tables: StoreTables) -> SchemaConflict:
     suggestion = "llm_" if not tables.prefix else tables.prefix + "llm_"
     what = (
-        f"a view named {table!r}" if found == [A_VIEW] else f"a table named {table!r} with columns ({', '.join(found)})"
+        f"a view or virtual table named {table!r}"
+        if found == [A_VIEW]
+        else f"a table named {table!r} with columns ({', '.join(found)})"
     )
     return SchemaConflict(
         f"The database already has {what}, which is not "

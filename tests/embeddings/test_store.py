@@ -296,6 +296,30 @@ async def test_storage_tables_stay_denied_while_the_database_cannot_be_read(
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("module", ["fts5", "fts4"])
+async def test_virtual_tables_named_like_the_storage_are_the_databases_own_not_storage(tmp_path, fake_model, module):
+    """An FTS table named `collections` over an endless view has the storage's columns and is a table: it was read as
+    storage with no limit, from every table page (the second tester of session 36)."""
+    import time
+
+    path = tmp_path / "fts.db"
+    make_table(path, "docs", ROWS)
+    endless = "with recursive n(i) as (select 1 union all select i + 1 from n) select i as id, 'docs' as name from n"
+    conn = sqlite3.connect(path)
+    content = "content=endless, content_rowid=id" if module == "fts5" else "content=endless"
+    conn.executescript(
+        f"create view endless as {endless}; create virtual table collections using {module}(id, name, model, {content})"
+    )
+    conn.close()
+    ds = Datasette([str(path)])
+    started = time.monotonic()
+    page = await ds.client.get("/fts/docs")
+    result = await semantic_search(ds, None, "rusty bicycle", mode="semantic")
+    assert page.status_code == 200 and not result.hits and time.monotonic() - started < 5
+    assert any("a view or virtual table named 'collections'" in note for note in result.notes)
+
+
+@pytest.mark.asyncio
 async def test_views_named_like_the_storage_are_the_databases_own_not_storage(tmp_path, fake_model):
     """A view named `embeddings` or `collections` passed the column check and was read as storage with no time
     limit: an endless one kept every SQL thread busy for ever from a table page's action links, the search and
@@ -314,13 +338,13 @@ async def test_views_named_like_the_storage_are_the_databases_own_not_storage(tm
     conn.close()
     with pytest.raises(SchemaConflict) as error:
         embed_table(str(path), "docs", model=fake_model)
-    assert "a view named 'collections'" in error.value.message
+    assert "a view or virtual table named 'collections'" in error.value.message
     ds = Datasette([str(path)])
     started = time.monotonic()
     page = await ds.client.get("/views/docs")
     result = await semantic_search(ds, None, "rusty bicycle", mode="semantic")
     assert page.status_code == 200 and not result.hits and time.monotonic() - started < 5
-    assert any("a view named" in note for note in result.notes)
+    assert any("a view or virtual table named" in note for note in result.notes)
 
 
 @pytest.mark.asyncio
