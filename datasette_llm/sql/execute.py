@@ -173,7 +173,16 @@ def read_policy(conn, db, allowed_tables) -> ReadPolicy:
     if policy is None:
         if len(_POLICIES) > 256:
             _POLICIES.clear()
-        policy = _POLICIES[cache_key] = ReadPolicy.from_connection(conn, allowed_tables)
+        # Under the statements' memory budget: compiling views that flatten into copies of each other took 4 GB
+        # (an outside tester, session 36); such a view is then unreadable (policy._reads_of).
+        memory_used = sqlite_memory_used()
+        if memory_used:
+            _MEMORY_FLOOR.enter(id(cache_key), memory_used())
+        try:
+            policy = _POLICIES[cache_key] = ReadPolicy.from_connection(conn, allowed_tables)
+        finally:
+            if memory_used:
+                _MEMORY_FLOOR.leave(id(cache_key))
     return policy
 
 

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import re
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 
@@ -217,10 +218,10 @@ class ReadPolicy:
                 closed.add(name)
         # A view is readable only when everything SQLite reads to compute it is readable: the authorizer cannot
         # tell a view from a CTE of the same name, so it never lets a view read what the actor may not.
-        # In the schema's order: a view is created after those it reads, which compile faster.
-        in_order = [fold(name) for kind, name, _, _ in rows if kind == "view" and fold(name) in visible]
-        view_reads = _view_reads(conn, rows, in_order)
-        readable = visible - {view for view, reads in view_reads.items() if not reads <= visible | shadow}
+        view_reads = _view_reads(conn, rows)
+        readable = visible - {
+            view for view, reads in view_reads.items() if view in visible and not reads <= visible | shadow
+        }
         stored = frozenset(fold(name) for kind, name, _, _ in rows if kind in ("table", "view"))
         owners = readable | shadow
         roots = frozenset(
@@ -281,38 +282,60 @@ def may_call_table_function(function: str) -> bool:
 # Compiling a view is not covered by any time limit (SQLite's progress handler runs only while a statement runs),
 # and a chain of 30 views that each join the one before twice, a 600-byte schema, takes SQLite time that doubles
 # with each view: every surface that works out what a view reads hung for ever (an outside tester, session 36).
-# A view that takes longer than this to compile is unreadable (to everyone), and so are the views left once all
-# of them together have taken VIEWS_COMPILE_SECONDS. An honest view compiles in well under a millisecond.
-VIEW_COMPILE_SECONDS = 0.2
-VIEWS_COMPILE_SECONDS = 2.0
+# So a view's compile may take at most VIEW_COMPILE_CALLS calls of the authorizer, and a schema's views together,
+# in the schema's order, VIEWS_COMPILE_CALLS; a view past either is unreadable, to everyone. Counted in calls, not
+# seconds: a verdict in time differed from one start to the next (a second tester saw 315, 360 and 359 of 401
+# views listed, and an honest view hidden). Views that flatten into copies of each other take memory, not calls:
+# read_policy (sql/execute.py) compiles them under the statements' memory budget (depth 11: 4 GB before). Time is
+# a last resort. An honest view takes a few dozen calls.
+VIEW_COMPILE_CALLS = 4_000  # twice the columns a table may have (2,000): a view of every column of two
+VIEWS_COMPILE_CALLS = 20_000
+VIEW_COMPILE_SECONDS = 2.0
 UNREADABLE = "\0unreadable"
-_VIEW_READS: dict = {}  # digest of the whole schema -> {view: the tables it reads}
+_VIEW_READS: dict = {}  # digest of the whole schema -> {view: the tables it reads}, every view of the schema
+_VIEW_READS_LOCKS: dict = {}  # digest -> the lock its first reader holds while it compiles the views
 
 
-def _view_reads(conn: sqlite3.Connection, schema_rows: list, views: list[str]) -> dict[str, set[str]]:
-    """What each view reads (_reads_of), worked out once per schema (`schema_rows`: all of sqlite_master): which
-    tables a view reads does not depend on who asks. Keyed by the schema itself, not its version number: a file
-    replaced by another may have the same version and views of the same names that read other tables."""
+def _view_reads(conn: sqlite3.Connection, schema_rows: list) -> dict[str, set[str]]:
+    """What each view of the schema reads (_reads_of), worked out once per schema (`schema_rows`: all of
+    sqlite_master), every view in the schema's order, by one thread while others wait: which tables a view reads
+    does not depend on who asks, nor on which thread asked first. Keyed by the schema itself, not its version
+    number: a file replaced by another may have the same version and views of the same names that read other
+    tables."""
     key = hashlib.sha256(repr(schema_rows).encode("utf-8", "surrogatepass")).digest()
     known = _VIEW_READS.get(key)
-    if known is None:
-        if len(_VIEW_READS) > 64:
-            _VIEW_READS.clear()
-        known = _VIEW_READS[key] = {}
-    stop = time.monotonic() + VIEWS_COMPILE_SECONDS
-    for view in views:
-        if view not in known:
-            known[view] = _reads_of(conn, view, min(stop, time.monotonic() + VIEW_COMPILE_SECONDS))
-    return {view: known[view] for view in views}
+    if known is not None:
+        return known
+    with _VIEW_READS_LOCKS.setdefault(key, threading.Lock()):
+        known = _VIEW_READS.get(key)
+        if known is None:
+            known, spent = {}, 0
+            for kind, name, _, _ in schema_rows:
+                if kind != "view":
+                    continue
+                budget = min(VIEW_COMPILE_CALLS, VIEWS_COMPILE_CALLS - spent)
+                reads, calls = _reads_of(conn, name, budget) if budget > 0 else ({UNREADABLE}, 0)
+                known[fold(name)] = reads
+                spent += calls
+            if len(_VIEW_READS) > 64:
+                _VIEW_READS.clear()
+                _VIEW_READS_LOCKS.clear()
+            _VIEW_READS[key] = known
+    return known
 
 
-def _reads_of(conn: sqlite3.Connection, view: str, deadline: float) -> set[str]:
-    """The stored tables SQLite reads to compute `view` (lower case), found by compiling a SELECT of it; a view
-    not compiled by `deadline` reads something unreadable."""
+def _reads_of(conn: sqlite3.Connection, view: str, budget: int) -> tuple[set[str], int]:
+    """(the stored tables SQLite reads to compute `view` (lower case), the authorizer calls its compile took),
+    found by compiling a SELECT of it; a view whose compile needs more than `budget` calls, or
+    VIEW_COMPILE_SECONDS, or more memory than a statement may take, reads something unreadable."""
     reads: set[str] = set()
+    calls = 0
+    deadline = time.monotonic() + VIEW_COMPILE_SECONDS
 
     def record(action, table, column, database, source):
-        if time.monotonic() > deadline:
+        nonlocal calls
+        calls += 1
+        if calls > budget or time.monotonic() > deadline:
             return sqlite3.SQLITE_DENY  # stops the compile
         if action == sqlite3.SQLITE_READ and table:
             reads.add(fold(table))
@@ -321,8 +344,8 @@ def _reads_of(conn: sqlite3.Connection, view: str, deadline: float) -> set[str]:
     conn.set_authorizer(record)
     try:
         conn.execute(f"select * from {quote_identifier(view)} limit 0").fetchall()
-    except sqlite3.Error:
+    except (sqlite3.Error, MemoryError):
         reads.add(UNREADABLE)
     finally:
         conn.set_authorizer(None)
-    return reads - {fold(view)} - SYSTEM_TABLES
+    return reads - {fold(view)} - SYSTEM_TABLES, calls

@@ -567,7 +567,6 @@ def test_views_that_take_seconds_to_compile_are_unreadable_and_read_once(tmp_pat
     unreadable, the views of a schema are compiled once for every actor, and shadow tables come from the schema."""
     import time
 
-    from datasette_llm.sql import policy as policies
 
     conn = sqlite3.connect(tmp_path / "chain.db")
     conn.executescript(
@@ -579,7 +578,7 @@ def test_views_that_take_seconds_to_compile_are_unreadable_and_read_once(tmp_pat
     started = time.monotonic()
     chain = ReadPolicy.from_connection(conn, visible)
     took = time.monotonic() - started
-    assert took < policies.VIEWS_COMPILE_SECONDS + 3, took
+    assert took < 5, took
     assert {"t", "v0", "v1", "v2", "f"} <= chain.tables and "v29" not in chain.tables
     assert {"f_data", "f_idx", "f_content", "f_docsize", "f_config"} <= chain.shadow_tables
     started = time.monotonic()
@@ -606,3 +605,37 @@ def test_shadow_tables_whatever_way_the_module_is_written(tmp_path, create):
     conn.execute(create)
     assert shadow_table_names(conn) == {f"notes_fts_{s}" for s in ("data", "idx", "content", "docsize", "config")}
     assert ReadPolicy.from_connection(conn, {"notes_fts"}).shadow_tables == shadow_table_names(conn)
+
+
+def test_views_that_flatten_into_copies_are_stopped_by_the_memory_budget_and_verdicts_repeat(tmp_path):
+    """Views that each compute `a+a+a+a` from the one before take SQLite memory, not authorizer calls, to compile:
+    11 of them took 4 GB and 5 s (the second tester of session 36). They compile under the statements' memory
+    budget. And the verdicts are counted in calls, not seconds, for every view in the schema's order, so they are
+    the same every time (a verdict in time listed 315, 360 and 359 of 401 views on three starts)."""
+    import time
+    from types import SimpleNamespace
+
+    from datasette_llm.sql import policy as policies
+    from datasette_llm.sql.memory import memory_used
+
+    path = tmp_path / "flat.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table t (a integer)")
+    conn.execute("create view v0 as select a from t")
+    for i in range(1, 12):
+        conn.execute(f"create view v{i} as select a+a+a+a as a from v{i - 1}")
+    conn.execute("create view plain as select a from t")
+    conn.commit()
+    visible = {"t", "plain", *(f"v{i}" for i in range(12))}
+    started = time.monotonic()
+    built = read_policy(conn, SimpleNamespace(name="flat", path=str(path)), visible)
+    assert time.monotonic() - started < 5
+    assert {"t", "plain", "v0", "v1", "v2"} <= built.tables
+    if memory_used() is not None:
+        assert "v11" not in built.tables
+    from datasette_llm.sql import execute
+
+    policies._VIEW_READS.clear()
+    execute._POLICIES.clear()
+    again = read_policy(conn, SimpleNamespace(name="flat", path=str(path)), visible)
+    assert again.tables == built.tables  # worked out again from nothing: the same verdicts
