@@ -295,12 +295,24 @@ async def test_storage_tables_stay_denied_while_the_database_cannot_be_read(
     assert hidden.storage_tables(ds, "data") == ("collections", "embeddings", "_sqlite_migrations")
 
 
+async def read_as_not_storage(path, name: str):
+    """A table page (its action links look for collections) and a search of the instance answer at once, the
+    look-alike named in the search's notes as the database's own."""
+    import time
+
+    ds = Datasette([str(path)])
+    started = time.monotonic()
+    page = await ds.client.get(f"/{path.stem}/docs")
+    result = await semantic_search(ds, None, "rusty bicycle", mode="semantic")
+    assert page.status_code == 200 and not result.hits and time.monotonic() - started < 5
+    assert any(f"a view or virtual table named {name!r}" in note for note in result.notes)
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("module", ["fts5", "fts4"])
 async def test_virtual_tables_named_like_the_storage_are_the_databases_own_not_storage(tmp_path, fake_model, module):
     """An FTS table named `collections` over an endless view has the storage's columns and is a table: it was read as
     storage with no limit, from every table page (the second tester of session 36)."""
-    import time
 
     path = tmp_path / "fts.db"
     make_table(path, "docs", ROWS)
@@ -311,12 +323,7 @@ async def test_virtual_tables_named_like_the_storage_are_the_databases_own_not_s
         f"create view endless as {endless}; create virtual table collections using {module}(id, name, model, {content})"
     )
     conn.close()
-    ds = Datasette([str(path)])
-    started = time.monotonic()
-    page = await ds.client.get("/fts/docs")
-    result = await semantic_search(ds, None, "rusty bicycle", mode="semantic")
-    assert page.status_code == 200 and not result.hits and time.monotonic() - started < 5
-    assert any("a view or virtual table named 'collections'" in note for note in result.notes)
+    await read_as_not_storage(path, "collections")
 
 
 @pytest.mark.asyncio
@@ -324,7 +331,6 @@ async def test_views_named_like_the_storage_are_the_databases_own_not_storage(tm
     """A view named `embeddings` or `collections` passed the column check and was read as storage with no time
     limit: an endless one kept every SQL thread busy for ever from a table page's action links, the search and
     Ask (an outside tester, session 36). A view of those names is the database's own, as a table of them is."""
-    import time
 
     path = tmp_path / "views.db"
     make_table(path, "docs", ROWS)
@@ -339,12 +345,7 @@ async def test_views_named_like_the_storage_are_the_databases_own_not_storage(tm
     with pytest.raises(SchemaConflict) as error:
         embed_table(str(path), "docs", model=fake_model)
     assert "a view or virtual table named 'collections'" in error.value.message
-    ds = Datasette([str(path)])
-    started = time.monotonic()
-    page = await ds.client.get("/views/docs")
-    result = await semantic_search(ds, None, "rusty bicycle", mode="semantic")
-    assert page.status_code == 200 and not result.hits and time.monotonic() - started < 5
-    assert any("a view or virtual table named" in note for note in result.notes)
+    await read_as_not_storage(path, "collections")
 
 
 @pytest.mark.asyncio

@@ -567,7 +567,6 @@ def test_views_that_take_seconds_to_compile_are_unreadable_and_read_once(tmp_pat
     unreadable, the views of a schema are compiled once for every actor, and shadow tables come from the schema."""
     import time
 
-
     conn = sqlite3.connect(tmp_path / "chain.db")
     conn.executescript(
         "create table t (id integer primary key, v text); create view v0 as select * from t;"
