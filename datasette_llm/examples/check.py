@@ -560,10 +560,9 @@ async def viewer_tables(datasette, actor, database: str) -> Viewer:
 async def _may_view_the_unlisted(datasette, actor, database: str, every, listed) -> bool:
     """Whether Datasette lets the actor view every table and view no listing shows (those hidden in the
     configuration, FTS tables, this plugin's own; not SQLite's, nor shadow tables, which Datasette 1.0 shows no
-    one). No Ask surface reads them, so
-    an entry whose SQL reads one is refused for everyone, and only an actor who may see all may be shown it: a
-    teacher denied a table that was also `hidden: true` counted as seeing all and was shown an admin's feedback on
-    it, its SQL and comment (an outside tester, session 36)."""
+    one). No Ask surface reads them, so an entry whose SQL reads one is refused for everyone, and only an actor
+    who may see all may be shown it: a teacher denied a table that was also `hidden: true` counted as seeing all
+    and was shown an admin's feedback on it, its SQL and comment (an outside tester, session 36)."""
     unlisted = [name for name in every if name not in listed and not sqlite_internal(name)]
     return len(await permissions.viewable_tables(datasette, actor, database, unlisted)) == len(unlisted)
 

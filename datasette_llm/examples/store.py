@@ -632,6 +632,7 @@ class ExampleStore:
             conn.close()
 
     def _no_space_left(self) -> bool:
+        """Whether the disk under the store has no byte left for this user."""
         try:
             return os.statvfs(self.path.parent).f_bavail == 0
         except OSError:
@@ -639,7 +640,10 @@ class ExampleStore:
 
     def _on_read_only_media(self) -> bool:
         """Whether nobody may write the store's directory (a read-only mount, or permissions)."""
-        return not os.access(self.path.parent, os.W_OK) or os.statvfs(self.path.parent).f_flag & os.ST_RDONLY != 0
+        try:
+            return not os.access(self.path.parent, os.W_OK) or bool(os.statvfs(self.path.parent).f_flag & os.ST_RDONLY)
+        except OSError:
+            return False
 
     @staticmethod
     def _use_wal(conn: sqlite3.Connection) -> None:
