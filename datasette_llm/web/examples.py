@@ -331,12 +331,17 @@ async def add_view(request, datasette):
     return answer(datasette, request, database, body, 201 if added else 200, message)
 
 
+def no_such_row(what: str, row_id: int, database: str) -> NotFound:
+    """The one 404 for an example or feedback that is not there or that the viewer may not see."""
+    return NotFound(f"There is no {what} #{row_id} in {database!r}.")
+
+
 async def visible_row(datasette, actor, database: str, what: str, row, row_id: int, store: ExampleStore):
     """The example or feedback row, or the same 404 whether it does not exist or a listing would not show it."""
     if row is not None:
         (row,) = await fill_checks(datasette, database, store, [row])
     if row is None or not shown_to(row, await viewer_tables(datasette, actor, database)):
-        raise NotFound(f"There is no {what} #{row_id} in {database!r}.")
+        raise no_such_row(what, row_id, database)
     return row
 
 
@@ -354,16 +359,13 @@ async def remove_row(request, datasette, what: str, get, remove):
             number,
             store,
         )
+        if not await asyncio.to_thread(remove, store, database, number):
+            # Removed by someone else since it was read: 20 removes of one entry at once all said "removed" (an
+            # outside tester, session 36).
+            raise no_such_row(what, number, database)
     except NotFound as missing:
         if not from_page(request):
             raise
-        return answer(datasette, request, database, {}, 404, missing.message, datasette.WARNING)
-    if not await asyncio.to_thread(remove, store, database, number):
-        # Removed by someone else since it was read: 20 removes of one entry at once all said "removed" (an
-        # outside tester, session 36).
-        missing = NotFound(f"There is no {what} #{number} in {database!r}.")
-        if not from_page(request):
-            raise missing
         return answer(datasette, request, database, {}, 404, missing.message, datasette.WARNING)
     body = {"ok": True, "removed": entry_json(row)}
     return answer(datasette, request, database, body, 200, f"Removed {what} #{number}, “{row.question}”.")
