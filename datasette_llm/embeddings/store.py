@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from ..errors import DatasetteLLMError, NotFound
 from ..sql.names import quote_identifier as quote
+from ..sql.policy import is_virtual
 
 LLM_MIGRATION_SET = "llm.embeddings"
 LLM_MIGRATIONS = (
@@ -138,7 +138,7 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str] | None:
     ).fetchone()
     if kind is None:
         return None
-    if kind[0] != "table" or re.match(r"\s*create\s+virtual\b", kind[1] or "", re.IGNORECASE):
+    if kind[0] != "table" or is_virtual(kind[1]):
         # A view of that name, or a virtual table (FTS over an endless view), is the database's own, not storage:
         # read as storage, an endless one kept every SQL thread busy for ever from a table page's action links
         # (two outside testers, session 36).

@@ -144,6 +144,11 @@ _OWN_CONTENT_ELSEWHERE = re.compile(r"[(,]\s*content\s*=", re.IGNORECASE)
 _VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\b", re.IGNORECASE)
 
 
+def is_virtual(create_sql: str | None) -> bool:
+    """Whether a table's CREATE text (sqlite_master.sql) makes a virtual table."""
+    return bool(create_sql) and _VIRTUAL.match(create_sql) is not None
+
+
 def shadow_tables_of(rows) -> dict[str, str]:
     """{shadow table: its virtual table} (folded) among `rows` of sqlite_master (type, name, tbl_name, sql): the
     real tables an FTS virtual table made for itself. Only a table created as a virtual table has shadow tables
@@ -151,10 +156,10 @@ def shadow_tables_of(rows) -> dict[str, str]:
     session 23), and an FTS table with `content=` has no `_content` of its own (a hidden one of that name was
     read). Not `pragma table_list`, which SQLite answers by compiling every view: a chain of views that each join
     the one before twice took it minutes (an outside tester, session 36)."""
-    real_tables = {fold(name) for kind, name, _, sql in rows if kind == "table" and not (sql and _VIRTUAL.match(sql))}
+    real_tables = {fold(name) for kind, name, _, sql in rows if kind == "table" and not is_virtual(sql)}
     shadows = {}
     for kind, name, _, sql in rows:
-        if kind == "table" and sql and _VIRTUAL.match(sql):
+        if kind == "table" and is_virtual(sql):
             module = _USING.match(sql)
             for suffix in _SHADOW_SUFFIXES.get(module.group(1).lower() if module else "", ()):
                 if suffix == "content" and _OWN_CONTENT_ELSEWHERE.search(sql):
