@@ -173,10 +173,14 @@ def test_charts_in_the_browser(chart_server, browser):
     page.close()
 
 
+def bar_chart_of(browser, server: str, question: str):
+    """(the page, its script errors, the bar chart drawn for `question`)."""
+    page, errors = ask_page(browser, server)
+    return page, errors, wait_drawn(ask(page, question, 1), "bar")
+
+
 def test_column_names_that_break_vega_expressions_still_draw(chart_server, browser):
-    page, errors = ask_page(browser, chart_server)
-    turn = ask(page, ODD_QUESTION, 1)
-    figure = wait_drawn(turn, "bar")
+    page, errors, figure = bar_chart_of(browser, chart_server, ODD_QUESTION)
     assert figure.locator("g.mark-rect path").count() == 5
     assert figure.locator(".ask-chart-error").count() == 0
     assert errors == []
@@ -184,9 +188,7 @@ def test_column_names_that_break_vega_expressions_still_draw(chart_server, brows
 
 
 def test_tooltips_and_mark_labels_give_every_digit(chart_server, browser):
-    page, errors = ask_page(browser, chart_server)
-    turn = ask(page, DIGITS_QUESTION, 1)
-    figure = wait_drawn(turn, "bar")
+    page, errors, figure = bar_chart_of(browser, chart_server, DIGITS_QUESTION)
     bars = figure.locator("g.mark-rect path")
     labels = bars.evaluate_all("paths => paths.map(p => p.getAttribute('aria-label'))")
     assert labels == [f"{DIGITS_COLUMN}: {value!r}; name: {name}" for name, value in DIGITS]
