@@ -31,6 +31,9 @@ class Settings:
     models_dir: Path = field(default_factory=default_models_dir)
     openai_base_url: str | None = None
     openai_api_key: str | None = None
+    # The context window an OpenAI-compatible server gives its model (unset: a hosted model's own, else 8192, lowered
+    # when the server says it is smaller).
+    context_window: int | None = None
     # Local model runtime.
     n_ctx: int = 8192
     n_threads: int | None = None
@@ -105,6 +108,7 @@ class Settings:
         return self.databases is None or database in self.databases
 
 
+MIN_CONTEXT_WINDOW = 512
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
 _AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
 _AT_LEAST_ZERO = {
@@ -129,6 +133,7 @@ _ENV = {
     "OPENAI_BASE_URL": "openai_base_url",
     "OPENAI_API_KEY": "openai_api_key",
     "DATASETTE_LLM_N_CTX": "n_ctx",
+    "DATASETTE_LLM_CONTEXT_WINDOW": "context_window",
     "DATASETTE_LLM_N_THREADS": "n_threads",
     "DATASETTE_LLM_DRAFT_TOKENS": "draft_tokens",
     "DATASETTE_LLM_STATE_DIR": "state_dir",
@@ -146,6 +151,8 @@ def _coerce(name: str, value):
         if name in _AT_LEAST_ZERO and int(value) < 0:
             raise ConfigError(f"Setting {name!r} must be 0 or more, got {value!r}")
         if name in _INT:
+            if name == "context_window" and int(value) < MIN_CONTEXT_WINDOW:
+                raise ConfigError(f"Setting {name!r} must be at least {MIN_CONTEXT_WINDOW} tokens, got {value!r}")
             if name == "draft_tokens" and not 0 <= int(value) <= MAX_DRAFT_TOKENS:
                 raise ConfigError(f"Setting {name!r} must be between 0 and {MAX_DRAFT_TOKENS}, got {value!r}")
             return int(value)
@@ -238,6 +245,9 @@ SETTING_DOCS = {
     "openai_api_key": 'the key for `openai:` models; use `{"$env": "NAME"}` to keep it out of the file '
     "(`OPENAI_API_KEY` is read when unset)",
     "n_ctx": "context window of local GGUF models, in tokens",
+    "context_window": "`openai:` models: the context window the server gives the model, in tokens (Ollama's "
+    "`num_ctx`, llama.cpp's `--ctx-size`, vLLM's `--max-model-len`); unset: a hosted model's own, else 8192, lowered "
+    "when the server says it is smaller. A server that cuts long prompts without saying so (Ollama) must be told",
     "n_threads": "threads for local models (unset: all cores)",
     "draft_tokens": "local models: the most tokens, guessed from the prompt, that one pass checks while writing "
     "a greedy reply (prompt-lookup decoding; the reply is the same); `0` writes one token per pass",

@@ -116,10 +116,12 @@ class ModelBusy(Busy, ModelError):
 
 
 class ContextOverflow(ModelError):
-    """The prompt does not fit the model's context window."""
+    """The prompt does not fit the model's context window. `learned`: the model counts otherwise since (a server
+    said how long the prompt was or how large its window is), so the prompt built again may fit."""
 
     status = 400
     code = "context_overflow"
+    learned = False
 
 
 class SQLRejected(DatasetteLLMError):

@@ -85,7 +85,7 @@ def _build_chat(spec: str, settings: Settings) -> ChatModel:
             model_id,
             base_url=settings.openai_base_url,
             api_key=settings.openai_api_key,
-            context_window=None,
+            context_window=settings.context_window,
             **common,
         )
     raise _unknown("chat", spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -12,9 +13,11 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from ..config import MIN_CONTEXT_WINDOW
 from ..errors import ConfigError, ContextOverflow, ModelError, ModelNotReady, ModelTimeout, ModelUnavailable
 from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, Message, ModelStatus
 from .http_client import HttpFailure, ModelHttp, UnsupportedHttpx
+from .token_estimate import estimated_tokens
 
 logger = logging.getLogger("datasette_llm")
 
@@ -87,13 +90,31 @@ def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Ex
         return ModelError("The model server is rate limiting requests (429); try again later.", status=503)
     if status == 404:
         return ModelError(f"The model server does not know the model {name!r} (404).")
-    if status == 400 and "context" in failure.detail.lower():
+    if is_overflow(failure):
         return ContextOverflow(f"{name}: the prompt is longer than the model's context window.")
     if failure.kind == "status":
         return ModelError(f"The model server failed with HTTP {status} (the server's log has its reply).")
     # The kinds left carry the plugin's own description of the reply ("its reply is longer than ..."), never the
     # server's text: that comes only with "status" and "connection", answered above.
     return ModelError(f"The model server returned an unusable response: {failure.detail}")
+
+
+def is_overflow(failure: HttpFailure) -> bool:
+    return failure.status == 400 and "context" in failure.detail.lower()
+
+
+# What servers say when a prompt is too long: OpenAI and vLLM ("This model's maximum context length is 2048 tokens.
+# However, you requested 16539 tokens (16529 in the messages, 10 in the completion)", as llama_cpp.server too),
+# llama.cpp's server ("n_prompt_tokens": 5000, "n_ctx": 4096).
+_WINDOW_SAID = re.compile(r"maximum context length is (\d+)|\"n_ctx\"\s*:\s*(\d+)|context window of (\d+)")
+_PROMPT_SAID = re.compile(r"\((\d+) in the messages|resulted in (\d+) tokens|\"n_prompt_tokens\"\s*:\s*(\d+)")
+MIN_WINDOW = MIN_CONTEXT_WINDOW  # a server's word is believed down to this (a window smaller is no use to Ask)
+MAX_SCALE = 8.0  # nor a count more than this many times the estimate
+
+
+def said(pattern: re.Pattern, text: str) -> int | None:
+    match = pattern.search(text)
+    return int(next(group for group in match.groups() if group)) if match else None
 
 
 CHAT_RETRIES = 2  # 429, 5xx and lost connections are sent again, with backoff, while time and a client remain
@@ -147,7 +168,10 @@ class OpenAIChatModel(ChatModel):
         self.model_id = model_id
         self.base_url = base_url
         self.api_key = api_key
+        self._learning = threading.Lock()
         self._context = context_window or KNOWN_CONTEXT.get(model_id, 8192)
+        # How many times the estimate the server counted, when it said a prompt was too long (learn_overflow).
+        self._scale = 1.0
         self._http: ModelHttp | None = None
 
     def http(self) -> ModelHttp:
@@ -159,8 +183,36 @@ class OpenAIChatModel(ChatModel):
         return self._context
 
     def count_tokens(self, text: str) -> int:
-        # No tokenizer for remote models: a conservative estimate (about 3 characters per token).
-        return len(text) // 3 + 1
+        # No tokenizer for remote models: an estimate that errs on the high side (token_estimate.py), times what
+        # the server taught when it counted more.
+        estimate = estimated_tokens(text)
+        return estimate if self._scale == 1.0 else int(estimate * self._scale) + 1
+
+    def learn_overflow(self, failure: HttpFailure, messages: Sequence[Message]) -> bool:
+        """Take in what a server says when a prompt was too long: its context window (a server configured with
+        less than the plugin assumed) and how many tokens it counted (more than estimated). True when the model
+        counts otherwise now, so the same prompt, built again, fits; False when the server said nothing new.
+        The numbers come from an untrusted server: a window of at least MIN_WINDOW, a scale of at most MAX_SCALE."""
+        learned = False
+        with self._learning:
+            window = said(_WINDOW_SAID, failure.detail)
+            if window is not None and MIN_WINDOW <= window < self._context:
+                self._context, learned = window, True
+            counted = said(_PROMPT_SAID, failure.detail)
+            if counted is not None:
+                estimate = sum(estimated_tokens(m["content"]) + 4 for m in messages) + 3
+                scale = min(MAX_SCALE, counted / estimate * 1.1)
+                if scale > self._scale:
+                    self._scale, learned = scale, True
+        if learned:
+            logger.warning(
+                "datasette-llm: the model server at %s counts a context window of %s tokens and %.2f times the "
+                "plugin's estimate of a prompt; set context_window to say so from the start",
+                server_address(self.base_url),
+                self._context,
+                self._scale,
+            )
+        return learned
 
     def _payload(self, messages, options: ChatOptions, stream: bool) -> dict:
         payload = {
@@ -206,7 +258,7 @@ class OpenAIChatModel(ChatModel):
         except HttpFailure as failure:
             if failure.kind == "cancelled":  # given up by its client: nobody reads the result
                 return ChatResult("", 0, 0, time.perf_counter() - started, self.name)
-            raise translate_error(failure, self.model_id, self.base_url) from None
+            raise self._error(failure, messages) from None
         usage = body.get("usage") if isinstance(body, dict) else None
         return ChatResult(
             text=text,
@@ -249,7 +301,19 @@ class OpenAIChatModel(ChatModel):
         except HttpFailure as failure:
             if failure.kind == "cancelled":
                 return
-            raise translate_error(failure, self.model_id, self.base_url) from None
+            if failure.kind == "cut" and written == 0:
+                # Ended before its first word: llama_cpp.server ends a stream so when the prompt is too long for
+                # it, where a request that does not stream is told why (a 400 that says how long). Asked again
+                # without streaming, once: the reply, or why there is none.
+                yield self._complete(messages, options, cancel).text
+                return
+            raise self._error(failure, messages) from None
+
+    def _error(self, failure: HttpFailure, messages: Sequence[Message]) -> Exception:
+        error = translate_error(failure, self.model_id, self.base_url)
+        if isinstance(error, ContextOverflow):
+            error.learned = self.learn_overflow(failure, messages)
+        return error
 
     def status(self) -> ModelStatus:
         try:
