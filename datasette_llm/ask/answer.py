@@ -118,6 +118,9 @@ def answer_messages(question: str, sql: str, shown: str = "", rows: str = "", no
     return [{"role": "system", "content": prompts.ANSWER_SYSTEM}, {"role": "user", "content": user}]
 
 
+TOO_BIG = "the rows do not fit the model's context window beside the question and the SQL: the table is the answer"
+
+
 class Answering:
     """AskPipeline's answer stages: from the query's rows, or from passages of text (state: AskPipeline)."""
 
@@ -140,53 +143,38 @@ class Answering:
             return await self._table_answer(result, reason), None
         max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens)
         options = answer_options(max_tokens)
-        base_messages = answer_messages(self.question, guarded.sql)
-        overhead = self.model.count_message_tokens(base_messages) + 64
-        budget, reason = answer_row_budget(self.model, self.model.context_window() - overhead - options.max_tokens)
-        too_big = (
-            "the rows do not fit the model's context window beside the question and the SQL: the table is the answer"
-        )
-        try:
-            fitted = await asyncio.to_thread(
-                fit_rows,
-                result.columns,
-                result.rows,
-                count_tokens=self.model.count_tokens,
-                budget_tokens=budget,
-                max_cell_chars=self.settings.max_cell_chars,
-                hit_row_cap=result.hit_row_cap,
-                left_out=reason,
-            )
-        except ValueError:  # not even one column name fits: a question never fails because its result is large
-            return await self._table_answer(result, too_big), None
-        shown = (
-            f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows"
-            if fitted.total_rows is not None
-            else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows"
-        )
-        messages = answer_messages(
-            self.question, guarded.sql, shown=shown, rows=fitted.text, notes=notes_line(fitted.notes)
-        )
-        await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
-        started = clock()
-        pieces = []
-        kept_before = self.reply_scope.hits
-        try:
-            async for piece in self.model.stream(messages, options):
-                if piece:
-                    pieces.append(piece)
-                    await self.emit("answer_token", text=invisible_dropped(piece))  # as the final answer
-        except ContextOverflow:
-            if pieces:
-                raise
-            return await self._table_answer(result, too_big), None
-        except ModelBusy:
-            raise  # a queue that is full now: the client retries the question (503 with Retry-After)
-        except ModelError as error:
-            # The query ran and its rows are real: a model that fails while answering (a reply longer than
-            # max_tokens allow, a time limit, a lost connection) costs the answer, not the rows (an outside
-            # tester, session 34: a 502 for the whole question).
-            return await self._table_answer(result, f"the model failed while writing the answer: {error.message}"), None
+        for attempt in range(2):
+            fitted = await self._fit(guarded, result, options)
+            if fitted is None:  # not even one column name fits: a question never fails because its result is large
+                return await self._table_answer(result, TOO_BIG), None
+            messages = self._messages_for(guarded, fitted)
+            await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
+            started = clock()
+            pieces = []
+            kept_before = self.reply_scope.hits
+            try:
+                async for piece in self.model.stream(messages, options):
+                    if piece:
+                        pieces.append(piece)
+                        await self.emit("answer_token", text=invisible_dropped(piece))  # as the final answer
+                break
+            except ContextOverflow as error:
+                if pieces:
+                    raise
+                # A server that counts more tokens, or has a smaller window, than the model assumed said so: the
+                # rows are fitted again with what it said, once (session 37: a llama.cpp server of 2,048 tokens
+                # was sent 7,898, and every answer over numbers became the table).
+                if attempt == 0 and error.learned:
+                    continue
+                return await self._table_answer(result, TOO_BIG), None
+            except ModelBusy:
+                raise  # a queue that is full now: the client retries the question (503 with Retry-After)
+            except ModelError as error:
+                # The query ran and its rows are real: a model that fails while answering (a reply longer than
+                # max_tokens allow, a time limit, a lost connection) costs the answer, not the rows (an outside
+                # tester, session 34: a 502 for the whole question).
+                reason = f"the model failed while writing the answer: {error.message}"
+                return await self._table_answer(result, reason), None
         self.timings.add("answer", started)
         # What the page shows is what the numbers were checked in: no character a reader does not see (a U+202E
         # showed "1807" as 7081 and a zero-width space 1807 5 as 18075, unwarned; session 34).
@@ -196,6 +184,34 @@ class Answering:
         return self._end_if_stopped(
             text, written, max_tokens, write_rate, "the table shows the rows themselves"
         ), fitted
+
+    async def _fit(self, guarded: GuardedSQL, result: QueryResult, options: ChatOptions) -> FittedRows | None:
+        """The rows that fit the model's window beside the question and the SQL, as the model counts now."""
+        overhead = self.model.count_message_tokens(answer_messages(self.question, guarded.sql)) + 64
+        budget, reason = answer_row_budget(self.model, self.model.context_window() - overhead - options.max_tokens)
+        try:
+            return await asyncio.to_thread(
+                fit_rows,
+                result.columns,
+                result.rows,
+                count_tokens=self.model.count_tokens,
+                budget_tokens=budget,
+                max_cell_chars=self.settings.max_cell_chars,
+                hit_row_cap=result.hit_row_cap,
+                left_out=reason,
+            )
+        except ValueError:
+            return None
+
+    def _messages_for(self, guarded: GuardedSQL, fitted: FittedRows) -> list[dict]:
+        shown = (
+            f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows"
+            if fitted.total_rows is not None
+            else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows"
+        )
+        return answer_messages(
+            self.question, guarded.sql, shown=shown, rows=fitted.text, notes=notes_line(fitted.notes)
+        )
 
     def _count_answer_tokens(self, messages, written: int, cached: bool) -> None:
         """What the model read and wrote for the answer (nothing, for a reply written before: reply_cache.py)."""

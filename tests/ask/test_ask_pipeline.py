@@ -805,3 +805,50 @@ async def test_a_model_that_fails_while_answering_costs_the_answer_not_the_rows(
     assert result.ok and result.rows == (("Rex", 9),)
     assert result.answer == "The query returned 1 row; it is listed in the results."
     assert any("the model failed while writing the answer" in note for note in result.notes), result.notes
+
+
+class WindowLearningModel(ScriptedModel):
+    """Says its first answer prompt is too long, as a server that counts more than the model did, and counts four
+    times more from then on (models/openai.py learn_overflow)."""
+
+    def __init__(self, replies, learned=True):
+        super().__init__(replies, context=2048)
+        self.scale, self.learned, self.overflows = 1, learned, 0
+
+    def count_tokens(self, text):
+        return super().count_tokens(text) * self.scale
+
+    def _complete(self, messages, options, cancel):
+        if options.cache_slot == "answer" and self.overflows == 0:
+            from datasette_llm.errors import ContextOverflow
+
+            self.overflows, self.scale = 1, 4 if self.learned else 1
+            self.calls.append([dict(m) for m in messages])
+            error = ContextOverflow("the prompt is longer than the model's context window")
+            error.learned = self.learned
+            raise error
+        return super()._complete(messages, options, cancel)
+
+
+@pytest.mark.parametrize("learned", [True, False])
+@pytest.mark.asyncio
+async def test_an_answer_too_long_for_the_server_is_fitted_again_once(tmp_path, learned):
+    """A server that says the rows did not fit, and how long they were: they are fitted again to what it said and
+    the answer is written from fewer rows, its notes saying how many; a server that says nothing new: the table is
+    the answer, as before."""
+    path = tmp_path / "readings.db"
+    sqlite_utils.Database(path)["readings"].insert_all(
+        [{"id": n, "value": n * 7919 % 100003} for n in range(600)], pk="id"
+    )
+    model = WindowLearningModel([sql_reply("select id, value from readings"), "They are listed."], learned)
+    result = await ask(make_datasette(path), "readings", "List the readings", model=model, mode="sql")
+    assert result.rows and len(result.rows) == 600
+    first = model.calls[1][1]["content"].count("\n")
+    if learned:
+        assert result.answer == "They are listed."
+        second = model.calls[2][1]["content"].count("\n")
+        assert second < first / 2  # four times the count: about a quarter of the rows
+        assert any("of 600 rows" in note for note in result.notes)
+        assert len(model.calls) == 3
+    else:
+        assert "context window" in " ".join(result.notes) and len(model.calls) == 2
