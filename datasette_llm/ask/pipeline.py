@@ -13,12 +13,12 @@ from dataclasses import replace
 
 from .. import permissions
 from ..config import Settings, settings_for
-from ..errors import BadRequest, DatasetteLLMError, ModelError
+from ..errors import BadRequest, ContextOverflow, DatasetteLLMError, ModelError
 from ..models import ChatModel, chat_model_for, embedding_model_for
 from ..models.reply_cache import SCOPE, ReplyScope, asker_key
-from ..sql.execute import guard_limit, read_policy, time_limit_for
+from ..sql.execute import QueryResult, guard_limit, read_policy, time_limit_for
 from ..sql.join_links import foreign_links
-from ..sql.results import SchemaInfo
+from ..sql.results import GuardedSQL, SchemaInfo
 from ..timing import Timings, clock
 from . import repairs
 from .answer import Answering, appear, partial_answer_warning, row_cap_note
@@ -115,18 +115,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             missing = [t for t in self.focus if t not in shown]
             if missing:  # as for a name that exists nowhere
                 raise permissions.table_not_found(self.database, missing[0], shown)
-        budget = int(self.model.context_window() * SCHEMA_SHARE)
-        # Off the event loop: counting tokens may load the model file the first time.
-        self.schema = await asyncio.to_thread(
-            render_schema,
-            self.database,
-            self.tables,
-            self.model.count_tokens,
-            budget,
-            question=self.question,
-            focus=self.focus,
-        )
-        self.notes.extend(self.schema.notes)
+        await self.render_schema()
         # The guard knows every visible table; the prompt may show fewer when the schema was cut.
         self.allowed = {t.name for t in self.tables}
         self.time_limit_ms = time_limit_for(self.datasette, self.settings.sql_time_limit_ms)
@@ -195,6 +184,36 @@ class AskPipeline(WritingSql, Mending, Answering):
                 f"{count} trusted example{'s' if count != 1 else ''} no longer fit the database's tables and were "
                 "set aside (see the examples page)"
             )
+
+    async def render_schema(self):
+        """The schema prompt, cut to a share of the model's window (its notes replace those of an earlier one)."""
+        budget = int(self.model.context_window() * SCHEMA_SHARE)
+        earlier = self.schema.notes if getattr(self, "schema", None) is not None else ()
+        # Off the event loop: counting tokens may load the model file the first time.
+        self.schema = await asyncio.to_thread(
+            render_schema,
+            self.database,
+            self.tables,
+            self.model.count_tokens,
+            budget,
+            question=self.question,
+            focus=self.focus,
+        )
+        self.notes[:] = [note for note in self.notes if note not in earlier] + list(self.schema.notes)
+
+    async def sql_within_the_window(self) -> tuple[GuardedSQL | None, QueryResult | None]:
+        """generate_sql; once more, the schema and examples fitted again, when a model server said a prompt was
+        longer than its window and how long (session 37: a llama.cpp server of 2,048 tokens refused the first
+        question on every database whose schema the plugin had fitted to the 8,192 it assumed)."""
+        try:
+            return await self.generate_sql()
+        except ContextOverflow as error:
+            if not error.learned:
+                raise
+        await self.render_schema()
+        if self.shots:
+            await self.choose_examples()
+        return await self.generate_sql()
 
     async def choose_examples(self):
         """The trusted examples and canned queries for the SQL prompt: those kept for every question (when the
@@ -289,7 +308,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             answer, warnings = await self.answer_from_text()
             self.timings.add("total", started)
             return self._result(None, None, None, answer=answer, warnings=warnings)
-        guarded, result = await self.generate_sql()
+        guarded, result = await self.sql_within_the_window()
         if guarded is None and self.shots and not self.text_reason:
             guarded, result = await self.without_examples()
         if guarded is None:

@@ -811,15 +811,15 @@ class WindowLearningModel(ScriptedModel):
     """Says its first answer prompt is too long, as a server that counts more than the model did, and counts four
     times more from then on (models/openai.py learn_overflow)."""
 
-    def __init__(self, replies, learned=True):
-        super().__init__(replies, context=2048)
-        self.scale, self.learned, self.overflows = 1, learned, 0
+    def __init__(self, replies, learned=True, slot="answer", context=2048):
+        super().__init__(replies, context=context)
+        self.scale, self.learned, self.overflows, self.slot = 1, learned, 0, slot
 
     def count_tokens(self, text):
         return super().count_tokens(text) * self.scale
 
     def _complete(self, messages, options, cancel):
-        if options.cache_slot == "answer" and self.overflows == 0:
+        if options.cache_slot == self.slot and self.overflows == 0:
             from datasette_llm.errors import ContextOverflow
 
             self.overflows, self.scale = 1, 4 if self.learned else 1
@@ -852,3 +852,22 @@ async def test_an_answer_too_long_for_the_server_is_fitted_again_once(tmp_path, 
         assert len(model.calls) == 3
     else:
         assert "context window" in " ".join(result.notes) and len(model.calls) == 2
+
+
+@pytest.mark.asyncio
+async def test_a_sql_prompt_too_long_for_the_server_is_written_again_with_the_schema_fitted(tmp_path):
+    """The first question on a server with a smaller window than assumed: the schema is fitted again to what the
+    server said, once, and the question answered (it was a 400 before session 37); its notes are the new
+    schema's, not both."""
+    path = tmp_path / "wide.db"
+    db = sqlite_utils.Database(path)
+    for n in range(12):
+        db[f"table_{n}"].insert_all([{"id": i, **{f"column_{c}": i * c for c in range(12)}} for i in range(3)], pk="id")
+    model = WindowLearningModel([sql_reply("select count(*) from table_3"), "3."], slot="sql", context=8192)
+    result = await ask(make_datasette(path), "wide", "How many rows in table_3?", model=model, mode="sql")
+    assert result.ok and result.rows == ((3,),) and result.answer == "3."
+    first, second = (len(call[0]["content"]) + len(call[-1]["content"]) for call in model.calls[:2])
+    assert second < 0.8 * first  # the schema counted four times: cut to fit
+    assert [note for note in result.notes if note.startswith("schema:")] == [
+        "schema: example rows left out for 9 tables"
+    ]
