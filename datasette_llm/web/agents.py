@@ -102,7 +102,12 @@ async def query_view(request, datasette):
     """GET|POST /-/llm/query.json (database, sql) -> rows capped by count and characters, with a note."""
     _require_method(request, "GET", "HEAD", "POST")
     database, sql = await _query_arguments(request)
-    result = await run_capped_query(datasette, request.actor, database, sql)
+    try:  # given up when its client goes away: its statement stops (sql/execute.on_a_read_thread)
+        result = await run_unless_disconnected(
+            run_capped_query(datasette, request.actor, database, sql), request.receive
+        )
+    except ClientGone:
+        return client_gone_response()
     return json_response(result.to_json())
 
 
