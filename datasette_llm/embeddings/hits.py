@@ -49,6 +49,47 @@ def _key_values(id_: str, pks: list[str]) -> list:
     return values if isinstance(values, list) and len(values) == len(pks) else []
 
 
+def _where_ids(ids: list[str], pks: list[str]) -> tuple[str | None, list]:
+    """A WHERE clause and its parameters for the rows these stored ids name (None: they name none)."""
+    wanted = [values for values in (_key_values(id_, pks) for id_ in ids) if values]
+    if not wanted:
+        return None, []
+    if len(pks) <= 1:
+        column = quote(pks[0]) if pks else "rowid"
+        return f"{column} in ({', '.join('?' for _ in wanted)})", [values[0] for values in wanted]
+    clause = "(" + " and ".join(f"{quote(c)} = ?" for c in pks) + ")"
+    return " or ".join(clause for _ in wanted), [v for values in wanted for v in values]
+
+
+async def existing_keys(datasette, keys, by_key) -> set[tuple]:
+    """Which of these (db, table, id) keys name a row that exists now: vectors outlive rows deleted since the
+    build, and a ranking of the vectors alone came back short (semantic search with limit 1 found nothing when
+    its best row was deleted) and scaled by cosines of rows that are gone (an outside tester, session 37). Rows
+    whose table cannot be read now are left out, as fetch_hits leaves them out; an llm collection's rows are its
+    stored content, which exists while its vectors do."""
+    groups: dict[tuple, list[str]] = {}
+    for key in keys:
+        groups.setdefault(key[:2], []).append(key[2])
+    alive: set[tuple] = set()
+    for (database, name), ids in groups.items():
+        target = by_key[(database, name)]
+        if target.table is None:
+            alive.update((database, name, id_) for id_ in ids)
+            continue
+        db = permissions.get_database(datasette, database)
+        pks = await db.primary_keys(target.table)
+        where, params = _where_ids(ids, pks)
+        if where is None:
+            continue
+        columns = pks or ["rowid"]
+        try:  # the keys only
+            found = await _rows_at(datasette, db, target, ", ".join(map(quote, columns)), where, params, columns)
+        except (sqlite3.DatabaseError, QueryInterrupted, StaleSchema):
+            continue
+        alive.update((database, name, row_id([row[c] for c in columns])) for row in found)
+    return alive
+
+
 async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
     from datasette.utils import path_from_row_pks
 
@@ -65,18 +106,9 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
                     rows[item.key] = ((item.key[2],), await _content_row(db, target, item.key[2]), None)
             continue
         pks = await db.primary_keys(target.table)
-        wanted = [(item.key[2], _key_values(item.key[2], pks)) for item in items]
-        wanted = [(id_, values) for id_, values in wanted if values]
-        if not wanted:
+        where, params = _where_ids([item.key[2] for item in items], pks)
+        if where is None:
             continue
-        if len(pks) <= 1:
-            column = quote(pks[0]) if pks else "rowid"
-            where = f"{column} in ({', '.join('?' for _ in wanted)})"
-            params = [values[0] for _, values in wanted]
-        else:
-            clause = "(" + " and ".join(f"{quote(c)} = ?" for c in pks) + ")"
-            where = " or ".join(clause for _ in wanted)
-            params = [v for _, values in wanted for v in values]
         select = "rowid, *" if not pks else "*"
         try:
             found = await _rows_at(datasette, db, target, select, where, params, pks or ["rowid"])

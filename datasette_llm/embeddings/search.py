@@ -15,7 +15,7 @@ from ..config import settings_for
 from ..errors import BadRequest, ModelBusy
 from ..sql.execute import unreadable_message
 from ..timing import Timings, clock
-from .hits import fetch_hits
+from .hits import existing_keys, fetch_hits
 from .keyword_ranking import keyword_ranking
 from .ranking import CANDIDATES, fuse
 from .results import SearchResult
@@ -102,18 +102,18 @@ async def _search(datasette, actor, q, database, table, limit, mode) -> SearchRe
                 "use mode=semantic or hybrid, or enable FTS on the table."
             )
     depth = max(limit, CANDIDATES) if mode == "hybrid" else limit
+    by_key = {(t.database, t.table or t.collection.name): t for t in targets}
     semantic, model_names = ([], [])
     if mode != "keyword":
-        semantic, model_names = await semantic_ranking(
-            datasette, targets, q, depth, timings, notes, strict=table is not None
+        semantic, model_names = await _semantic_of_rows_that_exist(
+            datasette, targets, by_key, q, depth, timings, notes, strict=table is not None
         )
     keyword = await keyword_ranking(datasette, actor, targets, q, depth, timings, notes) if mode != "semantic" else []
     if mode == "hybrid":
         fused = fuse(semantic, keyword)
     else:  # one ranking alone keeps its own order
         fused = fuse(semantic, [], weight=1.0) if mode == "semantic" else fuse([], keyword, weight=0.0)
-    by_key = {(t.database, t.table or t.collection.name): t for t in targets}
-    chosen = fused[: limit * 2]  # some candidates may be rows deleted since the build
+    chosen = fused[: limit * 2]  # a row may still go between the rankings and the read
     fetching = clock()
     hits = await fetch_hits(datasette, chosen, by_key, mode)
     timings.add("rows", fetching)
@@ -128,3 +128,22 @@ async def _search(datasette, actor, q, database, table, limit, mode) -> SearchRe
         timings,
         tuple(notes),
     )
+
+
+MAX_DEPTH_ROUNDS = 4
+
+
+async def _semantic_of_rows_that_exist(datasette, targets, by_key, q, depth, timings, notes, *, strict):
+    """The `depth` best vectors of rows that exist: vectors of rows deleted since the build are passed over, the
+    ranking read deeper while they take places (four rounds at most, each twice as deep)."""
+    wanted = depth
+    for _ in range(MAX_DEPTH_ROUNDS):
+        said: list[str] = []  # each round's notes are the same: the last round's are kept
+        ranked, model_names = await semantic_ranking(datasette, targets, q, wanted, timings, said, strict=strict)
+        alive = await existing_keys(datasette, [key for key, _ in ranked], by_key)
+        kept = [(key, score) for key, score in ranked if key in alive]
+        if len(kept) >= depth or len(ranked) < wanted:  # enough, or every vector read
+            break
+        wanted *= 2
+    notes.extend(said)
+    return kept[:depth], model_names

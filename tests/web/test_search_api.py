@@ -419,3 +419,52 @@ async def test_a_failed_read_under_any_surface_is_a_503_that_names_nothing(data_
     assert response.status_code == 503, (response.status_code, response.text[:300])
     assert secret not in response.text and "select name" not in response.text
     assert "could not be read just now" in response.text
+
+
+def brute_force_semantic(path, fake_model, q: str, table: str = "docs") -> list[tuple[str, float]]:
+    """Every stored vector of a row that exists now, by cosine with the query, best first."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            f"select e.id, e.embedding from embeddings e join collections c on c.id = e.collection_id "
+            f"where c.name = ? and e.id in (select cast(id as text) from {table})",
+            [table],
+        ).fetchall()
+    matrix = np.array([unpack(blob) for _, blob in rows])
+    query = fake_model.embed([q])[0]
+    cosines = matrix @ query / np.linalg.norm(matrix, axis=1) / np.linalg.norm(query)
+    return [(rows[i][0], float(cosines[i])) for i in np.argsort(-cosines, kind="stable")]
+
+
+@pytest.mark.asyncio
+async def test_search_ranks_only_rows_that_exist(data_db, fake_model, tmp_path):
+    """Generated deletions of source rows after the build (the best matches of the query first, as a user removing
+    the rows the search shows), queries and limits: semantic hits are the true top-k by cosine over the vectors of
+    rows that exist, and hybrid hits the fusion of that ranking with the keyword one. Before session 37 vectors of
+    deleted rows took places: limit 1 found nothing when its best row was gone, and hybrid scores were scaled by
+    the deleted rows' cosines (an outside tester's brute-force oracle)."""
+    import random
+    import shutil
+
+    rng = random.Random(37)
+    for case in range(12):
+        path = tmp_path / f"case{case}.db"
+        shutil.copy(data_db, path)
+        q = " ".join(rng.sample(WORDS, 3))
+        ranked = brute_force_semantic(path, fake_model, q)
+        gone = [id_ for id_, _ in ranked[: rng.choice([1, 2, 5, 15])]] + rng.sample([i for i, _ in ranked], 5)
+        with sqlite3.connect(path) as conn:
+            conn.executemany("delete from docs where id = ?", [(int(id_),) for id_ in set(gone)])
+        ds = Datasette([str(path)])
+        truth = brute_force_semantic(path, fake_model, q)
+        limit = rng.choice([1, 3, 10])
+        base = f"/-/semantic-search?q={q.replace(' ', '+')}&database={path.stem}&table=docs&limit={limit}"
+        semantic = (await ds.client.get(base + "&mode=semantic")).json()["hits"]
+        assert [(h["id"], h["score"]) for h in semantic] == [
+            (id_, pytest.approx(score, abs=1e-5)) for id_, score in truth[:limit]
+        ], (case, q, sorted(set(gone)))
+        keyword = (await ds.client.get(base.replace(f"limit={limit}", "limit=100") + "&mode=keyword")).json()["hits"]
+        hybrid = (await ds.client.get(base + "&mode=hybrid")).json()["hits"]
+        fused = fuse(truth[:100], [(h["id"], h["score"]) for h in keyword])[:limit]
+        assert [(h["id"], h["score"]) for h in hybrid] == [
+            (item.key, pytest.approx(item.score, abs=1e-5)) for item in fused
+        ], (case, q, sorted(set(gone)))
