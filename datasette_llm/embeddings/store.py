@@ -273,10 +273,15 @@ def delete_collection(conn: sqlite3.Connection, tables: StoreTables, name: str) 
 
 
 def collection_signature(conn: sqlite3.Connection, tables: StoreTables, collection_id: int) -> tuple:
-    """Changes whenever rows are added, replaced or removed: (count, max rowid, max updated)."""
+    """Changes whenever rows are added, replaced or removed: (count, max rowid, max updated, sum of updated). The
+    sum catches a vector updated in place with a new stamp that is not above the newest (sqlite-utils' upsert, as
+    llm's own `embed` writes, keeps the rowid; an outside tester, session 37). Not caught: a vector changed in
+    place with its stamp kept, or the newest deleted and another inserted with its stamp (SQLite gives it the
+    freed rowid): no cheap aggregate reads the vectors themselves."""
     e = quote(tables.embeddings)
     # llm's older schema has no `updated`; the rowid still moves on every insert or replace.
-    updated = "max(updated)" if "updated" in (_columns(conn, tables.embeddings) or []) else "0"
+    has_updated = "updated" in (_columns(conn, tables.embeddings) or [])
+    updated = "max(updated), total(updated)" if has_updated else "0, 0"
     return tuple(
         conn.execute(
             f"select count(*), max(rowid), {updated} from {e} where collection_id = ?", [collection_id]
@@ -287,25 +292,35 @@ def collection_signature(conn: sqlite3.Connection, tables: StoreTables, collecti
 def read_vectors(conn: sqlite3.Connection, tables: StoreTables, collection_id: int) -> tuple[list[str], np.ndarray]:
     """All ids and vectors of a collection as one (n, d) float32 matrix, decoded a chunk of blobs at a time.
 
-    Rows whose vector length differs from the first one (a corrupt or mixed-model row) are skipped, and so are
-    vectors that are no float32 vector at all: text, a length that is no multiple of 4, more than MAX_VECTOR_BYTES
-    (a 6-byte or a text vector made every search of the instance a 500; a 100 MB one was read and kept for the
+    Rows whose vector length differs from the collection's most common one (a corrupt or mixed-model row) are
+    skipped, and so are vectors that are no float32 vector at all: text, a length that is no multiple of 4, more
+    than MAX_VECTOR_BYTES (a 6-byte or a text vector made every search of the instance a 500; a 100 MB one was read and kept for the
     server's life: an outside tester, session 36).
     """
-    cursor = conn.execute(
-        f"select id, embedding from {quote(tables.embeddings)} where collection_id = ? and typeof(embedding) = 'blob'"
-        " and length(embedding) between 4 and ? and length(embedding) % 4 = 0",
+    e = quote(tables.embeddings)
+    vectors = (
+        "collection_id = ? and typeof(embedding) = 'blob' and length(embedding) between 4 and ? "
+        "and length(embedding) % 4 = 0"
+    )
+    # The collection's length is its most common one, not the first row's: one short vector with the lowest id
+    # set every good one aside (an outside tester, session 37). SQLite reads a blob's length without the blob.
+    common = conn.execute(
+        f"select length(embedding) from {e} where {vectors} group by 1 order by count(*) desc, 1 limit 1",
         [collection_id, MAX_VECTOR_BYTES],
+    ).fetchone()
+    if common is None:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    size = common[0]
+    cursor = conn.execute(
+        f"select id, embedding from {e} where {vectors} and length(embedding) = ?",
+        [collection_id, MAX_VECTOR_BYTES, size],
     )
     ids: list[str] = []
     parts: list[np.ndarray] = []
-    size = None
     while True:
         rows = cursor.fetchmany(20000)
         if not rows:
             break
-        size = size or len(rows[0][1])
-        rows = [row for row in rows if len(row[1]) == size]
         ids.extend(str(row[0]) for row in rows)
         # One join + frombuffer per chunk: decoding blob by blob costs a Python call per row.
         parts.append(np.frombuffer(b"".join(row[1] for row in rows), dtype="<f4").reshape(len(rows), size // 4))

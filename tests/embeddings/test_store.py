@@ -1,6 +1,7 @@
 """Storage compatibility with llm: schema, encoding, hashes, migrations, hand-written collections, conflicts."""
 
 import hashlib
+import os
 import sqlite3
 import struct
 import time
@@ -372,6 +373,50 @@ async def test_vectors_that_are_no_vectors_are_skipped(tmp_path, fake_model):
     conn.close()
     result = await semantic_search(Datasette([str(path)]), None, "rusty bicycle", mode="semantic")
     assert result.hits[0].id == "2"
+
+
+@pytest.mark.asyncio
+async def test_one_short_vector_first_does_not_set_the_good_ones_aside(tmp_path, fake_model):
+    """A well-formed float32 vector of other dimensions read first (the lowest id) set the length: every good
+    vector was skipped and the search said to rebuild the collection (an outside tester, session 37). The
+    collection's length is its most common one."""
+    from datasette_llm.embeddings.store import StoreTables, read_vectors
+
+    path = tmp_path / "first.db"
+    make_table(path, "docs", ROWS)
+    embed_table(str(path), "docs", model=fake_model)
+    conn = sqlite3.connect(path)
+    conn.execute("insert into embeddings (collection_id, id, embedding) values (1, '0', ?)", [b"\x00\x00\x80\x3f" * 4])
+    conn.commit()
+    ids, matrix = read_vectors(conn, StoreTables(""), 1)
+    assert sorted(ids) == ["1", "2", "3"] and matrix.shape == (3, 64)
+    conn.close()
+    result = await semantic_search(Datasette([str(path)]), None, "rusty bicycle", table="docs", mode="semantic")
+    assert result.hits[0].id == "2"
+
+
+@pytest.mark.asyncio
+async def test_a_vector_updated_in_place_by_another_writer_is_searched(tmp_path, fake_model):
+    """Another process updating a vector in place, as sqlite-utils' upsert does for llm's own `embed` (the rowid
+    kept, `updated` stamped but not above the newest): the next search ranks the new vector (it served the old
+    one until a restart: an outside tester's brute-force oracle, session 37)."""
+    path = tmp_path / "inplace.db"
+    make_table(path, "docs", ROWS)
+    embed_table(str(path), "docs", model=fake_model)
+    conn = sqlite3.connect(path)
+    (newest,) = conn.execute("select max(updated) from embeddings").fetchone()
+    with conn:  # row 3 embedded earlier than the others
+        conn.execute("update embeddings set updated = ? where id = '3'", [newest - 60])
+    ds = Datasette([str(path)])
+    first = await semantic_search(ds, None, "rusty bicycle", table="docs", mode="semantic")
+    assert first.hits[0].id == "2"
+    vector = fake_model.embed(["rusty bicycle"])[0].astype("<f4").tobytes()
+    with conn:  # embedded again in the second of the newest
+        conn.execute("update embeddings set embedding = ?, updated = ? where id = '3'", [vector, newest])
+    conn.close()
+    os.utime(path, (time.time() + 5, time.time() + 5))  # a new mtime, however coarse the file system's
+    second = await semantic_search(ds, None, "rusty bicycle", table="docs", mode="semantic")
+    assert second.hits[0].id == "3" and second.hits[0].score == pytest.approx(1.0, abs=1e-5)
 
 
 @pytest.mark.asyncio
