@@ -294,8 +294,8 @@ def read_vectors(conn: sqlite3.Connection, tables: StoreTables, collection_id: i
 
     Rows whose vector length differs from the collection's most common one (a corrupt or mixed-model row) are
     skipped, and so are vectors that are no float32 vector at all: text, a length that is no multiple of 4, more
-    than MAX_VECTOR_BYTES (a 6-byte or a text vector made every search of the instance a 500; a 100 MB one was read and kept for the
-    server's life: an outside tester, session 36).
+    than MAX_VECTOR_BYTES (a 6-byte or a text vector made every search of the instance a 500; a 100 MB one was
+    read and kept for the server's life: an outside tester, session 36).
     """
     e = quote(tables.embeddings)
     vectors = (
