@@ -207,15 +207,27 @@ async def can_ask(datasette, actor, database: str) -> bool:
         return False
     if not hasattr(datasette, "permission_allowed"):  # 1.0a20+: `allowed` has no "no opinion"
         setting = allow_verdict(datasette, LLM_ASK, actor, database)
-        if setting is False:
-            return False
-        if await _check(datasette, actor, LLM_ASK, database):  # allow_ask (our rules) or `permissions:` blocks
-            return True
-        return setting is None and await can_execute_sql(datasette, actor, database)
+        if setting is not None:  # allow_ask: our rules (with API-token restrictions)
+            return setting and bool(await _check(datasette, actor, LLM_ASK, database))
+        if await _check(datasette, actor, LLM_ASK, database) and not _root_default(datasette, actor, database):
+            return True  # `permissions:` blocks
+        return await can_execute_sql(datasette, actor, database)
     verdict = await _check(datasette, actor, LLM_ASK, database)
     if verdict is not None:
         return bool(verdict)
     return await can_execute_sql(datasette, actor, database)
+
+
+def _root_default(datasette, actor, database: str) -> bool:
+    """Whether Datasette 1.0 grants llm-ask to this actor only as the `--root` user, who gets every action: a
+    default, not a rule, so asking follows execute-sql for root as for anyone (root asked where Datasette refused
+    it SQL, on 1.0 only: an outside tester's differential of the two versions, session 37). A `permissions:
+    llm-ask:` block, for the instance or this database, is a rule."""
+    if not getattr(datasette, "root_enabled", False) or not isinstance(actor, dict) or actor.get("id") != "root":
+        return False
+    config = getattr(datasette, "config", None) or {}
+    database_config = (config.get("databases") or {}).get(database) or {}
+    return not any(LLM_ASK in (block.get("permissions") or {}) for block in (config, database_config))
 
 
 async def can_teach(datasette, actor, database: str) -> bool:

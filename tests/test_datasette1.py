@@ -362,3 +362,27 @@ async def test_a_restricted_token_of_an_examples_author_does_not_see_it_once_its
     assert listed.status_code == 200 and "PRIVATE" not in listed.text, listed.text
     own = await ds.client.get("/-/llm/db/examples.json", headers=admin)
     assert [e["question"] for e in own.json()["set_aside"]] == ["PRIVATE codes?"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "config, root_asks",
+    [
+        (CONFIG, False),  # allow_sql for admin only: Datasette refuses root SQL, so asking is refused too
+        ({**CONFIG, "plugins": {"datasette-llm": {"warm_up": False, "allow_ask": {"id": "root"}}}}, True),
+        ({**CONFIG, "permissions": {"llm-ask": {"id": "root"}}}, True),  # a rule for llm-ask
+        ({"databases": {"db": {"permissions": {"llm-ask": {"id": "root"}}, "allow_sql": False}}}, True),
+        ({"plugins": {"datasette-llm": {"warm_up": False}}}, True),  # root may run SQL: may ask
+    ],
+)
+async def test_root_asks_where_it_may_run_sql_unless_a_rule_says_otherwise(db_path, model, config, root_asks):
+    """`--root` gives root every action on 1.0, llm-ask too: root asked where Datasette refused it SQL (0.65
+    refused; an outside tester's differential of the two versions, session 37). Root's grant is a default, not a
+    rule: with no llm-ask rule, asking follows execute-sql for root as for anyone."""
+    ds = Datasette([str(db_path)], config=config)
+    ds.root_enabled = True
+    await ds.invoke_startup()
+    root = {"ds_actor": ds.client.actor_cookie({"id": "root"})}
+    assert await permissions.can_ask(ds, {"id": "root"}, "db") is root_asks
+    response = await ds.client.post("/db/-/ask.json", json={"question": "How many items?"}, cookies=root)
+    assert response.status_code == (200 if root_asks else 403), response.text
