@@ -846,10 +846,16 @@ async def test_an_answer_too_long_for_the_server_is_fitted_again_once(tmp_path, 
     first = model.calls[1][1]["content"].count("\n")
     if learned:
         assert result.answer == "They are listed."
-        second = model.calls[2][1]["content"].count("\n")
+        prompt = model.calls[2][1]["content"]
+        second = prompt.count("\n")
         assert second < first / 2  # four times the count: about a quarter of the rows
-        assert any("of 600 rows" in note for note in result.notes)
         assert len(model.calls) == 3
+        # What the notes say the model read is what its prompt held, and the rows are the first ones, whole.
+        shown = int(re.search(r"Result \((\d+) of 600 rows\)", prompt).group(1))
+        rows = re.findall(r"^(\d+) \| (\d+)$", prompt, re.M)
+        assert rows == [(str(n), str(n * 7919 % 100003)) for n in range(shown)]
+        assert f"{shown} of 600 rows shown; the rest did not fit in the model's context" in result.notes
+        assert any(f"read only {shown} of the 600 rows" in warning for warning in result.warnings)
     else:
         assert "context window" in " ".join(result.notes) and len(model.calls) == 2
 
