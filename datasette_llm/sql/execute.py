@@ -121,33 +121,48 @@ MAX_QUERY_MEMORY_BYTES = 64 * 1024 * 1024
 # handler checks only every 1,000 instructions, and one SELECT of 99 growing aggregates passed the budget by 5-15
 # times between two checks. An allocation past the limit fails (SQLITE_NOMEM), which ends the statement.
 HARD_MEMORY_MARGIN_BYTES = MAX_QUERY_MEMORY_BYTES
+SHARED_START_SECONDS = 0.25
 
 
 class _MemoryFloor:
     """SQLite's memory count when the statements running now began to run: `floor` (None: none runs). While any
     runs, SQLite's hard heap limit is `floor` + HARD_MEMORY_MARGIN_BYTES; the limit before is put back after.
 
-    A statement that starts while others run takes their floor, not the count when it starts, which holds what
-    they have grown to: otherwise, once they stop, the floor rises to that count and the budget with it, and
-    statements started one after the other as each neared the budget held 164 MB of a 64 MB budget (session 37,
-    found by the memory-budget test going over its bound under load). The floor rises only when none runs; under
-    load that never lets up, memory SQLite keeps between statements (page caches) counts against the budget."""
+    Each statement's start is SQLite's count when it entered, which holds what the statements already running had
+    grown to: once they stopped, the floor rose to that count and the budget with it, and statements started one
+    after the other as each neared the budget held 164 MB of a 64 MB budget (session 37, found by the memory-budget
+    test going over its bound under load). So:
+    - statements that enter within SHARED_START_SECONDS of the first of those running take its floor (started
+      together, they share one budget: three at once entered 4-16 MB apart under load);
+    - when a statement leaves, the starts of those still running are lowered to SQLite's count once it has freed
+      what it held (`used`): what it held is no floor of theirs.
+    Both only ever lower a start to a count SQLite really had, and a start taken later is the count then: taking
+    the first statement's floor for as long as any ran (this session's first fix) held it while Datasette's page
+    caches grew past it under steady load, and the hard limit failed Datasette's own pages (a second tester)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.starts: dict[int, int] = {}
         self.floor: int | None = None
+        self.first_entered: float = 0.0
         self.previous_limit: int | None = None
 
     def enter(self, key: int, used: int) -> None:
         with self.lock:
-            self.starts[key] = used if self.floor is None else min(used, self.floor)
+            now = time.monotonic()
+            if self.floor is None:
+                self.first_entered = now
+            elif now - self.first_entered <= SHARED_START_SECONDS:
+                used = min(used, self.floor)
+            self.starts[key] = used
             self.floor = min(self.starts.values())
             self._limit()
 
-    def leave(self, key: int) -> None:
+    def leave(self, key: int, used: int | None = None) -> None:
         with self.lock:
             self.starts.pop(key, None)
+            if used is not None:
+                self.starts = {k: min(start, used) for k, start in self.starts.items()}
             self.floor = min(self.starts.values()) if self.starts else None
             self._limit()
 
@@ -189,7 +204,7 @@ def read_policy(conn, db, allowed_tables) -> ReadPolicy:
             policy = _POLICIES[cache_key] = ReadPolicy.from_connection(conn, allowed_tables)
         finally:
             if memory_used:
-                _MEMORY_FLOOR.leave(id(cache_key))
+                _MEMORY_FLOOR.leave(id(cache_key), memory_used())
     return policy
 
 
@@ -453,7 +468,7 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
         except sqlite3.DatabaseError as error:
             raise QueryFailed(f"SQLite error: {_public(error)}") from None
         finally:
-            floor.leave(id(stopped_for_memory))
+            floor.leave(id(stopped_for_memory), memory_used() if memory_used else None)
             conn.set_progress_handler(None, 1000)
             conn.set_authorizer(None)
             conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)

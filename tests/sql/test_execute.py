@@ -295,6 +295,35 @@ async def test_statements_started_one_after_another_share_one_budget(db_path):
     assert sqlite_grown < 1.25 * MAX_QUERY_MEMORY_BYTES / 2**20, f"SQLite's peak +{sqlite_grown:.0f} MB"
 
 
+def test_a_floor_shared_by_statements_started_together_is_not_held_for_ever():
+    """Statements that start together share the first one's floor; one that starts later takes SQLite's count
+    then, and when a statement leaves, the others' starts come down to the count once it has freed its memory.
+    Taking the first floor for as long as any statement ran held it while Datasette's page caches grew under steady
+    load, and the process-wide hard limit failed Datasette's own pages (a second outside tester, session 37)."""
+    from datasette_llm.sql.execute import SHARED_START_SECONDS, _MemoryFloor
+
+    if memory_used() is None:
+        pytest.skip("SQLite's memory counter is not reachable in this Python")
+    floor, base, mb = _MemoryFloor(), memory_used()(), 2**20
+    try:
+        floor.enter(1, base)
+        floor.enter(2, base + 10 * mb)  # started together: the first one's floor
+        assert floor.starts[2] == base
+        time.sleep(SHARED_START_SECONDS + 0.05)
+        floor.enter(3, base + 50 * mb)  # later: the count then (page caches grew meanwhile)
+        assert floor.starts[3] == base + 50 * mb and floor.floor == base
+        floor.leave(1, base + 50 * mb)
+        floor.leave(2, base + 50 * mb)
+        assert floor.floor == base + 50 * mb  # no floor held from before the caches grew
+        floor.enter(4, base + 90 * mb)  # started while 3 held 40 MB, after the shared start
+        floor.leave(3, base + 55 * mb)  # 3 freed what it held: 4's start comes down to the count then
+        assert floor.starts[4] == base + 55 * mb
+    finally:
+        for key in list(floor.starts):
+            floor.leave(key)
+    assert floor.floor is None and (hard_heap_limit() is None or hard_heap_limit()(-1) == 0)
+
+
 def nested_ctes(salt: int, levels: int = 9) -> str:
     """About 1 KB that SQLite compiles to about 5.8 MB: each CTE, not materialized, reads the one before three times
     (an outside tester's statement, session 37)."""
