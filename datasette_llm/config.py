@@ -108,7 +108,7 @@ class Settings:
         return self.databases is None or database in self.databases
 
 
-MIN_CONTEXT_WINDOW = 512
+MIN_CONTEXT_WINDOW = 1024  # the SQL prompt of one small table and its reply of 384 tokens: about 640
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
 _AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
 _AT_LEAST_ZERO = {
@@ -246,8 +246,9 @@ SETTING_DOCS = {
     "(`OPENAI_API_KEY` is read when unset)",
     "n_ctx": "context window of local GGUF models, in tokens",
     "context_window": "`openai:` models: the context window the server gives the model, in tokens (Ollama's "
-    "`num_ctx`, llama.cpp's `--ctx-size`, vLLM's `--max-model-len`); unset: a hosted model's own, else 8192, lowered "
-    "when the server says it is smaller. A server that cuts long prompts without saying so (Ollama) must be told",
+    "`num_ctx`, llama.cpp's `--ctx-size`, vLLM's `--max-model-len`; at least 1024); unset: a hosted model's own, else "
+    "8192, lowered for 10 minutes when the server says it is smaller. A server that cuts long prompts without saying "
+    "so (Ollama) must be told",
     "n_threads": "threads for local models (unset: all cores)",
     "draft_tokens": "local models: the most tokens, guessed from the prompt, that one pass checks while writing "
     "a greedy reply (prompt-lookup decoding; the reply is the same); `0` writes one token per pass",

@@ -70,9 +70,16 @@ def error_message(body: bytes) -> str:
     try:
         data = json.loads(text)
         message = data.get("error", data) if isinstance(data, dict) else data
+        sizes = ""
         if isinstance(message, dict):
+            # llama.cpp's server says the sizes beside its message: {"n_prompt_tokens": 4476, "n_ctx": 4096}
+            sizes = "".join(
+                f" ({key}: {message[key]})"
+                for key in ("n_prompt_tokens", "n_ctx")
+                if isinstance(message.get(key), int) and not isinstance(message.get(key), bool)
+            )
             message = message.get("message", message)
-        text = message if isinstance(message, str) else json.dumps(message)[:MAX_ERROR_CHARS]
+        text = (message if isinstance(message, str) else json.dumps(message)[:MAX_ERROR_CHARS]) + sizes
     except (ValueError, RecursionError):
         pass
     return clip(text)

@@ -105,11 +105,23 @@ def is_overflow(failure: HttpFailure) -> bool:
 
 # What servers say when a prompt is too long: OpenAI and vLLM ("This model's maximum context length is 2048 tokens.
 # However, you requested 16539 tokens (16529 in the messages, 10 in the completion)", as llama_cpp.server too),
-# llama.cpp's server ("n_prompt_tokens": 5000, "n_ctx": 4096).
-_WINDOW_SAID = re.compile(r"maximum context length is (\d+)|\"n_ctx\"\s*:\s*(\d+)|context window of (\d+)")
-_PROMPT_SAID = re.compile(r"\((\d+) in the messages|resulted in (\d+) tokens|\"n_prompt_tokens\"\s*:\s*(\d+)")
+# llama.cpp's server ("request (4476 tokens) exceeds the available context size (4096 tokens)", and its fields
+# "n_prompt_tokens" and "n_ctx", which http_client.error_message adds to the message).
+_WINDOW_SAID = re.compile(
+    r"maximum context length is (\d+)|\"?n_ctx\"?:\s*(\d+)|context window of (\d+)"
+    r"|available context size \((\d+) tokens"
+)
+_PROMPT_SAID = re.compile(
+    r"\((\d+) in the messages|resulted in (\d+) tokens|\"?n_prompt_tokens\"?:\s*(\d+)|request \((\d+) tokens\)"
+)
 MIN_WINDOW = MIN_CONTEXT_WINDOW  # a server's word is believed down to this (a window smaller is no use to Ask)
-MAX_SCALE = 8.0  # nor a count more than this many times the estimate
+# Nor a count more than this many times the estimate: the estimate is above Qwen's own count on every generated
+# answer prompt (benchmarks/token_estimate.py), so a server counting 3 times it is saying something else.
+MAX_SCALE = 3.0
+# What a server taught is forgotten after this long: a server's one lying or mistaken reply made every later
+# answer the bare table, or every question a 400, until a restart (a second outside tester, session 37); a
+# server whose window is really smaller teaches it again with its next refusal.
+LEARNED_SECONDS = 600.0
 
 
 def said(pattern: re.Pattern, text: str) -> int | None:
@@ -169,9 +181,10 @@ class OpenAIChatModel(ChatModel):
         self.base_url = base_url
         self.api_key = api_key
         self._learning = threading.Lock()
-        self._context = context_window or KNOWN_CONTEXT.get(model_id, 8192)
+        self._context = self._configured_context = context_window or KNOWN_CONTEXT.get(model_id, 8192)
         # How many times the estimate the server counted, when it said a prompt was too long (learn_overflow).
         self._scale = 1.0
+        self._learned_at: float | None = None  # when the server last taught the window or the scale
         self._http: ModelHttp | None = None
 
     def http(self) -> ModelHttp:
@@ -180,13 +193,20 @@ class OpenAIChatModel(ChatModel):
         return self._http
 
     def context_window(self) -> int:
+        self._forget_if_old()
         return self._context
 
     def count_tokens(self, text: str) -> int:
         # No tokenizer for remote models: an estimate that errs on the high side (token_estimate.py), times what
         # the server taught when it counted more.
+        self._forget_if_old()
         estimate = estimated_tokens(text)
         return estimate if self._scale == 1.0 else int(estimate * self._scale) + 1
+
+    def _forget_if_old(self) -> None:
+        if self._learned_at is not None and time.monotonic() - self._learned_at > LEARNED_SECONDS:
+            with self._learning:
+                self._context, self._scale, self._learned_at = self._configured_context, 1.0, None
 
     def learn_overflow(self, failure: HttpFailure, messages: Sequence[Message]) -> bool:
         """Take in what a server says when a prompt was too long: its context window (a server configured with
@@ -205,6 +225,7 @@ class OpenAIChatModel(ChatModel):
                 if scale > self._scale:
                     self._scale, learned = scale, True
         if learned:
+            self._learned_at = time.monotonic()
             logger.warning(
                 "datasette-llm: the model server at %s counts a context window of %s tokens and %.2f times the "
                 "plugin's estimate of a prompt; set context_window to say so from the start",

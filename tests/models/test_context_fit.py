@@ -131,20 +131,55 @@ def test_a_server_that_says_the_prompt_is_too_long_teaches_the_model(detail, win
 
 
 def test_what_a_server_says_is_bounded():
-    """The server is untrusted: a window of 1 token or a count a million times the estimate is not taken whole."""
+    """The server is untrusted: a window too small for Ask or a count a million times the estimate is not taken
+    whole, and what it taught is forgotten after LEARNED_SECONDS (one lying reply made every later answer the bare
+    table, or every question a 400, until a restart: a second outside tester, session 37)."""
+    from datasette_llm.models import openai
+
     model = api_model()
     model.learn_overflow(overflow("maximum context length is 1 tokens; (999999999 in the messages"), PROMPT)
     assert model.context_window() == 8192
     assert model.count_tokens("x" * 300) <= (MAX_SCALE * estimated_tokens("x" * 300)) + 1
     model.learn_overflow(overflow("maximum context length is 700 tokens"), PROMPT)
-    assert model.context_window() == max(700, MIN_WINDOW)
+    assert model.context_window() == 8192  # below MIN_WINDOW: no use to Ask
+    model.learn_overflow(overflow("maximum context length is 1500 tokens"), PROMPT)
+    assert model.context_window() == 1500 >= MIN_WINDOW
+    model._learned_at -= openai.LEARNED_SECONDS + 1
+    assert model.context_window() == 8192 and model.count_tokens("x" * 300) == estimated_tokens("x" * 300)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"code": 400, "message": "request (9000 tokens) exceeds the available context size (4096 tokens)"}},
+        {
+            "error": {
+                "code": 400,
+                "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": 9000,
+                "n_ctx": 4096,
+            }
+        },
+    ],
+)
+def test_llama_cpps_own_server_teaches_the_model(body):
+    """llama.cpp's `llama-server` says it in its own words, or only in fields beside its message: both teach."""
+    import json
+
+    from datasette_llm.models.http_client import error_message
+
+    model = api_model()
+    error = model._error(HttpFailure("status", error_message(json.dumps(body).encode()), status=400), PROMPT)
+    assert isinstance(error, ContextOverflow) and error.learned
+    assert model.context_window() == 4096 and model.count_message_tokens(PROMPT) >= 9000
 
 
 def test_the_context_window_setting():
     assert api_model(context_window=4096).context_window() == 4096
     assert api_model().context_window() == 8192
-    with pytest.raises(Exception, match="at least 512"):
-        api_model(context_window=100)
+    with pytest.raises(Exception, match="at least 1024"):
+        api_model(context_window=700)
 
 
 def server_count(server, text: str) -> int:
