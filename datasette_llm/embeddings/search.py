@@ -134,13 +134,27 @@ MAX_DEPTH = 16_384  # vectors read past rows deleted since the build, at most, a
 
 
 async def _semantic_of_rows_that_exist(datasette, targets, by_key, q, depth, timings, notes, *, strict):
-    """The `depth` best vectors of rows that exist: vectors of rows deleted since the build are passed over, the
-    ranking read twice as deep each time they take places, up to MAX_DEPTH (four rounds came back short when more
-    than 7 in 8 of the nearest rows were gone: a second outside tester, session 37), then a note says so."""
+    """The `depth` best vectors of rows that exist, over every target: each collection read on its own, so one
+    whose nearest vectors are all of deleted rows cannot crowd the others out (a third outside tester, session 37:
+    20,000 stale vectors blanked a database-wide search)."""
+    ranked, model_names = [], []
+    for target in targets:
+        kept, names = await _one_collection(datasette, target, by_key, q, depth, timings, notes, strict=strict)
+        ranked += kept
+        model_names += [name for name in names if name not in model_names]
+    ranked.sort(key=lambda item: -item[1])
+    return ranked[:depth], model_names
+
+
+async def _one_collection(datasette, target, by_key, q, depth, timings, notes, *, strict):
+    """One collection's `depth` best vectors of rows that exist: vectors of rows deleted since the build are
+    passed over, the ranking read twice as deep each time they take places, up to MAX_DEPTH (four rounds came back
+    short when more than 7 in 8 of the nearest rows were gone: a second outside tester, session 37), then a note
+    says so."""
     wanted, alive = depth, {}
     while True:
         said: list[str] = []  # each round's notes are the same: the last round's are kept
-        ranked, model_names = await semantic_ranking(datasette, targets, q, wanted, timings, said, strict=strict)
+        ranked, model_names = await semantic_ranking(datasette, [target], q, wanted, timings, said, strict=strict)
         new = [key for key, _ in ranked if key not in alive]
         found = await existing_keys(datasette, new, by_key)
         alive.update((key, key in found) for key in new)
@@ -149,8 +163,8 @@ async def _semantic_of_rows_that_exist(datasette, targets, by_key, q, depth, tim
             break
         if wanted >= MAX_DEPTH:
             said.append(
-                f"the {wanted:,} nearest vectors are mostly of rows deleted since they were embedded, so fewer rows "
-                "than asked for came back; run `datasette llm embed` again to update the collection"
+                f"{target.label}: the {wanted:,} nearest vectors are mostly of rows deleted since they were "
+                "embedded, so fewer rows than asked for came back; run `datasette llm embed` again to update it"
             )
             break
         wanted = min(wanted * 2, MAX_DEPTH)

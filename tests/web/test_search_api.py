@@ -509,3 +509,26 @@ async def test_searches_leave_no_compiled_statements_behind(tmp_path, fake_model
         assert len(response.json()["hits"]) == limit
     held = (memory_used()() - before) / 2**20
     assert held < 8, f"SQLite holds +{held:.0f} MB after 40 searches"
+
+
+@pytest.mark.asyncio
+async def test_a_stale_collection_does_not_crowd_out_the_others(tmp_path, fake_model, monkeypatch):
+    """A collection whose nearest vectors are all of rows deleted since the build is read past on its own: a
+    database-wide search still finds the other collections' rows, and a note names the stale one. The depth was
+    shared by every collection, and 20,000 stale vectors blanked a database-wide search (a third outside tester,
+    session 37). The depth is made small here, as if the stale collection were that large."""
+    from datasette_llm.embeddings import search
+
+    monkeypatch.setattr(search, "MAX_DEPTH", 64)
+    path = tmp_path / "two.db"
+    make_table(path, "stale", [{"id": i, "text": "zebra river mango"} for i in range(300)])
+    make_table(path, "fresh", sentences(30, seed=5))
+    for table in ("stale", "fresh"):
+        embed_table(str(path), table, model=fake_model)
+    with sqlite3.connect(path) as conn:
+        conn.execute("delete from stale")
+    ds = Datasette([str(path)])
+    data = (await ds.client.get("/-/semantic-search?q=zebra+river+mango&mode=semantic&limit=5")).json()
+    truth = brute_force_semantic(path, fake_model, "zebra river mango", table="fresh")
+    assert [(h["table"], h["id"]) for h in data["hits"]] == [("fresh", id_) for id_, _ in truth[:5]]
+    assert any(note.startswith("two/stale:") and "deleted" in note for note in data["notes"]), data["notes"]
