@@ -79,7 +79,8 @@ def error_message(body: bytes) -> str:
                 if isinstance(message.get(key), int) and not isinstance(message.get(key), bool)
             )
             message = message.get("message", message)
-        text = (message if isinstance(message, str) else json.dumps(message)[:MAX_ERROR_CHARS]) + sizes
+        # The sizes first: a long message is clipped below.
+        text = sizes.lstrip() + " " + (message if isinstance(message, str) else json.dumps(message)[:MAX_ERROR_CHARS])
     except (ValueError, RecursionError):
         pass
     return clip(text)

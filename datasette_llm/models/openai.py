@@ -122,6 +122,7 @@ MAX_SCALE = 3.0
 # answer the bare table, or every question a 400, until a restart (a second outside tester, session 37); a
 # server whose window is really smaller teaches it again with its next refusal.
 LEARNED_SECONDS = 600.0
+SMALLEST_PROMPT = 700  # tokens, as estimated: one small table's SQL prompt and its reply of 384 tokens
 
 
 def said(pattern: re.Pattern, text: str) -> int | None:
@@ -221,7 +222,10 @@ class OpenAIChatModel(ChatModel):
             counted = said(_PROMPT_SAID, failure.detail)
             if counted is not None:
                 estimate = sum(estimated_tokens(m["content"]) + 4 for m in messages) + 3
-                scale = min(MAX_SCALE, counted / estimate * 1.1)
+                # Never so much that the window holds less than a small SQL prompt and its reply as counted: one
+                # refusal of a window of 1,024 and 3 times the count refused every question for 10 minutes
+                # without asking the server (a third outside tester, session 37).
+                scale = min(MAX_SCALE, self._context / SMALLEST_PROMPT, counted / estimate * 1.1)
                 if scale > self._scale:
                     self._scale, learned = scale, True
         if learned:

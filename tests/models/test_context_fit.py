@@ -222,3 +222,28 @@ def test_a_real_servers_smaller_window_is_learned_from_a_stream(openai_server):
     assert model.context_window() == 2048
     for text in (messages[0]["content"], rows.replace("|", ","), rows[: len(rows) // 3]):
         assert model.count_tokens(text) >= server_count(openai_server, text)
+
+
+def test_one_refusal_never_leaves_too_small_a_window_for_a_question():
+    """A refusal of a window of 1,024 that also counted 3 times the estimate left room for 341 estimated tokens:
+    every question was refused for 10 minutes without asking the server (a third outside tester, session 37). The
+    scale learned leaves room for a small SQL prompt and its reply."""
+    from datasette_llm.models.openai import SMALLEST_PROMPT
+
+    model = api_model()
+    prompt_tokens = 3 * (sum(estimated_tokens(m["content"]) + 4 for m in PROMPT) + 3)
+    model.learn_overflow(overflow(f"(n_prompt_tokens: {prompt_tokens}) (n_ctx: 1024) exceeds"), PROMPT)
+    assert model.context_window() == 1024
+    assert model.count_tokens("x" * 3000) * SMALLEST_PROMPT <= 1024 * (estimated_tokens("x" * 3000) + 1)
+
+
+def test_a_long_server_message_keeps_the_sizes():
+    """llama.cpp's sizes are read from beside its message, which is clipped at 300 characters: they come first."""
+    import json
+
+    from datasette_llm.models.http_client import error_message
+
+    body = {"error": {"message": "too long " * 100, "n_prompt_tokens": 9000, "n_ctx": 4096}}
+    model = api_model()
+    assert model.learn_overflow(HttpFailure("status", error_message(json.dumps(body).encode()), status=400), PROMPT)
+    assert model.context_window() == 4096
