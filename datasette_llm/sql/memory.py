@@ -86,3 +86,17 @@ def hard_heap_limit() -> Callable[[int], int] | None:
     if function is not None:
         function.restype, function.argtypes = ctypes.c_int64, [ctypes.c_int64]
     return function
+
+
+@functools.cache
+def soft_heap_limit() -> Callable[[int], int] | None:
+    """sqlite3_soft_heap_limit64: with N >= 0, the bytes past which SQLite's page caches stop growing and reuse
+    their pages (0: no limit), and the previous limit is returned; with -1, the limit is only returned."""
+    library = _library()
+    try:
+        function = library.sqlite3_soft_heap_limit64 if library is not None else None
+    except AttributeError:
+        return None
+    if function is not None:
+        function.restype, function.argtypes = ctypes.c_int64, [ctypes.c_int64]
+    return function
