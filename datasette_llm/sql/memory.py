@@ -74,29 +74,27 @@ def memory_used() -> Callable[[], int] | None:
     return library.sqlite3_memory_used if library is not None else None
 
 
-@functools.cache
-def hard_heap_limit() -> Callable[[int], int] | None:
-    """sqlite3_hard_heap_limit64 (SQLite 3.31+): with N >= 0, no allocation may take SQLite's memory past N bytes
-    (0: no limit) and the previous limit is returned; with -1, the limit is only returned. None where absent."""
+def _limit_function(name: str) -> Callable[[int], int] | None:
+    """SQLite's `name(sqlite3_int64) -> sqlite3_int64` from the library sqlite3 uses, or None where absent."""
     library = _library()
     try:
-        function = library.sqlite3_hard_heap_limit64 if library is not None else None
+        function = getattr(library, name) if library is not None else None
     except AttributeError:
         return None
     if function is not None:
         function.restype, function.argtypes = ctypes.c_int64, [ctypes.c_int64]
     return function
+
+
+@functools.cache
+def hard_heap_limit() -> Callable[[int], int] | None:
+    """sqlite3_hard_heap_limit64 (SQLite 3.31+): with N >= 0, no allocation may take SQLite's memory past N bytes
+    (0: no limit) and the previous limit is returned; with -1, the limit is only returned. None where absent."""
+    return _limit_function("sqlite3_hard_heap_limit64")
 
 
 @functools.cache
 def soft_heap_limit() -> Callable[[int], int] | None:
     """sqlite3_soft_heap_limit64: with N >= 0, the bytes past which SQLite's page caches stop growing and reuse
     their pages (0: no limit), and the previous limit is returned; with -1, the limit is only returned."""
-    library = _library()
-    try:
-        function = library.sqlite3_soft_heap_limit64 if library is not None else None
-    except AttributeError:
-        return None
-    if function is not None:
-        function.restype, function.argtypes = ctypes.c_int64, [ctypes.c_int64]
-    return function
+    return _limit_function("sqlite3_soft_heap_limit64")
