@@ -164,6 +164,12 @@ def awaitable(future: Future) -> asyncio.Future:
     return wrapped
 
 
+def message_tokens(messages: Sequence[Message], count_tokens: Callable[[str], int]) -> int:
+    """The tokens of a chat prompt, its texts counted by `count_tokens`: ChatML wraps each message in about 4
+    template tokens; the reply header adds 3."""
+    return sum(count_tokens(m["content"]) + 4 for m in messages) + 3
+
+
 class ChatModel(ABC):
     backend: str = "?"
     workers: int = 1
@@ -194,8 +200,7 @@ class ChatModel(ABC):
 
     # -- shared behaviour ------------------------------------------------------------------------
     def count_message_tokens(self, messages: Sequence[Message]) -> int:
-        # ChatML wraps each message in about 4 template tokens; the reply header adds 3.
-        return sum(self.count_tokens(m["content"]) + 4 for m in messages) + 3
+        return message_tokens(messages, self.count_tokens)
 
     def check_fits(self, messages: Sequence[Message], options: ChatOptions) -> int:
         prompt = self.count_message_tokens(messages)

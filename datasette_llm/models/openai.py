@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import MIN_CONTEXT_WINDOW
 from ..errors import ConfigError, ContextOverflow, ModelError, ModelNotReady, ModelTimeout, ModelUnavailable
-from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, Message, ModelStatus
+from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, Message, ModelStatus, message_tokens
 from .http_client import HttpFailure, ModelHttp, UnsupportedHttpx
 from .token_estimate import estimated_tokens
 
@@ -221,7 +221,7 @@ class OpenAIChatModel(ChatModel):
                 self._context, learned = window, True
             counted = said(_PROMPT_SAID, failure.detail)
             if counted is not None:
-                estimate = sum(estimated_tokens(m["content"]) + 4 for m in messages) + 3
+                estimate = message_tokens(messages, estimated_tokens)
                 # Never so much that the window holds less than a small SQL prompt and its reply as counted: one
                 # refusal of a window of 1,024 and 3 times the count refused every question for 10 minutes
                 # without asking the server (a third outside tester, session 37).
