@@ -83,6 +83,7 @@ class AskPipeline(WritingSql, Mending, Answering):
             asker = asker_key(actor) if actor is not None else ""
         self.reply_scope = ReplyScope(asker)
         self.notes: list[str] = []
+        self.schema = None  # the schema prompt (render_schema)
         self.attempts: list[Attempt] = []
         self.mode = mode or "auto"
         self.route = None
@@ -188,7 +189,7 @@ class AskPipeline(WritingSql, Mending, Answering):
     async def render_schema(self):
         """The schema prompt, cut to a share of the model's window (its notes replace those of an earlier one)."""
         budget = int(self.model.context_window() * SCHEMA_SHARE)
-        earlier = self.schema.notes if getattr(self, "schema", None) is not None else ()
+        earlier = self.schema.notes if self.schema is not None else ()
         # Off the event loop: counting tokens may load the model file the first time.
         self.schema = await asyncio.to_thread(
             render_schema,
