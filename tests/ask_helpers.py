@@ -7,6 +7,7 @@ import threading
 
 import sqlite_utils
 
+from datasette_llm.errors import ContextOverflow
 from datasette_llm.models.base import ChatModel, ChatResult, ModelStatus
 
 
@@ -40,6 +41,27 @@ class ScriptedModel(ChatModel):
 
     def status(self):
         return ModelStatus(self.name, self.backend, "chat", True, "scripted")
+
+
+class WindowLearningModel(ScriptedModel):
+    """Says its first answer prompt is too long, as a server that counts more than the model did, and counts four
+    times more from then on (models/openai.py learn_overflow)."""
+
+    def __init__(self, replies, learned=True, slot="answer", context=2048):
+        super().__init__(replies, context=context)
+        self.scale, self.learned, self.overflows, self.slot = 1, learned, 0, slot
+
+    def count_tokens(self, text):
+        return super().count_tokens(text) * self.scale
+
+    def _complete(self, messages, options, cancel):
+        if options.cache_slot == self.slot and self.overflows == 0:
+            self.overflows, self.scale = 1, 4 if self.learned else 1
+            self.calls.append([dict(m) for m in messages])
+            error = ContextOverflow("the prompt is longer than the model's context window")
+            error.learned = self.learned
+            raise error
+        return super()._complete(messages, options, cancel)
 
 
 def sql_reply(sql):

@@ -240,6 +240,23 @@ class Answering:
         await self.emit("answer_token", text=text)
         return text
 
+    def _passages_budget(self) -> int:
+        """Tokens for the passages beside the question and the answer, as the model counts now."""
+        overhead = (
+            self.model.count_message_tokens(
+                [
+                    {"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},
+                    {
+                        "role": "user",
+                        "content": prompts.TEXT_ANSWER_USER.format(question=self.question, passages="", notes=""),
+                    },
+                ]
+            )
+            + 200
+        )
+        budget = self.model.context_window() - overhead - self.settings.answer_max_tokens
+        return min(budget, self.settings.text_budget_tokens)
+
     async def answer_from_text(self, restrict=None):
         from ..models import embedding_model_for
         from .text.answer_text import (
@@ -261,53 +278,56 @@ class Answering:
         await self.emit("retrieving")
         started = clock()
         embedder = embedding_model_for(self.settings)
-        overhead = (
-            self.model.count_message_tokens(
-                [
-                    {"role": "system", "content": prompts.TEXT_ANSWER_SYSTEM},
-                    {
-                        "role": "user",
-                        "content": prompts.TEXT_ANSWER_USER.format(question=self.question, passages="", notes=""),
-                    },
-                ]
-            )
-            + 200
+        reader = Reader(
+            frozenset(self.allowed),
+            self.time_limit_ms,
+            frozenset(c.table for c in self.collections) if self.focus else None,
         )
-        budget = self.model.context_window() - overhead - self.settings.answer_max_tokens
-        passages, notes = await build_passages(
-            self.datasette,
-            self.actor,
-            self.database,
-            self.question,
-            chat=self.model,
-            aembed=embedder.aembed,
-            budget_tokens=min(budget, self.settings.text_budget_tokens),
-            reader=Reader(
-                frozenset(self.allowed),
-                self.time_limit_ms,
-                frozenset(c.table for c in self.collections) if self.focus else None,
-            ),
-            k=self.settings.text_passages,
-            restrict=restrict,
-        )
-        self.timings.add("retrieval", started)
-        self.passages = passages
-        self.notes.extend(notes)
-        if not passages:
-            return NOT_FOUND, ()
-        # The passages exist before the prose does: show them now (the page lists them while the answer streams).
-        await self.emit("passages", passages=[passage.to_json() for passage in passages])
-        await self.emit("answering", passages=len(passages), notes=list(notes))
-        started = clock()
-
-        async def on_token(piece):
-            await self.emit("answer_token", text=invisible_dropped(piece))  # as the final answer
-
         # Written at the measured speed for about ANSWER_WRITE_SECONDS, as an answer from rows: a real model
         # repeated two sentences five times over 143 s (an outside tester, session 29).
         max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens)
-        kept_before = self.reply_scope.hits
-        answer, messages = await answer_from_passages(self.model, self.question, passages, notes, max_tokens, on_token)
+        streamed = []
+
+        async def on_token(piece):
+            streamed.append(piece)
+            await self.emit("answer_token", text=invisible_dropped(piece))  # as the final answer
+
+        for attempt in range(2):
+            passages, notes = await build_passages(
+                self.datasette,
+                self.actor,
+                self.database,
+                self.question,
+                chat=self.model,
+                aembed=embedder.aembed,
+                budget_tokens=self._passages_budget(),
+                reader=reader,
+                k=self.settings.text_passages,
+                restrict=restrict,
+            )
+            if attempt == 0:
+                self.timings.add("retrieval", started)
+            self.passages = passages
+            if not passages:
+                self.notes.extend(notes)
+                return NOT_FOUND, ()
+            # The passages exist before the prose does: show them now (the page lists them while the answer
+            # streams; a second list, fitted again, replaces the first).
+            await self.emit("passages", passages=[passage.to_json() for passage in passages])
+            await self.emit("answering", passages=len(passages), notes=list(notes))
+            started = clock()
+            kept_before = self.reply_scope.hits
+            try:
+                answer, messages = await answer_from_passages(
+                    self.model, self.question, passages, notes, max_tokens, on_token
+                )
+                break
+            except ContextOverflow as error:
+                # A server that counts more tokens, or has a smaller window, than the model assumed said so: the
+                # passages are fitted again with what it said, once, as the rows are (session 37 left this out).
+                if streamed or attempt or not error.learned:
+                    raise
+        self.notes.extend(notes)
         answer = invisible_dropped(answer)  # as the rows' answer above
         self.timings.add("answer", started)
         written = self.model.count_tokens(answer) if answer else 0

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 import sqlite_utils
-from ask_helpers import ScriptedModel, make_pets_db, sql_reply
+from ask_helpers import ScriptedModel, WindowLearningModel, make_pets_db, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask.numbers import unverified_numbers
@@ -805,29 +805,6 @@ async def test_a_model_that_fails_while_answering_costs_the_answer_not_the_rows(
     assert result.ok and result.rows == (("Rex", 9),)
     assert result.answer == "The query returned 1 row; it is listed in the results."
     assert any("the model failed while writing the answer" in note for note in result.notes), result.notes
-
-
-class WindowLearningModel(ScriptedModel):
-    """Says its first answer prompt is too long, as a server that counts more than the model did, and counts four
-    times more from then on (models/openai.py learn_overflow)."""
-
-    def __init__(self, replies, learned=True, slot="answer", context=2048):
-        super().__init__(replies, context=context)
-        self.scale, self.learned, self.overflows, self.slot = 1, learned, 0, slot
-
-    def count_tokens(self, text):
-        return super().count_tokens(text) * self.scale
-
-    def _complete(self, messages, options, cancel):
-        if options.cache_slot == self.slot and self.overflows == 0:
-            from datasette_llm.errors import ContextOverflow
-
-            self.overflows, self.scale = 1, 4 if self.learned else 1
-            self.calls.append([dict(m) for m in messages])
-            error = ContextOverflow("the prompt is longer than the model's context window")
-            error.learned = self.learned
-            raise error
-        return super()._complete(messages, options, cancel)
 
 
 @pytest.mark.parametrize("learned", [True, False])
