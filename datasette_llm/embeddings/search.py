@@ -13,6 +13,7 @@ from datasette.database import QueryInterrupted
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, ModelBusy
+from ..models.reply_cache import SCOPE, ReplyScope, asker_key
 from ..sql.execute import unreadable_message
 from ..timing import Timings, clock
 from .hits import existing_keys, fetch_hits
@@ -76,6 +77,9 @@ async def semantic_search(
     unknown database, table or collection, ModelNotReady (503) when the embedding model is missing.
     """
     q, limit, mode = check_params(q, limit, mode, settings_for(datasette).max_question_chars)
+    # The query's vector is kept per asker (embeddings/index.QueryEmbeddings): a search of its own is its actor's,
+    # or, anonymous, its own request's; one within a question is the question's asker's.
+    scope = SCOPE.set(ReplyScope(asker_key(actor))) if SCOPE.get() is None else None
     try:
         return await _search(datasette, actor, q, database, table, limit, mode)
     except (sqlite3.DatabaseError, QueryInterrupted) as error:
@@ -85,6 +89,9 @@ async def semantic_search(
             unreadable_message(error, "search"),
             retry_after=2,
         ) from None
+    finally:
+        if scope is not None:
+            SCOPE.reset(scope)
 
 
 async def _search(datasette, actor, q, database, table, limit, mode) -> SearchResult:

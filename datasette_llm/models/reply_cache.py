@@ -30,7 +30,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 # A reply this many tokens short of its budget ended on its own (ask/answer.py reads a stopped answer so too).
 BUDGET_SLACK = 2
@@ -43,6 +43,7 @@ class ReplyScope:
 
     key: str | None = ""
     hits: int = 0
+    request: object = field(default_factory=object, compare=False, repr=False)  # this scope's own, unlike any other
 
 
 def asker_key(actor, visitor: str | None = None) -> str | None:
@@ -54,6 +55,16 @@ def asker_key(actor, visitor: str | None = None) -> str | None:
 
 
 SCOPE: contextvars.ContextVar[ReplyScope | None] = contextvars.ContextVar("datasette_llm_reply_scope", default=None)
+
+
+def cache_owner() -> object:
+    """Whose entry a per-asker cache (a query's vector: embeddings/index.py) reads and keeps now: the asker's key,
+    "" in process with no scope (one asker), or this request's scope itself when it has no asker (an anonymous
+    request without a browser cookie: kept for the request alone)."""
+    scope = SCOPE.get()
+    if scope is None:
+        return ""
+    return scope.request if scope.key is None else scope.key
 
 
 def options_key(options) -> dict | None:

@@ -532,3 +532,21 @@ async def test_a_stale_collection_does_not_crowd_out_the_others(tmp_path, fake_m
     truth = brute_force_semantic(path, fake_model, "zebra river mango", table="fresh")
     assert [(h["table"], h["id"]) for h in data["hits"]] == [("fresh", id_) for id_, _ in truth[:5]]
     assert any(note.startswith("two/stale:") and "deleted" in note for note in data["notes"]), data["notes"]
+
+
+@pytest.mark.asyncio
+async def test_a_querys_vector_is_kept_per_asker(data_db, fake_model):
+    """Shared by everyone, a query's vector served at once told an anonymous visitor (by the `embed_query` timing
+    or the speed) that someone had searched or asked exactly this text before (an outside tester, session 38). It
+    is kept per actor now, and for an anonymous request without a browser, for that request alone."""
+    ds = datasette(data_db)
+    url = "/-/semantic-search?q=zebra+classified+tiger&database=data&mode=semantic"
+    admin = actor_cookies(ds, {"id": "admin"})
+    embedded = []
+    for cookies in (admin, {}, {}, admin, actor_cookies(ds, {"id": "bob"})):
+        before = fake_model.texts_embedded
+        response = await ds.client.get(url, cookies=cookies)
+        assert response.status_code == 200, response.text
+        embedded.append(fake_model.texts_embedded - before)
+    # admin embeds it; each anonymous request again; admin's second search is served; bob embeds his own.
+    assert embedded == [1, 1, 1, 0, 1]
