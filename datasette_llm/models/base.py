@@ -8,6 +8,7 @@ and enforce timeouts, so every backend behaves the same under load.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -130,7 +131,8 @@ class _Gate:
                 give_back()  # before the outcome is set: whoever awaits the job finds its place free
 
         try:
-            future = self.executor.submit(run)
+            # In the caller's context: who asks (reply_cache.SCOPE) is read where a server's refusal is learned.
+            future = self.executor.submit(contextvars.copy_context().run, run)
         except BaseException:
             self.release()
             raise

@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from ..config import MIN_CONTEXT_WINDOW
 from ..errors import ConfigError, ContextOverflow, ModelError, ModelNotReady, ModelTimeout, ModelUnavailable
 from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, Message, ModelStatus, message_tokens
 from .http_client import HttpFailure, ModelHttp, UnsupportedHttpx
+from .reply_cache import cache_owner
 from .token_estimate import estimated_tokens
 
 logger = logging.getLogger("datasette_llm")
@@ -122,6 +124,7 @@ MAX_SCALE = 3.0
 # answer the bare table, or every question a 400, until a restart (a second outside tester, session 37); a
 # server whose window is really smaller teaches it again with its next refusal.
 LEARNED_SECONDS = 600.0
+KEPT_SCALES = 256  # askers whose learned scale is kept, the least recently taught dropped first
 SMALLEST_PROMPT = 700  # tokens, as estimated: one small table's SQL prompt and its reply of 384 tokens
 
 
@@ -183,9 +186,12 @@ class OpenAIChatModel(ChatModel):
         self.api_key = api_key
         self._learning = threading.Lock()
         self._context = self._configured_context = context_window or KNOWN_CONTEXT.get(model_id, 8192)
-        # How many times the estimate the server counted, when it said a prompt was too long (learn_overflow).
-        self._scale = 1.0
-        self._learned_at: float | None = None  # when the server last taught the window or the scale
+        # How many times the estimate the server counted, when it said a prompt was too long (learn_overflow), per
+        # asker (reply_cache.cache_owner) with when it was taught: a scale learned from one asker's prompt is a
+        # measure of what that prompt held, and an asker who may see less read it back in how many rows their
+        # prompts held (an outside tester's order oracle, session 38). The window is the server's own: shared.
+        self._scales: OrderedDict[object, tuple[float, float]] = OrderedDict()
+        self._learned_at: float | None = None  # when the server last taught the window
         self._http: ModelHttp | None = None
 
     def http(self) -> ModelHttp:
@@ -200,14 +206,29 @@ class OpenAIChatModel(ChatModel):
     def count_tokens(self, text: str) -> int:
         # No tokenizer for remote models: an estimate that errs on the high side (token_estimate.py), times what
         # the server taught when it counted more.
-        self._forget_if_old()
         estimate = estimated_tokens(text)
-        return estimate if self._scale == 1.0 else int(estimate * self._scale) + 1
+        scale = self._scale()
+        return estimate if scale == 1.0 else int(estimate * scale) + 1
 
     def _forget_if_old(self) -> None:
         if self._learned_at is not None and time.monotonic() - self._learned_at > LEARNED_SECONDS:
             with self._learning:
-                self._context, self._scale, self._learned_at = self._configured_context, 1.0, None
+                self._context, self._learned_at = self._configured_context, None
+
+    def _scale(self) -> float:
+        """The scale the server taught for this asker's prompts, 1.0 when none or when it is older than
+        LEARNED_SECONDS."""
+        if not self._scales:
+            return 1.0
+        owner = cache_owner()
+        with self._learning:
+            kept = self._scales.get(owner)
+            if kept is None:
+                return 1.0
+            if time.monotonic() - kept[1] > LEARNED_SECONDS:
+                del self._scales[owner]
+                return 1.0
+            return kept[0]
 
     def learn_overflow(self, failure: HttpFailure, messages: Sequence[Message]) -> bool:
         """Take in what a server says when a prompt was too long: its context window (a server configured with
@@ -215,10 +236,14 @@ class OpenAIChatModel(ChatModel):
         counts otherwise now, so the same prompt, built again, fits; False when the server said nothing new.
         The numbers come from an untrusted server: a window of at least MIN_WINDOW, a scale of at most MAX_SCALE."""
         learned = False
+        self._forget_if_old()
+        known = self._scale()
+        owner = cache_owner()
         with self._learning:
             window = said(_WINDOW_SAID, failure.detail)
             if window is not None and MIN_WINDOW <= window < self._context:
                 self._context, learned = window, True
+                self._learned_at = time.monotonic()
             counted = said(_PROMPT_SAID, failure.detail)
             if counted is not None:
                 estimate = message_tokens(messages, estimated_tokens)
@@ -226,16 +251,19 @@ class OpenAIChatModel(ChatModel):
                 # refusal of a window of 1,024 and 3 times the count refused every question for 10 minutes
                 # without asking the server (a third outside tester, session 37).
                 scale = min(MAX_SCALE, self._context / SMALLEST_PROMPT, counted / estimate * 1.1)
-                if scale > self._scale:
-                    self._scale, learned = scale, True
+                if scale > known:
+                    known, learned = scale, True
+                    self._scales[owner] = (scale, time.monotonic())
+                    self._scales.move_to_end(owner)
+                    while len(self._scales) > KEPT_SCALES:
+                        self._scales.popitem(last=False)
         if learned:
-            self._learned_at = time.monotonic()
             logger.warning(
                 "datasette-llm: the model server at %s counts a context window of %s tokens and %.2f times the "
                 "plugin's estimate of a prompt; set context_window to say so from the start",
                 server_address(self.base_url),
                 self._context,
-                self._scale,
+                known,
             )
         return learned
 

@@ -5,6 +5,8 @@ server of 2,048 tokens was sent 7,898, counted as characters / 3 in a window ass
 import asyncio
 import itertools
 import string
+import threading
+import time
 
 import httpx
 import pytest
@@ -130,7 +132,7 @@ def test_a_server_that_says_the_prompt_is_too_long_teaches_the_model(detail, win
     assert not model.learn_overflow(overflow(detail), PROMPT)  # nothing new the second time
 
 
-def test_what_a_server_says_is_bounded():
+def test_what_a_server_says_is_bounded(monkeypatch):
     """The server is untrusted: a window too small for Ask or a count a million times the estimate is not taken
     whole, and what it taught is forgotten after LEARNED_SECONDS (one lying reply made every later answer the bare
     table, or every question a 400, until a restart: a second outside tester, session 37)."""
@@ -144,7 +146,8 @@ def test_what_a_server_says_is_bounded():
     assert model.context_window() == 8192  # below MIN_WINDOW: no use to Ask
     model.learn_overflow(overflow("maximum context length is 1500 tokens"), PROMPT)
     assert model.context_window() == 1500 >= MIN_WINDOW
-    model._learned_at -= openai.LEARNED_SECONDS + 1
+    later = time.monotonic() + openai.LEARNED_SECONDS + 1
+    monkeypatch.setattr(openai.time, "monotonic", lambda: later)
     assert model.context_window() == 8192 and model.count_tokens("x" * 300) == estimated_tokens("x" * 300)
 
 
@@ -247,3 +250,63 @@ def test_a_long_server_message_keeps_the_sizes():
     model = api_model()
     assert model.learn_overflow(HttpFailure("status", error_message(json.dumps(body).encode()), status=400), PROMPT)
     assert model.context_window() == 4096
+
+
+def test_a_scale_is_learned_for_its_asker_and_a_window_for_everyone():
+    """How many tokens a server counts for a prompt measures what the prompt held: learned from an admin's prompt
+    over a table bob may not see, it cut bob's rows ("4 of 30 rows shown"), an echo of the hidden rows (an outside
+    tester's order oracle, session 38). The scale is kept per asker; the window, the server's own, for everyone."""
+    from datasette_llm.models.reply_cache import SCOPE, ReplyScope
+
+    model = api_model()
+    text = "1234567890 " * 40
+
+    def in_scope(key, work):
+        token = SCOPE.set(ReplyScope(key))
+        try:
+            return work()
+        finally:
+            SCOPE.reset(token)
+
+    refusal = overflow(
+        "maximum context length is 4096 tokens. However, you requested 9000 tokens (8000 in the messages"
+    )
+    assert in_scope('{"id": "admin"}', lambda: model.learn_overflow(refusal, PROMPT))
+    admins = in_scope('{"id": "admin"}', lambda: model.count_tokens(text))
+    bobs = in_scope('{"id": "bob"}', lambda: model.count_tokens(text))
+    anonymous = in_scope(None, lambda: model.count_tokens(text))
+    assert bobs == anonymous == estimated_tokens(text) < admins
+    assert in_scope('{"id": "bob"}', model.context_window) == 4096  # the server's window: everyone's
+    # An asker who may not be told apart (no browser) learns for its own request alone.
+    token = SCOPE.set(ReplyScope(None))
+    try:
+        assert model.learn_overflow(refusal, PROMPT) and model.count_tokens(text) > estimated_tokens(text)
+    finally:
+        SCOPE.reset(token)
+    assert in_scope(None, lambda: model.count_tokens(text)) == estimated_tokens(text)
+
+
+def test_a_scale_learned_in_the_models_thread_is_the_askers():
+    """A refusal is learned where the request ran, in the model's worker thread: the asker's scope goes with it."""
+    from datasette_llm.models.reply_cache import SCOPE, ReplyScope
+
+    model = api_model()
+    refusal = overflow(
+        "maximum context length is 8192 tokens. However, you requested 9000 tokens (8000 in the messages"
+    )
+
+    async def refused_in_the_worker():
+        token = SCOPE.set(ReplyScope('{"id": "admin"}'))
+        try:
+            return await model._gate.run(
+                model.name, lambda: model.learn_overflow(refusal, PROMPT), threading.Event(), 10, "timed out"
+            )
+        finally:
+            SCOPE.reset(token)
+
+    assert asyncio.run(refused_in_the_worker())
+    token = SCOPE.set(ReplyScope('{"id": "admin"}'))
+    try:
+        assert model.count_tokens("1234567890 " * 40) > estimated_tokens("1234567890 " * 40)
+    finally:
+        SCOPE.reset(token)
