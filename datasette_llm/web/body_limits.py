@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from ..errors import DatasetteLLMError, Forbidden, UnsupportedMediaType
-from .request_body import FORM, MULTIPART, parse_form, read_body
+from ..errors import Busy, DatasetteLLMError, Forbidden, UnsupportedMediaType
+from .request_body import FORM, MULTIPART, body_account, parse_form, read_body
 from .responses import json_bytes
 
 OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) answer POSTs with an error
@@ -49,13 +49,10 @@ def _error_body(error: DatasetteLLMError, json_rpc: bool) -> bytes:
 
 
 async def _send_error(send, error: DatasetteLLMError, json_rpc: bool) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [(b"content-type", b"application/json; charset=utf-8")],
-        }
-    )
+    headers = [(b"content-type", b"application/json; charset=utf-8")]
+    if isinstance(error, Busy):
+        headers.append((b"retry-after", str(error.retry_after).encode()))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": _error_body(error, json_rpc)})
 
 
@@ -108,19 +105,20 @@ def wrap(datasette):
             limit, json_rpc = route
             headers = dict(scope.get("headers") or [])
             kind = headers.get(b"content-type", b"").decode("latin-1").split(";", 1)[0].strip().lower()
-            try:
-                _ascii_token(headers.get(b"x-csrftoken", b"").decode("latin-1"))
-                if kind == MULTIPART:
-                    raise UnsupportedMediaType(
-                        "multipart/form-data is not accepted here; send "
-                        "application/json (or a url-encoded form where documented)."
-                    )
-                body = await read_body(receive, limit)
-                if kind == FORM:  # parse_form refuses a form that is not UTF-8 (400)
-                    _ascii_token(parse_form(body).get("csrftoken", ""))
-            except DatasetteLLMError as error:
-                return await _send_error(send, error, json_rpc)
-            return await app(scope, _replay(body, receive), send)
+            with body_account():  # the body counts against what every request holds until the request ends
+                try:
+                    _ascii_token(headers.get(b"x-csrftoken", b"").decode("latin-1"))
+                    if kind == MULTIPART:
+                        raise UnsupportedMediaType(
+                            "multipart/form-data is not accepted here; send "
+                            "application/json (or a url-encoded form where documented)."
+                        )
+                    body = await read_body(receive, limit)
+                    if kind == FORM:  # parse_form refuses a form that is not UTF-8 (400)
+                        _ascii_token(parse_form(body).get("csrftoken", ""))
+                except DatasetteLLMError as error:
+                    return await _send_error(send, error, json_rpc)
+                return await app(scope, _replay(body, receive), send)
 
         return bounded
 

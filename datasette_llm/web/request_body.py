@@ -6,10 +6,13 @@ so it never reaches SQLite, a model or a response encoder.
 
 from __future__ import annotations
 
+import contextvars
 import json
+import threading
+from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
-from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from ..errors import BadRequest, Busy, PayloadTooLarge, UnsupportedMediaType
 from ..json_text import is_text
 
 JSON = "application/json"
@@ -22,8 +25,47 @@ def content_type(headers) -> str:
     return (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
 
 
+# Bodies held at once by every request the plugin reads, past which a request's body beyond SMALL_BODY_BYTES is a
+# 503: each route caps its own body (MCP's at 4 MB), but nothing capped how many were held at once, and 128 MCP
+# requests sent together held 1 GB that the allocator kept after (an outside tester, session 38). A small body
+# (every question, search and query) is counted but never refused, so large ones held open cannot shut it out.
+BODIES_HELD_BYTES = 96 * 1024 * 1024
+SMALL_BODY_BYTES = 64 * 1024
+_held = [0]  # bytes held by every account
+_held_lock = threading.Lock()
+_ACCOUNT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("datasette_llm_body_account", default=None)
+
+
+@contextmanager
+def body_account():
+    """What the request bodies read within this block hold counts against BODIES_HELD_BYTES until it ends."""
+    account = [0]
+    token = _ACCOUNT.set(account)
+    try:
+        yield account
+    finally:
+        _ACCOUNT.reset(token)
+        with _held_lock:
+            _held[0] -= account[0]
+
+
+def _hold(size: int) -> None:
+    account = _ACCOUNT.get()
+    if account is None:  # read outside a request's account (in process): nobody else's room to take
+        return
+    with _held_lock:
+        if account[0] + size > SMALL_BODY_BYTES and _held[0] + size > BODIES_HELD_BYTES:
+            raise Busy(
+                "The server is holding too many large requests right now; try again in a few seconds.",
+                retry_after=2,
+            )
+        _held[0] += size
+        account[0] += size
+
+
 async def read_body(receive, limit: int) -> bytes:
-    """The whole body, refusing (413) to hold more than `limit` bytes."""
+    """The whole body, refusing (413) to hold more than `limit` bytes, or (503) more than the server holds for
+    every request at once (BODIES_HELD_BYTES)."""
     chunks, size, more = [], 0, True
     while more:
         message = await receive()
@@ -33,6 +75,7 @@ async def read_body(receive, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"The request body is larger than {limit:,} bytes.")
+        _hold(len(chunk))
         chunks.append(chunk)
         more = message.get("more_body", False)
     return b"".join(chunks)

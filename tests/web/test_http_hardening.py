@@ -247,6 +247,30 @@ async def test_every_post_body_is_capped(paths, models, path, content_type, with
 
 
 @pytest.mark.asyncio
+async def test_bodies_held_at_once_are_bounded_and_small_ones_still_pass(paths, monkeypatch):
+    """Each route capped its own body (MCP's at 4 MB), but nothing capped how many were held at once: 128 MCP
+    requests sent together held 1 GB (an outside tester, session 38). Past what every request may hold at once a
+    large body is a 503 with Retry-After; a small body is never refused, and what a request held is given back."""
+    from datasette_llm.web import request_body
+
+    ds = make_ds(paths)
+    monkeypatch.setattr(request_body, "BODIES_HELD_BYTES", 2 * 1024 * 1024)
+    query = {"Content-Type": "application/json"}
+    ping = b" " * 600_000 + json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+    accepted = await ds.client.post("/-/mcp", content=ping, headers=MCP_HEADERS)
+    assert accepted.status_code == 200 and accepted.json()["id"] == 1
+    assert request_body._held == [0]  # given back when the request ended
+    monkeypatch.setattr(request_body, "_held", [1900 * 1024])  # other requests hold most of it now
+    refused = await ds.client.post("/-/mcp", content=ping, headers=MCP_HEADERS)
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+    assert refused.json()["error"]["code"] == -32600 and "too many large requests" in refused.text
+    small = json.dumps({"database": "db", "sql": "select count(*) as n from items"}).encode()
+    ok = await ds.client.post("/-/llm/query.json", content=small, headers=query)
+    assert ok.status_code == 200 and ok.json()["rows"] == [[3]]
+    assert request_body._held == [1900 * 1024]
+
+
+@pytest.mark.asyncio
 async def test_form_encoded_query_is_capped_and_still_works(paths):
     ds = make_ds(paths)
     form = {"Content-Type": "application/x-www-form-urlencoded"}
