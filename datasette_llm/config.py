@@ -252,7 +252,8 @@ SETTING_DOCS = {
     "n_threads": "threads for local models (unset: all cores)",
     "draft_tokens": "local models: the most tokens, guessed from the prompt, that one pass checks while writing "
     "a greedy reply (prompt-lookup decoding; the reply is the same); `0` writes one token per pass",
-    "queue_limit": "requests allowed to wait for a model; more get HTTP 503 with `Retry-After`",
+    "queue_limit": "requests allowed to wait for a model; more get HTTP 503 with `Retry-After`. One client (a "
+    "signed-in actor, else an address) holds at most half of them: past that, HTTP 429",
     "reply_cache_entries": "replies the chat model already wrote, kept for the same prompt and asker, so a question "
     "asked again over unchanged data takes no model time (least recently used go first); 0 keeps none",
     "model_timeout": "seconds before a model call is abandoned (HTTP 504)",

@@ -374,10 +374,18 @@ class Oracle:
     ) -> dict[str, Response]:
         ds = self.instances[variant]
         surfaces = tuple(surfaces or self.surfaces)
-        answers = await asyncio.gather(
-            *(SURFACE_CALLS[surface](ds, database, sql, self.scenario.actor) for surface in surfaces)
-        )
+        answers = await asyncio.gather(*(self._answer(surface, ds, database, sql) for surface in surfaces))
         return dict(zip(surfaces, answers))
+
+    async def _answer(self, surface: str, ds, database, sql) -> Response:
+        """One surface's answer, asked again, as a client is told to, while this client holds its share of the
+        guard's places (the oracle asks every surface of every world at once from one address)."""
+        for _ in range(200):
+            response = await SURFACE_CALLS[surface](ds, database, sql, self.scenario.actor)
+            if "too_many_requests" not in json.dumps(response.body, default=str):
+                return response
+            await asyncio.sleep(0.05)
+        return response
 
     async def check(
         self, sql: str, database: str | None = VISIBLE_DB, surfaces: Sequence[str] | None = None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ContextOverflow, ModelBusy, ModelError, ModelTimeout
+from ..fair_share import FairQueue
 from .reply_cache import ReplyCache
 
 
@@ -92,22 +93,19 @@ class _Gate:
 
     def __init__(self, workers: int, queue_limit: int):
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datasette-llm")
-        self.queue_limit = max(1, queue_limit)
-        self.waiting = 0
-        self.lock = threading.Lock()
+        self.places = FairQueue(queue_limit)  # a client holds at most half of them (fair_share.py)
 
-    def admit(self, name: str):
-        with self.lock:
-            if self.waiting >= self.queue_limit:
-                raise ModelBusy(
-                    f"The model {name} is busy with {self.waiting} requests; try again in a few seconds.",
-                    retry_after=5,
-                )
-            self.waiting += 1
+    @property
+    def waiting(self) -> int:
+        return self.places.waiting
 
-    def release(self):
-        with self.lock:
-            self.waiting -= 1
+    def admit(self, name: str) -> str | None:
+        def busy(waiting: int) -> ModelBusy:
+            return ModelBusy(
+                f"The model {name} is busy with {waiting} requests; try again in a few seconds.", retry_after=5
+            )
+
+        return self.places.enter("requests waiting for the model", busy)
 
     def submit(self, name: str, job: Callable, cancel: threading.Event) -> Future:
         """Admit a request (or raise ModelBusy) and run `job()` in the pool. The request keeps its place until the
@@ -115,12 +113,12 @@ class _Gate:
         still runs (an outside attacker who dropped 40 requests, 4 admitted at a time, kept the model busy for 27
         s after the last one while real questions timed out). A job whose `cancel` is set before it starts does
         not run."""
-        self.admit(name)
+        holder = self.admit(name)
         once = threading.Lock()
 
         def give_back():
             if once.acquire(blocking=False):
-                self.release()
+                self.places.leave(holder)
 
         def run():
             try:
@@ -134,7 +132,7 @@ class _Gate:
             # In the caller's context: who asks (reply_cache.SCOPE) is read where a server's refusal is learned.
             future = self.executor.submit(contextvars.copy_context().run, run)
         except BaseException:
-            self.release()
+            self.places.leave(holder)
             raise
         future.add_done_callback(lambda _: give_back())  # a job dropped before it ran
         return future

@@ -5,7 +5,8 @@ GIL that the event loop needs, so every other request (a health check too) would
 (`python -m datasette_llm.sql.guard_worker`, fed over a pipe) it cannot, and a statement that takes longer than
 the budget is stopped by ending that process; the next statement starts a fresh one.
 
-Statements queue for the one worker; beyond GUARD_QUEUE waiting the answer is 503. Where no process can be
+Statements queue for the one worker; beyond GUARD_QUEUE waiting the answer is 503, and beyond half of them
+from one client a 429 (fair_share.py). Where no process can be
 started, the check runs on a thread instead (same queue and budget, without the isolation).
 
 The budget is the worker's own CPU time on the statement (Linux /proc; wall time elsewhere), counted from the
@@ -30,6 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import Busy
+from ..fair_share import FairQueue
 
 GUARD_QUEUE = 8
 GUARD_SECONDS = 5.0  # of the worker's CPU time on one statement
@@ -115,7 +117,7 @@ def _read_frame(stream) -> bytes:
 _thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="datasette-llm-guard")
 _lock = threading.Lock()
 _worker: _Worker | None = None
-_waiting = 0
+_PLACES = FairQueue(GUARD_QUEUE)  # a client holds at most half of them (fair_share.py)
 
 
 def _call_worker(payload: bytes, deadline: float):
@@ -150,10 +152,12 @@ def _end_worker() -> None:
 async def check_in_worker(sql: str, schema, **kwargs):
     """guard.check_select(sql, schema, **kwargs) in the worker; TimeoutError past GUARD_SECONDS of its CPU time,
     GuardBusy (503) when the queue is full or the check could not be done within GUARD_WALL_SECONDS."""
-    global _waiting
-    if _waiting >= GUARD_QUEUE:
-        raise GuardBusy("Too many queries are being checked right now; try again in a few seconds.", retry_after=2)
-    _waiting += 1
+    holder = _PLACES.enter(
+        "queries waiting to be checked",
+        lambda waiting: GuardBusy(
+            "Too many queries are being checked right now; try again in a few seconds.", retry_after=2
+        ),
+    )
     try:
         payload = pickle.dumps((sql, schema, kwargs))
         loop = asyncio.get_running_loop()
@@ -168,7 +172,7 @@ async def check_in_worker(sql: str, schema, **kwargs):
             future = loop.run_in_executor(_thread, lambda: check_select(sql, schema, **kwargs))
             return await asyncio.wait_for(future, GUARD_SECONDS)
     finally:
-        _waiting -= 1
+        _PLACES.leave(holder)
 
 
 def _serve() -> None:

@@ -16,6 +16,7 @@ what a listing shows can be removed (examples/check.py: `shown_to`).
 from __future__ import annotations
 
 import asyncio
+import weakref
 from urllib.parse import urlencode
 
 from datasette.utils import tilde_decode, tilde_encode
@@ -37,12 +38,17 @@ from ..examples.check import (
     viewer_tables,
 )
 from ..examples.store import VERDICTS, ExampleStore
+from ..fair_share import RecentShare
 from ..sql.guard import check_select_off_loop
 from .ask import require_enabled
 from .origins import require_same_site_body
 from .request_body import FORM, content_type, read_object
 from .responses import datasette_error, html_page, json_errors, json_response
 
+# What one client without llm-teach may record in any 10 minutes: a share of the feedback store (5 MB a database)
+# that every asker shares.
+FEEDBACK_PER_CLIENT = 20
+_FEEDBACK_SHARES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Datasette -> its RecentShare
 MAX_BODY_BYTES = 256 * 1024  # a question, up to 20,000 characters of SQL and a comment, with room for escapes
 ADD_EXAMPLE = '{"question": "...", "sql": "select ..."}'
 FEEDBACK = '{"question": "...", "sql": "select ...", "verdict": "wrong", "comment": "..."}'
@@ -401,6 +407,9 @@ async def feedback_view(request, datasette):
     comment = text_field(data, "comment", FEEDBACK, required=False)
     store = store_for(datasette)
     store.clean_feedback(question, sql, verdict, comment)  # a refused request writes nothing, its example neither
+    if verdict == "wrong" and not await permissions.can_teach(datasette, request.actor, database):
+        share = _FEEDBACK_SHARES.setdefault(datasette, RecentShare(FEEDBACK_PER_CLIENT, 600))
+        share.take("pieces of feedback")  # a share of the store every asker shares (fair_share.py)
     outcome = None
     if verdict == "right":  # the feedback and its example together, or neither (check.add_with_feedback)
         feedback, outcome = await add_with_feedback(

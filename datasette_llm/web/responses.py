@@ -11,10 +11,11 @@ from datasette.database import QueryInterrupted
 from datasette.utils.asgi import BadRequest as DatasetteBadRequest
 from datasette.utils.asgi import Forbidden as DatasetteForbidden
 from datasette.utils.asgi import NotFound as DatasetteNotFound
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import Request, Response
 from datasette.views.base import DatasetteError
 
 from ..errors import Busy, DatasetteLLMError, MethodNotAllowed
+from ..fair_share import CLIENT, client_key
 from ..sql.execute import unreadable_message
 
 logger = logging.getLogger(__name__)
@@ -90,10 +91,17 @@ def as_route(view):
 
     @functools.wraps(view)  # keeps the signature: Datasette passes view arguments by their names
     async def wrapped(*args, **kwargs):
+        # Datasette passes a view's arguments by position, in the order of its signature.
+        request = next((arg for arg in (*args, *kwargs.values()) if isinstance(arg, Request)), None)
+        # Who holds this request's places in the model's and the guard's queues (fair_share.py).
+        client = CLIENT.set(client_key(request.actor, request.scope)) if request is not None else None
         try:
             response = await view(*args, **kwargs)
         except READ_FAILURES as error:
             raise datasette_error(unreadable(error)) from None
+        finally:
+            if client is not None:
+                CLIENT.reset(client)
         if isinstance(getattr(response, "headers", None), dict):
             for name, value in NO_SNIFF.items():
                 response.headers.setdefault(name, value)

@@ -216,13 +216,13 @@ def test_a_finished_request_has_given_its_place_back(how):
     reached its reader before the worker gave its place back, so a request right after it could be refused as
     busy (a loaded CI run, session 28); the place is given back late here on purpose."""
     model = StubbornModel(0.01, queue_limit=1)
-    give_back = model._gate.release
+    give_back = model._gate.places.leave
 
-    def late_release():
+    def late_release(holder):
         time.sleep(0.3)
-        give_back()
+        give_back(holder)
 
-    model._gate.release = late_release
+    model._gate.places.leave = late_release
 
     async def main():
         if how == "chat":

@@ -86,7 +86,7 @@ def test_an_overrun_is_never_checked_again_in_the_server(schema, monkeypatch):
 
 
 def test_beyond_the_queue_the_answer_is_busy(schema, monkeypatch):
-    monkeypatch.setattr(guard_worker, "_waiting", guard_worker.GUARD_QUEUE)
+    monkeypatch.setattr(guard_worker._PLACES, "waiting", guard_worker.GUARD_QUEUE)
     with pytest.raises(guard_worker.GuardBusy) as busy:
         asyncio.run(check_select_off_loop("select 1", schema))
     assert busy.value.status == 503 and busy.value.to_json()["retry_after"] == 2
@@ -94,6 +94,45 @@ def test_beyond_the_queue_the_answer_is_busy(schema, monkeypatch):
 
     response = error_response(busy.value)
     assert response.status == 503 and response.headers["Retry-After"] == "2"
+
+
+def test_one_client_holds_at_most_half_the_guards_queue(schema, monkeypatch):
+    """8 statements at once from one client left another client's one-line query 14-23% of the guard's places
+    (an outside tester, session 38): a client holds at most half of them; past that it is a 429, and another
+    client's statement is checked."""
+    import threading
+
+    from datasette_llm.fair_share import CLIENT, TooManyOfYours
+
+    release = threading.Event()
+    real_call = guard_worker._call_worker
+
+    def held_call(payload, deadline):
+        release.wait(10)
+        return real_call(payload, deadline)
+
+    monkeypatch.setattr(guard_worker, "_call_worker", held_call)
+    monkeypatch.setattr(guard_worker, "_thread", guard_worker.ThreadPoolExecutor(max_workers=8))
+
+    async def check(client):
+        CLIENT.set(client)  # this task's own context
+        return await check_select_off_loop("select title from docs", schema)
+
+    async def main():
+        flood = [asyncio.ensure_future(check("address:10.0.0.1")) for _ in range(guard_worker.GUARD_QUEUE // 2)]
+        await asyncio.sleep(0.1)
+        with pytest.raises(TooManyOfYours) as refused:
+            await check("address:10.0.0.1")
+        other = asyncio.ensure_future(check("address:10.0.0.2"))
+        await asyncio.sleep(0.1)
+        assert not other.done()  # admitted: waiting for the worker, not refused
+        release.set()
+        return refused.value, await asyncio.gather(*flood), await other
+
+    refused, flood, other = asyncio.run(main())
+    assert refused.status == 429 and refused.to_json()["retry_after"] == 2 and "already have 4" in refused.message
+    assert all(isinstance(verdict, GuardedSQL) for verdict in [*flood, other])
+    assert guard_worker._PLACES.waiting == 0 and guard_worker._PLACES.held == {}
 
 
 def test_a_workers_start_does_not_count_against_the_statement(schema, monkeypatch):

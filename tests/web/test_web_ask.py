@@ -208,9 +208,9 @@ async def test_warm_up_only_when_idle_allowed_and_enabled(make_ds):
 
     model = CachingModel()
     ds = make_ds(model)
-    model._gate.waiting = 1  # somebody's question is running: never queue a warm-up behind it
+    model._gate.places.waiting = 1  # somebody's question is running: never queue a warm-up behind it
     assert await warm_up(ds, "db", model=model) is False
-    model._gate.waiting = 0
+    model._gate.places.waiting = 0
     denied = make_ds(model, metadata=DENY_SQL)
     response, results = await warmed(denied, "/db/-/ask")
     assert response.status_code == 403 and results == []
@@ -499,13 +499,53 @@ async def test_model_queue_full_is_503_with_retry_after(make_ds):
     ds = make_ds(model)
     first = asyncio.ensure_future(ds.client.post("/db/-/ask.json", json={"question": "Top?"}))
     assert await asyncio.to_thread(model.started.wait, 10)
-    response = await ds.client.post("/db/-/ask.json", json={"question": "Top?"})
+    # Another client: the first holds the one place (its own second question would be a 429, below).
+    response = await ds.client.post(
+        "/db/-/ask.json",
+        json={"question": "Top?"},
+        cookies={**actor_cookies(ds, "bob"), "ds_csrftoken": csrf_pair()},
+        headers={"x-csrftoken": csrf_pair()},
+    )
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     data = response.json()
     assert data["code"] == "model_busy" and data["retry_after"] == 5 and "busy" in data["error"]
     model.release.set()
     assert (await first).status_code == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("flooder", [None, "mallory"])
+async def test_one_client_holds_at_most_half_the_models_queue(make_ds, flooder):
+    """One anonymous client that kept 4 questions in flight won every place the model's queue of 4 freed: another
+    client's questions succeeded 1 time in 46 (an outside tester, session 38). A client (an actor, or an address)
+    holds at most half the places; its questions past that are a 429 at once, and the others still find room."""
+    model = ScriptedModel(block=True, queue_limit=4)
+    ds = make_ds(model)
+
+    def ask(actor):
+        cookies = {**actor_cookies(ds, actor), "ds_csrftoken": csrf_pair()} if actor else {}
+        headers = {"x-csrftoken": csrf_pair()} if actor else {}
+        return asyncio.ensure_future(
+            ds.client.post("/db/-/ask.json", json={"question": "Top?"}, cookies=cookies, headers=headers)
+        )
+
+    flood = [ask(flooder) for _ in range(4)]
+    assert await asyncio.to_thread(model.started.wait, 10)
+    for _ in range(200):  # the two past its share are refused without waiting for the model
+        if sum(request.done() for request in flood) == 2:
+            break
+        await asyncio.sleep(0.02)
+    refused = [request.result() for request in flood if request.done()]
+    assert [response.status_code for response in refused] == [429, 429]
+    assert refused[0].headers["retry-after"] == "2"
+    assert refused[0].json()["code"] == "too_many_requests" and "already have 2" in refused[0].json()["error"]
+    others = [ask("bob"), ask(None if flooder else "carol")]
+    await asyncio.sleep(0.2)
+    assert not any(request.done() for request in others)  # admitted: waiting for the model, not refused
+    model.release.set()
+    assert sorted([(await request).status_code for request in flood]) == [200, 200, 429, 429]
+    assert [(await request).status_code for request in others] == [200, 200]
 
 
 @pytest.mark.asyncio

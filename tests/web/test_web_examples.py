@@ -1052,3 +1052,24 @@ async def test_an_author_whose_actor_changed_keeps_their_examples(paths):
     again = await add(ds, after)
     assert again.status_code == 200 and again.json()["example"]["id"] == example["id"]
     assert [e["id"] for e in (await listing(ds, after))["examples"]] == [example["id"]]
+
+
+@pytest.mark.asyncio
+async def test_one_client_records_a_share_of_the_feedback_store(paths, monkeypatch):
+    """The feedback store's cap is shared by every asker: one anonymous client filled it in 41 s, and everyone's
+    feedback was a 507 until a teacher removed entries (an outside tester, session 38). One client without
+    llm-teach records at most FEEDBACK_PER_CLIENT pieces in any 10 minutes; others still can, and teachers are
+    not counted."""
+    from datasette_llm.web import examples as web_examples
+
+    monkeypatch.setattr(web_examples, "FEEDBACK_PER_CLIENT", 3)
+    metadata = json.loads(json.dumps(METADATA))
+    metadata["plugins"]["datasette-llm"]["allow_ask"]["id"].append("other")
+    ds = make_ds(paths, metadata=metadata)
+    statuses = [(await feedback(ds, ASKER, comment=f"no {n}")).status_code for n in range(3)]
+    refused = await feedback(ds, ASKER, comment="one more")
+    assert statuses == [201, 201, 201] and refused.status_code == 429, refused.text
+    assert refused.json()["code"] == "too_many_requests" and int(refused.headers["retry-after"]) > 0
+    assert [f["comment"] for f in (await listing(ds))["feedback"]] == ["no 2", "no 1", "no 0"]  # nothing more
+    assert (await feedback(ds, {"id": "other"}, comment="mine")).status_code == 201
+    assert all([(await feedback(ds, TEACHER, comment=f"t {n}")).status_code == 201 for n in range(4)])

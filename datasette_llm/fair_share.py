@@ -1,0 +1,116 @@
+"""Places in the server's shared queues (the model's, the guard's), held per client.
+
+Each queue admits a bounded number of requests; beyond it the answer is a 503 with Retry-After. Bounded alone, the
+queue went to whoever asked most: one anonymous client that kept 4 questions in flight won every place the model's
+queue of 4 freed, and a well-behaved client's questions succeeded 1 time in 46; 8 statements at once from one
+client left another's one-line query 14-23% of the guard's places (an outside tester, session 38). A client may
+now hold at most half a queue's places (at least one); past that it is told so with a 429, while the others still
+find room.
+
+A client is a signed-in actor (by id), else the address the request came from (uvicorn takes a local proxy's
+X-Forwarded-For). A browser cookie would be no client: anyone may mint as many as they like. The web layer says
+who the client is (web/responses.as_route); work started without one (the command line, `ask()` in process) holds
+places as nobody's, bounded by the queue alone.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+from .errors import Busy
+
+CLIENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("datasette_llm_client", default=None)
+
+
+class TooManyOfYours(Busy):
+    """This client already holds its share of a queue's places: 429, with Retry-After."""
+
+    status = 429
+    code = "too_many_requests"
+
+
+def client_key(actor, scope: dict) -> str:
+    """Who holds places: the actor's id when signed in, else the address the request came from."""
+    if isinstance(actor, dict) and actor.get("id") is not None:
+        return "actor:" + json.dumps(actor["id"], sort_keys=True, default=str)
+    if actor is not None:
+        return "actor:" + json.dumps(actor, sort_keys=True, default=str)
+    client = scope.get("client") or ("",)
+    return f"address:{client[0]}"
+
+
+class FairQueue:
+    """`limit` places, at most `share` of them a client's. enter() takes one (or raises); leave() gives it back."""
+
+    def __init__(self, limit: int, share: int | None = None):
+        self.limit = max(1, limit)
+        self.share = max(1, share if share is not None else self.limit // 2)
+        self.waiting = 0  # places held, by everyone
+        self.held: dict[str | None, int] = {}
+        self.lock = threading.Lock()
+
+    def enter(self, what: str, busy: Callable[[int], Exception]) -> str | None:
+        """Take a place for the current client: TooManyOfYours past its share, busy(places held) when the queue is
+        full. Returns the holder to give to leave()."""
+        client = CLIENT.get()
+        with self.lock:
+            mine = self.held.get(client, 0)
+            if client is not None and mine >= self.share:
+                raise TooManyOfYours(
+                    f"You already have {mine} {what}; try again when {'it has' if mine == 1 else 'they have'} "
+                    "finished.",
+                    retry_after=2,
+                )
+            if self.waiting >= self.limit:
+                raise busy(self.waiting)
+            self.held[client] = mine + 1
+            self.waiting += 1
+        return client
+
+    def leave(self, client: str | None) -> None:
+        with self.lock:
+            self.waiting -= 1
+            left = self.held.get(client, 0) - 1
+            if left > 0:
+                self.held[client] = left
+            else:
+                self.held.pop(client, None)
+
+
+class RecentShare:
+    """At most `count` writes in any `seconds` from one client: what one client may write into a store that every
+    client shares (the feedback store's cap of 5 MB a database: one anonymous client filled it in 41 s, and every
+    client's feedback was a 507 until a teacher removed entries; an outside tester, session 38)."""
+
+    def __init__(self, count: int, seconds: float, clients: int = 4096):
+        self.count, self.seconds, self.clients = count, seconds, clients
+        self.times: OrderedDict[str | None, deque] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def take(self, what: str, now: float | None = None) -> None:
+        """Count one write of the current client's, or TooManyOfYours past its share. Nobody's (no client: the
+        command line) is not counted."""
+        client = CLIENT.get()
+        if client is None:
+            return
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            times = self.times.pop(client, None) or deque()
+            while times and now - times[0] >= self.seconds:
+                times.popleft()
+            self.times[client] = times  # the most recent last; the longest idle go first
+            while len(self.times) > self.clients:
+                self.times.popitem(last=False)
+            if len(times) >= self.count:
+                wait = int(self.seconds - (now - times[0])) + 1
+                raise TooManyOfYours(
+                    f"You have sent {len(times)} {what} in the last {int(self.seconds) // 60} minutes, as many as one "
+                    f"client may; try again in {wait} seconds.",
+                    retry_after=wait,
+                )
+            times.append(now)
