@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.text.passages import EMBEDDED_CHUNKS, best_window, compact_text, rank_chunks, split_chunks
 from datasette_llm.errors import BadRequest, ContextOverflow
-from datasette_llm.models import ChatResult, chat_model_for
+from datasette_llm.models import ChatResult
 
 TOOLS = [
     {
@@ -674,53 +674,3 @@ async def test_passages_too_long_for_the_server_are_fitted_again_once(tools_db, 
     # The passages listed are the ones the model read, not the first, longer list.
     assert all(p["text"] in second for p in result.passages)
     assert sum(len(p["text"]) for p in result.passages) < len(first) / 2
-
-
-@pytest.mark.model
-@pytest.mark.asyncio
-async def test_a_real_server_that_refuses_the_passages_has_them_fitted_again(tmp_path, embedding_model, openai_server):
-    """llama_cpp.server with a window of 2,048 tokens, the plugin told 8,192 and a passages budget of 6,000: the
-    first prompt is refused, the window learned from what the server says, and the answer written from passages
-    fitted again (the scripted test above checks the same logic; this is the real server's refusal)."""
-    from datasette_llm.config import load_settings
-    from datasette_llm.embeddings import embed_table
-
-    def guide(name, topic):
-        sentences = [
-            f"Section {n}: {name} {topic} step {n} uses option --level-{n} and writes report {n}." for n in range(260)
-        ]
-        return f"# {name}\n\n{name} is a tool that {topic}.\n\n" + " ".join(sentences)
-
-    path = tmp_path / "guides.db"
-    db = sqlite_utils.Database(path)
-    db["guides"].insert_all(
-        [
-            {"name": "kestrel", "body": guide("kestrel", "archives web pages as PDF files")},
-            {"name": "heron", "body": guide("heron", "converts spreadsheets to SQLite databases")},
-        ],
-        pk="name",
-    )
-    db.close()
-    embed_table(path, "guides", columns=["name", "body"], model=embedding_model)
-    settings = load_settings(
-        {
-            "chat_model": f"openai:{openai_server['model']}-passages",  # a model of its own: nothing learned yet
-            "openai_base_url": openai_server["base_url"],
-            "openai_api_key": openai_server["api_key"],
-            "context_window": 8192,
-            "text_budget_tokens": 6000,
-        },
-        {},
-    )
-    result = await ask(
-        Datasette([str(path)]),
-        "guides",
-        "Which tools write reports, and with which options?",
-        settings=settings,
-        mode="text",
-    )
-    model = chat_model_for(settings)
-    assert model.context_window() == 2048  # the server refused the first prompt and said its window
-    assert result.path == "text" and result.answer and result.passages
-    assert result.tokens["answer_prompt"] + 64 <= 2048
-    assert {p["label"] for p in result.passages} == {"kestrel", "heron"}

@@ -11,6 +11,7 @@ import sqlite_utils
 from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
+from datasette_llm.models import chat_model_for
 
 ROOT = Path(__file__).resolve().parent.parent.parent.parent
 DEMO = ROOT / "demo-db" / "build" / "simonw_releases.db"
@@ -138,3 +139,53 @@ async def test_a_question_about_what_no_report_holds_is_still_not_found(reports_
     question = "How many seats does the Taerras Opera House have?"
     result = await ask(Datasette([str(reports_db)]), "reports", question, model=chat_model, mode="text")
     assert result.answer == "Not found in the data.", result.answer
+
+
+@pytest.mark.model
+@pytest.mark.asyncio
+async def test_a_real_server_that_refuses_the_passages_has_them_fitted_again(tmp_path, embedding_model, openai_server):
+    """llama_cpp.server with a window of 2,048 tokens, the plugin told 8,192 and a passages budget of 6,000: the
+    first prompt is refused, the window learned from what the server says, and the answer written from passages
+    fitted again (the scripted test above checks the same logic; this is the real server's refusal)."""
+    from datasette_llm.config import load_settings
+    from datasette_llm.embeddings import embed_table
+
+    def guide(name, topic):
+        sentences = [
+            f"Section {n}: {name} {topic} step {n} uses option --level-{n} and writes report {n}." for n in range(260)
+        ]
+        return f"# {name}\n\n{name} is a tool that {topic}.\n\n" + " ".join(sentences)
+
+    path = tmp_path / "guides.db"
+    db = sqlite_utils.Database(path)
+    db["guides"].insert_all(
+        [
+            {"name": "kestrel", "body": guide("kestrel", "archives web pages as PDF files")},
+            {"name": "heron", "body": guide("heron", "converts spreadsheets to SQLite databases")},
+        ],
+        pk="name",
+    )
+    db.close()
+    embed_table(path, "guides", columns=["name", "body"], model=embedding_model)
+    settings = load_settings(
+        {
+            "chat_model": f"openai:{openai_server['model']}-passages",  # a model of its own: nothing learned yet
+            "openai_base_url": openai_server["base_url"],
+            "openai_api_key": openai_server["api_key"],
+            "context_window": 8192,
+            "text_budget_tokens": 6000,
+        },
+        {},
+    )
+    result = await ask(
+        Datasette([str(path)]),
+        "guides",
+        "Which tools write reports, and with which options?",
+        settings=settings,
+        mode="text",
+    )
+    model = chat_model_for(settings)
+    assert model.context_window() == 2048  # the server refused the first prompt and said its window
+    assert result.path == "text" and result.answer and result.passages
+    assert result.tokens["answer_prompt"] + 64 <= 2048
+    assert {p["label"] for p in result.passages} == {"kestrel", "heron"}
