@@ -1,4 +1,5 @@
-"""Places in the server's shared queues (the model's, the guard's), held per client.
+"""What one client may take of what every client shares: places in the server's queues (the model's, the
+guard's), and writes into a shared store (the feedback store: RecentShare below).
 
 Each queue admits a bounded number of requests; beyond it the answer is a 503 with Retry-After. Bounded alone, the
 queue went to whoever asked most: one anonymous client that kept 4 questions in flight won every place the model's
