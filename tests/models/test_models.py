@@ -6,6 +6,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from datasette_llm.config import load_settings
 from datasette_llm.errors import (
@@ -259,6 +261,84 @@ def test_abandoned_requests_keep_their_place_until_their_work_ends(how):
     assert sum(isinstance(r, ModelBusy) for r in results) == 1 and "done" in results, results
     assert model.started == 2  # the abandoned job that had not started never ran
     assert model._gate.waiting == 0
+
+
+class ScriptedOutcomes(ChatModel):
+    """Each call's outcome by the first word of its prompt: ok, fail (an error) or slow (past the timeout)."""
+
+    backend = "scripted"
+
+    def context_window(self):
+        return 8192
+
+    def count_tokens(self, text):
+        return len(text) // 4 + 1
+
+    def status(self):
+        return ModelStatus(self.name, self.backend, "chat", True, "scripted")
+
+    def _complete(self, messages, options, cancel: threading.Event):
+        kind = messages[0]["content"].split()[0]
+        if kind == "fail":
+            raise ModelError("the backend failed")
+        cancel.wait(0.05 if kind == "ok" else 0.6)
+        return ChatResult("done", 1, 1, 0.0, self.name)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["address:a", "address:b", 'actor:"c"', None]),
+            st.sampled_from(["ok", "fail", "slow"]),
+            st.sampled_from(["wait", "leave early", "stream"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+@example([("address:a", "ok", "wait")] * 4 + [("address:b", "slow", "leave early")])
+def test_every_place_is_given_back_and_no_client_holds_more_than_its_share(requests):
+    """Generated mixes of clients and outcomes (answers, failures, time-outs, clients that leave before the answer,
+    streams): no client ever holds more than half the places, every refusal is a 429 or a 503, and when all has
+    ended every place is free again, so a fresh client gets its whole share."""
+    from datasette_llm.fair_share import CLIENT, TooManyOfYours
+
+    model = ScriptedOutcomes("outcomes", queue_limit=4, timeout=0.3)
+    peak = []
+    real_enter = model._gate.places.enter
+
+    def watched(what, busy):
+        holder = real_enter(what, busy)
+        peak.append(max((n for client, n in model._gate.places.held.items() if client is not None), default=0))
+        return holder
+
+    model._gate.places.enter = watched
+
+    async def one(client, outcome, how):
+        CLIENT.set(client)
+        messages = [{"role": "user", "content": f"{outcome} question"}]
+        if how == "stream":
+            return "".join([piece async for piece in model.stream(messages)])
+        task = asyncio.ensure_future(model.chat(messages))
+        if how == "leave early":
+            await asyncio.sleep(0.01)
+            task.cancel()
+        return await task
+
+    async def main():
+        results = await asyncio.gather(*(one(*request) for request in requests), return_exceptions=True)
+        for _ in range(100):  # work given up keeps its place until it ends
+            if model._gate.places.waiting == 0:
+                break
+            await asyncio.sleep(0.02)
+        return results
+
+    results = asyncio.run(main())
+    for result in results:
+        assert isinstance(result, (str, ChatResult, ModelError, TooManyOfYours, asyncio.CancelledError)), result
+    assert all(n <= 2 for n in peak)  # half the queue of 4
+    assert model._gate.places.waiting == 0 and model._gate.places.held == {}
 
 
 def test_timeout_raises_and_next_request_works():
