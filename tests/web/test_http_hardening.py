@@ -12,7 +12,7 @@ import sqlite_utils
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 from datasette_versions import DATASETTE_1, only_datasette_065, only_datasette_1
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.agents.mcp.transport import MAX_BATCH_MESSAGES
@@ -268,6 +268,81 @@ async def test_bodies_held_at_once_are_bounded_and_small_ones_still_pass(paths, 
     ok = await ds.client.post("/-/llm/query.json", content=small, headers=query)
     assert ok.status_code == 200 and ok.json()["rows"] == [[3]]
     assert request_body._held == [1900 * 1024]
+
+
+@pytest.mark.asyncio
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["/-/mcp", "/-/llm/query.json", "/db/-/ask.json", "/-/llm/db/feedback"]),
+            st.sampled_from(["application/json", "multipart/form-data", "application/x-www-form-urlencoded"]),
+            st.integers(0, 6_000_000),  # bytes sent, past some routes' caps
+            st.sampled_from(["whole", "client leaves", "bad token"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+@example([("/-/mcp", "application/json", 1_000_000, "whole"), ("/-/mcp", "application/json", 2_000_000, "whole")])
+@example(
+    [("/-/mcp", "application/json", 2_000_000, "client leaves"), ("/-/llm/query.json", "application/json", 0, "whole")]
+)
+async def test_what_a_request_body_held_is_given_back_however_it_ends(paths, requests):
+    """Generated requests straight to the ASGI app (the app's own wrapper included): bodies whole, cut off by a
+    client that leaves, past the route's cap, of a type refused, with a CSRF token that is not ASCII. After each,
+    whatever it ended with (a 2xx, 400, 403, 413, 415 or 503), what it held is given back to the bodies' bound."""
+    from datasette_llm.web import request_body
+
+    request_body.BODIES_HELD_BYTES, bound = 3 * 1024 * 1024, request_body.BODIES_HELD_BYTES  # a 2 MB body: a 503
+    app = make_ds(paths).app()
+    bodies = {  # valid bodies, padded to the size drawn: they reach the route, or its cap, or the bound
+        "application/json": json.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": "ping", "database": "db", "sql": "select 1"}
+        ),
+        "application/x-www-form-urlencoded": "database=db&sql=select+1&question=How+many%3F&pad=",
+        "multipart/form-data": "--x\r\n",
+    }
+    for path, kind, size, how in requests:
+        body = (
+            (bodies[kind] + " " * size).encode() if kind == "application/json" else (bodies[kind] + "x" * size).encode()
+        )
+        chunks = [body[start : start + 65_536] for start in range(0, len(body), 65_536)]
+        if how == "client leaves":
+            chunks = chunks[: max(1, len(chunks) // 2)]
+        messages = [{"type": "http.request", "body": c, "more_body": True} for c in chunks]
+        messages[-1]["more_body"] = how == "client leaves"
+        messages.append({"type": "http.disconnect"})
+        headers = [(b"content-type", kind.encode()), (b"accept", b"application/json, text/event-stream")]
+        if how == "bad token":
+            headers.append((b"x-csrftoken", "é".encode()))
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": headers,
+            "client": ("127.0.0.1", 5),
+            "server": ("127.0.0.1", 80),
+            "scheme": "http",
+            "http_version": "1.1",
+            "root_path": "",
+            "asgi": {"version": "3.0"},
+        }
+        sent = []
+
+        async def receive(messages=messages):
+            return messages.pop(0) if len(messages) > 1 else messages[0]
+
+        async def send(message, sent=sent):
+            sent.append(message)
+
+        await app(scope, receive, send)
+        statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+        assert statuses and (statuses[0] < 500 or statuses[0] == 503), (path, kind, size, how, statuses)
+        assert request_body._held == [0], (path, kind, size, how, statuses)
+    request_body.BODIES_HELD_BYTES = bound
 
 
 @pytest.mark.asyncio
