@@ -29,10 +29,12 @@ CLIENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("datasette_l
 
 
 class TooManyOfYours(Busy):
-    """This client already holds its share of a queue's places: 429, with Retry-After."""
+    """This client already holds its share of a queue's places: 429, with Retry-After. `own_given_up`: some of them
+    hold work the client gave up on, which ends soon (a caller may wait for it instead)."""
 
     status = 429
     code = "too_many_requests"
+    own_given_up = False
 
 
 def client_key(actor, scope: dict) -> str:
@@ -53,6 +55,7 @@ class FairQueue:
         self.share = max(1, share if share is not None else self.limit // 2)
         self.waiting = 0  # places held, by everyone
         self.held: dict[str | None, int] = {}
+        self.given_up: dict[str | None, int] = {}  # of those, places whose work the client gave up on
         self.lock = threading.Lock()
 
     def enter(self, what: str, busy: Callable[[int], Exception]) -> str | None:
@@ -62,25 +65,38 @@ class FairQueue:
         with self.lock:
             mine = self.held.get(client, 0)
             if client is not None and mine >= self.share:
-                raise TooManyOfYours(
+                refused = TooManyOfYours(
                     f"You already have {mine} {what}; try again when {'it has' if mine == 1 else 'they have'} "
                     "finished.",
                     retry_after=2,
                 )
+                refused.own_given_up = self.given_up.get(client, 0) > 0
+                raise refused
             if self.waiting >= self.limit:
                 raise busy(self.waiting)
             self.held[client] = mine + 1
             self.waiting += 1
         return client
 
-    def leave(self, client: str | None) -> None:
+    def give_up(self, client: str | None) -> None:
+        """The work on one of this client's places was given up (it keeps the place until it ends)."""
+        with self.lock:
+            self.given_up[client] = self.given_up.get(client, 0) + 1
+
+    def leave(self, client: str | None, given_up: bool = False) -> None:
         with self.lock:
             self.waiting -= 1
-            left = self.held.get(client, 0) - 1
-            if left > 0:
-                self.held[client] = left
-            else:
-                self.held.pop(client, None)
+            _less(self.held, client)
+            if given_up:
+                _less(self.given_up, client)
+
+
+def _less(counts: dict, client) -> None:
+    left = counts.get(client, 0) - 1
+    if left > 0:
+        counts[client] = left
+    else:
+        counts.pop(client, None)
 
 
 class RecentShare:

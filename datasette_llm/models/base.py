@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ContextOverflow, ModelBusy, ModelError, ModelTimeout
-from ..fair_share import FairQueue
+from ..fair_share import FairQueue, TooManyOfYours
 from .reply_cache import ReplyCache
 
 
@@ -114,11 +114,10 @@ class _Gate:
         s after the last one while real questions timed out). A job whose `cancel` is set before it starts does
         not run."""
         holder = self.admit(name)
-        once = threading.Lock()
+        ticket = _Ticket(self.places, holder)
 
         def give_back():
-            if once.acquire(blocking=False):
-                self.places.leave(holder)
+            ticket.leave()
 
         def run():
             try:
@@ -132,17 +131,31 @@ class _Gate:
             # In the caller's context: who asks (reply_cache.SCOPE) is read where a server's refusal is learned.
             future = self.executor.submit(contextvars.copy_context().run, run)
         except BaseException:
-            self.places.leave(holder)
+            ticket.leave()
             raise
+        future.ticket = ticket  # abandon() marks it given up
         future.add_done_callback(lambda _: give_back())  # a job dropped before it ran
         return future
+
+    async def submit_when_admitted(self, name: str, job: Callable, cancel: threading.Event, deadline: float):
+        """submit(), waiting while this client's share is held by work it gave up on, which ends soon: a person who
+        pressed Cancel twice on a slow server and asked again was refused with a 429 (a second outside tester,
+        session 38); an attacker who gives up its requests waits behind them the same way."""
+        while True:
+            try:
+                return self.submit(name, job, cancel)
+            except TooManyOfYours as refused:
+                if not refused.own_given_up or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(0.05)
 
     async def run(self, name: str, job: Callable, cancel: threading.Event, timeout: float, timed_out: str):
         """submit() and wait at most `timeout` seconds (then ModelTimeout(timed_out)); work the caller gives up
         on is dropped or told to stop."""
-        future = self.submit(name, job, cancel)
+        deadline = time.monotonic() + timeout
+        future = await self.submit_when_admitted(name, job, cancel, deadline)
         try:
-            return await asyncio.wait_for(asyncio.shield(awaitable(future)), timeout)
+            return await asyncio.wait_for(asyncio.shield(awaitable(future)), max(0.01, deadline - time.monotonic()))
         except asyncio.TimeoutError:
             abandon(future, cancel)
             raise ModelTimeout(timed_out) from None
@@ -151,10 +164,37 @@ class _Gate:
             raise
 
 
+class _Ticket:
+    """One admitted request's place: given back once, as given up or not."""
+
+    def __init__(self, places: FairQueue, holder: str | None):
+        self.places, self.holder = places, holder
+        self.lock = threading.Lock()
+        self.left = self.given_up = False
+
+    def give_up(self) -> None:
+        with self.lock:
+            if self.left or self.given_up:
+                return
+            self.given_up = True
+            self.places.give_up(self.holder)
+
+    def leave(self) -> None:
+        with self.lock:
+            if self.left:
+                return
+            self.left = True
+            self.places.leave(self.holder, self.given_up)
+
+
 def abandon(future: Future, cancel: threading.Event) -> None:
-    """Nobody waits for this work any more: drop it if it has not started, else ask it to stop."""
+    """Nobody waits for this work any more: drop it if it has not started, else ask it to stop (it keeps its place
+    until it ends, marked as given up)."""
     cancel.set()
-    future.cancel()
+    if not future.cancel() and not future.done():
+        ticket = getattr(future, "ticket", None)
+        if ticket is not None:
+            ticket.give_up()
 
 
 def awaitable(future: Future) -> asyncio.Future:
@@ -299,7 +339,7 @@ class ChatModel(ABC):
                 loop.call_soon_threadsafe(queue.put_nowait, done)
 
         deadline = time.monotonic() + self.timeout
-        future = self._gate.submit(self.name, produce, cancel)
+        future = await self._gate.submit_when_admitted(self.name, produce, cancel, deadline)
         try:
             while True:
                 remaining = deadline - time.monotonic()

@@ -220,9 +220,9 @@ def test_a_finished_request_has_given_its_place_back(how):
     model = StubbornModel(0.01, queue_limit=1)
     give_back = model._gate.places.leave
 
-    def late_release(holder):
+    def late_release(holder, given_up=False):
         time.sleep(0.3)
-        give_back(holder)
+        give_back(holder, given_up)
 
     model._gate.places.leave = late_release
 
@@ -339,6 +339,55 @@ def test_every_place_is_given_back_and_no_client_holds_more_than_its_share(reque
         assert isinstance(result, (str, ChatResult, ModelError, TooManyOfYours, asyncio.CancelledError)), result
     assert all(n <= 2 for n in peak)  # half the queue of 4
     assert model._gate.places.waiting == 0 and model._gate.places.held == {}
+
+
+class DeafModel(ScriptedOutcomes):
+    """A server slow to its first byte: a call given up goes on for `deaf` seconds (an OpenAI-compatible backend
+    gives a call up between the chunks of its body), four at a time."""
+
+    workers = 4
+    deaf = 0.6
+
+    def _complete(self, messages, options, cancel: threading.Event):
+        time.sleep(self.deaf)
+        return ChatResult("done", 1, 1, 0.0, self.name)
+
+
+@pytest.mark.parametrize("how", ["chat", "stream"])
+def test_a_question_asked_again_after_cancels_waits_for_them_not_a_429(how):
+    """A person who pressed Cancel twice on a slow server and asked again was refused with a 429: both places of
+    their share still held work they had given up (a second outside tester, session 38). The new question waits for
+    that work to end and is answered; a third question alongside it, with nothing given up, is still a 429."""
+    from datasette_llm.fair_share import CLIENT, TooManyOfYours
+
+    model = DeafModel("deaf", queue_limit=4, timeout=5)
+    messages = [{"role": "user", "content": "ok question"}]
+
+    async def ask():
+        if how == "chat":
+            return (await model.chat(messages)).text
+        return "".join([piece async for piece in model.stream(messages)])
+
+    async def main():
+        CLIENT.set("address:a")
+        for _ in range(2):
+            task = asyncio.ensure_future(ask())
+            await asyncio.sleep(0.1)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        assert model._gate.places.held == {"address:a": 2} and model._gate.places.given_up == {"address:a": 2}
+        started = time.monotonic()
+        again = asyncio.ensure_future(ask())
+        await asyncio.sleep(0.05)
+        answer = await again
+        waited = time.monotonic() - started
+        alongside = await asyncio.gather(ask(), ask(), ask(), return_exceptions=True)
+        return answer, waited, alongside
+
+    answer, waited, alongside = asyncio.run(main())
+    assert answer == "done" and waited < 2
+    assert sum(isinstance(r, TooManyOfYours) for r in alongside) == 1 and alongside.count("done") == 2
+    assert model._gate.places.waiting == 0 and model._gate.places.given_up == {}
 
 
 def test_timeout_raises_and_next_request_works():
