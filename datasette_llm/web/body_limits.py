@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from ..errors import Busy, DatasetteLLMError, Forbidden, UnsupportedMediaType
+from ..fair_share import client_key
 from .request_body import FORM, MULTIPART, body_account, parse_form, read_body
 from .responses import json_bytes
 
@@ -105,7 +106,8 @@ def wrap(datasette):
             limit, json_rpc = route
             headers = dict(scope.get("headers") or [])
             kind = headers.get(b"content-type", b"").decode("latin-1").split(";", 1)[0].strip().lower()
-            with body_account():  # the body counts against what every request holds until the request ends
+            # The body counts against what every request, and its address, holds until the request ends.
+            with body_account(client_key(None, scope)) as account:
                 try:
                     _ascii_token(headers.get(b"x-csrftoken", b"").decode("latin-1"))
                     if kind == MULTIPART:
@@ -118,6 +120,7 @@ def wrap(datasette):
                         _ascii_token(parse_form(body).get("csrftoken", ""))
                 except DatasetteLLMError as error:
                     return await _send_error(send, error, json_rpc)
+                account.replayed = True  # the route reads a copy of what is counted already
                 return await app(scope, _replay(body, receive), send)
 
         return bounded

@@ -407,9 +407,6 @@ async def feedback_view(request, datasette):
     comment = text_field(data, "comment", FEEDBACK, required=False)
     store = store_for(datasette)
     store.clean_feedback(question, sql, verdict, comment)  # a refused request writes nothing, its example neither
-    if verdict == "wrong" and not await permissions.can_teach(datasette, request.actor, database):
-        share = _FEEDBACK_SHARES.setdefault(datasette, RecentShare(FEEDBACK_PER_CLIENT, 600))
-        share.take("pieces of feedback")  # a share of the store every asker shares (fair_share.py)
     outcome = None
     if verdict == "right":  # the feedback and its example together, or neither (check.add_with_feedback)
         feedback, outcome = await add_with_feedback(
@@ -417,6 +414,10 @@ async def feedback_view(request, datasette):
         )
     else:
         reads, names = await feedback_checks(datasette, request.actor, database, question, sql, comment)
+        if not await permissions.can_teach(datasette, request.actor, database):
+            # A share of the store every asker shares (fair_share.py), taken once the feedback is found valid.
+            share = _FEEDBACK_SHARES.setdefault(datasette, RecentShare(FEEDBACK_PER_CLIENT, 600))
+            share.take("pieces of feedback")
         feedback = await asyncio.to_thread(
             store.record_feedback,
             database,

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 from ..errors import BadRequest, Busy, PayloadTooLarge, UnsupportedMediaType
+from ..fair_share import TooManyOfYours
 from ..json_text import is_text
 
 JSON = "application/json"
@@ -28,44 +29,73 @@ def content_type(headers) -> str:
 # Bodies held at once by every request the plugin reads, past which a request's body beyond SMALL_BODY_BYTES is a
 # 503: each route caps its own body (MCP's at 4 MB), but nothing capped how many were held at once, and 128 MCP
 # requests sent together held 1 GB that the allocator kept after (an outside tester, session 38). A small body
-# (every question, search and query) is counted but never refused, so large ones held open cannot shut it out.
+# (every question, search and query) is counted but never refused for that, so large ones held open cannot shut it
+# out. One address holds at most CLIENT_BODY_BYTES, small bodies included, past which it gets a 429: a second
+# tester's one client held the whole bound with 25 stalled bodies, and 3,000 stalled small ones took +214 MB.
+# A body is counted once, as the plugin's ASGI wrapper reads it (web/body_limits.py); the route's read of the
+# replayed body is not counted again (it was, so a body over 32 KB lost its small pass).
 BODIES_HELD_BYTES = 96 * 1024 * 1024
+CLIENT_BODY_BYTES = 24 * 1024 * 1024
 SMALL_BODY_BYTES = 64 * 1024
 _held = [0]  # bytes held by every account
+_by_client: dict[str | None, int] = {}  # of those, by the address that sent them
 _held_lock = threading.Lock()
-_ACCOUNT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("datasette_llm_body_account", default=None)
+
+
+class BodyAccount:
+    """What one request's body holds, and whose it is; `replayed`: read already, what is read again is a copy."""
+
+    def __init__(self, client: str | None):
+        self.client, self.bytes, self.replayed = client, 0, False
+
+
+_ACCOUNT: contextvars.ContextVar[BodyAccount | None] = contextvars.ContextVar(
+    "datasette_llm_body_account", default=None
+)
 
 
 @contextmanager
-def body_account():
-    """What the request bodies read within this block hold counts against BODIES_HELD_BYTES until it ends."""
-    account = [0]
+def body_account(client: str | None = None):
+    """What the request bodies read within this block hold counts against BODIES_HELD_BYTES, and against the
+    client's CLIENT_BODY_BYTES, until it ends."""
+    account = BodyAccount(client)
     token = _ACCOUNT.set(account)
     try:
         yield account
     finally:
         _ACCOUNT.reset(token)
         with _held_lock:
-            _held[0] -= account[0]
+            _held[0] -= account.bytes
+            left = _by_client.get(client, 0) - account.bytes
+            if left > 0:
+                _by_client[client] = left
+            else:
+                _by_client.pop(client, None)
 
 
 def _hold(size: int) -> None:
     account = _ACCOUNT.get()
-    if account is None:  # read outside a request's account (in process): nobody else's room to take
+    if account is None or account.replayed:  # in process, or a copy of a body counted already
         return
     with _held_lock:
-        if account[0] + size > SMALL_BODY_BYTES and _held[0] + size > BODIES_HELD_BYTES:
+        if account.client is not None and _by_client.get(account.client, 0) + size > CLIENT_BODY_BYTES:
+            raise TooManyOfYours(
+                "You are sending more at once than one client may; try again when your other requests have ended.",
+                retry_after=2,
+            )
+        if account.bytes + size > SMALL_BODY_BYTES and _held[0] + size > BODIES_HELD_BYTES:
             raise Busy(
                 "The server is holding too many large requests right now; try again in a few seconds.",
                 retry_after=2,
             )
         _held[0] += size
-        account[0] += size
+        _by_client[account.client] = _by_client.get(account.client, 0) + size
+        account.bytes += size
 
 
 async def read_body(receive, limit: int) -> bytes:
-    """The whole body, refusing (413) to hold more than `limit` bytes, or (503) more than the server holds for
-    every request at once (BODIES_HELD_BYTES)."""
+    """The whole body, refusing (413) to hold more than `limit` bytes, (429) more than one client may hold at once
+    or (503) more than the server holds for every request at once."""
     chunks, size, more = [], 0, True
     while more:
         message = await receive()

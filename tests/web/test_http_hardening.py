@@ -267,7 +267,21 @@ async def test_bodies_held_at_once_are_bounded_and_small_ones_still_pass(paths, 
     small = json.dumps({"database": "db", "sql": "select count(*) as n from items"}).encode()
     ok = await ds.client.post("/-/llm/query.json", content=small, headers=query)
     assert ok.status_code == 200 and ok.json()["rows"] == [[3]]
+    # Up to 64 KB is small, counted once: the route's read of the replayed body was counted again, and a body
+    # over 32 KB lost its pass (a second tester, session 38).
+    mid = b" " * 60_000 + json.dumps({"jsonrpc": "2.0", "id": 2, "method": "ping"}).encode()
+    assert (await ds.client.post("/-/mcp", content=mid, headers=MCP_HEADERS)).status_code == 200
     assert request_body._held == [1900 * 1024]
+    # One address holds at most CLIENT_BODY_BYTES, small bodies included: a 429, and other addresses unaffected.
+    monkeypatch.setattr(request_body, "_held", [0])
+    monkeypatch.setattr(request_body, "CLIENT_BODY_BYTES", 1024 * 1024)
+    monkeypatch.setattr(request_body, "_by_client", {"address:10.0.0.7": 1024 * 1024})
+    assert (await ds.client.post("/-/mcp", content=ping, headers=MCP_HEADERS)).status_code == 200
+    monkeypatch.setattr(request_body, "_by_client", {"address:127.0.0.1": 1024 * 1024 - 10})
+    mine = await ds.client.post("/-/llm/query.json", content=small, headers=query)
+    assert mine.status_code == 429 and mine.headers["retry-after"] == "2", mine.text
+    assert mine.json()["code"] == "too_many_requests"
+    assert request_body._by_client == {"address:127.0.0.1": 1024 * 1024 - 10}
 
 
 @pytest.mark.asyncio
@@ -294,7 +308,7 @@ async def test_what_a_request_body_held_is_given_back_however_it_ends(paths, req
     whatever it ended with (a 2xx, 400, 403, 413, 415 or 503), what it held is given back to the bodies' bound."""
     from datasette_llm.web import request_body
 
-    request_body.BODIES_HELD_BYTES, bound = 3 * 1024 * 1024, request_body.BODIES_HELD_BYTES  # a 2 MB body: a 503
+    request_body.BODIES_HELD_BYTES, bound = 1_500_000, request_body.BODIES_HELD_BYTES  # a 2 MB body: a 503
     app = make_ds(paths).app()
     bodies = {  # valid bodies, padded to the size drawn: they reach the route, or its cap, or the bound
         "application/json": json.dumps(

@@ -1066,6 +1066,8 @@ async def test_one_client_records_a_share_of_the_feedback_store(paths, monkeypat
     metadata = json.loads(json.dumps(METADATA))
     metadata["plugins"]["datasette-llm"]["allow_ask"]["id"].append("other")
     ds = make_ds(paths, metadata=metadata)
+    invalid = [(await feedback(ds, ASKER, comment="a\x00b")).status_code for _ in range(4)]
+    assert all(status == 400 for status in invalid), invalid  # refused feedback takes nothing of the share
     statuses = [(await feedback(ds, ASKER, comment=f"no {n}")).status_code for n in range(3)]
     refused = await feedback(ds, ASKER, comment="one more")
     assert statuses == [201, 201, 201] and refused.status_code == 429, refused.text
