@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from ask_helpers import ScriptedModel
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -263,19 +264,8 @@ def test_abandoned_requests_keep_their_place_until_their_work_ends(how):
     assert model._gate.waiting == 0
 
 
-class ScriptedOutcomes(ChatModel):
+class ScriptedOutcomes(ScriptedModel):
     """Each call's outcome by the first word of its prompt: ok, fail (an error) or slow (past the timeout)."""
-
-    backend = "scripted"
-
-    def context_window(self):
-        return 8192
-
-    def count_tokens(self, text):
-        return len(text) // 4 + 1
-
-    def status(self):
-        return ModelStatus(self.name, self.backend, "chat", True, "scripted")
 
     def _complete(self, messages, options, cancel: threading.Event):
         kind = messages[0]["content"].split()[0]
@@ -304,7 +294,7 @@ def test_every_place_is_given_back_and_no_client_holds_more_than_its_share(reque
     ended every place is free again, so a fresh client gets its whole share."""
     from datasette_llm.fair_share import CLIENT, TooManyOfYours
 
-    model = ScriptedOutcomes("outcomes", queue_limit=4, timeout=0.3)
+    model = ScriptedOutcomes([], queue_limit=4, timeout=0.3)
     peak = []
     real_enter = model._gate.places.enter
 
@@ -360,7 +350,7 @@ def test_a_question_asked_again_after_cancels_waits_for_them_not_a_429(how):
     that work to end and is answered; a third question alongside it, with nothing given up, is still a 429."""
     from datasette_llm.fair_share import CLIENT, TooManyOfYours
 
-    model = DeafModel("deaf", queue_limit=4, timeout=5)
+    model = DeafModel([], queue_limit=4, timeout=5)
     messages = [{"role": "user", "content": "ok question"}]
 
     async def ask():
