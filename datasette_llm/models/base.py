@@ -108,16 +108,12 @@ class _Gate:
         return self.places.enter("requests waiting for the model", busy)
 
     def submit(self, name: str, job: Callable, cancel: threading.Event) -> Future:
-        """Admit a request (or raise ModelBusy) and run `job()` in the pool. The request keeps its place until the
-        job has finished, or was dropped before it started: a client that went away frees nothing while its work
-        still runs (an outside attacker who dropped 40 requests, 4 admitted at a time, kept the model busy for 27
-        s after the last one while real questions timed out). A job whose `cancel` is set before it starts does
-        not run."""
-        holder = self.admit(name)
-        ticket = _Ticket(self.places, holder)
-
-        def give_back():
-            ticket.leave()
+        """Admit a request (or raise ModelBusy, or TooManyOfYours past its client's share) and run `job()` in the
+        pool. The request keeps its place until the job has finished, or was dropped before it started: a client
+        that went away frees nothing while its work still runs (an outside attacker who dropped 40 requests, 4
+        admitted at a time, kept the model busy for 27 s after the last one while real questions timed out). A job
+        whose `cancel` is set before it starts does not run."""
+        ticket = _Ticket(self.places, self.admit(name))
 
         def run():
             try:
@@ -125,7 +121,7 @@ class _Gate:
                     raise _Dropped()
                 return job()
             finally:
-                give_back()  # before the outcome is set: whoever awaits the job finds its place free
+                ticket.leave()  # before the outcome is set: whoever awaits the job finds its place free
 
         try:
             # In the caller's context: who asks (reply_cache.SCOPE) is read where a server's refusal is learned.
@@ -134,7 +130,7 @@ class _Gate:
             ticket.leave()
             raise
         future.ticket = ticket  # abandon() marks it given up
-        future.add_done_callback(lambda _: give_back())  # a job dropped before it ran
+        future.add_done_callback(lambda _: ticket.leave())  # a job dropped before it ran
         return future
 
     async def submit_when_admitted(self, name: str, job: Callable, cancel: threading.Event, deadline: float):
