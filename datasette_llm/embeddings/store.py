@@ -275,9 +275,10 @@ def delete_collection(conn: sqlite3.Connection, tables: StoreTables, name: str) 
 def collection_signature(conn: sqlite3.Connection, tables: StoreTables, collection_id: int) -> tuple:
     """Changes whenever rows are added, replaced or removed: (count, max rowid, max updated, sum of updated). The
     sum catches a vector updated in place with a new stamp that is not above the newest (sqlite-utils' upsert, as
-    llm's own `embed` writes, keeps the rowid; an outside tester, session 37). Not caught: a vector changed in
+    llm's own `embed` writes, keeps the rowid; an outside tester, session 37). Not caught here: a vector changed in
     place with its stamp kept, or the newest deleted and another inserted with its stamp (SQLite gives it the
-    freed rowid): no cheap aggregate reads the vectors themselves."""
+    freed rowid): no cheap aggregate reads the vectors themselves. Within the second of the newest stamp, where
+    llm's own writes do that, the index re-reads after any write instead (embeddings/index.unsettled)."""
     e = quote(tables.embeddings)
     # llm's older schema has no `updated`; the rowid still moves on every insert or replace.
     has_updated = "updated" in (_columns(conn, tables.embeddings) or [])
