@@ -416,7 +416,9 @@ async def feedback_view(request, datasette):
         reads, names = await feedback_checks(datasette, request.actor, database, question, sql, comment)
         if not await permissions.can_teach(datasette, request.actor, database):
             # A share of the store every asker shares (fair_share.py), taken once the feedback is found valid.
-            share = _FEEDBACK_SHARES.setdefault(datasette, RecentShare(FEEDBACK_PER_CLIENT, 600))
+            share = _FEEDBACK_SHARES.get(datasette)
+            if share is None:  # one a Datasette, made on its first feedback
+                share = _FEEDBACK_SHARES[datasette] = RecentShare(FEEDBACK_PER_CLIENT, 600)
             share.take("pieces of feedback")
         feedback = await asyncio.to_thread(
             store.record_feedback,
