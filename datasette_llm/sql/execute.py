@@ -165,7 +165,8 @@ class _MemoryFloor:
         """`used`: SQLite's count now, the statement's memory freed; `held`: about what it freed (its last count
         seen less `used`), which the starts of statements that entered after it hold and lose now."""
         with self.lock:
-            later = list(self.starts)[list(self.starts).index(key) + 1 :] if key in self.starts else []
+            keys = list(self.starts)  # in the order the statements entered
+            later = keys[keys.index(key) + 1 :] if key in self.starts else []
             start = self.starts.pop(key, None)
             if used is not None:
                 self.starts = {
