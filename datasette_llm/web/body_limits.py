@@ -12,15 +12,22 @@ as well as by the decoded path.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 from ..errors import Busy, DatasetteLLMError, Forbidden, UnsupportedMediaType
 from ..fair_share import client_key
-from .request_body import FORM, MULTIPART, body_account, parse_form, read_body
+from .request_body import FORM, MULTIPART, body_account, parse_form, read_body, too_large
 from .responses import json_bytes
 
 OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) answer POSTs with an error
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # asgi-csrf reads no body for these
+# What is left of a refused body is read and dropped, up to these, before the refusal is sent: a server that
+# answers and closes while its client is still sending resets the connection, and the client never reads the
+# answer (Python's urllib sent a 20 MB question and saw "Connection reset by peer" instead of the 413).
+DISCARD_BYTES = 64 * 1024 * 1024
+DISCARD_SECONDS = 10.0
 
 
 def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
@@ -55,6 +62,33 @@ async def _send_error(send, error: DatasetteLLMError, json_rpc: bool) -> None:
         headers.append((b"retry-after", str(error.retry_after).encode()))
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": _error_body(error, json_rpc)})
+
+
+class _Watched:
+    """A `receive` that remembers whether the client has sent its whole body (or left)."""
+
+    def __init__(self, receive):
+        self.receive, self.started, self.ended = receive, False, False
+
+    async def __call__(self):
+        message = await self.receive()
+        self.started = True
+        self.ended = message.get("type") != "http.request" or not message.get("more_body", False)
+        return message
+
+
+async def _discard_rest(receive: _Watched, headers: dict) -> None:
+    """Reads and drops the rest of a refused body, holding none of it, for DISCARD_SECONDS and DISCARD_BYTES at
+    most. A client waiting for "100 Continue" before it sends has sent nothing yet: it is answered at once."""
+    if receive.ended or (not receive.started and headers.get(b"expect", b"").lower() == b"100-continue"):
+        return
+    deadline, dropped = time.monotonic() + DISCARD_SECONDS, 0
+    try:
+        while not receive.ended and dropped <= DISCARD_BYTES:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            dropped += len(message.get("body", b""))
+    except asyncio.TimeoutError:
+        pass
 
 
 def _replay(body: bytes, receive):
@@ -106,6 +140,7 @@ def wrap(datasette):
             limit, json_rpc = route
             headers = dict(scope.get("headers") or [])
             kind = headers.get(b"content-type", b"").decode("latin-1").split(";", 1)[0].strip().lower()
+            watched = _Watched(receive)
             # The body counts against what every request, and its address, holds until the request ends.
             with body_account(client_key(None, scope)) as account:
                 try:
@@ -115,13 +150,20 @@ def wrap(datasette):
                             "multipart/form-data is not accepted here; send "
                             "application/json (or a url-encoded form where documented)."
                         )
-                    body = await read_body(receive, limit)
+                    length = headers.get(b"content-length", b"")
+                    if length.isdigit() and int(length) > limit:  # refused before the client sends it
+                        raise too_large(limit)
+                    body = await read_body(watched, limit)
                     if kind == FORM:  # parse_form refuses a form that is not UTF-8 (400)
                         _ascii_token(parse_form(body).get("csrftoken", ""))
                 except DatasetteLLMError as error:
-                    return await _send_error(send, error, json_rpc)
-                account.replayed = True  # the route reads a copy of what is counted already
-                return await app(scope, _replay(body, receive), send)
+                    refused = error
+                    refused.__traceback__ = None  # its frames hold what was read: nothing is held from here on
+                else:
+                    account.replayed = True  # the route reads a copy of what is counted already
+                    return await app(scope, _replay(body, receive), send)
+            await _discard_rest(watched, headers)  # after the account ends: what is dropped is not held
+            return await _send_error(send, refused, json_rpc)
 
         return bounded
 

@@ -93,6 +93,10 @@ def _hold(size: int) -> None:
         account.bytes += size
 
 
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The request body is larger than {limit:,} bytes.")
+
+
 async def read_body(receive, limit: int) -> bytes:
     """The whole body, refusing (413) to hold more than `limit` bytes, (429) more than one client may hold at once
     or (503) more than the server holds for every request at once."""
@@ -104,7 +108,7 @@ async def read_body(receive, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit:,} bytes.")
+            raise too_large(limit)
         _hold(len(chunk))
         chunks.append(chunk)
         more = message.get("more_body", False)

@@ -5,7 +5,9 @@ Every surface is called in-process; a scripted model stands in for the real one 
 was ever requested, so "refused before any model ran" is asserted, not assumed.
 """
 
+import http.client
 import json
+import socket
 
 import pytest
 import sqlite_utils
@@ -14,6 +16,7 @@ from datasette.app import Datasette
 from datasette_versions import DATASETTE_1, only_datasette_065, only_datasette_1
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from server_helpers import serve_in_thread
 
 from datasette_llm.agents.mcp.transport import MAX_BATCH_MESSAGES
 from datasette_llm.config import load_settings
@@ -282,6 +285,66 @@ async def test_bodies_held_at_once_are_bounded_and_small_ones_still_pass(paths, 
     assert mine.status_code == 429 and mine.headers["retry-after"] == "2", mine.text
     assert mine.json()["code"] == "too_many_requests"
     assert request_body._by_client == {"address:127.0.0.1": 1024 * 1024 - 10}
+
+
+@pytest.mark.parametrize("path", ["/db/-/ask.json", "/-/mcp", "/-/llm/query.json", "/-/llm/db/feedback"])
+def test_a_client_still_sending_reads_the_refusal_not_a_reset(paths, path):
+    """Over a real socket. The server answered a body past the cap while the client was still sending and closed:
+    Python's urllib (which says "Connection: close") sent a 20 MB question and saw "Connection reset by peer" instead
+    of the 413. What is left is read and dropped first, so a client that sends everything before it reads reads the
+    refusal; a body refused for its type (415) is answered the same way."""
+    CLOSE = {"Connection": "close"}  # noqa: N806 (as urllib sends it)
+    with serve_in_thread(make_ds(paths).app()) as base:
+        port = int(base.rsplit(":", 1)[1])
+        for size, kind, status in (
+            (5_000_000, "application/json", 413),
+            (20_000_000, "application/json", 413),
+            (3_000_000, "multipart/form-data; boundary=x", 415),
+        ):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:  # the length is not said: what is sent is refused as it is read
+                connection.putrequest("POST", path)
+                for name, value in {
+                    **MCP_HEADERS,
+                    "Content-Type": kind,
+                    "Transfer-Encoding": "chunked",
+                    **CLOSE,
+                }.items():
+                    connection.putheader(name, value)
+                connection.endheaders()
+                for _ in range(0, size, 1 << 20):
+                    connection.send(b"100000\r\n" + b"x" * (1 << 20) + b"\r\n")
+                connection.send(b"0\r\n\r\n")
+                response = connection.getresponse()
+                assert response.status == status, (path, size, response.status)
+                assert b"error" in response.read()
+            finally:
+                connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:  # the length is said: refused before anything is read, the body still read and dropped
+                connection.request(
+                    "POST", path, body=b"x" * size, headers={**MCP_HEADERS, "Content-Type": kind, **CLOSE}
+                )
+                response = connection.getresponse()
+                assert response.status == status, (path, size, response.status)
+            finally:
+                connection.close()
+
+
+def test_a_body_too_large_by_its_length_is_refused_before_it_is_sent(paths):
+    """A client that asks "100 Continue" first is told 413 at once, and sends nothing (the server asked for the
+    body, then cut it at the cap)."""
+    with serve_in_thread(make_ds(paths).app()) as base:
+        with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=10) as sock:
+            sock.sendall(
+                b"POST /db/-/ask.json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 50000000\r\nExpect: 100-continue\r\n\r\n"
+            )
+            head = b""
+            while b"larger than" not in head and (chunk := sock.recv(65536)):
+                head += chunk
+        assert head.startswith(b"HTTP/1.1 413"), head[:200]
+        assert b"larger than" in head
 
 
 @pytest.mark.asyncio
