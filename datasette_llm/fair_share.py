@@ -9,14 +9,15 @@ now hold at most half a queue's places (at least one); past that it is told so w
 find room.
 
 A client is a signed-in actor (by id), else the address the request came from (uvicorn takes a local proxy's
-X-Forwarded-For). A browser cookie would be no client: anyone may mint as many as they like. The web layer says
-who the client is (web/responses.as_route); work started without one (the command line, `ask()` in process) holds
-places as nobody's, bounded by the queue alone.
+X-Forwarded-For), an IPv6 address's /64 as a whole. A browser cookie would be no client: anyone may mint as many as
+they like. The web layer says who the client is (web/responses.as_route); work started without one (the command
+line, `ask()` in process) holds places as nobody's, bounded by the queue alone.
 """
 
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import json
 import threading
 import time
@@ -44,7 +45,21 @@ def client_key(actor, scope: dict) -> str:
     if actor is not None:
         return "actor:" + json.dumps(actor, sort_keys=True, default=str)
     client = scope.get("client") or ("",)
-    return f"address:{client[0]}"
+    return f"address:{_network(str(client[0]))}"
+
+
+def _network(address: str) -> str:
+    """An IPv6 address as its /64: one subscriber is usually given a whole /64 and may send from any address in it.
+    An IPv4 address written as IPv6 (::ffff:a.b.c.d) is the IPv4 address; anything else is itself."""
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 class FairQueue:
