@@ -1,5 +1,5 @@
 """What one client may take of what every client shares: places in the server's queues (the model's, the
-guard's), and writes into a shared store (the feedback store: RecentShare below).
+guard's) and their turns (TakingTurns below), and writes into a shared store (the feedback store: RecentShare).
 
 Each queue admits a bounded number of requests; beyond it the answer is a 503 with Retry-After. Bounded alone, the
 queue went to whoever asked most: one anonymous client that kept 4 questions in flight won every place the model's
@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+import itertools
 import json
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from .errors import Busy
 
@@ -146,3 +148,74 @@ class RecentShare:
                     retry_after=wait,
                 )
             times.append(now)
+
+
+class TakingTurns(Executor):
+    """An executor whose calls wait in one queue a client, not one for everyone: the next call to run is that of the
+    client whose last call started longest ago (one that has not run any yet first). In one queue in order of
+    arrival, a client's question waited for every question another client had queued (a canary's one-line query
+    took 0.53 s to check behind an attacker's four, 0.02 s alone; an outside tester, session 38); now it waits at
+    most for what is running. Calls run on ThreadPoolExecutor threads (`workers`), which see to their ends."""
+
+    def __init__(self, workers: int, thread_name_prefix: str = "", remembered: int = 1024):
+        self.threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name_prefix)
+        self.waiting: OrderedDict[str | None, deque] = OrderedDict()  # the clients with calls waiting, by arrival
+        self.last_start: OrderedDict[str | None, int] = OrderedDict()  # each client's last turn (a count)
+        self.remembered = remembered
+        self.turns = itertools.count(1)
+        self.lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        call = (future, fn, args, kwargs)
+        with self.lock:
+            self.waiting.setdefault(CLIENT.get(), deque()).append(call)
+        try:
+            self.threads.submit(self._run_next)  # one run a call: every call is taken once, in turn
+        except BaseException:  # shut down: the call never runs
+            with self.lock:
+                for calls in self.waiting.values():
+                    if call in calls:
+                        calls.remove(call)
+            future.cancel()
+            raise
+        return future
+
+    def _take(self):
+        """The next call to run, marked running; None when it was cancelled while it waited (no turn taken)."""
+        with self.lock:
+            waiting = [client for client, calls in self.waiting.items() if calls]
+            if not waiting:
+                return None
+            client = min(waiting, key=lambda c: self.last_start.get(c, 0))  # ties: the first to arrive
+            calls = self.waiting[client]
+            call = calls.popleft()
+            if not calls:
+                del self.waiting[client]
+            if not call[0].set_running_or_notify_cancel():
+                return None
+            self.last_start.pop(client, None)
+            self.last_start[client] = next(self.turns)
+            while len(self.last_start) > self.remembered:
+                self.last_start.popitem(last=False)
+            return call
+
+    def _run_next(self) -> None:
+        call = self._take()
+        if call is None:
+            return
+        future, fn, args, kwargs = call
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as error:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if cancel_futures:
+            with self.lock:
+                calls = [call for queue in self.waiting.values() for call in queue]
+            for future, *_ in calls:
+                future.cancel()
+        self.threads.shutdown(wait=wait, cancel_futures=False)

@@ -1,11 +1,13 @@
 """Who a client is: the unit every share (the queues' places, bodies held, feedback) is counted by."""
 
 import ipaddress
+import threading
+import time
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datasette_llm.fair_share import client_key
+from datasette_llm.fair_share import CLIENT, TakingTurns, client_key
 
 
 def address(value) -> str:
@@ -39,3 +41,52 @@ def test_an_actor_is_never_an_address():
     for id_ in ("127.0.0.1", "address:127.0.0.1", "::1"):
         assert client_key({"id": id_}, {"client": ("127.0.0.1", 1)}) != address("127.0.0.1")
     assert client_key({"id": 1}, {}) != client_key({"id": "1"}, {})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]), st.booleans()), max_size=16),
+    st.integers(1, 2),
+)
+def test_clients_take_turns_round_by_round(calls, workers):
+    """Calls queued while the executor is busy with client a's: they run round by round, each client with calls
+    left having one a round, in the order the clients came (a, whose call ran already, last); a call cancelled while
+    it waited never runs and takes no turn; every other call's outcome reaches its future."""
+    turns = TakingTurns(workers)
+    ran, go = [], threading.Event()
+
+    def run(name, blocked=False):
+        if blocked:
+            return go.wait(5)
+        ran.append(name)
+        if name.endswith("!"):
+            raise ValueError(name)
+        return name
+
+    CLIENT.set("a")
+    blockers = [turns.submit(run, f"block{n}", blocked=True) for n in range(workers)]
+    time.sleep(0.05)  # they run
+    futures = []
+    for number, (client, cancelled) in enumerate(calls):
+        CLIENT.set(client)
+        name = f"{client}{number}{'!' if number % 5 == 4 else ''}"
+        futures.append((name, cancelled, turns.submit(run, name)))
+    for _, cancelled, future in futures:
+        if cancelled:
+            assert future.cancel()
+    go.set()
+    for future in blockers:
+        future.result(5)
+    for name, cancelled, future in futures:
+        if not cancelled:
+            if name.endswith("!"):
+                assert isinstance(future.exception(5), ValueError)
+            else:
+                assert future.result(5) == name
+    turns.shutdown()
+    rotation = [c for c in dict.fromkeys(client for client, _ in calls) if c != "a"] + ["a"]
+    left = {c: [name for name, cancelled, _ in futures if not cancelled and name.startswith(str(c))] for c in rotation}
+    expected = []
+    while any(left.values()):
+        expected += [left[c].pop(0) for c in rotation if left[c]]
+    assert ran == expected if workers == 1 else sorted(ran) == sorted(expected)

@@ -13,13 +13,13 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ContextOverflow, ModelBusy, ModelError, ModelTimeout
-from ..fair_share import FairQueue, TooManyOfYours
+from ..fair_share import FairQueue, TakingTurns, TooManyOfYours
 from .reply_cache import ReplyCache
 
 
@@ -89,10 +89,11 @@ class _Dropped(Exception):
 
 
 class _Gate:
-    """Bounded admission + a worker pool. `workers=1` serialises (a llama.cpp context is not thread-safe)."""
+    """Bounded admission + a worker pool whose clients take turns. `workers=1` serialises (a llama.cpp context is not
+    thread-safe)."""
 
     def __init__(self, workers: int, queue_limit: int):
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datasette-llm")
+        self.executor = TakingTurns(workers, thread_name_prefix="datasette-llm")  # clients take turns
         self.places = FairQueue(queue_limit)  # a client holds at most half of them (fair_share.py)
 
     @property

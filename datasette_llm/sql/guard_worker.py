@@ -5,9 +5,9 @@ GIL that the event loop needs, so every other request (a health check too) would
 (`python -m datasette_llm.sql.guard_worker`, fed over a pipe) it cannot, and a statement that takes longer than
 the budget is stopped by ending that process; the next statement starts a fresh one.
 
-Statements queue for the one worker; beyond GUARD_QUEUE waiting the answer is 503, and beyond half of them
-from one client a 429 (fair_share.py). Where no process can be
-started, the check runs on a thread instead (same queue and budget, without the isolation).
+Statements queue for the one worker, clients taking turns; beyond GUARD_QUEUE waiting the answer is 503, and
+beyond half of them from one client a 429 (fair_share.py). Where no process can be started, the check runs on a
+thread instead (same queue and budget, without the isolation).
 
 The budget is the worker's own CPU time on the statement (Linux /proc; wall time elsewhere), counted from the
 moment the statement is sent to a worker that is ready: a busy machine is not the statement's fault. Counted in
@@ -28,10 +28,9 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import Busy
-from ..fair_share import FairQueue
+from ..fair_share import FairQueue, TakingTurns
 
 GUARD_QUEUE = 8
 GUARD_SECONDS = 5.0  # of the worker's CPU time on one statement
@@ -114,7 +113,7 @@ def _read_frame(stream) -> bytes:
     return stream.read(size)
 
 
-_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="datasette-llm-guard")
+_thread = TakingTurns(1, thread_name_prefix="datasette-llm-guard")  # clients take turns (fair_share.py)
 _lock = threading.Lock()
 _worker: _Worker | None = None
 _PLACES = FairQueue(GUARD_QUEUE)  # a client holds at most half of them (fair_share.py)

@@ -331,6 +331,45 @@ def test_every_place_is_given_back_and_no_client_holds_more_than_its_share(reque
     assert model._gate.places.waiting == 0 and model._gate.places.held == {}
 
 
+class TurnsModel(ScriptedModel):
+    """Writes down the order its calls start in; the first waits until it is let go."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.started, self.go = [], threading.Event()
+
+    def _complete(self, messages, options, cancel: threading.Event):
+        self.started.append(messages[0]["content"])
+        if len(self.started) == 1:
+            self.go.wait(5)
+        return ChatResult("done", 1, 1, 0.0, self.name)
+
+
+def test_clients_take_turns_at_the_model():
+    """A client's question waits for what runs, not for every question another client queued before it: in one
+    queue in order of arrival it waited for all of them (about 2.5 s each on this CPU)."""
+    from datasette_llm.fair_share import CLIENT
+
+    model = TurnsModel([], queue_limit=6)
+
+    async def ask(client, text):
+        CLIENT.set(client)
+        return await model.chat([{"role": "user", "content": text}])
+
+    async def main():
+        first = asyncio.ensure_future(ask("address:a", "a1"))
+        await asyncio.sleep(0.1)  # a1 runs
+        queued = [asyncio.ensure_future(ask("address:a", "a2")), asyncio.ensure_future(ask("address:a", "a3"))]
+        await asyncio.sleep(0.05)
+        others = [asyncio.ensure_future(ask("address:b", "b1")), asyncio.ensure_future(ask(None, "n1"))]
+        await asyncio.sleep(0.05)
+        model.go.set()
+        await asyncio.gather(first, *queued, *others)
+
+    asyncio.run(main())
+    assert model.started == ["a1", "b1", "n1", "a2", "a3"]
+
+
 class DeafModel(ScriptedOutcomes):
     """A server slow to its first byte: a call given up goes on for `deaf` seconds (an OpenAI-compatible backend
     gives a call up between the chunks of its body), four at a time."""

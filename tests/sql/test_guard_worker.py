@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 import sqlite3
 import time
 
 import pytest
 
+from datasette_llm.fair_share import TakingTurns
 from datasette_llm.sql import guard_worker
 from datasette_llm.sql.guard import check_select_off_loop
 from datasette_llm.sql.results import GuardedSQL, Rejection, SchemaInfo
@@ -112,7 +114,7 @@ def test_one_client_holds_at_most_half_the_guards_queue(schema, monkeypatch):
         return real_call(payload, deadline)
 
     monkeypatch.setattr(guard_worker, "_call_worker", held_call)
-    monkeypatch.setattr(guard_worker, "_thread", guard_worker.ThreadPoolExecutor(max_workers=8))
+    monkeypatch.setattr(guard_worker, "_thread", TakingTurns(8))
 
     async def check(client):
         CLIENT.set(client)  # this task's own context
@@ -133,6 +135,40 @@ def test_one_client_holds_at_most_half_the_guards_queue(schema, monkeypatch):
     assert refused.status == 429 and refused.to_json()["retry_after"] == 2 and "already have 4" in refused.message
     assert all(isinstance(verdict, GuardedSQL) for verdict in [*flood, other])
     assert guard_worker._PLACES.waiting == 0 and guard_worker._PLACES.held == {}
+
+
+def test_clients_take_turns_at_the_guard(schema, monkeypatch):
+    """Another client's one-line query waited for every statement one client had queued: 0.53 s behind an attacker's
+    four, against 0.02 s alone (an outside tester, session 38). It waits for the one being checked now."""
+    import threading
+
+    from datasette_llm.fair_share import CLIENT
+
+    release, order = threading.Event(), []
+    real_call = guard_worker._call_worker
+
+    def held_call(payload, deadline):
+        order.append(pickle.loads(payload)[0])
+        if len(order) == 1:
+            release.wait(10)
+        return real_call(payload, deadline)
+
+    monkeypatch.setattr(guard_worker, "_call_worker", held_call)  # on the module's own executor
+
+    async def check(client, sql):
+        CLIENT.set(client)
+        return await check_select_off_loop(sql, schema)
+
+    async def main():
+        flood = [asyncio.ensure_future(check("address:10.0.0.1", f"select {n} from docs")) for n in range(4)]
+        await asyncio.sleep(0.1)
+        other = asyncio.ensure_future(check("address:10.0.0.2", "select title from docs"))
+        await asyncio.sleep(0.1)
+        release.set()
+        return await asyncio.gather(*flood, other)
+
+    assert all(isinstance(verdict, GuardedSQL) for verdict in asyncio.run(main()))
+    assert order[:2] == ["select 0 from docs", "select title from docs"], order
 
 
 def test_a_workers_start_does_not_count_against_the_statement(schema, monkeypatch):
