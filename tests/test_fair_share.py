@@ -1,5 +1,6 @@
 """Who a client is: the unit every share (the queues' places, bodies held, feedback) is counted by."""
 
+import contextvars
 import ipaddress
 import threading
 import time
@@ -52,6 +53,10 @@ def test_clients_take_turns_round_by_round(calls, workers):
     """Calls queued while the executor is busy with client a's: they run round by round, each client with calls
     left having one a round, in the order the clients came (a, whose call ran already, last); a call cancelled while
     it waited never runs and takes no turn; every other call's outcome reaches its future."""
+    contextvars.copy_context().run(take_turns, calls, workers)  # the clients set here stay here
+
+
+def take_turns(calls, workers):
     turns = TakingTurns(workers)
     ran, go = [], threading.Event()
 
