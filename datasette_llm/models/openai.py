@@ -96,8 +96,15 @@ def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Ex
         return ContextOverflow(f"{name}: the prompt is longer than the model's context window.")
     if failure.kind == "status":
         return ModelError(f"The model server failed with HTTP {status} (the server's log has its reply).")
+    if failure.kind == "redirect":  # where to is the server's text: it once named a host, a password and a token
+        return ModelError(
+            f"The model server answered with a redirect (HTTP {status}), which is not followed: set openai_base_url "
+            "to the address that answers (the server's log says where it pointed)."
+        )
+    if failure.kind == "compressed":
+        return ModelError("The model server sent a compressed body, which was not asked for.")
     # The kinds left carry the plugin's own description of the reply ("its reply is longer than ..."), never the
-    # server's text: that comes only with "status" and "connection", answered above.
+    # server's text: that comes only with "status", "connection", "redirect" and "compressed", answered above.
     return ModelError(f"The model server returned an unusable response: {failure.detail}")
 
 

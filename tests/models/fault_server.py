@@ -24,6 +24,7 @@ class FaultServer:
         self.behaviour = behaviour
         self.requests = 0
         self.paths = []  # of every request, in order
+        self.verbatim = b""  # the response of "verbatim"
         self.bomb = gzip.compress(b"0" * 100_000_000, compresslevel=9) if behaviour == "gzip" else b""
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
@@ -86,6 +87,9 @@ class FaultServer:
             while True:
                 writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 await writer.drain()
+        if behaviour == "verbatim":  # the response in self.verbatim, as it is
+            writer.write(self.verbatim)
+            return True
         if behaviour == "redirect":
             writer.write(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /redirected\r\nContent-Length: 0\r\n\r\n")
             return True

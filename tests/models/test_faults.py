@@ -1,6 +1,7 @@
 """Model faults: the user gets a clear error, nothing hangs past its timeout, and the next request works."""
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -8,6 +9,8 @@ import time
 
 import pytest
 from fault_server import FaultServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
 
 from datasette_llm.config import load_settings
@@ -194,6 +197,39 @@ def test_a_hostile_reply_is_a_clear_error_read_within_bounds(behaviour, words):
         assert words in info.value.message and info.value.status == 502, info.value.message
         assert grown_mb < 64, grown_mb
         assert server.paths == ["/v1/chat/completions"]  # never sent again, never redirected
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    status=st.sampled_from([200, 301, 302, 303, 307, 308, 400, 401, 403, 404, 413, 429, 500, 502, 503]),
+    encoding=st.sampled_from(["", "gzip", "br", "x-MARK"]),
+    body=st.sampled_from(["", '{"error": {"message": "MARK"}}', "MARK", '{"choices": "MARK"}']),
+    place=st.sampled_from(["location", "encoding", "reason", "header", "body"]),
+)
+def test_what_a_model_server_sends_never_reaches_the_asker(status, encoding, body, place):
+    """Whatever a server puts in its status line, headers or body, the asker is told what went wrong in the plugin's
+    words, never the server's: a redirect's Location (a host, a password, a token) and a body's Content-Encoding
+    were shown to any asker, anonymous included (an outside tester, session 39). A marker stands for the server's
+    text, in the one place drawn (the others plain); the log may have it, the error never."""
+    marker = "S3CRET-0e1f"
+    location = f"http://user:{marker}@internal.example/v1?token={marker}" if place == "location" else "/v1/x"
+    encoding = encoding.replace("MARK", marker) if place == "encoding" or "MARK" not in encoding else "deflate"
+    if place == "encoding" and not encoding:
+        encoding = f"x-{marker}"
+    reason = marker if place == "reason" else "Whatever"
+    text = body.replace("MARK", marker if place == "body" else "no")
+    head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    head += f"Location: {location}\r\nX-Server: {marker if place == 'header' else 'x'}\r\n"
+    if encoding:
+        head += f"Content-Encoding: {encoding}\r\n"
+    with FaultServer("verbatim") as server:
+        server.verbatim = f"{head}Content-Length: {len(text)}\r\n\r\n{text}".encode()
+        try:
+            asyncio.run(model_for(server.base_url, timeout=5).chat(HELLO))
+        except ModelError as error:
+            shown = json.dumps(error.to_json()) + error.message
+            assert marker not in shown, shown
+            assert "s3cret" not in shown.lower()
 
 
 def test_a_stream_that_ends_before_the_reply_does_is_an_error_and_never_kept():
