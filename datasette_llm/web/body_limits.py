@@ -19,7 +19,7 @@ import time
 from ..errors import Busy, DatasetteLLMError, Forbidden, UnsupportedMediaType
 from ..fair_share import client_key
 from .request_body import FORM, MULTIPART, body_account, parse_form, read_body, too_large
-from .responses import json_bytes
+from .responses import NO_SNIFF, json_bytes
 
 OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) answer POSTs with an error
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # asgi-csrf reads no body for these
@@ -58,6 +58,7 @@ def _error_body(error: DatasetteLLMError, json_rpc: bool) -> bytes:
 
 async def _send_error(send, error: DatasetteLLMError, json_rpc: bool) -> None:
     headers = [(b"content-type", b"application/json; charset=utf-8")]
+    headers += [(name.lower().encode(), value.encode()) for name, value in NO_SNIFF.items()]  # as every response
     if isinstance(error, Busy):
         headers.append((b"retry-after", str(error.retry_after).encode()))
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
