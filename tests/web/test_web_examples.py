@@ -482,6 +482,9 @@ async def test_writing_and_listing_cannot_tell_a_hidden_table_from_a_missing_one
     with the hidden table's name and with a name that exists nowhere, by an actor who may not see it, reads back
     the same to a teacher who may not see it either: every response, the listing, the page, the not_shown counts
     and which entries they may remove."""
+    from datasette_llm.web import examples as web_examples
+
+    monkeypatch.setattr(web_examples, "FEEDBACK_PER_CLIENT", 1000)  # every write counts, none is a timed 429
     outcomes = {}
     for name in ("secret", "sekrit"):
         monkeypatch.setenv("DATASETTE_LLM_STATE_DIR", str(tmp_path / f"state-{name}"))
