@@ -110,15 +110,19 @@ class Settings:
 
 MIN_CONTEXT_WINDOW = 1024  # the SQL prompt of one small table and its reply of 384 tokens: about 640
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
-_AT_LEAST_ONE = {"repair_attempts", "sql_candidates", "text_passages", "max_rows", "queue_limit"}
+_FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
+# Every number is at least 1 (a float more than 0) but these, where 0 means none: a limit of 0 or less once
+# started and then quietly broke a surface (query_max_rows 0: no rows; max_question_chars -1: every question a 400;
+# model_timeout -5: every question a 504; an outside tester, session 39).
 _AT_LEAST_ZERO = {
+    "draft_tokens",
     "reply_cache_entries",
     "few_shot_examples",
     "few_shot_budget_tokens",
     "few_shot_kept_tokens",
     "few_shot_repeat",
 }
-_FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
+_AT_LEAST_ONE = _INT - _AT_LEAST_ZERO
 MAX_DRAFT_TOKENS = 64
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
 
@@ -145,6 +149,8 @@ def _coerce(name: str, value):
         if getattr(Settings, name, None) is not None:  # only settings that are unset by default may be null
             raise ConfigError(f"Setting {name!r} may not be null; leave it out for its default")
         return None
+    if isinstance(value, bool) and (name in _INT or name in _FLOAT):
+        raise ConfigError(f"Setting {name!r} must be a number, got {value!r}")
     try:
         if name in _AT_LEAST_ONE and int(value) < 1:
             raise ConfigError(f"Setting {name!r} must be at least 1, got {value!r}")
@@ -157,8 +163,10 @@ def _coerce(name: str, value):
                 raise ConfigError(f"Setting {name!r} must be between 0 and {MAX_DRAFT_TOKENS}, got {value!r}")
             return int(value)
         if name in _FLOAT:
+            if not 0 < float(value) < float("inf"):  # NaN neither
+                raise ConfigError(f"Setting {name!r} must be more than 0, got {value!r}")
             return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"Setting {name!r} must be a number, got {value!r}") from None
     if name in _BOOL and not isinstance(value, bool):
         raise ConfigError(f"Setting {name!r} must be true or false, got {value!r}")
@@ -217,9 +225,20 @@ class SettingsRefused(click.ClickException, StartupError):
 
 
 def check_settings_at_startup(datasette) -> None:
-    """Read the settings once at start-up, so a bad one stops the server with its message."""
+    """Read the settings once at start-up, so a bad one stops the server with its message; each database's own
+    block too, which may hold only the allow blocks (any other setting there was once ignored without a word)."""
     try:
         settings_for(datasette)
+        for database in datasette.databases:
+            own = datasette.plugin_config(PLUGIN_NAME, database=database, fallback=False) or {}
+            for key, value in own.items() if isinstance(own, dict) else ():
+                if key not in ALLOW_SETTINGS:
+                    raise ConfigError(
+                        f"Setting {key!r} under databases: {database}: plugins: {PLUGIN_NAME}: is not read per "
+                        f"database; only {' and '.join(ALLOW_SETTINGS)} are. Set it under plugins: {PLUGIN_NAME}: "
+                        "for every database."
+                    )
+                check_allow_block(key, value)
     except ConfigError as error:
         raise SettingsRefused(f"datasette-llm: {error}") from None
 

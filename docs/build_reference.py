@@ -39,8 +39,9 @@ def settings_reference() -> str:
     lines = [
         HEADER,
         "# Settings\n\n",
-        "Set under `plugins: datasette-llm:` in Datasette's configuration, or per database under\n",
-        "`databases: <name>: plugins: datasette-llm:`. On Datasette 1.0 that is `datasette.yaml`\n",
+        "Set under `plugins: datasette-llm:` in Datasette's configuration; `allow_ask` and `allow_teach` may also\n",
+        "be set per database, under `databases: <name>: plugins: datasette-llm:` (any other setting there stops\n",
+        "the server with a message). On Datasette 1.0 that is `datasette.yaml`\n",
         "(`datasette mydb.db -c datasette.yaml`); on 0.65 it is the metadata file (`datasette mydb.db -m\n",
         "metadata.yml`), which 1.0 still accepts for `plugins:` blocks\n",
         "([Datasette 0.65 and 1.0](../datasette-1.md)).\n",

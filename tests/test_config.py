@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,45 @@ def test_a_null_for_a_setting_with_a_default_is_refused_with_its_name(name):
 def test_settings_unset_by_default_may_be_null():
     settings = load_settings({"n_threads": None, "databases": None, "warm_up_databases": None, "allow_ask": None})
     assert settings.n_threads is None and settings.databases is None
+
+
+NUMBERS = [f.name for f in fields(Settings) if f.type in ("int", "int | None", "float")]
+MAY_BE_ZERO = {"draft_tokens", "reply_cache_entries", "few_shot_examples", "few_shot_budget_tokens"}
+MAY_BE_ZERO |= {"few_shot_kept_tokens", "few_shot_repeat"}  # each documented as "0: none"
+
+
+@pytest.mark.parametrize("name", NUMBERS)
+def test_every_number_is_refused_below_its_range_never_started_with(name):
+    """Every numeric setting, drawn from the Settings class so a new one is covered: query_max_rows 0 (no rows from
+    the query API), max_question_chars -1 (every question a 400) and model_timeout -5 (every question a 504)
+    started and then quietly broke a surface (an outside tester, session 39). Below its range, a bool or a float
+    that is not finite is refused with the setting's name."""
+    for value in [-1, True, float("nan"), float("-inf")] + ([] if name in MAY_BE_ZERO else [0]):
+        with pytest.raises(ConfigError) as info:
+            load_settings({name: value}, {})
+        assert repr(name) in info.value.message, (name, value)
+    smallest = 0 if name in MAY_BE_ZERO else 1024 if name == "context_window" else 1
+    assert getattr(load_settings({name: smallest}, {}), name) == smallest
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "own, refused",
+    [
+        ({"max_rows": 5}, "max_rows"),  # was ignored: 10 rows came back
+        ({"no_such_setting": 1}, "no_such_setting"),
+        ({"allow_ask": "bob"}, "allow_ask"),
+        ({"allow_ask": False, "allow_teach": {"id": "alice"}}, None),
+    ],
+)
+async def test_a_databases_own_block_holds_only_allow_blocks(own, refused):
+    """Only allow_ask and allow_teach are read per database; any other setting there once started and was ignored
+    (an outside tester, session 39). Now it stops start-up with its name, as an unknown instance setting does."""
+    from datasette_llm.config import SettingsRefused
+
+    ds = Datasette(memory=True, metadata={"databases": {"_memory": {"plugins": {"datasette-llm": own}}}})
+    if refused is None:
+        await ds.invoke_startup()
+    else:
+        with pytest.raises(SettingsRefused, match=refused):
+            await ds.invoke_startup()
