@@ -9,9 +9,10 @@ now hold at most half a queue's places (at least one); past that it is told so w
 find room.
 
 A client is a signed-in actor (by id), else the address the request came from (uvicorn takes a local proxy's
-X-Forwarded-For), an IPv6 address's /64 as a whole. A browser cookie would be no client: anyone may mint as many as
-they like. The web layer says who the client is (web/responses.as_route); work started without one (the command
-line, `ask()` in process) holds places as nobody's, bounded by the queue alone.
+X-Forwarded-For; on a Unix socket, the last X-Forwarded-For entry), an IPv6 address's /64 as a whole. A browser
+cookie would be no client: anyone may mint as many as they like. The web layer says who the client is
+(web/responses.as_route); work started without one (the command line, `ask()` in process) holds places as nobody's,
+bounded by the queue alone.
 """
 
 from __future__ import annotations
@@ -46,8 +47,21 @@ def client_key(actor, scope: dict) -> str:
         return "actor:" + json.dumps(actor["id"], sort_keys=True, default=str)
     if actor is not None:
         return "actor:" + json.dumps(actor, sort_keys=True, default=str)
-    client = scope.get("client") or ("",)
-    return f"address:{_network(str(client[0]))}"
+    client = scope.get("client")
+    if client and client[0]:
+        return f"address:{_network(str(client[0]))}"
+    return f"address:{_network(_forwarded_on_a_socket(scope))}"
+
+
+def _forwarded_on_a_socket(scope: dict) -> str:
+    """Where a request came from when the server has no address for it: served on a Unix socket (`datasette serve
+    --uds`, behind nginx or Apache), uvicorn names no client and ignores X-Forwarded-For, so every visitor was one
+    client and one anonymous visitor took every other's share (an outside tester, session 39). Only a local process
+    can connect there, the proxy: the last X-Forwarded-For entry is the one it added, the address it was connected
+    from (those before it are the client's to write). "" when there is none."""
+    values = [value for name, value in scope.get("headers") or () if name.lower() == b"x-forwarded-for"]
+    entries = [entry.strip() for entry in b",".join(values).decode("latin-1").split(",") if entry.strip()]
+    return entries[-1] if entries else ""
 
 
 def _network(address: str) -> str:

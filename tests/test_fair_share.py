@@ -95,3 +95,21 @@ def take_turns(calls, workers):
     while any(left.values()):
         expected += [left[c].pop(0) for c in rotation if left[c]]
     assert ran == expected if workers == 1 else sorted(ran) == sorted(expected)
+
+
+def test_on_a_unix_socket_the_proxy_says_who_the_client_is():
+    """`datasette serve --uds` behind nginx: uvicorn names no client and ignores X-Forwarded-For, so every visitor
+    was one client and one anonymous visitor took every other's share (an outside tester, session 39). The proxy's
+    own entry is the last; those before it are the client's to write."""
+
+    def on_socket(*forwarded):
+        return client_key(None, {"client": None, "headers": [(b"x-forwarded-for", f.encode()) for f in forwarded]})
+
+    assert on_socket("203.0.113.1") != on_socket("198.51.100.7")
+    assert on_socket("10.9.9.9, 203.0.113.1") == on_socket("203.0.113.1") == address("203.0.113.1")
+    assert on_socket("1.1.1.1", "203.0.113.1") == on_socket("203.0.113.1")  # two headers: one list
+    assert on_socket("2001:db8::1") == on_socket("2001:db8::2")  # one /64
+    assert on_socket() == client_key(None, {"client": None}) == address("")
+    # With an address, the header is uvicorn's to believe (from a trusted proxy) or nobody's.
+    with_address = {"client": ("127.0.0.2", 5), "headers": [(b"x-forwarded-for", b"203.0.113.1")]}
+    assert client_key(None, with_address) == address("127.0.0.2")
