@@ -199,7 +199,7 @@ def build_openapi(base_url: str, settings: Settings, *, title: str = "Datasette"
             "/{database}/-/ask.json": {
                 "post": {
                     "operationId": "askQuestion",
-                    "summary": "Answer a plain-English question from one database with a local model (slow).",
+                    "summary": "Answer a plain-English question from one database with the configured model (slow).",
                     "parameters": [{"name": "database", "in": "path", "required": True, "schema": {"type": "string"}}],
                     "requestBody": {
                         "required": True,
@@ -225,7 +225,15 @@ def build_openapi(base_url: str, settings: Settings, *, title: str = "Datasette"
                         "405": _error("Only POST: a question starts a model run, so GET is refused."),
                         "413": _error("The body is too large for one question."),
                         "415": _error("The body must be application/json."),
-                        "503": _error("The model is busy or not installed; retry later."),
+                        "422": _json(
+                            ref("AskResult"),
+                            "No valid SQL could be written: ok is false, `error` says why and `attempts` lists every "
+                            "query the model wrote with the reason each was refused.",
+                        ),
+                        "429": _error("You already hold half the model's queue; retry when your questions end."),
+                        "502": _error("The model server failed or sent an unusable reply."),
+                        "503": _error("The model is busy or not installed; retry later (see Retry-After)."),
+                        "504": _error("The model did not answer within the time limit."),
                     },
                 }
             },

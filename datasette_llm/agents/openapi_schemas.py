@@ -39,6 +39,12 @@ SCHEMAS = {
                 "items": {"type": "string"},
                 "description": "On a 404: the tables you may use.",
             },
+            "collections": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "On a 404 from search: the embeddings collections you may search.",
+            },
+            "retry_after": {"type": "integer", "description": "On a 429 or 503: seconds to wait (as Retry-After)."},
         },
     },
     "Rejection": {
@@ -152,7 +158,14 @@ SCHEMAS = {
         "required": ["question"],
         "properties": {
             "question": {"type": "string", "description": "A question in plain English."},
+            "q": {"type": "string", "description": "The same as question (as in a search link)."},
             "table": {"type": "string", "description": "Focus on this table (optional)."},
+            "mode": {
+                "type": "string",
+                "enum": ["auto", "sql", "text", "both"],
+                "description": "auto (the default) chooses; sql, text (retrieval over embedded text) or both force "
+                "a path.",
+            },
             "history": {
                 "type": "array",
                 "description": "Earlier turns, newest last.",
@@ -176,10 +189,44 @@ SCHEMAS = {
             "rows": {"type": "array", "items": {"type": "array"}},
             "row_count": {"type": "integer"},
             "truncated": {"type": "boolean"},
+            "row_cap_hit": {"type": "boolean", "description": "The query returned more rows than were fetched."},
+            "limit_added": {"type": "boolean", "description": "A LIMIT (max_rows + 1) was added to the SQL."},
             "notes": {"type": "array", "items": {"type": "string"}},
             "warnings": {"type": "array", "items": {"type": "string"}},
             "error": NULLABLE_STRING,
+            "code": {"type": "string", "description": "With a 422: no_valid_sql."},
+            "status": {"type": "integer", "description": "With a 422: 422."},
             "model": {"type": "string"},
+            "sql_formatted": {**NULLABLE_STRING, "description": "The SQL laid out for reading."},
+            "example_sql": {
+                **NULLABLE_STRING,
+                "description": "The SQL as a trusted example would keep it (without the LIMIT the guard added).",
+            },
+            "edit_sql_url": {
+                **NULLABLE_STRING,
+                "description": "Datasette's SQL page with this SQL, for actors who may run SQL.",
+            },
+            "downloads": {
+                "type": ["object", "null"],
+                "description": "The rows as CSV and JSON from Datasette (for actors who may run SQL).",
+                "properties": {"csv": {"type": "string"}, "json": {"type": "string"}},
+            },
+            "save_query": {
+                "type": ["object", "null"],
+                "description": "How to keep the SQL as a canned query: `store` (where the actor may store "
+                "queries: store_url, query, query_url) or `snippet` (the file and YAML to add).",
+                "additionalProperties": True,
+            },
+            "chart": {
+                "type": ["object", "null"],
+                "description": "A Vega-Lite v5 spec that draws only values from the rows, when one suits them.",
+                "additionalProperties": True,
+            },
+            "tokens": {
+                "type": "object",
+                "description": "Prompt and written tokens of each model call, by stage.",
+                "additionalProperties": {"type": "integer"},
+            },
             "path": {
                 "type": "string",
                 "enum": ["sql", "text", "both"],
@@ -224,9 +271,12 @@ SCHEMAS = {
             "table": {"type": "string"},
             "id": {"type": "string"},
             "pk": {"type": "array"},
-            "score": {"type": "number"},
+            "score": {"type": "number", "description": "The score of the mode searched (hybrid: the fused one)."},
             "url": NULLABLE_STRING,
-            "row": {"type": "object", "description": "The row, long values clipped."},
+            "row": {"type": "object", "description": "The row, long values clipped.", "additionalProperties": True},
+            "semantic_score": {"type": ["number", "null"], "description": "Cosine similarity to the query."},
+            "semantic_rank": {"type": ["integer", "null"], "description": "Rank by meaning (null: not ranked)."},
+            "keyword_rank": {"type": ["integer", "null"], "description": "Rank by full-text search (null: none)."},
         },
     },
     "SearchResult": {
@@ -236,6 +286,12 @@ SCHEMAS = {
             "q": {"type": "string"},
             "mode": {"type": "string"},
             "limit": {"type": "integer"},
+            "model": {**NULLABLE_STRING, "description": "The embedding model of the query (null: keywords only)."},
+            "searched": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": '"database/table" of every collection searched.',
+            },
             "hits": {"type": "array", "items": ref("SearchHit")},
             "notes": {"type": "array", "items": {"type": "string"}},
             "timings": ref("Timings"),

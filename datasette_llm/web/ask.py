@@ -199,7 +199,10 @@ async def json_view(request, datasette):
     except ClientGone:  # nobody is left to answer: the model's work was given up, not finished
         logger.info("datasette-llm: client disconnected; cancelled the question on %s", ask_request.database)
         return client_gone_response()
-    return json_response(await ask_payload(datasette, request.actor, result), status=200 if result.ok else 422)
+    payload = await ask_payload(datasette, request.actor, result)
+    if not result.ok:  # as every error says its status and code (the result's attempts say why)
+        payload.update(status=422, code="no_valid_sql")
+    return json_response(payload, status=200 if result.ok else 422)
 
 
 @json_errors

@@ -454,3 +454,27 @@ async def test_a_query_given_up_by_its_client_stops(db_path):
     cpu_before = time.process_time()
     await asyncio.sleep(1.0)
     assert time.process_time() - cpu_before < 0.3
+
+
+@pytest.mark.asyncio
+async def test_schema_and_query_answer_as_the_openapi_spec_says(ds):
+    """Every field getSchema and runQuery return, with each status, is one the served spec names."""
+    import jsonschema
+    from spec_helpers import strict
+
+    spec = (await ds.client.get("/-/llm/openapi.json")).json()
+    components = spec["components"]["schemas"]
+    cases = [
+        ("/-/llm/schema.json", "getSchema", 200),
+        ("/-/llm/schema.json?database=nope", "getSchema", 404),
+        ("/-/llm/query.json?sql=select+*+from+repos+limit+3", "runQuery", 200),
+        ("/-/llm/query.json?sql=select+nope+from+repos", "runQuery", 400),
+        ("/-/llm/query.json?sql=delete+from+repos", "runQuery", 400),
+        ("/-/llm/query.json?sql=select+1&database=nope", "runQuery", 404),
+    ]
+    operations = {op["operationId"]: op for item in spec["paths"].values() for op in item.values()}
+    for path, operation, status in cases:
+        response = await ds.client.get(path)
+        assert response.status_code == status, (path, response.text)
+        schema = operations[operation]["responses"][str(status)]["content"]["application/json"]["schema"]
+        jsonschema.validate(response.json(), strict(schema, components))

@@ -8,6 +8,7 @@ import pytest
 from datasette.app import Datasette
 from datasette.database import QueryInterrupted
 from search_helpers import actor_cookies, make_table, unpack, use_fake_model
+from spec_helpers import strict
 
 from datasette_llm.embeddings import INDEXES, VectorIndex, embed_table, enable_fts, fts_query, fuse
 from datasette_llm.web.search import table_actions
@@ -550,3 +551,21 @@ async def test_a_querys_vector_is_kept_per_asker(data_db, fake_model):
         embedded.append(fake_model.texts_embedded - before)
     # admin embeds it; each anonymous request again; admin's second search is served; bob embeds his own.
     assert embedded == [1, 1, 1, 0, 1]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+async def test_search_answers_as_its_openapi_spec_says(data_db, mode):
+    """Every field of a search result and its hits is one the served spec names: it once left out the model, the
+    collections searched and each hit's ranks (an outside tester, session 39)."""
+    import jsonschema
+
+    ds = datasette(data_db)
+    spec = (await ds.client.get("/-/llm/openapi.json")).json()
+    responses = spec["paths"]["/-/semantic-search"]["get"]["responses"]
+    for query, status in ((f"q=zebra+walrus&database=data&table=docs&mode={mode}", 200), ("q=x&table=nope", 404)):
+        response = await ds.client.get(f"/-/semantic-search?{query}")
+        assert response.status_code == status, response.text
+        schema = responses[str(status)]["content"]["application/json"]["schema"]
+        jsonschema.validate(response.json(), strict(schema, spec["components"]["schemas"]))
+        assert status != 200 or response.json()["hits"]

@@ -19,6 +19,7 @@ from datasette.database import Database
 from datasette.plugins import pm
 from datasette_versions import DATASETTE_1, only_datasette_065, only_datasette_1
 from itsdangerous import URLSafeSerializer
+from spec_helpers import strict
 
 import datasette_llm.web.ask as web_ask
 from datasette_llm.errors import ModelError, ModelUnavailable
@@ -986,3 +987,31 @@ async def test_replies_are_kept_per_browser_and_for_no_anonymous_request_without
     for _ in range(2):
         response = await ds.client.post("/db/-/ask.json", json={"question": "How many repos?"}, **made_up)
         assert response.status_code == 403 or response.json()["tokens"]["cached_replies"] == 0, response.text
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "replies, body, status",
+    [
+        ((GOOD_SQL,), {"question": "Which repos have most stars?"}, 200),
+        ((GOOD_SQL,), {"question": "Which repos have most stars?", "mode": "sql", "table": "repos"}, 200),
+        (("```sql\nselect nope from nowhere\n```",), {"question": "Which repos have most stars?"}, 422),
+        ((GOOD_SQL,), {"question": ""}, 400),
+    ],
+)
+async def test_ask_json_answers_as_its_openapi_spec_says(make_ds, replies, body, status):
+    """What askQuestion returns, with each status, is what the served spec describes, every field of it named:
+    the spec once left out nine fields of the result, the request's `mode`, and the 422 that really occurs (an
+    outside tester, session 39)."""
+    import jsonschema
+
+    ds = make_ds(ScriptedModel(replies))
+    spec = (await ds.client.get("/-/llm/openapi.json")).json()
+    operation = spec["paths"]["/{database}/-/ask.json"]["post"]
+    request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    jsonschema.validate(body, strict(request_schema, spec["components"]["schemas"]))
+    response = await ds.client.post("/db/-/ask.json", json=body)
+    assert response.status_code == status, response.text
+    assert str(status) in operation["responses"], (status, sorted(operation["responses"]))
+    schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+    jsonschema.validate(response.json(), strict(schema, spec["components"]["schemas"]))
