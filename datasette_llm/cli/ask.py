@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..ask.charts import chart_for_result
 from ..ask.route import ASK_MODES
 from .common import make_datasette, run, settings_options
 
@@ -46,20 +45,21 @@ def ask_command(path, question, metadata, config, model, as_json, sql_only, tabl
     from ..ask.pipeline import ask
     from ..config import settings_for
     from ..models import chat_model_for
+    from ..web.ask import ask_payload
 
     async def inner():
         datasette = make_datasette([path], metadata=metadata, config=config)
         await datasette.invoke_startup()
         settings = settings_for(datasette)
         chat = chat_model_for(settings, model) if model else None
-        return await ask(
+        result = await ask(
             datasette, Path(path).stem, question, actor=None, model=chat, sql_only=sql_only, tables=tables, mode=mode
         )
+        # What the HTTP API answers, field for field (its links are paths on a server of these files).
+        return result, (await ask_payload(datasette, None, result) if as_json else None)
 
-    result = run(inner())
+    result, data = run(inner())
     if as_json:
-        data = result.to_json()
-        data["chart"] = chart_for_result(data)
         click.echo(json.dumps(data, indent=2, default=str))
     else:
         for number, attempt in enumerate(result.attempts, 1):

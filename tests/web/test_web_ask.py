@@ -1015,3 +1015,22 @@ async def test_ask_json_answers_as_its_openapi_spec_says(make_ds, replies, body,
     assert str(status) in operation["responses"], (status, sorted(operation["responses"]))
     schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
     jsonschema.validate(response.json(), strict(schema, spec["components"]["schemas"]))
+
+
+def test_the_command_lines_json_is_the_http_apis(make_ds, db_path, monkeypatch):
+    """`datasette llm ask --json` promises the HTTP API's JSON: it left out five fields (an outside tester, session
+    39). The same question, the same model: the same fields, and the same values where nothing differs by run."""
+    from click.testing import CliRunner
+    from datasette.cli import cli
+
+    import datasette_llm.ask.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "chat_model_for", lambda settings: ScriptedModel())
+    ds = make_ds(ScriptedModel())
+    http = asyncio.run(ds.client.post("/db/-/ask.json", json={"question": "Top repos?"})).json()
+    done = CliRunner().invoke(cli, ["llm", "ask", str(db_path), "Top repos?", "--json"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    command_line = json.loads(done.stdout)
+    assert sorted(command_line) == sorted(http)
+    for field in ("sql", "sql_formatted", "example_sql", "columns", "rows", "answer", "chart", "row_count"):
+        assert command_line[field] == http[field], field
