@@ -26,7 +26,7 @@ or values you were not shown. Tell the user the result was partial, then narrow 
 columns, an aggregate, LIMIT with OFFSET) instead of guessing.
 4. A rejected query returns HTTP 400 with reason, identifier and suggestions (the nearest real names): fix \
 the query and try again. Writes, PRAGMA and ATTACH are refused.
-5. askQuestion answers a plain-English question with a local model and shows the SQL it ran; semanticSearch \
+5. askQuestion answers a plain-English question with the server's own model and shows the SQL it ran; semanticSearch \
 finds rows by meaning in tables that have embeddings. Prefer runQuery when you can write the SQL yourself."""
 
 
