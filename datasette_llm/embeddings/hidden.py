@@ -132,6 +132,25 @@ def _connect(db) -> sqlite3.Connection | None:
     return None
 
 
+def _stores(conn: sqlite3.Connection, tables: StoreTables) -> list[tuple[str, str, str]]:
+    """(prefix, collections, embeddings) as the database names them, of every embeddings store in it, under the
+    configured prefix or any other: one written by `datasette llm embed --table-prefix other_`, or before the
+    setting changed, holds stored text too, and was open to anyone on Datasette's table pages (an outside tester,
+    session 39). A pair of tables with llm's columns is a store; a table of the user's that only shares a name is
+    not."""
+    names = {name.lower(): name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
+    prefixes = {tables.prefix.lower()} | {name[: -len("embeddings")] for name in names if name.endswith("embeddings")}
+    stores = []
+    for prefix in sorted(prefixes):
+        candidate = StoreTables(prefix)
+        try:
+            if store_state(conn, candidate):
+                stores.append((prefix, names[candidate.collections.lower()], names[candidate.embeddings.lower()]))
+        except DatasetteLLMError:  # a user's table that only shares a name
+            continue
+    return stores
+
+
 def _detect(db, tables: StoreTables) -> tuple[str, ...] | None:
     """The storage tables of `db`, or None when it cannot be read just now."""
     try:
@@ -141,10 +160,11 @@ def _detect(db, tables: StoreTables) -> tuple[str, ...] | None:
     if conn is None:
         return ()
     try:
-        if not store_state(conn, tables):
+        stores = _stores(conn, tables)
+        if not stores:
             return ()
-        names = [tables.collections, tables.embeddings]
-        if not tables.prefix:
+        names = [name for _, collections, embeddings in stores for name in (collections, embeddings)]
+        if any(not prefix for prefix, _, _ in stores):
             # The migrations table is shared with other sqlite-utils users: hide it only when it is llm's alone.
             sets = (
                 conn.execute(f"select distinct migration_set from {MIGRATIONS_TABLE}").fetchall()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import sqlite_utils
 from datasette.app import Datasette
+from datasette.utils import tilde_encode
 from search_helpers import (
     FakeEmbeddingModel,
     actor_cookies,
@@ -272,6 +273,39 @@ async def test_storage_tables_are_denied_to_actors_who_may_not_run_sql(tmp_path,
     admin = actor_cookies(ds, {"id": "admin"})
     stored = await ds.client.get("/data/embeddings.json?_shape=array", cookies=admin)
     assert stored.status_code == 200 and "SECRET launch codes" in stored.text  # may run SQL: could read it anyway
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "written, served",
+    [("other_", ""), ("", "llm_"), ("A b_", "llm_"), ("ü_", ""), ("llm_", "LLM_"), ("x_", "x_")],
+)
+async def test_storage_under_any_prefix_is_denied_to_actors_who_may_not_run_sql(
+    tmp_path, fake_model, hidden_tables_hook, written, served
+):
+    """The storage was denied only under the server's `table_prefix`: written by `datasette llm embed
+    --table-prefix other_`, or before the setting changed, its stored text of a denied table was open to anyone on
+    Datasette's own table pages (an outside tester, session 39). Every store in the database, under whatever prefix,
+    is denied and hidden; tables of the user's that only share the names are not."""
+    path = tmp_path / "data.db"
+    make_table(path, "docs", ROWS)
+    make_table(path, "private", [{"id": 1, "text": "SECRET launch codes"}])
+    make_table(path, "zz_embeddings", [{"id": 1, "note": "my own table"}])  # a user's: not a store
+    embed_table(str(path), "private", model=FakeEmbeddingModel(), store=True, table_prefix=written)
+    metadata = {
+        "databases": {"data": {"allow_sql": {"id": "admin"}, "tables": {"private": {"allow": {"id": "admin"}}}}},
+        "plugins": {"datasette-llm": {"table_prefix": served}},
+    }
+    ds = Datasette([str(path)], metadata=metadata, secret="s")
+    denied = await ds.client.get("/data/private.json")
+    assert denied.status_code == 403
+    hidden = set(await ds.get_database("data").hidden_table_names())
+    for table in (f"{written}embeddings", f"{written}collections"):
+        response = await ds.client.get(f"/data/{tilde_encode(table)}.json?_shape=array")
+        assert response.status_code == 403, (table, response.status_code, response.text[:200])
+        assert "SECRET" not in response.text and table in hidden
+    assert (await ds.client.get("/data/zz_embeddings.json")).status_code == 200
+    assert "zz_embeddings" not in hidden
 
 
 @pytest.mark.asyncio
