@@ -109,6 +109,7 @@ class Settings:
 
 
 MIN_CONTEXT_WINDOW = 1024  # the SQL prompt of one small table and its reply of 384 tokens: about 640
+_TYPES = {f.name: f.type for f in fields(Settings)}
 _INT = {f.name for f in fields(Settings) if f.type in ("int", "int | None")}
 _FLOAT = {f.name for f in fields(Settings) if f.type == "float"}
 # Every number is at least 1 (a float more than 0) but these, where 0 means none: a limit of 0 or less once
@@ -124,6 +125,7 @@ _AT_LEAST_ZERO = {
 }
 _AT_LEAST_ONE = _INT - _AT_LEAST_ZERO
 MAX_DRAFT_TOKENS = 64
+MAX_INT = 2**31 - 1
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
 
 # Settings that are Datasette allow blocks, each for one of the plugin's permissions (permissions.py).
@@ -146,12 +148,16 @@ _ENV = {
 
 def _coerce(name: str, value):
     if value is None:
-        if getattr(Settings, name, None) is not None:  # only settings that are unset by default may be null
+        if "None" not in _TYPES[name]:  # only settings that may be unset may be null
             raise ConfigError(f"Setting {name!r} may not be null; leave it out for its default")
         return None
     if isinstance(value, bool) and (name in _INT or name in _FLOAT):
         raise ConfigError(f"Setting {name!r} must be a number, got {value!r}")
+    if isinstance(value, float) and name in _INT and not value.is_integer():
+        raise ConfigError(f"Setting {name!r} must be a whole number, got {value!r}")
     try:
+        if name in _INT and int(value) > MAX_INT:  # SQLite's LIMIT takes no more than 2^63 - 1
+            raise ConfigError(f"Setting {name!r} must be at most {MAX_INT:,}, got {value!r}")
         if name in _AT_LEAST_ONE and int(value) < 1:
             raise ConfigError(f"Setting {name!r} must be at least 1, got {value!r}")
         if name in _AT_LEAST_ZERO and int(value) < 0:
@@ -172,15 +178,57 @@ def _coerce(name: str, value):
         raise ConfigError(f"Setting {name!r} must be true or false, got {value!r}")
     if name in ALLOW_SETTINGS:
         return check_allow_block(name, value)
+    # The shape of every other setting, checked here: a number, a list or an object where text belongs started, then
+    # failed every request that read it with a 500 (`table_prefix: 5`, `manifest: abc`, `example_questions: [1]`),
+    # or stopped start-up with a traceback (`databases: 5`, `chat_model: 5`; an outside tester, session 39).
+    if name in _TEXT and not isinstance(value, str):
+        raise ConfigError(f"Setting {name!r} must be text, got {value!r}")
     if name == "state_dir" and not str(value).strip():  # an empty path would mean the working directory
         raise ConfigError(f"Setting {name!r} must be a directory path, got {value!r}")
     if name in ("models_dir", "state_dir"):
         return Path(os.path.expanduser(str(value)))
+    if name in ("chat_model", "embedding_model"):
+        return _model_spec(name, value)
     if name in ("databases", "warm_up_databases"):
         if isinstance(value, str):
             value = [value]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"Setting {name!r} must be a database name or a list of them, got {value!r}")
         return tuple(value)
+    if name == "manifest" and not (
+        isinstance(value, dict) and isinstance(value.get("auth", {}), dict) and all(isinstance(k, str) for k in value)
+    ):
+        raise ConfigError(f"Setting {name!r} must be an object of manifest fields (auth an object), got {value!r}")
+    if name == "example_questions" and not (
+        isinstance(value, dict)
+        and all(
+            isinstance(questions, str) or (isinstance(questions, list) and all(isinstance(q, str) for q in questions))
+            for questions in value.values()
+        )
+    ):
+        raise ConfigError(f"Setting {name!r} must map each database to a question or a list of them, got {value!r}")
     return value
+
+
+_TEXT = {"chat_model", "embedding_model", "models_dir", "openai_base_url", "openai_api_key", "table_prefix"}
+_TEXT |= {"state_dir"}
+# The forms of a model setting (models/__init__.py builds them): checked at start-up, not at the first question.
+MODEL_FORMS = {
+    "chat_model": '"default", "llama_cpp:/path/model.gguf", "/path/model.gguf", "openai:MODEL_ID"',
+    "embedding_model": '"default", "onnx:/directory", "openai:MODEL_ID"',
+}
+
+
+def _model_spec(name: str, spec: str) -> str:
+    prefixes = ("llama_cpp:", "openai:") if name == "chat_model" else ("onnx:", "openai:")
+    known = (
+        spec == "default"
+        or any(spec.startswith(prefix) and spec[len(prefix) :].strip() for prefix in prefixes)
+        or (name == "chat_model" and spec.endswith(".gguf"))
+    )
+    if not known:
+        raise ConfigError(f"Setting {name!r}: unknown model {spec!r}. Use one of: {MODEL_FORMS[name]}.")
+    return spec
 
 
 def check_allow_block(name: str, value):
@@ -211,10 +259,16 @@ def load_settings(plugin_config: dict | None = None, environ: dict | None = None
 
 
 def settings_for(datasette) -> Settings:
-    """Settings for a Datasette instance, cached on it (configuration does not change at runtime)."""
+    """Settings for a Datasette instance, cached on it (configuration does not change at runtime). Rows are capped
+    at Datasette's own `max_returned_rows` too: its SQL page returned 3 rows where the query API returned 30."""
     cached = getattr(datasette, "_datasette_llm_settings", None)
     if cached is None:
         cached = load_settings(datasette.plugin_config(PLUGIN_NAME) or {})
+        most = datasette.setting("max_returned_rows")
+        if isinstance(most, int) and most >= 1:
+            cached = replace(
+                cached, max_rows=min(cached.max_rows, most), query_max_rows=min(cached.query_max_rows, most)
+            )
         datasette._datasette_llm_settings = cached
     return cached
 
@@ -228,7 +282,9 @@ def check_settings_at_startup(datasette) -> None:
     """Read the settings once at start-up, so a bad one stops the server with its message; each database's own
     block too, which may hold only the allow blocks (any other setting there was once ignored without a word)."""
     try:
-        settings_for(datasette)
+        settings = settings_for(datasette)
+        if settings.state_dir is not None and settings.state_dir.exists() and not settings.state_dir.is_dir():
+            raise ConfigError(f"Setting 'state_dir': {str(settings.state_dir)!r} is a file, not a directory")
         for database in datasette.databases:
             own = datasette.plugin_config(PLUGIN_NAME, database=database, fallback=False) or {}
             for key, value in own.items() if isinstance(own, dict) else ():

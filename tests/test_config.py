@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datasette_llm.config import Settings, load_settings, settings_for
 from datasette_llm.errors import ConfigError
@@ -171,3 +173,68 @@ async def test_a_databases_own_block_holds_only_allow_blocks(own, refused):
     else:
         with pytest.raises(SettingsRefused, match=refused):
             await ds.invoke_startup()
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["default", "openai:", "openai:m", "onnx:", "x.gguf", "nonsense:x", "5", "2.5", " "]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+SHAPES = {
+    "int": int,
+    "int | None": (int, type(None)),
+    "float": float,
+    "bool": bool,
+    "str": str,
+    "str | None": (str, type(None)),
+    "Path": Path,
+    "Path | None": (Path, type(None)),
+    "dict": dict,
+    "tuple[str, ...] | None": (tuple, type(None)),
+    "dict | bool | None": (dict, bool, type(None)),
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from([f.name for f in fields(Settings)]), JSON_VALUES)
+def test_any_value_of_any_setting_is_taken_in_its_shape_or_refused_by_name(name, value):
+    """Generated values (YAML or JSON can hold any of them) for every setting: load_settings refuses a value with a
+    ConfigError that names the setting, or takes it in the setting's declared shape. A value of the wrong shape was
+    taken and then failed every request that read it with a 500, or stopped start-up with a traceback (an outside
+    tester, session 39)."""
+    try:
+        loaded = getattr(load_settings({name: value}, {}), name)
+    except ConfigError as error:
+        assert repr(name) in error.message
+        return
+    declared = {f.name: f.type for f in fields(Settings)}[name]
+    assert isinstance(loaded, SHAPES[declared]), (name, value, loaded)
+    assert not isinstance(loaded, bool) or declared in ("bool", "dict | bool | None"), (name, value)
+    if isinstance(loaded, tuple):
+        assert all(isinstance(item, str) for item in loaded)
+    if isinstance(loaded, (int, float)) and not isinstance(loaded, bool):
+        assert loaded >= 0 and loaded == loaded and loaded != float("inf")
+
+
+@pytest.mark.asyncio
+async def test_a_state_dir_that_is_a_file_stops_start_up(tmp_path):
+    from datasette_llm.config import SettingsRefused
+
+    file = tmp_path / "state"
+    file.write_text("not a directory")
+    ds = Datasette(memory=True, metadata={"plugins": {"datasette-llm": {"state_dir": str(file)}}})
+    with pytest.raises(SettingsRefused, match="state_dir"):
+        await ds.invoke_startup()
+
+
+def test_rows_are_capped_at_datasettes_max_returned_rows_too():
+    """Datasette's SQL page returned 3 rows with `max_returned_rows: 3` where the query API returned 30."""
+    ds = Datasette(memory=True, settings={"max_returned_rows": 3})
+    assert settings_for(ds).query_max_rows == 3 and settings_for(ds).max_rows == 3
+    ds = Datasette(memory=True, settings={"max_returned_rows": 5000})
+    assert settings_for(ds).query_max_rows == 100 and settings_for(ds).max_rows == 1000

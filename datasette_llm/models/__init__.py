@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..config import Settings
+from ..config import MODEL_FORMS, Settings
 from ..errors import ConfigError
 from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, ModelStatus
 from .prompt_states import default_state_dir
@@ -35,12 +35,7 @@ _lock = threading.Lock()
 
 
 def _unknown(kind: str, spec: str) -> ConfigError:
-    forms = (
-        '"default", "llama_cpp:/path/model.gguf", "/path/model.gguf", "openai:MODEL_ID"'
-        if kind == "chat"
-        else '"default", "onnx:/directory", "openai:MODEL_ID"'
-    )
-    return ConfigError(f"Unknown {kind} model {spec!r}. Use one of: {forms}.")
+    return ConfigError(f"Unknown {kind} model {spec!r}. Use one of: {MODEL_FORMS[f'{kind}_model']}.")
 
 
 def _build_chat(spec: str, settings: Settings) -> ChatModel:
