@@ -351,7 +351,7 @@ SETTING_DOCS = {
     "few_shot_examples": "how many trusted examples and canned queries most like the question the SQL prompt shows "
     "(0: none); each passes the guard for the asking actor (docs/examples.md)",
     "few_shot_budget_tokens": "tokens the examples' questions and SQL may take (every token is read for every "
-    "question; each example also adds about 30 tokens of turn markup)",
+    "question; each example also adds about 30 tokens of turn markup; 0: none beyond the kept ones)",
     "few_shot_kept_tokens": "tokens of examples kept for every question (canned queries, then trusted examples "
     "oldest first): saved with the schema's prompt state, so read once per schema, not per question (0: none; "
     "few_shot_budget_tokens then serves the others, most like the question first)",
