@@ -61,7 +61,16 @@ def _forwarded_on_a_socket(scope: dict) -> str:
     from (those before it are the client's to write). "" when there is none."""
     values = [value for name, value in scope.get("headers") or () if name.lower() == b"x-forwarded-for"]
     entries = [entry.strip() for entry in b",".join(values).decode("latin-1").split(",") if entry.strip()]
-    return entries[-1] if entries else ""
+    return _without_port(entries[-1]) if entries else ""
+
+
+def _without_port(entry: str) -> str:
+    """An address as a proxy may write it with the client's port ("203.0.113.7:51234", "[2001:db8::1]:443"): each
+    connection of one person would be a client of its own (a second tester, session 39)."""
+    if entry.startswith("["):
+        return entry[1:].partition("]")[0]
+    host, colon, port = entry.rpartition(":")
+    return host if colon and host.count(":") == 0 and port.isdigit() else entry
 
 
 def _network(address: str) -> str:

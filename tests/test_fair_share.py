@@ -110,6 +110,9 @@ def test_on_a_unix_socket_the_proxy_says_who_the_client_is():
     assert on_socket("1.1.1.1", "203.0.113.1") == on_socket("203.0.113.1")  # two headers: one list
     assert on_socket("2001:db8::1") == on_socket("2001:db8::2")  # one /64
     assert on_socket() == client_key(None, {"client": None}) == address("")
+    # A proxy that writes the client's port made each connection a client of its own (a second tester, session 39).
+    assert on_socket("203.0.113.7:51234") == on_socket("203.0.113.7:50001") == address("203.0.113.7")
+    assert on_socket("[2001:db8::1]:443") == on_socket("2001:db8::2") == on_socket("[2001:db8::3]")
     # With an address, the header is uvicorn's to believe (from a trusted proxy) or nobody's.
     with_address = {"client": ("127.0.0.2", 5), "headers": [(b"x-forwarded-for", b"203.0.113.1")]}
     assert client_key(None, with_address) == address("127.0.0.2")
