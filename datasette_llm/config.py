@@ -126,6 +126,10 @@ _AT_LEAST_ZERO = {
 _AT_LEAST_ONE = _INT - _AT_LEAST_ZERO
 MAX_DRAFT_TOKENS = 64
 MAX_INT = 2**31 - 1
+# Counts of model calls or of work per question, where a number far past any use held a model place for ever
+# (`sql_candidates: 2147483647` asked for that many queries; a second tester, session 39), and seconds.
+MAXIMUM = {"sql_candidates": 16, "repair_attempts": 10, "text_passages": 100, "model_timeout": 86_400}
+MAXIMUM["draft_tokens"] = MAX_DRAFT_TOKENS
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
 
 # Settings that are Datasette allow blocks, each for one of the plugin's permissions (permissions.py).
@@ -156,8 +160,9 @@ def _coerce(name: str, value):
     if isinstance(value, float) and name in _INT and not value.is_integer():
         raise ConfigError(f"Setting {name!r} must be a whole number, got {value!r}")
     try:
-        if name in _INT and int(value) > MAX_INT:  # SQLite's LIMIT takes no more than 2^63 - 1
-            raise ConfigError(f"Setting {name!r} must be at most {MAX_INT:,}, got {value!r}")
+        most = MAXIMUM.get(name, MAX_INT)  # SQLite's LIMIT takes no more than 2^63 - 1
+        if (name in _INT or name in _FLOAT) and float(value) > most:
+            raise ConfigError(f"Setting {name!r} must be at most {most:,}, got {value!r}")
         if name in _AT_LEAST_ONE and int(value) < 1:
             raise ConfigError(f"Setting {name!r} must be at least 1, got {value!r}")
         if name in _AT_LEAST_ZERO and int(value) < 0:
@@ -287,7 +292,12 @@ def check_settings_at_startup(datasette) -> None:
             raise ConfigError(f"Setting 'state_dir': {str(settings.state_dir)!r} is a file, not a directory")
         for database in datasette.databases:
             own = datasette.plugin_config(PLUGIN_NAME, database=database, fallback=False) or {}
-            for key, value in own.items() if isinstance(own, dict) else ():
+            if not isinstance(own, dict):  # every Ask route of the database answered 500 (a second tester)
+                raise ConfigError(
+                    f"databases: {database}: plugins: {PLUGIN_NAME}: must be an object such as "
+                    '{"allow_ask": true}, got ' + repr(own)
+                )
+            for key, value in own.items():
                 if key not in ALLOW_SETTINGS:
                     raise ConfigError(
                         f"Setting {key!r} under databases: {database}: plugins: {PLUGIN_NAME}: is not read per "
