@@ -109,8 +109,8 @@ def build_openapi(base_url: str, settings: Settings, *, title: str = "Datasette"
                     ],
                     "responses": {
                         "200": _json(
-                            ref("SchemaResponse"),
-                            "The schema you may see.",
+                            {"oneOf": [ref("SchemaResponse"), ref("TableResponse")]},
+                            "The schema you may see (one table's, with `table`).",
                             {
                                 "schema": {
                                     "ok": True,
@@ -266,7 +266,10 @@ def build_openapi(base_url: str, settings: Settings, *, title: str = "Datasette"
                         "200": _json(ref("SearchResult"), "The best-matching rows."),
                         "400": _error("Bad parameters."),
                         "404": _error("No such database, table or embeddings collection."),
-                        "503": _error("The embedding model is not installed."),
+                        "429": _error("You already hold half the embedding model's queue; retry when it has ended."),
+                        "502": _error("The embedding model's server failed or could not be reached."),
+                        "503": _error("The embedding model is not installed or busy; retry later."),
+                        "504": _error("The embedding model did not answer within the time limit."),
                     },
                 }
             },

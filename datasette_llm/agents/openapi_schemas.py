@@ -88,6 +88,21 @@ SCHEMAS = {
             "row_count": {"type": ["integer", "null"], "description": "null when too slow to count."},
         },
     },
+    "TableResponse": {
+        "type": "object",
+        "description": "One table, when `table` is given.",
+        "required": ["ok", "database", "name", "type", "columns"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "database": {"type": "string"},
+            "name": {"type": "string"},
+            "type": {"type": "string", "enum": ["table", "view"]},
+            "columns": {"type": "array", "items": ref("Column")},
+            "primary_keys": {"type": "array", "items": {"type": "string"}},
+            "foreign_keys": {"type": "array", "items": ref("ForeignKey")},
+            "row_count": {"type": ["integer", "null"], "description": "null when too slow to count."},
+        },
+    },
     "Database": {
         "type": "object",
         "required": ["name", "tables"],

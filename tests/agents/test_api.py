@@ -467,6 +467,7 @@ async def test_schema_and_query_answer_as_the_openapi_spec_says(ds):
     cases = [
         ("/-/llm/schema.json", "getSchema", 200),
         ("/-/llm/schema.json?database=nope", "getSchema", 404),
+        ("/-/llm/schema.json?database=db&table=repos", "getSchema", 200),  # one table: another shape
         ("/-/llm/query.json?sql=select+*+from+repos+limit+3", "runQuery", 200),
         ("/-/llm/query.json?sql=select+nope+from+repos", "runQuery", 400),
         ("/-/llm/query.json?sql=delete+from+repos", "runQuery", 400),

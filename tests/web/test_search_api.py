@@ -569,3 +569,31 @@ async def test_search_answers_as_its_openapi_spec_says(data_db, mode):
         schema = responses[str(status)]["content"]["application/json"]["schema"]
         jsonschema.validate(response.json(), strict(schema, spec["components"]["schemas"]))
         assert status != 200 or response.json()["hits"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("failure", ["unavailable", "timeout", "busy"])
+async def test_a_failed_embedding_model_answers_as_the_openapi_spec_says(data_db, fake_model, monkeypatch, failure):
+    """The embedding model's failures are statuses the spec declares: a server that could not be reached gave a
+    502 and a slow one a 504 that the spec did not name (a second tester, session 39)."""
+    import jsonschema
+
+    from datasette_llm.errors import ModelBusy, ModelTimeout, ModelUnavailable
+
+    error = {
+        "unavailable": ModelUnavailable("Could not reach the model server."),
+        "timeout": ModelTimeout("The model server did not answer in time."),
+        "busy": ModelBusy("The model is busy.", retry_after=5),
+    }[failure]
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(fake_model, "embed", fail)
+    ds = datasette(data_db)
+    spec = (await ds.client.get("/-/llm/openapi.json")).json()
+    responses = spec["paths"]["/-/semantic-search"]["get"]["responses"]
+    response = await ds.client.get("/-/semantic-search?q=zebra+walrus&database=data&table=docs&mode=semantic")
+    assert response.status_code == error.status and str(error.status) in responses, response.text
+    schema = responses[str(error.status)]["content"]["application/json"]["schema"]
+    jsonschema.validate(response.json(), strict(schema, spec["components"]["schemas"]))
