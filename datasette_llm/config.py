@@ -188,7 +188,7 @@ def _coerce(name: str, value):
     # or stopped start-up with a traceback (`databases: 5`, `chat_model: 5`; an outside tester, session 39).
     if name in _TEXT and not isinstance(value, str):
         raise ConfigError(f"Setting {name!r} must be text, got {value!r}")
-    if name == "state_dir" and not str(value).strip():  # an empty path would mean the working directory
+    if name in ("state_dir", "models_dir") and not str(value).strip():  # empty would mean the working directory
         raise ConfigError(f"Setting {name!r} must be a directory path, got {value!r}")
     if name in ("models_dir", "state_dir"):
         return Path(os.path.expanduser(str(value)))
