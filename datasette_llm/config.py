@@ -128,8 +128,13 @@ MAX_DRAFT_TOKENS = 64
 MAX_INT = 2**31 - 1
 # Counts of model calls or of work per question, where a number far past any use held a model place for ever
 # (`sql_candidates: 2147483647` asked for that many queries; a second tester, session 39), and seconds.
-MAXIMUM = {"sql_candidates": 16, "repair_attempts": 10, "text_passages": 100, "model_timeout": 86_400}
-MAXIMUM["draft_tokens"] = MAX_DRAFT_TOKENS
+MAXIMUM = {
+    "sql_candidates": 16,
+    "repair_attempts": 10,
+    "text_passages": 100,
+    "model_timeout": 86_400,
+    "draft_tokens": MAX_DRAFT_TOKENS,
+}
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
 
 # Settings that are Datasette allow blocks, each for one of the plugin's permissions (permissions.py).
@@ -170,8 +175,6 @@ def _coerce(name: str, value):
         if name in _INT:
             if name == "context_window" and int(value) < MIN_CONTEXT_WINDOW:
                 raise ConfigError(f"Setting {name!r} must be at least {MIN_CONTEXT_WINDOW} tokens, got {value!r}")
-            if name == "draft_tokens" and not 0 <= int(value) <= MAX_DRAFT_TOKENS:
-                raise ConfigError(f"Setting {name!r} must be between 0 and {MAX_DRAFT_TOKENS}, got {value!r}")
             return int(value)
         if name in _FLOAT:
             if not 0 < float(value) < float("inf"):  # NaN neither
@@ -215,8 +218,15 @@ def _coerce(name: str, value):
     return value
 
 
-_TEXT = {"chat_model", "embedding_model", "models_dir", "openai_base_url", "openai_api_key", "table_prefix"}
-_TEXT |= {"state_dir"}
+_TEXT = {
+    "chat_model",
+    "embedding_model",
+    "models_dir",
+    "state_dir",
+    "openai_base_url",
+    "openai_api_key",
+    "table_prefix",
+}
 # The forms of a model setting (models/__init__.py builds them): checked at start-up, not at the first question.
 MODEL_FORMS = {
     "chat_model": '"default", "llama_cpp:/path/model.gguf", "/path/model.gguf", "openai:MODEL_ID"',
