@@ -8,6 +8,7 @@ import logging
 import sqlite3
 
 from datasette.database import QueryInterrupted
+from datasette.utils import add_cors_headers
 from datasette.utils.asgi import BadRequest as DatasetteBadRequest
 from datasette.utils.asgi import Forbidden as DatasetteForbidden
 from datasette.utils.asgi import NotFound as DatasetteNotFound
@@ -103,11 +104,29 @@ def as_route(view):
             if client is not None:
                 CLIENT.reset(client)
         if isinstance(getattr(response, "headers", None), dict):
+            # A response's own headers, never a dict it shares: CORS headers added to a shared one reached every
+            # later answer of another Datasette (this session's first try).
+            response.headers = dict(response.headers)
             for name, value in NO_SNIFF.items():
                 response.headers.setdefault(name, value)
+            if _cors(args, kwargs, request, response):
+                add_cors_headers(response.headers)
         return response
 
     return wrapped
+
+
+def _cors(args, kwargs, request, response) -> bool:
+    """Whether to add Datasette's CORS headers, as `datasette --cors` adds them to its own JSON: to what the plugin
+    answers a GET that is not a page (JSON, the OpenAPI YAML). A request another site's page sends that could start a
+    model run is a POST, refused as cross-site whatever these say (web/origins.py)."""
+    datasette = next((arg for arg in (*args, *kwargs.values()) if hasattr(arg, "cors") and hasattr(arg, "urls")), None)
+    return bool(
+        getattr(datasette, "cors", False)
+        and request is not None
+        and request.method in ("GET", "HEAD")
+        and not str(getattr(response, "content_type", "") or "").startswith("text/html")
+    )
 
 
 def json_errors(handler):

@@ -1034,3 +1034,32 @@ def test_the_command_lines_json_is_the_http_apis(make_ds, db_path, monkeypatch):
     assert sorted(command_line) == sorted(http)
     for field in ("sql", "sql_formatted", "example_sql", "columns", "rows", "answer", "chart", "row_count"):
         assert command_line[field] == http[field], field
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("cors", [True, False, True])  # and back: one instance's headers never reach another's
+async def test_cors_follows_datasettes_own_for_what_a_get_reads(db_path, cors, monkeypatch):
+    """`datasette --cors` adds CORS headers to Datasette's JSON; the plugin's JSON answered without them, so a page
+    on another origin could read Datasette's tables but not the plugin's schema, query or search (an outside
+    tester, session 39). A question is still a POST that another site's page cannot start."""
+    monkeypatch.setattr(web_ask, "chat_model_for", lambda settings: ScriptedModel())
+    ds = Datasette([str(db_path)], secret=SECRET, cors=cors)
+    for path in (
+        "/-/llm/schema.json",
+        "/-/llm/query.json?database=db&sql=select+1",
+        "/-/semantic-search?q=x",
+        "/-/llm/openapi.json",
+        "/-/llm/openapi.yaml",
+        "/.well-known/ai-plugin.json",
+    ):
+        response = await ds.client.get(path)
+        assert response.status_code < 500, path
+        assert response.headers.get("access-control-allow-origin") == ("*" if cors else None), path
+    page = await ds.client.get("/db/-/ask")
+    assert page.status_code == 200 and "access-control-allow-origin" not in page.headers
+    asked = await ds.client.post(
+        "/db/-/ask.json",
+        json={"question": "Top repos?"},
+        headers={"sec-fetch-site": "cross-site", "origin": "https://elsewhere.example"},
+    )
+    assert asked.status_code == 403
