@@ -299,7 +299,10 @@ def check_settings_at_startup(datasette) -> None:
     try:
         settings = settings_for(datasette)
         if settings.state_dir is not None and settings.state_dir.exists() and not settings.state_dir.is_dir():
-            raise ConfigError(f"Setting 'state_dir': {str(settings.state_dir)!r} is a file, not a directory")
+            raise ConfigError(  # as examples/state.py says it when the directory is made
+                f"The datasette-llm state directory {settings.state_dir} cannot be used: a file is in the way "
+                "(setting 'state_dir')"
+            )
         for database in datasette.databases:
             own = datasette.plugin_config(PLUGIN_NAME, database=database, fallback=False) or {}
             if not isinstance(own, dict):  # every Ask route of the database answered 500 (a second tester)
