@@ -140,6 +140,8 @@ async def ask_payload(datasette, actor, result: AskResult) -> dict:
     may_edit = result.sql and await permissions.can_execute_sql(datasette, actor, result.database)
     data["edit_sql_url"] = sql_page_url(datasette, result.database, data["sql_formatted"]) if may_edit else None
     data.update(await keep_links(datasette, actor, result.database, result.question, result.sql, data["sql_formatted"]))
+    if not result.ok:  # a 422, which says its status and code as every error does (its attempts say why)
+        data.update(status=422, code="no_valid_sql")
     return data
 
 
@@ -199,10 +201,7 @@ async def json_view(request, datasette):
     except ClientGone:  # nobody is left to answer: the model's work was given up, not finished
         logger.info("datasette-llm: client disconnected; cancelled the question on %s", ask_request.database)
         return client_gone_response()
-    payload = await ask_payload(datasette, request.actor, result)
-    if not result.ok:  # as every error says its status and code (the result's attempts say why)
-        payload.update(status=422, code="no_valid_sql")
-    return json_response(payload, status=200 if result.ok else 422)
+    return json_response(await ask_payload(datasette, request.actor, result), status=200 if result.ok else 422)
 
 
 @json_errors
