@@ -10,6 +10,14 @@ def ref(name: str) -> dict:
 
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+TABLE_FIELDS = {  # of a table in the schema listing, and of the one table described alone
+    "name": {"type": "string"},
+    "type": {"type": "string", "enum": ["table", "view"]},
+    "columns": {"type": "array", "items": ref("Column")},
+    "primary_keys": {"type": "array", "items": {"type": "string"}},
+    "foreign_keys": {"type": "array", "items": ref("ForeignKey")},
+    "row_count": {"type": ["integer", "null"], "description": "null when too slow to count."},
+}
 
 SCHEMAS = {
     "Error": {
@@ -79,29 +87,13 @@ SCHEMAS = {
     "Table": {
         "type": "object",
         "required": ["name", "type", "columns"],
-        "properties": {
-            "name": {"type": "string"},
-            "type": {"type": "string", "enum": ["table", "view"]},
-            "columns": {"type": "array", "items": ref("Column")},
-            "primary_keys": {"type": "array", "items": {"type": "string"}},
-            "foreign_keys": {"type": "array", "items": ref("ForeignKey")},
-            "row_count": {"type": ["integer", "null"], "description": "null when too slow to count."},
-        },
+        "properties": TABLE_FIELDS,
     },
     "TableResponse": {
         "type": "object",
         "description": "One table, when `table` is given.",
         "required": ["ok", "database", "name", "type", "columns"],
-        "properties": {
-            "ok": {"type": "boolean"},
-            "database": {"type": "string"},
-            "name": {"type": "string"},
-            "type": {"type": "string", "enum": ["table", "view"]},
-            "columns": {"type": "array", "items": ref("Column")},
-            "primary_keys": {"type": "array", "items": {"type": "string"}},
-            "foreign_keys": {"type": "array", "items": ref("ForeignKey")},
-            "row_count": {"type": ["integer", "null"], "description": "null when too slow to count."},
-        },
+        "properties": {"ok": {"type": "boolean"}, "database": {"type": "string"}, **TABLE_FIELDS},
     },
     "Database": {
         "type": "object",
