@@ -51,6 +51,13 @@ async def manifest_view(request, datasette):
     return json_response(manifest, headers=vary_headers(datasette))
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a schema used in two places out twice, not as `&id001` / `*id001`, which some OpenAPI tools refuse."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
 @json_errors
 async def openapi_view(request, datasette):
     """GET /-/llm/openapi.json and /-/llm/openapi.yaml"""
@@ -60,7 +67,7 @@ async def openapi_view(request, datasette):
     spec = build_openapi(public_base_url(datasette, request), settings_for(datasette), title=title or "Datasette")
     if request.url_vars.get("format") == "yaml":
         return Response(
-            yaml.safe_dump(spec, sort_keys=False, allow_unicode=True),
+            yaml.dump(spec, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True),
             headers=vary_headers(datasette),
             content_type="application/yaml; charset=utf-8",
         )
