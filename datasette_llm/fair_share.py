@@ -126,13 +126,14 @@ class FairQueue:
     def leave(self, client: str | None, given_up: bool = False) -> None:
         with self.lock:
             self.waiting -= 1
-            _less(self.held, client)
+            count_down(self.held, client)
             if given_up:
-                _less(self.given_up, client)
+                count_down(self.given_up, client)
 
 
-def _less(counts: dict, client) -> None:
-    left = counts.get(client, 0) - 1
+def count_down(counts: dict, client, by: int = 1) -> None:
+    """`counts[client]` less `by`; a count that reaches 0 leaves the dict, which holds only clients holding some."""
+    left = counts.get(client, 0) - by
     if left > 0:
         counts[client] = left
     else:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 from ..errors import BadRequest, Busy, PayloadTooLarge, UnsupportedMediaType
-from ..fair_share import TooManyOfYours
+from ..fair_share import TooManyOfYours, count_down
 from ..json_text import is_text
 
 JSON = "application/json"
@@ -66,11 +66,7 @@ def body_account(client: str | None = None):
         _ACCOUNT.reset(token)
         with _held_lock:
             _held[0] -= account.bytes
-            left = _by_client.get(client, 0) - account.bytes
-            if left > 0:
-                _by_client[client] = left
-            else:
-                _by_client.pop(client, None)
+            count_down(_by_client, client, account.bytes)
 
 
 def _hold(size: int) -> None:
