@@ -16,10 +16,10 @@ import asyncio
 import re
 import time
 
-from ..errors import Busy, DatasetteLLMError, Forbidden, UnsupportedMediaType
+from ..errors import DatasetteLLMError, Forbidden, UnsupportedMediaType
 from ..fair_share import client_key
 from .request_body import FORM, MULTIPART, body_account, parse_form, read_body, too_large
-from .responses import NO_SNIFF, json_bytes
+from .responses import NO_SNIFF, error_response, json_bytes
 
 OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) answer POSTs with an error
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # asgi-csrf reads no body for these
@@ -50,19 +50,14 @@ def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
     ]
 
 
-def _error_body(error: DatasetteLLMError, json_rpc: bool) -> bytes:
-    if json_rpc:
-        return json_bytes({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": error.message}})
-    return json_bytes(error.to_json())
-
-
 async def _send_error(send, error: DatasetteLLMError, json_rpc: bool) -> None:
-    headers = [(b"content-type", b"application/json; charset=utf-8")]
-    headers += [(name.lower().encode(), value.encode()) for name, value in NO_SNIFF.items()]  # as every response
-    if isinstance(error, Busy):
-        headers.append((b"retry-after", str(error.retry_after).encode()))
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": _error_body(error, json_rpc)})
+    """The refusal as every route answers it (responses.error_response: its status, Retry-After; NO_SNIFF as
+    as_route adds it); MCP's as a JSON-RPC error."""
+    response = error_response(error)
+    response.headers.update(NO_SNIFF)
+    if json_rpc:
+        response.body = json_bytes({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": error.message}})
+    await response.asgi_send(send)
 
 
 class _Watched:
