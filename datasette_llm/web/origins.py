@@ -58,7 +58,7 @@ def public_base_url(datasette, request) -> str:
 
 def vary_headers(datasette) -> dict:
     """Caches must key on Host, and on the forwarded headers only when they change the response."""
-    return dict(FORWARDED_VARY if settings_for(datasette).trust_forwarded_headers else HOST_VARY)  # the caller's
+    return FORWARDED_VARY if settings_for(datasette).trust_forwarded_headers else HOST_VARY
 
 
 def from_this_site(datasette, request) -> bool:
