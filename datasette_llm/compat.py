@@ -1,4 +1,4 @@
-"""What differs between Datasette 0.65 and the 1.0 alphas, apart from permissions (permissions.py has those).
+"""What differs between Datasette 0.65 and the 1.0 alphas, apart from permissions (permissions/ has those).
 
 - Metadata: 0.65 reads it with the synchronous `datasette.metadata(key)`; 1.0 keeps it in the internal
   database (`await datasette.get_instance_metadata()`).

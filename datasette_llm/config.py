@@ -97,11 +97,11 @@ class Settings:
     trust_forwarded_headers: bool = False
     # Who may ask questions without execute-sql: a Datasette allow block ({"id": "alice"}, true, false),
     # here for every database or under `databases: <name>: plugins: datasette-llm:` for one. None: asking
-    # follows execute-sql. See permissions.py and SECURITY.md.
+    # follows execute-sql. See permissions/ and SECURITY.md.
     allow_ask: dict | bool | None = None
     # Who may add and remove trusted examples and read feedback (the `llm-teach` permission): an allow block,
     # for every database here or for one under its `plugins:`. None: nobody, unless a Datasette 1.0
-    # `permissions: llm-teach:` block (or the root actor) grants it. See permissions.py and docs/examples.md.
+    # `permissions: llm-teach:` block (or the root actor) grants it. See permissions/ and docs/examples.md.
     allow_teach: dict | bool | None = None
 
     def enabled_for(self, database: str) -> bool:
@@ -137,7 +137,7 @@ MAXIMUM = {
 }
 _BOOL = {f.name for f in fields(Settings) if f.type == "bool"}
 
-# Settings that are Datasette allow blocks, each for one of the plugin's permissions (permissions.py).
+# Settings that are Datasette allow blocks, each for one of the plugin's permissions (permissions/actions.py).
 ALLOW_SETTINGS = ("allow_ask", "allow_teach")
 
 _ENV = {

@@ -8,7 +8,7 @@
 - CSV and JSON downloads are Datasette's own `.csv` / `.json` of the SQL, for actors who may run SQL
   (the same rule as the "Edit this SQL" link).
 
-Permission checks are in permissions.py (`can_execute_sql`, `can_store_query`).
+Permission checks are in permissions/ (`can_execute_sql`, `can_store_query`).
 """
 
 from __future__ import annotations

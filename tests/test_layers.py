@@ -1,7 +1,7 @@
 """The package's layers (docs: STYLE's "Data flows one way"): a module imports only its own layer and those below.
 
 hooks -> web / cli -> agents -> ask -> examples -> embeddings -> models -> permissions, context, keep -> sql ->
-config -> errors and the helpers that decide nothing. So the security boundary (sql/, permissions.py) never
+config -> errors and the helpers that decide nothing. So the security boundary (sql/, permissions/) never
 imports tuning code (ask/repairs/), and a newcomer reading sql/ reads nothing above it. Every import counts, those
 inside functions too.
 """
@@ -28,7 +28,7 @@ LAYERS = [
 ]
 # The one import against the flow, and why: Datasette's table pages must deny the embeddings storage tables to
 # actors who may not run SQL, and only the embeddings package knows which tables those are.
-ALLOWED = {("datasette_llm.permissions", "datasette_llm.embeddings.hidden")}
+ALLOWED = {("datasette_llm.permissions.rules", "datasette_llm.embeddings.hidden")}
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 
 

@@ -1,4 +1,4 @@
-"""permissions.py against a real Datasette 1.0 alpha (allowed() + resource objects, permissions in config=).
+"""The permissions package against a real Datasette 1.0 alpha (allowed() + resource objects, permissions in config=).
 
 Skipped on Datasette 0.x; the Datasette 1.0 leg of setup-scripts/test.sh (setup-scripts/test-datasette1.sh,
 a separate venv with the newest alpha) runs it. Besides checking our verdicts directly, every scenario is

@@ -6,7 +6,7 @@
   question and its SQL a trusted example, so it needs `llm-teach` too. `POST .../feedback/{id}/remove`:
   `llm-teach`.
 
-Permissions are in permissions.py, the store and the guard in datasette_llm/examples/. A POST body is JSON,
+Permissions are in permissions/, the store and the guard in datasette_llm/examples/. A POST body is JSON,
 or a url-encoded form from the examples page, which answers with a message and a redirect back to the page;
 `origins.require_same_site_body` keeps other sites' pages out, as it does for questions. Listings leave out
 the examples and feedback whose SQL reads a table the actor may not see, or that the guard refused, and only

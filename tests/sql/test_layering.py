@@ -1,4 +1,4 @@
-"""The security code (sql/, permissions.py) never imports the Ask code (ask/, its prompts and heuristics)."""
+"""The security code (sql/, permissions/) never imports the Ask code (ask/, its prompts and heuristics)."""
 
 import ast
 import json
@@ -29,8 +29,9 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def ask_imports(paths: list[Path]) -> dict[str, list[str]]:
-    """{file name: the ask/ modules it imports}, worked out in a fresh interpreter: CPython 3.11's ast.parse can
-    fail with "AST constructor recursion depth mismatch" once earlier tests have left a RecursionError behind."""
+    """{file path in the package: the ask/ modules it imports}, worked out in a fresh interpreter: CPython 3.11's
+    ast.parse can fail with "AST constructor recursion depth mismatch" once earlier tests have left a RecursionError
+    behind."""
     script = (
         "import json, sys\nfrom pathlib import Path\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
@@ -40,11 +41,11 @@ def ask_imports(paths: list[Path]) -> dict[str, list[str]]:
     )
     done = subprocess.run([sys.executable, "-c", script, *map(str, paths)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    return {Path(path).name: modules for path, modules in json.loads(done.stdout).items()}
+    return {str(Path(path).relative_to(PACKAGE)): modules for path, modules in json.loads(done.stdout).items()}
 
 
 def test_security_code_never_imports_ask():
-    files = [*sorted((PACKAGE / "sql").glob("*.py")), PACKAGE / "permissions.py"]
+    files = [*sorted((PACKAGE / "sql").glob("*.py")), *sorted((PACKAGE / "permissions").glob("*.py"))]
     wrong = ask_imports(files)
     assert len(wrong) == len(files)
     assert {name: modules for name, modules in wrong.items() if modules} == {}

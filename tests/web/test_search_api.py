@@ -409,13 +409,15 @@ async def test_a_failed_read_under_any_surface_is_a_503_that_names_nothing(data_
     """Datasette 0.65's own 500 page printed a QueryInterrupted whole: its permission check, stopped by a 1 ms time
     limit, named a table the asker may not see (a second outside tester, session 34); a locked database was a 500."""
     from datasette_llm import permissions
+    from datasette_llm.permissions import tables
 
     secret = "topsecret_" + "".join(np.random.default_rng().choice(list("abcdefgh"), 8))
 
     async def interrupted(*args, **kwargs):
         raise QueryInterrupted(sqlite3.OperationalError("interrupted"), "select name where name = ?", (secret,))
 
-    monkeypatch.setattr(permissions, "visible_snapshot", interrupted)
+    monkeypatch.setattr(permissions, "visible_snapshot", interrupted)  # as other packages call it
+    monkeypatch.setattr(tables, "visible_snapshot", interrupted)  # as the permissions package calls it
     response = await datasette(data_db).client.get(path)
     assert response.status_code == 503, (response.status_code, response.text[:300])
     assert secret not in response.text and "select name" not in response.text

@@ -1,0 +1,83 @@
+"""The 403s and 404s of every surface: each names what the actor may not do, and a database or table the actor
+may not see gets the same words as one that does not exist."""
+
+from __future__ import annotations
+
+from ..errors import Forbidden, NotFound
+from .actions import LLM_TEACH
+from .checks import can_ask, can_execute_sql, can_teach, can_view_instance, visible_databases
+from .tables import visible_tables
+
+
+async def require_view_instance(datasette, actor) -> None:
+    """403 for the instance-wide surfaces (the Ask index, search across databases, the manifest, OpenAPI, the
+    schema listing) when the actor may not view the instance, as Datasette's own `/` is: they answered 200 with
+    nothing in them (an outside tester, session 26). MCP's tools act per database, as the query API does."""
+    if not await can_view_instance(datasette, actor):
+        raise Forbidden("You do not have permission to view this Datasette instance.")
+
+
+async def require_view_database(datasette, actor, database: str):
+    """The Database, or the same 404 whether it is missing or hidden from the actor."""
+    visible = await visible_databases(datasette, actor)
+    if database not in visible:
+        raise database_not_found(database, visible)
+    return datasette.get_database(database)
+
+
+async def require_execute_sql(datasette, actor, database: str):
+    """The Database, after checking the actor may view it (404) and run SQL against it (403)."""
+    db = await require_view_database(datasette, actor, database)
+    if not await can_execute_sql(datasette, actor, database):
+        raise Forbidden(f"You do not have permission to run SQL against the database {database!r}.")
+    return db
+
+
+async def require_ask(datasette, actor, database: str):
+    """The Database, after checking the actor may view it (404) and ask about it (403)."""
+    db = await require_view_database(datasette, actor, database)
+    if not await can_ask(datasette, actor, database):
+        raise Forbidden(f"You do not have permission to ask questions of the database {database!r}.")
+    return db
+
+
+async def require_teach(datasette, actor, database: str):
+    """The Database, after checking the actor may view it (404) and teach it (403)."""
+    db = await require_view_database(datasette, actor, database)
+    if not await can_teach(datasette, actor, database):
+        raise Forbidden(
+            f"You do not have permission to manage the trusted examples of the database {database!r} "
+            f"(the {LLM_TEACH} permission)."
+        )
+    return db
+
+
+async def require_view_table(datasette, actor, database: str, table: str):
+    """The database, if `table` is one of the tables the plugin shows the actor (visible_tables); else NotFound,
+    the same for a table that does not exist. A hidden table (FTS shadow tables among them) is one the plugin never
+    shows, so it is not found either: on Datasette 0.65 the shadow tables of a denied FTS table pass view-table,
+    and the search and Ask pages told them from names that exist nowhere (an outside tester, session 19); a view of
+    a denied table passes it too, and was "does not exist (or you may not view it)" where a name that exists
+    nowhere listed the tables (an outside tester, session 33)."""
+    from ..config import settings_for
+
+    db = await require_view_database(datasette, actor, database)
+    shown = await visible_tables(datasette, actor, database, table_prefix=settings_for(datasette).table_prefix)
+    if table not in shown:
+        raise table_not_found(database, table, shown)
+    return db
+
+
+def table_not_found(database: str, table: str, shown) -> NotFound:
+    """The one answer to a table the actor may not see or that does not exist: the same words for both, with the
+    tables the actor may see (`shown`). Every surface that takes a table's name says it so."""
+    return NotFound(
+        f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(shown) or 'none'}.", tables=shown
+    )
+
+
+def database_not_found(database, visible: list[str]) -> NotFound:
+    """The one 404 for a database that is missing or hidden: it lists only what the actor may view."""
+    return NotFound(
+        f"Database {database!r} does not exist. Databases: {', '.join(visible) or 'none'}.", databases=visible
+    )
