@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .sql.execute import ClippedBlob, blob_size, clip_text
+from .sql.clipping import ClippedBlob, blob_size, clip_text
 
 MIN_CELL_CHARS = 24
 MAX_NAMED_CLIPS = 3  # clipped columns the notes name one by one; the rest are counted

@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.context import fit_rows, notes_line, real_text
-from datasette_llm.sql.execute import CLIP_MARKER
+from datasette_llm.sql.clipping import CLIP_MARKER
 
 pytestmark = pytest.mark.no_datasette
 

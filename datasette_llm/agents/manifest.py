@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..config import Settings
-from ..sql.execute import CLIP_MARKER
+from ..sql.clipping import CLIP_MARKER
 
 NAME_FOR_HUMAN_MAX = 20
 NAME_FOR_MODEL_MAX = 50

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import Settings
-from ..sql.execute import CLIP_MARKER
+from ..sql.clipping import CLIP_MARKER
 from .manifest import bearer_auth_configured
 from .openapi_schemas import SCHEMAS, ref
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..sql.execute import CLIP_MARKER
+from ..sql.clipping import CLIP_MARKER
 
 
 def ref(name: str) -> dict:

@@ -18,16 +18,9 @@ from .. import permissions
 from ..config import Settings, settings_for
 from ..context import MIN_CELL_CHARS, json_cell
 from ..errors import BadRequest
-from ..sql.execute import (
-    CLIP_MARKER,
-    MAX_CELL_CHARS,
-    MAX_FETCH_CHARS,
-    clip_text,
-    guard_limit,
-    read_policy,
-    run_select,
-    time_limit_for,
-)
+from ..sql.authorizer import read_policy
+from ..sql.clipping import CLIP_MARKER, MAX_CELL_CHARS, MAX_FETCH_CHARS, clip_text
+from ..sql.execute import guard_limit, run_select, time_limit_for
 from ..sql.guard import check_select_off_loop
 from ..sql.results import Rejection, SchemaInfo, SQLRejectedError
 from .schema_api import resolve_database, visible_table_names

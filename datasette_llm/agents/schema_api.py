@@ -14,7 +14,8 @@ from datasette.utils import table_column_details
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest
-from ..sql.execute import clipped_columns, foreign_keys_of, select_names
+from ..sql.clipping import clipped_columns
+from ..sql.execute import foreign_keys_of, select_names
 from ..sql.names import quote_identifier
 from ..sql.snapshot import SchemaChanged, StaleSchema, at_version, with_deadline
 

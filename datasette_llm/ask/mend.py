@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from ..sql.execute import QueryFailed, QueryResult, guard_limit, run_select
+from ..sql.execute import QueryResult, guard_limit, run_select
+from ..sql.failures import QueryFailed
 from ..sql.guard import check_select
 from ..sql.replies import MAX_SQL_CHARS
 from ..sql.results import GuardedSQL, Rejection

@@ -16,7 +16,8 @@ from ..config import Settings, settings_for
 from ..errors import BadRequest, ContextOverflow, DatasetteLLMError, ModelError
 from ..models import ChatModel, chat_model_for, embedding_model_for
 from ..models.reply_cache import SCOPE, ReplyScope, asker_key
-from ..sql.execute import QueryResult, guard_limit, read_policy, time_limit_for
+from ..sql.authorizer import read_policy
+from ..sql.execute import QueryResult, guard_limit, time_limit_for
 from ..sql.join_links import foreign_links
 from ..sql.results import GuardedSQL, SchemaInfo
 from ..timing import Timings, clock

@@ -23,7 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .. import permissions
-from ..sql.execute import clipped_columns, foreign_keys_of
+from ..sql.clipping import clipped_columns
+from ..sql.execute import foreign_keys_of
 from ..sql.names import SQLITE_KEYWORDS, fold, quote_name
 from ..sql.snapshot import with_deadline
 

@@ -9,7 +9,8 @@ from dataclasses import replace
 
 from ..embeddings.build import row_id
 from ..models import ChatOptions
-from ..sql.execute import QueryFailed, QueryResult, QueryTimeout, guard_limit
+from ..sql.execute import QueryResult, guard_limit
+from ..sql.failures import QueryFailed, QueryTimeout
 from ..sql.names import quote_name
 from ..sql.replies import close_fence, extract_sql, statement_written
 from ..sql.results import GuardedSQL

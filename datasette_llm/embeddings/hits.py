@@ -10,7 +10,8 @@ import sqlite3
 from datasette.database import QueryInterrupted
 
 from .. import permissions
-from ..sql.execute import clip_text, clipped_columns, forget_statements, select_names
+from ..sql.clipping import clip_text, clipped_columns
+from ..sql.execute import forget_statements, select_names
 from ..sql.names import quote_identifier as quote
 from ..sql.snapshot import StaleSchema, at_version, with_deadline
 from .build import row_id

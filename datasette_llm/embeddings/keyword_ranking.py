@@ -7,7 +7,7 @@ import sqlite3
 from datasette.database import QueryInterrupted
 
 from .. import permissions
-from ..sql.execute import public_read_failure
+from ..sql.failures import public_read_failure
 from ..sql.names import quote_identifier as quote
 from ..timing import clock
 from .build import row_id

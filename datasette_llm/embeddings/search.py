@@ -14,7 +14,7 @@ from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, ModelBusy
 from ..models.reply_cache import SCOPE, ReplyScope, asker_key
-from ..sql.execute import unreadable_message
+from ..sql.failures import unreadable_message
 from ..timing import Timings, clock
 from .hits import existing_keys, fetch_hits
 from .keyword_ranking import keyword_ranking

@@ -30,7 +30,7 @@ from functools import cache, lru_cache
 from .. import permissions
 from ..config import settings_for
 from ..errors import BadRequest, DatasetteLLMError, StoreFull
-from ..sql.execute import read_policy
+from ..sql.authorizer import read_policy
 from ..sql.guard import check_select, check_select_off_loop
 from ..sql.lexer import sqlite_lexemes, without_comments
 from ..sql.names import fold

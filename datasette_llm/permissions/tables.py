@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ..compat import configured_hidden_tables, table_names
-from ..sql.execute import read_policy
+from ..sql.authorizer import read_policy
 from ..sql.policy import sqlite_internal
 from ..sql.snapshot import TRIES, SchemaChanged, StaleSchema, at_version, schema_version
 from .checks import get_database, viewable_tables

@@ -10,8 +10,12 @@ tables.py                which tables a statement reads, resolved by scope (CTEs
 lexer.py                 SQLite's own tokenizing, compared with sqlglot's tokens
 results.py               SchemaInfo, GuardedSQL, Rejection and SQLRejectedError
 guard_worker.py          the guard in a child process, with a queue and a time budget (SQL sent by clients)
-execute.py               run_select: the SQLite authorizer over the same policy, time limit, value and row caps
-memory.py                SQLite's own memory count, the per-statement memory cap run_select enforces
+authorizer.py            the second wall: SQLite's authorizer over the same policy, the compiled program's check
+execute.py               run_select / read_as_actor: under the authorizer, time limit, value and row caps
+memory_budget.py         the statements' shared memory budget and SQLite's heap limits while they run
+memory.py                SQLite's own memory count and heap limits, read through ctypes
+clipping.py              cells and texts cut to what is shown, with CLIP_MARKER
+failures.py              QueryFailed / QueryTimeout, and what an asker may be told of a failed read
 snapshot.py              reads of the schema at the version the actor's permissions were decided at
 names.py                 the one place that quotes a table or column name
 

@@ -3,7 +3,7 @@
 SQLite's length limit bounds each value, not what a statement accumulates: `json_group_array()` and
 `json_group_object()` (SQLite 3.40) grow their text with no limit until the aggregate ends, about 300 MB a second
 here, and four Ask requests at once took +800 MB (found by the generated resource cases of
-benchmarks/attack.py). sql/execute.py stops a statement once SQLite holds more than its memory budget above
+benchmarks/attack.py). sql/memory_budget.py stops a statement once SQLite holds more than its memory budget above
 what it held when the statement started, checked every 1,000 SQLite instructions; a statement that grows faster
 than that (99 such aggregates in one SELECT overshot the budget 5-15 times, found by an outside attacker) meets
 SQLite's hard heap limit, set while the plugin's statements run.

@@ -3,7 +3,7 @@
 Both walls read this module and nothing else decides what may be touched:
 
 - the guard (`guard.py`) refuses a statement before it runs, with a message the model can act on;
-- the SQLite authorizer (`execute.py`) refuses it again while SQLite compiles it, seeing the tables and
+- the SQLite authorizer (`authorizer.py`) refuses it again while SQLite compiles it, seeing the tables and
   functions SQLite itself resolved, so a statement the guard misread still cannot read a hidden table.
 
 Everything here is an allow-list: a function, table-valued function or pragma that is not listed is refused.
@@ -291,7 +291,7 @@ def may_call_table_function(function: str) -> bool:
 # in the schema's order, VIEWS_COMPILE_CALLS; a view past either is unreadable, to everyone. Counted in calls, not
 # seconds: a verdict in time differed from one start to the next (a second tester saw 315, 360 and 359 of 401
 # views listed, and an honest view hidden). Views that flatten into copies of each other take memory, not calls:
-# read_policy (sql/execute.py) compiles them under the statements' memory budget (depth 11: 4 GB before). Time is
+# read_policy (sql/authorizer.py) compiles them under the statements' memory budget (depth 11: 4 GB before). Time is
 # a last resort. An honest view takes a few dozen calls.
 VIEW_COMPILE_CALLS = 4_000  # twice the columns a table may have (2,000): a view of every column of two
 VIEWS_COMPILE_CALLS = 20_000

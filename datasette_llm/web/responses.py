@@ -17,7 +17,7 @@ from datasette.views.base import DatasetteError
 
 from ..errors import Busy, DatasetteLLMError, MethodNotAllowed
 from ..fair_share import CLIENT, client_key
-from ..sql.execute import unreadable_message
+from ..sql.failures import unreadable_message
 
 logger = logging.getLogger(__name__)
 

@@ -87,7 +87,7 @@ def build_db(path: Path, *, big: bool = True) -> Path:
 
 def rows_fetched(row_chars: int, rows: int = BIG_ROWS) -> int:
     """How many rows of `row_chars` characters each run_select fetches before MAX_FETCH_CHARS stops it."""
-    from datasette_llm.sql.execute import MAX_FETCH_CHARS
+    from datasette_llm.sql.clipping import MAX_FETCH_CHARS
 
     held = 0
     for n in range(1, rows + 1):

@@ -20,7 +20,7 @@ from datasette.app import Datasette
 from openapi_spec_validator import validate
 
 from datasette_llm.agents.query_api import cap_rows
-from datasette_llm.sql.execute import CLIP_MARKER
+from datasette_llm.sql.clipping import CLIP_MARKER
 from datasette_llm.web.agents import skip_csrf
 
 

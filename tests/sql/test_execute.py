@@ -16,16 +16,11 @@ from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.context import json_cell, render_cell
-from datasette_llm.sql.execute import (
-    CLIP_MARKER,
-    MAX_FETCH_CHARS,
-    MAX_QUERY_MEMORY_BYTES,
-    QueryFailed,
-    QueryTimeout,
-    blob_size,
-    run_select,
-)
+from datasette_llm.sql.clipping import CLIP_MARKER, MAX_FETCH_CHARS, blob_size
+from datasette_llm.sql.execute import run_select
+from datasette_llm.sql.failures import QueryFailed, QueryTimeout
 from datasette_llm.sql.memory import hard_heap_limit, memory_used
+from datasette_llm.sql.memory_budget import MAX_QUERY_MEMORY_BYTES
 
 
 @pytest.fixture
@@ -268,11 +263,11 @@ async def test_statements_started_one_after_another_share_one_budget(db_path):
     with Datasette's 3 threads): SQLite's peak stays near the budget. Before session 37 a statement's budget
     counted from when it started, so when the one before stopped, the next had the budget on top of what that
     one had held: 164 MB of a 64 MB budget in 12 statements."""
-    from datasette_llm.sql import execute
+    from datasette_llm.sql import memory_budget
 
     if memory_used() is None:
         pytest.skip("SQLite's memory counter is not reachable in this Python")
-    used, floor = memory_used(), execute._MEMORY_FLOOR  # the floor only tells when to start the next
+    used, floor = memory_used(), memory_budget.MEMORY_FLOOR  # the floor only tells when to start the next
     datasette = Datasette([str(db_path)])
     sqlite_peak_mb(reset=True)
     sqlite_before = used() / 2**20
@@ -301,11 +296,11 @@ def test_a_floor_shared_by_statements_started_together_is_not_held_for_ever():
     then, and when a statement leaves, the others' starts come down to the count once it has freed its memory.
     Taking the first floor for as long as any statement ran held it while Datasette's page caches grew under steady
     load, and the process-wide hard limit failed Datasette's own pages (a second outside tester, session 37)."""
-    from datasette_llm.sql.execute import SHARED_START_SECONDS, _MemoryFloor
+    from datasette_llm.sql.memory_budget import SHARED_START_SECONDS, MemoryFloor
 
     if memory_used() is None:
         pytest.skip("SQLite's memory counter is not reachable in this Python")
-    floor, base, mb = _MemoryFloor(), memory_used()(), 2**20
+    floor, base, mb = MemoryFloor(), memory_used()(), 2**20
     try:
         floor.enter(1, base)
         floor.enter(2, base + 10 * mb)  # started together: the first one's floor
@@ -330,11 +325,11 @@ def test_a_statement_that_leaves_takes_what_it_held_out_of_later_starts():
     other leaves, having freed it, the start comes down by it, not only to SQLite's count then (which holds the
     later statement's own growth): handed over so, two statements reached 1.45 times the budget and three 1.67
     (a third outside tester, session 37). A statement that entered before it keeps its start."""
-    from datasette_llm.sql.execute import SHARED_START_SECONDS, _MemoryFloor
+    from datasette_llm.sql.memory_budget import SHARED_START_SECONDS, MemoryFloor
 
     if memory_used() is None:
         pytest.skip("SQLite's memory counter is not reachable in this Python")
-    floor, base, mb = _MemoryFloor(), memory_used()(), 2**20
+    floor, base, mb = MemoryFloor(), memory_used()(), 2**20
     try:
         floor.enter(0, base)  # older than the one that leaves
         floor.enter(1, base + 2 * mb)

@@ -16,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.ask.schema import _table_details
-from datasette_llm.sql.execute import QueryFailed, make_authorizer, read_policy, run_select
+from datasette_llm.sql.authorizer import make_authorizer, read_policy
+from datasette_llm.sql.execute import run_select
+from datasette_llm.sql.failures import QueryFailed
 from datasette_llm.sql.functions import FORBIDDEN_FUNCTIONS
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.policy import (
@@ -632,9 +634,9 @@ def test_views_that_flatten_into_copies_are_stopped_by_the_memory_budget_and_ver
     assert {"t", "plain", "v0", "v1", "v2"} <= built.tables
     if memory_used() is not None:
         assert "v11" not in built.tables
-    from datasette_llm.sql import execute
+    from datasette_llm.sql import authorizer
 
     policies._VIEW_READS.clear()
-    execute._POLICIES.clear()
+    authorizer._POLICIES.clear()
     again = read_policy(conn, SimpleNamespace(name="flat", path=str(path)), visible)
     assert again.tables == built.tables  # worked out again from nothing: the same verdicts

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
-from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import column_table, select_tables
 from ...sql.parsing import parse_one
 from .value_hints import Probe

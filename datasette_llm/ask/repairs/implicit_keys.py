@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import Link
 from ..schema import TableSchema, quote_name
 from .value_hints import Probe

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import Link, column_table
 from ...sql.parsing import parse_one
 from ..schema import quote_name

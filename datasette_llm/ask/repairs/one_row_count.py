@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
-from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.parsing import parse_one
 from ..schema import quote_name
 from .logic_checks.where_parts import column_and_literal, conjuncts

@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 
 import sqlglot
 
-from ...sql.execute import QueryFailed, QueryTimeout
+from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import Link, column_table
 from ...sql.parsing import parse_one
 from ..schema import quote_name

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from ...sql.execute import QueryFailed, QueryResult, QueryTimeout, run_select
+from ...sql.execute import QueryResult, run_select
+from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import Link, path_between
 from ...sql.parsing import parse_one
 from ..schema import quote_name as _quote

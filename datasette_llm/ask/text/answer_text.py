@@ -14,7 +14,9 @@ import numpy as np
 from ... import permissions
 from ...context import LINE_END
 from ...models import ChatModel, ChatOptions
-from ...sql.execute import MAX_CELL_CHARS, QueryFailed, QueryTimeout, clipped_columns, read_as_actor, select_names
+from ...sql.clipping import MAX_CELL_CHARS, clipped_columns
+from ...sql.execute import read_as_actor, select_names
+from ...sql.failures import QueryFailed, QueryTimeout
 from .. import prompts
 from ..schema import quote_name
 from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks

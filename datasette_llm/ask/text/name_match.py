@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from ...sql.execute import QueryFailed, QueryTimeout, read_as_actor
+from ...sql.execute import read_as_actor
+from ...sql.failures import QueryFailed, QueryTimeout
 from ..schema import quote_name
 
 MAX_WORDS = 5  # longest name looked for, in words
