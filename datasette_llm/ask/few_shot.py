@@ -78,7 +78,7 @@ class Shot:
     source: str  # "example" (a trusted example, `ref` its id) or "canned" (a canned query, `ref` its name)
     ref: int | str | None = None
     score: float = 0.0
-    names: str | None = None  # a stored example's check.names_text() (load_pool fills it); None: not from a store
+    names: str | None = None  # a stored example's mentions.names_text() (load_pool fills it); None: not from a store
     reads: str | None = None  # a stored example's check.reads_text(): the tables its SQL reads; None: not known
 
     def to_json(self) -> dict:

@@ -198,7 +198,7 @@ class Example:
     status: str  # "active" | "set_aside"
     reason: str | None  # why set aside (the guard's message)
     reads: str | None = None  # check.reads_text(): the tables its SQL reads (NULL: stored before they were kept)
-    names: str | None = None  # check.names_text(): table and column names its text mentions that its author sees
+    names: str | None = None  # mentions.names_text(): table and column names its text mentions that its author sees
     author_key: str | None = None  # store.actor_key(): whose example it is ("cli", "id:<JSON>", "actor:<JSON>")
 
     def to_json(self) -> dict:
@@ -218,7 +218,7 @@ class Feedback:
     actor: str | None
     created_at: str
     reads: str | None = None  # check.reads_text() for the actor who sent it ("": the guard refused the SQL)
-    names: str | None = None  # check.names_text(): names its question, SQL and comment mention that its author sees
+    names: str | None = None  # mentions.names_text(): names its question, SQL and comment mention that its author sees
 
     def to_json(self) -> dict:
         data = asdict(self)

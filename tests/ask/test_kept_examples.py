@@ -365,7 +365,7 @@ async def test_hidden_canned_queries_never_take_the_places_of_visible_ones(db_pa
 def test_a_name_of_several_words_is_recorded_however_the_text_separates_them(text):
     """An outside tester (session 20): unquoted names of more than one word were not recorded in an example's
     names, so its text reached askers who may not see the table it names."""
-    from datasette_llm.examples.check import names_text, names_within, schema_names
+    from datasette_llm.examples.mentions import names_text, names_within, schema_names
 
     author = SchemaInfo(
         tables={"notes": ("id", "kind"), "staff notes": ("id",), "hr-bonus": ("id",), "pay.roll": ("id",)}
@@ -376,7 +376,7 @@ def test_a_name_of_several_words_is_recorded_however_the_text_separates_them(tex
 
 
 def test_single_words_of_a_name_alone_do_not_count_as_the_name():
-    from datasette_llm.examples.check import names_text
+    from datasette_llm.examples.mentions import names_text
 
     author = SchemaInfo(tables={"notes": ("id",), "staff notes": ("id",)})
     assert names_text(author, "The staff wrote notes") == '["notes"]'
@@ -420,7 +420,7 @@ def test_single_words_of_a_name_alone_do_not_count_as_the_name():
 def test_a_name_in_another_width_case_number_or_run_together_is_recorded(text):
     """An outside tester (session 22): an admin's text naming a hidden table in full width, in the plural or with
     its words run together was not recorded, so it reached askers who may not see that table."""
-    from datasette_llm.examples.check import names_text, names_within, schema_names
+    from datasette_llm.examples.mentions import names_text, names_within, schema_names
 
     author = SchemaInfo(
         tables={
@@ -499,7 +499,7 @@ def test_a_word_that_is_a_visible_name_does_not_name_a_hidden_look_alike(text, v
     """An outside tester (session 24): a hidden `élan`, `ｓｔａｆｆ` or `note` beside a visible `Élan`, `staff` or
     `notes` made every admin example of the visible table count as naming the hidden one, so no asker who may not
     see it was shown those examples (and a teacher's listing told that such a table exists)."""
-    from datasette_llm.examples.check import names_text, names_within, schema_names
+    from datasette_llm.examples.mentions import names_text, names_within, schema_names
     from datasette_llm.sql.names import fold
 
     hidden = {"élan": ("id",), "ｓｔａｆｆ": ("id",), "note": ("id",)}
@@ -511,7 +511,7 @@ def test_a_word_that_is_a_visible_name_does_not_name_a_hidden_look_alike(text, v
 
 @pytest.mark.parametrize("text", ["How many rows does élan have?", "How many elan?", "staffs", "ｓｔａｆｆ rows"])
 def test_a_hidden_name_or_a_spelling_of_both_still_counts(text):
-    from datasette_llm.examples.check import names_text, names_within, schema_names
+    from datasette_llm.examples.mentions import names_text, names_within, schema_names
 
     hidden = {"élan": ("id",), "ｓｔａｆｆ": ("id",), "note": ("id",)}
     shown = {"Élan": ("id",), "staff": ("id", "name"), "notes": ("id",)}
@@ -542,7 +542,7 @@ def test_visible_names_in_any_ascii_case_keep_an_example_whatever_hidden_look_al
     """Generated: an example's text that names only visible tables (in any ASCII case, quoted or not, the
     spellings SQLite takes for those very tables) is shown to an asker who sees them, whether or not hidden tables
     with look-alike names exist (session 24's outside tester: they took the examples away)."""
-    from datasette_llm.examples.check import names_text, names_within, schema_names
+    from datasette_llm.examples.mentions import names_text, names_within, schema_names
 
     def spelt(name, quote, rnd):
         name = "".join(c.swapcase() if c.isascii() and rnd.random() < 0.5 else c for c in name)
@@ -560,7 +560,7 @@ def test_visible_names_in_any_ascii_case_keep_an_example_whatever_hidden_look_al
 @given(st.sampled_from(_VISIBLE_NAMES), st.integers(0, 4), st.sampled_from(["", '"', "["]))
 def test_a_hidden_look_alike_named_in_an_example_keeps_it_from_askers(name, which, quote):
     """The other way round: a text that names the hidden look-alike itself is never shown to the asker."""
-    from datasette_llm.examples.check import names_text, names_within, schema_names
+    from datasette_llm.examples.mentions import names_text, names_within, schema_names
 
     alikes = _look_alikes(name)
     alike = alikes[which % len(alikes)]
@@ -594,7 +594,7 @@ def test_a_hidden_look_alike_named_in_an_example_keeps_it_from_askers(name, whic
     ],
 )
 def test_a_hidden_name_spelt_partly_as_a_visible_one_keeps_an_example_from_askers(text, hidden):
-    from datasette_llm.examples.check import names_text, names_within, schema_names
+    from datasette_llm.examples.mentions import names_text, names_within, schema_names
 
     shown = {name: ("id",) for name in ("staff", "orders", "users", "notes", "pay")}
     names = names_text(SchemaInfo(tables={**shown, hidden: ("id",)}), text)
@@ -604,7 +604,7 @@ def test_a_hidden_name_spelt_partly_as_a_visible_one_keeps_an_example_from_asker
 def test_a_visible_name_of_several_words_says_nothing_of_a_hidden_singular():
     """`staff notes` spelt as the visible table is that table, not also a hidden `note` (a second outside tester,
     session 24)."""
-    from datasette_llm.examples.check import names_text, names_within, schema_names
+    from datasette_llm.examples.mentions import names_text, names_within, schema_names
 
     shown = {"staff notes": ("id",), "staff": ("id",)}
     names = names_text(

@@ -340,7 +340,7 @@ def test_a_hidden_name_in_a_cli_examples_text_keeps_it_from_those_who_may_not_se
     """The command line checks an example's SQL as an anonymous visitor would, but its text may name any table:
     whoever runs it can read the database file. An outside tester (session 24) found a CLI example naming a hidden
     table in its question recorded no name, so every asker was shown it."""
-    from datasette_llm.examples.check import names_within, schema_names
+    from datasette_llm.examples.mentions import names_within, schema_names
     from datasette_llm.sql.results import SchemaInfo
 
     metadata = tmp_path / "metadata.json"
