@@ -633,6 +633,7 @@ def main() -> int:
             return 0
         print(report({"records": records, "settings": saved["settings"]}))
         return 0
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # benchmarks/results/ is not in a fresh checkout
     data = asyncio.run(run(args))
     text = report_examples(data) if args.examples else report(data)
     if args.rerun:
