@@ -8,9 +8,13 @@ The answer from rows and the answer from text passages are both checked against 
   a date is the `5` of "January 5", `12.00` is `12`);
 - digits inside a word when there are at least three of them (`ID151847156`, `v909.997`; not `mp3` or `x86`);
 - hexadecimal (`0x586`);
-- amounts with a scale: `1e20`, `1.5k`, `$12M`, `3bn`, `408 thousand`, `12 millions`, `twenty-five million`;
-- number words from eleven up (`fifteen`, `twenty-three`, `twenty three`); the shown side counts "one" to "ten"
-  too, so an answer may write `7` for a passage's "seven".
+- amounts with a scale: `1e20`, `1.5k`, `$12M`, `£12m` (a lower-case `m` or `b` only after a currency sign), `3bn`,
+  `12mn`, `7万`, `408 thousand`, `12 millions`, `2.5 lakh`, `3 crore`, `12 Mio.`, `twenty-five million`;
+- number words from eleven up (`fifteen`, `twenty-three`, `twenty three`, `three hundred and five`); the shown
+  side counts "one" to "ten" too, so an answer may write `7` for a passage's "seven";
+- thousands grouped by apostrophes (`7'000`, `7’000`), the Arabic separator, or two dots or more (`4.000.000`);
+  one dot before three digits (`1.001`) is either reading, but `7.000` is 7 only as a rounding of a number shown
+  with three decimals or more. The digits a clipped cell ends on (`410759…[clipped]`) are no number shown.
 A plain number is shown when it is written the same way or is a rounding of one that was ("3.14" and "3.142"
 for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds to it at the precision written
 ("1.2 million" for 1,234,567, "1.5k" for 1,500).
@@ -35,13 +39,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..sql.clipping import CLIP_MARKER
 from .dates import ShownDates, unshown_dates
 
 _DIGITS = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
 NUMBER = re.compile(
     r"(?P<hex>0[xX][0-9a-fA-F]+)"
     r"|(?P<sign>(?<![\w.,-])-)?(?<!\d)(?<!\d[.,])(?P<body>" + _DIGITS + r"(?:[eE][+-]?\d+)?)"
-    r"(?:(?P<suffix>[kKMB]|bn)(?![A-Za-z]))?(?!\d)"
+    r"(?:(?P<suffix>mln|bn|mn|tn|Mio|Mrd|[kKmMbB万亿])(?![A-Za-z]))?(?!\d)"
 )
 WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -51,17 +56,31 @@ WORDS = {
 }  # fmt: skip
 UNIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-# "twenty-three", "twenty three", then single words; the longest first, so "twenty-three" is not "twenty".
+_TENS_UNITS = "(?:" + "|".join(TENS_WORDS) + ")[- ](?:" + "|".join(UNIT_WORDS) + ")"
+_BELOW_HUNDRED = _TENS_UNITS + "|" + "|".join(sorted((w for w in WORDS if w != "hundred"), key=len, reverse=True))
+# "three hundred and twenty-five", "twenty-three", "twenty three", then single words; the longest first, so
+# "twenty-three" is not "twenty" and "three hundred" not "hundred" (read as 100: an outside tester, session 40).
 WORD_AMOUNT = (
-    "(?:" + "|".join(TENS_WORDS) + ")[- ](?:" + "|".join(UNIT_WORDS) + ")"
-    + "|" + "|".join(sorted(WORDS, key=len, reverse=True))
+    "(?:" + "|".join(sorted((w for w in WORDS if WORDS[w] < 20), key=len, reverse=True)) + ")[- ]hundred"
+    + "(?:(?:[- ]and)?[- ](?:" + _BELOW_HUNDRED + "))?"
+    + "|" + _BELOW_HUNDRED + "|hundred"
 )  # fmt: skip
 WORD_NUMBER = re.compile(r"(?<![\w-])(?P<word>" + WORD_AMOUNT + r")(?![\w-])", re.IGNORECASE)
 # Number words an answer is held to: from eleven up. "One" to "ten" are everywhere in prose ("one of the", "top
 # ten"); the shown side counts them all, so an answer may write "7" for a passage's "seven".
 CHECKED_WORD_FROM = 11
-SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
-SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
+SCALE_WORDS = {
+    "thousand": 1e3, "lakh": 1e5, "million": 1e6, "mln": 1e6, "mn": 1e6, "mio": 1e6, "crore": 1e7, "billion": 1e9,
+    "bn": 1e9, "mrd": 1e9, "trillion": 1e12, "tn": 1e12,
+}  # fmt: skip
+# A scale written onto the digits: `1.5k`, `$12M`, `3bn`, `12mn`, `7万` (ten thousand). A lower-case `m` or `b` is
+# a scale only after a currency sign (`£12m`; a `12m` boat is twelve metres): read as the bare digits, every such
+# amount passed where the rows showed the digits (an outside tester, session 40).
+SUFFIXES = {
+    "k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9, "mn": 1e6, "mln": 1e6, "tn": 1e12, "mio": 1e6, "mrd": 1e9,
+    "万": 1e4, "亿": 1e8,
+}  # fmt: skip
+CURRENCY_SIGNS = "$£€¥₹"
 # An amount before a scale word has at most 40 digits and separators: unbounded, every `1` of "1,1,1,..." began a
 # search to the end of the answer (an outside tester, session 27: 12 KB of it took 3.7 s on the event loop). A
 # longer amount is still checked digit for digit, as a plain number.
@@ -88,6 +107,8 @@ class Written:
     value: float | None = None  # set for an amount with a scale, compared by value
     scale: float = 1.0
     decimals: int = 0
+    rounding: str | None = None  # `7.000` as a rounding to three places (`token` is the thousands reading, 7000)
+    grouped: str | None = None  # `1.001` read as thousands grouped by a dot, 1001 (`token` is the decimal reading)
 
     @property
     def amount(self) -> float | None:
@@ -95,10 +116,15 @@ class Written:
 
 
 def word_value(words: str) -> int | None:
-    """`twenty-three` -> 23, `Fifteen` -> 15; None for what is not a number word."""
-    parts = re.split(r"[- ]", words.lower())
-    values = [WORDS.get(part) for part in parts]
-    return None if None in values else sum(values)
+    """`twenty-three` -> 23, `Fifteen` -> 15, `three hundred and five` -> 305; None for what is not a number word."""
+    total = 0
+    for part in re.split(r"[- ]+", words.lower()):
+        if part == "and":
+            continue
+        if part not in WORDS:
+            return None
+        total = (total or 1) * 100 if part == "hundred" else total + WORDS[part]
+    return total
 
 
 def _plain(body: str) -> str:
@@ -138,6 +164,10 @@ IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00
 # 18075); so do no-break spaces between groups of three digits ("13\u00a0023").
 NARROW_SPACES = re.compile(r"(?<=\d)[\u2006\u2008\u2009\u200a\u202f]+(?=\d)")
 NBSP_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:\u00a0\d{3})+(?!\d)")
+# Thousands grouped the ways other house styles group them: apostrophes (Swiss `7'000`, `7’000`), the Arabic
+# thousands separator (`٧٬٠٠٠`), and two dots or more (German `4.000.000`). Each was read as
+# its first group alone, so an answer's 7,000 passed where the rows showed 7 (an outside tester, session 40).
+OTHER_GROUPS = re.compile(r"(?<![\d.,'\u2019\u066c])\d{1,3}(?:(?:['\u2019\u066c]\d{3})+|(?:\.\d{3}){2,})(?![\d.,])")
 
 
 def _digit(ch: str) -> str:
@@ -151,12 +181,14 @@ def as_read(text: str) -> str:
     folded (superscript, circled and full-width digits; a no-break space is a space), digits of every script as
     ASCII digits, narrow spaces between digits dropped, minus signs as "-" (outside testers' answers hid
     invented numbers in each of these; session 34)."""
-    if text.isascii():
+    if not text.isascii():
+        text = IGNORABLE.sub("", "".join(ch for ch in text if unicodedata.category(ch) not in _UNSEEN))
+        text = NBSP_GROUPS.sub(lambda m: m.group(0).replace("\u00a0", ","), NARROW_SPACES.sub("", text))
+        text = unicodedata.normalize("NFKC", text).translate(MINUS_SIGNS)
+        text = "".join(_digit(ch) for ch in text if unicodedata.category(ch) not in _UNSEEN)
+    if "'" not in text and "." not in text and text.isascii():
         return text
-    text = IGNORABLE.sub("", "".join(ch for ch in text if unicodedata.category(ch) not in _UNSEEN))
-    text = NBSP_GROUPS.sub(lambda m: m.group(0).replace("\u00a0", ","), NARROW_SPACES.sub("", text))
-    text = unicodedata.normalize("NFKC", text).translate(MINUS_SIGNS)
-    return "".join(_digit(ch) for ch in text if unicodedata.category(ch) not in _UNSEEN)
+    return OTHER_GROUPS.sub(lambda m: re.sub(r"['\u2019\u066c.]", ",", m.group(0)), text.replace("\u066b", "."))
 
 
 _UNSEEN = ("Cf", "Mn", "Me")  # format characters; combining marks, drawn on the character before them
@@ -222,7 +254,23 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
                 continue
         token = sign + _plain(body)
         suffix = (match.group("suffix") or "").lower()
+        if match.group("suffix") in ("m", "b") and text[match.start() - 1 : match.start()] not in CURRENCY_SIGNS:
+            suffix = ""  # a `12m` boat: twelve metres
         mantissa, _, exponent = token.partition("e")
+        if not suffix and not exponent and DOT_GROUP.fullmatch(body):
+            # `7.000` or `1.001`: thousands grouped by a dot in some house styles, a decimal in others. Either
+            # reading may pass, except the decimal reading of `7.000`, which is 7 to three places: it passes only
+            # for a number shown with three decimals or more (read as 7, an invented 7,000 passed where the rows
+            # showed 7; an outside tester, session 40). The shown side counts both readings.
+            thousands = sign + _plain(body.replace(".", ""))
+            if in_words:
+                found.append(Written(match.group(0), thousands, match.start()))
+            elif body.endswith(".000"):
+                found.append(Written(match.group(0), thousands, match.start(), rounding=token))
+                continue
+            else:
+                found.append(Written(match.group(0), token, match.start(), grouped=thousands))
+                continue
         if suffix:
             scale = SUFFIXES[suffix]
         elif exponent and exponent.lstrip("-").isdigit() and len(exponent) <= 5 and abs(int(exponent)) < 300:
@@ -237,6 +285,7 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
     return sorted(found, key=lambda w: w.start)
 
 
+DOT_GROUP = re.compile(r"\d{1,3}\.\d{3}")
 _LIST_MARKER = re.compile(r"^[ \t]*\d{1,2}[.)][ \t]", re.MULTILINE)
 
 
@@ -290,6 +339,13 @@ def shown_forms(text: str) -> set[str]:
     return set().union(*(_forms(w.token) for w in written_numbers(text, in_words=True)))
 
 
+# The digits a cell's cut ends on (`410759…[clipped]` of 410759321) are no number the database returned: an answer's
+# 410759 passed as shown (an outside tester, session 40). The marker as written and as read (as_read: NFKC's "...").
+_CUT_NUMBER = re.compile(
+    r"\d[\d.,]*(?=(?:" + re.escape(CLIP_MARKER) + "|" + re.escape(unicodedata.normalize("NFKC", CLIP_MARKER)) + "))"
+)
+
+
 class _Roundings:
     """The shown values rounded at each (scale, decimals) an answer writes, computed once per pair: an answer of
     many amounts against many rows would otherwise round every value for every amount."""
@@ -320,7 +376,7 @@ class ShownNumbers:
         with_question: bool = True,
         read: bool = False,
     ):
-        shown = written_numbers(shown_text, in_words=True, read=read)
+        shown = written_numbers(_CUT_NUMBER.sub(" ", shown_text), in_words=True, read=read)
         if with_question:
             shown += written_numbers(question, in_words=True)
         self.question = question
@@ -330,9 +386,14 @@ class ShownNumbers:
         self.roundings = _Roundings(
             [v for v in (w.amount for w in shown) if v is not None] + [float(c) for c in counts]
         )
+        self.three_places = {
+            _plain(f"{w.amount:.3f}")
+            for w in shown
+            if w.value is None and w.amount is not None and _decimals(w.text.rstrip(",")) >= 3
+        }
 
     def holds(self, number: Written) -> bool:
-        if number.token in self.forms:
+        if number.token in self.forms or number.rounding in self.three_places or number.grouped in self.forms:
             return True
         if number.token.startswith("0x") and len(number.token) <= 18:  # 0x3f9 for a shown 1017
             return str(int(number.token, 16)) in self.forms

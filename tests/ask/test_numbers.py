@@ -4,10 +4,11 @@ shapes a number takes; generated inputs, plus the shapes an outside tester found
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.ask.numbers import unverified_numbers, written_numbers
+from datasette_llm.sql.clipping import CLIP_MARKER
 
 pytestmark = pytest.mark.no_datasette
 
@@ -289,3 +290,111 @@ def test_digits_parted_by_characters_a_reader_does_not_see_are_read_as_one_numbe
 )
 def test_numbers_in_compatibility_forms_are_read_as_their_digits(answer, flagged):
     assert unverified_numbers(answer, "name | population\nLurow | 1017", "How many people?") == flagged
+
+
+def _grouped(value: int, style: str) -> str:
+    """`value` with its thousands grouped in a house style: `,` `.` `'` `’` or the Arabic separator (in Arabic-Indic
+    digits)."""
+    text = f"{value:,}"
+    if style == "arabic":
+        return text.replace(",", "\u066c").translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    return text.replace(",", style)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.integers(1_000, 10**12),
+    other=st.integers(1_000, 10**12),
+    style=st.sampled_from([",", ".", "'", "\u2019", "arabic"]),
+)
+def test_thousands_grouped_in_any_house_style_are_the_whole_number(value, other, style):
+    """The number a reader reads, whatever separates its thousands: with only its first group shown (7 for 7.000,
+    7’000, ٧٬٠٠٠ or 4.000.000), an invented 7,000 passed (an outside tester, session 40)."""
+    assume(other != value)
+    first_group = f"{other:,}".split(",")[0]
+    rows = f"label | value\nrow | {value}\nother | {first_group}\n"
+    assert unverified_numbers(f"It has {_grouped(value, style)} stations.", rows, "How many?") == []
+    assert unverified_numbers(f"It has {_grouped(other, style)} stations.", rows, "How many?"), (other, style)
+
+
+@pytest.mark.parametrize(
+    ("shown", "written"),
+    [("7.0004", "7.000"), ("7.000", "7.000"), ("7000", "7.000"), ("2.5", "2.500"), ("12", "12.00")],
+)
+def test_three_zero_decimals_pass_as_a_rounding_only_of_a_number_shown_with_decimals(shown, written):
+    assert unverified_numbers(f"It is {written}.", f"value\n{shown}", "What is it?") == [], (shown, written)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    amount=st.integers(1, 999),
+    written=st.sampled_from(
+        [
+            ("£{}m", 1e6),
+            ("${}b", 1e9),
+            ("{}mn", 1e6),
+            ("{}mln", 1e6),
+            ("{}bn", 1e9),
+            ("{}tn", 1e12),
+            ("{} Mio.", 1e6),
+            ("{} Mrd.", 1e9),
+            ("{} crore", 1e7),
+            ("{} lakh", 1e5),
+            ("{}万", 1e4),
+            ("{}亿", 1e8),
+            ("{} million", 1e6),
+            ("${}M", 1e6),
+            ("{}k", 1e3),
+        ]
+    ),  # fmt: skip
+)
+def test_an_amount_with_a_scale_is_checked_at_its_scale(amount, written):
+    """`£12m` is twelve million: with 12 in the rows and no 12,000,000, it is flagged, and with 12,000,000 in the
+    rows it passes (read as 12, each such amount passed where the rows showed 12, and a true one was flagged; an
+    outside tester, session 40)."""
+    form, scale = written
+    answer = f"The budget was {form.format(amount)} in total."
+    assert unverified_numbers(answer, f"label | value\na | {amount}\n", "What was it?"), answer
+    assert unverified_numbers(answer, f"label | value\na | {int(amount * scale)}\n", "What was it?") == [], answer
+
+
+def test_a_lower_case_m_without_a_currency_sign_is_a_unit_not_a_scale():
+    assert unverified_numbers("The boat is 12m long.", "name | length\nboat | 12\n", "How long?") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(hundreds=st.integers(1, 9), rest=st.integers(0, 99), thousand=st.booleans(), data=st.data())
+def test_hundreds_written_in_words_are_the_whole_number(hundreds, rest, thousand, data):
+    """ "three hundred" is 300, not the 100 of "hundred" (an outside tester, session 40: with a row of 100, "three
+    hundred" passed, and "two hundred thousand" with a row of 100,000)."""
+    units = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    teens = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen"]
+    teens += ["nineteen"]
+    tens = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+    if rest == 0:
+        tail = ""
+    elif rest < 10:
+        tail = units[rest]
+    elif rest < 20:
+        tail = teens[rest - 10]
+    else:
+        tail = tens[rest // 10] + ("-" + units[rest % 10] if rest % 10 else "")
+    joiner = data.draw(st.sampled_from([" ", " and "]))
+    words = f"{units[hundreds]} hundred" + (joiner + tail if tail else "") + (" thousand" if thousand else "")
+    value = (hundreds * 100 + rest) * (1000 if thousand else 1)
+    rows = f"label | value\na | {100 * (1000 if thousand else 1)}\nb | {rest}\n"
+    answer = f"The club has {words} members."
+    if value != 100 * (1000 if thousand else 1):
+        assert unverified_numbers(answer, rows, "How many?"), answer
+    assert unverified_numbers(answer, f"label | value\na | {value}\n", "How many?") == [], answer
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.integers(10**6, 10**15), keep=st.integers(1, 5))
+def test_the_digits_a_clipped_cell_ends_on_are_no_number_shown(value, keep):
+    """`410759…[clipped]` of 410759321: the database never returned 410759 (an outside tester, session 40)."""
+    digits = str(value)
+    cut = digits[: len(digits) - keep]
+    rows = f"name | note\nmine | output {cut}{CLIP_MARKER}\n"
+    assert unverified_numbers(f"The output was {cut} tonnes.", rows, "What was the output?"), cut
+    assert unverified_numbers("The mine's output is not shown in full.", rows, "What was the output?") == []
