@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "datasette_llm"
 # Lowest first; a module may import from its own layer and any before it.
 LAYERS = [
-    {"errors", "timing", "compat", "json_text", "fair_share"},
+    {"errors", "timing", "compat", "json_text", "fair_share", "terminal"},
     {"config"},
     {"sql"},
     {"permissions", "context", "keep"},

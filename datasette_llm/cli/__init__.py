@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import ask, embeddings, examples
-from .common import make_datasette, run, settings_options
+from .common import echo, make_datasette, run, settings_options
 
 
 class TextArguments(click.Group):
@@ -46,12 +46,12 @@ def models_command(metadata, config, as_json):
 
     statuses = run(inner())
     if as_json:
-        click.echo(json.dumps([status.__dict__ for status in statuses], indent=2))
+        echo(json.dumps([status.__dict__ for status in statuses], indent=2))
     for status in statuses if not as_json else ():
         mark = "ready" if status.ready else "NOT READY"
         context = f"context {status.context_window} tokens" if status.context_window else ""
-        click.echo(f"{status.kind:<10} {status.name}  [{status.backend}]  {mark}  {context}")
-        click.echo(f"           {status.detail}")
+        echo(f"{status.kind:<10} {status.name}  [{status.backend}]  {mark}  {context}")
+        echo(f"           {status.detail}")
     if not all(status.ready for status in statuses):
         sys.exit(1)
 

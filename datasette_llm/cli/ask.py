@@ -8,18 +8,20 @@ from pathlib import Path
 import click
 
 from ..ask.route import ASK_MODES
-from .common import make_datasette, run, settings_options
+from ..terminal import shown
+from .common import echo, make_datasette, run, settings_options
 
 
 def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
     def cell(value):
-        text = "NULL" if value is None else str(value).replace("\n", " ")
+        text = "NULL" if value is None else shown(str(value).replace("\n", " "))
         return text if len(text) <= max_width else text[: max_width - 1] + "…"
 
-    shown = [[cell(v) for v in row] for row in rows[:max_rows]]
-    widths = [max([len(str(c))] + [len(r[i]) for r in shown]) for i, c in enumerate(columns)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in shown]
+    cells = [[cell(v) for v in row] for row in rows[:max_rows]]
+    names = [shown(c) for c in columns]
+    widths = [max([len(name)] + [len(r[i]) for r in cells]) for i, name in enumerate(names)]
+    lines = ["  ".join(name.ljust(w) for name, w in zip(names, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
     if len(rows) > max_rows:
         lines.append(f"... {len(rows) - max_rows:,} more rows")
     return "\n".join(lines)
@@ -60,28 +62,29 @@ def ask_command(path, question, metadata, config, model, as_json, sql_only, tabl
 
     result, data = run(inner())
     if as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+        echo(json.dumps(data, indent=2, default=str))
     else:
         for number, attempt in enumerate(result.attempts, 1):
             if attempt.error:
                 how = "rejected" if attempt.row_count is None else f"ran ({attempt.row_count} rows), sent back"
-                click.echo(click.style(f"Attempt {number} {how}: {attempt.error}", fg="yellow"), err=True)
+                echo(f"Attempt {number} {how}: {attempt.error}", fg="yellow", err=True)
         if result.sql:
-            click.echo(click.style("SQL:", bold=True))
-            click.echo(result.sql + "\n")
-            click.echo(format_table(result.columns, result.rows) + "\n")
+            echo("SQL:", bold=True)
+            echo(result.sql + "\n")
+            echo(format_table(result.columns, result.rows) + "\n")
         if result.route:
-            click.echo(click.style(f"Path: {result.path} ({result.route.get('reason')})", dim=True))
+            echo(f"Path: {result.path} ({result.route.get('reason')})", dim=True)
         for note in result.notes:
-            click.echo(click.style(f"Note: {note}", dim=True))
+            echo(f"Note: {note}", dim=True)
         if result.answer is not None:
-            click.echo(click.style("Answer: ", bold=True) + result.answer)
+            echo("Answer: ", bold=True, nl=False)
+            echo(result.answer)
         for citation in result.citations:
-            click.echo(f"  [{citation['number']}] {citation['table']}: {citation['label']}")
+            echo(f"  [{citation['number']}] {citation['table']}: {citation['label']}")
         for warning in result.warnings:
-            click.echo(click.style(f"Warning: {warning}", fg="yellow"))
+            echo(f"Warning: {warning}", fg="yellow")
         if result.error:
-            click.echo(click.style(f"Error: {result.error}", fg="red"), err=True)
+            echo(f"Error: {result.error}", fg="red", err=True)
     if result.error:
         raise SystemExit(1)
 

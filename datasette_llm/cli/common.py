@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import sys
+from pathlib import Path
 
 import click
 
 from ..errors import DatasetteLLMError
+from ..terminal import shown
 
 
 def load_yaml_or_json(path: str) -> dict:
@@ -55,17 +58,38 @@ def make_datasette(paths=(), metadata: str | None = None, config: str | None = N
     return Datasette(list(paths), **kwargs)
 
 
+def echo(text="", *, err: bool = False, nl: bool = True, **style) -> None:
+    """click.echo of `text` as shown(); `style` (fg, bold, dim) is click.style's, applied after."""
+    text = shown(text)
+    click.echo(click.style(text, **style) if style else text, err=err, nl=nl)
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: into a file beside it, then renamed over it. Written in place, a
+    full disk left the export it replaced cut short, invalid JSON (an outside tester, session 40)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def run(coroutine):
     """Run a coroutine for a CLI command, turning our errors into a one-line message and exit code 1."""
     try:
         return asyncio.run(coroutine)
     except DatasetteLLMError as error:
-        click.echo(f"Error: {error.message}", err=True)
+        echo(f"Error: {error.message}", err=True)
         sys.exit(1)
     except sqlite3.DatabaseError as error:
         # A database file SQLite cannot read as asked (a WAL file in a directory the user may not write: an outside
         # tester got a traceback from `ask`, session 36), said in one line.
-        click.echo(f"Error: the database could not be read: {error}.", err=True)
+        echo(f"Error: the database could not be read: {error}.", err=True)
         sys.exit(1)
 
 

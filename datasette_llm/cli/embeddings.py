@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from ..errors import DatasetteLLMError
-from .common import make_datasette, run, settings_options
+from ..terminal import json_text, shown
+from .common import echo, make_datasette, run, settings_options
 
 
 class ProgressLine:
@@ -35,15 +36,15 @@ class ProgressLine:
         width = 30
         filled = int(width * done / total) if total else width
         bar = "#" * filled + "-" * (width - filled)
-        click.echo(
-            f"\r{self.label} [{bar}] {done}/{total} rows  {rate:,.1f} rows/s  ETA {_duration(eta)}   ",
+        click.echo(  # the carriage return is the bar's own; the table's name is shown()
+            "\r" + shown(f"{self.label} [{bar}] {done}/{total} rows  {rate:,.1f} rows/s  ETA {_duration(eta)}   "),
             err=True,
             nl=False,
         )
 
     def finish(self) -> None:
         if self.enabled:
-            click.echo("", err=True)
+            echo("", err=True)
 
 
 def _duration(seconds: float) -> str:
@@ -96,22 +97,22 @@ def embed_command(
             progress.finish()
     except BuildInterrupted as interrupted:
         done = interrupted.summary
-        click.echo(
+        echo(
             f"Interrupted: {done.embedded} rows embedded and saved ({done.unchanged} unchanged). "
             "Run the same command again to resume.",
             err=True,
         )
         sys.exit(130)
     except DatasetteLLMError as error:
-        click.echo(f"Error: {error.message}", err=True)
+        echo(f"Error: {error.message}", err=True)
         sys.exit(1)
     except sqlite3.Error as error:  # read-only, locked, a value that is not UTF-8: a traceback before (session 19)
-        click.echo(f"Error: {path} could not be read or written: {sqlite_problem(error)}.", err=True)
+        echo(f"Error: {path} could not be read or written: {sqlite_problem(error)}.", err=True)
         sys.exit(1)
     if as_json:
-        click.echo(json.dumps(summary.to_json(), indent=2))
+        echo(json.dumps(summary.to_json(), indent=2))
         return
-    click.echo(
+    echo(
         f"{summary.collection}: {summary.embedded} embedded, {summary.unchanged} unchanged, "
         f"{summary.removed} removed, {summary.skipped} without text; {summary.seconds:.1f} s, "
         f"{summary.rows_per_second:,.1f} rows/s (model {summary.model})"
@@ -138,15 +139,15 @@ def search_command(path, query, table, limit, mode, as_json, metadata, config):
 
     result = run(inner())
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, default=str, ensure_ascii=False))
+        echo(json_text(result.to_json(), indent=2, default=str))
         return
     for hit in result.hits:
         text = " | ".join(str(v) for k, v in hit.row.items() if isinstance(v, str) and v)[:120]
-        click.echo(f"{hit.score:8.4f}  {hit.table}  {', '.join(map(str, hit.pk))}  {text}")
+        echo(f"{hit.score:8.4f}  {hit.table}  {', '.join(map(str, hit.pk))}  {text}")
     if not result.hits:
-        click.echo("No results.", err=True)
+        echo("No results.", err=True)
     for note in result.notes:
-        click.echo(f"Note: {note}", err=True)
+        echo(f"Note: {note}", err=True)
 
 
 COMMANDS = [embed_command, search_command]

@@ -7,7 +7,6 @@ metadata or configuration file decide which tables an example may read.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import sys
 from contextlib import closing
@@ -17,7 +16,8 @@ from pathlib import Path
 import click
 
 from ..errors import BadRequest
-from .common import make_datasette, run, settings_options
+from ..terminal import json_text
+from .common import echo, make_datasette, run, settings_options, write_whole
 
 MAX_IMPORT_BYTES = 64_000_000  # an import file; 3,000 examples of the longest SQL allowed
 
@@ -52,7 +52,7 @@ def open_store(path: str, metadata: str | None, config: str | None, state_dir: s
 
 def report_set_aside(examples) -> None:
     for example in examples:
-        click.echo(f"Set aside #{example.id} (the schema changed): {example.reason}", err=True)
+        echo(f"Set aside #{example.id} (the schema changed): {example.reason}", err=True)
 
 
 @click.group(name="examples")
@@ -77,10 +77,10 @@ def add_command(path, question, sql, metadata, config, state_dir):
 
     (outcome,) = run(inner())
     if outcome.status == "refused":
-        click.echo(f"Error: the example was refused: {outcome.reason}", err=True)
+        echo(f"Error: the example was refused: {outcome.reason}", err=True)
         sys.exit(1)
     verb = "Added" if outcome.status == "added" else "Already present:"
-    click.echo(f"{verb} example #{outcome.example.id}.")
+    echo(f"{verb} example #{outcome.example.id}.")
 
 
 @examples_group.command(name="import")
@@ -117,10 +117,10 @@ def import_command(path, file, metadata, config, state_dir):
     for number, outcome in enumerate(outcomes, 1):
         counts[outcome.status] += 1
         if outcome.status == "refused":
-            click.echo(f"refused  item {number}  {outcome.question[:60]}: {outcome.reason}", err=True)
+            echo(f"refused  item {number}  {outcome.question[:60]}: {outcome.reason}", err=True)
         else:
-            click.echo(f"{outcome.status:<8} #{outcome.example.id}  {outcome.question[:60]}")
-    click.echo(f"{name}: {counts['added']} added, {counts['present']} already present, {counts['refused']} refused.")
+            echo(f"{outcome.status:<8} #{outcome.example.id}  {outcome.question[:60]}")
+    echo(f"{name}: {counts['added']} added, {counts['present']} already present, {counts['refused']} refused.")
     if counts["refused"]:
         sys.exit(1)
 
@@ -141,17 +141,17 @@ def list_command(path, as_json, include_set_aside, metadata, config, state_dir):
 
     set_aside, examples = run(inner())
     report_set_aside(set_aside)
-    shown = [example for example in examples if include_set_aside or example.status == "active"]
+    listed = [example for example in examples if include_set_aside or example.status == "active"]
     if as_json:
-        click.echo(json.dumps([example.to_json() for example in shown], indent=2, ensure_ascii=False))
-    for example in shown if not as_json else ():
+        echo(json_text([example.to_json() for example in listed], indent=2))
+    for example in listed if not as_json else ():
         mark = f"  [set aside: {example.reason}]" if example.status == "set_aside" else ""
-        click.echo(f"#{example.id}  {example.question}{mark}\n    {example.sql}")
-    hidden = len(examples) - len(shown)
+        echo(f"#{example.id}  {example.question}{mark}\n    {example.sql}")
+    hidden = len(examples) - len(listed)
     if hidden:
-        click.echo(f"{hidden} set-aside example(s) not shown; --all lists them with the reason.", err=True)
+        echo(f"{hidden} set-aside example(s) not shown; --all lists them with the reason.", err=True)
     if not examples:
-        click.echo("No examples.", err=True)
+        echo("No examples.", err=True)
 
 
 @examples_group.command(name="remove")
@@ -167,9 +167,9 @@ def remove_command(path, example_id, metadata, config, state_dir):
 
     database, removed = run(inner())
     if not removed:
-        click.echo(f"Error: the database {database!r} has no example #{example_id}.", err=True)
+        echo(f"Error: the database {database!r} has no example #{example_id}.", err=True)
         sys.exit(1)
-    click.echo(f"Removed example #{example_id}.")
+    echo(f"Removed example #{example_id}.")
 
 
 @examples_group.command(name="export")
@@ -188,15 +188,15 @@ def export_command(path, output, metadata, config, state_dir):
 
     set_aside, examples = run(inner())
     report_set_aside(set_aside)
-    text = json.dumps(examples_to_json(examples), indent=2, ensure_ascii=False) + "\n"
+    text = json_text(examples_to_json(examples), indent=2) + "\n"
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        write_whole(Path(output), text)
     except OSError as error:
         raise click.ClickException(f"{output} cannot be written: {error.strerror}") from None
-    click.echo(f"Exported {len(examples)} example(s) to {output}.", err=True)
+    echo(f"Exported {len(examples)} example(s) to {output}.", err=True)
 
 
 COMMANDS = [examples_group]

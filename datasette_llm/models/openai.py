@@ -16,6 +16,7 @@ import numpy as np
 
 from ..config import MIN_CONTEXT_WINDOW
 from ..errors import ConfigError, ContextOverflow, ModelError, ModelNotReady, ModelTimeout, ModelUnavailable
+from ..terminal import shown
 from .base import ChatModel, ChatOptions, ChatResult, EmbeddingModel, Message, ModelStatus, message_tokens
 from .http_client import HttpFailure, ModelHttp, UnsupportedHttpx
 from .reply_cache import cache_owner
@@ -79,7 +80,7 @@ def translate_error(failure: HttpFailure, name: str, base_url: str | None) -> Ex
         server_address(base_url),
         failure.kind,
         failure.status,
-        without_password(failure.detail, base_url),
+        shown(without_password(failure.detail, base_url)),  # the server's own text: no terminal codes of its own
     )
     status = failure.status
     if failure.kind == "timeout":
