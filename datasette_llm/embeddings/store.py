@@ -188,21 +188,35 @@ def store_state(conn: sqlite3.Connection, tables: StoreTables, *, write: bool = 
 
 
 def ensure_store(conn: sqlite3.Connection, tables: StoreTables) -> None:
-    """Create the storage tables (llm's final schema) unless they exist; never alters a user's table."""
+    """Create the storage tables (llm's final schema) unless they exist; never alters a user's table.
+
+    All of them or none, in one transaction: Python's sqlite3 opens none for CREATE, so each statement was its own,
+    and `embed` killed between two of them left a `collections` table without `embeddings`, which every later run
+    refused, or storage without llm's migration records for good (an outside tester, session 40)."""
     if store_state(conn, tables, write=True):
         return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not store_state(conn, tables, write=True):  # another process may have made it meanwhile
+            _create_store(conn, tables)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def _create_store(conn: sqlite3.Connection, tables: StoreTables) -> None:
     c, e = quote(tables.collections), quote(tables.embeddings)
-    with conn:
-        conn.execute(f"CREATE TABLE {c} ([id] INTEGER PRIMARY KEY, [name] TEXT, [model] TEXT)")
-        conn.execute(f"CREATE UNIQUE INDEX {quote('idx_' + tables.collections + '_name')} ON {c} ([name])")
-        conn.execute(
-            f"CREATE TABLE {e} (\n   [collection_id] INTEGER REFERENCES {c}([id]),\n   [id] TEXT,\n"
-            "   [embedding] BLOB,\n   [content] TEXT,\n   [content_blob] BLOB,\n   [content_hash] BLOB,\n"
-            "   [metadata] TEXT,\n   [updated] INTEGER,\n   PRIMARY KEY ([collection_id], [id])\n)"
-        )
-        conn.execute(f"CREATE INDEX {quote('idx_' + tables.embeddings + '_content_hash')} ON {e} ([content_hash])")
-        if not tables.prefix:
-            _record_llm_migrations(conn)
+    conn.execute(f"CREATE TABLE {c} ([id] INTEGER PRIMARY KEY, [name] TEXT, [model] TEXT)")
+    conn.execute(f"CREATE UNIQUE INDEX {quote('idx_' + tables.collections + '_name')} ON {c} ([name])")
+    conn.execute(
+        f"CREATE TABLE {e} (\n   [collection_id] INTEGER REFERENCES {c}([id]),\n   [id] TEXT,\n"
+        "   [embedding] BLOB,\n   [content] TEXT,\n   [content_blob] BLOB,\n   [content_hash] BLOB,\n"
+        "   [metadata] TEXT,\n   [updated] INTEGER,\n   PRIMARY KEY ([collection_id], [id])\n)"
+    )
+    conn.execute(f"CREATE INDEX {quote('idx_' + tables.embeddings + '_content_hash')} ON {e} ([content_hash])")
+    if not tables.prefix:
+        _record_llm_migrations(conn)
 
 
 def _record_llm_migrations(conn: sqlite3.Connection) -> None:

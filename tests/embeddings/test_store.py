@@ -510,3 +510,63 @@ async def test_a_damaged_store_is_a_503_that_says_so(tmp_path, fake_model):
     assert response.status_code == 503, response.text
     assert "damaged" in response.json()["error"] and "Traceback" not in response.text
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def _store_killed_at(path, prefix: str, kill_at: int) -> int:
+    """create_collection in a forked process killed just before its statement number `kill_at` (0: never), as a
+    crash leaves it: nothing after runs, nothing is cleaned up. Returns the number of statements run (unkilled)."""
+    from datasette_llm.embeddings.store import StoreTables, create_collection
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns to pytest
+        try:
+            conn = sqlite3.connect(path)
+            seen = []
+
+            def trace(statement):
+                seen.append(statement)
+                if len(seen) == kill_at:
+                    os._exit(9)
+
+            conn.set_trace_callback(trace)
+            create_collection(conn, StoreTables(prefix), "docs", "model")
+            os.write(write, str(len(seen)).encode())
+            os._exit(0)
+        finally:
+            os._exit(1)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    count = os.read(read, 100).decode()
+    os.close(read)
+    assert os.waitstatus_to_exitcode(status) == (9 if kill_at else 0), (kill_at, status)
+    return int(count) if count else 0
+
+
+def _schema(path) -> list:
+    with sqlite3.connect(path) as conn:
+        tables = conn.execute("select type, name, sql from sqlite_master order by name").fetchall()
+        migrations = (
+            conn.execute("select count(*) from sqlite_master where name = '_sqlite_migrations'").fetchone()[0]
+            and conn.execute("select migration_set, name from _sqlite_migrations order by id").fetchall()
+        )
+    return [tables, migrations]
+
+
+@pytest.mark.parametrize("prefix", ["", "llm_"])
+def test_storage_killed_at_any_statement_is_all_there_or_none_and_a_rerun_ends_as_a_clean_run(tmp_path, prefix):
+    """Killed between two of its CREATEs, the first `embed` left `collections` without `embeddings` (refused by
+    every later run), or storage without llm's migration records for good (an outside tester, session 40)."""
+    clean = tmp_path / "clean.db"
+    sqlite3.connect(clean).execute("create table notes (body text)").connection.close()
+    statements = _store_killed_at(clean, prefix, 0)
+    assert statements >= 4
+    for kill_at in range(1, statements + 1):
+        path = tmp_path / f"killed-{kill_at}.db"
+        sqlite3.connect(path).execute("create table notes (body text)").connection.close()
+        _store_killed_at(path, prefix, kill_at)
+        with sqlite3.connect(path) as conn:
+            names = {row[0] for row in conn.execute("select name from sqlite_master")}
+        assert names == {"notes"} or {f"{prefix}collections", f"{prefix}embeddings"} <= names, (kill_at, names)
+        _store_killed_at(path, prefix, 0)
+        assert _schema(path) == _schema(clean), kill_at
