@@ -16,6 +16,7 @@ what a listing shows can be removed (examples/check.py: `shown_to`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from urllib.parse import urlencode
 
@@ -37,6 +38,7 @@ from ..examples.check import (
     shown_to,
     viewer_tables,
 )
+from ..examples.state import state_dir
 from ..examples.store import VERDICTS, ExampleStore
 from ..fair_share import RecentShare
 from ..sql.guard import check_select_off_loop
@@ -44,6 +46,8 @@ from .ask import require_enabled
 from .origins import require_same_site_body
 from .request_body import FORM, content_type, read_object
 from .responses import datasette_error, html_page, json_errors, json_response
+
+logger = logging.getLogger("datasette_llm")
 
 # What one client without llm-teach may record in any 10 minutes: a share of the feedback store (5 MB a database)
 # that every asker shares.
@@ -405,32 +409,35 @@ async def feedback_view(request, datasette):
     question = text_field(data, "question", FEEDBACK)
     sql = text_field(data, "sql", FEEDBACK, required=verdict == "right")
     comment = text_field(data, "comment", FEEDBACK, required=False)
-    store = store_for(datasette)
-    store.clean_feedback(question, sql, verdict, comment)  # a refused request writes nothing, its example neither
-    outcome = None
-    if verdict == "right":  # the feedback and its example together, or neither (check.add_with_feedback)
-        feedback, outcome = await add_with_feedback(
-            datasette, database, question, sql, actor=request.actor, store=store, comment=comment
-        )
-    else:
-        reads, names = await feedback_checks(datasette, request.actor, database, question, sql, comment)
-        if not await permissions.can_teach(datasette, request.actor, database):
-            # A share of the store every asker shares (fair_share.py), taken once the feedback is found valid.
-            share = _FEEDBACK_SHARES.get(datasette)
-            if share is None:  # one a Datasette, made on its first feedback
-                share = _FEEDBACK_SHARES[datasette] = RecentShare(FEEDBACK_PER_CLIENT, 600)
-            share.take("pieces of feedback")
-        feedback = await asyncio.to_thread(
-            store.record_feedback,
-            database,
-            question,
-            sql,
-            verdict,
-            comment=comment,
-            actor=actor_id(request.actor),
-            reads=reads,
-            names=names,
-        )
+    try:
+        store = store_for(datasette)
+        store.clean_feedback(question, sql, verdict, comment)  # a refused request writes nothing, its example neither
+        outcome = None
+        if verdict == "right":  # the feedback and its example together, or neither (check.add_with_feedback)
+            feedback, outcome = await add_with_feedback(
+                datasette, database, question, sql, actor=request.actor, store=store, comment=comment
+            )
+        else:
+            reads, names = await feedback_checks(datasette, request.actor, database, question, sql, comment)
+            if not await permissions.can_teach(datasette, request.actor, database):
+                # A share of the store every asker shares (fair_share.py), taken once the feedback is found valid.
+                share = _FEEDBACK_SHARES.get(datasette)
+                if share is None:  # one a Datasette, made on its first feedback
+                    share = _FEEDBACK_SHARES[datasette] = RecentShare(FEEDBACK_PER_CLIENT, 600)
+                share.take("pieces of feedback")
+            feedback = await asyncio.to_thread(
+                store.record_feedback,
+                database,
+                question,
+                sql,
+                verdict,
+                comment=comment,
+                actor=actor_id(request.actor),
+                reads=reads,
+                names=names,
+            )
+    except DatasetteLLMError as error:
+        raise await _for_an_asker(datasette, request.actor, database, error) from None
     body = {
         "ok": True,
         "feedback": feedback.to_json(),
@@ -438,6 +445,19 @@ async def feedback_view(request, datasette):
         "example": entry_json(outcome.example) if outcome else None,
     }
     return json_response(body, status=201)
+
+
+async def _for_an_asker(datasette, actor, database: str, error: DatasetteLLMError):
+    """The store's error as an asker who may not teach is told it: without the server's paths. A damaged store or a
+    directory that cannot be written told any anonymous asker where the server keeps its state (an outside
+    tester, session 40); a teacher, who may be the one to mend it, is told where."""
+    directory = state_dir(settings_for(datasette))
+    located = any(str(path) in error.message for path in (directory, directory.resolve()))
+    if not located or await permissions.can_teach(datasette, actor, database):
+        return error
+    logger.warning("datasette-llm: feedback could not be recorded: %s", error.message)
+    why = "the disk is full" if error.status == 507 else "the server's log says why"
+    return type(error)(f"Feedback could not be recorded: the server's examples store cannot be used ({why}).")
 
 
 @json_errors

@@ -514,3 +514,16 @@ def test_a_disk_with_no_byte_left_is_full_not_an_io_error(store, monkeypatch):
     assert isinstance(store._failure(sqlite3.OperationalError("disk I/O error")), StoreFull)
     monkeypatch.setattr(ExampleStore, "_no_space_left", lambda self: False)
     assert not isinstance(store._failure(sqlite3.OperationalError("disk I/O error")), StoreFull)
+
+
+def test_a_store_linked_to_a_file_not_yet_there_is_made_private(tmp_path):
+    """The store holds feedback and the SQL of hidden tables: made through a link to where it should live, it was
+    0644 (an outside tester, session 40)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "examples.db").symlink_to(elsewhere / "examples.db")
+    ExampleStore(state / "examples.db").add("db", "How many?", "select 1", added_by="alice", schema_hash="h1")
+    assert stat.S_IMODE((elsewhere / "examples.db").stat().st_mode) == 0o600
+    assert [e.question for e in ExampleStore(state / "examples.db").examples("db")] == ["How many?"]

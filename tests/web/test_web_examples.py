@@ -1078,3 +1078,20 @@ async def test_one_client_records_a_share_of_the_feedback_store(paths, monkeypat
     assert [f["comment"] for f in (await listing(ds))["feedback"]] == ["no 2", "no 1", "no 0"]  # nothing more
     assert (await feedback(ds, {"id": "other"}, comment="mine")).status_code == 201
     assert all([(await feedback(ds, TEACHER, comment=f"t {n}")).status_code == 201 for n in range(4)])
+
+
+@pytest.mark.asyncio
+async def test_a_store_that_cannot_be_used_is_not_located_for_an_asker_who_may_not_teach(paths):
+    """Feedback to a damaged store told any asker where the server keeps its state (an outside tester, session 40;
+    a directory that cannot be written too). An asker is told what failed; a teacher, who may mend it, where."""
+    from datasette_llm.web.examples import store_for
+
+    ds = make_ds(paths)
+    directory = store_for(ds).path.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    store_for(ds).path.write_bytes(b"garbage " * 500)
+    asked = await feedback(ds, ASKER)
+    taught = await feedback(ds, TEACHER)
+    assert asked.status_code == taught.status_code == 500, (asked.text, taught.text)
+    assert str(directory) not in asked.text and "examples store" in asked.json()["error"], asked.text
+    assert str(directory) in taught.text, taught.text
