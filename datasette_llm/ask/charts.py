@@ -271,7 +271,11 @@ def number_spec(name: str, value, truncated: bool) -> dict:
     notes = ["the rows were truncated: this is the only row returned"] if truncated else []
     mark = {"type": "text", "fontSize": 56, "fontWeight": "bold"}
     encoding = {"text": {"field": "value", "type": "nominal"}}  # nominal: shown exactly as returned
-    spec = spec_for("number", name, notes, [{"value": value}], mark, encoding)
+    # As text, as the table shows it (JSON's own spelling): a number, Vega wrote with JavaScript's String(), which
+    # drew the REAL 7.138982537461207e+17 as 713898253746120700, an integer the database does not hold, -0.0 as 0
+    # and 3.0 as 3 (an outside tester, session 40).
+    text = json.dumps(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    spec = spec_for("number", name, notes, [{"value": text}], mark, encoding)
     spec.update(width=300, height=90)
     return spec
 

@@ -234,15 +234,18 @@
      button that shows the rest: a page of README-sized cells took Chromium's CPU from the model's answer. */
   function shortText(td, text) {
     var limit = parseInt(form.dataset.truncateCells || "0", 10);
-    if (!(limit > 0) || text.length <= limit) {
+    // Characters as SQLite and Datasette count them (code points), not JavaScript's UTF-16 units: a cell of 2,100
+    // emoji offered "show all 4,200 characters" and was cut inside one (an outside tester, session 40).
+    var chars = Array.from(text);
+    if (!(limit > 0) || chars.length <= limit) {
       td.textContent = text;
       return;
     }
-    td.textContent = text.slice(0, limit) + "… ";
-    // A cell longer than the server holds arrives cut, ending in CLIP_MARKER (sql/execute.py): not "all" of it.
-    var held = text.slice(-CLIP_MARKER.length) === CLIP_MARKER ? text.length - CLIP_MARKER.length : null;
+    td.textContent = chars.slice(0, limit).join("") + "… ";
+    // A cell longer than the server holds arrives cut, ending in CLIP_MARKER (sql/clipping.py): not "all" of it.
+    var held = text.slice(-CLIP_MARKER.length) === CLIP_MARKER ? chars.length - Array.from(CLIP_MARKER).length : null;
     var more = el("button", "ask-cell-more", held === null
-      ? "show all " + text.length.toLocaleString() + " characters"
+      ? "show all " + chars.length.toLocaleString() + " characters"
       : "show the first " + held.toLocaleString() + " characters (the cell is longer)");
     more.type = "button";
     more.addEventListener("click", function () {
@@ -362,9 +365,12 @@
     return "Model " + result.model + (bits.length ? " · " + bits.join(" · ") : "");
   }
 
-  /* "Returned N rows" and the rows (a `rows` event or the final result: columns, rows, row_count, truncated). */
+  /* "Returned N rows" and the rows (a `rows` event: `truncated` is the row cap; or the final result, whose
+     `truncated` also says the model read less, and `row_cap_hit` says the query returned more: "at least 3 rows"
+     of a complete result with one cell cut for the model, an outside tester, session 40). */
   function appendRows(parent, data, drawn) {
-    var count = data.truncated ? "at least " + plural(data.row_count, "row") : plural(data.row_count, "row");
+    var capped = "row_cap_hit" in data ? data.row_cap_hit : data.truncated;
+    var count = capped ? "at least " + plural(data.row_count, "row") : plural(data.row_count, "row");
     parent.appendChild(el("h3", null, "Returned " + count));
     if (data.row_count) {
       parent.appendChild(drawn || rowsTable(data.columns, data.rows));

@@ -127,10 +127,17 @@ def test_category_and_two_numbers_offer_bar_then_scatter():
 def test_one_value_is_a_big_number():
     spec = chart_spec(["count(*)"], [[1234]])
     assert meta(spec)["kind"] == "number" and spec["mark"]["type"] == "text"
-    assert drawn(spec) == [{"value": 1234}] and spec["title"] == "count(*)"
-    assert chart_spec(["avg"], [[2.5]])["data"]["values"] == [{"value": 2.5}]
+    assert drawn(spec) == [{"value": "1234"}] and spec["title"] == "count(*)"
+    assert chart_spec(["avg"], [[2.5]])["data"]["values"] == [{"value": "2.5"}]
     truncated = chart_spec(["n"], [[3]], truncated=True)
     assert "truncated" in truncated["description"]
+
+
+@pytest.mark.parametrize("value", [7.138982537461207e17, -0.0, 3.0, 2**40 + 1, 1e-7, 0.1 + 0.2])
+def test_a_big_number_is_drawn_as_the_table_shows_it(value):
+    """The table shows a number as JSON spells it; the chart drew it with JavaScript's String(): 713898253746120700
+    for the REAL 7.138982537461207e+17, 0 for -0.0, 3 for 3.0 (an outside tester, session 40)."""
+    assert chart_spec(["v"], [[value]])["data"]["values"] == [{"value": json.dumps(value)}]
 
 
 # -- no chart --------------------------------------------------------------------------------------------

@@ -193,3 +193,37 @@ def test_numbers_are_shown_as_the_database_returned_them(tmp_path, browser):
             ]
             assert errors == []
             page.close()
+
+
+class EmojiModel(ScriptedModel):
+    def _complete(self, messages, options, cancel):
+        reply = "Here they are." if messages[0]["content"] == prompts.ANSWER_SYSTEM else sql_reply("select s from e")
+        return ChatResult(reply, self.count_message_tokens(messages), self.count_tokens(reply), 0.0, self.name)
+
+
+def test_a_complete_result_cut_for_the_model_counts_its_rows_and_characters_as_sqlite_does(tmp_path, browser):
+    """A result of 3 rows, one cell cut for the model only, said "Returned at least 3 rows"; a cell of 2,100 emoji
+    offered "show all 4,200 characters" and was cut inside an emoji (an outside tester, session 40)."""
+    path = tmp_path / "emoji.db"
+    emoji = "\U0001f600" * 2100
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table e (s text)")
+        conn.executemany("insert into e values (?)", [(emoji,), ("short",), ("also short",)])
+        assert conn.execute("select length(s) from e limit 1").fetchone()[0] == 2100
+    conn.close()
+    blocks = {"plugins": {"datasette-llm": {"warm_up": False}}}
+    ds = Datasette(
+        [str(path)],
+        settings={"truncate_cells_html": 2048},
+        **({"config": blocks} if DATASETTE_1 else {"metadata": blocks}),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(web_ask, "chat_model_for", lambda settings: EmojiModel([], context=2048))
+        with serve_in_thread(ds.app()) as base:
+            page, turn, errors = asked(browser, f"{base}/emoji/-/ask", "Show every value")
+            assert turn.locator("h3", has_text="Returned").inner_text() == "Returned 3 rows"
+            cell = turn.locator("table.rows-and-columns td[data-column=s]").first
+            assert cell.locator("button").inner_text() == "show all 2,100 characters"
+            assert cell.evaluate("td => td.firstChild.textContent") == "\U0001f600" * 2048 + "… "
+            assert errors == []
+            page.close()
