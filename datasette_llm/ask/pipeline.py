@@ -27,7 +27,7 @@ from .attribution import attribution_warnings
 from .conversation import sql_prefix
 from .few_shot import ShotPool, Shots, load_pool, shots_for_question, standing
 from .mend import Mending
-from .numbers import unverified_numbers
+from .numbers import invisible_dropped, unverified_numbers
 from .question import check_question, normalise_history
 from .repairs.value_hints import Probe
 from .results import AskResult, Attempt, Candidate
@@ -393,13 +393,15 @@ class AskPipeline(WritingSql, Mending, Answering):
             rows=result.rows if result else (),
             row_count=len(result.rows) if result else 0,
             truncated=truncated,
-            notes=tuple(notes),
+            # Without format characters, as the answer: a column named "\u202eamount" in "amount clipped to 200
+            # characters" drew the rest of the note, its numbers too, right to left (an outside tester, session 40).
+            notes=tuple(invisible_dropped(note) for note in notes),
             answer=answer,
             model=self.model.name,
             timings=dict(self.timings),
             tokens={**self.tokens, "cached_replies": self.reply_scope.hits},
             error=error,
-            warnings=tuple(warnings),
+            warnings=tuple(invisible_dropped(warning) for warning in warnings),
             route=self.route.to_json() if self.route else {},
             citations=tuple({**p.to_json(), "how": self.citation_kind} for p in self.citations),
             passages=tuple(p.to_json() for p in self.passages),

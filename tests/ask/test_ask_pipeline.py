@@ -3,6 +3,7 @@
 import hashlib
 import re
 import sqlite3
+import unicodedata
 
 import pytest
 import sqlite_utils
@@ -854,3 +855,19 @@ async def test_a_sql_prompt_too_long_for_the_server_is_written_again_with_the_sc
     assert [note for note in result.notes if note.startswith("schema:")] == [
         "schema: example rows left out for 9 tables"
     ]
+
+
+@pytest.mark.asyncio
+async def test_a_name_that_turns_text_around_does_not_turn_the_plugins_notes(tmp_path):
+    """A column named "\\u202enotes" in the note "notes clipped to ... in 1 of 3 rows" drew the rest of the note,
+    its numbers too, right to left on the page (an outside tester, session 40): notes and warnings are given
+    without format characters, as the answer is."""
+    path = tmp_path / "bidi.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute('create table dogs (name text, "\u202enotes" text)')
+        conn.executemany("insert into dogs values (?, ?)", [("Rex", "x" * 50_000), ("Fido", "y"), ("Bella", "z")])
+    conn.close()
+    model = ScriptedModel([sql_reply("select * from dogs"), "Rex, Fido and Bella."], context=1024)
+    result = await ask(make_datasette(path), "bidi", "Show the dog notes", model=model)
+    assert any("notes clipped to" in note for note in result.notes), result.notes
+    assert not [ch for text in result.notes + result.warnings for ch in text if unicodedata.category(ch) == "Cf"]
