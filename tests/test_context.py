@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from datasette_llm.context import fit_rows, notes_line, real_text
+from datasette_llm.context import fit_rows, notes_line, real_text, render_cell
 from datasette_llm.sql.clipping import CLIP_MARKER
 
 pytestmark = pytest.mark.no_datasette
@@ -181,3 +181,12 @@ def test_no_cell_or_name_can_forge_a_line_or_a_column(names, cells):
     lines = (fitted.text + "\n").splitlines()  # the newline the prompt puts after the last row
     assert len(lines) == fitted.rows_shown + 1 == len(rows) + 1
     assert all(line.count(" | ") == width - 1 for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("stored", "text"), [(None, "NULL"), (None, "null"), (b"abc", "<binary, 3 bytes>"), (b"abc", " NULL ")]
+)
+def test_text_that_reads_as_a_null_or_a_blob_is_told_apart_from_one(stored, text):
+    """The text 'NULL' and a NULL made the same prompt (an outside tester, session 40)."""
+    assert render_cell(stored, 100)[0] != render_cell(text, 100)[0]
+    assert text.strip() in render_cell(text, 100)[0]
