@@ -67,7 +67,7 @@ def real_text(value: float) -> str:
 
 # Text that reads as what render_cell writes for a NULL or a blob is quoted: the text 'NULL' and a NULL made
 # the same prompt (an outside tester, session 40), and a model answering about missing values could not tell them.
-_LIKE_OURS = re.compile(r"\s*(?:NULL|<binary, [\d,]+ bytes>)\s*", re.IGNORECASE)
+_LIKE_OURS = re.compile(r"\s*(?:NULL|<binary, [\d,]+ bytes>)\s*")
 
 
 def render_cell(value, limit: int) -> tuple[str, bool]:

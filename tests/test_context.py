@@ -184,7 +184,8 @@ def test_no_cell_or_name_can_forge_a_line_or_a_column(names, cells):
 
 
 @pytest.mark.parametrize(
-    ("stored", "text"), [(None, "NULL"), (None, "null"), (b"abc", "<binary, 3 bytes>"), (b"abc", " NULL ")]
+    ("stored", "text"),
+    [(None, "NULL"), (None, " NULL "), (b"abc", "<binary, 3 bytes>"), (b"abc", "<binary, 3,000 bytes>")],
 )
 def test_text_that_reads_as_a_null_or_a_blob_is_told_apart_from_one(stored, text):
     """The text 'NULL' and a NULL made the same prompt (an outside tester, session 40)."""
