@@ -165,8 +165,9 @@ NARROW_SPACES = re.compile(r"(?<=\d)[\u2006\u2008\u2009\u200a\u202f]+(?=\d)")
 NBSP_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:\u00a0\d{3})+(?!\d)")
 # Thousands grouped the ways other house styles group them: apostrophes (Swiss `7'000`, `7’000`), the Arabic
 # thousands separator (`٧٬٠٠٠`), and two dots or more (German `4.000.000`). Each was read as
-# its first group alone, so an answer's 7,000 passed where the rows showed 7 (an outside tester, session 40).
-OTHER_GROUPS = re.compile(r"(?<![\d.,'\u2019\u066c])\d{1,3}(?:(?:['\u2019\u066c]\d{3})+|(?:\.\d{3}){2,})(?![\d.,])")
+# its first group alone, so an answer's 7,000 passed where the rows showed 7 (an outside tester, session 40). A full
+# stop or comma after the amount ends it (a second tester: "7'000." was read as 7 and 000).
+OTHER_GROUPS = re.compile(r"(?<![\d.,'\u2019\u066c])\d{1,3}(?:(?:['\u2019\u066c]\d{3})+|(?:\.\d{3}){2,})(?!\d|[.,]\d)")
 
 
 def _digit(ch: str) -> str:

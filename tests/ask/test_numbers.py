@@ -306,15 +306,20 @@ def _grouped(value: int, style: str) -> str:
     value=st.integers(1_000, 10**12),
     other=st.integers(1_000, 10**12),
     style=st.sampled_from([",", ".", "'", "\u2019", "arabic"]),
+    end=st.sampled_from(["", ".", ",", ";", ")", ". Then 5", ", which"]),
 )
-def test_thousands_grouped_in_any_house_style_are_the_whole_number(value, other, style):
+def test_thousands_grouped_in_any_house_style_are_the_whole_number(value, other, style, end):
     """The number a reader reads, whatever separates its thousands: with only its first group shown (7 for 7.000,
     7’000, ٧٬٠٠٠ or 4.000.000), an invented 7,000 passed (an outside tester, session 40)."""
     assume(other != value)
     first_group = f"{other:,}".split(",")[0]
-    rows = f"label | value\nrow | {value}\nother | {first_group}\n"
-    assert unverified_numbers(f"It has {_grouped(value, style)} stations.", rows, "How many?") == []
-    assert unverified_numbers(f"It has {_grouped(other, style)} stations.", rows, "How many?"), (other, style)
+    rows = f"label | value\nrow | {value}\nother | {first_group}\nrest | 0 | 5\n"
+    # Written as the rows write it, in any style, or in another at the end of a sentence or clause (a second
+    # tester: "7'000." was read as 7 and 000, both ways wrong).
+    for written in (f"{value:,}", _grouped(value, style)):
+        shown = rows.replace(f"row | {value}", f"row | {written}")
+        assert unverified_numbers(f"It has {_grouped(value, style)}{end}", shown, "How many?") == [], written
+    assert unverified_numbers(f"It has {_grouped(other, style)}{end}", rows, "How many?"), (other, style, end)
 
 
 @pytest.mark.parametrize(
