@@ -350,6 +350,17 @@ def test_three_zero_decimals_pass_as_a_rounding_only_of_a_number_shown_with_deci
             ("{} million", 1e6),
             ("${}M", 1e6),
             ("{}k", 1e3),
+            ("${}MM", 1e6),
+            ("{}bln", 1e9),
+            ("{} Millionen", 1e6),
+            ("{} Milliarden", 1e9),
+            ("{} milliards", 1e9),
+            ("{} grand", 1e3),
+            ("{}萬", 1e4),
+            ("{}億", 1e8),
+            ("{}百万", 1e6),
+            ("{}만", 1e4),
+            ("{}억", 1e8),
         ]
     ),  # fmt: skip
 )
@@ -403,3 +414,17 @@ def test_the_digits_a_clipped_cell_ends_on_are_no_number_shown(value, keep):
     rows = f"name | note\nmine | output {cut}{CLIP_MARKER}\n"
     assert unverified_numbers(f"The output was {cut} tonnes.", rows, "What was the output?"), cut
     assert unverified_numbers("The mine's output is not shown in full.", rows, "What was the output?") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(whole=st.integers(1_000, 10**9), cents=st.integers(1, 99), style=st.sampled_from(["de", "ch"]))
+def test_grouped_thousands_with_their_decimals_are_one_number(whole, cents, style):
+    """`6.393.466,30` and `6'393'466.30` are 6393466.30 (a second tester, session 40: read as 6.393 and as 6,393 and
+    466.30, both false alarms; and with only their first group shown, an invented amount passed)."""
+    grouped = f"{whole:,}"
+    written = (
+        grouped.replace(",", ".") + f",{cents:02d}" if style == "de" else grouped.replace(",", "'") + f".{cents:02d}"
+    )
+    assert unverified_numbers(f"It cost {written}.", f"v\n{whole}.{cents:02d}\n", "How much?") == [], written
+    first = grouped.split(",")[0]
+    assert unverified_numbers(f"It cost {written}.", f"v\n{first}\n{cents}\n", "How much?"), written
