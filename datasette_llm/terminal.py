@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 
 # What a terminal would act on instead of showing: control characters (ESC starts cursor moves, screen clears,
@@ -11,10 +12,20 @@ import unicodedata
 # model replies, other people's examples and a model server's errors all reach the terminal: a row's note
 # `\x1b[1A\rA  999` rewrote the row above it (an outside tester, session 40).
 _NOT_SHOWN = frozenset(("Cc", "Cf", "Zl", "Zp"))
+# Unicode's Default_Ignorable_Code_Point outside category Cf (DerivedCoreProperties.txt), and the Hangul fillers:
+# drawn with no width, so "1807\u034f5" shows as 18075 (ask/numbers.py reads them so too; a second tester,
+# session 40, had `examples list` show that question as 18075).
+DRAWN_WITHOUT_WIDTH = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
+
+
+def _unseen(ch: str) -> bool:
+    return ch not in "\n\t" and (unicodedata.category(ch) in _NOT_SHOWN or DRAWN_WITHOUT_WIDTH.match(ch) is not None)
 
 
 def _escape(ch: str) -> str:
-    return ch if ch in "\n\t" or unicodedata.category(ch) not in _NOT_SHOWN else ascii(ch)[1:-1]
+    return ascii(ch)[1:-1] if _unseen(ch) else ch
 
 
 def shown(text) -> str:
@@ -33,5 +44,5 @@ def json_text(data, **options) -> str:
     if text.isascii() and text.isprintable():
         return text
     return "".join(
-        json.dumps(ch)[1:-1] if ch != "\n" and unicodedata.category(ch) in _NOT_SHOWN else ch for ch in text
+        json.dumps(ch)[1:-1] if _unseen(ch) else ch for ch in text
     )  # outside its strings, JSON holds only ASCII (the newlines of `indent`): each such character is in a string

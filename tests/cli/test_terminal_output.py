@@ -12,7 +12,7 @@ from datasette.cli import cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datasette_llm.terminal import json_text, shown
+from datasette_llm.terminal import DRAWN_WITHOUT_WIDTH, json_text, shown
 
 HOSTILE = [
     "\x1b[1A\rA           999",  # cursor up, carriage return: overwrites the row above
@@ -21,13 +21,19 @@ HOSTILE = [
     "\x9b2J",  # C1 CSI: clears the screen
     "7\u202e0812",  # right-to-left override: 7 then 0812 drawn backwards
     "1807\u200b5",  # a zero-width space: drawn as 18075
+    "1807\u034f5 7\ufe0f0 3\u31640",  # drawn with no width, though not format characters (a second tester)
     "a\u2028b\x00c\x7fd\x08e",
 ]
 
 
 def acting(text: str) -> list[str]:
     """The characters of `text` a terminal acts on rather than shows (newline and tab are the output's own)."""
-    return [ch for ch in text if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")]
+    return [
+        ch
+        for ch in text
+        if ch not in "\n\t"
+        and (unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or DRAWN_WITHOUT_WIDTH.match(ch) is not None)
+    ]
 
 
 @settings(max_examples=300, deadline=None)
