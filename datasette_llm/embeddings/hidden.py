@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .. import permissions
 from ..errors import DatasetteLLMError
+from ..sql.names import fold
 from .index import file_stamp
 from .store import LLM_MIGRATION_SET, MIGRATIONS_TABLE, StoreTables, store_state
 
@@ -138,26 +139,19 @@ def _stores(conn: sqlite3.Connection, tables: StoreTables) -> list[tuple[str, st
     setting changed, holds stored text too, and was open to anyone on Datasette's table pages (an outside tester,
     session 39). A pair of tables with llm's columns is a store; a table of the user's that only shares a name is
     not."""
-    # As SQLite compares names: A-Z and a-z alike, every other letter as it is ("Ö_" is not "ö_").
-    names = {_fold(name): name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
+    # As SQLite compares names (sql/names.fold): "Ö_" is not "ö_".
+    names = {fold(name): name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
     suffix = len("embeddings")
-    prefixes = {_fold(tables.prefix)} | {name[:-suffix] for name in names if name.endswith("embeddings")}
+    prefixes = {fold(tables.prefix)} | {name[:-suffix] for name in names if name.endswith("embeddings")}
     stores = []
     for prefix in sorted(prefixes):
         candidate = StoreTables(names.get(prefix + "embeddings", prefix + "embeddings")[:-suffix])
         try:
             if store_state(conn, candidate):
-                stores.append((prefix, names[_fold(candidate.collections)], names[_fold(candidate.embeddings)]))
+                stores.append((prefix, names[fold(candidate.collections)], names[fold(candidate.embeddings)]))
         except DatasetteLLMError:  # a user's table that only shares a name
             continue
     return stores
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _fold(name: str) -> str:
-    return name.translate(_ASCII_LOWER)
 
 
 def _detect(db, tables: StoreTables) -> tuple[str, ...] | None:
