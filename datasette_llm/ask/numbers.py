@@ -161,9 +161,6 @@ def invisible_dropped(text: str) -> str:
 
 
 MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2012": "-"})  # minus sign, figure dash (NFKC keeps both)
-# Unicode's Default_Ignorable_Code_Point outside category Cf (DerivedCoreProperties.txt): drawn with no width, so
-# "1017\u034f2017" shows as 10172017 (session 34's second tester). Hangul fillers draw blank or as a box.
-IGNORABLE = DRAWN_WITHOUT_WIDTH
 # Narrow spaces between digits join them, as a reader reads them ("2\u202f017" is 2017, and "1807\u200a5" shows as
 # 18075); so do no-break spaces between groups of three digits ("13\u00a0023").
 NARROW_SPACES = re.compile(r"(?<=\d)[\u2006\u2008\u2009\u200a\u202f]+(?=\d)")
@@ -200,7 +197,8 @@ def as_read(text: str) -> str:
     ASCII digits, narrow spaces between digits dropped, minus signs as "-" (outside testers' answers hid
     invented numbers in each of these; session 34)."""
     if not text.isascii():
-        text = IGNORABLE.sub("", "".join(ch for ch in text if unicodedata.category(ch) not in _UNSEEN))
+        # DRAWN_WITHOUT_WIDTH: "1017\u034f2017" shows as 10172017 (session 34's second tester).
+        text = DRAWN_WITHOUT_WIDTH.sub("", "".join(ch for ch in text if unicodedata.category(ch) not in _UNSEEN))
         text = NBSP_GROUPS.sub(lambda m: m.group(0).replace("\u00a0", ","), NARROW_SPACES.sub("", text))
         text = unicodedata.normalize("NFKC", text).translate(MINUS_SIGNS)
         text = "".join(_digit(ch) for ch in text if unicodedata.category(ch) not in _UNSEEN)
