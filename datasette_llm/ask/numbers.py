@@ -254,11 +254,10 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
         body, at = match.group("body"), match.start("body")
         if is_list and _list_marker(text, match):
             continue  # "1. 2023-12-12 ...": an item's number in a list, not an amount
-        short = len(body) < 3 or (len(body) < 8 and sum(c.isdigit() for c in body) < 3)  # (counted only if short)
-        if not in_words and at and (text[at - 1].isalpha() or text[at - 1] == "_") and short:
+        if not in_words and at and (text[at - 1].isalpha() or text[at - 1] == "_") and sum(map(str.isdigit, body)) < 3:
             continue  # mp3, x86, utf8: a name, not an amount
         sign = "-" if match.group("sign") else ""
-        grouped = body.rstrip(",").partition("e")[0].partition("E")[0]
+        grouped = body.rstrip(",").partition("e")[0].partition("E")[0] if "," in body else ""
         if "," in grouped and not GROUPED.fullmatch(grouped):
             # Commas that do not group thousands (`51,206,36.5`, a model's spelling of 5120636.5): each part is a
             # number of its own, as a reader sees it. The answer is checked part by part; what was shown also
