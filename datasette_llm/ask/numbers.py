@@ -20,7 +20,8 @@ The answer from rows and the answer from text passages are both checked against 
 A plain number is shown when it is written the same way or is a rounding of one that was ("3.14" and "3.142"
 for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds to it at the precision written
 ("1.2 million" for 1,234,567, "1.5k" for 1,500).
-Commas that do not group thousands (`51,206,36.5`) part a number into numbers, as a reader sees them.
+Commas that do not group thousands (`51,206,36.5`) part a number into numbers, as a reader sees them; one comma
+before one or two digits (`66,3`) is either a decimal comma or two numbers.
 An amount in the scale the question asks for ("in millions") may be the shown number itself (`12.84 million` for
 12.840924). A list's item numbers (`1.`, `2)` opening two lines or more) are not amounts.
 Both sides are read as a reader reads them (as_read): characters drawn with no width are dropped (format
@@ -115,6 +116,7 @@ class Written(NamedTuple):  # a tuple: an answer of 64,000 numbers makes 64,000 
     decimals: int = 0
     rounding: str | None = None  # `7.000` as a rounding to three places (`token` is the thousands reading, 7000)
     grouped: str | None = None  # `1.001` read as thousands grouped by a dot, 1001 (`token` is the decimal reading)
+    parts: tuple[str, ...] = ()  # `66,3` read as two numbers, 66 and 3 (`token` is the decimal reading, 66.3)
 
     @property
     def amount(self) -> float | None:
@@ -265,8 +267,17 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
             # Commas that do not group thousands (`51,206,36.5`, a model's spelling of 5120636.5): each part is a
             # number of its own, as a reader sees it. The answer is checked part by part; what was shown also
             # counts as the number the commas join.
-            for part in re.finditer(r"\d+(?:\.\d+)?", grouped):
-                token = (sign if part.start() == 0 else "") + _plain(part.group(0))
+            parts = [(sign if part.start() == 0 else "") + _plain(part.group(0)) for part in _PART.finditer(grouped)]
+            if DECIMAL_COMMA.fullmatch(grouped) and not body.endswith(","):
+                # `66,3`: a decimal comma, or two numbers. Either reading may pass: read only as 66 and 3, a
+                # shown 66.3 written the European way was flagged (left by session 40).
+                decimal = sign + _plain(grouped.replace(",", "."))
+                if in_words:
+                    found.append(Written(match.group(0), decimal, match.start()))
+                else:
+                    found.append(Written(match.group(0), decimal, match.start(), parts=tuple(parts)))
+                    continue
+            for token in parts:
                 found.append(Written(match.group(0).rstrip(","), token, match.start()))
             if not in_words:
                 continue
@@ -355,6 +366,8 @@ def _compounds(text: str, scaled: list[Written]) -> list[Written]:
 
 
 DOT_GROUP = re.compile(r"\d{1,3}\.\d{3}")
+DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")
+_PART = re.compile(r"\d+(?:\.\d+)?")
 _LIST_MARKER = re.compile(r"^[ \t]*\d{1,2}[.)][ \t]", re.MULTILINE)
 
 
@@ -468,6 +481,8 @@ class ShownNumbers:
 
     def holds(self, number: Written) -> bool:
         if number.token in self.forms or number.rounding in self.three_places or number.grouped in self.forms:
+            return True
+        if number.parts and all(part in self.forms for part in number.parts):
             return True
         if number.token.startswith("0x") and len(number.token) <= 18:  # 0x3f9 for a shown 1017
             return str(int(number.token, 16)) in self.forms

@@ -475,3 +475,17 @@ def test_a_number_in_words_with_several_scales_is_the_whole_number(value, joiner
     assert unverified_numbers(answer, f"label | value\na | {value}\n", "How many?") == [], answer
     rows = "label | value\n" + "".join(f"p{i} | {piece}\n" for i, piece in enumerate(pieces))
     assert unverified_numbers(answer, rows, "How many?"), (answer, rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(whole=st.integers(0, 99_999), fraction=st.integers(1, 99), other=st.integers(1, 99))
+def test_a_decimal_comma_is_either_reading(whole, fraction, other):
+    """`66,3` is 66.3 the European way, or 66 and 3: a shown 66.3 written `66,3` was flagged (left by session 40)."""
+    assume(fraction not in (whole + 1, whole + 2) and f"{fraction:d}"[-1] != "0")
+    written = f"{whole},{fraction:02d}" if fraction < 10 and other % 2 else f"{whole},{fraction}"
+    answer = f"Der Anteil liegt bei {written} %."
+    shown = f"{whole}.{written.partition(',')[2]}"
+    assert unverified_numbers(answer, f"v\n{shown}\n", "Wie hoch?") == [], written
+    assert unverified_numbers(answer, f"v\n{whole}\n{written.partition(',')[2]}\n", "Wie hoch?") == [], written
+    # neither reading shown: not the decimal, nor both parts (a truncation of a shown number is shown)
+    assert unverified_numbers(answer, f"v\n{whole + 1}.{other}\n", "Wie hoch?") == [written], written
