@@ -19,7 +19,8 @@ step "Demo databases (used by the end-to-end tests)"
 "$PY" "$REPO_ROOT/setup-scripts/build_demo_db.py"
 # Two legs: the suite on Datasette 0.65.x (.venv) and on the newest 1.0 alpha (.venv-datasette1, built by
 # test-datasette1.sh from the same cached llama-cpp-python wheel). Both always run; either failing fails this.
-# DATASETTE_LLM_LEGS=065 or =1 runs only one of them. Extra arguments go to pytest in both legs.
+# DATASETTE_LLM_LEGS=065 or =1 runs only one of them. Extra arguments go to pytest in both legs. Each leg's log
+# ends with its 20 slowest tests (CI's time is kept well under 20 minutes).
 # The two legs run at the same time (the 1.0 leg's venv is set up in the background too): the 0.65 leg's output
 # is shown as it comes, the 1.0 leg's when it ends, and each has its own temporary directory and test-artifacts/
 # folder. DATASETTE_LLM_PARALLEL_LEGS=0 runs them one after the other. The gain is small on 2 cores (session 29:
@@ -44,11 +45,11 @@ run_065() {
   # Beside the 1.0 leg, tests marked no_datasette without the real model run there only (test-datasette1.sh).
   local marks=()
   [ "$HAS_1" = 1 ] && marks=(-m "not (no_datasette and not model)")
-  "$PY" -m pytest --basetemp "$TEMP_ROOT/datasette065" "${marks[@]}" "$@"
+  "$PY" -m pytest --durations=20 --basetemp "$TEMP_ROOT/datasette065" "${marks[@]}" "$@"
 }
 run_1() {
   DATASETTE_LLM_SETUP_DONE=1 DATASETTE_LLM_LEG1=run DATASETTE_LLM_ARTIFACTS="$REPO_ROOT/test-artifacts/datasette1" \
-    bash "$REPO_ROOT/setup-scripts/test-datasette1.sh" --basetemp "$TEMP_ROOT/datasette1" "$@"
+    bash "$REPO_ROOT/setup-scripts/test-datasette1.sh" --durations=20 --basetemp "$TEMP_ROOT/datasette1" "$@"
 }
 HAS_065=0; HAS_1=0
 [[ " $LEGS " == *" 065 "* ]] && HAS_065=1
