@@ -20,7 +20,14 @@ from .base import ChatModel, ChatOptions, ChatResult, Message, ModelStatus, repl
 from .cpu_load import CpuLoad, threads_for
 from .llama_cpp_greedy import greedy_pieces
 from .llama_cpp_load import close_at_exit, open_llama
-from .llama_cpp_prompt import chat_formatter, common_prefix, prefix_tokens, render_prompt, shared_text
+from .llama_cpp_prompt import (
+    MIN_PREFIX_TOKENS,
+    chat_formatter,
+    common_prefix,
+    prefix_tokens,
+    render_prompt,
+    shared_text,
+)
 from .lookup_decoding import Drafter
 from .prompt_states import PrefixStates, model_identity
 
@@ -83,6 +90,7 @@ class LlamaCppChatModel(ChatModel):
         self.read_rate: float | None = None  # prompt tokens read per second, measured
         self.write_rate: float | None = None  # tokens written per second, measured
         self.tokens_read = 0  # prompt tokens computed (not loaded from a saved state) since the model was made
+        self._partials: dict[str, tuple[int, str]] = {}  # stage key -> (tokens of it saved, their state's key)
 
     MAX_SLOTS = 2
 
@@ -203,10 +211,44 @@ class LlamaCppChatModel(ChatModel):
             key = self.states.key(self._identity, stage)
             if stage is not full and self.states.load(llama, key, stage):
                 continue
+            self._resume(llama, key, stage)
             if not self._read(llama, stage, should_stop):
+                self._keep_partial(llama, key, stage)
                 return False
             self.states.save(llama, key, stage)
+            self._drop_partial(key)
         return True
+
+    # A warm-up that gives way to a question keeps what it read: the question may load another schema's state into
+    # the context, and the warm-up read its prefix again from the start (an outside tester, session 41: chinook's
+    # 2,590 tokens read 2,560 over five tries in 103 s and never saved; its first question then read 2,086 itself).
+    MAX_PARTIALS = 8
+
+    def _keep_partial(self, llama, key: str, stage: list[int]) -> None:
+        """Save the start of `stage` the context holds (a warm-up stopped part-way), for _resume()."""
+        done = self._held(llama, stage)
+        if done < MIN_PREFIX_TOKENS or done <= self._partials.get(key, (0, ""))[0] or done != llama.n_tokens:
+            return
+        partial = self.states.key(self._identity, stage[:done])
+        if self.states.save(llama, partial, stage[:done]):
+            self._drop_partial(key)
+            self._partials[key] = (done, partial)
+            while len(self._partials) > self.MAX_PARTIALS:  # stages never finished (a schema that changed)
+                self._drop_partial(next(iter(self._partials)))
+
+    def _resume(self, llama, key: str, stage: list[int]) -> None:
+        """Load the saved start of `stage` when the context holds less of it."""
+        done, partial = self._partials.get(key, (0, ""))
+        if done and self._held(llama, stage) < done and not self.states.load(llama, partial, stage[:done]):
+            self._partials.pop(key, None)  # pruned meanwhile: read from the start
+
+    def _drop_partial(self, key: str) -> None:
+        _, partial = self._partials.pop(key, (0, ""))
+        if partial:
+            try:
+                self.states.path(partial).unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def _measured_read(self, tokens: int, seconds: float):
         if tokens >= 32 and seconds > 0:
