@@ -781,9 +781,10 @@ def test_stopping_once_the_query_is_written_never_changes_the_query(pieces):
 def test_a_huge_reply_is_read_in_bounded_time(reply):
     import time
 
-    started = time.perf_counter()
+    # CPU time: 0.2 s at most here, where the clock on the wall took over 2 s with other processes on both cores
+    started = time.process_time()
     assert extract_sql(reply).lower().startswith("select")
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_extracted_sql_validates():
