@@ -108,8 +108,15 @@ def end_cut_answer(text: str) -> str:
 
 
 def answer_options(max_tokens: int) -> ChatOptions:
-    """Greedy, on the answer cache slot, whose instructions are the saved prefix."""
-    return ChatOptions(max_tokens=max_tokens, temperature=0.0, cache_slot="answer", prefix=prompts.ANSWER_SYSTEM)
+    """Greedy, on the answer cache slot, whose instructions (and the start of the user's turn) are the saved
+    prefix."""
+    return ChatOptions(
+        max_tokens=max_tokens,
+        temperature=0.0,
+        cache_slot="answer",
+        prefix_messages=1,
+        prefix_next=prompts.ANSWER_USER.split(" {question}", 1)[0],
+    )
 
 
 def answer_messages(question: str, sql: str, shown: str = "", rows: str = "", notes: str = "") -> list[dict]:

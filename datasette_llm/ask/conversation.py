@@ -19,7 +19,13 @@ def sql_prefix(schema: PromptSchema) -> str:
     was cut to fit, since the question then chose what stays: a saved state would serve no other question)."""
     if schema.omitted_tables or schema.examples_omitted:
         return ""
-    return prompts.SQL_QUESTION.split("Question: {question}", 1)[0].format(schema=schema.text)
+    return prompts.SQL_QUESTION.split(" {question}", 1)[0].format(schema=schema.text)
+
+
+def next_start() -> str:
+    """How every SQL_NEXT message starts, up to its question: after the examples kept for every question, the
+    next message (another example's question or the real one) starts so (ChatOptions.prefix_next)."""
+    return prompts.SQL_NEXT.split(" {question}", 1)[0]
 
 
 def sql_messages(

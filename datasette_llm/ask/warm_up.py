@@ -128,12 +128,15 @@ async def warm_all(datasette, names: Sequence[str], model: ChatModel) -> dict[st
 def warm_answers(model: ChatModel, should_stop) -> bool:
     """Load the answer context and save the state after the answer prompts' instructions: the first question
     otherwise waits for both (measured: its answer took 7.4 s instead of 4.7 s)."""
-    from . import prompts
+    from .answer import answer_messages, answer_options
+    from .text.answer_text import passage_messages, passage_options
 
     ready = True
-    for system in (prompts.ANSWER_SYSTEM, prompts.TEXT_ANSWER_SYSTEM):
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": "warm-up"}]
-        options = ChatOptions(max_tokens=1, cache_slot="answer", prefix=system)
+    # as a question's prompts are made, so that their shared start is the one saved
+    for messages, options in (
+        (answer_messages("warm-up", "select 1"), answer_options(1)),
+        (passage_messages("warm-up", [], ""), passage_options(1)),
+    ):
         ready = model.prepare_prefix(messages, options, should_stop) and ready
     return ready
 

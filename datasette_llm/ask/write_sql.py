@@ -16,7 +16,7 @@ from ..sql.replies import close_fence, extract_sql, statement_written
 from ..sql.results import GuardedSQL
 from ..timing import clock
 from . import repairs
-from .conversation import SQL_REPLY_START, SqlConversation, shared_messages, sql_messages, sql_prefix
+from .conversation import SQL_REPLY_START, SqlConversation, next_start, shared_messages, sql_messages, sql_prefix
 from .repairs.value_hints import Probe, looks_empty
 from .results import Attempt, Candidate, MendedRun, Outcome
 from .sql_vote import choose, result_signature
@@ -81,6 +81,7 @@ class WritingSql:
             cache_slot="sql",
             prefix=sql_prefix(self.schema),
             prefix_messages=shared_messages(self.shots.standing),
+            prefix_next=next_start(),
             reply_prefix=SQL_REPLY_START,
             complete_when=statement_written,
         )

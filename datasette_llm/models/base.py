@@ -39,6 +39,10 @@ class ChatOptions:
     # Or: the first this many messages are that shared start (a schema and the examples kept for every question).
     # Backends that render the prompt themselves (llama.cpp) save the state after them as after `prefix`.
     prefix_messages: int = 0
+    # With `prefix_messages`: how the message after them starts on every request that shares them ("Question:").
+    # Saved with them, it is not read again after each load (the end of a turn, the next one's role and that start:
+    # 6 to 19 tokens a request; an outside tester, session 41).
+    prefix_next: str = ""
     # The start of the reply, when the caller knows it ("```sql\n"): backends that render their own prompts
     # (llama.cpp) put it in the prompt instead of writing it token by token; the reply text includes it either way.
     reply_prefix: str = ""

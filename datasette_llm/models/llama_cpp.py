@@ -166,7 +166,9 @@ class LlamaCppChatModel(ChatModel):
             return []
         stages = [prefix_tokens(llama, prompt, tokens, options.prefix)]
         if options.prefix_messages and len(messages) > options.prefix_messages:
-            shared = shared_text(llama, self._formatter(llama), messages, prompt, options.prefix_messages)
+            shared = shared_text(
+                llama, self._formatter(llama), messages, prompt, options.prefix_messages, options.prefix_next
+            )
             stages.append(prefix_tokens(llama, prompt, tokens, shared))
         kept: list[list[int]] = []
         for stage in stages:  # each the start of the next (all are starts of `tokens`)

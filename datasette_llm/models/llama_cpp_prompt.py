@@ -45,11 +45,14 @@ def render_prompt(llama, formatter, messages, reply_prefix: str = ""):
     return text, tokens, stop, rendered.stopping_criteria
 
 
-def shared_text(llama, formatter, messages, prompt: str, count: int) -> str:
+def shared_text(llama, formatter, messages, prompt: str, count: int, next_start: str = "") -> str:
     """The start of `prompt` that the first `count` messages make, as rendered by the model's template (which
-    then opens the next turn: only the text both renderings share counts)."""
-    head = render_prompt(llama, formatter, messages[:count])[0]
-    return os.path.commonprefix([head, prompt])
+    then opens the next turn: only the text both renderings share counts), and with `next_start` the start of the
+    next message too (the template's end of a turn and start of the next are then shared as well)."""
+    head = list(messages[:count])
+    if next_start and len(messages) > count:
+        head.append({"role": messages[count]["role"], "content": next_start})
+    return os.path.commonprefix([render_prompt(llama, formatter, head)[0], prompt])
 
 
 def prefix_tokens(llama, prompt: str, tokens: Sequence[int], prefix: str) -> list[int]:

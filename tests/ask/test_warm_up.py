@@ -97,10 +97,13 @@ async def test_warm_up_gives_way_to_a_question_then_finishes(paths, monkeypatch)
     (first, _, _), (retry, options, retried_at), (music, _, _), *answers = model.prepared
     assert retry == first and "items" in first[1]["content"]
     # then the answer context and its instructions, so the first question's answer does not wait for them
-    assert [(o.cache_slot, o.prefix) for _, o, _ in answers] == [
-        ("answer", prompts.ANSWER_SYSTEM),
-        ("answer", prompts.TEXT_ANSWER_SYSTEM),
+    assert [(o.cache_slot, o.prefix_messages, m[0]["content"]) for m, o, _ in answers] == [
+        ("answer", 1, prompts.ANSWER_SYSTEM),
+        ("answer", 1, prompts.TEXT_ANSWER_SYSTEM),
     ]
+    # made as a question's are, so the shared start saved is a question's: the instructions and its turn's start
+    assert [o.prefix_next for _, o, _ in answers] == ["Question:", "Passages:\n"]
+    assert all(m[1]["content"].startswith(o.prefix_next) for m, o, _ in answers)
     assert retried_at - model.last_active >= 0.2  # only after the question was done and the model quiet
     assert first[1]["content"].endswith("Question: ") and options.prefix and options.cache_slot == "sql"
     assert len(model.calls) == 0  # nothing was generated

@@ -2,6 +2,7 @@
 
 import os
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -236,3 +237,52 @@ def test_when_the_kept_examples_change_only_they_are_read_again(default_gguf, tm
 
 def kept_options(text: str, examples) -> ChatOptions:
     return ChatOptions(max_tokens=24, cache_slot="sql", prefix=prefix_of(text), prefix_messages=1 + 2 * len(examples))
+
+
+@pytest.mark.model
+def test_what_every_prompt_shares_after_a_saved_start_is_saved_with_it(default_gguf, tmp_path):
+    """The end of the shared turn, the next turn's role and its fixed start ("Question:") were read again after
+    every load: 8 tokens an answer, 17-19 a SQL prompt with kept examples (an outside tester, session 41)."""
+    from datasette_llm.ask.answer import answer_messages, answer_options
+    from datasette_llm.ask.conversation import next_start, shared_messages, sql_messages, sql_prefix
+    from datasette_llm.ask.few_shot import Shot
+    from datasette_llm.ask.schema import PromptSchema
+    from datasette_llm.ask.text.answer_text import passage_messages, passage_options
+    from datasette_llm.models.llama_cpp_prompt import common_prefix
+
+    model = fresh(default_gguf, tmp_path)
+    prompt_schema = PromptSchema(database="pets", text=schema("dogs"), tables=("dogs",))
+    standing = [Shot("Name the dogs", "select name from dogs", "example", 1), Shot("Ids?", "select id", "example", 2)]
+
+    passage = SimpleNamespace(number=1, table="dogs", label="Rex", text="Rex is the oldest dog.")
+
+    def sql(question):
+        options = ChatOptions(
+            max_tokens=1,
+            cache_slot="sql",
+            prefix=sql_prefix(prompt_schema),
+            prefix_messages=shared_messages(standing),
+            prefix_next=next_start(),
+        )
+        return sql_messages(prompt_schema, question, (), (), standing), options
+
+    kinds = {
+        "answer": lambda q: (
+            answer_messages(q, "select count(*) from dogs", "1 row", "count(*)\n7"),
+            answer_options(1),
+        ),
+        # the passages differ right after "Passages:" (none found for the first)
+        "text": lambda q: (passage_messages(q, [] if "many" in q else [passage], ""), passage_options(1)),
+        "sql": sql,
+    }
+    for kind, request in kinds.items():
+        first, second = request("How many dogs are there?"), request("Which dog is the oldest?")
+        model.complete(*first)  # reads the shared start and saves it
+        llama = model._model(first[1].cache_slot)
+        one, two = (model._prompt(llama, messages)[1] for messages, _ in (first, second))
+        again = fresh(default_gguf, tmp_path)  # as after a restart, or with another schema in the context
+        again.complete(*second)  # loads it and reads the rest
+        # the saved start ends one token early (it may merge with what follows): at most that one again
+        assert again.tokens_read <= len(two) - common_prefix(one, two) + 1, kind
+        again.close()
+    model.close()

@@ -355,11 +355,21 @@ def passage_messages(question: str, passages, notes) -> list[dict]:
     ]
 
 
+def passage_options(max_tokens: int) -> ChatOptions:
+    """Greedy, on the answer cache slot, whose instructions (and the start of the user's turn) are the saved
+    prefix."""
+    return ChatOptions(
+        max_tokens=max_tokens,
+        temperature=0.0,
+        cache_slot="answer",
+        prefix_messages=1,
+        prefix_next=prompts.TEXT_ANSWER_USER.split("{passages}", 1)[0],
+    )
+
+
 async def answer_from_passages(chat: ChatModel, question: str, passages, notes, max_tokens: int, on_token=None):
     messages = passage_messages(question, passages, notes)
-    options = ChatOptions(
-        max_tokens=max_tokens, temperature=0.0, cache_slot="answer", prefix=prompts.TEXT_ANSWER_SYSTEM
-    )
+    options = passage_options(max_tokens)
     pieces = []
     async for piece in chat.stream(messages, options):
         if not piece:
