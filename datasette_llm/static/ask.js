@@ -19,6 +19,9 @@
   var stageText = document.getElementById("ask-stage");
   var elapsedText = document.getElementById("ask-elapsed");
   var progressSql = document.getElementById("ask-progress-sql");
+  /* What a screen reader says when a question ends: the answer, how many rows, or "Cancelled." (the progress
+     status is hidden by then, and nothing else on the page is a live region; an outside tester, session 41). */
+  var announcer = document.getElementById("ask-announce");
   var firstLabel = label.innerHTML;
   var firstPlaceholder = box.placeholder;
   var modeSelect = document.getElementById("ask-mode");
@@ -193,6 +196,39 @@
     turn.appendChild(answer);
     conversation.appendChild(turn);
     return {node: turn, answer: answer, tokens: ""};
+  }
+
+  /* A box wider content scrolls in: focusable, so the keyboard can scroll it too (at 320 px the chart's bars and
+     the snippet's lines were out of reach without a mouse; an outside tester, session 41). */
+  function scrollableByKeyboard(node, name) {
+    node.tabIndex = 0;
+    node.setAttribute("role", "region");
+    node.setAttribute("aria-label", name);
+  }
+
+  function announce(text) {
+    if (!announcer) {
+      return;
+    }
+    announcer.textContent = "";
+    window.setTimeout(function () {  // emptied first, so the same words are said again
+      announcer.textContent = text;
+    }, 100);
+  }
+
+  function resultSummary(result) {
+    var parts = [];
+    if (result.answer) {
+      parts.push("Answer: " + result.answer);
+    }
+    if (typeof result.row_count === "number" && result.sql) {
+      var capped = "row_cap_hit" in result ? result.row_cap_hit : result.truncated;  // as appendRows counts
+      parts.push((capped ? "At least " : "") + plural(result.row_count, "row") + " returned.");
+    }
+    if (result.warnings && result.warnings.length) {
+      parts.push(plural(result.warnings.length, "warning") + " below the answer.");
+    }
+    return parts.join(" ");
   }
 
   function showError(turn, data) {
@@ -450,6 +486,7 @@
     var hide = el("button", "ask-chart-hide");
     hide.type = "button";
     var area = el("div", "ask-chart-view");
+    scrollableByKeyboard(area, "Chart");
 
     function show(kind) {
       figure.dataset.kind = kind;
@@ -577,6 +614,7 @@
     where.appendChild(document.createTextNode("."));
     panel.appendChild(where);
     var pre = el("pre", "ask-save-snippet", save.yaml);
+    scrollableByKeyboard(pre, "Canned query to copy");
     panel.appendChild(pre);
     var copy = el("button", "ask-save-copy", "Copy");
     copy.type = "button";
@@ -642,6 +680,7 @@
     var panel = el("div", "ask-wrong-panel");
     var status = el("p", "ask-feedback-status");
     status.setAttribute("role", "status");
+    status.tabIndex = -1;  // focus goes to it once the buttons are gone (it fell to the page's body)
     status.hidden = true;
     panel.hidden = true;
     var body = {question: result.question, sql: result.example_sql || result.sql};
@@ -714,6 +753,7 @@
         control.disabled = false;
       });
     }
+    status.focus();
   }
 
   /* The trusted examples and saved queries the model was shown while writing the SQL. */
@@ -857,6 +897,7 @@
           finished = true;
           stopProgress();
           showResult(turn, data);
+          announce(resultSummary(data));
           state.turns.push({question: data.question, sql: data.sql});
         } else if (name === "error") {
           finished = true;
@@ -871,6 +912,7 @@
     } catch (error) {
       if (error.name === "AbortError") {
         turn.node.appendChild(el("p", "ask-meta ask-cancelled", "Cancelled."));
+        announce("Cancelled.");
       } else if (!finished) {
         showError(turn, {error: "Could not get an answer: " + error.message});
       }
@@ -916,6 +958,11 @@
   cancelButton.addEventListener("click", function () {
     if (state.controller) {
       state.controller.abort();
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && state.controller && !event.defaultPrevented) {
+      state.controller.abort();  // as Cancel does
     }
   });
   resetButton.addEventListener("click", startOver);
