@@ -137,9 +137,10 @@ def list_command(path, as_json, include_set_aside, metadata, config, state_dir):
     async def inner():
         datasette, database, store = open_store(path, metadata, config, state_dir)
         set_aside = await recheck(datasette, database, store)
-        return set_aside, store.examples(database, include_set_aside=True)
+        examples = store.examples(database, include_set_aside=True)
+        return database, set_aside, examples, ({} if examples else store.database_names())
 
-    set_aside, examples = run(inner())
+    database, set_aside, examples, others = run(inner())
     report_set_aside(set_aside)
     listed = [example for example in examples if include_set_aside or example.status == "active"]
     if as_json:
@@ -151,7 +152,14 @@ def list_command(path, as_json, include_set_aside, metadata, config, state_dir):
     if hidden:
         echo(f"{hidden} set-aside example(s) not shown; --all lists them with the reason.", err=True)
     if not examples:
-        echo("No examples.", err=True)
+        echo(f"No examples for the database '{database}'.", err=True)
+        if others:  # examples are kept by database name: a renamed file finds none under its new one
+            names = ", ".join(f"'{name}' ({count})" for name, count in others.items())
+            echo(
+                f"The store holds examples of other database names: {names}. Examples are kept by the database's "
+                "name (a file's stem), so a renamed file finds none under its new name.",
+                err=True,
+            )
 
 
 @examples_group.command(name="remove")

@@ -347,6 +347,12 @@ class ExampleStore:
         rows = self._read(f"select {_EXAMPLE_COLUMNS} from examples where database = ?{where} order by id", database)
         return [Example(*row) for row in rows]
 
+    def database_names(self) -> dict[str, int]:
+        """{database name: how many examples} for every name the store holds examples of (the command line's
+        note when a renamed file finds none under its new name)."""
+        rows = self._read("select database, count(*) from examples group by database order by database")
+        return {name: count for name, count in rows}
+
     def state(self, database: str, schema_hash: str) -> tuple[int, int, bool]:
         """(the store's generation, how many examples the database has, whether any was last checked against a
         schema other than `schema_hash`), in one read. Generation 0: nothing written yet (or by this release)."""
@@ -692,7 +698,12 @@ class ExampleStore:
         if application_id != APPLICATION_ID:
             raise self._unreadable("it belongs to another program")
         if version > SCHEMA_VERSION:
-            raise self._unreadable(f"a newer datasette-llm wrote it (schema version {version})")
+            # A healthy store of a newer release: never "not a store ... move it aside" (an outside tester, session 41)
+            raise ExampleStoreError(
+                f"The examples store {self.path} was written by a newer datasette-llm (schema version {version}; "
+                f"this one reads up to {SCHEMA_VERSION}). Upgrade datasette-llm to use it, or set `state_dir` (or "
+                "DATASETTE_LLM_STATE_DIR) to another directory."
+            )
         if version == 1:
             self._migrate_from_1(conn, write=write)
         if write:

@@ -1,6 +1,7 @@
 """`datasette llm examples add / import / list / remove / export` through click's CliRunner."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -221,9 +222,21 @@ def test_list_and_export_recheck_after_a_schema_change(db_path, state, tmp_path)
 
 def test_an_empty_store_lists_nothing(db_path, state):
     result = invoke("list", db_path)
-    assert result.stdout == "" and "No examples." in result.stderr
+    assert result.stdout == "" and "No examples for the database 'db'." in result.stderr
+    assert "other database names" not in result.stderr
     assert json.loads(invoke("export", db_path).stdout) == []
     assert not state.exists()
+
+
+def test_a_renamed_file_is_told_where_its_examples_are(db_path, state, tmp_path):
+    """Examples are kept by the database's name: a renamed file listed "No examples." with every one of them still in
+    the store under the old name (an outside tester, session 41)."""
+    invoke("add", db_path, "How many cats?", "select count(*) from cats")
+    renamed = tmp_path / "felines.db"
+    Path(db_path).rename(renamed)
+    result = invoke("list", renamed)
+    assert result.stdout == "" and "No examples for the database 'felines'." in result.stderr
+    assert "other database names: 'db' (1)" in result.stderr
 
 
 def test_every_command_has_help():

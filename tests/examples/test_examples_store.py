@@ -306,6 +306,10 @@ def test_a_damaged_or_foreign_file_is_named_in_the_error(tmp_path, make, problem
         ExampleStore(path)
     assert str(path) in error.value.message and problem in error.value.message
     assert "state_dir" in error.value.message
+    # a healthy store of a newer release is not called damaged or foreign, nor to be moved aside (session 41)
+    newer = make is _newer_store
+    assert newer != ("not a datasette-llm examples store" in error.value.message), error.value.message
+    assert newer != ("Move it aside" in error.value.message)
 
 
 def test_a_lock_held_by_another_process_is_busy_not_a_foreign_store(store):
