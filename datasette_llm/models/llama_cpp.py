@@ -32,8 +32,12 @@ from .lookup_decoding import Drafter
 from .prompt_states import PrefixStates, model_identity
 
 # A warm-up reads a prefix in pieces of this many tokens, so that it yields to a question within a few seconds
-# (measured here: ubatch 128 read 71 tokens/s, 256 80, 512 101; requests read in whole batches).
+# (measured here: ubatch 128 read 71 tokens/s, 256 80, 512 101; requests read in whole batches). Once the rate of
+# reading is measured, a piece is what it reads in PIECE_SECONDS, at least MIN_PREFIX_CHUNK tokens: on a slower or
+# loaded CPU a piece of 256 took 9.8-17.3 s, which the first question waited behind (an outside tester, session 41).
 PREFIX_CHUNK = 256
+MIN_PREFIX_CHUNK = 64
+PIECE_SECONDS = 2.0
 # While writing, the thread count is chosen again this often from the cores other work used meanwhile: chosen
 # only at the start, a burst before the request (a browser loading the Ask page) kept a whole answer on 1 thread.
 THREAD_CHECK_SECONDS = 0.5
@@ -188,7 +192,7 @@ class LlamaCppChatModel(ChatModel):
         llama._ctx.kv_cache_seq_rm(-1, held, -1)
         llama.n_tokens = held
         started, start = time.perf_counter(), held
-        step = PREFIX_CHUNK if should_stop is not None else max(1, len(tokens))
+        step = self._piece() if should_stop is not None else max(1, len(tokens))
         for at in range(held, len(tokens), step):
             if should_stop is not None and should_stop():
                 return False
@@ -196,6 +200,12 @@ class LlamaCppChatModel(ChatModel):
             self.tokens_read += len(tokens[at : at + step])
         self._measured_read(len(tokens) - start, time.perf_counter() - started)
         return True
+
+    def _piece(self) -> int:
+        """How many tokens a warm-up reads before it looks for a waiting question again."""
+        if not self.read_rate:
+            return PREFIX_CHUNK
+        return max(MIN_PREFIX_CHUNK, min(PREFIX_CHUNK, int(self.read_rate * PIECE_SECONDS)))
 
     def _restore_prefix(self, llama, stages: list[list[int]], should_stop=None) -> bool:
         """Make the context start with the last of `stages` (shared starts, each the start of the next): already

@@ -286,3 +286,32 @@ def test_what_every_prompt_shares_after_a_saved_start_is_saved_with_it(default_g
         assert again.tokens_read <= len(two) - common_prefix(one, two) + 1, kind
         again.close()
     model.close()
+
+
+class EvalRecorder:
+    """Just enough of a llama_cpp.Llama for _read(): records the size of every piece it is given."""
+
+    def __init__(self):
+        import numpy as np
+
+        self.input_ids, self.n_tokens, self.pieces = np.zeros(4096, dtype=np.intc), 0, []
+        self._ctx = SimpleNamespace(kv_cache_seq_rm=lambda *args: None)
+
+    def eval(self, tokens):
+        self.input_ids[self.n_tokens : self.n_tokens + len(tokens)] = tokens
+        self.n_tokens += len(tokens)
+        self.pieces.append(len(tokens))
+
+
+@pytest.mark.parametrize("rate, largest", [(None, PREFIX_CHUNK), (20.0, 64), (50.0, 100), (1000.0, PREFIX_CHUNK)])
+def test_a_warm_up_reads_pieces_of_about_two_seconds_at_the_rate_measured(tmp_path, rate, largest):
+    """A piece of 256 tokens took 9.8-17.3 s on a loaded CPU, and the first question waited behind it (an outside
+    tester, session 41): pieces are what the measured rate reads in two seconds (at least 64 tokens)."""
+    model = LlamaCppChatModel("pieces", tmp_path / "never-loaded.gguf", n_ctx=4096, state_dir=tmp_path)
+    model.read_rate = rate
+    llama = EvalRecorder()
+    assert model._read(llama, list(range(1, 1001)), should_stop=lambda: False)
+    assert llama.n_tokens == 1000 and max(llama.pieces) == largest
+    question = EvalRecorder()
+    assert model._read(question, list(range(1, 1001)))  # a question's prompt: in one go
+    assert question.pieces == [1000]
