@@ -117,6 +117,7 @@ class Written(NamedTuple):  # a tuple: an answer of 64,000 numbers makes 64,000 
     rounding: str | None = None  # `7.000` as a rounding to three places (`token` is the thousands reading, 7000)
     grouped: str | None = None  # `1.001` read as thousands grouped by a dot, 1001 (`token` is the decimal reading)
     parts: tuple[str, ...] = ()  # `66,3` read as two numbers, 66 and 3 (`token` is the decimal reading, 66.3)
+    pieces: tuple = ()  # "six thousand, seven hundred" read as two amounts (Written each; `value` is 6,700)
 
     @property
     def amount(self) -> float | None:
@@ -268,10 +269,15 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
             # number of its own, as a reader sees it. The answer is checked part by part; what was shown also
             # counts as the number the commas join.
             parts = [(sign if part.start() == 0 else "") + _plain(part.group(0)) for part in _PART.finditer(grouped)]
-            if DECIMAL_COMMA.fullmatch(grouped) and not body.endswith(","):
+            if DECIMAL_COMMA.fullmatch(grouped) and not body.endswith(",") and not _bracketed(text, match):
                 # `66,3`: a decimal comma, or two numbers. Either reading may pass: read only as 66 and 3, a
-                # shown 66.3 written the European way was flagged (left by session 40).
+                # shown 66.3 written the European way was flagged (left by session 40). Not in brackets: `[65,92]`
+                # is a list (a second tester, session 41: read as 65.92, an invented 65.92 passed).
                 decimal = sign + _plain(grouped.replace(",", "."))
+                scaled = _scaled(text, match, float(decimal))
+                if scaled is not None:  # `€82,3M`: 82.3 million, never 82.3 (nor 82 and 3)
+                    found.append(scaled)
+                    continue
                 if in_words:
                     found.append(Written(match.group(0), decimal, match.start()))
                 else:
@@ -282,17 +288,7 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
             if not in_words:
                 continue
         token = sign + _plain(body)
-        written_suffix, end, start = match.group("suffix"), match.end(), match.start()
-        # after a currency sign, or a sign and a space (inline: this runs for every number)
-        after_currency = start > 0 and (
-            text[start - 1] in CURRENCY_SIGNS
-            or (text[start - 1] == " " and start > 1 and text[start - 2] in CURRENCY_SIGNS)
-        )
-        if after_currency and not written_suffix and (spaced := _SPACED_SCALE.match(text, end)):
-            written_suffix, end = spaced.group(1), spaced.end()  # `$291 M` is `$291M`
-        suffix = written_suffix.lower() if written_suffix else ""
-        if written_suffix in ("m", "b") and not after_currency:
-            suffix = ""  # a `12m` boat: twelve metres
+        suffix, end = _suffix(text, match)
         mantissa, _, exponent = token.partition("e")
         if not suffix and not exponent and "." in body and DOT_GROUP.fullmatch(body):
             # `7.000` or `1.001`: thousands grouped by a dot in some house styles, a decimal in others. Either
@@ -322,6 +318,39 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
     return sorted(found, key=lambda w: w.start)
 
 
+def _suffix(text: str, match: re.Match) -> tuple[str, int]:
+    """The scale written onto a NUMBER match (lower-case, "" for none) and where the amount ends: `$291M`, `$291 M`
+    (a one-letter scale after a space, after a currency sign), but not the metres of a `12m` boat."""
+    written, end, start = match.group("suffix"), match.end(), match.start()
+    # after a currency sign, or a sign and a space (inline: this runs for every number)
+    after_currency = start > 0 and (
+        text[start - 1] in CURRENCY_SIGNS
+        or (text[start - 1] == " " and start > 1 and text[start - 2] in CURRENCY_SIGNS)
+    )
+    if after_currency and not written and (spaced := _SPACED_SCALE.match(text, end)):
+        written, end = spaced.group(1), spaced.end()  # `$291 M` is `$291M`
+    if not written or (written in ("m", "b") and not after_currency):
+        return "", match.end()  # a `12m` boat: twelve metres
+    return written.lower(), end
+
+
+def _scaled(text: str, match: re.Match, amount: float) -> Written | None:
+    """`amount` (read from the match's digits) at the scale written onto them, or None without one."""
+    suffix, end = _suffix(text, match)
+    if not suffix:
+        return None
+    scale = SUFFIXES[suffix]
+    decimals = len(str(amount).partition(".")[2].rstrip("0"))
+    token = _plain(f"{amount:.{decimals}f}") + suffix
+    return Written(text[match.start() : end], token, match.start(), amount * scale, scale, decimals)
+
+
+def _bracketed(text: str, match: re.Match) -> bool:
+    """Whether the match stands in brackets or parentheses, as a list's items do (`[65,92]`, `(3,5)`)."""
+    start, end = match.start(), match.end()
+    return (start > 0 and text[start - 1] in "[(") or text[end : end + 1] in ("]", ")")
+
+
 # A one-letter scale after a space, read only after a currency sign (`$291 M`; read as 291, an amount a thousand or a
 # million times a shown one passed: left by session 40).
 _SPACED_SCALE = re.compile(r"[ \u00a0](MM|[kKmMbB])(?![\w&])")
@@ -338,7 +367,7 @@ def _compounds(text: str, scaled: list[Written]) -> list[Written]:
     i = 0
     while i < len(scaled):
         first = scaled[i]
-        chain, end, tail_value = [first], first.start + len(first.text), None
+        chain, end, tail, comma = [first], first.start + len(first.text), None, False
         if first.text[:1].isalpha() and first.scale in _LARGE_SCALES.values():
             while i + len(chain) < len(scaled):
                 nxt = scaled[i + len(chain)]
@@ -346,21 +375,25 @@ def _compounds(text: str, scaled: list[Written]) -> list[Written]:
                 if not (gap and nxt.text[:1].isalpha() and nxt.scale < chain[-1].scale and nxt.value is not None):
                     break
                 chain.append(nxt)
+                comma = comma or "," in gap.group(0)
                 end = nxt.start + len(nxt.text)
             gap = _WORDS_JOINED.match(text, end)
-            tail = WORD_NUMBER.match(text, gap.end()) if gap else None
-            tail_value = word_value(tail.group("word")) if tail else None
-            if tail_value is not None and tail_value < 1000 and not SCALED.match(text, gap.end()):
-                end = tail.end()
-            else:
-                tail_value = None
-        if len(chain) + (tail_value is not None) < 2 or any(w.value is None for w in chain):
+            word = WORD_NUMBER.match(text, gap.end()) if gap else None
+            value = word_value(word.group("word")) if word else None
+            if value is not None and value < 1000 and not SCALED.match(text, gap.end()):
+                tail = Written(word.group(0), str(value), word.start())
+                comma = comma or "," in gap.group(0)
+                end = word.end()
+        if len(chain) + (tail is not None) < 2 or any(w.value is None for w in chain):
             merged.append(first)
             i += 1
             continue
-        total = sum(w.value for w in chain) + (tail_value or 0)
+        total = sum(w.value for w in chain) + (int(tail.token) if tail else 0)
         token = _plain(f"{total:.0f}")
-        merged.append(Written(text[first.start : end], token, first.start, total, 1.0, 0))
+        # After a comma, either reading: "six thousand, seven hundred" is 6,700, or 6,000 and then 700 ("of the six
+        # thousand, seven hundred were returned": merged only, it was flagged where the rows held both; session 41)
+        pieces = tuple(chain) + ((tail,) if tail else ()) if comma else ()
+        merged.append(Written(text[first.start : end], token, first.start, total, 1.0, 0, pieces=pieces))
         i += len(chain)
     return merged
 
@@ -483,6 +516,8 @@ class ShownNumbers:
         if number.token in self.forms or number.rounding in self.three_places or number.grouped in self.forms:
             return True
         if number.parts and all(part in self.forms for part in number.parts):
+            return True
+        if number.pieces and all(self.holds(piece) for piece in number.pieces):
             return True
         if number.token.startswith("0x") and len(number.token) <= 18:  # 0x3f9 for a shown 1017
             return str(int(number.token, 16)) in self.forms

@@ -216,10 +216,10 @@
     }, 100);
   }
 
-  function resultSummary(result) {
+  function resultSummary(result, shown) {
     var parts = [];
-    if (result.answer) {
-      parts.push("Answer: " + result.answer);
+    if (result.answer && shown) {
+      parts.push("Answer: " + shown);  // as the page draws it, without the markup's stars (session 41)
     }
     if (typeof result.row_count === "number" && result.sql) {
       var capped = "row_cap_hit" in result ? result.row_cap_hit : result.truncated;  // as appendRows counts
@@ -753,7 +753,12 @@
         control.disabled = false;
       });
     }
-    status.focus();
+    // to the message, from the controls the save disabled (focus had fallen to the page's body), but never from
+    // where the person went meanwhile: a question typed during the save lost its rest (a second tester, session 41)
+    var at = document.activeElement;
+    if (!at || at === document.body || block.contains(at)) {
+      status.focus();
+    }
   }
 
   /* The trusted examples and saved queries the model was shown while writing the SQL. */
@@ -897,7 +902,7 @@
           finished = true;
           stopProgress();
           showResult(turn, data);
-          announce(resultSummary(data));
+          announce(resultSummary(data, turn.answer.textContent));
           state.turns.push({question: data.question, sql: data.sql});
         } else if (name === "error") {
           finished = true;

@@ -474,6 +474,9 @@ def test_a_number_in_words_with_several_scales_is_the_whole_number(value, joiner
     answer = f"The club has {words} members."
     assert unverified_numbers(answer, f"label | value\na | {value}\n", "How many?") == [], answer
     rows = "label | value\n" + "".join(f"p{i} | {piece}\n" for i, piece in enumerate(pieces))
+    if comma:  # "of the six thousand, seven hundred were returned": either reading (a second tester, session 41)
+        assert unverified_numbers(answer, rows, "How many?") == [], (answer, rows)
+        rows = "label | value\na | 0\n"  # neither reading
     assert unverified_numbers(answer, rows, "How many?"), (answer, rows)
 
 
@@ -489,3 +492,16 @@ def test_a_decimal_comma_is_either_reading(whole, fraction, other):
     assert unverified_numbers(answer, f"v\n{whole}\n{written.partition(',')[2]}\n", "Wie hoch?") == [], written
     # neither reading shown: not the decimal, nor both parts (a truncation of a shown number is shown)
     assert unverified_numbers(answer, f"v\n{whole + 1}.{other}\n", "Wie hoch?") == [written], written
+
+
+def test_a_decimal_comma_keeps_its_scale_and_a_list_in_brackets_is_no_decimal():
+    """`€82,3M` is 82.3 million: read as 82.3 (the scale dropped), it passed where the rows held 82.3; `[65,92]` in
+    the rows is a list, and an invented 65.92 passed as shown (a second tester, session 41)."""
+    for answer in ("Der Umsatz lag bei €82,3M.", "It was $96,2 M.", "It was € 39,7 m.", "About 12,5k of them."):
+        amount = answer.split()[-1].strip("€$.").replace("M", "").replace("m", "").replace("k", "")
+        rows = f"v\n{amount.replace(',', '.')}\n"
+        assert unverified_numbers(answer, rows, "How much?"), answer
+    assert unverified_numbers("It made €82,3M.", "v\n82300000\n", "How much?") == []
+    assert unverified_numbers("About 12,5k of them.", "v\n12500\n", "How many?") == []
+    assert unverified_numbers("It is 65.92.", '{"a": [65,92]}', "What is it?") == ["65.92"]
+    assert unverified_numbers("It is 66,3.", "v\n66.3\n", "What is it?") == []

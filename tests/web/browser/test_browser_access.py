@@ -41,7 +41,7 @@ class PageModel(ScriptedModel):
         if messages[0]["content"] == prompts.ANSWER_SYSTEM:
             if SLOW_QUESTION in messages[-1]["content"]:
                 cancel.wait(30)
-            reply = "There are 2,385 releases in the table."
+            reply = "There are **2,385** releases in the table."
         elif CHART_QUESTION in messages[-1]["content"]:
             reply = sql_reply("select repo, count(*) as releases from releases group by repo order by 2 desc")
         else:
@@ -118,8 +118,10 @@ def test_the_answer_and_a_cancel_are_announced_and_escape_cancels(server, browse
     context, page = open_page(browser, ds, base)
     try:
         ask(page, QUESTION)
-        page.wait_for_function("() => window.announced.some(t => t.includes('2,385 releases'))", timeout=TIMEOUT_MS)
+        said = "() => window.announced.some(t => t.includes('There are 2,385 releases'))"
+        page.wait_for_function(said, timeout=TIMEOUT_MS)  # as the page draws it, not its markup's stars
         assert any("1 row returned" in text for text in page.evaluate("window.announced"))
+        assert not any("**" in text for text in page.evaluate("window.announced"))
         turn = ask(page, SLOW_QUESTION, wait=False)
         page.wait_for_selector("#ask-progress[data-stage='answering']", timeout=TIMEOUT_MS)
         page.keyboard.press("Escape")  # from wherever focus is: the question box
@@ -148,6 +150,23 @@ def test_focus_stays_by_the_feedback_once_it_is_sent(server, browser):
         page.keyboard.press("Enter")  # Send
         turn.locator(".ask-feedback-status").filter(has_text="recorded").wait_for(timeout=TIMEOUT_MS)
         assert "ask-feedback-status" in page.evaluate("document.activeElement.className")
+
+        # but not away from where the person went while it was saved: the question being typed keeps its focus
+        turn = ask(page, QUESTION)
+        page.evaluate("""() => {
+            const original = window.fetch;
+            window.fetch = (url, options) => String(url).includes("feedback")
+                ? new Promise(done => { window.releaseFeedback = () => done(original(url, options)); })
+                : original(url, options);
+        }""")
+        turn.locator(".ask-right").click()
+        page.wait_for_function("() => window.releaseFeedback", timeout=TIMEOUT_MS)
+        page.focus("#ask-question")
+        page.keyboard.type("next question")
+        page.evaluate("window.releaseFeedback()")
+        turn.locator(".ask-feedback-status").filter(has_text="Saved").wait_for(timeout=TIMEOUT_MS)
+        page.keyboard.type(" typed on")
+        assert page.input_value("#ask-question") == "next question typed on"
     finally:
         context.close()
 
