@@ -18,6 +18,7 @@ from ...sql.clipping import MAX_CELL_CHARS, clipped_columns
 from ...sql.execute import read_as_actor, select_names
 from ...sql.failures import QueryFailed, QueryTimeout
 from .. import prompts
+from ..answer import answer_options
 from ..schema import quote_name
 from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks
 
@@ -356,15 +357,7 @@ def passage_messages(question: str, passages, notes) -> list[dict]:
 
 
 def passage_options(max_tokens: int) -> ChatOptions:
-    """Greedy, on the answer cache slot, whose instructions (and the start of the user's turn) are the saved
-    prefix."""
-    return ChatOptions(
-        max_tokens=max_tokens,
-        temperature=0.0,
-        cache_slot="answer",
-        prefix_messages=1,
-        prefix_next=prompts.TEXT_ANSWER_USER.split("{passages}", 1)[0],
-    )
+    return answer_options(max_tokens, prompts.TEXT_ANSWER_USER)
 
 
 async def answer_from_passages(chat: ChatModel, question: str, passages, notes, max_tokens: int, on_token=None):
