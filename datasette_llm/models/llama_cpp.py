@@ -242,6 +242,10 @@ class LlamaCppChatModel(ChatModel):
         if done < MIN_PREFIX_TOKENS or done <= self._partials.get(key, (0, ""))[0] or done != llama.n_tokens:
             return
         partial = self.states.key(self._identity, stage[:done])
+        if self.states.has(partial):
+            # an earlier stage's own state (stopped right after loading it), or one kept already: never this
+            # warm-up's to drop (dropped, it deleted the schema's state; a second tester, session 41)
+            return
         if self.states.save(llama, partial, stage[:done]):
             self._drop_partial(key)
             self._partials[key] = (done, partial)

@@ -315,3 +315,26 @@ def test_a_warm_up_reads_pieces_of_about_two_seconds_at_the_rate_measured(tmp_pa
     question = EvalRecorder()
     assert model._read(question, list(range(1, 1001)))  # a question's prompt: in one go
     assert question.pieces == [1000]
+
+
+@pytest.mark.model
+def test_a_warm_up_stopped_right_after_a_saved_stage_leaves_that_stage_saved(default_gguf, tmp_path):
+    """Stopped right after it loaded the schema's state, before any kept example was read, a warm-up kept that
+    state as its own part-way state, and deleted it once it finished: another set of kept examples then read the
+    whole schema again (a second outside tester, session 41)."""
+    text = schema("sales")
+    shared = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": prefix_of(text) + "How many sales are there?"},
+        {"role": "assistant", "content": "```sql\nselect count(*) from sales;\n```"},
+        {"role": "user", "content": "Question: warm-up"},
+    ]
+    kept = ChatOptions(max_tokens=1, cache_slot="sql", prefix=prefix_of(text), prefix_messages=3)
+    model = fresh(default_gguf, tmp_path)
+    assert model.prepare_prefix(messages(text, ""), options(text))  # the schema's state alone, saved
+    saved = set(tmp_path.glob("*.llstate"))
+    calls = []
+    assert model.prepare_prefix(shared, kept, lambda: calls.append(1) or len(calls) >= 3) is False
+    assert model.prepare_prefix(shared, kept) is True  # finished: the schema and the example saved
+    assert saved <= set(tmp_path.glob("*.llstate"))  # the schema's state is still there
+    model.close()
