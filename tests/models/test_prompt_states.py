@@ -140,10 +140,10 @@ def test_a_warm_up_gives_way_to_a_question_and_keeps_what_it_read(default_gguf, 
     model.complete(messages(other, "How many owners?"), options(other))  # the question, on another schema
     read = model.tokens_read
     assert model.prepare_prefix(messages(text, ""), options(text)) is True  # quiet again: finished, saved
-    once = fresh(default_gguf, tmp_path / "once")  # the same prefix read in one go, never stopped
-    assert once.prepare_prefix(messages(text, ""), options(text)) is True
-    assert first + (model.tokens_read - read) == once.tokens_read  # the rest only: every token read once
-    once.close()
+    llama = model._model("sql")
+    prompt, tokens, _, _ = model._prompt(llama, messages(text, ""))
+    (stage,) = model._prefix_tokens(llama, messages(text, ""), prompt, tokens, options(text))
+    assert first + (model.tokens_read - read) == len(stage)  # the rest only: every token of the prefix read once
     saved = len(list(tmp_path.glob("*.llstate")))
     assert saved == 2  # the two schemas' states; the part kept while stopped is gone
     read = model.tokens_read
@@ -251,7 +251,7 @@ def test_what_every_prompt_shares_after_a_saved_start_is_saved_with_it(default_g
     from datasette_llm.models.llama_cpp_prompt import common_prefix
 
     model = fresh(default_gguf, tmp_path)
-    prompt_schema = PromptSchema(database="pets", text=schema("dogs"), tables=("dogs",))
+    prompt_schema = PromptSchema(database="pets", text=schema("dogs", columns=3), tables=("dogs",))
     standing = [Shot("Name the dogs", "select name from dogs", "example", 1), Shot("Ids?", "select id", "example", 2)]
 
     passage = SimpleNamespace(number=1, table="dogs", label="Rex", text="Rex is the oldest dog.")
