@@ -264,20 +264,20 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
             continue  # mp3, x86, utf8: a name, not an amount
         sign = "-" if match.group("sign") else ""
         grouped = body.rstrip(",").partition("e")[0].partition("E")[0] if "," in body else ""
+        # `66,3`: a decimal comma, or two numbers (below). Not in brackets: `[65,92]` is a list (a second tester,
+        # session 41: read as 65.92, an invented 65.92 passed).
+        decimal_comma = DECIMAL_COMMA.fullmatch(grouped) and not body.endswith(",") and not _bracketed(text, match)
+        if decimal_comma and _suffix(text, match)[0]:
+            body, grouped = body.replace(",", "."), ""  # `€82,3M`: 82.3 million, never 82.3 (nor 82 and 3)
         if "," in grouped and not GROUPED.fullmatch(grouped):
             # Commas that do not group thousands (`51,206,36.5`, a model's spelling of 5120636.5): each part is a
             # number of its own, as a reader sees it. The answer is checked part by part; what was shown also
             # counts as the number the commas join.
             parts = [(sign if part.start() == 0 else "") + _plain(part.group(0)) for part in _PART.finditer(grouped)]
-            if DECIMAL_COMMA.fullmatch(grouped) and not body.endswith(",") and not _bracketed(text, match):
-                # `66,3`: a decimal comma, or two numbers. Either reading may pass: read only as 66 and 3, a
-                # shown 66.3 written the European way was flagged (left by session 40). Not in brackets: `[65,92]`
-                # is a list (a second tester, session 41: read as 65.92, an invented 65.92 passed).
+            if decimal_comma:
+                # Either reading may pass: read only as 66 and 3, a shown 66.3 written the European way was
+                # flagged (left by session 40).
                 decimal = sign + _plain(grouped.replace(",", "."))
-                scaled = _scaled(text, match, float(decimal))
-                if scaled is not None:  # `€82,3M`: 82.3 million, never 82.3 (nor 82 and 3)
-                    found.append(scaled)
-                    continue
                 if in_words:
                     found.append(Written(match.group(0), decimal, match.start()))
                 else:
@@ -332,17 +332,6 @@ def _suffix(text: str, match: re.Match) -> tuple[str, int]:
     if not written or (written in ("m", "b") and not after_currency):
         return "", match.end()  # a `12m` boat: twelve metres
     return written.lower(), end
-
-
-def _scaled(text: str, match: re.Match, amount: float) -> Written | None:
-    """`amount` (read from the match's digits) at the scale written onto them, or None without one."""
-    suffix, end = _suffix(text, match)
-    if not suffix:
-        return None
-    scale = SUFFIXES[suffix]
-    decimals = len(str(amount).partition(".")[2].rstrip("0"))
-    token = _plain(f"{amount:.{decimals}f}") + suffix
-    return Written(text[match.start() : end], token, match.start(), amount * scale, scale, decimals)
 
 
 def _bracketed(text: str, match: re.Match) -> bool:
