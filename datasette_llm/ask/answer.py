@@ -108,14 +108,14 @@ def end_cut_answer(text: str) -> str:
 
 
 def answer_options(max_tokens: int, user: str = prompts.ANSWER_USER) -> ChatOptions:
-    """Greedy, on the answer cache slot, whose instructions and the fixed start of the `user` template (up to its
-    first field; a space before it joins the field's first word) are the saved prefix."""
+    """Greedy, on the answer cache slot, whose instructions and the fixed start of the `user` template are the
+    saved prefix."""
     return ChatOptions(
         max_tokens=max_tokens,
         temperature=0.0,
         cache_slot="answer",
         prefix_messages=1,
-        prefix_next=user.split("{", 1)[0].rstrip(" "),
+        prefix_next=prompts.fixed_start(user),
     )
 
 

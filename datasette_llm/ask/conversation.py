@@ -25,7 +25,7 @@ def sql_prefix(schema: PromptSchema) -> str:
 def next_start() -> str:
     """How every SQL_NEXT message starts, up to its question: after the examples kept for every question, the
     next message (another example's question or the real one) starts so (ChatOptions.prefix_next)."""
-    return prompts.SQL_NEXT.split(" {question}", 1)[0]
+    return prompts.fixed_start(prompts.SQL_NEXT)
 
 
 def sql_messages(

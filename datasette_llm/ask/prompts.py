@@ -77,3 +77,10 @@ Passages:
 Question: {question}
 Answer in a sentence or two, from the passages only, and end each sentence with the number of the passage it \
 comes from in square brackets, like [1]."""
+
+
+def fixed_start(template: str) -> str:
+    """What every message made from `template` starts with: its text up to its first field, without the space
+    before that field (the space joins the field's first word in the tokens). Saved with the shared prompt states
+    before it (ChatOptions.prefix_next)."""
+    return template.split("{", 1)[0].rstrip(" ")
