@@ -20,6 +20,7 @@ from ..sql.names import quote_identifier
 from ..sql.snapshot import SchemaChanged, StaleSchema, at_version, with_deadline
 
 COUNT_TIME_LIMIT_MS = 50  # per table; a table too big to count this fast gets row_count null
+ROW_COUNT_LIMIT = 2**62  # more rows than a table holds: there only to keep the count in steps a deadline can stop
 EXAMPLE_ROWS = 3
 EXAMPLE_MAX_CHARS = 3000
 
@@ -112,6 +113,13 @@ def _clipped_blob(size: int) -> dict:
     return {"$base64": True, "encoded": None, "bytes": size, "clipped": True}
 
 
+def row_count_sql(table: str) -> str:
+    """The count of a table's rows, in steps a progress handler sees: SQLite counts a plain `select count(*) from
+    t` in one instruction, where none runs, so the deadline never stopped it (an outside tester's data-size oracle,
+    session 42: 0.37-0.60 s for 3,000,000 rows, on every request)."""
+    return f"select count(*) from (select 1 from {quote_identifier(table)} limit {ROW_COUNT_LIMIT})"
+
+
 async def _row_counts(db, version: int, names: list[str]) -> dict:
     """Row counts of these tables at this schema version, each in its own short read (None: unknown)."""
     cached = None if db.is_mutable else db.cached_table_counts
@@ -122,7 +130,7 @@ async def _row_counts(db, version: int, names: list[str]) -> dict:
             continue
 
         def count(conn, name=name):
-            sql = f"select count(*) from {quote_identifier(name)}"
+            sql = row_count_sql(name)
             return at_version(
                 conn, version, lambda c: with_deadline(c, COUNT_TIME_LIMIT_MS, lambda: c.execute(sql).fetchone()[0])
             )
