@@ -66,10 +66,10 @@ fi
 
 # Tests marked `no_datasette` run none of Datasette's code and do not read its version (tests/datasette_use.py
 # checks that wherever they run): with the same packages they run the same on either version, so the test
-# command runs each once: those with the real model in the 0.65 leg, the others here, where they even out the
-# legs' times (setup-scripts/test.sh leaves them out of the 0.65 leg). "The same packages" is checked here: when
-# any package both venvs hold (every one but Datasette's own dependencies) differs in version, this leg runs
-# every test.
+# command runs them once, in the 0.65 leg, and this leg runs the tests marked `one_leg` (what the real model
+# writes, which Datasette's version does not change), which the 0.65 leg leaves out: the two legs' times even out
+# (setup-scripts/test.sh). "The same packages" is checked here: when any package both venvs hold (every one but
+# Datasette's own dependencies) differs in version, this leg runs every test.
 # DATASETTE1_MARKS='' runs everything; a -m among the arguments overrides it (pytest keeps the last -m).
 packages() {  # name==version of every installed distribution, one a line, sorted by name
   "$1" -c 'import importlib.metadata as m; print("\n".join(sorted({d.metadata["Name"].lower() + "==" + d.version for d in m.distributions()})))' \
@@ -84,7 +84,7 @@ if [ -n "$DIFFERING" ]; then
   info "$(echo $DIFFERING)"
   MARKS="${DATASETTE1_MARKS-}"
 else
-  MARKS="${DATASETTE1_MARKS-not (no_datasette and model)}"
+  MARKS="${DATASETTE1_MARKS-not no_datasette}"
 fi
 MARK_ARGS=()
 [ -n "$MARKS" ] && MARK_ARGS=(-m "$MARKS")

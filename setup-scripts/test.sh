@@ -25,8 +25,10 @@ step "Demo databases (used by the end-to-end tests)"
 # is shown as it comes, the 1.0 leg's when it ends, and each has its own temporary directory and test-artifacts/
 # folder. DATASETTE_LLM_PARALLEL_LEGS=0 runs them one after the other. The gain is small on 2 cores (session 29:
 # 1,263 and 1,333 s in all, against 1,273-1,437 s one after the other): each leg's real-model tests, servers and
-# browser use both cores already. Tests marked no_datasette run in one leg only: with the real model in this
-# one, the others in the 1.0 leg (see test-datasette1.sh).
+# browser use both cores already. With both legs, each runs some tests the other leaves out, which evens out their
+# times: tests marked no_datasette (no Datasette code runs in them) run in this leg only, tests marked one_leg
+# (what the real model writes, which Datasette's version does not change) in the 1.0 leg only (see
+# test-datasette1.sh). A leg run alone runs both kinds.
 LEGS="${DATASETTE_LLM_LEGS:-065 1}"
 PARALLEL="${DATASETTE_LLM_PARALLEL_LEGS:-1}"
 mkdir -p "$REPO_ROOT/test-artifacts"
@@ -42,12 +44,14 @@ summary_line() {  # the last line of pytest's summary ("== 700 passed, 3 skipped
   grep -E '^=+ .*(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' "$1" | tail -1 | tr -d '='
 }
 run_065() {
-  # Beside the 1.0 leg, tests marked no_datasette without the real model run there only (test-datasette1.sh).
+  # Beside the 1.0 leg, tests marked one_leg run there only (test-datasette1.sh).
   local marks=()
-  [ "$HAS_1" = 1 ] && marks=(-m "not (no_datasette and not model)")
+  [ "$HAS_1" = 1 ] && marks=(-m "not one_leg")
   "$PY" -m pytest --durations=20 --basetemp "$TEMP_ROOT/datasette065" "${marks[@]}" "$@"
 }
 run_1() {
+  # Alone, the 1.0 leg runs the tests marked no_datasette too.
+  [ "$HAS_065" = 1 ] || export DATASETTE1_MARKS="${DATASETTE1_MARKS-}"
   DATASETTE_LLM_SETUP_DONE=1 DATASETTE_LLM_LEG1=run DATASETTE_LLM_ARTIFACTS="$REPO_ROOT/test-artifacts/datasette1" \
     bash "$REPO_ROOT/setup-scripts/test-datasette1.sh" --durations=20 --basetemp "$TEMP_ROOT/datasette1" "$@"
 }

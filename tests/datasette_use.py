@@ -2,9 +2,8 @@
 
 The test command runs the suite on Datasette 0.65 and again on the newest 1.0 alpha. A test that runs none of
 Datasette's code and never reads which version is installed cannot tell the two apart: the test command runs
-tests marked `no_datasette` in one leg only (those with the real model in the 0.65 leg, the others in the 1.0
-leg; setup-scripts/test-datasette1.sh also checks that both venvs hold the same versions of every other
-package). The marker is a claim, and this plugin checks it wherever
+tests marked `no_datasette` in one leg only, the 0.65 leg (setup-scripts/test-datasette1.sh also checks that both
+venvs hold the same versions of every other package). The marker is a claim, and this plugin checks it wherever
 marked tests run:
 
 - while a test (or a fixture it uses) runs, any call of a function Datasette's modules define (the plugin's own
