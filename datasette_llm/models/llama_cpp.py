@@ -191,20 +191,32 @@ class LlamaCppChatModel(ChatModel):
             return True
         llama._ctx.kv_cache_seq_rm(-1, held, -1)
         llama.n_tokens = held
-        started, start = time.perf_counter(), held
-        step = self._piece() if should_stop is not None else max(1, len(tokens))
-        for at in range(held, len(tokens), step):
-            if should_stop is not None and should_stop():
+        if should_stop is None:  # a question's prompt: in one go
+            if held < len(tokens):
+                started = time.perf_counter()
+                llama.eval(tokens[held:])
+                self.tokens_read += len(tokens) - held
+                self._measured_read(len(tokens) - held, time.perf_counter() - started)
+            return True
+        at = held
+        while at < len(tokens):  # a warm-up's: in pieces, each timed, so the next one is sized by what it took
+            if should_stop():
                 return False
-            llama.eval(tokens[at : at + step])
-            self.tokens_read += len(tokens[at : at + step])
-        self._measured_read(len(tokens) - start, time.perf_counter() - started)
+            piece = tokens[at : at + self._piece()]
+            started = time.perf_counter()
+            llama.eval(piece)
+            self.tokens_read += len(piece)
+            self._measured_read(len(piece), time.perf_counter() - started)
+            at += len(piece)
         return True
 
     def _piece(self) -> int:
-        """How many tokens a warm-up reads before it looks for a waiting question again."""
+        """How many tokens a warm-up reads before it looks for a waiting question again: MIN_PREFIX_CHUNK until the
+        reading rate is measured (256 tokens took 11.5 s at load 5, and the first question waited behind them; a
+        warm-up that gave way never measured the rate, so its pieces stayed 256 tokens for good: 176-231 s each on a
+        starved CPU; an outside tester, session 42)."""
         if not self.read_rate:
-            return PREFIX_CHUNK
+            return MIN_PREFIX_CHUNK
         return max(MIN_PREFIX_CHUNK, min(PREFIX_CHUNK, int(self.read_rate * PIECE_SECONDS)))
 
     def _restore_prefix(self, llama, stages: list[list[int]], should_stop=None) -> bool:
