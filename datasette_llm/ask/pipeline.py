@@ -295,7 +295,8 @@ class AskPipeline(WritingSql, Mending, Answering):
     async def run(self) -> AskResult:
         scope = SCOPE.set(self.reply_scope)
         try:
-            return await self._run()
+            with self.model.expecting():  # warm-ups give way from the first stage
+                return await self._run()
         finally:
             SCOPE.reset(scope)
 

@@ -14,6 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -222,6 +223,7 @@ class ChatModel(ABC):
         self.timeout = timeout
         self._gate = _Gate(self.workers, queue_limit)
         self.kept_replies = ReplyCache(reply_cache)  # replies already written, by prompt (none kept by default)
+        self._questions = 0  # questions under way (expecting()), from their first stage
 
     # -- what a backend implements ---------------------------------------------------------------
     @abstractmethod
@@ -280,8 +282,20 @@ class ChatModel(ABC):
         return result
 
     def busy(self) -> bool:
-        """Whether a request is running or waiting: warm-ups give way to it."""
-        return self._gate.waiting > 0
+        """Whether a request is running or waiting, or a question that will make one is under way: warm-ups give
+        way to it."""
+        return self._gate.waiting > 0 or self._questions > 0
+
+    @contextmanager
+    def expecting(self):
+        """A question under way that will call the model: busy() from its first stage, not only once its first
+        call is queued (a warm-up piece started while a question read its schema, and its SQL waited behind the
+        piece; an outside tester, session 42). Entered and left on the event loop."""
+        self._questions += 1
+        try:
+            yield
+        finally:
+            self._questions -= 1
 
     def reading_speed(self) -> float | None:
         """Prompt tokens read per second as measured on this machine, if the backend knows."""
