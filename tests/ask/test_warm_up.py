@@ -30,7 +30,8 @@ def paths(tmp_path):
 
 
 class WarmableModel(ScriptedModel):
-    """Records prepare_prefix calls; a question 'arrives' during the first one."""
+    """Records prepare_prefix calls; a question 'arrives' during the first one of a schema (cache slot "sql"),
+    unless the test put None first in `prepared`."""
 
     prompt_cache = True
     states = object()
@@ -50,7 +51,8 @@ class WarmableModel(ScriptedModel):
 
     def prepare_prefix(self, messages, options, should_stop=lambda: False):
         self.prepared.append((messages, options, time.monotonic()))
-        if len(self.prepared) == 1:
+        schemas = [p for p in self.prepared if p is not None and p[1].cache_slot == "sql"]
+        if self.prepared[0] is not None and options.cache_slot == "sql" and len(schemas) == 1:
             self.questions = 1  # a visitor's question: the warm-up must give way at once
 
             def answered():
@@ -94,9 +96,10 @@ async def test_warm_up_gives_way_to_a_question_then_finishes(paths, monkeypatch)
     ds = Datasette([str(p) for p in paths])
     results = await warm_up.warm_all(ds, ["shop", "music"], model)
     assert results == {"shop": True, "music": True}
-    (first, _, _), (retry, options, retried_at), (music, _, _), *answers = model.prepared
+    *answers, (first, _, _), (retry, options, retried_at), (music, _, _) = model.prepared
     assert retry == first and "items" in first[1]["content"]
-    # then the answer context and its instructions, so the first question's answer does not wait for them
+    # first the answer context and its instructions, which every database's questions share, so the first
+    # question's answer does not wait for them (read after every schema, the first answers read them)
     assert [(o.cache_slot, o.prefix_messages, m[0]["content"]) for m, o, _ in answers] == [
         ("answer", 1, prompts.ANSWER_SYSTEM),
         ("answer", 1, prompts.TEXT_ANSWER_SYSTEM),
@@ -126,7 +129,7 @@ def test_start_up_opens_the_contexts_before_lowering_its_priority(paths, monkeyp
     thread.join(timeout=60)
     assert not thread.is_alive()
     assert opened == [(("sql", "answer"), os.getpriority(os.PRIO_PROCESS, 0))]
-    assert [options.cache_slot for _, options, _ in model.prepared[1:]] == ["sql", "answer", "answer"]
+    assert [options.cache_slot for _, options, _ in model.prepared[1:]] == ["answer", "answer", "sql"]
 
 
 @pytest.mark.asyncio
@@ -322,3 +325,42 @@ async def test_the_warm_up_reads_the_kept_examples_a_question_then_finds_saved(p
     assert options.prefix_messages == 5 and "select name from items;" in warmed[4]["content"]
     result = await ask(ds, "shop", "How many item names have a 1 in them?", model=model, sql_only=True)
     assert result.ok and model.calls[0][:5] == warmed[:5] and model.options[0].prefix_messages == 5
+
+
+@pytest.mark.asyncio
+async def test_a_question_is_in_a_warm_ups_way_from_its_first_stage(paths):
+    """A warm-up saw only queued model calls: a piece started while a question read its schema or retrieved
+    passages, and its SQL waited behind the piece (an outside tester, session 42)."""
+    model = ScriptedModel([sql_reply("select count(*) from items"), "300 items."])
+    seen = []
+
+    async def on_event(stage, data):
+        seen.append((stage, model.busy()))
+
+    result = await ask(Datasette([str(paths[0])]), "shop", "How many items?", model=model, on_event=on_event)
+    assert result.ok and seen[0] == ("started", True) and all(busy for _, busy in seen)
+    assert not model.busy()  # and not once it has ended
+
+
+@pytest.mark.parametrize("start, lowered", [(0, 10), (5, 15), (15, 19)])
+def test_the_warm_up_lowers_its_priority_by_ten_never_raises_it(start, lowered):
+    """Set to 10, a server run at nice 19 (as root) had its warm-up above its questions (an outside tester, session
+    42: the questions' prompts read at 1.1% of a core beside it)."""
+    result = []
+
+    def run():
+        me = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, me, start)
+        except OSError:
+            result.append(None)  # a lower nice than the process's own needs root
+            return
+        warm_up.lower_priority()
+        result.append(os.getpriority(os.PRIO_PROCESS, me))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if result == [None]:
+        pytest.skip("cannot set this thread's priority here")
+    assert result == [lowered]
