@@ -331,13 +331,17 @@ async def shots_for_question(
     like the question (nothing for an empty pool or a `limit` of 0)."""
     if not pool or limit <= 0 or (budget_tokens <= 0 and standing_tokens <= 0):
         return Shots()
+    # Only the examples this actor may be shown are ranked: ranking the others cost each question time in
+    # proportion to how many there are (5,000 hidden ones: +0.3 s; an outside tester, session 22). And the question
+    # is embedded only when there is one: an asker whose every example was over a hidden table had each question
+    # embedded, which the examples of no one else did (an outside tester's noninterference oracle, session 42).
+    view = _asker_view(schema, allowed)
+    pool = pool.without(lambda shot: not view.may_mention(shot.names, shot.reads))
+    if not pool:
+        return Shots()
     vector = None
     if embedder is not None and pool.vectors.shape[1]:
         vector = (await embedder.aembed([question]))[0]
-    # Only the examples this actor may be shown are ranked: ranking the others cost each question time in
-    # proportion to how many there are (5,000 hidden ones: +0.3 s; an outside tester, session 22).
-    view = _asker_view(schema, allowed)
-    pool = pool.without(lambda shot: not view.may_mention(shot.names, shot.reads))
     ranked = rank(pool, question, vector)
 
     def pick() -> Shots:

@@ -182,6 +182,31 @@ async def test_the_pipeline_shows_and_lists_only_examples_the_actor_may_see(db_p
 
 
 @pytest.mark.asyncio
+async def test_a_question_whose_asker_may_see_no_example_is_not_embedded(db_path, monkeypatch):
+    """Every example over a hidden table still had each of the asker's questions embedded, which no example at all
+    did not: what the asker's request did depended on what they may not see (an outside tester's noninterference
+    oracle, session 42)."""
+    embedded = []
+
+    class Counting(KeywordEmbedder):
+        async def aembed(self, texts):
+            embedded.append(list(texts))
+            return await super().aembed(texts)
+
+    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: Counting())
+    metadata = {"databases": {"pets": {"tables": {"secret": {"allow": False}}}}}
+    datasette = Datasette([str(db_path)], metadata=metadata)
+    # as the store keeps one: the tables its SQL read when it was added (examples/check.py reads_text)
+    stored = Shot("What is the secret code?", "select code from secret", "example", 7, names="[]", reads='["secret"]')
+    hidden = ShotPool([stored], np.array([[0.6, 0.8]], dtype=np.float32))
+    for pool in (hidden, ShotPool([])):
+        model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
+        result = await ask(datasette, "pets", "What is the age of Fido?", model=model, sql_only=True, examples=pool)
+        assert result.examples == () and len(model.calls[0]) == 2
+    assert embedded == []
+
+
+@pytest.mark.asyncio
 async def test_no_examples_means_the_same_prompt_and_no_examples_listed(db_path):
     datasette = Datasette([str(db_path)])
     model = ScriptedModel([sql_reply("select count(*) from dogs")])
