@@ -1,6 +1,10 @@
 """The vectors of the trusted examples' questions: made once per example and embedding model, kept in the store.
 
-Examples added by the CLI or an import have no vector until a question needs them. They are made a batch at a
+The vectors of examples are made as they are added, in the request or command that adds them (vectors_on_adding):
+made by the first question that needed them, they were made by whoever asked first, examples that asker may not see
+included, and what that asker's request sent the embedding model depended on them (an outside tester's
+noninterference oracle, session 42). Examples left without one (a model that failed, an earlier version's store)
+get theirs when a question needs them, a batch at a
 time, each batch saved as soon as it is made, by one task per store, database and model that every question
 needing them shares and none cancels by going away: an outside tester (session 22) imported 1,000 examples of
 2,000-character questions, and every question then embedded all of them in one call, timed out after 60 s and
@@ -11,11 +15,15 @@ at most VECTOR_WAIT_SECONDS, then goes on with those made so far.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import Sequence
 
 import numpy as np
 
 from .store import ExampleStore
+
+logger = logging.getLogger("datasette_llm")
 
 # Questions embedded in one call, then saved (16 of 2,000 characters take about a second here).
 VECTOR_BATCH = 16
@@ -38,10 +46,28 @@ _UNSAVED: dict[tuple, dict[int, tuple[str, bytes]]] = {}
 _UNSAVED_LIMIT = 20_000
 
 
-async def example_vectors(store: ExampleStore, database: str, examples: Sequence, embedder, errors) -> dict[int, bytes]:
+async def vectors_on_adding(datasette, store: ExampleStore, database: str, examples: Sequence) -> None:
+    """Make the vectors of examples just added, all of them, before the adding request or command ends (see the
+    module's note). Best effort: with a failing model or store they are left to the questions."""
+    from ..config import settings_for
+    from ..errors import DatasetteLLMError
+    from ..models import embedding_model_for
+
+    if not examples:
+        return
+    try:
+        embedder = embedding_model_for(settings_for(datasette))
+        await example_vectors(store, database, examples, embedder, (DatasetteLLMError, OSError), wait_all=True)
+    except (DatasetteLLMError, OSError, sqlite3.Error):
+        logger.warning("datasette-llm: the vectors of %d new examples were left to the questions", len(examples))
+
+
+async def example_vectors(
+    store: ExampleStore, database: str, examples: Sequence, embedder, errors, *, wait_all: bool = False
+) -> dict[int, bytes]:
     """Example id -> its question's vector (float32 bytes) for `embedder`, for as many of `examples` as have one
-    now or once a shared fill has made them (see the module's note). `errors`: what a failed save raises; the
-    vector is then kept in this process's memory instead."""
+    now or once a shared fill has made them (see the module's note; `wait_all`: all of them). `errors`: what a
+    failed save raises; the vector is then kept in this process's memory instead."""
     saved = await asyncio.to_thread(store.vectors, database, embedder.name)
     unsaved = _UNSAVED.get((str(store.path), database, embedder.name), {})
     for example in examples:
@@ -56,7 +82,7 @@ async def example_vectors(store: ExampleStore, database: str, examples: Sequence
         fill = _FILLS[key] = _Fill()
         fill.task = asyncio.ensure_future(_fill(store, database, missing, embedder, fill, errors))
         fill.task.add_done_callback(lambda task: _done(key, task))
-    wait = None if len(missing) <= VECTOR_BATCH else VECTOR_WAIT_SECONDS
+    wait = None if wait_all or len(missing) <= VECTOR_BATCH else VECTOR_WAIT_SECONDS
     try:
         await asyncio.wait_for(asyncio.shield(fill.task), wait)
     except asyncio.TimeoutError:
