@@ -26,6 +26,10 @@ def startup(datasette):
         from .embeddings.hidden import hide_in_config
 
         hide_in_config(datasette)
+    if warm_up.serving():
+        from .sql.guard_worker import start_in_background
+
+        start_in_background()
     warm_up.start_if_serving(datasette)
 
 

@@ -190,3 +190,18 @@ def test_a_check_that_cannot_be_done_in_time_is_busy_not_refused(schema, monkeyp
     assert busy.value.status == 503 and "too busy" in busy.value.message
     monkeypatch.setattr(guard_worker, "GUARD_WALL_SECONDS", 30.0)
     assert isinstance(asyncio.run(check_select_off_loop("select id from docs", schema)), GuardedSQL)
+
+
+def test_a_server_starts_the_worker_before_the_first_statement(schema):
+    """Started by the first statement, the worker cost it about a second, which told its sender whether anyone had
+    sent one since the server started (an outside tester's noninterference oracle, session 42)."""
+    guard_worker._end_worker()
+    guard_worker.start_in_background().join(timeout=60)
+    started = guard_worker._worker
+    assert started is not None and started.process.poll() is None
+    began = time.monotonic()
+    assert isinstance(asyncio.run(check_select_off_loop("select * from docs", schema)), GuardedSQL)
+    assert guard_worker._worker is started  # the same process: the statement started none
+    assert time.monotonic() - began < 30
+    guard_worker.start_in_background().join(timeout=60)  # a second start leaves the running one alone
+    assert guard_worker._worker is started
