@@ -337,7 +337,7 @@ class Answering:
                 self.database,
                 self.question,
                 chat=self.model,
-                aembed=embedder.aembed,
+                embedder=embedder,
                 budget_tokens=self._passages_budget(),
                 reader=reader,
                 k=self.settings.text_passages,

@@ -238,7 +238,7 @@ async def build_passages(
     question: str,
     *,
     chat: ChatModel,
-    aembed,
+    embedder,
     budget_tokens: int,
     reader: Reader,
     k: int = 4,
@@ -253,7 +253,11 @@ async def build_passages(
         budget_tokens = int(budget_tokens * NAMED_ALONE_SHARE)
     hits = sorted(hits, key=lambda hit: not names_in_question(hit, question))  # stable: exact names first
     per_passage = max(64, budget_tokens // len(hits))
-    question_vector = (await aembed([question]))[0]
+    from ...embeddings import QUERY_EMBEDDINGS
+
+    # The search above embedded the question already, with the same model where the collection's is the configured
+    # one: its vector is kept for this asker (a text question was embedded twice; an outside tester, session 42).
+    question_vector = await QUERY_EMBEDDINGS.get(embedder, question)
     passages = []
     for table, pk, url, score in hits:
         row, cut = await _full_row(db, table, list(pk), reader)
@@ -266,7 +270,7 @@ async def build_passages(
             )
         # Off the event loop: a row's text may be megabytes (what is cleaned and split is linear in it, session 27).
         text, chunks = await asyncio.to_thread(_cleaned_chunks, row)
-        scores = await rank_chunks(question, chunks, question_vector, aembed)
+        scores = await rank_chunks(question, chunks, question_vector, embedder.aembed)
         header = f"[{len(passages) + 1}] {table}: {row_label(row, pk)}\n"
         shown, _ = best_window(chunks, scores, chat.count_tokens, per_passage - chat.count_tokens(header))
         passages.append(

@@ -674,3 +674,21 @@ async def test_passages_too_long_for_the_server_are_fitted_again_once(tools_db, 
     # The passages listed are the ones the model read, not the first, longer list.
     assert all(p["text"] in second for p in result.passages)
     assert sum(len(p["text"]) for p in result.passages) < len(first) / 2
+
+
+@pytest.mark.asyncio
+async def test_a_text_question_is_embedded_once(tools_db, embedding_model, monkeypatch):
+    """The search embedded the question, then the passages' ranking embedded it again (an outside tester's
+    unexplained-time oracle, session 42)."""
+    embedded = []
+    original = type(embedding_model).aembed
+
+    async def recording(self, texts):
+        embedded.extend(texts)
+        return await original(self, texts)
+
+    monkeypatch.setattr(type(embedding_model), "aembed", recording)
+    question = "Which tool takes screenshots of websites, and with what?"
+    model = ScriptedModel(["shot-scraper takes them with Playwright [1]."])
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, mode="text")
+    assert result.passages and embedded.count(question) == 1, embedded.count(question)
