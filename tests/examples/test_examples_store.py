@@ -502,7 +502,7 @@ def test_a_store_on_read_only_media_is_still_read(store, monkeypatch, media):
 
     monkeypatch.setattr(ExampleStore, "_on_read_only_media", lambda self: media == "read-only")
     monkeypatch.setattr(ExampleStore, "_no_space_left", lambda self: media == "full")
-    monkeypatch.setattr("datasette_llm.examples.store.sqlite3.connect", connect)
+    monkeypatch.setattr("datasette_llm.examples.store_file.sqlite3.connect", connect)
     assert [e.question for e in store.examples("db")] == ["q1"]
     assert any("immutable=1" in url for url in urls)
     monkeypatch.setattr(ExampleStore, "_on_read_only_media", lambda self: False)
