@@ -155,12 +155,16 @@ class CountingProbe:
 
 def shop(path, orders):
     """orders.product_id holds products.id, undeclared, in every row."""
-    db = sqlite_utils.Database(path)
-    db["products"].insert_all(({"id": n, "name": f"product {n}"} for n in range(1, 2001)), pk="id")
-    db["orders"].insert_all(
-        ({"id": n, "product_id": 1 + n % 2000, "qty": n % 7} for n in range(orders)), pk="id", batch_size=10_000
-    )
-    db.close()
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("create table products (id integer primary key, name text)")
+    conn.execute("create table orders (id integer primary key, product_id integer, qty integer)")
+    numbers = "with recursive n(i) as (select 0 union all select i + 1 from n where i < ?) select i from n"
+    conn.execute(f"insert into products select i + 1, 'product ' || (i + 1) from ({numbers})", [1999])
+    conn.execute(f"insert into orders select i, 1 + i % 2000, i % 7 from ({numbers})", [orders - 1])
+    conn.commit()
+    conn.close()
     return path
 
 
