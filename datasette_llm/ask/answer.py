@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlglot.errors import SqlglotError
-
 from ..context import FittedRows, fit_rows, notes_line
 from ..errors import ContextOverflow, ModelBusy, ModelError
 from ..models import ChatModel, ChatOptions
 from ..models.reply_cache import BUDGET_SLACK
 from ..sql.execute import QueryResult
-from ..sql.parsing import parse_one
 from ..sql.results import GuardedSQL
 from ..timing import clock
 from . import prompts
@@ -122,37 +119,10 @@ def answer_options(max_tokens: int, user: str = prompts.ANSWER_USER) -> ChatOpti
     )
 
 
-def answer_messages(question: str, sql: str | None, shown: str = "", rows: str = "", notes: str = "") -> list[dict]:
-    """The prompt of an answer from rows: the question and the SQL (None: left out, answer_query), then the rows."""
-    query = prompts.ANSWER_SQL.format(sql=sql) if sql is not None else ""
-    user = prompts.ANSWER_USER.format(question=question, query=query, shown=shown, rows=rows, notes=notes)
+def answer_messages(question: str, sql: str, shown: str = "", rows: str = "", notes: str = "") -> list[dict]:
+    """The prompt of an answer from rows: the question and the SQL, then the rows."""
+    user = prompts.ANSWER_USER.format(question=question, sql=sql, shown=shown, rows=rows, notes=notes)
     return [{"role": "system", "content": prompts.ANSWER_SYSTEM}, {"role": "user", "content": user}]
-
-
-# The longest ORDER BY said in words instead of the SQL; a longer one is read as part of the SQL.
-MAX_ORDER_CHARS = 120
-
-
-def answer_query(model: ChatModel, sql: str, follow_up: bool) -> tuple[str | None, str]:
-    """The SQL an answer's prompt shows (None: left out) and the words that say the rows' order without it.
-
-    A local model's answer prompt leaves the SQL out: the model wrote it a moment before, and reading it again was
-    most of what an answer read after its saved start (15-75 tokens at ~27 ms each here; session 42). The one thing
-    the rows cannot tell without it is their order ("Sort employee names by their age": without the ORDER BY the
-    model listed the names in an order of its own), so the ORDER BY is said in a few words. The SQL stays for a
-    follow-up question, whose own words may not say what was counted, and for a model that reads fast (an API)."""
-    if follow_up or not model.prompt_cache:
-        return sql, ""
-    try:
-        order = parse_one(sql).args.get("order")
-    except SqlglotError:
-        return sql, ""
-    if order is None:
-        return None, ""
-    words = ", ".join(expression.sql(dialect="sqlite") for expression in order.expressions)
-    if len(words) > MAX_ORDER_CHARS:
-        return sql, ""
-    return None, f", sorted by {words}"
 
 
 TOO_BIG = "the rows do not fit the model's context window beside the question and the SQL: the table is the answer"
@@ -180,12 +150,11 @@ class Answering:
             return await self._table_answer(result, reason), None
         max_tokens, write_rate = answer_token_budget(self.model, self.settings.answer_max_tokens)
         options = answer_options(max_tokens)
-        sql, order = await asyncio.to_thread(answer_query, self.model, guarded.sql, bool(self.history))
         for attempt in range(2):
-            fitted = await self._fit(sql, result, options)
+            fitted = await self._fit(guarded, result, options)
             if fitted is None:  # not even one column name fits: a question never fails because its result is large
                 return await self._table_answer(result, TOO_BIG), None
-            messages = self._messages_for(sql, order, fitted)
+            messages = self._messages_for(guarded, fitted)
             await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
             started = clock()
             pieces = []
@@ -223,9 +192,9 @@ class Answering:
             text, written, max_tokens, write_rate, "the table shows the rows themselves"
         ), fitted
 
-    async def _fit(self, sql: str | None, result: QueryResult, options: ChatOptions) -> FittedRows | None:
-        """The rows that fit the model's window beside the question and the SQL shown, as the model counts now."""
-        overhead = self.model.count_message_tokens(answer_messages(self.question, sql)) + 64
+    async def _fit(self, guarded: GuardedSQL, result: QueryResult, options: ChatOptions) -> FittedRows | None:
+        """The rows that fit the model's window beside the question and the SQL, as the model counts now."""
+        overhead = self.model.count_message_tokens(answer_messages(self.question, guarded.sql)) + 64
         budget, reason = answer_row_budget(self.model, self.model.context_window() - overhead - options.max_tokens)
         try:
             return await asyncio.to_thread(
@@ -241,14 +210,14 @@ class Answering:
         except ValueError:
             return None
 
-    def _messages_for(self, sql: str | None, order: str, fitted: FittedRows) -> list[dict]:
+    def _messages_for(self, guarded: GuardedSQL, fitted: FittedRows) -> list[dict]:
         shown = (
             f"{fitted.rows_shown:,} of {fitted.total_rows:,} rows"
             if fitted.total_rows is not None
             else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows"
         )
         return answer_messages(
-            self.question, sql, shown=shown + order, rows=fitted.text, notes=notes_line(fitted.notes)
+            self.question, guarded.sql, shown=shown, rows=fitted.text, notes=notes_line(fitted.notes)
         )
 
     def _count_answer_tokens(self, messages, written: int, cached: bool) -> None:
