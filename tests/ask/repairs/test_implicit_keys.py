@@ -182,3 +182,22 @@ async def test_confirming_a_link_costs_the_same_on_every_size_of_table(tmp_path)
         assert found == (Link("orders", "product_id", "products", "id"),)
         steps.append(probe.steps)
     assert steps[1] <= steps[0] * 1.1, steps
+
+
+@pytest.mark.asyncio
+async def test_a_column_null_in_its_first_rows_is_still_a_link(tmp_path):
+    """Confirmed from its first 5,000 rows, a column NULL in its first 6,000 was no link at all (a second outside
+    tester, session 42): the first 5,000 values are read, looked for in the first 100,000 rows."""
+    import sqlite3
+
+    path = tmp_path / "shop.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table customers (id integer primary key, name text)")
+    conn.execute("create table reviews (id integer primary key, customer_id integer, stars integer)")
+    numbers = "with recursive n(i) as (select 1 union all select i + 1 from n where i < ?) select i from n"
+    conn.execute(f"insert into customers select i, 'customer ' || i from ({numbers})", [100])
+    conn.execute(f"insert into reviews select i, case when i > 6000 then 1 + i % 100 end, 5 from ({numbers})", [9000])
+    conn.commit()
+    conn.close()
+    _, found = await links_of(path)
+    assert found == (Link("reviews", "customer_id", "customers", "id"),)
