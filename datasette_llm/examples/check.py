@@ -35,7 +35,7 @@ from ..sql.policy import shadow_table_names, sqlite_internal
 from ..sql.results import GuardedSQL, Rejection, SchemaInfo
 from .mentions import json_names, mentioned, names_text, names_within, schema_names
 from .store import Example, ExampleStore, actor_key
-from .vectors import vectors_on_adding
+from .vectors import ADD_WAIT_SECONDS, vectors_on_adding
 
 # Re-check outcomes are written this many at a time, in one transaction (a commit an example was most of the time).
 RECHECK_BATCH = 100
@@ -136,7 +136,7 @@ async def add_with_feedback(
         example=example,
     )
     if created:
-        await vectors_on_adding(datasette, store, database, [stored])
+        await vectors_on_adding(datasette, store, database, [stored], ADD_WAIT_SECONDS)
     return feedback, AddOutcome(shown_question, shown_sql, "added" if created else "present", stored)
 
 
@@ -283,7 +283,8 @@ async def add_examples(
                 "; run the same import again to add the rest (those stored are reported as already present)."
             )
         raise
-    await vectors_on_adding(datasette, store, database, [o.example for o in outcomes if o.status == "added"])
+    added = [outcome.example for outcome in outcomes if outcome.status == "added"]
+    await vectors_on_adding(datasette, store, database, added, None if cli else ADD_WAIT_SECONDS)
     return outcomes
 
 

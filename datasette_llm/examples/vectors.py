@@ -28,6 +28,9 @@ logger = logging.getLogger("datasette_llm")
 # Questions embedded in one call, then saved (16 of 2,000 characters take about a second here).
 VECTOR_BATCH = 16
 VECTOR_WAIT_SECONDS = 1.0
+# A request that adds examples waits this long for their vectors at most: an embedding server that took 20 s made
+# adding an example take 22 s (a second tester, session 42). The command line waits for all of them.
+ADD_WAIT_SECONDS = 3.0
 
 
 class _Fill:
@@ -46,9 +49,12 @@ _UNSAVED: dict[tuple, dict[int, tuple[str, bytes]]] = {}
 _UNSAVED_LIMIT = 20_000
 
 
-async def vectors_on_adding(datasette, store: ExampleStore, database: str, examples: Sequence) -> None:
-    """Make the vectors of examples just added, all of them, before the adding request or command ends (see the
-    module's note). Best effort: with a failing model or store they are left to the questions."""
+async def vectors_on_adding(
+    datasette, store: ExampleStore, database: str, examples: Sequence, wait_seconds: float | None = None
+) -> None:
+    """Make the vectors of examples just added before the adding request or command ends (see the module's note),
+    waiting at most `wait_seconds` (None: for all of them); in a server, a fill still running goes on after the
+    request. Best effort: with a failing model or store they are left to the questions."""
     from ..config import settings_for
     from ..errors import DatasetteLLMError
     from ..models import embedding_model_for
@@ -57,9 +63,12 @@ async def vectors_on_adding(datasette, store: ExampleStore, database: str, examp
         return
     try:
         embedder = embedding_model_for(settings_for(datasette))
-        await example_vectors(store, database, examples, embedder, (DatasetteLLMError, OSError), wait_all=True)
+        making = example_vectors(store, database, examples, embedder, (DatasetteLLMError, OSError), wait_all=True)
+        await asyncio.wait_for(making, wait_seconds)
+    except asyncio.TimeoutError:
+        pass
     except (DatasetteLLMError, OSError, sqlite3.Error):
-        logger.warning("datasette-llm: the vectors of %d new examples were left to the questions", len(examples))
+        logger.info("datasette-llm: the vectors of %d new example(s) were left to the questions", len(examples))
 
 
 async def example_vectors(

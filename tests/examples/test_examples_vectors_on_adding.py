@@ -1,6 +1,9 @@
 """The vectors of examples are made as they are added (examples/vectors.py vectors_on_adding): what an asker's
 question sends the embedding model does not depend on examples the asker may not see."""
 
+import asyncio
+import time
+
 import numpy as np
 import pytest
 from ask_helpers import ScriptedModel, make_pets_db, sql_reply
@@ -18,9 +21,10 @@ class Recording:
     name = "recording"
 
     def __init__(self):
-        self.texts, self.failing = [], False
+        self.texts, self.failing, self.delay = [], False, 0.0
 
     async def aembed(self, texts):
+        await asyncio.sleep(self.delay)
         if self.failing:
             raise ModelError("The embedding model is down.")
         self.texts += list(texts)
@@ -67,3 +71,26 @@ async def test_an_embedding_model_that_fails_leaves_the_vectors_to_the_questions
     result = await ask(datasette, "pets", "How many dogs are there?", model=model, sql_only=True)
     assert result.ok and sorted(embedder.texts) == ["How many dogs are there?", "How many dogs?"]
     assert set(store.vectors("pets", "recording")) == {outcome.example.id}
+
+
+@pytest.mark.asyncio
+async def test_a_request_waits_for_a_slow_embedding_model_only_so_long_and_the_command_line_for_all(setup, monkeypatch):
+    """An embedding server that took 20 s made adding an example on the page take 22 s (a second outside tester,
+    session 42): a request waits ADD_WAIT_SECONDS, and the vectors are made all the same; the command line waits."""
+    from datasette_llm.examples import vectors
+
+    datasette, store, embedder = setup
+    monkeypatch.setattr(vectors, "ADD_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr("datasette_llm.examples.check.ADD_WAIT_SECONDS", 0.2)
+    embedder.delay = 1.5
+    started = time.monotonic()
+    (outcome,) = await add_examples(
+        datasette, "pets", [("How many dogs?", "select count(*) from dogs")], actor={"id": "admin"}, store=store
+    )
+    assert outcome.status == "added" and time.monotonic() - started < 1.2
+    await asyncio.sleep(2.5)  # the fill went on after the request
+    assert set(store.vectors("pets", "recording")) == {outcome.example.id}
+    (cli,) = await add_examples(
+        datasette, "pets", [("How many owners?", "select count(*) from owners")], actor=None, store=store, cli=True
+    )
+    assert cli.example.id in store.vectors("pets", "recording")  # waited for
