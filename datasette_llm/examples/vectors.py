@@ -4,12 +4,11 @@ The vectors of examples are made as they are added, in the request or command th
 made by the first question that needed them, they were made by whoever asked first, examples that asker may not see
 included, and what that asker's request sent the embedding model depended on them (an outside tester's
 noninterference oracle, session 42). Examples left without one (a model that failed, an earlier version's store)
-get theirs when a question needs them, a batch at a
-time, each batch saved as soon as it is made, by one task per store, database and model that every question
-needing them shares and none cancels by going away: an outside tester (session 22) imported 1,000 examples of
-2,000-character questions, and every question then embedded all of them in one call, timed out after 60 s and
-saved none, so the next question started again. A question waits for the vectors when one batch makes them, else
-at most VECTOR_WAIT_SECONDS, then goes on with those made so far.
+get theirs when a question needs them, a batch at a time, each batch saved as soon as it is made, by one task per
+store, database and model that every question needing them shares and none cancels by going away: an outside
+tester (session 22) imported 1,000 examples of 2,000-character questions, and every question then embedded all of
+them in one call, timed out after 60 s and saved none, so the next question started again. A question waits for
+the vectors when one batch makes them, else at most VECTOR_WAIT_SECONDS, then goes on with those made so far.
 """
 
 from __future__ import annotations
