@@ -36,7 +36,8 @@ from .prompt_states import PrefixStates, model_identity
 # reading is measured, a piece is what it reads in PIECE_SECONDS, at least MIN_PREFIX_CHUNK tokens: on a slower or
 # loaded CPU a piece of 256 took 9.8-17.3 s, which the first question waited behind (an outside tester, session 41).
 PREFIX_CHUNK = 256
-MIN_PREFIX_CHUNK = 64
+MIN_PREFIX_CHUNK = 16  # 64 took 3.5-9.5 s at load 7.6-9.2, where the measured rate read 15-37 tokens in 2 s
+FIRST_PREFIX_PIECE = 32  # before the rate is measured (a second tester, session 42)
 PIECE_SECONDS = 2.0
 # While writing, the thread count is chosen again this often from the cores other work used meanwhile: chosen
 # only at the start, a burst before the request (a browser loading the Ask page) kept a whole answer on 1 thread.
@@ -184,42 +185,40 @@ class LlamaCppChatModel(ChatModel):
         """How many of `tokens` the context already holds, from the start."""
         return common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
 
-    def _read(self, llama, tokens: Sequence[int], should_stop: Callable[[], bool] | None = None) -> bool:
-        """Make the context hold exactly `tokens`, reading only what it does not hold yet; False if stopped."""
+    def _read(self, llama, tokens: Sequence[int], should_stop: Callable[[], bool] | None = None, cancel=None) -> bool:
+        """Make the context hold exactly `tokens`, reading only what it does not hold yet; False if stopped: a
+        warm-up (`should_stop`) reads in pieces of about PIECE_SECONDS, a question in batches of n_batch (as
+        llama.cpp does), its `cancel` looked at between them. Read in one go, a question given up at the model's
+        timeout kept the model reading for 543 s more, and the next two questions timed out without a start (a
+        second outside tester, session 42)."""
         held = self._held(llama, tokens)
         if held == len(tokens) and held == llama.n_tokens:
             return True
         llama._ctx.kv_cache_seq_rm(-1, held, -1)
         llama.n_tokens = held
-        if should_stop is None:  # a question's prompt: in one go
-            if held < len(tokens):
-                started = time.perf_counter()
-                llama.eval(tokens[held:])
-                self.tokens_read += len(tokens) - held
-                self._measured_read(len(tokens) - held, time.perf_counter() - started)
-            return True
         at = held
-        while at < len(tokens):  # a warm-up's: in pieces, each timed, so the next one is sized by what it took
-            if should_stop():
+        while at < len(tokens):
+            if should_stop is not None and should_stop() or cancel is not None and cancel.is_set():
                 return False
-            piece = tokens[at : at + self._piece()]
+            piece = tokens[at : at + (self._piece() if should_stop is not None else self.n_batch)]
             started = time.perf_counter()
             llama.eval(piece)
             self.tokens_read += len(piece)
-            self._measured_read(len(piece), time.perf_counter() - started)
+            # each piece timed, so a warm-up's next one is sized by what it took (a question's as before: 32 at least)
+            self._measured_read(len(piece), time.perf_counter() - started, least=8 if should_stop else 32)
             at += len(piece)
         return True
 
     def _piece(self) -> int:
-        """How many tokens a warm-up reads before it looks for a waiting question again: MIN_PREFIX_CHUNK until the
-        reading rate is measured (256 tokens took 11.5 s at load 5, and the first question waited behind them; a
-        warm-up that gave way never measured the rate, so its pieces stayed 256 tokens for good: 176-231 s each on a
-        starved CPU; an outside tester, session 42)."""
+        """How many tokens a warm-up reads before it looks for a waiting question again: FIRST_PREFIX_PIECE until
+        the reading rate is measured (256 tokens took 11.5 s at load 5, and the first question waited behind them;
+        a warm-up that gave way never measured the rate, so its pieces stayed 256 tokens for good: 176-231 s each
+        on a starved CPU; an outside tester, session 42), then what it reads in PIECE_SECONDS."""
         if not self.read_rate:
-            return MIN_PREFIX_CHUNK
+            return FIRST_PREFIX_PIECE
         return max(MIN_PREFIX_CHUNK, min(PREFIX_CHUNK, int(self.read_rate * PIECE_SECONDS)))
 
-    def _restore_prefix(self, llama, stages: list[list[int]], should_stop=None) -> bool:
+    def _restore_prefix(self, llama, stages: list[list[int]], should_stop=None, cancel=None) -> bool:
         """Make the context start with the last of `stages` (shared starts, each the start of the next): already
         there, loaded from its saved state, or read on top of what the context holds or an earlier stage's saved
         state, saving each stage it reads. When the examples kept for a schema change, or an actor sees others,
@@ -236,7 +235,7 @@ class LlamaCppChatModel(ChatModel):
             if stage is not full and self.states.load(llama, key, stage):
                 continue
             self._resume(llama, key, stage)
-            if not self._read(llama, stage, should_stop):
+            if not self._read(llama, stage, should_stop, cancel):
                 self._keep_partial(llama, key, stage)
                 return False
             self.states.save(llama, key, stage)
@@ -278,8 +277,8 @@ class LlamaCppChatModel(ChatModel):
             except OSError:
                 pass
 
-    def _measured_read(self, tokens: int, seconds: float):
-        if tokens >= 32 and seconds > 0:
+    def _measured_read(self, tokens: int, seconds: float, least: int = 32):
+        if tokens >= least and seconds > 0:
             rate = tokens / seconds
             self.read_rate = rate if self.read_rate is None else 0.5 * self.read_rate + 0.5 * rate
 
@@ -351,7 +350,8 @@ class LlamaCppChatModel(ChatModel):
             raise self._overflow(len(tokens), options)
         if options.reply_prefix:  # read with the prompt, not written: part of the reply all the same
             yield options.reply_prefix, {"prompt_tokens": len(tokens), "completion_tokens": 0}
-        self._restore_prefix(llama, self._prefix_tokens(llama, messages, text, tokens, options))
+        if not self._restore_prefix(llama, self._prefix_tokens(llama, messages, text, tokens, options), cancel=cancel):
+            return  # given up while its prefix was read: what was read is kept for the next request
         if self.draft_tokens and options.temperature == 0 and not options.stop:
             yield from self._generate_greedy(llama, tokens, options, cancel)
             return
@@ -394,7 +394,8 @@ class LlamaCppChatModel(ChatModel):
         """Greedy decoding that checks tokens guessed from the prompt in the same pass (lookup_decoding.py):
         what create_completion writes at temperature 0, in fewer passes."""
         try:
-            self._read(llama, tokens[:-1])  # the last prompt token is decoded with the first guess
+            if not self._read(llama, tokens[:-1], cancel=cancel):  # the last token is decoded with the first guess
+                return  # given up meanwhile
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"llama.cpp failed: {error}") from None
         self.tokens_read += 1

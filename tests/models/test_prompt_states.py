@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from datasette_llm.models import ChatOptions
-from datasette_llm.models.llama_cpp import MIN_PREFIX_CHUNK, PREFIX_CHUNK, LlamaCppChatModel
+from datasette_llm.models.llama_cpp import FIRST_PREFIX_PIECE, PREFIX_CHUNK, LlamaCppChatModel
 from datasette_llm.models.prompt_states import PrefixStates
 
 # The llama.cpp backend alone: the Datasette 1.0 leg of the test command leaves these model tests out.
@@ -136,7 +136,7 @@ def test_a_warm_up_gives_way_to_a_question_and_keeps_what_it_read(default_gguf, 
 
     assert model.prepare_prefix(messages(text, ""), options(text), should_stop) is False
     first = model.tokens_read
-    assert first == MIN_PREFIX_CHUNK  # the first piece, before any rate is measured
+    assert first == FIRST_PREFIX_PIECE  # the first piece, before any rate is measured
     other = schema("owners")
     model.complete(messages(other, "How many owners?"), options(other))  # the question, on another schema
     read = model.tokens_read
@@ -307,26 +307,44 @@ class EvalRecorder:
         self.pieces.append(len(tokens))
 
 
-@pytest.mark.parametrize("machine, smallest, largest", [(1000.0, 64, 64), (3000.0, 64, 165), (None, 256, 256)])
+@pytest.mark.parametrize("machine, smallest, largest", [(200.0, 16, 16), (3000.0, 16, 165), (None, 256, 256)])
 def test_a_warm_up_reads_pieces_of_about_piece_seconds_at_the_rate_it_measures(
     tmp_path, monkeypatch, machine, smallest, largest
 ):
     """A piece of 256 tokens took 9.8-17.3 s on a loaded CPU, and the first question waited behind it (an outside
-    tester, session 41): pieces are what the measured rate reads in PIECE_SECONDS (at least 64 tokens), and the
-    first, before any rate is known, 64 (256 took 11.5 s at load 5; a second tester, session 42). A machine slower
-    than it seems (a loaded CPU) only makes pieces smaller."""
+    tester, session 41): pieces are what the measured rate reads in PIECE_SECONDS (at least 16 tokens: 64 took
+    3.5-9.5 s at load 8), and the first, before any rate is known, 32 (256 took 11.5 s at load 5; second testers,
+    session 42). A machine slower than it seems (a loaded CPU) only makes pieces smaller."""
     import datasette_llm.models.llama_cpp
 
     monkeypatch.setattr(datasette_llm.models.llama_cpp, "PIECE_SECONDS", 0.05)
     model = LlamaCppChatModel("pieces", tmp_path / "never-loaded.gguf", n_ctx=4096, state_dir=tmp_path)
     assert model.read_rate is None
     llama = EvalRecorder(machine)
-    assert model._read(llama, list(range(1, 1001)), should_stop=lambda: False)
-    assert llama.n_tokens == 1000 and llama.pieces[0] == MIN_PREFIX_CHUNK
+    assert model._read(llama, list(range(1, 401)), should_stop=lambda: False)
+    assert llama.n_tokens == 400 and llama.pieces[0] == FIRST_PREFIX_PIECE
     assert all(smallest <= piece <= largest for piece in llama.pieces[1:-1]), llama.pieces
     question = EvalRecorder()
-    assert model._read(question, list(range(1, 1001)))  # a question's prompt: in one go
-    assert question.pieces == [1000]
+    assert model._read(question, list(range(1, 1001)))  # a question's prompt: in batches of n_batch, as llama.cpp
+    assert question.pieces == [512, 488]
+
+
+def test_a_question_given_up_stops_reading_at_the_next_batch(tmp_path):
+    """Read in one go, a question given up at the model's timeout kept the model reading 543 s more, and the next
+    two questions timed out without a start (a second outside tester, session 42)."""
+    import threading
+
+    model = LlamaCppChatModel("pieces", tmp_path / "never-loaded.gguf", n_ctx=4096, state_dir=tmp_path)
+    cancel, llama = threading.Event(), EvalRecorder()
+    real_eval = llama.eval
+
+    def eval_then_give_up(tokens):
+        real_eval(tokens)
+        cancel.set()  # the request timed out while this batch was read
+
+    llama.eval = eval_then_give_up
+    assert model._read(llama, list(range(1, 2001)), cancel=cancel) is False
+    assert llama.pieces == [512]
 
 
 def test_a_warm_up_that_gives_way_after_one_piece_has_measured_the_rate(tmp_path):
@@ -335,7 +353,7 @@ def test_a_warm_up_that_gives_way_after_one_piece_has_measured_the_rate(tmp_path
     model = LlamaCppChatModel("pieces", tmp_path / "never-loaded.gguf", n_ctx=4096, state_dir=tmp_path)
     llama, checks = EvalRecorder(20_000.0), []
     assert model._read(llama, list(range(1, 1001)), should_stop=lambda: checks.append(1) or len(checks) > 1) is False
-    assert llama.pieces == [MIN_PREFIX_CHUNK] and model.read_rate is not None
+    assert llama.pieces == [FIRST_PREFIX_PIECE] and model.read_rate is not None
 
 
 @pytest.mark.model
