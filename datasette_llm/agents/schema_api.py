@@ -130,14 +130,17 @@ async def _row_counts(db, version: int, names: list[str]) -> dict:
     """Row counts of these tables at this schema version, each in its own short read (None: unknown)."""
     cached = None if db.is_mutable else db.cached_table_counts
     counts = {}
+    file_bytes = []  # the file's size, read by the first count of this request
     for name in names:
         if cached is not None and name in cached:
             counts[name] = cached[name]
             continue
 
         def count(conn, name=name):
-            pages, page_size = (conn.execute(f"pragma {p}").fetchone()[0] for p in ("page_count", "page_size"))
-            sql = row_count_sql(name, pages * page_size)
+            if not file_bytes:
+                pages, page_size = (conn.execute(f"pragma {p}").fetchone()[0] for p in ("page_count", "page_size"))
+                file_bytes.append(pages * page_size)
+            sql = row_count_sql(name, file_bytes[0])
             return at_version(
                 conn, version, lambda c: with_deadline(c, COUNT_TIME_LIMIT_MS, lambda: c.execute(sql).fetchone()[0])
             )

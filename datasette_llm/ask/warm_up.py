@@ -102,14 +102,18 @@ def quiet(model: ChatModel) -> bool:
     return not model.busy() and time.monotonic() - last >= QUIET_SECONDS
 
 
+async def _until_quiet(model: ChatModel) -> None:
+    while not quiet(model):
+        await asyncio.sleep(0.5)
+
+
 async def warm_all(datasette, names: Sequence[str], model: ChatModel) -> dict[str, bool]:
     """{database: whether its prefix state is saved}. Gives way to questions; never raises. The answer prompts'
     instructions first: every database's questions share them, and read last, after every schema, the first
     questions' answers read them (135 tokens, 6 s at load 3; an outside tester, session 42)."""
     results = {}
     if names:
-        while not quiet(model):
-            await asyncio.sleep(0.5)
+        await _until_quiet(model)
         try:
             ready = await asyncio.to_thread(warm_answers, model, lambda: not quiet(model))
             logger.info("datasette-llm: answer prompts warmed: %s", ready)
@@ -118,8 +122,7 @@ async def warm_all(datasette, names: Sequence[str], model: ChatModel) -> dict[st
     for name in names:
         results[name] = False
         for _ in range(MAX_TRIES):
-            while not quiet(model):
-                await asyncio.sleep(0.5)
+            await _until_quiet(model)
             try:
                 results[name] = await warm_database(datasette, name, model)
             except Exception:  # a warm-up is an optimisation: questions report real problems themselves

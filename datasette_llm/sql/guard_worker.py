@@ -122,14 +122,11 @@ _PLACES = FairQueue(GUARD_QUEUE)  # a client holds at most half of them (fair_sh
 def _call_worker(payload: bytes, deadline: float):
     """The worker's answer; TimeoutError when the statement overran its budget, GuardBusy past `deadline` (in
     both cases the worker is ended, and the next statement starts a fresh one)."""
-    global _worker
     with _lock:
         if time.monotonic() > deadline:
             raise GuardBusy(BUSY, retry_after=5)  # it waited in the queue until its time was up
         try:
-            if _worker is None:
-                _worker = _Worker(deadline)
-            return pickle.loads(_worker.call(payload, deadline))  # our own child's answer
+            return pickle.loads(_ensure_worker(deadline).call(payload, deadline))  # our own child's answer
         except _Overrun:
             _end_worker()
             raise TimeoutError from None
@@ -141,19 +138,25 @@ def _call_worker(payload: bytes, deadline: float):
             raise EOFError("the guard worker ended") from None
 
 
+def _ensure_worker(deadline: float) -> _Worker:
+    """The running worker, started now if there is none (the caller holds _lock)."""
+    global _worker
+    if _worker is None:
+        _worker = _Worker(deadline)
+    return _worker
+
+
 def start_in_background() -> threading.Thread:
     """Start the worker ahead of the first statement (`datasette serve`): started by the first one, it cost that
     request about a second, which told whoever sent it whether anyone had sent one since the server started (an
     outside tester's noninterference oracle, session 42: a first feedback 1.2 s, after another actor's 0.05 s)."""
 
     def start() -> None:
-        global _worker
         with _lock:
-            if _worker is None:
-                try:
-                    _worker = _Worker(time.monotonic() + GUARD_WALL_SECONDS)
-                except (EOFError, OSError, GuardBusy):  # the first statement tries again, or checks on the thread
-                    pass
+            try:
+                _ensure_worker(time.monotonic() + GUARD_WALL_SECONDS)
+            except (EOFError, OSError, GuardBusy):  # the first statement tries again, or checks on the thread
+                pass
 
     thread = threading.Thread(target=start, name="datasette-llm-guard-start", daemon=True)
     thread.start()
