@@ -1,6 +1,7 @@
 """The model interface on real backends: local llama.cpp, ONNX embeddings, an OpenAI-compatible server."""
 
 import asyncio
+import os
 import threading
 import time
 
@@ -158,6 +159,29 @@ def test_onnx_reads_only_the_start_of_a_huge_text_and_gives_the_same_vector(embe
     vector = embedding_model.embed([huge])
     assert time.monotonic() - started < 5
     assert np.allclose(vector, embedding_model.embed([words]), atol=1e-6)
+
+
+def test_the_embedding_model_writes_nothing_outside_the_plugin_and_calls_no_one(settings, tmp_path):
+    """Loading and using the default embedding model leaves the user's home as it was: onnxruntime's telemetry
+    wrote ~/.cache/Microsoft/DeveloperTools/.onnxruntime/onnxruntime.db and looked up a Microsoft host every
+    30-40 s (an outside tester's system-call oracle, session 43). In a fresh process, with a home of its own."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    script = (
+        "from datasette_llm.config import load_settings\n"
+        "from datasette_llm.models import embedding_model_for\n"
+        f"model = embedding_model_for(load_settings({{'models_dir': {str(settings.models_dir)!r}}}, {{}}))\n"
+        "print(model.embed(['a happy puppy']).shape)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env={**env, "HOME": str(home)}, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "(1, 384)" in done.stdout, done.stderr
+    assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
 
 
 # --- the shared async behaviour (a scripted backend: timing and queueing logic only) ---------------
