@@ -177,8 +177,9 @@ def test_the_embedding_model_writes_nothing_outside_the_plugin_and_calls_no_one(
         "print(model.embed(['a happy puppy']).shape)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")}
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's plugin
     done = subprocess.run(
-        [sys.executable, "-c", script], env={**env, "HOME": str(home)}, capture_output=True, text=True
+        [sys.executable, "-c", script], env={**env, "HOME": str(home)}, cwd=repo, capture_output=True, text=True
     )
     assert done.returncode == 0 and "(1, 384)" in done.stdout, done.stderr
     assert [str(p.relative_to(home)) for p in home.rglob("*")] == []
