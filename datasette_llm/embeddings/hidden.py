@@ -129,7 +129,10 @@ def _connect(db) -> sqlite3.Connection | None:
     if getattr(db, "memory_name", None):
         return sqlite3.connect(f"file:{db.memory_name}?mode=memory&cache=shared", uri=True)
     if getattr(db, "path", None) and not getattr(db, "is_memory", False):
-        return sqlite3.connect(Path(db.path).resolve().as_uri() + "?mode=ro", uri=True)
+        # As Datasette opens it: read-only, and an immutable one (`-i`) as immutable, or SQLite made its -wal and
+        # -shm files beside a WAL-mode database served immutable (an outside tester's system-call oracle, session 43).
+        mode = "?mode=ro" if getattr(db, "is_mutable", True) else "?mode=ro&immutable=1"
+        return sqlite3.connect(Path(db.path).resolve().as_uri() + mode, uri=True)
     return None
 
 

@@ -570,3 +570,32 @@ def test_storage_killed_at_any_statement_is_all_there_or_none_and_a_rerun_ends_a
         assert names == {"notes"} or {f"{prefix}collections", f"{prefix}embeddings"} <= names, (kill_at, names)
         _store_killed_at(path, prefix, 0)
         assert _schema(path) == _schema(clean), kill_at
+
+
+@pytest.mark.parametrize("journal", ["wal", "delete"])
+def test_a_database_served_immutable_gains_no_file_beside_it(tmp_path, journal):
+    """Datasette opens a database served with `-i` as immutable; the plugin's own reads must too. Opened only
+    read-only, a WAL-mode database got a -wal and a -shm file beside it (and write locks on them) at the first
+    request of any kind, Datasette's own pages included (an outside tester's system-call oracle, session 43)."""
+    import asyncio
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+    path = folder / "data.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"pragma journal_mode = {journal}")
+    conn.execute("create table notes (id integer primary key, body text)")
+    conn.execute("insert into notes (body) values ('one'), ('two')")
+    conn.commit()
+    conn.close()
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    async def visit():
+        ds = Datasette(immutables=[str(path)])
+        await ds.invoke_startup()
+        for url in ("/data", "/data/notes", "/data/notes.json", "/-/llm/schema.json?database=data", "/data/-/ask"):
+            response = await ds.client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+    asyncio.run(visit())
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
