@@ -205,3 +205,22 @@ def test_a_server_starts_the_worker_before_the_first_statement(schema):
     assert time.monotonic() - began < 30
     guard_worker.start_in_background().join(timeout=60)  # a second start leaves the running one alone
     assert guard_worker._worker is started
+
+
+def test_the_worker_and_the_server_have_checked_a_statement_before_the_first_one_arrives(schema):
+    """The first check imports sqlglot's SQLite dialect and lists the node types of the functions a query may call
+    (474 statements parsed): done by the first statement after a start, it cost that request 0.1-0.8 s, and told
+    its sender nobody had sent one since (an outside tester, session 43). Measured in the worker's CPU time."""
+    from datasette_llm.sql import functions
+
+    guard_worker._end_worker()
+    functions._ALLOWED_NODES = None  # as in a fresh server process
+    guard_worker.start_in_background().join(timeout=60)
+    assert functions._ALLOWED_NODES is not None  # Ask checks a model's SQL in the server's own process
+    pid = guard_worker._worker.process.pid
+    cpu = guard_worker._cpu_seconds(pid)
+    if cpu is None:
+        pytest.skip("no /proc to read a process's CPU time from")
+    assert isinstance(asyncio.run(check_select_off_loop("select count(*) from docs where id > 2", schema)), GuardedSQL)
+    first = guard_worker._cpu_seconds(pid) - cpu
+    assert first < 0.04, f"the worker's first check took {first:.2f} s of CPU"
