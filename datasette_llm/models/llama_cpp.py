@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from ..errors import ContextOverflow, ModelError, ModelNotReady
@@ -28,6 +29,7 @@ from .llama_cpp_prompt import (
     render_prompt,
     shared_text,
 )
+from .llama_cpp_stop import DecodeStop
 from .lookup_decoding import Drafter
 from .prompt_states import PrefixStates, model_identity
 
@@ -96,6 +98,7 @@ class LlamaCppChatModel(ChatModel):
         self.write_rate: float | None = None  # tokens written per second, measured
         self.tokens_read = 0  # prompt tokens computed (not loaded from a saved state) since the model was made
         self._partials: dict[str, tuple[int, str]] = {}  # stage key -> (tokens of it saved, their state's key)
+        self._stop = DecodeStop()  # stops a decode inside a batch (llama_cpp_stop.py)
 
     MAX_SLOTS = 2
 
@@ -119,6 +122,7 @@ class LlamaCppChatModel(ChatModel):
                     n_ubatch=self.n_ubatch,
                     use_extra_bufts=self.use_extra_bufts,
                 )
+                self._stop.install(self._contexts[slot])
                 if self.load_seconds is None:
                     self.load_seconds = seconds
                 if self.states is not None and self._identity is None:
@@ -186,27 +190,39 @@ class LlamaCppChatModel(ChatModel):
         return common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
 
     def _read(self, llama, tokens: Sequence[int], should_stop: Callable[[], bool] | None = None, cancel=None) -> bool:
-        """Make the context hold exactly `tokens`, reading only what it does not hold yet; False if stopped: a
-        warm-up (`should_stop`) reads in pieces of about PIECE_SECONDS, a question in batches of n_batch (as
-        llama.cpp does), its `cancel` looked at between them. Read in one go, a question given up at the model's
-        timeout kept the model reading for 543 s more, and the next two questions timed out without a start (a
-        second outside tester, session 42)."""
+        """Make the context hold exactly `tokens`, reading only what it does not hold yet; False if stopped (a
+        warm-up by `should_stop`, a question given up by `cancel`), the context then holding what it read before.
+        Stopped inside the batch it reads where llama.cpp allows (llama_cpp_stop.py), else between batches: a
+        question in batches of n_batch (read in one go, a question given up at the model's timeout kept the model
+        reading 543 s more, and the next two timed out without a start; a second outside tester, session 42), a
+        warm-up in pieces of about PIECE_SECONDS."""
         held = self._held(llama, tokens)
         if held == len(tokens) and held == llama.n_tokens:
             return True
         llama._ctx.kv_cache_seq_rm(-1, held, -1)
         llama.n_tokens = held
-        at = held
-        while at < len(tokens):
-            if should_stop is not None and should_stop() or cancel is not None and cancel.is_set():
-                return False
-            piece = tokens[at : at + (self._piece() if should_stop is not None else self.n_batch)]
-            started = time.perf_counter()
-            llama.eval(piece)
-            self.tokens_read += len(piece)
-            # each piece timed, so a warm-up's next one is sized by what it took (a question's as before: 32 at least)
-            self._measured_read(len(piece), time.perf_counter() - started, least=8 if should_stop else 32)
-            at += len(piece)
+
+        def stop() -> bool:
+            return should_stop is not None and should_stop() or cancel is not None and cancel.is_set()
+
+        inside = self._stop.stops(llama)
+        with self._stop.watching(stop) if inside else nullcontext():
+            at = held
+            while at < len(tokens):
+                if stop():
+                    return False
+                piece = tokens[at : at + (self._piece() if should_stop is not None and not inside else self.n_batch)]
+                started = time.perf_counter()
+                try:
+                    llama.eval(piece)
+                except RuntimeError:
+                    if inside and self._stop.raised():
+                        return False  # llama.cpp dropped what it wrote of this batch
+                    raise
+                self.tokens_read += len(piece)
+                # each piece timed, so a warm-up's next one is sized by what it took (a question's: 32 at least)
+                self._measured_read(len(piece), time.perf_counter() - started, least=8 if should_stop else 32)
+                at += len(piece)
         return True
 
     def _piece(self) -> int:
@@ -355,11 +371,15 @@ class LlamaCppChatModel(ChatModel):
         if self.draft_tokens and options.temperature == 0 and not options.stop:
             yield from self._generate_greedy(llama, tokens, options, cancel)
             return
-        new_tokens = len(tokens) - self._held(llama, tokens)
-        self.tokens_read += max(1, new_tokens)  # a fully cached prompt still decodes its last token again
+        try:  # read here, where it can be stopped; the last token is decoded with the first one written
+            if not self._read(llama, tokens[:-1], cancel=cancel):
+                return  # given up meanwhile
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"llama.cpp failed: {error}") from None
+        self.tokens_read += 1
         completion_tokens = 0
         complete = reply_check(options.complete_when)
-        started = first = time.perf_counter()
+        first = time.perf_counter()
         try:
             for chunk in llama.create_completion(
                 prompt=tokens,
@@ -376,7 +396,6 @@ class LlamaCppChatModel(ChatModel):
                     break  # closing the generator stops llama.cpp from decoding further tokens
                 if completion_tokens == 0:
                     first = time.perf_counter()
-                    self._measured_read(new_tokens, first - started)
                 text_piece = chunk["choices"][0].get("text")
                 if text_piece:
                     completion_tokens += 1

@@ -124,19 +124,17 @@ def test_a_warm_up_gives_way_to_a_question_and_keeps_what_it_read(default_gguf, 
     """A warm-up stopped part-way saved nothing, and the question that stopped it, on another schema, loaded that
     schema into the context: the warm-up read its prefix again from the start (an outside tester, session 41:
     chinook's 2,590 tokens read 2,560 over five tries and never saved; its first question read 2,086 itself)."""
-    model = fresh(default_gguf, tmp_path)
+    model = LlamaCppChatModel("states", default_gguf, n_ctx=2048, state_dir=tmp_path, n_batch=64)  # pieces of 64
     text = schema("releases", columns=40)  # about 300 tokens: several pieces
     whole = model.count_tokens(prefix_of(text))
     assert whole > PREFIX_CHUNK
-    calls = []
 
     def should_stop():
-        calls.append(time.monotonic())
-        return len(calls) > 3  # checked twice before the lock, then before each piece: stopped after the first
+        return model.tokens_read > 0  # a question arrives once the first piece is read: stopped in the second
 
     assert model.prepare_prefix(messages(text, ""), options(text), should_stop) is False
     first = model.tokens_read
-    assert first == FIRST_PREFIX_PIECE  # the first piece, before any rate is measured
+    assert first == 64  # the first piece; what the second had read was dropped
     other = schema("owners")
     model.complete(messages(other, "How many owners?"), options(other))  # the question, on another schema
     read = model.tokens_read
@@ -329,9 +327,41 @@ def test_a_warm_up_reads_pieces_of_about_piece_seconds_at_the_rate_it_measures(
     assert question.pieces == [512, 488]
 
 
-def test_a_question_given_up_stops_reading_at_the_next_batch(tmp_path):
+@pytest.mark.model
+def test_a_question_given_up_or_a_warm_up_that_gives_way_stops_inside_the_batch_it_reads(default_gguf, tmp_path):
+    """A given-up question still held the model for the rest of its 512-token batch, 21-201 s on a loaded machine,
+    and the first question waited 4-10 s behind the smallest warm-up piece (an outside tester, session 43): both
+    stop inside the batch (llama_cpp_stop.py), and the context holds what it held before, so the next request is
+    answered as by a model that never read that batch."""
+    import threading
+
+    model = fresh(default_gguf, tmp_path)
+    llama = model._model("sql")
+    prompt = llama.tokenize(("CREATE TABLE t (" + ", ".join(f"c{i} TEXT" for i in range(80)) + ")").encode())
+    assert 300 < len(prompt) <= model.n_batch  # one batch, some seconds to read
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    assert model._read(llama, prompt, cancel=cancel) is False
+    assert (llama.n_tokens, model.tokens_read) == (0, 0)
+
+    text = schema("releases", columns=40)
+    started = time.monotonic()
+    assert model.prepare_prefix(messages(text, ""), options(text), lambda: time.monotonic() - started > 0.3) is False
+    assert (llama.n_tokens, model.tokens_read) == (0, 0)  # its first piece dropped (n_batch tokens when stoppable)
+
+    hello = [{"role": "user", "content": "Reply with exactly the single word: pineapple"}]
+    plain = LlamaCppChatModel("plain", default_gguf, n_ctx=2048)
+    assert (
+        model.complete(hello, ChatOptions(max_tokens=8)).text == plain.complete(hello, ChatOptions(max_tokens=8)).text
+    )
+    for each in (model, plain):
+        each.close()
+
+
+def test_where_a_batch_cannot_be_stopped_a_question_given_up_stops_at_the_next(tmp_path):
     """Read in one go, a question given up at the model's timeout kept the model reading 543 s more, and the next
-    two questions timed out without a start (a second outside tester, session 42)."""
+    two questions timed out without a start (a second outside tester, session 42). A context that cannot be
+    stopped inside a batch (no abort callback) stops between two."""
     import threading
 
     model = LlamaCppChatModel("pieces", tmp_path / "never-loaded.gguf", n_ctx=4096, state_dir=tmp_path)
