@@ -330,30 +330,50 @@ def test_a_warm_up_reads_pieces_of_about_piece_seconds_at_the_rate_it_measures(
 @pytest.mark.model
 def test_a_question_given_up_or_a_warm_up_that_gives_way_stops_inside_the_batch_it_reads(default_gguf, tmp_path):
     """A given-up question still held the model for the rest of its 512-token batch, 21-201 s on a loaded machine,
-    and the first question waited 4-10 s behind the smallest warm-up piece (an outside tester, session 43): both
-    stop inside the batch (llama_cpp_stop.py), and the context holds what it held before, so the next request is
-    answered as by a model that never read that batch."""
+    and the first question waited 4-10 s behind the smallest warm-up piece (an outside tester, session 43). Both
+    stop inside the batch when another request waits (llama_cpp_stop.py), and the context holds what it held
+    before, so the next request is answered as by a model that never read that batch. A question given up while
+    no other waits finishes its batch: the next question on that schema reads on from there."""
+    import asyncio
     import threading
 
-    model = fresh(default_gguf, tmp_path)
+    from datasette_llm.errors import ModelTimeout
+
+    model = LlamaCppChatModel("states", default_gguf, n_ctx=2048, state_dir=tmp_path, n_batch=64)
     llama = model._model("sql")
     prompt = llama.tokenize(("CREATE TABLE t (" + ", ".join(f"c{i} TEXT" for i in range(80)) + ")").encode())
-    assert 300 < len(prompt) <= model.n_batch  # one batch, some seconds to read
+    assert len(prompt) > 300
     cancel = threading.Event()
     threading.Timer(0.3, cancel.set).start()
-    assert model._read(llama, prompt, cancel=cancel) is False
-    assert (llama.n_tokens, model.tokens_read) == (0, 0)
+    assert model._read(llama, prompt, cancel=cancel) is False  # no other request waits: its first batch kept
+    assert llama.n_tokens == model.tokens_read == 64
 
-    text = schema("releases", columns=40)
+    model, hello = fresh(default_gguf, tmp_path), [{"role": "user", "content": "Reply with the word: pineapple"}]
+    model.open_slots(["default", "sql"])  # loaded: the first question is given up while it reads, not loads
+    long_question = [
+        {"role": "user", "content": "Describe: CREATE TABLE t (" + ", ".join(f"c{i} TEXT" for i in range(80))}
+    ]
+
+    async def given_up_while_another_waits():
+        model.timeout = 0.3
+        first = asyncio.ensure_future(model.chat(long_question, ChatOptions(max_tokens=4)))
+        await asyncio.sleep(0.05)  # it has the model, and the timeout it was asked with
+        model.timeout = 120.0
+        second = asyncio.ensure_future(model.chat(hello, ChatOptions(max_tokens=8)))
+        with pytest.raises(ModelTimeout):
+            await first
+        return (await second).text
+
+    answer = asyncio.run(given_up_while_another_waits())
+    assert 0 < model.tokens_read < 100  # the second's prompt only: the first's batch of 300+ tokens was dropped
+
+    text, before = schema("releases", columns=40), model.tokens_read
     started = time.monotonic()
     assert model.prepare_prefix(messages(text, ""), options(text), lambda: time.monotonic() - started > 0.3) is False
-    assert (llama.n_tokens, model.tokens_read) == (0, 0)  # its first piece dropped (n_batch tokens when stoppable)
-
-    hello = [{"role": "user", "content": "Reply with exactly the single word: pineapple"}]
+    assert model.tokens_read == before  # its piece (n_batch tokens, as it can be stopped inside) dropped
     plain = LlamaCppChatModel("plain", default_gguf, n_ctx=2048)
-    assert (
-        model.complete(hello, ChatOptions(max_tokens=8)).text == plain.complete(hello, ChatOptions(max_tokens=8)).text
-    )
+    expected = plain.complete(hello, ChatOptions(max_tokens=8)).text
+    assert answer == expected == model.complete(hello, ChatOptions(max_tokens=8, cache_slot="sql")).text
     for each in (model, plain):
         each.close()
 
