@@ -49,6 +49,7 @@ class DecodeStop:
 
     def install(self, llama) -> bool:
         """Have `llama` read the stop byte during its decodes; False where it cannot."""
+        self._contexts.discard(id(llama))  # an id a closed context had may come again
         if self._callback is None:
             return False
         try:

@@ -218,10 +218,11 @@ def _serve() -> None:
 
 
 def _warm(check_select) -> None:
-    """Check one statement before saying READY. The first check imports sqlglot's SQLite dialect, parser and
-    generator and lists the node types of the functions a query may call (about 474 statements parsed): 0.1-0.8 s
-    that the first statement after a start paid, which told its sender (a first feedback POST 1.0-1.45 s, later
-    ones 0.1 s) that nobody had sent one since (an outside tester, session 43)."""
+    """Check one statement (the worker before it says READY, the server at start). The first check imports
+    sqlglot's SQLite dialect, parser and generator and lists the node types of the functions a query may call
+    (about 474 statements parsed): 0.1-0.8 s that the first statement after a start paid, which told its sender (a
+    first feedback POST 1.0-1.45 s, later ones 0.1 s) that nobody had sent one since (an outside tester, session
+    43)."""
     from .results import SchemaInfo
 
     try:
