@@ -512,23 +512,25 @@ async def test_a_damaged_store_is_a_503_that_says_so(tmp_path, fake_model):
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
-def _store_killed_at(path, prefix: str, kill_at: int) -> int:
-    """create_collection in a forked process killed just before its statement number `kill_at` (0: never), as a
-    crash leaves it: nothing after runs, nothing is cleaned up. Returns the number of statements run (unkilled)."""
-    from datasette_llm.embeddings.store import StoreTables, create_collection
-
+# Runs in a process of its own, started afresh (not forked from pytest's, where other threads allocate through
+# SQLite: a fork once held SQLite's memory mutex for good, and the test command waited on it without end; session
+# 43). One threadless process serves every kill point of a test, forking a child for each: "PATH PREFIX KILL_AT" in,
+# the number of statements run out.
+_KILLER = """
+import os, sqlite3, sys
+from datasette_llm.embeddings.store import StoreTables, create_collection
+for line in sys.stdin:
+    path, prefix, kill_at = line.rstrip("\\n").split("\\t")
+    kill_at = int(kill_at)
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: never returns to pytest
+    if pid == 0:
         try:
-            conn = sqlite3.connect(path)
-            seen = []
-
+            conn, seen = sqlite3.connect(path), []
             def trace(statement):
                 seen.append(statement)
                 if len(seen) == kill_at:
                     os._exit(9)
-
             conn.set_trace_callback(trace)
             create_collection(conn, StoreTables(prefix), "docs", "model")
             os.write(write, str(len(seen)).encode())
@@ -539,8 +541,32 @@ def _store_killed_at(path, prefix: str, kill_at: int) -> int:
     _, status = os.waitpid(pid, 0)
     count = os.read(read, 100).decode()
     os.close(read)
-    assert os.waitstatus_to_exitcode(status) == (9 if kill_at else 0), (kill_at, status)
-    return int(count) if count else 0
+    print(os.waitstatus_to_exitcode(status), count or 0, flush=True)
+"""
+
+
+@pytest.fixture
+def store_killed_at():
+    """store_killed_at(path, prefix, kill_at): create_collection killed just before its statement number `kill_at`
+    (0: never), as a crash leaves it: nothing after runs, nothing is cleaned up. Returns the statements run."""
+    import subprocess
+    import sys
+
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's plugin
+    killer = subprocess.Popen(
+        [sys.executable, "-c", _KILLER], cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+    def run(path, prefix: str, kill_at: int) -> int:
+        killer.stdin.write(f"{path}\t{prefix}\t{kill_at}\n")
+        killer.stdin.flush()
+        code, count = killer.stdout.readline().split()
+        assert int(code) == (9 if kill_at else 0), (kill_at, code)
+        return int(count)
+
+    yield run
+    killer.stdin.close()
+    killer.wait(timeout=60)
 
 
 def _schema(path) -> list:
@@ -554,21 +580,23 @@ def _schema(path) -> list:
 
 
 @pytest.mark.parametrize("prefix", ["", "llm_"])
-def test_storage_killed_at_any_statement_is_all_there_or_none_and_a_rerun_ends_as_a_clean_run(tmp_path, prefix):
+def test_storage_killed_at_any_statement_is_all_there_or_none_and_a_rerun_ends_as_a_clean_run(
+    tmp_path, prefix, store_killed_at
+):
     """Killed between two of its CREATEs, the first `embed` left `collections` without `embeddings` (refused by
     every later run), or storage without llm's migration records for good (an outside tester, session 40)."""
     clean = tmp_path / "clean.db"
     sqlite3.connect(clean).execute("create table notes (body text)").connection.close()
-    statements = _store_killed_at(clean, prefix, 0)
+    statements = store_killed_at(clean, prefix, 0)
     assert statements >= 4
     for kill_at in range(1, statements + 1):
         path = tmp_path / f"killed-{kill_at}.db"
         sqlite3.connect(path).execute("create table notes (body text)").connection.close()
-        _store_killed_at(path, prefix, kill_at)
+        store_killed_at(path, prefix, kill_at)
         with sqlite3.connect(path) as conn:
             names = {row[0] for row in conn.execute("select name from sqlite_master")}
         assert names == {"notes"} or {f"{prefix}collections", f"{prefix}embeddings"} <= names, (kill_at, names)
-        _store_killed_at(path, prefix, 0)
+        store_killed_at(path, prefix, 0)
         assert _schema(path) == _schema(clean), kill_at
 
 
