@@ -99,6 +99,7 @@ class LlamaCppChatModel(ChatModel):
         self.tokens_read = 0  # prompt tokens computed (not loaded from a saved state) since the model was made
         self._partials: dict[str, tuple[int, str]] = {}  # stage key -> (tokens of it saved, their state's key)
         self._stop = DecodeStop()  # stops a decode inside a batch (llama_cpp_stop.py)
+        self._dropped_last = False  # the last batch a question read was dropped for a waiting request
 
     MAX_SLOTS = 2
 
@@ -208,8 +209,12 @@ class LlamaCppChatModel(ChatModel):
         def stop_inside() -> bool:
             # A question given up finishes its batch while no other waits (what it read stays for the next one:
             # chinook's schema read 512 tokens further by each of two given-up questions, and the third finished
-            # it; an outside tester, session 43), and drops it the moment one does.
-            return should_stop is not None and should_stop() or stop() and self._wanted_by_others()
+            # it; an outside tester, session 43), and drops it the moment one does, unless the batch before was
+            # dropped so too: questions each given up before one batch ends then still read the schema on, one
+            # batch every second question (dropped every time, none was ever answered; a second tester).
+            if should_stop is not None and should_stop():
+                return True
+            return stop() and self._wanted_by_others() and not self._dropped_last
 
         inside = self._stop.stops(llama)
         with self._stop.watching(stop_inside) if inside else nullcontext():
@@ -223,8 +228,12 @@ class LlamaCppChatModel(ChatModel):
                     llama.eval(piece)
                 except RuntimeError:
                     if inside and self._stop.raised():
+                        if should_stop is None:  # a question's batch (a warm-up's piece is no question's)
+                            self._dropped_last = True
                         return False  # llama.cpp dropped what it wrote of this batch
                     raise
+                if should_stop is None:
+                    self._dropped_last = False
                 self.tokens_read += len(piece)
                 # each piece timed, so a warm-up's next one is sized by what it took (a question's: 32 at least)
                 self._measured_read(len(piece), time.perf_counter() - started, least=8 if should_stop else 32)
@@ -381,12 +390,14 @@ class LlamaCppChatModel(ChatModel):
         if self.draft_tokens and options.temperature == 0 and not options.stop:
             yield from self._generate_greedy(llama, tokens, options, cancel)
             return
-        try:  # read here, where it can be stopped; the last token is decoded with the first one written
-            if not self._read(llama, tokens[:-1], cancel=cancel):
+        read = self.tokens_read
+        try:  # read here, where it can be stopped, in the batches create_completion would read (the same logits)
+            if not self._read(llama, tokens, cancel=cancel):
                 return  # given up meanwhile
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"llama.cpp failed: {error}") from None
-        self.tokens_read += 1
+        if self.tokens_read == read:
+            self.tokens_read += 1  # a prompt held already: its last token may be decoded again
         completion_tokens = 0
         complete = reply_check(options.complete_when)
         first = time.perf_counter()

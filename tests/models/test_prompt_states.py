@@ -397,6 +397,50 @@ def test_where_a_batch_cannot_be_stopped_a_question_given_up_stops_at_the_next(t
     assert llama.pieces == [512]
 
 
+class StoppableRecorder(EvalRecorder):
+    """An EvalRecorder that reads a piece in `seconds` and, like llama.cpp with its abort callback, stops inside it
+    once the model's stop byte is raised (RuntimeError, nothing of the piece kept)."""
+
+    def __init__(self, model, seconds):
+        super().__init__()
+        self.model, self.seconds = model, seconds
+        model._stop._contexts.add(id(self))
+
+    def eval(self, tokens):
+        ends = time.monotonic() + self.seconds
+        while time.monotonic() < ends:
+            if self.model._stop.raised():
+                raise RuntimeError("llama_decode returned 2")
+            time.sleep(0.005)
+        super().eval(tokens)
+
+
+def test_given_up_questions_never_drop_two_batches_in_a_row(tmp_path):
+    """A question given up drops its batch when another request waits; but questions each given up before one
+    batch ended then dropped every batch, and none was ever answered (a second outside tester, session 43): after a
+    dropped batch, the next given-up question finishes its batch, and the schema is read on."""
+    import threading
+
+    model = LlamaCppChatModel("pieces", tmp_path / "never-loaded.gguf", n_ctx=4096, state_dir=tmp_path)
+    llama = StoppableRecorder(model, seconds=0.6)
+    holders = [model._gate.places.enter("requests", RuntimeError) for _ in range(2)]  # this one and one waiting
+    try:
+        kept = []
+        for _ in range(4):
+            cancel = threading.Event()
+            threading.Timer(0.1, cancel.set).start()  # given up while its first batch is read
+            assert model._read(llama, list(range(1, 2001)), cancel=cancel) is False
+            kept.append(llama.n_tokens)
+        assert kept == [0, 512, 512, 1024], kept  # dropped, finished, dropped, finished
+    finally:
+        for holder in holders:
+            model._gate.places.leave(holder)
+    cancel = threading.Event()
+    threading.Timer(0.1, cancel.set).start()
+    assert model._read(llama, list(range(1, 2001)), cancel=cancel) is False
+    assert llama.n_tokens == 1536  # no other waits: the batch is finished for the next question
+
+
 def test_a_warm_up_that_gives_way_after_one_piece_has_measured_the_rate(tmp_path):
     """The rate was measured only once a whole prefix was read, so a warm-up that always gave way read pieces of
     256 tokens for good: 176-231 s each on a starved CPU (an outside tester, session 42)."""
