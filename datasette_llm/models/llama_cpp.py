@@ -390,17 +390,14 @@ class LlamaCppChatModel(ChatModel):
         if self.draft_tokens and options.temperature == 0 and not options.stop:
             yield from self._generate_greedy(llama, tokens, options, cancel)
             return
-        read = self.tokens_read
-        try:  # read here, where it can be stopped, in the batches create_completion would read (the same logits)
-            if not self._read(llama, tokens, cancel=cancel):
-                return  # given up meanwhile
-        except (ValueError, RuntimeError) as error:
-            raise ModelError(f"llama.cpp failed: {error}") from None
-        if self.tokens_read == read:
-            self.tokens_read += 1  # a prompt held already: its last token may be decoded again
+        # Sampled replies (candidates) read the rest of their prompt in create_completion, as before session 43: read
+        # through _read first, a candidate's text changed for the same seed, and read whole, the reply started from
+        # logits the read had not made (the test command; left as it was).
+        new_tokens = len(tokens) - self._held(llama, tokens)
+        self.tokens_read += max(1, new_tokens)  # a fully cached prompt still decodes its last token again
         completion_tokens = 0
         complete = reply_check(options.complete_when)
-        first = time.perf_counter()
+        started = first = time.perf_counter()
         try:
             for chunk in llama.create_completion(
                 prompt=tokens,
@@ -417,6 +414,7 @@ class LlamaCppChatModel(ChatModel):
                     break  # closing the generator stops llama.cpp from decoding further tokens
                 if completion_tokens == 0:
                     first = time.perf_counter()
+                    self._measured_read(new_tokens, first - started)
                 text_piece = chunk["choices"][0].get("text")
                 if text_piece:
                     completion_tokens += 1

@@ -348,7 +348,10 @@ def test_a_question_given_up_or_a_warm_up_that_gives_way_stops_inside_the_batch_
     assert model._read(llama, prompt, cancel=cancel) is False  # no other request waits: its first batch kept
     assert llama.n_tokens == model.tokens_read == 64
 
-    model, hello = fresh(default_gguf, tmp_path), [{"role": "user", "content": "Reply with the word: pineapple"}]
+    # As the server's default (draft_tokens 16): a greedy reply, whose prompt _read reads (sampled candidates read
+    # theirs in create_completion, between batches only).
+    model = LlamaCppChatModel("states", default_gguf, n_ctx=2048, state_dir=tmp_path, draft_tokens=16)
+    hello = [{"role": "user", "content": "Reply with the word: pineapple"}]
     model.open_slots(["default", "sql"])  # loaded: the first question is given up while it reads, not loads
     long_question = [
         {"role": "user", "content": "Describe: CREATE TABLE t (" + ", ".join(f"c{i} TEXT" for i in range(80))}
