@@ -214,7 +214,8 @@ class LlamaCppChatModel(ChatModel):
             # batch every second question (dropped every time, none was ever answered; a second tester).
             if should_stop is not None and should_stop():
                 return True
-            return stop() and self._wanted_by_others() and not self._dropped_last
+            given_up = cancel is not None and cancel.is_set()
+            return given_up and self._wanted_by_others() and not self._dropped_last
 
         inside = self._stop.stops(llama)
         with self._stop.watching(stop_inside) if inside else nullcontext():
