@@ -98,12 +98,14 @@ async def run_demo(model, text_budget=None):
                 "support": round(support, 2),
                 "ok": ok,
                 "seconds": round(seconds, 2),
+                "timings": dict(result.timings),
                 "answer": result.answer,
             }
         )
+        stages = " ".join(f"{k}={v:.2f}" for k, v in result.timings.items() if k != "total")
         print(
             f"  {'OK ' if ok else 'BAD'} {seconds:5.1f}s path={result.path} cited={cited} support={support:.2f} "
-            f"| {question}",
+            f"[{stages}] | {question}",
             flush=True,
         )
     return rows
