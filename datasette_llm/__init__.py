@@ -27,9 +27,11 @@ def startup(datasette):
 
         hide_in_config(datasette)
     if warm_up.serving():
+        from .embeddings import warm_up as embedder_warm_up
         from .sql.guard_worker import start_in_background
 
         start_in_background()
+        embedder_warm_up.start(datasette)
     warm_up.start_if_serving(datasette)
 
 

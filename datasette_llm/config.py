@@ -366,7 +366,8 @@ SETTING_DOCS = {
     "sampled; the result most agree on wins); 1 is off. Measured with 3 on 46 Spider questions: "
     "82.6% -> 80.4% and p50 ~4 s -> 13.8 s with the default model, so it is off",
     "warm_up": "when a database's Ask page opens, read its schema into the local model's prompt cache while the "
-    "visitor types (only when the model is idle); `false` also turns off the start-up warm-up",
+    "visitor types (only when the model is idle); `false` also turns off the start-up warm-up and the loading of "
+    "the local embedding model a served collection needs at start-up (else loaded by the first search)",
     "warm_up_databases": "at `datasette serve` start-up, prepare the schema prompt of these databases in the "
     "background, giving way to questions (unset: every database Ask is enabled for; `[]`: "
     "none)",

@@ -8,6 +8,7 @@ search.py   semantic_search(): what the web page, the JSON API, the CLI and `ask
             semantic_ranking.py (vectors) and keyword_ranking.py (FTS), fuses, and fetches the rows
             (hits.py) of the collections the actor may see (targets.py), as results.py's SearchResult
 hidden.py   keeps the storage tables out of Datasette's table lists
+warm_up.py  loads the local embedding model the served collections need at `datasette serve` start-up
 """
 
 from __future__ import annotations
