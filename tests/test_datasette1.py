@@ -14,6 +14,7 @@ import pytest
 import sqlite_utils
 import yaml
 from ask_helpers import ScriptedModel, sql_reply
+from datasette import hookimpl
 from datasette_versions import DATASETTE1_SKIPS, DATASETTE_1, DATASETTE_VERSION
 from server_helpers import ARTIFACTS, ROOT, free_port, stop, wait_for_http
 
@@ -165,6 +166,71 @@ async def test_permissions_block_grants_llm_ask_without_execute_sql(db_path, mod
     assert (await ds.client.get("/db/-/query?sql=select+1", **bob)).status_code == 403
     carol = {"cookies": {"ds_actor": ds.client.actor_cookie({"id": "carol"})}}
     assert (await ds.client.post("/db/-/ask.json", json={"question": "How many?"}, **carol)).status_code == 403
+
+
+@pytest.mark.asyncio
+async def test_a_permissions_block_for_llm_ask_refuses_the_others_who_may_run_sql(db_path, model):
+    """As on 0.65, where the block's verdict is an opinion: it fell through to execute-sql on 1.0 and anyone who
+    could run SQL asked (an outside tester with third-party permission plugins, session 44)."""
+    config = {"databases": {"db": {"permissions": {"llm-ask": {"id": "dave"}}}}, "plugins": CONFIG["plugins"]}
+    ds = make(db_path, config)
+    for actor, status in (({"id": "dave"}, 200), ({"id": "erin"}, 403), (None, 403)):
+        cookies = {"ds_actor": ds.client.actor_cookie(actor)} if actor else {}
+        assert (await ds.client.get("/db/-/query.json?sql=select+1", cookies=cookies)).status_code == 200
+        response = await ds.client.post("/db/-/ask.json", json={"question": "How many items?"}, cookies=cookies)
+        assert response.status_code == status, (actor, response.text)
+
+
+class DenyAsking:
+    """Another plugin's rules: llm-ask denied on `db` (or everywhere) to erin, execute-sql left alone."""
+
+    def __init__(self, parent):
+        self.parent = parent
+
+    @hookimpl
+    def permission_resources_sql(self, datasette, actor, action):
+        from datasette.permissions import PermissionSQL
+
+        if action != "llm-ask" or not actor or actor.get("id") != "erin":
+            return None
+        return PermissionSQL(
+            sql="SELECT :deny_parent AS parent, NULL AS child, 0 AS allow, 'no asking for erin' AS reason",
+            params={"deny_parent": self.parent},
+        )
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("parent", ["db", None], ids=["database", "instance"])
+async def test_another_plugins_denial_of_llm_ask_is_kept(db_path, model, parent):
+    from datasette.plugins import pm
+    from datasette.resources import DatabaseResource
+
+    plugin = DenyAsking(parent)
+    pm.register(plugin, name="deny-asking")
+    try:
+        ds = make(db_path, {"plugins": CONFIG["plugins"]})
+        await ds.invoke_startup()
+        erin, frank = {"id": "erin"}, {"id": "frank"}
+        assert not await ds.allowed(action="llm-ask", resource=DatabaseResource("db"), actor=erin)
+        assert await ds.allowed(action="execute-sql", resource=DatabaseResource("db"), actor=erin)
+        assert not await permissions.can_ask(ds, erin, "db")
+        assert await permissions.can_ask(ds, frank, "db")  # no rule for him: asking follows execute-sql
+        cookies = {"ds_actor": ds.client.actor_cookie(erin)}
+        response = await ds.client.post("/db/-/ask.json", json={"question": "How many items?"}, cookies=cookies)
+        assert response.status_code == 403, response.text
+        mcp = await ds.client.post(
+            "/-/mcp",
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "ask", "arguments": {"database": "db", "question": "How many items?"}},
+            },
+            cookies=cookies,
+        )
+        assert "error" in mcp.json() or mcp.json()["result"].get("isError"), mcp.text
+    finally:
+        pm.unregister(plugin)
 
 
 @pytest.mark.asyncio

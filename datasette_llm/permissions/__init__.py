@@ -23,7 +23,9 @@ plugin's `allow_ask` setting (an allow block, per database or for the instance) 
 `permission_allowed` hook. Datasette 1.0a20+ has no such hook: there the action is registered
 (`register_actions`), `permissions: llm-ask:` blocks in datasette.yaml grant it, and `allow_ask` becomes rules
 of our `permission_resources_sql` hook, so `allowed()` (with API-token restrictions) answers for both. An
-`allow_ask` that does not match the actor refuses asking on either version, even to actors with execute-sql.
+`allow_ask` that does not match the actor refuses asking on either version, even to actors with execute-sql; so
+does any other rule that denies llm-ask (on 1.0 Datasette's explanation of its verdict tells such a denial from
+no rule at all: checks._llm_ask_ruled).
 
 Teaching is `llm-teach` (per database): adding and removing trusted examples and reading the feedback on
 answers. It has the same shape as llm-ask (the `allow_teach` setting on both versions, `permissions:

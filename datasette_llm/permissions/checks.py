@@ -154,13 +154,40 @@ async def can_ask(datasette, actor, database: str) -> bool:
         setting = allow_verdict(datasette, LLM_ASK, actor, database)
         if setting is not None:  # allow_ask: our rules (with API-token restrictions)
             return setting and bool(await _check(datasette, actor, LLM_ASK, database))
-        if await _check(datasette, actor, LLM_ASK, database) and not _root_default(datasette, actor, database):
-            return True  # `permissions:` blocks
+        ruled = await _llm_ask_ruled(datasette, actor, database)
+        if ruled is None:  # no explanation (alphas before it): a rule is seen only when it allows
+            ruled = bool(await _check(datasette, actor, LLM_ASK, database)) and not _root_default(
+                datasette, actor, database
+            )
+        if ruled:  # `permissions:` blocks, another plugin's rules: Datasette's verdict, a denial too
+            return bool(await _check(datasette, actor, LLM_ASK, database))
         return await can_execute_sql(datasette, actor, database)
     verdict = await _check(datasette, actor, LLM_ASK, database)
     if verdict is not None:
         return bool(verdict)
     return await can_execute_sql(datasette, actor, database)
+
+
+async def _llm_ask_ruled(datasette, actor, database: str) -> bool | None:
+    """Datasette 1.0: whether any rule but root's grant of every action speaks of llm-ask on `database`, from
+    Datasette's explanation of its own verdict (None where this alpha has none). `allowed()` alone cannot tell
+    a denial from no rule: an explicit denial of llm-ask (another plugin's rule, or a `permissions: llm-ask:`
+    block naming someone else) fell through to execute-sql, and the actor asked anyway (an outside tester's
+    third-party permission plugins, session 44; 0.65 refused them)."""
+    try:
+        from datasette.utils.actions_sql import explain_permission_for_resource
+    except ImportError:
+        return None
+    await _started(datasette)
+    try:
+        explanation = await explain_permission_for_resource(
+            datasette=datasette, actor=actor, action=LLM_ASK, parent=database, child=None
+        )
+        rules = explanation["matched_rules"]
+    except (KeyError, TypeError):  # an unstable debugging API: its shape may change between alphas
+        return None
+    root = getattr(datasette, "root_enabled", False) and isinstance(actor, dict) and actor.get("id") == "root"
+    return any(not (root and rule.get("scope") == "global" and rule.get("reason") == "root user") for rule in rules)
 
 
 def _root_default(datasette, actor, database: str) -> bool:
