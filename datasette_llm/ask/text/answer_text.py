@@ -20,7 +20,7 @@ from ...sql.failures import QueryFailed, QueryTimeout
 from .. import prompts
 from ..answer import answer_options
 from ..schema import quote_name
-from .passages import Passage, best_window, compact_text, rank_chunks, split_chunks
+from .passages import Passage, best_window, compact_text, fits_whole, rank_chunks, split_chunks
 
 NOT_FOUND = "Not found in the data."
 # Of the passages' budget, what the one row a question names (and the search ranks first) is read within. Its whole
@@ -270,9 +270,13 @@ async def build_passages(
             )
         # Off the event loop: a row's text may be megabytes (what is cleaned and split is linear in it, session 27).
         text, chunks = await asyncio.to_thread(_cleaned_chunks, row)
-        scores = await rank_chunks(question, chunks, question_vector, embedder.aembed)
         header = f"[{len(passages) + 1}] {table}: {row_label(row, pk)}\n"
-        shown, _ = best_window(chunks, scores, chat.count_tokens, per_passage - chat.count_tokens(header))
+        budget = per_passage - chat.count_tokens(header)
+        if fits_whole(chunks, chat.count_tokens, budget):  # shown whole whatever the scores: nothing to embed
+            scores = [0.0] * len(chunks)
+        else:
+            scores = await rank_chunks(question, chunks, question_vector, embedder.aembed)
+        shown, _ = best_window(chunks, scores, chat.count_tokens, budget)
         passages.append(
             Passage(
                 len(passages) + 1,

@@ -116,6 +116,12 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9][a-z0-9_-]+", text.lower()) if len(w) > 2}
 
 
+def fits_whole(chunks: Sequence[str], count_tokens: Callable[[str], int], budget_tokens: int) -> bool:
+    """Whether best_window shows every chunk whatever their scores (so they need not be ranked: embedding a row's
+    chunks cost 0.6-3 s of an answer from text here)."""
+    return bool(chunks) and count_tokens("\n\n".join(chunks)) + 2 <= budget_tokens
+
+
 def best_window(
     chunks: Sequence[str], scores: Sequence[float], count_tokens: Callable[[str], int], budget_tokens: int
 ) -> tuple[str, int]:

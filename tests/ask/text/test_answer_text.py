@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.ask.pipeline import ask
-from datasette_llm.ask.text.passages import EMBEDDED_CHUNKS, best_window, compact_text, rank_chunks, split_chunks
+from datasette_llm.ask.text.passages import (
+    EMBEDDED_CHUNKS,
+    best_window,
+    compact_text,
+    fits_whole,
+    rank_chunks,
+    split_chunks,
+)
 from datasette_llm.errors import BadRequest, ContextOverflow
 from datasette_llm.models import ChatResult
 
@@ -96,6 +103,44 @@ def test_only_the_first_chunk_and_those_sharing_words_are_embedded():
         return np.zeros((len(texts), 2), np.float32)
 
     assert len(asyncio.run(rank_chunks("q", few, np.array([1.0, 0.0]), zeros))) == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(min_size=1, max_size=60), min_size=1, max_size=8),
+    st.lists(st.floats(-1, 1), min_size=8, max_size=8),
+    st.integers(1, 200),
+)
+def test_a_row_that_fits_whole_is_shown_whole_whatever_its_chunks_score(chunks, scores, budget):
+    """So its chunks need not be embedded to rank them (fits_whole)."""
+
+    def count(t):
+        return (len(t) + 3) // 4
+
+    if fits_whole(chunks, count, budget):
+        assert best_window(chunks, scores[: len(chunks)], count, budget) == ("\n\n".join(chunks), 0)
+
+
+QUESTION = "Which tool counts tokens of text, and which takes screenshots of websites?"
+
+
+@pytest.mark.asyncio
+async def test_only_rows_too_long_for_their_passage_have_chunks_embedded(tools_db, embedding_model, monkeypatch):
+    embedded = []
+    aembed = type(embedding_model).aembed
+
+    async def spy(self, texts, *args, **kwargs):
+        embedded.extend(texts)
+        return await aembed(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(type(embedding_model), "aembed", spy)
+    model = ScriptedModel(["ttok counts and truncates text based on tokens [1]."] * 2)
+    result = await ask(Datasette([str(tools_db)]), "tools", QUESTION, model=model, mode="text")
+    labels = [p["label"] for p in result.passages]
+    assert "simonw/ttok" in labels and "simonw/shot-scraper" in labels
+    chunks = [t for t in embedded if t != QUESTION]
+    assert not any("Count and truncate text" in t for t in chunks)  # shown whole: not ranked
+    assert any("Playwright" in t for t in chunks)  # a long README is ranked to choose its best part
 
 
 def test_chunks_and_windows_respect_the_budget():
