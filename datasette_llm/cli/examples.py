@@ -132,12 +132,11 @@ def import_command(path, file, metadata, config, state_dir):
 @store_options
 def list_command(path, as_json, include_set_aside, metadata, config, state_dir):
     """List the examples of the database PATH, oldest first, after checking them against its current schema."""
-    from ..examples import recheck
+    from ..examples import recheck_and_read
 
     async def inner():
         datasette, database, store = open_store(path, metadata, config, state_dir)
-        set_aside = await recheck(datasette, database, store)
-        examples = store.examples(database, include_set_aside=True)
+        set_aside, examples = await recheck_and_read(datasette, database, store)
         return database, set_aside, examples, ({} if examples else store.database_names())
 
     database, set_aside, examples, others = run(inner())
@@ -186,13 +185,13 @@ def remove_command(path, example_id, metadata, config, state_dir):
 @store_options
 def export_command(path, output, metadata, config, state_dir):
     """Write the active examples of the database PATH as JSON that `datasette llm examples import` reads."""
-    from ..examples import recheck
+    from ..examples import recheck_and_read
     from ..examples.files import examples_to_json
 
     async def inner():
         datasette, database, store = open_store(path, metadata, config, state_dir)
-        set_aside = await recheck(datasette, database, store)
-        return set_aside, store.examples(database)
+        set_aside, examples = await recheck_and_read(datasette, database, store)
+        return set_aside, [example for example in examples if example.status == "active"]
 
     set_aside, examples = run(inner())
     report_set_aside(set_aside)

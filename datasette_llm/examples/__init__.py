@@ -5,9 +5,11 @@ from .check import (
     AddOutcome,
     add_example,
     add_examples,
+    as_judged_by,
     check_example,
     database_schema,
     recheck,
+    recheck_and_read,
     schema_hash,
 )
 from .state import STATE_DIR_ENV, make_state_dir, state_dir
@@ -34,7 +36,9 @@ __all__ = [
     "check_example",
     "database_schema",
     "make_state_dir",
+    "as_judged_by",
     "recheck",
+    "recheck_and_read",
     "schema_hash",
     "state_dir",
 ]

@@ -348,6 +348,33 @@ async def recheck(datasette, database: str, store: ExampleStore, schema: SchemaI
     return list(await asyncio.shield(running))  # a caller that goes away does not stop it for the others
 
 
+async def recheck_and_read(datasette, database: str, store: ExampleStore) -> tuple[list[Example], list[Example]]:
+    """(the examples set aside by the re-check, every example of the database as the schema read now judges it).
+
+    Re-checked first (recheck); an example the store then holds with another schema's outcome is checked again
+    here against the schema this read, and listed so: a re-check in another process, started under a schema that
+    has changed since, can write after this one (an outside tester listing while a column came and went, from two
+    servers and the command line: 60 of 60 examples that no longer validate listed as active, and valid ones as
+    set aside; session 44)."""
+    schema = await permissions.get_database(datasette, database).execute_fn(database_schema)
+    set_aside = await recheck(datasette, database, store, schema)
+    examples = await asyncio.to_thread(store.examples, database, include_set_aside=True)
+    return set_aside, await as_judged_by(examples, schema)
+
+
+async def as_judged_by(examples: list[Example], schema: SchemaInfo) -> list[Example]:
+    """`examples` with the outcome of a check against `schema` where the one stored is another schema's."""
+    current = schema_hash(schema)
+    judged = []
+    for example in examples:
+        if example.schema_hash != current:
+            reason = rejection_reason(await check_select_off_loop(example.sql, schema))
+            status = "active" if reason is None else "set_aside"
+            example = replace(example, schema_hash=current, status=status, reason=reason)
+        judged.append(example)
+    return judged
+
+
 async def _recheck(database: str, store: ExampleStore, schema: SchemaInfo, current_hash: str) -> list[Example]:
     stale = [
         example

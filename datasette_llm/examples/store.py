@@ -79,6 +79,12 @@ def author_key(added_by: str | None, *, cli: bool = False) -> str:
 _FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at, reads, names"
 
 
+_FEEDBACK_CHECKS = (  # store.feedback_checks(): newest first
+    "select id, case when sql is null then null else '' end, reads, names from feedback "
+    "where database = ? order by id desc"
+)
+
+
 @dataclass(frozen=True)
 class Example:
     id: int
@@ -400,12 +406,27 @@ class ExampleStore(StoreFile):
 
     def feedback_checks(self, database: str) -> list[FeedbackCheck]:
         """What decides who is shown each piece of the database's feedback, without its text: newest first."""
-        rows = self._read(
-            "select id, case when sql is null then null else '' end, reads, names from feedback "
-            "where database = ? order by id desc",
-            database,
-        )
-        return [FeedbackCheck(*row) for row in rows]
+        return [FeedbackCheck(*row) for row in self._read(_FEEDBACK_CHECKS, database)]
+
+    def examples_and_feedback_checks(self, database: str) -> tuple[list[Example], list[FeedbackCheck]]:
+        """Every example of the database (set aside too, oldest first) and its feedback_checks, read in one
+        transaction: a "This is right" stores its feedback and its example at once, and read one after the other a
+        listing showed the feedback without the example (an outside tester, session 44: 94 of 1,113 listings)."""
+        if not self.path.exists():
+            self._read("select 1")  # a state directory that is a file is reported as for any read
+            return [], []
+        with self._connect(write=False) as conn:
+            if conn is None:
+                return [], []
+            conn.execute("begin")
+            try:
+                examples = conn.execute(
+                    f"select {_EXAMPLE_COLUMNS} from examples where database = ? order by id", (database,)
+                ).fetchall()
+                checks = conn.execute(_FEEDBACK_CHECKS, (database,)).fetchall()
+            finally:
+                conn.execute("commit")
+        return [Example(*row) for row in examples], [FeedbackCheck(*row) for row in checks]
 
     def feedback_by_ids(self, database: str, ids: Sequence[int]) -> list[Feedback]:
         """The feedback with these ids, in their order (ids that are not there are left out)."""

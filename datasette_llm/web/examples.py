@@ -31,6 +31,8 @@ from ..examples.check import (
     actor_schemas,
     add_one,
     add_with_feedback,
+    as_judged_by,
+    database_schema,
     feedback_checks,
     fill_checks,
     recheck,
@@ -167,12 +169,13 @@ async def listing(datasette, actor, database: str, feedback_before: int | None =
 
     Anyone who may ask may send feedback, so it is read a page at a time: only the ids and checks of the rest."""
     store = store_for(datasette)
-    await recheck(datasette, database, store)
-    examples = await asyncio.to_thread(store.examples, database, include_set_aside=True)
-    examples = await fill_checks(datasette, database, store, examples)
+    schema = await permissions.get_database(datasette, database).execute_fn(database_schema)
+    await recheck(datasette, database, store, schema)
+    # One read of both (a "right" writes both at once), each example as the schema read above judges it.
+    examples, checks = await asyncio.to_thread(store.examples_and_feedback_checks, database)
+    examples = await fill_checks(datasette, database, store, await as_judged_by(examples, schema), schema)
     viewer = await viewer_tables(datasette, actor, database)
     shown = [example for example in examples if shown_to(example, viewer)]
-    checks = await asyncio.to_thread(store.feedback_checks, database)
     unchecked = [check.id for check in checks if check.names is None]  # stored before checks were kept
     if unchecked:
         await fill_checks(

@@ -312,6 +312,100 @@ async def test_listing_rechecks_and_shows_set_aside_examples(paths):
 
 
 @pytest.mark.asyncio
+async def test_a_listing_shows_each_example_as_the_schema_it_read_judges_it(paths, monkeypatch):
+    """A re-check in another process, begun under a schema that has changed since, may write its outcomes after
+    the listing's own re-check: the listing showed them (an outside tester, session 44: from two servers and the
+    command line while a column came and went, 60 of 60 examples that no longer validate listed as active)."""
+    import asyncio
+
+    from click.testing import CliRunner
+
+    import datasette_llm.web.examples as web_examples
+    from datasette_llm.cli import llm
+    from datasette_llm.config import settings_for
+    from datasette_llm.examples import ExampleStore, check
+
+    ds = make_ds(paths)
+    assert (await add(ds, TEACHER)).status_code == 201
+    store = ExampleStore.for_settings(settings_for(ds))
+    real = check.recheck
+
+    async def then_another_process_writes(datasette, database, store_, schema=None):
+        set_aside = await real(datasette, database, store_, schema)
+        ids = [example.id for example in store.examples(database, include_set_aside=True)]
+        store.set_checked_many([(i, "set_aside", 'no such table "cats"') for i in ids], schema_hash="another")
+        return set_aside
+
+    monkeypatch.setattr(check, "recheck", then_another_process_writes)
+    monkeypatch.setattr(web_examples, "recheck", then_another_process_writes)
+    data = await listing(ds)
+    assert [e["question"] for e in data["examples"]] == [CATS["question"]] and data["set_aside"] == []
+    for command in (["list", "--json"], ["export"]):
+        result = await asyncio.to_thread(CliRunner().invoke, llm, ["examples", *command, str(paths[0])])
+        assert result.exit_code == 0, result.output
+        assert [e["question"] for e in json.loads(result.stdout)] == [CATS["question"]], command
+
+
+@pytest.mark.asyncio
+async def test_a_listing_never_shows_half_of_a_right(paths):
+    """A "This is right" stores its feedback and its example in one transaction; a listing reads both in one
+    too (read one after the other, 94 of 1,113 listings showed the feedback without the example: an outside
+    tester, session 44)."""
+    import threading
+
+    from datasette_llm.config import settings_for
+    from datasette_llm.examples import ExampleStore
+    from datasette_llm.examples.check import schema_hash
+
+    ds = make_ds(paths)
+    assert (await add(ds, TEACHER)).status_code == 201  # the store exists, and the schema's hash with it
+    store = ExampleStore.for_settings(settings_for(ds))
+    current = store.examples("db")[0].schema_hash
+    assert current == schema_hash(await ds.get_database("db").execute_fn(check_schema))
+    done = threading.Event()
+
+    def rights():
+        for n in range(150):
+            question = f"How many cats are older than {n}?"
+            store.record_right(
+                "db",
+                question,
+                f"select count(*) from cats where age > {n}",
+                comment=None,
+                actor="teacher",
+                reads='["cats"]',
+                names='["age", "cats"]',
+                example={
+                    "question": question,
+                    "sql": f"select count(*) from cats where age > {n}",
+                    "added_by": "teacher",
+                    "schema_hash": current,
+                    "reads": '["cats"]',
+                    "names": '["age", "cats"]',
+                    "author": 'id:"teacher"',
+                },
+            )
+        done.set()
+
+    writer = threading.Thread(target=rights)
+    writer.start()
+    listings = torn = 0
+    while not done.is_set() or listings == 0:
+        data = await listing(ds)
+        listed = {e["question"] for e in data["examples"]}
+        torn += any(f["question"] not in listed for f in data["feedback"] if f["verdict"] == "right")
+        listings += 1
+    writer.join()
+    assert listings > 5 and torn == 0, (listings, torn)
+
+
+def check_schema(conn):
+    from datasette_llm.examples.check import database_schema
+
+    return database_schema(conn)
+
+
+@pytest.mark.asyncio
 async def test_requests_at_once_after_a_schema_change_recheck_the_examples_once(paths, monkeypatch):
     """Ten requests at once after one schema change re-checked every example ten times (1,500 examples: 27-29 s
     each, and 503s from the guard's queue; an outside tester, session 18): they now share one re-check."""
