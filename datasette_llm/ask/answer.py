@@ -284,6 +284,7 @@ class Answering:
 
         await self.emit("retrieving")
         started = clock()
+        await self.still_allowed()  # after SQL the model wrote: nothing Datasette refuses now is read
         embedder = embedding_model_for(self.settings)
         reader = Reader(
             frozenset(self.allowed),

@@ -83,6 +83,7 @@ class Mending:
         A JOIN that links nothing is an error unless this is the `final` attempt, when the query runs and the
         doubt is kept for a warning. `attempt` numbers the progress event sent before the query runs.
         """
+        await self.still_allowed()  # the model wrote for a while: nothing Datasette refuses now is read
         # Parsing and mending a long statement takes tens of milliseconds of pure Python: off the event loop, so
         # a model's (or an attacker's) 6 KB reply cannot hold every other request (it held them 0.5 s).
         checked, fixes, doubts = await asyncio.to_thread(self.check_and_fix, sql, final=final)

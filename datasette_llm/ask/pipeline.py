@@ -151,6 +151,14 @@ class AskPipeline(WritingSql, Mending, Answering):
             )
         await self.emit("route", **self.route.to_json())
 
+    async def still_allowed(self) -> None:
+        """PermissionsChanged (503, ask again) when Datasette now refuses the actor asking or a table this question
+        was decided to see: it was decided before the model wrote, and the prompts hold those tables' schema
+        (permissions.require_still_allowed)."""
+        await permissions.require_still_allowed(
+            self.datasette, self.actor, self.database, self.allowed, table_prefix=self.settings.table_prefix
+        )
+
     async def names_a_document(self) -> str | None:
         """The table when the question asks a fact of the one row it names in a table of nothing but text, which
         the search ranks first too: SQL cannot answer it (text/document_rows.py). Only in mode auto."""

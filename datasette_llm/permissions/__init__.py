@@ -55,9 +55,11 @@ from .checks import (
 )
 from .queries import MAX_CANNED_QUERIES, visible_canned_queries, visible_query_names
 from .refusals import (
+    PermissionsChanged,
     database_not_found,
     require_ask,
     require_execute_sql,
+    require_still_allowed,
     require_teach,
     require_view_database,
     require_view_instance,
@@ -101,7 +103,9 @@ __all__ = [
     "permission_resources_sql",
     "read_visible",
     "registered_actions",
+    "PermissionsChanged",
     "require_ask",
+    "require_still_allowed",
     "require_execute_sql",
     "require_teach",
     "require_view_database",

@@ -3,7 +3,7 @@ may not see gets the same words as one that does not exist."""
 
 from __future__ import annotations
 
-from ..errors import Forbidden, NotFound
+from ..errors import Busy, Forbidden, NotFound
 from .actions import LLM_TEACH
 from .checks import can_ask, can_execute_sql, can_teach, can_view_instance, visible_databases
 from .tables import visible_tables
@@ -31,6 +31,30 @@ async def require_execute_sql(datasette, actor, database: str):
     if not await can_execute_sql(datasette, actor, database):
         raise Forbidden(f"You do not have permission to run SQL against the database {database!r}.")
     return db
+
+
+class PermissionsChanged(Busy):
+    code = "permissions_changed"
+
+    def __init__(self, database: str):
+        super().__init__(
+            f"What you may see of the database {database!r} changed while your question was answered; ask again.",
+            retry_after=1,
+        )
+
+
+async def require_still_allowed(datasette, actor, database: str, tables: set[str], *, table_prefix: str = "") -> None:
+    """PermissionsChanged unless the actor may still ask and see every one of `tables`, decided before a model
+    wrote (which may take minutes): a table Datasette refused meanwhile was still read, its rows shown and sent to
+    the model, and the prompts that followed still held its schema (an outside tester's permission plugin revoking
+    a table during a question, session 44)."""
+    gone = tables - set(await visible_tables(datasette, actor, database, table_prefix=table_prefix))
+    if gone:  # refused, or dropped or renamed (a schema change: the query then fails on it as on any change)
+        db = datasette.get_database(database)
+        if gone & (set(await db.table_names()) | set(await db.view_names())):
+            raise PermissionsChanged(database)
+    if not await can_ask(datasette, actor, database):
+        raise PermissionsChanged(database)
 
 
 async def require_ask(datasette, actor, database: str):
