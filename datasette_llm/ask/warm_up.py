@@ -33,13 +33,15 @@ SLOTS = ("sql", "answer")  # the model's cache slots a question uses, in the ord
 
 
 def serving() -> bool:
-    """Whether this process is `datasette serve` (not a test client or a `datasette llm` command)."""
+    """Whether this process is `datasette serve` running a server: not `serve --get`, which makes one request and
+    exits (a model still loading then aborted the process at exit, session 44), nor a test client or a
+    `datasette llm` command."""
     try:
         import click
     except ImportError:  # pragma: no cover - datasette depends on click
         return False
     context = click.get_current_context(silent=True)
-    return context is not None and context.info_name == "serve"
+    return context is not None and context.info_name == "serve" and not context.params.get("get")
 
 
 def databases_to_warm(datasette, settings) -> list[str]:

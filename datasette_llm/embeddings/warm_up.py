@@ -11,6 +11,7 @@ threads start with the session and keep the priority of the thread that opened i
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import threading
 
@@ -22,6 +23,7 @@ from .targets import collections_in
 logger = logging.getLogger("datasette_llm")
 
 LOCAL_BACKENDS = ("onnx",)
+EXIT_WAIT_SECONDS = 30  # at most, for a load still running when the process ends
 
 
 def start(datasette) -> threading.Thread | None:
@@ -30,6 +32,9 @@ def start(datasette) -> threading.Thread | None:
         return None
     thread = threading.Thread(target=load_models, args=(datasette,), name="datasette-llm-embedder", daemon=True)
     thread.start()
+    # A process that ends while onnxruntime is still opening its session aborts ("terminate called without an
+    # active exception": a Ctrl-C in the server's first second, session 44): its exit waits for the load.
+    atexit.register(thread.join, EXIT_WAIT_SECONDS)
     return thread
 
 
