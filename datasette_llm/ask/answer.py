@@ -284,7 +284,6 @@ class Answering:
 
         await self.emit("retrieving")
         started = clock()
-        await self.still_allowed()  # after SQL the model wrote: nothing Datasette refuses now is read
         embedder = embedding_model_for(self.settings)
         reader = Reader(
             frozenset(self.allowed),
@@ -312,6 +311,7 @@ class Answering:
                 reader=reader,
                 k=self.settings.text_passages,
                 restrict=restrict,
+                before_reading=self.still_allowed,
             )
             if attempt == 0:
                 self.timings.add("retrieval", started)

@@ -3,6 +3,8 @@ both Datasette versions, and the answers that follow from them."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from ..config import allow_block
 from ..errors import NotFound
 from .actions import ALLOW_SETTING, LLM_ASK, LLM_TEACH, STORE_QUERY
@@ -18,6 +20,24 @@ def _resource_object(resource):
         database, table = resource
         return TableResource(database=database, table=table)
     return DatabaseResource(database=resource)
+
+
+@contextmanager
+def fresh_verdicts():
+    """Datasette 1.0 keeps each permission answer for the rest of a request (`_permission_check_cache`); inside
+    this, every check is put to it again. A question re-checks mid-way what it was allowed when it began: the kept
+    answers said execute-sql, llm-ask and view-database still held after Datasette had revoked them (an outside
+    tester, session 44). 0.65 keeps none."""
+    try:
+        from datasette.permissions import _permission_check_cache
+    except ImportError:
+        yield
+        return
+    token = _permission_check_cache.set(None)
+    try:
+        yield
+    finally:
+        _permission_check_cache.reset(token)
 
 
 async def _started(datasette) -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from ..errors import Busy, Forbidden, NotFound
 from .actions import LLM_TEACH
-from .checks import can_ask, can_execute_sql, can_teach, can_view_instance, visible_databases
+from .checks import (
+    can_ask,
+    can_execute_sql,
+    can_teach,
+    can_view_instance,
+    can_view_table,
+    fresh_verdicts,
+    visible_databases,
+)
 from .tables import visible_tables
 
 
@@ -48,13 +56,15 @@ async def require_still_allowed(datasette, actor, database: str, tables: set[str
     wrote (which may take minutes): a table Datasette refused meanwhile was still read, its rows shown and sent to
     the model, and the prompts that followed still held its schema (an outside tester's permission plugin revoking
     a table during a question, session 44)."""
-    gone = tables - set(await visible_tables(datasette, actor, database, table_prefix=table_prefix))
-    if gone:  # refused, or dropped or renamed (a schema change: the query then fails on it as on any change)
-        db = datasette.get_database(database)
-        if gone & (set(await db.table_names()) | set(await db.view_names())):
+    with fresh_verdicts():
+        gone = tables - set(await visible_tables(datasette, actor, database, table_prefix=table_prefix))
+        if gone:  # refused, or dropped, renamed or broken (a view over a dropped table): those fail as before
+            db = datasette.get_database(database)
+            for name in gone & (set(await db.table_names()) | set(await db.view_names())):
+                if not await can_view_table(datasette, actor, database, name):
+                    raise PermissionsChanged(database)
+        if not await can_ask(datasette, actor, database):
             raise PermissionsChanged(database)
-    if not await can_ask(datasette, actor, database):
-        raise PermissionsChanged(database)
 
 
 async def require_ask(datasette, actor, database: str):

@@ -243,9 +243,14 @@ async def build_passages(
     reader: Reader,
     k: int = 4,
     restrict: dict | None = None,
+    before_reading=None,
 ):
-    """Numbered passages from the best rows, each within budget_tokens / k, and notes on what was cut."""
+    """Numbered passages from the best rows, each within budget_tokens / k, and notes on what was cut.
+    `before_reading`: awaited once the rows are chosen, before any is read (embedding the question may take a
+    while: a table revoked meanwhile is read no more; AskPipeline.still_allowed)."""
     hits, notes, alone = await hits_for(datasette, actor, database, question, k, restrict, reader)
+    if before_reading is not None:
+        await before_reading()
     db = permissions.get_database(datasette, database)
     if not hits:
         return [], notes
