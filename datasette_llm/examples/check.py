@@ -368,11 +368,17 @@ async def as_judged_by(examples: list[Example], schema: SchemaInfo) -> list[Exam
     judged = []
     for example in examples:
         if example.schema_hash != current:
-            reason = rejection_reason(await check_select_off_loop(example.sql, schema))
-            status = "active" if reason is None else "set_aside"
+            status, reason = await _outcome(example.sql, schema)
             example = replace(example, schema_hash=current, status=status, reason=reason)
         judged.append(example)
     return judged
+
+
+async def _outcome(sql: str, schema: SchemaInfo) -> tuple[str, str | None]:
+    """(status, reason) of an example's SQL checked against `schema`: "active", or "set_aside" with the guard's
+    reason."""
+    reason = rejection_reason(await check_select_off_loop(sql, schema))
+    return ("active" if reason is None else "set_aside"), reason
 
 
 async def _recheck(database: str, store: ExampleStore, schema: SchemaInfo, current_hash: str) -> list[Example]:
@@ -386,8 +392,7 @@ async def _recheck(database: str, store: ExampleStore, schema: SchemaInfo, curre
         batch = stale[start : start + RECHECK_BATCH]
         outcomes = []
         for example in batch:
-            reason = rejection_reason(await check_select_off_loop(example.sql, schema))
-            outcomes.append((example.id, "active" if reason is None else "set_aside", reason))
+            outcomes.append((example.id, *await _outcome(example.sql, schema)))
         await asyncio.to_thread(store.set_checked_many, outcomes, schema_hash=current_hash)
         for example, (_, status, _) in zip(batch, outcomes):
             if status == "set_aside" and example.status == "active":
