@@ -98,13 +98,15 @@ async def run_demo(model, text_budget=None):
                 "support": round(support, 2),
                 "ok": ok,
                 "seconds": round(seconds, 2),
+                "prompt_tokens": result.tokens["answer_prompt"],
                 "timings": dict(result.timings),
                 "answer": result.answer,
             }
         )
         stages = " ".join(f"{k}={v:.2f}" for k, v in result.timings.items() if k != "total")
         print(
-            f"  {'OK ' if ok else 'BAD'} {seconds:5.1f}s path={result.path} cited={cited} support={support:.2f} "
+            f"  {'OK ' if ok else 'BAD'} {seconds:5.1f}s prompt={result.tokens['answer_prompt']} path={result.path} "
+            f"cited={cited} support={support:.2f} "
             f"[{stages}] | {question}",
             flush=True,
         )
@@ -149,9 +151,14 @@ async def run_fiction(model, seed=0, text_budget=None):
                 "warnings": list(result.warnings),
                 "outcome": outcome,
                 "seconds": round(seconds, 2),
+                "prompt_tokens": result.tokens["answer_prompt"],
             }
         )
-        print(f"  {outcome:12} {seconds:5.1f}s | {item['question']} -> {answer[:90]!r}", flush=True)
+        print(
+            f"  {outcome:12} {seconds:5.1f}s prompt={result.tokens['answer_prompt']} | {item['question']} -> "
+            f"{answer[:90]!r}",
+            flush=True,
+        )
         (RESULTS / "text_answers.fiction.partial.json").write_text(json.dumps(rows))  # survives an interruption
     return rows
 
@@ -194,16 +201,24 @@ async def run_scifact(model, n_claims, k, text_budget=None):
                 "retrieved_hit": bool(retrieved & relevant),
                 "n_cited": len(cited),
                 "seconds": round(seconds, 2),
+                "prompt_tokens": result.tokens["answer_prompt"],
                 "not_found": result.answer == "Not found in the data.",
             }
         )
         print(
             f"  cited_hit={int(rows[-1]['cited_hit'])} retrieved_hit={int(rows[-1]['retrieved_hit'])} "
-            f"{seconds:5.1f}s | {claim['text'][:70]}",
+            f"{seconds:5.1f}s prompt={result.tokens['answer_prompt']} | {claim['text'][:70]}",
             flush=True,
         )
         (RESULTS / "text_answers.scifact.partial.json").write_text(json.dumps(rows))  # survives an interruption
     return rows
+
+
+def prompt_tokens(rows) -> str:
+    """The answer prompts' tokens (what the model reads before it writes: every token costs about 20 ms here,
+    whatever else runs on the machine, so this compares runs that timings cannot)."""
+    tokens = [r["prompt_tokens"] for r in rows]
+    return f"answer prompt tokens p50 {pct(tokens, 50)} p95 {pct(tokens, 95)} mean {statistics.mean(tokens):.0f}"
 
 
 def label(budget) -> str:
@@ -239,7 +254,7 @@ def main() -> int:
             print(
                 f"demo: {sum(r['ok'] for r in demo)}/{len(demo)} cite the expected README and are supported by "
                 f"it; p50 {pct([r['seconds'] for r in demo], 50):.1f}s "
-                f"p95 {pct([r['seconds'] for r in demo], 95):.1f}s",
+                f"p95 {pct([r['seconds'] for r in demo], 95):.1f}s; {prompt_tokens(demo)}",
                 flush=True,
             )
     for budget in [] if args.skip_fiction else args.text_budget or [None]:
@@ -258,7 +273,8 @@ def main() -> int:
             f"questions not found {counts.get(('unrelated', 'not_found'), 0)}/"
             f"{sum(row['kind'] == 'unrelated' for row in rows)} (answered under a warning "
             f"{counts.get(('unrelated', 'answered_warned'), 0)}); latency p50 "
-            f"{pct([r['seconds'] for r in rows], 50):.1f}s p95 {pct([r['seconds'] for r in rows], 95):.1f}s",
+            f"{pct([r['seconds'] for r in rows], 50):.1f}s p95 {pct([r['seconds'] for r in rows], 95):.1f}s; "
+            f"{prompt_tokens(rows)}",
             flush=True,
         )
     for budget in [] if args.skip_scifact else args.text_budget or [None]:
@@ -273,7 +289,7 @@ def main() -> int:
             f"scifact: citation recall@4 {cited:.3f} (retrieved passages contain a relevant abstract: "
             f"{retrieved:.3f}); not found {sum(r['not_found'] for r in rows)}/{n}; mean citations "
             f"{statistics.mean(r['n_cited'] for r in rows):.2f}; latency p50 {pct(seconds, 50):.1f}s "
-            f"p95 {pct(seconds, 95):.1f}s"
+            f"p95 {pct(seconds, 95):.1f}s; {prompt_tokens(rows)}"
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "text_answers.json").write_text(json.dumps(report, indent=1))
