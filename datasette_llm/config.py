@@ -75,10 +75,13 @@ class Settings:
     # How many of the kept examples most like the question are shown again right before it, when very like it
     # (few_shot.REPEAT_SCORE), within few_shot_budget_tokens.
     few_shot_repeat: int = 1
-    # Tokens of retrieved passages for answers from text. The local model reads about 100 prompt tokens a
-    # second on 2 cores, so this is a latency budget as much as a context budget. With passages freed of
-    # markup (ask/text/passages.py), 1000 kept the demo questions' 9/10 of 1200 without it, p50 15.2 s vs 17.9 s.
-    text_budget_tokens: int = 1000
+    # Tokens of retrieved passages for answers from text. The local model reads a prompt token in 20-40 ms on 2
+    # cores, so this is a latency budget as much as a context budget. With passages freed of markup
+    # (ask/text/passages.py), 1000 kept the demo questions' 9/10 of 1200 without it, p50 15.2 s vs 17.9 s. Session
+    # 45: 600 (a row named alone still read within 300, NAMED_ALONE_SHARE) kept the demo's 10/10, the fictional
+    # reports' 46/48 and 12/12, and SciFact's citation recall, and a question answered from 4 rows reads about
+    # 330 tokens less: SciFact's answer prompts p50 1,254 -> 927 tokens (docs/measurements.md).
+    text_budget_tokens: int = 600
     text_passages: int = 4
     # Which databases get Ask and search: None means every database.
     databases: tuple[str, ...] | None = None
@@ -382,7 +385,8 @@ SETTING_DOCS = {
     "few_shot_repeat": "how many of the kept examples most like the question are shown again right before it "
     "when very like it (a small model follows the nearest example most; 0: never), within few_shot_budget_tokens",
     "text_budget_tokens": "prompt tokens of retrieved passages for answers from text (a latency budget as much as "
-    "a context budget: the local model reads about 100 prompt tokens a second on 2 cores)",
+    "a context budget: the local model reads a prompt token in 20-40 ms on 2 cores); a row the question names "
+    "outright is read alone within half of it",
     "text_passages": "how many rows the passages of an answer from text come from (each is cut around its "
     "best-matching part)",
     "databases": "the databases that get Ask and search (unset: all)",

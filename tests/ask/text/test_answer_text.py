@@ -157,6 +157,44 @@ def test_chunks_and_windows_respect_the_budget():
     assert count(window) <= 300 and "Paragraph 12" in window and window.startswith("…")
 
 
+@pytest.fixture(scope="module")
+def long_readmes_db(tmp_path_factory, embedding_model):
+    """Four tools whose READMEs are each far longer than a passage."""
+    from datasette_llm.embeddings import embed_table
+
+    path = tmp_path_factory.mktemp("long") / "long.db"
+    rows = [
+        {
+            "full_name": f"simonw/{name}",
+            "name": name,
+            "readme": "\n\n".join(
+                f"{name} converts CSV files into tables, part {i}: it reads each row and writes it to SQLite "
+                "with the types it guesses from the values, then reports how many rows it wrote." * 2
+                for i in range(12)
+            ),
+        }
+        for name in ("csv-loader", "csv-importer", "table-maker", "row-writer")
+    ]
+    db = sqlite_utils.Database(path)
+    db["repos"].insert_all(rows, pk="full_name")
+    db.close()
+    embed_table(path, "repos", columns=["readme"], model=embedding_model)
+    return path
+
+
+@pytest.mark.asyncio
+async def test_passages_keep_to_600_tokens_and_a_row_named_alone_to_300(long_readmes_db):
+    """The default budget (session 45: 1,000 -> 600; every passage token is read before the answer is written)."""
+    model = ScriptedModel(["It converts CSV files [1]."] * 2)
+    datasette = Datasette([str(long_readmes_db)])
+    several = await ask(datasette, "long", "Which tool converts CSV files into SQLite?", model=model, mode="text")
+    tokens = [model.count_tokens(p["text"]) for p in several.passages]
+    assert len(tokens) == 4 and 300 < sum(tokens) <= 600, tokens
+    alone = await ask(datasette, "long", "What is csv-importer?", model=model, mode="text")
+    assert [p["label"] for p in alone.passages] == ["simonw/csv-importer"]
+    assert 150 < model.count_tokens(alone.passages[0]["text"]) <= 300, alone.passages
+
+
 @pytest.mark.asyncio
 async def test_descriptive_question_takes_the_text_path_and_cites_retrieved_rows(tools_db):
     model = ScriptedModel(["shot-scraper is a command-line utility for taking screenshots of websites [1]."])
