@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -24,6 +25,20 @@ class TextArguments(click.Group):
                 shown = arg.encode("utf-8", "backslashreplace").decode("utf-8")
                 raise click.UsageError(f"The argument {shown!r} is not UTF-8 text.", ctx)
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        """Anything a command did not expect is one line on stderr and exit code 1, never a traceback (an outside
+        tester's generated inputs, session 45: Datasette's `$file` secrets naming a missing or binary file, a
+        setting of the wrong type); DATASETTE_LLM_DEBUG=1 shows the traceback."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            if os.environ.get("DATASETTE_LLM_DEBUG"):
+                raise
+            echo(f"Error: {type(error).__name__}: {str(error)[:300]}", err=True)
+            sys.exit(1)
 
 
 @click.group(name="llm", cls=TextArguments)

@@ -9,7 +9,7 @@ import click
 
 from ..ask.route import ASK_MODES
 from ..terminal import shown
-from .common import echo, make_datasette, run, settings_options
+from .common import InputFile, echo, make_datasette, run, settings_options
 
 
 def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
@@ -28,7 +28,7 @@ def format_table(columns, rows, max_width: int = 40, max_rows: int = 50) -> str:
 
 
 @click.command(name="ask")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=InputFile(database=True))
 @click.argument("question")
 @settings_options
 @click.option("--model", help="Chat model: default, /path/model.gguf or openai:MODEL_ID")

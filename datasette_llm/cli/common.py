@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sqlite3
+import stat
 import sys
 from pathlib import Path
 
@@ -14,6 +15,36 @@ import click
 
 from ..errors import DatasetteLLMError
 from ..terminal import shown
+
+# A metadata or configuration file is read whole: `--config /dev/zero` grew to 23 GB before the kernel killed it (an
+# outside tester's generated inputs, session 45). Datasette's own files are a few kilobytes.
+MAX_SETTINGS_FILE_BYTES = 10 * 1024 * 1024
+
+
+class InputFile(click.Path):
+    """An existing regular file: a pipe given as a database, a configuration or an import file waited for ever,
+    and a device was read without end (an outside tester, session 45). `database`: also no `?` or `#` in its name,
+    which Datasette puts in a `file:` URI unescaped (`a?b.db` opened a new, empty `a` and searched that)."""
+
+    def __init__(self, *, database: bool = False):
+        super().__init__(exists=True, dir_okay=False)
+        self.database = database
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        try:
+            regular = stat.S_ISREG(os.stat(path).st_mode)
+        except OSError as error:
+            self.fail(f"{path!r} cannot be read: {error.strerror}.", param, ctx)
+        if not regular:
+            self.fail(f"{path!r} is not a regular file (a pipe or a device cannot be read as one).", param, ctx)
+        if self.database and any(character in os.fspath(path) for character in "?#"):
+            self.fail(
+                f"{path!r}: Datasette cannot open a database whose path holds '?' or '#'; rename or link it.",
+                param,
+                ctx,
+            )
+        return path
 
 
 def load_yaml_or_json(path: str) -> dict:
@@ -23,7 +54,9 @@ def load_yaml_or_json(path: str) -> dict:
     is_yaml = path.endswith((".yml", ".yaml"))
     try:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+            text = handle.read(MAX_SETTINGS_FILE_BYTES + 1)
+        if len(text) > MAX_SETTINGS_FILE_BYTES:
+            raise click.BadParameter(f"{path} is longer than {MAX_SETTINGS_FILE_BYTES:,} characters.")
         data = (yaml.safe_load(text) or {}) if is_yaml else json.loads(text)
     except (OSError, ValueError, RecursionError, yaml.YAMLError) as error:  # ValueError: JSON, UTF-8, huge ints
         kind = "YAML" if is_yaml else "JSON"
@@ -54,8 +87,23 @@ def make_datasette(paths=(), metadata: str | None = None, config: str | None = N
         settings = {**(config_dict.pop("settings", None) or {}), **(settings or {})}
         kwargs["metadata"] = {**kwargs.get("metadata", {}), **config_dict}
     if settings:
+        _check_setting_types(settings)
         kwargs["settings"] = settings
     return Datasette(list(paths), **kwargs)
+
+
+def _check_setting_types(settings: dict) -> None:
+    """Datasette settings of the types Datasette's own are (0.65 took `sql_time_limit_ms: "x"` from the file and
+    failed at the first query with a TypeError: an outside tester, session 45)."""
+    from datasette.app import DEFAULT_SETTINGS
+
+    for name, value in settings.items():
+        default = DEFAULT_SETTINGS.get(name)
+        if default is None:
+            continue
+        expected = bool if isinstance(default, bool) else type(default)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise click.BadParameter(f"the Datasette setting {name} must be {expected.__name__}, not {value!r}.")
 
 
 def echo(text="", *, err: bool = False, nl: bool = True, **style) -> None:
@@ -97,12 +145,12 @@ def settings_options(function):
     function = click.option(
         "-m",
         "--metadata",
-        type=click.Path(exists=True, dir_okay=False),
+        type=InputFile(),
         help="metadata.json / .yml with a plugins: datasette-llm: block",
     )(function)
     function = click.option(
         "--config",
-        type=click.Path(exists=True, dir_okay=False),
+        type=InputFile(),
         help="datasette.yaml / .json with a plugins: datasette-llm: block (Datasette 1.0's configuration file)",
     )(function)
     return function

@@ -13,7 +13,7 @@ import click
 
 from ..errors import DatasetteLLMError
 from ..terminal import json_text, shown
-from .common import echo, make_datasette, run, settings_options
+from .common import InputFile, echo, make_datasette, run, settings_options
 
 
 class ProgressLine:
@@ -60,7 +60,7 @@ def _settings(metadata: str | None, config: str | None, table_prefix: str | None
 
 
 @click.command(name="embed")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=InputFile(database=True))
 @click.argument("table")
 @click.option("-c", "--column", "columns", multiple=True, help="Text column to embed (repeatable; default: all)")
 @click.option("--sql", help="Instead of columns: a query selecting an id, then text columns")
@@ -120,7 +120,7 @@ def embed_command(
 
 
 @click.command(name="search")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=InputFile(database=True))
 @click.argument("query")
 @click.option("-t", "--table", help="Only this table (default: every table with a collection)")
 @click.option("-n", "--limit", type=int, default=10, show_default=True)

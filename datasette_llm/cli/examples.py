@@ -7,6 +7,7 @@ metadata or configuration file decide which tables an example may read.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from contextlib import closing
@@ -17,11 +18,11 @@ import click
 
 from ..errors import BadRequest
 from ..terminal import json_text
-from .common import echo, make_datasette, run, settings_options, write_whole
+from .common import InputFile, echo, make_datasette, run, settings_options, write_whole
 
 MAX_IMPORT_BYTES = 64_000_000  # an import file; 3,000 examples of the longest SQL allowed
 
-DATABASE = click.Path(exists=True, dir_okay=False)
+DATABASE = InputFile(database=True)
 
 
 def store_options(function):
@@ -45,8 +46,8 @@ def open_store(path: str, metadata: str | None, config: str | None, state_dir: s
         raise BadRequest(f"{path} is not a SQLite database ({error}).") from None
     datasette = make_datasette([path], metadata=metadata, config=config)
     settings = settings_for(datasette)
-    if state_dir:
-        settings = replace(settings, state_dir=Path(state_dir))
+    if state_dir:  # as the state_dir setting and DATASETTE_LLM_STATE_DIR are: `~/st` made a directory named `~`
+        settings = replace(settings, state_dir=Path(state_dir).expanduser())
     return datasette, Path(path).stem, ExampleStore.for_settings(settings)
 
 
@@ -85,7 +86,7 @@ def add_command(path, question, sql, metadata, config, state_dir):
 
 @examples_group.command(name="import")
 @click.argument("path", type=DATABASE)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=InputFile())
 @store_options
 def import_command(path, file, metadata, config, state_dir):
     """Add the examples in FILE to the database PATH: a JSON list of {"question", "sql"} objects, or CSV with
@@ -181,14 +182,19 @@ def remove_command(path, example_id, metadata, config, state_dir):
 
 @examples_group.command(name="export")
 @click.argument("path", type=DATABASE)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE, not stdout")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE, not stdout (-: stdout)"
+)
 @store_options
 def export_command(path, output, metadata, config, state_dir):
     """Write the active examples of the database PATH as JSON that `datasette llm examples import` reads."""
     from ..examples import recheck_and_read
     from ..examples.files import examples_to_json
 
+    store = None
+
     async def inner():
+        nonlocal store
         datasette, database, store = open_store(path, metadata, config, state_dir)
         set_aside, examples = await recheck_and_read(datasette, database, store)
         return set_aside, [example for example in examples if example.status == "active"]
@@ -196,14 +202,25 @@ def export_command(path, output, metadata, config, state_dir):
     set_aside, examples = run(inner())
     report_set_aside(set_aside)
     text = json_text(examples_to_json(examples), indent=2) + "\n"
-    if output is None:
+    if output is None or output == "-":
         echo(text, nl=False)
         return
+    if _same_file(output, path) or any(_same_file(output, f"{store.path}{end}") for end in ("", "-wal", "-shm")):
+        # `-o small.db` replaced the database with JSON, `-o <state dir>/examples.db` every database's examples
+        # (an outside tester, session 45).
+        raise click.ClickException(f"{output} is the database or the examples store: choose another file.")
     try:
         write_whole(Path(output), text)
     except OSError as error:
         raise click.ClickException(f"{output} cannot be written: {error.strerror}") from None
     echo(f"Exported {len(examples)} example(s) to {output}.", err=True)
+
+
+def _same_file(a, b) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either is missing: not the same file
+        return False
 
 
 COMMANDS = [examples_group]

@@ -1,0 +1,103 @@
+"""Odd inputs to `datasette llm` commands, found by an outside tester's generated invocations (session 45): each is
+one clear line and an exit code, never a hang, a traceback or a file overwritten."""
+
+import hashlib
+import json
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from examples_helpers import make_database
+
+from datasette_llm.cli import llm
+from datasette_llm.examples import STATE_DIR_ENV, ExampleStore
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(make_database(tmp_path / "db.db"))
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "state"))
+    monkeypatch.delenv("DATASETTE_LLM_DEBUG", raising=False)
+    return tmp_path / "state"
+
+
+def invoke(*args, code):
+    result = CliRunner().invoke(llm, [*map(str, args)])
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result
+
+
+def digest(path) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_a_pipe_or_a_device_is_refused_before_it_is_read(tmp_path, db_path, state):
+    fifo = tmp_path / "fifo.db"
+    os.mkfifo(fifo)  # reading it waited for a writer for ever
+    for args in (
+        ["examples", "list", fifo],
+        ["search", fifo, "cats"],
+        ["ask", fifo, "How many cats?"],
+        ["examples", "import", db_path, fifo],
+        ["examples", "list", db_path, "--config", fifo],
+        ["models", "--config", "/dev/zero"],  # read without end: 23 GB before the kernel stopped it
+    ):
+        assert "not a regular file" in invoke(*args, code=2).output
+
+
+def test_a_settings_file_longer_than_any_datasette_reads_is_refused(tmp_path, db_path, state):
+    huge = tmp_path / "huge.json"
+    huge.write_text('{"plugins": {}, "x": "' + "a" * (11 * 1024 * 1024) + '"}')
+    assert "longer than" in invoke("examples", "list", db_path, "-m", huge, code=2).output
+
+
+def test_a_database_whose_name_holds_a_question_mark_is_refused_not_swapped(tmp_path, db_path, state):
+    odd = tmp_path / "a?b.db"
+    shutil.copy(db_path, odd)
+    result = invoke("examples", "list", odd, code=2)
+    assert "'?' or '#'" in result.output
+    assert not (tmp_path / "a").exists()  # Datasette opened a new, empty `a` instead
+
+
+def test_an_export_never_overwrites_the_database_or_the_store(db_path, state):
+    invoke("examples", "add", db_path, "How many cats?", "select count(*) from cats", code=0)
+    before, store_before = digest(db_path), digest(state / "examples.db")
+    for target in (db_path, state / "examples.db"):
+        assert "choose another file" in invoke("examples", "export", db_path, "-o", target, code=1).output
+    assert digest(db_path) == before and digest(state / "examples.db") == store_before
+    assert ExampleStore(state / "examples.db").examples("db")[0].question == "How many cats?"
+    exported = invoke("examples", "export", db_path, "-o", "-", code=0)
+    assert json.loads(exported.stdout)[0]["question"] == "How many cats?"
+    assert not os.path.exists("-")
+
+
+def test_a_state_directory_given_with_a_tilde_is_the_home_directory(tmp_path, db_path, state, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    invoke("examples", "add", db_path, "How many cats?", "select count(*) from cats", "--state-dir", "~/st", code=0)
+    assert (tmp_path / "home" / "st" / "examples.db").exists() and not (tmp_path / "~").exists()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"plugins": {"datasette-llm": {"state_dir": {"$file": "missing-secret.txt"}}}},
+        {"settings": {"sql_time_limit_ms": "x"}},
+    ],
+)
+def test_a_configuration_datasette_cannot_use_is_one_line_not_a_traceback(tmp_path, db_path, state, config):
+    path = tmp_path / "datasette.json"
+    path.write_text(json.dumps(config))
+    args = ["examples", "add", db_path, "How many cats?", "select count(*) from cats", "--config", str(path)]
+    result = CliRunner().invoke(llm, args)
+    assert result.exit_code in (1, 2) and isinstance(result.exception, SystemExit), result.output  # 2: a usage error
+    assert "Traceback" not in result.output
+    assert [line for line in result.output.splitlines() if line.startswith("Error: ")], result.output
+    assert not (state / "examples.db").exists() or not ExampleStore(state / "examples.db").examples("db")
