@@ -23,7 +23,9 @@ from .store import (
     StoreTables,
     content_hash,
     create_collection,
+    delete_collection,
     encode,
+    list_collections,
     read_hashes,
     set_collection_model,
     store_state,
@@ -238,7 +240,28 @@ def _build(conn, table, columns, sql, model, batch_size, progress, tables, name,
 def _embed_rows(
     conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start
 ) -> BuildSummary:
+    new = name not in {c.name for c in list_collections(conn, tables)}
     coll = create_collection(conn, tables, name, model.name)
+    try:
+        return _embed_into(
+            conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start, coll
+        )
+    except Exception:
+        # A build that embedded nothing (the model server down, say) leaves no collection tied to that model: the
+        # next build with another model was refused as "embedded with model ..." (an outside tester, session 45).
+        if new and not _has_rows(conn, tables, coll.id):
+            delete_collection(conn, tables, name)
+        raise
+
+
+def _has_rows(conn, tables: StoreTables, collection_id: int) -> bool:
+    query = f"select 1 from {quote(tables.embeddings)} where collection_id = ? limit 1"
+    return conn.execute(query, [collection_id]).fetchone() is not None
+
+
+def _embed_into(
+    conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start, coll
+) -> BuildSummary:
     if coll.model != model.name:
         if not replace:
             raise ModelMismatch(

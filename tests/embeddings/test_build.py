@@ -136,3 +136,25 @@ def test_enable_fts_for_the_demo(tmp_path):
     with sqlite3.connect(path) as conn:
         conn.execute("insert into docs (id, title, body, n) values (99, 'zulu', 'kept in sync', 0)")
         assert conn.execute("select rowid from docs_fts where docs_fts match 'zulu'").fetchall() == [(99,)]
+
+
+def test_a_build_whose_model_fails_before_any_row_leaves_no_collection_tied_to_it(tmp_path):
+    """The model server down: the next build with another model was refused as "embedded with model ..." (an outside
+    tester's generated CLI invocations, session 45). A collection that has rows keeps them."""
+    from datasette_llm.errors import ModelError
+
+    class Down(FakeEmbeddingModel):
+        def embed(self, texts, batch_size=32):
+            raise ModelError("the embedding server refused the connection")
+
+    path = tmp_path / "data.db"
+    make_table(path, "docs", docs(5))
+    with pytest.raises(ModelError):
+        embed_table(str(path), "docs", model=Down("openai:down"))
+    summary = embed_table(str(path), "docs", model=FakeEmbeddingModel("other-model"))
+    assert summary.embedded == 5 and summary.model == "other-model"
+    with sqlite3.connect(path) as conn:
+        conn.execute("update docs set body = 'changed' where id = 1")
+    with pytest.raises(ModelError):
+        embed_table(str(path), "docs", model=Down("other-model"))
+    assert len(stored(path)) == 5  # a failed run over an existing collection takes nothing from it
