@@ -23,7 +23,6 @@ from .store import (
     StoreTables,
     content_hash,
     create_collection,
-    delete_collection,
     encode,
     list_collections,
     read_hashes,
@@ -240,36 +239,19 @@ def _build(conn, table, columns, sql, model, batch_size, progress, tables, name,
 def _embed_rows(
     conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start
 ) -> BuildSummary:
-    new = name not in {c.name for c in list_collections(conn, tables)}
-    coll = create_collection(conn, tables, name, model.name)
-    try:
-        return _embed_into(
-            conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start, coll
-        )
-    except Exception:
-        # A build that embedded nothing (the model server down, say) leaves no collection tied to that model: the
-        # next build with another model was refused as "embedded with model ..." (an outside tester, session 45).
-        if new and not _has_rows(conn, tables, coll.id):
-            delete_collection(conn, tables, name)
-        raise
-
-
-def _has_rows(conn, tables: StoreTables, collection_id: int) -> bool:
-    query = f"select 1 from {quote(tables.embeddings)} where collection_id = ? limit 1"
-    return conn.execute(query, [collection_id]).fetchone() is not None
-
-
-def _embed_into(
-    conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start, coll
-) -> BuildSummary:
-    if coll.model != model.name:
+    # A new collection (and the storage tables) is written with the first batch of vectors, not before: a build
+    # whose model failed first (its server down) left the database changed and a collection tied to that model,
+    # so the next build with another model was refused (an outside tester's generated CLI runs, session 45).
+    exists = name in {c.name for c in list_collections(conn, tables)}
+    coll = create_collection(conn, tables, name, model.name) if exists else None
+    if coll is not None and coll.model != model.name:
         if not replace:
             raise ModelMismatch(
                 f"Collection {name!r} was embedded with model {coll.model!r}, not {model.name!r}. Use --model "
                 f"{coll.model} to update it, or --replace to re-embed every row with {model.name}."
             )
         coll = set_collection_model(conn, tables, coll, model.name)
-    known = read_hashes(conn, tables, coll.id)
+    known = read_hashes(conn, tables, coll.id) if coll is not None else {}
     counts = {"embedded": 0, "unchanged": 0, "skipped": 0, "removed": 0}
     seen: set[str] = set()
     insert = (
@@ -291,14 +273,21 @@ def _embed_into(
             round(time.perf_counter() - start, 3),
         )
 
+    def collection():
+        nonlocal coll
+        if coll is None:
+            coll = create_collection(conn, tables, name, model.name)
+        return coll
+
     def flush(batch):
         vectors = model.embed([text for _, text, _ in batch], batch_size=batch_size)
+        collection_id = collection().id
         now = int(time.time())
         with conn:  # one transaction per batch: Ctrl-C loses at most the batch in flight
             conn.executemany(
                 insert,
                 [
-                    (coll.id, id_, encode(vector), text if store else None, digest, now)
+                    (collection_id, id_, encode(vector), text if store else None, digest, now)
                     for (id_, text, digest), vector in zip(batch, vectors)
                 ],
             )
@@ -334,7 +323,7 @@ def _embed_into(
         with conn:
             conn.executemany(
                 f"delete from {quote(tables.embeddings)} where collection_id = ? and id = ?",
-                [(coll.id, id_) for id_ in stale],
+                [(collection().id, id_) for id_ in stale],
             )
         counts["removed"] = len(stale)
         if progress:

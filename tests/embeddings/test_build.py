@@ -138,7 +138,7 @@ def test_enable_fts_for_the_demo(tmp_path):
         assert conn.execute("select rowid from docs_fts where docs_fts match 'zulu'").fetchall() == [(99,)]
 
 
-def test_a_build_whose_model_fails_before_any_row_leaves_no_collection_tied_to_it(tmp_path):
+def test_a_build_whose_model_fails_before_any_row_leaves_the_database_as_it_was(tmp_path):
     """The model server down: the next build with another model was refused as "embedded with model ..." (an outside
     tester's generated CLI invocations, session 45). A collection that has rows keeps them."""
     from datasette_llm.errors import ModelError
@@ -149,8 +149,10 @@ def test_a_build_whose_model_fails_before_any_row_leaves_no_collection_tied_to_i
 
     path = tmp_path / "data.db"
     make_table(path, "docs", docs(5))
+    before = path.read_bytes()
     with pytest.raises(ModelError):
         embed_table(str(path), "docs", model=Down("openai:down"))
+    assert path.read_bytes() == before  # nothing written: no storage tables, no collection
     summary = embed_table(str(path), "docs", model=FakeEmbeddingModel("other-model"))
     assert summary.embedded == 5 and summary.model == "other-model"
     with sqlite3.connect(path) as conn:
