@@ -24,6 +24,7 @@ from .store import (
     content_hash,
     create_collection,
     encode,
+    get_collection,
     list_collections,
     read_hashes,
     set_collection_model,
@@ -243,7 +244,7 @@ def _embed_rows(
     # whose model failed first (its server down) left the database changed and a collection tied to that model,
     # so the next build with another model was refused (an outside tester's generated CLI runs, session 45).
     exists = name in {c.name for c in list_collections(conn, tables)}
-    coll = create_collection(conn, tables, name, model.name) if exists else None
+    coll = get_collection(conn, tables, name) if exists else None
     if coll is not None and coll.model != model.name:
         if not replace:
             raise ModelMismatch(
