@@ -240,19 +240,19 @@ def _build(conn, table, columns, sql, model, batch_size, progress, tables, name,
 def _embed_rows(
     conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start
 ) -> BuildSummary:
-    # A new collection (and the storage tables) is written with the first batch of vectors, not before: a build
-    # whose model failed first (its server down) left the database changed and a collection tied to that model,
-    # so the next build with another model was refused (an outside tester's generated CLI runs, session 45).
+    # A new collection (and the storage tables) is written with the first batch of vectors, not before, and so is
+    # a replaced one emptied and switched to the new model: a build whose model failed first (its server down) left
+    # the database changed and a collection tied to that model, so the next build with another model was refused,
+    # and `--replace` lost every vector of the old model (outside testers' generated CLI runs, session 45).
     exists = name in {c.name for c in list_collections(conn, tables)}
     coll = get_collection(conn, tables, name) if exists else None
-    if coll is not None and coll.model != model.name:
-        if not replace:
-            raise ModelMismatch(
-                f"Collection {name!r} was embedded with model {coll.model!r}, not {model.name!r}. Use --model "
-                f"{coll.model} to update it, or --replace to re-embed every row with {model.name}."
-            )
-        coll = set_collection_model(conn, tables, coll, model.name)
-    known = read_hashes(conn, tables, coll.id) if coll is not None else {}
+    switch = coll is not None and coll.model != model.name
+    if switch and not replace:
+        raise ModelMismatch(
+            f"Collection {name!r} was embedded with model {coll.model!r}, not {model.name!r}. Use --model "
+            f"{coll.model} to update it, or --replace to re-embed every row with {model.name}."
+        )
+    known = read_hashes(conn, tables, coll.id) if coll is not None and not switch else {}
     counts = {"embedded": 0, "unchanged": 0, "skipped": 0, "removed": 0}
     seen: set[str] = set()
     insert = (
@@ -275,9 +275,11 @@ def _embed_rows(
         )
 
     def collection():
-        nonlocal coll
+        nonlocal coll, switch
         if coll is None:
             coll = create_collection(conn, tables, name, model.name)
+        elif switch:
+            coll, switch = set_collection_model(conn, tables, coll, model.name), False
         return coll
 
     def flush(batch):

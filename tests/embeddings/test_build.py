@@ -157,6 +157,13 @@ def test_a_build_whose_model_fails_before_any_row_leaves_the_database_as_it_was(
     assert summary.embedded == 5 and summary.model == "other-model"
     with sqlite3.connect(path) as conn:
         conn.execute("update docs set body = 'changed' where id = 1")
+    kept = stored(path)
     with pytest.raises(ModelError):
         embed_table(str(path), "docs", model=Down("other-model"))
-    assert len(stored(path)) == 5  # a failed run over an existing collection takes nothing from it
+    with pytest.raises(ModelError):  # --replace with a model that fails: the old model's vectors stay (they went)
+        embed_table(str(path), "docs", model=Down("third-model"), replace=True)
+    assert stored(path) == kept  # a failed run over an existing collection takes nothing from it
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("select model from collections").fetchall() == [("other-model",)]
+    replaced = embed_table(str(path), "docs", model=FakeEmbeddingModel("third-model"), replace=True)
+    assert replaced.embedded == 5 and replaced.model == "third-model"
