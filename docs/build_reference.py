@@ -73,7 +73,8 @@ def cli_reference() -> str:
         "# Command line\n\nEvery command is `datasette llm ...`; the text below is each command's own `--help`. "
         "A file a command reads (a database, a configuration, metadata or import file) must be a regular file "
         "(a pipe or a device is refused before it is read), a configuration file at most 10 MB, and a database "
-        "path may not hold `?` or `#` (Datasette opens it by a `file:` URI). An error is one `Error:` line and a "
+        "path may not hold `?`, `#` or `%` (Datasette opens it by a `file:` URI); `examples import` reads "
+        "standard input from `-`. An error is one `Error:` line and a "
         "non-zero exit code; `DATASETTE_LLM_DEBUG=1` shows the traceback of an error no command expected.\n",
     ]
 

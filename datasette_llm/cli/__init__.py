@@ -35,7 +35,7 @@ class TextArguments(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:
-            if os.environ.get("DATASETTE_LLM_DEBUG"):
+            if os.environ.get("DATASETTE_LLM_DEBUG", "") not in ("", "0"):
                 raise
             echo(f"Error: {type(error).__name__}: {str(error)[:300]}", err=True)
             sys.exit(1)

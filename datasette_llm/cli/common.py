@@ -23,14 +23,18 @@ MAX_SETTINGS_FILE_BYTES = 10 * 1024 * 1024
 
 class InputFile(click.Path):
     """An existing regular file: a pipe given as a database, a configuration or an import file waited for ever,
-    and a device was read without end (an outside tester, session 45). `database`: also no `?` or `#` in its name,
-    which Datasette puts in a `file:` URI unescaped (`a?b.db` opened a new, empty `a` and searched that)."""
+    and a device was read without end (an outside tester, session 45). `database`: also no `?`, `#` or `%` in its
+    name, which Datasette puts in a `file:` URI unescaped (`a?b.db` opened a new, empty `a`; `a%41.db` read `aA.db`).
+    `stdin`: `-` or `/dev/stdin` reads standard input (`cat examples.json | ... import db.db -`)."""
 
-    def __init__(self, *, database: bool = False):
+    def __init__(self, *, database: bool = False, stdin: bool = False):
         super().__init__(exists=True, dir_okay=False)
         self.database = database
+        self.stdin = stdin
 
     def convert(self, value, param, ctx):
+        if self.stdin and value in ("-", "/dev/stdin"):
+            return "-"
         path = super().convert(value, param, ctx)
         try:
             regular = stat.S_ISREG(os.stat(path).st_mode)
@@ -38,9 +42,9 @@ class InputFile(click.Path):
             self.fail(f"{path!r} cannot be read: {error.strerror}.", param, ctx)
         if not regular:
             self.fail(f"{path!r} is not a regular file (a pipe or a device cannot be read as one).", param, ctx)
-        if self.database and any(character in os.fspath(path) for character in "?#"):
+        if self.database and any(character in os.fspath(path) for character in "?#%"):
             self.fail(
-                f"{path!r}: Datasette cannot open a database whose path holds '?' or '#'; rename or link it.",
+                f"{path!r}: Datasette cannot open a database whose path holds '?', '#' or '%'; rename or link it.",
                 param,
                 ctx,
             )

@@ -86,7 +86,7 @@ def add_command(path, question, sql, metadata, config, state_dir):
 
 @examples_group.command(name="import")
 @click.argument("path", type=DATABASE)
-@click.argument("file", type=InputFile())
+@click.argument("file", type=InputFile(stdin=True))
 @store_options
 def import_command(path, file, metadata, config, state_dir):
     """Add the examples in FILE to the database PATH: a JSON list of {"question", "sql"} objects, or CSV with
@@ -94,12 +94,12 @@ def import_command(path, file, metadata, config, state_dir):
     from ..examples import add_examples
     from ..examples.files import parse_examples
 
-    name = Path(file).name
+    name = "stdin" if file == "-" else Path(file).name
 
     async def inner():
         # Read as bytes: at most MAX_IMPORT_BYTES (/dev/zero took 713 MB in 4 s), and a carriage return inside a
         # CSV cell kept as it is (text mode made it a newline); both found by an outside tester, session 19.
-        with open(file, "rb") as handle:
+        with click.open_file(file, "rb") as handle:  # "-": standard input
             data = handle.read(MAX_IMPORT_BYTES + 1)
         if len(data) > MAX_IMPORT_BYTES:
             raise BadRequest(f"{name} is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; split it into smaller files.")
@@ -205,9 +205,10 @@ def export_command(path, output, metadata, config, state_dir):
     if output is None or output == "-":
         echo(text, nl=False)
         return
-    if _same_file(output, path) or any(_same_file(output, f"{store.path}{end}") for end in ("", "-wal", "-shm")):
-        # `-o small.db` replaced the database with JSON, `-o <state dir>/examples.db` every database's examples
-        # (an outside tester, session 45).
+    sides = ("", "-wal", "-shm", "-journal")
+    if any(_same_file(output, f"{own}{end}") for own in (path, store.path) for end in sides):
+        # `-o small.db` replaced the database with JSON, `-o <state dir>/examples.db` every database's examples,
+        # `-o small.db-wal` the changes the database had not taken in yet (outside testers, session 45).
         raise click.ClickException(f"{output} is the database or the examples store: choose another file.")
     try:
         write_whole(Path(output), text)

@@ -62,16 +62,29 @@ def test_a_database_whose_name_holds_a_question_mark_is_refused_not_swapped(tmp_
     odd = tmp_path / "a?b.db"
     shutil.copy(db_path, odd)
     result = invoke("examples", "list", odd, code=2)
-    assert "'?' or '#'" in result.output
+    assert "'?', '#' or '%'" in result.output
     assert not (tmp_path / "a").exists()  # Datasette opened a new, empty `a` instead
+    shutil.copy(db_path, tmp_path / "a%41.db")  # SQLite's URI reads it as aA.db
+    assert "'?', '#' or '%'" in invoke("search", tmp_path / "a%41.db", "cats", code=2).output
+
+
+def test_examples_import_reads_standard_input_from_a_dash(db_path, state):
+    pairs = json.dumps([{"question": "How many cats?", "sql": "select count(*) from cats"}])
+    result = CliRunner().invoke(llm, ["examples", "import", db_path, "-"], input=pairs)
+    assert result.exit_code == 0, result.output
+    assert ExampleStore(state / "examples.db").examples("db")[0].question == "How many cats?"
 
 
 def test_an_export_never_overwrites_the_database_or_the_store(db_path, state):
     invoke("examples", "add", db_path, "How many cats?", "select count(*) from cats", code=0)
     before, store_before = digest(db_path), digest(state / "examples.db")
-    for target in (db_path, state / "examples.db"):
+    wal = f"{db_path}-wal"  # changes the database has not taken in yet
+    with open(wal, "wb") as handle:
+        handle.write(b"not json")
+    for target in (db_path, state / "examples.db", wal):
         assert "choose another file" in invoke("examples", "export", db_path, "-o", target, code=1).output
     assert digest(db_path) == before and digest(state / "examples.db") == store_before
+    assert open(wal, "rb").read() == b"not json"
     assert ExampleStore(state / "examples.db").examples("db")[0].question == "How many cats?"
     exported = invoke("examples", "export", db_path, "-o", "-", code=0)
     assert json.loads(exported.stdout)[0]["question"] == "How many cats?"
