@@ -183,7 +183,9 @@ class StoreFile:
                 state = self._open(conn, write=False)
             try:
                 yield None if state == "empty" else conn
-                if write:
+                # Only a write that changed a row (the connection is this write's own: its count started at 0): a
+                # `remove` of an example that is not there gave the store a new count (an outside tester, session 45).
+                if write and conn.total_changes:
                     conn.execute(_NEXT_GENERATION)
                     conn.execute("commit")
             except BaseException:

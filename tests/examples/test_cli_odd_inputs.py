@@ -114,3 +114,10 @@ def test_a_configuration_datasette_cannot_use_is_one_line_not_a_traceback(tmp_pa
     assert "Traceback" not in result.output
     assert [line for line in result.output.splitlines() if line.startswith("Error: ")], result.output
     assert not (state / "examples.db").exists() or not ExampleStore(state / "examples.db").examples("db")
+
+
+def test_a_remove_that_removes_nothing_leaves_the_store_as_it_was(db_path, state):
+    invoke("examples", "add", db_path, "How many cats?", "select count(*) from cats", code=0)
+    before = digest(state / "examples.db")
+    assert "no example #999" in invoke("examples", "remove", db_path, 999, code=1).output
+    assert digest(state / "examples.db") == before
