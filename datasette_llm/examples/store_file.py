@@ -183,10 +183,12 @@ class StoreFile:
                 state = self._open(conn, write=False)
             try:
                 yield None if state == "empty" else conn
-                # Only a write that changed a row (the connection is this write's own: its count started at 0): a
-                # `remove` of an example that is not there gave the store a new count (an outside tester, session 45).
-                if write and conn.total_changes:
-                    conn.execute(_NEXT_GENERATION)
+                if write:
+                    # A new count only for a write that changed a row (the connection is this write's own: its count
+                    # started at 0): a `remove` of an example that is not there gave the store a new count (an
+                    # outside tester, session 45). The commit stays whatever changed: a schema upgrade changes no row.
+                    if conn.total_changes:
+                        conn.execute(_NEXT_GENERATION)
                     conn.execute("commit")
             except BaseException:
                 if conn.in_transaction:

@@ -231,6 +231,20 @@ def test_a_version_1_store_gains_the_reads_columns_and_keeps_its_rows(tmp_path, 
     conn.close()
 
 
+def test_a_write_that_changes_no_row_still_keeps_the_upgrade_it_made(tmp_path):
+    """The store keeps its generation when a write changed nothing (session 45), but commits all the same."""
+    path = tmp_path / "examples.db"
+    _version_1_store(path)
+    with sqlite3.connect(path) as conn:  # no row for the upgrade to change
+        conn.execute("delete from examples")
+        conn.execute("delete from feedback")
+    conn.close()
+    assert ExampleStore(path).remove("db", 999) is False
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("pragma user_version").fetchone() == (3,)
+    conn.close()
+
+
 def test_a_version_2_store_is_read_as_it_is_and_its_first_writer_makes_examples_each_authors(tmp_path):
     path = tmp_path / "examples.db"
     _version_1_store(path)
