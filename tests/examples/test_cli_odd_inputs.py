@@ -8,22 +8,9 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from examples_helpers import make_database
 
 from datasette_llm.cli import llm
-from datasette_llm.examples import STATE_DIR_ENV, ExampleStore
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return str(make_database(tmp_path / "db.db"))
-
-
-@pytest.fixture
-def state(tmp_path, monkeypatch):
-    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "state"))
-    monkeypatch.delenv("DATASETTE_LLM_DEBUG", raising=False)
-    return tmp_path / "state"
+from datasette_llm.examples import ExampleStore
 
 
 def invoke(*args, code):

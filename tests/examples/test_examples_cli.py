@@ -5,22 +5,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from examples_helpers import HIDE_SECRET, alter, make_database
+from examples_helpers import HIDE_SECRET, alter
 
 from datasette_llm.cli import llm
-from datasette_llm.examples import STATE_DIR_ENV, ExampleStore
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return str(make_database(tmp_path / "db.db"))
-
-
-@pytest.fixture
-def state(tmp_path, monkeypatch):
-    """The state directory every command of a test uses, by the environment variable."""
-    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "state"))
-    return tmp_path / "state"
+from datasette_llm.examples import ExampleStore
 
 
 def invoke(*args, code=0):
