@@ -191,15 +191,12 @@ def export_command(path, output, metadata, config, state_dir):
     from ..examples import recheck_and_read
     from ..examples.files import examples_to_json
 
-    store = None
-
     async def inner():
-        nonlocal store
         datasette, database, store = open_store(path, metadata, config, state_dir)
         set_aside, examples = await recheck_and_read(datasette, database, store)
-        return set_aside, [example for example in examples if example.status == "active"]
+        return set_aside, [example for example in examples if example.status == "active"], store
 
-    set_aside, examples = run(inner())
+    set_aside, examples, store = run(inner())
     report_set_aside(set_aside)
     text = json_text(examples_to_json(examples), indent=2) + "\n"
     if output is None or output == "-":

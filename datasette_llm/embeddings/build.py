@@ -24,7 +24,6 @@ from .store import (
     content_hash,
     create_collection,
     encode,
-    get_collection,
     list_collections,
     read_hashes,
     set_collection_model,
@@ -244,8 +243,7 @@ def _embed_rows(
     # a replaced one emptied and switched to the new model: a build whose model failed first (its server down) left
     # the database changed and a collection tied to that model, so the next build with another model was refused,
     # and `--replace` lost every vector of the old model (outside testers' generated CLI runs, session 45).
-    exists = name in {c.name for c in list_collections(conn, tables)}
-    coll = get_collection(conn, tables, name) if exists else None
+    coll = next((c for c in list_collections(conn, tables) if c.name == name), None)
     switch = coll is not None and coll.model != model.name
     if switch and not replace:
         raise ModelMismatch(
