@@ -10,9 +10,12 @@ no longer exist are removed.
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -52,6 +55,48 @@ class BuildSummary:
 
     def to_json(self) -> dict:
         return {**asdict(self), "rows_per_second": round(self.rows_per_second, 1)}
+
+
+# Python sees Ctrl-C only when it runs: while SQLite steps through one statement it runs none, so a `--sql` query
+# with a recursive CTE that never ends ignored Ctrl-C for good (an outside tester's generated CLI runs, session 45).
+# A progress handler every this many SQLite steps runs Python, so the signal is seen there (see _ctrl_c_stops).
+SIGNAL_STEPS = 10_000
+
+
+@contextmanager
+def _ctrl_c_stops(conn: sqlite3.Connection):
+    """Ctrl-C stops the statement SQLite is running (it fails with "interrupted") and, anywhere else, raises
+    KeyboardInterrupt as it always does. Python's own handler would raise inside the progress handler, which
+    SQLite's callback machinery reports as an ignored exception with its traceback (Datasette turns those on)."""
+    # Only the main thread may handle signals, and a program's own handler (or an ignored Ctrl-C) stays as it is.
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    stop = threading.Event()
+
+    def check() -> bool:
+        return stop.is_set()
+
+    def on_ctrl_c(signum, frame):
+        if frame is not None and frame.f_code is check.__code__:
+            stop.set()  # inside a statement: check() returns True and SQLite stops it
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    conn.set_progress_handler(check, SIGNAL_STEPS)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, SIGNAL_STEPS)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether a sqlite3 error is a statement stopped by Ctrl-C (_ctrl_c_stops)."""
+    return isinstance(error, sqlite3.OperationalError) and str(error) == "interrupted"
 
 
 class BuildInterrupted(KeyboardInterrupt):
@@ -142,6 +187,8 @@ def _source(conn: sqlite3.Connection, table: str, columns, sql: str | None) -> t
             total = conn.execute(f"select count(*) from ({sql})").fetchone()[0]
             cursor = conn.execute(sql)
         except sqlite3.Error as error:
+            if _interrupted(error):
+                raise KeyboardInterrupt from None
             raise BadRequest(f"The --sql query failed: {error}") from None
         if len(cursor.description) < 2:
             raise BadRequest("The --sql query must select an id column followed by one or more text columns.")
@@ -164,8 +211,13 @@ def _source(conn: sqlite3.Connection, table: str, columns, sql: str | None) -> t
                 f"Table {table!r} has no text columns; choose columns with --column. Columns: {', '.join(existing)}."
             )
     select = ", ".join(quote(c) for c in [*keys, *columns])
-    total = conn.execute(f"select count(*) from {quote(table)}").fetchone()[0]
-    cursor = conn.execute(f"select {select} from {quote(table)}")
+    try:
+        total = conn.execute(f"select count(*) from {quote(table)}").fetchone()[0]
+        cursor = conn.execute(f"select {select} from {quote(table)}")
+    except sqlite3.OperationalError as error:
+        if _interrupted(error):
+            raise KeyboardInterrupt from None
+        raise
     return cursor, len(keys), total
 
 
@@ -206,19 +258,21 @@ def embed_table(
         raise BadRequest("batch_size must be at least 1.")
     conn, opened = _connect(path_or_conn)
     try:
-        return _build(
-            conn,
-            table,
-            columns,
-            sql,
-            _resolve_model(model, settings),
-            batch_size,
-            progress,
-            StoreTables(table_prefix if table_prefix is not None else getattr(settings, "table_prefix", "") or ""),
-            collection or table,
-            store,
-            replace,
-        )
+        # A caller's own connection keeps its own progress handler.
+        with _ctrl_c_stops(conn) if opened else nullcontext():
+            return _build(
+                conn,
+                table,
+                columns,
+                sql,
+                _resolve_model(model, settings),
+                batch_size,
+                progress,
+                StoreTables(table_prefix if table_prefix is not None else getattr(settings, "table_prefix", "") or ""),
+                collection or table,
+                store,
+                replace,
+            )
     finally:
         if opened:
             conn.close()
@@ -227,7 +281,12 @@ def embed_table(
 def _build(conn, table, columns, sql, model, batch_size, progress, tables, name, store, replace) -> BuildSummary:
     start = time.perf_counter()
     store_state(conn, tables, write=True)  # a user's own `embeddings` table stops us before any work
-    cursor, keys, total = _source(conn, table, columns, sql)
+    try:
+        cursor, keys, total = _source(conn, table, columns, sql)
+    except KeyboardInterrupt:
+        raise BuildInterrupted(
+            BuildSummary(_database_name(conn), table, name, model.name, 0, 0, 0, 0, 0, 0.0)
+        ) from None
     rows = ((row_id(row[:keys]), row_text(row[keys:])) for row in cursor)
     try:
         return _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start)
@@ -329,7 +388,9 @@ def _embed_rows(
         counts["removed"] = len(stale)
         if progress:
             progress(processed, total)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, sqlite3.OperationalError) as error:
+        if not isinstance(error, KeyboardInterrupt) and not _interrupted(error):
+            raise
         if conn.in_transaction:
             conn.rollback()
         raise BuildInterrupted(summary()) from None

@@ -111,3 +111,49 @@ def test_a_database_sqlite_cannot_read_as_asked_is_a_one_line_error(capsys):
         run(read())
     assert stopped.value.code == 1
     assert capsys.readouterr().err == "Error: the database could not be read: attempt to write a readonly database.\n"
+
+
+CHILD = """
+import sys
+sys.path.insert(0, {tests!r})
+from search_helpers import FakeEmbeddingModel
+from datasette_llm import models
+models.embedding_model_for = lambda settings, spec=None: FakeEmbeddingModel()
+from datasette_llm.cli import llm
+print("started", flush=True)
+llm.main(["embed", {path!r}, "docs", "--sql", {sql!r}])
+"""
+# A source query that never ends: SQLite runs it without returning to Python, so Python never saw a Ctrl-C.
+ENDLESS = "with recursive n(i) as (select 1 union all select i + 1 from n) select i, 'text ' || i from n"
+
+
+def test_ctrl_c_stops_an_embed_whose_query_never_ends(tmp_path):
+    """`embed --sql` with a recursive CTE that never ends ignored Ctrl-C for good (an outside tester's generated
+    CLI runs, session 45): it stops now as any interrupted build does, exit 130, the database as it was."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    path = str(tmp_path / "data.db")
+    make_table(path, "docs", ROWS)
+    before = Path(path).read_bytes()
+    code = CHILD.format(tests=str(Path(__file__).parents[1]), path=path, sql=ENDLESS)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "started"
+        time.sleep(1.0)  # inside the query by now (the fake model loads nothing)
+        assert child.poll() is None
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+        stopped = time.monotonic() - sent
+    finally:
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+    assert child.returncode == 130, (child.returncode, out, err)
+    assert "Interrupted: 0 rows embedded and saved" in err and "Traceback" not in err
+    assert stopped < 10
+    assert Path(path).read_bytes() == before
