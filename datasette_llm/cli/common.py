@@ -67,7 +67,38 @@ def load_yaml_or_json(path: str) -> dict:
         raise click.BadParameter(f"{path} could not be read as {kind}: {str(error)[:300]}") from None
     if not isinstance(data, dict):
         raise click.BadParameter(f"{path} must hold a mapping (keys and values), not {type(data).__name__}.")
+    _check_secret_files(data, path)
     return data
+
+
+def _check_secret_files(value, path: str) -> None:
+    """Every `{"$file": NAME}` secret names a regular UTF-8 file of at most MAX_SETTINGS_FILE_BYTES: Datasette reads
+    it whole with open().read(), so a binary one failed with a UnicodeDecodeError that named no file, and a device
+    was read without end (an outside tester's generated CLI runs, session 45)."""
+    if isinstance(value, list):
+        for item in value:
+            _check_secret_files(item, path)
+    if not isinstance(value, dict):
+        return
+    if list(value) != ["$file"]:
+        for item in value.values():
+            _check_secret_files(item, path)
+        return
+    name = value["$file"]
+    if not isinstance(name, str):
+        raise click.BadParameter(f'{path}: a "$file" secret must name a file, not {name!r}.')
+    try:
+        if not stat.S_ISREG(os.stat(name).st_mode):
+            raise click.BadParameter(f"{path}: the secret file {name!r} is not a regular file.")
+        with open(name, encoding="utf-8") as handle:
+            if len(handle.read(MAX_SETTINGS_FILE_BYTES + 1)) > MAX_SETTINGS_FILE_BYTES:
+                raise click.BadParameter(
+                    f"{path}: the secret file {name!r} is longer than {MAX_SETTINGS_FILE_BYTES:,} characters."
+                )
+    except OSError as error:
+        raise click.BadParameter(f"{path}: the secret file {name!r} cannot be read: {error.strerror}.") from None
+    except UnicodeDecodeError:
+        raise click.BadParameter(f"{path}: the secret file {name!r} is not UTF-8 text.") from None
 
 
 def make_datasette(paths=(), metadata: str | None = None, config: str | None = None, settings=None):

@@ -103,6 +103,29 @@ def test_a_configuration_datasette_cannot_use_is_one_line_not_a_traceback(tmp_pa
     assert not (state / "examples.db").exists() or not ExampleStore(state / "examples.db").examples("db")
 
 
+@pytest.mark.parametrize(
+    "secret, message",
+    [
+        (b"\xff\xfe binary", "is not UTF-8 text"),
+        (None, "cannot be read: No such file or directory"),
+        ("/", "is not a regular file"),  # a device (/dev/zero) was read without end
+        (7, 'a "$file" secret must name a file, not 7'),
+    ],
+)
+def test_a_secret_file_datasette_cannot_read_is_named(tmp_path, db_path, state, secret, message):
+    """A `$file` secret Datasette would read whole with open().read(): a binary file was a UnicodeDecodeError that
+    named no file, a device was read without end; each is now one line naming the configuration and the file."""
+    name = secret if isinstance(secret, (str, int)) else str(tmp_path / "secret.txt")
+    if isinstance(secret, bytes):
+        (tmp_path / "secret.txt").write_bytes(secret)
+    path = tmp_path / "datasette.json"
+    path.write_text(json.dumps({"plugins": {"datasette-llm": {"model": {"$file": name}}}}))
+    output = invoke("examples", "list", db_path, "--config", path, code=2).output
+    assert message in output and str(path) in output, output
+    if not isinstance(secret, int):
+        assert repr(name) in output, output
+
+
 def test_a_remove_that_removes_nothing_leaves_the_store_as_it_was(db_path, state):
     invoke("examples", "add", db_path, "How many cats?", "select count(*) from cats", code=0)
     before = digest(state / "examples.db")
