@@ -30,9 +30,26 @@ def parse_examples(text: str, name: str) -> list[tuple[object, object]]:
     return _csv_pairs(text, name)
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _one_value_a_key(pairs: list[tuple[str, object]]) -> dict:
+    """An object as a dict; a key given twice is refused, not read as its last value (which of two SQL texts the
+    file meant cannot be told)."""
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise _RepeatedKey(key)
+        found[key] = value
+    return found
+
+
 def _json_pairs(text: str, name: str) -> list[tuple[object, object]]:
     try:
-        items = json.loads(text)
+        items = json.loads(text, object_pairs_hook=_one_value_a_key)
+    except _RepeatedKey as key:
+        raise BadRequest(f"{name}: an object gives the key {str(key)!r} twice.") from None
     except json.JSONDecodeError as error:
         raise BadRequest(f"{name} is not valid JSON ({error.msg}, line {error.lineno} column {error.colno}).") from None
     except RecursionError:
@@ -57,6 +74,9 @@ def _csv_pairs(text: str, name: str) -> list[tuple[object, object]]:
         if "question" not in columns or "sql" not in columns:
             found = ", ".join(column for column in columns if column) or "none"
             raise BadRequest(f"{name} must hold {SHAPE} (CSV columns found: {found}).")
+        for column in ("question", "sql"):
+            if columns.count(column) > 1:
+                raise BadRequest(f"{name}: the CSV column {column} is given twice.")
         question, sql = columns.index("question"), columns.index("sql")
         return [(_cell(row, question), _cell(row, sql)) for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as error:

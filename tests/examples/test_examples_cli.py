@@ -129,6 +129,12 @@ def test_import_json_and_csv_reports_each_row(db_path, state, tmp_path):
             '[{"question": "good", "sql": "select 1"}, {"question": "bad \\ud800", "sql": "select 2"}]',
             "surrogate.json: item 2 contains a lone surrogate escape",
         ),
+        (  # which of the two SQL texts was meant cannot be told: the last one was taken
+            "twice.json",
+            '[{"question": "q", "sql": "select 1"}, {"question": "q2", "sql": "select 2", "sql": "select 3"}]',
+            "twice.json: an object gives the key 'sql' twice",
+        ),
+        ("twice.csv", "question,sql,SQL\nq,select 1,select 2\n", "twice.csv: the CSV column sql is given twice"),
     ],
 )
 def test_import_of_a_bad_file_says_what_is_wrong(db_path, state, tmp_path, name, content, message):
