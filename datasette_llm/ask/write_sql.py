@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ..embeddings.build import row_id
+from ..embeddings.source import row_id
 from ..models import ChatOptions
 from ..sql.execute import QueryResult, guard_limit
 from ..sql.failures import QueryFailed, QueryTimeout

@@ -14,8 +14,8 @@ from ..sql.clipping import clip_text, clipped_columns
 from ..sql.execute import forget_statements, select_names
 from ..sql.names import quote_identifier as quote
 from ..sql.snapshot import StaleSchema, at_version, with_deadline
-from .build import row_id
 from .results import SearchHit
+from .source import row_id
 from .targets import Target
 
 CLIP_CHARS = 300

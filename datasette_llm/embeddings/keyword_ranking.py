@@ -10,8 +10,8 @@ from .. import permissions
 from ..sql.failures import public_read_failure
 from ..sql.names import quote_identifier as quote
 from ..timing import clock
-from .build import row_id
 from .ranking import fts_query
+from .source import row_id
 
 
 async def keyword_ranking(datasette, actor, targets, q, depth, timings, notes):
