@@ -86,6 +86,13 @@ def asgi_wrapper(datasette):
 
 
 @hookimpl(specname="asgi_wrapper")
+def shared_cache_headers(datasette):
+    from .web import shared_caches
+
+    return shared_caches.wrap(datasette)
+
+
+@hookimpl(specname="asgi_wrapper")
 def hide_storage_tables(datasette):
     # Datasette 1.0: hidden tables come from the configuration, kept current before each request.
     from .compat import DATASETTE_1

@@ -12,12 +12,29 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 import datasette as _datasette
 
 DATASETTE_VERSION = _datasette.__version__
 DATASETTE_1 = int(DATASETTE_VERSION.split(".")[0]) >= 1
+# The oldest 1.0 alpha the plugin runs on: on 1.0a20-a38 every route that asks Datasette about a permission answered
+# 500 (`derived_table_dependencies`), and those alphas do not make the answers to signed-in requests private to
+# shared caches (an outside tester, session 46). pyproject.toml cannot say ">=0.65.5 or >=1.0a39".
+OLDEST_1_ALPHA = 39
+
+
+def unsupported_datasette(version: str | None = None) -> str | None:
+    """Why this Datasette (or `version`) cannot run the plugin, or None."""
+    version = version or DATASETTE_VERSION
+    alpha = re.fullmatch(r"1\.0a(\d+)", version)
+    if alpha and int(alpha.group(1)) < OLDEST_1_ALPHA:
+        return (
+            f"datasette-llm needs Datasette 0.65.5 or newer on 0.65, or 1.0a{OLDEST_1_ALPHA} or newer on 1.0; "
+            f"this is {version}: pip install 'datasette>=1.0a{OLDEST_1_ALPHA}'"
+        )
+    return None
 
 
 async def instance_metadata(datasette, key: str):

@@ -298,7 +298,13 @@ class SettingsRefused(click.ClickException, StartupError):
 
 def check_settings_at_startup(datasette) -> None:
     """Read the settings once at start-up, so a bad one stops the server with its message; each database's own
-    block too, which may hold only the allow blocks (any other setting there was once ignored without a word)."""
+    block too, which may hold only the allow blocks (any other setting there was once ignored without a word);
+    and a Datasette the plugin does not run on (compat.unsupported_datasette)."""
+    from .compat import unsupported_datasette
+
+    problem = unsupported_datasette()
+    if problem:
+        raise SettingsRefused(problem)
     try:
         settings = settings_for(datasette)
         if settings.state_dir is not None and settings.state_dir.exists() and not settings.state_dir.is_dir():

@@ -9,7 +9,7 @@ CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/datasette-llm"
 LLAMA_CPP_VERSION="0.3.36"
 # The two Datasette lines the suite runs on: .venv keeps 0.65.x, .venv-datasette1 the newest 1.0 alpha.
 DATASETTE_065_SPEC="datasette>=0.65.5,<0.66"
-DATASETTE_1_SPEC="${DATASETTE_SPEC:-datasette>=1.0a20}"
+DATASETTE_1_SPEC="${DATASETTE_SPEC:-datasette>=1.0a39}"
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 info() { printf '    %s\n' "$*"; }

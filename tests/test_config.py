@@ -121,6 +121,32 @@ async def test_the_startup_hook_refuses_an_unknown_setting():
         await ds.invoke_startup()
 
 
+@pytest.mark.parametrize(
+    "version, refused",
+    [("1.0a9", True), ("1.0a20", True), ("1.0a38", True), ("1.0a39", False), ("1.0a41", False), ("1.0b1", False)]
+    + [("1.0", False), ("1.0rc2", False), ("0.65.5", False), ("1.1a1", False)],
+)
+def test_the_1_0_alphas_before_a39_are_refused(version, refused):
+    """On 1.0a20-a38 every route that asks Datasette about a permission answered 500, and answers to signed-in
+    requests were not private to shared caches (an outside tester, session 46)."""
+    from datasette_llm.compat import unsupported_datasette
+
+    problem = unsupported_datasette(version)
+    assert bool(problem) is refused
+    if refused:
+        assert version in problem and "1.0a39" in problem
+
+
+@pytest.mark.asyncio
+async def test_the_startup_hook_refuses_a_datasette_the_plugin_does_not_run_on(monkeypatch):
+    from datasette_llm import compat
+    from datasette_llm.config import SettingsRefused
+
+    monkeypatch.setattr(compat, "DATASETTE_VERSION", "1.0a38")
+    with pytest.raises(SettingsRefused, match="this is 1.0a38"):
+        await Datasette(memory=True).invoke_startup()
+
+
 @pytest.mark.parametrize("name", ["few_shot_kept_tokens", "few_shot_budget_tokens", "few_shot_examples", "max_rows"])
 def test_a_null_for_a_setting_with_a_default_is_refused_with_its_name(name):
     """An outside tester (session 20): `few_shot_kept_tokens: null` made every Ask a 500 (TypeError)."""

@@ -101,7 +101,7 @@ def _replay(body: bytes, receive):
     return replay
 
 
-def _paths(scope, base: str) -> list[str]:
+def route_paths(scope, base: str) -> list[str]:
     """The request's path decoded, and as it was sent (what Datasette routes on), both without `base_url`."""
     paths = [scope.get("path") or ""]
     raw = scope.get("raw_path")
@@ -127,7 +127,7 @@ def wrap(datasette):
         async def bounded(scope, receive, send):
             if scope.get("type") != "http" or scope.get("method") in SAFE_METHODS:
                 return await app(scope, receive, send)
-            paths = _paths(scope, datasette.setting("base_url") or "/")
+            paths = route_paths(scope, datasette.setting("base_url") or "/")
             route = next(
                 ((limit, rpc) for path in paths for pattern, limit, rpc in routes if pattern.match(path)), None
             )

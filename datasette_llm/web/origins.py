@@ -25,7 +25,10 @@ from ..errors import Forbidden, MethodNotAllowed, UnsupportedMediaType
 from .request_body import FORM, JSON, content_type
 
 HOST = re.compile(r"^(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
-HOST_VARY = {"Vary": "Host"}  # the absolute URLs are built from the Host header (a cache must not share them)
+# The absolute URLs are built from the Host header (a cache must not share them), and from the scheme uvicorn takes
+# from X-Forwarded-Proto when the proxy is on 127.0.0.1, whatever trust_forwarded_headers says (an outside tester
+# behind nginx and Varnish, session 46: an https:// manifest was served to http:// requests and back).
+HOST_VARY = {"Vary": "Host, X-Forwarded-Proto"}
 FORWARDED_VARY = {"Vary": "Host, X-Forwarded-Host, X-Forwarded-Proto"}
 CSRF_COOKIE = "ds_csrftoken"
 CROSS_SITE = "Requests from another site may not start a model run."
