@@ -1,4 +1,5 @@
-"""The keyword ranking: SQLite full-text search (FTS5's rank, FTS4's BM25) over the tables that have it."""
+"""The keyword ranking: SQLite full-text search (FTS5's rank, FTS4's BM25, FTS3's matches) over the tables that
+have it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datasette.database import QueryInterrupted
 from .. import permissions
 from ..sql.failures import public_read_failure
 from ..sql.names import quote_identifier as quote
+from ..sql.policy import fts_module
 from ..timing import clock
 from .ranking import fts_query
 from .source import row_id
@@ -38,9 +40,16 @@ async def keyword_ranking(datasette, actor, targets, q, depth, timings, notes):
 
 async def _fts_ranking(db, table: str, fts: str, match: str, depth: int) -> list[tuple[tuple, float]]:
     definition = (await db.execute("select sql from sqlite_master where name = ?", [fts])).rows
-    fts5 = bool(definition) and "fts5" in (definition[0][0] or "").lower()
-    # FTS5's rank is bm25() (more negative is better); FTS4 has no bm25, rank_bm25 is registered by us.
-    rank = "rank" if fts5 else f"rank_bm25(matchinfo({quote(fts)}, 'pcnalx'))"
+    module = fts_module(definition[0][0]) if definition else None
+    # More negative is better. FTS5's rank is bm25(); FTS4 has none, rank_bm25 is registered by us; FTS3's
+    # matchinfo() lacks what BM25 reads ('n', 'a', 'l': every FTS3 search failed, found by a test that asks SQLite's
+    # own MATCH, session 46), so there the row with more matches comes first (offsets() lists each match).
+    if module == "fts5":
+        rank = "rank"
+    elif module == "fts3":
+        rank = f"-length(offsets({quote(fts)}))"
+    else:
+        rank = f"rank_bm25(matchinfo({quote(fts)}, 'pcnalx'))"
     rows = (
         await db.execute(
             f"select rowid, {rank} as score from {quote(fts)} where {quote(fts)} match :match "

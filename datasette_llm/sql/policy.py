@@ -144,6 +144,12 @@ _OWN_CONTENT_ELSEWHERE = re.compile(r"[(,]\s*content\s*=", re.IGNORECASE)
 _VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\b", re.IGNORECASE)
 
 
+def fts_module(create_sql: str | None) -> str | None:
+    """The module a virtual table's CREATE text names (`fts5`, `fts4`, ...), folded; None for other tables."""
+    module = _USING.match(create_sql or "")
+    return module.group(1).lower() if module else None
+
+
 def is_virtual(create_sql: str | None) -> bool:
     """Whether a table's CREATE text (sqlite_master.sql) makes a virtual table."""
     return bool(create_sql) and _VIRTUAL.match(create_sql) is not None
@@ -160,8 +166,7 @@ def shadow_tables_of(rows) -> dict[str, str]:
     shadows = {}
     for kind, name, _, sql in rows:
         if kind == "table" and is_virtual(sql):
-            module = _USING.match(sql)
-            for suffix in _SHADOW_SUFFIXES.get(module.group(1).lower() if module else "", ()):
+            for suffix in _SHADOW_SUFFIXES.get(fts_module(sql) or "", ()):
                 if suffix == "content" and _OWN_CONTENT_ELSEWHERE.search(sql):
                     continue
                 candidate = fold(f"{name}_{suffix}")
