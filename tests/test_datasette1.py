@@ -5,6 +5,7 @@ configuration is passed the 1.0 way, as `config=` (what `datasette serve -c data
 metadata; one test serves a real datasette.yaml with `datasette serve` and a token from `datasette create-token`.
 """
 
+import itertools
 import json
 import subprocess
 import sys
@@ -452,3 +453,44 @@ async def test_root_asks_where_it_may_run_sql_unless_a_rule_says_otherwise(db_pa
     assert await permissions.can_ask(ds, {"id": "root"}, "db") is root_asks
     response = await ds.client.post("/db/-/ask.json", json={"question": "How many items?"}, cookies=root)
     assert response.status_code == (200 if root_asks else 403), response.text
+
+
+# Actions a token may be restricted to, beside the views it needs to see the database at all.
+EXTRA = ["llm-ask", "execute-sql", "llm-teach"]
+
+
+def _allow_ask_config(where: str) -> dict:
+    config = {"plugins": {"datasette-llm": {"warm_up": False, "max_rows": 50}}, "databases": {"db": {}}}
+    if where == "instance":
+        config["plugins"]["datasette-llm"]["allow_ask"] = {"id": "bob"}
+    else:
+        config["databases"]["db"]["plugins"] = {"datasette-llm": {"allow_ask": {"id": "bob"}}}
+    return config
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("where", ["instance", "database"])
+async def test_allow_ask_grants_asking_only_to_tokens_allowed_llm_ask(db_path, model, where):
+    """An API token's restrictions bind where the plugin's `allow_ask` grants asking, as they bind where a
+    `permissions:` block does (mutation testing, session 46: `setting or allowed(llm-ask)` in can_ask instead of
+    `and` passed the whole suite)."""
+    ds = Datasette([str(db_path)], config=json.loads(json.dumps(_allow_ask_config(where))), secret=SECRET)
+    await ds.invoke_startup()
+    for size in range(len(EXTRA) + 1):
+        for extra in itertools.combinations(EXTRA, size):
+            for scope in ("all", "database"):
+                restrictions = TokenRestrictions().allow_all("view-instance").allow_database("db", "view-database")
+                restrictions = restrictions.allow_database("db", "view-table")
+                for action in extra:
+                    restrictions = (
+                        restrictions.allow_all(action) if scope == "all" else restrictions.allow_database("db", action)
+                    )
+                token = await ds.create_token("bob", restrictions=restrictions)
+                headers = {"Authorization": f"Bearer {token}"}
+                response = await ds.client.post("/db/-/ask.json", json={"question": "How many items?"}, headers=headers)
+                expected = 200 if "llm-ask" in extra else 403
+                assert response.status_code == expected, (where, extra, scope, response.text[:300])
+    # The unrestricted actor asks; the verdict function agrees with the page.
+    assert await permissions.can_ask(ds, BOB, "db")
+    cookies = {"ds_actor": ds.client.actor_cookie(BOB)}
+    assert (await ds.client.post("/db/-/ask.json", json={"question": "How many?"}, cookies=cookies)).status_code == 200
