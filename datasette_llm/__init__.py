@@ -80,16 +80,9 @@ def get_metadata(datasette, key, database, table):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    from .web import body_limits
+    from .web import routes
 
-    return body_limits.wrap(datasette)
-
-
-@hookimpl(specname="asgi_wrapper")
-def shared_cache_headers(datasette):
-    from .web import shared_caches
-
-    return shared_caches.wrap(datasette)
+    return routes.asgi_layers(datasette)
 
 
 @hookimpl(specname="asgi_wrapper")

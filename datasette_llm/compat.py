@@ -26,10 +26,14 @@ OLDEST_1_ALPHA = 39
 
 
 def unsupported_datasette(version: str | None = None) -> str | None:
-    """Why this Datasette (or `version`) cannot run the plugin, or None."""
+    """Why this Datasette (or `version`) cannot run the plugin, or None. `1.0a38.post1`, `.dev0` and `+local` are
+    1.0a38; a 0.65 before 0.65.5 lacks its table-permission fix (GHSA-h547-rmjf-5m2m)."""
     version = version or DATASETTE_VERSION
-    alpha = re.fullmatch(r"1\.0a(\d+)", version)
-    if alpha and int(alpha.group(1)) < OLDEST_1_ALPHA:
+    alpha = re.match(r"1\.0a(\d+)(?!\d)", version)
+    older = re.match(r"0\.(\d+)(?:\.(\d+))?(?![\d])", version)
+    if (alpha and int(alpha.group(1)) < OLDEST_1_ALPHA) or (
+        older and (int(older.group(1)), int(older.group(2) or 0)) < (65, 5)
+    ):
         return (
             f"datasette-llm needs Datasette 0.65.5 or newer on 0.65, or 1.0a{OLDEST_1_ALPHA} or newer on 1.0; "
             f"this is {version}: pip install 'datasette>=1.0a{OLDEST_1_ALPHA}'"

@@ -124,7 +124,9 @@ async def test_the_startup_hook_refuses_an_unknown_setting():
 @pytest.mark.parametrize(
     "version, refused",
     [("1.0a9", True), ("1.0a20", True), ("1.0a38", True), ("1.0a39", False), ("1.0a41", False), ("1.0b1", False)]
-    + [("1.0", False), ("1.0rc2", False), ("0.65.5", False), ("1.1a1", False)],
+    + [("1.0", False), ("1.0rc2", False), ("0.65.5", False), ("1.1a1", False), ("0.65.12", False)]
+    + [("1.0a38.post1", True), ("1.0a38.dev0", True), ("1.0a38+local", True), ("1.0a39.post1", False)]
+    + [("0.65.4", True), ("0.64.8", True), ("0.65", True)],
 )
 def test_the_1_0_alphas_before_a39_are_refused(version, refused):
     """On 1.0a20-a38 every route that asks Datasette about a permission answered 500, and answers to signed-in
@@ -134,7 +136,7 @@ def test_the_1_0_alphas_before_a39_are_refused(version, refused):
     problem = unsupported_datasette(version)
     assert bool(problem) is refused
     if refused:
-        assert version in problem and "1.0a39" in problem
+        assert version in problem and "1.0a39" in problem and "0.65.5" in problem
 
 
 @pytest.mark.asyncio

@@ -174,7 +174,7 @@ class EventStream:
                 "status": 200,
                 "headers": [
                     (b"content-type", b"text/event-stream; charset=utf-8"),
-                    (b"cache-control", b"no-cache"),
+                    (b"cache-control", b"no-store"),  # as every answer of the plugin (web/shared_caches.py)
                     (b"x-accel-buffering", b"no"),  # ask nginx not to buffer the stream
                     (b"x-content-type-options", b"nosniff"),  # as every other response (web/responses.NO_SNIFF)
                 ],

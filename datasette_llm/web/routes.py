@@ -20,6 +20,16 @@ def all_routes():
     return routes
 
 
+def asgi_layers(datasette):
+    """The plugin's ASGI wrappers around Datasette, in one order: outermost what a shared cache may keep, which must
+    see every response of the plugin's routes (the body limits' refusals came out with no word on caching while it
+    was the inner one: an outside tester, session 46); then the body limits, before Datasette's CSRF layer."""
+    from . import body_limits, shared_caches
+
+    caches, bodies = shared_caches.wrap(datasette), body_limits.wrap(datasette)
+    return lambda app: caches(bodies(app))
+
+
 def _collect(hook_name, *args):
     async def inner():
         links = []

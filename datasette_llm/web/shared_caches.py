@@ -9,8 +9,9 @@ clients; a model server's 502 for a minute after it was back; the rows of a tabl
 after Datasette's own pages had stopped. Datasette 0.65.5 and 1.0a39+ make the answers to requests with a cookie,
 a token or an actor `private, no-store`; the earlier 1.0 alphas do not, and there a cache kept one actor's search
 hits and rows for the next. So every response of the plugin that does not say how it may be kept (the logo does)
-is `no-store`, and names in `Vary` the request headers its routes read (VARY), for caches told to ignore
-`Cache-Control`.
+is `no-store`, a failure before any response too (the server's own 500 was kept: a second tester), and names in
+`Vary` the request headers its routes read (VARY), for caches told to ignore `Cache-Control`. It is the outermost
+of the plugin's wrappers (web/routes.py asgi_layers), so the body limits' refusals pass through it.
 """
 
 from __future__ import annotations
@@ -50,13 +51,24 @@ def wrap(datasette):
             if not any(pattern.match(path) for path in paths for pattern in patterns):
                 return await app(scope, receive, send)
 
+            started = False
+
             async def sending(message):
+                nonlocal started
                 if message.get("type") == "http.response.start":
-                    headers = cache_headers(list(message.get("headers") or []))
-                    message = {**message, "headers": headers}
+                    started = True
+                    message = {**message, "headers": cache_headers(list(message.get("headers") or []))}
                 await send(message)
 
-            return await app(scope, receive, sending)
+            try:
+                return await app(scope, receive, sending)
+            except Exception:
+                # The server's own 500 would say nothing about caching: answered here, then raised for the log.
+                if not started:
+                    headers = cache_headers([(b"content-type", b"text/plain; charset=utf-8")])
+                    await send({"type": "http.response.start", "status": 500, "headers": headers})
+                    await send({"type": "http.response.body", "body": b"Internal Server Error"})
+                raise
 
         return with_cache_headers
 
