@@ -9,7 +9,7 @@ import sqlite3
 from .memory import memory_used as sqlite_memory_used
 from .memory_budget import MEMORY_FLOOR
 from .names import fold, quote_identifier
-from .policy import SYSTEM_TABLES, ReadPolicy, may_call_table_function
+from .policy import PRAGMA_FUNCTIONS, SYSTEM_TABLES, TABLE_FUNCTIONS, ReadPolicy, may_call_table_function
 
 SQLITE_RECURSIVE = getattr(sqlite3, "SQLITE_RECURSIVE", 33)
 _POLICIES: dict = {}  # (database, schema version, visible tables) -> ReadPolicy
@@ -80,7 +80,10 @@ def read_policy(conn, db, allowed_tables) -> ReadPolicy:
 
 
 _OPENS = ("OpenRead", "OpenWrite", "ReopenIdx")
-_VTABS: dict = {}  # (connection, schema version) -> VOpen operands of hidden virtual tables
+# id(connection) -> (the connection, {(schema version, hidden virtual tables): VOpen operands}). The connection is
+# held and compared: a connection opened after another closed can get its id, and took its operands (pointers of
+# the other's virtual tables), so a hidden rtree of the new one was counted (new tests, session 46).
+_VTABS: dict = {}
 
 
 def check_program(conn, sql: str, policy: ReadPolicy, hidden_vtabs: frozenset = frozenset()) -> bool:
@@ -99,19 +102,30 @@ def check_program(conn, sql: str, policy: ReadPolicy, hidden_vtabs: frozenset = 
 
 
 def hidden_vtab_operands(conn, policy: ReadPolicy) -> frozenset:
-    """How VOpen names each hidden virtual table on this connection (its sqlite3_vtab, stable while connected).
-    Called before the authorizer is set: the plugin's own EXPLAIN of each, which returns no rows."""
+    """How VOpen names each hidden virtual table on this connection (its sqlite3_vtab, stable while connected), and
+    each table a module answers without a CREATE (eponymous: `dbstat`, `sqlite_stmt`) that the policy does not
+    list: a row count names no column, so the authorizer let `select count(*) from dbstat` count the pages of the
+    whole file, hidden tables too (mutation testing, session 46; the guard refused it first). Called before the
+    authorizer is set: the plugin's own EXPLAIN of each, which returns no rows."""
     version = conn.execute("pragma schema_version").fetchone()[0]
-    key = (id(conn), version, policy.hidden_virtual)
-    if key not in _VTABS:
+    key = (version, policy.hidden_virtual)
+    held, known = _VTABS.get(id(conn), (None, None))
+    if held is not conn:
         if len(_VTABS) > 64:
             _VTABS.clear()
+        known = {}
+        _VTABS[id(conn)] = (conn, known)
+    if key not in known:
+        if len(known) > 16:
+            known.clear()
         operands = set()
-        for name in policy.hidden_virtual:
+        modules = [row[0] for row in conn.execute("pragma module_list")]
+        eponymous = [name for name in modules if name.lower() not in TABLE_FUNCTIONS | PRAGMA_FUNCTIONS]
+        for name in [*policy.hidden_virtual, *eponymous]:
             try:
                 rows = conn.execute(f"EXPLAIN SELECT * FROM {quote_identifier(name)}").fetchall()
             except sqlite3.Error:
                 continue
             operands.update(row[5] for row in rows if row[1] == "VOpen")
-        _VTABS[key] = frozenset(operands)
-    return _VTABS[key]
+        known[key] = frozenset(operands)
+    return known[key]

@@ -106,7 +106,7 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
 
         started = time.perf_counter()
         policy = read_policy(conn, db, allowed_tables)
-        hidden_vtabs = hidden_vtab_operands(conn, policy) if policy.hidden_virtual else frozenset()
+        hidden_vtabs = hidden_vtab_operands(conn, policy)  # eponymous tables (dbstat) even with none hidden
         length_limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
         pattern_limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH)
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
