@@ -9,21 +9,11 @@ import asyncio
 import sqlite3
 
 import pytest
+from sql_helpers import FakeDatabase
 
 from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed
 from datasette_llm.sql.policy import PRAGMA_FUNCTIONS, TABLE_FUNCTIONS
-
-
-class FakeDatabase:
-    name = "data"
-    path = None
-
-    def __init__(self, connection):
-        self.connection = connection
-
-    async def execute_fn(self, fn):
-        return fn(self.connection)
 
 
 def _connection():

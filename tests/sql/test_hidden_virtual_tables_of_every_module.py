@@ -9,6 +9,7 @@ import asyncio
 import sqlite3
 
 import pytest
+from sql_helpers import FakeDatabase
 
 from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed
@@ -27,17 +28,6 @@ QUERIES = [
     "select count(*) from (select 1 from {t})",
     "select 1 from dogs where exists (select 1 from {t})",
 ]
-
-
-class FakeDatabase:
-    name = "data"
-    path = None
-
-    def __init__(self, connection):
-        self.connection = connection
-
-    async def execute_fn(self, fn):
-        return fn(self.connection)
 
 
 def _available(module: str) -> bool:

@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 
 import pytest
+from sql_helpers import FakeDatabase
 
 from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed
@@ -25,17 +26,6 @@ create table secret (id integer primary key, pw text unique);
 create index secret_pw on secret(pw);
 """
 VISIBLE = {"dogs", "pub"}
-
-
-class FakeDatabase:
-    name = "data"
-    path = None
-
-    def __init__(self, connection):
-        self.connection = connection
-
-    async def execute_fn(self, fn):
-        return fn(self.connection)
 
 
 def _conn():

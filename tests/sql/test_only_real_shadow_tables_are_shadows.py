@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 
 import pytest
+from sql_helpers import FakeDatabase
 
 from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed
@@ -26,17 +27,6 @@ FTS = [
     "fts4(x, content='')",
     "fts3(x)",
 ]
-
-
-class FakeDatabase:
-    name = "data"
-    path = None
-
-    def __init__(self, connection):
-        self.connection = connection
-
-    async def execute_fn(self, fn):
-        return fn(self.connection)
 
 
 def _free_names(fts: str) -> list[str]:

@@ -14,6 +14,7 @@ import string
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sql_helpers import FakeDatabase
 
 from datasette_llm.ask.schema import _table_details
 from datasette_llm.sql.authorizer import make_authorizer, read_policy
@@ -54,17 +55,6 @@ def conn():
     connection = sqlite3.connect(":memory:", check_same_thread=False)
     connection.executescript(DDL)
     return connection
-
-
-class FakeDatabase:
-    name = "data"
-    path = None
-
-    def __init__(self, connection):
-        self.connection = connection
-
-    async def execute_fn(self, fn):
-        return fn(self.connection)
 
 
 @pytest.fixture(scope="module")
