@@ -114,7 +114,9 @@ def test_a_database_sqlite_cannot_read_as_asked_is_a_one_line_error(capsys):
 
 
 CHILD = """
+import signal
 import sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal: a test run in the background ignores it
 sys.path.insert(0, {tests!r})
 from search_helpers import FakeEmbeddingModel
 from datasette_llm import models
