@@ -1,4 +1,4 @@
-"""Collects the routes and action links of every web surface (ask, examples, search, agents)."""
+"""Collects the routes, action links and ASGI wrappers of every web surface (ask, examples, search, agents)."""
 
 from __future__ import annotations
 
