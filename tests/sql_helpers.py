@@ -1,4 +1,11 @@
-"""A stand-in for Datasette's Database in tests that run the plugin's SQL layer on a connection of their own."""
+"""Stand-ins and checks for tests that run the plugin's SQL layer on a connection of their own."""
+
+import sqlite3
+
+import pytest
+
+from datasette_llm.sql.authorizer import make_authorizer
+from datasette_llm.sql.policy import ReadPolicy
 
 
 class FakeDatabase:
@@ -12,3 +19,15 @@ class FakeDatabase:
 
     async def execute_fn(self, fn):
         return fn(self.connection)
+
+
+def refused_by_the_authorizer_alone(conn: sqlite3.Connection, visible: set, sql: str, allowed: str) -> list:
+    """With only make_authorizer for the `visible` tables on `conn` (no program check, as read_as_actor runs),
+    SQLite refuses `sql` and still runs `allowed`, whose rows are returned."""
+    conn.set_authorizer(make_authorizer(ReadPolicy.from_connection(conn, visible)))
+    try:
+        with pytest.raises(sqlite3.DatabaseError):
+            conn.execute(sql).fetchall()
+        return conn.execute(allowed).fetchall()
+    finally:
+        conn.set_authorizer(None)

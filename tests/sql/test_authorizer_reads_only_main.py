@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from sql_helpers import refused_by_the_authorizer_alone
 
 from datasette_llm.sql.authorizer import make_authorizer
 from datasette_llm.sql.policy import ReadPolicy
@@ -36,14 +37,7 @@ def test_a_visible_tables_name_in_another_schema_is_refused(conn, table, schema,
     if conn.execute(f"select count(*) from {schema}.sqlite_master where name = ?", (table,)).fetchone()[0] == 0:
         pytest.skip(f"no {schema}.{table}")
     conn.execute(sql).fetchall()  # SQLite itself reads it
-    policy = ReadPolicy.from_connection(conn, VISIBLE)
-    conn.set_authorizer(make_authorizer(policy))
-    try:
-        with pytest.raises(sqlite3.DatabaseError):
-            conn.execute(sql).fetchall()
-        assert conn.execute("select name from main.pub").fetchall() == [("main",)]
-    finally:
-        conn.set_authorizer(None)
+    assert refused_by_the_authorizer_alone(conn, VISIBLE, sql, "select name from main.pub") == [("main",)]
 
 
 @pytest.mark.parametrize("schema", ["aux", "temp", "main", None])
@@ -60,10 +54,4 @@ def test_the_authorizer_answers_reads_by_schema(conn, schema, table):
 def test_a_pragma_of_another_schema_is_refused(conn, table, schema, pragma):
     sql = f"select * from pragma_{pragma}('{table}', '{schema}')"
     conn.execute(sql).fetchall()  # SQLite itself answers it
-    conn.set_authorizer(make_authorizer(ReadPolicy.from_connection(conn, VISIBLE)))
-    try:
-        with pytest.raises(sqlite3.DatabaseError):
-            conn.execute(sql).fetchall()
-        conn.execute(f"select * from pragma_{pragma}('{table}')").fetchall()  # main's is allowed
-    finally:
-        conn.set_authorizer(None)
+    refused_by_the_authorizer_alone(conn, VISIBLE, sql, f"select * from pragma_{pragma}('{table}')")  # main's runs
