@@ -55,6 +55,16 @@ def interrupted_by_ctrl_c(error: BaseException) -> bool:
     return isinstance(error, sqlite3.OperationalError) and str(error) == "interrupted"
 
 
+def _execute(conn: sqlite3.Connection, sql: str) -> sqlite3.Cursor:
+    """conn.execute(sql); a statement stopped by Ctrl-C raises KeyboardInterrupt, as Ctrl-C anywhere else does."""
+    try:
+        return conn.execute(sql)
+    except sqlite3.OperationalError as error:
+        if interrupted_by_ctrl_c(error):
+            raise KeyboardInterrupt from None
+        raise
+
+
 def user_tables(conn: sqlite3.Connection, tables: StoreTables | None = None) -> list[str]:
     """Tables a user would build a collection for: no SQLite internals, FTS shadows or our storage."""
     own = set((tables or StoreTables()).names)
@@ -115,11 +125,9 @@ def read_source(conn: sqlite3.Connection, table: str, columns, sql: str | None) 
     """(cursor, number of key columns, row count): rows are the key columns then the text columns."""
     if sql:
         try:
-            total = conn.execute(f"select count(*) from ({sql})").fetchone()[0]
-            cursor = conn.execute(sql)
+            total = _execute(conn, f"select count(*) from ({sql})").fetchone()[0]
+            cursor = _execute(conn, sql)
         except sqlite3.Error as error:
-            if interrupted_by_ctrl_c(error):
-                raise KeyboardInterrupt from None
             raise BadRequest(f"The --sql query failed: {error}") from None
         if len(cursor.description) < 2:
             raise BadRequest("The --sql query must select an id column followed by one or more text columns.")
@@ -142,11 +150,6 @@ def read_source(conn: sqlite3.Connection, table: str, columns, sql: str | None) 
                 f"Table {table!r} has no text columns; choose columns with --column. Columns: {', '.join(existing)}."
             )
     select = ", ".join(quote(c) for c in [*keys, *columns])
-    try:
-        total = conn.execute(f"select count(*) from {quote(table)}").fetchone()[0]
-        cursor = conn.execute(f"select {select} from {quote(table)}")
-    except sqlite3.OperationalError as error:
-        if interrupted_by_ctrl_c(error):
-            raise KeyboardInterrupt from None
-        raise
+    total = _execute(conn, f"select count(*) from {quote(table)}").fetchone()[0]
+    cursor = _execute(conn, f"select {select} from {quote(table)}")
     return cursor, len(keys), total
