@@ -87,7 +87,12 @@ class MemoryFloor:
             return
         wanted = self.floor + HARD_MEMORY_MARGIN_BYTES
         if self.previous_limit is None:
+            # Both read before either is set: setting the hard limit lowers a higher or absent soft limit to it, and
+            # read after that, floor + 64 MB was "put back" as the process's soft limit for good (SQLite's default is
+            # none: every page cache was capped near it from the first plugin statement on; an outside tester's
+            # mutation run, session 47).
             self.previous_limit = limit(-1)
+            self.previous_soft = soft(-1) if soft is not None else None
         if self.previous_limit > 0:  # someone else's limit stands if it is lower
             wanted = min(wanted, self.previous_limit)
         limit(wanted)
@@ -96,10 +101,8 @@ class MemoryFloor:
             # the caches of 20 databases while one long plugin statement ran, failed 1,510 of 2,870 times with a
             # MemoryError at the hard limit, and the statement was refused for memory it never took (a third
             # outside tester, session 37; so on the code before this session too).
-            if self.previous_soft is None:
-                self.previous_soft = soft(-1)
             cap = wanted - SOFT_MARGIN_BYTES
-            soft(min(cap, self.previous_soft) if self.previous_soft > 0 else cap)
+            soft(min(cap, self.previous_soft) if self.previous_soft else cap)
 
 
 MEMORY_FLOOR = MemoryFloor()
