@@ -28,6 +28,7 @@ from .memory_budget import MAX_QUERY_MEMORY_BYTES, MEMORY_FLOOR, memory_message
 from .names import quote_identifier
 from .policy import (
     MAX_LIKE_PATTERN_BYTES,
+    MAX_RESULT_COLUMNS,
     MAX_VALUE_BYTES,
     may_call_table_function,
 )
@@ -121,6 +122,12 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
                 raise QueryFailed(f"SQLite error: {NAME_REFUSED}")
             cursor = conn.execute(sql)
             columns = tuple(d[0] for d in cursor.description or ())
+            if len(columns) > MAX_RESULT_COLUMNS:  # as SQLite compiled it, whatever the guard counted
+                cursor.close()
+                raise QueryFailed(
+                    f"The result has {len(columns)} columns; a SELECT may return at most {MAX_RESULT_COLUMNS} here: "
+                    "name the columns it needs instead of *."
+                )
             while len(rows) <= max_rows:
                 row = cursor.fetchone()
                 if row is None:

@@ -39,6 +39,7 @@ from .lexer import (
 )
 from .parsing import too_costly
 from .policy import MAX_RESULT_COLUMNS
+from .result_width import widest_select
 from .results import DIALECT, GuardedSQL, Rejection, SchemaInfo, SQLRejectedError, _Reject, _reject
 from .tables import _check_tables
 
@@ -260,22 +261,14 @@ def _check_nodes(tree: exp.Expression) -> None:
 
 
 def _check_result_width(tree: exp.Expression, schema: SchemaInfo) -> None:
-    """At most MAX_RESULT_COLUMNS columns per SELECT (`*` counted as the columns it expands to)."""
-    for select in tree.find_all(exp.Select):
-        width = 0
-        for projection in select.expressions:
-            if isinstance(projection, exp.Star) or (
-                isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
-            ):
-                sources = [select.args.get("from") or select.args.get("from_")] + list(select.args.get("joins") or [])
-                for source in sources:
-                    table = source.this if source is not None else None
-                    real = schema.real_name(table.name) if isinstance(table, exp.Table) else None
-                    width += len(schema.tables[real]) if real else MAX_RESULT_COLUMNS // 4
-            else:
-                width += 1
-        if width > MAX_RESULT_COLUMNS:
-            raise _reject(f"a SELECT may return at most {MAX_RESULT_COLUMNS} columns (this one: {width})", "not_select")
+    """At most MAX_RESULT_COLUMNS columns per SELECT (sql/result_width.py: `*` counted as the columns it expands to).
+    A statement the count cannot follow is left to the second wall, which reads the width SQLite compiled."""
+    try:
+        width = widest_select(tree, schema)
+    except Exception:  # noqa: BLE001 (sqlglot's scopes of a statement SQLite may reject anyway)
+        return
+    if width > MAX_RESULT_COLUMNS:
+        raise _reject(f"a SELECT may return at most {MAX_RESULT_COLUMNS} columns (this one: {width})", "not_select")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""How many columns each SELECT of a statement returns, `*` and `t.*` counted as SQLite expands them: a table's
+columns, and through derived tables and CTEs the columns their own SELECT returns (the first branch of a compound
+one). A source whose width cannot be known here (a table-valued function) counts as UNKNOWN_SOURCE_WIDTH.
+
+The guard refuses a statement wider than MAX_RESULT_COLUMNS with this count; the second wall (sql/execute.py) reads
+the width SQLite compiled. Counting `*` over a derived table or a CTE as a fixed 25 columns let
+`select *, *, *, * from (select *, *, *, * from (select * from wide))` return 1,600 (an outside tester's mutation
+run, session 47).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from .names import fold
+from .policy import MAX_RESULT_COLUMNS
+from .results import SchemaInfo
+
+# json_each and json_tree return 8 columns, the pragma functions at most 8, generate_series 1.
+UNKNOWN_SOURCE_WIDTH = MAX_RESULT_COLUMNS // 4
+
+
+def widest_select(tree: exp.Expression, schema: SchemaInfo) -> int:
+    """The most columns any SELECT of the statement returns (0 for none)."""
+    widths = _Widths(schema)
+    return max((widths.select(scope) for scope in traverse_scope(tree) if isinstance(scope.expression, exp.Select)),
+               default=0)  # fmt: skip
+
+
+class _Widths:
+    def __init__(self, schema: SchemaInfo):
+        self.schema = schema
+        self._scopes: dict[int, int] = {}
+
+    def select(self, scope: Scope) -> int:
+        width = 0
+        sources = [source for _, source in scope.selected_sources.values()]
+        for projection in scope.expression.expressions:
+            if isinstance(projection, exp.Star):
+                width += sum(self.source(source) for source in sources)
+            elif isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+                named = [s for name, (_, s) in scope.selected_sources.items() if fold(name) == fold(projection.table)]
+                width += sum(self.source(source) for source in (named or sources))
+            else:
+                width += 1
+        return width
+
+    def source(self, source) -> int:
+        if isinstance(source, Scope):
+            return self.scope(source)
+        if isinstance(source, exp.Table) and not isinstance(source.this, exp.Func):
+            real = self.schema.real_name(source.name)
+            if real is not None:
+                return len(self.schema.tables[real])
+        return UNKNOWN_SOURCE_WIDTH
+
+    def scope(self, scope: Scope) -> int:
+        key = id(scope)
+        if key not in self._scopes:
+            self._scopes[key] = UNKNOWN_SOURCE_WIDTH  # a CTE that reads itself
+            self._scopes[key] = self._first_branch(scope)
+        return self._scopes[key]
+
+    def _first_branch(self, scope: Scope) -> int:
+        expression = scope.expression
+        while isinstance(expression, exp.SetOperation):
+            expression = expression.left
+            branches = getattr(scope, "set_operation_scopes", None) or getattr(scope, "union_scopes", [])
+            scope = next((s for s in branches if s.expression is expression), None)
+            if scope is None:
+                return UNKNOWN_SOURCE_WIDTH
+        return self.select(scope) if isinstance(expression, exp.Select) else UNKNOWN_SOURCE_WIDTH
