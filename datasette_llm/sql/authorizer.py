@@ -5,6 +5,7 @@ another table or call a file function."""
 from __future__ import annotations
 
 import sqlite3
+import weakref
 
 from .memory import memory_used as sqlite_memory_used
 from .memory_budget import MEMORY_FLOOR
@@ -12,7 +13,11 @@ from .names import fold, quote_identifier
 from .policy import PRAGMA_FUNCTIONS, SYSTEM_TABLES, TABLE_FUNCTIONS, ReadPolicy, may_call_table_function
 
 SQLITE_RECURSIVE = getattr(sqlite3, "SQLITE_RECURSIVE", 33)
-_POLICIES: dict = {}  # (database, schema version, visible tables) -> ReadPolicy
+# (database, schema version, visible tables) -> (a reference to the database object, ReadPolicy). The object is
+# compared, not only its id(): one made after another was freed can get its id, and with the same name, path and
+# schema version took the other's policy, root pages and all: the second wall alone counted a hidden table's rows
+# (an outside tester's mutation run, session 47).
+_POLICIES: dict = {}
 
 
 def make_authorizer(policy: ReadPolicy):
@@ -62,8 +67,8 @@ def read_policy(conn, db, allowed_tables) -> ReadPolicy:
     schema changes."""
     version = conn.execute("pragma schema_version").fetchone()[0]
     cache_key = (db.name, getattr(db, "path", None), id(db), version, frozenset(fold(t) for t in allowed_tables))
-    policy = _POLICIES.get(cache_key)
-    if policy is None:
+    held, policy = _POLICIES.get(cache_key, (None, None))
+    if held is None or held() is not db:
         if len(_POLICIES) > 256:
             _POLICIES.clear()
         # Under the statements' memory budget: compiling views that flatten into copies of each other took 4 GB
@@ -72,11 +77,21 @@ def read_policy(conn, db, allowed_tables) -> ReadPolicy:
         if memory_used:
             MEMORY_FLOOR.enter(id(cache_key), memory_used())
         try:
-            policy = _POLICIES[cache_key] = ReadPolicy.from_connection(conn, allowed_tables)
+            policy = ReadPolicy.from_connection(conn, allowed_tables)
+            _POLICIES[cache_key] = (_reference(db), policy)
         finally:
             if memory_used:
                 MEMORY_FLOOR.leave(id(cache_key), memory_used())
     return policy
+
+
+def _reference(db):
+    """A weak reference to `db` where it takes one (a removed database is not kept alive by the cache), else a
+    strong one."""
+    try:
+        return weakref.ref(db)
+    except TypeError:
+        return lambda: db
 
 
 _OPENS = ("OpenRead", "OpenWrite", "ReopenIdx")
