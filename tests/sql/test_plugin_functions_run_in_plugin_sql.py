@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from datasette.app import Datasette
 
-# Where the FTS table is visible (Datasette 0.65 hides every FTS table), so the blob is read on a plain connection.
+# Read on a plain connection: Datasette 0.65 hides every FTS table from the plugin's SQL.
 MATCHINFO = "select matchinfo(docs, 'pcnalx') from docs where docs match 'apple'"
 
 
