@@ -29,6 +29,19 @@ _VALUE_POSITION_PARENTS = (
 _OPAQUE = None  # a source whose columns we cannot know (table functions, odd derived tables)
 
 
+def first_select(scope: Scope) -> Scope | None:
+    """The scope of the SELECT whose columns a query returns: itself, or a compound's first (leftmost) branch; None
+    when that is no SELECT."""
+    expression = scope.expression
+    while isinstance(expression, exp.SetOperation):
+        expression = expression.left
+        branches = getattr(scope, "set_operation_scopes", None) or getattr(scope, "union_scopes", [])
+        scope = next((s for s in branches if s.expression is expression), None)
+        if scope is None:
+            return None
+    return scope if isinstance(expression, exp.Select) else None
+
+
 class _ColumnChecker:
     """Resolves every column reference against the sources in its scope (and outer scopes)."""
 
@@ -69,17 +82,10 @@ class _ColumnChecker:
         alias = _defining_alias(scope.expression)
         if alias is not None and alias.columns:
             return frozenset(fold(c.name) for c in alias.columns)
-        expression = scope.expression
-        inner = scope
-        while isinstance(expression, exp.SetOperation):
-            expression = expression.left
-            branches = getattr(scope, "set_operation_scopes", None) or getattr(scope, "union_scopes", [])
-            inner = next((s for s in branches if s.expression is expression), None)
-            if inner is None:
-                return _OPAQUE
-            scope = inner
-        if not isinstance(expression, exp.Select):
+        inner = first_select(scope)
+        if inner is None:
             return _OPAQUE
+        expression = inner.expression
         names: set[str] = set()
         for projection in expression.expressions:
             if isinstance(projection, exp.Star):

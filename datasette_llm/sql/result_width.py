@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
+from .columns import first_select
 from .names import fold
 from .policy import MAX_RESULT_COLUMNS
 from .results import SchemaInfo
@@ -59,15 +60,6 @@ class _Widths:
         key = id(scope)
         if key not in self._scopes:
             self._scopes[key] = UNKNOWN_SOURCE_WIDTH  # a CTE that reads itself
-            self._scopes[key] = self._first_branch(scope)
+            first = first_select(scope)
+            self._scopes[key] = UNKNOWN_SOURCE_WIDTH if first is None else self.select(first)
         return self._scopes[key]
-
-    def _first_branch(self, scope: Scope) -> int:
-        expression = scope.expression
-        while isinstance(expression, exp.SetOperation):
-            expression = expression.left
-            branches = getattr(scope, "set_operation_scopes", None) or getattr(scope, "union_scopes", [])
-            scope = next((s for s in branches if s.expression is expression), None)
-            if scope is None:
-                return UNKNOWN_SOURCE_WIDTH
-        return self.select(scope) if isinstance(expression, exp.Select) else UNKNOWN_SOURCE_WIDTH

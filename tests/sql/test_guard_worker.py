@@ -11,7 +11,7 @@ import pytest
 
 from datasette_llm.fair_share import TakingTurns
 from datasette_llm.sql import guard_worker
-from datasette_llm.sql.guard import check_select_off_loop
+from datasette_llm.sql.guard import check_select, check_select_off_loop
 from datasette_llm.sql.results import GuardedSQL, Rejection, SchemaInfo
 
 
@@ -224,3 +224,34 @@ def test_the_worker_and_the_server_have_checked_a_statement_before_the_first_one
     assert isinstance(asyncio.run(check_select_off_loop("select count(*) from docs where id > 2", schema)), GuardedSQL)
     first = guard_worker._cpu_seconds(pid) - cpu
     assert first < 0.04, f"the worker's first check took {first:.2f} s of CPU"
+
+
+# Checked after an overrun, each against check_select's own verdict in this process.
+LATER = [
+    "select id from docs",
+    "select title from docs where id = 3",
+    "select nope from docs",
+    "select count(*) from docs",
+]
+
+
+def test_after_an_overrun_each_statement_gets_its_own_verdict(schema, monkeypatch):
+    """After a statement overruns the guard worker's budget, that worker process is ended, and every later statement
+    gets its own verdict: the one check_select gives it in this process (the oracle), never the late answer the
+    overrun worker would still write for the statement before. Both statements here are ones the guard accepts, so
+    only the SQL of the verdict tells whose it is (mutation testing, session 47: keeping the overrun worker, whose
+    answer to the long statement then came back for the next one, and not killing it, went unnoticed)."""
+    assert not isinstance(check_select(long_statement(600), schema), Rejection)  # it would be accepted, given time
+    asyncio.run(check_select_off_loop("select 1", schema))  # a worker is running
+    overrun_process = guard_worker._worker.process if guard_worker._worker is not None else None
+    monkeypatch.setattr(guard_worker, "GUARD_SECONDS", 0.05)
+    verdict = asyncio.run(check_select_off_loop(long_statement(600), schema))
+    assert isinstance(verdict, Rejection) and "took longer" in verdict.reason
+    monkeypatch.setattr(guard_worker, "GUARD_SECONDS", 30)
+    for sql in LATER:
+        assert asyncio.run(check_select_off_loop(sql, schema)) == check_select(sql, schema), sql
+    if overrun_process is not None:  # the overrun worker itself is gone, not left parsing
+        deadline = time.monotonic() + 5
+        while overrun_process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert overrun_process.poll() is not None
