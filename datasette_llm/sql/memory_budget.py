@@ -66,8 +66,10 @@ class MemoryFloor:
             later = keys[keys.index(key) + 1 :] if key in self.starts else []
             start = self.starts.pop(key, None)
             if used is not None:
+                # never above a start as it was: one that entered after this statement, when SQLite's count had
+                # fallen below this one's start, was raised to it (an outside tester's mutation run, session 47)
                 self.starts = {
-                    k: min(max(start, other - held) if held and k in later else other, used)
+                    k: min(other, max(start, other - held) if held and k in later else other, used)
                     for k, other in self.starts.items()
                 }
             self.floor = min(self.starts.values()) if self.starts else None
