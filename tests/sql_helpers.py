@@ -1,6 +1,8 @@
 """Stand-ins and checks for tests that run the plugin's SQL layer on a connection of their own."""
 
+import ctypes
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +33,30 @@ def refused_by_the_authorizer_alone(conn: sqlite3.Connection, visible: set, sql:
         return conn.execute(allowed).fetchall()
     finally:
         conn.set_authorizer(None)
+
+
+# The signatures of the SQLite functions the memory tests read or set: (restype, argtypes).
+_SIGNATURES = {
+    "sqlite3_soft_heap_limit64": (ctypes.c_int64, [ctypes.c_int64]),
+    "sqlite3_hard_heap_limit64": (ctypes.c_int64, [ctypes.c_int64]),
+    "sqlite3_memory_used": (ctypes.c_int64, []),
+    "sqlite3_memory_highwater": (ctypes.c_int64, [ctypes.c_int]),
+}
+
+
+def mapped_sqlite(*needed: str):
+    """The libsqlite3 mapped into this process (the one _sqlite3 is linked against), found in /proc/self/maps and
+    opened with ctypes, not through the plugin's own lookup (sql/memory.py): the oracle of the memory tests. Its
+    functions above have their signatures; None when no shared libsqlite3 is mapped or it lacks one of `needed`."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) == 6 and Path(parts[5]).name.startswith("libsqlite3"):
+            library = ctypes.CDLL(parts[5])
+            if not all(hasattr(library, name) for name in needed):
+                return None
+            for name, (restype, argtypes) in _SIGNATURES.items():
+                if hasattr(library, name):
+                    function = getattr(library, name)
+                    function.restype, function.argtypes = restype, argtypes
+            return library
+    return None

@@ -8,33 +8,19 @@ the soft limit to it, and only then was the soft limit "before" read, so floor +
 (SQLite's default is no soft limit: every page cache of the process was capped near 64 MB from the first plugin
 statement on)."""
 
-import ctypes
 import random
 import sqlite3
-from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
+from sql_helpers import mapped_sqlite
 
 from datasette_llm.sql.execute import run_select
 
 
-def sqlite_library():
-    for line in Path("/proc/self/maps").read_text().splitlines():
-        parts = line.split(maxsplit=5)
-        if len(parts) == 6 and Path(parts[5]).name.startswith("libsqlite3"):
-            library = ctypes.CDLL(parts[5])
-            for name in ("sqlite3_soft_heap_limit64", "sqlite3_hard_heap_limit64"):
-                if not hasattr(library, name):
-                    return None
-                getattr(library, name).restype, getattr(library, name).argtypes = ctypes.c_int64, [ctypes.c_int64]
-            return library
-    return None
-
-
 @pytest.fixture
 def limits():
-    library = sqlite_library()
+    library = mapped_sqlite("sqlite3_soft_heap_limit64", "sqlite3_hard_heap_limit64")
     if library is None:
         pytest.skip("no shared libsqlite3 with heap limits in this process")
     soft, hard = library.sqlite3_soft_heap_limit64, library.sqlite3_hard_heap_limit64

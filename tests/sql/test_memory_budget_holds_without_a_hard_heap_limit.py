@@ -8,12 +8,11 @@ Here SQLite's heap limits are taken away from MemoryFloor, as on an SQLite witho
 one aggregate steadily to about 250 MB must be stopped for memory. The oracle is SQLite's own peak of memory held
 (sqlite3_memory_highwater, read through ctypes), not the plugin's message alone."""
 
-import ctypes
 import sqlite3
-from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
+from sql_helpers import mapped_sqlite
 
 from datasette_llm.sql import memory_budget
 from datasette_llm.sql.execute import run_select
@@ -29,19 +28,10 @@ GROWING = (
 )
 
 
-def sqlite_highwater():
-    for line in Path("/proc/self/maps").read_text().splitlines():
-        parts = line.split(maxsplit=5)
-        if len(parts) == 6 and Path(parts[5]).name.startswith("libsqlite3"):
-            function = ctypes.CDLL(parts[5]).sqlite3_memory_highwater
-            function.restype, function.argtypes = ctypes.c_int64, [ctypes.c_int]
-            return function
-    return None
-
-
 @pytest.mark.asyncio
 async def test_the_progress_check_alone_stops_a_growing_statement_at_the_budget(tmp_path, monkeypatch):
-    highwater = sqlite_highwater()
+    library = mapped_sqlite("sqlite3_memory_highwater")
+    highwater = library.sqlite3_memory_highwater if library is not None else None
     if memory_used() is None or highwater is None:
         pytest.skip("SQLite's memory counter is not reachable in this Python")
     monkeypatch.setattr(memory_budget, "hard_heap_limit", lambda: None)  # an SQLite without heap limits

@@ -9,11 +9,10 @@ MB got the budget from 50 MB (outside tester's mutation run, session 47)."""
 
 from __future__ import annotations
 
-import ctypes
 import random
-from pathlib import Path
 
 import pytest
+from sql_helpers import mapped_sqlite
 
 from datasette_llm.sql import memory_budget
 from datasette_llm.sql.memory_budget import HARD_MEMORY_MARGIN_BYTES, SHARED_START_SECONDS, MemoryFloor
@@ -21,22 +20,7 @@ from datasette_llm.sql.memory_budget import HARD_MEMORY_MARGIN_BYTES, SHARED_STA
 MB = 2**20
 
 
-def _library():
-    for line in Path("/proc/self/maps").read_text().splitlines():
-        parts = line.split(maxsplit=5)
-        if len(parts) == 6 and Path(parts[5]).name.startswith("libsqlite3"):
-            library = ctypes.CDLL(parts[5])
-            for name in ("sqlite3_hard_heap_limit64", "sqlite3_memory_used"):
-                if not hasattr(library, name):
-                    return None
-            library.sqlite3_hard_heap_limit64.restype = ctypes.c_int64
-            library.sqlite3_hard_heap_limit64.argtypes = [ctypes.c_int64]
-            library.sqlite3_memory_used.restype, library.sqlite3_memory_used.argtypes = ctypes.c_int64, []
-            return library
-    return None
-
-
-LIBRARY = _library()
+LIBRARY = mapped_sqlite("sqlite3_hard_heap_limit64", "sqlite3_memory_used")
 
 
 @pytest.mark.skipif(LIBRARY is None, reason="no shared SQLite library with heap limits in this process")

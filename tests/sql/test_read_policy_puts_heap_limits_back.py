@@ -7,32 +7,17 @@ schema versions both limits are what they were, and MEMORY_FLOOR holds no statem
 
 from __future__ import annotations
 
-import ctypes
 import random
 import sqlite3
-from pathlib import Path
 
 import pytest
+from sql_helpers import mapped_sqlite
 
 from datasette_llm.sql import authorizer
 from datasette_llm.sql.authorizer import read_policy
 from datasette_llm.sql.memory_budget import MEMORY_FLOOR
 
-
-def _library():
-    for line in Path("/proc/self/maps").read_text().splitlines():
-        parts = line.split(maxsplit=5)
-        if len(parts) == 6 and Path(parts[5]).name.startswith("libsqlite3"):
-            library = ctypes.CDLL(parts[5])
-            for name in ("sqlite3_soft_heap_limit64", "sqlite3_hard_heap_limit64"):
-                if not hasattr(library, name):
-                    return None
-                getattr(library, name).restype, getattr(library, name).argtypes = ctypes.c_int64, [ctypes.c_int64]
-            return library
-    return None
-
-
-LIBRARY = _library()
+LIBRARY = mapped_sqlite("sqlite3_soft_heap_limit64", "sqlite3_hard_heap_limit64")
 
 
 class _Database:
