@@ -179,6 +179,35 @@ class ExampleStore(StoreFile):
         with self._connect(write=True) as conn:
             return self._get_or_add(conn, database, question, sql, added_by, schema_hash, reads, names, cli, author)
 
+    def get_or_add_many(
+        self, database: str, items: Sequence[dict], *, cli: bool = False
+    ) -> tuple[list[tuple[Example, bool]], StoreFull | None]:
+        """get_or_add for each of `items` (its keyword arguments, with "question" and "sql"), in one transaction:
+        an import of 1,000 pairs took 12-19 ms a pair with a transaction each (session 47). Returns (the results, in
+        order; the StoreFull that stopped them, or None): what came before a full store is stored."""
+        results: list[tuple[Example, bool]] = []
+        with self._connect(write=True) as conn:
+            for item in items:
+                question, sql = self.clean_pair(item["question"], item["sql"])
+                try:
+                    results.append(
+                        self._get_or_add(
+                            conn,
+                            database,
+                            question,
+                            sql,
+                            item["added_by"],
+                            item["schema_hash"],
+                            item.get("reads"),
+                            item.get("names"),
+                            cli,
+                            item.get("author"),
+                        )
+                    )
+                except StoreFull as full:  # before any row of its item was written: the rest are committed
+                    return results, full
+        return results, None
+
     def _get_or_add(self, conn, database, question, sql, added_by, schema_hash, reads, names, cli, author=None):
         author = author or author_key(added_by, cli=cli)
         pair = "database = ? and question = ? and sql = ?"

@@ -289,16 +289,17 @@ def test_an_import_the_store_stops_part_way_says_what_was_stored(db_path, state,
     items = [{"question": f"Cats older than {n}?", "sql": f"select name from cats where age > {n}"} for n in range(6)]
     file = tmp_path / "six.json"
     file.write_text(json.dumps(items))
-    real = ExampleStore.get_or_add
+    real = ExampleStore.get_or_add_many
     calls = []
 
-    def busy_on_the_fourth(self, *args, **kwargs):
+    def busy_on_the_second_write(self, *args, **kwargs):  # pairs are stored 3 at a time here
         calls.append(1)
-        if len(calls) == 4:
+        if len(calls) == 2:
             raise ExampleStoreBusy("The examples store is busy: another process is writing to it. Try again.")
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(ExampleStore, "get_or_add", busy_on_the_fourth)
+    monkeypatch.setattr("datasette_llm.examples.check.ADD_BATCH", 3)
+    monkeypatch.setattr(ExampleStore, "get_or_add_many", busy_on_the_second_write)
     failed = invoke("import", db_path, file, code=1)
     assert "The first 3 items were checked before it and 3 of them are stored" in failed.output
     assert len(stored(state)) == 3

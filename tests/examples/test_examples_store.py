@@ -545,3 +545,47 @@ def test_a_store_linked_to_a_file_not_yet_there_is_made_private(tmp_path):
     ExampleStore(state / "examples.db").add("db", "How many?", "select 1", added_by="alice", schema_hash="h1")
     assert stat.S_IMODE((elsewhere / "examples.db").stat().st_mode) == 0o600
     assert [e.question for e in ExampleStore(state / "examples.db").examples("db")] == ["How many?"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_many_pairs_in_one_write_are_stored_as_one_at_a_time(tmp_path, monkeypatch, seed):
+    """An import stores its pairs in one transaction (get_or_add_many); each pair in its own (get_or_add) is the
+    oracle: the same examples, ids, authors, names and "present" answers, set-aside ones made active again, and a
+    full store stopping both at the same pair with what came before it stored."""
+    import random
+
+    from datasette_llm.examples import store as store_module
+
+    rng = random.Random(seed)
+    monkeypatch.setattr(store_module, "MAX_EXAMPLES_PER_DATABASE", rng.choice([6, 9, 100]))
+    monkeypatch.setattr(store_module, "utc_now", lambda: "2026-12-06T10:00:00+00:00")
+    one, many = (ExampleStore(tmp_path / name / "examples.db") for name in ("one", "many"))
+    for store in (one, many):  # the same history: some examples already there, one of them set aside
+        for n in range(3):
+            store.add("db", f"Q{n}?", f"select {n}", added_by=["ann", "cli", None][n], schema_hash="h0")
+        store.set_checked(store.examples("db")[1].id, schema_hash="h0", status="set_aside", reason="no such column")
+    items = [
+        {
+            "question": f" Q{rng.randrange(8)}? ",
+            "sql": f"select {rng.randrange(8)}",
+            "added_by": rng.choice(["ann", "bo", "cli", "import:x.json"]),
+            "schema_hash": "h1",
+            "reads": rng.choice([None, '["t"]']),
+            "names": rng.choice([None, "[]", '["t"]', '["u"]']),
+            "author": rng.choice([None, "cli"]),
+        }
+        for _ in range(rng.randrange(5, 15))
+    ]
+    cli = rng.random() < 0.5
+    expected = []
+    for item in items:
+        fields = {key: value for key, value in item.items() if key not in ("question", "sql")}
+        try:
+            expected.append(one.get_or_add("db", item["question"], item["sql"], cli=cli, **fields))
+        except StoreFull:
+            expected.append("full")
+            break
+    results, full = many.get_or_add_many("db", items, cli=cli)
+    assert results + (["full"] if full else []) == expected
+    assert many.examples("db", include_set_aside=True) == one.examples("db", include_set_aside=True)
+    assert many.state("db", "h1")[0] > 0
