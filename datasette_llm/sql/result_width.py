@@ -1,6 +1,7 @@
 """How many columns each SELECT of a statement returns, `*` and `t.*` counted as SQLite expands them: a table's
-columns, and through derived tables and CTEs the columns their own SELECT returns (the first branch of a compound
-one). A source whose width cannot be known here (a table-valued function) counts as UNKNOWN_SOURCE_WIDTH.
+columns, a table-valued function's the columns SQLite gives it (asked once), and through derived tables and CTEs the
+columns their own SELECT returns (the first branch of a compound one). A source whose width cannot be known here
+counts as UNKNOWN_SOURCE_WIDTH.
 
 The guard refuses a statement wider than MAX_RESULT_COLUMNS with this count; the second wall (sql/execute.py) reads
 the width SQLite compiled. Counting `*` over a derived table or a CTE as a fixed 25 columns let
@@ -10,16 +11,34 @@ run, session 47).
 
 from __future__ import annotations
 
+import functools
+import sqlite3
+from contextlib import closing
+
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from .columns import first_select
 from .names import fold
-from .policy import MAX_RESULT_COLUMNS
+from .policy import MAX_RESULT_COLUMNS, PRAGMA_FUNCTIONS, TABLE_FUNCTIONS
 from .results import SchemaInfo
 
 # json_each and json_tree return 8 columns, the pragma functions at most 8, generate_series 1.
 UNKNOWN_SOURCE_WIDTH = MAX_RESULT_COLUMNS // 4
+
+
+@functools.cache
+def function_width(name: str) -> int:
+    """The columns `select *` returns from the table-valued function `name` (one a query may call), as SQLite
+    compiles it; UNKNOWN_SOURCE_WIDTH for any other name. Counted as 25, `select *, *, * from json_each(x)` (24
+    columns) was refused as wider than 100."""
+    if name not in TABLE_FUNCTIONS | PRAGMA_FUNCTIONS:
+        return UNKNOWN_SOURCE_WIDTH
+    try:
+        with closing(sqlite3.connect(":memory:")) as conn:
+            return len(conn.execute(f'select * from "{name}"(null) limit 0').description)
+    except sqlite3.Error:  # not in this SQLite
+        return UNKNOWN_SOURCE_WIDTH
 
 
 def widest_select(tree: exp.Expression, schema: SchemaInfo) -> int:
@@ -50,6 +69,8 @@ class _Widths:
     def source(self, source) -> int:
         if isinstance(source, Scope):
             return self.scope(source)
+        if isinstance(source, exp.Table) and isinstance(source.this, exp.Anonymous):
+            return function_width(fold(source.this.name))
         if isinstance(source, exp.Table) and not isinstance(source.this, exp.Func):
             real = self.schema.real_name(source.name)
             if real is not None:

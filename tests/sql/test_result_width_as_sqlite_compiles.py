@@ -29,6 +29,7 @@ TABLES = _tables("w", (1, 7, M // 3, M - 1, M))  # nested `*` and `t.*`
 NAMED = _tables("n", (1, 3, M // 2, M - 1, M))  # named columns, expressions and aggregates
 JOINED = _tables("j", (1, 9, M // 2, M - 1, M))  # `t.*` in joins
 UNFOLLOWED = _tables("d", (1, 40, M // 2, M - 1, M))  # what the count cannot follow
+BESIDE_FUNCTIONS = _tables("f", (1, 20, M // 2, M - 8, M - 3))  # beside table-valued functions
 # SQLite compiles no result wider than SQLITE_MAX_COLUMN (2,000 by default): "too many columns in result set".
 TOO_WIDE_FOR_SQLITE = 1_000_000
 
@@ -36,9 +37,10 @@ TOO_WIDE_FOR_SQLITE = 1_000_000
 @pytest.fixture(scope="module")
 def conn():
     connection = sqlite3.connect(":memory:", check_same_thread=False)
-    for name, width in {**TABLES, **NAMED, **JOINED, **UNFOLLOWED}.items():
+    for name, width in {**TABLES, **NAMED, **JOINED, **UNFOLLOWED, **BESIDE_FUNCTIONS}.items():
         connection.execute(f"create table {name} ({', '.join(f'c{i}' for i in range(width))})")
         connection.execute(f"insert into {name} values ({', '.join(['1'] * width)})")
+    connection.execute("create index f1_c0 on f1 (c0)")
     return connection
 
 
@@ -279,3 +281,52 @@ async def test_what_the_count_cannot_follow_is_judged_by_the_width_sqlite_compil
             with pytest.raises(QueryFailed, match=f"has {width} "):
                 await run_select(database, sql, allowed_tables=set(UNFOLLOWED), max_rows=5, time_limit_ms=10_000)
     assert narrow > 10 and wide > 3
+
+
+# -- table-valued functions --------------------------------------------------------------------------------------
+
+FUNCTION_SOURCES = [
+    "json_each('[1, 2]')",
+    "json_tree('{\"a\": [1]}')",
+    "pragma_table_info('f20')",
+    "pragma_table_xinfo('f1')",
+    "pragma_index_list('f1')",
+    "pragma_index_info('f1_c0')",
+    "pragma_index_xinfo('f1_c0')",
+    "pragma_foreign_key_list('f1')",
+]
+
+
+def _function_statement(rng: random.Random) -> str:
+    sources = [rng.choice(FUNCTION_SOURCES)] + [
+        rng.choice(FUNCTION_SOURCES + list(BESIDE_FUNCTIONS)) for _ in range(rng.choice([0, 1, 1, 2]))
+    ]
+    aliases = [f"a{i}" for i in range(len(sources))]
+    shapes = ["*", "*", "t.*", "t.*", "1"]
+    items = []
+    for _ in range(rng.choice([1, 2, 3, 4, 6, 12])):
+        shape = rng.choice(shapes)
+        items.append(f"{rng.choice(aliases)}.*" if shape == "t.*" else shape)
+    body = f"select {', '.join(items)} from " + ", ".join(f"{s} {a}" for s, a in zip(sources, aliases))
+    return body if rng.random() < 0.7 else f"select * from ({body}) d"
+
+
+FUNCTION_STATEMENTS = [_function_statement(random.Random(48_000 + n)) for n in range(200)]
+
+
+def test_the_function_statements_hold_both_verdicts(conn):
+    widths = [len(conn.execute(sql).description) for sql in FUNCTION_STATEMENTS]
+    assert sum(w <= MAX_RESULT_COLUMNS for w in widths) > 40 and sum(w > MAX_RESULT_COLUMNS for w in widths) > 20
+    assert sum(90 <= w <= MAX_RESULT_COLUMNS for w in widths) > 3  # near the limit, where a count of 25 refused
+
+
+@pytest.mark.parametrize("number", range(len(FUNCTION_STATEMENTS)))
+def test_a_table_valued_function_counts_the_columns_sqlite_gives_it(conn, schema, number):
+    """A table-valued function's `*` is the columns SQLite gives it (result_width.function_width), not a fixed 25:
+    on generated statements over json_each, json_tree, the pragma functions and tables of generated widths, the
+    guard accepts a statement exactly when SQLite compiles it at most MAX_RESULT_COLUMNS wide (oracle:
+    `len(cursor.description)`). Counted as 25, `select *, *, *, * from json_each(x)` (32 columns) was refused."""
+    sql = FUNCTION_STATEMENTS[number]
+    width = len(conn.execute(sql).description)
+    result = check_select(sql, schema)
+    assert isinstance(result, GuardedSQL) == (width <= MAX_RESULT_COLUMNS), (sql, width, result)
