@@ -203,12 +203,20 @@ def test_a_named_column_counts_one(conn, schema, number):
 # -- `t.*` in joins ----------------------------------------------------------------------------------------------
 
 
+def _select_from(rng: random.Random, sources: list[str], item, counts: list[int], plain_share: float) -> str:
+    """A SELECT of `item(rng, aliases)` projections (as many as one of `counts`) from `sources`, each under an alias
+    a0, a1 ...; at the share 1 - `plain_share`, wrapped in `select * from (...)`."""
+    aliases = [f"a{i}" for i in range(len(sources))]
+    items = [item(rng, aliases) for _ in range(rng.choice(counts))]
+    body = f"select {', '.join(items)} from " + ", ".join(f"{s} {a}" for s, a in zip(sources, aliases))
+    return body if rng.random() < plain_share else f"select * from ({body}) d"
+
+
 def _joined_statement(rng: random.Random) -> str:
     sources = [rng.choice(list(JOINED)) for _ in range(rng.choice([2, 2, 3]))]
-    aliases = [f"a{i}" for i in range(len(sources))]
-    items = [f"{rng.choice(aliases)}.*" if rng.random() < 0.7 else "1" for _ in range(rng.choice([1, 1, 2, 3]))]
-    body = f"select {', '.join(items)} from " + ", ".join(f"{s} {a}" for s, a in zip(sources, aliases))
-    return body if rng.random() < 0.6 else f"select * from ({body}) d"
+    return _select_from(
+        rng, sources, lambda rng, aliases: f"{rng.choice(aliases)}.*" if rng.random() < 0.7 else "1", [1, 1, 2, 3], 0.6
+    )
 
 
 JOINED_STATEMENTS = [_joined_statement(random.Random(4711 + n)) for n in range(150)]
@@ -301,14 +309,12 @@ def _function_statement(rng: random.Random) -> str:
     sources = [rng.choice(FUNCTION_SOURCES)] + [
         rng.choice(FUNCTION_SOURCES + list(BESIDE_FUNCTIONS)) for _ in range(rng.choice([0, 1, 1, 2]))
     ]
-    aliases = [f"a{i}" for i in range(len(sources))]
-    shapes = ["*", "*", "t.*", "t.*", "1"]
-    items = []
-    for _ in range(rng.choice([1, 2, 3, 4, 6, 12])):
-        shape = rng.choice(shapes)
-        items.append(f"{rng.choice(aliases)}.*" if shape == "t.*" else shape)
-    body = f"select {', '.join(items)} from " + ", ".join(f"{s} {a}" for s, a in zip(sources, aliases))
-    return body if rng.random() < 0.7 else f"select * from ({body}) d"
+
+    def item(rng, aliases):
+        shape = rng.choice(["*", "*", "t.*", "t.*", "1"])
+        return f"{rng.choice(aliases)}.*" if shape == "t.*" else shape
+
+    return _select_from(rng, sources, item, [1, 2, 3, 4, 6, 12], 0.7)
 
 
 FUNCTION_STATEMENTS = [_function_statement(random.Random(48_000 + n)) for n in range(200)]
