@@ -1,0 +1,55 @@
+"""MCP `ask` answers only for the databases Ask is enabled for (the `databases` setting, docs/reference/settings.md:
+"the databases that get Ask and search (unset: all)"): on any other database it is an error result and no model is
+ever requested, for every actor who may otherwise ask.
+
+Generated over which databases are listed (one, the other, both, unset) and which one is asked about; the oracle
+is the documented setting itself.
+"""
+
+import json
+
+import pytest
+from agents_helpers import build_db
+from datasette.app import Datasette
+
+LISTS = [["one"], ["two"], ["one", "two"], None]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("enabled", LISTS, ids=repr)
+async def test_ask_on_a_database_ask_is_not_enabled_for(tmp_path, monkeypatch, enabled):
+    from ask_helpers import ScriptedModel, sql_reply
+
+    import datasette_llm.ask.pipeline
+
+    paths = [build_db(tmp_path / f"{name}.db", big=False) for name in ("one", "two")]
+    plugin = {} if enabled is None else {"databases": enabled}
+    ds = Datasette([str(p) for p in paths], metadata={"plugins": {"datasette-llm": plugin}})
+    for database in ("one", "two"):
+        model = ScriptedModel([sql_reply("select count(*) from users")] * 5)
+        monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", lambda *a, model=model, **k: model)
+        message = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {
+                "name": "ask",
+                "arguments": {"database": database, "question": "How many users?", "mode": "sql"},
+            },
+        }
+        response = await ds.client.post(
+            "/-/mcp",
+            content=json.dumps(message).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "MCP-Protocol-Version": "2025-06-18",
+            },
+        )
+        assert response.status_code == 200, response.text[:300]
+        result = response.json()["result"]
+        if enabled is None or database in enabled:
+            assert model.calls, (enabled, database, result)
+        else:
+            assert result["isError"] is True, (enabled, database, result)
+            assert model.calls == [], (enabled, database, "the model was asked about a database Ask is not enabled for")
