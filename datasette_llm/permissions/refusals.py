@@ -68,10 +68,17 @@ async def require_still_allowed(datasette, actor, database: str, tables: set[str
 
 
 async def require_ask(datasette, actor, database: str):
-    """The Database, after checking the actor may view it (404) and ask about it (403)."""
+    """The Database, after checking the actor may view it (404) and ask about it (403), and that the `databases`
+    setting lets Ask answer there (404). Every surface of Ask and the pipeline itself ask here: the setting was
+    checked by each surface, and a surface that forgot it would have run the model on a database Ask is not
+    enabled for (an outside tester's mutation run, session 48)."""
+    from ..config import settings_for
+
     db = await require_view_database(datasette, actor, database)
     if not await can_ask(datasette, actor, database):
         raise Forbidden(f"You do not have permission to ask questions of the database {database!r}.")
+    if not settings_for(datasette).enabled_for(database):
+        raise NotFound(f"Ask is not enabled for the database {database!r}.")
     return db
 
 

@@ -26,7 +26,7 @@ from ..ask.text.answer_text import text_collections
 from ..ask.warm_up import warm_up
 from ..compat import sql_page_url
 from ..config import Settings, settings_for
-from ..errors import BadRequest, DatasetteLLMError, NotFound
+from ..errors import BadRequest, DatasetteLLMError
 from ..keep import keep_links
 from ..models import chat_model_for
 from ..models.reply_cache import asker_key
@@ -91,17 +91,11 @@ async def read_ask_request(datasette, request, settings: Settings) -> AskRequest
 # -- the pipeline and its result ---------------------------------------------------------------------------
 
 
-def require_enabled(settings: Settings, database: str) -> None:
-    if not settings.enabled_for(database):
-        raise NotFound(f"Ask is not enabled for the database {database!r}.")
-
-
 async def new_pipeline(datasette, request, ask_request: AskRequest, on_event=None) -> AskPipeline:
     """Check the actor may ask this database (404 before 403), then build its pipeline."""
     actor = request.actor
     settings = settings_for(datasette)
     await permissions.require_ask(datasette, actor, ask_request.database)
-    require_enabled(settings, ask_request.database)
     if ask_request.table:
         await permissions.require_view_table(datasette, actor, ask_request.database, ask_request.table)
     tables = [ask_request.table] if ask_request.table else []
@@ -234,7 +228,6 @@ async def page_view(request, datasette):
     table = request.args.get("table") or None
     try:
         await permissions.require_ask(datasette, request.actor, database)
-        require_enabled(settings, database)
         if table:
             await permissions.require_view_table(datasette, request.actor, database, table)
     except DatasetteLLMError as error:

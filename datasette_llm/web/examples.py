@@ -44,7 +44,6 @@ from ..examples.state import state_dir
 from ..examples.store import VERDICTS, ExampleStore
 from ..fair_share import RecentShare
 from ..sql.guard import check_select_off_loop
-from .ask import require_enabled
 from .origins import require_same_site_body
 from .request_body import FORM, content_type, read_object
 from .responses import datasette_error, html_page, json_errors, json_response
@@ -399,7 +398,6 @@ async def feedback_view(request, datasette):
     an answer, from anyone who may ask; "right" from an actor with llm-teach also adds a trusted example."""
     database = require_post_from_this_site(datasette, request, FEEDBACK)
     await permissions.require_ask(datasette, request.actor, database)
-    require_enabled(settings_for(datasette), database)
     data = await read_object(request, MAX_BODY_BYTES, example=FEEDBACK)
     verdict = data.get("verdict")
     if verdict not in VERDICTS:

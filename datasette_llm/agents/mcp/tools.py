@@ -15,7 +15,7 @@ from ... import permissions
 from ...ask.charts import chart_for_result
 from ...ask.route import ASK_MODES
 from ...config import settings_for
-from ...errors import BadRequest, DatasetteLLMError, NotFound
+from ...errors import BadRequest, DatasetteLLMError
 from ...models.reply_cache import asker_key
 from ..query_api import cap_rows, run_capped_query
 from ..schema_api import describe_databases, describe_table, resolve_database, resolve_table
@@ -90,8 +90,6 @@ async def ask_tool(datasette, actor, arguments: dict) -> dict:
     table = _string(arguments, "table")
     database = await resolve_database(datasette, actor, _string(arguments, "database"))
     await permissions.require_ask(datasette, actor, database)
-    if not settings.enabled_for(database):
-        raise NotFound(f"Ask is not enabled for the database {database!r}.")
     tables = [await resolve_table(datasette, actor, database, table)] if table else []
     result = await ask(
         datasette,
