@@ -135,3 +135,44 @@ async def test_a_limit_outside_the_tools_input_schema_is_an_error_result(db_path
     result = body["result"]
     assert result["isError"] is True, (limit, result["content"][0]["text"][:300])
     assert result["structuredContent"]["status"] == 400, result["structuredContent"]
+
+
+async def mcp_search(ds, arguments):
+    message = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "semantic_search", "arguments": arguments},
+    }
+    response = await ds.client.post(
+        "/-/mcp",
+        content=json.dumps(message).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "MCP-Protocol-Version": "2025-06-18",
+        },
+    )
+    assert response.status_code == 200, response.text[:300]
+    return response.json()["result"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("mode", ["semantic", "keyword", "hybrid", None])
+async def test_mcp_search_finds_what_the_search_route_finds(db_path, mode):
+    """The MCP tool passes its arguments on as they are (an outside tester's mutation run, session 48: a tool that
+    always searched in hybrid mode went unnoticed). The oracle is the HTTP route `/-/semantic-search` with the same
+    arguments (hybrid when none is given, as documented): the same hits in the same order, or both refusing."""
+    ds = Datasette([str(db_path)])
+    for q, limit in [("lorem filler", 5), ("number 7", 3), ("doc", 12)]:
+        arguments = {"q": q, "database": "docs", "table": "docs", "limit": limit}
+        if mode is not None:
+            arguments["mode"] = mode
+        result = await mcp_search(ds, arguments)
+        query = "&".join(f"{key}={value}" for key, value in {**arguments, "mode": mode or "hybrid"}.items())
+        route = await ds.client.get(f"/-/semantic-search?{query}".replace(" ", "+"))
+        assert route.status_code == 200 and result["isError"] is False, (route.text, result)
+        expected = [(hit["pk"], hit["score"]) for hit in route.json()["hits"]]
+        assert expected, (q, mode)
+        assert [(hit["pk"], hit["score"]) for hit in result["structuredContent"]["hits"]] == expected, (q, mode)
+        assert route.json()["mode"] == result["structuredContent"]["mode"] == (mode or "hybrid")
