@@ -43,3 +43,22 @@ async def test_a_search_of_a_database_search_is_not_enabled_for(tmp_path, fake_m
     everywhere = await ds.client.get("/-/semantic-search?q=zebra+river")
     assert everywhere.status_code == 200, everywhere.text
     assert {hit["row"]["body"].split()[2] for hit in everywhere.json()["hits"]} == set(named)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("enabled", LISTS, ids=repr)
+async def test_the_search_link_shows_only_where_search_is_enabled(tmp_path, fake_model, enabled):
+    """Datasette's table page offers "Semantic search" (a table action) only on the databases search answers for."""
+    paths = []
+    for name in ("one", "two"):
+        path = tmp_path / f"{name}.db"
+        make_table(path, "docs", [{"id": i, "body": f"zebra river {name} {i}"} for i in range(3)])
+        embed_table(str(path), "docs", columns=["body"], model=fake_model)
+        paths.append(path)
+    plugin = {"warm_up": False} if enabled is None else {"warm_up": False, "databases": enabled}
+    ds = Datasette([str(p) for p in paths], metadata={"plugins": {"datasette-llm": plugin}})
+    named = ["one", "two"] if enabled is None else enabled
+    for database in ("one", "two"):
+        page = await ds.client.get(f"/{database}/docs")
+        assert page.status_code == 200
+        assert (f"/{database}/docs/-/semantic-search" in page.text) == (database in named), (database, enabled)
