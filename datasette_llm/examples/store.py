@@ -183,8 +183,8 @@ class ExampleStore(StoreFile):
         self, database: str, items: Sequence[dict], *, cli: bool = False
     ) -> tuple[list[tuple[Example, bool]], StoreFull | None]:
         """get_or_add for each of `items` (its keyword arguments, with "question" and "sql"), in one transaction:
-        an import of 1,000 pairs took 2 ms a pair with a transaction each, 15 ms under load (session 48). Returns (the results, in
-        order; the StoreFull that stopped them, or None): what came before a full store is stored."""
+        an import of 1,000 pairs took 2 ms a pair with a transaction each, 15 ms under load (session 48). Returns
+        (the results, in order; the StoreFull that stopped them, or None): what came before a full store is stored."""
         results: list[tuple[Example, bool]] = []
         with self._connect(write=True) as conn:
             for item in items:
