@@ -153,3 +153,28 @@ def served(tmp_path: Path, db_path: Path, metadata: dict | None = None, *extra: 
             yield base
         finally:
             stop(process)
+
+
+MCP_VERSION = "2025-06-18"
+
+
+async def mcp_post(ds: Datasette, message, version: str = MCP_VERSION, headers: dict | None = None):
+    """POST one JSON-RPC message, or a batch, to /-/mcp as an MCP client does (JSON, protocol `version`)."""
+    return await ds.client.post(
+        "/-/mcp",
+        content=json.dumps(message).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "MCP-Protocol-Version": version,
+            **(headers or {}),
+        },
+    )
+
+
+async def mcp_tool(ds: Datasette, name: str, arguments: dict, headers: dict | None = None) -> dict:
+    """The JSON-RPC `result` of one `tools/call` (an MCP tool's error is a result too: `isError`)."""
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+    response = await mcp_post(ds, message, headers=headers)
+    assert response.status_code == 200, response.text[:300]
+    return response.json()["result"]

@@ -4,10 +4,8 @@ success, and one Ask answers is a success with the same SQL. The oracle is POST 
 scripted replies (an outside tester's mutation run, session 48: an MCP `ask` that returned failures as successes
 went unnoticed)."""
 
-import json
-
 import pytest
-from agents_helpers import HIDE_SECRET, build_db
+from agents_helpers import HIDE_SECRET, build_db, mcp_tool
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
@@ -21,23 +19,7 @@ REPLIES = {
 
 
 async def mcp_ask(ds, question):
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": "ask", "arguments": {"database": "db", "question": question, "mode": "sql"}},
-    }
-    response = await ds.client.post(
-        "/-/mcp",
-        content=json.dumps(message).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "MCP-Protocol-Version": "2025-06-18",
-        },
-    )
-    assert response.status_code == 200, response.text[:300]
-    return response.json()["result"]
+    return await mcp_tool(ds, "ask", {"database": "db", "question": question, "mode": "sql"})
 
 
 @pytest.mark.asyncio

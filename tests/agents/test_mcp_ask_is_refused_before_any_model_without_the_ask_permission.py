@@ -8,10 +8,8 @@ signed-in user, admin); the oracle for who may ask is Datasette's own answer to 
 (`/db.json?sql=`) where asking follows execute-sql, and the allow_ask rule's own actor list where it is set.
 """
 
-import json
-
 import pytest
-from agents_helpers import NO_SQL, bearer, build_db, datasette_for
+from agents_helpers import NO_SQL, bearer, build_db, datasette_for, mcp_tool
 from datasette_versions import DATASETTE_1
 
 pytestmark = pytest.mark.skipif(DATASETTE_1, reason="the oracle is 0.65's /db.json?sql= and metadata allow_sql")
@@ -37,24 +35,8 @@ async def test_only_actors_who_may_ask_reach_the_model(tmp_path, monkeypatch, co
         monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", lambda *a, model=model, **k: model)
         sql_page = await ds.client.get("/db.json?sql=select+1", headers=headers)
         may_ask = sql_page.status_code == 200 if askers is None else name in askers
-        message = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "tools/call",
-            "params": {"name": "ask", "arguments": {"database": "db", "question": "How many users?", "mode": "sql"}},
-        }
-        response = await ds.client.post(
-            "/-/mcp",
-            content=json.dumps(message).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "MCP-Protocol-Version": "2025-06-18",
-                **headers,
-            },
-        )
-        assert response.status_code == 200, response.text[:300]
-        result = response.json()["result"]
+        arguments = {"database": "db", "question": "How many users?", "mode": "sql"}
+        result = await mcp_tool(ds, "ask", arguments, headers=headers)
         if may_ask:
             assert model.calls, (config, name, result)
         else:

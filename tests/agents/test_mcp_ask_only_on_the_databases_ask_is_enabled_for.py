@@ -6,10 +6,8 @@ Generated over which databases are listed (one, the other, both, unset) and whic
 is the documented setting itself.
 """
 
-import json
-
 import pytest
-from agents_helpers import build_db
+from agents_helpers import build_db, mcp_tool
 from datasette.app import Datasette
 
 LISTS = [["one"], ["two"], ["one", "two"], None]
@@ -28,26 +26,8 @@ async def test_ask_on_a_database_ask_is_not_enabled_for(tmp_path, monkeypatch, e
     for database in ("one", "two"):
         model = ScriptedModel([sql_reply("select count(*) from users")] * 5)
         monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", lambda *a, model=model, **k: model)
-        message = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "tools/call",
-            "params": {
-                "name": "ask",
-                "arguments": {"database": database, "question": "How many users?", "mode": "sql"},
-            },
-        }
-        response = await ds.client.post(
-            "/-/mcp",
-            content=json.dumps(message).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "MCP-Protocol-Version": "2025-06-18",
-            },
-        )
-        assert response.status_code == 200, response.text[:300]
-        result = response.json()["result"]
+        arguments = {"database": database, "question": "How many users?", "mode": "sql"}
+        result = await mcp_tool(ds, "ask", arguments)
         if enabled is None or database in enabled:
             assert model.calls, (enabled, database, result)
         else:

@@ -7,10 +7,8 @@ message too); the oracle is the documented number and the JSON-RPC 2.0 specifica
 none per notification; -32600 for an invalid request).
 """
 
-import json
-
 import pytest
-from agents_helpers import HIDE_SECRET, build_db, datasette_for
+from agents_helpers import HIDE_SECRET, build_db, datasette_for, mcp_post
 
 DOCUMENTED_MAX = 20
 
@@ -21,11 +19,7 @@ def ds(tmp_path):
 
 
 async def post(ds, message, version):
-    return await ds.client.post(
-        "/-/mcp",
-        content=json.dumps(message).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json", "MCP-Protocol-Version": version},
-    )
+    return await mcp_post(ds, message, version)
 
 
 @pytest.mark.asyncio

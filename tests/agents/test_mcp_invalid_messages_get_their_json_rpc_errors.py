@@ -10,10 +10,8 @@ Generated families of such messages, in the handshake era (each alone and in a 2
 JSON-RPC 2.0 specification (https://www.jsonrpc.org/specification, "Error object" and "Examples").
 """
 
-import json
-
 import pytest
-from agents_helpers import HIDE_SECRET, build_db, datasette_for
+from agents_helpers import HIDE_SECRET, build_db, datasette_for, mcp_post
 
 NOT_STRINGS = [1, 0, -5, 2.5, True, False, None, [], ["list_tables"], {}, {"name": "query"}]
 INVALID_REQUEST = -32600
@@ -26,11 +24,7 @@ def ds(tmp_path):
 
 
 async def post(ds, message, version):
-    return await ds.client.post(
-        "/-/mcp",
-        content=json.dumps(message).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json", "MCP-Protocol-Version": version},
-    )
+    return await mcp_post(ds, message, version)
 
 
 @pytest.mark.asyncio

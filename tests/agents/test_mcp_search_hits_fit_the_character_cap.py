@@ -12,6 +12,7 @@ import json
 import sqlite3
 
 import pytest
+from agents_helpers import mcp_tool
 from datasette.app import Datasette
 from search_helpers import use_fake_model
 
@@ -45,26 +46,8 @@ def db_path(tmp_path, fake_model):
 
 
 async def search(ds, limit=100):
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": "semantic_search",
-            "arguments": {"q": "lorem", "database": "docs", "table": "docs", "mode": "keyword", "limit": limit},
-        },
-    }
-    response = await ds.client.post(
-        "/-/mcp",
-        content=json.dumps(message).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "MCP-Protocol-Version": "2025-06-18",
-        },
-    )
-    assert response.status_code == 200, response.text[:300]
-    result = response.json()["result"]
+    arguments = {"q": "lorem", "database": "docs", "table": "docs", "mode": "keyword", "limit": limit}
+    result = await mcp_tool(ds, "semantic_search", arguments)
     assert result["isError"] is False, result["content"][0]["text"][:500]
     return result["structuredContent"]
 
@@ -138,23 +121,7 @@ async def test_a_limit_outside_the_tools_input_schema_is_an_error_result(db_path
 
 
 async def mcp_search(ds, arguments):
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": "semantic_search", "arguments": arguments},
-    }
-    response = await ds.client.post(
-        "/-/mcp",
-        content=json.dumps(message).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "MCP-Protocol-Version": "2025-06-18",
-        },
-    )
-    assert response.status_code == 200, response.text[:300]
-    return response.json()["result"]
+    return await mcp_tool(ds, "semantic_search", arguments)
 
 
 @pytest.mark.asyncio

@@ -10,7 +10,7 @@ import json
 import sqlite3
 
 import pytest
-from agents_helpers import HIDE_SECRET, build_db, datasette_for
+from agents_helpers import HIDE_SECRET, build_db, datasette_for, mcp_tool
 
 STATEMENTS = [
     *(f"select id, name from users where id <= {k} order by id" for k in range(0, 4)),
@@ -28,23 +28,7 @@ def db_path(tmp_path):
 
 
 async def mcp_query(ds, sql):
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": "query", "arguments": {"database": "db", "sql": sql}},
-    }
-    response = await ds.client.post(
-        "/-/mcp",
-        content=json.dumps(message).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "MCP-Protocol-Version": "2025-06-18",
-        },
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["result"]["structuredContent"]
+    return (await mcp_tool(ds, "query", {"database": "db", "sql": sql}))["structuredContent"]
 
 
 @pytest.mark.asyncio

@@ -5,11 +5,10 @@ Statements of every length around the limit, padded three ways (a string literal
 statement), are sent as a client would; the oracle is the documented number and SQLite itself, not the plugin.
 """
 
-import json
 import sqlite3
 
 import pytest
-from agents_helpers import HIDE_SECRET, build_db, datasette_for
+from agents_helpers import HIDE_SECRET, build_db, datasette_for, mcp_tool
 
 DOCUMENTED_LIMIT = 10_000  # SECURITY.md: "10,000 characters at most"
 
@@ -54,21 +53,5 @@ async def test_mcp_query_takes_the_same_lengths(db_path):
     ds = datasette_for(db_path, HIDE_SECRET)
     for length in (DOCUMENTED_LIMIT - 1, DOCUMENTED_LIMIT, DOCUMENTED_LIMIT + 1):
         sql = padded("comment", length)
-        message = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "tools/call",
-            "params": {"name": "query", "arguments": {"database": "db", "sql": sql}},
-        }
-        response = await ds.client.post(
-            "/-/mcp",
-            content=json.dumps(message).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "MCP-Protocol-Version": "2025-06-18",
-            },
-        )
-        assert response.status_code == 200, response.text[:300]
-        result = response.json()["result"]
+        result = await mcp_tool(ds, "query", {"database": "db", "sql": sql})
         assert result["isError"] is (length > DOCUMENTED_LIMIT), (length, result["content"][0]["text"][:300])

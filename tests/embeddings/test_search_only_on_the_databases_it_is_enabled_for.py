@@ -20,9 +20,8 @@ def fake_model(monkeypatch):
     yield from use_fake_model(monkeypatch)
 
 
-@pytest.mark.asyncio
-@pytest.mark.parametrize("enabled", LISTS, ids=repr)
-async def test_a_search_of_a_database_search_is_not_enabled_for(tmp_path, fake_model, enabled):
+def two_databases(tmp_path, fake_model, enabled):
+    """(Datasette on one.db and two.db, each with an embedded `docs` table, the databases search may use)."""
     paths = []
     for name in ("one", "two"):
         path = tmp_path / f"{name}.db"
@@ -31,7 +30,13 @@ async def test_a_search_of_a_database_search_is_not_enabled_for(tmp_path, fake_m
         paths.append(path)
     plugin = {"warm_up": False} if enabled is None else {"warm_up": False, "databases": enabled}
     ds = Datasette([str(p) for p in paths], metadata={"plugins": {"datasette-llm": plugin}})
-    named = ["one", "two"] if enabled is None else enabled
+    return ds, ["one", "two"] if enabled is None else enabled
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("enabled", LISTS, ids=repr)
+async def test_a_search_of_a_database_search_is_not_enabled_for(tmp_path, fake_model, enabled):
+    ds, named = two_databases(tmp_path, fake_model, enabled)
     for database in ("one", "two"):
         response = await ds.client.get(f"/-/semantic-search?q=zebra+river&database={database}&table=docs")
         if database in named:
@@ -49,15 +54,7 @@ async def test_a_search_of_a_database_search_is_not_enabled_for(tmp_path, fake_m
 @pytest.mark.parametrize("enabled", LISTS, ids=repr)
 async def test_the_search_link_shows_only_where_search_is_enabled(tmp_path, fake_model, enabled):
     """Datasette's table page offers "Semantic search" (a table action) only on the databases search answers for."""
-    paths = []
-    for name in ("one", "two"):
-        path = tmp_path / f"{name}.db"
-        make_table(path, "docs", [{"id": i, "body": f"zebra river {name} {i}"} for i in range(3)])
-        embed_table(str(path), "docs", columns=["body"], model=fake_model)
-        paths.append(path)
-    plugin = {"warm_up": False} if enabled is None else {"warm_up": False, "databases": enabled}
-    ds = Datasette([str(p) for p in paths], metadata={"plugins": {"datasette-llm": plugin}})
-    named = ["one", "two"] if enabled is None else enabled
+    ds, named = two_databases(tmp_path, fake_model, enabled)
     for database in ("one", "two"):
         page = await ds.client.get(f"/{database}/docs")
         assert page.status_code == 200
