@@ -101,3 +101,33 @@ class StopsAtMaxTokens:
         result = super()._complete(messages, options, cancel)
         text = result.text[: options.max_tokens * 4]
         return type(result)(text, result.prompt_tokens, self.count_tokens(text), 0.0, self.name)
+
+
+def use_scripted_models(monkeypatch, embedder, replies) -> list[ScriptedModel]:
+    """Every Ask surface (the pipeline, the page and its JSON API) gets `embedder` and, at each model lookup, a new
+    ScriptedModel of `replies`: the list of those made, in order."""
+    import datasette_llm.ask.pipeline
+    import datasette_llm.web.ask
+
+    for where in ("datasette_llm.models.embedding_model_for", "datasette_llm.ask.pipeline.embedding_model_for"):
+        monkeypatch.setattr(where, lambda *a, **k: embedder)
+    made = []
+
+    def scripted(*args, **kwargs):
+        made.append(ScriptedModel(list(replies)))
+        return made[-1]
+
+    for module in (datasette_llm.web.ask, datasette_llm.ask.pipeline):
+        monkeypatch.setattr(module, "chat_model_for", scripted)
+    return made
+
+
+def teaching_plugin(tmp_path, **settings) -> dict:
+    """The plugin's settings for a database a "teacher" actor may ask and teach, its store under tmp_path."""
+    return {
+        "warm_up": False,
+        "allow_ask": {"id": ["teacher"]},
+        "allow_teach": {"id": ["teacher"]},
+        "state_dir": str(tmp_path / "state"),
+        **settings,
+    }

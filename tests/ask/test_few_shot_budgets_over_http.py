@@ -9,7 +9,7 @@ and not added up, or one token off, shows another number at some B."""
 
 import numpy as np
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import sql_reply, teaching_plugin, use_scripted_models
 from datasette.app import Datasette
 from examples_helpers import make_database, signed_in
 
@@ -29,15 +29,7 @@ class SameVector:
 
 def datasette_with(tmp_path, name, settings):
     path = make_database(tmp_path / "db.db") if not (tmp_path / "db.db").exists() else tmp_path / "db.db"
-    plugin = {
-        "warm_up": False,
-        "allow_ask": {"id": ["teacher"]},
-        "allow_teach": {"id": ["teacher"]},
-        "state_dir": str(tmp_path / "state"),
-        "few_shot_examples": LIMIT,
-        "few_shot_repeat": 0,
-        **settings,
-    }
+    plugin = teaching_plugin(tmp_path, few_shot_examples=LIMIT, few_shot_repeat=0, **settings)
     return Datasette([str(path)], metadata={"plugins": {"datasette-llm": plugin}}, secret=SECRET)
 
 
@@ -57,17 +49,7 @@ async def shown(tmp_path, settings, kept: bool) -> int:
 @pytest.mark.parametrize("kind", ["chosen", "kept"])
 @pytest.mark.asyncio
 async def test_the_examples_shown_add_up_to_no_more_than_the_budget(tmp_path, monkeypatch, kind):
-    import datasette_llm.ask.pipeline
-    import datasette_llm.web.ask
-
-    monkeypatch.setattr("datasette_llm.models.embedding_model_for", lambda *a, **k: SameVector())
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda *a, **k: SameVector())
-
-    def scripted(*args, **kwargs):
-        return ScriptedModel([sql_reply("select count(*) from cats where age > 10"), "No cats."])
-
-    monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", scripted)
-    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", scripted)
+    use_scripted_models(monkeypatch, SameVector(), [sql_reply("select count(*) from cats where age > 10"), "No cats."])
     ds = datasette_with(tmp_path, "db", {})
     for question, sql in PAIRS:
         added = await ds.client.post(
@@ -103,17 +85,7 @@ async def test_kept_examples_stop_at_the_first_that_does_not_fit(tmp_path, monke
     """docs/examples.md: the kept examples are taken oldest first while they fit few_shot_kept_tokens, and "it
     stops at the first that does not fit, so a later example never pushes an earlier one out". Short examples
     (tens of tokens) and one of some 2,000 characters (hundreds), at each position; a budget of 150 tokens."""
-    import datasette_llm.ask.pipeline
-    import datasette_llm.web.ask
-
-    monkeypatch.setattr("datasette_llm.models.embedding_model_for", lambda *a, **k: SameVector())
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda *a, **k: SameVector())
-
-    def scripted(*args, **kwargs):
-        return ScriptedModel([sql_reply("select count(*) from cats where age > 10"), "No cats."])
-
-    monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", scripted)
-    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", scripted)
+    use_scripted_models(monkeypatch, SameVector(), [sql_reply("select count(*) from cats where age > 10"), "No cats."])
     long_sql = "select count(*) from cats where " + " or ".join(f"age = {n}" for n in range(150))
     pairs = [PAIRS[n] for n in range(4)]
     pairs.insert(long_at, ("How many cats have any of many ages?", long_sql))

@@ -5,7 +5,7 @@ the one that fits is shown exactly when k < MAX_CHECKED (k examples looked at be
 
 import numpy as np
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import sql_reply, teaching_plugin, use_scripted_models
 from datasette.app import Datasette
 from examples_helpers import make_database, signed_in
 
@@ -29,28 +29,11 @@ class Marked:
 @pytest.mark.parametrize("too_long", sorted({MAX_CHECKED - 2, MAX_CHECKED - 1, MAX_CHECKED, MAX_CHECKED + 1, 3}))
 @pytest.mark.asyncio
 async def test_the_example_that_fits_is_reached_only_within_so_many(tmp_path, monkeypatch, too_long):
-    import datasette_llm.ask.pipeline
-    import datasette_llm.web.ask
-
-    monkeypatch.setattr("datasette_llm.models.embedding_model_for", lambda *a, **k: Marked())
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda *a, **k: Marked())
-
-    def scripted(*args, **kwargs):
-        return ScriptedModel([sql_reply("select count(*) from cats"), "Two."])
-
-    monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", scripted)
-    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", scripted)
+    use_scripted_models(monkeypatch, Marked(), [sql_reply("select count(*) from cats"), "Two."])
     path = make_database(tmp_path / "db.db")
-    plugin = {
-        "warm_up": False,
-        "allow_ask": {"id": ["teacher"]},
-        "allow_teach": {"id": ["teacher"]},
-        "state_dir": str(tmp_path / "state"),
-        "few_shot_examples": 3,
-        "few_shot_repeat": 0,
-        "few_shot_kept_tokens": 0,
-        "few_shot_budget_tokens": 60,
-    }
+    plugin = teaching_plugin(
+        tmp_path, few_shot_examples=3, few_shot_repeat=0, few_shot_kept_tokens=0, few_shot_budget_tokens=60
+    )
     ds = Datasette([str(path)], metadata={"plugins": {"datasette-llm": plugin}}, secret=SECRET)
     pairs = [(f"How many cats number {n}?", f"{LONG_SQL} or id = {n}") for n in range(too_long)] + [SHORT]
     imported = await ds.client.post(

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import sql_reply, teaching_plugin, use_scripted_models
 from datasette.app import Datasette
 from examples_helpers import make_database, signed_in
 
@@ -32,27 +32,10 @@ class Recording:
 
 
 def setup(tmp_path, monkeypatch, settings):
-    import datasette_llm.ask.pipeline
-    import datasette_llm.web.ask
-
-    embedder, models = Recording(), []
-    monkeypatch.setattr("datasette_llm.models.embedding_model_for", lambda *a, **k: embedder)
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda *a, **k: embedder)
-
-    def scripted(*args, **kwargs):
-        models.append(ScriptedModel([sql_reply("select count(*) from cats where id > 0"), "Two."]))
-        return models[-1]
-
-    monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", scripted)
-    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", scripted)
+    embedder = Recording()
+    models = use_scripted_models(monkeypatch, embedder, [sql_reply("select count(*) from cats where id > 0"), "Two."])
     path = make_database(tmp_path / "db.db") if not (tmp_path / "db.db").exists() else tmp_path / "db.db"
-    plugin = {
-        "warm_up": False,
-        "allow_ask": {"id": ["teacher"]},
-        "allow_teach": {"id": ["teacher"]},
-        "state_dir": str(tmp_path / "state"),
-        **settings,
-    }
+    plugin = teaching_plugin(tmp_path, **settings)
     return Datasette([str(path)], metadata={"plugins": {"datasette-llm": plugin}}, secret=SECRET), embedder, models
 
 

@@ -8,7 +8,7 @@ import random
 
 import numpy as np
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import sql_reply, teaching_plugin, use_scripted_models
 from datasette.app import Datasette
 from examples_helpers import make_database, signed_in
 
@@ -36,31 +36,14 @@ class Chosen:
 @pytest.mark.parametrize("seed", range(9))
 @pytest.mark.asyncio
 async def test_the_examples_shown_are_those_the_documented_score_picks(tmp_path, monkeypatch, seed):
-    import datasette_llm.ask.pipeline
-    import datasette_llm.web.ask
-
     rng = random.Random(seed)
     limit = 1 + seed % 3  # few_shot_examples 1, 2 and 3
     embedder = Chosen()
-    monkeypatch.setattr("datasette_llm.models.embedding_model_for", lambda *a, **k: embedder)
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda *a, **k: embedder)
-
-    def scripted(*args, **kwargs):
-        return ScriptedModel([sql_reply("select count(*) from cats where id > 0"), "Two."])
-
-    monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", scripted)
-    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", scripted)
+    use_scripted_models(monkeypatch, embedder, [sql_reply("select count(*) from cats where id > 0"), "Two."])
     path = make_database(tmp_path / "db.db")
-    plugin = {
-        "warm_up": False,
-        "allow_ask": {"id": ["teacher"]},
-        "allow_teach": {"id": ["teacher"]},
-        "state_dir": str(tmp_path / "state"),
-        "few_shot_examples": limit,
-        "few_shot_repeat": 0,
-        "few_shot_kept_tokens": 0,
-        "few_shot_budget_tokens": 10_000,
-    }
+    plugin = teaching_plugin(
+        tmp_path, few_shot_examples=limit, few_shot_repeat=0, few_shot_kept_tokens=0, few_shot_budget_tokens=10_000
+    )
     ds = Datasette([str(path)], metadata={"plugins": {"datasette-llm": plugin}}, secret=SECRET)
     # The question: some content words (none, for a question of filler words alone) and filler.
     asked_words = rng.sample(WORDS, rng.choice([0, 1, 2, 3]))

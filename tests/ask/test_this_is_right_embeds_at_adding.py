@@ -12,7 +12,7 @@ import sqlite3
 
 import numpy as np
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import sql_reply, use_scripted_models
 from datasette.app import Datasette
 from examples_helpers import make_database, signed_in
 
@@ -55,18 +55,8 @@ class Recording:
 @pytest.mark.parametrize("count", range(1, len(RIGHT) + 1))
 @pytest.mark.asyncio
 async def test_this_is_right_makes_the_vector_and_an_askers_question_embeds_only_itself(tmp_path, monkeypatch, count):
-    import datasette_llm.ask.pipeline
-    import datasette_llm.web.ask
-
     embedder = Recording()
-    monkeypatch.setattr("datasette_llm.models.embedding_model_for", lambda *a, **k: embedder)
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda *a, **k: embedder)
-
-    def scripted(*args, **kwargs):
-        return ScriptedModel([sql_reply("select count(*) from cats"), "Two."])
-
-    monkeypatch.setattr(datasette_llm.web.ask, "chat_model_for", scripted)
-    monkeypatch.setattr(datasette_llm.ask.pipeline, "chat_model_for", scripted)
+    use_scripted_models(monkeypatch, embedder, [sql_reply("select count(*) from cats"), "Two."])
     path = make_database(tmp_path / "db.db")
     ds = Datasette([str(path)], metadata=json.loads(json.dumps(METADATA)), secret=SECRET)
     store = ExampleStore.for_settings(settings_for(ds))
