@@ -44,6 +44,8 @@ PIECE_SECONDS = 2.0
 # While writing, the thread count is chosen again this often from the cores other work used meanwhile: chosen
 # only at the start, a burst before the request (a browser loading the Ask page) kept a whole answer on 1 thread.
 THREAD_CHECK_SECONDS = 0.5
+# close() waits this long at most for a computation on the contexts to end (a reply being written ends by itself).
+CLOSE_WAIT_SECONDS = 10.0
 # Sampling settings of llama-cpp-python's create_chat_completion, which this model used before it rendered
 # its own prompts: kept so that sampled candidates stay what they were.
 CHAT_SAMPLING = dict(top_k=40, min_p=0.05, typical_p=1.0, repeat_penalty=1.0)
@@ -90,6 +92,7 @@ class LlamaCppChatModel(ChatModel):
         self._formatters: dict = {}  # id(Llama) -> its chat template, or None when it has none
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # one computation at a time, requests and warm-ups alike
+        self._closing = threading.Event()  # set by close(): a read in progress stops
         self.states = PrefixStates(state_dir) if state_dir else None
         self._identity: str | None = None
         self.load_seconds: float | None = None
@@ -138,8 +141,18 @@ class LlamaCppChatModel(ChatModel):
         self._formatters.clear()
 
     def close(self):
-        with self._load_lock:
-            self._close_contexts()
+        """Free the contexts once no computation runs on them (a read in progress stops; a reply being written
+        ends within CLOSE_WAIT_SECONDS or the contexts are left to the process's exit): freed under the start-up
+        warm-up's read, a server stopped in its first seconds ended with a segmentation fault (CI, session 48)."""
+        self._closing.set()
+        if not self._run_lock.acquire(timeout=CLOSE_WAIT_SECONDS):
+            return
+        try:
+            with self._load_lock:
+                self._close_contexts()
+            self._closing.clear()  # used again, the model loads afresh
+        finally:
+            self._run_lock.release()
 
     def context_window(self) -> int:
         return self.n_ctx
@@ -204,6 +217,8 @@ class LlamaCppChatModel(ChatModel):
         llama.n_tokens = held
 
         def stop() -> bool:
+            if self._closing.is_set():
+                return True
             return should_stop is not None and should_stop() or cancel is not None and cancel.is_set()
 
         def stop_inside() -> bool:
@@ -212,7 +227,7 @@ class LlamaCppChatModel(ChatModel):
             # it; an outside tester, session 43), and drops it the moment one does, unless the batch before was
             # dropped so too: questions each given up before one batch ends then still read the schema on, one
             # batch every second question (dropped every time, none was ever answered; a second tester).
-            if should_stop is not None and should_stop():
+            if self._closing.is_set() or should_stop is not None and should_stop():
                 return True
             given_up = cancel is not None and cancel.is_set()
             return given_up and self._wanted_by_others() and not self._dropped_last
