@@ -23,15 +23,16 @@ from .names import fold
 from .policy import MAX_RESULT_COLUMNS, PRAGMA_FUNCTIONS, TABLE_FUNCTIONS
 from .results import SchemaInfo
 
-# json_each and json_tree return 8 columns, the pragma functions at most 8, generate_series 1.
+# A source the count cannot follow (a function no query may call, which the guard refuses anyway): more than any
+# table-valued function a query may call returns (json_each and json_tree 8, the pragma functions at most 8).
 UNKNOWN_SOURCE_WIDTH = MAX_RESULT_COLUMNS // 4
 
 
 @functools.cache
 def function_width(name: str) -> int:
     """The columns `select *` returns from the table-valued function `name` (one a query may call), as SQLite
-    compiles it; UNKNOWN_SOURCE_WIDTH for any other name. Counted as 25, `select *, *, * from json_each(x)` (24
-    columns) was refused as wider than 100."""
+    compiles it; UNKNOWN_SOURCE_WIDTH for any other name. Counted as 25, `select *, *, *, *, * from json_each(x)`
+    (40 columns) was refused as 125, wider than 100."""
     if name not in TABLE_FUNCTIONS | PRAGMA_FUNCTIONS:
         return UNKNOWN_SOURCE_WIDTH
     try:

@@ -331,7 +331,7 @@ def test_a_table_valued_function_counts_the_columns_sqlite_gives_it(conn, schema
     """A table-valued function's `*` is the columns SQLite gives it (result_width.function_width), not a fixed 25:
     on generated statements over json_each, json_tree, the pragma functions and tables of generated widths, the
     guard accepts a statement exactly when SQLite compiles it at most MAX_RESULT_COLUMNS wide (oracle:
-    `len(cursor.description)`). Counted as 25, `select *, *, *, * from json_each(x)` (32 columns) was refused."""
+    `len(cursor.description)`). Counted as 25, `select *, *, *, *, * from json_each(x)` (40 columns) was refused."""
     sql = FUNCTION_STATEMENTS[number]
     width = len(conn.execute(sql).description)
     result = check_select(sql, schema)
