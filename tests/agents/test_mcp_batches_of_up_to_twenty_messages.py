@@ -18,10 +18,6 @@ def ds(tmp_path):
     return datasette_for(build_db(tmp_path / "db.db", big=False), HIDE_SECRET)
 
 
-async def post(ds, message, version):
-    return await mcp_post(ds, message, version)
-
-
 @pytest.mark.asyncio
 @pytest.mark.parametrize("version", ["2024-11-05", "2025-03-26"])
 @pytest.mark.parametrize("notifications", [0, 1, 5])
@@ -31,7 +27,7 @@ async def test_batches_around_the_limit(ds, version, notifications):
             continue
         requests = [{"jsonrpc": "2.0", "id": i, "method": "ping"} for i in range(size - notifications)]
         notes = [{"jsonrpc": "2.0", "method": "notifications/initialized"} for _ in range(notifications)]
-        response = await post(ds, requests + notes, version)
+        response = await mcp_post(ds, requests + notes, version)
         if size <= DOCUMENTED_MAX:
             assert response.status_code == 200, (size, response.text[:200])
             answers = response.json()

@@ -23,10 +23,6 @@ def ds(tmp_path):
     return datasette_for(build_db(tmp_path / "db.db", big=False), HIDE_SECRET)
 
 
-async def post(ds, message, version):
-    return await mcp_post(ds, message, version)
-
-
 @pytest.mark.asyncio
 @pytest.mark.parametrize("version", ["2025-03-26", "2025-06-18", "2025-11-25"])
 async def test_a_message_without_id_whose_method_is_not_a_string(ds, version):
@@ -35,7 +31,7 @@ async def test_a_message_without_id_whose_method_is_not_a_string(ds, version):
             message = {"jsonrpc": "2.0", "method": method, **extra}
             if method is None:
                 del message["method"]  # no method at all
-            response = await post(ds, message, version)
+            response = await mcp_post(ds, message, version)
             assert response.status_code < 500, (message, response.status_code, response.text[:200])
             data = response.json()
             assert data.get("jsonrpc") == "2.0" and data.get("id") is None, (message, data)
@@ -46,7 +42,7 @@ async def test_a_message_without_id_whose_method_is_not_a_string(ds, version):
 async def test_such_messages_in_a_batch(ds):
     batch = [{"jsonrpc": "2.0", "method": method} for method in NOT_STRINGS if method is not None]
     batch.append({"jsonrpc": "2.0", "id": 7, "method": "ping"})
-    response = await post(ds, batch, "2025-03-26")
+    response = await mcp_post(ds, batch, "2025-03-26")
     assert response.status_code == 200, response.text[:300]
     answers = response.json()
     errors = [a for a in answers if "error" in a]
@@ -61,7 +57,7 @@ async def test_tools_call_whose_name_is_not_a_string(ds, version):
     for request_id, name in enumerate(NOT_STRINGS):
         params = {"arguments": {}} if name is None else {"name": name, "arguments": {}}
         message = {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
-        response = await post(ds, message, version)
+        response = await mcp_post(ds, message, version)
         assert response.status_code == 200, (name, response.status_code, response.text[:200])
         data = response.json()
         assert data["id"] == request_id and data["error"]["code"] == INVALID_PARAMS, (name, data)
@@ -74,7 +70,7 @@ async def test_a_request_whose_method_is_not_a_string(ds, version):
     with the request's id."""
     for request_id, method in enumerate(NOT_STRINGS):
         message = {"jsonrpc": "2.0", "id": request_id, "method": method}
-        response = await post(ds, message, version)
+        response = await mcp_post(ds, message, version)
         assert response.status_code < 500, (message, response.text[:200])
         data = response.json()
         assert data["id"] == request_id and data["error"]["code"] == INVALID_REQUEST, (message, data)
@@ -87,7 +83,7 @@ async def test_the_id_of_a_message_that_is_not_json_rpc_2(ds, jsonrpc):
     valid id (MCP: a string or an integer) is never echoed."""
     for request_id in ["a", "", 0, 7, -3, True, False, [], [1], {}, {"id": 1}, 1.5]:
         message = {"jsonrpc": jsonrpc, "id": request_id, "method": "ping"}
-        response = await post(ds, message, "2025-06-18")
+        response = await mcp_post(ds, message, "2025-06-18")
         assert response.status_code == 400, (message, response.text[:200])
         data = response.json()
         assert data["error"]["code"] == INVALID_REQUEST, data
