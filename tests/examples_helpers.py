@@ -36,3 +36,19 @@ def signed_in(ds, actor):
     if actor is not None:
         cookies["ds_actor"] = ds.sign({"a": actor}, "actor")
     return {"cookies": cookies, "headers": {"x-csrftoken": token}}
+
+
+def teaching_metadata(*, admin: bool = True, **plugin) -> dict:
+    """Metadata (a new dict each call) in which "asker" and "teacher" may ask and "teacher" may teach; with
+    `admin`, "admin" may ask and teach too and the table `secret` is the admin's alone. `plugin`: more settings."""
+    askers, teachers = (
+        (["asker", "teacher", "admin"], ["teacher", "admin"]) if admin else (["asker", "teacher"], ["teacher"])
+    )
+    metadata = {
+        "plugins": {
+            "datasette-llm": {"warm_up": False, "allow_ask": {"id": askers}, "allow_teach": {"id": teachers}, **plugin}
+        }
+    }
+    if admin:
+        metadata["databases"] = {"db": {"tables": {"secret": {"allow": {"id": "admin"}}}}}
+    return metadata

@@ -7,30 +7,19 @@ Oracle: what the recording embedding model was sent during the asker's own reque
 store on disk (a vector for every example right after the request that added it)."""
 
 import asyncio
-import json
 import sqlite3
 
 import numpy as np
 import pytest
 from ask_helpers import sql_reply, use_scripted_models
 from datasette.app import Datasette
-from examples_helpers import make_database, signed_in
+from examples_helpers import make_database, signed_in, teaching_metadata
 
 from datasette_llm.config import settings_for
 from datasette_llm.examples import ExampleStore
 
 SECRET = "right-vectors-secret"
 ADMIN, TEACHER, ASKER = {"id": "admin"}, {"id": "teacher"}, {"id": "asker"}
-METADATA = {
-    "databases": {"db": {"tables": {"secret": {"allow": ADMIN}}}},
-    "plugins": {
-        "datasette-llm": {
-            "warm_up": False,
-            "allow_ask": {"id": ["asker", "teacher", "admin"]},
-            "allow_teach": {"id": ["teacher", "admin"]},
-        }
-    },
-}
 # (author, question, SQL) "This is right" pairs: over the hidden table (admin only) and over the visible one.
 RIGHT = [
     (ADMIN, "How many launch codes are there?", "select count(*) from secret"),
@@ -58,7 +47,7 @@ async def test_this_is_right_makes_the_vector_and_an_askers_question_embeds_only
     embedder = Recording()
     use_scripted_models(monkeypatch, embedder, [sql_reply("select count(*) from cats"), "Two."])
     path = make_database(tmp_path / "db.db")
-    ds = Datasette([str(path)], metadata=json.loads(json.dumps(METADATA)), secret=SECRET)
+    ds = Datasette([str(path)], metadata=teaching_metadata(), secret=SECRET)
     store = ExampleStore.for_settings(settings_for(ds))
     for actor, question, sql in RIGHT[:count]:
         response = await ds.client.post(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from datasette.app import Datasette
-from examples_helpers import HIDE_SECRET, make_database, signed_in
+from examples_helpers import HIDE_SECRET, make_database, signed_in, teaching_metadata
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -81,17 +81,7 @@ class ExamplesUse(RuleBasedStateMachine):
         self.state_dir = self.dir / "state"
         self.hide = self.dir / "metadata.json"
         self.hide.write_text(json.dumps(HIDE_SECRET))
-        metadata = {
-            "databases": {"db": {"tables": {"secret": {"allow": ADMIN}}}},
-            "plugins": {
-                "datasette-llm": {
-                    "warm_up": False,
-                    "allow_ask": {"id": ["asker", "teacher", "admin"]},
-                    "allow_teach": {"id": ["teacher", "admin"]},
-                    "state_dir": str(self.state_dir),
-                }
-            },
-        }
+        metadata = teaching_metadata(state_dir=str(self.state_dir))
         self.ds = Datasette([self.db], metadata=metadata, secret="stateful-examples")
         self.loop = asyncio.new_event_loop()
         # The model: example id -> (question, sql, author, added_by, reads); feedback id -> (question, sql,

@@ -7,25 +7,14 @@ Oracle: Datasette's own answer, for each actor and each table and view of the fi
 `/db/{table}.json`; the refused entry is listed exactly when every one of them is 200."""
 
 import itertools
-import json
 import sqlite3
 
 import pytest
 from datasette.app import Datasette
-from examples_helpers import make_database, signed_in
+from examples_helpers import make_database, signed_in, teaching_metadata
 
 SECRET = "refused-feedback-secret"
 ADMIN, TEACHER, ASKER = {"id": "admin"}, {"id": "teacher"}, {"id": "asker"}
-METADATA = {
-    "databases": {"db": {"tables": {"secret": {"allow": ADMIN}}}},
-    "plugins": {
-        "datasette-llm": {
-            "warm_up": False,
-            "allow_ask": {"id": ["asker", "teacher", "admin"]},
-            "allow_teach": {"id": ["teacher", "admin"]},
-        }
-    },
-}
 # What a database may hold besides cats and secret: SQLite's own tables come with the first two.
 EXTRAS = {
     "autoincrement": [
@@ -58,7 +47,7 @@ async def test_refused_feedback_is_listed_exactly_to_teachers_who_may_view_every
             if not row[0].startswith("sqlite_")
         ]
     conn.close()
-    metadata = json.loads(json.dumps(METADATA))
+    metadata = teaching_metadata()
     metadata["plugins"]["datasette-llm"]["state_dir"] = str(tmp_path / "state")
     if deny_sqlite_tables:  # a configuration that denies SQLite's own tables to everyone changes no one's "every table"
         for name in ("sqlite_sequence", "sqlite_stat1"):

@@ -9,18 +9,10 @@ import os
 
 import pytest
 from datasette.app import Datasette
-from examples_helpers import make_database, signed_in
+from examples_helpers import make_database, signed_in, teaching_metadata
 
 ASKER, TEACHER = {"id": "asker"}, {"id": "teacher"}
-METADATA = {
-    "plugins": {
-        "datasette-llm": {
-            "warm_up": False,
-            "allow_ask": {"id": ["asker", "teacher"]},
-            "allow_teach": {"id": ["teacher"]},
-        }
-    }
-}
+METADATA = teaching_metadata(admin=False)
 BODY = {"question": "How many cats are there?", "sql": "select count(*) from cats", "verdict": "wrong"}
 
 

@@ -8,18 +8,10 @@ import random
 
 import pytest
 from datasette.app import Datasette
-from examples_helpers import make_database, signed_in
+from examples_helpers import make_database, signed_in, teaching_metadata
 
 TEACHER, ASKER = {"id": "teacher"}, {"id": "asker"}
-METADATA = {
-    "plugins": {
-        "datasette-llm": {
-            "warm_up": False,
-            "allow_ask": {"id": ["asker", "teacher"]},
-            "allow_teach": {"id": ["teacher"]},
-        }
-    }
-}
+METADATA = teaching_metadata(admin=False)
 
 
 def agrees(response):
