@@ -5,6 +5,7 @@ The scripted model is never the only test: see test_ask_real.py.
 
 import threading
 
+import numpy as np
 import sqlite_utils
 
 from datasette_llm.errors import ContextOverflow
@@ -131,3 +132,16 @@ def teaching_plugin(tmp_path, **settings) -> dict:
         "state_dir": str(tmp_path / "state"),
         **settings,
     }
+
+
+class RecordingEmbedder:
+    """An embedding model named "recording" that keeps every text it is given (`texts`), in order."""
+
+    name = "recording"
+
+    def __init__(self):
+        self.texts = []
+
+    async def aembed(self, texts):
+        self.texts += list(texts)
+        return np.array([[1.0, float(len(text) % 7), 0.5] for text in texts], dtype=np.float32)

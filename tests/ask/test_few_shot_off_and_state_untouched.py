@@ -5,9 +5,8 @@ scripted model's received messages and the recording embedder as the oracle."""
 
 import json
 
-import numpy as np
 import pytest
-from ask_helpers import sql_reply, teaching_plugin, use_scripted_models
+from ask_helpers import RecordingEmbedder, sql_reply, teaching_plugin, use_scripted_models
 from datasette.app import Datasette
 from examples_helpers import make_database, signed_in
 
@@ -20,19 +19,8 @@ PAIRS = [
 ]
 
 
-class Recording:
-    name = "recording"
-
-    def __init__(self):
-        self.texts = []
-
-    async def aembed(self, texts):
-        self.texts += list(texts)
-        return np.array([[1.0, 0.0] for _ in texts], dtype=np.float32)
-
-
 def setup(tmp_path, monkeypatch, settings):
-    embedder = Recording()
+    embedder = RecordingEmbedder()
     models = use_scripted_models(monkeypatch, embedder, [sql_reply("select count(*) from cats where id > 0"), "Two."])
     path = make_database(tmp_path / "db.db") if not (tmp_path / "db.db").exists() else tmp_path / "db.db"
     plugin = teaching_plugin(tmp_path, **settings)

@@ -9,9 +9,8 @@ store on disk (a vector for every example right after the request that added it)
 import asyncio
 import sqlite3
 
-import numpy as np
 import pytest
-from ask_helpers import sql_reply, use_scripted_models
+from ask_helpers import RecordingEmbedder, sql_reply, use_scripted_models
 from datasette.app import Datasette
 from examples_helpers import make_database, signed_in, teaching_metadata
 
@@ -30,21 +29,10 @@ RIGHT = [
 ]
 
 
-class Recording:
-    name = "recording"
-
-    def __init__(self):
-        self.texts = []
-
-    async def aembed(self, texts):
-        self.texts += list(texts)
-        return np.array([[1.0, float(len(text) % 7), 0.5] for text in texts], dtype=np.float32)
-
-
 @pytest.mark.parametrize("count", range(1, len(RIGHT) + 1))
 @pytest.mark.asyncio
 async def test_this_is_right_makes_the_vector_and_an_askers_question_embeds_only_itself(tmp_path, monkeypatch, count):
-    embedder = Recording()
+    embedder = RecordingEmbedder()
     use_scripted_models(monkeypatch, embedder, [sql_reply("select count(*) from cats"), "Two."])
     path = make_database(tmp_path / "db.db")
     ds = Datasette([str(path)], metadata=teaching_metadata(), secret=SECRET)
