@@ -21,7 +21,8 @@ the model decides.
 - `code NOT IN (SELECT Template_Type_Code FROM Documents)` where Documents has no such column (the outer row's);
 - `battle.id IN (SELECT caused_by_ship_id ...)`: ids of one table compared with ids of another;
 - `SELECT Airline ... GROUP BY Airline` where flights.Airline holds airlines ids and airlines.Airline the names;
-- `LIMIT 2` without ORDER BY when the question gives no number of rows.
+- `LIMIT 2` without ORDER BY when the question gives no number of rows;
+- `age > 30` for "under age 30", `ORDER BY age` (youngest first) for "from old to young".
 
 The join tree they read (which table repeats which rows) is `join_tree`; the one mend that acts on it, a JOIN
 the question never asked for, is `unasked_joins`. This module runs the checks; each kind has its own:
@@ -30,6 +31,7 @@ one_row.py        values one row cannot hold together, a `!=` that changes nothi
 wrong_column.py   another table's ids, the outer query's row, a named column left out, ids shown for names
 row_counts.py     a LIMIT nobody asked for, COUNT over groups of one row
 both.py           either taken for both
+directions.py     a comparison or a sort the other way from the question's words
 joined_tables.py  JOINs off the keys, repeating rows, a negation or IS NULL tested on a joined row
 where_parts.py    the operands of a WHERE and a column compared with a literal (serves the others)
 """
@@ -46,6 +48,7 @@ from ....sql.join_links import Link
 from ....sql.parsing import parse_one
 from ..join_tree import JoinTree, aliases
 from .both import either_for_both
+from .directions import opposite_comparisons, opposite_order
 from .joined_tables import joins_off_the_keys, negated_joined_row, null_on_an_inner_join, repeating_joins
 from .one_row import extreme_of_another_column, impossible_or_redundant
 from .row_counts import count_of_one_row_groups, unasked_row_limit
@@ -83,6 +86,7 @@ def logic_doubts(
         doubts += impossible_or_redundant(conditions, joins)
         doubts += extreme_of_another_column(select)
         doubts += count_of_one_row_groups(select, sources, links)
+        doubts += opposite_comparisons(select, question)
         if not has_set_operation and not select.args.get("having"):
             doubts += either_for_both(select, question, links)
         if joins is not None:
@@ -93,5 +97,6 @@ def logic_doubts(
                 doubts += repeating_joins(select, joins)
         if select is tree:
             doubts += unasked_row_limit(select, question, row_cap)
+            doubts += opposite_order(select, question)
             doubts += grouped_ids_shown_for_names(select, links, columns)
     return list(dict.fromkeys(doubts))
