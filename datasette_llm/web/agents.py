@@ -20,7 +20,13 @@ from ..compat import instance_metadata
 from ..config import settings_for
 from ..errors import DatasetteLLMError, MethodNotAllowed
 from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
-from .origins import public_base_url, require_allowed_origin, require_cookie_form_from_this_site, vary_headers
+from .origins import (
+    public_base_url,
+    require_allowed_origin,
+    require_cookie_form_from_this_site,
+    require_not_rebound,
+    vary_headers,
+)
 from .request_body import JSON, content_type, read_body, read_object
 from .responses import json_errors, json_response
 
@@ -95,6 +101,7 @@ async def schema_view(request, datasette):
 async def _query_arguments(request) -> tuple:
     """(database, sql) from the query string (GET) or a JSON or url-encoded body (POST)."""
     if request.method in ("GET", "HEAD"):
+        require_not_rebound(request)  # a rebound page's GET of its own site carries no Origin
         return request.args.get("database") or None, request.args.get("sql")
     if content_type(request.headers) == JSON:
         require_allowed_origin(request)  # CSRF is skipped for JSON bodies; DNS rebinding is not

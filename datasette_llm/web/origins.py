@@ -11,14 +11,15 @@
   (trusted examples, feedback).
 - `refuse_cross_site_fetch`: GET APIs that embed the query (semantic search) may be linked to, but another
   site's page may not fetch or frame them (nor make the Ask page warm the model up).
-- `require_allowed_origin`: the Origin check of the agent APIs (MCP, query API) against DNS rebinding.
+- `require_allowed_origin`: the Origin check of the agent APIs (MCP, query API) against DNS rebinding;
+  `require_not_rebound` the same for the query API's GET, which carries no Origin.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..agents.mcp import origin_allowed, split_origin
+from ..agents.mcp import origin_allowed, rebound_name, split_origin
 from ..compat import DATASETTE_1
 from ..config import settings_for
 from ..errors import Forbidden, MethodNotAllowed, UnsupportedMediaType
@@ -163,6 +164,17 @@ def require_allowed_origin(request) -> None:
     server = request.scope.get("server")
     if not origin_allowed(request.headers.get("origin"), request.host, server[0] if server else None):
         raise Forbidden("Requests from this Origin are not allowed.")
+
+
+def require_not_rebound(request) -> None:
+    """The agent APIs' GET: refused when it names a server on a local address by a host name (mcp.rebound_name)."""
+    server = request.scope.get("server")
+    if rebound_name(request.host, server[0] if server else None):
+        raise Forbidden(
+            "This server is on a local address and the request names it by a host name, as a page whose name was "
+            "pointed at this server (DNS rebinding) would: send the query by POST with a JSON body, or name the "
+            "server by localhost or its IP address."
+        )
 
 
 def browser_token(datasette, request) -> str | None:

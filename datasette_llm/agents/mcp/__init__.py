@@ -9,6 +9,6 @@ The web view `mcp_view` in `web/agents.py` hands each request to handle_http().
 
 from .dispatch import handle_message
 from .tools import TOOLS
-from .transport import MAX_BODY_BYTES, handle_http, origin_allowed, split_origin
+from .transport import MAX_BODY_BYTES, handle_http, origin_allowed, rebound_name, split_origin
 
-__all__ = ["MAX_BODY_BYTES", "TOOLS", "handle_http", "handle_message", "origin_allowed", "split_origin"]
+__all__ = ["MAX_BODY_BYTES", "TOOLS", "handle_http", "handle_message", "origin_allowed", "rebound_name", "split_origin"]

@@ -16,6 +16,7 @@ import base64
 import binascii
 import ipaddress
 import json
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -62,6 +63,7 @@ MODERN_STATUS = {
 NAME_BEARING = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 ROUTING_HEADERS = ("mcp-protocol-version", "mcp-method", "mcp-name")
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+HOST_WITH_PORT = re.compile(r"^(?:[A-Za-z0-9._\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 
 
 @dataclass
@@ -87,23 +89,24 @@ def _is_loopback_name(hostname: str) -> bool:
 
 
 def _is_local_address(address: str | None) -> bool:
-    """Loopback or private: where DNS rebinding is the only way a remote page could reach the server."""
+    """Not a global address: where DNS rebinding is the only way a remote page could reach the server. Loopback,
+    private and link-local addresses, and every other block IANA lists as not global (100.64.0.0/10 of carrier
+    NAT and Tailscale, 198.18.0.0/15 ...), and what is no IP address at all: a Unix socket's path (`datasette
+    --uds`), reached only through a proxy on the same machine (outside testers, session 49: a server on a
+    100.64.x.y address or a socket ran a rebound page's tool calls)."""
     if not address:
         return True
-    if _is_loopback_name(address):
-        return True
     try:
-        ip = ipaddress.ip_address(address.strip("[]"))
+        return not ipaddress.ip_address(address.strip("[]")).is_global
     except ValueError:
-        return False
-    return ip.is_private or ip.is_link_local
+        return True
 
 
 def origin_allowed(origin: str | None, host: str | None, server_address: str | None) -> bool:
     """Whether a browser page at `origin` may call the endpoint (non-browser clients send no Origin).
 
     Pages on localhost are allowed. A page on the server's own host is allowed only when the server is not
-    on a loopback or private address: there, a foreign name pointing at it is what DNS rebinding looks like.
+    on a global address: there, a foreign name pointing at it is what DNS rebinding looks like.
     """
     if not origin:
         return True
@@ -115,6 +118,25 @@ def origin_allowed(origin: str | None, host: str | None, server_address: str | N
     if parts.netloc.lower() != (host or "").lower():
         return False
     return not _is_local_address(server_address)
+
+
+def rebound_name(host: str | None, server_address: str | None) -> bool:
+    """Whether a request that carries no Origin (a GET) may come from a page on a rebound name: the server is on
+    a local address and the request names it by a host name that is neither a loopback name nor an IP address.
+    A browser sends neither Origin nor Sec-Fetch-* headers with a plain-HTTP page's GET of its own site, so the
+    Host is all there is to tell (outside testers, session 49: a rebound page's GET of the query API ran SQL)."""
+    if not _is_local_address(server_address):
+        return False
+    hostname = urlsplit(f"http://{host}").hostname if HOST_WITH_PORT.match(host or "") else None
+    if hostname is None:
+        return True  # no Host, or not one: no page of this server's own
+    if _is_loopback_name(hostname):
+        return False
+    try:
+        ipaddress.ip_address(hostname)  # a page at an IP address was served by whatever listens there: this server
+    except ValueError:
+        return True
+    return False
 
 
 def split_origin(origin: str):
