@@ -89,3 +89,21 @@ async def test_the_id_of_a_message_that_is_not_json_rpc_2(ds, jsonrpc):
         assert data["error"]["code"] == INVALID_REQUEST, data
         valid = isinstance(request_id, (str, int)) and not isinstance(request_id, bool)
         assert data["id"] == (request_id if valid else None), (message, data)
+
+
+@pytest.mark.asyncio
+async def test_the_2026_revision_answers_an_invalid_request_with_its_id(ds):
+    """At 2026-07-28 too, a request that is not JSON-RPC 2.0 (or whose method is not a string) is answered with
+    its id when it is a valid one, as the earlier revisions answer it (it was null: an outside tester, session
+    49)."""
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    for request_id in ["a", "", 0, 7, -3, True, [], {"id": 1}, 1.5]:
+        for message in (
+            {"jsonrpc": "1.0", "id": request_id, "method": "tools/list", "params": {"_meta": meta}},
+            {"jsonrpc": "2.0", "id": request_id, "method": 5, "params": {"_meta": meta}},
+        ):
+            response = await mcp_post(ds, message, "2026-07-28", headers={"Mcp-Method": str(message["method"])})
+            assert response.status_code == 400, (message, response.text[:200])
+            data = response.json()
+            valid = isinstance(request_id, (str, int)) and not isinstance(request_id, bool)
+            assert data["error"]["code"] == INVALID_REQUEST and data["id"] == (request_id if valid else None), data

@@ -63,6 +63,7 @@ MODERN_STATUS = {
 NAME_BEARING = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 ROUTING_HEADERS = ("mcp-protocol-version", "mcp-method", "mcp-name")
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+JSON_RANGES = ("application/json", "application/*", "*/*")  # the Accept ranges that match JSON, most specific first
 HOST_WITH_PORT = re.compile(r"^(?:[A-Za-z0-9._\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 
 
@@ -151,10 +152,23 @@ def split_origin(origin: str):
 
 
 def _accepts_json(accept: str | None) -> bool:
+    """Whether an Accept header takes JSON: the most specific of its ranges that matches JSON decides, and a
+    weight of `q=0` there means "not acceptable" (RFC 9110 12.5.1; `application/json;q=0, */*` takes no JSON)."""
     if not accept:
         return True
-    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    return bool(types & {"application/json", "application/*", "*/*"})
+    weights = {}
+    for part in accept.split(","):
+        media_type, *parameters = (piece.strip().lower() for piece in part.split(";"))
+        if media_type in JSON_RANGES:
+            q = [value.strip() for name, _, value in (p.partition("=") for p in parameters) if name.strip() == "q"]
+            weights.setdefault(media_type, q[0] if q else "1")
+    for media_type in JSON_RANGES:  # most specific first
+        if media_type in weights:
+            try:
+                return float(weights[media_type]) != 0
+            except ValueError:
+                return True  # a weight that is no number: as if none were given
+    return False
 
 
 def _http_error(status: int, code: int, message: str, headers: dict | None = None) -> Reply:
@@ -403,7 +417,10 @@ async def _handle_modern(datasette, actor, message, headers: dict, raw_headers) 
         return Reply(202)
     request_id = message.get("id")
     if message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
-        return _http_error(400, INVALID_REQUEST, "Body must be a single JSON-RPC request or notification object")
+        # its id, when it has one a client can match (JSON-RPC 2.0), as the earlier revisions answer
+        echoed = request_id if valid_id(request_id) else None
+        text = "Body must be a single JSON-RPC request or notification object"
+        return Reply(400, error_response(echoed, INVALID_REQUEST, text))
     seen = set()
     for name, _ in raw_headers:
         key = name.lower()
