@@ -387,7 +387,7 @@ def _compounds(text: str, scaled: list[Written]) -> list[Written]:
     return merged
 
 
-DOT_GROUP = re.compile(r"\d{1,3}\.\d{3}")
+DOT_GROUP = re.compile(r"[1-9]\d{0,2}\.\d{3}")  # no house style groups thousands after a leading 0
 DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")
 _PART = re.compile(r"\d+(?:\.\d+)?")
 _LIST_MARKER = re.compile(r"^[ \t]*\d{1,2}[.)][ \t]", re.MULTILINE)
