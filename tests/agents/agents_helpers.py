@@ -172,6 +172,20 @@ async def mcp_post(ds: Datasette, message, version: str = MCP_VERSION, headers: 
     )
 
 
+def mcp_http_post(client, base: str, message, version: str = MCP_VERSION, headers: dict | None = None):
+    """mcp_post over real HTTP: POST one JSON-RPC message, or a batch, to `base`/-/mcp with an httpx.Client."""
+    return client.post(
+        base + "/-/mcp",
+        content=json.dumps(message).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "MCP-Protocol-Version": version,
+            **(headers or {}),
+        },
+    )
+
+
 async def mcp_tool(ds: Datasette, name: str, arguments: dict, headers: dict | None = None) -> dict:
     """The JSON-RPC `result` of one `tools/call` (an MCP tool's error is a result too: `isError`)."""
     message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}}

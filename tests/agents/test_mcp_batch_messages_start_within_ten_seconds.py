@@ -10,11 +10,10 @@ starting times just under, exactly on and just over 10 s.
 
 from __future__ import annotations
 
-import json
 import random
 
 import httpx
-from agents_helpers import build_db, datasette_for
+from agents_helpers import build_db, datasette_for, mcp_http_post
 from server_helpers import serve_in_thread
 
 from datasette_llm.agents.mcp import transport
@@ -57,15 +56,7 @@ def test_each_message_runs_iff_it_starts_by_ten_seconds(tmp_path, monkeypatch):
         for d in durations(49):
             step["d"] = d
             batch = [{"jsonrpc": "2.0", "id": 100 + i, "method": "ping"} for i in range(20)]
-            response = client.post(
-                base + "/-/mcp",
-                content=json.dumps(batch).encode(),
-                headers={
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "MCP-Protocol-Version": "2025-03-26",
-                },
-            )
+            response = mcp_http_post(client, base, batch, "2025-03-26")
             assert response.status_code == 200, response.text[:200]
             by_id = {item["id"]: item for item in response.json()}
             assert sorted(by_id) == [100 + i for i in range(20)]

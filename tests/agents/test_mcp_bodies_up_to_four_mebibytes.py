@@ -13,17 +13,8 @@ import json
 
 import httpx
 import pytest
-from agents_helpers import build_db, datasette_for
-from server_helpers import serve_in_thread
 
 LIMIT = 4 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    ds = datasette_for(build_db(tmp_path_factory.mktemp("sizes") / "db.db", big=False))
-    with serve_in_thread(ds.app()) as url:
-        yield url
 
 
 def body_of(size: int, batch: bool) -> bytes:

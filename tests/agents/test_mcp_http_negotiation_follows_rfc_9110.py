@@ -20,9 +20,6 @@ import json
 import random
 
 import httpx
-import pytest
-from agents_helpers import build_db, datasette_for
-from server_helpers import serve_in_thread
 
 MATCHING = [
     "application/json",
@@ -115,13 +112,6 @@ def expected(method, accept, ctype) -> set:
     if ctype is None or ctype.split(";")[0].strip().lower() != "application/json":
         bad.add(415)
     return bad or {200}
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    ds = datasette_for(build_db(tmp_path_factory.mktemp("rfc9110") / "db.db", big=False))
-    with serve_in_thread(ds.app()) as url:
-        yield url
 
 
 def test_methods_accept_and_content_type_get_the_rfc_status(base):

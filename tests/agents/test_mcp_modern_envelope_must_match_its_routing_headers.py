@@ -23,9 +23,7 @@ import json
 import random
 
 import httpx
-import pytest
-from agents_helpers import build_db, datasette_for
-from server_helpers import serve_in_thread
+from agents_helpers import mcp_http_post
 
 MODERN = "2026-07-28"
 PV_KEY = "io.modelcontextprotocol/protocolVersion"
@@ -123,13 +121,6 @@ def cases(seed: int):
     return out
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    ds = datasette_for(build_db(tmp_path_factory.mktemp("modern") / "db.db", big=False))
-    with serve_in_thread(ds.app()) as url:
-        yield url
-
-
 def test_the_envelope_and_the_routing_headers_must_agree(base):
     wrong = []
     with httpx.Client(timeout=30) as client:
@@ -179,16 +170,7 @@ def test_a_notification_is_accepted_only_at_a_supported_version(base):
         for version, status in [(MODERN, 202), ("2099-01-01", 400), ("2026-07-29", 400), ("1.0", 400), ("", 400)]:
             for method in ("notifications/cancelled", "notifications/progress", "notifications/x"):
                 message = {"jsonrpc": "2.0", "method": method, "params": {"_meta": {PV_KEY: MODERN, CAPS_KEY: {}}}}
-                response = client.post(
-                    base + "/-/mcp",
-                    content=json.dumps(message).encode(),
-                    headers={
-                        "Content-Type": "application/json",
-                        "Accept": "application/json",
-                        "MCP-Protocol-Version": version,
-                        "Mcp-Method": method,
-                    },
-                )
+                response = mcp_http_post(client, base, message, version, {"Mcp-Method": method})
                 assert response.status_code == status, (version, method, response.status_code, response.text[:200])
                 if status == 202:
                     assert response.content == b""

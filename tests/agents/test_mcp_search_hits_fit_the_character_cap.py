@@ -94,28 +94,8 @@ async def test_a_limit_outside_the_tools_input_schema_is_an_error_result(db_path
     """The tool's inputSchema says `limit` is an integer from 1 to 100: anything else is an error result with a
     400, never an internal error, and never a search with some other limit."""
     ds = Datasette([str(db_path)])
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": "semantic_search",
-            "arguments": {"q": "lorem", "database": "docs", "table": "docs", "mode": "keyword", "limit": limit},
-        },
-    }
-    response = await ds.client.post(
-        "/-/mcp",
-        content=json.dumps(message).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "MCP-Protocol-Version": "2025-06-18",
-        },
-    )
-    assert response.status_code == 200, response.text[:300]
-    body = response.json()
-    assert "result" in body, body  # not a JSON-RPC error such as -32603
-    result = body["result"]
+    arguments = {"q": "lorem", "database": "docs", "table": "docs", "mode": "keyword", "limit": limit}
+    result = await mcp_tool(ds, "semantic_search", arguments)  # a tool's error, not a JSON-RPC one such as -32603
     assert result["isError"] is True, (limit, result["content"][0]["text"][:300])
     assert result["structuredContent"]["status"] == 400, result["structuredContent"]
 
