@@ -1,9 +1,10 @@
 """The way the question's words point: "under age 30" kept as `age > 30`, "from old to young" sorted ascending.
 
 A small model copies the comparison or the sort order of an example or of its own habit; the question states the
-direction in plain words. Only a comparison of a column with the very number the question names after such a
-word is read (`age > 30` for "under age 30"; never `age > 29`, which may be meant), and only the single sort key
-of the outer query, so what raises a doubt is the opposite of what the question says, not another way to say it.
+direction in plain words. Only a comparison of a column or an aggregate with the very number the question names
+after such a word is read (`age > 30` for "under age 30"; never `age > 29`, which may be meant), and only the
+single sort key of the outer query, so what raises a doubt is the opposite of what the question says, not another
+way to say it.
 """
 
 from __future__ import annotations
