@@ -79,7 +79,10 @@ def build_openapi(base_url: str, settings: Settings, *, title: str = "Datasette"
         "400": _error(
             "The SQL was rejected (not one read-only SELECT over visible tables) or failed.", rejected_example
         ),
-        "403": _error("You may not run SQL against this database."),
+        "403": _error(
+            "You may not run SQL against this database; or, to a GET, the server is on a local address and the "
+            "request names it by a host name (DNS rebinding looks so): send a POST."
+        ),
         "404": _error("No such database (the response lists the ones you may use)."),
     }
     spec = {
