@@ -23,11 +23,13 @@ def all_routes():
 def asgi_layers(datasette):
     """The plugin's ASGI wrappers around Datasette, in one order: outermost what a shared cache may keep, which must
     see every response of the plugin's routes (the body limits' refusals came out with no word on caching while it
-    was the inner one: an outside tester, session 46); then the body limits, before Datasette's CSRF layer."""
-    from . import body_limits, shared_caches
+    was the inner one: an outside tester, session 46); then Datasette's CSRF refusals of JSON requests made JSON;
+    then the body limits, before Datasette's CSRF layer."""
+    from . import body_limits, csrf_refusals, shared_caches
 
-    caches, bodies = shared_caches.wrap(datasette), body_limits.wrap(datasette)
-    return lambda app: caches(bodies(app))
+    caches, refusals = shared_caches.wrap(datasette), csrf_refusals.wrap(datasette)
+    bodies = body_limits.wrap(datasette)
+    return lambda app: caches(refusals(bodies(app)))
 
 
 def _collect(hook_name, *args):
