@@ -17,15 +17,12 @@
 
 from __future__ import annotations
 
-import re
-
-from ..agents.mcp import origin_allowed, rebound_name, split_origin
+from ..agents.mcp.transport import HOST, origin_allowed, rebound_name, split_origin
 from ..compat import DATASETTE_1
 from ..config import settings_for
 from ..errors import Forbidden, MethodNotAllowed, UnsupportedMediaType
 from .request_body import FORM, JSON, content_type
 
-HOST = re.compile(r"^(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 # The absolute URLs are built from the Host header (a cache must not share them), and from the scheme uvicorn takes
 # from X-Forwarded-Proto when the proxy is on 127.0.0.1, whatever trust_forwarded_headers says (an outside tester
 # behind nginx and Varnish, session 46: an https:// manifest was served to http:// requests and back).

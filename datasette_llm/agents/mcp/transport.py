@@ -64,7 +64,7 @@ NAME_BEARING = {"tools/call": "name", "prompts/get": "name", "resources/read": "
 ROUTING_HEADERS = ("mcp-protocol-version", "mcp-method", "mcp-name")
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 JSON_RANGES = ("application/json", "application/*", "*/*")  # the Accept ranges that match JSON, most specific first
-HOST_WITH_PORT = re.compile(r"^(?:[A-Za-z0-9._\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
+HOST = re.compile(r"^(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")  # a Host header's form: name or IP, port
 
 
 @dataclass
@@ -128,7 +128,7 @@ def rebound_name(host: str | None, server_address: str | None) -> bool:
     Host is all there is to tell (outside testers, session 49: a rebound page's GET of the query API ran SQL)."""
     if not _is_local_address(server_address):
         return False
-    hostname = urlsplit(f"http://{host}").hostname if HOST_WITH_PORT.match(host or "") else None
+    hostname = urlsplit(f"http://{host}").hostname if HOST.match(host or "") else None
     if hostname is None:
         return True  # no Host, or not one: no page of this server's own
     if _is_loopback_name(hostname):
