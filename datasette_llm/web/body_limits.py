@@ -19,7 +19,7 @@ import time
 from ..compat import DATASETTE_1
 from ..errors import BadRequest, DatasetteLLMError, Forbidden, UnsupportedMediaType
 from ..fair_share import client_key
-from .request_body import FORM, MULTIPART, body_account, parse_form, read_body, too_large
+from .request_body import FORM, MULTIPART, body_account, parse_form, read_body, scope_content_type, too_large
 from .responses import NO_SNIFF, error_response, json_bytes
 
 OTHER_ROUTES_BYTES = 64 * 1024  # routes that read no body (pages, GET APIs) answer POSTs with an error
@@ -51,7 +51,7 @@ def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
     ]
 
 
-async def _send_error(send, error: DatasetteLLMError, json_rpc: bool) -> None:
+async def send_error(send, error: DatasetteLLMError, json_rpc: bool) -> None:
     """The refusal as every route answers it (responses.error_response: its status, Retry-After; NO_SNIFF as
     as_route adds it); MCP's as a JSON-RPC error."""
     response = error_response(error)
@@ -113,6 +113,20 @@ def route_paths(scope, base: str) -> list[str]:
     return ["/" + path[len(base) :] if path.startswith(base) else path for path in paths]
 
 
+def plugin_route_paths(datasette):
+    """A function of a request's scope: its paths (route_paths) when they are one of the plugin's routes, else None.
+    What the ASGI wrappers that act on the plugin's routes alone ask first (shared_caches, csrf_refusals)."""
+    from .routes import all_routes
+
+    patterns = [re.compile(pattern) for pattern, _ in all_routes()]
+
+    def paths_of(scope) -> list[str] | None:
+        paths = route_paths(scope, datasette.setting("base_url") or "/")
+        return paths if any(pattern.match(path) for path in paths for pattern in patterns) else None
+
+    return paths_of
+
+
 def _utf8(value: bytes) -> bool:
     try:
         value.decode("utf-8")
@@ -148,10 +162,10 @@ def wrap(datasette):
                 # Datasette 0.65's CSRF layer decodes every request's cookies and raised on these: a 500 that no
                 # wrapper saw, which nginx kept for a minute and gave everyone (an outside tester, session 46).
                 # Datasette 1.0 has no such layer and reads such a request as any other.
-                return await _send_error(send, BadRequest("A cookie of this request is not UTF-8 text."), json_rpc)
+                return await send_error(send, BadRequest("A cookie of this request is not UTF-8 text."), json_rpc)
             if scope.get("method") in SAFE_METHODS:
                 return await app(scope, receive, send)
-            kind = headers.get(b"content-type", b"").decode("latin-1").split(";", 1)[0].strip().lower()
+            kind = scope_content_type(scope)
             watched = _Watched(receive)
             # The body counts against what every request, and its address, holds until the request ends.
             with body_account(client_key(None, scope)) as account:
@@ -175,7 +189,7 @@ def wrap(datasette):
                     account.replayed = True  # the route reads a copy of what is counted already
                     return await app(scope, _replay(body, receive), send)
             await _discard_rest(watched, headers)  # after the account ends: what is dropped is not held
-            return await _send_error(send, refused, json_rpc)
+            return await send_error(send, refused, json_rpc)
 
         return bounded
 

@@ -11,11 +11,10 @@ error (a JSON-RPC error for MCP) that says what to send; forms and pages keep Da
 
 from __future__ import annotations
 
-import json
-import re
-
 from ..compat import DATASETTE_1
-from .body_limits import route_paths
+from ..errors import Forbidden
+from .body_limits import SAFE_METHODS, plugin_route_paths, send_error
+from .request_body import JSON, scope_content_type
 
 REASON = (
     "Datasette refused this request as cross-site: its Origin or Sec-Fetch-Site header names another origin. "
@@ -26,13 +25,8 @@ REASON = (
 )
 
 
-NOSNIFF = (b"x-content-type-options", b"nosniff")
-
-
 def _json_request(scope) -> bool:
-    headers = dict(scope.get("headers") or [])
-    kind = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
-    return scope.get("method") not in ("GET", "HEAD", "OPTIONS") and kind == "application/json"
+    return scope.get("method") not in SAFE_METHODS and scope_content_type(scope) == JSON
 
 
 def _html(message) -> bool:
@@ -40,24 +34,13 @@ def _html(message) -> bool:
     return headers.get(b"content-type", b"").lower().startswith(b"text/html")
 
 
-def refusal_body(paths: list[str]) -> bytes:
-    if "/-/mcp" in paths:
-        return json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": REASON}}).encode()
-    return json.dumps({"ok": False, "error": REASON, "status": 403}).encode()
-
-
 def wrap(datasette):
     """The asgi_wrapper hook's wrapper for this Datasette instance."""
-    from .routes import all_routes
-
-    patterns = [re.compile(pattern) for pattern, _ in all_routes()]
+    paths_of = plugin_route_paths(datasette)
 
     def wrapper(app):
         async def json_refusals(scope, receive, send):
-            if scope.get("type") != "http" or not _json_request(scope):
-                return await app(scope, receive, send)
-            paths = route_paths(scope, datasette.setting("base_url") or "/")
-            if not any(pattern.match(path) for path in paths for pattern in patterns):
+            if scope.get("type") != "http" or not _json_request(scope) or (paths := paths_of(scope)) is None:
                 return await app(scope, receive, send)
             replacing = False
 
@@ -65,11 +48,7 @@ def wrap(datasette):
                 nonlocal replacing
                 if message.get("type") == "http.response.start" and message.get("status") == 403 and _html(message):
                     replacing = True
-                    body = refusal_body(paths)
-                    headers = [(b"content-type", b"application/json; charset=utf-8"), NOSNIFF]
-                    await send({"type": "http.response.start", "status": 403, "headers": headers})
-                    await send({"type": "http.response.body", "body": body})
-                    return
+                    return await send_error(send, Forbidden(REASON), json_rpc="/-/mcp" in paths)
                 if not replacing:  # the HTML page's body is dropped
                     await send(message)
 

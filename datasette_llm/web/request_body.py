@@ -26,6 +26,12 @@ def content_type(headers) -> str:
     return (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
 
 
+def scope_content_type(scope) -> str:
+    """content_type() of a request's ASGI scope, read from its raw headers (for the ASGI wrappers)."""
+    raw = dict(scope.get("headers") or []).get(b"content-type", b"")
+    return content_type({"content-type": raw.decode("latin-1")})
+
+
 # Bodies held at once by every request the plugin reads, past which a request's body beyond SMALL_BODY_BYTES is a
 # 503: each route caps its own body (MCP's at 4 MB), but nothing capped how many were held at once, and 128 MCP
 # requests sent together held 1 GB that the allocator kept after (an outside tester, session 38). A small body

@@ -16,9 +16,7 @@ of the plugin's wrappers (web/routes.py asgi_layers), so the body limits' refusa
 
 from __future__ import annotations
 
-import re
-
-from .body_limits import route_paths
+from .body_limits import plugin_route_paths
 
 # Read by the routes (the Ask page's "ask now", search's and MCP's cross-site refusals) and by Datasette's error
 # pages on 1.0 (HTML or JSON by Accept).
@@ -39,16 +37,11 @@ def cache_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes
 
 def wrap(datasette):
     """The asgi_wrapper hook's wrapper for this Datasette instance."""
-    from .routes import all_routes
-
-    patterns = [re.compile(pattern) for pattern, _ in all_routes()]
+    paths_of = plugin_route_paths(datasette)
 
     def wrapper(app):
         async def with_cache_headers(scope, receive, send):
-            if scope.get("type") != "http":
-                return await app(scope, receive, send)
-            paths = route_paths(scope, datasette.setting("base_url") or "/")
-            if not any(pattern.match(path) for path in paths for pattern in patterns):
+            if scope.get("type") != "http" or paths_of(scope) is None:
                 return await app(scope, receive, send)
 
             started = False
