@@ -371,6 +371,27 @@ def test_a_join_on_columns_no_foreign_key_links_is_questioned():
     assert logic_doubts("SELECT a.id FROM a JOIN b ON a.x = b.x", "?", unrelated, ()) == []
 
 
+@pytest.mark.parametrize("spelling", ["T1.Id = T2.Id", "T2.id = T1.ID", "T1.Id = T2.Id AND T1.Maker = T2.Maker"])
+def test_a_table_joined_to_itself_on_its_key_is_questioned(spelling):
+    cars = {"car_makers": ("Id", "Maker", "FullName", "Country"), "model_list": ("ModelId", "Maker", "Model")}
+    links = (Link("model_list", "Maker", "car_makers", "Id"),)
+    on_itself = f"SELECT T2.FullName, count(*) FROM car_makers AS T1 JOIN car_makers AS T2 ON {spelling} GROUP BY T2.Id"
+    left = spelling.split(" AND ")[0]
+    key = left.split(" = ")[0].split(".")[1]
+    assert logic_doubts(on_itself, "How many models does each maker produce?", cars, links) == [
+        f"ON {left} joins car_makers to itself on its key {key}, so each row meets only itself and the JOIN adds "
+        "nothing; the rows that refer to it are in model_list.Maker = car_makers.Id"
+    ]
+    # Rows paired by a value many rows share, a key no foreign key refers to, two different columns: real pairs.
+    same_country = "SELECT T1.Maker, T2.Maker FROM car_makers AS T1 JOIN car_makers AS T2 ON T1.Country = T2.Country"
+    assert logic_doubts(same_country, "Which makers share a country?", cars, links) == []
+    models = "SELECT T1.Model FROM model_list AS T1 JOIN model_list AS T2 ON T1.ModelId = T2.ModelId"
+    assert logic_doubts(models, "Models?", cars, links) == []
+    parents = {"staff": ("id", "boss_id", "name")}
+    boss = "SELECT T1.name, T2.name FROM staff AS T1 JOIN staff AS T2 ON T1.boss_id = T2.id"
+    assert logic_doubts(boss, "Who is whose boss?", parents, (Link("staff", "boss_id", "staff", "id"),)) == []
+
+
 def test_a_column_compared_with_the_extreme_of_another_column_is_questioned():
     cars = {"cars_data": ("Id", "Accelerate", "Horsepower")}
     sql = "SELECT COUNT(*) FROM cars_data WHERE Accelerate > (SELECT MAX(Horsepower) FROM cars_data)"

@@ -15,6 +15,7 @@ the model decides.
 - "semesters with no students" answered with an INNER JOIN and `T2.student_id IS NULL`;
 - a JOIN to a table whose rows repeat each result row (one per related row) while none of its columns is used;
 - a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
+- `car_makers AS T1 JOIN car_makers AS T2 ON T1.Id = T2.Id`: a table joined to itself on its key;
 - `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
 - `GROUP BY document_id ORDER BY COUNT(*)` over documents alone: every group is one row;
 - "the most frequent source airport" answered without flights.SourceAirport, a column the question names;
@@ -32,7 +33,8 @@ wrong_column.py   another table's ids, the outer query's row, a named column lef
 row_counts.py     a LIMIT nobody asked for, COUNT over groups of one row
 both.py           either taken for both
 directions.py     a comparison or a sort the other way from the question's words
-joined_tables.py  JOINs off the keys, repeating rows, a negation or IS NULL tested on a joined row
+joined_tables.py  JOINs off the keys or of a table to itself on its key, repeating rows, a negation or IS NULL
+                  tested on a joined row
 where_parts.py    the operands of a WHERE and a column compared with a literal (serves the others)
 """
 
@@ -49,7 +51,13 @@ from ....sql.parsing import parse_one
 from ..join_tree import JoinTree, aliases
 from .both import either_for_both
 from .directions import opposite_comparisons, opposite_order
-from .joined_tables import joins_off_the_keys, negated_joined_row, null_on_an_inner_join, repeating_joins
+from .joined_tables import (
+    joined_to_itself_on_its_key,
+    joins_off_the_keys,
+    negated_joined_row,
+    null_on_an_inner_join,
+    repeating_joins,
+)
 from .one_row import extreme_of_another_column, impossible_or_redundant
 from .row_counts import count_of_one_row_groups, unasked_row_limit
 from .where_parts import conjuncts
@@ -90,7 +98,7 @@ def logic_doubts(
         if not has_set_operation and not select.args.get("having"):
             doubts += either_for_both(select, question, links)
         if joins is not None:
-            doubts += joins_off_the_keys(joins, links)
+            doubts += joins_off_the_keys(joins, links) + joined_to_itself_on_its_key(joins, links)
             if NEGATION.search(question):
                 doubts += negated_joined_row(conditions, joins) + null_on_an_inner_join(conditions, joins)
             if select is tree:  # rows of a set operation or an IN (SELECT ...) may repeat harmlessly

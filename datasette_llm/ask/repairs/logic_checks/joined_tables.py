@@ -1,5 +1,5 @@
-"""JOINs that change the answer: ON clauses off the foreign keys, tables that only repeat rows, a negation or
-IS NULL tested on each joined row."""
+"""JOINs that change the answer: ON clauses off the foreign keys, a table joined to itself on its key, tables that
+only repeat rows, a negation or IS NULL tested on each joined row."""
 
 from __future__ import annotations
 
@@ -26,6 +26,30 @@ def joins_off_the_keys(joins: JoinTree, links: Sequence[Link]) -> list[str]:
                 f"ON {eq.sql(dialect='sqlite')} compares {a}.{eq.this.name} with "
                 f"{b}.{eq.expression.name}, which no foreign key links; the foreign keys go "
                 + ", ".join(link.text() for link in route)
+            )
+    return doubts
+
+
+def joined_to_itself_on_its_key(joins: JoinTree, links: Sequence[Link]) -> list[str]:
+    """`car_makers AS T1 JOIN car_makers AS T2 ON T1.Id = T2.Id`: each row meets only itself, so the second copy
+    adds nothing; the rows the question wanted are in a table whose foreign key refers to that column. Only a
+    column some foreign key refers to counts as a key (one row per value); pairs sharing a city are another matter."""
+    doubts = []
+    for equality in joins.equalities:
+        eq = equality.condition
+        table = joins.sources[equality.left]
+        if table.lower() != joins.sources[equality.right].lower() or eq.this.name.lower() != eq.expression.name.lower():
+            continue
+        referring = [
+            link
+            for link in links
+            if link.other.lower() == table.lower() and link.other_column.lower() == eq.this.name.lower()
+        ]
+        if referring:
+            doubts.append(
+                f"ON {eq.sql(dialect='sqlite')} joins {table} to itself on its key {eq.this.name}, so each row meets "
+                "only itself and the JOIN adds nothing; the rows that refer to it are in "
+                + ", ".join(link.text() for link in referring)
             )
     return doubts
 
