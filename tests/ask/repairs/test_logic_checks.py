@@ -392,6 +392,47 @@ def test_a_table_joined_to_itself_on_its_key_is_questioned(spelling):
     assert logic_doubts(boss, "Who is whose boss?", parents, (Link("staff", "boss_id", "staff", "id"),)) == []
 
 
+MUSEUM = {"visitor": ("ID", "Name", "Age"), "visit": ("Museum_ID", "visitor_ID", "Num_of_Ticket", "Total_spent")}
+MUSEUM_LINKS = (Link("visit", "visitor_ID", "visitor", "ID"),)
+ONE_VISIT = "SELECT T1.Name FROM visitor AS T1 JOIN visit AS T2 ON T1.ID = T2.visitor_ID ORDER BY T2.Total_spent"
+
+
+@pytest.mark.parametrize("total", ["in total", "altogether", "all together", "combined", "added up", "the sum of"])
+@pytest.mark.parametrize("direction", [" DESC", ""])
+def test_ranking_by_one_joined_row_for_a_total_is_questioned(total, direction):
+    question = f"Which visitor spent the most money {total}?"
+    assert logic_doubts(f"{ONE_VISIT}{direction} LIMIT 1", question, MUSEUM, MUSEUM_LINKS) == [
+        "ORDER BY T2.Total_spent ranks single visit rows (one visitor has many), so no visitor's visit rows are "
+        "added up, though the question asks for a total; to rank each visitor by the total of its visit rows, "
+        f"GROUP BY T1.ID ORDER BY SUM(T2.Total_spent){direction}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "sql, question",
+    [
+        (f"{ONE_VISIT} DESC LIMIT 1", "Which visitor spent the most in one visit?"),  # no total asked for
+        (f"{ONE_VISIT} DESC LIMIT 1", "Which visitor spent the most at once?"),
+        (
+            "SELECT T1.Name FROM visitor AS T1 JOIN visit AS T2 ON T1.ID = T2.visitor_ID GROUP BY T1.ID "
+            "ORDER BY SUM(T2.Total_spent) DESC LIMIT 1",
+            "Which visitor spent the most in total?",
+        ),
+        (  # the visit's own figure is shown: the rows are visits
+            "SELECT T1.Name, T2.Total_spent FROM visitor AS T1 JOIN visit AS T2 ON T1.ID = T2.visitor_ID "
+            "ORDER BY T2.Total_spent DESC",
+            "List the visits, combined with their visitor's name, by money spent",
+        ),
+        (  # ranked by the table referred to, one row per visit: nothing repeats
+            "SELECT T2.Total_spent FROM visit AS T2 JOIN visitor AS T1 ON T1.ID = T2.visitor_ID ORDER BY T1.Age DESC",
+            "Money spent in total per visit, by the visitor's age",
+        ),
+    ],
+)
+def test_ranking_by_one_row_where_no_total_is_asked_for_or_rows_are_added_up_is_fine(sql, question):
+    assert logic_doubts(sql, question, MUSEUM, MUSEUM_LINKS) == []
+
+
 def test_a_column_compared_with_the_extreme_of_another_column_is_questioned():
     cars = {"cars_data": ("Id", "Accelerate", "Horsepower")}
     sql = "SELECT COUNT(*) FROM cars_data WHERE Accelerate > (SELECT MAX(Horsepower) FROM cars_data)"

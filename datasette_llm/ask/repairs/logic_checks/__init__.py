@@ -16,6 +16,7 @@ the model decides.
 - a JOIN to a table whose rows repeat each result row (one per related row) while none of its columns is used;
 - a JOIN on two columns no foreign key links, when the foreign keys do link the two tables another way;
 - `car_makers AS T1 JOIN car_makers AS T2 ON T1.Id = T2.Id`: a table joined to itself on its key;
+- "the visitor who spent the most in total" ranked by `ORDER BY visit.Total_spent`: one visit, not their sum;
 - `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
 - `GROUP BY document_id ORDER BY COUNT(*)` over documents alone: every group is one row;
 - "the most frequent source airport" answered without flights.SourceAirport, a column the question names;
@@ -33,8 +34,8 @@ wrong_column.py   another table's ids, the outer query's row, a named column lef
 row_counts.py     a LIMIT nobody asked for, COUNT over groups of one row
 both.py           either taken for both
 directions.py     a comparison or a sort the other way from the question's words
-joined_tables.py  JOINs off the keys or of a table to itself on its key, repeating rows, a negation or IS NULL
-                  tested on a joined row
+joined_tables.py  JOINs off the keys or of a table to itself on its key, repeating rows, a ranking by one joined
+                  row for a total, a negation or IS NULL tested on a joined row
 where_parts.py    the operands of a WHERE and a column compared with a literal (serves the others)
 """
 
@@ -56,6 +57,7 @@ from .joined_tables import (
     joins_off_the_keys,
     negated_joined_row,
     null_on_an_inner_join,
+    ranked_by_one_joined_row,
     repeating_joins,
 )
 from .one_row import extreme_of_another_column, impossible_or_redundant
@@ -102,7 +104,7 @@ def logic_doubts(
             if NEGATION.search(question):
                 doubts += negated_joined_row(conditions, joins) + null_on_an_inner_join(conditions, joins)
             if select is tree:  # rows of a set operation or an IN (SELECT ...) may repeat harmlessly
-                doubts += repeating_joins(select, joins)
+                doubts += repeating_joins(select, joins) + ranked_by_one_joined_row(select, joins, question)
         if select is tree:
             doubts += unasked_row_limit(select, question, row_cap)
             doubts += opposite_order(select, question)

@@ -1,14 +1,17 @@
 """JOINs that change the answer: ON clauses off the foreign keys, a table joined to itself on its key, tables that
-only repeat rows, a negation or IS NULL tested on each joined row."""
+only repeat rows, a ranking by one joined row for a total, a negation or IS NULL tested on each joined row."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlglot import exp
 
 from ....sql.join_links import Link, path_between
 from ..join_tree import JoinTree, summarised, unused_repeats
+
+TOTAL = re.compile(r"\b(in total|altogether|all together|combined|added up|the sum of)\b", re.IGNORECASE)
 
 
 def joins_off_the_keys(joins: JoinTree, links: Sequence[Link]) -> list[str]:
@@ -119,3 +122,35 @@ def repeating_joins(select, joins: JoinTree) -> list[str]:
         "those with a related row are wanted"
         for alias, origin in unused_repeats(select, joins).items()
     ]
+
+
+def ranked_by_one_joined_row(select, joins: JoinTree, question: str) -> list[str]:
+    """ "the visitor who spent the most in total" answered with `... JOIN visit ... ORDER BY T2.Total_spent DESC
+    LIMIT 1`: the rows ranked are single visits, so a visitor's visits are never added up. Only when the
+    question asks for a total in words, the result shows nothing of the joined rows and nothing is grouped:
+    "the visitor who bought the most tickets at once" is ranked by one visit, rightly."""
+    order = select.args.get("order")
+    if order is None or len(order.expressions) != 1 or _grouped(select) or not TOTAL.search(question):
+        return []
+    key = order.expressions[0].this
+    alias = joins.alias_of(key) if isinstance(key, exp.Column) else None
+    if alias not in joins.repeats:
+        return []
+    chain = set(joins.chain(alias))
+    if any(joins.alias_of(column) in chain for shown in select.expressions for column in shown.find_all(exp.Column)):
+        return []
+    origin, link = joins.repeats[alias], joins.steps[joins.chain(alias)[-1]].condition
+    own = link.this if link.this.table.lower() == origin else link.expression
+    table, owner = joins.sources[alias], joins.sources[origin]
+    return [
+        f"ORDER BY {key.sql(dialect='sqlite')} ranks single {table} rows (one {owner} has many), so no {owner}'s "
+        f"{table} rows are added up, though the question asks for a total; to rank each {owner} by the total of "
+        f"its {table} rows, GROUP BY {own.sql(dialect='sqlite')} ORDER BY SUM({key.sql(dialect='sqlite')})"
+        + (" DESC" if order.expressions[0].args.get("desc") else "")
+    ]
+
+
+def _grouped(select) -> bool:
+    return bool(select.args.get("group")) or any(
+        aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc)
+    )
