@@ -251,6 +251,9 @@ async def run(args) -> dict:
     questions = list(enumerate(json.loads((SPIDER / "dev.json").read_text())))  # index: place in dev.json
     if args.db:
         questions = [(i, q) for i, q in questions if q["db_id"] in args.db]
+    every_question = defaultdict(list)  # the folds come from all of a database's questions, whichever are asked
+    for index, q in questions:
+        every_question[q["db_id"]].append((index, q))
     if args.index:
         questions = [(i, q) for i, q in questions if i in args.index]
     elif args.rerun:
@@ -268,7 +271,6 @@ async def run(args) -> dict:
     by_db = defaultdict(list)
     for index, q in questions:
         by_db[q["db_id"]].append((index, q))
-    every_question = {db: list(items) for db, items in by_db.items()}  # the folds come from all of them
     if args.limit:  # spread a quick run over every database
         per_db = max(1, args.limit // len(by_db))
         by_db = {db: items[args.skip : args.skip + per_db] for db, items in by_db.items()}
