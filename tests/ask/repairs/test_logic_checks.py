@@ -376,17 +376,43 @@ def test_a_join_on_columns_no_foreign_key_links_is_questioned():
     assert logic_doubts("SELECT a.id FROM a JOIN b ON a.x = b.x", "?", unrelated, ()) == []
 
 
-@pytest.mark.parametrize("spelling", ["T1.Id = T2.Id", "T2.id = T1.ID", "T1.Id = T2.Id AND T1.Maker = T2.Maker"])
-def test_a_table_joined_to_itself_on_its_key_is_questioned(spelling):
+@pytest.mark.parametrize(
+    "spelling, first",
+    [("T1.Id = T2.Id", "T1.Id"), ("T2.id = T1.ID", "T1.ID"), ("T1.Id = T2.Id AND T1.Maker = T2.Maker", "T1.Id")],
+)
+def test_a_table_joined_to_itself_on_its_key_is_questioned_with_the_join_that_refers_to_it(spelling, first):
     cars = {"car_makers": ("Id", "Maker", "FullName", "Country"), "model_list": ("ModelId", "Maker", "Model")}
     links = (Link("model_list", "Maker", "car_makers", "Id"),)
     on_itself = f"SELECT T2.FullName, count(*) FROM car_makers AS T1 JOIN car_makers AS T2 ON {spelling} GROUP BY T2.Id"
     left = spelling.split(" AND ")[0]
     key = left.split(" = ")[0].split(".")[1]
-    assert logic_doubts(on_itself, "How many models does each maker produce?", cars, links) == [
+    (doubt,) = logic_doubts(on_itself, "How many models does each maker produce?", cars, links)
+    assert doubt.startswith(
         f"ON {left} joins car_makers to itself on its key {key}, so each row meets only itself and the JOIN adds "
-        "nothing; the rows that refer to it are in model_list.Maker = car_makers.Id"
-    ]
+        "nothing; the rows that refer to it are in model_list.Maker = car_makers.Id; to join those, write "
+    )
+    # The query it spells out counts each maker's models, as SQLite counts them.
+    written = doubt.split("; to join those, write ")[1]
+    assert written == (
+        f"SELECT T1.FullName, COUNT(*) FROM car_makers AS T1 JOIN model_list AS T2 ON {first} = T2.Maker GROUP BY T1.Id"
+    )
+    db = sqlite3.connect(":memory:")
+    db.executescript(
+        "CREATE TABLE car_makers (Id INTEGER PRIMARY KEY, Maker TEXT, FullName TEXT, Country TEXT);"
+        "CREATE TABLE model_list (ModelId INTEGER PRIMARY KEY, Maker INTEGER REFERENCES car_makers(Id), Model TEXT);"
+        "INSERT INTO car_makers VALUES (1, 'vw', 'Volkswagen', 'de'), (2, 'fiat', 'Fiat', 'it'),"
+        " (3, 'kia', 'Kia', 'kr');"
+        "INSERT INTO model_list VALUES (1, 1, 'golf'), (2, 1, 'polo'), (3, 1, 'up'), (4, 2, 'panda');"
+    )
+    assert sorted(db.execute(written).fetchall()) == [("Fiat", 1), ("Volkswagen", 3)]
+    assert sorted(db.execute(on_itself).fetchall()) == [("Fiat", 1), ("Kia", 1), ("Volkswagen", 1)]  # what it was
+    # Two tables refer to the key: both are named, no query is spelled out; nor inside another statement.
+    two = (*links, Link("factories", "Maker", "car_makers", "Id"))
+    (named,) = logic_doubts(on_itself, "?", {**cars, "factories": ("Maker", "City")}, two)
+    assert named.endswith("in model_list.Maker = car_makers.Id, factories.Maker = car_makers.Id")
+    inner = f"SELECT count(*) FROM ({on_itself})"
+    (inside,) = logic_doubts(inner, "?", cars, links)
+    assert inside.endswith("the rows that refer to it are in model_list.Maker = car_makers.Id")
     # Rows paired by a value many rows share, a key no foreign key refers to, two different columns: real pairs.
     same_country = "SELECT T1.Maker, T2.Maker FROM car_makers AS T1 JOIN car_makers AS T2 ON T1.Country = T2.Country"
     assert logic_doubts(same_country, "Which makers share a country?", cars, links) == []
@@ -408,9 +434,23 @@ def test_ranking_by_one_joined_row_for_a_total_is_questioned(total, direction):
     question = f"Which visitor spent the most money {total}?"
     assert logic_doubts(f"{ONE_VISIT}{direction} LIMIT 1", question, MUSEUM, MUSEUM_LINKS) == [
         "ORDER BY T2.Total_spent ranks single visit rows (one visitor has many), so no visitor's visit rows are "
-        "added up, though the question asks for a total; to rank each visitor by the total of its visit rows, "
-        f"GROUP BY T1.ID ORDER BY SUM(T2.Total_spent){direction}"
+        "added up, though the question asks for a total; to rank each visitor by the total of its visit rows, write "
+        "SELECT T1.Name FROM visitor AS T1 JOIN visit AS T2 ON T1.ID = T2.visitor_ID GROUP BY T1.ID "
+        f"ORDER BY SUM(T2.Total_spent){direction} LIMIT 1"
     ]
+    # The query it spells out ranks visitors by what they spent over all their visits, as SQLite adds it up.
+    db = sqlite3.connect(":memory:")
+    db.executescript(
+        "CREATE TABLE visitor (ID INTEGER PRIMARY KEY, Name TEXT, Age INTEGER);"
+        "CREATE TABLE visit (Museum_ID INTEGER, visitor_ID INTEGER, Num_of_Ticket INTEGER, Total_spent REAL);"
+        "INSERT INTO visitor VALUES (1, 'Ann', 30), (2, 'Bo', 40), (3, 'Cy', 50);"
+        "INSERT INTO visit VALUES (1, 1, 1, 90), (2, 2, 1, 60), (3, 2, 1, 50), (1, 3, 1, 20);"
+    )
+    (doubt,) = logic_doubts(f"{ONE_VISIT}{direction} LIMIT 1", question, MUSEUM, MUSEUM_LINKS)
+    totals = {"Ann": 90, "Bo": 110, "Cy": 20}
+    wanted = max(totals, key=totals.get) if direction else min(totals, key=totals.get)
+    assert db.execute(doubt.split(", write ")[1]).fetchall() == [(wanted,)]
+    assert db.execute(f"{ONE_VISIT}{direction} LIMIT 1").fetchall() == [("Ann" if direction else "Cy",)]
 
 
 @pytest.mark.parametrize(
@@ -466,6 +506,12 @@ def test_a_table_the_question_names_whose_rows_refer_to_the_one_read_is_question
         "the question names documents: rows of Documents refer to Templates (Documents.Template_ID = "
         "Templates.Template_ID), but the query reads only Templates; what the Documents rows hold or use is in "
         "Documents"
+        + (
+            "; the different Templates rows they refer to are counted by SELECT count(DISTINCT Template_ID) FROM "
+            "Documents"
+            if shown.startswith("count")
+            else ""
+        )
     ]
 
 

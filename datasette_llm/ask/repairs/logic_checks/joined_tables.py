@@ -49,12 +49,45 @@ def joined_to_itself_on_its_key(joins: JoinTree, links: Sequence[Link]) -> list[
             if link.other.lower() == table.lower() and link.other_column.lower() == eq.this.name.lower()
         ]
         if referring:
+            instead = _referring_table_instead(joins, equality, referring[0]) if len(referring) == 1 else None
             doubts.append(
                 f"ON {eq.sql(dialect='sqlite')} joins {table} to itself on its key {eq.this.name}, so each row meets "
                 "only itself and the JOIN adds nothing; the rows that refer to it are in "
                 + ", ".join(link.text() for link in referring)
+                + (f"; to join those, write {instead}" if instead else "")
             )
     return doubts
+
+
+def _referring_table_instead(joins: JoinTree, equality, link: Link) -> str | None:
+    """The whole query with the table's second copy replaced by the table that refers to it (`JOIN model_list AS
+    T2 ON T1.Id = T2.Maker`), the columns it read taken from the first copy; None inside another statement."""
+    select = joins.select
+    if select.parent is not None:
+        return None
+    eq = equality.condition
+    found = [
+        place
+        for place, join in enumerate(select.args.get("joins") or [])
+        if join.args.get("on") is not None and any(node is eq for node in join.args["on"].find_all(exp.EQ))
+    ]
+    if len(found) != 1:
+        return None
+    copy = (select.args["joins"][found[0]].this.alias_or_name or "").lower()
+    if copy not in (equality.left, equality.right):
+        return None
+    first, second = (eq.expression, eq.this) if copy == equality.left else (eq.this, eq.expression)
+    rewritten = select.copy()
+    for column in rewritten.find_all(exp.Column):
+        if column.table.lower() == copy:
+            column.set("table", exp.to_identifier(first.table))
+    join = rewritten.args["joins"][found[0]]
+    join.set(
+        "this",
+        exp.Table(this=exp.to_identifier(link.table), alias=exp.TableAlias(this=exp.to_identifier(second.table))),
+    )
+    join.set("on", exp.EQ(this=first.copy(), expression=exp.column(link.column, table=second.table)))
+    return rewritten.sql(dialect="sqlite")
 
 
 def negated_joined_row(conditions, joins: JoinTree) -> list[str]:
@@ -142,11 +175,14 @@ def ranked_by_one_joined_row(select, joins: JoinTree, question: str) -> list[str
     origin, link = joins.repeats[alias], joins.steps[joins.chain(alias)[-1]].condition
     own = link.this if link.this.table.lower() == origin else link.expression
     table, owner = joins.sources[alias], joins.sources[origin]
+    rewritten = select.copy()
+    rewritten.set("group", exp.Group(expressions=[own.copy()]))
+    ranked = rewritten.args["order"].expressions[0]
+    ranked.set("this", exp.Sum(this=ranked.this.copy()))
     return [
         f"ORDER BY {key.sql(dialect='sqlite')} ranks single {table} rows (one {owner} has many), so no {owner}'s "
         f"{table} rows are added up, though the question asks for a total; to rank each {owner} by the total of "
-        f"its {table} rows, GROUP BY {own.sql(dialect='sqlite')} ORDER BY SUM({key.sql(dialect='sqlite')})"
-        + (" DESC" if order.expressions[0].args.get("desc") else "")
+        f"its {table} rows, write {rewritten.sql(dialect='sqlite')}"
     ]
 
 
