@@ -189,10 +189,13 @@ def _inside(node, ancestor) -> bool:
 
 def summarised(select) -> bool:
     """GROUP BY, an aggregate or LIMIT 1: joined rows that repeat may be what is counted or ranked."""
-    return (
-        bool(select.args.get("group"))
-        or limit_one(select)
-        or any(aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc))
+    return grouped(select) or limit_one(select)
+
+
+def grouped(select) -> bool:
+    """GROUP BY or an aggregate of this SELECT's own rows."""
+    return bool(select.args.get("group")) or any(
+        aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc)
     )
 
 

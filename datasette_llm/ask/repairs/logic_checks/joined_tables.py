@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from ....sql.join_links import Link, path_between
-from ..join_tree import JoinTree, summarised, unused_repeats
+from ..join_tree import JoinTree, grouped, summarised, unused_repeats
 
 TOTAL = re.compile(r"\b(in total|altogether|all together|combined|added up|the sum of)\b", re.IGNORECASE)
 
@@ -163,7 +163,7 @@ def ranked_by_one_joined_row(select, joins: JoinTree, question: str) -> list[str
     question asks for a total in words, the result shows nothing of the joined rows and nothing is grouped:
     "the visitor who bought the most tickets at once" is ranked by one visit, rightly."""
     order = select.args.get("order")
-    if order is None or len(order.expressions) != 1 or _grouped(select) or not TOTAL.search(question):
+    if order is None or len(order.expressions) != 1 or grouped(select) or not TOTAL.search(question):
         return []
     key = order.expressions[0].this
     alias = joins.alias_of(key) if isinstance(key, exp.Column) else None
@@ -184,9 +184,3 @@ def ranked_by_one_joined_row(select, joins: JoinTree, question: str) -> list[str
         f"{table} rows are added up, though the question asks for a total; to rank each {owner} by the total of "
         f"its {table} rows, write {rewritten.sql(dialect='sqlite')}"
     ]
-
-
-def _grouped(select) -> bool:
-    return bool(select.args.get("group")) or any(
-        aggregate.parent_select is select for aggregate in select.find_all(exp.AggFunc)
-    )
