@@ -506,12 +506,6 @@ def test_a_table_the_question_names_whose_rows_refer_to_the_one_read_is_question
         "the question names documents: rows of Documents refer to Templates (Documents.Template_ID = "
         "Templates.Template_ID), but the query reads only Templates; what the Documents rows hold or use is in "
         "Documents"
-        + (
-            "; the different Templates rows they refer to are counted by SELECT count(DISTINCT Template_ID) FROM "
-            "Documents"
-            if shown.startswith("count")
-            else ""
-        )
     ]
 
 

@@ -127,16 +127,9 @@ def named_table_left_out(tree, question: str, columns, links: Sequence[Link]) ->
             beside = {asked[i] for i in (start - 1, start + len(words)) if 0 <= i < len(asked)}
             if asked[start : start + len(words)] == words and not beside & own_words:
                 named, other = " ".join(identifier_words(link.table)), real[table]
-                counted = isinstance(tree, exp.Select) and [type(e.unalias()) for e in tree.expressions] == [exp.Count]
                 doubts.append(
                     f"the question names {named}: rows of {link.table} refer to {other} ({link.text()}), but the "
                     f"query reads only {other}; what the {link.table} rows hold or use is in {link.table}"
-                    + (
-                        f"; the different {other} rows they refer to are counted by SELECT "
-                        f"count(DISTINCT {link.column}) FROM {link.table}"
-                        if counted
-                        else ""
-                    )
                 )
                 break
     return doubts
