@@ -20,7 +20,6 @@ the model decides.
 - `Accelerate > (SELECT MAX(Horsepower) ...)`: a column compared with the extreme of another column;
 - `GROUP BY document_id ORDER BY COUNT(*)` over documents alone: every group is one row;
 - "the most frequent source airport" answered without flights.SourceAirport, a column the question names;
-- "templates all documents use" answered from Templates alone, when Documents' rows refer to it;
 - `code NOT IN (SELECT Template_Type_Code FROM Documents)` where Documents has no such column (the outer row's);
 - `battle.id IN (SELECT caused_by_ship_id ...)`: ids of one table compared with ids of another;
 - `SELECT Airline ... GROUP BY Airline` where flights.Airline holds airlines ids and airlines.Airline the names;
@@ -31,7 +30,7 @@ The join tree they read (which table repeats which rows) is `join_tree`; the one
 the question never asked for, is `unasked_joins`. This module runs the checks; each kind has its own:
 
 one_row.py        values one row cannot hold together, a `!=` that changes nothing, another column's extreme
-wrong_column.py   another table's ids, the outer query's row, a named column or table left out, ids shown for names
+wrong_column.py   another table's ids, the outer query's row, a named column left out, ids shown for names
 row_counts.py     a LIMIT nobody asked for, COUNT over groups of one row
 both.py           either taken for both
 directions.py     a comparison or a sort the other way from the question's words
@@ -68,7 +67,6 @@ from .wrong_column import (
     grouped_ids_shown_for_names,
     ids_of_different_tables,
     named_column_left_out,
-    named_table_left_out,
     outer_column_selected,
 )
 
@@ -90,7 +88,6 @@ def logic_doubts(
         ids_of_different_tables(tree, columns, links)
         + outer_column_selected(tree, columns, links)
         + named_column_left_out(tree, question, columns, links)
-        + named_table_left_out(tree, question, columns, links)
     )
     for select in tree.find_all(exp.Select):
         sources = aliases(select, columns)

@@ -1,9 +1,8 @@
-"""Columns of the wrong table: another table's ids, the outer query's row, a column or a table the question names
-but the query never reads, ids shown under a name column's name."""
+"""Columns of the wrong table: another table's ids, the outer query's row, a column the question names but the
+query never reads, ids shown under a name column's name."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from sqlglot import exp
@@ -105,38 +104,6 @@ def named_column_left_out(tree, question: str, columns, links: Sequence[Link]) -
             f"the question names {' '.join(spelled)}: that is {table}.{real}, which the query does not read{through}"
         )
     return doubts
-
-
-def named_table_left_out(tree, question: str, columns, links: Sequence[Link]) -> list[str]:
-    """ "How many different templates do all documents use?" answered from Templates alone: the question names a
-    table (documents) whose rows refer to the one table the query reads, and the query never reads it. A name
-    beside a word of the read table's own name ("template types" for Ref_Template_Types) is that table's."""
-    real = {name.lower(): name for name in columns}
-    read = {table.name.lower() for table in tree.find_all(exp.Table) if table.name.lower() in real}
-    if len(read) != 1:
-        return []
-    (table,) = read
-    own_words = {_singular(word) for word in identifier_words(real[table])}
-    asked = [_singular(word) for word in re.findall(r"[a-z]+", question.lower())]
-    doubts = []
-    for link in links:
-        if link.other.lower() != table or link.table.lower() == table:
-            continue
-        words = [_singular(word) for word in identifier_words(link.table)]
-        for start in range(len(asked) - len(words) + 1):
-            beside = {asked[i] for i in (start - 1, start + len(words)) if 0 <= i < len(asked)}
-            if asked[start : start + len(words)] == words and not beside & own_words:
-                named, other = " ".join(identifier_words(link.table)), real[table]
-                doubts.append(
-                    f"the question names {named}: rows of {link.table} refer to {other} ({link.text()}), but the "
-                    f"query reads only {other}; what the {link.table} rows hold or use is in {link.table}"
-                )
-                break
-    return doubts
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def _in_order(words: list[str], asked: list[str]) -> bool:
