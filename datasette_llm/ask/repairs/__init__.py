@@ -220,7 +220,7 @@ LOGIC_CHECKS = Repair(
     "(40d7303); 9 more 2 → 4 (0d0885c); full runs 75.5% → 77.1% (97fb6fe → b24e0a4), and 79.9% → 80.1% "
     "with the named-column doubt (7ee9e32); a comparison or sort against the question's words (54f5003) fired on "
     "2 of the 200 queries of the examples benchmark, both then right (with examples 86% -> 88%); a table joined to "
-    "itself on its key and a ranking by one joined row for a total, each with the query to write (6c00479), made "
+    "itself on its key and a ranking by one joined row for a total, each with the query to write (0c85f91), made "
     "from the examples arm's failures: the question each fired on then right (docs/measurements.md, session 50); "
     "no Spider gold query raises a doubt (tests)",
     apply=logic_checks.logic_doubts,
