@@ -7,16 +7,13 @@ Datasette.
 An outside tester's mutant (session 50): with the quoted and bare names of SQLite's own reading left out of the
 generous reading, these names were read by words alone, found nothing, and every such entry reached the teacher."""
 
-import json
 import random
 import sqlite3
 import unicodedata
 
 import pytest
-from datasette.app import Datasette
-from examples_helpers import signed_in
+from examples_helpers import assert_kept_from_the_teacher, hidden_tables_datasette
 
-ADMIN, TEACHER = {"id": "admin"}, {"id": "teacher"}
 HIDDEN = ("2024", "3d", "401k", "💰", "€uro", "9lives")
 
 
@@ -33,36 +30,11 @@ def same_name(spelling: str, name: str) -> bool:
     return unicodedata.normalize("NFKC", bare).casefold() == unicodedata.normalize("NFKC", name).casefold()
 
 
-def make_path(tmp_path):
-    path = tmp_path / "db.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("create table cats (id integer primary key, name text)")
-        conn.execute("insert into cats values (1, 'Tom')")
-        for name in HIDDEN:
-            conn.execute(f'create table "{name}" (id integer primary key, code text)')
-            conn.execute(f"insert into \"{name}\" values (1, 'hunter2')")
-    conn.close()
-    return path
-
-
 @pytest.mark.asyncio
 async def test_a_hidden_name_that_is_no_word_keeps_examples_and_feedback_from_the_teacher(tmp_path):
     rng = random.Random(50)
-    path = make_path(tmp_path)
-    metadata = {
-        "databases": {"db": {"tables": {name: {"allow": ADMIN} for name in HIDDEN}}},
-        "plugins": {
-            "datasette-llm": {
-                "warm_up": False,
-                "allow_ask": {"id": ["teacher", "admin"]},
-                "allow_teach": {"id": ["teacher", "admin"]},
-            }
-        },
-    }
-    ds = Datasette([str(path)], metadata=metadata, secret="no-word-names")
-    admin = signed_in(ds, ADMIN)
-    hidden_examples, hidden_feedback, texts = set(), set(), {}
-    n = 0
+    ds, path = hidden_tables_datasette(tmp_path, HIDDEN, "no-word-names")
+    pairs = []
     conn = sqlite3.connect(path)
     for name in HIDDEN:
         for spelling in spellings(name, rng):
@@ -70,30 +42,10 @@ async def test_a_hidden_name_that_is_no_word_keeps_examples_and_feedback_from_th
             assert same_name(spelling, name), spelling
             if spelling[0] in '"[`' and spelling.strip('"[]`') in (name, name.upper(), name.lower()):
                 assert conn.execute(f"select code from {spelling}").fetchall() == [("hunter2",)], spelling
-            n += 1
+            n = len(pairs) + 1
             if n % 2 or spelling[0] not in '"[`':  # a bare name is no SQL alias
-                pair = {"question": f"How many rows has {spelling}? ({n})", "sql": "select count(*) from cats"}
+                pairs.append({"question": f"How many rows has {spelling}? ({n})", "sql": "select count(*) from cats"})
             else:
-                pair = {"question": f"Count the cats ({n})", "sql": f"select count(*) as {spelling} from cats"}
-            added = await ds.client.post("/-/llm/db/examples", json=pair, **admin)
-            assert added.status_code == 201, added.text
-            hidden_examples.add(added.json()["example"]["id"])
-            texts[added.json()["example"]["id"]] = pair
-            sent = await ds.client.post("/-/llm/db/feedback", json={**pair, "verdict": "wrong"}, **admin)
-            assert sent.status_code == 201, sent.text
-            hidden_feedback.add(sent.json()["feedback"]["id"])
+                pairs.append({"question": f"Count the cats ({n})", "sql": f"select count(*) as {spelling} from cats"})
     conn.close()
-    control = await ds.client.post(
-        "/-/llm/db/examples", json={"question": "How many cats?", "sql": "select count(*) from cats"}, **admin
-    )
-    assert control.status_code == 201, control.text
-
-    listed = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, TEACHER))
-    assert listed.status_code == 200, listed.text
-    data = listed.json()
-    shown = {e["id"] for e in data["examples"] + data["set_aside"]}
-    leaked = [texts[i] for i in shown & hidden_examples]
-    assert not leaked, leaked
-    assert not {f["id"] for f in data["feedback"]} & hidden_feedback
-    assert shown == {control.json()["example"]["id"]}  # not vacuous
-    assert "hunter2" not in json.dumps(data)
+    await assert_kept_from_the_teacher(ds, pairs)

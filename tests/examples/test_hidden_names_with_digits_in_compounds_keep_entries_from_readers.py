@@ -7,15 +7,11 @@ Through the JSON API of a real Datasette.
 An outside tester (session 50): names were split into parts at digits too, so `q3_total` read as `q` and `total`
 and 25 of 25 such entries reached the teacher."""
 
-import json
 import random
-import sqlite3
 
 import pytest
-from datasette.app import Datasette
-from examples_helpers import signed_in
+from examples_helpers import assert_kept_from_the_teacher, hidden_tables_datasette
 
-ADMIN, TEACHER = {"id": "admin"}, {"id": "teacher"}
 HIDDEN = ("q3", "tier2", "h1b", "covid19", "top100", "note")  # `note`: no digit, read so before
 SUFFIXES = ("total", "count", "sum", "rows", "by_month")
 
@@ -27,69 +23,18 @@ def spellings(name: str, rng: random.Random) -> list[str]:
     return [f"{name}_{suffix}", f"{name.upper()}_{suffix}", f'"{mixed}-{suffix}"', fullwidth, f'"{name}.{suffix}"']
 
 
-def make_paths(tmp_path):
-    path = tmp_path / "db.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("create table cats (id integer primary key, name text)")
-        conn.execute("insert into cats values (1, 'Tom')")
-        for name in HIDDEN:
-            conn.execute(f"create table {name} (id integer primary key, code text)")
-            conn.execute(f"insert into {name} values (1, 'hunter2-{name}')")
-    conn.close()
-    return path
-
-
-def make_ds(path):
-    metadata = {
-        "databases": {"db": {"tables": {name: {"allow": ADMIN} for name in HIDDEN}}},
-        "plugins": {
-            "datasette-llm": {
-                "warm_up": False,
-                "allow_ask": {"id": ["teacher", "admin"]},
-                "allow_teach": {"id": ["teacher", "admin"]},
-            }
-        },
-    }
-    return Datasette([str(path)], metadata=metadata, secret="digit-name-secret")
-
-
 @pytest.mark.asyncio
 @pytest.mark.parametrize("seed", [50, 51])
 async def test_a_hidden_name_with_a_digit_in_a_compound_keeps_examples_and_feedback_from_the_teacher(tmp_path, seed):
     rng = random.Random(seed)
-    ds = make_ds(make_paths(tmp_path))
-    admin = signed_in(ds, ADMIN)
-    hidden_examples, hidden_feedback, texts = set(), set(), {}
-    n = 0
+    ds, _ = hidden_tables_datasette(tmp_path, HIDDEN, "digit-name-secret")
+    pairs = []
     for name in HIDDEN:
         for spelling in spellings(name, rng):
-            n += 1
+            n = len(pairs) + 1
             # the hidden name in the question, or as the alias of visible SQL (the guard lets both through)
             if n % 2:
-                pair = {"question": f"How many {spelling} are there? ({n})", "sql": "select count(*) from cats"}
+                pairs.append({"question": f"How many {spelling} are there? ({n})", "sql": "select count(*) from cats"})
             else:
-                pair = {"question": f"Count the cats ({n})", "sql": f"select count(*) as {spelling} from cats"}
-            added = await ds.client.post("/-/llm/db/examples", json=pair, **admin)
-            assert added.status_code == 201, added.text
-            hidden_examples.add(added.json()["example"]["id"])
-            texts[added.json()["example"]["id"]] = pair
-            sent = await ds.client.post("/-/llm/db/feedback", json={**pair, "verdict": "wrong"}, **admin)
-            assert sent.status_code == 201, sent.text
-            hidden_feedback.add(sent.json()["feedback"]["id"])
-    control = await ds.client.post(
-        "/-/llm/db/examples", json={"question": "How many cats?", "sql": "select count(*) from cats"}, **admin
-    )
-    assert control.status_code == 201, control.text
-
-    listed = await ds.client.get("/-/llm/db/examples.json", **signed_in(ds, TEACHER))
-    assert listed.status_code == 200, listed.text
-    data = listed.json()
-    shown = {e["id"] for e in data["examples"] + data["set_aside"]}
-    leaked = [texts[i] for i in shown & hidden_examples]
-    assert not leaked, leaked
-    assert not {f["id"] for f in data["feedback"]} & hidden_feedback
-    # not vacuous: the teacher sees the admin's example of `cats` alone, the admin every one
-    assert shown == {control.json()["example"]["id"]}
-    everything = (await ds.client.get("/-/llm/db/examples.json", **admin)).json()
-    assert {e["id"] for e in everything["examples"]} >= hidden_examples
-    assert "hunter2" not in json.dumps(data)
+                pairs.append({"question": f"Count the cats ({n})", "sql": f"select count(*) as {spelling} from cats"})
+    await assert_kept_from_the_teacher(ds, pairs)
