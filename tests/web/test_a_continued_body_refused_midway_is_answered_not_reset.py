@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 import random
 import socket
-import sqlite3
 import time
 
 import pytest
-from datasette.app import Datasette
-from datasette_versions import DATASETTE_1
+from route_helpers import items_datasette
 from server_helpers import serve_in_thread
 
 KB, MB = 2**10, 2**20
@@ -32,10 +30,7 @@ ROUTES = {
 
 @pytest.fixture
 def port(tmp_path):
-    with sqlite3.connect(tmp_path / "db.db") as conn:
-        conn.execute("create table items (id integer primary key)")
-    plugins = {"plugins": {"datasette-llm": {"allow_teach": True, "warm_up": False}}}
-    ds = Datasette([str(tmp_path / "db.db")], **({"config": plugins} if DATASETTE_1 else {"metadata": plugins}))
+    ds = items_datasette(tmp_path)
     with serve_in_thread(ds.app()) as base:
         yield int(base.rsplit(":", 1)[1])
 

@@ -9,39 +9,14 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 
 import pytest
-from datasette.app import Datasette
-from datasette_versions import DATASETTE_1
-
-from datasette_llm.web.routes import all_routes
-
-INSTANCE = {
-    "(?P<database>[^/]+)": "db",
-    "(?P<table>[^/]+)": "items",
-    "(?P<id>[^/]+)": "1",
-    "(?P<format>json|yaml)": "json",
-}
+from route_helpers import items_datasette, plugin_paths
 
 
 @pytest.fixture
 def app(tmp_path):
-    with sqlite3.connect(tmp_path / "db.db") as conn:
-        conn.execute("create table items (id integer primary key, title text)")
-    plugins = {"plugins": {"datasette-llm": {"allow_teach": True, "warm_up": False}}}
-    ds = Datasette([str(tmp_path / "db.db")], **({"config": plugins} if DATASETTE_1 else {"metadata": plugins}))
-    return ds.app()
-
-
-def plugin_paths() -> list[str]:
-    paths = []
-    for pattern, _ in all_routes():
-        path = pattern.strip("^$").replace("\\.", ".")
-        for group, value in INSTANCE.items():
-            path = path.replace(group, value)
-        paths.append(path)
-    return paths
+    return items_datasette(tmp_path).app()
 
 
 async def call(app, path: str, method: str, body: bytes, raw: str) -> tuple[int, dict, bytes]:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import random
 import re
-import sqlite3
 
 import pytest
-from datasette.app import Datasette
-from datasette_versions import DATASETTE_1
+from route_helpers import items_datasette
 from server_helpers import serve_in_thread
 
 GETS = [
@@ -43,10 +41,7 @@ VOLATILE = re.compile(rb'csrftoken[^>]*>|"(timings|seconds|ms|elapsed)[^"]*": ?(
 
 @pytest.fixture
 def url(tmp_path):
-    with sqlite3.connect(tmp_path / "db.db") as conn:
-        conn.execute("create table items (id integer primary key, title text)")
-    plugins = {"plugins": {"datasette-llm": {"allow_teach": True, "warm_up": False}}}
-    ds = Datasette([str(tmp_path / "db.db")], **({"config": plugins} if DATASETTE_1 else {"metadata": plugins}))
+    ds = items_datasette(tmp_path)
     with serve_in_thread(ds.app()) as base:
         yield base
 

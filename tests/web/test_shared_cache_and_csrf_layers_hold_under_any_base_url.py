@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import string
 
 import httpx
 import pytest
-from datasette.app import Datasette
 from datasette_versions import DATASETTE_1
+from route_helpers import items_datasette, plugin_paths
 from server_helpers import serve_in_thread
 
-from datasette_llm.web.routes import all_routes
-
-INSTANCE = {
-    "(?P<database>[^/]+)": "db",
-    "(?P<table>[^/]+)": "items",
-    "(?P<id>[^/]+)": "1",
-    "(?P<format>json|yaml)": "json",
-}
 JSON_POSTS = ["/db/-/ask.json", "/db/-/ask.stream", "/-/llm/db/examples", "/-/llm/db/feedback"]
 
 
@@ -39,16 +30,6 @@ def base_urls(rng: random.Random, count: int) -> list[str]:
     ]
 
 
-def plugin_paths() -> list[str]:
-    paths = []
-    for pattern, _ in all_routes():
-        path = pattern.strip("^$").replace("\\.", ".")
-        for group, value in INSTANCE.items():
-            path = path.replace(group, value)
-        paths.append(path)
-    return paths
-
-
 def refused_request(ds) -> dict:
     if DATASETTE_1:
         return {"Origin": "http://localhost:6274", "Sec-Fetch-Site": "same-site"}
@@ -57,14 +38,7 @@ def refused_request(ds) -> dict:
 
 @pytest.mark.parametrize("base", base_urls(random.Random(50), 3))
 def test_the_layers_hold_under_a_base_url(tmp_path, base):
-    with sqlite3.connect(tmp_path / "db.db") as conn:
-        conn.execute("create table items (id integer primary key, title text)")
-    plugins = {"plugins": {"datasette-llm": {"allow_teach": True, "warm_up": False}}}
-    ds = Datasette(
-        [str(tmp_path / "db.db")],
-        settings={"base_url": base},
-        **({"config": plugins} if DATASETTE_1 else {"metadata": plugins}),
-    )
+    ds = items_datasette(tmp_path, settings={"base_url": base})
     prefix = base.rstrip("/")
     with serve_in_thread(ds.app()) as url, httpx.Client(timeout=30) as client:
         for path in plugin_paths():

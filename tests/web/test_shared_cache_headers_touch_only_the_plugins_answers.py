@@ -17,15 +17,12 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import sqlite3
 
 import pytest
-from datasette.app import Datasette
-from datasette_versions import DATASETTE_1
+from route_helpers import items_datasette, plugin_paths
 from server_helpers import serve_in_thread
 
 import datasette_llm.web.body_limits as body_limits
-from datasette_llm.web.routes import all_routes
 
 HEADER_VALUES = {
     "Accept": ["image/svg+xml", "*/*", "text/html"],
@@ -35,22 +32,11 @@ HEADER_VALUES = {
     "X-Forwarded-Proto": ["https"],
     "User-Agent": ["curl/8.0", "Mozilla/5.0"],
 }
-# One concrete path for each route pattern of the plugin.
-INSTANCE = {
-    "(?P<database>[^/]+)": "db",
-    "(?P<table>[^/]+)": "items",
-    "(?P<id>[^/]+)": "1",
-    "(?P<format>json|yaml)": "json",
-}
 
 
 @pytest.fixture
 def ds(tmp_path):
-    with sqlite3.connect(tmp_path / "db.db") as conn:
-        conn.execute("create table items (id integer primary key, title text)")
-        conn.executemany("insert into items values (?, ?)", [(i, f"item {i}") for i in range(3)])
-    plugins = {"plugins": {"datasette-llm": {"allow_teach": True, "warm_up": False}}}
-    return Datasette([str(tmp_path / "db.db")], **({"config": plugins} if DATASETTE_1 else {"metadata": plugins}))
+    return items_datasette(tmp_path, rows=3)
 
 
 def directives(values: list[str]) -> dict:
@@ -69,16 +55,6 @@ def header_sets(seed: int, count: int) -> list[dict]:
         names = rng.sample(sorted(HEADER_VALUES), rng.randint(2, 4))
         sets.append({name: rng.choice(HEADER_VALUES[name]) for name in names})
     return sets
-
-
-def plugin_paths() -> list[str]:
-    paths = []
-    for pattern, _ in all_routes():
-        path = pattern.strip("^$").replace("\\.", ".")
-        for group, value in INSTANCE.items():
-            path = path.replace(group, value)
-        paths.append(path)
-    return paths
 
 
 @pytest.mark.asyncio
