@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -23,8 +22,7 @@ from itertools import takewhile
 
 import numpy as np
 
-from ..errors import Busy, ConfigError, StoreFull
-from ..examples.store import ExampleStoreError
+from ..examples.store_file import STORE_ERRORS
 from ..sql.lexer import without_comments
 from ..sql.results import SchemaInfo
 from .repairs.name_words import question_stems
@@ -33,7 +31,6 @@ logger = logging.getLogger("datasette_llm")
 # What a state directory or examples store that cannot be used raises (examples/state.py, examples/store.py).
 # StoreFull: a full disk under the state directory once failed every question with a 507 (the question's vectors
 # could not be saved; an outside tester, session 36).
-STORE_ERRORS = (ExampleStoreError, ConfigError, Busy, StoreFull, OSError, sqlite3.Error)
 # A question's writes to the store (outcomes of checks, vectors) are a cache: they wait this long for another
 # process's write lock, then the question goes on without them (a lock held 13 s made Ask a 500 after 10 s).
 STORE_WAIT_SECONDS = 1.0
@@ -419,7 +416,7 @@ async def _stored_shots(datasette, database: str, settings, embedder):
             set_aside = await asyncio.wait_for(recheck(datasette, database, store, schema), wait)
         except asyncio.TimeoutError:
             set_aside = []  # still running; each example chosen meanwhile is checked against the schema anyway
-        except STORE_ERRORS as error:  # not writable: each example chosen is checked against the schema all the same
+        except STORE_ERRORS as error:  # unreadable or locked: each example chosen is checked against the schema anyway
             logger.warning("datasette-llm: the trusted examples of %s were not checked again: %s", database, error)
     key = (str(path.absolute()), database, embedder.name if embedder is not None else None)
     loaded = _LOADED.get(key)
@@ -428,7 +425,7 @@ async def _stored_shots(datasette, database: str, settings, embedder):
     examples = await asyncio.to_thread(store.examples, database)
     try:
         examples = await fill_checks(datasette, database, store, examples, schema)
-    except STORE_ERRORS as error:  # not writable: examples whose names were never recorded are left out
+    except STORE_ERRORS as error:  # a check not made (the guard busy): examples never checked are left out
         logger.warning("datasette-llm: the trusted examples of %s could not be updated: %s", database, error)
         examples = [example for example in examples if example.names is not None]
     if examples:

@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -36,7 +37,10 @@ from ..sql.policy import shadow_table_names, sqlite_internal
 from ..sql.results import GuardedSQL, Rejection, SchemaInfo
 from .mentions import json_names, mentioned, names_text, names_within, schema_names
 from .store import Example, ExampleStore, actor_key
+from .store_file import STORE_ERRORS
 from .vectors import ADD_WAIT_SECONDS, vectors_on_adding
+
+logger = logging.getLogger("datasette_llm")
 
 # Re-check outcomes are written this many at a time, in one transaction (a commit an example was most of the time).
 RECHECK_BATCH = 100
@@ -235,8 +239,12 @@ async def fill_checks(
         if entry.sql is not None and reads is None:
             reads = reads_text(await check_select_off_loop(entry.sql, schema))
         names = await asyncio.to_thread(names_text, schema, entry.question, entry.sql, getattr(entry, "comment", None))
-        await asyncio.to_thread(store.set_checks, entry, reads, names)
         filled[id(entry)] = replace(entry, reads=reads, names=names)
+    try:
+        for entry in missing:
+            await asyncio.to_thread(store.set_checks, entry, filled[id(entry)].reads, filled[id(entry)].names)
+    except STORE_ERRORS as error:  # cannot be written: the checks made here serve this read all the same
+        logger.warning("datasette-llm: the checks of %s's examples could not be recorded: %s", database, error)
     return [filled.get(id(entry), entry) for entry in entries]
 
 
@@ -409,10 +417,18 @@ async def _recheck(database: str, store: ExampleStore, schema: SchemaInfo, curre
         outcomes = []
         for example in batch:
             outcomes.append((example.id, *await _outcome(example.sql, schema)))
-        await asyncio.to_thread(store.set_checked_many, outcomes, schema_hash=current_hash)
-        for example, (_, status, _) in zip(batch, outcomes):
+        try:
+            await asyncio.to_thread(store.set_checked_many, outcomes, schema_hash=current_hash)
+            written = True
+        except STORE_ERRORS as error:  # cannot be written: the outcomes hold for this read, and are made again next
+            logger.warning("datasette-llm: the re-check of %s's examples could not be recorded: %s", database, error)
+            written = False
+        for example, (_, status, reason) in zip(batch, outcomes):
             if status == "set_aside" and example.status == "active":
-                set_aside.append(await asyncio.to_thread(store.get, database, example.id))
+                if written:
+                    set_aside.append(await asyncio.to_thread(store.get, database, example.id))
+                else:
+                    set_aside.append(replace(example, schema_hash=current_hash, status=status, reason=reason))
     return set_aside
 
 

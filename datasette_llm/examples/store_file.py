@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import Busy, DatasetteLLMError, StoreFull
+from ..errors import Busy, ConfigError, DatasetteLLMError, StoreFull
 from .state import make_state_dir, state_dir_error
 
 SCHEMA_VERSION = 3  # 2: the `reads` and `names` columns; 3: an example is one author's (_MIGRATE_FROM_2)
@@ -132,6 +132,11 @@ class ExampleStoreBusy(Busy):
     """Another process holds examples.db's write lock for longer than a writer waits (10 s)."""
 
     code = "example_store_busy"
+
+
+# What using the store may raise when it cannot be read or written (read-only media, a state directory nobody may
+# write, a full disk, a lock held too long): readers that can do without a write catch these and go on.
+STORE_ERRORS = (ExampleStoreError, ConfigError, Busy, StoreFull, OSError, sqlite3.Error)
 
 
 class StoreFile:
