@@ -1,5 +1,5 @@
-"""The examples store: trusted (question, SQL) pairs, feedback on answers, and the vectors of example
-questions, in `examples.db` in the state directory, keyed by database name.
+"""The examples store: trusted (question, SQL) pairs, feedback on answers (feedback.py), and the vectors of
+example questions, in `examples.db` in the state directory, keyed by database name.
 
 Plain sqlite3, synchronous (async callers wrap calls in asyncio.to_thread), one short-lived connection a
 call, so threads and processes (the server and the CLI) can share the file; WAL lets readers go on while one
@@ -13,45 +13,41 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import BadRequest, StoreFull
+from ..errors import StoreFull
+from .feedback import (  # noqa: F401 - imported from here too
+    _FEEDBACK_CHECKS,
+    MAX_COMMENT_CHARS,
+    MAX_FEEDBACK_BYTES_PER_DATABASE,
+    MAX_FEEDBACK_PER_DATABASE,
+    Feedback,
+    FeedbackCheck,
+    FeedbackStore,
+)
 from .state import state_dir
 from .store_file import (  # noqa: F401 - the store's errors and versions are imported from here too
     _EXAMPLE_COLUMNS,
     APPLICATION_ID,
+    MAX_SQL_CHARS,
+    NEXT_ID,
     SCHEMA_VERSION,
     STATUSES,
     VERDICTS,
     ExampleStoreBusy,
     ExampleStoreError,
-    StoreFile,
+    clean_text,
+    utc_now,
 )
 
 STORE_FILE = "examples.db"
-MAX_SQL_CHARS = 20_000
-MAX_COMMENT_CHARS = 2_000
 DEFAULT_MAX_QUESTION_CHARS = 2_000  # Settings.max_question_chars
-# Anyone who may ask a database may record feedback on it, so the store refuses more than this many entries
-# per database (up to about 24 KB each) until someone with llm-teach removes some: a loop of POSTs cannot fill
-# the disk, and nothing already recorded is dropped to make room.
-MAX_FEEDBACK_PER_DATABASE = 10_000
-# ... and more than this many bytes (UTF-8) of question, SQL and comment in all: 10,000 entries of the longest
-# kind were 240 MB, and an outside tester's teacher page over them took +2.4 GB and 13 s (session 16); counted in
-# characters, 4-byte emoji made the budget 20 MB (a second tester, the same session).
-MAX_FEEDBACK_BYTES_PER_DATABASE = 5_000_000
 # Any teacher may add examples, and each question reads them all (and embeds a question each once): the store
 # refuses more than this many per database, or this many bytes of question and SQL (UTF-8), until some are removed.
 # An outside tester's 1,000 examples of 2,000-character questions made every question time out (session 22).
 MAX_EXAMPLES_PER_DATABASE = 5_000
 MAX_EXAMPLE_BYTES_PER_DATABASE = 5_000_000
 
-# The next id of a table: past every id it gave, removed ones too (store_file._HIGH_WATER).
-_NEXT_ID = (
-    "(select max(coalesce((select max(id) from {table}), 0), "
-    "coalesce((select high from id_high_water where tbl = '{table}'), 0)) + 1)"
-)
 CLI_AUTHOR = "cli"
 
 
@@ -76,15 +72,6 @@ def author_key(added_by: str | None, *, cli: bool = False) -> str:
     return CLI_AUTHOR if cli else actor_key(None if added_by is None else {"id": added_by})
 
 
-_FEEDBACK_COLUMNS = "id, database, question, sql, verdict, comment, actor, created_at, reads, names"
-
-
-_FEEDBACK_CHECKS = (  # store.feedback_checks(): newest first
-    "select id, case when sql is null then null else '' end, reads, names from feedback "
-    "where database = ? order by id desc"
-)
-
-
 @dataclass(frozen=True)
 class Example:
     id: int
@@ -106,40 +93,7 @@ class Example:
         return data
 
 
-@dataclass(frozen=True)
-class Feedback:
-    id: int
-    database: str
-    question: str
-    sql: str | None
-    verdict: str  # "right" | "wrong"
-    comment: str | None
-    actor: str | None
-    created_at: str
-    reads: str | None = None  # check.reads_text() for the actor who sent it ("": the guard refused the SQL)
-    names: str | None = None  # mentions.names_text(): names its question, SQL and comment mention that its author sees
-
-    def to_json(self) -> dict:
-        data = asdict(self)
-        del data["reads"], data["names"]
-        return data
-
-
-@dataclass(frozen=True)
-class FeedbackCheck:
-    """A piece of feedback without its text: enough for check.shown_to (`sql` is "" when it has SQL)."""
-
-    id: int
-    sql: str | None
-    reads: str | None
-    names: str | None
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-class ExampleStore(StoreFile):
+class ExampleStore(FeedbackStore):
     """The examples, feedback and vectors in examples.db at `path` (the file itself: store_file.py)."""
 
     def __init__(self, path: Path, *, max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS, busy_timeout: float = 10):
@@ -222,7 +176,7 @@ class ExampleStore(StoreFile):
             self._refuse_when_full(conn, database, question, sql)
             conn.execute(
                 "insert into examples (id, database, question, sql, added_by, added_at, schema_hash, reads, names, "
-                f"author_key) values ({_NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"author_key) values ({NEXT_ID.format(table='examples')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (database, question, sql, added_by, utc_now(), schema_hash, reads, names, author),
             )
             (example_id,) = conn.execute(
@@ -302,7 +256,7 @@ class ExampleStore(StoreFile):
 
     def remove(self, database: str, example_id: int) -> bool:
         """Remove an example and its vectors; False when the database has no such example."""
-        return self._delete("examples", database, example_id)
+        return self.delete_entry("examples", database, example_id)
 
     def set_checked(self, example_id: int, *, schema_hash: str, status: str, reason: str | None) -> None:
         """Record the outcome of checking an example against the schema with this hash."""
@@ -331,27 +285,9 @@ class ExampleStore(StoreFile):
     def clean_pair(self, question, sql) -> tuple[str, str]:
         """The question and SQL stripped, or BadRequest saying why they cannot be stored."""
         return (
-            _clean_text(question, "question", self.max_question_chars),
-            _clean_text(sql, "SQL", MAX_SQL_CHARS),
+            clean_text(question, "question", self.max_question_chars),
+            clean_text(sql, "SQL", MAX_SQL_CHARS),
         )
-
-    # ---- feedback -------------------------------------------------------------------------------------
-
-    def record_feedback(
-        self,
-        database: str,
-        question: str,
-        sql: str | None,
-        verdict: str,
-        *,
-        comment: str | None,
-        actor: str | None,
-        reads: str | None = None,
-        names: str | None = None,
-    ) -> Feedback:
-        question, sql, verdict, comment = self.clean_feedback(question, sql, verdict, comment)
-        with self._connect(write=True) as conn:
-            return self._record_feedback(conn, database, question, sql, verdict, comment, actor, reads, names)
 
     def record_right(
         self,
@@ -387,56 +323,6 @@ class ExampleStore(StoreFile):
             )
         return feedback, stored, created
 
-    def _record_feedback(self, conn, database, question, sql, verdict, comment, actor, reads, names) -> Feedback:
-        held, stored = conn.execute(
-            "select count(*), coalesce(sum(length(cast(question as blob)) + coalesce(length(cast(sql as blob)), "
-            "0) + coalesce(length(cast(comment as blob)), 0)), 0) from feedback where database = ?",
-            (database,),
-        ).fetchone()
-        size = sum(len(text.encode("utf-8")) for text in (question, sql or "", comment or ""))
-        if held >= MAX_FEEDBACK_PER_DATABASE or stored + size > MAX_FEEDBACK_BYTES_PER_DATABASE:
-            # Not how many entries or bytes: the asker may not be shown most of them.
-            raise StoreFull(
-                "This database's feedback store is full; someone with the llm-teach permission can remove "
-                "some on its examples page."
-            )
-        cursor = conn.execute(
-            "insert into feedback (id, database, question, sql, verdict, comment, actor, created_at, reads, names) "
-            f"values ({_NEXT_ID.format(table='feedback')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                database,
-                question,
-                sql,
-                verdict,
-                comment,
-                actor,
-                utc_now(),
-                reads if sql is not None else None,
-                names,
-            ),
-        )
-        row = conn.execute(f"select {_FEEDBACK_COLUMNS} from feedback where id = ?", (cursor.lastrowid,)).fetchone()
-        return Feedback(*row)
-
-    def clean_feedback(self, question, sql, verdict, comment) -> tuple[str, str | None, str, str | None]:
-        """Feedback's fields stripped, or BadRequest saying why they cannot be stored (checked before a "right"
-        verdict adds its example, so that a refused request writes nothing)."""
-        if verdict not in VERDICTS:
-            raise BadRequest(f"The verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}.")
-        question = _clean_text(question, "question", self.max_question_chars)
-        sql = _clean_text(sql, "SQL", MAX_SQL_CHARS) if sql is not None and str(sql).strip() else None
-        comment = _clean_text(comment, "comment", MAX_COMMENT_CHARS) if comment and str(comment).strip() else None
-        return question, sql, verdict, comment
-
-    def feedback(self, database: str) -> list[Feedback]:
-        """The database's feedback, oldest first."""
-        rows = self._read(f"select {_FEEDBACK_COLUMNS} from feedback where database = ? order by id", database)
-        return [Feedback(*row) for row in rows]
-
-    def feedback_checks(self, database: str) -> list[FeedbackCheck]:
-        """What decides who is shown each piece of the database's feedback, without its text: newest first."""
-        return [FeedbackCheck(*row) for row in self._read(_FEEDBACK_CHECKS, database)]
-
     def examples_and_feedback_checks(self, database: str) -> tuple[list[Example], list[FeedbackCheck]]:
         """Every example of the database (set aside too, oldest first) and its feedback_checks, read in one
         transaction: a "This is right" stores its feedback and its example at once, and read one after the other a
@@ -456,27 +342,6 @@ class ExampleStore(StoreFile):
             finally:
                 conn.execute("commit")
         return [Example(*row) for row in examples], [FeedbackCheck(*row) for row in checks]
-
-    def feedback_by_ids(self, database: str, ids: Sequence[int]) -> list[Feedback]:
-        """The feedback with these ids, in their order (ids that are not there are left out)."""
-        found = {}
-        for start in range(0, len(ids), 500):  # SQLite's limit on variables in one statement
-            chunk = list(ids[start : start + 500])
-            marks = ", ".join("?" * len(chunk))
-            rows = self._read(
-                f"select {_FEEDBACK_COLUMNS} from feedback where database = ? and id in ({marks})", database, *chunk
-            )
-            found.update((row[0], Feedback(*row)) for row in rows)
-        return [found[i] for i in ids if i in found]
-
-    def get_feedback(self, database: str, feedback_id: int) -> Feedback | None:
-        rows = self._read(
-            f"select {_FEEDBACK_COLUMNS} from feedback where database = ? and id = ?", database, feedback_id
-        )
-        return Feedback(*rows[0]) if rows else None
-
-    def remove_feedback(self, database: str, feedback_id: int) -> bool:
-        return self._delete("feedback", database, feedback_id)
 
     # ---- vectors of example questions, per embedding model ----------------------------------------------
 
@@ -508,31 +373,3 @@ class ExampleStore(StoreFile):
                 "where exists (select 1 from examples where id = ? and (? is null or question = ?))",
                 rows,
             )
-
-    # ---- the file -----------------------------------------------------------------------------------------
-
-    def _delete(self, table: str, database: str, row_id: int) -> bool:
-        if not self.path.exists():
-            return False
-        with self._connect(write=True) as conn:
-            if not conn.execute(f"delete from {table} where database = ? and id = ?", (database, row_id)).rowcount:
-                return False
-            conn.execute(
-                "insert into id_high_water (tbl, high) values (?, ?) "
-                "on conflict (tbl) do update set high = max(high, excluded.high)",
-                (table, row_id),
-            )
-            return True
-
-
-def _clean_text(value, what: str, limit: int) -> str:
-    if not isinstance(value, str):
-        raise BadRequest(f"The {what} must be text.")
-    value = value.strip()
-    if not value:
-        raise BadRequest(f"The {what} is empty.")
-    if len(value) > limit:
-        raise BadRequest(f"The {what} is {len(value):,} characters long; the most is {limit:,}.")
-    if "\x00" in value:  # as for questions asked (ask/question.py): it would reach other actors' prompts
-        raise BadRequest(f"The {what} contains a NUL character.")
-    return value

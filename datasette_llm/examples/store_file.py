@@ -9,9 +9,10 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import Busy, ConfigError, DatasetteLLMError, StoreFull
+from ..errors import BadRequest, Busy, ConfigError, DatasetteLLMError, StoreFull
 from .state import make_state_dir, state_dir_error
 
 SCHEMA_VERSION = 3  # 2: the `reads` and `names` columns; 3: an example is one author's (_MIGRATE_FROM_2)
@@ -132,6 +133,32 @@ class ExampleStoreBusy(Busy):
     """Another process holds examples.db's write lock for longer than a writer waits (10 s)."""
 
     code = "example_store_busy"
+
+
+MAX_SQL_CHARS = 20_000  # of an example's or a piece of feedback's SQL
+
+# The next id of a table: past every id it gave, removed ones too (store_file._HIGH_WATER).
+NEXT_ID = (
+    "(select max(coalesce((select max(id) from {table}), 0), "
+    "coalesce((select high from id_high_water where tbl = '{table}'), 0)) + 1)"
+)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def clean_text(value, what: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"The {what} must be text.")
+    value = value.strip()
+    if not value:
+        raise BadRequest(f"The {what} is empty.")
+    if len(value) > limit:
+        raise BadRequest(f"The {what} is {len(value):,} characters long; the most is {limit:,}.")
+    if "\x00" in value:  # as for questions asked (ask/question.py): it would reach other actors' prompts
+        raise BadRequest(f"The {what} contains a NUL character.")
+    return value
 
 
 # What using the store may raise when it cannot be read or written (read-only media, a state directory nobody may
@@ -331,3 +358,17 @@ class StoreFile:
             f"{self.path} is not a datasette-llm examples store ({problem}). Move it aside, or set `state_dir` "
             "(or DATASETTE_LLM_STATE_DIR) to another directory."
         )
+
+    def delete_entry(self, table: str, database: str, row_id: int) -> bool:
+        """Remove the entry of `table` with this id; False when the database has none. Its id is never given again."""
+        if not self.path.exists():
+            return False
+        with self._connect(write=True) as conn:
+            if not conn.execute(f"delete from {table} where database = ? and id = ?", (database, row_id)).rowcount:
+                return False
+            conn.execute(
+                "insert into id_high_water (tbl, high) values (?, ?) "
+                "on conflict (tbl) do update set high = max(high, excluded.high)",
+                (table, row_id),
+            )
+            return True

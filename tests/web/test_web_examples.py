@@ -747,9 +747,9 @@ async def test_feedback_bad_input(paths, fields, status, fragment):
 
 @pytest.mark.asyncio
 async def test_feedback_stops_at_its_size_budget_and_stores_nothing_of_the_refused(paths, monkeypatch):
-    from datasette_llm.examples import store as store_module
+    from datasette_llm.examples import feedback as feedback_module
 
-    monkeypatch.setattr(store_module, "MAX_FEEDBACK_BYTES_PER_DATABASE", 40_000)
+    monkeypatch.setattr(feedback_module, "MAX_FEEDBACK_BYTES_PER_DATABASE", 40_000)
     ds = make_ds(paths)
     long_sql = "select count(*) from cats /* " + "😀" * 4_500 + " */"  # 18 KB in 4,533 characters
     statuses = [(await feedback(ds, ASKER, sql=long_sql, comment=f"no {n}")).status_code for n in range(3)]
@@ -802,9 +802,9 @@ async def test_feedback_wrong_without_sql_or_comment(paths):
 
 @pytest.mark.asyncio
 async def test_feedback_stops_at_the_cap_and_keeps_what_it_has(paths, monkeypatch):
-    from datasette_llm.examples import store as store_module
+    from datasette_llm.examples import feedback as feedback_module
 
-    monkeypatch.setattr(store_module, "MAX_FEEDBACK_PER_DATABASE", 3)
+    monkeypatch.setattr(feedback_module, "MAX_FEEDBACK_PER_DATABASE", 3)
     ds = make_ds(paths)
     statuses = [(await feedback(ds, ASKER, comment=f"no {n}")).status_code for n in range(3)]
     full = await feedback(ds, ASKER, comment="one more")
@@ -1015,9 +1015,9 @@ async def test_dropping_the_only_hidden_table_shows_no_teacher_the_examples_of_i
 @pytest.mark.asyncio
 async def test_this_is_right_on_a_full_feedback_store_adds_no_example(paths, monkeypatch):
     """The example was added, then the request answered 507 (an outside tester, session 19)."""
-    from datasette_llm.examples import store as store_module
+    from datasette_llm.examples import feedback as feedback_module
 
-    monkeypatch.setattr(store_module, "MAX_FEEDBACK_PER_DATABASE", 1)
+    monkeypatch.setattr(feedback_module, "MAX_FEEDBACK_PER_DATABASE", 1)
     ds = make_ds(paths)
     assert (await feedback(ds, ASKER, comment="first")).status_code == 201
     full = await feedback(ds, TEACHER, verdict="right", question="How old is Tom?", sql="select age from cats")
