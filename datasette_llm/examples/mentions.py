@@ -23,6 +23,9 @@ def json_names(text: str) -> frozenset[str]:
 
 _WORDS = re.compile(r"[^\W\d][\w$]*")
 _RUNS = re.compile(r"[^\W_]+")  # the words of a name or a text, whatever separates them (space, -, _, .)
+# A name spelt out a character at a time (`v a u l t`, `S.E.C.R.E.T`): read as the word (an outside tester, session
+# 50: a hidden `vault` so spelt in an admin's example reached a teacher who may not see it).
+_SPACED = re.compile(r"(?<![^\W_])[^\W_](?:[\s._\-·*/]{1,3}[^\W_]){2,}(?![^\W_])")
 
 
 def schema_names(schema: SchemaInfo) -> frozenset[str]:
@@ -57,6 +60,7 @@ def names_text(schema: SchemaInfo, *texts: str | None) -> str:
         # secret_codes; and q3_total split at separators only (split at digits too, a hidden `q3` went unread in
         # `q3_total`: an outside tester, session 50)
         found |= {part for word in found for part in re.split(r"[\W\d_]+", word) + re.split(r"[\W_]+", word) if part}
+        found |= {re.sub(r"[^\w]|_", "", spaced) for spaced in _SPACED.findall(text)}  # `v a u l t`, `V-A-U-L-T`
         keys = found | _singulars(found) | _phrases_in(text, folded_index, found)
         return frozenset(name for key in keys for name in known.get(key, ()))
 
