@@ -20,14 +20,21 @@ def _cte_in_scope(node: exp.Expression, name: str) -> bool:
     SQLite lets every CTE of a WITH clause see all of that clause's names (a CTE naming itself is recursive or
     an error, never the stored table); a CTE is invisible outside the statement that defines it.
     """
+    return defining_cte(node, name) is not None
+
+
+def defining_cte(node: exp.Expression, name: str) -> exp.CTE | None:
+    """The CTE `name` at `node` means (see _cte_in_scope), or None."""
     name = fold(name)
     parent = node.parent
     while parent is not None:
         with_ = parent.args.get("with") or parent.args.get("with_")
-        if isinstance(with_, exp.With) and any(fold(cte.alias_or_name) == name for cte in with_.expressions):
-            return True
+        if isinstance(with_, exp.With):
+            for cte in with_.expressions:
+                if fold(cte.alias_or_name) == name:
+                    return cte
         parent = parent.parent
-    return False
+    return None
 
 
 def _visible_tables(schema: SchemaInfo, allowed_tables: set[str] | None) -> list[str]:
