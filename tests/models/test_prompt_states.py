@@ -313,9 +313,9 @@ def test_a_warm_up_reads_pieces_of_about_piece_seconds_at_the_rate_it_measures(
     tester, session 41): pieces are what the measured rate reads in PIECE_SECONDS (at least 16 tokens: 64 took
     3.5-9.5 s at load 8), and the first, before any rate is known, 32 (256 took 11.5 s at load 5; second testers,
     session 42). A machine slower than it seems (a loaded CPU) only makes pieces smaller."""
-    import datasette_llm.models.llama_cpp
+    import datasette_llm.models.llama_cpp_context
 
-    monkeypatch.setattr(datasette_llm.models.llama_cpp, "PIECE_SECONDS", 0.05)
+    monkeypatch.setattr(datasette_llm.models.llama_cpp_context, "PIECE_SECONDS", 0.05)
     model = LlamaCppChatModel("pieces", tmp_path / "never-loaded.gguf", n_ctx=4096, state_dir=tmp_path)
     assert model.read_rate is None
     llama = EvalRecorder(machine)
