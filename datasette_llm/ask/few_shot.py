@@ -28,9 +28,6 @@ from ..sql.results import SchemaInfo
 from .repairs.name_words import question_stems
 
 logger = logging.getLogger("datasette_llm")
-# What a state directory or examples store that cannot be used raises (examples/state.py, examples/store.py).
-# StoreFull: a full disk under the state directory once failed every question with a 507 (the question's vectors
-# could not be saved; an outside tester, session 36).
 # A question's writes to the store (outcomes of checks, vectors) are a cache: they wait this long for another
 # process's write lock, then the question goes on without them (a lock held 13 s made Ask a 500 after 10 s).
 STORE_WAIT_SECONDS = 1.0

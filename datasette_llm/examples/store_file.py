@@ -162,7 +162,8 @@ def clean_text(value, what: str, limit: int) -> str:
 
 
 # What using the store may raise when it cannot be read or written (read-only media, a state directory nobody may
-# write, a full disk, a lock held too long): readers that can do without a write catch these and go on.
+# write, a full disk, a lock held too long): readers that can do without a write catch these and go on (a full
+# disk under the state directory once failed every question with a 507: an outside tester, session 36).
 STORE_ERRORS = (ExampleStoreError, ConfigError, Busy, StoreFull, OSError, sqlite3.Error)
 
 
