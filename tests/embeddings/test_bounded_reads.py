@@ -224,3 +224,31 @@ def test_a_passage_row_is_read_from_one_version_of_it(tmp_path, fake_model, monk
     monkeypatch.setattr(answer_text, "clipped_columns", original)
     row, cut = asyncio.run(run())
     assert cut == ["body"] and len(row["body"]) == answer_text.ROW_CELL_CHARS
+
+
+@pytest.mark.parametrize("key_chars", [1_001, 50_000, 2_000_000])
+def test_a_row_whose_key_is_longer_than_a_hit_shows_is_no_hit(tmp_path, fake_model, key_chars):
+    """A row whose text key is longer than MAX_KEY_CHARS is found by no search: a hit repeats its key 4 times, so
+    a key of megabytes made a response of four times that (session 28). An id that names no row does not tell it
+    (the test above): here the long key is a real row's, embedded as every other. Oracle: the rows in the file and
+    the response's size."""
+    from datasette_llm.embeddings.hits import MAX_KEY_CHARS
+
+    path = tmp_path / "data.db"
+    long_key = "k" * key_chars
+    make_table(path, "notes", [{"key": f"n{i}", "body": f"zebra {i}"} for i in range(3)], pk="key")
+    conn = sqlite3.connect(path)
+    conn.execute("insert into notes values (?, 'zebra long')", [long_key])
+    conn.commit()
+    assert conn.execute("select count(*) from notes where length(key) > ?", [MAX_KEY_CHARS]).fetchone() == (1,)
+    conn.close()
+    embed_table(str(path), "notes", model=fake_model)
+    ds = Datasette([str(path)])
+
+    async def run():
+        return await ds.client.get("/-/semantic-search?q=zebra&database=data&mode=semantic&limit=20")
+
+    response = asyncio.run(run())
+    assert response.status_code == 200, response.text[:300]
+    assert sorted(hit["id"] for hit in response.json()["hits"]) == ["n0", "n1", "n2"]
+    assert len(response.content) < 20_000
