@@ -368,14 +368,9 @@ async def _recheck(database: str, store: ExampleStore, schema: SchemaInfo, curre
             outcomes.append((example.id, *await _outcome(example.sql, schema)))
         try:
             await asyncio.to_thread(store.set_checked_many, outcomes, schema_hash=current_hash)
-            written = True
         except STORE_ERRORS as error:  # cannot be written: the outcomes hold for this read, and are made again next
             logger.warning("datasette-llm: the re-check of %s's examples could not be recorded: %s", database, error)
-            written = False
         for example, (_, status, reason) in zip(batch, outcomes):
-            if status == "set_aside" and example.status == "active":
-                if written:
-                    set_aside.append(await asyncio.to_thread(store.get, database, example.id))
-                else:
-                    set_aside.append(replace(example, schema_hash=current_hash, status=status, reason=reason))
+            if status == "set_aside" and example.status == "active":  # as set_checked_many records it
+                set_aside.append(replace(example, schema_hash=current_hash, status=status, reason=reason))
     return set_aside
