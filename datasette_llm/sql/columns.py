@@ -15,7 +15,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 from .join_links import hops, path_between
 from .names import fold
 from .results import DIALECT, MAX_SUGGESTIONS, SchemaInfo, _Reject, _reject, closest_names
-from .tables import _cte_in_scope, defining_cte
+from .tables import defining_cte
 
 ROWID_ALIASES = frozenset({"rowid", "oid", "_rowid_"})
 
@@ -124,7 +124,7 @@ class _ColumnChecker:
 
     def _check_one_column_table(self, column: exp.Column) -> None:
         """A table after IN must have one column, as SQLite compiles it (a CTE's width is left to SQLite)."""
-        if column.table and fold(column.table) != "main" or _cte_in_scope(column, fold(column.name)):
+        if column.table and fold(column.table) != "main" or defining_cte(column, column.name) is not None:
             return
         real = self.schema.real_name(column.name)
         if real is not None and len(self.schema.tables[real]) != 1:
