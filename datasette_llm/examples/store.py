@@ -16,15 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import StoreFull
-from .feedback import (  # noqa: F401 - imported from here too
-    _FEEDBACK_CHECKS,
-    MAX_COMMENT_CHARS,
-    MAX_FEEDBACK_BYTES_PER_DATABASE,
-    MAX_FEEDBACK_PER_DATABASE,
-    Feedback,
-    FeedbackCheck,
-    FeedbackStore,
-)
+from .feedback import _FEEDBACK_CHECKS, Feedback, FeedbackCheck, FeedbackStore
 from .state import state_dir
 from .store_file import (  # noqa: F401 - the store's errors and versions are imported from here too
     _EXAMPLE_COLUMNS,
