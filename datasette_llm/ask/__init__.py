@@ -10,6 +10,7 @@ question.py      the question and the conversation's earlier turns, checked
 conversation.py  the SQL prompt (its cached prefix) and the turns that send a query back
 schema.py        the schema as the prompt shows it, within its budget
 few_shot.py      trusted examples and canned queries most like the question, checked for this actor
+few_shot_pool.py the examples a database's questions draw on: the store (checked again) and canned queries
 prompts.py       every prompt text
 route.py         SQL, text or both, decided per question from its wording
 sql_vote.py      the result most sampled queries agree on

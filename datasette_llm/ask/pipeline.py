@@ -25,7 +25,8 @@ from . import repairs
 from .answer import Answering, appear, partial_answer_warning, row_cap_note
 from .attribution import attribution_warnings
 from .conversation import sql_prefix
-from .few_shot import ShotPool, Shots, load_pool, shots_for_question, standing
+from .few_shot import ShotPool, Shots, shots_for_question, standing
+from .few_shot_pool import load_pool
 from .mend import Mending
 from .numbers import invisible_dropped, unverified_numbers
 from .question import check_question, normalise_history
@@ -95,7 +96,7 @@ class AskPipeline(WritingSql, Mending, Answering):
         self.citations: list = []
         self.citation_kind = "cited"  # or "matched": attributed by text overlap when the model gave no [n]
         self.candidates: list[Candidate] = []
-        self.pool = examples  # None: the database's trusted examples and canned queries (ask/few_shot.py)
+        self.pool = examples  # None: the database's trusted examples and canned queries (ask/few_shot_pool.py)
         self.shots = Shots()  # the examples in this question's SQL prompt
 
     async def emit(self, stage: str, **data):

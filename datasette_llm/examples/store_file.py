@@ -48,7 +48,7 @@ _SCHEMA_EXAMPLES = f"""CREATE TABLE IF NOT EXISTS examples (
         author_key TEXT NOT NULL
     )"""
 # Every write to the store changes its count: a server keeps what a question read of the store while the count is
-# the same (ask/few_shot.py), instead of reading every example again for every question.
+# the same (ask/few_shot_pool.py), instead of reading every example again for every question.
 _GENERATION = "CREATE TABLE IF NOT EXISTS generation (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)"
 # Every write sets the count to a new random number (not one more: a restored backup written to as often as the
 # live file since would read as it; a new file at the same path too): an outside tester deleted examples.db and

@@ -429,7 +429,7 @@ async def test_a_question_waits_for_a_long_recheck_only_briefly_and_uses_no_brok
     import asyncio
     import time
 
-    from datasette_llm.ask import few_shot
+    from datasette_llm.ask import few_shot_pool
     from datasette_llm.config import load_settings
     from datasette_llm.examples import check
     from datasette_llm.examples.store import ExampleStore
@@ -443,18 +443,18 @@ async def test_a_question_waits_for_a_long_recheck_only_briefly_and_uses_no_brok
     broken = store.add(
         "pets", "What is the age of Rex the dog?", "select years from dogs", schema_hash="old", **checked
     )
-    monkeypatch.setattr(few_shot, "RECHECK_WAIT_ALWAYS", 1)  # a big store: two examples stand in for 1,500
+    monkeypatch.setattr(few_shot_pool, "RECHECK_WAIT_ALWAYS", 1)  # a big store: two examples stand in for 1,500
     real = check.check_select_off_loop
 
     async def slow(sql, schema, **kwargs):
-        await asyncio.sleep(1.0 + few_shot.RECHECK_WAIT_SECONDS)
+        await asyncio.sleep(1.0 + few_shot_pool.RECHECK_WAIT_SECONDS)
         return await real(sql, schema, **kwargs)
 
     monkeypatch.setattr(check, "check_select_off_loop", slow)
     model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
     started = time.perf_counter()
     result = await ask(teaching_datasette(db_path), "pets", "What is the age of Fido?", model=model, sql_only=True)
-    assert time.perf_counter() - started < few_shot.RECHECK_WAIT_SECONDS + 0.9  # not 2 s: the two checks
+    assert time.perf_counter() - started < few_shot_pool.RECHECK_WAIT_SECONDS + 0.9  # not 2 s: the two checks
     assert [e["id"] for e in result.examples] == [kept.id]  # `years` is no column of dogs: never in a prompt
     for _ in range(80):  # the re-check goes on without the question
         if store.get("pets", broken.id).status == "set_aside":
