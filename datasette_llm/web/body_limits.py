@@ -34,7 +34,7 @@ DISCARD_SECONDS = 10.0
 def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
     """(path pattern, body limit in bytes, whether errors are JSON-RPC) for every route of the plugin."""
     from ..agents.mcp import MAX_BODY_BYTES as MCP_BYTES
-    from . import agents, ask, examples
+    from . import agents, ask, examples, feedback
     from .routes import all_routes
 
     limits = {
@@ -43,7 +43,7 @@ def _route_limits() -> list[tuple[re.Pattern, int, bool]]:
         ask.json_view: ask.MAX_BODY_BYTES,
         ask.stream_view: ask.MAX_BODY_BYTES,
         examples.examples_view: examples.MAX_BODY_BYTES,
-        examples.feedback_view: examples.MAX_BODY_BYTES,
+        feedback.feedback_view: examples.MAX_BODY_BYTES,
     }
     views = [(pattern, view.__wrapped__) for pattern, view in all_routes()]  # as each surface defines it
     return [

@@ -1,11 +1,12 @@
-"""Collects the routes, action links and ASGI wrappers of every web surface (ask, examples, search, agents)."""
+"""Collects the routes, action links and ASGI wrappers of every web surface (ask, examples, feedback, search,
+agents)."""
 
 from __future__ import annotations
 
-from . import agents, ask, examples, search
+from . import agents, ask, examples, feedback, search
 from .responses import as_route
 
-SURFACES = (ask, examples, search, agents)  # each has ROUTES, and may have action-link hooks
+SURFACES = (ask, examples, feedback, search, agents)  # each has ROUTES, and may have action-link hooks
 
 
 def _modules():

@@ -576,9 +576,9 @@ async def test_writing_and_listing_cannot_tell_a_hidden_table_from_a_missing_one
     with the hidden table's name and with a name that exists nowhere, by an actor who may not see it, reads back
     the same to a teacher who may not see it either: every response, the listing, the page, the not_shown counts
     and which entries they may remove."""
-    from datasette_llm.web import examples as web_examples
+    from datasette_llm.web import feedback as web_feedback
 
-    monkeypatch.setattr(web_examples, "FEEDBACK_PER_CLIENT", 1000)  # every write counts, none is a timed 429
+    monkeypatch.setattr(web_feedback, "FEEDBACK_PER_CLIENT", 1000)  # every write counts, none is a timed 429
     outcomes = {}
     for name in ("secret", "sekrit"):
         monkeypatch.setenv("DATASETTE_LLM_STATE_DIR", str(tmp_path / f"state-{name}"))
@@ -1157,9 +1157,9 @@ async def test_one_client_records_a_share_of_the_feedback_store(paths, monkeypat
     feedback was a 507 until a teacher removed entries (an outside tester, session 38). One client without
     llm-teach records at most FEEDBACK_PER_CLIENT pieces in any 10 minutes; others still can, and teachers are
     not counted."""
-    from datasette_llm.web import examples as web_examples
+    from datasette_llm.web import feedback as web_feedback
 
-    monkeypatch.setattr(web_examples, "FEEDBACK_PER_CLIENT", 3)
+    monkeypatch.setattr(web_feedback, "FEEDBACK_PER_CLIENT", 3)
     metadata = json.loads(json.dumps(METADATA))
     metadata["plugins"]["datasette-llm"]["allow_ask"]["id"].append("other")
     ds = make_ds(paths, metadata=metadata)
