@@ -108,7 +108,7 @@ def _build_embedding(spec: str, settings: Settings) -> EmbeddingModel:
         directory = Path(spec.removeprefix("onnx:")).expanduser()
         return OnnxEmbeddingModel(directory.name, directory, n_threads=settings.n_threads)
     if spec.startswith("openai:"):
-        from .openai import OpenAIEmbeddingModel
+        from .openai_embeddings import OpenAIEmbeddingModel
 
         model_id = spec.removeprefix("openai:")
         if not model_id:
