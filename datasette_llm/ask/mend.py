@@ -33,7 +33,7 @@ class Mending:
 
         A column that names a part of a date (`published_year`) is read from the date column it names
         (sql_fix.date_part). A JOIN whose ON clause names a column the joined table lacks but one table between
-        them holds gets that table between them (sql_fix.bridge_join). On the `final` attempt a column that
+        them holds gets that table between them (join_mends.bridge_join). On the `final` attempt a column that
         lives in one other table the foreign keys reach is also mended by joining that table (the repair turns
         showed the model that JOIN). Returns (checked, fixes, doubts):
         doubts describe JOINs that link nothing and could not be fixed.

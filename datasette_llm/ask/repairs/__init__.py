@@ -6,7 +6,8 @@ result again), doubts send it back to the model once. Each entry names the stage
 the function the pipeline calls (always through the entry: `repairs.BRIDGE_JOIN.apply(...)`), whether it may
 cost a model call, and the benchmark that justified it. docs/reference/repairs.md is generated from REPAIRS.
 
-sql_fix.py         names almost right, JOINs through the table between, SQLite's errors mended
+sql_fix.py         names almost right, dates' parts, SQLite's errors mended
+join_mends.py      JOINs mended: the table between, a table never joined, a broken JOIN left out
 implicit_keys.py   foreign keys the database does not declare, confirmed by the data
 key_literals.py    a name compared with a foreign-key column, looked up through the referenced table
 unasked_joins.py   a JOIN that only repeats rows of a table the question never names
@@ -30,6 +31,7 @@ from ...sql import join_links
 from . import (
     arbitrary_values,
     implicit_keys,
+    join_mends,
     join_tree,
     key_literals,
     logic_checks,
@@ -113,7 +115,7 @@ BRIDGE_JOIN = Repair(
     model_call=False,
     evidence='benchmarks/latency.py: "Which ten artists have the most tracks?" took 4 SQL attempts and 25.5 s, '
     "and sometimes no answer; with the mend 1 attempt, 7.5 s (ea40c64, docs/measurements.md session 7)",
-    apply=sql_fix.bridge_join,
+    apply=join_mends.bridge_join,
 )
 MISSING_TABLE = Repair(
     name="missing table",
@@ -124,7 +126,7 @@ MISSING_TABLE = Repair(
     model_call=False,
     evidence="rerun of the 25 Spider dev questions the first doubts and this mend fire on: 4 → 11 correct, "
     "none broken (40d7303, which added both)",
-    apply=sql_fix.join_missing_table,
+    apply=join_mends.join_missing_table,
 )
 BROKEN_JOIN = Repair(
     name="broken JOIN",
@@ -134,7 +136,7 @@ BROKEN_JOIN = Repair(
     example="`JOIN singer_in_concert ON stadium.Stadium_ID = singer_in_concert.Stadium_ID JOIN concert ...`",
     model_call=False,
     evidence="no figure of its own (ba0061e), between the Spider dev full runs at 77.1% and 79.9% (b24e0a4, dcf29f4)",
-    apply=sql_fix.drop_broken_join,
+    apply=join_mends.drop_broken_join,
 )
 JOIN_LINKS = Repair(
     name="JOIN that links nothing",

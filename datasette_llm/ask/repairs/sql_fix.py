@@ -13,7 +13,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
-from ...sql.join_links import column_ref, hops, links_between, name_node, path_between, select_tables
+from ...sql.join_links import links_between, name_node, select_tables
 from ...sql.parsing import parse_one
 from ...sql.results import Rejection, SchemaInfo
 
@@ -33,7 +33,7 @@ def _tables_in(tree) -> dict[str, str]:
     return found
 
 
-def _real_table(schema: SchemaInfo, name: str) -> str | None:
+def real_table(schema: SchemaInfo, name: str) -> str | None:
     lower = name.lower()
     return next((t for t in schema.tables if t.lower() == lower), None)
 
@@ -41,7 +41,7 @@ def _real_table(schema: SchemaInfo, name: str) -> str | None:
 def fix_column(tree, identifier: str, schema: SchemaInfo) -> str | None:
     """Rewrite references to an unknown column; returns a description of the fix, or None."""
     in_query = _tables_in(tree)
-    tables = {real for real in (_real_table(schema, t) for t in in_query.values()) if real}
+    tables = {real for real in (real_table(schema, t) for t in in_query.values()) if real}
     columns = [node for node in tree.find_all(exp.Column) if node.name.lower() == identifier.lower()]
     if not columns or not tables:
         return None
@@ -124,7 +124,7 @@ def auto_fix(
     return tree.sql(dialect="sqlite"), change
 
 
-def _rejected_column(sql: str, rejection: Rejection):
+def rejected_column(sql: str, rejection: Rejection):
     """(parsed query, qualifier, column name), both lower case, of an unknown-column rejection; else None."""
     if rejection.kind != "unknown_column" or not rejection.identifier:
         return None
@@ -149,7 +149,7 @@ def date_part(
     column must share the unknown name's stem and look like a date by its name (`*_at`, `*_on`, `*day`,
     `*date*`, `*time*`); with no stem (`year`), it must be the only such column. (fixed SQL, change), or None.
     """
-    found = _rejected_column(sql, rejection)
+    found = rejected_column(sql, rejection)
     if found is None:
         return None
     tree, qualifier, name = found
@@ -161,7 +161,7 @@ def date_part(
     scope = (
         [in_query[qualifier]] if qualifier in in_query else [] if qualifier else list(dict.fromkeys(in_query.values()))
     )
-    tables = [real for real in (_real_table(schema, t) for t in scope) if real]
+    tables = [real for real in (real_table(schema, t) for t in scope) if real]
     candidates = [
         (table, column)
         for table in tables
@@ -189,101 +189,6 @@ def date_part(
     return tree.sql(dialect="sqlite"), f"{name} → CAST(strftime('{fmt}', {column}) AS INTEGER)"
 
 
-def join_missing_table(
-    sql: str, rejection: Rejection, schema: SchemaInfo, allowed: set[str] | None = None
-) -> tuple[str, str] | None:
-    """`SELECT Model FROM model_list WHERE Horsepower = ...`: the column is in no table of its SELECT but in
-    exactly one other visible table the foreign keys reach. JOIN that table (through any table between) and
-    read the column from it. Used on the last attempt only, after the model was shown the same JOIN and did
-    not write it; (fixed SQL, what was changed) or None."""
-    parsed = _rejected_column(sql, rejection)
-    if parsed is None:
-        return None
-    tree, qualifier, name = parsed
-    holders = {table.lower() for table, columns in schema.tables.items() if name in {c.lower() for c in columns}}
-    real = {table.lower(): table for table in schema.tables}
-    for select in tree.find_all(exp.Select):
-        sources = _sources(select)
-        missing = [
-            column
-            for column in select.find_all(exp.Column)
-            if column.parent_select is select
-            and column.name.lower() == name
-            and _lacks(column, qualifier, sources, holders)
-        ]
-        in_select = {table for _, table in sources.values()}
-        homes = [t for t in holders - in_select if allowed is None or real[t] in allowed]
-        if not missing or len(homes) != 1 or real[homes[0]].lower() in sources:
-            continue
-        route = path_between(homes[0], in_select, schema.links)
-        if not route:
-            continue
-        labels = {table: label for label, table in reversed(list(sources.values()))}  # first label of each
-        for new, label, column, new_column in hops(route, labels):
-            condition = exp.EQ(this=column_ref(label, column), expression=column_ref(new, new_column))
-            select.append("joins", exp.Join(this=exp.to_table(name_node(new)), on=condition))
-        home = real[homes[0]]
-        for column in missing:
-            column.set("table", name_node(home))
-        joined = ", ".join(link.text() for link in reversed(route))
-        return tree.sql(dialect="sqlite"), f"{missing[0].name} is a column of {home}: joined it through {joined}"
-    return None
-
-
-def drop_broken_join(sql: str, rejection: Rejection, schema: SchemaInfo) -> tuple[str, str] | None:
-    """`FROM stadium JOIN singer_in_concert ON stadium.Stadium_ID = singer_in_concert.Stadium_ID JOIN concert ON
-    concert.Stadium_ID = stadium.Stadium_ID`: the ON clause reads a column the joined table does not have, nothing
-    else in the query reads that table, and another JOIN remains. Drop the broken JOIN. Used on the last attempt
-    only, after the model was shown the error and kept it; (fixed SQL, what was changed) or None."""
-    parsed = _rejected_column(sql, rejection)
-    if parsed is None:
-        return None
-    tree, qualifier, name = parsed
-    for select in tree.find_all(exp.Select):
-        joins = select.args.get("joins") or []
-        for join in joins:
-            label, table = (join.this.alias_or_name or "").lower(), _real_table(schema, join.this.name or "")
-            condition = join.args.get("on")
-            if label != qualifier or table is None or condition is None or len(joins) < 2:
-                continue
-            own = {c.lower() for c in schema.tables[table]}
-            if name in own or not any(
-                c.name.lower() == name and c.table.lower() == label for c in condition.find_all(exp.Column)
-            ):
-                continue
-            if any(
-                _reads(column, label, own)
-                for column in select.find_all(exp.Column)
-                if column.parent_select is select and column.find_ancestor(exp.Join) is not join
-            ):
-                continue
-            select.set("joins", [other for other in joins if other is not join])
-            return tree.sql(dialect="sqlite"), (
-                f"left out the JOIN with {table}: its ON clause reads "
-                f"{rejection.identifier}, which does not exist, and nothing else "
-                "in the query reads that table"
-            )
-    return None
-
-
-def _reads(column: exp.Column, label: str, own: set[str]) -> bool:
-    return column.table.lower() == label if column.table else column.name.lower() in own
-
-
-def _lacks(column: exp.Column, qualifier: str, sources: dict, holders: set[str]) -> bool:
-    """Whether this reference is the rejected one: its table (or, unqualified, every table in reach) lacks it."""
-    if column.table:
-        return column.table.lower() == qualifier and qualifier in sources and sources[qualifier][1] not in holders
-    if qualifier:
-        return False
-    select = column.parent_select
-    while select is not None:  # an unqualified name may be a correlated reference to an outer SELECT
-        if any(table in holders for _, table in _sources(select).values()):
-            return False
-        select = select.parent_select
-    return True
-
-
 def fix_outer_aggregates(sql: str) -> tuple[str, str] | None:
     """`WHERE T2.Weight < (SELECT AVG(T2.Weight) FROM cars_data)`: SQLite reads T2 as the outer query's row
     and fails with "misuse of aggregate". When the subquery reads the same table, the model meant that one.
@@ -297,10 +202,10 @@ def fix_outer_aggregates(sql: str) -> tuple[str, str] | None:
         outer_select = inner.parent_select
         if outer_select is None:
             continue
-        mine = _sources(inner)
+        mine = select_sources(inner)
         outer = {}
         while outer_select is not None:
-            outer = {**_sources(outer_select), **outer}
+            outer = {**select_sources(outer_select), **outer}
             outer_select = outer_select.parent_select
         for aggregate in inner.find_all(exp.AggFunc):
             if aggregate.parent_select is not inner:
@@ -321,7 +226,7 @@ def fix_outer_aggregates(sql: str) -> tuple[str, str] | None:
     return tree.sql(dialect="sqlite"), "; ".join(changes)
 
 
-def _sources(select) -> dict[str, tuple[str, str]]:
+def select_sources(select) -> dict[str, tuple[str, str]]:
     """alias (lower) -> (alias as written, table name lower) for the tables in one SELECT's FROM and JOINs."""
     found = {}
     for table in select_tables(select):
@@ -344,7 +249,7 @@ def fix_ambiguous(sql: str, name: str, columns: dict[str, tuple[str, ...]]) -> t
     has_column = {table.lower(): {c.lower() for c in cols} for table, cols in columns.items()}
     changes = []
     for select in tree.find_all(exp.Select):
-        sources = _sources(select)
+        sources = select_sources(select)
         holders = [alias for alias, (_, table) in sources.items() if lower in has_column.get(table, ())]
         if len(holders) < 2 or not _equated(select, lower, set(holders)):
             continue
@@ -373,71 +278,3 @@ def _equated(select, column: str, aliases: set[str]) -> bool:
             ):
                 return True
     return False
-
-
-def bridge_join(sql: str, rejection: Rejection, schema: SchemaInfo) -> tuple[str, str] | None:
-    """`FROM Artist AS T1 JOIN Track AS T2 ON T1.ArtistId = T2.ArtistId`: the ON clause compares a column with a
-    column of the same name that the other table lacks, and exactly one table not in the query holds that name
-    and links the two by foreign keys (Album: Album.ArtistId = Artist.ArtistId, Track.AlbumId = Album.AlbumId).
-    JOIN it between them, each hop on its key; (fixed SQL, what was changed) or None."""
-    parsed = _rejected_column(sql, rejection)
-    if parsed is None:
-        return None
-    tree, qualifier, name = parsed
-    real = {table.lower(): table for table in schema.tables}
-    for select in tree.find_all(exp.Select):
-        sources = _sources(select)
-        joins = select.args.get("joins") or []
-        for index, join in enumerate(joins):
-            condition = join.args.get("on")
-            if not isinstance(condition, exp.EQ) or not all(
-                isinstance(side, exp.Column) and side.table.lower() in sources
-                for side in (condition.this, condition.expression)
-            ):
-                continue
-            bad, good = sorted((condition.this, condition.expression), key=lambda c: c.table.lower() != qualifier)
-            joined = (join.this.alias_or_name or "").lower()
-            if bad.table.lower() != qualifier or bad.name.lower() != name or good.name.lower() != name:
-                continue
-            if joined not in (qualifier, good.table.lower()) or bad.table.lower() == good.table.lower():
-                continue
-            bad_table, good_table = real[sources[qualifier][1]], real[sources[good.table.lower()][1]]
-            if name in {c.lower() for c in schema.tables[bad_table]}:
-                continue
-            in_query = {table for _, table in sources.values()}
-            bridges = [
-                (table, to_good[0], to_bad[0])
-                for table in schema.tables
-                if table.lower() not in in_query and name in {c.lower() for c in schema.tables[table]}
-                for to_good in [links_between(table, good_table, schema.links)]
-                for to_bad in [links_between(table, bad_table, schema.links)]
-                if len(to_good) == 1 and len(to_bad) == 1 and to_good[0].column_of(table).lower() == name
-            ]
-            if len(bridges) != 1:
-                continue
-            bridge, to_good, to_bad = bridges[0]
-            earlier, later = (good, bad) if joined == qualifier else (bad, good)
-            earlier_table = good_table if earlier is good else bad_table
-            later_table = bad_table if earlier is good else good_table
-            earlier_link = to_good if earlier is good else to_bad
-            later_link = to_bad if earlier is good else to_good
-            first = exp.Join(
-                this=exp.to_table(name_node(bridge)),
-                on=exp.EQ(
-                    this=column_ref(bridge, earlier_link.column_of(bridge)),
-                    expression=column_ref(earlier.table, earlier_link.column_of(earlier_table)),
-                ),
-            )
-            join.set(
-                "on",
-                exp.EQ(
-                    this=column_ref(later.table, later_link.column_of(later_table)),
-                    expression=column_ref(bridge, later_link.column_of(bridge)),
-                ),
-            )
-            select.set("joins", [*joins[:index], first, *joins[index:]])
-            return tree.sql(dialect="sqlite"), (
-                f"{bad_table} has no {bad.name}: joined it to {good_table} through {bridge} "
-                f"({to_bad.text()}, {to_good.text()})"
-            )
-    return None

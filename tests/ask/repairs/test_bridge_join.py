@@ -5,7 +5,7 @@ from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
 
 from datasette_llm.ask.pipeline import ask
-from datasette_llm.ask.repairs.sql_fix import bridge_join
+from datasette_llm.ask.repairs.join_mends import bridge_join
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.join_links import Link
 from datasette_llm.sql.results import Rejection, SchemaInfo

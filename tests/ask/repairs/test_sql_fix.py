@@ -2,13 +2,12 @@
 
 import pytest
 
+from datasette_llm.ask.repairs.join_mends import drop_broken_join, join_missing_table
 from datasette_llm.ask.repairs.sql_fix import (
     auto_fix,
     date_part,
-    drop_broken_join,
     fix_ambiguous,
     fix_outer_aggregates,
-    join_missing_table,
 )
 from datasette_llm.sql.join_links import Link
 from datasette_llm.sql.results import Rejection, SchemaInfo
