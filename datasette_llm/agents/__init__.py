@@ -7,6 +7,7 @@ API and an MCP server, all following Datasette's permissions for the request's a
     openapi_schemas.py  the JSON bodies the API takes and returns, as OpenAPI component schemas
     openapi.py        the OpenAPI 3.1 description of the HTTP API
     mcp/              the MCP server: its tools, the JSON-RPC dispatcher and the Streamable HTTP transport
+    rebinding.py      which pages may call these APIs: Origin and Host against DNS rebinding
 
 The web views in `web/agents.py` are thin wrappers over these functions.
 """

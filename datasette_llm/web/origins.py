@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from ..agents.mcp.transport import HOST, origin_allowed, rebound_name, split_origin
+from ..agents.rebinding import HOST, origin_allowed, rebound_name, split_origin
 from ..compat import DATASETTE_1
 from ..config import settings_for
 from ..errors import Forbidden, MethodNotAllowed, UnsupportedMediaType
@@ -164,7 +164,7 @@ def require_allowed_origin(request) -> None:
 
 
 def require_not_rebound(request) -> None:
-    """The agent APIs' GET: refused when it names a server on a local address by a host name (mcp.rebound_name)."""
+    """The agent APIs' GET: refused when it names a server on a local address by a host name (agents/rebinding.py)."""
     server = request.scope.get("server")
     if rebound_name(request.host, server[0] if server else None):
         raise Forbidden(

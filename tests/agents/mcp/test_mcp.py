@@ -18,8 +18,8 @@ from agents_helpers import (
 )
 from mcp_types.methods import validate_server_result
 
-from datasette_llm.agents.mcp import origin_allowed
 from datasette_llm.agents.mcp.dispatch import HANDSHAKE_VERSIONS, MODERN_VERSIONS, handle_message
+from datasette_llm.agents.rebinding import origin_allowed
 
 MODERN = MODERN_VERSIONS[-1]
 CLIENT_META = {
