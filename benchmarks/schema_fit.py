@@ -15,7 +15,7 @@ import time
 
 
 def tables_of(n: int):
-    from datasette_llm.ask.schema import TableSchema
+    from datasette_llm.ask.schema_tables import TableSchema
 
     tables = []
     for i in range(n):

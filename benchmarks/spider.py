@@ -242,7 +242,8 @@ async def run(args) -> dict:
     from datasette.app import Datasette
 
     from datasette_llm.ask.pipeline import ask
-    from datasette_llm.ask.schema import load_tables, render_schema
+    from datasette_llm.ask.schema import render_schema
+    from datasette_llm.ask.schema_tables import load_tables
     from datasette_llm.config import load_settings
     from datasette_llm.models import chat_model_for
     from datasette_llm.models.llama_cpp import LlamaCppChatModel

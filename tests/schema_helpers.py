@@ -5,7 +5,7 @@ import sqlite3
 from functools import cache
 from pathlib import Path
 
-from datasette_llm.ask.schema import _table_details
+from datasette_llm.ask.schema_tables import _table_details
 from datasette_llm.sql.join_links import foreign_links
 
 SPIDER = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "spider"
@@ -36,7 +36,7 @@ async def spider_probes():
     from datasette.app import Datasette
 
     from datasette_llm.ask.repairs.value_hints import Probe
-    from datasette_llm.ask.schema import load_tables
+    from datasette_llm.ask.schema_tables import load_tables
 
     found = []
     for db_id in sorted({item["db_id"] for item in spider_gold()}):

@@ -145,7 +145,8 @@ def test_timing_fields_are_the_only_thing_ignored():
 
 
 async def listings(ds) -> dict:
-    from datasette_llm.ask.schema import load_tables, render_schema
+    from datasette_llm.ask.schema import render_schema
+    from datasette_llm.ask.schema_tables import load_tables
 
     out = {"schema.json": (await ds.client.get("/-/llm/schema.json")).json()}
     for name in ("list_tables", "describe_table"):

@@ -17,7 +17,8 @@ from datasette.app import Datasette
 from datasette_versions import DATASETTE_1
 
 from datasette_llm.agents.schema_api import describe_databases, describe_table
-from datasette_llm.ask.schema import load_tables, render_schema
+from datasette_llm.ask.schema import render_schema
+from datasette_llm.ask.schema_tables import load_tables
 from datasette_llm.errors import DatasetteLLMError
 from datasette_llm.examples.check import viewer_tables
 from datasette_llm.web.ask import example_questions

@@ -9,6 +9,7 @@ results.py       AskResult (serialised in one place) and the records of attempts
 question.py      the question and the conversation's earlier turns, checked
 conversation.py  the SQL prompt (its cached prefix) and the turns that send a query back
 schema.py        the schema as the prompt shows it, within its budget
+schema_tables.py the tables and views an actor may see: CREATE statements and example rows, as shown
 few_shot.py      trusted examples and canned queries most like the question, checked for this actor
 few_shot_pool.py the examples a database's questions draw on: the store (checked again) and canned queries
 prompts.py       every prompt text

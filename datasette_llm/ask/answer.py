@@ -15,7 +15,7 @@ from ..timing import clock
 from . import prompts
 from .numbers import invisible_dropped, unverified_numbers
 from .results import json_rows
-from .schema import clip_cell
+from .schema_tables import clip_cell
 
 # A local model reads the answer's rows at its measured speed for at most this long (issue 19: a result fitted
 # only to the window took minutes to read on 2 cores), and always at least MIN_ROW_TOKENS.

@@ -32,7 +32,8 @@ from .numbers import invisible_dropped, unverified_numbers
 from .question import check_question, normalise_history
 from .repairs.value_hints import Probe
 from .results import AskResult, Attempt, Candidate
-from .schema import TableSchema, load_tables, render_schema
+from .schema import render_schema
+from .schema_tables import TableSchema, load_tables
 from .write_sql import WritingSql
 
 EventCallback = Callable[[str, dict], Awaitable[None]]

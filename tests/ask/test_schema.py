@@ -9,7 +9,9 @@ from datasette.app import Datasette
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasette_llm.ask.schema import load_tables, quote_name, rank_tables, render_schema
+from datasette_llm.ask.schema import rank_tables, render_schema
+from datasette_llm.ask.schema_tables import load_tables
+from datasette_llm.sql.names import quote_name
 
 
 def count(text):
@@ -197,7 +199,7 @@ def _linear_fit(tables, count_tokens, budget, ranked):
 
 
 def _generated_tables(draw_sizes):
-    from datasette_llm.ask.schema import TableSchema
+    from datasette_llm.ask.schema_tables import TableSchema
 
     tables = []
     for i, (columns, rows, width) in enumerate(draw_sizes):
@@ -271,7 +273,7 @@ def test_example_rows_show_what_the_whole_rows_clipped_show(tmp_path, seed):
     in Python, for generated cells (long, astral, control characters, blobs, numbers, NULL)."""
     import random
 
-    from datasette_llm.ask.schema import EXAMPLE_CELL_CHARS, _table_details, clip_cell
+    from datasette_llm.ask.schema_tables import EXAMPLE_CELL_CHARS, _table_details, clip_cell
 
     rng = random.Random(seed)
 
@@ -303,7 +305,7 @@ def test_example_rows_show_what_the_whole_rows_clipped_show(tmp_path, seed):
 def test_example_rows_of_megabytes_are_not_held(tmp_path):
     import tracemalloc
 
-    from datasette_llm.ask.schema import _table_details
+    from datasette_llm.ask.schema_tables import _table_details
 
     conn = sqlite3.connect(tmp_path / "big.db")
     conn.execute("create table t (id integer primary key, body text, picture blob)")
@@ -380,7 +382,7 @@ def test_tables_read_again_only_when_the_database_changed_are_what_a_fresh_read_
 
 @pytest.mark.asyncio
 async def test_a_view_is_not_run_again_for_each_question(tmp_path, monkeypatch):
-    from datasette_llm.ask import schema
+    from datasette_llm.ask import schema_tables
 
     path = tmp_path / "views.db"
     with sqlite3.connect(path) as conn:
@@ -389,9 +391,9 @@ async def test_a_view_is_not_run_again_for_each_question(tmp_path, monkeypatch):
         )
     conn.close()
     calls = []
-    original = schema._table_details
+    original = schema_tables._table_details
     monkeypatch.setattr(
-        schema, "_table_details", lambda conn, name, *rest: calls.append(name) or original(conn, name, *rest)
+        schema_tables, "_table_details", lambda conn, name, *rest: calls.append(name) or original(conn, name, *rest)
     )
     ds = Datasette([str(path)], settings={"num_sql_threads": 1})
     first = await load_tables(ds, "views", None)
@@ -417,7 +419,7 @@ def test_a_view_that_never_finishes_shows_no_example_rows_in_time(tmp_path, body
     session 36). They are read within EXAMPLE_ROWS_MS; such a view is described without rows."""
     import time
 
-    from datasette_llm.ask.schema import _table_details
+    from datasette_llm.ask.schema_tables import _table_details
 
     limit_ms = 200  # EXAMPLE_ROWS_MS
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sql_helpers import FakeDatabase
 
-from datasette_llm.ask.schema import _table_details
+from datasette_llm.ask.schema_tables import _table_details
 from datasette_llm.sql.authorizer import make_authorizer, read_policy
 from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 
 from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import Link
-from ..schema import TableSchema, quote_name
+from ...sql.names import quote_name
+from ..schema_tables import TableSchema
 from .value_hints import Probe
 
 GENERIC_KEYS = {"id", "uid", "rowid", "pk", "key", "code", "name"}

@@ -23,8 +23,8 @@ from sqlglot import exp
 
 from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import Link, column_table
+from ...sql.names import quote_name
 from ...sql.parsing import parse_one
-from ..schema import quote_name
 from .value_hints import Probe, sql_literal
 
 MAX_KEY_LITERALS = 4

@@ -25,8 +25,8 @@ import sqlglot
 from sqlglot import exp
 
 from ...sql.failures import QueryFailed, QueryTimeout
+from ...sql.names import quote_name
 from ...sql.parsing import parse_one
-from ..schema import quote_name
 from .logic_checks.where_parts import column_and_literal, conjuncts
 from .name_words import identifier_words, stem
 from .value_hints import Probe

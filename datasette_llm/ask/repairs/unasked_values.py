@@ -21,8 +21,8 @@ import sqlglot
 
 from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import Link, column_table
+from ...sql.names import quote_name
 from ...sql.parsing import parse_one
-from ..schema import quote_name
 from .value_hints import Probe, spelling_key, sql_literal, string_comparisons
 
 MAX_VALUES = 6

@@ -23,8 +23,8 @@ from sqlglot import exp
 from ...sql.execute import QueryResult, run_select
 from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import Link, path_between
+from ...sql.names import quote_name as _quote
 from ...sql.parsing import parse_one
-from ..schema import quote_name as _quote
 
 MAX_LITERALS = 4
 MAX_ELSEWHERE = 3

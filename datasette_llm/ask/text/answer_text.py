@@ -17,9 +17,9 @@ from ...models import ChatModel, ChatOptions
 from ...sql.clipping import MAX_CELL_CHARS, clipped_columns
 from ...sql.execute import read_as_actor, select_names
 from ...sql.failures import QueryFailed, QueryTimeout
+from ...sql.names import quote_name
 from .. import prompts
 from ..answer import answer_options
-from ..schema import quote_name
 from .passages import Passage, best_window, compact_text, fits_whole, rank_chunks, split_chunks
 
 NOT_FOUND = "Not found in the data."

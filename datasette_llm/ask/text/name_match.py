@@ -14,7 +14,7 @@ import sqlite3
 
 from ...sql.execute import read_as_actor
 from ...sql.failures import QueryFailed, QueryTimeout
-from ..schema import quote_name
+from ...sql.names import quote_name
 
 MAX_WORDS = 5  # longest name looked for, in words
 MIN_CHARS = 3

@@ -8,7 +8,7 @@ from datasette.app import Datasette
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.repairs.implicit_keys import implicit_links
 from datasette_llm.ask.repairs.value_hints import Probe
-from datasette_llm.ask.schema import load_tables
+from datasette_llm.ask.schema_tables import load_tables
 from datasette_llm.sql.join_links import Link, foreign_links
 
 
@@ -83,7 +83,7 @@ def test_candidates_looked_up_by_name_are_those_of_every_pair(seed):
     import random
 
     from datasette_llm.ask.repairs.implicit_keys import _candidates
-    from datasette_llm.ask.schema import TableSchema
+    from datasette_llm.ask.schema_tables import TableSchema
 
     rng = random.Random(seed)
     stems = ["airline", "Airline", "city", "cities", "class", "classes", "bus", "user", "ID", "x", "ab", "uid"]
@@ -104,7 +104,7 @@ def test_candidates_of_thousands_of_tables_take_no_time():
     import time
 
     from datasette_llm.ask.repairs.implicit_keys import _candidates
-    from datasette_llm.ask.schema import TableSchema
+    from datasette_llm.ask.schema_tables import TableSchema
 
     tables = [
         TableSchema(f"t{n}", ("id", f"c{n}", "name", f"t{n + 1}_id", "note"), "", (), primary_key=("id",))
@@ -122,7 +122,7 @@ def test_columns_named_like_a_generic_key_take_no_time():
     import time
 
     from datasette_llm.ask.repairs.implicit_keys import _candidates
-    from datasette_llm.ask.schema import TableSchema
+    from datasette_llm.ask.schema_tables import TableSchema
 
     keyed = [TableSchema(f"t{n}", ("id", "v"), "", (), primary_key=("id",)) for n in range(3000)]
     loose = [TableSchema(f"u{n}", ("id", "v"), "", ()) for n in range(3000)]

@@ -497,7 +497,7 @@ async def test_spider_gold_with_the_links_ask_infers_raises_no_doubt_and_needs_n
     from datasette_llm.ask.repairs.implicit_keys import implicit_links
     from datasette_llm.ask.repairs.key_literals import mend_key_literals
     from datasette_llm.ask.repairs.value_hints import Probe
-    from datasette_llm.ask.schema import load_tables
+    from datasette_llm.ask.schema_tables import load_tables
     from datasette_llm.sql.join_links import foreign_links
 
     flagged, inferred = [], 0

@@ -82,7 +82,7 @@ def test_spelling_counts_apart_from_case_spaces_and_word_endings():
 async def test_spider_gold_values_are_asked_for_but_a_demonym_and_a_country_code():
     from schema_helpers import SPIDER, spider_gold
 
-    from datasette_llm.ask.schema import load_tables
+    from datasette_llm.ask.schema_tables import load_tables
     from datasette_llm.sql.join_links import foreign_links
 
     if not spider_gold():
