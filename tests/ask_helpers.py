@@ -107,10 +107,11 @@ class StopsAtMaxTokens:
 def use_scripted_models(monkeypatch, embedder, replies) -> list[ScriptedModel]:
     """Every Ask surface (the pipeline, the page and its JSON API) gets `embedder` and, at each model lookup, a new
     ScriptedModel of `replies`: the list of those made, in order."""
+    import datasette_llm.ask.examples_stage
     import datasette_llm.ask.pipeline
     import datasette_llm.web.ask
 
-    for where in ("datasette_llm.models.embedding_model_for", "datasette_llm.ask.pipeline.embedding_model_for"):
+    for where in ("datasette_llm.models.embedding_model_for", "datasette_llm.ask.examples_stage.embedding_model_for"):
         monkeypatch.setattr(where, lambda *a, **k: embedder)
     made = []
 

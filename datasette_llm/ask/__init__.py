@@ -1,6 +1,7 @@
 """Question -> SQL -> rows -> answer. `ask()` is the Python API; the CLI, the JSON API, the page and MCP call it.
 
 pipeline.py      AskPipeline: one question's state and its stages in order (prepare, route, write SQL, answer)
+examples_stage.py the trusted examples and canned queries in the SQL prompt, kept, chosen or dropped
 write_sql.py     the repair loop: write, send back what fails or looks wrong, accept; voting between samples
 mend.py          one query: validated, mended without a model call, run, its stored values looked up
 answer.py        the answer from the rows (read and write budgets; the table answers long results) or from text

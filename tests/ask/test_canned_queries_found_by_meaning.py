@@ -52,7 +52,7 @@ def datasette_with(db_path, plugin=None):
 @pytest.mark.asyncio
 @pytest.mark.parametrize("question", list(QUESTIONS))
 async def test_the_canned_query_nearest_in_meaning_is_the_one_shown(tmp_path, monkeypatch, question):
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: TopicEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: TopicEmbedder())
     datasette = datasette_with(make_pets_db(tmp_path / "pets.db"))
     model = ScriptedModel([sql_reply("select name from dogs")])
     result = await ask(datasette, "pets", question, model=model, sql_only=True)
@@ -77,7 +77,7 @@ KINDS = {
 @pytest.mark.asyncio
 @pytest.mark.parametrize("kinds", list(KINDS))
 async def test_the_examples_event_lists_what_the_result_lists(tmp_path, monkeypatch, kinds):
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: TopicEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: TopicEmbedder())
     datasette = datasette_with(make_pets_db(tmp_path / "pets.db"), KINDS[kinds])
     events = []
 

@@ -159,7 +159,7 @@ class KeywordEmbedder:
 
 @pytest.mark.asyncio
 async def test_the_pipeline_shows_and_lists_only_examples_the_actor_may_see(db_path, monkeypatch):
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     metadata = {"databases": {"pets": {"tables": {"secret": {"allow": False}}}}}
     datasette = Datasette([str(db_path)], metadata=metadata)
     pool = ShotPool(
@@ -193,7 +193,7 @@ async def test_a_question_whose_asker_may_see_no_example_is_not_embedded(db_path
             embedded.append(list(texts))
             return await super().aembed(texts)
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: Counting())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: Counting())
     metadata = {"databases": {"pets": {"tables": {"secret": {"allow": False}}}}}
     datasette = Datasette([str(db_path)], metadata=metadata)
     # as the store keeps one: the tables its SQL read when it was added (examples/check.py reads_text)
@@ -236,7 +236,7 @@ def datasette_with_canned_queries(db_path):
     [(None, ["dog_ages"]), ({"id": "admin"}, ["dog_ages", "owner_ages", "secret_ages"])],
 )
 async def test_canned_queries_are_examples_only_for_actors_who_may_see_them(db_path, monkeypatch, actor, expected):
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     datasette = datasette_with_canned_queries(db_path)
     model = ScriptedModel([sql_reply("select name, age from dogs")])
     result = await ask(datasette, "pets", "What are the ages?", actor=actor, model=model, sql_only=True)
@@ -258,7 +258,7 @@ async def test_stored_examples_guide_ask_and_one_the_schema_no_longer_fits_is_se
     from datasette_llm.config import load_settings
     from datasette_llm.examples.store import ExampleStore
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     store = ExampleStore.for_settings(load_settings({}))
     kept = store.add(
         "pets", "What is the age of Rex?", "select age from dogs where name = 'Rex'", added_by="t", schema_hash="old"
@@ -287,7 +287,7 @@ async def test_an_example_whose_text_names_a_hidden_table_reaches_only_those_who
     from datasette_llm.examples.check import add_example
     from datasette_llm.examples.store import ExampleStore
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     datasette = datasette_with_canned_queries(db_path)
     store = ExampleStore.for_settings(load_settings({}))
     admins = await add_example(
@@ -317,7 +317,7 @@ async def test_an_example_whose_text_names_a_hidden_table_reaches_only_those_who
 
 @pytest.mark.asyncio
 async def test_a_question_the_examples_make_fail_is_written_again_without_them(db_path, monkeypatch):
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     datasette = Datasette([str(db_path)])
     pool = ShotPool(
         [shot("What is the age of Rex?", "select age from dogs where name = 'Rex'", 8)],
@@ -380,7 +380,7 @@ async def test_only_a_teacher_hears_of_examples_set_aside_and_only_of_those_they
     from datasette_llm.examples.check import add_example
     from datasette_llm.examples.store import ExampleStore
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     with sqlite3.connect(db_path) as conn:
         conn.execute("create table cats (id integer primary key, name text, lives integer)")
     plugin = {"datasette-llm": {"allow_teach": {"id": ["admin", "bob"]}}}
@@ -434,7 +434,7 @@ async def test_a_question_waits_for_a_long_recheck_only_briefly_and_uses_no_brok
     from datasette_llm.examples import check
     from datasette_llm.examples.store import ExampleStore
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     store = ExampleStore.for_settings(load_settings({}))
     checked = {"added_by": "t", "reads": '["dogs"]', "names": '["age", "dogs", "name"]'}
     kept = store.add(
@@ -519,7 +519,7 @@ async def test_a_store_that_cannot_be_written_still_guides_the_question(db_path,
     from datasette_llm.errors import StoreFull
     from datasette_llm.examples.store import ExampleStore, ExampleStoreError
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     store = ExampleStore.for_settings(load_settings({}))
     rex = "select age from dogs where name = 'Rex'"
     kept = store.add("pets", "What is the age of Rex?", rex, added_by="t", schema_hash="old", names="[]")
@@ -549,7 +549,7 @@ async def test_a_store_locked_by_another_process_delays_a_question_a_second_at_m
     from datasette_llm.config import load_settings
     from datasette_llm.examples.store import ExampleStore
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     store = ExampleStore.for_settings(load_settings({}))
     rex = "select age from dogs where name = 'Rex'"
     kept = store.add("pets", "What is the age of Rex?", rex, added_by="t", schema_hash="old", names="[]")
@@ -615,7 +615,7 @@ async def test_what_a_question_read_of_the_store_serves_the_next_only_until_some
     from datasette_llm.examples.check import database_schema, schema_hash
     from datasette_llm.examples.store import ExampleStore
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     with sqlite3.connect(db_path) as conn:
         current = schema_hash(database_schema(conn))
     conn.close()
@@ -649,7 +649,7 @@ async def test_a_store_replaced_at_the_same_path_is_read_again(db_path, monkeypa
     from datasette_llm.examples.check import database_schema, schema_hash
     from datasette_llm.examples.store import ExampleStore
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     with sqlite3.connect(db_path) as conn:
         current = schema_hash(database_schema(conn))
     conn.close()
@@ -684,7 +684,7 @@ async def test_a_restored_backup_written_to_as_often_is_read_again(db_path, monk
     from datasette_llm.examples.check import database_schema, schema_hash
     from datasette_llm.examples.store import ExampleStore
 
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda settings: KeywordEmbedder())
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda settings: KeywordEmbedder())
     with sqlite3.connect(db_path) as conn:
         current = schema_hash(database_schema(conn))
     conn.close()

@@ -35,7 +35,7 @@ class Recording:
 def setup(tmp_path, monkeypatch):
     embedder = Recording()
     monkeypatch.setattr("datasette_llm.models.embedding_model_for", lambda *args, **kwargs: embedder)
-    monkeypatch.setattr("datasette_llm.ask.pipeline.embedding_model_for", lambda *args, **kwargs: embedder)
+    monkeypatch.setattr("datasette_llm.ask.examples_stage.embedding_model_for", lambda *args, **kwargs: embedder)
     metadata = {"databases": {"pets": {"tables": {"secret": {"allow": {"id": "admin"}}}}}}
     datasette = Datasette([str(make_pets_db(tmp_path / "pets.db"))], metadata=metadata)
     return datasette, ExampleStore.for_settings(settings_for(datasette)), embedder  # the store questions read
