@@ -252,3 +252,33 @@ def test_a_row_whose_key_is_longer_than_a_hit_shows_is_no_hit(tmp_path, fake_mod
     assert response.status_code == 200, response.text[:300]
     assert sorted(hit["id"] for hit in response.json()["hits"]) == ["n0", "n1", "n2"]
     assert len(response.content) < 20_000
+
+
+@pytest.mark.parametrize("limit_ms", [40, 1_000, 2_500, 30_000])
+def test_hit_reads_keep_the_servers_own_time_limit(tmp_path, fake_model, monkeypatch, limit_ms):
+    """A hit's row is read within the time limit Datasette is configured with (`sql_time_limit_ms`), as every
+    other query of the server: an outside tester's mutant that read every hit within 1 s whatever the setting
+    said passed the suite (session 51). Oracle: the setting the server was started with, against the deadline
+    each read of hit rows is given."""
+    from datasette_llm.embeddings import hits
+
+    given = []
+    real = hits.with_deadline
+
+    def recording(conn, ms, work):
+        given.append(ms)
+        return real(conn, ms, work)
+
+    monkeypatch.setattr(hits, "with_deadline", recording)
+    path = tmp_path / "data.db"
+    make_table(path, "notes", [{"id": i, "body": f"zebra {i}"} for i in range(5)])
+    embed_table(str(path), "notes", model=fake_model)
+    ds = Datasette([str(path)], settings={"sql_time_limit_ms": limit_ms})
+
+    async def run():
+        return await ds.client.get("/-/semantic-search?q=zebra&database=data&mode=semantic&limit=5")
+
+    response = asyncio.run(run())
+    assert response.status_code == 200, response.text[:300]
+    assert len(response.json()["hits"]) == 5
+    assert given and set(given) == {limit_ms}
