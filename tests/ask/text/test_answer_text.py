@@ -734,6 +734,47 @@ async def test_the_answer_shown_is_the_one_checked_and_the_plugins_notes_are_no_
         assert (flagged is None and not numbers) or (flagged and flagged in numbers[0]), (written, result.warnings)
 
 
+class OverflowsAfterWords(ScriptedModel):
+    """Writes the answer's first words, then says the prompt was longer than its window and how long (a server
+    that counted more than the model did, learned)."""
+
+    def __init__(self, words, replies=()):
+        super().__init__(list(replies))
+        self.words, self.answers = words, 0
+
+    def _stream(self, messages, options, cancel):
+        if options.cache_slot != "answer":
+            yield from super()._stream(messages, options, cancel)
+            return
+        self.answers += 1
+        yield from self.words
+        error = ContextOverflow("the prompt is longer than the model's context window")
+        error.learned = True
+        raise error
+
+
+@pytest.mark.parametrize("mode", ["text", "sql"])
+@pytest.mark.parametrize("words", [["shot-scraper"], ["shot", "-scraper ", "takes"], ["It ", "is ", "a ", "tool [1]"]])
+@pytest.mark.asyncio
+async def test_words_already_streamed_are_never_streamed_again(tools_db, words, mode):
+    """A server that says the prompt did not fit after the answer's first words were streamed: the passages (or
+    rows) are not fitted again and the answer written twice, which showed the reader its first words twice (an
+    outside tester's mutant, session 51). Oracle: the words the model wrote, against the answer_token events."""
+    model = OverflowsAfterWords(words, [sql_reply("select name, year from repos")] if mode == "sql" else [])
+    streamed = []
+
+    async def on_event(stage, data):
+        if stage == "answer_token":
+            streamed.append(data["text"])
+
+    with pytest.raises(ContextOverflow):
+        await ask(
+            Datasette([str(tools_db)]), "tools", "What is shot-scraper?", model=model, mode=mode, on_event=on_event
+        )
+    assert model.answers == 1
+    assert "".join(streamed) == "".join(words)
+
+
 @pytest.mark.parametrize("learned", [True, False])
 @pytest.mark.asyncio
 async def test_passages_too_long_for_the_server_are_fitted_again_once(tools_db, learned):
