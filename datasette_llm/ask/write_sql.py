@@ -30,6 +30,7 @@ class WritingSql:
         of doubt; (query, rows) of the first attempt that passes, or (None, None)."""
         messages, options = self.sql_request()
         talk = SqlConversation(messages=messages)
+        self.sql_doubts = ()
         for number in range(1, self.max_attempts + 1):
             last = number == self.max_attempts
             reply, sql = await self.write_sql(talk, options, number)
@@ -69,6 +70,7 @@ class WritingSql:
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)
                 continue
+            self.sql_doubts = outcome.doubts + tuple(doubts)  # unmatched literals aside: the rows say so already
             return await self.accept(talk, reply, outcome, run, outcome.doubts + tuple(doubts) + unmatched)
         return None, None
 
