@@ -15,6 +15,7 @@ from ..timing import clock
 from .conversation import sql_prefix
 from .few_shot import ShotPool, Shots, shots_for_question, standing
 from .few_shot_pool import load_pool
+from .repairs import doubted_examples
 
 PROMPT_RESERVE = 2048  # tokens of the window left beside the schema and the kept examples: question, turns, reply
 
@@ -113,17 +114,15 @@ class UsingExamples:
         return await self.generate_sql()
 
     async def unless_doubted(self, guarded, result, notes_before: int):
-        """The query written with examples stands with a doubt (a JOIN off the keys, a ranking by one joined row
-        ...): it is written again without examples, and that query stands instead when no doubt remains about it;
-        else the first one does, with its notes. The breaks examples caused on Spider were mostly forms copied
-        where they do not fit, which the doubts flag and the model kept when sent back once (docs/measurements.md,
-        session 52)."""
+        """The query written with examples stands with a doubt (repairs.EXAMPLES_DOUBTED): it is written again
+        without examples, and that query stands instead when no doubt remains about it; else the first one does,
+        with its notes."""
         first = (guarded, result, self.notes[notes_before:], self.sql_doubts, self.shots)
         del self.notes[notes_before:]
         used = len(self.shots)
         self.shots = Shots()
         again, rows = await self.generate_sql()
-        if again is not None and not self.sql_doubts:
+        if doubted_examples.stands_instead(again, self.sql_doubts):
             self.notes.insert(
                 notes_before,
                 f"the query written with {used} trusted example{'s' if used != 1 else ''} looked wrong "

@@ -235,7 +235,7 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
         guarded, result = await self.sql_within_the_window()
         if guarded is None and self.shots and not self.text_reason:
             guarded, result = await self.without_examples()
-        elif guarded is not None and self.shots and self.sql_doubts:
+        elif guarded is not None and repairs.EXAMPLES_DOUBTED.apply(self.shots, self.sql_doubts):
             guarded, result = await self.unless_doubted(guarded, result, notes_before)
         if guarded is None:
             last = self.attempts[-1].error if self.attempts else "no attempt"

@@ -18,6 +18,7 @@ one_row_count.py   a COUNT of the rows pinned to one by a value no two rows shar
                    a query pins whose text is longer than a cell is read
 text_measured.py   LENGTH or SUBSTR of a text with embeddings shown instead of what the text says
 unasked_values.py  values the question never mentions
+doubted_examples.py  a query the trusted examples leave doubted, written again without them
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
 join_tree.py       how one SELECT's tables hang together through its ON clauses (serves the same two)
 """
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from ...sql import join_links
 from . import (
     arbitrary_values,
+    doubted_examples,
     implicit_keys,
     join_mends,
     join_tree,
@@ -284,6 +286,17 @@ TEXT_MEASURED = Repair(
     "uses LENGTH, SUBSTR or INSTR",
     apply=text_measured.measured_text,
 )
+EXAMPLES_DOUBTED = Repair(
+    name="examples left doubted",
+    stage="review of a result",
+    does="a query written with trusted examples that still stands with a doubt after it was sent back is written "
+    "again without examples; that one stands when no doubt remains about it, else the examples' query does",
+    example="`continents AS T1 JOIN car_makers AS T2 ON T1.continent = T2.country` copied from the examples' forms",
+    model_call=True,
+    evidence="offline over session 50's recorded runs (benchmarks/spider.py --examples --folds query): it changes "
+    "3 of 194 questions, each right without examples and wrong with them (437, 106, 270)",
+    apply=doubted_examples.written_again_without_examples,
+)
 UNASKED_VALUES = Repair(
     name="value never asked for",
     stage="review of a result",
@@ -315,6 +328,7 @@ REPAIRS = (
     ONE_ROW_COUNT,
     CUT_TEXT_ROW,
     TEXT_MEASURED,
+    EXAMPLES_DOUBTED,
     UNASKED_VALUES,
 )
 
