@@ -269,6 +269,10 @@ def build_openapi(base_url: str, settings: Settings, *, title: str = "Datasette"
                         "200": _json(ref("SearchResult"), "The best-matching rows."),
                         "400": _error("Bad parameters."),
                         "404": _error("No such database, table or embeddings collection."),
+                        "409": _error(
+                            "The table's collection was embedded with a model this server cannot query (another "
+                            "model, or vectors of another length): embed it again with the configured model."
+                        ),
                         "429": _error("You already hold half the embedding model's queue; retry when it has ended."),
                         "502": _error("The embedding model's server failed or could not be reached."),
                         "503": _error("The embedding model is not installed or busy; retry later."),
