@@ -1,7 +1,7 @@
 """AskPipeline's examples stages: the trusted examples and canned queries in the SQL prompt (state: AskPipeline).
 
 Those kept for every question belong to the prompt's saved start; the most like the question follow them; a
-question whose queries all failed with examples is written again without them.
+question whose queries all failed with examples, or whose query stands with a doubt, is written again without them.
 """
 
 from __future__ import annotations
