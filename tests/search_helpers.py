@@ -17,6 +17,17 @@ from datasette_llm.embeddings import INDEXES, QUERY_EMBEDDINGS, hidden_tables_me
 from datasette_llm.models.base import EmbeddingModel, ModelStatus
 
 DIMENSIONS = 64
+# llm's embeddings table as sqlite-utils creates it (llm's migrations), for stores a test builds the way llm does.
+LLM_EMBEDDINGS_COLUMNS = {
+    "collection_id": int,
+    "id": str,
+    "embedding": bytes,
+    "content": str,
+    "content_blob": bytes,
+    "content_hash": bytes,
+    "metadata": str,
+    "updated": int,
+}
 
 
 class FakeEmbeddingModel(EmbeddingModel):

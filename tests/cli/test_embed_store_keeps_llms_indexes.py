@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
-from search_helpers import make_table, use_fake_model
+from search_helpers import LLM_EMBEDDINGS_COLUMNS, make_table, use_fake_model
 
 from datasette_llm.cli import llm
 
@@ -37,16 +37,7 @@ def llm_layout(path, prefix: str) -> None:
     db[collections].create({"id": int, "name": str, "model": str}, pk="id")
     db[collections].create_index(["name"], unique=True)
     db[embeddings].create(
-        {
-            "collection_id": int,
-            "id": str,
-            "embedding": bytes,
-            "content": str,
-            "content_blob": bytes,
-            "content_hash": bytes,
-            "metadata": str,
-            "updated": int,
-        },
+        LLM_EMBEDDINGS_COLUMNS,
         pk=("collection_id", "id"),
         foreign_keys=[("collection_id", collections, "id")],
     )

@@ -17,7 +17,7 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 from datasette.app import Datasette
-from search_helpers import make_table, use_fake_model, word_vector
+from search_helpers import LLM_EMBEDDINGS_COLUMNS, make_table, use_fake_model, word_vector
 
 from datasette_llm.cli import llm
 
@@ -94,16 +94,7 @@ async def test_half_a_store_is_no_store(tmp_path, fake_model, side, prefix):
         db[prefix + "collections"].create({"id": int, "name": str, "model": str}, pk="id")
     else:
         db[prefix + "embeddings"].create(
-            {
-                "collection_id": int,
-                "id": str,
-                "embedding": bytes,
-                "content": str,
-                "content_blob": bytes,
-                "content_hash": bytes,
-                "metadata": str,
-                "updated": int,
-            },
+            LLM_EMBEDDINGS_COLUMNS,
             pk=("collection_id", "id"),
         )
     db.close()
