@@ -105,30 +105,31 @@ class UsingExamples:
         succeed without them. On Spider (docs/measurements.md, session 13) the queries written with examples
         failed every attempt for 5 of 194 questions that were answered without them (the repairs kept copying
         the examples' shape)."""
-        used = len(self.shots)
-        self.shots = Shots()
         self.notes.append(
-            f"the queries written with {used} trusted example{'s' if used != 1 else ''} failed; "
-            "they were written again without examples"
+            f"the queries written with {self._examples_shown()} failed; they were written again without examples"
         )
+        self.shots = Shots()
         return await self.generate_sql()
 
-    async def unless_doubted(self, guarded, result, notes_before: int):
+    async def unless_doubted(self, guarded, result):
         """The query written with examples stands with a doubt (repairs.EXAMPLES_DOUBTED): it is written again
         without examples, and that query stands instead when no doubt remains about it; else the first one does,
-        with its notes."""
-        first = (guarded, result, self.notes[notes_before:], self.sql_doubts, self.shots)
-        del self.notes[notes_before:]
-        used = len(self.shots)
+        with its notes (those from `sql_notes_from` on: written while it was)."""
+        start, shots, doubts = self.sql_notes_from, self.shots, self.sql_doubts
+        notes = self.notes[start:]
+        del self.notes[start:]
+        shown = self._examples_shown()
         self.shots = Shots()
         again, rows = await self.generate_sql()
         if doubted_examples.stands_instead(again, self.sql_doubts):
             self.notes.insert(
-                notes_before,
-                f"the query written with {used} trusted example{'s' if used != 1 else ''} looked wrong "
-                f"({first[3][0]}); it was written again without examples",
+                start,
+                f"the query written with {shown} looked wrong ({doubts[0]}); it was written again without examples",
             )
             return again, rows
-        guarded, result, notes, self.sql_doubts, self.shots = first
-        self.notes[notes_before:] = notes
+        self.notes[start:], self.shots, self.sql_doubts = notes, shots, doubts
         return guarded, result
+
+    def _examples_shown(self) -> str:
+        used = len(self.shots)
+        return f"{used} trusted example{'s' if used != 1 else ''}"

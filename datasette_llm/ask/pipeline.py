@@ -93,6 +93,7 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
         self.text_reason: str | None = None  # why a query written cannot answer, so text does (write_sql.py)
         self.text_rows: dict | None = None  # ...and the rows whose text does, when the query told them
         self.sql_doubts: tuple[str, ...] = ()  # what still looks wrong in the query that stood (write_sql.py)
+        self.sql_notes_from = 0  # where the notes written while that query was written begin
         self.passages: list = []
         self.citations: list = []
         self.citation_kind = "cited"  # or "matched": attributed by text overlap when the model gave no [n]
@@ -231,12 +232,11 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
             answer, warnings = await self.answer_from_text()
             self.timings.add("total", started)
             return self._result(None, None, None, answer=answer, warnings=warnings)
-        notes_before = len(self.notes)
         guarded, result = await self.sql_within_the_window()
         if guarded is None and self.shots and not self.text_reason:
             guarded, result = await self.without_examples()
         elif guarded is not None and repairs.EXAMPLES_DOUBTED.apply(self.shots, self.sql_doubts):
-            guarded, result = await self.unless_doubted(guarded, result, notes_before)
+            guarded, result = await self.unless_doubted(guarded, result)
         if guarded is None:
             last = self.attempts[-1].error if self.attempts else "no attempt"
             if self.text_may_answer():

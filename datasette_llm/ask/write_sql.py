@@ -30,7 +30,7 @@ class WritingSql:
         of doubt; (query, rows) of the first attempt that passes, or (None, None)."""
         messages, options = self.sql_request()
         talk = SqlConversation(messages=messages)
-        self.sql_doubts = ()
+        self.sql_doubts, self.sql_notes_from = (), len(self.notes)
         for number in range(1, self.max_attempts + 1):
             last = number == self.max_attempts
             reply, sql = await self.write_sql(talk, options, number)
