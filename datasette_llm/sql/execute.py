@@ -92,6 +92,7 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
         deadline = time.monotonic() + time_limit_ms / 1000
         stopped_for_memory = []
         seen = [0]  # SQLite's count at the last progress check: about what this statement held, less `used` after
+        refused = []  # SQLite refused it an allocation at the hard heap limit
         floor = MEMORY_FLOOR
 
         def progress():
@@ -148,9 +149,11 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
                     break
             cursor.close()
         except MemoryError:  # SQLITE_NOMEM: the hard heap limit (MemoryFloor) refused an allocation
+            refused.append(True)
             raise QueryFailed(memory_message()) from None
         except sqlite3.OperationalError as error:
             if "out of memory" in str(error):
+                refused.append(True)
                 raise QueryFailed(memory_message()) from None
             if "interrupted" in str(error) and stopped_for_memory:
                 raise QueryFailed(memory_message()) from None
@@ -174,7 +177,8 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
             raise QueryFailed(f"SQLite error: {public_error(error)}") from None
         finally:
             used = memory_used() if memory_used else None
-            floor.leave(id(stopped_for_memory), used, max(0, seen[0] - used) if used is not None and seen[0] else 0)
+            freed = max(0, seen[0] - used) if used is not None and seen[0] else 0
+            floor.leave(id(stopped_for_memory), used, freed, refused=bool(refused))
             conn.set_progress_handler(None, 1000)
             conn.set_authorizer(None)
             conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)

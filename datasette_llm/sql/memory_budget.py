@@ -46,6 +46,7 @@ class MemoryFloor:
         self.first_entered: float = 0.0
         self.previous_limit: int | None = None
         self.previous_soft: int | None = None
+        self.limit: int | None = None  # the hard heap limit set while statements run
 
     def enter(self, key: int, used: int) -> None:
         with self.lock:
@@ -58,10 +59,18 @@ class MemoryFloor:
             self.floor = min(self.starts.values())
             self._limit()
 
-    def leave(self, key: int, used: int | None = None, held: int = 0) -> None:
+    def leave(self, key: int, used: int | None = None, held: int = 0, refused: bool = False) -> None:
         """`used`: SQLite's count now, the statement's memory freed; `held`: about what it freed (its last count
-        seen less `used`), which the starts of statements that entered after it hold and lose now."""
+        seen less `used`), which the starts of statements that entered after it hold and lose now. `refused`:
+        SQLite refused the statement an allocation at the hard heap limit, so its count was about that limit
+        then, however much less the statement's last progress check saw: a statement the machine's load kept
+        from running while the one beside it grew met the limit on its next allocation, before its next check,
+        and what it freed was counted from a check some 30 MB back; the later statement's start stayed that
+        much too high, so did the floor once the older one left, and SQLite's peak reached 83 and 90 MB of a
+        64 MB budget (the budget test, one CI run of two, session 52; seen again under three busy loops)."""
         with self.lock:
+            if refused and used is not None and self.limit is not None:
+                held = max(held, self.limit - used)
             keys = list(self.starts)  # in the order the statements entered
             later = keys[keys.index(key) + 1 :] if key in self.starts else []
             start = self.starts.pop(key, None)
@@ -80,6 +89,7 @@ class MemoryFloor:
         if limit is None:
             return
         if self.floor is None:
+            self.limit = None
             if self.previous_limit is not None:
                 limit(self.previous_limit)
                 self.previous_limit = None
@@ -98,6 +108,7 @@ class MemoryFloor:
         if self.previous_limit > 0:  # someone else's limit stands if it is lower
             wanted = min(wanted, self.previous_limit)
         limit(wanted)
+        self.limit = wanted
         if soft is not None:
             # Below the hard limit, page caches stop growing and reuse their pages: Datasette's own pages, filling
             # the caches of 20 databases while one long plugin statement ran, failed 1,510 of 2,870 times with a
