@@ -3,9 +3,9 @@
     .venv/bin/python docs/build_reference.py          # rewrite the three files
     .venv/bin/python docs/build_reference.py --check  # exit 1 if any file is out of date (run by the tests)
 
-Settings come from the `Settings` dataclass in datasette_llm/config.py (each field's default) and its
-`SETTING_DOCS`, CLI commands from the click group itself, HTTP routes from the route tables of
-datasette_llm/web/ and each view's docstring, the Ask pipeline's heuristics from the registry in
+Settings come from the `Settings` dataclass in datasette_llm/config.py (each field's default) and
+`SETTING_DOCS` in datasette_llm/setting_docs.py, CLI commands from the click group itself, HTTP routes from the
+route tables of datasette_llm/web/ and each view's docstring, the Ask pipeline's heuristics from the registry in
 datasette_llm/ask/repairs/__init__.py.
 """
 
@@ -34,7 +34,8 @@ def _default(field: dataclasses.Field) -> str:
 
 
 def settings_reference() -> str:
-    from datasette_llm.config import _ENV, SETTING_DOCS, Settings
+    from datasette_llm.config import _ENV, Settings
+    from datasette_llm.setting_docs import SETTING_DOCS
 
     lines = [
         HEADER,
@@ -46,8 +47,8 @@ def settings_reference() -> str:
         "metadata.yml`), which 1.0 still accepts for `plugins:` blocks\n",
         "([Datasette 0.65 and 1.0](../datasette-1.md)).\n",
         "The CLI commands take the same files with `--config` / `-m`. Every setting has a default that works\n",
-        "with nothing set. Descriptions come from `SETTING_DOCS` in `datasette_llm/config.py`. A number is at least\n",
-        "1 (0 where its description says what 0 does) and at most 2,147,483,647 (`sql_candidates` 16,\n",
+        "with nothing set. Descriptions come from `SETTING_DOCS` in `datasette_llm/setting_docs.py`. A number is\n",
+        "at least 1 (0 where its description says what 0 does) and at most 2,147,483,647 (`sql_candidates` 16,\n",
         "`repair_attempts` 10, `text_passages` 100, `model_timeout` 86,400 seconds); `max_rows` and `query_max_rows`\n",
         "are also capped at Datasette's own `max_returned_rows`. A value of the wrong shape or out of range stops\n",
         "the server with a message naming it.\n\n",

@@ -29,7 +29,7 @@ def test_every_setting_route_and_command_is_in_the_reference():
 
     builder = load_builder()
     settings, cli, http = builder.settings_reference(), builder.cli_reference(), builder.http_reference()
-    from datasette_llm.config import SETTING_DOCS
+    from datasette_llm.setting_docs import SETTING_DOCS
 
     assert set(SETTING_DOCS) == set(Settings.__dataclass_fields__), "document every setting in SETTING_DOCS"
     assert all(f"`{name}`" in settings for name in Settings.__dataclass_fields__)
