@@ -138,7 +138,7 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
 
     async def choose_route(self):
         from .route import choose_path
-        from .text.answer_text import text_collections
+        from .text.rows import text_collections
 
         self.collections = await text_collections(self.datasette, self.actor, self.database, self.settings.table_prefix)
         if self.focus:
@@ -165,8 +165,9 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
     async def names_a_document(self) -> str | None:
         """The table when the question asks a fact of the one row it names in a table of nothing but text, which
         the search ranks first too: SQL cannot answer it (text/document_rows.py). Only in mode auto."""
-        from .text.answer_text import Reader, hits_for
+        from .text.answer_text import hits_for
         from .text.document_rows import may_be_one_rows_fact, text_only
+        from .text.rows import Reader
 
         if self.route.path != "sql" or self.route.forced or not self.text_may_answer():
             return None

@@ -22,7 +22,7 @@ from ..ask.pipeline import AskPipeline
 from ..ask.question import check_question, normalise_history
 from ..ask.results import AskResult
 from ..ask.route import ASK_MODES
-from ..ask.text.answer_text import text_collections
+from ..ask.text.rows import text_collections
 from ..ask.warm_up import warm_up
 from ..compat import sql_page_url
 from ..config import Settings, settings_for

@@ -16,7 +16,7 @@ import pytest
 from datasette.app import Datasette
 from search_helpers import make_table, use_fake_model
 
-from datasette_llm.ask.text import answer_text
+from datasette_llm.ask.text import rows as text_rows
 from datasette_llm.embeddings import embed_table
 from datasette_llm.embeddings.hits import clip
 
@@ -124,9 +124,9 @@ def _passage_row(path, table: str, key):
 
     async def run():
         db = ds.get_database(path.stem)
-        await answer_text._full_row(db, table, [key], answer_text.Reader(frozenset({table}), 10_000))
+        await text_rows.full_row(db, table, [key], text_rows.Reader(frozenset({table}), 10_000))
         tracemalloc.start()
-        row, cut = await answer_text._full_row(db, table, [key], answer_text.Reader(frozenset({table}), 10_000))
+        row, cut = await text_rows.full_row(db, table, [key], text_rows.Reader(frozenset({table}), 10_000))
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         return row, cut, peak
@@ -135,16 +135,16 @@ def _passage_row(path, table: str, key):
 
 
 def test_a_row_read_for_passages_is_cut_by_sqlite(tmp_path, fake_model):
-    path = _big_rows(tmp_path, fake_model, 1, 3 * answer_text.ROW_CELL_CHARS)
+    path = _big_rows(tmp_path, fake_model, 1, 3 * text_rows.ROW_CELL_CHARS)
     conn = sqlite3.connect(path)
     conn.execute("alter table docs add column picture blob")
     conn.execute("update docs set picture = zeroblob(5000000)")
     conn.commit()
     conn.close()
     row, cut, peak = _passage_row(path, "docs", 0)
-    assert cut == ["body"] and len(row["body"]) == answer_text.ROW_CELL_CHARS and row["title"] == "zebra 0"
+    assert cut == ["body"] and len(row["body"]) == text_rows.ROW_CELL_CHARS and row["title"] == "zebra 0"
     assert row["picture"] is None and row["id"] == 0
-    assert peak < 4 * answer_text.ROW_CELL_CHARS + 1_000_000, peak  # the body is 300,000 characters
+    assert peak < 4 * text_rows.ROW_CELL_CHARS + 1_000_000, peak  # the body is 300,000 characters
 
 
 def test_ids_that_name_no_row_are_no_hits_and_no_error(tmp_path, fake_model):
@@ -191,9 +191,9 @@ def test_a_row_read_for_passages_has_a_budget_of_its_own(tmp_path, fake_model):
     conn.close()
     row, cut, peak = _passage_row(path, "wide", 1)
     texts = sum(len(v) for k, v in row.items() if isinstance(v, str))
-    assert texts == answer_text.ROW_TEXT_CHARS and row["title"] == "zebra" and row["c0"] == "y" * 10_000
-    assert cut == columns[answer_text.ROW_TEXT_CHARS // 10_000 - 1 :]  # title took 5 of the first column's
-    assert peak < 3 * answer_text.ROW_TEXT_CHARS + 1_000_000, peak  # the row is 3 MB
+    assert texts == text_rows.ROW_TEXT_CHARS and row["title"] == "zebra" and row["c0"] == "y" * 10_000
+    assert cut == columns[text_rows.ROW_TEXT_CHARS // 10_000 - 1 :]  # title took 5 of the first column's
+    assert peak < 3 * text_rows.ROW_TEXT_CHARS + 1_000_000, peak  # the row is 3 MB
 
 
 def test_a_passage_row_is_read_from_one_version_of_it(tmp_path, fake_model, monkeypatch):
@@ -204,26 +204,26 @@ def test_a_passage_row_is_read_from_one_version_of_it(tmp_path, fake_model, monk
     conn = sqlite3.connect(path)
     conn.execute("pragma journal_mode=wal")
     conn.close()
-    original = answer_text.clipped_columns
+    original = text_rows.clipped_columns
 
     def write_between(*args, **kwargs):
         with sqlite3.connect(path) as writer:
-            writer.execute("update docs set body = ?", ["longer " * answer_text.ROW_CELL_CHARS])
+            writer.execute("update docs set body = ?", ["longer " * text_rows.ROW_CELL_CHARS])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(answer_text, "clipped_columns", write_between)
+    monkeypatch.setattr(text_rows, "clipped_columns", write_between)
     ds = Datasette([str(path)])
 
     async def run():
-        return await answer_text._full_row(
-            ds.get_database("big"), "docs", [0], answer_text.Reader(frozenset({"docs"}), 10_000)
+        return await text_rows.full_row(
+            ds.get_database("big"), "docs", [0], text_rows.Reader(frozenset({"docs"}), 10_000)
         )
 
     row, cut = asyncio.run(run())
     assert cut == [] and row["body"] == "river " * 10
-    monkeypatch.setattr(answer_text, "clipped_columns", original)
+    monkeypatch.setattr(text_rows, "clipped_columns", original)
     row, cut = asyncio.run(run())
-    assert cut == ["body"] and len(row["body"]) == answer_text.ROW_CELL_CHARS
+    assert cut == ["body"] and len(row["body"]) == text_rows.ROW_CELL_CHARS
 
 
 @pytest.mark.parametrize("key_chars", [1_001, 50_000, 2_000_000])

@@ -436,7 +436,8 @@ async def test_answer_without_markers_is_attributed_by_text_and_says_so(tools_db
 
 @pytest.mark.asyncio
 async def test_a_row_the_question_names_is_retrieved_first(tools_db):
-    from datasette_llm.ask.text.answer_text import Reader, hits_for
+    from datasette_llm.ask.text.answer_text import hits_for
+    from datasette_llm.ask.text.rows import Reader
 
     ds = Datasette([str(tools_db)])
     reader = Reader(frozenset({"repos"}), 1000)
@@ -675,7 +676,8 @@ async def test_a_question_about_nothing_but_the_row_it_names_reads_it_alone(tmp_
     shot-scraper-template rows above shot-scraper, whose names hold the question's one word. A question that asks
     nothing but what the named row is reads it alone whatever the search says; one that asks something of its
     own ("Which ... takes screenshots ...?") still needs the search to agree."""
-    from datasette_llm.ask.text.answer_text import Reader, hits_for
+    from datasette_llm.ask.text.answer_text import hits_for
+    from datasette_llm.ask.text.rows import Reader
     from datasette_llm.embeddings import embed_table, enable_fts, semantic_search
 
     path = tmp_path / "shots.db"
@@ -711,7 +713,7 @@ async def test_a_question_about_nothing_but_the_row_it_names_reads_it_alone(tmp_
 async def test_the_answer_shown_is_the_one_checked_and_the_plugins_notes_are_no_data(tmp_path, embedding_model):
     """An outside tester (session 34): "built in \\u202e1807\\u202c" showed 7081 and "cost 1807\\u200b5" showed 18075,
     both unwarned; "cost 100,000 crowns" passed because a note about the cut row said "100,000 a column"."""
-    from datasette_llm.ask.text.answer_text import ROW_CELL_CHARS
+    from datasette_llm.ask.text.rows import ROW_CELL_CHARS
     from datasette_llm.embeddings import embed_table
 
     path = tmp_path / "bridges.db"
