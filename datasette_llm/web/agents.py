@@ -18,7 +18,7 @@ from ..agents.query_api import MAX_SQL_CHARS, run_capped_query
 from ..agents.schema_api import describe_databases, describe_table
 from ..compat import instance_metadata
 from ..config import settings_for
-from ..errors import DatasetteLLMError, MethodNotAllowed
+from ..errors import DatasetteLLMError
 from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
 from .origins import (
     public_base_url,
@@ -27,7 +27,7 @@ from .origins import (
     require_not_rebound,
     vary_headers,
 )
-from .request_body import JSON, content_type, read_body, read_object
+from .request_body import JSON, content_type, read_body, read_object, require_method
 from .responses import json_errors, json_response
 
 LOGO = Path(__file__).resolve().parent.parent / "static" / "logo.svg"
@@ -38,16 +38,11 @@ QUERY_BODY_BYTES = MAX_SQL_CHARS * 12 + 4096
 QUERY_EXAMPLE = '{"database": "...", "sql": "select ..."}'
 
 
-def _require_method(request, *allowed: str) -> None:
-    if request.method not in allowed:
-        raise MethodNotAllowed(f"Use {' or '.join(allowed)}.", allow=allowed)
-
-
 @json_errors
 async def manifest_view(request, datasette):
     """GET /.well-known/ai-plugin.json"""
     await permissions.require_view_instance(datasette, request.actor)
-    _require_method(request, "GET", "HEAD")
+    require_method(request, "GET", "HEAD")
     manifest = build_manifest(
         public_base_url(datasette, request),
         settings_for(datasette),
@@ -68,7 +63,7 @@ class _PlainDumper(yaml.SafeDumper):
 async def openapi_view(request, datasette):
     """GET /-/llm/openapi.json and /-/llm/openapi.yaml"""
     await permissions.require_view_instance(datasette, request.actor)
-    _require_method(request, "GET", "HEAD")
+    require_method(request, "GET", "HEAD")
     title = await instance_metadata(datasette, "title")
     spec = build_openapi(public_base_url(datasette, request), settings_for(datasette), title=title or "Datasette")
     if request.url_vars.get("format") == "yaml":
@@ -88,7 +83,7 @@ async def logo_view(request, datasette):
 @json_errors
 async def schema_view(request, datasette):
     """GET /-/llm/schema.json?database=&table= -> what the actor may query."""
-    _require_method(request, "GET", "HEAD")
+    require_method(request, "GET", "HEAD")
     database = request.args.get("database") or None
     table = request.args.get("table") or None
     if database is None:  # every database the actor may see: an instance-wide listing
@@ -114,7 +109,7 @@ async def _query_arguments(request) -> tuple:
 @json_errors
 async def query_view(request, datasette):
     """GET|POST /-/llm/query.json (database, sql) -> rows capped by count and characters, with a note."""
-    _require_method(request, "GET", "HEAD", "POST")
+    require_method(request, "GET", "HEAD", "POST")
     database, sql = await _query_arguments(request)
     try:  # given up when its client goes away: its statement stops (sql/execute.on_a_read_thread)
         result = await run_unless_disconnected(

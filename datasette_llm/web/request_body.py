@@ -1,4 +1,5 @@
-"""Reading request bodies: a size cap for every content type, JSON and forms parsed into plain text only.
+"""Reading requests: the methods a route takes; bodies, with a size cap for every content type, JSON and forms
+parsed into plain text only.
 
 A string that cannot be encoded as UTF-8 (a lone surrogate sent as the JSON escape "\\ud800") is refused here,
 so it never reaches SQLite, a model or a response encoder.
@@ -12,13 +13,19 @@ import threading
 from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
-from ..errors import BadRequest, Busy, PayloadTooLarge, UnsupportedMediaType
+from ..errors import BadRequest, Busy, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
 from ..fair_share import TooManyOfYours, count_down
 from ..json_text import is_text
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
+
+
+def require_method(request, *allowed: str) -> None:
+    """A 405 naming the methods the route takes (its `Allow` header too), for any other."""
+    if request.method not in allowed:
+        raise MethodNotAllowed(f"Use {' or '.join(allowed)}.", allow=allowed)
 
 
 def content_type(headers) -> str:

@@ -10,6 +10,7 @@ from ..embeddings import MODES, semantic_search
 from ..embeddings.targets import has_collection
 from ..errors import DatasetteLLMError
 from .origins import refuse_cross_site_fetch
+from .request_body import require_method
 from .responses import datasette_error, html_page, json_errors, json_response
 
 
@@ -21,6 +22,9 @@ def _search_args(request) -> dict:
 @json_errors
 async def view(request, datasette):
     """GET /-/semantic-search?q=&database=&table=&limit=&mode= -> JSON hits."""
+    # Any method ran the search and answered 200 (PUT, DELETE, TRACE...), where every other GET route of the agents'
+    # API answers 405 and the spec publishes only GET (an outside tester's generated requests, session 53).
+    require_method(request, "GET", "HEAD")
     refuse_cross_site_fetch(request)
     database = request.args.get("database") or None
     if database is not None:  # a hidden database gets the same 404 as a missing one

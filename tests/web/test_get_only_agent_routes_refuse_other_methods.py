@@ -1,5 +1,6 @@
 """The read-only documents for assistants (the manifest, the OpenAPI spec in JSON and YAML, the schema listing)
-answer only GET and HEAD: any other method is a 405 that says, in `Allow`, what the resource takes (RFC 9110
+and the search API answer only GET and HEAD (the search ran and answered 200 to any method, an outside tester's
+generated requests, session 53): any other method is a 405 that says, in `Allow`, what the resource takes (RFC 9110
 15.5.6), with a JSON error, as Datasette's own read-only JSON (`/-/versions.json`) refuses such a method too
 (the oracle, asked for the same method)."""
 
@@ -7,7 +8,13 @@ import pytest
 from datasette.app import Datasette
 from examples_helpers import make_database
 
-ROUTES = ["/.well-known/ai-plugin.json", "/-/llm/openapi.json", "/-/llm/openapi.yaml", "/-/llm/schema.json"]
+ROUTES = [
+    "/.well-known/ai-plugin.json",
+    "/-/llm/openapi.json",
+    "/-/llm/openapi.yaml",
+    "/-/llm/schema.json",
+    "/-/semantic-search?q=river&mode=keyword",
+]
 METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
 
