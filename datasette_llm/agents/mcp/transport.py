@@ -247,7 +247,9 @@ async def _handle_handshake_era(datasette, actor, message, header_version, sessi
                     )
                 )
                 continue
-            if isinstance(item, dict) and item.get("method") == "initialize":
+            if isinstance(item, dict) and item.get("method") == "initialize" and "id" in item:
+                # A request only: a notification named initialize is answered nothing here either, as alone
+                # (JSON-RPC 2.0: no reply to a notification, in a batch too; an outside tester, session 53).
                 response = error_response(
                     item["id"] if valid_id(item.get("id")) else None,
                     INVALID_REQUEST,
@@ -340,12 +342,13 @@ async def _handle_modern(datasette, actor, message, headers: dict, raw_headers) 
                 ),
             )
         return Reply(202)
-    request_id = message.get("id")
+    # Its id when it has one a client can match (JSON-RPC 2.0: a string or a number; MCP: a string or an integer),
+    # else null, as the earlier revisions answer: the envelope's refusals echoed `true`, `{}` or `[1]` (an outside
+    # tester's generated messages, session 53).
+    request_id = message.get("id") if valid_id(message.get("id")) else None
     if message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
-        # its id, when it has one a client can match (JSON-RPC 2.0), as the earlier revisions answer
-        echoed = request_id if valid_id(request_id) else None
         text = "Body must be a single JSON-RPC request or notification object"
-        return Reply(400, error_response(echoed, INVALID_REQUEST, text))
+        return Reply(400, error_response(request_id, INVALID_REQUEST, text))
     seen = set()
     for name, _ in raw_headers:
         key = name.lower()

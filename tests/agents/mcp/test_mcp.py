@@ -177,6 +177,22 @@ async def test_batches_follow_the_revision(ds):
 
 
 @pytest.mark.asyncio
+async def test_a_notification_named_initialize_in_a_batch_gets_no_reply(ds):
+    """JSON-RPC 2.0: no reply to a notification, in a batch too; only an initialize *request* may not be batched.
+    The batch answered `{"id": null, "error": ...}` for it, where the same notification alone got 202 (an outside
+    tester's generated batches, session 53)."""
+    note = {"jsonrpc": "2.0", "method": "initialize", "params": {"protocolVersion": "2025-03-26"}}
+    alone = await post(ds, note, version="2025-03-26")
+    assert alone.status_code == 202 and alone.content == b""
+    batch = await post(ds, [request("ping", id=1), note], version="2025-03-26")
+    assert batch.status_code == 200 and batch.json() == [{"jsonrpc": "2.0", "id": 1, "result": {}}]
+    only = await post(ds, [note], version="2025-03-26")
+    assert only.status_code == 202 and only.content == b""
+    asked = await post(ds, [request("initialize", {"protocolVersion": "2025-03-26"}, id="x")], version="2025-03-26")
+    assert [(item["id"], item["error"]["code"]) for item in asked.json()] == [("x", -32600)]
+
+
+@pytest.mark.asyncio
 async def test_a_batch_starts_no_message_after_its_time(ds, monkeypatch):
     """Each message of a batch may run a query to its time limit: 20 of them held one request for 20 s."""
     import asyncio
@@ -320,6 +336,21 @@ async def test_modern_discover_list_and_call(ds):
     result = called.json()["result"]
     validate_server_result("tools/call", MODERN, result)
     assert result["structuredContent"]["rows"] == [[2]] and result["resultType"] == "complete"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("bad_id", [True, {}, [1], 1.5])
+async def test_modern_envelope_errors_echo_only_ids_a_client_can_match(ds, bad_id):
+    """An id that is not a string or an integer is answered null, as the handshake era answers it and as this
+    revision does once the envelope is right: the envelope's refusals echoed `true`, `{}` or `[1]` (an outside
+    tester's generated messages, session 53). A string or an integer id is echoed."""
+    for id_, expected in ((bad_id, None), ("a-7", "a-7"), (7, 7)):
+        message = {"jsonrpc": "2.0", "id": id_, "method": "tools/list", "params": {}}
+        no_meta = await post(ds, message, version=None, headers=modern_headers("tools/list"))
+        assert no_meta.status_code == 400 and no_meta.json()["id"] == expected, (id_, no_meta.text)
+        message["params"] = {"_meta": CLIENT_META}
+        mismatch = await post(ds, message, version=None, headers=modern_headers("tools/call"))
+        assert mismatch.status_code == 400 and mismatch.json()["id"] == expected, (id_, mismatch.text)
 
 
 @pytest.mark.asyncio
