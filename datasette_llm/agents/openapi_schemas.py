@@ -140,7 +140,8 @@ SCHEMAS = {
             "more_rows": {"type": "boolean", "description": "The query produced more rows than the row cap."},
             "clipped": {
                 "type": "object",
-                "description": f"Column -> clipping limit and cells clipped (clipped text ends with {CLIP_MARKER}).",
+                "description": "Column name -> clipping limit and cells clipped, the cells of columns of one name "
+                f"together (clipped text ends with {CLIP_MARKER}).",
                 "additionalProperties": {
                     "type": "object",
                     "properties": {"limit": {"type": "integer"}, "cells": {"type": "integer"}},
