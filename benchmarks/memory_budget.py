@@ -20,22 +20,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from datasette.app import Datasette
 
-from datasette_llm.sql import memory_budget
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # resource_sql.py: the scenario the test runs
+
+from resource_sql import STEADILY_GROWING, handed_over  # noqa: E402
+
 from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed
 from datasette_llm.sql.memory import _library, memory_used
 from datasette_llm.sql.memory_budget import MAX_QUERY_MEMORY_BYTES
-
-GROWING = (
-    "with recursive r(i) as (select 1 union all select i + 1 from r where i < 100000) select "
-    + ", ".join(f"length(json_group_array(hex(zeroblob(4000)) || {n}))" for n in range(99))
-    + " from r"
-)
 
 
 def peak_mb(reset: bool = False) -> float:
@@ -45,29 +42,12 @@ def peak_mb(reset: bool = False) -> float:
 
 
 async def one_run(path: Path) -> tuple[float, int]:
-    used, floor = memory_used(), memory_budget.MEMORY_FLOOR
     database = Datasette([str(path)]).get_database("data")
     peak_mb(reset=True)
-    before = used() / 2**20
-    tasks = []
-    deadline = time.monotonic() + 40
-    while len(tasks) < 12 and time.monotonic() < deadline:
-        while sum(not t.done() for t in tasks) >= 2:
-            await asyncio.sleep(0.0005)
-        running = len(floor.starts)
-        tasks.append(
-            asyncio.ensure_future(
-                run_select(database, GROWING, allowed_tables=set(), max_rows=100, time_limit_ms=20000)
-            )
-        )
-        while len(floor.starts) <= running and not tasks[-1].done():
-            await asyncio.sleep(0.0002)
-        while not tasks[-1].done() and time.monotonic() < deadline:
-            lowest = floor.floor
-            if lowest is not None and used() - lowest >= 0.7 * MAX_QUERY_MEMORY_BYTES:
-                break
-            await asyncio.sleep(0.0005)
-    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    before = memory_used()() / 2**20
+    outcomes = await handed_over(
+        lambda: run_select(database, STEADILY_GROWING, allowed_tables=set(), max_rows=100, time_limit_ms=20000)
+    )
     stopped = sum(isinstance(o, QueryFailed) and "MB of memory" in o.message for o in outcomes)
     return peak_mb() - before, stopped
 

@@ -89,3 +89,40 @@ def generated_statement(rng, table: str, column: str) -> str:
         f"SELECT {value} AS v, {generated_value(rng, column, 1)} AS w FROM {source}{limit}",
     ][shape]
     return with_clause + body
+
+
+# 99 aggregates that grow together, about 300 MB a second: SQLite's count doubles in steps until the budget stops it.
+STEADILY_GROWING = (
+    "with recursive r(i) as (select 1 union all select i + 1 from r where i < 100000) select "
+    + ", ".join(f"length(json_group_array(hex(zeroblob(4000)) || {n}))" for n in range(99))
+    + " from r"
+)
+
+
+async def handed_over(start, statements: int = 12, at_once: int = 2, seconds: float = 40) -> list:
+    """The outcomes of `statements` growing statements (`start()` returns one's awaitable), `at_once` at a time,
+    each started once SQLite holds 70% of the memory budget above the floor: each hands the budget on to the next
+    (tests/sql/test_execute.py, benchmarks/memory_budget.py)."""
+    import asyncio
+    import time
+
+    from datasette_llm.sql import memory_budget
+    from datasette_llm.sql.memory import memory_used
+    from datasette_llm.sql.memory_budget import MAX_QUERY_MEMORY_BYTES
+
+    used, floor = memory_used(), memory_budget.MEMORY_FLOOR  # the floor only tells when to start the next
+    tasks = []
+    deadline = time.monotonic() + seconds
+    while len(tasks) < statements and time.monotonic() < deadline:
+        while sum(not t.done() for t in tasks) >= at_once:
+            await asyncio.sleep(0.0005)
+        running = len(floor.starts)
+        tasks.append(asyncio.ensure_future(start()))
+        while len(floor.starts) <= running and not tasks[-1].done():
+            await asyncio.sleep(0.0002)
+        while not tasks[-1].done() and time.monotonic() < deadline:
+            lowest = floor.floor
+            if lowest is not None and used() - lowest >= 0.7 * MAX_QUERY_MEMORY_BYTES:
+                break
+            await asyncio.sleep(0.0005)
+    return await asyncio.gather(*tasks, return_exceptions=True)

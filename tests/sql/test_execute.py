@@ -13,6 +13,7 @@ import pytest
 import sqlite_utils
 from ask_helpers import ScriptedModel, sql_reply
 from datasette.app import Datasette
+from resource_sql import STEADILY_GROWING, handed_over
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.context import json_cell, render_cell
@@ -250,42 +251,18 @@ async def test_a_statement_stops_at_its_memory_budget(db_path, sql):
 
 
 # 99 aggregates that grow about 0.8 MB a row together: slow enough to start another statement part way.
-STEADILY_GROWING = (
-    "with recursive r(i) as (select 1 union all select i + 1 from r where i < 100000) select "
-    + ", ".join(f"length(json_group_array(hex(zeroblob(4000)) || {n}))" for n in range(99))
-    + " from r"
-)
-
-
 @pytest.mark.asyncio
 async def test_statements_started_one_after_another_share_one_budget(db_path):
     """Statements started each while the one before holds most of the budget (two at a time, the plugin's slots
     with Datasette's 3 threads): SQLite's peak stays near the budget. Before session 37 a statement's budget
     counted from when it started, so when the one before stopped, the next had the budget on top of what that
     one had held: 164 MB of a 64 MB budget in 12 statements."""
-    from datasette_llm.sql import memory_budget
-
     if memory_used() is None:
         pytest.skip("SQLite's memory counter is not reachable in this Python")
-    used, floor = memory_used(), memory_budget.MEMORY_FLOOR  # the floor only tells when to start the next
     datasette = Datasette([str(db_path)])
     sqlite_peak_mb(reset=True)
-    sqlite_before = used() / 2**20
-    tasks = []
-    deadline = time.monotonic() + 40
-    while len(tasks) < 12 and time.monotonic() < deadline:
-        while sum(not t.done() for t in tasks) >= 2:
-            await asyncio.sleep(0.0005)
-        running = len(floor.starts)
-        tasks.append(asyncio.ensure_future(run(datasette, STEADILY_GROWING, limit_ms=20000)))
-        while len(floor.starts) <= running and not tasks[-1].done():
-            await asyncio.sleep(0.0002)
-        while not tasks[-1].done() and time.monotonic() < deadline:
-            lowest = floor.floor
-            if lowest is not None and used() - lowest >= 0.7 * MAX_QUERY_MEMORY_BYTES:
-                break
-            await asyncio.sleep(0.0005)
-    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    sqlite_before = memory_used()() / 2**20
+    outcomes = await handed_over(lambda: run(datasette, STEADILY_GROWING, limit_ms=20000))
     assert all(isinstance(o, QueryFailed) and "MB of memory" in o.message for o in outcomes), outcomes
     sqlite_grown = sqlite_peak_mb() - sqlite_before
     assert sqlite_grown < 1.25 * MAX_QUERY_MEMORY_BYTES / 2**20, f"SQLite's peak +{sqlite_grown:.0f} MB"

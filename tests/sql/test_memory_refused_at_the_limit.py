@@ -14,6 +14,7 @@ import time
 
 import pytest
 from datasette.app import Datasette
+from resource_sql import STEADILY_GROWING
 
 from datasette_llm.sql import memory_budget
 from datasette_llm.sql.execute import run_select
@@ -22,14 +23,6 @@ from datasette_llm.sql.memory import hard_heap_limit, memory_used
 from datasette_llm.sql.memory_budget import HARD_MEMORY_MARGIN_BYTES, SHARED_START_SECONDS, MemoryFloor
 
 MB = 2**20
-
-# 99 aggregates that double their text together: SQLite's count jumps past the hard limit inside one row, so a
-# statement running alone always meets the limit before a progress check could see the budget passed.
-GROWING = (
-    "with recursive r(i) as (select 1 union all select i + 1 from r where i < 100000) select "
-    + ", ".join(f"length(json_group_array(hex(zeroblob(4000)) || {n}))" for n in range(99))
-    + " from r"
-)
 
 
 @pytest.fixture
@@ -106,9 +99,10 @@ async def _leaves(monkeypatch, sql, limit_ms, tmp_path):
 
 @pytest.mark.asyncio
 async def test_run_select_tells_the_floor_when_sqlite_refused_its_memory(limits, monkeypatch, tmp_path):
-    """Alone, the growing statement meets the hard limit (its count cannot pass the limit, so no progress check
-    sees the budget passed): it leaves as refused. One stopped by its time limit, or one that ends, does not."""
-    calls, error = await _leaves(monkeypatch, GROWING, 20000, tmp_path)
+    """Alone, the growing statement (99 aggregates that double their text together: SQLite's count jumps past the
+    hard limit inside one row) meets the hard limit (its count cannot pass the limit, so no progress check sees the
+    budget passed): it leaves as refused. One stopped by its time limit, or one that ends, does not."""
+    calls, error = await _leaves(monkeypatch, STEADILY_GROWING, 20000, tmp_path)
     assert isinstance(error, QueryFailed) and "MB of memory" in error.message
     assert calls == [True]
     slow = "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"
