@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "datasette_llm"
 # Lowest first; a module may import from its own layer and any before it.
 LAYERS = [
     {"errors", "timing", "compat", "json_text", "fair_share", "terminal"},
-    {"config"},
+    {"config", "setting_docs"},  # setting_docs: the settings' descriptions, read by docs/build_reference.py
     {"sql"},
     {"permissions", "context", "keep"},
     {"models"},
