@@ -44,9 +44,12 @@ class QueryResult:
     rows: tuple[tuple, ...]
     hit_row_cap: bool  # the query returned more rows than max_rows (or more than could be held)
     seconds: float
-    clipped_cells: int = 0  # cells of `rows` longer than MAX_CELL_CHARS, cut as they were fetched
-    clipped_by_row: tuple[int, ...] = ()  # those cells, row by row of `rows`
+    clipped_by_row: tuple[int, ...] = ()  # cells of each of `rows` longer than MAX_CELL_CHARS, cut as they were fetched
     stopped_at_chars: bool = False  # fetching stopped at MAX_FETCH_CHARS (hit_row_cap is then True too)
+
+    @property
+    def clipped_cells(self) -> int:
+        return sum(self.clipped_by_row)
 
 
 T = TypeVar("T")
@@ -194,7 +197,6 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
             time.perf_counter() - started,
             # Of the rows returned: the row read past max_rows only tells the result was cut, and a note counted
             # its cut cell while all 100 rows returned were whole (an outside tester, session 53).
-            clipped_cells=sum(clipped[:max_rows]),
             clipped_by_row=tuple(clipped[:max_rows]),
             stopped_at_chars=cut_short,
         )
