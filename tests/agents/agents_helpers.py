@@ -104,6 +104,15 @@ def datasette_for(path: Path, metadata: dict | None = None, plugin_config: dict 
     return Datasette([str(path)], metadata=metadata, settings=settings or None)
 
 
+async def reads_as_sqlite(ds: Datasette, conn, sql: str, database: str = "db") -> list[list]:
+    """The query API answers `sql` with 200 and the rows SQLite itself gives on `conn` (the oracle); those rows."""
+    expected = [list(row) for row in conn.execute(sql)]
+    response = await ds.client.post("/-/llm/query.json", json={"database": database, "sql": sql})
+    assert response.status_code == 200, (sql, response.text[:300])
+    assert response.json()["rows"] == expected, sql
+    return expected
+
+
 def actor_cookies(ds: Datasette, actor: dict | None) -> dict:
     return {"ds_actor": ds.sign({"a": actor}, "actor")} if actor else {}
 

@@ -17,7 +17,7 @@ import random
 import sqlite3
 
 import pytest
-from agents_helpers import datasette_for
+from agents_helpers import datasette_for, reads_as_sqlite
 
 PIECES = [";", "--", "/*", "*/", "'", '"', "`", "[", "]", " ", "x", "é", "1"]
 SQLITE_SPACES = [" ", "\t", "\n", "\f", "\r", "\r\n"]  # SQLite's tokenizer: these and nothing else
@@ -93,11 +93,7 @@ async def test_every_quoting_of_odd_names_and_every_sqlite_space_is_answered_as_
             f"{g()}order{rng.choice(SQLITE_SPACES)}by{g()}id"  # (a comment inside ORDER BY: refused, a finding)
         )
     for sql in statements:
-        expected = [list(row) for row in conn.execute(sql)]  # SQLite runs it: one read-only SELECT
-        assert expected, sql
-        response = await ds.client.post("/-/llm/query.json", json={"database": "db", "sql": sql})
-        assert response.status_code == 200, (sql, response.text[:300])
-        assert response.json()["rows"] == expected, sql
+        assert await reads_as_sqlite(ds, conn, sql), sql  # SQLite runs it: one read-only SELECT, with rows
     conn.close()
 
 
@@ -162,8 +158,5 @@ async def test_bare_names_with_every_character_sqlite_takes_in_a_name(tmp_path):
     ds = datasette_for(path)
     for name in names:
         sql = f"select id, {name} from t where {name} >= 0"
-        expected = [list(row) for row in conn.execute(sql)]  # SQLite reads the bare name
-        response = await ds.client.post("/-/llm/query.json", json={"database": "bare", "sql": sql})
-        assert response.status_code == 200, (sql, response.text[:300])
-        assert response.json()["rows"] == expected, sql
+        await reads_as_sqlite(ds, conn, sql, "bare")  # SQLite reads the bare name
     conn.close()
