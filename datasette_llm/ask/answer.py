@@ -155,7 +155,7 @@ class Answering:
             if fitted is None:  # not even one column name fits: a question never fails because its result is large
                 return await self._table_answer(result, TOO_BIG), None
             messages = self._messages_for(guarded, fitted)
-            await self.emit("answering", rows_shown=fitted.rows_shown, notes=list(fitted.notes))
+            await self.emit("answering", rows_shown=fitted.rows_shown, notes=self.row_notes(fitted))
             started = clock()
             pieces = []
             kept_before = self.reply_scope.hits
@@ -217,8 +217,12 @@ class Answering:
             else f"{fitted.rows_shown:,} of more than {fitted.rows_fetched:,} rows"
         )
         return answer_messages(
-            self.question, guarded.sql, shown=shown, rows=fitted.text, notes=notes_line(fitted.notes)
+            self.question, guarded.sql, shown=shown, rows=fitted.text, notes=notes_line(self.row_notes(fitted))
         )
+
+    def row_notes(self, fitted: FittedRows) -> list[str]:
+        """What the answer prompt says about the rows: what was left out of them, and rows tied at the LIMIT."""
+        return list(fitted.notes) + ([self.ties.note()] if self.ties is not None else [])
 
     def _count_answer_tokens(self, messages, written: int, cached: bool) -> None:
         """What the model read and wrote for the answer (nothing, for a reply written before: reply_cache.py)."""

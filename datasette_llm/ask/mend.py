@@ -177,6 +177,11 @@ class Mending:
         """A doubt for each column the rows show from one arbitrary row of a group (asked of the data)."""
         return await self.probed(repairs.ARBITRARY_VALUES, checked.sql, self.guard_schema.tables)
 
+    async def tied_at_the_limit(self, checked: GuardedSQL, result: QueryResult):
+        """The rows the query's own LIMIT left out that sort like the last row shown (tied_rows.Ties), or None."""
+        shown = len(result.rows)
+        return await self.probed(repairs.TIED_ROWS, checked.sql, shown, guard_limit(self.settings.max_rows))
+
     async def one_row_count(self, checked: GuardedSQL) -> list[str]:
         """A doubt when the query counts rows pinned to one by a value no two rows share (asked of the data)."""
         return await self.probed(repairs.ONE_ROW_COUNT, checked.sql, self.question, self.guard_schema.tables)

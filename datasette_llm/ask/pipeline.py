@@ -100,6 +100,7 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
         self.candidates: list[Candidate] = []
         self.pool = examples  # None: the database's trusted examples and canned queries (ask/few_shot_pool.py)
         self.shots = Shots()  # the examples in this question's SQL prompt
+        self.ties = None  # rows the query's LIMIT left out that sort like the last one shown (repairs/tied_rows.py)
 
     async def emit(self, stage: str, **data):
         if self.on_event is not None:
@@ -249,6 +250,9 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
                 None,
                 error=(f"Could not write a valid query after {len(self.attempts)} attempts. Last problem: {last}"),
             )
+        self.ties = await self.tied_at_the_limit(guarded, result)
+        if self.ties is not None:
+            self.notes.append(self.ties.note())
         answer, fitted, warnings = None, None, ()
         if self.route.path == "both":
             from .text.answer_text import restrict_from_rows
@@ -263,6 +267,7 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
             answer, fitted = await self.answer(guarded, result)
             if fitted is not None:  # None: the table answered, with nothing a model wrote
                 counts = (fitted.rows_shown, fitted.rows_fetched)  # row counts the pipeline states itself
+                counts += self.ties.counts() if self.ties else ()
                 unsupported = await asyncio.to_thread(unverified_numbers, answer, fitted.text, self.question, counts)
                 if unsupported:
                     warnings = (

@@ -18,6 +18,7 @@ one_row_count.py   a COUNT of the rows pinned to one by a value no two rows shar
                    a query pins whose text is longer than a cell is read
 text_measured.py   LENGTH or SUBSTR of a text with embeddings shown instead of what the text says
 unasked_values.py  values the question never mentions
+tied_rows.py       rows the query's LIMIT left out that sort like the last one shown, asked of the data
 doubted_examples.py  a query the trusted examples leave doubted, written again without them
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
 join_tree.py       how one SELECT's tables hang together through its ON clauses (serves the same two)
@@ -41,6 +42,7 @@ from . import (
     one_row_count,
     sql_fix,
     text_measured,
+    tied_rows,
     unasked_joins,
     unasked_values,
     value_hints,
@@ -298,6 +300,19 @@ EXAMPLES_DOUBTED = Repair(
     "on the next 10 (+0.0; -2.1 before): 437, 106 and 270 right again, no question changed otherwise",
     apply=doubted_examples.written_again_without_examples,
 )
+TIED_ROWS = Repair(
+    name="rows tied at the LIMIT",
+    stage="review of a result",
+    does="a query whose own LIMIT cut its ordered rows where the next row sorts like the last one shown (asked of "
+    "the data): a note says how many rows the LIMIT left out tie with it, in the result and in the answer prompt, "
+    "so the answer does not call the row shown the only one; the query is not changed",
+    example='`ORDER BY COUNT(*) DESC LIMIT 1` for "Which genre has the fewest tracks?" where two genres have 1',
+    model_call=False,
+    evidence="none for accuracy (it changes no SQL); Spider dev's gold queries keep `LIMIT 1` over such ties in 28 "
+    "of 93 ORDER BY ... LIMIT queries, so returning every tied row would score wrong there, and an answer from "
+    "the one row shown called it the only one",
+    apply=tied_rows.tied_rows,
+)
 UNASKED_VALUES = Repair(
     name="value never asked for",
     stage="review of a result",
@@ -331,6 +346,7 @@ REPAIRS = (
     TEXT_MEASURED,
     EXAMPLES_DOUBTED,
     UNASKED_VALUES,
+    TIED_ROWS,
 )
 
 # Modules that hold no heuristic of their own and serve several.
