@@ -81,7 +81,11 @@ SCHEMAS = {
         "properties": {
             "column": {"type": "string"},
             "other_table": {"type": "string"},
-            "other_column": NULLABLE_STRING,
+            "other_column": {
+                "type": "string",
+                "description": "The column referenced; for `REFERENCES other` alone, other's primary key (a key to "
+                "a table with no single-column primary key is left out).",
+            },
         },
     },
     "Table": {
