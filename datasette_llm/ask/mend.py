@@ -177,6 +177,10 @@ class Mending:
         """A doubt for each column the rows show from one arbitrary row of a group (asked of the data)."""
         return await self.probed(repairs.ARBITRARY_VALUES, checked.sql, self.guard_schema.tables)
 
+    async def integer_divisions(self, checked: GuardedSQL) -> list[str]:
+        """A doubt for each division the rows show that dropped a fraction: integer by integer (asked of the data)."""
+        return await self.probed(repairs.INTEGER_DIVISION, checked.sql)
+
     async def tied_at_the_limit(self, checked: GuardedSQL, result: QueryResult):
         """The rows the query's own LIMIT left out that sort like the last row shown (tied_rows.Ties), or None."""
         shown = len(result.rows)

@@ -66,6 +66,7 @@ class WritingSql:
                 row_cap=guard_limit(self.settings.max_rows),
             )
             doubts += await self.arbitrary_values(run.guarded)
+            doubts += await self.integer_divisions(run.guarded)
             doubts += counted
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)

@@ -14,6 +14,7 @@ unasked_joins.py   a JOIN that only repeats rows of a table the question never n
 value_hints.py     the values really stored, for a query that found nothing
 logic_checks/      queries that run but whose logic looks wrong (a module per kind of doubt)
 arbitrary_values.py  a column neither grouped nor aggregated whose value differs within a group, asked of the data
+integer_division.py  a division of two integers shown that dropped a fraction, asked of the data
 one_row_count.py   a COUNT of the rows pinned to one by a value no two rows share, asked of the data; the one row
                    a query pins whose text is longer than a cell is read
 text_measured.py   LENGTH or SUBSTR of a text with embeddings shown instead of what the text says
@@ -34,6 +35,7 @@ from . import (
     arbitrary_values,
     doubted_examples,
     implicit_keys,
+    integer_division,
     join_mends,
     join_tree,
     key_literals,
@@ -246,6 +248,19 @@ ARBITRARY_VALUES = Repair(
     "split the groups and every count became 1",
     apply=arbitrary_values.arbitrary_values,
 )
+INTEGER_DIVISION = Repair(
+    name="integer division",
+    stage="review of a result",
+    does="a division the query's rows show (outside any aggregate) that divided an integer by an integer with a "
+    "remainder in some row shown (asked of the data) goes back once, with the division written to keep its "
+    "fraction (the numerator CAST AS REAL); if the model keeps it, the doubt is a warning",
+    example='`COUNT(*) * 100 / (SELECT COUNT(*) FROM customers)` for "What percentage of customers are from the '
+    'USA?": 22, not 22.03',
+    model_call=True,
+    evidence="no Spider dev gold query divides in what it shows (0 of 523), so Spider cannot measure it; the "
+    "number is one the database returned, which the numbers check of the answer passes",
+    apply=integer_division.integer_divisions,
+)
 ONE_ROW_COUNT = Repair(
     name="a count of one row",
     stage="review of a result",
@@ -341,6 +356,7 @@ REPAIRS = (
     STORED_SPELLING,
     LOGIC_CHECKS,
     ARBITRARY_VALUES,
+    INTEGER_DIVISION,
     ONE_ROW_COUNT,
     CUT_TEXT_ROW,
     TEXT_MEASURED,
