@@ -160,6 +160,12 @@ class Mending:
         mended = await self.probed(repairs.KEY_LITERALS, checked.sql, self.guard_schema.tables, self.links)
         return await self.run_mended(mended[0], mended[1]) if mended else None
 
+    async def not_in_without_nulls(self, checked: GuardedSQL):
+        """The query with NULLs left out of each NOT IN subquery that returns one (asked of the data; no model
+        call). Returns (guarded, result, fixes) when that mend applies and the mended query runs, else None."""
+        mended = await self.probed(repairs.NOT_IN_NULLS, checked.sql)
+        return await self.run_mended(mended[0], mended[1]) if mended else None
+
     async def drop_unasked_joins(self, checked: GuardedSQL):
         """The query without JOINs that only repeat rows of a table the question does not name (no model call).
         Returns (guarded, result, fixes) when there is one to drop and the mended query runs, else None."""
@@ -231,7 +237,7 @@ class Mending:
     async def mend_run(self, outcome: Outcome) -> MendedRun:
         """The query after the mends that need no model call (tried on every attempt), with its rows."""
         run = MendedRun(guarded=outcome.guarded, result=outcome.result, fixes=outcome.fixes)
-        for mend in (self.look_up_key_names, self.drop_unasked_joins):
+        for mend in (self.look_up_key_names, self.drop_unasked_joins, self.not_in_without_nulls):
             mended = await mend(run.guarded)
             if mended is not None:
                 guarded, result, changes = mended

@@ -11,6 +11,7 @@ join_mends.py      JOINs mended: the table between, a table never joined, a brok
 implicit_keys.py   foreign keys the database does not declare, confirmed by the data
 key_literals.py    a name compared with a foreign-key column, looked up through the referenced table
 unasked_joins.py   a JOIN that only repeats rows of a table the question never names
+not_in_nulls.py    NULLs left out of a NOT IN subquery that returns one, asked of the data
 value_hints.py     the values really stored, for a query that found nothing
 logic_checks/      queries that run but whose logic looks wrong (a module per kind of doubt)
 arbitrary_values.py  a column neither grouped nor aggregated whose value differs within a group, asked of the data
@@ -41,6 +42,7 @@ from . import (
     key_literals,
     logic_checks,
     name_words,
+    not_in_nulls,
     one_row_count,
     sql_fix,
     text_measured,
@@ -193,6 +195,18 @@ UNASKED_JOINS = Repair(
     evidence="no figure of its own (db8e420); no Spider gold query loses a JOIN to it (test, 4ab96b9); between "
     "the Spider dev full runs at 77.1% and 79.9% (b24e0a4, dcf29f4)",
     apply=unasked_joins.drop_unasked_joins,
+)
+NOT_IN_NULLS = Repair(
+    name="NULL in a NOT IN subquery",
+    stage="after a run",
+    does="a NOT IN subquery of one plain column that returns a NULL (asked of the data; a correlated one is left "
+    "alone) gets `column IS NOT NULL` added to its WHERE: NOT IN over a NULL is true for no row",
+    example='`WHERE id NOT IN (SELECT manager_id FROM employees)` for "Which employees manage nobody?": no row '
+    "when one employee has no manager",
+    model_call=False,
+    evidence="none for accuracy: no NOT IN subquery of Spider dev's gold queries returns a NULL (0 of 21), so "
+    "Spider cannot measure it; the empty result was one the database returned, which no check of the answer sees",
+    apply=not_in_nulls.null_safe_not_in,
 )
 VALUE_HINTS = Repair(
     name="values really stored",
@@ -352,6 +366,7 @@ REPAIRS = (
     AMBIGUOUS_COLUMN,
     KEY_LITERALS,
     UNASKED_JOINS,
+    NOT_IN_NULLS,
     VALUE_HINTS,
     STORED_SPELLING,
     LOGIC_CHECKS,
