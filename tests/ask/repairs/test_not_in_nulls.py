@@ -2,7 +2,8 @@
 
 The oracle of the generated test is Python's own reading of the question the query asks, "the rows whose value is
 none of the other table's values": `v not in {w for w in others if w is not None}` (a NULL v is no value and is
-left out, as SQL leaves it out, unless there are no other values at all). The mended query's rows must be those; a subquery with no NULL is left as written.
+left out, as SQL leaves it out, unless there are no other values at all). The mended query's rows must be those;
+a subquery with no NULL is left as written.
 """
 
 import asyncio
