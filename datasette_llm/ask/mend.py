@@ -183,6 +183,11 @@ class Mending:
         """A doubt for each column the rows show from one arbitrary row of a group (asked of the data)."""
         return await self.probed(repairs.ARBITRARY_VALUES, checked.sql, self.guard_schema.tables)
 
+    async def numbers_stored_as_text(self, checked: GuardedSQL) -> list[str]:
+        """A warning for each column the query orders or compares whose numbers are stored as text (asked of the
+        data)."""
+        return await self.probed(repairs.NUMBERS_AS_TEXT, checked.sql, self.guard_schema.tables)
+
     async def integer_divisions(self, checked: GuardedSQL) -> list[str]:
         """A doubt for each division the rows show that dropped a fraction: integer by integer (asked of the data)."""
         return await self.probed(repairs.INTEGER_DIVISION, checked.sql)

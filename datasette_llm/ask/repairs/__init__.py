@@ -20,6 +20,7 @@ one_row_count.py   a COUNT of the rows pinned to one by a value no two rows shar
                    a query pins whose text is longer than a cell is read
 text_measured.py   LENGTH or SUBSTR of a text with embeddings shown instead of what the text says
 unasked_values.py  values the question never mentions
+numbers_as_text.py numbers stored as text that the query orders or compares as text, asked of the data
 tied_rows.py       rows the query's LIMIT left out that sort like the last one shown, asked of the data
 doubted_examples.py  a query the trusted examples leave doubted, written again without them
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
@@ -43,6 +44,7 @@ from . import (
     logic_checks,
     name_words,
     not_in_nulls,
+    numbers_as_text,
     one_row_count,
     sql_fix,
     text_measured,
@@ -342,6 +344,18 @@ TIED_ROWS = Repair(
     "the one row shown called it the only one",
     apply=tied_rows.tied_rows,
 )
+NUMBERS_AS_TEXT = Repair(
+    name="numbers stored as text",
+    stage="review of a result",
+    does="a column the query orders by, takes the MAX or MIN of, or compares with a number, whose values are numbers "
+    "stored as text of more than one length (asked of the data), is shown with the result as a warning, with the "
+    "CAST to write; the query is not changed",
+    example="`ORDER BY price DESC` over '99', '100' and '1500' (a CSV imported as text): '99' first",
+    model_call=False,
+    evidence="none for accuracy (it changes no SQL): Spider dev's gold queries order and compare car_1's Horsepower "
+    "and MPG, stored as text, as text (16 of 523 warned), so sending such a query back would score wrong there",
+    apply=numbers_as_text.numbers_as_text,
+)
 UNASKED_VALUES = Repair(
     name="value never asked for",
     stage="review of a result",
@@ -377,6 +391,7 @@ REPAIRS = (
     TEXT_MEASURED,
     EXAMPLES_DOUBTED,
     UNASKED_VALUES,
+    NUMBERS_AS_TEXT,
     TIED_ROWS,
 )
 
