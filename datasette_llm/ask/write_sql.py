@@ -204,8 +204,9 @@ class WritingSql:
         # Values the question never mentions are only shown: sent back on Spider, the model fixed none of 9
         # queries and dropped a right 'France' for "French singers" (benchmarks/results/spider-s5-rerun5.json).
         unasked = await self.values_not_asked_for(run.guarded, talk.offered)
-        unasked += await self.numbers_stored_as_text(run.guarded)
-        self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in tuple(doubts) + tuple(unasked))
+        as_text = await self.numbers_stored_as_text(run.guarded)  # only shown, too: Spider's gold orders them so
+        warned = tuple(doubts) + tuple(unasked) + tuple(as_text)
+        self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in warned)
         if self.settings.sql_candidates > 1:
             return await self.vote(talk.first, replace(outcome, guarded=run.guarded, result=run.result))
         return run.guarded, run.result
