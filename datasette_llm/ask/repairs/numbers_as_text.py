@@ -4,10 +4,11 @@ A column without a numeric type keeps '100' as text (a CSV imported as it is: sq
 detect types), and SQLite orders and compares text character by character: '99' comes after '1500', MAX(price) is
 '99', and `price > 500` keeps '99' ('9' > '5') and drops '1500'. The rows are the ones the database returned, so no
 check of the answer sees it. Whether a column the query orders by, takes the MAX or MIN of, or compares with a
-number holds such values is asked of the data: one probe per column (up to 4) sorts its first 1,000 values stored
-as text that are plain numbers (digits, a sign, a point) as text, and looks for one that is a smaller number than
-the value before it. Then text order and number order differ, and a warning says so with the pair and the CAST to
-write. Values that order alike either way ('07' < '12', or one value) are left alone.
+number holds such values is asked of the data: one probe per column (up to 4) sorts the first 1,000 of its values
+stored as text that are plain numbers (digits, a sign, a point), among its table's first 10,000 rows, as text,
+and looks for one that is a smaller number than the value before it. Then text order and number order differ, and
+a warning says so with the pair and the CAST to write. Values that order alike either way ('07' < '12', or one
+value) are left alone.
 
 The query is not changed nor sent back: Spider's gold queries order such a column as text (car_1's Horsepower,
 ranked `ORDER BY horsepower`), and a warning is what the reader needs to judge the rows in front of them.
@@ -29,6 +30,7 @@ from .value_hints import Probe
 
 MAX_COLUMNS = 4  # columns probed for one query
 READ = 1000  # text values read from a column
+SAMPLED = 10_000  # rows of its table looked at for them: a probe costs milliseconds on a table of millions
 COMPARISONS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 
 
@@ -71,10 +73,11 @@ def ordered_columns(tree: exp.Expression, columns: dict[str, Sequence[str]]) -> 
 def _probe_sql(table: str, column: str) -> str:
     """Of the column's first text values that are plain numbers, sorted as text: one value that is a smaller number
     than the value before it (that value, the one before it), if any."""
-    value = f"trim({quote_name(column)})"
+    name = quote_name(column)
+    rows = f"select {name} from {quote_name(table)} limit {SAMPLED}"  # a column of numbers has no such text to find
     texts = (
-        f"select {value} as v from {quote_name(table)} where typeof({quote_name(column)}) = 'text' "
-        f"and {value} glob '*[0-9]*' and {value} not glob '*[^0-9.+-]*' limit {READ}"
+        f"select trim({name}) as v from ({rows}) where typeof({name}) = 'text' "
+        f"and trim({name}) glob '*[0-9]*' and trim({name}) not glob '*[^0-9.+-]*' limit {READ}"
     )
     return (
         "select v, before from (select v, lag(v) over (order by v) as before, cast(v as real) as n, "

@@ -122,3 +122,23 @@ async def test_ask_shows_the_warning_with_the_rows_it_ran(products_db):
     assert list(result.rows) == [("Lamp", "99")]  # the database's rows, as it returned them
     assert any(note.startswith("warning: price holds numbers stored as text") for note in result.notes), result.notes
     assert len(model.calls) == 2  # no model call for it
+
+
+def test_only_the_tables_first_ten_thousand_rows_are_looked_at(tmp_path):
+    """A probe costs milliseconds on a table of millions: it reads the column in the table's first rows only."""
+    from datasette_llm.ask.repairs.numbers_as_text import SAMPLED
+
+    path = tmp_path / "big.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table prices (id integer primary key, amount text)")
+    conn.executemany("insert into prices (amount) values (?)", [(None,)] * SAMPLED + [("99",), ("100",)])
+    conn.commit()
+    conn.close()
+    sql, columns = "select id from prices order by amount", {"prices": ("id", "amount")}
+    assert warnings(path, sql, columns=columns, allowed=("prices",)) == []
+    conn = sqlite3.connect(path)
+    conn.execute("update prices set amount = case id when 1 then '1500' else '99' end where id in (1, 2)")
+    conn.commit()
+    conn.close()
+    (warning,) = warnings(path, sql, columns=columns, allowed=("prices",))  # two such values in the first rows now
+    assert "('1500' comes before '99')" in warning
