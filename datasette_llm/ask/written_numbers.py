@@ -8,6 +8,7 @@ is listed in numbers.py, which checks an answer's numbers against the text the m
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from typing import NamedTuple
@@ -211,10 +212,10 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
         found.append(Written(match.group(0), match.group(0).lower(), at, value, scale, decimals_in(amount)))
     found = _compounds(text, found)
     taken = {w.start for w in found}  # a scaled amount's digits start where it starts
-    spans = [(w.start, w.start + len(w.text)) for w in found]
+    covered = _Covered((w.start, w.start + len(w.text)) for w in found)
     for match in WORD_NUMBER.finditer(text):
         value = word_value(match.group("word"))
-        if value is None or any(a <= match.start() < b for a, b in spans):
+        if value is None or match.start() in covered:
             continue  # "twenty million" is one amount
         if in_words or value >= CHECKED_WORD_FROM:
             found.append(Written(match.group(0), str(value), match.start()))
@@ -286,6 +287,24 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
         value = value * scale if value is not None else None
         found.append(Written(text[match.start() : end], token + suffix, match.start(), value, scale, decimals_in(body)))
     return sorted(found, key=lambda w: w.start)
+
+
+class _Covered:
+    """Where the scaled amounts lie, merged and sorted: whether a place is inside one is a binary search (tested
+    against every amount in turn, reading 224 KB of shown text took 6.4 s: an outside tester, session 54)."""
+
+    def __init__(self, spans):
+        self.spans: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if self.spans and start <= self.spans[-1][1]:
+                self.spans[-1] = (self.spans[-1][0], max(end, self.spans[-1][1]))
+            else:
+                self.spans.append((start, end))
+        self.starts = [start for start, _ in self.spans]
+
+    def __contains__(self, place: int) -> bool:
+        i = bisect.bisect_right(self.starts, place) - 1
+        return i >= 0 and place < self.spans[i][1]
 
 
 def _suffix(text: str, match: re.Match) -> tuple[str, int]:
