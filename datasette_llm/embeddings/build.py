@@ -239,11 +239,14 @@ def _embed_rows(
         if batch:
             flush(batch)
         stale = [id_ for id_ in known if id_ not in seen]
-        with conn:
-            conn.executemany(
-                f"delete from {quote(tables.embeddings)} where collection_id = ? and id = ?",
-                [(collection().id, id_) for id_ in stale],
-            )
+        if stale:  # (not compiled with nothing to delete: a first build of a table without text has no storage yet)
+            with conn:
+                conn.executemany(
+                    f"delete from {quote(tables.embeddings)} where collection_id = ? and id = ?",
+                    [(collection().id, id_) for id_ in stale],
+                )
+        elif switch:  # --replace with no row to embed: the collection is still emptied and moved to the new model
+            collection()
         counts["removed"] = len(stale)
         if progress:
             progress(processed, total)
