@@ -30,7 +30,7 @@ from .value_hints import Probe
 MAX_COLUMNS = 8  # columns checked by one probe
 
 
-def _aggregate(node: exp.Expression) -> bool:
+def is_aggregate(node: exp.Expression) -> bool:
     """SQLite's aggregate functions (sqlglot reads `total()` as a function it does not know)."""
     return isinstance(node, exp.AggFunc) or (isinstance(node, exp.Anonymous) and node.name.lower() == "total")
 
@@ -41,11 +41,12 @@ def _key(column: exp.Column, columns: dict[str, Sequence[str]]) -> tuple[str, st
     return (table, column.name.lower()) if table else None
 
 
-def _own(node: exp.Expression, select: exp.Select) -> bool:
-    """Whether `node` belongs to this SELECT itself, outside any aggregate, window or subquery."""
+def shown_by(node: exp.Expression, select: exp.Select) -> bool:
+    """Whether `node` belongs to this SELECT itself, outside any aggregate, window or subquery (evaluated once per
+    row it shows). Serves integer_division too."""
     parent = node.parent
     while parent is not None and parent is not select:
-        if _aggregate(parent) or isinstance(parent, (exp.Window, exp.Select)):
+        if is_aggregate(parent) or isinstance(parent, (exp.Window, exp.Select)):
             return False
         parent = parent.parent
     return parent is select
@@ -54,7 +55,7 @@ def _own(node: exp.Expression, select: exp.Select) -> bool:
 def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[exp.Column]:
     """The columns this aggregate SELECT shows that are neither grouped, aggregated, equal to a grouped column
     nor pinned to a literal (none when SQLite's one-min-or-max rule decides their row)."""
-    aggregates = [a for a in select.find_all(exp.Func) if _aggregate(a) and a.find_ancestor(exp.Select) is select]
+    aggregates = [a for a in select.find_all(exp.Func) if is_aggregate(a) and a.find_ancestor(exp.Select) is select]
     aggregates = [a for a in aggregates if not a.find_ancestor(exp.Window)]
     group = select.args.get("group")
     if not aggregates and not group:
@@ -102,7 +103,7 @@ def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[
     bare = []
     for projection in projections:
         for column in projection.find_all(exp.Column):
-            if not _own(column, select):
+            if not shown_by(column, select):
                 continue
             key = _key(column, columns)
             if key is None or root(key) in grouped or any(root(key) == root(p) for p in pinned):
@@ -112,27 +113,30 @@ def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[
     return bare
 
 
-def _probe_sql(select: exp.Select, bare: Sequence[exp.Column]) -> str:
-    """One query over the original's groups, in its order and within its LIMIT: for each bare column, whether
-    any group shown holds more than one value of it."""
-    flags = [f"__arbitrary_{n}" for n in range(len(bare))]
+def any_row_sql(select: exp.Select, conditions: Sequence[exp.Expression], name: str) -> str:
+    """One query over the rows `select` shows, in its order and within its LIMIT, that says for each condition (an
+    expression over those rows) whether any row holds it: the query with the conditions as extra columns, their
+    MAX over it. Serves integer_division too."""
+    flags = [f"__{name}_{n}" for n in range(len(conditions))]
     inner = select.copy()
     inner.set(
         "expressions",
-        list(inner.expressions)
-        + [
-            exp.alias_(
-                exp.GT(
-                    this=exp.Count(this=exp.Distinct(expressions=[exp.func("quote", column.copy())])),
-                    expression=exp.Literal.number(1),
-                ),
-                flag,
-            )
-            for column, flag in zip(bare, flags)
-        ],
+        list(inner.expressions) + [exp.alias_(condition, flag) for condition, flag in zip(conditions, flags)],
     )
-    outer = exp.select(*[exp.Max(this=exp.column(flag)) for flag in flags]).from_(inner.subquery("__groups"))
+    outer = exp.select(*[exp.Max(this=exp.column(flag)) for flag in flags]).from_(inner.subquery(f"__{name}"))
     return outer.sql(dialect="sqlite")
+
+
+def _probe_sql(select: exp.Select, bare: Sequence[exp.Column]) -> str:
+    """For each bare column, whether any group shown holds more than one value of it."""
+    differs = [
+        exp.GT(
+            this=exp.Count(this=exp.Distinct(expressions=[exp.func("quote", column.copy())])),
+            expression=exp.Literal.number(1),
+        )
+        for column in bare
+    ]
+    return any_row_sql(select, differs, "arbitrary")
 
 
 def plan(sql: str, columns: dict[str, Sequence[str]]) -> tuple[str, list[str], bool] | None:

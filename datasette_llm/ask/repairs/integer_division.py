@@ -20,22 +20,10 @@ from sqlglot import exp
 
 from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.parsing import parse_one
-from .arbitrary_values import _aggregate
+from .arbitrary_values import any_row_sql, shown_by
 from .value_hints import Probe
 
 MAX_DIVISIONS = 8  # divisions checked by one probe
-FLAG = "__integer_division_{}"
-
-
-def _shown(division: exp.Div, select: exp.Select) -> bool:
-    """Whether the division is evaluated once per row the SELECT shows: not inside an aggregate, a window or a
-    subquery of it (its operands may hold those)."""
-    parent = division.parent
-    while parent is not None and parent is not select:
-        if _aggregate(parent) or isinstance(parent, (exp.Window, exp.Select, exp.Subquery)):
-            return False
-        parent = parent.parent
-    return parent is select
 
 
 def divisions(select: exp.Select) -> list[exp.Div]:
@@ -43,7 +31,7 @@ def divisions(select: exp.Select) -> list[exp.Div]:
     found = []
     for projection in select.expressions:
         for division in projection.find_all(exp.Div):
-            if _shown(division, select) and all(division.sql() != other.sql() for other in found):
+            if shown_by(division, select) and all(division.sql() != other.sql() for other in found):
                 found.append(division)
     return found[:MAX_DIVISIONS]
 
@@ -81,15 +69,8 @@ def plan(sql: str) -> tuple[str, list[tuple[str, str]]] | None:
     found = divisions(tree)
     if not found:
         return None
-    flags = [FLAG.format(n) for n in range(len(found))]
-    inner = tree.copy()
-    inner.set(
-        "expressions",
-        list(inner.expressions) + [exp.alias_(_dropped(division), flag) for division, flag in zip(found, flags)],
-    )
-    outer = exp.select(*[exp.Max(this=exp.column(flag)) for flag in flags]).from_(inner.subquery("__divided"))
     written = [(division.sql(dialect="sqlite"), _kept(division)) for division in found]
-    return outer.sql(dialect="sqlite"), written
+    return any_row_sql(tree, [_dropped(division) for division in found], "integer_division"), written
 
 
 async def integer_divisions(probe: Probe, sql: str) -> list[str]:
