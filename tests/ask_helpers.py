@@ -3,11 +3,14 @@
 The scripted model is never the only test: see test_ask_real.py.
 """
 
+import asyncio
 import threading
 
 import numpy as np
 import sqlite_utils
+from datasette.app import Datasette
 
+from datasette_llm.ask.repairs.value_hints import Probe
 from datasette_llm.errors import ContextOverflow
 from datasette_llm.models.base import ChatModel, ChatResult, ModelStatus
 
@@ -146,3 +149,14 @@ class RecordingEmbedder:
     async def aembed(self, texts):
         self.texts += list(texts)
         return np.array([[1.0, float(len(text) % 7), 0.5] for text in texts], dtype=np.float32)
+
+
+def probed(path, allowed, check, *args):
+    """`check(probe, *args)` on the SQLite file at `path`, its probe reading as an actor who may see the tables in
+    `allowed` (the repairs that ask the data, ask/repairs/value_hints.Probe, with a 5 s budget)."""
+
+    async def run():
+        db = Datasette([str(path)]).get_database(path.stem)
+        return await check(Probe(db, set(allowed), 5000), *args)
+
+    return asyncio.run(run())

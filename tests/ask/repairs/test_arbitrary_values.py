@@ -10,7 +10,7 @@ import random
 import sqlite3
 
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import ScriptedModel, probed, sql_reply
 from datasette.app import Datasette
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -43,12 +43,7 @@ def staff_db(tmp_path_factory):
 
 
 def doubts(path, sql):
-    async def run():
-        datasette = Datasette([str(path)])
-        db = datasette.get_database(path.stem)
-        return await arbitrary_values(Probe(db, set(COLUMNS), 5000), sql, COLUMNS)
-
-    return asyncio.run(run())
+    return probed(path, COLUMNS, arbitrary_values, sql, COLUMNS)
 
 
 @pytest.mark.parametrize(

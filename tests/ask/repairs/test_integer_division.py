@@ -6,12 +6,11 @@ by a non-zero int that does not divide it. (Text that reads as an integer is div
 the probe looked at the operands' own types and missed `'7' / 3`, which this oracle found.)
 """
 
-import asyncio
 import re
 import sqlite3
 
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import ScriptedModel, probed, sql_reply
 from datasette.app import Datasette
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +18,6 @@ from schema_helpers import spider_gold, spider_probes
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.repairs.integer_division import integer_divisions, plan
-from datasette_llm.ask.repairs.value_hints import Probe
 
 # 13 of 59 customers in the USA: 13 * 100 / 59 is 22 in SQLite, 22.03... in fact
 CUSTOMERS = [(n, "USA" if n <= 13 else "Other", n % 4, 2.5) for n in range(1, 60)]
@@ -40,11 +38,7 @@ def customers_db(tmp_path_factory):
 
 
 def doubts(path, sql, allowed=("customers",)):
-    async def run():
-        db = Datasette([str(path)]).get_database(path.stem)
-        return await integer_divisions(Probe(db, set(allowed), 5000), sql)
-
-    return asyncio.run(run())
+    return probed(path, allowed, integer_divisions, sql)
 
 
 SHARE = "select count(*) * 100 / (select count(*) from customers) from customers where country = 'USA'"

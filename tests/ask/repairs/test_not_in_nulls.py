@@ -6,11 +6,10 @@ left out, as SQL leaves it out, unless there are no other values at all). The me
 a subquery with no NULL is left as written.
 """
 
-import asyncio
 import sqlite3
 
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import ScriptedModel, probed, sql_reply
 from datasette.app import Datasette
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,7 +17,6 @@ from schema_helpers import spider_gold, spider_probes
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.repairs.not_in_nulls import null_safe_not_in
-from datasette_llm.ask.repairs.value_hints import Probe
 
 # Ann manages Bob and Cy; Di manages nobody; Ann has no manager (NULL)
 STAFF = [(1, "Ann", None), (2, "Bob", 1), (3, "Cy", 1), (4, "Di", 2)]
@@ -41,11 +39,7 @@ def staff_db(tmp_path_factory):
 
 
 def mend(path, sql, allowed=("staff", "teams")):
-    async def run():
-        db = Datasette([str(path)]).get_database(path.stem)
-        return await null_safe_not_in(Probe(db, set(allowed), 5000), sql)
-
-    return asyncio.run(run())
+    return probed(path, allowed, null_safe_not_in, sql)
 
 
 def rows(path, sql):

@@ -5,18 +5,16 @@ SQLite's BINARY collation), are in number order or not. Warned exactly when not.
 a sign and a point: '1E+2' is not one.)
 """
 
-import asyncio
 import sqlite3
 
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import ScriptedModel, probed, sql_reply
 from datasette.app import Datasette
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.ask.pipeline import ask
 from datasette_llm.ask.repairs.numbers_as_text import numbers_as_text
-from datasette_llm.ask.repairs.value_hints import Probe
 
 COLUMNS = {"products": ("id", "name", "price", "code", "qty", "label")}
 # price: numbers as text of several lengths; code: one length; qty: real integers; label: words
@@ -42,11 +40,7 @@ def products_db(tmp_path_factory):
 
 
 def warnings(path, sql, columns=COLUMNS, allowed=("products",)):
-    async def run():
-        db = Datasette([str(path)]).get_database(path.stem)
-        return await numbers_as_text(Probe(db, set(allowed), 5000), sql, columns)
-
-    return asyncio.run(run())
+    return probed(path, allowed, numbers_as_text, sql, columns)
 
 
 @pytest.mark.parametrize(

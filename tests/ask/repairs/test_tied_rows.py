@@ -9,7 +9,7 @@ import functools
 import sqlite3
 
 import pytest
-from ask_helpers import ScriptedModel, sql_reply
+from ask_helpers import ScriptedModel, probed, sql_reply
 from datasette.app import Datasette
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,13 +38,12 @@ def players_db(tmp_path_factory):
 
 
 def ties(path, sql, allowed=("players",)):
-    async def run():
-        datasette = Datasette([str(path)])
-        db = datasette.get_database(path.stem)
-        shown = len((await db.execute(sql)).rows)
-        return await tied.tied_rows(Probe(db, set(allowed), 5000), sql, shown, ROW_CAP)
-
-    return asyncio.run(run())
+    conn = sqlite3.connect(path)
+    try:
+        shown = len(conn.execute(sql).fetchall())
+    finally:
+        conn.close()
+    return probed(path, allowed, tied.tied_rows, sql, shown, ROW_CAP)
 
 
 @pytest.mark.parametrize(
