@@ -26,6 +26,7 @@ import pytest
 import sqlite_utils
 from datasette.app import Datasette
 from jsonschema import Draft202012Validator
+from route_helpers import items_datasette
 from search_helpers import actor_cookies, make_table, use_fake_model
 from spec_helpers import strict
 
@@ -94,12 +95,10 @@ async def test_search_hits_found_by_keywords_only_or_of_no_table_fit_the_spec(tm
 
 @pytest.mark.asyncio
 async def test_a_query_request_is_refused_exactly_without_a_field_the_spec_requires(tmp_path):
-    path = tmp_path / "db.db"
-    sqlite3.connect(path).executescript("create table items (id integer primary key, name text);")
-    ds = Datasette([str(path)])
+    ds = items_datasette(tmp_path)
     spec = (await ds.client.get("/-/llm/openapi.json")).json()
     request = spec["components"]["schemas"]["QueryRequest"]
-    full = {"database": "db", "sql": "select name from items"}
+    full = {"database": "db", "sql": "select title from items"}
     assert set(full) == set(request["properties"])
     for field in full:
         body = {k: v for k, v in full.items() if k != field}
@@ -110,9 +109,7 @@ async def test_a_query_request_is_refused_exactly_without_a_field_the_spec_requi
 
 @pytest.mark.asyncio
 async def test_the_ask_modes_in_the_spec_are_the_ones_the_server_takes(tmp_path):
-    path = tmp_path / "db.db"
-    sqlite3.connect(path).executescript("create table items (id integer primary key, name text);")
-    ds = Datasette([str(path)])
+    ds = items_datasette(tmp_path)
     spec = (await ds.client.get("/-/llm/openapi.json")).json()
     documented = spec["components"]["schemas"]["AskRequest"]["properties"]["mode"]["enum"]
     response = await ds.client.post(
