@@ -295,6 +295,9 @@ def test_chart_for_result():
     # MCP caps the rows it returns: the chart draws those, and says so.
     capped = chart_for_result(result_json(rows_truncated=True))
     assert "truncated" in capped["description"]
+    capped = chart_for_result(result_json(rows_truncated=True, row_cap_hit=False))  # the query itself not cut
+    notes = capped["usermeta"]["datasette_llm"]["notes"]
+    assert "the rows were truncated: the chart draws 2 of the 2 rows returned" in notes  # (an outside tester, s54)
     # Ask: rows cut only from what the answering model read are all drawn without a truncation note
     fitted = chart_for_result(result_json(truncated=True, row_cap_hit=False))
     assert "truncated" not in fitted["description"]
