@@ -100,7 +100,7 @@ def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[
             key = _key(column, columns)
             if key:
                 grouped.add(root(key))
-    bare = []
+    bare, written = [], set()
     for projection in projections:
         for column in projection.find_all(exp.Column):
             if not shown_by(column, select):
@@ -108,7 +108,8 @@ def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[
             key = _key(column, columns)
             if key is None or root(key) in grouped or any(root(key) == root(p) for p in pinned):
                 continue
-            if all(column.sql() != other.sql() for other in bare):
+            if column.sql() not in written:  # each once (a set: a list compared each with every other)
+                written.add(column.sql())
                 bare.append(column)
     return bare
 

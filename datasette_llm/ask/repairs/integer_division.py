@@ -28,12 +28,15 @@ MAX_DIVISIONS = 8  # divisions checked by one probe
 
 def divisions(select: exp.Select) -> list[exp.Div]:
     """The divisions the SELECT's own columns show, in order (a division inside another counts once each)."""
-    found = []
+    found, written = [], set()
     for projection in select.expressions:
         for division in projection.find_all(exp.Div):
-            if shown_by(division, select) and all(division.sql() != other.sql() for other in found):
+            if len(found) == MAX_DIVISIONS:
+                return found
+            if shown_by(division, select) and division.sql() not in written:
+                written.add(division.sql())
                 found.append(division)
-    return found[:MAX_DIVISIONS]
+    return found
 
 
 def _dropped(division: exp.Div) -> exp.Expression:
