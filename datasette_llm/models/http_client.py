@@ -26,6 +26,7 @@ import httpx
 import numpy as np
 
 CONNECT_SECONDS = 10.0
+CANCEL_CHECK_SECONDS = 0.25  # how long a read waits before it looks whether its request was given up
 MAX_ERROR_BYTES = 64 * 1024  # of an error body, read to find its message
 MAX_ERROR_CHARS = 300  # of that message, shown to the user
 MAX_LINE_BYTES = 1024 * 1024  # one server-sent event
@@ -97,6 +98,12 @@ def retry_after(headers) -> float | None:
 # httpx's timeouts bound each read, not the exchange: a server that sends its headers a line a second (a second
 # outside attacker, after the body was bounded) held a request, and its place in the queue, for ever. Every read,
 # write and connect of the thread's current request is given at most the time left before its deadline.
+#
+# A read also ends when its request is given up (the thread's `cancel`): a request that does not stream has no
+# byte to look between until the whole reply is written, so a client that left while the SQL was written left
+# its model request open, and its places in the queue held, until the server answered (an outside tester,
+# session 54: the next question waited 19.6 s). Reads wait in slices of CANCEL_CHECK_SECONDS; a slice that ends
+# with nothing read has consumed nothing, so the read goes on, or ends the request by closing its connection.
 
 _current = threading.local()
 
@@ -111,12 +118,34 @@ def _bounded(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+def _given_up() -> bool:
+    cancel = getattr(_current, "cancel", None)
+    return cancel is not None and cancel.is_set()
+
+
 class _DeadlineStream(httpcore.NetworkStream):
     def __init__(self, stream: httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _bounded(timeout))
+        allowed = _bounded(timeout)
+        if getattr(_current, "cancel", None) is None:
+            return self._stream.read(max_bytes, allowed)
+        ends = None if allowed is None else time.monotonic() + allowed
+        while True:
+            if _given_up():
+                # Not an httpcore error: httpcore closes the connection on any exception and passes it on.
+                raise HttpFailure("cancelled", "the request was given up")
+            left = None if ends is None else ends - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ReadTimeout("the read's time has passed")
+            try:
+                return self._stream.read(
+                    max_bytes, CANCEL_CHECK_SECONDS if left is None else min(left, CANCEL_CHECK_SECONDS)
+                )
+            except httpcore.ReadTimeout:
+                if left is not None and left <= CANCEL_CHECK_SECONDS:
+                    raise
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, _bounded(timeout))
@@ -197,13 +226,14 @@ class ModelHttp:
         )
 
     @contextmanager
-    def open(self, method: str, path: str, payload: Any, deadline: float):
-        """The response, once its status says success; its body is read with `body()` or `lines()`."""
+    def open(self, method: str, path: str, payload: Any, deadline: float, cancel: threading.Event | None = None):
+        """The response, once its status says success; its body is read with `body()` or `lines()`. Setting
+        `cancel` ends the request (HttpFailure "cancelled") within CANCEL_CHECK_SECONDS, its connection closed."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise HttpFailure("timeout", "no time was left to send the request")
         timeout = httpx.Timeout(remaining, connect=min(remaining, CONNECT_SECONDS))
-        _current.deadline = deadline
+        _current.deadline, _current.cancel = deadline, cancel
         try:
             with self.client.stream(method, self.base_url + path, json=payload, timeout=timeout) as response:
                 self._check(response, deadline)
@@ -213,7 +243,7 @@ class ModelHttp:
         except httpx.HTTPError as error:  # refused, reset, not HTTP, a bad chunk: nothing usable came back
             raise HttpFailure("connection", clip(str(error) or type(error).__name__)) from None
         finally:
-            _current.deadline = None
+            _current.deadline = _current.cancel = None
 
     def _check(self, response: httpx.Response, deadline: float) -> None:
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
@@ -277,7 +307,7 @@ class ModelHttp:
             yield pending.decode("utf-8", "replace")
 
     def post_json(self, path: str, payload: Any, *, deadline: float, max_bytes: int, cancel=None) -> Any:
-        with self.open("POST", path, payload, deadline) as response:
+        with self.open("POST", path, payload, deadline, cancel) as response:
             return self.body(response, deadline, max_bytes, cancel)
 
     def get_json(self, path: str, *, deadline: float, max_bytes: int = 1024 * 1024) -> Any:

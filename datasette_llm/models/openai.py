@@ -293,7 +293,9 @@ class OpenAIChatModel(ChatModel):
         for attempt in range(CHAT_RETRIES + 1):
             stack = ExitStack()
             try:
-                return stack, stack.enter_context(self.http().open("POST", "/chat/completions", payload, deadline))
+                return stack, stack.enter_context(
+                    self.http().open("POST", "/chat/completions", payload, deadline, cancel)
+                )
             except HttpFailure as failure:
                 wait = retry_wait(failure, attempt) if attempt < CHAT_RETRIES else None
                 if wait is None or time.monotonic() + wait >= deadline or cancel.wait(wait):

@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import threading
+import time
 
 
 def _events(*deltas, finish=None) -> str:
@@ -23,6 +24,7 @@ class FaultServer:
     def __init__(self, behaviour="ok"):
         self.behaviour = behaviour
         self.requests = 0
+        self.closed_at = None  # when the client closed a "hold" request (time.monotonic())
         self.paths = []  # of every request, in order
         self.verbatim = b""  # the response of "verbatim"
         self.bomb = gzip.compress(b"0" * 100_000_000, compresslevel=9) if behaviour == "gzip" else b""
@@ -139,6 +141,13 @@ class FaultServer:
                 return
             if behaviour == "hang":
                 await asyncio.sleep(3600)
+                return
+            if behaviour == "late":  # answers after a second, longer than a read waits between its looks
+                await asyncio.sleep(1.0)
+                behaviour = "ok"
+            if behaviour == "hold":  # no answer; notes when the client closes the connection
+                await reader.read()
+                self.closed_at = time.monotonic()
                 return
             if behaviour == "invalid_json":
                 body, status = b"this is not json {", "200 OK"
