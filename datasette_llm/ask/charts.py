@@ -8,6 +8,7 @@ backslashes in a field name as a path.
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
@@ -52,10 +53,17 @@ def is_number(value) -> bool:
 
 
 def date_format(value) -> str | None:
+    """The kind of ISO date `value` is, or None. A day no calendar has ("2023-02-30") is none: the browser reads
+    it as another ("2023-03-02") and drew the point there (an outside tester, session 54)."""
     if not isinstance(value, str):
         return None
     for name, pattern in DATE_FORMATS:
         if pattern.fullmatch(value):
+            if name in ("date", "datetime"):
+                try:
+                    datetime.date(int(value[:4]), int(value[5:7]), int(value[8:10]))
+                except ValueError:
+                    return None
             return name
     return None
 
@@ -124,21 +132,39 @@ def points(rows, x: Column, y: Column, x_ok, x_missing: str = "value") -> tuple[
     return kept, notes
 
 
+def _mark_text(encoding: dict) -> tuple[list[dict], dict]:
+    """(the calculations, and the last of them) that write each mark's row as text, the x channel first: a
+    column's title, then its value as the table shows it. A number in full (Vega's own format keeps 12 digits), a
+    date as the row holds it (`x_text` in the data: a date is parsed before any calculation sees it)."""
+    parts, transform = [], []
+    for channel in ("x", "y"):
+        field, kind = encoding[channel]["field"], encoding[channel]["type"]
+        if kind == "temporal":
+            field = "x_text"
+        elif kind == "quantitative" and "format" not in encoding[channel].get("axis", {}):  # years: as they are
+            field = f"{field}_text"
+            transform.append(NUMBER_TEXTS[field])
+        title = encoding[channel]["title"]
+        if title.endswith("\u200b") and title[:-1] in _OBJECT_PROPERTIES:  # inside a string, as it is
+            title = title[:-1]
+        parts.append(f"{json.dumps(title + ': ')} + toString(datum.{field})")
+    return transform, {"calculate": " + '; ' + ".join(parts), "as": "mark_text"}
+
+
 def spec_for(kind: str, title: str, notes: list[str], values: list[dict], mark: dict, encoding: dict) -> dict:
     encoding = _safe_titles(encoding)
     title, notes = expression_safe(title), [expression_safe(note) for note in notes]
-    tips = encoding.get("tooltip", ())
-    transform = [NUMBER_TEXTS[tip["field"]] for tip in tips if tip["field"] in NUMBER_TEXTS]
-    if tips:
-        # Each mark's ARIA description says what its tooltip says, x first (Vega-Lite's own has 12 digits). A date
-        # is parsed before any calculate sees it: a line over dates says the date as the row holds it (`x_text`).
-        by_channel = [tip for channel in ("x", "y") for tip in tips if tip["field"][0] == encoding[channel]["field"]]
-        fields = ["x_text" if tip["type"] == "temporal" else tip["field"] for tip in by_channel]
-        said = " + '; ' + ".join(
-            f"{json.dumps(tip['title'] + ': ')} + toString(datum.{field})" for tip, field in zip(by_channel, fields)
-        )
-        transform.append({"calculate": said, "as": "mark_text"})
-        encoding = {**encoding, "description": {"field": "mark_text", "type": "nominal"}}
+    transform = []
+    if "x" in encoding and "y" in encoding:
+        # Each mark's tooltip, and its ARIA description, is one text of its row. A tooltip of a list of fields made
+        # Vega-Lite key an object by the columns' names: a name like a JavaScript object's own (`constructor`,
+        # `toString`) stopped the chart from drawing, two columns of one name showed one value, and dates were
+        # formatted in the viewer's time zone, so a row's "2024-01-01" read "Dec 31, 2023" west of UTC (an
+        # outside tester, session 54).
+        numbers, said = _mark_text(encoding)
+        transform = [*numbers, said]
+        mark_text = {"field": "mark_text", "type": "nominal"}
+        encoding = {**encoding, "description": mark_text, "tooltip": mark_text}
     return {
         "$schema": SCHEMA,
         "description": ". ".join([title, *notes]),
@@ -166,9 +192,20 @@ def common_notes(row_count: int, drawn: int, skipped: list[str], truncated: bool
 _EXPRESSION_BREAKERS = str.maketrans({"\\": "\u29f5", "\r": " ", "\n": " ", "\u2028": " ", "\u2029": " "})
 
 
+# A title, subtitle or description that is the name of one of a JavaScript object's own properties stopped Vega
+# from drawing ("Operator not defined": it looks such text up among its operators; an outside tester, session 54).
+# Such a text gets a zero-width space at its end: it looks the same.
+_OBJECT_PROPERTIES = frozenset(
+    "constructor __defineGetter__ __defineSetter__ hasOwnProperty __lookupGetter__ __lookupSetter__ isPrototypeOf "
+    "propertyIsEnumerable toString valueOf __proto__ toLocaleString".split()
+)
+
+
 def expression_safe(title: str) -> str:
-    """A title as Vega-Lite may write it into an expression: a backslash as U+29F5 (⧵), line breaks as spaces."""
-    return title.translate(_EXPRESSION_BREAKERS)
+    """A title as Vega-Lite may write it into an expression: a backslash as U+29F5 (⧵), line breaks as spaces; and
+    as Vega may look it up: not the bare name of an object's own property."""
+    title = title.translate(_EXPRESSION_BREAKERS)
+    return title + "\u200b" if title in _OBJECT_PROPERTIES else title
 
 
 def _safe_titles(encoding):
@@ -192,23 +229,13 @@ NUMBER_TEXTS = {
 }
 
 
-def with_tooltip(label: dict, number: dict) -> dict:
-    """The encoding plus a tooltip that shows a mark's row: its label as the axis reads it (a number as the table
-    shows it), its number as the table shows it. The marks' ARIA descriptions are the tooltip's."""
-    keep = ("field", "type", "title", "timeUnit")
-    tip = [{key: value for key, value in encoding.items() if key in keep} for encoding in (label, number)]
-    if "format" in label.get("axis", {}):
-        tip[0]["format"] = label["axis"]["format"]
-    elif label["type"] == "quantitative":  # a scatter's x
-        tip[0].update(field="x_text", type="nominal")
-    tip[1].update(field="y_text", type="nominal")
-    return {"tooltip": tip}
-
-
-def time_encoding(x: Column) -> dict:
+def time_encoding(x: Column, values: list[dict]) -> dict:
     if x.time == "year_number":
+        # No more ticks than years between the first and the last: with more, ticks stood at half years, their
+        # labels rounded to a year ("2020" at 2019.5; tickMinStep did not stop it; an outside tester, session 54).
+        years = max(p["x"] for p in values) - min(p["x"] for p in values)
         return {"field": "x", "type": "quantitative", "title": x.name, "scale": {"zero": False},
-                "axis": {"format": "d", "tickMinStep": 1}}  # fmt: skip
+                "axis": {"format": "d", "tickMinStep": 1, "tickCount": max(1, min(years, 10))}}  # fmt: skip
     encoding = {"field": "x", "type": "temporal", "title": x.name}
     if TIME_UNITS[x.time]:
         encoding["timeUnit"] = TIME_UNITS[x.time]
@@ -230,11 +257,11 @@ def line_spec(rows, x: Column, y: Column, truncated: bool) -> dict | None:
         return None
     values.sort(key=lambda p: p["x"])
     shown, notes = point_notes(rows, values, skipped, truncated, f" by {x.name}")
-    x_encoding = time_encoding(x)
+    x_encoding = time_encoding(x, shown)
     if x_encoding["type"] == "temporal":  # the date as the row holds it, for the marks' descriptions
         shown = [{**point, "x_text": str(point["x"])} for point in shown]
     y_encoding = {"field": "y", "type": "quantitative", "title": y.name}
-    encoding = {"x": x_encoding, "y": y_encoding, **with_tooltip(x_encoding, y_encoding)}
+    encoding = {"x": x_encoding, "y": y_encoding}
     return spec_for("line", f"{y.name} by {x.name}", notes, shown, {"type": "line", "point": True}, encoding)
 
 
@@ -254,8 +281,10 @@ def bar_spec(rows, x: Column, y: Column, truncated: bool) -> dict | None:
     if len(values) > TOP_BARS:
         notes.insert(0, rest)
     label = {"field": "x", "type": "ordinal" if x.time else "nominal", "title": x.name, "sort": order}
-    number = {"field": "y", "type": "quantitative", "title": y.name}
-    encoding = {"y": label, "x": number, **with_tooltip(label, number)}
+    # Not stacked: one bar a label. Vega's stack groups rows in a plain object by label, and a label named like
+    # one of a JavaScript object's own (`constructor`) stopped the chart from drawing (an outside tester, session 54).
+    number = {"field": "y", "type": "quantitative", "title": y.name, "stack": None}
+    encoding = {"y": label, "x": number}
     spec = spec_for("bar", f"{y.name} by {x.name}", notes, drawn, {"type": "bar"}, encoding)
     spec["height"] = {"step": 22}
     return spec
@@ -270,7 +299,7 @@ def scatter_spec(rows, x: Column, y: Column, truncated: bool) -> dict | None:
         {"field": field, "type": "quantitative", "title": column.name, "scale": {"zero": False}}
         for field, column in (("x", x), ("y", y))
     )
-    encoding = {"x": x_encoding, "y": y_encoding, **with_tooltip(x_encoding, y_encoding)}
+    encoding = {"x": x_encoding, "y": y_encoding}
     mark = {"type": "point", "filled": True}
     return spec_for("scatter", f"{y.name} against {x.name}", notes, shown, mark, encoding)
 

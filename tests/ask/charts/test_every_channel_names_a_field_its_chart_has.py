@@ -1,4 +1,4 @@
-"""Every spec charts.py writes is well formed for Vega-Lite: each channel (and tooltip entry) names a field the data
+"""Every spec charts.py writes is well formed for Vega-Lite: each channel (the tooltip too) names a field the data
 or a transform gives, with a Vega-Lite type; each transform step is {"calculate", "as"}; the mark is a known one;
 the spec sits under its own kind; and the spec reads back from JSON as it is."""
 
@@ -33,10 +33,7 @@ def test_well_formed(columns, rows):
         steps = spec.get("transform", [])
         assert all(set(step) == {"calculate", "as"} and step["calculate"] for step in steps)
         fields = set().union(*(set(p) for p in spec["data"]["values"])) | {step["as"] for step in steps}
-        channels = [c for name, c in spec["encoding"].items() if name != "tooltip"] + spec["encoding"].get(
-            "tooltip", []
-        )
-        for channel in channels:
+        for channel in spec["encoding"].values():
             assert channel["field"] in fields and channel["type"] in TYPES, channel
         for name in ("x", "y"):
             if name in spec["encoding"]:
