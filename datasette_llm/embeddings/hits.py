@@ -50,6 +50,23 @@ def _key_values(id_: str, pks: list[str]) -> list:
     return values if isinstance(values, list) and len(values) == len(pks) else []
 
 
+def _as_stored(value) -> list:
+    """The values a one-column key stored as this id's text may hold: the text, and the number it writes when it is
+    one. A key column declared without a type keeps the integer 5, which SQLite never equals to the text '5': every
+    row of `create table docs (id primary key, ...)` was embedded and none could be found (an outside tester,
+    session 54). Where the column has a type, SQLite converts the text and the number finds the same row."""
+    if not isinstance(value, str) or len(value) > 40:
+        return [value]
+    for kind in (int, float):
+        try:
+            number = kind(value)
+        except ValueError:
+            continue
+        if str(number) == value:
+            return [value, number]
+    return [value]
+
+
 def _where_ids(ids: list[str], pks: list[str]) -> tuple[str | None, list]:
     """A WHERE clause and its parameters for the rows these stored ids name (None: they name none)."""
     wanted = [values for values in (_key_values(id_, pks) for id_ in ids) if values]
@@ -57,7 +74,8 @@ def _where_ids(ids: list[str], pks: list[str]) -> tuple[str | None, list]:
         return None, []
     if len(pks) <= 1:
         column = quote(pks[0]) if pks else "rowid"
-        return f"{column} in ({', '.join('?' for _ in wanted)})", [values[0] for values in wanted]
+        params = [value for values in wanted for value in _as_stored(values[0])]
+        return f"{column} in ({', '.join('?' for _ in params)})", params
     clause = "(" + " and ".join(f"{quote(c)} = ?" for c in pks) + ")"
     return " or ".join(clause for _ in wanted), [v for values in wanted for v in values]
 

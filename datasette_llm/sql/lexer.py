@@ -132,6 +132,14 @@ def _without_trailing(text: str, lexemes: list[Lexeme]) -> str:
     return text
 
 
+def without_trailing(sql: str) -> str:
+    """The SQL without its trailing semicolons, comments and spaces; unchanged if it cannot be split."""
+    try:
+        return _strip_trailing(sql)
+    except _Reject:
+        return sql
+
+
 def without_comments(sql: str) -> str:
     """The SQL with each comment replaced by one space (SQLite reads it the same); unchanged if it cannot be
     split (an unterminated quote: the guard refuses it anyway)."""
