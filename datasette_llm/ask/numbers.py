@@ -10,13 +10,17 @@ The answer from rows and the answer from text passages are both checked against 
 - hexadecimal (`0x586`);
 - amounts with a scale: `1e20`, `1.5k`, `$12M`, `£12m` (a lower-case `m` or `b` only after a currency sign), `3bn`,
   `12mn`, `7万`, `408 thousand`, `12 millions`, `2.5 lakh`, `3 crore`, `12 Mio.`, `twenty-five million`, and after a
-  currency sign a one-letter scale after a space (`$291 M`);
+  currency sign a one-letter scale after a space (`$291 M`); a scale after a hyphen (`$12-million`); an article
+  before a scale (`a million`, `half a million`, `a dozen`; not "a grand total"); `N dozen`;
+- a minus before a currency sign (`-$12`), an amount glued to a currency code (`USD12 million`), digits between
+  Markdown's underscores (`__42__`), a number after a decimal and a comma (`91.5,88.2`);
 - number words from eleven up (`fifteen`, `twenty-three`, `twenty three`, `three hundred and five`, `six thousand
   seven hundred`: several scales are one number); the shown side counts "one" to "ten" too, so an answer may write
   `7` for a passage's "seven";
 - thousands grouped by apostrophes (`7'000`, `7’000`), the Arabic separator, or two dots or more (`4.000.000`);
   one dot before three digits (`1.001`) is either reading, but `7.000` is 7 only as a rounding of a number shown
-  with three decimals or more. The digits a clipped cell ends on (`410759…[clipped]`) are no number shown.
+  with three decimals or more; a figure space between groups of three groups them. The digits a clipped cell ends
+  on (`410759…[clipped]`, `1.5e…`, `0x1f…`) are no number shown.
 A plain number is shown when it is written the same way or is a rounding of one that was ("3.14" and "3.142"
 for 3.14159, "38" for 37.62); an amount with a scale when a shown number rounds to it at the precision written
 ("1.2 million" for 1,234,567, "1.5k" for 1,500).
@@ -97,8 +101,10 @@ def shown_forms(text: str) -> set[str]:
 # The digits a cell's cut ends on (`410759…[clipped]` of 410759321) are no number the database returned: an answer's
 # 410759 passed as shown (an outside tester, session 40). The marker as written and as read (as_read: NFKC's "...").
 # Only from where a run of digits starts: from each digit of a run, a 32,000-digit fraction took 11 s.
+# A cut inside an exponent or a hexadecimal number (`1.5e…[clipped]` of 1.5e+20, `0x1f…` of 0x1f2e) too (an outside
+# tester, session 54).
 _CUT_NUMBER = re.compile(
-    r"(?<![\d.,])\d[\d.,]*(?=(?:"
+    r"(?<![\d.,])(?:0[xX][0-9a-fA-F]*|\d[\d.,]*(?:[eE][+-]?\d*)?)(?=(?:"
     + re.escape(CLIP_MARKER)
     + "|"
     + re.escape(unicodedata.normalize("NFKC", CLIP_MARKER))
