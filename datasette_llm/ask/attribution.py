@@ -12,8 +12,9 @@ thing; an outside tester asking the real model found two ways (session 29):
   label rows. One number for all of them from one row ("the combined population of A and B is 1,710,597") is not
   a pairing and is not warned.
 - **Another row's number.** A sentence names things the rows hold and states a number the rows hold, but no row
-  shown holds both ("Umber Desk ... $32,718.26" where 32,718.26 is Ember Blender's). With "respectively", the
-  names and numbers are paired in order and each pair is checked.
+  shown holds both ("Umber Desk ... $32,718.26" where 32,718.26 is Ember Blender's), an amount with a scale
+  (`$44.50M`) by the rows whose numbers round to it. With "respectively", the names and numbers are paired in
+  order and each pair is checked.
 
 Only what the model read counts: the rows are read back from the text it was shown (cells as clipped there), the
 names from the query it wrote. Numbers of the question and row counts the pipeline states are not checked here
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 
 from sqlglot.tokens import Tokenizer, TokenType
 
-from .numbers import shown_forms, written_numbers
+from .numbers import ShownNumbers, forms_and_amounts, shown_forms, written_numbers
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")  # (not ":": "East: $1,635.91" is one statement)
 PER_NAME = re.compile(r"\b(?:each|respectively|apiece)\b")  # "A, B and C each have 31": one number given to each
@@ -118,8 +119,11 @@ def numbers_of_other_rows(answer: str, shown_text: str, question: str, counts: S
     rows_of_form: dict[str, set[int]] = {}  # a form of a shown number -> the rows holding it
     rows_of_name: dict[str, set[int]] = {}  # a name in lower case -> the rows holding it
     written: dict[str, str] = {}  # ... -> as a row first writes it
+    amounts: list[list[float]] = []  # each row's numbers, for amounts written with a scale
     for place, row in enumerate(rows):
-        for form in shown_forms(" | ".join(row)):
+        forms, values = forms_and_amounts(" | ".join(row))
+        amounts.append(values)
+        for form in forms:
             rows_of_form.setdefault(form, set()).add(place)
         for cell in row:
             if NAME_CHARS[0] <= len(cell) <= NAME_CHARS[1] and any(c.isalpha() for c in cell):
@@ -137,11 +141,21 @@ def numbers_of_other_rows(answer: str, shown_text: str, question: str, counts: S
     mentions = [(m.start(), m.end(), m.group(0)) for m in names.finditer(text.lower())]
     starts = [start for start, _, _ in mentions]
     exempt = shown_forms(question) | {str(count) for count in counts}
-    numbers = [
-        w
-        for w in written_numbers(text)
-        if w.token in rows_of_form and w.token not in exempt and not _within(w.start, mentions, starts)
-    ]
+    asked, rounded = ShownNumbers(question, with_question=False), _RowRoundings(amounts)
+    holding: dict[int, set[int]] = {}  # a stated number's place -> the rows holding it
+    numbers = []
+    for w in written_numbers(text):
+        if _within(w.start, mentions, starts):
+            continue
+        if w.token in rows_of_form and w.token not in exempt:
+            holding[w.start] = rows_of_form[w.token]
+        elif w.value is not None and w.scale > 1 and rounded.rows(w) and not asked.holds(w):
+            # `$44.50M` beside a name: the rows whose numbers round to it (read as plain numbers only, another
+            # row's amount written with a scale was never checked; an outside tester, session 54)
+            holding[w.start] = rounded.rows(w)
+        else:
+            continue
+        numbers.append(w)
     # Each mention and number to its sentence (sentence i ends at ends[i]), once.
     ends = [m.end() for m in SENTENCE_END.finditer(text)] + [len(text)]
     named: dict[int, dict[str, None]] = {}  # sentence -> the names it mentions, in order (an ordered set)
@@ -161,10 +175,28 @@ def numbers_of_other_rows(answer: str, shown_text: str, question: str, counts: S
         else:
             pairs = [(number, beside_all) for number in sentence_numbers]
         for number, beside in pairs:
-            holding = rows_of_form[number.token]
-            if not any(holding & rows_of_name[name] for name in beside):
+            if not any(holding[number.start] & rows_of_name[name] for name in beside):
                 found.append((number.text, [written[name] for name in beside]))
     return found
+
+
+class _RowRoundings:
+    """Which rows hold a number that rounds to an amount written with a scale, at the precision written: each row's
+    numbers rounded once for each (scale, places) an answer writes (linear in the rows, not rows x amounts)."""
+
+    def __init__(self, amounts: list[list[float]]):
+        self.amounts = amounts
+        self.cache: dict[tuple[float, int], dict[float, set[int]]] = {}
+
+    def rows(self, written) -> set[int]:
+        key = (written.scale, min(written.decimals, 12))
+        if key not in self.cache:
+            table: dict[float, set[int]] = {}
+            for place, values in enumerate(self.amounts):
+                for value in values:
+                    table.setdefault(round(value / key[0], key[1]), set()).add(place)
+            self.cache[key] = table
+        return self.cache[key].get(round(written.value / key[0], key[1]), set())
 
 
 def attribution_warnings(

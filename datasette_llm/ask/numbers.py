@@ -95,7 +95,13 @@ def _forms(number: str) -> set[str]:
 
 def shown_forms(text: str) -> set[str]:
     """Every form an answer may write the numbers of `text` in, read as shown text is (number words included)."""
-    return set().union(*(_forms(w.token) for w in written_numbers(text, in_words=True)))
+    return forms_and_amounts(text)[0]
+
+
+def forms_and_amounts(text: str) -> tuple[set[str], list[float]]:
+    """shown_forms(text), and the values of its numbers (what an amount with a scale is rounded against)."""
+    shown = written_numbers(text, in_words=True)
+    return set().union(*(_forms(w.token) for w in shown)), [v for v in (w.amount for w in shown) if v is not None]
 
 
 # The digits a cell's cut ends on (`410759…[clipped]` of 410759321) are no number the database returned: an answer's
