@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -116,11 +115,13 @@ def embed_table(
     if batch_size < 1:
         raise BadRequest("batch_size must be at least 1.")
     conn, opened = _connect(path_or_conn)
+    reader = _snapshot_reader(conn)
     try:
-        # A caller's own connection keeps its own progress handler.
-        with ctrl_c_stops(conn) if opened else nullcontext():
+        # A caller's own connection keeps its own progress handler; the reader is ours.
+        with ctrl_c_stops(*[c for c in (conn if opened else None, reader) if c is not None]):
             return _build(
                 conn,
+                reader or conn,
                 table,
                 columns,
                 sql,
@@ -133,15 +134,35 @@ def embed_table(
                 replace,
             )
     finally:
+        if reader is not None:
+            reader.close()
         if opened:
             conn.close()
 
 
-def _build(conn, table, columns, sql, model, batch_size, progress, tables, name, store, replace) -> BuildSummary:
+def _snapshot_reader(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """In WAL mode, a read-only connection of its own to read the rows through (None: read them through `conn`).
+    Read through the connection that writes, the open query kept the file as it was when the build began, and once
+    another program had committed, SQLite refused the next batch from that older view: "database is locked" (an
+    outside tester, session 54). Another connection's view does not hold back the writer's. In rollback-journal
+    mode a reader's lock would stop the build's own commits: there the rows are read through `conn`, as before,
+    and another writer waits for the build."""
+    try:
+        if conn.execute("pragma journal_mode").fetchone()[0].lower() != "wal":
+            return None
+        file = next((row[2] for row in conn.execute("pragma database_list") if row[1] == "main"), "")
+        return sqlite3.connect(f"{Path(file).as_uri()}?mode=ro", uri=True) if file else None
+    except sqlite3.Error:
+        return None
+
+
+def _build(
+    conn, source, table, columns, sql, model, batch_size, progress, tables, name, store, replace
+) -> BuildSummary:
     start = time.perf_counter()
     store_state(conn, tables, write=True)  # a user's own `embeddings` table stops us before any work
     try:
-        cursor, keys, total = read_source(conn, table, columns, sql)
+        cursor, keys, total = read_source(source, table, columns, sql)
     except KeyboardInterrupt:
         raise BuildInterrupted(
             BuildSummary(_database_name(conn), table, name, model.name, 0, 0, 0, 0, 0, 0.0)

@@ -21,13 +21,15 @@ SIGNAL_STEPS = 10_000
 
 
 @contextmanager
-def ctrl_c_stops(conn: sqlite3.Connection):
+def ctrl_c_stops(*conns: sqlite3.Connection):
     """Ctrl-C stops the statement SQLite is running (it fails with "interrupted") and, anywhere else, raises
     KeyboardInterrupt as it always does. Python's own handler would raise inside the progress handler, which
     SQLite's callback machinery reports as an ignored exception with its traceback (Datasette turns those on)."""
     # Only the main thread may handle signals, and a program's own handler (or an ignored Ctrl-C) stays as it is.
-    if threading.current_thread() is not threading.main_thread() or (
-        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    if (
+        not conns
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
     ):
         yield
         return
@@ -43,11 +45,13 @@ def ctrl_c_stops(conn: sqlite3.Connection):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, on_ctrl_c)
-    conn.set_progress_handler(check, SIGNAL_STEPS)
+    for conn in conns:
+        conn.set_progress_handler(check, SIGNAL_STEPS)
     try:
         yield
     finally:
-        conn.set_progress_handler(None, SIGNAL_STEPS)
+        for conn in conns:
+            conn.set_progress_handler(None, SIGNAL_STEPS)
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
