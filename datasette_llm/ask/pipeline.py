@@ -101,6 +101,7 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
         self.pool = examples  # None: the database's trusted examples and canned queries (ask/few_shot_pool.py)
         self.shots = Shots()  # the examples in this question's SQL prompt
         self.ties = None  # rows the query's LIMIT left out that sort like the last one shown (repairs/tied_rows.py)
+        self.probing = None  # (the checked query, its Probe): its probes share one time budget (mend.probe_for)
 
     async def emit(self, stage: str, **data):
         if self.on_event is not None:

@@ -65,8 +65,8 @@ class WritingSql:
                 self.links,
                 row_cap=guard_limit(self.settings.max_rows),
             )
-            doubts += await self.arbitrary_values(run.guarded)
-            doubts += await self.integer_divisions(run.guarded)
+            doubts += await self.arbitrary_values(run.guarded, len(run.result.rows))
+            doubts += await self.integer_divisions(run.guarded, len(run.result.rows))
             doubts += counted
             if doubts and not last and not talk.reconsidered:
                 self.send_back_doubts(talk, reply, run, doubts)

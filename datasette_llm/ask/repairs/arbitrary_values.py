@@ -114,21 +114,26 @@ def bare_columns(select: exp.Select, columns: dict[str, Sequence[str]]) -> list[
     return bare
 
 
-def any_row_sql(select: exp.Select, conditions: Sequence[exp.Expression], name: str) -> str:
-    """One query over the rows `select` shows, in its order and within its LIMIT, that says for each condition (an
-    expression over those rows) whether any row holds it: the query with the conditions as extra columns, their
-    MAX over it. Serves integer_division too."""
+def any_row_sql(select: exp.Select, conditions: Sequence[exp.Expression], name: str, shown: int | None = None) -> str:
+    """One query over the rows `select` shows, in its order and within its LIMIT (and its first `shown` rows: the
+    guard's LIMIT reads one row more than the result keeps, and a doubt raised by that row, never shown, sent the
+    query back; an outside tester, session 55), that says for each condition (an expression over those rows)
+    whether any row holds it: the query with the conditions as extra columns, their MAX over it. Serves
+    integer_division too."""
     flags = [f"__{name}_{n}" for n in range(len(conditions))]
     inner = select.copy()
     inner.set(
         "expressions",
         list(inner.expressions) + [exp.alias_(condition, flag) for condition, flag in zip(conditions, flags)],
     )
-    outer = exp.select(*[exp.Max(this=exp.column(flag)) for flag in flags]).from_(inner.subquery(f"__{name}"))
+    rows = inner.subquery(f"__{name}")
+    if shown is not None:
+        rows = exp.select(*[exp.column(flag) for flag in flags]).from_(rows).limit(shown).subquery(f"__{name}_shown")
+    outer = exp.select(*[exp.Max(this=exp.column(flag)) for flag in flags]).from_(rows)
     return outer.sql(dialect="sqlite")
 
 
-def _probe_sql(select: exp.Select, bare: Sequence[exp.Column]) -> str:
+def _probe_sql(select: exp.Select, bare: Sequence[exp.Column], shown: int | None = None) -> str:
     """For each bare column, whether any group shown holds more than one value of it."""
     differs = [
         exp.GT(
@@ -137,10 +142,10 @@ def _probe_sql(select: exp.Select, bare: Sequence[exp.Column]) -> str:
         )
         for column in bare
     ]
-    return any_row_sql(select, differs, "arbitrary")
+    return any_row_sql(select, differs, "arbitrary", shown)
 
 
-def plan(sql: str, columns: dict[str, Sequence[str]]) -> tuple[str, list[str], bool] | None:
+def plan(sql: str, columns: dict[str, Sequence[str]], shown: int | None = None) -> tuple[str, list[str], bool] | None:
     """(the probe's SQL, the bare columns as written, whether the query groups), or None when there are none."""
     try:
         tree = parse_one(sql)
@@ -151,13 +156,19 @@ def plan(sql: str, columns: dict[str, Sequence[str]]) -> tuple[str, list[str], b
     bare = bare_columns(tree, columns)[:MAX_COLUMNS]
     if not bare:
         return None
-    return _probe_sql(tree, bare), [column.sql(dialect="sqlite") for column in bare], bool(tree.args.get("group"))
+    return (
+        _probe_sql(tree, bare, shown),
+        [column.sql(dialect="sqlite") for column in bare],
+        bool(tree.args.get("group")),
+    )
 
 
-async def arbitrary_values(probe: Probe, sql: str, columns: dict[str, Sequence[str]]) -> list[str]:
-    """Doubts for the columns of this query's rows whose value is one arbitrary row's of its group; empty if none
-    (or if the probe could not tell in time). The query is read off the event loop."""
-    planned = await asyncio.to_thread(plan, sql, columns)
+async def arbitrary_values(
+    probe: Probe, sql: str, columns: dict[str, Sequence[str]], shown: int | None = None
+) -> list[str]:
+    """Doubts for the columns of this query's rows (its first `shown`) whose value is one arbitrary row's of its
+    group; empty if none (or if the probe could not tell in time). The query is read off the event loop."""
+    planned = await asyncio.to_thread(plan, sql, columns, shown)
     if planned is None:
         return []
     probe_sql, bare, grouped = planned

@@ -60,7 +60,7 @@ def _kept(division: exp.Div) -> str:
     return exp.Div(this=real, expression=division.expression.copy()).sql(dialect="sqlite")
 
 
-def plan(sql: str) -> tuple[str, list[tuple[str, str]]] | None:
+def plan(sql: str, shown: int | None = None) -> tuple[str, list[tuple[str, str]]] | None:
     """(the probe's SQL, (division as written, the same keeping its fraction) for each division shown), or None
     when the query shows none."""
     try:
@@ -73,13 +73,13 @@ def plan(sql: str) -> tuple[str, list[tuple[str, str]]] | None:
     if not found:
         return None
     written = [(division.sql(dialect="sqlite"), _kept(division)) for division in found]
-    return any_row_sql(tree, [_dropped(division) for division in found], "integer_division"), written
+    return any_row_sql(tree, [_dropped(division) for division in found], "integer_division", shown), written
 
 
-async def integer_divisions(probe: Probe, sql: str) -> list[str]:
-    """Doubts for the divisions of this query's shown columns that dropped a fraction in some row shown; empty if
-    none (or if the probe could not tell in time). The query is read off the event loop."""
-    planned = await asyncio.to_thread(plan, sql)
+async def integer_divisions(probe: Probe, sql: str, shown: int | None = None) -> list[str]:
+    """Doubts for the divisions of this query's shown columns that dropped a fraction in some row shown (of its
+    first `shown`); empty if none (or if the probe could not tell in time). The query is read off the event loop."""
+    planned = await asyncio.to_thread(plan, sql, shown)
     if planned is None:
         return []
     probe_sql, written = planned

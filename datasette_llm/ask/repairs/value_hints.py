@@ -121,11 +121,14 @@ class Probe:
         return [str(row[0]) for row in await self.rows(sql, limit) if row[0] is not None]
 
     async def rows(self, sql: str, limit: int) -> tuple[tuple, ...]:
+        return (await self.result(sql, limit)).rows
+
+    async def result(self, sql: str, limit: int) -> QueryResult:
+        """The whole result, with what the fetch cut (long cells, the fetch cap)."""
         remaining_ms = int((self.deadline - time.monotonic()) * 1000)
         if remaining_ms <= 0:
             raise QueryTimeout("no time left for value hints")
-        result = await run_select(self.db, sql, allowed_tables=self.allowed, max_rows=limit, time_limit_ms=remaining_ms)
-        return result.rows
+        return await run_select(self.db, sql, allowed_tables=self.allowed, max_rows=limit, time_limit_ms=remaining_ms)
 
 
 async def value_hints(
@@ -138,13 +141,14 @@ async def value_hints(
     other_tables: dict[str, Sequence[str]] | None = None,
     question: str = "",
     links: Sequence[Link] = (),
+    probe: Probe | None = None,
 ) -> list[ValueHint]:
     """What is wrong with the query's string literals, for the ones that match nothing in their column.
 
     `tables` are the query's tables; `other_tables` the rest of the visible schema, searched (after the
     query's own tables) for a column that does store the literal.
     """
-    probe = Probe(db, allowed, time_limit_ms)
+    probe = probe or Probe(db, allowed, time_limit_ms)  # the query's own, shared with its other probes
     hints = []
     for column, literal in literal_comparisons(sql):
         pattern = literal.strip("%")

@@ -86,13 +86,13 @@ def test_only_rows_the_limit_left_out_that_sort_like_the_last_shown_are_found(pl
 )
 def test_queries_it_does_not_read_cost_no_probe(players_db, sql, monkeypatch):
     probes = []
-    rows = Probe.rows
+    result = Probe.result  # (Probe.rows reads through it)
 
     async def counted(self, sql, limit):
         probes.append(sql)
-        return await rows(self, sql, limit)
+        return await result(self, sql, limit)
 
-    monkeypatch.setattr(Probe, "rows", counted)
+    monkeypatch.setattr(Probe, "result", counted)
     assert tied.plan(sql, ROW_CAP) is None
     try:
         result = ties(players_db, sql)
