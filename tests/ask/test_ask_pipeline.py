@@ -105,9 +105,11 @@ async def test_a_date_part_column_is_mended_without_a_model_call(tmp_path):
     assert result.ok and result.rows == ((5,),) and len(result.attempts) == 1 and len(model.calls) == 2
     assert (
         result.sql
-        == "SELECT COUNT(*) FROM releases WHERE CAST(STRFTIME('%Y', published_at) AS INTEGER) = 2024 LIMIT 1001"
+        == "SELECT COUNT(*) FROM releases WHERE CAST(STRFTIME('%Y', published_at, 'auto') AS INTEGER) = 2024 LIMIT 1001"
     )
-    assert any("published_year → CAST(strftime('%Y', published_at) AS INTEGER)" in note for note in result.notes)
+    assert any(
+        "published_year → CAST(strftime('%Y', published_at, 'auto') AS INTEGER)" in note for note in result.notes
+    )
 
 
 @pytest.mark.asyncio

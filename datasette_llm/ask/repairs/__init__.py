@@ -109,7 +109,7 @@ DATE_PART = Repair(
     stage="before running",
     does="an unknown column that names a part of a date (`*_year`, `*_month`) is read from the one date column "
     "of the query's tables whose name it shares, with strftime",
-    example="`WHERE published_year = 2024` → `WHERE CAST(strftime('%Y', published_at) AS INTEGER) = 2024`",
+    example="`WHERE published_year = 2024` → `WHERE CAST(strftime('%Y', published_at, 'auto') AS INTEGER) = 2024`",
     model_call=False,
     evidence='benchmarks/latency.py: "How many releases were published in 2024?" wrote `published_year` and '
     "needed a second SQL attempt every time, rows 4.3 s; with the mend one attempt (docs/measurements.md, "

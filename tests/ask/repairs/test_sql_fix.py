@@ -325,22 +325,22 @@ def _unknown(column: str) -> Rejection:
         (
             "SELECT COUNT(*) FROM releases WHERE published_year = 2024",
             "published_year",
-            "SELECT COUNT(*) FROM releases WHERE CAST(STRFTIME('%Y', published_at) AS INTEGER) = 2024",
-            "published_year → CAST(strftime('%Y', published_at) AS INTEGER)",
+            "SELECT COUNT(*) FROM releases WHERE CAST(STRFTIME('%Y', published_at, 'auto') AS INTEGER) = 2024",
+            "published_year → CAST(strftime('%Y', published_at, 'auto') AS INTEGER)",
         ),
         (  # a qualified column keeps its qualifier; a result column keeps its name
             "SELECT r.published_month, COUNT(*) FROM releases AS r GROUP BY r.published_month",
             "r.published_month",
-            "SELECT CAST(STRFTIME('%m', r.published_at) AS INTEGER) AS published_month, COUNT(*) FROM releases AS r "
-            "GROUP BY CAST(STRFTIME('%m', r.published_at) AS INTEGER)",
-            "published_month → CAST(strftime('%m', published_at) AS INTEGER)",
+            "SELECT CAST(STRFTIME('%m', r.published_at, 'auto') AS INTEGER) AS published_month, COUNT(*) "
+            "FROM releases AS r GROUP BY CAST(STRFTIME('%m', r.published_at, 'auto') AS INTEGER)",
+            "published_month → CAST(strftime('%m', published_at, 'auto') AS INTEGER)",
         ),
         (  # no stem: the only date column of the query's tables
             "SELECT year, SUM(amount) FROM sales GROUP BY year",
             "year",
-            "SELECT CAST(STRFTIME('%Y', order_date) AS INTEGER) AS year, SUM(amount) FROM sales "
-            "GROUP BY CAST(STRFTIME('%Y', order_date) AS INTEGER)",
-            "year → CAST(strftime('%Y', order_date) AS INTEGER)",
+            "SELECT CAST(STRFTIME('%Y', order_date, 'auto') AS INTEGER) AS year, SUM(amount) FROM sales "
+            "GROUP BY CAST(STRFTIME('%Y', order_date, 'auto') AS INTEGER)",
+            "year → CAST(strftime('%Y', order_date, 'auto') AS INTEGER)",
         ),
         ("SELECT year FROM repos", "year", None, None),  # two date columns and no stem: which one is not known
         ("SELECT release_year FROM releases", "release_year", None, None),  # `release` is not a date column
@@ -349,8 +349,8 @@ def _unknown(column: str) -> Rejection:
             "SELECT COUNT(*) FROM releases JOIN repos ON repo = full_name WHERE pushed_year = 2024",
             "pushed_year",
             "SELECT COUNT(*) FROM releases JOIN repos ON repo = full_name "
-            "WHERE CAST(STRFTIME('%Y', pushed_at) AS INTEGER) = 2024",
-            "pushed_year → CAST(strftime('%Y', pushed_at) AS INTEGER)",
+            "WHERE CAST(STRFTIME('%Y', pushed_at, 'auto') AS INTEGER) = 2024",
+            "pushed_year → CAST(strftime('%Y', pushed_at, 'auto') AS INTEGER)",
         ),
     ],
 )
