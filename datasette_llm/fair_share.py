@@ -187,11 +187,12 @@ class TakingTurns(Executor):
         self.last_start: OrderedDict[str | None, int] = OrderedDict()  # each client's last turn (a count)
         self.remembered = remembered
         self.turns = itertools.count(1)
+        self.arrivals = itertools.count()
         self.lock = threading.Lock()
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         future: Future = Future()
-        call = (future, fn, args, kwargs)
+        call = (future, fn, args, kwargs, next(self.arrivals))
         with self.lock:
             self.waiting.setdefault(CLIENT.get(), deque()).append(call)
         try:
@@ -208,10 +209,18 @@ class TakingTurns(Executor):
     def _take(self):
         """The next call to run, marked running; None when it was cancelled while it waited (no turn taken)."""
         with self.lock:
-            waiting = [client for client, calls in self.waiting.items() if calls]
-            if not waiting:
+            # Calls cancelled while they waited go first: one left at the head of its client's calls kept that
+            # client's place in arrival order for its next call (an outside tester, session 55).
+            for waiting_client in list(self.waiting):
+                queued = self.waiting[waiting_client]
+                while queued and queued[0][0].cancelled():
+                    queued.popleft()
+                if not queued:
+                    del self.waiting[waiting_client]
+            if not self.waiting:
                 return None
-            client = min(waiting, key=lambda c: self.last_start.get(c, 0))  # ties: the first to arrive
+            # ties: the client whose first call waiting arrived first
+            client = min(self.waiting, key=lambda c: (self.last_start.get(c, 0), self.waiting[c][0][4]))
             calls = self.waiting[client]
             call = calls.popleft()
             if not calls:
@@ -228,7 +237,7 @@ class TakingTurns(Executor):
         call = self._take()
         if call is None:
             return
-        future, fn, args, kwargs = call
+        future, fn, args, kwargs, _ = call
         try:
             result = fn(*args, **kwargs)
         except BaseException as error:
