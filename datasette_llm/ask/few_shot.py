@@ -283,7 +283,10 @@ class Shots:
         return bool(self.standing or self.chosen)
 
     def __len__(self) -> int:
-        return len(self.standing) + len(self.chosen)
+        """The examples shown, each once: a kept one repeated before the question is one (it was counted twice in
+        "the queries written with 2 trusted examples failed" for one; an outside tester, session 55)."""
+        kept = {_key(shot) for shot in self.standing}
+        return len(self.standing) + sum(1 for shot in self.chosen if _key(shot) not in kept)
 
     def to_json(self) -> list[dict]:
         """What the result lists: every example the prompt showed, most like the question first."""

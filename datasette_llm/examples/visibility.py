@@ -80,6 +80,9 @@ async def _actor_read(datasette, actor, database: str):
     return snapshot, (allowed, visible, full), every, shadows
 
 
+ANONYMOUS = actor_key(None)  # every anonymous visitor's author key: no one in particular
+
+
 @dataclass(frozen=True)
 class Viewer:
     """What one actor may see of a database, for listings and prompts: `visible` and `hidden` tables and views
@@ -140,7 +143,9 @@ def shown_to(entry, viewer: Viewer) -> bool:
     what was dropped is not known any more (an outside tester dropped the only hidden tables, and every teacher
     then "saw all" and read an admin's examples of them; session 17)."""
     author = getattr(entry, "author_key", None)  # feedback has none; the command line's is no actor's
-    if viewer.actor_id is not None and not viewer.restricted and author == viewer.author:
+    # An actor without an id is the whole actor, as Datasette tells actors apart ({"role": "teacher"} was not shown
+    # its own example once a column it read was dropped: an outside tester, session 55); anonymous is no one's.
+    if viewer.author not in (None, ANONYMOUS) and not viewer.restricted and author == viewer.author:
         return True
     if mentioned(entry) - viewer.existing:
         return False
