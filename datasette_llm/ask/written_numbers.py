@@ -62,9 +62,10 @@ CURRENCY_SIGNS = "$£€¥₹"
 # search to the end of the answer (an outside tester, session 27: 12 KB of it took 3.7 s on the event loop). A
 # longer amount is still checked digit for digit, as a plain number.
 _SCALED_DIGITS = r"(?:\d[\d,]{0,40}(?:\.\d{1,40})?|\.\d{1,40})"
-# "a million", "half a million", "an eighth" no: an article is an amount of one (or a half) only before a scale word.
-# A scale joined by a hyphen is one too ("$12-million", "a 408-thousand-strong network"): read as the bare digits,
-# an amount a million times a shown one passed (an outside tester, session 54, as "a million").
+# "a million", "half a million", "a dozen": an article is an amount of one ("half a": a half) before these scale
+# words only ("a grand total" is none). A scale joined by a hyphen is one too ("$12-million", "a 408-thousand-strong
+# network"): read as the bare digits, or not at all, an amount a million times a shown one passed (an outside
+# tester, session 54).
 _ARTICLES = {"a": 1.0, "an": 1.0, "half a": 0.5, "half an": 0.5}
 _ARTICLE_SCALES = ("dozen", "thousand", "lakh", "million", "crore", "billion", "trillion")
 SCALED = re.compile(
