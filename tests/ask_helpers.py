@@ -160,3 +160,18 @@ def probed(path, allowed, check, *args):
         return await check(Probe(db, set(allowed), 5000), *args)
 
     return asyncio.run(run())
+
+
+class ChosenVectors:
+    """An embedding model whose vectors the test chooses: each text a unit vector at the angle in `angles` (0 for a
+    text not there)."""
+
+    name = "chosen"
+
+    def __init__(self):
+        self.angles = {}
+
+    async def aembed(self, texts):
+        return np.array(
+            [[np.cos(self.angles.get(t, 0.0)), np.sin(self.angles.get(t, 0.0))] for t in texts], dtype=np.float32
+        )

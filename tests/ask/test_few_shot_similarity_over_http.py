@@ -8,7 +8,7 @@ import random
 
 import numpy as np
 import pytest
-from ask_helpers import sql_reply, teaching_plugin, use_scripted_models
+from ask_helpers import ChosenVectors, sql_reply, teaching_plugin, use_scripted_models
 from datasette.app import Datasette
 from examples_helpers import make_database, signed_in
 
@@ -19,26 +19,12 @@ WORDS = ["zebra", "quokka", "walrus", "heron", "bison", "lynx"]
 FILLER = ["how", "many", "the", "of", "what", "are", "there", "show", "me"]
 
 
-class Chosen:
-    """Vectors the test chose for each text (a unit vector at the angle given by the text's first number)."""
-
-    name = "chosen"
-
-    def __init__(self):
-        self.angles = {}
-
-    async def aembed(self, texts):
-        return np.array(
-            [[np.cos(self.angles.get(t, 0.0)), np.sin(self.angles.get(t, 0.0))] for t in texts], dtype=np.float32
-        )
-
-
 @pytest.mark.parametrize("seed", range(9))
 @pytest.mark.asyncio
 async def test_the_examples_shown_are_those_the_documented_score_picks(tmp_path, monkeypatch, seed):
     rng = random.Random(seed)
     limit = 1 + seed % 3  # few_shot_examples 1, 2 and 3
-    embedder = Chosen()
+    embedder = ChosenVectors()
     use_scripted_models(monkeypatch, embedder, [sql_reply("select count(*) from cats where id > 0"), "Two."])
     path = make_database(tmp_path / "db.db")
     plugin = teaching_plugin(

@@ -11,7 +11,7 @@ import random
 
 import numpy as np
 import pytest
-from ask_helpers import sql_reply, teaching_plugin, use_scripted_models
+from ask_helpers import ChosenVectors, sql_reply, teaching_plugin, use_scripted_models
 from datasette.app import Datasette
 from examples_helpers import make_database, signed_in
 
@@ -19,23 +19,11 @@ TEACHER = {"id": "teacher"}
 WORDS = ["zebra", "quokka", "walrus", "heron", "bison", "lynx"]
 
 
-class Chosen:
-    name = "chosen"
-
-    def __init__(self):
-        self.angles = {}
-
-    async def aembed(self, texts):
-        return np.array(
-            [[np.cos(self.angles.get(t, 0.0)), np.sin(self.angles.get(t, 0.0))] for t in texts], dtype=np.float32
-        )
-
-
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.asyncio
 async def test_kept_examples_carry_their_scores_most_like_the_question_first(tmp_path, monkeypatch, seed):
     rng = random.Random(seed)
-    embedder = Chosen()
+    embedder = ChosenVectors()
     use_scripted_models(monkeypatch, embedder, [sql_reply("select count(*) from cats where id > 0"), "Two."])
     path = make_database(tmp_path / "db.db")
     plugin = teaching_plugin(
