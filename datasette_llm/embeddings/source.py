@@ -124,7 +124,7 @@ def row_id(values) -> str:
 
 BINARY_KEY = (
     "A row's key is a binary value (a BLOB), which no search result can name: embed a table keyed by text or "
-    "numbers, or --sql selecting a text id (such as hex() of the key) and the text columns."
+    "numbers (search finds a collection's rows by the table's primary key)."
 )
 
 
