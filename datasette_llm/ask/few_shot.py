@@ -285,15 +285,18 @@ class Shots:
     def __len__(self) -> int:
         """The examples shown, each once: a kept one repeated before the question is one (it was counted twice in
         "the queries written with 2 trusted examples failed" for one; an outside tester, session 55)."""
+        return len(self.standing) + len(self.chosen_only())
+
+    def chosen_only(self) -> list[Shot]:
+        """The chosen examples that are not kept ones repeated before the question."""
         kept = {_key(shot) for shot in self.standing}
-        return len(self.standing) + sum(1 for shot in self.chosen if _key(shot) not in kept)
+        return [shot for shot in self.chosen if _key(shot) not in kept]
 
     def to_json(self) -> list[dict]:
         """What the result lists: every example the prompt showed, most like the question first."""
         again = {_key(shot) for shot in self.chosen}
         shown = [dict(shot.to_json(), kept=True, repeated=_key(shot) in again) for shot in self.standing]
-        kept = {_key(shot) for shot in self.standing}
-        shown += [dict(shot.to_json(), kept=False) for shot in self.chosen if _key(shot) not in kept]
+        shown += [dict(shot.to_json(), kept=False) for shot in self.chosen_only()]
         return sorted(shown, key=lambda example: -example["score"])
 
 
