@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from sqlglot.tokens import Tokenizer, TokenType
 
-from .numbers import ShownNumbers, forms_and_amounts, shown_forms, written_numbers
+from .numbers import ShownNumbers, forms_and_amounts, precision, rounded, shown_forms, written_numbers
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")  # (not ":": "East: $1,635.91" is one statement)
 PER_NAME = re.compile(r"\b(?:each|respectively|apiece)\b")  # "A, B and C each have 31": one number given to each
@@ -189,14 +189,14 @@ class _RowRoundings:
         self.cache: dict[tuple[float, int], dict[float, set[int]]] = {}
 
     def rows(self, written) -> set[int]:
-        key = (written.scale, min(written.decimals, 12))
-        if key not in self.cache:
+        at = precision(written.scale, written.decimals)  # as numbers.py compares it with shown values
+        if at not in self.cache:
             table: dict[float, set[int]] = {}
             for place, values in enumerate(self.amounts):
                 for value in values:
-                    table.setdefault(round(value / key[0], key[1]), set()).add(place)
-            self.cache[key] = table
-        return self.cache[key].get(round(written.value / key[0], key[1]), set())
+                    table.setdefault(rounded(value, at), set()).add(place)
+            self.cache[at] = table
+        return self.cache[at].get(rounded(written.value, at), set())
 
 
 def attribution_warnings(

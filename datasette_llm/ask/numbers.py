@@ -118,6 +118,16 @@ _CUT_NUMBER = re.compile(
 )
 
 
+def precision(scale: float, decimals: int) -> tuple[float, int]:
+    """The (scale, places) an amount written with a scale and `decimals` is compared at: shown values rounded so
+    (rounded()) round to it. At most MAX_FORM_DECIMALS places."""
+    return scale, min(decimals, MAX_FORM_DECIMALS)
+
+
+def rounded(value: float, at: tuple[float, int]) -> float:
+    return round(value / at[0], at[1])
+
+
 class _Roundings:
     """The shown values rounded at each (scale, decimals) an answer writes, computed once per pair: an answer of
     many amounts against many rows would otherwise round every value for every amount."""
@@ -127,10 +137,10 @@ class _Roundings:
         self.cache: dict[tuple[float, int], set[float]] = {}
 
     def include(self, written: float, scale: float, decimals: int) -> bool:
-        key = (scale, min(decimals, 12))
-        if key not in self.cache:
-            self.cache[key] = {round(value / scale, key[1]) for value in self.values}
-        return round(written / scale, key[1]) in self.cache[key]
+        at = precision(scale, decimals)
+        if at not in self.cache:
+            self.cache[at] = {rounded(value, at) for value in self.values}
+        return rounded(written, at) in self.cache[at]
 
 
 class ShownNumbers:
