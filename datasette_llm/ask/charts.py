@@ -132,8 +132,8 @@ def points(rows, x: Column, y: Column, x_ok, x_missing: str = "value") -> tuple[
     return kept, notes
 
 
-def _mark_text(encoding: dict) -> tuple[list[dict], dict]:
-    """(the calculations, and the last of them) that write each mark's row as text, the x channel first: a
+def _mark_text(encoding: dict) -> list[dict]:
+    """The calculations that write each mark's row as text (`mark_text`, the last), the x channel first: a
     column's title, then its value as the table shows it. A number in full (Vega's own format keeps 12 digits), a
     date as the row holds it (`x_text` in the data: a date is parsed before any calculation sees it)."""
     parts, transform = [], []
@@ -144,25 +144,21 @@ def _mark_text(encoding: dict) -> tuple[list[dict], dict]:
         elif kind == "quantitative" and "format" not in encoding[channel].get("axis", {}):  # years: as they are
             field = f"{field}_text"
             transform.append(NUMBER_TEXTS[field])
-        title = encoding[channel]["title"]
-        if title.endswith("\u200b") and title[:-1] in _OBJECT_PROPERTIES:  # inside a string, as it is
-            title = title[:-1]
+        title = encoding[channel]["title"].translate(_EXPRESSION_BREAKERS)  # inside a string: no lookup to avoid
         parts.append(f"{json.dumps(title + ': ')} + toString(datum.{field})")
-    return transform, {"calculate": " + '; ' + ".join(parts), "as": "mark_text"}
+    return [*transform, {"calculate": " + '; ' + ".join(parts), "as": "mark_text"}]
 
 
 def spec_for(kind: str, title: str, notes: list[str], values: list[dict], mark: dict, encoding: dict) -> dict:
+    transform = _mark_text(encoding) if "x" in encoding and "y" in encoding else []
     encoding = _safe_titles(encoding)
     title, notes = expression_safe(title), [expression_safe(note) for note in notes]
-    transform = []
-    if "x" in encoding and "y" in encoding:
+    if transform:
         # Each mark's tooltip, and its ARIA description, is one text of its row. A tooltip of a list of fields made
         # Vega-Lite key an object by the columns' names: a name like a JavaScript object's own (`constructor`,
         # `toString`) stopped the chart from drawing, two columns of one name showed one value, and dates were
         # formatted in the viewer's time zone, so a row's "2024-01-01" read "Dec 31, 2023" west of UTC (an
         # outside tester, session 54).
-        numbers, said = _mark_text(encoding)
-        transform = [*numbers, said]
         mark_text = {"field": "mark_text", "type": "nominal"}
         encoding = {**encoding, "description": mark_text, "tooltip": mark_text}
     return {
