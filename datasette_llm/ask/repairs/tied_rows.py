@@ -59,9 +59,9 @@ class Ties:
         return (self.more, self.total)
 
 
-def plan(sql: str, row_cap: int) -> tuple[str, int, list[int], str] | None:
-    """(the probe's SQL, the query's LIMIT, where each ORDER BY value is in a probe row, the ORDER BY as written),
-    or None when the query is not one this reads."""
+def plan(sql: str, row_cap: int) -> tuple[str, int, str] | None:
+    """(the probe's SQL, whose rows are the ORDER BY values; the query's LIMIT; the ORDER BY as written), or None
+    when the query is not one this reads."""
     try:
         tree = parse_one(sql)
     except sqlglot.errors.SqlglotError:
@@ -98,22 +98,22 @@ def plan(sql: str, row_cap: int) -> tuple[str, int, list[int], str] | None:
     # took for all the rows there were (an outside tester, session 55: "20 rows in all" for 60).
     outer = exp.select(*[exp.column(KEY.format(i)) for i in range(len(added))]).from_(probe.subquery("q"))
     keys = ", ".join(ordered.this.sql(dialect="sqlite") for ordered in order.expressions)
-    return outer.sql(dialect="sqlite"), n, list(range(len(added))), keys
+    return outer.sql(dialect="sqlite"), n, keys
 
 
-def count_ties(rows: Sequence[Sequence], n: int, places: Sequence[int], keys: str = "") -> Ties | None:
-    """The ties at the cut after row n of the probe's rows (None when the row after the cut sorts otherwise)."""
+def count_ties(rows: Sequence[Sequence], n: int, keys: str = "") -> Ties | None:
+    """The ties at the cut after row n of the probe's rows, each the ORDER BY values of one (None when the row after
+    the cut sorts otherwise)."""
     if len(rows) <= n:
         return None
-    value = lambda row: tuple(row[i] for i in places)  # noqa: E731
-    last = value(rows[n - 1])
+    last = tuple(rows[n - 1])
     more = 0
-    while n + more < len(rows) and value(rows[n + more]) == last:
+    while n + more < len(rows) and tuple(rows[n + more]) == last:
         more += 1
     if not more:
         return None
     shown = 0
-    while shown < n and value(rows[n - 1 - shown]) == last:
+    while shown < n and tuple(rows[n - 1 - shown]) == last:
         shown += 1
     at_least = len(rows) == n + MORE and n + more == len(rows)  # the probe's last row still ties
     return Ties(limit=n, keys=keys, more=more, at_least=at_least, total=shown + more)
@@ -125,7 +125,7 @@ async def tied_rows(probe: Probe, sql: str, shown: int, row_cap: int) -> Ties | 
     planned = await asyncio.to_thread(plan, sql, row_cap)
     if planned is None:
         return None
-    probe_sql, n, places, keys = planned
+    probe_sql, n, keys = planned
     if shown != n:
         return None  # fewer rows than the LIMIT: nothing was cut
     try:
@@ -134,4 +134,4 @@ async def tied_rows(probe: Probe, sql: str, shown: int, row_cap: int) -> Ties | 
         return None
     if read.stopped_at_chars or read.clipped_cells:
         return None  # values cut as they were fetched: two that differ past the cut would read as a tie
-    return count_ties(read.rows, n, places, keys)
+    return count_ties(read.rows, n, keys)
