@@ -23,6 +23,17 @@ def in_client(client, fn):
     return contextvars.copy_context().run(go)
 
 
+async def give_up_two(gate, work):
+    """Two calls of the current client that start running `work`, then are given up while they run."""
+    held = []
+    for _ in range(2):
+        cancel = threading.Event()
+        held.append((gate.submit("m", work, cancel), cancel))
+    await asyncio.sleep(0.05)
+    for future, cancel in held:
+        abandon(future, cancel)
+
+
 def test_a_job_told_to_stop_before_it_starts_does_not_run_and_gives_its_place_back():
     """A job whose `cancel` is set before it starts does not run (gate.submit). The worker may already have taken
     the call when the request is given up: future.cancel() then fails, and only this check keeps the job from
@@ -48,13 +59,7 @@ def test_waiting_for_given_up_work_ends_at_the_deadline():
 
     async def main():
         CLIENT.set("address:a")
-        held = []
-        for _ in range(2):
-            cancel = threading.Event()
-            held.append((gate.submit("m", lambda: release.wait(10), cancel), cancel))
-        await asyncio.sleep(0.05)
-        for future, cancel in held:
-            abandon(future, cancel)
+        await give_up_two(gate, lambda: release.wait(10))
         assert gate.places.given_up == {"address:a": 2}
         started = time.monotonic()
         with pytest.raises(TooManyOfYours):
@@ -79,13 +84,7 @@ def test_the_timeout_counts_the_wait_for_given_up_work():
 
     async def main():
         CLIENT.set("address:a")
-        held = []
-        for _ in range(2):
-            cancel = threading.Event()
-            held.append((gate.submit("m", lambda: release.wait(0.6), cancel), cancel))
-        await asyncio.sleep(0.05)
-        for future, cancel in held:
-            abandon(future, cancel)
+        await give_up_two(gate, lambda: release.wait(0.6))
         started = time.monotonic()
         with pytest.raises(ModelTimeout):
             await gate.run("m", lambda: never.wait(5), threading.Event(), 1.0, "too slow")
