@@ -96,6 +96,7 @@ class FairQueue:
         self.waiting = 0  # places held, by everyone
         self.held: dict[str | None, int] = {}
         self.given_up: dict[str | None, int] = {}  # of those, places whose work the client gave up on
+        self.watchers: dict[str | None, set[Callable[[], None]]] = {}  # told when a place of the client is freed
         self.lock = threading.Lock()
 
     def enter(self, what: str, busy: Callable[[int], Exception]) -> str | None:
@@ -129,6 +130,27 @@ class FairQueue:
             count_down(self.held, client)
             if given_up:
                 count_down(self.given_up, client)
+            told = list(self.watchers.get(client, ()))
+        for tell in told:
+            tell()
+
+    def watch(self, tell: Callable[[], None]) -> Callable[[], None]:
+        """Call `tell()` (from whichever thread frees it) each time a place of the current client is freed, until
+        the returned function is called: a caller waiting for its own given-up work sleeps until then instead of
+        looking every 50 ms (800 parked questions cost 4.3 s of CPU in 17 s; an outside tester, session 55)."""
+        client = CLIENT.get()
+        with self.lock:
+            self.watchers.setdefault(client, set()).add(tell)
+
+        def unwatch() -> None:
+            with self.lock:
+                told = self.watchers.get(client)
+                if told is not None:
+                    told.discard(tell)
+                    if not told:
+                        del self.watchers[client]
+
+        return unwatch
 
 
 def count_down(counts: dict, client, by: int = 1) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -68,13 +69,23 @@ class Gate:
         """submit(), waiting while this client's share is held by work it gave up on, which ends soon: a person who
         pressed Cancel twice on a slow server and asked again was refused with a 429 (a second outside tester,
         session 38); an attacker who gives up its requests waits behind them the same way."""
+        loop = asyncio.get_running_loop()
         while True:
+            freed = loop.create_future()
+            # watched before trying: a place freed in between is not missed
+            unwatch = self.places.watch(functools.partial(_wake, loop, freed))
             try:
-                return self.submit(name, job, cancel)
-            except TooManyOfYours as refused:
-                if not refused.own_given_up or time.monotonic() >= deadline:
-                    raise
-            await asyncio.sleep(0.05)
+                try:
+                    return self.submit(name, job, cancel)
+                except TooManyOfYours as refused:
+                    if not refused.own_given_up or time.monotonic() >= deadline:
+                        raise
+                try:
+                    await asyncio.wait_for(freed, max(0.01, deadline - time.monotonic()))
+                except asyncio.TimeoutError:
+                    pass  # tried once more: the 429 it would have been
+            finally:
+                unwatch()
 
     async def run(self, name: str, job: Callable, cancel: threading.Event, timeout: float, timed_out: str):
         """submit() and wait at most `timeout` seconds (then ModelTimeout(timed_out)); work the caller gives up
@@ -112,6 +123,14 @@ class Ticket:
                 return
             self.left = True
             self.places.leave(self.holder, self.given_up)
+
+
+def _wake(loop: asyncio.AbstractEventLoop, freed: asyncio.Future) -> None:
+    """Wake a waiter from the thread that freed a place (the waiter's loop may have ended: nothing to wake)."""
+    try:
+        loop.call_soon_threadsafe(lambda: freed.done() or freed.set_result(None))
+    except RuntimeError:  # the loop is closed
+        pass
 
 
 def abandon(future: Future, cancel: threading.Event) -> None:
