@@ -25,6 +25,8 @@ tied_rows.py       rows the query's LIMIT left out that sort like the last one s
 doubted_examples.py  a query the trusted examples leave doubted, written again without them
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
 join_tree.py       how one SELECT's tables hang together through its ON clauses (serves the same two)
+order_keys.py      what an ORDER BY term orders by: a position or an alias read as SQLite does (serves the
+                   last two probes)
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from . import (
     not_in_nulls,
     numbers_as_text,
     one_row_count,
+    order_keys,
     sql_fix,
     text_measured,
     tied_rows,
@@ -396,4 +399,4 @@ REPAIRS = (
 )
 
 # Modules that hold no heuristic of their own and serve several.
-HELPERS = (name_words, join_tree)
+HELPERS = (name_words, join_tree, order_keys)

@@ -26,6 +26,7 @@ from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.join_links import column_table
 from ...sql.names import quote_name
 from ...sql.parsing import parse_one
+from .order_keys import ordered_value
 from .value_hints import Probe
 
 MAX_COLUMNS = 4  # columns probed for one query
@@ -42,25 +43,15 @@ def _numeric(node: exp.Expression) -> bool:
     )
 
 
-def _output_column(ordered: exp.Ordered) -> exp.Expression:
-    """What an ORDER BY term orders by: a bare name that is an output column's alias names that column's expression,
-    as SQLite reads it. `ORDER BY price` after `CAST(price AS REAL) AS price` orders numbers: it was warned of as the
-    text column, with the very CAST the warning advises (an outside tester, session 55)."""
-    key, select = ordered.this, ordered.find_ancestor(exp.Select)
-    if not isinstance(key, exp.Column) or key.table or select is None or ordered.parent is not select.args.get("order"):
-        return key  # (a window's ORDER BY reads no alias)
-    for projection in select.expressions:
-        if isinstance(projection, exp.Alias) and projection.alias.lower() == key.name.lower():
-            return projection.this
-    return key
-
-
 def ordered_columns(tree: exp.Expression, columns: dict[str, Sequence[str]]) -> list[tuple[str, str, str, str]]:
     """(table, column, the column as written, what the query does with it) for each column the query orders by,
     takes the MAX or MIN of, or compares with a number, in order, each once."""
     uses: list[tuple[exp.Column, str]] = []
     for ordered in tree.find_all(exp.Ordered):
-        key = _output_column(ordered)
+        # `ORDER BY price` after `CAST(price AS REAL) AS price` orders numbers: it was warned of as the text column,
+        # with the very CAST the warning advises (an outside tester, session 55); `ORDER BY 2` orders the second
+        # output column, which went unread
+        key = ordered_value(ordered)
         if isinstance(key, exp.Column):
             uses.append((key, "orders"))
     for extreme in tree.find_all(exp.Max, exp.Min):

@@ -28,6 +28,7 @@ from sqlglot import exp
 
 from ...sql.failures import QueryFailed, QueryTimeout
 from ...sql.parsing import parse_one
+from .order_keys import ordered_value
 from .value_hints import Probe
 
 MORE = 100  # rows past the LIMIT the probe reads: more ties than that are stated as "at least"
@@ -78,19 +79,10 @@ def plan(sql: str, row_cap: int) -> tuple[str, int, str] | None:
     projections = list(tree.expressions)
     if any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star) for p in projections):
         return None  # the probe cannot tell where `*` ends
-    aliases = {p.alias.lower(): i for i, p in enumerate(projections) if isinstance(p, exp.Alias)}
     probe = tree.copy()
     added = []
-    for ordered in order.expressions:
-        key = ordered.this
-        if isinstance(key, exp.Literal) and key.is_int and 1 <= int(key.this) <= len(projections):
-            value = projections[int(key.this) - 1]  # ORDER BY 2
-        elif isinstance(key, exp.Column) and not key.table and key.name.lower() in aliases:
-            value = projections[aliases[key.name.lower()]]  # ORDER BY an output column's alias
-        else:
-            value = key
-        value = value.this if isinstance(value, exp.Alias) else value
-        added.append(exp.alias_(value.copy(), KEY.format(len(added))))
+    for ordered in order.expressions:  # ORDER BY 2 or an output column's alias: that column's expression
+        added.append(exp.alias_(ordered_value(ordered).copy(), KEY.format(len(added))))
     probe.set("expressions", projections + added)
     probe.set("limit", exp.Limit(expression=exp.Literal.number(n + MORE)))
     # Only the ORDER BY values come back (the query's own columns stay inside, so its GROUP BY 1 and aliases still

@@ -61,6 +61,10 @@ def warnings(path, sql, columns=COLUMNS, allowed=("products",)):
         ("select name from products where price > 'a'", []),  # compared with text, as text
         ("select max(price, 1) from products", []),  # two-argument max(): per row
         ("select name from products order by nowhere", []),
+        ("select name, price from products order by 2 desc", ["price orders"]),  # the second output column
+        ("select name, price as p from products order by p", ["price orders"]),  # an output column's alias
+        ("select name, cast(price as real) from products order by 2", []),
+        ("select name, code, price from products order by 2", []),
     ],
 )
 def test_only_columns_whose_numbers_sort_otherwise_as_text_are_warned(products_db, sql, warned):

@@ -63,6 +63,9 @@ def ties(path, sql, allowed=("players",)):
         ("select name from players order by points limit 5", ()),  # every row shown
         ("select name from players order by points limit 9", ()),  # fewer rows than the LIMIT
         ("select name from players where points = 3 order by points limit 1", (1, 2)),
+        # two output columns named alike: SQLite orders by the first (the names), not by the points
+        ("select name as team, points as team from players order by team limit 2", ()),
+        ("select points as team, name as team from players order by team limit 2", (1, 2)),
     ],
 )
 def test_only_rows_the_limit_left_out_that_sort_like_the_last_shown_are_found(players_db, sql, found):
