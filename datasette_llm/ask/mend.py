@@ -190,6 +190,11 @@ class Mending:
         data)."""
         return await self.probed(repairs.NUMBERS_AS_TEXT, checked, self.guard_schema.tables)
 
+    async def dates_not_read(self, checked: GuardedSQL) -> list[str]:
+        """A warning for each column the query passes to a date function that holds values it reads as NULL (asked
+        of the data)."""
+        return await self.probed(repairs.UNREAD_DATES, checked, self.guard_schema.tables)
+
     async def integer_divisions(self, checked: GuardedSQL, shown: int | None = None) -> list[str]:
         """A doubt for each division the rows (the first `shown`) show that dropped a fraction: integer by integer
         (asked of the data)."""

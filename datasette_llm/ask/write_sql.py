@@ -205,7 +205,8 @@ class WritingSql:
         # queries and dropped a right 'France' for "French singers" (benchmarks/results/spider-s5-rerun5.json).
         unasked = await self.values_not_asked_for(run.guarded, talk.offered)
         as_text = await self.numbers_stored_as_text(run.guarded)  # only shown, too: Spider's gold orders them so
-        warned = tuple(doubts) + tuple(unasked) + tuple(as_text)
+        unread = await self.dates_not_read(run.guarded)  # only shown: '03/05/2024' is May or March
+        warned = tuple(doubts) + tuple(unasked) + tuple(as_text) + tuple(unread)
         self.notes.extend(f"warning: {doubt}; the result may be wrong" for doubt in warned)
         if self.settings.sql_candidates > 1:
             return await self.vote(talk.first, replace(outcome, guarded=run.guarded, result=run.result))

@@ -21,6 +21,7 @@ one_row_count.py   a COUNT of the rows pinned to one by a value no two rows shar
 text_measured.py   LENGTH or SUBSTR of a text with embeddings shown instead of what the text says
 unasked_values.py  values the question never mentions
 numbers_as_text.py numbers stored as text that the query orders or compares as text, asked of the data
+unread_dates.py    values of a column passed to a date function that SQLite reads as NULL, asked of the data
 tied_rows.py       rows the query's LIMIT left out that sort like the last one shown, asked of the data
 doubted_examples.py  a query the trusted examples leave doubted, written again without them
 name_words.py      identifiers and questions compared word by word (serves unasked_joins and logic_checks)
@@ -54,6 +55,7 @@ from . import (
     tied_rows,
     unasked_joins,
     unasked_values,
+    unread_dates,
     value_hints,
 )
 
@@ -359,6 +361,17 @@ NUMBERS_AS_TEXT = Repair(
     "and MPG, stored as text, as text (16 of 523 warned), so sending such a query back would score wrong there",
     apply=numbers_as_text.numbers_as_text,
 )
+UNREAD_DATES = Repair(
+    name="dates SQLite cannot read",
+    stage="review of a result",
+    does="a column the query passes to strftime, date, time, datetime, julianday or unixepoch, some of whose values "
+    "(neither NULL nor blank) that call reads as NULL (asked of the data, with the query's own call), is shown with "
+    "the result as a warning, with how many and one of them; the query is not changed",
+    example="`WHERE strftime('%Y', published) = '2024'` over '03/05/2024': that row is left out without an error",
+    model_call=False,
+    evidence="none for accuracy (it changes no SQL); Spider dev's gold queries: see docs/measurements.md (session 56)",
+    apply=unread_dates.unread_dates,
+)
 UNASKED_VALUES = Repair(
     name="value never asked for",
     stage="review of a result",
@@ -395,6 +408,7 @@ REPAIRS = (
     EXAMPLES_DOUBTED,
     UNASKED_VALUES,
     NUMBERS_AS_TEXT,
+    UNREAD_DATES,
     TIED_ROWS,
 )
 
