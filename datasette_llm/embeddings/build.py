@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -168,11 +168,29 @@ def _build(
             BuildSummary(_database_name(conn), table, name, model.name, 0, 0, 0, 0, 0, 0.0)
         ) from None
     rows = ((row_id(row[:keys]), row_text(row[keys:])) for row in cursor)
+    if source is conn:  # no reader of its own (rollback-journal mode): the read ends before the first batch
+        rows = _spooled(rows, cursor)
     try:
         return _embed_rows(conn, rows, total, table, model, batch_size, progress, tables, name, store, replace, start)
     finally:
         # An open cursor (say, kept alive by an interrupt's traceback) would hold a read lock on the file.
         cursor.close()
+
+
+def _spooled(rows: Iterable[tuple], cursor: sqlite3.Cursor) -> Iterator[tuple]:
+    """The rows copied into a temporary database of their own, then the source's read ended, then the copies. In
+    rollback-journal mode the open read kept a shared lock on the file for the whole build (hours of embedding on
+    one CPU), so another program's commits failed with "database is locked" (an outside tester, session 54): now
+    the lock is held only while the rows are copied (seconds), and between the build's short commits another
+    writer commits as usual. The copy is on disk past SQLite's cache, not in memory."""
+    spool = sqlite3.connect("")
+    try:
+        spool.execute("create table rows (id, text)")
+        spool.executemany("insert into rows values (?, ?)", rows)
+        cursor.close()
+        yield from spool.execute("select id, text from rows order by rowid")
+    finally:
+        spool.close()
 
 
 def _embed_rows(
