@@ -172,12 +172,18 @@ def test_a_subquery_that_selects_a_column_of_the_outer_query_is_questioned():
         "for every row of the subquery; to read it from the subquery's rows, join through Has_Pet.StuID = "
         "Student.StuID"
     ]
-    for fine in (
-        "SELECT Fname FROM Student WHERE StuID NOT IN (SELECT StuID FROM Has_Pet)",
-        "SELECT Fname FROM Student AS s WHERE EXISTS (SELECT 1 FROM Has_Pet AS h WHERE h.StuID = s.StuID)",
-        "SELECT Fname FROM Student WHERE StuID IN (SELECT x.StuID FROM (SELECT StuID FROM Has_Pet) AS x)",
+    for fine, question in (
+        ("SELECT Fname FROM Student WHERE StuID NOT IN (SELECT StuID FROM Has_Pet)", "Students without pets?"),
+        (
+            "SELECT Fname FROM Student AS s WHERE EXISTS (SELECT 1 FROM Has_Pet AS h WHERE h.StuID = s.StuID)",
+            "Students with pets?",
+        ),
+        (
+            "SELECT Fname FROM Student WHERE StuID IN (SELECT x.StuID FROM (SELECT StuID FROM Has_Pet) AS x)",
+            "Students with pets?",
+        ),
     ):
-        assert doubts(fine, "Students without pets?") == [], fine
+        assert doubts(fine, question) == [], fine
 
 
 def test_a_column_of_another_table_the_question_names_word_by_word_is_questioned():

@@ -24,7 +24,8 @@ the model decides.
 - `battle.id IN (SELECT caused_by_ship_id ...)`: ids of one table compared with ids of another;
 - `SELECT Airline ... GROUP BY Airline` where flights.Airline holds airlines ids and airlines.Airline the names;
 - `LIMIT 2` without ORDER BY when the question gives no number of rows;
-- `age > 30` for "under age 30", `ORDER BY age` (youngest first) for "from old to young".
+- `age > 30` for "under age 30", `ORDER BY age` (youngest first) for "from old to young";
+- "students who do not have a cat" answered with `WHERE PetType = 'cat'`: no negation anywhere in the query.
 
 The join tree they read (which table repeats which rows) is `join_tree`; the one mend that acts on it, a JOIN
 the question never asked for, is `unasked_joins`. This module runs the checks; each kind has its own:
@@ -33,7 +34,7 @@ one_row.py        values one row cannot hold together, a `!=` that changes nothi
 wrong_column.py   another table's ids, the outer query's row, a named column left out, ids shown for names
 row_counts.py     a LIMIT nobody asked for, COUNT over groups of one row
 both.py           either taken for both
-directions.py     a comparison or a sort the other way from the question's words
+directions.py     a comparison or a sort the other way from the question's words, a negation left out
 joined_tables.py  JOINs off the keys or of a table to itself on its key, repeating rows, a ranking by one joined
                   row for a total, a negation or IS NULL tested on a joined row
 where_parts.py    the operands of a WHERE and a column compared with a literal (serves the others)
@@ -51,7 +52,7 @@ from ....sql.join_links import Link
 from ....sql.parsing import parse_one
 from ..join_tree import JoinTree, aliases
 from .both import either_for_both
-from .directions import opposite_comparisons, opposite_order
+from .directions import negation_left_out, opposite_comparisons, opposite_order
 from .joined_tables import (
     joined_to_itself_on_its_key,
     joins_off_the_keys,
@@ -85,7 +86,8 @@ def logic_doubts(
         return []
     has_set_operation = tree.find(exp.Intersect, exp.Except) is not None
     doubts: list[str] = (
-        ids_of_different_tables(tree, columns, links)
+        negation_left_out(tree, question)
+        + ids_of_different_tables(tree, columns, links)
         + outer_column_selected(tree, columns, links)
         + named_column_left_out(tree, question, columns, links)
     )

@@ -1,4 +1,5 @@
-"""The way the question's words point: "under age 30" kept as `age > 30`, "from old to young" sorted ascending.
+"""The way the question's words point: "under age 30" kept as `age > 30`, "from old to young" sorted ascending,
+"students who do not have a cat" answered with `WHERE PetType = 'cat'`.
 
 A small model copies the comparison or the sort order of an example or of its own habit; the question states the
 direction in plain words. Only a comparison of a column or an aggregate with the very number the question names
@@ -122,4 +123,55 @@ def opposite_order(select, question: str) -> list[str]:
     return [
         f"ORDER BY {key.sql(dialect='sqlite')} lists the {_FIRST[sorted_as]} first, but the "
         f"question asks for the {_FIRST[want]} first: sort {want}"
+    ]
+
+
+# A negation in the question ("do not have", "never", "without", "no") that the query must express somehow: a
+# negation before a comparison ("no more than 3", "not older than", "do not have the minimum") is said with `<=` or
+# `>` instead, "or not" asks whether, and "no" before no word ("flight no?", "no.") abbreviates a number.
+_NEGATION = re.compile(r"\b(?:not|never|without|none)\b|\bno(?=\s+\w)|\b\w+n't\b")
+_COMPARED_AFTER = re.compile(
+    rf"^(?:\s+\w+){{0,3}}?\s+(?:{_BELOW}|{_ABOVE}|{_HIGH}|{_LOW}|before|after|earlier|later|exceed\w*|equal\w*"
+    r"|minimum|maximum|min|max|average|same)\b"
+)
+# Literals that say "no" in a column: `active = 0`, `is_member = 'N'`
+_FALSE = {"0", "n", "no", "false", "f", "none", ""}
+
+
+def _negated_in_sql(tree: exp.Expression) -> bool:
+    """Whether anything in the query leaves rows out by a negation: NOT (IN, EXISTS, LIKE...), `!=`, EXCEPT, IS
+    NULL, or a comparison with a value that says no (0, 'N', false)."""
+    if tree.find(exp.Not, exp.NEQ, exp.Except) is not None:
+        return True
+    if any(isinstance(node.expression, exp.Null) for node in tree.find_all(exp.Is)):
+        return True
+    for node in tree.find_all(exp.EQ, exp.LT, exp.LTE):
+        for side in (node.left, node.right):
+            if isinstance(side, exp.Boolean) and not side.this:
+                return True
+            if isinstance(side, exp.Literal) and side.this.strip().lower() in _FALSE:
+                return True
+    return False
+
+
+def negation_left_out(tree: exp.Expression, question: str) -> list[str]:
+    """ "students who do not have a cat" answered with `WHERE PetType = 'cat'`: the question says "not" and nothing
+    in the query leaves a row out by a negation, so it keeps the very rows the question excludes."""
+    text = question.lower()
+    said = next(
+        (
+            match
+            for match in _NEGATION.finditer(text)
+            if not _COMPARED_AFTER.match(text[match.end() :]) and not text[: match.start()].rstrip().endswith(" or")
+        ),
+        None,
+    )
+    if said is None or _negated_in_sql(tree):
+        return []
+    before = text[: said.start()].split()[-1:]  # "do not have a cat", "airports without any flights"
+    words = " ".join(before + text[said.start() :].split()[:4]).rstrip("?.!,;:")
+    return [
+        f'the question says "{words}", but nothing in the query leaves rows out by it (no NOT, !=, EXCEPT or IS '
+        "NULL): it may keep the very rows the question excludes; if it already leaves them out another way, write it "
+        "again unchanged"
     ]
