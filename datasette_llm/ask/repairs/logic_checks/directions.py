@@ -140,17 +140,24 @@ _FALSE = {"0", "n", "no", "false", "f", "none", ""}
 
 def _negated_in_sql(tree: exp.Expression) -> bool:
     """Whether anything in the query leaves rows out by a negation: NOT (IN, EXISTS, LIKE...), `!=`, EXCEPT, IS
-    NULL, or a comparison with a value that says no (0, 'N', false)."""
+    NULL, a comparison with a value that says no (0, 'N', false), or `< 1`."""
     if tree.find(exp.Not, exp.NEQ, exp.Except) is not None:
+        return True
+    if any(node.args.get("negate") for node in tree.walk()):  # NOT LIKE, NOT GLOB as sqlglot reads them
         return True
     if any(isinstance(node.expression, exp.Null) for node in tree.find_all(exp.Is)):
         return True
-    for node in tree.find_all(exp.EQ, exp.LT, exp.LTE):
+    for node in tree.find_all(exp.EQ, exp.LT, exp.LTE, exp.GT):
         for side in (node.left, node.right):
             if isinstance(side, exp.Boolean) and not side.this:
                 return True
             if isinstance(side, exp.Literal) and side.this.strip().lower() in _FALSE:
                 return True
+        # COUNT(...) < 1, 1 > COUNT(...)
+        if isinstance(node, exp.LT) and isinstance(node.right, exp.Literal) and node.right.this.strip() == "1":
+            return True
+        if isinstance(node, exp.GT) and isinstance(node.left, exp.Literal) and node.left.this.strip() == "1":
+            return True
     return False
 
 
