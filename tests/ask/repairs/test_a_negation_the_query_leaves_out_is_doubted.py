@@ -40,6 +40,8 @@ SAYS_NO = [
     "SELECT name FROM owners WHERE name NOT LIKE 'A%'",
     "SELECT name FROM owners WHERE (SELECT COUNT(*) FROM dogs WHERE owner_id = owners.id) = 0",
     "SELECT name FROM owners WHERE (SELECT COUNT(*) FROM dogs WHERE owner_id = owners.id) < 1",
+    "SELECT name FROM owners WHERE (SELECT COUNT(*) FROM dogs WHERE owner_id = owners.id) <= 0",
+    "SELECT name FROM owners WHERE 1 > (SELECT COUNT(*) FROM dogs WHERE owner_id = owners.id)",
 ]
 SAYS_NOTHING = [
     "SELECT name FROM owners",
@@ -47,6 +49,8 @@ SAYS_NOTHING = [
     "SELECT name FROM owners WHERE id IN (SELECT owner_id FROM dogs)",
     "SELECT name FROM owners AS o WHERE EXISTS (SELECT 1 FROM dogs AS d WHERE d.owner_id = o.id)",
     "SELECT name FROM owners WHERE active = 1",
+    "SELECT name FROM owners WHERE (SELECT COUNT(*) FROM dogs WHERE owner_id = owners.id) > 0",
+    "SELECT name FROM owners WHERE 0 < (SELECT COUNT(*) FROM dogs WHERE owner_id = owners.id)",
 ]
 
 

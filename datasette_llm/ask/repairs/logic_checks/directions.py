@@ -147,16 +147,15 @@ def _negated_in_sql(tree: exp.Expression) -> bool:
         return True
     if any(isinstance(node.expression, exp.Null) for node in tree.find_all(exp.Is)):
         return True
-    for node in tree.find_all(exp.EQ, exp.LT, exp.LTE, exp.GT):
-        for side in (node.left, node.right):
+    for node in tree.find_all(exp.EQ, exp.LTE):  # `active = 0`, `COUNT(...) <= 0` (`> 0` says yes)
+        for side in (node.left, node.right) if isinstance(node, exp.EQ) else (node.right,):
             if isinstance(side, exp.Boolean) and not side.this:
                 return True
             if isinstance(side, exp.Literal) and side.this.strip().lower() in _FALSE:
                 return True
-        # COUNT(...) < 1, 1 > COUNT(...)
-        if isinstance(node, exp.LT) and isinstance(node.right, exp.Literal) and node.right.this.strip() == "1":
-            return True
-        if isinstance(node, exp.GT) and isinstance(node.left, exp.Literal) and node.left.this.strip() == "1":
+    for node in tree.find_all(exp.LT, exp.GT):  # COUNT(...) < 1, 1 > COUNT(...)
+        bound = node.right if isinstance(node, exp.LT) else node.left
+        if isinstance(bound, exp.Literal) and bound.this.strip() == "1":
             return True
     return False
 
