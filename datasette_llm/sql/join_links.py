@@ -194,6 +194,13 @@ def column_table(column: exp.Column, columns: dict[str, Sequence[str]]) -> str |
     return None
 
 
+def stored_column(column: exp.Column, columns: dict[str, Sequence[str]]) -> tuple[str, str] | None:
+    """(the real table, the column's name as the schema spells it) for a column reference, or None if unsure."""
+    table = column_table(column, columns)
+    real = next((name for name in columns.get(table, ()) if name.lower() == column.name.lower()), None)
+    return None if table is None or real is None else (table, real)
+
+
 def hops(route: Sequence[Link], labels: dict[str, str]) -> list[tuple[str, str, str, str]]:
     """The JOINs that follow `route` outwards from the query's tables, as (new table, label of the table it joins
     to, that table's column, the new table's column). `labels` maps each table already in the query (lower case)

@@ -23,7 +23,7 @@ import sqlglot
 from sqlglot import exp
 
 from ...sql.failures import QueryFailed, QueryTimeout
-from ...sql.join_links import column_table
+from ...sql.join_links import stored_column
 from ...sql.names import quote_name
 from ...sql.parsing import parse_one
 from .order_keys import ordered_value
@@ -66,10 +66,10 @@ def ordered_columns(tree: exp.Expression, columns: dict[str, Sequence[str]]) -> 
             uses.append((between.this, "compares with a number"))
     found, seen = [], set()
     for column, use in uses:
-        table = column_table(column, columns)
-        real = next((name for name in columns.get(table, ()) if name.lower() == column.name.lower()), None)
-        if table is None or real is None or (table, real.lower()) in seen:
+        stored = stored_column(column, columns)
+        if stored is None or (stored[0], stored[1].lower()) in seen:
             continue
+        table, real = stored
         seen.add((table, real.lower()))
         found.append((table, real, column.sql(dialect="sqlite"), use))
     return found[:MAX_COLUMNS]

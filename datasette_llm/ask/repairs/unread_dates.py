@@ -24,7 +24,7 @@ import sqlglot
 from sqlglot import exp
 
 from ...sql.failures import QueryFailed, QueryTimeout
-from ...sql.join_links import column_table
+from ...sql.join_links import stored_column
 from ...sql.names import quote_name
 from ...sql.parsing import parse_one
 from .value_hints import Probe
@@ -68,10 +68,10 @@ def date_calls(tree: exp.Expression, columns: dict[str, Sequence[str]]) -> list[
         if len(read) != 1 or any(not isinstance(argument, (exp.Column, exp.Literal)) for argument in written):
             continue
         column = written[read[0]]
-        table = column_table(column, columns)
-        real = next((name for name in columns.get(table, ()) if name.lower() == column.name.lower()), None)
-        if table is None or real is None or (table, real.lower()) in seen:
+        stored = stored_column(column, columns)
+        if stored is None or (stored[0], stored[1].lower()) in seen:
             continue
+        table, real = stored
         seen.add((table, real.lower()))
         call = node.copy()
         list(call.iter_expressions())[read[0]].replace(exp.column(VALUE))  # the same place in the copy
