@@ -47,3 +47,27 @@ async def test_the_year_of_each_row_is_the_year_it_stores(tmp_path, stored):
     result = await ask(Datasette([str(path)]), "releases", "How many were published in 2021?", model=model)
     assert result.rows == ((sum(1 for moment in moments if moment.year == 2021),),)
     assert any("published_year → CAST(strftime('%Y', published_at, 'auto') AS INTEGER)" in n for n in result.notes)
+    assert not any("is NULL for" in n for n in result.notes)  # every stored form read: no warning of dates unread
+
+
+@pytest.mark.asyncio
+async def test_dates_no_form_reads_are_warned_of_after_the_mend(tmp_path):
+    """'03/05/2024' is no date SQLite reads: the mended count leaves those rows out, and says so (session 55 left it
+    counting 0 without a word)."""
+    path = tmp_path / "releases.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table releases (id integer primary key, name text, published_at)")
+        conn.executemany(
+            "insert into releases (name, published_at) values (?, ?)",
+            [("a", "03/05/2021"), ("b", "04/07/2021"), ("c", "2021-06-01"), ("d", None)],
+        )
+    conn.close()
+    model = ScriptedModel(
+        [sql_reply("select count(*) from releases where published_year = 2021"), "There was 1.", "1."]
+    )
+    result = await ask(Datasette([str(path)]), "releases", "How many were published in 2021?", model=model)
+    assert result.rows == ((1,),)  # what the database returned for the mended query
+    assert (
+        "warning: STRFTIME('%Y', published_at, 'auto') is NULL for 2 values of published_at (such as '03/05/2021')"
+        in "\n".join(result.notes)
+    ), result.notes
