@@ -16,6 +16,17 @@ def _number(literal: exp.Literal) -> float | None:
         return None
 
 
+def _same(one: exp.Literal, other: exp.Literal) -> bool | None:
+    """Whether SQLite holds two literals equal: numbers by value (2014 and 2014.0), text exactly; None for texts
+    that differ only in case (a NOCASE column holds them equal, another not)."""
+    numbers = None if one.is_string or other.is_string else (_number(one), _number(other))
+    if numbers is not None and None not in numbers:
+        return numbers[0] == numbers[1]
+    if one.this == other.this:
+        return True
+    return None if one.this.lower() == other.this.lower() else False
+
+
 def impossible_or_redundant(conditions, joins: JoinTree | None) -> list[str]:
     equal: dict[str, list[exp.Expression]] = {}
     unequal: dict[str, list[exp.Expression]] = {}
@@ -37,11 +48,16 @@ def impossible_or_redundant(conditions, joins: JoinTree | None) -> list[str]:
             (below if upper else above).setdefault(key, []).append((_number(literal), node))
     doubts = []
     for key, nodes in equal.items():
-        values = {n.sql(dialect="sqlite") for n in nodes}
-        if len(values) > 1:
-            doubts.append(_one_row(" AND ".join(sorted(values)), nodes[0]))
+        literals = [column_and_literal(n)[1] for n in nodes]
+        if any(_same(literals[0], other) is False for other in literals[1:]):
+            doubts.append(_one_row(" AND ".join(sorted({n.sql(dialect="sqlite") for n in nodes})), nodes[0]))
         elif key in unequal:
             kept, dropped = nodes[0].sql(dialect="sqlite"), unequal[key][0]
+            same = _same(literals[0], column_and_literal(dropped)[1])
+            if same is not False:  # `kind = 'dog' AND kind != 'dog'` leaves every row out, not none
+                if same:
+                    doubts.append(_one_row(f"{kept} AND {dropped.sql(dialect='sqlite')}", nodes[0]))
+                continue
             wanted = exp.EQ(this=dropped.this.copy(), expression=dropped.expression.copy()).sql(dialect="sqlite")
             exclusion = joins.exclusion(column_and_literal(dropped)[0], wanted) if joins is not None else None
             doubts.append(
@@ -52,7 +68,10 @@ def impossible_or_redundant(conditions, joins: JoinTree | None) -> list[str]:
     for key, uppers in below.items():
         for limit, upper_node in uppers:
             for start, lower_node in above.get(key, ()):
-                if start >= limit:
+                # `year >= 2014 AND year <= 2014` holds for 2014: impossible only past each other, or meeting at
+                # an end one of them leaves out
+                strict = isinstance(lower_node, (exp.LT, exp.GT)) or isinstance(upper_node, (exp.LT, exp.GT))
+                if start > limit or (start == limit and strict):
                     both = f"{lower_node.sql(dialect='sqlite')} AND {upper_node.sql(dialect='sqlite')}"
                     doubts.append(_one_row(both, upper_node))
     return doubts
