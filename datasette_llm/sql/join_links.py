@@ -13,13 +13,16 @@ Joins without ON (comma joins, CROSS JOIN, USING) and anything that cannot be re
 
 from __future__ import annotations
 
+import functools
 import re
+import sqlite3
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.sqlite import SQLite
 
 from .parsing import parse_one
 
@@ -165,7 +168,24 @@ def column_ref(alias: str, name: str) -> exp.Column:
 
 
 def name_node(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=not re.fullmatch(r"[A-Za-z_]\w*", name))
+    """`name` as an identifier a mend writes: bare when it is a plain word both SQLite and sqlglot read as a name,
+    else quoted. A table named `order` written bare (`order.id`) was a syntax error in SQL the model never wrote
+    (an outside tester, session 56)."""
+    return exp.to_identifier(name, quoted=not _bare_word(name))
+
+
+@functools.lru_cache(maxsize=1024)
+def _bare_word(name: str) -> bool:
+    if not re.fullmatch(r"[A-Za-z_]\w*", name) or name.upper() in SQLite.Tokenizer.KEYWORDS:
+        return False
+    conn = sqlite3.connect(":memory:")
+    try:  # SQLite's own reading: ORDER, GROUP, SELECT... are keywords there, `key` or `action` are not
+        conn.execute(f'select {name}.a from (select 1 as a) as "{name}"')
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def select_tables(select) -> list[exp.Table]:

@@ -63,7 +63,7 @@ def fix_column(tree, identifier: str, schema: SchemaInfo) -> str | None:
                     # `ON T1.Model = T2.Model` must not become `T2.Model = T2.Model` when no foreign key can
                     # relink the two tables (join_links does that when one can): a table is missing.
                     continue
-                node.set("table", exp.to_identifier(alias))
+                node.set("table", name_node(alias))
                 changed = True
         if changed:
             return f"{identifier} belongs to {owner}"
@@ -224,7 +224,7 @@ def fix_outer_aggregates(sql: str) -> tuple[str, str] | None:
                         f"{column.sql(dialect='sqlite')} inside {aggregate.key.upper()}() → "
                         f"{same[0]}.{column.name} (the subquery's own table)"
                     )
-                    column.set("table", exp.to_identifier(same[0]))
+                    column.set("table", name_node(same[0]))
     if not changes:
         return None
     return tree.sql(dialect="sqlite"), "; ".join(changes)
@@ -260,7 +260,7 @@ def fix_ambiguous(sql: str, name: str, columns: dict[str, tuple[str, ...]]) -> t
         label = sources[holders[0]][0]
         for column in select.find_all(exp.Column):
             if column.parent_select is select and not column.table and column.name.lower() == lower:
-                column.set("table", exp.to_identifier(label))
+                column.set("table", name_node(label))
                 changes.append(column.name)
     if not changes:
         return None

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from ....sql.join_links import Link, path_between
+from ....sql.join_links import Link, column_ref, name_node, path_between
 from ..join_tree import JoinTree, grouped, summarised, unused_repeats
 
 TOTAL = re.compile(r"\b(in total|altogether|all together|combined|added up|the sum of)\b", re.IGNORECASE)
@@ -80,13 +80,13 @@ def _referring_table_instead(joins: JoinTree, equality, link: Link) -> str | Non
     rewritten = select.copy()
     for column in rewritten.find_all(exp.Column):
         if column.table.lower() == copy:
-            column.set("table", exp.to_identifier(first.table))
+            column.set("table", name_node(first.table))
     join = rewritten.args["joins"][found[0]]
     join.set(
         "this",
-        exp.Table(this=exp.to_identifier(link.table), alias=exp.TableAlias(this=exp.to_identifier(second.table))),
+        exp.Table(this=name_node(link.table), alias=exp.TableAlias(this=name_node(second.table))),
     )
-    join.set("on", exp.EQ(this=first.copy(), expression=exp.column(link.column, table=second.table)))
+    join.set("on", exp.EQ(this=first.copy(), expression=column_ref(second.table, link.column)))
     return rewritten.sql(dialect="sqlite")
 
 
