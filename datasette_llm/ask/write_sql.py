@@ -77,7 +77,6 @@ class WritingSql:
 
     def sql_request(self) -> tuple[list[dict], ChatOptions]:
         """The first SQL prompt of this question and its greedy options (voting samples from the same)."""
-        messages = sql_messages(self.schema, self.question, self.history, self.shots.chosen, self.shots.standing)
         options = ChatOptions(
             max_tokens=self.settings.sql_max_tokens,
             temperature=0.0,
@@ -88,7 +87,25 @@ class WritingSql:
             reply_prefix=SQL_REPLY_START,
             complete_when=statement_written,
         )
-        return messages, options
+        return self.sql_messages_that_fit(options.max_tokens), options
+
+    def sql_messages_that_fit(self, reply_tokens: int) -> list[dict]:
+        """The first SQL prompt with as many of the conversation's newest turns as fit the model's window beside
+        the reply. The schema and the examples are fitted to their shares; the turns (up to 6 of 6,000 characters,
+        as the page sends them) went in whole, and a window of 2,048 tokens refused every later question of a
+        conversation as too long (an outside tester, session 56). The oldest turns go first, with a note."""
+        turns = list(self.history)
+        while True:
+            messages = sql_messages(self.schema, self.question, turns, self.shots.chosen, self.shots.standing)
+            if not turns or (self.model.count_message_tokens(messages) + reply_tokens <= self.model.context_window()):
+                break
+            turns = turns[1:]
+        left_out = len(self.history) - len(turns)
+        were = "turn was" if left_out == 1 else "turns were"
+        note = f"the conversation's {left_out} oldest {were} left out of the prompt to fit the model's context window"
+        if left_out and note not in self.notes:
+            self.notes.append(note)
+        return messages
 
     async def write_sql(self, talk: SqlConversation, options: ChatOptions, number: int):
         """One reply of the model and the query in it; a query that already failed is sampled anew."""
