@@ -63,10 +63,14 @@ class AskRequest:
 def build_ask_request(database: str, data: dict, settings: Settings) -> AskRequest:
     """Validate the fields of a request body into an AskRequest (everything, before any model is touched)."""
     question = data.get("question", data.get("q"))
-    table = data.get("table") or None
+    # Absent, null or "" (a form's empty field) is no table and the "auto" mode; any other value that is not text
+    # is refused, as the MCP tool refuses it (false, 0, [] and {} were taken as absent: an outside tester, session 56)
+    table, mode = data.get("table"), data.get("mode")
     if table is not None and not isinstance(table, str):
         raise BadRequest("table must be a string: the name of a table.")
-    mode = data.get("mode") or "auto"
+    if mode is not None and not isinstance(mode, str):
+        raise BadRequest(f"mode must be one of {', '.join(ASK_MODES)}; got {mode!r}.")
+    table, mode = table or None, mode or "auto"
     if mode not in ASK_MODES:
         raise BadRequest(f"mode must be one of {', '.join(ASK_MODES)}; got {mode!r}.")
     return AskRequest(
