@@ -314,14 +314,15 @@ def correct_url(item: dict) -> str:
 async def add_view(request, datasette):
     database = await teach_request(datasette, request, ADD_EXAMPLE, allow=("GET", "POST"))
     data = await read_object(request, MAX_BODY_BYTES, example=ADD_EXAMPLE)
-    question = text_field(data, "question", ADD_EXAMPLE)
-    sql = text_field(data, "sql", ADD_EXAMPLE)
     try:
+        # a field of only spaces (the page's `required` lets it through) is told on the page too, not as JSON
+        question = text_field(data, "question", ADD_EXAMPLE)
+        sql = text_field(data, "sql", ADD_EXAMPLE)
         outcome = await add_one(datasette, database, question, sql, actor=request.actor, store=store_for(datasette))
     except (BadRequest, StoreFull) as refused:
         if not from_page(request):
             raise
-        refill = {"question": question, "sql": sql}
+        refill = {key: data[key] for key in ("question", "sql") if isinstance(data.get(key), str)}
         return answer(datasette, request, database, {}, refused.status, refused.message, datasette.ERROR, refill)
     example = outcome.example
     added = outcome.status == "added"
