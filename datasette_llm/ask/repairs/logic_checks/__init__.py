@@ -25,13 +25,15 @@ the model decides.
 - `SELECT Airline ... GROUP BY Airline` where flights.Airline holds airlines ids and airlines.Airline the names;
 - `LIMIT 2` without ORDER BY when the question gives no number of rows;
 - `age > 30` for "under age 30", `ORDER BY age` (youngest first) for "from old to young";
-- "students who do not have a cat" answered with `WHERE PetType = 'cat'`: no negation anywhere in the query.
+- "students who do not have a cat" answered with `WHERE PetType = 'cat'`: no negation anywhere in the query;
+- `SELECT name FROM stadium EXCEPT SELECT stadium_id FROM concert`: two sides that select different things.
 
 The join tree they read (which table repeats which rows) is `join_tree`; the one mend that acts on it, a JOIN
 the question never asked for, is `unasked_joins`. This module runs the checks; each kind has its own:
 
 one_row.py        values one row cannot hold together, a `!=` that changes nothing, another column's extreme
-wrong_column.py   another table's ids, the outer query's row, a named column left out, ids shown for names
+wrong_column.py   another table's ids, the outer query's row, a named column left out, ids shown for names,
+                  the two sides of EXCEPT or INTERSECT selecting different things
 row_counts.py     a LIMIT nobody asked for, COUNT over groups of one row
 both.py           either taken for both
 directions.py     a comparison or a sort the other way from the question's words, a negation left out
@@ -69,6 +71,7 @@ from .wrong_column import (
     ids_of_different_tables,
     named_column_left_out,
     outer_column_selected,
+    set_sides_differ,
 )
 
 NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
@@ -88,6 +91,7 @@ def logic_doubts(
     doubts: list[str] = (
         negation_left_out(tree, question)
         + ids_of_different_tables(tree, columns, links)
+        + set_sides_differ(tree, links)
         + outer_column_selected(tree, columns, links)
         + named_column_left_out(tree, question, columns, links)
     )
