@@ -3,6 +3,8 @@ both Datasette versions, and the answers that follow from them."""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from contextlib import contextmanager
 
 from ..config import allow_block
@@ -43,9 +45,20 @@ def fresh_verdicts():
 async def _started(datasette) -> None:
     """Datasette 1.0: make sure the actions are registered. invoke_startup() does it, which serving and
     `datasette.client` run first; a Datasette built by a script or our CLI (ask(), semantic_search()) may not
-    have run it yet."""
-    if not datasette.actions:
-        await datasette.invoke_startup()
+    have run it yet. Callers at once wait for the one start: the first fills the actions before it has built the
+    internal catalog, so a second question went on and failed with "no such table: catalog_views" (an outside
+    tester, session 56)."""
+    if getattr(datasette, "_startup_invoked", bool(datasette.actions)):
+        return
+    loop = asyncio.get_running_loop()
+    starting = _STARTING.get(datasette)
+    if starting is None or starting[0] is not loop or starting[1].done():
+        starting = (loop, asyncio.ensure_future(datasette.invoke_startup()))
+        _STARTING[datasette] = starting
+    await asyncio.shield(starting[1])
+
+
+_STARTING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # datasette -> (loop, its invoke_startup())
 
 
 async def _check(datasette, actor, action: str, resource) -> bool | None:
