@@ -286,9 +286,20 @@ async def _add_pairs(
 
     stored, full = await asyncio.to_thread(store_passed) if passed else ([], None)
     results = iter(stored)
+    # The command line (whoever may read the file and its store) is told that a pair its actor may not add is stored
+    # already: `export` writes every example, hidden tables' too, and its import refused them (an outside tester,
+    # session 56). Nothing is written; a web teacher is never told of another's example this way.
+    kept = {}
+    if cli and any(reason is not None for *_, reason in checked):
+        kept = {
+            (e.question, e.sql): e for e in await asyncio.to_thread(store.examples, database, include_set_aside=True)
+        }
     for question, sql, _, reason in checked:
         if reason is not None:
-            outcomes.append(AddOutcome(question, sql, "refused", reason=reason))
+            if (question, sql) in kept:
+                outcomes.append(AddOutcome(question, sql, "present", kept[(question, sql)]))
+            else:
+                outcomes.append(AddOutcome(question, sql, "refused", reason=reason))
             continue
         result = next(results, None)
         if result is None:  # the store was full from this pair on
