@@ -291,9 +291,8 @@ async def _add_pairs(
     # session 56). Nothing is written; a web teacher is never told of another's example this way.
     kept = {}
     if cli and any(reason is not None for *_, reason in checked):
-        kept = {
-            (e.question, e.sql): e for e in await asyncio.to_thread(store.examples, database, include_set_aside=True)
-        }
+        for example in await asyncio.to_thread(store.examples, database, include_set_aside=True):
+            kept.setdefault((example.question, example.sql), example)  # the first stored, as get_or_add finds it
     for question, sql, _, reason in checked:
         if reason is not None:
             if (question, sql) in kept:
