@@ -70,12 +70,15 @@ class Mending:
         if isinstance(checked, Rejection):
             return checked, tuple(fixes), ()
         joins = repairs.JOIN_LINKS.apply(checked.sql, self.guard_schema.tables, self.links)
+        problems = list(joins.problems)
         if joins.changes:
             relinked = self.guard(joins.sql)
             if isinstance(relinked, GuardedSQL):
                 checked = relinked
                 fixes.extend(joins.changes)
-        return checked, tuple(fixes), tuple(joins.problems)
+            else:  # the JOINs that link nothing go back unmended, not unsaid: a cross join ran without a word
+                problems = joins.mended + problems
+        return checked, tuple(fixes), tuple(problems)
 
     async def try_sql(self, sql: str, *, final: bool = False, attempt: int | None = None) -> Outcome:
         """Validate (with deterministic fixes) and run one query the model wrote.

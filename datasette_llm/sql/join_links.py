@@ -51,6 +51,8 @@ class JoinCheck:
     sql: str
     changes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # what each change mends, as the problem to send back when the mended query cannot be used
+    mended: list[str] = field(default_factory=list)
 
 
 def foreign_links(tables: Iterable) -> tuple[Link, ...]:
@@ -148,11 +150,9 @@ def _repair(join, condition, sources: list[_Source], links: Sequence[Link], resu
         result.changes.append(
             f"JOIN {new.table} ON {before} linked no tables; joined on the foreign key {pair.sql(dialect='sqlite')}"
         )
+        result.mended.append(f"{_unlinked(new, before)}; the foreign key that links it: {link.text()}")
         return
-    problem = (
-        f"JOIN {new.table} ON {before} does not link {new.table} to the other tables in FROM, "
-        "so every row is paired with every row"
-    )
+    problem = _unlinked(new, before)
     if options:
         problem += "; the foreign keys that link it: " + ", ".join(link.text() for _, link in options)
     else:
@@ -160,6 +160,13 @@ def _repair(join, condition, sources: list[_Source], links: Sequence[Link], resu
         if path:
             problem += "; the foreign keys go " + ", ".join(link.text() for link in reversed(path))
     result.problems.append(problem)
+
+
+def _unlinked(new: _Source, before: str) -> str:
+    return (
+        f"JOIN {new.table} ON {before} does not link {new.table} to the other tables in FROM, "
+        "so every row is paired with every row"
+    )
 
 
 def column_ref(alias: str, name: str) -> exp.Column:
