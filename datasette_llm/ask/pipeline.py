@@ -25,6 +25,7 @@ from ..timing import Timings, clock
 from . import repairs
 from .answer import Answering, appear, partial_answer_warning, row_cap_note
 from .attribution import attribution_warnings
+from .conversation import sql_messages
 from .examples_stage import UsingExamples
 from .few_shot import ShotPool, Shots
 from .mend import Mending
@@ -32,7 +33,7 @@ from .numbers import invisible_dropped, unverified_numbers
 from .question import check_question, normalise_history
 from .repairs.value_hints import Probe
 from .results import AskResult, Attempt, Candidate
-from .schema import render_schema
+from .schema import PromptSchema, render_schema
 from .schema_tables import TableSchema, load_tables
 from .write_sql import WritingSql
 
@@ -187,8 +188,14 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
         return hits[0][0]
 
     async def render_schema(self):
-        """The schema prompt, cut to a share of the model's window (its notes replace those of an earlier one)."""
-        budget = int(self.model.context_window() * SCHEMA_SHARE)
+        """The schema prompt, cut to a share of the model's window and to what the rest of the first SQL prompt and
+        its reply leave (its notes replace those of an earlier one). The share alone left a window of 1,024 tokens
+        no room for the reply: 615 tokens of schema, 30 of instructions and question and 384 of reply, and every
+        question on a schema of that size failed as too long for the window."""
+        window = self.model.context_window()
+        frame = sql_messages(PromptSchema(self.database, "", ()), self.question, ())
+        around = await asyncio.to_thread(self.model.count_message_tokens, frame)
+        budget = min(int(window * SCHEMA_SHARE), window - around - self.settings.sql_max_tokens)
         earlier = self.schema.notes if self.schema is not None else ()
         # Off the event loop: counting tokens may load the model file the first time.
         self.schema = await asyncio.to_thread(

@@ -90,21 +90,34 @@ class WritingSql:
         return self.sql_messages_that_fit(options.max_tokens), options
 
     def sql_messages_that_fit(self, reply_tokens: int) -> list[dict]:
-        """The first SQL prompt with as many of the conversation's newest turns as fit the model's window beside
-        the reply. The schema and the examples are fitted to their shares; the turns (up to 6 of 6,000 characters,
-        as the page sends them) went in whole, and a window of 2,048 tokens refused every later question of a
-        conversation as too long (an outside tester, session 56). The oldest turns go first, with a note."""
-        turns = list(self.history)
+        """The first SQL prompt with as many of the conversation's newest turns, then of the examples chosen for
+        the question, as fit the model's window beside the reply. The schema is fitted to what the rest leaves
+        (AskPipeline.render_schema); the turns (up to 6 of 6,000 characters, as the page sends them) went in whole,
+        and a window of 2,048 tokens refused every later question of a conversation as too long (an outside
+        tester, session 56). The oldest turns go first, then the least similar examples, each with a note."""
+        turns, chosen = list(self.history), list(self.shots.chosen)
         while True:
-            messages = sql_messages(self.schema, self.question, turns, self.shots.chosen, self.shots.standing)
-            if not turns or (self.model.count_message_tokens(messages) + reply_tokens <= self.model.context_window()):
+            messages = sql_messages(self.schema, self.question, turns, chosen, self.shots.standing)
+            if self.model.count_message_tokens(messages) + reply_tokens <= self.model.context_window():
                 break
-            turns = turns[1:]
+            if turns:
+                turns = turns[1:]
+            elif chosen:
+                chosen = chosen[:-1]
+            else:
+                break
         left_out = len(self.history) - len(turns)
         were = "turn was" if left_out == 1 else "turns were"
         note = f"the conversation's {left_out} oldest {were} left out of the prompt to fit the model's context window"
         if left_out and note not in self.notes:
             self.notes.append(note)
+        if len(chosen) < len(self.shots.chosen):
+            dropped = len(self.shots.chosen) - len(chosen)
+            self.shots = replace(self.shots, chosen=tuple(chosen))
+            self.notes.append(
+                f"{dropped} of the examples chosen for the question {'was' if dropped == 1 else 'were'} left out of "
+                "the prompt to fit the model's context window"
+            )
         return messages
 
     async def write_sql(self, talk: SqlConversation, options: ChatOptions, number: int):
