@@ -256,7 +256,7 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
                 None,
                 None,
                 None,
-                error=(f"Could not write a valid query after {len(self.attempts)} attempts. Last problem: {last}"),
+                error=f"Could not write a valid query after {self._attempts_made()}. Last problem: {last}",
             )
         self.ties = await self.tied_at_the_limit(guarded, result)
         if self.ties is not None:
@@ -307,11 +307,14 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
         reason = self.text_reason or f"no query could be written ({last})"
         self.route = replace(self.route, path="text", reason=f"{reason}, so from the text of the rows")
         await self.emit("route", **self.route.to_json())
-        tried = f"{len(self.attempts)} attempt{'s' if len(self.attempts) != 1 else ''}"
-        self.notes.append(f"{reason} ({tried}, last problem: {last}); answered from text instead")
+        self.notes.append(f"{reason} ({self._attempts_made()}, last problem: {last}); answered from text instead")
         answer, warnings = await self.answer_from_text(self.text_rows)
         self.timings.add("total", started)
         return self._result(None, None, None, answer=answer, warnings=warnings)
+
+    def _attempts_made(self) -> str:
+        made = len(self.attempts)
+        return f"{made} attempt{'s' if made != 1 else ''}"
 
     def _result(self, guarded, result, fitted, *, answer=None, error=None, warnings=()) -> AskResult:
         notes = list(self.notes) + (list(fitted.notes) if fitted else [])

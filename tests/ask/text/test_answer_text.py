@@ -818,3 +818,46 @@ async def test_a_text_question_is_embedded_once(tools_db, embedding_model, monke
     model = ScriptedModel(["shot-scraper takes them with Playwright [1]."])
     result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, mode="text")
     assert result.passages and embedded.count(question) == 1, embedded.count(question)
+
+
+def pool_of_examples():
+    from datasette_llm.ask.few_shot import Shot, ShotPool
+
+    return ShotPool(
+        [Shot("Which repos were released after 2020?", "select name from repos where year > 2020", "example", 1)]
+    )
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("attempts", [1, 2])
+async def test_the_attempts_a_failed_query_took_are_counted_as_made(tools_db, attempts):
+    """The note of an answer left to the text and the error of SQL alone count the attempts made, in words that
+    agree with the number ("1 attempts" was written), the retry without examples included (an outside tester's
+    mutants, session 56: the count of the setting instead of the attempts made, and the plural always, survived)."""
+    question = "Who maintains shot-scraper, released after 2020?"
+    model = AsksForAColumnNoTableHas("Simon Willison maintains it [1].")
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, attempts=attempts)
+    made = f"{attempts} attempt{'s' if attempts > 1 else ''}, last problem"
+    assert result.path == "text" and len(result.attempts) == attempts
+    assert any(f"({made}" in note for note in result.notes), result.notes
+    model = AsksForAColumnNoTableHas("never read")
+    options = {"mode": "sql", "attempts": attempts, "examples": pool_of_examples()}
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, **options)
+    made = len(result.attempts)
+    assert made == 2 * attempts  # written again without the examples, as many times
+    assert result.error.startswith(f"Could not write a valid query after {made} attempts. Last problem:")
+    model = AsksForAColumnNoTableHas("never read")
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, mode="sql", attempts=1)
+    assert result.error.startswith("Could not write a valid query after 1 attempt. Last problem:"), result.error
+
+
+@pytest.mark.asyncio
+async def test_an_answer_from_text_shows_and_lists_no_sql_examples(tools_db):
+    """Examples teach the SQL prompt: an answer from text chooses none, so none is listed as used, and none is in
+    any prompt (a mutant choosing them for the text too survived, session 56)."""
+    model = ScriptedModel(["Playwright drives the browser [1]."])
+    options = {"mode": "text", "examples": pool_of_examples()}
+    result = await ask(Datasette([str(tools_db)]), "tools", "What does shot-scraper use?", model=model, **options)
+    assert result.path == "text" and result.error is None, result.error
+    assert not result.examples
+    assert not any("year > 2020" in message["content"] for call in model.calls for message in call)
