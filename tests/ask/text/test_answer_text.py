@@ -861,3 +861,16 @@ async def test_an_answer_from_text_shows_and_lists_no_sql_examples(tools_db):
     assert result.path == "text" and result.error is None, result.error
     assert not result.examples
     assert not any("year > 2020" in message["content"] for call in model.calls for message in call)
+
+
+@pytest.mark.asyncio
+async def test_a_count_of_the_one_row_a_question_names_goes_to_its_text_with_examples_too(tools_db):
+    """A query the text answers instead is not written again without the examples (a mutant doing so survived,
+    session 56): the text answers, after one SQL reply."""
+    question = "How many browsers can shot-scraper drive?"
+    model = CountsTheRowItNames("One headless browser, through Playwright [1].")
+    result = await ask(Datasette([str(tools_db)]), "tools", question, model=model, examples=pool_of_examples())
+    assert result.path == "text" and result.answer == "One headless browser, through Playwright [1].", result.route
+    assert not any("without examples" in note for note in result.notes), result.notes
+    sql_calls = [call for call in model.calls if "numbered passages" not in call[0]["content"]]
+    assert len(sql_calls) == 1 and "year > 2020" in str(sql_calls[0])  # written with the example, once
