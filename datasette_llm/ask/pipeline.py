@@ -187,15 +187,16 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
             return None
         return hits[0][0]
 
-    async def render_schema(self):
+    async def render_schema(self, reserve: int = 0):
         """The schema prompt, cut to a share of the model's window and to what the rest of the first SQL prompt and
         its reply leave (its notes replace those of an earlier one). The share alone left a window of 1,024 tokens
         no room for the reply: 615 tokens of schema, 30 of instructions and question and 384 of reply, and every
-        question on a schema of that size failed as too long for the window."""
+        question on a schema of that size failed as too long for the window. `reserve`: tokens left besides, for
+        an attempt sent back (WritingSql.fit_sent_back)."""
         window = self.model.context_window()
         frame = sql_messages(PromptSchema(self.database, "", ()), self.question, ())
         around = await asyncio.to_thread(self.model.count_message_tokens, frame)
-        budget = min(int(window * SCHEMA_SHARE), window - around - self.settings.sql_max_tokens)
+        budget = min(int(window * SCHEMA_SHARE), window - around - self.settings.sql_max_tokens - reserve)
         earlier = self.schema.notes if self.schema is not None else ()
         # Off the event loop: counting tokens may load the model file the first time.
         self.schema = await asyncio.to_thread(

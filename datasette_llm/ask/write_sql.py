@@ -21,6 +21,8 @@ from .repairs.value_hints import Probe, looks_empty
 from .results import Attempt, Candidate, MendedRun, Outcome
 from .sql_vote import choose, result_signature
 
+SENT_BACK_MARGIN = 32  # tokens of a reply beyond the length of the query sent back, at the least
+
 
 class WritingSql:
     """AskPipeline's SQL stages: the repair loop and voting (state: AskPipeline; one query's checks: Mending)."""
@@ -33,6 +35,15 @@ class WritingSql:
         self.sql_doubts, self.sql_notes_from = (), len(self.notes)
         for number in range(1, self.max_attempts + 1):
             last = number == self.max_attempts
+            if number > 1:
+                fitted = await self.fit_sent_back(talk, options)
+                if fitted is None:
+                    self.notes.append(
+                        "the query was not written again: the latest attempt and what was wrong with it do not fit "
+                        "the model's context window beside the schema"
+                    )
+                    break
+                talk.messages, options = fitted
             reply, sql = await self.write_sql(talk, options, number)
             outcome = await self.try_sql(sql, final=last, attempt=number)
             if outcome.error is not None:
@@ -75,8 +86,42 @@ class WritingSql:
             return await self.accept(talk, reply, outcome, run, outcome.doubts + tuple(doubts) + unmatched)
         return None, None
 
-    def sql_request(self) -> tuple[list[dict], ChatOptions]:
-        """The first SQL prompt of this question and its greedy options (voting samples from the same)."""
+    async def fit_sent_back(self, talk: SqlConversation, options: ChatOptions):
+        """(messages, options) of the next attempt, fitted to the model's window beside the reply; None when even
+        the first prompt with the schema cut to the least cannot hold the latest attempt. A query sent back with
+        its error went in whole on top of a first prompt fitted to leave room for one reply only: with a window of
+        2,048 tokens and a schema filling its share, a failed query of 481 characters made the second prompt too
+        long and the whole question was refused, attempts and all (an outside tester, session 57). Earlier
+        attempts go first, then the schema, the turns and the examples of the first prompt, then the reply's room
+        down to what the query sent back took."""
+        window = self.model.context_window()
+
+        def fits(messages) -> bool:
+            return self.model.count_message_tokens(messages) + options.max_tokens <= window
+
+        if fits(talk.messages):
+            return talk.messages, options
+        first = talk.messages[: len(talk.first)]
+        latest = talk.messages[len(talk.first) :][-2:]  # the latest reply and what was wrong with it
+        if fits(first + latest):
+            note = "earlier attempts were left out of the prompt to fit the model's context window"
+            if note not in self.notes:
+                self.notes.append(note)
+            return first + latest, options
+        reserve = self.model.count_message_tokens(first + latest) - self.model.count_message_tokens(first)
+        await self.render_schema(reserve=reserve)
+        first, options = self.sql_request(reserve=reserve)
+        if fits(first + latest):
+            return first + latest, options
+        # Last, the reply's room: what the window leaves, while that holds a query as long as the one sent back.
+        room = window - self.model.count_message_tokens(first + latest)
+        if room >= self.model.count_tokens(latest[0]["content"]) + SENT_BACK_MARGIN:
+            return first + latest, replace(options, max_tokens=room)
+        return None
+
+    def sql_request(self, reserve: int = 0) -> tuple[list[dict], ChatOptions]:
+        """The first SQL prompt of this question and its greedy options (voting samples from the same); `reserve`
+        tokens of the window are left for an attempt sent back."""
         options = ChatOptions(
             max_tokens=self.settings.sql_max_tokens,
             temperature=0.0,
@@ -87,7 +132,7 @@ class WritingSql:
             reply_prefix=SQL_REPLY_START,
             complete_when=statement_written,
         )
-        return self.sql_messages_that_fit(options.max_tokens), options
+        return self.sql_messages_that_fit(options.max_tokens + reserve), options
 
     def sql_messages_that_fit(self, reply_tokens: int) -> list[dict]:
         """The first SQL prompt with as many of the conversation's newest turns, then of the examples chosen for

@@ -1,5 +1,5 @@
-"""Which rows' text an answer reads: with a table chosen (`table=` over HTTP), only that table's; in mode both, the rows the
-query returned, or all of them with a note when none of its rows has embeddings. Two mutants of an outside
+"""Which rows' text an answer reads: with a table chosen (`table=` over HTTP), only that table's; in mode both, the
+rows the query returned, or all of them with a note when none of its rows has embeddings. Two mutants of an outside
 tester (session 56) survived: the tables with embeddings not cut to the chosen one, and no note when the query's
 rows matched no row with embeddings."""
 
