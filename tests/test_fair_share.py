@@ -5,10 +5,13 @@ import ipaddress
 import threading
 import time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasette_llm.fair_share import CLIENT, TakingTurns, client_key
+
+pytestmark = pytest.mark.no_datasette
 
 
 def address(value) -> str:

@@ -12,6 +12,8 @@ import pytest
 from datasette_llm.errors import Busy
 from datasette_llm.fair_share import CLIENT, FairQueue, RecentShare, TooManyOfYours, client_key
 
+pytestmark = pytest.mark.no_datasette
+
 
 class Full(Busy):
     status = 503

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_datasette
+
 PACKAGE = Path(__file__).resolve().parent.parent / "datasette_llm"
 # Lowest first; a module may import from its own layer and any before it.
 LAYERS = [

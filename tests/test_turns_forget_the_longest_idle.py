@@ -10,7 +10,11 @@ import contextvars
 import threading
 import time
 
+import pytest
+
 from datasette_llm.fair_share import CLIENT, TakingTurns
+
+pytestmark = pytest.mark.no_datasette
 
 
 def submit(turns, client, fn):

@@ -12,6 +12,8 @@ import pytest
 from datasette_llm.agents.query_api import cap_rows
 from datasette_llm.agents.schema_api import EXAMPLE_MAX_CHARS, EXAMPLE_ROWS, _example_rows
 
+pytestmark = pytest.mark.no_datasette
+
 
 def _capped(columns, rows):
     capped = cap_rows(columns, rows, max_rows=EXAMPLE_ROWS, max_chars=EXAMPLE_MAX_CHARS, cell_chars=200)

@@ -6,9 +6,12 @@ question has: orthogonal vectors (cosine 0) and 7 of 10 words shared give 0.5 * 
 binary floating point. (Outside tester 55i: the comparison could be made strict, `>`, and no test noticed.)"""
 
 import numpy as np
+import pytest
 
 from datasette_llm.ask.few_shot import MIN_SCORE, Shot, ShotPool, choose, rank
 from datasette_llm.sql.results import SchemaInfo
+
+pytestmark = pytest.mark.no_datasette
 
 SCHEMA = SchemaInfo(tables={"cats": ("id", "name")})
 ASKED = "zebra quokka walrus heron bison lynx otter badger ferret marmot"

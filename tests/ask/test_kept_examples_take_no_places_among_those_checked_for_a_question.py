@@ -8,8 +8,12 @@ Oracle: more kept examples than MAX_CHECKED, each ranked above one example that 
 above the minimum: that one is chosen.
 """
 
+import pytest
+
 from datasette_llm.ask.few_shot import MAX_CHECKED, MIN_SCORE, REPEAT_SCORE, Shot, choose
 from datasette_llm.sql.results import SchemaInfo
+
+pytestmark = pytest.mark.no_datasette
 
 SCHEMA = SchemaInfo(tables={"dogs": ("id", "name", "age"), "owners": ("id", "name")})
 ALLOWED = {"dogs", "owners"}

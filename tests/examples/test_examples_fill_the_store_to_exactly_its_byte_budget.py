@@ -12,6 +12,8 @@ import pytest
 from datasette_llm.errors import StoreFull
 from datasette_llm.examples import ExampleStore
 
+pytestmark = pytest.mark.no_datasette
+
 FIELDS = {"added_by": "alice", "schema_hash": "h1"}
 
 

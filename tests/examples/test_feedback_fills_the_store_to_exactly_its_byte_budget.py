@@ -12,6 +12,8 @@ import pytest
 from datasette_llm.errors import StoreFull
 from datasette_llm.examples import ExampleStore
 
+pytestmark = pytest.mark.no_datasette
+
 
 def test_the_feedback_that_fills_the_byte_budget_exactly_is_stored_and_one_byte_more_is_not(tmp_path, monkeypatch):
     from datasette_llm.examples import feedback as feedback_module

@@ -9,7 +9,11 @@ that is not there (example and feedback), a pair added again by its author, vect
 as the positive control, a write that does change a row.
 """
 
+import pytest
+
 from datasette_llm.examples import ExampleStore
+
+pytestmark = pytest.mark.no_datasette
 
 FIELDS = {"added_by": "alice", "schema_hash": "h"}
 

@@ -13,6 +13,8 @@ from datasette_llm.fair_share import CLIENT, TooManyOfYours
 from datasette_llm.models.gate import Gate
 from tests.models.test_gate_admission_rules import give_up_two
 
+pytestmark = pytest.mark.no_datasette
+
 
 def counting_submits(gate):
     """The times client address:a tried to take a place."""

@@ -14,6 +14,8 @@ import pytest
 from datasette_llm.fair_share import CLIENT, TooManyOfYours
 from datasette_llm.models.gate import Gate, abandon
 
+pytestmark = pytest.mark.no_datasette
+
 
 def in_client(client, fn):
     def go():

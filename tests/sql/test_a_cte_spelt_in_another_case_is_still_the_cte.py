@@ -16,6 +16,8 @@ import pytest
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 
 @pytest.fixture(scope="module")
 def conn():

@@ -12,6 +12,8 @@ from sql_helpers import refused_by_the_authorizer_alone
 
 from datasette_llm.sql.policy import PRAGMA_FUNCTIONS, TABLE_FUNCTIONS
 
+pytestmark = pytest.mark.no_datasette
+
 
 @pytest.mark.parametrize("name", sorted(TABLE_FUNCTIONS | PRAGMA_FUNCTIONS))
 @pytest.mark.parametrize("kind", ["table", "view"])

@@ -15,6 +15,8 @@ from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed
 from datasette_llm.sql.policy import PRAGMA_FUNCTIONS, TABLE_FUNCTIONS
 
+pytestmark = pytest.mark.no_datasette
+
 
 def _connection():
     conn = sqlite3.connect(":memory:", check_same_thread=False)

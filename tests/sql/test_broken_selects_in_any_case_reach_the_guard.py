@@ -19,6 +19,8 @@ import pytest
 
 from datasette_llm.sql.replies import extract_sql
 
+pytestmark = pytest.mark.no_datasette
+
 BROKEN = [
     "select name from",
     "select name frm dogs where age > 3",

@@ -16,6 +16,8 @@ import pytest
 
 from datasette_llm.sql.replies import extract_sql
 
+pytestmark = pytest.mark.no_datasette
+
 
 def nested(kind: str, depth: int) -> str:
     if kind == "parens":

@@ -14,6 +14,8 @@ import pytest
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 VALUES = ["Bob", "O'Brien", 'say ""hi""', "it''s", "a b", "x'y'z", "Zoë", "100%"]
 
 

@@ -17,6 +17,8 @@ from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.policy import MAX_RESULT_COLUMNS
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 SECURITY = (Path(__file__).resolve().parents[2] / "SECURITY.md").read_text(encoding="utf-8")
 SCHEMA = SchemaInfo({"dogs": ("name",)})
 

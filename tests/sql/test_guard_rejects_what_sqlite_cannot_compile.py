@@ -13,6 +13,8 @@ import pytest
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 RIGHT_SIDES = ["5", "5.5", "-1", "x'00'", "null", "dogs", "main.dogs", "(1, 2)", "(select id from dogs)"]
 FROMS = ["dogs", "main.dogs", "x.main.dogs", "main.main.dogs", "a.b.dogs"]
 CASES = [f"select id from {f} where id in {r}" for f, r in itertools.product(FROMS, RIGHT_SIDES)]

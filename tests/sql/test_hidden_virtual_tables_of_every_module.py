@@ -14,6 +14,8 @@ from sql_helpers import FakeDatabase
 from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed
 
+pytestmark = pytest.mark.no_datasette
+
 # module -> (CREATE arguments, an INSERT of three rows)
 MODULES = {
     "rtree": ("(id, x0, x1)", "insert into {t} values (1, 0, 1), (2, 2, 3), (3, 4, 5)"),

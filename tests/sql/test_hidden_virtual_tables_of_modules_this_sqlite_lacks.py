@@ -16,6 +16,8 @@ from sql_helpers import FakeDatabase
 
 from datasette_llm.sql.execute import run_select
 
+pytestmark = pytest.mark.no_datasette
+
 MODULES = ["vec0", "spellfix1", "VirtualSpatialIndex", "no_such_module"]
 
 

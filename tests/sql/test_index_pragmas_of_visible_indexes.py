@@ -15,6 +15,8 @@ from datasette_llm.sql.failures import QueryFailed
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 DDL = """
 create table dogs (id integer primary key, name text, owner text unique, age int);
 create index dogs_name on dogs(name);

@@ -13,6 +13,8 @@ import pytest
 from datasette_llm.sql.failures import public_read_failure
 from datasette_llm.sql.replies import extract_sql
 
+pytestmark = pytest.mark.no_datasette
+
 
 @pytest.mark.parametrize("glued", ["PRESELECT", "preselect", "Xselect", "_SELECT", "1SELECT", "sub_select"])
 @pytest.mark.parametrize("frame", ["Do not {} name FROM dogs", "{} name FROM dogs;", "```sql\n{} name FROM dogs\n```"])

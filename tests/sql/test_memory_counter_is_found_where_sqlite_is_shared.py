@@ -13,6 +13,8 @@ import pytest
 
 from datasette_llm.sql import memory
 
+pytestmark = pytest.mark.no_datasette
+
 
 def mapped_sqlite_counter():
     """SQLite's counter in the shared library mapped into this process, if it sees sqlite3's allocations."""

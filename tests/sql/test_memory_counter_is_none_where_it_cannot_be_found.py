@@ -12,6 +12,8 @@ import pytest
 
 from datasette_llm.sql import memory
 
+pytestmark = pytest.mark.no_datasette
+
 
 class _NoProc:
     def __init__(self, *args):

@@ -17,6 +17,8 @@ from sql_helpers import mapped_sqlite
 from datasette_llm.sql import memory_budget
 from datasette_llm.sql.memory_budget import HARD_MEMORY_MARGIN_BYTES, SHARED_START_SECONDS, MemoryFloor
 
+pytestmark = pytest.mark.no_datasette
+
 MB = 2**20
 
 

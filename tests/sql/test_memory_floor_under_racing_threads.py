@@ -14,6 +14,8 @@ from sql_helpers import mapped_sqlite
 
 from datasette_llm.sql.memory_budget import MemoryFloor
 
+pytestmark = pytest.mark.no_datasette
+
 MB = 2**20
 LIBRARY = mapped_sqlite("sqlite3_hard_heap_limit64", "sqlite3_memory_used")
 

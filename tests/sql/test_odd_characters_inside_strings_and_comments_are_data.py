@@ -15,6 +15,8 @@ from datasette_llm.sql.guard import _INVISIBLE_CATEGORIES, check_select
 from datasette_llm.sql.lexer import _SQLITE_SPACE
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 SCHEMA = SchemaInfo({"dogs": ("id", "name")})
 CHARACTERS = [
     chr(code)

@@ -16,6 +16,8 @@ from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed
 from datasette_llm.sql.policy import ReadPolicy
 
+pytestmark = pytest.mark.no_datasette
+
 SUFFIXES = ("data", "idx", "content", "docsize", "config", "segments", "segdir", "stat")
 FTS = [
     "fts5(x)",

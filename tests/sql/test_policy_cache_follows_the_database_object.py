@@ -10,11 +10,14 @@ import asyncio
 import random
 import sqlite3
 
+import pytest
 from sql_helpers import FakeDatabase
 
 from datasette_llm.sql import authorizer
 from datasette_llm.sql.execute import run_select
 from datasette_llm.sql.failures import QueryFailed
+
+pytestmark = pytest.mark.no_datasette
 
 NAMES = ["pub", "secret", "notes", "other", "logs"]
 

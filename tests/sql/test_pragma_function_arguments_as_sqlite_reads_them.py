@@ -17,6 +17,8 @@ from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.policy import PRAGMA_ARGUMENT, ReadPolicy
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 HEXED = b"secret".hex()
 DDL = f"""
 create table dogs (id integer primary key, name text, owner int references people(id));

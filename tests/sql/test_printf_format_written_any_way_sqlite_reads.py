@@ -16,6 +16,8 @@ from datasette_llm.sql.functions import MAX_FORMAT_WIDTH
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 WIDE = ["%.*c", f"%{MAX_FORMAT_WIDTH + 1}d", f"%.{MAX_FORMAT_WIDTH * 10}s", "%*d", f"%-0{MAX_FORMAT_WIDTH * 1000}c"]
 HARMLESS = ["%d", "%5.2f", "n = %s"]
 SCHEMA = SchemaInfo({"formats": ("f",)})

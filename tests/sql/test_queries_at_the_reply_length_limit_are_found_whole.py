@@ -17,6 +17,8 @@ import pytest
 
 from datasette_llm.sql.replies import MAX_SQL_CHARS, extract_sql
 
+pytestmark = pytest.mark.no_datasette
+
 
 def query_of(length: int, head: str) -> str:
     tail = "' AS a) SELECT a FROM x" if head.startswith("WITH") else "' AS a"

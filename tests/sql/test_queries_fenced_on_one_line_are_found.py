@@ -16,6 +16,8 @@ import pytest
 
 from datasette_llm.sql.replies import extract_sql
 
+pytestmark = pytest.mark.no_datasette
+
 QUERIES = [
     "SELECT name FROM dogs",
     "select name from dogs where age > 3",

@@ -17,6 +17,8 @@ from datasette_llm.sql import authorizer
 from datasette_llm.sql.authorizer import read_policy
 from datasette_llm.sql.memory_budget import MEMORY_FLOOR
 
+pytestmark = pytest.mark.no_datasette
+
 LIBRARY = mapped_sqlite("sqlite3_soft_heap_limit64", "sqlite3_hard_heap_limit64")
 
 

@@ -12,6 +12,8 @@ import pytest
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 SCHEMA = SchemaInfo({"dogs": ("name",)})
 LONG = "'" + "x" * 500 + "'"
 CALLS = [

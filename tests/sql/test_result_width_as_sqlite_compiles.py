@@ -19,6 +19,8 @@ from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.policy import MAX_RESULT_COLUMNS
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 
 def _tables(prefix: str, widths: tuple[int, ...]) -> dict[str, int]:
     return {f"{prefix}{width}": width for width in widths}

@@ -13,9 +13,12 @@ import gc
 import sqlite3
 import weakref
 
+import pytest
 from sql_helpers import FakeDatabase
 
 from datasette_llm.sql.execute import run_select
+
+pytestmark = pytest.mark.no_datasette
 
 ROUNDS = 200
 

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from datasette_llm.ask.conversation import SQL_REPLY_START as PREFIX
 from datasette_llm.sql.replies import close_fence, statement_written
+
+pytestmark = pytest.mark.no_datasette
 
 QUERIES = [
     "SELECT name FROM dogs;",

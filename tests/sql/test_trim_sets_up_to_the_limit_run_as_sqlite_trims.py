@@ -14,6 +14,8 @@ from datasette_llm.sql.functions import MAX_TRIM_CHARACTERS
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 SCHEMA = SchemaInfo({"words": ("w",)})
 LENGTHS = [1, MAX_TRIM_CHARACTERS // 2, MAX_TRIM_CHARACTERS - 1, MAX_TRIM_CHARACTERS, MAX_TRIM_CHARACTERS + 1]
 CALLS = ["trim(w, {s})", "ltrim(w, {s})", "rtrim(w, {s})", '"trim"(w, {s})', "[ltrim](w, {s})"]

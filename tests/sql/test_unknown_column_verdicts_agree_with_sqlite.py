@@ -20,6 +20,8 @@ import pytest
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.results import GuardedSQL, SchemaInfo
 
+pytestmark = pytest.mark.no_datasette
+
 DDL = "create table t (a, b); create table u (a, c); create view v as select a, c from u;"
 TEMPLATES = [
     "select {c} from t",

@@ -17,6 +17,8 @@ import pytest
 
 from datasette_llm.sql.replies import extract_sql
 
+pytestmark = pytest.mark.no_datasette
+
 QUERIES = [
     "WITH x AS (SELECT 1 AS a) SELECT a FROM x",
     "WITH old AS (SELECT name FROM dogs WHERE age > 3) SELECT count(*) FROM old",

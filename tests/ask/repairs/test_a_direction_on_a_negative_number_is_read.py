@@ -4,7 +4,11 @@ to the model, `temp < -5` does not. No test had a negative number: versions that
 question or from the SQL survived (outside tester, session 56, mutants R04, R05). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {"readings": ("id", "place", "temp")}
 QUESTION = "Which places had a temperature below -5?"

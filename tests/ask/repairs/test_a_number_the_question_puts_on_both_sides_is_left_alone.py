@@ -8,6 +8,8 @@ import pytest
 
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 
+pytestmark = pytest.mark.no_datasette
+
 COLUMNS = {"people": ("id", "name", "age")}
 QUESTION = "How many people are over 30, and how many are under 30?"
 

@@ -10,6 +10,8 @@ import pytest
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
 
+pytestmark = pytest.mark.no_datasette
+
 COLUMNS = {"visitor": ("ID", "Name"), "visit": ("visit_ID", "visitor_ID", "Total_spent")}
 LINKS = (Link("visit", "visitor_ID", "visitor", "ID"),)
 QUESTION = "Which visitor spent the most in total?"

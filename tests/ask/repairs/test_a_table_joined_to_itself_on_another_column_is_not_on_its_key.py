@@ -5,8 +5,12 @@ no such mistake. No test had a self-referencing key: a version that dropped the 
 manager join (outside tester, session 56, mutant J03). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {"employees": ("id", "name", "manager_id")}
 LINKS = (Link("employees", "manager_id", "employees", "id"),)

@@ -5,8 +5,12 @@ that judged by every word, needed every word named, or counted "has" as a word s
 session 56, mutants U03, U05, U10). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.unasked_joins import drop_unasked_joins
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {
     "Student": ("StuID", "Fname"),

@@ -5,8 +5,12 @@ these: versions that dropped only the table itself, or dropped it while a subque
 survived (outside tester, session 56, mutants U06, U08, U12). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.unasked_joins import drop_unasked_joins
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {
     "singer": ("id", "name", "age"),

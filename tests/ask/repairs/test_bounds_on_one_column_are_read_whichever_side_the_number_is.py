@@ -10,6 +10,8 @@ import pytest
 
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 
+pytestmark = pytest.mark.no_datasette
+
 COLUMNS = {"Student": ("StuID", "Fname", "Age")}
 
 

@@ -4,10 +4,14 @@ Track.BonusAlbumId, both to Album) which one the model meant is not known, and t
 No test had two links on one side: a version that took the first link joined the bonus album's artist.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.join_mends import bridge_join
 from datasette_llm.sql.guard import check_select
 from datasette_llm.sql.join_links import Link
 from datasette_llm.sql.results import Rejection, SchemaInfo
+
+pytestmark = pytest.mark.no_datasette
 
 TABLES = {
     "Artist": ("ArtistId", "Name"),

@@ -5,8 +5,12 @@ already. No test had these: versions that read a JOINed query, a subquery's COUN
 referring table survived (outside tester, session 56, mutants C09, C10, C12). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {
     "documents": ("document_id", "name"),

@@ -4,7 +4,11 @@ had a repeated doubt: a version that listed it twice survived (outside tester, s
 Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {"films": ("id", "title", "year", "genre")}
 

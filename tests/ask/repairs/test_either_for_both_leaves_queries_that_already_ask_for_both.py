@@ -5,8 +5,12 @@ that read the IN of a set operation, of another SELECT or of a JOIN survived (ou
 L01, B02, B01). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {
     "Student": ("StuID", "Fname"),

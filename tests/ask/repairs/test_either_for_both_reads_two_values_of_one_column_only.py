@@ -5,7 +5,11 @@ per pair. No test had these: versions reading any of them (outside tester, sessi
 B16) survived. Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {"films": ("id", "title", "year", "genre", "remake_year")}
 BOTH = "Which films came out in both 2014 and 2015?"

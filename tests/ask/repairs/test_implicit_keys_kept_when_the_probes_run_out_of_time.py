@@ -11,6 +11,8 @@ from datasette_llm.ask.schema_tables import TableSchema
 from datasette_llm.sql.failures import QueryTimeout
 from datasette_llm.sql.join_links import Link
 
+pytestmark = pytest.mark.no_datasette
+
 
 def _table(name, columns, key):
     return TableSchema(name=name, columns=columns, create_sql="", example_rows=(), primary_key=(key,))

@@ -5,8 +5,12 @@ versions that read an equality within one alias or stopped at the lowest fan-out
 session 56, mutants T02, T07). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 MAKERS = {"car_makers": ("Id", "Maker"), "model_list": ("ModelId", "Maker", "Model")}
 MAKER_LINKS = (Link("model_list", "Maker", "car_makers", "Id"),)

@@ -10,6 +10,8 @@ import pytest
 from datasette_llm.ask.repairs.sql_fix import fix_ambiguous
 from datasette_llm.sql.join_links import column_ref, name_node
 
+pytestmark = pytest.mark.no_datasette
+
 # SQLite's keywords (https://sqlite.org/lang_keywords.html), and names that are no keyword
 KEYWORDS = """abort action add after all alter always analyze and as asc attach autoincrement before begin between by
 cascade case cast check collate column commit conflict constraint create cross current current_date current_time

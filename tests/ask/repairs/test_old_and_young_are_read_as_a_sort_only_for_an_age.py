@@ -5,7 +5,11 @@ version that read them for `vintage` doubted the right sort (outside tester, ses
 Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {"wines": ("id", "name", "vintage", "age")}
 QUESTION = "List the wines from oldest to youngest"

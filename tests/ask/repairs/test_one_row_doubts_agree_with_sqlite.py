@@ -11,6 +11,8 @@ import pytest
 
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 
+pytestmark = pytest.mark.no_datasette
+
 OPERATORS = ["=", "!=", "<", "<=", ">", ">="]
 NUMBERS = ["2013", "2014", "2014.0", "2015"]
 TEXTS = ["'dog'", "'cat'"]

@@ -4,8 +4,12 @@ row has; it is no such mistake. No test had an IS of a value: a version that rea
 (outside tester, session 56, mutant J14). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {"Student": ("StuID", "Fname"), "Has_Pet": ("StuID", "PetID", "kind", "vaccinated")}
 LINKS = (Link("Has_Pet", "StuID", "Student", "StuID"),)

@@ -3,7 +3,11 @@ operands): `(Age = 18) AND (Age = 19)` is the same impossible pair as without th
 version that kept them read nothing (outside tester, session 56, mutant W01). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {"Student": ("StuID", "Fname", "Age")}
 

@@ -7,6 +7,8 @@ from schema_helpers import SPIDER, spider_gold
 
 from datasette_llm.ask.repairs.text_measured import measured_text
 
+pytestmark = pytest.mark.no_datasette
+
 COLUMNS = {"reports": ("id", "title", "report"), "places": ("id", "name", "kind")}
 EMBEDDED = ["reports"]
 QUESTION = "How long is Fenestine Bridge?"

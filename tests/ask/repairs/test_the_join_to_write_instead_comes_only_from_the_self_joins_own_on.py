@@ -6,8 +6,12 @@ version without the check offered a query that joined model_list in place of cou
 session 56, mutant J08). Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {
     "car_makers": ("Id", "Maker", "Country"),

@@ -9,8 +9,12 @@ Destination: tests/ask/repairs/.
 import re
 import sqlite3
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {
     "country": ("id", "name"),

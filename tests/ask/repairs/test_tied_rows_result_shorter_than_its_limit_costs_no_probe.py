@@ -10,6 +10,8 @@ import pytest
 
 from datasette_llm.ask.repairs import tied_rows as tied
 
+pytestmark = pytest.mark.no_datasette
+
 SQL = "select name from players order by points limit 9"
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from datasette_llm.ask.repairs.unasked_values import spelt_in
 
+pytestmark = pytest.mark.no_datasette
+
 
 @pytest.mark.parametrize(
     "literal, question, asked",

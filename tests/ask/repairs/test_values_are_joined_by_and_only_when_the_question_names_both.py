@@ -5,8 +5,12 @@ No test had a value missing from the question: a version that measured from "not
 Destination: tests/ask/repairs/.
 """
 
+import pytest
+
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
+
+pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {"documents": ("document_id", "name"), "paragraphs": ("paragraph_id", "document_id", "text")}
 LINKS = (Link("paragraphs", "document_id", "documents", "document_id"),)

@@ -15,6 +15,8 @@ import pytest
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
 from datasette_llm.sql.join_links import Link
 
+pytestmark = pytest.mark.no_datasette
+
 SHIPS = {"battle": ("id", "name"), "ship": ("id", "lost_in_battle"), "death": ("id", "caused_by_ship_id")}
 SHIP_LINKS = (Link("ship", "lost_in_battle", "battle", "id"), Link("death", "caused_by_ship_id", "ship", "id"))
 FLIGHTS = {
