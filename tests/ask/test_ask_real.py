@@ -32,6 +32,7 @@ def zoo(tmp_path_factory):
     return path
 
 
+@pytest.mark.one_leg  # what the real model writes: the 1.0 leg only (the CLI tests run in both)
 @pytest.mark.asyncio
 async def test_real_model_counts(zoo, chat_model):
     result = await ask(Datasette([str(zoo)]), "zoo", "How many animals are there?", model=chat_model)
@@ -41,6 +42,7 @@ async def test_real_model_counts(zoo, chat_model):
     assert result.timings["total"] > 0 and result.tokens["sql_completion"] > 0
 
 
+@pytest.mark.one_leg  # what the real model writes: the 1.0 leg only (the CLI tests run in both)
 @pytest.mark.asyncio
 async def test_real_model_join(zoo, chat_model):
     # Accuracy is measured by benchmarks/spider.py; this checks a join works end to end on real output.
