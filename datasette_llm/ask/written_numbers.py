@@ -271,8 +271,9 @@ def written_numbers(text: str, in_words: bool = False, *, read: bool = False) ->
                 else:
                     found.append(Written(match.group(0), decimal, match.start(), parts=tuple(parts)))
                     continue
+            written = match.group(0).rstrip(",")  # once: a copy per part made 24,576 parts of `1,` quadratic
             for token in parts:
-                found.append(Written(match.group(0).rstrip(","), token, match.start()))
+                found.append(Written(written, token, match.start()))
             if not in_words:
                 continue
         token = sign + plain_number(body)
