@@ -138,7 +138,10 @@ def _through_key(comparison: KeyComparison, name: str, stored: tuple[str, ...]) 
     link = comparison.link
     values = ", ".join(sql_literal(value) for value in stored)
     match = f"= {values}" if len(stored) == 1 else f"IN ({values})"
-    subquery = f"SELECT {quote_name(link.other_column)} FROM {quote_name(link.other)} WHERE {quote_name(name)} {match}"
+    key = quote_name(link.other_column)
+    subquery = f"SELECT {key} FROM {quote_name(link.other)} WHERE {quote_name(name)} {match}"
+    if comparison.negated:  # NOT IN a set holding NULL is never true: a NULL key emptied the result (session 57)
+        subquery += f" AND {key} IS NOT NULL"
     column = comparison.column.sql(dialect="sqlite")
     keyword = "NOT IN" if comparison.negated else "IN"
     return sqlglot.parse_one(f"{column} {keyword} ({subquery})", read="sqlite")
