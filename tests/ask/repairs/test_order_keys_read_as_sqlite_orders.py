@@ -51,7 +51,9 @@ def test_the_term_is_read_as_sqlite_orders_it(conn, columns, term, expected):
     assert ordered_value(ordered).sql(dialect="sqlite") == expected
     desc = " DESC" if ordered.args.get("desc") else ""
     written = conn.execute(f"SELECT {columns}, rowid AS __r FROM t ORDER BY {term}, __r").fetchall()
-    read = conn.execute(f"SELECT {columns}, rowid AS __r, ({expected}) AS __k FROM t ORDER BY __k{desc}, __r").fetchall()
+    read = conn.execute(
+        f"SELECT {columns}, rowid AS __r, ({expected}) AS __k FROM t ORDER BY __k{desc}, __r"
+    ).fetchall()
     assert [row[:-1] for row in read] == written
 
 
