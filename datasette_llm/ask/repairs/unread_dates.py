@@ -45,6 +45,16 @@ def _function_name(node: exp.Expression) -> str | None:
     return written.group(1).lower() if written else None
 
 
+def _time_value(node: exp.Func) -> exp.Expression | None:
+    """The argument a date function reads as its time value: strftime's second, the others' first (sqlglot keeps a
+    call it has no node type for in written order, and gives strftime of two arguments its time value first)."""
+    if isinstance(node, exp.Anonymous):
+        arguments = node.expressions
+        position = 1 if _function_name(node) == "strftime" else 0
+        return arguments[position] if len(arguments) > position else None
+    return node.this
+
+
 def _as_written(argument: exp.Expression) -> exp.Expression:
     """An argument as the SQL has it: sqlglot wraps strftime's time value in a node that writes nothing of its own
     (TsOrDsToTimestamp around the column)."""
@@ -67,6 +77,9 @@ def date_calls(tree: exp.Expression, columns: dict[str, Sequence[str]]) -> list[
         read = [index for index, argument in enumerate(written) if isinstance(argument, exp.Column)]
         if len(read) != 1 or any(not isinstance(argument, (exp.Column, exp.Literal)) for argument in written):
             continue
+        time_value = _time_value(node)
+        if time_value is None or _as_written(time_value) is not written[read[0]]:
+            continue  # a column in a modifier's place (`date('now', shift)`): not a date (session 57's tester)
         column = written[read[0]]
         stored = stored_column(column, columns)
         if stored is None or (stored[0], stored[1].lower()) in seen:
