@@ -31,6 +31,11 @@ class TableSchema:
     row_count: int | None = None
     is_view: bool = False
     primary_key: tuple[str, ...] = ()
+    unique_columns: tuple[str, ...] = ()  # columns a UNIQUE index of their own holds each value of once
+
+    def key_columns(self) -> tuple[str, ...]:
+        """The columns that hold each value once: a one-column primary key and the UNIQUE ones."""
+        return (self.primary_key if len(self.primary_key) == 1 else ()) + self.unique_columns
 
     @property
     def foreign_tables(self) -> tuple[str, ...]:
@@ -76,6 +81,7 @@ def _table_details(
     columns = tuple(row[1] for row in info)
     primary_key = tuple(row[1] for row in sorted((row for row in info if row[5]), key=lambda row: row[5]))
     keys = () if is_view else tuple(key for key in foreign_keys_of(conn, table) if fold(key[1]) in visible)
+    unique = () if is_view else _unique_columns(conn, table)
     if create_sql and _unknown_words(create_sql, known):
         # `REFERENCES hidden(id)`, a hidden name in a CHECK or a comment, must not reach a prompt: describe the table
         # from its columns and its visible keys instead of its own text. Decided by what the actor may see alone
@@ -102,7 +108,21 @@ def _table_details(
         None,
         is_view,
         primary_key,
+        unique,
     )
+
+
+def _unique_columns(conn, table: str) -> tuple[str, ...]:
+    """The columns of `table` a UNIQUE index (or constraint) holds alone, without a WHERE (partial indexes do
+    not hold every row)."""
+    found = []
+    for index in conn.execute(f"pragma index_list({quote_name(table)})"):
+        if not index[2] or (len(index) > 4 and index[4]):  # not unique, or partial
+            continue
+        columns = [row[2] for row in conn.execute(f"pragma index_info({quote_name(index[1])})")]
+        if len(columns) == 1 and columns[0] is not None:
+            found.append(columns[0])
+    return tuple(dict.fromkeys(found))
 
 
 _TABLES_AND_VIEWS = "select name from sqlite_master where type in ('table', 'view')"

@@ -38,6 +38,10 @@ class Link:
     other: str
     other_column: str
     one_to_one: bool = False  # the column is its table's whole primary key: one row per referenced row
+    # The referenced column holds each value once (its table's primary key, or UNIQUE): one row per value. SQLite
+    # accepts REFERENCES to any column; read as a key, a self-join on a name two cities share was said to add
+    # nothing (an outside tester, session 57).
+    other_is_key: bool = True
 
     def column_of(self, table: str) -> str:
         return self.column if table.lower() == self.table.lower() else self.other_column
@@ -59,8 +63,16 @@ def foreign_links(tables: Iterable) -> tuple[Link, ...]:
     """Links from TableSchema objects (their foreign_keys) to tables that are also in the list."""
     tables = list(tables)
     names = {t.name.lower(): t.name for t in tables}
+    keys = {t.name.lower(): {c.lower() for c in t.key_columns()} for t in tables}
     return tuple(
-        Link(t.name, column, names[other.lower()], other_column, [c.lower() for c in t.primary_key] == [column.lower()])
+        Link(
+            t.name,
+            column,
+            names[other.lower()],
+            other_column,
+            [c.lower() for c in t.primary_key] == [column.lower()],
+            other_column.lower() in keys[other.lower()],
+        )
         for t in tables
         for column, other, other_column in t.foreign_keys
         if other.lower() in names

@@ -81,7 +81,8 @@ class JoinTree:
             )
             # Seen from the referenced table, the referencing one fans out (unless it holds one row per row).
             edges[referenced].append((referencing, not equality.link.one_to_one, equality.condition))
-            edges[referencing].append((referenced, False, equality.condition))
+            # Seen from the referencing table, one row, unless the referenced column repeats values.
+            edges[referencing].append((referenced, not equality.link.other_is_key, equality.condition))
         steps: dict[str, Step] = {}
         first = next(iter(self.sources))
         queue, seen = [first], {first}

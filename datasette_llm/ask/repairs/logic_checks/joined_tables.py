@@ -46,7 +46,9 @@ def joined_to_itself_on_its_key(joins: JoinTree, links: Sequence[Link]) -> list[
         referring = [
             link
             for link in links
-            if link.other.lower() == table.lower() and link.other_column.lower() == eq.this.name.lower()
+            if link.other.lower() == table.lower()
+            and link.other_column.lower() == eq.this.name.lower()
+            and link.other_is_key
         ]
         if referring:
             instead = _referring_table_instead(joins, equality, referring[0]) if len(referring) == 1 else None

@@ -50,6 +50,7 @@ def count_of_one_row_groups(select, sources: dict[str, str], links: Sequence[Lin
         if link.other.lower() == table.lower()
         and link.other_column.lower() in grouped
         and link.table.lower() != table.lower()
+        and link.other_is_key
     ]
     if not referring:
         return []
