@@ -32,6 +32,7 @@ class TableSchema:
     is_view: bool = False
     primary_key: tuple[str, ...] = ()
     unique_columns: tuple[str, ...] = ()  # columns a UNIQUE index of their own holds each value of once
+    column_types: tuple[str, ...] = ()  # each column's declared type, as `columns` ("" when none)
 
     def key_columns(self) -> tuple[str, ...]:
         """The columns that hold each value once: a one-column primary key and the UNIQUE ones."""
@@ -109,6 +110,7 @@ def _table_details(
         is_view,
         primary_key,
         unique,
+        tuple(row[2] or "" for row in info),
     )
 
 

@@ -75,6 +75,7 @@ class WritingSql:
                 self.guard_schema.tables,
                 self.links,
                 row_cap=guard_limit(self.settings.max_rows),
+                types={t.name: t.column_types for t in self.tables},
             )
             doubts += await self.arbitrary_values(run.guarded, len(run.result.rows))
             doubts += await self.integer_divisions(run.guarded, len(run.result.rows))

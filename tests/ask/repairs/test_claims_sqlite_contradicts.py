@@ -1,7 +1,7 @@
 """Claims the repairs make that SQLite itself contradicts (an outside tester, session 57). Each test builds the case
 in an in-memory SQLite database, asks SQLite for the truth and asserts that the repair does not claim the opposite:
-a foreign key to a column that repeats read as a key (F5), bounds read without the column's type (F6, not fixed
-yet: strict xfail), an ORDER BY position in parentheses or with a COLLATE read as a constant, a negated key mend
+a foreign key to a column that repeats read as a key (F5), bounds and equalities read without the column's
+type (F6), an ORDER BY position in parentheses or with a COLLATE read as a constant, a negated key mend
 over a NULL key, a modifier column warned of as unread dates. Each failed on the code before session 57's fixes."""
 
 import asyncio
@@ -86,7 +86,8 @@ def test_groups_of_a_referenced_column_that_repeats_are_not_said_to_count_one():
 
 # F6: "can never hold for one row" without the column's type. Not fixed yet (low: each query is odd in the first
 # place; the checks know no column types): strict, so the day it holds this file says so.
-@pytest.mark.xfail(strict=True, reason="logic_doubts reads bounds without the column's type affinity (session 57)")
+
+
 @pytest.mark.parametrize(
     "declared, where, value",
     [
@@ -105,6 +106,8 @@ def test_conditions_one_row_meets_are_not_called_impossible(declared, where, val
     assert conn.execute(sql).fetchall() == [(1,)]  # SQLite: the row meets both
     doubts = logic_doubts(sql, "Which rows?", {"t": ["id", "code"]}, [])
     assert not [d for d in doubts if "can never hold" in d], doubts
+    typed = logic_doubts(sql, "Which rows?", {"t": ["id", "code"]}, [], types={"t": ["INTEGER", declared]})
+    assert not [d for d in typed if "can never hold" in d], typed  # as the pipeline asks, with the types
 
 
 # order_keys: SQLite reads `(2)`, `2 COLLATE x` and `alias COLLATE x` as the output column

@@ -42,10 +42,14 @@ def pairs():
 @pytest.mark.parametrize(("first", "second"), list(pairs()))
 def test_what_is_said_of_two_conditions_is_what_sqlite_does(conn, first, second):
     sql = f"SELECT id FROM films WHERE {first} AND {second}"
-    found = logic_doubts(sql, "Which films?", {"films": ("id", "year", "kind")}, ())
+    # The columns' declared types, as the pipeline gives them (session 57: without them, bounds and equalities
+    # SQLite reads by the column's affinity were called impossible); without them, nothing SQLite contradicts.
+    untyped = logic_doubts(sql, "Which films?", {"films": ("id", "year", "kind")}, ())
+    types = {"films": ("INTEGER", "INTEGER", "TEXT")}
+    found = logic_doubts(sql, "Which films?", {"films": ("id", "year", "kind")}, (), types=types)
     both = conn.execute(sql).fetchall()
-    if any("can never hold" in d for d in found):
-        assert both == [], (sql, found)
+    if any("can never hold" in d for d in found + untyped):
+        assert both == [], (sql, found, untyped)
     for doubt in (d for d in found if "changes nothing" in d):
         unequal = first if "!=" in first else second
         kept = second if unequal is first else first

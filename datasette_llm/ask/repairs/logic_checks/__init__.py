@@ -63,7 +63,7 @@ from .joined_tables import (
     ranked_by_one_joined_row,
     repeating_joins,
 )
-from .one_row import extreme_of_another_column, impossible_or_redundant
+from .one_row import affinity, extreme_of_another_column, impossible_or_redundant
 from .row_counts import count_of_one_row_groups, unasked_row_limit
 from .where_parts import conjuncts
 from .wrong_column import (
@@ -74,15 +74,43 @@ from .wrong_column import (
     set_sides_differ,
 )
 
+
+def _kinds(sources: dict[str, str], columns, types):
+    """The affinity of a column of one SELECT's tables (qualified, or unqualified and in one of them alone)."""
+
+    def kind_of(column: exp.Column) -> str | None:
+        tables = [sources[column.table.lower()]] if column.table.lower() in sources else []
+        if not column.table:
+            tables = [t for t in dict.fromkeys(sources.values()) if column.name.lower() in _lower(columns.get(t, ()))]
+        if len(tables) != 1 or tables[0] not in types:
+            return None
+        names = [name.lower() for name in columns.get(tables[0], ())]
+        declared = types[tables[0]]
+        at = names.index(column.name.lower()) if column.name.lower() in names else None
+        return affinity(declared[at]) if at is not None and at < len(declared) else None
+
+    return kind_of
+
+
+def _lower(names) -> list[str]:
+    return [name.lower() for name in names]
+
+
 NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
 
 
 def logic_doubts(
-    sql: str, question: str, columns: dict[str, Sequence[str]], links: Sequence[Link], row_cap: int | None = None
+    sql: str,
+    question: str,
+    columns: dict[str, Sequence[str]],
+    links: Sequence[Link],
+    row_cap: int | None = None,
+    types: dict[str, Sequence[str | None]] | None = None,
 ) -> list[str]:
     """Descriptions of what in this (valid) query probably does not answer the question; empty if none.
 
-    `row_cap` is the LIMIT the guard adds to a query without one (not the model's)."""
+    `row_cap` is the LIMIT the guard adds to a query without one (not the model's); `types` the declared type of
+    each column of `columns` (None: not known, and what a column's type decides is not said)."""
     try:
         tree = parse_one(sql)
     except sqlglot.errors.SqlglotError:  # parse and tokenizer errors alike
@@ -99,7 +127,7 @@ def logic_doubts(
         sources = aliases(select, columns)
         joins = JoinTree(select, sources, links, columns) if sources else None
         conditions = conjuncts(select.args.get("where"))
-        doubts += impossible_or_redundant(conditions, joins)
+        doubts += impossible_or_redundant(conditions, joins, _kinds(sources, columns, types or {}))
         doubts += extreme_of_another_column(select)
         doubts += count_of_one_row_groups(select, sources, links)
         doubts += opposite_comparisons(select, question)

@@ -16,22 +16,65 @@ def _number(literal: exp.Literal) -> float | None:
         return None
 
 
-def _same(one: exp.Literal, other: exp.Literal) -> bool | None:
-    """Whether SQLite holds two literals equal: numbers by value (2014 and 2014.0), text exactly; None for texts
-    that differ only in case (a NOCASE column holds them equal, another not)."""
-    numbers = None if one.is_string or other.is_string else (_number(one), _number(other))
-    if numbers is not None and None not in numbers:
+def affinity(declared: str | None) -> str | None:
+    """SQLite's type affinity of a declared column type (datatype3.html, 3.1), as these checks read values:
+    "numeric" (INTEGER, REAL, NUMERIC: numbers and numeric texts compare as numbers), "text" (numbers compare as
+    their text), or None (BLOB or unknown: the value keeps whatever it was stored as)."""
+    if declared is None:
+        return None
+    kind = declared.upper()
+    if "INT" in kind:
+        return "numeric"
+    if any(word in kind for word in ("CHAR", "CLOB", "TEXT")):
+        return "text"
+    if "BLOB" in kind or not kind.strip():
+        return None
+    return "numeric"
+
+
+def _same(one: exp.Literal, other: exp.Literal, kind: str | None = None) -> bool | None:
+    """Whether SQLite holds two literals equal on a column of affinity `kind`: True, False, or None when it
+    cannot be told. On a numeric column numbers and numeric texts compare by value (`'0'` and `'0.0'` are one
+    number); on a TEXT one as written (`1` and `1.0` are two texts); of a column whose type is not known, True
+    only when written alike and False only when no value equals both under any type (both were called two
+    values at once: an outside tester, session 57). Texts that differ only in case: a NOCASE column holds them
+    equal, another not."""
+    numbers = (_number(one), _number(other))
+    if kind == "numeric" and None not in numbers:
         return numbers[0] == numbers[1]
+    if kind != "text":
+        if one.this == other.this and one.is_string == other.is_string:
+            return True
+        if None not in numbers:
+            return False if numbers[0] != numbers[1] else None
+        if numbers != (None, None):
+            return False  # a number and a word: no value is both
     if one.this == other.this:
         return True
     return None if one.this.lower() == other.this.lower() else False
 
 
-def impossible_or_redundant(conditions, joins: JoinTree | None) -> list[str]:
+def _past_each_other(start: exp.Literal, limit: exp.Literal, strict: bool, kind: str | None = None) -> bool:
+    """Whether `column > start AND column < limit` holds for no value of a column of affinity `kind`: on a
+    numeric column the bounds compare as numbers, on a TEXT one as texts (`10` and `5`: '2.0' is between them);
+    of a column whose type is not known, only bounds written alike (a text is above every number) past each other
+    both ways."""
+    low, high = _number(start), _number(limit)
+    numbers = low > high or (low == high and strict)
+    texts = start.this > limit.this or (start.this == limit.this and strict)
+    if kind == "numeric":
+        return numbers
+    if kind == "text":
+        return texts
+    return start.is_string == limit.is_string and numbers and texts
+
+
+def impossible_or_redundant(conditions, joins: JoinTree | None, kind_of=lambda column: None) -> list[str]:
+    """`kind_of(column)`: the affinity of a compared column (affinity()), None when not known."""
     equal: dict[str, list[exp.Expression]] = {}
     unequal: dict[str, list[exp.Expression]] = {}
-    below: dict[str, list[tuple[float, exp.Expression]]] = {}  # column < n
-    above: dict[str, list[tuple[float, exp.Expression]]] = {}  # column > n
+    below: dict[str, list[tuple[exp.Literal, exp.Expression]]] = {}  # column < n
+    above: dict[str, list[tuple[exp.Literal, exp.Expression]]] = {}  # column > n
     for node in conditions:
         pair = column_and_literal(node) if isinstance(node, exp.Binary) else None
         if pair is None:
@@ -45,15 +88,16 @@ def impossible_or_redundant(conditions, joins: JoinTree | None) -> list[str]:
             unequal.setdefault(key, []).append(node)
         elif isinstance(node, (exp.LT, exp.LTE, exp.GT, exp.GTE)) and _number(literal) is not None:
             upper = isinstance(node, (exp.LT, exp.LTE)) != flipped
-            (below if upper else above).setdefault(key, []).append((_number(literal), node))
+            (below if upper else above).setdefault(key, []).append((literal, node))
     doubts = []
     for key, nodes in equal.items():
         literals = [column_and_literal(n)[1] for n in nodes]
-        if any(_same(literals[0], other) is False for other in literals[1:]):
+        kind = kind_of(column_and_literal(nodes[0])[0])
+        if any(_same(literals[0], other, kind) is False for other in literals[1:]):
             doubts.append(_one_row(" AND ".join(sorted({n.sql(dialect="sqlite") for n in nodes})), nodes[0]))
         elif key in unequal:
             kept, dropped = nodes[0].sql(dialect="sqlite"), unequal[key][0]
-            same = _same(literals[0], column_and_literal(dropped)[1])
+            same = _same(literals[0], column_and_literal(dropped)[1], kind)
             if same is not False:  # `kind = 'dog' AND kind != 'dog'` leaves every row out, not none
                 if same:
                     doubts.append(_one_row(f"{kept} AND {dropped.sql(dialect='sqlite')}", nodes[0]))
@@ -71,7 +115,7 @@ def impossible_or_redundant(conditions, joins: JoinTree | None) -> list[str]:
                 # `year >= 2014 AND year <= 2014` holds for 2014: impossible only past each other, or meeting at
                 # an end one of them leaves out
                 strict = isinstance(lower_node, (exp.LT, exp.GT)) or isinstance(upper_node, (exp.LT, exp.GT))
-                if start > limit or (start == limit and strict):
+                if _past_each_other(start, limit, strict, kind_of(column_and_literal(upper_node)[0])):
                     both = f"{lower_node.sql(dialect='sqlite')} AND {upper_node.sql(dialect='sqlite')}"
                     doubts.append(_one_row(both, upper_node))
     return doubts
