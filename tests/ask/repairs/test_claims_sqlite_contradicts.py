@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 
 import pytest
+from sqlite_probe import SQLiteProbe
 
 from datasette_llm.ask.repairs.key_literals import mend_key_literals
 from datasette_llm.ask.repairs.logic_checks import logic_doubts
@@ -15,29 +16,10 @@ from datasette_llm.ask.repairs.order_keys import ordered_value
 from datasette_llm.ask.repairs.tied_rows import tied_rows
 from datasette_llm.ask.repairs.unread_dates import unread_dates
 from datasette_llm.ask.schema_tables import _table_details
-from datasette_llm.sql.execute import QueryResult
 from datasette_llm.sql.join_links import Link, foreign_links
 from datasette_llm.sql.parsing import parse_one
 
 pytestmark = pytest.mark.no_datasette
-
-
-class SQLiteProbe:
-    """value_hints.Probe's interface over one sqlite3 connection (no guard, no time limit)."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    async def result(self, sql, limit):
-        cursor = self.conn.execute(sql)
-        rows = tuple(cursor.fetchmany(limit))
-        return QueryResult(sql, tuple(d[0] for d in cursor.description), rows, False, 0.0)
-
-    async def rows(self, sql, limit):
-        return (await self.result(sql, limit)).rows
-
-    async def values(self, sql, limit):
-        return [str(row[0]) for row in await self.rows(sql, limit) if row[0] is not None]
 
 
 def _db(script):

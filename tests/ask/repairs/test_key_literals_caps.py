@@ -7,9 +7,9 @@ import asyncio
 import sqlite3
 
 import pytest
+from sqlite_probe import SQLiteProbe
 
 from datasette_llm.ask.repairs.key_literals import mend_key_literals
-from datasette_llm.sql.execute import QueryResult
 from datasette_llm.sql.join_links import Link
 
 pytestmark = pytest.mark.no_datasette
@@ -21,23 +21,6 @@ MAX_NAME_COLUMNS = 12
 NAMES = [f"c{i}" for i in range(1, MAX_NAME_COLUMNS + 2)]  # one column more than are searched
 COLUMNS = {"makers": ["id", *NAMES], "cars": ["cid", "maker"]}
 LINKS = [Link("cars", "maker", "makers", "id", False)]
-
-
-class SQLiteProbe:
-    """value_hints.Probe's interface over one sqlite3 connection."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    async def result(self, sql, limit):
-        cursor = self.conn.execute(sql)
-        return QueryResult(sql, tuple(d[0] for d in cursor.description), tuple(cursor.fetchmany(limit)), False, 0.0)
-
-    async def rows(self, sql, limit):
-        return (await self.result(sql, limit)).rows
-
-    async def values(self, sql, limit):
-        return [str(row[0]) for row in await self.rows(sql, limit) if row[0] is not None]
 
 
 @pytest.fixture(scope="module")

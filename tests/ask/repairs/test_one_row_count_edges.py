@@ -8,22 +8,13 @@ import asyncio
 import sqlite3
 
 import pytest
+from sqlite_probe import SQLiteProbe
 
 from datasette_llm.ask.repairs.one_row_count import one_row_count
 
 pytestmark = pytest.mark.no_datasette
 
 COLUMNS = {"reports": ("id", "title", "region"), "numbers": ("id", "label", "value")}
-
-
-class SQLiteProbe:
-    """value_hints.Probe's rows() over one sqlite3 connection."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    async def rows(self, sql, limit):
-        return tuple(self.conn.execute(sql).fetchmany(limit))
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import asyncio
 import sqlite3
 
 import pytest
+from sqlite_probe import SQLiteProbe
 
 from datasette_llm.ask.repairs.unasked_values import unasked_values
 from datasette_llm.sql.join_links import Link
@@ -23,16 +24,6 @@ COLUMNS = {
     "airports": ("AirportCode", "City"),
     "places": ("id", "code", "city"),
 }
-
-
-class SQLiteProbe:
-    """value_hints.Probe's rows() over one sqlite3 connection."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    async def rows(self, sql, limit):
-        return tuple(self.conn.execute(sql).fetchmany(limit))
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import asyncio
 import sqlite3
 
 import pytest
+from sqlite_probe import SQLiteProbe
 
 from datasette_llm.ask.repairs.unread_dates import unread_dates
 
@@ -16,16 +17,6 @@ MAX_COLUMNS, SHOWN = 4, 40  # as documented when this was written (not imported:
 DATES = ("d1", "d2", "d3", "d4", "d5")
 COLUMNS = {"posts": ("id", "title", *DATES), "exact": ("id", "d")}
 LONG = "the fifth of March in the year two thousand and twenty-four"
-
-
-class SQLiteProbe:
-    """value_hints.Probe's rows() over one sqlite3 connection."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    async def rows(self, sql, limit):
-        return tuple(self.conn.execute(sql).fetchmany(limit))
 
 
 @pytest.fixture(scope="module")

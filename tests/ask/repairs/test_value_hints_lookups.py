@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 
 import pytest
+from sqlite_probe import SQLiteProbe
 
 from datasette_llm.ask.repairs.value_hints import ValueHint, literal_comparisons, value_hints
 from datasette_llm.sql.failures import QueryFailed
@@ -17,19 +18,6 @@ pytestmark = pytest.mark.no_datasette
 
 MAX_LITERALS, MAX_ELSEWHERE, MAX_ELSEWHERE_PROBES = 4, 3, 60  # as documented (not imported: a change must fail here)
 WIDE = tuple(f"c{i}" for i in range(1, MAX_ELSEWHERE_PROBES + 2))
-
-
-class SQLiteProbe:
-    """value_hints.Probe's interface over one sqlite3 connection."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    async def rows(self, sql, limit):
-        return tuple(self.conn.execute(sql).fetchmany(limit))
-
-    async def values(self, sql, limit):
-        return [str(row[0]) for row in await self.rows(sql, limit) if row[0] is not None]
 
 
 class FailingProbe:
