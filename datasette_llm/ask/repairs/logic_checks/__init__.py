@@ -50,7 +50,7 @@ from collections.abc import Sequence
 import sqlglot
 from sqlglot import exp
 
-from ....sql.join_links import Link
+from ....sql.join_links import Link, column_table
 from ....sql.parsing import parse_one
 from ..join_tree import JoinTree, aliases
 from .both import either_for_both
@@ -75,25 +75,19 @@ from .wrong_column import (
 )
 
 
-def _kinds(sources: dict[str, str], columns, types):
-    """The affinity of a column of one SELECT's tables (qualified, or unqualified and in one of them alone)."""
+def _kinds(columns: dict[str, Sequence[str]], types: dict[str, Sequence[str | None]]):
+    """The affinity of a column reference, from its table's declared types (None when not known): the column's
+    table is found as every check finds it (join_links.column_table)."""
+    declared = {
+        (table, name.lower()): kind
+        for table, kinds in types.items()
+        for name, kind in zip(columns.get(table, ()), kinds)
+    }
 
     def kind_of(column: exp.Column) -> str | None:
-        tables = [sources[column.table.lower()]] if column.table.lower() in sources else []
-        if not column.table:
-            tables = [t for t in dict.fromkeys(sources.values()) if column.name.lower() in _lower(columns.get(t, ()))]
-        if len(tables) != 1 or tables[0] not in types:
-            return None
-        names = [name.lower() for name in columns.get(tables[0], ())]
-        declared = types[tables[0]]
-        at = names.index(column.name.lower()) if column.name.lower() in names else None
-        return affinity(declared[at]) if at is not None and at < len(declared) else None
+        return affinity(declared.get((column_table(column, columns), column.name.lower())))
 
     return kind_of
-
-
-def _lower(names) -> list[str]:
-    return [name.lower() for name in names]
 
 
 NEGATION = re.compile(r"\b(not|never|without|no|none)\b|n't\b", re.IGNORECASE)
@@ -123,11 +117,12 @@ def logic_doubts(
         + outer_column_selected(tree, columns, links)
         + named_column_left_out(tree, question, columns, links)
     )
+    kind_of = _kinds(columns, types or {})
     for select in tree.find_all(exp.Select):
         sources = aliases(select, columns)
         joins = JoinTree(select, sources, links, columns) if sources else None
         conditions = conjuncts(select.args.get("where"))
-        doubts += impossible_or_redundant(conditions, joins, _kinds(sources, columns, types or {}))
+        doubts += impossible_or_redundant(conditions, joins, kind_of)
         doubts += extreme_of_another_column(select)
         doubts += count_of_one_row_groups(select, sources, links)
         doubts += opposite_comparisons(select, question)
