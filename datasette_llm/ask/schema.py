@@ -38,21 +38,50 @@ class PromptSchema:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+# Words that name nothing on their own: a question's "of" or "how many" points at no table or column.
+_NAMES_NOTHING = frozenset(
+    "a an and are by do does each for from has have how i in is it many me much of on or per the to was what "
+    "when where which who whose why with".split()
+)
+
+
+def _tokens(text: str) -> list[str]:
+    """The words of a name or a question, in order, folded: `orderItems`, `order_items` and "order items" alike."""
+    return [fold(word) for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text))]
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
 def _words(text: str) -> set[str]:
     words = set()
-    for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text)):
-        word = fold(word)
+    for word in _tokens(text):
         words.add(word)
-        if word.endswith("s") and len(word) > 3:
-            words.add(word[:-1])
+        words.add(_stem(word))
     return words
 
 
 def relevance(table: TableSchema, question_words: set[str]) -> float:
-    """How strongly a question points at a table: its name counts most, then its columns."""
+    """How strongly a question points at a table: its name counts most, then its columns. Words that name
+    nothing count for neither, and a number only for a table's name: `table_1`'s 1 tells it from `table_2`,
+    while a question's 1 says nothing of columns `c_1`."""
+    question_words = question_words - _NAMES_NOTHING
     name_hits = len(_words(table.name) & question_words)
-    column_hits = sum(1 for column in table.columns if _words(column) & question_words)
+    column_words = {word for word in question_words if not word.isdigit()}
+    column_hits = sum(1 for column in table.columns if _words(column) & column_words)
     return 3.0 * name_hits + column_hits
+
+
+def named_outright(name: str, question: str) -> int:
+    """How many words long the table's whole name is where the question writes it out ("how many rows has
+    table 1", "the order_items"), else 0. Plural and singular read alike."""
+    wanted = [_stem(word) for word in _tokens(name)]
+    said = [_stem(word) for word in _tokens(question)]
+    if not wanted or all(word in _NAMES_NOTHING for word in wanted):
+        return 0
+    n = len(wanted)
+    return n if any(said[i : i + n] == wanted for i in range(len(said) - n + 1)) else 0
 
 
 def render_schema(
@@ -171,9 +200,15 @@ class _Estimate:
 
 
 def rank_tables(tables: Sequence[TableSchema], question: str, focus: Sequence[str] = ()) -> list[TableSchema]:
-    """The tables, most relevant to the question first: what a schema over its budget keeps longest."""
+    """The tables, most relevant to the question first: what a schema over its budget keeps longest. A table
+    the question names outright comes before every table it does not, the longest name first: `table_1`
+    before `table_number_1`, however many of the other's columns share a word with the question."""
     question_words = _words(question)
-    scores = {t.name: relevance(t, question_words) + (100.0 if t.name in focus else 0.0) for t in tables}
+    named = {t.name: named_outright(t.name, question) for t in tables}
+    scores = {
+        t.name: relevance(t, question_words) + 10.0 * named[t.name] + (100.0 if t.name in focus else 0.0)
+        for t in tables
+    }
     # Neighbours of relevant tables inherit part of their score: joins need them.
     for t in tables:
         if scores[t.name] > 0:
@@ -184,7 +219,7 @@ def rank_tables(tables: Sequence[TableSchema], question: str, focus: Sequence[st
         for other in t.foreign_tables:
             if other in scores and scores[other] > 0 and scores[t.name] == 0:
                 scores[t.name] = 0.05
-    return sorted(tables, key=lambda t: -scores[t.name])
+    return sorted(tables, key=lambda t: (t.name not in focus, -named[t.name], -scores[t.name]))
 
 
 def _fewest(most: int, fits: Callable[[int], bool], guess: int = 0) -> int:
