@@ -15,6 +15,7 @@ the query is validated again before it runs. Probes go through the guarded path 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,12 +70,13 @@ def _string_literals(node) -> tuple[str, ...]:
     return () if any(_is_number(text) for text in texts) else texts
 
 
+# Text SQLite reads as a number where a column's affinity is numeric: ASCII digits, one point, an exponent, with
+# SQLite's spaces around. Python's float() reads more ("nan", "inf", "1_000", "١٢"): a key named `Nan` is a name.
+_SQLITE_NUMBER = re.compile(r"[ \t\n\v\f\r]*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?[ \t\n\v\f\r]*")
+
+
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return _SQLITE_NUMBER.fullmatch(text) is not None
 
 
 async def mend_key_literals(
