@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import datasette_llm.ask.pipeline
+import datasette_llm.web.ask
 
 SQL = "select v from t order by id"
 values = st.one_of(
@@ -71,10 +72,10 @@ async def test_every_surface_returns_the_values_sqlite_returns(cells):
             stored = [value for (value,) in conn.execute(SQL)]
         conn.close()
         ds = Datasette([str(path)], metadata={"plugins": {"datasette-llm": {"warm_up": False}}})
-        replies = [sql_reply(SQL), sql_reply(SQL)]
-        model = ScriptedModel(replies)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(datasette_llm.ask.pipeline, "chat_model_for", lambda *a, **k: model)
+            # Each request looks its model up once: a fresh one that writes SQL whatever it is asked.
+            for module in (datasette_llm.ask.pipeline, datasette_llm.web.ask):
+                patch.setattr(module, "chat_model_for", lambda *a, **k: ScriptedModel([sql_reply(SQL)] * 4))
             question = {"question": "Show every value", "mode": "sql"}
             asked = await ds.client.post("/data/-/ask.json", json=question)
             assert asked.status_code == 200, asked.text
