@@ -54,7 +54,14 @@ def pytest_configure(config):
     translate_metadata_on_datasette1()
 
 
+# The fixtures that hand a test the real chat model: a test using one is a `model` test, marked or not.
+REAL_CHAT_FIXTURES = {"chat_model", "default_gguf", "openai_server"}
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if REAL_CHAT_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("model"):
+            item.add_marker(pytest.mark.model)
     if not DATASETTE_1:
         return
     for item in items:
