@@ -4,6 +4,7 @@ errors turned into a one-line message."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import sqlite3
@@ -149,14 +150,29 @@ def echo(text="", *, err: bool = False, nl: bool = True, **style) -> None:
 
 def write_whole(path: Path, text: str) -> None:
     """Write `text` to `path` whole or not at all: into a file beside it, then renamed over it. Written in place, a
-    full disk left the export it replaced cut short, invalid JSON (an outside tester, session 40)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    full disk left the export it replaced cut short, invalid JSON (an outside tester, session 40).
+
+    Only a regular file is replaced. A symbolic link is followed (its target is written, the link stays), and a
+    device or a FIFO is written into as the shell's `>` would: renamed over, `-o /dev/null` made /dev/null a
+    regular file for every process on the machine (an outside tester, session 58)."""
+    target = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
