@@ -19,6 +19,7 @@ from ..terminal import shown
 
 # A metadata or configuration file is read whole: `--config /dev/zero` grew to 23 GB before the kernel killed it (an
 # outside tester's generated inputs, session 45). Datasette's own files are a few kilobytes.
+MAX_SETTINGS_VALUES = 100_000  # in a settings file, its YAML aliases read: a real one holds far fewer
 MAX_SETTINGS_FILE_BYTES = 10 * 1024 * 1024
 
 
@@ -75,17 +76,28 @@ def load_yaml_or_json(path: str) -> dict:
 def _check_secret_files(value, path: str) -> None:
     """Every `{"$file": NAME}` secret names a regular UTF-8 file of at most MAX_SETTINGS_FILE_BYTES: Datasette reads
     it whole with open().read(), so a binary one failed with a UnicodeDecodeError that named no file, and a device
-    was read without end (an outside tester's generated CLI runs, session 45)."""
-    if isinstance(value, list):
-        for item in value:
-            _check_secret_files(item, path)
-    if not isinstance(value, dict):
-        return
-    if list(value) != ["$file"]:
-        for item in value.values():
-            _check_secret_files(item, path)
-        return
-    name = value["$file"]
+    was read without end (an outside tester's generated CLI runs, session 45). The walk counts the values it
+    visits: YAML aliases repeat a part of a file wherever they are written, so 429 bytes of nested aliases held a
+    billion values (every command hung, session 58) and an alias inside its own anchor holds itself forever."""
+    stack, visited = [value], 0
+    while stack:
+        node = stack.pop()
+        visited += 1
+        if visited > MAX_SETTINGS_VALUES:
+            raise click.BadParameter(
+                f"{path} holds more than {MAX_SETTINGS_VALUES:,} values once its YAML aliases are read (or an alias "
+                "holds itself): write the settings out."
+            )
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if list(node) == ["$file"]:
+                _check_secret_file(node["$file"], path)
+            else:
+                stack.extend(node.values())
+
+
+def _check_secret_file(name, path: str) -> None:
     if not isinstance(name, str):
         raise click.BadParameter(f'{path}: a "$file" secret must name a file, not {name!r}.')
     try:
