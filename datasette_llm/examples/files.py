@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 
 from ..errors import BadRequest
@@ -66,14 +67,27 @@ def _json_pairs(text: str, name: str) -> list[tuple[object, object]]:
     return [(item.get("question", ""), item.get("sql", "")) for item in items]
 
 
+_NAME_LIKE = re.compile(r"[a-z_][a-z0-9_ ]{0,39}")
+_NAMES_SHOWN = 8
+
+
+def _columns_found(columns: list[str]) -> str:
+    """What a header that is not an examples CSV held, without repeating the file: its number of columns and the
+    first few that read as column names, when there are several (one is a line of a file that is no CSV). The whole
+    first line was echoed, a megabyte of it, or the first line of a key or a password file (an outside tester,
+    session 58)."""
+    names = [column for column in columns if _NAME_LIKE.fullmatch(column)][:_NAMES_SHOWN] if len(columns) > 1 else []
+    found = f"{len(columns):,} CSV column{'s' if len(columns) != 1 else ''} found"
+    return found + (": " + ", ".join(names) + ("…" if len(columns) > len(names) else "") if names else "")
+
+
 def _csv_pairs(text: str, name: str) -> list[tuple[object, object]]:
     try:
         reader = csv.reader(io.StringIO(text))
         header = next(reader, None)
         columns = [column.strip().lower() for column in header or ()]
         if "question" not in columns or "sql" not in columns:
-            found = ", ".join(column for column in columns if column) or "none"
-            raise BadRequest(f"{name} must hold {SHAPE} (CSV columns found: {found}).")
+            raise BadRequest(f"{name} must hold {SHAPE} ({_columns_found(columns)}).")
         for column in ("question", "sql"):
             if columns.count(column) > 1:
                 raise BadRequest(f"{name}: the CSV column {column} is given twice.")
