@@ -6,7 +6,9 @@ means for the store. What is kept in it, and how it is read and written, is stor
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -193,6 +195,7 @@ class StoreFile:
         if write:
             make_state_dir(self.path.parent)
             self._create_private()
+        spare = None  # the temporary copy a store that cannot be read in place is read from
         try:
             # Reading never creates the file (mode=rw), even if it was removed since it was looked for.
             target = self.path if write else self.path.absolute().as_uri() + "?mode=rw"
@@ -207,12 +210,11 @@ class StoreFile:
                     raise
                 # A WAL store in a directory nobody may write, or on a disk with no byte left: SQLite cannot make
                 # the -shm file it needs to read, so the examples were not used at all, nor listed (an outside
-                # tester, session 36). Read it as a file that cannot change, which it cannot while nothing can be
-                # written there.
+                # tester, session 36). It is read from a copy where SQLite may write (session 58: read as a file
+                # that cannot change, `immutable=1`, the examples still in its -wal were left out without a word,
+                # and a store of schema 1 could not be read at all, as reading it migrates it).
                 conn.close()
-                conn = sqlite3.connect(
-                    self.path.absolute().as_uri() + "?mode=ro&immutable=1", isolation_level=None, uri=True
-                )
+                conn, spare = self._copy_to_read()
                 state = self._open(conn, write=False)
             try:
                 yield None if state == "empty" else conn
@@ -233,6 +235,29 @@ class StoreFile:
             raise self._failure(error) from None
         finally:
             conn.close()
+            if spare is not None:
+                spare.cleanup()
+
+    def _copy_to_read(self) -> tuple[sqlite3.Connection, tempfile.TemporaryDirectory | None]:
+        """A connection to a copy of the store and its -wal in a private temporary directory, and that directory;
+        where no copy can be made (the temporary directory is on the full disk too), the store read in place as a
+        file that cannot change, without what its -wal holds."""
+        try:
+            spare = tempfile.TemporaryDirectory(prefix="datasette-llm-store-")  # 0700: the copy is private
+        except OSError:
+            spare = None
+        if spare is not None:
+            try:
+                copy = Path(spare.name) / self.path.name
+                shutil.copyfile(self.path, copy)
+                wal = self.path.with_name(self.path.name + "-wal")
+                if wal.exists():
+                    shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+                return sqlite3.connect(copy, isolation_level=None), spare
+            except OSError:
+                spare.cleanup()
+        uri = self.path.absolute().as_uri() + "?mode=ro&immutable=1"
+        return sqlite3.connect(uri, isolation_level=None, uri=True), None
 
     def _no_space_left(self) -> bool:
         """Whether the disk under the store has no byte left for this user."""

@@ -498,7 +498,8 @@ def test_a_store_left_out_of_wal_mode_is_put_in_it_by_the_next_write(store):
 def test_a_store_on_read_only_media_is_still_read(store, monkeypatch, media):
     """A WAL store in a directory nobody may write cannot be opened the usual way (SQLite must make its -shm file):
     the examples were not used at all (an outside tester, session 36; a read-only tmpfs, checked by hand, since
-    root may write any directory). It is read as a file that cannot change."""
+    root may write any directory). It is read from a private copy, where SQLite may make its -shm file and read the
+    -wal (read in place as a file that cannot change, what the -wal held was left out: session 58)."""
     store.add("db", "q1", "select 1", added_by="t", schema_hash="h")
     urls = []
     real_connect = sqlite3.connect
@@ -518,11 +519,19 @@ def test_a_store_on_read_only_media_is_still_read(store, monkeypatch, media):
     monkeypatch.setattr(ExampleStore, "_no_space_left", lambda self: media == "full")
     monkeypatch.setattr("datasette_llm.examples.store_file.sqlite3.connect", connect)
     assert [e.question for e in store.examples("db")] == ["q1"]
-    assert any("immutable=1" in url for url in urls)
+    assert urls[-1] != str(store.path) and str(store.path.parent) not in urls[-1], urls
+    # With no room for a copy either (the temporary directory on the full disk too), it is read in place.
+    monkeypatch.setattr("datasette_llm.examples.store_file.shutil.copyfile", _no_space)
+    assert [e.question for e in store.examples("db")] == ["q1"]
+    assert "immutable=1" in urls[-1], urls
     monkeypatch.setattr(ExampleStore, "_on_read_only_media", lambda self: False)
     monkeypatch.setattr(ExampleStore, "_no_space_left", lambda self: False)
     with pytest.raises(ExampleStoreError):
         store.examples("db")
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(28, "No space left on device")
 
 
 def test_a_disk_with_no_byte_left_is_full_not_an_io_error(store, monkeypatch):
