@@ -48,6 +48,7 @@ class FittedRows:
     clipped: dict  # column's place -> (limit in characters, number of cells clipped)
     notes: tuple[str, ...]
     tokens: int
+    header: str = ""  # the first line of `text`: the column names, as shown
 
     @property
     def truncated(self) -> bool:
@@ -204,4 +205,5 @@ def _fit_rows(columns, rows, count_tokens, budget_tokens, max_cell_chars, hit_ro
         clipped={place: (limit, count) for place, count in clipped.items()},
         notes=tuple(notes),
         tokens=used,
+        header=shown_lines[0],
     )

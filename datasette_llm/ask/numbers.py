@@ -45,8 +45,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from ..context import FittedRows
 from ..sql.clipping import CLIP_MARKER
+from ..sql.names import fold
 from .dates import ShownDates, unshown_dates
+from .schema_tables import TableSchema
 from .written_numbers import (
     QUESTION_WORDS,
     SCALE_WORDS,
@@ -193,6 +196,15 @@ class ShownNumbers:
             and _named_scale(self.question, number.scale)
             and self.roundings.include(number.value / number.scale, 1.0, number.decimals)
         )
+
+
+def shown_with_table_names(fitted: FittedRows, tables: Sequence[TableSchema]) -> str:
+    """The rows the model was shown, their header keeping only names a table gave its columns. A name the model
+    wrote is no number the database returned: the alias `releases_in_2023` over a count of 2022's releases let
+    "13 releases in 2023" pass, and `sum(x*100)` would let 100 (an outside tester, session 58)."""
+    known = {fold(column) for table in tables for column in table.columns}
+    names = [name for name in fitted.header.split(" | ") if fold(name) in known]
+    return " | ".join(names) + fitted.text[len(fitted.header) :]
 
 
 def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:

@@ -29,7 +29,7 @@ from .conversation import sql_messages
 from .examples_stage import UsingExamples
 from .few_shot import ShotPool, Shots
 from .mend import Mending
-from .numbers import invisible_dropped, unverified_numbers
+from .numbers import invisible_dropped, shown_with_table_names, unverified_numbers
 from .question import check_question, normalise_history
 from .repairs.value_hints import Probe
 from .results import AskResult, Attempt, Candidate
@@ -277,7 +277,8 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
             if fitted is not None:  # None: the table answered, with nothing a model wrote
                 counts = (fitted.rows_shown, fitted.rows_fetched)  # row counts the pipeline states itself
                 counts += self.ties.counts() if self.ties else ()
-                unsupported = await asyncio.to_thread(unverified_numbers, answer, fitted.text, self.question, counts)
+                shown = shown_with_table_names(fitted, self.tables)
+                unsupported = await asyncio.to_thread(unverified_numbers, answer, shown, self.question, counts)
                 if unsupported:
                     warnings = (
                         f"The answer mentions {', '.join(unsupported)}, which {appear(unsupported)} in the rows "
