@@ -182,10 +182,31 @@ def as_read(text: str) -> str:
         text = NBSP_GROUPS.sub(lambda m: re.sub("[\u00a0\u2007]", ",", m.group(0)), NARROW_SPACES.sub("", text))
         text = unicodedata.normalize("NFKC", text).translate(MINUS_SIGNS)
         text = "".join(_digit(ch) for ch in text if unicodedata.category(ch) not in _UNSEEN)
+    if _LOOKALIKES.intersection(text):
+        text = _LOOKALIKE_RUN.sub(_lookalikes_as_digits, text)
     text = CURRENCY_CODES.sub(r"\1 ", text)  # "USD12 million" reads as "USD 12 million"
     if "'" not in text and "." not in text and text.isascii():
         return text
     return OTHER_GROUPS.sub(_as_grouped, text.replace("\u066b", "."))
+
+
+# Letters drawn like digits (Latin, Cyrillic and Greek O for 0; l and I for 1), in a word of nothing but digits and
+# them: a reader reads "13OO" as 1300, "l23" as 123 and "5,OOO" as 5,000, where the check read 13, 23 and 5 (an
+# outside tester, session 58). Glued to other letters ("H2O", "10am") they stay letters. A run is matched whole, then
+# judged, so the match costs one pass however long the run.
+_LOOKALIKE_DIGITS = str.maketrans({"O": "0", "\u041e": "0", "\u039f": "0", "l": "1", "I": "1"})
+_LOOKALIKES = frozenset("O\u041e\u039flI")
+_LOOKALIKE_RUN = re.compile(r"[0-9O\u041e\u039flI,.]+")
+
+
+def _lookalikes_as_digits(match: re.Match) -> str:
+    run, text = match.group(0), match.string
+    before = text[match.start() - 1] if match.start() else " "
+    after = text[match.end()] if match.end() < len(text) else " "
+    glued = before.isalpha() or after.isalpha()
+    if glued or not any(ch.isdigit() for ch in run) or not _LOOKALIKES.intersection(run):
+        return run
+    return run.translate(_LOOKALIKE_DIGITS)
 
 
 # An amount glued to a currency code ("USD12 million", "EUR99") was read as a name, and never checked (an outside
