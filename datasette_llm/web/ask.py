@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import sqlglot
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
+from sqlglot.tokens import TokenType
 
 from .. import permissions
 from ..ask import charts
@@ -119,11 +120,27 @@ async def new_pipeline(datasette, request, ask_request: AskRequest, on_event=Non
 
 
 def format_sql(sql: str) -> str:
-    """SQL laid out one clause per line, for reading; the original when sqlglot cannot parse it."""
+    """SQL laid out one clause per line, for reading; the original when sqlglot cannot parse it, or when its layout
+    would not be the same query. sqlglot writes some SQL back as another query (`CAST(x AS DECIMAL)` as
+    `CAST(x AS REAL)`, `CAST(x AS DATE)` as `DATE(x)`), and the page showed, edited and saved that one beside the
+    rows of the one that ran (an outside tester, session 58): the layout is kept only when its tokens are the
+    original's, the case of keywords aside."""
     try:  # through the screen (sql/parsing.py): a statement whose parse takes too long is shown as written
-        return parse_one(sql).sql(dialect="sqlite", pretty=True)
+        laid_out = parse_one(sql).sql(dialect="sqlite", pretty=True)
+        return laid_out if _tokens(laid_out) == _tokens(sql) else sql
     except sqlglot.errors.SqlglotError:
         return sql
+
+
+def _tokens(sql: str) -> list[tuple]:
+    # `!=` and `<>` are one operator to SQLite, written either way
+    return [
+        (token.token_type, "" if token.token_type == TokenType.NEQ else token.text.lower())
+        for token in _SQLITE.tokenize(sql)
+    ]
+
+
+_SQLITE = sqlglot.Dialect.get_or_raise("sqlite")
 
 
 async def ask_payload(datasette, actor, result: AskResult) -> dict:
