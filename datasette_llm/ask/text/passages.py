@@ -63,6 +63,7 @@ _EMPTY_LINK = re.compile(r"\[\s*\]\([^)\[\]\s]*\)")
 _LINK = re.compile(r"\[([^\[\]\n]+)\]\((?:https?://|\.{0,2}/|#)[^)\[\]\s]*(?:\s+\"[^\"\[\]\n]*\")?\)")
 _TAG = re.compile(r"<(/?)(img|a|p|div|span|br|picture|source|sup|sub)\b[^<>]*>", re.I)
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_PART_WORD = re.compile(r"\S+$")
 
 
 def _tag_as_drawn(match: re.Match) -> str:
@@ -105,7 +106,11 @@ def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
         at = 0  # where the rest of the paragraph starts: cutting copies of the rest was quadratic (session 27)
         while len(paragraph) - at > size:
             cut = paragraph.rfind(". ", at, at + size) - at
-            cut = cut + 1 if cut > size // 3 else size
+            if cut > size // 3:
+                cut += 1
+            else:  # no sentence ends in reach: where a word ends, never inside a number (session 58)
+                cut = paragraph.rfind(" ", at, at + size) - at
+                cut = cut if cut > size // 3 else size
             pieces.append(paragraph[at : at + cut].strip())
             at += cut
             while at < len(paragraph) and paragraph[at].isspace():
@@ -144,8 +149,12 @@ def best_window(
     start = end = best
     text = chunks[best]
     if count_tokens(text) > budget_tokens:  # one chunk alone is too long: cut it by characters
+        whole = text
         while text and count_tokens(text + ELLIPSIS) > budget_tokens:
             text = text[: int(len(text) * 0.8)]
+        if text and len(text) < len(whole) and not whole[len(text)].isspace():
+            # A word cut short is left out: "2124498" cut to "212449" was a number no row holds (session 58).
+            text = _PART_WORD.sub("", text)
         return (text.rstrip() + ELLIPSIS) if text else "", best
     while True:
         grown = False
