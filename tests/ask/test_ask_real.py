@@ -58,6 +58,7 @@ async def test_real_model_join(zoo, chat_model):
     assert "Maria" in result.answer and "Tom" in result.answer
 
 
+@pytest.mark.model  # the real model, through the CLI
 def test_cli_ask_prints_sql_rows_answer(zoo):
     result = CliRunner().invoke(cli, ["llm", "ask", str(zoo), "How many animals are there?"])
     assert result.exit_code == 0, result.output
@@ -65,6 +66,7 @@ def test_cli_ask_prints_sql_rows_answer(zoo):
     assert "Answer: " in result.output
 
 
+@pytest.mark.model
 def test_cli_ask_json_and_sql_only(zoo):
     result = CliRunner().invoke(cli, ["llm", "ask", str(zoo), "List the names of all lions", "--json", "--sql-only"])
     assert result.exit_code == 0, result.output
