@@ -140,7 +140,10 @@ def invisible_dropped(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
-MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2012": "-"})  # minus sign, figure dash (NFKC keeps both)
+# Minus sign, figure dash (NFKC keeps both) and en dash, the typeset minus: "–500" is -500 to a reader, as "2020–2021"
+# is the range "2020-2021" (an outside tester, session 58). A minus sign standing before its digits is their sign too.
+MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-"})
+MINUS_APART = re.compile(r"\u2212[ \u00a0]+(?=\d)")
 # Narrow spaces between digits join them, as a reader reads them ("2\u202f017" is 2017, and "1807\u200a5" shows as
 # 18075); so do no-break spaces between groups of three digits ("13\u00a0023").
 NARROW_SPACES = re.compile(r"(?<=\d)[\u2006\u2008\u2009\u200a\u202f]+(?=\d)")
@@ -180,7 +183,7 @@ def as_read(text: str) -> str:
         # DRAWN_WITHOUT_WIDTH: "1017\u034f2017" shows as 10172017 (session 34's second tester).
         text = DRAWN_WITHOUT_WIDTH.sub("", "".join(ch for ch in text if unicodedata.category(ch) not in _UNSEEN))
         text = NBSP_GROUPS.sub(lambda m: re.sub("[\u00a0\u2007]", ",", m.group(0)), NARROW_SPACES.sub("", text))
-        text = unicodedata.normalize("NFKC", text).translate(MINUS_SIGNS)
+        text = unicodedata.normalize("NFKC", MINUS_APART.sub("\u2212", text)).translate(MINUS_SIGNS)
         text = "".join(_digit(ch) for ch in text if unicodedata.category(ch) not in _UNSEEN)
     if _LOOKALIKES.intersection(text):
         text = _LOOKALIKE_RUN.sub(_lookalikes_as_digits, text)
