@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ..context import FittedRows
 from ..sql.clipping import CLIP_MARKER
@@ -93,6 +94,16 @@ def _forms(number: str) -> set[str]:
         value = to_float(mantissa)
         if value is not None:
             forms.update(plain_number(f"{value:.{n}f}") for n in range(0, places))
+        # Rounded as a reader rounds the digits shown, half up: 2.5 is "about 3" and 38.5 "about 39", where the
+        # binary value rounds half to even (2, 38) or below its decimal half (1.005 to 1.0): each was a false alarm
+        # (an outside tester, session 58).
+        try:
+            decimal = Decimal(mantissa)
+        except InvalidOperation:
+            return forms
+        forms.update(
+            plain_number(str(decimal.quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP))) for n in range(places)
+        )
     return forms
 
 
