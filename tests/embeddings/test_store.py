@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 import sqlite_utils
+from ask_helpers import ScriptedModel
 from datasette.app import Datasette
 from datasette.utils import tilde_encode
 from search_helpers import (
@@ -600,8 +601,18 @@ def test_storage_killed_at_any_statement_is_all_there_or_none_and_a_rerun_ends_a
         assert _schema(path) == _schema(clean), kill_at
 
 
+class _WarmingModel(ScriptedModel):
+    """Reads a prefix as a local model would (the Ask page starts a warm-up that reads the schema), writing nothing."""
+
+    prompt_cache = True
+
+    def prepare_prefix(self, messages, options, should_stop=lambda: False) -> bool:
+        self.calls.append(messages)
+        return True
+
+
 @pytest.mark.parametrize("journal", ["wal", "delete"])
-def test_a_database_served_immutable_gains_no_file_beside_it(tmp_path, journal):
+def test_a_database_served_immutable_gains_no_file_beside_it(tmp_path, journal, monkeypatch):
     """Datasette opens a database served with `-i` as immutable; the plugin's own reads must too. Opened only
     read-only, a WAL-mode database got a -wal and a -shm file beside it (and write locks on them) at the first
     request of any kind, Datasette's own pages included (an outside tester's system-call oracle, session 43)."""
@@ -617,6 +628,9 @@ def test_a_database_served_immutable_gains_no_file_beside_it(tmp_path, journal):
     conn.commit()
     conn.close()
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    model = _WarmingModel([])
+    monkeypatch.setattr("datasette_llm.web.ask.chat_model_for", lambda *a, **k: model)
 
     async def visit():
         ds = Datasette(immutables=[str(path)])
