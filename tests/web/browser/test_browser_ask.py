@@ -17,7 +17,9 @@ QUESTION = "Which five repos have the most releases?"
 FOLLOW_UP = "and only those owned by datasette?"
 ANSWER_TIMEOUT_MS = 300_000  # the local model shares two cores with everything else on the machine
 
-pytestmark = [pytest.mark.browser, pytest.mark.model]
+# The real model in the page: the 1.0 leg only. The page itself is driven on both versions with scripted models
+# (test_browser_rows.py, test_browser_charts.py, test_browser_keep.py, test_browser_access.py, ...).
+pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.one_leg]
 
 
 @pytest.fixture(scope="module")
