@@ -11,6 +11,7 @@ from ..sql.failures import QueryFailed
 from ..sql.guard import check_select
 from ..sql.replies import MAX_SQL_CHARS
 from ..sql.results import GuardedSQL, Rejection
+from ..sql.written_back import written_back_as_is
 from ..timing import clock
 from . import repairs
 from .conversation import SqlConversation
@@ -45,7 +46,10 @@ class Mending:
             return Rejection(reason, "too_long", None, ()), (), ()
         fixes = []
         checked = self.guard(sql)
-        while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES:
+        # Mends write the query back from sqlglot's tree: only a query sqlglot writes back as itself is mended (a
+        # cast it writes as another type would change the rows without a word; sql/written_back.py).
+        mendable = written_back_as_is(sql)
+        while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES and mendable:
             fixed = repairs.NAME_FIX.apply(sql, checked, self.guard_schema, self.allowed)
             retry = self.guard(fixed[0]) if fixed else None
             if retry is None or _same_problem(retry, checked):
@@ -128,6 +132,8 @@ class Mending:
 
     def mend_failed(self, checked: GuardedSQL, error: QueryFailed) -> tuple[GuardedSQL, str] | None:
         """A deterministic fix for an SQLite error whose cause is unambiguous, validated again; else None."""
+        if not written_back_as_is(checked.sql):
+            return None
         if "misuse of aggregate" in error.message:
             fixed = repairs.OUTER_AGGREGATES.apply(checked.sql)
         elif "ambiguous column name: " in error.message:
@@ -249,6 +255,8 @@ class Mending:
         Returns (guarded, result, fixes) when the rewritten query finds something, else None.
         """
         sql, changes = checked.sql, []
+        if not written_back_as_is(sql):
+            return None
         for hint in hints:
             if hint.replacement is None:
                 continue
@@ -262,6 +270,8 @@ class Mending:
     async def mend_run(self, outcome: Outcome) -> MendedRun:
         """The query after the mends that need no model call (tried on every attempt), with its rows."""
         run = MendedRun(guarded=outcome.guarded, result=outcome.result, fixes=outcome.fixes)
+        if not written_back_as_is(run.guarded.sql):
+            return run
         for mend in (self.look_up_key_names, self.drop_unasked_joins, self.not_in_without_nulls):
             mended = await mend(run.guarded)
             if mended is not None:

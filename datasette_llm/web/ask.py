@@ -12,10 +12,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import sqlglot
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
-from sqlglot.tokens import TokenType
 
 from .. import permissions
 from ..ask import charts
@@ -32,7 +30,7 @@ from ..keep import keep_links
 from ..models import chat_model_for
 from ..models.reply_cache import asker_key
 from ..sql.execute import guard_limit
-from ..sql.parsing import parse_one
+from ..sql.written_back import laid_out
 from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
 from .origins import browser_token, is_cross_site_fetch, opened_here, require_model_request
 from .request_body import FORM, content_type, loads_json, read_object
@@ -120,27 +118,9 @@ async def new_pipeline(datasette, request, ask_request: AskRequest, on_event=Non
 
 
 def format_sql(sql: str) -> str:
-    """SQL laid out one clause per line, for reading; the original when sqlglot cannot parse it, or when its layout
-    would not be the same query. sqlglot writes some SQL back as another query (`CAST(x AS DECIMAL)` as
-    `CAST(x AS REAL)`, `CAST(x AS DATE)` as `DATE(x)`), and the page showed, edited and saved that one beside the
-    rows of the one that ran (an outside tester, session 58): the layout is kept only when its tokens are the
-    original's, the case of keywords aside."""
-    try:  # through the screen (sql/parsing.py): a statement whose parse takes too long is shown as written
-        laid_out = parse_one(sql).sql(dialect="sqlite", pretty=True)
-        return laid_out if _tokens(laid_out) == _tokens(sql) else sql
-    except sqlglot.errors.SqlglotError:
-        return sql
-
-
-def _tokens(sql: str) -> list[tuple]:
-    # `!=` and `<>` are one operator to SQLite, written either way
-    return [
-        (token.token_type, "" if token.token_type == TokenType.NEQ else token.text.lower())
-        for token in _SQLITE.tokenize(sql)
-    ]
-
-
-_SQLITE = sqlglot.Dialect.get_or_raise("sqlite")
+    """SQL laid out for reading, never another query (sql/written_back.py): the page showed, edited and saved
+    sqlglot's text of a cast beside the rows of the query that ran (an outside tester, session 58)."""
+    return laid_out(sql)
 
 
 async def ask_payload(datasette, actor, result: AskResult) -> dict:
