@@ -167,17 +167,17 @@ def write_whole(path: Path, text: str) -> None:
     Only a regular file is replaced. A symbolic link is followed (its target is written, the link stays), and a
     device or a FIFO is written into as the shell's `>` would: renamed over, `-o /dev/null` made /dev/null a
     regular file for every process on the machine (an outside tester, session 58)."""
-    target = Path(os.path.realpath(path))
     try:
-        mode = os.stat(target).st_mode
+        mode = os.stat(path).st_mode  # through links: `/dev/stdout` is a link to the pipe or terminal it writes to
     except FileNotFoundError:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        with open(target, "w", encoding="utf-8") as handle:
+        with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
         return
+    target = Path(os.path.realpath(path))  # a link to a regular file, or to none yet: its target is written
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "w", encoding="utf-8") as handle:
