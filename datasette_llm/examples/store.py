@@ -19,7 +19,7 @@ from ..errors import StoreFull
 from .feedback import _FEEDBACK_CHECKS, Feedback, FeedbackCheck, FeedbackStore
 from .state import state_dir
 from .store_file import (  # noqa: F401 - the store's errors and versions are imported from here too
-    _EXAMPLE_COLUMNS,
+    _EXAMPLE_READ,
     APPLICATION_ID,
     MAX_SQL_CHARS,
     NEXT_ID,
@@ -193,7 +193,7 @@ class ExampleStore(FeedbackStore):
                 "where id = ? and status = 'set_aside'",
                 (schema_hash, example_id),
             )
-        row = conn.execute(f"select {_EXAMPLE_COLUMNS} from examples where id = ?", (example_id,)).fetchone()
+        row = conn.execute(f"select {_EXAMPLE_READ} from examples where id = ?", (example_id,)).fetchone()
         return Example(*row), found is None
 
     @staticmethod
@@ -214,7 +214,7 @@ class ExampleStore(FeedbackStore):
     def examples(self, database: str, *, include_set_aside: bool = False) -> list[Example]:
         """The database's examples, oldest first; only the active ones unless include_set_aside."""
         where = "" if include_set_aside else " and status = 'active'"
-        rows = self._read(f"select {_EXAMPLE_COLUMNS} from examples where database = ?{where} order by id", database)
+        rows = self._read(f"select {_EXAMPLE_READ} from examples where database = ?{where} order by id", database)
         return [Example(*row) for row in rows]
 
     def database_names(self) -> dict[str, int]:
@@ -241,9 +241,7 @@ class ExampleStore(FeedbackStore):
         return (generation[0] if generation else 0), count, bool(stale)
 
     def get(self, database: str, example_id: int) -> Example | None:
-        rows = self._read(
-            f"select {_EXAMPLE_COLUMNS} from examples where database = ? and id = ?", database, example_id
-        )
+        rows = self._read(f"select {_EXAMPLE_READ} from examples where database = ? and id = ?", database, example_id)
         return Example(*rows[0]) if rows else None
 
     def remove(self, database: str, example_id: int) -> bool:
@@ -328,7 +326,7 @@ class ExampleStore(FeedbackStore):
             conn.execute("begin")
             try:
                 examples = conn.execute(
-                    f"select {_EXAMPLE_COLUMNS} from examples where database = ? order by id", (database,)
+                    f"select {_EXAMPLE_READ} from examples where database = ? order by id", (database,)
                 ).fetchall()
                 checks = conn.execute(_FEEDBACK_CHECKS, (database,)).fetchall()
             finally:

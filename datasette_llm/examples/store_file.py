@@ -99,6 +99,14 @@ _MIGRATE_FROM_1 = (
 _EXAMPLE_COLUMNS = (
     "id, database, question, sql, added_by, added_at, schema_hash, status, reason, reads, names, author_key"
 )
+# The same, as the store reads them back: a question or SQL that another tool stored as a BLOB or a number is read as
+# SQLite quotes it (`X'FFFE00'`), text like any other. As stored, one BLOB question made every question of its
+# database a 500 and `export` fail on a TypeError (an outside tester, session 58).
+_EXAMPLE_READ = _EXAMPLE_COLUMNS.replace(
+    "question, sql,",
+    "CASE WHEN typeof(question) = 'text' THEN question ELSE quote(question) END AS question, "
+    "CASE WHEN typeof(sql) = 'text' THEN sql ELSE quote(sql) END AS sql,",
+)
 # The author of an example stored before version 3 (from `added_by`, all there was).
 # An example without an author name is its own author: who added it is not known.
 _AUTHOR_BEFORE_3 = (
@@ -388,6 +396,8 @@ class StoreFile:
     def delete_entry(self, table: str, database: str, row_id: int) -> bool:
         """Remove the entry of `table` with this id; False when the database has none. Its id is never given again."""
         if not self.path.exists():
+            if self.path.parent.exists() and not self.path.parent.is_dir():  # named, as a listing names it
+                raise state_dir_error(self.path.parent, "it is not a directory")
             return False
         with self._connect(write=True) as conn:
             if not conn.execute(f"delete from {table} where database = ? and id = ?", (database, row_id)).rowcount:
