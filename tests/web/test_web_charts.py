@@ -26,7 +26,8 @@ def ds(tmp_path):
             insert into repos values (1, 'datasette', 'simonw', 30), (2, 'llm', 'simonw', 20),
                                      (3, '<b>paper</b>', 'dogsheep', 5), (4, 'empty', 'x', null);
         """)
-    return Datasette([str(path)])
+    # No warm-up: the page would read the schema into the real model in the background.
+    return Datasette([str(path)], metadata={"plugins": {"datasette-llm": {"warm_up": False}}})
 
 
 def use_model(monkeypatch, sql):
