@@ -1,12 +1,9 @@
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from datasette_versions import DATASETTE1_SKIPS, DATASETTE_1, translate_metadata_on_datasette1
 from hypothesis import settings as hypothesis_settings
-from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
+from server_helpers import serve_openai
 
 from datasette_llm.config import load_settings
 from datasette_llm.models import chat_model_for, embedding_model_for
@@ -101,43 +98,5 @@ def default_gguf(settings) -> Path:
 
 @pytest.fixture(scope="session")
 def openai_server(default_gguf):
-    """A real OpenAI-compatible server (llama_cpp.server) on 127.0.0.1 with an API key."""
-    port = free_port()
-    key = "test-key-123"
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "llama_cpp_server.log", "w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(default_gguf),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-            "--model_alias",
-            "local-qwen",
-            "--api_key",
-            key,
-            "--n_threads",
-            str(os.cpu_count() or 2),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/v1/models", process, headers={"Authorization": f"Bearer {key}"})
-        yield {
-            "base_url": f"http://127.0.0.1:{port}/v1",
-            "api_key": key,
-            "model": "local-qwen",
-            "process": process,
-            "port": port,
-        }
-    finally:
-        stop(process)
-        log.close()
+    """A real OpenAI-compatible server (llama_cpp.server) on 127.0.0.1 with an API key, a window of 2,048 tokens."""
+    yield from serve_openai(default_gguf, n_ctx=2048)

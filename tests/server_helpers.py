@@ -9,6 +9,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -94,3 +95,46 @@ def stop(process: subprocess.Popen):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def serve_openai(default_gguf, *, n_ctx: int):
+    """Run llama_cpp.server with the default model and a window of `n_ctx` tokens; yield how to reach it."""
+    port = free_port()
+    key = "test-key-123"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / f"llama_cpp_server_{n_ctx}.log", "w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(default_gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(n_ctx),
+            "--model_alias",
+            "local-qwen",
+            "--api_key",
+            key,
+            "--n_threads",
+            str(os.cpu_count() or 2),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/v1/models", process, headers={"Authorization": f"Bearer {key}"})
+        yield {
+            "base_url": f"http://127.0.0.1:{port}/v1",
+            "api_key": key,
+            "model": "local-qwen",
+            "process": process,
+            "port": port,
+        }
+    finally:
+        stop(process)
+        log.close()
