@@ -6,7 +6,8 @@ sqlglot reads `CAST(x AS DECIMAL)`, `NUMERIC` and `NUMBER` as one type and write
 `mod(a, 3)` as `a % 3` (an outside tester, session 58: 9007199254740993 came back 9007199254740992.0 from a
 query the page showed and a mend ran without listing the change). A statement is written back as itself when the
 tokens sqlglot writes are its own tokens: the case of keywords aside, `!=` for `<>`, and `NOT x IN` for
-`x NOT IN`, which SQLite reads alike. Every Spider query the default model wrote in session 57 (385) is.
+`x NOT IN`, which SQLite reads alike. Every Spider query the default model wrote in session 57 (385) is. A
+statement too deeply nested for sqlglot to read or write (RecursionError) is no statement written back as itself.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def same_query(written: str, original: str) -> bool:
     """Whether `written` (sqlglot's text of `original`'s tree) has `original`'s tokens, as compared above."""
     try:
         return tokens(written) == tokens(original)
-    except sqlglot.errors.SqlglotError:
+    except (sqlglot.errors.SqlglotError, RecursionError):
         return False
 
 
@@ -45,7 +46,7 @@ def written_back_as_is(sql: str) -> bool:
     """Whether sqlglot writes `sql` back as the same query (False when it cannot parse it)."""
     try:
         return same_query(parse_one(sql).sql(dialect=DIALECT), sql)
-    except sqlglot.errors.SqlglotError:
+    except (sqlglot.errors.SqlglotError, RecursionError):
         return False
 
 
@@ -54,6 +55,6 @@ def laid_out(sql: str) -> str:
     when its layout would be another query."""
     try:  # through the screen (sql/parsing.py): a statement whose parse takes too long is shown as written
         text = parse_one(sql).sql(dialect=DIALECT, pretty=True)
-    except sqlglot.errors.SqlglotError:
+    except (sqlglot.errors.SqlglotError, RecursionError):
         return sql
     return text if same_query(text, sql) else sql
