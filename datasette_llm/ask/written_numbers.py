@@ -197,22 +197,28 @@ def as_read(text: str) -> str:
     return OTHER_GROUPS.sub(_as_grouped, text.replace("\u066b", "."))
 
 
-# Letters drawn like digits (Latin, Cyrillic and Greek O for 0; l and I for 1), in a word of nothing but digits and
-# them: a reader reads "13OO" as 1300, "l23" as 123 and "5,OOO" as 5,000, where the check read 13, 23 and 5 (an
-# outside tester, session 58). Glued to other letters ("H2O", "10am") they stay letters. A run is matched whole, then
-# judged, so the match costs one pass however long the run.
-_LOOKALIKE_DIGITS = str.maketrans({"O": "0", "\u041e": "0", "\u039f": "0", "l": "1", "I": "1"})
-_LOOKALIKES = frozenset("O\u041e\u039flI")
-_LOOKALIKE_RUN = re.compile(r"[0-9O\u041e\u039flI,.]+")
+# Letters drawn like digits (Latin, Cyrillic and Greek O and o, the ideographic 〇 and small-capital ᴏ for 0; l and I
+# for 1), in a word of nothing but digits and them: a reader reads "13OO" as 1300, "l23" as 123 and "5,OOO" as 5,000,
+# where the check read 13, 23 and 5 (an outside tester, session 58). With no real digit such a word is a number
+# where it is grouped or priced as one ("IO,OOO", "$lO,OOO", "lOO%"); "IO", "lol" and "OOP" stay words, as do runs
+# glued to other letters ("H2O", "10am"). A run is matched whole, then judged, so the match costs one pass.
+_ZERO_LIKE = "Oo\u041e\u043e\u039f\u03bf\u3007\u1d0f"
+_LOOKALIKE_DIGITS = str.maketrans({**dict.fromkeys(_ZERO_LIKE, "0"), "l": "1", "I": "1"})
+_LOOKALIKES = frozenset(_ZERO_LIKE + "lI")
+_LOOKALIKE_RUN = re.compile(f"[0-9{_ZERO_LIKE}lI,.]+")
+_PRICED = frozenset("$\u20ac\u00a3\u00a5")  # a currency sign before, or % after, makes a run an amount
 
 
 def _lookalikes_as_digits(match: re.Match) -> str:
     run, text = match.group(0), match.string
     before = text[match.start() - 1] if match.start() else " "
     after = text[match.end()] if match.end() < len(text) else " "
-    glued = before.isalpha() or after.isalpha()
-    if glued or not any(ch.isdigit() for ch in run) or not _LOOKALIKES.intersection(run):
+    if before.isalpha() or after.isalpha() or not _LOOKALIKES.intersection(run):
         return run
+    if not any(ch.isdigit() for ch in run):
+        core = run.strip(",.")
+        if len(core) < 2 or not ("," in core or "." in core or before in _PRICED or after == "%"):
+            return run
     return run.translate(_LOOKALIKE_DIGITS)
 
 
