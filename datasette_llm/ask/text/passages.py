@@ -81,7 +81,7 @@ def compact_text(text: str) -> str:
     (`10<sup>6</sup>` is 10^6). Taken out with nothing in their place, they joined the digits around them into a
     number no row holds: `1<br>234` read 1234, `10<sup>6</sup>` 106 (an outside tester, session 58)."""
     text = _IMAGE.sub(" ", text)
-    text = _EMPTY_LINK.sub("", text)
+    text = _EMPTY_LINK.sub(" ", text)  # a linked image is an image: a space
     text = _LINK.sub(r"\1", text)
     text = _TAG.sub(_tag_as_drawn, _without_html_comments(text))
     lines = [line.rstrip() for line in text.split("\n")]

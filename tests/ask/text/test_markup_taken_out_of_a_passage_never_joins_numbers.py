@@ -18,6 +18,7 @@ from datasette_llm.ask.text.passages import compact_text
         ("It holds 10<sup>6</sup> litres.", "106"),
         ("Built 19<p>02 members", "1902"),
         ("Count 5![badge](b.svg)00", "500"),
+        ("Count 5[![badge](b.svg)](https://ci.example/x)00", "500"),
         ("Total: 3<img src=x>4", "34"),
     ],
 )
