@@ -104,25 +104,9 @@ def serve_openai(default_gguf, *, n_ctx: int):
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"llama_cpp_server_{n_ctx}.log", "w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(default_gguf),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            str(n_ctx),
-            "--model_alias",
-            "local-qwen",
-            "--api_key",
-            key,
-            "--n_threads",
-            str(os.cpu_count() or 2),
-        ],
+        llama_server_command(
+            default_gguf, port, n_ctx=n_ctx, alias="local-qwen", api_key=key, n_threads=os.cpu_count() or 2
+        ),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -138,3 +122,14 @@ def serve_openai(default_gguf, *, n_ctx: int):
     finally:
         stop(process)
         log.close()
+
+
+def llama_server_command(
+    gguf, port: int, *, n_ctx: int, alias: str, api_key: str | None = None, n_threads: int | None = None
+) -> list[str]:
+    """The command line of llama_cpp.server with `gguf` on 127.0.0.1:`port`."""
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--n_ctx", str(n_ctx), "--model_alias", alias]
+    command += ["--api_key", api_key] if api_key else []
+    command += ["--n_threads", str(n_threads)] if n_threads else []
+    return command

@@ -4,14 +4,13 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 
 import pytest
 from fault_server import FaultServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from server_helpers import ARTIFACTS, free_port, stop, wait_for_http
+from server_helpers import ARTIFACTS, free_port, llama_server_command, stop, wait_for_http
 
 from datasette_llm.config import load_settings
 from datasette_llm.errors import ModelError, ModelNotReady, ModelTimeout, ModelUnavailable
@@ -88,21 +87,7 @@ def test_real_server_killed_mid_request(default_gguf, caplog):
     def start():
         log = open(ARTIFACTS / "killed_server.log", "a")
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(default_gguf),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "1024",
-                "--model_alias",
-                "m",
-            ],
+            llama_server_command(default_gguf, port, n_ctx=1024, alias="m"),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
