@@ -46,9 +46,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import sqlglot
+from sqlglot import exp
+
 from ..context import FittedRows
 from ..sql.clipping import CLIP_MARKER
 from ..sql.names import fold
+from ..sql.parsing import parse_one
 from .dates import ShownDates, unshown_dates
 from .schema_tables import TableSchema
 from .written_numbers import (
@@ -209,13 +213,38 @@ class ShownNumbers:
         )
 
 
-def shown_with_table_names(fitted: FittedRows, tables: Sequence[TableSchema]) -> str:
-    """The rows the model was shown, their header keeping only names a table gave its columns. A name the model
-    wrote is no number the database returned: the alias `releases_in_2023` over a count of 2022's releases let
-    "13 releases in 2023" pass, and `sum(x*100)` would let 100 (an outside tester, session 58)."""
+def shown_with_table_names(fitted: FittedRows, tables: Sequence[TableSchema], sql: str) -> str:
+    """The rows the model was shown, their header keeping only names a table gave the columns under them. A name
+    the model wrote is no number the database returned: the alias `releases_in_2023` over a count of 2022's releases
+    let "13 releases in 2023" pass, `sum(x*100)` would let 100, and `sum(pop_2020) as pop_2021`, another column's
+    name, let 2021 (an outside tester, session 58). A query sqlglot cannot read keeps no name."""
     known = {fold(column) for table in tables for column in table.columns}
-    names = [name for name in fitted.header.split(" | ") if fold(name) in known]
+    written = _names_the_query_wrote(sql)
+    names = [
+        name
+        for name in fitted.header.split(" | ")
+        if written is not None and fold(name) in known and fold(name) not in written
+    ]
     return " | ".join(names) + fitted.text[len(fitted.header) :]
+
+
+def _names_the_query_wrote(sql: str) -> set[str] | None:
+    """The result's column names its SELECT wrote as aliases of anything but the column of that name (folded);
+    None when sqlglot cannot read the query. A compound query's columns are named by its first SELECT."""
+    try:
+        select = parse_one(sql)
+    except (sqlglot.errors.SqlglotError, RecursionError):
+        return None
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return set()
+    return {
+        fold(projection.alias)
+        for projection in select.expressions
+        if isinstance(projection, exp.Alias)
+        and not (isinstance(projection.this, exp.Column) and fold(projection.this.name) == fold(projection.alias))
+    }
 
 
 def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
