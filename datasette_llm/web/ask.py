@@ -117,12 +117,6 @@ async def new_pipeline(datasette, request, ask_request: AskRequest, on_event=Non
     )
 
 
-def format_sql(sql: str) -> str:
-    """SQL laid out for reading, never another query (sql/written_back.py): the page showed, edited and saved
-    sqlglot's text of a cast beside the rows of the query that ran (an outside tester, session 58)."""
-    return laid_out(sql)
-
-
 async def ask_payload(datasette, actor, result: AskResult) -> dict:
     """AskResult.to_json() plus the SQL formatted for reading, the chart that suits the rows (see charts.py),
     for actors who may run SQL a link to edit it on Datasette's SQL page and its CSV / JSON downloads, how
@@ -131,7 +125,9 @@ async def ask_payload(datasette, actor, result: AskResult) -> dict:
     data["example_sql"] = example_sql(result, settings_for(datasette).max_rows)
     data["chart"] = charts.chart_for_result(data)
     # Off the event loop: sqlglot takes up to 90 ms on a long query (an outside attacker's model wrote 12 KB ones).
-    data["sql_formatted"] = await asyncio.to_thread(format_sql, result.sql) if result.sql else None
+    # Laid out for reading, never another query (sql/written_back.py): the page showed, edited and saved sqlglot's
+    # text of a cast beside the rows of the query that ran (an outside tester, session 58).
+    data["sql_formatted"] = await asyncio.to_thread(laid_out, result.sql) if result.sql else None
     may_edit = result.sql and await permissions.can_execute_sql(datasette, actor, result.database)
     data["edit_sql_url"] = sql_page_url(datasette, result.database, data["sql_formatted"]) if may_edit else None
     data.update(await keep_links(datasette, actor, result.database, result.question, result.sql, data["sql_formatted"]))
