@@ -48,7 +48,7 @@ class Mending:
         checked = self.guard(sql)
         # Mends write the query back from sqlglot's tree: only a query sqlglot writes back as itself is mended (a
         # cast it writes as another type would change the rows without a word; sql/written_back.py).
-        mendable = written_back_as_is(sql)
+        mendable = isinstance(checked, Rejection) and written_back_as_is(sql)  # asked only when there is a fix to try
         while isinstance(checked, Rejection) and len(fixes) < MAX_FIXES and mendable:
             fixed = repairs.NAME_FIX.apply(sql, checked, self.guard_schema, self.allowed)
             retry = self.guard(fixed[0]) if fixed else None
@@ -255,7 +255,7 @@ class Mending:
         Returns (guarded, result, fixes) when the rewritten query finds something, else None.
         """
         sql, changes = checked.sql, []
-        if not written_back_as_is(sql):
+        if not await asyncio.to_thread(written_back_as_is, sql):  # sqlglot: off the event loop
             return None
         for hint in hints:
             if hint.replacement is None:
@@ -270,7 +270,7 @@ class Mending:
     async def mend_run(self, outcome: Outcome) -> MendedRun:
         """The query after the mends that need no model call (tried on every attempt), with its rows."""
         run = MendedRun(guarded=outcome.guarded, result=outcome.result, fixes=outcome.fixes)
-        if not written_back_as_is(run.guarded.sql):
+        if not await asyncio.to_thread(written_back_as_is, run.guarded.sql):  # sqlglot: off the event loop
             return run
         for mend in (self.look_up_key_names, self.drop_unasked_joins, self.not_in_without_nulls):
             mended = await mend(run.guarded)

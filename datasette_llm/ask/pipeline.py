@@ -277,8 +277,11 @@ class AskPipeline(UsingExamples, WritingSql, Mending, Answering):
             if fitted is not None:  # None: the table answered, with nothing a model wrote
                 counts = (fitted.rows_shown, fitted.rows_fetched)  # row counts the pipeline states itself
                 counts += self.ties.counts() if self.ties else ()
-                shown = shown_with_table_names(fitted, self.tables, guarded.sql)
-                unsupported = await asyncio.to_thread(unverified_numbers, answer, shown, self.question, counts)
+                unsupported = await asyncio.to_thread(
+                    lambda: unverified_numbers(
+                        answer, shown_with_table_names(fitted, self.tables, guarded.sql), self.question, counts
+                    )
+                )
                 if unsupported:
                     warnings = (
                         f"The answer mentions {', '.join(unsupported)}, which {appear(unsupported)} in the rows "
