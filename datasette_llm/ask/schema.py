@@ -62,22 +62,27 @@ def _words(text: str) -> set[str]:
     return words
 
 
-def relevance(table: TableSchema, question_words: set[str]) -> float:
-    """How strongly a question points at a table: its name counts most, then its columns. Words that name
-    nothing count for neither, and a number only for a table's name: `table_1`'s 1 tells it from `table_2`,
-    while a question's 1 says nothing of columns `c_1`."""
-    question_words = question_words - _NAMES_NOTHING
-    name_hits = len(_words(table.name) & question_words)
-    column_words = {word for word in question_words if not word.isdigit()}
+def relevance(table: TableSchema, name_words: set[str], column_words: set[str]) -> float:
+    """How strongly a question points at a table: its name counts most, then its columns. `name_words` are the
+    question's words that name something (question_words), `column_words` those of them that are no number: a
+    number counts only for a table's name (`table_1`'s 1 tells it from `table_2`, while a question's 1 says nothing
+    of columns `c_1`)."""
+    name_hits = len(_words(table.name) & name_words)
     column_hits = sum(1 for column in table.columns if _words(column) & column_words)
     return 3.0 * name_hits + column_hits
 
 
-def named_outright(name: str, question: str) -> int:
-    """How many words long the table's whole name is where the question writes it out ("how many rows has
-    table 1", "the order_items"), else 0. Plural and singular read alike."""
+def question_words(question: str) -> tuple[set[str], set[str]]:
+    """The (name_words, column_words) relevance() compares a table with: words that name nothing ("of", "how
+    many") count for neither."""
+    named = _words(question) - _NAMES_NOTHING
+    return named, {word for word in named if not word.isdigit()}
+
+
+def named_outright(name: str, said: Sequence[str]) -> int:
+    """How many words long the table's whole name is where the question, its words `said` (stemmed), writes it
+    out ("how many rows has table 1", "the order_items"), else 0. Plural and singular read alike."""
     wanted = [_stem(word) for word in _tokens(name)]
-    said = [_stem(word) for word in _tokens(question)]
     if not wanted or all(word in _NAMES_NOTHING for word in wanted):
         return 0
     n = len(wanted)
@@ -203,10 +208,11 @@ def rank_tables(tables: Sequence[TableSchema], question: str, focus: Sequence[st
     """The tables, most relevant to the question first: what a schema over its budget keeps longest. A table
     the question names outright comes before every table it does not, the longest name first: `table_1`
     before `table_number_1`, however many of the other's columns share a word with the question."""
-    question_words = _words(question)
-    named = {t.name: named_outright(t.name, question) for t in tables}
+    name_words, column_words = question_words(question)
+    said = [_stem(word) for word in _tokens(question)]
+    named = {t.name: named_outright(t.name, said) for t in tables}
     scores = {
-        t.name: relevance(t, question_words) + 10.0 * named[t.name] + (100.0 if t.name in focus else 0.0)
+        t.name: relevance(t, name_words, column_words) + 10.0 * named[t.name] + (100.0 if t.name in focus else 0.0)
         for t in tables
     }
     # Neighbours of relevant tables inherit part of their score: joins need them.
