@@ -2,6 +2,7 @@
 API and an MCP server, all following Datasette's permissions for the request's actor.
 
     schema_api.py     databases, tables, columns, keys and row counts an actor may see
+    schema_caps.py    those descriptions within the character cap, saying what gave way (schema.json, MCP)
     query_api.py      run_capped_query(): guarded SQL whose rows are capped by count AND by characters
     manifest.py       /.well-known/ai-plugin.json
     openapi_schemas.py  the JSON bodies the API takes and returns, as OpenAPI component schemas

@@ -13,10 +13,22 @@ NULLABLE_STRING = {"type": ["string", "null"]}
 TABLE_FIELDS = {  # of a table in the schema listing, and of the one table described alone
     "name": {"type": "string"},
     "type": {"type": "string", "enum": ["table", "view"]},
-    "columns": {"type": "array", "items": ref("Column")},
+    "columns": {
+        "type": "array",
+        "items": {"oneOf": [ref("Column"), {"type": "string"}]},
+        "description": "Column objects; only their names when a listing past `query_max_chars` left types out.",
+    },
+    "column_count": {"type": "integer", "description": "In a listing cut so far that column names are left out."},
+    "more_columns": {"type": "array", "items": {"type": "string"}, "description": "Columns named, not described."},
+    "columns_left_out": {"type": "integer", "description": "Columns past the cap, only counted."},
     "primary_keys": {"type": "array", "items": {"type": "string"}},
     "foreign_keys": {"type": "array", "items": ref("ForeignKey")},
     "row_count": {"type": ["integer", "null"], "description": "null when too slow to count."},
+}
+
+TRUNCATED = {
+    "truncated": {"type": "boolean", "description": "True when the schema was cut to fit `query_max_chars`."},
+    "note": {"type": "string", "description": "What was left out to fit, in words, and where to find it."},
 }
 
 SCHEMAS = {
@@ -90,14 +102,14 @@ SCHEMAS = {
     },
     "Table": {
         "type": "object",
-        "required": ["name", "type", "columns"],
+        "required": ["name", "type"],
         "properties": TABLE_FIELDS,
     },
     "TableResponse": {
         "type": "object",
         "description": "One table, when `table` is given.",
         "required": ["ok", "database", "name", "type", "columns"],
-        "properties": {"ok": {"type": "boolean"}, "database": {"type": "string"}, **TABLE_FIELDS},
+        "properties": {"ok": {"type": "boolean"}, "database": {"type": "string"}, **TABLE_FIELDS, **TRUNCATED},
     },
     "Database": {
         "type": "object",
@@ -106,6 +118,8 @@ SCHEMAS = {
             "name": {"type": "string"},
             "can_execute_sql": {"type": "boolean", "description": "Whether runQuery may be used on it."},
             "tables": {"type": "array", "items": ref("Table")},
+            "more_tables": {"type": "array", "items": {"type": "string"}, "description": "Tables named only."},
+            "tables_left_out": {"type": "integer", "description": "Tables past the cap, only counted."},
         },
     },
     "SchemaResponse": {
@@ -118,6 +132,7 @@ SCHEMAS = {
                 "type": "object",
                 "properties": {"query_max_rows": {"type": "integer"}, "query_max_chars": {"type": "integer"}},
             },
+            **TRUNCATED,
         },
     },
     "QueryRequest": {

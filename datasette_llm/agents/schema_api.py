@@ -18,6 +18,7 @@ from ..sql.clipping import clipped_columns
 from ..sql.execute import foreign_keys_of, select_names
 from ..sql.names import quote_identifier
 from ..sql.snapshot import SchemaChanged, StaleSchema, at_version, with_deadline
+from .schema_caps import brief_table
 
 COUNT_TIME_LIMIT_MS = 50  # per table; a table too big to count this fast gets row_count null
 FAST_COUNT_BYTES = 64 * 1024 * 1024  # a file this small is counted with SQLite's one-instruction count
@@ -182,16 +183,8 @@ async def describe_tables(
 
 async def describe_database(datasette, actor, database: str, *, brief: bool = False) -> dict:
     tables = await describe_tables(datasette, actor, database)
-    if brief:  # names, types and counts only: a directory for a model that will ask for details
-        tables = [
-            {
-                "name": t["name"],
-                "type": t["type"],
-                "row_count": t["row_count"],
-                "columns": [c["name"] for c in t["columns"]],
-            }
-            for t in tables
-        ]
+    if brief:
+        tables = [brief_table(table) for table in tables]
     return {
         "name": database,
         "can_execute_sql": await permissions.can_execute_sql(datasette, actor, database),

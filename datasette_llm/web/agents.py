@@ -16,6 +16,7 @@ from ..agents.mcp import MAX_BODY_BYTES, handle_http
 from ..agents.openapi import build_openapi
 from ..agents.query_api import MAX_SQL_CHARS, run_capped_query
 from ..agents.schema_api import describe_databases, describe_table
+from ..agents.schema_caps import HTTP_HINT, cap_listing, cap_table
 from ..compat import instance_metadata
 from ..config import settings_for
 from ..errors import DatasetteLLMError
@@ -88,9 +89,12 @@ async def schema_view(request, datasette):
     table = request.args.get("table") or None
     if database is None:  # every database the actor may see: an instance-wide listing
         await permissions.require_view_instance(datasette, request.actor)
+    max_chars = settings_for(datasette).query_max_chars  # what a model told to call this first can read
     if table is not None:
-        return json_response(await describe_table(datasette, request.actor, database, table, example_rows=False))
-    return json_response(await describe_databases(datasette, request.actor, database))
+        details = await describe_table(datasette, request.actor, database, table, example_rows=False)
+        return json_response(cap_table(details, max_chars))
+    listing = await describe_databases(datasette, request.actor, database)
+    return json_response(cap_listing(listing, max_chars, HTTP_HINT))
 
 
 async def _query_arguments(request) -> tuple:

@@ -19,6 +19,7 @@ from ...errors import BadRequest, DatasetteLLMError
 from ...models.reply_cache import asker_key
 from ..query_api import cap_rows, run_capped_query
 from ..schema_api import describe_databases, describe_table, resolve_database, resolve_table
+from ..schema_caps import MCP_HINT, cap_directory, cap_table
 
 ToolFunction = Callable[[object, dict | None, dict], Awaitable[dict]]
 
@@ -61,111 +62,14 @@ def _string(arguments: dict, name: str, *, required: bool = False) -> str | None
 
 async def list_tables(datasette, actor, arguments: dict) -> dict:
     directory = await describe_databases(datasette, actor, _string(arguments, "database"), brief=True)
-    return _cap_directory(directory, settings_for(datasette).query_max_chars)
-
-
-def _size(value) -> int:
-    return len(json.dumps(value, ensure_ascii=False, default=str))
-
-
-def _in_order_within(items: list, name_of, room: int) -> tuple[int, int]:
-    """(listed, named): how many of `items` fit in `room` characters written whole, then how many of the next by
-    name only; the rest are counted. Never back to a longer form, so what is shown is the first ones in order.
-    Each item's length is counted once (the result is not written again per item)."""
-    listed = named = 0
-    for item in items:
-        if not named and _size(item) + 2 <= room:  # and ", " after it
-            room -= _size(item) + 2
-            listed += 1
-        elif _size(name_of(item)) + 2 <= room:
-            room -= _size(name_of(item)) + 2
-            named += 1
-        else:
-            break
-    return listed, named
-
-
-def _cap_directory(directory: dict, max_chars: int) -> dict:
-    """The tables listed within `max_chars` characters, with a note of what was left out. It returned the whole
-    schema: 3,000 tables of 60 columns made an 18.4 MB tool result (an outside tester, session 57). First the
-    column names go (a count stays), then the last tables are listed by name only (`more_tables`), then only
-    counted (`tables_left_out`)."""
-    if _size(directory) <= max_chars:
-        directory["truncated"] = False
-        return directory
-    databases = directory["databases"]
-    everything = [table for database in databases for table in database["tables"]]
-    for table in everything:
-        table["column_count"] = len(table.pop("columns"))
-    for database in databases:
-        database["more_tables"], database["tables_left_out"] = [], len(database["tables"])
-    directory["truncated"] = True
-    total = len(everything)
-    directory["note"] = _directory_note(total, total, total, total, max_chars)  # as long as it can be
-    used = _size(directory) - sum(_size(table) + 2 for table in everything)  # all but the tables and their ", "
-    listed, named = _in_order_within(everything, lambda table: table["name"], max_chars - used)
-    for database in databases:
-        tables = database["tables"]
-        shown, by_name = min(listed, len(tables)), min(named, max(0, len(tables) - listed))
-        database["tables"] = tables[:shown]
-        database["more_tables"] = [table["name"] for table in tables[shown : shown + by_name]]
-        database["tables_left_out"] = len(tables) - shown - by_name
-        listed, named = listed - shown, named - by_name
-    listed = sum(len(d["tables"]) for d in databases)
-    named = sum(len(d["more_tables"]) for d in databases)
-    directory["note"] = _directory_note(listed, named, total - listed - named, total, max_chars)
-    return directory
-
-
-def _cap_table(details: dict, max_chars: int) -> dict:
-    """One table's description within `max_chars` characters, with a note: without its example rows, then with
-    its first columns whole, the next by name only (`more_columns`), the rest counted (`columns_left_out`). A
-    table of 2,000 columns was described in 215,011 characters, ten times what any other tool returns (session
-    57)."""
-    if _size(details) <= max_chars:
-        details["truncated"] = False
-        return details
-    details["truncated"] = True
-    if details.get("example_rows") is not None:  # the example rows go first
-        details["example_rows"] = None
-        details["note"] = f"The example rows were left out to fit in {max_chars:,} characters."
-        if _size(details) <= max_chars:
-            return details
-    columns = details["columns"]
-    total = len(columns)
-    details.update(columns=[], more_columns=[], columns_left_out=total, truncated=True)
-    details["note"] = _table_note(total, total, total, total, max_chars)  # as long as it can be
-    listed, named = _in_order_within(columns, lambda column: column["name"], max_chars - _size(details))
-    details.update(
-        columns=columns[:listed],
-        more_columns=[column["name"] for column in columns[listed : listed + named]],
-        columns_left_out=total - listed - named,
-        note=_table_note(listed, named, total - listed - named, total, max_chars),
-    )
-    return details
-
-
-def _table_note(listed: int, named: int, left: int, total: int, max_chars: int) -> str:
-    return (
-        f"Showing {listed:,} of {total:,} columns with their types, {named:,} more by name only (more_columns) "
-        f"and {left:,} counted in columns_left_out, to fit in {max_chars:,} characters (no example rows); query "
-        "with the names."
-    )
-
-
-def _directory_note(listed: int, named: int, left: int, total: int, max_chars: int) -> str:
-    return (
-        f"Showing {listed:,} of {total:,} tables with row counts, {named:,} more by name only (more_tables) and "
-        f"{left:,} counted in tables_left_out, to fit in {max_chars:,} characters. Column names are left out: "
-        "describe_table gives a table's columns; database= lists one database."
-    )
+    return cap_directory(directory, settings_for(datasette).query_max_chars, MCP_HINT)
 
 
 async def describe_table_tool(datasette, actor, arguments: dict) -> dict:
     details = await describe_table(
         datasette, actor, _string(arguments, "database"), _string(arguments, "table", required=True)
     )
-    return _cap_table(details, settings_for(datasette).query_max_chars)
+    return cap_table(details, settings_for(datasette).query_max_chars)
 
 
 async def query(datasette, actor, arguments: dict) -> dict:
