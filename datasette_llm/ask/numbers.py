@@ -79,6 +79,7 @@ def _named_scale(question: str, scale: float) -> bool:
 
 # A float has about 17 significant digits; _Roundings compares at most 12 decimals too.
 MAX_FORM_DECIMALS = 12
+MAX_WRITTEN_OUT = 40  # exponents up to this many places are compared written out
 
 
 def _forms(number: str) -> set[str]:
@@ -90,7 +91,10 @@ def _forms(number: str) -> set[str]:
         forms.add(str(int(number, 16)))
         return forms
     mantissa, _, exponent = number.partition("e")
-    if "." in mantissa and not exponent:
+    if exponent:  # 1e+20 (as SQLite prints a REAL) may be written out: 100,000,000,000,000,000,000
+        written_out = _written_out(number)
+        return forms | _forms(written_out) if written_out else forms
+    if "." in mantissa:
         whole, fraction = mantissa.split(".", 1)
         places = min(len(fraction), MAX_FORM_DECIMALS)
         forms.add(whole)
@@ -106,9 +110,23 @@ def _forms(number: str) -> set[str]:
         except InvalidOperation:
             return forms
         forms.update(
-            plain_number(str(decimal.quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP))) for n in range(places)
+            plain_number(format(decimal.quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP), "f"))
+            for n in range(places)  # "f": str() writes 0.0000003 as 3E-7
         )
     return forms
+
+
+def _written_out(number: str) -> str | None:
+    """A number in exponent form (`1e20`, `2.5e-07`) written out (`100000000000000000000`, `0.00000025`), when its
+    exponent is at most MAX_WRITTEN_OUT (else None): an answer writing the REAL it was shown in full was flagged (an
+    outside tester, session 58)."""
+    mantissa, _, exponent = number.partition("e")
+    try:
+        if abs(int(exponent)) > MAX_WRITTEN_OUT:
+            return None
+        return plain_number(format(Decimal(f"{mantissa}e{exponent}"), "f"))
+    except (ValueError, InvalidOperation):
+        return None
 
 
 def shown_forms(text: str) -> set[str]:
@@ -201,6 +219,8 @@ class ShownNumbers:
             return True
         if number.token.startswith("0x") and len(number.token) <= 18:  # 0x3f9 for a shown 1017
             return str(int(number.token, 16)) in self.forms
+        if "e" in number.token and _written_out(number.token) in self.forms:  # 1e20 for a shown 100000000000000000000
+            return True
         if number.value is None:
             return False
         if self.roundings.include(number.value, number.scale, number.decimals):
