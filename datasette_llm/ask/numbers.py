@@ -249,22 +249,41 @@ def shown_with_table_names(fitted: FittedRows, tables: Sequence[TableSchema], sq
 
 
 def _names_the_query_wrote(sql: str) -> set[str] | None:
-    """The result's column names its SELECT wrote as aliases of anything but the column of that name (folded);
-    None when sqlglot cannot read the query. A compound query's columns are named by its first SELECT."""
+    """Column names the query wrote itself (folded): its aliases of anything but the column of that name, at any
+    depth (an alias in a CTE or a subquery reaches the header as well: an outside tester, session 59), and the names
+    of a compound query's first SELECT under which a later one puts anything but that column. None when sqlglot
+    cannot read the query."""
     try:
-        select = parse_one(sql)
+        tree = parse_one(sql)
     except (sqlglot.errors.SqlglotError, RecursionError):
         return None
-    while isinstance(select, exp.SetOperation):
-        select = select.this
-    if not isinstance(select, exp.Select):
-        return set()
-    return {
-        fold(projection.alias)
-        for projection in select.expressions
-        if isinstance(projection, exp.Alias)
-        and not (isinstance(projection.this, exp.Column) and fold(projection.this.name) == fold(projection.alias))
+    written = {
+        fold(alias.alias)
+        for alias in tree.find_all(exp.Alias)
+        if not (isinstance(alias.this, exp.Column) and fold(alias.this.name) == fold(alias.alias))
     }
+    for compound in tree.find_all(exp.SetOperation):
+        first, *others = _branches(compound)
+        for at, projection in enumerate(first.expressions):
+            name = fold(projection.alias_or_name)
+            if any(not _the_column(other.expressions[at : at + 1], name) for other in others):
+                written.add(name)
+    return written
+
+
+def _branches(compound: exp.Expression) -> list[exp.Expression]:
+    """The SELECTs of a compound query, in order (sqlglot nests them to the left)."""
+    if isinstance(compound, exp.SetOperation):
+        return _branches(compound.this) + _branches(compound.expression)
+    return [compound.unnest() if isinstance(compound, exp.Subquery) else compound]
+
+
+def _the_column(projections: list, name: str) -> bool:
+    """Whether the one projection given is the bare column `name` (aliased as itself or not)."""
+    if len(projections) != 1:
+        return False
+    column = projections[0].unalias() if isinstance(projections[0], exp.Alias) else projections[0]
+    return isinstance(column, exp.Column) and fold(column.name) == name
 
 
 def unverified_numbers(answer: str, shown_text: str, question: str, counts: Sequence[int] = ()) -> list[str]:
