@@ -1,13 +1,15 @@
 """Whether sqlglot writes a statement back as the same query.
 
-Mends and the Ask page's layout write SQL back from sqlglot's tree, and for some SQL that is another query:
-sqlglot reads `CAST(x AS DECIMAL)`, `NUMERIC` and `NUMBER` as one type and writes it `REAL`, `CAST(x AS DATE)` as
-`DATE(x)`, `CAST(x AS STRING)` as `CAST(x AS TEXT)` (SQLite reads each of those with another affinity), and
-`mod(a, 3)` as `a % 3` (an outside tester, session 58: 9007199254740993 came back 9007199254740992.0 from a
-query the page showed and a mend ran without listing the change). A statement is written back as itself when the
-tokens sqlglot writes are its own tokens: the case of keywords aside, `!=` for `<>`, and `NOT x IN` for
-`x NOT IN`, which SQLite reads alike. Every Spider query the default model wrote in session 57 (385) is. A
-statement too deeply nested for sqlglot to read or write (RecursionError) is no statement written back as itself.
+Mends and the Ask page's layout write SQL back from sqlglot's tree, and for some SQL that is another query: sqlglot
+reads `CAST(x AS DECIMAL)`, `NUMERIC` and `NUMBER` as one type and writes it `REAL`, `CAST(x AS DATE)` as `DATE(x)`,
+`CAST(x AS STRING)` as `CAST(x AS TEXT)` (SQLite reads each of those with another affinity), and `mod(a, 3)` as `a %
+3` (an outside tester, session 58: 9007199254740993 came back 9007199254740992.0 from a query the page showed and a
+mend ran without listing the change). A statement is written back as itself when the tokens sqlglot writes are its
+own tokens: the case of keywords aside, `!=` for `<>`, and `NOT x IN` for `x NOT IN` where the NOT stands as a
+condition of its own (as an operand of a comparison SQLite reads it around the whole comparison); numbers as written
+(`1_000` is no `1000` to SQLite before 3.46; session 59). Every Spider query the default model wrote in session 57
+(385) is. A statement too deeply nested for sqlglot to read or write (RecursionError) is no statement written back
+as itself.
 """
 
 from __future__ import annotations
