@@ -63,7 +63,11 @@ _EMPTY_LINK = re.compile(r"\[\s*\]\([^)\[\]\s]*\)")
 _LINK = re.compile(r"\[([^\[\]\n]+)\]\((?:https?://|\.{0,2}/|#)[^)\[\]\s]*(?:\s+\"[^\"\[\]\n]*\")?\)")
 _TAG = re.compile(r"<(/?)(img|a|p|div|span|br|picture|source|sup|sub)\b[^<>]*>", re.I)
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_PART_WORD = re.compile(r"\S+$")
+# A word's or a number's last part, back to an ASCII space: digits grouped by no-break, narrow or thin spaces are
+# one number to the numbers check, so "1\u202f234" of 1 234 567 is a part too (an outside tester, session 59).
+_PART_WORD = re.compile(r"[^ \t\n\r\f\v]+$")
+_WORD_ENDS = " \t\n\r\f\v"
+_GROUP = re.compile(r"\d{3}(?!\d)")  # after a comma: a group of thousands
 
 
 def _tag_as_drawn(match: re.Match) -> str:
@@ -110,7 +114,10 @@ def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
                 cut += 1
             else:  # no sentence ends in reach: where a word ends, never inside a number (session 58)
                 cut = paragraph.rfind(" ", at, at + size) - at
-                cut = cut if cut > size // 3 else size
+                if cut <= size // 3:  # no word ends in reach either (a CSV line): between two numbers
+                    cut = next(
+                        (i - at for i in range(at + size, at + size // 3, -1) if _parts_no_number(paragraph, i)), size
+                    )
             pieces.append(paragraph[at : at + cut].strip())
             at += cut
             while at < len(paragraph) and paragraph[at].isspace():
@@ -127,6 +134,19 @@ def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+def _parts_no_number(text: str, at: int) -> bool:
+    """Whether cutting `text` before `at` leaves each number whole as the numbers check reads it: `1000003,|1007922`
+    does, `1,467,|224`, `12.|5` and `14672|24` do not (a chunk of a CSV line cut inside a number showed 147514 of
+    1475143; an outside tester, session 59)."""
+    before, after = text[at - 1], text[at]
+    if before.isdigit() and after.isdigit():
+        return False
+    if (before == "." and after.isdigit()) or (after == "." and before.isdigit() and text[at + 1 : at + 2].isdigit()):
+        return False  # a decimal point
+    comma = at - 1 if before == "," else at if after == "," else None
+    return comma is None or not (text[comma - 1 : comma].isdigit() and _GROUP.match(text, comma + 1))
 
 
 def _words(text: str) -> set[str]:
@@ -152,7 +172,7 @@ def best_window(
         whole = text
         while text and count_tokens(text + ELLIPSIS) > budget_tokens:
             text = text[: int(len(text) * 0.8)]
-        if text and len(text) < len(whole) and not whole[len(text)].isspace():
+        if text and len(text) < len(whole) and whole[len(text)] not in _WORD_ENDS:
             # A word cut short is left out: "2124498" cut to "212449" was a number no row holds (session 58).
             text = _PART_WORD.sub("", text)
         return (text.rstrip() + ELLIPSIS) if text else "", best
@@ -167,7 +187,8 @@ def best_window(
                     break
         if not grown:
             break
-    prefix = ELLIPSIS if start > 0 else ""
+    # "…2024" reads as .2024 (NFKC writes "…" as "..."), a number no row holds (an outside tester, session 59)
+    prefix = (ELLIPSIS + " " if text[:1] in "0123456789.," else ELLIPSIS) if start > 0 else ""
     suffix = ELLIPSIS if end < len(chunks) - 1 else ""
     return prefix + text + suffix, start
 
