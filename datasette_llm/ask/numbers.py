@@ -219,8 +219,6 @@ class ShownNumbers:
             return True
         if number.token.startswith("0x") and len(number.token) <= 18:  # 0x3f9 for a shown 1017
             return str(int(number.token, 16)) in self.forms
-        if "e" in number.token and _written_out(number.token) in self.forms:  # 1e20 for a shown 100000000000000000000
-            return True
         if number.value is None:
             return False
         if self.roundings.include(number.value, number.scale, number.decimals):

@@ -30,9 +30,17 @@ def test_a_window_cut_short_never_ends_inside_a_grouped_number(space):
         assert numbers(passage) <= numbers(text), (budget, passage)
 
 
-def test_a_chunk_never_ends_inside_a_number():
-    values = [str(1000003 + i * 7919) for i in range(80)]
-    text = "Daily counts: " + ",".join(values)
+@pytest.mark.parametrize(
+    "values",
+    [
+        [str(1000003 + i * 7919) for i in range(80)],  # 1000003,1007922,...
+        [f"{1000003 + i * 7919:,}" for i in range(80)],  # 1,000,003,1,007,922,...: read as grouped
+    ],
+    ids=["plain", "grouped"],
+)
+@pytest.mark.parametrize("separator", [",", ";", "|"])
+def test_a_chunk_never_ends_inside_a_number(values, separator):
+    text = "Daily counts: " + separator.join(values)
     for chunk in split_chunks(text):
         assert numbers(chunk) <= numbers(text), chunk
 
