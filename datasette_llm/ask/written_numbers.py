@@ -199,8 +199,8 @@ def as_read(text: str) -> str:
     return OTHER_GROUPS.sub(_as_grouped, text.replace("\u066b", "."))
 
 
-# A number times a power of ten, as people write exponents: "6.02 × 10^23", "5 x 10**-3" (read after NFKC, which
-# makes "×" of no other character). Its "10" and "23" were read as numbers of their own (an outside tester, session 58).
+# A number times a power of ten, as people write exponents: "6.02 × 10^23", "5 x 10**-3". Its "10" and "23" were
+# read as numbers of their own (an outside tester, session 58).
 TIMES_TEN_TO = re.compile(r"(?<=\d)[ \t]*[×xX*·][ \t]*10[ \t]*(?:\^|\*\*)[ \t]*([+-]?\d{1,3})(?!\d)")
 
 # Letters drawn like digits (Latin, Cyrillic and Greek O and o, the ideographic 〇 and small-capital ᴏ for 0; l and I

@@ -25,12 +25,14 @@ from .parsing import DIALECT, parse_one
 _SQLITE = sqlglot.Dialect.get_or_raise(DIALECT)
 
 
-def tokens(sql: str) -> tuple[tuple, int]:
-    """The statement's tokens as compared: (token type, text folded) without NOT, and the number of NOTs. A number
-    is compared as written: sqlglot reads `1_000` as 1000, which SQLite before 3.46 refuses (session 59)."""
+def tokens(sql: str) -> tuple[tuple, int, tuple]:
+    """The statement's tokens as compared: (token type, text folded) without NOT, the number of NOTs, and every
+    token's type in order (where the NOTs stand). A number is compared as written: sqlglot reads `1_000` as 1000,
+    which SQLite before 3.46 refuses (session 59)."""
     found = _SQLITE.tokenize(sql)
     kept = tuple((token.token_type, _text(sql, token)) for token in found if token.token_type != TokenType.NOT)
-    return kept, sum(token.token_type == TokenType.NOT for token in found)
+    types = tuple(token.token_type for token in found)
+    return kept, len(types) - len(kept), types
 
 
 def _text(sql: str, token) -> str:
@@ -56,11 +58,10 @@ def same_query(written: str, original: str, tree: exp.Expression | None = None) 
     """Whether `written` (sqlglot's text of `original`'s tree) has `original`'s tokens, as compared above; where
     its NOTs stand elsewhere, only when each stands as a condition of its own in `tree` (else: not the same)."""
     try:
-        (kept, nots), (original_kept, original_nots) = tokens(written), tokens(original)
+        (kept, nots, types), (original_kept, original_nots, original_types) = tokens(written), tokens(original)
         if kept != original_kept or nots != original_nots:
             return False
-        moved = [t.token_type for t in _SQLITE.tokenize(written)] != [t.token_type for t in _SQLITE.tokenize(original)]
-        return not moved or (tree is not None and _nots_read_alike(tree))
+        return types == original_types or (tree is not None and _nots_read_alike(tree))  # or the NOTs moved
     except (sqlglot.errors.SqlglotError, RecursionError):
         return False
 
