@@ -304,6 +304,11 @@ SCHEMAS = {
             "semantic_score": {"type": ["number", "null"], "description": "Cosine similarity to the query."},
             "semantic_rank": {"type": ["integer", "null"], "description": "Rank by meaning (null: not ranked)."},
             "keyword_rank": {"type": ["integer", "null"], "description": "Rank by full-text search (null: none)."},
+            "columns_left_out": {
+                "type": "integer",
+                "description": "The row's columns not shown in `row` (it holds the keys and the first columns, "
+                "within 30 columns and 3,000 characters); the row's page has them all.",
+            },
         },
     },
     "SearchResult": {

@@ -19,6 +19,12 @@ from .source import row_id
 from .targets import Target
 
 CLIP_CHARS = 300
+# A hit shows its row's keys and its first columns, at most HIT_COLUMNS of them and HIT_CHARS characters of names and
+# values; the rest are counted (`columns_left_out`) and on the row's page. Every column came back: 100 hits of a
+# 1,600-column table were a 52.5 MB answer (+380 MB of server memory), and MCP kept a 522,033-character first hit
+# past its 20,000-character cap (an outside tester, session 59).
+HIT_COLUMNS = 30
+HIT_CHARS = 3_000
 _BINARY = "'<binary: ' || length({value}) || ' bytes>'"  # what clip() shows of a blob, made by SQLite
 
 
@@ -126,7 +132,7 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
         if target.table is None:
             for item in items:
                 if len(item.key[2]) <= MAX_KEY_CHARS:
-                    rows[item.key] = ((item.key[2],), await _content_row(db, target, item.key[2]), None)
+                    rows[item.key] = ((item.key[2],), await _content_row(db, target, item.key[2]), None, 0)
             continue
         pks = await db.primary_keys(target.table)
         where, params = _where_ids([item.key[2] for item in items], pks)
@@ -134,20 +140,22 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
             continue
         select = "rowid, *" if not pks else "*"
         try:
-            found = await _rows_at(datasette, db, target, select, where, params, pks or ["rowid"])
+            found, width = await _rows_at(
+                datasette, db, target, select, where, params, pks or ["rowid"], max_columns=HIT_COLUMNS
+            )
         except (sqlite3.DatabaseError, QueryInterrupted, StaleSchema):
             continue  # the rows stay out (broken, too slow, or the schema changed since); other tables' hits come back
         for row in found:
             id_ = row_id([row[c] for c in pks] if pks else [row["rowid"]])
             url = datasette.urls.row(database, target.table, path_from_row_pks(row, pks, not pks))
             values = tuple(row[c] for c in pks) if pks else (row["rowid"],)
-            shown = {k: clip(row[k]) for k in row.keys()}  # noqa: SIM118 (iterating a Row gives values)
-            rows[(database, name, id_)] = (values, shown, url)
+            shown = _within(row, pks or ["rowid"])
+            rows[(database, name, id_)] = (values, shown, url, width - len(shown))
     hits = []
     for item in fused:
         if item.key not in rows:
             continue
-        values, row, url = rows[item.key]
+        values, row, url, left_out = rows[item.key]
         score = item.semantic_score if mode == "semantic" else (item.keyword_score if mode == "keyword" else item.score)
         hits.append(
             SearchHit(
@@ -161,21 +169,46 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
                 item.semantic_score,
                 item.semantic_rank,
                 item.keyword_rank,
+                left_out,
             )
         )
     return hits
 
 
-async def _rows_at(datasette, db, target: Target, select: str, where: str, params, keys) -> list:
+def _within(row: sqlite3.Row, keys: list[str]) -> dict:
+    """The row's keys, then its columns in order while HIT_CHARS characters of names and values hold them."""
+    names = row.keys()  # iterating a Row gives its values
+    shown = {k: clip(row[k]) for k in keys if k in names}
+    room = HIT_CHARS - sum(len(k) + len(str(v)) for k, v in shown.items())
+    for column in names:
+        if column in shown:
+            continue
+        value = clip(row[column])
+        room -= len(column) + len(str(value))
+        if room < 0:
+            break
+        shown[column] = value
+    return {column: shown[column] for column in names if column in shown}  # in the table's order
+
+
+async def _rows_at(
+    datasette, db, target: Target, select: str, where: str, params, keys, *, max_columns: int | None = None
+) -> list | tuple[list, int]:
     """The rows of `select ... from` the target's table `where`, read at the schema version the target's
     visibility was decided at (sql/snapshot.py): a table swapped for a view of a hidden table since then gives
     StaleSchema, not the hidden rows. Cells come cut to what clip() shows (the keys whole): a hit of megabytes
-    is never held whole."""
+    is never held whole. With `max_columns`, only the keys and the first columns up to that many are read, and
+    (rows, the table's width) is returned."""
     limit_ms = int(datasette.setting("sql_time_limit_ms") or 1000)
     table = quote(target.table)
+    width = []
 
     def rows(conn):
         names = select_names(conn, f"select {select} from {table}")
+        width.append(len(names))
+        if max_columns is not None:
+            others = [name for name in names if name not in keys][: max(0, max_columns - len(keys))]
+            names = [name for name in names if name in keys or name in others]
         columns = clipped_columns(names, keep=keys, text_chars=CLIP_CHARS + 1, blob=_BINARY)
         return conn.execute(f"select {columns} from {table} where {where}", params).fetchall()
 
@@ -191,7 +224,8 @@ async def _rows_at(datasette, db, target: Target, select: str, where: str, param
             raise QueryInterrupted(None, f"select {select} from {table} where {where}", params)
         return found
 
-    return await db.execute_fn(lambda conn: at_version(conn, target.version, read))
+    found = await db.execute_fn(lambda conn: at_version(conn, target.version, read))
+    return found if max_columns is None else (found, width[0])
 
 
 async def _content_row(db, target: Target, id_: str) -> dict:

@@ -17,6 +17,7 @@ class SearchHit:
     semantic_score: float | None = None  # cosine similarity, when the vector ranking found it
     semantic_rank: int | None = None
     keyword_rank: int | None = None
+    columns_left_out: int = 0  # the row's columns not shown (embeddings/hits.py: HIT_COLUMNS, HIT_CHARS)
 
     def to_json(self) -> dict:
         return {
@@ -30,6 +31,7 @@ class SearchHit:
             "semantic_score": None if self.semantic_score is None else round(self.semantic_score, 6),
             "semantic_rank": self.semantic_rank,
             "keyword_rank": self.keyword_rank,
+            "columns_left_out": self.columns_left_out,
         }
 
 

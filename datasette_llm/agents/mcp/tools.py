@@ -138,6 +138,9 @@ def _cap_hits(data: dict, max_chars: int) -> dict:
         cost = len(json.dumps(hit, ensure_ascii=False, default=str)) + 2
         if kept and used + cost > max_chars:
             break
+        if not kept and cost > max_chars:  # the first hit is always shown: its row's last columns give way
+            hit = _narrowed(hit, max_chars)
+            cost = len(json.dumps(hit, ensure_ascii=False, default=str)) + 2
         kept.append(hit)
         used += cost
     if len(kept) < len(hits):
@@ -150,6 +153,16 @@ def _cap_hits(data: dict, max_chars: int) -> dict:
     else:
         data.setdefault("truncated", False)
     return data
+
+
+def _narrowed(hit: dict, max_chars: int) -> dict:
+    """A hit whose row's last columns are left out (counted in columns_left_out) until it fits in `max_chars`."""
+    row = dict(hit["row"])
+    narrowed = {**hit, "row": row}
+    while row and len(json.dumps(narrowed, ensure_ascii=False, default=str)) + 2 > max_chars:
+        row.pop(next(reversed(row)))
+        narrowed["columns_left_out"] = narrowed.get("columns_left_out", 0) + 1
+    return narrowed
 
 
 async def semantic_search_tool(datasette, actor, arguments: dict) -> dict:
