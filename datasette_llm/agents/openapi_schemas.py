@@ -57,8 +57,10 @@ SCHEMAS = {
             "tables": {
                 "type": "array",
                 "items": {"type": "string"},
-                "description": "On a 404: the tables you may use.",
+                "description": "On a 404: the tables you may use (the first ones: see tables_left_out).",
             },
+            "tables_left_out": {"type": "integer", "description": "On a 404: how many more tables you may use."},
+            "databases_left_out": {"type": "integer", "description": "On a 404: how many more databases."},
             "collections": {
                 "type": "array",
                 "items": {"type": "string"},

@@ -109,16 +109,49 @@ async def require_view_table(datasette, actor, database: str, table: str):
     return db
 
 
+# A 404 names what the actor may use, but not without end: 160 tables of 1,000-character names made a 321 KB answer
+# for any misspelt name, and MCP's 642 KB where its answers keep to 20,000 characters (an outside tester, session
+# 59). The first names are listed in order within these bounds and the rest counted; the name asked for is echoed
+# cut too.
+LISTED_NAMES = 50
+LISTED_CHARS = 2_000
+ECHOED_CHARS = 200
+
+
+def _listed(names: list[str]) -> tuple[list[str], int]:
+    """(the first names within LISTED_NAMES and LISTED_CHARS characters, how many more there are)."""
+    listed, room = [], LISTED_CHARS
+    for name in names[:LISTED_NAMES]:
+        room -= len(name) + 2
+        if listed and room < 0:
+            break
+        listed.append(name)
+    return listed, len(names) - len(listed)
+
+
+def _echoed(name) -> str:
+    text = name if isinstance(name, str) else str(name)
+    return repr(text if len(text) <= ECHOED_CHARS else text[:ECHOED_CHARS] + "…")
+
+
+def _listing(kind: str, names: list[str]) -> tuple[str, list[str], int]:
+    listed, more = _listed(names)
+    text = ", ".join(listed) or "none"
+    return f"{kind}: {text}" + (f" (and {more:,} more)" if more else ""), listed, more
+
+
 def table_not_found(database: str, table: str, shown) -> NotFound:
     """The one answer to a table the actor may not see or that does not exist: the same words for both, with the
-    tables the actor may see (`shown`). Every surface that takes a table's name says it so."""
-    return NotFound(
-        f"Table {table!r} does not exist in {database!r}. Tables: {', '.join(shown) or 'none'}.", tables=shown
-    )
+    tables the actor may see (`shown`: the first ones, the rest counted in `tables_left_out`). Every surface that
+    takes a table's name says it so."""
+    text, listed, more = _listing("Tables", list(shown))
+    details = {"tables": listed, **({"tables_left_out": more} if more else {})}
+    return NotFound(f"Table {_echoed(table)} does not exist in {database!r}. {text}.", **details)
 
 
 def database_not_found(database, visible: list[str]) -> NotFound:
-    """The one 404 for a database that is missing or hidden: it lists only what the actor may view."""
-    return NotFound(
-        f"Database {database!r} does not exist. Databases: {', '.join(visible) or 'none'}.", databases=visible
-    )
+    """The one 404 for a database that is missing or hidden: it lists only what the actor may view (the first ones,
+    the rest counted in `databases_left_out`)."""
+    text, listed, more = _listing("Databases", list(visible))
+    details = {"databases": listed, **({"databases_left_out": more} if more else {})}
+    return NotFound(f"Database {_echoed(database)} does not exist. {text}.", **details)
