@@ -16,13 +16,44 @@ from ..errors import Forbidden
 from .body_limits import SAFE_METHODS, plugin_route_paths, send_error
 from .request_body import JSON, scope_content_type
 
-REASON = (
+CROSS_SITE = (
     "Datasette refused this request as cross-site: its Origin or Sec-Fetch-Site header names another origin. "
     "Send it from a page of this site, or from a client that sends neither header"
-    if DATASETTE_1
-    else "Datasette refused this request: it sends Datasette's ds_csrftoken cookie without the cookie's value in "
+)
+WITHOUT_TOKEN_HEADER = (
+    "Datasette refused this request: it sends Datasette's ds_csrftoken cookie without the cookie's value in "
     "an x-csrftoken header. Send that header too, or send no cookie"
 )
+# 0.65's asgi-csrf refuses a POST carrying any cookie at all without a matching token: the refusal said the request
+# sent a ds_csrftoken cookie when it sent only another application's cookie, or ds_actor from a script (an outside
+# tester, session 59), advice its client could not follow.
+WITHOUT_TOKEN = (
+    "Datasette refused this request: it sends cookies ({names}) but no ds_csrftoken cookie with its value in an "
+    "x-csrftoken header, and Datasette refuses a POST with cookies without them. Send no cookie (a script can sign "
+    "in with an API token instead), or send both from a session that opened a page of this site"
+)
+SHOWN_COOKIES = 5
+REFUSED = "Datasette refused this request"  # how every reason starts
+
+
+def reason(scope) -> str:
+    """Why Datasette refused this request, in terms of what it sent."""
+    if DATASETTE_1:
+        return CROSS_SITE
+    names = _cookie_names(scope)
+    if "ds_csrftoken" in names:
+        return WITHOUT_TOKEN_HEADER
+    shown = ", ".join(name[:40] for name in names[:SHOWN_COOKIES]) + (", ..." if len(names) > SHOWN_COOKIES else "")
+    return WITHOUT_TOKEN.format(names=shown)
+
+
+def _cookie_names(scope) -> list[str]:
+    names = []
+    for name, value in scope.get("headers") or []:
+        if name.lower() == b"cookie":
+            text = value.decode("latin-1")
+            names += [part.split("=", 1)[0].strip() for part in text.split(";") if part.strip()]
+    return names
 
 
 def _json_request(scope) -> bool:
@@ -48,7 +79,7 @@ def wrap(datasette):
                 nonlocal replacing
                 if message.get("type") == "http.response.start" and message.get("status") == 403 and _html(message):
                     replacing = True
-                    return await send_error(send, Forbidden(REASON), json_rpc="/-/mcp" in paths)
+                    return await send_error(send, Forbidden(reason(scope)), json_rpc="/-/mcp" in paths)
                 if not replacing:  # the HTML page's body is dropped
                     await send(message)
 

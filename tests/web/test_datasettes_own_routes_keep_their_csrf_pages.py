@@ -20,7 +20,7 @@ import pytest
 from datasette.app import Datasette
 from datasette_versions import DATASETTE_1
 
-from datasette_llm.web.csrf_refusals import REASON
+from datasette_llm.web.csrf_refusals import REFUSED
 
 
 def refused_request(ds) -> dict:
@@ -51,4 +51,4 @@ async def test_datasettes_own_route_keeps_its_csrf_page_for_json(tmp_path):
         )
         assert response.status_code == 403, (path, response.status_code)
         assert response.headers["content-type"].startswith("text/html"), (path, response.headers["content-type"])
-        assert REASON not in response.text
+        assert REFUSED not in response.text

@@ -15,7 +15,7 @@ import sqlite3
 import pytest
 from datasette.app import Datasette
 
-from datasette_llm.web.csrf_refusals import REASON
+from datasette_llm.web.csrf_refusals import REFUSED
 
 
 @pytest.mark.asyncio
@@ -30,4 +30,4 @@ async def test_a_missing_databases_ask_page_stays_404_under_a_json_post(tmp_path
         "/nope/-/ask", content=json.dumps({"q": "x"}), headers={"content-type": "application/json"}
     )
     assert as_json.status_code == as_form.status_code, (as_json.status_code, as_json.text[:200])
-    assert REASON not in as_json.text
+    assert REFUSED not in as_json.text
