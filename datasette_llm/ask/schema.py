@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ..sql.names import fold
+from ..sql.names import fold, quote_name
 from .schema_tables import TableSchema
 
 
@@ -160,6 +160,16 @@ def render_schema(
         guess.tables_dropped(with_examples) if guess else 0,
     )
     chosen = list(ranked[: len(ranked) - popped])
+    if len(chosen) == 1 and count_tokens(text_of(chosen, with_examples)) > budget_tokens:
+        # One table alone too wide for the window: its columns give way too, or no question could be asked of it
+        # (an outside tester, session 59: 500 columns of long names made every question a context overflow).
+        chosen[0], left_out = narrowed(chosen[0], question, count_tokens, budget_tokens)
+        with_examples = set()
+        rendered.pop((chosen[0].name, False), None)
+        scope_notes.append(
+            f"schema: {left_out:,} of {len(chosen[0].columns):,} columns of {chosen[0].name} left out of the "
+            "prompt to fit its budget"
+        )
     order = {t.name: i for i, t in enumerate(tables)}
     chosen.sort(key=lambda t: order[t.name])
     omitted = tuple(sorted(all_names - {t.name for t in chosen}))
@@ -176,6 +186,43 @@ def render_schema(
     return PromptSchema(
         database, text_of(chosen, with_examples), tuple(t.name for t in chosen), omitted, no_examples, tuple(notes)
     )
+
+
+def narrowed(
+    table: TableSchema, question: str, count_tokens: Callable[[str], int], budget_tokens: int
+) -> tuple[TableSchema, int]:
+    """(the table described by as many of its columns as fit `budget_tokens`, how many were left out): its key,
+    the columns the question names and then the others, in that order of choice and the table's order of
+    description, without example rows. At least one column is kept."""
+    _, column_words = question_words(question)
+    named = [i for i, column in enumerate(table.columns) if _words(column) & column_words]
+    keys = [i for i, column in enumerate(table.columns) if column in table.primary_key]
+    choice = list(dict.fromkeys(keys + named + list(range(len(table.columns)))))
+
+    def described(k: int) -> TableSchema:
+        kept = sorted(choice[:k])
+        return replace(table, create_sql=_create_sql(table, kept), example_rows=())
+
+    n = len(choice)
+    left_out = _fewest(n - 1, lambda dropped: count_tokens(described(n - dropped).render(False)) <= budget_tokens)
+    return described(n - left_out), left_out
+
+
+def _create_sql(table: TableSchema, kept: list[int]) -> str:
+    """A CREATE statement naming only the `kept` columns (with their types and links), saying how many are not."""
+    links = {column: (other, other_column) for column, other, other_column in table.foreign_keys}
+    lines = []
+    for i in kept:
+        column = table.columns[i]
+        kind = table.column_types[i] if i < len(table.column_types) else ""
+        line = " ".join(part for part in (quote_name(column), kind) if part)
+        if column in links:
+            line += f" REFERENCES {quote_name(links[column][0])}({quote_name(links[column][1])})"
+        lines.append("  " + line)
+    body = ",\n".join(lines)
+    more = len(table.columns) - len(kept)
+    kind = "VIEW" if table.is_view else "TABLE"
+    return f"CREATE {kind} {quote_name(table.name)} (\n{body}\n  -- {more:,} more columns not shown\n)"
 
 
 _GUESS_FROM = 16  # tables: below it, bisection alone counts the text a few times
