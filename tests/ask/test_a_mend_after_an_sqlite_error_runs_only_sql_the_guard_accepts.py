@@ -3,7 +3,7 @@ for an SQLite error whose cause is unambiguous, validated again; else None"). `A
 fails with "misuse of aggregate"; the mend reads the subquery's own `items`, but there `items` is a CTE without
 `w`, so the mended `AVG(items.w)` is refused by the guard. No test had a refused mend of an SQLite error: a version
 that skipped the second validation ran the refusal and the question failed with an exception (outside tester,
-session 56, mutant M04). Destination: tests/ask/.
+session 56, mutant M04).
 """
 
 import sqlite3

@@ -2,7 +2,6 @@
 `relinked = self.guard(joins.sql)`, kept only when it is GuardedSQL). Relinking `ON b.id = b.id` under the alias
 `"select"` writes `select.id`, which the guard refuses. No test had such a relink: a version that kept the
 refusal sent the model the guard's parse error for SQL it never wrote (outside tester, session 56, mutant M06).
-Destination: tests/ask/.
 """
 
 import sqlite3

@@ -2,7 +2,7 @@
 with any comparison (=, != as well as <, >), with the extreme under an alias, and with MIN as with MAX (the row
 to read is then the smallest, sorted ASC); a subquery without FROM is left alone. No test had these: versions
 that skipped = and !=, missed an alias, always wrote DESC, or read a subquery without FROM survived (outside
-tester, session 56, mutants O14, O13, O10, O09). Destination: tests/ask/repairs/.
+tester, session 56, mutants O14, O13, O10, O09).
 """
 
 import pytest

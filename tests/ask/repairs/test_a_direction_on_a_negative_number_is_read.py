@@ -1,7 +1,7 @@
 """A direction the question puts on a negative number is read like any other (logic_checks/directions.py: the
 amount may carry a minus sign; `_number` reads `-5` as the negation of 5): "below -5" kept as `temp > -5` goes back
 to the model, `temp < -5` does not. No test had a negative number: versions that dropped the sign from the
-question or from the SQL survived (outside tester, session 56, mutants R04, R05). Destination: tests/ask/repairs/.
+question or from the SQL survived (outside tester, session 56, mutants R04, R05).
 """
 
 import pytest

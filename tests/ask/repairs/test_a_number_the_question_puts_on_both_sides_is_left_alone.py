@@ -1,7 +1,7 @@
 """A number the question puts a direction on both ways ("over 30 ... under 30") gives no direction to check
 against (logic_checks/directions.py keeps every direction said of a number; a comparison either way is one the
 question asks for). No test had such a question: a version that kept only the last direction said doubted
-`age < 30` (outside tester, session 56, mutant R18). Destination: tests/ask/repairs/.
+`age < 30` (outside tester, session 56, mutant R18).
 """
 
 import pytest

@@ -1,6 +1,6 @@
 """Two bounds on one column that meet at one number (logic_checks/one_row.py impossible_or_redundant):
 `Age > 18 AND Age < 18` can never hold. No test had bounds that meet: a version that needed the lower bound
-strictly above the upper one missed it (outside tester, session 56, mutant O03). Destination: tests/ask/repairs/.
+strictly above the upper one missed it (outside tester, session 56, mutant O03).
 (`Age >= 18 AND Age <= 18` holds for every row of 18: see repro inclusive_bounds_called_impossible.py; this file
 pins only the strict case, which holds before and after that fix.)
 """

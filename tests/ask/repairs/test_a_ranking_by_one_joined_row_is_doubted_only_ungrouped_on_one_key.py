@@ -2,7 +2,6 @@
 when nothing is grouped and the sort has one key: the query it offers groups by the owner and sums that one key.
 A grouped query or a sort on two keys is another query, and the offered rewrite would not fit it. No test had
 these: versions that dropped either condition survived (outside tester, session 56, mutants J17, J21).
-Destination: tests/ask/repairs/.
 """
 
 import pytest

@@ -2,7 +2,7 @@
 column on both sides, `T1.Id = T2.Id`: each row meets only itself. A table joined to itself through its own
 foreign key, `T1.id = T2.manager_id` (each employee with the employees they manage), pairs different rows and is
 no such mistake. No test had a self-referencing key: a version that dropped the same-column condition doubted the
-manager join (outside tester, session 56, mutant J03). Destination: tests/ask/repairs/.
+manager join (outside tester, session 56, mutant J03).
 """
 
 import pytest

@@ -2,7 +2,7 @@
 the kept tables do not already bring (`Student_Enrolment` beside `Student` is judged by "enrolment"; "has" of
 `Has_Pet` is filler), and it is kept when the question names any one of those words. No test had these: versions
 that judged by every word, needed every word named, or counted "has" as a word survived (outside tester,
-session 56, mutants U03, U05, U10). Destination: tests/ask/repairs/.
+session 56, mutants U03, U05, U10).
 """
 
 import pytest

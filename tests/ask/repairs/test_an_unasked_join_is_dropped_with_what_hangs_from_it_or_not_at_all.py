@@ -2,7 +2,7 @@
 (`show` joined through `performance` goes with it, even when the question names shows), and not at all when a
 column of its table is read anywhere else: in a subquery, or in the ON clause of a JOIN that stays. No test had
 these: versions that dropped only the table itself, or dropped it while a subquery or a kept JOIN still read it,
-survived (outside tester, session 56, mutants U06, U08, U12). Destination: tests/ask/repairs/.
+survived (outside tester, session 56, mutants U06, U08, U12).
 """
 
 import pytest

@@ -1,7 +1,7 @@
 """A LIMIT nobody asked for (logic_checks/row_counts.py unasked_row_limit) is doubted for 2 to 100 rows: LIMIT 1
 (one arbitrary row, often "any one") and counts above 100 are left alone, and a count the question spells in
 words up to "ten" is asked for. No test had the ends of that range: versions that moved either end or stopped
-reading "ten" survived (outside tester, session 56, mutants C03, C04, C06). Destination: tests/ask/repairs/.
+reading "ten" survived (outside tester, session 56, mutants C03, C04, C06).
 """
 
 import pytest

@@ -3,7 +3,6 @@ number is written on (`21 < Age` is Age above 21), only for numbers (a range of 
 'M'`, is left alone and breaks nothing), and the same condition written twice is one condition, not two values.
 No test had these: versions that ignored the side, read text bounds (and failed comparing them), or counted a
 repeated condition as a second value survived (outside tester, session 56, mutants O04, O06, O07).
-Destination: tests/ask/repairs/.
 """
 
 import pytest

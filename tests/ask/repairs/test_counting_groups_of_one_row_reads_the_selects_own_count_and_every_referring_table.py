@@ -2,7 +2,7 @@
 one table with no JOIN whose own COUNT counts groups of a key other tables refer to, and the doubt names every
 table that refers to it. A JOIN to a subquery, or a COUNT in a correlated subquery, counts the related rows
 already. No test had these: versions that read a JOINed query, a subquery's COUNT, or named only the first
-referring table survived (outside tester, session 56, mutants C09, C10, C12). Destination: tests/ask/repairs/.
+referring table survived (outside tester, session 56, mutants C09, C10, C12).
 """
 
 import pytest

@@ -1,7 +1,6 @@
 """Each doubt is listed once (logic_checks/__init__.py logic_doubts: `list(dict.fromkeys(doubts))`): the same
 impossible condition written in both halves of a UNION is one thing for the model to reconsider, not two. No test
 had a repeated doubt: a version that listed it twice survived (outside tester, session 56, mutant L06).
-Destination: tests/ask/repairs/.
 """
 
 import pytest

@@ -2,7 +2,7 @@
 INTERSECTs, one whose IN is inside a subquery grouped with `HAVING COUNT(DISTINCT ...) = 2` (the form the doubt
 itself advises), and an IN in an ON clause (it picks joined rows, not the answer's). No test had these: versions
 that read the IN of a set operation, of another SELECT or of a JOIN survived (outside tester, session 56, mutants
-L01, B02, B01). Destination: tests/ask/repairs/.
+L01, B02, B01).
 """
 
 import pytest

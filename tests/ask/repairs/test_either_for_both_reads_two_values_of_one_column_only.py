@@ -2,7 +2,7 @@
 column, kept as they are (not negated). Other shapes the question's "both" may sit beside are not that mistake:
 one value, two columns, a literal tested against columns, NOT IN; and a chain of three ORs is one doubt, not one
 per pair. No test had these: versions reading any of them (outside tester, session 56, mutants B07, B08, B09, B10,
-B16) survived. Destination: tests/ask/repairs/.
+B16) survived.
 """
 
 import pytest

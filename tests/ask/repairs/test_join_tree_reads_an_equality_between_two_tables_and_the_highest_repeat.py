@@ -2,7 +2,7 @@
 (`ON T2.Id = T2.Id` compares one row with itself: no link, and no table joined to itself), and a table joined
 through two fan-outs repeats the rows of the table at the top (a country's rows, not a city's). No test had these:
 versions that read an equality within one alias or stopped at the lowest fan-out survived (outside tester,
-session 56, mutants T02, T07). Destination: tests/ask/repairs/.
+session 56, mutants T02, T07).
 """
 
 import pytest

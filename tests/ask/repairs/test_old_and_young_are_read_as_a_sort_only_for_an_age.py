@@ -2,7 +2,6 @@
 date) the oldest comes first from low to high; logic_checks/directions.py reads these words only for a column
 named `age` (or `..._age_...`), not one whose name merely contains the letters. No test had such a column: a
 version that read them for `vintage` doubted the right sort (outside tester, session 56, mutant R20).
-Destination: tests/ask/repairs/.
 """
 
 import pytest

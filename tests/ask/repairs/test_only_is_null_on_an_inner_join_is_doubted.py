@@ -1,7 +1,7 @@
 """`T2.x IS NULL` after an INNER JOIN is doubted for "with no ..." questions (logic_checks/joined_tables.py
 null_on_an_inner_join): rows without a related row are not there to test. `T2.x IS TRUE` tests a value the joined
 row has; it is no such mistake. No test had an IS of a value: a version that read any IS as IS NULL doubted it
-(outside tester, session 56, mutant J14). Destination: tests/ask/repairs/.
+(outside tester, session 56, mutant J14).
 """
 
 import pytest

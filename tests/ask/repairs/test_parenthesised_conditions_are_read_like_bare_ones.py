@@ -1,6 +1,6 @@
 """The AND-ed conditions of a WHERE are read with their parentheses dropped (logic_checks/where_parts.py
 operands): `(Age = 18) AND (Age = 19)` is the same impossible pair as without them. No test had parentheses: a
-version that kept them read nothing (outside tester, session 56, mutant W01). Destination: tests/ask/repairs/.
+version that kept them read nothing (outside tester, session 56, mutant W01).
 """
 
 import pytest

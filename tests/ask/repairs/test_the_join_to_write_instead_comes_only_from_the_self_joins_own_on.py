@@ -3,7 +3,7 @@ the ON clause of the second copy's own JOIN (logic_checks/joined_tables.py _refe
 whose ON holds it must join one of the two copies). Written in a third table's ON clause, the rewrite would
 replace that third table; the doubt then names the referring table but offers no query. No test had it: a
 version without the check offered a query that joined model_list in place of countries (outside tester,
-session 56, mutant J08). Destination: tests/ask/repairs/.
+session 56, mutant J08).
 """
 
 import pytest

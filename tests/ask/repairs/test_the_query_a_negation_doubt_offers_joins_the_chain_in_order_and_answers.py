@@ -3,7 +3,6 @@ join_tree.py exclusion) is doubted with the whole query to write: it leaves out 
 anywhere down the chain, joining the chain's tables in the order they hang together (each ON names only tables
 already joined). Oracle: sqlite3 runs the offered query on data whose answer is known. No test had a chain of
 three tables: a version that joined them in the other order survived (outside tester, session 56, mutant T14).
-Destination: tests/ask/repairs/.
 """
 
 import re

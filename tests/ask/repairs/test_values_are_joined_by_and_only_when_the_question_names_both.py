@@ -2,7 +2,6 @@
 between them; a value the question does not name at all joins nothing, whatever words come before the other.
 No test had a value missing from the question: a version that measured from "not found" (position -1) read the
 "and" of "paragraphs and documents" as joining them (outside tester, session 56, mutant B13).
-Destination: tests/ask/repairs/.
 """
 
 import pytest

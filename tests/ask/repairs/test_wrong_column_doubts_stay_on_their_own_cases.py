@@ -7,7 +7,7 @@
   reads that name (mutants G08, G09, G10); the join offered is the
   column's own foreign key, not another key to the same table (mutant G16);
 - ids shown for names: not when the foreign key has the name of the column it references (mutant G18).
-No test had these (outside tester, session 56). Destination: tests/ask/repairs/.
+No test had these (outside tester, session 56).
 """
 
 import pytest
