@@ -112,7 +112,7 @@ async def existing_keys(datasette, keys, by_key) -> set[tuple]:
             if where is None:
                 continue
             try:  # the keys only
-                found = await _rows_at(datasette, db, target, ", ".join(map(quote, columns)), where, params, columns)
+                found, _ = await _rows_at(datasette, db, target, ", ".join(map(quote, columns)), where, params, columns)
             except (sqlite3.DatabaseError, QueryInterrupted, StaleSchema):
                 continue
             alive.update((database, name, row_id([row[c] for c in columns])) for row in found)
@@ -193,12 +193,12 @@ def _within(row: sqlite3.Row, keys: list[str]) -> dict:
 
 async def _rows_at(
     datasette, db, target: Target, select: str, where: str, params, keys, *, max_columns: int | None = None
-) -> list | tuple[list, int]:
+) -> tuple[list, int]:
     """The rows of `select ... from` the target's table `where`, read at the schema version the target's
     visibility was decided at (sql/snapshot.py): a table swapped for a view of a hidden table since then gives
     StaleSchema, not the hidden rows. Cells come cut to what clip() shows (the keys whole): a hit of megabytes
-    is never held whole. With `max_columns`, only the keys and the first columns up to that many are read, and
-    (rows, the table's width) is returned."""
+    is never held whole. With `max_columns`, only the keys and the first columns up to that many are read.
+    Returns (the rows, how many columns `select` has)."""
     limit_ms = int(datasette.setting("sql_time_limit_ms") or 1000)
     table = quote(target.table)
     width = []
@@ -225,7 +225,7 @@ async def _rows_at(
         return found
 
     found = await db.execute_fn(lambda conn: at_version(conn, target.version, read))
-    return found if max_columns is None else (found, width[0])
+    return found, width[0]
 
 
 async def _content_row(db, target: Target, id_: str) -> dict:
