@@ -7,7 +7,6 @@ SQL, unknown table, missing permission) raise DatasetteLLMError and become `isEr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from ...errors import BadRequest, DatasetteLLMError
 from ...models.reply_cache import asker_key
 from ..query_api import cap_rows, run_capped_query
 from ..schema_api import describe_databases, describe_table, resolve_database, resolve_table
-from ..schema_caps import MCP_HINT, cap_directory, cap_table
+from ..schema_caps import MCP_HINT, cap_directory, cap_table, size
 
 ToolFunction = Callable[[object, dict | None, dict], Awaitable[dict]]
 
@@ -135,12 +134,12 @@ def _cap_hits(data: dict, max_chars: int) -> dict:
     hits = data.get("hits") or []
     kept, used = [], 0
     for hit in hits:
-        cost = len(json.dumps(hit, ensure_ascii=False, default=str)) + 2
+        cost = size(hit) + 2
         if kept and used + cost > max_chars:
             break
         if not kept and cost > max_chars:  # the first hit is always shown: its row's last columns give way
             hit = _narrowed(hit, max_chars)
-            cost = len(json.dumps(hit, ensure_ascii=False, default=str)) + 2
+            cost = size(hit) + 2
         kept.append(hit)
         used += cost
     if len(kept) < len(hits):
@@ -159,7 +158,7 @@ def _narrowed(hit: dict, max_chars: int) -> dict:
     """A hit whose row's last columns are left out (counted in columns_left_out) until it fits in `max_chars`."""
     row = dict(hit["row"])
     narrowed = {**hit, "row": row}
-    while row and len(json.dumps(narrowed, ensure_ascii=False, default=str)) + 2 > max_chars:
+    while row and size(narrowed) + 2 > max_chars:
         row.pop(next(reversed(row)))
         narrowed["columns_left_out"] = narrowed.get("columns_left_out", 0) + 1
     return narrowed
