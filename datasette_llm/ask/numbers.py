@@ -261,6 +261,8 @@ def _names_the_query_wrote(sql: str) -> set[str] | None:
         if not (isinstance(alias.this, exp.Column) and fold(alias.this.name) == fold(alias.alias))
     }
     for compound in tree.find_all(exp.SetOperation):
+        if isinstance(compound.parent, exp.SetOperation):
+            continue  # read with the whole compound it is the first part of
         first, *others = _branches(compound)
         for at, projection in enumerate(first.expressions):
             name = fold(projection.alias_or_name)
