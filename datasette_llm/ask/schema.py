@@ -53,10 +53,46 @@ def _tokens(text: str) -> list[str]:
 _ES_AFTER = ("sse", "she", "che", "xe")  # addresses, branches, boxes: the "es" of the plural
 
 
+# English plurals no ending rule reads: each maps to its singular. Only whole words, so `moves` and `archives`
+# keep the rule (a "-ves" rule would make them `mof` and `archif`).
+_IRREGULAR = {
+    "people": "person",
+    "persons": "person",
+    "children": "child",
+    "men": "man",
+    "women": "woman",
+    "mice": "mouse",
+    "geese": "goose",
+    "teeth": "tooth",
+    "feet": "foot",
+    "wives": "wife",
+    "lives": "life",
+    "knives": "knife",
+    "leaves": "leaf",
+    "halves": "half",
+    "shelves": "shelf",
+    "wolves": "wolf",
+    "thieves": "thief",
+    "calves": "calf",
+    "selves": "self",
+    "criteria": "criterion",
+    "phenomena": "phenomenon",
+    "analyses": "analysis",
+    "theses": "thesis",
+    "crises": "crisis",
+    "indices": "index",
+    "matrices": "matrix",
+    "vertices": "vertex",
+    "statuses": "status",
+    "buses": "bus",
+}
+
+
 def _stem(word: str) -> str:
     """One form for a word's singular and plural: `countries` and `country` are `country`, `addresses` and `address`
     are `address`, `movies` and `movie` are `movy` (only "s" was taken off: `countries` was never `country`, so a
-    question's "each country" named no table; an outside tester, session 59)."""
+    question's "each country" named no table; an outside tester, session 59), `people` and `person` are `person`."""
+    word = _IRREGULAR.get(word, word)
     if len(word) <= 3:
         return word
     if word.endswith("s") and not word.endswith("ss"):
