@@ -15,10 +15,10 @@ SQL_REPLY_START = "```sql\n"
 
 
 def sql_prefix(schema: PromptSchema) -> str:
-    """The part of the first SQL prompt that is the same for every question on this schema ("" when the schema
-    was cut to fit, since the question then chose what stays: a saved state would serve no other question)."""
-    if schema.omitted_tables or schema.examples_omitted:
-        return ""
+    """The part of the first SQL prompt that is the same for every question on this schema: up to its question,
+    or, when the schema was cut to fit, its shared part (schema.py): the question's own part comes after it."""
+    if not schema.fixed:
+        return schema.shared
     return prompts.SQL_QUESTION.split(" {question}", 1)[0].format(schema=schema.text)
 
 

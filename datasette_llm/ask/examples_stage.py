@@ -12,7 +12,6 @@ from .. import permissions
 from ..errors import ModelError
 from ..models import embedding_model_for
 from ..timing import clock
-from .conversation import sql_prefix
 from .few_shot import ShotPool, Shots, shots_for_question, standing
 from .few_shot_pool import load_pool
 from .repairs import doubted_examples
@@ -92,10 +91,10 @@ class UsingExamples:
         )
 
     def standing_tokens(self) -> int:
-        """Tokens the examples kept for every question may take: none when the schema was cut to fit (the question
-        chose what stays, so no saved prefix serves another), and never more than the window leaves beside the
-        schema and PROMPT_RESERVE."""
-        if not sql_prefix(self.schema):
+        """Tokens the examples kept for every question may take: none when the schema was cut to fit (its
+        question's own part comes before them, so no saved state of them serves another question), and never more
+        than the window leaves beside the schema and PROMPT_RESERVE."""
+        if not self.schema.fixed:
             return 0
         room = self.model.context_window() - self.model.count_tokens(self.schema.text) - PROMPT_RESERVE
         return max(0, min(self.settings.few_shot_kept_tokens, room))

@@ -11,9 +11,12 @@ The layout follows Qwen2.5-Coder's own text-to-SQL evaluation (after Rajkumar et
     */
 
 The rendering depends only on the database and the tables the actor may see, never on the question, so the
-prompt prefix stays identical across questions and llama.cpp reuses its cached prefix. Only when the schema
-exceeds its budget does the question pick which tables stay, and what was left out is recorded. The tables
-themselves, as the actor may see them, are read by ask/schema_tables.py.
+prompt prefix stays identical across questions and llama.cpp reuses its cached prefix. A schema over its budget
+is cut in two: a shared part chosen without the question (the tables' CREATE statements without example rows,
+the most linked tables first when not all fit), the same for every question so its model state is saved and
+read once, then the question's own part (the tables it names that the shared part lacks, and example rows of
+the tables it names), what was left out recorded. The tables themselves, as the actor may see them, are read by
+ask/schema_tables.py.
 """
 
 from __future__ import annotations
@@ -36,6 +39,14 @@ class PromptSchema:
     omitted_tables: tuple[str, ...] = ()
     examples_omitted: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # A schema cut to fit: the start of `text` that is the same for every question ("" if none is), else None
+    # (the whole text is).
+    shared: str | None = None
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the whole text is the same for every question on this schema."""
+        return self.shared is None
 
 
 # Words that name nothing on their own: a question's "of" or "how many" points at no table or column.
@@ -51,7 +62,6 @@ def _tokens(text: str) -> list[str]:
 
 
 _ES_AFTER = ("sse", "she", "che", "xe")  # addresses, branches, boxes: the "es" of the plural
-
 
 # English plurals no ending rule reads: each maps to its singular. Only whole words, so `moves` and `archives`
 # keep the rule (a "-ves" rule would make them `mof` and `archif`).
@@ -174,6 +184,11 @@ def render_schema(
     if count_tokens(full) <= budget_tokens:
         return PromptSchema(database, full, tuple(t.name for t in tables), notes=tuple(scope_notes))
 
+    if len(tables) > 1:
+        cut = _shared_cut(database, tables, count_tokens, budget_tokens, question, focus, rendered, scope_notes)
+        if cut is not None:
+            return cut
+
     ranked = rank_tables(tables, question, focus)
 
     # 1. drop example rows, least relevant first; 2. then whole tables, least relevant first (keep at least
@@ -220,8 +235,114 @@ def render_schema(
     if no_examples:
         notes.append(f"schema: example rows left out for {len(no_examples)} tables")
     return PromptSchema(
-        database, text_of(chosen, with_examples), tuple(t.name for t in chosen), omitted, no_examples, tuple(notes)
+        database,
+        text_of(chosen, with_examples),
+        tuple(t.name for t in chosen),
+        omitted,
+        no_examples,
+        tuple(notes),
+        shared="",
     )
+
+
+QUESTION_SHARE = 0.25  # of a cut schema's budget: the question's own part, after the shared part
+
+
+def _shared_cut(database, tables, count_tokens, budget_tokens, question, focus, rendered, scope_notes):
+    """A schema over its budget as a shared part and the question's own part (see the module's docstring), or
+    None when not one table's CREATE statement fits the shared part's budget (a table too wide for the window:
+    render_schema narrows it for the question), or when the table the question points at most finds no room
+    beside it (render_schema then cuts for the question alone, as before session 60: a small window)."""
+
+    def render(t: TableSchema, with_examples: bool) -> str:
+        key = (t.name, with_examples)
+        if key not in rendered:
+            rendered[key] = t.render(with_examples)
+        return rendered[key]
+
+    shared_budget = budget_tokens - int(budget_tokens * QUESTION_SHARE)
+    order = {t.name: i for i, t in enumerate(tables)}
+    links = _links(tables)
+    by_links = sorted(tables, key=lambda t: -links[t.name])  # stable: the database's order among equals
+    n = len(by_links)
+
+    def shared_text(dropped: int) -> str:
+        kept = sorted(by_links[: n - dropped], key=lambda t: order[t.name])
+        return "\n\n".join(render(t, False) for t in kept)
+
+    guess = _Estimate(by_links, rendered, count_tokens, shared_budget) if n > _GUESS_FROM else None
+    dropped = _fewest(
+        n, lambda k: count_tokens(shared_text(k)) <= shared_budget, guess.tables_dropped(set()) if guess else 0
+    )
+    if dropped == n:
+        return None
+    shared = shared_text(dropped)
+    in_shared = {t.name for t in by_links[: n - dropped]}
+    costs = guess.cost if guess else {}
+
+    def cost(t: TableSchema, with_examples: bool) -> int:
+        key = (t.name, with_examples)
+        if key not in costs:
+            costs[key] = count_tokens(render(t, with_examples))
+        return costs[key]
+
+    # The question's part: (table, whether its example rows are shown, text). First the CREATE statements of the
+    # tables it points at that the shared part lacks, then their example rows, most relevant first each time.
+    scored = _scored(tables, question, focus)
+    relevant = [t for t, score in scored if score > 0]
+    pieces: dict[str, tuple[bool, str]] = {}
+    separator = count_tokens("\n\n")
+    used = count_tokens(shared)
+    for t in relevant:
+        if t.name not in in_shared and used + cost(t, False) + separator <= budget_tokens:
+            pieces[t.name] = (False, render(t, False))
+            used += cost(t, False) + separator
+    for t in relevant:
+        if not t.example_rows or (t.name not in in_shared and t.name not in pieces):
+            continue
+        if t.name in in_shared:
+            text = render(t, True)[len(render(t, False)) :].lstrip("\n")
+            price = cost(t, True) - cost(t, False) + separator
+        else:
+            text, price = render(t, True), cost(t, True) - cost(t, False)
+        if used + price <= budget_tokens:
+            pieces[t.name] = (True, text)
+            used += price
+
+    def whole() -> str:
+        return shared + "".join("\n\n" + text for _, text in pieces.values())
+
+    # Each piece was counted alone: the whole text's count may differ a little, and the last pieces give way.
+    while pieces and count_tokens(whole()) > budget_tokens:
+        del pieces[next(reversed(pieces))]
+    described = in_shared | set(pieces)
+    if scored[0][1] > 0 and scored[0][0].name not in described:
+        return None  # the table the question points at most has no room beside the shared part: cut for it alone
+    with_rows = {name for name, (rows, _) in pieces.items() if rows}
+    chosen = tuple(sorted(described, key=order.__getitem__))
+    omitted = tuple(sorted({t.name for t in tables} - described))
+    no_examples = tuple(sorted(described - with_rows))
+    notes = list(scope_notes)
+    if omitted:
+        notes.append(
+            f"schema: {len(omitted)} of {len(tables)} tables left out of the prompt to fit its budget: "
+            + ", ".join(omitted[:20])
+            + ("…" if len(omitted) > 20 else "")
+        )
+    if no_examples:
+        notes.append(f"schema: example rows left out for {len(no_examples)} tables")
+    return PromptSchema(database, whole(), chosen, omitted, no_examples, tuple(notes), shared=shared)
+
+
+def _links(tables: Sequence[TableSchema]) -> dict[str, int]:
+    """How many foreign keys each table takes part in, from it or to it: the tables most questions join."""
+    links = {t.name: 0 for t in tables}
+    for t in tables:
+        for other in t.foreign_tables:
+            links[t.name] += 1
+            if other in links and other != t.name:
+                links[other] += 1
+    return links
 
 
 def narrowed(
@@ -305,6 +426,11 @@ def rank_tables(tables: Sequence[TableSchema], question: str, focus: Sequence[st
     """The tables, most relevant to the question first: what a schema over its budget keeps longest. A table
     the question names outright comes before every table it does not, the longest name first: `table_1`
     before `table_number_1`, however many of the other's columns share a word with the question."""
+    return [t for t, _ in _scored(tables, question, focus)]
+
+
+def _scored(tables: Sequence[TableSchema], question: str, focus: Sequence[str] = ()) -> list[tuple[TableSchema, float]]:
+    """rank_tables() with each table's score (above 0: the question points at it, or at a table it links)."""
     name_words, column_words = question_words(question)
     said = [_stem(word) for word in _tokens(question)]
     named = {t.name: named_outright(t.name, said) for t in tables}
@@ -322,7 +448,8 @@ def rank_tables(tables: Sequence[TableSchema], question: str, focus: Sequence[st
         for other in t.foreign_tables:
             if other in scores and scores[other] > 0 and scores[t.name] == 0:
                 scores[t.name] = 0.05
-    return sorted(tables, key=lambda t: (t.name not in focus, -named[t.name], -scores[t.name]))
+    ranked = sorted(tables, key=lambda t: (t.name not in focus, -named[t.name], -scores[t.name]))
+    return [(t, scores[t.name]) for t in ranked]
 
 
 def _fewest(most: int, fits: Callable[[int], bool], guess: int = 0) -> int:

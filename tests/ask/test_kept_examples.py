@@ -284,14 +284,16 @@ async def test_ask_keeps_examples_in_the_shared_prompt_only_as_far_as_the_actor_
 
 @pytest.mark.asyncio
 async def test_a_schema_cut_to_fit_keeps_no_examples_in_the_prompt_start(db_path, monkeypatch):
-    """A cut schema depends on the question, so no saved prefix serves another: the examples then are only the
-    ones chosen for the question, within their own budget."""
+    """A cut schema's own part for the question comes before any example, so no saved state of examples serves
+    another question: the examples then are only the ones chosen for the question, within their own budget, and
+    what is saved (the schema's shared part, since session 60) holds none of them."""
     monkeypatch.setattr("datasette_llm.ask.pipeline.SCHEMA_SHARE", 0.01)  # about 80 tokens: a table or two
     datasette = Datasette([str(db_path)])
     pool = ShotPool([Shot("How old is the dog Fido?", "select age from dogs where name = 'Fido'", "example", 2)])
     model = ScriptedModel([sql_reply("select age from dogs where name = 'Fido'")])
     result = await ask(datasette, "pets", "How old is Fido?", model=model, sql_only=True, examples=pool)
-    assert result.ok and model.options[0].prefix == ""  # the schema was cut: nothing is saved
+    prefix = model.options[0].prefix
+    assert result.ok and "Fido" not in prefix and "select age" not in prefix  # no example in what is saved
     assert model.options[0].prefix_messages == 0
     assert [(e["id"], e["kept"]) for e in result.examples] == [(2, False)]
 
