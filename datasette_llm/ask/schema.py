@@ -225,27 +225,28 @@ def render_schema(
     chosen.sort(key=lambda t: order[t.name])
     omitted = tuple(sorted(all_names - {t.name for t in chosen}))
     no_examples = tuple(sorted({t.name for t in chosen} - with_examples))
+    notes = _cut_notes(scope_notes, omitted, no_examples, len(tables))
+    return PromptSchema(
+        database, text_of(chosen, with_examples), tuple(t.name for t in chosen), omitted, no_examples, notes, shared=""
+    )
+
+
+def _cut_notes(scope_notes, omitted: tuple[str, ...], no_examples: tuple[str, ...], total: int) -> tuple[str, ...]:
+    """The notes of a cut schema: its scope's, then what was left out of it."""
     notes = list(scope_notes)
     if omitted:
         notes.append(
-            f"schema: {len(omitted)} of {len(tables)} tables left out of the prompt to fit its budget: "
+            f"schema: {len(omitted)} of {total} tables left out of the prompt to fit its budget: "
             + ", ".join(omitted[:20])
             + ("…" if len(omitted) > 20 else "")
         )
     if no_examples:
         notes.append(f"schema: example rows left out for {len(no_examples)} tables")
-    return PromptSchema(
-        database,
-        text_of(chosen, with_examples),
-        tuple(t.name for t in chosen),
-        omitted,
-        no_examples,
-        tuple(notes),
-        shared="",
-    )
+    return tuple(notes)
 
 
 QUESTION_SHARE = 0.25  # of a cut schema's budget: the question's own part, after the shared part
+ROWS_SHOWN = 3  # tables whose example rows the question's part shows, those it points at most
 
 
 def _shared_cut(database, tables, count_tokens, budget_tokens, question, focus, rendered, scope_notes):
@@ -286,18 +287,20 @@ def _shared_cut(database, tables, count_tokens, budget_tokens, question, focus, 
             costs[key] = count_tokens(render(t, with_examples))
         return costs[key]
 
-    # The question's part: (table, whether its example rows are shown, text). First the CREATE statements of the
-    # tables it points at that the shared part lacks, then their example rows, most relevant first each time.
+    # The question's part: (table, whether its example rows are shown, text), read for each question, so small:
+    # within QUESTION_SHARE of the budget, first the CREATE statements of the tables it points at that the shared
+    # part lacks, then the example rows of the ROWS_SHOWN it points at most.
     scored = _scored(tables, question, focus)
     relevant = [t for t, score in scored if score > 0]
     pieces: dict[str, tuple[bool, str]] = {}
     separator = count_tokens("\n\n")
     used = count_tokens(shared)
+    limit = min(budget_tokens, used + int(budget_tokens * QUESTION_SHARE))
     for t in relevant:
-        if t.name not in in_shared and used + cost(t, False) + separator <= budget_tokens:
+        if t.name not in in_shared and used + cost(t, False) + separator <= limit:
             pieces[t.name] = (False, render(t, False))
             used += cost(t, False) + separator
-    for t in relevant:
+    for t in relevant[:ROWS_SHOWN]:
         if not t.example_rows or (t.name not in in_shared and t.name not in pieces):
             continue
         if t.name in in_shared:
@@ -305,7 +308,7 @@ def _shared_cut(database, tables, count_tokens, budget_tokens, question, focus, 
             price = cost(t, True) - cost(t, False) + separator
         else:
             text, price = render(t, True), cost(t, True) - cost(t, False)
-        if used + price <= budget_tokens:
+        if used + price <= limit:
             pieces[t.name] = (True, text)
             used += price
 
@@ -322,16 +325,8 @@ def _shared_cut(database, tables, count_tokens, budget_tokens, question, focus, 
     chosen = tuple(sorted(described, key=order.__getitem__))
     omitted = tuple(sorted({t.name for t in tables} - described))
     no_examples = tuple(sorted(described - with_rows))
-    notes = list(scope_notes)
-    if omitted:
-        notes.append(
-            f"schema: {len(omitted)} of {len(tables)} tables left out of the prompt to fit its budget: "
-            + ", ".join(omitted[:20])
-            + ("…" if len(omitted) > 20 else "")
-        )
-    if no_examples:
-        notes.append(f"schema: example rows left out for {len(no_examples)} tables")
-    return PromptSchema(database, whole(), chosen, omitted, no_examples, tuple(notes), shared=shared)
+    notes = _cut_notes(scope_notes, omitted, no_examples, len(tables))
+    return PromptSchema(database, whole(), chosen, omitted, no_examples, notes, shared=shared)
 
 
 def _links(tables: Sequence[TableSchema]) -> dict[str, int]:
