@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 import sqlglot
 from sqlglot import exp
@@ -109,8 +109,11 @@ def _forms(number: str) -> set[str]:
             decimal = Decimal(mantissa)
         except InvalidOperation:
             return forms
+        # Precision for every digit: the default 28 made quantize raise on a longer number, and a question that
+        # merely wrote one was a 500 (an outside tester, session 60).
+        digits = Context(prec=len(mantissa) + 2)
         forms.update(
-            plain_number(format(decimal.quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP), "f"))
+            plain_number(format(decimal.quantize(Decimal(1).scaleb(-n), ROUND_HALF_UP, digits), "f"))
             for n in range(places)  # "f": str() writes 0.0000003 as 3E-7
         )
     return forms
