@@ -251,7 +251,8 @@ def shown_with_table_names(fitted: FittedRows, tables: Sequence[TableSchema], sq
 
 def _names_the_query_wrote(sql: str) -> set[str] | None:
     """Column names the query wrote itself (folded): its aliases of anything but the column of that name, at any
-    depth (an alias in a CTE or a subquery reaches the header as well: an outside tester, session 59), and the names
+    depth (an alias in a CTE or a subquery reaches the header as well: an outside tester, session 59), the names of
+    a CTE's or a derived table's column list over anything but that column, and the names
     of a compound query's first SELECT under which a later one puts anything but that column. None when sqlglot
     cannot read the query."""
     try:
@@ -263,6 +264,14 @@ def _names_the_query_wrote(sql: str) -> set[str] | None:
         for alias in tree.find_all(exp.Alias)
         if not (isinstance(alias.this, exp.Column) and fold(alias.this.name) == fold(alias.alias))
     }
+    # A column list renames as an alias does: `with s(pop_2021) as (select sum(pop_2020) ...)`, `(...) as s(a, b)`
+    # (an outside tester, session 60).
+    for listed in tree.find_all(exp.TableAlias):
+        body = listed.parent.this if isinstance(listed.parent, (exp.CTE, exp.Subquery)) else None
+        selected = _branches(body)[0].expressions if isinstance(body, (exp.Select, exp.SetOperation)) else []
+        for at, column in enumerate(listed.columns):
+            if not _the_column(selected[at : at + 1], fold(column.name)):
+                written.add(fold(column.name))
     for compound in tree.find_all(exp.SetOperation):
         if isinstance(compound.parent, exp.SetOperation):
             continue  # read with the whole compound it is the first part of
