@@ -23,6 +23,10 @@ TABLE_FIELDS = {  # of a table in the schema listing, and of the one table descr
     "columns_left_out": {"type": "integer", "description": "Columns past the cap, only counted."},
     "primary_keys": {"type": "array", "items": {"type": "string"}},
     "foreign_keys": {"type": "array", "items": ref("ForeignKey")},
+    "keys_left_out": {
+        "type": "integer",
+        "description": "In one table cut to fit: primary and foreign keys of columns not described, only counted.",
+    },
     "row_count": {"type": ["integer", "null"], "description": "null when too slow to count."},
 }
 
