@@ -119,11 +119,13 @@ ECHOED_CHARS = 200
 
 
 def _listed(names: list[str]) -> tuple[list[str], int]:
-    """(the first names within LISTED_NAMES and LISTED_CHARS characters, how many more there are)."""
+    """(the first names within LISTED_NAMES and LISTED_CHARS characters, how many more there are). A first name
+    longer than that is counted too: listed whole, one table named with 300,000 characters made every 404 of its
+    database 600,000 characters long (an outside tester, session 60)."""
     listed, room = [], LISTED_CHARS
     for name in names[:LISTED_NAMES]:
         room -= len(name) + 2
-        if listed and room < 0:
+        if room < 0:
             break
         listed.append(name)
     return listed, len(names) - len(listed)
@@ -136,8 +138,8 @@ def _echoed(name) -> str:
 
 def _listing(kind: str, names: list[str]) -> tuple[str, list[str], int]:
     listed, more = _listed(names)
-    text = ", ".join(listed) or "none"
-    return f"{kind}: {text}" + (f" (and {more:,} more)" if more else ""), listed, more
+    text = ", ".join(listed) or ("" if more else "none")
+    return f"{kind}:{' ' if text else ''}{text}" + (f" (and {more:,} more)" if more else ""), listed, more
 
 
 def table_not_found(database: str, table: str, shown) -> NotFound:
