@@ -59,7 +59,8 @@ async def test_a_404_for_a_table_does_not_grow_with_the_number_of_tables(tmp_pat
 @pytest.mark.parametrize("length", [3, 60, 1_500])
 def test_a_404_lists_the_first_names_in_order_and_counts_the_rest(count, length):
     """Oracle: the names given. The listing is their first ones, in order, within 50 names and 2,000 characters (a
-    first name longer than that counted too, since session 60), the rest counted; the message lists exactly those and says how many more; a name asked for is
+    first name longer than that counted too, since session 60), the rest
+    counted; the message lists exactly those and says how many more; a name asked for is
     echoed at most 200 characters long."""
     from datasette_llm.permissions import database_not_found, table_not_found
 
