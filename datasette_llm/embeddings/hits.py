@@ -132,7 +132,7 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
         if target.table is None:
             for item in items:
                 if len(item.key[2]) <= MAX_KEY_CHARS:
-                    rows[item.key] = ((item.key[2],), await _content_row(db, target, item.key[2]), None, 0)
+                    rows[item.key] = ((item.key[2],), await _content_row(db, target, item.key[2]), None, 0, ())
             continue
         pks = await db.primary_keys(target.table)
         where, params = _where_ids([item.key[2] for item in items], pks)
@@ -150,12 +150,12 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
             url = datasette.urls.row(database, target.table, path_from_row_pks(row, pks, not pks))
             values = tuple(row[c] for c in pks) if pks else (row["rowid"],)
             shown = _within(row, pks or ["rowid"])
-            rows[(database, name, id_)] = (values, shown, url, width - len(shown))
+            rows[(database, name, id_)] = (values, shown, url, width - len(shown), tuple(pks or ["rowid"]))
     hits = []
     for item in fused:
         if item.key not in rows:
             continue
-        values, row, url, left_out = rows[item.key]
+        values, row, url, left_out, key_columns = rows[item.key]
         score = item.semantic_score if mode == "semantic" else (item.keyword_score if mode == "keyword" else item.score)
         hits.append(
             SearchHit(
@@ -170,6 +170,7 @@ async def fetch_hits(datasette, fused, by_key, mode) -> list[SearchHit]:
                 item.semantic_rank,
                 item.keyword_rank,
                 left_out,
+                key_columns,
             )
         )
     return hits

@@ -18,6 +18,7 @@ class SearchHit:
     semantic_rank: int | None = None
     keyword_rank: int | None = None
     columns_left_out: int = 0  # the row's columns not shown (embeddings/hits.py: HIT_COLUMNS, HIT_CHARS)
+    key_columns: tuple[str, ...] = ()  # the names of `pk`'s columns in `row` (not in the JSON: `pk` has the values)
 
     def to_json(self) -> dict:
         return {

@@ -130,7 +130,8 @@ def _semantic_search_function():
     return semantic_search
 
 
-def _cap_hits(data: dict, max_chars: int) -> dict:
+def _cap_hits(data: dict, max_chars: int, key_columns: list[tuple[str, ...]]) -> dict:
+    """`data`'s hits within `max_chars`; `key_columns`: each hit's key columns, in order."""
     hits = data.get("hits") or []
     kept, used = [], 0
     for hit in hits:
@@ -138,7 +139,7 @@ def _cap_hits(data: dict, max_chars: int) -> dict:
         if kept and used + cost > max_chars:
             break
         if not kept and cost > max_chars:  # the first hit is always shown: its row's last columns give way
-            hit = _narrowed(hit, max_chars)
+            hit = _narrowed(hit, max_chars, key_columns[0] if key_columns else ())
             cost = size(hit) + 2
         kept.append(hit)
         used += cost
@@ -154,12 +155,14 @@ def _cap_hits(data: dict, max_chars: int) -> dict:
     return data
 
 
-def _narrowed(hit: dict, max_chars: int) -> dict:
-    """A hit whose row's last columns are left out (counted in columns_left_out) until it fits in `max_chars`."""
+def _narrowed(hit: dict, max_chars: int, keys: tuple[str, ...]) -> dict:
+    """A hit whose row's last columns are left out (counted in columns_left_out) until it fits in `max_chars`, its
+    key columns last: a key that was the table's last column went first (an outside tester, session 60)."""
     row = dict(hit["row"])
     narrowed = {**hit, "row": row}
     while row and size(narrowed) + 2 > max_chars:
-        row.pop(next(reversed(row)))
+        others = [column for column in row if column not in keys]
+        row.pop(others[-1] if others else next(reversed(row)))
         narrowed["columns_left_out"] = narrowed.get("columns_left_out", 0) + 1
     return narrowed
 
@@ -182,7 +185,8 @@ async def semantic_search_tool(datasette, actor, arguments: dict) -> dict:
         limit=limit,
         mode=_string(arguments, "mode") or "hybrid",
     )
-    return _cap_hits(result.to_json(), settings_for(datasette).query_max_chars)
+    keys = [hit.key_columns for hit in result.hits]
+    return _cap_hits(result.to_json(), settings_for(datasette).query_max_chars, keys)
 
 
 def _schema(properties: dict, required: list[str]) -> dict:
