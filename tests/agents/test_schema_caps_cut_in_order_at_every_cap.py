@@ -2,8 +2,9 @@
 databases whose tables differ in size: the answer fits the cap; every database accounts for each of its tables
 exactly once (listed, named, counted; none negative); over all databases, tables are listed, then named, then
 counted, never back to a longer form; a description that fits once its example rows are left out keeps every
-column whole; an answer that fits whole fits with its `truncated` flag. Oracle: the directory given, counted independently (outside tester 60a: mutants of the order, of the
-per-database split, of the room counted per table and of the example rows' early return all survived)."""
+column whole; an answer that fits whole fits with its `truncated` flag. Oracle: the directory given, counted
+independently (outside tester 60a: mutants of the order, of the per-database split, of the room counted per
+table and of the example rows' early return all survived)."""
 
 import copy
 import random
@@ -60,8 +61,17 @@ def test_a_directory_is_cut_in_order_and_accounts_for_every_table_at_every_cap()
 def test_a_table_that_fits_without_its_example_rows_keeps_every_column():
     """When leaving out the example rows is enough, every column stays whole and no column count is added."""
     columns = [{"name": f"c{i}", "type": "TEXT", "primary_key": False, "not_null": False} for i in range(20)]
-    details = {"ok": True, "database": "db", "name": "t", "type": "table", "columns": columns, "primary_keys": [],
-               "foreign_keys": [], "row_count": 3, "example_rows": {"columns": ["c0"], "rows": [["x" * 3_000]], "note": None}}
+    details = {
+        "ok": True,
+        "database": "db",
+        "name": "t",
+        "type": "table",
+        "columns": columns,
+        "primary_keys": [],
+        "foreign_keys": [],
+        "row_count": 3,
+        "example_rows": {"columns": ["c0"], "rows": [["x" * 3_000]], "note": None},
+    }
     cap = size({**details, "example_rows": None, "truncated": True, "note": "x" * 80}) + 5
     data = cap_table(copy.deepcopy(details), cap)
     assert data["truncated"] is True and data["example_rows"] is None
@@ -85,8 +95,16 @@ def test_a_directory_fits_its_cap_exactly():
             data = cap_directory(copy.deepcopy(whole), cap, MCP_HINT)
             assert size(data) <= cap, (seed, cap, size(data))
     columns = [{"name": f"c{i}", "type": "TEXT", "primary_key": False, "not_null": False} for i in range(5)]
-    details = {"ok": True, "database": "db", "name": "t", "type": "table", "columns": columns, "primary_keys": [],
-               "foreign_keys": [], "row_count": 3}
+    details = {
+        "ok": True,
+        "database": "db",
+        "name": "t",
+        "type": "table",
+        "columns": columns,
+        "primary_keys": [],
+        "foreign_keys": [],
+        "row_count": 3,
+    }
     for cap in range(size(details), size(details) + 25):
         assert size(cap_table(copy.deepcopy(details), cap)) <= cap, cap
 
@@ -109,8 +127,16 @@ def test_a_tables_columns_are_cut_in_order_whatever_their_types():
         {"name": f"c{i}", "type": "T" * rng.choice([1, 4, 300]), "primary_key": False, "not_null": False}
         for i in range(40)
     ]
-    details = {"ok": True, "database": "db", "name": "t", "type": "table", "columns": columns, "primary_keys": [],
-               "foreign_keys": [], "row_count": 3}
+    details = {
+        "ok": True,
+        "database": "db",
+        "name": "t",
+        "type": "table",
+        "columns": columns,
+        "primary_keys": [],
+        "foreign_keys": [],
+        "row_count": 3,
+    }
     for cap in range(700, 4_000, 7):
         data = cap_table(copy.deepcopy(details), cap)
         if not data["truncated"]:

@@ -6,8 +6,16 @@ import pytest
 
 from datasette_llm.ask.schema import _stem
 
-PAIRS = [("countries", "country"), ("addresses", "address"), ("branches", "branch"), ("boxes", "box"),
-         ("movies", "movie"), ("categories", "category"), ("classes", "class"), ("dishes", "dish")]
+PAIRS = [
+    ("countries", "country"),
+    ("addresses", "address"),
+    ("branches", "branch"),
+    ("boxes", "box"),
+    ("movies", "movie"),
+    ("categories", "category"),
+    ("classes", "class"),
+    ("dishes", "dish"),
+]
 
 
 @pytest.mark.parametrize(("plural", "singular"), PAIRS)

@@ -21,7 +21,9 @@ def test_a_not_beside_and_or_is_laid_out_and_returns_the_same_rows(sql):
     """Written back as is, laid out on several lines, and the same rows as the query as written."""
     conn = sqlite3.connect(":memory:")
     conn.execute("create table t (id integer primary key, a, b)")
-    conn.executemany("insert into t (a, b) values (?, ?)", [(a, b) for a in (None, 0, 1, 2, 3) for b in (None, 1, 2, "x1")])
+    conn.executemany(
+        "insert into t (a, b) values (?, ?)", [(a, b) for a in (None, 0, 1, 2, 3) for b in (None, 1, 2, "x1")]
+    )
     assert written_back_as_is(sql)
     text = laid_out(sql)
     assert "\n" in text

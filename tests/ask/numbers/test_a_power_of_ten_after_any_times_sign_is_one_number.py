@@ -6,7 +6,16 @@ import pytest
 
 from datasette_llm.ask.numbers import unverified_numbers
 
-WRITTEN = ["2.5×10^3", "2.5 × 10^3", "2.5  ×  10^3", "2.5\t×\t10^3", "2.5·10^3", "2.5 · 10^3", "2.5 x 10^3", "2.5*10**3"]
+WRITTEN = [
+    "2.5×10^3",
+    "2.5 × 10^3",
+    "2.5  ×  10^3",
+    "2.5\t×\t10^3",
+    "2.5·10^3",
+    "2.5 · 10^3",
+    "2.5 x 10^3",
+    "2.5*10**3",
+]
 
 
 @pytest.mark.parametrize("written", WRITTEN)
