@@ -8,6 +8,8 @@ around the best chunk until its token budget is spent. What was cut is recorded,
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -139,14 +141,36 @@ def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
 def _parts_no_number(text: str, at: int) -> bool:
     """Whether cutting `text` before `at` leaves each number whole as the numbers check reads it: `1000003,|1007922`
     does, `1,467,|224`, `12.|5` and `14672|24` do not (a chunk of a CSV line cut inside a number showed 147514 of
-    1475143; an outside tester, session 59)."""
+    1475143; an outside tester, session 59), nor do `-|5`, `7.13|e+25`, `0xb2f|1e3` or a cut inside digits grouped
+    by a thin or no-break space or an apostrophe (a second tester, session 60)."""
     before, after = text[at - 1], text[at]
     if before.isdigit() and after.isdigit():
         return False
     if (before == "." and after.isdigit()) or (after == "." and before.isdigit() and text[at + 1 : at + 2].isdigit()):
         return False  # a decimal point
     comma = at - 1 if before == "," else at if after == "," else None
-    return comma is None or not (text[comma - 1 : comma].isdigit() and _GROUP.match(text, comma + 1))
+    if comma is not None and text[comma - 1 : comma].isdigit() and _GROUP.match(text, comma + 1):
+        return False
+    if before in "+-" and after.isdigit():
+        return False  # a sign
+    if (before.isdigit() and after in "eE" and _EXPONENT.match(text, at + 1)) or (
+        before in "eE" and text[at - 2 : at - 1].isdigit() and _EXPONENT.match(text, at)
+    ):
+        return False  # an exponent
+    if (before == "0" and after in "xX") or (
+        after in string.hexdigits and _HEX_BEFORE.search(text, max(0, at - 20), at)
+    ):
+        return False  # a hexadecimal number
+    # Not digits grouped by a space there is no breaking at, or by an apostrophe.
+    return not (
+        (before in _GROUPERS and text[at - 2 : at - 1].isdigit() and after.isdigit())
+        or (after in _GROUPERS and before.isdigit() and text[at + 1 : at + 2].isdigit())
+    )
+
+
+_EXPONENT = re.compile(r"[+-]?\d")
+_HEX_BEFORE = re.compile(r"0[xX][0-9a-fA-F]*$")
+_GROUPERS = "\u00a0\u202f\u2009'\u2019"
 
 
 def _words(text: str) -> set[str]:
@@ -188,7 +212,10 @@ def best_window(
         if not grown:
             break
     # "…2024" reads as .2024 (NFKC writes "…" as "..."), a number no row holds (an outside tester, session 59)
-    prefix = (ELLIPSIS + " " if text[:1] in "0123456789.," else ELLIPSIS) if start > 0 else ""
+    # A space after the ellipsis before a number: "…2024" reads as .2024, "…-2024" as 2024, in any script's digits
+    # (an outside tester, session 60: full-width, Arabic-Indic and superscript digits).
+    opens_a_number = text[:1] in ".,+-" or unicodedata.digit(text[:1], None) is not None if text else False
+    prefix = (ELLIPSIS + " " if opens_a_number else ELLIPSIS) if start > 0 else ""
     suffix = ELLIPSIS if end < len(chunks) - 1 else ""
     return prefix + text + suffix, start
 
