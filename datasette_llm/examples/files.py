@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from ..errors import BadRequest
-from ..json_text import is_text
+from ..json_text import TooDeep, is_text
 from .store import Example
 
 SHAPE = 'a JSON list of {"question": ..., "sql": ...} objects, or CSV with the columns question and sql'
@@ -62,7 +62,11 @@ def _json_pairs(text: str, name: str) -> list[tuple[object, object]]:
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict):
             raise BadRequest(f"{name}: item {number} is not an object with question and sql.")
-        if not is_text(item):  # checked for every item before any is added: an import is whole or refused
+        try:
+            text_only = is_text(item)
+        except TooDeep:
+            raise BadRequest(f"{name}: item {number} nests too deeply.") from None
+        if not text_only:  # checked for every item before any is added: an import is whole or refused
             raise BadRequest(f"{name}: item {number} contains a lone surrogate escape (\\ud800-\\udfff), not text.")
     return [(item.get("question", ""), item.get("sql", "")) for item in items]
 

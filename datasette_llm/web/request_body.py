@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from ..errors import BadRequest, Busy, MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType
 from ..fair_share import TooManyOfYours, count_down
-from ..json_text import is_text
+from ..json_text import TooDeep, is_text
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -137,10 +137,13 @@ def loads_json(text: str | bytes, what: str = "The request body"):
         text = _decode(text)
     try:
         value = json.loads(text)
+        text_only = is_text(value)
+    except TooDeep:
+        raise BadRequest(f"{what} is not valid JSON: it nests too deeply.") from None
     except (ValueError, RecursionError) as error:
         detail = f": {error}" if isinstance(error, json.JSONDecodeError) else ""
         raise BadRequest(f"{what} is not valid JSON{detail}.") from None
-    if not is_text(value):
+    if not text_only:
         raise BadRequest(f"{what} contains a lone surrogate escape (\\ud800-\\udfff), which is not text.")
     return value
 

@@ -186,9 +186,10 @@ async def handle_http(
         return _http_error(413, INVALID_REQUEST, f"The request body is larger than {MAX_BODY_BYTES:,} bytes")
     try:
         message = json.loads(body)
-    except (ValueError, RecursionError):
+        text_only = is_text(message)
+    except (ValueError, RecursionError):  # TooDeep too
         return _http_error(400, PARSE_ERROR, "Parse error: the body is not valid JSON")
-    if not is_text(message):
+    if not text_only:
         return _http_error(
             400,
             PARSE_ERROR,
