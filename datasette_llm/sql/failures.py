@@ -8,7 +8,7 @@ import sqlite3
 
 from datasette.database import QueryInterrupted
 
-from ..errors import DatasetteLLMError
+from ..errors import Busy, DatasetteLLMError
 
 logger = logging.getLogger("datasette_llm")
 
@@ -76,3 +76,19 @@ def unreadable_message(error: Exception, what: str) -> str:
 def public_error(error: sqlite3.Error) -> str:
     text = str(error)
     return NAME_REFUSED if any(words in text for words in _NAME_ERRORS) else text
+
+
+# A read that failed under a surface (Datasette's own permission check past the time limit, a database a writer has
+# locked): a 503 that says which kind, never the error's text. Datasette's own 500 page printed a QueryInterrupted
+# whole, and with it the name of a table the asker may not see (a second outside tester, session 34).
+# sqlite3.DatabaseError: a damaged file too ("database disk image is malformed" was a 500; session 36).
+READ_FAILURES = (QueryInterrupted, sqlite3.DatabaseError)
+
+
+class Unreadable(Busy):
+    code = "database_unreadable"
+
+
+def unreadable(error: Exception) -> Unreadable:
+    """The 503 of a read that failed under any surface: pages, JSON routes, the stream and MCP's tools."""
+    return Unreadable(unreadable_message(error, "a page"), retry_after=2)

@@ -30,6 +30,7 @@ from ..keep import keep_links
 from ..models import chat_model_for
 from ..models.reply_cache import asker_key
 from ..sql.execute import guard_limit
+from ..sql.failures import READ_FAILURES, unreadable
 from ..sql.written_back import laid_out
 from .disconnect import ClientGone, client_gone_response, run_unless_disconnected
 from .origins import browser_token, is_cross_site_fetch, opened_here, require_model_request
@@ -211,6 +212,8 @@ async def stream_view(request, datasette, send):
         return
     except DatasetteLLMError as error:
         name, data = "error", error.to_json()
+    except READ_FAILURES as error:  # the 503 ask.json gives (an outside tester, session 60: it was a 500 here)
+        name, data = "error", unreadable(error).to_json()
     except Exception:
         logger.exception("datasette-llm: unexpected error while streaming an answer")
         name, data = "error", internal_error_json()

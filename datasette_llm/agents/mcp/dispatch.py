@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
 from ...errors import DatasetteLLMError
+from ...sql.failures import READ_FAILURES, unreadable
 from .tools import TOOLS
 
 logger = logging.getLogger(__name__)
@@ -163,6 +164,8 @@ async def call_tool(datasette, actor, params: dict, protocol_version: str) -> di
         data = await tool.run(datasette, actor, arguments)
     except DatasetteLLMError as error:  # the model can act on these: rejected SQL, unknown table, forbidden
         return tool_result(error.to_json(), protocol_version, is_error=True)
+    except READ_FAILURES as error:  # a locked or damaged file: the 503 ask.json gives, not "Internal error"
+        return tool_result(unreadable(error).to_json(), protocol_version, is_error=True)
     return tool_result(data, protocol_version)
 
 
