@@ -21,3 +21,14 @@ def is_text(value) -> bool:
 
 class TooDeep(ValueError):
     """A JSON value nested too deeply to be handled."""
+
+
+def stored_text(text: str) -> str:
+    """`text` as SQLite can store it: a lone surrogate (an actor id an authentication plugin made from bytes that
+    were not UTF-8) written as its escape, `\\ud800`, where storing it raised UnicodeEncodeError, a 500 (an outside
+    tester, session 60). Text that is text is returned as it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

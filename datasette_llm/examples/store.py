@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import StoreFull
+from ..json_text import stored_text
 from .feedback import _FEEDBACK_CHECKS, Feedback, FeedbackCheck, FeedbackStore
 from .state import state_dir
 from .store_file import (  # noqa: F401 - the store's errors and versions are imported from here too
@@ -56,7 +57,7 @@ def actor_key(actor) -> str:
 
 def _json(value) -> str:
     """JSON as SQLite's json_quote() writes it (the migration from version 2 computes keys so)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return stored_text(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str))
 
 
 def author_key(added_by: str | None, *, cli: bool = False) -> str:

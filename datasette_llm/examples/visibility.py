@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .. import permissions
 from ..config import settings_for
+from ..json_text import stored_text
 from ..sql.authorizer import read_policy
 from ..sql.guard import check_select
 from ..sql.names import fold
@@ -24,7 +25,7 @@ from .store import actor_key
 
 def actor_id(actor) -> str | None:
     """The actor's id as text (what `added_by` and a feedback's `actor` keep), or None."""
-    return str(actor["id"]) if isinstance(actor, dict) and actor.get("id") is not None else None
+    return stored_text(str(actor["id"])) if isinstance(actor, dict) and actor.get("id") is not None else None
 
 
 def readable_by(reads: str | None, visible: frozenset[str]) -> bool:
