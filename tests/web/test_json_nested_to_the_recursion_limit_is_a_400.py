@@ -34,9 +34,7 @@ async def test_no_depth_of_nesting_is_a_server_error(tmp_path, path):
     ds = items_datasette(tmp_path, rows=1)
     statuses = {}
     for depth in DEPTHS:
-        response = await ds.client.post(
-            path, content=BODIES[path](depth), headers={"Content-Type": "application/json"}
-        )
+        response = await ds.client.post(path, content=BODIES[path](depth), headers={"Content-Type": "application/json"})
         statuses.setdefault(response.status_code, depth)
         assert response.status_code < 500, (path, depth, response.status_code, response.text[:200])
         assert response.headers["content-type"].startswith("application/json"), (path, depth)

@@ -8,7 +8,9 @@ from datasette_llm.ask.numbers import unverified_numbers
 from datasette_llm.ask.text.passages import best_window
 
 
-@pytest.mark.parametrize("opening", ["２０２４ was the year.", "٢٠٢٤ was the year.", "²⁰²⁴ was the year.", "-2024 was a year."])
+@pytest.mark.parametrize(
+    "opening", ["２０２４ was the year.", "٢٠٢٤ was the year.", "²⁰²⁴ was the year.", "-2024 was a year."]
+)
 def test_a_passage_opening_on_digits_shows_only_numbers_its_text_holds(opening):
     """The passage shows no number its chunks do not hold, whatever digits its second chunk opens with."""
     chunks = ["Intro text here.", opening + " More words follow"]
