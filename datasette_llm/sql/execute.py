@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from .authorizer import check_program, hidden_vtab_operands, make_authorizer, read_policy
 from .clipping import MAX_CELL_CHARS, MAX_FETCH_CHARS, clip_cell, held_size
-from .failures import NAME_REFUSED, QueryFailed, QueryTimeout, public_error
+from .failures import NAME_REFUSED, QueryFailed, QueryTimeout, damaged, public_error, unreadable
 from .memory import memory_used as sqlite_memory_used
 from .memory_budget import MAX_QUERY_MEMORY_BYTES, MEMORY_FLOOR, memory_message
 from .names import quote_identifier
@@ -157,6 +157,8 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
             refused.append(True)
             raise QueryFailed(memory_message()) from None
         except sqlite3.OperationalError as error:
+            if damaged(error):
+                raise unreadable(error) from None
             if "out of memory" in str(error):
                 refused.append(True)
                 raise QueryFailed(memory_message()) from None
@@ -179,6 +181,8 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
                 ) from None
             raise QueryFailed(f"SQLite error: {error}") from None
         except sqlite3.DatabaseError as error:
+            if damaged(error):  # a 503 as every other read of a damaged file, not the query's fault (a 400)
+                raise unreadable(error) from None
             raise QueryFailed(f"SQLite error: {public_error(error)}") from None
         finally:
             used = memory_used() if memory_used else None
@@ -234,6 +238,8 @@ async def read_as_actor(db, allowed_tables: set[str], read: Callable[[sqlite3.Co
                 raise QueryTimeout(f"reading rows took longer than {time_limit_ms} ms and was stopped") from None
             raise QueryFailed(f"SQLite error: {public_error(error)}") from None
         except sqlite3.DatabaseError as error:
+            if damaged(error):  # a 503 as every other read of a damaged file, not the query's fault (a 400)
+                raise unreadable(error) from None
             raise QueryFailed(f"SQLite error: {public_error(error)}") from None
         finally:
             conn.set_progress_handler(None, 1000)
