@@ -167,6 +167,16 @@ def rounded(value: float, at: tuple[float, int]) -> float:
     return round(value / at[0], at[1])
 
 
+def rounded_half_up(value: float, at: tuple[float, int]) -> float:
+    """As a reader rounds the digits shown: 1,250,000 is "1.3 million", 2.5e20 "3 × 10^20", where round() rounds
+    the binary value half to even (an outside tester, session 60). Both roundings count."""
+    try:
+        scaled = Decimal(repr(value / at[0]))
+        return float(scaled.quantize(Decimal(1).scaleb(-at[1]), ROUND_HALF_UP, Context(prec=len(str(scaled)) + 2)))
+    except (InvalidOperation, ValueError, OverflowError):
+        return rounded(value, at)
+
+
 class _Roundings:
     """The shown values rounded at each (scale, decimals) an answer writes, computed once per pair: an answer of
     many amounts against many rows would otherwise round every value for every amount."""
@@ -178,7 +188,9 @@ class _Roundings:
     def include(self, written: float, scale: float, decimals: int) -> bool:
         at = precision(scale, decimals)
         if at not in self.cache:
-            self.cache[at] = {rounded(value, at) for value in self.values}
+            self.cache[at] = {rounded(value, at) for value in self.values} | {
+                rounded_half_up(value, at) for value in self.values
+            }
         return rounded(written, at) in self.cache[at]
 
 

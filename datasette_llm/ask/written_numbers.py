@@ -184,6 +184,9 @@ def as_read(text: str) -> str:
     ASCII digits, narrow spaces between digits dropped, minus signs as "-" (outside testers' answers hid
     invented numbers in each of these; session 34)."""
     if not text.isascii():
+        # A power of ten in superscript digits ("6.02 × 10²³") before they become plain digits: 6.02 and 1023
+        # were read (an outside tester, session 60).
+        text = SUPERSCRIPT_POWER.sub(lambda m: "e" + m.group(1).translate(_SUPERSCRIPTS), text)
         # DRAWN_WITHOUT_WIDTH: "1017\u034f2017" shows as 10172017 (session 34's second tester).
         text = DRAWN_WITHOUT_WIDTH.sub("", "".join(ch for ch in text if unicodedata.category(ch) not in _UNSEEN))
         text = NBSP_GROUPS.sub(lambda m: re.sub("[\u00a0\u2007]", ",", m.group(0)), NARROW_SPACES.sub("", text))
@@ -202,6 +205,8 @@ def as_read(text: str) -> str:
 # A number times a power of ten, as people write exponents: "6.02 × 10^23", "5 x 10**-3". Its "10" and "23" were
 # read as numbers of their own (an outside tester, session 58).
 TIMES_TEN_TO = re.compile(r"(?<=\d)[ \t]*[×xX*·][ \t]*10[ \t]*(?:\^|\*\*)[ \t]*([+-]?\d{1,3})(?!\d)")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+SUPERSCRIPT_POWER = re.compile(r"(?<=\d)[ \t\u00a0]*[×xX*·][ \t\u00a0]*10([⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3})(?![⁰¹²³⁴⁵⁶⁷⁸⁹])")
 
 # Letters drawn like digits (Latin, Cyrillic and Greek O and o, the ideographic 〇 and small-capital ᴏ for 0; l and I
 # for 1), in a word of nothing but digits and them: a reader reads "13OO" as 1300, "l23" as 123 and "5,OOO" as 5,000,
