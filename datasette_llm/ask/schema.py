@@ -14,8 +14,8 @@ The rendering depends only on the database and the tables the actor may see, nev
 prompt prefix stays identical across questions and llama.cpp reuses its cached prefix. A schema over its budget
 is cut in two: a shared part chosen without the question (the tables' CREATE statements without example rows,
 the most linked tables first when not all fit), the same for every question so its model state is saved and
-read once, then the question's own part (the tables it names that the shared part lacks, and example rows of
-the tables it names), what was left out recorded. The tables themselves, as the actor may see them, are read by
+read once, then the question's own part, within a quarter of the budget (the tables it points at that the shared
+part lacks, and the example rows of the 3 it points at most), what was left out recorded. The tables themselves, as the actor may see them, are read by
 ask/schema_tables.py.
 """
 
