@@ -15,8 +15,8 @@ prompt prefix stays identical across questions and llama.cpp reuses its cached p
 is cut in two: a shared part chosen without the question (the tables' CREATE statements without example rows,
 the most linked tables first when not all fit), the same for every question so its model state is saved and
 read once, then the question's own part, within a quarter of the budget (the tables it points at that the shared
-part lacks, and the example rows of the 3 it points at most), what was left out recorded. The tables themselves, as the actor may see them, are read by
-ask/schema_tables.py.
+part lacks, and the example rows of the 3 it points at most), what was left out recorded. The tables themselves,
+as the actor may see them, are read by ask/schema_tables.py.
 """
 
 from __future__ import annotations
