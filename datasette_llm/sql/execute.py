@@ -157,8 +157,6 @@ async def run_select(db, sql: str, *, allowed_tables: set[str], max_rows: int, t
             refused.append(True)
             raise QueryFailed(memory_message()) from None
         except sqlite3.OperationalError as error:
-            if damaged(error):
-                raise unreadable(error) from None
             if "out of memory" in str(error):
                 refused.append(True)
                 raise QueryFailed(memory_message()) from None
