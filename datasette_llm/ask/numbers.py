@@ -109,11 +109,8 @@ def _forms(number: str) -> set[str]:
             decimal = Decimal(mantissa)
         except InvalidOperation:
             return forms
-        # Precision for every digit: the default 28 made quantize raise on a longer number, and a question that
-        # merely wrote one was a 500 (an outside tester, session 60).
-        digits = Context(prec=len(mantissa) + 2)
         forms.update(
-            plain_number(format(decimal.quantize(Decimal(1).scaleb(-n), ROUND_HALF_UP, digits), "f"))
+            plain_number(format(_half_up(decimal, n), "f"))
             for n in range(places)  # "f": str() writes 0.0000003 as 3E-7
         )
     return forms
@@ -171,10 +168,15 @@ def rounded_half_up(value: float, at: tuple[float, int]) -> float:
     """As a reader rounds the digits shown: 1,250,000 is "1.3 million", 2.5e20 "3 × 10^20", where round() rounds
     the binary value half to even (an outside tester, session 60). Both roundings count."""
     try:
-        scaled = Decimal(repr(value / at[0]))
-        return float(scaled.quantize(Decimal(1).scaleb(-at[1]), ROUND_HALF_UP, Context(prec=len(str(scaled)) + 2)))
+        return float(_half_up(Decimal(repr(value / at[0])), at[1]))
     except (InvalidOperation, ValueError, OverflowError):
         return rounded(value, at)
+
+
+def _half_up(number: Decimal, places: int) -> Decimal:
+    """`number` rounded half up to `places` decimals, with precision for every digit: the default 28 made quantize
+    raise on a longer number, and a question that merely wrote one was a 500 (an outside tester, session 60)."""
+    return number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, Context(prec=len(str(number)) + places + 2))
 
 
 class _Roundings:
